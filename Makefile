@@ -1,0 +1,35 @@
+# Everything a developer or CI needs, from a machine with only Python and pip.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint bench sample-data clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/pricing demo --dir demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check pricing tests bench sample_data
+	$(BIN)/ruff format --check pricing tests bench sample_data
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+sample-data: $(STAMP)
+	$(BIN)/python sample_data/make_sample_data.py
+
+clean:
+	rm -rf $(VENV) demo bench/out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,170 @@
+"""What every command shares: settings, the --json switch, output helpers, exiting."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from pricing.problems import Problem
+    from pricing.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+SHOWN_PER_KIND = 50
+
+
+@dataclass
+class Settings:
+    """Global options, whichever position they were given in."""
+
+    db_url: str | None = None
+    user: str | None = None
+    json: bool = False
+    _store: Store | None = None
+
+    def store(self) -> Store:
+        if self._store is None:
+            from pricing.store import Store
+
+            self._store = Store.open(self.db_url)
+            click.get_current_context().call_on_close(self._store.close)
+        return self._store
+
+    def acting_user(self) -> str:
+        from pricing.store import current_user
+
+        return current_user(self.user)
+
+
+def settings() -> Settings:
+    return click.get_current_context().ensure_object(Settings)
+
+
+def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.ensure_object(Settings).json = True
+    return value
+
+
+def json_option(func: F) -> F:
+    """``--json`` accepted before the command (``pricing --json X``) and after it."""
+    return click.option(
+        "--json",
+        "json_flag",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_json,
+        help="Print one JSON document on stdout instead of tables.",
+    )(func)
+
+
+def date_option(*names: str, help: str) -> Callable[[F], F]:
+    return click.option(
+        *names, type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD", help=help
+    )
+
+
+def as_date(value: datetime | None, default: date | None = None) -> date:
+    if value is None:
+        return default or date.today()
+    return value.date()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default))
+
+
+def exit_with(ctx: click.Context, message: str, code: int = 2, document: Any = None) -> NoReturn:
+    """Say what went wrong on stderr (and as JSON on stdout with --json), then exit."""
+    if ctx.ensure_object(Settings).json:
+        emit_json(document if document is not None else {"error": message})
+    click.echo(f"error: {message}", err=True)
+    ctx.exit(code)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def echo_problems(problems: Sequence[Problem]) -> None:
+    """Problems on stderr, errors first; long lists are cut with a pointer to --json."""
+    for severity in ("error", "warning"):
+        of_kind = [p for p in problems if p.severity == severity]
+        for problem in of_kind[:SHOWN_PER_KIND]:
+            colour = "red" if severity == "error" else "yellow"
+            click.secho(problem.render(), fg=colour, err=True)
+        if len(of_kind) > SHOWN_PER_KIND:
+            click.echo(
+                f"... and {len(of_kind) - SHOWN_PER_KIND} more {severity}s (all of them: --json)",
+                err=True,
+            )
+
+
+def print_table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    title: str | None = None,
+    right: Sequence[str] = (),
+) -> None:
+    """A table people can scan; plain and unwrapped when piped."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    interactive = sys.stdout.isatty()
+    console = Console(
+        width=None if interactive else 10_000,
+        no_color=not interactive,
+        highlight=False,
+        soft_wrap=not interactive,
+    )
+    table = Table(
+        title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, show_edge=False
+    )
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal's stderr; nothing when piped or with --json."""
+    if settings().json or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

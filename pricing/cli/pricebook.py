@@ -1,0 +1,537 @@
+"""``pricing pricebook …``: the marketer's commands."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from pricing.cli.common import (
+    as_date,
+    date_option,
+    echo_problems,
+    emit_json,
+    exit_with,
+    json_option,
+    print_table,
+    progress,
+    settings,
+)
+
+if TYPE_CHECKING:
+    from pricing.editions import ImportResult
+    from pricing.pricebook import BookDiff, Edition, PriceBook, PriceItem
+
+
+@click.group()
+def pricebook() -> None:
+    """Import, inspect, compare and export the standard price book (marketing's list prices)."""
+
+
+@pricebook.command(
+    "import",
+    epilog="""
+\b
+Examples:
+  pricing pricebook import price-book-2026.xlsx --effective 2026-01-01
+  pricing pricebook import prices.csv --currency EUR --dry-run
+  pricing pricebook import alko.xlsx --column sku=Numero --column list_price=Hinta \\
+      --column name=Nimi --column family=Tyyppi --currency EUR
+""",
+)
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--sheet",
+    metavar="NAME",
+    help='Sheet to read (default: one named like "Price Book"/"Prices", else the first).',
+)
+@date_option("--effective", help="Date the edition takes effect (default: today).")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="FIELD=HEADER",
+    help="Map a header the loose matching does not know, e.g. --column sku=Numero. "
+    "Fields: sku, name, family, list_price, unit_cost, currency, floor_price, status.",
+)
+@click.option(
+    "--currency",
+    default="USD",
+    show_default=True,
+    help="Currency of a book without a Currency column.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Read and compare, report what would happen, store nothing."
+)
+@json_option
+def import_(
+    file: Path,
+    sheet: str | None,
+    effective: datetime | None,
+    columns: tuple[str, ...],
+    currency: str,
+    dry_run: bool,
+) -> None:
+    """Import FILE (xlsx or csv) as a new edition of the price book.
+
+    The header row is found in the first 30 rows and columns are matched loosely
+    (SKU / Item # / Part Number, List Price / Price / MSRP, Family / Category, Cost, ...).
+    An optional "Tiers" sheet gives standard volume pricing. Every problem is listed with its
+    cell; nothing is stored while any error stands (exit 2). Importing the same content as the
+    newest edition makes no edition ("unchanged").
+    """
+    from pricing.editions import import_price_book
+    from pricing.pricebook_file import ITEM_HEADERS, ReadOptions, parse_column_overrides
+
+    cfg = settings()
+    options = ReadOptions(
+        sheet=sheet,
+        columns=parse_column_overrides(columns, ITEM_HEADERS),
+        currency=currency.upper(),
+    )
+    db = cfg.store()
+    with progress(f"Reading {file.name}") as update:
+        result = import_price_book(
+            db,
+            file,
+            options=options,
+            effective_from=as_date(effective),
+            user=cfg.acting_user(),
+            dry_run=dry_run,
+            progress=update,
+        )
+    document = import_document(result)
+    ctx = click.get_current_context()
+    if result.failed:
+        if not cfg.json:
+            echo_problems(result.problems)
+        errors = sum(1 for p in result.problems if p.severity == "error")
+        exit_with(
+            ctx,
+            f"{file.name}: nothing imported: {errors} error(s) above; fix them and import again",
+            document=document,
+        )
+    if cfg.json:
+        emit_json(document)
+        return
+    echo_problems(result.problems)
+    click.echo(_import_summary(result))
+
+
+def import_document(result: ImportResult) -> dict[str, Any]:
+    diff = result.diff
+    return {
+        "edition": result.edition,
+        "unchanged": result.unchanged,
+        "dry_run": result.dry_run,
+        "items": result.items,
+        "tiers": result.tiers,
+        "added": len(diff.added) if diff else 0,
+        "removed": len(diff.removed) if diff else 0,
+        "changed": len(diff.changed) if diff else 0,
+        "unchanged_items": diff.unchanged if diff else 0,
+        "tiers_changed": diff.tiers_changed if diff else False,
+        "previous_edition": result.previous,
+        "effective_from": result.effective_from,
+        "source": result.source,
+        "sheet": result.sheet,
+        "currencies": result.currencies,
+        "problems": [p.as_dict() for p in result.problems],
+    }
+
+
+def _import_summary(result: ImportResult) -> str:
+    diff = result.diff
+    assert diff is not None
+    where = f"{result.source}" + (f", sheet {result.sheet!r}" if result.sheet else "")
+    counts = f"{result.items} items, {result.tiers} tiers"
+    warnings = sum(1 for p in result.problems if p.severity == "warning")
+    tail = f"; {warnings} warning(s) above" if warnings else ""
+    if result.unchanged:
+        return (
+            f"Unchanged: {where} has the same content as edition {result.previous} "
+            f"({counts}); no edition made{tail}."
+        )
+    change = (
+        f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed, "
+        f"{diff.unchanged} unchanged"
+        + (", tiers changed" if diff.tiers_changed and result.previous else "")
+        + (f" against edition {result.previous}" if result.previous else "")
+    )
+    if result.dry_run:
+        return (
+            f"Dry run: {where} would become a new edition effective "
+            f"{result.effective_from.isoformat()}: {counts} ({change}); nothing stored{tail}."
+        )
+    return (
+        f"Imported edition {result.edition}, effective {result.effective_from.isoformat()}, "
+        f"from {where}: {counts} ({change}){tail}."
+    )
+
+
+@pricebook.command(
+    "show",
+    epilog="""
+\b
+Examples:
+  pricing pricebook show                    # every item in force today
+  pricing pricebook show HW-100 --as-of 2027-01-01
+  pricing pricebook show HW-100 --json
+""",
+)
+@click.argument("sku", required=False)
+@date_option("--as-of", help="Show the prices in force on this date (default: today).")
+@click.option("--family", metavar="NAME", help="Only items of this family (case does not matter).")
+@json_option
+def show(sku: str | None, as_of: datetime | None, family: str | None) -> None:
+    """Show the standard prices in force: one SKU with its volume tiers, or the whole book."""
+    from pricing import editions
+
+    cfg = settings()
+    on = as_date(as_of)
+    if sku is not None:
+        edition, item, book = editions.item_in_force(cfg.store(), sku, on)
+        document = item_document(edition, item, book)
+        if cfg.json:
+            emit_json(document)
+            return
+        _print_item(document, on)
+        return
+    edition, book = editions.in_force(cfg.store(), on)
+    items = list(book.items.values())
+    if family:
+        items = [i for i in items if (i.family or "").casefold() == family.casefold()]
+    if cfg.json:
+        emit_json(
+            {
+                "edition": edition.number,
+                "effective_from": edition.effective_from,
+                "as_of": on,
+                "items": [item_document(edition, item, book) for item in items],
+            }
+        )
+        return
+    from pricing.money import display_money
+
+    print_table(
+        ["SKU", "Name", "Family", "List price", "Cur", "Unit cost", "Floor", "Tiers", "Status"],
+        [
+            (
+                i.sku,
+                i.name,
+                i.family,
+                display_money(i.list_price, i.currency),
+                i.currency,
+                display_money(i.unit_cost, i.currency),
+                display_money(i.floor_price, i.currency),
+                _tiers_text(book, i),
+                i.status,
+            )
+            for i in items
+        ],
+        title=f"Edition {edition.number}, effective {edition.effective_from.isoformat()} "
+        f"(in force on {on.isoformat()}): {len(items)} items",
+        right=["List price", "Unit cost", "Floor"],
+    )
+
+
+def item_document(edition: Edition, item: PriceItem, book: PriceBook) -> dict[str, Any]:
+    from pricing.money import format_money, format_pct
+
+    return {
+        "sku": item.sku,
+        "name": item.name,
+        "family": item.family,
+        "list_price": format_money(item.list_price, item.currency),
+        "currency": item.currency,
+        "unit_cost": format_money(item.unit_cost, item.currency),
+        "floor_price": format_money(item.floor_price, item.currency),
+        "status": item.status,
+        "edition": edition.number,
+        "effective_from": edition.effective_from,
+        "tiers": [
+            {
+                "min_qty": tier.min_qty,
+                "price": format_money(tier.price_for(item), item.currency),
+                "discount_pct": format_pct(tier.discount_pct),
+                "scope": "sku" if tier.sku else "family",
+            }
+            for tier in book.tiers_for(item)
+        ],
+    }
+
+
+def _tiers_text(book: PriceBook, item: PriceItem) -> str:
+    from pricing.money import display_money
+
+    return ", ".join(
+        f"{t.min_qty}+: {display_money(t.price_for(item), item.currency)}"
+        for t in book.tiers_for(item)
+    )
+
+
+def _print_item(document: dict[str, Any], on: date) -> None:
+    rows = [
+        ("SKU", document["sku"]),
+        ("Name", document["name"]),
+        ("Family", document["family"]),
+        ("List price", f"{document['list_price']} {document['currency']}"),
+        ("Unit cost", document["unit_cost"]),
+        ("Floor price", document["floor_price"]),
+        ("Status", document["status"]),
+        ("Edition", f"{document['edition']} (effective {document['effective_from'].isoformat()}, "
+                    f"in force on {on.isoformat()})"),
+    ]  # fmt: skip
+    print_table(["Field", "Value"], [(k, v) for k, v in rows if v is not None])
+    if document["tiers"]:
+        print_table(
+            ["From qty", "Standard price", "Discount %", "Set for"],
+            [
+                (t["min_qty"], t["price"], t["discount_pct"] or "", t["scope"])
+                for t in document["tiers"]
+            ],
+            title="Standard volume tiers",
+            right=["From qty", "Standard price", "Discount %"],
+        )
+
+
+@pricebook.command(
+    "editions",
+    epilog="""
+\b
+Examples:
+  pricing pricebook editions
+  pricing pricebook editions --json
+""",
+)
+@json_option
+def editions_() -> None:
+    """List every imported edition, oldest first, and which one is in force today."""
+    from pricing import editions, store
+
+    cfg = settings()
+    db = cfg.store()
+    listed = editions.editions(db)
+    with db.read() as conn:
+        current = store.edition_in_force(conn, date.today())
+    if cfg.json:
+        emit_json(
+            [
+                {
+                    "edition": e.number,
+                    "effective_from": e.effective_from,
+                    "items": e.items,
+                    "source": e.source,
+                    "imported_at": e.imported_at,
+                    "imported_by": e.imported_by,
+                    "in_force": current is not None and e.number == current.number,
+                }
+                for e in listed
+            ]
+        )
+        return
+    if not listed:
+        click.echo("No editions yet: import a price book with `pricing pricebook import FILE`.")
+        return
+    print_table(
+        [
+            "Edition",
+            "Effective from",
+            "Items",
+            "Source",
+            "Imported at (UTC)",
+            "Imported by",
+            "In force",
+        ],
+        [
+            (
+                e.number,
+                e.effective_from.isoformat(),
+                e.items,
+                e.source,
+                e.imported_at.strftime("%Y-%m-%d %H:%M"),
+                e.imported_by,
+                "today" if current and current.number == e.number else "",
+            )
+            for e in listed
+        ],
+        right=["Edition", "Items"],
+    )
+
+
+@pricebook.command(
+    "diff",
+    epilog="""
+\b
+Examples:
+  pricing pricebook diff          # the two newest editions
+  pricing pricebook diff 1 3
+  pricing pricebook diff --json
+""",
+)
+@click.argument("old", type=int, required=False)
+@click.argument("new", type=int, required=False)
+@json_option
+def diff_(old: int | None, new: int | None) -> None:
+    """What changed between two editions: added, removed and changed items (price moves in %)."""
+    from pricing import editions
+
+    cfg = settings()
+    old_edition, new_edition, diff = editions.diff(cfg.store(), old, new)
+    summary = _diff_summary(old_edition, new_edition, diff)
+    if cfg.json:
+        emit_json(diff_document(old_edition, new_edition, diff))
+        return
+    from pricing.money import display_money
+
+    click.echo(summary)
+    if diff.added:
+        print_table(
+            ["SKU", "Name", "Family", "List price", "Cur"],
+            [
+                (i.sku, i.name, i.family, display_money(i.list_price, i.currency), i.currency)
+                for i in diff.added
+            ],
+            title=f"Added ({len(diff.added)})",
+            right=["List price"],
+        )
+    if diff.removed:
+        print_table(
+            ["SKU", "Name", "Family", "List price", "Cur"],
+            [
+                (i.sku, i.name, i.family, display_money(i.list_price, i.currency), i.currency)
+                for i in diff.removed
+            ],
+            title=f"Removed ({len(diff.removed)})",
+            right=["List price"],
+        )
+    if diff.changed:
+        print_table(
+            ["SKU", "Name", "Old price", "New price", "Move %", "Also changed"],
+            [
+                (
+                    c.new.sku,
+                    c.new.name,
+                    display_money(c.old.list_price, c.old.currency),
+                    display_money(c.new.list_price, c.new.currency),
+                    f"{c.price_change_pct:+.2f}" if c.price_change_pct is not None else "",
+                    ", ".join(
+                        _describe_field(c.old, c.new, f) for f in c.fields if f != "list_price"
+                    ),
+                )
+                for c in diff.changed
+            ],
+            title=f"Changed ({len(diff.changed)})",
+            right=["Old price", "New price", "Move %"],
+        )
+
+
+def _diff_summary(old: Edition, new: Edition, diff: BookDiff) -> str:
+    return (
+        f"Edition {old.number} (effective {old.effective_from.isoformat()}) -> edition "
+        f"{new.number} (effective {new.effective_from.isoformat()}): {len(diff.added)} added, "
+        f"{len(diff.removed)} removed, {len(diff.changed)} changed, {diff.unchanged} unchanged"
+        + ("; volume tiers changed" if diff.tiers_changed else "")
+    )
+
+
+def _describe_field(old: PriceItem, new: PriceItem, field: str) -> str:
+    from pricing.money import display_money
+
+    def shown(item: PriceItem) -> str:
+        value = getattr(item, field)
+        if isinstance(value, Decimal):
+            return display_money(value, item.currency)
+        return "(none)" if value is None else str(value)
+
+    return f"{field.replace('_', ' ')}: {shown(old)} -> {shown(new)}"
+
+
+def diff_document(old: Edition, new: Edition, diff: BookDiff) -> dict[str, Any]:
+    from pricing.money import format_money, format_pct
+
+    def item(i: PriceItem) -> dict[str, Any]:
+        return {
+            "sku": i.sku,
+            "name": i.name,
+            "family": i.family,
+            "list_price": format_money(i.list_price, i.currency),
+            "currency": i.currency,
+        }
+
+    def plain(value: Any, currency: str) -> Any:
+        return format_money(value, currency) if isinstance(value, Decimal) else value
+
+    return {
+        "old": {"edition": old.number, "effective_from": old.effective_from},
+        "new": {"edition": new.number, "effective_from": new.effective_from},
+        "summary": _diff_summary(old, new, diff),
+        "added": [item(i) for i in diff.added],
+        "removed": [item(i) for i in diff.removed],
+        "changed": [
+            {
+                "sku": c.new.sku,
+                "name": c.new.name,
+                "currency": c.new.currency,
+                "old_price": format_money(c.old.list_price, c.old.currency),
+                "new_price": format_money(c.new.list_price, c.new.currency),
+                "change_pct": format_pct(c.price_change_pct),
+                "fields": {
+                    f: {
+                        "old": plain(getattr(c.old, f), c.old.currency),
+                        "new": plain(getattr(c.new, f), c.new.currency),
+                    }
+                    for f in c.fields
+                },
+            }
+            for c in diff.changed
+        ],
+        "unchanged": diff.unchanged,
+        "tiers_changed": diff.tiers_changed,
+    }
+
+
+@pricebook.command(
+    "export",
+    epilog="""
+\b
+Examples:
+  pricing pricebook export price-book-clean.xlsx
+  pricing pricebook export price-book-2027.xlsx --as-of 2027-01-01
+""",
+)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@date_option("--as-of", help="Export the edition in force on this date (default: today).")
+@click.option("--edition", "number", type=int, help="Export this edition instead.")
+@json_option
+def export(file: Path, as_of: datetime | None, number: int | None) -> None:
+    """Write an edition to a clean, formatted xlsx (with its Tiers sheet) that re-imports as is."""
+    from pricing import editions
+    from pricing.errors import InputError
+    from pricing.pricebook_file import export_price_book
+
+    cfg = settings()
+    if file.suffix.lower() != ".xlsx":
+        raise InputError(f"{file}: the export is an Excel workbook; name it with .xlsx")
+    if number is not None:
+        edition, book = editions.book_of(cfg.store(), number)
+    else:
+        edition, book = editions.in_force(cfg.store(), as_date(as_of))
+    export_price_book(file, edition, book)
+    if cfg.json:
+        emit_json(
+            {
+                "file": str(file),
+                "edition": edition.number,
+                "items": len(book.items),
+                "tiers": len(book.tiers),
+            }
+        )
+        return
+    click.echo(
+        f"Wrote {file}: edition {edition.number} (effective {edition.effective_from.isoformat()}), "
+        f"{len(book.items)} items, {len(book.tiers)} tiers."
+    )

@@ -1,0 +1,175 @@
+"""Exact money: parsing what spreadsheets hold, rounding once, formatting for people and JSON.
+
+Amounts are :class:`decimal.Decimal` everywhere in the domain. Spreadsheet numbers arrive as
+binary floats; they are turned into the shortest decimal that round-trips (``19.99``, never
+``19.989999999999998``), and text such as ``$1,234.50``, ``1.234,50 €`` or ``(12.00)`` is read
+the way a person reads it. Anything that is not clearly a number is refused, not guessed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+# ISO 4217 currencies whose minor unit is not 2 decimals.
+_MINOR_UNITS = {
+    "BHD": 3, "BIF": 0, "CLF": 4, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0,
+    "JOD": 3, "JPY": 0, "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0,
+    "RWF": 0, "TND": 3, "UGX": 0, "UYI": 0, "UYW": 4, "VND": 0, "VUV": 0, "XAF": 0,
+    "XOF": 0, "XPF": 0,
+}  # fmt: skip
+
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+_SYMBOLS = "$€£¥₹₩₽₺₪₫฿₦₱₴₲₵₡"
+_STRIP_RE = re.compile(rf"[{_SYMBOLS}]|\b[A-Za-z]{{3}}\b|kr\.?|Fr\.|CHF|\s")
+_NUMBER_RE = re.compile(r"^[+-]?(\d[\d.,']*)?\d$|^[+-]?\d*[.,]\d+$")
+_BLANKS = {"", "-", "–", "—", "n/a", "na", "tbd", "none", "null"}
+
+PERCENT = Decimal("0.01")
+_FLOAT_NOISE = Decimal("1e-10")
+
+
+def is_currency_code(code: str) -> bool:
+    return bool(_CURRENCY_RE.match(code))
+
+
+def minor_units(currency: str) -> int:
+    """Decimals of the currency's minor unit (2 for USD and EUR, 0 for JPY, 3 for KWD)."""
+    return _MINOR_UNITS.get(currency.upper(), 2)
+
+
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round once, half-even, to the currency's minor unit."""
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_EVEN)
+
+
+def format_money(amount: Decimal | None, currency: str) -> str | None:
+    """The JSON form: a decimal string with exactly the currency's minor units."""
+    if amount is None:
+        return None
+    return str(round_money(amount, currency))
+
+
+def format_pct(pct: Decimal | None) -> str | None:
+    if pct is None:
+        return None
+    return str(pct.quantize(PERCENT, rounding=ROUND_HALF_EVEN))
+
+
+def display_money(amount: Decimal | None, currency: str) -> str:
+    """The human form: thousands separated, minor units kept (``1,234.50``)."""
+    if amount is None:
+        return ""
+    rounded = round_money(amount, currency)
+    return f"{rounded:,.{minor_units(currency)}f}"
+
+
+def is_blank(value: object) -> bool:
+    """Empty cells and the placeholders people type instead of leaving a cell empty."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip().casefold() in _BLANKS
+    return False
+
+
+def from_float(value: float) -> Decimal:
+    """The decimal a person typed, from the binary float a spreadsheet stored."""
+    if not math.isfinite(value):
+        raise ValueError("is not a finite number")
+    exact = Decimal(repr(value))
+    # Cached formula results carry binary noise (19.99*1.1 = 21.989000000000001).
+    cleaned = exact.quantize(_FLOAT_NOISE, rounding=ROUND_HALF_EVEN).normalize()
+    if abs(cleaned - exact) < _FLOAT_NOISE and cleaned != exact:
+        return cleaned
+    return exact
+
+
+def parse_decimal(value: object) -> Decimal:
+    """A number from a cell: float, int, Decimal or text as people write it.
+
+    Raises ValueError with a message saying why the value is not a number.
+    """
+    if isinstance(value, bool):
+        raise ValueError("is a TRUE/FALSE value, not a number")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return from_float(value)
+    if isinstance(value, (date, datetime)):
+        raise ValueError("is a date, not a number")
+    if not isinstance(value, str):
+        raise ValueError("is not a number")
+    return _parse_text(value)
+
+
+def parse_percent(value: object) -> Decimal:
+    """A percentage: ``12.5``, ``12.5%`` or ``12,5 %`` all mean 12.5 %."""
+    if isinstance(value, str):
+        value = value.strip().removesuffix("%").strip()
+    return parse_decimal(value)
+
+
+def _parse_text(text: str) -> Decimal:
+    raw = text.strip().replace("\u00a0", " ").replace("\u202f", " ")
+    if not raw:
+        raise ValueError("is empty")
+    negative = False
+    if raw.startswith("(") and raw.endswith(")"):
+        negative, raw = True, raw[1:-1]
+    body = _STRIP_RE.sub("", raw)
+    if body.endswith("-") and not body.startswith("-"):
+        negative, body = True, body[:-1]
+    if body.startswith("-"):
+        negative, body = not negative, body[1:]
+    elif body.startswith("+"):
+        body = body[1:]
+    if not body or not _NUMBER_RE.match(body):
+        raise ValueError("is not a number")
+    number = _normalise_separators(body.replace("'", ","))
+    try:
+        result = Decimal(number)
+    except InvalidOperation:
+        raise ValueError("is not a number") from None
+    return -result if negative else result
+
+
+def _normalise_separators(body: str) -> str:
+    """Decide which of ``,`` and ``.`` is the decimal separator; refuse what is unclear."""
+    commas, dots = body.count(","), body.count(".")
+    if commas and dots:
+        decimal_sep = "," if body.rfind(",") > body.rfind(".") else "."
+        group_sep = "." if decimal_sep == "," else ","
+        whole, _, fraction = body.rpartition(decimal_sep)
+        if decimal_sep in whole or not _grouped(whole, group_sep):
+            raise ValueError("mixes thousands and decimal separators in a way that is unclear")
+        return whole.replace(group_sep, "") + "." + fraction
+    sep = "," if commas else "." if dots else ""
+    if not sep:
+        return body
+    count = commas or dots
+    whole, _, fraction = body.rpartition(sep)
+    if count == 1:
+        if sep == "," and len(fraction) == 3 and whole and _grouped(body, ","):
+            return whole + fraction  # 1,234 is one thousand two hundred thirty-four
+        return whole + "." + fraction  # 12.50 or 12,50
+    if _grouped(body, sep):
+        return body.replace(sep, "")  # 1.234.567 or 1,234,567
+    raise ValueError("has separators in places that do not group thousands")
+
+
+def _grouped(number: str, sep: str) -> bool:
+    groups = number.split(sep)
+    return (
+        1 <= len(groups[0]) <= 3
+        and groups[0].isdigit()
+        and all(len(g) == 3 and g.isdigit() for g in groups[1:])
+    )

@@ -1,0 +1,227 @@
+"""The price book: marketing's standard prices, one edition per import.
+
+An edition is a complete price book (every SKU sold, its list price and attributes) plus the
+standard volume tiers marketing grants to everyone. Editions are never edited in place; the price
+in force on a date is the one of the newest edition effective on or before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from pricing.money import round_money
+
+ITEM_FIELDS = (
+    "sku",
+    "name",
+    "family",
+    "list_price",
+    "currency",
+    "unit_cost",
+    "floor_price",
+    "status",
+)
+
+
+def sku_key(sku: str) -> str:
+    """SKUs that differ only in case or surrounding space are the same SKU."""
+    return sku.strip().casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class PriceItem:
+    """One SKU's standard pricing in one edition."""
+
+    sku: str
+    list_price: Decimal
+    currency: str
+    name: str | None = None
+    family: str | None = None
+    unit_cost: Decimal | None = None
+    floor_price: Decimal | None = None
+    status: str | None = None
+
+    @property
+    def key(self) -> str:
+        return sku_key(self.sku)
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A standard volume price: from ``min_qty`` units, a price or a discount off list.
+
+    A tier names either one SKU or a whole family; a SKU's own tiers replace its family's.
+    """
+
+    min_qty: int
+    sku: str | None = None
+    family: str | None = None
+    price: Decimal | None = None
+    discount_pct: Decimal | None = None
+
+    def price_for(self, item: PriceItem) -> Decimal:
+        if self.price is not None:
+            return self.price
+        assert self.discount_pct is not None
+        return round_money(item.list_price * (100 - self.discount_pct) / 100, item.currency)
+
+    @property
+    def scope(self) -> str:
+        return f"SKU {self.sku}" if self.sku else f"family {self.family}"
+
+
+@dataclass
+class PriceBook:
+    """The contents of one edition: items keyed by SKU key, in the order marketing listed them."""
+
+    items: dict[str, PriceItem]
+    tiers: list[Tier] = field(default_factory=list)
+    _by_sku: dict[str, list[Tier]] | None = field(default=None, repr=False, compare=False)
+    _by_family: dict[str, list[Tier]] | None = field(default=None, repr=False, compare=False)
+
+    def get(self, sku: str) -> PriceItem | None:
+        return self.items.get(sku_key(sku))
+
+    def tiers_for(self, item: PriceItem) -> list[Tier]:
+        """The tiers that apply to a SKU, lowest quantity first."""
+        if self._by_sku is None or self._by_family is None:
+            self._index_tiers()
+        assert self._by_sku is not None and self._by_family is not None
+        own = self._by_sku.get(item.key)
+        if own:
+            return own
+        if item.family:
+            return self._by_family.get(item.family.casefold(), [])
+        return []
+
+    def standard_price(self, item: PriceItem, qty: int | Decimal) -> tuple[Decimal, Tier | None]:
+        """The list price after marketing's own volume tiers for this quantity."""
+        best: Tier | None = None
+        for tier in self.tiers_for(item):
+            if tier.min_qty <= qty:
+                best = tier
+        return (best.price_for(item), best) if best else (item.list_price, None)
+
+    def content_hash(self) -> str:
+        """Identity of the content, whatever the order rows were listed in."""
+        digest = hashlib.sha256()
+        for key in sorted(self.items):
+            item = self.items[key]
+            digest.update(repr(tuple(_canonical(getattr(item, f)) for f in ITEM_FIELDS)).encode())
+        for tier in sorted(self.tiers, key=_tier_sort_key):
+            digest.update(
+                repr(
+                    (
+                        "tier",
+                        tier.min_qty,
+                        tier.sku and sku_key(tier.sku),
+                        tier.family and tier.family.casefold(),
+                        _canonical(tier.price),
+                        _canonical(tier.discount_pct),
+                    )
+                ).encode()
+            )
+        return digest.hexdigest()
+
+    def families(self) -> set[str]:
+        return {item.family.casefold() for item in self.items.values() if item.family}
+
+    def _index_tiers(self) -> None:
+        by_sku: dict[str, list[Tier]] = {}
+        by_family: dict[str, list[Tier]] = {}
+        for tier in sorted(self.tiers, key=lambda t: t.min_qty):
+            if tier.sku:
+                by_sku.setdefault(sku_key(tier.sku), []).append(tier)
+            elif tier.family:
+                by_family.setdefault(tier.family.casefold(), []).append(tier)
+        self._by_sku, self._by_family = by_sku, by_family
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """An imported version of the price book, and where it came from."""
+
+    number: int
+    effective_from: date
+    source: str
+    imported_at: datetime
+    imported_by: str
+    items: int
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChange:
+    old: PriceItem
+    new: PriceItem
+    fields: tuple[str, ...]
+
+    @property
+    def price_change_pct(self) -> Decimal | None:
+        if self.old.list_price == self.new.list_price or not self.old.list_price:
+            return None
+        return (self.new.list_price - self.old.list_price) / self.old.list_price * 100
+
+
+@dataclass
+class BookDiff:
+    """What changed between two price books, item by item."""
+
+    added: list[PriceItem]
+    removed: list[PriceItem]
+    changed: list[ItemChange]
+    unchanged: int
+    tiers_changed: bool
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.tiers_changed)
+
+
+def compare(old: PriceBook | None, new: PriceBook) -> BookDiff:
+    """Added, removed and changed items of ``new`` against ``old`` (None: everything is added)."""
+    if old is None:
+        return BookDiff(list(new.items.values()), [], [], 0, bool(new.tiers))
+    added = [item for key, item in new.items.items() if key not in old.items]
+    removed = [item for key, item in old.items.items() if key not in new.items]
+    changed: list[ItemChange] = []
+    unchanged = 0
+    for key, item in new.items.items():
+        before = old.items.get(key)
+        if before is None:
+            continue
+        if before == item:
+            unchanged += 1
+            continue
+        fields = tuple(f for f in ITEM_FIELDS if getattr(before, f) != getattr(item, f))
+        changed.append(ItemChange(before, item, fields))
+    tiers_changed = _tier_set(old.tiers) != _tier_set(new.tiers)
+    return BookDiff(added, removed, changed, unchanged, tiers_changed)
+
+
+def _tier_set(tiers: Iterable[Tier]) -> set[tuple[object, ...]]:
+    return {
+        (
+            t.min_qty,
+            t.sku and sku_key(t.sku),
+            t.family and t.family.casefold(),
+            _canonical(t.price),
+            _canonical(t.discount_pct),
+        )
+        for t in tiers
+    }
+
+
+def _tier_sort_key(tier: Tier) -> tuple[str, str, int]:
+    return (tier.sku and sku_key(tier.sku)) or "", (tier.family or "").casefold(), tier.min_qty
+
+
+def _canonical(value: object) -> object:
+    """Decimals compare by value in hashes (12.5 and 12.50 are the same price)."""
+    if isinstance(value, Decimal):
+        return str(value.normalize())
+    return value

@@ -1,0 +1,732 @@
+"""Reading marketing's price book spreadsheet, and writing a clean copy of an edition.
+
+Staged like a compiler: find the sheet and its header row, map columns loosely, read each row
+into an item, then validate the whole book. Every problem is collected with its cell; the caller
+decides whether any of them blocks the import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pricing.errors import InputError
+from pricing.money import (
+    display_money,
+    is_blank,
+    is_currency_code,
+    parse_decimal,
+    parse_percent,
+    round_money,
+)
+from pricing.pricebook import Edition, PriceBook, PriceItem, Tier, sku_key
+from pricing.problems import Problem
+from pricing.sheets import (
+    Sheet,
+    Workbook,
+    cell_text,
+    column_letter,
+    normalise_header,
+    open_workbook,
+)
+
+Progress = Callable[[int, int], None]
+
+HEADER_SEARCH_ROWS = 30
+PRICE_SHEET_NAMES = ("Price Book", "Pricebook", "Prices", "Price List", "Pricelist", "List Prices")
+TIER_SHEET_NAMES = ("Tiers", "Volume Tiers", "Tier Pricing", "Volume Pricing", "Volume Discounts")
+
+# Field -> accepted headers, best first (compared after normalise_header).
+ITEM_HEADERS: dict[str, tuple[str, ...]] = {
+    "sku": (
+        "sku", "item no", "part no", "product code", "product id", "product no", "item code",
+        "article no", "catalog no", "catalogue no", "stockcode", "stock code", "code", "item",
+        "part", "article", "model", "ref", "reference",
+    ),
+    "list_price": ("list price", "msrp", "price", "unit price", "list", "rrp", "base price"),
+    "name": (
+        "name", "description", "product name", "item name", "product description",
+        "item description", "product", "title",
+    ),
+    "family": (
+        "family", "product family", "category", "product category", "product line", "line",
+        "group", "product group",
+    ),
+    "unit_cost": ("unit cost", "cost", "standard cost", "cost price", "cogs"),
+    "currency": ("currency", "ccy", "currency code", "cur"),
+    "floor_price": ("floor price", "floor", "minimum price", "min price"),
+    "status": ("status", "lifecycle", "lifecycle status", "state"),
+}  # fmt: skip
+TIER_HEADERS: dict[str, tuple[str, ...]] = {
+    "sku": ITEM_HEADERS["sku"],
+    "family": ITEM_HEADERS["family"],
+    "min_qty": (
+        "min qty", "minimum qty", "min quantity", "minimum quantity", "from qty", "qty from",
+        "quantity from", "from quantity", "qty break", "quantity break", "break", "qty",
+        "quantity", "from", "min",
+    ),
+    "price": ("price", "tier price", "unit price", "volume price", "list price"),
+    "discount_pct": (
+        "discount %", "discount", "disc %", "discount pct", "discount percent", "% off", "off",
+        "discount off list",
+    ),
+}  # fmt: skip
+FIELD_ALIASES = {"price": "list_price", "cost": "unit_cost", "description": "name"}
+_PLACEHOLDER_TOKENS = {"excl vat", "ex vat", "incl vat", "net"}
+
+
+@dataclass
+class ReadOptions:
+    """How to read a price book file; every field has the default a marketer expects."""
+
+    sheet: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+    currency: str = "USD"
+
+
+@dataclass
+class PriceBookFile:
+    """What was read from a file: the book (None when nothing usable was found) and problems."""
+
+    path: Path
+    sheet: str | None
+    book: PriceBook | None
+    problems: list[Problem]
+    item_cells: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def location(self, key: str, column: str) -> dict[str, Any]:
+        """Problem keyword arguments for one item's cell (empty when the file has no such cell)."""
+        return self.item_cells.get(key, {}).get(column, {})
+
+
+def parse_column_overrides(pairs: Iterable[str], known: Iterable[str]) -> dict[str, str]:
+    """``["sku=Numero", "list_price=Hinta"]`` -> ``{"sku": "Numero", ...}``; bad ones raise."""
+    known_fields = set(known)
+    result: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, header = pair.partition("=")
+        field_name = FIELD_ALIASES.get(name.strip().lower(), name.strip().lower())
+        if not sep or not header.strip():
+            raise InputError(f"--column {pair!r}: write it as FIELD=HEADER, e.g. sku=Numero")
+        if field_name not in known_fields:
+            raise InputError(
+                f"--column {pair!r}: unknown field {name.strip()!r}; "
+                f"the fields are {', '.join(sorted(known_fields))}"
+            )
+        result[field_name] = header.strip()
+    return result
+
+
+def read_price_book(
+    path: Path, options: ReadOptions | None = None, progress: Progress | None = None
+) -> PriceBookFile:
+    """Read a price book workbook or csv into a PriceBook and every problem found in it."""
+    options = options or ReadOptions()
+    if not is_currency_code(options.currency.upper()):
+        raise InputError(f"--currency {options.currency!r}: give a 3-letter ISO code such as USD")
+    workbook = open_workbook(path)
+    sheet_name = _choose_sheet(workbook, options.sheet)
+    sheet = workbook.sheet(sheet_name)
+    reader = _ItemReader(sheet, options)
+    items = reader.read(progress)
+    result = PriceBookFile(path, None if sheet.is_csv else sheet_name, None, reader.problems)
+    result.item_cells = reader.cells
+    if items is None:
+        return result
+    book = PriceBook(items=items)
+    tier_sheet = (
+        None
+        if options.sheet and _is_tier_name(options.sheet)
+        else workbook.find_sheet(TIER_SHEET_NAMES)
+    )
+    if tier_sheet and tier_sheet != sheet_name:
+        book.tiers = _read_tiers(workbook.sheet(tier_sheet), book, result.problems)
+    result.book = book
+    return result
+
+
+def _choose_sheet(workbook: Workbook, wanted: str | None) -> str:
+    if wanted is None:
+        return workbook.find_sheet(PRICE_SHEET_NAMES) or workbook.sheet_names[0]
+    if wanted in workbook.sheet_names:
+        return wanted
+    loose = workbook.find_sheet([wanted])
+    if loose:
+        return loose
+    raise InputError(
+        f"{workbook.path.name}: no sheet named {wanted!r}; "
+        f"its sheets are {', '.join(repr(n) for n in workbook.sheet_names)}"
+    )
+
+
+def _is_tier_name(name: str) -> bool:
+    return normalise_header(name) in {normalise_header(n) for n in TIER_SHEET_NAMES}
+
+
+def _header_keys(header: object) -> list[str]:
+    """Loose forms a header may match: itself, and without a trailing currency or VAT note."""
+    norm = normalise_header(header)
+    keys = [norm]
+    words = norm.split(" ")
+    if len(words) > 1 and len(words[-1]) == 3 and words[-1].isalpha():
+        keys.append(" ".join(words[:-1]))
+    for note in _PLACEHOLDER_TOKENS:
+        if norm.endswith(" " + note):
+            keys.append(norm[: -len(note) - 1])
+    return keys
+
+
+def find_header(
+    sheet: Sheet,
+    headers: Mapping[str, tuple[str, ...]],
+    overrides: Mapping[str, str],
+    required: Callable[[dict[str, int]], bool],
+) -> tuple[int, dict[str, int]] | None:
+    """The first row (in the first 30) whose cells name the required fields, and the mapping."""
+    wanted_override = {normalise_header(h): f for f, h in overrides.items()}
+    for r in range(min(HEADER_SEARCH_ROWS, len(sheet.rows))):
+        mapping: dict[str, int] = {}
+        rank: dict[str, int] = {}
+        for c, cell in enumerate(sheet.rows[r]):
+            if cell is None or cell == "":
+                continue
+            keys = _header_keys(cell)
+            if keys[0] in wanted_override:
+                name = wanted_override[keys[0]]
+                mapping[name], rank[name] = c, -1
+                continue
+            for name, aliases in headers.items():
+                if name in overrides:
+                    continue
+                for position, alias in enumerate(aliases):
+                    if alias in keys and position < rank.get(name, len(aliases)):
+                        mapping[name], rank[name] = c, position
+        if required(mapping):
+            return r, mapping
+    return None
+
+
+class _ItemReader:
+    """Reads the rows under the header into items, collecting problems as it goes."""
+
+    def __init__(self, sheet: Sheet, options: ReadOptions) -> None:
+        self.sheet = sheet
+        self.options = options
+        self.currency = options.currency.upper()
+        self.problems: list[Problem] = []
+        self.cells: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def problem(self, severity: str, row: int, col: int | None, value: Any, message: str) -> None:
+        text = None if value is None else cell_text(value)
+        self.problems.append(
+            Problem(severity, message, value=text, **self.sheet.location(row, col))  # type: ignore[arg-type]
+        )
+
+    def read(self, progress: Progress | None) -> dict[str, PriceItem] | None:
+        sheet = self.sheet
+        found = find_header(
+            sheet,
+            ITEM_HEADERS,
+            self.options.columns,
+            lambda m: "sku" in m and "list_price" in m,
+        )
+        if found is None:
+            self._no_header()
+            return None
+        header_row, cols = found
+        self.cols = cols
+        bad_rows = self._formula_problems(header_row)
+        items: dict[str, PriceItem] = {}
+        first_seen: dict[str, int] = {}
+        family_spelling: dict[str, str] = {}
+        section: str | None = None
+        sku_col, price_col = cols["sku"], cols["list_price"]
+        total = len(sheet.rows)
+        for r in range(header_row + 1, total):
+            if progress and r % 2000 == 0:
+                progress(r, total)
+            if r in bad_rows:
+                continue
+            row = sheet.rows[r]
+            sku = cell_text(row[sku_col]) if sku_col < len(row) else ""
+            if not sku:
+                label = self._lone_label(row, exclude=price_col)
+                if label is not None:
+                    section = label
+                elif self._has_mapped_values(row):
+                    value = next(
+                        row[c] for c in sorted(cols.values()) if c < len(row) and not _empty(row[c])
+                    )
+                    self.problem(
+                        "error", r, sku_col, value,
+                        "values in a row without a SKU: add the SKU, or clear the row",
+                    )  # fmt: skip
+                continue
+            raw_price = row[price_col] if price_col < len(row) else None
+            if _empty(raw_price) and _looks_like_label(sku) and self._lone_label(row) == sku:
+                section = sku
+                continue
+            item = self._item(r, row, sku, raw_price, section)
+            if item is None:
+                continue
+            if item.family:
+                spelling = family_spelling.setdefault(item.family.casefold(), item.family)
+                if spelling != item.family:
+                    item = _replace_family(item, spelling)
+            key = item.key
+            if key in items:
+                first = first_seen[key]
+                self.problem(
+                    "error", r, sku_col, sku,
+                    f"duplicate SKU: {items[key].sku!r} is already at "
+                    f"{_cell_ref(sheet, first, sku_col)}; SKUs differing only in case or "
+                    "surrounding spaces are the same SKU",
+                )  # fmt: skip
+                self.problem(
+                    "error", first, sku_col, items[key].sku,
+                    f"duplicate SKU: again at {_cell_ref(sheet, r, sku_col)}",
+                )  # fmt: skip
+                continue
+            items[key] = item
+            first_seen[key] = r
+            self.cells[key] = {name: sheet.location(r, c) for name, c in cols.items()}
+        if progress:
+            progress(total, total)
+        if not items and not any(p.severity == "error" for p in self.problems):
+            self.problem(
+                "error", header_row, None, None,
+                "no price rows under the header: the sheet lists no SKU with a price",
+            )  # fmt: skip
+        return items
+
+    def _no_header(self) -> None:
+        sheet = self.sheet
+        wanted = ", ".join(f"{f}={h!r}" for f, h in self.options.columns.items())
+        hint = (
+            f"no row in the first {HEADER_SEARCH_ROWS} names both a SKU and a list price column"
+            + (f" (looked for {wanted})" if wanted else "")
+            + "; name them with --column sku=HEADER --column list_price=HEADER"
+        )
+        if not sheet.rows or all(all(_empty(c) for c in row) for row in sheet.rows):
+            hint = "the sheet is empty: no price rows at all"
+        loc = {"file": sheet.file, "sheet": sheet.name} if sheet.name else {"file": sheet.file}
+        self.problems.append(Problem("error", hint, **loc))  # type: ignore[arg-type]
+
+    def _formula_problems(self, header_row: int) -> set[int]:
+        bad_rows: set[int] = set()
+        key_cols = {self.cols["sku"]: "SKU", self.cols["list_price"]: "list price"}
+        names = {c: f for f, c in self.cols.items()}
+        for r, c in sorted(self.sheet.uncached_formulas):
+            if r <= header_row:
+                continue
+            if c in key_cols:
+                bad_rows.add(r)
+                self.problem(
+                    "error", r, c, None,
+                    f"the {key_cols[c]} is a formula without a cached value; open the workbook "
+                    "in Excel or LibreOffice, let it calculate, and save it again",
+                )  # fmt: skip
+            else:
+                column = names.get(c, f"column {column_letter(c)}")
+                self.problem(
+                    "warning", r, c, None,
+                    f"{column} is a formula without a cached value and is read as empty; "
+                    "save the workbook from Excel or LibreOffice to store computed values",
+                )  # fmt: skip
+        return bad_rows
+
+    def _lone_label(self, row: list[Any], exclude: int | None = None) -> str | None:
+        """A row with one text cell and nothing else is a section label such as ``HARDWARE``."""
+        found: str | None = None
+        for c, value in enumerate(row):
+            if _empty(value):
+                continue
+            if found is not None or not isinstance(value, str) or c == exclude:
+                return None
+            found = value.strip()
+        return found
+
+    def _has_mapped_values(self, row: list[Any]) -> bool:
+        return any(c < len(row) and not _empty(row[c]) for c in self.cols.values())
+
+    def _item(
+        self, r: int, row: list[Any], sku: str, raw_price: Any, section: str | None
+    ) -> PriceItem | None:
+        cols = self.cols
+
+        def cell(name: str) -> Any:
+            c = cols.get(name)
+            return row[c] if c is not None and c < len(row) else None
+
+        ok = True
+        currency = self.currency
+        raw_currency = cell("currency")
+        if not is_blank(raw_currency):
+            code = cell_text(raw_currency).upper()
+            if is_currency_code(code):
+                currency = code
+            else:
+                ok = False
+                self.problem(
+                    "error", r, cols["currency"], raw_currency,
+                    "currency is not a 3-letter ISO code such as USD or EUR",
+                )  # fmt: skip
+        price = self._money(r, "list_price", raw_price, currency, required=True)
+        cost = self._money(r, "unit_cost", cell("unit_cost"), currency)
+        floor = self._money(r, "floor_price", cell("floor_price"), currency)
+        if price is False or cost is False or floor is False or not ok:
+            return None
+        assert isinstance(price, Decimal)
+        cost_value = cost if isinstance(cost, Decimal) else None
+        floor_value = floor if isinstance(floor, Decimal) else None
+        if cost_value is not None and cost_value > price:
+            self.problem(
+                "warning", r, cols["unit_cost"], cell("unit_cost"),
+                f"unit cost is above the list price {display_money(price, currency)}: "
+                "every sale loses money",
+            )  # fmt: skip
+        if floor_value is not None and floor_value > price:
+            self.problem(
+                "warning", r, cols["floor_price"], cell("floor_price"),
+                f"floor price is above the list price {display_money(price, currency)}",
+            )  # fmt: skip
+        family = _text(cell("family")) or section
+        return PriceItem(
+            sku=sku,
+            list_price=price,
+            currency=currency,
+            name=_text(cell("name")),
+            family=family,
+            unit_cost=cost_value,
+            floor_price=floor_value,
+            status=_text(cell("status")),
+        )
+
+    def _money(
+        self, r: int, name: str, raw: Any, currency: str, required: bool = False
+    ) -> Decimal | bool | None:
+        """The amount, None when blank and optional, False when there is an error."""
+        col = self.cols.get(name)
+        label = name.replace("_", " ")
+        if is_blank(raw):
+            if required:
+                self.problem("error", r, col, raw, f"{label} is missing: every SKU needs one")
+                return False
+            return None
+        try:
+            amount = parse_decimal(raw)
+        except ValueError as exc:
+            self.problem("error", r, col, raw, f"{label} {exc}")
+            return False
+        if amount < 0 or (required and amount == 0):
+            self.problem(
+                "error", r, col, raw,
+                f"{label} must be above zero" if required else f"{label} cannot be negative",
+            )  # fmt: skip
+            return False
+        rounded = round_money(amount, currency)
+        if rounded != amount:
+            self.problem(
+                "warning", r, col, raw,
+                f"{label} has more decimals than {currency} uses; stored as {rounded}",
+            )  # fmt: skip
+        return rounded
+
+
+def _read_tiers(sheet: Sheet, book: PriceBook, problems: list[Problem]) -> list[Tier]:
+    """Standard volume pricing from the ``Tiers`` sheet: SKU or family, min qty, price or %."""
+
+    def problem(severity: str, r: int, c: int | None, value: Any, message: str) -> None:
+        text = None if value is None else cell_text(value)
+        problems.append(Problem(severity, message, value=text, **sheet.location(r, c)))  # type: ignore[arg-type]
+
+    found = find_header(
+        sheet,
+        TIER_HEADERS,
+        {},
+        lambda m: (
+            ("sku" in m or "family" in m)
+            and "min_qty" in m
+            and ("price" in m or "discount_pct" in m)
+        ),
+    )
+    if found is None:
+        if any(not _empty(c) for row in sheet.rows for c in row):
+            problems.append(
+                Problem(
+                    "error",
+                    "no header naming a SKU or family, a minimum quantity and a price or "
+                    "discount % (e.g. SKU | Min Qty | Price)",
+                    file=sheet.file,
+                    sheet=sheet.name,
+                )
+            )
+        return []
+    header_row, cols = found
+    fractions = _discounts_are_fractions(sheet, header_row, cols.get("discount_pct"))
+    if fractions:
+        problem(
+            "warning", header_row, cols["discount_pct"], None,
+            "discounts are all below 1 and are read as fractions (0.1 = 10 %)",
+        )  # fmt: skip
+    families = book.families()
+    tiers: list[Tier] = []
+    seen: dict[tuple[str, str, int], int] = {}
+    for r in range(header_row + 1, len(sheet.rows)):
+        row = sheet.rows[r]
+
+        def cell(name: str, row: list[Any] = row) -> Any:
+            c = cols.get(name)
+            return row[c] if c is not None and c < len(row) else None
+
+        if all(_empty(cell(name)) for name in cols):
+            continue
+        sku, family = _text(cell("sku")), _text(cell("family"))
+        qty_raw, price_raw, pct_raw = cell("min_qty"), cell("price"), cell("discount_pct")
+        errors_before = len(problems)
+        if bool(sku) == bool(family):
+            where = cols.get("sku", cols.get("family"))
+            problem(
+                "error", r, where, sku or family,
+                "a tier names either a SKU or a family"
+                + (", not both" if sku else "; this row names neither"),
+            )  # fmt: skip
+        elif sku and book.get(sku) is None:
+            problem("error", r, cols["sku"], sku, "no such SKU in the price book")
+        elif family and family.casefold() not in families:
+            problem(
+                "warning", r, cols["family"], family, "no item in the price book has this family"
+            )
+        min_qty = _whole_number(qty_raw)
+        if min_qty is None or min_qty < 1:
+            problem(
+                "error",
+                r,
+                cols["min_qty"],
+                qty_raw,
+                "minimum quantity must be a whole number of 1 or more",
+            )
+        price: Decimal | None = None
+        pct: Decimal | None = None
+        if _empty(price_raw) == _empty(pct_raw):
+            problem(
+                "error", r, cols.get("price", cols.get("discount_pct")), price_raw or pct_raw,
+                "give either a tier price or a discount %, not both"
+                if not _empty(price_raw) else "give a tier price or a discount %",
+            )  # fmt: skip
+        elif not _empty(price_raw):
+            try:
+                price = parse_decimal(price_raw)
+            except ValueError as exc:
+                problem("error", r, cols["price"], price_raw, f"tier price {exc}")
+            else:
+                if price <= 0:
+                    problem("error", r, cols["price"], price_raw, "tier price must be above zero")
+        else:
+            try:
+                pct = parse_percent(pct_raw)
+                if fractions and not (isinstance(pct_raw, str) and "%" in pct_raw):
+                    pct *= 100
+            except ValueError as exc:
+                problem("error", r, cols["discount_pct"], pct_raw, f"discount {exc}")
+            else:
+                if not 0 < pct < 100:
+                    problem(
+                        "error",
+                        r,
+                        cols["discount_pct"],
+                        pct_raw,
+                        "discount % must be above 0 and below 100",
+                    )
+        if len(problems) > errors_before and any(
+            p.severity == "error" for p in problems[errors_before:]
+        ):
+            continue
+        assert min_qty is not None
+        scope = (
+            ("sku", sku_key(sku), min_qty)
+            if sku
+            else ("family", (family or "").casefold(), min_qty)
+        )
+        if scope in seen:
+            problem(
+                "error", r, cols["min_qty"], qty_raw,
+                f"a second tier for the same {scope[0]} and quantity (first at "
+                f"{_cell_ref(sheet, seen[scope], cols['min_qty'])})",
+            )  # fmt: skip
+            continue
+        seen[scope] = r
+        tier = Tier(min_qty=min_qty, sku=sku, family=family, price=price, discount_pct=pct)
+        if sku and price is not None:
+            item = book.get(sku)
+            assert item is not None
+            price = round_money(price, item.currency)
+            tier = Tier(min_qty=min_qty, sku=item.sku, price=price)
+            if price > item.list_price:
+                problem(
+                    "warning",
+                    r,
+                    cols["price"],
+                    price_raw,
+                    f"tier price is above the list price {item.list_price}",
+                )
+        tiers.append(tier)
+    return tiers
+
+
+def _discounts_are_fractions(sheet: Sheet, header_row: int, col: int | None) -> bool:
+    if col is None:
+        return False
+    numbers = []
+    for row in sheet.rows[header_row + 1 :]:
+        value = row[col] if col < len(row) else None
+        if _empty(value) or (isinstance(value, str) and "%" in value):
+            continue
+        try:
+            numbers.append(parse_decimal(value))
+        except ValueError:
+            continue
+    return bool(numbers) and all(0 < n < 1 for n in numbers)
+
+
+def _whole_number(value: Any) -> int | None:
+    try:
+        number = parse_decimal(value)
+    except ValueError:
+        return None
+    return int(number) if number == number.to_integral_value() else None
+
+
+def _replace_family(item: PriceItem, family: str) -> PriceItem:
+    return PriceItem(
+        sku=item.sku, list_price=item.list_price, currency=item.currency, name=item.name,
+        family=family, unit_cost=item.unit_cost, floor_price=item.floor_price, status=item.status,
+    )  # fmt: skip
+
+
+def _cell_ref(sheet: Sheet, row: int, col: int) -> str:
+    if sheet.is_csv:
+        return f"line {row + 1}"
+    return f"{column_letter(col)}{row + 1}"
+
+
+def _looks_like_label(text: str) -> bool:
+    return not any(ch.isdigit() for ch in text)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any) -> str | None:
+    text = cell_text(value)
+    return text or None
+
+
+# Export --------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    ("SKU", "sku", 16),
+    ("Name", "name", 40),
+    ("Family", "family", 18),
+    ("List Price", "list_price", 13),
+    ("Currency", "currency", 10),
+    ("Unit Cost", "unit_cost", 13),
+    ("Floor Price", "floor_price", 13),
+    ("Status", "status", 12),
+)
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_price_book(path: Path, edition: Edition, book: PriceBook) -> None:
+    """A clean workbook of one edition: title block, one header row, money formatted, Tiers.
+
+    Text a spreadsheet would take for a formula (``=…``, ``+…``, ``@…``) is written as text.
+    The file re-imports as "unchanged" against the same edition.
+    """
+    from openpyxl import Workbook as XlsxWorkbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    from pricing.money import minor_units
+
+    workbook = XlsxWorkbook(write_only=True)
+    sheet = workbook.create_sheet("Price Book")
+    bold = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor="DDE4EE")
+    for letter_index, (_, _, width) in enumerate(EXPORT_COLUMNS):
+        sheet.column_dimensions[column_letter(letter_index)].width = width
+    sheet.freeze_panes = "A5"
+
+    def text_cell(value: str | None, font: Font | None = None) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str) and value.startswith(_FORMULA_TRIGGERS):
+            cell.data_type = "s"  # never a live formula
+        if font is not None:
+            cell.font = font
+        return cell
+
+    title = text_cell(f"Price book, edition {edition.number}", Font(bold=True, size=14))
+    sheet.append([title])
+    sheet.append(
+        [
+            text_cell(
+                f"Effective from {edition.effective_from.isoformat()}; imported from "
+                f"{edition.source} by {edition.imported_by}"
+            )
+        ]
+    )
+    sheet.append([])
+    headers = []
+    for header, _, _ in EXPORT_COLUMNS:
+        cell = text_cell(header, bold)
+        cell.fill = header_fill
+        cell.alignment = Alignment(horizontal="center")
+        headers.append(cell)
+    sheet.append(headers)
+    formats: dict[str, str] = {}
+    for item in book.items.values():
+        number_format = formats.setdefault(
+            item.currency,
+            "#,##0"
+            + ("." + "0" * minor_units(item.currency) if minor_units(item.currency) else ""),
+        )
+        row = []
+        for _, attribute, _ in EXPORT_COLUMNS:
+            value = getattr(item, attribute)
+            if isinstance(value, Decimal):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = number_format
+            else:
+                cell = text_cell(value)
+            row.append(cell)
+        sheet.append(row)
+    last_row = 4 + len(book.items)
+    sheet.auto_filter.ref = f"A4:{column_letter(len(EXPORT_COLUMNS) - 1)}{last_row}"
+    if book.tiers:
+        tiers = workbook.create_sheet("Tiers")
+        for letter, width in zip("ABCDE", (16, 18, 10, 13, 12), strict=True):
+            tiers.column_dimensions[letter].width = width
+        tiers.append(
+            [text_cell(h, bold) for h in ("SKU", "Family", "Min Qty", "Price", "Discount %")]
+        )
+        for tier in book.tiers:
+            price = WriteOnlyCell(tiers, value=tier.price)
+            price.number_format = "#,##0.00"
+            tiers.append(
+                [
+                    text_cell(tier.sku),
+                    text_cell(tier.family),
+                    tier.min_qty,
+                    price,
+                    tier.discount_pct,
+                ]
+            )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        workbook.save(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the workbook ({exc.strerror})") from None

@@ -1,0 +1,243 @@
+"""Spreadsheets and csv files as grids of cells with the coordinates people see.
+
+Reading is done with python-calamine (fast, keeps text as text). Calamine gives cached formula
+results but drops a formula cell that has no cached value, so the sheet's XML is scanned for such
+cells: an importer must be able to say "D14 is a formula Excel never computed" instead of
+treating the cell as empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+from xml.etree import ElementTree
+
+from pricing.errors import InputError
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HEADER_NORMALISE = re.compile(r"[^0-9a-z%]+")
+_UNCACHED_FORMULA = re.compile(
+    rb'<c r="([A-Z]+[0-9]+)"[^>]*>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
+)
+
+
+@dataclass
+class Sheet:
+    """One sheet (or a whole csv file) as rows of raw cell values, 0-based."""
+
+    file: str
+    name: str | None  # None for csv files
+    rows: list[list[Any]]
+    uncached_formulas: set[tuple[int, int]] = field(default_factory=set)
+
+    @property
+    def is_csv(self) -> bool:
+        return self.name is None
+
+    def value(self, row: int, col: int) -> Any:
+        cells = self.rows[row] if row < len(self.rows) else []
+        return cells[col] if col < len(cells) else None
+
+    def location(self, row: int, col: int | None = None) -> dict[str, Any]:
+        """Keyword arguments for a Problem pointing at this cell (or row)."""
+        cell = f"{column_letter(col)}{row + 1}" if col is not None else None
+        if self.is_csv:
+            return {"file": self.file, "line": row + 1, "cell": cell}
+        return {"file": self.file, "sheet": self.name, "cell": cell or f"A{row + 1}"}
+
+
+@dataclass
+class Workbook:
+    """The sheets of a file, read lazily by name."""
+
+    path: Path
+    sheet_names: list[str]
+    _book: Any = None
+    _csv_sheet: Sheet | None = None
+
+    def sheet(self, name: str) -> Sheet:
+        if self._csv_sheet is not None:
+            return self._csv_sheet
+        rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheet = Sheet(file=self.path.name, name=name, rows=rows)
+        sheet.uncached_formulas = _uncached_formulas(self.path, name)
+        return sheet
+
+    def find_sheet(self, wanted: Iterable[str]) -> str | None:
+        """The first sheet whose loosely normalised name is one of ``wanted``."""
+        names = {normalise_header(n): n for n in reversed(self.sheet_names)}
+        for candidate in wanted:
+            if normalise_header(candidate) in names:
+                return names[normalise_header(candidate)]
+        return None
+
+
+def open_workbook(path: Path) -> Workbook:
+    """Open an xlsx/xlsm/ods or csv file, deciding by content rather than by its name."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied; check the file's permissions") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not head:
+        raise InputError(f"{path}: the file is empty")
+    if head.startswith(_OLE_MAGIC):
+        raise InputError(
+            f"{path}: is an old Excel .xls or a password-protected workbook; "
+            "open it in Excel or LibreOffice and save it as .xlsx (without a password)"
+        )
+    if head.startswith(_ZIP_MAGIC):
+        return _open_xlsx(path)
+    return Workbook(path=path, sheet_names=[path.name], _csv_sheet=read_csv(path))
+
+
+def _open_xlsx(path: Path) -> Workbook:
+    import python_calamine
+
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError:
+        raise InputError(
+            f"{path}: the workbook is password-protected; save a copy without one"
+        ) from None
+    except (python_calamine.CalamineError, OSError, ValueError) as exc:
+        raise InputError(
+            f"{path}: is not a readable xlsx workbook ({exc}); "
+            "open it in Excel or LibreOffice and save it again as .xlsx"
+        ) from None
+    return Workbook(path=path, sheet_names=list(book.sheet_names), _book=book)
+
+
+def read_csv(path: Path) -> Sheet:
+    """A csv file in UTF-8 (with or without BOM) or Windows-1252, comma- or semicolon-separated."""
+    data = path.read_bytes()
+    text = _decode(data)
+    dialect_delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect_delimiter)
+    try:
+        rows: list[list[Any]] = [row for row in reader]
+    except csv.Error as exc:
+        raise InputError(
+            f"{path}: not a readable csv file (line {reader.line_num}: {exc})"
+        ) from None
+    return Sheet(file=path.name, name=None, rows=rows)
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if b"\x00" in data[:4096]:
+        for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+            if data.startswith(bom):
+                return data[2:].decode(codec, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _delimiter(text: str) -> str:
+    """Comma, semicolon or tab: whichever splits the first lines most consistently."""
+    sample = [line for line in text[:65536].splitlines()[:30] if line.strip()]
+    if not sample:
+        return ","
+    best, best_score = ",", -1
+    for candidate in (",", ";", "\t"):
+        counts = [len(next(csv.reader([line], delimiter=candidate))) for line in sample]
+        widest = max(counts)
+        score = sum(1 for c in counts if c == widest) * (widest - 1)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+def _uncached_formulas(path: Path, sheet_name: str) -> set[tuple[int, int]]:
+    """Cells holding a formula without a cached result, as (row, col), 0-based."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = _sheet_member(archive, sheet_name)
+            if member is None:
+                return set()
+            data = archive.read(member)
+    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
+        return set()
+    if b"<f" not in data:
+        return set()
+    found = set()
+    for match in _UNCACHED_FORMULA.finditer(data):
+        found.add(cell_index(match.group(1).decode()))
+    return found
+
+
+def _sheet_member(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
+    ns = {
+        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+        "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+    }
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rel_id = None
+    for sheet in workbook.iterfind("m:sheets/m:sheet", ns):
+        if sheet.get("name") == sheet_name:
+            rel_id = sheet.get(f"{{{ns['r']}}}id")
+    if rel_id is None:
+        return None
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels.iterfind("rel:Relationship", ns):
+        if rel.get("Id") == rel_id:
+            target = rel.get("Target", "")
+            if target.startswith("/"):
+                return target.lstrip("/")
+            return str(PurePosixPath("xl") / target)
+    return None
+
+
+def normalise_header(text: object) -> str:
+    """Loose header form: case, spaces and punctuation do not matter; '#' and 'number' mean 'no'."""
+    if text is None:
+        return ""
+    folded = str(text).casefold().replace("#", " no ").replace("number", " no ")
+    return _HEADER_NORMALISE.sub(" ", folded).strip()
+
+
+def column_letter(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_index(ref: str) -> tuple[int, int]:
+    """``"D14"`` -> ``(13, 3)``."""
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    digits = ref[len(letters) :]
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + (ord(ch) - 64)
+    return int(digits) - 1, col - 1
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the text a person sees (integral floats without '.0', dates as ISO)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value).strip()

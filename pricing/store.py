@@ -1,0 +1,417 @@
+"""Storage: SQLAlchemy Core over SQLite (default, embedded) or PostgreSQL (a team).
+
+Money is stored as whole millionths in BIGINT columns: exact on both engines, and summable in
+SQL without floating point. The schema is created and upgraded by Alembic migrations; a
+database already at this version's revision is used without importing Alembic, which keeps
+short commands fast.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.types import TypeDecorator
+
+from pricing.errors import SchemaError, StoreError
+
+if TYPE_CHECKING:
+    from pricing.pricebook import Edition, PriceBook
+
+SCHEMA_REVISION = "0001"
+DEFAULT_URL = "sqlite:///pricing.db"
+_SCALE = 1_000_000
+
+
+class Amount(TypeDecorator[Decimal]):
+    """An exact decimal (up to 6 places) stored as an integer count of millionths."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        scaled = value * _SCALE
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than 6 decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(value) / _SCALE).normalize() if value % _SCALE else Decimal(value // _SCALE)
+
+
+metadata = MetaData()
+
+editions = Table(
+    "editions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("effective_from", Date, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("imported_by", String(200), nullable=False),
+    Column("item_count", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+)
+
+price_items = Table(
+    "price_items",
+    metadata,
+    Column("edition_id", Integer, ForeignKey("editions.id"), primary_key=True),
+    Column("sku_key", String(200), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("sku", String(200), nullable=False),
+    Column("name", Text),
+    Column("family", String(200)),
+    Column("list_price", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("unit_cost", Amount),
+    Column("floor_price", Amount),
+    Column("status", String(100)),
+    Index("ix_price_items_sku_key", "sku_key", "edition_id"),
+)
+
+price_tiers = Table(
+    "price_tiers",
+    metadata,
+    Column("edition_id", Integer, ForeignKey("editions.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("sku", String(200)),
+    Column("family", String(200)),
+    Column("min_qty", Integer, nullable=False),
+    Column("price", Amount),
+    Column("discount_pct", Amount),
+)
+
+
+def resolve_url(url: str | None) -> str:
+    """``--db`` or ``PRICING_DATABASE_URL``, else ``pricing.db`` here; a bare path means SQLite."""
+    url = url or os.environ.get("PRICING_DATABASE_URL") or DEFAULT_URL
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def display_url(url: str) -> str:
+    """The URL safe to show: a password is never printed."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def current_user(explicit: str | None = None) -> str:
+    """Who is acting: ``--user``, ``PRICING_USER``, else the login name."""
+    if explicit:
+        return explicit
+    if os.environ.get("PRICING_USER"):
+        return os.environ["PRICING_USER"]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Store:
+    """An open database at the current schema revision; connections come from here."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None, *, upgrade: bool = True) -> Store:
+        resolved = resolve_url(url)
+        engine = _make_engine(resolved)
+        store = cls(engine)
+        try:
+            store.ensure_schema(upgrade=upgrade)
+        except OperationalError as exc:
+            engine.dispose()
+            raise StoreError(
+                f"cannot open the database {display_url(resolved)}: {_reason(exc)}"
+            ) from None
+        return store
+
+    @property
+    def url(self) -> str:
+        return display_url(str(self.engine.url.render_as_string(hide_password=False)))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading: one consistent snapshot."""
+        with self.engine.connect() as conn, _translate_errors(self), conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that commits everything or nothing; on SQLite it takes the write lock
+        at once (BEGIN IMMEDIATE) so concurrent writers queue instead of failing."""
+        with (
+            self.engine.connect().execution_options(immediate=True) as conn,
+            _translate_errors(self),
+            conn.begin(),
+        ):
+            yield conn
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return _revision(conn)
+
+    def ensure_schema(self, upgrade: bool = True) -> None:
+        """Bring the schema to this version's revision; refuse a database from a newer version."""
+        with self.engine.connect() as conn:
+            revision = _revision(conn)
+        if revision == SCHEMA_REVISION:
+            return
+        from pricing.migrations import known_revisions, upgrade_to_head
+
+        if revision is not None and revision not in known_revisions():
+            raise SchemaError(
+                f"the database {self.url} is at schema revision {revision}, written by a newer "
+                "version of pricing; upgrade pricing before using it (nothing was changed)"
+            )
+        if not upgrade:
+            raise StoreError(f"the database {self.url} needs `pricing db upgrade`")
+        with self.write() as conn:
+            if _revision(conn) != SCHEMA_REVISION:
+                upgrade_to_head(conn)
+
+
+def _revision(conn: Connection) -> str | None:
+    try:
+        with conn.begin_nested() if conn.in_transaction() else conn.begin():
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, DBAPIError) as exc:
+        message = str(exc.orig).lower()
+        if "no such table" in message or "does not exist" in message:
+            return None
+        raise
+
+
+def _make_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine
+
+    if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            folder = Path(database).expanduser().resolve().parent
+            if not folder.is_dir():
+                raise StoreError(f"cannot create the database {database}: no folder {folder}")
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            try:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+            finally:
+                cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise StoreError(f"cannot use the database URL {display_url(url)}: {exc}") from None
+
+
+@contextmanager
+def _translate_errors(store: Store) -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        raise StoreError(f"database {store.url}: {_reason(exc)}") from None
+
+
+def _reason(exc: DBAPIError) -> str:
+    message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if "locked" in message:
+        return f"{message} (another pricing command is writing; try again)"
+    if "readonly" in message or "read-only" in message:
+        return f"{message} (the file or its folder is read-only)"
+    return message
+
+
+# Price book persistence --------------------------------------------------------------------
+
+
+def edition_row(row: Any) -> Edition:
+    from pricing.pricebook import Edition
+
+    imported_at = row.imported_at
+    if imported_at.tzinfo is None:
+        imported_at = imported_at.replace(tzinfo=UTC)
+    return Edition(
+        number=row.id,
+        effective_from=row.effective_from,
+        source=row.source,
+        imported_at=imported_at,
+        imported_by=row.imported_by,
+        items=row.item_count,
+        content_hash=row.content_hash,
+    )
+
+
+def list_editions(conn: Connection) -> list[Edition]:
+    rows = conn.execute(select(editions).order_by(editions.c.id)).all()
+    return [edition_row(r) for r in rows]
+
+
+def get_edition(conn: Connection, number: int) -> Edition | None:
+    row = conn.execute(select(editions).where(editions.c.id == number)).first()
+    return edition_row(row) if row else None
+
+
+def latest_edition(conn: Connection) -> Edition | None:
+    row = conn.execute(select(editions).order_by(editions.c.id.desc()).limit(1)).first()
+    return edition_row(row) if row else None
+
+
+def edition_in_force(conn: Connection, on: date) -> Edition | None:
+    """The newest edition effective on or before ``on`` (a later import wins a tie)."""
+    row = conn.execute(
+        select(editions)
+        .where(editions.c.effective_from <= on)
+        .order_by(editions.c.effective_from.desc(), editions.c.id.desc())
+        .limit(1)
+    ).first()
+    return edition_row(row) if row else None
+
+
+def load_book(conn: Connection, number: int, sku: str | None = None) -> PriceBook:
+    """The items (all, or one SKU's) and tiers of an edition."""
+    from pricing.pricebook import PriceBook, PriceItem, Tier, sku_key
+
+    query = select(price_items).where(price_items.c.edition_id == number)
+    if sku is not None:
+        query = query.where(price_items.c.sku_key == sku_key(sku))
+    items = {}
+    for r in conn.execute(query.order_by(price_items.c.position)):
+        items[r.sku_key] = PriceItem(
+            sku=r.sku,
+            list_price=r.list_price,
+            currency=r.currency,
+            name=r.name,
+            family=r.family,
+            unit_cost=r.unit_cost,
+            floor_price=r.floor_price,
+            status=r.status,
+        )
+    tiers = [
+        Tier(
+            min_qty=r.min_qty,
+            sku=r.sku,
+            family=r.family,
+            price=r.price,
+            discount_pct=r.discount_pct,
+        )
+        for r in conn.execute(
+            select(price_tiers)
+            .where(price_tiers.c.edition_id == number)
+            .order_by(price_tiers.c.position)
+        )
+    ]
+    return PriceBook(items=items, tiers=tiers)
+
+
+def add_edition(
+    conn: Connection,
+    book: PriceBook,
+    *,
+    effective_from: date,
+    source: str,
+    imported_by: str,
+    imported_at: datetime,
+) -> int:
+    """Store a book as a new edition and return its number."""
+    number = conn.execute(
+        editions.insert()
+        .values(
+            effective_from=effective_from,
+            source=source,
+            imported_at=imported_at,
+            imported_by=imported_by,
+            item_count=len(book.items),
+            content_hash=book.content_hash(),
+        )
+        .returning(editions.c.id)
+    ).scalar_one()
+    rows = [
+        {
+            "edition_id": number,
+            "sku_key": key,
+            "position": position,
+            "sku": item.sku,
+            "name": item.name,
+            "family": item.family,
+            "list_price": item.list_price,
+            "currency": item.currency,
+            "unit_cost": item.unit_cost,
+            "floor_price": item.floor_price,
+            "status": item.status,
+        }
+        for position, (key, item) in enumerate(book.items.items())
+    ]
+    for start in range(0, len(rows), 20_000):
+        conn.execute(price_items.insert(), rows[start : start + 20_000])
+    if book.tiers:
+        conn.execute(
+            price_tiers.insert(),
+            [
+                {
+                    "edition_id": number,
+                    "position": position,
+                    "sku": tier.sku,
+                    "family": tier.family,
+                    "min_qty": tier.min_qty,
+                    "price": tier.price,
+                    "discount_pct": tier.discount_pct,
+                }
+                for position, tier in enumerate(book.tiers)
+            ],
+        )
+    return int(number)

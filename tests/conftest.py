@@ -1,0 +1,112 @@
+"""Fixtures: a fresh database per test, a CLI runner bound to it, workbooks built inline."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from pricing.cli import main
+from pricing.store import Store
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+@dataclass
+class Cli:
+    """Runs ``pricing`` against one database as a given user, like a person at a terminal."""
+
+    db_url: str
+    user: str = "mia"
+
+    def __call__(self, *args: str, user: str | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(
+            main, ["--db", self.db_url, "--user", user or self.user, *args], catch_exceptions=False
+        )
+
+    def json(self, *args: str, expect: int = 0) -> Any:
+        result = self(*args, "--json")
+        assert result.exit_code == expect, result.output
+        return json.loads(result.stdout)
+
+    def store(self) -> Store:
+        return Store.open(self.db_url)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'pricing.db'}"
+
+
+@pytest.fixture
+def cli(db_url: str) -> Cli:
+    return Cli(db_url)
+
+
+BookRows = Sequence[Sequence[Any]]
+
+
+def write_workbook(path: Path, sheets: dict[str, BookRows]) -> Path:
+    """An xlsx with the given sheets, rows written as given (None is an empty cell)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(list(row))
+    workbook.save(path)
+    return path
+
+
+def cache_formula_values(path: Path, values: dict[str, str]) -> None:
+    """Give formula cells a cached value, as Excel does on save (openpyxl cannot)."""
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    xml = members["xl/worksheets/sheet1.xml"].decode()
+    for ref, value in values.items():
+        xml = re.sub(
+            rf'(<c r="{ref}"[^>]*>\s*<f>[^<]*</f>)\s*<v\s*/>',
+            rf"\1<v>{value}</v>",
+            xml,
+        )
+    members["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Callable[..., Path]:
+    """``workbook(rows, tiers=None, name="book.xlsx", sheet="Price Book")`` -> path."""
+
+    def build(
+        rows: BookRows,
+        *,
+        tiers: BookRows | None = None,
+        name: str = "book.xlsx",
+        sheet: str = "Price Book",
+    ) -> Path:
+        sheets: dict[str, BookRows] = {sheet: rows}
+        if tiers is not None:
+            sheets["Tiers"] = tiers
+        return write_workbook(tmp_path / name, sheets)
+
+    return build
+
+
+def needs_shared_data(name: str) -> Path:
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"real data file {path} is not here (it lives in ../shared/data beside the repo)")
+    return path
