@@ -11,16 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from pricing import store
 from pricing.errors import NotFoundError
-from pricing.money import display_money
+from pricing.money import display_money, format_money
+from pricing.perf import paused_gc
 from pricing.pricebook import BookDiff, Edition, PriceBook, PriceItem, compare
-from pricing.pricebook_file import Progress, ReadOptions, read_price_book
+from pricing.pricebook_file import PriceBookFile
 from pricing.problems import Problem, has_errors
 from pricing.store import Store
 
@@ -51,17 +51,19 @@ class ImportResult:
 
 def import_price_book(
     db: Store,
-    path: Path,
+    read: PriceBookFile,
     *,
-    options: ReadOptions | None = None,
     effective_from: date,
     user: str,
     dry_run: bool = False,
     now: datetime | None = None,
-    progress: Progress | None = None,
 ) -> ImportResult:
-    """Read ``path`` and store it as a new edition effective ``effective_from``."""
-    read = read_price_book(path, options, progress)
+    """Store a price book read from a file as a new edition effective ``effective_from``.
+
+    Reading (:func:`pricing.pricebook_file.read_price_book`) is separate so that a caller can
+    read the workbook while the database is being opened.
+    """
+    path = read.path
     result = ImportResult(
         source=path.name,
         sheet=read.sheet,
@@ -74,13 +76,13 @@ def import_price_book(
         return result
     result.items, result.tiers = len(book.items), len(book.tiers)
     result.currencies = sorted({item.currency for item in book.items.values()})
-    with db.write() if not dry_run else db.read() as conn:
+    with paused_gc(), db.write() if not dry_run else db.read() as conn:
         latest = store.latest_edition(conn)
         previous = store.load_book(conn, latest.number) if latest else None
         result.previous = latest.number if latest else None
         result.diff = compare(previous, book)
         result.problems.extend(_change_warnings(result.diff, read.location, path.name))
-        if latest is not None and latest.content_hash == book.content_hash():
+        if latest is not None and result.diff.is_empty:
             result.unchanged = True
             return result
         if dry_run:
@@ -90,6 +92,7 @@ def import_price_book(
             book,
             effective_from=effective_from,
             source=path.name,
+            source_sha256=read.sha256,
             imported_by=user,
             imported_at=now or store.utcnow(),
         )
@@ -110,7 +113,7 @@ def _change_warnings(
                     f"list price moved {move:+.2f} % from "
                     f"{display_money(change.old.list_price, change.old.currency)} in the "
                     "previous edition; check it is not a typo",
-                    value=str(change.new.list_price),
+                    value=format_money(change.new.list_price, change.new.currency),
                     **location(change.new.key, "list_price"),
                 )
             )

@@ -7,11 +7,11 @@ in force on a date is the one of the newest edition effective on or before it.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from pricing.money import round_money
 
@@ -32,9 +32,8 @@ def sku_key(sku: str) -> str:
     return sku.strip().casefold()
 
 
-@dataclass(frozen=True, slots=True)
-class PriceItem:
-    """One SKU's standard pricing in one edition."""
+class PriceItem(NamedTuple):
+    """One SKU's standard pricing in one edition (a tuple: a book holds many thousands)."""
 
     sku: str
     list_price: Decimal
@@ -82,6 +81,7 @@ class PriceBook:
     tiers: list[Tier] = field(default_factory=list)
     _by_sku: dict[str, list[Tier]] | None = field(default=None, repr=False, compare=False)
     _by_family: dict[str, list[Tier]] | None = field(default=None, repr=False, compare=False)
+    _rows: list[tuple[Any, ...]] | None = field(default=None, repr=False, compare=False)
 
     def get(self, sku: str) -> PriceItem | None:
         return self.items.get(sku_key(sku))
@@ -106,26 +106,21 @@ class PriceBook:
                 best = tier
         return (best.price_for(item), best) if best else (item.list_price, None)
 
-    def content_hash(self) -> str:
-        """Identity of the content, whatever the order rows were listed in."""
-        digest = hashlib.sha256()
-        for key in sorted(self.items):
-            item = self.items[key]
-            digest.update(repr(tuple(_canonical(getattr(item, f)) for f in ITEM_FIELDS)).encode())
-        for tier in sorted(self.tiers, key=_tier_sort_key):
-            digest.update(
-                repr(
-                    (
-                        "tier",
-                        tier.min_qty,
-                        tier.sku and sku_key(tier.sku),
-                        tier.family and tier.family.casefold(),
-                        _canonical(tier.price),
-                        _canonical(tier.discount_pct),
-                    )
-                ).encode()
-            )
-        return digest.hexdigest()
+    def canonical_rows(self) -> list[tuple[Any, ...]]:
+        """Items in file order as plain tuples, amounts as whole millionths.
+
+        The one canonical form of an item, the one the store writes.
+        Item amounts have at most 6 decimals by construction: readers round to the currency's
+        minor unit and the store keeps millionths.
+        """
+        if self._rows is None:
+            self._rows = [
+                (key, i.sku, i.name, i.family, int(i.list_price.scaleb(6)), i.currency,
+                 None if i.unit_cost is None else int(i.unit_cost.scaleb(6)),
+                 None if i.floor_price is None else int(i.floor_price.scaleb(6)), i.status)
+                for key, i in self.items.items()
+            ]  # fmt: skip
+        return self._rows
 
     def families(self) -> set[str]:
         return {item.family.casefold() for item in self.items.values() if item.family}
@@ -151,7 +146,7 @@ class Edition:
     imported_at: datetime
     imported_by: str
     items: int
-    content_hash: str
+    source_sha256: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,19 +204,22 @@ def _tier_set(tiers: Iterable[Tier]) -> set[tuple[object, ...]]:
             t.min_qty,
             t.sku and sku_key(t.sku),
             t.family and t.family.casefold(),
-            _canonical(t.price),
-            _canonical(t.discount_pct),
+            micros(t.price),
+            micros(t.discount_pct),
         )
         for t in tiers
     }
 
 
-def _tier_sort_key(tier: Tier) -> tuple[str, str, int]:
-    return (tier.sku and sku_key(tier.sku)) or "", (tier.family or "").casefold(), tier.min_qty
+def micros(value: Decimal | None) -> int | None:
+    """An amount as whole millionths: exact, the canonical form for hashing and storage.
 
-
-def _canonical(value: object) -> object:
-    """Decimals compare by value in hashes (12.5 and 12.50 are the same price)."""
-    if isinstance(value, Decimal):
-        return str(value.normalize())
-    return value
+    More than 6 decimals cannot be stored exactly and is refused, never truncated.
+    """
+    if value is None:
+        return None
+    scaled = value.scaleb(6)
+    whole = int(scaled)
+    if whole != scaled:
+        raise ValueError(f"{value} has more than 6 decimal places")
+    return whole

@@ -18,10 +18,12 @@ from pricing.money import (
     display_money,
     is_blank,
     is_currency_code,
+    minor_units,
     parse_decimal,
     parse_percent,
     round_money,
 )
+from pricing.perf import paused_gc
 from pricing.pricebook import Edition, PriceBook, PriceItem, Tier, sku_key
 from pricing.problems import Problem
 from pricing.sheets import (
@@ -95,11 +97,17 @@ class PriceBookFile:
     sheet: str | None
     book: PriceBook | None
     problems: list[Problem]
-    item_cells: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    sha256: str = ""
+    _source: Sheet | None = None
+    _rows: dict[str, int] = field(default_factory=dict)
+    _columns: dict[str, int] = field(default_factory=dict)
 
     def location(self, key: str, column: str) -> dict[str, Any]:
         """Problem keyword arguments for one item's cell (empty when the file has no such cell)."""
-        return self.item_cells.get(key, {}).get(column, {})
+        row, col = self._rows.get(key), self._columns.get(column)
+        if self._source is None or row is None or col is None:
+            return {}
+        return self._source.location(row, col)
 
 
 def parse_column_overrides(pairs: Iterable[str], known: Iterable[str]) -> dict[str, str]:
@@ -124,7 +132,11 @@ def read_price_book(
     path: Path, options: ReadOptions | None = None, progress: Progress | None = None
 ) -> PriceBookFile:
     """Read a price book workbook or csv into a PriceBook and every problem found in it."""
-    options = options or ReadOptions()
+    with paused_gc():
+        return _read_price_book(path, options or ReadOptions(), progress)
+
+
+def _read_price_book(path: Path, options: ReadOptions, progress: Progress | None) -> PriceBookFile:
     if not is_currency_code(options.currency.upper()):
         raise InputError(f"--currency {options.currency!r}: give a 3-letter ISO code such as USD")
     workbook = open_workbook(path)
@@ -133,7 +145,8 @@ def read_price_book(
     reader = _ItemReader(sheet, options)
     items = reader.read(progress)
     result = PriceBookFile(path, None if sheet.is_csv else sheet_name, None, reader.problems)
-    result.item_cells = reader.cells
+    result._source, result._rows, result._columns = sheet, reader.item_rows, reader.cols
+    result.sha256 = _file_sha256(path)
     if items is None:
         return result
     book = PriceBook(items=items)
@@ -146,6 +159,16 @@ def read_price_book(
         book.tiers = _read_tiers(workbook.sheet(tier_sheet), book, result.problems)
     result.book = book
     return result
+
+
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _choose_sheet(workbook: Workbook, wanted: str | None) -> str:
@@ -217,7 +240,8 @@ class _ItemReader:
         self.options = options
         self.currency = options.currency.upper()
         self.problems: list[Problem] = []
-        self.cells: dict[str, dict[str, dict[str, Any]]] = {}
+        self.item_rows: dict[str, int] = {}
+        self.cols: dict[str, int] = {}
 
     def problem(self, severity: str, row: int, col: int | None, value: Any, message: str) -> None:
         text = None if value is None else cell_text(value)
@@ -238,6 +262,9 @@ class _ItemReader:
             return None
         header_row, cols = found
         self.cols = cols
+        self._optional_cols = (cols.get("currency"), cols.get("unit_cost"), cols.get("floor_price"))
+        self._text_cols = (cols.get("name"), cols.get("family"), cols.get("status"))
+        self._decimals: dict[str, int] = {}
         bad_rows = self._formula_problems(header_row)
         items: dict[str, PriceItem] = {}
         first_seen: dict[str, int] = {}
@@ -245,13 +272,18 @@ class _ItemReader:
         section: str | None = None
         sku_col, price_col = cols["sku"], cols["list_price"]
         total = len(sheet.rows)
+        width = max(cols.values()) + 1
+        item_rows = self.item_rows
         for r in range(header_row + 1, total):
-            if progress and r % 2000 == 0:
+            if progress and r % 5000 == 0:
                 progress(r, total)
             if r in bad_rows:
                 continue
             row = sheet.rows[r]
-            sku = cell_text(row[sku_col]) if sku_col < len(row) else ""
+            if len(row) < width:
+                row = [*row, *([None] * (width - len(row)))]
+            raw_sku = row[sku_col]
+            sku = raw_sku.strip() if raw_sku.__class__ is str else cell_text(raw_sku)
             if not sku:
                 label = self._lone_label(row, exclude=price_col)
                 if label is not None:
@@ -265,18 +297,22 @@ class _ItemReader:
                         "values in a row without a SKU: add the SKU, or clear the row",
                     )  # fmt: skip
                 continue
-            raw_price = row[price_col] if price_col < len(row) else None
+            raw_price = row[price_col]
             if _empty(raw_price) and _looks_like_label(sku) and self._lone_label(row) == sku:
                 section = sku
                 continue
             item = self._item(r, row, sku, raw_price, section)
             if item is None:
                 continue
-            if item.family:
-                spelling = family_spelling.setdefault(item.family.casefold(), item.family)
-                if spelling != item.family:
-                    item = _replace_family(item, spelling)
-            key = item.key
+            family = item.family
+            if family:
+                spelling = family_spelling.get(family)
+                if spelling is None:
+                    spelling = family_spelling.setdefault(family.casefold(), family)
+                    family_spelling[family] = spelling
+                if spelling != family:
+                    item = item._replace(family=spelling)
+            key = sku.casefold()
             if key in items:
                 first = first_seen[key]
                 self.problem(
@@ -291,8 +327,7 @@ class _ItemReader:
                 )  # fmt: skip
                 continue
             items[key] = item
-            first_seen[key] = r
-            self.cells[key] = {name: sheet.location(r, c) for name, c in cols.items()}
+            first_seen[key] = item_rows[key] = r
         if progress:
             progress(total, total)
         if not items and not any(p.severity == "error" for p in self.problems):
@@ -355,78 +390,100 @@ class _ItemReader:
     def _item(
         self, r: int, row: list[Any], sku: str, raw_price: Any, section: str | None
     ) -> PriceItem | None:
-        cols = self.cols
-
-        def cell(name: str) -> Any:
-            c = cols.get(name)
-            return row[c] if c is not None and c < len(row) else None
-
-        ok = True
+        """One row as an item, or None when the row has an error (already recorded)."""
+        currency_col, cost_col, floor_col = self._optional_cols
         currency = self.currency
-        raw_currency = cell("currency")
-        if not is_blank(raw_currency):
-            code = cell_text(raw_currency).upper()
-            if is_currency_code(code):
-                currency = code
-            else:
-                ok = False
-                self.problem(
-                    "error", r, cols["currency"], raw_currency,
-                    "currency is not a 3-letter ISO code such as USD or EUR",
-                )  # fmt: skip
-        price = self._money(r, "list_price", raw_price, currency, required=True)
-        cost = self._money(r, "unit_cost", cell("unit_cost"), currency)
-        floor = self._money(r, "floor_price", cell("floor_price"), currency)
-        if price is False or cost is False or floor is False or not ok:
+        if currency_col is not None and not is_blank(row[currency_col]):
+            code = self._currency(r, row[currency_col])
+            if code is None:
+                return None
+            currency = code
+        decimals = self._decimals.get(currency)
+        if decimals is None:
+            decimals = self._decimals[currency] = minor_units(currency)
+        price = None
+        if raw_price.__class__ is float and raw_price > 0:  # the common case, inline for speed
+            text = repr(raw_price)
+            if "e" not in text and len(text) - text.find(".") - 1 <= decimals:
+                price = Decimal(text)
+        failed = False
+        if price is None:
+            price = self._money(r, "list_price", raw_price, currency, required=True)
+            failed = price is None
+        cost = floor = None
+        if cost_col is not None:
+            raw = row[cost_col]
+            cost = _plain_amount(raw, decimals)
+            if cost is None and not is_blank(raw):
+                cost = self._money(r, "unit_cost", raw, currency)
+                failed = failed or cost is None
+        if floor_col is not None:
+            raw = row[floor_col]
+            floor = _plain_amount(raw, decimals)
+            if floor is None and not is_blank(raw):
+                floor = self._money(r, "floor_price", raw, currency)
+                failed = failed or floor is None
+        if failed or price is None:
             return None
-        assert isinstance(price, Decimal)
-        cost_value = cost if isinstance(cost, Decimal) else None
-        floor_value = floor if isinstance(floor, Decimal) else None
-        if cost_value is not None and cost_value > price:
+        if cost is not None and cost > price:
+            assert cost_col is not None
             self.problem(
-                "warning", r, cols["unit_cost"], cell("unit_cost"),
+                "warning", r, cost_col, row[cost_col],
                 f"unit cost is above the list price {display_money(price, currency)}: "
                 "every sale loses money",
             )  # fmt: skip
-        if floor_value is not None and floor_value > price:
+        if floor is not None and floor > price:
+            assert floor_col is not None
             self.problem(
-                "warning", r, cols["floor_price"], cell("floor_price"),
+                "warning", r, floor_col, row[floor_col],
                 f"floor price is above the list price {display_money(price, currency)}",
             )  # fmt: skip
-        family = _text(cell("family")) or section
-        return PriceItem(
-            sku=sku,
-            list_price=price,
-            currency=currency,
-            name=_text(cell("name")),
-            family=family,
-            unit_cost=cost_value,
-            floor_price=floor_value,
-            status=_text(cell("status")),
-        )
+        name_col, family_col, status_col = self._text_cols
+        name = family = status = None
+        if name_col is not None:
+            name = row[name_col]
+            name = (name.strip() or None) if name.__class__ is str else _text(name)
+        if family_col is not None:
+            family = row[family_col]
+            family = (family.strip() or None) if family.__class__ is str else _text(family)
+        if status_col is not None:
+            status = row[status_col]
+            status = (status.strip() or None) if status.__class__ is str else _text(status)
+        return PriceItem(sku, price, currency, name, family or section, cost, floor, status)
+
+    def _currency(self, r: int, raw: Any) -> str | None:
+        code = cell_text(raw).upper()
+        if is_currency_code(code):
+            return code
+        self.problem(
+            "error", r, self.cols["currency"], raw,
+            "currency is not a 3-letter ISO code such as USD or EUR",
+        )  # fmt: skip
+        return None
 
     def _money(
         self, r: int, name: str, raw: Any, currency: str, required: bool = False
-    ) -> Decimal | bool | None:
-        """The amount, None when blank and optional, False when there is an error."""
+    ) -> Decimal | None:
+        """The amount of a cell the fast path could not read; None once an error is recorded.
+
+        Only called for a required cell or a non-blank optional one.
+        """
         col = self.cols.get(name)
         label = name.replace("_", " ")
         if is_blank(raw):
-            if required:
-                self.problem("error", r, col, raw, f"{label} is missing: every SKU needs one")
-                return False
+            self.problem("error", r, col, raw, f"{label} is missing: every SKU needs one")
             return None
         try:
             amount = parse_decimal(raw)
         except ValueError as exc:
             self.problem("error", r, col, raw, f"{label} {exc}")
-            return False
+            return None
         if amount < 0 or (required and amount == 0):
             self.problem(
                 "error", r, col, raw,
                 f"{label} must be above zero" if required else f"{label} cannot be negative",
             )  # fmt: skip
-            return False
+            return None
         rounded = round_money(amount, currency)
         if rounded != amount:
             self.problem(
@@ -600,11 +657,23 @@ def _whole_number(value: Any) -> int | None:
     return int(number) if number == number.to_integral_value() else None
 
 
-def _replace_family(item: PriceItem, family: str) -> PriceItem:
-    return PriceItem(
-        sku=item.sku, list_price=item.list_price, currency=item.currency, name=item.name,
-        family=family, unit_cost=item.unit_cost, floor_price=item.floor_price, status=item.status,
-    )  # fmt: skip
+def _plain_amount(value: Any, decimals: int) -> Decimal | None:
+    """The common case, quickly: a positive number within the currency's decimals.
+
+    Anything else (text, noise, negatives, too many decimals) returns None and takes the
+    careful path that explains what is wrong.
+    """
+    if value.__class__ is float:
+        if value <= 0:
+            return None
+        text = repr(value)
+        dot = text.find(".")
+        if "e" in text or len(text) - dot - 1 > decimals:
+            return None
+        return Decimal(text)
+    if value.__class__ is int and value > 0:
+        return Decimal(value)
+    return None
 
 
 def _cell_ref(sheet: Sheet, row: int, col: int) -> str:
@@ -622,8 +691,11 @@ def _empty(value: Any) -> bool:
 
 
 def _text(value: Any) -> str | None:
-    text = cell_text(value)
-    return text or None
+    if value.__class__ is str:
+        return value.strip() or None
+    if value is None:
+        return None
+    return cell_text(value) or None
 
 
 # Export --------------------------------------------------------------------------------------
@@ -650,8 +722,6 @@ def export_price_book(path: Path, edition: Edition, book: PriceBook) -> None:
     from openpyxl import Workbook as XlsxWorkbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
-
-    from pricing.money import minor_units
 
     workbook = XlsxWorkbook(write_only=True)
     sheet = workbook.create_sheet("Price Book")

@@ -65,10 +65,14 @@ class Workbook:
     def sheet(self, name: str) -> Sheet:
         if self._csv_sheet is not None:
             return self._csv_sheet
-        rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        sheet = Sheet(file=self.path.name, name=name, rows=rows)
-        sheet.uncached_formulas = _uncached_formulas(self.path, name)
-        return sheet
+        from concurrent.futures import ThreadPoolExecutor
+
+        # The formula scan decompresses the sheet XML while calamine parses it: both
+        # release the GIL, so they overlap.
+        with ThreadPoolExecutor(1) as pool:
+            formulas = pool.submit(_uncached_formulas, self.path, name)
+            rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            return Sheet(self.path.name, name, rows, formulas.result())
 
     def find_sheet(self, wanted: Iterable[str]) -> str | None:
         """The first sheet whose loosely normalised name is one of ``wanted``."""

@@ -108,5 +108,7 @@ def workbook(tmp_path: Path) -> Callable[..., Path]:
 def needs_shared_data(name: str) -> Path:
     path = SHARED_DATA / name
     if not path.exists():
-        pytest.skip(f"real data file {path} is not here (it lives in ../shared/data beside the repo)")
+        pytest.skip(
+            f"real data file {path} is not here (it lives in ../shared/data beside the repo)"
+        )
     return path

@@ -70,7 +70,12 @@ def test_import__headers_are_matched_loosely(
 
 def test_import__column_option_maps_headers_in_other_languages(cli: Cli, workbook) -> None:
     path = workbook(
-        [["Alkon hinnasto"], [], ["Numero", "Nimi", "Hinta", "Tyyppi"], ["000123", "Viini", "12.48", "punaviinit"]]
+        [
+            ["Alkon hinnasto"],
+            [],
+            ["Numero", "Nimi", "Hinta", "Tyyppi"],
+            ["000123", "Viini", "12.48", "punaviinit"],
+        ]
     )
     result = cli(
         "pricebook", "import", str(path), "--currency", "EUR",
@@ -163,10 +168,10 @@ def test_import__skus_stay_text_with_leading_zeros_and_numeric_cells_lose_no_dig
 @pytest.mark.parametrize(
     ("encoding", "text"),
     [
-        ("utf-8-sig", "SKU,Name,Price\nA-1,Café crème,\"$1,234.50\"\n"),
+        ("utf-8-sig", 'SKU,Name,Price\nA-1,Café crème,"$1,234.50"\n'),
         ("utf-8", "SKU,Name,Price\nA-1,Café crème,1234.50\n"),
         ("cp1252", "SKU;Name;Price\nA-1;Café crème;1.234,50 €\n"),
-        ("cp1252", "\"Price list 2026\"\n\nItem #;Description;List Price\nA-1;Café crème;1234,50\n"),
+        ("cp1252", '"Price list 2026"\n\nItem #;Description;List Price\nA-1;Café crème;1234,50\n'),
     ],
 )
 def test_import__csv_in_utf8_or_windows_1252_comma_or_semicolon(
@@ -210,9 +215,12 @@ def test_dry_run__reports_what_would_happen_and_stores_nothing(cli: Cli, workboo
 
 
 def test_next_edition__warnings_are_shown_without_blocking(cli: Cli, workbook) -> None:
-    first = workbook([["SKU", "Price", "Cost"], ["A-1", 10, 5], ["A-2", 20, 8], ["A-3", 30, 9]], name="v1.xlsx")
+    first = workbook(
+        [["SKU", "Price", "Cost"], ["A-1", 10, 5], ["A-2", 20, 8], ["A-3", 30, 9]], name="v1.xlsx"
+    )
     second = workbook(
-        [["SKU", "Price", "Cost"], ["A-1", 16, 5], ["A-2", 20, 25], ["A-4", 40, None]], name="v2.xlsx"
+        [["SKU", "Price", "Cost"], ["A-1", 16, 5], ["A-2", 20, 25], ["A-4", 40, None]],
+        name="v2.xlsx",
     )
     cli("pricebook", "import", str(first), "--effective", "2026-01-01")
     result = cli("pricebook", "import", str(second), "--effective", "2027-01-01")
@@ -241,7 +249,10 @@ def test_editions__the_price_in_force_depends_on_the_date(cli: Cli, workbook) ->
     assert before.exit_code == 2
     assert "no edition is in force on 2025-12-31" in before.stderr
     listed = cli.json("pricebook", "editions")
-    assert [(e["edition"], e["effective_from"], e["items"], e["source"], e["imported_by"]) for e in listed] == [
+    assert [
+        (e["edition"], e["effective_from"], e["items"], e["source"], e["imported_by"])
+        for e in listed
+    ] == [
         (1, "2026-01-01", 1, "a.xlsx", "mia"),
         (2, "2027-01-01", 1, "b.xlsx", "mia"),
     ]
@@ -250,7 +261,12 @@ def test_editions__the_price_in_force_depends_on_the_date(cli: Cli, workbook) ->
 
 def test_tiers_sheet__gives_standard_volume_prices_per_sku_or_family(cli: Cli, workbook) -> None:
     path = workbook(
-        [["SKU", "Family", "Price"], ["HW-1", "Hardware", 120], ["HW-2", "Hardware", 200], ["SW-1", "Software", 50]],
+        [
+            ["SKU", "Family", "Price"],
+            ["HW-1", "Hardware", 120],
+            ["HW-2", "Hardware", 200],
+            ["SW-1", "Software", 50],
+        ],
         tiers=[
             ["Volume pricing"],
             ["SKU", "Family", "Min Qty", "Price", "Discount %"],
@@ -262,7 +278,9 @@ def test_tiers_sheet__gives_standard_volume_prices_per_sku_or_family(cli: Cli, w
     document = cli.json("pricebook", "import", str(path))
     assert document["tiers"] == 3
     hw1 = item(cli, "HW-1")
-    assert hw1["tiers"] == [{"min_qty": 50, "price": "114.00", "discount_pct": None, "scope": "sku"}]
+    assert hw1["tiers"] == [
+        {"min_qty": 50, "price": "114.00", "discount_pct": None, "scope": "sku"}
+    ]
     hw2 = item(cli, "HW-2")
     assert [(t["min_qty"], t["price"], t["discount_pct"]) for t in hw2["tiers"]] == [
         (10, "190.00", "5.00"),
@@ -317,7 +335,9 @@ def test_import__files_with_no_price_rows_or_unreadable_are_refused_clearly(
     assert stored_editions(cli) == []
 
 
-def test_import__sheet_named_like_prices_is_preferred_over_the_first(cli: Cli, tmp_path: Path) -> None:
+def test_import__sheet_named_like_prices_is_preferred_over_the_first(
+    cli: Cli, tmp_path: Path
+) -> None:
     path = write_workbook(
         tmp_path / "b.xlsx",
         {"Read me": [["This workbook holds our prices"]], "Prices": [["SKU", "Price"], ["A-1", 3]]},
@@ -327,7 +347,11 @@ def test_import__sheet_named_like_prices_is_preferred_over_the_first(cli: Cli, t
 
 
 def test_store__money_is_exact_in_the_database(cli: Cli, workbook) -> None:
-    cli("pricebook", "import", str(workbook([["SKU", "Price"], ["A-1", "0.10"], ["A-2", 1234567.89]])))
+    cli(
+        "pricebook",
+        "import",
+        str(workbook([["SKU", "Price"], ["A-1", "0.10"], ["A-2", 1234567.89]])),
+    )
     db = cli.store()
     with db.read() as conn:
         book = store.load_book(conn, 1)

@@ -46,4 +46,6 @@ def test_rounding_is_half_even_to_the_currency_minor_unit() -> None:
 
 
 def test_percent_sign_is_optional() -> None:
-    assert parse_percent("12.5%") == parse_percent("12,5 %") == parse_percent(12.5) == Decimal("12.5")
+    assert (
+        parse_percent("12.5%") == parse_percent("12,5 %") == parse_percent(12.5) == Decimal("12.5")
+    )

@@ -83,8 +83,14 @@ def import_(
     cell; nothing is stored while any error stands (exit 2). Importing the same content as the
     newest edition makes no edition ("unchanged").
     """
-    from pricing.editions import import_price_book
-    from pricing.pricebook_file import ITEM_HEADERS, ReadOptions, parse_column_overrides
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pricing.pricebook_file import (
+        ITEM_HEADERS,
+        ReadOptions,
+        parse_column_overrides,
+        read_price_book,
+    )
 
     cfg = settings()
     options = ReadOptions(
@@ -92,16 +98,19 @@ def import_(
         columns=parse_column_overrides(columns, ITEM_HEADERS),
         currency=currency.upper(),
     )
-    db = cfg.store()
-    with progress(f"Reading {file.name}") as update:
+    with progress(f"Reading {file.name}") as update, ThreadPoolExecutor(1) as pool:
+        # The workbook is parsed (without the GIL) while the database layer loads; the
+        # database is opened only once the file has been read.
+        reading = pool.submit(read_price_book, file, options, update)
+        from pricing.editions import import_price_book
+
+        read = reading.result()
         result = import_price_book(
-            db,
-            file,
-            options=options,
+            cfg.store(),
+            read,
             effective_from=as_date(effective),
             user=cfg.acting_user(),
             dry_run=dry_run,
-            progress=update,
         )
     document = import_document(result)
     ctx = click.get_current_context()

@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("imported_by", sa.String(200), nullable=False),
         sa.Column("item_count", sa.Integer, nullable=False),
-        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("source_sha256", sa.String(64), nullable=False),
     )
     op.create_table(
         "price_items",
@@ -40,7 +40,6 @@ def upgrade() -> None:
         sa.Column("floor_price", Amount),
         sa.Column("status", sa.String(100)),
     )
-    op.create_index("ix_price_items_sku_key", "price_items", ["sku_key", "edition_id"])
     op.create_table(
         "price_tiers",
         sa.Column("edition_id", sa.Integer, sa.ForeignKey("editions.id"), primary_key=True),
@@ -55,6 +54,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("price_tiers")
-    op.drop_index("ix_price_items_sku_key", table_name="price_items")
     op.drop_table("price_items")
     op.drop_table("editions")

@@ -1,0 +1,54 @@
+"""Everything a command can be asked is in its --help, with an example; help starts fast."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from pricing.cli import main
+
+
+def all_commands(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        if isinstance(command, click.Group):
+            found.extend(all_commands(command, path))
+        else:
+            found.append(path)
+    return found
+
+
+@pytest.mark.parametrize("path", all_commands(), ids=" ".join)
+def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout
+    assert f"pricing {' '.join(path)}" in result.stdout.split("Examples:")[1]
+
+
+def test_help_does_not_import_spreadsheet_or_database_libraries() -> None:
+    code = (
+        "import sys; from pricing.cli import main\n"
+        "try: main(['--help'])\nexcept SystemExit: pass\n"
+        "heavy = {'pandas', 'openpyxl', 'python_calamine', 'sqlalchemy', 'pydantic', 'rich'}\n"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_python_dash_m_pricing_works() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "pricing", "--version"], capture_output=True, text=True
+    )
+    assert out.returncode == 0 and "pricing" in out.stdout
+
+
+def test_usage_errors_exit_2() -> None:
+    result = CliRunner().invoke(main, ["pricebook", "show", "--as-of", "yesterday"])
+    assert result.exit_code == 2

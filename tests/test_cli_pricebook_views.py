@@ -1,0 +1,145 @@
+"""The marketer looks at editions, compares them and exports a clean copy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import Cli
+
+
+@pytest.fixture
+def two_editions(cli: Cli, workbook) -> Cli:
+    v1 = workbook(
+        [["SKU", "Name", "Family", "Price", "Cost"], ["HW-100", "Router", "Hardware", 120, 70],
+         ["HW-200", "Switch", "Hardware", 300, 150], ["SV-1", "Install", "Services", 900, None]],
+        tiers=[["SKU", "Family", "Min Qty", "Price", "Discount %"], ["HW-100", None, 50, 114, None]],
+        name="v1.xlsx",
+    )  # fmt: skip
+    v2 = workbook(
+        [["SKU", "Name", "Family", "Price", "Cost"], ["HW-100", "Router", "Hardware", 126, 70],
+         ["HW-300", "Firewall", "Hardware", 800, 400], ["SV-1", "Installation", "Services", 900, None]],
+        tiers=[["SKU", "Family", "Min Qty", "Price", "Discount %"], ["HW-100", None, 50, 119.7, None]],
+        name="v2.xlsx",
+    )  # fmt: skip
+    assert cli("pricebook", "import", str(v1), "--effective", "2026-01-01").exit_code == 0
+    assert cli("pricebook", "import", str(v2), "--effective", "2027-01-01").exit_code == 0
+    return cli
+
+
+def test_show_sku__json_shape_of_the_contract(two_editions: Cli) -> None:
+    document = two_editions.json("pricebook", "show", "HW-100", "--as-of", "2027-02-01")
+    assert document == {
+        "sku": "HW-100",
+        "name": "Router",
+        "family": "Hardware",
+        "list_price": "126.00",
+        "currency": "USD",
+        "unit_cost": "70.00",
+        "floor_price": None,
+        "status": None,
+        "edition": 2,
+        "effective_from": "2027-01-01",
+        "tiers": [{"min_qty": 50, "price": "119.70", "discount_pct": None, "scope": "sku"}],
+    }
+
+
+def test_show_all__lists_the_edition_in_force(two_editions: Cli) -> None:
+    document = two_editions.json("pricebook", "show", "--as-of", "2026-05-01")
+    assert (document["edition"], document["effective_from"]) == (1, "2026-01-01")
+    assert [i["sku"] for i in document["items"]] == ["HW-100", "HW-200", "SV-1"]
+    human = two_editions("pricebook", "show", "--as-of", "2026-05-01", "--family", "services")
+    assert human.exit_code == 0
+    assert "SV-1" in human.stdout and "HW-100" not in human.stdout
+    assert "Edition 1, effective 2026-01-01" in human.stdout
+
+
+def test_show__unknown_sku_is_a_clear_exit_2(two_editions: Cli) -> None:
+    result = two_editions("pricebook", "show", "NOPE-1")
+    assert result.exit_code == 2
+    assert "no SKU 'NOPE-1' in edition" in result.stderr
+    assert json.loads(two_editions("--json", "pricebook", "show", "NOPE-1").stdout)["error"]
+
+
+def test_json__is_accepted_before_and_after_the_command(two_editions: Cli) -> None:
+    before = two_editions("--json", "pricebook", "editions")
+    after = two_editions("pricebook", "editions", "--json")
+    assert before.exit_code == after.exit_code == 0
+    assert json.loads(before.stdout) == json.loads(after.stdout)
+    assert [e["edition"] for e in json.loads(before.stdout)] == [1, 2]
+
+
+def test_diff__summary_first_then_added_removed_changed(two_editions: Cli) -> None:
+    result = two_editions("pricebook", "diff")
+    assert result.exit_code == 0
+    first_line = result.stdout.splitlines()[0]
+    assert first_line == (
+        "Edition 1 (effective 2026-01-01) -> edition 2 (effective 2027-01-01): "
+        "1 added, 1 removed, 2 changed, 0 unchanged; volume tiers changed"
+    )
+    assert "+5.00" in result.stdout
+    assert "name: Install -> Installation" in result.stdout
+    document = two_editions.json("pricebook", "diff", "1", "2")
+    assert [i["sku"] for i in document["added"]] == ["HW-300"]
+    assert [i["sku"] for i in document["removed"]] == ["HW-200"]
+    assert {c["sku"]: c["change_pct"] for c in document["changed"]} == {
+        "HW-100": "5.00",
+        "SV-1": None,
+    }
+    assert document["tiers_changed"] is True
+
+
+def test_diff__needs_two_editions(cli: Cli, workbook) -> None:
+    assert cli("pricebook", "diff").exit_code == 2
+    cli("pricebook", "import", str(workbook([["SKU", "Price"], ["A", 1]])))
+    result = cli("pricebook", "diff")
+    assert result.exit_code == 2 and "needs two" in result.stderr
+    assert cli("pricebook", "diff", "1", "7").exit_code == 2
+
+
+def test_export__clean_workbook_reimports_as_unchanged(two_editions: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "clean.xlsx"
+    result = two_editions("pricebook", "export", str(path), "--as-of", "2027-01-01")
+    assert result.exit_code == 0, result.output
+    book = load_workbook(path)
+    assert book.sheetnames == ["Price Book", "Tiers"]
+    sheet = book["Price Book"]
+    header = [c.value for c in sheet[4]]
+    assert header[:4] == ["SKU", "Name", "Family", "List Price"]
+    assert sheet["A5"].value == "HW-100" and sheet["D5"].value == 126
+    assert sheet["D5"].number_format == "#,##0.00"
+    assert sheet.freeze_panes == "A5"
+    again = two_editions.json("pricebook", "import", str(path))
+    assert again["unchanged"] is True and again["edition"] is None
+
+
+def test_export__text_that_looks_like_a_formula_is_written_as_text(
+    cli: Cli, workbook, tmp_path: Path
+) -> None:
+    source = tmp_path / "evil.csv"
+    source.write_text(
+        'SKU,Name,Price\nA-1,"=HYPERLINK(""http://x"")",10\nA-2,+1+1,5\nA-3,@SUM(A1),4\n'
+    )
+    assert cli("pricebook", "import", str(source)).exit_code == 0
+    path = tmp_path / "out.xlsx"
+    assert cli("pricebook", "export", str(path)).exit_code == 0
+    sheet = load_workbook(path)["Price Book"]
+    names = {sheet.cell(r, 1).value: sheet.cell(r, 2) for r in range(5, 8)}
+    assert names["A-1"].value == '=HYPERLINK("http://x")' and names["A-1"].data_type == "s"
+    assert names["A-2"].data_type == "s" and names["A-3"].data_type == "s"
+    assert cli.json("pricebook", "import", str(path))["unchanged"] is True
+
+
+def test_export__refuses_a_name_that_is_not_xlsx(two_editions: Cli, tmp_path: Path) -> None:
+    result = two_editions("pricebook", "export", str(tmp_path / "out.csv"))
+    assert result.exit_code == 2 and ".xlsx" in result.stderr
+
+
+def test_editions__empty_store_says_what_to_do(cli: Cli) -> None:
+    result = cli("pricebook", "editions")
+    assert result.exit_code == 0
+    assert "pricing pricebook import" in result.stdout
+    assert cli.json("pricebook", "editions") == []

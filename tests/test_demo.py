@@ -1,0 +1,39 @@
+"""`make demo` runs the whole story on sample_data; the sample files are what the script makes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from pricing.cli import main
+from pricing.pricebook_file import read_price_book
+from tests.conftest import SAMPLE_DATA
+
+
+def test_demo_runs_the_story_end_to_end(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["demo", "--dir", str(tmp_path / "demo")], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert "Imported edition 1" in result.stdout
+    assert "Imported edition 2" in result.stdout
+    assert "Unchanged:" in result.stdout
+    assert (tmp_path / "demo" / "price-book-export.xlsx").exists()
+
+
+def test_sample_price_books_look_like_a_marketers_and_import_cleanly() -> None:
+    for name, skus in (("price-book-2026.xlsx", 134), ("price-book-2027.xlsx", 135)):
+        read = read_price_book(SAMPLE_DATA / name)
+        assert read.book is not None
+        assert not [p for p in read.problems if p.severity == "error"]
+        assert len(read.book.items) == skus
+        families = {item.family for item in read.book.items.values()}
+        assert families == {"Hardware", "Accessories", "Software", "Support", "Services"}
+        assert all(item.unit_cost is not None for item in read.book.items.values())
+        assert len(read.book.tiers) >= 5
+        sheet = load_workbook(SAMPLE_DATA / name)["Price Book"]
+        assert sheet["A1"].value.startswith("Brightline Systems")
+        first_item = next(row for row in sheet.iter_rows() if str(row[0].value).startswith("HW-"))
+        assert first_item[2].number_format.startswith('"$"')
