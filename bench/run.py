@@ -30,7 +30,7 @@ class Run:
     peak_mb: float
 
 
-def measure(argv: list[str], *, repeat: int = 3, cwd: Path = OUT, setup=None) -> Run:  # type: ignore[no-untyped-def]
+def measure(argv: list[str], *, repeat: int = 5, cwd: Path = OUT, setup=None) -> Run:  # type: ignore[no-untyped-def]
     """Best wall time of ``repeat`` runs of a command, and its peak memory."""
     best, peak = float("inf"), 0.0
     for _ in range(repeat):

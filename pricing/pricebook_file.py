@@ -401,28 +401,18 @@ class _ItemReader:
         decimals = self._decimals.get(currency)
         if decimals is None:
             decimals = self._decimals[currency] = minor_units(currency)
-        price = None
-        if raw_price.__class__ is float and raw_price > 0:  # the common case, inline for speed
-            text = repr(raw_price)
-            if "e" not in text and len(text) - text.find(".") - 1 <= decimals:
-                price = Decimal(text)
+        price = _plain_amount(raw_price, decimals)
         failed = False
         if price is None:
             price = self._money(r, "list_price", raw_price, currency, required=True)
             failed = price is None
         cost = floor = None
-        if cost_col is not None:
-            raw = row[cost_col]
-            cost = _plain_amount(raw, decimals)
-            if cost is None and not is_blank(raw):
-                cost = self._money(r, "unit_cost", raw, currency)
-                failed = failed or cost is None
-        if floor_col is not None:
-            raw = row[floor_col]
-            floor = _plain_amount(raw, decimals)
-            if floor is None and not is_blank(raw):
-                floor = self._money(r, "floor_price", raw, currency)
-                failed = failed or floor is None
+        if cost_col is not None and not is_blank(row[cost_col]):
+            cost = self._optional_money(r, "unit_cost", row[cost_col], currency, decimals)
+            failed = failed or cost is None
+        if floor_col is not None and not is_blank(row[floor_col]):
+            floor = self._optional_money(r, "floor_price", row[floor_col], currency, decimals)
+            failed = failed or floor is None
         if failed or price is None:
             return None
         if cost is not None and cost > price:
@@ -439,16 +429,9 @@ class _ItemReader:
                 f"floor price is above the list price {display_money(price, currency)}",
             )  # fmt: skip
         name_col, family_col, status_col = self._text_cols
-        name = family = status = None
-        if name_col is not None:
-            name = row[name_col]
-            name = (name.strip() or None) if name.__class__ is str else _text(name)
-        if family_col is not None:
-            family = row[family_col]
-            family = (family.strip() or None) if family.__class__ is str else _text(family)
-        if status_col is not None:
-            status = row[status_col]
-            status = (status.strip() or None) if status.__class__ is str else _text(status)
+        name = None if name_col is None else _text(row[name_col])
+        family = None if family_col is None else _text(row[family_col])
+        status = None if status_col is None else _text(row[status_col])
         return PriceItem(sku, price, currency, name, family or section, cost, floor, status)
 
     def _currency(self, r: int, raw: Any) -> str | None:
@@ -460,6 +443,13 @@ class _ItemReader:
             "currency is not a 3-letter ISO code such as USD or EUR",
         )  # fmt: skip
         return None
+
+    def _optional_money(
+        self, r: int, name: str, raw: Any, currency: str, decimals: int
+    ) -> Decimal | None:
+        """A non-blank optional amount; None once an error is recorded."""
+        amount = _plain_amount(raw, decimals)
+        return amount if amount is not None else self._money(r, name, raw, currency)
 
     def _money(
         self, r: int, name: str, raw: Any, currency: str, required: bool = False

@@ -397,26 +397,17 @@ def diff_(old: int | None, new: int | None) -> None:
     from pricing.money import display_money
 
     click.echo(summary)
-    if diff.added:
-        print_table(
-            ["SKU", "Name", "Family", "List price", "Cur"],
-            [
-                (i.sku, i.name, i.family, display_money(i.list_price, i.currency), i.currency)
-                for i in diff.added
-            ],
-            title=f"Added ({len(diff.added)})",
-            right=["List price"],
-        )
-    if diff.removed:
-        print_table(
-            ["SKU", "Name", "Family", "List price", "Cur"],
-            [
-                (i.sku, i.name, i.family, display_money(i.list_price, i.currency), i.currency)
-                for i in diff.removed
-            ],
-            title=f"Removed ({len(diff.removed)})",
-            right=["List price"],
-        )
+    for title, listed in (("Added", diff.added), ("Removed", diff.removed)):
+        if listed:
+            print_table(
+                ["SKU", "Name", "Family", "List price", "Cur"],
+                [
+                    (i.sku, i.name, i.family, display_money(i.list_price, i.currency), i.currency)
+                    for i in listed
+                ],
+                title=f"{title} ({len(listed)})",
+                right=["List price"],
+            )
     if diff.changed:
         print_table(
             ["SKU", "Name", "Old price", "New price", "Move %", "Also changed"],
