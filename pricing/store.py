@@ -226,6 +226,9 @@ class Store:
         if not upgrade:
             raise StoreError(f"the database {self.url} needs `pricing db upgrade`")
         with self.write() as conn:
+            if conn.dialect.name == "postgresql":
+                # Concurrent first uses queue here; SQLite's BEGIN IMMEDIATE does the same.
+                conn.execute(text("SELECT pg_advisory_xact_lock(7201558)"))
             if _revision(conn) != SCHEMA_REVISION:
                 upgrade_to_head(conn)
 

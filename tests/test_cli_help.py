@@ -52,3 +52,17 @@ def test_python_dash_m_pricing_works() -> None:
 def test_usage_errors_exit_2() -> None:
     result = CliRunner().invoke(main, ["pricebook", "show", "--as-of", "yesterday"])
     assert result.exit_code == 2
+
+
+def test_commands_that_read_no_spreadsheet_do_not_import_spreadsheet_libraries(tmp_path) -> None:
+    db = tmp_path / "p.db"
+    code = (
+        "import sys; from pricing.cli import main\n"
+        f"for args in (['--db', {str(db)!r}, 'pricebook', 'editions'],\n"
+        f"             ['--db', {str(db)!r}, 'pricebook', 'diff']):\n"
+        "    try: main(args)\n"
+        "    except SystemExit: pass\n"
+        "print(sorted({'pandas', 'openpyxl', 'python_calamine'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

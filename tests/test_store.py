@@ -113,3 +113,17 @@ def test_postgresql__the_same_import_and_show_work(postgres_url: str, workbook) 
         assert db.schema_revision() == store.SCHEMA_REVISION
     finally:
         db.close()
+
+
+def test_first_use_by_many_processes_at_once_migrates_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "fresh.db"
+    argv = [sys.executable, "-m", "pricing", "--db", str(db), "pricebook", "editions", "--json"]
+    processes = [
+        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(8)
+    ]
+    results = [p.communicate() for p in processes]
+    assert [p.returncode for p in processes] == [0] * 8, results
+    assert Store.open(f"sqlite:///{db}").schema_revision() == store.SCHEMA_REVISION
