@@ -30,3 +30,7 @@ class StoreError(PricingError):
 
 class SchemaError(StoreError):
     """The database schema is newer than this version of pricing understands."""
+
+
+class Refused(PricingError):
+    """A business "no": an approval refused, an outcome that cannot be recorded (exit code 1)."""

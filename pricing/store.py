@@ -23,6 +23,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -41,7 +42,7 @@ from pricing.errors import SchemaError, StoreError
 if TYPE_CHECKING:
     from pricing.pricebook import Edition, PriceBook
 
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 DEFAULT_URL = "sqlite:///pricing.db"
 _SCALE = 1_000_000
 
@@ -125,6 +126,70 @@ price_tiers = Table(
     Column("min_qty", Integer, nullable=False),
     Column("price", Amount),
     Column("discount_pct", Amount),
+)
+
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("effective_from", Date, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("loaded_by", String(200), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+)
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("rep", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("level", String(100)),
+    Column("currency", String(3), nullable=False),
+    Column("policy_version", Integer, ForeignKey("policies.id"), nullable=False),
+    Column("edition_id", Integer, ForeignKey("editions.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decided_by", String(200)),
+    Column("expires_at", DateTime(timezone=True)),
+    Index("ix_requests_status", "status"),
+    Index("ix_requests_rep", "rep"),
+)
+
+request_lines = Table(
+    "request_lines",
+    metadata,
+    Column("request_id", Integer, ForeignKey("requests.id"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("sku", String(200), nullable=False),
+    Column("family", String(200)),
+    Column("qty", Integer, nullable=False),
+    Column("list_price", Amount, nullable=False),
+    Column("standard_price", Amount, nullable=False),
+    Column("price", Amount, nullable=False),
+    Column("discount_pct", Amount, nullable=False),
+    Column("unit_cost", Amount),
+    Column("hard_floor", Amount),
+    Column("decision", String(20), nullable=False),
+    Column("level", String(100)),
+    Column("reasons", Text, nullable=False),
+)
+
+request_events = Table(
+    "request_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, ForeignKey("requests.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("note", Text),
+    Index("ix_request_events_request", "request_id"),
 )
 
 

@@ -33,8 +33,8 @@ class Cli:
             main, ["--db", self.db_url, "--user", user or self.user, *args], catch_exceptions=False
         )
 
-    def json(self, *args: str, expect: int = 0) -> Any:
-        result = self(*args, "--json")
+    def json(self, *args: str, expect: int = 0, user: str | None = None) -> Any:
+        result = self(*args, "--json", user=user)
         assert result.exit_code == expect, result.output
         return json.loads(result.stdout)
 

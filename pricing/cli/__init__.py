@@ -13,13 +13,16 @@ import click
 
 from pricing import __version__
 from pricing.cli.common import Settings, exit_with, json_option
-from pricing.errors import PricingError
+from pricing.errors import PricingError, Refused
 
 EXAMPLES = """
 \b
 Examples:
   pricing pricebook import price-book-2026.xlsx --effective 2026-01-01
   pricing pricebook show HW-100
+  pricing policy load guardrails.toml
+  pricing request --customer Acme --reason "competitive bid" HW-100 --qty 10 --discount 12
+  pricing --user dana approve R-000001
   pricing --json pricebook editions
   pricing demo --dir /tmp/pricing-demo
 """
@@ -31,6 +34,8 @@ class PricingGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except Refused as exc:
+            exit_with(ctx, str(exc), code=1)
         except PricingError as exc:
             exit_with(ctx, str(exc), code=2)
         except KeyboardInterrupt:
@@ -71,10 +76,12 @@ def main(ctx: click.Context, db_url: str | None, user: str | None) -> None:
 
 def _register() -> None:
     from pricing.cli.demo import demo
+    from pricing.cli.policy import policy
     from pricing.cli.pricebook import pricebook
+    from pricing.cli.requests import approve, quote, reject, request, requests_
 
-    main.add_command(pricebook)
-    main.add_command(demo)
+    for command in (pricebook, policy, quote, request, requests_, approve, reject, demo):
+        main.add_command(command)
 
 
 _register()

@@ -1,0 +1,189 @@
+"""``pricing policy …``: the owner's guardrails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from pricing.cli.common import (
+    echo_problems,
+    emit_json,
+    exit_with,
+    json_option,
+    print_table,
+    settings,
+)
+
+if TYPE_CHECKING:
+    from pricing.policies import PolicyVersion
+    from pricing.policy import Policy
+
+
+@click.group()
+def policy() -> None:
+    """Write, check, load and read the guardrails every special price is held to."""
+
+
+@policy.command(
+    "check",
+    epilog="""
+\b
+Examples:
+  pricing policy check guardrails.toml
+  pricing policy check guardrails.toml --json
+""",
+)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@json_option
+def check(file: Path) -> None:
+    """Validate a policy file without storing it; every problem names its line and key (exit 2)."""
+    from pricing.policies import read_policy_file
+
+    cfg = settings()
+    parsed = read_policy_file(file)
+    document = {
+        "valid": parsed.policy is not None,
+        "source": parsed.source,
+        "problems": [p.as_dict() for p in parsed.problems],
+        **(_counts(parsed.policy) if parsed.policy else {}),
+    }
+    if parsed.policy is None:
+        if not cfg.json:
+            echo_problems(parsed.problems)
+        exit_with(
+            click.get_current_context(),
+            f"{file.name}: {len(parsed.problems)} problem(s); nothing was loaded",
+            document=document,
+        )
+    if cfg.json:
+        emit_json(document)
+        return
+    counts = _counts(parsed.policy)
+    click.echo(
+        f"{file.name} is valid: {counts['levels']} levels, {counts['rules']} rules, "
+        f"{counts['people']} people."
+    )
+
+
+def _counts(policy: Policy) -> dict[str, int]:
+    return {"levels": len(policy.levels), "rules": len(policy.rule), "people": len(policy.person)}
+
+
+@policy.command(
+    "load",
+    epilog="""
+\b
+Examples:
+  pricing policy load guardrails.toml
+  pricing --user dana policy load guardrails.toml --json
+""",
+)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@json_option
+def load(file: Path) -> None:
+    """Store a policy file as the policy in force; every load is kept as a new version.
+
+    It is in force from its `effective_from` (default: today). Requests record the version
+    they were judged under.
+    """
+    from pricing import policies
+
+    cfg = settings()
+    parsed = policies.read_policy_file(file)
+    if parsed.policy is None:
+        if not cfg.json:
+            echo_problems(parsed.problems)
+        exit_with(
+            click.get_current_context(),
+            f"{file.name}: {len(parsed.problems)} problem(s); nothing was loaded",
+            document={"version": None, "problems": [p.as_dict() for p in parsed.problems]},
+        )
+    version = policies.load(cfg.store(), parsed, user=cfg.acting_user())
+    if cfg.json:
+        emit_json(_version_document(version))
+        return
+    click.echo(
+        f"Loaded policy version {version.version} from {version.source}, in force from "
+        f"{version.effective_from.isoformat()}."
+    )
+
+
+def _version_document(version: PolicyVersion) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "effective_from": version.effective_from,
+        "loaded_at": version.loaded_at,
+        "loaded_by": version.loaded_by,
+        "source": version.source,
+        "sha256": version.sha256,
+    }
+
+
+@policy.command(
+    "show",
+    epilog="""
+\b
+Examples:
+  pricing policy show
+  pricing policy show --version 1 --json
+""",
+)
+@click.option(
+    "--version", "number", type=int, help="Show this version instead of the one in force."
+)
+@json_option
+def show(number: int | None) -> None:
+    """Print the policy in force as tables: levels and limits, rules, floors and the team."""
+    from pricing import policies, store
+
+    cfg = settings()
+    with cfg.store().read() as conn:
+        version = (
+            policies.get(conn, number)
+            if number is not None
+            else policies.in_force(conn, store.utcnow().date())
+        )
+    policy = version.policy
+    if cfg.json:
+        emit_json({**_version_document(version), "policy": policy.model_dump(mode="json")})
+        return
+    click.echo(
+        f"Policy version {version.version} from {version.source}, in force from "
+        f"{version.effective_from.isoformat()} (loaded by {version.loaded_by}). Currency "
+        f"{policy.currency}; approvals valid {policy.approval_valid_days} days; rounding "
+        f"{policy.rounding.replace('_', '-')}."
+    )
+    print_table(
+        ["Level", "Max discount %", "People"],
+        [
+            (
+                level,
+                f"{policy.limits[level]:.2f}",
+                ", ".join(p.name for p in policy.person if p.role == level),
+            )
+            for level in policy.levels
+        ],
+        title="Approval levels (lowest authority first) and default limits",
+        right=["Max discount %"],
+    )
+    if policy.rule:
+        print_table(
+            ["#", "Scope", *policy.levels, "Floor price", "Min margin %"],
+            [
+                (
+                    i + 1,
+                    rule.describe(),
+                    *(
+                        f"{rule.limits[lv]:.2f}" if lv in rule.limits else ""
+                        for lv in policy.levels
+                    ),
+                    rule.floor_price,
+                    f"{rule.min_margin_pct:.2f}" if rule.min_margin_pct is not None else "",
+                )
+                for i, rule in enumerate(policy.rule)
+            ],
+            title="Rules (the most specific matching rule sets the limits; every floor applies)",
+            right=[*policy.levels, "Floor price", "Min margin %"],
+        )

@@ -1,0 +1,439 @@
+"""The salesperson's and the approver's commands: quote, request, requests, approve, reject."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from pricing.cli.common import (
+    echo_problems,
+    emit_json,
+    exit_with,
+    json_option,
+    print_table,
+    settings,
+)
+
+if TYPE_CHECKING:
+    from pricing.requests import Quote, Request
+
+
+def _decimal(_ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(value.strip().removesuffix("%"))
+    except InvalidOperation:
+        raise click.BadParameter(f"{value!r} is not a number", param=param) from None
+
+
+@click.command(
+    epilog="""
+\b
+Examples:
+  pricing quote HW-1001 --qty 25
+  pricing quote HW-1001 --qty 25 --customer "Acme Corp" --json
+"""
+)
+@click.argument("sku")
+@click.option("--qty", type=click.IntRange(min=1), required=True, help="Quantity of the deal line.")
+@click.option("--customer", metavar="NAME", help="The customer (recorded for guidance).")
+@json_option
+def quote(sku: str, qty: int, customer: str | None) -> None:
+    """List, standard price and the lowest price each approval level may grant, and the hard floor."""
+    from pricing import requests
+
+    cfg = settings()
+    q = requests.quote(cfg.store(), sku, qty)
+    if cfg.json:
+        emit_json(quote_document(q, customer))
+        return
+    from pricing.money import display_money
+
+    floor = display_money(q.hard_floor, q.currency) if q.hard_floor is not None else "none"
+    click.echo(
+        f"{q.sku} {q.name or ''} x {q.qty}: list {display_money(q.list_price, q.currency)} "
+        f"{q.currency}, standard {display_money(q.standard_price, q.currency)} "
+        f"(edition {q.edition}); hard floor {floor}."
+    )
+    print_table(
+        ["Level", "Max discount %", "Lowest price"],
+        [(lv, f"{pct:.2f}", display_money(low, q.currency)) for lv, pct, low in q.levels],
+        right=["Max discount %", "Lowest price"],
+    )
+    for reason in q.floor_reasons:
+        click.echo(f"  floor: {reason}")
+    click.echo("No deal guidance yet: it appears once enough comparable deals are stored.")
+
+
+def quote_document(q: Quote, customer: str | None) -> dict[str, Any]:
+    from pricing.money import format_money, format_pct
+
+    return {
+        "sku": q.sku,
+        "name": q.name,
+        "qty": q.qty,
+        "customer": customer,
+        "currency": q.currency,
+        "list_price": format_money(q.list_price, q.currency),
+        "standard_price": format_money(q.standard_price, q.currency),
+        "hard_floor": format_money(q.hard_floor, q.currency),
+        "floor_reasons": q.floor_reasons,
+        "edition": q.edition,
+        "policy_version": q.policy_version,
+        "levels": [
+            {
+                "level": level,
+                "max_discount_pct": format_pct(pct),
+                "lowest_price": format_money(low, q.currency),
+            }
+            for level, pct, low in q.levels
+        ],
+        "guidance": None,
+    }
+
+
+@click.command(
+    epilog="""
+\b
+Examples:
+  pricing request --customer "Acme Corp" --reason "competitive bid" HW-1001 --qty 25 --price 199
+  pricing request --customer Acme --reason "3-year deal" SW-3001 --qty 200 --discount 12.5 --check
+  pricing request --customer Acme --reason "site rollout" --file lines.csv --json
+"""
+)
+@click.argument("sku", required=False)
+@click.option("--customer", metavar="NAME", required=True, help="Who the special price is for.")
+@click.option("--reason", metavar="TEXT", required=True, help="Why the deal needs it.")
+@click.option("--qty", type=click.IntRange(min=1), help="Quantity of the line.")
+@click.option("--price", metavar="P", callback=_decimal, help="The special unit price asked for.")
+@click.option(
+    "--discount",
+    metavar="PCT",
+    callback=_decimal,
+    help="Or: % off the standard price (12.5 = 12.5 %).",
+)
+@click.option(
+    "--file",
+    "lines_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Many lines from csv/xlsx: SKU, Qty, and Price or Discount % per line.",
+)
+@click.option(
+    "--check", is_flag=True, help="Judge only: store nothing (exit 1 if it would be rejected)."
+)
+@json_option
+def request(
+    sku: str | None,
+    customer: str,
+    reason: str,
+    qty: int | None,
+    price: Decimal | None,
+    discount: Decimal | None,
+    lines_file: Path | None,
+    check: bool,
+) -> None:
+    """Ask for a special price for a customer's deal: one line, or many from a file.
+
+    Each line is measured from the standard price (list after volume tiers) and judged under the
+    policy in force: approved at once within the rep's limit, pending for the level that covers
+    it, or rejected beyond the top level or below a hard floor. Exit 0 approved or pending,
+    1 rejected.
+    """
+    from pricing import requests
+
+    cfg = settings()
+    ctx = click.get_current_context()
+    if lines_file is not None:
+        if sku or qty or price is not None or discount is not None:
+            raise click.UsageError(
+                "give either SKU --qty N (--price P | --discount PCT) or --file, not both"
+            )
+        inputs, problems = requests.read_lines_file(lines_file)
+        if problems:
+            if not cfg.json:
+                echo_problems(problems)
+            exit_with(ctx, f"{lines_file.name}: nothing submitted; fix the lines above",
+                      document={"id": None, "problems": [p.as_dict() for p in problems]})  # fmt: skip
+    else:
+        if not sku or qty is None:
+            raise click.UsageError("name the SKU and --qty (or give --file)")
+        if (price is None) == (discount is None):
+            raise click.UsageError("give either --price or --discount")
+        if discount is not None and not 0 <= discount < 100:
+            raise click.BadParameter(
+                "a discount is from 0 to below 100 (%)", param_hint="--discount"
+            )
+        inputs = [requests.LineInput(sku, qty, price, discount)]
+    result, problems = requests.submit(
+        cfg.store(), customer=customer, reason=reason, inputs=inputs,
+        user=cfg.acting_user(), check=check,
+    )  # fmt: skip
+    if result is None:
+        if not cfg.json:
+            echo_problems(problems)
+        exit_with(
+            ctx,
+            "nothing submitted",
+            document={"id": None, "problems": [p.as_dict() for p in problems]},
+        )
+    if cfg.json:
+        emit_json(request_document(result))
+    else:
+        _print_request(result, check=check)
+    if result.status == "rejected":
+        ctx.exit(1)
+
+
+def request_document(r: Request, *, events: bool = False) -> dict[str, Any]:
+    from pricing.money import format_money, format_pct
+
+    document: dict[str, Any] = {
+        "id": r.code,
+        "status": r.status,
+        "level": r.level,
+        "customer": r.customer,
+        "reason": r.reason,
+        "rep": r.rep,
+        "currency": r.currency,
+        "created_at": r.created_at,
+        "decided_by": r.decided_by,
+        "decided_at": r.decided_at,
+        "expires_at": r.expires_at,
+        "policy_version": r.policy_version,
+        "edition": r.edition,
+        "lines": [
+            {
+                "line": line.line_no,
+                "sku": line.sku,
+                "qty": line.qty,
+                "list_price": format_money(line.list_price, r.currency),
+                "standard_price": format_money(line.standard_price, r.currency),
+                "price": format_money(line.price, r.currency),
+                "discount_pct": format_pct(line.discount_pct),
+                "hard_floor": format_money(line.hard_floor, r.currency),
+                "decision": line.decision,
+                "level": line.level,
+                "reasons": line.reasons,
+            }
+            for line in r.lines
+        ],
+    }
+    if events:
+        document["events"] = [
+            {"at": e.at, "by": e.by, "action": e.action, "note": e.note} for e in r.events
+        ]
+    return document
+
+
+def _headline(r: Request, check: bool = False) -> str:
+    state = r.status + (f", needs {r.level} or above" if r.status == "pending" else "")
+    name = "Check (nothing stored)" if check else f"Request {r.code}"
+    return f"{name} for {r.customer}: {state.upper() if r.status == 'rejected' else state}."
+
+
+def _print_request(r: Request, *, check: bool = False) -> None:
+    from pricing.money import display_money
+
+    click.echo(_headline(r, check))
+    print_table(
+        ["#", "SKU", "Qty", "List", "Standard", "Price", "Discount %", "Decision"],
+        [
+            (
+                line.line_no,
+                line.sku,
+                line.qty,
+                display_money(line.list_price, r.currency),
+                display_money(line.standard_price, r.currency),
+                display_money(line.price, r.currency),
+                f"{line.discount_pct:.2f}",
+                line.decision + (f" ({line.level})" if line.level else ""),
+            )
+            for line in r.lines
+        ],
+        right=["#", "Qty", "List", "Standard", "Price", "Discount %"],
+    )
+    for line in r.lines:
+        for reason in line.reasons:
+            click.echo(f"  line {line.line_no}: {reason}")
+
+
+class _RequestsGroup(click.Group):
+    """``pricing requests`` lists; ``pricing requests show|won|lost ID`` acts on one."""
+
+
+@click.group(
+    cls=_RequestsGroup,
+    invoke_without_command=True,
+    epilog="""
+\b
+Examples:
+  pricing requests --status pending
+  pricing requests --rep priya --json
+  pricing requests show R-000001
+  pricing requests won R-000001
+""",
+)
+@click.option(
+    "--status", type=click.Choice(["approved", "pending", "rejected", "expired", "won", "lost"])
+)
+@click.option("--rep", metavar="NAME", help="Only this salesperson's requests.")
+@json_option
+@click.pass_context
+def requests_(ctx: click.Context, status: str | None, rep: str | None) -> None:
+    """List deviation requests (newest last), or act on one: show, won, lost."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from pricing import requests
+
+    cfg = settings()
+    found = requests.list_requests(cfg.store(), status=status, rep=rep)
+    if cfg.json:
+        emit_json([request_document(r) for r in found])
+        return
+    if not found:
+        click.echo("No requests" + (f" with status {status}" if status else "") + ".")
+        return
+    print_table(
+        [
+            "ID",
+            "Created (UTC)",
+            "Rep",
+            "Customer",
+            "Lines",
+            "Max discount %",
+            "Status",
+            "Level",
+            "Decided by",
+        ],
+        [
+            (
+                r.code,
+                r.created_at.strftime("%Y-%m-%d %H:%M"),
+                r.rep,
+                r.customer,
+                len(r.lines),
+                f"{max(line.discount_pct for line in r.lines):.2f}",
+                r.status,
+                r.level or "",
+                r.decided_by or "",
+            )
+            for r in found
+        ],
+        right=["Lines", "Max discount %"],
+    )
+
+
+requests_.name = "requests"
+
+
+@requests_.command(
+    "show",
+    epilog="""
+\b
+Examples:
+  pricing requests show R-000001
+  pricing requests show 1 --json
+""",
+)
+@click.argument("ident", metavar="ID")
+@json_option
+def show(ident: str) -> None:
+    """One request: its lines with decisions and reasons, and every event (who, when, note)."""
+    from pricing import requests
+
+    cfg = settings()
+    r = requests.get(cfg.store(), ident)
+    if cfg.json:
+        emit_json(request_document(r, events=True))
+        return
+    _print_request(r)
+    click.echo(f"Asked by {r.rep}: {r.reason}")
+    if r.expires_at and r.status == "approved":
+        click.echo(f"Approval valid until {r.expires_at:%Y-%m-%d %H:%M} UTC.")
+    print_table(
+        ["When (UTC)", "Who", "What", "Note"],
+        [(e.at.strftime("%Y-%m-%d %H:%M"), e.by, e.action, e.note or "") for e in r.events],
+        title="History",
+    )
+
+
+def _outcome_command(outcome: str) -> click.Command:
+    @click.command(
+        outcome,
+        epilog=f"""
+\b
+Examples:
+  pricing requests {outcome} R-000001
+""",
+    )
+    @click.argument("ident", metavar="ID")
+    @json_option
+    def record(ident: str) -> None:
+        from pricing import requests
+
+        cfg = settings()
+        r = requests.record_outcome(cfg.store(), ident, outcome=outcome, user=cfg.acting_user())
+        if cfg.json:
+            emit_json(request_document(r))
+            return
+        click.echo(f"{r.code} for {r.customer}: marked {outcome}.")
+
+    record.help = f"Record that the deal of an approved request was {outcome}."
+    return record
+
+
+requests_.add_command(_outcome_command("won"))
+requests_.add_command(_outcome_command("lost"))
+
+
+@click.command(
+    epilog="""
+\b
+Examples:
+  pricing --user marco approve R-000002 --note "strategic account"
+  pricing approve R-000002 --json
+"""
+)
+@click.argument("ident", metavar="ID")
+@click.option("--note", metavar="TEXT", help="Why, for the record.")
+@json_option
+def approve(ident: str, note: str | None) -> None:
+    """Approve a pending request: your role must cover its level, and it cannot be your own."""
+    from pricing import requests
+
+    cfg = settings()
+    r = requests.approve(cfg.store(), ident, user=cfg.acting_user(), note=note)
+    if cfg.json:
+        emit_json(request_document(r))
+        return
+    click.echo(
+        f"Approved {r.code} for {r.customer}; valid until {r.expires_at:%Y-%m-%d}."
+        if r.expires_at
+        else f"Approved {r.code}."
+    )
+
+
+@click.command(
+    epilog="""
+\b
+Examples:
+  pricing --user dana reject R-000003 --note "below our margin target; offer 3-year terms instead"
+"""
+)
+@click.argument("ident", metavar="ID")
+@click.option("--note", metavar="TEXT", required=True, help="Why: the salesperson reads it.")
+@json_option
+def reject(ident: str, note: str) -> None:
+    """Reject a pending request, with a note saying why."""
+    from pricing import requests
+
+    cfg = settings()
+    r = requests.reject(cfg.store(), ident, user=cfg.acting_user(), note=note)
+    if cfg.json:
+        emit_json(request_document(r))
+        return
+    click.echo(f"Rejected {r.code} for {r.customer}.")

@@ -1,0 +1,118 @@
+"""Policy versions: every load is kept, with who loaded it and from when it is in force."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Row
+
+from pricing import store
+from pricing.errors import InputError, NotFoundError
+from pricing.policy import Policy, PolicyFile, parse_policy
+from pricing.store import Store
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    version: int
+    effective_from: date
+    loaded_at: datetime
+    loaded_by: str
+    source: str
+    sha256: str
+    policy: Policy
+
+
+def read_policy_file(path: Path) -> PolicyFile:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file; save the policy as UTF-8 TOML") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    return parse_policy(text, path.name)
+
+
+def load(db: Store, parsed: PolicyFile, *, user: str, now: datetime | None = None) -> PolicyVersion:
+    """Store a valid policy as the newest version (in force from its effective_from, or today)."""
+    assert parsed.policy is not None, "only a valid policy can be loaded"
+    now = now or store.utcnow()
+    effective = parsed.policy.effective_from or now.date()
+    digest = hashlib.sha256(parsed.text.encode()).hexdigest()
+    with db.write() as conn:
+        version = conn.execute(
+            store.policies.insert()
+            .values(
+                effective_from=effective,
+                loaded_at=now,
+                loaded_by=user,
+                source=parsed.source,
+                sha256=digest,
+                text=parsed.text,
+            )
+            .returning(store.policies.c.id)
+        ).scalar_one()
+    return PolicyVersion(int(version), effective, now, user, parsed.source, digest, parsed.policy)
+
+
+def in_force(conn: Connection, on: date) -> PolicyVersion:
+    """The newest policy version effective on or before ``on``."""
+    t = store.policies
+    row = conn.execute(
+        select(t)
+        .where(t.c.effective_from <= on)
+        .order_by(t.c.effective_from.desc(), t.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        any_row = conn.execute(select(t.c.id).limit(1)).first()
+        raise NotFoundError(
+            f"no policy is in force on {on.isoformat()}"
+            if any_row
+            else "no policy loaded yet: the owner loads one with `pricing policy load guardrails.toml`"
+        )
+    return _version(row)
+
+
+def get(conn: Connection, version: int) -> PolicyVersion:
+    row = conn.execute(select(store.policies).where(store.policies.c.id == version)).first()
+    if row is None:
+        raise NotFoundError(f"no policy version {version}")
+    return _version(row)
+
+
+def latest_currency(db: Store) -> str | None:
+    """The currency of the newest policy, the default for price books without one."""
+    with db.read() as conn:
+        row = conn.execute(
+            select(store.policies.c.text).order_by(store.policies.c.id.desc()).limit(1)
+        ).first()
+    if row is None:
+        return None
+    parsed = parse_policy(row.text)
+    return parsed.policy.currency if parsed.policy else None
+
+
+def _version(row: Row[Any]) -> PolicyVersion:
+    parsed = parse_policy(row.text, row.source)
+    if parsed.policy is None:  # stored policies were valid when loaded
+        raise NotFoundError(f"policy version {row.id} no longer validates")
+    loaded_at = row.loaded_at
+    if loaded_at.tzinfo is None:
+        loaded_at = loaded_at.replace(tzinfo=UTC)
+    return PolicyVersion(
+        version=row.id,
+        effective_from=row.effective_from,
+        loaded_at=loaded_at,
+        loaded_by=row.loaded_by,
+        source=row.source,
+        sha256=row.sha256,
+        policy=parsed.policy,
+    )

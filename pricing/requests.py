@@ -1,0 +1,721 @@
+"""Deviation requests: a salesperson's special prices for one customer, judged and routed.
+
+A request is priced against the price book and judged under the policy in force on the day it
+is submitted; both versions are recorded with it. Its status is the strictest of its lines.
+Every change (submitted, approved, rejected, expired, won, lost) is an event with who, when and
+a note. Decisions are conditional updates, so two people deciding at once cannot both win.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection, Row
+
+from pricing import policies, store
+from pricing.errors import InputError, NotFoundError, Refused
+from pricing.money import minor_units, parse_decimal, parse_percent
+from pricing.policy import Decision, LineFacts, Policy, judge
+from pricing.pricebook import Edition
+from pricing.problems import Problem, has_errors
+from pricing.store import Store
+
+STATUSES = ("approved", "pending", "rejected", "expired", "won", "lost")
+SYSTEM = "system"
+_ID = re.compile(r"^\s*(?:R-?)?0*(\d{1,9})\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line as the salesperson asked for it: a price or a discount % off standard."""
+
+    sku: str
+    qty: int
+    price: Decimal | None = None
+    discount_pct: Decimal | None = None
+    location: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass
+class RequestLine:
+    line_no: int
+    sku: str
+    family: str | None
+    qty: int
+    list_price: Decimal
+    standard_price: Decimal
+    price: Decimal
+    discount_pct: Decimal
+    unit_cost: Decimal | None
+    hard_floor: Decimal | None
+    decision: Decision
+    level: str | None
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    by: str
+    action: str
+    note: str | None = None
+
+
+@dataclass
+class Request:
+    id: int | None
+    customer: str
+    reason: str
+    rep: str
+    status: str
+    level: str | None
+    currency: str
+    policy_version: int
+    edition: int
+    created_at: datetime
+    lines: list[RequestLine]
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    expires_at: datetime | None = None
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def code(self) -> str | None:
+        return None if self.id is None else format_id(self.id)
+
+
+def format_id(number: int) -> str:
+    return f"R-{number:06d}"
+
+
+def parse_id(text: str) -> int:
+    """``R-000123``, ``r-123`` or ``123``."""
+    match = _ID.match(text)
+    if not match:
+        raise InputError(f"{text!r} is not a request id; they look like R-000123")
+    return int(match.group(1))
+
+
+# Pricing and judging -------------------------------------------------------------------------
+
+
+@dataclass
+class Priced:
+    """Lines priced and judged, with the versions they were judged under."""
+
+    version: policies.PolicyVersion
+    edition: Edition
+    lines: list[RequestLine]
+    currency: str
+    problems: list[Problem]
+
+
+def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
+    """Price each line against the book in force and judge it under the policy in force."""
+    edition = store.edition_in_force(conn, on)
+    if edition is None:
+        raise NotFoundError(
+            f"no price book edition is in force on {on.isoformat()}: import one first"
+        )
+    version = policies.in_force(conn, on)
+    policy = version.policy
+    problems: list[Problem] = []
+    priced: list[tuple[LineInput, Any, Decimal, Decimal]] = []
+    for line in inputs:
+        book = store.load_book(conn, edition.number, sku=line.sku)
+        item = book.get(line.sku)
+        if item is None:
+            problems.append(
+                Problem(
+                    "error",
+                    f"no SKU {line.sku!r} in the price book in force (edition {edition.number})",
+                    value=line.sku,
+                    **line.location,
+                )
+            )
+            continue
+        standard, _ = book.standard_price(item, line.qty)
+        price = line.price
+        if price is None:
+            assert line.discount_pct is not None
+            price = policy.round_price(standard * (100 - line.discount_pct) / 100)
+        elif -price.as_tuple().exponent > minor_units(item.currency):  # type: ignore[operator]
+            problems.append(
+                Problem(
+                    "error",
+                    f"price {price} has more decimals than {item.currency} uses",
+                    value=str(price),
+                    **line.location,
+                )
+            )
+            continue
+        if price <= 0:
+            problems.append(
+                Problem(
+                    "error",
+                    "the special price must be above zero",
+                    value=str(price),
+                    **line.location,
+                )
+            )
+            continue
+        priced.append((line, item, standard, price))
+    currencies = sorted({item.currency for _, item, _, _ in priced})
+    if len(currencies) > 1:
+        problems.append(
+            Problem("error", f"the lines are priced in different currencies ({', '.join(currencies)}); "
+                             "make one request per currency")
+        )  # fmt: skip
+    deal_value = sum((line.qty * standard for line, _, standard, _ in priced), Decimal(0))
+    lines = []
+    for number, (line, item, standard, price) in enumerate(priced, start=1):
+        facts = LineFacts(
+            sku=item.sku,
+            family=item.family,
+            qty=line.qty,
+            list_price=item.list_price,
+            standard_price=standard,
+            currency=item.currency,
+            unit_cost=item.unit_cost,
+            item_floor=item.floor_price,
+            deal_value=deal_value,
+        )
+        decided = judge(policy, facts, price)
+        lines.append(
+            RequestLine(
+                line_no=number,
+                sku=item.sku,
+                family=item.family,
+                qty=line.qty,
+                list_price=item.list_price,
+                standard_price=standard,
+                price=price,
+                discount_pct=decided.discount_pct,
+                unit_cost=item.unit_cost,
+                hard_floor=decided.hard_floor,
+                decision=decided.decision,
+                level=decided.level,
+                reasons=decided.reasons,
+            )
+        )
+    currency = currencies[0] if currencies else policy.currency
+    return Priced(version, edition, lines, currency, problems)
+
+
+def overall(policy: Policy, lines: list[RequestLine]) -> tuple[str, str | None]:
+    """The request's status is its strictest line; its level the highest any line needs."""
+    if any(line.decision == "rejected" for line in lines):
+        return "rejected", None
+    pending = [line.level for line in lines if line.decision == "pending" and line.level]
+    if pending:
+        return "pending", max(pending, key=policy.rank)
+    return "approved", None
+
+
+def submit(
+    db: Store,
+    *,
+    customer: str,
+    reason: str,
+    inputs: list[LineInput],
+    user: str,
+    check: bool = False,
+    now: datetime | None = None,
+) -> tuple[Request | None, list[Problem]]:
+    """Judge a request and (unless ``check``) store it with its first events, all or nothing."""
+    if not customer.strip():
+        raise InputError("--customer: name the customer the special price is for")
+    if not reason.strip():
+        raise InputError("--reason: say why the deal needs a special price")
+    if not inputs:
+        raise InputError("the request has no lines")
+    now = now or store.utcnow()
+    with db.read() if check else db.write() as conn:
+        priced = price_lines(conn, inputs, now.date())
+        version, lines, problems = priced.version, priced.lines, priced.problems
+        if has_errors(problems):
+            return None, problems
+        status, level = overall(version.policy, lines)
+        request = Request(
+            id=None,
+            customer=customer.strip(),
+            reason=reason.strip(),
+            rep=user,
+            status=status,
+            level=level,
+            currency=priced.currency,
+            policy_version=version.version,
+            edition=priced.edition.number,
+            created_at=now,
+            lines=lines,
+            events=[Event(now, user, "submitted", reason.strip())],
+        )
+        if status != "pending":
+            request.decided_at, request.decided_by = now, SYSTEM
+            note = _system_note(request)
+            request.events.append(Event(now, SYSTEM, status, note))
+            if status == "approved":
+                request.expires_at = now + timedelta(days=version.policy.approval_valid_days)
+        if not check:
+            request.id = _insert(conn, request)
+    return request, problems
+
+
+def _system_note(request: Request) -> str:
+    if request.status == "approved":
+        return "within the rep's authority: approved at submission"
+    rejected = [line for line in request.lines if line.decision == "rejected"]
+    return "; ".join(f"line {line.line_no} ({line.sku}): {line.reasons[-1]}" for line in rejected)
+
+
+def _insert(conn: Connection, request: Request) -> int:
+    number = conn.execute(
+        store.requests.insert()
+        .values(
+            customer=request.customer,
+            reason=request.reason,
+            rep=request.rep,
+            status=request.status,
+            level=request.level,
+            currency=request.currency,
+            policy_version=request.policy_version,
+            edition_id=request.edition,
+            created_at=request.created_at,
+            decided_at=request.decided_at,
+            decided_by=request.decided_by,
+            expires_at=request.expires_at,
+        )
+        .returning(store.requests.c.id)
+    ).scalar_one()
+    conn.execute(
+        store.request_lines.insert(),
+        [
+            {
+                "request_id": number,
+                "line_no": line.line_no,
+                "sku": line.sku,
+                "family": line.family,
+                "qty": line.qty,
+                "list_price": line.list_price,
+                "standard_price": line.standard_price,
+                "price": line.price,
+                "discount_pct": line.discount_pct.quantize(Decimal("0.000001")),
+                "unit_cost": line.unit_cost,
+                "hard_floor": line.hard_floor,
+                "decision": line.decision,
+                "level": line.level,
+                "reasons": json.dumps(line.reasons, ensure_ascii=False),
+            }
+            for line in request.lines
+        ],
+    )
+    for event in request.events:
+        _event(conn, int(number), event)
+    return int(number)
+
+
+def _event(conn: Connection, number: int, event: Event) -> None:
+    conn.execute(
+        store.request_events.insert().values(
+            request_id=number, at=event.at, by=event.by, action=event.action, note=event.note
+        )
+    )
+
+
+# Reading requests back -----------------------------------------------------------------------
+
+
+def expire_due(conn: Connection, now: datetime) -> int:
+    """Approvals past their validity become ``expired``, each with an event."""
+    t = store.requests
+    due = conn.execute(
+        select(t.c.id, t.c.expires_at).where(t.c.status == "approved", t.c.expires_at < now)
+    ).all()
+    for number, expires_at in due:
+        conn.execute(update(t).where(t.c.id == number).values(status="expired"))
+        _event(
+            conn,
+            number,
+            Event(
+                now, SYSTEM, "expired", f"approval was valid until {_utc(expires_at).isoformat()}"
+            ),
+        )
+    return len(due)
+
+
+def get(db: Store, ident: str, *, now: datetime | None = None) -> Request:
+    number = parse_id(ident)
+    with db.write() as conn:
+        expire_due(conn, now or store.utcnow())
+        return _load(conn, number)
+
+
+def list_requests(
+    db: Store, *, status: str | None = None, rep: str | None = None, now: datetime | None = None
+) -> list[Request]:
+    if status is not None and status not in STATUSES:
+        raise InputError(f"--status {status!r}: one of {', '.join(STATUSES)}")
+    t = store.requests
+    with db.write() as conn:
+        expire_due(conn, now or store.utcnow())
+        query = select(t.c.id).order_by(t.c.id)
+        if status is not None:
+            query = query.where(t.c.status == status)
+        numbers = [row.id for row in conn.execute(query)]
+        found = [_load(conn, n) for n in numbers]
+    if rep is not None:
+        found = [r for r in found if r.rep.casefold() == rep.casefold()]
+    return found
+
+
+def _load(conn: Connection, number: int) -> Request:
+    row = conn.execute(select(store.requests).where(store.requests.c.id == number)).first()
+    if row is None:
+        raise NotFoundError(f"no request {format_id(number)}")
+    lines = [
+        _line(r)
+        for r in conn.execute(
+            select(store.request_lines)
+            .where(store.request_lines.c.request_id == number)
+            .order_by(store.request_lines.c.line_no)
+        )
+    ]
+    events = [
+        Event(_utc(e.at), e.by, e.action, e.note)
+        for e in conn.execute(
+            select(store.request_events)
+            .where(store.request_events.c.request_id == number)
+            .order_by(store.request_events.c.id)
+        )
+    ]
+    return Request(
+        id=row.id,
+        customer=row.customer,
+        reason=row.reason,
+        rep=row.rep,
+        status=row.status,
+        level=row.level,
+        currency=row.currency,
+        policy_version=row.policy_version,
+        edition=row.edition_id,
+        created_at=_utc(row.created_at),
+        lines=lines,
+        decided_at=_utc(row.decided_at),
+        decided_by=row.decided_by,
+        expires_at=_utc(row.expires_at),
+        events=events,
+    )
+
+
+def _line(r: Row[Any]) -> RequestLine:
+    return RequestLine(
+        line_no=r.line_no,
+        sku=r.sku,
+        family=r.family,
+        qty=r.qty,
+        list_price=r.list_price,
+        standard_price=r.standard_price,
+        price=r.price,
+        discount_pct=r.discount_pct,
+        unit_cost=r.unit_cost,
+        hard_floor=r.hard_floor,
+        decision=r.decision,
+        level=r.level,
+        reasons=json.loads(r.reasons),
+    )
+
+
+def _utc(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+# Deciding -----------------------------------------------------------------------------------
+
+
+def approve(
+    db: Store, ident: str, *, user: str, note: str | None = None, now: datetime | None = None
+) -> Request:
+    """A person whose role covers the request's level approves it (never their own)."""
+    return _decide(db, ident, user=user, note=note, now=now, outcome="approved")
+
+
+def reject(db: Store, ident: str, *, user: str, note: str, now: datetime | None = None) -> Request:
+    """Reject a pending request; the note, required, tells the salesperson why."""
+    if not note or not note.strip():
+        raise InputError("--note: say why the request is rejected")
+    return _decide(db, ident, user=user, note=note, now=now, outcome="rejected")
+
+
+def _decide(
+    db: Store, ident: str, *, user: str, note: str | None, now: datetime | None, outcome: str
+) -> Request:
+    number = parse_id(ident)
+    now = now or store.utcnow()
+    with db.write() as conn:
+        expire_due(conn, now)
+        request = _load(conn, number)
+        version = policies.in_force(conn, now.date())
+        _may_decide(version, request, user, outcome)
+        values: dict[str, Any] = {"status": outcome, "decided_at": now, "decided_by": user}
+        if outcome == "approved":
+            values["expires_at"] = now + timedelta(days=version.policy.approval_valid_days)
+        t = store.requests
+        changed = conn.execute(
+            update(t).where(t.c.id == number, t.c.status == "pending").values(**values)
+        ).rowcount
+        if changed != 1:
+            raise Refused(f"{request.code} was decided by someone else a moment ago")
+        lines = store.request_lines
+        conn.execute(
+            update(lines)
+            .where(lines.c.request_id == number, lines.c.decision == "pending")
+            .values(decision=outcome)
+        )
+        _event(conn, number, Event(now, user, outcome, note))
+        return _load(conn, number)
+
+
+def _may_decide(version: policies.PolicyVersion, request: Request, user: str, outcome: str) -> None:
+    """Refuse, with the reason, anyone who may not make this decision."""
+    verb = "approve" if outcome == "approved" else "reject"
+    if request.status != "pending":
+        by = f" by {request.decided_by}" if request.decided_by else ""
+        raise Refused(
+            f"{request.code} is {request.status}{by}: only a pending request can be decided"
+        )
+    policy = version.policy
+    role = policy.role_of(user)
+    if role is None:
+        raise Refused(
+            f"{user} is not in the team of the policy in force (version {version.version}); "
+            "only people listed there with a role may decide requests"
+        )
+    if user.casefold() == request.rep.casefold():
+        raise Refused(
+            f"nobody decides their own request: {request.code} was submitted by {request.rep}; "
+            f"another {request.level} or someone above must {verb} it"
+        )
+    level = request.level or policy.levels[-1]
+    if level not in policy.levels:
+        raise Refused(f"{request.code} needs {level}, which the policy in force no longer has")
+    if not policy.covers(role, level):
+        raise Refused(f"{request.code} needs {level} or above; {user} is {role}")
+
+
+def record_outcome(
+    db: Store, ident: str, *, outcome: str, user: str, now: datetime | None = None
+) -> Request:
+    """Won or lost: what happened to the deal. Won needs a valid approval."""
+    assert outcome in ("won", "lost")
+    number = parse_id(ident)
+    now = now or store.utcnow()
+    with db.write() as conn:
+        expire_due(conn, now)
+        request = _load(conn, number)
+        allowed = ("approved",) if outcome == "won" else ("approved", "pending", "expired")
+        if request.status not in allowed:
+            hint = {
+                "expired": "its approval expired; submit a new request",
+                "pending": "it is still waiting for approval",
+                "rejected": "it was rejected",
+            }.get(request.status, f"it is already {request.status}")
+            raise Refused(f"{request.code} cannot be marked {outcome}: {hint}")
+        version = policies.in_force(conn, now.date())
+        if user.casefold() != request.rep.casefold() and version.policy.role_of(user) is None:
+            raise Refused(
+                f"only {request.rep} (who asked) or someone in the team records the outcome of "
+                f"{request.code}"
+            )
+        t = store.requests
+        changed = conn.execute(
+            update(t).where(t.c.id == number, t.c.status == request.status).values(status=outcome)
+        ).rowcount
+        if changed != 1:
+            raise Refused(f"{request.code} changed a moment ago; look at it again")
+        _event(conn, number, Event(now, user, outcome))
+        return _load(conn, number)
+
+
+# Request lines from a file ------------------------------------------------------------------
+
+LINE_HEADERS: dict[str, tuple[str, ...]] = {
+    "sku": ("sku", "item no", "part no", "product code", "product id", "item", "code"),
+    "qty": ("qty", "quantity", "units", "qty ordered", "amount"),
+    "price": ("price", "special price", "net price", "unit price", "offer price", "offer"),
+    "discount_pct": (
+        "discount %",
+        "discount",
+        "disc %",
+        "discount pct",
+        "discount percent",
+        "% off",
+    ),
+}
+
+
+def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
+    """Request lines from csv/xlsx: SKU, quantity, and a price or a discount % per line."""
+    from pricing.pricebook_file import find_header
+    from pricing.sheets import cell_text, open_workbook
+
+    workbook = open_workbook(path)
+    name = workbook.find_sheet(["Lines", "Request", "Request Lines"]) or workbook.sheet_names[0]
+    sheet = workbook.sheet(name)
+    found = find_header(
+        sheet,
+        LINE_HEADERS,
+        {},
+        lambda m: "sku" in m and "qty" in m and ("price" in m or "discount_pct" in m),
+    )
+    if found is None:
+        return [], [
+            Problem(
+                "error",
+                "no header naming a SKU, a quantity and a price or discount % (e.g. SKU | Qty | Price)",
+                file=sheet.file,
+                sheet=sheet.name,
+            )
+        ]
+    header, cols = found
+    lines: list[LineInput] = []
+    problems: list[Problem] = []
+
+    def cell(row: list[Any], name: str) -> Any:
+        c = cols.get(name)
+        return row[c] if c is not None and c < len(row) else None
+
+    for r in range(header + 1, len(sheet.rows)):
+        row = sheet.rows[r]
+        if all(cell(row, n) in (None, "") for n in cols):
+            continue
+        where = sheet.location(r, cols["sku"])
+        sku = cell_text(cell(row, "sku"))
+        before = len(problems)
+        if not sku:
+            problems.append(Problem("error", "the line has no SKU", **where))
+        qty_raw = cell(row, "qty")
+        qty = _whole(qty_raw)
+        if qty is None or qty < 1:
+            problems.append(
+                Problem(
+                    "error",
+                    "quantity must be a whole number of 1 or more",
+                    value=cell_text(qty_raw),
+                    **sheet.location(r, cols["qty"]),
+                )
+            )
+        price_raw, pct_raw = cell(row, "price"), cell(row, "discount_pct")
+        price = pct = None
+        if (price_raw in (None, "")) == (pct_raw in (None, "")):
+            problems.append(
+                Problem("error", "give either a price or a discount %, not both", **where)
+            )
+        elif price_raw not in (None, ""):
+            try:
+                price = parse_decimal(price_raw)
+            except ValueError as exc:
+                problems.append(
+                    Problem("error", f"price {exc}", value=cell_text(price_raw),
+                            **sheet.location(r, cols["price"]))
+                )  # fmt: skip
+        else:
+            try:
+                pct = parse_percent(pct_raw)
+            except ValueError as exc:
+                problems.append(
+                    Problem("error", f"discount {exc}", value=cell_text(pct_raw),
+                            **sheet.location(r, cols["discount_pct"]))
+                )  # fmt: skip
+            else:
+                if not 0 <= pct < 100:
+                    problems.append(
+                        Problem("error", "discount % must be from 0 to below 100",
+                                value=cell_text(pct_raw), **sheet.location(r, cols["discount_pct"]))
+                    )  # fmt: skip
+        if len(problems) == before and qty is not None:
+            lines.append(LineInput(sku, qty, price, pct, where))
+    if not lines and not problems:
+        problems.append(
+            Problem("error", "the file lists no request lines", file=sheet.file, sheet=sheet.name)
+        )
+    return lines, problems
+
+
+def _whole(value: Any) -> int | None:
+    try:
+        number = parse_decimal(value)
+    except ValueError:
+        return None
+    return int(number) if number == number.to_integral_value() else None
+
+
+# Quote -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Quote:
+    """What a salesperson may offer for a SKU and quantity, before calling the customer back."""
+
+    sku: str
+    name: str | None
+    qty: int
+    currency: str
+    list_price: Decimal
+    standard_price: Decimal
+    hard_floor: Decimal | None
+    floor_reasons: list[str]
+    levels: list[tuple[str, Decimal, Decimal]]  # level, max discount %, lowest price
+    edition: int
+    policy_version: int
+
+
+def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
+    from pricing.policy import hard_floor, lowest_prices
+
+    if qty < 1:
+        raise InputError("--qty must be 1 or more")
+    on = on or store.utcnow().date()
+    with db.read() as conn:
+        edition = store.edition_in_force(conn, on)
+        if edition is None:
+            raise NotFoundError(f"no price book edition is in force on {on.isoformat()}")
+        version = policies.in_force(conn, on)
+        book = store.load_book(conn, edition.number, sku=sku)
+    item = book.get(sku)
+    if item is None:
+        raise NotFoundError(f"no SKU {sku!r} in the price book in force (edition {edition.number})")
+    standard, _ = book.standard_price(item, qty)
+    facts = LineFacts(
+        sku=item.sku,
+        family=item.family,
+        qty=qty,
+        list_price=item.list_price,
+        standard_price=standard,
+        currency=item.currency,
+        unit_cost=item.unit_cost,
+        item_floor=item.floor_price,
+        deal_value=standard * qty,
+    )
+    floor, reasons, unknown = hard_floor(version.policy, facts)
+    return Quote(
+        sku=item.sku,
+        name=item.name,
+        qty=qty,
+        currency=item.currency,
+        list_price=item.list_price,
+        standard_price=standard,
+        hard_floor=floor,
+        floor_reasons=reasons + unknown,
+        levels=lowest_prices(version.policy, facts),
+        edition=edition.number,
+        policy_version=version.version,
+    )

@@ -1,0 +1,286 @@
+"""The salesperson asks for special prices; approvers decide; the owner sees every step."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from pricing import requests
+from pricing.store import utcnow
+from tests.conftest import Cli, write_workbook
+from tests.test_policy import POLICY
+
+TEAM = """
+[[person]]
+name = "marco"
+role = "manager"
+
+[[person]]
+name = "nina"
+role = "manager"
+
+[[person]]
+name = "priya"
+role = "rep"
+"""
+
+
+@pytest.fixture
+def sales(cli: Cli, tmp_path: Path) -> Cli:
+    """A price book (HW-100 with a 50+ tier, services with cost, software without) and the policy."""
+    book = write_workbook(
+        tmp_path / "book.xlsx",
+        {
+            "Price Book": [
+                ["SKU", "Name", "Family", "List Price", "Unit Cost"],
+                ["HW-100", "Router", "Hardware", 120, 70],
+                ["HW-200", "Switch", "Hardware", 100, 50],
+                ["SV-1", "Install day", "Services", 100, 60],
+                ["SW-1", "Seat", "Software", 50, None],
+            ],
+            "Tiers": [["SKU", "Min Qty", "Price"], ["HW-100", 50, 114]],
+        },
+    )
+    assert cli("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
+    guardrails = tmp_path / "guardrails.toml"
+    guardrails.write_text(POLICY + TEAM)
+    assert cli("policy", "load", str(guardrails), user="dana").exit_code == 0
+    return cli
+
+
+def ask(cli: Cli, *args: str, user: str = "priya", expect: int = 0) -> dict:
+    result = cli(
+        "request", "--customer", "Acme", "--reason", "competitive bid", *args, "--json", user=user
+    )
+    assert result.exit_code == expect, result.output
+    return json.loads(result.stdout)
+
+
+def test_request__the_contracts_example_is_pending_for_a_manager(sales: Cli) -> None:
+    document = ask(sales, "HW-100", "--qty", "50", "--price", "96.90")
+    assert document["id"] == "R-000001"
+    assert (document["status"], document["level"], document["customer"]) == (
+        "pending",
+        "manager",
+        "Acme",
+    )
+    [line] = document["lines"]
+    assert {k: line[k] for k in ("sku", "qty", "list_price", "standard_price", "price", "discount_pct",
+                                 "decision", "level")} == {
+        "sku": "HW-100", "qty": 50, "list_price": "120.00", "standard_price": "114.00",
+        "price": "96.90", "discount_pct": "15.00", "decision": "pending", "level": "manager",
+    }  # fmt: skip
+    assert any("rep may grant up to" in reason for reason in line["reasons"])
+
+
+def test_request__within_the_rep_limit_is_approved_at_submission(sales: Cli) -> None:
+    document = ask(sales, "HW-200", "--qty", "5", "--discount", "10")
+    assert (document["status"], document["level"]) == ("approved", None)
+    assert document["lines"][0]["price"] == "90.00"
+    assert document["decided_by"] == "system" and document["expires_at"]
+
+
+def test_request__discount_is_rounded_half_even_and_judged_on_the_rounded_price(sales: Cli) -> None:
+    # 12.5 % off 114.00 = 99.75 exactly; 12.345 % off 120 = 105.186 -> 105.19 (12.34 % exact)
+    document = ask(sales, "HW-100", "--qty", "50", "--discount", "12.5", "--check")
+    assert document["lines"][0]["price"] == "99.75"
+    document = ask(sales, "HW-100", "--qty", "1", "--discount", "10.005", "--check")
+    line = document["lines"][0]
+    assert line["price"] == "107.99"  # 120 * 0.89995 = 107.994
+    assert line["discount_pct"] == "10.01" and line["decision"] == "pending"
+
+
+def test_request__rejected_below_a_floor_exits_1_and_is_stored(sales: Cli) -> None:
+    document = ask(sales, "SV-1", "--qty", "1", "--price", "79", expect=1)
+    assert document["status"] == "rejected" and document["level"] is None
+    assert "below the hard floor 80.00" in document["lines"][0]["reasons"][0]
+    assert [r["id"] for r in sales.json("requests")] == ["R-000001"]
+
+
+def test_check__stores_nothing_and_still_answers(sales: Cli) -> None:
+    document = ask(sales, "HW-100", "--qty", "1", "--price", "60", "--check", expect=1)
+    assert document["id"] is None and document["status"] == "rejected"
+    assert ask(sales, "HW-100", "--qty", "1", "--price", "100", "--check")["status"] == "pending"
+    assert sales.json("requests") == []
+
+
+def test_request__many_lines_the_strictest_decides(sales: Cli, tmp_path: Path) -> None:
+    lines = tmp_path / "lines.csv"
+    lines.write_text("SKU,Qty,Price,Discount %\nHW-200,5,95,\nHW-100,50,,15\nSW-1,10,39,\n")
+    document = ask(sales, "--file", str(lines))
+    assert [line["decision"] for line in document["lines"]] == ["approved", "pending", "pending"]
+    assert [line["level"] for line in document["lines"]] == [None, "manager", "owner"]
+    assert (document["status"], document["level"]) == ("pending", "owner")
+
+
+def test_request__bad_lines_are_reported_with_cells_and_nothing_is_stored(
+    sales: Cli, tmp_path: Path
+) -> None:
+    lines = write_workbook(
+        tmp_path / "lines.xlsx",
+        {
+            "Lines": [
+                ["SKU", "Qty", "Price"],
+                ["HW-200", 0, 95],
+                ["NOPE", 2, 10],
+                ["HW-100", 1, "abc"],
+            ]
+        },
+    )
+    result = sales(
+        "request", "--customer", "Acme", "--reason", "x", "--file", str(lines), user="priya"
+    )
+    assert result.exit_code == 2
+    assert "'Lines'!B2" in result.stderr and "'Lines'!C4" in result.stderr
+    assert sales.json("requests") == []
+    unknown = write_workbook(
+        tmp_path / "u.xlsx", {"Lines": [["SKU", "Qty", "Price"], ["NOPE", 2, 10]]}
+    )
+    result = sales(
+        "request", "--customer", "Acme", "--reason", "x", "--file", str(unknown), user="priya"
+    )
+    assert (
+        result.exit_code == 2 and "no SKU 'NOPE'" in result.stderr and "'Lines'!A2" in result.stderr
+    )
+
+
+def test_request__usage_mistakes_exit_2(sales: Cli) -> None:
+    base = ["request", "--customer", "Acme", "--reason", "x"]
+    assert sales(*base, "HW-100", "--qty", "1").exit_code == 2
+    assert sales(*base, "HW-100", "--qty", "1", "--price", "1", "--discount", "2").exit_code == 2
+    assert sales(*base, "HW-100", "--qty", "1", "--price", "99.999").exit_code == 2
+    assert sales(*base, "HW-100", "--qty", "1", "--price", "ten").exit_code == 2
+    assert sales(*base, "NOPE", "--qty", "1", "--price", "1").exit_code == 2
+    assert sales.json("requests") == []
+
+
+def test_request__without_a_policy_says_what_to_do(cli: Cli, workbook) -> None:
+    cli(
+        "pricebook",
+        "import",
+        str(workbook([["SKU", "Price"], ["A", 10]])),
+        "--effective",
+        "2026-01-01",
+    )
+    result = cli(
+        "request", "--customer", "Acme", "--reason", "x", "A", "--qty", "1", "--price", "9"
+    )
+    assert result.exit_code == 2 and "pricing policy load" in result.stderr
+
+
+def test_quote__list_standard_floor_and_lowest_price_per_level(sales: Cli) -> None:
+    document = sales.json("quote", "HW-100", "--qty", "50")
+    assert (document["list_price"], document["standard_price"], document["hard_floor"]) == (
+        "120.00",
+        "114.00",
+        "40.00",
+    )
+    assert document["levels"] == [
+        {"level": "rep", "max_discount_pct": "2.00", "lowest_price": "111.72"},  # the HW-100 rule
+        {"level": "manager", "max_discount_pct": "25.00", "lowest_price": "85.50"},
+        {"level": "owner", "max_discount_pct": "35.00", "lowest_price": "74.10"},
+    ]
+    assert document["guidance"] is None
+    human = sales("quote", "HW-100", "--qty", "50")
+    assert "hard floor 40.00" in human.stdout and "111.72" in human.stdout
+
+
+def test_approve__by_a_manager_returns_the_updated_request(sales: Cli) -> None:
+    ask(sales, "HW-100", "--qty", "50", "--price", "96.90")
+    approved = sales.json("approve", "R-000001", "--note", "strategic", user="marco")
+    assert (approved["status"], approved["level"], approved["decided_by"]) == (
+        "approved",
+        "manager",
+        "marco",
+    )
+    assert approved["lines"][0]["decision"] == "approved"
+    assert approved["expires_at"] > approved["decided_at"]
+    shown = sales.json("requests", "show", "R-000001")
+    assert [(e["by"], e["action"], e["note"]) for e in shown["events"]] == [
+        ("priya", "submitted", "competitive bid"),
+        ("marco", "approved", "strategic"),
+    ]
+
+
+def test_separation_of_duties(sales: Cli) -> None:
+    ask(sales, "HW-100", "--qty", "50", "--price", "96.90")  # needs manager
+    ask(sales, "HW-100", "--qty", "50", "--price", "80", user="marco")  # needs owner, marco's own
+
+    def decide(user: str, *args: str) -> tuple[int, str]:
+        result = sales(*args, user=user)
+        return result.exit_code, result.stderr
+
+    code, err = decide("priya", "approve", "R-000001")
+    assert code == 1 and "nobody decides their own request" in err
+    code, err = decide("stranger", "approve", "R-000001")
+    assert code == 1 and "not in the team" in err
+    code, err = decide("marco", "approve", "R-000002")
+    assert code == 1 and "nobody decides their own request" in err
+    code, err = decide("nina", "approve", "R-000002")
+    assert code == 1 and "needs owner or above; nina is manager" in err
+    code, _ = decide("nina", "approve", "R-000001", "--note", "strategic")
+    assert code == 0
+    code, err = decide("marco", "approve", "R-000001")
+    assert code == 1 and "is approved by nina" in err
+    code, _ = decide("dana", "reject", "R-000002", "--note", "too deep; offer a longer term")
+    assert code == 0
+    shown = sales.json("requests", "show", "R-000002")
+    assert shown["status"] == "rejected" and shown["decided_by"] == "dana"
+    assert [(e["by"], e["action"]) for e in shown["events"]] == [
+        ("marco", "submitted"),
+        ("dana", "rejected"),
+    ]
+    assert shown["events"][1]["note"] == "too deep; offer a longer term"
+
+
+def test_lifecycle__approved_won_lost_and_listing(sales: Cli) -> None:
+    ask(sales, "HW-200", "--qty", "5", "--discount", "5")  # approved at submission
+    ask(sales, "HW-100", "--qty", "50", "--price", "96.90")  # pending
+    assert sales("requests", "won", "R-000002", user="priya").exit_code == 1  # still pending
+    assert sales("requests", "won", "R-000001", user="priya").exit_code == 0
+    assert sales("requests", "lost", "R-000002", user="priya").exit_code == 0
+    assert sales("requests", "won", "R-000001", user="priya").exit_code == 1  # already won
+    assert sales("requests", "lost", "R-000001", user="outsider").exit_code == 1
+    listed = sales.json("requests")
+    assert [(r["id"], r["status"], r["rep"]) for r in listed] == [
+        ("R-000001", "won", "priya"),
+        ("R-000002", "lost", "priya"),
+    ]
+    assert all(r["created_at"].endswith("Z") for r in listed)
+    assert [r["id"] for r in sales.json("requests", "--status", "won")] == ["R-000001"]
+    assert sales.json("requests", "--rep", "nobody") == []
+    human = sales("requests")
+    assert "R-000001" in human.stdout and "won" in human.stdout
+
+
+def test_expiry__an_approval_passes_its_validity_and_cannot_be_won(sales: Cli) -> None:
+    ask(sales, "HW-200", "--qty", "5", "--discount", "5")
+    db = sales.store()
+    later = utcnow() + timedelta(days=31)
+    request = requests.get(db, "R-000001", now=later)
+    assert request.status == "expired"
+    assert request.events[-1].action == "expired" and request.events[-1].by == "system"
+    with pytest.raises(Exception, match="expired"):
+        requests.record_outcome(db, "R-000001", outcome="won", user="priya", now=later)
+    assert requests.get(db, "R-000001", now=later).status == "expired"
+
+
+def test_request_ids__sixteen_processes_at_once_all_succeed_with_distinct_ids(sales: Cli) -> None:
+    argv = [
+        sys.executable, "-m", "pricing", "--db", sales.db_url, "--user", "priya", "--json", "request",
+        "--customer", "Acme", "--reason", "rush", "HW-200", "--qty", "1", "--discount", "5",
+    ]  # fmt: skip
+    processes = [
+        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(16)
+    ]
+    outputs = [p.communicate() for p in processes]
+    assert [p.returncode for p in processes] == [0] * 16, [err for _, err in outputs]
+    ids = [json.loads(out)["id"] for out, _ in outputs]
+    assert len(set(ids)) == 16
+    assert len(sales.json("requests")) == 16
