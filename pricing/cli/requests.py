@@ -422,6 +422,7 @@ def approve(ident: str, note: str | None) -> None:
 \b
 Examples:
   pricing --user dana reject R-000003 --note "below our margin target; offer 3-year terms instead"
+  pricing reject R-000003 --note "needs a signed 3-year term" --json
 """
 )
 @click.argument("ident", metavar="ID")
