@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Row
 
 from pricing import store
 from pricing.errors import InputError, NotFoundError
-from pricing.policy import Policy, PolicyFile, parse_policy
+from pricing.policy import Policy
 from pricing.store import Store
+
+if TYPE_CHECKING:
+    from pricing.policy_file import PolicyFile
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class PolicyVersion:
 
 
 def read_policy_file(path: Path) -> PolicyFile:
+    from pricing.policy_file import parse_policy
+
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -42,6 +47,8 @@ def read_policy_file(path: Path) -> PolicyFile:
 
 def load(db: Store, parsed: PolicyFile, *, user: str, now: datetime | None = None) -> PolicyVersion:
     """Store a valid policy as the newest version (in force from its effective_from, or today)."""
+    import hashlib
+
     assert parsed.policy is not None, "only a valid policy can be loaded"
     now = now or store.utcnow()
     effective = parsed.policy.effective_from or now.date()
@@ -56,6 +63,7 @@ def load(db: Store, parsed: PolicyFile, *, user: str, now: datetime | None = Non
                 source=parsed.source,
                 sha256=digest,
                 text=parsed.text,
+                body=json.dumps(parsed.policy.to_dict()),
             )
             .returning(store.policies.c.id)
         ).scalar_one()
@@ -92,18 +100,14 @@ def latest_currency(db: Store) -> str | None:
     """The currency of the newest policy, the default for price books without one."""
     with db.read() as conn:
         row = conn.execute(
-            select(store.policies.c.text).order_by(store.policies.c.id.desc()).limit(1)
+            select(store.policies.c.body).order_by(store.policies.c.id.desc()).limit(1)
         ).first()
     if row is None:
         return None
-    parsed = parse_policy(row.text)
-    return parsed.policy.currency if parsed.policy else None
+    return str(json.loads(row.body)["currency"])
 
 
 def _version(row: Row[Any]) -> PolicyVersion:
-    parsed = parse_policy(row.text, row.source)
-    if parsed.policy is None:  # stored policies were valid when loaded
-        raise NotFoundError(f"policy version {row.id} no longer validates")
     loaded_at = row.loaded_at
     if loaded_at.tzinfo is None:
         loaded_at = loaded_at.replace(tzinfo=UTC)
@@ -114,5 +118,5 @@ def _version(row: Row[Any]) -> PolicyVersion:
         loaded_by=row.loaded_by,
         source=row.source,
         sha256=row.sha256,
-        policy=parsed.policy,
+        policy=Policy.from_dict(json.loads(row.body)),
     )

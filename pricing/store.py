@@ -139,6 +139,7 @@ policies = Table(
     Column("source", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("text", Text, nullable=False),
+    Column("body", Text, nullable=False),
 )
 
 requests = Table(

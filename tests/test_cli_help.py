@@ -14,7 +14,10 @@ from pricing.cli import main
 
 def all_commands(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None
         path = (*prefix, name)
         if isinstance(command, click.Group):
             found.extend(all_commands(command, path))
@@ -31,11 +34,21 @@ def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
     assert f"pricing {' '.join(path)}" in result.stdout.split("Examples:")[1]
 
 
+def test_top_level_help_lines_are_the_commands_own() -> None:
+    from pricing.cli import COMMANDS
+
+    context = click.Context(main)
+    for name, (_, _, line) in COMMANDS.items():
+        command = main.get_command(context, name)
+        assert command is not None and command.help is not None
+        assert command.help.split("\n")[0].strip() == line, name
+
+
 def test_help_does_not_import_spreadsheet_or_database_libraries() -> None:
     code = (
         "import sys; from pricing.cli import main\n"
         "try: main(['--help'])\nexcept SystemExit: pass\n"
-        "heavy = {'pandas', 'openpyxl', 'python_calamine', 'sqlalchemy', 'pydantic', 'rich'}\n"
+        "heavy = {'pandas', 'openpyxl', 'python_calamine', 'sqlalchemy', 'pydantic', 'rich', 'pricing.cli.requests'}\n"
         "print(sorted(heavy & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -52,6 +65,18 @@ def test_python_dash_m_pricing_works() -> None:
 def test_usage_errors_exit_2() -> None:
     result = CliRunner().invoke(main, ["pricebook", "show", "--as-of", "yesterday"])
     assert result.exit_code == 2
+
+
+def test_a_request_check_does_not_import_pydantic_or_spreadsheet_libraries(tmp_path) -> None:
+    code = (
+        "import sys; from pricing.cli import main\n"
+        f"try: main(['--db', {str(tmp_path / 'p.db')!r}, 'request', '--customer', 'A', '--reason', 'r',"
+        " 'X-1', '--qty', '1', '--price', '1', '--check', '--json'])\n"
+        "except SystemExit: pass\n"
+        "print(sorted({'pandas', 'openpyxl', 'python_calamine', 'pydantic', 'alembic'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['alembic']"  # a fresh database is migrated
 
 
 def test_commands_that_read_no_spreadsheet_do_not_import_spreadsheet_libraries(tmp_path) -> None:

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from pricing.policy import LineFacts, judge, lowest_prices, parse_policy
+from pricing.policy import LineFacts, judge, lowest_prices
+from pricing.policy_file import parse_policy
 
 POLICY = """\
 currency = "USD"

@@ -6,6 +6,7 @@ Nothing heavy is imported here: each command imports the core it needs when it r
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -28,8 +29,45 @@ Examples:
 """
 
 
+# name -> (module, attribute, one-line help). Commands are imported only when run, so that
+# `pricing --help` and each command load no more than they need; a test keeps the help
+# lines here equal to the commands' own.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "pricebook": ("pricing.cli.pricebook", "pricebook",
+                  "Import, inspect, compare and export the standard price book (marketing's list prices)."),
+    "policy": ("pricing.cli.policy", "policy",
+               "Write, check, load and read the guardrails every special price is held to."),
+    "quote": ("pricing.cli.requests", "quote",
+              "List, standard price and the lowest price each approval level may grant, and the hard floor."),
+    "request": ("pricing.cli.requests", "request",
+                "Ask for a special price for a customer's deal: one line, or many from a file."),
+    "requests": ("pricing.cli.requests", "requests_",
+                 "List deviation requests (newest last), or act on one: show, won, lost."),
+    "approve": ("pricing.cli.requests", "approve",
+                "Approve a pending request: your role must cover its level, and it cannot be your own."),
+    "reject": ("pricing.cli.requests", "reject", "Reject a pending request, with a note saying why."),
+    "demo": ("pricing.cli.demo", "demo",
+             "Run the story on sample_data: import two price book editions, compare, show, export."),
+}  # fmt: skip
+
+
 class PricingGroup(click.Group):
-    """A click group that turns pricing's own errors into a message and exit code 2."""
+    """The top-level group: commands loaded on demand; pricing's own errors become a message
+    and exit code 2 (a business "no", :class:`Refused`, exit code 1)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_) for name, (_, _, help_) in COMMANDS.items()])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -73,18 +111,6 @@ def main(ctx: click.Context, db_url: str | None, user: str | None) -> None:
     settings.db_url = db_url
     settings.user = user
 
-
-def _register() -> None:
-    from pricing.cli.demo import demo
-    from pricing.cli.policy import policy
-    from pricing.cli.pricebook import pricebook
-    from pricing.cli.requests import approve, quote, reject, request, requests_
-
-    for command in (pricebook, policy, quote, request, requests_, approve, reject, demo):
-        main.add_command(command)
-
-
-_register()
 
 __all__ = ["main"]
 

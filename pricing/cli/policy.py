@@ -147,7 +147,7 @@ def show(number: int | None) -> None:
         )
     policy = version.policy
     if cfg.json:
-        emit_json({**_version_document(version), "policy": policy.model_dump(mode="json")})
+        emit_json({**_version_document(version), "policy": policy.to_dict()})
         return
     click.echo(
         f"Policy version {version.version} from {version.source}, in force from "

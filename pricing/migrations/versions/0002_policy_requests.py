@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("source", sa.Text, nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("text", sa.Text, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
     )
     op.create_table(
         "requests",
