@@ -128,20 +128,53 @@ def parse_column_overrides(pairs: Iterable[str], known: Iterable[str]) -> dict[s
     return result
 
 
-def read_price_book(
-    path: Path, options: ReadOptions | None = None, progress: Progress | None = None
-) -> PriceBookFile:
-    """Read a price book workbook or csv into a PriceBook and every problem found in it."""
+@dataclass
+class LoadedSheets:
+    """A price book file opened and its price sheet parsed: the I/O half of reading."""
+
+    path: Path
+    workbook: Workbook
+    sheet_name: str
+    sheet: Sheet
+
+
+def load_price_book(path: Path, sheet: str | None = None) -> LoadedSheets:
+    """Open the file and parse its price sheet (slow, and without the GIL for xlsx)."""
     with paused_gc():
-        return _read_price_book(path, options or ReadOptions(), progress)
+        workbook = open_workbook(path)
+        name = _choose_sheet(workbook, sheet)
+        return LoadedSheets(path, workbook, name, workbook.sheet(name))
 
 
-def _read_price_book(path: Path, options: ReadOptions, progress: Progress | None) -> PriceBookFile:
+def read_price_book(
+    path: Path,
+    options: ReadOptions | None = None,
+    progress: Progress | None = None,
+    *,
+    loaded: LoadedSheets | None = None,
+) -> PriceBookFile:
+    """Read a price book workbook or csv into a PriceBook and every problem found in it.
+
+    ``loaded`` is the file already opened by :func:`load_price_book` (a caller can load while
+    it does something else, such as opening the database).
+    """
+    options = options or ReadOptions()
     if not is_currency_code(options.currency.upper()):
         raise InputError(f"--currency {options.currency!r}: give a 3-letter ISO code such as USD")
-    workbook = open_workbook(path)
-    sheet_name = _choose_sheet(workbook, options.sheet)
-    sheet = workbook.sheet(sheet_name)
+    loaded = loaded or load_price_book(path, options.sheet)
+    with paused_gc():
+        return _read_price_book(loaded, options, progress)
+
+
+def _read_price_book(
+    loaded: LoadedSheets, options: ReadOptions, progress: Progress | None
+) -> PriceBookFile:
+    path, workbook, sheet_name, sheet = (
+        loaded.path,
+        loaded.workbook,
+        loaded.sheet_name,
+        loaded.sheet,
+    )
     reader = _ItemReader(sheet, options)
     items = reader.read(progress)
     result = PriceBookFile(path, None if sheet.is_csv else sheet_name, None, reader.problems)

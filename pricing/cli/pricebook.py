@@ -72,7 +72,7 @@ def import_(
     sheet: str | None,
     effective: datetime | None,
     columns: tuple[str, ...],
-    currency: str,
+    currency: str | None,
     dry_run: bool,
 ) -> None:
     """Import FILE (xlsx or csv) as a new edition of the price book.
@@ -88,25 +88,30 @@ def import_(
     from pricing.pricebook_file import (
         ITEM_HEADERS,
         ReadOptions,
+        load_price_book,
         parse_column_overrides,
         read_price_book,
     )
 
     cfg = settings()
-    options = ReadOptions(
-        sheet=sheet,
-        columns=parse_column_overrides(columns, ITEM_HEADERS),
-        currency=currency.upper(),
-    )
+    mapped = parse_column_overrides(columns, ITEM_HEADERS)
     with progress(f"Reading {file.name}") as update, ThreadPoolExecutor(1) as pool:
         # The workbook is parsed (without the GIL) while the database layer loads; the
-        # database is opened only once the file has been read.
-        reading = pool.submit(read_price_book, file, options, update)
+        # database is opened only once the file could be read.
+        loading = pool.submit(load_price_book, file, sheet)
+        from pricing import policies
         from pricing.editions import import_price_book
 
-        read = reading.result()
+        loaded = loading.result()
+        db = cfg.store()
+        options = ReadOptions(
+            sheet=sheet,
+            columns=mapped,
+            currency=(currency or policies.latest_currency(db) or "USD").upper(),
+        )
+        read = read_price_book(file, options, update, loaded=loaded)
         result = import_price_book(
-            cfg.store(),
+            db,
             read,
             effective_from=as_date(effective),
             user=cfg.acting_user(),
