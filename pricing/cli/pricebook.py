@@ -59,9 +59,8 @@ Examples:
 )
 @click.option(
     "--currency",
-    default="USD",
-    show_default=True,
-    help="Currency of a book without a Currency column.",
+    metavar="CODE",
+    help="Currency of a book without a Currency column (default: the policy's, else USD).",
 )
 @click.option(
     "--dry-run", is_flag=True, help="Read and compare, report what would happen, store nothing."
