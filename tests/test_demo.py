@@ -21,6 +21,16 @@ def test_demo_runs_the_story_end_to_end(tmp_path: Path) -> None:
     assert "Imported edition 2" in result.stdout
     assert "Unchanged:" in result.stdout
     assert (tmp_path / "demo" / "price-book-export.xlsx").exists()
+    assert "Request R-000001 for Acme Corp: approved." in result.stdout
+    assert "Request R-000003 for Globex: REJECTED." in result.stdout
+    assert "nobody decides their own request" in result.stderr
+    assert "R-000004 needs owner or above; marco is manager" in result.stderr
+    from pricing import requests
+    from pricing.store import Store
+
+    listed = requests.list_requests(Store.open(f"sqlite:///{tmp_path / 'demo' / 'pricing.db'}"))
+    assert [r.status for r in listed] == ["won", "lost", "rejected", "rejected"]
+    assert [r.decided_by for r in listed] == ["system", "marco", "system", "dana"]
 
 
 def test_sample_price_books_look_like_a_marketers_and_import_cleanly() -> None:

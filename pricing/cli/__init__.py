@@ -47,7 +47,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                 "Approve a pending request: your role must cover its level, and it cannot be your own."),
     "reject": ("pricing.cli.requests", "reject", "Reject a pending request, with a note saying why."),
     "demo": ("pricing.cli.demo", "demo",
-             "Run the story on sample_data: import two price book editions, compare, show, export."),
+             "Run the story on sample_data: price book editions, guardrails, requests and approvals."),
 }  # fmt: skip
 
 

@@ -29,7 +29,7 @@ Examples:
     help="Folder for the demo's database and the files it writes (its database is made anew).",
 )
 def demo(folder: Path) -> None:
-    """Run the story on sample_data: import two price book editions, compare, show, export."""
+    """Run the story on sample_data: price book editions, guardrails, requests and approvals."""
     from pricing.cli import main
 
     if not SAMPLE_DATA.is_dir():
@@ -41,29 +41,67 @@ def demo(folder: Path) -> None:
     book_2026 = SAMPLE_DATA / "price-book-2026.xlsx"
     book_2027 = SAMPLE_DATA / "price-book-2027.xlsx"
     export = folder / "price-book-export.xlsx"
-    steps: list[tuple[str, list[str]]] = [
-        ("The marketer imports the 2026 price book.",
-         ["pricebook", "import", str(book_2026), "--effective", "2026-01-01"]),
-        ("And the 2027 edition, with its price changes (warnings are shown, not blocking).",
-         ["pricebook", "import", str(book_2027), "--effective", "2027-01-01"]),
-        ("Both editions are kept; the one in force depends on the date.",
-         ["pricebook", "editions"]),
-        ("What changed between them:", ["pricebook", "diff"]),
-        ("One SKU today, with its standard volume tiers:", ["pricebook", "show", "HW-1001"]),
-        ("The same SKU as it will be priced in 2027:",
-         ["pricebook", "show", "HW-1001", "--as-of", "2027-01-01"]),
-        ("A clean copy of the 2027 edition for the sales team:",
-         ["pricebook", "export", str(export), "--as-of", "2027-01-01"]),
-        ("Re-importing the clean copy changes nothing:",
-         ["pricebook", "import", str(export), "--effective", "2027-01-01", "--dry-run"]),
+    policy = SAMPLE_DATA / "guardrails.toml"
+    lines = SAMPLE_DATA / "request-lines.csv"
+    marketer, owner, manager, rep, rep2 = "mia", "dana", "marco", "priya", "sam"
+    # (what happens, who types it, the command, the exit codes that are the expected answer)
+    steps: list[tuple[str, str, list[str], tuple[int, ...]]] = [
+        ("The marketer imports the 2026 price book.", marketer,
+         ["pricebook", "import", str(book_2026), "--effective", "2026-01-01"], (0,)),
+        ("And the 2027 edition, with its price changes (warnings are shown, not blocking).", marketer,
+         ["pricebook", "import", str(book_2027), "--effective", "2027-01-01"], (0,)),
+        ("Both editions are kept; the one in force depends on the date.", marketer,
+         ["pricebook", "editions"], (0,)),
+        ("What changed between them:", marketer, ["pricebook", "diff"], (0,)),
+        ("One SKU today, with its standard volume tiers:", marketer,
+         ["pricebook", "show", "HW-1001"], (0,)),
+        ("The same SKU as it will be priced in 2027:", marketer,
+         ["pricebook", "show", "HW-1001", "--as-of", "2027-01-01"], (0,)),
+        ("A clean copy of the 2027 edition for the sales team:", marketer,
+         ["pricebook", "export", str(export), "--as-of", "2027-01-01"], (0,)),
+        ("Re-importing the clean copy changes nothing:", marketer,
+         ["pricebook", "import", str(export), "--effective", "2027-01-01", "--dry-run"], (0,)),
+        ("The owner checks and loads the guardrails.", owner, ["policy", "check", str(policy)], (0,)),
+        ("", owner, ["policy", "load", str(policy)], (0,)),
+        ("", owner, ["policy", "show"], (0,)),
+        ("Before calling the customer back, a salesperson asks what she may offer:", rep,
+         ["quote", "HW-1001", "--qty", "25", "--customer", "Acme Corp"], (0,)),
+        ("Within her own authority: approved at once.", rep,
+         ["request", "--customer", "Acme Corp", "--reason", "competitive bid vs. Contoso",
+          "HW-1001", "--qty", "25", "--discount", "10"], (0,)),
+        ("Deeper: it waits for a manager.", rep,
+         ["request", "--customer", "Acme Corp", "--reason", "multi-site rollout",
+          "HW-1018", "--qty", "4", "--discount", "12"], (0,)),
+        ("Below the services margin floor: rejected, nobody can approve it (exit 1).", rep2,
+         ["request", "--customer", "Globex", "--reason", "first project", "PS-5001", "--qty", "1",
+          "--price", "450"], (1,)),
+        ("A whole deal from a file: the strictest line decides (owner).", rep,
+         ["request", "--customer", "Initech", "--reason", "3-year renewal with expansion",
+          "--file", str(lines)], (0,)),
+        ("Nobody approves their own request (exit 1):", rep, ["approve", "R-000002"], (1,)),
+        ("A manager approves the one at manager level:", manager,
+         ["approve", "R-000002", "--note", "strategic account, signed before quarter end"], (0,)),
+        ("But not the one that needs the owner (exit 1):", manager, ["approve", "R-000004"], (1,)),
+        ("The owner rejects it, saying why:", owner,
+         ["reject", "R-000004", "--note", "software at 30% is too deep; offer a 3-year prepay instead"],
+         (0,)),
+        ("The salesperson records what happened:", rep, ["requests", "won", "R-000001"], (0,)),
+        ("", rep, ["requests", "lost", "R-000002"], (0,)),
+        ("Every request, and one request's full history:", owner, ["requests"], (0,)),
+        ("", owner, ["requests", "show", "R-000002"], (0,)),
     ]  # fmt: skip
-    for note, args in steps:
-        full = ["--db", str(db), "--user", "mia", *args]
-        click.secho(f"\n# {note}", fg="cyan")
+    for note, user, args, expected in steps:
+        full = ["--db", str(db), "--user", user, *args]
+        if note:
+            click.secho(f"\n# {note}", fg="cyan")
         click.secho("$ pricing " + shlex.join(full), bold=True)
         try:
-            main.main(full, prog_name="pricing", standalone_mode=False)
+            returned = main.main(full, prog_name="pricing", standalone_mode=False)
+            code = returned if isinstance(returned, int) else 0  # click returns ctx.exit codes
         except click.exceptions.Exit as done:
-            if done.exit_code not in (0, None):
-                raise
+            code = done.exit_code or 0
+        if code not in expected:
+            raise click.ClickException(
+                f"demo step failed (exit {code}): pricing {shlex.join(args)}"
+            )
     click.secho(f"\nDone. The demo's database is {db}; the export is {export}.", fg="green")
