@@ -40,9 +40,8 @@ def measure(argv: list[str], *, repeat: int = 5, cwd: Path = OUT, setup=None) ->
         process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
-            if os.waitstatus_to_exitcode(status) != 1:  # 1: a business "no" is a valid answer
-                raise SystemExit(f"failed: {' '.join(argv)}\n{process.stderr.read().decode()}")  # type: ignore[union-attr]
+        if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: a business "no" is an answer
+            raise SystemExit(f"failed: {' '.join(argv)}\n{process.stderr.read().decode()}")  # type: ignore[union-attr]
         best = min(best, elapsed)
         peak = max(peak, usage.ru_maxrss / 1024)
     return Run(best, peak)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,13 +108,10 @@ def latest_currency(db: Store) -> str | None:
 
 
 def _version(row: Row[Any]) -> PolicyVersion:
-    loaded_at = row.loaded_at
-    if loaded_at.tzinfo is None:
-        loaded_at = loaded_at.replace(tzinfo=UTC)
     return PolicyVersion(
         version=row.id,
         effective_from=row.effective_from,
-        loaded_at=loaded_at,
+        loaded_at=row.loaded_at,
         loaded_by=row.loaded_by,
         source=row.source,
         sha256=row.sha256,

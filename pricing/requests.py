@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -343,9 +344,7 @@ def expire_due(conn: Connection, now: datetime) -> int:
         _event(
             conn,
             number,
-            Event(
-                now, SYSTEM, "expired", f"approval was valid until {_utc(expires_at).isoformat()}"
-            ),
+            Event(now, SYSTEM, "expired", f"approval was valid until {expires_at.isoformat()}"),
         )
     return len(due)
 
@@ -388,7 +387,7 @@ def _load(conn: Connection, number: int) -> Request:
         )
     ]
     events = [
-        Event(_utc(e.at), e.by, e.action, e.note)
+        Event(e.at, e.by, e.action, e.note)
         for e in conn.execute(
             select(store.request_events)
             .where(store.request_events.c.request_id == number)
@@ -405,11 +404,11 @@ def _load(conn: Connection, number: int) -> Request:
         currency=row.currency,
         policy_version=row.policy_version,
         edition=row.edition_id,
-        created_at=_utc(row.created_at),
+        created_at=row.created_at,
         lines=lines,
-        decided_at=_utc(row.decided_at),
+        decided_at=row.decided_at,
         decided_by=row.decided_by,
-        expires_at=_utc(row.expires_at),
+        expires_at=row.expires_at,
         events=events,
     )
 
@@ -430,12 +429,6 @@ def _line(r: Row[Any]) -> RequestLine:
         level=r.level,
         reasons=json.loads(r.reasons),
     )
-
-
-def _utc(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 # Deciding -----------------------------------------------------------------------------------
@@ -620,27 +613,22 @@ def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
                 Problem("error", "give either a price or a discount %, not both", **where)
             )
         elif price_raw not in (None, ""):
-            try:
-                price = parse_decimal(price_raw)
-            except ValueError as exc:
-                problems.append(
-                    Problem("error", f"price {exc}", value=cell_text(price_raw),
-                            **sheet.location(r, cols["price"]))
-                )  # fmt: skip
+            price = _number(
+                price_raw, parse_decimal, "price", sheet.location(r, cols["price"]), problems
+            )
         else:
-            try:
-                pct = parse_percent(pct_raw)
-            except ValueError as exc:
+            pct = _number(
+                pct_raw,
+                parse_percent,
+                "discount",
+                sheet.location(r, cols["discount_pct"]),
+                problems,
+            )
+            if pct is not None and not 0 <= pct < 100:
                 problems.append(
-                    Problem("error", f"discount {exc}", value=cell_text(pct_raw),
+                    Problem("error", "discount % must be from 0 to below 100", value=cell_text(pct_raw),
                             **sheet.location(r, cols["discount_pct"]))
                 )  # fmt: skip
-            else:
-                if not 0 <= pct < 100:
-                    problems.append(
-                        Problem("error", "discount % must be from 0 to below 100",
-                                value=cell_text(pct_raw), **sheet.location(r, cols["discount_pct"]))
-                    )  # fmt: skip
         if len(problems) == before and qty is not None:
             lines.append(LineInput(sku, qty, price, pct, where))
     if not lines and not problems:
@@ -648,6 +636,23 @@ def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
             Problem("error", "the file lists no request lines", file=sheet.file, sheet=sheet.name)
         )
     return lines, problems
+
+
+def _number(
+    raw: Any,
+    parse: Callable[[Any], Decimal],
+    label: str,
+    where: dict[str, Any],
+    problems: list[Problem],
+) -> Decimal | None:
+    """A number from a cell, or None with a problem naming the cell."""
+    from pricing.sheets import cell_text
+
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        problems.append(Problem("error", f"{label} {exc}", value=cell_text(raw), **where))
+        return None
 
 
 def _whole(value: Any) -> int | None:

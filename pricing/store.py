@@ -71,6 +71,18 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]])
         conn.exec_driver_sql(statement, rows[start : start + 50_000])
 
 
+class Timestamp(TypeDecorator[datetime]):
+    """A point in time, always read back as an aware UTC datetime (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 class Amount(TypeDecorator[Decimal]):
     """An exact decimal (up to 6 places) stored as an integer count of millionths."""
 
@@ -94,7 +106,7 @@ editions = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("effective_from", Date, nullable=False),
     Column("source", Text, nullable=False),
-    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("imported_at", Timestamp, nullable=False),
     Column("imported_by", String(200), nullable=False),
     Column("item_count", Integer, nullable=False),
     Column("source_sha256", String(64), nullable=False),
@@ -134,7 +146,7 @@ policies = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("effective_from", Date, nullable=False),
-    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("loaded_at", Timestamp, nullable=False),
     Column("loaded_by", String(200), nullable=False),
     Column("source", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
@@ -154,10 +166,10 @@ requests = Table(
     Column("currency", String(3), nullable=False),
     Column("policy_version", Integer, ForeignKey("policies.id"), nullable=False),
     Column("edition_id", Integer, ForeignKey("editions.id"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("decided_at", DateTime(timezone=True)),
+    Column("created_at", Timestamp, nullable=False),
+    Column("decided_at", Timestamp),
     Column("decided_by", String(200)),
-    Column("expires_at", DateTime(timezone=True)),
+    Column("expires_at", Timestamp),
     Index("ix_requests_status", "status"),
     Index("ix_requests_rep", "rep"),
 )
@@ -186,7 +198,7 @@ request_events = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("request_id", Integer, ForeignKey("requests.id"), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Timestamp, nullable=False),
     Column("by", String(200), nullable=False),
     Column("action", String(30), nullable=False),
     Column("note", Text),
@@ -368,14 +380,11 @@ def _reason(exc: DBAPIError) -> str:
 def edition_row(row: Any) -> Edition:
     from pricing.pricebook import Edition
 
-    imported_at = row.imported_at
-    if imported_at.tzinfo is None:
-        imported_at = imported_at.replace(tzinfo=UTC)
     return Edition(
         number=row.id,
         effective_from=row.effective_from,
         source=row.source,
-        imported_at=imported_at,
+        imported_at=row.imported_at,
         imported_by=row.imported_by,
         items=row.item_count,
         source_sha256=row.source_sha256,

@@ -286,11 +286,19 @@ def test_request_ids__sixteen_processes_at_once_all_succeed_with_distinct_ids(sa
     assert len(sales.json("requests")) == 16
 
 
-def test_pricebook_without_currency_column_takes_the_policys_currency(cli: Cli, workbook, tmp_path: Path) -> None:
+def test_pricebook_without_currency_column_takes_the_policys_currency(
+    cli: Cli, workbook, tmp_path: Path
+) -> None:
     guardrails = tmp_path / "g.toml"
     guardrails.write_text(POLICY.replace('currency = "USD"', 'currency = "EUR"'))
     assert cli("policy", "load", str(guardrails)).exit_code == 0
     cli("pricebook", "import", str(workbook([["SKU", "Price"], ["A-1", 10]])))
     assert cli.json("pricebook", "show", "A-1")["currency"] == "EUR"
-    cli("pricebook", "import", str(workbook([["SKU", "Price"], ["A-1", 11]], name="b.xlsx")), "--currency", "sek")
+    cli(
+        "pricebook",
+        "import",
+        str(workbook([["SKU", "Price"], ["A-1", 11]], name="b.xlsx")),
+        "--currency",
+        "sek",
+    )
     assert cli.json("pricebook", "show", "A-1")["currency"] == "SEK"

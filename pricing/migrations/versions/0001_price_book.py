@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from pricing.store import Amount
+from pricing.store import Amount, Timestamp
 
 revision = "0001"
 down_revision = None
@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("effective_from", sa.Date, nullable=False),
         sa.Column("source", sa.Text, nullable=False),
-        sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("imported_at", Timestamp, nullable=False),
         sa.Column("imported_by", sa.String(200), nullable=False),
         sa.Column("item_count", sa.Integer, nullable=False),
         sa.Column("source_sha256", sa.String(64), nullable=False),

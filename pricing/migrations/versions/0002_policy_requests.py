@@ -7,7 +7,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from pricing.store import Amount
+from pricing.store import Amount, Timestamp
 
 revision = "0002"
 down_revision = "0001"
@@ -20,7 +20,7 @@ def upgrade() -> None:
         "policies",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("effective_from", sa.Date, nullable=False),
-        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("loaded_at", Timestamp, nullable=False),
         sa.Column("loaded_by", sa.String(200), nullable=False),
         sa.Column("source", sa.Text, nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
@@ -38,10 +38,10 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("policy_version", sa.Integer, sa.ForeignKey("policies.id"), nullable=False),
         sa.Column("edition_id", sa.Integer, sa.ForeignKey("editions.id"), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", sa.DateTime(timezone=True)),
+        sa.Column("created_at", Timestamp, nullable=False),
+        sa.Column("decided_at", Timestamp),
         sa.Column("decided_by", sa.String(200)),
-        sa.Column("expires_at", sa.DateTime(timezone=True)),
+        sa.Column("expires_at", Timestamp),
     )
     op.create_index("ix_requests_status", "requests", ["status"])
     op.create_index("ix_requests_rep", "requests", ["rep"])
@@ -66,7 +66,7 @@ def upgrade() -> None:
         "request_events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id"), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("at", Timestamp, nullable=False),
         sa.Column("by", sa.String(200), nullable=False),
         sa.Column("action", sa.String(30), nullable=False),
         sa.Column("note", sa.Text),
