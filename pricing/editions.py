@@ -43,6 +43,7 @@ class ImportResult:
     tiers: int = 0
     diff: BookDiff | None = None
     currencies: list[str] = field(default_factory=list)
+    rematched: int = 0
 
     @property
     def failed(self) -> bool:
@@ -96,6 +97,9 @@ def import_price_book(
             imported_by=user,
             imported_at=now or store.utcnow(),
         )
+        from pricing.deals import rematch
+
+        result.rematched = rematch(conn, since=effective_from)
     return result
 
 

@@ -67,6 +67,9 @@ def load(db: Store, parsed: PolicyFile, *, user: str, now: datetime | None = Non
             )
             .returning(store.policies.c.id)
         ).scalar_one()
+        from pricing.deals import rematch
+
+        rematch(conn, since=effective)
     return PolicyVersion(int(version), effective, now, user, parsed.source, digest, parsed.policy)
 
 

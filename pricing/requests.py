@@ -535,6 +535,10 @@ def record_outcome(
         if changed != 1:
             raise Refused(f"{request.code} changed a moment ago; look at it again")
         _event(conn, number, Event(now, user, outcome))
+        if outcome == "won":
+            from pricing.deals import link_won_requests
+
+            link_won_requests(conn)
         return _load(conn, number)
 
 

@@ -42,7 +42,7 @@ from pricing.errors import SchemaError, StoreError
 if TYPE_CHECKING:
     from pricing.pricebook import Edition, PriceBook
 
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 DEFAULT_URL = "sqlite:///pricing.db"
 _SCALE = 1_000_000
 
@@ -56,17 +56,29 @@ def from_micros(value: int | None) -> Decimal | None:
     return (Decimal(value) / _SCALE).normalize()
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+def bulk_insert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    columns: Sequence[str] | None = None,
+    skip_existing: str | None = None,
+) -> None:
     """Insert many rows in table column order, through the driver's executemany.
 
-    Values must already be in storage form (Amounts as micros): this skips SQLAlchemy's
-    per-row processing, which dominates a 100,000-row import.
+    Values must already be in storage form (Amounts as micros, dates as ISO text): this skips
+    SQLAlchemy's per-row processing, which dominates a 100,000-row import.
     """
     style = conn.dialect.paramstyle
     marker = {"qmark": "?", "numeric": ":{}", "named": ":p{}"}.get(style, "%s")
-    names = [col.name for col in table.columns]
+    names = list(columns) if columns else [col.name for col in table.columns]
     placeholders = ", ".join(marker.format(i + 1) for i in range(len(names)))
     statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
+    if skip_existing:  # rows whose unique key is already stored are left as they are
+        if conn.dialect.name == "sqlite":
+            statement = statement.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
+        else:
+            statement += f" ON CONFLICT ({skip_existing}) DO NOTHING"
     for start in range(0, len(rows), 50_000):
         conn.exec_driver_sql(statement, rows[start : start + 50_000])
 
@@ -203,6 +215,44 @@ request_events = Table(
     Column("action", String(30), nullable=False),
     Column("note", Text),
     Index("ix_request_events_request", "request_id"),
+)
+
+
+deal_lines = Table(
+    "deal_lines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("line_key", String(300), nullable=False, unique=True),
+    Column("deal_id", String(200), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("customer", String(300)),
+    Column("rep", String(200)),
+    Column("sku", String(200), nullable=False),
+    Column("sku_key", String(200), nullable=False),
+    Column("qty", Amount, nullable=False),
+    Column("amount", Amount),
+    Column("unit_price", Amount),
+    Column("discount_pct", Amount),
+    Column("request_id", Integer),
+    Column("currency", String(3)),
+    Column("source", Text, nullable=False),
+    Column("imported_at", Timestamp, nullable=False),
+    # Matched to the price book and policy in force on the line's date (NULL: unmatched).
+    Column("edition_id", Integer),
+    Column("family", String(200)),
+    Column("list_price", Amount),
+    Column("standard_price", Amount),
+    Column("net_amount", Amount),
+    Column("list_revenue", Amount),
+    Column("standard_revenue", Amount),
+    Column("cost_amount", Amount),
+    Column("hard_floor", Amount),
+    Column("policy_version", Integer),
+    Column("level_rank", Integer),  # 0 within the first level; k needs levels[k]; -1 rejected
+    Column("level", String(100)),
+    Column("below_floor", Integer),
+    Index("ix_deal_lines_date", "date"),
+    Index("ix_deal_lines_sku", "sku_key"),
 )
 
 

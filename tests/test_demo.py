@@ -21,6 +21,7 @@ def test_demo_runs_the_story_end_to_end(tmp_path: Path) -> None:
     assert "Imported edition 2" in result.stdout
     assert "Unchanged:" in result.stdout
     assert (tmp_path / "demo" / "price-book-export.xlsx").exists()
+    assert (tmp_path / "demo" / "report.xlsx").exists() and (tmp_path / "demo" / "report.html").exists()
     assert "Request R-000001 for Acme Corp: approved." in result.stdout
     assert "Request R-000003 for Globex: REJECTED." in result.stdout
     assert "nobody decides their own request" in result.stderr
@@ -34,7 +35,7 @@ def test_demo_runs_the_story_end_to_end(tmp_path: Path) -> None:
 
 
 def test_sample_price_books_look_like_a_marketers_and_import_cleanly() -> None:
-    for name, skus in (("price-book-2026.xlsx", 134), ("price-book-2027.xlsx", 135)):
+    for name, skus in (("price-book-2025.xlsx", 134), ("price-book-2026.xlsx", 135)):
         read = read_price_book(SAMPLE_DATA / name)
         assert read.book is not None
         assert not [p for p in read.problems if p.severity == "error"]

@@ -20,6 +20,8 @@ EXAMPLES = """
 \b
 Examples:
   pricing pricebook import price-book-2026.xlsx --effective 2026-01-01
+  pricing deals import orders.csv
+  pricing report --by rep -o drift.xlsx
   pricing pricebook show HW-100
   pricing policy load guardrails.toml
   pricing request --customer Acme --reason "competitive bid" HW-100 --qty 10 --discount 12
@@ -46,8 +48,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "approve": ("pricing.cli.requests", "approve",
                 "Approve a pending request: your role must cover its level, and it cannot be your own."),
     "reject": ("pricing.cli.requests", "reject", "Reject a pending request, with a note saying why."),
+    "deals": ("pricing.cli.deals", "deals",
+              "Import the deals actually closed (CRM or invoicing exports) for the drift report."),
+    "report": ("pricing.cli.report", "report",
+               "The drift report: how far closed deals are from list, in total and by rep, family, SKU,"),
     "demo": ("pricing.cli.demo", "demo",
-             "Run the story on sample_data: price book editions, guardrails, requests and approvals."),
+             "Run the story on sample_data: price book editions, guardrails, requests and approvals, deals and"),
 }  # fmt: skip
 
 

@@ -29,7 +29,8 @@ Examples:
     help="Folder for the demo's database and the files it writes (its database is made anew).",
 )
 def demo(folder: Path) -> None:
-    """Run the story on sample_data: price book editions, guardrails, requests and approvals."""
+    """Run the story on sample_data: price book editions, guardrails, requests and approvals, deals and
+    the drift report."""
     from pricing.cli import main
 
     if not SAMPLE_DATA.is_dir():
@@ -38,29 +39,31 @@ def demo(folder: Path) -> None:
     db = folder / "pricing.db"
     for stale in folder.glob("pricing.db*"):
         stale.unlink()
+    book_2025 = SAMPLE_DATA / "price-book-2025.xlsx"
     book_2026 = SAMPLE_DATA / "price-book-2026.xlsx"
-    book_2027 = SAMPLE_DATA / "price-book-2027.xlsx"
+    deals_file = SAMPLE_DATA / "deals-2025-2026.csv"
+    report_xlsx, report_html = folder / "report.xlsx", folder / "report.html"
     export = folder / "price-book-export.xlsx"
     policy = SAMPLE_DATA / "guardrails.toml"
     lines = SAMPLE_DATA / "request-lines.csv"
     marketer, owner, manager, rep, rep2 = "mia", "dana", "marco", "priya", "sam"
     # (what happens, who types it, the command, the exit codes that are the expected answer)
     steps: list[tuple[str, str, list[str], tuple[int, ...]]] = [
-        ("The marketer imports the 2026 price book.", marketer,
+        ("The marketer imports the 2025 price book.", marketer,
+         ["pricebook", "import", str(book_2025), "--effective", "2025-01-01"], (0,)),
+        ("And the 2026 edition, with its price increases (warnings are shown, not blocking).", marketer,
          ["pricebook", "import", str(book_2026), "--effective", "2026-01-01"], (0,)),
-        ("And the 2027 edition, with its price changes (warnings are shown, not blocking).", marketer,
-         ["pricebook", "import", str(book_2027), "--effective", "2027-01-01"], (0,)),
         ("Both editions are kept; the one in force depends on the date.", marketer,
          ["pricebook", "editions"], (0,)),
         ("What changed between them:", marketer, ["pricebook", "diff"], (0,)),
-        ("One SKU today, with its standard volume tiers:", marketer,
-         ["pricebook", "show", "HW-1001"], (0,)),
-        ("The same SKU as it will be priced in 2027:", marketer,
-         ["pricebook", "show", "HW-1001", "--as-of", "2027-01-01"], (0,)),
-        ("A clean copy of the 2027 edition for the sales team:", marketer,
-         ["pricebook", "export", str(export), "--as-of", "2027-01-01"], (0,)),
+        ("One SKU as priced in mid-2025, with its standard volume tiers:", marketer,
+         ["pricebook", "show", "HW-1001", "--as-of", "2025-06-30"], (0,)),
+        ("The same SKU under the 2026 edition:", marketer,
+         ["pricebook", "show", "HW-1001", "--as-of", "2026-06-30"], (0,)),
+        ("A clean copy of the 2026 edition for the sales team:", marketer,
+         ["pricebook", "export", str(export), "--as-of", "2026-06-30"], (0,)),
         ("Re-importing the clean copy changes nothing:", marketer,
-         ["pricebook", "import", str(export), "--effective", "2027-01-01", "--dry-run"], (0,)),
+         ["pricebook", "import", str(export), "--effective", "2026-01-01", "--dry-run"], (0,)),
         ("The owner checks and loads the guardrails.", owner, ["policy", "check", str(policy)], (0,)),
         ("", owner, ["policy", "load", str(policy)], (0,)),
         ("", owner, ["policy", "show"], (0,)),
@@ -89,6 +92,12 @@ def demo(folder: Path) -> None:
         ("", rep, ["requests", "lost", "R-000002"], (0,)),
         ("Every request, and one request's full history:", owner, ["requests"], (0,)),
         ("", owner, ["requests", "show", "R-000002"], (0,)),
+        ("Two years of closed deals from the CRM, each matched to the list in force on its date:", owner,
+         ["deals", "import", str(deals_file)], (0,)),
+        ("The owner's drift report, by salesperson:", owner, ["report", "--by", "rep"], (0,)),
+        ("And as files to read and share:", owner,
+         ["report", "--by", "rep,family", "-o", str(report_xlsx)], (0,)),
+        ("", owner, ["report", "--by", "rep", "-o", str(report_html)], (0,)),
     ]  # fmt: skip
     for note, user, args, expected in steps:
         full = ["--db", str(db), "--user", user, *args]
@@ -104,4 +113,8 @@ def demo(folder: Path) -> None:
             raise click.ClickException(
                 f"demo step failed (exit {code}): pricing {shlex.join(args)}"
             )
-    click.secho(f"\nDone. The demo's database is {db}; the export is {export}.", fg="green")
+    click.secho(
+        f"\nDone. The drift report is in {report_xlsx.resolve()} and {report_html.resolve()}; "
+        f"the database is {db}; the price book export is {export}.",
+        fg="green",
+    )

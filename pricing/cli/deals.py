@@ -1,0 +1,103 @@
+"""``pricing deals import``: the deals actually closed, from the CRM or invoicing export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pricing.cli.common import echo_problems, emit_json, exit_with, json_option, progress, settings
+
+
+@click.group()
+def deals() -> None:
+    """Import the deals actually closed (CRM or invoicing exports) for the drift report."""
+
+
+@deals.command(
+    "import",
+    epilog="""
+\b
+Examples:
+  pricing deals import orders-2026.csv
+  pricing deals import invoices.xlsx --column rep="Account Exec" --date-format %d/%m/%Y
+  pricing deals import iowa.csv --column qty=bottles_sold --column amount=sale_dollars --dry-run
+""",
+)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="FIELD=HEADER",
+    help="Map a header the loose matching does not know. Fields: deal_id, line_id, date, customer, "
+    "rep, sku, qty, amount, unit_price, discount, request_id, currency.",
+)
+@click.option(
+    "--date-format", metavar="FMT", help="strftime format of the date column, e.g. %d/%m/%Y."
+)
+@click.option("--dry-run", is_flag=True, help="Read, match and count; store nothing.")
+@json_option
+def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_run: bool) -> None:
+    """Import deal lines: each is matched to the list and standard price in force on its date.
+
+    Columns are matched loosely (Order ID, Order Date, Customer, Sales Rep, SKU / Product ID,
+    Quantity, and Sales / Amount, Net Price or Discount; a ship date is never the deal date).
+    The actual money wins: line amount, then net unit price, then discount off list. Re-importing
+    the same lines does not double them. Lines whose SKU has no list price on their date are kept
+    and counted as unmatched until an edition covers them.
+    """
+    from pricing.deals import DEAL_HEADERS, import_deals, read_deals
+    from pricing.pricebook_file import parse_column_overrides
+
+    cfg = settings()
+    mapped = parse_column_overrides(columns, DEAL_HEADERS)
+    with progress(f"Reading {file.name}") as update:
+        read = read_deals(file, columns=mapped, date_format=date_format, progress=update)
+    ctx = click.get_current_context()
+    if read.lines is None or any(p.severity == "error" for p in read.problems):
+        document = {"lines": 0 if read.lines is None else len(read.lines), "added": 0, "already_present": 0,
+                    "unmatched": 0, "problems": [p.as_dict() for p in read.problems]}  # fmt: skip
+        if not cfg.json:
+            echo_problems(read.problems)
+        errors = sum(1 for p in read.problems if p.severity == "error")
+        exit_with(
+            ctx,
+            f"{file.name}: nothing imported: {errors} error(s); fix them and import again",
+            document=document,
+        )
+    result = import_deals(cfg.store(), read, dry_run=dry_run)
+    document: dict[str, Any] = {
+        "lines": result.lines,
+        "added": result.added,
+        "already_present": result.already_present,
+        "unmatched": result.unmatched,
+        "unmatched_skus": [
+            {"sku": sku, "first_date": first} for sku, first in result.unmatched_skus
+        ],
+        "dry_run": dry_run,
+        "columns": read.columns,
+        "notes": read.notes,
+        "problems": [p.as_dict() for p in read.problems],
+    }
+    if cfg.json:
+        emit_json(document)
+        return
+    echo_problems(read.problems)
+    for note in read.notes:
+        click.echo(f"note: {note}")
+    verb = "would add" if dry_run else "added"
+    click.echo(
+        f"{file.name}: {result.lines:,} lines; {verb} {result.added:,}, "
+        f"{result.already_present:,} already present"
+        + ("; nothing stored (dry run)." if dry_run else ".")
+    )
+    if result.unmatched:
+        shown = ", ".join(f"{sku} (from {first})" for sku, first in result.unmatched_skus[:10])
+        more = len(result.unmatched_skus) - 10
+        click.echo(
+            f"{result.unmatched:,} line(s) have no list price on their date and are left out of drift "
+            f"until an edition covers them: {shown}"
+            + (f" and {more} more SKUs" if more > 0 else "")
+        )

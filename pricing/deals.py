@@ -1,0 +1,608 @@
+"""Deals: what was actually sold, from the CRM's or invoicing system's export.
+
+Files are read column by column with pandas (a million lines is a normal export), values are
+checked in bulk, and every bad cell becomes a Problem with its line. Money is kept exactly, as
+whole millionths. Each line gets an identity so that importing the same file twice does not
+double it: its line id, else its deal id and position in the deal, else (a file with no ids)
+its content and how many identical lines came before it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pricing.errors import InputError
+from pricing.money import parse_decimal
+from pricing.problems import Problem
+from pricing.sheets import Sheet, cell_text, column_letter
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Progress = Callable[[int, int], None]
+
+DEAL_HEADERS: dict[str, tuple[str, ...]] = {
+    "line_id": ("row id", "line id", "line no", "line", "order line", "invoice line"),
+    "deal_id": (
+        "order id", "order no", "deal", "deal id", "invoice", "invoice no", "invoiceno",
+        "invoice id", "opportunity", "opportunity id", "order", "invoice number",
+    ),
+    "date": (
+        "date", "order date", "close date", "invoice date", "invoicedate", "deal date",
+        "sale date", "transaction date", "closed date", "sales date",
+    ),
+    "customer": (
+        "customer", "customer name", "account", "account name", "client", "company",
+        "customer id", "customerid", "store name",
+    ),
+    "rep": (
+        "salesperson", "sales rep", "rep", "owner", "account manager", "sales person",
+        "seller", "account owner", "opportunity owner", "sales manager",
+    ),
+    "sku": (
+        "sku", "product id", "item no", "item", "stockcode", "stock code", "product code",
+        "part no", "item code", "article no", "product",
+    ),
+    "qty": ("quantity", "qty", "units", "qty sold", "units sold", "volume"),
+    "amount": ("sales", "amount", "line total", "line amount", "net amount", "revenue", "total", "sale amount"),
+    "unit_price": (
+        "net price", "net unit price", "unit price", "unitprice", "price", "sale price",
+        "selling price", "net unit", "price each",
+    ),
+    "discount": ("discount", "discount %", "disc", "discount pct", "discount percent", "disc %"),
+    "request_id": ("request", "request id", "deviation", "deviation id", "approval id"),
+    "currency": ("currency", "ccy", "currency code"),
+}  # fmt: skip
+REQUIRED = ("date", "sku", "qty")
+MONEY = ("amount", "unit_price", "discount")
+EXCEL_EPOCH = "1899-12-30"
+_REQUEST_ID = re.compile(r"^(?:R-?)?0*(\d{1,9})$", re.IGNORECASE)
+
+
+@dataclass
+class DealsFile:
+    """What was read: the lines (one row each, money as millionths) and every problem."""
+
+    path: Path
+    lines: pd.DataFrame | None
+    problems: list[Problem]
+    notes: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+def read_deals(
+    path: Path,
+    *,
+    columns: dict[str, str] | None = None,
+    date_format: str | None = None,
+    progress: Progress | None = None,
+) -> DealsFile:
+    """Read a deals export (csv or xlsx) into normalised lines and problems."""
+    import pandas as pd
+
+    from pricing.pricebook_file import find_header
+    from pricing.sheets import open_workbook
+
+    overrides = columns or {}
+    head, is_csv, encoding, delimiter = _head(path)
+    found = find_header(
+        head,
+        DEAL_HEADERS,
+        overrides,
+        lambda m: all(f in m for f in REQUIRED) and any(f in m for f in MONEY),
+    )
+    if found is None:
+        wanted = ", ".join(f"{f}={h!r}" for f, h in overrides.items())
+        return DealsFile(path, None, [Problem(
+            "error",
+            "no row in the first 30 names a date, a SKU, a quantity and an amount, net price or "
+            "discount column" + (f" (looked for {wanted})" if wanted else "")
+            + "; name them with --column date=HEADER --column sku=HEADER --column qty=HEADER "
+            "--column amount=HEADER",
+            file=path.name, sheet=head.name,
+        )])  # fmt: skip
+    header_row, mapping = found
+    if progress:
+        progress(0, 3)
+    if is_csv:
+        frame = pd.read_csv(
+            path,
+            sep=delimiter,
+            skiprows=header_row,
+            header=0,
+            dtype=str,
+            keep_default_na=False,
+            encoding=encoding,
+            engine="c",
+            on_bad_lines="error",
+        )
+        first_data_line = header_row + 2
+        raw = {name: frame.iloc[:, col] for name, col in mapping.items()}
+    else:
+        sheet = open_workbook(path).sheet(head.name or "")
+        body = sheet.rows[header_row + 1 :]
+        raw = {
+            name: pd.Series([cell_text(r[col]) if col < len(r) else "" for r in body], dtype=object)
+            for name, col in mapping.items()
+        }
+        first_data_line = header_row + 2
+    if progress:
+        progress(1, 3)
+    reader = _Reader(path, head, is_csv, mapping, first_data_line)
+    lines = reader.convert(raw, date_format)
+    if progress:
+        progress(3, 3)
+    return DealsFile(
+        path, lines, reader.problems, reader.notes, {f: str(h) for f, h in reader.headers.items()}
+    )
+
+
+def _head(path: Path) -> tuple[Sheet, bool, str, str]:
+    """The first rows (to find the header), whether it is csv, and its encoding and separator."""
+    from pricing.sheets import _decode, _delimiter, open_workbook
+
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(256 * 1024)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not start:
+        raise InputError(f"{path}: the file is empty")
+    if start.startswith(b"PK\x03\x04") or start.startswith(b"\xd0\xcf\x11\xe0"):
+        workbook = open_workbook(path)
+        name = (
+            workbook.find_sheet(["Deals", "Orders", "Sales", "Invoices", "Lines"])
+            or workbook.sheet_names[0]
+        )
+        sheet = workbook.sheet(name)
+        return Sheet(path.name, name, sheet.rows[:30]), False, "", ""
+    encoding = "utf-8-sig" if start.startswith(b"\xef\xbb\xbf") else "utf-8"
+    try:
+        path.read_bytes().decode(encoding)
+    except UnicodeDecodeError:
+        encoding = "cp1252"
+    text = _decode(start)
+    lines = text.splitlines()[:31]
+    delimiter = _delimiter("\n".join(lines))
+    rows = list(csv.reader(io.StringIO("\n".join(lines[:30])), delimiter=delimiter))
+    return Sheet(path.name, None, rows), True, encoding, delimiter
+
+
+class _Reader:
+    """Converts raw text columns into typed columns, collecting problems with their lines."""
+
+    def __init__(
+        self, path: Path, head: Sheet, is_csv: bool, mapping: dict[str, int], first_line: int
+    ) -> None:
+        self.path, self.head, self.is_csv = path, head, is_csv
+        self.mapping = mapping
+        self.first_line = first_line
+        self.problems: list[Problem] = []
+        self.notes: list[str] = []
+        header = head.rows[first_line - 2] if first_line - 2 < len(head.rows) else []
+        self.headers = {
+            f: (header[c] if c < len(header) else column_letter(c)) for f, c in mapping.items()
+        }
+
+    def where(self, index: int, field_name: str) -> dict[str, Any]:
+        line = self.first_line + index
+        col = column_letter(self.mapping[field_name])
+        if self.is_csv:
+            return {"file": self.path.name, "line": line, "cell": f"{col}{line}"}
+        return {"file": self.path.name, "sheet": self.head.name, "cell": f"{col}{line}"}
+
+    def bad(
+        self, mask: Any, values: Any, field_name: str, message: str, severity: str = "error"
+    ) -> None:
+        for index in mask[mask].index[:100_000]:
+            self.problems.append(
+                Problem(
+                    severity, message, value=str(values[index]), **self.where(index, field_name)
+                )  # type: ignore[arg-type]
+            )
+
+    def convert(self, raw: dict[str, Any], date_format: str | None) -> pd.DataFrame:
+        import numpy as np
+        import pandas as pd
+
+        text = {name: series.astype(str).str.strip() for name, series in raw.items()}
+        n = len(text["sku"])
+        blank_row = np.ones(n, dtype=bool)
+        for series in text.values():
+            blank_row &= (series == "").to_numpy()
+        keep = ~blank_row
+        sku = text["sku"]
+        self.bad((sku == "") & keep, sku, "sku", "the line has values but no SKU")
+        dates = self._dates(text["date"], keep, date_format)
+        qty = self._number(text["qty"], keep, "qty", "quantity")
+        money_given = np.zeros(n, dtype=bool)
+        converted: dict[str, Any] = {}
+        for name in MONEY:
+            if name in text:
+                values = text[name]
+                if name == "discount":
+                    converted[name] = self._discount(values, keep & ~money_given)
+                else:
+                    converted[name] = self._number(
+                        values, keep & ~money_given, name, name.replace("_", " ")
+                    )
+                money_given |= (values != "").to_numpy()
+        missing = keep & ~money_given
+        if missing.any():
+            field_name = next(f for f in MONEY if f in text)
+            self.bad(pd.Series(missing), text[field_name], field_name,
+                     "no amount, net price or discount on this line")  # fmt: skip
+        zero = keep & (qty == 0).fillna(False).to_numpy()
+        if zero.any():
+            self.bad(
+                pd.Series(zero),
+                text["qty"],
+                "qty",
+                "quantity is zero: the line counts nothing",
+                "warning",
+            )
+        negative = keep & (qty < 0).fillna(False).to_numpy()
+        if negative.any():
+            self.notes.append(
+                f"{int(negative.sum())} line(s) with a negative quantity (returns or credits) are kept as such"
+            )
+        request_ids = None
+        if "request_id" in text:
+            request_ids = self._request_ids(text["request_id"], keep)
+        frame = pd.DataFrame(
+            {
+                "date": dates,
+                "sku": sku,
+                "sku_key": sku.str.casefold(),
+                "qty": qty,
+                "amount": converted.get("amount"),
+                "unit_price": converted.get("unit_price"),
+                "discount_pct": converted.get("discount"),
+                "customer": text["customer"].replace("", None) if "customer" in text else None,
+                "rep": text["rep"].replace("", None) if "rep" in text else None,
+                "request_id": request_ids,
+                "currency": text["currency"].str.upper().replace("", None)
+                if "currency" in text
+                else None,
+                "line": np.arange(n) + self.first_line,
+            }
+        )
+        # Only the money column that wins precedence is kept: line amount > net price > discount.
+        if "amount" in text:
+            has_amount = frame["amount"].notna()
+            for later in ("unit_price", "discount_pct"):
+                frame.loc[has_amount, later] = None
+        if "unit_price" in text:
+            frame.loc[frame["unit_price"].notna(), "discount_pct"] = None
+        frame = frame[keep].copy()
+        frame["deal_id"], frame["line_key"] = self._identity(text, keep, frame)
+        return frame
+
+    def _number(self, values: Any, keep: Any, field_name: str, label: str) -> Any:
+        """Millionths as nullable integers; plain numbers in bulk, the rest one by one."""
+        import numpy as np
+        import pandas as pd
+
+        numbers = pd.to_numeric(values.where(values != "", None), errors="coerce")
+        finite = np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
+        micros = pd.Series(pd.NA, index=values.index, dtype="Int64")
+        ok = finite & (np.abs(numbers.to_numpy(dtype=float, na_value=0)) < 1e9)
+        micros[ok] = np.round(numbers[ok].to_numpy(dtype=float) * 1_000_000).astype("int64")
+        rest = keep & ~ok & (values != "").to_numpy()
+        for index in np.flatnonzero(rest):
+            try:
+                amount = parse_decimal(values.iloc[index])
+                micros.iloc[index] = int((amount * 1_000_000).to_integral_value())
+            except (ValueError, ArithmeticError) as exc:
+                self.problems.append(
+                    Problem(
+                        "error",
+                        f"{label} {exc}",
+                        value=values.iloc[index],
+                        **self.where(int(index), field_name),
+                    )
+                )
+        required_blank = keep & (values == "").to_numpy()
+        if field_name == "qty" and required_blank.any():
+            self.bad(pd.Series(required_blank), values, field_name, "quantity is missing")
+        return micros
+
+    def _discount(self, values: Any, keep: Any) -> Any:
+        """Discount off list as a percentage in millionths: fractions or percents, said which."""
+        import numpy as np
+
+        has_percent = values.str.endswith("%")
+        cleaned = values.str.removesuffix("%").str.strip()
+        micros = self._number(cleaned, keep, "discount", "discount")
+        plain = keep & (values != "").to_numpy() & ~has_percent.to_numpy()
+        as_fraction = bool(plain.any()) and bool((micros[plain].abs() <= 1_000_000).all())
+        if as_fraction:
+            micros[plain] = micros[plain] * 100
+            self.notes.append("discounts read as fractions of list (0.2 = 20 %)")
+        elif plain.any():
+            self.notes.append("discounts read as percentages (20 = 20 %)")
+        out_of_range = keep & ((micros < 0) | (micros > 100_000_000)).fillna(False).to_numpy()
+        if out_of_range.any():
+            import pandas as pd
+
+            self.bad(pd.Series(out_of_range, index=values.index), values, "discount",
+                     "discount must be between 0 and 100 %")  # fmt: skip
+        del np
+        return micros
+
+    def _dates(self, values: Any, keep: Any, date_format: str | None) -> Any:
+        import numpy as np
+        import pandas as pd
+
+        present = keep & (values != "").to_numpy()
+        if (keep & ~present).any():
+            self.bad(
+                pd.Series(keep & ~present, index=values.index),
+                values,
+                "date",
+                "the date is missing",
+            )
+        if date_format:
+            parsed = pd.to_datetime(values.str.split(" ").str[0] if " " not in date_format else values,
+                                    format=date_format, errors="coerce")  # fmt: skip
+            self.notes.append(f"dates read with --date-format {date_format}")
+        else:
+            parsed = self._guess_dates(values, present)
+        bad = present & parsed.isna().to_numpy()
+        if bad.any():
+            hint = (
+                f"is not a date in the format {date_format}"
+                if date_format
+                else "is not a date (use ISO 2026-01-31, m/d/yyyy, d.m.yyyy or --date-format)"
+            )
+            self.bad(pd.Series(bad, index=values.index), values, "date", f"the date {hint}")
+        del np
+        return parsed.dt.normalize()
+
+    def _guess_dates(self, values: Any, present: Any) -> Any:
+        import numpy as np
+        import pandas as pd
+
+        result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+        day_part = values.str.split(" ").str[0].str.split("T").str[0]
+        iso = day_part.str.match(r"^\d{4}-\d{1,2}-\d{1,2}$") & present
+        if iso.any():
+            result[iso] = pd.to_datetime(day_part[iso], format="%Y-%m-%d", errors="coerce")
+        serial = day_part.str.match(r"^\d{4,5}(\.\d+)?$") & present & ~iso
+        if serial.any():
+            days = pd.to_numeric(day_part[serial], errors="coerce").astype(float)
+            result[serial] = pd.Timestamp(EXCEL_EPOCH) + pd.to_timedelta(np.floor(days), unit="D")
+            self.notes.append("numbers in the date column read as Excel serial dates")
+        parts = day_part.str.extract(r"^(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{2,4})$")
+        dmy = parts[0].notna() & present & ~iso & ~serial
+        if dmy.any():
+            first = pd.to_numeric(parts.loc[dmy, 0])
+            second = pd.to_numeric(parts.loc[dmy, 2])
+            dotted = bool((parts.loc[dmy, 1] == ".").all())
+            if (first > 12).any() and (second > 12).any():
+                order = None
+            elif (first > 12).any() or dotted:
+                order = "day first"
+            else:
+                order = "month first"
+            if order is None:
+                self.problems.append(
+                    Problem("error", "the dates mix day-first and month-first values; give --date-format",
+                            **self.where(int(np.flatnonzero(dmy.to_numpy())[0]), "date"))
+                )  # fmt: skip
+                return result
+            year = (
+                parts.loc[dmy, 3]
+                .str.zfill(4)
+                .where(parts.loc[dmy, 3].str.len() == 4, "20" + parts.loc[dmy, 3])
+            )
+            day = first if order == "day first" else second
+            month = second if order == "day first" else first
+            result[dmy] = pd.to_datetime(
+                {"year": pd.to_numeric(year), "month": month, "day": day}, errors="coerce"
+            )
+            example = "d.m.yyyy or d/m/yyyy" if order == "day first" else "m/d/yyyy"
+            self.notes.append(f"dates read as {example} ({order}, from the column's own values)")
+        return result
+
+    def _request_ids(self, values: Any, keep: Any) -> Any:
+        import pandas as pd
+
+        extracted = values.str.extract(_REQUEST_ID.pattern, flags=re.IGNORECASE)[0]
+        ids = pd.to_numeric(extracted, errors="coerce").astype("Int64")
+        bad = keep & (values != "").to_numpy() & ids.isna().to_numpy()
+        if bad.any():
+            self.bad(pd.Series(bad, index=values.index), values, "request_id",
+                     "is not a request id (they look like R-000123)")  # fmt: skip
+        return ids
+
+    def _identity(self, text: dict[str, Any], keep: Any, frame: pd.DataFrame) -> tuple[Any, Any]:
+        """Deal ids and line keys that make a re-import of the same lines a no-op."""
+        import pandas as pd
+
+        if "deal_id" in text and (text["deal_id"][keep] != "").all():
+            deal = text["deal_id"][keep]
+        else:
+            deal = None
+        if "line_id" in text and (text["line_id"][keep] != "").all():
+            key = "L:" + text["line_id"][keep]
+            return (deal if deal is not None else key), key
+        if deal is not None:
+            position = deal.groupby(deal, sort=False).cumcount() + 1
+            return deal, "D:" + deal + "#" + position.astype(str)
+        # No ids: each line is its own deal, known by its content and its repetition.
+        content = pd.util.hash_pandas_object(
+            frame[
+                [
+                    "date",
+                    "sku_key",
+                    "qty",
+                    "amount",
+                    "unit_price",
+                    "discount_pct",
+                    "customer",
+                    "rep",
+                ]
+            ].astype(str),
+            index=False,
+        ).astype(str)
+        repeat = content.groupby(content, sort=False).cumcount() + 1
+        key = "H:" + content + "#" + repeat.astype(str)
+        return key, key
+
+
+def parse_request_id(text: str) -> int | None:
+    match = _REQUEST_ID.match(text.strip())
+    return int(match.group(1)) if match else None
+
+
+def micros_to_decimal(value: int | None) -> Decimal | None:
+    return None if value is None else Decimal(value) / 1_000_000
+
+
+_ = datetime
+
+
+# Storing -----------------------------------------------------------------------------------------
+
+MATCHED = (
+    "edition_id", "family", "list_price", "standard_price", "net_amount", "list_revenue",
+    "standard_revenue", "cost_amount", "hard_floor", "policy_version", "level_rank", "level",
+    "below_floor",
+)  # fmt: skip
+STORED = (
+    "line_key", "deal_id", "date", "customer", "rep", "sku", "sku_key", "qty", "amount",
+    "unit_price", "discount_pct", "request_id", "currency", "source", "imported_at", *MATCHED,
+)  # fmt: skip
+
+
+@dataclass
+class DealsImport:
+    lines: int
+    added: int
+    already_present: int
+    unmatched: int
+    unmatched_skus: list[tuple[str, str]]  # (sku, first date)
+    problems: list[Problem]
+    notes: list[str]
+    dry_run: bool
+
+
+def import_deals(
+    db: Any, read: DealsFile, *, dry_run: bool = False, now: datetime | None = None
+) -> DealsImport:
+    """Store the lines of a deals file (those not already stored), matched to list and policy."""
+    import pandas as pd
+
+    from pricing import store
+    from pricing.matching import match
+    from pricing.perf import paused_gc
+    from pricing.problems import has_errors
+
+    assert read.lines is not None
+    lines = read.lines
+    result = DealsImport(len(lines), 0, 0, 0, [], read.problems, read.notes, dry_run)
+    if has_errors(read.problems):
+        return result
+    now = now or store.utcnow()
+    with paused_gc(), db.read() if dry_run else db.write() as conn:
+        matched = match(conn, lines)
+        unmatched = matched[matched["edition_id"].isna()]
+        result.unmatched = len(unmatched)
+        first = unmatched.groupby("sku", sort=True)["date"].min()
+        result.unmatched_skus = [(sku, day.date().isoformat()) for sku, day in first.items()]
+        existing = _count(conn)
+        if dry_run:
+            keys = set(matched["line_key"])
+            present = {
+                k
+                for (k,) in conn.exec_driver_sql("SELECT line_key FROM deal_lines").fetchall()
+                if k in keys
+            }
+            result.already_present = len(present)
+            result.added = len(matched) - len(present)
+            return result
+        frame = matched.assign(source=read.path.name, imported_at=now.isoformat())
+        frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
+        store.bulk_insert(
+            conn, store.deal_lines, _tuples(frame, STORED), columns=STORED, skip_existing="line_key"
+        )
+        result.added = _count(conn) - existing
+        result.already_present = len(matched) - result.added
+        link_won_requests(conn)
+    del pd
+    return result
+
+
+def _count(conn: Any) -> int:
+    return int(conn.exec_driver_sql("SELECT COUNT(*) FROM deal_lines").scalar())
+
+
+def _tuples(frame: Any, names: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """Rows of plain Python values (None for missing) in the given column order."""
+    columns = [
+        frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in names
+    ]
+    return list(zip(*columns, strict=True))
+
+
+def rematch(conn: Any, since: Any = None) -> int:
+    """Match again the stored lines dated ``since`` or later (all when None): after an edition
+    or a policy is loaded, lines take the list and policy now in force on their dates."""
+    import pandas as pd
+
+    from pricing.matching import match
+    from pricing.perf import paused_gc
+
+    where = "" if since is None else f" WHERE date >= '{since.isoformat()}'"
+    with paused_gc():
+        rows = conn.exec_driver_sql(
+            "SELECT id, date, sku, sku_key, qty, amount, unit_price, discount_pct FROM deal_lines"
+            + where
+        ).fetchall()
+        if not rows:
+            return 0
+        lines = pd.DataFrame(
+            rows,
+            columns=["id", "date", "sku", "sku_key", "qty", "amount", "unit_price", "discount_pct"],
+        )
+        lines["date"] = pd.to_datetime(lines["date"])
+        for name in ("qty", "amount", "unit_price", "discount_pct"):
+            lines[name] = lines[name].astype("Int64")
+        matched = match(conn, lines)
+        marker = "?" if conn.dialect.name == "sqlite" else "%s"
+        assignments = ", ".join(f"{name} = {marker}" for name in MATCHED)
+        conn.exec_driver_sql(
+            f"UPDATE deal_lines SET {assignments} WHERE id = {marker}",
+            _tuples(matched, (*MATCHED, "id")),
+        )
+        return len(matched)
+
+
+def link_won_requests(conn: Any) -> None:
+    """Lines without a request id are priced under a won request of the same customer and SKU
+    when they are dated within its approval."""
+    marker = "?" if conn.dialect.name == "sqlite" else "%s"
+    won = conn.exec_driver_sql(
+        "SELECT r.id, r.customer, rl.sku, r.decided_at, r.expires_at FROM requests r "
+        "JOIN request_lines rl ON rl.request_id = r.id WHERE r.status = 'won'"
+    ).fetchall()
+    for number, customer, sku, decided_at, expires_at in won:
+        start = str(decided_at)[:10]
+        end = str(expires_at)[:10] if expires_at else "9999-12-31"
+        conn.exec_driver_sql(
+            f"UPDATE deal_lines SET request_id = {marker} WHERE request_id IS NULL "
+            f"AND lower(customer) = lower({marker}) AND sku_key = {marker} "
+            f"AND date >= {marker} AND date <= {marker}",
+            (number, customer, sku.casefold(), start, end),
+        )

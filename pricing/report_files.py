@@ -1,0 +1,574 @@
+"""The drift report as files people open: JSON and csv for scripts, xlsx with native Excel
+charts, and a self-contained html page with inline SVG charts (no network needed)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pricing.errors import InputError
+from pricing.money import format_money, format_pct, round_money
+from pricing.report import Metrics, Report
+
+METRIC_KEYS = (
+    "lines", "deals", "quantity", "list_revenue", "standard_revenue", "net_revenue", "leakage",
+    "standard_discount", "special_discount", "realization_pct", "out_of_policy_lines",
+    "out_of_policy_amount", "unmatched_lines",
+)  # fmt: skip
+EXTRA_KEYS = (
+    "weighted_discount_pct",
+    "in_policy_special_discount",
+    "below_approved_lines",
+    "cost",
+    "margin_pct",
+)
+LABELS = {
+    "lines": "Lines", "deals": "Deals", "quantity": "Quantity", "list_revenue": "List revenue",
+    "standard_revenue": "Standard revenue", "net_revenue": "Net revenue", "leakage": "Leakage",
+    "standard_discount": "Standard discount", "special_discount": "Special discount",
+    "realization_pct": "Realization %", "out_of_policy_lines": "Out-of-policy lines",
+    "out_of_policy_amount": "Out-of-policy amount", "unmatched_lines": "Unmatched lines",
+    "weighted_discount_pct": "Weighted discount %", "in_policy_special_discount": "In-policy special discount",
+    "below_approved_lines": "Lines below approved price", "cost": "Cost", "margin_pct": "Margin %",
+}  # fmt: skip
+MONEY_KEYS = {
+    "list_revenue", "standard_revenue", "net_revenue", "leakage", "standard_discount",
+    "special_discount", "out_of_policy_amount", "in_policy_special_discount", "cost",
+}  # fmt: skip
+PCT_KEYS = {"realization_pct", "weighted_discount_pct", "margin_pct"}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def metric_value(metrics: Metrics, key: str) -> Any:
+    return getattr(metrics, key)
+
+
+def metrics_document(metrics: Metrics, currency: str) -> dict[str, Any]:
+    """Money as decimal strings in minor units, percentages with 2 places, counts as numbers.
+
+    Amounts are rounded once, here, from the exact sums.
+    """
+    document: dict[str, Any] = {}
+    for key in (*METRIC_KEYS, *EXTRA_KEYS):
+        value = metric_value(metrics, key)
+        if key in MONEY_KEYS:
+            document[key] = format_money(value, currency)
+        elif key in PCT_KEYS:
+            document[key] = format_pct(value)
+        elif key == "quantity":
+            document[key] = int(value) if value == value.to_integral_value() else str(value)
+        else:
+            document[key] = value
+    return document
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    c = report.currency
+    document: dict[str, Any] = {
+        "from": report.start.isoformat() if report.start else None,
+        "to": report.end.isoformat() if report.end else None,
+        "currency": c,
+        "by": report.by,
+        "totals": metrics_document(report.totals, c),
+        "groups": [{"key": key, **metrics_document(m, c)} for key, m in report.groups],
+        "waterfall": waterfall(report.totals, c),
+    }
+    if report.months:
+        document["months"] = [
+            {"month": month, **metrics_document(m, c)} for month, m in report.months
+        ]
+    if report.bands:
+        document["price_bands"] = {
+            "basis": report.band_basis,
+            "bands": [
+                {
+                    "key": b.key,
+                    "lines": b.lines,
+                    **{k: format_pct(v) for k, v in b.percentiles.items()},
+                }
+                for b in report.bands
+            ],
+        }
+    return document
+
+
+def waterfall(metrics: Metrics, currency: str) -> list[dict[str, str | None]]:
+    """List -> standard -> approved special -> net, as amounts (each step and where it lands)."""
+    steps = [
+        ("List revenue", metrics.list_revenue),
+        ("Standard discount (marketing's tiers)", -metrics.standard_discount),
+        ("Standard revenue", metrics.standard_revenue),
+        ("Special discount within policy or approved", -metrics.in_policy_special_discount),
+        ("Out-of-policy discount", -metrics.out_of_policy_amount),
+        ("Net revenue", metrics.net_revenue),
+    ]
+    return [{"step": name, "amount": format_money(amount, currency)} for name, amount in steps]
+
+
+def write(report: Report, path: Path) -> None:
+    suffix = path.suffix.lower()
+    writers = {".json": _write_json, ".csv": _write_csv, ".xlsx": _write_xlsx, ".html": _write_html}
+    if suffix not in writers:
+        raise InputError(f"-o {path}: write .xlsx, .html, .csv or .json")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writers[suffix](report, path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the report ({exc.strerror})") from None
+
+
+def _write_json(report: Report, path: Path) -> None:
+    import json
+
+    path.write_text(
+        json.dumps(report_document(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def safe_text(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is written as text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _write_csv(report: Report, path: Path) -> None:
+    keys = [*METRIC_KEYS, *EXTRA_KEYS]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    key_columns = report.by or ["scope"]
+    writer.writerow([*key_columns, *keys])
+    total = metrics_document(report.totals, report.currency)
+    writer.writerow(["TOTAL", *[""] * (len(key_columns) - 1), *(total[k] for k in keys)])
+    for key, metrics in report.groups:
+        document = metrics_document(metrics, report.currency)
+        writer.writerow([*(safe_text(key[b]) for b in report.by), *(document[k] for k in keys)])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+# Excel ---------------------------------------------------------------------------------------
+
+
+def _write_xlsx(report: Report, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    c = report.currency
+    money_format = "#,##0.00" if c not in ("JPY", "KRW") else "#,##0"
+    book = Workbook()
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="1F3864")
+    head_font = Font(bold=True, color="FFFFFF")
+
+    def cell_format(key: str) -> str | None:
+        if key in MONEY_KEYS:
+            return money_format
+        if key in PCT_KEYS:
+            return '0.00"%"'
+        return (
+            "#,##0"
+            if key
+            in {"lines", "deals", "out_of_policy_lines", "unmatched_lines", "below_approved_lines"}
+            else None
+        )
+
+    def value(metrics: Metrics, key: str) -> Any:
+        raw = metric_value(metrics, key)
+        if raw is None:
+            return None
+        if key in MONEY_KEYS:
+            return round_money(raw, c)
+        if key in PCT_KEYS:
+            return raw.quantize(Decimal("0.01"))
+        return raw
+
+    def header(sheet: Any, row: int, names: list[str]) -> None:
+        for col, name in enumerate(names, start=1):
+            cell = sheet.cell(row, col, name)
+            cell.font, cell.fill = head_font, head_fill
+            cell.alignment = Alignment(horizontal="center", wrap_text=True)
+
+    def table(
+        sheet: Any, start_row: int, keys: list[dict[str, str]], rows: list[Metrics], by: list[str]
+    ) -> int:
+        names = [*(b.title() for b in by), *(LABELS[k] for k in (*METRIC_KEYS, *EXTRA_KEYS))]
+        header(sheet, start_row, names)
+        for i, (key, metrics) in enumerate(zip(keys, rows, strict=True), start=start_row + 1):
+            for j, b in enumerate(by, start=1):
+                sheet.cell(i, j, safe_text(key[b])).data_type = "s"
+            for j, k in enumerate((*METRIC_KEYS, *EXTRA_KEYS), start=len(by) + 1):
+                cell = sheet.cell(i, j, value(metrics, k))
+                fmt = cell_format(k)
+                if fmt:
+                    cell.number_format = fmt
+        for j in range(1, len(names) + 1):
+            sheet.column_dimensions[get_column_letter(j)].width = 16 if j > len(by) else 22
+        sheet.freeze_panes = sheet.cell(start_row + 1, len(by) + 1)
+        return start_row + len(rows)
+
+    summary = book.active
+    summary.title = "Summary"
+    summary["A1"] = "Price drift report"
+    summary["A1"].font = Font(bold=True, size=16)
+    period = f"{report.start or 'first deal'} to {report.end or 'last deal'}"
+    summary["A2"] = f"Period {period}; amounts in {c}; {report.totals.lines:,} deal lines"
+    header(summary, 4, ["Measure", "Value"])
+    for i, key in enumerate((*METRIC_KEYS, *EXTRA_KEYS), start=5):
+        summary.cell(i, 1, LABELS[key]).font = bold
+        cell = summary.cell(i, 2, value(report.totals, key))
+        fmt = cell_format(key)
+        if fmt:
+            cell.number_format = fmt
+    summary.column_dimensions["A"].width = 32
+    summary.column_dimensions["B"].width = 20
+
+    months = book.create_sheet("By month")
+    last = table(
+        months,
+        1,
+        [{"month": m} for m, _ in report.months],
+        [m for _, m in report.months],
+        ["month"],
+    )
+    if report.months:
+        chart = LineChart()
+        chart.title = "Realization by month (% of list)"
+        chart.y_axis.title = "Realization %"
+        chart.x_axis.title = "Month"
+        realization_col = 1 + 1 + METRIC_KEYS.index("realization_pct")
+        chart.add_data(
+            Reference(months, min_col=realization_col, min_row=1, max_row=last),
+            titles_from_data=True,
+        )
+        chart.set_categories(Reference(months, min_col=1, min_row=2, max_row=last))
+        chart.height, chart.width = 8, 18
+        months.add_chart(chart, "B" + str(last + 3))
+        summary.add_chart(_copy_line_chart(chart), "D4")
+
+    if report.by:
+        name = ("By " + ", ".join(report.by))[:31]
+        sheet = book.create_sheet(name)
+        last = table(
+            sheet, 1, [k for k, _ in report.groups], [m for _, m in report.groups], report.by
+        )
+        if report.groups:
+            chart = BarChart()
+            chart.type = "bar"
+            chart.title = f"Leakage by {', '.join(report.by)}"
+            leak_col = len(report.by) + 1 + METRIC_KEYS.index("leakage")
+            shown = min(last, 21)
+            chart.add_data(
+                Reference(sheet, min_col=leak_col, min_row=1, max_row=shown), titles_from_data=True
+            )
+            chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=shown))
+            chart.height, chart.width = 10, 18
+            sheet.add_chart(chart, get_column_letter(len(report.by) + 2) + str(last + 3))
+
+    flow = book.create_sheet("Waterfall")
+    header(flow, 1, ["Step", f"Amount ({c})"])
+    for i, step in enumerate(waterfall(report.totals, c), start=2):
+        flow.cell(i, 1, step["step"])
+        cell = flow.cell(i, 2, Decimal(step["amount"] or "0"))
+        cell.number_format = money_format
+    flow.column_dimensions["A"].width = 44
+    flow.column_dimensions["B"].width = 18
+    chart = BarChart()
+    chart.title = "From list to net"
+    chart.add_data(Reference(flow, min_col=2, min_row=1, max_row=7), titles_from_data=True)
+    chart.set_categories(Reference(flow, min_col=1, min_row=2, max_row=7))
+    chart.height, chart.width = 8, 18
+    flow.add_chart(chart, "D2")
+    if report.by:
+        start = 10
+        flow.cell(start, 1, f"Per {', '.join(report.by)}").font = bold
+        header(flow, start + 1, [*(b.title() for b in report.by), "List", "Standard discount",
+                                 "Special within policy", "Out-of-policy discount", "Net"])  # fmt: skip
+        for i, (key, m) in enumerate(report.groups, start=start + 2):
+            for j, b in enumerate(report.by, start=1):
+                flow.cell(i, j, safe_text(key[b])).data_type = "s"
+            for j, amount in enumerate((m.list_revenue, m.standard_discount, m.in_policy_special_discount,
+                                        m.out_of_policy_amount, m.net_revenue), start=len(report.by) + 1):  # fmt: skip
+                flow.cell(i, j, round_money(amount, c)).number_format = money_format
+
+    bands = book.create_sheet("Price bands")
+    header(
+        bands,
+        1,
+        [
+            report.band_basis.title(),
+            "Lines",
+            "Min %",
+            "P10 %",
+            "P25 %",
+            "Median %",
+            "P75 %",
+            "P90 %",
+            "Max %",
+        ],
+    )
+    for i, band in enumerate(report.bands, start=2):
+        bands.cell(i, 1, safe_text(band.key)).data_type = "s"
+        bands.cell(i, 2, band.lines)
+        for j, label in enumerate(("min", "p10", "p25", "median", "p75", "p90", "max"), start=3):
+            bands.cell(
+                i, j, band.percentiles[label].quantize(Decimal("0.01"))
+            ).number_format = '0.00"%"'
+    bands.column_dimensions["A"].width = 26
+    dist_row = len(report.bands) + 4
+    bands.cell(dist_row, 1, "Realized discount from list").font = bold
+    header(bands, dist_row + 1, ["Discount", "Lines"])
+    for i, (label, count) in enumerate(report.distribution, start=dist_row + 2):
+        bands.cell(i, 1, label)
+        bands.cell(i, 2, count)
+    if report.distribution:
+        chart = BarChart()
+        chart.title = "Discount distribution (lines)"
+        end_row = dist_row + 1 + len(report.distribution)
+        chart.add_data(
+            Reference(bands, min_col=2, min_row=dist_row + 1, max_row=end_row),
+            titles_from_data=True,
+        )
+        chart.set_categories(Reference(bands, min_col=1, min_row=dist_row + 2, max_row=end_row))
+        chart.height, chart.width = 8, 16
+        bands.add_chart(chart, "K2")
+
+    oop = book.create_sheet("Out of policy")
+    columns = ["date", "deal", "customer", "rep", "sku", "qty", "list_price", "standard_price",
+               "net_price", "discount_pct", "special_discount", "why"]  # fmt: skip
+    header(oop, 1, [name.replace("_", " ").title() for name in columns])
+    for i, line in enumerate(report.out_of_policy, start=2):
+        for j, name in enumerate(columns, start=1):
+            raw = line[name]
+            if isinstance(raw, Decimal) and name in (
+                "list_price",
+                "standard_price",
+                "net_price",
+                "special_discount",
+            ):
+                raw = round_money(raw, c)
+            elif isinstance(raw, Decimal) and name == "discount_pct":
+                raw = raw.quantize(Decimal("0.01"))
+            cell = oop.cell(i, j, safe_text(raw))
+            if isinstance(raw, str):
+                cell.data_type = "s"
+            elif name in ("list_price", "standard_price", "net_price", "special_discount"):
+                cell.number_format = money_format
+            elif name == "discount_pct":
+                cell.number_format = '0.00"%"'
+            elif name == "date":
+                cell.number_format = "yyyy-mm-dd"
+    for j in range(1, len(columns) + 1):
+        oop.column_dimensions[get_column_letter(j)].width = 16
+    oop.column_dimensions["L"].width = 50
+
+    unmatched = book.create_sheet("Unmatched")
+    header(unmatched, 1, ["SKU", "Lines", "First date", "Last date"])
+    for i, row in enumerate(report.unmatched, start=2):
+        unmatched.cell(i, 1, safe_text(row["sku"])).data_type = "s"
+        unmatched.cell(i, 2, row["lines"])
+        unmatched.cell(i, 3, row["first"]).number_format = "yyyy-mm-dd"
+        unmatched.cell(i, 4, row["last"]).number_format = "yyyy-mm-dd"
+    book.save(path)
+
+
+def _copy_line_chart(chart: Any) -> Any:
+    from copy import deepcopy
+
+    return deepcopy(chart)
+
+
+# HTML ----------------------------------------------------------------------------------------
+
+
+def _svg(figure: Any) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _charts(report: Report) -> dict[str, str]:
+    import matplotlib
+    import matplotlib.ticker
+
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 9, "svg.fonttype": "none", "font.family": "sans-serif"})
+    charts: dict[str, str] = {}
+    if report.months:
+        fig, ax = plt.subplots(figsize=(8, 2.8))
+        labels = [m for m, _ in report.months]
+        ax.plot(
+            labels,
+            [float(m.realization_pct) for _, m in report.months],
+            marker="o",
+            color="#1f3864",
+        )
+        ax.set_ylabel("Realization % of list")
+        ax.grid(axis="y", alpha=0.3)
+        ax.tick_params(axis="x", rotation=60)
+        step = max(1, len(labels) // 24)
+        ax.set_xticks(range(0, len(labels), step), labels[::step])
+        charts["months"] = _svg(fig)
+        plt.close(fig)
+    if report.groups:
+        top = report.groups[:15]
+        fig, ax = plt.subplots(figsize=(8, 0.35 * len(top) + 0.8))
+        names = [" / ".join(k.values()) for k, _ in top][::-1]
+        standard = [float(m.standard_discount) for _, m in top][::-1]
+        inside = [float(m.in_policy_special_discount) for _, m in top][::-1]
+        outside = [float(m.out_of_policy_amount) for _, m in top][::-1]
+        ax.barh(names, standard, color="#8faadc", label="standard discount")
+        ax.barh(names, inside, left=standard, color="#2f5597", label="special, in policy")
+        ax.barh(names, outside, left=[a + b for a, b in zip(standard, inside, strict=True)], color="#c00000",
+                label="out of policy")  # fmt: skip
+        ax.set_xlabel(f"Leakage ({report.currency})")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
+        ax.legend(loc="lower right", frameon=False)
+        charts["groups"] = _svg(fig)
+        plt.close(fig)
+    if report.distribution:
+        fig, ax = plt.subplots(figsize=(8, 2.6))
+        ax.bar(
+            [label for label, _ in report.distribution],
+            [n for _, n in report.distribution],
+            color="#2f5597",
+        )
+        ax.set_ylabel("Lines")
+        ax.set_xlabel("Realized discount from list")
+        charts["distribution"] = _svg(fig)
+        plt.close(fig)
+    return charts
+
+
+def _write_html(report: Report, path: Path) -> None:
+    from pricing.money import display_money
+
+    c = report.currency
+    charts = _charts(report)
+
+    def shown(metrics: Metrics) -> dict[str, Any]:
+        document = metrics_document(metrics, c)
+        for key in MONEY_KEYS:
+            if document.get(key) is not None:
+                document[key] = display_money(metric_value(metrics, key), c)
+        for key in (
+            "lines",
+            "deals",
+            "out_of_policy_lines",
+            "unmatched_lines",
+            "below_approved_lines",
+        ):
+            document[key] = f"{document[key]:,}"
+        return document
+
+    t = shown(report.totals)
+
+    def esc(value: Any) -> str:
+        return html.escape("" if value is None else str(value))
+
+    cards = "".join(
+        f'<div class="card"><div class="label">{esc(LABELS[k])}</div><div class="value">{esc(t[k])}'
+        f"{'' if k not in PCT_KEYS else ' %'}</div></div>"
+        for k in (
+            "net_revenue",
+            "leakage",
+            "realization_pct",
+            "special_discount",
+            "out_of_policy_amount",
+            "out_of_policy_lines",
+        )
+    )
+    flow_rows = "".join(
+        f"<tr><td>{esc(s['step'])}</td><td class='num'>{esc(display_money(Decimal(s['amount'] or 0), c))}</td></tr>"
+        for s in waterfall(report.totals, c)
+    )
+    keys = ("lines", "list_revenue", "net_revenue", "leakage", "standard_discount", "special_discount",
+            "realization_pct", "out_of_policy_lines", "out_of_policy_amount")  # fmt: skip
+    group_rows = "".join(
+        "<tr>" + "".join(f"<td>{esc(key[b])}</td>" for b in report.by)
+        + "".join(f"<td class='num'>{esc(shown(m)[k])}</td>" for k in keys) + "</tr>"
+        for key, m in report.groups
+    )  # fmt: skip
+    band_rows = "".join(
+        f"<tr><td>{esc(b.key)}</td><td class='num'>{b.lines}</td>"
+        + "".join(f"<td class='num'>{esc(format_pct(b.percentiles[p]))}</td>" for p in ("min", "p10", "p25", "median", "p75", "p90", "max"))
+        + "</tr>"
+        for b in report.bands
+    )  # fmt: skip
+    oop_rows = "".join(
+        f"<tr><td>{esc(line['date'])}</td><td>{esc(line['deal'])}</td><td>{esc(line['customer'])}</td>"
+        f"<td>{esc(line['rep'])}</td><td>{esc(line['sku'])}</td><td class='num'>{esc(line['qty'])}</td>"
+        f"<td class='num'>{esc(display_money(line['net_price'], c))}</td><td class='num'>{esc(format_pct(line['discount_pct']))}</td>"
+        f"<td>{esc(line['why'])}</td></tr>"
+        for line in report.out_of_policy[:500]
+    )  # fmt: skip
+    unmatched_rows = "".join(
+        f"<tr><td>{esc(u['sku'])}</td><td class='num'>{u['lines']}</td><td>{esc(u['first'])}</td><td>{esc(u['last'])}</td></tr>"
+        for u in report.unmatched[:200]
+    )
+    period = f"{report.start or 'first deal'} to {report.end or 'last deal'}"
+    group_head = "".join(f"<th>{esc(b.title())}</th>" for b in report.by) + "".join(
+        f"<th>{esc(LABELS[k])}</th>" for k in keys
+    )
+    sections = [
+        f"<h1>Price drift report</h1><p class='sub'>Period {esc(period)} &middot; amounts in {esc(c)} &middot; "
+        f"{report.totals.lines:,} deal lines in {report.totals.deals:,} deals</p>",
+        f"<div class='cards'>{cards}</div>",
+        f"<h2>From list to net</h2><table class='narrow'><tr><th>Step</th><th>Amount</th></tr>{flow_rows}</table>",
+    ]
+    if "months" in charts:
+        sections.append(f"<h2>Realization by month</h2><figure>{charts['months']}</figure>")
+    if report.by:
+        sections.append(f"<h2>By {esc(', '.join(report.by))}</h2>")
+        if "groups" in charts:
+            sections.append(f"<figure>{charts['groups']}</figure>")
+        sections.append(f"<table><tr>{group_head}</tr>{group_rows}</table>")
+    if "distribution" in charts:
+        sections.append(
+            f"<h2>Realized discount distribution</h2><figure>{charts['distribution']}</figure>"
+        )
+    if report.bands:
+        sections.append(
+            f"<h2>Price bands by {esc(report.band_basis)} (realized discount from list, %)</h2><table><tr><th>{esc(report.band_basis.title())}</th>"
+            "<th>Lines</th><th>Min</th><th>P10</th><th>P25</th><th>Median</th><th>P75</th><th>P90</th><th>Max</th></tr>"
+            f"{band_rows}</table>"
+        )
+    sections.append(
+        f"<h2>Out of policy ({report.totals.out_of_policy_lines:,} lines"
+        + (", first 500 shown" if len(report.out_of_policy) > 500 else "")
+        + ")</h2><table><tr><th>Date</th><th>Deal</th><th>Customer</th><th>Rep</th><th>SKU</th><th>Qty</th>"
+        f"<th>Net price</th><th>Discount %</th><th>Why</th></tr>{oop_rows}</table>"
+    )
+    if report.unmatched:
+        sections.append(
+            f"<h2>Unmatched: no list price on the deal's date ({report.totals.unmatched_lines:,} lines)</h2>"
+            f"<table class='narrow'><tr><th>SKU</th><th>Lines</th><th>First</th><th>Last</th></tr>{unmatched_rows}</table>"
+        )
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Price drift report</title>
+<style>
+body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }}
+h1 {{ margin-bottom: 0.1em; color: #1f3864; }} h2 {{ margin-top: 1.6em; color: #1f3864; border-bottom: 1px solid #ddd; }}
+.sub {{ color: #666; margin-top: 0; }}
+.cards {{ display: flex; flex-wrap: wrap; gap: 12px; }}
+.card {{ border: 1px solid #d9e1f2; border-radius: 6px; padding: 10px 14px; min-width: 150px; background: #f7f9fc; }}
+.card .label {{ font-size: 12px; color: #555; }} .card .value {{ font-size: 20px; font-weight: 600; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 13px; }} table.narrow {{ width: auto; }}
+th, td {{ border-bottom: 1px solid #e5e5e5; padding: 4px 8px; text-align: left; }}
+th {{ background: #1f3864; color: #fff; font-weight: 600; }} td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+figure {{ margin: 0.5em 0; }} figure svg {{ max-width: 100%; height: auto; }}
+@media print {{ body {{ max-width: none; margin: 0; }} h2 {{ page-break-after: avoid; }} table, figure {{ page-break-inside: avoid; }}
+  th {{ background: #ddd !important; color: #000; }} }}
+</style></head><body>
+{"".join(sections)}
+</body></html>
+"""
+    path.write_text(page, encoding="utf-8")
