@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pricing.errors import InputError
 from pricing.money import parse_decimal
-from pricing.problems import Problem
+from pricing.problems import Problem, Severity
 from pricing.sheets import Sheet, cell_text, column_letter
 
 if TYPE_CHECKING:
@@ -202,14 +202,11 @@ class _Reader:
         return {"file": self.path.name, "sheet": self.head.name, "cell": f"{col}{line}"}
 
     def bad(
-        self, mask: Any, values: Any, field_name: str, message: str, severity: str = "error"
+        self, mask: Any, values: Any, field_name: str, message: str, severity: Severity = "error"
     ) -> None:
         for index in mask[mask].index[:100_000]:
-            self.problems.append(
-                Problem(
-                    severity, message, value=str(values[index]), **self.where(index, field_name)
-                )  # type: ignore[arg-type]
-            )
+            where = self.where(index, field_name)
+            self.problems.append(Problem(severity, message, value=str(values[index]), **where))
 
     def convert(self, raw: dict[str, Any], date_format: str | None) -> pd.DataFrame:
         import numpy as np
@@ -302,7 +299,7 @@ class _Reader:
         for index in np.flatnonzero(rest):
             try:
                 amount = parse_decimal(values.iloc[index])
-                micros.iloc[index] = int((amount * 1_000_000).to_integral_value())
+                micros.iloc[int(index)] = int((amount * 1_000_000).to_integral_value())
             except (ValueError, ArithmeticError) as exc:
                 self.problems.append(
                     Problem(
@@ -520,7 +517,7 @@ def import_deals(
         unmatched = matched[matched["edition_id"].isna()]
         result.unmatched = len(unmatched)
         first = unmatched.groupby("sku", sort=True)["date"].min()
-        result.unmatched_skus = [(sku, day.date().isoformat()) for sku, day in first.items()]
+        result.unmatched_skus = [(str(sku), day.date().isoformat()) for sku, day in first.items()]
         existing = _count(conn)
         if dry_run:
             keys = set(matched["line_key"])

@@ -182,9 +182,14 @@ def _standard_prices(conn: Connection, lines: pd.DataFrame) -> Any:
     return standard
 
 
+def _int(value: Any) -> int:
+    """A pandas or numpy scalar as a Python int."""
+    return int(value)
+
+
 def _round_to_unit(micros: Decimal, currency: str) -> int:
     """Half-even to the currency's minor unit, in millionths."""
-    step = 10 ** (6 - minor_units(currency))
+    step: int = 10 ** (6 - minor_units(currency))
     return int((micros / step).quantize(Decimal(1), rounding="ROUND_HALF_EVEN")) * step
 
 
@@ -200,12 +205,12 @@ def _money(out: pd.DataFrame, matched: Any) -> None:
     fast = by_price & whole
     net[fast] = out.loc[fast, "unit_price"].astype("Int64") * units[fast]
     for row in out.index[by_price & ~whole]:
-        net[row] = int(Decimal(int(out.at[row, "unit_price"])) * int(qty[row]) / MICRO)
+        net[row] = int(Decimal(_int(out.at[row, "unit_price"])) * int(qty[row]) / MICRO)
     by_discount = net.isna() & out["discount_pct"].notna() & matched
     for row in out.index[by_discount]:
         unit = (
-            Decimal(int(out.at[row, "list_price"]))
-            * (100 * MICRO - int(out.at[row, "discount_pct"]))
+            Decimal(_int(out.at[row, "list_price"]))
+            * (100 * MICRO - _int(out.at[row, "discount_pct"]))
             / (100 * MICRO)
         )
         net[row] = int(
@@ -255,8 +260,8 @@ def _judge(conn: Connection, out: pd.DataFrame, matched: Any) -> None:
     by_version = {v.version: v.policy for v in versions}
     for version, group in found.groupby("policy_version"):
         index = group["_row"].to_numpy()
-        ranks, levels, floors, below = classify(by_version[int(version)], out.loc[index])
-        out.loc[index, "policy_version"] = int(version)
+        ranks, levels, floors, below = classify(by_version[_int(version)], out.loc[index])
+        out.loc[index, "policy_version"] = _int(version)
         out.loc[index, "level_rank"] = ranks
         out.loc[index, "level"] = levels
         out.loc[index, "hard_floor"] = floors

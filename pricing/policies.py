@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from pricing import store
 from pricing.errors import InputError, NotFoundError
@@ -110,7 +110,8 @@ def latest_currency(db: Store) -> str | None:
     return str(json.loads(row.body)["currency"])
 
 
-def _version(row: Row[Any]) -> PolicyVersion:
+def _version(row: Any) -> PolicyVersion:
+    """A policy version from a stored row (any object with the columns as attributes)."""
     return PolicyVersion(
         version=row.id,
         effective_from=row.effective_from,

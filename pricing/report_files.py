@@ -289,9 +289,9 @@ def _write_xlsx(report: Report, path: Path) -> None:
         flow.cell(start, 1, f"Per {', '.join(report.by)}").font = bold
         header(flow, start + 1, [*(b.title() for b in report.by), "List", "Standard discount",
                                  "Special within policy", "Out-of-policy discount", "Net"])  # fmt: skip
-        for i, (key, m) in enumerate(report.groups, start=start + 2):
+        for i, (group_key, m) in enumerate(report.groups, start=start + 2):
             for j, b in enumerate(report.by, start=1):
-                flow.cell(i, j, safe_text(key[b])).data_type = "s"
+                flow.cell(i, j, safe_text(group_key[b])).data_type = "s"
             for j, amount in enumerate((m.list_revenue, m.standard_discount, m.in_policy_special_discount,
                                         m.out_of_policy_amount, m.net_revenue), start=len(report.by) + 1):  # fmt: skip
                 flow.cell(i, j, round_money(amount, c)).number_format = money_format

@@ -252,7 +252,12 @@ CUSTOMERS = [
     for b in ("Corp", "Logistics", "Health", "Retail", "Labs", "Foods")
 ]  # fmt: skip
 # rep -> (deals per month, usual special discount, spread); lee discounts heavily, priya little.
-REPS = {"priya": (30, 0.02, 0.02), "sam": (26, 0.035, 0.025), "lee": (22, 0.06, 0.03), "marco": (10, 0.04, 0.03)}
+REPS = {
+    "priya": (30, 0.02, 0.02),
+    "sam": (26, 0.035, 0.025),
+    "lee": (22, 0.06, 0.03),
+    "marco": (10, 0.04, 0.03),
+}
 
 
 def _standard(product: Product, qty: int) -> Decimal:
@@ -271,7 +276,9 @@ def write_deals(path: Path, editions: list[tuple[date, list[Product]]], rng: ran
     order = 100_000
     day = date(2025, 1, 2)
     end = date(2026, 11, 20)
-    legacy = Product("HW-0999", "Edge Router ER-50 (retired)", "Hardware", Decimal(199), Decimal(120))
+    legacy = Product(
+        "HW-0999", "Edge Router ER-50 (retired)", "Hardware", Decimal(199), Decimal(120)
+    )
     while day <= end:
         if day.weekday() < 5:
             book = [products for since, products in editions if since <= day][-1]
@@ -282,7 +289,9 @@ def write_deals(path: Path, editions: list[tuple[date, list[Product]]], rng: ran
                 order += 1
                 customer = rng.choice(CUSTOMERS)
                 for _ in range(rng.choice((1, 1, 1, 2, 2, 3, 4))):
-                    product = legacy if (day.year == 2025 and rng.random() < 0.004) else rng.choice(book)
+                    product = (
+                        legacy if (day.year == 2025 and rng.random() < 0.004) else rng.choice(book)
+                    )
                     if product.family == "Services":
                         qty = rng.choice((1, 1, 2, 3))
                     else:
@@ -295,13 +304,26 @@ def write_deals(path: Path, editions: list[tuple[date, list[Product]]], rng: ran
                         discount = 0.0
                     if rng.random() < 0.01:
                         discount = 0.45  # the deal nobody should have signed
-                    net = (standard * Decimal(1 - discount)).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+                    net = (standard * Decimal(1 - discount)).quantize(
+                        Decimal("0.01"), ROUND_HALF_EVEN
+                    )
                     shipped = day + timedelta(days=rng.randint(2, 12))
                     rows.append((f"SO-{order}", day, shipped, customer, rep, product.sku, qty, net))
         day += timedelta(days=1)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["Order ID", "Order Date", "Ship Date", "Customer", "Sales Rep", "SKU", "Quantity", "Net Price"])
+        writer.writerow(
+            [
+                "Order ID",
+                "Order Date",
+                "Ship Date",
+                "Customer",
+                "Sales Rep",
+                "SKU",
+                "Quantity",
+                "Net Price",
+            ]
+        )
         for number, ordered, shipped, customer, rep, sku, qty, net in rows:
             writer.writerow([number, f"{ordered.month}/{ordered.day}/{ordered.year}",
                              f"{shipped.month}/{shipped.day}/{shipped.year}", customer, rep, sku, qty, f"{net:.2f}"])  # fmt: skip
@@ -313,7 +335,9 @@ def main() -> None:
     products = catalogue(rng)
     write_book(HERE / "price-book-2025.xlsx", products, year=2025, price_header="List Price")
     products_2026 = next_edition(products, rng)
-    write_book(HERE / "price-book-2026.xlsx", products_2026, year=2026, price_header="List Price (USD)")
+    write_book(
+        HERE / "price-book-2026.xlsx", products_2026, year=2026, price_header="List Price (USD)"
+    )
     deals = write_deals(
         HERE / "deals-2025-2026.csv",
         [(date(2025, 1, 1), products), (date(2026, 1, 1), products_2026)],

@@ -21,7 +21,9 @@ def test_demo_runs_the_story_end_to_end(tmp_path: Path) -> None:
     assert "Imported edition 2" in result.stdout
     assert "Unchanged:" in result.stdout
     assert (tmp_path / "demo" / "price-book-export.xlsx").exists()
-    assert (tmp_path / "demo" / "report.xlsx").exists() and (tmp_path / "demo" / "report.html").exists()
+    assert (tmp_path / "demo" / "report.xlsx").exists() and (
+        tmp_path / "demo" / "report.html"
+    ).exists()
     assert "Request R-000001 for Acme Corp: approved." in result.stdout
     assert "Request R-000003 for Globex: REJECTED." in result.stdout
     assert "nobody decides their own request" in result.stderr

@@ -24,3 +24,105 @@ def test_alko_price_list_imports_with_a_column_mapping(cli: Cli) -> None:
     assert not any(f != f2 and f.casefold() == f2.casefold() for f in families for f2 in families)
     again = cli.json("pricebook", "import", str(path), "--currency", "EUR", *ALKO_COLUMNS)
     assert again["unchanged"] is True
+
+
+MANAGERS = {
+    "West": "Anna Andreadi",
+    "East": "Chuck Magee",
+    "Central": "Kelly Williams",
+    "South": "Cassandra Brandow",
+}
+
+
+def test_superstore__derived_price_book_and_drift_totals(cli: Cli, tmp_path) -> None:
+    """List = Sales / (1 - Discount) / Quantity per product (ID and name); the report's totals
+    equal the sums computed here from the file itself."""
+    import csv
+    from collections import defaultdict
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    source = needs_shared_data("superstore_orders.csv")
+    with source.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    names_per_id: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        if row["Product Name"] not in names_per_id[row["Product ID"]]:
+            names_per_id[row["Product ID"]].append(row["Product Name"])
+
+    def sku(row: dict[str, str]) -> str:
+        names = names_per_id[row["Product ID"]]
+        return (
+            row["Product ID"]
+            if len(names) == 1
+            else f"{row['Product ID']}/{names.index(row['Product Name']) + 1}"
+        )
+
+    lists: dict[str, Decimal] = {}
+    for row in rows:
+        price = Decimal(row["Sales"]) / (1 - Decimal(row["Discount"])) / Decimal(row["Quantity"])
+        lists.setdefault(sku(row), price.quantize(Decimal("0.01"), ROUND_HALF_EVEN))
+    assert len(lists) == 1894
+    book = tmp_path / "superstore-prices.csv"
+    with book.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["SKU", "List Price"])
+        writer.writerows((key, f"{price}") for key, price in lists.items())
+    deals = tmp_path / "superstore-deals.csv"
+    with deals.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Row ID", "Order ID", "Order Date", "Ship Date", "Customer Name", "Salesperson",
+                         "SKU", "Quantity", "Sales", "Discount"])  # fmt: skip
+        for row in rows:
+            writer.writerow([row["Row ID"], row["Order ID"], row["Order Date"], row["Ship Date"],
+                             row["Customer Name"], MANAGERS[row["Region"]], sku(row), row["Quantity"],
+                             row["Sales"], row["Discount"]])  # fmt: skip
+    assert cli("pricebook", "import", str(book), "--effective", "2014-01-01").exit_code == 0
+    imported = cli.json("deals", "import", str(deals))
+    assert (imported["lines"], imported["added"], imported["unmatched"]) == (9994, 9994, 0)
+    report = cli.json("report", "--by", "rep")
+    t = report["totals"]
+    net = sum(Decimal(row["Sales"]) for row in rows)
+    list_revenue = sum(lists[sku(row)] * int(row["Quantity"]) for row in rows)
+    assert net == Decimal("2297200.8603")
+    assert t["net_revenue"] == str(net.quantize(Decimal("0.01"), ROUND_HALF_EVEN))
+    assert t["list_revenue"] == str(list_revenue)
+    assert t["leakage"] == str((list_revenue - net).quantize(Decimal("0.01"), ROUND_HALF_EVEN))
+    assert t["special_discount"] == t["leakage"] and t["standard_discount"] == "0.00"
+    assert (t["lines"], t["deals"]) == (9994, len({row["Order ID"] for row in rows}))
+    by_rep = {g["key"]["rep"]: g for g in report["groups"]}
+    for region, manager in MANAGERS.items():
+        expected = sum(Decimal(row["Sales"]) for row in rows if row["Region"] == region)
+        assert by_rep[manager]["net_revenue"] == str(
+            expected.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+        )
+
+
+def test_iowa__every_line_at_list_means_zero_drift(cli: Cli, tmp_path) -> None:
+    """The control case: sale_dollars = retail x bottles, so leakage is exactly 0."""
+    import csv
+
+    source = needs_shared_data("iowa_liquor_sales_2012-01-31.csv")
+    with source.open(newline="", encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["state_bottle_retail"] and r["sale_dollars"]]
+    assert len(rows) == 9503  # the 7 lines without prices are left out here
+    book = tmp_path / "iowa-prices.csv"
+    retail = {r["item_number"]: r["state_bottle_retail"] for r in rows}
+    with book.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Item Number", "Price"])
+        writer.writerows(retail.items())
+    deals = tmp_path / "iowa-deals.csv"
+    with deals.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert cli("pricebook", "import", str(book), "--effective", "2012-01-01").exit_code == 0
+    imported = cli.json("deals", "import", str(deals), "--column", "qty=bottles_sold",
+                        "--column", "amount=sale_dollars", "--column", "customer=store_name")  # fmt: skip
+    assert (imported["lines"], imported["added"], imported["unmatched"]) == (9503, 9503, 0)
+    t = cli.json("report")["totals"]
+    assert t["leakage"] == "0.00" and t["realization_pct"] == "100.00"
+    assert t["list_revenue"] == t["net_revenue"] and t["out_of_policy_lines"] == 0
+    again = cli.json("deals", "import", str(deals), "--column", "qty=bottles_sold",
+                     "--column", "amount=sale_dollars", "--column", "customer=store_name")  # fmt: skip
+    assert again["already_present"] == 9503

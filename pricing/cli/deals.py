@@ -57,15 +57,15 @@ def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_r
         read = read_deals(file, columns=mapped, date_format=date_format, progress=update)
     ctx = click.get_current_context()
     if read.lines is None or any(p.severity == "error" for p in read.problems):
-        document = {"lines": 0 if read.lines is None else len(read.lines), "added": 0, "already_present": 0,
-                    "unmatched": 0, "problems": [p.as_dict() for p in read.problems]}  # fmt: skip
+        failed = {"lines": 0 if read.lines is None else len(read.lines), "added": 0, "already_present": 0,
+                  "unmatched": 0, "problems": [p.as_dict() for p in read.problems]}  # fmt: skip
         if not cfg.json:
             echo_problems(read.problems)
         errors = sum(1 for p in read.problems if p.severity == "error")
         exit_with(
             ctx,
             f"{file.name}: nothing imported: {errors} error(s); fix them and import again",
-            document=document,
+            document=failed,
         )
     result = import_deals(cfg.store(), read, dry_run=dry_run)
     document: dict[str, Any] = {
