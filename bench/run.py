@@ -154,6 +154,90 @@ def bench_request_check(skus: int = 10_000) -> list[str]:
     return lines
 
 
+def make_csv_book_and_deals(skus: int, lines: int) -> tuple[Path, Path]:
+    """A price book csv of ``skus`` SKUs and a deals csv of ``lines`` lines over two years."""
+    import numpy as np
+
+    book, deals = OUT / f"book-{skus}.csv", OUT / f"deals-{lines}.csv"
+    rng = np.random.default_rng(11)
+    prices = np.round(rng.uniform(2, 2000, skus), 2)
+    families = np.array(["Hardware", "Accessories", "Software", "Support", "Services"])
+    if not book.exists():
+        with book.open("w") as handle:
+            handle.write("SKU,Family,List Price,Unit Cost\n")
+            for i in range(skus):
+                handle.write(
+                    f"SKU-{i:07d},{families[i % 5]},{prices[i]:.2f},{prices[i] * 0.55:.2f}\n"
+                )
+    if not deals.exists():
+        import pandas as pd
+
+        sku = rng.integers(0, skus, lines)
+        qty = rng.choice([1, 1, 2, 3, 5, 10, 20, 50], lines)
+        discount = np.clip(rng.normal(0.05, 0.04, lines), 0, 0.6)
+        net = np.round(prices[sku] * (1 - discount), 2)
+        days = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 700, lines), unit="D")
+        frame = pd.DataFrame({
+            "Order ID": [f"SO-{i // 3:07d}" for i in range(lines)],
+            "Order Date": days.strftime("%Y-%m-%d"),
+            "Customer": [f"Customer {c}" for c in rng.integers(0, 5000, lines)],
+            "Sales Rep": rng.choice(["priya", "sam", "lee", "marco", "nina", "omar"], lines),
+            "SKU": [f"SKU-{s:07d}" for s in sku],
+            "Quantity": qty,
+            "Net Price": [f"{v:.2f}" for v in net],
+        })  # fmt: skip
+        frame.to_csv(deals, index=False)
+    return book, deals
+
+
+def bench_deals_and_report(skus: int = 100_000, lines: int = 1_000_000) -> list[str]:
+    book, deals = make_csv_book_and_deals(skus, lines)
+    db = OUT / "deals.db"
+    for stale in OUT.glob("deals.db*"):
+        stale.unlink()
+    policy = HERE.parent / "sample_data" / "guardrails.toml"
+    for args in (
+        ["pricebook", "import", str(book), "--effective", "2024-01-01"],
+        ["policy", "load", str(policy)],
+    ):
+        subprocess.run([*PRICING, "--db", str(db), *args], check=True, capture_output=True)
+
+    def empty_deals() -> None:
+        import sqlite3
+
+        with sqlite3.connect(db) as conn:
+            conn.execute("DELETE FROM deal_lines")
+        conn.close()
+
+    floor = measure(
+        [sys.executable, "-c", "import sys, pandas; pandas.read_csv(sys.argv[1])", str(deals)],
+        repeat=3,
+    )
+    imported = measure(
+        [*PRICING, "--db", str(db), "deals", "import", str(deals)], repeat=3, setup=empty_deals
+    )
+    subprocess.run(
+        [*PRICING, "--db", str(db), "deals", "import", str(deals)], check=True, capture_output=True
+    )
+    query = (
+        'SELECT d."Sales Rep" AS rep, count(*), sum(d.Quantity * b."List Price"), '
+        f"sum(d.Quantity * d.\"Net Price\") FROM read_csv_auto('{deals}') d "
+        f"JOIN read_csv_auto('{book}') b ON lower(b.SKU) = lower(d.SKU) GROUP BY 1"
+    )
+    duck = measure(
+        [sys.executable, "-c", f"import duckdb; duckdb.sql({query!r}).fetchall()"], repeat=3
+    )
+    report = measure([*PRICING, "--db", str(db), "report", "--by", "rep"], repeat=3)
+    return [
+        f"deals import, {lines:,} lines against {skus:,} SKUs: {imported.seconds / floor.seconds:.2f}x "
+        f"pandas.read_csv (limit 3.00x; {imported.seconds:.2f}s vs {floor.seconds:.2f}s); "
+        f"peak memory {imported.peak_mb:.0f} MB (limit 600 MB)",
+        f"report --by rep over {lines:,} stored lines: {report.seconds / duck.seconds:.2f}x one DuckDB "
+        f"query over the csv files (limit 2.00x; {report.seconds:.2f}s vs {duck.seconds:.2f}s); "
+        f"peak memory {report.peak_mb:.0f} MB (limit 600 MB)",
+    ]
+
+
 def bench_help() -> list[str]:
     floor = measure([sys.executable, "-c", "import click"], repeat=11)
     helped = measure([*PRICING, "--help"], repeat=11)
@@ -168,12 +252,20 @@ def main() -> None:
     parser.add_argument(
         "--rows", type=int, default=100_000, help="SKUs in the generated price book"
     )
+    parser.add_argument(
+        "--deal-lines", type=int, default=1_000_000, help="deal lines for the report bench"
+    )
     parser.add_argument("--clean", action="store_true", help="regenerate the input files")
     args = parser.parse_args()
     if args.clean and OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(exist_ok=True)
-    lines = [*bench_help(), *bench_request_check(), *bench_pricebook_import(args.rows)]
+    lines = [
+        *bench_help(),
+        *bench_request_check(),
+        *bench_pricebook_import(args.rows),
+        *bench_deals_and_report(args.rows, args.deal_lines),
+    ]
     print("\n".join(lines))
 
 

@@ -121,8 +121,7 @@ def read_deals(
             dtype=str,
             keep_default_na=False,
             encoding=encoding,
-            engine="c",
-            on_bad_lines="error",
+            engine="pyarrow" if encoding != "cp1252" else "c",
         )
         first_data_line = header_row + 2
         raw = {name: frame.iloc[:, col] for name, col in mapping.items()}
@@ -350,8 +349,8 @@ class _Reader:
                 "the date is missing",
             )
         if date_format:
-            parsed = pd.to_datetime(values.str.split(" ").str[0] if " " not in date_format else values,
-                                    format=date_format, errors="coerce")  # fmt: skip
+            text = values if " " in date_format else values.str.replace(r" .*$", "", regex=True)
+            parsed = pd.to_datetime(text, format=date_format, errors="coerce")
             self.notes.append(f"dates read with --date-format {date_format}")
         else:
             parsed = self._guess_dates(values, present)
@@ -371,7 +370,7 @@ class _Reader:
         import pandas as pd
 
         result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-        day_part = values.str.split(" ").str[0].str.split("T").str[0]
+        day_part = values.str.replace(r"[ T].*$", "", regex=True)
         iso = day_part.str.match(r"^\d{4}-\d{1,2}-\d{1,2}$") & present
         if iso.any():
             result[iso] = pd.to_datetime(day_part[iso], format="%Y-%m-%d", errors="coerce")
@@ -479,7 +478,7 @@ MATCHED = (
 )  # fmt: skip
 STORED = (
     "line_key", "deal_id", "date", "customer", "rep", "sku", "sku_key", "qty", "amount",
-    "unit_price", "discount_pct", "request_id", "currency", "source", "imported_at", *MATCHED,
+    "unit_price", "discount_pct", "request_id", "currency", "import_id", *MATCHED,
 )  # fmt: skip
 
 
@@ -496,7 +495,12 @@ class DealsImport:
 
 
 def import_deals(
-    db: Any, read: DealsFile, *, dry_run: bool = False, now: datetime | None = None
+    db: Any,
+    read: DealsFile,
+    *,
+    user: str = "unknown",
+    dry_run: bool = False,
+    now: datetime | None = None,
 ) -> DealsImport:
     """Store the lines of a deals file (those not already stored), matched to list and policy."""
     import pandas as pd
@@ -529,12 +533,28 @@ def import_deals(
             result.already_present = len(present)
             result.added = len(matched) - len(present)
             return result
-        frame = matched.assign(source=read.path.name, imported_at=now.isoformat())
+        number = conn.execute(
+            store.deal_imports.insert()
+            .values(
+                source=read.path.name,
+                imported_at=now,
+                imported_by=user,
+                lines=len(matched),
+                added=0,
+            )
+            .returning(store.deal_imports.c.id)
+        ).scalar_one()
+        frame = matched.assign(import_id=number)
         frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
         store.bulk_insert(
             conn, store.deal_lines, _tuples(frame, STORED), columns=STORED, skip_existing="line_key"
         )
         result.added = _count(conn) - existing
+        conn.execute(
+            store.deal_imports.update()
+            .where(store.deal_imports.c.id == number)
+            .values(added=result.added)
+        )
         result.already_present = len(matched) - result.added
         link_won_requests(conn)
     del pd

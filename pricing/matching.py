@@ -25,6 +25,17 @@ if TYPE_CHECKING:
 MICRO = 1_000_000
 
 
+def fetch(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
+    """Rows as plain tuples straight from the driver (SQLAlchemy Row objects are slow to turn
+    into DataFrames by the hundred thousand)."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def match(conn: Connection, lines: pd.DataFrame) -> pd.DataFrame:
     """Add edition, list, standard, net and policy columns to deal lines (one row each)."""
     import pandas as pd
@@ -33,7 +44,7 @@ def match(conn: Connection, lines: pd.DataFrame) -> pd.DataFrame:
     lines["_order"] = np.arange(len(lines))
     lines["date"] = lines["date"].astype("datetime64[ns]")
     editions = pd.DataFrame(
-        conn.exec_driver_sql("SELECT id, effective_from FROM editions").fetchall(),
+        fetch(conn, "SELECT id, effective_from FROM editions"),
         columns=["edition_id", "effective_from"],
     )
     out = _empty_columns(lines)
@@ -97,10 +108,11 @@ def _items(conn: Connection, lines: pd.DataFrame) -> pd.DataFrame:
             ]
         )
     marks = ", ".join(str(n) for n in numbers)
-    rows = conn.exec_driver_sql(
+    rows = fetch(
+        conn,
         "SELECT edition_id, sku_key, family, list_price, unit_cost, floor_price, currency "
-        f"FROM price_items WHERE edition_id IN ({marks})"
-    ).fetchall()
+        f"FROM price_items WHERE edition_id IN ({marks})",
+    )
     items = pd.DataFrame(
         rows,
         columns=[
@@ -125,10 +137,11 @@ def _standard_prices(conn: Connection, lines: pd.DataFrame) -> Any:
 
     numbers = ", ".join(str(int(n)) for n in lines["edition_id"].unique())
     tiers = pd.DataFrame(
-        conn.exec_driver_sql(
+        fetch(
+            conn,
             "SELECT edition_id, sku, family, min_qty, price, discount_pct FROM price_tiers "
-            f"WHERE edition_id IN ({numbers})"
-        ).fetchall(),
+            f"WHERE edition_id IN ({numbers})",
+        ),
         columns=["edition_id", "sku", "family", "min_qty", "price", "discount_pct"],
     )
     standard = lines["list_price"].astype("Int64").copy()

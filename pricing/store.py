@@ -218,6 +218,17 @@ request_events = Table(
 )
 
 
+deal_imports = Table(
+    "deal_imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("imported_at", Timestamp, nullable=False),
+    Column("imported_by", String(200), nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("added", Integer, nullable=False),
+)
+
 deal_lines = Table(
     "deal_lines",
     metadata,
@@ -235,8 +246,7 @@ deal_lines = Table(
     Column("discount_pct", Amount),
     Column("request_id", Integer),
     Column("currency", String(3)),
-    Column("source", Text, nullable=False),
-    Column("imported_at", Timestamp, nullable=False),
+    Column("import_id", Integer, ForeignKey("deal_imports.id"), nullable=False),
     # Matched to the price book and policy in force on the line's date (NULL: unmatched).
     Column("edition_id", Integer),
     Column("family", String(200)),

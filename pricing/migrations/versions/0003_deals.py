@@ -17,6 +17,15 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "deal_imports",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("imported_at", Timestamp, nullable=False),
+        sa.Column("imported_by", sa.String(200), nullable=False),
+        sa.Column("lines", sa.Integer, nullable=False),
+        sa.Column("added", sa.Integer, nullable=False),
+    )
+    op.create_table(
         "deal_lines",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("line_key", sa.String(300), nullable=False, unique=True),
@@ -32,8 +41,7 @@ def upgrade() -> None:
         sa.Column("discount_pct", Amount),
         sa.Column("request_id", sa.Integer),
         sa.Column("currency", sa.String(3)),
-        sa.Column("source", sa.Text, nullable=False),
-        sa.Column("imported_at", Timestamp, nullable=False),
+        sa.Column("import_id", sa.Integer, sa.ForeignKey("deal_imports.id"), nullable=False),
         sa.Column("edition_id", sa.Integer),
         sa.Column("family", sa.String(200)),
         sa.Column("list_price", Amount),
@@ -56,3 +64,4 @@ def downgrade() -> None:
     op.drop_index("ix_deal_lines_sku", table_name="deal_lines")
     op.drop_index("ix_deal_lines_date", table_name="deal_lines")
     op.drop_table("deal_lines")
+    op.drop_table("deal_imports")
