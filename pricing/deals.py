@@ -482,6 +482,9 @@ STORED = (
 )  # fmt: skip
 
 
+CHUNK = 100_000
+
+
 @dataclass
 class DealsImport:
     lines: int
@@ -546,9 +549,14 @@ def import_deals(
         ).scalar_one()
         frame = matched.assign(import_id=number)
         frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
-        store.bulk_insert(
-            conn, store.deal_lines, _tuples(frame, STORED), columns=STORED, skip_existing="line_key"
-        )
+        for start in range(0, len(frame), CHUNK):  # bounded memory: rows become tuples per chunk
+            store.bulk_insert(
+                conn,
+                store.deal_lines,
+                _tuples(frame.iloc[start : start + CHUNK], STORED),
+                columns=STORED,
+                skip_existing="line_key",
+            )
         result.added = _count(conn) - existing
         conn.execute(
             store.deal_imports.update()
@@ -599,10 +607,11 @@ def rematch(conn: Any, since: Any = None) -> int:
         matched = match(conn, lines)
         marker = "?" if conn.dialect.name == "sqlite" else "%s"
         assignments = ", ".join(f"{name} = {marker}" for name in MATCHED)
-        conn.exec_driver_sql(
-            f"UPDATE deal_lines SET {assignments} WHERE id = {marker}",
-            _tuples(matched, (*MATCHED, "id")),
-        )
+        for start in range(0, len(matched), CHUNK):
+            conn.exec_driver_sql(
+                f"UPDATE deal_lines SET {assignments} WHERE id = {marker}",
+                _tuples(matched.iloc[start : start + CHUNK], (*MATCHED, "id")),
+            )
         return len(matched)
 
 

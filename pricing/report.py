@@ -206,18 +206,34 @@ def _cover(conn: Connection) -> Any:
 
 
 def _conditions(conn: Connection) -> tuple[Any, Any, Any, Any]:
+    """The cover subquery (None when no request was ever approved), and the line conditions."""
     d = RAW
+    matched = d.edition_id.isnot(None)
+    needs_approval = and_(d.level_rank != 0, d.level_rank.isnot(None))
+    approved = conn.execute(
+        select(store.requests.c.id)
+        .where(store.requests.c.status.in_(["approved", "won", "expired"]))
+        .limit(1)
+    ).first()
+    if approved is None:  # nothing can cover a line: skip the join over the whole history
+        out_of_policy = and_(matched, or_(d.below_floor == 1, needs_approval))
+        return None, matched, out_of_policy, literal(False)
     c = _cover(conn)
     in_window = and_(c.c.request_id.isnot(None), d.date >= c.c.start, d.date <= c.c.end)
     priced_ok = d.net_amount * 1_000_000 >= c.c.price * d.qty
     covered = and_(in_window, priced_ok)
-    matched = d.edition_id.isnot(None)
-    out_of_policy = and_(
-        matched,
-        or_(d.below_floor == 1, and_(d.level_rank != 0, d.level_rank.isnot(None), ~covered)),
-    )
+    out_of_policy = and_(matched, or_(d.below_floor == 1, and_(needs_approval, ~covered)))
     below_approved = and_(matched, in_window, ~priced_ok)
     return c, matched, out_of_policy, below_approved
+
+
+def _lines_with_cover(cover: Any) -> Any:
+    d = store.deal_lines
+    if cover is None:
+        return d
+    return d.outerjoin(
+        cover, and_(cover.c.request_id == d.c.request_id, cover.c.sku_key == d.c.sku_key)
+    )
 
 
 def _metrics(
@@ -252,9 +268,7 @@ def _metrics(
             count(~matched).label("unmatched"),
             count(below).label("below"),
         )
-        .select_from(
-            d.outerjoin(c, and_(c.c.request_id == d.c.request_id, c.c.sku_key == d.c.sku_key))
-        )
+        .select_from(_lines_with_cover(c))
         .where(*_period(start, end))
     )
     if keys:
@@ -351,7 +365,7 @@ def _out_of_policy(
             r.standard_price, r.net_amount, r.level, r.below_floor, r.hard_floor,
             r.request_id,
         )
-        .select_from(d.outerjoin(c, and_(c.c.request_id == d.c.request_id, c.c.sku_key == d.c.sku_key)))
+        .select_from(_lines_with_cover(c))
         .where(oop, *_period(start, end))
         .order_by(d.c.date, d.c.id)
         .limit(limit)

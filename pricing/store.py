@@ -261,8 +261,6 @@ deal_lines = Table(
     Column("level_rank", Integer),  # 0 within the first level; k needs levels[k]; -1 rejected
     Column("level", String(100)),
     Column("below_floor", Integer),
-    Index("ix_deal_lines_date", "date"),
-    Index("ix_deal_lines_sku", "sku_key"),
 )
 
 
@@ -399,6 +397,7 @@ def _make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA busy_timeout = 30000")
             cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA cache_size = -65536")  # 64 MB: bulk imports touch big indexes
             try:
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.execute("PRAGMA synchronous = NORMAL")

@@ -56,12 +56,8 @@ def upgrade() -> None:
         sa.Column("level", sa.String(100)),
         sa.Column("below_floor", sa.Integer),
     )
-    op.create_index("ix_deal_lines_date", "deal_lines", ["date"])
-    op.create_index("ix_deal_lines_sku", "deal_lines", ["sku_key"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_deal_lines_sku", table_name="deal_lines")
-    op.drop_index("ix_deal_lines_date", table_name="deal_lines")
     op.drop_table("deal_lines")
     op.drop_table("deal_imports")
