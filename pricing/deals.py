@@ -509,7 +509,7 @@ def import_deals(
     import pandas as pd
 
     from pricing import store
-    from pricing.matching import match
+    from pricing.matching import Reference, match
     from pricing.perf import paused_gc
     from pricing.problems import has_errors
 
@@ -520,50 +520,56 @@ def import_deals(
         return result
     now = now or store.utcnow()
     with paused_gc(), db.read() if dry_run else db.write() as conn:
-        matched = match(conn, lines)
-        unmatched = matched[matched["edition_id"].isna()]
-        result.unmatched = len(unmatched)
-        first = unmatched.groupby("sku", sort=True)["date"].min()
-        result.unmatched_skus = [(str(sku), day.date().isoformat()) for sku, day in first.items()]
+        reference = Reference(conn)
         existing = _count(conn)
+        stored_keys: set[str] = set()
+        number = None
         if dry_run:
-            keys = set(matched["line_key"])
-            present = {
-                k
-                for (k,) in conn.exec_driver_sql("SELECT line_key FROM deal_lines").fetchall()
-                if k in keys
-            }
-            result.already_present = len(present)
-            result.added = len(matched) - len(present)
-            return result
-        number = conn.execute(
-            store.deal_imports.insert()
-            .values(
-                source=read.path.name,
-                imported_at=now,
-                imported_by=user,
-                lines=len(matched),
-                added=0,
-            )
-            .returning(store.deal_imports.c.id)
-        ).scalar_one()
-        frame = matched.assign(import_id=number)
-        frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
-        for start in range(0, len(frame), CHUNK):  # bounded memory: rows become tuples per chunk
+            stored_keys = {k for (k,) in reference.fetch("SELECT line_key FROM deal_lines")}
+        else:
+            number = conn.execute(
+                store.deal_imports.insert()
+                .values(
+                    source=read.path.name,
+                    imported_at=now,
+                    imported_by=user,
+                    lines=len(lines),
+                    added=0,
+                )
+                .returning(store.deal_imports.c.id)
+            ).scalar_one()
+        first_unmatched: dict[str, Any] = {}
+        for start in range(0, len(lines), CHUNK):  # bounded memory: a chunk at a time
+            matched = match(conn, lines.iloc[start : start + CHUNK], reference)
+            unmatched = matched[matched["edition_id"].isna()]
+            result.unmatched += len(unmatched)
+            for sku, day in unmatched.groupby("sku", sort=False)["date"].min().items():
+                first_unmatched[str(sku)] = min(day, first_unmatched.get(str(sku), day))
+            if dry_run:
+                result.already_present += int(matched["line_key"].isin(stored_keys).sum())
+                continue
+            frame = matched.assign(import_id=number)
+            frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
             store.bulk_insert(
                 conn,
                 store.deal_lines,
-                _tuples(frame.iloc[start : start + CHUNK], STORED),
+                _tuples(frame, STORED),
                 columns=STORED,
                 skip_existing="line_key",
             )
+        result.unmatched_skus = sorted(
+            (sku, day.date().isoformat()) for sku, day in first_unmatched.items()
+        )
+        if dry_run:
+            result.added = len(lines) - result.already_present
+            return result
         result.added = _count(conn) - existing
+        result.already_present = len(lines) - result.added
         conn.execute(
             store.deal_imports.update()
             .where(store.deal_imports.c.id == number)
             .values(added=result.added)
         )
-        result.already_present = len(matched) - result.added
         link_won_requests(conn)
     del pd
     return result
@@ -586,7 +592,7 @@ def rematch(conn: Any, since: Any = None) -> int:
     or a policy is loaded, lines take the list and policy now in force on their dates."""
     import pandas as pd
 
-    from pricing.matching import match
+    from pricing.matching import Reference, match
     from pricing.perf import paused_gc
 
     where = "" if since is None else f" WHERE date >= '{since.isoformat()}'"
@@ -604,15 +610,16 @@ def rematch(conn: Any, since: Any = None) -> int:
         lines["date"] = pd.to_datetime(lines["date"])
         for name in ("qty", "amount", "unit_price", "discount_pct"):
             lines[name] = lines[name].astype("Int64")
-        matched = match(conn, lines)
         marker = "?" if conn.dialect.name == "sqlite" else "%s"
         assignments = ", ".join(f"{name} = {marker}" for name in MATCHED)
-        for start in range(0, len(matched), CHUNK):
+        reference = Reference(conn)
+        for start in range(0, len(lines), CHUNK):
+            matched = match(conn, lines.iloc[start : start + CHUNK], reference)
             conn.exec_driver_sql(
                 f"UPDATE deal_lines SET {assignments} WHERE id = {marker}",
-                _tuples(matched.iloc[start : start + CHUNK], (*MATCHED, "id")),
+                _tuples(matched, (*MATCHED, "id")),
             )
-        return len(matched)
+        return len(lines)
 
 
 def link_won_requests(conn: Any) -> None:

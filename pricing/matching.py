@@ -25,26 +25,40 @@ if TYPE_CHECKING:
 MICRO = 1_000_000
 
 
-def fetch(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
-    """Rows as plain tuples straight from the driver (SQLAlchemy Row objects are slow to turn
-    into DataFrames by the hundred thousand)."""
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+class Reference:
+    """Price book and policy rows read once and reused while a big file is matched in chunks."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._rows: dict[str, list[tuple[Any, ...]]] = {}
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples straight from the driver (SQLAlchemy Row objects are slow to
+        turn into DataFrames by the hundred thousand)."""
+        if sql not in self._rows:
+            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql)
+                self._rows[sql] = list(cursor.fetchall())
+            finally:
+                cursor.close()
+        return self._rows[sql]
 
 
-def match(conn: Connection, lines: pd.DataFrame) -> pd.DataFrame:
+def match(
+    conn: Connection, lines: pd.DataFrame, reference: Reference | None = None
+) -> pd.DataFrame:
     """Add edition, list, standard, net and policy columns to deal lines (one row each)."""
     import pandas as pd
+
+    reference = reference or Reference(conn)
+    fetch = reference.fetch
 
     lines = lines.copy()
     lines["_order"] = np.arange(len(lines))
     lines["date"] = lines["date"].astype("datetime64[ns]")
     editions = pd.DataFrame(
-        fetch(conn, "SELECT id, effective_from FROM editions"),
+        fetch("SELECT id, effective_from FROM editions"),
         columns=["edition_id", "effective_from"],
     )
     out = _empty_columns(lines)
@@ -64,7 +78,7 @@ def match(conn: Connection, lines: pd.DataFrame) -> pd.DataFrame:
         direction="backward",
     ).drop(columns="effective_from")
     out["edition_id"] = out["edition_id"].astype("Int64")
-    items = _items(conn, out)
+    items = _items(fetch, out)
     out = out.drop(
         columns=["family", "list_price", "unit_cost", "item_floor", "item_currency"]
     ).merge(items, how="left", on=["edition_id", "sku_key"])
@@ -72,9 +86,9 @@ def match(conn: Connection, lines: pd.DataFrame) -> pd.DataFrame:
     out.loc[~matched, "edition_id"] = pd.NA  # no list price on that date: unmatched
     out["standard_price"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
     if matched.any():
-        out.loc[matched, "standard_price"] = _standard_prices(conn, out[matched])
+        out.loc[matched, "standard_price"] = _standard_prices(fetch, out[matched])
     _money(out, matched)
-    _judge(conn, out, matched)
+    _judge(fetch, out, matched)
     return out.sort_values("_order").drop(columns="_order").reset_index(drop=True)
 
 
@@ -91,7 +105,7 @@ def _empty_columns(lines: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _items(conn: Connection, lines: pd.DataFrame) -> pd.DataFrame:
+def _items(fetch: Any, lines: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     numbers = sorted({int(e) for e in lines["edition_id"].dropna().unique()})
@@ -109,7 +123,6 @@ def _items(conn: Connection, lines: pd.DataFrame) -> pd.DataFrame:
         )
     marks = ", ".join(str(n) for n in numbers)
     rows = fetch(
-        conn,
         "SELECT edition_id, sku_key, family, list_price, unit_cost, floor_price, currency "
         f"FROM price_items WHERE edition_id IN ({marks})",
     )
@@ -131,14 +144,13 @@ def _items(conn: Connection, lines: pd.DataFrame) -> pd.DataFrame:
     return items
 
 
-def _standard_prices(conn: Connection, lines: pd.DataFrame) -> Any:
+def _standard_prices(fetch: Any, lines: pd.DataFrame) -> Any:
     """The list price after the tiers of the line's edition for its quantity."""
     import pandas as pd
 
     numbers = ", ".join(str(int(n)) for n in lines["edition_id"].unique())
     tiers = pd.DataFrame(
         fetch(
-            conn,
             "SELECT edition_id, sku, family, min_qty, price, discount_pct FROM price_tiers "
             f"WHERE edition_id IN ({numbers})",
         ),
@@ -245,13 +257,17 @@ def _money(out: pd.DataFrame, matched: Any) -> None:
     out["cost_amount"] = times_qty("unit_cost")
 
 
-def _judge(conn: Connection, out: pd.DataFrame, matched: Any) -> None:
+def _judge(fetch: Any, out: pd.DataFrame, matched: Any) -> None:
     """Policy classification of every matched line under the policy in force on its date."""
     import pandas as pd
 
     from pricing.policies import _version
 
-    rows = conn.exec_driver_sql("SELECT * FROM policies").mappings().fetchall()
+    columns = ("id", "effective_from", "loaded_at", "loaded_by", "source", "sha256", "body")
+    rows = [
+        dict(zip(columns, r, strict=True))
+        for r in fetch(f"SELECT {', '.join(columns)} FROM policies")
+    ]
     if not rows or not matched.any():
         return
     versions = [_version(_Row(r)) for r in rows]
