@@ -52,6 +52,8 @@ class Metrics:
     out_of_policy_amount: Decimal = Decimal(0)
     unmatched_lines: int = 0
     below_approved_lines: int = 0
+    first: date | None = None
+    last: date | None = None
 
     @property
     def leakage(self) -> Decimal:
@@ -142,16 +144,21 @@ def build(
     by = by or []
     with db.read() as conn:
         currency = _currency(conn)
-        totals = _metrics(conn, start, end, [])
-        groups = _metrics(conn, start, end, by) if by else []
-        first, last = conn.execute(
-            select(func.min(store.deal_lines.c.date), func.max(store.deal_lines.c.date)).where(
-                *_period(start, end)
+        if by:  # one scan: the totals are the exact sums of the groups (deals counted apart)
+            groups = _metrics(conn, start, end, by)
+            totals = _sum([m for _, m in groups])
+            totals.deals = int(
+                conn.execute(
+                    select(func.count(func.distinct(store.deal_lines.c.deal_id))).where(
+                        *_period(start, end)
+                    )
+                ).scalar_one()
             )
-        ).one()
-        report = Report(
-            start or first, end or last, currency, by, totals[0][1] if totals else Metrics(), groups
-        )
+        else:
+            groups = []
+            found = _metrics(conn, start, end, [])
+            totals = found[0][1] if found else Metrics()
+        report = Report(start or totals.first, end or totals.last, currency, by, totals, groups)
         if details:
             report.months = [(key["month"], m) for key, m in _metrics(conn, start, end, ["month"])]
             report.band_basis = "sku" if "sku" in by else "family"
@@ -267,6 +274,8 @@ def _metrics(
             func.sum(when(oop, r.standard_revenue - r.net_amount)).label("oop_amount"),
             count(~matched).label("unmatched"),
             count(below).label("below"),
+            func.min(d.c.date).label("first"),
+            func.max(d.c.date).label("last"),
         )
         .select_from(_lines_with_cover(c))
         .where(*_period(start, end))
@@ -310,7 +319,37 @@ def _row_metrics(row: Any) -> Metrics:
         out_of_policy_amount=_money(row.oop_amount),
         unmatched_lines=int(row.unmatched or 0),
         below_approved_lines=int(row.below or 0),
+        first=_as_date(row.first),
+        last=_as_date(row.last),
     )
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _sum(rows: list[Metrics]) -> Metrics:
+    """Exact totals of groups (sums of exact decimals; lines and amounts add up)."""
+    total = Metrics()
+    costs = [m.cost for m in rows if m.cost is not None]
+    for m in rows:
+        total.lines += m.lines
+        total.quantity += m.quantity
+        total.list_revenue += m.list_revenue
+        total.standard_revenue += m.standard_revenue
+        total.net_revenue += m.net_revenue
+        total.net_with_cost += m.net_with_cost
+        total.out_of_policy_lines += m.out_of_policy_lines
+        total.out_of_policy_amount += m.out_of_policy_amount
+        total.unmatched_lines += m.unmatched_lines
+        total.below_approved_lines += m.below_approved_lines
+    total.cost = sum(costs, Decimal(0)) if costs else None
+    firsts = [m.first for m in rows if m.first]
+    lasts = [m.last for m in rows if m.last]
+    total.first, total.last = (min(firsts) if firsts else None), (max(lasts) if lasts else None)
+    return total
 
 
 def _bands(
