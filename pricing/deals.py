@@ -15,11 +15,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pricing.errors import InputError
 from pricing.money import parse_decimal
 from pricing.problems import Problem, Severity
 from pricing.sheets import Sheet, cell_text, column_letter
@@ -146,17 +144,9 @@ def read_deals(
 
 def _head(path: Path) -> tuple[Sheet, bool, str, str]:
     """The first rows (to find the header), whether it is csv, and its encoding and separator."""
-    from pricing.sheets import _decode, _delimiter, open_workbook
+    from pricing.sheets import _decode, _delimiter, open_workbook, read_input
 
-    try:
-        with path.open("rb") as handle:
-            start = handle.read(256 * 1024)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
-    if not start:
-        raise InputError(f"{path}: the file is empty")
+    start = read_input(path, 256 * 1024)
     if start.startswith(b"PK\x03\x04") or start.startswith(b"\xd0\xcf\x11\xe0"):
         workbook = open_workbook(path)
         name = (
@@ -455,18 +445,6 @@ class _Reader:
         repeat = content.groupby(content, sort=False).cumcount() + 1
         key = "H:" + content + "#" + repeat.astype(str)
         return key, key
-
-
-def parse_request_id(text: str) -> int | None:
-    match = _REQUEST_ID.match(text.strip())
-    return int(match.group(1)) if match else None
-
-
-def micros_to_decimal(value: int | None) -> Decimal | None:
-    return None if value is None else Decimal(value) / 1_000_000
-
-
-_ = datetime
 
 
 # Storing -----------------------------------------------------------------------------------------

@@ -23,6 +23,15 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 MICRO = 1_000_000
+ITEM_COLUMNS = [
+    "edition_id",
+    "sku_key",
+    "family",
+    "list_price",
+    "unit_cost",
+    "item_floor",
+    "item_currency",
+]
 
 
 class Reference:
@@ -110,34 +119,13 @@ def _items(fetch: Any, lines: pd.DataFrame) -> pd.DataFrame:
 
     numbers = sorted({int(e) for e in lines["edition_id"].dropna().unique()})
     if not numbers:
-        return pd.DataFrame(
-            columns=[
-                "edition_id",
-                "sku_key",
-                "family",
-                "list_price",
-                "unit_cost",
-                "item_floor",
-                "item_currency",
-            ]
-        )
+        return pd.DataFrame(columns=ITEM_COLUMNS)
     marks = ", ".join(str(n) for n in numbers)
     rows = fetch(
         "SELECT edition_id, sku_key, family, list_price, unit_cost, floor_price, currency "
         f"FROM price_items WHERE edition_id IN ({marks})",
     )
-    items = pd.DataFrame(
-        rows,
-        columns=[
-            "edition_id",
-            "sku_key",
-            "family",
-            "list_price",
-            "unit_cost",
-            "item_floor",
-            "item_currency",
-        ],
-    )
+    items = pd.DataFrame(rows, columns=ITEM_COLUMNS)
     items["edition_id"] = items["edition_id"].astype("Int64")
     for name in ("list_price", "unit_cost", "item_floor"):
         items[name] = items[name].astype("Int64")

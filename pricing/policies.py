@@ -33,15 +33,12 @@ class PolicyVersion:
 
 def read_policy_file(path: Path) -> PolicyFile:
     from pricing.policy_file import parse_policy
+    from pricing.sheets import read_input
 
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        text = read_input(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a UTF-8 text file; save the policy as UTF-8 TOML") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     return parse_policy(text, path.name)
 
 

@@ -24,7 +24,7 @@ from pricing import policies, store
 from pricing.errors import InputError, NotFoundError, Refused
 from pricing.money import minor_units, parse_decimal, parse_percent
 from pricing.policy import Decision, LineFacts, Policy, judge
-from pricing.pricebook import Edition
+from pricing.pricebook import Edition, PriceItem
 from pricing.problems import Problem, has_errors
 from pricing.store import Store
 
@@ -177,18 +177,7 @@ def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
     deal_value = sum((line.qty * standard for line, _, standard, _ in priced), Decimal(0))
     lines = []
     for number, (line, item, standard, price) in enumerate(priced, start=1):
-        facts = LineFacts(
-            sku=item.sku,
-            family=item.family,
-            qty=line.qty,
-            list_price=item.list_price,
-            standard_price=standard,
-            currency=item.currency,
-            unit_cost=item.unit_cost,
-            item_floor=item.floor_price,
-            deal_value=deal_value,
-        )
-        decided = judge(policy, facts, price)
+        decided = judge(policy, line_facts(item, line.qty, standard, deal_value), price)
         lines.append(
             RequestLine(
                 line_no=number,
@@ -208,6 +197,21 @@ def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
         )
     currency = currencies[0] if currencies else policy.currency
     return Priced(version, edition, lines, currency, problems)
+
+
+def line_facts(item: PriceItem, qty: int, standard: Decimal, deal_value: Decimal) -> LineFacts:
+    """What the guardrails look at for one line of a price book item."""
+    return LineFacts(
+        sku=item.sku,
+        family=item.family,
+        qty=qty,
+        list_price=item.list_price,
+        standard_price=standard,
+        currency=item.currency,
+        unit_cost=item.unit_cost,
+        item_floor=item.floor_price,
+        deal_value=deal_value,
+    )
 
 
 def overall(policy: Policy, lines: list[RequestLine]) -> tuple[str, str | None]:
@@ -703,17 +707,7 @@ def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
     if item is None:
         raise NotFoundError(f"no SKU {sku!r} in the price book in force (edition {edition.number})")
     standard, _ = book.standard_price(item, qty)
-    facts = LineFacts(
-        sku=item.sku,
-        family=item.family,
-        qty=qty,
-        list_price=item.list_price,
-        standard_price=standard,
-        currency=item.currency,
-        unit_cost=item.unit_cost,
-        item_floor=item.floor_price,
-        deal_value=standard * qty,
-    )
+    facts = line_facts(item, qty, standard, standard * qty)
     floor, reasons, unknown = hard_floor(version.policy, facts)
     return Quote(
         sku=item.sku,

@@ -83,11 +83,12 @@ class Workbook:
         return None
 
 
-def open_workbook(path: Path) -> Workbook:
-    """Open an xlsx/xlsm/ods or csv file, deciding by content rather than by its name."""
+def read_input(path: Path, limit: int | None = None) -> bytes:
+    """The first ``limit`` bytes of a file the user named (all of it when None), or an
+    InputError that says what is wrong with it: missing, a folder, unreadable, empty."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(8)
+            data = handle.read() if limit is None else handle.read(limit)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -96,8 +97,14 @@ def open_workbook(path: Path) -> Workbook:
         raise InputError(f"{path}: permission denied; check the file's permissions") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
-    if not head:
+    if not data:
         raise InputError(f"{path}: the file is empty")
+    return data
+
+
+def open_workbook(path: Path) -> Workbook:
+    """Open an xlsx/xlsm/ods or csv file, deciding by content rather than by its name."""
+    head = read_input(path, 8)
     if head.startswith(_OLE_MAGIC):
         raise InputError(
             f"{path}: is an old Excel .xls or a password-protected workbook; "
