@@ -65,6 +65,9 @@ def report(
         return
     from pricing.money import display_money
 
+    if result.totals.lines == 0:
+        click.echo("No deal lines in this period: import them with `pricing deals import FILE`.")
+        return
     c = result.currency
     t = metrics_document(result.totals, c)
     t.update({k: display_money(getattr(result.totals, k), c) for k in MONEY_KEYS if k != "cost"})
