@@ -568,19 +568,19 @@ def _tuples(frame: Any, names: tuple[str, ...]) -> list[tuple[Any, ...]]:
 def rematch(conn: Any, since: Any = None) -> int:
     """Match again the stored lines dated ``since`` or later (all when None): after an edition
     or a policy is loaded, lines take the list and policy now in force on their dates."""
+    where = "" if since is None else f" WHERE date >= '{since.isoformat()}'"
+    if conn.exec_driver_sql("SELECT 1 FROM deal_lines" + where + " LIMIT 1").first() is None:
+        return 0  # no deals to match: pandas is not even imported
     import pandas as pd
 
     from pricing.matching import Reference, match
     from pricing.perf import paused_gc
 
-    where = "" if since is None else f" WHERE date >= '{since.isoformat()}'"
     with paused_gc():
-        rows = conn.exec_driver_sql(
+        rows = Reference(conn).fetch(
             "SELECT id, date, sku, sku_key, qty, amount, unit_price, discount_pct FROM deal_lines"
             + where
-        ).fetchall()
-        if not rows:
-            return 0
+        )
         lines = pd.DataFrame(
             rows,
             columns=["id", "date", "sku", "sku_key", "qty", "amount", "unit_price", "discount_pct"],

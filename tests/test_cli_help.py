@@ -91,3 +91,15 @@ def test_commands_that_read_no_spreadsheet_do_not_import_spreadsheet_libraries(t
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_price_book_import_without_deals_does_not_import_pandas(tmp_path, workbook) -> None:
+    book = workbook([["SKU", "Price"], ["A-1", 10]])
+    code = (
+        "import sys; from pricing.cli import main\n"
+        f"try: main(['--db', {str(tmp_path / 'p.db')!r}, 'pricebook', 'import', {str(book)!r}])\n"
+        "except SystemExit: pass\n"
+        "print(sorted({'pandas', 'pydantic', 'matplotlib'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

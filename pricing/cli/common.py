@@ -123,7 +123,11 @@ def print_table(
     title: str | None = None,
     right: Sequence[str] = (),
 ) -> None:
-    """A table people can scan; plain and unwrapped when piped."""
+    """A table people can scan: rich on a terminal; plain aligned text, unwrapped, when piped
+    (scripts and files get no box-drawing, and short commands do not load rich)."""
+    if not sys.stdout.isatty():
+        _plain_table(columns, rows, title=title, right=right)
+        return
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -143,6 +147,33 @@ def print_table(
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     console.print(table)
+
+
+def _plain_table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    title: str | None,
+    right: Sequence[str],
+) -> None:
+    cells = [
+        [str(c) for c in columns],
+        *[["" if v is None else str(v) for v in row] for row in rows],
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(
+            value.rjust(width) if name in right else value.ljust(width)
+            for value, width, name in zip(row, widths, columns, strict=True)
+        ).rstrip()
+
+    if title:
+        click.echo(title)
+    click.echo(line(cells[0]))
+    click.echo("  ".join("-" * width for width in widths))
+    for row in cells[1:]:
+        click.echo(line(row))
 
 
 @contextmanager
