@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    func,
     select,
     text,
 )
@@ -277,7 +278,8 @@ def resolve_url(url: str | None) -> str:
 def display_url(url: str) -> str:
     """The URL safe to show: a password is never printed."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        shown = make_url(url).render_as_string(hide_password=True)
+        return shown.replace("postgresql+psycopg://", "postgresql://", 1)
     except ArgumentError:
         return "<unparseable database URL>"
 
@@ -306,17 +308,40 @@ class Store:
 
     @classmethod
     def open(cls, url: str | None = None, *, upgrade: bool = True) -> Store:
-        resolved = resolve_url(url)
-        engine = _make_engine(resolved)
-        store = cls(engine)
+        """Connect and bring the schema to this version (migrations run on first use)."""
+        store = cls.connect(url)
         try:
             store.ensure_schema(upgrade=upgrade)
-        except OperationalError as exc:
-            engine.dispose()
+        except (OperationalError, StoreError):
+            store.close()
+            raise
+        return store
+
+    @classmethod
+    def connect(cls, url: str | None = None) -> Store:
+        """Connect without touching the schema (for ``pricing db status``)."""
+        resolved = resolve_url(url)
+        store = cls(_make_engine(resolved))
+        try:
+            with store.engine.connect():
+                pass
+        except (OperationalError, DBAPIError) as exc:
+            store.close()
             raise StoreError(
                 f"cannot open the database {display_url(resolved)}: {_reason(exc)}"
             ) from None
         return store
+
+    def counts(self) -> dict[str, int]:
+        """How much the database holds, table by table."""
+        with self.read() as conn:
+            return {
+                name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+                for name, table in (
+                    ("editions", editions), ("policy_versions", policies), ("requests", requests),
+                    ("deal_lines", deal_lines),
+                )
+            }  # fmt: skip
 
     @property
     def url(self) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import uuid
 import zipfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ class Cli:
 
     db_url: str
     user: str = "mia"
+    _stores: list[Store] = field(default_factory=list)
 
     def __call__(self, *args: str, user: str | None = None) -> Result:
         runner = CliRunner()
@@ -39,17 +42,66 @@ class Cli:
         return json.loads(result.stdout)
 
     def store(self) -> Store:
-        return Store.open(self.db_url)
+        """The store, as a test looks at it after the commands ran (closed at teardown)."""
+        store = Store.open(self.db_url)
+        self._stores.append(store)
+        return store
+
+    def close(self) -> None:
+        for store in self._stores:
+            store.close()
+
+
+POSTGRES_URL = os.environ.get("PRICING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgres_admin() -> Any:
+    """A connection to the test PostgreSQL, or a skip (a failure in CI) saying why there is none."""
+    import psycopg
+
+    try:
+        return psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    except Exception as exc:
+        if os.environ.get("CI"):
+            pytest.fail(
+                f"PostgreSQL is expected in CI at {POSTGRES_URL} but is not reachable: {exc}"
+            )
+        pytest.skip(
+            f"PostgreSQL not reachable at {POSTGRES_URL} (set PRICING_TEST_POSTGRES): {exc}"
+        )
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def postgres_url() -> Iterator[str]:
+    """An isolated schema in the test PostgreSQL database, dropped afterwards."""
+    admin = postgres_admin()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'pricing.db'}"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every store test runs on the embedded SQLite file and on PostgreSQL (team mode)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'pricing.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
-def cli(db_url: str) -> Cli:
-    return Cli(db_url)
+def cli(db_url: str) -> Iterator[Cli]:
+    runner = Cli(db_url)
+    yield runner
+    runner.close()
 
 
 BookRows = Sequence[Sequence[Any]]

@@ -270,20 +270,53 @@ def test_expiry__an_approval_passes_its_validity_and_cannot_be_won(sales: Cli) -
     assert requests.get(db, "R-000001", now=later).status == "expired"
 
 
-def test_request_ids__sixteen_processes_at_once_all_succeed_with_distinct_ids(sales: Cli) -> None:
+def test_request_ids__many_salespeople_at_once_all_succeed_with_distinct_ids(sales: Cli) -> None:
+    """16 processes on one SQLite file, 24 on PostgreSQL: each stored once, none refused."""
+    count = 24 if sales.db_url.startswith("postgresql") else 16
     argv = [
         sys.executable, "-m", "pricing", "--db", sales.db_url, "--user", "priya", "--json", "request",
         "--customer", "Acme", "--reason", "rush", "HW-200", "--qty", "1", "--discount", "5",
     ]  # fmt: skip
     processes = [
         subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(16)
+        for _ in range(count)
     ]
     outputs = [p.communicate() for p in processes]
-    assert [p.returncode for p in processes] == [0] * 16, [err for _, err in outputs]
+    assert [p.returncode for p in processes] == [0] * count, [err for _, err in outputs]
     ids = [json.loads(out)["id"] for out, _ in outputs]
-    assert len(set(ids)) == 16
-    assert len(sales.json("requests")) == 16
+    assert len(set(ids)) == count
+    assert len(sales.json("requests")) == count
+
+
+def test_two_approvers_at_the_same_moment__exactly_one_decision_wins(sales: Cli) -> None:
+    ask(sales, "HW-100", "--qty", "50", "--price", "96.90")  # needs a manager
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pricing",
+                "--db",
+                sales.db_url,
+                "--user",
+                user,
+                "approve",
+                "R-000001",
+                "--note",
+                "go",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for user in ("marco", "nina")
+    ]
+    outputs = [p.communicate() for p in processes]
+    assert sorted(p.returncode for p in processes) == [0, 1], outputs
+    refusal = next(err for (_, err), p in zip(outputs, processes, strict=True) if p.returncode == 1)
+    assert "R-000001" in refusal and ("a moment ago" in refusal or "is approved by" in refusal)
+    shown = sales.json("requests", "show", "R-000001")
+    assert [e["action"] for e in shown["events"]] == ["submitted", "approved"]
 
 
 def test_pricebook_without_currency_column_takes_the_policys_currency(
