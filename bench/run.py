@@ -238,6 +238,58 @@ def bench_deals_and_report(skus: int = 100_000, lines: int = 1_000_000) -> list[
     ]
 
 
+PLAIN_REPORT_SQL = """
+SELECT coalesce(rep, '(none)'), count(*), count(DISTINCT deal_id),
+       sum(CASE WHEN edition_id IS NOT NULL THEN qty END), sum(list_revenue), sum(standard_revenue),
+       sum(CASE WHEN edition_id IS NOT NULL THEN net_amount END), sum(cost_amount),
+       sum(CASE WHEN edition_id IS NOT NULL AND (below_floor = 1 OR (level_rank <> 0 AND level_rank IS NOT NULL))
+                THEN 1 ELSE 0 END),
+       sum(CASE WHEN edition_id IS NOT NULL AND (below_floor = 1 OR (level_rank <> 0 AND level_rank IS NOT NULL))
+                THEN standard_revenue - net_amount END),
+       sum(CASE WHEN edition_id IS NULL THEN 1 ELSE 0 END), min(date), max(date)
+FROM deal_lines GROUP BY 1
+"""
+
+
+def bench_postgres_report(skus: int = 100_000, lines: int = 1_000_000) -> list[str]:
+    """The report over a million lines on PostgreSQL vs the same aggregation as one psql query."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/test", autocommit=True, connect_timeout=3
+        )
+    except Exception as exc:
+        return [f"report on PostgreSQL: skipped, PostgreSQL not reachable ({exc})"]
+    if shutil.which("psql") is None:
+        return ["report on PostgreSQL: skipped, no psql client on this machine"]
+    book, deals = make_csv_book_and_deals(skus, lines)
+    name = f"pricing_bench_{lines}"
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    count = 0
+    if exists:
+        with psycopg.connect(url) as conn:
+            try:
+                count = conn.execute("SELECT count(*) FROM deal_lines").fetchone()[0]  # type: ignore[index]
+            except psycopg.Error:
+                count = 0
+    if count != lines:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        policy = HERE.parent / "sample_data" / "guardrails.toml"
+        for args in (["pricebook", "import", str(book), "--effective", "2024-01-01"],
+                     ["policy", "load", str(policy)], ["deals", "import", str(deals)]):  # fmt: skip
+            subprocess.run([*PRICING, "--db", url, *args], check=True, capture_output=True)
+    admin.close()
+    plain = measure(["psql", "-X", "-q", "-d", url, "-c", PLAIN_REPORT_SQL], repeat=3)
+    report = measure([*PRICING, "--db", url, "report", "--by", "rep"], repeat=3)
+    return [
+        f"report --by rep on PostgreSQL over {lines:,} lines: {report.seconds / plain.seconds:.2f}x the "
+        f"same aggregation as one psql query (limit 1.50x; {report.seconds:.2f}s vs {plain.seconds:.2f}s)"
+    ]
+
+
 def bench_help() -> list[str]:
     floor = measure([sys.executable, "-c", "import click"], repeat=11)
     helped = measure([*PRICING, "--help"], repeat=11)
@@ -265,6 +317,7 @@ def main() -> None:
         *bench_request_check(),
         *bench_pricebook_import(args.rows),
         *bench_deals_and_report(args.rows, args.deal_lines),
+        *bench_postgres_report(args.rows, args.deal_lines),
     ]
     print("\n".join(lines))
 

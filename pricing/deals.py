@@ -455,7 +455,7 @@ MATCHED = (
     "below_floor",
 )  # fmt: skip
 STORED = (
-    "line_key", "deal_id", "date", "customer", "rep", "sku", "sku_key", "qty", "amount",
+    "line_key", "deal_id", "deal_first", "date", "customer", "rep", "sku", "sku_key", "qty", "amount",
     "unit_price", "discount_pct", "request_id", "currency", "import_id", *MATCHED,
 )  # fmt: skip
 
@@ -517,8 +517,18 @@ def import_deals(
                 .returning(store.deal_imports.c.id)
             ).scalar_one()
         first_unmatched: dict[str, Any] = {}
+        known_deals = (
+            {d for (d,) in reference.fetch("SELECT DISTINCT deal_id FROM deal_lines")}
+            if existing
+            else set()
+        )
         for start in range(0, len(lines), CHUNK):  # bounded memory: a chunk at a time
             matched = match(conn, lines.iloc[start : start + CHUNK], reference)
+            deal_ids = matched["deal_id"]
+            matched["deal_first"] = (~deal_ids.duplicated() & ~deal_ids.isin(known_deals)).astype(
+                int
+            )
+            known_deals.update(deal_ids.unique())
             unmatched = matched[matched["edition_id"].isna()]
             result.unmatched += len(unmatched)
             for sku, day in unmatched.groupby("sku", sort=False)["date"].min().items():

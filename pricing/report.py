@@ -54,6 +54,7 @@ class Metrics:
     below_approved_lines: int = 0
     first: date | None = None
     last: date | None = None
+    deal_starts: int = 0  # deals whose first line falls here: they add up across groups
 
     @property
     def leakage(self) -> Decimal:
@@ -144,16 +145,9 @@ def build(
     by = by or []
     with db.read() as conn:
         currency = _currency(conn)
-        if by:  # one scan: the totals are the exact sums of the groups (deals counted apart)
+        if by:  # one scan: the totals are the exact sums of the groups
             groups = _metrics(conn, start, end, by)
             totals = _sum([m for _, m in groups])
-            totals.deals = int(
-                conn.execute(
-                    select(func.count(func.distinct(store.deal_lines.c.deal_id))).where(
-                        *_period(start, end)
-                    )
-                ).scalar_one()
-            )
         else:
             groups = []
             found = _metrics(conn, start, end, [])
@@ -246,6 +240,7 @@ def _lines_with_cover(cover: Any) -> Any:
 def _metrics(
     conn: Connection, start: date | None, end: date | None, by: list[str]
 ) -> list[tuple[dict[str, str], Metrics]]:
+    """One row per group (one row when ``by`` is empty), from one scan of the lines."""
     d = store.deal_lines
     r = RAW
     c, matched, oop, below = _conditions(conn)
@@ -261,7 +256,10 @@ def _metrics(
         select(
             *keys,
             func.count().label("lines"),
-            func.count(func.distinct(d.c.deal_id)).label("deals"),
+            func.count(func.distinct(d.c.deal_id)).label("deals")
+            if keys
+            else literal(0).label("deals"),
+            func.sum(d.c.deal_first).label("deal_starts"),
             func.sum(when(matched, r.qty)).label("qty"),
             func.sum(r.list_revenue).label("list_revenue"),
             func.sum(r.standard_revenue).label("standard_revenue"),
@@ -282,7 +280,7 @@ def _metrics(
     )
     if keys:
         query = query.group_by(*keys)
-    result = []
+    result: list[tuple[dict[str, str], Metrics]] = []
     for row in conn.execute(query):
         if not keys and not row.lines:
             continue
@@ -308,7 +306,8 @@ def _money(value: Any) -> Decimal:
 def _row_metrics(row: Any) -> Metrics:
     return Metrics(
         lines=int(row.lines or 0),
-        deals=int(row.deals or 0),
+        deals=int(row.deals or 0) or int(row.deal_starts or 0),
+        deal_starts=int(row.deal_starts or 0),
         quantity=_money(row.qty),
         list_revenue=_money(row.list_revenue),
         standard_revenue=_money(row.standard_revenue),
@@ -336,6 +335,7 @@ def _sum(rows: list[Metrics]) -> Metrics:
     costs = [m.cost for m in rows if m.cost is not None]
     for m in rows:
         total.lines += m.lines
+        total.deal_starts += m.deal_starts
         total.quantity += m.quantity
         total.list_revenue += m.list_revenue
         total.standard_revenue += m.standard_revenue
@@ -345,6 +345,7 @@ def _sum(rows: list[Metrics]) -> Metrics:
         total.out_of_policy_amount += m.out_of_policy_amount
         total.unmatched_lines += m.unmatched_lines
         total.below_approved_lines += m.below_approved_lines
+    total.deals = total.deal_starts
     total.cost = sum(costs, Decimal(0)) if costs else None
     firsts = [m.first for m in rows if m.first]
     lasts = [m.last for m in rows if m.last]

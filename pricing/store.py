@@ -236,6 +236,7 @@ deal_lines = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("line_key", String(300), nullable=False, unique=True),
     Column("deal_id", String(200), nullable=False),
+    Column("deal_first", Integer, nullable=False),  # 1 on the first stored line of each deal
     Column("date", Date, nullable=False),
     Column("customer", String(300)),
     Column("rep", String(200)),

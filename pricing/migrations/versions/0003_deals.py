@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("line_key", sa.String(300), nullable=False, unique=True),
         sa.Column("deal_id", sa.String(200), nullable=False),
+        sa.Column("deal_first", sa.Integer, nullable=False),
         sa.Column("date", sa.Date, nullable=False),
         sa.Column("customer", sa.String(300)),
         sa.Column("rep", sa.String(200)),
