@@ -484,6 +484,7 @@ def import_deals(
     now: datetime | None = None,
 ) -> DealsImport:
     """Store the lines of a deals file (those not already stored), matched to list and policy."""
+    import numpy as np
     import pandas as pd
 
     from pricing import store
@@ -524,11 +525,14 @@ def import_deals(
         )
         for start in range(0, len(lines), CHUNK):  # bounded memory: a chunk at a time
             matched = match(conn, lines.iloc[start : start + CHUNK], reference)
-            deal_ids = matched["deal_id"]
-            matched["deal_first"] = (~deal_ids.duplicated() & ~deal_ids.isin(known_deals)).astype(
-                int
-            )
-            known_deals.update(deal_ids.unique())
+            # The first stored line of each deal counts the deal (totals sum these in one scan).
+            # A set lookup per line: pandas' isin on pyarrow strings converts the set one by one.
+            ids = matched["deal_id"].tolist()
+            seen_before = np.array([d in known_deals for d in ids], dtype=bool)
+            matched["deal_first"] = (
+                ~matched["deal_id"].duplicated().to_numpy() & ~seen_before
+            ).astype(int)
+            known_deals.update(ids)
             unmatched = matched[matched["edition_id"].isna()]
             result.unmatched += len(unmatched)
             for sku, day in unmatched.groupby("sku", sort=False)["date"].min().items():
