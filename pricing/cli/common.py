@@ -67,6 +67,18 @@ def json_option(func: F) -> F:
     )(func)
 
 
+def column_option(fields: Sequence[str], example: str) -> Callable[[F], F]:
+    """``--column FIELD=HEADER`` (repeatable): map a header the loose matching does not know."""
+    return click.option(
+        "--column",
+        "columns",
+        multiple=True,
+        metavar="FIELD=HEADER",
+        help=f"Map a header the loose matching does not know, e.g. --column {example}. "
+        f"Fields: {', '.join(fields)}.",
+    )
+
+
 def date_option(*names: str, help: str) -> Callable[[F], F]:
     return click.option(
         *names, type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD", help=help

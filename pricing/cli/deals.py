@@ -7,7 +7,15 @@ from typing import Any
 
 import click
 
-from pricing.cli.common import echo_problems, emit_json, exit_with, json_option, progress, settings
+from pricing.cli.common import (
+    column_option,
+    echo_problems,
+    emit_json,
+    exit_with,
+    json_option,
+    progress,
+    settings,
+)
 
 
 @click.group()
@@ -26,14 +34,11 @@ Examples:
 """,
 )
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--column",
-    "columns",
-    multiple=True,
-    metavar="FIELD=HEADER",
-    help="Map a header the loose matching does not know. Fields: deal_id, line_id, date, customer, "
-    "rep, sku, qty, amount, unit_price, discount, request_id, currency.",
-)
+@column_option(
+    ["deal_id", "line_id", "date", "customer", "rep", "sku", "qty", "amount", "unit_price",
+     "discount", "request_id", "currency"],
+    "rep=\"Account Exec\"",
+)  # fmt: skip
 @click.option(
     "--date-format", metavar="FMT", help="strftime format of the date column, e.g. %d/%m/%Y."
 )

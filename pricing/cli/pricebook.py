@@ -11,6 +11,7 @@ import click
 
 from pricing.cli.common import (
     as_date,
+    column_option,
     date_option,
     echo_problems,
     emit_json,
@@ -49,13 +50,9 @@ Examples:
     help='Sheet to read (default: one named like "Price Book"/"Prices", else the first).',
 )
 @date_option("--effective", help="Date the edition takes effect (default: today).")
-@click.option(
-    "--column",
-    "columns",
-    multiple=True,
-    metavar="FIELD=HEADER",
-    help="Map a header the loose matching does not know, e.g. --column sku=Numero. "
-    "Fields: sku, name, family, list_price, unit_cost, currency, floor_price, status.",
+@column_option(
+    ["sku", "name", "family", "list_price", "unit_cost", "currency", "floor_price", "status"],
+    "sku=Numero",
 )
 @click.option(
     "--currency",
