@@ -51,10 +51,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "deals": ("pricing.cli.deals", "deals",
               "Import the deals actually closed (CRM or invoicing exports) for the drift report."),
     "report": ("pricing.cli.report", "report",
-               "The drift report: how far closed deals are from list, in total and by rep, family, SKU,"),
+               "The drift report: how far the deals closed are from list, where, and by whom."),
     "db": ("pricing.cli.db", "db", "Where the database is, at which schema version, and upgrading it."),
     "demo": ("pricing.cli.demo", "demo",
-             "Run the story on sample_data: price book editions, guardrails, requests and approvals, deals and"),
+             "Run the whole story on sample_data, end to end, in a fresh database."),
 }  # fmt: skip
 
 

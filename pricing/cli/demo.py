@@ -29,8 +29,11 @@ Examples:
     help="Folder for the demo's database and the files it writes (its database is made anew).",
 )
 def demo(folder: Path) -> None:
-    """Run the story on sample_data: price book editions, guardrails, requests and approvals, deals and
-    the drift report."""
+    """Run the whole story on sample_data, end to end, in a fresh database.
+
+    Price book editions, guardrails, requests and approvals, two years of deals and the drift
+    report (report.xlsx and report.html in the demo folder).
+    """
     from pricing.cli import main
 
     if not SAMPLE_DATA.is_dir():

@@ -36,10 +36,9 @@ Examples:
 def report(
     start: datetime | None, end: datetime | None, by_text: str | None, output: Path | None
 ) -> None:
-    """The drift report: how far closed deals are from list, in total and by rep, family, SKU,
-    customer or month.
+    """The drift report: how far the deals closed are from list, where, and by whom.
 
-    List, standard and net revenue; leakage split into standard discount (marketing's tiers) and
+    Totals, or broken down by rep, family, SKU, customer or month. List, standard and net revenue; leakage split into standard discount (marketing's tiers) and
     special discount (sales' deviations); realization; margin where costs are known; out-of-policy
     lines and amount, judged under the policy in force on each line's date; unmatched lines.
     """

@@ -1,0 +1,106 @@
+"""Generated documentation: the CLI reference from ``--help``, and the accepted header names.
+
+``python -m pricing.cli.reference`` rewrites docs/cli.md and docs/formats.md; a test fails when
+the committed files differ from what the code says, so the reference cannot go stale.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _commands(group: click.Group, prefix: list[str]) -> list[tuple[list[str], click.Command]]:
+    context = click.Context(group, info_name=" ".join(prefix))
+    found: list[tuple[list[str], click.Command]] = []
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        if command is None:
+            continue
+        path = [*prefix, name]
+        found.append((path, command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, path))
+    return found
+
+
+def _help(command: click.Command, path: list[str]) -> str:
+    context = click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100)
+    return command.get_help(context)
+
+
+def cli_reference() -> str:
+    from pricing.cli import main
+
+    parts = [
+        "# CLI reference\n",
+        "Generated from `--help` by `python -m pricing.cli.reference` (`make docs`); a test fails "
+        "when it is stale. Every command also takes `--json` (before or after the command), "
+        "`--db URL` and `--user NAME`.\n",
+        "## pricing\n",
+        "```text\n" + _help(main, ["pricing"]) + "\n```\n",
+    ]
+    for path, command in _commands(main, ["pricing"]):
+        parts.append(f"## {' '.join(path)}\n")
+        parts.append("```text\n" + _help(command, path) + "\n```\n")
+    return "\n".join(parts)
+
+
+def _header_table(headers: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> str:
+    rows = ["| field | accepted headers (case, spaces and punctuation do not matter) |", "| --- | --- |"]
+    for field, aliases in headers.items():
+        name = f"`{field}`" + (" (required)" if field in required else "")
+        rows.append(f"| {name} | {', '.join(aliases)} |")
+    return "\n".join(rows) + "\n"
+
+
+def formats_reference() -> str:
+    from pricing.deals import DEAL_HEADERS
+    from pricing.deals import REQUIRED as DEAL_REQUIRED
+    from pricing.pricebook_file import ITEM_HEADERS, PRICE_SHEET_NAMES, TIER_HEADERS, TIER_SHEET_NAMES
+    from pricing.requests import LINE_HEADERS
+
+    return "\n".join(
+        [
+            "# File formats\n",
+            "Generated from the code's own header lists by `python -m pricing.cli.reference` "
+            "(`make docs`); a test fails when it is stale. `--column FIELD=HEADER` maps any other "
+            "header. The guides explain what each file means: the marketer's for price books and "
+            "tiers, the salesperson's for request lines, the owner's for policies and deals.\n",
+            "## Price book (xlsx or csv)\n",
+            f"The sheet named like {', '.join(repr(n) for n in PRICE_SHEET_NAMES)}, else the first; "
+            "the header row is found in the first 30 rows.\n",
+            _header_table(ITEM_HEADERS, ("sku", "list_price")),
+            "## Volume tiers (a sheet of the price book workbook)\n",
+            f"A sheet named like {', '.join(repr(n) for n in TIER_SHEET_NAMES)}. Each row names a "
+            "SKU or a family, a minimum quantity, and a price or a discount %.\n",
+            _header_table(TIER_HEADERS, ("min_qty",)),
+            "## Request lines (`pricing request --file`, csv or xlsx)\n",
+            "One line per row: a SKU, a quantity, and a price or a discount % (not both).\n",
+            _header_table(LINE_HEADERS, ("sku", "qty")),
+            "## Deals (`pricing deals import`, csv or xlsx)\n",
+            "Required: date, SKU, quantity and one of amount, unit price or discount. When several "
+            "money columns are present the actual money wins: amount, then unit price, then "
+            "discount. A ship or delivery date is never taken for the deal date.\n",
+            _header_table(DEAL_HEADERS, DEAL_REQUIRED),
+            "## Policy (TOML)\n",
+            "See [the owner's guide](owner.md#the-policy-file) for every key and its semantics.\n",
+        ]
+    )
+
+
+GENERATED = {"cli.md": cli_reference, "formats.md": formats_reference}
+
+
+def main() -> None:
+    for name, render in GENERATED.items():
+        (DOCS / name).write_text(render(), encoding="utf-8")
+        print(f"wrote docs/{name}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
