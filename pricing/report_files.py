@@ -171,6 +171,8 @@ def _write_xlsx(report: Report, path: Path) -> None:
             return money_format
         if key in PCT_KEYS:
             return '0.00"%"'
+        if key == "quantity":
+            return "#,##0.###"
         return (
             "#,##0"
             if key
@@ -247,9 +249,13 @@ def _write_xlsx(report: Report, path: Path) -> None:
             titles_from_data=True,
         )
         chart.set_categories(Reference(months, min_col=1, min_row=2, max_row=last))
+        for series in chart.series:
+            series.smooth = False  # months are points, not a curve
         chart.height, chart.width = 8, 18
         months.add_chart(chart, "B" + str(last + 3))
-        summary.add_chart(_copy_line_chart(chart), "D4")
+        on_summary = _copy_line_chart(chart)
+        on_summary.width = 15
+        summary.add_chart(on_summary, "A26")
 
     if report.by:
         name = ("By " + ", ".join(report.by))[:31]

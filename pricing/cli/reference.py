@@ -29,7 +29,9 @@ def _commands(group: click.Group, prefix: list[str]) -> list[tuple[list[str], cl
 
 
 def _help(command: click.Command, path: list[str]) -> str:
-    context = click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100)
+    context = click.Context(
+        command, info_name=" ".join(path), terminal_width=100, max_content_width=100
+    )
     return command.get_help(context)
 
 
@@ -51,7 +53,10 @@ def cli_reference() -> str:
 
 
 def _header_table(headers: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> str:
-    rows = ["| field | accepted headers (case, spaces and punctuation do not matter) |", "| --- | --- |"]
+    rows = [
+        "| field | accepted headers (case, spaces and punctuation do not matter) |",
+        "| --- | --- |",
+    ]
     for field, aliases in headers.items():
         name = f"`{field}`" + (" (required)" if field in required else "")
         rows.append(f"| {name} | {', '.join(aliases)} |")
@@ -61,7 +66,12 @@ def _header_table(headers: dict[str, tuple[str, ...]], required: tuple[str, ...]
 def formats_reference() -> str:
     from pricing.deals import DEAL_HEADERS
     from pricing.deals import REQUIRED as DEAL_REQUIRED
-    from pricing.pricebook_file import ITEM_HEADERS, PRICE_SHEET_NAMES, TIER_HEADERS, TIER_SHEET_NAMES
+    from pricing.pricebook_file import (
+        ITEM_HEADERS,
+        PRICE_SHEET_NAMES,
+        TIER_HEADERS,
+        TIER_SHEET_NAMES,
+    )
     from pricing.requests import LINE_HEADERS
 
     return "\n".join(
