@@ -21,8 +21,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check pricing tests bench sample_data
-	$(BIN)/ruff format --check pricing tests bench sample_data
+	$(BIN)/ruff check pricing tests bench sample_data docs
+	$(BIN)/ruff format --check pricing tests bench sample_data docs
 	$(BIN)/mypy
 
 bench: $(STAMP)
