@@ -6,10 +6,12 @@ from pricing.cli.reference import DOCS, GENERATED
 
 
 def test_generated_references_are_current() -> None:
+    import difflib
+
     for name, render in GENERATED.items():
-        assert (DOCS / name).read_text(encoding="utf-8") == render(), (
-            f"docs/{name} is stale: run `make docs` and commit it"
-        )
+        committed, current = (DOCS / name).read_text(encoding="utf-8"), render()
+        diff = "".join(list(difflib.unified_diff(committed.splitlines(True), current.splitlines(True)))[:20])
+        assert committed == current, f"docs/{name} is stale: run `make docs` and commit it\n{diff}"
 
 
 import re  # noqa: E402

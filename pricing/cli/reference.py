@@ -12,10 +12,11 @@ from pathlib import Path
 import click
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+HELP_OPTIONS = ["-h", "--help"]
 
 
 def _commands(group: click.Group, prefix: list[str]) -> list[tuple[list[str], click.Command]]:
-    context = click.Context(group, info_name=" ".join(prefix))
+    context = click.Context(group, info_name=" ".join(prefix), help_option_names=HELP_OPTIONS)
     found: list[tuple[list[str], click.Command]] = []
     for name in group.list_commands(context):
         command = group.get_command(context, name)
