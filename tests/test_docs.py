@@ -10,7 +10,9 @@ def test_generated_references_are_current() -> None:
 
     for name, render in GENERATED.items():
         committed, current = (DOCS / name).read_text(encoding="utf-8"), render()
-        diff = "".join(list(difflib.unified_diff(committed.splitlines(True), current.splitlines(True)))[:20])
+        diff = "".join(
+            list(difflib.unified_diff(committed.splitlines(True), current.splitlines(True)))[:20]
+        )
         assert committed == current, f"docs/{name} is stale: run `make docs` and commit it\n{diff}"
 
 

@@ -31,7 +31,11 @@ def _commands(group: click.Group, prefix: list[str]) -> list[tuple[list[str], cl
 
 def _help(command: click.Command, path: list[str]) -> str:
     context = click.Context(
-        command, info_name=" ".join(path), terminal_width=100, max_content_width=100
+        command,
+        info_name=" ".join(path),
+        terminal_width=100,
+        max_content_width=100,
+        help_option_names=HELP_OPTIONS,  # as the CLI's own contexts have them
     )
     return command.get_help(context)
 
