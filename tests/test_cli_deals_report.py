@@ -13,34 +13,6 @@ from openpyxl import load_workbook
 from pricing import requests
 from pricing.store import utcnow
 from tests.conftest import Cli, write_workbook
-from tests.test_policy import POLICY
-
-TEAM = '\n[[person]]\nname = "marco"\nrole = "manager"\n'
-
-
-@pytest.fixture
-def owner(cli: Cli, tmp_path: Path) -> Cli:
-    """Two editions (a price rise in 2026), tiers, and the policy in force since 2025."""
-    v1 = write_workbook(tmp_path / "v1.xlsx", {
-        "Price Book": [["SKU", "Family", "List Price", "Unit Cost"], ["HW-100", "Hardware", 120, 70],
-                       ["SV-1", "Services", 100, 60]],
-        "Tiers": [["SKU", "Min Qty", "Price"], ["HW-100", 50, 114]],
-    })  # fmt: skip
-    v2 = write_workbook(tmp_path / "v2.xlsx", {
-        "Price Book": [["SKU", "Family", "List Price", "Unit Cost"], ["HW-100", "Hardware", 130, 70],
-                       ["SV-1", "Services", 100, 60]],
-    })  # fmt: skip
-    assert cli("pricebook", "import", str(v1), "--effective", "2025-01-01").exit_code == 0
-    assert cli("pricebook", "import", str(v2), "--effective", "2026-01-01").exit_code == 0
-    policy = tmp_path / "g.toml"
-    policy.write_text(
-        POLICY.replace(
-            "approval_valid_days = 30", "approval_valid_days = 30\neffective_from = 2025-01-01"
-        )
-        + TEAM
-    )
-    assert cli("policy", "load", str(policy)).exit_code == 0
-    return cli
 
 
 def deals_csv(tmp_path: Path, text: str, name: str = "deals.csv") -> Path:

@@ -101,6 +101,8 @@ def demo(folder: Path) -> None:
         ("And as files to read and share:", owner,
          ["report", "--by", "rep,family", "-o", str(report_xlsx)], (0,)),
         ("", owner, ["report", "--by", "rep", "-o", str(report_html)], (0,)),
+        ("What if reps could grant less? The proposed policy, tried on two years of deals:", owner,
+         ["policy", "simulate", str(SAMPLE_DATA / "guardrails-proposed.toml")], (0,)),
     ]  # fmt: skip
     for note, user, args, expected in steps:
         full = ["--db", str(db), "--user", user, *args]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from pricing.cli.common import (
+    date_option,
     echo_problems,
     emit_json,
     exit_with,
@@ -187,3 +189,139 @@ def show(number: int | None) -> None:
             title="Rules (the most specific matching rule sets the limits; every floor applies)",
             right=[*policy.levels, "Floor price", "Min margin %"],
         )
+
+
+@policy.command(
+    "simulate",
+    epilog="""
+\b
+Examples:
+  pricing policy simulate guardrails-2027.toml
+  pricing policy simulate stricter.toml --from 2026-01-01 --to 2026-06-30 --json
+  pricing policy simulate stricter.toml -o what-if.xlsx
+""",
+)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@date_option("--from", "start", help="First deal date replayed (default: the first deal).")
+@date_option("--to", "end", help="Last deal date replayed (default: the last deal).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the comparison: .xlsx, .html, .csv or .json.",
+)
+@json_option
+def simulate(file: Path, start: datetime | None, end: datetime | None, output: Path | None) -> None:
+    """What-if: replay the stored deals under the policy in force and under FILE, side by side.
+
+    Each line gets the class `request --check` would give it (approved, pending:<level>, rejected);
+    shows lines and special discount per class, approver workload per level (requests a week),
+    the discount given inside and outside each policy, and the deals that change class.
+    """
+    from pricing.policies import read_policy_file
+    from pricing.simulate import simulate as replay
+    from pricing.simulate_files import simulation_document, write_simulation
+
+    cfg = settings()
+    parsed = read_policy_file(file)
+    if parsed.policy is None:
+        if not cfg.json:
+            echo_problems(parsed.problems)
+        exit_with(
+            click.get_current_context(),
+            f"{file.name}: {len(parsed.problems)} problem(s); nothing was simulated",
+            document={"problems": [p.as_dict() for p in parsed.problems]},
+        )
+    result = replay(
+        cfg.store(),
+        parsed.policy,
+        start=start.date() if start else None,
+        end=end.date() if end else None,
+    )
+    document = simulation_document(result, parsed.policy.currency)
+    if output is not None:
+        write_simulation(result, document, output)
+    if cfg.json:
+        emit_json(document)
+        return
+    click.echo(
+        f"{result.lines:,} deal lines from {document['from']} to {document['to']} judged under the "
+        f"policy in force and under {file.name}"
+        + (
+            f" ({result.not_judged:,} unmatched or unjudged lines left out)"
+            if result.not_judged
+            else ""
+        )
+        + "."
+    )
+    from decimal import Decimal
+
+    from pricing.money import display_money
+
+    def money(side: str, name: str) -> str:
+        amount = document[side].get(name, {}).get("special_discount", "0")
+        return display_money(Decimal(amount), document["currency"])
+
+    classes = sorted(set(document["current"]) | set(document["proposed"]), key=_class_order)
+    print_table(
+        [
+            "Class",
+            "Now: lines",
+            "Now: special discount",
+            f"{file.name}: lines",
+            f"{file.name}: special discount",
+        ],
+        [
+            (
+                name,
+                f"{document['current'].get(name, {}).get('lines', 0):,}",
+                money("current", name),
+                f"{document['proposed'].get(name, {}).get('lines', 0):,}",
+                money("proposed", name),
+            )
+            for name in classes
+        ],
+        right=[
+            "Now: lines",
+            "Now: special discount",
+            f"{file.name}: lines",
+            f"{file.name}: special discount",
+        ],
+    )
+    levels = sorted(set(document["workload"]["current"]) | set(document["workload"]["proposed"]))
+    if levels:
+        print_table(
+            ["Approver level", "Now: requests/week", f"{file.name}: requests/week"],
+            [
+                (
+                    lv,
+                    document["workload"]["current"].get(lv, "0.00"),
+                    document["workload"]["proposed"].get(lv, "0.00"),
+                )
+                for lv in levels
+            ],
+            right=["Now: requests/week", f"{file.name}: requests/week"],
+        )
+    inside = document["special_discount"]
+    click.echo(
+        f"Special discount inside / outside policy: now {inside['current']['inside']} / "
+        f"{inside['current']['outside']}; under {file.name} {inside['proposed']['inside']} / "
+        f"{inside['proposed']['outside']}."
+    )
+    click.echo(f"{len(result.changed):,} lines change class" + (":" if result.changed else "."))
+    if result.changed:
+        print_table(
+            ["Deal", "Line", "SKU", "Now", file.name],
+            [
+                (c["deal"], c["line"], c["sku"], c["current"], c["proposed"])
+                for c in result.changed[:20]
+            ],
+        )
+        if len(result.changed) > 20:
+            click.echo(f"... and {len(result.changed) - 20:,} more (all of them: --json or -o)")
+    if output is not None:
+        click.echo(f"Wrote {output}.")
+
+
+def _class_order(name: str) -> tuple[int, str]:
+    return (0 if name == "approved" else 2 if name == "rejected" else 1, name)

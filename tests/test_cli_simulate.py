@@ -1,0 +1,88 @@
+"""Policy what-if: the owner replays the stored deals under a proposed policy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from tests.conftest import Cli
+from tests.test_cli_deals_report import deals_csv
+from tests.test_policy import POLICY
+
+STRICTER = POLICY.replace(
+    "limits = { rep = 5.0, manager = 10.0", "limits = { rep = 2.0, manager = 10.0"
+).replace("approval_valid_days = 30", "approval_valid_days = 30\neffective_from = 2025-01-01")
+DEALS = (
+    "Deal,Date,Customer,SKU,Qty,Net Price\n"
+    "A,2026-03-02,Acme,SV-1,1,100\n"  # no discount: approved under both
+    "B,2026-03-02,Acme,HW-200x,1,1\n"  # unknown SKU: unmatched, left out
+    "C,2026-03-02,Acme,SV-1,1,96\n"  # 4 %: rep under both (Services rule: rep 5)
+    "D,2026-03-03,Globex,HW-100,60,123.50\n"  # 5 % off 130: needs manager under both (HW-100 rep 2)
+    "E,2026-03-03,Globex,HW-100,1,123.50\n"
+    "F,2026-03-04,Initech,SV-1,1,70\n"  # below the margin floor: rejected under both
+)
+
+
+def test_simulate__same_policy_changes_nothing(owner: Cli, tmp_path: Path) -> None:
+    owner("deals", "import", str(deals_csv(tmp_path, DEALS)))
+    same = tmp_path / "same.toml"
+    same.write_text(
+        POLICY.replace(
+            "approval_valid_days = 30", "approval_valid_days = 30\neffective_from = 2025-01-01"
+        )
+    )
+    document = owner.json("policy", "simulate", str(same))
+    assert document["changed"] == []
+    assert document["current"] == document["proposed"]
+    assert (document["lines"], document["not_judged"]) == (5, 1)
+    assert document["current"]["rejected"]["lines"] == 1
+    assert document["current"]["rejected"]["below_floor"] == 1
+
+
+def test_simulate__a_stricter_policy_and_request_check_agree_line_by_line(
+    owner: Cli, tmp_path: Path
+) -> None:
+    policy = tmp_path / "stricter.toml"
+    policy.write_text(STRICTER)
+    deals = ("Deal,Date,Customer,SKU,Qty,Net Price\n"
+             + "".join(f"D{i},2026-03-0{1 + i % 5},Acme,SV-1,1,{p}\n" for i, p in enumerate([100, 97, 96, 95.5, 94, 92, 90, 86, 85, 80, 79])))  # fmt: skip
+    owner("deals", "import", str(deals_csv(tmp_path, deals)))
+    document = owner.json("policy", "simulate", str(policy))
+    assert document["changed"], "a lower rep limit must move some lines"
+    # Load the proposed policy and ask request --check for every line: the same classes.
+    assert owner("policy", "load", str(policy)).exit_code == 0
+    proposed = {}
+    for i, price in enumerate([100, 97, 96, 95.5, 94, 92, 90, 86, 85, 80, 79]):
+        result = owner("request", "--customer", "Acme", "--reason", "x", "SV-1", "--qty", "1",
+                       "--price", str(price), "--check", "--json")  # fmt: skip
+        check = json.loads(result.stdout)
+        proposed[f"D{i}"] = "approved" if check["status"] == "approved" else (
+            "rejected" if check["status"] == "rejected" else f"pending:{check['level']}")  # fmt: skip
+    expected = {c["deal"]: c["proposed"] for c in document["changed"]}
+    for deal, klass in expected.items():
+        assert proposed[deal] == klass, deal
+    counts = {
+        name: sum(1 for k in proposed.values() if k == name) for name in set(proposed.values())
+    }
+    assert {n: v["lines"] for n, v in document["proposed"].items()} == counts
+
+
+def test_simulate__outputs_and_bad_files(owner: Cli, tmp_path: Path) -> None:
+    owner("deals", "import", str(deals_csv(tmp_path, DEALS)))
+    policy = tmp_path / "stricter.toml"
+    policy.write_text(STRICTER)
+    for suffix in ("json", "csv", "xlsx", "html"):
+        assert (
+            owner("policy", "simulate", str(policy), "-o", str(tmp_path / f"w.{suffix}")).exit_code
+            == 0
+        )
+    book = load_workbook(tmp_path / "w.xlsx")
+    assert book.sheetnames == ["Classes", "Workload", "Changed"] and book["Classes"]._charts
+    human = owner("policy", "simulate", str(policy))
+    assert "lines change class" in human.stdout and "Approver level" in human.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text('levels = ["rep"]\n')
+    result = owner("policy", "simulate", str(bad))
+    assert result.exit_code == 2 and "bad.toml: limits: Field required" in result.stderr
