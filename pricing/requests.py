@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Row
 
 from pricing import policies, store
 from pricing.errors import InputError, NotFoundError, Refused
+from pricing.guidance import Guidance, guidance
 from pricing.money import minor_units, parse_decimal, parse_percent
 from pricing.policy import Decision, LineFacts, Policy, judge
 from pricing.pricebook import Edition, PriceItem
@@ -689,6 +690,8 @@ class Quote:
     levels: list[tuple[str, Decimal, Decimal]]  # level, max discount %, lowest price
     edition: int
     policy_version: int
+    guidance: Guidance | None = None
+    guidance_note: str = ""
 
 
 def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
@@ -703,12 +706,18 @@ def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
             raise NotFoundError(f"no price book edition is in force on {on.isoformat()}")
         version = policies.in_force(conn, on)
         book = store.load_book(conn, edition.number, sku=sku)
-    item = book.get(sku)
-    if item is None:
-        raise NotFoundError(f"no SKU {sku!r} in the price book in force (edition {edition.number})")
-    standard, _ = book.standard_price(item, qty)
-    facts = line_facts(item, qty, standard, standard * qty)
-    floor, reasons, unknown = hard_floor(version.policy, facts)
+        item = book.get(sku)
+        if item is None:
+            raise NotFoundError(
+                f"no SKU {sku!r} in the price book in force (edition {edition.number})"
+            )
+        standard, _ = book.standard_price(item, qty)
+        facts = line_facts(item, qty, standard, standard * qty)
+        floor, reasons, unknown = hard_floor(version.policy, facts)
+        advice, note = guidance(
+            conn, sku=item.sku, family=item.family, qty=qty, standard=standard,
+            hard_floor=floor, currency=item.currency, on=on,
+        )  # fmt: skip
     return Quote(
         sku=item.sku,
         name=item.name,
@@ -721,4 +730,6 @@ def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
         levels=lowest_prices(version.policy, facts),
         edition=edition.number,
         policy_version=version.version,
+        guidance=advice,
+        guidance_note=note,
     )

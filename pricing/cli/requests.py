@@ -66,7 +66,25 @@ def quote(sku: str, qty: int, customer: str | None) -> None:
     )
     for reason in q.floor_reasons:
         click.echo(f"  floor: {reason}")
-    click.echo("No deal guidance yet: it appears once enough comparable deals are stored.")
+    g = q.guidance
+    if g is None:
+        click.echo(q.guidance_note.capitalize() + ".")
+        return
+    scope = "this SKU" if g.basis == "sku" else f"its family, {g.scope}"
+    outcomes = (
+        f"; requests won {g.requests_won} of {g.requests_won + g.requests_lost} decided"
+        if g.requests_won + g.requests_lost
+        else ""
+    )
+    click.echo(
+        f"Guidance from {g.deals} deals of {scope} at quantity {g.band} since {g.since.isoformat()}: "
+        f"discount p25 {g.discount_p25:.2f}%, median {g.discount_median:.2f}%, p75 {g.discount_p75:.2f}%"
+        f"{outcomes}."
+    )
+    click.echo(
+        f"  target {display_money(g.target_price, q.currency)}, floor "
+        f"{display_money(g.floor_price, q.currency)}, stretch {display_money(g.stretch_price, q.currency)}"
+    )
 
 
 def quote_document(q: Quote, customer: str | None) -> dict[str, Any]:
@@ -92,7 +110,23 @@ def quote_document(q: Quote, customer: str | None) -> dict[str, Any]:
             }
             for level, pct, low in q.levels
         ],
-        "guidance": None,
+        "guidance": None
+        if q.guidance is None
+        else {
+            "deals": q.guidance.deals,
+            "basis": q.guidance.basis,
+            "quantity_band": q.guidance.band,
+            "since": q.guidance.since,
+            "discount_p25": format_pct(q.guidance.discount_p25),
+            "discount_median": format_pct(q.guidance.discount_median),
+            "discount_p75": format_pct(q.guidance.discount_p75),
+            "target_price": format_money(q.guidance.target_price, q.currency),
+            "floor_price": format_money(q.guidance.floor_price, q.currency),
+            "stretch_price": format_money(q.guidance.stretch_price, q.currency),
+            "requests_won": q.guidance.requests_won,
+            "requests_lost": q.guidance.requests_lost,
+        },
+        "guidance_note": q.guidance_note or None,
     }
 
 

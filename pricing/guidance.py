@@ -1,0 +1,147 @@
+"""Deal guidance: what similar past deals were sold at, before the salesperson calls back.
+
+Similar means the same SKU (else its family), the same quantity band and the last year. Figures
+come with the number of deals behind them and are never given from fewer than five deals.
+Discounts are realized discounts from each deal's standard price, so they apply to today's
+standard price whatever editions came in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from pricing.money import round_money
+
+MINIMUM_DEALS = 5
+WINDOW_DAYS = 365
+BANDS = ((1, 1), (2, 9), (10, 49), (50, 249), (250, None))
+MICRO = 1_000_000
+
+
+@dataclass(frozen=True)
+class Guidance:
+    deals: int
+    basis: str  # "sku" or "family"
+    band: str
+    since: date
+    discount_p25: Decimal
+    discount_median: Decimal
+    discount_p75: Decimal
+    target_price: Decimal
+    floor_price: Decimal
+    stretch_price: Decimal
+    requests_won: int
+    requests_lost: int
+    scope: str  # the SKU or the family the figures come from
+
+
+def band_of(qty: int) -> tuple[int, int | None]:
+    return next((low, high) for low, high in BANDS if qty >= low and (high is None or qty <= high))
+
+
+def describe_band(band: tuple[int, int | None]) -> str:
+    low, high = band
+    if high is None:
+        return f"{low}+"
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def percentile(values: list[Decimal], p: Decimal) -> Decimal:
+    """Linear interpolation between closest ranks, as spreadsheets compute PERCENTILE."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * p
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def guidance(
+    conn: Connection,
+    *,
+    sku: str,
+    family: str | None,
+    qty: int,
+    standard: Decimal,
+    hard_floor: Decimal | None,
+    currency: str,
+    on: date,
+) -> tuple[Guidance | None, str]:
+    """Guidance for a quote, or None and the reason (too few comparable deals)."""
+    band = band_of(qty)
+    since = on - timedelta(days=WINDOW_DAYS)
+    scopes = [("sku", "sku_key = :key", sku.strip().casefold())]
+    if family:
+        scopes.append(("family", "lower(family) = :key", family.casefold()))
+    counted = 0
+    for basis, condition, key in scopes:
+        rows = conn.execute(
+            text(
+                "SELECT deal_id, standard_revenue, net_amount FROM deal_lines WHERE edition_id IS NOT NULL "
+                f"AND {condition} AND date >= :since AND date <= :on AND qty >= :low"
+                + ("" if band[1] is None else " AND qty <= :high")
+                + " AND standard_revenue > 0"
+            ),
+            {
+                "key": key,
+                "since": since,
+                "on": on,
+                "low": band[0] * MICRO,
+                "high": (band[1] or 0) * MICRO,
+            },
+        ).all()
+        deals = {row[0] for row in rows}
+        counted = max(counted, len(deals))
+        if len(deals) < MINIMUM_DEALS:
+            continue
+        discounts = [Decimal(int(std) - int(net)) / Decimal(int(std)) * 100 for _, std, net in rows]
+        p25, median, p75 = (percentile(discounts, Decimal(p)) for p in ("0.25", "0.5", "0.75"))
+
+        def price(discount: Decimal) -> Decimal:
+            return round_money(standard * (100 - discount) / 100, currency)
+
+        floor = price(p75)
+        if hard_floor is not None and hard_floor > floor:
+            floor = hard_floor
+        won, lost = _outcomes(conn, basis, key)
+        return (
+            Guidance(
+                deals=len(deals),
+                basis=basis,
+                band=describe_band(band),
+                since=since,
+                discount_p25=p25,
+                discount_median=median,
+                discount_p75=p75,
+                target_price=price(median),
+                floor_price=floor,
+                stretch_price=price(p25),
+                requests_won=won,
+                requests_lost=lost,
+                scope=sku if basis == "sku" else (family or ""),
+            ),
+            "",
+        )
+    return None, (
+        f"no guidance: only {counted} comparable deal(s) in the last {WINDOW_DAYS} days for this SKU "
+        f"or its family at quantity {describe_band(band)} (at least {MINIMUM_DEALS} needed)"
+    )
+
+
+def _outcomes(conn: Connection, basis: str, key: str) -> tuple[int, int]:
+    """Won and lost requests that had a line for this SKU (or family)."""
+    column = "lower(rl.sku)" if basis == "sku" else "lower(rl.family)"
+    rows = conn.execute(
+        text(
+            "SELECT r.status, count(DISTINCT r.id) FROM requests r JOIN request_lines rl "
+            f"ON rl.request_id = r.id WHERE {column} = :key AND r.status IN ('won', 'lost') "
+            "GROUP BY r.status"
+        ),
+        {"key": key},
+    ).all()
+    counts = {status: int(n) for status, n in rows}
+    return counts.get("won", 0), counts.get("lost", 0)
