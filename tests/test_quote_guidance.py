@@ -48,9 +48,7 @@ def test_quote__percentiles_of_similar_deals_with_their_count(owner: Cli, tmp_pa
     assert g["floor_price"] == "93.00"  # p75 of discount, above the margin floor of 80
 
 
-def test_quote__the_policy_floor_wins_over_a_lower_p75_price(
-    owner: Cli, tmp_path: Path
-) -> None:
+def test_quote__the_policy_floor_wins_over_a_lower_p75_price(owner: Cli, tmp_path: Path) -> None:
     # Services family deals priced far below the SV-1 margin floor (80): the floor is the floor.
     import_sales(owner, tmp_path, [("SV-1", 1, "60")] * 6)
     g = owner.json("quote", "SV-1", "--qty", "1")["guidance"]
