@@ -384,16 +384,48 @@ Examples:
 )
 @click.argument("old", type=int, required=False)
 @click.argument("new", type=int, required=False)
+@click.option(
+    "--impact",
+    is_flag=True,
+    help="Also estimate the change on last period's volume and open approvals.",
+)
+@date_option(
+    "--from",
+    "start",
+    help="With --impact: first deal date of the period (default: a year before --to).",
+)
+@date_option(
+    "--to", "end", help="With --impact: last deal date of the period (default: the last deal)."
+)
 @json_option
-def diff_(old: int | None, new: int | None) -> None:
-    """What changed between two editions: added, removed and changed items (price moves in %)."""
+def diff_(
+    old: int | None, new: int | None, impact: bool, start: datetime | None, end: datetime | None
+) -> None:
+    """What changed between two editions: added, removed and changed items (price moves in %).
+
+    With --impact, the quantities sold in the period are re-priced at both editions' list prices
+    (per family and in total), and open approved requests are judged again on the new edition.
+    """
     from pricing import editions
 
     cfg = settings()
     old_edition, new_edition, diff = editions.diff(cfg.store(), old, new)
     summary = _diff_summary(old_edition, new_edition, diff)
+    estimate = None
+    if impact:
+        from pricing.impact import impact as estimate_impact
+
+        _, old_book = editions.book_of(cfg.store(), old_edition.number)
+        _, new_book = editions.book_of(cfg.store(), new_edition.number)
+        estimate = estimate_impact(
+            cfg.store(), old_book, new_book,
+            start=start.date() if start else None, end=end.date() if end else None,
+        )  # fmt: skip
     if cfg.json:
-        emit_json(diff_document(old_edition, new_edition, diff))
+        document = diff_document(old_edition, new_edition, diff)
+        if estimate is not None:
+            document["impact"] = impact_document(estimate, _currency_of(new_edition, cfg))
+        emit_json(document)
         return
     from pricing.money import display_money
 
@@ -427,6 +459,90 @@ def diff_(old: int | None, new: int | None) -> None:
             ],
             title=f"Changed ({len(diff.changed)})",
             right=["Old price", "New price", "Move %"],
+        )
+    if estimate is not None:
+        _print_impact(estimate, _currency_of(new_edition, cfg))
+
+
+def _currency_of(edition: Edition, cfg: Any) -> str:
+    from pricing import policies
+
+    return policies.latest_currency(cfg.store()) or "USD"
+
+
+def impact_document(estimate: Any, currency: str) -> dict[str, Any]:
+    from pricing.money import format_money, format_pct
+
+    def change(old: Decimal, new: Decimal) -> str | None:
+        return format_pct((new - old) / old * 100) if old else None
+
+    return {
+        "from": estimate.start,
+        "to": estimate.end,
+        "lines": estimate.lines,
+        "families": [
+            {
+                "family": f,
+                "list_revenue_old": format_money(o, currency),
+                "list_revenue_new": format_money(n, currency),
+                "change": format_money(n - o, currency),
+                "change_pct": change(o, n),
+            }
+            for f, o, n in estimate.families
+        ],
+        "total": {
+            "list_revenue_old": format_money(estimate.total_old, currency),
+            "list_revenue_new": format_money(estimate.total_new, currency),
+            "change": format_money(estimate.total_new - estimate.total_old, currency),
+            "change_pct": change(estimate.total_old, estimate.total_new),
+        },
+        "lines_no_longer_listed": estimate.missing_lines,
+        "lines_not_in_old_edition": estimate.new_only_lines,
+        "open_approved_requests": estimate.open_requests,
+        "requests_affected": [
+            {k: (format_money(v, currency) if isinstance(v, Decimal) else v) for k, v in a.items()}
+            for a in estimate.affected
+        ],
+    }
+
+
+def _print_impact(estimate: Any, currency: str) -> None:
+    from pricing.money import display_money
+
+    total_old, total_new = estimate.total_old, estimate.total_new
+    move = f" ({(total_new - total_old) / total_old * 100:+.2f} %)" if total_old else ""
+    click.echo(
+        f"Impact on {estimate.lines:,} deal lines sold {estimate.start} to {estimate.end}: list revenue "
+        f"{display_money(total_old, currency)} -> {display_money(total_new, currency)}{move}"
+        + (
+            f"; {estimate.missing_lines:,} lines' SKUs are no longer listed"
+            if estimate.missing_lines
+            else ""
+        )
+        + "."
+    )
+    if estimate.families:
+        print_table(
+            ["Family", "List revenue (old)", "List revenue (new)", "Change", "Change %"],
+            [
+                (
+                    f,
+                    display_money(o, currency),
+                    display_money(n, currency),
+                    display_money(n - o, currency),
+                    f"{(n - o) / o * 100:+.2f}" if o else "",
+                )
+                for f, o, n in estimate.families
+            ],
+            right=["List revenue (old)", "List revenue (new)", "Change", "Change %"],
+        )
+    click.echo(
+        f"{len(estimate.affected)} line(s) of {estimate.open_requests} open approved request(s) would "
+        "fall below the new floors or out of policy" + (":" if estimate.affected else ".")
+    )
+    for a in estimate.affected:
+        click.echo(
+            f"  {a['request']} {a['sku']} at {display_money(a['price'], currency)}: {a['why']}"
         )
 
 

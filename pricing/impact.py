@@ -1,0 +1,116 @@
+"""Price-change impact: what a new edition means on the volume actually sold last period.
+
+The quantities sold in the period are re-priced at the old and the new edition's list prices
+(list revenue per family and in total), and every open approved request is judged again against
+the new edition: an approval below the new hard floor, or needing a higher level than it got,
+would no longer hold.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+
+from pricing import policies, store
+from pricing.errors import NotFoundError
+from pricing.policy import judge
+from pricing.pricebook import PriceBook
+from pricing.store import Store
+
+MICRO = Decimal(1_000_000)
+
+
+@dataclass
+class Impact:
+    start: date | None
+    end: date | None
+    lines: int
+    families: list[tuple[str, Decimal, Decimal]]  # family, old list revenue, new list revenue
+    missing_lines: int  # sold SKUs the new edition no longer lists
+    new_only_lines: int  # sold SKUs the old edition did not list (not re-priced)
+    open_requests: int
+    affected: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total_old(self) -> Decimal:
+        return sum((old for _, old, _ in self.families), Decimal(0))
+
+    @property
+    def total_new(self) -> Decimal:
+        return sum((new for _, _, new in self.families), Decimal(0))
+
+
+def impact(
+    db: Store,
+    old: PriceBook,
+    new: PriceBook,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    now: datetime | None = None,
+) -> Impact:
+    """Re-price the period's volume at both editions; re-judge open approvals on the new one."""
+    from pricing.requests import line_facts, list_requests
+
+    now = now or store.utcnow()
+    with db.read() as conn:
+        if end is None:
+            last = conn.execute(text("SELECT max(date) FROM deal_lines")).scalar()
+            end = date.fromisoformat(str(last)[:10]) if last else now.date()
+        start = start or end - timedelta(days=365)
+        rows = conn.execute(
+            text(
+                "SELECT sku_key, sum(qty), count(*) FROM deal_lines WHERE edition_id IS NOT NULL "
+                "AND date >= :start AND date <= :end GROUP BY sku_key"
+            ),
+            {"start": start, "end": end},
+        ).all()
+        try:
+            policy: Any = policies.in_force(conn, now.date()).policy
+        except NotFoundError:  # no guardrails yet: only the volume can be estimated
+            policy = None
+    revenue: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    lines = missing = new_only = 0
+    for sku_key, qty_micros, count in rows:
+        qty = Decimal(int(qty_micros)) / MICRO
+        lines += int(count)
+        before, after = old.items.get(sku_key), new.items.get(sku_key)
+        if before is None:
+            new_only += int(count)
+            continue
+        family = (after or before).family or "(none)"
+        revenue[family][0] += before.list_price * qty
+        if after is None:
+            missing += int(count)
+            continue
+        revenue[family][1] += after.list_price * qty
+    families = sorted(((f, v[0], v[1]) for f, v in revenue.items()), key=lambda r: r[2] - r[1])
+    open_requests = list_requests(db, status="approved", now=now) if policy is not None else []
+    affected = []
+    for request in open_requests:
+        for line in request.lines:
+            item = new.get(line.sku)
+            if item is None:
+                affected.append({"request": request.code, "sku": line.sku, "price": line.price,
+                                 "why": "the new edition no longer lists this SKU"})  # fmt: skip
+                continue
+            standard, _ = new.standard_price(item, line.qty)
+            decided = judge(
+                policy, line_facts(item, line.qty, standard, standard * line.qty), line.price
+            )
+            approved_rank = policy.rank(line.level) if line.level in policy.levels else 0
+            needed = policy.rank(decided.level) if decided.level else 0
+            if decided.decision == "rejected" or needed > approved_rank:
+                why = (
+                    decided.reasons[-1]
+                    if decided.decision == "rejected"
+                    else f"would need {decided.level} (approved at {line.level or 'rep authority'})"
+                )
+                affected.append({"request": request.code, "sku": line.sku, "price": line.price,
+                                 "new_standard": standard, "why": why})  # fmt: skip
+    return Impact(start, end, lines, families, missing, new_only, len(open_requests), affected)
