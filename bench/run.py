@@ -228,7 +228,12 @@ def bench_deals_and_report(skus: int = 100_000, lines: int = 1_000_000) -> list[
         [sys.executable, "-c", f"import duckdb; duckdb.sql({query!r}).fetchall()"], repeat=3
     )
     report = measure([*PRICING, "--db", str(db), "report", "--by", "rep"], repeat=3)
+    proposed = HERE.parent / "sample_data" / "guardrails-proposed.toml"
+    whatif = measure([*PRICING, "--db", str(db), "policy", "simulate", str(proposed)], repeat=3)
     return [
+        f"policy simulate over {lines:,} stored lines: {whatif.seconds / report.seconds:.2f}x the "
+        f"report over the same lines (limit 2.00x; {whatif.seconds:.2f}s vs {report.seconds:.2f}s); "
+        f"peak memory {whatif.peak_mb:.0f} MB",
         f"deals import, {lines:,} lines against {skus:,} SKUs: {imported.seconds / floor.seconds:.2f}x "
         f"pandas.read_csv (limit 3.00x; {imported.seconds:.2f}s vs {floor.seconds:.2f}s); "
         f"peak memory {imported.peak_mb:.0f} MB (limit 600 MB)",

@@ -33,9 +33,9 @@ class Side:
     """One policy's view of the period: lines per class, and approver workload."""
 
     classes: dict[str, ClassTotals] = field(default_factory=lambda: defaultdict(ClassTotals))
-    deal_weeks: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+    deal_weeks: dict[str, set[tuple[str, int]]] = field(default_factory=lambda: defaultdict(set))
 
-    def add(self, name: str, special_micros: int, below: bool, deal: str, week: str) -> None:
+    def add(self, name: str, special_micros: int, below: bool, deal: str, week: int) -> None:
         totals = self.classes[name]
         totals.lines += 1
         totals.special_discount += Decimal(special_micros) / MICRO
@@ -80,85 +80,142 @@ def class_name(rank: int, levels: list[str]) -> str:
     return "approved" if rank == 0 else f"pending:{levels[rank]}"
 
 
+COLUMNS = [
+    "deal_id", "line_key", "date", "sku", "sku_key", "family", "qty", "standard_price",
+    "net_amount", "list_price", "cost_amount", "standard_revenue", "level_rank", "below_floor",
+    "policy_version", "item_floor", "item_currency",
+]  # fmt: skip
+CHUNK = 250_000
+
+
 def simulate(
     db: Store, proposed: Policy, *, start: date | None = None, end: date | None = None
 ) -> Simulation:
-    """Judge every stored deal line of the period under the policy in force and under ``proposed``."""
+    """Judge every stored deal line of the period under the policy in force and under ``proposed``.
+
+    The lines' matched columns (standard price, net amount, the class under the policy in force)
+    are read in one query; only the proposed policy is evaluated, column-wise.
+    """
     import pandas as pd
 
-    from pricing.deals import CHUNK
-    from pricing.matching import Reference, classify, match
+    from pricing.matching import Reference
     from pricing.perf import paused_gc
 
-    conditions = []
+    period = ""
     if start is not None:
-        conditions.append(f"date >= '{start.isoformat()}'")
+        period += f" AND d.date >= '{start.isoformat()}'"
     if end is not None:
-        conditions.append(f"date <= '{end.isoformat()}'")
-    where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
-    current, new = Side(), Side()
-    changed: list[dict[str, str]] = []
-    judged = not_judged = 0
-    first: Any = None
-    last: Any = None
+        period += f" AND d.date <= '{end.isoformat()}'"
     with paused_gc(), db.read() as conn:
         reference = Reference(conn)
-        rows = reference.fetch(
-            "SELECT deal_id, line_key, date, sku, sku_key, qty, amount, unit_price, discount_pct "
-            "FROM deal_lines" + where + " ORDER BY id"
+        sql = (
+            "SELECT d.deal_id, d.line_key, d.date, d.sku, d.sku_key, d.family, d.qty, "
+            "d.standard_price, d.net_amount, d.list_price, d.cost_amount, d.standard_revenue, "
+            "d.level_rank, d.below_floor, d.policy_version, p.floor_price, p.currency "
+            "FROM deal_lines d JOIN price_items p "
+            "ON p.edition_id = d.edition_id AND p.sku_key = d.sku_key "
+            "WHERE d.edition_id IS NOT NULL AND d.policy_version IS NOT NULL" + period
         )
+        total = reference.fetch("SELECT count(*) FROM deal_lines d WHERE 1 = 1" + period)[0][0]
         versions = {v.version: v.policy for v in _versions(conn)}
-        for offset in range(0, len(rows), CHUNK):
-            lines = pd.DataFrame(
-                rows[offset : offset + CHUNK],
-                columns=[
-                    "deal_id",
-                    "line_key",
-                    "date",
-                    "sku",
-                    "sku_key",
-                    "qty",
-                    "amount",
-                    "unit_price",
-                    "discount_pct",
-                ],
-            )
-            lines["date"] = pd.to_datetime(lines["date"])
-            for name in ("qty", "amount", "unit_price", "discount_pct"):
-                lines[name] = lines[name].astype("Int64")
-            matched = match(conn, lines, reference)
-            usable = matched[matched["edition_id"].notna() & matched["policy_version"].notna()]
-            not_judged += len(matched) - len(usable)
-            if usable.empty:
-                continue
-            ranks, _, _, below = classify(proposed, usable)
-            special = (usable["standard_revenue"] - usable["net_amount"]).astype("int64").to_numpy()
-            weeks = usable["date"].dt.strftime("%G-W%V").to_numpy()
-            first = min(filter(None, [first, usable["date"].min()]))
-            last = max(filter(None, [last, usable["date"].max()]))
-            for i, (deal, key, sku, version, now_rank, now_below) in enumerate(
-                zip(usable["deal_id"], usable["line_key"], usable["sku"], usable["policy_version"],
-                    usable["level_rank"], usable["below_floor"], strict=True)
-            ):  # fmt: skip
-                before = class_name(int(now_rank), versions[int(version)].levels)
-                after = class_name(int(ranks[i]), proposed.levels)
-                current.add(before, int(special[i]), bool(now_below), str(deal), weeks[i])
-                new.add(after, int(special[i]), bool(below[i]), str(deal), weeks[i])
-                if before != after:
-                    changed.append({"deal": str(deal), "line": _line_of(str(key)), "sku": str(sku),
-                                    "current": before, "proposed": after})  # fmt: skip
-            judged += len(usable)
-    span = ((last - first).days // 7 + 1) if first is not None and last is not None else 0
+        current, new = Side(), Side()
+        changed: list[dict[str, str]] = []
+        lines, first, last = 0, None, None
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            while chunk := cursor.fetchmany(CHUNK):  # bounded memory: a chunk at a time
+                judged = _judge_chunk(pd.DataFrame(chunk, columns=COLUMNS), proposed, versions)
+                _add(current, judged, "current", "below_current")
+                _add(new, judged, "proposed", "below_proposed")
+                moved = judged[judged["current"] != judged["proposed"]]
+                changed.extend(
+                    {"deal": str(d), "line": _line_of(str(k)), "sku": str(s), "current": c, "proposed": p}
+                    for d, k, s, c, p in zip(
+                        moved["deal_id"], moved["line_key"], moved["sku"], moved["current"],
+                        moved["proposed"], strict=True,
+                    )
+                )  # fmt: skip
+                lines += len(judged)
+                low, high = judged["date"].min(), judged["date"].max()
+                first = low if first is None else min(first, low)
+                last = high if last is None else max(last, high)
+        finally:
+            cursor.close()
+    if first is None or last is None:
+        return Simulation(start, end, 0, 0, current, new, [], int(total))
     return Simulation(
-        start=start or (first.date() if first is not None else None),
-        end=end or (last.date() if last is not None else None),
-        lines=judged,
-        weeks=span,
+        start=start or first.date(),
+        end=end or last.date(),
+        lines=lines,
+        weeks=(last - first).days // 7 + 1,
         current=current,
         proposed=new,
         changed=changed,
-        not_judged=not_judged,
+        not_judged=int(total) - lines,
     )
+
+
+def _judge_chunk(frame: Any, proposed: Policy, versions: dict[int, Policy]) -> Any:
+    """Both classes of each line of a chunk, and what the totals need (discount, deal, week)."""
+    import numpy as np
+    import pandas as pd
+
+    from pricing.matching import classify
+
+    frame["date"] = pd.to_datetime(frame["date"])
+    for name in ("qty", "standard_price", "net_amount", "list_price", "cost_amount", "item_floor",
+                 "standard_revenue", "level_rank", "below_floor", "policy_version"):  # fmt: skip
+        frame[name] = frame[name].astype("Int64")
+    qty = frame["qty"]
+    frame["unit_cost"] = (frame["cost_amount"] * 1_000_000 // qty.where(qty != 0)).astype("Int64")
+    ranks, _, _, below = classify(proposed, frame)
+    out = pd.DataFrame(
+        {
+            "deal_id": frame["deal_id"],
+            "line_key": frame["line_key"],
+            "sku": frame["sku"],
+            "date": frame["date"],
+            "special": (frame["standard_revenue"] - frame["net_amount"]).astype("int64"),
+            "below_current": frame["below_floor"].fillna(0).astype(bool),
+            "below_proposed": np.asarray(below).astype(bool),
+            "proposed": _names(np.asarray(ranks), proposed.levels),
+        }
+    )
+    out["current"] = None
+    for version, group in frame.groupby("policy_version"):
+        levels = versions[int(version)].levels
+        out.loc[group.index, "current"] = _names(group["level_rank"].to_numpy(dtype=int), levels)
+    calendar = out["date"].dt.isocalendar()
+    out["week"] = (calendar["year"] * 100 + calendar["week"]).astype("int64")  # ISO year and week
+    return out
+
+
+def _names(ranks: Any, levels: list[str]) -> Any:
+    """Class names from level ranks (0 approved, k pending at levels[k], -1 rejected)."""
+    import numpy as np
+
+    lookup = np.array(
+        ["rejected", "approved", *(f"pending:{lv}" for lv in levels[1:])], dtype=object
+    )
+    return lookup[np.where(ranks < 0, 0, ranks + 1)]
+
+
+def _add(side: Side, judged: Any, column: str, below: str) -> None:
+    """Add a chunk's lines to one policy's totals."""
+    grouped = judged.groupby(column).agg(
+        lines=("special", "size"), special=("special", "sum"), below=(below, "sum")
+    )
+    for name, row in grouped.iterrows():
+        totals = side.classes[str(name)]
+        totals.lines += int(row["lines"])
+        totals.special_discount += Decimal(int(row["special"])) / MICRO
+        totals.below_floor += int(row["below"])
+    pending = judged[judged[column].str.startswith("pending:")][[column, "deal_id", "week"]]
+    for name, group in pending.drop_duplicates().groupby(column):
+        side.deal_weeks[str(name).split(":", 1)[1]].update(
+            zip(group["deal_id"], group["week"], strict=True)
+        )
 
 
 def _versions(conn: Any) -> list[Any]:

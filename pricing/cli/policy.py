@@ -302,11 +302,15 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
             ],
             right=["Now: requests/week", f"{file.name}: requests/week"],
         )
-    inside = document["special_discount"]
+    sides = {"now": result.current, file.name: result.proposed}
     click.echo(
-        f"Special discount inside / outside policy: now {inside['current']['inside']} / "
-        f"{inside['current']['outside']}; under {file.name} {inside['proposed']['inside']} / "
-        f"{inside['proposed']['outside']}."
+        "Special discount inside / outside policy: "
+        + "; ".join(
+            f"{label} {display_money(side.inside, document['currency'])} / "
+            f"{display_money(side.outside, document['currency'])}"
+            for label, side in sides.items()
+        )
+        + "."
     )
     click.echo(f"{len(result.changed):,} lines change class" + (":" if result.changed else "."))
     if result.changed:
