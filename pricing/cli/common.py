@@ -79,6 +79,15 @@ def column_option(fields: Sequence[str], example: str) -> Callable[[F], F]:
     )
 
 
+def output_option(help: str) -> Callable[[F], F]:
+    """``-o/--output FILE``: the kind of file is its suffix."""
+    from pathlib import Path
+
+    return click.option(
+        "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help=help
+    )
+
+
 def date_option(*names: str, help: str) -> Callable[[F], F]:
     return click.option(
         *names, type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD", help=help

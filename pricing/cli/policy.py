@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -14,6 +14,7 @@ from pricing.cli.common import (
     emit_json,
     exit_with,
     json_option,
+    output_option,
     print_table,
     settings,
 )
@@ -21,6 +22,7 @@ from pricing.cli.common import (
 if TYPE_CHECKING:
     from pricing.policies import PolicyVersion
     from pricing.policy import Policy
+    from pricing.policy_file import PolicyFile
 
 
 @click.group()
@@ -52,13 +54,7 @@ def check(file: Path) -> None:
         **(_counts(parsed.policy) if parsed.policy else {}),
     }
     if parsed.policy is None:
-        if not cfg.json:
-            echo_problems(parsed.problems)
-        exit_with(
-            click.get_current_context(),
-            f"{file.name}: {len(parsed.problems)} problem(s); nothing was loaded",
-            document=document,
-        )
+        refuse_invalid(parsed, "nothing was loaded", document)
     if cfg.json:
         emit_json(document)
         return
@@ -66,6 +62,17 @@ def check(file: Path) -> None:
     click.echo(
         f"{file.name} is valid: {counts['levels']} levels, {counts['rules']} rules, "
         f"{counts['people']} people."
+    )
+
+
+def refuse_invalid(parsed: PolicyFile, consequence: str, document: dict[str, Any]) -> NoReturn:
+    """Every problem of an invalid policy file (line and key), then exit 2."""
+    if not settings().json:
+        echo_problems(parsed.problems)
+    exit_with(
+        click.get_current_context(),
+        f"{parsed.source}: {len(parsed.problems)} problem(s); {consequence}",
+        document={**document, "problems": [p.as_dict() for p in parsed.problems]},
     )
 
 
@@ -95,13 +102,7 @@ def load(file: Path) -> None:
     cfg = settings()
     parsed = policies.read_policy_file(file)
     if parsed.policy is None:
-        if not cfg.json:
-            echo_problems(parsed.problems)
-        exit_with(
-            click.get_current_context(),
-            f"{file.name}: {len(parsed.problems)} problem(s); nothing was loaded",
-            document={"version": None, "problems": [p.as_dict() for p in parsed.problems]},
-        )
+        refuse_invalid(parsed, "nothing was loaded", {"version": None})
     version = policies.load(cfg.store(), parsed, user=cfg.acting_user())
     if cfg.json:
         emit_json(_version_document(version))
@@ -204,12 +205,7 @@ Examples:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @date_option("--from", "start", help="First deal date replayed (default: the first deal).")
 @date_option("--to", "end", help="Last deal date replayed (default: the last deal).")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Also write the comparison: .xlsx, .html, .csv or .json.",
-)
+@output_option("Also write the comparison: .xlsx, .html, .csv or .json.")
 @json_option
 def simulate(file: Path, start: datetime | None, end: datetime | None, output: Path | None) -> None:
     """What-if: replay the stored deals under the policy in force and under FILE, side by side.
@@ -225,13 +221,7 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
     cfg = settings()
     parsed = read_policy_file(file)
     if parsed.policy is None:
-        if not cfg.json:
-            echo_problems(parsed.problems)
-        exit_with(
-            click.get_current_context(),
-            f"{file.name}: {len(parsed.problems)} problem(s); nothing was simulated",
-            document={"problems": [p.as_dict() for p in parsed.problems]},
-        )
+        refuse_invalid(parsed, "nothing was simulated", {})
     result = replay(
         cfg.store(),
         parsed.policy,

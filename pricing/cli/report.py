@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from pricing.cli.common import as_date, date_option, emit_json, json_option, print_table, settings
+from pricing.cli.common import (
+    as_date,
+    date_option,
+    emit_json,
+    json_option,
+    output_option,
+    print_table,
+    settings,
+)
 
 
 @click.command(
@@ -26,11 +34,8 @@ Examples:
 @click.option(
     "--by", "by_text", metavar="rep|family|sku|customer|month[,…]", help="Break the totals down."
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the report: .xlsx (sheets and native charts), .html (self-contained), .csv or .json.",
+@output_option(
+    "Write the report: .xlsx (sheets and native charts), .html (self-contained), .csv or .json."
 )
 @json_option
 def report(
