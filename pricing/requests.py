@@ -328,11 +328,17 @@ def _insert(conn: Connection, request: Request) -> int:
 
 
 def _event(conn: Connection, number: int, event: Event) -> None:
+    """Append an event to the audit log, chained to the one before it."""
+    from pricing.audit import chain_hash, last_hash
+
+    previous = last_hash(conn)
     conn.execute(
         store.request_events.insert().values(
-            request_id=number, at=event.at, by=event.by, action=event.action, note=event.note
+            request_id=number, at=event.at, by=event.by, action=event.action, note=event.note,
+            prev_hash=previous,
+            hash=chain_hash(previous, number, event.at, event.by, event.action, event.note),
         )
-    )
+    )  # fmt: skip
 
 
 # Reading requests back -----------------------------------------------------------------------

@@ -43,7 +43,7 @@ from pricing.errors import SchemaError, StoreError
 if TYPE_CHECKING:
     from pricing.pricebook import Edition, PriceBook
 
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 DEFAULT_URL = "sqlite:///pricing.db"
 _SCALE = 1_000_000
 
@@ -215,6 +215,8 @@ request_events = Table(
     Column("by", String(200), nullable=False),
     Column("action", String(30), nullable=False),
     Column("note", Text),
+    Column("prev_hash", String(64)),
+    Column("hash", String(64)),
     Index("ix_request_events_request", "request_id"),
 )
 

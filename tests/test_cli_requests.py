@@ -286,6 +286,7 @@ def test_request_ids__many_salespeople_at_once_all_succeed_with_distinct_ids(sal
     ids = [json.loads(out)["id"] for out, _ in outputs]
     assert len(set(ids)) == count
     assert len(sales.json("requests")) == count
+    assert sales.json("audit", "verify")["intact"] is True  # concurrent appends kept one chain
 
 
 def test_two_approvers_at_the_same_moment__exactly_one_decision_wins(sales: Cli) -> None:

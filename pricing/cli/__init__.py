@@ -52,6 +52,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "Import the deals actually closed (CRM or invoicing exports) for the drift report."),
     "report": ("pricing.cli.report", "report",
                "The drift report: how far the deals closed are from list, where, and by whom."),
+    "audit": ("pricing.cli.audit", "audit",
+              "Check that the audit log of requests was not edited behind the tool's back."),
     "db": ("pricing.cli.db", "db", "Where the database is, at which schema version, and upgrading it."),
     "demo": ("pricing.cli.demo", "demo",
              "Run the whole story on sample_data, end to end, in a fresh database."),
