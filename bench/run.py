@@ -47,6 +47,20 @@ def measure(argv: list[str], *, repeat: int = 5, cwd: Path = OUT, setup=None) ->
     return Run(best, peak)
 
 
+def fresh_store(name: str, book: Path, effective: str) -> Path:
+    """A new SQLite store holding ``book`` and the sample policy."""
+    db = OUT / name
+    for stale in OUT.glob(f"{name}*"):
+        stale.unlink()
+    policy = HERE.parent / "sample_data" / "guardrails.toml"
+    for args in (
+        ["pricebook", "import", str(book), "--effective", effective],
+        ["policy", "load", str(policy)],
+    ):
+        subprocess.run([*PRICING, "--db", str(db), *args], check=True, capture_output=True)
+    return db
+
+
 def make_price_book(path: Path, rows: int) -> None:
     """A marketer-shaped workbook: title block, header on row 4, money formats, a Tiers sheet."""
     from openpyxl import Workbook
@@ -129,15 +143,7 @@ def bench_request_check(skus: int = 10_000) -> list[str]:
     book = OUT / f"price-book-{skus}.xlsx"
     if not book.exists():
         make_price_book(book, skus)
-    db = OUT / "requests.db"
-    for stale in OUT.glob("requests.db*"):
-        stale.unlink()
-    policy = HERE.parent / "sample_data" / "guardrails.toml"
-    for args in (
-        ["pricebook", "import", str(book), "--effective", "2026-01-01"],
-        ["policy", "load", str(policy)],
-    ):
-        subprocess.run([*PRICING, "--db", str(db), *args], check=True, capture_output=True)
+    db = fresh_store("requests.db", book, "2026-01-01")
     floor = measure([sys.executable, "-c", "import click, pydantic, sqlalchemy"], repeat=11)
     lines = []
     for label, extra in (("tables", []), ("--json", ["--json"])):
@@ -192,15 +198,7 @@ def make_csv_book_and_deals(skus: int, lines: int) -> tuple[Path, Path]:
 
 def bench_deals_and_report(skus: int = 100_000, lines: int = 1_000_000) -> list[str]:
     book, deals = make_csv_book_and_deals(skus, lines)
-    db = OUT / "deals.db"
-    for stale in OUT.glob("deals.db*"):
-        stale.unlink()
-    policy = HERE.parent / "sample_data" / "guardrails.toml"
-    for args in (
-        ["pricebook", "import", str(book), "--effective", "2024-01-01"],
-        ["policy", "load", str(policy)],
-    ):
-        subprocess.run([*PRICING, "--db", str(db), *args], check=True, capture_output=True)
+    db = fresh_store("deals.db", book, "2024-01-01")
 
     def empty_deals() -> None:
         import sqlite3

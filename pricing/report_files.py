@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+from copy import deepcopy
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -253,7 +254,7 @@ def _write_xlsx(report: Report, path: Path) -> None:
             series.smooth = False  # months are points, not a curve
         chart.height, chart.width = 8, 18
         months.add_chart(chart, "B" + str(last + 3))
-        on_summary = _copy_line_chart(chart)
+        on_summary = deepcopy(chart)  # a chart belongs to one sheet
         on_summary.width = 15
         summary.add_chart(on_summary, "A26")
 
@@ -381,12 +382,6 @@ def _write_xlsx(report: Report, path: Path) -> None:
         unmatched.cell(i, 3, row["first"]).number_format = "yyyy-mm-dd"
         unmatched.cell(i, 4, row["last"]).number_format = "yyyy-mm-dd"
     book.save(path)
-
-
-def _copy_line_chart(chart: Any) -> Any:
-    from copy import deepcopy
-
-    return deepcopy(chart)
 
 
 # HTML ----------------------------------------------------------------------------------------

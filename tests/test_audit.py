@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import Cli
-from tests.test_cli_requests import ask, sales  # noqa: F401 - the fixture
+from tests.test_cli_requests import ask
 
 
 @pytest.fixture
-def history(sales: Cli) -> Cli:  # noqa: F811
+def history(sales: Cli) -> Cli:
     ask(sales, "HW-100", "--qty", "50", "--price", "96.90")  # submitted, pending
     assert sales("approve", "R-000001", "--note", "strategic", user="marco").exit_code == 0
     ask(sales, "HW-200", "--qty", "5", "--discount", "5")  # submitted, approved by the system

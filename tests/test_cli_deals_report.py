@@ -15,6 +15,24 @@ from pricing.store import utcnow
 from tests.conftest import Cli, write_workbook
 
 
+def approved_request(owner: Cli) -> None:
+    """R-000001: Acme's SV-1 at 92, asked by priya, approved by marco."""
+    owner(
+        "request",
+        "--customer",
+        "Acme",
+        "--reason",
+        "bid",
+        "SV-1",
+        "--qty",
+        "1",
+        "--price",
+        "92",
+        user="priya",
+    )
+    assert owner("approve", "R-000001", user="marco").exit_code == 0
+
+
 def deals_csv(tmp_path: Path, text: str, name: str = "deals.csv") -> Path:
     path = tmp_path / name
     path.write_text(text)
@@ -99,20 +117,7 @@ def test_report__an_approved_request_covers_the_deal_until_it_expires(
     owner: Cli, tmp_path: Path
 ) -> None:
     today = utcnow().date()
-    owner(
-        "request",
-        "--customer",
-        "Acme",
-        "--reason",
-        "bid",
-        "SV-1",
-        "--qty",
-        "1",
-        "--price",
-        "92",
-        user="priya",
-    )
-    assert owner("approve", "R-000001", user="marco").exit_code == 0
+    approved_request(owner)
     rows = [
         f"A,{today.isoformat()},Acme,SV-1,1,92,R-000001",  # covered
         f"B,{today.isoformat()},Acme,SV-1,1,91,R-000001",  # below the approved price
@@ -129,20 +134,7 @@ def test_report__an_approved_request_covers_the_deal_until_it_expires(
 
 def test_report__won_request_links_deals_without_a_request_id(owner: Cli, tmp_path: Path) -> None:
     today = utcnow().date().isoformat()
-    owner(
-        "request",
-        "--customer",
-        "Acme",
-        "--reason",
-        "bid",
-        "SV-1",
-        "--qty",
-        "1",
-        "--price",
-        "92",
-        user="priya",
-    )
-    owner("approve", "R-000001", user="marco")
+    approved_request(owner)
     owner(
         "deals",
         "import",

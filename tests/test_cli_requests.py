@@ -30,29 +30,6 @@ role = "rep"
 """
 
 
-@pytest.fixture
-def sales(cli: Cli, tmp_path: Path) -> Cli:
-    """A price book (HW-100 with a 50+ tier, services with cost, software without) and the policy."""
-    book = write_workbook(
-        tmp_path / "book.xlsx",
-        {
-            "Price Book": [
-                ["SKU", "Name", "Family", "List Price", "Unit Cost"],
-                ["HW-100", "Router", "Hardware", 120, 70],
-                ["HW-200", "Switch", "Hardware", 100, 50],
-                ["SV-1", "Install day", "Services", 100, 60],
-                ["SW-1", "Seat", "Software", 50, None],
-            ],
-            "Tiers": [["SKU", "Min Qty", "Price"], ["HW-100", 50, 114]],
-        },
-    )
-    assert cli("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
-    guardrails = tmp_path / "guardrails.toml"
-    guardrails.write_text(POLICY + TEAM)
-    assert cli("policy", "load", str(guardrails), user="dana").exit_code == 0
-    return cli
-
-
 def ask(cli: Cli, *args: str, user: str = "priya", expect: int = 0) -> dict:
     result = cli(
         "request", "--customer", "Acme", "--reason", "competitive bid", *args, "--json", user=user

@@ -295,12 +295,7 @@ def _print_request(r: Request, *, check: bool = False) -> None:
             click.echo(f"  line {line.line_no}: {reason}")
 
 
-class _RequestsGroup(click.Group):
-    """``pricing requests`` lists; ``pricing requests show|won|lost ID`` acts on one."""
-
-
 @click.group(
-    cls=_RequestsGroup,
     invoke_without_command=True,
     epilog="""
 \b
