@@ -2,7 +2,7 @@
 
 A request is priced against the price book and judged under the policy in force on the day it
 is submitted; both versions are recorded with it. Its status is the strictest of its lines.
-Every change (submitted, approved, rejected, expired, won, lost) is an event with who, when and
+Every change (submitted, changed, approved, rejected, expired, won, lost) is an event with who, when and
 a note. Decisions are conditional updates, so two people deciding at once cannot both win.
 """
 
@@ -248,14 +248,13 @@ def submit(
         version, lines, problems = priced.version, priced.lines, priced.problems
         if has_errors(problems):
             return None, problems
-        status, level = overall(version.policy, lines)
         request = Request(
             id=None,
             customer=customer.strip(),
             reason=reason.strip(),
             rep=user,
-            status=status,
-            level=level,
+            status="pending",
+            level=None,
             currency=priced.currency,
             policy_version=version.version,
             edition=priced.edition.number,
@@ -263,15 +262,21 @@ def submit(
             lines=lines,
             events=[Event(now, user, "submitted", reason.strip())],
         )
-        if status != "pending":
-            request.decided_at, request.decided_by = now, SYSTEM
-            note = _system_note(request)
-            request.events.append(Event(now, SYSTEM, status, note))
-            if status == "approved":
-                request.expires_at = now + timedelta(days=version.policy.approval_valid_days)
+        _route(request, version.policy, now)
         if not check:
             request.id = _insert(conn, request)
     return request, problems
+
+
+def _route(request: Request, policy: Policy, now: datetime) -> None:
+    """Status and level from the lines; what needs nobody is decided by the system at once."""
+    request.status, request.level = overall(policy, request.lines)
+    request.decided_at = request.decided_by = request.expires_at = None
+    if request.status != "pending":
+        request.decided_at, request.decided_by = now, SYSTEM
+        request.events.append(Event(now, SYSTEM, request.status, _system_note(request)))
+        if request.status == "approved":
+            request.expires_at = now + timedelta(days=policy.approval_valid_days)
 
 
 def _system_note(request: Request) -> str:
@@ -300,6 +305,13 @@ def _insert(conn: Connection, request: Request) -> int:
         )
         .returning(store.requests.c.id)
     ).scalar_one()
+    _insert_lines(conn, int(number), request.lines)
+    for event in request.events:
+        _event(conn, int(number), event)
+    return int(number)
+
+
+def _insert_lines(conn: Connection, number: int, lines: list[RequestLine]) -> None:
     conn.execute(
         store.request_lines.insert(),
         [
@@ -319,12 +331,9 @@ def _insert(conn: Connection, request: Request) -> int:
                 "level": line.level,
                 "reasons": json.dumps(line.reasons, ensure_ascii=False),
             }
-            for line in request.lines
+            for line in lines
         ],
     )
-    for event in request.events:
-        _event(conn, int(number), event)
-    return int(number)
 
 
 def _event(conn: Connection, number: int, event: Event) -> None:
@@ -551,6 +560,86 @@ def record_outcome(
 
             link_won_requests(conn)
         return _load(conn, number)
+
+
+def change(
+    db: Store,
+    ident: str,
+    *,
+    inputs: list[LineInput],
+    user: str,
+    reason: str | None = None,
+    check: bool = False,
+    now: datetime | None = None,
+) -> tuple[Request | None, list[Problem]]:
+    """New lines for a pending or approved request, judged afresh as if just submitted.
+
+    An approval was given for the prices it saw: changing them voids it, so the changed request
+    needs a new approval unless the new lines are within the rep's own authority. The event
+    records the lines before and after.
+    """
+    if not inputs:
+        raise InputError("the changed request has no lines")
+    if reason is not None and not reason.strip():
+        raise InputError("--reason: say why the request changes")
+    number = parse_id(ident)
+    now = now or store.utcnow()
+    with db.read() if check else db.write() as conn:
+        if not check:
+            expire_due(conn, now)
+        request = _load(conn, number)
+        if user.casefold() != request.rep.casefold():
+            raise Refused(
+                f"only {request.rep}, who asked, may change {request.code}; "
+                "submit a request of your own instead"
+            )
+        if request.status not in ("pending", "approved"):
+            raise Refused(
+                f"{request.code} is {request.status}: only a pending or approved request can be "
+                "changed; submit a new request"
+            )
+        priced = price_lines(conn, inputs, now.date())
+        if has_errors(priced.problems):
+            return None, priced.problems
+        before, was = _summary(request.lines, request.currency), request.status
+        request.lines, request.currency = priced.lines, priced.currency
+        request.policy_version, request.edition = priced.version.version, priced.edition.number
+        if reason is not None:
+            request.reason = reason.strip()
+        note = f"was {before} ({was}); now {_summary(request.lines, request.currency)}"
+        if reason is not None:
+            note += f"; {request.reason}"
+        known = len(request.events)
+        request.events.append(Event(now, user, "changed", note))
+        _route(request, priced.version.policy, now)
+        if check:
+            return request, priced.problems
+        t = store.requests
+        updated = conn.execute(
+            update(t)
+            .where(t.c.id == number, t.c.status == was)
+            .values(
+                status=request.status, level=request.level, reason=request.reason,
+                currency=request.currency, policy_version=request.policy_version,
+                edition_id=request.edition, decided_at=request.decided_at,
+                decided_by=request.decided_by, expires_at=request.expires_at,
+            )
+        ).rowcount  # fmt: skip
+        if updated != 1:
+            raise Refused(f"{request.code} changed a moment ago; look at it again")
+        conn.execute(store.request_lines.delete().where(store.request_lines.c.request_id == number))
+        _insert_lines(conn, number, request.lines)
+        for event in request.events[known:]:
+            _event(conn, number, event)
+        return _load(conn, number), priced.problems
+
+
+def _summary(lines: list[RequestLine], currency: str) -> str:
+    from pricing.money import format_money
+
+    return ", ".join(
+        f"{line.sku} x {line.qty} at {format_money(line.price, currency)}" for line in lines
+    )
 
 
 # Request lines from a file ------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,8 @@ from pricing.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from pricing.requests import Quote, Request
+    from pricing.problems import Problem
+    from pricing.requests import LineInput, Quote, Request
 
 
 def _decimal(_ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
@@ -130,6 +132,37 @@ def quote_document(q: Quote, customer: str | None) -> dict[str, Any]:
     }
 
 
+def line_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The lines of a request: SKU --qty N (--price P | --discount PCT), or --file; and --check."""
+    for option in reversed(
+        [
+            click.option("--qty", type=click.IntRange(min=1), help="Quantity of the line."),
+            click.option(
+                "--price", metavar="P", callback=_decimal, help="The special unit price asked for."
+            ),
+            click.option(
+                "--discount",
+                metavar="PCT",
+                callback=_decimal,
+                help="Or: % off the standard price (12.5 = 12.5 %).",
+            ),
+            click.option(
+                "--file",
+                "lines_file",
+                type=click.Path(path_type=Path, dir_okay=False),
+                help="Many lines from csv/xlsx: SKU, Qty, and Price or Discount % per line.",
+            ),
+            click.option(
+                "--check",
+                is_flag=True,
+                help="Judge only: store nothing (exit 1 if it would be rejected).",
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
 @click.command(
     epilog="""
 \b
@@ -142,23 +175,7 @@ Examples:
 @click.argument("sku", required=False)
 @click.option("--customer", metavar="NAME", required=True, help="Who the special price is for.")
 @click.option("--reason", metavar="TEXT", required=True, help="Why the deal needs it.")
-@click.option("--qty", type=click.IntRange(min=1), help="Quantity of the line.")
-@click.option("--price", metavar="P", callback=_decimal, help="The special unit price asked for.")
-@click.option(
-    "--discount",
-    metavar="PCT",
-    callback=_decimal,
-    help="Or: % off the standard price (12.5 = 12.5 %).",
-)
-@click.option(
-    "--file",
-    "lines_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Many lines from csv/xlsx: SKU, Qty, and Price or Discount % per line.",
-)
-@click.option(
-    "--check", is_flag=True, help="Judge only: store nothing (exit 1 if it would be rejected)."
-)
+@line_options
 @json_option
 def request(
     sku: str | None,
@@ -181,6 +198,25 @@ def request(
 
     cfg = settings()
     ctx = click.get_current_context()
+    inputs = _line_inputs(ctx, sku, qty, price, discount, lines_file)
+    result, problems = requests.submit(
+        cfg.store(), customer=customer, reason=reason, inputs=inputs,
+        user=cfg.acting_user(), check=check,
+    )  # fmt: skip
+    _answer(ctx, result, problems, check=check, refused="nothing submitted")
+
+
+def _line_inputs(
+    ctx: click.Context,
+    sku: str | None,
+    qty: int | None,
+    price: Decimal | None,
+    discount: Decimal | None,
+    lines_file: Path | None,
+) -> list[LineInput]:
+    """The lines asked for: one from the arguments, or many from a file (exit 2 on problems)."""
+    from pricing import requests
+
     if lines_file is not None:
         if sku or qty or price is not None or discount is not None:
             raise click.UsageError(
@@ -188,32 +224,34 @@ def request(
             )
         inputs, problems = requests.read_lines_file(lines_file)
         if problems:
-            if not cfg.json:
+            if not settings().json:
                 echo_problems(problems)
             exit_with(ctx, f"{lines_file.name}: nothing submitted; fix the lines above",
                       document={"id": None, "problems": [p.as_dict() for p in problems]})  # fmt: skip
-    else:
-        if not sku or qty is None:
-            raise click.UsageError("name the SKU and --qty (or give --file)")
-        if (price is None) == (discount is None):
-            raise click.UsageError("give either --price or --discount")
-        if discount is not None and not 0 <= discount < 100:
-            raise click.BadParameter(
-                "a discount is from 0 to below 100 (%)", param_hint="--discount"
-            )
-        inputs = [requests.LineInput(sku, qty, price, discount)]
-    result, problems = requests.submit(
-        cfg.store(), customer=customer, reason=reason, inputs=inputs,
-        user=cfg.acting_user(), check=check,
-    )  # fmt: skip
+        return inputs
+    if not sku or qty is None:
+        raise click.UsageError("name the SKU and --qty (or give --file)")
+    if (price is None) == (discount is None):
+        raise click.UsageError("give either --price or --discount")
+    if discount is not None and not 0 <= discount < 100:
+        raise click.BadParameter("a discount is from 0 to below 100 (%)", param_hint="--discount")
+    return [requests.LineInput(sku, qty, price, discount)]
+
+
+def _answer(
+    ctx: click.Context,
+    result: Request | None,
+    problems: list[Problem],
+    *,
+    check: bool,
+    refused: str,
+) -> None:
+    """Print the judged request; exit 2 when its lines had errors, 1 when it is rejected."""
+    cfg = settings()
     if result is None:
         if not cfg.json:
             echo_problems(problems)
-        exit_with(
-            ctx,
-            "nothing submitted",
-            document={"id": None, "problems": [p.as_dict() for p in problems]},
-        )
+        exit_with(ctx, refused, document={"id": None, "problems": [p.as_dict() for p in problems]})
     if cfg.json:
         emit_json(request_document(result))
     else:
@@ -303,6 +341,7 @@ Examples:
   pricing requests --status pending
   pricing requests --rep priya --json
   pricing requests show R-000001
+  pricing requests change R-000001 HW-1001 --qty 40 --price 205
   pricing requests won R-000001
 """,
 )
@@ -313,7 +352,7 @@ Examples:
 @json_option
 @click.pass_context
 def requests_(ctx: click.Context, status: str | None, rep: str | None) -> None:
-    """List deviation requests (newest last), or act on one: show, won, lost."""
+    """List deviation requests (newest last), or act on one: show, change, won, lost."""
     if ctx.invoked_subcommand is not None:
         return
     from pricing import requests
@@ -388,6 +427,49 @@ def show(ident: str) -> None:
         [(e.at.strftime("%Y-%m-%d %H:%M"), e.by, e.action, e.note or "") for e in r.events],
         title="History",
     )
+
+
+@requests_.command(
+    "change",
+    epilog="""
+\b
+Examples:
+  pricing requests change R-000002 HW-1001 --qty 40 --price 205
+  pricing requests change R-000002 --file lines.csv --reason "customer added a site"
+  pricing requests change R-000002 HW-1001 --qty 40 --discount 8 --check --json
+""",
+)
+@click.argument("ident", metavar="ID")
+@click.argument("sku", required=False)
+@click.option("--reason", metavar="TEXT", help="Why it changes (kept with the request).")
+@line_options
+@json_option
+def change(
+    ident: str,
+    sku: str | None,
+    reason: str | None,
+    qty: int | None,
+    price: Decimal | None,
+    discount: Decimal | None,
+    lines_file: Path | None,
+    check: bool,
+) -> None:
+    """Replace the lines of your pending or approved request; they are judged afresh.
+
+    An approval covered the prices it saw: after a change the request needs a new approval,
+    unless the new lines are within your own limit. Only the salesperson who asked may change
+    a request; won, lost, rejected or expired requests cannot change (submit a new one).
+    Exit 0 approved or pending, 1 rejected or refused.
+    """
+    from pricing import requests
+
+    cfg = settings()
+    ctx = click.get_current_context()
+    inputs = _line_inputs(ctx, sku, qty, price, discount, lines_file)
+    result, problems = requests.change(
+        cfg.store(), ident, inputs=inputs, user=cfg.acting_user(), reason=reason, check=check
+    )
+    _answer(ctx, result, problems, check=check, refused="nothing changed")
 
 
 def _outcome_command(outcome: str) -> click.Command:
