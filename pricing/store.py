@@ -310,9 +310,13 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str | None = None, *, upgrade: bool = True) -> Store:
-        """Connect and bring the schema to this version (migrations run on first use)."""
-        store = cls.connect(url)
+    def open(cls, url: str | None = None, *, upgrade: bool = True, create: bool = True) -> Store:
+        """Connect and bring the schema to this version (migrations run on first use).
+
+        ``create=False`` is for commands that only read or act on what is stored: a missing
+        SQLite file is then a mistake (a wrong folder or --db) to say, not a database to create.
+        """
+        store = cls.connect(url, create=create)
         try:
             store.ensure_schema(upgrade=upgrade)
         except (OperationalError, StoreError):
@@ -321,9 +325,11 @@ class Store:
         return store
 
     @classmethod
-    def connect(cls, url: str | None = None) -> Store:
+    def connect(cls, url: str | None = None, *, create: bool = True) -> Store:
         """Connect without touching the schema (for ``pricing db status``)."""
         resolved = resolve_url(url)
+        if not create:
+            _must_exist(resolved)
         store = cls(_make_engine(resolved))
         try:
             with store.engine.connect():
@@ -408,6 +414,28 @@ def _revision(conn: Connection) -> str | None:
         raise
 
 
+def _must_exist(url: str) -> None:
+    if not url.startswith("sqlite"):
+        return
+    database = make_url(url).database
+    if database and database != ":memory:" and not Path(database).expanduser().exists():
+        raise StoreError(
+            f"no database at {Path(database).expanduser().resolve()}: nothing is stored there yet. "
+            "Run this in the folder of your pricing.db, point --db or PRICING_DATABASE_URL at it, "
+            "or start one with `pricing pricebook import FILE`"
+        )
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for another writer (PRICING_LOCK_TIMEOUT, default 30) before giving up."""
+    raw = os.environ.get("PRICING_LOCK_TIMEOUT", "").strip()
+    try:
+        seconds = float(raw) if raw else 30.0
+    except ValueError:
+        raise StoreError(f"PRICING_LOCK_TIMEOUT={raw!r}: give a number of seconds") from None
+    return max(seconds, 0.0)
+
+
 def _make_engine(url: str) -> Engine:
     from sqlalchemy import create_engine
 
@@ -417,13 +445,14 @@ def _make_engine(url: str) -> Engine:
             folder = Path(database).expanduser().resolve().parent
             if not folder.is_dir():
                 raise StoreError(f"cannot create the database {database}: no folder {folder}")
-        engine = create_engine(url, connect_args={"timeout": 30})
+        timeout = lock_timeout()
+        engine = create_engine(url, connect_args={"timeout": timeout})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA cache_size = -65536")  # 64 MB: bulk imports touch big indexes
             try:
@@ -455,9 +484,22 @@ def _translate_errors(store: Store) -> Iterator[None]:
 def _reason(exc: DBAPIError) -> str:
     message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     if "locked" in message:
-        return f"{message} (another pricing command is writing; try again)"
+        return (
+            f"{message}: another program is writing to it and did not finish within "
+            f"{lock_timeout():g} s; nothing was changed. Try again (PRICING_LOCK_TIMEOUT sets the wait)"
+        )
     if "readonly" in message or "read-only" in message:
-        return f"{message} (the file or its folder is read-only)"
+        return (
+            f"{message}: the file or its folder is read-only for you; nothing was changed. "
+            "Ask for write access, or use a copy you may write"
+        )
+    if "disk is full" in message or "disk I/O error" in message or "No space" in message:
+        return (
+            f"{message}: the disk may be full or failing; nothing was changed. Free some space "
+            "and run the command again"
+        )
+    if "unable to open" in message:
+        return f"{message}: check that the file and its folder exist and that you may read them"
     return message
 
 

@@ -76,7 +76,7 @@ def test_a_request_check_does_not_import_pydantic_or_spreadsheet_libraries(tmp_p
         "print(sorted({'pandas', 'openpyxl', 'python_calamine', 'pydantic', 'alembic'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "['alembic']"  # a fresh database is migrated
+    assert out.stdout.strip().splitlines()[-1] == "[]"  # a missing database is refused first
 
 
 def test_commands_that_read_no_spreadsheet_do_not_import_spreadsheet_libraries(tmp_path) -> None:

@@ -139,6 +139,7 @@ def test_export__refuses_a_name_that_is_not_xlsx(two_editions: Cli, tmp_path: Pa
 
 
 def test_editions__empty_store_says_what_to_do(cli: Cli) -> None:
+    assert cli("db", "upgrade").exit_code == 0  # a database with nothing in it yet
     result = cli("pricebook", "editions")
     assert result.exit_code == 0
     assert "pricing pricebook import" in result.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from decimal import Decimal
 from pathlib import Path
 
@@ -59,6 +61,13 @@ def test_a_database_from_a_newer_version_is_refused_and_left_alone(db_url: str, 
 
 
 def test_db_status_and_upgrade(db_url: str, cli: Cli) -> None:
+    if db_url.startswith("sqlite"):  # no file yet: status says so and creates nothing
+        missing = cli("db", "status")
+        assert missing.exit_code == 2 and "no database at" in missing.stderr
+        assert not Path(db_url.removeprefix("sqlite:///")).exists()
+        assert cli("db", "upgrade").exit_code == 0
+        assert cli.json("db", "status")["schema_revision"] == store.SCHEMA_REVISION
+        return
     before = cli.json("db", "status")
     assert before["schema_revision"] is None and before["latest_revision"] == store.SCHEMA_REVISION
     assert "secret" not in before["url"]
@@ -95,10 +104,24 @@ def test_first_use_by_many_processes_at_once_migrates_once(tmp_path: Path) -> No
     import sys
 
     db = tmp_path / "fresh.db"
-    argv = [sys.executable, "-m", "pricing", "--db", str(db), "pricebook", "editions", "--json"]
+    book = tmp_path / "book.csv"
+    book.write_text("SKU,Price\nA-1,10\n")
+    argv = [
+        sys.executable,
+        "-m",
+        "pricing",
+        "--db",
+        str(db),
+        "pricebook",
+        "import",
+        str(book),
+        "--json",
+    ]
     processes = [
         subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(8)
     ]
     results = [p.communicate() for p in processes]
     assert [p.returncode for p in processes] == [0] * 8, results
+    editions = [json.loads(out)["edition"] for out, _ in results]
+    assert sorted(editions, key=str) == [1] + [None] * 7  # one stored it, the rest: unchanged
     assert Store.open(f"sqlite:///{db}").schema_revision() == store.SCHEMA_REVISION

@@ -44,7 +44,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "request": ("pricing.cli.requests", "request",
                 "Ask for a special price for a customer's deal: one line, or many from a file."),
     "requests": ("pricing.cli.requests", "requests_",
-                 "List deviation requests (newest last), or act on one: show, won, lost."),
+                 "List deviation requests (newest last), or act on one: show, change, won, lost."),
     "approve": ("pricing.cli.requests", "approve",
                 "Approve a pending request: your role must cover its level, and it cannot be your own."),
     "reject": ("pricing.cli.requests", "reject", "Reject a pending request, with a note saying why."),

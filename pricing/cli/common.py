@@ -30,11 +30,12 @@ class Settings:
     json: bool = False
     _store: Store | None = None
 
-    def store(self) -> Store:
+    def store(self, *, create: bool = False) -> Store:
+        """The database; only commands that bring data in (``create=True``) may start a new one."""
         if self._store is None:
             from pricing.store import Store
 
-            self._store = Store.open(self.db_url)
+            self._store = Store.open(self.db_url, create=create)
             click.get_current_context().call_on_close(self._store.close)
         return self._store
 

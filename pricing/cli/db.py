@@ -28,7 +28,7 @@ def status() -> None:
     from pricing.store import SCHEMA_REVISION, Store, display_url, resolve_url
 
     cfg = settings()
-    store = Store.connect(cfg.db_url)
+    store = Store.connect(cfg.db_url, create=False)
     try:
         revision = store.schema_revision()
         if revision is None:

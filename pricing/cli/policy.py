@@ -103,7 +103,7 @@ def load(file: Path) -> None:
     parsed = policies.read_policy_file(file)
     if parsed.policy is None:
         refuse_invalid(parsed, "nothing was loaded", {"version": None})
-    version = policies.load(cfg.store(), parsed, user=cfg.acting_user())
+    version = policies.load(cfg.store(create=True), parsed, user=cfg.acting_user())
     if cfg.json:
         emit_json(_version_document(version))
         return

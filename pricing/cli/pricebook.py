@@ -99,7 +99,7 @@ def import_(
         from pricing.editions import import_price_book
 
         loaded = loading.result()
-        db = cfg.store()
+        db = cfg.store(create=True)
         options = ReadOptions(
             sheet=sheet,
             columns=mapped,
