@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pricing.money import parse_decimal
+from pricing.money import TOO_LARGE, TOO_LARGE_TEXT, parse_decimal
 from pricing.problems import Problem, Severity
 from pricing.sheets import Sheet, cell_text, column_letter
 
@@ -224,6 +224,12 @@ class _Reader:
                     )
                 money_given |= (values != "").to_numpy()
         missing = keep & ~money_given
+        if "unit_price" in converted:  # qty x price must fit too (a line amount is kept exactly)
+            size = (qty.astype("Float64") * converted["unit_price"].astype("Float64")).abs()
+            huge = keep & (size >= float(TOO_LARGE) * 1e12).fillna(False).to_numpy()
+            if huge.any():
+                self.bad(pd.Series(huge), text["unit_price"], "unit_price",
+                         f"quantity x net unit price {TOO_LARGE_TEXT}")  # fmt: skip
         if missing.any():
             field_name = next(f for f in MONEY if f in text)
             self.bad(pd.Series(missing), text[field_name], field_name,
@@ -288,6 +294,8 @@ class _Reader:
         for index in np.flatnonzero(rest):
             try:
                 amount = parse_decimal(values.iloc[index])
+                if abs(amount) >= TOO_LARGE:
+                    raise ValueError(TOO_LARGE_TEXT)
                 micros.iloc[int(index)] = int((amount * 1_000_000).to_integral_value())
             except (ValueError, ArithmeticError) as exc:
                 self.problems.append(

@@ -29,6 +29,10 @@ _BLANKS = {"", "-", "–", "—", "n/a", "na", "tbd", "none", "null"}
 
 PERCENT = Decimal("0.01")
 _FLOAT_NOISE = Decimal("1e-10")
+# The largest unit price, line amount or quantity pricing stores: amounts are kept as whole
+# millionths in 64 bits, and no real price book or deal comes near a trillion.
+TOO_LARGE = Decimal(10**12)
+TOO_LARGE_TEXT = "is too large: prices, amounts and quantities must stay below 1,000,000,000,000"
 
 
 def is_currency_code(code: str) -> bool:
@@ -84,6 +88,8 @@ def from_float(value: float) -> Decimal:
     if not math.isfinite(value):
         raise ValueError("is not a finite number")
     exact = Decimal(repr(value))
+    if abs(exact) >= 10**15:  # beyond a float's cents: no noise to clean, nothing to quantize
+        return exact
     # Cached formula results carry binary noise (19.99*1.1 = 21.989000000000001).
     cleaned = exact.quantize(_FLOAT_NOISE, rounding=ROUND_HALF_EVEN).normalize()
     if abs(cleaned - exact) < _FLOAT_NOISE and cleaned != exact:

@@ -17,9 +17,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pricing.money import is_currency_code
+from pricing.money import TOO_LARGE, is_currency_code
 from pricing.policy import Person, Policy, Rule
 from pricing.problems import Problem
+
+LARGEST = int(TOO_LARGE)
 
 
 class RuleModel(BaseModel):
@@ -30,12 +32,12 @@ class RuleModel(BaseModel):
     name: str | None = None
     sku: str | None = None
     family: str | None = None
-    min_qty: int | None = Field(default=None, ge=1)
-    max_qty: int | None = Field(default=None, ge=1)
-    min_deal_value: Decimal | None = Field(default=None, ge=0)
-    max_deal_value: Decimal | None = Field(default=None, gt=0)
+    min_qty: int | None = Field(default=None, ge=1, lt=LARGEST)
+    max_qty: int | None = Field(default=None, ge=1, lt=LARGEST)
+    min_deal_value: Decimal | None = Field(default=None, ge=0, lt=LARGEST)
+    max_deal_value: Decimal | None = Field(default=None, gt=0, lt=LARGEST)
     limits: dict[str, Decimal] = Field(default_factory=dict)
-    floor_price: Decimal | None = Field(default=None, gt=0)
+    floor_price: Decimal | None = Field(default=None, gt=0, lt=LARGEST)
     min_margin_pct: Decimal | None = Field(default=None, ge=0, lt=100)
 
     @model_validator(mode="after")

@@ -15,6 +15,8 @@ from typing import Any
 
 from pricing.errors import InputError
 from pricing.money import (
+    TOO_LARGE,
+    TOO_LARGE_TEXT,
     display_money,
     is_blank,
     is_currency_code,
@@ -515,6 +517,9 @@ class _ItemReader:
         except ValueError as exc:
             self.problem("error", r, col, raw, f"{label} {exc}")
             return None
+        if abs(amount) >= TOO_LARGE:
+            self.problem("error", r, col, raw, f"{label} {TOO_LARGE_TEXT}")
+            return None
         if amount < 0 or (required and amount == 0):
             self.problem(
                 "error", r, col, raw,
@@ -522,6 +527,11 @@ class _ItemReader:
             )  # fmt: skip
             return None
         rounded = round_money(amount, currency)
+        if required and rounded == 0:
+            self.problem(
+                "error", r, col, raw, f"{label} rounds to {rounded} in {currency}: it must be above zero"
+            )  # fmt: skip
+            return None
         if rounded != amount:
             self.problem(
                 "warning", r, col, raw,
@@ -595,7 +605,7 @@ def _read_tiers(sheet: Sheet, book: PriceBook, problems: list[Problem]) -> list[
                 "warning", r, cols["family"], family, "no item in the price book has this family"
             )
         min_qty = _whole_number(qty_raw)
-        if min_qty is None or min_qty < 1:
+        if min_qty is None or not 1 <= min_qty < TOO_LARGE:
             problem(
                 "error",
                 r,
@@ -619,6 +629,8 @@ def _read_tiers(sheet: Sheet, book: PriceBook, problems: list[Problem]) -> list[
             else:
                 if price <= 0:
                     problem("error", r, cols["price"], price_raw, "tier price must be above zero")
+                elif price >= TOO_LARGE:
+                    problem("error", r, cols["price"], price_raw, f"tier price {TOO_LARGE_TEXT}")
         else:
             try:
                 pct = parse_percent(pct_raw)
@@ -701,14 +713,14 @@ def _plain_amount(value: Any, decimals: int) -> Decimal | None:
     careful path that explains what is wrong.
     """
     if value.__class__ is float:
-        if value <= 0:
+        if value <= 0 or value >= 1e12:
             return None
         text = repr(value)
         dot = text.find(".")
         if "e" in text or len(text) - dot - 1 > decimals:
             return None
         return Decimal(text)
-    if value.__class__ is int and value > 0:
+    if value.__class__ is int and 0 < value < 10**12:
         return Decimal(value)
     return None
 

@@ -23,7 +23,13 @@ from sqlalchemy.engine import Connection, Row
 from pricing import policies, store
 from pricing.errors import InputError, NotFoundError, Refused
 from pricing.guidance import Guidance, guidance
-from pricing.money import minor_units, parse_decimal, parse_percent
+from pricing.money import (
+    TOO_LARGE,
+    TOO_LARGE_TEXT,
+    minor_units,
+    parse_decimal,
+    parse_percent,
+)
 from pricing.policy import Decision, LineFacts, Policy, judge
 from pricing.pricebook import Edition, PriceItem
 from pricing.problems import Problem, has_errors
@@ -158,12 +164,14 @@ def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
                 )
             )
             continue
-        if price <= 0:
+        if price <= 0 or price >= TOO_LARGE or line.qty >= TOO_LARGE:
             problems.append(
                 Problem(
                     "error",
-                    "the special price must be above zero",
-                    value=str(price),
+                    "the special price must be above zero"
+                    if price <= 0
+                    else f"the {'price' if price >= TOO_LARGE else 'quantity'} {TOO_LARGE_TEXT}",
+                    value=str(price if price >= TOO_LARGE or price <= 0 else line.qty),
                     **line.location,
                 )
             )
