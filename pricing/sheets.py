@@ -23,6 +23,9 @@ from pricing.errors import InputError
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADER_NORMALISE = re.compile(r"[^0-9a-z%]+")
+_DIMENSION = re.compile(rb'<dimension\s+ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+_CELL_REF = re.compile(rb'<c\s+r="([A-Z]{1,3}[0-9]{1,7})"')
+MAX_CELLS = 20_000_000  # a million rows of 20 columns
 _UNCACHED_FORMULA = re.compile(
     rb'<c r="([A-Z]+[0-9]+)"[^>]*>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
 )
@@ -67,6 +70,7 @@ class Workbook:
             return self._csv_sheet
         from concurrent.futures import ThreadPoolExecutor
 
+        _check_extent(self.path, name)
         # The formula scan decompresses the sheet XML while calamine parses it: both
         # release the GIL, so they overlap.
         with ThreadPoolExecutor(1) as pool:
@@ -191,6 +195,54 @@ def _uncached_formulas(path: Path, sheet_name: str) -> set[tuple[int, int]]:
     for match in _UNCACHED_FORMULA.finditer(data):
         found.add(cell_index(match.group(1).decode()))
     return found
+
+
+def _check_extent(path: Path, sheet_name: str) -> None:
+    """Refuse, before it is read, a sheet whose cells would span more than MAX_CELLS.
+
+    The reader holds a sheet as a full grid from its first to its last used cell: one stray
+    value at XFD1048576 would make that 17 billion cells, and the process would die asking
+    for the memory. The sheet's declared dimension is read first (a few bytes); only when it
+    is missing or claims more than MAX_CELLS are the cells themselves scanned, since some
+    writers declare far more than they hold.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = _sheet_member(archive, sheet_name)
+            if member is None:
+                return
+            with archive.open(member) as stream:
+                head = stream.read(8192)
+            declared = _DIMENSION.search(head)
+            if declared and _area(declared.group(1).decode()) <= MAX_CELLS:
+                return
+            data = archive.read(member)
+    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
+        return  # the reader says what is wrong with the file
+    rows = cols = 0
+    min_row = min_col = None
+    far = ""
+    for match in _CELL_REF.finditer(data):
+        row, col = cell_index(match.group(1).decode())
+        min_row = row if min_row is None else min(min_row, row)
+        min_col = col if min_col is None else min(min_col, col)
+        if row >= rows or col >= cols:
+            far = match.group(1).decode()
+        rows, cols = max(rows, row + 1), max(cols, col + 1)
+    height, width = rows - (min_row or 0), cols - (min_col or 0)
+    if height * width > MAX_CELLS:
+        raise InputError(
+            f"{path}, sheet {sheet_name!r}: something at {far} stretches the sheet to "
+            f"{height:,} rows x {width:,} columns ({height * width:,} cells), too many to read. "
+            "Delete the rows and columns beyond your table (or clear that cell) and save again"
+        )
+
+
+def _area(ref: str) -> int:
+    """Cells in a range like ``A1:XFD1048576`` (or a single cell)."""
+    first, _, last = ref.partition(":")
+    (r1, c1), (r2, c2) = cell_index(first), cell_index(last or first)
+    return (r2 - r1 + 1) * (c2 - c1 + 1)
 
 
 def _sheet_member(archive: zipfile.ZipFile, sheet_name: str) -> str | None:

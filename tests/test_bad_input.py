@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import Cli, write_workbook
 
@@ -62,3 +70,95 @@ def test_empty_and_missing_files_everywhere(cli: Cli, tmp_path: Path) -> None:
     folder = tmp_path / "a-folder.xlsx"
     folder.mkdir()
     assert cli("pricebook", "import", str(folder)).exit_code == 2
+
+
+def peak_of(*args: str) -> tuple[int, str, int]:
+    """Exit code, stderr and peak memory (MB) of one pricing command in a fresh process."""
+    code = (
+        "import resource, sys\n"
+        "from pricing.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    status = e.code or 0\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, status, file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    *message, last = done.stderr.strip().splitlines()
+    peak, status = last.split()
+    return int(status), "\n".join(message), int(peak)
+
+
+def rewrite_sheet_xml(path: Path, change: Callable[[str], str]) -> None:
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["xl/worksheets/sheet1.xml"] = change(
+        members["xl/worksheets/sheet1.xml"].decode()
+    ).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def test_a_workbook_declaring_a_million_rows_imports_what_it_holds(tmp_path: Path) -> None:
+    book = write_workbook(tmp_path / "book.xlsx", {"Price Book": [["SKU", "Price"], ["A-1", 11]]})
+    rewrite_sheet_xml(
+        book, lambda xml: re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:XFD1048576"', xml)
+    )
+    code, err, peak = peak_of("--db", str(tmp_path / "p.db"), "pricebook", "import", str(book))
+    assert code == 0, err
+    assert peak < 250, f"{peak} MB for a two-row sheet"
+
+
+def test_a_stray_value_at_the_last_cell_of_the_sheet_is_refused_not_read(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Price Book"
+    sheet.append(["SKU", "Price"])
+    sheet.append(["A-1", 11])
+    sheet["XFD1048576"] = "x"  # 17 billion cells from A1
+    workbook.save(tmp_path / "stray.xlsx")
+    for command in (["pricebook", "import"], ["deals", "import"]):
+        code, err, peak = peak_of(
+            "--db", str(tmp_path / "p.db"), *command, str(tmp_path / "stray.xlsx")
+        )
+        assert code == 2, err
+        assert "XFD1048576" in err and "1,048,576 rows x 16,384 columns" in err
+        assert "Traceback" not in err and peak < 250
+    assert not (tmp_path / "p.db").exists()
+
+
+def unreadable(path: Path) -> list[str]:
+    """The path made unreadable for the command; the prefix that runs it as such a user.
+
+    Root reads any file, so as root the command runs without the capabilities that let it."""
+    path.chmod(0o000)
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot make a file unreadable here")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+
+
+def test_a_file_that_cannot_be_read_says_so(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("SKU,Price\nA-1,10\n")
+    prefix = unreadable(secret)
+    db = tmp_path / "p.db"
+    try:
+        for args in (
+            ["pricebook", "import", str(secret)],
+            ["deals", "import", str(secret)],
+            ["policy", "check", str(secret)],
+            ["request", "--customer", "A", "--reason", "r", "--file", str(secret)],
+        ):
+            done = subprocess.run(
+                [*prefix, sys.executable, "-m", "pricing", "--db", str(db), *args],
+                capture_output=True,
+                text=True,
+            )
+            assert done.returncode == 2, (args, done.stderr)
+            assert "secret.csv" in done.stderr and "Traceback" not in done.stderr, args
+            assert "not readable" in done.stderr or "permission denied" in done.stderr, args
+    finally:
+        secret.chmod(0o644)
+    assert not db.exists()
