@@ -377,7 +377,11 @@ class _Reader:
             days = pd.to_numeric(day_part[serial], errors="coerce").astype(float)
             result[serial] = pd.Timestamp(EXCEL_EPOCH) + pd.to_timedelta(np.floor(days), unit="D")
             self.notes.append("numbers in the date column read as Excel serial dates")
-        parts = day_part.str.extract(r"^(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{2,4})$")
+        rest = present & ~iso.to_numpy() & ~serial.to_numpy()
+        if not rest.any():
+            return result  # all ISO or serial: no day/month order to decide
+        parts = day_part[rest].str.extract(r"^(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{2,4})$")
+        parts = parts.reindex(values.index)
         dmy = parts[0].notna() & present & ~iso & ~serial
         if dmy.any():
             first = pd.to_numeric(parts.loc[dmy, 0])
@@ -492,6 +496,8 @@ def import_deals(
     now: datetime | None = None,
 ) -> DealsImport:
     """Store the lines of a deals file (those not already stored), matched to list and policy."""
+    import gc
+
     import numpy as np
     import pandas as pd
 
@@ -557,6 +563,8 @@ def import_deals(
                 columns=STORED,
                 skip_existing="line_key",
             )
+            del matched, frame
+            gc.collect(0)  # pandas leaves a few cycles per chunk; the young ones only: cheap
         result.unmatched_skus = sorted(
             (sku, day.date().isoformat()) for sku, day in first_unmatched.items()
         )
