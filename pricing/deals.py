@@ -123,6 +123,7 @@ def read_deals(
         )
         first_data_line = header_row + 2
         raw = {name: frame.iloc[:, col] for name, col in mapping.items()}
+        del frame  # the columns pricing does not read go now; convert() frees the others
     else:
         sheet = open_workbook(path).sheet(head.name or "")
         body = sheet.rows[header_row + 1 :]
@@ -201,7 +202,8 @@ class _Reader:
         import numpy as np
         import pandas as pd
 
-        text = {name: series.astype(str).str.strip() for name, series in raw.items()}
+        # Each raw column is released as its stripped copy is made (the caller hands them over).
+        text = {name: raw.pop(name).astype(str).str.strip() for name in list(raw)}
         n = len(text["sku"])
         blank_row = np.ones(n, dtype=bool)
         for series in text.values():
@@ -472,7 +474,7 @@ STORED = (
 )  # fmt: skip
 
 
-CHUNK = 100_000
+CHUNK = 50_000
 
 
 @dataclass
@@ -494,6 +496,7 @@ def import_deals(
     user: str = "unknown",
     dry_run: bool = False,
     now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> DealsImport:
     """Store the lines of a deals file (those not already stored), matched to list and policy."""
     import gc
@@ -565,6 +568,8 @@ def import_deals(
             )
             del matched, frame
             gc.collect(0)  # pandas leaves a few cycles per chunk; the young ones only: cheap
+            if progress:
+                progress(min(start + CHUNK, len(lines)), len(lines))
         result.unmatched_skus = sorted(
             (sku, day.date().isoformat()) for sku, day in first_unmatched.items()
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -162,3 +163,42 @@ def test_a_file_that_cannot_be_read_says_so(tmp_path: Path) -> None:
     finally:
         secret.chmod(0o644)
     assert not db.exists()
+
+
+def test_a_50_mb_deals_file_shows_progress_on_a_terminal_in_bounded_memory(tmp_path: Path) -> None:
+    if shutil.which("script") is None:
+        pytest.skip("no `script` command to give the import a terminal")
+    db = tmp_path / "p.db"
+    book = tmp_path / "book.csv"
+    book.write_text(
+        "SKU,List Price\n" + "".join(f"SKU-{i:05d},{20 + i % 900}.00\n" for i in range(20_000))
+    )
+    assert subprocess.run([sys.executable, "-m", "pricing", "--db", str(db), "pricebook", "import",
+                           str(book), "--effective", "2025-01-01"], capture_output=True).returncode == 0  # fmt: skip
+    deals = tmp_path / "deals.csv"
+    with deals.open("w") as out:
+        out.write("Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Net Price\n")
+        i = 0
+        while out.tell() < 50 * 2**20:
+            out.writelines(
+                f"SO-{n // 3:07d},2026-{1 + n % 12:02d}-{1 + n % 28:02d},Customer {n % 4999},"
+                f"rep{n % 7},SKU-{n % 20_000:05d},{1 + n % 9},{19 + n % 900}.50\n"
+                for n in range(i, i + 50_000)
+            )
+            i += 50_000
+    wrapper = (
+        "import resource, sys\nfrom pricing.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    status = e.code or 0\n"
+        "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, status)"
+    )
+    command = shlex.join(
+        [sys.executable, "-c", wrapper, "--db", str(db), "deals", "import", str(deals)]
+    )
+    done = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "100"})  # fmt: skip
+    output = done.stdout
+    assert "Matching and storing" in output, output[-2000:]  # the bar, drawn on the terminal
+    peak, status = re.findall(r"peak (\d+) (\d+)", output)[-1]
+    assert status == "0", output[-2000:]
+    assert f"{i:,} lines; added {i:,}" in output
+    assert int(peak) < 650, f"peak {peak} MB for a 50 MB file"  # ~600 MB measured

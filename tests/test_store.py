@@ -7,9 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 
 from pricing import store
+from pricing.cli import main
 from pricing.errors import SchemaError, StoreError
 from pricing.migrations import head_revision
 from pricing.store import Amount, Store, display_url, resolve_url
@@ -124,3 +126,14 @@ def test_first_use_by_many_processes_at_once_migrates_once(tmp_path: Path) -> No
     editions = [json.loads(out)["edition"] for out, _ in results]
     assert sorted(editions, key=str) == [1] + [None] * 7  # one stored it, the rest: unchanged
     assert Store.open(f"sqlite:///{db}").schema_revision() == store.SCHEMA_REVISION
+
+
+def test_a_password_in_a_database_url_is_never_printed() -> None:
+    for url in (
+        "postgresql://priya:s3cret-pw@127.0.0.1:1/pricing",  # nothing listens there
+        "postgresql://priya:s3cret-pw@no-such-host.invalid/pricing",
+        "mysql://priya:s3cret-pw@127.0.0.1/pricing",  # a driver pricing does not ship
+    ):
+        result = CliRunner().invoke(main, ["--db", url, "pricebook", "editions"])
+        assert result.exit_code == 2, result.output
+        assert "s3cret-pw" not in result.output and "***" in result.output, result.output

@@ -72,7 +72,10 @@ def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_r
             f"{file.name}: nothing imported: {errors} error(s); fix them and import again",
             document=failed,
         )
-    result = import_deals(cfg.store(create=True), read, user=cfg.acting_user(), dry_run=dry_run)
+    with progress(f"Matching and storing {len(read.lines):,} lines") as update:
+        result = import_deals(
+            cfg.store(create=True), read, user=cfg.acting_user(), dry_run=dry_run, progress=update
+        )
     document: dict[str, Any] = {
         "lines": result.lines,
         "added": result.added,
