@@ -219,6 +219,8 @@ def _check_extent(path: Path, sheet_name: str) -> None:
             data = archive.read(member)
     except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
         return  # the reader says what is wrong with the file
+    if _quick_area(data) <= MAX_CELLS:
+        return
     rows = cols = 0
     min_row = min_col = None
     far = ""
@@ -236,6 +238,19 @@ def _check_extent(path: Path, sheet_name: str) -> None:
             f"{height:,} rows x {width:,} columns ({height * width:,} cells), too many to read. "
             "Delete the rows and columns beyond your table (or clear that cell) and save again"
         )
+
+
+def _quick_area(data: bytes) -> int:
+    """An upper bound of the cells, without looking at each: the last row's number times 26,
+    702 or 16,384 columns, by whether any cell reference has one, two or three letters."""
+    last = data.rfind(b'<row r="')
+    if last < 0:
+        return 0
+    digits = re.match(rb"[0-9]+", data[last + 8 : last + 20])
+    rows = int(digits.group()) if digits else 1_048_576
+    if not re.search(rb'<c r="[A-Z]{2}', data):  # one scan for the common narrow sheet
+        return rows * 26
+    return rows * (16_384 if re.search(rb'<c r="[A-Z]{3}[0-9]', data) else 702)
 
 
 def _area(ref: str) -> int:
