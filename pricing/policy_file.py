@@ -17,11 +17,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pricing.money import TOO_LARGE, is_currency_code
+from pricing.money import LARGEST, is_currency_code
 from pricing.policy import Person, Policy, Rule
 from pricing.problems import Problem
-
-LARGEST = int(TOO_LARGE)
 
 
 class RuleModel(BaseModel):

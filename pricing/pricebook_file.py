@@ -15,6 +15,7 @@ from typing import Any
 
 from pricing.errors import InputError
 from pricing.money import (
+    LARGEST,
     TOO_LARGE,
     TOO_LARGE_TEXT,
     display_money,
@@ -713,14 +714,14 @@ def _plain_amount(value: Any, decimals: int) -> Decimal | None:
     careful path that explains what is wrong.
     """
     if value.__class__ is float:
-        if value <= 0 or value >= 1e12:
+        if value <= 0 or value >= LARGEST:
             return None
         text = repr(value)
         dot = text.find(".")
         if "e" in text or len(text) - dot - 1 > decimals:
             return None
         return Decimal(text)
-    if value.__class__ is int and 0 < value < 10**12:
+    if value.__class__ is int and 0 < value < LARGEST:
         return Decimal(value)
     return None
 

@@ -164,17 +164,15 @@ def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
                 )
             )
             continue
-        if price <= 0 or price >= TOO_LARGE or line.qty >= TOO_LARGE:
-            problems.append(
-                Problem(
-                    "error",
-                    "the special price must be above zero"
-                    if price <= 0
-                    else f"the {'price' if price >= TOO_LARGE else 'quantity'} {TOO_LARGE_TEXT}",
-                    value=str(price if price >= TOO_LARGE or price <= 0 else line.qty),
-                    **line.location,
-                )
-            )
+        wrong: tuple[str, object] | None = None
+        if price <= 0:
+            wrong = "the special price must be above zero", price
+        elif price >= TOO_LARGE:
+            wrong = f"the price {TOO_LARGE_TEXT}", price
+        elif line.qty >= TOO_LARGE:
+            wrong = f"the quantity {TOO_LARGE_TEXT}", line.qty
+        if wrong is not None:
+            problems.append(Problem("error", wrong[0], value=str(wrong[1]), **line.location))
             continue
         priced.append((line, item, standard, price))
     currencies = sorted({item.currency for _, item, _, _ in priced})

@@ -70,11 +70,11 @@ class Workbook:
             return self._csv_sheet
         from concurrent.futures import ThreadPoolExecutor
 
-        _check_extent(self.path, name)
-        # The formula scan decompresses the sheet XML while calamine parses it: both
-        # release the GIL, so they overlap.
+        xml = _check_extent(self.path, name)
+        # The formula scan decompresses the sheet XML (unless the extent check already did)
+        # while calamine parses it: both release the GIL, so they overlap.
         with ThreadPoolExecutor(1) as pool:
-            formulas = pool.submit(_uncached_formulas, self.path, name)
+            formulas = pool.submit(_uncached_formulas, self.path, name, xml)
             rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             return Sheet(self.path.name, name, rows, formulas.result())
 
@@ -179,15 +179,13 @@ def _delimiter(text: str) -> str:
     return best
 
 
-def _uncached_formulas(path: Path, sheet_name: str) -> set[tuple[int, int]]:
+def _uncached_formulas(
+    path: Path, sheet_name: str, data: bytes | None = None
+) -> set[tuple[int, int]]:
     """Cells holding a formula without a cached result, as (row, col), 0-based."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            member = _sheet_member(archive, sheet_name)
-            if member is None:
-                return set()
-            data = archive.read(member)
-    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
+    if data is None:
+        data = _sheet_xml(path, sheet_name)
+    if data is None:
         return set()
     if b"<f" not in data:
         return set()
@@ -197,30 +195,40 @@ def _uncached_formulas(path: Path, sheet_name: str) -> set[tuple[int, int]]:
     return found
 
 
-def _check_extent(path: Path, sheet_name: str) -> None:
+def _sheet_xml(path: Path, sheet_name: str) -> bytes | None:
+    """The decompressed XML of a sheet; None when it cannot be found (the reader will say why)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = _sheet_member(archive, sheet_name)
+            return None if member is None else archive.read(member)
+    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
+        return None
+
+
+def _check_extent(path: Path, sheet_name: str) -> bytes | None:
     """Refuse, before it is read, a sheet whose cells would span more than MAX_CELLS.
 
     The reader holds a sheet as a full grid from its first to its last used cell: one stray
     value at XFD1048576 would make that 17 billion cells, and the process would die asking
     for the memory. The sheet's declared dimension is read first (a few bytes); only when it
     is missing or claims more than MAX_CELLS are the cells themselves scanned, since some
-    writers declare far more than they hold.
+    writers declare far more than they hold. Returns the XML when it had to be read.
     """
     try:
         with zipfile.ZipFile(path) as archive:
             member = _sheet_member(archive, sheet_name)
             if member is None:
-                return
+                return None
             with archive.open(member) as stream:
                 head = stream.read(8192)
-            declared = _DIMENSION.search(head)
-            if declared and _area(declared.group(1).decode()) <= MAX_CELLS:
-                return
-            data = archive.read(member)
     except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
-        return  # the reader says what is wrong with the file
-    if _quick_area(data) <= MAX_CELLS:
-        return
+        return None  # the reader says what is wrong with the file
+    declared = _DIMENSION.search(head)
+    if declared and _area(declared.group(1).decode()) <= MAX_CELLS:
+        return None
+    data = _sheet_xml(path, sheet_name)
+    if data is None or _quick_area(data) <= MAX_CELLS:
+        return data
     rows = cols = 0
     min_row = min_col = None
     far = ""
@@ -238,6 +246,7 @@ def _check_extent(path: Path, sheet_name: str) -> None:
             f"{height:,} rows x {width:,} columns ({height * width:,} cells), too many to read. "
             "Delete the rows and columns beyond your table (or clear that cell) and save again"
         )
+    return data
 
 
 def _quick_area(data: bytes) -> int:

@@ -414,13 +414,19 @@ def _revision(conn: Connection) -> str | None:
         raise
 
 
-def _must_exist(url: str) -> None:
+def _sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (None for other databases and in-memory ones)."""
     if not url.startswith("sqlite"):
-        return
+        return None
     database = make_url(url).database
-    if database and database != ":memory:" and not Path(database).expanduser().exists():
+    return Path(database).expanduser() if database and database != ":memory:" else None
+
+
+def _must_exist(url: str) -> None:
+    file = _sqlite_file(url)
+    if file is not None and not file.exists():
         raise StoreError(
-            f"no database at {Path(database).expanduser().resolve()}: nothing is stored there yet. "
+            f"no database at {file.resolve()}: nothing is stored there yet. "
             "Run this in the folder of your pricing.db, point --db or PRICING_DATABASE_URL at it, "
             "or start one with `pricing pricebook import FILE`"
         )
@@ -440,11 +446,12 @@ def _make_engine(url: str) -> Engine:
     from sqlalchemy import create_engine
 
     if url.startswith("sqlite"):
-        database = make_url(url).database
-        if database and database != ":memory:":
-            folder = Path(database).expanduser().resolve().parent
-            if not folder.is_dir():
-                raise StoreError(f"cannot create the database {database}: no folder {folder}")
+        file = _sqlite_file(url)
+        if file is not None and not file.resolve().parent.is_dir():
+            raise StoreError(
+                f"cannot create the database {make_url(url).database}: "
+                f"no folder {file.resolve().parent}"
+            )
         timeout = lock_timeout()
         engine = create_engine(url, connect_args={"timeout": timeout})
 

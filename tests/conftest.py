@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import sqlite3
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +108,12 @@ def cli(db_url: str) -> Iterator[Cli]:
 
 
 BookRows = Sequence[Sequence[Any]]
+
+
+def sqlite_snapshot(db: Path) -> str:
+    """Everything an SQLite database holds, as one digest (what a committed transaction changes)."""
+    with closing(sqlite3.connect(db)) as conn:
+        return hashlib.sha256("\n".join(conn.iterdump()).encode()).hexdigest()
 
 
 def write_workbook(path: Path, sheets: dict[str, BookRows]) -> Path:

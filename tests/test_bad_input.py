@@ -73,18 +73,20 @@ def test_empty_and_missing_files_everywhere(cli: Cli, tmp_path: Path) -> None:
     assert cli("pricebook", "import", str(folder)).exit_code == 2
 
 
+PEAK_WRAPPER = (
+    "import resource, sys\nfrom pricing.cli import main\n"
+    "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    status = e.code or 0\n"
+    "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, status)"
+)  # runs pricing, then prints "peak MB EXIT" on stdout
+
+
 def peak_of(*args: str) -> tuple[int, str, int]:
     """Exit code, stderr and peak memory (MB) of one pricing command in a fresh process."""
-    code = (
-        "import resource, sys\n"
-        "from pricing.cli import main\n"
-        "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    status = e.code or 0\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, status, file=sys.stderr)"
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_WRAPPER, *args], capture_output=True, text=True
     )
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-    *message, last = done.stderr.strip().splitlines()
-    peak, status = last.split()
-    return int(status), "\n".join(message), int(peak)
+    peak, status = re.findall(r"peak (\d+) (\d+)", done.stdout)[-1]
+    return int(status), done.stderr, int(peak)
 
 
 def rewrite_sheet_xml(path: Path, change: Callable[[str], str]) -> None:
@@ -186,13 +188,8 @@ def test_a_50_mb_deals_file_shows_progress_on_a_terminal_in_bounded_memory(tmp_p
                 for n in range(i, i + 50_000)
             )
             i += 50_000
-    wrapper = (
-        "import resource, sys\nfrom pricing.cli import main\n"
-        "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    status = e.code or 0\n"
-        "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, status)"
-    )
     command = shlex.join(
-        [sys.executable, "-c", wrapper, "--db", str(db), "deals", "import", str(deals)]
+        [sys.executable, "-c", PEAK_WRAPPER, "--db", str(db), "deals", "import", str(deals)]
     )
     done = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True,
                           env={**os.environ, "COLUMNS": "100"})  # fmt: skip

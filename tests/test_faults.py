@@ -6,7 +6,6 @@ holds either everything a command did or none of it, and says clearly what went 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import Cli, sqlite_snapshot
 
 BOOK_ROWS = 40_000
 
@@ -33,12 +32,6 @@ def run(db: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.C
     return subprocess.run(
         pricing_argv(db, *args), capture_output=True, text=True, env={**os.environ, **(env or {})}
     )
-
-
-def snapshot(db: Path) -> str:
-    """Everything the database holds, as one digest (what a committed transaction changes)."""
-    with closing(sqlite3.connect(db)) as conn:
-        return hashlib.sha256("\n".join(conn.iterdump()).encode()).hexdigest()
 
 
 def integrity(db: Path) -> str:
@@ -100,7 +93,7 @@ def kill_at_moments(
     database must be intact and hold either exactly what it held before, or the command's whole
     work (it committed just before the kill): never a part. Returns the kills that left it as
     before."""
-    before = snapshot(db)
+    before = sqlite_snapshot(db)
     untouched = 0
     for moment in moments:
         process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -109,7 +102,7 @@ def kill_at_moments(
             process.send_signal(signal.SIGKILL)
             process.wait()
         assert integrity(db) == "ok", moment
-        if snapshot(db) == before:
+        if sqlite_snapshot(db) == before:
             untouched += 1
             continue
         assert complete(db), f"killed after {moment} s, the database holds part of the work"
@@ -155,7 +148,7 @@ def test_a_killed_request_is_stored_whole_or_not_at_all(stocked: Path) -> None:
 def test_a_locked_database_waits_then_says_so_and_changes_nothing(
     stocked: Path, tmp_path: Path
 ) -> None:
-    before = snapshot(stocked)
+    before = sqlite_snapshot(stocked)
     holder = sqlite3.connect(stocked, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another program is writing
     try:
@@ -170,7 +163,7 @@ def test_a_locked_database_waits_then_says_so_and_changes_nothing(
     assert "locked" in result.stderr and "nothing was changed" in result.stderr
     assert "PRICING_LOCK_TIMEOUT" in result.stderr and "Traceback" not in result.stderr
     assert waited < 15
-    assert snapshot(stocked) == before
+    assert sqlite_snapshot(stocked) == before
 
 
 def test_a_missing_database_is_named_and_not_created(tmp_path: Path) -> None:
@@ -218,14 +211,14 @@ def read_only(db: Path) -> Iterator[None]:
 def test_a_read_only_database_reads_but_refuses_writes_clearly(
     stocked: Path, tmp_path: Path
 ) -> None:
-    before = snapshot(stocked)
+    before = sqlite_snapshot(stocked)
     v2 = big_book(tmp_path / "v2.csv", 3)
     with read_only(stocked):
         result = run(stocked, "pricebook", "import", str(v2))
         assert result.returncode == 2, result.stderr
         assert "read-only" in result.stderr and "nothing was changed" in result.stderr
         assert "Traceback" not in result.stderr
-    assert snapshot(stocked) == before
+    assert sqlite_snapshot(stocked) == before
 
 
 @pytest.fixture
@@ -250,12 +243,12 @@ def test_a_full_disk_says_so_and_leaves_the_database_as_it_was(
     small = tmp_path / "small.csv"
     small.write_text("SKU,Price\nA-1,10\nA-2,20\n")
     assert run(db, "pricebook", "import", str(small), "--effective", "2026-01-01").returncode == 0
-    before = snapshot(db)
+    before = sqlite_snapshot(db)
     result = run(db, "pricebook", "import", str(big_book(tmp_path / "big.csv")))
     assert result.returncode == 2, result.stderr
     assert "full" in result.stderr and "nothing was changed" in result.stderr
     assert "Traceback" not in result.stderr
-    assert snapshot(db) == before and integrity(db) == "ok"
+    assert sqlite_snapshot(db) == before and integrity(db) == "ok"
 
 
 def test_a_database_from_a_newer_version_exits_2(cli: Cli) -> None:

@@ -12,12 +12,9 @@ text). Good rows carry prices the test knows, so a successful import is checked 
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
-import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from tests.conftest import Cli, write_workbook
+from tests.conftest import Cli, sqlite_snapshot, write_workbook
 
 EXAMPLES = int(os.environ.get("PRICING_HYPOTHESIS_EXAMPLES", "100"))
 PROPERTY = settings(
@@ -163,8 +160,7 @@ BOOK_COLUMNS = ["SKU", "Name", "Family", "List Price", "Unit Cost", "Currency", 
 
 
 def snapshot(db_url: str) -> str:
-    with closing(sqlite3.connect(db_url.removeprefix("sqlite:///"))) as conn:
-        return hashlib.sha256("\n".join(conn.iterdump()).encode()).hexdigest()
+    return sqlite_snapshot(Path(db_url.removeprefix("sqlite:///")))
 
 
 @pytest.fixture
