@@ -465,16 +465,11 @@ class _Reader:
 
 MATCHED = (
     "edition_id", "family", "list_price", "standard_price", "net_amount", "list_revenue",
-    "standard_revenue", "cost_amount", "hard_floor", "policy_version", "level_rank", "level",
-    "below_floor",
+    "standard_revenue", "cost_amount", "unit_cost", "item_floor", "item_currency", "hard_floor",
+    "policy_version", "level_rank", "level", "below_floor",
 )  # fmt: skip
-STORED = (
-    "line_key", "deal_id", "deal_first", "date", "customer", "rep", "sku", "sku_key", "qty", "amount",
-    "unit_price", "discount_pct", "request_id", "currency", "import_id", *MATCHED,
-)  # fmt: skip
-
-
-CHUNK = 50_000
+FACTS = ("date", "sku", "sku_key", "qty", "amount", "unit_price", "discount_pct")
+CHUNK = 100_000
 
 
 @dataclass
@@ -501,154 +496,154 @@ def import_deals(
     """Store the lines of a deals file (those not already stored), matched to list and policy."""
     import gc
 
-    import numpy as np
-    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    from pricing import store
+    from pricing import history, store
     from pricing.matching import Reference, match
     from pricing.perf import paused_gc
     from pricing.problems import has_errors
 
     assert read.lines is not None
     lines = read.lines
-    result = DealsImport(len(lines), 0, 0, 0, [], read.problems, read.notes, dry_run)
+    total = len(lines)
+    result = DealsImport(total, 0, 0, 0, [], read.problems, read.notes, dry_run)
     if has_errors(read.problems):
         return result
     now = now or store.utcnow()
     with paused_gc(), db.read() if dry_run else db.write() as conn:
         reference = Reference(conn)
-        existing = _count(conn)
-        stored_keys: set[str] = set()
+        stored = history.scan(conn, ["line_key", "deal_id"])
+        # A line already stored, or repeated within the file, is already present.
+        keys = pa.array(lines["line_key"].astype(object), pa.string())
+        fresh = pc.invert(pc.is_in(keys, value_set=stored["line_key"].combine_chunks()))
+        fresh = fresh.to_numpy(zero_copy_only=False) & ~lines["line_key"].duplicated().to_numpy()
+        result.already_present = total - int(fresh.sum())
+        result.added = total - result.already_present
+        if not fresh.all():
+            lines = lines[fresh]
+        # The first new line of each deal not stored before counts the deal: totals sum these.
+        deals = pa.array(lines["deal_id"].astype(object), pa.string())
+        known = pc.is_in(deals, value_set=pc.unique(stored["deal_id"]))
+        deal_first = ~lines["deal_id"].duplicated().to_numpy() & ~known.to_numpy(
+            zero_copy_only=False
+        )
+        del stored, keys, deals, known
         number = None
-        if dry_run:
-            stored_keys = {k for (k,) in reference.fetch("SELECT line_key FROM deal_lines")}
-        else:
+        if not dry_run:
             number = conn.execute(
                 store.deal_imports.insert()
                 .values(
                     source=read.path.name,
                     imported_at=now,
                     imported_by=user,
-                    lines=len(lines),
-                    added=0,
+                    lines=total,
+                    added=result.added,
                 )
                 .returning(store.deal_imports.c.id)
             ).scalar_one()
         first_unmatched: dict[str, Any] = {}
-        known_deals = (
-            {d for (d,) in reference.fetch("SELECT DISTINCT deal_id FROM deal_lines")}
-            if existing
-            else set()
-        )
         for start in range(0, len(lines), CHUNK):  # bounded memory: a chunk at a time
             matched = match(conn, lines.iloc[start : start + CHUNK], reference)
-            # The first stored line of each deal counts the deal (totals sum these in one scan).
-            # A set lookup per line: pandas' isin on pyarrow strings converts the set one by one.
-            ids = matched["deal_id"].tolist()
-            seen_before = np.array([d in known_deals for d in ids], dtype=bool)
-            matched["deal_first"] = (
-                ~matched["deal_id"].duplicated().to_numpy() & ~seen_before
-            ).astype(int)
-            known_deals.update(ids)
             unmatched = matched[matched["edition_id"].isna()]
             result.unmatched += len(unmatched)
             for sku, day in unmatched.groupby("sku", sort=False)["date"].min().items():
                 first_unmatched[str(sku)] = min(day, first_unmatched.get(str(sku), day))
-            if dry_run:
-                result.already_present += int(matched["line_key"].isin(stored_keys).sum())
-                continue
-            frame = matched.assign(import_id=number)
-            frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
-            store.bulk_insert(
-                conn,
-                store.deal_lines,
-                _tuples(frame, STORED),
-                columns=STORED,
-                skip_existing="line_key",
-            )
-            del matched, frame
+            if not dry_run:
+                matched["deal_first"] = deal_first[start : start + CHUNK].astype("int64")
+                matched["import_id"] = number
+                history.append(conn, history.from_frame(matched), number)
+            del matched
             gc.collect(0)  # pandas leaves a few cycles per chunk; the young ones only: cheap
             if progress:
                 progress(min(start + CHUNK, len(lines)), len(lines))
         result.unmatched_skus = sorted(
             (sku, day.date().isoformat()) for sku, day in first_unmatched.items()
         )
-        if dry_run:
-            result.added = len(lines) - result.already_present
-            return result
-        result.added = _count(conn) - existing
-        result.already_present = len(lines) - result.added
-        conn.execute(
-            store.deal_imports.update()
-            .where(store.deal_imports.c.id == number)
-            .values(added=result.added)
-        )
-        link_won_requests(conn)
-    del pd
+        if not dry_run:
+            link_won_requests(conn)
     return result
-
-
-def _count(conn: Any) -> int:
-    return int(conn.exec_driver_sql("SELECT COUNT(*) FROM deal_lines").scalar())
-
-
-def _tuples(frame: Any, names: tuple[str, ...]) -> list[tuple[Any, ...]]:
-    """Rows of plain Python values (None for missing) in the given column order."""
-    columns = [
-        frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in names
-    ]
-    return list(zip(*columns, strict=True))
 
 
 def rematch(conn: Any, since: Any = None) -> int:
     """Match again the stored lines dated ``since`` or later (all when None): after an edition
     or a policy is loaded, lines take the list and policy now in force on their dates."""
-    where = "" if since is None else f" WHERE date >= '{since.isoformat()}'"
-    if conn.exec_driver_sql("SELECT 1 FROM deal_lines" + where + " LIMIT 1").first() is None:
+    from pricing import history
+
+    if not history.count(conn):
         return 0  # no deals to match: pandas is not even imported
     import pandas as pd
 
     from pricing.matching import Reference, match
     from pricing.perf import paused_gc
 
+    reference = Reference(conn)
+    rematched = 0
+
+    def again(segment: Any) -> Any:
+        nonlocal rematched
+        frame = history.to_frame(segment)
+        due = frame["date"] >= pd.Timestamp(since) if since is not None else frame["date"].notna()
+        if not due.any():
+            return None
+        matched = match(conn, frame.loc[due, list(FACTS)], reference)
+        for name in MATCHED:
+            frame[name] = frame[name].astype(matched[name].dtype)
+            frame.loc[due, name] = matched[name].to_numpy()
+        rematched += int(due.sum())
+        return history.from_frame(frame)
+
     with paused_gc():
-        rows = Reference(conn).fetch(
-            "SELECT id, date, sku, sku_key, qty, amount, unit_price, discount_pct FROM deal_lines"
-            + where
-        )
-        lines = pd.DataFrame(
-            rows,
-            columns=["id", "date", "sku", "sku_key", "qty", "amount", "unit_price", "discount_pct"],
-        )
-        lines["date"] = pd.to_datetime(lines["date"])
-        for name in ("qty", "amount", "unit_price", "discount_pct"):
-            lines[name] = lines[name].astype("Int64")
-        marker = "?" if conn.dialect.name == "sqlite" else "%s"
-        assignments = ", ".join(f"{name} = {marker}" for name in MATCHED)
-        reference = Reference(conn)
-        for start in range(0, len(lines), CHUNK):
-            matched = match(conn, lines.iloc[start : start + CHUNK], reference)
-            conn.exec_driver_sql(
-                f"UPDATE deal_lines SET {assignments} WHERE id = {marker}",
-                _tuples(matched, (*MATCHED, "id")),
-            )
-        return len(lines)
+        history.rewrite(conn, again, since=since)
+    return rematched
 
 
 def link_won_requests(conn: Any) -> None:
     """Lines without a request id are priced under a won request of the same customer and SKU
     when they are dated within its approval."""
-    marker = "?" if conn.dialect.name == "sqlite" else "%s"
+    import datetime as dt
+
+    from pricing import history
+
     won = conn.exec_driver_sql(
         "SELECT r.id, r.customer, rl.sku, r.decided_at, r.expires_at FROM requests r "
         "JOIN request_lines rl ON rl.request_id = r.id WHERE r.status = 'won'"
     ).fetchall()
-    for number, customer, sku, decided_at, expires_at in won:
-        start = str(decided_at)[:10]
-        end = str(expires_at)[:10] if expires_at else "9999-12-31"
-        conn.exec_driver_sql(
-            f"UPDATE deal_lines SET request_id = {marker} WHERE request_id IS NULL "
-            f"AND lower(customer) = lower({marker}) AND sku_key = {marker} "
-            f"AND date >= {marker} AND date <= {marker}",
-            (number, customer, sku.casefold(), start, end),
+    if not won or not history.count(conn):
+        return
+    windows = [
+        (
+            int(number),
+            str(customer).lower(),
+            str(sku).casefold(),
+            dt.date.fromisoformat(str(decided_at)[:10]),
+            dt.date.fromisoformat(str(expires_at)[:10]) if expires_at else dt.date.max,
         )
+        for number, customer, sku, decided_at, expires_at in won
+    ]
+
+    def link(segment: Any) -> Any:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ids = segment["request_id"].to_numpy(zero_copy_only=False).astype(float)
+        customers = pc.utf8_lower(pc.fill_null(segment["customer"], "")).to_numpy(
+            zero_copy_only=False
+        )
+        skus = segment["sku_key"].to_numpy(zero_copy_only=False)
+        dates = segment["date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        before = np.isnan(ids).sum()
+        for number, customer, sku, first, last in windows:
+            last_day = np.datetime64(min(last, dt.date(9999, 12, 31)))
+            hit = np.isnan(ids) & (customers == customer) & (skus == sku)
+            hit &= (dates >= np.datetime64(first)) & (dates <= last_day)
+            ids[hit] = number
+        if np.isnan(ids).sum() == before:
+            return None
+        column = pa.array(np.nan_to_num(ids).astype("int64"), pa.int64(), mask=np.isnan(ids))
+        return segment.set_column(
+            segment.schema.get_field_index("request_id"), "request_id", column
+        )
+
+    history.rewrite(conn, link)

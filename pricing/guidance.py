@@ -74,31 +74,18 @@ def guidance(
     """Guidance for a quote, or None and the reason (too few comparable deals)."""
     band = band_of(qty)
     since = on - timedelta(days=WINDOW_DAYS)
-    scopes = [("sku", "sku_key = :key", sku.strip().casefold())]
+    scopes = [("sku", sku.strip().casefold())]
     if family:
-        scopes.append(("family", "lower(family) = :key", family.casefold()))
+        scopes.append(("family", family.casefold()))
+    past = _comparable(conn, since, on, band, scopes)
     counted = 0
-    for basis, condition, key in scopes:
-        rows = conn.execute(
-            text(
-                "SELECT deal_id, standard_revenue, net_amount FROM deal_lines WHERE edition_id IS NOT NULL "
-                f"AND {condition} AND date >= :since AND date <= :on AND qty >= :low"
-                + ("" if band[1] is None else " AND qty <= :high")
-                + " AND standard_revenue > 0"
-            ),
-            {
-                "key": key,
-                "since": since,
-                "on": on,
-                "low": band[0] * MICRO,
-                "high": (band[1] or 0) * MICRO,
-            },
-        ).all()
+    for basis, key in scopes:
+        rows = past[basis]
         deals = {row[0] for row in rows}
         counted = max(counted, len(deals))
         if len(deals) < MINIMUM_DEALS:
             continue
-        discounts = [Decimal(int(std) - int(net)) / Decimal(int(std)) * 100 for _, std, net in rows]
+        discounts = [Decimal(std - net) / Decimal(std) * 100 for _, std, net in rows]
         p25, median, p75 = (percentile(discounts, Decimal(p)) for p in ("0.25", "0.5", "0.75"))
 
         def price(discount: Decimal) -> Decimal:
@@ -130,6 +117,46 @@ def guidance(
         f"no guidance: only {counted} comparable deal(s) in the last {WINDOW_DAYS} days for this SKU "
         f"or its family at quantity {describe_band(band)} (at least {MINIMUM_DEALS} needed)"
     )
+
+
+def _comparable(
+    conn: Connection,
+    since: date,
+    on: date,
+    band: tuple[int, int | None],
+    scopes: list[tuple[str, str]],
+) -> dict[str, list[tuple[str, int, int]]]:
+    """Matched lines of the window in the quantity band, per scope (SKU, family):
+    (deal, standard revenue, net amount), in millionths."""
+    import pyarrow.compute as pc
+
+    from pricing import history
+
+    lines = history.scan(
+        conn,
+        ["deal_id", "sku_key", "family", "qty", "standard_revenue", "net_amount", "edition_id"],
+        start=since,
+        end=on,
+    )
+    keep = pc.and_(pc.is_valid(lines["edition_id"]), pc.greater(lines["standard_revenue"], 0))
+    keep = pc.and_(keep, pc.greater_equal(lines["qty"], band[0] * MICRO))
+    if band[1] is not None:
+        keep = pc.and_(keep, pc.less_equal(lines["qty"], band[1] * MICRO))
+    lines = lines.filter(keep)
+    found = {}
+    for basis, key in scopes:
+        column = lines["sku_key"] if basis == "sku" else pc.utf8_lower(lines["family"])
+        chosen = lines.filter(pc.fill_null(pc.equal(column, key), False))
+        found[basis] = list(
+            zip(
+                *(
+                    chosen[name].to_pylist()
+                    for name in ("deal_id", "standard_revenue", "net_amount")
+                ),
+                strict=True,
+            )
+        )
+    return found
 
 
 def _outcomes(conn: Connection, basis: str, key: str) -> tuple[int, int]:

@@ -14,9 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
-
-from pricing import policies, store
+from pricing import history, policies, store
 from pricing.errors import NotFoundError
 from pricing.policy import judge
 from pricing.pricebook import PriceBook
@@ -60,16 +58,18 @@ def impact(
     now = now or store.utcnow()
     with db.read() as conn:
         if end is None:
-            last = conn.execute(text("SELECT max(date) FROM deal_lines")).scalar()
-            end = date.fromisoformat(str(last)[:10]) if last else now.date()
+            last = history.last_date(conn)
+            end = last or now.date()
         start = start or end - timedelta(days=365)
-        rows = conn.execute(
-            text(
-                "SELECT sku_key, sum(qty), count(*) FROM deal_lines WHERE edition_id IS NOT NULL "
-                "AND date >= :start AND date <= :end GROUP BY sku_key"
-            ),
-            {"start": start, "end": end},
-        ).all()
+        lines = history.scan(conn, ["sku_key", "qty", "edition_id"], start=start, end=end)
+        rows = (
+            history.duck(lines=lines)
+            .execute(
+                "SELECT sku_key, sum(qty), count(*) FROM lines WHERE edition_id IS NOT NULL "
+                "GROUP BY sku_key"
+            )
+            .fetchall()
+        )
         try:
             policy: Any = policies.in_force(conn, now.date()).policy
         except NotFoundError:  # no guardrails yet: only the volume can be estimated

@@ -1,8 +1,9 @@
 """The drift report: how far the deals actually closed are from the prices marketing set.
 
-Aggregation runs in the database, over millionths (exact, and summed where the history lives);
-only the totals and groups come back, rounded once at the edge. Price bands need each line's
-realized discount and are computed only for the file outputs that show them.
+The period's lines are read from their columnar segments (:mod:`pricing.history`) and
+aggregated by DuckDB in one pass, over millionths summed as 128-bit integers (exact, never
+overflowing); only the totals and groups come back, rounded once at the edge. Price bands need
+each line's realized discount and are computed only for the file outputs that show them.
 """
 
 from __future__ import annotations
@@ -12,22 +13,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Date,
-    String,
-    and_,
-    case,
-    cast,
-    func,
-    literal,
-    or_,
-    select,
-    type_coerce,
-)
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from pricing import store
+from pricing import history, store
 from pricing.errors import InputError
 from pricing.store import Store
 
@@ -110,19 +99,6 @@ class Report:
     distribution: list[tuple[str, int]] = field(default_factory=list)
 
 
-class _Raw:
-    """Deal line columns as stored integers (millionths), for exact sums in SQL."""
-
-    def __getattr__(self, name: str) -> Any:
-        column = getattr(store.deal_lines.c, name)
-        if isinstance(column.type, store.Amount):
-            return type_coerce(column, BigInteger)
-        return column
-
-
-RAW = _Raw()
-
-
 def parse_by(text: str | None) -> list[str]:
     if not text:
         return []
@@ -131,6 +107,17 @@ def parse_by(text: str | None) -> list[str]:
     if unknown:
         raise InputError(f"--by {text!r}: {', '.join(unknown)} is not one of {', '.join(GROUPS)}")
     return by
+
+
+# The columns each part of the report reads (a million lines: only what is needed is decoded).
+TOTALS = (
+    "date", "deal_id", "deal_first", "qty", "list_revenue", "standard_revenue", "net_amount",
+    "cost_amount", "edition_id", "level_rank", "below_floor", "request_id", "sku_key",
+)  # fmt: skip
+DETAILS = (
+    "customer", "rep", "sku", "family", "list_price", "standard_price", "level", "hard_floor", "seq",
+)  # fmt: skip
+KEYS = {"rep": "rep", "customer": "customer", "family": "family", "sku": "sku", "month": "date"}
 
 
 def build(
@@ -143,22 +130,28 @@ def build(
 ) -> Report:
     """Totals and groups for the period; with ``details`` also months, bands and line lists."""
     by = by or []
+    columns = [*TOTALS, *(DETAILS if details else (KEYS[name] for name in by))]
     with db.read() as conn:
         currency = _currency(conn)
-        if by:  # one scan: the totals are the exact sums of the groups
-            groups = _metrics(conn, start, end, by)
-            totals = _sum([m for _, m in groups])
-        else:
-            groups = []
-            found = _metrics(conn, start, end, [])
-            totals = found[0][1] if found else Metrics()
-        report = Report(start or totals.first, end or totals.last, currency, by, totals, groups)
-        if details:
-            report.months = [(key["month"], m) for key, m in _metrics(conn, start, end, ["month"])]
-            report.band_basis = "sku" if "sku" in by else "family"
-            report.bands, report.distribution = _bands(conn, start, end, report.band_basis)
-            report.out_of_policy = _out_of_policy(conn, start, end)
-            report.unmatched = _unmatched(conn, start, end)
+        cover = _cover(conn)
+        lines = history.scan(conn, columns, start=start, end=end)
+    con = history.duck(lines=lines, **({"cover": cover} if cover is not None else {}))
+    con.execute(_judged(cover is not None))
+    if by:  # one scan: the totals are the exact sums of the groups
+        groups = _metrics(con, by)
+        totals = _sum([m for _, m in groups])
+    else:
+        groups = []
+        found = _metrics(con, [])
+        totals = found[0][1] if found else Metrics()
+    report = Report(start or totals.first, end or totals.last, currency, by, totals, groups)
+    if details:
+        report.months = [(key["month"], m) for key, m in _metrics(con, ["month"])]
+        report.band_basis = "sku" if "sku" in by else "family"
+        report.bands, report.distribution = _bands(con, report.band_basis)
+        report.out_of_policy = _out_of_policy(con)
+        report.unmatched = _unmatched(con)
+    con.close()
     report.groups.sort(key=lambda kv: kv[1].leakage, reverse=True)
     return report
 
@@ -173,115 +166,86 @@ def _currency(conn: Connection) -> str:
     return str(row[0]) if row else "USD"
 
 
-def _key_column(conn: Connection, name: str) -> Any:
-    d = store.deal_lines.c
-    if name == "month":
-        if conn.dialect.name == "sqlite":
-            return func.strftime("%Y-%m", d.date)
-        return func.to_char(d.date, "YYYY-MM")
-    column = {"rep": d.rep, "customer": d.customer, "family": d.family, "sku": d.sku}[name]
-    return func.coalesce(column, literal(NONE, String))
-
-
 def _cover(conn: Connection) -> Any:
-    """Approved request lines, with the days their approval was valid."""
+    """Approved request lines, with the days their approval was valid (None: no request was
+    ever approved, so nothing can cover a line and the join is skipped)."""
+    import pyarrow as pa
+
     r, rl = store.requests, store.request_lines
-
-    def day(column: Any) -> Any:
-        if conn.dialect.name == "sqlite":
-            return func.substr(column, 1, 10)
-        return cast(column, Date)
-
-    return (
-        select(
-            r.c.id.label("request_id"),
-            func.lower(rl.c.sku).label("sku_key"),
-            type_coerce(rl.c.price, BigInteger).label("price"),
-            day(r.c.decided_at).label("start"),
-            day(r.c.expires_at).label("end"),
-        )
+    rows = conn.execute(
+        select(r.c.id, rl.c.sku, rl.c.price, r.c.decided_at, r.c.expires_at)
         .join(rl, rl.c.request_id == r.c.id)
         .where(r.c.status.in_(["approved", "won", "expired"]), rl.c.decision == "approved")
-        .subquery("cover")
+    ).all()
+    if not rows:
+        return None
+
+    def day(value: Any) -> date | None:
+        return date.fromisoformat(str(value)[:10]) if value is not None else None
+
+    return pa.table(
+        {
+            "request_id": pa.array([int(row[0]) for row in rows], pa.int64()),
+            "sku_key": pa.array([str(row[1]).casefold() for row in rows], pa.string()),
+            "price": pa.array([int(row[2] * 1_000_000) for row in rows], pa.int64()),
+            "start": pa.array([day(row[3]) for row in rows], pa.date32()),
+            "end": pa.array([day(row[4]) for row in rows], pa.date32()),
+        }
     )
 
 
-def _conditions(conn: Connection) -> tuple[Any, Any, Any, Any]:
-    """The cover subquery (None when no request was ever approved), and the line conditions."""
-    d = RAW
-    matched = d.edition_id.isnot(None)
-    needs_approval = and_(d.level_rank != 0, d.level_rank.isnot(None))
-    approved = conn.execute(
-        select(store.requests.c.id)
-        .where(store.requests.c.status.in_(["approved", "won", "expired"]))
-        .limit(1)
-    ).first()
-    if approved is None:  # nothing can cover a line: skip the join over the whole history
-        out_of_policy = and_(matched, or_(d.below_floor == 1, needs_approval))
-        return None, matched, out_of_policy, literal(False)
-    c = _cover(conn)
-    in_window = and_(c.c.request_id.isnot(None), d.date >= c.c.start, d.date <= c.c.end)
-    priced_ok = d.net_amount * 1_000_000 >= c.c.price * d.qty
-    covered = and_(in_window, priced_ok)
-    out_of_policy = and_(matched, or_(d.below_floor == 1, and_(needs_approval, ~covered)))
-    below_approved = and_(matched, in_window, ~priced_ok)
-    return c, matched, out_of_policy, below_approved
-
-
-def _lines_with_cover(cover: Any) -> Any:
-    d = store.deal_lines
-    if cover is None:
-        return d
-    return d.outerjoin(
-        cover, and_(cover.c.request_id == d.c.request_id, cover.c.sku_key == d.c.sku_key)
-    )
-
-
-def _metrics(
-    conn: Connection, start: date | None, end: date | None, by: list[str]
-) -> list[tuple[dict[str, str], Metrics]]:
-    """One row per group (one row when ``by`` is empty), from one scan of the lines."""
-    d = store.deal_lines
-    r = RAW
-    c, matched, oop, below = _conditions(conn)
-
-    def when(condition: Any, value: Any) -> Any:
-        return case((condition, value), else_=None)
-
-    def count(condition: Any) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
-    keys = [_key_column(conn, name).label(f"k_{name}") for name in by]
-    query = (
-        select(
-            *keys,
-            func.count().label("lines"),
-            func.count(func.distinct(d.c.deal_id)).label("deals")
-            if keys
-            else literal(0).label("deals"),
-            func.sum(d.c.deal_first).label("deal_starts"),
-            func.sum(when(matched, r.qty)).label("qty"),
-            func.sum(r.list_revenue).label("list_revenue"),
-            func.sum(r.standard_revenue).label("standard_revenue"),
-            func.sum(when(matched, r.net_amount)).label("net"),
-            func.sum(r.cost_amount).label("cost"),
-            func.sum(when(and_(matched, r.cost_amount.isnot(None)), r.net_amount)).label(
-                "net_cost"
-            ),
-            count(oop).label("oop_lines"),
-            func.sum(when(oop, r.standard_revenue - r.net_amount)).label("oop_amount"),
-            count(~matched).label("unmatched"),
-            count(below).label("below"),
-            func.min(d.c.date).label("first"),
-            func.max(d.c.date).label("last"),
+def _judged(covered: bool) -> str:
+    """A view of the lines with what the report asks of each: matched to a list price, out of
+    policy (needs approval no approved request covers, or below a hard floor), sold below the
+    price its request approved."""
+    matched = "l.edition_id IS NOT NULL"
+    needs = "(l.level_rank <> 0 AND l.level_rank IS NOT NULL)"
+    if not covered:
+        return (
+            f"CREATE VIEW judged AS SELECT l.*, {matched} AS matched, "
+            f"coalesce({matched} AND (l.below_floor = 1 OR {needs}), false) AS oop, "
+            "false AS below FROM lines l"
         )
-        .select_from(_lines_with_cover(c))
-        .where(*_period(start, end))
+    in_window = (
+        "(c.request_id IS NOT NULL AND l.date >= c.start "
+        "AND l.date <= coalesce(c.end, DATE '9999-12-31'))"
     )
-    if keys:
-        query = query.group_by(*keys)
+    priced_ok = "(CAST(l.net_amount AS HUGEINT) * 1000000 >= CAST(c.price AS HUGEINT) * l.qty)"
+    return (
+        f"CREATE VIEW judged AS SELECT l.*, {matched} AS matched, "
+        f"coalesce({matched} AND (l.below_floor = 1 OR ({needs} AND NOT ({in_window} AND {priced_ok}))), false) AS oop, "
+        f"coalesce({matched} AND {in_window} AND NOT {priced_ok}, false) AS below "
+        "FROM lines l LEFT JOIN cover c ON c.request_id = l.request_id AND c.sku_key = l.sku_key"
+    )
+
+
+def _key_column(name: str) -> str:
+    if name == "month":
+        return "strftime(date, '%Y-%m')"
+    return f"coalesce({name}, '{NONE}')"
+
+
+def _metrics(con: Any, by: list[str]) -> list[tuple[dict[str, str], Metrics]]:
+    """One row per group (one row when ``by`` is empty), from one scan of the lines."""
+    keys = [f"{_key_column(name)} AS k_{name}" for name in by]
+    query = (
+        f"SELECT {''.join(k + ', ' for k in keys)}"
+        "count(*) AS lines, "
+        + ("count(DISTINCT deal_id)" if keys else "0")
+        + " AS deals, sum(deal_first) AS deal_starts, "
+        "sum(CASE WHEN matched THEN qty END) AS qty, sum(list_revenue) AS list_revenue, "
+        "sum(standard_revenue) AS standard_revenue, sum(CASE WHEN matched THEN net_amount END) AS net, "
+        "sum(cost_amount) AS cost, "
+        "sum(CASE WHEN matched AND cost_amount IS NOT NULL THEN net_amount END) AS net_cost, "
+        "sum(CASE WHEN oop THEN 1 ELSE 0 END) AS oop_lines, "
+        "sum(CASE WHEN oop THEN standard_revenue - net_amount END) AS oop_amount, "
+        "sum(CASE WHEN matched THEN 0 ELSE 1 END) AS unmatched, "
+        "sum(CASE WHEN below THEN 1 ELSE 0 END) AS below, "
+        'min(date) AS "first", max(date) AS "last" FROM judged'
+        + (f" GROUP BY {', '.join(f'k_{name}' for name in by)}" if keys else "")
+    )
     result: list[tuple[dict[str, str], Metrics]] = []
-    for row in conn.execute(query):
+    for row in _rows(con, query):
         if not keys and not row.lines:
             continue
         key = {name: str(getattr(row, f"k_{name}")) for name in by}
@@ -289,14 +253,15 @@ def _metrics(
     return result
 
 
-def _period(start: date | None, end: date | None) -> list[Any]:
-    d = store.deal_lines.c
-    conditions = []
-    if start is not None:
-        conditions.append(d.date >= start)
-    if end is not None:
-        conditions.append(d.date <= end)
-    return conditions
+class _Row:
+    def __init__(self, names: list[str], values: tuple[Any, ...]) -> None:
+        self.__dict__.update(zip(names, values, strict=True))
+
+
+def _rows(con: Any, query: str) -> list[Any]:
+    cursor = con.execute(query)
+    names = [d[0] for d in cursor.description]
+    return [_Row(names, values) for values in cursor.fetchall()]
 
 
 def _money(value: Any) -> Decimal:
@@ -353,63 +318,44 @@ def _sum(rows: list[Metrics]) -> Metrics:
     return total
 
 
-def _bands(
-    conn: Connection, start: date | None, end: date | None, basis: str
-) -> tuple[list[Band], list[tuple[str, int]]]:
+def _bands(con: Any, basis: str) -> tuple[list[Band], list[tuple[str, int]]]:
     import numpy as np
 
-    d = RAW
-    key = d.sku if basis == "sku" else func.coalesce(d.family, literal(NONE, String))
-    rows = conn.execute(
-        select(key, d.list_revenue, d.net_amount).where(
-            d.edition_id.isnot(None), d.list_revenue != 0, *_period(start, end)
-        )
-    ).all()
-    groups: dict[str, list[float]] = {}
-    for name, list_revenue, net in rows:
-        groups.setdefault(str(name), []).append((1 - net / list_revenue) * 100)
+    key = "sku" if basis == "sku" else f"coalesce(family, '{NONE}')"
+    found = con.execute(
+        f"SELECT {key} AS k, (1 - net_amount / list_revenue) * 100 AS d FROM judged "
+        "WHERE matched AND list_revenue <> 0 ORDER BY k"
+    ).fetchnumpy()
+    names, discounts = found["k"], np.asarray(found["d"], dtype=float)
+    labels = ("min", "p10", "p25", "median", "p75", "p90", "max")
     bands = []
-    for name, values in sorted(groups.items()):
-        array = np.array(values)
-        points = np.percentile(array, [0, 10, 25, 50, 75, 90, 100])
-        bands.append(
-            Band(
-                name,
-                len(values),
-                {
-                    label: Decimal(str(round(float(p), 4)))
-                    for label, p in zip(
-                        ("min", "p10", "p25", "median", "p75", "p90", "max"), points, strict=True
-                    )
-                },
+    if len(names):
+        starts = np.flatnonzero(np.r_[True, names[1:] != names[:-1]])
+        for first, stop in zip(starts, [*starts[1:], len(names)], strict=True):
+            points = np.percentile(discounts[first:stop], [0, 10, 25, 50, 75, 90, 100])
+            bands.append(
+                Band(
+                    str(names[first]),
+                    int(stop - first),
+                    {
+                        label: Decimal(str(round(float(p), 4)))
+                        for label, p in zip(labels, points, strict=True)
+                    },
+                )
             )
-        )
-    everything = (
-        np.array([v for values in groups.values() for v in values]) if groups else np.array([])
-    )
     edges = [-np.inf, 0.0001, 5, 10, 15, 20, 30, 50, np.inf]
-    labels = ["0 %", "0-5 %", "5-10 %", "10-15 %", "15-20 %", "20-30 %", "30-50 %", "50 %+"]
-    counts = np.histogram(everything, bins=edges)[0] if len(everything) else [0] * len(labels)
-    return bands, [(label, int(n)) for label, n in zip(labels, counts, strict=True)]
+    ranges = ["0 %", "0-5 %", "5-10 %", "10-15 %", "15-20 %", "20-30 %", "30-50 %", "50 %+"]
+    counts = np.histogram(discounts, bins=edges)[0] if len(discounts) else [0] * len(ranges)
+    return bands, [(label, int(n)) for label, n in zip(ranges, counts, strict=True)]
 
 
-def _out_of_policy(
-    conn: Connection, start: date | None, end: date | None, limit: int = 10_000
-) -> list[dict[str, Any]]:
-    d = store.deal_lines
-    r = RAW
-    c, _, oop, _ = _conditions(conn)
-    rows = conn.execute(
-        select(
-            r.date, r.deal_id, r.customer, r.rep, r.sku, r.qty, r.list_price,
-            r.standard_price, r.net_amount, r.level, r.below_floor, r.hard_floor,
-            r.request_id,
-        )
-        .select_from(_lines_with_cover(c))
-        .where(oop, *_period(start, end))
-        .order_by(d.c.date, d.c.id)
-        .limit(limit)
-    ).all()  # fmt: skip
+def _out_of_policy(con: Any, limit: int = 10_000) -> list[dict[str, Any]]:
+    rows = _rows(
+        con,
+        "SELECT date, deal_id, customer, rep, sku, qty, list_price, standard_price, net_amount, "
+        "level, below_floor, hard_floor, request_id FROM judged WHERE oop "
+        f"ORDER BY date, seq LIMIT {int(limit)}",
+    )
     result = []
     for row in rows:
         qty = _money(row.qty)
@@ -447,12 +393,9 @@ def _why(row: Any) -> str:
     return f"needs {row.level} approval; {cover}"
 
 
-def _unmatched(conn: Connection, start: date | None, end: date | None) -> list[dict[str, Any]]:
-    d = store.deal_lines.c
-    rows = conn.execute(
-        select(d.sku, func.count(), func.min(d.date), func.max(d.date))
-        .where(d.edition_id.is_(None), *_period(start, end))
-        .group_by(d.sku)
-        .order_by(func.count().desc(), d.sku)
-    ).all()
+def _unmatched(con: Any) -> list[dict[str, Any]]:
+    rows = con.execute(
+        "SELECT sku, count(*) AS n, min(date), max(date) FROM judged WHERE NOT matched "
+        "GROUP BY sku ORDER BY n DESC, sku"
+    ).fetchall()
     return [{"sku": sku, "lines": n, "first": first, "last": last} for sku, n, first, last in rows]

@@ -82,7 +82,7 @@ def class_name(rank: int, levels: list[str]) -> str:
 
 COLUMNS = [
     "deal_id", "line_key", "date", "sku", "sku_key", "family", "qty", "standard_price",
-    "net_amount", "list_price", "cost_amount", "standard_revenue", "level_rank", "below_floor",
+    "net_amount", "list_price", "unit_cost", "standard_revenue", "level_rank", "below_floor",
     "policy_version", "item_floor", "item_currency",
 ]  # fmt: skip
 CHUNK = 250_000
@@ -94,54 +94,41 @@ def simulate(
     """Judge every stored deal line of the period under the policy in force and under ``proposed``.
 
     The lines' matched columns (standard price, net amount, the class under the policy in force)
-    are read in one query; only the proposed policy is evaluated, column-wise.
+    are read from the stored segments; only the proposed policy is evaluated, column-wise.
     """
-    import pandas as pd
+    import pyarrow.compute as pc
 
-    from pricing.matching import Reference
+    from pricing import history
     from pricing.perf import paused_gc
 
-    period = ""
-    if start is not None:
-        period += f" AND d.date >= '{start.isoformat()}'"
-    if end is not None:
-        period += f" AND d.date <= '{end.isoformat()}'"
     with paused_gc(), db.read() as conn:
-        reference = Reference(conn)
-        sql = (
-            "SELECT d.deal_id, d.line_key, d.date, d.sku, d.sku_key, d.family, d.qty, "
-            "d.standard_price, d.net_amount, d.list_price, d.cost_amount, d.standard_revenue, "
-            "d.level_rank, d.below_floor, d.policy_version, p.floor_price, p.currency "
-            "FROM deal_lines d JOIN price_items p "
-            "ON p.edition_id = d.edition_id AND p.sku_key = d.sku_key "
-            "WHERE d.edition_id IS NOT NULL AND d.policy_version IS NOT NULL" + period
-        )
-        total = reference.fetch("SELECT count(*) FROM deal_lines d WHERE 1 = 1" + period)[0][0]
         versions = {v.version: v.policy for v in _versions(conn)}
+        stored = history.scan(conn, [*COLUMNS, "edition_id"], start=start, end=end)
+    total = stored.num_rows
+    stored = stored.filter(
+        pc.and_(pc.is_valid(stored["edition_id"]), pc.is_valid(stored["policy_version"]))
+    )
+    with paused_gc():
         current, new = Side(), Side()
         changed: list[dict[str, str]] = []
         lines, first, last = 0, None, None
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql)
-            while chunk := cursor.fetchmany(CHUNK):  # bounded memory: a chunk at a time
-                judged = _judge_chunk(pd.DataFrame(chunk, columns=COLUMNS), proposed, versions)
-                _add(current, judged, "current", "below_current")
-                _add(new, judged, "proposed", "below_proposed")
-                moved = judged[judged["current"] != judged["proposed"]]
-                changed.extend(
-                    {"deal": str(d), "line": _line_of(str(k)), "sku": str(s), "current": c, "proposed": p}
-                    for d, k, s, c, p in zip(
-                        moved["deal_id"], moved["line_key"], moved["sku"], moved["current"],
-                        moved["proposed"], strict=True,
-                    )
-                )  # fmt: skip
-                lines += len(judged)
-                low, high = judged["date"].min(), judged["date"].max()
-                first = low if first is None else min(first, low)
-                last = high if last is None else max(last, high)
-        finally:
-            cursor.close()
+        for offset in range(0, stored.num_rows, CHUNK):  # bounded memory: a chunk at a time
+            frame = history.to_frame(stored.slice(offset, CHUNK))
+            judged = _judge_chunk(frame, proposed, versions)
+            _add(current, judged, "current", "below_current")
+            _add(new, judged, "proposed", "below_proposed")
+            moved = judged[judged["current"] != judged["proposed"]]
+            changed.extend(
+                {"deal": str(d), "line": _line_of(str(k)), "sku": str(s), "current": c, "proposed": p}
+                for d, k, s, c, p in zip(
+                    moved["deal_id"], moved["line_key"], moved["sku"], moved["current"],
+                    moved["proposed"], strict=True,
+                )
+            )  # fmt: skip
+            lines += len(judged)
+            low, high = judged["date"].min(), judged["date"].max()
+            first = low if first is None else min(first, low)
+            last = high if last is None else max(last, high)
     if first is None or last is None:
         return Simulation(start, end, 0, 0, current, new, [], int(total))
     return Simulation(
@@ -163,12 +150,6 @@ def _judge_chunk(frame: Any, proposed: Policy, versions: dict[int, Policy]) -> A
 
     from pricing.matching import classify
 
-    frame["date"] = pd.to_datetime(frame["date"])
-    for name in ("qty", "standard_price", "net_amount", "list_price", "cost_amount", "item_floor",
-                 "standard_revenue", "level_rank", "below_floor", "policy_version"):  # fmt: skip
-        frame[name] = frame[name].astype("Int64")
-    qty = frame["qty"]
-    frame["unit_cost"] = (frame["cost_amount"] * 1_000_000 // qty.where(qty != 0)).astype("Int64")
     ranks, _, _, below = classify(proposed, frame)
     out = pd.DataFrame(
         {

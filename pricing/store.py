@@ -25,6 +25,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -43,7 +44,7 @@ from pricing.errors import SchemaError, StoreError
 if TYPE_CHECKING:
     from pricing.pricebook import Edition, PriceBook
 
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 DEFAULT_URL = "sqlite:///pricing.db"
 _SCALE = 1_000_000
 
@@ -232,39 +233,24 @@ deal_imports = Table(
     Column("added", Integer, nullable=False),
 )
 
-deal_lines = Table(
-    "deal_lines",
+deal_segments = Table(
+    "deal_segments",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("line_key", String(300), nullable=False, unique=True),
-    Column("deal_id", String(200), nullable=False),
-    Column("deal_first", Integer, nullable=False),  # 1 on the first stored line of each deal
-    Column("date", Date, nullable=False),
-    Column("customer", String(300)),
-    Column("rep", String(200)),
-    Column("sku", String(200), nullable=False),
-    Column("sku_key", String(200), nullable=False),
-    Column("qty", Amount, nullable=False),
-    Column("amount", Amount),
-    Column("unit_price", Amount),
-    Column("discount_pct", Amount),
-    Column("request_id", Integer),
-    Column("currency", String(3)),
-    Column("import_id", Integer, ForeignKey("deal_imports.id"), nullable=False),
-    # Matched to the price book and policy in force on the line's date (NULL: unmatched).
-    Column("edition_id", Integer),
-    Column("family", String(200)),
-    Column("list_price", Amount),
-    Column("standard_price", Amount),
-    Column("net_amount", Amount),
-    Column("list_revenue", Amount),
-    Column("standard_revenue", Amount),
-    Column("cost_amount", Amount),
-    Column("hard_floor", Amount),
-    Column("policy_version", Integer),
-    Column("level_rank", Integer),  # 0 within the first level; k needs levels[k]; -1 rejected
-    Column("level", String(100)),
-    Column("below_floor", Integer),
+    Column("import_id", Integer, ForeignKey("deal_imports.id")),
+    Column("lines", Integer, nullable=False),
+    Column("first_date", Date, nullable=False),
+    Column("last_date", Date, nullable=False),
+    Index("ix_deal_segments_last_date", "last_date"),
+)
+
+deal_columns = Table(
+    "deal_columns",
+    metadata,
+    Column("segment_id", Integer, ForeignKey("deal_segments.id"), primary_key=True),
+    Column("name", String(40), primary_key=True),
+    # One column of the segment's lines: an lz4-compressed Arrow IPC stream (pricing.history).
+    Column("data", LargeBinary, nullable=False),
 )
 
 
@@ -344,13 +330,16 @@ class Store:
     def counts(self) -> dict[str, int]:
         """How much the database holds, table by table."""
         with self.read() as conn:
-            return {
+            from pricing import history
+
+            counts = {
                 name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
                 for name, table in (
                     ("editions", editions), ("policy_versions", policies), ("requests", requests),
-                    ("deal_lines", deal_lines),
                 )
             }  # fmt: skip
+            counts["deal_lines"] = history.count(conn)
+            return counts
 
     @property
     def url(self) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pricing import requests
+from pricing import history, requests
 from pricing.store import utcnow
 from tests.conftest import Cli, write_workbook
 
@@ -286,9 +286,10 @@ def test_matching__column_wise_engine_agrees_with_judge_line_by_line(
     )
     db = owner.store()
     with db.read() as conn:
-        stored = conn.exec_driver_sql(
-            "SELECT sku, qty, net_amount, level_rank FROM deal_lines"
-        ).fetchall()
+        lines = history.scan(conn, ["sku", "qty", "net_amount", "level_rank"])
+        stored = list(
+            zip(*(lines[name].to_pylist() for name in lines.column_names[:4]), strict=True)
+        )
     levels = ["rep", "manager", "owner"]
     checked = 0
     for sku, qty_micros, net_micros, rank in stored:

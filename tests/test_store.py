@@ -137,3 +137,57 @@ def test_a_password_in_a_database_url_is_never_printed() -> None:
         result = CliRunner().invoke(main, ["--db", url, "pricebook", "editions"])
         assert result.exit_code == 2, result.output
         assert "s3cret-pw" not in result.output and "***" in result.output, result.output
+
+
+def test_deal_lines_stored_as_rows_move_to_segments_on_upgrade(owner: Cli, tmp_path: Path) -> None:
+    """Given a database from before deal lines were stored as segments (revision 0004), when the
+    owner runs `pricing db upgrade`, then the report over its deals is what it was."""
+    if not owner.db_url.startswith("sqlite"):
+        pytest.skip("the migration's SQL is the same on PostgreSQL; checked on SQLite")
+    import sqlite3
+    from contextlib import closing
+
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from pricing import history
+    from pricing.migrations import _config
+    from tests.test_cli_deals_report import SALES, deals_csv
+
+    assert owner("deals", "import", str(deals_csv(tmp_path, SALES))).exit_code == 0
+    expected = owner.json("report", "--by", "rep,sku")
+    with owner.store().read() as conn:
+        lines = history.scan(conn, RAW_COLUMNS)
+    old = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{old}")
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "0004")
+    engine.dispose()
+    with closing(sqlite3.connect(old)) as conn:
+        conn.execute("ATTACH ? AS new", (owner.db_url.removeprefix("sqlite:///"),))
+        for table in ("editions", "price_items", "price_tiers", "policies", "deal_imports"):
+            conn.execute(f"INSERT INTO main.{table} SELECT * FROM new.{table}")
+        rows = list(zip(*(lines[name].to_pylist() for name in RAW_COLUMNS), strict=True))
+        marks = ", ".join("?" for _ in RAW_COLUMNS)
+        conn.executemany(
+            f"INSERT INTO deal_lines ({', '.join(RAW_COLUMNS)}) VALUES ({marks})",
+            [
+                tuple(
+                    str(v) if name == "date" else v
+                    for name, v in zip(RAW_COLUMNS, row, strict=True)
+                )
+                for row in rows
+            ],
+        )
+        conn.commit()
+    before = Cli(f"sqlite:///{old}")
+    assert before("db", "upgrade").exit_code == 0
+    assert before.json("report", "--by", "rep,sku") == expected
+    assert before.json("db", "status")["schema_revision"] == store.SCHEMA_REVISION
+    before.close()
+
+
+RAW_COLUMNS = (
+    "line_key", "deal_id", "deal_first", "date", "customer", "rep", "sku", "sku_key", "qty",
+    "amount", "unit_price", "discount_pct", "request_id", "currency", "import_id",
+)  # fmt: skip

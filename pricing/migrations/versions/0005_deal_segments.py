@@ -1,0 +1,64 @@
+"""Deal lines move from one row each to columnar segments, a blob per column (pricing.history).
+
+The lines already stored are carried over as they were read from their files, import by import,
+and matched again to the price book and policy in force on their dates.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+RAW = (
+    "line_key", "deal_id", "deal_first", "date", "customer", "rep", "sku", "sku_key", "qty",
+    "amount", "unit_price", "discount_pct", "request_id", "currency", "import_id",
+)  # fmt: skip
+
+
+def upgrade() -> None:
+    op.create_table(
+        "deal_segments",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("import_id", sa.Integer, sa.ForeignKey("deal_imports.id")),
+        sa.Column("lines", sa.Integer, nullable=False),
+        sa.Column("first_date", sa.Date, nullable=False),
+        sa.Column("last_date", sa.Date, nullable=False),
+    )
+    op.create_index("ix_deal_segments_last_date", "deal_segments", ["last_date"])
+    op.create_table(
+        "deal_columns",
+        sa.Column("segment_id", sa.Integer, sa.ForeignKey("deal_segments.id"), primary_key=True),
+        sa.Column("name", sa.String(40), primary_key=True),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+    )
+    conn = op.get_bind()
+    if conn.execute(sa.text("SELECT 1 FROM deal_lines LIMIT 1")).first() is not None:
+        _carry_over(conn)
+    op.drop_table("deal_lines")
+
+
+def _carry_over(conn: sa.Connection) -> None:
+    import pandas as pd
+
+    from pricing import history
+    from pricing.deals import rematch
+
+    rows = conn.execute(sa.text(f"SELECT {', '.join(RAW)} FROM deal_lines ORDER BY id")).all()
+    frame = pd.DataFrame(rows, columns=list(RAW))
+    frame["date"] = pd.to_datetime(frame["date"].astype(str).str[:10])
+    for name in history.COLUMNS:
+        if name not in RAW:
+            frame[name] = None
+    for number, lines in frame.groupby("import_id", sort=True):
+        history.append(conn, history.from_frame(lines), int(str(number)))
+    rematch(conn)
+
+
+def downgrade() -> None:
+    raise NotImplementedError("deal lines stored as segments cannot go back to one row each")
