@@ -279,7 +279,8 @@ class _Reader:
         if "unit_price" in text:
             frame.loc[frame["unit_price"].notna(), "discount_pct"] = None
         frame = frame[keep].copy()
-        frame["deal_id"], frame["line_key"] = self._identity(text, keep, frame)
+        frame["deal_id"], frame["line_key"], first = self._identity(text, keep, frame)
+        frame["deal_first"] = first  # the deal's first line in this file
         return frame
 
     def _number(self, values: Any, keep: Any, field_name: str, label: str) -> Any:
@@ -426,8 +427,12 @@ class _Reader:
                      "is not a request id (they look like R-000123)")  # fmt: skip
         return ids
 
-    def _identity(self, text: dict[str, Any], keep: Any, frame: pd.DataFrame) -> tuple[Any, Any]:
-        """Deal ids and line keys that make a re-import of the same lines a no-op."""
+    def _identity(
+        self, text: dict[str, Any], keep: Any, frame: pd.DataFrame
+    ) -> tuple[Any, Any, Any]:
+        """Deal ids and line keys that make a re-import of the same lines a no-op, and whether
+        each line is its deal's first in the file."""
+        import numpy as np
         import pandas as pd
 
         if "deal_id" in text and (text["deal_id"][keep] != "").all():
@@ -436,10 +441,12 @@ class _Reader:
             deal = None
         if "line_id" in text and (text["line_id"][keep] != "").all():
             key = "L:" + text["line_id"][keep]
-            return (deal if deal is not None else key), key
+            deal = deal if deal is not None else key
+            return deal, key, ~deal.duplicated().to_numpy()
         if deal is not None:
             position = deal.groupby(deal, sort=False).cumcount() + 1
-            return deal, "D:" + deal + "#" + position.astype(str)
+            first = (position == 1).to_numpy()
+            return deal, "D:" + deal + "#" + position.astype(str), first
         # No ids: each line is its own deal, known by its content and its repetition.
         content = pd.util.hash_pandas_object(
             frame[
@@ -458,7 +465,7 @@ class _Reader:
         ).astype(str)
         repeat = content.groupby(content, sort=False).cumcount() + 1
         key = "H:" + content + "#" + repeat.astype(str)
-        return key, key
+        return key, key, np.ones(len(key), dtype=bool)
 
 
 # Storing -----------------------------------------------------------------------------------------
@@ -496,6 +503,7 @@ def import_deals(
     """Store the lines of a deals file (those not already stored), matched to list and policy."""
     import gc
 
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -514,21 +522,25 @@ def import_deals(
     with paused_gc(), db.read() if dry_run else db.write() as conn:
         reference = Reference(conn)
         stored = history.scan(conn, ["line_key", "deal_id"])
-        # A line already stored, or repeated within the file, is already present.
-        keys = pa.array(lines["line_key"].astype(object), pa.string())
-        fresh = pc.invert(pc.is_in(keys, value_set=stored["line_key"].combine_chunks()))
-        fresh = fresh.to_numpy(zero_copy_only=False) & ~lines["line_key"].duplicated().to_numpy()
+        # A line already stored, or repeated within the file, is already present. Keys made
+        # from deal ids and positions, or from content, cannot repeat; line ids can.
+        keys = pa.array(lines["line_key"], type=pa.string(), from_pandas=True)
+        fresh = np.ones(total, dtype=bool)
+        if total and str(lines["line_key"].iloc[0]).startswith("L:"):
+            fresh &= _first_of_each(keys)
+        if stored.num_rows:
+            fresh &= ~_is_in(keys, stored["line_key"])
         result.already_present = total - int(fresh.sum())
         result.added = total - result.already_present
+        deal_first = lines["deal_first"].to_numpy(dtype=bool)
         if not fresh.all():
             lines = lines[fresh]
-        # The first new line of each deal not stored before counts the deal: totals sum these.
-        deals = pa.array(lines["deal_id"].astype(object), pa.string())
-        known = pc.is_in(deals, value_set=pc.unique(stored["deal_id"]))
-        deal_first = ~lines["deal_id"].duplicated().to_numpy() & ~known.to_numpy(
-            zero_copy_only=False
-        )
-        del stored, keys, deals, known
+            deal_first = deal_first[fresh]
+        # The deal's first line in the file counts the deal, unless the deal was stored before.
+        if stored.num_rows:
+            deals = pa.array(lines["deal_id"], type=pa.string(), from_pandas=True)
+            deal_first = deal_first & ~_is_in(deals, pc.unique(stored["deal_id"]))
+        del stored, keys
         number = None
         if not dry_run:
             number = conn.execute(
@@ -544,16 +556,20 @@ def import_deals(
             ).scalar_one()
         first_unmatched: dict[str, Any] = {}
         for start in range(0, len(lines), CHUNK):  # bounded memory: a chunk at a time
-            matched = match(conn, lines.iloc[start : start + CHUNK], reference)
+            chunk = lines.iloc[start : start + CHUNK]
+            matched = match(conn, chunk[list(FACTS)], reference)
             unmatched = matched[matched["edition_id"].isna()]
             result.unmatched += len(unmatched)
             for sku, day in unmatched.groupby("sku", sort=False)["date"].min().items():
                 first_unmatched[str(sku)] = min(day, first_unmatched.get(str(sku), day))
             if not dry_run:
-                matched["deal_first"] = deal_first[start : start + CHUNK].astype("int64")
-                matched["import_id"] = number
-                history.append(conn, history.from_frame(matched), number)
-            del matched
+                columns: dict[str, Any] = {name: chunk[name] for name in chunk.columns}
+                columns.update({name: matched[name] for name in (*FACTS[1:], *MATCHED)})
+                columns["deal_first"] = deal_first[start : start + CHUNK].astype("int64")
+                columns["import_id"] = np.full(len(chunk), number, dtype="int64")
+                history.append(conn, history.from_frame(columns), number)
+                del columns
+            del matched, chunk
             gc.collect(0)  # pandas leaves a few cycles per chunk; the young ones only: cheap
             if progress:
                 progress(min(start + CHUNK, len(lines)), len(lines))
@@ -563,6 +579,29 @@ def import_deals(
         if not dry_run:
             link_won_requests(conn)
     return result
+
+
+def _first_of_each(values: Any) -> Any:
+    """True on the first occurrence of each value (hashing in Arrow, not in pandas)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    codes = pc.dictionary_encode(_whole(values)).indices.to_numpy(zero_copy_only=False)
+    first = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
+    order = np.arange(len(codes))
+    first[codes[::-1]] = order[::-1]  # the earliest position is written last
+    return first[codes] == order
+
+
+def _is_in(values: Any, stored: Any) -> Any:
+    import pyarrow.compute as pc
+
+    return pc.is_in(values, value_set=_whole(stored)).to_numpy(zero_copy_only=False)
+
+
+def _whole(values: Any) -> Any:
+    """One Arrow array (pandas hands over Arrow-backed columns in chunks)."""
+    return values.combine_chunks() if hasattr(values, "combine_chunks") else values
 
 
 def rematch(conn: Any, since: Any = None) -> int:

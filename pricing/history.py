@@ -63,8 +63,8 @@ def schema(columns: Iterable[str] = COLUMNS) -> pa.Schema:
 
 
 def from_frame(frame: Any) -> pa.Table:
-    """A pandas frame of lines (dates as datetime64, integers as Int64) in stored form."""
-    import numpy as np
+    """Lines in stored form, from a pandas frame or a mapping of columns (dates as
+    datetime64, integers as Int64 or int64, text as str or object)."""
     import pyarrow as pa
 
     arrays = []
@@ -72,13 +72,8 @@ def from_frame(frame: Any) -> pa.Table:
         column = frame[field.name]
         if field.name == "date":
             arrays.append(pa.array(column.to_numpy().astype("datetime64[D]"), type=pa.date32()))
-        elif field.type == pa.string():
-            arrays.append(pa.array(column.astype(object).where(column.notna(), None), pa.string()))
-        else:
-            values = column.astype("Int64")
-            mask = values.isna().to_numpy()
-            data = values.to_numpy(dtype=np.int64, na_value=0)
-            arrays.append(pa.array(data, type=pa.int64(), mask=mask))
+        else:  # Arrow-backed and nullable pandas columns convert without copying
+            arrays.append(pa.array(column, from_pandas=True).cast(field.type))
     return pa.Table.from_arrays(arrays, schema=schema())
 
 
@@ -94,10 +89,10 @@ def to_frame(lines: pa.Table) -> Any:
 
 
 def append(conn: Connection, lines: pa.Table, import_id: int | None) -> None:
-    """Store lines (all of ``COLUMNS``) as new segments, date-sorted."""
+    """Store lines (all of ``COLUMNS``) as new segments, in the order given (a file in date
+    order, as exports usually are, gives segments of narrow date ranges)."""
     if not lines.num_rows:
         return
-    lines = lines.sort_by("date")
     for start in range(0, lines.num_rows, SEGMENT):
         _insert(conn, lines.slice(start, SEGMENT), import_id)
 

@@ -9,7 +9,6 @@ overflow 64 bits are done with Python integers.
 
 from __future__ import annotations
 
-import fnmatch
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -23,15 +22,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 MICRO = 1_000_000
-ITEM_COLUMNS = [
-    "edition_id",
-    "sku_key",
-    "family",
-    "list_price",
-    "unit_cost",
-    "item_floor",
-    "item_currency",
-]
 
 
 class Reference:
@@ -40,6 +30,13 @@ class Reference:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._rows: dict[str, list[tuple[Any, ...]]] = {}
+        self._built: dict[Any, Any] = {}
+
+    def built(self, key: Any, build: Any) -> Any:
+        """What ``build()`` makes from the rows (a frame of price items, say), made once."""
+        if key not in self._built:
+            self._built[key] = build()
+        return self._built[key]
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows as plain tuples straight from the driver (SQLAlchemy Row objects are slow to
@@ -57,79 +54,113 @@ class Reference:
 def match(
     conn: Connection, lines: pd.DataFrame, reference: Reference | None = None
 ) -> pd.DataFrame:
-    """Add edition, list, standard, net and policy columns to deal lines (one row each)."""
+    """Add edition, list, standard, net and policy columns to deal lines (one row each).
+
+    The edition in force on each date is a binary search over the editions' dates; the item is
+    a hash lookup of the SKU within that edition (Arrow), so nothing is sorted or merged."""
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     reference = reference or Reference(conn)
-    fetch = reference.fetch
-
-    lines = lines.copy()
-    lines["_order"] = np.arange(len(lines))
-    lines["date"] = lines["date"].astype("datetime64[ns]")
-    editions = pd.DataFrame(
-        fetch("SELECT id, effective_from FROM editions"),
-        columns=["edition_id", "effective_from"],
-    )
-    out = _empty_columns(lines)
-    if editions.empty or lines.empty:
-        return out.sort_values("_order").drop(columns="_order")
-    editions["effective_from"] = pd.to_datetime(editions["effective_from"]).astype("datetime64[ns]")
-    editions = (
-        editions.sort_values(["effective_from", "edition_id"])
-        .drop_duplicates("effective_from", keep="last")
-        .reset_index(drop=True)
-    )
-    out = pd.merge_asof(
-        out.sort_values("date").drop(columns="edition_id"),
-        editions,
-        left_on="date",
-        right_on="effective_from",
-        direction="backward",
-    ).drop(columns="effective_from")
-    out["edition_id"] = out["edition_id"].astype("Int64")
-    items = _items(fetch, out)
-    out = out.drop(
-        columns=["family", "list_price", "unit_cost", "item_floor", "item_currency"]
-    ).merge(items, how="left", on=["edition_id", "sku_key"])
-    matched = out["list_price"].notna()
-    out.loc[~matched, "edition_id"] = pd.NA  # no list price on that date: unmatched
-    out["standard_price"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+    out = _empty_columns(lines.reset_index(drop=True))
+    out["date"] = out["date"].astype("datetime64[ns]")
+    editions = reference.built("editions", lambda: _editions(reference))
+    if not len(editions[0]) or out.empty:
+        return out
+    days = out["date"].to_numpy().astype("datetime64[D]")
+    at = np.searchsorted(editions[0], days, side="right") - 1
+    edition = np.where(at >= 0, editions[1][np.maximum(at, 0)], -1)
+    n = len(out)
+    # Every edition in play, its items one after the other: a line's item is one position.
+    numbers = [int(e) for e in np.unique(edition[edition >= 0])]
+    items = [reference.built(("items", e), lambda e=e: _items(reference, e)) for e in numbers]
+    position = np.full(n, -1)
+    sku_keys = pa.array(out["sku_key"], type=pa.string(), from_pandas=True)
+    offset = 0
+    for number, book in zip(numbers, items, strict=True):
+        rows = np.flatnonzero(edition == number)
+        found = pc.index_in(sku_keys.take(pa.array(rows)), value_set=book["sku_key"])
+        found = pc.fill_null(found, -1).to_numpy()
+        position[rows] = np.where(found >= 0, found + offset, -1)
+        offset += len(book["sku_key"])
+    matched_rows = position >= 0
+    at_item = np.where(matched_rows, position, 0)
+    out["edition_id"] = _ints(np.where(matched_rows, edition, 0), ~matched_rows)
+    for name in ("list_price", "unit_cost", "item_floor"):
+        values = np.concatenate([book[name][0] for book in items] or [np.zeros(1, np.int64)])
+        missing = np.concatenate([book[name][1] for book in items] or [np.ones(1, bool)])
+        out[name] = _ints(values[at_item], missing[at_item] | ~matched_rows)
+    for name in ("family", "item_currency"):
+        texts = pa.concat_arrays([book[name] for book in items] or [pa.array([""])])
+        taken = texts.take(pa.array(at_item, mask=~matched_rows))
+        out[name] = pd.arrays.ArrowStringArray(taken)  # Arrow-backed: no copy into objects
+    matched = pd.Series(matched_rows, index=out.index)
     if matched.any():
-        out.loc[matched, "standard_price"] = _standard_prices(fetch, out[matched])
+        out.loc[matched, "standard_price"] = _standard_prices(reference.fetch, out[matched])
     _money(out, matched)
-    _judge(fetch, out, matched)
-    return out.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+    _judge(reference, out, matched)
+    return out
+
+
+def _ints(values: Any, missing: Any) -> Any:
+    """A nullable integer column from values and a mask, without copying."""
+    import pandas as pd
+
+    return pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), np.asarray(missing, bool))
+
+
+def _editions(reference: Reference) -> tuple[Any, Any]:
+    """Effective dates (ascending) and the edition in force from each (the newest import wins)."""
+    rows = sorted(
+        (str(effective)[:10], int(number))
+        for number, effective in reference.fetch("SELECT id, effective_from FROM editions")
+    )
+    latest: dict[str, int] = {}
+    for effective, number in rows:
+        latest[effective] = number
+    return (
+        np.array(list(latest), dtype="datetime64[D]"),
+        np.array(list(latest.values()), dtype=np.int64),
+    )
 
 
 def _empty_columns(lines: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     out = lines.copy()
+    n = len(out)
     for name in ("edition_id", "list_price", "unit_cost", "item_floor", "standard_price",
                  "net_amount", "list_revenue", "standard_revenue", "cost_amount", "hard_floor",
                  "policy_version", "level_rank", "below_floor"):  # fmt: skip
-        out[name] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+        out[name] = _ints(np.zeros(n, np.int64), np.ones(n, bool))
     for name in ("family", "item_currency", "level"):
         out[name] = pd.Series(None, index=out.index, dtype=object)
     return out
 
 
-def _items(fetch: Any, lines: pd.DataFrame) -> pd.DataFrame:
-    import pandas as pd
+def _items(reference: Reference, number: int) -> dict[str, Any]:
+    """One edition's items: SKU keys (Arrow, for lookups) and their columns (numpy)."""
+    import pyarrow as pa
 
-    numbers = sorted({int(e) for e in lines["edition_id"].dropna().unique()})
-    if not numbers:
-        return pd.DataFrame(columns=ITEM_COLUMNS)
-    marks = ", ".join(str(n) for n in numbers)
-    rows = fetch(
-        "SELECT edition_id, sku_key, family, list_price, unit_cost, floor_price, currency "
-        f"FROM price_items WHERE edition_id IN ({marks})",
+    rows = reference.fetch(
+        "SELECT sku_key, family, list_price, unit_cost, floor_price, currency "
+        f"FROM price_items WHERE edition_id = {int(number)}",
     )
-    items = pd.DataFrame(rows, columns=ITEM_COLUMNS)
-    items["edition_id"] = items["edition_id"].astype("Int64")
-    for name in ("list_price", "unit_cost", "item_floor"):
-        items[name] = items[name].astype("Int64")
-    return items
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+
+    def ints(values: tuple[Any, ...]) -> tuple[Any, Any]:
+        missing = np.array([v is None for v in values], dtype=bool)
+        return np.array([v or 0 for v in values], dtype=np.int64), missing
+
+    return {
+        "sku_key": pa.array(columns[0], pa.string()),
+        "family": pa.array(columns[1], pa.string()),
+        "list_price": ints(columns[2]),
+        "unit_cost": ints(columns[3]),
+        "item_floor": ints(columns[4]),
+        "item_currency": pa.array(columns[5], pa.string()),
+    }
 
 
 def _standard_prices(fetch: Any, lines: pd.DataFrame) -> Any:
@@ -152,7 +183,8 @@ def _standard_prices(fetch: Any, lines: pd.DataFrame) -> Any:
     tiers["sku_key"] = tiers["sku"].str.casefold()
     tiers["family_key"] = tiers["family"].str.casefold()
     work = lines[["edition_id", "sku_key", "family", "qty", "list_price", "item_currency"]].copy()
-    work["family_key"] = work["family"].fillna("").str.casefold()
+    family = work["family"].to_numpy(dtype=object, na_value="")
+    work["family_key"] = pd.Series(family, index=work.index, dtype="str").str.casefold()
     work["qty"] = work["qty"].astype("int64")
     work["_row"] = work.index
     own = tiers[tiers["sku_key"].notna()]
@@ -195,94 +227,107 @@ def _standard_prices(fetch: Any, lines: pd.DataFrame) -> Any:
     return standard
 
 
-def _int(value: Any) -> int:
-    """A pandas or numpy scalar as a Python int."""
-    return int(value)
-
-
 def _round_to_unit(micros: Decimal, currency: str) -> int:
     """Half-even to the currency's minor unit, in millionths."""
     step: int = 10 ** (6 - minor_units(currency))
     return int((micros / step).quantize(Decimal(1), rounding="ROUND_HALF_EVEN")) * step
 
 
-def _money(out: pd.DataFrame, matched: Any) -> None:
-    """Net amount (line amount > net price x qty > list less discount), revenues, cost."""
-    import pandas as pd
+def _column(out: pd.DataFrame, name: str) -> tuple[Any, Any]:
+    """A nullable integer column as numpy values (0 where missing) and its missing mask."""
+    column = out[name]
+    return column.to_numpy(dtype=np.int64, na_value=0), column.isna().to_numpy()
 
-    qty = out["qty"].astype("Int64")
-    whole = (qty % MICRO == 0).fillna(False)
-    units = (qty // MICRO).astype("Int64")
-    net = out["amount"].astype("Int64").copy()
-    by_price = net.isna() & out["unit_price"].notna()
+
+def _money(out: pd.DataFrame, matched: Any) -> None:
+    """Net amount (line amount > net price x qty > list less discount), revenues, cost.
+
+    Whole quantities multiply in int64 (every factor was checked to fit when read); the rare
+    fractional quantity and discount-priced lines are computed exactly with Decimal."""
+    qty, _ = _column(out, "qty")
+    whole = qty % MICRO == 0
+    units = qty // MICRO
+    net, net_missing = _column(out, "amount")
+    price, price_missing = _column(out, "unit_price")
+    by_price = net_missing & ~price_missing
     fast = by_price & whole
-    net[fast] = out.loc[fast, "unit_price"].astype("Int64") * units[fast]
-    for row in out.index[by_price & ~whole]:
-        net[row] = int(Decimal(_int(out.at[row, "unit_price"])) * int(qty[row]) / MICRO)
-    by_discount = net.isna() & out["discount_pct"].notna() & matched
-    for row in out.index[by_discount]:
-        unit = (
-            Decimal(_int(out.at[row, "list_price"]))
-            * (100 * MICRO - _int(out.at[row, "discount_pct"]))
-            / (100 * MICRO)
-        )
+    net = np.where(fast, price * units, net)
+    net_missing = net_missing & ~by_price
+    for row in np.flatnonzero(by_price & ~whole):
+        net[row] = int(Decimal(int(price[row])) * int(qty[row]) / MICRO)
+    pct, pct_missing = _column(out, "discount_pct")
+    listed, _ = _column(out, "list_price")
+    by_discount = net_missing & ~pct_missing & np.asarray(matched, dtype=bool)
+    for row in np.flatnonzero(by_discount):
+        unit = Decimal(int(listed[row])) * (100 * MICRO - int(pct[row])) / (100 * MICRO)
         net[row] = int(
             (unit * int(qty[row]) / MICRO).quantize(Decimal(1), rounding="ROUND_HALF_EVEN")
         )
-    out["net_amount"] = net
+    out["net_amount"] = _ints(net, net_missing & ~by_discount)
 
     def times_qty(column: str) -> Any:
-        values = out[column].astype("Int64")
-        result = pd.Series(pd.NA, index=out.index, dtype="Int64")
-        ok = values.notna() & whole
-        result[ok] = values[ok] * units[ok]
-        for row in out.index[values.notna() & ~whole]:
+        values, missing = _column(out, column)
+        result = np.where(whole & ~missing, values * units, 0)
+        for row in np.flatnonzero(~missing & ~whole):
             result[row] = int(Decimal(int(values[row])) * int(qty[row]) / MICRO)
-        return result
+        return _ints(result, missing)
 
     out["list_revenue"] = times_qty("list_price")
     out["standard_revenue"] = times_qty("standard_price")
     out["cost_amount"] = times_qty("unit_cost")
 
 
-def _judge(fetch: Any, out: pd.DataFrame, matched: Any) -> None:
+def _judge(reference: Reference, out: pd.DataFrame, matched: Any) -> None:
     """Policy classification of every matched line under the policy in force on its date."""
-    import pandas as pd
+    starts, numbers, policies = reference.built("policies", lambda: _policies(reference))
+    matched = np.asarray(matched, dtype=bool)
+    if not len(numbers) or not matched.any():
+        return
+    days = out["date"].to_numpy().astype("datetime64[D]")
+    at = np.searchsorted(starts, days, side="right") - 1
+    version = np.where(matched & (at >= 0), numbers[np.maximum(at, 0)], -1)
+    n = len(out)
+    columns = {
+        "policy_version": (np.zeros(n, np.int64), np.ones(n, bool)),
+        "level_rank": (np.zeros(n, np.int64), np.ones(n, bool)),
+        "hard_floor": (np.zeros(n, np.int64), np.ones(n, bool)),
+        "below_floor": (np.zeros(n, np.int64), np.ones(n, bool)),
+    }
+    level = np.full(n, None, dtype=object)
+    for number in np.unique(version[version >= 0]):
+        rows = np.flatnonzero(version == number)
+        subset = out if len(rows) == n else out.iloc[rows]
+        ranks, levels, floors, below = classify(policies[int(number)], subset)
+        for name, values in (("level_rank", ranks), ("below_floor", below)):
+            columns[name][0][rows] = values
+            columns[name][1][rows] = False
+        columns["policy_version"][0][rows] = number
+        columns["policy_version"][1][rows] = False
+        columns["hard_floor"][0][rows] = floors.to_numpy(dtype=np.int64, na_value=0)
+        columns["hard_floor"][1][rows] = floors.isna()
+        level[rows] = levels
+    for name, (values, missing) in columns.items():
+        out[name] = _ints(values, missing)
+    out["level"] = level
 
+
+def _policies(reference: Reference) -> tuple[Any, Any, dict[int, Policy]]:
+    """Effective dates (ascending), the policy version in force from each, and the policies."""
     from pricing.policies import _version
 
     columns = ("id", "effective_from", "loaded_at", "loaded_by", "source", "sha256", "body")
-    rows = [
-        dict(zip(columns, r, strict=True))
-        for r in fetch(f"SELECT {', '.join(columns)} FROM policies")
+    versions = [
+        _version(_Row(dict(zip(columns, r, strict=True))))
+        for r in reference.fetch(f"SELECT {', '.join(columns)} FROM policies")
     ]
-    if not rows or not matched.any():
-        return
-    versions = [_version(_Row(r)) for r in rows]
-    table = (
-        pd.DataFrame(
-            [(v.version, pd.Timestamp(v.effective_from)) for v in versions],
-            columns=["policy_version", "from"],
-        )
-        .sort_values(["from", "policy_version"])
-        .drop_duplicates("from", keep="last")
+    latest: dict[str, int] = {}
+    for effective, number in sorted((str(v.effective_from)[:10], v.version) for v in versions):
+        latest[effective] = number
+    return (
+        np.array(list(latest), dtype="datetime64[D]"),
+        np.array(list(latest.values()), dtype=np.int64),
+        {v.version: v.policy for v in versions},
     )
-    table["from"] = table["from"].astype("datetime64[ns]")
-    work = out.loc[matched, ["date"]].copy()
-    work["_row"] = work.index
-    found = pd.merge_asof(
-        work.sort_values("date"), table, left_on="date", right_on="from", direction="backward"
-    )
-    found = found[found["policy_version"].notna()]
-    by_version = {v.version: v.policy for v in versions}
-    for version, group in found.groupby("policy_version"):
-        index = group["_row"].to_numpy()
-        ranks, levels, floors, below = classify(by_version[_int(version)], out.loc[index])
-        out.loc[index, "policy_version"] = _int(version)
-        out.loc[index, "level_rank"] = ranks
-        out.loc[index, "level"] = levels
-        out.loc[index, "hard_floor"] = floors
-        out.loc[index, "below_floor"] = below
 
 
 class _Row:
@@ -294,6 +339,8 @@ def classify(policy: Policy, lines: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
     """Column-wise :func:`judge`: rank of the level needed (0 within the first level, -1
     rejected), its name, the hard floor (millionths) and whether the price is below it."""
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     n = len(lines)
     qty = lines["qty"].astype("int64").to_numpy()
@@ -301,8 +348,8 @@ def classify(policy: Policy, lines: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
     standard = lines["standard_price"].astype("int64").to_numpy()
     net = lines["net_amount"].astype("int64").to_numpy()
     unit_price = np.where(qty != 0, net / np.where(qty != 0, units, 1), 0.0) * 1.0  # millionths
-    sku = lines["sku_key"].to_numpy(dtype=object)
-    family = lines["family"].fillna("").str.casefold().to_numpy(dtype=object)
+    sku = pa.array(lines["sku_key"], type=pa.string(), from_pandas=True)
+    family = _Values(lines["family"])
     deal_value = standard / MICRO * units
     cost = lines["unit_cost"]
     currencies = lines["item_currency"].to_numpy(dtype=object)
@@ -320,11 +367,12 @@ def classify(policy: Policy, lines: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
         mask = np.ones(n, dtype=bool)
         if rule.sku is not None:
             if rule.specificity == 4:
-                mask &= sku == rule.sku.strip().casefold()
+                found = pc.equal(sku, rule.sku.strip().casefold())
             else:
-                mask &= pd.Series(sku).str.match(fnmatch.translate(rule.sku.casefold())).to_numpy()
+                found = pc.match_substring_regex(sku, _re2(rule.sku.casefold()))
+            mask &= pc.fill_null(found, False).to_numpy(zero_copy_only=False)
         if rule.family is not None:
-            mask &= family == rule.family.casefold()
+            mask &= family.equal_casefolded(rule.family)
         if rule.min_qty is not None:
             mask &= units >= rule.min_qty
         if rule.max_qty is not None:
@@ -385,6 +433,55 @@ def classify(policy: Policy, lines: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
     floors = pd.array(np.where(np.isnan(floor), -1, np.round(floor)).astype("int64"), dtype="Int64")
     floors[np.isnan(floor)] = pd.NA
     return rank, names, floors, below.astype(int)
+
+
+def _re2(glob: str) -> str:
+    """A glob as an anchored RE2 pattern, matching what :mod:`fnmatch` matches (``*``, ``?``,
+    ``[seq]``, ``[!seq]``); written out because fnmatch's own output is Python-only syntax."""
+    import re
+
+    out, i = [], 0
+    while i < len(glob):
+        char = glob[i]
+        i += 1
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        elif char == "[":
+            close = glob.find("]", i + 1 if glob[i : i + 1] in ("!", "]") else i)
+            if close < 0:
+                out.append("\\[")
+                continue
+            inside = glob[i:close].replace("\\", "\\\\")
+            i = close + 1
+            if inside.startswith("!"):
+                inside = "^" + inside[1:]
+            elif inside.startswith("^"):
+                inside = "\\" + inside
+            out.append(f"[{inside}]")
+        else:
+            out.append(re.escape(char))
+    return "^(?s:" + "".join(out) + ")\\z"
+
+
+class _Values:
+    """A text column tested value by distinct value: a million lines hold a few thousand SKUs
+    and a handful of families, so a Python test (casefold, fnmatch) runs once per value."""
+
+    def __init__(self, column: Any) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(pa.array(column, type=pa.string(), from_pandas=True))
+        self.values = encoded.dictionary.to_pylist()
+        self.codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+
+    def equal_casefolded(self, wanted: str) -> Any:
+        """Lines whose value equals ``wanted``, case folded (never a missing value)."""
+        key = wanted.casefold()
+        passed = np.array([v.casefold() == key for v in self.values] + [False], dtype=bool)
+        return passed[self.codes]  # code -1 (missing) takes the trailing False
 
 
 def _unit_decimal(line: Any) -> Decimal:
