@@ -257,7 +257,7 @@ class _Reader:
             {
                 "date": dates,
                 "sku": sku,
-                "sku_key": sku.str.casefold(),
+                "sku_key": casefold(sku),
                 "qty": qty,
                 "amount": converted.get("amount"),
                 "unit_price": converted.get("unit_price"),
@@ -279,8 +279,9 @@ class _Reader:
         if "unit_price" in text:
             frame.loc[frame["unit_price"].notna(), "discount_pct"] = None
         frame = frame[keep].copy()
-        frame["deal_id"], frame["line_key"], first = self._identity(text, keep, frame)
+        frame["deal_id"], frame["line_key"], first, codes = self._identity(text, keep, frame)
         frame["deal_first"] = first  # the deal's first line in this file
+        frame["deal_code"] = codes  # the deal's number within this file
         return frame
 
     def _number(self, values: Any, keep: Any, field_name: str, label: str) -> Any:
@@ -288,18 +289,19 @@ class _Reader:
         import numpy as np
         import pandas as pd
 
-        numbers = pd.to_numeric(values.where(values != "", None), errors="coerce")
-        finite = np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
-        micros = pd.Series(pd.NA, index=values.index, dtype="Int64")
-        ok = finite & (np.abs(numbers.to_numpy(dtype=float, na_value=0)) < 1e9)
-        micros[ok] = np.round(numbers[ok].to_numpy(dtype=float) * 1_000_000).astype("int64")
+        numbers = _floats(values)
+        finite = np.isfinite(numbers)
+        ok = finite & (np.abs(np.where(finite, numbers, 0)) < 1e9)
+        micros = np.round(np.where(ok, numbers, 0) * 1_000_000).astype("int64")
+        missing = ~ok
         rest = keep & ~ok & (values != "").to_numpy()
         for index in np.flatnonzero(rest):
             try:
                 amount = parse_decimal(values.iloc[index])
                 if abs(amount) >= TOO_LARGE:
                     raise ValueError(TOO_LARGE_TEXT)
-                micros.iloc[int(index)] = int((amount * 1_000_000).to_integral_value())
+                micros[index] = int((amount * 1_000_000).to_integral_value())
+                missing[index] = False
             except (ValueError, ArithmeticError) as exc:
                 self.problems.append(
                     Problem(
@@ -309,10 +311,11 @@ class _Reader:
                         **self.where(int(index), field_name),
                     )
                 )
+        result = pd.Series(pd.arrays.IntegerArray(micros, missing), index=values.index)
         required_blank = keep & (values == "").to_numpy()
         if field_name == "qty" and required_blank.any():
             self.bad(pd.Series(required_blank), values, field_name, "quantity is missing")
-        return micros
+        return result
 
     def _discount(self, values: Any, keep: Any) -> Any:
         """Discount off list as a percentage in millionths: fractions or percents, said which."""
@@ -370,6 +373,9 @@ class _Reader:
         import numpy as np
         import pandas as pd
 
+        iso_days = _iso_days(values, present)
+        if iso_days is not None:  # the usual export: plain ISO dates only
+            return pd.Series(iso_days.astype("datetime64[ns]"), index=values.index)
         result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
         day_part = values.str.replace(r"[ T].*$", "", regex=True)
         iso = day_part.str.match(r"^\d{4}-\d{1,2}-\d{1,2}$") & present
@@ -429,9 +435,9 @@ class _Reader:
 
     def _identity(
         self, text: dict[str, Any], keep: Any, frame: pd.DataFrame
-    ) -> tuple[Any, Any, Any]:
-        """Deal ids and line keys that make a re-import of the same lines a no-op, and whether
-        each line is its deal's first in the file."""
+    ) -> tuple[Any, Any, Any, Any]:
+        """Deal ids and line keys that make a re-import of the same lines a no-op, whether each
+        line is its deal's first in the file, and a number per deal (the same for its lines)."""
         import numpy as np
         import pandas as pd
 
@@ -442,11 +448,12 @@ class _Reader:
         if "line_id" in text and (text["line_id"][keep] != "").all():
             key = "L:" + text["line_id"][keep]
             deal = deal if deal is not None else key
-            return deal, key, ~deal.duplicated().to_numpy()
+            position, codes = _positions(deal)
+            return deal, key, position == 1, codes
         if deal is not None:
-            position = deal.groupby(deal, sort=False).cumcount() + 1
-            first = (position == 1).to_numpy()
-            return deal, "D:" + deal + "#" + position.astype(str), first
+            position, codes = _positions(deal)
+            key = _joined(deal.index, "D:", deal, "#", position)
+            return deal, key, position == 1, codes
         # No ids: each line is its own deal, known by its content and its repetition.
         content = pd.util.hash_pandas_object(
             frame[
@@ -465,7 +472,7 @@ class _Reader:
         ).astype(str)
         repeat = content.groupby(content, sort=False).cumcount() + 1
         key = "H:" + content + "#" + repeat.astype(str)
-        return key, key, np.ones(len(key), dtype=bool)
+        return key, key, np.ones(len(key), dtype=bool), np.arange(len(key))
 
 
 # Storing -----------------------------------------------------------------------------------------
@@ -505,7 +512,6 @@ def import_deals(
 
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     from pricing import history, store
     from pricing.matching import Reference, match
@@ -521,7 +527,7 @@ def import_deals(
     now = now or store.utcnow()
     with paused_gc(), db.read() if dry_run else db.write() as conn:
         reference = Reference(conn)
-        stored = history.scan(conn, ["line_key", "deal_id"])
+        stored = history.scan(conn, ["line_key", "deal_id", "deal_no"])
         # A line already stored, or repeated within the file, is already present. Keys made
         # from deal ids and positions, or from content, cannot repeat; line ids can.
         keys = pa.array(lines["line_key"], type=pa.string(), from_pandas=True)
@@ -533,13 +539,17 @@ def import_deals(
         result.already_present = total - int(fresh.sum())
         result.added = total - result.already_present
         deal_first = lines["deal_first"].to_numpy(dtype=bool)
+        deal_no = lines["deal_code"].to_numpy(dtype=np.int64)
         if not fresh.all():
             lines = lines[fresh]
-            deal_first = deal_first[fresh]
-        # The deal's first line in the file counts the deal, unless the deal was stored before.
+            deal_first, deal_no = deal_first[fresh], deal_no[fresh]
+        # The deal's first line in the file counts the deal, unless the deal was stored before;
+        # a deal keeps its number, new deals are numbered after the stored ones.
         if stored.num_rows:
             deals = pa.array(lines["deal_id"], type=pa.string(), from_pandas=True)
-            deal_first = deal_first & ~_is_in(deals, pc.unique(stored["deal_id"]))
+            known, numbers = _stored_numbers(deals, stored)
+            deal_first = deal_first & ~known  # (pandas may hand over a read-only array)
+            deal_no = np.where(known, numbers, deal_no + _max(stored["deal_no"]) + 1)
         del stored, keys
         number = None
         if not dry_run:
@@ -566,6 +576,7 @@ def import_deals(
                 columns: dict[str, Any] = {name: chunk[name] for name in chunk.columns}
                 columns.update({name: matched[name] for name in (*FACTS[1:], *MATCHED)})
                 columns["deal_first"] = deal_first[start : start + CHUNK].astype("int64")
+                columns["deal_no"] = deal_no[start : start + CHUNK]
                 columns["import_id"] = np.full(len(chunk), number, dtype="int64")
                 history.append(conn, history.from_frame(columns), number)
                 del columns
@@ -581,6 +592,88 @@ def import_deals(
     return result
 
 
+def _positions(values: Any) -> tuple[Any, Any]:
+    """Each value's occurrence number, counting from 1 in file order (line 1, 2, … of a deal),
+    and a number per distinct value."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = _whole(pa.array(values, type=pa.string(), from_pandas=True))
+    codes = pc.dictionary_encode(text).indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    where = np.arange(len(codes))
+    starts = np.maximum.accumulate(np.where(np.r_[True, ordered[1:] != ordered[:-1]], where, 0))
+    position = np.empty(len(codes), dtype=np.int64)
+    position[order] = where - starts + 1
+    return position, codes.astype(np.int64)
+
+
+def _joined(index: Any, *parts: Any) -> Any:
+    """Text columns and constants concatenated, in Arrow (a key per line for a million lines)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrays = [
+        part if isinstance(part, str) else pc.cast(pa.array(part, from_pandas=True), pa.string())
+        for part in parts
+    ]
+    return pd.Series(pd.array(pc.binary_join_element_wise(*arrays, ""), dtype="str"), index=index)
+
+
+def _iso_days(values: Any, present: Any) -> Any:
+    """Days, when every present value is a valid ``YYYY-MM-DD`` (Arrow's strict parser, one
+    pass); else None, and the values are read one way or another by the slower guesser."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values, type=pa.string(), from_pandas=True)
+    text = pc.if_else(pa.array(present), text, pa.scalar(None, pa.string()))
+    try:
+        days = pc.cast(text, pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return np.asarray(days.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+
+
+def _floats(values: Any) -> Any:
+    """Text as float64 (NaN where blank or not a plain number): Arrow's parser when every
+    value is a plain number (the usual export), else pandas', value by value."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values, type=pa.string(), from_pandas=True)
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    try:
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        parsed = pd.to_numeric(values.where(values != "", None), errors="coerce")
+        return parsed.to_numpy(dtype=float, na_value=np.nan)
+
+
+def casefold(values: Any) -> Any:
+    """``str.casefold`` of a text column: Arrow's lower case for ASCII (the same there), Python's
+    casefold for the rest (``ß`` is ``ss``)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values, type=pa.string(), from_pandas=True)
+    lowered = pc.utf8_lower(text)
+    foreign = pc.invert(pc.fill_null(pc.string_is_ascii(text), True)).to_numpy(zero_copy_only=False)
+    folded = pd.Series(pd.array(lowered, dtype="str"), index=values.index)
+    if foreign.any():
+        folded = folded.astype(object)
+        folded[foreign] = [v.casefold() for v in values[foreign]]
+        folded = folded.astype("str")
+    return folded
+
+
 def _first_of_each(values: Any) -> Any:
     """True on the first occurrence of each value (hashing in Arrow, not in pandas)."""
     import numpy as np
@@ -591,6 +684,28 @@ def _first_of_each(values: Any) -> Any:
     order = np.arange(len(codes))
     first[codes[::-1]] = order[::-1]  # the earliest position is written last
     return first[codes] == order
+
+
+def _stored_numbers(deals: Any, stored: Any) -> tuple[Any, Any]:
+    """Which deals are stored already, and their stored numbers (0 where not)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(_whole(stored["deal_id"]))
+    numbers = np.zeros(len(encoded.dictionary), dtype=np.int64)
+    numbers[encoded.indices.to_numpy(zero_copy_only=False)] = pc.fill_null(
+        stored["deal_no"], 0
+    ).to_numpy()
+    found = pc.index_in(deals, value_set=encoded.dictionary)
+    known = pc.is_valid(found).to_numpy(zero_copy_only=False)
+    return known, numbers[pc.fill_null(found, 0).to_numpy(zero_copy_only=False)]
+
+
+def _max(column: Any) -> int:
+    import pyarrow.compute as pc
+
+    value = pc.max(column).as_py()
+    return int(value) if value is not None else -1
 
 
 def _is_in(values: Any, stored: Any) -> Any:

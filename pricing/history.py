@@ -28,22 +28,18 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from sqlalchemy.engine import Connection
 
-CODEC = "lz4"  # decompresses several times faster than zstd, for a somewhat larger file
+CODEC = ("zstd", 1)  # two thirds of lz4's bytes, and (unlike lz4 here) it runs on all cores
 SEGMENT = 100_000  # lines per segment: a deals import matches a segment at a time
 STRINGS = (
     "line_key", "deal_id", "customer", "rep", "sku", "sku_key", "currency", "family", "level",
     "item_currency",
 )  # fmt: skip
-INTEGERS = (
-    "deal_first", "qty", "amount", "unit_price", "discount_pct", "request_id", "import_id",
-    "edition_id", "list_price", "standard_price", "net_amount", "list_revenue", "standard_revenue",
-    "cost_amount", "unit_cost", "item_floor", "hard_floor", "policy_version", "level_rank",
-    "below_floor",
-)  # fmt: skip
+SMALL = ("deal_first", "below_floor", "level_rank")  # flags and ranks: int8
+NUMBERS = ("edition_id", "policy_version", "import_id", "deal_no")  # ids and numbers: int32
 # A line as stored: what the file said (money and quantities in whole millionths), then what it
 # matched on its date (NULL edition: no list price then). Order is the segments' column order.
 COLUMNS = (
-    "line_key", "deal_id", "deal_first", "date", "customer", "rep", "sku", "sku_key", "qty",
+    "line_key", "deal_id", "deal_no", "deal_first", "date", "customer", "rep", "sku", "sku_key", "qty",
     "amount", "unit_price", "discount_pct", "request_id", "currency", "import_id",
     "edition_id", "family", "list_price", "standard_price", "net_amount", "list_revenue",
     "standard_revenue", "cost_amount", "unit_cost", "item_floor", "item_currency", "hard_floor",
@@ -57,6 +53,10 @@ def schema(columns: Iterable[str] = COLUMNS) -> pa.Schema:
     def kind(name: str) -> pa.DataType:
         if name == "date":
             return pa.date32()
+        if name in SMALL:
+            return pa.int8()
+        if name in NUMBERS:
+            return pa.int32()
         return pa.string() if name in STRINGS else pa.int64()
 
     return pa.schema([(name, kind(name)) for name in columns])
@@ -82,7 +82,12 @@ def to_frame(lines: pa.Table) -> Any:
     import pandas as pd
     import pyarrow as pa
 
-    frame = lines.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get, date_as_object=False)
+    nullable = {
+        pa.int64(): pd.Int64Dtype(),
+        pa.int32(): pd.Int64Dtype(),
+        pa.int8(): pd.Int64Dtype(),
+    }
+    frame = lines.to_pandas(types_mapper=nullable.get, date_as_object=False)
     if "date" in frame:
         frame["date"] = frame["date"].astype("datetime64[ns]")
     return frame
@@ -107,10 +112,26 @@ def _insert(conn: Connection, lines: pa.Table, import_id: int | None) -> None:
 
 
 def _write_columns(conn: Connection, number: int, lines: pa.Table) -> None:
+    blobs = _in_parallel(encode, [lines[name] for name in COLUMNS])
     conn.execute(
         store.deal_columns.insert(),
-        [{"segment_id": number, "name": name, "data": encode(lines[name])} for name in COLUMNS],
+        [
+            {"segment_id": number, "name": name, "data": blob}
+            for name, blob in zip(COLUMNS, blobs, strict=True)
+        ],
     )
+
+
+def _in_parallel(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """``work`` over ``items`` on every core: Arrow compresses without holding the GIL."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(len(items), os.cpu_count() or 1, 8)
+    if workers < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(work, items))
 
 
 def _bounds(lines: pa.Table) -> dict[str, Any]:
@@ -127,7 +148,8 @@ def encode(column: pa.ChunkedArray) -> bytes:
 
     table = pa.table({"v": column.combine_chunks()})
     sink = pa.BufferOutputStream()
-    with ipc.new_stream(sink, table.schema, options=ipc.IpcWriteOptions(compression=CODEC)) as w:
+    codec = pa.Codec(CODEC[0], compression_level=CODEC[1]) if CODEC[1] else CODEC[0]
+    with ipc.new_stream(sink, table.schema, options=ipc.IpcWriteOptions(compression=codec)) as w:
         w.write_table(table, max_chunksize=max(table.num_rows, 1))
     return bytes(sink.getvalue())
 
@@ -142,7 +164,7 @@ def decode(blob: bytes) -> pa.Array:
 def _segments(
     conn: Connection, columns: list[str], where: list[Any]
 ) -> Iterator[tuple[int, dict[str, pa.Array]]]:
-    """Segments (id, lines, and the asked columns decoded), oldest first, one at a time."""
+    """Segments (their lines, and the asked columns decoded), oldest first."""
     s, c = store.deal_segments.c, store.deal_columns.c
     rows = conn.execute(
         select(s.id, s.lines, c.name, c.data)
@@ -150,17 +172,16 @@ def _segments(
         .where(c.name.in_(columns), *where)
         .order_by(s.id)
     )
-    current: int | None = None
-    lines = 0
-    found: dict[str, pa.Array] = {}
-    for number, count, name, blob in rows:
-        if number != current:
-            if current is not None:
-                yield lines, found
-            current, lines, found = number, count, {}
-        found[name] = decode(blob)
-    if current is not None:
-        yield lines, found
+    fetched = rows.all()  # compressed: a fraction of the decoded size
+    columns_of: dict[int, dict[str, pa.Array]] = {}
+    sizes: dict[int, int] = {}
+    decoded = _in_parallel(decode, [blob for _, _, _, blob in fetched])
+    for (number, count, name, _), column in zip(fetched, decoded, strict=True):
+        columns_of.setdefault(number, {})[name] = column
+        sizes[number] = count
+    del fetched, decoded
+    for number, found in columns_of.items():
+        yield sizes[number], found
 
 
 def _window(start: date | None, end: date | None) -> list[Any]:
@@ -182,9 +203,7 @@ def scan(
 ) -> pa.Table:
     """The stored lines of the period (all when open), in storage order, with the columns asked
     for; the pseudo-column ``seq`` is each line's position in the history (a stable order)."""
-    import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     wanted = list(dict.fromkeys(columns))
     stored = [c for c in wanted if c != "seq"]
@@ -194,9 +213,13 @@ def scan(
     for count, found in _segments(conn, needed, _window(start, end)):
         part = pa.table({name: found[name] for name in needed})
         if "seq" in wanted:
+            import numpy as np
+
             part = part.append_column("seq", pa.array(np.arange(offset, offset + count)))
         offset += count
         keep = None
+        if start is not None or end is not None:
+            import pyarrow.compute as pc
         if start is not None:
             keep = pc.greater_equal(part["date"], pa.scalar(start, pa.date32()))
         if end is not None:

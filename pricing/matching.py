@@ -73,7 +73,7 @@ def match(
     edition = np.where(at >= 0, editions[1][np.maximum(at, 0)], -1)
     n = len(out)
     # Every edition in play, its items one after the other: a line's item is one position.
-    numbers = [int(e) for e in np.unique(edition[edition >= 0])]
+    numbers = present(edition[edition >= 0])
     items = [reference.built(("items", e), lambda e=e: _items(reference, e)) for e in numbers]
     position = np.full(n, -1)
     sku_keys = pa.array(out["sku_key"], type=pa.string(), from_pandas=True)
@@ -94,13 +94,19 @@ def match(
     for name in ("family", "item_currency"):
         texts = pa.concat_arrays([book[name] for book in items] or [pa.array([""])])
         taken = texts.take(pa.array(at_item, mask=~matched_rows))
-        out[name] = pd.arrays.ArrowStringArray(taken)  # Arrow-backed: no copy into objects
+        out[name] = pd.array(taken, dtype="str")  # Arrow-backed: no copy into objects
     matched = pd.Series(matched_rows, index=out.index)
     if matched.any():
         out.loc[matched, "standard_price"] = _standard_prices(reference.fetch, out[matched])
     _money(out, matched)
     _judge(reference, out, matched)
     return out
+
+
+def present(values: Any) -> list[int]:
+    """The distinct values of small non-negative integers (edition and policy numbers), in
+    order: counting, where numpy's unique would hash a million values."""
+    return np.flatnonzero(np.bincount(values)).tolist() if len(values) else []
 
 
 def _ints(values: Any, missing: Any) -> Any:
@@ -294,7 +300,7 @@ def _judge(reference: Reference, out: pd.DataFrame, matched: Any) -> None:
         "below_floor": (np.zeros(n, np.int64), np.ones(n, bool)),
     }
     level = np.full(n, None, dtype=object)
-    for number in np.unique(version[version >= 0]):
+    for number in present(version[version >= 0]):
         rows = np.flatnonzero(version == number)
         subset = out if len(rows) == n else out.iloc[rows]
         ranks, levels, floors, below = classify(policies[int(number)], subset)
@@ -303,8 +309,8 @@ def _judge(reference: Reference, out: pd.DataFrame, matched: Any) -> None:
             columns[name][1][rows] = False
         columns["policy_version"][0][rows] = number
         columns["policy_version"][1][rows] = False
-        columns["hard_floor"][0][rows] = floors.to_numpy(dtype=np.int64, na_value=0)
-        columns["hard_floor"][1][rows] = floors.isna()
+        columns["hard_floor"][0][rows] = np.nan_to_num(floors).astype(np.int64)
+        columns["hard_floor"][1][rows] = np.isnan(floors)
         level[rows] = levels
     for name, (values, missing) in columns.items():
         out[name] = _ints(values, missing)
@@ -335,24 +341,38 @@ class _Row:
         self.__dict__.update(dict(mapping))
 
 
-def classify(policy: Policy, lines: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
+CLASSIFIED = (
+    "sku", "sku_key", "family", "qty", "standard_price", "net_amount", "list_price", "unit_cost",
+    "item_floor", "item_currency",
+)  # fmt: skip
+
+
+def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any, Any]:
     """Column-wise :func:`judge`: rank of the level needed (0 within the first level, -1
-    rejected), its name, the hard floor (millionths) and whether the price is below it."""
-    import pandas as pd
+    rejected), its name, the hard floor (millionths, NaN where none) and whether the price is
+    below it.
+
+    ``lines`` is a pandas frame or an Arrow table with the ``CLASSIFIED`` columns; everything
+    runs on Arrow and numpy arrays (pandas is not even imported for a table)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    n = len(lines)
-    qty = lines["qty"].astype("int64").to_numpy()
+    if not isinstance(lines, pa.Table):
+        lines = pa.Table.from_pandas(lines[list(CLASSIFIED)], preserve_index=False)
+    n = lines.num_rows
+    qty = _filled(lines["qty"])
     units = qty / MICRO
-    standard = lines["standard_price"].astype("int64").to_numpy()
-    net = lines["net_amount"].astype("int64").to_numpy()
+    standard = _filled(lines["standard_price"])
+    net = _filled(lines["net_amount"])
     unit_price = np.where(qty != 0, net / np.where(qty != 0, units, 1), 0.0) * 1.0  # millionths
-    sku = pa.array(lines["sku_key"], type=pa.string(), from_pandas=True)
+    sku = lines["sku_key"].cast(pa.string())
     family = _Values(lines["family"])
     deal_value = standard / MICRO * units
-    cost = lines["unit_cost"]
-    currencies = lines["item_currency"].to_numpy(dtype=object)
+    cost = pc.cast(lines["unit_cost"], pa.float64()).to_numpy(zero_copy_only=False)
+    has_any_cost = pc.is_valid(lines["unit_cost"]).to_numpy(zero_copy_only=False)
+    in_currency = pc.fill_null(
+        pc.equal(lines["item_currency"].cast(pa.string()), policy.currency), False
+    ).to_numpy(zero_copy_only=False)
     levels = policy.levels
     order = sorted(
         range(len(policy.rule)),
@@ -360,7 +380,7 @@ def classify(policy: Policy, lines: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
                        -float(policy.rule[i].min_deal_value or 0), i),
     )  # fmt: skip
     limits = np.full((n, len(levels)), np.nan)
-    floor = lines["item_floor"].astype("Float64").fillna(np.nan).to_numpy(dtype=float)
+    floor = pc.cast(lines["item_floor"], pa.float64()).to_numpy(zero_copy_only=False)
     unknown = np.zeros(n, dtype=bool)
     for i in order:
         rule = policy.rule[i]
@@ -386,20 +406,15 @@ def classify(policy: Policy, lines: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
                 fill = mask & np.isnan(limits[:, k])
                 limits[fill, k] = float(rule.limits[level])
         if rule.floor_price is not None:
-            same = mask & (currencies == policy.currency)
+            same = mask & in_currency
             floor = np.where(same, np.fmax(floor, float(rule.floor_price) * MICRO), floor)
-            unknown |= mask & (currencies != policy.currency)
+            unknown |= mask & ~in_currency
         if rule.min_margin_pct is not None:
-            has_cost = mask & cost.notna().to_numpy()
+            has_cost = mask & has_any_cost
             unknown |= mask & ~has_cost
             step = 10 ** (6 - minor_units(policy.currency))
             margin_floor = (
-                np.ceil(
-                    cost.astype("Float64").fillna(0).to_numpy(dtype=float)
-                    / (1 - float(rule.min_margin_pct) / 100)
-                    / step
-                    - 1e-9
-                )
+                np.ceil(np.nan_to_num(cost) / (1 - float(rule.min_margin_pct) / 100) / step - 1e-9)
                 * step
             )
             floor = np.where(has_cost, np.fmax(floor, margin_floor), floor)
@@ -420,8 +435,8 @@ def classify(policy: Policy, lines: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
     close |= ~np.isnan(floor) & (np.abs(unit_price - floor) < 1)
     close |= unknown
     if close.any():
-        subset = lines[close]
-        for j, (_, line) in zip(np.flatnonzero(close), subset.iterrows(), strict=True):
+        subset = lines.filter(pa.array(close)).to_pylist()
+        for j, line in zip(np.flatnonzero(close), subset, strict=True):
             decided = judge(policy, _facts(line), _unit_decimal(line))
             rank[j] = -1 if decided.decision == "rejected" else (
                 0 if decided.level is None else levels.index(decided.level))  # fmt: skip
@@ -430,9 +445,7 @@ def classify(policy: Policy, lines: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
             )
     names = np.array([None, *levels], dtype=object)[rank + 1]
     names = np.where(rank == -1, "rejected", names)
-    floors = pd.array(np.where(np.isnan(floor), -1, np.round(floor)).astype("int64"), dtype="Int64")
-    floors[np.isnan(floor)] = pd.NA
-    return rank, names, floors, below.astype(int)
+    return rank, names, np.round(floor), below.astype(int)  # floors: NaN where none
 
 
 def _re2(glob: str) -> str:
@@ -473,7 +486,13 @@ class _Values:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        encoded = pc.dictionary_encode(pa.array(column, type=pa.string(), from_pandas=True))
+        if isinstance(column, pa.Array | pa.ChunkedArray):
+            text = column.cast(pa.string())
+        else:
+            text = pa.array(column, type=pa.string(), from_pandas=True)
+        if isinstance(text, pa.ChunkedArray):  # Arrow-backed pandas columns come in chunks
+            text = text.combine_chunks()
+        encoded = pc.dictionary_encode(text)
         self.values = encoded.dictionary.to_pylist()
         self.codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
 
@@ -484,15 +503,20 @@ class _Values:
         return passed[self.codes]  # code -1 (missing) takes the trailing False
 
 
+def _filled(column: Any) -> Any:
+    """An Arrow integer column as int64 numpy (0 where missing)."""
+    import pyarrow.compute as pc
+
+    return pc.fill_null(column, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def _unit_decimal(line: Any) -> Decimal:
     return Decimal(int(line["net_amount"])) / Decimal(int(line["qty"]))
 
 
 def _facts(line: Any) -> LineFacts:
     def money(value: Any) -> Decimal | None:
-        import pandas as pd
-
-        return None if value is None or pd.isna(value) else Decimal(int(value)) / MICRO
+        return None if value is None else Decimal(int(value)) / MICRO
 
     standard = money(line["standard_price"])
     assert standard is not None

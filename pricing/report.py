@@ -111,11 +111,13 @@ def parse_by(text: str | None) -> list[str]:
 
 # The columns each part of the report reads (a million lines: only what is needed is decoded).
 TOTALS = (
-    "date", "deal_id", "deal_first", "qty", "list_revenue", "standard_revenue", "net_amount",
-    "cost_amount", "edition_id", "level_rank", "below_floor", "request_id", "sku_key",
+    "date", "deal_no", "deal_first", "qty", "list_revenue", "standard_revenue", "net_amount",
+    "cost_amount", "edition_id", "level_rank", "below_floor",
 )  # fmt: skip
+COVER = ("request_id", "sku_key")  # read only when some approved request may cover a line
 DETAILS = (
     "customer", "rep", "sku", "family", "list_price", "standard_price", "level", "hard_floor", "seq",
+    "deal_id",
 )  # fmt: skip
 KEYS = {"rep": "rep", "customer": "customer", "family": "family", "sku": "sku", "month": "date"}
 
@@ -134,6 +136,8 @@ def build(
     with db.read() as conn:
         currency = _currency(conn)
         cover = _cover(conn)
+        if cover is not None or details:
+            columns += COVER
         lines = history.scan(conn, columns, start=start, end=end)
     con = history.duck(lines=lines, **({"cover": cover} if cover is not None else {}))
     con.execute(_judged(cover is not None))
@@ -231,7 +235,7 @@ def _metrics(con: Any, by: list[str]) -> list[tuple[dict[str, str], Metrics]]:
     query = (
         f"SELECT {''.join(k + ', ' for k in keys)}"
         "count(*) AS lines, "
-        + ("count(DISTINCT deal_id)" if keys else "0")
+        + ("count(DISTINCT deal_no)" if keys else "0")
         + " AS deals, sum(deal_first) AS deal_starts, "
         "sum(CASE WHEN matched THEN qty END) AS qty, sum(list_revenue) AS list_revenue, "
         "sum(standard_revenue) AS standard_revenue, sum(CASE WHEN matched THEN net_amount END) AS net, "

@@ -33,15 +33,7 @@ class Side:
     """One policy's view of the period: lines per class, and approver workload."""
 
     classes: dict[str, ClassTotals] = field(default_factory=lambda: defaultdict(ClassTotals))
-    deal_weeks: dict[str, set[tuple[str, int]]] = field(default_factory=lambda: defaultdict(set))
-
-    def add(self, name: str, special_micros: int, below: bool, deal: str, week: int) -> None:
-        totals = self.classes[name]
-        totals.lines += 1
-        totals.special_discount += Decimal(special_micros) / MICRO
-        totals.below_floor += int(below)
-        if name.startswith("pending:"):
-            self.deal_weeks[name.split(":", 1)[1]].add((deal, week))
+    requests: dict[str, int] = field(default_factory=dict)  # level -> (deal, week) pairs
 
     @property
     def inside(self) -> Decimal:
@@ -57,9 +49,7 @@ class Side:
 
     def workload(self, weeks: int) -> dict[str, Decimal]:
         """Requests per week each level would have had to decide (deals needing it, by week)."""
-        return {
-            level: Decimal(len(pairs)) / max(weeks, 1) for level, pairs in self.deal_weeks.items()
-        }
+        return {level: Decimal(count) / max(weeks, 1) for level, count in self.requests.items()}
 
 
 @dataclass
@@ -81,9 +71,12 @@ def class_name(rank: int, levels: list[str]) -> str:
 
 
 COLUMNS = [
-    "deal_id", "line_key", "date", "sku", "sku_key", "family", "qty", "standard_price",
-    "net_amount", "list_price", "unit_cost", "standard_revenue", "level_rank", "below_floor",
-    "policy_version", "item_floor", "item_currency",
+    "deal_id", "deal_no", "line_key", "date", "sku", "standard_revenue", "net_amount", "level_rank",
+    "below_floor", "policy_version", "edition_id",
+]  # fmt: skip
+JUDGED = [
+    "sku", "sku_key", "family", "qty", "standard_price", "net_amount", "list_price", "unit_cost",
+    "item_floor", "item_currency",
 ]  # fmt: skip
 CHUNK = 250_000
 
@@ -93,110 +86,138 @@ def simulate(
 ) -> Simulation:
     """Judge every stored deal line of the period under the policy in force and under ``proposed``.
 
-    The lines' matched columns (standard price, net amount, the class under the policy in force)
-    are read from the stored segments; only the proposed policy is evaluated, column-wise.
+    The class under the policy in force was stored with each line when it was matched; only
+    the proposed policy is evaluated, column-wise. A line's class is an index into the list of
+    class names, so the totals are counts and sums over integer arrays.
     """
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     from pricing import history
+    from pricing.matching import classify, present
     from pricing.perf import paused_gc
 
     with paused_gc(), db.read() as conn:
         versions = {v.version: v.policy for v in _versions(conn)}
-        stored = history.scan(conn, [*COLUMNS, "edition_id"], start=start, end=end)
+        stored = history.scan(conn, list(dict.fromkeys([*COLUMNS, *JUDGED])), start=start, end=end)
     total = stored.num_rows
-    stored = stored.filter(
-        pc.and_(pc.is_valid(stored["edition_id"]), pc.is_valid(stored["policy_version"]))
-    )
+    judged = pc.and_(pc.is_valid(stored["edition_id"]), pc.is_valid(stored["policy_version"]))
+    if not pc.all(judged).as_py():  # unmatched or unjudged lines are left out
+        stored = stored.filter(judged)
+    n = stored.num_rows
+    if not n:
+        return Simulation(start, end, 0, 0, Side(), Side(), [], total)
     with paused_gc():
-        current, new = Side(), Side()
-        changed: list[dict[str, str]] = []
-        lines, first, last = 0, None, None
-        for offset in range(0, stored.num_rows, CHUNK):  # bounded memory: a chunk at a time
-            frame = history.to_frame(stored.slice(offset, CHUNK))
-            judged = _judge_chunk(frame, proposed, versions)
-            _add(current, judged, "current", "below_current")
-            _add(new, judged, "proposed", "below_proposed")
-            moved = judged[judged["current"] != judged["proposed"]]
-            changed.extend(
-                {"deal": str(d), "line": _line_of(str(k)), "sku": str(s), "current": c, "proposed": p}
-                for d, k, s, c, p in zip(
-                    moved["deal_id"], moved["line_key"], moved["sku"], moved["current"],
-                    moved["proposed"], strict=True,
-                )
-            )  # fmt: skip
-            lines += len(judged)
-            low, high = judged["date"].min(), judged["date"].max()
-            first = low if first is None else min(first, low)
-            last = high if last is None else max(last, high)
-    if first is None or last is None:
-        return Simulation(start, end, 0, 0, current, new, [], int(total))
+        names: dict[str, int] = {}
+        current = np.empty(n, dtype=np.int64)
+        version = _numbers(stored["policy_version"])
+        for number in present(version):
+            rows = version == number
+            ranks = _numbers(stored["level_rank"])[rows]
+            current[rows] = _codes(names, ranks, versions[int(number)].levels)
+        new = np.empty(n, dtype=np.int64)
+        below_new = np.empty(n, dtype=bool)
+        judged = stored.select(JUDGED)
+        for offset in range(0, n, CHUNK):  # bounded memory: a chunk at a time
+            ranks, _, _, below = classify(proposed, judged.slice(offset, CHUNK))
+            new[offset : offset + CHUNK] = _codes(names, np.asarray(ranks), proposed.levels)
+            below_new[offset : offset + CHUNK] = np.asarray(below).astype(bool)
+        special = _numbers(stored["standard_revenue"]) - _numbers(stored["net_amount"])
+        below_current = _numbers(stored["below_floor"]) == 1
+        days = stored["date"]
+        # Weeks from Monday to Sunday, numbered from the epoch (1970-01-01 was a Thursday):
+        # the same weeks as ISO year and week, one number each.
+        weeks = (_numbers(days.cast(pa.int32())).astype(np.int64) + 3) // 7
+        labels = {code: name for name, code in names.items()}
+        deal_numbers = _numbers(stored["deal_no"]).astype(np.int64)
+        sides = [
+            _side(codes, below, special, deal_numbers, weeks, labels)
+            for codes, below in ((current, below_current), (new, below_new))
+        ]
+        moved = _indices(np.flatnonzero(current != new))
+        changed = [
+            {"deal": d, "line": _line_of(k), "sku": sku, "current": labels[c], "proposed": labels[p]}
+            for d, k, sku, c, p in zip(
+                stored["deal_id"].take(moved).to_pylist(), stored["line_key"].take(moved).to_pylist(),
+                stored["sku"].take(moved).to_pylist(), current[moved].tolist(), new[moved].tolist(),
+                strict=True,
+            )
+        ]  # fmt: skip
+        bounds = pc.min_max(days).as_py()
+    first, last = bounds["min"], bounds["max"]
     return Simulation(
-        start=start or first.date(),
-        end=end or last.date(),
-        lines=lines,
+        start=start or first,
+        end=end or last,
+        lines=n,
         weeks=(last - first).days // 7 + 1,
-        current=current,
-        proposed=new,
+        current=sides[0],
+        proposed=sides[1],
         changed=changed,
-        not_judged=int(total) - lines,
+        not_judged=total - n,
     )
 
 
-def _judge_chunk(frame: Any, proposed: Policy, versions: dict[int, Policy]) -> Any:
-    """Both classes of each line of a chunk, and what the totals need (discount, deal, week)."""
-    import numpy as np
-    import pandas as pd
+def _indices(rows: Any) -> Any:
+    import pyarrow as pa
 
-    from pricing.matching import classify
-
-    ranks, _, _, below = classify(proposed, frame)
-    out = pd.DataFrame(
-        {
-            "deal_id": frame["deal_id"],
-            "line_key": frame["line_key"],
-            "sku": frame["sku"],
-            "date": frame["date"],
-            "special": (frame["standard_revenue"] - frame["net_amount"]).astype("int64"),
-            "below_current": frame["below_floor"].fillna(0).astype(bool),
-            "below_proposed": np.asarray(below).astype(bool),
-            "proposed": _names(np.asarray(ranks), proposed.levels),
-        }
-    )
-    out["current"] = None
-    for version, group in frame.groupby("policy_version"):
-        levels = versions[int(version)].levels
-        out.loc[group.index, "current"] = _names(group["level_rank"].to_numpy(dtype=int), levels)
-    calendar = out["date"].dt.isocalendar()
-    out["week"] = (calendar["year"] * 100 + calendar["week"]).astype("int64")  # ISO year and week
-    return out
+    return pa.array(rows, type=pa.int64())
 
 
-def _names(ranks: Any, levels: list[str]) -> Any:
-    """Class names from level ranks (0 approved, k pending at levels[k], -1 rejected)."""
+def _numbers(column: Any) -> Any:
+    """An Arrow integer column as numpy (0 where missing)."""
+    import pyarrow.compute as pc
+
+    return pc.fill_null(column, 0).to_numpy()
+
+
+def _codes(names: dict[str, int], ranks: Any, levels: list[str]) -> Any:
+    """Class codes (indexes into ``names``, grown as needed) from level ranks: 0 approved,
+    k pending at levels[k], -1 rejected."""
     import numpy as np
 
-    lookup = np.array(
-        ["rejected", "approved", *(f"pending:{lv}" for lv in levels[1:])], dtype=object
-    )
+    classes = ["rejected", "approved", *(f"pending:{level}" for level in levels[1:])]
+    lookup = np.array([names.setdefault(name, len(names)) for name in classes], dtype=np.int64)
     return lookup[np.where(ranks < 0, 0, ranks + 1)]
 
 
-def _add(side: Side, judged: Any, column: str, below: str) -> None:
-    """Add a chunk's lines to one policy's totals."""
-    grouped = judged.groupby(column).agg(
-        lines=("special", "size"), special=("special", "sum"), below=(below, "sum")
-    )
-    for name, row in grouped.iterrows():
-        totals = side.classes[str(name)]
-        totals.lines += int(row["lines"])
-        totals.special_discount += Decimal(int(row["special"])) / MICRO
-        totals.below_floor += int(row["below"])
-    pending = judged[judged[column].str.startswith("pending:")][[column, "deal_id", "week"]]
-    for name, group in pending.drop_duplicates().groupby(column):
-        side.deal_weeks[str(name).split(":", 1)[1]].update(
-            zip(group["deal_id"], group["week"], strict=True)
-        )
+def _side(
+    codes: Any, below: Any, special: Any, deals: Any, weeks: Any, labels: dict[int, str]
+) -> Side:
+    """One policy's totals: lines, special discount (exact) and floors per class, and the
+    distinct (deal, week) pairs each approval level would have had to decide."""
+    import numpy as np
+
+    side = Side()
+    order = np.argsort(codes, kind="stable")  # each class's lines next to each other
+    counts = np.bincount(codes, minlength=len(labels))
+    ends = np.cumsum(counts)
+    special, below, pairs = special[order], below[order], (deals * 10_000_000 + weeks)[order]
+    for code in sorted(np.flatnonzero(counts).tolist(), key=lambda c: labels[c]):
+        rows = slice(int(ends[code] - counts[code]), int(ends[code]))
+        name = labels[code]
+        totals = side.classes[name]
+        totals.lines = int(counts[code])
+        totals.special_discount = Decimal(_exact_sum(special[rows])) / MICRO
+        totals.below_floor = int(below[rows].sum())
+        if name.startswith("pending:"):  # deal x week (weeks since 1970 stay below 10**7)
+            side.requests[name.split(":", 1)[1]] = _distinct(pairs[rows])
+    return side
+
+
+def _distinct(values: Any) -> int:
+    """How many different values (sorting: numpy's hashing unique is several times slower)."""
+    import numpy as np
+
+    ordered = np.sort(values)
+    return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if len(ordered) else 0
+
+
+def _exact_sum(values: Any) -> int:
+    """The sum of int64 values as a Python int: numpy's when it cannot overflow."""
+    if not len(values) or int(abs(values).max()) < 2**62 // len(values):
+        return int(values.sum())
+    return sum(values.tolist())
 
 
 def _versions(conn: Any) -> list[Any]:

@@ -63,6 +63,21 @@ def test_deals_import__counts_and_a_reimport_adds_nothing(owner: Cli, tmp_path: 
     assert owner.json("report")["totals"]["lines"] == 4
 
 
+def test_a_deal_continued_in_a_later_export_is_still_one_deal(owner: Cli, tmp_path: Path) -> None:
+    """Given a deal imported with two lines, when a later export repeats them with a third line
+    and a new deal, then the third line joins the same deal in every breakdown."""
+    header = "Order ID,Order Date,Sales Rep,SKU,Quantity,Net Price\n"
+    first = "O-1,2025-06-15,priya,HW-100,1,110\nO-1,2025-06-15,priya,SV-1,1,95\n"
+    later = first + "O-1,2025-06-15,sam,HW-100,2,110\nO-2,2025-06-16,sam,SV-1,1,95\n"
+    owner("deals", "import", str(deals_csv(tmp_path, header + first, "june.csv")))
+    result = owner.json("deals", "import", str(deals_csv(tmp_path, header + later, "july.csv")))
+    assert (result["added"], result["already_present"]) == (2, 2)
+    report = owner.json("report", "--by", "rep")
+    assert (report["totals"]["lines"], report["totals"]["deals"]) == (4, 2)
+    deals_by_rep = {g["key"]["rep"]: g["deals"] for g in report["groups"]}
+    assert deals_by_rep == {"priya": 1, "sam": 2}  # O-1 has lines of both reps
+
+
 def test_report__point_in_time_list_prices_tiers_and_exact_totals(
     owner: Cli, tmp_path: Path
 ) -> None:

@@ -55,6 +55,7 @@ def _carry_over(conn: sa.Connection) -> None:
     for name in history.COLUMNS:
         if name not in RAW:
             frame[name] = None
+    frame["deal_no"] = pd.factorize(frame["deal_id"])[0]  # a number per deal
     for number, lines in frame.groupby("import_id", sort=True):
         history.append(conn, history.from_frame(lines), int(str(number)))
     rematch(conn)
