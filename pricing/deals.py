@@ -86,6 +86,10 @@ def read_deals(
     """Read a deals export (csv or xlsx) into normalised lines and problems."""
     import pandas as pd
 
+    from pricing.perf import frugal_arrow_memory
+
+    frugal_arrow_memory()
+
     from pricing.pricebook_file import find_header
     from pricing.sheets import open_workbook
 
