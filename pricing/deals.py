@@ -530,6 +530,8 @@ def import_deals(
         return result
     now = now or store.utcnow()
     with paused_gc(), db.read() if dry_run else db.write() as conn:
+        if not dry_run:
+            history.lock_for_writing(conn)
         reference = Reference(conn)
         stored = history.scan(conn, ["line_key", "deal_id", "deal_no"])
         # A line already stored, or repeated within the file, is already present. Keys made
@@ -728,6 +730,7 @@ def rematch(conn: Any, since: Any = None) -> int:
     or a policy is loaded, lines take the list and policy now in force on their dates."""
     from pricing import history
 
+    history.lock_for_writing(conn)
     if not history.count(conn):
         return 0  # no deals to match: pandas is not even imported
     import pandas as pd
@@ -767,7 +770,10 @@ def link_won_requests(conn: Any) -> None:
         "SELECT r.id, r.customer, rl.sku, r.decided_at, r.expires_at FROM requests r "
         "JOIN request_lines rl ON rl.request_id = r.id WHERE r.status = 'won'"
     ).fetchall()
-    if not won or not history.count(conn):
+    if not won:
+        return
+    history.lock_for_writing(conn)
+    if not history.count(conn):
         return
     windows = [
         (

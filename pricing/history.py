@@ -2,15 +2,15 @@
 
 A deals history is millions of lines and every question asked of it (the report, a policy
 what-if, guidance, impact) reads whole columns. As one row per line, SQLite took ten seconds to
-store a million lines and two to scan them; as segments of up to ``SEGMENT`` lines, each column
-of a segment one lz4-compressed Arrow blob in the same database, the same lines store in a
-fraction of that, a question reads only the columns it needs, and DuckDB aggregates them
-straight from memory. The blobs live in the one database, SQLite or
+store a million lines and two to scan them. Here lines are kept in segments of up to
+``SEGMENT`` lines, each column of a segment one zstd-compressed Arrow blob: they store in a
+fraction of that, a question fetches and decompresses only the columns it needs (on every core),
+and DuckDB aggregates them straight from memory. The blobs live in the one database, SQLite or
 PostgreSQL, so an import still commits or rolls back whole and a team shares one history.
 
 Segments are immutable: a rematch or a won request rewrites the segments it changes, inside
-the caller's transaction. Lines are sorted by date within an import, so a new edition effective
-from a recent date rewrites only the recent segments.
+the caller's transaction. Segments keep the file's order, and exports usually come in date
+order, so a new edition effective from a recent date mostly rewrites the recent segments.
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ STRINGS = (
 )  # fmt: skip
 SMALL = ("deal_first", "below_floor", "level_rank")  # flags and ranks: int8
 NUMBERS = ("edition_id", "policy_version", "import_id", "deal_no")  # ids and numbers: int32
-# A line as stored: what the file said (money and quantities in whole millionths), then what it
-# matched on its date (NULL edition: no list price then). Order is the segments' column order.
+# A line as stored: what the file said (money and quantities in whole millionths; deal_no numbers
+# the deals of the whole history, for counting them fast), then what it matched on its date
+# (NULL edition: no list price then).
 COLUMNS = (
-    "line_key", "deal_id", "deal_no", "deal_first", "date", "customer", "rep", "sku", "sku_key", "qty",
-    "amount", "unit_price", "discount_pct", "request_id", "currency", "import_id",
+    "line_key", "deal_id", "deal_no", "deal_first", "date", "customer", "rep", "sku", "sku_key",
+    "qty", "amount", "unit_price", "discount_pct", "request_id", "currency", "import_id",
     "edition_id", "family", "list_price", "standard_price", "net_amount", "list_revenue",
     "standard_revenue", "cost_amount", "unit_cost", "item_floor", "item_currency", "hard_floor",
     "policy_version", "level_rank", "level", "below_floor",
@@ -148,7 +149,7 @@ def encode(column: pa.ChunkedArray) -> bytes:
 
     table = pa.table({"v": column.combine_chunks()})
     sink = pa.BufferOutputStream()
-    codec = pa.Codec(CODEC[0], compression_level=CODEC[1]) if CODEC[1] else CODEC[0]
+    codec = pa.Codec(CODEC[0], compression_level=CODEC[1])
     with ipc.new_stream(sink, table.schema, options=ipc.IpcWriteOptions(compression=codec)) as w:
         w.write_table(table, max_chunksize=max(table.num_rows, 1))
     return bytes(sink.getvalue())
@@ -217,16 +218,8 @@ def scan(
 
             part = part.append_column("seq", pa.array(np.arange(offset, offset + count)))
         offset += count
-        keep = None
         if start is not None or end is not None:
-            import pyarrow.compute as pc
-        if start is not None:
-            keep = pc.greater_equal(part["date"], pa.scalar(start, pa.date32()))
-        if end is not None:
-            before = pc.less_equal(part["date"], pa.scalar(end, pa.date32()))
-            keep = before if keep is None else pc.and_(keep, before)
-        if keep is not None:
-            part = part.filter(keep)
+            part = part.filter(_within(part["date"], start, end))
         parts.append(part.select(wanted))
     if not parts:
         empty = schema(stored).empty_table()
@@ -234,6 +227,19 @@ def scan(
             empty = empty.append_column("seq", pa.array([], pa.int64()))
         return empty.select(wanted)
     return pa.concat_tables(parts)
+
+
+def _within(dates: pa.Array, start: date | None, end: date | None) -> pa.Array:
+    """Which dates fall in the period (either end may be open)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    keep = pc.is_valid(dates)  # every stored line has a date: all true
+    if start is not None:
+        keep = pc.and_(keep, pc.greater_equal(dates, pa.scalar(start, pa.date32())))
+    if end is not None:
+        keep = pc.and_(keep, pc.less_equal(dates, pa.scalar(end, pa.date32())))
+    return keep
 
 
 def rewrite(
@@ -259,6 +265,20 @@ def rewrite(
         _write_columns(conn, number, changed.select(list(COLUMNS)))
         rewritten += changed.num_rows
     return rewritten
+
+
+_WRITERS = 7201560  # PostgreSQL advisory lock: writers of the deal history queue up
+
+
+def lock_for_writing(conn: Connection) -> None:
+    """Take the deal history for this transaction: whoever imports, rematches or links lines
+    reads the stored lines (to skip those already there, to number deals) and writes segments,
+    and two doing so at once would both add the same lines. SQLite's write transaction already
+    holds the whole file; on PostgreSQL an advisory lock makes the others wait (readers do not)."""
+    from sqlalchemy import text
+
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({_WRITERS})"))
 
 
 def count(conn: Connection) -> int:
