@@ -752,10 +752,10 @@ def rematch(conn: Any, since: Any = None) -> int:
             frame[name] = frame[name].astype(matched[name].dtype)
             frame.loc[due, name] = matched[name].to_numpy()
         rematched += int(due.sum())
-        return history.from_frame(frame)
+        return dict(zip(MATCHED, history.from_frame(frame, MATCHED).columns, strict=True))
 
     with paused_gc():
-        history.rewrite(conn, again, since=since)
+        history.rewrite(conn, again, reads=[*FACTS, *MATCHED], since=since)
     return rematched
 
 
@@ -806,8 +806,6 @@ def link_won_requests(conn: Any) -> None:
         if np.isnan(ids).sum() == before:
             return None
         column = pa.array(np.nan_to_num(ids).astype("int64"), pa.int64(), mask=np.isnan(ids))
-        return segment.set_column(
-            segment.schema.get_field_index("request_id"), "request_id", column
-        )
+        return {"request_id": column}
 
-    history.rewrite(conn, link)
+    history.rewrite(conn, link, reads=["customer", "sku_key", "date", "request_id"])

@@ -63,19 +63,19 @@ def schema(columns: Iterable[str] = COLUMNS) -> pa.Schema:
     return pa.schema([(name, kind(name)) for name in columns])
 
 
-def from_frame(frame: Any) -> pa.Table:
+def from_frame(frame: Any, columns: Iterable[str] = COLUMNS) -> pa.Table:
     """Lines in stored form, from a pandas frame or a mapping of columns (dates as
     datetime64, integers as Int64 or int64, text as str or object)."""
     import pyarrow as pa
 
     arrays = []
-    for field in schema():
+    for field in schema(columns):
         column = frame[field.name]
         if field.name == "date":
             arrays.append(pa.array(column.to_numpy().astype("datetime64[D]"), type=pa.date32()))
         else:  # Arrow-backed and nullable pandas columns convert without copying
             arrays.append(pa.array(column, from_pandas=True).cast(field.type))
-    return pa.Table.from_arrays(arrays, schema=schema())
+    return pa.Table.from_arrays(arrays, schema=schema(columns))
 
 
 def to_frame(lines: pa.Table) -> Any:
@@ -142,16 +142,16 @@ def _bounds(lines: pa.Table) -> dict[str, Any]:
     return {"lines": lines.num_rows, "first_date": bounds["min"], "last_date": bounds["max"]}
 
 
-def encode(column: pa.ChunkedArray) -> bytes:
+def encode(column: pa.Array | pa.ChunkedArray) -> bytes:
     """One column as an Arrow IPC stream, its buffers compressed."""
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
-    table = pa.table({"v": column.combine_chunks()})
+    table = pa.table({"v": column})
     sink = pa.BufferOutputStream()
     codec = pa.Codec(CODEC[0], compression_level=CODEC[1])
     with ipc.new_stream(sink, table.schema, options=ipc.IpcWriteOptions(compression=codec)) as w:
-        w.write_table(table, max_chunksize=max(table.num_rows, 1))
+        w.write_table(table.combine_chunks(), max_chunksize=max(table.num_rows, 1))
     return bytes(sink.getvalue())
 
 
@@ -243,28 +243,42 @@ def _within(dates: pa.Array, start: date | None, end: date | None) -> pa.Array:
 
 
 def rewrite(
-    conn: Connection, change: Callable[[pa.Table], pa.Table | None], *, since: date | None = None
+    conn: Connection,
+    change: Callable[[pa.Table], dict[str, Any] | None],
+    *,
+    reads: Iterable[str],
+    since: date | None = None,
 ) -> int:
-    """Apply ``change`` to each segment holding lines dated ``since`` or later; a segment it
-    returns a table for is replaced (same import). Returns how many lines were rewritten."""
+    """Give ``change`` the ``reads`` columns of each segment holding lines dated ``since`` or
+    later, one segment at a time; the columns it returns replace the stored ones (the lines,
+    their order and dates stay). Returns how many segments changed."""
     import pyarrow as pa
 
+    reads = list(reads)
     s, c = store.deal_segments.c, store.deal_columns.c
     ids = [i for (i,) in conn.execute(select(s.id).where(*_window(since, None)).order_by(s.id))]
-    rewritten = 0
-    for number in ids:  # one segment in memory at a time
+    changed_segments = 0
+    for number in ids:
         found = {
             name: blob
-            for name, blob in conn.execute(select(c.name, c.data).where(c.segment_id == number))
+            for name, blob in conn.execute(
+                select(c.name, c.data).where(c.segment_id == number, c.name.in_(reads))
+            )
         }
-        changed = change(pa.table({name: decode(found[name]) for name in COLUMNS}))
-        if changed is None:
+        changed = change(pa.table({name: decode(found[name]) for name in reads}))
+        if not changed:
             continue
-        conn.execute(store.deal_columns.delete().where(c.segment_id == number))
-        conn.execute(store.deal_segments.update().where(s.id == number).values(**_bounds(changed)))
-        _write_columns(conn, number, changed.select(list(COLUMNS)))
-        rewritten += changed.num_rows
-    return rewritten
+        kinds = schema(changed)
+        names = list(changed)
+        blobs = _in_parallel(encode, [changed[n].cast(kinds.field(n).type) for n in names])
+        for name, blob in zip(names, blobs, strict=True):
+            conn.execute(
+                store.deal_columns.update()
+                .where(c.segment_id == number, c.name == name)
+                .values(data=blob)
+            )
+        changed_segments += 1
+    return changed_segments
 
 
 _WRITERS = 7201560  # PostgreSQL advisory lock: writers of the deal history queue up
