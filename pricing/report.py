@@ -246,7 +246,12 @@ def _metrics(con: Any, by: list[str]) -> list[tuple[dict[str, str], Metrics]]:
         "sum(CASE WHEN matched THEN 0 ELSE 1 END) AS unmatched, "
         "sum(CASE WHEN below THEN 1 ELSE 0 END) AS below, "
         'min(date) AS "first", max(date) AS "last" FROM judged'
-        + (f" GROUP BY {', '.join(f'k_{name}' for name in by)}" if keys else "")
+        + (
+            f" GROUP BY {', '.join(f'k_{name}' for name in by)}"
+            f" ORDER BY {', '.join(f'k_{name}' for name in by)}"  # months in order, ties stable
+            if keys
+            else ""
+        )
     )
     result: list[tuple[dict[str, str], Metrics]] = []
     for row in _rows(con, query):
