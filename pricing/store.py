@@ -365,6 +365,17 @@ class Store:
         ):
             yield conn
 
+    def compact(self) -> None:
+        """Give the pages of dropped tables back to the file system (an SQLite file keeps them
+        for reuse; PostgreSQL's autovacuum does this by itself)."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        raw = self.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
+        finally:
+            raw.close()
+
     def schema_revision(self) -> str | None:
         with self.engine.connect() as conn:
             return _revision(conn)

@@ -82,6 +82,8 @@ def upgrade() -> None:
     try:
         before = store.schema_revision()
         store.ensure_schema(upgrade=True)
+        if before is not None and before != SCHEMA_REVISION:
+            store.compact()  # e.g. 0005 moved deal lines into a third of the space
     finally:
         store.close()
     if cfg.json:

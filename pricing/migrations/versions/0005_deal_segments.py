@@ -44,20 +44,26 @@ def upgrade() -> None:
 
 
 def _carry_over(conn: sa.Connection) -> None:
+    """Stored lines, 100,000 at a time (a big history is never all in memory), become segments
+    of their import; then everything is matched again as a new import would be."""
     import pandas as pd
 
     from pricing import history
     from pricing.deals import rematch
 
-    rows = conn.execute(sa.text(f"SELECT {', '.join(RAW)} FROM deal_lines ORDER BY id")).all()
-    frame = pd.DataFrame(rows, columns=list(RAW))
-    frame["date"] = pd.to_datetime(frame["date"].astype(str).str[:10])
-    for name in history.COLUMNS:
-        if name not in RAW:
-            frame[name] = None
-    frame["deal_no"] = pd.factorize(frame["deal_id"])[0]  # a number per deal
-    for number, lines in frame.groupby("import_id", sort=True):
-        history.append(conn, history.from_frame(lines), int(str(number)))
+    rows = conn.execution_options(stream_results=True).execute(
+        sa.text(f"SELECT {', '.join(RAW)} FROM deal_lines ORDER BY id")
+    )
+    numbers: dict[str, int] = {}  # deal id -> its number, across chunks
+    for chunk in rows.partitions(history.SEGMENT):
+        frame = pd.DataFrame(chunk, columns=list(RAW))
+        frame["date"] = pd.to_datetime(frame["date"].astype(str).str[:10])
+        for name in history.COLUMNS:
+            if name not in RAW:
+                frame[name] = None
+        frame["deal_no"] = [numbers.setdefault(d, len(numbers)) for d in frame["deal_id"]]
+        for number, lines in frame.groupby("import_id", sort=False):
+            history.append(conn, history.from_frame(lines), int(str(number)))
     rematch(conn)
 
 
