@@ -290,6 +290,15 @@ def bench_help() -> list[str]:
     ]
 
 
+def make_inputs(skus: int, lines: int) -> None:
+    for rows in (skus, 10_000):
+        book = OUT / f"price-book-{rows}.xlsx"
+        if not book.exists():
+            print(f"generating {book.name} ...", flush=True)
+            make_price_book(book, rows)
+    make_csv_book_and_deals(skus, lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -299,10 +308,21 @@ def main() -> None:
         "--deal-lines", type=int, default=1_000_000, help="deal lines for the report bench"
     )
     parser.add_argument("--clean", action="store_true", help="regenerate the input files")
+    parser.add_argument("--generate", action="store_true", help="only make the input files")
     args = parser.parse_args()
     if args.clean and OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(exist_ok=True)
+    if args.generate:
+        make_inputs(args.rows, args.deal_lines)
+        return
+    # The inputs are made by another process: a child's peak memory counts the parent's (a
+    # forked process starts with its parent's), and making them takes pandas and openpyxl.
+    subprocess.run(
+        [sys.executable, __file__, "--generate", "--rows", str(args.rows),
+         "--deal-lines", str(args.deal_lines)],
+        check=True,
+    )  # fmt: skip
     deals_lines, embedded_report = bench_deals_and_report(args.rows, args.deal_lines)
     lines = [
         *bench_help(),

@@ -282,7 +282,8 @@ class _Reader:
                 frame.loc[has_amount, later] = None
         if "unit_price" in text:
             frame.loc[frame["unit_price"].notna(), "discount_pct"] = None
-        frame = frame[keep].copy()
+        if not keep.all():  # blank rows go (a clean export has none: no copy then)
+            frame = frame[keep].copy()
         frame["deal_id"], frame["line_key"], first, codes = self._identity(text, keep, frame)
         frame["deal_first"] = first  # the deal's first line in this file
         frame["deal_code"] = codes  # the deal's number within this file
@@ -571,6 +572,7 @@ def import_deals(
                 .returning(store.deal_imports.c.id)
             ).scalar_one()
         first_unmatched: dict[str, Any] = {}
+        appender = history.Appender(conn, number)
         for start in range(0, len(lines), CHUNK):  # bounded memory: a chunk at a time
             chunk = lines.iloc[start : start + CHUNK]
             matched = match(conn, chunk[list(FACTS)], reference)
@@ -584,12 +586,13 @@ def import_deals(
                 columns["deal_first"] = deal_first[start : start + CHUNK].astype("int64")
                 columns["deal_no"] = deal_no[start : start + CHUNK]
                 columns["import_id"] = np.full(len(chunk), number, dtype="int64")
-                history.append(conn, history.from_frame(columns), number)
+                appender.add(history.from_frame(columns))
                 del columns
             del matched, chunk
             gc.collect(0)  # pandas leaves a few cycles per chunk; the young ones only: cheap
             if progress:
                 progress(min(start + CHUNK, len(lines)), len(lines))
+        appender.close()
         result.unmatched_skus = sorted(
             (sku, day.date().isoformat()) for sku, day in first_unmatched.items()
         )

@@ -103,6 +103,54 @@ def append(conn: Connection, lines: pa.Table, import_id: int | None) -> None:
         _insert(conn, lines.slice(start, SEGMENT), import_id)
 
 
+class Appender:
+    """Stores one import's segments while the caller prepares the next: each segment is
+    compressed on another core while the caller matches the following chunk, then inserted
+    (on the caller's connection, in its transaction) when the next one is handed over."""
+
+    def __init__(self, conn: Connection, import_id: int | None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.conn, self.import_id = conn, import_id
+        self.pool = ThreadPoolExecutor(1)
+        self.pending: tuple[dict[str, Any], Any] | None = None
+
+    def add(self, lines: pa.Table) -> None:
+        """Queue lines (all of ``COLUMNS``) for storing, up to ``SEGMENT`` per segment."""
+        for start in range(0, lines.num_rows, SEGMENT):
+            part = lines.slice(start, SEGMENT)
+            self.flush()
+            self.pending = (_bounds(part), self.pool.submit(_encode_all, part))
+
+    def flush(self) -> None:
+        if self.pending is None:
+            return
+        bounds, blobs = self.pending
+        self.pending = None
+        number = self.conn.execute(
+            store.deal_segments.insert()
+            .values(import_id=self.import_id, **bounds)
+            .returning(store.deal_segments.c.id)
+        ).scalar_one()
+        self.conn.execute(
+            store.deal_columns.insert(),
+            [
+                {"segment_id": number, "name": name, "data": blob}
+                for name, blob in zip(COLUMNS, blobs.result(), strict=True)
+            ],
+        )
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.pool.shutdown()
+
+
+def _encode_all(lines: pa.Table) -> list[bytes]:
+    return [encode(lines[name]) for name in COLUMNS]
+
+
 def _insert(conn: Connection, lines: pa.Table, import_id: int | None) -> None:
     number = conn.execute(
         store.deal_segments.insert()
