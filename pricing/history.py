@@ -95,12 +95,13 @@ def to_frame(lines: pa.Table) -> Any:
 
 
 def append(conn: Connection, lines: pa.Table, import_id: int | None) -> None:
-    """Store lines (all of ``COLUMNS``) as new segments, in the order given (a file in date
-    order, as exports usually are, gives segments of narrow date ranges)."""
-    if not lines.num_rows:
-        return
-    for start in range(0, lines.num_rows, SEGMENT):
-        _insert(conn, lines.slice(start, SEGMENT), import_id)
+    """Store lines (all of ``COLUMNS``) as new segments of their import, in the order given (a
+    file in date order, as exports usually are, gives segments of narrow date ranges)."""
+    appender = Appender(conn, import_id)
+    try:
+        appender.add(lines)
+    finally:
+        appender.close()
 
 
 class Appender:
@@ -149,26 +150,6 @@ class Appender:
 
 def _encode_all(lines: pa.Table) -> list[bytes]:
     return [encode(lines[name]) for name in COLUMNS]
-
-
-def _insert(conn: Connection, lines: pa.Table, import_id: int | None) -> None:
-    number = conn.execute(
-        store.deal_segments.insert()
-        .values(import_id=import_id, **_bounds(lines))
-        .returning(store.deal_segments.c.id)
-    ).scalar_one()
-    _write_columns(conn, number, lines)
-
-
-def _write_columns(conn: Connection, number: int, lines: pa.Table) -> None:
-    blobs = _in_parallel(encode, [lines[name] for name in COLUMNS])
-    conn.execute(
-        store.deal_columns.insert(),
-        [
-            {"segment_id": number, "name": name, "data": blob}
-            for name, blob in zip(COLUMNS, blobs, strict=True)
-        ],
-    )
 
 
 def _in_parallel(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:

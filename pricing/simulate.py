@@ -64,12 +64,6 @@ class Simulation:
     not_judged: int = 0
 
 
-def class_name(rank: int, levels: list[str]) -> str:
-    if rank < 0:
-        return "rejected"
-    return "approved" if rank == 0 else f"pending:{levels[rank]}"
-
-
 COLUMNS = [
     "deal_id", "deal_no", "line_key", "date", "sku", "standard_revenue", "net_amount", "level_rank",
     "below_floor", "policy_version", "edition_id",
