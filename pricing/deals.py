@@ -540,7 +540,7 @@ def import_deals(
         keys = pa.array(lines["line_key"], type=pa.string(), from_pandas=True)
         fresh = np.ones(total, dtype=bool)
         if total and str(lines["line_key"].iloc[0]).startswith("L:"):
-            fresh &= _first_of_each(keys)
+            fresh &= _positions(lines["line_key"])[0] == 1
         if stored.num_rows:
             fresh &= ~_is_in(keys, stored["line_key"])
         result.already_present = total - int(fresh.sum())
@@ -608,7 +608,9 @@ def _positions(values: Any) -> tuple[Any, Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = _whole(pa.array(values, type=pa.string(), from_pandas=True))
+    from pricing import history
+
+    text = history.whole(pa.array(values, type=pa.string(), from_pandas=True))
     codes = pc.dictionary_encode(text).indices.to_numpy(zero_copy_only=False)
     order = np.argsort(codes, kind="stable")
     ordered = codes[order]
@@ -683,24 +685,14 @@ def casefold(values: Any) -> Any:
     return folded
 
 
-def _first_of_each(values: Any) -> Any:
-    """True on the first occurrence of each value (hashing in Arrow, not in pandas)."""
-    import numpy as np
-    import pyarrow.compute as pc
-
-    codes = pc.dictionary_encode(_whole(values)).indices.to_numpy(zero_copy_only=False)
-    first = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
-    order = np.arange(len(codes))
-    first[codes[::-1]] = order[::-1]  # the earliest position is written last
-    return first[codes] == order
-
-
 def _stored_numbers(deals: Any, stored: Any) -> tuple[Any, Any]:
     """Which deals are stored already, and their stored numbers (0 where not)."""
     import numpy as np
     import pyarrow.compute as pc
 
-    encoded = pc.dictionary_encode(_whole(stored["deal_id"]))
+    from pricing import history
+
+    encoded = pc.dictionary_encode(history.whole(stored["deal_id"]))
     numbers = np.zeros(len(encoded.dictionary), dtype=np.int64)
     numbers[encoded.indices.to_numpy(zero_copy_only=False)] = pc.fill_null(
         stored["deal_no"], 0
@@ -720,12 +712,9 @@ def _max(column: Any) -> int:
 def _is_in(values: Any, stored: Any) -> Any:
     import pyarrow.compute as pc
 
-    return pc.is_in(values, value_set=_whole(stored)).to_numpy(zero_copy_only=False)
+    from pricing import history
 
-
-def _whole(values: Any) -> Any:
-    """One Arrow array (pandas hands over Arrow-backed columns in chunks)."""
-    return values.combine_chunks() if hasattr(values, "combine_chunks") else values
+    return pc.is_in(values, value_set=history.whole(stored)).to_numpy(zero_copy_only=False)
 
 
 def rematch(conn: Any, since: Any = None) -> int:

@@ -171,6 +171,19 @@ def _bounds(lines: pa.Table) -> dict[str, Any]:
     return {"lines": lines.num_rows, "first_date": bounds["min"], "last_date": bounds["max"]}
 
 
+def whole(values: Any) -> Any:
+    """One Arrow array (pandas hands over Arrow-backed columns, and scans return, chunks)."""
+    return values.combine_chunks() if hasattr(values, "combine_chunks") else values
+
+
+def zero_filled(column: Any) -> Any:
+    """An Arrow integer column as numpy int64, 0 where missing."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    return pc.fill_null(column, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def encode(column: pa.Array | pa.ChunkedArray) -> bytes:
     """One column as an Arrow IPC stream, its buffers compressed."""
     import pyarrow as pa

@@ -357,13 +357,15 @@ def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any, Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from pricing.history import zero_filled
+
     if not isinstance(lines, pa.Table):
         lines = pa.Table.from_pandas(lines[list(CLASSIFIED)], preserve_index=False)
     n = lines.num_rows
-    qty = _filled(lines["qty"])
+    qty = zero_filled(lines["qty"])
     units = qty / MICRO
-    standard = _filled(lines["standard_price"])
-    net = _filled(lines["net_amount"])
+    standard = zero_filled(lines["standard_price"])
+    net = zero_filled(lines["net_amount"])
     unit_price = np.where(qty != 0, net / np.where(qty != 0, units, 1), 0.0) * 1.0  # millionths
     sku = lines["sku_key"].cast(pa.string())
     family = _Values(lines["family"])
@@ -486,13 +488,13 @@ class _Values:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        from pricing.history import whole
+
         if isinstance(column, pa.Array | pa.ChunkedArray):
             text = column.cast(pa.string())
         else:
             text = pa.array(column, type=pa.string(), from_pandas=True)
-        if isinstance(text, pa.ChunkedArray):  # Arrow-backed pandas columns come in chunks
-            text = text.combine_chunks()
-        encoded = pc.dictionary_encode(text)
+        encoded = pc.dictionary_encode(whole(text))
         self.values = encoded.dictionary.to_pylist()
         self.codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
 
@@ -501,13 +503,6 @@ class _Values:
         key = wanted.casefold()
         passed = np.array([v.casefold() == key for v in self.values] + [False], dtype=bool)
         return passed[self.codes]  # code -1 (missing) takes the trailing False
-
-
-def _filled(column: Any) -> Any:
-    """An Arrow integer column as int64 numpy (0 where missing)."""
-    import pyarrow.compute as pc
-
-    return pc.fill_null(column, 0).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _unit_decimal(line: Any) -> Decimal:

@@ -89,6 +89,7 @@ def simulate(
     import pyarrow.compute as pc
 
     from pricing import history
+    from pricing.history import zero_filled
     from pricing.matching import classify, present
     from pricing.perf import paused_gc
 
@@ -105,10 +106,10 @@ def simulate(
     with paused_gc():
         names: dict[str, int] = {}
         current = np.empty(n, dtype=np.int64)
-        version = _numbers(stored["policy_version"])
+        version = zero_filled(stored["policy_version"])
         for number in present(version):
             rows = version == number
-            ranks = _numbers(stored["level_rank"])[rows]
+            ranks = zero_filled(stored["level_rank"])[rows]
             current[rows] = _codes(names, ranks, versions[int(number)].levels)
         new = np.empty(n, dtype=np.int64)
         below_new = np.empty(n, dtype=bool)
@@ -117,19 +118,19 @@ def simulate(
             ranks, _, _, below = classify(proposed, judged.slice(offset, CHUNK))
             new[offset : offset + CHUNK] = _codes(names, np.asarray(ranks), proposed.levels)
             below_new[offset : offset + CHUNK] = np.asarray(below).astype(bool)
-        special = _numbers(stored["standard_revenue"]) - _numbers(stored["net_amount"])
-        below_current = _numbers(stored["below_floor"]) == 1
+        special = zero_filled(stored["standard_revenue"]) - zero_filled(stored["net_amount"])
+        below_current = zero_filled(stored["below_floor"]) == 1
         days = stored["date"]
         # Weeks from Monday to Sunday, numbered from the epoch (1970-01-01 was a Thursday):
         # the same weeks as ISO year and week, one number each.
-        weeks = (_numbers(days.cast(pa.int32())).astype(np.int64) + 3) // 7
+        weeks = (zero_filled(days.cast(pa.int32())) + 3) // 7
         labels = {code: name for name, code in names.items()}
-        deal_numbers = _numbers(stored["deal_no"]).astype(np.int64)
+        deal_numbers = zero_filled(stored["deal_no"])
         sides = [
             _side(codes, below, special, deal_numbers, weeks, labels)
             for codes, below in ((current, below_current), (new, below_new))
         ]
-        moved = _indices(np.flatnonzero(current != new))
+        moved = pa.array(np.flatnonzero(current != new), type=pa.int64())
         changed = [
             {"deal": d, "line": _line_of(k), "sku": sku, "current": labels[c], "proposed": labels[p]}
             for d, k, sku, c, p in zip(
@@ -150,19 +151,6 @@ def simulate(
         changed=changed,
         not_judged=total - n,
     )
-
-
-def _indices(rows: Any) -> Any:
-    import pyarrow as pa
-
-    return pa.array(rows, type=pa.int64())
-
-
-def _numbers(column: Any) -> Any:
-    """An Arrow integer column as numpy (0 where missing)."""
-    import pyarrow.compute as pc
-
-    return pc.fill_null(column, 0).to_numpy()
 
 
 def _codes(names: dict[str, int], ranks: Any, levels: list[str]) -> Any:

@@ -64,7 +64,6 @@ def bulk_insert(
     rows: Sequence[tuple[Any, ...]],
     *,
     columns: Sequence[str] | None = None,
-    skip_existing: str | None = None,
 ) -> None:
     """Insert many rows in table column order, through the driver's executemany.
 
@@ -76,11 +75,6 @@ def bulk_insert(
     names = list(columns) if columns else [col.name for col in table.columns]
     placeholders = ", ".join(marker.format(i + 1) for i in range(len(names)))
     statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
-    if skip_existing:  # rows whose unique key is already stored are left as they are
-        if conn.dialect.name == "sqlite":
-            statement = statement.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
-        else:
-            statement += f" ON CONFLICT ({skip_existing}) DO NOTHING"
     for start in range(0, len(rows), 50_000):
         conn.exec_driver_sql(statement, rows[start : start + 50_000])
 
@@ -249,7 +243,7 @@ deal_columns = Table(
     metadata,
     Column("segment_id", Integer, ForeignKey("deal_segments.id"), primary_key=True),
     Column("name", String(40), primary_key=True),
-    # One column of the segment's lines: an lz4-compressed Arrow IPC stream (pricing.history).
+    # One column of the segment's lines: a zstd-compressed Arrow IPC stream (pricing.history).
     Column("data", LargeBinary, nullable=False),
 )
 
