@@ -1,6 +1,6 @@
 """Deals: what was actually sold, from the CRM's or invoicing system's export.
 
-Files are read column by column with pandas (a million lines is a normal export), values are
+Files are read column by column with Arrow (a million lines is a normal export), values are
 checked in bulk, and every bad cell becomes a Problem with its line. Money is kept exactly, as
 whole millionths. Each line gets an identity so that importing the same file twice does not
 double it: its line id, else its deal id and position in the deal, else (a file with no ids)
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +22,7 @@ from pricing.problems import Problem, Severity
 from pricing.sheets import Sheet, cell_text, column_letter
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pyarrow as pa
 
 Progress = Callable[[int, int], None]
 
@@ -62,15 +61,16 @@ DEAL_HEADERS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("date", "sku", "qty")
 MONEY = ("amount", "unit_price", "discount")
 EXCEL_EPOCH = "1899-12-30"
-_REQUEST_ID = re.compile(r"^(?:R-?)?0*(\d{1,9})$", re.IGNORECASE)
+_REQUEST_ID = r"^(?i)(?:R-?)?0*(?P<n>\d{1,9})$"  # R-000123, r123, 123
 
 
 @dataclass
 class DealsFile:
-    """What was read: the lines (one row each, money as millionths) and every problem."""
+    """What was read: the lines (an Arrow table, one row each, money as millionths) and every
+    problem."""
 
     path: Path
-    lines: pd.DataFrame | None
+    lines: pa.Table | None
     problems: list[Problem]
     notes: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
@@ -84,7 +84,7 @@ def read_deals(
     progress: Progress | None = None,
 ) -> DealsFile:
     """Read a deals export (csv or xlsx) into normalised lines and problems."""
-    import pandas as pd
+    import pyarrow as pa
 
     from pricing.perf import frugal_arrow_memory
 
@@ -115,36 +115,81 @@ def read_deals(
     if progress:
         progress(0, 3)
     if is_csv:
-        frame = pd.read_csv(
-            path,
-            sep=delimiter,
-            skiprows=header_row,
-            header=0,
-            dtype=str,
-            keep_default_na=False,
-            encoding=encoding,
-            engine="pyarrow" if encoding != "cp1252" else "c",
-        )
-        first_data_line = header_row + 2
-        raw = {name: frame.iloc[:, col] for name, col in mapping.items()}
-        del frame  # the columns pricing does not read go now; convert() frees the others
+        raw, broken = _csv_columns(path, header_row, mapping, encoding, delimiter)
+        if broken:
+            return DealsFile(path, None, broken)
     else:
         sheet = open_workbook(path).sheet(head.name or "")
         body = sheet.rows[header_row + 1 :]
         raw = {
-            name: pd.Series([cell_text(r[col]) if col < len(r) else "" for r in body], dtype=object)
+            name: pa.array([cell_text(r[col]) if col < len(r) else "" for r in body], pa.string())
             for name, col in mapping.items()
         }
-        first_data_line = header_row + 2
     if progress:
         progress(1, 3)
-    reader = _Reader(path, head, is_csv, mapping, first_data_line)
+    reader = _Reader(path, head, is_csv, mapping, header_row + 2)
     lines = reader.convert(raw, date_format)
     if progress:
         progress(3, 3)
     return DealsFile(
         path, lines, reader.problems, reader.notes, {f: str(h) for f, h in reader.headers.items()}
     )
+
+
+def _csv_columns(
+    path: Path, header_row: int, mapping: dict[str, int], encoding: str, delimiter: str
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The mapped columns of a csv file as Arrow text (Arrow's reader, on every core), or the
+    rows that cannot be read: a row with more or fewer fields than the header, a stray quote.
+
+    Empty lines are read as blank rows (dropped later) so that line numbers stay true."""
+    import pyarrow as pa
+    import pyarrow.csv as csv
+
+    broken: list[tuple[str, int, int]] = []
+
+    def invalid(row: Any) -> str:
+        broken.append((row.text, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    names = {name: f"f{col}" for name, col in mapping.items()}
+    try:
+        table = csv.read_csv(
+            path,
+            read_options=csv.ReadOptions(
+                skip_rows=header_row + 1,
+                autogenerate_column_names=True,
+                encoding="utf8" if encoding.startswith("utf-8") else encoding,
+            ),
+            parse_options=csv.ParseOptions(
+                delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=invalid
+            ),
+            convert_options=csv.ConvertOptions(
+                include_columns=list(names.values()),
+                column_types=dict.fromkeys(names.values(), pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
+        detail = str(exc).removeprefix("CSV parse error: ")
+        return {}, [Problem("error", f"cannot be read as csv: {detail}; save it again as "
+                            "comma- or semicolon-separated values", file=path.name)]  # fmt: skip
+    if broken:
+        return {}, [_broken_row(path, *row) for row in broken[:100]]
+    return {name: table[column].combine_chunks() for name, column in names.items()}, []
+
+
+def _broken_row(path: Path, text: str, expected: int, actual: int) -> Problem:
+    """A row the csv reader skipped, found again in the file for its line number."""
+    data = path.read_bytes()
+    at = data.find(text.encode("utf-8", "replace"))
+    line = data.count(b"\n", 0, at) + 1 if at >= 0 else None
+    message = (
+        f"has {actual} fields where the header has {expected}: a stray separator or quote? "
+        "fix the row and import again"
+    )
+    return Problem("error", message, value=text[:200], file=path.name, line=line)
 
 
 def _head(path: Path) -> tuple[Sheet, bool, str, str]:
@@ -172,8 +217,18 @@ def _head(path: Path) -> tuple[Sheet, bool, str, str]:
     return Sheet(path.name, None, rows), True, encoding, delimiter
 
 
+def _blank(values: Any) -> Any:
+    """Which values of an Arrow text column (no nulls) are empty, as a numpy mask: where the
+    offsets of consecutive values are equal."""
+    import numpy as np
+
+    offsets = np.frombuffer(values.buffers()[1], np.int32, len(values) + 1, values.offset * 4)
+    return offsets[1:] == offsets[:-1]
+
+
 class _Reader:
-    """Converts raw text columns into typed columns, collecting problems with their lines."""
+    """Converts raw text columns (Arrow) into typed columns, collecting problems with their
+    lines. Masks are numpy booleans over the file's rows."""
 
     def __init__(
         self, path: Path, head: Sheet, is_csv: bool, mapping: dict[str, int], first_line: int
@@ -198,111 +253,125 @@ class _Reader:
     def bad(
         self, mask: Any, values: Any, field_name: str, message: str, severity: Severity = "error"
     ) -> None:
-        for index in mask[mask].index[:100_000]:
-            where = self.where(index, field_name)
-            self.problems.append(Problem(severity, message, value=str(values[index]), **where))
-
-    def convert(self, raw: dict[str, Any], date_format: str | None) -> pd.DataFrame:
         import numpy as np
-        import pandas as pd
+
+        for index in np.flatnonzero(mask)[:100_000]:
+            where = self.where(int(index), field_name)
+            value = values[int(index)].as_py()
+            self.problems.append(Problem(severity, message, value=str(value), **where))
+
+    def convert(self, raw: dict[str, Any], date_format: str | None) -> pa.Table:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from pricing.matching import casefold
 
         # Each raw column is released as its stripped copy is made (the caller hands them over).
-        text = {name: raw.pop(name).astype(str).str.strip() for name in list(raw)}
+        text = {name: pc.utf8_trim_whitespace(raw.pop(name)) for name in list(raw)}
+        blank = {name: _blank(values) for name, values in text.items()}
         n = len(text["sku"])
-        blank_row = np.ones(n, dtype=bool)
-        for series in text.values():
-            blank_row &= (series == "").to_numpy()
-        keep = ~blank_row
+        keep = ~np.logical_and.reduce(list(blank.values()))
         sku = text["sku"]
-        self.bad((sku == "") & keep, sku, "sku", "the line has values but no SKU")
-        dates = self._dates(text["date"], keep, date_format)
-        qty = self._number(text["qty"], keep, "qty", "quantity")
+        self.bad(blank["sku"] & keep, sku, "sku", "the line has values but no SKU")
+        dates = self._dates(text["date"], keep, blank["date"], date_format)
+        qty, qty_missing = self._number(text["qty"], keep, blank["qty"], "qty", "quantity")
         money_given = np.zeros(n, dtype=bool)
-        converted: dict[str, Any] = {}
+        money: dict[str, tuple[Any, Any]] = {}
         for name in MONEY:
             if name in text:
-                values = text[name]
+                due = keep & ~money_given
                 if name == "discount":
-                    converted[name] = self._discount(values, keep & ~money_given)
+                    money[name] = self._discount(text[name], due, blank[name])
                 else:
-                    converted[name] = self._number(
-                        values, keep & ~money_given, name, name.replace("_", " ")
+                    money[name] = self._number(
+                        text[name], due, blank[name], name, name.replace("_", " ")
                     )
-                money_given |= (values != "").to_numpy()
-        missing = keep & ~money_given
-        if "unit_price" in converted:  # qty x price must fit too (a line amount is kept exactly)
-            size = (qty.astype("Float64") * converted["unit_price"].astype("Float64")).abs()
-            huge = keep & (size >= float(TOO_LARGE) * 1e12).fillna(False).to_numpy()
+                money_given |= ~blank[name]
+        if "unit_price" in money:  # qty x price must fit too (a line amount is kept exactly)
+            price, price_missing = money["unit_price"]
+            size = np.abs(qty.astype(float) * price.astype(float))
+            huge = keep & ~qty_missing & ~price_missing & (size >= float(TOO_LARGE) * 1e12)
             if huge.any():
-                self.bad(pd.Series(huge), text["unit_price"], "unit_price",
+                self.bad(huge, text["unit_price"], "unit_price",
                          f"quantity x net unit price {TOO_LARGE_TEXT}")  # fmt: skip
+        missing = keep & ~money_given
         if missing.any():
             field_name = next(f for f in MONEY if f in text)
-            self.bad(pd.Series(missing), text[field_name], field_name,
+            self.bad(missing, text[field_name], field_name,
                      "no amount, net price or discount on this line")  # fmt: skip
-        zero = keep & (qty == 0).fillna(False).to_numpy()
+        zero = keep & ~qty_missing & (qty == 0)
         if zero.any():
-            self.bad(
-                pd.Series(zero),
-                text["qty"],
-                "qty",
-                "quantity is zero: the line counts nothing",
-                "warning",
-            )
-        negative = keep & (qty < 0).fillna(False).to_numpy()
+            self.bad(zero, text["qty"], "qty", "quantity is zero: the line counts nothing",
+                     "warning")  # fmt: skip
+        negative = keep & ~qty_missing & (qty < 0)
         if negative.any():
             self.notes.append(
                 f"{int(negative.sum())} line(s) with a negative quantity (returns or credits) are kept as such"
             )
-        request_ids = None
-        if "request_id" in text:
-            request_ids = self._request_ids(text["request_id"], keep)
-        frame = pd.DataFrame(
+        # Only the money column that wins precedence is kept: line amount > net price > discount.
+        taken = np.zeros(n, dtype=bool)
+        for name in MONEY:
+            if name in money:
+                values, absent = money[name]
+                money[name] = (values, absent | taken)
+                taken |= ~absent
+
+        def ints(pair: tuple[Any, Any] | None) -> pa.Array:
+            return pa.nulls(n, pa.int64()) if pair is None else pa.array(pair[0], mask=pair[1])
+
+        def optional(name: str) -> pa.Array:
+            if name not in text:
+                return pa.nulls(n, pa.string())
+            values = pc.utf8_upper(text[name]) if name == "currency" else text[name]
+            return pc.if_else(pa.array(blank[name]), pa.scalar(None, pa.string()), values)
+
+        request_ids = self._request_ids(text["request_id"], keep) if "request_id" in text else None
+        lines = pa.table(
             {
-                "date": dates,
+                "date": pa.array(dates, pa.date32()),
                 "sku": sku,
                 "sku_key": casefold(sku),
-                "qty": qty,
-                "amount": converted.get("amount"),
-                "unit_price": converted.get("unit_price"),
-                "discount_pct": converted.get("discount"),
-                "customer": text["customer"].replace("", None) if "customer" in text else None,
-                "rep": text["rep"].replace("", None) if "rep" in text else None,
-                "request_id": request_ids,
-                "currency": text["currency"].str.upper().replace("", None)
-                if "currency" in text
-                else None,
-                "line": np.arange(n) + self.first_line,
+                "qty": ints((qty, qty_missing)),
+                "amount": ints(money.get("amount")),
+                "unit_price": ints(money.get("unit_price")),
+                "discount_pct": ints(money.get("discount")),
+                "customer": optional("customer"),
+                "rep": optional("rep"),
+                "request_id": ints(request_ids),
+                "currency": optional("currency"),
+                "line": pa.array(np.arange(n) + self.first_line),
             }
         )
-        # Only the money column that wins precedence is kept: line amount > net price > discount.
-        if "amount" in text:
-            has_amount = frame["amount"].notna()
-            for later in ("unit_price", "discount_pct"):
-                frame.loc[has_amount, later] = None
-        if "unit_price" in text:
-            frame.loc[frame["unit_price"].notna(), "discount_pct"] = None
         if not keep.all():  # blank rows go (a clean export has none: no copy then)
-            frame = frame[keep].copy()
-        frame["deal_id"], frame["line_key"], first, codes = self._identity(text, keep, frame)
-        frame["deal_first"] = first  # the deal's first line in this file
-        frame["deal_code"] = codes  # the deal's number within this file
-        return frame
+            lines = lines.filter(pa.array(keep))
+            text = {name: values.filter(pa.array(keep)) for name, values in text.items()}
+        deal_id, line_key, first, codes = self._identity(text, lines)
+        return (
+            lines.append_column("deal_id", deal_id)
+            .append_column("line_key", line_key)
+            .append_column(
+                "deal_first",
+                pa.array(first),  # the deal's first line in this file
+            )
+            .append_column("deal_code", pa.array(codes))
+        )  # the deal's number within this file
 
-    def _number(self, values: Any, keep: Any, field_name: str, label: str) -> Any:
-        """Millionths as nullable integers; plain numbers in bulk, the rest one by one."""
+    def _number(
+        self, values: Any, keep: Any, blank: Any, field_name: str, label: str
+    ) -> tuple[Any, Any]:
+        """Millionths and a missing mask; plain numbers in bulk (Arrow), the rest one by one."""
         import numpy as np
-        import pandas as pd
 
         numbers = _floats(values)
         finite = np.isfinite(numbers)
         ok = finite & (np.abs(np.where(finite, numbers, 0)) < 1e9)
         micros = np.round(np.where(ok, numbers, 0) * 1_000_000).astype("int64")
         missing = ~ok
-        rest = keep & ~ok & (values != "").to_numpy()
-        for index in np.flatnonzero(rest):
+        for index in np.flatnonzero(keep & ~ok & ~blank):
+            text = values[int(index)].as_py()
             try:
-                amount = parse_decimal(values.iloc[index])
+                amount = parse_decimal(text)
                 if abs(amount) >= TOO_LARGE:
                     raise ValueError(TOO_LARGE_TEXT)
                 micros[index] = int((amount * 1_000_000).to_integral_value())
@@ -310,59 +379,51 @@ class _Reader:
             except (ValueError, ArithmeticError) as exc:
                 self.problems.append(
                     Problem(
-                        "error",
-                        f"{label} {exc}",
-                        value=values.iloc[index],
-                        **self.where(int(index), field_name),
+                        "error", f"{label} {exc}", value=text, **self.where(int(index), field_name)
                     )
                 )
-        result = pd.Series(pd.arrays.IntegerArray(micros, missing), index=values.index)
-        required_blank = keep & (values == "").to_numpy()
-        if field_name == "qty" and required_blank.any():
-            self.bad(pd.Series(required_blank), values, field_name, "quantity is missing")
-        return result
+        if field_name == "qty" and (keep & blank).any():
+            self.bad(keep & blank, values, field_name, "quantity is missing")
+        return micros, missing
 
-    def _discount(self, values: Any, keep: Any) -> Any:
+    def _discount(self, values: Any, keep: Any, blank: Any) -> tuple[Any, Any]:
         """Discount off list as a percentage in millionths: fractions or percents, said which."""
-        import numpy as np
+        import pyarrow.compute as pc
 
-        has_percent = values.str.endswith("%")
-        cleaned = values.str.removesuffix("%").str.strip()
-        micros = self._number(cleaned, keep, "discount", "discount")
-        plain = keep & (values != "").to_numpy() & ~has_percent.to_numpy()
-        as_fraction = bool(plain.any()) and bool((micros[plain].abs() <= 1_000_000).all())
-        if as_fraction:
-            micros[plain] = micros[plain] * 100
+        has_percent = pc.ends_with(values, "%").to_numpy(zero_copy_only=False)
+        cleaned = pc.utf8_trim_whitespace(pc.replace_substring_regex(values, "%$", ""))
+        micros, missing = self._number(cleaned, keep, _blank(cleaned), "discount", "discount")
+        plain = keep & ~blank & ~has_percent
+        given = plain & ~missing
+        if plain.any() and (abs(micros[given]) <= 1_000_000).all():
+            micros[plain] *= 100
             self.notes.append("discounts read as fractions of list (0.2 = 20 %)")
         elif plain.any():
             self.notes.append("discounts read as percentages (20 = 20 %)")
-        out_of_range = keep & ((micros < 0) | (micros > 100_000_000)).fillna(False).to_numpy()
+        out_of_range = keep & ~missing & ((micros < 0) | (micros > 100_000_000))
         if out_of_range.any():
-            import pandas as pd
+            self.bad(out_of_range, values, "discount", "discount must be between 0 and 100 %")
+        return micros, missing
 
-            self.bad(pd.Series(out_of_range, index=values.index), values, "discount",
-                     "discount must be between 0 and 100 %")  # fmt: skip
-        del np
-        return micros
-
-    def _dates(self, values: Any, keep: Any, date_format: str | None) -> Any:
+    def _dates(self, values: Any, keep: Any, blank: Any, date_format: str | None) -> Any:
+        """Days (numpy datetime64[D], NaT where missing or wrong)."""
         import numpy as np
         import pandas as pd
 
-        present = keep & (values != "").to_numpy()
-        if (keep & ~present).any():
-            self.bad(
-                pd.Series(keep & ~present, index=values.index),
-                values,
-                "date",
-                "the date is missing",
-            )
+        present = keep & ~blank
+        if (keep & blank).any():
+            self.bad(keep & blank, values, "date", "the date is missing")
+        if date_format is None:
+            days = _iso_days(values, present)
+            if days is not None:  # the usual export: plain ISO dates only
+                return days
+        series = pd.Series(values.to_pylist(), dtype="str")
         if date_format:
-            text = values if " " in date_format else values.str.replace(r" .*$", "", regex=True)
+            text = series if " " in date_format else series.str.replace(r" .*$", "", regex=True)
             parsed = pd.to_datetime(text, format=date_format, errors="coerce")
             self.notes.append(f"dates read with --date-format {date_format}")
         else:
-            parsed = self._guess_dates(values, present)
+            parsed = self._guess_dates(series, present)
         bad = present & parsed.isna().to_numpy()
         if bad.any():
             hint = (
@@ -370,17 +431,16 @@ class _Reader:
                 if date_format
                 else "is not a date (use ISO 2026-01-31, m/d/yyyy, d.m.yyyy or --date-format)"
             )
-            self.bad(pd.Series(bad, index=values.index), values, "date", f"the date {hint}")
+            self.bad(bad, values, "date", f"the date {hint}")
         del np
-        return parsed.dt.normalize()
+        return parsed.dt.normalize().to_numpy().astype("datetime64[D]")
 
     def _guess_dates(self, values: Any, present: Any) -> Any:
+        """ISO dates mixed with others, Excel serial numbers, m/d/yyyy or d.m.yyyy (which of the
+        two decided from the column's own values): a pandas Series of timestamps."""
         import numpy as np
         import pandas as pd
 
-        iso_days = _iso_days(values, present)
-        if iso_days is not None:  # the usual export: plain ISO dates only
-            return pd.Series(iso_days.astype("datetime64[ns]"), index=values.index)
         result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
         day_part = values.str.replace(r"[ T].*$", "", regex=True)
         iso = day_part.str.match(r"^\d{4}-\d{1,2}-\d{1,2}$") & present
@@ -427,57 +487,74 @@ class _Reader:
             self.notes.append(f"dates read as {example} ({order}, from the column's own values)")
         return result
 
-    def _request_ids(self, values: Any, keep: Any) -> Any:
-        import pandas as pd
+    def _request_ids(self, values: Any, keep: Any) -> tuple[Any, Any]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-        extracted = values.str.extract(_REQUEST_ID.pattern, flags=re.IGNORECASE)[0]
-        ids = pd.to_numeric(extracted, errors="coerce").astype("Int64")
-        bad = keep & (values != "").to_numpy() & ids.isna().to_numpy()
+        extracted = pc.extract_regex(values, _REQUEST_ID)
+        found = pc.is_valid(extracted).to_numpy(zero_copy_only=False)
+        number = pc.if_else(pa.array(found), extracted.field("n"), "0")
+        ids = pc.cast(number, pa.int64()).to_numpy()
+        bad = keep & ~_blank(values) & ~found
         if bad.any():
-            self.bad(pd.Series(bad, index=values.index), values, "request_id",
-                     "is not a request id (they look like R-000123)")  # fmt: skip
-        return ids
+            self.bad(bad, values, "request_id", "is not a request id (they look like R-000123)")
+        return ids, ~found
 
-    def _identity(
-        self, text: dict[str, Any], keep: Any, frame: pd.DataFrame
-    ) -> tuple[Any, Any, Any, Any]:
+    def _identity(self, text: dict[str, Any], lines: pa.Table) -> tuple[Any, Any, Any, Any]:
         """Deal ids and line keys that make a re-import of the same lines a no-op, whether each
         line is its deal's first in the file, and a number per deal (the same for its lines)."""
         import numpy as np
-        import pandas as pd
+        import pyarrow.compute as pc
 
-        if "deal_id" in text and (text["deal_id"][keep] != "").all():
-            deal = text["deal_id"][keep]
-        else:
-            deal = None
-        if "line_id" in text and (text["line_id"][keep] != "").all():
-            key = "L:" + text["line_id"][keep]
+        def given(name: str) -> Any:
+            if name in text and not pc.any(pc.equal(text[name], "")).as_py():
+                return text[name]
+            return None
+
+        deal, line = given("deal_id"), given("line_id")
+        if line is not None:
+            key = pc.binary_join_element_wise("L:", line, "")
             deal = deal if deal is not None else key
             position, codes = _positions(deal)
             return deal, key, position == 1, codes
         if deal is not None:
             position, codes = _positions(deal)
-            key = _joined(deal.index, "D:", deal, "#", position)
+            key = pc.binary_join_element_wise("D:", deal, "#", pc.cast(position, "string"), "")
             return deal, key, position == 1, codes
-        # No ids: each line is its own deal, known by its content and its repetition.
-        content = pd.util.hash_pandas_object(
-            frame[
-                [
-                    "date",
-                    "sku_key",
-                    "qty",
-                    "amount",
-                    "unit_price",
-                    "discount_pct",
-                    "customer",
-                    "rep",
-                ]
-            ].astype(str),
-            index=False,
-        ).astype(str)
-        repeat = content.groupby(content, sort=False).cumcount() + 1
-        key = "H:" + content + "#" + repeat.astype(str)
+        key = _content_keys(lines, set(text))
         return key, key, np.ones(len(key), dtype=bool), np.arange(len(key))
+
+
+def _content_keys(lines: pa.Table, fields: set[str]) -> pa.Array:
+    """Keys of lines in a file without ids (each line its own deal): a hash of its content
+    and how many identical lines came before it. Made with pandas exactly as when the store
+    first kept such keys, so that re-importing an old file still finds its lines."""
+    import pandas as pd
+    import pyarrow as pa
+
+    def integers(name: str, field_name: str) -> Any:
+        if field_name not in fields:
+            return None
+        return lines[name].to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+
+    def texts(name: str) -> Any:
+        return lines[name].to_pandas().astype("str") if name in fields else None
+
+    frame = pd.DataFrame(
+        {
+            "date": lines["date"].to_numpy().astype("datetime64[ns]"),
+            "sku_key": lines["sku_key"].to_pandas().astype("str"),
+            "qty": integers("qty", "qty"),
+            "amount": integers("amount", "amount"),
+            "unit_price": integers("unit_price", "unit_price"),
+            "discount_pct": integers("discount_pct", "discount"),
+            "customer": texts("customer"),
+            "rep": texts("rep"),
+        }
+    )
+    content = pd.util.hash_pandas_object(frame.astype(str), index=False).astype(str)
+    repeat = content.groupby(content, sort=False).cumcount() + 1
+    return pa.array("H:" + content + "#" + repeat.astype(str), pa.string())
 
 
 # Storing -----------------------------------------------------------------------------------------
@@ -513,49 +590,46 @@ def import_deals(
     progress: Progress | None = None,
 ) -> DealsImport:
     """Store the lines of a deals file (those not already stored), matched to list and policy."""
-    import gc
-
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     from pricing import history, store
     from pricing.matching import Reference, match
-    from pricing.perf import paused_gc
     from pricing.problems import has_errors
 
     assert read.lines is not None
     lines = read.lines
-    total = len(lines)
+    total = lines.num_rows
     result = DealsImport(total, 0, 0, 0, [], read.problems, read.notes, dry_run)
     if has_errors(read.problems):
         return result
     now = now or store.utcnow()
-    with paused_gc(), db.read() if dry_run else db.write() as conn:
+    with db.read() if dry_run else db.write() as conn:
         if not dry_run:
             history.lock_for_writing(conn)
         reference = Reference(conn)
         stored = history.scan(conn, ["line_key", "deal_id", "deal_no"])
         # A line already stored, or repeated within the file, is already present. Keys made
         # from deal ids and positions, or from content, cannot repeat; line ids can.
-        keys = pa.array(lines["line_key"], type=pa.string(), from_pandas=True)
+        keys = history.whole(lines["line_key"])
         fresh = np.ones(total, dtype=bool)
-        if total and str(lines["line_key"].iloc[0]).startswith("L:"):
-            fresh &= _positions(lines["line_key"])[0] == 1
+        if total and keys[0].as_py().startswith("L:"):
+            fresh &= _positions(keys)[0] == 1
         if stored.num_rows:
             fresh &= ~_is_in(keys, stored["line_key"])
         result.already_present = total - int(fresh.sum())
         result.added = total - result.already_present
-        deal_first = lines["deal_first"].to_numpy(dtype=bool)
-        deal_no = lines["deal_code"].to_numpy(dtype=np.int64)
+        deal_first = lines["deal_first"].to_numpy()
+        deal_no = lines["deal_code"].to_numpy()
         if not fresh.all():
-            lines = lines[fresh]
+            lines = lines.filter(pa.array(fresh))
             deal_first, deal_no = deal_first[fresh], deal_no[fresh]
         # The deal's first line in the file counts the deal, unless the deal was stored before;
         # a deal keeps its number, new deals are numbered after the stored ones.
         if stored.num_rows:
-            deals = pa.array(lines["deal_id"], type=pa.string(), from_pandas=True)
-            known, numbers = _stored_numbers(deals, stored)
-            deal_first = deal_first & ~known  # (pandas may hand over a read-only array)
+            known, numbers = _stored_numbers(history.whole(lines["deal_id"]), stored)
+            deal_first = deal_first & ~known
             deal_no = np.where(known, numbers, deal_no + _max(stored["deal_no"]) + 1)
         del stored, keys
         number = None
@@ -571,31 +645,33 @@ def import_deals(
                 )
                 .returning(store.deal_imports.c.id)
             ).scalar_one()
-        first_unmatched: dict[str, Any] = {}
+        unmatched_parts = []
         appender = history.Appender(conn, number)
-        for start in range(0, len(lines), CHUNK):  # bounded memory: a chunk at a time
-            chunk = lines.iloc[start : start + CHUNK]
-            matched = match(conn, chunk[list(FACTS)], reference)
-            unmatched = matched[matched["edition_id"].isna()]
-            result.unmatched += len(unmatched)
-            for sku, day in unmatched.groupby("sku", sort=False)["date"].min().items():
-                first_unmatched[str(sku)] = min(day, first_unmatched.get(str(sku), day))
+        for start in range(0, lines.num_rows, CHUNK):  # bounded memory: a chunk at a time
+            chunk = lines.slice(start, CHUNK)
+            matched = match(conn, chunk.select(list(FACTS)), reference)
+            unmatched = pc.is_null(matched["edition_id"])
+            result.unmatched += unmatched.true_count
+            if unmatched.true_count:
+                unmatched_parts.append(chunk.select(["sku", "date"]).filter(unmatched))
             if not dry_run:
-                columns: dict[str, Any] = {name: chunk[name] for name in chunk.columns}
-                columns.update({name: matched[name] for name in (*FACTS[1:], *MATCHED)})
-                columns["deal_first"] = deal_first[start : start + CHUNK].astype("int64")
-                columns["deal_no"] = deal_no[start : start + CHUNK]
-                columns["import_id"] = np.full(len(chunk), number, dtype="int64")
-                appender.add(history.from_frame(columns))
+                columns = {
+                    name: chunk[name] for name in history.COLUMNS if name in chunk.schema.names
+                }
+                columns.update({name: matched[name] for name in MATCHED})
+                columns["deal_first"] = pa.array(deal_first[start : start + CHUNK])
+                columns["deal_no"] = pa.array(deal_no[start : start + CHUNK])
+                columns["import_id"] = pa.array(np.full(chunk.num_rows, number))
+                appender.add(history.as_stored(columns))
                 del columns
             del matched, chunk
-            gc.collect(0)  # pandas leaves a few cycles per chunk; the young ones only: cheap
             if progress:
-                progress(min(start + CHUNK, len(lines)), len(lines))
+                progress(min(start + CHUNK, lines.num_rows), lines.num_rows)
         appender.close()
-        result.unmatched_skus = sorted(
-            (sku, day.date().isoformat()) for sku, day in first_unmatched.items()
-        )
+        if unmatched_parts:
+            first = pa.concat_tables(unmatched_parts).group_by("sku").aggregate([("date", "min")])
+            days = [day.isoformat() for day in first["date_min"].to_pylist()]
+            result.unmatched_skus = sorted(zip(first["sku"].to_pylist(), days, strict=True))
         if not dry_run:
             link_won_requests(conn)
     return result
@@ -605,33 +681,19 @@ def _positions(values: Any) -> tuple[Any, Any]:
     """Each value's occurrence number, counting from 1 in file order (line 1, 2, … of a deal),
     and a number per distinct value."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     from pricing import history
 
-    text = history.whole(pa.array(values, type=pa.string(), from_pandas=True))
-    codes = pc.dictionary_encode(text).indices.to_numpy(zero_copy_only=False)
-    order = np.argsort(codes, kind="stable")
-    ordered = codes[order]
+    codes = pc.dictionary_encode(history.whole(values)).indices.to_numpy(zero_copy_only=False)
     where = np.arange(len(codes))
+    grouped = bool((np.diff(codes) >= 0).all())  # each value's lines together: the usual export
+    order = where if grouped else np.argsort(codes, kind="stable")
+    ordered = codes[order]
     starts = np.maximum.accumulate(np.where(np.r_[True, ordered[1:] != ordered[:-1]], where, 0))
     position = np.empty(len(codes), dtype=np.int64)
     position[order] = where - starts + 1
     return position, codes.astype(np.int64)
-
-
-def _joined(index: Any, *parts: Any) -> Any:
-    """Text columns and constants concatenated, in Arrow (a key per line for a million lines)."""
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arrays = [
-        part if isinstance(part, str) else pc.cast(pa.array(part, from_pandas=True), pa.string())
-        for part in parts
-    ]
-    return pd.Series(pd.array(pc.binary_join_element_wise(*arrays, ""), dtype="str"), index=index)
 
 
 def _iso_days(values: Any, present: Any) -> Any:
@@ -641,8 +703,7 @@ def _iso_days(values: Any, present: Any) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pa.array(values, type=pa.string(), from_pandas=True)
-    text = pc.if_else(pa.array(present), text, pa.scalar(None, pa.string()))
+    text = pc.if_else(pa.array(present), values, pa.scalar(None, pa.string()))
     try:
         days = pc.cast(text, pa.date32())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -650,39 +711,22 @@ def _iso_days(values: Any, present: Any) -> Any:
     return np.asarray(days.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
 
 
+_PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
 def _floats(values: Any) -> Any:
-    """Text as float64 (NaN where blank or not a plain number): Arrow's parser when every
-    value is a plain number (the usual export), else pandas', value by value."""
-    import numpy as np
-    import pandas as pd
+    """Text as float64, NaN where blank or not a plain number (``1,234.50`` or ``$5`` are read
+    one by one by the caller): Arrow's parser, in one pass when every value is plain."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pa.array(values, type=pa.string(), from_pandas=True)
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    text = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
     try:
         return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        parsed = pd.to_numeric(values.where(values != "", None), errors="coerce")
-        return parsed.to_numpy(dtype=float, na_value=np.nan)
-
-
-def casefold(values: Any) -> Any:
-    """``str.casefold`` of a text column: Arrow's lower case for ASCII (the same there), Python's
-    casefold for the rest (``ß`` is ``ss``)."""
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = pa.array(values, type=pa.string(), from_pandas=True)
-    lowered = pc.utf8_lower(text)
-    foreign = pc.invert(pc.fill_null(pc.string_is_ascii(text), True)).to_numpy(zero_copy_only=False)
-    folded = pd.Series(pd.array(lowered, dtype="str"), index=values.index)
-    if foreign.any():
-        folded = folded.astype(object)
-        folded[foreign] = [v.casefold() for v in values[foreign]]
-        folded = folded.astype("str")
-    return folded
+        plain = pc.match_substring_regex(text, _PLAIN_NUMBER)
+        text = pc.if_else(pc.fill_null(plain, False), text, pa.scalar(None, pa.string()))
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
 
 
 def _stored_numbers(deals: Any, stored: Any) -> tuple[Any, Any]:
@@ -724,30 +768,39 @@ def rematch(conn: Any, since: Any = None) -> int:
 
     history.lock_for_writing(conn)
     if not history.count(conn):
-        return 0  # no deals to match: pandas is not even imported
-    import pandas as pd
+        return 0  # no deals to match
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     from pricing.matching import Reference, match
-    from pricing.perf import paused_gc
 
     reference = Reference(conn)
+    kinds = history.schema(MATCHED)
     rematched = 0
 
-    def again(segment: Any) -> Any:
+    def again(segment: pa.Table) -> dict[str, Any] | None:
         nonlocal rematched
-        frame = history.to_frame(segment)
-        due = frame["date"] >= pd.Timestamp(since) if since is not None else frame["date"].notna()
+        days = segment["date"].to_numpy()
+        due = days >= np.datetime64(str(since)[:10]) if since is not None else ~np.isnat(days)
         if not due.any():
             return None
-        matched = match(conn, frame.loc[due, list(FACTS)], reference)
-        for name in MATCHED:
-            frame[name] = frame[name].astype(matched[name].dtype)
-            frame.loc[due, name] = matched[name].to_numpy()
         rematched += int(due.sum())
-        return dict(zip(MATCHED, history.from_frame(frame, MATCHED).columns, strict=True))
+        if due.all():
+            matched = match(conn, segment.select(list(FACTS)), reference)
+            return {name: matched[name] for name in MATCHED}
+        matched = match(conn, segment.select(list(FACTS)).filter(pa.array(due)), reference)
+        spread = pa.array(np.maximum(np.cumsum(due) - 1, 0))  # a due line's row in ``matched``
+        return {
+            name: pc.if_else(
+                pa.array(due),
+                matched[name].cast(kinds.field(name).type).take(spread),
+                history.whole(segment[name]),
+            )
+            for name in MATCHED
+        }
 
-    with paused_gc():
-        history.rewrite(conn, again, reads=[*FACTS, *MATCHED], since=since)
+    history.rewrite(conn, again, reads=[*FACTS, *MATCHED], since=since)
     return rematched
 
 

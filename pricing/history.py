@@ -63,35 +63,22 @@ def schema(columns: Iterable[str] = COLUMNS) -> pa.Schema:
     return pa.schema([(name, kind(name)) for name in columns])
 
 
-def from_frame(frame: Any, columns: Iterable[str] = COLUMNS) -> pa.Table:
-    """Lines in stored form, from a pandas frame or a mapping of columns (dates as
-    datetime64, integers as Int64 or int64, text as str or object)."""
+def as_stored(columns: Any, names: Iterable[str] = COLUMNS) -> pa.Table:
+    """Lines in stored form from a mapping of columns (or a pandas frame): Arrow arrays, or
+    pandas columns with dates as datetime64, integers as Int64 or int64, text as str or
+    object."""
     import pyarrow as pa
 
     arrays = []
-    for field in schema(columns):
-        column = frame[field.name]
-        if field.name == "date":
+    for field in schema(names):
+        column = columns[field.name]
+        if isinstance(column, pa.Array | pa.ChunkedArray):
+            arrays.append(column.cast(field.type))
+        elif field.name == "date":
             arrays.append(pa.array(column.to_numpy().astype("datetime64[D]"), type=pa.date32()))
         else:  # Arrow-backed and nullable pandas columns convert without copying
             arrays.append(pa.array(column, from_pandas=True).cast(field.type))
-    return pa.Table.from_arrays(arrays, schema=schema(columns))
-
-
-def to_frame(lines: pa.Table) -> Any:
-    """Lines as pandas (what matching works on): dates as datetime64, integers as Int64."""
-    import pandas as pd
-    import pyarrow as pa
-
-    nullable = {
-        pa.int64(): pd.Int64Dtype(),
-        pa.int32(): pd.Int64Dtype(),
-        pa.int8(): pd.Int64Dtype(),
-    }
-    frame = lines.to_pandas(types_mapper=nullable.get, date_as_object=False)
-    if "date" in frame:
-        frame["date"] = frame["date"].astype("datetime64[ns]")
-    return frame
+    return pa.Table.from_arrays(arrays, schema=schema(names))
 
 
 def append(conn: Connection, lines: pa.Table, import_id: int | None) -> None:

@@ -1,6 +1,6 @@
 """Matching deal lines to the list price, standard price and policy in force on their dates.
 
-Everything here works on whole columns (pandas/numpy), because a deals history is millions of
+Everything here works on whole columns (Arrow and numpy), because a deals history is millions of
 lines. The one rules engine is :func:`pricing.policy.judge`; :func:`classify` is its column-wise
 twin, and lines within a hair of a limit are decided by ``judge`` itself so that both agree
 exactly (a test checks them line by line). Money stays in whole millionths; products that could
@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pricing.history import whole, zero_filled
 from pricing.money import minor_units
 from pricing.policy import LineFacts, Policy, judge
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pyarrow as pa
     from sqlalchemy.engine import Connection
 
 MICRO = 1_000_000
@@ -51,56 +52,60 @@ class Reference:
         return self._rows[sql]
 
 
-def match(
-    conn: Connection, lines: pd.DataFrame, reference: Reference | None = None
-) -> pd.DataFrame:
-    """Add edition, list, standard, net and policy columns to deal lines (one row each).
+# Columns matching adds: integers (millionths, ids, ranks) and text.
+INTS = (
+    "edition_id", "list_price", "unit_cost", "item_floor", "standard_price", "net_amount",
+    "list_revenue", "standard_revenue", "cost_amount", "hard_floor", "policy_version",
+    "level_rank", "below_floor",
+)  # fmt: skip
+TEXTS = ("family", "item_currency", "level")
+
+
+def match(conn: Connection, lines: pa.Table, reference: Reference | None = None) -> dict[str, Any]:
+    """The edition, list, standard, net and policy columns of deal lines (an Arrow table with
+    date, sku, sku_key, qty, amount, unit_price and discount_pct), as Arrow arrays by name.
 
     The edition in force on each date is a binary search over the editions' dates; the item is
     a hash lookup of the SKU within that edition (Arrow), so nothing is sorted or merged."""
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
     reference = reference or Reference(conn)
-    out = _empty_columns(lines.reset_index(drop=True))
-    out["date"] = out["date"].astype("datetime64[ns]")
+    n = lines.num_rows
+    ints = {name: (np.zeros(n, np.int64), np.ones(n, bool)) for name in INTS}
+    texts = {name: pa.nulls(n, pa.string()) for name in TEXTS}
     editions = reference.built("editions", lambda: _editions(reference))
-    if not len(editions[0]) or out.empty:
-        return out
-    days = out["date"].to_numpy().astype("datetime64[D]")
-    at = np.searchsorted(editions[0], days, side="right") - 1
-    edition = np.where(at >= 0, editions[1][np.maximum(at, 0)], -1)
-    n = len(out)
-    # Every edition in play, its items one after the other: a line's item is one position.
-    numbers = present(edition[edition >= 0])
-    items = [reference.built(("items", e), lambda e=e: _items(reference, e)) for e in numbers]
-    position = np.full(n, -1)
-    sku_keys = pa.array(out["sku_key"], type=pa.string(), from_pandas=True)
-    offset = 0
-    for number, book in zip(numbers, items, strict=True):
-        rows = np.flatnonzero(edition == number)
-        found = pc.index_in(sku_keys.take(pa.array(rows)), value_set=book["sku_key"])
-        found = pc.fill_null(found, -1).to_numpy()
-        position[rows] = np.where(found >= 0, found + offset, -1)
-        offset += len(book["sku_key"])
-    matched_rows = position >= 0
-    at_item = np.where(matched_rows, position, 0)
-    out["edition_id"] = _ints(np.where(matched_rows, edition, 0), ~matched_rows)
-    for name in ("list_price", "unit_cost", "item_floor"):
-        values = np.concatenate([book[name][0] for book in items] or [np.zeros(1, np.int64)])
-        missing = np.concatenate([book[name][1] for book in items] or [np.ones(1, bool)])
-        out[name] = _ints(values[at_item], missing[at_item] | ~matched_rows)
-    for name in ("family", "item_currency"):
-        texts = pa.concat_arrays([book[name] for book in items] or [pa.array([""])])
-        taken = texts.take(pa.array(at_item, mask=~matched_rows))
-        out[name] = pd.array(taken, dtype="str")  # Arrow-backed: no copy into objects
-    matched = pd.Series(matched_rows, index=out.index)
-    if matched.any():
-        out.loc[matched, "standard_price"] = _standard_prices(reference.fetch, out[matched])
-    _money(out, matched)
-    _judge(reference, out, matched)
-    return out
+    if len(editions[0]) and n:
+        days = lines["date"].to_numpy()
+        at = np.searchsorted(editions[0], days, side="right") - 1
+        edition = np.where(at >= 0, editions[1][np.maximum(at, 0)], -1)
+        # Every edition in play, its items one after the other: a line's item is one position.
+        numbers = present(edition[edition >= 0])
+        items = [reference.built(("items", e), lambda e=e: _items(reference, e)) for e in numbers]
+        position = np.full(n, -1)
+        sku_keys = whole(lines["sku_key"])
+        offset = 0
+        for number, book in zip(numbers, items, strict=True):
+            rows = np.flatnonzero(edition == number)
+            subset = sku_keys if len(rows) == n else sku_keys.take(pa.array(rows))
+            found = pc.fill_null(pc.index_in(subset, value_set=book["sku_key"]), -1).to_numpy()
+            position[rows] = np.where(found >= 0, found + offset, -1)
+            offset += len(book["sku_key"])
+        matched = position >= 0
+        at_item = np.where(matched, position, 0)
+        ints["edition_id"] = (np.where(matched, edition, 0), ~matched)
+        for name in ("list_price", "unit_cost", "item_floor"):
+            values = np.concatenate([book[name][0] for book in items] or [np.zeros(1, np.int64)])
+            missing = np.concatenate([book[name][1] for book in items] or [np.ones(1, bool)])
+            ints[name] = (values[at_item], missing[at_item] | ~matched)
+        for name in ("family", "item_currency"):
+            column = pa.concat_arrays([book[name] for book in items] or [pa.array([""])])
+            texts[name] = column.take(pa.array(at_item, mask=~matched))
+        if matched.any():
+            ints["standard_price"] = _standard_prices(reference, lines, ints, texts, matched)
+        _money(lines, ints, matched)
+        _judge(reference, lines, ints, texts, matched)
+    return {name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()} | texts
 
 
 def present(values: Any) -> list[int]:
@@ -109,11 +114,30 @@ def present(values: Any) -> list[int]:
     return np.flatnonzero(np.bincount(values)).tolist() if len(values) else []
 
 
-def _ints(values: Any, missing: Any) -> Any:
-    """A nullable integer column from values and a mask, without copying."""
-    import pandas as pd
+def integers(column: Any) -> tuple[Any, Any]:
+    """An Arrow integer column as numpy int64 values (0 where missing) and its missing mask."""
+    import pyarrow.compute as pc
 
-    return pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), np.asarray(missing, bool))
+    column = whole(column)
+    return zero_filled(column), pc.is_null(column).to_numpy(zero_copy_only=False)
+
+
+def casefold(text: Any) -> Any:
+    """``str.casefold`` of an Arrow text column: Arrow's lower case for ASCII (the same there),
+    Python's casefold for the rest (``ß`` is ``ss``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = whole(text)
+    lowered = pc.utf8_lower(text)
+    foreign = pc.invert(pc.fill_null(pc.string_is_ascii(text), True))
+    if not pc.any(foreign).as_py():
+        return lowered
+    rows = np.flatnonzero(foreign.to_numpy(zero_copy_only=False))
+    folded = lowered.to_pylist()
+    for row in rows:
+        folded[row] = text[int(row)].as_py().casefold()
+    return pa.array(folded, pa.string())
 
 
 def _editions(reference: Reference) -> tuple[Any, Any]:
@@ -129,20 +153,6 @@ def _editions(reference: Reference) -> tuple[Any, Any]:
         np.array(list(latest), dtype="datetime64[D]"),
         np.array(list(latest.values()), dtype=np.int64),
     )
-
-
-def _empty_columns(lines: pd.DataFrame) -> pd.DataFrame:
-    import pandas as pd
-
-    out = lines.copy()
-    n = len(out)
-    for name in ("edition_id", "list_price", "unit_cost", "item_floor", "standard_price",
-                 "net_amount", "list_revenue", "standard_revenue", "cost_amount", "hard_floor",
-                 "policy_version", "level_rank", "below_floor"):  # fmt: skip
-        out[name] = _ints(np.zeros(n, np.int64), np.ones(n, bool))
-    for name in ("family", "item_currency", "level"):
-        out[name] = pd.Series(None, index=out.index, dtype=object)
-    return out
 
 
 def _items(reference: Reference, number: int) -> dict[str, Any]:
@@ -169,152 +179,161 @@ def _items(reference: Reference, number: int) -> dict[str, Any]:
     }
 
 
-def _standard_prices(fetch: Any, lines: pd.DataFrame) -> Any:
-    """The list price after the tiers of the line's edition for its quantity."""
-    import pandas as pd
+_SPAN = 1 << 32  # quantities and tier minimums are compared within ±2^32 units
 
-    numbers = ", ".join(str(int(n)) for n in lines["edition_id"].unique())
-    tiers = pd.DataFrame(
-        fetch(
-            "SELECT edition_id, sku, family, min_qty, price, discount_pct FROM price_tiers "
-            f"WHERE edition_id IN ({numbers})",
-        ),
-        columns=["edition_id", "sku", "family", "min_qty", "price", "discount_pct"],
+
+def _standard_prices(
+    reference: Reference, lines: pa.Table, ints: dict[str, Any], texts: dict[str, Any], matched: Any
+) -> tuple[Any, Any]:
+    """The list price after the tiers of the line's edition for its quantity: the SKU's own
+    tiers when it has any in that edition, else its family's; the highest minimum met wins.
+
+    Each scope (edition and SKU, or edition and family) is a group; tiers sorted by group and
+    minimum, one binary search finds every line's tier."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    listed, _ = ints["list_price"]
+    standard = (listed.copy(), ~matched)
+    edition, _ = ints["edition_id"]
+    numbers = ", ".join(str(n) for n in present(edition[matched]))
+    tiers = reference.fetch(
+        "SELECT edition_id, sku, family, min_qty, price, discount_pct FROM price_tiers "
+        f"WHERE edition_id IN ({numbers})",
     )
-    standard = lines["list_price"].astype("Int64").copy()
-    if tiers.empty:
+    if not tiers:
         return standard
-    tiers["edition_id"] = tiers["edition_id"].astype("Int64")
-    tiers["min_qty"] = tiers["min_qty"].astype("int64") * MICRO
-    tiers["sku_key"] = tiers["sku"].str.casefold()
-    tiers["family_key"] = tiers["family"].str.casefold()
-    work = lines[["edition_id", "sku_key", "family", "qty", "list_price", "item_currency"]].copy()
-    family = work["family"].to_numpy(dtype=object, na_value="")
-    work["family_key"] = pd.Series(family, index=work.index, dtype="str").str.casefold()
-    work["qty"] = work["qty"].astype("int64")
-    work["_row"] = work.index
-    own = tiers[tiers["sku_key"].notna()]
-    has_own = work.set_index(["edition_id", "sku_key"]).index.isin(
-        own.set_index(["edition_id", "sku_key"]).index
+    groups: dict[str, int] = {}
+    tier_group = np.array(
+        [groups.setdefault(_scope(e, sku, family), len(groups)) for e, sku, family, *_ in tiers]
     )
-    chosen = []
-    for scope, subset, key in (
-        ("sku", own, "sku_key"),
-        ("family", tiers[tiers["sku_key"].isna()], "family_key"),
-    ):
-        rows = work[has_own] if scope == "sku" else work[~has_own]
-        if rows.empty or subset.empty:
-            continue
-        found = pd.merge_asof(
-            rows.sort_values("qty"),
-            subset[["edition_id", key, "min_qty", "price", "discount_pct"]].sort_values("min_qty"),
-            left_on="qty",
-            right_on="min_qty",
-            by=["edition_id", key],
-            direction="backward",
-        )
-        chosen.append(found[found["min_qty"].notna()])
-    if not chosen:
-        return standard
-    found = pd.concat(chosen)
-    for row, list_price, price, pct, currency in zip(
-        found["_row"],
-        found["list_price"],
-        found["price"],
-        found["discount_pct"],
-        found["item_currency"],
-        strict=True,
-    ):
-        if price is not None and not pd.isna(price):
-            standard[row] = int(price)
-        else:
-            exact = Decimal(int(list_price)) * (100 * MICRO - int(pct)) / (100 * MICRO)
-            standard[row] = _round_to_unit(exact, currency)
+    rows = np.flatnonzero(matched)
+    number = pc.cast(pa.array(edition[rows]), pa.string())
+    scopes = pa.array(list(groups), pa.string())
+    own = pc.index_in(
+        pc.binary_join_element_wise(number, "\x1fsku\x1f", whole(lines["sku_key"]).take(rows), ""),
+        value_set=scopes,
+    )
+    family = pc.fill_null(casefold(texts["family"].take(pa.array(rows))), "")
+    of_family = pc.index_in(
+        pc.binary_join_element_wise(number, "\x1ffamily\x1f", family, ""), value_set=scopes
+    )
+    group = pc.fill_null(pc.coalesce(own, of_family), -1).to_numpy().astype(np.int64)
+    qty, _ = integers(lines["qty"])
+    units = np.clip(np.floor_divide(qty[rows], MICRO), 1 - _SPAN, _SPAN - 1)
+    minimum = np.clip(np.array([t[3] for t in tiers], dtype=np.int64), 1 - _SPAN, _SPAN - 1)
+    keys = tier_group * (4 * _SPAN) + minimum + _SPAN
+    order = np.argsort(keys, kind="stable")
+    at = np.searchsorted(keys[order], group * (4 * _SPAN) + units + _SPAN, side="right") - 1
+    tier = order[np.maximum(at, 0)]
+    hit = (group >= 0) & (at >= 0) & (tier_group[tier] == group)
+    rows, tier = rows[hit], tier[hit]
+    price = np.array([t[4] if t[4] is not None else -1 for t in tiers], dtype=np.int64)[tier]
+    pct = np.array([t[5] or 0 for t in tiers], dtype=np.int64)[tier]
+    by_price = price >= 0
+    standard[0][rows[by_price]] = price[by_price]
+    rows, pct = rows[~by_price], pct[~by_price]
+    if len(rows):
+        currency = texts["item_currency"].take(pa.array(rows)).to_pylist()
+        step = np.array([10 ** (6 - minor_units(c)) for c in currency], dtype=np.int64)
+        standard[0][rows] = _discounted(listed[rows], pct, step)
     return standard
 
 
-def _round_to_unit(micros: Decimal, currency: str) -> int:
-    """Half-even to the currency's minor unit, in millionths."""
-    step: int = 10 ** (6 - minor_units(currency))
-    return int((micros / step).quantize(Decimal(1), rounding="ROUND_HALF_EVEN")) * step
+def _scope(edition: Any, sku: str | None, family: str | None) -> str:
+    if sku is not None:
+        return f"{int(edition)}\x1fsku\x1f{sku.strip().casefold()}"
+    return f"{int(edition)}\x1ffamily\x1f{(family or '').casefold()}"
 
 
-def _column(out: pd.DataFrame, name: str) -> tuple[Any, Any]:
-    """A nullable integer column as numpy values (0 where missing) and its missing mask."""
-    column = out[name]
-    return column.to_numpy(dtype=np.int64, na_value=0), column.isna().to_numpy()
+def _discounted(listed: Any, pct: Any, step: Any) -> Any:
+    """``listed x (100 - pct) / 100``, rounded half-even to ``step`` (all in millionths):
+    integer arithmetic where it fits 64 bits, Decimal for the rest."""
+    fits = (listed >= 0) & (listed < (1 << 62) // (100 * MICRO)) & (pct >= 0) & (pct <= 100 * MICRO)
+    safe = np.where(fits, listed, 0) * (100 * MICRO - np.where(fits, pct, 0))
+    quotient, remainder = np.divmod(safe, 100 * MICRO * step)
+    twice = 2 * remainder
+    up = (twice > 100 * MICRO * step) | ((twice == 100 * MICRO * step) & (quotient % 2 == 1))
+    result = (quotient + up) * step
+    for row in np.flatnonzero(~fits):
+        exact = Decimal(int(listed[row])) * (100 * MICRO - int(pct[row])) / (100 * MICRO)
+        step_of = int(step[row])
+        result[row] = int((exact / step_of).quantize(Decimal(1), "ROUND_HALF_EVEN")) * step_of
+    return result
 
 
-def _money(out: pd.DataFrame, matched: Any) -> None:
+def _money(lines: pa.Table, ints: dict[str, Any], matched: Any) -> None:
     """Net amount (line amount > net price x qty > list less discount), revenues, cost.
 
     Whole quantities multiply in int64 (every factor was checked to fit when read); the rare
     fractional quantity and discount-priced lines are computed exactly with Decimal."""
-    qty, _ = _column(out, "qty")
-    whole = qty % MICRO == 0
+    qty, _ = integers(lines["qty"])
+    whole_units = qty % MICRO == 0
     units = qty // MICRO
-    net, net_missing = _column(out, "amount")
-    price, price_missing = _column(out, "unit_price")
+    net, net_missing = integers(lines["amount"])
+    price, price_missing = integers(lines["unit_price"])
     by_price = net_missing & ~price_missing
-    fast = by_price & whole
-    net = np.where(fast, price * units, net)
+    net = np.where(by_price & whole_units, price * units, net)
     net_missing = net_missing & ~by_price
-    for row in np.flatnonzero(by_price & ~whole):
+    for row in np.flatnonzero(by_price & ~whole_units):
         net[row] = int(Decimal(int(price[row])) * int(qty[row]) / MICRO)
-    pct, pct_missing = _column(out, "discount_pct")
-    listed, _ = _column(out, "list_price")
-    by_discount = net_missing & ~pct_missing & np.asarray(matched, dtype=bool)
+    pct, pct_missing = integers(lines["discount_pct"])
+    listed, _ = ints["list_price"]
+    by_discount = net_missing & ~pct_missing & matched
     for row in np.flatnonzero(by_discount):
         unit = Decimal(int(listed[row])) * (100 * MICRO - int(pct[row])) / (100 * MICRO)
         net[row] = int(
             (unit * int(qty[row]) / MICRO).quantize(Decimal(1), rounding="ROUND_HALF_EVEN")
         )
-    out["net_amount"] = _ints(net, net_missing & ~by_discount)
+    ints["net_amount"] = (net, net_missing & ~by_discount)
 
-    def times_qty(column: str) -> Any:
-        values, missing = _column(out, column)
-        result = np.where(whole & ~missing, values * units, 0)
-        for row in np.flatnonzero(~missing & ~whole):
+    def times_qty(column: str) -> tuple[Any, Any]:
+        values, missing = ints[column]
+        result = np.where(whole_units & ~missing, values * units, 0)
+        for row in np.flatnonzero(~missing & ~whole_units):
             result[row] = int(Decimal(int(values[row])) * int(qty[row]) / MICRO)
-        return _ints(result, missing)
+        return result, missing
 
-    out["list_revenue"] = times_qty("list_price")
-    out["standard_revenue"] = times_qty("standard_price")
-    out["cost_amount"] = times_qty("unit_cost")
+    ints["list_revenue"] = times_qty("list_price")
+    ints["standard_revenue"] = times_qty("standard_price")
+    ints["cost_amount"] = times_qty("unit_cost")
 
 
-def _judge(reference: Reference, out: pd.DataFrame, matched: Any) -> None:
+def _judge(
+    reference: Reference, lines: pa.Table, ints: dict[str, Any], texts: dict[str, Any], matched: Any
+) -> None:
     """Policy classification of every matched line under the policy in force on its date."""
+    import pyarrow as pa
+
     starts, numbers, policies = reference.built("policies", lambda: _policies(reference))
-    matched = np.asarray(matched, dtype=bool)
     if not len(numbers) or not matched.any():
         return
-    days = out["date"].to_numpy().astype("datetime64[D]")
+    days = lines["date"].to_numpy()
     at = np.searchsorted(starts, days, side="right") - 1
     version = np.where(matched & (at >= 0), numbers[np.maximum(at, 0)], -1)
-    n = len(out)
-    columns = {
-        "policy_version": (np.zeros(n, np.int64), np.ones(n, bool)),
-        "level_rank": (np.zeros(n, np.int64), np.ones(n, bool)),
-        "hard_floor": (np.zeros(n, np.int64), np.ones(n, bool)),
-        "below_floor": (np.zeros(n, np.int64), np.ones(n, bool)),
-    }
+    n = lines.num_rows
+    facts = pa.table(
+        {
+            **{name: lines[name] for name in ("sku", "sku_key", "qty")},
+            **{name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()
+               if name in CLASSIFIED},
+            **{name: texts[name] for name in ("family", "item_currency")},
+        }
+    )  # fmt: skip
     level = np.full(n, None, dtype=object)
     for number in present(version[version >= 0]):
         rows = np.flatnonzero(version == number)
-        subset = out if len(rows) == n else out.iloc[rows]
+        subset = facts if len(rows) == n else facts.take(pa.array(rows))
         ranks, levels, floors, below = classify(policies[int(number)], subset)
         for name, values in (("level_rank", ranks), ("below_floor", below)):
-            columns[name][0][rows] = values
-            columns[name][1][rows] = False
-        columns["policy_version"][0][rows] = number
-        columns["policy_version"][1][rows] = False
-        columns["hard_floor"][0][rows] = np.nan_to_num(floors).astype(np.int64)
-        columns["hard_floor"][1][rows] = np.isnan(floors)
+            ints[name][0][rows] = values
+            ints[name][1][rows] = False
+        ints["policy_version"][0][rows] = number
+        ints["policy_version"][1][rows] = False
+        ints["hard_floor"][0][rows] = np.nan_to_num(floors).astype(np.int64)
+        ints["hard_floor"][1][rows] = np.isnan(floors)
         level[rows] = levels
-    for name, (values, missing) in columns.items():
-        out[name] = _ints(values, missing)
-    out["level"] = level
+    texts["level"] = pa.array(level, pa.string())
 
 
 def _policies(reference: Reference) -> tuple[Any, Any, dict[int, Policy]]:
@@ -352,15 +371,10 @@ def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any, Any]:
     rejected), its name, the hard floor (millionths, NaN where none) and whether the price is
     below it.
 
-    ``lines`` is a pandas frame or an Arrow table with the ``CLASSIFIED`` columns; everything
-    runs on Arrow and numpy arrays (pandas is not even imported for a table)."""
+    ``lines`` is an Arrow table with the ``CLASSIFIED`` columns."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from pricing.history import zero_filled
-
-    if not isinstance(lines, pa.Table):
-        lines = pa.Table.from_pandas(lines[list(CLASSIFIED)], preserve_index=False)
     n = lines.num_rows
     qty = zero_filled(lines["qty"])
     units = qty / MICRO
@@ -488,13 +502,7 @@ class _Values:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        from pricing.history import whole
-
-        if isinstance(column, pa.Array | pa.ChunkedArray):
-            text = column.cast(pa.string())
-        else:
-            text = pa.array(column, type=pa.string(), from_pandas=True)
-        encoded = pc.dictionary_encode(whole(text))
+        encoded = pc.dictionary_encode(whole(column.cast(pa.string())))
         self.values = encoded.dictionary.to_pylist()
         self.codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
 

@@ -38,6 +38,6 @@ def frugal_arrow_memory() -> None:
 
     try:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
-        pa.jemalloc_set_decay_ms(0)
+        pa.jemalloc_set_decay_ms(500)
     except (NotImplementedError, pa.ArrowNotImplementedError):
         pass

@@ -213,6 +213,23 @@ def test_deals__bad_lines_are_listed_with_their_line_and_nothing_is_stored(
     assert owner.json("report")["totals"]["lines"] == 0
 
 
+def test_deals__rows_with_too_many_or_too_few_fields_are_named_by_their_line(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """A stray separator or an unclosed quote is found by its line (an empty line counts), not
+    as a traceback, and nothing is stored."""
+    path = deals_csv(tmp_path, "Deal,Date,SKU,Qty,Amount\nA,2025-03-01,SV-1,1,100\n\n"
+                               "B,2025-03-01,SV-1,1,100,extra\nC,2025-03-01,SV-1,1\n")  # fmt: skip
+    result = owner("deals", "import", str(path))
+    assert result.exit_code == 2
+    assert "deals.csv line 4" in result.stderr and "has 6 fields" in result.stderr
+    assert "deals.csv line 5" in result.stderr and "has 4 fields" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert owner.json("report")["totals"]["lines"] == 0
+    path.write_text("Deal,Date,SKU,Qty,Amount\nA,2025-03-01,SV-1,1,100\n\nB,2025-03-01,SV-1,1,x\n")
+    assert "deals.csv line 4, column E" in owner("deals", "import", str(path)).stderr
+
+
 def test_deals__lines_before_any_edition_match_once_one_exists(
     cli: Cli, tmp_path: Path, workbook
 ) -> None:
@@ -325,3 +342,21 @@ def test_matching__column_wise_engine_agrees_with_judge_line_by_line(
         assert rank == expected, (sku, qty, price, line.decision, line.level, line.reasons)
         checked += 1
     assert checked == 302
+
+
+def test_matching__tier_discounts_in_bulk_round_exactly_like_one_price_at_a_time() -> None:
+    """Deal lines take their tier's discounted price in bulk integer arithmetic: the same cent,
+    ties to even, as the price book's own rounding of one price (huge prices included)."""
+    import numpy as np
+
+    from pricing.matching import _discounted
+    from pricing.money import round_money
+
+    rng = np.random.default_rng(5)
+    listed = np.r_[rng.integers(1, 10**9, 2000) * 10_000, [250_000, 750_000, 10**17]]
+    pct = np.r_[rng.integers(0, 100_000_000, 2000), [50_000_000, 50_000_000, 12_500_000]]
+    for currency, step in (("USD", 10_000), ("JPY", 1_000_000)):
+        got = _discounted(listed, pct, np.full(len(listed), step))
+        for value, off, result in zip(listed, pct, got, strict=True):
+            exact = Decimal(int(value)) / 10**6 * (100 - Decimal(int(off)) / 10**6) / 100
+            assert Decimal(int(result)) / 10**6 == round_money(exact, currency)

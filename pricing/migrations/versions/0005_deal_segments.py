@@ -63,7 +63,7 @@ def _carry_over(conn: sa.Connection) -> None:
                 frame[name] = None
         frame["deal_no"] = [numbers.setdefault(d, len(numbers)) for d in frame["deal_id"]]
         for number, lines in frame.groupby("import_id", sort=False):
-            history.append(conn, history.from_frame(lines), int(str(number)))
+            history.append(conn, history.as_stored(lines), int(str(number)))
     rematch(conn)
 
 
