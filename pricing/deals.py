@@ -94,7 +94,7 @@ def read_deals(
     from pricing.sheets import open_workbook
 
     overrides = columns or {}
-    head, is_csv, encoding, delimiter = _head(path)
+    head, is_csv, delimiter = _head(path)
     found = find_header(
         head,
         DEAL_HEADERS,
@@ -115,7 +115,7 @@ def read_deals(
     if progress:
         progress(0, 3)
     if is_csv:
-        raw, broken = _csv_columns(path, header_row, mapping, encoding, delimiter)
+        raw, broken = _csv_columns(path, header_row, mapping, delimiter)
         if broken:
             return DealsFile(path, None, broken)
     else:
@@ -137,11 +137,12 @@ def read_deals(
 
 
 def _csv_columns(
-    path: Path, header_row: int, mapping: dict[str, int], encoding: str, delimiter: str
+    path: Path, header_row: int, mapping: dict[str, int], delimiter: str, encoding: str = "utf8"
 ) -> tuple[dict[str, Any], list[Problem]]:
     """The mapped columns of a csv file as Arrow text (Arrow's reader, on every core), or the
     rows that cannot be read: a row with more or fewer fields than the header, a stray quote.
 
+    UTF-8 (Arrow checks it as it reads), else Windows-1252, what Excel writes on Windows.
     Empty lines are read as blank rows (dropped later) so that line numbers stay true."""
     import pyarrow as pa
     import pyarrow.csv as csv
@@ -157,9 +158,7 @@ def _csv_columns(
         table = csv.read_csv(
             path,
             read_options=csv.ReadOptions(
-                skip_rows=header_row + 1,
-                autogenerate_column_names=True,
-                encoding="utf8" if encoding.startswith("utf-8") else encoding,
+                skip_rows=header_row + 1, autogenerate_column_names=True, encoding=encoding
             ),
             parse_options=csv.ParseOptions(
                 delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=invalid
@@ -172,6 +171,8 @@ def _csv_columns(
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
+        if "UTF8" in str(exc) and encoding == "utf8":
+            return _csv_columns(path, header_row, mapping, delimiter, "cp1252")
         detail = str(exc).removeprefix("CSV parse error: ")
         return {}, [Problem("error", f"cannot be read as csv: {detail}; save it again as "
                             "comma- or semicolon-separated values", file=path.name)]  # fmt: skip
@@ -192,8 +193,8 @@ def _broken_row(path: Path, text: str, expected: int, actual: int) -> Problem:
     return Problem("error", message, value=text[:200], file=path.name, line=line)
 
 
-def _head(path: Path) -> tuple[Sheet, bool, str, str]:
-    """The first rows (to find the header), whether it is csv, and its encoding and separator."""
+def _head(path: Path) -> tuple[Sheet, bool, str]:
+    """The first rows (to find the header), whether it is csv, and its separator."""
     from pricing.sheets import _decode, _delimiter, open_workbook, read_input
 
     start = read_input(path, 256 * 1024)
@@ -204,17 +205,12 @@ def _head(path: Path) -> tuple[Sheet, bool, str, str]:
             or workbook.sheet_names[0]
         )
         sheet = workbook.sheet(name)
-        return Sheet(path.name, name, sheet.rows[:30]), False, "", ""
-    encoding = "utf-8-sig" if start.startswith(b"\xef\xbb\xbf") else "utf-8"
-    try:
-        path.read_bytes().decode(encoding)
-    except UnicodeDecodeError:
-        encoding = "cp1252"
+        return Sheet(path.name, name, sheet.rows[:30]), False, ""
     text = _decode(start)
     lines = text.splitlines()[:31]
     delimiter = _delimiter("\n".join(lines))
     rows = list(csv.reader(io.StringIO("\n".join(lines[:30])), delimiter=delimiter))
-    return Sheet(path.name, None, rows), True, encoding, delimiter
+    return Sheet(path.name, None, rows), True, delimiter
 
 
 def _blank(values: Any) -> Any:
@@ -407,9 +403,6 @@ class _Reader:
 
     def _dates(self, values: Any, keep: Any, blank: Any, date_format: str | None) -> Any:
         """Days (numpy datetime64[D], NaT where missing or wrong)."""
-        import numpy as np
-        import pandas as pd
-
         present = keep & ~blank
         if (keep & blank).any():
             self.bad(keep & blank, values, "date", "the date is missing")
@@ -417,6 +410,8 @@ class _Reader:
             days = _iso_days(values, present)
             if days is not None:  # the usual export: plain ISO dates only
                 return days
+        import pandas as pd  # dates in other formats: its parsers
+
         series = pd.Series(values.to_pylist(), dtype="str")
         if date_format:
             text = series if " " in date_format else series.str.replace(r" .*$", "", regex=True)
@@ -432,7 +427,6 @@ class _Reader:
                 else "is not a date (use ISO 2026-01-31, m/d/yyyy, d.m.yyyy or --date-format)"
             )
             self.bad(bad, values, "date", f"the date {hint}")
-        del np
         return parsed.dt.normalize().to_numpy().astype("datetime64[D]")
 
     def _guess_dates(self, values: Any, present: Any) -> Any:
@@ -608,7 +602,6 @@ def import_deals(
     with db.read() if dry_run else db.write() as conn:
         if not dry_run:
             history.lock_for_writing(conn)
-        reference = Reference(conn)
         stored = history.scan(conn, ["line_key", "deal_id", "deal_no"])
         # A line already stored, or repeated within the file, is already present. Keys made
         # from deal ids and positions, or from content, cannot repeat; line ids can.
@@ -632,6 +625,9 @@ def import_deals(
             deal_first = deal_first & ~known
             deal_no = np.where(known, numbers, deal_no + _max(stored["deal_no"]) + 1)
         del stored, keys
+        skus = pc.dictionary_encode(history.whole(lines["sku_key"]))
+        lines = lines.append_column("sku_code", skus.indices)
+        reference = Reference(conn, skus.dictionary, keep_items=not dry_run)
         number = None
         if not dry_run:
             number = conn.execute(
@@ -649,7 +645,7 @@ def import_deals(
         appender = history.Appender(conn, number)
         for start in range(0, lines.num_rows, CHUNK):  # bounded memory: a chunk at a time
             chunk = lines.slice(start, CHUNK)
-            matched = match(conn, chunk.select(list(FACTS)), reference)
+            matched = match(conn, chunk.select([*FACTS, "sku_code"]), reference)
             unmatched = pc.is_null(matched["edition_id"])
             result.unmatched += unmatched.true_count
             if unmatched.true_count:
@@ -775,7 +771,7 @@ def rematch(conn: Any, since: Any = None) -> int:
 
     from pricing.matching import Reference, match
 
-    reference = Reference(conn)
+    reference = Reference(conn, keep_items=True)
     kinds = history.schema(MATCHED)
     rematched = 0
 

@@ -174,9 +174,19 @@ def zero_filled(column: Any) -> Any:
 def encode(column: pa.Array | pa.ChunkedArray) -> bytes:
     """One column as an Arrow IPC stream, its buffers compressed."""
     import pyarrow as pa
+
+    return encode_table(pa.table({"v": column}))
+
+
+def decode(blob: bytes) -> pa.Array:
+    return decode_table(blob)["v"].combine_chunks()
+
+
+def encode_table(table: pa.Table) -> bytes:
+    """A table as an Arrow IPC stream of one batch, its buffers compressed."""
+    import pyarrow as pa
     import pyarrow.ipc as ipc
 
-    table = pa.table({"v": column})
     sink = pa.BufferOutputStream()
     codec = pa.Codec(CODEC[0], compression_level=CODEC[1])
     with ipc.new_stream(sink, table.schema, options=ipc.IpcWriteOptions(compression=codec)) as w:
@@ -184,11 +194,11 @@ def encode(column: pa.Array | pa.ChunkedArray) -> bytes:
     return bytes(sink.getvalue())
 
 
-def decode(blob: bytes) -> pa.Array:
+def decode_table(blob: bytes) -> pa.Table:
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
-    return ipc.open_stream(pa.BufferReader(blob)).read_all()["v"].combine_chunks()
+    return ipc.open_stream(pa.BufferReader(blob)).read_all()
 
 
 def _segments(

@@ -28,8 +28,16 @@ MICRO = 1_000_000
 class Reference:
     """Price book and policy rows read once and reused while a big file is matched in chunks."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(
+        self, conn: Connection, skus: pa.Array | None = None, *, keep_items: bool = False
+    ) -> None:
+        """``skus``: the distinct SKU keys of a file, when its lines carry ``sku_code`` (their
+        position there): each edition then looks up each SKU once, not once per chunk.
+        ``keep_items``: store an edition's items in columnar form the first time they are read
+        (only a writer of the deal history, holding it, may)."""
         self.conn = conn
+        self.skus = skus
+        self.keep_items = keep_items
         self._rows: dict[str, list[tuple[Any, ...]]] = {}
         self._built: dict[Any, Any] = {}
 
@@ -59,6 +67,11 @@ INTS = (
     "level_rank", "below_floor",
 )  # fmt: skip
 TEXTS = ("family", "item_currency", "level")
+# An edition's items as matching reads them (pa.string() and pa.int64() by name).
+ITEM_COLUMNS = (
+    ("sku_key", "string"), ("family", "string"), ("list_price", "int64"), ("unit_cost", "int64"),
+    ("floor_price", "int64"), ("currency", "string"),
+)  # fmt: skip
 
 
 def match(conn: Connection, lines: pa.Table, reference: Reference | None = None) -> dict[str, Any]:
@@ -68,7 +81,6 @@ def match(conn: Connection, lines: pa.Table, reference: Reference | None = None)
     The edition in force on each date is a binary search over the editions' dates; the item is
     a hash lookup of the SKU within that edition (Arrow), so nothing is sorted or merged."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     reference = reference or Reference(conn)
     n = lines.num_rows
@@ -83,12 +95,16 @@ def match(conn: Connection, lines: pa.Table, reference: Reference | None = None)
         numbers = present(edition[edition >= 0])
         items = [reference.built(("items", e), lambda e=e: _items(reference, e)) for e in numbers]
         position = np.full(n, -1)
-        sku_keys = whole(lines["sku_key"])
+        coded = reference.skus is not None and "sku_code" in lines.column_names
+        keys = lines["sku_code"].to_numpy() if coded else whole(lines["sku_key"])
         offset = 0
         for number, book in zip(numbers, items, strict=True):
             rows = np.flatnonzero(edition == number)
-            subset = sku_keys if len(rows) == n else sku_keys.take(pa.array(rows))
-            found = pc.fill_null(pc.index_in(subset, value_set=book["sku_key"]), -1).to_numpy()
+            if coded:
+                found = reference.built(("found", number), lambda b=book: _found(reference.skus, b))
+                found = found[keys[rows]]
+            else:
+                found = _found(keys if len(rows) == n else keys.take(pa.array(rows)), book)
             position[rows] = np.where(found >= 0, found + offset, -1)
             offset += len(book["sku_key"])
         matched = position >= 0
@@ -106,6 +122,13 @@ def match(conn: Connection, lines: pa.Table, reference: Reference | None = None)
         _money(lines, ints, matched)
         _judge(reference, lines, ints, texts, matched)
     return {name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()} | texts
+
+
+def _found(sku_keys: pa.Array, book: dict[str, Any]) -> Any:
+    """Each SKU key's position among an edition's items, -1 where it has none."""
+    import pyarrow.compute as pc
+
+    return pc.fill_null(pc.index_in(sku_keys, value_set=book["sku_key"]), -1).to_numpy()
 
 
 def present(values: Any) -> list[int]:
@@ -156,26 +179,45 @@ def _editions(reference: Reference) -> tuple[Any, Any]:
 
 
 def _items(reference: Reference, number: int) -> dict[str, Any]:
-    """One edition's items: SKU keys (Arrow, for lookups) and their columns (numpy)."""
+    """One edition's items: SKU keys and text (Arrow, for lookups), amounts (numpy). Read
+    from their columnar copy, made from the rows the first time."""
     import pyarrow as pa
+    from sqlalchemy import insert, inspect, select
 
-    rows = reference.fetch(
-        "SELECT sku_key, family, list_price, unit_cost, floor_price, currency "
-        f"FROM price_items WHERE edition_id = {int(number)}",
-    )
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+    from pricing import history, store
 
-    def ints(values: tuple[Any, ...]) -> tuple[Any, Any]:
-        missing = np.array([v is None for v in values], dtype=bool)
-        return np.array([v or 0 for v in values], dtype=np.int64), missing
-
+    kept = store.edition_columns.c
+    # (While the migrations of an older store run, the table may not exist yet.)
+    usable = reference.built("kept", lambda: inspect(reference.conn).has_table("edition_columns"))
+    blob = None
+    if usable:
+        blob = reference.conn.execute(select(kept.data).where(kept.edition_id == number)).scalar()
+    if blob is not None:
+        items = history.decode_table(blob)
+    else:
+        rows = reference.fetch(
+            "SELECT sku_key, family, list_price, unit_cost, floor_price, currency "
+            f"FROM price_items WHERE edition_id = {int(number)}",
+        )
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+        items = pa.table(
+            {
+                name: pa.array(values, kind)
+                for (name, kind), values in zip(ITEM_COLUMNS, columns, strict=True)
+            }
+        )
+        if reference.keep_items and usable:
+            data = history.encode_table(items)
+            reference.conn.execute(
+                insert(store.edition_columns).values(edition_id=number, data=data)
+            )
     return {
-        "sku_key": pa.array(columns[0], pa.string()),
-        "family": pa.array(columns[1], pa.string()),
-        "list_price": ints(columns[2]),
-        "unit_cost": ints(columns[3]),
-        "item_floor": ints(columns[4]),
-        "item_currency": pa.array(columns[5], pa.string()),
+        "sku_key": whole(items["sku_key"]),
+        "family": whole(items["family"]),
+        "list_price": integers(items["list_price"]),
+        "unit_cost": integers(items["unit_cost"]),
+        "item_floor": integers(items["floor_price"]),
+        "item_currency": whole(items["currency"]),
     }
 
 

@@ -44,7 +44,7 @@ from pricing.errors import SchemaError, StoreError
 if TYPE_CHECKING:
     from pricing.pricebook import Edition, PriceBook
 
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 DEFAULT_URL = "sqlite:///pricing.db"
 _SCALE = 1_000_000
 
@@ -244,6 +244,16 @@ deal_columns = Table(
     Column("segment_id", Integer, ForeignKey("deal_segments.id"), primary_key=True),
     Column("name", String(40), primary_key=True),
     # One column of the segment's lines: a zstd-compressed Arrow IPC stream (pricing.history).
+    Column("data", LargeBinary, nullable=False),
+)
+
+
+edition_columns = Table(
+    "edition_columns",
+    metadata,
+    Column("edition_id", Integer, ForeignKey("editions.id"), primary_key=True),
+    # The edition's items for matching deal lines: a compressed Arrow IPC stream (its columns
+    # those of pricing.matching's item lookups), written the first time it is needed.
     Column("data", LargeBinary, nullable=False),
 )
 

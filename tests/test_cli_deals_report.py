@@ -360,3 +360,47 @@ def test_matching__tier_discounts_in_bulk_round_exactly_like_one_price_at_a_time
         for value, off, result in zip(listed, pct, got, strict=True):
             exact = Decimal(int(value)) / 10**6 * (100 - Decimal(int(off)) / 10**6) / 100
             assert Decimal(int(result)) / 10**6 == round_money(exact, currency)
+
+
+def test_deals__an_export_in_windows_1252_reads_its_accents(owner: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_bytes("Deal,Date,Customer,SKU,Qty,Amount\nA,2025-03-01,Café Müller,SV-1,1,100\n"
+                     .encode("cp1252"))  # fmt: skip
+    assert owner.json("deals", "import", str(path))["added"] == 1
+    groups = owner.json("report", "--by", "customer")["groups"]
+    assert [g["key"]["customer"] for g in groups] == ["Café Müller"]
+
+
+def test_matching__the_columnar_copy_of_an_edition_is_its_items(owner: Cli, tmp_path: Path) -> None:
+    """The first deals import against an edition keeps its items in columnar form for the next
+    ones; that copy holds exactly the edition's items, and later imports match as the first."""
+    from sqlalchemy import select
+
+    from pricing import store
+
+    first = owner.json("deals", "import", str(deals_csv(tmp_path, SALES)))
+    once = owner.json("report")["totals"]
+    again = owner.json(
+        "deals", "import", str(deals_csv(tmp_path, SALES.replace("O-", "P-"), "b.csv"))
+    )
+    assert (first["unmatched"], again["unmatched"]) == (1, 1)
+    with owner.store().read() as conn:
+        kept = {
+            edition: history.decode_table(data).to_pylist()
+            for edition, data in conn.execute(select(store.edition_columns))
+        }
+        items = store.price_items.c
+        for edition, rows in kept.items():
+            stored = conn.execute(
+                select(items.sku_key, items.family, items.list_price, items.unit_cost,
+                       items.floor_price, items.currency).where(items.edition_id == edition)
+            ).all()  # fmt: skip
+            as_stored = [
+                tuple(int(v * 10**6) if isinstance(v, Decimal) else v for v in row)
+                for row in stored
+            ]
+            assert [tuple(r.values()) for r in rows] == as_stored
+    assert kept
+    twice = owner.json("report")["totals"]
+    for name in ("list_revenue", "standard_revenue", "net_revenue", "out_of_policy_amount"):
+        assert Decimal(twice[name]) == 2 * Decimal(once[name])
