@@ -362,11 +362,16 @@ def _judge(
             **{name: texts[name] for name in ("family", "item_currency")},
         }
     )  # fmt: skip
-    level = np.full(n, None, dtype=object)
+    # A line's level is a position in the names of every version's levels, each list
+    # preceded by "rejected" (rank -1).
+    names: list[str] = []
+    level = np.zeros(n, dtype=np.int64)
     for number in present(version[version >= 0]):
         rows = np.flatnonzero(version == number)
         subset = facts if len(rows) == n else facts.take(pa.array(rows))
-        ranks, levels, floors, below = classify(policies[int(number)], subset)
+        ranks, floors, below = classify(policies[int(number)], subset)
+        level[rows] = len(names) + 1 + ranks
+        names += ["rejected", *policies[int(number)].levels]
         for name, values in (("level_rank", ranks), ("below_floor", below)):
             ints[name][0][rows] = values
             ints[name][1][rows] = False
@@ -374,8 +379,7 @@ def _judge(
         ints["policy_version"][1][rows] = False
         ints["hard_floor"][0][rows] = np.nan_to_num(floors).astype(np.int64)
         ints["hard_floor"][1][rows] = np.isnan(floors)
-        level[rows] = levels
-    texts["level"] = pa.array(level, pa.string())
+    texts["level"] = pa.array(names, pa.string()).take(pa.array(level, mask=version < 0))
 
 
 def _policies(reference: Reference) -> tuple[Any, Any, dict[int, Policy]]:
@@ -408,10 +412,9 @@ CLASSIFIED = (
 )  # fmt: skip
 
 
-def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any, Any]:
+def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any]:
     """Column-wise :func:`judge`: rank of the level needed (0 within the first level, -1
-    rejected), its name, the hard floor (millionths, NaN where none) and whether the price is
-    below it.
+    rejected), the hard floor (millionths, NaN where none) and whether the price is below it.
 
     ``lines`` is an Arrow table with the ``CLASSIFIED`` columns."""
     import pyarrow as pa
@@ -426,8 +429,8 @@ def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any, Any]:
     sku = lines["sku_key"].cast(pa.string())
     family = _Values(lines["family"])
     deal_value = standard / MICRO * units
-    cost = pc.cast(lines["unit_cost"], pa.float64()).to_numpy(zero_copy_only=False)
-    has_any_cost = pc.is_valid(lines["unit_cost"]).to_numpy(zero_copy_only=False)
+    cost, no_cost = integers(lines["unit_cost"])  # 0 where none
+    has_any_cost = ~no_cost
     in_currency = pc.fill_null(
         pc.equal(lines["item_currency"].cast(pa.string()), policy.currency), False
     ).to_numpy(zero_copy_only=False)
@@ -437,8 +440,9 @@ def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any, Any]:
         key=lambda i: (-policy.rule[i].specificity, -(policy.rule[i].min_qty or 0),
                        -float(policy.rule[i].min_deal_value or 0), i),
     )  # fmt: skip
-    limits = np.full((n, len(levels)), np.nan)
-    floor = pc.cast(lines["item_floor"], pa.float64()).to_numpy(zero_copy_only=False)
+    limits = [np.full(n, np.nan) for _ in levels]  # per level, NaN until a rule sets it
+    item_floor, no_floor = integers(lines["item_floor"])
+    floor = np.where(no_floor, np.nan, item_floor.astype(float))
     unknown = np.zeros(n, dtype=bool)
     for i in order:
         rule = policy.rule[i]
@@ -461,8 +465,7 @@ def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any, Any]:
             mask &= deal_value <= float(rule.max_deal_value)
         for k, level in enumerate(levels):
             if level in rule.limits:
-                fill = mask & np.isnan(limits[:, k])
-                limits[fill, k] = float(rule.limits[level])
+                np.copyto(limits[k], float(rule.limits[level]), where=mask & np.isnan(limits[k]))
         if rule.floor_price is not None:
             same = mask & in_currency
             floor = np.where(same, np.fmax(floor, float(rule.floor_price) * MICRO), floor)
@@ -472,24 +475,26 @@ def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any, Any]:
             unknown |= mask & ~has_cost
             step = 10 ** (6 - minor_units(policy.currency))
             margin_floor = (
-                np.ceil(np.nan_to_num(cost) / (1 - float(rule.min_margin_pct) / 100) / step - 1e-9)
+                np.ceil(cost / (1 - float(rule.min_margin_pct) / 100) / step - 1e-9)
                 * step
             )
             floor = np.where(has_cost, np.fmax(floor, margin_floor), floor)
     for k, level in enumerate(levels):
-        limits[:, k] = np.where(np.isnan(limits[:, k]), float(policy.limits[level]), limits[:, k])
+        np.copyto(limits[k], float(policy.limits[level]), where=np.isnan(limits[k]))
     pct = np.where(
         standard != 0, (standard - unit_price) / np.where(standard != 0, standard, 1) * 100, 0.0
     )
     rank = np.full(n, -1)
     for k in range(len(levels) - 1, -1, -1):
-        rank = np.where(pct <= limits[:, k], k, rank)
+        rank = np.where(pct <= limits[k], k, rank)
     rank = np.where(pct <= 0, 0, rank)
     rank = np.where(unknown & (rank >= 0), len(levels) - 1, rank)
     below = np.where(np.isnan(floor), False, unit_price < floor - 1e-6)
     rank = np.where(below, -1, rank)
     # Lines within a hair of a limit or floor are decided exactly, by judge() itself.
-    close = np.abs(pct[:, None] - limits).min(axis=1) < 1e-6
+    close = np.zeros(n, dtype=bool)
+    for limit in limits:
+        close |= np.abs(pct - limit) < 1e-6
     close |= ~np.isnan(floor) & (np.abs(unit_price - floor) < 1)
     close |= unknown
     if close.any():
@@ -501,9 +506,7 @@ def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any, Any]:
             below[j] = bool(
                 decided.hard_floor is not None and _unit_decimal(line) < decided.hard_floor
             )
-    names = np.array([None, *levels], dtype=object)[rank + 1]
-    names = np.where(rank == -1, "rejected", names)
-    return rank, names, np.round(floor), below.astype(int)  # floors: NaN where none
+    return rank, np.round(floor), below.astype(int)  # floors: NaN where none
 
 
 def _re2(glob: str) -> str:

@@ -115,7 +115,7 @@ def simulate(
         below_new = np.empty(n, dtype=bool)
         judged = stored.select(JUDGED)
         for offset in range(0, n, CHUNK):  # bounded memory: a chunk at a time
-            ranks, _, _, below = classify(proposed, judged.slice(offset, CHUNK))
+            ranks, _, below = classify(proposed, judged.slice(offset, CHUNK))
             new[offset : offset + CHUNK] = _codes(names, np.asarray(ranks), proposed.levels)
             below_new[offset : offset + CHUNK] = np.asarray(below).astype(bool)
         special = zero_filled(stored["standard_revenue"]) - zero_filled(stored["net_amount"])
