@@ -475,8 +475,7 @@ def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any]:
             unknown |= mask & ~has_cost
             step = 10 ** (6 - minor_units(policy.currency))
             margin_floor = (
-                np.ceil(cost / (1 - float(rule.min_margin_pct) / 100) / step - 1e-9)
-                * step
+                np.ceil(cost / (1 - float(rule.min_margin_pct) / 100) / step - 1e-9) * step
             )
             floor = np.where(has_cost, np.fmax(floor, margin_floor), floor)
     for k, level in enumerate(levels):

@@ -466,6 +466,10 @@ def _make_engine(url: str) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA cache_size = -65536")  # 64 MB: bulk imports touch big indexes
+            # A new file only (an existing one keeps its size): the deal history is blobs of
+            # hundreds of KB, and big pages store them with a fraction of the page bookkeeping
+            # (90 MB: 0.27 -> 0.19 s, insert and commit).
+            cursor.execute("PRAGMA page_size = 65536")
             try:
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.execute("PRAGMA synchronous = NORMAL")
