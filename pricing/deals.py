@@ -177,20 +177,26 @@ def _csv_columns(
         return {}, [Problem("error", f"cannot be read as csv: {detail}; save it again as "
                             "comma- or semicolon-separated values", file=path.name)]  # fmt: skip
     if broken:
-        return {}, [_broken_row(path, *row) for row in broken[:100]]
+        return {}, _broken_rows(path, broken[:100], encoding)
     return {name: table[column].combine_chunks() for name, column in names.items()}, []
 
 
-def _broken_row(path: Path, text: str, expected: int, actual: int) -> Problem:
-    """A row the csv reader skipped, found again in the file for its line number."""
+def _broken_rows(path: Path, rows: list[tuple[str, int, int]], encoding: str) -> list[Problem]:
+    """Rows the csv reader skipped (their text, fields expected and found), each found again
+    in the file, after the one before, for its line number."""
     data = path.read_bytes()
-    at = data.find(text.encode("utf-8", "replace"))
-    line = data.count(b"\n", 0, at) + 1 if at >= 0 else None
-    message = (
-        f"has {actual} fields where the header has {expected}: a stray separator or quote? "
-        "fix the row and import again"
-    )
-    return Problem("error", message, value=text[:200], file=path.name, line=line)
+    problems, start = [], 0
+    for text, expected, actual in rows:
+        at = data.find(text.encode(encoding, "replace"), start)
+        line = None
+        if at >= 0:
+            line, start = data.count(b"\n", 0, at) + 1, at + 1
+        message = (
+            f"has {actual} fields where the header has {expected}: a stray separator or quote? "
+            "fix the row and import again"
+        )
+        problems.append(Problem("error", message, value=text[:200], file=path.name, line=line))
+    return problems
 
 
 def _head(path: Path) -> tuple[Sheet, bool, str]:
