@@ -86,8 +86,9 @@ def read_deals(
     """Read a deals export (csv or xlsx) into normalised lines and problems."""
     import pyarrow as pa
 
-    from pricing.perf import frugal_arrow_memory
+    from pricing.perf import frugal_arrow_memory, preload
 
+    preload("sqlalchemy", "pandas")  # the store, and what Arrow loads when asked for numpy
     frugal_arrow_memory()
 
     from pricing.pricebook_file import find_header

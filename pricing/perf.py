@@ -41,3 +41,16 @@ def frugal_arrow_memory() -> None:
         pa.jemalloc_set_decay_ms(500)
     except (NotImplementedError, pa.ArrowNotImplementedError):
         pass
+
+
+def preload(*modules: str) -> None:
+    """Start importing ``modules`` on another thread: while this one waits on a file or on
+    Arrow (which release the GIL), the imports a command needs next get done."""
+    import importlib
+    import threading
+
+    def load() -> None:
+        for name in modules:
+            importlib.import_module(name)
+
+    threading.Thread(target=load, daemon=True).start()
