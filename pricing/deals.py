@@ -88,7 +88,9 @@ def read_deals(
 
     from pricing.perf import frugal_arrow_memory, preload
 
-    preload("sqlalchemy", "pandas")  # the store, and what Arrow loads when asked for numpy
+    # Arrow's compute functions, the store, and pandas (which Arrow imports on its first numpy
+    # conversion) load while the file is read.
+    preload("pyarrow.compute", "sqlalchemy", "pandas")
     frugal_arrow_memory()
 
     from pricing.pricebook_file import find_header
