@@ -277,6 +277,14 @@ class _Reader:
         blank = {name: _blank(values) for name, values in text.items()}
         n = len(text["sku"])
         keep = ~np.logical_and.reduce(list(blank.values()))
+        # Ids become keys on another thread while the values are converted (Arrow and numpy
+        # release the GIL): a million-line file's keys take as long as its dates and amounts.
+        ids = {
+            name: text[name] if keep.all() else text[name].filter(pa.array(keep))
+            for name in ("deal_id", "line_id")
+            if name in text and not (blank[name] & keep).any()
+        }
+        keyed = _in_background(_id_keys, ids) if ids else None
         sku = text["sku"]
         self.bad(blank["sku"] & keep, sku, "sku", "the line has values but no SKU")
         dates = self._dates(text["date"], keep, blank["date"], date_format)
@@ -350,8 +358,11 @@ class _Reader:
         )
         if not keep.all():  # blank rows go (a clean export has none: no copy then)
             lines = lines.filter(pa.array(keep))
-            text = {name: values.filter(pa.array(keep)) for name, values in text.items()}
-        deal_id, line_key, first, codes = self._identity(text, lines)
+        if keyed is not None:
+            deal_id, line_key, first, codes = keyed.result()
+        else:  # no ids: each line is its own deal, known by its content
+            deal_id = line_key = _content_keys(lines, set(text))
+            first, codes = np.ones(len(line_key), dtype=bool), np.arange(len(line_key))
         return (
             lines.append_column("deal_id", deal_id)
             .append_column("line_key", line_key)
@@ -503,29 +514,33 @@ class _Reader:
             self.bad(bad, values, "request_id", "is not a request id (they look like R-000123)")
         return ids, ~found
 
-    def _identity(self, text: dict[str, Any], lines: pa.Table) -> tuple[Any, Any, Any, Any]:
-        """Deal ids and line keys that make a re-import of the same lines a no-op, whether each
-        line is its deal's first in the file, and a number per deal (the same for its lines)."""
-        import numpy as np
-        import pyarrow.compute as pc
 
-        def given(name: str) -> Any:
-            if name in text and not pc.any(pc.equal(text[name], "")).as_py():
-                return text[name]
-            return None
+def _id_keys(ids: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+    """Deal ids and line keys that make a re-import of the same lines a no-op, whether each
+    line is its deal's first in the file, and a number per deal (the same for its lines):
+    from the line ids, else from the deal ids and each line's position in its deal."""
+    import pyarrow.compute as pc
 
-        deal, line = given("deal_id"), given("line_id")
-        if line is not None:
-            key = pc.binary_join_element_wise("L:", line, "")
-            deal = deal if deal is not None else key
-            position, codes = _positions(deal)
-            return deal, key, position == 1, codes
-        if deal is not None:
-            position, codes = _positions(deal)
-            key = pc.binary_join_element_wise("D:", deal, "#", pc.cast(position, "string"), "")
-            return deal, key, position == 1, codes
-        key = _content_keys(lines, set(text))
-        return key, key, np.ones(len(key), dtype=bool), np.arange(len(key))
+    deal, line = ids.get("deal_id"), ids.get("line_id")
+    if line is not None:
+        key = pc.binary_join_element_wise("L:", line, "")
+        deal = deal if deal is not None else key
+        position, codes = _positions(deal)
+        return deal, key, position == 1, codes
+    position, codes = _positions(deal)
+    key = pc.binary_join_element_wise("D:", deal, "#", pc.cast(position, "string"), "")
+    return deal, key, position == 1, codes
+
+
+def _in_background(work: Callable[..., Any], *args: Any) -> Any:
+    """``work(*args)`` started on another thread; its future."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(work, *args)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends when the work does
 
 
 def _content_keys(lines: pa.Table, fields: set[str]) -> pa.Array:
