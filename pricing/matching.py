@@ -440,11 +440,13 @@ def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any]:
         key=lambda i: (-policy.rule[i].specificity, -(policy.rule[i].min_qty or 0),
                        -float(policy.rule[i].min_deal_value or 0), i),
     )  # fmt: skip
-    limits = [np.full(n, np.nan) for _ in levels]  # per level, NaN until a rule sets it
+    # Each level's limit: the default, overwritten by the matching rules from the least
+    # specific to the most specific, so that the most specific rule naming the level wins.
+    limits = [np.full(n, float(policy.limits[level])) for level in levels]
     item_floor, no_floor = integers(lines["item_floor"])
     floor = np.where(no_floor, np.nan, item_floor.astype(float))
     unknown = np.zeros(n, dtype=bool)
-    for i in order:
+    for i in reversed(order):
         rule = policy.rule[i]
         mask = np.ones(n, dtype=bool)
         if rule.sku is not None:
@@ -465,7 +467,7 @@ def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any]:
             mask &= deal_value <= float(rule.max_deal_value)
         for k, level in enumerate(levels):
             if level in rule.limits:
-                np.copyto(limits[k], float(rule.limits[level]), where=mask & np.isnan(limits[k]))
+                np.copyto(limits[k], float(rule.limits[level]), where=mask)
         if rule.floor_price is not None:
             same = mask & in_currency
             floor = np.where(same, np.fmax(floor, float(rule.floor_price) * MICRO), floor)
@@ -474,12 +476,11 @@ def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any]:
             has_cost = mask & has_any_cost
             unknown |= mask & ~has_cost
             step = 10 ** (6 - minor_units(policy.currency))
+            rows = np.flatnonzero(has_cost)
             margin_floor = (
-                np.ceil(cost / (1 - float(rule.min_margin_pct) / 100) / step - 1e-9) * step
+                np.ceil(cost[rows] / (1 - float(rule.min_margin_pct) / 100) / step - 1e-9) * step
             )
-            floor = np.where(has_cost, np.fmax(floor, margin_floor), floor)
-    for k, level in enumerate(levels):
-        np.copyto(limits[k], float(policy.limits[level]), where=np.isnan(limits[k]))
+            floor[rows] = np.fmax(floor[rows], margin_floor)
     pct = np.where(
         standard != 0, (standard - unit_price) / np.where(standard != 0, standard, 1) * 100, 0.0
     )
