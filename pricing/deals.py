@@ -271,6 +271,7 @@ class _Reader:
         import pyarrow.compute as pc
 
         from pricing.matching import casefold
+        from pricing.perf import in_background
 
         # Each raw column is released as its stripped copy is made (the caller hands them over).
         text = {name: pc.utf8_trim_whitespace(raw.pop(name)) for name in list(raw)}
@@ -284,7 +285,7 @@ class _Reader:
             for name in ("deal_id", "line_id")
             if name in text and not (blank[name] & keep).any()
         }
-        keyed = _in_background(_id_keys, ids) if ids else None
+        keyed = in_background(_id_keys, ids) if ids else None
         sku = text["sku"]
         self.bad(blank["sku"] & keep, sku, "sku", "the line has values but no SKU")
         dates = self._dates(text["date"], keep, blank["date"], date_format)
@@ -530,17 +531,6 @@ def _id_keys(ids: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     position, codes = _positions(deal)
     key = pc.binary_join_element_wise("D:", deal, "#", pc.cast(position, "string"), "")
     return deal, key, position == 1, codes
-
-
-def _in_background(work: Callable[..., Any], *args: Any) -> Any:
-    """``work(*args)`` started on another thread; its future."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(1)
-    try:
-        return pool.submit(work, *args)
-    finally:
-        pool.shutdown(wait=False)  # the thread ends when the work does
 
 
 def _content_keys(lines: pa.Table, fields: set[str]) -> pa.Array:

@@ -49,7 +49,7 @@ class Reference:
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows as plain tuples straight from the driver (SQLAlchemy Row objects are slow to
-        turn into DataFrames by the hundred thousand)."""
+        turn into arrays by the hundred thousand)."""
         if sql not in self._rows:
             cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 @contextmanager
@@ -49,10 +53,16 @@ def preload(*modules: str) -> None:
     """Start importing ``modules`` on another thread: while this one waits on a file or on
     Arrow (which release the GIL), the imports a command needs next get done."""
     import importlib
-    import threading
 
-    def load() -> None:
-        for name in modules:
-            importlib.import_module(name)
+    in_background(lambda: [importlib.import_module(name) for name in modules])
 
-    threading.Thread(target=load, daemon=True).start()
+
+def in_background(work: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``work(*args)`` started on another thread; its future."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(work, *args)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends when the work does
