@@ -200,32 +200,27 @@ def bench_deals_and_report(skus: int = 100_000, lines: int = 1_000_000) -> tuple
     book, deals = make_csv_book_and_deals(skus, lines)
     db = fresh_store("deals.db", book, "2024-01-01")
 
-    def empty_deals() -> None:
-        import sqlite3
+    def emptied(*tables: str):  # type: ignore[no-untyped-def]
+        def empty() -> None:
+            import sqlite3
 
-        with sqlite3.connect(db) as conn:
-            for table in ("deal_columns", "deal_segments", "deal_imports"):
-                conn.execute(f"DELETE FROM {table}")
-        conn.close()
+            with sqlite3.connect(db) as conn:
+                for table in ("deal_columns", "deal_segments", "deal_imports", *tables):
+                    conn.execute(f"DELETE FROM {table}")
+            conn.close()
 
+        return empty
+
+    empty_deals = emptied()
     floor = measure(
         [sys.executable, "-c", "import sys, pandas; pandas.read_csv(sys.argv[1])", str(deals)],
         repeat=3,
     )
-
-    def empty_deals_and_copies() -> None:
-        empty_deals()
-        import sqlite3
-
-        with sqlite3.connect(db) as conn:
-            conn.execute("DELETE FROM edition_columns")
-        conn.close()
-
     # The first import against an edition also keeps its items in columnar form (once).
     first = measure(
         [*PRICING, "--db", str(db), "deals", "import", str(deals)],
         repeat=3,
-        setup=empty_deals_and_copies,
+        setup=emptied("edition_columns"),
     )
     imported = measure(
         [*PRICING, "--db", str(db), "deals", "import", str(deals)], repeat=3, setup=empty_deals
