@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pricing.cli import main
-from pricing.store import Store
+from pricing.storage.store import Store
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"

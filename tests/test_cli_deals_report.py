@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pricing import history, requests
-from pricing.store import utcnow
+from pricing.lines import segments as history
+from pricing.requests import lifecycle as requests
+from pricing.storage.store import utcnow
 from tests.conftest import Cli, write_workbook
 
 
@@ -349,7 +350,7 @@ def test_matching__tier_discounts_in_bulk_round_exactly_like_one_price_at_a_time
     ties to even, as the price book's own rounding of one price (huge prices included)."""
     import numpy as np
 
-    from pricing.matching import _discounted
+    from pricing.lines.matching import _discounted
     from pricing.money import round_money
 
     rng = np.random.default_rng(5)
@@ -376,7 +377,7 @@ def test_matching__the_columnar_copy_of_an_edition_is_its_items(owner: Cli, tmp_
     ones; that copy holds exactly the edition's items, and later imports match as the first."""
     from sqlalchemy import select
 
-    from pricing import store
+    from pricing.storage import store
 
     first = owner.json("deals", "import", str(deals_csv(tmp_path, SALES)))
     once = owner.json("report")["totals"]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pricing import editions, store
+from pricing.pricebook import editions
+from pricing.storage import store
 from tests.conftest import Cli, cache_formula_values, write_workbook
 
 TITLE = [["Acme Tools: Price Book 2026"], ["All prices in USD, excl. VAT"], []]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pricing import requests
-from pricing.store import utcnow
+from pricing.requests import lifecycle as requests
+from pricing.storage.store import utcnow
 from tests.conftest import Cli, write_workbook
 from tests.test_policy import POLICY
 

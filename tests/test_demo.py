@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from pricing.cli import main
-from pricing.pricebook_file import read_price_book
+from pricing.pricebook.file import read_price_book
 from tests.conftest import SAMPLE_DATA
 
 
@@ -31,8 +31,8 @@ def test_demo_runs_the_story_end_to_end(tmp_path: Path) -> None:
     assert "Request R-000003 for Globex: REJECTED." in result.stdout
     assert "nobody decides their own request" in result.stderr
     assert "R-000004 needs owner or above; marco is manager" in result.stderr
-    from pricing import requests
-    from pricing.store import Store
+    from pricing.requests import lifecycle as requests
+    from pricing.storage.store import Store
 
     listed = requests.list_requests(Store.open(f"sqlite:///{tmp_path / 'demo' / 'pricing.db'}"))
     assert [r.status for r in listed] == ["won", "lost", "rejected", "rejected"]

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from pricing.policy import LineFacts, judge, lowest_prices
-from pricing.policy_file import parse_policy
+from pricing.policy.file import parse_policy
+from pricing.policy.model import LineFacts, judge, lowest_prices
 
 POLICY = """\
 currency = "USD"
@@ -242,7 +242,7 @@ def test_sku_patterns_match_in_bulk_exactly_what_fnmatch_matches(glob: str) -> N
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from pricing.matching import _re2
+    from pricing.lines.matching import _re2
 
     skus = ["hw-100", "hw-1", "xhw-1", "a.xy", "abd", "acd", "a!d", "a^d", "a]d", "[x", "a-d",
             "sv-1-pro", "sv-1-pros", "hw-1\n", "", "ab", "abdd"]  # fmt: skip

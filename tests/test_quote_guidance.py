@@ -6,8 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from pricing.guidance import percentile
-from pricing.store import utcnow
+from pricing.requests.guidance import percentile
+from pricing.storage.store import utcnow
 from tests.conftest import Cli
 from tests.test_cli_deals_report import deals_csv
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pricing.store import utcnow
+from pricing.storage.store import utcnow
 from tests.conftest import Cli
 from tests.test_cli_requests import ask
 

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from pricing import store
 from pricing.cli import main
 from pricing.errors import SchemaError, StoreError
-from pricing.migrations import head_revision
-from pricing.store import Amount, Store, display_url, resolve_url
+from pricing.storage import store
+from pricing.storage.migrations import head_revision
+from pricing.storage.store import Amount, Store, display_url, resolve_url
 from tests.conftest import Cli
 
 
@@ -150,8 +150,8 @@ def test_deal_lines_stored_as_rows_move_to_segments_on_upgrade(owner: Cli, tmp_p
     from alembic import command
     from sqlalchemy import create_engine
 
-    from pricing import history
-    from pricing.migrations import _config
+    from pricing.lines import segments as history
+    from pricing.storage.migrations import _config
     from tests.test_cli_deals_report import SALES, deals_csv
 
     assert owner("deals", "import", str(deals_csv(tmp_path, SALES))).exit_code == 0

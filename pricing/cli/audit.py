@@ -24,7 +24,7 @@ Examples:
 @json_option
 def verify() -> None:
     """Walk the hash chain of every request event; exit 1 naming the first event where it breaks."""
-    from pricing.audit import verify as walk
+    from pricing.storage.audit import verify as walk
 
     cfg = settings()
     verdict = walk(cfg.store())

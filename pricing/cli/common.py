@@ -15,7 +15,7 @@ import click
 
 if TYPE_CHECKING:
     from pricing.problems import Problem
-    from pricing.store import Store
+    from pricing.storage.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 SHOWN_PER_KIND = 50
@@ -33,14 +33,14 @@ class Settings:
     def store(self, *, create: bool = False) -> Store:
         """The database; only commands that bring data in (``create=True``) may start a new one."""
         if self._store is None:
-            from pricing.store import Store
+            from pricing.storage.store import Store
 
             self._store = Store.open(self.db_url, create=create)
             click.get_current_context().call_on_close(self._store.close)
         return self._store
 
     def acting_user(self) -> str:
-        from pricing.store import current_user
+        from pricing.storage.store import current_user
 
         return current_user(self.user)
 

@@ -24,8 +24,8 @@ Examples:
 @json_option
 def status() -> None:
     """Say where the database is, its schema version and what it holds (changes nothing)."""
-    from pricing.migrations import known_revisions
-    from pricing.store import SCHEMA_REVISION, Store, display_url, resolve_url
+    from pricing.storage.migrations import known_revisions
+    from pricing.storage.store import SCHEMA_REVISION, Store, display_url, resolve_url
 
     cfg = settings()
     store = Store.connect(cfg.db_url, create=False)
@@ -75,7 +75,7 @@ Examples:
 @json_option
 def upgrade() -> None:
     """Apply the schema migrations this version of pricing needs (safe to run any time)."""
-    from pricing.store import SCHEMA_REVISION, Store
+    from pricing.storage.store import SCHEMA_REVISION, Store
 
     cfg = settings()
     store = Store.connect(cfg.db_url)

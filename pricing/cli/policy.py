@@ -20,9 +20,9 @@ from pricing.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from pricing.policies import PolicyVersion
-    from pricing.policy import Policy
-    from pricing.policy_file import PolicyFile
+    from pricing.policy.file import PolicyFile
+    from pricing.policy.model import Policy
+    from pricing.policy.versions import PolicyVersion
 
 
 @click.group()
@@ -43,7 +43,7 @@ Examples:
 @json_option
 def check(file: Path) -> None:
     """Validate a policy file without storing it; every problem names its line and key (exit 2)."""
-    from pricing.policies import read_policy_file
+    from pricing.policy.versions import read_policy_file
 
     cfg = settings()
     parsed = read_policy_file(file)
@@ -97,7 +97,7 @@ def load(file: Path) -> None:
     It is in force from its `effective_from` (default: today). Requests record the version
     they were judged under.
     """
-    from pricing import policies
+    from pricing.policy import versions as policies
 
     cfg = settings()
     parsed = policies.read_policy_file(file)
@@ -139,7 +139,8 @@ Examples:
 @json_option
 def show(number: int | None) -> None:
     """Print the policy in force as tables: levels and limits, rules, floors and the team."""
-    from pricing import policies, store
+    from pricing.policy import versions as policies
+    from pricing.storage import store
 
     cfg = settings()
     with cfg.store().read() as conn:
@@ -214,9 +215,9 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
     shows lines and special discount per class, approver workload per level (requests a week),
     the discount given inside and outside each policy, and the deals that change class.
     """
-    from pricing.policies import read_policy_file
-    from pricing.simulate import simulate as replay
-    from pricing.simulate_files import simulation_document, write_simulation
+    from pricing.analysis.simulate import simulate as replay
+    from pricing.analysis.simulate_files import simulation_document, write_simulation
+    from pricing.policy.versions import read_policy_file
 
     cfg = settings()
     parsed = read_policy_file(file)

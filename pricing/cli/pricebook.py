@@ -23,8 +23,8 @@ from pricing.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from pricing.editions import ImportResult
-    from pricing.pricebook import BookDiff, Edition, PriceBook, PriceItem
+    from pricing.pricebook.editions import ImportResult
+    from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem
 
 
 @click.group()
@@ -81,7 +81,7 @@ def import_(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from pricing.pricebook_file import (
+    from pricing.pricebook.file import (
         ITEM_HEADERS,
         ReadOptions,
         load_price_book,
@@ -95,8 +95,8 @@ def import_(
         # The workbook is parsed (without the GIL) while the database layer loads; the
         # database is opened only once the file could be read.
         loading = pool.submit(load_price_book, file, sheet)
-        from pricing import policies
-        from pricing.editions import import_price_book
+        from pricing.policy import versions as policies
+        from pricing.pricebook.editions import import_price_book
 
         loaded = loading.result()
         db = cfg.store(create=True)
@@ -198,7 +198,7 @@ Examples:
 @json_option
 def show(sku: str | None, as_of: datetime | None, family: str | None) -> None:
     """Show the standard prices in force: one SKU with its volume tiers, or the whole book."""
-    from pricing import editions
+    from pricing.pricebook import editions
 
     cfg = settings()
     on = as_date(as_of)
@@ -320,7 +320,8 @@ Examples:
 @json_option
 def editions_() -> None:
     """List every imported edition, oldest first, and which one is in force today."""
-    from pricing import editions, store
+    from pricing.pricebook import editions
+    from pricing.storage import store
 
     cfg = settings()
     db = cfg.store()
@@ -406,14 +407,14 @@ def diff_(
     With --impact, the quantities sold in the period are re-priced at both editions' list prices
     (per family and in total), and open approved requests are judged again on the new edition.
     """
-    from pricing import editions
+    from pricing.pricebook import editions
 
     cfg = settings()
     old_edition, new_edition, diff = editions.diff(cfg.store(), old, new)
     summary = _diff_summary(old_edition, new_edition, diff)
     estimate = None
     if impact:
-        from pricing.impact import impact as estimate_impact
+        from pricing.analysis.impact import impact as estimate_impact
 
         _, old_book = editions.book_of(cfg.store(), old_edition.number)
         _, new_book = editions.book_of(cfg.store(), new_edition.number)
@@ -465,7 +466,7 @@ def diff_(
 
 
 def _currency_of(edition: Edition, cfg: Any) -> str:
-    from pricing import policies
+    from pricing.policy import versions as policies
 
     return policies.latest_currency(cfg.store()) or "USD"
 
@@ -626,9 +627,9 @@ Examples:
 @json_option
 def export(file: Path, as_of: datetime | None, number: int | None) -> None:
     """Write an edition to a clean, formatted xlsx (with its Tiers sheet) that re-imports as is."""
-    from pricing import editions
     from pricing.errors import InputError
-    from pricing.pricebook_file import export_price_book
+    from pricing.pricebook import editions
+    from pricing.pricebook.file import export_price_book
 
     cfg = settings()
     if file.suffix.lower() != ".xlsx":

@@ -69,15 +69,15 @@ def _header_table(headers: dict[str, tuple[str, ...]], required: tuple[str, ...]
 
 
 def formats_reference() -> str:
-    from pricing.deals import DEAL_HEADERS
-    from pricing.deals import REQUIRED as DEAL_REQUIRED
-    from pricing.pricebook_file import (
+    from pricing.lines.service import DEAL_HEADERS
+    from pricing.lines.service import REQUIRED as DEAL_REQUIRED
+    from pricing.pricebook.file import (
         ITEM_HEADERS,
         PRICE_SHEET_NAMES,
         TIER_HEADERS,
         TIER_SHEET_NAMES,
     )
-    from pricing.requests import LINE_HEADERS
+    from pricing.requests.lifecycle import LINE_HEADERS
 
     return "\n".join(
         [

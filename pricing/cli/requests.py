@@ -20,7 +20,7 @@ from pricing.cli.common import (
 
 if TYPE_CHECKING:
     from pricing.problems import Problem
-    from pricing.requests import LineInput, Quote, Request
+    from pricing.requests.lifecycle import LineInput, Quote, Request
 
 
 def _decimal(_ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
@@ -46,7 +46,7 @@ Examples:
 @json_option
 def quote(sku: str, qty: int, customer: str | None) -> None:
     """List, standard price and the lowest price each approval level may grant, and the hard floor."""
-    from pricing import requests
+    from pricing.requests import lifecycle as requests
 
     cfg = settings()
     q = requests.quote(cfg.store(), sku, qty)
@@ -194,7 +194,7 @@ def request(
     it, or rejected beyond the top level or below a hard floor. Exit 0 approved or pending,
     1 rejected.
     """
-    from pricing import requests
+    from pricing.requests import lifecycle as requests
 
     cfg = settings()
     ctx = click.get_current_context()
@@ -215,7 +215,7 @@ def _line_inputs(
     lines_file: Path | None,
 ) -> list[LineInput]:
     """The lines asked for: one from the arguments, or many from a file (exit 2 on problems)."""
-    from pricing import requests
+    from pricing.requests import lifecycle as requests
 
     if lines_file is not None:
         if sku or qty or price is not None or discount is not None:
@@ -355,7 +355,7 @@ def requests_(ctx: click.Context, status: str | None, rep: str | None) -> None:
     """List deviation requests (newest last), or act on one: show, change, won, lost."""
     if ctx.invoked_subcommand is not None:
         return
-    from pricing import requests
+    from pricing.requests import lifecycle as requests
 
     cfg = settings()
     found = requests.list_requests(cfg.store(), status=status, rep=rep)
@@ -411,7 +411,7 @@ Examples:
 @json_option
 def show(ident: str) -> None:
     """One request: its lines with decisions and reasons, and every event (who, when, note)."""
-    from pricing import requests
+    from pricing.requests import lifecycle as requests
 
     cfg = settings()
     r = requests.get(cfg.store(), ident)
@@ -461,7 +461,7 @@ def change(
     a request; won, lost, rejected or expired requests cannot change (submit a new one).
     Exit 0 approved or pending, 1 rejected or refused.
     """
-    from pricing import requests
+    from pricing.requests import lifecycle as requests
 
     cfg = settings()
     ctx = click.get_current_context()
@@ -484,7 +484,7 @@ Examples:
     @click.argument("ident", metavar="ID")
     @json_option
     def record(ident: str) -> None:
-        from pricing import requests
+        from pricing.requests import lifecycle as requests
 
         cfg = settings()
         r = requests.record_outcome(cfg.store(), ident, outcome=outcome, user=cfg.acting_user())
@@ -514,7 +514,7 @@ Examples:
 @json_option
 def approve(ident: str, note: str | None) -> None:
     """Approve a pending request: your role must cover its level, and it cannot be your own."""
-    from pricing import requests
+    from pricing.requests import lifecycle as requests
 
     cfg = settings()
     r = requests.approve(cfg.store(), ident, user=cfg.acting_user(), note=note)
@@ -541,7 +541,7 @@ Examples:
 @json_option
 def reject(ident: str, note: str) -> None:
     """Reject a pending request, with a note saying why."""
-    from pricing import requests
+    from pricing.requests import lifecycle as requests
 
     cfg = settings()
     r = requests.reject(cfg.store(), ident, user=cfg.acting_user(), note=note)

@@ -20,9 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Row
 
-from pricing import policies, store
 from pricing.errors import InputError, NotFoundError, Refused
-from pricing.guidance import Guidance, guidance
 from pricing.money import (
     TOO_LARGE,
     TOO_LARGE_TEXT,
@@ -30,10 +28,13 @@ from pricing.money import (
     parse_decimal,
     parse_percent,
 )
-from pricing.policy import Decision, LineFacts, Policy, judge
-from pricing.pricebook import Edition, PriceItem
+from pricing.policy import versions as policies
+from pricing.policy.model import Decision, LineFacts, Policy, judge
+from pricing.pricebook.model import Edition, PriceItem
 from pricing.problems import Problem, has_errors
-from pricing.store import Store
+from pricing.requests.guidance import Guidance, guidance
+from pricing.storage import store
+from pricing.storage.store import Store
 
 STATUSES = ("approved", "pending", "rejected", "expired", "won", "lost")
 SYSTEM = "system"
@@ -344,7 +345,7 @@ def _insert_lines(conn: Connection, number: int, lines: list[RequestLine]) -> No
 
 def _event(conn: Connection, number: int, event: Event) -> None:
     """Append an event to the audit log, chained to the one before it."""
-    from pricing.audit import chain_hash, last_hash
+    from pricing.storage.audit import chain_hash, last_hash
 
     previous = last_hash(conn)
     conn.execute(
@@ -562,7 +563,7 @@ def record_outcome(
             raise Refused(f"{request.code} changed a moment ago; look at it again")
         _event(conn, number, Event(now, user, outcome))
         if outcome == "won":
-            from pricing.deals import link_won_requests
+            from pricing.lines.service import link_won_requests
 
             link_won_requests(conn)
         return _load(conn, number)
@@ -667,8 +668,8 @@ LINE_HEADERS: dict[str, tuple[str, ...]] = {
 
 def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
     """Request lines from csv/xlsx: SKU, quantity, and a price or a discount % per line."""
-    from pricing.pricebook_file import find_header
-    from pricing.sheets import cell_text, open_workbook
+    from pricing.io.sheets import cell_text, open_workbook
+    from pricing.pricebook.file import find_header
 
     workbook = open_workbook(path)
     name = workbook.find_sheet(["Lines", "Request", "Request Lines"]) or workbook.sheet_names[0]
@@ -756,7 +757,7 @@ def _number(
     problems: list[Problem],
 ) -> Decimal | None:
     """A number from a cell, or None with a problem naming the cell."""
-    from pricing.sheets import cell_text
+    from pricing.io.sheets import cell_text
 
     try:
         return parse(raw)
@@ -796,7 +797,7 @@ class Quote:
 
 
 def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
-    from pricing.policy import hard_floor, lowest_prices
+    from pricing.policy.model import hard_floor, lowest_prices
 
     if qty < 1:
         raise InputError("--qty must be 1 or more")

@@ -17,9 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pricing.io.sheets import Sheet, cell_text, column_letter
 from pricing.money import TOO_LARGE, TOO_LARGE_TEXT, parse_decimal
 from pricing.problems import Problem, Severity
-from pricing.sheets import Sheet, cell_text, column_letter
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -86,15 +86,15 @@ def read_deals(
     """Read a deals export (csv or xlsx) into normalised lines and problems."""
     import pyarrow as pa
 
-    from pricing.perf import frugal_arrow_memory, preload
+    from pricing.io.perf import frugal_arrow_memory, preload
 
     # Arrow's compute functions, the store, and pandas (which Arrow imports on its first numpy
     # conversion) load while the file is read.
     preload("pyarrow.compute", "sqlalchemy", "pandas")
     frugal_arrow_memory()
 
-    from pricing.pricebook_file import find_header
-    from pricing.sheets import open_workbook
+    from pricing.io.sheets import open_workbook
+    from pricing.pricebook.file import find_header
 
     overrides = columns or {}
     head, is_csv, delimiter = _head(path)
@@ -204,7 +204,7 @@ def _broken_rows(path: Path, rows: list[tuple[str, int, int]], encoding: str) ->
 
 def _head(path: Path) -> tuple[Sheet, bool, str]:
     """The first rows (to find the header), whether it is csv, and its separator."""
-    from pricing.sheets import _decode, _delimiter, open_workbook, read_input
+    from pricing.io.sheets import _decode, _delimiter, open_workbook, read_input
 
     start = read_input(path, 256 * 1024)
     if start.startswith(b"PK\x03\x04") or start.startswith(b"\xd0\xcf\x11\xe0"):
@@ -270,8 +270,8 @@ class _Reader:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        from pricing.matching import casefold
-        from pricing.perf import in_background
+        from pricing.io.perf import in_background
+        from pricing.lines.matching import casefold
 
         # Each raw column is released as its stripped copy is made (the caller hands them over).
         text = {name: pc.utf8_trim_whitespace(raw.pop(name)) for name in list(raw)}
@@ -602,9 +602,10 @@ def import_deals(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from pricing import history, store
-    from pricing.matching import Reference, match
+    from pricing.lines import segments as history
+    from pricing.lines.matching import Reference, match
     from pricing.problems import has_errors
+    from pricing.storage import store
 
     assert read.lines is not None
     lines = read.lines
@@ -693,7 +694,7 @@ def _positions(values: Any) -> tuple[Any, Any]:
     import numpy as np
     import pyarrow.compute as pc
 
-    from pricing import history
+    from pricing.lines import segments as history
 
     codes = pc.dictionary_encode(history.whole(values)).indices.to_numpy(zero_copy_only=False)
     where = np.arange(len(codes))
@@ -744,7 +745,7 @@ def _stored_numbers(deals: Any, stored: Any) -> tuple[Any, Any]:
     import numpy as np
     import pyarrow.compute as pc
 
-    from pricing import history
+    from pricing.lines import segments as history
 
     encoded = pc.dictionary_encode(history.whole(stored["deal_id"]))
     numbers = np.zeros(len(encoded.dictionary), dtype=np.int64)
@@ -766,7 +767,7 @@ def _max(column: Any) -> int:
 def _is_in(values: Any, stored: Any) -> Any:
     import pyarrow.compute as pc
 
-    from pricing import history
+    from pricing.lines import segments as history
 
     return pc.is_in(values, value_set=history.whole(stored)).to_numpy(zero_copy_only=False)
 
@@ -774,7 +775,7 @@ def _is_in(values: Any, stored: Any) -> Any:
 def rematch(conn: Any, since: Any = None) -> int:
     """Match again the stored lines dated ``since`` or later (all when None): after an edition
     or a policy is loaded, lines take the list and policy now in force on their dates."""
-    from pricing import history
+    from pricing.lines import segments as history
 
     history.lock_for_writing(conn)
     if not history.count(conn):
@@ -783,7 +784,7 @@ def rematch(conn: Any, since: Any = None) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from pricing.matching import Reference, match
+    from pricing.lines.matching import Reference, match
 
     reference = Reference(conn, keep_items=True)
     kinds = history.schema(MATCHED)
@@ -819,7 +820,7 @@ def link_won_requests(conn: Any) -> None:
     when they are dated within its approval."""
     import datetime as dt
 
-    from pricing import history
+    from pricing.lines import segments as history
 
     won = conn.exec_driver_sql(
         "SELECT r.id, r.customer, rl.sku, r.decided_at, r.expires_at FROM requests r "

@@ -2,7 +2,7 @@
 
 A :class:`Policy` says who may grant which discount (levels and limits), narrower scopes
 (rules, the most specific one setting the limits), the floors nobody may go below, and the team.
-Policies are written as TOML and validated by :mod:`pricing.policy_file`; here they are plain
+Policies are written as TOML and validated by :mod:`pricing.policy.file`; here they are plain
 data, cheap to restore on every request. Judging a special price is a list of plain check
 functions (:data:`CHECKS`), each returning findings; :func:`judge` combines them into the
 decision, the lowest level that may approve, and reasons a person can read.

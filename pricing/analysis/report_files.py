@@ -11,9 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pricing.analysis.report import Metrics, Report
 from pricing.errors import InputError
 from pricing.money import format_money, format_pct, round_money
-from pricing.report import Metrics, Report
 
 METRIC_KEYS = (
     "lines", "deals", "quantity", "list_revenue", "standard_revenue", "net_revenue", "leakage",

@@ -7,7 +7,7 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-from pricing.store import Amount, Timestamp
+from pricing.storage.store import Amount, Timestamp
 
 revision = "0003"
 down_revision = "0002"

@@ -1,4 +1,4 @@
-"""Deal lines move from one row each to columnar segments, a blob per column (pricing.history).
+"""Deal lines move from one row each to columnar segments, a blob per column (pricing.lines.segments).
 
 The lines already stored are carried over as they were read from their files, import by import,
 and matched again to the price book and policy in force on their dates.
@@ -48,8 +48,8 @@ def _carry_over(conn: sa.Connection) -> None:
     of their import; then everything is matched again as a new import would be."""
     import pandas as pd
 
-    from pricing import history
-    from pricing.deals import rematch
+    from pricing.lines import segments as history
+    from pricing.lines.service import rematch
 
     rows = conn.execution_options(stream_results=True).execute(
         sa.text(f"SELECT {', '.join(RAW)} FROM deal_lines ORDER BY id")

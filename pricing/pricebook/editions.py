@@ -15,14 +15,14 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from pricing import store
 from pricing.errors import NotFoundError
+from pricing.io.perf import paused_gc
 from pricing.money import display_money, format_money
-from pricing.perf import paused_gc
-from pricing.pricebook import BookDiff, Edition, PriceBook, PriceItem, compare
-from pricing.pricebook_file import PriceBookFile
+from pricing.pricebook.file import PriceBookFile
+from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem, compare
 from pricing.problems import Problem, has_errors
-from pricing.store import Store
+from pricing.storage import store
+from pricing.storage.store import Store
 
 PRICE_MOVE_WARNING_PCT = Decimal(50)
 
@@ -61,7 +61,7 @@ def import_price_book(
 ) -> ImportResult:
     """Store a price book read from a file as a new edition effective ``effective_from``.
 
-    Reading (:func:`pricing.pricebook_file.read_price_book`) is separate so that a caller can
+    Reading (:func:`pricing.pricebook.file.read_price_book`) is separate so that a caller can
     read the workbook while the database is being opened.
     """
     path = read.path
@@ -97,7 +97,7 @@ def import_price_book(
             imported_by=user,
             imported_at=now or store.utcnow(),
         )
-        from pricing.deals import rematch
+        from pricing.lines.service import rematch
 
         result.rematched = rematch(conn, since=effective_from)
     return result

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from pricing import store
+from pricing.storage import store
 
 if TYPE_CHECKING:
     import duckdb

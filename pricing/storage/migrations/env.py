@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from pricing.store import metadata
+from pricing.storage.store import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -42,7 +42,7 @@ from sqlalchemy.types import TypeDecorator
 from pricing.errors import SchemaError, StoreError
 
 if TYPE_CHECKING:
-    from pricing.pricebook import Edition, PriceBook
+    from pricing.pricebook.model import Edition, PriceBook
 
 SCHEMA_REVISION = "0006"
 DEFAULT_URL = "sqlite:///pricing.db"
@@ -98,7 +98,7 @@ class Amount(TypeDecorator[Decimal]):
     cache_ok = True
 
     def process_bind_param(self, value: Decimal | None, dialect: Any) -> int | None:
-        from pricing.pricebook import micros
+        from pricing.pricebook.model import micros
 
         return micros(value)
 
@@ -243,7 +243,7 @@ deal_columns = Table(
     metadata,
     Column("segment_id", Integer, ForeignKey("deal_segments.id"), primary_key=True),
     Column("name", String(40), primary_key=True),
-    # One column of the segment's lines: a zstd-compressed Arrow IPC stream (pricing.history).
+    # One column of the segment's lines: a zstd-compressed Arrow IPC stream (pricing.lines.segments).
     Column("data", LargeBinary, nullable=False),
 )
 
@@ -253,7 +253,7 @@ edition_columns = Table(
     metadata,
     Column("edition_id", Integer, ForeignKey("editions.id"), primary_key=True),
     # The edition's items for matching deal lines: a compressed Arrow IPC stream (its columns
-    # those of pricing.matching's item lookups), written the first time it is needed.
+    # those of pricing.lines.matching's item lookups), written the first time it is needed.
     Column("data", LargeBinary, nullable=False),
 )
 
@@ -334,7 +334,7 @@ class Store:
     def counts(self) -> dict[str, int]:
         """How much the database holds, table by table."""
         with self.read() as conn:
-            from pricing import history
+            from pricing.lines import segments as history
 
             counts = {
                 name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
@@ -390,7 +390,7 @@ class Store:
             revision = _revision(conn)
         if revision == SCHEMA_REVISION:
             return
-        from pricing.migrations import known_revisions, upgrade_to_head
+        from pricing.storage.migrations import known_revisions, upgrade_to_head
 
         if revision is not None and revision not in known_revisions():
             raise SchemaError(
@@ -522,7 +522,7 @@ def _reason(exc: DBAPIError) -> str:
 
 
 def edition_row(row: Any) -> Edition:
-    from pricing.pricebook import Edition
+    from pricing.pricebook.model import Edition
 
     return Edition(
         number=row.id,
@@ -563,7 +563,7 @@ def edition_in_force(conn: Connection, on: date) -> Edition | None:
 
 def load_book(conn: Connection, number: int, sku: str | None = None) -> PriceBook:
     """The items (all, or one SKU's) and tiers of an edition."""
-    from pricing.pricebook import PriceBook, PriceItem, Tier, sku_key
+    from pricing.pricebook.model import PriceBook, PriceItem, Tier, sku_key
 
     c = price_items.c
     query = select(

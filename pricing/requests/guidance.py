@@ -130,7 +130,7 @@ def _comparable(
     (deal, standard revenue, net amount), in millionths."""
     import pyarrow.compute as pc
 
-    from pricing import history
+    from pricing.lines import segments as history
 
     lines = history.scan(
         conn,

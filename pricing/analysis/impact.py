@@ -14,11 +14,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pricing import history, policies, store
 from pricing.errors import NotFoundError
-from pricing.policy import judge
-from pricing.pricebook import PriceBook
-from pricing.store import Store
+from pricing.lines import segments as history
+from pricing.policy import versions as policies
+from pricing.policy.model import judge
+from pricing.pricebook.model import PriceBook
+from pricing.storage import store
+from pricing.storage.store import Store
 
 MICRO = Decimal(1_000_000)
 
@@ -53,7 +55,7 @@ def impact(
     now: datetime | None = None,
 ) -> Impact:
     """Re-price the period's volume at both editions; re-judge open approvals on the new one."""
-    from pricing.requests import line_facts, list_requests
+    from pricing.requests.lifecycle import line_facts, list_requests
 
     now = now or store.utcnow()
     with db.read() as conn:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from pricing.store import Store
+from pricing.storage.store import Store
 
 _LOCK = 7201559  # PostgreSQL advisory lock: appends to the chain queue up
 

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from pricing import store
 from pricing.errors import InputError, NotFoundError
-from pricing.policy import Policy
-from pricing.store import Store
+from pricing.policy.model import Policy
+from pricing.storage import store
+from pricing.storage.store import Store
 
 if TYPE_CHECKING:
-    from pricing.policy_file import PolicyFile
+    from pricing.policy.file import PolicyFile
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,8 @@ class PolicyVersion:
 
 
 def read_policy_file(path: Path) -> PolicyFile:
-    from pricing.policy_file import parse_policy
-    from pricing.sheets import read_input
+    from pricing.io.sheets import read_input
+    from pricing.policy.file import parse_policy
 
     try:
         text = read_input(path).decode("utf-8-sig")
@@ -64,7 +64,7 @@ def load(db: Store, parsed: PolicyFile, *, user: str, now: datetime | None = Non
             )
             .returning(store.policies.c.id)
         ).scalar_one()
-        from pricing.deals import rematch
+        from pricing.lines.service import rematch
 
         rematch(conn, since=effective)
     return PolicyVersion(int(version), effective, now, user, parsed.source, digest, parsed.policy)

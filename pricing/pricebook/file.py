@@ -14,6 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from pricing.errors import InputError
+from pricing.io.perf import paused_gc
+from pricing.io.sheets import (
+    Sheet,
+    Workbook,
+    cell_text,
+    column_letter,
+    normalise_header,
+    open_workbook,
+)
 from pricing.money import (
     LARGEST,
     TOO_LARGE,
@@ -26,17 +35,8 @@ from pricing.money import (
     parse_percent,
     round_money,
 )
-from pricing.perf import paused_gc
-from pricing.pricebook import Edition, PriceBook, PriceItem, Tier, sku_key
+from pricing.pricebook.model import Edition, PriceBook, PriceItem, Tier, sku_key
 from pricing.problems import Problem
-from pricing.sheets import (
-    Sheet,
-    Workbook,
-    cell_text,
-    column_letter,
-    normalise_header,
-    open_workbook,
-)
 
 Progress = Callable[[int, int], None]
 

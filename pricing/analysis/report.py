@@ -1,6 +1,6 @@
 """The drift report: how far the deals actually closed are from the prices marketing set.
 
-The period's lines are read from their columnar segments (:mod:`pricing.history`) and
+The period's lines are read from their columnar segments (:mod:`pricing.lines.segments`) and
 aggregated by DuckDB in one pass, over millionths summed as 128-bit integers (exact, never
 overflowing); only the totals and groups come back, rounded once at the edge. Price bands need
 each line's realized discount and are computed only for the file outputs that show them.
@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from pricing import history, store
 from pricing.errors import InputError
-from pricing.store import Store
+from pricing.lines import segments as history
+from pricing.storage import store
+from pricing.storage.store import Store
 
 GROUPS = ("rep", "family", "sku", "customer", "month")
 NONE = "(none)"

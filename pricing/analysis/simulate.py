@@ -3,8 +3,8 @@
 A line's class is exactly the decision ``request --check`` would give it (its SKU, quantity and
 net unit price, on its date): ``approved`` within the first level, ``pending:<level>`` for the
 lowest level that covers it, ``rejected`` beyond the top level or below a hard floor. The
-engine is the one the report uses (:func:`pricing.matching.classify`, checked against
-:func:`pricing.policy.judge`), run over whole columns.
+engine is the one the report uses (:func:`pricing.lines.matching.classify`, checked against
+:func:`pricing.policy.model.judge`), run over whole columns.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pricing.policy import Policy
-from pricing.store import Store
+from pricing.policy.model import Policy
+from pricing.storage.store import Store
 
 MICRO = Decimal(1_000_000)
 
@@ -88,10 +88,10 @@ def simulate(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from pricing import history
-    from pricing.history import zero_filled
-    from pricing.matching import classify, present
-    from pricing.perf import paused_gc
+    from pricing.io.perf import paused_gc
+    from pricing.lines import segments as history
+    from pricing.lines.matching import classify, present
+    from pricing.lines.segments import zero_filled
 
     with paused_gc(), db.read() as conn:
         versions = {v.version: v.policy for v in _versions(conn)}
@@ -203,7 +203,7 @@ def _exact_sum(values: Any) -> int:
 
 
 def _versions(conn: Any) -> list[Any]:
-    from pricing.policies import _version
+    from pricing.policy.versions import _version
 
     rows = conn.exec_driver_sql(
         "SELECT id, effective_from, loaded_at, loaded_by, source, sha256, body FROM policies"

@@ -1,7 +1,7 @@
 """Matching deal lines to the list price, standard price and policy in force on their dates.
 
 Everything here works on whole columns (Arrow and numpy), because a deals history is millions of
-lines. The one rules engine is :func:`pricing.policy.judge`; :func:`classify` is its column-wise
+lines. The one rules engine is :func:`pricing.policy.model.judge`; :func:`classify` is its column-wise
 twin, and lines within a hair of a limit are decided by ``judge`` itself so that both agree
 exactly (a test checks them line by line). Money stays in whole millionths; products that could
 overflow 64 bits are done with Python integers.
@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pricing.history import whole, zero_filled
+from pricing.lines.segments import whole, zero_filled
 from pricing.money import minor_units
-from pricing.policy import LineFacts, Policy, judge
+from pricing.policy.model import LineFacts, Policy, judge
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -184,7 +184,8 @@ def _items(reference: Reference, number: int) -> dict[str, Any]:
     import pyarrow as pa
     from sqlalchemy import insert, inspect, select
 
-    from pricing import history, store
+    from pricing.lines import segments as history
+    from pricing.storage import store
 
     kept = store.edition_columns.c
     # (While the migrations of an older store run, the table may not exist yet.)
@@ -384,7 +385,7 @@ def _judge(
 
 def _policies(reference: Reference) -> tuple[Any, Any, dict[int, Policy]]:
     """Effective dates (ascending), the policy version in force from each, and the policies."""
-    from pricing.policies import _version
+    from pricing.policy.versions import _version
 
     columns = ("id", "effective_from", "loaded_at", "loaded_by", "source", "sha256", "body")
     versions = [

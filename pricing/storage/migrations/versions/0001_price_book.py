@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from pricing.store import Amount, Timestamp
+from pricing.storage.store import Amount, Timestamp
 
 revision = "0001"
 down_revision = None

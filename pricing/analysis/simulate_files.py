@@ -10,10 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pricing.analysis.report_files import safe_text
+from pricing.analysis.simulate import Side, Simulation
 from pricing.errors import InputError
 from pricing.money import format_money, format_pct
-from pricing.report_files import safe_text
-from pricing.simulate import Side, Simulation
 
 
 def _side(side: Side, currency: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("prev_hash", sa.String(64)))
         batch.add_column(sa.Column("hash", sa.String(64)))
     # Chain the events already stored, oldest first, so `pricing audit verify` holds for them.
-    from pricing.audit import chain_hash
+    from pricing.storage.audit import chain_hash
 
     conn = op.get_bind()
     rows = conn.execute(

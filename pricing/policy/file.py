@@ -1,7 +1,7 @@
 """Reading a policy file: TOML validated with pydantic, every problem with its line and key.
 
 Validation happens once, when the owner checks or loads a file; the validated policy is then
-kept as plain data (:class:`pricing.policy.Policy`), so judging a request never pays for it.
+kept as plain data (:class:`pricing.policy.model.Policy`), so judging a request never pays for it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pricing.money import LARGEST, is_currency_code
-from pricing.policy import Person, Policy, Rule
+from pricing.policy.model import Person, Policy, Rule
 from pricing.problems import Problem
 
 

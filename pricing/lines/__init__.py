@@ -1,0 +1,1 @@
+"""Closed deal lines: reading exports, matching them to list and policy, the columnar history."""

@@ -1,0 +1,1 @@
+"""Deviation requests: pricing and judging lines, the lifecycle of decisions, quotes and guidance."""
