@@ -1,0 +1,94 @@
+"""The rules engine: one list of checks (:data:`pricing.policy.checks.CHECKS`), run over one
+request line (:func:`judge`) or over whole columns of deal lines (:func:`classify`).
+
+Both are the same computation: a single line is a table of one row, so a line judged alone and
+the same line classified among a million always agree (a property test compares them).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+
+from pricing.policy.checks import (
+    CHECKS,
+    Bools,
+    Context,
+    Ints,
+    LineColumns,
+    ceil_multiple,
+    describe_limits,
+    ratio,
+)
+from pricing.policy.model import LineDecision, LineFacts, Policy, discount_pct
+
+__all__ = [
+    "classify",
+    "describe_limits",
+    "hard_floor",
+    "judge",
+    "limits_for",
+    "lowest_prices",
+]
+
+
+def classify(policy: Policy, lines: LineColumns) -> tuple[Ints, Ints, Bools, Bools]:
+    """Every line's class under ``policy``: the rank of the level needed (0 within the first
+    level, -1 rejected), its hard floor (millionths) and the lines without one, and the lines
+    priced below their floor.
+
+    A line without a quantity has no unit price: it grants no discount and cannot be below a
+    floor, so it is within the first level; its hard floor is still given."""
+    context = Context(policy, lines)
+    rank = np.zeros(lines.n, dtype=np.int64)
+    reject = np.zeros(lines.n, dtype=bool)
+    for check in CHECKS:
+        outcome = check(context)
+        rank = np.maximum(rank, outcome.rank)
+        reject |= outcome.reject
+    floor, none = context.hard_floor
+    return np.where(reject, -1, rank), floor, none, context.below
+
+
+def judge(policy: Policy, line: LineFacts, price: Decimal) -> LineDecision:
+    """The decision for one special price: approved, pending at a level, or rejected, with the
+    reasons a person reads."""
+    context = Context(policy, LineColumns.of_line(line, price))
+    rank, reject, reasons = 0, False, []
+    for check in CHECKS:
+        outcome = check(context)
+        rank = max(rank, int(outcome.rank[0]))
+        reject = reject or bool(outcome.reject[0])
+        reasons += [finding.reason for finding in outcome.findings(0)]
+    pct = discount_pct(line.standard_price, price) if line.standard_price else Decimal(0)
+    floor, _, _ = context.floor_of(0)
+    if reject:
+        return LineDecision("rejected", None, pct, reasons, floor)
+    if rank == 0:
+        return LineDecision("approved", None, pct, reasons, floor)
+    return LineDecision("pending", policy.levels[rank], pct, reasons, floor)
+
+
+def hard_floor(policy: Policy, line: LineFacts) -> tuple[Decimal | None, list[str], list[str]]:
+    """The highest floor that applies, where each comes from, and floors that cannot be checked."""
+    return Context(policy, LineColumns.of_line(line, line.standard_price)).floor_of(0)
+
+
+def limits_for(policy: Policy, line: LineFacts) -> list[tuple[str, Decimal, str]]:
+    """Each level's limit for this line and the scope it came from, lowest level first."""
+    return Context(policy, LineColumns.of_line(line, line.standard_price)).limits(0)
+
+
+def lowest_prices(policy: Policy, line: LineFacts) -> list[tuple[str, Decimal, Decimal]]:
+    """For each level: its limit and the lowest price it may grant (never below the hard floor):
+    the standard price less the limit, rounded up to the minor unit of the line's currency."""
+    context = Context(policy, LineColumns.of_line(line, line.standard_price))
+    floor, _, _ = context.floor_of(0)
+    result = []
+    for level, limit, _ in context.limits(0):
+        a, b = ratio(limit)
+        lowest = ceil_multiple([context.lines.standard, 100 * b - a], 100 * b, context.step, 1)
+        price = context.decimal(int(lowest[0]), 0)
+        result.append((level, limit, floor if floor is not None and price < floor else price))
+    return result
