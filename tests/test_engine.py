@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pricing.lines import segments as history
 from pricing.lines.matching import CLASSIFIED, classify
 from pricing.money import quantum
-from pricing.policy.engine import judge
+from pricing.policy.engine import judge, judge_lines
 from pricing.policy.model import LineFacts, Policy, Rule
 from tests.conftest import Cli
 
@@ -174,6 +174,9 @@ def test_engine__judge_and_classify_agree_line_by_line(
             row,
             price,
         )
+    # A request's lines judged together are judged as each alone.
+    together = judge_lines(policy, [(_facts(row), price) for row, price in lines if price])
+    assert together == [judge(policy, _facts(row), price) for row, price in lines if price]
 
 
 @settings(max_examples=100, deadline=None)

@@ -34,6 +34,7 @@ Ints = npt.NDArray[Any]  # int64, or Python integers (object) where a value need
 Bools = npt.NDArray[np.bool_]
 Term = Ints | int
 _FITS = 2.0**62  # a product below this (estimated in floats) is computed in int64
+_FEW = 8  # lines this few are multiplied out in Python integers
 
 
 # Exact integer arithmetic over columns ---------------------------------------------------------
@@ -43,6 +44,15 @@ def product(terms: Sequence[Term], n: int) -> Ints:
     """The product of ``terms`` (columns or integers) row by row, exactly: int64 when every row
     surely fits, else Python integers. The bound (the product of each term's largest size, in
     floats) decides only which; it never decides a comparison."""
+    if n <= _FEW:  # a request's line: Python integers, without numpy's cost per call
+        values = [1] * n
+        for term in terms:
+            if isinstance(term, np.ndarray):
+                values = [v * int(t) for v, t in zip(values, term.tolist(), strict=True)]
+            else:
+                values = [v * term for v in values]
+        few: Ints = np.array(values, dtype=object)
+        return few
     bound = 1.0
     for term in terms:
         if isinstance(term, np.ndarray):
@@ -89,6 +99,11 @@ def ceil_multiple(numerator: Sequence[Term], denominator: int, step: Ints, n: in
 def ratio(amount: Decimal, scale: int = 1) -> tuple[int, int]:
     """``amount x scale`` as an exact fraction of integers (numerator, positive denominator)."""
     return (amount * scale).as_integer_ratio()
+
+
+def _full(n: int, value: int) -> Ints:
+    full: Ints = np.full(n, value, dtype=np.int64 if -(2**63) <= value < 2**63 else object)
+    return full
 
 
 def _column(values: Sequence[int]) -> Ints:
@@ -157,30 +172,31 @@ class LineColumns:
         return len(self.qty)
 
     @classmethod
-    def of_line(cls, line: LineFacts, price: Decimal) -> LineColumns:
-        """One line and its unit price, as a table of one row."""
-        num, den = ratio(price, MICRO)
-        deal_num, deal_den = ratio(line.deal_value)
+    def of_lines(cls, lines: Sequence[tuple[LineFacts, Decimal]]) -> LineColumns:
+        """Lines and their unit prices (a request's), one row each."""
+        facts = [line for line, _ in lines]
+        prices = [ratio(price, MICRO) for _, price in lines]
+        deals = [ratio(line.deal_value) for line in facts]
 
-        def micros(amount: Decimal | None) -> int:
-            return 0 if amount is None else int(amount * MICRO)
+        def micros(amounts: list[Decimal | None]) -> Ints:
+            return _column([0 if a is None else int(a * MICRO) for a in amounts])
 
         return cls(
-            sku_key=Values.of([line.sku.casefold()]),
-            family=Values.of([line.family]),
-            currency=Values.of([line.currency]),
-            qty=_column([int(Decimal(line.qty) * MICRO)]),
-            standard=_column([micros(line.standard_price)]),
-            price_num=_column([num]),
-            price_den=_column([den]),
-            cost=_column([micros(line.unit_cost)]),
-            no_cost=np.array([line.unit_cost is None]),
-            floor=_column([micros(line.item_floor)]),
-            no_floor=np.array([line.item_floor is None]),
-            deal_factors=(_column([deal_num]),),
-            deal_den=deal_den,
-            facts=(line,),
-            quoted=(price,),
+            sku_key=Values.of([line.sku.casefold() for line in facts]),
+            family=Values.of([line.family for line in facts]),
+            currency=Values.of([line.currency for line in facts]),
+            qty=_column([int(Decimal(line.qty) * MICRO) for line in facts]),
+            standard=micros([line.standard_price for line in facts]),
+            price_num=_column([num for num, _ in prices]),
+            price_den=_column([den for _, den in prices]),
+            cost=micros([line.unit_cost for line in facts]),
+            no_cost=np.array([line.unit_cost is None for line in facts], dtype=bool),
+            floor=micros([line.item_floor for line in facts]),
+            no_floor=np.array([line.item_floor is None for line in facts], dtype=bool),
+            deal_factors=(_column([num for num, _ in deals]),),
+            deal_den=_column([den for _, den in deals]),
+            facts=tuple(facts),
+            quoted=tuple(price for _, price in lines),
         )
 
 
@@ -284,17 +300,21 @@ class Context:
         found = [Floor(~lines.no_floor, lines.floor, self._item_floor, self._item_written)]
         for i in self.order:
             rule, covered = policy.rule[i], self.covered[i]
+            if not covered.any():
+                continue
             if rule.floor_price is not None:
-                amount = _column([int(rule.floor_price * MICRO)])[np.zeros(self.n, dtype=int)]
+                amount = _full(self.n, int(rule.floor_price * MICRO))
                 named = _RuleFloor(rule)
                 found.append(Floor(covered & self.in_currency, amount, named, named.written))
                 found.append(Floor(covered & ~self.in_currency, None, self._foreign(rule)))
             if rule.min_margin_pct is not None:
                 # price x (1 - m/100) >= cost: the floor is cost / (1 - m/100), rounded up to
                 # the minor unit of the line's currency (the floor is a price of the line).
-                a, b = ratio(rule.min_margin_pct)
-                margin = ceil_multiple([lines.cost, 100 * b], 100 * b - a, self.step, self.n)
-                found.append(Floor(covered & ~lines.no_cost, margin, self._margin(rule, margin)))
+                with_cost = covered & ~lines.no_cost
+                if with_cost.any():
+                    a, b = ratio(rule.min_margin_pct)
+                    margin = ceil_multiple([lines.cost, 100 * b], 100 * b - a, self.step, self.n)
+                    found.append(Floor(with_cost, margin, self._margin(rule, margin)))
                 found.append(Floor(covered & lines.no_cost, None, self._no_cost(rule)))
         return [f for f in found if f.covers.any()]
 
