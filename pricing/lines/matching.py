@@ -435,9 +435,17 @@ def _columns(lines: pa.Table) -> LineColumns:
     qty = zero_filled(lines["qty"])
     net = zero_filled(lines["net_amount"])
     standard = zero_filled(lines["standard_price"])
-    # The unit price in millionths, net x MICRO / qty, as a ratio in lowest terms (qty 0: none).
-    common = np.gcd(qty, MICRO)
-    sign = np.where(qty < 0, -1, 1)
+    # The unit price in millionths, net x MICRO / qty, as a ratio with a positive denominator
+    # (qty 0: none); in whole units it is net / units.
+    if bool(np.all(qty % MICRO == 0)) and not bool((qty < 0).any()):
+        price_num, price_den = net, qty // MICRO
+    else:
+        sign = np.where(qty < 0, -1, 1)
+        common = np.gcd(qty, MICRO)
+        price_num, price_den = (
+            product([net, sign * (MICRO // common)], len(qty)),
+            sign * qty // common,
+        )
     cost, no_cost = integers(lines["unit_cost"])
     floor, no_floor = integers(lines["item_floor"])
     return LineColumns(
@@ -446,8 +454,8 @@ def _columns(lines: pa.Table) -> LineColumns:
         currency=_values(lines["item_currency"]),
         qty=qty,
         standard=standard,
-        price_num=product([net, sign * (MICRO // common)], len(qty)),
-        price_den=sign * qty // common,
+        price_num=price_num,
+        price_den=price_den,
         cost=cost,
         no_cost=no_cost,
         floor=floor,

@@ -17,6 +17,7 @@ products are certain to fit, and in Python integers where they might not (:func:
 from __future__ import annotations
 
 import fnmatch
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -44,40 +45,42 @@ def product(terms: Sequence[Term], n: int) -> Ints:
     """The product of ``terms`` (columns or integers) row by row, exactly: int64 when every row
     surely fits, else Python integers. The bound (the product of each term's largest size, in
     floats) decides only which; it never decides a comparison."""
-    if n <= _FEW:  # a request's line: Python integers, without numpy's cost per call
-        values = [1] * n
-        for term in terms:
-            if isinstance(term, np.ndarray):
-                values = [v * int(t) for v, t in zip(values, term.tolist(), strict=True)]
-            else:
-                values = [v * term for v in values]
-        few: Ints = np.array(values, dtype=object)
-        return few
-    bound = 1.0
+    scalar, columns = 1, []
     for term in terms:
         if isinstance(term, np.ndarray):
-            if len(term):
-                bound *= max(abs(float(term.max())), abs(float(term.min())), 1.0)
+            columns.append(term)
         else:
-            bound *= max(abs(float(term)), 1.0)
-    if bound < _FITS:
-        result: Ints = np.full(n, 1, dtype=np.int64)
-        for term in terms:
-            result = result * (
-                np.asarray(term, dtype=np.int64) if isinstance(term, np.ndarray) else term
-            )
-        return result
-    result = np.full(n, 1, dtype=object)
-    for term in terms:
-        result = result * (term.astype(object) if isinstance(term, np.ndarray) else term)
+            scalar *= term
+    if n <= _FEW:  # a request's line: Python integers, without numpy's cost per call
+        values = [scalar] * n
+        for column in columns:
+            values = [v * int(t) for v, t in zip(values, column.tolist(), strict=True)]
+        few: Ints = np.array(values, dtype=object)
+        return few
+    bound = max(abs(float(scalar)), 1.0)
+    for column in columns:
+        if len(column):
+            bound *= max(abs(float(column.max())), abs(float(column.min())), 1.0)
+    wide = bound >= _FITS
+    result: Ints = np.full(n, scalar, dtype=object if wide else np.int64)
+    if columns:
+        result = columns[0].astype(object if wide else np.int64, copy=False)
+        for column in columns[1:]:
+            result = result * (column.astype(object) if wide else column)
+        if scalar != 1:
+            result = result * scalar
     return result
 
 
 def difference(left: Sequence[Term], right: Sequence[Term], n: int) -> Ints:
     """``prod(left) - prod(right)`` row by row, exactly (compare it with 0)."""
-    a, b = product(left, n), product(right, n)
+    return _minus(product(left, n), product(right, n))
+
+
+def _minus(a: Ints, b: Ints) -> Ints:
+    """``a - b`` exactly (both int64 below 2**62 in size, or Python integers)."""
     if a.dtype == np.int64 and b.dtype == np.int64:
-        fits: Ints = a - b  # both below 2**62: the difference fits
+        fits: Ints = a - b
         return fits
     exact: Ints = a.astype(object) - b.astype(object)
     return exact
@@ -87,7 +90,7 @@ def negative(values: Ints) -> Bools:
     return np.asarray(values < 0, dtype=bool)
 
 
-def ceil_multiple(numerator: Sequence[Term], denominator: int, step: Ints, n: int) -> Ints:
+def ceil_multiple(numerator: Sequence[Term], denominator: int, step: Term, n: int) -> Ints:
     """``prod(numerator) / denominator`` rounded up to a multiple of ``step`` (each row's)."""
     whole = product(numerator, n)
     divisor = product([step, denominator], n)
@@ -102,12 +105,14 @@ def ratio(amount: Decimal, scale: int = 1) -> tuple[int, int]:
 
 
 def _full(n: int, value: int) -> Ints:
-    full: Ints = np.full(n, value, dtype=np.int64 if -(2**63) <= value < 2**63 else object)
+    full: Ints = np.full(n, value, dtype=np.int64 if abs(value) < 2**62 else object)
     return full
 
 
 def _column(values: Sequence[int]) -> Ints:
-    if all(-(2**63) <= v < 2**63 for v in values):
+    """Integers as int64 when each is below 2**62 in size (so that a difference fits), else
+    as Python integers."""
+    if all(abs(v) < 2**62 for v in values):
         return np.array(values, dtype=np.int64)
     return np.array(values, dtype=object)
 
@@ -284,9 +289,19 @@ class Context:
         return self.lines.currency.where(lambda c: c == self.policy.currency)
 
     @cached_property
-    def step(self) -> Ints:
-        """The minor unit of each line's currency, in millionths."""
-        return self.lines.currency.map(lambda c: 10 ** (6 - minor_units(c)), missing=10**4)
+    def step(self) -> Term:
+        """The minor unit of each line's currency, in millionths (one number when all lines
+        share a currency)."""
+        currency = self.lines.currency
+        if len(currency.values) == 1 and bool(np.all(currency.codes == 0)):
+            return int(10 ** (6 - minor_units(currency.values[0])))
+        return currency.map(lambda c: 10 ** (6 - minor_units(c)), missing=10**4)
+
+    @cached_property
+    def standard_value(self) -> Ints:
+        """Each line's standard price times its unit price's denominator: what the unit price's
+        numerator is compared with (a discount is ``standard_value - price_num`` over it)."""
+        return product([self.lines.standard, self.lines.price_den], self.n)
 
     @cached_property
     def priced(self) -> Bools:
@@ -465,27 +480,29 @@ def check_discount_limits(context: Context) -> Outcome:
     inclusive); beyond the top level's, nobody may approve. A line at or above its standard
     price (or without a quantity, so without a price) has no discount to approve."""
     policy, lines, n = context.policy, context.lines, context.n
-    # The discount is 100 x (S - P) / S with P = num / den; it is at most L = a / b exactly when
-    # (100b - a) x S x den <= 100b x num.
+    # The discount is 100 x (S - P) / S with P = num / den: there is one when S x den > num
+    # (``standard_value`` is S x den).
+    price, standard = lines.price_num, context.standard_value
     discount = context.priced & (lines.standard > 0)
     if discount.any():
-        discount &= negative(difference([lines.price_num], [lines.standard, lines.price_den], n))
+        discount &= negative(_minus(price, standard))
+    # Every limit over one denominator B: L = keep / B, and the test is
+    # (100B - keep) x S x den <= 100B x num, one multiplication of the prices for all levels.
+    limits = [*policy.limits.values(), *(v for rule in policy.rule for v in rule.limits.values())]
+    common = math.lcm(*(ratio(limit)[1] for limit in limits))
+    scaled = product([100 * common, price], n)
     rank = np.full(n, -1, dtype=np.int64)
     for k in range(len(policy.levels) - 1, -1, -1):
-        level, source = policy.levels[k], context.limit_source[k]
-        keep: Term = 0
-        scale: Term = 0
-        for i in [-1, *(i for i in context.order if level in policy.rule[i].limits)]:
-            a, b = ratio(policy.limits[level] if i < 0 else policy.rule[i].limits[level])
-            if i < 0:
-                keep, scale = 100 * b - a, 100 * b  # the default, overwritten where a rule says
-                continue
-            covered = source == i
-            if covered.any():
-                keep = np.where(covered, 100 * b - a, keep)
-                scale = np.where(covered, 100 * b, scale)
+        level = policy.levels[k]
+        # each source's 100B - keep: the default's first, then each rule's (by position)
+        table = _column(
+            [int((100 - limit) * common) for limit in (
+                policy.limits[level],
+                *(rule.limits.get(level, Decimal(0)) for rule in policy.rule),
+            )]
+        )  # fmt: skip
         within = ~negative(
-            difference([scale, lines.price_num], [keep, lines.standard, lines.price_den], n)
+            _minus(scaled, product([table[context.limit_source[k] + 1], standard], n))
         )
         rank = np.where(within, k, rank)
     beyond = discount & (rank < 0)
