@@ -260,23 +260,23 @@ class Context:
         return mask
 
     @cached_property
-    def limit_source(self) -> list[Ints]:
-        """For each level, the rule setting its limit on each line (-1: the default limits):
-        the most specific matching rule that names the level."""
-        sources = []
+    def limit_scope(self) -> list[Ints]:
+        """For each level, where its limit on each line comes from: 0 the default limits, i + 1
+        the rule at position i (the most specific matching rule that names the level)."""
+        scopes = []
         for level in self.policy.levels:
-            source = np.full(self.n, -1, dtype=np.int64)
+            scope = np.zeros(self.n, dtype=np.int64)
             for i in reversed(self.order):
                 if level in self.policy.rule[i].limits:
-                    source[self.covered[i]] = i
-            sources.append(source)
-        return sources
+                    np.copyto(scope, i + 1, where=self.covered[i])
+            scopes.append(scope)
+        return scopes
 
     def limits(self, row: int) -> list[tuple[str, Decimal, str]]:
         """Each level's limit for one line and the scope it came from, lowest level first."""
         result = []
-        for level, source in zip(self.policy.levels, self.limit_source, strict=True):
-            i = int(source[row])
+        for level, scope in zip(self.policy.levels, self.limit_scope, strict=True):
+            i = int(scope[row]) - 1
             if i < 0:
                 result.append((level, self.policy.limits[level], "default limits"))
             else:
@@ -494,16 +494,14 @@ def check_discount_limits(context: Context) -> Outcome:
     rank = np.full(n, -1, dtype=np.int64)
     for k in range(len(policy.levels) - 1, -1, -1):
         level = policy.levels[k]
-        # each source's 100B - keep: the default's first, then each rule's (by position)
+        # each scope's 100B - keep: the default's first, then each rule's (by position)
         table = _column(
             [int((100 - limit) * common) for limit in (
                 policy.limits[level],
                 *(rule.limits.get(level, Decimal(0)) for rule in policy.rule),
             )]
         )  # fmt: skip
-        within = ~negative(
-            _minus(scaled, product([table[context.limit_source[k] + 1], standard], n))
-        )
+        within = ~negative(_minus(scaled, product([table[context.limit_scope[k]], standard], n)))
         rank = np.where(within, k, rank)
     beyond = discount & (rank < 0)
     rank = np.where(discount & ~beyond, rank, 0)
