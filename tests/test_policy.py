@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from pricing.policy.engine import judge, limits_for, lowest_prices
 from pricing.policy.file import parse_policy
-from pricing.policy.model import LineFacts, judge, lowest_prices
+from pricing.policy.model import LineFacts
 
 POLICY = """\
 currency = "USD"
@@ -97,10 +98,10 @@ def test_default_limits_are_inclusive(price: str, expected: tuple[str, str | Non
 def test_most_specific_rule_sets_limits_and_missing_levels_fall_back() -> None:
     # HW-100 exact SKU rule: rep 2; manager/owner from the pattern rule when qty >= 50
     big = line(sku="HW-100", qty=50)
-    limits = {lv: pct for lv, pct, _ in policy().limits_for(big)}
+    limits = {lv: pct for lv, pct, _ in limits_for(policy(), big)}
     assert limits == {"rep": Decimal("2.0"), "manager": Decimal("25.0"), "owner": Decimal("35.0")}
     small = line(sku="HW-100", qty=5)
-    limits = {lv: pct for lv, pct, _ in policy().limits_for(small)}
+    limits = {lv: pct for lv, pct, _ in limits_for(policy(), small)}
     assert limits == {"rep": Decimal("2.0"), "manager": Decimal("20.0"), "owner": Decimal("30.0")}
 
 
@@ -234,17 +235,34 @@ def test_more_mistakes_are_caught(snippet: str, message: str) -> None:
     ["hw-1*", "*.x?", "a[bc]d", "a[!b]d", "a[^b]d", "a[]]d", "[x", "a[a-c]d", "*", "sv-*-pro"],
 )
 def test_sku_patterns_match_in_bulk_exactly_what_fnmatch_matches(glob: str) -> None:
-    """The column-wise engine runs SKU patterns as RE2 regular expressions over a million
-    lines; each must accept exactly the SKUs Python's fnmatch (the line-by-line judge) accepts."""
+    """Over a million deal lines a SKU pattern is tested once per distinct SKU; the lines it
+    covers in bulk are exactly the SKUs Python's fnmatch (the line-by-line judge) accepts."""
     import fnmatch
-    import re
 
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    from pricing.lines.matching import _re2
+    from pricing.lines.matching import CLASSIFIED, classify
+    from pricing.policy.model import Policy, Rule
 
     skus = ["hw-100", "hw-1", "xhw-1", "a.xy", "abd", "acd", "a!d", "a^d", "a]d", "[x", "a-d",
             "sv-1-pro", "sv-1-pros", "hw-1\n", "", "ab", "abdd"]  # fmt: skip
-    bulk = pc.match_substring_regex(pa.array(skus), _re2(glob)).to_pylist()
-    assert bulk == [re.match(fnmatch.translate(glob), sku) is not None for sku in skus]
+    # 50 % off: only the rule's limit (rep 60 %) covers it; elsewhere it is beyond every level.
+    wide = Policy(
+        levels=["rep"],
+        limits={"rep": Decimal(0)},
+        rule=[Rule(sku=glob, limits={"rep": Decimal(60)})],
+    )
+    n = len(skus)
+    columns = {"sku": skus, "sku_key": skus, "family": [None] * n, "item_currency": ["USD"] * n}
+    table = pa.table(
+        {
+            name: pa.array(columns[name], pa.string())
+            if name in columns
+            else pa.array([None] * n if name in ("unit_cost", "item_floor") else
+                          [1_000_000 if name == "qty" else 50_000_000 if name == "net_amount"
+                           else 100_000_000] * n, pa.int64())
+            for name in CLASSIFIED
+        }
+    )  # fmt: skip
+    ranks, _, _ = classify(wide, table)
+    assert [rank == 0 for rank in ranks] == [fnmatch.fnmatchcase(sku, glob) for sku in skus]

@@ -17,7 +17,7 @@ from typing import Any
 from pricing.errors import NotFoundError
 from pricing.lines import segments as history
 from pricing.policy import versions as policies
-from pricing.policy.model import judge
+from pricing.policy.engine import judge
 from pricing.pricebook.model import PriceBook
 from pricing.storage import store
 from pricing.storage.store import Store

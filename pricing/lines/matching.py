@@ -1,9 +1,8 @@
 """Matching deal lines to the list price, standard price and policy in force on their dates.
 
 Everything here works on whole columns (Arrow and numpy), because a deals history is millions of
-lines. The one rules engine is :func:`pricing.policy.model.judge`; :func:`classify` is its column-wise
-twin, and lines within a hair of a limit are decided by ``judge`` itself so that both agree
-exactly (a test checks them line by line). Money stays in whole millionths; products that could
+lines. Lines are classified by the one rules engine (:mod:`pricing.policy.engine`), the same
+checks that judge a single request line. Money stays in whole millionths; products that could
 overflow 64 bits are done with Python integers.
 """
 
@@ -16,7 +15,9 @@ import numpy as np
 
 from pricing.lines.segments import whole, zero_filled
 from pricing.money import minor_units
-from pricing.policy.model import LineFacts, Policy, judge
+from pricing.policy import engine
+from pricing.policy.checks import LineColumns, Values, product
+from pricing.policy.model import Policy
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -371,6 +372,7 @@ def _judge(
         rows = np.flatnonzero(version == number)
         subset = facts if len(rows) == n else facts.take(pa.array(rows))
         ranks, floors, below = classify(policies[int(number)], subset)
+        no_floor = floors.is_null().to_numpy(zero_copy_only=False)
         level[rows] = len(names) + 1 + ranks
         names += ["rejected", *policies[int(number)].levels]
         for name, values in (("level_rank", ranks), ("below_floor", below)):
@@ -378,8 +380,8 @@ def _judge(
             ints[name][1][rows] = False
         ints["policy_version"][0][rows] = number
         ints["policy_version"][1][rows] = False
-        ints["hard_floor"][0][rows] = np.nan_to_num(floors).astype(np.int64)
-        ints["hard_floor"][1][rows] = np.isnan(floors)
+        ints["hard_floor"][0][rows] = zero_filled(floors)
+        ints["hard_floor"][1][rows] = no_floor
     texts["level"] = pa.array(names, pa.string()).take(pa.array(level, mask=version < 0))
 
 
@@ -413,171 +415,61 @@ CLASSIFIED = (
 )  # fmt: skip
 
 
-def classify(policy: Policy, lines: Any) -> tuple[Any, Any, Any]:
-    """Column-wise :func:`judge`: rank of the level needed (0 within the first level, -1
-    rejected), the hard floor (millionths, NaN where none) and whether the price is below it.
+def classify(policy: Policy, lines: pa.Table) -> tuple[Any, pa.Array, Any]:
+    """Every line's class under ``policy`` (the engine's :func:`pricing.policy.engine.classify`
+    over the ``CLASSIFIED`` columns of deal lines): the rank of the level needed (0 within the
+    first level, -1 rejected), the hard floor (millionths, null where none) and whether the price
+    is below it (0 or 1).
 
-    ``lines`` is an Arrow table with the ``CLASSIFIED`` columns."""
+    A line's unit price is its net amount over its quantity, exactly; a line with quantity 0
+    has none, so it is within the first level and never below a floor."""
+    import pyarrow as pa
+
+    ranks, floor, none, below = engine.classify(policy, _columns(lines))
+    floors = pa.array(np.where(none, 0, floor).astype(np.int64), pa.int64(), mask=none)
+    return ranks, floors, below.astype(np.int64)
+
+
+def _columns(lines: pa.Table) -> LineColumns:
+    """Deal lines (Arrow) as the rules engine reads them."""
+    qty = zero_filled(lines["qty"])
+    net = zero_filled(lines["net_amount"])
+    standard = zero_filled(lines["standard_price"])
+    # The unit price in millionths, net x MICRO / qty, as a ratio with a positive denominator
+    # (qty 0: none); in whole units it is net / units.
+    if bool(np.all(qty % MICRO == 0)) and not bool((qty < 0).any()):
+        price_num, price_den = net, qty // MICRO
+    else:
+        sign = np.where(qty < 0, -1, 1)
+        common = np.gcd(qty, MICRO)
+        price_num, price_den = (
+            product([net, sign * (MICRO // common)], len(qty)),
+            sign * qty // common,
+        )
+    cost, no_cost = integers(lines["unit_cost"])
+    floor, no_floor = integers(lines["item_floor"])
+    return LineColumns(
+        sku_key=_values(lines["sku_key"]),
+        family=_values(lines["family"]),
+        currency=_values(lines["item_currency"]),
+        qty=qty,
+        standard=standard,
+        price_num=price_num,
+        price_den=price_den,
+        cost=cost,
+        no_cost=no_cost,
+        floor=floor,
+        no_floor=no_floor,
+        deal_factors=(standard, qty),
+        deal_den=MICRO * MICRO,
+    )
+
+
+def _values(column: Any) -> Values:
+    """A text column as its distinct values and each line's code (-1 where missing)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    n = lines.num_rows
-    qty = zero_filled(lines["qty"])
-    units = qty / MICRO
-    standard = zero_filled(lines["standard_price"])
-    net = zero_filled(lines["net_amount"])
-    unit_price = np.where(qty != 0, net / np.where(qty != 0, units, 1), 0.0) * 1.0  # millionths
-    sku = lines["sku_key"].cast(pa.string())
-    family = _Values(lines["family"])
-    deal_value = standard / MICRO * units
-    cost, no_cost = integers(lines["unit_cost"])  # 0 where none
-    has_any_cost = ~no_cost
-    in_currency = pc.fill_null(
-        pc.equal(lines["item_currency"].cast(pa.string()), policy.currency), False
-    ).to_numpy(zero_copy_only=False)
-    levels = policy.levels
-    order = sorted(
-        range(len(policy.rule)),
-        key=lambda i: (-policy.rule[i].specificity, -(policy.rule[i].min_qty or 0),
-                       -float(policy.rule[i].min_deal_value or 0), i),
-    )  # fmt: skip
-    # Each level's limit: the default, overwritten by the matching rules from the least
-    # specific to the most specific, so that the most specific rule naming the level wins.
-    limits = [np.full(n, float(policy.limits[level])) for level in levels]
-    item_floor, no_floor = integers(lines["item_floor"])
-    floor = np.where(no_floor, np.nan, item_floor.astype(float))
-    unknown = np.zeros(n, dtype=bool)
-    for i in reversed(order):
-        rule = policy.rule[i]
-        mask = np.ones(n, dtype=bool)
-        if rule.sku is not None:
-            if rule.specificity == 4:
-                found = pc.equal(sku, rule.sku.strip().casefold())
-            else:
-                found = pc.match_substring_regex(sku, _re2(rule.sku.casefold()))
-            mask &= pc.fill_null(found, False).to_numpy(zero_copy_only=False)
-        if rule.family is not None:
-            mask &= family.equal_casefolded(rule.family)
-        if rule.min_qty is not None:
-            mask &= units >= rule.min_qty
-        if rule.max_qty is not None:
-            mask &= units <= rule.max_qty
-        if rule.min_deal_value is not None:
-            mask &= deal_value >= float(rule.min_deal_value)
-        if rule.max_deal_value is not None:
-            mask &= deal_value <= float(rule.max_deal_value)
-        for k, level in enumerate(levels):
-            if level in rule.limits:
-                np.copyto(limits[k], float(rule.limits[level]), where=mask)
-        if rule.floor_price is not None:
-            same = mask & in_currency
-            floor = np.where(same, np.fmax(floor, float(rule.floor_price) * MICRO), floor)
-            unknown |= mask & ~in_currency
-        if rule.min_margin_pct is not None:
-            has_cost = mask & has_any_cost
-            unknown |= mask & ~has_cost
-            step = 10 ** (6 - minor_units(policy.currency))
-            rows = np.flatnonzero(has_cost)
-            margin_floor = (
-                np.ceil(cost[rows] / (1 - float(rule.min_margin_pct) / 100) / step - 1e-9) * step
-            )
-            floor[rows] = np.fmax(floor[rows], margin_floor)
-    pct = np.where(
-        standard != 0, (standard - unit_price) / np.where(standard != 0, standard, 1) * 100, 0.0
-    )
-    rank = np.full(n, -1)
-    for k in range(len(levels) - 1, -1, -1):
-        rank = np.where(pct <= limits[k], k, rank)
-    rank = np.where(pct <= 0, 0, rank)
-    rank = np.where(unknown & (rank >= 0), len(levels) - 1, rank)
-    below = np.where(np.isnan(floor), False, unit_price < floor - 1e-6)
-    rank = np.where(below, -1, rank)
-    # Lines within a hair of a limit or floor are decided exactly, by judge() itself.
-    close = np.zeros(n, dtype=bool)
-    for limit in limits:
-        close |= np.abs(pct - limit) < 1e-6
-    close |= ~np.isnan(floor) & (np.abs(unit_price - floor) < 1)
-    close |= unknown
-    if close.any():
-        subset = lines.filter(pa.array(close)).to_pylist()
-        for j, line in zip(np.flatnonzero(close), subset, strict=True):
-            decided = judge(policy, _facts(line), _unit_decimal(line))
-            rank[j] = -1 if decided.decision == "rejected" else (
-                0 if decided.level is None else levels.index(decided.level))  # fmt: skip
-            below[j] = bool(
-                decided.hard_floor is not None and _unit_decimal(line) < decided.hard_floor
-            )
-    return rank, np.round(floor), below.astype(int)  # floors: NaN where none
-
-
-def _re2(glob: str) -> str:
-    """A glob as an anchored RE2 pattern, matching what :mod:`fnmatch` matches (``*``, ``?``,
-    ``[seq]``, ``[!seq]``); written out because fnmatch's own output is Python-only syntax."""
-    import re
-
-    out, i = [], 0
-    while i < len(glob):
-        char = glob[i]
-        i += 1
-        if char == "*":
-            out.append(".*")
-        elif char == "?":
-            out.append(".")
-        elif char == "[":
-            close = glob.find("]", i + 1 if glob[i : i + 1] in ("!", "]") else i)
-            if close < 0:
-                out.append("\\[")
-                continue
-            inside = glob[i:close].replace("\\", "\\\\")
-            i = close + 1
-            if inside.startswith("!"):
-                inside = "^" + inside[1:]
-            elif inside.startswith("^"):
-                inside = "\\" + inside
-            out.append(f"[{inside}]")
-        else:
-            out.append(re.escape(char))
-    return "^(?s:" + "".join(out) + ")\\z"
-
-
-class _Values:
-    """A text column tested value by distinct value: a million lines hold a few thousand SKUs
-    and a handful of families, so a Python test (casefold, fnmatch) runs once per value."""
-
-    def __init__(self, column: Any) -> None:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        encoded = pc.dictionary_encode(whole(column.cast(pa.string())))
-        self.values = encoded.dictionary.to_pylist()
-        self.codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-
-    def equal_casefolded(self, wanted: str) -> Any:
-        """Lines whose value equals ``wanted``, case folded (never a missing value)."""
-        key = wanted.casefold()
-        passed = np.array([v.casefold() == key for v in self.values] + [False], dtype=bool)
-        return passed[self.codes]  # code -1 (missing) takes the trailing False
-
-
-def _unit_decimal(line: Any) -> Decimal:
-    return Decimal(int(line["net_amount"])) / Decimal(int(line["qty"]))
-
-
-def _facts(line: Any) -> LineFacts:
-    def money(value: Any) -> Decimal | None:
-        return None if value is None else Decimal(int(value)) / MICRO
-
-    standard = money(line["standard_price"])
-    assert standard is not None
-    qty = Decimal(int(line["qty"])) / MICRO
-    return LineFacts(
-        sku=line["sku"],
-        family=line["family"],
-        qty=qty,
-        list_price=money(line["list_price"]) or standard,
-        standard_price=standard,
-        currency=line["item_currency"],
-        unit_cost=money(line["unit_cost"]),
-        item_floor=money(line["item_floor"]),
-        deal_value=standard * qty,
-    )
+    encoded = pc.dictionary_encode(whole(column.cast(pa.string())))
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return Values(encoded.dictionary.to_pylist(), codes)

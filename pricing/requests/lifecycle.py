@@ -29,7 +29,8 @@ from pricing.money import (
     parse_percent,
 )
 from pricing.policy import versions as policies
-from pricing.policy.model import Decision, LineFacts, Policy, judge
+from pricing.policy.engine import judge
+from pricing.policy.model import Decision, LineFacts, Policy
 from pricing.pricebook.model import Edition, PriceItem
 from pricing.problems import Problem, has_errors
 from pricing.requests.guidance import Guidance, guidance
@@ -797,7 +798,7 @@ class Quote:
 
 
 def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
-    from pricing.policy.model import hard_floor, lowest_prices
+    from pricing.policy.engine import hard_floor, lowest_prices
 
     if qty < 1:
         raise InputError("--qty must be 1 or more")

@@ -1,0 +1,107 @@
+"""The rules engine: one list of checks (:data:`pricing.policy.checks.CHECKS`), run over one
+request line (:func:`judge`) or over whole columns of deal lines (:func:`classify`).
+
+Both are the same computation: a single line is a table of one row, so a line judged alone and
+the same line classified among a million always agree (a property test compares them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import numpy as np
+
+from pricing.policy.checks import (
+    CHECKS,
+    Bools,
+    Context,
+    Ints,
+    LineColumns,
+    ceil_multiple,
+    describe_limits,
+    ratio,
+)
+from pricing.policy.model import LineDecision, LineFacts, Policy, discount_pct
+
+__all__ = [
+    "classify",
+    "describe_limits",
+    "hard_floor",
+    "judge",
+    "judge_lines",
+    "limits_for",
+    "lowest_prices",
+]
+
+
+def classify(policy: Policy, lines: LineColumns) -> tuple[Ints, Ints, Bools, Bools]:
+    """Every line's class under ``policy``: the rank of the level needed (0 within the first
+    level, -1 rejected), its hard floor (millionths) and the lines without one, and the lines
+    priced below their floor.
+
+    A line without a quantity has no unit price: it grants no discount and cannot be below a
+    floor, so it is within the first level; its hard floor is still given."""
+    context = Context(policy, lines)
+    rank = np.zeros(lines.n, dtype=np.int64)
+    reject = np.zeros(lines.n, dtype=bool)
+    for check in CHECKS:
+        outcome = check(context)
+        rank = np.maximum(rank, outcome.rank)
+        reject |= outcome.reject
+    floor, none = context.hard_floor
+    return np.where(reject, -1, rank), floor, none, context.below
+
+
+def judge(policy: Policy, line: LineFacts, price: Decimal) -> LineDecision:
+    """The decision for one special price: approved, pending at a level, or rejected, with the
+    reasons a person reads."""
+    return judge_lines(policy, [(line, price)])[0]
+
+
+def judge_lines(policy: Policy, lines: Sequence[tuple[LineFacts, Decimal]]) -> list[LineDecision]:
+    """:func:`judge` for several lines at once (a request's), in one pass of the checks."""
+    context = Context(policy, LineColumns.of_lines(lines))
+    outcomes = [check(context) for check in CHECKS]
+    decisions = []
+    for row, (line, price) in enumerate(lines):
+        rank = max(int(outcome.rank[row]) for outcome in outcomes)
+        reasons = [f.reason for outcome in outcomes for f in outcome.findings(row)]
+        pct = discount_pct(line.standard_price, price) if line.standard_price else Decimal(0)
+        floor, _, _ = context.floor_of(row)
+        if any(outcome.reject[row] for outcome in outcomes):
+            decisions.append(LineDecision("rejected", None, pct, reasons, floor))
+        elif rank == 0:
+            decisions.append(LineDecision("approved", None, pct, reasons, floor))
+        else:
+            decisions.append(LineDecision("pending", policy.levels[rank], pct, reasons, floor))
+    return decisions
+
+
+def _one(policy: Policy, line: LineFacts) -> Context:
+    """The context of one line priced at its standard price (for its floors and limits)."""
+    return Context(policy, LineColumns.of_lines([(line, line.standard_price)]))
+
+
+def hard_floor(policy: Policy, line: LineFacts) -> tuple[Decimal | None, list[str], list[str]]:
+    """The highest floor that applies, where each comes from, and floors that cannot be checked."""
+    return _one(policy, line).floor_of(0)
+
+
+def limits_for(policy: Policy, line: LineFacts) -> list[tuple[str, Decimal, str]]:
+    """Each level's limit for this line and the scope it came from, lowest level first."""
+    return _one(policy, line).limits(0)
+
+
+def lowest_prices(policy: Policy, line: LineFacts) -> list[tuple[str, Decimal, Decimal]]:
+    """For each level: its limit and the lowest price it may grant (never below the hard floor):
+    the standard price less the limit, rounded up to the minor unit of the line's currency."""
+    context = _one(policy, line)
+    floor, _, _ = context.floor_of(0)
+    result = []
+    for level, limit, _ in context.limits(0):
+        a, b = ratio(limit)
+        lowest = ceil_multiple([context.lines.standard, 100 * b - a], 100 * b, context.step, 1)
+        price = context.decimal(int(lowest[0]), 0)
+        result.append((level, limit, floor if floor is not None and price < floor else price))
+    return result
