@@ -19,6 +19,7 @@ from pricing.lines import segments as history
 from pricing.policy import versions as policies
 from pricing.policy.model import judge
 from pricing.pricebook.model import PriceBook
+from pricing.requests.lifecycle import line_facts, list_requests
 from pricing.storage import store
 from pricing.storage.store import Store
 
@@ -55,8 +56,6 @@ def impact(
     now: datetime | None = None,
 ) -> Impact:
     """Re-price the period's volume at both editions; re-judge open approvals on the new one."""
-    from pricing.requests.lifecycle import line_facts, list_requests
-
     now = now or store.utcnow()
     with db.read() as conn:
         if end is None:

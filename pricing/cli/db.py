@@ -24,6 +24,7 @@ Examples:
 @json_option
 def status() -> None:
     """Say where the database is, its schema version and what it holds (changes nothing)."""
+    from pricing import api
     from pricing.storage.migrations import known_revisions
     from pricing.storage.store import SCHEMA_REVISION, Store, display_url, resolve_url
 
@@ -39,7 +40,7 @@ def status() -> None:
             state = "older: `pricing db upgrade` brings it up to date (commands also do it on first use)"
         else:
             state = "written by a newer version of pricing: upgrade pricing before using it"
-        counts = store.counts() if revision == SCHEMA_REVISION else {}
+        counts = api.stored_counts(store) if revision == SCHEMA_REVISION else {}
     finally:
         store.close()
     document = {

@@ -97,13 +97,14 @@ def load(file: Path) -> None:
     It is in force from its `effective_from` (default: today). Requests record the version
     they were judged under.
     """
+    from pricing import api
     from pricing.policy import versions as policies
 
     cfg = settings()
     parsed = policies.read_policy_file(file)
     if parsed.policy is None:
         refuse_invalid(parsed, "nothing was loaded", {"version": None})
-    version = policies.load(cfg.store(create=True), parsed, user=cfg.acting_user())
+    version = api.load_policy(cfg.store(create=True), parsed, user=cfg.acting_user())
     if cfg.json:
         emit_json(_version_document(version))
         return

@@ -79,39 +79,22 @@ def import_(
     cell; nothing is stored while any error stands (exit 2). Importing the same content as the
     newest edition makes no edition ("unchanged").
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from pricing.pricebook.file import (
-        ITEM_HEADERS,
-        ReadOptions,
-        load_price_book,
-        parse_column_overrides,
-        read_price_book,
-    )
+    from pricing import api
+    from pricing.pricebook.file import ITEM_HEADERS, parse_column_overrides
 
     cfg = settings()
     mapped = parse_column_overrides(columns, ITEM_HEADERS)
-    with progress(f"Reading {file.name}") as update, ThreadPoolExecutor(1) as pool:
-        # The workbook is parsed (without the GIL) while the database layer loads; the
-        # database is opened only once the file could be read.
-        loading = pool.submit(load_price_book, file, sheet)
-        from pricing.policy import versions as policies
-        from pricing.pricebook.editions import import_price_book
-
-        loaded = loading.result()
-        db = cfg.store(create=True)
-        options = ReadOptions(
-            sheet=sheet,
-            columns=mapped,
-            currency=(currency or policies.latest_currency(db) or "USD").upper(),
-        )
-        read = read_price_book(file, options, update, loaded=loaded)
-        result = import_price_book(
-            db,
-            read,
+    with progress(f"Reading {file.name}") as update:
+        result = api.import_price_book(
+            lambda: cfg.store(create=True),
+            file,
             effective_from=as_date(effective),
             user=cfg.acting_user(),
+            sheet=sheet,
+            columns=mapped,
+            currency=currency,
             dry_run=dry_run,
+            progress=update,
         )
     document = import_document(result)
     ctx = click.get_current_context()
@@ -321,13 +304,12 @@ Examples:
 def editions_() -> None:
     """List every imported edition, oldest first, and which one is in force today."""
     from pricing.pricebook import editions
-    from pricing.storage import store
 
     cfg = settings()
     db = cfg.store()
     listed = editions.editions(db)
     with db.read() as conn:
-        current = store.edition_in_force(conn, date.today())
+        current = editions.edition_in_force(conn, date.today())
     if cfg.json:
         emit_json(
             [

@@ -15,25 +15,29 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError, NotFoundError, Refused
+from pricing.io.headers import find_header
+from pricing.io.sheets import cell_text, open_workbook
 from pricing.money import (
     TOO_LARGE,
     TOO_LARGE_TEXT,
+    format_money,
     minor_units,
     parse_decimal,
     parse_percent,
 )
 from pricing.policy import versions as policies
-from pricing.policy.model import Decision, LineFacts, Policy, judge
+from pricing.policy.model import Decision, LineFacts, Policy, hard_floor, judge, lowest_prices
+from pricing.pricebook import editions
 from pricing.pricebook.model import Edition, PriceItem
 from pricing.problems import Problem, has_errors
 from pricing.requests.guidance import Guidance, guidance
-from pricing.storage import store
+from pricing.storage import queries, store
+from pricing.storage.audit import chain_hash, last_hash
 from pricing.storage.store import Store
 
 STATUSES = ("approved", "pending", "rejected", "expired", "won", "lost")
@@ -128,7 +132,7 @@ class Priced:
 
 def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
     """Price each line against the book in force and judge it under the policy in force."""
-    edition = store.edition_in_force(conn, on)
+    edition = editions.edition_in_force(conn, on)
     if edition is None:
         raise NotFoundError(
             f"no price book edition is in force on {on.isoformat()}: import one first"
@@ -138,7 +142,7 @@ def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
     problems: list[Problem] = []
     priced: list[tuple[LineInput, Any, Decimal, Decimal]] = []
     for line in inputs:
-        book = store.load_book(conn, edition.number, sku=line.sku)
+        book = editions.load_book(conn, edition.number, sku=line.sku)
         item = book.get(line.sku)
         if item is None:
             problems.append(
@@ -294,33 +298,32 @@ def _system_note(request: Request) -> str:
 
 
 def _insert(conn: Connection, request: Request) -> int:
-    number = conn.execute(
-        store.requests.insert()
-        .values(
-            customer=request.customer,
-            reason=request.reason,
-            rep=request.rep,
-            status=request.status,
-            level=request.level,
-            currency=request.currency,
-            policy_version=request.policy_version,
-            edition_id=request.edition,
-            created_at=request.created_at,
-            decided_at=request.decided_at,
-            decided_by=request.decided_by,
-            expires_at=request.expires_at,
-        )
-        .returning(store.requests.c.id)
-    ).scalar_one()
-    _insert_lines(conn, int(number), request.lines)
+    number = queries.insert_request(
+        conn,
+        {
+            "customer": request.customer,
+            "reason": request.reason,
+            "rep": request.rep,
+            "status": request.status,
+            "level": request.level,
+            "currency": request.currency,
+            "policy_version": request.policy_version,
+            "edition_id": request.edition,
+            "created_at": request.created_at,
+            "decided_at": request.decided_at,
+            "decided_by": request.decided_by,
+            "expires_at": request.expires_at,
+        },
+    )
+    _insert_lines(conn, number, request.lines)
     for event in request.events:
-        _event(conn, int(number), event)
-    return int(number)
+        _event(conn, number, event)
+    return number
 
 
 def _insert_lines(conn: Connection, number: int, lines: list[RequestLine]) -> None:
-    conn.execute(
-        store.request_lines.insert(),
+    queries.insert_request_lines(
+        conn,
         [
             {
                 "request_id": number,
@@ -345,16 +348,14 @@ def _insert_lines(conn: Connection, number: int, lines: list[RequestLine]) -> No
 
 def _event(conn: Connection, number: int, event: Event) -> None:
     """Append an event to the audit log, chained to the one before it."""
-    from pricing.storage.audit import chain_hash, last_hash
-
     previous = last_hash(conn)
-    conn.execute(
-        store.request_events.insert().values(
-            request_id=number, at=event.at, by=event.by, action=event.action, note=event.note,
-            prev_hash=previous,
-            hash=chain_hash(previous, number, event.at, event.by, event.action, event.note),
-        )
-    )  # fmt: skip
+    queries.insert_event(
+        conn,
+        number,
+        queries.EventRecord(event.at, event.by, event.action, event.note),
+        prev_hash=previous,
+        hash=chain_hash(previous, number, event.at, event.by, event.action, event.note),
+    )
 
 
 # Reading requests back -----------------------------------------------------------------------
@@ -362,12 +363,9 @@ def _event(conn: Connection, number: int, event: Event) -> None:
 
 def expire_due(conn: Connection, now: datetime) -> int:
     """Approvals past their validity become ``expired``, each with an event."""
-    t = store.requests
-    due = conn.execute(
-        select(t.c.id, t.c.expires_at).where(t.c.status == "approved", t.c.expires_at < now)
-    ).all()
+    due = queries.approvals_past(conn, now)
     for number, expires_at in due:
-        conn.execute(update(t).where(t.c.id == number).values(status="expired"))
+        queries.update_request(conn, number, was="approved", values={"status": "expired"})
         _event(
             conn,
             number,
@@ -388,39 +386,20 @@ def list_requests(
 ) -> list[Request]:
     if status is not None and status not in STATUSES:
         raise InputError(f"--status {status!r}: one of {', '.join(STATUSES)}")
-    t = store.requests
     with db.write() as conn:
         expire_due(conn, now or store.utcnow())
-        query = select(t.c.id).order_by(t.c.id)
-        if status is not None:
-            query = query.where(t.c.status == status)
-        numbers = [row.id for row in conn.execute(query)]
-        found = [_load(conn, n) for n in numbers]
+        found = [_load(conn, n) for n in queries.request_numbers(conn, status)]
     if rep is not None:
         found = [r for r in found if r.rep.casefold() == rep.casefold()]
     return found
 
 
 def _load(conn: Connection, number: int) -> Request:
-    row = conn.execute(select(store.requests).where(store.requests.c.id == number)).first()
+    row = queries.request_row(conn, number)
     if row is None:
         raise NotFoundError(f"no request {format_id(number)}")
-    lines = [
-        _line(r)
-        for r in conn.execute(
-            select(store.request_lines)
-            .where(store.request_lines.c.request_id == number)
-            .order_by(store.request_lines.c.line_no)
-        )
-    ]
-    events = [
-        Event(e.at, e.by, e.action, e.note)
-        for e in conn.execute(
-            select(store.request_events)
-            .where(store.request_events.c.request_id == number)
-            .order_by(store.request_events.c.id)
-        )
-    ]
+    lines = [_line(r) for r in queries.request_line_rows(conn, number)]
+    events = [Event(e.at, e.by, e.action, e.note) for e in queries.event_rows(conn, number)]
     return Request(
         id=row.id,
         customer=row.customer,
@@ -440,7 +419,7 @@ def _load(conn: Connection, number: int) -> Request:
     )
 
 
-def _line(r: Row[Any]) -> RequestLine:
+def _line(r: queries.RequestLineRecord) -> RequestLine:
     return RequestLine(
         line_no=r.line_no,
         sku=r.sku,
@@ -452,7 +431,7 @@ def _line(r: Row[Any]) -> RequestLine:
         discount_pct=r.discount_pct,
         unit_cost=r.unit_cost,
         hard_floor=r.hard_floor,
-        decision=r.decision,
+        decision=cast(Decision, r.decision),
         level=r.level,
         reasons=json.loads(r.reasons),
     )
@@ -488,18 +467,9 @@ def _decide(
         values: dict[str, Any] = {"status": outcome, "decided_at": now, "decided_by": user}
         if outcome == "approved":
             values["expires_at"] = now + timedelta(days=version.policy.approval_valid_days)
-        t = store.requests
-        changed = conn.execute(
-            update(t).where(t.c.id == number, t.c.status == "pending").values(**values)
-        ).rowcount
-        if changed != 1:
+        if not queries.update_request(conn, number, was="pending", values=values):
             raise Refused(f"{request.code} was decided by someone else a moment ago")
-        lines = store.request_lines
-        conn.execute(
-            update(lines)
-            .where(lines.c.request_id == number, lines.c.decision == "pending")
-            .values(decision=outcome)
-        )
+        queries.decide_pending_lines(conn, number, outcome)
         _event(conn, number, Event(now, user, outcome, note))
         return _load(conn, number)
 
@@ -555,11 +525,7 @@ def record_outcome(
                 f"only {request.rep} (who asked) or someone in the team records the outcome of "
                 f"{request.code}"
             )
-        t = store.requests
-        changed = conn.execute(
-            update(t).where(t.c.id == number, t.c.status == request.status).values(status=outcome)
-        ).rowcount
-        if changed != 1:
+        if not queries.update_request(conn, number, was=request.status, values={"status": outcome}):
             raise Refused(f"{request.code} changed a moment ago; look at it again")
         _event(conn, number, Event(now, user, outcome))
         if outcome == "won":
@@ -621,20 +587,15 @@ def change(
         _route(request, priced.version.policy, now)
         if check:
             return request, priced.problems
-        t = store.requests
-        updated = conn.execute(
-            update(t)
-            .where(t.c.id == number, t.c.status == was)
-            .values(
-                status=request.status, level=request.level, reason=request.reason,
-                currency=request.currency, policy_version=request.policy_version,
-                edition_id=request.edition, decided_at=request.decided_at,
-                decided_by=request.decided_by, expires_at=request.expires_at,
-            )
-        ).rowcount  # fmt: skip
-        if updated != 1:
+        values = {
+            "status": request.status, "level": request.level, "reason": request.reason,
+            "currency": request.currency, "policy_version": request.policy_version,
+            "edition_id": request.edition, "decided_at": request.decided_at,
+            "decided_by": request.decided_by, "expires_at": request.expires_at,
+        }  # fmt: skip
+        if not queries.update_request(conn, number, was=was, values=values):
             raise Refused(f"{request.code} changed a moment ago; look at it again")
-        conn.execute(store.request_lines.delete().where(store.request_lines.c.request_id == number))
+        queries.delete_request_lines(conn, number)
         _insert_lines(conn, number, request.lines)
         for event in request.events[known:]:
             _event(conn, number, event)
@@ -642,8 +603,6 @@ def change(
 
 
 def _summary(lines: list[RequestLine], currency: str) -> str:
-    from pricing.money import format_money
-
     return ", ".join(
         f"{line.sku} x {line.qty} at {format_money(line.price, currency)}" for line in lines
     )
@@ -668,9 +627,6 @@ LINE_HEADERS: dict[str, tuple[str, ...]] = {
 
 def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
     """Request lines from csv/xlsx: SKU, quantity, and a price or a discount % per line."""
-    from pricing.io.sheets import cell_text, open_workbook
-    from pricing.pricebook.file import find_header
-
     workbook = open_workbook(path)
     name = workbook.find_sheet(["Lines", "Request", "Request Lines"]) or workbook.sheet_names[0]
     sheet = workbook.sheet(name)
@@ -757,8 +713,6 @@ def _number(
     problems: list[Problem],
 ) -> Decimal | None:
     """A number from a cell, or None with a problem naming the cell."""
-    from pricing.io.sheets import cell_text
-
     try:
         return parse(raw)
     except ValueError as exc:
@@ -797,17 +751,15 @@ class Quote:
 
 
 def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
-    from pricing.policy.model import hard_floor, lowest_prices
-
     if qty < 1:
         raise InputError("--qty must be 1 or more")
     on = on or store.utcnow().date()
     with db.read() as conn:
-        edition = store.edition_in_force(conn, on)
+        edition = editions.edition_in_force(conn, on)
         if edition is None:
             raise NotFoundError(f"no price book edition is in force on {on.isoformat()}")
         version = policies.in_force(conn, on)
-        book = store.load_book(conn, edition.number, sku=sku)
+        book = editions.load_book(conn, edition.number, sku=sku)
         item = book.get(sku)
         if item is None:
             raise NotFoundError(

@@ -12,10 +12,10 @@ import getpass
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -31,8 +31,6 @@ from sqlalchemy import (
     Table,
     Text,
     event,
-    func,
-    select,
     text,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -40,9 +38,6 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.types import TypeDecorator
 
 from pricing.errors import SchemaError, StoreError
-
-if TYPE_CHECKING:
-    from pricing.pricebook.model import Edition, PriceBook
 
 SCHEMA_REVISION = "0006"
 DEFAULT_URL = "sqlite:///pricing.db"
@@ -56,6 +51,17 @@ def from_micros(value: int | None) -> Decimal | None:
     if not rest:
         return Decimal(whole)
     return (Decimal(value) / _SCALE).normalize()
+
+
+def to_micros(value: Decimal | None) -> int | None:
+    """An amount as whole millionths, its storage form; more than 6 decimals is refused."""
+    if value is None:
+        return None
+    scaled = value.scaleb(6)
+    whole = int(scaled)
+    if whole != scaled:
+        raise ValueError(f"{value} has more than 6 decimal places")
+    return whole
 
 
 def bulk_insert(
@@ -98,9 +104,7 @@ class Amount(TypeDecorator[Decimal]):
     cache_ok = True
 
     def process_bind_param(self, value: Decimal | None, dialect: Any) -> int | None:
-        from pricing.pricebook.model import micros
-
-        return micros(value)
+        return to_micros(value)
 
     def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
         return from_micros(value)
@@ -331,20 +335,6 @@ class Store:
             ) from None
         return store
 
-    def counts(self) -> dict[str, int]:
-        """How much the database holds, table by table."""
-        with self.read() as conn:
-            from pricing.lines import segments as history
-
-            counts = {
-                name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-                for name, table in (
-                    ("editions", editions), ("policy_versions", policies), ("requests", requests),
-                )
-            }  # fmt: skip
-            counts["deal_lines"] = history.count(conn)
-            return counts
-
     @property
     def url(self) -> str:
         return display_url(str(self.engine.url.render_as_string(hide_password=False)))
@@ -516,132 +506,3 @@ def _reason(exc: DBAPIError) -> str:
     if "unable to open" in message:
         return f"{message}: check that the file and its folder exist and that you may read them"
     return message
-
-
-# Price book persistence --------------------------------------------------------------------
-
-
-def edition_row(row: Any) -> Edition:
-    from pricing.pricebook.model import Edition
-
-    return Edition(
-        number=row.id,
-        effective_from=row.effective_from,
-        source=row.source,
-        imported_at=row.imported_at,
-        imported_by=row.imported_by,
-        items=row.item_count,
-        source_sha256=row.source_sha256,
-    )
-
-
-def list_editions(conn: Connection) -> list[Edition]:
-    rows = conn.execute(select(editions).order_by(editions.c.id)).all()
-    return [edition_row(r) for r in rows]
-
-
-def get_edition(conn: Connection, number: int) -> Edition | None:
-    row = conn.execute(select(editions).where(editions.c.id == number)).first()
-    return edition_row(row) if row else None
-
-
-def latest_edition(conn: Connection) -> Edition | None:
-    row = conn.execute(select(editions).order_by(editions.c.id.desc()).limit(1)).first()
-    return edition_row(row) if row else None
-
-
-def edition_in_force(conn: Connection, on: date) -> Edition | None:
-    """The newest edition effective on or before ``on`` (a later import wins a tie)."""
-    row = conn.execute(
-        select(editions)
-        .where(editions.c.effective_from <= on)
-        .order_by(editions.c.effective_from.desc(), editions.c.id.desc())
-        .limit(1)
-    ).first()
-    return edition_row(row) if row else None
-
-
-def load_book(conn: Connection, number: int, sku: str | None = None) -> PriceBook:
-    """The items (all, or one SKU's) and tiers of an edition."""
-    from pricing.pricebook.model import PriceBook, PriceItem, Tier, sku_key
-
-    c = price_items.c
-    query = select(
-        c.sku_key, c.sku, c.list_price.cast(BigInteger), c.currency, c.name, c.family,
-        c.unit_cost.cast(BigInteger), c.floor_price.cast(BigInteger), c.status,
-    ).where(c.edition_id == number)  # fmt: skip
-    if sku is not None:
-        query = query.where(c.sku_key == sku_key(sku))
-    items = {}
-    for key, sku_, price, currency, name, family, cost, floor, status in conn.execute(
-        query.order_by(c.position)
-    ):
-        items[key] = PriceItem(
-            sku_, Decimal(price) / _SCALE, currency, name, family, from_micros(cost),
-            from_micros(floor), status,
-        )  # fmt: skip
-    tiers = [
-        Tier(
-            min_qty=r.min_qty,
-            sku=r.sku,
-            family=r.family,
-            price=r.price,
-            discount_pct=r.discount_pct,
-        )
-        for r in conn.execute(
-            select(price_tiers)
-            .where(price_tiers.c.edition_id == number)
-            .order_by(price_tiers.c.position)
-        )
-    ]
-    return PriceBook(items=items, tiers=tiers)
-
-
-def add_edition(
-    conn: Connection,
-    book: PriceBook,
-    *,
-    effective_from: date,
-    source: str,
-    source_sha256: str,
-    imported_by: str,
-    imported_at: datetime,
-) -> int:
-    """Store a book as a new edition and return its number."""
-    number = conn.execute(
-        editions.insert()
-        .values(
-            effective_from=effective_from,
-            source=source,
-            imported_at=imported_at,
-            imported_by=imported_by,
-            item_count=len(book.items),
-            source_sha256=source_sha256,
-        )
-        .returning(editions.c.id)
-    ).scalar_one()
-    bulk_insert(
-        conn,
-        price_items,
-        [
-            (number, row[0], position, *row[1:])
-            for position, row in enumerate(book.canonical_rows())
-        ],
-    )
-    if book.tiers:
-        conn.execute(
-            price_tiers.insert(),
-            [
-                {
-                    "edition_id": number,
-                    "position": position,
-                    "sku": tier.sku,
-                    "family": tier.family,
-                    "min_qty": tier.min_qty,
-                    "price": tier.price,
-                    "discount_pct": tier.discount_pct,
-                }
-                for position, tier in enumerate(book.tiers)
-            ],
-        )
-    return int(number)
