@@ -13,12 +13,32 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from pricing.errors import InputError, PricingError
+
 if TYPE_CHECKING:
     from pricing.problems import Problem
     from pricing.storage.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 SHOWN_PER_KIND = 50
+
+# The core names the fields of its inputs; the command line calls them by their flags.
+FLAGS: dict[str, str] = {
+    "columns": "--column",
+    "currency": "--currency",
+    "customer": "--customer",
+    "note": "--note",
+    "qty": "--qty",
+    "reason": "--reason",
+    "status": "--status",
+}
+
+
+def error_message(exc: PricingError) -> str:
+    """An error as the command line says it: an input named by its flag."""
+    if isinstance(exc, InputError) and exc.field:
+        return exc.for_input(FLAGS.get(exc.field, "--" + exc.field.replace("_", "-")))
+    return str(exc)
 
 
 @dataclass

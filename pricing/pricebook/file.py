@@ -120,11 +120,15 @@ def parse_column_overrides(pairs: Iterable[str], known: Iterable[str]) -> dict[s
         name, sep, header = pair.partition("=")
         field_name = FIELD_ALIASES.get(name.strip().lower(), name.strip().lower())
         if not sep or not header.strip():
-            raise InputError(f"--column {pair!r}: write it as FIELD=HEADER, e.g. sku=Numero")
+            raise InputError(
+                "{field} " + f"{pair!r}: write it as FIELD=HEADER, e.g. sku=Numero",
+                field="columns",
+            )
         if field_name not in known_fields:
             raise InputError(
-                f"--column {pair!r}: unknown field {name.strip()!r}; "
-                f"the fields are {', '.join(sorted(known_fields))}"
+                "{field} " + f"{pair!r}: unknown field {name.strip()!r}; "
+                f"the fields are {', '.join(sorted(known_fields))}",
+                field="columns",
             )
         result[field_name] = header.strip()
     return result
@@ -162,7 +166,10 @@ def read_price_book(
     """
     options = options or ReadOptions()
     if not is_currency_code(options.currency.upper()):
-        raise InputError(f"--currency {options.currency!r}: give a 3-letter ISO code such as USD")
+        raise InputError(
+            "{field} " + f"{options.currency!r}: give a 3-letter ISO code such as USD",
+            field="currency",
+        )
     loaded = loaded or load_price_book(path, options.sheet)
     with paused_gc():
         return _read_price_book(loaded, options, progress)

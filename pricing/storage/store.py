@@ -9,7 +9,6 @@ short commands fast.
 from __future__ import annotations
 
 import getpass
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.types import TypeDecorator
 
+from pricing import config
 from pricing.errors import SchemaError, StoreError
 
 SCHEMA_REVISION = "0006"
@@ -264,7 +264,7 @@ edition_columns = Table(
 
 def resolve_url(url: str | None) -> str:
     """``--db`` or ``PRICING_DATABASE_URL``, else ``pricing.db`` here; a bare path means SQLite."""
-    url = url or os.environ.get("PRICING_DATABASE_URL") or DEFAULT_URL
+    url = url or config.database_url() or DEFAULT_URL
     if "://" not in url:
         url = f"sqlite:///{url}"
     if url.startswith(("postgresql://", "postgres://")):
@@ -285,8 +285,9 @@ def current_user(explicit: str | None = None) -> str:
     """Who is acting: ``--user``, ``PRICING_USER``, else the login name."""
     if explicit:
         return explicit
-    if os.environ.get("PRICING_USER"):
-        return os.environ["PRICING_USER"]
+    from_environment = config.user()
+    if from_environment:
+        return from_environment
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -428,7 +429,7 @@ def _must_exist(url: str) -> None:
 
 def lock_timeout() -> float:
     """Seconds to wait for another writer (PRICING_LOCK_TIMEOUT, default 30) before giving up."""
-    raw = os.environ.get("PRICING_LOCK_TIMEOUT", "").strip()
+    raw = config.lock_timeout()
     try:
         seconds = float(raw) if raw else 30.0
     except ValueError:
