@@ -43,10 +43,10 @@ Examples:
 @json_option
 def check(file: Path) -> None:
     """Validate a policy file without storing it; every problem names its line and key (exit 2)."""
-    from pricing.policy.versions import read_policy_file
+    from pricing import api
 
     cfg = settings()
-    parsed = read_policy_file(file)
+    parsed = api.check_policy(file)
     document = {
         "valid": parsed.policy is not None,
         "source": parsed.source,
@@ -98,10 +98,9 @@ def load(file: Path) -> None:
     they were judged under.
     """
     from pricing import api
-    from pricing.policy import versions as policies
 
     cfg = settings()
-    parsed = policies.read_policy_file(file)
+    parsed = api.check_policy(file)
     if parsed.policy is None:
         refuse_invalid(parsed, "nothing was loaded", {"version": None})
     version = api.load_policy(cfg.store(create=True), parsed, user=cfg.acting_user())
@@ -140,16 +139,10 @@ Examples:
 @json_option
 def show(number: int | None) -> None:
     """Print the policy in force as tables: levels and limits, rules, floors and the team."""
-    from pricing.policy import versions as policies
-    from pricing.storage import store
+    from pricing import api
 
     cfg = settings()
-    with cfg.store().read() as conn:
-        version = (
-            policies.get(conn, number)
-            if number is not None
-            else policies.in_force(conn, store.utcnow().date())
-        )
+    version = api.show_policy(cfg.store(), number)
     policy = version.policy
     if cfg.json:
         emit_json({**_version_document(version), "policy": policy.to_dict()})
@@ -216,15 +209,14 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
     shows lines and special discount per class, approver workload per level (requests a week),
     the discount given inside and outside each policy, and the deals that change class.
     """
-    from pricing.analysis.simulate import simulate as replay
+    from pricing import api
     from pricing.analysis.simulate_files import simulation_document, write_simulation
-    from pricing.policy.versions import read_policy_file
 
     cfg = settings()
-    parsed = read_policy_file(file)
+    parsed = api.check_policy(file)
     if parsed.policy is None:
         refuse_invalid(parsed, "nothing was simulated", {})
-    result = replay(
+    result = api.simulate_policy(
         cfg.store(),
         parsed.policy,
         start=start.date() if start else None,

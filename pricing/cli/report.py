@@ -47,12 +47,13 @@ def report(
     special discount (sales' deviations); realization; margin where costs are known; out-of-policy
     lines and amount, judged under the policy in force on each line's date; unmatched lines.
     """
+    from pricing import api
     from pricing.analysis import report as drift
     from pricing.analysis.report_files import MONEY_KEYS, metrics_document, report_document, write
 
     cfg = settings()
     by = drift.parse_by(by_text)
-    result = drift.build(
+    result = api.build_report(
         cfg.store(),
         start=as_date(start) if start else None,
         end=as_date(end) if end else None,
