@@ -16,7 +16,7 @@ The operations live in :mod:`pricing.api` and are loaded on first use, so that i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pricing.errors import (
     InputError,
@@ -156,7 +156,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """The operations and their results, imported from :mod:`pricing.api` on first use."""
     if name in _API:
         from pricing import api

@@ -121,7 +121,7 @@ def as_date(value: datetime | None, default: date | None = None) -> date:
     return value.date()
 
 
-def _json_default(value: Any) -> Any:
+def _json_default(value: object) -> str:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -131,11 +131,11 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def emit_json(document: Any) -> None:
+def emit_json(document: object) -> None:
     click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default))
 
 
-def exit_with(ctx: click.Context, message: str, code: int = 2, document: Any = None) -> NoReturn:
+def exit_with(ctx: click.Context, message: str, code: int = 2, document: object = None) -> NoReturn:
     """Say what went wrong on stderr (and as JSON on stdout with --json), then exit."""
     if ctx.ensure_object(Settings).json:
         emit_json(document if document is not None else {"error": message})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,9 @@ from pricing.cli.common import (
     progress,
     settings,
 )
+
+if TYPE_CHECKING:
+    from pricing.lines.service import DealsFile, DealsImport
 
 
 @click.group()
@@ -93,6 +96,11 @@ def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_r
     if cfg.json:
         emit_json(document)
         return
+    _print_import(file, read, result, dry_run=dry_run)
+
+
+def _print_import(file: Path, read: DealsFile, result: DealsImport, *, dry_run: bool) -> None:
+    """Problems, notes, what was added and which SKUs are unmatched."""
     echo_problems(read.problems)
     for note in read.notes:
         click.echo(f"note: {note}")

@@ -20,6 +20,7 @@ from pricing.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from pricing.analysis.simulate import Simulation
     from pricing.policy.file import PolicyFile
     from pricing.policy.model import Policy
     from pricing.policy.versions import PolicyVersion
@@ -228,9 +229,16 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
     if cfg.json:
         emit_json(document)
         return
+    _print_simulation(result, document, file.name)
+    if output is not None:
+        click.echo(f"Wrote {output}.")
+
+
+def _print_simulation(result: Simulation, document: dict[str, Any], file_name: str) -> None:
+    """The simulation as tables: classes, approver workload, inside/outside, changed lines."""
     click.echo(
         f"{result.lines:,} deal lines from {document['from']} to {document['to']} judged under the "
-        f"policy in force and under {file.name}"
+        f"policy in force and under {file_name}"
         + (
             f" ({result.not_judged:,} unmatched or unjudged lines left out)"
             if result.not_judged
@@ -238,6 +246,35 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
         )
         + "."
     )
+    _print_classes(document, file_name)
+    _print_workload(document, file_name)
+    from pricing.money import display_money
+
+    sides = {"now": result.current, file_name: result.proposed}
+    click.echo(
+        "Special discount inside / outside policy: "
+        + "; ".join(
+            f"{label} {display_money(side.inside, document['currency'])} / "
+            f"{display_money(side.outside, document['currency'])}"
+            for label, side in sides.items()
+        )
+        + "."
+    )
+    click.echo(f"{len(result.changed):,} lines change class" + (":" if result.changed else "."))
+    if result.changed:
+        print_table(
+            ["Deal", "Line", "SKU", "Now", file_name],
+            [
+                (c["deal"], c["line"], c["sku"], c["current"], c["proposed"])
+                for c in result.changed[:20]
+            ],
+        )
+        if len(result.changed) > 20:
+            click.echo(f"... and {len(result.changed) - 20:,} more (all of them: --json or -o)")
+
+
+def _print_classes(document: dict[str, Any], file_name: str) -> None:
+    """Lines and special discount per class, now and under the proposed policy."""
     from decimal import Decimal
 
     from pricing.money import display_money
@@ -252,8 +289,8 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
             "Class",
             "Now: lines",
             "Now: special discount",
-            f"{file.name}: lines",
-            f"{file.name}: special discount",
+            f"{file_name}: lines",
+            f"{file_name}: special discount",
         ],
         [
             (
@@ -268,14 +305,17 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
         right=[
             "Now: lines",
             "Now: special discount",
-            f"{file.name}: lines",
-            f"{file.name}: special discount",
+            f"{file_name}: lines",
+            f"{file_name}: special discount",
         ],
     )
+
+
+def _print_workload(document: dict[str, Any], file_name: str) -> None:
     levels = sorted(set(document["workload"]["current"]) | set(document["workload"]["proposed"]))
     if levels:
         print_table(
-            ["Approver level", "Now: requests/week", f"{file.name}: requests/week"],
+            ["Approver level", "Now: requests/week", f"{file_name}: requests/week"],
             [
                 (
                     lv,
@@ -284,31 +324,8 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
                 )
                 for lv in levels
             ],
-            right=["Now: requests/week", f"{file.name}: requests/week"],
+            right=["Now: requests/week", f"{file_name}: requests/week"],
         )
-    sides = {"now": result.current, file.name: result.proposed}
-    click.echo(
-        "Special discount inside / outside policy: "
-        + "; ".join(
-            f"{label} {display_money(side.inside, document['currency'])} / "
-            f"{display_money(side.outside, document['currency'])}"
-            for label, side in sides.items()
-        )
-        + "."
-    )
-    click.echo(f"{len(result.changed):,} lines change class" + (":" if result.changed else "."))
-    if result.changed:
-        print_table(
-            ["Deal", "Line", "SKU", "Now", file.name],
-            [
-                (c["deal"], c["line"], c["sku"], c["current"], c["proposed"])
-                for c in result.changed[:20]
-            ],
-        )
-        if len(result.changed) > 20:
-            click.echo(f"... and {len(result.changed) - 20:,} more (all of them: --json or -o)")
-    if output is not None:
-        click.echo(f"Wrote {output}.")
 
 
 def _class_order(name: str) -> tuple[int, str]:

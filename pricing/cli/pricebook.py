@@ -23,6 +23,7 @@ from pricing.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from pricing.analysis.impact import Impact
     from pricing.pricebook.editions import ImportResult
     from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem
 
@@ -441,7 +442,7 @@ def diff_(
         _print_impact(estimate, compared.currency)
 
 
-def impact_document(estimate: Any, currency: str) -> dict[str, Any]:
+def impact_document(estimate: Impact, currency: str) -> dict[str, Any]:
     from pricing.money import format_money, format_pct
 
     def change(old: Decimal, new: Decimal) -> str | None:
@@ -477,7 +478,7 @@ def impact_document(estimate: Any, currency: str) -> dict[str, Any]:
     }
 
 
-def _print_impact(estimate: Any, currency: str) -> None:
+def _print_impact(estimate: Impact, currency: str) -> None:
     from pricing.money import display_money
 
     total_old, total_new = estimate.total_old, estimate.total_new

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError, NotFoundError, Refused
 from pricing.io.headers import find_header
-from pricing.io.sheets import cell_text, open_workbook
+from pricing.io.sheets import Sheet, cell_text, open_workbook
 from pricing.money import (
     TOO_LARGE,
     TOO_LARGE_TEXT,
@@ -140,52 +140,65 @@ def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
     version = policies.in_force(conn, on)
     policy = version.policy
     problems: list[Problem] = []
-    priced: list[tuple[LineInput, Any, Decimal, Decimal]] = []
+    priced: list[tuple[LineInput, PriceItem, Decimal, Decimal]] = []
     for line in inputs:
-        book = editions.load_book(conn, edition.number, sku=line.sku)
-        item = book.get(line.sku)
-        if item is None:
-            problems.append(
-                Problem(
-                    "error",
-                    f"no SKU {line.sku!r} in the price book in force (edition {edition.number})",
-                    value=line.sku,
-                    **line.location,
-                )
-            )
-            continue
-        standard, _ = book.standard_price(item, line.qty)
-        price = line.price
-        if price is None:
-            assert line.discount_pct is not None
-            price = policy.round_price(standard * (100 - line.discount_pct) / 100)
-        elif -price.as_tuple().exponent > minor_units(item.currency):  # type: ignore[operator]
-            problems.append(
-                Problem(
-                    "error",
-                    f"price {price} has more decimals than {item.currency} uses",
-                    value=str(price),
-                    **line.location,
-                )
-            )
-            continue
-        wrong: tuple[str, object] | None = None
-        if price <= 0:
-            wrong = "the special price must be above zero", price
-        elif price >= TOO_LARGE:
-            wrong = f"the price {TOO_LARGE_TEXT}", price
-        elif line.qty >= TOO_LARGE:
-            wrong = f"the quantity {TOO_LARGE_TEXT}", line.qty
-        if wrong is not None:
-            problems.append(Problem("error", wrong[0], value=str(wrong[1]), **line.location))
-            continue
-        priced.append((line, item, standard, price))
+        found = _price_line(conn, edition, policy, line)
+        if isinstance(found, Problem):
+            problems.append(found)
+        else:
+            priced.append((line, *found))
     currencies = sorted({item.currency for _, item, _, _ in priced})
     if len(currencies) > 1:
         problems.append(
             Problem("error", f"the lines are priced in different currencies ({', '.join(currencies)}); "
                              "make one request per currency")
         )  # fmt: skip
+    lines = _judge_lines(policy, priced)
+    currency = currencies[0] if currencies else policy.currency
+    return Priced(version, edition, lines, currency, problems)
+
+
+def _price_line(
+    conn: Connection, edition: Edition, policy: Policy, line: LineInput
+) -> tuple[PriceItem, Decimal, Decimal] | Problem:
+    """The item, standard price and asked price of one line, or the problem with it."""
+    book = editions.load_book(conn, edition.number, sku=line.sku)
+    item = book.get(line.sku)
+    if item is None:
+        return Problem(
+            "error",
+            f"no SKU {line.sku!r} in the price book in force (edition {edition.number})",
+            value=line.sku,
+            **line.location,
+        )
+    standard, _ = book.standard_price(item, line.qty)
+    price = line.price
+    if price is None:
+        assert line.discount_pct is not None
+        price = policy.round_price(standard * (100 - line.discount_pct) / 100)
+    elif -price.as_tuple().exponent > minor_units(item.currency):  # type: ignore[operator]
+        return Problem(
+            "error",
+            f"price {price} has more decimals than {item.currency} uses",
+            value=str(price),
+            **line.location,
+        )
+    wrong: tuple[str, object] | None = None
+    if price <= 0:
+        wrong = "the special price must be above zero", price
+    elif price >= TOO_LARGE:
+        wrong = f"the price {TOO_LARGE_TEXT}", price
+    elif line.qty >= TOO_LARGE:
+        wrong = f"the quantity {TOO_LARGE_TEXT}", line.qty
+    if wrong is not None:
+        return Problem("error", wrong[0], value=str(wrong[1]), **line.location)
+    return item, standard, price
+
+
+def _judge_lines(
+    policy: Policy, priced: list[tuple[LineInput, PriceItem, Decimal, Decimal]]
+) -> list[RequestLine]:
+    """Each priced line judged under the policy, the deal's value taken from all of them."""
     deal_value = sum((line.qty * standard for line, _, standard, _ in priced), Decimal(0))
     lines = []
     for number, (line, item, standard, price) in enumerate(priced, start=1):
@@ -207,8 +220,7 @@ def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
                 reasons=decided.reasons,
             )
         )
-    currency = currencies[0] if currencies else policy.currency
-    return Priced(version, edition, lines, currency, problems)
+    return lines
 
 
 def line_facts(item: PriceItem, qty: int, standard: Decimal, deal_value: Decimal) -> LineFacts:
@@ -464,7 +476,7 @@ def _decide(
         request = _load(conn, number)
         version = policies.in_force(conn, now.date())
         _may_decide(version, request, user, outcome)
-        values: dict[str, Any] = {"status": outcome, "decided_at": now, "decided_by": user}
+        values: dict[str, object] = {"status": outcome, "decided_at": now, "decided_by": user}
         if outcome == "approved":
             values["expires_at"] = now + timedelta(days=version.policy.approval_valid_days)
         if not queries.update_request(conn, number, was="pending", values=values):
@@ -587,19 +599,26 @@ def change(
         _route(request, priced.version.policy, now)
         if check:
             return request, priced.problems
-        values = {
-            "status": request.status, "level": request.level, "reason": request.reason,
-            "currency": request.currency, "policy_version": request.policy_version,
-            "edition_id": request.edition, "decided_at": request.decided_at,
-            "decided_by": request.decided_by, "expires_at": request.expires_at,
-        }  # fmt: skip
-        if not queries.update_request(conn, number, was=was, values=values):
-            raise Refused(f"{request.code} changed a moment ago; look at it again")
-        queries.delete_request_lines(conn, number)
-        _insert_lines(conn, number, request.lines)
-        for event in request.events[known:]:
-            _event(conn, number, event)
+        _store_change(conn, number, request, was=was, new_events=request.events[known:])
         return _load(conn, number), priced.problems
+
+
+def _store_change(
+    conn: Connection, number: int, request: Request, *, was: str, new_events: list[Event]
+) -> None:
+    """Write a changed request (if its status is still ``was``): row, lines, new events."""
+    values = {
+        "status": request.status, "level": request.level, "reason": request.reason,
+        "currency": request.currency, "policy_version": request.policy_version,
+        "edition_id": request.edition, "decided_at": request.decided_at,
+        "decided_by": request.decided_by, "expires_at": request.expires_at,
+    }  # fmt: skip
+    if not queries.update_request(conn, number, was=was, values=values):
+        raise Refused(f"{request.code} changed a moment ago; look at it again")
+    queries.delete_request_lines(conn, number)
+    _insert_lines(conn, number, request.lines)
+    for event in new_events:
+        _event(conn, number, event)
 
 
 def _summary(lines: list[RequestLine], currency: str) -> str:
@@ -648,61 +667,64 @@ def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
     header, cols = found
     lines: list[LineInput] = []
     problems: list[Problem] = []
-
-    def cell(row: list[Any], name: str) -> Any:
-        c = cols.get(name)
-        return row[c] if c is not None and c < len(row) else None
-
     for r in range(header + 1, len(sheet.rows)):
-        row = sheet.rows[r]
-        if all(cell(row, n) in (None, "") for n in cols):
-            continue
-        where = sheet.location(r, cols["sku"])
-        sku = cell_text(cell(row, "sku"))
-        before = len(problems)
-        if not sku:
-            problems.append(Problem("error", "the line has no SKU", **where))
-        qty_raw = cell(row, "qty")
-        qty = _whole(qty_raw)
-        if qty is None or qty < 1:
-            problems.append(
-                Problem(
-                    "error",
-                    "quantity must be a whole number of 1 or more",
-                    value=cell_text(qty_raw),
-                    **sheet.location(r, cols["qty"]),
-                )
-            )
-        price_raw, pct_raw = cell(row, "price"), cell(row, "discount_pct")
-        price = pct = None
-        if (price_raw in (None, "")) == (pct_raw in (None, "")):
-            problems.append(
-                Problem("error", "give either a price or a discount %, not both", **where)
-            )
-        elif price_raw not in (None, ""):
-            price = _number(
-                price_raw, parse_decimal, "price", sheet.location(r, cols["price"]), problems
-            )
-        else:
-            pct = _number(
-                pct_raw,
-                parse_percent,
-                "discount",
-                sheet.location(r, cols["discount_pct"]),
-                problems,
-            )
-            if pct is not None and not 0 <= pct < 100:
-                problems.append(
-                    Problem("error", "discount % must be from 0 to below 100", value=cell_text(pct_raw),
-                            **sheet.location(r, cols["discount_pct"]))
-                )  # fmt: skip
-        if len(problems) == before and qty is not None:
-            lines.append(LineInput(sku, qty, price, pct, where))
+        line = _read_line(sheet, r, cols, problems)
+        if line is not None:
+            lines.append(line)
     if not lines and not problems:
         problems.append(
             Problem("error", "the file lists no request lines", file=sheet.file, sheet=sheet.name)
         )
     return lines, problems
+
+
+def _read_line(
+    sheet: Sheet, r: int, cols: dict[str, int], problems: list[Problem]
+) -> LineInput | None:
+    """The request line of row ``r`` (None for a blank row or one with problems)."""
+    row = sheet.rows[r]
+
+    def cell(name: str) -> Any:
+        c = cols.get(name)
+        return row[c] if c is not None and c < len(row) else None
+
+    if all(cell(n) in (None, "") for n in cols):
+        return None
+    where = sheet.location(r, cols["sku"])
+    sku = cell_text(cell("sku"))
+    before = len(problems)
+    if not sku:
+        problems.append(Problem("error", "the line has no SKU", **where))
+    qty_raw = cell("qty")
+    qty = _whole(qty_raw)
+    if qty is None or qty < 1:
+        problems.append(
+            Problem(
+                "error",
+                "quantity must be a whole number of 1 or more",
+                value=cell_text(qty_raw),
+                **sheet.location(r, cols["qty"]),
+            )
+        )
+    price_raw, pct_raw = cell("price"), cell("discount_pct")
+    price = pct = None
+    if (price_raw in (None, "")) == (pct_raw in (None, "")):
+        problems.append(Problem("error", "give either a price or a discount %, not both", **where))
+    elif price_raw not in (None, ""):
+        price = _number(
+            price_raw, parse_decimal, "price", sheet.location(r, cols["price"]), problems
+        )
+    else:
+        pct_where = sheet.location(r, cols["discount_pct"])
+        pct = _number(pct_raw, parse_percent, "discount", pct_where, problems)
+        if pct is not None and not 0 <= pct < 100:
+            problems.append(
+                Problem("error", "discount % must be from 0 to below 100", value=cell_text(pct_raw),
+                        **pct_where)
+            )  # fmt: skip
+    if len(problems) == before and qty is not None:
+        return LineInput(sku, qty, price, pct, where)
+    return None
 
 
 def _number(

@@ -338,13 +338,13 @@ class EventRecord:
     note: str | None
 
 
-def insert_request(conn: Connection, values: Mapping[str, Any]) -> int:
+def insert_request(conn: Connection, values: Mapping[str, object]) -> int:
     """Store a request's row (its columns by name) and return its number."""
     number = conn.execute(requests.insert().values(**values).returning(requests.c.id)).scalar_one()
     return int(number)
 
 
-def insert_request_lines(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert_request_lines(conn: Connection, rows: Sequence[Mapping[str, object]]) -> None:
     conn.execute(request_lines.insert(), list(rows))
 
 
@@ -377,7 +377,9 @@ def approvals_past(conn: Connection, now: datetime) -> list[tuple[int, datetime]
     return [(int(number), expires_at) for number, expires_at in rows]
 
 
-def update_request(conn: Connection, number: int, *, was: str, values: Mapping[str, Any]) -> bool:
+def update_request(
+    conn: Connection, number: int, *, was: str, values: Mapping[str, object]
+) -> bool:
     """Change a request's columns if its status is still ``was``; False when it was not."""
     t = requests
     changed = conn.execute(
