@@ -159,8 +159,13 @@ def _write_xlsx(report: Report, path: Path) -> None:
 
     book = Workbook()
     xlsx = _Xlsx(report)
+    summary = book.active
+    _xlsx_summary(xlsx, summary)
     months_chart = _xlsx_months(xlsx, book.create_sheet("By month"))
-    _xlsx_summary(xlsx, book.active, months_chart)
+    if months_chart is not None:
+        on_summary = deepcopy(months_chart)  # a chart belongs to one sheet
+        on_summary.width = 15
+        summary.add_chart(on_summary, "A26")
     if report.by:
         _xlsx_groups(xlsx, book.create_sheet(("By " + ", ".join(report.by))[:31]))
     _xlsx_waterfall(xlsx, book.create_sheet("Waterfall"))
@@ -241,7 +246,7 @@ class _Xlsx:
         return start_row + len(rows)
 
 
-def _xlsx_summary(xlsx: _Xlsx, summary: Any, months_chart: Any) -> None:
+def _xlsx_summary(xlsx: _Xlsx, summary: Any) -> None:
     from openpyxl.styles import Font
 
     report = xlsx.report
@@ -261,14 +266,10 @@ def _xlsx_summary(xlsx: _Xlsx, summary: Any, months_chart: Any) -> None:
             cell.number_format = fmt
     summary.column_dimensions["A"].width = 32
     summary.column_dimensions["B"].width = 20
-    if months_chart is not None:
-        on_summary = deepcopy(months_chart)  # a chart belongs to one sheet
-        on_summary.width = 15
-        summary.add_chart(on_summary, "A26")
 
 
 def _xlsx_months(xlsx: _Xlsx, months: Any) -> Any:
-    """The month sheet; its realization chart (None without months), also shown on Summary."""
+    """The month sheet; its realization chart (None without months), to show on Summary too."""
     from openpyxl.chart import LineChart, Reference
 
     report = xlsx.report
