@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError, NotFoundError
-from pricing.io.sheets import read_input
 from pricing.policy.model import Policy
 from pricing.storage import queries, store
 from pricing.storage.store import Store
@@ -32,7 +31,9 @@ class PolicyVersion:
 
 
 def read_policy_file(path: Path) -> PolicyFile:
-    # pydantic is imported only when a policy file is read: a request check stays fast.
+    # Imported here so that a request check stays fast: pydantic and the file readers are
+    # needed only when a policy file is read.
+    from pricing.io.sheets import read_input
     from pricing.policy.file import parse_policy
 
     try:

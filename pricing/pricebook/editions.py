@@ -11,17 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
 from pricing.errors import NotFoundError
 from pricing.money import display_money, format_money
-from pricing.pricebook.file import PriceBookFile
 from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem, Tier, compare, sku_key
 from pricing.problems import Problem, has_errors
 from pricing.storage import queries, store
 from pricing.storage.store import Store
+
+if TYPE_CHECKING:
+    from pricing.pricebook.file import PriceBookFile
 
 PRICE_MOVE_WARNING_PCT = Decimal(50)
 

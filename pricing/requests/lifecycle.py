@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError, NotFoundError, Refused
-from pricing.io.headers import find_header
-from pricing.io.sheets import Sheet, cell_text, open_workbook
 from pricing.money import (
     TOO_LARGE,
     TOO_LARGE_TEXT,
@@ -39,6 +37,10 @@ from pricing.requests.guidance import Guidance, guidance
 from pricing.storage import queries, store
 from pricing.storage.audit import chain_hash, last_hash
 from pricing.storage.store import Store
+
+if TYPE_CHECKING:
+    from pricing.io.sheets import Sheet
+
 
 STATUSES = ("approved", "pending", "rejected", "expired", "won", "lost")
 SYSTEM = "system"
@@ -646,6 +648,10 @@ LINE_HEADERS: dict[str, tuple[str, ...]] = {
 
 def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
     """Request lines from csv/xlsx: SKU, quantity, and a price or a discount % per line."""
+    # Imported here: the workbook readers are not needed by a one-line `request --check`.
+    from pricing.io.headers import find_header
+    from pricing.io.sheets import open_workbook
+
     workbook = open_workbook(path)
     name = workbook.find_sheet(["Lines", "Request", "Request Lines"]) or workbook.sheet_names[0]
     sheet = workbook.sheet(name)
@@ -682,6 +688,8 @@ def _read_line(
     sheet: Sheet, r: int, cols: dict[str, int], problems: list[Problem]
 ) -> LineInput | None:
     """The request line of row ``r`` (None for a blank row or one with problems)."""
+    from pricing.io.sheets import cell_text
+
     row = sheet.rows[r]
 
     def cell(name: str) -> Any:
@@ -735,6 +743,8 @@ def _number(
     problems: list[Problem],
 ) -> Decimal | None:
     """A number from a cell, or None with a problem naming the cell."""
+    from pricing.io.sheets import cell_text
+
     try:
         return parse(raw)
     except ValueError as exc:
