@@ -11,15 +11,13 @@ import pytest
 
 import pricing
 from pricing.errors import InputError
-from pricing.requests.lifecycle import LineInput
-from pricing.storage.store import Store
 from tests.conftest import write_workbook
 from tests.test_cli_requests import TEAM
 from tests.test_policy import POLICY
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Store]:
+def db(tmp_path: Path) -> Iterator[pricing.Store]:
     store = pricing.open_store(f"sqlite:///{tmp_path / 'pricing.db'}", create=True)
     yield store
     store.close()
@@ -46,7 +44,7 @@ def test_all_is_sorted_and_every_name_resolves() -> None:
 
 
 def test_import__the_marketer_imports_a_workbook_and_the_edition_exists(
-    db: Store, tmp_path: Path
+    db: pricing.Store, tmp_path: Path
 ) -> None:
     result = pricing.import_price_book(
         db, _book(tmp_path), effective_from=date(2026, 1, 1), user="mia"
@@ -61,9 +59,9 @@ def test_import__the_marketer_imports_a_workbook_and_the_edition_exists(
 
 
 def test_import__a_store_opener_is_called_only_for_a_readable_file(tmp_path: Path) -> None:
-    opened: list[Store] = []
+    opened: list[pricing.Store] = []
 
-    def opener() -> Store:
+    def opener() -> pricing.Store:
         store = pricing.open_store(f"sqlite:///{tmp_path / 'p.db'}", create=True)
         opened.append(store)
         return store
@@ -82,7 +80,7 @@ def test_import__a_store_opener_is_called_only_for_a_readable_file(tmp_path: Pat
 
 
 def test_import__same_content_twice_makes_no_second_edition_and_diff_needs_two(
-    db: Store, tmp_path: Path
+    db: pricing.Store, tmp_path: Path
 ) -> None:
     for _ in range(2):
         last = pricing.import_price_book(
@@ -98,7 +96,7 @@ def test_import__same_content_twice_makes_no_second_edition_and_diff_needs_two(
 
 
 def test_policy_and_request__a_rep_submits_and_a_manager_approves(
-    db: Store, tmp_path: Path
+    db: pricing.Store, tmp_path: Path
 ) -> None:
     pricing.import_price_book(db, _book(tmp_path), effective_from=date(2026, 1, 1), user="mia")
     file = tmp_path / "guardrails.toml"
@@ -109,14 +107,14 @@ def test_policy_and_request__a_rep_submits_and_a_manager_approves(
     assert pricing.show_policy(db).version == version.version == 1
 
     check = pricing.submit_request(
-        db, customer="Acme", reason="bid", lines=[LineInput("HW-100", 10, Decimal(110))],
+        db, customer="Acme", reason="bid", lines=[pricing.LineInput("HW-100", 10, Decimal(110))],
         user="priya", check=True,
     )  # fmt: skip
     assert check.request is not None and check.request.id is None
     assert pricing.stored_counts(db)["requests"] == 0
 
     submitted = pricing.submit_request(
-        db, customer="Acme", reason="bid", lines=[LineInput("HW-100", 10, Decimal(100))],
+        db, customer="Acme", reason="bid", lines=[pricing.LineInput("HW-100", 10, Decimal(100))],
         user="priya",
     )  # fmt: skip
     request = submitted.request
@@ -127,7 +125,7 @@ def test_policy_and_request__a_rep_submits_and_a_manager_approves(
     assert pricing.verify_audit(db).intact
 
 
-def test_errors_name_fields_not_flags(db: Store) -> None:
+def test_errors_name_fields_not_flags(db: pricing.Store) -> None:
     with pytest.raises(InputError) as raised:
         pricing.submit_request(db, customer=" ", reason="r", lines=[], user="priya")
     assert raised.value.field == "customer"
