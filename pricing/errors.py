@@ -17,7 +17,24 @@ class PricingError(Exception):
 
 
 class InputError(PricingError):
-    """A file or argument given by the user cannot be used as it is."""
+    """A file or argument given by the user cannot be used as it is.
+
+    An error about one input names its ``field`` (``customer``, ``qty``): the message holds
+    ``{field}`` where the input is named, which reads as the field here and as the front end's
+    name for it (the CLI's ``--customer``) in :meth:`for_input`.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def for_input(self, name: str) -> str:
+        """The message with the input named as a front end calls it."""
+        return self.message.replace("{field}", name)
+
+    def __str__(self) -> str:
+        return self.for_input(self.field) if self.field else self.message
 
 
 class NotFoundError(PricingError):

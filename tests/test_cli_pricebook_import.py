@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from pricing.pricebook import editions
-from pricing.storage import store
 from tests.conftest import Cli, cache_formula_values, write_workbook
 
 TITLE = [["Acme Tools: Price Book 2026"], ["All prices in USD, excl. VAT"], []]
@@ -355,6 +354,6 @@ def test_store__money_is_exact_in_the_database(cli: Cli, workbook) -> None:
     )
     db = cli.store()
     with db.read() as conn:
-        book = store.load_book(conn, 1)
+        book = editions.load_book(conn, 1)
     assert book.items["a-1"].list_price == Decimal("0.10")
     assert book.items["a-2"].list_price == Decimal("1234567.89")

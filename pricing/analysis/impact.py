@@ -18,7 +18,9 @@ from pricing.errors import NotFoundError
 from pricing.lines import segments as history
 from pricing.policy import versions as policies
 from pricing.policy.engine import judge
+from pricing.policy.model import Policy
 from pricing.pricebook.model import PriceBook
+from pricing.requests.lifecycle import Request, line_facts, list_requests
 from pricing.storage import store
 from pricing.storage.store import Store
 
@@ -55,8 +57,6 @@ def impact(
     now: datetime | None = None,
 ) -> Impact:
     """Re-price the period's volume at both editions; re-judge open approvals on the new one."""
-    from pricing.requests.lifecycle import line_facts, list_requests
-
     now = now or store.utcnow()
     with db.read() as conn:
         if end is None:
@@ -73,7 +73,7 @@ def impact(
             .fetchall()
         )
         try:
-            policy: Any = policies.in_force(conn, now.date()).policy
+            policy: Policy | None = policies.in_force(conn, now.date()).policy
         except NotFoundError:  # no guardrails yet: only the volume can be estimated
             policy = None
     revenue: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
@@ -93,7 +93,13 @@ def impact(
         revenue[family][1] += after.list_price * qty
     families = sorted(((f, v[0], v[1]) for f, v in revenue.items()), key=lambda r: r[2] - r[1])
     open_requests = list_requests(db, status="approved", now=now) if policy is not None else []
-    affected = []
+    affected = _affected(open_requests, policy, new) if policy is not None else []
+    return Impact(start, end, lines, families, missing, new_only, len(open_requests), affected)
+
+
+def _affected(open_requests: list[Request], policy: Policy, new: PriceBook) -> list[dict[str, Any]]:
+    """The lines of open approvals the new edition would reject or need a higher level for."""
+    affected: list[dict[str, Any]] = []
     for request in open_requests:
         for line in request.lines:
             item = new.get(line.sku)
@@ -115,4 +121,4 @@ def impact(
                 )
                 affected.append({"request": request.code, "sku": line.sku, "price": line.price,
                                  "new_standard": standard, "why": why})  # fmt: skip
-    return Impact(start, end, lines, families, missing, new_only, len(open_requests), affected)
+    return affected

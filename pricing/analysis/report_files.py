@@ -156,20 +156,41 @@ def _write_csv(report: Report, path: Path) -> None:
 
 def _write_xlsx(report: Report, path: Path) -> None:
     from openpyxl import Workbook
-    from openpyxl.chart import BarChart, LineChart, Reference
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
 
-    c = report.currency
-    money_format = "#,##0.00" if c not in ("JPY", "KRW") else "#,##0"
     book = Workbook()
-    bold = Font(bold=True)
-    head_fill = PatternFill("solid", fgColor="1F3864")
-    head_font = Font(bold=True, color="FFFFFF")
+    xlsx = _Xlsx(report)
+    summary = book.active
+    _xlsx_summary(xlsx, summary)
+    months_chart = _xlsx_months(xlsx, book.create_sheet("By month"))
+    if months_chart is not None:
+        on_summary = deepcopy(months_chart)  # a chart belongs to one sheet
+        on_summary.width = 15
+        summary.add_chart(on_summary, "A26")
+    if report.by:
+        _xlsx_groups(xlsx, book.create_sheet(("By " + ", ".join(report.by))[:31]))
+    _xlsx_waterfall(xlsx, book.create_sheet("Waterfall"))
+    _xlsx_bands(xlsx, book.create_sheet("Price bands"))
+    _xlsx_out_of_policy(xlsx, book.create_sheet("Out of policy"))
+    _xlsx_unmatched(xlsx, book.create_sheet("Unmatched"))
+    book.save(path)
 
-    def cell_format(key: str) -> str | None:
+
+class _Xlsx:
+    """What every sheet of the report workbook shares: the report, number formats, styles."""
+
+    def __init__(self, report: Report) -> None:
+        from openpyxl.styles import Font, PatternFill
+
+        self.report = report
+        self.currency = report.currency
+        self.money_format = "#,##0.00" if report.currency not in ("JPY", "KRW") else "#,##0"
+        self.bold = Font(bold=True)
+        self.head_fill = PatternFill("solid", fgColor="1F3864")
+        self.head_font = Font(bold=True, color="FFFFFF")
+
+    def cell_format(self, key: str) -> str | None:
         if key in MONEY_KEYS:
-            return money_format
+            return self.money_format
         if key in PCT_KEYS:
             return '0.00"%"'
         if key == "quantity":
@@ -181,33 +202,42 @@ def _write_xlsx(report: Report, path: Path) -> None:
             else None
         )
 
-    def value(metrics: Metrics, key: str) -> Any:
+    def value(self, metrics: Metrics, key: str) -> Any:
         raw = metric_value(metrics, key)
         if raw is None:
             return None
         if key in MONEY_KEYS:
-            return round_money(raw, c)
+            return round_money(raw, self.currency)
         if key in PCT_KEYS:
             return raw.quantize(Decimal("0.01"))
         return raw
 
-    def header(sheet: Any, row: int, names: list[str]) -> None:
+    def header(self, sheet: Any, row: int, names: list[str]) -> None:
+        from openpyxl.styles import Alignment
+
         for col, name in enumerate(names, start=1):
             cell = sheet.cell(row, col, name)
-            cell.font, cell.fill = head_font, head_fill
+            cell.font, cell.fill = self.head_font, self.head_fill
             cell.alignment = Alignment(horizontal="center", wrap_text=True)
 
     def table(
-        sheet: Any, start_row: int, keys: list[dict[str, str]], rows: list[Metrics], by: list[str]
+        self,
+        sheet: Any,
+        start_row: int,
+        keys: list[dict[str, str]],
+        rows: list[Metrics],
+        by: list[str],
     ) -> int:
+        from openpyxl.utils import get_column_letter
+
         names = [*(b.title() for b in by), *(LABELS[k] for k in (*METRIC_KEYS, *EXTRA_KEYS))]
-        header(sheet, start_row, names)
+        self.header(sheet, start_row, names)
         for i, (key, metrics) in enumerate(zip(keys, rows, strict=True), start=start_row + 1):
             for j, b in enumerate(by, start=1):
                 sheet.cell(i, j, safe_text(key[b])).data_type = "s"
             for j, k in enumerate((*METRIC_KEYS, *EXTRA_KEYS), start=len(by) + 1):
-                cell = sheet.cell(i, j, value(metrics, k))
-                fmt = cell_format(k)
+                cell = sheet.cell(i, j, self.value(metrics, k))
+                fmt = self.cell_format(k)
                 if fmt:
                     cell.number_format = fmt
         for j in range(1, len(names) + 1):
@@ -215,70 +245,88 @@ def _write_xlsx(report: Report, path: Path) -> None:
         sheet.freeze_panes = sheet.cell(start_row + 1, len(by) + 1)
         return start_row + len(rows)
 
-    summary = book.active
+
+def _xlsx_summary(xlsx: _Xlsx, summary: Any) -> None:
+    from openpyxl.styles import Font
+
+    report = xlsx.report
     summary.title = "Summary"
     summary["A1"] = "Price drift report"
     summary["A1"].font = Font(bold=True, size=16)
     period = f"{report.start or 'first deal'} to {report.end or 'last deal'}"
-    summary["A2"] = f"Period {period}; amounts in {c}; {report.totals.lines:,} deal lines"
-    header(summary, 4, ["Measure", "Value"])
+    summary["A2"] = (
+        f"Period {period}; amounts in {xlsx.currency}; {report.totals.lines:,} deal lines"
+    )
+    xlsx.header(summary, 4, ["Measure", "Value"])
     for i, key in enumerate((*METRIC_KEYS, *EXTRA_KEYS), start=5):
-        summary.cell(i, 1, LABELS[key]).font = bold
-        cell = summary.cell(i, 2, value(report.totals, key))
-        fmt = cell_format(key)
+        summary.cell(i, 1, LABELS[key]).font = xlsx.bold
+        cell = summary.cell(i, 2, xlsx.value(report.totals, key))
+        fmt = xlsx.cell_format(key)
         if fmt:
             cell.number_format = fmt
     summary.column_dimensions["A"].width = 32
     summary.column_dimensions["B"].width = 20
 
-    months = book.create_sheet("By month")
-    last = table(
+
+def _xlsx_months(xlsx: _Xlsx, months: Any) -> Any:
+    """The month sheet; its realization chart (None without months), to show on Summary too."""
+    from openpyxl.chart import LineChart, Reference
+
+    report = xlsx.report
+    last = xlsx.table(
         months,
         1,
         [{"month": m} for m, _ in report.months],
         [m for _, m in report.months],
         ["month"],
     )
-    if report.months:
-        chart = LineChart()
-        chart.title = "Realization by month (% of list)"
-        chart.y_axis.title = "Realization %"
-        chart.x_axis.title = "Month"
-        realization_col = 1 + 1 + METRIC_KEYS.index("realization_pct")
-        chart.add_data(
-            Reference(months, min_col=realization_col, min_row=1, max_row=last),
-            titles_from_data=True,
-        )
-        chart.set_categories(Reference(months, min_col=1, min_row=2, max_row=last))
-        for series in chart.series:
-            series.smooth = False  # months are points, not a curve
-        chart.height, chart.width = 8, 18
-        months.add_chart(chart, "B" + str(last + 3))
-        on_summary = deepcopy(chart)  # a chart belongs to one sheet
-        on_summary.width = 15
-        summary.add_chart(on_summary, "A26")
+    if not report.months:
+        return None
+    chart = LineChart()
+    chart.title = "Realization by month (% of list)"
+    chart.y_axis.title = "Realization %"
+    chart.x_axis.title = "Month"
+    realization_col = 1 + 1 + METRIC_KEYS.index("realization_pct")
+    chart.add_data(
+        Reference(months, min_col=realization_col, min_row=1, max_row=last),
+        titles_from_data=True,
+    )
+    chart.set_categories(Reference(months, min_col=1, min_row=2, max_row=last))
+    for series in chart.series:
+        series.smooth = False  # months are points, not a curve
+    chart.height, chart.width = 8, 18
+    months.add_chart(chart, "B" + str(last + 3))
+    return chart
 
-    if report.by:
-        name = ("By " + ", ".join(report.by))[:31]
-        sheet = book.create_sheet(name)
-        last = table(
-            sheet, 1, [k for k, _ in report.groups], [m for _, m in report.groups], report.by
-        )
-        if report.groups:
-            chart = BarChart()
-            chart.type = "bar"
-            chart.title = f"Leakage by {', '.join(report.by)}"
-            leak_col = len(report.by) + 1 + METRIC_KEYS.index("leakage")
-            shown = min(last, 21)
-            chart.add_data(
-                Reference(sheet, min_col=leak_col, min_row=1, max_row=shown), titles_from_data=True
-            )
-            chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=shown))
-            chart.height, chart.width = 10, 18
-            sheet.add_chart(chart, get_column_letter(len(report.by) + 2) + str(last + 3))
 
-    flow = book.create_sheet("Waterfall")
-    header(flow, 1, ["Step", f"Amount ({c})"])
+def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.utils import get_column_letter
+
+    report = xlsx.report
+    last = xlsx.table(
+        sheet, 1, [k for k, _ in report.groups], [m for _, m in report.groups], report.by
+    )
+    if not report.groups:
+        return
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = f"Leakage by {', '.join(report.by)}"
+    leak_col = len(report.by) + 1 + METRIC_KEYS.index("leakage")
+    shown = min(last, 21)
+    chart.add_data(
+        Reference(sheet, min_col=leak_col, min_row=1, max_row=shown), titles_from_data=True
+    )
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=shown))
+    chart.height, chart.width = 10, 18
+    sheet.add_chart(chart, get_column_letter(len(report.by) + 2) + str(last + 3))
+
+
+def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
+    from openpyxl.chart import BarChart, Reference
+
+    report, c, money_format = xlsx.report, xlsx.currency, xlsx.money_format
+    xlsx.header(flow, 1, ["Step", f"Amount ({c})"])
     for i, step in enumerate(waterfall(report.totals, c), start=2):
         flow.cell(i, 1, step["step"])
         cell = flow.cell(i, 2, Decimal(step["amount"] or "0"))
@@ -291,34 +339,30 @@ def _write_xlsx(report: Report, path: Path) -> None:
     chart.set_categories(Reference(flow, min_col=1, min_row=2, max_row=7))
     chart.height, chart.width = 8, 18
     flow.add_chart(chart, "D2")
-    if report.by:
-        start = 10
-        flow.cell(start, 1, f"Per {', '.join(report.by)}").font = bold
-        header(flow, start + 1, [*(b.title() for b in report.by), "List", "Standard discount",
-                                 "Special within policy", "Out-of-policy discount", "Net"])  # fmt: skip
-        for i, (group_key, m) in enumerate(report.groups, start=start + 2):
-            for j, b in enumerate(report.by, start=1):
-                flow.cell(i, j, safe_text(group_key[b])).data_type = "s"
-            for j, amount in enumerate((m.list_revenue, m.standard_discount, m.in_policy_special_discount,
-                                        m.out_of_policy_amount, m.net_revenue), start=len(report.by) + 1):  # fmt: skip
-                flow.cell(i, j, round_money(amount, c)).number_format = money_format
+    if not report.by:
+        return
+    start = 10
+    flow.cell(start, 1, f"Per {', '.join(report.by)}").font = xlsx.bold
+    xlsx.header(flow, start + 1, [*(b.title() for b in report.by), "List", "Standard discount",
+                                  "Special within policy", "Out-of-policy discount", "Net"])  # fmt: skip
+    for i, (group_key, m) in enumerate(report.groups, start=start + 2):
+        for j, b in enumerate(report.by, start=1):
+            flow.cell(i, j, safe_text(group_key[b])).data_type = "s"
+        for j, amount in enumerate((m.list_revenue, m.standard_discount, m.in_policy_special_discount,
+                                    m.out_of_policy_amount, m.net_revenue), start=len(report.by) + 1):  # fmt: skip
+            flow.cell(i, j, round_money(amount, c)).number_format = money_format
 
-    bands = book.create_sheet("Price bands")
-    header(
+
+def _xlsx_bands(xlsx: _Xlsx, bands: Any) -> None:
+    from openpyxl.chart import BarChart, Reference
+
+    report = xlsx.report
+    xlsx.header(
         bands,
         1,
-        [
-            report.band_basis.title(),
-            "Lines",
-            "Min %",
-            "P10 %",
-            "P25 %",
-            "Median %",
-            "P75 %",
-            "P90 %",
-            "Max %",
-        ],
-    )
+        [report.band_basis.title(), "Lines", "Min %", "P10 %", "P25 %", "Median %", "P75 %",
+         "P90 %", "Max %"],
+    )  # fmt: skip
     for i, band in enumerate(report.bands, start=2):
         bands.cell(i, 1, safe_text(band.key)).data_type = "s"
         bands.cell(i, 2, band.lines)
@@ -328,8 +372,8 @@ def _write_xlsx(report: Report, path: Path) -> None:
             ).number_format = '0.00"%"'
     bands.column_dimensions["A"].width = 26
     dist_row = len(report.bands) + 4
-    bands.cell(dist_row, 1, "Realized discount from list").font = bold
-    header(bands, dist_row + 1, ["Discount", "Lines"])
+    bands.cell(dist_row, 1, "Realized discount from list").font = xlsx.bold
+    xlsx.header(bands, dist_row + 1, ["Discount", "Lines"])
     for i, (label, count) in enumerate(report.distribution, start=dist_row + 2):
         bands.cell(i, 1, label)
         bands.cell(i, 2, count)
@@ -345,27 +389,29 @@ def _write_xlsx(report: Report, path: Path) -> None:
         chart.height, chart.width = 8, 16
         bands.add_chart(chart, "K2")
 
-    oop = book.create_sheet("Out of policy")
-    columns = ["date", "deal", "customer", "rep", "sku", "qty", "list_price", "standard_price",
-               "net_price", "discount_pct", "special_discount", "why"]  # fmt: skip
-    header(oop, 1, [name.replace("_", " ").title() for name in columns])
-    for i, line in enumerate(report.out_of_policy, start=2):
+
+_OOP_COLUMNS = ["date", "deal", "customer", "rep", "sku", "qty", "list_price", "standard_price",
+                "net_price", "discount_pct", "special_discount", "why"]  # fmt: skip
+_OOP_MONEY = ("list_price", "standard_price", "net_price", "special_discount")
+
+
+def _xlsx_out_of_policy(xlsx: _Xlsx, oop: Any) -> None:
+    from openpyxl.utils import get_column_letter
+
+    columns = _OOP_COLUMNS
+    xlsx.header(oop, 1, [name.replace("_", " ").title() for name in columns])
+    for i, line in enumerate(xlsx.report.out_of_policy, start=2):
         for j, name in enumerate(columns, start=1):
             raw = line[name]
-            if isinstance(raw, Decimal) and name in (
-                "list_price",
-                "standard_price",
-                "net_price",
-                "special_discount",
-            ):
-                raw = round_money(raw, c)
+            if isinstance(raw, Decimal) and name in _OOP_MONEY:
+                raw = round_money(raw, xlsx.currency)
             elif isinstance(raw, Decimal) and name == "discount_pct":
                 raw = raw.quantize(Decimal("0.01"))
             cell = oop.cell(i, j, safe_text(raw))
             if isinstance(raw, str):
                 cell.data_type = "s"
-            elif name in ("list_price", "standard_price", "net_price", "special_discount"):
-                cell.number_format = money_format
+            elif name in _OOP_MONEY:
+                cell.number_format = xlsx.money_format
             elif name == "discount_pct":
                 cell.number_format = '0.00"%"'
             elif name == "date":
@@ -374,14 +420,14 @@ def _write_xlsx(report: Report, path: Path) -> None:
         oop.column_dimensions[get_column_letter(j)].width = 16
     oop.column_dimensions["L"].width = 50
 
-    unmatched = book.create_sheet("Unmatched")
-    header(unmatched, 1, ["SKU", "Lines", "First date", "Last date"])
-    for i, row in enumerate(report.unmatched, start=2):
+
+def _xlsx_unmatched(xlsx: _Xlsx, unmatched: Any) -> None:
+    xlsx.header(unmatched, 1, ["SKU", "Lines", "First date", "Last date"])
+    for i, row in enumerate(xlsx.report.unmatched, start=2):
         unmatched.cell(i, 1, safe_text(row["sku"])).data_type = "s"
         unmatched.cell(i, 2, row["lines"])
         unmatched.cell(i, 3, row["first"]).number_format = "yyyy-mm-dd"
         unmatched.cell(i, 4, row["last"]).number_format = "yyyy-mm-dd"
-    book.save(path)
 
 
 # HTML ----------------------------------------------------------------------------------------
@@ -450,31 +496,46 @@ def _charts(report: Report) -> dict[str, str]:
 
 
 def _write_html(report: Report, path: Path) -> None:
+    charts = _charts(report)
+    sections = [*_html_top(report), *_html_breakdowns(report, charts), *_html_lines(report)]
+    path.write_text(_html_page("".join(sections)), encoding="utf-8")
+
+
+def _esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _html_metrics(metrics: Metrics, c: str) -> dict[str, Any]:
+    """A metrics document with amounts and counts as people read them."""
+    from pricing.money import display_money
+
+    document = metrics_document(metrics, c)
+    for key in MONEY_KEYS:
+        if document.get(key) is not None:
+            document[key] = display_money(metric_value(metrics, key), c)
+    for key in (
+        "lines",
+        "deals",
+        "out_of_policy_lines",
+        "unmatched_lines",
+        "below_approved_lines",
+    ):
+        document[key] = f"{document[key]:,}"
+    return document
+
+
+_HTML_GROUP_KEYS = ("lines", "list_revenue", "net_revenue", "leakage", "standard_discount",
+                    "special_discount", "realization_pct", "out_of_policy_lines",
+                    "out_of_policy_amount")  # fmt: skip
+
+
+def _html_top(report: Report) -> list[str]:
+    """The title, the headline cards and the waterfall from list to net."""
     from pricing.money import display_money
 
     c = report.currency
-    charts = _charts(report)
-
-    def shown(metrics: Metrics) -> dict[str, Any]:
-        document = metrics_document(metrics, c)
-        for key in MONEY_KEYS:
-            if document.get(key) is not None:
-                document[key] = display_money(metric_value(metrics, key), c)
-        for key in (
-            "lines",
-            "deals",
-            "out_of_policy_lines",
-            "unmatched_lines",
-            "below_approved_lines",
-        ):
-            document[key] = f"{document[key]:,}"
-        return document
-
-    t = shown(report.totals)
-
-    def esc(value: Any) -> str:
-        return html.escape("" if value is None else str(value))
-
+    t = _html_metrics(report.totals, c)
+    esc = _esc
     cards = "".join(
         f'<div class="card"><div class="label">{esc(LABELS[k])}</div><div class="value">{esc(t[k])}'
         f"{'' if k not in PCT_KEYS else ' %'}</div></div>"
@@ -491,11 +552,21 @@ def _write_html(report: Report, path: Path) -> None:
         f"<tr><td>{esc(s['step'])}</td><td class='num'>{esc(display_money(Decimal(s['amount'] or 0), c))}</td></tr>"
         for s in waterfall(report.totals, c)
     )
-    keys = ("lines", "list_revenue", "net_revenue", "leakage", "standard_discount", "special_discount",
-            "realization_pct", "out_of_policy_lines", "out_of_policy_amount")  # fmt: skip
+    period = f"{report.start or 'first deal'} to {report.end or 'last deal'}"
+    return [
+        f"<h1>Price drift report</h1><p class='sub'>Period {esc(period)} &middot; amounts in {esc(c)} &middot; "
+        f"{report.totals.lines:,} deal lines in {report.totals.deals:,} deals</p>",
+        f"<div class='cards'>{cards}</div>",
+        f"<h2>From list to net</h2><table class='narrow'><tr><th>Step</th><th>Amount</th></tr>{flow_rows}</table>",
+    ]
+
+
+def _html_breakdowns(report: Report, charts: dict[str, str]) -> list[str]:
+    """Months, the groups asked for, the discount distribution and the price bands."""
+    c, esc, keys = report.currency, _esc, _HTML_GROUP_KEYS
     group_rows = "".join(
         "<tr>" + "".join(f"<td>{esc(key[b])}</td>" for b in report.by)
-        + "".join(f"<td class='num'>{esc(shown(m)[k])}</td>" for k in keys) + "</tr>"
+        + "".join(f"<td class='num'>{esc(_html_metrics(m, c)[k])}</td>" for k in keys) + "</tr>"
         for key, m in report.groups
     )  # fmt: skip
     band_rows = "".join(
@@ -504,27 +575,10 @@ def _write_html(report: Report, path: Path) -> None:
         + "</tr>"
         for b in report.bands
     )  # fmt: skip
-    oop_rows = "".join(
-        f"<tr><td>{esc(line['date'])}</td><td>{esc(line['deal'])}</td><td>{esc(line['customer'])}</td>"
-        f"<td>{esc(line['rep'])}</td><td>{esc(line['sku'])}</td><td class='num'>{esc(line['qty'])}</td>"
-        f"<td class='num'>{esc(display_money(line['net_price'], c))}</td><td class='num'>{esc(format_pct(line['discount_pct']))}</td>"
-        f"<td>{esc(line['why'])}</td></tr>"
-        for line in report.out_of_policy[:500]
-    )  # fmt: skip
-    unmatched_rows = "".join(
-        f"<tr><td>{esc(u['sku'])}</td><td class='num'>{u['lines']}</td><td>{esc(u['first'])}</td><td>{esc(u['last'])}</td></tr>"
-        for u in report.unmatched[:200]
-    )
-    period = f"{report.start or 'first deal'} to {report.end or 'last deal'}"
     group_head = "".join(f"<th>{esc(b.title())}</th>" for b in report.by) + "".join(
         f"<th>{esc(LABELS[k])}</th>" for k in keys
     )
-    sections = [
-        f"<h1>Price drift report</h1><p class='sub'>Period {esc(period)} &middot; amounts in {esc(c)} &middot; "
-        f"{report.totals.lines:,} deal lines in {report.totals.deals:,} deals</p>",
-        f"<div class='cards'>{cards}</div>",
-        f"<h2>From list to net</h2><table class='narrow'><tr><th>Step</th><th>Amount</th></tr>{flow_rows}</table>",
-    ]
+    sections: list[str] = []
     if "months" in charts:
         sections.append(f"<h2>Realization by month</h2><figure>{charts['months']}</figure>")
     if report.by:
@@ -542,6 +596,26 @@ def _write_html(report: Report, path: Path) -> None:
             "<th>Lines</th><th>Min</th><th>P10</th><th>P25</th><th>Median</th><th>P75</th><th>P90</th><th>Max</th></tr>"
             f"{band_rows}</table>"
         )
+    return sections
+
+
+def _html_lines(report: Report) -> list[str]:
+    """The out-of-policy lines (the first 500) and the unmatched SKUs (the first 200)."""
+    from pricing.money import display_money
+
+    c, esc = report.currency, _esc
+    oop_rows = "".join(
+        f"<tr><td>{esc(line['date'])}</td><td>{esc(line['deal'])}</td><td>{esc(line['customer'])}</td>"
+        f"<td>{esc(line['rep'])}</td><td>{esc(line['sku'])}</td><td class='num'>{esc(line['qty'])}</td>"
+        f"<td class='num'>{esc(display_money(line['net_price'], c))}</td><td class='num'>{esc(format_pct(line['discount_pct']))}</td>"
+        f"<td>{esc(line['why'])}</td></tr>"
+        for line in report.out_of_policy[:500]
+    )  # fmt: skip
+    unmatched_rows = "".join(
+        f"<tr><td>{esc(u['sku'])}</td><td class='num'>{u['lines']}</td><td>{esc(u['first'])}</td><td>{esc(u['last'])}</td></tr>"
+        for u in report.unmatched[:200]
+    )
+    sections: list[str] = []
     sections.append(
         f"<h2>Out of policy ({report.totals.out_of_policy_lines:,} lines"
         + (", first 500 shown" if len(report.out_of_policy) > 500 else "")
@@ -553,7 +627,11 @@ def _write_html(report: Report, path: Path) -> None:
             f"<h2>Unmatched: no list price on the deal's date ({report.totals.unmatched_lines:,} lines)</h2>"
             f"<table class='narrow'><tr><th>SKU</th><th>Lines</th><th>First</th><th>Last</th></tr>{unmatched_rows}</table>"
         )
-    page = f"""<!DOCTYPE html>
+    return sections
+
+
+def _html_page(body: str) -> str:
+    return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Price drift report</title>
 <style>
 body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }}
@@ -569,7 +647,6 @@ figure {{ margin: 0.5em 0; }} figure svg {{ max-width: 100%; height: auto; }}
 @media print {{ body {{ max-width: none; margin: 0; }} h2 {{ page-break-after: avoid; }} table, figure {{ page-break-inside: avoid; }}
   th {{ background: #ddd !important; color: #000; }} }}
 </style></head><body>
-{"".join(sections)}
+{body}
 </body></html>
 """
-    path.write_text(page, encoding="utf-8")

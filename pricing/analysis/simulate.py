@@ -203,12 +203,9 @@ def _exact_sum(values: Any) -> int:
 
 
 def _versions(conn: Any) -> list[Any]:
-    from pricing.policy.versions import _version
+    from pricing.policy.versions import all_versions
 
-    rows = conn.exec_driver_sql(
-        "SELECT id, effective_from, loaded_at, loaded_by, source, sha256, body FROM policies"
-    ).fetchall()
-    return [_version(row) for row in rows]
+    return all_versions(conn)
 
 
 def _line_of(key: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from pricing import __version__
-from pricing.cli.common import Settings, exit_with, json_option
+from pricing.cli.common import Settings, error_message, exit_with, json_option
 from pricing.errors import PricingError, Refused
 
 EXAMPLES = """
@@ -82,9 +82,9 @@ class PricingGroup(click.Group):
         try:
             return super().invoke(ctx)
         except Refused as exc:
-            exit_with(ctx, str(exc), code=1)
+            exit_with(ctx, error_message(exc), code=1)
         except PricingError as exc:
-            exit_with(ctx, str(exc), code=2)
+            exit_with(ctx, error_message(exc), code=2)
         except KeyboardInterrupt:
             click.echo("interrupted; nothing more was stored", err=True)
             ctx.exit(130)
@@ -97,14 +97,12 @@ class PricingGroup(click.Group):
     "--db",
     "db_url",
     metavar="URL",
-    envvar="PRICING_DATABASE_URL",
     help="Database URL (default: SQLite file pricing.db here; env PRICING_DATABASE_URL). "
     "A plain path means an SQLite file; postgresql://user@host/db for a team.",
 )
 @click.option(
     "--user",
     metavar="NAME",
-    envvar="PRICING_USER",
     help="Who is acting (default: env PRICING_USER, else your login name).",
 )
 @json_option

@@ -24,10 +24,10 @@ Examples:
 @json_option
 def verify() -> None:
     """Walk the hash chain of every request event; exit 1 naming the first event where it breaks."""
-    from pricing.storage.audit import verify as walk
+    from pricing import api
 
     cfg = settings()
-    verdict = walk(cfg.store())
+    verdict = api.verify_audit(cfg.store())
     if cfg.json:
         emit_json(
             {"events": verdict.events, "intact": verdict.intact, "first_broken": verdict.broken}

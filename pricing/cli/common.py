@@ -13,12 +13,32 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from pricing.errors import InputError, PricingError
+
 if TYPE_CHECKING:
     from pricing.problems import Problem
     from pricing.storage.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 SHOWN_PER_KIND = 50
+
+# The core names the fields of its inputs; the command line calls them by their flags.
+FLAGS: dict[str, str] = {
+    "columns": "--column",
+    "currency": "--currency",
+    "customer": "--customer",
+    "note": "--note",
+    "qty": "--qty",
+    "reason": "--reason",
+    "status": "--status",
+}
+
+
+def error_message(exc: PricingError) -> str:
+    """An error as the command line says it: an input named by its flag."""
+    if isinstance(exc, InputError) and exc.field:
+        return exc.for_input(FLAGS.get(exc.field, "--" + exc.field.replace("_", "-")))
+    return str(exc)
 
 
 @dataclass
@@ -101,7 +121,7 @@ def as_date(value: datetime | None, default: date | None = None) -> date:
     return value.date()
 
 
-def _json_default(value: Any) -> Any:
+def _json_default(value: object) -> str:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -111,11 +131,11 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def emit_json(document: Any) -> None:
+def emit_json(document: object) -> None:
     click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default))
 
 
-def exit_with(ctx: click.Context, message: str, code: int = 2, document: Any = None) -> NoReturn:
+def exit_with(ctx: click.Context, message: str, code: int = 2, document: object = None) -> NoReturn:
     """Say what went wrong on stderr (and as JSON on stdout with --json), then exit."""
     if ctx.ensure_object(Settings).json:
         emit_json(document if document is not None else {"error": message})

@@ -24,31 +24,18 @@ Examples:
 @json_option
 def status() -> None:
     """Say where the database is, its schema version and what it holds (changes nothing)."""
-    from pricing.storage.migrations import known_revisions
-    from pricing.storage.store import SCHEMA_REVISION, Store, display_url, resolve_url
+    from pricing import api
 
     cfg = settings()
-    store = Store.connect(cfg.db_url, create=False)
-    try:
-        revision = store.schema_revision()
-        if revision is None:
-            state = "empty: its tables are created on first use (or by `pricing db upgrade`)"
-        elif revision == SCHEMA_REVISION:
-            state = "up to date"
-        elif revision in known_revisions():
-            state = "older: `pricing db upgrade` brings it up to date (commands also do it on first use)"
-        else:
-            state = "written by a newer version of pricing: upgrade pricing before using it"
-        counts = store.counts() if revision == SCHEMA_REVISION else {}
-    finally:
-        store.close()
+    status = api.database_status(cfg.db_url)
+    revision = status.schema_revision
     document = {
-        "url": display_url(resolve_url(cfg.db_url)),
-        "dialect": store.engine.dialect.name,
+        "url": status.url,
+        "dialect": status.dialect,
         "schema_revision": revision,
-        "latest_revision": SCHEMA_REVISION,
-        "state": state,
-        "counts": counts,
+        "latest_revision": status.latest_revision,
+        "state": status.state,
+        "counts": status.counts,
     }
     if cfg.json:
         emit_json(document)
@@ -56,9 +43,12 @@ def status() -> None:
     rows = [
         ("Database", document["url"]),
         ("Engine", document["dialect"]),
-        ("Schema revision", f"{revision or '(none)'} (this version of pricing: {SCHEMA_REVISION})"),
-        ("State", state),
-        *((name.replace("_", " ").capitalize(), f"{n:,}") for name, n in counts.items()),
+        (
+            "Schema revision",
+            f"{revision or '(none)'} (this version of pricing: {status.latest_revision})",
+        ),
+        ("State", status.state),
+        *((name.replace("_", " ").capitalize(), f"{n:,}") for name, n in status.counts.items()),
     ]
     print_table(["What", "Value"], rows)
 
@@ -75,21 +65,15 @@ Examples:
 @json_option
 def upgrade() -> None:
     """Apply the schema migrations this version of pricing needs (safe to run any time)."""
-    from pricing.storage.store import SCHEMA_REVISION, Store
+    from pricing import api
 
     cfg = settings()
-    store = Store.connect(cfg.db_url)
-    try:
-        before = store.schema_revision()
-        store.ensure_schema(upgrade=True)
-        if before is not None and before != SCHEMA_REVISION:
-            store.compact()  # e.g. 0005 moved deal lines into a third of the space
-    finally:
-        store.close()
+    upgraded = api.upgrade_database(cfg.db_url)
+    before, after = upgraded.before, upgraded.after
     if cfg.json:
-        emit_json({"from": before, "to": SCHEMA_REVISION, "changed": before != SCHEMA_REVISION})
+        emit_json({"from": before, "to": after, "changed": upgraded.changed})
         return
-    if before == SCHEMA_REVISION:
-        click.echo(f"Already at schema revision {SCHEMA_REVISION}; nothing to do.")
+    if not upgraded.changed:
+        click.echo(f"Already at schema revision {after}; nothing to do.")
     else:
-        click.echo(f"Upgraded the schema from {before or '(empty)'} to {SCHEMA_REVISION}.")
+        click.echo(f"Upgraded the schema from {before or '(empty)'} to {after}.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,9 @@ from pricing.cli.common import (
     progress,
     settings,
 )
+
+if TYPE_CHECKING:
+    from pricing.lines.service import DealsFile, DealsImport
 
 
 @click.group()
@@ -53,13 +56,14 @@ def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_r
     the same lines does not double them. Lines whose SKU has no list price on their date are kept
     and counted as unmatched until an edition covers them.
     """
-    from pricing.lines.service import DEAL_HEADERS, import_deals, read_deals
+    from pricing import api
+    from pricing.lines.service import DEAL_HEADERS
     from pricing.pricebook.file import parse_column_overrides
 
     cfg = settings()
     mapped = parse_column_overrides(columns, DEAL_HEADERS)
     with progress(f"Reading {file.name}") as update:
-        read = read_deals(file, columns=mapped, date_format=date_format, progress=update)
+        read = api.read_deals(file, columns=mapped, date_format=date_format, progress=update)
     ctx = click.get_current_context()
     if read.lines is None or any(p.severity == "error" for p in read.problems):
         failed = {"lines": 0 if read.lines is None else len(read.lines), "added": 0, "already_present": 0,
@@ -73,7 +77,7 @@ def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_r
             document=failed,
         )
     with progress(f"Matching and storing {len(read.lines):,} lines") as update:
-        result = import_deals(
+        result = api.import_deals(
             cfg.store(create=True), read, user=cfg.acting_user(), dry_run=dry_run, progress=update
         )
     document: dict[str, Any] = {
@@ -92,6 +96,11 @@ def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_r
     if cfg.json:
         emit_json(document)
         return
+    _print_import(file, read, result, dry_run=dry_run)
+
+
+def _print_import(file: Path, read: DealsFile, result: DealsImport, *, dry_run: bool) -> None:
+    """Problems, notes, what was added and which SKUs are unmatched."""
     echo_problems(read.problems)
     for note in read.notes:
         click.echo(f"note: {note}")

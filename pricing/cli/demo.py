@@ -34,14 +34,29 @@ def demo(folder: Path) -> None:
     Price book editions, guardrails, requests and approvals, two years of deals and the drift
     report (report.xlsx and report.html in the demo folder).
     """
-    from pricing.cli import main
-
     if not SAMPLE_DATA.is_dir():
         raise InputError(f"no sample data at {SAMPLE_DATA}: run the demo from a pricing checkout")
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "pricing.db"
     for stale in folder.glob("pricing.db*"):
         stale.unlink()
+    steps = _steps(folder)
+    for note, user, args, expected in steps:
+        _run(db, note, user, args, expected)
+    report_xlsx, report_html = folder / "report.xlsx", folder / "report.html"
+    export = folder / "price-book-export.xlsx"
+    click.secho(
+        f"\nDone. The drift report is in {report_xlsx.resolve()} and {report_html.resolve()}; "
+        f"the database is {db}; the price book export is {export}.",
+        fg="green",
+    )
+
+
+Step = tuple[str, str, list[str], tuple[int, ...]]
+
+
+def _steps(folder: Path) -> list[Step]:
+    """(what happens, who types it, the command, the exit codes that are the expected answer)."""
     book_2025 = SAMPLE_DATA / "price-book-2025.xlsx"
     book_2026 = SAMPLE_DATA / "price-book-2026.xlsx"
     deals_file = SAMPLE_DATA / "deals-2025-2026.csv"
@@ -50,8 +65,7 @@ def demo(folder: Path) -> None:
     policy = SAMPLE_DATA / "guardrails.toml"
     lines = SAMPLE_DATA / "request-lines.csv"
     marketer, owner, manager, rep, rep2 = "mia", "dana", "marco", "priya", "sam"
-    # (what happens, who types it, the command, the exit codes that are the expected answer)
-    steps: list[tuple[str, str, list[str], tuple[int, ...]]] = [
+    return [
         ("The marketer imports the 2025 price book.", marketer,
          ["pricebook", "import", str(book_2025), "--effective", "2025-01-01"], (0,)),
         ("And the 2026 edition, with its price increases (warnings are shown, not blocking).", marketer,
@@ -104,22 +118,20 @@ def demo(folder: Path) -> None:
         ("What if reps could grant less? The proposed policy, tried on two years of deals:", owner,
          ["policy", "simulate", str(SAMPLE_DATA / "guardrails-proposed.toml")], (0,)),
     ]  # fmt: skip
-    for note, user, args, expected in steps:
-        full = ["--db", str(db), "--user", user, *args]
-        if note:
-            click.secho(f"\n# {note}", fg="cyan")
-        click.secho("$ pricing " + shlex.join(full), bold=True)
-        try:
-            returned = main.main(full, prog_name="pricing", standalone_mode=False)
-            code = returned if isinstance(returned, int) else 0  # click returns ctx.exit codes
-        except click.exceptions.Exit as done:
-            code = done.exit_code or 0
-        if code not in expected:
-            raise click.ClickException(
-                f"demo step failed (exit {code}): pricing {shlex.join(args)}"
-            )
-    click.secho(
-        f"\nDone. The drift report is in {report_xlsx.resolve()} and {report_html.resolve()}; "
-        f"the database is {db}; the price book export is {export}.",
-        fg="green",
-    )
+
+
+def _run(db: Path, note: str, user: str, args: list[str], expected: tuple[int, ...]) -> None:
+    """One step as the user would type it; a step that does not exit as expected stops the demo."""
+    from pricing.cli import main
+
+    full = ["--db", str(db), "--user", user, *args]
+    if note:
+        click.secho(f"\n# {note}", fg="cyan")
+    click.secho("$ pricing " + shlex.join(full), bold=True)
+    try:
+        returned = main.main(full, prog_name="pricing", standalone_mode=False)
+        code = returned if isinstance(returned, int) else 0  # click returns ctx.exit codes
+    except click.exceptions.Exit as done:
+        code = done.exit_code or 0
+    if code not in expected:
+        raise click.ClickException(f"demo step failed (exit {code}): pricing {shlex.join(args)}")

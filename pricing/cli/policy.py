@@ -20,6 +20,7 @@ from pricing.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from pricing.analysis.simulate import Simulation
     from pricing.policy.file import PolicyFile
     from pricing.policy.model import Policy
     from pricing.policy.versions import PolicyVersion
@@ -43,10 +44,10 @@ Examples:
 @json_option
 def check(file: Path) -> None:
     """Validate a policy file without storing it; every problem names its line and key (exit 2)."""
-    from pricing.policy.versions import read_policy_file
+    from pricing import api
 
     cfg = settings()
-    parsed = read_policy_file(file)
+    parsed = api.check_policy(file)
     document = {
         "valid": parsed.policy is not None,
         "source": parsed.source,
@@ -97,13 +98,13 @@ def load(file: Path) -> None:
     It is in force from its `effective_from` (default: today). Requests record the version
     they were judged under.
     """
-    from pricing.policy import versions as policies
+    from pricing import api
 
     cfg = settings()
-    parsed = policies.read_policy_file(file)
+    parsed = api.check_policy(file)
     if parsed.policy is None:
         refuse_invalid(parsed, "nothing was loaded", {"version": None})
-    version = policies.load(cfg.store(create=True), parsed, user=cfg.acting_user())
+    version = api.load_policy(cfg.store(create=True), parsed, user=cfg.acting_user())
     if cfg.json:
         emit_json(_version_document(version))
         return
@@ -139,16 +140,10 @@ Examples:
 @json_option
 def show(number: int | None) -> None:
     """Print the policy in force as tables: levels and limits, rules, floors and the team."""
-    from pricing.policy import versions as policies
-    from pricing.storage import store
+    from pricing import api
 
     cfg = settings()
-    with cfg.store().read() as conn:
-        version = (
-            policies.get(conn, number)
-            if number is not None
-            else policies.in_force(conn, store.utcnow().date())
-        )
+    version = api.show_policy(cfg.store(), number)
     policy = version.policy
     if cfg.json:
         emit_json({**_version_document(version), "policy": policy.to_dict()})
@@ -215,15 +210,14 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
     shows lines and special discount per class, approver workload per level (requests a week),
     the discount given inside and outside each policy, and the deals that change class.
     """
-    from pricing.analysis.simulate import simulate as replay
+    from pricing import api
     from pricing.analysis.simulate_files import simulation_document, write_simulation
-    from pricing.policy.versions import read_policy_file
 
     cfg = settings()
-    parsed = read_policy_file(file)
+    parsed = api.check_policy(file)
     if parsed.policy is None:
         refuse_invalid(parsed, "nothing was simulated", {})
-    result = replay(
+    result = api.simulate_policy(
         cfg.store(),
         parsed.policy,
         start=start.date() if start else None,
@@ -235,9 +229,16 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
     if cfg.json:
         emit_json(document)
         return
+    _print_simulation(result, document, file.name)
+    if output is not None:
+        click.echo(f"Wrote {output}.")
+
+
+def _print_simulation(result: Simulation, document: dict[str, Any], file_name: str) -> None:
+    """The simulation as tables: classes, approver workload, inside/outside, changed lines."""
     click.echo(
         f"{result.lines:,} deal lines from {document['from']} to {document['to']} judged under the "
-        f"policy in force and under {file.name}"
+        f"policy in force and under {file_name}"
         + (
             f" ({result.not_judged:,} unmatched or unjudged lines left out)"
             if result.not_judged
@@ -245,6 +246,35 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
         )
         + "."
     )
+    _print_classes(document, file_name)
+    _print_workload(document, file_name)
+    from pricing.money import display_money
+
+    sides = {"now": result.current, file_name: result.proposed}
+    click.echo(
+        "Special discount inside / outside policy: "
+        + "; ".join(
+            f"{label} {display_money(side.inside, document['currency'])} / "
+            f"{display_money(side.outside, document['currency'])}"
+            for label, side in sides.items()
+        )
+        + "."
+    )
+    click.echo(f"{len(result.changed):,} lines change class" + (":" if result.changed else "."))
+    if result.changed:
+        print_table(
+            ["Deal", "Line", "SKU", "Now", file_name],
+            [
+                (c["deal"], c["line"], c["sku"], c["current"], c["proposed"])
+                for c in result.changed[:20]
+            ],
+        )
+        if len(result.changed) > 20:
+            click.echo(f"... and {len(result.changed) - 20:,} more (all of them: --json or -o)")
+
+
+def _print_classes(document: dict[str, Any], file_name: str) -> None:
+    """Lines and special discount per class, now and under the proposed policy."""
     from decimal import Decimal
 
     from pricing.money import display_money
@@ -259,8 +289,8 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
             "Class",
             "Now: lines",
             "Now: special discount",
-            f"{file.name}: lines",
-            f"{file.name}: special discount",
+            f"{file_name}: lines",
+            f"{file_name}: special discount",
         ],
         [
             (
@@ -275,14 +305,17 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
         right=[
             "Now: lines",
             "Now: special discount",
-            f"{file.name}: lines",
-            f"{file.name}: special discount",
+            f"{file_name}: lines",
+            f"{file_name}: special discount",
         ],
     )
+
+
+def _print_workload(document: dict[str, Any], file_name: str) -> None:
     levels = sorted(set(document["workload"]["current"]) | set(document["workload"]["proposed"]))
     if levels:
         print_table(
-            ["Approver level", "Now: requests/week", f"{file.name}: requests/week"],
+            ["Approver level", "Now: requests/week", f"{file_name}: requests/week"],
             [
                 (
                     lv,
@@ -291,31 +324,8 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
                 )
                 for lv in levels
             ],
-            right=["Now: requests/week", f"{file.name}: requests/week"],
+            right=["Now: requests/week", f"{file_name}: requests/week"],
         )
-    sides = {"now": result.current, file.name: result.proposed}
-    click.echo(
-        "Special discount inside / outside policy: "
-        + "; ".join(
-            f"{label} {display_money(side.inside, document['currency'])} / "
-            f"{display_money(side.outside, document['currency'])}"
-            for label, side in sides.items()
-        )
-        + "."
-    )
-    click.echo(f"{len(result.changed):,} lines change class" + (":" if result.changed else "."))
-    if result.changed:
-        print_table(
-            ["Deal", "Line", "SKU", "Now", file.name],
-            [
-                (c["deal"], c["line"], c["sku"], c["current"], c["proposed"])
-                for c in result.changed[:20]
-            ],
-        )
-        if len(result.changed) > 20:
-            click.echo(f"... and {len(result.changed) - 20:,} more (all of them: --json or -o)")
-    if output is not None:
-        click.echo(f"Wrote {output}.")
 
 
 def _class_order(name: str) -> tuple[int, str]:

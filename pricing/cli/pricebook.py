@@ -23,6 +23,7 @@ from pricing.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from pricing.analysis.impact import Impact
     from pricing.pricebook.editions import ImportResult
     from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem
 
@@ -79,39 +80,22 @@ def import_(
     cell; nothing is stored while any error stands (exit 2). Importing the same content as the
     newest edition makes no edition ("unchanged").
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from pricing.pricebook.file import (
-        ITEM_HEADERS,
-        ReadOptions,
-        load_price_book,
-        parse_column_overrides,
-        read_price_book,
-    )
+    from pricing import api
+    from pricing.pricebook.file import ITEM_HEADERS, parse_column_overrides
 
     cfg = settings()
     mapped = parse_column_overrides(columns, ITEM_HEADERS)
-    with progress(f"Reading {file.name}") as update, ThreadPoolExecutor(1) as pool:
-        # The workbook is parsed (without the GIL) while the database layer loads; the
-        # database is opened only once the file could be read.
-        loading = pool.submit(load_price_book, file, sheet)
-        from pricing.policy import versions as policies
-        from pricing.pricebook.editions import import_price_book
-
-        loaded = loading.result()
-        db = cfg.store(create=True)
-        options = ReadOptions(
-            sheet=sheet,
-            columns=mapped,
-            currency=(currency or policies.latest_currency(db) or "USD").upper(),
-        )
-        read = read_price_book(file, options, update, loaded=loaded)
-        result = import_price_book(
-            db,
-            read,
+    with progress(f"Reading {file.name}") as update:
+        result = api.import_price_book(
+            lambda: cfg.store(create=True),
+            file,
             effective_from=as_date(effective),
             user=cfg.acting_user(),
+            sheet=sheet,
+            columns=mapped,
+            currency=currency,
             dry_run=dry_run,
+            progress=update,
         )
     document = import_document(result)
     ctx = click.get_current_context()
@@ -198,19 +182,20 @@ Examples:
 @json_option
 def show(sku: str | None, as_of: datetime | None, family: str | None) -> None:
     """Show the standard prices in force: one SKU with its volume tiers, or the whole book."""
-    from pricing.pricebook import editions
+    from pricing import api
 
     cfg = settings()
     on = as_date(as_of)
     if sku is not None:
-        edition, item, book = editions.item_in_force(cfg.store(), sku, on)
-        document = item_document(edition, item, book)
+        shown = api.show_item(cfg.store(), sku, on=on)
+        document = item_document(shown.edition, shown.item, shown.book)
         if cfg.json:
             emit_json(document)
             return
         _print_item(document, on)
         return
-    edition, book = editions.in_force(cfg.store(), on)
+    view = api.show_price_book(cfg.store(), on=on)
+    edition, book = view.edition, view.book
     items = list(book.items.values())
     if family:
         items = [i for i in items if (i.family or "").casefold() == family.casefold()]
@@ -320,14 +305,11 @@ Examples:
 @json_option
 def editions_() -> None:
     """List every imported edition, oldest first, and which one is in force today."""
-    from pricing.pricebook import editions
-    from pricing.storage import store
+    from pricing import api
 
     cfg = settings()
-    db = cfg.store()
-    listed = editions.editions(db)
-    with db.read() as conn:
-        current = store.edition_in_force(conn, date.today())
+    listing = api.list_editions(cfg.store(), on=date.today())
+    listed, current = listing.editions, listing.in_force
     if cfg.json:
         emit_json(
             [
@@ -407,25 +389,20 @@ def diff_(
     With --impact, the quantities sold in the period are re-priced at both editions' list prices
     (per family and in total), and open approved requests are judged again on the new edition.
     """
-    from pricing.pricebook import editions
+    from pricing import api
 
     cfg = settings()
-    old_edition, new_edition, diff = editions.diff(cfg.store(), old, new)
+    compared = api.diff_editions(
+        cfg.store(), old, new, impact=impact,
+        start=start.date() if start else None, end=end.date() if end else None,
+    )  # fmt: skip
+    old_edition, new_edition, diff = compared.old, compared.new, compared.diff
     summary = _diff_summary(old_edition, new_edition, diff)
-    estimate = None
-    if impact:
-        from pricing.analysis.impact import impact as estimate_impact
-
-        _, old_book = editions.book_of(cfg.store(), old_edition.number)
-        _, new_book = editions.book_of(cfg.store(), new_edition.number)
-        estimate = estimate_impact(
-            cfg.store(), old_book, new_book,
-            start=start.date() if start else None, end=end.date() if end else None,
-        )  # fmt: skip
+    estimate = compared.impact
     if cfg.json:
         document = diff_document(old_edition, new_edition, diff)
         if estimate is not None:
-            document["impact"] = impact_document(estimate, _currency_of(new_edition, cfg))
+            document["impact"] = impact_document(estimate, compared.currency)
         emit_json(document)
         return
     from pricing.money import display_money
@@ -462,16 +439,10 @@ def diff_(
             right=["Old price", "New price", "Move %"],
         )
     if estimate is not None:
-        _print_impact(estimate, _currency_of(new_edition, cfg))
+        _print_impact(estimate, compared.currency)
 
 
-def _currency_of(edition: Edition, cfg: Any) -> str:
-    from pricing.policy import versions as policies
-
-    return policies.latest_currency(cfg.store()) or "USD"
-
-
-def impact_document(estimate: Any, currency: str) -> dict[str, Any]:
+def impact_document(estimate: Impact, currency: str) -> dict[str, Any]:
     from pricing.money import format_money, format_pct
 
     def change(old: Decimal, new: Decimal) -> str | None:
@@ -507,7 +478,7 @@ def impact_document(estimate: Any, currency: str) -> dict[str, Any]:
     }
 
 
-def _print_impact(estimate: Any, currency: str) -> None:
+def _print_impact(estimate: Impact, currency: str) -> None:
     from pricing.money import display_money
 
     total_old, total_new = estimate.total_old, estimate.total_new
@@ -627,29 +598,22 @@ Examples:
 @json_option
 def export(file: Path, as_of: datetime | None, number: int | None) -> None:
     """Write an edition to a clean, formatted xlsx (with its Tiers sheet) that re-imports as is."""
-    from pricing.errors import InputError
-    from pricing.pricebook import editions
-    from pricing.pricebook.file import export_price_book
+    from pricing import api
 
     cfg = settings()
-    if file.suffix.lower() != ".xlsx":
-        raise InputError(f"{file}: the export is an Excel workbook; name it with .xlsx")
-    if number is not None:
-        edition, book = editions.book_of(cfg.store(), number)
-    else:
-        edition, book = editions.in_force(cfg.store(), as_date(as_of))
-    export_price_book(file, edition, book)
+    written = api.export_price_book(cfg.store(), file, on=as_date(as_of), edition=number)
+    edition = written.edition
     if cfg.json:
         emit_json(
             {
                 "file": str(file),
                 "edition": edition.number,
-                "items": len(book.items),
-                "tiers": len(book.tiers),
+                "items": written.items,
+                "tiers": written.tiers,
             }
         )
         return
     click.echo(
         f"Wrote {file}: edition {edition.number} (effective {edition.effective_from.isoformat()}), "
-        f"{len(book.items)} items, {len(book.tiers)} tiers."
+        f"{written.items} items, {written.tiers} tiers."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +17,9 @@ from pricing.cli.common import (
     print_table,
     settings,
 )
+
+if TYPE_CHECKING:
+    from pricing.analysis.report import Report
 
 
 @click.command(
@@ -47,12 +51,13 @@ def report(
     special discount (sales' deviations); realization; margin where costs are known; out-of-policy
     lines and amount, judged under the policy in force on each line's date; unmatched lines.
     """
+    from pricing import api
     from pricing.analysis import report as drift
-    from pricing.analysis.report_files import MONEY_KEYS, metrics_document, report_document, write
+    from pricing.analysis.report_files import report_document, write
 
     cfg = settings()
     by = drift.parse_by(by_text)
-    result = drift.build(
+    result = api.build_report(
         cfg.store(),
         start=as_date(start) if start else None,
         end=as_date(end) if end else None,
@@ -67,11 +72,19 @@ def report(
     if output is not None:
         click.echo(f"Wrote {output} ({result.totals.lines:,} deal lines).")
         return
-    from pricing.money import display_money
-
     if result.totals.lines == 0:
         click.echo("No deal lines in this period: import them with `pricing deals import FILE`.")
         return
+    _print_totals(result)
+    if result.groups:
+        _print_groups(result, by)
+
+
+def _print_totals(result: Report) -> None:
+    """The report's totals: from list to net, leakage, realization, margin."""
+    from pricing.analysis.report_files import MONEY_KEYS, metrics_document
+    from pricing.money import display_money
+
     c = result.currency
     t = metrics_document(result.totals, c)
     t.update({k: display_money(getattr(result.totals, k), c) for k in MONEY_KEYS if k != "cost"})
@@ -97,28 +110,35 @@ def report(
         ],
         right=["Value"],
     )
-    if result.groups:
-        top = result.groups[:10]
-        print_table(
-            [
-                *(b.title() for b in by),
-                "Net revenue",
-                "Leakage",
-                "Special disc.",
-                "Realization %",
-                "Out of policy",
-            ],
-            [
-                (
-                    *key.values(),
-                    display_money(m.net_revenue, c),
-                    display_money(m.leakage, c),
-                    display_money(m.special_discount, c),
-                    metrics_document(m, c)["realization_pct"],
-                    f"{m.out_of_policy_lines:,}",
-                )
-                for key, m in top
-            ],
-            title=f"Top {len(top)} of {len(result.groups)} by leakage",
-            right=["Net revenue", "Leakage", "Special disc.", "Realization %", "Out of policy"],
-        )
+
+
+def _print_groups(result: Report, by: list[str]) -> None:
+    """The ten groups that leak most."""
+    from pricing.analysis.report_files import metrics_document
+    from pricing.money import display_money
+
+    c = result.currency
+    top = result.groups[:10]
+    print_table(
+        [
+            *(b.title() for b in by),
+            "Net revenue",
+            "Leakage",
+            "Special disc.",
+            "Realization %",
+            "Out of policy",
+        ],
+        [
+            (
+                *key.values(),
+                display_money(m.net_revenue, c),
+                display_money(m.leakage, c),
+                display_money(m.special_discount, c),
+                metrics_document(m, c)["realization_pct"],
+                f"{m.out_of_policy_lines:,}",
+            )
+            for key, m in top
+        ],
+        title=f"Top {len(top)} of {len(result.groups)} by leakage",
+        right=["Net revenue", "Leakage", "Special disc.", "Realization %", "Out of policy"],
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -19,7 +19,7 @@ from pricing.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from pricing.problems import Problem
+    from pricing.api import Submission
     from pricing.requests.lifecycle import LineInput, Quote, Request
 
 
@@ -46,10 +46,10 @@ Examples:
 @json_option
 def quote(sku: str, qty: int, customer: str | None) -> None:
     """List, standard price and the lowest price each approval level may grant, and the hard floor."""
-    from pricing.requests import lifecycle as requests
+    from pricing import api
 
     cfg = settings()
-    q = requests.quote(cfg.store(), sku, qty)
+    q = api.quote(cfg.store(), sku, qty)
     if cfg.json:
         emit_json(quote_document(q, customer))
         return
@@ -194,16 +194,16 @@ def request(
     it, or rejected beyond the top level or below a hard floor. Exit 0 approved or pending,
     1 rejected.
     """
-    from pricing.requests import lifecycle as requests
+    from pricing import api
 
     cfg = settings()
     ctx = click.get_current_context()
     inputs = _line_inputs(ctx, sku, qty, price, discount, lines_file)
-    result, problems = requests.submit(
-        cfg.store(), customer=customer, reason=reason, inputs=inputs,
+    submitted = api.submit_request(
+        cfg.store(), customer=customer, reason=reason, lines=inputs,
         user=cfg.acting_user(), check=check,
     )  # fmt: skip
-    _answer(ctx, result, problems, check=check, refused="nothing submitted")
+    _answer(ctx, submitted, check=check, refused="nothing submitted")
 
 
 def _line_inputs(
@@ -215,14 +215,15 @@ def _line_inputs(
     lines_file: Path | None,
 ) -> list[LineInput]:
     """The lines asked for: one from the arguments, or many from a file (exit 2 on problems)."""
-    from pricing.requests import lifecycle as requests
+    from pricing import api
+    from pricing.requests.lifecycle import LineInput
 
     if lines_file is not None:
         if sku or qty or price is not None or discount is not None:
             raise click.UsageError(
                 "give either SKU --qty N (--price P | --discount PCT) or --file, not both"
             )
-        inputs, problems = requests.read_lines_file(lines_file)
+        inputs, problems = api.read_request_lines(lines_file)
         if problems:
             if not settings().json:
                 echo_problems(problems)
@@ -235,19 +236,19 @@ def _line_inputs(
         raise click.UsageError("give either --price or --discount")
     if discount is not None and not 0 <= discount < 100:
         raise click.BadParameter("a discount is from 0 to below 100 (%)", param_hint="--discount")
-    return [requests.LineInput(sku, qty, price, discount)]
+    return [LineInput(sku, qty, price, discount)]
 
 
 def _answer(
     ctx: click.Context,
-    result: Request | None,
-    problems: list[Problem],
+    submitted: Submission,
     *,
     check: bool,
     refused: str,
 ) -> None:
     """Print the judged request; exit 2 when its lines had errors, 1 when it is rejected."""
     cfg = settings()
+    result, problems = submitted.request, submitted.problems
     if result is None:
         if not cfg.json:
             echo_problems(problems)
@@ -355,10 +356,10 @@ def requests_(ctx: click.Context, status: str | None, rep: str | None) -> None:
     """List deviation requests (newest last), or act on one: show, change, won, lost."""
     if ctx.invoked_subcommand is not None:
         return
-    from pricing.requests import lifecycle as requests
+    from pricing import api
 
     cfg = settings()
-    found = requests.list_requests(cfg.store(), status=status, rep=rep)
+    found = api.list_requests(cfg.store(), status=status, rep=rep)
     if cfg.json:
         emit_json([request_document(r) for r in found])
         return
@@ -411,10 +412,10 @@ Examples:
 @json_option
 def show(ident: str) -> None:
     """One request: its lines with decisions and reasons, and every event (who, when, note)."""
-    from pricing.requests import lifecycle as requests
+    from pricing import api
 
     cfg = settings()
-    r = requests.get(cfg.store(), ident)
+    r = api.show_request(cfg.store(), ident)
     if cfg.json:
         emit_json(request_document(r, events=True))
         return
@@ -461,18 +462,18 @@ def change(
     a request; won, lost, rejected or expired requests cannot change (submit a new one).
     Exit 0 approved or pending, 1 rejected or refused.
     """
-    from pricing.requests import lifecycle as requests
+    from pricing import api
 
     cfg = settings()
     ctx = click.get_current_context()
     inputs = _line_inputs(ctx, sku, qty, price, discount, lines_file)
-    result, problems = requests.change(
-        cfg.store(), ident, inputs=inputs, user=cfg.acting_user(), reason=reason, check=check
+    changed = api.change_request(
+        cfg.store(), ident, lines=inputs, user=cfg.acting_user(), reason=reason, check=check
     )
-    _answer(ctx, result, problems, check=check, refused="nothing changed")
+    _answer(ctx, changed, check=check, refused="nothing changed")
 
 
-def _outcome_command(outcome: str) -> click.Command:
+def _outcome_command(outcome: Literal["won", "lost"]) -> click.Command:
     @click.command(
         outcome,
         epilog=f"""
@@ -484,10 +485,10 @@ Examples:
     @click.argument("ident", metavar="ID")
     @json_option
     def record(ident: str) -> None:
-        from pricing.requests import lifecycle as requests
+        from pricing import api
 
         cfg = settings()
-        r = requests.record_outcome(cfg.store(), ident, outcome=outcome, user=cfg.acting_user())
+        r = api.record_outcome(cfg.store(), ident, outcome=outcome, user=cfg.acting_user())
         if cfg.json:
             emit_json(request_document(r))
             return
@@ -514,10 +515,10 @@ Examples:
 @json_option
 def approve(ident: str, note: str | None) -> None:
     """Approve a pending request: your role must cover its level, and it cannot be your own."""
-    from pricing.requests import lifecycle as requests
+    from pricing import api
 
     cfg = settings()
-    r = requests.approve(cfg.store(), ident, user=cfg.acting_user(), note=note)
+    r = api.approve_request(cfg.store(), ident, user=cfg.acting_user(), note=note)
     if cfg.json:
         emit_json(request_document(r))
         return
@@ -541,10 +542,10 @@ Examples:
 @json_option
 def reject(ident: str, note: str) -> None:
     """Reject a pending request, with a note saying why."""
-    from pricing.requests import lifecycle as requests
+    from pricing import api
 
     cfg = settings()
-    r = requests.reject(cfg.store(), ident, user=cfg.acting_user(), note=note)
+    r = api.reject_request(cfg.store(), ident, user=cfg.acting_user(), note=note)
     if cfg.json:
         emit_json(request_document(r))
         return

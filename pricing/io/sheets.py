@@ -139,8 +139,8 @@ def _open_xlsx(path: Path) -> Workbook:
 def read_csv(path: Path) -> Sheet:
     """A csv file in UTF-8 (with or without BOM) or Windows-1252, comma- or semicolon-separated."""
     data = path.read_bytes()
-    text = _decode(data)
-    dialect_delimiter = _delimiter(text)
+    text = decode_text(data)
+    dialect_delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect_delimiter)
     try:
         rows: list[list[Any]] = [row for row in reader]
@@ -151,7 +151,7 @@ def read_csv(path: Path) -> Sheet:
     return Sheet(file=path.name, name=None, rows=rows)
 
 
-def _decode(data: bytes) -> str:
+def decode_text(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if b"\x00" in data[:4096]:
@@ -164,7 +164,7 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _delimiter(text: str) -> str:
+def sniff_delimiter(text: str) -> str:
     """Comma, semicolon or tab: whichever splits the first lines most consistently."""
     sample = [line for line in text[:65536].splitlines()[:30] if line.strip()]
     if not sample:

@@ -387,11 +387,12 @@ def _judge(
 
 def _policies(reference: Reference) -> tuple[Any, Any, dict[int, Policy]]:
     """Effective dates (ascending), the policy version in force from each, and the policies."""
-    from pricing.policy.versions import _version
+    from pricing.policy.versions import from_record
+    from pricing.storage.queries import PolicyRecord
 
     columns = ("id", "effective_from", "loaded_at", "loaded_by", "source", "sha256", "body")
     versions = [
-        _version(_Row(dict(zip(columns, r, strict=True))))
+        from_record(PolicyRecord(*r))
         for r in reference.fetch(f"SELECT {', '.join(columns)} FROM policies")
     ]
     latest: dict[str, int] = {}

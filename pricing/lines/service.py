@@ -93,8 +93,8 @@ def read_deals(
     preload("pyarrow.compute", "sqlalchemy", "pandas")
     frugal_arrow_memory()
 
+    from pricing.io.headers import find_header
     from pricing.io.sheets import open_workbook
-    from pricing.pricebook.file import find_header
 
     overrides = columns or {}
     head, is_csv, delimiter = _head(path)
@@ -204,7 +204,7 @@ def _broken_rows(path: Path, rows: list[tuple[str, int, int]], encoding: str) ->
 
 def _head(path: Path) -> tuple[Sheet, bool, str]:
     """The first rows (to find the header), whether it is csv, and its separator."""
-    from pricing.io.sheets import _decode, _delimiter, open_workbook, read_input
+    from pricing.io.sheets import decode_text, open_workbook, read_input, sniff_delimiter
 
     start = read_input(path, 256 * 1024)
     if start.startswith(b"PK\x03\x04") or start.startswith(b"\xd0\xcf\x11\xe0"):
@@ -215,9 +215,9 @@ def _head(path: Path) -> tuple[Sheet, bool, str]:
         )
         sheet = workbook.sheet(name)
         return Sheet(path.name, name, sheet.rows[:30]), False, ""
-    text = _decode(start)
+    text = decode_text(start)
     lines = text.splitlines()[:31]
-    delimiter = _delimiter("\n".join(lines))
+    delimiter = sniff_delimiter("\n".join(lines))
     rows = list(csv.reader(io.StringIO("\n".join(lines[:30])), delimiter=delimiter))
     return Sheet(path.name, None, rows), True, delimiter
 

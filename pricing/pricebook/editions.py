@@ -11,18 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
 from pricing.errors import NotFoundError
-from pricing.io.perf import paused_gc
 from pricing.money import display_money, format_money
-from pricing.pricebook.file import PriceBookFile
-from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem, compare
+from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem, Tier, compare, sku_key
 from pricing.problems import Problem, has_errors
-from pricing.storage import store
+from pricing.storage import queries, store
 from pricing.storage.store import Store
+
+if TYPE_CHECKING:
+    from pricing.pricebook.file import PriceBookFile
 
 PRICE_MOVE_WARNING_PCT = Decimal(50)
 
@@ -50,57 +51,55 @@ class ImportResult:
         return has_errors(self.problems)
 
 
-def import_price_book(
-    db: Store,
-    read: PriceBookFile,
-    *,
-    effective_from: date,
-    user: str,
-    dry_run: bool = False,
-    now: datetime | None = None,
-) -> ImportResult:
-    """Store a price book read from a file as a new edition effective ``effective_from``.
-
-    Reading (:func:`pricing.pricebook.file.read_price_book`) is separate so that a caller can
-    read the workbook while the database is being opened.
-    """
-    path = read.path
+def import_result(read: PriceBookFile, *, effective_from: date, dry_run: bool) -> ImportResult:
+    """What importing a file read from disk comes to before the database is asked: its counts
+    and the problems found in it (an import with an error stops here)."""
     result = ImportResult(
-        source=path.name,
+        source=read.path.name,
         sheet=read.sheet,
         effective_from=effective_from,
         dry_run=dry_run,
         problems=read.problems,
     )
-    book = read.book
-    if book is None or result.failed:
-        return result
-    result.items, result.tiers = len(book.items), len(book.tiers)
-    result.currencies = sorted({item.currency for item in book.items.values()})
-    with paused_gc(), db.write() if not dry_run else db.read() as conn:
-        latest = store.latest_edition(conn)
-        previous = store.load_book(conn, latest.number) if latest else None
-        result.previous = latest.number if latest else None
-        result.diff = compare(previous, book)
-        result.problems.extend(_change_warnings(result.diff, read.location, path.name))
-        if latest is not None and result.diff.is_empty:
-            result.unchanged = True
-            return result
-        if dry_run:
-            return result
-        result.edition = store.add_edition(
-            conn,
-            book,
-            effective_from=effective_from,
-            source=path.name,
-            source_sha256=read.sha256,
-            imported_by=user,
-            imported_at=now or store.utcnow(),
-        )
-        from pricing.lines.service import rematch
-
-        result.rematched = rematch(conn, since=effective_from)
+    if read.book is not None and not result.failed:
+        result.items, result.tiers = len(read.book.items), len(read.book.tiers)
+        result.currencies = sorted({item.currency for item in read.book.items.values()})
     return result
+
+
+def store_import(
+    conn: Connection,
+    read: PriceBookFile,
+    result: ImportResult,
+    *,
+    user: str,
+    now: datetime | None = None,
+) -> None:
+    """Compare the book read with the newest edition and, unless it is the same content or a
+    dry run, store it as a new edition on ``conn`` (the caller's transaction), filling in
+    ``result``. Re-matching the deal history against the new edition is the caller's job
+    (:func:`pricing.api.import_price_book` does both)."""
+    book = read.book
+    assert book is not None and not result.failed, "only a book without errors is stored"
+    latest = latest_edition(conn)
+    previous = load_book(conn, latest.number) if latest else None
+    result.previous = latest.number if latest else None
+    result.diff = compare(previous, book)
+    result.problems.extend(_change_warnings(result.diff, read.location, result.source))
+    if latest is not None and result.diff.is_empty:
+        result.unchanged = True
+        return
+    if result.dry_run:
+        return
+    result.edition = add_edition(
+        conn,
+        book,
+        effective_from=result.effective_from,
+        source=result.source,
+        source_sha256=read.sha256,
+        imported_by=user,
+        imported_at=now or store.utcnow(),
+    )
 
 
 def _change_warnings(
@@ -135,25 +134,25 @@ def _change_warnings(
 
 def editions(db: Store) -> list[Edition]:
     with db.read() as conn:
-        return store.list_editions(conn)
+        return list_editions(conn)
 
 
 def in_force(db: Store, on: date) -> tuple[Edition, PriceBook]:
     """The edition in force on a date and its whole book."""
     with db.read() as conn:
-        edition = store.edition_in_force(conn, on)
+        edition = edition_in_force(conn, on)
         if edition is None:
             raise NotFoundError(_nothing_in_force(conn, on))
-        return edition, store.load_book(conn, edition.number)
+        return edition, load_book(conn, edition.number)
 
 
 def item_in_force(db: Store, sku: str, on: date) -> tuple[Edition, PriceItem, PriceBook]:
     """One SKU as the edition in force on a date prices it (with that edition's tiers)."""
     with db.read() as conn:
-        edition = store.edition_in_force(conn, on)
+        edition = edition_in_force(conn, on)
         if edition is None:
             raise NotFoundError(_nothing_in_force(conn, on))
-        book = store.load_book(conn, edition.number, sku=sku)
+        book = load_book(conn, edition.number, sku=sku)
     item = book.get(sku)
     if item is None:
         raise NotFoundError(
@@ -165,13 +164,13 @@ def item_in_force(db: Store, sku: str, on: date) -> tuple[Edition, PriceItem, Pr
 
 def book_of(db: Store, number: int) -> tuple[Edition, PriceBook]:
     with db.read() as conn:
-        edition = store.get_edition(conn, number)
+        edition = get_edition(conn, number)
         if edition is None:
-            known = [e.number for e in store.list_editions(conn)]
+            known = [e.number for e in list_editions(conn)]
             raise NotFoundError(
                 f"no edition {number}; the editions are {', '.join(map(str, known)) or 'none yet'}"
             )
-        return edition, store.load_book(conn, number)
+        return edition, load_book(conn, number)
 
 
 def diff(
@@ -194,10 +193,92 @@ def diff(
 
 
 def _nothing_in_force(conn: Connection, on: date) -> str:
-    listed = store.list_editions(conn)
+    listed = list_editions(conn)
     if not listed:
         return "no price book imported yet: run `pricing pricebook import FILE` first"
     first = min(e.effective_from for e in listed)
     return (
         f"no edition is in force on {on.isoformat()}: the earliest is effective {first.isoformat()}"
+    )
+
+
+# The domain's view of the stored editions -----------------------------------------------------
+
+
+def _edition(record: queries.EditionRecord) -> Edition:
+    return Edition(
+        number=record.id,
+        effective_from=record.effective_from,
+        source=record.source,
+        imported_at=record.imported_at,
+        imported_by=record.imported_by,
+        items=record.item_count,
+        source_sha256=record.source_sha256,
+    )
+
+
+def list_editions(conn: Connection) -> list[Edition]:
+    return [_edition(r) for r in queries.edition_rows(conn)]
+
+
+def get_edition(conn: Connection, number: int) -> Edition | None:
+    record = queries.edition_row(conn, number)
+    return _edition(record) if record else None
+
+
+def latest_edition(conn: Connection) -> Edition | None:
+    record = queries.latest_edition_row(conn)
+    return _edition(record) if record else None
+
+
+def edition_in_force(conn: Connection, on: date) -> Edition | None:
+    """The newest edition effective on or before ``on`` (a later import wins a tie)."""
+    record = queries.edition_row_in_force(conn, on)
+    return _edition(record) if record else None
+
+
+def load_book(conn: Connection, number: int, sku: str | None = None) -> PriceBook:
+    """The items (all, or one SKU's) and tiers of an edition."""
+    items = {
+        r.sku_key: PriceItem(
+            r.sku, r.list_price, r.currency, r.name, r.family, r.unit_cost, r.floor_price, r.status
+        )
+        for r in queries.item_rows(conn, number, None if sku is None else sku_key(sku))
+    }
+    tiers = [
+        Tier(
+            min_qty=t.min_qty,
+            sku=t.sku,
+            family=t.family,
+            price=t.price,
+            discount_pct=t.discount_pct,
+        )
+        for t in queries.tier_rows(conn, number)
+    ]
+    return PriceBook(items=items, tiers=tiers)
+
+
+def add_edition(
+    conn: Connection,
+    book: PriceBook,
+    *,
+    effective_from: date,
+    source: str,
+    source_sha256: str,
+    imported_by: str,
+    imported_at: datetime,
+) -> int:
+    """Store a book as a new edition and return its number."""
+    return queries.insert_edition(
+        conn,
+        effective_from=effective_from,
+        source=source,
+        source_sha256=source_sha256,
+        imported_by=imported_by,
+        imported_at=imported_at,
+        items=book.canonical_rows(),
+        tiers=[
+            queries.TierRecord(t.sku, t.family, t.min_qty, t.price, t.discount_pct)
+            for t in book.tiers
+        ],
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pricing.errors import InputError
+from pricing.io.headers import HEADER_SEARCH_ROWS, find_header
 from pricing.io.perf import paused_gc
 from pricing.io.sheets import (
     Sheet,
@@ -40,7 +41,6 @@ from pricing.problems import Problem
 
 Progress = Callable[[int, int], None]
 
-HEADER_SEARCH_ROWS = 30
 PRICE_SHEET_NAMES = ("Price Book", "Pricebook", "Prices", "Price List", "Pricelist", "List Prices")
 TIER_SHEET_NAMES = ("Tiers", "Volume Tiers", "Tier Pricing", "Volume Pricing", "Volume Discounts")
 
@@ -80,7 +80,6 @@ TIER_HEADERS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 FIELD_ALIASES = {"price": "list_price", "cost": "unit_cost", "description": "name"}
-_PLACEHOLDER_TOKENS = {"excl vat", "ex vat", "incl vat", "net"}
 
 
 @dataclass
@@ -121,11 +120,15 @@ def parse_column_overrides(pairs: Iterable[str], known: Iterable[str]) -> dict[s
         name, sep, header = pair.partition("=")
         field_name = FIELD_ALIASES.get(name.strip().lower(), name.strip().lower())
         if not sep or not header.strip():
-            raise InputError(f"--column {pair!r}: write it as FIELD=HEADER, e.g. sku=Numero")
+            raise InputError(
+                "{field} " + f"{pair!r}: write it as FIELD=HEADER, e.g. sku=Numero",
+                field="columns",
+            )
         if field_name not in known_fields:
             raise InputError(
-                f"--column {pair!r}: unknown field {name.strip()!r}; "
-                f"the fields are {', '.join(sorted(known_fields))}"
+                "{field} " + f"{pair!r}: unknown field {name.strip()!r}; "
+                f"the fields are {', '.join(sorted(known_fields))}",
+                field="columns",
             )
         result[field_name] = header.strip()
     return result
@@ -163,7 +166,10 @@ def read_price_book(
     """
     options = options or ReadOptions()
     if not is_currency_code(options.currency.upper()):
-        raise InputError(f"--currency {options.currency!r}: give a 3-letter ISO code such as USD")
+        raise InputError(
+            "{field} " + f"{options.currency!r}: give a 3-letter ISO code such as USD",
+            field="currency",
+        )
     loaded = loaded or load_price_book(path, options.sheet)
     with paused_gc():
         return _read_price_book(loaded, options, progress)
@@ -225,63 +231,6 @@ def _is_tier_name(name: str) -> bool:
     return normalise_header(name) in {normalise_header(n) for n in TIER_SHEET_NAMES}
 
 
-_CURRENCY_WORDS = {
-    "usd", "eur", "gbp", "jpy", "chf", "sek", "nok", "dkk", "cad", "aud", "nzd", "inr", "cny",
-    "hkd", "sgd", "pln", "czk", "huf", "brl", "mxn", "zar", "krw", "try", "ils", "aed", "isk",
-}  # fmt: skip
-
-
-def _header_keys(header: object) -> list[str]:
-    """Loose forms a header may match: itself, then without a trailing currency or VAT note."""
-    norm = normalise_header(header)
-    keys = [norm]
-    words = norm.split(" ")
-    if len(words) > 1 and words[-1] in _CURRENCY_WORDS:
-        keys.append(" ".join(words[:-1]))
-    for note in _PLACEHOLDER_TOKENS:
-        if norm.endswith(" " + note):
-            keys.append(norm[: -len(note) - 1])
-    return keys
-
-
-def find_header(
-    sheet: Sheet,
-    headers: Mapping[str, tuple[str, ...]],
-    overrides: Mapping[str, str],
-    required: Callable[[dict[str, int]], bool],
-) -> tuple[int, dict[str, int]] | None:
-    """The first row (in the first 30) whose cells name the required fields, and the mapping.
-
-    Each column serves one field and each field one column: ``--column`` mappings first, then
-    exact header matches before loose ones, better-ranked aliases before others, leftmost first.
-    """
-    wanted_override = {normalise_header(h): f for f, h in overrides.items()}
-    for r in range(min(HEADER_SEARCH_ROWS, len(sheet.rows))):
-        candidates: list[tuple[tuple[int, int, int], str, int]] = []
-        for c, cell in enumerate(sheet.rows[r]):
-            if cell is None or cell == "":
-                continue
-            keys = _header_keys(cell)
-            if keys[0] in wanted_override:
-                candidates.append(((-1, 0, c), wanted_override[keys[0]], c))
-                continue
-            for name, aliases in headers.items():
-                if name in overrides:
-                    continue
-                for position, alias in enumerate(aliases):
-                    if alias in keys:
-                        candidates.append(((keys.index(alias), position, c), name, c))
-        mapping: dict[str, int] = {}
-        used: set[int] = set()
-        for _, name, c in sorted(candidates):
-            if name not in mapping and c not in used:
-                mapping[name] = c
-                used.add(c)
-        if required(mapping):
-            return r, mapping
-    return None
-
-
 class _ItemReader:
     """Reads the rows under the header into items, collecting problems as it goes."""
 
@@ -311,10 +260,7 @@ class _ItemReader:
             self._no_header()
             return None
         header_row, cols = found
-        self.cols = cols
-        self._optional_cols = (cols.get("currency"), cols.get("unit_cost"), cols.get("floor_price"))
-        self._text_cols = (cols.get("name"), cols.get("family"), cols.get("status"))
-        self._decimals: dict[str, int] = {}
+        self._start(cols)
         bad_rows = self._formula_problems(header_row)
         items: dict[str, PriceItem] = {}
         first_seen: dict[str, int] = {}
@@ -335,17 +281,7 @@ class _ItemReader:
             raw_sku = row[sku_col]
             sku = raw_sku.strip() if raw_sku.__class__ is str else cell_text(raw_sku)
             if not sku:
-                label = self._lone_label(row, exclude=price_col)
-                if label is not None:
-                    section = label
-                elif self._has_mapped_values(row):
-                    value = next(
-                        row[c] for c in sorted(cols.values()) if c < len(row) and not _empty(row[c])
-                    )
-                    self.problem(
-                        "error", r, sku_col, value,
-                        "values in a row without a SKU: add the SKU, or clear the row",
-                    )  # fmt: skip
+                section = self._row_without_sku(r, row, section)
                 continue
             raw_price = row[price_col]
             if _empty(raw_price) and _looks_like_label(sku) and self._lone_label(row) == sku:
@@ -364,17 +300,7 @@ class _ItemReader:
                     item = item._replace(family=spelling)
             key = sku.casefold()
             if key in items:
-                first = first_seen[key]
-                self.problem(
-                    "error", r, sku_col, sku,
-                    f"duplicate SKU: {items[key].sku!r} is already at "
-                    f"{_cell_ref(sheet, first, sku_col)}; SKUs differing only in case or "
-                    "surrounding spaces are the same SKU",
-                )  # fmt: skip
-                self.problem(
-                    "error", first, sku_col, items[key].sku,
-                    f"duplicate SKU: again at {_cell_ref(sheet, r, sku_col)}",
-                )  # fmt: skip
+                self._duplicate(r, sku, items[key].sku, first_seen[key])
                 continue
             items[key] = item
             first_seen[key] = item_rows[key] = r
@@ -386,6 +312,43 @@ class _ItemReader:
                 "no price rows under the header: the sheet lists no SKU with a price",
             )  # fmt: skip
         return items
+
+    def _start(self, cols: dict[str, int]) -> None:
+        """Remember the columns found under the header."""
+        self.cols = cols
+        self._optional_cols = (cols.get("currency"), cols.get("unit_cost"), cols.get("floor_price"))
+        self._text_cols = (cols.get("name"), cols.get("family"), cols.get("status"))
+        self._decimals: dict[str, int] = {}
+
+    def _row_without_sku(self, r: int, row: list[Any], section: str | None) -> str | None:
+        """A row with no SKU: a section label (the new section), blank, or an error."""
+        cols, sku_col = self.cols, self.cols["sku"]
+        label = self._lone_label(row, exclude=cols["list_price"])
+        if label is not None:
+            return label
+        if self._has_mapped_values(row):
+            value = next(
+                row[c] for c in sorted(cols.values()) if c < len(row) and not _empty(row[c])
+            )
+            self.problem(
+                "error", r, sku_col, value,
+                "values in a row without a SKU: add the SKU, or clear the row",
+            )  # fmt: skip
+        return section
+
+    def _duplicate(self, r: int, sku: str, first_sku: str, first: int) -> None:
+        """A SKU seen before (case and spaces aside): an error at both cells."""
+        sheet, sku_col = self.sheet, self.cols["sku"]
+        self.problem(
+            "error", r, sku_col, sku,
+            f"duplicate SKU: {first_sku!r} is already at "
+            f"{_cell_ref(sheet, first, sku_col)}; SKUs differing only in case or "
+            "surrounding spaces are the same SKU",
+        )  # fmt: skip
+        self.problem(
+            "error", first, sku_col, first_sku,
+            f"duplicate SKU: again at {_cell_ref(sheet, r, sku_col)}",
+        )  # fmt: skip
 
     def _no_header(self) -> None:
         sheet = self.sheet
@@ -543,11 +506,6 @@ class _ItemReader:
 
 def _read_tiers(sheet: Sheet, book: PriceBook, problems: list[Problem]) -> list[Tier]:
     """Standard volume pricing from the ``Tiers`` sheet: SKU or family, min qty, price or %."""
-
-    def problem(severity: str, r: int, c: int | None, value: Any, message: str) -> None:
-        text = None if value is None else cell_text(value)
-        problems.append(Problem(severity, message, value=text, **sheet.location(r, c)))  # type: ignore[arg-type]
-
     found = find_header(
         sheet,
         TIER_HEADERS,
@@ -571,117 +529,140 @@ def _read_tiers(sheet: Sheet, book: PriceBook, problems: list[Problem]) -> list[
             )
         return []
     header_row, cols = found
-    fractions = _discounts_are_fractions(sheet, header_row, cols.get("discount_pct"))
-    if fractions:
-        problem(
+    reader = _TierReader(sheet, book, problems, cols)
+    reader.fractions = _discounts_are_fractions(sheet, header_row, cols.get("discount_pct"))
+    if reader.fractions:
+        reader.problem(
             "warning", header_row, cols["discount_pct"], None,
             "discounts are all below 1 and are read as fractions (0.1 = 10 %)",
         )  # fmt: skip
-    families = book.families()
     tiers: list[Tier] = []
-    seen: dict[tuple[str, str, int], int] = {}
     for r in range(header_row + 1, len(sheet.rows)):
-        row = sheet.rows[r]
+        tier = reader.read(r)
+        if tier is not None:
+            tiers.append(tier)
+    return tiers
 
-        def cell(name: str, row: list[Any] = row) -> Any:
+
+class _TierReader:
+    """Reads one row of the Tiers sheet into a tier, collecting problems as it goes."""
+
+    def __init__(
+        self, sheet: Sheet, book: PriceBook, problems: list[Problem], cols: dict[str, int]
+    ) -> None:
+        self.sheet, self.book, self.problems, self.cols = sheet, book, problems, cols
+        self.fractions = False
+        self.families = book.families()
+        self.seen: dict[tuple[str, str, int], int] = {}
+
+    def problem(self, severity: str, r: int, c: int | None, value: Any, message: str) -> None:
+        text = None if value is None else cell_text(value)
+        self.problems.append(
+            Problem(severity, message, value=text, **self.sheet.location(r, c))  # type: ignore[arg-type]
+        )
+
+    def read(self, r: int) -> Tier | None:
+        """The tier of row ``r`` (None for a blank row or one with an error)."""
+        row, cols = self.sheet.rows[r], self.cols
+
+        def cell(name: str) -> Any:
             c = cols.get(name)
             return row[c] if c is not None and c < len(row) else None
 
         if all(_empty(cell(name)) for name in cols):
-            continue
+            return None
         sku, family = _text(cell("sku")), _text(cell("family"))
         qty_raw, price_raw, pct_raw = cell("min_qty"), cell("price"), cell("discount_pct")
-        errors_before = len(problems)
-        if bool(sku) == bool(family):
-            where = cols.get("sku", cols.get("family"))
-            problem(
-                "error", r, where, sku or family,
-                "a tier names either a SKU or a family"
-                + (", not both" if sku else "; this row names neither"),
-            )  # fmt: skip
-        elif sku and book.get(sku) is None:
-            problem("error", r, cols["sku"], sku, "no such SKU in the price book")
-        elif family and family.casefold() not in families:
-            problem(
-                "warning", r, cols["family"], family, "no item in the price book has this family"
-            )
+        errors_before = len(self.problems)
+        self._check_scope(r, sku, family)
         min_qty = _whole_number(qty_raw)
         if min_qty is None or not 1 <= min_qty < TOO_LARGE:
-            problem(
-                "error",
-                r,
-                cols["min_qty"],
-                qty_raw,
+            self.problem(
+                "error", r, cols["min_qty"], qty_raw,
                 "minimum quantity must be a whole number of 1 or more",
-            )
-        price: Decimal | None = None
-        pct: Decimal | None = None
-        if _empty(price_raw) == _empty(pct_raw):
-            problem(
-                "error", r, cols.get("price", cols.get("discount_pct")), price_raw or pct_raw,
-                "give either a tier price or a discount %, not both"
-                if not _empty(price_raw) else "give a tier price or a discount %",
             )  # fmt: skip
-        elif not _empty(price_raw):
-            try:
-                price = parse_decimal(price_raw)
-            except ValueError as exc:
-                problem("error", r, cols["price"], price_raw, f"tier price {exc}")
-            else:
-                if price <= 0:
-                    problem("error", r, cols["price"], price_raw, "tier price must be above zero")
-                elif price >= TOO_LARGE:
-                    problem("error", r, cols["price"], price_raw, f"tier price {TOO_LARGE_TEXT}")
-        else:
-            try:
-                pct = parse_percent(pct_raw)
-                if fractions and not (isinstance(pct_raw, str) and "%" in pct_raw):
-                    pct *= 100
-            except ValueError as exc:
-                problem("error", r, cols["discount_pct"], pct_raw, f"discount {exc}")
-            else:
-                if not 0 < pct < 100:
-                    problem(
-                        "error",
-                        r,
-                        cols["discount_pct"],
-                        pct_raw,
-                        "discount % must be above 0 and below 100",
-                    )
-        if len(problems) > errors_before and any(
-            p.severity == "error" for p in problems[errors_before:]
-        ):
-            continue
+        price, pct = self._price_or_discount(r, price_raw, pct_raw)
+        if any(p.severity == "error" for p in self.problems[errors_before:]):
+            return None
         assert min_qty is not None
         scope = (
             ("sku", sku_key(sku), min_qty)
             if sku
             else ("family", (family or "").casefold(), min_qty)
         )
-        if scope in seen:
-            problem(
+        if scope in self.seen:
+            self.problem(
                 "error", r, cols["min_qty"], qty_raw,
                 f"a second tier for the same {scope[0]} and quantity (first at "
-                f"{_cell_ref(sheet, seen[scope], cols['min_qty'])})",
+                f"{_cell_ref(self.sheet, self.seen[scope], cols['min_qty'])})",
             )  # fmt: skip
-            continue
-        seen[scope] = r
-        tier = Tier(min_qty=min_qty, sku=sku, family=family, price=price, discount_pct=pct)
-        if sku and price is not None:
-            item = book.get(sku)
-            assert item is not None
-            price = round_money(price, item.currency)
-            tier = Tier(min_qty=min_qty, sku=item.sku, price=price)
-            if price > item.list_price:
-                problem(
-                    "warning",
-                    r,
-                    cols["price"],
-                    price_raw,
-                    f"tier price is above the list price {item.list_price}",
-                )
-        tiers.append(tier)
-    return tiers
+            return None
+        self.seen[scope] = r
+        if not (sku and price is not None):
+            return Tier(min_qty=min_qty, sku=sku, family=family, price=price, discount_pct=pct)
+        item = self.book.get(sku)
+        assert item is not None
+        price = round_money(price, item.currency)
+        if price > item.list_price:
+            self.problem(
+                "warning", r, cols["price"], price_raw,
+                f"tier price is above the list price {item.list_price}",
+            )  # fmt: skip
+        return Tier(min_qty=min_qty, sku=item.sku, price=price)
+
+    def _check_scope(self, r: int, sku: str | None, family: str | None) -> None:
+        """A tier names a SKU of the book or a family, never both."""
+        cols = self.cols
+        if bool(sku) == bool(family):
+            where = cols.get("sku", cols.get("family"))
+            self.problem(
+                "error", r, where, sku or family,
+                "a tier names either a SKU or a family"
+                + (", not both" if sku else "; this row names neither"),
+            )  # fmt: skip
+        elif sku and self.book.get(sku) is None:
+            self.problem("error", r, cols["sku"], sku, "no such SKU in the price book")
+        elif family and family.casefold() not in self.families:
+            self.problem(
+                "warning", r, cols["family"], family, "no item in the price book has this family"
+            )
+
+    def _price_or_discount(
+        self, r: int, price_raw: Any, pct_raw: Any
+    ) -> tuple[Decimal | None, Decimal | None]:
+        """The tier price or the discount % (exactly one is given), or problems."""
+        cols = self.cols
+        if _empty(price_raw) == _empty(pct_raw):
+            self.problem(
+                "error", r, cols.get("price", cols.get("discount_pct")), price_raw or pct_raw,
+                "give either a tier price or a discount %, not both"
+                if not _empty(price_raw) else "give a tier price or a discount %",
+            )  # fmt: skip
+            return None, None
+        if not _empty(price_raw):
+            try:
+                price = parse_decimal(price_raw)
+            except ValueError as exc:
+                self.problem("error", r, cols["price"], price_raw, f"tier price {exc}")
+                return None, None
+            if price <= 0:
+                self.problem("error", r, cols["price"], price_raw, "tier price must be above zero")
+            elif price >= TOO_LARGE:
+                self.problem("error", r, cols["price"], price_raw, f"tier price {TOO_LARGE_TEXT}")
+            return price, None
+        try:
+            pct = parse_percent(pct_raw)
+            if self.fractions and not (isinstance(pct_raw, str) and "%" in pct_raw):
+                pct *= 100
+        except ValueError as exc:
+            self.problem("error", r, cols["discount_pct"], pct_raw, f"discount {exc}")
+            return None, None
+        if not 0 < pct < 100:
+            self.problem(
+                "error", r, cols["discount_pct"], pct_raw,
+                "discount % must be above 0 and below 100",
+            )  # fmt: skip
+        return None, pct
 
 
 def _discounts_are_fractions(sheet: Sheet, header_row: int, col: int | None) -> bool:
@@ -770,39 +751,56 @@ def export_price_book(path: Path, edition: Edition, book: PriceBook) -> None:
     The file re-imports as "unchanged" against the same edition.
     """
     from openpyxl import Workbook as XlsxWorkbook
+
+    workbook = XlsxWorkbook(write_only=True)
+    sheet = _export_items(workbook, edition, book)
+    if book.tiers:
+        _export_tiers(workbook, sheet, book)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        workbook.save(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the workbook ({exc.strerror})") from None
+
+
+def _text_cell(sheet: Any, value: str | None, font: Any = None) -> Any:
+    """A write-only cell for text: never a live formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith(_FORMULA_TRIGGERS):
+        cell.data_type = "s"  # never a live formula
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _export_items(workbook: Any, edition: Edition, book: PriceBook) -> Any:
+    """The "Price Book" sheet: title block, header row, one row per item."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    workbook = XlsxWorkbook(write_only=True)
     sheet = workbook.create_sheet("Price Book")
     bold = Font(bold=True)
     header_fill = PatternFill("solid", fgColor="DDE4EE")
     for letter_index, (_, _, width) in enumerate(EXPORT_COLUMNS):
         sheet.column_dimensions[column_letter(letter_index)].width = width
     sheet.freeze_panes = "A5"
-
-    def text_cell(value: str | None, font: Font | None = None) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str) and value.startswith(_FORMULA_TRIGGERS):
-            cell.data_type = "s"  # never a live formula
-        if font is not None:
-            cell.font = font
-        return cell
-
-    title = text_cell(f"Price book, edition {edition.number}", Font(bold=True, size=14))
+    title = _text_cell(sheet, f"Price book, edition {edition.number}", Font(bold=True, size=14))
     sheet.append([title])
     sheet.append(
         [
-            text_cell(
+            _text_cell(
+                sheet,
                 f"Effective from {edition.effective_from.isoformat()}; imported from "
-                f"{edition.source} by {edition.imported_by}"
+                f"{edition.source} by {edition.imported_by}",
             )
         ]
     )
     sheet.append([])
     headers = []
     for header, _, _ in EXPORT_COLUMNS:
-        cell = text_cell(header, bold)
+        cell = _text_cell(sheet, header, bold)
         cell.fill = header_fill
         cell.alignment = Alignment(horizontal="center")
         headers.append(cell)
@@ -821,32 +819,35 @@ def export_price_book(path: Path, edition: Edition, book: PriceBook) -> None:
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = number_format
             else:
-                cell = text_cell(value)
+                cell = _text_cell(sheet, value)
             row.append(cell)
         sheet.append(row)
     last_row = 4 + len(book.items)
     sheet.auto_filter.ref = f"A4:{column_letter(len(EXPORT_COLUMNS) - 1)}{last_row}"
-    if book.tiers:
-        tiers = workbook.create_sheet("Tiers")
-        for letter, width in zip("ABCDE", (16, 18, 10, 13, 12), strict=True):
-            tiers.column_dimensions[letter].width = width
+    return sheet
+
+
+def _export_tiers(workbook: Any, sheet: Any, book: PriceBook) -> None:
+    """The "Tiers" sheet (its text cells made as the price sheet's, as they always were)."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    tiers = workbook.create_sheet("Tiers")
+    for letter, width in zip("ABCDE", (16, 18, 10, 13, 12), strict=True):
+        tiers.column_dimensions[letter].width = width
+    tiers.append(
+        [_text_cell(sheet, h, bold) for h in ("SKU", "Family", "Min Qty", "Price", "Discount %")]
+    )
+    for tier in book.tiers:
+        price = WriteOnlyCell(tiers, value=tier.price)
+        price.number_format = "#,##0.00"
         tiers.append(
-            [text_cell(h, bold) for h in ("SKU", "Family", "Min Qty", "Price", "Discount %")]
+            [
+                _text_cell(sheet, tier.sku),
+                _text_cell(sheet, tier.family),
+                tier.min_qty,
+                price,
+                tier.discount_pct,
+            ]
         )
-        for tier in book.tiers:
-            price = WriteOnlyCell(tiers, value=tier.price)
-            price.number_format = "#,##0.00"
-            tiers.append(
-                [
-                    text_cell(tier.sku),
-                    text_cell(tier.family),
-                    tier.min_qty,
-                    price,
-                    tier.discount_pct,
-                ]
-            )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        workbook.save(path)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write the workbook ({exc.strerror})") from None

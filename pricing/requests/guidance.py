@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from pricing.money import round_money
+from pricing.storage import queries
 
 MINIMUM_DEALS = 5
 WINDOW_DAYS = 365
@@ -161,14 +161,4 @@ def _comparable(
 
 def _outcomes(conn: Connection, basis: str, key: str) -> tuple[int, int]:
     """Won and lost requests that had a line for this SKU (or family)."""
-    column = "lower(rl.sku)" if basis == "sku" else "lower(rl.family)"
-    rows = conn.execute(
-        text(
-            "SELECT r.status, count(DISTINCT r.id) FROM requests r JOIN request_lines rl "
-            f"ON rl.request_id = r.id WHERE {column} = :key AND r.status IN ('won', 'lost') "
-            "GROUP BY r.status"
-        ),
-        {"key": key},
-    ).all()
-    counts = {status: int(n) for status, n in rows}
-    return counts.get("won", 0), counts.get("lost", 0)
+    return queries.request_outcomes(conn, basis, key)

@@ -15,27 +15,33 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError, NotFoundError, Refused
 from pricing.money import (
     TOO_LARGE,
     TOO_LARGE_TEXT,
+    format_money,
     minor_units,
     parse_decimal,
     parse_percent,
 )
 from pricing.policy import versions as policies
-from pricing.policy.engine import judge
+from pricing.policy.engine import hard_floor, judge, lowest_prices
 from pricing.policy.model import Decision, LineFacts, Policy
+from pricing.pricebook import editions
 from pricing.pricebook.model import Edition, PriceItem
 from pricing.problems import Problem, has_errors
 from pricing.requests.guidance import Guidance, guidance
-from pricing.storage import store
+from pricing.storage import queries, store
+from pricing.storage.audit import chain_hash, last_hash
 from pricing.storage.store import Store
+
+if TYPE_CHECKING:
+    from pricing.io.sheets import Sheet
+
 
 STATUSES = ("approved", "pending", "rejected", "expired", "won", "lost")
 SYSTEM = "system"
@@ -129,7 +135,7 @@ class Priced:
 
 def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
     """Price each line against the book in force and judge it under the policy in force."""
-    edition = store.edition_in_force(conn, on)
+    edition = editions.edition_in_force(conn, on)
     if edition is None:
         raise NotFoundError(
             f"no price book edition is in force on {on.isoformat()}: import one first"
@@ -137,52 +143,65 @@ def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
     version = policies.in_force(conn, on)
     policy = version.policy
     problems: list[Problem] = []
-    priced: list[tuple[LineInput, Any, Decimal, Decimal]] = []
+    priced: list[tuple[LineInput, PriceItem, Decimal, Decimal]] = []
     for line in inputs:
-        book = store.load_book(conn, edition.number, sku=line.sku)
-        item = book.get(line.sku)
-        if item is None:
-            problems.append(
-                Problem(
-                    "error",
-                    f"no SKU {line.sku!r} in the price book in force (edition {edition.number})",
-                    value=line.sku,
-                    **line.location,
-                )
-            )
-            continue
-        standard, _ = book.standard_price(item, line.qty)
-        price = line.price
-        if price is None:
-            assert line.discount_pct is not None
-            price = policy.round_price(standard * (100 - line.discount_pct) / 100)
-        elif -price.as_tuple().exponent > minor_units(item.currency):  # type: ignore[operator]
-            problems.append(
-                Problem(
-                    "error",
-                    f"price {price} has more decimals than {item.currency} uses",
-                    value=str(price),
-                    **line.location,
-                )
-            )
-            continue
-        wrong: tuple[str, object] | None = None
-        if price <= 0:
-            wrong = "the special price must be above zero", price
-        elif price >= TOO_LARGE:
-            wrong = f"the price {TOO_LARGE_TEXT}", price
-        elif line.qty >= TOO_LARGE:
-            wrong = f"the quantity {TOO_LARGE_TEXT}", line.qty
-        if wrong is not None:
-            problems.append(Problem("error", wrong[0], value=str(wrong[1]), **line.location))
-            continue
-        priced.append((line, item, standard, price))
+        found = _price_line(conn, edition, policy, line)
+        if isinstance(found, Problem):
+            problems.append(found)
+        else:
+            priced.append((line, *found))
     currencies = sorted({item.currency for _, item, _, _ in priced})
     if len(currencies) > 1:
         problems.append(
             Problem("error", f"the lines are priced in different currencies ({', '.join(currencies)}); "
                              "make one request per currency")
         )  # fmt: skip
+    lines = _judge_lines(policy, priced)
+    currency = currencies[0] if currencies else policy.currency
+    return Priced(version, edition, lines, currency, problems)
+
+
+def _price_line(
+    conn: Connection, edition: Edition, policy: Policy, line: LineInput
+) -> tuple[PriceItem, Decimal, Decimal] | Problem:
+    """The item, standard price and asked price of one line, or the problem with it."""
+    book = editions.load_book(conn, edition.number, sku=line.sku)
+    item = book.get(line.sku)
+    if item is None:
+        return Problem(
+            "error",
+            f"no SKU {line.sku!r} in the price book in force (edition {edition.number})",
+            value=line.sku,
+            **line.location,
+        )
+    standard, _ = book.standard_price(item, line.qty)
+    price = line.price
+    if price is None:
+        assert line.discount_pct is not None
+        price = policy.round_price(standard * (100 - line.discount_pct) / 100)
+    elif -price.as_tuple().exponent > minor_units(item.currency):  # type: ignore[operator]
+        return Problem(
+            "error",
+            f"price {price} has more decimals than {item.currency} uses",
+            value=str(price),
+            **line.location,
+        )
+    wrong: tuple[str, object] | None = None
+    if price <= 0:
+        wrong = "the special price must be above zero", price
+    elif price >= TOO_LARGE:
+        wrong = f"the price {TOO_LARGE_TEXT}", price
+    elif line.qty >= TOO_LARGE:
+        wrong = f"the quantity {TOO_LARGE_TEXT}", line.qty
+    if wrong is not None:
+        return Problem("error", wrong[0], value=str(wrong[1]), **line.location)
+    return item, standard, price
+
+
+def _judge_lines(
+    policy: Policy, priced: list[tuple[LineInput, PriceItem, Decimal, Decimal]]
+) -> list[RequestLine]:
+    """Each priced line judged under the policy, the deal's value taken from all of them."""
     deal_value = sum((line.qty * standard for line, _, standard, _ in priced), Decimal(0))
     lines = []
     for number, (line, item, standard, price) in enumerate(priced, start=1):
@@ -204,8 +223,7 @@ def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
                 reasons=decided.reasons,
             )
         )
-    currency = currencies[0] if currencies else policy.currency
-    return Priced(version, edition, lines, currency, problems)
+    return lines
 
 
 def line_facts(item: PriceItem, qty: int, standard: Decimal, deal_value: Decimal) -> LineFacts:
@@ -245,9 +263,9 @@ def submit(
 ) -> tuple[Request | None, list[Problem]]:
     """Judge a request and (unless ``check``) store it with its first events, all or nothing."""
     if not customer.strip():
-        raise InputError("--customer: name the customer the special price is for")
+        raise InputError("{field}: name the customer the special price is for", field="customer")
     if not reason.strip():
-        raise InputError("--reason: say why the deal needs a special price")
+        raise InputError("{field}: say why the deal needs a special price", field="reason")
     if not inputs:
         raise InputError("the request has no lines")
     now = now or store.utcnow()
@@ -295,33 +313,32 @@ def _system_note(request: Request) -> str:
 
 
 def _insert(conn: Connection, request: Request) -> int:
-    number = conn.execute(
-        store.requests.insert()
-        .values(
-            customer=request.customer,
-            reason=request.reason,
-            rep=request.rep,
-            status=request.status,
-            level=request.level,
-            currency=request.currency,
-            policy_version=request.policy_version,
-            edition_id=request.edition,
-            created_at=request.created_at,
-            decided_at=request.decided_at,
-            decided_by=request.decided_by,
-            expires_at=request.expires_at,
-        )
-        .returning(store.requests.c.id)
-    ).scalar_one()
-    _insert_lines(conn, int(number), request.lines)
+    number = queries.insert_request(
+        conn,
+        {
+            "customer": request.customer,
+            "reason": request.reason,
+            "rep": request.rep,
+            "status": request.status,
+            "level": request.level,
+            "currency": request.currency,
+            "policy_version": request.policy_version,
+            "edition_id": request.edition,
+            "created_at": request.created_at,
+            "decided_at": request.decided_at,
+            "decided_by": request.decided_by,
+            "expires_at": request.expires_at,
+        },
+    )
+    _insert_lines(conn, number, request.lines)
     for event in request.events:
-        _event(conn, int(number), event)
-    return int(number)
+        _event(conn, number, event)
+    return number
 
 
 def _insert_lines(conn: Connection, number: int, lines: list[RequestLine]) -> None:
-    conn.execute(
-        store.request_lines.insert(),
+    queries.insert_request_lines(
+        conn,
         [
             {
                 "request_id": number,
@@ -346,16 +363,14 @@ def _insert_lines(conn: Connection, number: int, lines: list[RequestLine]) -> No
 
 def _event(conn: Connection, number: int, event: Event) -> None:
     """Append an event to the audit log, chained to the one before it."""
-    from pricing.storage.audit import chain_hash, last_hash
-
     previous = last_hash(conn)
-    conn.execute(
-        store.request_events.insert().values(
-            request_id=number, at=event.at, by=event.by, action=event.action, note=event.note,
-            prev_hash=previous,
-            hash=chain_hash(previous, number, event.at, event.by, event.action, event.note),
-        )
-    )  # fmt: skip
+    queries.insert_event(
+        conn,
+        number,
+        queries.EventRecord(event.at, event.by, event.action, event.note),
+        prev_hash=previous,
+        hash=chain_hash(previous, number, event.at, event.by, event.action, event.note),
+    )
 
 
 # Reading requests back -----------------------------------------------------------------------
@@ -363,12 +378,9 @@ def _event(conn: Connection, number: int, event: Event) -> None:
 
 def expire_due(conn: Connection, now: datetime) -> int:
     """Approvals past their validity become ``expired``, each with an event."""
-    t = store.requests
-    due = conn.execute(
-        select(t.c.id, t.c.expires_at).where(t.c.status == "approved", t.c.expires_at < now)
-    ).all()
+    due = queries.approvals_past(conn, now)
     for number, expires_at in due:
-        conn.execute(update(t).where(t.c.id == number).values(status="expired"))
+        queries.update_request(conn, number, was="approved", values={"status": "expired"})
         _event(
             conn,
             number,
@@ -388,40 +400,21 @@ def list_requests(
     db: Store, *, status: str | None = None, rep: str | None = None, now: datetime | None = None
 ) -> list[Request]:
     if status is not None and status not in STATUSES:
-        raise InputError(f"--status {status!r}: one of {', '.join(STATUSES)}")
-    t = store.requests
+        raise InputError("{field} " + f"{status!r}: one of {', '.join(STATUSES)}", field="status")
     with db.write() as conn:
         expire_due(conn, now or store.utcnow())
-        query = select(t.c.id).order_by(t.c.id)
-        if status is not None:
-            query = query.where(t.c.status == status)
-        numbers = [row.id for row in conn.execute(query)]
-        found = [_load(conn, n) for n in numbers]
+        found = [_load(conn, n) for n in queries.request_numbers(conn, status)]
     if rep is not None:
         found = [r for r in found if r.rep.casefold() == rep.casefold()]
     return found
 
 
 def _load(conn: Connection, number: int) -> Request:
-    row = conn.execute(select(store.requests).where(store.requests.c.id == number)).first()
+    row = queries.request_row(conn, number)
     if row is None:
         raise NotFoundError(f"no request {format_id(number)}")
-    lines = [
-        _line(r)
-        for r in conn.execute(
-            select(store.request_lines)
-            .where(store.request_lines.c.request_id == number)
-            .order_by(store.request_lines.c.line_no)
-        )
-    ]
-    events = [
-        Event(e.at, e.by, e.action, e.note)
-        for e in conn.execute(
-            select(store.request_events)
-            .where(store.request_events.c.request_id == number)
-            .order_by(store.request_events.c.id)
-        )
-    ]
+    lines = [_line(r) for r in queries.request_line_rows(conn, number)]
+    events = [Event(e.at, e.by, e.action, e.note) for e in queries.event_rows(conn, number)]
     return Request(
         id=row.id,
         customer=row.customer,
@@ -441,7 +434,7 @@ def _load(conn: Connection, number: int) -> Request:
     )
 
 
-def _line(r: Row[Any]) -> RequestLine:
+def _line(r: queries.RequestLineRecord) -> RequestLine:
     return RequestLine(
         line_no=r.line_no,
         sku=r.sku,
@@ -453,7 +446,7 @@ def _line(r: Row[Any]) -> RequestLine:
         discount_pct=r.discount_pct,
         unit_cost=r.unit_cost,
         hard_floor=r.hard_floor,
-        decision=r.decision,
+        decision=cast(Decision, r.decision),
         level=r.level,
         reasons=json.loads(r.reasons),
     )
@@ -472,7 +465,7 @@ def approve(
 def reject(db: Store, ident: str, *, user: str, note: str, now: datetime | None = None) -> Request:
     """Reject a pending request; the note, required, tells the salesperson why."""
     if not note or not note.strip():
-        raise InputError("--note: say why the request is rejected")
+        raise InputError("{field}: say why the request is rejected", field="note")
     return _decide(db, ident, user=user, note=note, now=now, outcome="rejected")
 
 
@@ -486,21 +479,12 @@ def _decide(
         request = _load(conn, number)
         version = policies.in_force(conn, now.date())
         _may_decide(version, request, user, outcome)
-        values: dict[str, Any] = {"status": outcome, "decided_at": now, "decided_by": user}
+        values: dict[str, object] = {"status": outcome, "decided_at": now, "decided_by": user}
         if outcome == "approved":
             values["expires_at"] = now + timedelta(days=version.policy.approval_valid_days)
-        t = store.requests
-        changed = conn.execute(
-            update(t).where(t.c.id == number, t.c.status == "pending").values(**values)
-        ).rowcount
-        if changed != 1:
+        if not queries.update_request(conn, number, was="pending", values=values):
             raise Refused(f"{request.code} was decided by someone else a moment ago")
-        lines = store.request_lines
-        conn.execute(
-            update(lines)
-            .where(lines.c.request_id == number, lines.c.decision == "pending")
-            .values(decision=outcome)
-        )
+        queries.decide_pending_lines(conn, number, outcome)
         _event(conn, number, Event(now, user, outcome, note))
         return _load(conn, number)
 
@@ -556,11 +540,7 @@ def record_outcome(
                 f"only {request.rep} (who asked) or someone in the team records the outcome of "
                 f"{request.code}"
             )
-        t = store.requests
-        changed = conn.execute(
-            update(t).where(t.c.id == number, t.c.status == request.status).values(status=outcome)
-        ).rowcount
-        if changed != 1:
+        if not queries.update_request(conn, number, was=request.status, values={"status": outcome}):
             raise Refused(f"{request.code} changed a moment ago; look at it again")
         _event(conn, number, Event(now, user, outcome))
         if outcome == "won":
@@ -589,7 +569,7 @@ def change(
     if not inputs:
         raise InputError("the changed request has no lines")
     if reason is not None and not reason.strip():
-        raise InputError("--reason: say why the request changes")
+        raise InputError("{field}: say why the request changes", field="reason")
     number = parse_id(ident)
     now = now or store.utcnow()
     with db.read() if check else db.write() as conn:
@@ -622,29 +602,29 @@ def change(
         _route(request, priced.version.policy, now)
         if check:
             return request, priced.problems
-        t = store.requests
-        updated = conn.execute(
-            update(t)
-            .where(t.c.id == number, t.c.status == was)
-            .values(
-                status=request.status, level=request.level, reason=request.reason,
-                currency=request.currency, policy_version=request.policy_version,
-                edition_id=request.edition, decided_at=request.decided_at,
-                decided_by=request.decided_by, expires_at=request.expires_at,
-            )
-        ).rowcount  # fmt: skip
-        if updated != 1:
-            raise Refused(f"{request.code} changed a moment ago; look at it again")
-        conn.execute(store.request_lines.delete().where(store.request_lines.c.request_id == number))
-        _insert_lines(conn, number, request.lines)
-        for event in request.events[known:]:
-            _event(conn, number, event)
+        _store_change(conn, number, request, was=was, new_events=request.events[known:])
         return _load(conn, number), priced.problems
 
 
-def _summary(lines: list[RequestLine], currency: str) -> str:
-    from pricing.money import format_money
+def _store_change(
+    conn: Connection, number: int, request: Request, *, was: str, new_events: list[Event]
+) -> None:
+    """Write a changed request (if its status is still ``was``): row, lines, new events."""
+    values = {
+        "status": request.status, "level": request.level, "reason": request.reason,
+        "currency": request.currency, "policy_version": request.policy_version,
+        "edition_id": request.edition, "decided_at": request.decided_at,
+        "decided_by": request.decided_by, "expires_at": request.expires_at,
+    }  # fmt: skip
+    if not queries.update_request(conn, number, was=was, values=values):
+        raise Refused(f"{request.code} changed a moment ago; look at it again")
+    queries.delete_request_lines(conn, number)
+    _insert_lines(conn, number, request.lines)
+    for event in new_events:
+        _event(conn, number, event)
 
+
+def _summary(lines: list[RequestLine], currency: str) -> str:
     return ", ".join(
         f"{line.sku} x {line.qty} at {format_money(line.price, currency)}" for line in lines
     )
@@ -669,8 +649,9 @@ LINE_HEADERS: dict[str, tuple[str, ...]] = {
 
 def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
     """Request lines from csv/xlsx: SKU, quantity, and a price or a discount % per line."""
-    from pricing.io.sheets import cell_text, open_workbook
-    from pricing.pricebook.file import find_header
+    # Imported here: the workbook readers are not needed by a one-line `request --check`.
+    from pricing.io.headers import find_header
+    from pricing.io.sheets import open_workbook
 
     workbook = open_workbook(path)
     name = workbook.find_sheet(["Lines", "Request", "Request Lines"]) or workbook.sheet_names[0]
@@ -693,61 +674,66 @@ def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
     header, cols = found
     lines: list[LineInput] = []
     problems: list[Problem] = []
-
-    def cell(row: list[Any], name: str) -> Any:
-        c = cols.get(name)
-        return row[c] if c is not None and c < len(row) else None
-
     for r in range(header + 1, len(sheet.rows)):
-        row = sheet.rows[r]
-        if all(cell(row, n) in (None, "") for n in cols):
-            continue
-        where = sheet.location(r, cols["sku"])
-        sku = cell_text(cell(row, "sku"))
-        before = len(problems)
-        if not sku:
-            problems.append(Problem("error", "the line has no SKU", **where))
-        qty_raw = cell(row, "qty")
-        qty = _whole(qty_raw)
-        if qty is None or qty < 1:
-            problems.append(
-                Problem(
-                    "error",
-                    "quantity must be a whole number of 1 or more",
-                    value=cell_text(qty_raw),
-                    **sheet.location(r, cols["qty"]),
-                )
-            )
-        price_raw, pct_raw = cell(row, "price"), cell(row, "discount_pct")
-        price = pct = None
-        if (price_raw in (None, "")) == (pct_raw in (None, "")):
-            problems.append(
-                Problem("error", "give either a price or a discount %, not both", **where)
-            )
-        elif price_raw not in (None, ""):
-            price = _number(
-                price_raw, parse_decimal, "price", sheet.location(r, cols["price"]), problems
-            )
-        else:
-            pct = _number(
-                pct_raw,
-                parse_percent,
-                "discount",
-                sheet.location(r, cols["discount_pct"]),
-                problems,
-            )
-            if pct is not None and not 0 <= pct < 100:
-                problems.append(
-                    Problem("error", "discount % must be from 0 to below 100", value=cell_text(pct_raw),
-                            **sheet.location(r, cols["discount_pct"]))
-                )  # fmt: skip
-        if len(problems) == before and qty is not None:
-            lines.append(LineInput(sku, qty, price, pct, where))
+        line = _read_line(sheet, r, cols, problems)
+        if line is not None:
+            lines.append(line)
     if not lines and not problems:
         problems.append(
             Problem("error", "the file lists no request lines", file=sheet.file, sheet=sheet.name)
         )
     return lines, problems
+
+
+def _read_line(
+    sheet: Sheet, r: int, cols: dict[str, int], problems: list[Problem]
+) -> LineInput | None:
+    """The request line of row ``r`` (None for a blank row or one with problems)."""
+    from pricing.io.sheets import cell_text
+
+    row = sheet.rows[r]
+
+    def cell(name: str) -> Any:
+        c = cols.get(name)
+        return row[c] if c is not None and c < len(row) else None
+
+    if all(cell(n) in (None, "") for n in cols):
+        return None
+    where = sheet.location(r, cols["sku"])
+    sku = cell_text(cell("sku"))
+    before = len(problems)
+    if not sku:
+        problems.append(Problem("error", "the line has no SKU", **where))
+    qty_raw = cell("qty")
+    qty = _whole(qty_raw)
+    if qty is None or qty < 1:
+        problems.append(
+            Problem(
+                "error",
+                "quantity must be a whole number of 1 or more",
+                value=cell_text(qty_raw),
+                **sheet.location(r, cols["qty"]),
+            )
+        )
+    price_raw, pct_raw = cell("price"), cell("discount_pct")
+    price = pct = None
+    if (price_raw in (None, "")) == (pct_raw in (None, "")):
+        problems.append(Problem("error", "give either a price or a discount %, not both", **where))
+    elif price_raw not in (None, ""):
+        price = _number(
+            price_raw, parse_decimal, "price", sheet.location(r, cols["price"]), problems
+        )
+    else:
+        pct_where = sheet.location(r, cols["discount_pct"])
+        pct = _number(pct_raw, parse_percent, "discount", pct_where, problems)
+        if pct is not None and not 0 <= pct < 100:
+            problems.append(
+                Problem("error", "discount % must be from 0 to below 100", value=cell_text(pct_raw),
+                        **pct_where)
+            )  # fmt: skip
+    if len(problems) == before and qty is not None:
+        return LineInput(sku, qty, price, pct, where)
+    return None
 
 
 def _number(
@@ -798,17 +784,15 @@ class Quote:
 
 
 def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
-    from pricing.policy.engine import hard_floor, lowest_prices
-
     if qty < 1:
-        raise InputError("--qty must be 1 or more")
+        raise InputError("{field} must be 1 or more", field="qty")
     on = on or store.utcnow().date()
     with db.read() as conn:
-        edition = store.edition_in_force(conn, on)
+        edition = editions.edition_in_force(conn, on)
         if edition is None:
             raise NotFoundError(f"no price book edition is in force on {on.isoformat()}")
         version = policies.in_force(conn, on)
-        book = store.load_book(conn, edition.number, sku=sku)
+        book = editions.load_book(conn, edition.number, sku=sku)
         item = book.get(sku)
         if item is None:
             raise NotFoundError(

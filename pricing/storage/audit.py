@@ -20,7 +20,7 @@ from pricing.storage.store import Store
 _LOCK = 7201559  # PostgreSQL advisory lock: appends to the chain queue up
 
 
-def _timestamp(at: Any) -> str:
+def _timestamp(at: datetime | str) -> str:
     if isinstance(at, str):  # SQLite hands back text inside migrations
         at = datetime.fromisoformat(at)
     if at.tzinfo is None:
@@ -29,7 +29,7 @@ def _timestamp(at: Any) -> str:
 
 
 def chain_hash(
-    previous: str, request_id: int, at: Any, by: str, action: str, note: str | None
+    previous: str, request_id: int, at: datetime | str, by: str, action: str, note: str | None
 ) -> str:
     content = "\x1f".join([previous, str(request_id), _timestamp(at), by, action, note or ""])
     return hashlib.sha256(content.encode("utf-8")).hexdigest()

@@ -9,13 +9,12 @@ short commands fast.
 from __future__ import annotations
 
 import getpass
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -31,18 +30,16 @@ from sqlalchemy import (
     Table,
     Text,
     event,
-    func,
-    select,
     text,
 )
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from pricing import config
 from pricing.errors import SchemaError, StoreError
-
-if TYPE_CHECKING:
-    from pricing.pricebook.model import Edition, PriceBook
 
 SCHEMA_REVISION = "0006"
 DEFAULT_URL = "sqlite:///pricing.db"
@@ -56,6 +53,17 @@ def from_micros(value: int | None) -> Decimal | None:
     if not rest:
         return Decimal(whole)
     return (Decimal(value) / _SCALE).normalize()
+
+
+def to_micros(value: Decimal | None) -> int | None:
+    """An amount as whole millionths, its storage form; more than 6 decimals is refused."""
+    if value is None:
+        return None
+    scaled = value.scaleb(6)
+    whole = int(scaled)
+    if whole != scaled:
+        raise ValueError(f"{value} has more than 6 decimal places")
+    return whole
 
 
 def bulk_insert(
@@ -85,7 +93,7 @@ class Timestamp(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
@@ -97,12 +105,10 @@ class Amount(TypeDecorator[Decimal]):
     impl = BigInteger
     cache_ok = True
 
-    def process_bind_param(self, value: Decimal | None, dialect: Any) -> int | None:
-        from pricing.pricebook.model import micros
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        return to_micros(value)
 
-        return micros(value)
-
-    def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
         return from_micros(value)
 
 
@@ -260,7 +266,7 @@ edition_columns = Table(
 
 def resolve_url(url: str | None) -> str:
     """``--db`` or ``PRICING_DATABASE_URL``, else ``pricing.db`` here; a bare path means SQLite."""
-    url = url or os.environ.get("PRICING_DATABASE_URL") or DEFAULT_URL
+    url = url or config.database_url() or DEFAULT_URL
     if "://" not in url:
         url = f"sqlite:///{url}"
     if url.startswith(("postgresql://", "postgres://")):
@@ -281,8 +287,9 @@ def current_user(explicit: str | None = None) -> str:
     """Who is acting: ``--user``, ``PRICING_USER``, else the login name."""
     if explicit:
         return explicit
-    if os.environ.get("PRICING_USER"):
-        return os.environ["PRICING_USER"]
+    from_environment = config.user()
+    if from_environment:
+        return from_environment
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -330,20 +337,6 @@ class Store:
                 f"cannot open the database {display_url(resolved)}: {_reason(exc)}"
             ) from None
         return store
-
-    def counts(self) -> dict[str, int]:
-        """How much the database holds, table by table."""
-        with self.read() as conn:
-            from pricing.lines import segments as history
-
-            counts = {
-                name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-                for name, table in (
-                    ("editions", editions), ("policy_versions", policies), ("requests", requests),
-                )
-            }  # fmt: skip
-            counts["deal_lines"] = history.count(conn)
-            return counts
 
     @property
     def url(self) -> str:
@@ -438,7 +431,7 @@ def _must_exist(url: str) -> None:
 
 def lock_timeout() -> float:
     """Seconds to wait for another writer (PRICING_LOCK_TIMEOUT, default 30) before giving up."""
-    raw = os.environ.get("PRICING_LOCK_TIMEOUT", "").strip()
+    raw = config.lock_timeout()
     try:
         seconds = float(raw) if raw else 30.0
     except ValueError:
@@ -460,7 +453,7 @@ def _make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": timeout})
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
@@ -516,132 +509,3 @@ def _reason(exc: DBAPIError) -> str:
     if "unable to open" in message:
         return f"{message}: check that the file and its folder exist and that you may read them"
     return message
-
-
-# Price book persistence --------------------------------------------------------------------
-
-
-def edition_row(row: Any) -> Edition:
-    from pricing.pricebook.model import Edition
-
-    return Edition(
-        number=row.id,
-        effective_from=row.effective_from,
-        source=row.source,
-        imported_at=row.imported_at,
-        imported_by=row.imported_by,
-        items=row.item_count,
-        source_sha256=row.source_sha256,
-    )
-
-
-def list_editions(conn: Connection) -> list[Edition]:
-    rows = conn.execute(select(editions).order_by(editions.c.id)).all()
-    return [edition_row(r) for r in rows]
-
-
-def get_edition(conn: Connection, number: int) -> Edition | None:
-    row = conn.execute(select(editions).where(editions.c.id == number)).first()
-    return edition_row(row) if row else None
-
-
-def latest_edition(conn: Connection) -> Edition | None:
-    row = conn.execute(select(editions).order_by(editions.c.id.desc()).limit(1)).first()
-    return edition_row(row) if row else None
-
-
-def edition_in_force(conn: Connection, on: date) -> Edition | None:
-    """The newest edition effective on or before ``on`` (a later import wins a tie)."""
-    row = conn.execute(
-        select(editions)
-        .where(editions.c.effective_from <= on)
-        .order_by(editions.c.effective_from.desc(), editions.c.id.desc())
-        .limit(1)
-    ).first()
-    return edition_row(row) if row else None
-
-
-def load_book(conn: Connection, number: int, sku: str | None = None) -> PriceBook:
-    """The items (all, or one SKU's) and tiers of an edition."""
-    from pricing.pricebook.model import PriceBook, PriceItem, Tier, sku_key
-
-    c = price_items.c
-    query = select(
-        c.sku_key, c.sku, c.list_price.cast(BigInteger), c.currency, c.name, c.family,
-        c.unit_cost.cast(BigInteger), c.floor_price.cast(BigInteger), c.status,
-    ).where(c.edition_id == number)  # fmt: skip
-    if sku is not None:
-        query = query.where(c.sku_key == sku_key(sku))
-    items = {}
-    for key, sku_, price, currency, name, family, cost, floor, status in conn.execute(
-        query.order_by(c.position)
-    ):
-        items[key] = PriceItem(
-            sku_, Decimal(price) / _SCALE, currency, name, family, from_micros(cost),
-            from_micros(floor), status,
-        )  # fmt: skip
-    tiers = [
-        Tier(
-            min_qty=r.min_qty,
-            sku=r.sku,
-            family=r.family,
-            price=r.price,
-            discount_pct=r.discount_pct,
-        )
-        for r in conn.execute(
-            select(price_tiers)
-            .where(price_tiers.c.edition_id == number)
-            .order_by(price_tiers.c.position)
-        )
-    ]
-    return PriceBook(items=items, tiers=tiers)
-
-
-def add_edition(
-    conn: Connection,
-    book: PriceBook,
-    *,
-    effective_from: date,
-    source: str,
-    source_sha256: str,
-    imported_by: str,
-    imported_at: datetime,
-) -> int:
-    """Store a book as a new edition and return its number."""
-    number = conn.execute(
-        editions.insert()
-        .values(
-            effective_from=effective_from,
-            source=source,
-            imported_at=imported_at,
-            imported_by=imported_by,
-            item_count=len(book.items),
-            source_sha256=source_sha256,
-        )
-        .returning(editions.c.id)
-    ).scalar_one()
-    bulk_insert(
-        conn,
-        price_items,
-        [
-            (number, row[0], position, *row[1:])
-            for position, row in enumerate(book.canonical_rows())
-        ],
-    )
-    if book.tiers:
-        conn.execute(
-            price_tiers.insert(),
-            [
-                {
-                    "edition_id": number,
-                    "position": position,
-                    "sku": tier.sku,
-                    "family": tier.family,
-                    "min_qty": tier.min_qty,
-                    "price": tier.price,
-                    "discount_pct": tier.discount_pct,
-                }
-                for position, tier in enumerate(book.tiers)
-            ],
-        )
-    return int(number)

@@ -48,6 +48,8 @@ def _carry_over(conn: sa.Connection) -> None:
     of their import; then everything is matched again as a new import would be."""
     import pandas as pd
 
+    # A data migration runs the domain code of its time: the one place storage calls up into
+    # the deal lines (an import-linter contract lists it as an exception).
     from pricing.lines import segments as history
     from pricing.lines.service import rematch
 

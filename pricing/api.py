@@ -1,0 +1,512 @@
+"""The operations every front end calls: the CLI today, a server tomorrow.
+
+Each operation is a typed function over an open :class:`~pricing.storage.store.Store`; none
+prints, exits or knows click. Problems come back as data and operations that fail raise a
+:class:`~pricing.errors.PricingError`. Operations that change what is stored and must then
+re-match the deal history (a new price book edition, a new policy version) do both here, in one
+transaction, so that the domain packages below need not know the deal history.
+
+The modules behind the operations are imported when an operation runs: short commands (help,
+a request check) then load no more than they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pricing.analysis.impact import Impact
+    from pricing.analysis.report import Report
+    from pricing.analysis.simulate import Simulation
+    from pricing.lines.service import DealsFile, DealsImport
+    from pricing.policy.file import PolicyFile
+    from pricing.policy.model import Policy
+    from pricing.policy.versions import PolicyVersion
+    from pricing.pricebook.editions import ImportResult
+    from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem
+    from pricing.problems import Problem
+    from pricing.requests.lifecycle import LineInput, Quote, Request
+    from pricing.storage.audit import Verdict
+    from pricing.storage.store import Store
+
+Progress = Callable[[int, int], None]
+
+
+# Results -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditionListing:
+    """Every edition, oldest first, and the one in force on the day asked about."""
+
+    editions: list[Edition]
+    in_force: Edition | None
+
+
+@dataclass(frozen=True)
+class BookView:
+    """An edition and its book (all items, or the one SKU asked for, with the tiers)."""
+
+    edition: Edition
+    book: PriceBook
+    as_of: date
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One SKU as an edition prices it, with that edition's tiers."""
+
+    edition: Edition
+    item: PriceItem
+    book: PriceBook
+    as_of: date
+
+
+@dataclass(frozen=True)
+class EditionDiff:
+    """Two editions compared; with an impact estimate when asked for."""
+
+    old: Edition
+    new: Edition
+    diff: BookDiff
+    impact: Impact | None = None
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class Export:
+    """A price book edition written to a workbook."""
+
+    file: Path
+    edition: Edition
+    items: int
+    tiers: int
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A request judged (and stored unless it was a check), or the problems of its lines."""
+
+    request: Request | None
+    problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    """Where the database is, its schema revision and what it holds."""
+
+    url: str
+    dialect: str
+    schema_revision: str | None
+    latest_revision: str
+    state: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SchemaUpgrade:
+    """The schema revision before and after an upgrade."""
+
+    before: str | None
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+# Database ------------------------------------------------------------------------------------
+
+
+def open_store(url: str | None = None, *, create: bool = False) -> Store:
+    """The database at ``url`` (default: the configured one), at this version's schema.
+
+    ``create=True`` is for operations that bring data in: only they may start a new database.
+    """
+    from pricing.storage.store import Store
+
+    return Store.open(url, create=create)
+
+
+def stored_counts(db: Store) -> dict[str, int]:
+    """How much the database holds: editions, policy versions, requests and deal lines."""
+    from pricing.lines import segments
+    from pricing.storage import queries
+
+    with db.read() as conn:
+        counts = queries.table_counts(conn)
+        counts["deal_lines"] = segments.count(conn)
+    return counts
+
+
+def database_status(url: str | None = None) -> DatabaseStatus:
+    """Where the database is, at which schema revision and what it holds (changes nothing; a
+    missing SQLite file is an error, never created)."""
+    from pricing.storage.migrations import known_revisions
+    from pricing.storage.store import SCHEMA_REVISION, Store, display_url, resolve_url
+
+    store = Store.connect(url, create=False)
+    try:
+        revision = store.schema_revision()
+        if revision is None:
+            state = "empty: its tables are created on first use (or by `pricing db upgrade`)"
+        elif revision == SCHEMA_REVISION:
+            state = "up to date"
+        elif revision in known_revisions():
+            state = "older: `pricing db upgrade` brings it up to date (commands also do it on first use)"
+        else:
+            state = "written by a newer version of pricing: upgrade pricing before using it"
+        counts = stored_counts(store) if revision == SCHEMA_REVISION else {}
+    finally:
+        store.close()
+    return DatabaseStatus(
+        url=display_url(resolve_url(url)),
+        dialect=store.engine.dialect.name,
+        schema_revision=revision,
+        latest_revision=SCHEMA_REVISION,
+        state=state,
+        counts=counts,
+    )
+
+
+def upgrade_database(url: str | None = None) -> SchemaUpgrade:
+    """Apply the schema migrations this version needs (safe to run any time)."""
+    from pricing.storage.store import SCHEMA_REVISION, Store
+
+    store = Store.connect(url)
+    try:
+        before = store.schema_revision()
+        store.ensure_schema(upgrade=True)
+        if before is not None and before != SCHEMA_REVISION:
+            store.compact()  # e.g. 0005 moved deal lines into a third of the space
+    finally:
+        store.close()
+    return SchemaUpgrade(before, SCHEMA_REVISION)
+
+
+# Price book ---------------------------------------------------------------------------------
+
+
+def import_price_book(
+    db: Store | Callable[[], Store],
+    file: Path,
+    *,
+    effective_from: date,
+    user: str,
+    sheet: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    currency: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Read a price book file, compare it with the newest edition and store it as a new edition
+    (unless it is a dry run, unchanged, or an error stands), then re-match the deal history
+    from ``effective_from`` against it, all in one transaction.
+
+    ``db`` may be a callable that opens the database: it is called only once the file could be
+    read, while the workbook is parsed on another thread (a bad file then creates no database).
+    ``currency`` is that of a book without a currency column (default: the newest policy's,
+    else USD).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pricing.io.perf import paused_gc
+    from pricing.pricebook.file import ReadOptions, load_price_book, read_price_book
+
+    with ThreadPoolExecutor(1) as pool:
+        # The workbook is parsed (without the GIL) while the database layer loads.
+        loading = pool.submit(load_price_book, file, sheet)
+        from pricing.lines.service import rematch
+        from pricing.policy import versions as policies
+        from pricing.pricebook import editions
+
+        loaded = loading.result()
+        store = db() if callable(db) else db
+        options = ReadOptions(
+            sheet=sheet,
+            columns=dict(columns or {}),
+            currency=(currency or policies.latest_currency(store) or "USD").upper(),
+        )
+        read = read_price_book(file, options, progress, loaded=loaded)
+    result = editions.import_result(read, effective_from=effective_from, dry_run=dry_run)
+    if read.book is None or result.failed:
+        return result
+    with paused_gc(), store.read() if dry_run else store.write() as conn:
+        editions.store_import(conn, read, result, user=user, now=now)
+        if result.edition is not None:
+            result.rematched = rematch(conn, since=effective_from)
+    return result
+
+
+# Price book views ----------------------------------------------------------------------------
+
+
+def list_editions(db: Store, *, on: date) -> EditionListing:
+    """Every imported edition, oldest first, and the one in force on ``on``."""
+    from pricing.pricebook import editions
+
+    listed = editions.editions(db)
+    with db.read() as conn:
+        return EditionListing(listed, editions.edition_in_force(conn, on))
+
+
+def show_price_book(db: Store, *, on: date) -> BookView:
+    """The edition in force on ``on`` and its whole book."""
+    from pricing.pricebook import editions
+
+    edition, book = editions.in_force(db, on)
+    return BookView(edition, book, on)
+
+
+def show_item(db: Store, sku: str, *, on: date) -> ItemView:
+    """One SKU as the edition in force on ``on`` prices it."""
+    from pricing.pricebook import editions
+
+    edition, item, book = editions.item_in_force(db, sku, on)
+    return ItemView(edition, item, book, on)
+
+
+def diff_editions(
+    db: Store,
+    old: int | None = None,
+    new: int | None = None,
+    *,
+    impact: bool = False,
+    start: date | None = None,
+    end: date | None = None,
+) -> EditionDiff:
+    """Compare two editions (default: the two newest); with ``impact``, re-price the period's
+    volume at both and judge open approvals again on the new one."""
+    from pricing.policy import versions as policies
+    from pricing.pricebook import editions
+
+    old_edition, new_edition, diff = editions.diff(db, old, new)
+    if not impact:
+        return EditionDiff(old_edition, new_edition, diff)
+    from pricing.analysis.impact import impact as estimate_impact
+
+    _, old_book = editions.book_of(db, old_edition.number)
+    _, new_book = editions.book_of(db, new_edition.number)
+    estimate = estimate_impact(db, old_book, new_book, start=start, end=end)
+    currency = policies.latest_currency(db) or "USD"
+    return EditionDiff(old_edition, new_edition, diff, estimate, currency)
+
+
+def export_price_book(db: Store, file: Path, *, on: date, edition: int | None = None) -> Export:
+    """Write an edition (``edition``, else the one in force on ``on``) to a clean xlsx."""
+    from pricing.errors import InputError
+    from pricing.pricebook import editions
+    from pricing.pricebook.file import export_price_book as write_workbook
+
+    if file.suffix.lower() != ".xlsx":
+        raise InputError(f"{file}: the export is an Excel workbook; name it with .xlsx")
+    if edition is not None:
+        stored, book = editions.book_of(db, edition)
+    else:
+        stored, book = editions.in_force(db, on)
+    write_workbook(file, stored, book)
+    return Export(file, stored, len(book.items), len(book.tiers))
+
+
+# Policy --------------------------------------------------------------------------------------
+
+
+def check_policy(file: Path) -> PolicyFile:
+    """Read and validate a policy file: the policy, or every problem with its line and key."""
+    from pricing.policy.versions import read_policy_file
+
+    return read_policy_file(file)
+
+
+def load_policy(
+    db: Store, parsed: PolicyFile, *, user: str, now: datetime | None = None
+) -> PolicyVersion:
+    """Store a valid policy as the newest version and re-match the deal history from the date
+    it is in force, in one transaction."""
+    from pricing.lines.service import rematch
+    from pricing.policy import versions as policies
+
+    with db.write() as conn:
+        version = policies.load(conn, parsed, user=user, now=now)
+        rematch(conn, since=version.effective_from)
+    return version
+
+
+def show_policy(db: Store, version: int | None = None, *, on: date | None = None) -> PolicyVersion:
+    """A policy version: the one asked for, else the one in force on ``on`` (default: today)."""
+    from pricing.policy import versions as policies
+    from pricing.storage.store import utcnow
+
+    with db.read() as conn:
+        if version is not None:
+            return policies.get(conn, version)
+        return policies.in_force(conn, on or utcnow().date())
+
+
+def simulate_policy(
+    db: Store, proposed: Policy, *, start: date | None = None, end: date | None = None
+) -> Simulation:
+    """Replay the stored deals under the policy in force and under ``proposed``."""
+    from pricing.analysis.simulate import simulate
+
+    return simulate(db, proposed, start=start, end=end)
+
+
+# Requests ------------------------------------------------------------------------------------
+
+
+def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
+    """List, standard price and the lowest price each level may grant, and the hard floor."""
+    from pricing.requests import lifecycle
+
+    return lifecycle.quote(db, sku, qty, on=on)
+
+
+def read_request_lines(file: Path) -> tuple[list[LineInput], list[Problem]]:
+    """The lines of a request from a csv/xlsx file, and the problems found in it."""
+    from pricing.requests import lifecycle
+
+    return lifecycle.read_lines_file(file)
+
+
+def submit_request(
+    db: Store,
+    *,
+    customer: str,
+    reason: str,
+    lines: list[LineInput],
+    user: str,
+    check: bool = False,
+    now: datetime | None = None,
+) -> Submission:
+    """Judge a request under the policy in force and (unless ``check``) store it."""
+    from pricing.requests import lifecycle
+
+    request, problems = lifecycle.submit(
+        db, customer=customer, reason=reason, inputs=lines, user=user, check=check, now=now
+    )
+    return Submission(request, problems)
+
+
+def change_request(
+    db: Store,
+    ident: str,
+    *,
+    lines: list[LineInput],
+    user: str,
+    reason: str | None = None,
+    check: bool = False,
+    now: datetime | None = None,
+) -> Submission:
+    """New lines for a pending or approved request, judged afresh."""
+    from pricing.requests import lifecycle
+
+    request, problems = lifecycle.change(
+        db, ident, inputs=lines, user=user, reason=reason, check=check, now=now
+    )
+    return Submission(request, problems)
+
+
+def list_requests(
+    db: Store, *, status: str | None = None, rep: str | None = None, now: datetime | None = None
+) -> list[Request]:
+    """Requests, oldest first (approvals past their validity expire first)."""
+    from pricing.requests import lifecycle
+
+    return lifecycle.list_requests(db, status=status, rep=rep, now=now)
+
+
+def show_request(db: Store, ident: str, *, now: datetime | None = None) -> Request:
+    """One request with its lines and audit events."""
+    from pricing.requests import lifecycle
+
+    return lifecycle.get(db, ident, now=now)
+
+
+def approve_request(
+    db: Store, ident: str, *, user: str, note: str | None = None, now: datetime | None = None
+) -> Request:
+    """Approve a pending request: the user's role must cover its level, and not their own."""
+    from pricing.requests import lifecycle
+
+    return lifecycle.approve(db, ident, user=user, note=note, now=now)
+
+
+def reject_request(
+    db: Store, ident: str, *, user: str, note: str, now: datetime | None = None
+) -> Request:
+    """Reject a pending request, with a note saying why."""
+    from pricing.requests import lifecycle
+
+    return lifecycle.reject(db, ident, user=user, note=note, now=now)
+
+
+def record_outcome(
+    db: Store,
+    ident: str,
+    *,
+    outcome: Literal["won", "lost"],
+    user: str,
+    now: datetime | None = None,
+) -> Request:
+    """Won or lost: what happened to the deal (a won request is linked to its deal lines)."""
+    from pricing.requests import lifecycle
+
+    return lifecycle.record_outcome(db, ident, outcome=outcome, user=user, now=now)
+
+
+# Deals, report, audit ------------------------------------------------------------------------
+
+
+def read_deals(
+    file: Path,
+    *,
+    columns: Mapping[str, str] | None = None,
+    date_format: str | None = None,
+    progress: Progress | None = None,
+) -> DealsFile:
+    """Read a deals export (csv or xlsx) into normalised lines and problems."""
+    from pricing.lines.service import read_deals as read
+
+    return read(file, columns=dict(columns or {}), date_format=date_format, progress=progress)
+
+
+def import_deals(
+    db: Store,
+    read: DealsFile,
+    *,
+    user: str,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> DealsImport:
+    """Store the lines of a deals file not already stored, matched to list and policy."""
+    from pricing.lines.service import import_deals as store_lines
+
+    return store_lines(db, read, user=user, dry_run=dry_run, now=now, progress=progress)
+
+
+def build_report(
+    db: Store,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    by: list[str] | None = None,
+    details: bool = False,
+) -> Report:
+    """The drift report for the period, totals and groups (``details``: months, bands, lines)."""
+    from pricing.analysis.report import build
+
+    return build(db, start=start, end=end, by=by, details=details)
+
+
+def verify_audit(db: Store) -> Verdict:
+    """Walk the audit log's hash chain: intact, or the first event where it breaks."""
+    from pricing.storage.audit import verify
+
+    return verify(db)

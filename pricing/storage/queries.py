@@ -1,0 +1,463 @@
+"""The queries on the app's tables (price book editions, policy versions, requests).
+
+Storage knows tables and rows, never the domain's classes: each function takes and returns
+plain values or the small typed records below, and the domain packages build their models from
+them. The deal history's blob storage is the lines package's (pricing.lines.segments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, func, select, text, update
+from sqlalchemy.engine import Connection
+
+from pricing.storage.store import (
+    bulk_insert,
+    editions,
+    from_micros,
+    policies,
+    price_items,
+    price_tiers,
+    request_events,
+    request_lines,
+    requests,
+)
+
+# Price book editions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditionRecord:
+    """One row of ``editions``."""
+
+    id: int
+    effective_from: date
+    source: str
+    imported_at: datetime
+    imported_by: str
+    item_count: int
+    source_sha256: str
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """One stored price item; amounts as exact decimals (millionths in the table)."""
+
+    sku_key: str
+    sku: str
+    list_price: Decimal
+    currency: str
+    name: str | None
+    family: str | None
+    unit_cost: Decimal | None
+    floor_price: Decimal | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class TierRecord:
+    """One stored volume tier."""
+
+    sku: str | None
+    family: str | None
+    min_qty: int
+    price: Decimal | None
+    discount_pct: Decimal | None
+
+
+def _edition(row: Any) -> EditionRecord:
+    return EditionRecord(
+        id=row.id,
+        effective_from=row.effective_from,
+        source=row.source,
+        imported_at=row.imported_at,
+        imported_by=row.imported_by,
+        item_count=row.item_count,
+        source_sha256=row.source_sha256,
+    )
+
+
+def edition_rows(conn: Connection) -> list[EditionRecord]:
+    """Every edition, oldest first."""
+    return [_edition(r) for r in conn.execute(select(editions).order_by(editions.c.id))]
+
+
+def edition_row(conn: Connection, number: int) -> EditionRecord | None:
+    row = conn.execute(select(editions).where(editions.c.id == number)).first()
+    return _edition(row) if row else None
+
+
+def latest_edition_row(conn: Connection) -> EditionRecord | None:
+    """The most recently imported edition, whatever its date."""
+    row = conn.execute(select(editions).order_by(editions.c.id.desc()).limit(1)).first()
+    return _edition(row) if row else None
+
+
+def edition_row_in_force(conn: Connection, on: date) -> EditionRecord | None:
+    """The newest edition effective on or before ``on`` (a later import wins a tie)."""
+    row = conn.execute(
+        select(editions)
+        .where(editions.c.effective_from <= on)
+        .order_by(editions.c.effective_from.desc(), editions.c.id.desc())
+        .limit(1)
+    ).first()
+    return _edition(row) if row else None
+
+
+def item_rows(conn: Connection, number: int, sku_key: str | None = None) -> list[ItemRecord]:
+    """The items of an edition (all, or one SKU key's), in file order."""
+    c = price_items.c
+    query = select(
+        c.sku_key, c.sku, c.list_price.cast(BigInteger), c.currency, c.name, c.family,
+        c.unit_cost.cast(BigInteger), c.floor_price.cast(BigInteger), c.status,
+    ).where(c.edition_id == number)  # fmt: skip
+    if sku_key is not None:
+        query = query.where(c.sku_key == sku_key)
+    return [
+        ItemRecord(
+            key,
+            sku,
+            Decimal(price) / 1_000_000,
+            currency,
+            name,
+            family,
+            from_micros(cost),
+            from_micros(floor),
+            status,
+        )
+        for key, sku, price, currency, name, family, cost, floor, status in conn.execute(
+            query.order_by(c.position)
+        )
+    ]
+
+
+def tier_rows(conn: Connection, number: int) -> list[TierRecord]:
+    """The volume tiers of an edition, in file order."""
+    return [
+        TierRecord(r.sku, r.family, r.min_qty, r.price, r.discount_pct)
+        for r in conn.execute(
+            select(price_tiers)
+            .where(price_tiers.c.edition_id == number)
+            .order_by(price_tiers.c.position)
+        )
+    ]
+
+
+def insert_edition(
+    conn: Connection,
+    *,
+    effective_from: date,
+    source: str,
+    source_sha256: str,
+    imported_by: str,
+    imported_at: datetime,
+    items: Sequence[tuple[Any, ...]],
+    tiers: Sequence[TierRecord],
+) -> int:
+    """Store a new edition and return its number.
+
+    ``items`` are in storage form (``PriceBook.canonical_rows``: key, sku, name, family, list
+    price in millionths, currency, cost and floor in millionths, status).
+    """
+    number = conn.execute(
+        editions.insert()
+        .values(
+            effective_from=effective_from,
+            source=source,
+            imported_at=imported_at,
+            imported_by=imported_by,
+            item_count=len(items),
+            source_sha256=source_sha256,
+        )
+        .returning(editions.c.id)
+    ).scalar_one()
+    bulk_insert(
+        conn,
+        price_items,
+        [(number, row[0], position, *row[1:]) for position, row in enumerate(items)],
+    )
+    if tiers:
+        conn.execute(
+            price_tiers.insert(),
+            [
+                {
+                    "edition_id": number,
+                    "position": position,
+                    "sku": tier.sku,
+                    "family": tier.family,
+                    "min_qty": tier.min_qty,
+                    "price": tier.price,
+                    "discount_pct": tier.discount_pct,
+                }
+                for position, tier in enumerate(tiers)
+            ],
+        )
+    return int(number)
+
+
+# Policy versions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyRecord:
+    """One stored policy version; ``body`` is the policy as JSON."""
+
+    id: int
+    effective_from: date
+    loaded_at: datetime
+    loaded_by: str
+    source: str
+    sha256: str
+    body: str
+
+
+def _policy(row: Any) -> PolicyRecord:
+    return PolicyRecord(
+        id=row.id,
+        effective_from=row.effective_from,
+        loaded_at=row.loaded_at,
+        loaded_by=row.loaded_by,
+        source=row.source,
+        sha256=row.sha256,
+        body=row.body,
+    )
+
+
+def insert_policy(
+    conn: Connection,
+    *,
+    effective_from: date,
+    loaded_at: datetime,
+    loaded_by: str,
+    source: str,
+    sha256: str,
+    text: str,
+    body: str,
+) -> int:
+    """Store a policy version and return its number."""
+    version = conn.execute(
+        policies.insert()
+        .values(
+            effective_from=effective_from,
+            loaded_at=loaded_at,
+            loaded_by=loaded_by,
+            source=source,
+            sha256=sha256,
+            text=text,
+            body=body,
+        )
+        .returning(policies.c.id)
+    ).scalar_one()
+    return int(version)
+
+
+def policy_row_in_force(conn: Connection, on: date) -> PolicyRecord | None:
+    """The newest policy version effective on or before ``on``."""
+    row = conn.execute(
+        select(policies)
+        .where(policies.c.effective_from <= on)
+        .order_by(policies.c.effective_from.desc(), policies.c.id.desc())
+        .limit(1)
+    ).first()
+    return _policy(row) if row else None
+
+
+def any_policy(conn: Connection) -> bool:
+    return conn.execute(select(policies.c.id).limit(1)).first() is not None
+
+
+def policy_row(conn: Connection, version: int) -> PolicyRecord | None:
+    row = conn.execute(select(policies).where(policies.c.id == version)).first()
+    return _policy(row) if row else None
+
+
+def policy_rows(conn: Connection) -> list[PolicyRecord]:
+    """Every policy version, in the order they were loaded."""
+    return [_policy(r) for r in conn.execute(select(policies).order_by(policies.c.id))]
+
+
+def latest_policy_body(conn: Connection) -> str | None:
+    """The JSON body of the most recently loaded policy."""
+    row = conn.execute(select(policies.c.body).order_by(policies.c.id.desc()).limit(1)).first()
+    return None if row is None else str(row.body)
+
+
+# Requests -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One row of ``requests``."""
+
+    id: int
+    customer: str
+    reason: str
+    rep: str
+    status: str
+    level: str | None
+    currency: str
+    policy_version: int
+    edition_id: int
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RequestLineRecord:
+    """One row of ``request_lines``; ``reasons`` is a JSON list."""
+
+    line_no: int
+    sku: str
+    family: str | None
+    qty: int
+    list_price: Decimal
+    standard_price: Decimal
+    price: Decimal
+    discount_pct: Decimal
+    unit_cost: Decimal | None
+    hard_floor: Decimal | None
+    decision: str
+    level: str | None
+    reasons: str
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One row of the audit log ``request_events``."""
+
+    at: datetime
+    by: str
+    action: str
+    note: str | None
+
+
+def insert_request(conn: Connection, values: Mapping[str, object]) -> int:
+    """Store a request's row (its columns by name) and return its number."""
+    number = conn.execute(requests.insert().values(**values).returning(requests.c.id)).scalar_one()
+    return int(number)
+
+
+def insert_request_lines(conn: Connection, rows: Sequence[Mapping[str, object]]) -> None:
+    conn.execute(request_lines.insert(), list(rows))
+
+
+def delete_request_lines(conn: Connection, number: int) -> None:
+    conn.execute(request_lines.delete().where(request_lines.c.request_id == number))
+
+
+def insert_event(
+    conn: Connection,
+    number: int,
+    event: EventRecord,
+    *,
+    prev_hash: str | None,
+    hash: str,
+) -> None:
+    conn.execute(
+        request_events.insert().values(
+            request_id=number, at=event.at, by=event.by, action=event.action, note=event.note,
+            prev_hash=prev_hash, hash=hash,
+        )
+    )  # fmt: skip
+
+
+def approvals_past(conn: Connection, now: datetime) -> list[tuple[int, datetime]]:
+    """Approved requests whose approval ran out before ``now``: (number, expires_at)."""
+    t = requests
+    rows = conn.execute(
+        select(t.c.id, t.c.expires_at).where(t.c.status == "approved", t.c.expires_at < now)
+    ).all()
+    return [(int(number), expires_at) for number, expires_at in rows]
+
+
+def update_request(
+    conn: Connection, number: int, *, was: str, values: Mapping[str, object]
+) -> bool:
+    """Change a request's columns if its status is still ``was``; False when it was not."""
+    t = requests
+    changed = conn.execute(
+        update(t).where(t.c.id == number, t.c.status == was).values(**values)
+    ).rowcount
+    return bool(changed == 1)
+
+
+def decide_pending_lines(conn: Connection, number: int, outcome: str) -> None:
+    """The request's lines still pending take the request's decision."""
+    lines = request_lines
+    conn.execute(
+        update(lines)
+        .where(lines.c.request_id == number, lines.c.decision == "pending")
+        .values(decision=outcome)
+    )
+
+
+def request_numbers(conn: Connection, status: str | None = None) -> list[int]:
+    """The numbers of the requests (with that status), oldest first."""
+    t = requests
+    query = select(t.c.id).order_by(t.c.id)
+    if status is not None:
+        query = query.where(t.c.status == status)
+    return [int(row.id) for row in conn.execute(query)]
+
+
+def request_row(conn: Connection, number: int) -> RequestRecord | None:
+    row = conn.execute(select(requests).where(requests.c.id == number)).first()
+    if row is None:
+        return None
+    return RequestRecord(**{c.name: getattr(row, c.name) for c in requests.columns})
+
+
+def request_line_rows(conn: Connection, number: int) -> list[RequestLineRecord]:
+    names = [c.name for c in request_lines.columns if c.name != "request_id"]
+    return [
+        RequestLineRecord(**{name: getattr(r, name) for name in names})
+        for r in conn.execute(
+            select(request_lines)
+            .where(request_lines.c.request_id == number)
+            .order_by(request_lines.c.line_no)
+        )
+    ]
+
+
+def event_rows(conn: Connection, number: int) -> list[EventRecord]:
+    """A request's audit events, in order."""
+    return [
+        EventRecord(e.at, e.by, e.action, e.note)
+        for e in conn.execute(
+            select(request_events)
+            .where(request_events.c.request_id == number)
+            .order_by(request_events.c.id)
+        )
+    ]
+
+
+def request_outcomes(conn: Connection, basis: str, key: str) -> tuple[int, int]:
+    """Won and lost requests that had a line for this SKU (``basis`` "sku") or family."""
+    column = "lower(rl.sku)" if basis == "sku" else "lower(rl.family)"
+    rows = conn.execute(
+        text(
+            "SELECT r.status, count(DISTINCT r.id) FROM requests r JOIN request_lines rl "
+            f"ON rl.request_id = r.id WHERE {column} = :key AND r.status IN ('won', 'lost') "
+            "GROUP BY r.status"
+        ),
+        {"key": key},
+    ).all()
+    counts = {status: int(n) for status, n in rows}
+    return counts.get("won", 0), counts.get("lost", 0)
+
+
+def table_counts(conn: Connection) -> dict[str, int]:
+    """How many editions, policy versions and requests are stored."""
+    return {
+        name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        for name, table in (
+            ("editions", editions), ("policy_versions", policies), ("requests", requests),
+        )
+    }  # fmt: skip
