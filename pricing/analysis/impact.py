@@ -16,13 +16,12 @@ from typing import Any
 
 from pricing.errors import NotFoundError
 from pricing.lines import segments as history
+from pricing.money import MICRO
 from pricing.policy import versions as policies
 from pricing.policy.model import judge
 from pricing.pricebook.model import PriceBook
 from pricing.storage import store
 from pricing.storage.store import Store
-
-MICRO = Decimal(1_000_000)
 
 
 @dataclass

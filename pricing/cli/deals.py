@@ -53,7 +53,8 @@ def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_r
     the same lines does not double them. Lines whose SKU has no list price on their date are kept
     and counted as unmatched until an edition covers them.
     """
-    from pricing.lines.service import DEAL_HEADERS, import_deals, read_deals
+    from pricing.lines.reader import DEAL_HEADERS, read_deals
+    from pricing.lines.service import import_deals
     from pricing.pricebook.file import parse_column_overrides
 
     cfg = settings()

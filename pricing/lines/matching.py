@@ -14,15 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pricing.lines import schema
 from pricing.lines.segments import whole, zero_filled
-from pricing.money import minor_units
+from pricing.money import MICRO, minor_units
 from pricing.policy.model import LineFacts, Policy, judge
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from sqlalchemy.engine import Connection
-
-MICRO = 1_000_000
 
 
 class Reference:
@@ -60,13 +59,9 @@ class Reference:
         return self._rows[sql]
 
 
-# Columns matching adds: integers (millionths, ids, ranks) and text.
-INTS = (
-    "edition_id", "list_price", "unit_cost", "item_floor", "standard_price", "net_amount",
-    "list_revenue", "standard_revenue", "cost_amount", "hard_floor", "policy_version",
-    "level_rank", "below_floor",
-)  # fmt: skip
-TEXTS = ("family", "item_currency", "level")
+# Columns matching adds (schema.MATCHED): integers (millionths, ids, ranks) and text.
+INTS = tuple(name for name in schema.MATCHED if schema.BY_NAME[name].kind != "string")
+TEXTS = tuple(name for name in schema.MATCHED if schema.BY_NAME[name].kind == "string")
 # An edition's items as matching reads them (pa.string() and pa.int64() by name).
 ITEM_COLUMNS = (
     ("sku_key", "string"), ("family", "string"), ("list_price", "int64"), ("unit_cost", "int64"),

@@ -15,62 +15,46 @@ order, so a new edition effective from a recent date mostly rewrites the recent 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
+from pricing.lines import schema
 from pricing.storage import store
 
 if TYPE_CHECKING:
     import duckdb
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
     import pyarrow as pa
     from sqlalchemy.engine import Connection
 
+    # Columns to store: Arrow arrays by name, or a pandas frame.
+    Columns = Mapping[str, pa.Array | pa.ChunkedArray] | pd.DataFrame
+    # What a rewrite's change returns: the new values of some columns of the segment.
+    Changed = dict[str, pa.Array | pa.ChunkedArray]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
 CODEC = ("zstd", 1)  # two thirds of lz4's bytes, and (unlike lz4 here) it runs on all cores
 SEGMENT = 100_000  # lines per segment: a deals import matches a segment at a time
-STRINGS = (
-    "line_key", "deal_id", "customer", "rep", "sku", "sku_key", "currency", "family", "level",
-    "item_currency",
-)  # fmt: skip
-SMALL = ("deal_first", "below_floor", "level_rank")  # flags and ranks: int8
-NUMBERS = ("edition_id", "policy_version", "import_id", "deal_no")  # ids and numbers: int32
-# A line as stored: what the file said (money and quantities in whole millionths; deal_no numbers
-# the deals of the whole history, for counting them fast), then what it matched on its date
-# (NULL edition: no list price then).
-COLUMNS = (
-    "line_key", "deal_id", "deal_no", "deal_first", "date", "customer", "rep", "sku", "sku_key",
-    "qty", "amount", "unit_price", "discount_pct", "request_id", "currency", "import_id",
-    "edition_id", "family", "list_price", "standard_price", "net_amount", "list_revenue",
-    "standard_revenue", "cost_amount", "unit_cost", "item_floor", "item_currency", "hard_floor",
-    "policy_version", "level_rank", "level", "below_floor",
-)  # fmt: skip
+COLUMNS = schema.NAMES  # a line as stored: declared in :mod:`pricing.lines.schema`
 
 
-def schema(columns: Iterable[str] = COLUMNS) -> pa.Schema:
-    import pyarrow as pa
-
-    def kind(name: str) -> pa.DataType:
-        if name == "date":
-            return pa.date32()
-        if name in SMALL:
-            return pa.int8()
-        if name in NUMBERS:
-            return pa.int32()
-        return pa.string() if name in STRINGS else pa.int64()
-
-    return pa.schema([(name, kind(name)) for name in columns])
-
-
-def as_stored(columns: Any, names: Iterable[str] = COLUMNS) -> pa.Table:
+def as_stored(columns: Columns, names: Iterable[str] = COLUMNS) -> pa.Table:
     """Lines in stored form from a mapping of columns (or a pandas frame): Arrow arrays, or
     pandas columns with dates as datetime64, integers as Int64 or int64, text as str or
     object."""
     import pyarrow as pa
 
+    kinds = schema.arrow(names)
     arrays = []
-    for field in schema(names):
+    for field in kinds:
         column = columns[field.name]
         if isinstance(column, pa.Array | pa.ChunkedArray):
             arrays.append(column.cast(field.type))
@@ -78,7 +62,7 @@ def as_stored(columns: Any, names: Iterable[str] = COLUMNS) -> pa.Table:
             arrays.append(pa.array(column.to_numpy().astype("datetime64[D]"), type=pa.date32()))
         else:  # Arrow-backed and nullable pandas columns convert without copying
             arrays.append(pa.array(column, from_pandas=True).cast(field.type))
-    return pa.Table.from_arrays(arrays, schema=schema(names))
+    return pa.Table.from_arrays(arrays, schema=kinds)
 
 
 def append(conn: Connection, lines: pa.Table, import_id: int | None) -> None:
@@ -101,7 +85,7 @@ class Appender:
 
         self.conn, self.import_id = conn, import_id
         self.pool = ThreadPoolExecutor(1)
-        self.pending: tuple[dict[str, Any], Any] | None = None
+        self.pending: tuple[dict[str, object], Future[list[bytes]]] | None = None
 
     def add(self, lines: pa.Table) -> None:
         """Queue lines (all of ``COLUMNS``) for storing, up to ``SEGMENT`` per segment."""
@@ -139,7 +123,7 @@ def _encode_all(lines: pa.Table) -> list[bytes]:
     return [encode(lines[name]) for name in COLUMNS]
 
 
-def _in_parallel(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+def _in_parallel(work: Callable[[_T], _R], items: list[_T]) -> list[_R]:
     """``work`` over ``items`` on every core: Arrow compresses without holding the GIL."""
     import os
     from concurrent.futures import ThreadPoolExecutor
@@ -151,24 +135,25 @@ def _in_parallel(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         return list(pool.map(work, items))
 
 
-def _bounds(lines: pa.Table) -> dict[str, Any]:
+def _bounds(lines: pa.Table) -> dict[str, object]:
     import pyarrow.compute as pc
 
     bounds = pc.min_max(lines["date"]).as_py()
     return {"lines": lines.num_rows, "first_date": bounds["min"], "last_date": bounds["max"]}
 
 
-def whole(values: Any) -> Any:
+def whole(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One Arrow array (pandas hands over Arrow-backed columns, and scans return, chunks)."""
     return values.combine_chunks() if hasattr(values, "combine_chunks") else values
 
 
-def zero_filled(column: Any) -> Any:
+def zero_filled(column: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
     """An Arrow integer column as numpy int64, 0 where missing."""
     import numpy as np
     import pyarrow.compute as pc
 
-    return pc.fill_null(column, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    values: npt.NDArray[np.int64] = pc.fill_null(column, 0).to_numpy(zero_copy_only=False)
+    return values.astype(np.int64)
 
 
 def encode(column: pa.Array | pa.ChunkedArray) -> bytes:
@@ -202,9 +187,10 @@ def decode_table(blob: bytes) -> pa.Table:
 
 
 def _segments(
-    conn: Connection, columns: list[str], where: list[Any]
+    conn: Connection, columns: list[str], where: list[ColumnElement[bool]]
 ) -> Iterator[tuple[int, dict[str, pa.Array]]]:
-    """Segments (their lines, and the asked columns decoded), oldest first."""
+    """Segments (their lines, and the asked columns decoded), oldest first. A column the
+    segment does not hold (it was stored before the column existed) comes as nulls."""
     s, c = store.deal_segments.c, store.deal_columns.c
     rows = conn.execute(
         select(s.id, s.lines, c.name, c.data)
@@ -221,12 +207,24 @@ def _segments(
         sizes[number] = count
     del fetched, decoded
     for number, found in columns_of.items():
-        yield sizes[number], found
+        yield sizes[number], _completed(found, columns, sizes[number])
 
 
-def _window(start: date | None, end: date | None) -> list[Any]:
+def _completed(
+    found: dict[str, pa.Array], columns: Iterable[str], lines: int
+) -> dict[str, pa.Array]:
+    """A segment's columns, with nulls of its declared type for each one it does not hold."""
+    import pyarrow as pa
+
+    for name in columns:
+        if name not in found:
+            found[name] = pa.nulls(lines, schema.arrow_type(name))
+    return found
+
+
+def _window(start: date | None, end: date | None) -> list[ColumnElement[bool]]:
     s = store.deal_segments.c
-    where = []
+    where: list[ColumnElement[bool]] = []
     if start is not None:
         where.append(s.last_date >= start)
     if end is not None:
@@ -261,7 +259,7 @@ def scan(
             part = part.filter(_within(part["date"], start, end))
         parts.append(part.select(wanted))
     if not parts:
-        empty = schema(stored).empty_table()
+        empty = schema.arrow(stored).empty_table()
         if "seq" in wanted:
             empty = empty.append_column("seq", pa.array([], pa.int64()))
         return empty.select(wanted)
@@ -283,7 +281,7 @@ def _within(dates: pa.Array, start: date | None, end: date | None) -> pa.Array:
 
 def rewrite(
     conn: Connection,
-    change: Callable[[pa.Table], dict[str, Any] | None],
+    change: Callable[[pa.Table], Changed | None],
     *,
     reads: Iterable[str],
     since: date | None = None,
@@ -295,29 +293,40 @@ def rewrite(
 
     reads = list(reads)
     s, c = store.deal_segments.c, store.deal_columns.c
-    ids = [i for (i,) in conn.execute(select(s.id).where(*_window(since, None)).order_by(s.id))]
+    segments = conn.execute(select(s.id, s.lines).where(*_window(since, None)).order_by(s.id))
     changed_segments = 0
-    for number in ids:
+    for number, lines in segments.all():
         found = {
-            name: blob
+            name: decode(blob)
             for name, blob in conn.execute(
                 select(c.name, c.data).where(c.segment_id == number, c.name.in_(reads))
             )
         }
-        changed = change(pa.table({name: decode(found[name]) for name in reads}))
+        columns = _completed(found, reads, lines)
+        changed = change(pa.table({name: columns[name] for name in reads}))
         if not changed:
             continue
-        kinds = schema(changed)
-        names = list(changed)
-        blobs = _in_parallel(encode, [changed[n].cast(kinds.field(n).type) for n in names])
-        for name, blob in zip(names, blobs, strict=True):
-            conn.execute(
-                store.deal_columns.update()
-                .where(c.segment_id == number, c.name == name)
-                .values(data=blob)
-            )
+        _replace(conn, number, changed)
         changed_segments += 1
     return changed_segments
+
+
+def _replace(conn: Connection, number: int, changed: Changed) -> None:
+    """Store new values of some columns of a segment (a column it did not hold is added)."""
+    c = store.deal_columns.c
+    names = list(changed)
+    kinds = schema.arrow(names)
+    blobs = _in_parallel(encode, [changed[n].cast(kinds.field(n).type) for n in names])
+    for name, blob in zip(names, blobs, strict=True):
+        updated = conn.execute(
+            store.deal_columns.update()
+            .where(c.segment_id == number, c.name == name)
+            .values(data=blob)
+        )
+        if not updated.rowcount:
+            conn.execute(
+                store.deal_columns.insert().values(segment_id=number, name=name, data=blob)
+            )
 
 
 _WRITERS = 7201560  # PostgreSQL advisory lock: writers of the deal history queue up
@@ -346,7 +355,7 @@ def last_date(conn: Connection) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def duck(**tables: Any) -> duckdb.DuckDBPyConnection:
+def duck(**tables: pa.Table) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the given Arrow tables registered by name."""
     import duckdb
 

@@ -15,12 +15,11 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from pricing.money import round_money
+from pricing.money import MICRO, round_money
 
 MINIMUM_DEALS = 5
 WINDOW_DAYS = 365
 BANDS = ((1, 1), (2, 9), (10, 49), (50, 249), (250, None))
-MICRO = 1_000_000
 
 
 @dataclass(frozen=True)
