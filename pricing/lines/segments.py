@@ -18,12 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from datetime import date
-from typing import TYPE_CHECKING, TypeVar
-
-from sqlalchemy import ColumnElement, func, select
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from pricing.lines import schema
-from pricing.storage import store
+from pricing.storage import history as tables
+from pricing.storage.history import count, last_date, lock_for_writing
 
 if TYPE_CHECKING:
     import duckdb
@@ -40,6 +39,9 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+__all__ = [  # the SQL lives in pricing.storage.history; these three are used from here too
+    "count", "last_date", "lock_for_writing",
+]  # fmt: skip
 
 CODEC = ("zstd", 1)  # two thirds of lz4's bytes, and (unlike lz4 here) it runs on all cores
 SEGMENT = 100_000  # lines per segment: a deals import matches a segment at a time
@@ -85,7 +87,7 @@ class Appender:
 
         self.conn, self.import_id = conn, import_id
         self.pool = ThreadPoolExecutor(1)
-        self.pending: tuple[dict[str, object], Future[list[bytes]]] | None = None
+        self.pending: tuple[_Bounds, Future[list[bytes]]] | None = None
 
     def add(self, lines: pa.Table) -> None:
         """Queue lines (all of ``COLUMNS``) for storing, up to ``SEGMENT`` per segment."""
@@ -99,17 +101,8 @@ class Appender:
             return
         bounds, blobs = self.pending
         self.pending = None
-        number = self.conn.execute(
-            store.deal_segments.insert()
-            .values(import_id=self.import_id, **bounds)
-            .returning(store.deal_segments.c.id)
-        ).scalar_one()
-        self.conn.execute(
-            store.deal_columns.insert(),
-            [
-                {"segment_id": number, "name": name, "data": blob}
-                for name, blob in zip(COLUMNS, blobs.result(), strict=True)
-            ],
+        tables.add_segment(
+            self.conn, self.import_id, columns=zip(COLUMNS, blobs.result(), strict=True), **bounds
         )
 
     def close(self) -> None:
@@ -135,7 +128,13 @@ def _in_parallel(work: Callable[[_T], _R], items: list[_T]) -> list[_R]:
         return list(pool.map(work, items))
 
 
-def _bounds(lines: pa.Table) -> dict[str, object]:
+class _Bounds(TypedDict):
+    lines: int
+    first_date: date
+    last_date: date
+
+
+def _bounds(lines: pa.Table) -> _Bounds:
     import pyarrow.compute as pc
 
     bounds = pc.min_max(lines["date"]).as_py()
@@ -187,24 +186,18 @@ def decode_table(blob: bytes) -> pa.Table:
 
 
 def _segments(
-    conn: Connection, columns: list[str], where: list[ColumnElement[bool]]
+    conn: Connection, columns: list[str], start: date | None, end: date | None
 ) -> Iterator[tuple[int, dict[str, pa.Array]]]:
-    """Segments (their lines, and the asked columns decoded), oldest first. A column the
-    segment does not hold (it was stored before the column existed) comes as nulls."""
-    s, c = store.deal_segments.c, store.deal_columns.c
-    rows = conn.execute(
-        select(s.id, s.lines, c.name, c.data)
-        .join(store.deal_columns, c.segment_id == s.id)
-        .where(c.name.in_(columns), *where)
-        .order_by(s.id)
-    )
-    fetched = rows.all()  # compressed: a fraction of the decoded size
+    """Segments of the period (their lines, and the asked columns decoded), oldest first. A
+    column the segment does not hold (it was stored before the column existed) comes as
+    nulls."""
+    fetched = tables.blobs(conn, columns, start, end)  # compressed: a fraction of the size
     columns_of: dict[int, dict[str, pa.Array]] = {}
     sizes: dict[int, int] = {}
-    decoded = _in_parallel(decode, [blob for _, _, _, blob in fetched])
-    for (number, count, name, _), column in zip(fetched, decoded, strict=True):
-        columns_of.setdefault(number, {})[name] = column
-        sizes[number] = count
+    decoded = _in_parallel(decode, [blob.data for blob in fetched])
+    for blob, column in zip(fetched, decoded, strict=True):
+        columns_of.setdefault(blob.segment, {})[blob.name] = column
+        sizes[blob.segment] = blob.lines
     del fetched, decoded
     for number, found in columns_of.items():
         yield sizes[number], _completed(found, columns, sizes[number])
@@ -220,16 +213,6 @@ def _completed(
         if name not in found:
             found[name] = pa.nulls(lines, schema.arrow_type(name))
     return found
-
-
-def _window(start: date | None, end: date | None) -> list[ColumnElement[bool]]:
-    s = store.deal_segments.c
-    where: list[ColumnElement[bool]] = []
-    if start is not None:
-        where.append(s.last_date >= start)
-    if end is not None:
-        where.append(s.first_date <= end)
-    return where
 
 
 def scan(
@@ -248,13 +231,13 @@ def scan(
     needed = list(dict.fromkeys([*stored, "date"])) if start or end else stored
     parts = []
     offset = 0
-    for count, found in _segments(conn, needed, _window(start, end)):
+    for lines, found in _segments(conn, needed, start, end):
         part = pa.table({name: found[name] for name in needed})
         if "seq" in wanted:
             import numpy as np
 
-            part = part.append_column("seq", pa.array(np.arange(offset, offset + count)))
-        offset += count
+            part = part.append_column("seq", pa.array(np.arange(offset, offset + lines)))
+        offset += lines
         if start is not None or end is not None:
             part = part.filter(_within(part["date"], start, end))
         parts.append(part.select(wanted))
@@ -292,15 +275,10 @@ def rewrite(
     import pyarrow as pa
 
     reads = list(reads)
-    s, c = store.deal_segments.c, store.deal_columns.c
-    segments = conn.execute(select(s.id, s.lines).where(*_window(since, None)).order_by(s.id))
     changed_segments = 0
-    for number, lines in segments.all():
+    for number, lines in tables.segments_since(conn, since):
         found = {
-            name: decode(blob)
-            for name, blob in conn.execute(
-                select(c.name, c.data).where(c.segment_id == number, c.name.in_(reads))
-            )
+            name: decode(blob) for name, blob in tables.segment_blobs(conn, number, reads).items()
         }
         columns = _completed(found, reads, lines)
         changed = change(pa.table({name: columns[name] for name in reads}))
@@ -313,46 +291,11 @@ def rewrite(
 
 def _replace(conn: Connection, number: int, changed: Changed) -> None:
     """Store new values of some columns of a segment (a column it did not hold is added)."""
-    c = store.deal_columns.c
     names = list(changed)
     kinds = schema.arrow(names)
     blobs = _in_parallel(encode, [changed[n].cast(kinds.field(n).type) for n in names])
     for name, blob in zip(names, blobs, strict=True):
-        updated = conn.execute(
-            store.deal_columns.update()
-            .where(c.segment_id == number, c.name == name)
-            .values(data=blob)
-        )
-        if not updated.rowcount:
-            conn.execute(
-                store.deal_columns.insert().values(segment_id=number, name=name, data=blob)
-            )
-
-
-_WRITERS = 7201560  # PostgreSQL advisory lock: writers of the deal history queue up
-
-
-def lock_for_writing(conn: Connection) -> None:
-    """Take the deal history for this transaction: whoever imports, rematches or links lines
-    reads the stored lines (to skip those already there, to number deals) and writes segments,
-    and two doing so at once would both add the same lines. SQLite's write transaction already
-    holds the whole file; on PostgreSQL an advisory lock makes the others wait (readers do not)."""
-    from sqlalchemy import text
-
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"SELECT pg_advisory_xact_lock({_WRITERS})"))
-
-
-def count(conn: Connection) -> int:
-    s = store.deal_segments.c
-    return int(conn.execute(select(func.coalesce(func.sum(s.lines), 0))).scalar_one())
-
-
-def last_date(conn: Connection) -> date | None:
-    value = conn.execute(select(func.max(store.deal_segments.c.last_date))).scalar()
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+        tables.replace_blob(conn, number, name, blob)
 
 
 def duck(**tables: pa.Table) -> duckdb.DuckDBPyConnection:

@@ -65,6 +65,7 @@ def import_deals(
     """Store the lines of a deals file (those not already stored), matched to list and policy."""
     from pricing.lines import segments as history
     from pricing.problems import has_errors
+    from pricing.storage import history as tables
     from pricing.storage import store
 
     assert read.lines is not None
@@ -81,17 +82,14 @@ def import_deals(
         result.already_present = total - result.added
         number = None
         if not dry_run:
-            number = conn.execute(
-                store.deal_imports.insert()
-                .values(
-                    source=read.path.name,
-                    imported_at=now,
-                    imported_by=user,
-                    lines=total,
-                    added=result.added,
-                )
-                .returning(store.deal_imports.c.id)
-            ).scalar_one()
+            number = tables.add_import(
+                conn,
+                source=read.path.name,
+                imported_at=now,
+                imported_by=user,
+                lines=total,
+                added=result.added,
+            )
         _match_and_store(conn, fresh, number, result, dry_run=dry_run, progress=progress)
         if not dry_run:
             link_won_requests(conn)
@@ -277,11 +275,9 @@ def link_won_requests(conn: Connection) -> None:
     import datetime as dt
 
     from pricing.lines import segments as history
+    from pricing.storage import history as tables
 
-    won = conn.exec_driver_sql(
-        "SELECT r.id, r.customer, rl.sku, r.decided_at, r.expires_at FROM requests r "
-        "JOIN request_lines rl ON rl.request_id = r.id WHERE r.status = 'won'"
-    ).fetchall()
+    won = tables.won_requests(conn)
     if not won:
         return
     history.lock_for_writing(conn)
