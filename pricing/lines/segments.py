@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from pricing.lines import schema
 from pricing.storage import history as tables
-from pricing.storage.history import count, last_date, lock_for_writing
 
 if TYPE_CHECKING:
     import duckdb
@@ -39,13 +38,12 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-__all__ = [  # the SQL lives in pricing.storage.history; these three are used from here too
-    "count", "last_date", "lock_for_writing",
-]  # fmt: skip
 
 CODEC = ("zstd", 1)  # two thirds of lz4's bytes, and (unlike lz4 here) it runs on all cores
 SEGMENT = 100_000  # lines per segment: a deals import matches a segment at a time
 COLUMNS = schema.NAMES  # a line as stored: declared in :mod:`pricing.lines.schema`
+# The history's SQL is in pricing.storage.history; these are asked of the lines here too.
+count, last_date, lock_for_writing = tables.count, tables.last_date, tables.lock_for_writing
 
 
 def as_stored(columns: Columns, names: Iterable[str] = COLUMNS) -> pa.Table:
