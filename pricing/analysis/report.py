@@ -13,13 +13,12 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError
 from pricing.lines import segments as history
 from pricing.money import MICRO
-from pricing.storage import store
+from pricing.storage import history as tables
 from pricing.storage.store import Store
 
 if TYPE_CHECKING:
@@ -167,13 +166,7 @@ def build(
 
 
 def _currency(conn: Connection) -> str:
-    row = conn.execute(
-        select(store.price_items.c.currency, func.count())
-        .group_by(store.price_items.c.currency)
-        .order_by(func.count().desc())
-        .limit(1)
-    ).first()
-    return str(row[0]) if row else "USD"
+    return tables.main_currency(conn) or "USD"
 
 
 def _cover(conn: Connection) -> pa.Table | None:
@@ -181,12 +174,7 @@ def _cover(conn: Connection) -> pa.Table | None:
     ever approved, so nothing can cover a line and the join is skipped)."""
     import pyarrow as pa
 
-    r, rl = store.requests, store.request_lines
-    rows = conn.execute(
-        select(r.c.id, rl.c.sku, rl.c.price, r.c.decided_at, r.c.expires_at)
-        .join(rl, rl.c.request_id == r.c.id)
-        .where(r.c.status.in_(["approved", "won", "expired"]), rl.c.decision == "approved")
-    ).all()
+    rows = tables.approved_request_lines(conn)
     if not rows:
         return None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, func, insert, inspect, select, text
@@ -161,6 +162,38 @@ def won_requests(conn: Connection) -> list[WonRequest]:
         .where(r.status == "won")
     )
     return [WonRequest(*row) for row in rows.all()]
+
+
+def main_currency(conn: Connection) -> str | None:
+    """The currency most price items are in (None: no price book yet)."""
+    items = store.price_items.c
+    row = conn.execute(
+        select(items.currency, func.count())
+        .group_by(items.currency)
+        .order_by(func.count().desc())
+        .limit(1)
+    ).first()
+    return str(row[0]) if row else None
+
+
+class ApprovedLine(NamedTuple):
+    number: int
+    sku: str
+    price: Decimal
+    decided_at: object  # a datetime, or its text on SQLite
+    expires_at: object  # the same, or None
+
+
+def approved_request_lines(conn: Connection) -> list[ApprovedLine]:
+    """Each approved line of a request approved once (approved, won or expired since), with
+    the price approved and the approval's window: what may cover a deal line."""
+    r, rl = store.requests, store.request_lines
+    rows = conn.execute(
+        select(r.c.id, rl.c.sku, rl.c.price, r.c.decided_at, r.c.expires_at)
+        .join(rl, rl.c.request_id == r.c.id)
+        .where(r.c.status.in_(["approved", "won", "expired"]), rl.c.decision == "approved")
+    ).all()
+    return [ApprovedLine(*row) for row in rows]
 
 
 def edition_items(conn: Connection, edition: int) -> bytes | None:
