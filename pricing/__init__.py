@@ -72,7 +72,8 @@ if TYPE_CHECKING:
         upgrade_database,
         verify_audit,
     )
-    from pricing.lines.service import DealsFile, DealsImport
+    from pricing.lines.reader import DealsFile
+    from pricing.lines.service import DealsImport
     from pricing.policy.file import PolicyFile
     from pricing.policy.model import Policy
     from pricing.policy.versions import PolicyVersion
@@ -127,7 +128,7 @@ _API = frozenset(
 # The types of the operations' inputs and results, by the module that defines them.
 _TYPES = {
     "BookDiff": "pricing.pricebook.model",
-    "DealsFile": "pricing.lines.service",
+    "DealsFile": "pricing.lines.reader",
     "DealsImport": "pricing.lines.service",
     "Edition": "pricing.pricebook.model",
     "Impact": "pricing.analysis.impact",

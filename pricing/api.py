@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from pricing.analysis.impact import Impact
     from pricing.analysis.report import Report
     from pricing.analysis.simulate import Simulation
-    from pricing.lines.service import DealsFile, DealsImport
+    from pricing.lines.reader import DealsFile
+    from pricing.lines.service import DealsImport
     from pricing.policy.file import PolicyFile
     from pricing.policy.model import Policy
     from pricing.policy.versions import PolicyVersion
@@ -471,7 +472,7 @@ def read_deals(
     progress: Progress | None = None,
 ) -> DealsFile:
     """Read a deals export (csv or xlsx) into normalised lines and problems."""
-    from pricing.lines.service import read_deals as read
+    from pricing.lines.reader import read_deals as read
 
     return read(file, columns=dict(columns or {}), date_format=date_format, progress=progress)
 

@@ -32,6 +32,8 @@ _FLOAT_NOISE = Decimal("1e-10")
 # The largest unit price, line amount or quantity pricing stores: amounts are kept as whole
 # millionths in 64 bits, and no real price book or deal comes near a trillion.
 LARGEST = 10**12
+# Money, quantities and percentages are stored and computed as whole millionths.
+MICRO = 1_000_000
 TOO_LARGE = Decimal(LARGEST)
 TOO_LARGE_TEXT = "is too large: prices, amounts and quantities must stay below 1,000,000,000,000"
 

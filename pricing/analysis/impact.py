@@ -16,6 +16,7 @@ from typing import Any
 
 from pricing.errors import NotFoundError
 from pricing.lines import segments as history
+from pricing.money import MICRO
 from pricing.policy import versions as policies
 from pricing.policy.engine import judge
 from pricing.policy.model import Policy
@@ -23,8 +24,6 @@ from pricing.pricebook.model import PriceBook
 from pricing.requests.lifecycle import Request, line_facts, list_requests
 from pricing.storage import store
 from pricing.storage.store import Store
-
-MICRO = Decimal(1_000_000)
 
 
 @dataclass

@@ -11,19 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError
 from pricing.lines import segments as history
-from pricing.storage import store
+from pricing.money import MICRO
+from pricing.storage import history as tables
 from pricing.storage.store import Store
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
 
 GROUPS = ("rep", "family", "sku", "customer", "month")
 NONE = "(none)"
-MICRO = Decimal(1_000_000)
 
 
 @dataclass
@@ -110,7 +113,8 @@ def parse_by(text: str | None) -> list[str]:
     return by
 
 
-# The columns each part of the report reads (a million lines: only what is needed is decoded).
+# The stored columns (pricing.lines.schema) each part of the report reads (a million lines:
+# only what is needed is decoded).
 TOTALS = (
     "date", "deal_no", "deal_first", "qty", "list_revenue", "standard_revenue", "net_amount",
     "cost_amount", "edition_id", "level_rank", "below_floor",
@@ -162,37 +166,26 @@ def build(
 
 
 def _currency(conn: Connection) -> str:
-    row = conn.execute(
-        select(store.price_items.c.currency, func.count())
-        .group_by(store.price_items.c.currency)
-        .order_by(func.count().desc())
-        .limit(1)
-    ).first()
-    return str(row[0]) if row else "USD"
+    return tables.main_currency(conn) or "USD"
 
 
-def _cover(conn: Connection) -> Any:
+def _cover(conn: Connection) -> pa.Table | None:
     """Approved request lines, with the days their approval was valid (None: no request was
     ever approved, so nothing can cover a line and the join is skipped)."""
     import pyarrow as pa
 
-    r, rl = store.requests, store.request_lines
-    rows = conn.execute(
-        select(r.c.id, rl.c.sku, rl.c.price, r.c.decided_at, r.c.expires_at)
-        .join(rl, rl.c.request_id == r.c.id)
-        .where(r.c.status.in_(["approved", "won", "expired"]), rl.c.decision == "approved")
-    ).all()
+    rows = tables.approved_request_lines(conn)
     if not rows:
         return None
 
-    def day(value: Any) -> date | None:
+    def day(value: object) -> date | None:
         return date.fromisoformat(str(value)[:10]) if value is not None else None
 
     return pa.table(
         {
             "request_id": pa.array([int(row[0]) for row in rows], pa.int64()),
             "sku_key": pa.array([str(row[1]).casefold() for row in rows], pa.string()),
-            "price": pa.array([int(row[2] * 1_000_000) for row in rows], pa.int64()),
+            "price": pa.array([int(row[2] * MICRO) for row in rows], pa.int64()),
             "start": pa.array([day(row[3]) for row in rows], pa.date32()),
             "end": pa.array([day(row[4]) for row in rows], pa.date32()),
         }
@@ -230,7 +223,7 @@ def _key_column(name: str) -> str:
     return f"coalesce({name}, '{NONE}')"
 
 
-def _metrics(con: Any, by: list[str]) -> list[tuple[dict[str, str], Metrics]]:
+def _metrics(con: duckdb.DuckDBPyConnection, by: list[str]) -> list[tuple[dict[str, str], Metrics]]:
     """One row per group (one row when ``by`` is empty), from one scan of the lines."""
     keys = [f"{_key_column(name)} AS k_{name}" for name in by]
     query = (
@@ -264,21 +257,26 @@ def _metrics(con: Any, by: list[str]) -> list[tuple[dict[str, str], Metrics]]:
 
 
 class _Row:
+    """A result row, its values by column name: DuckDB's int, Decimal, date, str or None."""
+
     def __init__(self, names: list[str], values: tuple[Any, ...]) -> None:
         self.__dict__.update(zip(names, values, strict=True))
 
+    def __getattr__(self, name: str) -> Any:  # the columns of the query: any of those types
+        raise AttributeError(name)
 
-def _rows(con: Any, query: str) -> list[Any]:
+
+def _rows(con: duckdb.DuckDBPyConnection, query: str) -> list[_Row]:
     cursor = con.execute(query)
     names = [d[0] for d in cursor.description]
     return [_Row(names, values) for values in cursor.fetchall()]
 
 
-def _money(value: Any) -> Decimal:
+def _money(value: int | Decimal | None) -> Decimal:
     return Decimal(int(value)) / MICRO if value is not None else Decimal(0)
 
 
-def _row_metrics(row: Any) -> Metrics:
+def _row_metrics(row: _Row) -> Metrics:
     return Metrics(
         lines=int(row.lines or 0),
         deals=int(row.deals or 0) or int(row.deal_starts or 0),
@@ -298,7 +296,7 @@ def _row_metrics(row: Any) -> Metrics:
     )
 
 
-def _as_date(value: Any) -> date | None:
+def _as_date(value: object) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
@@ -328,7 +326,7 @@ def _sum(rows: list[Metrics]) -> Metrics:
     return total
 
 
-def _bands(con: Any, basis: str) -> tuple[list[Band], list[tuple[str, int]]]:
+def _bands(con: duckdb.DuckDBPyConnection, basis: str) -> tuple[list[Band], list[tuple[str, int]]]:
     import numpy as np
 
     key = "sku" if basis == "sku" else f"coalesce(family, '{NONE}')"
@@ -359,7 +357,7 @@ def _bands(con: Any, basis: str) -> tuple[list[Band], list[tuple[str, int]]]:
     return bands, [(label, int(n)) for label, n in zip(ranges, counts, strict=True)]
 
 
-def _out_of_policy(con: Any, limit: int = 10_000) -> list[dict[str, Any]]:
+def _out_of_policy(con: duckdb.DuckDBPyConnection, limit: int = 10_000) -> list[dict[str, Any]]:
     rows = _rows(
         con,
         "SELECT date, deal_id, customer, rep, sku, qty, list_price, standard_price, net_amount, "
@@ -390,7 +388,7 @@ def _out_of_policy(con: Any, limit: int = 10_000) -> list[dict[str, Any]]:
     return result
 
 
-def _why(row: Any) -> str:
+def _why(row: _Row) -> str:
     if row.below_floor:
         return f"below the hard floor {_money(row.hard_floor)}: nobody may approve it"
     if row.level == "rejected":
@@ -403,7 +401,7 @@ def _why(row: Any) -> str:
     return f"needs {row.level} approval; {cover}"
 
 
-def _unmatched(con: Any) -> list[dict[str, Any]]:
+def _unmatched(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     rows = con.execute(
         "SELECT sku, count(*) AS n, min(date), max(date) FROM judged WHERE NOT matched "
         "GROUP BY sku ORDER BY n DESC, sku"

@@ -13,12 +13,22 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
+from pricing.lines import schema
+from pricing.money import MICRO
 from pricing.policy.model import Policy
 from pricing.storage.store import Store
 
-MICRO = Decimal(1_000_000)
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pyarrow as pa
+    from sqlalchemy.engine import Connection
+
+    from pricing.policy.versions import PolicyVersion
+
+    Ints = npt.NDArray[np.int64]
 
 
 @dataclass
@@ -64,14 +74,13 @@ class Simulation:
     not_judged: int = 0
 
 
+# The stored columns (pricing.lines.schema) the what-if reads: the class each line was given
+# when matched and what it sold for, and what the policy engine reads to judge it again.
 COLUMNS = [
     "deal_id", "deal_no", "line_key", "date", "sku", "standard_revenue", "net_amount", "level_rank",
     "below_floor", "policy_version", "edition_id",
 ]  # fmt: skip
-JUDGED = [
-    "sku", "sku_key", "family", "qty", "standard_price", "net_amount", "list_price", "unit_cost",
-    "item_floor", "item_currency",
-]  # fmt: skip
+JUDGED = list(schema.CLASSIFIED)
 CHUNK = 250_000
 
 
@@ -84,14 +93,10 @@ def simulate(
     the proposed policy is evaluated, column-wise. A line's class is an index into the list of
     class names, so the totals are counts and sums over integer arrays.
     """
-    import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     from pricing.io.perf import paused_gc
     from pricing.lines import segments as history
-    from pricing.lines.matching import classify, present
-    from pricing.lines.segments import zero_filled
 
     with paused_gc(), db.read() as conn:
         versions = {v.version: v.policy for v in _versions(conn)}
@@ -105,41 +110,12 @@ def simulate(
         return Simulation(start, end, 0, 0, Side(), Side(), [], total)
     with paused_gc():
         names: dict[str, int] = {}
-        current = np.empty(n, dtype=np.int64)
-        version = zero_filled(stored["policy_version"])
-        for number in present(version):
-            rows = version == number
-            ranks = zero_filled(stored["level_rank"])[rows]
-            current[rows] = _codes(names, ranks, versions[int(number)].levels)
-        new = np.empty(n, dtype=np.int64)
-        below_new = np.empty(n, dtype=bool)
-        judged = stored.select(JUDGED)
-        for offset in range(0, n, CHUNK):  # bounded memory: a chunk at a time
-            ranks, _, below = classify(proposed, judged.slice(offset, CHUNK))
-            new[offset : offset + CHUNK] = _codes(names, np.asarray(ranks), proposed.levels)
-            below_new[offset : offset + CHUNK] = np.asarray(below).astype(bool)
-        special = zero_filled(stored["standard_revenue"]) - zero_filled(stored["net_amount"])
-        below_current = zero_filled(stored["below_floor"]) == 1
-        days = stored["date"]
-        # Weeks from Monday to Sunday, numbered from the epoch (1970-01-01 was a Thursday):
-        # the same weeks as ISO year and week, one number each.
-        weeks = (zero_filled(days.cast(pa.int32())) + 3) // 7
+        current = _current(stored, versions, names)
+        new, below_new = _proposed(stored.select(JUDGED), proposed, names)
         labels = {code: name for name, code in names.items()}
-        deal_numbers = zero_filled(stored["deal_no"])
-        sides = [
-            _side(codes, below, special, deal_numbers, weeks, labels)
-            for codes, below in ((current, below_current), (new, below_new))
-        ]
-        moved = pa.array(np.flatnonzero(current != new), type=pa.int64())
-        changed = [
-            {"deal": d, "line": _line_of(k), "sku": sku, "current": labels[c], "proposed": labels[p]}
-            for d, k, sku, c, p in zip(
-                stored["deal_id"].take(moved).to_pylist(), stored["line_key"].take(moved).to_pylist(),
-                stored["sku"].take(moved).to_pylist(), current[moved].tolist(), new[moved].tolist(),
-                strict=True,
-            )
-        ]  # fmt: skip
-        bounds = pc.min_max(days).as_py()
+        sides = _sides(stored, labels, (current, _stored_below(stored)), (new, below_new))
+        changed = _changed(stored, labels, current, new)
+        bounds = pc.min_max(stored["date"]).as_py()
     first, last = bounds["min"], bounds["max"]
     return Simulation(
         start=start or first,
@@ -153,18 +129,102 @@ def simulate(
     )
 
 
-def _codes(names: dict[str, int], ranks: Any, levels: list[str]) -> Any:
+def _current(stored: pa.Table, versions: dict[int, Policy], names: dict[str, int]) -> Ints:
+    """Each line's class under the policy in force on its date, as stored when matched."""
+    import numpy as np
+
+    from pricing.lines.matching import present
+    from pricing.lines.segments import zero_filled
+
+    current = np.empty(stored.num_rows, dtype=np.int64)
+    version = zero_filled(stored["policy_version"])
+    ranks = zero_filled(stored["level_rank"])
+    for number in present(version):
+        rows = version == number
+        current[rows] = _codes(names, ranks[rows], versions[int(number)].levels)
+    return current
+
+
+def _stored_below(stored: pa.Table) -> npt.NDArray[np.bool_]:
+    from pricing.lines.segments import zero_filled
+
+    below: npt.NDArray[np.bool_] = zero_filled(stored["below_floor"]) == 1
+    return below
+
+
+def _proposed(
+    judged: pa.Table, proposed: Policy, names: dict[str, int]
+) -> tuple[Ints, npt.NDArray[np.bool_]]:
+    """Each line's class under the proposed policy, and whether it is below its hard floor:
+    judged a chunk at a time (bounded memory)."""
+    import numpy as np
+
+    from pricing.lines.matching import classify
+
+    n = judged.num_rows
+    new = np.empty(n, dtype=np.int64)
+    below_new = np.empty(n, dtype=bool)
+    for offset in range(0, n, CHUNK):
+        ranks, _, below = classify(proposed, judged.slice(offset, CHUNK))
+        new[offset : offset + CHUNK] = _codes(names, np.asarray(ranks), proposed.levels)
+        below_new[offset : offset + CHUNK] = np.asarray(below).astype(bool)
+    return new, below_new
+
+
+def _sides(
+    stored: pa.Table,
+    labels: dict[int, str],
+    *classes: tuple[Ints, npt.NDArray[np.bool_]],
+) -> list[Side]:
+    """Each policy's totals, from the lines' classes and whether each is below its floor."""
+    import pyarrow as pa
+
+    from pricing.lines.segments import zero_filled
+
+    special = zero_filled(stored["standard_revenue"]) - zero_filled(stored["net_amount"])
+    # Weeks from Monday to Sunday, numbered from the epoch (1970-01-01 was a Thursday):
+    # the same weeks as ISO year and week, one number each.
+    weeks = (zero_filled(stored["date"].cast(pa.int32())) + 3) // 7
+    deal_numbers = zero_filled(stored["deal_no"])
+    return [_side(codes, below, special, deal_numbers, weeks, labels) for codes, below in classes]
+
+
+def _changed(
+    stored: pa.Table, labels: dict[int, str], current: Ints, new: Ints
+) -> list[dict[str, str]]:
+    """The lines whose class the proposed policy changes."""
+    import numpy as np
+    import pyarrow as pa
+
+    moved = pa.array(np.flatnonzero(current != new), type=pa.int64())
+    return [
+        {"deal": d, "line": _line_of(k), "sku": sku, "current": labels[c], "proposed": labels[p]}
+        for d, k, sku, c, p in zip(
+            stored["deal_id"].take(moved).to_pylist(), stored["line_key"].take(moved).to_pylist(),
+            stored["sku"].take(moved).to_pylist(), current[moved].tolist(), new[moved].tolist(),
+            strict=True,
+        )
+    ]  # fmt: skip
+
+
+def _codes(names: dict[str, int], ranks: Ints, levels: list[str]) -> Ints:
     """Class codes (indexes into ``names``, grown as needed) from level ranks: 0 approved,
     k pending at levels[k], -1 rejected."""
     import numpy as np
 
     classes = ["rejected", "approved", *(f"pending:{level}" for level in levels[1:])]
     lookup = np.array([names.setdefault(name, len(names)) for name in classes], dtype=np.int64)
-    return lookup[np.where(ranks < 0, 0, ranks + 1)]
+    codes: Ints = lookup[np.where(ranks < 0, 0, ranks + 1)]
+    return codes
 
 
 def _side(
-    codes: Any, below: Any, special: Any, deals: Any, weeks: Any, labels: dict[int, str]
+    codes: Ints,
+    below: npt.NDArray[np.bool_],
+    special: Ints,
+    deals: Ints,
+    weeks: Ints,
+    labels: dict[int, str],
 ) -> Side:
     """One policy's totals: lines, special discount (exact) and floors per class, and the
     distinct (deal, week) pairs each approval level would have had to decide."""
@@ -187,7 +247,7 @@ def _side(
     return side
 
 
-def _distinct(values: Any) -> int:
+def _distinct(values: Ints) -> int:
     """How many different values (sorting: numpy's hashing unique is several times slower)."""
     import numpy as np
 
@@ -195,14 +255,14 @@ def _distinct(values: Any) -> int:
     return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if len(ordered) else 0
 
 
-def _exact_sum(values: Any) -> int:
+def _exact_sum(values: Ints) -> int:
     """The sum of int64 values as a Python int: numpy's when it cannot overflow."""
     if not len(values) or int(abs(values).max()) < 2**62 // len(values):
         return int(values.sum())
     return sum(values.tolist())
 
 
-def _versions(conn: Any) -> list[Any]:
+def _versions(conn: Connection) -> list[PolicyVersion]:
     from pricing.policy.versions import all_versions
 
     return all_versions(conn)

@@ -18,7 +18,8 @@ from pricing.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from pricing.lines.service import DealsFile, DealsImport
+    from pricing.lines.reader import DealsFile
+    from pricing.lines.service import DealsImport
 
 
 @click.group()
@@ -57,7 +58,7 @@ def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_r
     and counted as unmatched until an edition covers them.
     """
     from pricing import api
-    from pricing.lines.service import DEAL_HEADERS
+    from pricing.lines.reader import DEAL_HEADERS
     from pricing.pricebook.file import parse_column_overrides
 
     cfg = settings()

@@ -69,8 +69,8 @@ def _header_table(headers: dict[str, tuple[str, ...]], required: tuple[str, ...]
 
 
 def formats_reference() -> str:
-    from pricing.lines.service import DEAL_HEADERS
-    from pricing.lines.service import REQUIRED as DEAL_REQUIRED
+    from pricing.lines.reader import DEAL_HEADERS
+    from pricing.lines.reader import REQUIRED as DEAL_REQUIRED
     from pricing.pricebook.file import (
         ITEM_HEADERS,
         PRICE_SHEET_NAMES,

@@ -8,13 +8,17 @@ overflow 64 bits are done with Python integers.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 
+from pricing.lines import schema
 from pricing.lines.segments import whole, zero_filled
-from pricing.money import minor_units
+from pricing.money import MICRO, minor_units
 from pricing.policy import engine
 from pricing.policy.checks import LineColumns, Values, product
 from pricing.policy.model import Policy
@@ -23,7 +27,11 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from sqlalchemy.engine import Connection
 
-MICRO = 1_000_000
+Ints = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+Numbers = tuple[Ints, Mask]  # millionths (or ids), and where they are missing
+Row = tuple[Any, ...]  # a row from the database driver: its int, str, date, Decimal or None
+_T = TypeVar("_T")
 
 
 class Reference:
@@ -39,16 +47,16 @@ class Reference:
         self.conn = conn
         self.skus = skus
         self.keep_items = keep_items
-        self._rows: dict[str, list[tuple[Any, ...]]] = {}
-        self._built: dict[Any, Any] = {}
+        self._rows: dict[str, list[Row]] = {}
+        self._built: dict[Hashable, object] = {}
 
-    def built(self, key: Any, build: Any) -> Any:
+    def built(self, key: Hashable, build: Callable[[], _T]) -> _T:
         """What ``build()`` makes from the rows (a frame of price items, say), made once."""
         if key not in self._built:
             self._built[key] = build()
-        return self._built[key]
+        return cast(_T, self._built[key])
 
-    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+    def fetch(self, sql: str) -> list[Row]:
         """Rows as plain tuples straight from the driver (SQLAlchemy Row objects are slow to
         turn into arrays by the hundred thousand)."""
         if sql not in self._rows:
@@ -61,13 +69,9 @@ class Reference:
         return self._rows[sql]
 
 
-# Columns matching adds: integers (millionths, ids, ranks) and text.
-INTS = (
-    "edition_id", "list_price", "unit_cost", "item_floor", "standard_price", "net_amount",
-    "list_revenue", "standard_revenue", "cost_amount", "hard_floor", "policy_version",
-    "level_rank", "below_floor",
-)  # fmt: skip
-TEXTS = ("family", "item_currency", "level")
+# Columns matching adds (schema.MATCHED): integers (millionths, ids, ranks) and text.
+INTS = tuple(name for name in schema.MATCHED if schema.BY_NAME[name].kind != "string")
+TEXTS = tuple(name for name in schema.MATCHED if schema.BY_NAME[name].kind == "string")
 # An edition's items as matching reads them (pa.string() and pa.int64() by name).
 ITEM_COLUMNS = (
     ("sku_key", "string"), ("family", "string"), ("list_price", "int64"), ("unit_cost", "int64"),
@@ -75,7 +79,9 @@ ITEM_COLUMNS = (
 )  # fmt: skip
 
 
-def match(conn: Connection, lines: pa.Table, reference: Reference | None = None) -> dict[str, Any]:
+def match(
+    conn: Connection, lines: pa.Table, reference: Reference | None = None
+) -> dict[str, pa.Array]:
     """The edition, list, standard, net and policy columns of deal lines (an Arrow table with
     date, sku, sku_key, qty, amount, unit_price and discount_pct), as Arrow arrays by name.
 
@@ -85,7 +91,7 @@ def match(conn: Connection, lines: pa.Table, reference: Reference | None = None)
 
     reference = reference or Reference(conn)
     n = lines.num_rows
-    ints = {name: (np.zeros(n, np.int64), np.ones(n, bool)) for name in INTS}
+    ints: dict[str, Numbers] = {name: (np.zeros(n, np.int64), np.ones(n, bool)) for name in INTS}
     texts = {name: pa.nulls(n, pa.string()) for name in TEXTS}
     editions = reference.built("editions", lambda: _editions(reference))
     if len(editions[0]) and n:
@@ -94,7 +100,7 @@ def match(conn: Connection, lines: pa.Table, reference: Reference | None = None)
         edition = np.where(at >= 0, editions[1][np.maximum(at, 0)], -1)
         # Every edition in play, its items one after the other: a line's item is one position.
         numbers = present(edition[edition >= 0])
-        items = [reference.built(("items", e), lambda e=e: _items(reference, e)) for e in numbers]
+        items = [_items_of(reference, e) for e in numbers]
         position = np.full(n, -1)
         coded = reference.skus is not None and "sku_code" in lines.column_names
         keys = lines["sku_code"].to_numpy() if coded else whole(lines["sku_key"])
@@ -102,21 +108,24 @@ def match(conn: Connection, lines: pa.Table, reference: Reference | None = None)
         for number, book in zip(numbers, items, strict=True):
             rows = np.flatnonzero(edition == number)
             if coded:
-                found = reference.built(("found", number), lambda b=book: _found(reference.skus, b))
-                found = found[keys[rows]]
+                found = _found_of(reference, number, book)[keys[rows]]
             else:
                 found = _found(keys if len(rows) == n else keys.take(pa.array(rows)), book)
             position[rows] = np.where(found >= 0, found + offset, -1)
-            offset += len(book["sku_key"])
+            offset += len(book.sku_key)
         matched = position >= 0
         at_item = np.where(matched, position, 0)
         ints["edition_id"] = (np.where(matched, edition, 0), ~matched)
         for name in ("list_price", "unit_cost", "item_floor"):
-            values = np.concatenate([book[name][0] for book in items] or [np.zeros(1, np.int64)])
-            missing = np.concatenate([book[name][1] for book in items] or [np.ones(1, bool)])
+            values = np.concatenate(
+                [book.amounts[name][0] for book in items] or [np.zeros(1, np.int64)]
+            )
+            missing = np.concatenate(
+                [book.amounts[name][1] for book in items] or [np.ones(1, bool)]
+            )
             ints[name] = (values[at_item], missing[at_item] | ~matched)
         for name in ("family", "item_currency"):
-            column = pa.concat_arrays([book[name] for book in items] or [pa.array([""])])
+            column = pa.concat_arrays([book.texts[name] for book in items] or [pa.array([""])])
             texts[name] = column.take(pa.array(at_item, mask=~matched))
         if matched.any():
             ints["standard_price"] = _standard_prices(reference, lines, ints, texts, matched)
@@ -125,20 +134,40 @@ def match(conn: Connection, lines: pa.Table, reference: Reference | None = None)
     return {name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()} | texts
 
 
-def _found(sku_keys: pa.Array, book: dict[str, Any]) -> Any:
+@dataclass(frozen=True)
+class _Book:
+    """One edition's items: SKU keys (Arrow, for lookups), ``family`` and ``item_currency``
+    (Arrow text) and ``list_price``, ``unit_cost``, ``item_floor`` (numpy millionths)."""
+
+    sku_key: pa.Array
+    texts: dict[str, pa.Array]
+    amounts: dict[str, Numbers]
+
+
+def _items_of(reference: Reference, number: int) -> _Book:
+    return reference.built(("items", number), lambda: _items(reference, number))
+
+
+def _found_of(reference: Reference, number: int, book: _Book) -> Ints:
+    """The positions of a file's distinct SKUs among an edition's items (once per edition)."""
+    return reference.built(("found", number), lambda: _found(reference.skus, book))
+
+
+def _found(sku_keys: pa.Array, book: _Book) -> Ints:
     """Each SKU key's position among an edition's items, -1 where it has none."""
     import pyarrow.compute as pc
 
-    return pc.fill_null(pc.index_in(sku_keys, value_set=book["sku_key"]), -1).to_numpy()
+    found: Ints = pc.fill_null(pc.index_in(sku_keys, value_set=book.sku_key), -1).to_numpy()
+    return found
 
 
-def present(values: Any) -> list[int]:
+def present(values: Ints) -> list[int]:
     """The distinct values of small non-negative integers (edition and policy numbers), in
     order: counting, where numpy's unique would hash a million values."""
     return np.flatnonzero(np.bincount(values)).tolist() if len(values) else []
 
 
-def integers(column: Any) -> tuple[Any, Any]:
+def integers(column: pa.Array | pa.ChunkedArray) -> Numbers:
     """An Arrow integer column as numpy int64 values (0 where missing) and its missing mask."""
     import pyarrow.compute as pc
 
@@ -146,7 +175,7 @@ def integers(column: Any) -> tuple[Any, Any]:
     return zero_filled(column), pc.is_null(column).to_numpy(zero_copy_only=False)
 
 
-def casefold(text: Any) -> Any:
+def casefold(text: pa.Array | pa.ChunkedArray) -> pa.Array:
     """``str.casefold`` of an Arrow text column: Arrow's lower case for ASCII (the same there),
     Python's casefold for the rest (``ß`` is ``ss``)."""
     import pyarrow as pa
@@ -164,7 +193,7 @@ def casefold(text: Any) -> Any:
     return pa.array(folded, pa.string())
 
 
-def _editions(reference: Reference) -> tuple[Any, Any]:
+def _editions(reference: Reference) -> tuple[npt.NDArray[np.datetime64], Ints]:
     """Effective dates (ascending) and the edition in force from each (the newest import wins)."""
     rows = sorted(
         (str(effective)[:10], int(number))
@@ -179,21 +208,17 @@ def _editions(reference: Reference) -> tuple[Any, Any]:
     )
 
 
-def _items(reference: Reference, number: int) -> dict[str, Any]:
+def _items(reference: Reference, number: int) -> _Book:
     """One edition's items: SKU keys and text (Arrow, for lookups), amounts (numpy). Read
     from their columnar copy, made from the rows the first time."""
     import pyarrow as pa
-    from sqlalchemy import insert, inspect, select
 
     from pricing.lines import segments as history
-    from pricing.storage import store
+    from pricing.storage import history as tables
 
-    kept = store.edition_columns.c
     # (While the migrations of an older store run, the table may not exist yet.)
-    usable = reference.built("kept", lambda: inspect(reference.conn).has_table("edition_columns"))
-    blob = None
-    if usable:
-        blob = reference.conn.execute(select(kept.data).where(kept.edition_id == number)).scalar()
+    usable = reference.built("kept", lambda: tables.can_keep_edition_items(reference.conn))
+    blob = tables.edition_items(reference.conn, number) if usable else None
     if blob is not None:
         items = history.decode_table(blob)
     else:
@@ -209,26 +234,28 @@ def _items(reference: Reference, number: int) -> dict[str, Any]:
             }
         )
         if reference.keep_items and usable:
-            data = history.encode_table(items)
-            reference.conn.execute(
-                insert(store.edition_columns).values(edition_id=number, data=data)
-            )
-    return {
-        "sku_key": whole(items["sku_key"]),
-        "family": whole(items["family"]),
-        "list_price": integers(items["list_price"]),
-        "unit_cost": integers(items["unit_cost"]),
-        "item_floor": integers(items["floor_price"]),
-        "item_currency": whole(items["currency"]),
-    }
+            tables.keep_edition_items(reference.conn, number, history.encode_table(items))
+    return _Book(
+        sku_key=whole(items["sku_key"]),
+        texts={"family": whole(items["family"]), "item_currency": whole(items["currency"])},
+        amounts={
+            "list_price": integers(items["list_price"]),
+            "unit_cost": integers(items["unit_cost"]),
+            "item_floor": integers(items["floor_price"]),
+        },
+    )
 
 
 _SPAN = 1 << 32  # quantities and tier minimums are compared within ±2^32 units
 
 
 def _standard_prices(
-    reference: Reference, lines: pa.Table, ints: dict[str, Any], texts: dict[str, Any], matched: Any
-) -> tuple[Any, Any]:
+    reference: Reference,
+    lines: pa.Table,
+    ints: dict[str, Numbers],
+    texts: dict[str, pa.Array],
+    matched: Mask,
+) -> Numbers:
     """The list price after the tiers of the line's edition for its quantity: the SKU's own
     tiers when it has any in that edition, else its family's; the highest minimum met wins.
 
@@ -284,13 +311,13 @@ def _standard_prices(
     return standard
 
 
-def _scope(edition: Any, sku: str | None, family: str | None) -> str:
+def _scope(edition: int, sku: str | None, family: str | None) -> str:
     if sku is not None:
         return f"{int(edition)}\x1fsku\x1f{sku.strip().casefold()}"
     return f"{int(edition)}\x1ffamily\x1f{(family or '').casefold()}"
 
 
-def _discounted(listed: Any, pct: Any, step: Any) -> Any:
+def _discounted(listed: Ints, pct: Ints, step: Ints) -> Ints:
     """``listed x (100 - pct) / 100``, rounded half-even to ``step`` (all in millionths):
     integer arithmetic where it fits 64 bits, Decimal for the rest."""
     fits = (listed >= 0) & (listed < (1 << 62) // (100 * MICRO)) & (pct >= 0) & (pct <= 100 * MICRO)
@@ -298,7 +325,7 @@ def _discounted(listed: Any, pct: Any, step: Any) -> Any:
     quotient, remainder = np.divmod(safe, 100 * MICRO * step)
     twice = 2 * remainder
     up = (twice > 100 * MICRO * step) | ((twice == 100 * MICRO * step) & (quotient % 2 == 1))
-    result = (quotient + up) * step
+    result: Ints = (quotient + up) * step
     for row in np.flatnonzero(~fits):
         exact = Decimal(int(listed[row])) * (100 * MICRO - int(pct[row])) / (100 * MICRO)
         step_of = int(step[row])
@@ -306,7 +333,7 @@ def _discounted(listed: Any, pct: Any, step: Any) -> Any:
     return result
 
 
-def _money(lines: pa.Table, ints: dict[str, Any], matched: Any) -> None:
+def _money(lines: pa.Table, ints: dict[str, Numbers], matched: Mask) -> None:
     """Net amount (line amount > net price x qty > list less discount), revenues, cost.
 
     Whole quantities multiply in int64 (every factor was checked to fit when read); the rare
@@ -331,7 +358,7 @@ def _money(lines: pa.Table, ints: dict[str, Any], matched: Any) -> None:
         )
     ints["net_amount"] = (net, net_missing & ~by_discount)
 
-    def times_qty(column: str) -> tuple[Any, Any]:
+    def times_qty(column: str) -> Numbers:
         values, missing = ints[column]
         result = np.where(whole_units & ~missing, values * units, 0)
         for row in np.flatnonzero(~missing & ~whole_units):
@@ -405,15 +432,7 @@ def _policies(reference: Reference) -> tuple[Any, Any, dict[int, Policy]]:
     )
 
 
-class _Row:
-    def __init__(self, mapping: Any) -> None:
-        self.__dict__.update(dict(mapping))
-
-
-CLASSIFIED = (
-    "sku", "sku_key", "family", "qty", "standard_price", "net_amount", "list_price", "unit_cost",
-    "item_floor", "item_currency",
-)  # fmt: skip
+CLASSIFIED = schema.CLASSIFIED
 
 
 def classify(policy: Policy, lines: pa.Table) -> tuple[Any, pa.Array, Any]:

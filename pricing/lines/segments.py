@@ -15,62 +15,46 @@ order, so a new edition effective from a recent date mostly rewrites the recent 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
-from sqlalchemy import func, select
-
-from pricing.storage import store
+from pricing.lines import schema
+from pricing.storage import history as tables
 
 if TYPE_CHECKING:
     import duckdb
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
     import pyarrow as pa
     from sqlalchemy.engine import Connection
 
+    # Columns to store: Arrow arrays by name, or a pandas frame.
+    Columns = Mapping[str, pa.Array | pa.ChunkedArray] | pd.DataFrame
+    # What a rewrite's change returns: the new values of some columns of the segment.
+    Changed = dict[str, pa.Array | pa.ChunkedArray]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
 CODEC = ("zstd", 1)  # two thirds of lz4's bytes, and (unlike lz4 here) it runs on all cores
 SEGMENT = 100_000  # lines per segment: a deals import matches a segment at a time
-STRINGS = (
-    "line_key", "deal_id", "customer", "rep", "sku", "sku_key", "currency", "family", "level",
-    "item_currency",
-)  # fmt: skip
-SMALL = ("deal_first", "below_floor", "level_rank")  # flags and ranks: int8
-NUMBERS = ("edition_id", "policy_version", "import_id", "deal_no")  # ids and numbers: int32
-# A line as stored: what the file said (money and quantities in whole millionths; deal_no numbers
-# the deals of the whole history, for counting them fast), then what it matched on its date
-# (NULL edition: no list price then).
-COLUMNS = (
-    "line_key", "deal_id", "deal_no", "deal_first", "date", "customer", "rep", "sku", "sku_key",
-    "qty", "amount", "unit_price", "discount_pct", "request_id", "currency", "import_id",
-    "edition_id", "family", "list_price", "standard_price", "net_amount", "list_revenue",
-    "standard_revenue", "cost_amount", "unit_cost", "item_floor", "item_currency", "hard_floor",
-    "policy_version", "level_rank", "level", "below_floor",
-)  # fmt: skip
+COLUMNS = schema.NAMES  # a line as stored: declared in :mod:`pricing.lines.schema`
+# The history's SQL is in pricing.storage.history; these are asked of the lines here too.
+count, last_date, lock_for_writing = tables.count, tables.last_date, tables.lock_for_writing
 
 
-def schema(columns: Iterable[str] = COLUMNS) -> pa.Schema:
-    import pyarrow as pa
-
-    def kind(name: str) -> pa.DataType:
-        if name == "date":
-            return pa.date32()
-        if name in SMALL:
-            return pa.int8()
-        if name in NUMBERS:
-            return pa.int32()
-        return pa.string() if name in STRINGS else pa.int64()
-
-    return pa.schema([(name, kind(name)) for name in columns])
-
-
-def as_stored(columns: Any, names: Iterable[str] = COLUMNS) -> pa.Table:
+def as_stored(columns: Columns, names: Iterable[str] = COLUMNS) -> pa.Table:
     """Lines in stored form from a mapping of columns (or a pandas frame): Arrow arrays, or
     pandas columns with dates as datetime64, integers as Int64 or int64, text as str or
     object."""
     import pyarrow as pa
 
+    kinds = schema.arrow(names)
     arrays = []
-    for field in schema(names):
+    for field in kinds:
         column = columns[field.name]
         if isinstance(column, pa.Array | pa.ChunkedArray):
             arrays.append(column.cast(field.type))
@@ -78,7 +62,7 @@ def as_stored(columns: Any, names: Iterable[str] = COLUMNS) -> pa.Table:
             arrays.append(pa.array(column.to_numpy().astype("datetime64[D]"), type=pa.date32()))
         else:  # Arrow-backed and nullable pandas columns convert without copying
             arrays.append(pa.array(column, from_pandas=True).cast(field.type))
-    return pa.Table.from_arrays(arrays, schema=schema(names))
+    return pa.Table.from_arrays(arrays, schema=kinds)
 
 
 def append(conn: Connection, lines: pa.Table, import_id: int | None) -> None:
@@ -101,7 +85,7 @@ class Appender:
 
         self.conn, self.import_id = conn, import_id
         self.pool = ThreadPoolExecutor(1)
-        self.pending: tuple[dict[str, Any], Any] | None = None
+        self.pending: tuple[_Bounds, Future[list[bytes]]] | None = None
 
     def add(self, lines: pa.Table) -> None:
         """Queue lines (all of ``COLUMNS``) for storing, up to ``SEGMENT`` per segment."""
@@ -115,17 +99,8 @@ class Appender:
             return
         bounds, blobs = self.pending
         self.pending = None
-        number = self.conn.execute(
-            store.deal_segments.insert()
-            .values(import_id=self.import_id, **bounds)
-            .returning(store.deal_segments.c.id)
-        ).scalar_one()
-        self.conn.execute(
-            store.deal_columns.insert(),
-            [
-                {"segment_id": number, "name": name, "data": blob}
-                for name, blob in zip(COLUMNS, blobs.result(), strict=True)
-            ],
+        tables.add_segment(
+            self.conn, self.import_id, columns=zip(COLUMNS, blobs.result(), strict=True), **bounds
         )
 
     def close(self) -> None:
@@ -139,7 +114,7 @@ def _encode_all(lines: pa.Table) -> list[bytes]:
     return [encode(lines[name]) for name in COLUMNS]
 
 
-def _in_parallel(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+def _in_parallel(work: Callable[[_T], _R], items: list[_T]) -> list[_R]:
     """``work`` over ``items`` on every core: Arrow compresses without holding the GIL."""
     import os
     from concurrent.futures import ThreadPoolExecutor
@@ -151,24 +126,31 @@ def _in_parallel(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         return list(pool.map(work, items))
 
 
-def _bounds(lines: pa.Table) -> dict[str, Any]:
+class _Bounds(TypedDict):
+    lines: int
+    first_date: date
+    last_date: date
+
+
+def _bounds(lines: pa.Table) -> _Bounds:
     import pyarrow.compute as pc
 
     bounds = pc.min_max(lines["date"]).as_py()
     return {"lines": lines.num_rows, "first_date": bounds["min"], "last_date": bounds["max"]}
 
 
-def whole(values: Any) -> Any:
+def whole(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One Arrow array (pandas hands over Arrow-backed columns, and scans return, chunks)."""
     return values.combine_chunks() if hasattr(values, "combine_chunks") else values
 
 
-def zero_filled(column: Any) -> Any:
+def zero_filled(column: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
     """An Arrow integer column as numpy int64, 0 where missing."""
     import numpy as np
     import pyarrow.compute as pc
 
-    return pc.fill_null(column, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    values: npt.NDArray[np.int64] = pc.fill_null(column, 0).to_numpy(zero_copy_only=False)
+    return values.astype(np.int64)
 
 
 def encode(column: pa.Array | pa.ChunkedArray) -> bytes:
@@ -202,36 +184,33 @@ def decode_table(blob: bytes) -> pa.Table:
 
 
 def _segments(
-    conn: Connection, columns: list[str], where: list[Any]
+    conn: Connection, columns: list[str], start: date | None, end: date | None
 ) -> Iterator[tuple[int, dict[str, pa.Array]]]:
-    """Segments (their lines, and the asked columns decoded), oldest first."""
-    s, c = store.deal_segments.c, store.deal_columns.c
-    rows = conn.execute(
-        select(s.id, s.lines, c.name, c.data)
-        .join(store.deal_columns, c.segment_id == s.id)
-        .where(c.name.in_(columns), *where)
-        .order_by(s.id)
-    )
-    fetched = rows.all()  # compressed: a fraction of the decoded size
+    """Segments of the period (their lines, and the asked columns decoded), oldest first. A
+    column the segment does not hold (it was stored before the column existed) comes as
+    nulls."""
+    fetched = tables.blobs(conn, columns, start, end)  # compressed: a fraction of the size
     columns_of: dict[int, dict[str, pa.Array]] = {}
     sizes: dict[int, int] = {}
-    decoded = _in_parallel(decode, [blob for _, _, _, blob in fetched])
-    for (number, count, name, _), column in zip(fetched, decoded, strict=True):
-        columns_of.setdefault(number, {})[name] = column
-        sizes[number] = count
+    decoded = _in_parallel(decode, [blob.data for blob in fetched])
+    for blob, column in zip(fetched, decoded, strict=True):
+        columns_of.setdefault(blob.segment, {})[blob.name] = column
+        sizes[blob.segment] = blob.lines
     del fetched, decoded
     for number, found in columns_of.items():
-        yield sizes[number], found
+        yield sizes[number], _completed(found, columns, sizes[number])
 
 
-def _window(start: date | None, end: date | None) -> list[Any]:
-    s = store.deal_segments.c
-    where = []
-    if start is not None:
-        where.append(s.last_date >= start)
-    if end is not None:
-        where.append(s.first_date <= end)
-    return where
+def _completed(
+    found: dict[str, pa.Array], columns: Iterable[str], lines: int
+) -> dict[str, pa.Array]:
+    """A segment's columns, with nulls of its declared type for each one it does not hold."""
+    import pyarrow as pa
+
+    for name in columns:
+        if name not in found:
+            found[name] = pa.nulls(lines, schema.arrow_type(name))
+    return found
 
 
 def scan(
@@ -250,18 +229,18 @@ def scan(
     needed = list(dict.fromkeys([*stored, "date"])) if start or end else stored
     parts = []
     offset = 0
-    for count, found in _segments(conn, needed, _window(start, end)):
+    for lines, found in _segments(conn, needed, start, end):
         part = pa.table({name: found[name] for name in needed})
         if "seq" in wanted:
             import numpy as np
 
-            part = part.append_column("seq", pa.array(np.arange(offset, offset + count)))
-        offset += count
+            part = part.append_column("seq", pa.array(np.arange(offset, offset + lines)))
+        offset += lines
         if start is not None or end is not None:
             part = part.filter(_within(part["date"], start, end))
         parts.append(part.select(wanted))
     if not parts:
-        empty = schema(stored).empty_table()
+        empty = schema.arrow(stored).empty_table()
         if "seq" in wanted:
             empty = empty.append_column("seq", pa.array([], pa.int64()))
         return empty.select(wanted)
@@ -283,7 +262,7 @@ def _within(dates: pa.Array, start: date | None, end: date | None) -> pa.Array:
 
 def rewrite(
     conn: Connection,
-    change: Callable[[pa.Table], dict[str, Any] | None],
+    change: Callable[[pa.Table], Changed | None],
     *,
     reads: Iterable[str],
     since: date | None = None,
@@ -294,59 +273,30 @@ def rewrite(
     import pyarrow as pa
 
     reads = list(reads)
-    s, c = store.deal_segments.c, store.deal_columns.c
-    ids = [i for (i,) in conn.execute(select(s.id).where(*_window(since, None)).order_by(s.id))]
     changed_segments = 0
-    for number in ids:
+    for number, lines in tables.segments_since(conn, since):
         found = {
-            name: blob
-            for name, blob in conn.execute(
-                select(c.name, c.data).where(c.segment_id == number, c.name.in_(reads))
-            )
+            name: decode(blob) for name, blob in tables.segment_blobs(conn, number, reads).items()
         }
-        changed = change(pa.table({name: decode(found[name]) for name in reads}))
+        columns = _completed(found, reads, lines)
+        changed = change(pa.table({name: columns[name] for name in reads}))
         if not changed:
             continue
-        kinds = schema(changed)
-        names = list(changed)
-        blobs = _in_parallel(encode, [changed[n].cast(kinds.field(n).type) for n in names])
-        for name, blob in zip(names, blobs, strict=True):
-            conn.execute(
-                store.deal_columns.update()
-                .where(c.segment_id == number, c.name == name)
-                .values(data=blob)
-            )
+        _replace(conn, number, changed)
         changed_segments += 1
     return changed_segments
 
 
-_WRITERS = 7201560  # PostgreSQL advisory lock: writers of the deal history queue up
+def _replace(conn: Connection, number: int, changed: Changed) -> None:
+    """Store new values of some columns of a segment (a column it did not hold is added)."""
+    names = list(changed)
+    kinds = schema.arrow(names)
+    blobs = _in_parallel(encode, [changed[n].cast(kinds.field(n).type) for n in names])
+    for name, blob in zip(names, blobs, strict=True):
+        tables.replace_blob(conn, number, name, blob)
 
 
-def lock_for_writing(conn: Connection) -> None:
-    """Take the deal history for this transaction: whoever imports, rematches or links lines
-    reads the stored lines (to skip those already there, to number deals) and writes segments,
-    and two doing so at once would both add the same lines. SQLite's write transaction already
-    holds the whole file; on PostgreSQL an advisory lock makes the others wait (readers do not)."""
-    from sqlalchemy import text
-
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"SELECT pg_advisory_xact_lock({_WRITERS})"))
-
-
-def count(conn: Connection) -> int:
-    s = store.deal_segments.c
-    return int(conn.execute(select(func.coalesce(func.sum(s.lines), 0))).scalar_one())
-
-
-def last_date(conn: Connection) -> date | None:
-    value = conn.execute(select(func.max(store.deal_segments.c.last_date))).scalar()
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def duck(**tables: Any) -> duckdb.DuckDBPyConnection:
+def duck(**tables: pa.Table) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the given Arrow tables registered by name."""
     import duckdb
 

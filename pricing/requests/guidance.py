@@ -14,13 +14,12 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
-from pricing.money import round_money
+from pricing.money import MICRO, round_money
 from pricing.storage import queries
 
 MINIMUM_DEALS = 5
 WINDOW_DAYS = 365
 BANDS = ((1, 1), (2, 9), (10, 49), (50, 249), (250, None))
-MICRO = 1_000_000
 
 
 @dataclass(frozen=True)

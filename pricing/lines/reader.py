@@ -1,0 +1,715 @@
+"""Reading a deals file: what was actually sold, from the CRM's or invoicing system's export.
+
+Files are read column by column with Arrow (a million lines is a normal export), values are
+checked in bulk, and every bad cell becomes a Problem with its line. Money is kept exactly, as
+whole millionths. Each line gets an identity so that importing the same file twice does not
+double it: its line id, else its deal id and position in the deal, else (a file with no ids)
+its content and how many identical lines came before it.
+
+The lines come out with the stored input columns of :mod:`pricing.lines.schema` (text inputs
+that the schema declares and ``DEAL_HEADERS`` names are read without further code), their keys,
+and the file's own ``line`` numbers; :mod:`pricing.lines.service` stores them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
+
+from pricing.io.sheets import Sheet, cell_text, column_letter
+from pricing.lines import schema
+from pricing.money import MICRO, TOO_LARGE, TOO_LARGE_TEXT, parse_decimal
+from pricing.problems import Problem, Severity
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv
+
+    Mask = npt.NDArray[np.bool_]  # one flag per row of the file
+    Micros = npt.NDArray[np.int64]  # whole millionths per row
+    Days = npt.NDArray[np.datetime64]
+    Numbers = tuple[Micros, Mask]  # values, and where they are missing
+    Keys = tuple[pa.Array, pa.Array, Mask, npt.NDArray[np.int64]]
+
+Progress = Callable[[int, int], None]
+
+DEAL_HEADERS: dict[str, tuple[str, ...]] = {
+    "line_id": ("row id", "line id", "line no", "line", "order line", "invoice line"),
+    "deal_id": (
+        "order id", "order no", "deal", "deal id", "invoice", "invoice no", "invoiceno",
+        "invoice id", "opportunity", "opportunity id", "order", "invoice number",
+    ),
+    "date": (
+        "date", "order date", "close date", "invoice date", "invoicedate", "deal date",
+        "sale date", "transaction date", "closed date", "sales date",
+    ),
+    "customer": (
+        "customer", "customer name", "account", "account name", "client", "company",
+        "customer id", "customerid", "store name",
+    ),
+    "rep": (
+        "salesperson", "sales rep", "rep", "owner", "account manager", "sales person",
+        "seller", "account owner", "opportunity owner", "sales manager",
+    ),
+    "sku": (
+        "sku", "product id", "item no", "item", "stockcode", "stock code", "product code",
+        "part no", "item code", "article no", "product",
+    ),
+    "qty": ("quantity", "qty", "units", "qty sold", "units sold", "volume"),
+    "amount": ("sales", "amount", "line total", "line amount", "net amount", "revenue", "total", "sale amount"),
+    "unit_price": (
+        "net price", "net unit price", "unit price", "unitprice", "price", "sale price",
+        "selling price", "net unit", "price each",
+    ),
+    "discount": ("discount", "discount %", "disc", "discount pct", "discount percent", "disc %"),
+    "request_id": ("request", "request id", "deviation", "deviation id", "approval id"),
+    "currency": ("currency", "ccy", "currency code"),
+}  # fmt: skip
+REQUIRED = ("date", "sku", "qty")
+MONEY = ("amount", "unit_price", "discount")
+EXCEL_EPOCH = "1899-12-30"
+_REQUEST_ID = r"^(?i)(?:R-?)?0*(?P<n>\d{1,9})$"  # R-000123, r123, 123
+
+
+@dataclass
+class DealsFile:
+    """What was read: the lines (an Arrow table, one row each, money as millionths) and every
+    problem."""
+
+    path: Path
+    lines: pa.Table | None
+    problems: list[Problem]
+    notes: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+def read_deals(
+    path: Path,
+    *,
+    columns: dict[str, str] | None = None,
+    date_format: str | None = None,
+    progress: Progress | None = None,
+) -> DealsFile:
+    """Read a deals export (csv or xlsx) into normalised lines and problems."""
+    from pricing.io.perf import frugal_arrow_memory, preload
+
+    # Arrow's compute functions, the store, and pandas (which Arrow imports on its first numpy
+    # conversion) load while the file is read.
+    preload("pyarrow.compute", "sqlalchemy", "pandas")
+    frugal_arrow_memory()
+
+    from pricing.io.headers import find_header
+
+    overrides = columns or {}
+    head, is_csv, delimiter = _head(path)
+    found = find_header(
+        head,
+        DEAL_HEADERS,
+        overrides,
+        lambda m: all(f in m for f in REQUIRED) and any(f in m for f in MONEY),
+    )
+    if found is None:
+        return DealsFile(path, None, [_no_header(path, head, overrides)])
+    header_row, mapping = found
+    if progress:
+        progress(0, 3)
+    if is_csv:
+        raw, broken = _csv_columns(path, header_row, mapping, delimiter)
+        if broken:
+            return DealsFile(path, None, broken)
+    else:
+        raw = _sheet_columns(path, head, header_row, mapping)
+    if progress:
+        progress(1, 3)
+    reader = _Reader(path, head, is_csv, mapping, header_row + 2)
+    lines = reader.convert(raw, date_format)
+    if progress:
+        progress(3, 3)
+    return DealsFile(
+        path, lines, reader.problems, reader.notes, {f: str(h) for f, h in reader.headers.items()}
+    )
+
+
+def _no_header(path: Path, head: Sheet, overrides: dict[str, str]) -> Problem:
+    wanted = ", ".join(f"{f}={h!r}" for f, h in overrides.items())
+    return Problem(
+        "error",
+        "no row in the first 30 names a date, a SKU, a quantity and an amount, net price or "
+        "discount column" + (f" (looked for {wanted})" if wanted else "")
+        + "; name them with --column date=HEADER --column sku=HEADER --column qty=HEADER "
+        "--column amount=HEADER",
+        file=path.name, sheet=head.name,
+    )  # fmt: skip
+
+
+def _sheet_columns(
+    path: Path, head: Sheet, header_row: int, mapping: dict[str, int]
+) -> dict[str, pa.Array]:
+    """The mapped columns of a workbook's sheet as Arrow text."""
+    import pyarrow as pa
+
+    from pricing.io.sheets import open_workbook
+
+    body = open_workbook(path).sheet(head.name or "").rows[header_row + 1 :]
+    return {
+        name: pa.array([cell_text(r[col]) if col < len(r) else "" for r in body], pa.string())
+        for name, col in mapping.items()
+    }
+
+
+def _csv_columns(
+    path: Path, header_row: int, mapping: dict[str, int], delimiter: str, encoding: str = "utf8"
+) -> tuple[dict[str, pa.Array], list[Problem]]:
+    """The mapped columns of a csv file as Arrow text (Arrow's reader, on every core), or the
+    rows that cannot be read: a row with more or fewer fields than the header, a stray quote.
+
+    UTF-8 (Arrow checks it as it reads), else Windows-1252, what Excel writes on Windows.
+    Empty lines are read as blank rows (dropped later) so that line numbers stay true."""
+    import pyarrow as pa
+    import pyarrow.csv as csv
+
+    broken: list[tuple[str, int, int]] = []
+
+    def invalid(row: pyarrow.csv.InvalidRow) -> str:
+        broken.append((row.text, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    names = {name: f"f{col}" for name, col in mapping.items()}
+    try:
+        table = csv.read_csv(
+            path,
+            read_options=csv.ReadOptions(
+                skip_rows=header_row + 1, autogenerate_column_names=True, encoding=encoding
+            ),
+            parse_options=csv.ParseOptions(
+                delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=invalid
+            ),
+            convert_options=csv.ConvertOptions(
+                include_columns=list(names.values()),
+                column_types=dict.fromkeys(names.values(), pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
+        if "UTF8" in str(exc) and encoding == "utf8":
+            return _csv_columns(path, header_row, mapping, delimiter, "cp1252")
+        detail = str(exc).removeprefix("CSV parse error: ")
+        return {}, [Problem("error", f"cannot be read as csv: {detail}; save it again as "
+                            "comma- or semicolon-separated values", file=path.name)]  # fmt: skip
+    if broken:
+        return {}, _broken_rows(path, broken[:100], encoding)
+    return {name: table[column].combine_chunks() for name, column in names.items()}, []
+
+
+def _broken_rows(path: Path, rows: list[tuple[str, int, int]], encoding: str) -> list[Problem]:
+    """Rows the csv reader skipped (their text, fields expected and found), each found again
+    in the file, after the one before, for its line number."""
+    data = path.read_bytes()
+    problems, start = [], 0
+    for text, expected, actual in rows:
+        at = data.find(text.encode(encoding, "replace"), start)
+        line = None
+        if at >= 0:
+            line, start = data.count(b"\n", 0, at) + 1, at + 1
+        message = (
+            f"has {actual} fields where the header has {expected}: a stray separator or quote? "
+            "fix the row and import again"
+        )
+        problems.append(Problem("error", message, value=text[:200], file=path.name, line=line))
+    return problems
+
+
+def _head(path: Path) -> tuple[Sheet, bool, str]:
+    """The first rows (to find the header), whether it is csv, and its separator."""
+    from pricing.io.sheets import decode_text, open_workbook, read_input, sniff_delimiter
+
+    start = read_input(path, 256 * 1024)
+    if start.startswith(b"PK\x03\x04") or start.startswith(b"\xd0\xcf\x11\xe0"):
+        workbook = open_workbook(path)
+        name = (
+            workbook.find_sheet(["Deals", "Orders", "Sales", "Invoices", "Lines"])
+            or workbook.sheet_names[0]
+        )
+        sheet = workbook.sheet(name)
+        return Sheet(path.name, name, sheet.rows[:30]), False, ""
+    text = decode_text(start)
+    lines = text.splitlines()[:31]
+    delimiter = sniff_delimiter("\n".join(lines))
+    rows = list(csv.reader(io.StringIO("\n".join(lines[:30])), delimiter=delimiter))
+    return Sheet(path.name, None, rows), True, delimiter
+
+
+def _blank(values: pa.Array) -> Mask:
+    """Which values of an Arrow text column (no nulls) are empty, as a numpy mask: where the
+    offsets of consecutive values are equal."""
+    import numpy as np
+
+    offsets = np.frombuffer(values.buffers()[1], np.int32, len(values) + 1, values.offset * 4)
+    blank: Mask = offsets[1:] == offsets[:-1]
+    return blank
+
+
+class _Where(TypedDict, total=False):
+    file: str
+    sheet: str | None
+    line: int
+    cell: str
+
+
+# Text inputs read as they are (blank: null): every text column of the schema's inputs the
+# file may have, but the SKU (required, and keyed).
+TEXT_INPUTS = tuple(
+    c.name
+    for c in schema.DECLARED
+    if c.role is schema.Role.INPUT and c.kind == "string" and c.name != "sku"
+)
+
+
+class _Reader:
+    """Converts raw text columns (Arrow) into typed columns, collecting problems with their
+    lines. Masks are numpy booleans over the file's rows."""
+
+    def __init__(
+        self, path: Path, head: Sheet, is_csv: bool, mapping: dict[str, int], first_line: int
+    ) -> None:
+        self.path, self.head, self.is_csv = path, head, is_csv
+        self.mapping = mapping
+        self.first_line = first_line
+        self.problems: list[Problem] = []
+        self.notes: list[str] = []
+        header = head.rows[first_line - 2] if first_line - 2 < len(head.rows) else []
+        self.headers = {
+            f: (header[c] if c < len(header) else column_letter(c)) for f, c in mapping.items()
+        }
+
+    def where(self, index: int, field_name: str) -> _Where:
+        line = self.first_line + index
+        col = column_letter(self.mapping[field_name])
+        if self.is_csv:
+            return {"file": self.path.name, "line": line, "cell": f"{col}{line}"}
+        return {"file": self.path.name, "sheet": self.head.name, "cell": f"{col}{line}"}
+
+    def bad(
+        self,
+        mask: Mask,
+        values: pa.Array,
+        field_name: str,
+        message: str,
+        severity: Severity = "error",
+    ) -> None:
+        import numpy as np
+
+        for index in np.flatnonzero(mask)[:100_000]:
+            where = self.where(int(index), field_name)
+            value = values[int(index)].as_py()
+            self.problems.append(Problem(severity, message, value=str(value), **where))
+
+    def convert(self, raw: dict[str, pa.Array], date_format: str | None) -> pa.Table:
+        """The file's lines: typed input columns, keys, and each line's number in the file."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        # Each raw column is released as its stripped copy is made (the caller hands them over).
+        text = {name: pc.utf8_trim_whitespace(raw.pop(name)) for name in list(raw)}
+        blank = {name: _blank(values) for name, values in text.items()}
+        keep: Mask = ~np.logical_and.reduce(list(blank.values()))
+        keyed = self._start_keys(text, blank, keep)
+        self.bad(blank["sku"] & keep, text["sku"], "sku", "the line has values but no SKU")
+        dates = self._dates(text["date"], keep, blank["date"], date_format)
+        qty = self._number(text["qty"], keep, blank["qty"], "qty", "quantity")
+        money = self._money(text, blank, keep, qty)
+        self._quantities(text["qty"], keep, qty)
+        request_ids = self._request_ids(text["request_id"], keep) if "request_id" in text else None
+        lines = self._table(text, blank, dates, {"qty": qty, **money}, request_ids)
+        if not keep.all():  # blank rows go (a clean export has none: no copy then)
+            lines = lines.filter(pa.array(keep))
+        return _with_keys(lines, keyed, set(text))
+
+    def _start_keys(
+        self, text: dict[str, pa.Array], blank: dict[str, Mask], keep: Mask
+    ) -> Future[Keys] | None:
+        """Ids become keys on another thread while the values are converted (Arrow and numpy
+        release the GIL): a million-line file's keys take as long as its dates and amounts."""
+        import pyarrow as pa
+
+        from pricing.io.perf import in_background
+
+        ids = {
+            name: text[name] if keep.all() else text[name].filter(pa.array(keep))
+            for name in ("deal_id", "line_id")
+            if name in text and not (blank[name] & keep).any()
+        }
+        return in_background(_id_keys, ids) if ids else None
+
+    def _money(
+        self, text: dict[str, pa.Array], blank: dict[str, Mask], keep: Mask, qty: Numbers
+    ) -> dict[str, Numbers]:
+        """The money columns the file has, each missing where a preceding one is given (line
+        amount > net price > discount): only the winner is kept."""
+        import numpy as np
+
+        n = len(keep)
+        money_given = np.zeros(n, dtype=bool)
+        money: dict[str, Numbers] = {}
+        for name in MONEY:
+            if name in text:
+                due = keep & ~money_given
+                if name == "discount":
+                    money[name] = self._discount(text[name], due, blank[name])
+                else:
+                    money[name] = self._number(
+                        text[name], due, blank[name], name, name.replace("_", " ")
+                    )
+                money_given |= ~blank[name]
+        if "unit_price" in money:  # qty x price must fit too (a line amount is kept exactly)
+            (count, count_missing), (price, price_missing) = qty, money["unit_price"]
+            size = np.abs(count.astype(float) * price.astype(float))
+            huge = keep & ~count_missing & ~price_missing & (size >= float(TOO_LARGE) * 1e12)
+            if huge.any():
+                self.bad(huge, text["unit_price"], "unit_price",
+                         f"quantity x net unit price {TOO_LARGE_TEXT}")  # fmt: skip
+        missing = keep & ~money_given
+        if missing.any():
+            field_name = next(f for f in MONEY if f in text)
+            self.bad(missing, text[field_name], field_name,
+                     "no amount, net price or discount on this line")  # fmt: skip
+        return money
+
+    def _quantities(self, values: pa.Array, keep: Mask, qty: Numbers) -> None:
+        """A warning for each zero quantity, a note for the negative ones."""
+        count, missing = qty
+        zero = keep & ~missing & (count == 0)
+        if zero.any():
+            self.bad(zero, values, "qty", "quantity is zero: the line counts nothing",
+                     "warning")  # fmt: skip
+        negative = keep & ~missing & (count < 0)
+        if negative.any():
+            self.notes.append(
+                f"{int(negative.sum())} line(s) with a negative quantity (returns or credits) are kept as such"
+            )
+
+    def _table(
+        self,
+        text: dict[str, pa.Array],
+        blank: dict[str, Mask],
+        dates: Days,
+        numbers: dict[str, Numbers],
+        request_ids: Numbers | None,
+    ) -> pa.Table:
+        """The typed columns of every row (blank rows too): the stored inputs, and ``line``."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from pricing.lines.matching import casefold
+
+        n = len(dates)
+        # Only the money column that wins precedence is kept: line amount > net price > discount.
+        taken = np.zeros(n, dtype=bool)
+        for name in MONEY:
+            if name in numbers:
+                values, absent = numbers[name]
+                numbers[name] = (values, absent | taken)
+                taken |= ~absent
+
+        def ints(pair: Numbers | None) -> pa.Array:
+            return pa.nulls(n, pa.int64()) if pair is None else pa.array(pair[0], mask=pair[1])
+
+        def optional(name: str) -> pa.Array:
+            if name not in text:
+                return pa.nulls(n, pa.string())
+            values = pc.utf8_upper(text[name]) if name == "currency" else text[name]
+            return pc.if_else(pa.array(blank[name]), pa.scalar(None, pa.string()), values)
+
+        return pa.table(
+            {
+                "date": pa.array(dates, pa.date32()),
+                "sku": text["sku"],
+                "sku_key": casefold(text["sku"]),
+                "qty": ints(numbers["qty"]),
+                "amount": ints(numbers.get("amount")),
+                "unit_price": ints(numbers.get("unit_price")),
+                "discount_pct": ints(numbers.get("discount")),
+                "request_id": ints(request_ids),
+                **{name: optional(name) for name in TEXT_INPUTS},
+                "line": pa.array(np.arange(n) + self.first_line),
+            }
+        )
+
+    def _number(
+        self, values: pa.Array, keep: Mask, blank: Mask, field_name: str, label: str
+    ) -> Numbers:
+        """Millionths and a missing mask; plain numbers in bulk (Arrow), the rest one by one."""
+        import numpy as np
+
+        numbers = _floats(values)
+        finite = np.isfinite(numbers)
+        ok = finite & (np.abs(np.where(finite, numbers, 0)) < 1e9)
+        micros = np.round(np.where(ok, numbers, 0) * MICRO).astype("int64")
+        missing = ~ok
+        for index in np.flatnonzero(keep & ~ok & ~blank):
+            text = values[int(index)].as_py()
+            try:
+                amount = parse_decimal(text)
+                if abs(amount) >= TOO_LARGE:
+                    raise ValueError(TOO_LARGE_TEXT)
+                micros[index] = int((amount * MICRO).to_integral_value())
+                missing[index] = False
+            except (ValueError, ArithmeticError) as exc:
+                self.problems.append(
+                    Problem(
+                        "error", f"{label} {exc}", value=text, **self.where(int(index), field_name)
+                    )
+                )
+        if field_name == "qty" and (keep & blank).any():
+            self.bad(keep & blank, values, field_name, "quantity is missing")
+        return micros, missing
+
+    def _discount(self, values: pa.Array, keep: Mask, blank: Mask) -> Numbers:
+        """Discount off list as a percentage in millionths: fractions or percents, said which."""
+        import pyarrow.compute as pc
+
+        has_percent = pc.ends_with(values, "%").to_numpy(zero_copy_only=False)
+        cleaned = pc.utf8_trim_whitespace(pc.replace_substring_regex(values, "%$", ""))
+        micros, missing = self._number(cleaned, keep, _blank(cleaned), "discount", "discount")
+        plain = keep & ~blank & ~has_percent
+        given = plain & ~missing
+        if plain.any() and (abs(micros[given]) <= MICRO).all():
+            micros[plain] *= 100
+            self.notes.append("discounts read as fractions of list (0.2 = 20 %)")
+        elif plain.any():
+            self.notes.append("discounts read as percentages (20 = 20 %)")
+        out_of_range = keep & ~missing & ((micros < 0) | (micros > 100 * MICRO))
+        if out_of_range.any():
+            self.bad(out_of_range, values, "discount", "discount must be between 0 and 100 %")
+        return micros, missing
+
+    def _dates(self, values: pa.Array, keep: Mask, blank: Mask, date_format: str | None) -> Days:
+        """Days (numpy datetime64[D], NaT where missing or wrong)."""
+        present = keep & ~blank
+        if (keep & blank).any():
+            self.bad(keep & blank, values, "date", "the date is missing")
+        if date_format is None:
+            days = _iso_days(values, present)
+            if days is not None:  # the usual export: plain ISO dates only
+                return days
+        import pandas as pd  # dates in other formats: its parsers
+
+        series = pd.Series(values.to_pylist(), dtype="str")
+        if date_format:
+            text = series if " " in date_format else series.str.replace(r" .*$", "", regex=True)
+            parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+            self.notes.append(f"dates read with --date-format {date_format}")
+        else:
+            parsed = self._guess_dates(series, present)
+        bad = present & parsed.isna().to_numpy()
+        if bad.any():
+            hint = (
+                f"is not a date in the format {date_format}"
+                if date_format
+                else "is not a date (use ISO 2026-01-31, m/d/yyyy, d.m.yyyy or --date-format)"
+            )
+            self.bad(bad, values, "date", f"the date {hint}")
+        return parsed.dt.normalize().to_numpy().astype("datetime64[D]")
+
+    def _guess_dates(self, values: pd.Series[str], present: Mask) -> pd.Series[pd.Timestamp]:
+        """ISO dates mixed with others, Excel serial numbers, m/d/yyyy or d.m.yyyy (which of the
+        two decided from the column's own values): a pandas Series of timestamps."""
+        import numpy as np
+        import pandas as pd
+
+        result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+        day_part = values.str.replace(r"[ T].*$", "", regex=True)
+        iso = day_part.str.match(r"^\d{4}-\d{1,2}-\d{1,2}$") & present
+        if iso.any():
+            result[iso] = pd.to_datetime(day_part[iso], format="%Y-%m-%d", errors="coerce")
+        serial = day_part.str.match(r"^\d{4,5}(\.\d+)?$") & present & ~iso
+        if serial.any():
+            days = pd.to_numeric(day_part[serial], errors="coerce").astype(float)
+            result[serial] = pd.Timestamp(EXCEL_EPOCH) + pd.to_timedelta(np.floor(days), unit="D")
+            self.notes.append("numbers in the date column read as Excel serial dates")
+        rest = present & ~iso.to_numpy() & ~serial.to_numpy()
+        if not rest.any():
+            return result  # all ISO or serial: no day/month order to decide
+        parts = day_part[rest].str.extract(r"^(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{2,4})$")
+        parts = parts.reindex(values.index)
+        dmy = parts[0].notna() & present & ~iso & ~serial
+        if dmy.any():
+            first = pd.to_numeric(parts.loc[dmy, 0])
+            second = pd.to_numeric(parts.loc[dmy, 2])
+            dotted = bool((parts.loc[dmy, 1] == ".").all())
+            if (first > 12).any() and (second > 12).any():
+                order = None
+            elif (first > 12).any() or dotted:
+                order = "day first"
+            else:
+                order = "month first"
+            if order is None:
+                self.problems.append(
+                    Problem("error", "the dates mix day-first and month-first values; give --date-format",
+                            **self.where(int(np.flatnonzero(dmy.to_numpy())[0]), "date"))
+                )  # fmt: skip
+                return result
+            year = (
+                parts.loc[dmy, 3]
+                .str.zfill(4)
+                .where(parts.loc[dmy, 3].str.len() == 4, "20" + parts.loc[dmy, 3])
+            )
+            day = first if order == "day first" else second
+            month = second if order == "day first" else first
+            result[dmy] = pd.to_datetime(
+                {"year": pd.to_numeric(year), "month": month, "day": day}, errors="coerce"
+            )
+            example = "d.m.yyyy or d/m/yyyy" if order == "day first" else "m/d/yyyy"
+            self.notes.append(f"dates read as {example} ({order}, from the column's own values)")
+        return result
+
+    def _request_ids(self, values: pa.Array, keep: Mask) -> Numbers:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        extracted = pc.extract_regex(values, _REQUEST_ID)
+        found = pc.is_valid(extracted).to_numpy(zero_copy_only=False)
+        number = pc.if_else(pa.array(found), extracted.field("n"), "0")
+        ids = pc.cast(number, pa.int64()).to_numpy()
+        bad = keep & ~_blank(values) & ~found
+        if bad.any():
+            self.bad(bad, values, "request_id", "is not a request id (they look like R-000123)")
+        return ids, ~found
+
+
+def _with_keys(lines: pa.Table, keyed: Future[Keys] | None, fields: set[str]) -> pa.Table:
+    """The lines with their deal ids, line keys, whether each is its deal's first line in
+    this file, and the deal's number within this file."""
+    import numpy as np
+    import pyarrow as pa
+
+    if keyed is not None:
+        deal_id, line_key, first, codes = keyed.result()
+    else:  # no ids: each line is its own deal, known by its content
+        deal_id = line_key = _content_keys(lines, fields)
+        first, codes = np.ones(len(line_key), dtype=bool), np.arange(len(line_key))
+    return (
+        lines.append_column("deal_id", deal_id)
+        .append_column("line_key", line_key)
+        .append_column("deal_first", pa.array(first))
+        .append_column("deal_code", pa.array(codes))
+    )
+
+
+def _id_keys(ids: dict[str, pa.Array]) -> Keys:
+    """Deal ids and line keys that make a re-import of the same lines a no-op, whether each
+    line is its deal's first in the file, and a number per deal (the same for its lines):
+    from the line ids, else from the deal ids and each line's position in its deal."""
+    import pyarrow.compute as pc
+
+    deal, line = ids.get("deal_id"), ids.get("line_id")
+    if line is not None:
+        key = pc.binary_join_element_wise("L:", line, "")
+        deal = deal if deal is not None else key
+        position, codes = positions(deal)
+        return deal, key, position == 1, codes
+    position, codes = positions(deal)
+    key = pc.binary_join_element_wise("D:", deal, "#", pc.cast(position, "string"), "")
+    return deal, key, position == 1, codes
+
+
+def _content_keys(lines: pa.Table, fields: set[str]) -> pa.Array:
+    """Keys of lines in a file without ids (each line its own deal): a hash of its content
+    and how many identical lines came before it. Made with pandas exactly as when the store
+    first kept such keys, so that re-importing an old file still finds its lines."""
+    import pandas as pd
+    import pyarrow as pa
+
+    def integers(name: str, field_name: str) -> pd.Series[pd.Int64Dtype] | None:
+        if field_name not in fields:
+            return None
+        column: pd.Series[pd.Int64Dtype] = lines[name].to_pandas(
+            types_mapper={pa.int64(): pd.Int64Dtype()}.get
+        )
+        return column
+
+    def texts(name: str) -> pd.Series[str] | None:
+        return lines[name].to_pandas().astype("str") if name in fields else None
+
+    frame = pd.DataFrame(
+        {
+            "date": lines["date"].to_numpy().astype("datetime64[ns]"),
+            "sku_key": lines["sku_key"].to_pandas().astype("str"),
+            "qty": integers("qty", "qty"),
+            "amount": integers("amount", "amount"),
+            "unit_price": integers("unit_price", "unit_price"),
+            "discount_pct": integers("discount_pct", "discount"),
+            "customer": texts("customer"),
+            "rep": texts("rep"),
+        }
+    )
+    content = pd.util.hash_pandas_object(frame.astype(str), index=False).astype(str)
+    repeat = content.groupby(content, sort=False).cumcount() + 1
+    return pa.array("H:" + content + "#" + repeat.astype(str), pa.string())
+
+
+def positions(
+    values: pa.Array | pa.ChunkedArray,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each value's occurrence number, counting from 1 in file order (line 1, 2, … of a deal),
+    and a number per distinct value."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from pricing.lines import segments as history
+
+    codes = pc.dictionary_encode(history.whole(values)).indices.to_numpy(zero_copy_only=False)
+    where = np.arange(len(codes))
+    grouped = bool((np.diff(codes) >= 0).all())  # each value's lines together: the usual export
+    order = where if grouped else np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    starts = np.maximum.accumulate(np.where(np.r_[True, ordered[1:] != ordered[:-1]], where, 0))
+    position = np.empty(len(codes), dtype=np.int64)
+    position[order] = where - starts + 1
+    return position, codes.astype(np.int64)
+
+
+def _iso_days(values: pa.Array, present: Mask) -> Days | None:
+    """Days, when every present value is a valid ``YYYY-MM-DD`` (Arrow's strict parser, one
+    pass); else None, and the values are read one way or another by the slower guesser."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.if_else(pa.array(present), values, pa.scalar(None, pa.string()))
+    try:
+        days = pc.cast(text, pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return np.asarray(days.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+
+
+_PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _floats(values: pa.Array) -> npt.NDArray[np.float64]:
+    """Text as float64, NaN where blank or not a plain number (``1,234.50`` or ``$5`` are read
+    one by one by the caller): Arrow's parser, in one pass when every value is plain."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    numbers: npt.NDArray[np.float64]
+    try:
+        numbers = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        plain = pc.match_substring_regex(text, _PLAIN_NUMBER)
+        text = pc.if_else(pc.fill_null(plain, False), text, pa.scalar(None, pa.string()))
+        numbers = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    return numbers

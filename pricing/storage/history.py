@@ -1,0 +1,214 @@
+"""The deal history's SQL: segments, their column blobs, imports, and what links lines to won
+requests.
+
+:mod:`pricing.lines.segments` decides what a segment holds and encodes its columns; this module
+only moves rows and blobs in and out of the tables, on the caller's connection and inside its
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from sqlalchemy import ColumnElement, func, insert, inspect, select, text
+from sqlalchemy.engine import Connection
+
+from pricing.storage import store
+
+_WRITERS = 7201560  # PostgreSQL advisory lock: writers of the deal history queue up
+
+
+class Blob(NamedTuple):
+    """One column of one segment, compressed."""
+
+    segment: int
+    lines: int  # the segment's lines
+    name: str
+    data: bytes
+
+
+class WonRequest(NamedTuple):
+    number: int
+    customer: str
+    sku: str
+    decided_at: object  # a datetime, or its text on SQLite
+    expires_at: object  # the same, or None
+
+
+def lock_for_writing(conn: Connection) -> None:
+    """Take the deal history for this transaction: whoever imports, rematches or links lines
+    reads the stored lines (to skip those already there, to number deals) and writes segments,
+    and two doing so at once would both add the same lines. SQLite's write transaction already
+    holds the whole file; on PostgreSQL an advisory lock makes the others wait (readers do not)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({_WRITERS})"))
+
+
+def count(conn: Connection) -> int:
+    s = store.deal_segments.c
+    return int(conn.execute(select(func.coalesce(func.sum(s.lines), 0))).scalar_one())
+
+
+def last_date(conn: Connection) -> date | None:
+    value = conn.execute(select(func.max(store.deal_segments.c.last_date))).scalar()
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _window(start: date | None, end: date | None) -> list[ColumnElement[bool]]:
+    s = store.deal_segments.c
+    where: list[ColumnElement[bool]] = []
+    if start is not None:
+        where.append(s.last_date >= start)
+    if end is not None:
+        where.append(s.first_date <= end)
+    return where
+
+
+def blobs(
+    conn: Connection, names: Iterable[str], start: date | None, end: date | None
+) -> list[Blob]:
+    """The named columns of the segments that may hold lines of the period, oldest first."""
+    s, c = store.deal_segments.c, store.deal_columns.c
+    rows = conn.execute(
+        select(s.id, s.lines, c.name, c.data)
+        .join(store.deal_columns, c.segment_id == s.id)
+        .where(c.name.in_(list(names)), *_window(start, end))
+        .order_by(s.id)
+    )
+    return [Blob(*row) for row in rows.all()]
+
+
+def segments_since(conn: Connection, since: date | None) -> list[tuple[int, int]]:
+    """The segments (number, lines) that may hold lines dated ``since`` or later, oldest
+    first."""
+    s = store.deal_segments.c
+    query = select(s.id, s.lines).where(*_window(since, None)).order_by(s.id)
+    return [(int(number), int(lines)) for number, lines in conn.execute(query)]
+
+
+def segment_blobs(conn: Connection, segment: int, names: Iterable[str]) -> dict[str, bytes]:
+    """The named columns one segment holds."""
+    c = store.deal_columns.c
+    query = select(c.name, c.data).where(c.segment_id == segment, c.name.in_(list(names)))
+    return {str(name): bytes(data) for name, data in conn.execute(query)}
+
+
+def add_segment(
+    conn: Connection,
+    import_id: int | None,
+    lines: int,
+    first_date: date,
+    last_date: date,
+    columns: Iterable[tuple[str, bytes]],
+) -> int:
+    """A new segment of an import, with its columns; its number."""
+    number = conn.execute(
+        store.deal_segments.insert()
+        .values(import_id=import_id, lines=lines, first_date=first_date, last_date=last_date)
+        .returning(store.deal_segments.c.id)
+    ).scalar_one()
+    conn.execute(
+        store.deal_columns.insert(),
+        [{"segment_id": number, "name": name, "data": blob} for name, blob in columns],
+    )
+    return int(number)
+
+
+def replace_blob(conn: Connection, segment: int, name: str, data: bytes) -> None:
+    """A segment's column replaced (added, when the segment was stored before it existed)."""
+    c = store.deal_columns.c
+    updated = conn.execute(
+        store.deal_columns.update().where(c.segment_id == segment, c.name == name).values(data=data)
+    )
+    if not updated.rowcount:
+        conn.execute(store.deal_columns.insert().values(segment_id=segment, name=name, data=data))
+
+
+def add_import(
+    conn: Connection,
+    *,
+    source: str,
+    imported_at: datetime,
+    imported_by: str,
+    lines: int,
+    added: int,
+) -> int:
+    """The record of a deals import; its number."""
+    number = conn.execute(
+        store.deal_imports.insert()
+        .values(
+            source=source,
+            imported_at=imported_at,
+            imported_by=imported_by,
+            lines=lines,
+            added=added,
+        )
+        .returning(store.deal_imports.c.id)
+    ).scalar_one()
+    return int(number)
+
+
+def won_requests(conn: Connection) -> list[WonRequest]:
+    """Each line of each won request: its customer, SKU and approval window."""
+    r, rl = store.requests.c, store.request_lines.c
+    rows = conn.execute(
+        select(r.id, r.customer, rl.sku, r.decided_at, r.expires_at)
+        .select_from(store.requests.join(store.request_lines, rl.request_id == r.id))
+        .where(r.status == "won")
+    )
+    return [WonRequest(*row) for row in rows.all()]
+
+
+def main_currency(conn: Connection) -> str | None:
+    """The currency most price items are in (None: no price book yet)."""
+    items = store.price_items.c
+    row = conn.execute(
+        select(items.currency, func.count())
+        .group_by(items.currency)
+        .order_by(func.count().desc())
+        .limit(1)
+    ).first()
+    return str(row[0]) if row else None
+
+
+class ApprovedLine(NamedTuple):
+    number: int
+    sku: str
+    price: Decimal
+    decided_at: object  # a datetime, or its text on SQLite
+    expires_at: object  # the same, or None
+
+
+def approved_request_lines(conn: Connection) -> list[ApprovedLine]:
+    """Each approved line of a request approved once (approved, won or expired since), with
+    the price approved and the approval's window: what may cover a deal line."""
+    r, rl = store.requests, store.request_lines
+    rows = conn.execute(
+        select(r.c.id, rl.c.sku, rl.c.price, r.c.decided_at, r.c.expires_at)
+        .join(rl, rl.c.request_id == r.c.id)
+        .where(r.c.status.in_(["approved", "won", "expired"]), rl.c.decision == "approved")
+    ).all()
+    return [ApprovedLine(*row) for row in rows]
+
+
+def edition_items(conn: Connection, edition: int) -> bytes | None:
+    """An edition's items in columnar form, when kept (None while the migrations of an older
+    store run, before the table exists)."""
+    kept = store.edition_columns.c
+    blob = conn.execute(select(kept.data).where(kept.edition_id == edition)).scalar()
+    return None if blob is None else bytes(blob)
+
+
+def can_keep_edition_items(conn: Connection) -> bool:
+    """Whether the table of editions' items in columnar form exists (while the migrations of
+    an older store run, it may not yet)."""
+    return inspect(conn).has_table("edition_columns")
+
+
+def keep_edition_items(conn: Connection, edition: int, data: bytes) -> None:
+    conn.execute(insert(store.edition_columns).values(edition_id=edition, data=data))
