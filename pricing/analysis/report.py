@@ -104,12 +104,16 @@ class Report:
 
 
 def parse_by(text: str | None) -> list[str]:
+    """The breakdown keys of ``rep,family``-style text, each one of :data:`GROUPS`."""
     if not text:
         return []
     by = [part.strip().lower() for part in text.split(",") if part.strip()]
     unknown = [b for b in by if b not in GROUPS]
     if unknown:
-        raise InputError(f"--by {text!r}: {', '.join(unknown)} is not one of {', '.join(GROUPS)}")
+        raise InputError(
+            "{field} " + f"{text!r}: {', '.join(unknown)} is not one of {', '.join(GROUPS)}",
+            field="by",
+        )
     return by
 
 
