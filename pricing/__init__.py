@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         approve_request,
         build_report,
         change_request,
+        check_export_name,
         check_policy,
         database_status,
         diff_editions,
@@ -86,45 +87,6 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-_API = frozenset(
-    {
-        "BookView",
-        "DatabaseStatus",
-        "EditionDiff",
-        "EditionListing",
-        "Export",
-        "ItemView",
-        "SchemaUpgrade",
-        "Submission",
-        "approve_request",
-        "build_report",
-        "change_request",
-        "check_policy",
-        "database_status",
-        "diff_editions",
-        "export_price_book",
-        "import_deals",
-        "import_price_book",
-        "list_editions",
-        "list_requests",
-        "load_policy",
-        "open_store",
-        "quote",
-        "read_deals",
-        "read_request_lines",
-        "record_outcome",
-        "reject_request",
-        "show_item",
-        "show_policy",
-        "show_price_book",
-        "show_request",
-        "simulate_policy",
-        "stored_counts",
-        "submit_request",
-        "upgrade_database",
-        "verify_audit",
-    }
-)
 # The types of the operations' inputs and results, by the module that defines them.
 _TYPES = {
     "BookDiff": "pricing.pricebook.model",
@@ -186,6 +148,7 @@ __all__ = [
     "approve_request",
     "build_report",
     "change_request",
+    "check_export_name",
     "check_policy",
     "database_status",
     "diff_editions",
@@ -211,6 +174,13 @@ __all__ = [
     "upgrade_database",
     "verify_audit",
 ]
+
+
+_KERNEL = frozenset(
+    {"InputError", "NotFoundError", "PricingError", "Refused", "SchemaError", "StoreError"}
+)
+# The operations and their result types: everything exported that pricing.api defines.
+_API = frozenset(__all__) - _TYPES.keys() - _KERNEL - {"__version__"}
 
 
 def __getattr__(name: str) -> object:

@@ -298,14 +298,20 @@ def diff_editions(
     return EditionDiff(old_edition, new_edition, diff, estimate, currency)
 
 
-def export_price_book(db: Store, file: Path, *, on: date, edition: int | None = None) -> Export:
-    """Write an edition (``edition``, else the one in force on ``on``) to a clean xlsx."""
+def check_export_name(file: Path) -> None:
+    """Refuse an export file name that is not a workbook's, before anything is opened."""
     from pricing.errors import InputError
-    from pricing.pricebook import editions
-    from pricing.pricebook.file import export_price_book as write_workbook
 
     if file.suffix.lower() != ".xlsx":
         raise InputError(f"{file}: the export is an Excel workbook; name it with .xlsx")
+
+
+def export_price_book(db: Store, file: Path, *, on: date, edition: int | None = None) -> Export:
+    """Write an edition (``edition``, else the one in force on ``on``) to a clean xlsx."""
+    from pricing.pricebook import editions
+    from pricing.pricebook.file import export_price_book as write_workbook
+
+    check_export_name(file)
     if edition is not None:
         stored, book = editions.book_of(db, edition)
     else:

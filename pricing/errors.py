@@ -19,22 +19,23 @@ class PricingError(Exception):
 class InputError(PricingError):
     """A file or argument given by the user cannot be used as it is.
 
-    An error about one input names its ``field`` (``customer``, ``qty``): the message holds
-    ``{field}`` where the input is named, which reads as the field here and as the front end's
-    name for it (the CLI's ``--customer``) in :meth:`for_input`.
+    An error about one input names its ``field`` (``customer``, ``qty``) apart from what is
+    wrong with it (``detail``, which starts with its own separator: ``": say why"``,
+    ``" must be 1 or more"``), so that each front end names the input its own way (the CLI's
+    ``--customer``) without any of the user's text being read as a template.
     """
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
         self.field = field
 
     def for_input(self, name: str) -> str:
         """The message with the input named as a front end calls it."""
-        return self.message.replace("{field}", name)
+        return name + self.detail
 
     def __str__(self) -> str:
-        return self.for_input(self.field) if self.field else self.message
+        return self.for_input(self.field) if self.field else self.detail
 
 
 class NotFoundError(PricingError):

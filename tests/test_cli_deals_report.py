@@ -294,6 +294,10 @@ def test_report__files_agree_to_the_cent(owner: Cli, tmp_path: Path) -> None:
     assert "<script" not in page and "<link" not in page and "src=" not in page
     assert owner("report", "-o", str(tmp_path / "r.pdf")).exit_code == 2
     assert owner("report", "--by", "colour").exit_code == 2
+    # What the user typed is quoted as typed, never read as part of the message's template.
+    typed = owner("report", "--by", "{field}x")
+    assert typed.exit_code == 2
+    assert "--by '{field}x': {field}x is not one of" in typed.stderr
 
 
 def test_matching__column_wise_engine_agrees_with_judge_line_by_line(

@@ -144,3 +144,13 @@ def test_editions__empty_store_says_what_to_do(cli: Cli) -> None:
     assert result.exit_code == 0
     assert "pricing pricebook import" in result.stdout
     assert cli.json("pricebook", "editions") == []
+
+
+def test_export__a_wrong_name_is_refused_before_any_database_is_opened(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Given no database yet, a csv export name is still answered about the name."""
+    result = cli("pricebook", "export", str(tmp_path / "clean.csv"))
+    assert result.exit_code == 2
+    assert "name it with .xlsx" in result.output
+    assert "no database" not in result.output

@@ -111,7 +111,7 @@ def parse_by(text: str | None) -> list[str]:
     unknown = [b for b in by if b not in GROUPS]
     if unknown:
         raise InputError(
-            "{field} " + f"{text!r}: {', '.join(unknown)} is not one of {', '.join(GROUPS)}",
+            f" {text!r}: {', '.join(unknown)} is not one of {', '.join(GROUPS)}",
             field="by",
         )
     return by

@@ -601,6 +601,7 @@ def export(file: Path, as_of: datetime | None, number: int | None) -> None:
     from pricing import api
 
     cfg = settings()
+    api.check_export_name(file)
     written = api.export_price_book(cfg.store(), file, on=as_date(as_of), edition=number)
     edition = written.edition
     if cfg.json:

@@ -121,12 +121,12 @@ def parse_column_overrides(pairs: Iterable[str], known: Iterable[str]) -> dict[s
         field_name = FIELD_ALIASES.get(name.strip().lower(), name.strip().lower())
         if not sep or not header.strip():
             raise InputError(
-                "{field} " + f"{pair!r}: write it as FIELD=HEADER, e.g. sku=Numero",
+                f" {pair!r}: write it as FIELD=HEADER, e.g. sku=Numero",
                 field="columns",
             )
         if field_name not in known_fields:
             raise InputError(
-                "{field} " + f"{pair!r}: unknown field {name.strip()!r}; "
+                f" {pair!r}: unknown field {name.strip()!r}; "
                 f"the fields are {', '.join(sorted(known_fields))}",
                 field="columns",
             )
@@ -167,7 +167,7 @@ def read_price_book(
     options = options or ReadOptions()
     if not is_currency_code(options.currency.upper()):
         raise InputError(
-            "{field} " + f"{options.currency!r}: give a 3-letter ISO code such as USD",
+            f" {options.currency!r}: give a 3-letter ISO code such as USD",
             field="currency",
         )
     loaded = loaded or load_price_book(path, options.sheet)

@@ -263,9 +263,9 @@ def submit(
 ) -> tuple[Request | None, list[Problem]]:
     """Judge a request and (unless ``check``) store it with its first events, all or nothing."""
     if not customer.strip():
-        raise InputError("{field}: name the customer the special price is for", field="customer")
+        raise InputError(": name the customer the special price is for", field="customer")
     if not reason.strip():
-        raise InputError("{field}: say why the deal needs a special price", field="reason")
+        raise InputError(": say why the deal needs a special price", field="reason")
     if not inputs:
         raise InputError("the request has no lines")
     now = now or store.utcnow()
@@ -400,7 +400,7 @@ def list_requests(
     db: Store, *, status: str | None = None, rep: str | None = None, now: datetime | None = None
 ) -> list[Request]:
     if status is not None and status not in STATUSES:
-        raise InputError("{field} " + f"{status!r}: one of {', '.join(STATUSES)}", field="status")
+        raise InputError(f" {status!r}: one of {', '.join(STATUSES)}", field="status")
     with db.write() as conn:
         expire_due(conn, now or store.utcnow())
         found = [_load(conn, n) for n in queries.request_numbers(conn, status)]
@@ -465,7 +465,7 @@ def approve(
 def reject(db: Store, ident: str, *, user: str, note: str, now: datetime | None = None) -> Request:
     """Reject a pending request; the note, required, tells the salesperson why."""
     if not note or not note.strip():
-        raise InputError("{field}: say why the request is rejected", field="note")
+        raise InputError(": say why the request is rejected", field="note")
     return _decide(db, ident, user=user, note=note, now=now, outcome="rejected")
 
 
@@ -569,7 +569,7 @@ def change(
     if not inputs:
         raise InputError("the changed request has no lines")
     if reason is not None and not reason.strip():
-        raise InputError("{field}: say why the request changes", field="reason")
+        raise InputError(": say why the request changes", field="reason")
     number = parse_id(ident)
     now = now or store.utcnow()
     with db.read() if check else db.write() as conn:
@@ -785,7 +785,7 @@ class Quote:
 
 def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
     if qty < 1:
-        raise InputError("{field} must be 1 or more", field="qty")
+        raise InputError(" must be 1 or more", field="qty")
     on = on or store.utcnow().date()
     with db.read() as conn:
         edition = editions.edition_in_force(conn, on)
