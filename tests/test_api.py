@@ -144,3 +144,17 @@ def test_the_core_reads_the_environment_in_one_place() -> None:
         if "os.environ" in path.read_text() or "getenv" in path.read_text()
     )
     assert readers == ["config.py"]
+
+
+def test_a_deals_file_without_a_header_stores_nothing_and_says_why(
+    db: pricing.Store, tmp_path: Path
+) -> None:
+    """Given a csv with no recognisable header, when it is read and imported through the API,
+    then the result carries the problem and the store holds no deal line."""
+    junk = tmp_path / "junk.csv"
+    junk.write_text("nothing,here\n1,2\n")
+    read = pricing.read_deals(junk)
+    assert read.lines is None and read.problems
+    result = pricing.import_deals(db, read, user="olga")
+    assert result.added == 0 and result.problems == read.problems
+    assert pricing.stored_counts(db)["deal_lines"] == 0

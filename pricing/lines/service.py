@@ -68,11 +68,10 @@ def import_deals(
     from pricing.storage import history as tables
     from pricing.storage import store
 
-    assert read.lines is not None
-    total = read.lines.num_rows
+    total = 0 if read.lines is None else read.lines.num_rows
     result = DealsImport(total, 0, 0, 0, [], read.problems, read.notes, dry_run)
-    if has_errors(read.problems):
-        return result
+    if read.lines is None or has_errors(read.problems):
+        return result  # nothing is stored while an error stands (a file without a header too)
     now = now or store.utcnow()
     with db.read() if dry_run else db.write() as conn:
         if not dry_run:
