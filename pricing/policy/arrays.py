@@ -47,8 +47,17 @@ class Arrays(Protocol):
 
     def where(self, condition: Bools, a: Term, b: Term) -> Ints: ...
 
-    def fill(self, into: Ints, value: int, where: Bools) -> Ints:
-        """``into`` with ``value`` where ``where`` holds (``into`` may be changed in place)."""
+    def positions(self, n: int, most: int) -> Ints:
+        """Zeros, in a type that holds the integers 0 to ``most`` (compact for numpy)."""
+        ...
+
+    def small(self, n: int, value: int, most: int) -> Ints:
+        """``value`` on every row, for small integers (-1 to ``most``; compact for numpy)."""
+        ...
+
+    def fill(self, into: Ints, value: Term, where: Bools) -> Ints:
+        """``into`` with ``value`` (each row's, or one for all) where ``where`` holds; ``into``
+        may be changed in place."""
         ...
 
     def maximum(self, a: Ints, b: Ints) -> Ints: ...
@@ -67,6 +76,10 @@ class Arrays(Protocol):
         self, numerator: Sequence[Term], denominator: int, step: Term, n: int
     ) -> Ints:
         """``prod(numerator) / denominator`` rounded up to a multiple of ``step`` (each row's)."""
+        ...
+
+    def plain(self, values: Ints) -> Ints:
+        """Small integers (:meth:`small`) as ordinary integers (int64 for numpy)."""
         ...
 
     def narrow(self, values: Ints) -> Ints:
@@ -188,8 +201,14 @@ class _Python:
         pairs = zip(_list(a, n), _list(b, n), strict=True)
         return _ints([x if c else y for c, (x, y) in zip(condition, pairs, strict=True)])
 
-    def fill(self, into: Ints, value: int, where: Bools) -> Ints:
-        return _ints([value if w else v for v, w in zip(into, where, strict=True)])
+    def positions(self, n: int, most: int) -> Ints:
+        return _ints([0] * n)
+
+    def small(self, n: int, value: int, most: int) -> Ints:
+        return _ints([value] * n)
+
+    def fill(self, into: Ints, value: Term, where: Bools) -> Ints:
+        return self.where(where, value, into)
 
     def maximum(self, a: Ints, b: Ints) -> Ints:
         return _ints([max(x, y) for x, y in zip(a, b, strict=True)])
@@ -212,6 +231,9 @@ class _Python:
         whole = self.product(numerator, n)
         steps = _list(step, n)
         return _ints([-(-w // (s * denominator)) * s for w, s in zip(whole, steps, strict=True)])
+
+    def plain(self, values: Ints) -> Ints:
+        return values
 
     def narrow(self, values: Ints) -> Ints:
         return values

@@ -62,20 +62,37 @@ class NumpyArrays:
 
     def take(self, table: Sequence[int], codes: Ints) -> Ints:
         column = self.column(table)
-        taken: Ints = column[codes]
+        taken: Ints = column.take(codes)
         if taken.dtype == np.int64:
             self._remember(taken, max([abs(float(v)) for v in table] + [1.0]))
         return taken
 
     def take_flags(self, table: Sequence[bool], codes: Ints) -> Bools:
-        taken: Bools = np.array(table, dtype=bool)[codes]
+        taken: Bools = np.array(table, dtype=bool).take(codes)
         return taken
 
     def where(self, condition: Bools, a: Term, b: Term) -> Ints:
         chosen: Ints = np.where(condition, a, b)
         return chosen
 
-    def fill(self, into: Ints, value: int, where: Bools) -> Ints:
+    def positions(self, n: int, most: int) -> Ints:
+        return self.small(n, 0, most)
+
+    def small(self, n: int, value: int, most: int) -> Ints:
+        """``value`` on every row, in the smallest type in which any two values from -1 to
+        ``most`` differ without overflow (so that :meth:`fill` may use arithmetic)."""
+        dtype = np.int8 if most < 63 else np.int16 if most < 16_000 else np.int64
+        return np.full(n, value, dtype=dtype)
+
+    def fill(self, into: Ints, value: Term, where: Bools) -> Ints:
+        if isinstance(value, int) and into.dtype in (np.int8, np.int16):
+            # into + (value - into) x where: no branch per row (np.copyto with a mask of
+            # scattered rows is several times slower)
+            into += (value - into) * where
+            return into
+        wide = isinstance(value, np.ndarray) and value.dtype == object
+        if into.dtype != object and (wide or (isinstance(value, int) and abs(value) >= 2**62)):
+            into = into.astype(object)
         np.copyto(into, value, where=where)
         return into
 
@@ -118,10 +135,16 @@ class NumpyArrays:
         self, numerator: Sequence[Term], denominator: int, step: Term, n: int
     ) -> Ints:
         whole = self.product(numerator, n)
+        if isinstance(step, int) and whole.dtype == np.int64 and step * denominator < 2**62:
+            rounded: Ints = -(-whole // (step * denominator)) * step
+            return rounded
         divisor = self.product([step, denominator], n)
         if whole.dtype != np.int64 or divisor.dtype != np.int64:
             whole, divisor = whole.astype(object), divisor.astype(object)
         return -(-whole // divisor) * step
+
+    def plain(self, values: Ints) -> Ints:
+        return values.astype(np.int64)
 
     def narrow(self, values: Ints) -> Ints:
         if values.dtype != np.int64 and all(abs(int(v)) < 2**63 for v in values):

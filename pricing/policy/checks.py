@@ -64,18 +64,47 @@ def ratio(amount: Decimal, scale: int = 1) -> tuple[int, int]:
     return (amount * scale).as_integer_ratio()
 
 
+def _at(amount: Term, row: int) -> int:
+    """One line's amount (``amount`` is each line's, or one for all)."""
+    return amount if isinstance(amount, int) else int(amount[row])
+
+
 # The lines ------------------------------------------------------------------------------------
 
 
 class Values:
     """A text column as its distinct values and each line's code (-1 where missing): a million
     lines hold a few thousand SKUs and a handful of families, so a Python test (casefold,
-    fnmatch) runs once per distinct value."""
+    fnmatch) runs once per distinct value. :meth:`later` defers the work until a rule needs the
+    column (a policy without SKU rules never encodes the SKUs)."""
 
     def __init__(self, values: list[str], codes: Ints, xp: Arrays | None = None) -> None:
-        self.values = values
-        self.codes = codes
+        self._loaded: tuple[list[str], Ints] | None = (values, codes)
+        self._load: Callable[[], Values] | None = None
         self.xp = arrays_for(codes) if xp is None else xp
+
+    @classmethod
+    def later(cls, load: Callable[[], Values], xp: Arrays) -> Values:
+        """The values ``load()`` returns, worked out when first needed."""
+        later = cls.__new__(cls)
+        later._loaded, later._load, later.xp = None, load, xp
+        return later
+
+    def _data(self) -> tuple[list[str], Ints]:
+        if self._loaded is None:
+            assert self._load is not None
+            self._loaded = self._load()._data()
+        return self._loaded
+
+    @property
+    def values(self) -> list[str]:
+        """The distinct values."""
+        return self._data()[0]
+
+    @property
+    def codes(self) -> Ints:
+        """Each line's position in :attr:`values` (-1 where missing)."""
+        return self._data()[1]
 
     @classmethod
     def of(cls, texts: Sequence[str | None]) -> Values:
@@ -168,7 +197,7 @@ class Floor:
     """One floor that applies to some lines (``amount`` None: it cannot be checked there)."""
 
     covers: Bools
-    amount: Ints | None
+    amount: Term | None  # each line's, or one for all
     source: Callable[[int], str]  # the reason, for one line
     written: Callable[[int], Decimal | None] | None = None  # the amount as written, for one line
 
@@ -226,11 +255,10 @@ class Context:
                 a, b = ratio(bound)
 
                 def deal(a: int = a, b: int = b, sign: int = sign) -> Bools:
-                    over = xp.minus(
-                        xp.product([*lines.deal_factors, b], n),
-                        xp.product([a, lines.deal_den], n),
-                    )
-                    return ~negative(over * sign)
+                    value = xp.product([*lines.deal_factors, b], n)
+                    limit = xp.product([a, lines.deal_den], n)
+                    within: Bools = value >= limit if sign > 0 else value <= limit
+                    return within
 
                 tests.append(deal)
         return tests
@@ -246,7 +274,7 @@ class Context:
         the rule at position i (the most specific matching rule that names the level)."""
         scopes = []
         for level in self.policy.levels:
-            scope = self.xp.full(self.n, 0)
+            scope = self.xp.positions(self.n, len(self.policy.rule))
             for i in reversed(self.covering):
                 if level in self.policy.rule[i].limits:
                     scope = self.xp.fill(scope, i + 1, self.covered[i])
@@ -298,7 +326,7 @@ class Context:
         for i in self.covering:
             rule, covered = policy.rule[i], self.covered[i]
             if rule.floor_price is not None:
-                amount = self.xp.full(self.n, int(rule.floor_price * MICRO))
+                amount = int(rule.floor_price * MICRO)
                 named = _RuleFloor(rule)
                 found.append(Floor(covered & self.in_currency, amount, named, named.written))
                 found.append(Floor(covered & ~self.in_currency, None, self._foreign(rule)))
@@ -324,7 +352,7 @@ class Context:
         for floor in self.floors:
             if floor.amount is not None:
                 higher = floor.covers & (none | (floor.amount > highest))
-                highest = xp.where(higher, floor.amount, highest)
+                highest = xp.fill(highest, floor.amount, higher)
                 none &= ~floor.covers
         return xp.narrow(highest), none
 
@@ -335,11 +363,7 @@ class Context:
         floor, none = self.hard_floor
         below = ~none & self.priced
         if below.any():
-            xp = self.xp
-            below &= negative(
-                xp.minus(xp.product([lines.price_num], self.n),
-                         xp.product([floor, lines.price_den], self.n))
-            )  # fmt: skip
+            below &= lines.price_num < self.xp.product([floor, lines.price_den], self.n)
         return below
 
     @cached_property
@@ -360,7 +384,7 @@ class Context:
         if none[row]:
             return None, [], unknown
         top = highest[row]
-        sources = [f for f in applying if f.amount is not None and f.amount[row] == top]
+        sources = [f for f in applying if f.amount is not None and _at(f.amount, row) == top]
         first = sources[0]
         written = first.written(row) if first.written else self.decimal(int(top), row)
         return written, [f.source(row) for f in sources], unknown
@@ -454,7 +478,8 @@ def check_hard_floors(context: Context) -> Outcome:
             )
         return found
 
-    return Outcome(context.xp.where(unknown, top, 0), below, findings)
+    rank = context.xp.fill(context.xp.small(context.n, 0, top), top, unknown)
+    return Outcome(rank, below, findings)
 
 
 def check_discount_limits(context: Context) -> Outcome:
@@ -467,19 +492,19 @@ def check_discount_limits(context: Context) -> Outcome:
     price, standard = lines.price_num, context.standard_value
     discount = context.priced & (lines.standard > 0)
     if discount.any():
-        discount &= negative(xp.minus(price, standard))
-    # Every limit over one denominator B: L = keep / B, and the test is
-    # (100B - keep) x S x den <= 100B x num, one multiplication of the prices for all levels.
+        discount &= price < standard
+    # Every limit over one denominator B: L = keep / B. A level may grant the discount when
+    # (100B - keep) x S x den <= 100B x num, that is (100B - keep being an integer) when
+    # 100B - keep <= cap = floor(100B x num / (S x den)): one division for all levels.
     common, grid = policy.limit_grid
-    scaled = xp.product([100 * common, price], n)
-    rank = xp.full(n, -1)
+    cap = xp.product([100 * common, price], n) // xp.where(discount, standard, 1)
+    rank = xp.small(n, -1, len(policy.levels))
     for k in range(len(policy.levels) - 1, -1, -1):
         # each scope's 100B - keep: the default's first, then each rule's (by position)
-        kept = xp.take(grid[k], context.limit_scope[k])
-        within = ~negative(xp.minus(scaled, xp.product([kept, standard], n)))
-        rank = xp.where(within, k, rank)
+        within = xp.take(grid[k], context.limit_scope[k]) <= cap
+        rank = xp.fill(rank, k, within)
     beyond = discount & (rank < 0)
-    rank = xp.where(discount & ~beyond, rank, 0)
+    rank = xp.fill(rank, 0, ~(discount & ~beyond))
 
     def findings(row: int) -> list[Finding]:
         if not discount[row]:

@@ -37,14 +37,14 @@ def classify(policy: Policy, lines: LineColumns) -> tuple[Ints, Ints, Bools, Boo
     floor, so it is within the first level; its hard floor is still given."""
     context = Context(policy, lines)
     xp = context.xp
-    rank = xp.full(lines.n, 0)
+    rank = xp.small(lines.n, 0, len(policy.levels))
     reject = xp.flags(lines.n, False)
     for check in CHECKS:
         outcome = check(context)
         rank = xp.maximum(rank, outcome.rank)
         reject |= outcome.reject
     floor, none = context.hard_floor
-    return xp.where(reject, -1, rank), floor, none, context.below
+    return xp.plain(xp.fill(rank, -1, reject)), floor, none, context.below
 
 
 def judge(policy: Policy, line: LineFacts, price: Decimal) -> LineDecision:
