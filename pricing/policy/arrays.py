@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the types only: judging a request line imports no numpy
     Bools = npt.NDArray[np.bool_]
     Term = Ints | int
 
-__all__ = ["PYTHON", "Arrays", "PyArray"]
+__all__ = ["PYTHON", "SCALAR", "Arrays", "PyArray"]
 
 
 class Arrays(Protocol):
@@ -64,12 +64,16 @@ class Arrays(Protocol):
 
     def all(self, mask: Bools) -> bool: ...
 
-    def product(self, terms: Sequence[Term], n: int) -> Ints:
-        """The product of ``terms`` (columns or integers) row by row, exactly."""
+    def any(self, mask: Bools) -> bool: ...
+
+    def invert(self, mask: Bools) -> Bools: ...
+
+    def at(self, values: Ints | Bools, row: int) -> Any:
+        """One line's value."""
         ...
 
-    def minus(self, a: Ints, b: Ints) -> Ints:
-        """``a - b`` exactly (both products of :meth:`product`)."""
+    def product(self, terms: Sequence[Term], n: int) -> Ints:
+        """The product of ``terms`` (columns or integers) row by row, exactly."""
         ...
 
     def ceil_multiple(
@@ -170,6 +174,13 @@ _ints = cast("Callable[[list[Any]], Ints]", PyArray)
 _bools = cast("Callable[[list[Any]], Bools]", PyArray)
 
 
+def _v(values: Ints | Bools) -> list[Any]:
+    """The list inside a PyArray (typed as a numpy array)."""
+    found: object = values
+    assert isinstance(found, PyArray)
+    return found.v
+
+
 def _list(values: Term, n: int) -> list[Any]:
     found: object = values  # a PyArray, typed as a numpy array
     return found.v if isinstance(found, PyArray) else [values] * n
@@ -191,15 +202,17 @@ class _Python:
         return _bools([bool(v) for v in values])
 
     def take(self, table: Sequence[int], codes: Ints) -> Ints:
-        return _ints([table[c] for c in codes])
+        return _ints([table[c] for c in _v(codes)])
 
     def take_flags(self, table: Sequence[bool], codes: Ints) -> Bools:
-        return _bools([table[c] for c in codes])
+        return _bools([table[c] for c in _v(codes)])
 
     def where(self, condition: Bools, a: Term, b: Term) -> Ints:
-        n = len(condition)
-        pairs = zip(_list(a, n), _list(b, n), strict=True)
-        return _ints([x if c else y for c, (x, y) in zip(condition, pairs, strict=True)])
+        mask = _v(condition)
+        n = len(mask)
+        return _ints(
+            [x if c else y for c, x, y in zip(mask, _list(a, n), _list(b, n), strict=True)]
+        )
 
     def positions(self, n: int, most: int) -> Ints:
         return _ints([0] * n)
@@ -214,16 +227,22 @@ class _Python:
         return _ints([max(x, y) for x, y in zip(a, b, strict=True)])
 
     def all(self, mask: Bools) -> bool:
-        return all(mask)
+        return all(_v(mask))
+
+    def any(self, mask: Bools) -> bool:
+        return any(_v(mask))
+
+    def invert(self, mask: Bools) -> Bools:
+        return ~mask
+
+    def at(self, values: Ints | Bools, row: int) -> Any:
+        return _v(values)[row]
 
     def product(self, terms: Sequence[Term], n: int) -> Ints:
         values = [1] * n
         for term in terms:
             values = [v * t for v, t in zip(values, _list(term, n), strict=True)]
         return _ints(values)
-
-    def minus(self, a: Ints, b: Ints) -> Ints:
-        return a - b
 
     def ceil_multiple(
         self, numerator: Sequence[Term], denominator: int, step: Term, n: int
@@ -241,3 +260,82 @@ class _Python:
 
 PYTHON: Arrays = _Python()
 """The pure-Python backend (a request's lines)."""
+
+
+class _Scalar:
+    """The backend for one line: each column is a plain Python integer or boolean, so every
+    operator of a check is Python's own (the cost of judging one request line)."""
+
+    def full(self, n: int, value: int) -> Ints:
+        return cast("Ints", value)
+
+    def flags(self, n: int, value: bool) -> Bools:
+        return cast("Bools", value)
+
+    def column(self, values: Sequence[int]) -> Ints:
+        (value,) = values
+        return cast("Ints", int(value))
+
+    def mask(self, values: Sequence[bool]) -> Bools:
+        (value,) = values
+        return cast("Bools", bool(value))
+
+    def take(self, table: Sequence[int], codes: Ints) -> Ints:
+        return cast("Ints", table[_one(codes)])
+
+    def take_flags(self, table: Sequence[bool], codes: Ints) -> Bools:
+        return cast("Bools", table[_one(codes)])
+
+    def where(self, condition: Bools, a: Term, b: Term) -> Ints:
+        return cast("Ints", a if _one(condition) else b)
+
+    def positions(self, n: int, most: int) -> Ints:
+        return cast("Ints", 0)
+
+    def small(self, n: int, value: int, most: int) -> Ints:
+        return cast("Ints", value)
+
+    def fill(self, into: Ints, value: Term, where: Bools) -> Ints:
+        return cast("Ints", value if _one(where) else into)
+
+    def maximum(self, a: Ints, b: Ints) -> Ints:
+        return cast("Ints", max(_one(a), _one(b)))
+
+    def all(self, mask: Bools) -> bool:
+        return bool(_one(mask))
+
+    def any(self, mask: Bools) -> bool:
+        return bool(_one(mask))
+
+    def invert(self, mask: Bools) -> Bools:
+        return cast("Bools", not _one(mask))
+
+    def at(self, values: Ints | Bools, row: int) -> Any:
+        return values
+
+    def product(self, terms: Sequence[Term], n: int) -> Ints:
+        value = 1
+        for term in terms:
+            value *= _one(term)
+        return cast("Ints", value)
+
+    def ceil_multiple(
+        self, numerator: Sequence[Term], denominator: int, step: Term, n: int
+    ) -> Ints:
+        whole, each = _one(self.product(numerator, n)), _one(step)
+        return cast("Ints", -(-whole // (each * denominator)) * each)
+
+    def plain(self, values: Ints) -> Ints:
+        return values
+
+    def narrow(self, values: Ints) -> Ints:
+        return values
+
+
+def _one(value: object) -> Any:
+    """A one-line column (an int or a bool, typed as a numpy array) as itself."""
+    return value
+
+
+SCALAR: Arrays = _Scalar()
+"""The backend for one line (a request line judged alone, a quote)."""

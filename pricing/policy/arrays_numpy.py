@@ -102,6 +102,15 @@ class NumpyArrays:
     def all(self, mask: Bools) -> bool:
         return bool(np.all(mask))
 
+    def any(self, mask: Bools) -> bool:
+        return bool(mask.any())
+
+    def invert(self, mask: Bools) -> Bools:
+        return ~mask
+
+    def at(self, values: Ints | Bools, row: int) -> Any:
+        return values[row]
+
     def product(self, terms: Sequence[Term], n: int) -> Ints:
         scalar, columns = 1, []
         for term in terms:
@@ -123,13 +132,6 @@ class NumpyArrays:
         if not wide:
             self._remember(result, bound)
         return result
-
-    def minus(self, a: Ints, b: Ints) -> Ints:
-        if a.dtype == np.int64 and b.dtype == np.int64:
-            fits: Ints = a - b
-            return fits
-        exact: Ints = a.astype(object) - b.astype(object)
-        return exact
 
     def ceil_multiple(
         self, numerator: Sequence[Term], denominator: int, step: Term, n: int

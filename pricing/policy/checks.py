@@ -20,17 +20,42 @@ import fnmatch
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pricing.money import format_pct, minor_units, quantum
-from pricing.policy.arrays import PYTHON, Arrays, PyArray
+from pricing.policy.arrays import PYTHON, SCALAR, Arrays, PyArray
 from pricing.policy.model import Finding, LineFacts, Policy, Rule, discount_pct
 
 if TYPE_CHECKING:
     from pricing.policy.arrays import Bools, Ints, Term
 
 MICRO = 1_000_000
+_T = TypeVar("_T")
+
+
+class _once(Generic[_T]):
+    """:func:`functools.cached_property` without its lock (Python 3.11 takes it on each first
+    read, and judging one line reads a dozen of them once)."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _once[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> _T | _once[_T]:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
 
 
 # Exact integer arithmetic ---------------------------------------------------------------------
@@ -38,7 +63,9 @@ MICRO = 1_000_000
 
 def arrays_for(column: Ints) -> Arrays:
     """The backend of a column: Python for a request's lines, numpy for columns of deal lines."""
-    found: object = column  # a PyArray is typed as a numpy array
+    found: object = column  # a PyArray (or an int: one line) is typed as a numpy array
+    if isinstance(found, int):
+        return SCALAR
     if isinstance(found, PyArray):
         return PYTHON
     from pricing.policy.arrays_numpy import NumpyArrays
@@ -54,11 +81,6 @@ def product(terms: Sequence[Term], n: int) -> Ints:
     return NumpyArrays().product(terms, n)
 
 
-def negative(values: Ints) -> Bools:
-    below: Bools = values < 0
-    return below
-
-
 def ratio(amount: Decimal, scale: int = 1) -> tuple[int, int]:
     """``amount x scale`` as an exact fraction of integers (numerator, positive denominator)."""
     return (amount * scale).as_integer_ratio()
@@ -66,7 +88,7 @@ def ratio(amount: Decimal, scale: int = 1) -> tuple[int, int]:
 
 def _at(amount: Term, row: int) -> int:
     """One line's amount (``amount`` is each line's, or one for all)."""
-    return amount if isinstance(amount, int) else int(amount[row])
+    return amount if isinstance(amount, int) else int(amount[row])  # one line: an int
 
 
 # The lines ------------------------------------------------------------------------------------
@@ -79,39 +101,21 @@ class Values:
     column (a policy without SKU rules never encodes the SKUs)."""
 
     def __init__(self, values: list[str], codes: Ints, xp: Arrays | None = None) -> None:
-        self._loaded: tuple[list[str], Ints] | None = (values, codes)
-        self._load: Callable[[], Values] | None = None
+        self.values = values  # the distinct values
+        self.codes = codes  # each line's position in ``values`` (-1 where missing)
         self.xp = arrays_for(codes) if xp is None else xp
 
     @classmethod
     def later(cls, load: Callable[[], Values], xp: Arrays) -> Values:
         """The values ``load()`` returns, worked out when first needed."""
-        later = cls.__new__(cls)
-        later._loaded, later._load, later.xp = None, load, xp
-        return later
-
-    def _data(self) -> tuple[list[str], Ints]:
-        if self._loaded is None:
-            assert self._load is not None
-            self._loaded = self._load()._data()
-        return self._loaded
-
-    @property
-    def values(self) -> list[str]:
-        """The distinct values."""
-        return self._data()[0]
-
-    @property
-    def codes(self) -> Ints:
-        """Each line's position in :attr:`values` (-1 where missing)."""
-        return self._data()[1]
+        return _Later(load, xp)
 
     @classmethod
-    def of(cls, texts: Sequence[str | None]) -> Values:
-        """A few lines' texts (Python backend)."""
+    def of(cls, texts: Sequence[str | None], xp: Arrays) -> Values:
+        """A few lines' texts (a Python backend)."""
         distinct: dict[str, int] = {}
         codes = [-1 if t is None else distinct.setdefault(t, len(distinct)) for t in texts]
-        return cls(list(distinct), PYTHON.column(codes), PYTHON)
+        return cls(list(distinct), xp.column(codes), xp)
 
     def where(self, test: Callable[[str], bool]) -> Bools:
         """Lines whose value passes ``test`` (a missing value never does)."""
@@ -121,6 +125,21 @@ class Values:
     def map(self, value: Callable[[str], int], missing: int) -> Ints:
         """Each line's ``value(text)`` (``missing`` where it has none)."""
         return self.xp.take([value(v) for v in self.values] + [missing], self.codes)
+
+
+class _Later(Values):
+    """:class:`Values` loaded on first use of ``values`` or ``codes``."""
+
+    def __init__(self, load: Callable[[], Values], xp: Arrays) -> None:
+        self._load = load
+        self.xp = xp
+
+    def __getattr__(self, name: str) -> Any:  # only while values and codes are not set
+        if name not in ("values", "codes"):
+            raise AttributeError(name)
+        loaded = self._load()
+        self.values, self.codes = loaded.values, loaded.codes
+        return getattr(self, name)
 
 
 @dataclass(frozen=True)
@@ -151,37 +170,38 @@ class LineColumns:
 
     @property
     def n(self) -> int:
-        return len(self.qty)
+        return len(self.facts) if self.facts else len(self.qty)
 
-    @cached_property
+    @_once
     def xp(self) -> Arrays:
         """The array backend of these columns."""
         return arrays_for(self.qty)
 
     @classmethod
     def of_lines(cls, lines: Sequence[tuple[LineFacts, Decimal]]) -> LineColumns:
-        """Lines and their unit prices (a request's), one row each."""
+        """Lines and their unit prices (a request's), one row each: one line as plain Python
+        integers and booleans (:data:`SCALAR`), a few as lists (:data:`PYTHON`)."""
         facts = [line for line, _ in lines]
         prices = [ratio(price, MICRO) for _, price in lines]
         deals = [ratio(line.deal_value) for line in facts]
-
-        column = PYTHON.column
+        xp = SCALAR if len(facts) == 1 else PYTHON
+        column = xp.column
 
         def micros(amounts: list[Decimal | None]) -> Ints:
             return column([0 if a is None else int(a * MICRO) for a in amounts])
 
         return cls(
-            sku_key=Values.of([line.sku.casefold() for line in facts]),
-            family=Values.of([line.family for line in facts]),
-            currency=Values.of([line.currency for line in facts]),
+            sku_key=Values.of([line.sku.casefold() for line in facts], xp),
+            family=Values.of([line.family for line in facts], xp),
+            currency=Values.of([line.currency for line in facts], xp),
             qty=column([int(Decimal(line.qty) * MICRO) for line in facts]),
             standard=micros([line.standard_price for line in facts]),
             price_num=column([num for num, _ in prices]),
             price_den=column([den for _, den in prices]),
             cost=micros([line.unit_cost for line in facts]),
-            no_cost=PYTHON.mask([line.unit_cost is None for line in facts]),
+            no_cost=xp.mask([line.unit_cost is None for line in facts]),
             floor=micros([line.item_floor for line in facts]),
-            no_floor=PYTHON.mask([line.item_floor is None for line in facts]),
+            no_floor=xp.mask([line.item_floor is None for line in facts]),
             deal_factors=(column([num for num, _ in deals]),),
             deal_den=column([den for _, den in deals]),
             facts=tuple(facts),
@@ -211,11 +231,11 @@ class Context:
         self.n = lines.n
         self.xp = lines.xp
 
-    @cached_property
+    @_once
     def order(self) -> tuple[int, ...]:
         return self.policy.scope_order
 
-    @cached_property
+    @_once
     def covered(self) -> dict[int, Bools]:
         """For each rule (by position), the lines it covers."""
         return {i: self._covers(self.policy.rule[i]) for i in self.order}
@@ -224,7 +244,7 @@ class Context:
         mask: Bools | None = None
         for test in self._tests(rule):
             mask = test() if mask is None else mask & test()
-            if not mask.any():  # covers no line: the remaining tests cannot change that
+            if not self.xp.any(mask):  # covers no line: the remaining tests cannot change that
                 break
         return self.xp.flags(self.n, True) if mask is None else mask
 
@@ -263,12 +283,12 @@ class Context:
                 tests.append(deal)
         return tests
 
-    @cached_property
+    @_once
     def covering(self) -> list[int]:
         """The rules (by position) that cover at least one line, most specific first."""
-        return [i for i in self.order if self.covered[i].any()]
+        return [i for i in self.order if self.xp.any(self.covered[i])]
 
-    @cached_property
+    @_once
     def limit_scope(self) -> list[Ints]:
         """For each level, where its limit on each line comes from: 0 the default limits, i + 1
         the rule at position i (the most specific matching rule that names the level)."""
@@ -285,7 +305,7 @@ class Context:
         """Each level's limit for one line and the scope it came from, lowest level first."""
         result = []
         for level, scope in zip(self.policy.levels, self.limit_scope, strict=True):
-            i = int(scope[row]) - 1
+            i = int(self.xp.at(scope, row)) - 1
             if i < 0:
                 result.append((level, self.policy.limits[level], "default limits"))
             else:
@@ -293,11 +313,11 @@ class Context:
                 result.append((level, rule.limits[level], rule.describe()))
         return result
 
-    @cached_property
+    @_once
     def in_currency(self) -> Bools:
         return self.lines.currency.where(lambda c: c == self.policy.currency)
 
-    @cached_property
+    @_once
     def step(self) -> Term:
         """The minor unit of each line's currency, in millionths (one number when all lines
         share a currency)."""
@@ -306,44 +326,49 @@ class Context:
             return int(10 ** (6 - minor_units(currency.values[0])))
         return currency.map(lambda c: 10 ** (6 - minor_units(c)), missing=10**4)
 
-    @cached_property
+    @_once
     def standard_value(self) -> Ints:
         """Each line's standard price times its unit price's denominator: what the unit price's
         numerator is compared with (a discount is ``standard_value - price_num`` over it)."""
         return self.xp.product([self.lines.standard, self.lines.price_den], self.n)
 
-    @cached_property
+    @_once
     def priced(self) -> Bools:
         priced: Bools = self.lines.price_den != 0
         return priced
 
-    @cached_property
+    @_once
     def floors(self) -> list[Floor]:
         """Every floor, in the order reasons name them: the price book's, then each rule's (most
         specific first), a floor price before a minimum margin."""
         policy, lines = self.policy, self.lines
-        found = [Floor(~lines.no_floor, lines.floor, self._item_floor, self._item_written)]
+        xp = self.xp
+        found = [
+            Floor(xp.invert(lines.no_floor), lines.floor, self._item_floor, self._item_written)
+        ]
         for i in self.covering:
             rule, covered = policy.rule[i], self.covered[i]
             if rule.floor_price is not None:
                 amount = int(rule.floor_price * MICRO)
                 named = _RuleFloor(rule)
                 found.append(Floor(covered & self.in_currency, amount, named, named.written))
-                found.append(Floor(covered & ~self.in_currency, None, self._foreign(rule)))
+                found.append(
+                    Floor(covered & xp.invert(self.in_currency), None, self._foreign(rule))
+                )
             if rule.min_margin_pct is not None:
                 # price x (1 - m/100) >= cost: the floor is cost / (1 - m/100), rounded up to
                 # the minor unit of the line's currency (the floor is a price of the line).
-                with_cost = covered & ~lines.no_cost
-                if with_cost.any():
+                with_cost = covered & xp.invert(lines.no_cost)
+                if xp.any(with_cost):
                     a, b = ratio(rule.min_margin_pct)
                     margin = self.xp.ceil_multiple(
                         [lines.cost, 100 * b], 100 * b - a, self.step, self.n
                     )
                     found.append(Floor(with_cost, margin, self._margin(rule, margin)))
                 found.append(Floor(covered & lines.no_cost, None, self._no_cost(rule)))
-        return [f for f in found if f.covers.any()]
+        return [f for f in found if xp.any(f.covers)]
 
-    @cached_property
+    @_once
     def hard_floor(self) -> tuple[Ints, Bools]:
         """The highest floor on each line (millionths) and the lines without any."""
         xp = self.xp
@@ -353,20 +378,20 @@ class Context:
             if floor.amount is not None:
                 higher = floor.covers & (none | (floor.amount > highest))
                 highest = xp.fill(highest, floor.amount, higher)
-                none &= ~floor.covers
+                none &= xp.invert(floor.covers)
         return xp.narrow(highest), none
 
-    @cached_property
+    @_once
     def below(self) -> Bools:
         """Lines priced below their hard floor (never a line without a unit price)."""
         lines = self.lines
         floor, none = self.hard_floor
-        below = ~none & self.priced
-        if below.any():
+        below = self.xp.invert(none) & self.priced
+        if self.xp.any(below):
             below &= lines.price_num < self.xp.product([floor, lines.price_den], self.n)
         return below
 
-    @cached_property
+    @_once
     def unchecked(self) -> Bools:
         """Lines with a floor that cannot be checked (a foreign currency, no unit cost)."""
         mask = self.xp.flags(self.n, False)
@@ -378,12 +403,13 @@ class Context:
     def floor_of(self, row: int) -> tuple[Decimal | None, list[str], list[str]]:
         """One line's hard floor as written where it comes from, its sources, and the floors
         that cannot be checked."""
-        applying = [f for f in self.floors if f.covers[row]]
+        at = self.xp.at
+        applying = [f for f in self.floors if at(f.covers, row)]
         unknown = [f.source(row) for f in applying if f.amount is None]
         highest, none = self.hard_floor
-        if none[row]:
+        if at(none, row):
             return None, [], unknown
-        top = highest[row]
+        top = at(highest, row)
         sources = [f for f in applying if f.amount is not None and _at(f.amount, row) == top]
         first = sources[0]
         written = first.written(row) if first.written else self.decimal(int(top), row)
@@ -391,7 +417,7 @@ class Context:
 
     def decimal(self, micros: int, row: int) -> Decimal:
         """Millionths of one line's currency as a price in that currency (``134`` yen)."""
-        currency = self.lines.currency.values[int(self.lines.currency.codes[row])]
+        currency = self.lines.currency.values[int(self.xp.at(self.lines.currency.codes, row))]
         return (Decimal(micros) / MICRO).quantize(quantum(currency))
 
     # The reasons, for one line (judge) ---------------------------------------------------------
@@ -417,7 +443,7 @@ class Context:
             return (
                 f"{rule.describe()}: minimum margin {format_pct(rule.min_margin_pct)}% over "
                 f"unit cost {self.lines.facts[row].unit_cost} needs at least "
-                f"{self.decimal(int(margin[row]), row)}"
+                f"{self.decimal(_at(margin, row), row)}"
             )
 
         return source
@@ -472,7 +498,7 @@ def check_hard_floors(context: Context) -> Outcome:
     def findings(row: int) -> list[Finding]:
         amount, sources, cannot = context.floor_of(row)
         found = [Finding(reason, level=policy.levels[-1]) for reason in cannot]
-        if below[row]:
+        if context.xp.at(below, row):
             found.append(
                 Finding(f"below the hard floor {amount} ({'; '.join(sources)})", reject=True)
             )
@@ -491,7 +517,7 @@ def check_discount_limits(context: Context) -> Outcome:
     # (``standard_value`` is S x den).
     price, standard = lines.price_num, context.standard_value
     discount = context.priced & (lines.standard > 0)
-    if discount.any():
+    if xp.any(discount):
         discount &= price < standard
     # Every limit over one denominator B: L = keep / B. A level may grant the discount when
     # (100B - keep) x S x den <= 100B x num, that is (100B - keep being an integer) when
@@ -504,15 +530,15 @@ def check_discount_limits(context: Context) -> Outcome:
         within = xp.take(grid[k], context.limit_scope[k]) <= cap
         rank = xp.fill(rank, k, within)
     beyond = discount & (rank < 0)
-    rank = xp.fill(rank, 0, ~(discount & ~beyond))
+    rank = xp.fill(rank, 0, xp.invert(discount & xp.invert(beyond)))
 
     def findings(row: int) -> list[Finding]:
-        if not discount[row]:
+        if not xp.at(discount, row):
             return [Finding("at or above the standard price: no discount to approve")]
         limits = context.limits(row)
         summary = describe_limits(limits)
-        if not beyond[row]:
-            return [Finding(summary, level=limits[int(rank[row])][0])]
+        if not xp.at(beyond, row):
+            return [Finding(summary, level=limits[int(xp.at(rank, row))][0])]
         pct = discount_pct(lines.facts[row].standard_price, lines.quoted[row])
         return [
             Finding(

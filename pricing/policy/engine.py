@@ -59,11 +59,11 @@ def judge_lines(policy: Policy, lines: Sequence[tuple[LineFacts, Decimal]]) -> l
     outcomes = [check(context) for check in CHECKS]
     decisions = []
     for row, (line, price) in enumerate(lines):
-        rank = max(int(outcome.rank[row]) for outcome in outcomes)
+        rank = max(int(context.xp.at(outcome.rank, row)) for outcome in outcomes)
         reasons = [f.reason for outcome in outcomes for f in outcome.findings(row)]
         pct = discount_pct(line.standard_price, price) if line.standard_price else Decimal(0)
         floor, _, _ = context.floor_of(row)
-        if any(outcome.reject[row] for outcome in outcomes):
+        if any(context.xp.at(outcome.reject, row) for outcome in outcomes):
             decisions.append(LineDecision("rejected", None, pct, reasons, floor))
         elif rank == 0:
             decisions.append(LineDecision("approved", None, pct, reasons, floor))
@@ -98,6 +98,6 @@ def lowest_prices(policy: Policy, line: LineFacts) -> list[tuple[str, Decimal, D
         lowest = context.xp.ceil_multiple(
             [context.lines.standard, 100 * b - a], 100 * b, context.step, 1
         )
-        price = context.decimal(int(lowest[0]), 0)
+        price = context.decimal(int(context.xp.at(lowest, 0)), 0)
         result.append((level, limit, floor if floor is not None and price < floor else price))
     return result
