@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -103,3 +104,43 @@ def test_a_price_book_import_without_deals_does_not_import_pandas(tmp_path, work
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_request_check_and_a_quote_judge_without_numpy(tmp_path) -> None:
+    # Request lines are judged by the rules engine's pure-Python backend: a check imports no
+    # array library. A quote reads the deal history (Arrow) for its guidance, but its floors
+    # and limits come from the same pure-Python backend, never the numpy one.
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    samples = Path(__file__).resolve().parent.parent / "sample_data"
+    book, policy = samples / "price-book-2025.xlsx", samples / "guardrails.toml"
+    setup = [
+        ["pricebook", "import", str(book), "--effective", "2025-01-01"],
+        ["policy", "load", str(policy)],
+    ]
+    for args in setup:
+        done = subprocess.run(
+            [sys.executable, "-m", "pricing", "--db", db, "--user", "priya", *args],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    commands = {
+        ("request", "'request', '--check', '--customer', 'A', '--reason', 'r', 'HW-1018', "
+         "'--qty', '4', '--discount', '12'"): "pending (manager)",
+        ("quote", "'quote', 'HW-1018', '--qty', '4'"): "manager           15.00      5,949.15",
+    }  # fmt: skip
+    heavy = {
+        "request": "{'numpy', 'pyarrow', 'pandas', 'pricing.policy.arrays_numpy'}",
+        "quote": "{'pricing.policy.arrays_numpy'}",
+    }
+    for (name, args), expected in commands.items():
+        code = (
+            "import sys; from pricing.cli import main\n"
+            f"try: main(['--db', {db!r}, '--user', 'priya', {args}])\n"
+            "except SystemExit as exit: print('exit', exit.code)\n"
+            f"print(sorted({heavy[name]} & set(sys.modules)))"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        lines = out.stdout.strip().splitlines()
+        assert expected in out.stdout, out.stdout + out.stderr
+        assert lines[-2:] == ["exit 0", "[]"], (name, out.stdout, out.stderr)

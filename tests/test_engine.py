@@ -108,7 +108,9 @@ def deal_lines(draw: Any, *, zero: bool = False) -> tuple[dict[str, Any], Decima
         price = Decimal(standard)
     else:
         price = Decimal(draw(st.integers(standard // 2000, standard * 12 // 10_000))) * 1000
-    price = max(price.quantize(1000, ROUND_CEILING), Decimal(1000))  # 0.001 units: net is whole
+    # a multiple of 1000 millionths, as quantities are: the net amount is whole (quantize(1000)
+    # would round to whole millionths only, and the net amount would be truncated)
+    price = max((price / 1000).quantize(Decimal(1), ROUND_CEILING) * 1000, Decimal(1000))
     net = int(price) * qty // MICRO
     row["net_amount"] = net
     return row, Decimal(int(price)) / MICRO

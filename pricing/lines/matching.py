@@ -20,7 +20,8 @@ from pricing.lines import schema
 from pricing.lines.segments import whole, zero_filled
 from pricing.money import MICRO, minor_units
 from pricing.policy import engine
-from pricing.policy.checks import LineColumns, Values, product
+from pricing.policy.arrays import Arrays
+from pricing.policy.checks import LineColumns, Values, arrays_for, product
 from pricing.policy.model import Policy
 
 if TYPE_CHECKING:
@@ -457,8 +458,9 @@ def _columns(lines: pa.Table) -> LineColumns:
     standard = zero_filled(lines["standard_price"])
     # The unit price in millionths, net x MICRO / qty, as a ratio with a positive denominator
     # (qty 0: none); in whole units it is net / units.
-    if bool(np.all(qty % MICRO == 0)) and not bool((qty < 0).any()):
-        price_num, price_den = net, qty // MICRO
+    units = qty // MICRO
+    if bool(np.all(units * MICRO == qty)) and not bool((qty < 0).any()):
+        price_num, price_den = net, units
     else:
         sign = np.where(qty < 0, -1, 1)
         common = np.gcd(qty, MICRO)
@@ -468,10 +470,11 @@ def _columns(lines: pa.Table) -> LineColumns:
         )
     cost, no_cost = integers(lines["unit_cost"])
     floor, no_floor = integers(lines["item_floor"])
+    xp = arrays_for(qty)
     return LineColumns(
-        sku_key=_values(lines["sku_key"]),
-        family=_values(lines["family"]),
-        currency=_values(lines["item_currency"]),
+        sku_key=_values(lines["sku_key"], xp),
+        family=_values(lines["family"], xp),
+        currency=_values(lines["item_currency"], xp),
         qty=qty,
         standard=standard,
         price_num=price_num,
@@ -485,11 +488,27 @@ def _columns(lines: pa.Table) -> LineColumns:
     )
 
 
-def _values(column: Any) -> Values:
-    """A text column as its distinct values and each line's code (-1 where missing)."""
-    import pyarrow as pa
+def _values(column: Any, xp: Arrays) -> Values:
+    """A text column as its distinct values and each line's code (-1 where missing), encoded
+    when a rule first needs it."""
+
+    def load() -> Values:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = whole(column.cast(pa.string()))
+        n = len(text)
+        if n and not text.null_count and _same(text, text[0]):  # one currency, usually
+            return Values([text[0].as_py()], np.zeros(n, dtype=np.int8), xp)
+        encoded = pc.dictionary_encode(text)
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        return Values(encoded.dictionary.to_pylist(), codes, xp)
+
+    return Values.later(load, xp)
+
+
+def _same(text: Any, first: Any) -> bool:
+    """Whether every value of ``text`` is ``first`` (a few rows tried first: mostly not)."""
     import pyarrow.compute as pc
 
-    encoded = pc.dictionary_encode(whole(column.cast(pa.string())))
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return Values(encoded.dictionary.to_pylist(), codes)
+    return all(pc.all(pc.equal(part, first)).as_py() for part in (text.slice(0, 64), text))

@@ -17,86 +17,68 @@ products are certain to fit, and in Python integers where they might not (:func:
 from __future__ import annotations
 
 import fnmatch
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pricing.money import format_pct, minor_units, quantum
+from pricing.policy.arrays import PYTHON, SCALAR, Arrays, PyArray
 from pricing.policy.model import Finding, LineFacts, Policy, Rule, discount_pct
 
+if TYPE_CHECKING:
+    from pricing.policy.arrays import Bools, Ints, Term
+
 MICRO = 1_000_000
-Ints = npt.NDArray[Any]  # int64, or Python integers (object) where a value needs more bits
-Bools = npt.NDArray[np.bool_]
-Term = Ints | int
-_FITS = 2.0**62  # a product below this (estimated in floats) is computed in int64
-_FEW = 8  # lines this few are multiplied out in Python integers
+_T = TypeVar("_T")
 
 
-# Exact integer arithmetic over columns ---------------------------------------------------------
+class _once(Generic[_T]):
+    """:func:`functools.cached_property` without its lock (Python 3.11 takes it on each first
+    read, and judging one line reads a dozen of them once)."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _once[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> _T | _once[_T]:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
+# Exact integer arithmetic ---------------------------------------------------------------------
+
+
+def arrays_for(column: Ints) -> Arrays:
+    """The backend of a column: Python for a request's lines, numpy for columns of deal lines."""
+    found: object = column  # a PyArray (or an int: one line) is typed as a numpy array
+    if isinstance(found, int):
+        return SCALAR
+    if isinstance(found, PyArray):
+        return PYTHON
+    from pricing.policy.arrays_numpy import NumpyArrays
+
+    return NumpyArrays()
 
 
 def product(terms: Sequence[Term], n: int) -> Ints:
-    """The product of ``terms`` (columns or integers) row by row, exactly: int64 when every row
-    surely fits, else Python integers. The bound (the product of each term's largest size, in
-    floats) decides only which; it never decides a comparison."""
-    scalar, columns = 1, []
-    for term in terms:
-        if isinstance(term, np.ndarray):
-            columns.append(term)
-        else:
-            scalar *= term
-    if n <= _FEW:  # a request's line: Python integers, without numpy's cost per call
-        values = [scalar] * n
-        for column in columns:
-            values = [v * int(t) for v, t in zip(values, column.tolist(), strict=True)]
-        few: Ints = np.array(values, dtype=object)
-        return few
-    bound = max(abs(float(scalar)), 1.0)
-    for column in columns:
-        if len(column):
-            bound *= max(abs(float(column.max())), abs(float(column.min())), 1.0)
-    wide = bound >= _FITS
-    result: Ints = np.full(n, scalar, dtype=object if wide else np.int64)
-    if columns:
-        result = columns[0].astype(object if wide else np.int64, copy=False)
-        for column in columns[1:]:
-            result = result * (column.astype(object) if wide else column)
-        if scalar != 1:
-            result = result * scalar
-    return result
+    """The product of numpy ``terms`` (columns or integers) row by row, exactly: int64 when
+    every row surely fits, else Python integers."""
+    from pricing.policy.arrays_numpy import NumpyArrays
 
-
-def difference(left: Sequence[Term], right: Sequence[Term], n: int) -> Ints:
-    """``prod(left) - prod(right)`` row by row, exactly (compare it with 0)."""
-    return _minus(product(left, n), product(right, n))
-
-
-def _minus(a: Ints, b: Ints) -> Ints:
-    """``a - b`` exactly (both int64 below 2**62 in size, or Python integers)."""
-    if a.dtype == np.int64 and b.dtype == np.int64:
-        fits: Ints = a - b
-        return fits
-    exact: Ints = a.astype(object) - b.astype(object)
-    return exact
-
-
-def negative(values: Ints) -> Bools:
-    return np.asarray(values < 0, dtype=bool)
-
-
-def ceil_multiple(numerator: Sequence[Term], denominator: int, step: Term, n: int) -> Ints:
-    """``prod(numerator) / denominator`` rounded up to a multiple of ``step`` (each row's)."""
-    whole = product(numerator, n)
-    divisor = product([step, denominator], n)
-    if whole.dtype != np.int64 or divisor.dtype != np.int64:
-        whole, divisor = whole.astype(object), divisor.astype(object)
-    return -(-whole // divisor) * step
+    return NumpyArrays().product(terms, n)
 
 
 def ratio(amount: Decimal, scale: int = 1) -> tuple[int, int]:
@@ -104,17 +86,9 @@ def ratio(amount: Decimal, scale: int = 1) -> tuple[int, int]:
     return (amount * scale).as_integer_ratio()
 
 
-def _full(n: int, value: int) -> Ints:
-    full: Ints = np.full(n, value, dtype=np.int64 if abs(value) < 2**62 else object)
-    return full
-
-
-def _column(values: Sequence[int]) -> Ints:
-    """Integers as int64 when each is below 2**62 in size (so that a difference fits), else
-    as Python integers."""
-    if all(abs(v) < 2**62 for v in values):
-        return np.array(values, dtype=np.int64)
-    return np.array(values, dtype=object)
+def _at(amount: Term, row: int) -> int:
+    """One line's amount (``amount`` is each line's, or one for all)."""
+    return amount if isinstance(amount, int) else int(amount[row])  # one line: an int
 
 
 # The lines ------------------------------------------------------------------------------------
@@ -123,27 +97,49 @@ def _column(values: Sequence[int]) -> Ints:
 class Values:
     """A text column as its distinct values and each line's code (-1 where missing): a million
     lines hold a few thousand SKUs and a handful of families, so a Python test (casefold,
-    fnmatch) runs once per distinct value."""
+    fnmatch) runs once per distinct value. :meth:`later` defers the work until a rule needs the
+    column (a policy without SKU rules never encodes the SKUs)."""
 
-    def __init__(self, values: list[str], codes: npt.NDArray[np.int64]) -> None:
-        self.values = values
-        self.codes = codes
+    def __init__(self, values: list[str], codes: Ints, xp: Arrays | None = None) -> None:
+        self.values = values  # the distinct values
+        self.codes = codes  # each line's position in ``values`` (-1 where missing)
+        self.xp = arrays_for(codes) if xp is None else xp
 
     @classmethod
-    def of(cls, texts: Sequence[str | None]) -> Values:
+    def later(cls, load: Callable[[], Values], xp: Arrays) -> Values:
+        """The values ``load()`` returns, worked out when first needed."""
+        return _Later(load, xp)
+
+    @classmethod
+    def of(cls, texts: Sequence[str | None], xp: Arrays) -> Values:
+        """A few lines' texts (a Python backend)."""
         distinct: dict[str, int] = {}
         codes = [-1 if t is None else distinct.setdefault(t, len(distinct)) for t in texts]
-        return cls(list(distinct), np.array(codes, dtype=np.int64))
+        return cls(list(distinct), xp.column(codes), xp)
 
     def where(self, test: Callable[[str], bool]) -> Bools:
         """Lines whose value passes ``test`` (a missing value never does)."""
-        passed = np.array([test(v) for v in self.values] + [False], dtype=bool)
-        return passed[self.codes]  # code -1 takes the trailing False
+        passed = [test(v) for v in self.values] + [False]
+        return self.xp.take_flags(passed, self.codes)  # code -1 takes the trailing False
 
     def map(self, value: Callable[[str], int], missing: int) -> Ints:
         """Each line's ``value(text)`` (``missing`` where it has none)."""
-        table = np.array([value(v) for v in self.values] + [missing], dtype=np.int64)
-        return table[self.codes]
+        return self.xp.take([value(v) for v in self.values] + [missing], self.codes)
+
+
+class _Later(Values):
+    """:class:`Values` loaded on first use of ``values`` or ``codes``."""
+
+    def __init__(self, load: Callable[[], Values], xp: Arrays) -> None:
+        self._load = load
+        self.xp = xp
+
+    def __getattr__(self, name: str) -> Any:  # only while values and codes are not set
+        if name not in ("values", "codes"):
+            raise AttributeError(name)
+        loaded = self._load()
+        self.values, self.codes = loaded.values, loaded.codes
+        return getattr(self, name)
 
 
 @dataclass(frozen=True)
@@ -174,32 +170,40 @@ class LineColumns:
 
     @property
     def n(self) -> int:
-        return len(self.qty)
+        return len(self.facts) if self.facts else len(self.qty)
+
+    @_once
+    def xp(self) -> Arrays:
+        """The array backend of these columns."""
+        return arrays_for(self.qty)
 
     @classmethod
     def of_lines(cls, lines: Sequence[tuple[LineFacts, Decimal]]) -> LineColumns:
-        """Lines and their unit prices (a request's), one row each."""
+        """Lines and their unit prices (a request's), one row each: one line as plain Python
+        integers and booleans (:data:`SCALAR`), a few as lists (:data:`PYTHON`)."""
         facts = [line for line, _ in lines]
         prices = [ratio(price, MICRO) for _, price in lines]
         deals = [ratio(line.deal_value) for line in facts]
+        xp = SCALAR if len(facts) == 1 else PYTHON
+        column = xp.column
 
         def micros(amounts: list[Decimal | None]) -> Ints:
-            return _column([0 if a is None else int(a * MICRO) for a in amounts])
+            return column([0 if a is None else int(a * MICRO) for a in amounts])
 
         return cls(
-            sku_key=Values.of([line.sku.casefold() for line in facts]),
-            family=Values.of([line.family for line in facts]),
-            currency=Values.of([line.currency for line in facts]),
-            qty=_column([int(Decimal(line.qty) * MICRO) for line in facts]),
+            sku_key=Values.of([line.sku.casefold() for line in facts], xp),
+            family=Values.of([line.family for line in facts], xp),
+            currency=Values.of([line.currency for line in facts], xp),
+            qty=column([int(Decimal(line.qty) * MICRO) for line in facts]),
             standard=micros([line.standard_price for line in facts]),
-            price_num=_column([num for num, _ in prices]),
-            price_den=_column([den for _, den in prices]),
+            price_num=column([num for num, _ in prices]),
+            price_den=column([den for _, den in prices]),
             cost=micros([line.unit_cost for line in facts]),
-            no_cost=np.array([line.unit_cost is None for line in facts], dtype=bool),
+            no_cost=xp.mask([line.unit_cost is None for line in facts]),
             floor=micros([line.item_floor for line in facts]),
-            no_floor=np.array([line.item_floor is None for line in facts], dtype=bool),
-            deal_factors=(_column([num for num, _ in deals]),),
-            deal_den=_column([den for _, den in deals]),
+            no_floor=xp.mask([line.item_floor is None for line in facts]),
+            deal_factors=(column([num for num, _ in deals]),),
+            deal_den=column([den for _, den in deals]),
             facts=tuple(facts),
             quoted=tuple(price for _, price in lines),
         )
@@ -213,7 +217,7 @@ class Floor:
     """One floor that applies to some lines (``amount`` None: it cannot be checked there)."""
 
     covers: Bools
-    amount: Ints | None
+    amount: Term | None  # each line's, or one for all
     source: Callable[[int], str]  # the reason, for one line
     written: Callable[[int], Decimal | None] | None = None  # the amount as written, for one line
 
@@ -225,50 +229,75 @@ class Context:
         self.policy = policy
         self.lines = lines
         self.n = lines.n
+        self.xp = lines.xp
 
-    @cached_property
-    def order(self) -> list[int]:
-        return self.policy.rule_order()
+    @_once
+    def order(self) -> tuple[int, ...]:
+        return self.policy.scope_order
 
-    @cached_property
+    @_once
     def covered(self) -> dict[int, Bools]:
         """For each rule (by position), the lines it covers."""
         return {i: self._covers(self.policy.rule[i]) for i in self.order}
 
     def _covers(self, rule: Rule) -> Bools:
-        lines, n = self.lines, self.n
-        mask = np.ones(n, dtype=bool)
+        mask: Bools | None = None
+        for test in self._tests(rule):
+            mask = test() if mask is None else mask & test()
+            if not self.xp.any(mask):  # covers no line: the remaining tests cannot change that
+                break
+        return self.xp.flags(self.n, True) if mask is None else mask
+
+    def _tests(self, rule: Rule) -> list[Callable[[], Bools]]:
+        """The tests a line passes when ``rule`` covers it, the cheapest first."""
+        lines, n, xp = self.lines, self.n, self.xp
+        tests: list[Callable[[], Bools]] = []
+        if rule.family is not None:
+            family = rule.family.casefold()
+            tests.append(lambda: lines.family.where(lambda value: value.casefold() == family))
         if rule.sku is not None:
             wanted = rule.sku.casefold()
             if rule.specificity == 4:
                 key = wanted.strip()
-                mask &= lines.sku_key.where(lambda sku: sku.strip() == key)
+                tests.append(lambda: lines.sku_key.where(lambda sku: sku.strip() == key))
             else:
-                mask &= lines.sku_key.where(lambda sku: fnmatch.fnmatchcase(sku, wanted))
-        if rule.family is not None:
-            family = rule.family.casefold()
-            mask &= lines.family.where(lambda value: value.casefold() == family)
+                tests.append(
+                    lambda: lines.sku_key.where(lambda sku: fnmatch.fnmatchcase(sku, wanted))
+                )
         if rule.min_qty is not None:
-            mask &= lines.qty >= rule.min_qty * MICRO
+            least = rule.min_qty * MICRO
+            tests.append(lambda: lines.qty >= least)
         if rule.max_qty is not None:
-            mask &= lines.qty <= rule.max_qty * MICRO
+            most = rule.max_qty * MICRO
+            tests.append(lambda: lines.qty <= most)
         for bound, sign in ((rule.min_deal_value, 1), (rule.max_deal_value, -1)):
             if bound is not None:  # deal value = factors / den  against  bound = a / b
                 a, b = ratio(bound)
-                over = difference([*lines.deal_factors, b], [a, lines.deal_den], n)
-                mask &= ~negative(over * sign)
-        return mask
 
-    @cached_property
+                def deal(a: int = a, b: int = b, sign: int = sign) -> Bools:
+                    value = xp.product([*lines.deal_factors, b], n)
+                    limit = xp.product([a, lines.deal_den], n)
+                    within: Bools = value >= limit if sign > 0 else value <= limit
+                    return within
+
+                tests.append(deal)
+        return tests
+
+    @_once
+    def covering(self) -> list[int]:
+        """The rules (by position) that cover at least one line, most specific first."""
+        return [i for i in self.order if self.xp.any(self.covered[i])]
+
+    @_once
     def limit_scope(self) -> list[Ints]:
         """For each level, where its limit on each line comes from: 0 the default limits, i + 1
         the rule at position i (the most specific matching rule that names the level)."""
         scopes = []
         for level in self.policy.levels:
-            scope = np.zeros(self.n, dtype=np.int64)
-            for i in reversed(self.order):
+            scope = self.xp.positions(self.n, len(self.policy.rule))
+            for i in reversed(self.covering):
                 if level in self.policy.rule[i].limits:
-                    np.copyto(scope, i + 1, where=self.covered[i])
+                    scope = self.xp.fill(scope, i + 1, self.covered[i])
             scopes.append(scope)
         return scopes
 
@@ -276,7 +305,7 @@ class Context:
         """Each level's limit for one line and the scope it came from, lowest level first."""
         result = []
         for level, scope in zip(self.policy.levels, self.limit_scope, strict=True):
-            i = int(scope[row]) - 1
+            i = int(self.xp.at(scope, row)) - 1
             if i < 0:
                 result.append((level, self.policy.limits[level], "default limits"))
             else:
@@ -284,86 +313,88 @@ class Context:
                 result.append((level, rule.limits[level], rule.describe()))
         return result
 
-    @cached_property
+    @_once
     def in_currency(self) -> Bools:
         return self.lines.currency.where(lambda c: c == self.policy.currency)
 
-    @cached_property
+    @_once
     def step(self) -> Term:
         """The minor unit of each line's currency, in millionths (one number when all lines
         share a currency)."""
         currency = self.lines.currency
-        if len(currency.values) == 1 and bool(np.all(currency.codes == 0)):
+        if len(currency.values) == 1 and self.xp.all(currency.codes == 0):
             return int(10 ** (6 - minor_units(currency.values[0])))
         return currency.map(lambda c: 10 ** (6 - minor_units(c)), missing=10**4)
 
-    @cached_property
+    @_once
     def standard_value(self) -> Ints:
         """Each line's standard price times its unit price's denominator: what the unit price's
         numerator is compared with (a discount is ``standard_value - price_num`` over it)."""
-        return product([self.lines.standard, self.lines.price_den], self.n)
+        return self.xp.product([self.lines.standard, self.lines.price_den], self.n)
 
-    @cached_property
+    @_once
     def priced(self) -> Bools:
-        return np.asarray(self.lines.price_den != 0, dtype=bool)
+        priced: Bools = self.lines.price_den != 0
+        return priced
 
-    @cached_property
+    @_once
     def floors(self) -> list[Floor]:
         """Every floor, in the order reasons name them: the price book's, then each rule's (most
         specific first), a floor price before a minimum margin."""
         policy, lines = self.policy, self.lines
-        found = [Floor(~lines.no_floor, lines.floor, self._item_floor, self._item_written)]
-        for i in self.order:
+        xp = self.xp
+        found = [
+            Floor(xp.invert(lines.no_floor), lines.floor, self._item_floor, self._item_written)
+        ]
+        for i in self.covering:
             rule, covered = policy.rule[i], self.covered[i]
-            if not covered.any():
-                continue
             if rule.floor_price is not None:
-                amount = _full(self.n, int(rule.floor_price * MICRO))
+                amount = int(rule.floor_price * MICRO)
                 named = _RuleFloor(rule)
                 found.append(Floor(covered & self.in_currency, amount, named, named.written))
-                found.append(Floor(covered & ~self.in_currency, None, self._foreign(rule)))
+                found.append(
+                    Floor(covered & xp.invert(self.in_currency), None, self._foreign(rule))
+                )
             if rule.min_margin_pct is not None:
                 # price x (1 - m/100) >= cost: the floor is cost / (1 - m/100), rounded up to
                 # the minor unit of the line's currency (the floor is a price of the line).
-                with_cost = covered & ~lines.no_cost
-                if with_cost.any():
+                with_cost = covered & xp.invert(lines.no_cost)
+                if xp.any(with_cost):
                     a, b = ratio(rule.min_margin_pct)
-                    margin = ceil_multiple([lines.cost, 100 * b], 100 * b - a, self.step, self.n)
+                    margin = self.xp.ceil_multiple(
+                        [lines.cost, 100 * b], 100 * b - a, self.step, self.n
+                    )
                     found.append(Floor(with_cost, margin, self._margin(rule, margin)))
                 found.append(Floor(covered & lines.no_cost, None, self._no_cost(rule)))
-        return [f for f in found if f.covers.any()]
+        return [f for f in found if xp.any(f.covers)]
 
-    @cached_property
+    @_once
     def hard_floor(self) -> tuple[Ints, Bools]:
         """The highest floor on each line (millionths) and the lines without any."""
-        highest: Ints = np.zeros(self.n, dtype=np.int64)
-        none = np.ones(self.n, dtype=bool)
+        xp = self.xp
+        highest = xp.full(self.n, 0)
+        none = xp.flags(self.n, True)
         for floor in self.floors:
             if floor.amount is not None:
-                amount = floor.amount
-                higher = floor.covers & (none | (amount > highest))
-                if amount.dtype != np.int64 and highest.dtype == np.int64:
-                    highest = highest.astype(object)
-                highest = np.where(higher, amount, highest)
-                none &= ~floor.covers
-        if highest.dtype != np.int64 and all(abs(int(v)) < 2**63 for v in highest):
-            highest = highest.astype(np.int64)
-        return highest, none
+                higher = floor.covers & (none | (floor.amount > highest))
+                highest = xp.fill(highest, floor.amount, higher)
+                none &= xp.invert(floor.covers)
+        return xp.narrow(highest), none
 
-    @cached_property
+    @_once
     def below(self) -> Bools:
         """Lines priced below their hard floor (never a line without a unit price)."""
         lines = self.lines
         floor, none = self.hard_floor
-        below = ~none & self.priced
-        if below.any():
-            below &= negative(difference([lines.price_num], [floor, lines.price_den], self.n))
+        below = self.xp.invert(none) & self.priced
+        if self.xp.any(below):
+            below &= lines.price_num < self.xp.product([floor, lines.price_den], self.n)
         return below
 
-    @cached_property
+    @_once
     def unchecked(self) -> Bools:
         """Lines with a floor that cannot be checked (a foreign currency, no unit cost)."""
-        mask = np.zeros(self.n, dtype=bool)
+        mask = self.xp.flags(self.n, False)
         for floor in self.floors:
             if floor.amount is None:
                 mask |= floor.covers
@@ -372,20 +403,21 @@ class Context:
     def floor_of(self, row: int) -> tuple[Decimal | None, list[str], list[str]]:
         """One line's hard floor as written where it comes from, its sources, and the floors
         that cannot be checked."""
-        applying = [f for f in self.floors if f.covers[row]]
+        at = self.xp.at
+        applying = [f for f in self.floors if at(f.covers, row)]
         unknown = [f.source(row) for f in applying if f.amount is None]
         highest, none = self.hard_floor
-        if none[row]:
+        if at(none, row):
             return None, [], unknown
-        top = highest[row]
-        sources = [f for f in applying if f.amount is not None and f.amount[row] == top]
+        top = at(highest, row)
+        sources = [f for f in applying if f.amount is not None and _at(f.amount, row) == top]
         first = sources[0]
         written = first.written(row) if first.written else self.decimal(int(top), row)
         return written, [f.source(row) for f in sources], unknown
 
     def decimal(self, micros: int, row: int) -> Decimal:
         """Millionths of one line's currency as a price in that currency (``134`` yen)."""
-        currency = self.lines.currency.values[int(self.lines.currency.codes[row])]
+        currency = self.lines.currency.values[int(self.xp.at(self.lines.currency.codes, row))]
         return (Decimal(micros) / MICRO).quantize(quantum(currency))
 
     # The reasons, for one line (judge) ---------------------------------------------------------
@@ -411,7 +443,7 @@ class Context:
             return (
                 f"{rule.describe()}: minimum margin {format_pct(rule.min_margin_pct)}% over "
                 f"unit cost {self.lines.facts[row].unit_cost} needs at least "
-                f"{self.decimal(int(margin[row]), row)}"
+                f"{self.decimal(_at(margin, row), row)}"
             )
 
         return source
@@ -466,53 +498,47 @@ def check_hard_floors(context: Context) -> Outcome:
     def findings(row: int) -> list[Finding]:
         amount, sources, cannot = context.floor_of(row)
         found = [Finding(reason, level=policy.levels[-1]) for reason in cannot]
-        if below[row]:
+        if context.xp.at(below, row):
             found.append(
                 Finding(f"below the hard floor {amount} ({'; '.join(sources)})", reject=True)
             )
         return found
 
-    return Outcome(np.where(unknown, top, 0), below, findings)
+    rank = context.xp.fill(context.xp.small(context.n, 0, top), top, unknown)
+    return Outcome(rank, below, findings)
 
 
 def check_discount_limits(context: Context) -> Outcome:
     """The lowest level whose limit covers the discount from the standard price (a limit is
     inclusive); beyond the top level's, nobody may approve. A line at or above its standard
     price (or without a quantity, so without a price) has no discount to approve."""
-    policy, lines, n = context.policy, context.lines, context.n
+    policy, lines, n, xp = context.policy, context.lines, context.n, context.xp
     # The discount is 100 x (S - P) / S with P = num / den: there is one when S x den > num
     # (``standard_value`` is S x den).
     price, standard = lines.price_num, context.standard_value
     discount = context.priced & (lines.standard > 0)
-    if discount.any():
-        discount &= negative(_minus(price, standard))
-    # Every limit over one denominator B: L = keep / B, and the test is
-    # (100B - keep) x S x den <= 100B x num, one multiplication of the prices for all levels.
-    limits = [*policy.limits.values(), *(v for rule in policy.rule for v in rule.limits.values())]
-    common = math.lcm(*(ratio(limit)[1] for limit in limits))
-    scaled = product([100 * common, price], n)
-    rank = np.full(n, -1, dtype=np.int64)
+    if xp.any(discount):
+        discount &= price < standard
+    # Every limit over one denominator B: L = keep / B. A level may grant the discount when
+    # (100B - keep) x S x den <= 100B x num, that is (100B - keep being an integer) when
+    # 100B - keep <= cap = floor(100B x num / (S x den)): one division for all levels.
+    common, grid = policy.limit_grid
+    cap = xp.product([100 * common, price], n) // xp.where(discount, standard, 1)
+    rank = xp.small(n, -1, len(policy.levels))
     for k in range(len(policy.levels) - 1, -1, -1):
-        level = policy.levels[k]
         # each scope's 100B - keep: the default's first, then each rule's (by position)
-        table = _column(
-            [int((100 - limit) * common) for limit in (
-                policy.limits[level],
-                *(rule.limits.get(level, Decimal(0)) for rule in policy.rule),
-            )]
-        )  # fmt: skip
-        within = ~negative(_minus(scaled, product([table[context.limit_scope[k]], standard], n)))
-        rank = np.where(within, k, rank)
+        within = xp.take(grid[k], context.limit_scope[k]) <= cap
+        rank = xp.fill(rank, k, within)
     beyond = discount & (rank < 0)
-    rank = np.where(discount & ~beyond, rank, 0)
+    rank = xp.fill(rank, 0, xp.invert(discount & xp.invert(beyond)))
 
     def findings(row: int) -> list[Finding]:
-        if not discount[row]:
+        if not xp.at(discount, row):
             return [Finding("at or above the standard price: no discount to approve")]
         limits = context.limits(row)
         summary = describe_limits(limits)
-        if not beyond[row]:
-            return [Finding(summary, level=limits[int(rank[row])][0])]
+        if not xp.at(beyond, row):
+            return [Finding(summary, level=limits[int(xp.at(rank, row))][0])]
         pct = discount_pct(lines.facts[row].standard_price, lines.quoted[row])
         return [
             Finding(

@@ -9,20 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from pricing.policy.checks import (
-    CHECKS,
-    Bools,
-    Context,
-    Ints,
-    LineColumns,
-    ceil_multiple,
-    describe_limits,
-    ratio,
-)
+from pricing.policy.checks import CHECKS, Context, LineColumns, describe_limits, ratio
 from pricing.policy.model import LineDecision, LineFacts, Policy, discount_pct
+
+if TYPE_CHECKING:
+    from pricing.policy.arrays import Bools, Ints
 
 __all__ = [
     "classify",
@@ -43,14 +36,15 @@ def classify(policy: Policy, lines: LineColumns) -> tuple[Ints, Ints, Bools, Boo
     A line without a quantity has no unit price: it grants no discount and cannot be below a
     floor, so it is within the first level; its hard floor is still given."""
     context = Context(policy, lines)
-    rank = np.zeros(lines.n, dtype=np.int64)
-    reject = np.zeros(lines.n, dtype=bool)
+    xp = context.xp
+    rank = xp.small(lines.n, 0, len(policy.levels))
+    reject = xp.flags(lines.n, False)
     for check in CHECKS:
         outcome = check(context)
-        rank = np.maximum(rank, outcome.rank)
+        rank = xp.maximum(rank, outcome.rank)
         reject |= outcome.reject
     floor, none = context.hard_floor
-    return np.where(reject, -1, rank), floor, none, context.below
+    return xp.plain(xp.fill(rank, -1, reject)), floor, none, context.below
 
 
 def judge(policy: Policy, line: LineFacts, price: Decimal) -> LineDecision:
@@ -65,11 +59,11 @@ def judge_lines(policy: Policy, lines: Sequence[tuple[LineFacts, Decimal]]) -> l
     outcomes = [check(context) for check in CHECKS]
     decisions = []
     for row, (line, price) in enumerate(lines):
-        rank = max(int(outcome.rank[row]) for outcome in outcomes)
+        rank = max(int(context.xp.at(outcome.rank, row)) for outcome in outcomes)
         reasons = [f.reason for outcome in outcomes for f in outcome.findings(row)]
         pct = discount_pct(line.standard_price, price) if line.standard_price else Decimal(0)
         floor, _, _ = context.floor_of(row)
-        if any(outcome.reject[row] for outcome in outcomes):
+        if any(context.xp.at(outcome.reject, row) for outcome in outcomes):
             decisions.append(LineDecision("rejected", None, pct, reasons, floor))
         elif rank == 0:
             decisions.append(LineDecision("approved", None, pct, reasons, floor))
@@ -101,7 +95,9 @@ def lowest_prices(policy: Policy, line: LineFacts) -> list[tuple[str, Decimal, D
     result = []
     for level, limit, _ in context.limits(0):
         a, b = ratio(limit)
-        lowest = ceil_multiple([context.lines.standard, 100 * b - a], 100 * b, context.step, 1)
-        price = context.decimal(int(lowest[0]), 0)
+        lowest = context.xp.ceil_multiple(
+            [context.lines.standard, 100 * b - a], 100 * b, context.step, 1
+        )
+        price = context.decimal(int(context.xp.at(lowest, 0)), 0)
         result.append((level, limit, floor if floor is not None and price < floor else price))
     return result

@@ -9,10 +9,12 @@ engine that runs them, for one line or a million, in :mod:`pricing.policy.engine
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 from pricing.money import quantum
@@ -144,15 +146,41 @@ class Policy:
     def rule_order(self) -> list[int]:
         """The rules' positions, most specific first (file order breaks full ties): a level's
         limit comes from the first rule in this order that covers the line and names the level."""
-        return sorted(
-            range(len(self.rule)),
-            key=lambda i: (
-                -self.rule[i].specificity,
-                -(self.rule[i].min_qty or 0),
-                -(self.rule[i].min_deal_value or 0),
-                i,
-            ),
+        return list(self.scope_order)
+
+    @cached_property
+    def scope_order(self) -> tuple[int, ...]:
+        """:meth:`rule_order`, worked out once per policy."""
+        return tuple(
+            sorted(
+                range(len(self.rule)),
+                key=lambda i: (
+                    -self.rule[i].specificity,
+                    -(self.rule[i].min_qty or 0),
+                    -(self.rule[i].min_deal_value or 0),
+                    i,
+                ),
+            )
         )
+
+    @cached_property
+    def limit_grid(self) -> tuple[int, tuple[tuple[int, ...], ...]]:
+        """Every limit over one common denominator ``B`` (a limit ``L`` is ``keep / B``): ``B``,
+        and for each level ``100B - keep`` in each scope, the default limits' first, then each
+        rule's by position (a rule that does not name the level: 0, never used)."""
+        limits = [*self.limits.values(), *(v for rule in self.rule for v in rule.limits.values())]
+        common = math.lcm(*((limit * 1).as_integer_ratio()[1] for limit in limits))
+        grid = tuple(
+            tuple(
+                int((100 - limit) * common)
+                for limit in (
+                    self.limits[level],
+                    *(rule.limits.get(level, Decimal(0)) for rule in self.rule),
+                )
+            )
+            for level in self.levels
+        )
+        return common, grid
 
 
 def _plain(value: Any) -> Any:
