@@ -62,9 +62,9 @@ def impact(
             last = history.last_date(conn)
             end = last or now.date()
         start = start or end - timedelta(days=365)
-        lines = history.scan(conn, ["sku_key", "qty", "edition_id"], start=start, end=end)
+        sold = history.scan(conn, ["sku_key", "qty", "edition_id"], start=start, end=end)
         rows = (
-            history.duck(lines=lines)
+            history.duck(lines=sold)
             .execute(
                 "SELECT sku_key, sum(qty), count(*) FROM lines WHERE edition_id IS NOT NULL "
                 "GROUP BY sku_key"

@@ -115,8 +115,7 @@ def simulate(
         labels = {code: name for name, code in names.items()}
         sides = _sides(stored, labels, (current, _stored_below(stored)), (new, below_new))
         changed = _changed(stored, labels, current, new)
-        bounds = pc.min_max(stored["date"]).as_py()
-    first, last = bounds["min"], bounds["max"]
+        first, last = history.date_bounds(stored["date"])
     return Simulation(
         start=start or first,
         end=end or last,
@@ -196,12 +195,14 @@ def _changed(
     import numpy as np
     import pyarrow as pa
 
+    from pricing.io.arrow import texts
+
     moved = pa.array(np.flatnonzero(current != new), type=pa.int64())
     return [
         {"deal": d, "line": _line_of(k), "sku": sku, "current": labels[c], "proposed": labels[p]}
         for d, k, sku, c, p in zip(
-            stored["deal_id"].take(moved).to_pylist(), stored["line_key"].take(moved).to_pylist(),
-            stored["sku"].take(moved).to_pylist(), current[moved].tolist(), new[moved].tolist(),
+            texts(stored["deal_id"].take(moved)), texts(stored["line_key"].take(moved)),
+            texts(stored["sku"].take(moved)), current[moved].tolist(), new[moved].tolist(),
             strict=True,
         )
     ]  # fmt: skip

@@ -127,8 +127,10 @@ def _comparable(
 ) -> dict[str, list[tuple[str, int, int]]]:
     """Matched lines of the window in the quantity band, per scope (SKU, family):
     (deal, standard revenue, net amount), in millionths."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
+    from pricing.io.arrow import fill_null
     from pricing.lines import segments as history
 
     lines = history.scan(
@@ -137,15 +139,17 @@ def _comparable(
         start=since,
         end=on,
     )
-    keep = pc.and_(pc.is_valid(lines["edition_id"]), pc.greater(lines["standard_revenue"], 0))
-    keep = pc.and_(keep, pc.greater_equal(lines["qty"], band[0] * MICRO))
+    keep = pc.and_(
+        pc.is_valid(lines["edition_id"]), pc.greater(lines["standard_revenue"], pa.scalar(0))
+    )
+    keep = pc.and_(keep, pc.greater_equal(lines["qty"], pa.scalar(band[0] * MICRO)))
     if band[1] is not None:
-        keep = pc.and_(keep, pc.less_equal(lines["qty"], band[1] * MICRO))
+        keep = pc.and_(keep, pc.less_equal(lines["qty"], pa.scalar(band[1] * MICRO)))
     lines = lines.filter(keep)
     found = {}
     for basis, key in scopes:
         column = lines["sku_key"] if basis == "sku" else pc.utf8_lower(lines["family"])
-        chosen = lines.filter(pc.fill_null(pc.equal(column, key), False))
+        chosen = lines.filter(fill_null(pc.equal(column, pa.scalar(key)), False))
         found[basis] = list(
             zip(
                 *(
