@@ -15,9 +15,15 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from pricing.io.arrow import texts
+from pricing.io.perf import paused_gc
 from pricing.lines import schema
+from pricing.lines import segments as history
+from pricing.lines.matching import classify, present
+from pricing.lines.segments import zero_filled
 from pricing.money import MICRO
 from pricing.policy.model import Policy
+from pricing.policy.versions import all_versions
 from pricing.storage.store import Store
 
 if TYPE_CHECKING:
@@ -95,9 +101,6 @@ def simulate(
     """
     import pyarrow.compute as pc
 
-    from pricing.io.perf import paused_gc
-    from pricing.lines import segments as history
-
     with paused_gc(), db.read() as conn:
         versions = {v.version: v.policy for v in _versions(conn)}
         stored = history.scan(conn, list(dict.fromkeys([*COLUMNS, *JUDGED])), start=start, end=end)
@@ -132,9 +135,6 @@ def _current(stored: pa.Table, versions: dict[int, Policy], names: dict[str, int
     """Each line's class under the policy in force on its date, as stored when matched."""
     import numpy as np
 
-    from pricing.lines.matching import present
-    from pricing.lines.segments import zero_filled
-
     current = np.empty(stored.num_rows, dtype=np.int64)
     version = zero_filled(stored["policy_version"])
     ranks = zero_filled(stored["level_rank"])
@@ -145,7 +145,6 @@ def _current(stored: pa.Table, versions: dict[int, Policy], names: dict[str, int
 
 
 def _stored_below(stored: pa.Table) -> npt.NDArray[np.bool_]:
-    from pricing.lines.segments import zero_filled
 
     below: npt.NDArray[np.bool_] = zero_filled(stored["below_floor"]) == 1
     return below
@@ -157,8 +156,6 @@ def _proposed(
     """Each line's class under the proposed policy, and whether it is below its hard floor:
     judged a chunk at a time (bounded memory)."""
     import numpy as np
-
-    from pricing.lines.matching import classify
 
     n = judged.num_rows
     new = np.empty(n, dtype=np.int64)
@@ -178,8 +175,6 @@ def _sides(
     """Each policy's totals, from the lines' classes and whether each is below its floor."""
     import pyarrow as pa
 
-    from pricing.lines.segments import zero_filled
-
     special = zero_filled(stored["standard_revenue"]) - zero_filled(stored["net_amount"])
     # Weeks from Monday to Sunday, numbered from the epoch (1970-01-01 was a Thursday):
     # the same weeks as ISO year and week, one number each.
@@ -194,8 +189,6 @@ def _changed(
     """The lines whose class the proposed policy changes."""
     import numpy as np
     import pyarrow as pa
-
-    from pricing.io.arrow import texts
 
     moved = pa.array(np.flatnonzero(current != new), type=pa.int64())
     return [
@@ -264,7 +257,6 @@ def _exact_sum(values: Ints) -> int:
 
 
 def _versions(conn: Connection) -> list[PolicyVersion]:
-    from pricing.policy.versions import all_versions
 
     return all_versions(conn)
 

@@ -5,8 +5,10 @@ column is one of a dozen types, chosen by name at run time (:mod:`pricing.lines.
 the functions that take or return "a column" use the aliases below; a function over one known
 type names it (``pa.Int64Array``, ``pa.BooleanArray``, ``pa.DictionaryArray``...).
 
-The aliases exist for the type checker only: import them under ``TYPE_CHECKING``. Nothing here
-imports pyarrow at run time, so ``pricing --help`` stays fast.
+The aliases exist for the type checker only: import them under ``TYPE_CHECKING``. The functions
+below wrap the few Arrow calls the stubs type wrongly or loosely, so that the fix (a checked
+narrowing, or one commented ``type: ignore``) is written once. Importing this module does not
+import pyarrow, so ``pricing --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import pyarrow as pa
 
     # One column, whatever its type (the scalar type is decided by the schema at run time).
@@ -23,8 +27,6 @@ if TYPE_CHECKING:
     Chunked: TypeAlias = pa.ChunkedArray[Any]
     # A text column dictionary-encoded: integer indices into its distinct values.
     Dictionary: TypeAlias = pa.DictionaryArray[Any, Any]
-
-    from datetime import date
 
 
 def fill_null(column: Column, value: int | float | str | bool) -> Column:
@@ -39,7 +41,7 @@ def fill_null(column: Column, value: int | float | str | bool) -> Column:
 
 def texts(column: Column) -> list[str]:
     """A text column that holds no nulls (a required column of the schema) as Python strings.
-    The stubs type ``to_pylist`` as ``list[Any | None]``: the schema, not Arrow, knows better."""
+    The stubs type ``to_pylist`` as a list of optional values: the schema knows better."""
     return cast(list[str], column.to_pylist())
 
 

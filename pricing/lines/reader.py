@@ -22,8 +22,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
 
 from pricing.io.arrow import dictionary_encode, fill_null
-from pricing.io.sheets import Sheet, cell_text, column_letter
+from pricing.io.headers import find_header
+from pricing.io.perf import frugal_arrow_memory, in_background, preload
+from pricing.io.sheets import (
+    Sheet,
+    cell_text,
+    column_letter,
+    decode_text,
+    open_workbook,
+    read_input,
+    sniff_delimiter,
+)
 from pricing.lines import schema
+from pricing.lines import segments as history
+from pricing.lines.matching import casefold
 from pricing.money import MICRO, TOO_LARGE, TOO_LARGE_TEXT, parse_decimal
 from pricing.problems import Problem, Severity
 
@@ -102,14 +114,11 @@ def read_deals(
     progress: Progress | None = None,
 ) -> DealsFile:
     """Read a deals export (csv or xlsx) into normalised lines and problems."""
-    from pricing.io.perf import frugal_arrow_memory, preload
 
     # Arrow's compute functions, the store, and pandas (which Arrow imports on its first numpy
     # conversion) load while the file is read.
     preload("pyarrow.compute", "sqlalchemy", "pandas")
     frugal_arrow_memory()
-
-    from pricing.io.headers import find_header
 
     overrides = columns or {}
     head, is_csv, delimiter = _head(path)
@@ -158,8 +167,6 @@ def _sheet_columns(
 ) -> dict[str, Array]:
     """The mapped columns of a workbook's sheet as Arrow text."""
     import pyarrow as pa
-
-    from pricing.io.sheets import open_workbook
 
     body = open_workbook(path).sheet(head.name or "").rows[header_row + 1 :]
     return {
@@ -233,7 +240,6 @@ def _broken_rows(path: Path, rows: list[tuple[str, int, int]], encoding: str) ->
 
 def _head(path: Path) -> tuple[Sheet, bool, str]:
     """The first rows (to find the header), whether it is csv, and its separator."""
-    from pricing.io.sheets import decode_text, open_workbook, read_input, sniff_delimiter
 
     start = read_input(path, 256 * 1024)
     if start.startswith(b"PK\x03\x04") or start.startswith(b"\xd0\xcf\x11\xe0"):
@@ -348,9 +354,7 @@ class _Reader:
         release the GIL): a million-line file's keys take as long as its dates and amounts."""
         import pyarrow as pa
 
-        from pricing.io.perf import in_background
-
-        ids = {
+        ids: dict[str, Array] = {
             name: text[name] if keep.all() else text[name].filter(pa.array(keep))
             for name in ("deal_id", "line_id")
             if name in text and not (blank[name] & keep).any()
@@ -416,8 +420,6 @@ class _Reader:
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
-
-        from pricing.lines.matching import casefold
 
         n = len(dates)
         # Only the money column that wins precedence is kept: line amount > net price > discount.
@@ -677,8 +679,6 @@ def positions(
     """Each value's occurrence number, counting from 1 in file order (line 1, 2, … of a deal),
     and a number per distinct value."""
     import numpy as np
-
-    from pricing.lines import segments as history
 
     codes = dictionary_encode(history.whole(values)).indices.to_numpy(zero_copy_only=False)
     where = np.arange(len(codes))

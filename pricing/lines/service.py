@@ -16,8 +16,12 @@ from typing import TYPE_CHECKING
 
 from pricing.io.arrow import dates, dictionary_encode, fill_null, texts
 from pricing.lines import schema
+from pricing.lines import segments as history
+from pricing.lines.matching import Reference, match
 from pricing.lines.reader import DealsFile, Progress, positions
-from pricing.problems import Problem
+from pricing.problems import Problem, has_errors
+from pricing.storage import history as tables
+from pricing.storage import store
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,10 +69,6 @@ def import_deals(
     progress: Progress | None = None,
 ) -> DealsImport:
     """Store the lines of a deals file (those not already stored), matched to list and policy."""
-    from pricing.lines import segments as history
-    from pricing.problems import has_errors
-    from pricing.storage import history as tables
-    from pricing.storage import store
 
     assert read.lines is not None
     total = read.lines.num_rows
@@ -105,8 +105,6 @@ def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
     import numpy as np
     import pyarrow as pa
 
-    from pricing.lines import segments as history
-
     stored = history.scan(conn, ["line_key", "deal_id", "deal_no"])
     # Keys made from deal ids and positions, or from content, cannot repeat; line ids can.
     keys = history.whole(lines["line_key"])
@@ -141,9 +139,6 @@ def _match_and_store(
     is matched (unless a dry run); count the unmatched lines and SKUs into ``result``."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from pricing.lines import segments as history
-    from pricing.lines.matching import Reference, match
 
     skus = dictionary_encode(history.whole(fresh.lines["sku_key"]))
     lines = fresh.lines.append_column("sku_code", skus.indices)
@@ -181,8 +176,6 @@ def _stored_chunk(
     import numpy as np
     import pyarrow as pa
 
-    from pricing.lines import segments as history
-
     columns: dict[str, Column] = {
         name: chunk[name] for name in schema.NAMES if name in chunk.schema.names
     }
@@ -199,8 +192,6 @@ def _stored_numbers(
     """Which deals are stored already, and their stored numbers (0 where not)."""
     import numpy as np
     import pyarrow.compute as pc
-
-    from pricing.lines import segments as history
 
     encoded = dictionary_encode(history.whole(stored["deal_id"]))
     numbers = np.zeros(len(encoded.dictionary), dtype=np.int64)
@@ -222,8 +213,6 @@ def _max(column: Chunked) -> int:
 def _is_in(values: Array, stored: Chunked) -> npt.NDArray[np.bool_]:
     import pyarrow.compute as pc
 
-    from pricing.lines import segments as history
-
     found: npt.NDArray[np.bool_] = pc.is_in(values, value_set=history.whole(stored)).to_numpy(
         zero_copy_only=False
     )
@@ -233,7 +222,6 @@ def _is_in(values: Array, stored: Chunked) -> npt.NDArray[np.bool_]:
 def rematch(conn: Connection, since: date | None = None) -> int:
     """Match again the stored lines dated ``since`` or later (all when None): after an edition
     or a policy is loaded, lines take the list and policy now in force on their dates."""
-    from pricing.lines import segments as history
 
     history.lock_for_writing(conn)
     if not history.count(conn):
@@ -241,8 +229,6 @@ def rematch(conn: Connection, since: date | None = None) -> int:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from pricing.lines.matching import Reference, match
 
     reference = Reference(conn, keep_items=True)
     kinds = schema.arrow(MATCHED)
@@ -277,9 +263,6 @@ def link_won_requests(conn: Connection) -> None:
     """Lines without a request id are priced under a won request of the same customer and SKU
     when they are dated within its approval."""
     import datetime as dt
-
-    from pricing.lines import segments as history
-    from pricing.storage import history as tables
 
     won = tables.won_requests(conn)
     if not won:

@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
+from pricing.io.arrow import fill_null
+from pricing.lines import segments as history
 from pricing.money import MICRO, round_money
 from pricing.storage import queries
 
@@ -129,9 +131,6 @@ def _comparable(
     (deal, standard revenue, net amount), in millionths."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from pricing.io.arrow import fill_null
-    from pricing.lines import segments as history
 
     lines = history.scan(
         conn,
