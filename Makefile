@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check pricing tests bench sample_data docs
 	$(BIN)/ruff format --check pricing tests bench sample_data docs
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

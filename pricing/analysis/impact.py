@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pricing.errors import NotFoundError
 from pricing.lines import segments as history
@@ -24,6 +24,9 @@ from pricing.pricebook.model import PriceBook
 from pricing.requests.lifecycle import Request, line_facts, list_requests
 from pricing.storage import store
 from pricing.storage.store import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass
@@ -62,15 +65,7 @@ def impact(
             last = history.last_date(conn)
             end = last or now.date()
         start = start or end - timedelta(days=365)
-        lines = history.scan(conn, ["sku_key", "qty", "edition_id"], start=start, end=end)
-        rows = (
-            history.duck(lines=lines)
-            .execute(
-                "SELECT sku_key, sum(qty), count(*) FROM lines WHERE edition_id IS NOT NULL "
-                "GROUP BY sku_key"
-            )
-            .fetchall()
-        )
+        rows = _volumes(history.scan(conn, ["sku_key", "qty", "edition_id"], start=start, end=end))
         try:
             policy: Policy | None = policies.in_force(conn, now.date()).policy
         except NotFoundError:  # no guardrails yet: only the volume can be estimated
@@ -78,22 +73,36 @@ def impact(
     revenue: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     lines = missing = new_only = 0
     for sku_key, qty_micros, count in rows:
-        qty = Decimal(int(qty_micros)) / MICRO
-        lines += int(count)
+        qty = Decimal(qty_micros) / MICRO
+        lines += count
         before, after = old.items.get(sku_key), new.items.get(sku_key)
         if before is None:
-            new_only += int(count)
+            new_only += count
             continue
         family = (after or before).family or "(none)"
         revenue[family][0] += before.list_price * qty
         if after is None:
-            missing += int(count)
+            missing += count
             continue
         revenue[family][1] += after.list_price * qty
     families = sorted(((f, v[0], v[1]) for f, v in revenue.items()), key=lambda r: r[2] - r[1])
     open_requests = list_requests(db, status="approved", now=now) if policy is not None else []
     affected = _affected(open_requests, policy, new) if policy is not None else []
     return Impact(start, end, lines, families, missing, new_only, len(open_requests), affected)
+
+
+def _volumes(sold: pa.Table) -> list[tuple[str, int, int]]:
+    """Each sold SKU's quantity (millionths) and lines, matched lines only. DuckDB's rows are
+    untyped tuples: typed here, once (the key is never null, the sums are integers)."""
+    rows = (
+        history.duck(lines=sold)
+        .execute(
+            "SELECT sku_key, sum(qty), count(*) FROM lines WHERE edition_id IS NOT NULL "
+            "GROUP BY sku_key"
+        )
+        .fetchall()
+    )
+    return [(str(sku_key), int(qty), int(count)) for sku_key, qty, count in rows]
 
 
 def _affected(open_requests: list[Request], policy: Policy, new: PriceBook) -> list[dict[str, Any]]:

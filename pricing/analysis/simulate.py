@@ -15,9 +15,15 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from pricing.io.arrow import texts
+from pricing.io.perf import paused_gc
 from pricing.lines import schema
+from pricing.lines import segments as history
+from pricing.lines.matching import classify, present
+from pricing.lines.segments import zero_filled
 from pricing.money import MICRO
 from pricing.policy.model import Policy
+from pricing.policy.versions import all_versions
 from pricing.storage.store import Store
 
 if TYPE_CHECKING:
@@ -95,9 +101,6 @@ def simulate(
     """
     import pyarrow.compute as pc
 
-    from pricing.io.perf import paused_gc
-    from pricing.lines import segments as history
-
     with paused_gc(), db.read() as conn:
         versions = {v.version: v.policy for v in _versions(conn)}
         stored = history.scan(conn, list(dict.fromkeys([*COLUMNS, *JUDGED])), start=start, end=end)
@@ -115,8 +118,7 @@ def simulate(
         labels = {code: name for name, code in names.items()}
         sides = _sides(stored, labels, (current, _stored_below(stored)), (new, below_new))
         changed = _changed(stored, labels, current, new)
-        bounds = pc.min_max(stored["date"]).as_py()
-    first, last = bounds["min"], bounds["max"]
+        first, last = history.date_bounds(stored["date"])
     return Simulation(
         start=start or first,
         end=end or last,
@@ -133,9 +135,6 @@ def _current(stored: pa.Table, versions: dict[int, Policy], names: dict[str, int
     """Each line's class under the policy in force on its date, as stored when matched."""
     import numpy as np
 
-    from pricing.lines.matching import present
-    from pricing.lines.segments import zero_filled
-
     current = np.empty(stored.num_rows, dtype=np.int64)
     version = zero_filled(stored["policy_version"])
     ranks = zero_filled(stored["level_rank"])
@@ -146,7 +145,6 @@ def _current(stored: pa.Table, versions: dict[int, Policy], names: dict[str, int
 
 
 def _stored_below(stored: pa.Table) -> npt.NDArray[np.bool_]:
-    from pricing.lines.segments import zero_filled
 
     below: npt.NDArray[np.bool_] = zero_filled(stored["below_floor"]) == 1
     return below
@@ -158,8 +156,6 @@ def _proposed(
     """Each line's class under the proposed policy, and whether it is below its hard floor:
     judged a chunk at a time (bounded memory)."""
     import numpy as np
-
-    from pricing.lines.matching import classify
 
     n = judged.num_rows
     new = np.empty(n, dtype=np.int64)
@@ -178,8 +174,6 @@ def _sides(
 ) -> list[Side]:
     """Each policy's totals, from the lines' classes and whether each is below its floor."""
     import pyarrow as pa
-
-    from pricing.lines.segments import zero_filled
 
     special = zero_filled(stored["standard_revenue"]) - zero_filled(stored["net_amount"])
     # Weeks from Monday to Sunday, numbered from the epoch (1970-01-01 was a Thursday):
@@ -200,8 +194,8 @@ def _changed(
     return [
         {"deal": d, "line": _line_of(k), "sku": sku, "current": labels[c], "proposed": labels[p]}
         for d, k, sku, c, p in zip(
-            stored["deal_id"].take(moved).to_pylist(), stored["line_key"].take(moved).to_pylist(),
-            stored["sku"].take(moved).to_pylist(), current[moved].tolist(), new[moved].tolist(),
+            texts(stored["deal_id"].take(moved)), texts(stored["line_key"].take(moved)),
+            texts(stored["sku"].take(moved)), current[moved].tolist(), new[moved].tolist(),
             strict=True,
         )
     ]  # fmt: skip
@@ -263,7 +257,6 @@ def _exact_sum(values: Ints) -> int:
 
 
 def _versions(conn: Connection) -> list[PolicyVersion]:
-    from pricing.policy.versions import all_versions
 
     return all_versions(conn)
 

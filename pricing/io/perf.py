@@ -5,10 +5,13 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar, TypeVarTuple
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+_R = TypeVar("_R")
+_Args = TypeVarTuple("_Args")
 
 
 @contextmanager
@@ -57,7 +60,7 @@ def preload(*modules: str) -> None:
     in_background(lambda: [importlib.import_module(name) for name in modules])
 
 
-def in_background(work: Callable[..., Any], *args: Any) -> Future[Any]:
+def in_background(work: Callable[[*_Args], _R], *args: *_Args) -> Future[_R]:
     """``work(*args)`` started on another thread; its future."""
     from concurrent.futures import ThreadPoolExecutor
 

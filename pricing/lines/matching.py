@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
+from pricing.io import arrow
 from pricing.lines import schema
 from pricing.lines.segments import whole, zero_filled
 from pricing.money import MICRO, minor_units
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from sqlalchemy.engine import Connection
 
+    from pricing.io.arrow import Array, Column
+
 Ints = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 Numbers = tuple[Ints, Mask]  # millionths (or ids), and where they are missing
@@ -39,7 +42,7 @@ class Reference:
     """Price book and policy rows read once and reused while a big file is matched in chunks."""
 
     def __init__(
-        self, conn: Connection, skus: pa.Array | None = None, *, keep_items: bool = False
+        self, conn: Connection, skus: Array | None = None, *, keep_items: bool = False
     ) -> None:
         """``skus``: the distinct SKU keys of a file, when its lines carry ``sku_code`` (their
         position there): each edition then looks up each SKU once, not once per chunk.
@@ -82,7 +85,7 @@ ITEM_COLUMNS = (
 
 def match(
     conn: Connection, lines: pa.Table, reference: Reference | None = None
-) -> dict[str, pa.Array]:
+) -> dict[str, Array]:
     """The edition, list, standard, net and policy columns of deal lines (an Arrow table with
     date, sku, sku_key, qty, amount, unit_price and discount_pct), as Arrow arrays by name.
 
@@ -93,7 +96,7 @@ def match(
     reference = reference or Reference(conn)
     n = lines.num_rows
     ints: dict[str, Numbers] = {name: (np.zeros(n, np.int64), np.ones(n, bool)) for name in INTS}
-    texts = {name: pa.nulls(n, pa.string()) for name in TEXTS}
+    texts: dict[str, Array] = {name: pa.nulls(n, pa.string()) for name in TEXTS}
     editions = reference.built("editions", lambda: _editions(reference))
     if len(editions[0]) and n:
         days = lines["date"].to_numpy()
@@ -104,14 +107,18 @@ def match(
         items = [_items_of(reference, e) for e in numbers]
         position = np.full(n, -1)
         coded = reference.skus is not None and "sku_code" in lines.column_names
-        keys = lines["sku_code"].to_numpy() if coded else whole(lines["sku_key"])
+        codes: Ints | None = lines["sku_code"].to_numpy() if coded else None
+        keys = None if coded else whole(lines["sku_key"])
         offset = 0
         for number, book in zip(numbers, items, strict=True):
             rows = np.flatnonzero(edition == number)
-            if coded:
-                found = _found_of(reference, number, book)[keys[rows]]
+            if codes is not None:
+                found = _found_of(reference, number, book)[codes[rows]]
             else:
-                found = _found(keys if len(rows) == n else keys.take(pa.array(rows)), book)
+                assert keys is not None
+                found = _found(
+                    keys if len(rows) == n else keys.take(pa.array(rows, pa.int64())), book
+                )
             position[rows] = np.where(found >= 0, found + offset, -1)
             offset += len(book.sku_key)
         matched = position >= 0
@@ -127,12 +134,15 @@ def match(
             ints[name] = (values[at_item], missing[at_item] | ~matched)
         for name in ("family", "item_currency"):
             column = pa.concat_arrays([book.texts[name] for book in items] or [pa.array([""])])
-            texts[name] = column.take(pa.array(at_item, mask=~matched))
+            texts[name] = column.take(pa.array(at_item, pa.int64(), mask=~matched))
         if matched.any():
             ints["standard_price"] = _standard_prices(reference, lines, ints, texts, matched)
         _money(lines, ints, matched)
         _judge(reference, lines, ints, texts, matched)
-    return {name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()} | texts
+    columns: dict[str, Array] = {
+        name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()
+    }
+    return columns | texts
 
 
 @dataclass(frozen=True)
@@ -140,8 +150,8 @@ class _Book:
     """One edition's items: SKU keys (Arrow, for lookups), ``family`` and ``item_currency``
     (Arrow text) and ``list_price``, ``unit_cost``, ``item_floor`` (numpy millionths)."""
 
-    sku_key: pa.Array
-    texts: dict[str, pa.Array]
+    sku_key: Array
+    texts: dict[str, Array]
     amounts: dict[str, Numbers]
 
 
@@ -151,14 +161,16 @@ def _items_of(reference: Reference, number: int) -> _Book:
 
 def _found_of(reference: Reference, number: int, book: _Book) -> Ints:
     """The positions of a file's distinct SKUs among an edition's items (once per edition)."""
-    return reference.built(("found", number), lambda: _found(reference.skus, book))
+    skus = reference.skus
+    assert skus is not None  # only lines coded by their position in ``skus`` come here
+    return reference.built(("found", number), lambda: _found(skus, book))
 
 
-def _found(sku_keys: pa.Array, book: _Book) -> Ints:
+def _found(sku_keys: Array, book: _Book) -> Ints:
     """Each SKU key's position among an edition's items, -1 where it has none."""
     import pyarrow.compute as pc
 
-    found: Ints = pc.fill_null(pc.index_in(sku_keys, value_set=book.sku_key), -1).to_numpy()
+    found: Ints = arrow.fill_null(pc.index_in(sku_keys, value_set=book.sku_key), -1).to_numpy()
     return found
 
 
@@ -168,7 +180,7 @@ def present(values: Ints) -> list[int]:
     return np.flatnonzero(np.bincount(values)).tolist() if len(values) else []
 
 
-def integers(column: pa.Array | pa.ChunkedArray) -> Numbers:
+def integers(column: Column) -> Numbers:
     """An Arrow integer column as numpy int64 values (0 where missing) and its missing mask."""
     import pyarrow.compute as pc
 
@@ -176,7 +188,7 @@ def integers(column: pa.Array | pa.ChunkedArray) -> Numbers:
     return zero_filled(column), pc.is_null(column).to_numpy(zero_copy_only=False)
 
 
-def casefold(text: pa.Array | pa.ChunkedArray) -> pa.Array:
+def casefold(text: Column) -> Array:
     """``str.casefold`` of an Arrow text column: Arrow's lower case for ASCII (the same there),
     Python's casefold for the rest (``ß`` is ``ss``)."""
     import pyarrow as pa
@@ -184,7 +196,7 @@ def casefold(text: pa.Array | pa.ChunkedArray) -> pa.Array:
 
     text = whole(text)
     lowered = pc.utf8_lower(text)
-    foreign = pc.invert(pc.fill_null(pc.string_is_ascii(text), True))
+    foreign = pc.invert(arrow.fill_null(pc.string_is_ascii(text), True))
     if not pc.any(foreign).as_py():
         return lowered
     rows = np.flatnonzero(foreign.to_numpy(zero_copy_only=False))
@@ -254,7 +266,7 @@ def _standard_prices(
     reference: Reference,
     lines: pa.Table,
     ints: dict[str, Numbers],
-    texts: dict[str, pa.Array],
+    texts: dict[str, Array],
     matched: Mask,
 ) -> Numbers:
     """The list price after the tiers of the line's edition for its quantity: the SKU's own
@@ -282,15 +294,14 @@ def _standard_prices(
     rows = np.flatnonzero(matched)
     number = pc.cast(pa.array(edition[rows]), pa.string())
     scopes = pa.array(list(groups), pa.string())
-    own = pc.index_in(
-        pc.binary_join_element_wise(number, "\x1fsku\x1f", whole(lines["sku_key"]).take(rows), ""),
-        value_set=scopes,
-    )
-    family = pc.fill_null(casefold(texts["family"].take(pa.array(rows))), "")
-    of_family = pc.index_in(
-        pc.binary_join_element_wise(number, "\x1ffamily\x1f", family, ""), value_set=scopes
-    )
-    group = pc.fill_null(pc.coalesce(own, of_family), -1).to_numpy().astype(np.int64)
+    skus = whole(lines["sku_key"]).take(rows)
+    family = arrow.fill_null(casefold(texts["family"].take(pa.array(rows, pa.int64()))), "")
+    # The stubs want binary_join's arguments all scalars or all arrays; Arrow broadcasts.
+    by_sku: Array = pc.binary_join_element_wise(number, "\x1fsku\x1f", skus, "")  # type: ignore[call-overload]
+    by_family: Array = pc.binary_join_element_wise(number, "\x1ffamily\x1f", family, "")  # type: ignore[call-overload]
+    own = pc.index_in(by_sku, value_set=scopes)
+    of_family = pc.index_in(by_family, value_set=scopes)
+    group = arrow.fill_null(pc.coalesce(own, of_family), -1).to_numpy().astype(np.int64)
     qty, _ = integers(lines["qty"])
     units = np.clip(np.floor_divide(qty[rows], MICRO), 1 - _SPAN, _SPAN - 1)
     minimum = np.clip(np.array([t[3] for t in tiers], dtype=np.int64), 1 - _SPAN, _SPAN - 1)
@@ -306,7 +317,7 @@ def _standard_prices(
     standard[0][rows[by_price]] = price[by_price]
     rows, pct = rows[~by_price], pct[~by_price]
     if len(rows):
-        currency = texts["item_currency"].take(pa.array(rows)).to_pylist()
+        currency = arrow.texts(texts["item_currency"].take(pa.array(rows, pa.int64())))
         step = np.array([10 ** (6 - minor_units(c)) for c in currency], dtype=np.int64)
         standard[0][rows] = _discounted(listed[rows], pct, step)
     return standard
@@ -384,9 +395,10 @@ def _judge(
     at = np.searchsorted(starts, days, side="right") - 1
     version = np.where(matched & (at >= 0), numbers[np.maximum(at, 0)], -1)
     n = lines.num_rows
+    # The stubs take a table's columns as arrays or sequences; a chunked array is one too.
     facts = pa.table(
         {
-            **{name: lines[name] for name in ("sku", "sku_key", "qty")},
+            **{name: lines[name] for name in ("sku", "sku_key", "qty")},  # type: ignore[misc]
             **{name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()
                if name in CLASSIFIED},
             **{name: texts[name] for name in ("family", "item_currency")},
@@ -398,7 +410,7 @@ def _judge(
     level = np.zeros(n, dtype=np.int64)
     for number in present(version[version >= 0]):
         rows = np.flatnonzero(version == number)
-        subset = facts if len(rows) == n else facts.take(pa.array(rows))
+        subset = facts if len(rows) == n else facts.take(pa.array(rows, pa.int64()))
         ranks, floors, below = classify(policies[int(number)], subset)
         no_floor = floors.is_null().to_numpy(zero_copy_only=False)
         level[rows] = len(names) + 1 + ranks
@@ -410,10 +422,14 @@ def _judge(
         ints["policy_version"][1][rows] = False
         ints["hard_floor"][0][rows] = zero_filled(floors)
         ints["hard_floor"][1][rows] = no_floor
-    texts["level"] = pa.array(names, pa.string()).take(pa.array(level, mask=version < 0))
+    texts["level"] = pa.array(names, pa.string()).take(
+        pa.array(level, pa.int64(), mask=version < 0)
+    )
 
 
-def _policies(reference: Reference) -> tuple[Any, Any, dict[int, Policy]]:
+def _policies(
+    reference: Reference,
+) -> tuple[npt.NDArray[np.datetime64], Ints, dict[int, Policy]]:
     """Effective dates (ascending), the policy version in force from each, and the policies."""
     from pricing.policy.versions import from_record
     from pricing.storage.queries import PolicyRecord
@@ -436,7 +452,7 @@ def _policies(reference: Reference) -> tuple[Any, Any, dict[int, Policy]]:
 CLASSIFIED = schema.CLASSIFIED
 
 
-def classify(policy: Policy, lines: pa.Table) -> tuple[Any, pa.Array, Any]:
+def classify(policy: Policy, lines: pa.Table) -> tuple[Any, Array, Any]:
     """Every line's class under ``policy`` (the engine's :func:`pricing.policy.engine.classify`
     over the ``CLASSIFIED`` columns of deal lines): the rank of the level needed (0 within the
     first level, -1 rejected), the hard floor (millionths, null where none) and whether the price
@@ -488,26 +504,25 @@ def _columns(lines: pa.Table) -> LineColumns:
     )
 
 
-def _values(column: Any, xp: Arrays) -> Values:
+def _values(column: Column, xp: Arrays) -> Values:
     """A text column as its distinct values and each line's code (-1 where missing), encoded
     when a rule first needs it."""
 
     def load() -> Values:
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         text = whole(column.cast(pa.string()))
         n = len(text)
         if n and not text.null_count and _same(text, text[0]):  # one currency, usually
             return Values([text[0].as_py()], np.zeros(n, dtype=np.int8), xp)
-        encoded = pc.dictionary_encode(text)
-        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-        return Values(encoded.dictionary.to_pylist(), codes, xp)
+        encoded = arrow.dictionary_encode(text)
+        codes = arrow.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        return Values(arrow.texts(encoded.dictionary), codes, xp)
 
     return Values.later(load, xp)
 
 
-def _same(text: Any, first: Any) -> bool:
+def _same(text: Array, first: pa.Scalar[Any]) -> bool:
     """Whether every value of ``text`` is ``first`` (a few rows tried first: mostly not)."""
     import pyarrow.compute as pc
 

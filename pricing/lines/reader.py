@@ -19,10 +19,23 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
-from pricing.io.sheets import Sheet, cell_text, column_letter
+from pricing.io.arrow import dictionary_encode, fill_null
+from pricing.io.headers import find_header
+from pricing.io.perf import frugal_arrow_memory, in_background, preload
+from pricing.io.sheets import (
+    Sheet,
+    cell_text,
+    column_letter,
+    decode_text,
+    open_workbook,
+    read_input,
+    sniff_delimiter,
+)
 from pricing.lines import schema
+from pricing.lines import segments as history
+from pricing.lines.matching import casefold
 from pricing.money import MICRO, TOO_LARGE, TOO_LARGE_TEXT, parse_decimal
 from pricing.problems import Problem, Severity
 
@@ -33,11 +46,13 @@ if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.csv
 
+    from pricing.io.arrow import Array, Column
+
     Mask = npt.NDArray[np.bool_]  # one flag per row of the file
     Micros = npt.NDArray[np.int64]  # whole millionths per row
     Days = npt.NDArray[np.datetime64]
     Numbers = tuple[Micros, Mask]  # values, and where they are missing
-    Keys = tuple[pa.Array, pa.Array, Mask, npt.NDArray[np.int64]]
+    Keys = tuple[Array, Array, Mask, npt.NDArray[np.int64]]
 
 Progress = Callable[[int, int], None]
 
@@ -99,14 +114,11 @@ def read_deals(
     progress: Progress | None = None,
 ) -> DealsFile:
     """Read a deals export (csv or xlsx) into normalised lines and problems."""
-    from pricing.io.perf import frugal_arrow_memory, preload
 
     # Arrow's compute functions, the store, and pandas (which Arrow imports on its first numpy
     # conversion) load while the file is read.
     preload("pyarrow.compute", "sqlalchemy", "pandas")
     frugal_arrow_memory()
-
-    from pricing.io.headers import find_header
 
     overrides = columns or {}
     head, is_csv, delimiter = _head(path)
@@ -152,11 +164,9 @@ def _no_header(path: Path, head: Sheet, overrides: dict[str, str]) -> Problem:
 
 def _sheet_columns(
     path: Path, head: Sheet, header_row: int, mapping: dict[str, int]
-) -> dict[str, pa.Array]:
+) -> dict[str, Array]:
     """The mapped columns of a workbook's sheet as Arrow text."""
     import pyarrow as pa
-
-    from pricing.io.sheets import open_workbook
 
     body = open_workbook(path).sheet(head.name or "").rows[header_row + 1 :]
     return {
@@ -167,7 +177,7 @@ def _sheet_columns(
 
 def _csv_columns(
     path: Path, header_row: int, mapping: dict[str, int], delimiter: str, encoding: str = "utf8"
-) -> tuple[dict[str, pa.Array], list[Problem]]:
+) -> tuple[dict[str, Array], list[Problem]]:
     """The mapped columns of a csv file as Arrow text (Arrow's reader, on every core), or the
     rows that cannot be read: a row with more or fewer fields than the header, a stray quote.
 
@@ -178,7 +188,7 @@ def _csv_columns(
 
     broken: list[tuple[str, int, int]] = []
 
-    def invalid(row: pyarrow.csv.InvalidRow) -> str:
+    def invalid(row: pyarrow.csv.InvalidRow) -> Literal["skip"]:
         broken.append((row.text, row.expected_columns, row.actual_columns))
         return "skip"
 
@@ -230,7 +240,6 @@ def _broken_rows(path: Path, rows: list[tuple[str, int, int]], encoding: str) ->
 
 def _head(path: Path) -> tuple[Sheet, bool, str]:
     """The first rows (to find the header), whether it is csv, and its separator."""
-    from pricing.io.sheets import decode_text, open_workbook, read_input, sniff_delimiter
 
     start = read_input(path, 256 * 1024)
     if start.startswith(b"PK\x03\x04") or start.startswith(b"\xd0\xcf\x11\xe0"):
@@ -248,12 +257,15 @@ def _head(path: Path) -> tuple[Sheet, bool, str]:
     return Sheet(path.name, None, rows), True, delimiter
 
 
-def _blank(values: pa.Array) -> Mask:
+def _blank(values: Array) -> Mask:
     """Which values of an Arrow text column (no nulls) are empty, as a numpy mask: where the
     offsets of consecutive values are equal."""
     import numpy as np
 
-    offsets = np.frombuffer(values.buffers()[1], np.int32, len(values) + 1, values.offset * 4)
+    data = values.buffers()[1]  # a text array's offsets; never None
+    assert data is not None
+    # pa.Buffer has the buffer protocol (``__buffer__``), which numpy's stubs see only on 3.12.
+    offsets = np.frombuffer(data, np.int32, len(values) + 1, values.offset * 4)  # type: ignore[call-overload]
     blank: Mask = offsets[1:] == offsets[:-1]
     return blank
 
@@ -301,7 +313,7 @@ class _Reader:
     def bad(
         self,
         mask: Mask,
-        values: pa.Array,
+        values: Array,
         field_name: str,
         message: str,
         severity: Severity = "error",
@@ -313,7 +325,7 @@ class _Reader:
             value = values[int(index)].as_py()
             self.problems.append(Problem(severity, message, value=str(value), **where))
 
-    def convert(self, raw: dict[str, pa.Array], date_format: str | None) -> pa.Table:
+    def convert(self, raw: dict[str, Array], date_format: str | None) -> pa.Table:
         """The file's lines: typed input columns, keys, and each line's number in the file."""
         import numpy as np
         import pyarrow as pa
@@ -336,15 +348,13 @@ class _Reader:
         return _with_keys(lines, keyed, set(text))
 
     def _start_keys(
-        self, text: dict[str, pa.Array], blank: dict[str, Mask], keep: Mask
+        self, text: dict[str, Array], blank: dict[str, Mask], keep: Mask
     ) -> Future[Keys] | None:
         """Ids become keys on another thread while the values are converted (Arrow and numpy
         release the GIL): a million-line file's keys take as long as its dates and amounts."""
         import pyarrow as pa
 
-        from pricing.io.perf import in_background
-
-        ids = {
+        ids: dict[str, Array] = {
             name: text[name] if keep.all() else text[name].filter(pa.array(keep))
             for name in ("deal_id", "line_id")
             if name in text and not (blank[name] & keep).any()
@@ -352,7 +362,7 @@ class _Reader:
         return in_background(_id_keys, ids) if ids else None
 
     def _money(
-        self, text: dict[str, pa.Array], blank: dict[str, Mask], keep: Mask, qty: Numbers
+        self, text: dict[str, Array], blank: dict[str, Mask], keep: Mask, qty: Numbers
     ) -> dict[str, Numbers]:
         """The money columns the file has, each missing where a preceding one is given (line
         amount > net price > discount): only the winner is kept."""
@@ -385,7 +395,7 @@ class _Reader:
                      "no amount, net price or discount on this line")  # fmt: skip
         return money
 
-    def _quantities(self, values: pa.Array, keep: Mask, qty: Numbers) -> None:
+    def _quantities(self, values: Array, keep: Mask, qty: Numbers) -> None:
         """A warning for each zero quantity, a note for the negative ones."""
         count, missing = qty
         zero = keep & ~missing & (count == 0)
@@ -400,7 +410,7 @@ class _Reader:
 
     def _table(
         self,
-        text: dict[str, pa.Array],
+        text: dict[str, Array],
         blank: dict[str, Mask],
         dates: Days,
         numbers: dict[str, Numbers],
@@ -411,8 +421,6 @@ class _Reader:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        from pricing.lines.matching import casefold
-
         n = len(dates)
         # Only the money column that wins precedence is kept: line amount > net price > discount.
         taken = np.zeros(n, dtype=bool)
@@ -422,14 +430,15 @@ class _Reader:
                 numbers[name] = (values, absent | taken)
                 taken |= ~absent
 
-        def ints(pair: Numbers | None) -> pa.Array:
+        def ints(pair: Numbers | None) -> Array:
             return pa.nulls(n, pa.int64()) if pair is None else pa.array(pair[0], mask=pair[1])
 
-        def optional(name: str) -> pa.Array:
+        def optional(name: str) -> Array:
             if name not in text:
                 return pa.nulls(n, pa.string())
             values = pc.utf8_upper(text[name]) if name == "currency" else text[name]
-            return pc.if_else(pa.array(blank[name]), pa.scalar(None, pa.string()), values)
+            chosen: Array = pc.if_else(pa.array(blank[name]), pa.scalar(None, pa.string()), values)
+            return chosen
 
         return pa.table(
             {
@@ -447,7 +456,7 @@ class _Reader:
         )
 
     def _number(
-        self, values: pa.Array, keep: Mask, blank: Mask, field_name: str, label: str
+        self, values: Array, keep: Mask, blank: Mask, field_name: str, label: str
     ) -> Numbers:
         """Millionths and a missing mask; plain numbers in bulk (Arrow), the rest one by one."""
         import numpy as np
@@ -475,7 +484,7 @@ class _Reader:
             self.bad(keep & blank, values, field_name, "quantity is missing")
         return micros, missing
 
-    def _discount(self, values: pa.Array, keep: Mask, blank: Mask) -> Numbers:
+    def _discount(self, values: Array, keep: Mask, blank: Mask) -> Numbers:
         """Discount off list as a percentage in millionths: fractions or percents, said which."""
         import pyarrow.compute as pc
 
@@ -494,7 +503,7 @@ class _Reader:
             self.bad(out_of_range, values, "discount", "discount must be between 0 and 100 %")
         return micros, missing
 
-    def _dates(self, values: pa.Array, keep: Mask, blank: Mask, date_format: str | None) -> Days:
+    def _dates(self, values: Array, keep: Mask, blank: Mask, date_format: str | None) -> Days:
         """Days (numpy datetime64[D], NaT where missing or wrong)."""
         present = keep & ~blank
         if (keep & blank).any():
@@ -574,13 +583,13 @@ class _Reader:
             self.notes.append(f"dates read as {example} ({order}, from the column's own values)")
         return result
 
-    def _request_ids(self, values: pa.Array, keep: Mask) -> Numbers:
+    def _request_ids(self, values: Array, keep: Mask) -> Numbers:
         import pyarrow as pa
         import pyarrow.compute as pc
 
         extracted = pc.extract_regex(values, _REQUEST_ID)
         found = pc.is_valid(extracted).to_numpy(zero_copy_only=False)
-        number = pc.if_else(pa.array(found), extracted.field("n"), "0")
+        number: Array = pc.if_else(pa.array(found), extracted.field("n"), "0")
         ids = pc.cast(number, pa.int64()).to_numpy()
         bad = keep & ~_blank(values) & ~found
         if bad.any():
@@ -607,36 +616,41 @@ def _with_keys(lines: pa.Table, keyed: Future[Keys] | None, fields: set[str]) ->
     )
 
 
-def _id_keys(ids: dict[str, pa.Array]) -> Keys:
+def _id_keys(ids: dict[str, Array]) -> Keys:
     """Deal ids and line keys that make a re-import of the same lines a no-op, whether each
     line is its deal's first in the file, and a number per deal (the same for its lines):
     from the line ids, else from the deal ids and each line's position in its deal."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     deal, line = ids.get("deal_id"), ids.get("line_id")
     if line is not None:
-        key = pc.binary_join_element_wise("L:", line, "")
+        # The stubs want all scalars or all arrays; Arrow broadcasts the scalars (here and below).
+        key: Array = pc.binary_join_element_wise("L:", line, "")  # type: ignore[call-overload]
         deal = deal if deal is not None else key
         position, codes = positions(deal)
         return deal, key, position == 1, codes
+    assert deal is not None  # the reader requires a deal id or a line id
     position, codes = positions(deal)
-    key = pc.binary_join_element_wise("D:", deal, "#", pc.cast(position, "string"), "")
+    numbers = pc.cast(pa.array(position), pa.string())
+    key = pc.binary_join_element_wise("D:", deal, "#", numbers, "")  # type: ignore[call-overload]
     return deal, key, position == 1, codes
 
 
-def _content_keys(lines: pa.Table, fields: set[str]) -> pa.Array:
+def _content_keys(lines: pa.Table, fields: set[str]) -> Array:
     """Keys of lines in a file without ids (each line its own deal): a hash of its content
     and how many identical lines came before it. Made with pandas exactly as when the store
     first kept such keys, so that re-importing an old file still finds its lines."""
     import pandas as pd
     import pyarrow as pa
 
+    def nullable(kind: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
+        return pd.Int64Dtype() if kind == pa.int64() else None
+
     def integers(name: str, field_name: str) -> pd.Series[pd.Int64Dtype] | None:
         if field_name not in fields:
             return None
-        column: pd.Series[pd.Int64Dtype] = lines[name].to_pandas(
-            types_mapper={pa.int64(): pd.Int64Dtype()}.get
-        )
+        column: pd.Series[pd.Int64Dtype] = lines[name].to_pandas(types_mapper=nullable)
         return column
 
     def texts(name: str) -> pd.Series[str] | None:
@@ -660,16 +674,13 @@ def _content_keys(lines: pa.Table, fields: set[str]) -> pa.Array:
 
 
 def positions(
-    values: pa.Array | pa.ChunkedArray,
+    values: Column,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Each value's occurrence number, counting from 1 in file order (line 1, 2, … of a deal),
     and a number per distinct value."""
     import numpy as np
-    import pyarrow.compute as pc
 
-    from pricing.lines import segments as history
-
-    codes = pc.dictionary_encode(history.whole(values)).indices.to_numpy(zero_copy_only=False)
+    codes = dictionary_encode(history.whole(values)).indices.to_numpy(zero_copy_only=False)
     where = np.arange(len(codes))
     grouped = bool((np.diff(codes) >= 0).all())  # each value's lines together: the usual export
     order = where if grouped else np.argsort(codes, kind="stable")
@@ -680,14 +691,14 @@ def positions(
     return position, codes.astype(np.int64)
 
 
-def _iso_days(values: pa.Array, present: Mask) -> Days | None:
+def _iso_days(values: Array, present: Mask) -> Days | None:
     """Days, when every present value is a valid ``YYYY-MM-DD`` (Arrow's strict parser, one
     pass); else None, and the values are read one way or another by the slower guesser."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.if_else(pa.array(present), values, pa.scalar(None, pa.string()))
+    text: Array = pc.if_else(pa.array(present), values, pa.scalar(None, pa.string()))
     try:
         days = pc.cast(text, pa.date32())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -698,18 +709,18 @@ def _iso_days(values: pa.Array, present: Mask) -> Days | None:
 _PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
-def _floats(values: pa.Array) -> npt.NDArray[np.float64]:
+def _floats(values: Array) -> npt.NDArray[np.float64]:
     """Text as float64, NaN where blank or not a plain number (``1,234.50`` or ``$5`` are read
     one by one by the caller): Arrow's parser, in one pass when every value is plain."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    text: Array = pc.if_else(pc.equal(values, pa.scalar("")), pa.scalar(None, pa.string()), values)
     numbers: npt.NDArray[np.float64]
     try:
         numbers = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         plain = pc.match_substring_regex(text, _PLAIN_NUMBER)
-        text = pc.if_else(pc.fill_null(plain, False), text, pa.scalar(None, pa.string()))
+        text = pc.if_else(fill_null(plain, False), text, pa.scalar(None, pa.string()))
         numbers = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
     return numbers

@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from datetime import date
-from typing import TYPE_CHECKING, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Literal, TypedDict, TypeVar
 
+from pricing.io.arrow import fill_null
 from pricing.lines import schema
 from pricing.storage import history as tables
 
@@ -31,15 +32,20 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from sqlalchemy.engine import Connection
 
+    from pricing.io.arrow import Array, Column
+
     # Columns to store: Arrow arrays by name, or a pandas frame.
-    Columns = Mapping[str, pa.Array | pa.ChunkedArray] | pd.DataFrame
+    Columns = Mapping[str, Column] | pd.DataFrame
     # What a rewrite's change returns: the new values of some columns of the segment.
-    Changed = dict[str, pa.Array | pa.ChunkedArray]
+    Changed = dict[str, Column]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
-CODEC = ("zstd", 1)  # two thirds of lz4's bytes, and (unlike lz4 here) it runs on all cores
+CODEC: tuple[Literal["zstd"], int] = (
+    "zstd",
+    1,
+)  # two thirds of lz4's bytes, and (unlike lz4 here) it runs on all cores
 SEGMENT = 100_000  # lines per segment: a deals import matches a segment at a time
 COLUMNS = schema.NAMES  # a line as stored: declared in :mod:`pricing.lines.schema`
 # The history's SQL is in pricing.storage.history; these are asked of the lines here too.
@@ -133,34 +139,44 @@ class _Bounds(TypedDict):
 
 
 def _bounds(lines: pa.Table) -> _Bounds:
+    first, last = date_bounds(lines["date"])
+    return {"lines": lines.num_rows, "first_date": first, "last_date": last}
+
+
+def date_bounds(dates: Column) -> tuple[date, date]:
+    """The first and last date of a date column (not empty, no nulls)."""
     import pyarrow.compute as pc
 
-    bounds = pc.min_max(lines["date"]).as_py()
-    return {"lines": lines.num_rows, "first_date": bounds["min"], "last_date": bounds["max"]}
+    bounds = pc.min_max(dates)
+    first, last = bounds["min"].as_py(), bounds["max"].as_py()
+    assert isinstance(first, date) and isinstance(last, date)
+    return first, last
 
 
-def whole(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+def whole(values: Column) -> Array:
     """One Arrow array (pandas hands over Arrow-backed columns, and scans return, chunks)."""
-    return values.combine_chunks() if hasattr(values, "combine_chunks") else values
+    import pyarrow as pa
+
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
-def zero_filled(column: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
+def zero_filled(column: Column) -> npt.NDArray[np.int64]:
     """An Arrow integer column as numpy int64, 0 where missing."""
     import numpy as np
-    import pyarrow.compute as pc
 
-    values: npt.NDArray[np.int64] = pc.fill_null(column, 0).to_numpy(zero_copy_only=False)
+    values: npt.NDArray[np.int64] = fill_null(column, 0).to_numpy(zero_copy_only=False)
     return values.astype(np.int64)
 
 
-def encode(column: pa.Array | pa.ChunkedArray) -> bytes:
+def encode(column: Column) -> bytes:
     """One column as an Arrow IPC stream, its buffers compressed."""
     import pyarrow as pa
 
-    return encode_table(pa.table({"v": column}))
+    # The stubs take a table's columns as arrays or sequences; a chunked array is one too.
+    return encode_table(pa.table({"v": column}))  # type: ignore[dict-item]
 
 
-def decode(blob: bytes) -> pa.Array:
+def decode(blob: bytes) -> Array:
     return decode_table(blob)["v"].combine_chunks()
 
 
@@ -185,12 +201,12 @@ def decode_table(blob: bytes) -> pa.Table:
 
 def _segments(
     conn: Connection, columns: list[str], start: date | None, end: date | None
-) -> Iterator[tuple[int, dict[str, pa.Array]]]:
+) -> Iterator[tuple[int, dict[str, Array]]]:
     """Segments of the period (their lines, and the asked columns decoded), oldest first. A
     column the segment does not hold (it was stored before the column existed) comes as
     nulls."""
     fetched = tables.blobs(conn, columns, start, end)  # compressed: a fraction of the size
-    columns_of: dict[int, dict[str, pa.Array]] = {}
+    columns_of: dict[int, dict[str, Array]] = {}
     sizes: dict[int, int] = {}
     decoded = _in_parallel(decode, [blob.data for blob in fetched])
     for blob, column in zip(fetched, decoded, strict=True):
@@ -201,15 +217,14 @@ def _segments(
         yield sizes[number], _completed(found, columns, sizes[number])
 
 
-def _completed(
-    found: dict[str, pa.Array], columns: Iterable[str], lines: int
-) -> dict[str, pa.Array]:
+def _completed(found: dict[str, Array], columns: Iterable[str], lines: int) -> dict[str, Array]:
     """A segment's columns, with nulls of its declared type for each one it does not hold."""
     import pyarrow as pa
 
     for name in columns:
         if name not in found:
-            found[name] = pa.nulls(lines, schema.arrow_type(name))
+            # The stubs overload nulls per concrete type; the schema gives a DataType.
+            found[name] = pa.nulls(lines, schema.arrow_type(name))  # type: ignore[call-overload]
     return found
 
 
@@ -247,7 +262,7 @@ def scan(
     return pa.concat_tables(parts)
 
 
-def _within(dates: pa.Array, start: date | None, end: date | None) -> pa.Array:
+def _within(dates: Column, start: date | None, end: date | None) -> Array:
     """Which dates fall in the period (either end may be open)."""
     import pyarrow as pa
     import pyarrow.compute as pc

@@ -14,9 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from pricing.io.arrow import dates, dictionary_encode, fill_null, texts
 from pricing.lines import schema
+from pricing.lines import segments as history
+from pricing.lines.matching import Reference, match
 from pricing.lines.reader import DealsFile, Progress, positions
-from pricing.problems import Problem
+from pricing.problems import Problem, has_errors
+from pricing.storage import history as tables
+from pricing.storage import store
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,6 +29,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from sqlalchemy.engine import Connection
 
+    from pricing.io.arrow import Array, Chunked, Column
     from pricing.storage.store import Store
 
 MATCHED = schema.MATCHED  # what matching fills in and a rematch rewrites
@@ -63,10 +69,6 @@ def import_deals(
     progress: Progress | None = None,
 ) -> DealsImport:
     """Store the lines of a deals file (those not already stored), matched to list and policy."""
-    from pricing.lines import segments as history
-    from pricing.problems import has_errors
-    from pricing.storage import history as tables
-    from pricing.storage import store
 
     total = 0 if read.lines is None else read.lines.num_rows
     result = DealsImport(total, 0, 0, 0, [], read.problems, read.notes, dry_run)
@@ -101,8 +103,6 @@ def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
     before; a deal keeps its number, new deals are numbered after the stored ones."""
     import numpy as np
     import pyarrow as pa
-
-    from pricing.lines import segments as history
 
     stored = history.scan(conn, ["line_key", "deal_id", "deal_no"])
     # Keys made from deal ids and positions, or from content, cannot repeat; line ids can.
@@ -139,10 +139,7 @@ def _match_and_store(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from pricing.lines import segments as history
-    from pricing.lines.matching import Reference, match
-
-    skus = pc.dictionary_encode(history.whole(fresh.lines["sku_key"]))
+    skus = dictionary_encode(history.whole(fresh.lines["sku_key"]))
     lines = fresh.lines.append_column("sku_code", skus.indices)
     reference = Reference(conn, skus.dictionary, keep_items=not dry_run)
     unmatched_parts = []
@@ -162,13 +159,13 @@ def _match_and_store(
     appender.close()
     if unmatched_parts:
         first = pa.concat_tables(unmatched_parts).group_by("sku").aggregate([("date", "min")])
-        days = [day.isoformat() for day in first["date_min"].to_pylist()]
-        result.unmatched_skus = sorted(zip(first["sku"].to_pylist(), days, strict=True))
+        days = [day.isoformat() for day in dates(first["date_min"])]
+        result.unmatched_skus = sorted(zip(texts(first["sku"]), days, strict=True))
 
 
 def _stored_chunk(
     chunk: pa.Table,
-    matched: dict[str, pa.Array],
+    matched: dict[str, Array],
     fresh: _Fresh,
     start: int,
     number: int | None,
@@ -178,9 +175,9 @@ def _stored_chunk(
     import numpy as np
     import pyarrow as pa
 
-    from pricing.lines import segments as history
-
-    columns = {name: chunk[name] for name in schema.NAMES if name in chunk.schema.names}
+    columns: dict[str, Column] = {
+        name: chunk[name] for name in schema.NAMES if name in chunk.schema.names
+    }
     columns.update({name: matched[name] for name in MATCHED})
     columns["deal_first"] = pa.array(fresh.deal_first[start : start + CHUNK])
     columns["deal_no"] = pa.array(fresh.deal_no[start : start + CHUNK])
@@ -189,35 +186,31 @@ def _stored_chunk(
 
 
 def _stored_numbers(
-    deals: pa.Array, stored: pa.Table
+    deals: Array, stored: pa.Table
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
     """Which deals are stored already, and their stored numbers (0 where not)."""
     import numpy as np
     import pyarrow.compute as pc
 
-    from pricing.lines import segments as history
-
-    encoded = pc.dictionary_encode(history.whole(stored["deal_id"]))
+    encoded = dictionary_encode(history.whole(stored["deal_id"]))
     numbers = np.zeros(len(encoded.dictionary), dtype=np.int64)
-    numbers[encoded.indices.to_numpy(zero_copy_only=False)] = pc.fill_null(
+    numbers[encoded.indices.to_numpy(zero_copy_only=False)] = fill_null(
         stored["deal_no"], 0
     ).to_numpy()
     found = pc.index_in(deals, value_set=encoded.dictionary)
     known = pc.is_valid(found).to_numpy(zero_copy_only=False)
-    return known, numbers[pc.fill_null(found, 0).to_numpy(zero_copy_only=False)]
+    return known, numbers[fill_null(found, 0).to_numpy(zero_copy_only=False)]
 
 
-def _max(column: pa.ChunkedArray) -> int:
+def _max(column: Chunked) -> int:
     import pyarrow.compute as pc
 
     value = pc.max(column).as_py()
     return int(value) if value is not None else -1
 
 
-def _is_in(values: pa.Array, stored: pa.ChunkedArray) -> npt.NDArray[np.bool_]:
+def _is_in(values: Array, stored: Chunked) -> npt.NDArray[np.bool_]:
     import pyarrow.compute as pc
-
-    from pricing.lines import segments as history
 
     found: npt.NDArray[np.bool_] = pc.is_in(values, value_set=history.whole(stored)).to_numpy(
         zero_copy_only=False
@@ -228,7 +221,6 @@ def _is_in(values: pa.Array, stored: pa.ChunkedArray) -> npt.NDArray[np.bool_]:
 def rematch(conn: Connection, since: date | None = None) -> int:
     """Match again the stored lines dated ``since`` or later (all when None): after an edition
     or a policy is loaded, lines take the list and policy now in force on their dates."""
-    from pricing.lines import segments as history
 
     history.lock_for_writing(conn)
     if not history.count(conn):
@@ -237,13 +229,11 @@ def rematch(conn: Connection, since: date | None = None) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from pricing.lines.matching import Reference, match
-
     reference = Reference(conn, keep_items=True)
     kinds = schema.arrow(MATCHED)
     rematched = 0
 
-    def again(segment: pa.Table) -> dict[str, pa.Array] | None:
+    def again(segment: pa.Table) -> dict[str, Column] | None:
         nonlocal rematched
         days = segment["date"].to_numpy()
         due = days >= np.datetime64(str(since)[:10]) if since is not None else ~np.isnat(days)
@@ -273,9 +263,6 @@ def link_won_requests(conn: Connection) -> None:
     when they are dated within its approval."""
     import datetime as dt
 
-    from pricing.lines import segments as history
-    from pricing.storage import history as tables
-
     won = tables.won_requests(conn)
     if not won:
         return
@@ -293,15 +280,13 @@ def link_won_requests(conn: Connection) -> None:
         for number, customer, sku, decided_at, expires_at in won
     ]
 
-    def link(segment: pa.Table) -> dict[str, pa.Array] | None:
+    def link(segment: pa.Table) -> dict[str, Column] | None:
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
         ids = segment["request_id"].to_numpy(zero_copy_only=False).astype(float)
-        customers = pc.utf8_lower(pc.fill_null(segment["customer"], "")).to_numpy(
-            zero_copy_only=False
-        )
+        customers = pc.utf8_lower(fill_null(segment["customer"], "")).to_numpy(zero_copy_only=False)
         skus = segment["sku_key"].to_numpy(zero_copy_only=False)
         dates = segment["date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
         before = np.isnan(ids).sum()

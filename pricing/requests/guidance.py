@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
+from pricing.io.arrow import fill_null
+from pricing.lines import segments as history
 from pricing.money import MICRO, round_money
 from pricing.storage import queries
 
@@ -127,9 +129,8 @@ def _comparable(
 ) -> dict[str, list[tuple[str, int, int]]]:
     """Matched lines of the window in the quantity band, per scope (SKU, family):
     (deal, standard revenue, net amount), in millionths."""
+    import pyarrow as pa
     import pyarrow.compute as pc
-
-    from pricing.lines import segments as history
 
     lines = history.scan(
         conn,
@@ -137,15 +138,17 @@ def _comparable(
         start=since,
         end=on,
     )
-    keep = pc.and_(pc.is_valid(lines["edition_id"]), pc.greater(lines["standard_revenue"], 0))
-    keep = pc.and_(keep, pc.greater_equal(lines["qty"], band[0] * MICRO))
+    keep = pc.and_(
+        pc.is_valid(lines["edition_id"]), pc.greater(lines["standard_revenue"], pa.scalar(0))
+    )
+    keep = pc.and_(keep, pc.greater_equal(lines["qty"], pa.scalar(band[0] * MICRO)))
     if band[1] is not None:
-        keep = pc.and_(keep, pc.less_equal(lines["qty"], band[1] * MICRO))
+        keep = pc.and_(keep, pc.less_equal(lines["qty"], pa.scalar(band[1] * MICRO)))
     lines = lines.filter(keep)
     found = {}
     for basis, key in scopes:
         column = lines["sku_key"] if basis == "sku" else pc.utf8_lower(lines["family"])
-        chosen = lines.filter(pc.fill_null(pc.equal(column, key), False))
+        chosen = lines.filter(fill_null(pc.equal(column, pa.scalar(key)), False))
         found[basis] = list(
             zip(
                 *(

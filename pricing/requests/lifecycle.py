@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError, NotFoundError, Refused
+from pricing.io.headers import find_header
+from pricing.io.sheets import cell_text, open_workbook
+from pricing.lines.service import link_won_requests
 from pricing.money import (
     TOO_LARGE,
     TOO_LARGE_TEXT,
@@ -544,8 +547,6 @@ def record_outcome(
             raise Refused(f"{request.code} changed a moment ago; look at it again")
         _event(conn, number, Event(now, user, outcome))
         if outcome == "won":
-            from pricing.lines.service import link_won_requests
-
             link_won_requests(conn)
         return _load(conn, number)
 
@@ -650,8 +651,6 @@ LINE_HEADERS: dict[str, tuple[str, ...]] = {
 def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
     """Request lines from csv/xlsx: SKU, quantity, and a price or a discount % per line."""
     # Imported here: the workbook readers are not needed by a one-line `request --check`.
-    from pricing.io.headers import find_header
-    from pricing.io.sheets import open_workbook
 
     workbook = open_workbook(path)
     name = workbook.find_sheet(["Lines", "Request", "Request Lines"]) or workbook.sheet_names[0]
@@ -689,7 +688,6 @@ def _read_line(
     sheet: Sheet, r: int, cols: dict[str, int], problems: list[Problem]
 ) -> LineInput | None:
     """The request line of row ``r`` (None for a blank row or one with problems)."""
-    from pricing.io.sheets import cell_text
 
     row = sheet.rows[r]
 
@@ -744,7 +742,6 @@ def _number(
     problems: list[Problem],
 ) -> Decimal | None:
     """A number from a cell, or None with a problem naming the cell."""
-    from pricing.io.sheets import cell_text
 
     try:
         return parse(raw)
