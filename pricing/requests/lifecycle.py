@@ -22,7 +22,6 @@ from sqlalchemy.engine import Connection
 from pricing.errors import InputError, NotFoundError, Refused
 from pricing.io.headers import find_header
 from pricing.io.sheets import cell_text, open_workbook
-from pricing.lines.service import link_won_requests
 from pricing.money import (
     TOO_LARGE,
     TOO_LARGE_TEXT,
@@ -547,6 +546,10 @@ def record_outcome(
             raise Refused(f"{request.code} changed a moment ago; look at it again")
         _event(conn, number, Event(now, user, outcome))
         if outcome == "won":
+            # Imported here: the deal history's matching loads numpy and Arrow, which a
+            # request check (the salesperson's most frequent command) must not wait for.
+            from pricing.lines.service import link_won_requests
+
             link_won_requests(conn)
         return _load(conn, number)
 
