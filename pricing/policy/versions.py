@@ -51,7 +51,8 @@ def load(
     :func:`pricing.api.load_policy` does both)."""
     import hashlib
 
-    assert parsed.policy is not None, "only a valid policy can be loaded"
+    if parsed.policy is None:
+        raise InputError(f"{parsed.source}: the policy has errors; check it and load it again")
     now = now or store.utcnow()
     effective = parsed.policy.effective_from or now.date()
     digest = hashlib.sha256(parsed.text.encode()).hexdigest()

@@ -113,9 +113,13 @@ def format_id(number: int) -> str:
     return f"R-{number:06d}"
 
 
-def parse_id(text: str) -> int:
-    """``R-000123``, ``r-123`` or ``123``."""
-    match = _ID.match(text)
+def parse_id(text: str | int) -> int:
+    """``R-000123``, ``r-123``, ``123`` or the number itself (:attr:`Request.id`)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        if text < 1:
+            raise InputError(f"{text!r} is not a request id; they look like R-000123")
+        return text
+    match = _ID.match(str(text))
     if not match:
         raise InputError(f"{text!r} is not a request id; they look like R-000123")
     return int(match.group(1))
@@ -167,6 +171,9 @@ def _price_line(
     conn: Connection, edition: Edition, policy: Policy, line: LineInput
 ) -> tuple[PriceItem, Decimal, Decimal] | Problem:
     """The item, standard price and asked price of one line, or the problem with it."""
+    shape = _shape_problem(line)
+    if shape is not None:
+        return Problem("error", shape[0], value=str(shape[1]), **line.location)
     book = editions.load_book(conn, edition.number, sku=line.sku)
     item = book.get(line.sku)
     if item is None:
@@ -179,7 +186,7 @@ def _price_line(
     standard, _ = book.standard_price(item, line.qty)
     price = line.price
     if price is None:
-        assert line.discount_pct is not None
+        assert line.discount_pct is not None  # _shape_problem: one of the two is given
         price = policy.round_price(standard * (100 - line.discount_pct) / 100)
     elif -price.as_tuple().exponent > minor_units(item.currency):  # type: ignore[operator]
         return Problem(
@@ -198,6 +205,19 @@ def _price_line(
     if wrong is not None:
         return Problem("error", wrong[0], value=str(wrong[1]), **line.location)
     return item, standard, price
+
+
+def _shape_problem(line: LineInput) -> tuple[str, object] | None:
+    """What is wrong with a line as given, before any price is looked up: every front end
+    (the CLI's flags, a lines file, a library caller) gets the same answer."""
+    if isinstance(line.qty, bool) or not isinstance(line.qty, int) or line.qty < 1:
+        return "the quantity must be a whole number of 1 or more", line.qty
+    if (line.price is None) == (line.discount_pct is None):
+        return "give either a price or a discount, not both or neither", line.sku
+    given = line.price if line.price is not None else line.discount_pct
+    if not isinstance(given, Decimal) or not given.is_finite():
+        return "the price or discount must be an exact decimal number", given
+    return None
 
 
 def _judge_lines(
@@ -391,7 +411,7 @@ def expire_due(conn: Connection, now: datetime) -> int:
     return len(due)
 
 
-def get(db: Store, ident: str, *, now: datetime | None = None) -> Request:
+def get(db: Store, ident: str | int, *, now: datetime | None = None) -> Request:
     number = parse_id(ident)
     with db.write() as conn:
         expire_due(conn, now or store.utcnow())
@@ -458,13 +478,15 @@ def _line(r: queries.RequestLineRecord) -> RequestLine:
 
 
 def approve(
-    db: Store, ident: str, *, user: str, note: str | None = None, now: datetime | None = None
+    db: Store, ident: str | int, *, user: str, note: str | None = None, now: datetime | None = None
 ) -> Request:
     """A person whose role covers the request's level approves it (never their own)."""
     return _decide(db, ident, user=user, note=note, now=now, outcome="approved")
 
 
-def reject(db: Store, ident: str, *, user: str, note: str, now: datetime | None = None) -> Request:
+def reject(
+    db: Store, ident: str | int, *, user: str, note: str, now: datetime | None = None
+) -> Request:
     """Reject a pending request; the note, required, tells the salesperson why."""
     if not note or not note.strip():
         raise InputError(": say why the request is rejected", field="note")
@@ -472,7 +494,7 @@ def reject(db: Store, ident: str, *, user: str, note: str, now: datetime | None 
 
 
 def _decide(
-    db: Store, ident: str, *, user: str, note: str | None, now: datetime | None, outcome: str
+    db: Store, ident: str | int, *, user: str, note: str | None, now: datetime | None, outcome: str
 ) -> Request:
     number = parse_id(ident)
     now = now or store.utcnow()
@@ -519,7 +541,7 @@ def _may_decide(version: policies.PolicyVersion, request: Request, user: str, ou
 
 
 def record_outcome(
-    db: Store, ident: str, *, outcome: str, user: str, now: datetime | None = None
+    db: Store, ident: str | int, *, outcome: str, user: str, now: datetime | None = None
 ) -> Request:
     """Won or lost: what happened to the deal. Won needs a valid approval."""
     assert outcome in ("won", "lost")
@@ -556,7 +578,7 @@ def record_outcome(
 
 def change(
     db: Store,
-    ident: str,
+    ident: str | int,
     *,
     inputs: list[LineInput],
     user: str,

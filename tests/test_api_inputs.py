@@ -1,0 +1,72 @@
+"""Library callers get the answers the CLI's flags give: lines are checked in the core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import pricing
+from tests.test_api import _book
+from tests.test_cli_requests import TEAM
+from tests.test_policy import POLICY
+
+
+@pytest.fixture
+def stocked(tmp_path: Path) -> Iterator[pricing.Store]:
+    """A store with a price book and a policy whose team has a rep and a manager."""
+    db = pricing.open_store(f"sqlite:///{tmp_path / 'pricing.db'}", create=True)
+    pricing.import_price_book(db, _book(tmp_path), effective_from=date(2026, 1, 1), user="mia")
+    policy = tmp_path / "guardrails.toml"
+    policy.write_text(POLICY + TEAM)
+    pricing.load_policy(db, pricing.check_policy(policy), user="dana")
+    yield db
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        (pricing.LineInput("HW-100", 0, Decimal(100)), "quantity must be a whole number of 1"),
+        (pricing.LineInput("HW-100", -3, Decimal(100)), "quantity must be a whole number of 1"),
+        (pricing.LineInput("HW-100", 2, Decimal(100), Decimal(5)), "either a price or a discount"),
+        (pricing.LineInput("HW-100", 2), "either a price or a discount"),
+        (pricing.LineInput("HW-100", 2, 99.5), "exact decimal number"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_line_given_wrong_is_a_problem_and_nothing_is_stored(
+    stocked: pricing.Store, line: pricing.LineInput, says: str
+) -> None:
+    """Given a rep's line that the CLI's flags would never let through, when it is submitted
+    through the library, then it is refused as a problem and no request exists."""
+    result = pricing.submit_request(
+        stocked, customer="Acme", reason="bid", lines=[line], user="priya"
+    )
+    assert result.request is None
+    assert [p.severity for p in result.problems] == ["error"]
+    assert says in result.problems[0].message
+    assert pricing.stored_counts(stocked)["requests"] == 0
+
+
+def test_a_request_is_found_by_its_number_or_its_code(stocked: pricing.Store) -> None:
+    submitted = pricing.submit_request(
+        stocked, customer="Acme", reason="bid", user="priya",
+        lines=[pricing.LineInput("HW-100", 10, Decimal(100))],
+    )  # fmt: skip
+    assert submitted.request is not None and submitted.request.id is not None
+    by_number = pricing.show_request(stocked, submitted.request.id)  # type: ignore[arg-type]
+    assert by_number.code == submitted.request.code == pricing.show_request(stocked, "1").code
+
+
+def test_an_invalid_policy_file_is_refused_not_asserted(
+    stocked: pricing.Store, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text('currency = "USD"\nlevels = ["rep"]\n[limits]\nrep = "lots"\n')
+    parsed = pricing.check_policy(broken)
+    assert parsed.policy is None
+    with pytest.raises(pricing.InputError, match="the policy has errors"):
+        pricing.load_policy(stocked, parsed, user="dana")
