@@ -44,11 +44,13 @@ if TYPE_CHECKING:
         ItemView,
         SchemaUpgrade,
         Submission,
+        acting_user,
         approve_request,
         build_report,
         change_request,
         check_export_name,
         check_policy,
+        column_overrides,
         database_status,
         diff_editions,
         export_price_book,
@@ -63,6 +65,7 @@ if TYPE_CHECKING:
         read_request_lines,
         record_outcome,
         reject_request,
+        report_breakdown,
         show_item,
         show_policy,
         show_price_book,
@@ -72,6 +75,8 @@ if TYPE_CHECKING:
         submit_request,
         upgrade_database,
         verify_audit,
+        write_report,
+        write_simulation,
     )
     from pricing.lines.reader import DealsFile
     from pricing.lines.service import DealsImport
@@ -145,11 +150,13 @@ __all__ = [
     "Submission",
     "Verdict",
     "__version__",
+    "acting_user",
     "approve_request",
     "build_report",
     "change_request",
     "check_export_name",
     "check_policy",
+    "column_overrides",
     "database_status",
     "diff_editions",
     "export_price_book",
@@ -164,6 +171,7 @@ __all__ = [
     "read_request_lines",
     "record_outcome",
     "reject_request",
+    "report_breakdown",
     "show_item",
     "show_policy",
     "show_price_book",
@@ -173,6 +181,8 @@ __all__ = [
     "submit_request",
     "upgrade_database",
     "verify_audit",
+    "write_report",
+    "write_simulation",
 ]
 
 

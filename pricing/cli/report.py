@@ -51,12 +51,10 @@ def report(
     special discount (sales' deviations); realization; margin where costs are known; out-of-policy
     lines and amount, judged under the policy in force on each line's date; unmatched lines.
     """
-    from pricing import api
-    from pricing.analysis import report as drift
-    from pricing.analysis.report_files import report_document, write
+    from pricing import api, documents
 
     cfg = settings()
-    by = drift.parse_by(by_text)
+    by = api.report_breakdown(by_text)
     result = api.build_report(
         cfg.store(),
         start=as_date(start) if start else None,
@@ -65,9 +63,9 @@ def report(
         details=output is not None and output.suffix.lower() in (".xlsx", ".html"),
     )
     if output is not None:
-        write(result, output)
+        api.write_report(result, output)
     if cfg.json:
-        emit_json(report_document(result))
+        emit_json(documents.report(result))
         return
     if output is not None:
         click.echo(f"Wrote {output} ({result.totals.lines:,} deal lines).")
