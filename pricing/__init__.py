@@ -14,7 +14,9 @@ and results::
                                        lines=[pricing.LineInput("HW-100", 10, Decimal(99))])
 
 The operations live in :mod:`pricing.api`; they and the types they take and return are loaded
-on first use, so that importing ``pricing`` (and ``pricing --help``) stays fast. Errors are
+on first use, so that importing ``pricing`` (and ``pricing --help``) stays fast. The JSON
+document of each result (what ``--json`` prints, and what a server answers) is built by
+:mod:`pricing.documents` and written by :func:`pricing.documents.dumps`. Errors are
 the :class:`PricingError` tree of :mod:`pricing.errors`.
 """
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pricing.analysis.impact import Impact
-    from pricing.analysis.report import Report
+    from pricing.analysis.report import Metrics, Report
     from pricing.analysis.simulate import Simulation
     from pricing.api import (
         BookView,
@@ -440,6 +440,13 @@ def report(result: Report) -> Document:
     from pricing.analysis.report_files import report_document
 
     return report_document(result)
+
+
+def metrics(measured: Metrics, currency: str) -> Document:
+    """One set of drift measures (the totals, a group, a month) as the report document has it."""
+    from pricing.analysis.report_files import metrics_document
+
+    return metrics_document(measured, currency)
 
 
 def audit(verdict: Verdict) -> Document:

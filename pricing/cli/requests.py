@@ -172,8 +172,7 @@ def _line_inputs(
     lines_file: Path | None,
 ) -> list[LineInput]:
     """The lines asked for: one from the arguments, or many from a file (exit 2 on problems)."""
-    from pricing import api, documents
-    from pricing.requests.lifecycle import LineInput
+    from pricing import LineInput, api, documents
 
     if lines_file is not None:
         if sku or qty or price is not None or discount is not None:
