@@ -14,7 +14,9 @@ and results::
                                        lines=[pricing.LineInput("HW-100", 10, Decimal(99))])
 
 The operations live in :mod:`pricing.api`; they and the types they take and return are loaded
-on first use, so that importing ``pricing`` (and ``pricing --help``) stays fast. Errors are
+on first use, so that importing ``pricing`` (and ``pricing --help``) stays fast. The JSON
+document of each result (what ``--json`` prints, and what a server answers) is built by
+:mod:`pricing.documents` and written by :func:`pricing.documents.dumps`. Errors are
 the :class:`PricingError` tree of :mod:`pricing.errors`.
 """
 
@@ -44,11 +46,13 @@ if TYPE_CHECKING:
         ItemView,
         SchemaUpgrade,
         Submission,
+        acting_user,
         approve_request,
         build_report,
         change_request,
         check_export_name,
         check_policy,
+        column_overrides,
         database_status,
         diff_editions,
         export_price_book,
@@ -63,6 +67,7 @@ if TYPE_CHECKING:
         read_request_lines,
         record_outcome,
         reject_request,
+        report_breakdown,
         show_item,
         show_policy,
         show_price_book,
@@ -72,6 +77,8 @@ if TYPE_CHECKING:
         submit_request,
         upgrade_database,
         verify_audit,
+        write_report,
+        write_simulation,
     )
     from pricing.lines.reader import DealsFile
     from pricing.lines.service import DealsImport
@@ -145,11 +152,13 @@ __all__ = [
     "Submission",
     "Verdict",
     "__version__",
+    "acting_user",
     "approve_request",
     "build_report",
     "change_request",
     "check_export_name",
     "check_policy",
+    "column_overrides",
     "database_status",
     "diff_editions",
     "export_price_book",
@@ -164,6 +173,7 @@ __all__ = [
     "read_request_lines",
     "record_outcome",
     "reject_request",
+    "report_breakdown",
     "show_item",
     "show_policy",
     "show_price_book",
@@ -173,6 +183,8 @@ __all__ = [
     "submit_request",
     "upgrade_database",
     "verify_audit",
+    "write_report",
+    "write_simulation",
 ]
 
 

@@ -12,7 +12,7 @@ a request check) then load no more than they need.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -123,6 +123,13 @@ class SchemaUpgrade:
 # Database ------------------------------------------------------------------------------------
 
 
+def acting_user(explicit: str | None = None) -> str:
+    """Who is acting: ``explicit`` (e.g. ``--user``), else ``PRICING_USER``, else the login name."""
+    from pricing import config
+
+    return config.acting_user(explicit)
+
+
 def open_store(url: str | None = None, *, create: bool = False) -> Store:
     """The database at ``url`` (default: the configured one), at this version's schema.
 
@@ -190,6 +197,23 @@ def upgrade_database(url: str | None = None) -> SchemaUpgrade:
 
 
 # Price book ---------------------------------------------------------------------------------
+
+
+def column_overrides(
+    pairs: Iterable[str], *, kind: Literal["pricebook", "deals"]
+) -> dict[str, str]:
+    """``["sku=Numero", ...]`` -> ``{"sku": "Numero"}``: headers the loose matching does not
+    know, for a price book or a deals file; an unknown field or a pair without ``=`` raises an
+    :class:`~pricing.errors.InputError` on the field ``columns``."""
+    from pricing.pricebook.file import parse_column_overrides
+
+    if kind == "deals":
+        from pricing.lines.reader import DEAL_HEADERS
+
+        return parse_column_overrides(pairs, DEAL_HEADERS)
+    from pricing.pricebook.file import ITEM_HEADERS
+
+    return parse_column_overrides(pairs, ITEM_HEADERS)
 
 
 def import_price_book(
@@ -510,6 +534,39 @@ def build_report(
     from pricing.analysis.report import build
 
     return build(db, start=start, end=end, by=by, details=details)
+
+
+def report_breakdown(text: str | None) -> list[str]:
+    """The breakdown keys of ``rep,family``-style text (an unknown one raises an
+    :class:`~pricing.errors.InputError` on the field ``by``)."""
+    from pricing.analysis.report import parse_by
+
+    return parse_by(text)
+
+
+def write_report(report: Report, path: Path) -> None:
+    """Write a drift report to ``path``: .xlsx, .html, .csv or .json, by its suffix."""
+    from pricing.analysis.report_files import write
+
+    write(report, path)
+
+
+def write_simulation(
+    simulation: Simulation,
+    path: Path,
+    *,
+    currency: str,
+    document: Mapping[str, object] | None = None,
+) -> None:
+    """Write a policy simulation to ``path``: .xlsx, .html, .csv or .json, by its suffix.
+
+    ``document`` is its :func:`pricing.documents.simulation` when the caller has it already.
+    """
+    from pricing.analysis.simulate_files import simulation_document
+    from pricing.analysis.simulate_files import write_simulation as write
+
+    written = dict(document) if document is not None else simulation_document(simulation, currency)
+    write(simulation, written, path)
 
 
 def verify_audit(db: Store) -> Verdict:

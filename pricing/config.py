@@ -1,4 +1,5 @@
-"""The environment: every variable pricing reads is read here, and nowhere else.
+"""The environment: every variable pricing reads is read here, and nowhere else (so is the
+login name, the acting user's default).
 
 PRICING_DATABASE_URL   the database when none is given (default: pricing.db here)
 PRICING_USER           who is acting when nobody is named (default: the login name)
@@ -7,6 +8,7 @@ PRICING_LOCK_TIMEOUT   seconds to wait for another writer (default 30)
 
 from __future__ import annotations
 
+import getpass
 import os
 
 DATABASE_URL = "PRICING_DATABASE_URL"
@@ -22,6 +24,19 @@ def database_url() -> str | None:
 def user() -> str | None:
     """Who the environment says is acting (None when unset or empty)."""
     return os.environ.get(USER) or None
+
+
+def acting_user(explicit: str | None = None) -> str:
+    """Who is acting: ``explicit`` (``--user``), else ``PRICING_USER``, else the login name."""
+    if explicit:
+        return explicit
+    from_environment = user()
+    if from_environment:
+        return from_environment
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def lock_timeout() -> str:

@@ -24,14 +24,12 @@ Examples:
 @json_option
 def verify() -> None:
     """Walk the hash chain of every request event; exit 1 naming the first event where it breaks."""
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     verdict = api.verify_audit(cfg.store())
     if cfg.json:
-        emit_json(
-            {"events": verdict.events, "intact": verdict.intact, "first_broken": verdict.broken}
-        )
+        emit_json(documents.audit(verdict))
     elif verdict.intact:
         click.echo(
             f"The audit log is intact: {verdict.events:,} events, each chained to the one before."

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
@@ -53,16 +51,16 @@ class Settings:
     def store(self, *, create: bool = False) -> Store:
         """The database; only commands that bring data in (``create=True``) may start a new one."""
         if self._store is None:
-            from pricing.storage.store import Store
+            from pricing import api
 
-            self._store = Store.open(self.db_url, create=create)
+            self._store = api.open_store(self.db_url, create=create)
             click.get_current_context().call_on_close(self._store.close)
         return self._store
 
     def acting_user(self) -> str:
-        from pricing.storage.store import current_user
+        from pricing import api
 
-        return current_user(self.user)
+        return api.acting_user(self.user)
 
 
 def settings() -> Settings:
@@ -121,18 +119,11 @@ def as_date(value: datetime | None, default: date | None = None) -> date:
     return value.date()
 
 
-def _json_default(value: object) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def emit_json(document: object) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default))
+    """A document of :mod:`pricing.documents` on stdout, as every front end writes it."""
+    from pricing.documents import dumps
+
+    click.echo(dumps(document))
 
 
 def exit_with(ctx: click.Context, message: str, code: int = 2, document: object = None) -> NoReturn:

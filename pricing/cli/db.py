@@ -24,19 +24,12 @@ Examples:
 @json_option
 def status() -> None:
     """Say where the database is, its schema version and what it holds (changes nothing)."""
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     status = api.database_status(cfg.db_url)
     revision = status.schema_revision
-    document = {
-        "url": status.url,
-        "dialect": status.dialect,
-        "schema_revision": revision,
-        "latest_revision": status.latest_revision,
-        "state": status.state,
-        "counts": status.counts,
-    }
+    document = documents.database_status(status)
     if cfg.json:
         emit_json(document)
         return
@@ -65,13 +58,13 @@ Examples:
 @json_option
 def upgrade() -> None:
     """Apply the schema migrations this version of pricing needs (safe to run any time)."""
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     upgraded = api.upgrade_database(cfg.db_url)
     before, after = upgraded.before, upgraded.after
     if cfg.json:
-        emit_json({"from": before, "to": after, "changed": upgraded.changed})
+        emit_json(documents.schema_upgrade(upgraded))
         return
     if not upgraded.changed:
         click.echo(f"Already at schema revision {after}; nothing to do.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -57,45 +57,28 @@ def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_r
     the same lines does not double them. Lines whose SKU has no list price on their date are kept
     and counted as unmatched until an edition covers them.
     """
-    from pricing import api
-    from pricing.lines.reader import DEAL_HEADERS
-    from pricing.pricebook.file import parse_column_overrides
+    from pricing import api, documents
 
     cfg = settings()
-    mapped = parse_column_overrides(columns, DEAL_HEADERS)
+    mapped = api.column_overrides(columns, kind="deals")
     with progress(f"Reading {file.name}") as update:
         read = api.read_deals(file, columns=mapped, date_format=date_format, progress=update)
     ctx = click.get_current_context()
     if read.lines is None or any(p.severity == "error" for p in read.problems):
-        failed = {"lines": 0 if read.lines is None else len(read.lines), "added": 0, "already_present": 0,
-                  "unmatched": 0, "problems": [p.as_dict() for p in read.problems]}  # fmt: skip
         if not cfg.json:
             echo_problems(read.problems)
         errors = sum(1 for p in read.problems if p.severity == "error")
         exit_with(
             ctx,
             f"{file.name}: nothing imported: {errors} error(s); fix them and import again",
-            document=failed,
+            document=documents.deals_refused(read),
         )
     with progress(f"Matching and storing {len(read.lines):,} lines") as update:
         result = api.import_deals(
             cfg.store(create=True), read, user=cfg.acting_user(), dry_run=dry_run, progress=update
         )
-    document: dict[str, Any] = {
-        "lines": result.lines,
-        "added": result.added,
-        "already_present": result.already_present,
-        "unmatched": result.unmatched,
-        "unmatched_skus": [
-            {"sku": sku, "first_date": first} for sku, first in result.unmatched_skus
-        ],
-        "dry_run": dry_run,
-        "columns": read.columns,
-        "notes": read.notes,
-        "problems": [p.as_dict() for p in read.problems],
-    }
     if cfg.json:
-        emit_json(document)
+        emit_json(documents.deals_import(read, result, dry_run=dry_run))
         return
     _print_import(file, read, result, dry_run=dry_run)
 

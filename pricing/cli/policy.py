@@ -22,8 +22,6 @@ from pricing.cli.common import (
 if TYPE_CHECKING:
     from pricing.analysis.simulate import Simulation
     from pricing.policy.file import PolicyFile
-    from pricing.policy.model import Policy
-    from pricing.policy.versions import PolicyVersion
 
 
 @click.group()
@@ -44,22 +42,17 @@ Examples:
 @json_option
 def check(file: Path) -> None:
     """Validate a policy file without storing it; every problem names its line and key (exit 2)."""
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     parsed = api.check_policy(file)
-    document = {
-        "valid": parsed.policy is not None,
-        "source": parsed.source,
-        "problems": [p.as_dict() for p in parsed.problems],
-        **(_counts(parsed.policy) if parsed.policy else {}),
-    }
+    document = documents.policy_check(parsed)
     if parsed.policy is None:
         refuse_invalid(parsed, "nothing was loaded", document)
     if cfg.json:
         emit_json(document)
         return
-    counts = _counts(parsed.policy)
+    counts = documents.policy_counts(parsed.policy)
     click.echo(
         f"{file.name} is valid: {counts['levels']} levels, {counts['rules']} rules, "
         f"{counts['people']} people."
@@ -68,17 +61,15 @@ def check(file: Path) -> None:
 
 def refuse_invalid(parsed: PolicyFile, consequence: str, document: dict[str, Any]) -> NoReturn:
     """Every problem of an invalid policy file (line and key), then exit 2."""
+    from pricing import documents
+
     if not settings().json:
         echo_problems(parsed.problems)
     exit_with(
         click.get_current_context(),
         f"{parsed.source}: {len(parsed.problems)} problem(s); {consequence}",
-        document={**document, "problems": [p.as_dict() for p in parsed.problems]},
+        document=documents.policy_refused(parsed, document),
     )
-
-
-def _counts(policy: Policy) -> dict[str, int]:
-    return {"levels": len(policy.levels), "rules": len(policy.rule), "people": len(policy.person)}
 
 
 @policy.command(
@@ -98,7 +89,7 @@ def load(file: Path) -> None:
     It is in force from its `effective_from` (default: today). Requests record the version
     they were judged under.
     """
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     parsed = api.check_policy(file)
@@ -106,23 +97,12 @@ def load(file: Path) -> None:
         refuse_invalid(parsed, "nothing was loaded", {"version": None})
     version = api.load_policy(cfg.store(create=True), parsed, user=cfg.acting_user())
     if cfg.json:
-        emit_json(_version_document(version))
+        emit_json(documents.policy_version(version))
         return
     click.echo(
         f"Loaded policy version {version.version} from {version.source}, in force from "
         f"{version.effective_from.isoformat()}."
     )
-
-
-def _version_document(version: PolicyVersion) -> dict[str, Any]:
-    return {
-        "version": version.version,
-        "effective_from": version.effective_from,
-        "loaded_at": version.loaded_at,
-        "loaded_by": version.loaded_by,
-        "source": version.source,
-        "sha256": version.sha256,
-    }
 
 
 @policy.command(
@@ -140,13 +120,13 @@ Examples:
 @json_option
 def show(number: int | None) -> None:
     """Print the policy in force as tables: levels and limits, rules, floors and the team."""
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     version = api.show_policy(cfg.store(), number)
     policy = version.policy
     if cfg.json:
-        emit_json({**_version_document(version), "policy": policy.to_dict()})
+        emit_json(documents.policy(version))
         return
     click.echo(
         f"Policy version {version.version} from {version.source}, in force from "
@@ -210,8 +190,7 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
     shows lines and special discount per class, approver workload per level (requests a week),
     the discount given inside and outside each policy, and the deals that change class.
     """
-    from pricing import api
-    from pricing.analysis.simulate_files import simulation_document, write_simulation
+    from pricing import api, documents
 
     cfg = settings()
     parsed = api.check_policy(file)
@@ -223,9 +202,10 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
         start=start.date() if start else None,
         end=end.date() if end else None,
     )
-    document = simulation_document(result, parsed.policy.currency)
+    currency = parsed.policy.currency
+    document = documents.simulation(result, currency)
     if output is not None:
-        write_simulation(result, document, output)
+        api.write_simulation(result, output, currency=currency, document=document)
     if cfg.json:
         emit_json(document)
         return

@@ -25,7 +25,7 @@ from pricing.cli.common import (
 if TYPE_CHECKING:
     from pricing.analysis.impact import Impact
     from pricing.pricebook.editions import ImportResult
-    from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem
+    from pricing.pricebook.model import PriceBook, PriceItem
 
 
 @click.group()
@@ -80,11 +80,10 @@ def import_(
     cell; nothing is stored while any error stands (exit 2). Importing the same content as the
     newest edition makes no edition ("unchanged").
     """
-    from pricing import api
-    from pricing.pricebook.file import ITEM_HEADERS, parse_column_overrides
+    from pricing import api, documents
 
     cfg = settings()
-    mapped = parse_column_overrides(columns, ITEM_HEADERS)
+    mapped = api.column_overrides(columns, kind="pricebook")
     with progress(f"Reading {file.name}") as update:
         result = api.import_price_book(
             lambda: cfg.store(create=True),
@@ -97,7 +96,7 @@ def import_(
             dry_run=dry_run,
             progress=update,
         )
-    document = import_document(result)
+    document = documents.price_book_import(result)
     ctx = click.get_current_context()
     if result.failed:
         if not cfg.json:
@@ -113,28 +112,6 @@ def import_(
         return
     echo_problems(result.problems)
     click.echo(_import_summary(result))
-
-
-def import_document(result: ImportResult) -> dict[str, Any]:
-    diff = result.diff
-    return {
-        "edition": result.edition,
-        "unchanged": result.unchanged,
-        "dry_run": result.dry_run,
-        "items": result.items,
-        "tiers": result.tiers,
-        "added": len(diff.added) if diff else 0,
-        "removed": len(diff.removed) if diff else 0,
-        "changed": len(diff.changed) if diff else 0,
-        "unchanged_items": diff.unchanged if diff else 0,
-        "tiers_changed": diff.tiers_changed if diff else False,
-        "previous_edition": result.previous,
-        "effective_from": result.effective_from,
-        "source": result.source,
-        "sheet": result.sheet,
-        "currencies": result.currencies,
-        "problems": [p.as_dict() for p in result.problems],
-    }
 
 
 def _import_summary(result: ImportResult) -> str:
@@ -182,13 +159,13 @@ Examples:
 @json_option
 def show(sku: str | None, as_of: datetime | None, family: str | None) -> None:
     """Show the standard prices in force: one SKU with its volume tiers, or the whole book."""
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     on = as_date(as_of)
     if sku is not None:
         shown = api.show_item(cfg.store(), sku, on=on)
-        document = item_document(shown.edition, shown.item, shown.book)
+        document = documents.item(shown.edition, shown.item, shown.book)
         if cfg.json:
             emit_json(document)
             return
@@ -200,14 +177,7 @@ def show(sku: str | None, as_of: datetime | None, family: str | None) -> None:
     if family:
         items = [i for i in items if (i.family or "").casefold() == family.casefold()]
     if cfg.json:
-        emit_json(
-            {
-                "edition": edition.number,
-                "effective_from": edition.effective_from,
-                "as_of": on,
-                "items": [item_document(edition, item, book) for item in items],
-            }
-        )
+        emit_json(documents.price_book(view, items))
         return
     from pricing.money import display_money
 
@@ -231,32 +201,6 @@ def show(sku: str | None, as_of: datetime | None, family: str | None) -> None:
         f"(in force on {on.isoformat()}): {len(items)} items",
         right=["List price", "Unit cost", "Floor"],
     )
-
-
-def item_document(edition: Edition, item: PriceItem, book: PriceBook) -> dict[str, Any]:
-    from pricing.money import format_money, format_pct
-
-    return {
-        "sku": item.sku,
-        "name": item.name,
-        "family": item.family,
-        "list_price": format_money(item.list_price, item.currency),
-        "currency": item.currency,
-        "unit_cost": format_money(item.unit_cost, item.currency),
-        "floor_price": format_money(item.floor_price, item.currency),
-        "status": item.status,
-        "edition": edition.number,
-        "effective_from": edition.effective_from,
-        "tiers": [
-            {
-                "min_qty": tier.min_qty,
-                "price": format_money(tier.price_for(item), item.currency),
-                "discount_pct": format_pct(tier.discount_pct),
-                "scope": "sku" if tier.sku else "family",
-            }
-            for tier in book.tiers_for(item)
-        ],
-    }
 
 
 def _tiers_text(book: PriceBook, item: PriceItem) -> str:
@@ -305,26 +249,13 @@ Examples:
 @json_option
 def editions_() -> None:
     """List every imported edition, oldest first, and which one is in force today."""
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     listing = api.list_editions(cfg.store(), on=date.today())
     listed, current = listing.editions, listing.in_force
     if cfg.json:
-        emit_json(
-            [
-                {
-                    "edition": e.number,
-                    "effective_from": e.effective_from,
-                    "items": e.items,
-                    "source": e.source,
-                    "imported_at": e.imported_at,
-                    "imported_by": e.imported_by,
-                    "in_force": current is not None and e.number == current.number,
-                }
-                for e in listed
-            ]
-        )
+        emit_json(documents.editions(listing))
         return
     if not listed:
         click.echo("No editions yet: import a price book with `pricing pricebook import FILE`.")
@@ -389,7 +320,7 @@ def diff_(
     With --impact, the quantities sold in the period are re-priced at both editions' list prices
     (per family and in total), and open approved requests are judged again on the new edition.
     """
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     compared = api.diff_editions(
@@ -397,13 +328,10 @@ def diff_(
         start=start.date() if start else None, end=end.date() if end else None,
     )  # fmt: skip
     old_edition, new_edition, diff = compared.old, compared.new, compared.diff
-    summary = _diff_summary(old_edition, new_edition, diff)
+    summary = documents.diff_summary(old_edition, new_edition, diff)
     estimate = compared.impact
     if cfg.json:
-        document = diff_document(old_edition, new_edition, diff)
-        if estimate is not None:
-            document["impact"] = impact_document(estimate, compared.currency)
-        emit_json(document)
+        emit_json(documents.edition_diff(compared))
         return
     from pricing.money import display_money
 
@@ -440,42 +368,6 @@ def diff_(
         )
     if estimate is not None:
         _print_impact(estimate, compared.currency)
-
-
-def impact_document(estimate: Impact, currency: str) -> dict[str, Any]:
-    from pricing.money import format_money, format_pct
-
-    def change(old: Decimal, new: Decimal) -> str | None:
-        return format_pct((new - old) / old * 100) if old else None
-
-    return {
-        "from": estimate.start,
-        "to": estimate.end,
-        "lines": estimate.lines,
-        "families": [
-            {
-                "family": f,
-                "list_revenue_old": format_money(o, currency),
-                "list_revenue_new": format_money(n, currency),
-                "change": format_money(n - o, currency),
-                "change_pct": change(o, n),
-            }
-            for f, o, n in estimate.families
-        ],
-        "total": {
-            "list_revenue_old": format_money(estimate.total_old, currency),
-            "list_revenue_new": format_money(estimate.total_new, currency),
-            "change": format_money(estimate.total_new - estimate.total_old, currency),
-            "change_pct": change(estimate.total_old, estimate.total_new),
-        },
-        "lines_no_longer_listed": estimate.missing_lines,
-        "lines_not_in_old_edition": estimate.new_only_lines,
-        "open_approved_requests": estimate.open_requests,
-        "requests_affected": [
-            {k: (format_money(v, currency) if isinstance(v, Decimal) else v) for k, v in a.items()}
-            for a in estimate.affected
-        ],
-    }
 
 
 def _print_impact(estimate: Impact, currency: str) -> None:
@@ -518,15 +410,6 @@ def _print_impact(estimate: Impact, currency: str) -> None:
         )
 
 
-def _diff_summary(old: Edition, new: Edition, diff: BookDiff) -> str:
-    return (
-        f"Edition {old.number} (effective {old.effective_from.isoformat()}) -> edition "
-        f"{new.number} (effective {new.effective_from.isoformat()}): {len(diff.added)} added, "
-        f"{len(diff.removed)} removed, {len(diff.changed)} changed, {diff.unchanged} unchanged"
-        + ("; volume tiers changed" if diff.tiers_changed else "")
-    )
-
-
 def _describe_field(old: PriceItem, new: PriceItem, field: str) -> str:
     from pricing.money import display_money
 
@@ -537,50 +420,6 @@ def _describe_field(old: PriceItem, new: PriceItem, field: str) -> str:
         return "(none)" if value is None else str(value)
 
     return f"{field.replace('_', ' ')}: {shown(old)} -> {shown(new)}"
-
-
-def diff_document(old: Edition, new: Edition, diff: BookDiff) -> dict[str, Any]:
-    from pricing.money import format_money, format_pct
-
-    def item(i: PriceItem) -> dict[str, Any]:
-        return {
-            "sku": i.sku,
-            "name": i.name,
-            "family": i.family,
-            "list_price": format_money(i.list_price, i.currency),
-            "currency": i.currency,
-        }
-
-    def plain(value: Any, currency: str) -> Any:
-        return format_money(value, currency) if isinstance(value, Decimal) else value
-
-    return {
-        "old": {"edition": old.number, "effective_from": old.effective_from},
-        "new": {"edition": new.number, "effective_from": new.effective_from},
-        "summary": _diff_summary(old, new, diff),
-        "added": [item(i) for i in diff.added],
-        "removed": [item(i) for i in diff.removed],
-        "changed": [
-            {
-                "sku": c.new.sku,
-                "name": c.new.name,
-                "currency": c.new.currency,
-                "old_price": format_money(c.old.list_price, c.old.currency),
-                "new_price": format_money(c.new.list_price, c.new.currency),
-                "change_pct": format_pct(c.price_change_pct),
-                "fields": {
-                    f: {
-                        "old": plain(getattr(c.old, f), c.old.currency),
-                        "new": plain(getattr(c.new, f), c.new.currency),
-                    }
-                    for f in c.fields
-                },
-            }
-            for c in diff.changed
-        ],
-        "unchanged": diff.unchanged,
-        "tiers_changed": diff.tiers_changed,
-    }
 
 
 @pricebook.command(
@@ -598,21 +437,14 @@ Examples:
 @json_option
 def export(file: Path, as_of: datetime | None, number: int | None) -> None:
     """Write an edition to a clean, formatted xlsx (with its Tiers sheet) that re-imports as is."""
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     api.check_export_name(file)
     written = api.export_price_book(cfg.store(), file, on=as_date(as_of), edition=number)
     edition = written.edition
     if cfg.json:
-        emit_json(
-            {
-                "file": str(file),
-                "edition": edition.number,
-                "items": written.items,
-                "tiers": written.tiers,
-            }
-        )
+        emit_json(documents.export(written))
         return
     click.echo(
         f"Wrote {file}: edition {edition.number} (effective {edition.effective_from.isoformat()}), "

@@ -51,12 +51,10 @@ def report(
     special discount (sales' deviations); realization; margin where costs are known; out-of-policy
     lines and amount, judged under the policy in force on each line's date; unmatched lines.
     """
-    from pricing import api
-    from pricing.analysis import report as drift
-    from pricing.analysis.report_files import report_document, write
+    from pricing import api, documents
 
     cfg = settings()
-    by = drift.parse_by(by_text)
+    by = api.report_breakdown(by_text)
     result = api.build_report(
         cfg.store(),
         start=as_date(start) if start else None,
@@ -65,9 +63,9 @@ def report(
         details=output is not None and output.suffix.lower() in (".xlsx", ".html"),
     )
     if output is not None:
-        write(result, output)
+        api.write_report(result, output)
     if cfg.json:
-        emit_json(report_document(result))
+        emit_json(documents.report(result))
         return
     if output is not None:
         click.echo(f"Wrote {output} ({result.totals.lines:,} deal lines).")
@@ -82,12 +80,14 @@ def report(
 
 def _print_totals(result: Report) -> None:
     """The report's totals: from list to net, leakage, realization, margin."""
-    from pricing.analysis.report_files import MONEY_KEYS, metrics_document
+    from pricing import documents
     from pricing.money import display_money
 
     c = result.currency
-    t = metrics_document(result.totals, c)
-    t.update({k: display_money(getattr(result.totals, k), c) for k in MONEY_KEYS if k != "cost"})
+    t = documents.metrics(result.totals, c)
+    shown = ("list_revenue", "standard_discount", "standard_revenue", "special_discount",
+             "out_of_policy_amount", "net_revenue", "leakage")  # fmt: skip
+    t.update({k: display_money(getattr(result.totals, k), c) for k in shown})
     period = f"{result.start or 'first deal'} to {result.end or 'last deal'}"
     click.echo(f"Price drift, {period}, in {c}: {t['lines']:,} lines in {t['deals']:,} deals.")
     print_table(
@@ -114,7 +114,7 @@ def _print_totals(result: Report) -> None:
 
 def _print_groups(result: Report, by: list[str]) -> None:
     """The ten groups that leak most."""
-    from pricing.analysis.report_files import metrics_document
+    from pricing import documents
     from pricing.money import display_money
 
     c = result.currency
@@ -134,7 +134,7 @@ def _print_groups(result: Report, by: list[str]) -> None:
                 display_money(m.net_revenue, c),
                 display_money(m.leakage, c),
                 display_money(m.special_discount, c),
-                metrics_document(m, c)["realization_pct"],
+                documents.metrics(m, c)["realization_pct"],
                 f"{m.out_of_policy_lines:,}",
             )
             for key, m in top

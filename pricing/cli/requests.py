@@ -20,7 +20,7 @@ from pricing.cli.common import (
 
 if TYPE_CHECKING:
     from pricing.api import Submission
-    from pricing.requests.lifecycle import LineInput, Quote, Request
+    from pricing.requests.lifecycle import LineInput, Request
 
 
 def _decimal(_ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
@@ -46,12 +46,12 @@ Examples:
 @json_option
 def quote(sku: str, qty: int, customer: str | None) -> None:
     """List, standard price and the lowest price each approval level may grant, and the hard floor."""
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     q = api.quote(cfg.store(), sku, qty)
     if cfg.json:
-        emit_json(quote_document(q, customer))
+        emit_json(documents.quote(q, customer))
         return
     from pricing.money import display_money
 
@@ -87,49 +87,6 @@ def quote(sku: str, qty: int, customer: str | None) -> None:
         f"  target {display_money(g.target_price, q.currency)}, floor "
         f"{display_money(g.floor_price, q.currency)}, stretch {display_money(g.stretch_price, q.currency)}"
     )
-
-
-def quote_document(q: Quote, customer: str | None) -> dict[str, Any]:
-    from pricing.money import format_money, format_pct
-
-    return {
-        "sku": q.sku,
-        "name": q.name,
-        "qty": q.qty,
-        "customer": customer,
-        "currency": q.currency,
-        "list_price": format_money(q.list_price, q.currency),
-        "standard_price": format_money(q.standard_price, q.currency),
-        "hard_floor": format_money(q.hard_floor, q.currency),
-        "floor_reasons": q.floor_reasons,
-        "edition": q.edition,
-        "policy_version": q.policy_version,
-        "levels": [
-            {
-                "level": level,
-                "max_discount_pct": format_pct(pct),
-                "lowest_price": format_money(low, q.currency),
-            }
-            for level, pct, low in q.levels
-        ],
-        "guidance": None
-        if q.guidance is None
-        else {
-            "deals": q.guidance.deals,
-            "basis": q.guidance.basis,
-            "quantity_band": q.guidance.band,
-            "since": q.guidance.since,
-            "discount_p25": format_pct(q.guidance.discount_p25),
-            "discount_median": format_pct(q.guidance.discount_median),
-            "discount_p75": format_pct(q.guidance.discount_p75),
-            "target_price": format_money(q.guidance.target_price, q.currency),
-            "floor_price": format_money(q.guidance.floor_price, q.currency),
-            "stretch_price": format_money(q.guidance.stretch_price, q.currency),
-            "requests_won": q.guidance.requests_won,
-            "requests_lost": q.guidance.requests_lost,
-        },
-        "guidance_note": q.guidance_note or None,
-    }
 
 
 def line_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -215,8 +172,7 @@ def _line_inputs(
     lines_file: Path | None,
 ) -> list[LineInput]:
     """The lines asked for: one from the arguments, or many from a file (exit 2 on problems)."""
-    from pricing import api
-    from pricing.requests.lifecycle import LineInput
+    from pricing import LineInput, api, documents
 
     if lines_file is not None:
         if sku or qty or price is not None or discount is not None:
@@ -228,7 +184,7 @@ def _line_inputs(
             if not settings().json:
                 echo_problems(problems)
             exit_with(ctx, f"{lines_file.name}: nothing submitted; fix the lines above",
-                      document={"id": None, "problems": [p.as_dict() for p in problems]})  # fmt: skip
+                      document=documents.request_refused(problems))  # fmt: skip
         return inputs
     if not sku or qty is None:
         raise click.UsageError("name the SKU and --qty (or give --file)")
@@ -247,59 +203,20 @@ def _answer(
     refused: str,
 ) -> None:
     """Print the judged request; exit 2 when its lines had errors, 1 when it is rejected."""
+    from pricing import documents
+
     cfg = settings()
     result, problems = submitted.request, submitted.problems
     if result is None:
         if not cfg.json:
             echo_problems(problems)
-        exit_with(ctx, refused, document={"id": None, "problems": [p.as_dict() for p in problems]})
+        exit_with(ctx, refused, document=documents.request_refused(problems))
     if cfg.json:
-        emit_json(request_document(result))
+        emit_json(documents.request(result))
     else:
         _print_request(result, check=check)
     if result.status == "rejected":
         ctx.exit(1)
-
-
-def request_document(r: Request, *, events: bool = False) -> dict[str, Any]:
-    from pricing.money import format_money, format_pct
-
-    document: dict[str, Any] = {
-        "id": r.code,
-        "status": r.status,
-        "level": r.level,
-        "customer": r.customer,
-        "reason": r.reason,
-        "rep": r.rep,
-        "currency": r.currency,
-        "created_at": r.created_at,
-        "decided_by": r.decided_by,
-        "decided_at": r.decided_at,
-        "expires_at": r.expires_at,
-        "policy_version": r.policy_version,
-        "edition": r.edition,
-        "lines": [
-            {
-                "line": line.line_no,
-                "sku": line.sku,
-                "qty": line.qty,
-                "list_price": format_money(line.list_price, r.currency),
-                "standard_price": format_money(line.standard_price, r.currency),
-                "price": format_money(line.price, r.currency),
-                "discount_pct": format_pct(line.discount_pct),
-                "hard_floor": format_money(line.hard_floor, r.currency),
-                "decision": line.decision,
-                "level": line.level,
-                "reasons": line.reasons,
-            }
-            for line in r.lines
-        ],
-    }
-    if events:
-        document["events"] = [
-            {"at": e.at, "by": e.by, "action": e.action, "note": e.note} for e in r.events
-        ]
-    return document
 
 
 def _headline(r: Request, check: bool = False) -> str:
@@ -356,12 +273,12 @@ def requests_(ctx: click.Context, status: str | None, rep: str | None) -> None:
     """List deviation requests (newest last), or act on one: show, change, won, lost."""
     if ctx.invoked_subcommand is not None:
         return
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     found = api.list_requests(cfg.store(), status=status, rep=rep)
     if cfg.json:
-        emit_json([request_document(r) for r in found])
+        emit_json(documents.requests(found))
         return
     if not found:
         click.echo("No requests" + (f" with status {status}" if status else "") + ".")
@@ -412,12 +329,12 @@ Examples:
 @json_option
 def show(ident: str) -> None:
     """One request: its lines with decisions and reasons, and every event (who, when, note)."""
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     r = api.show_request(cfg.store(), ident)
     if cfg.json:
-        emit_json(request_document(r, events=True))
+        emit_json(documents.request(r, events=True))
         return
     _print_request(r)
     click.echo(f"Asked by {r.rep}: {r.reason}")
@@ -485,12 +402,12 @@ Examples:
     @click.argument("ident", metavar="ID")
     @json_option
     def record(ident: str) -> None:
-        from pricing import api
+        from pricing import api, documents
 
         cfg = settings()
         r = api.record_outcome(cfg.store(), ident, outcome=outcome, user=cfg.acting_user())
         if cfg.json:
-            emit_json(request_document(r))
+            emit_json(documents.request(r))
             return
         click.echo(f"{r.code} for {r.customer}: marked {outcome}.")
 
@@ -515,12 +432,12 @@ Examples:
 @json_option
 def approve(ident: str, note: str | None) -> None:
     """Approve a pending request: your role must cover its level, and it cannot be your own."""
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     r = api.approve_request(cfg.store(), ident, user=cfg.acting_user(), note=note)
     if cfg.json:
-        emit_json(request_document(r))
+        emit_json(documents.request(r))
         return
     click.echo(
         f"Approved {r.code} for {r.customer}; valid until {r.expires_at:%Y-%m-%d}."
@@ -542,11 +459,11 @@ Examples:
 @json_option
 def reject(ident: str, note: str) -> None:
     """Reject a pending request, with a note saying why."""
-    from pricing import api
+    from pricing import api, documents
 
     cfg = settings()
     r = api.reject_request(cfg.store(), ident, user=cfg.acting_user(), note=note)
     if cfg.json:
-        emit_json(request_document(r))
+        emit_json(documents.request(r))
         return
     click.echo(f"Rejected {r.code} for {r.customer}.")

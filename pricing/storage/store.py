@@ -8,7 +8,6 @@ short commands fast.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -281,19 +280,6 @@ def display_url(url: str) -> str:
         return shown.replace("postgresql+psycopg://", "postgresql://", 1)
     except ArgumentError:
         return "<unparseable database URL>"
-
-
-def current_user(explicit: str | None = None) -> str:
-    """Who is acting: ``--user``, ``PRICING_USER``, else the login name."""
-    if explicit:
-        return explicit
-    from_environment = config.user()
-    if from_environment:
-        return from_environment
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def utcnow() -> datetime:
