@@ -195,6 +195,11 @@ _KERNEL = frozenset(
 _API = frozenset(__all__) - _TYPES.keys() - _KERNEL - {"__version__"}
 
 
+def __dir__() -> list[str]:
+    """The exported names, so that ``help(pricing)`` and completion show the operations."""
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> object:
     """The operations and their types, imported on first use."""
     import importlib

@@ -123,6 +123,13 @@ class SchemaUpgrade:
 # Database ------------------------------------------------------------------------------------
 
 
+def _today() -> date:
+    """Today as the store dates things (UTC), the default day of every view."""
+    from pricing.storage.store import utcnow
+
+    return utcnow().date()
+
+
 def acting_user(explicit: str | None = None) -> str:
     """Who is acting: ``explicit`` (e.g. ``--user``), else ``PRICING_USER``, else the login name."""
     from pricing import config
@@ -218,7 +225,7 @@ def column_overrides(
 
 def import_price_book(
     db: Store | Callable[[], Store],
-    file: Path,
+    file: Path | str,
     *,
     effective_from: date,
     user: str,
@@ -243,6 +250,7 @@ def import_price_book(
     from pricing.io.perf import paused_gc
     from pricing.pricebook.file import ReadOptions, load_price_book, read_price_book
 
+    file = Path(file)
     with ThreadPoolExecutor(1) as pool:
         # The workbook is parsed (without the GIL) while the database layer loads.
         loading = pool.submit(load_price_book, file, sheet)
@@ -271,27 +279,30 @@ def import_price_book(
 # Price book views ----------------------------------------------------------------------------
 
 
-def list_editions(db: Store, *, on: date) -> EditionListing:
+def list_editions(db: Store, *, on: date | None = None) -> EditionListing:
     """Every imported edition, oldest first, and the one in force on ``on``."""
     from pricing.pricebook import editions
 
+    on = on or _today()
     listed = editions.editions(db)
     with db.read() as conn:
         return EditionListing(listed, editions.edition_in_force(conn, on))
 
 
-def show_price_book(db: Store, *, on: date) -> BookView:
+def show_price_book(db: Store, *, on: date | None = None) -> BookView:
     """The edition in force on ``on`` and its whole book."""
     from pricing.pricebook import editions
 
+    on = on or _today()
     edition, book = editions.in_force(db, on)
     return BookView(edition, book, on)
 
 
-def show_item(db: Store, sku: str, *, on: date) -> ItemView:
+def show_item(db: Store, sku: str, *, on: date | None = None) -> ItemView:
     """One SKU as the edition in force on ``on`` prices it."""
     from pricing.pricebook import editions
 
+    on = on or _today()
     edition, item, book = editions.item_in_force(db, sku, on)
     return ItemView(edition, item, book, on)
 
@@ -322,20 +333,24 @@ def diff_editions(
     return EditionDiff(old_edition, new_edition, diff, estimate, currency)
 
 
-def check_export_name(file: Path) -> None:
+def check_export_name(file: Path | str) -> None:
     """Refuse an export file name that is not a workbook's, before anything is opened."""
     from pricing.errors import InputError
 
-    if file.suffix.lower() != ".xlsx":
+    if Path(file).suffix.lower() != ".xlsx":
         raise InputError(f"{file}: the export is an Excel workbook; name it with .xlsx")
 
 
-def export_price_book(db: Store, file: Path, *, on: date, edition: int | None = None) -> Export:
+def export_price_book(
+    db: Store, file: Path | str, *, on: date | None = None, edition: int | None = None
+) -> Export:
     """Write an edition (``edition``, else the one in force on ``on``) to a clean xlsx."""
     from pricing.pricebook import editions
     from pricing.pricebook.file import export_price_book as write_workbook
 
+    file = Path(file)
     check_export_name(file)
+    on = on or _today()
     if edition is not None:
         stored, book = editions.book_of(db, edition)
     else:
@@ -347,11 +362,11 @@ def export_price_book(db: Store, file: Path, *, on: date, edition: int | None = 
 # Policy --------------------------------------------------------------------------------------
 
 
-def check_policy(file: Path) -> PolicyFile:
+def check_policy(file: Path | str) -> PolicyFile:
     """Read and validate a policy file: the policy, or every problem with its line and key."""
     from pricing.policy.versions import read_policy_file
 
-    return read_policy_file(file)
+    return read_policy_file(Path(file))
 
 
 def load_policy(
@@ -398,11 +413,11 @@ def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
     return lifecycle.quote(db, sku, qty, on=on)
 
 
-def read_request_lines(file: Path) -> tuple[list[LineInput], list[Problem]]:
+def read_request_lines(file: Path | str) -> tuple[list[LineInput], list[Problem]]:
     """The lines of a request from a csv/xlsx file, and the problems found in it."""
     from pricing.requests import lifecycle
 
-    return lifecycle.read_lines_file(file)
+    return lifecycle.read_lines_file(Path(file))
 
 
 def submit_request(
@@ -426,7 +441,7 @@ def submit_request(
 
 def change_request(
     db: Store,
-    ident: str,
+    ident: str | int,
     *,
     lines: list[LineInput],
     user: str,
@@ -452,7 +467,7 @@ def list_requests(
     return lifecycle.list_requests(db, status=status, rep=rep, now=now)
 
 
-def show_request(db: Store, ident: str, *, now: datetime | None = None) -> Request:
+def show_request(db: Store, ident: str | int, *, now: datetime | None = None) -> Request:
     """One request with its lines and audit events."""
     from pricing.requests import lifecycle
 
@@ -460,7 +475,7 @@ def show_request(db: Store, ident: str, *, now: datetime | None = None) -> Reque
 
 
 def approve_request(
-    db: Store, ident: str, *, user: str, note: str | None = None, now: datetime | None = None
+    db: Store, ident: str | int, *, user: str, note: str | None = None, now: datetime | None = None
 ) -> Request:
     """Approve a pending request: the user's role must cover its level, and not their own."""
     from pricing.requests import lifecycle
@@ -469,7 +484,7 @@ def approve_request(
 
 
 def reject_request(
-    db: Store, ident: str, *, user: str, note: str, now: datetime | None = None
+    db: Store, ident: str | int, *, user: str, note: str, now: datetime | None = None
 ) -> Request:
     """Reject a pending request, with a note saying why."""
     from pricing.requests import lifecycle
@@ -479,7 +494,7 @@ def reject_request(
 
 def record_outcome(
     db: Store,
-    ident: str,
+    ident: str | int,
     *,
     outcome: Literal["won", "lost"],
     user: str,
@@ -495,7 +510,7 @@ def record_outcome(
 
 
 def read_deals(
-    file: Path,
+    file: Path | str,
     *,
     columns: Mapping[str, str] | None = None,
     date_format: str | None = None,
@@ -504,7 +519,7 @@ def read_deals(
     """Read a deals export (csv or xlsx) into normalised lines and problems."""
     from pricing.lines.reader import read_deals as read
 
-    return read(file, columns=dict(columns or {}), date_format=date_format, progress=progress)
+    return read(Path(file), columns=dict(columns or {}), date_format=date_format, progress=progress)
 
 
 def import_deals(
@@ -527,13 +542,14 @@ def build_report(
     *,
     start: date | None = None,
     end: date | None = None,
-    by: list[str] | None = None,
+    by: list[str] | str | None = None,
     details: bool = False,
 ) -> Report:
     """The drift report for the period, totals and groups (``details``: months, bands, lines)."""
-    from pricing.analysis.report import build
+    from pricing.analysis.report import build, parse_by
 
-    return build(db, start=start, end=end, by=by, details=details)
+    keys = parse_by(by if isinstance(by, str) else ",".join(by or []))  # unknown keys: InputError
+    return build(db, start=start, end=end, by=keys, details=details)
 
 
 def report_breakdown(text: str | None) -> list[str]:

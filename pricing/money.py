@@ -34,6 +34,32 @@ _FLOAT_NOISE = Decimal("1e-10")
 LARGEST = 10**12
 # Money, quantities and percentages are stored and computed as whole millionths.
 MICRO = 1_000_000
+
+
+def to_micros(value: Decimal | None) -> int | None:
+    """An amount as whole millionths: exact, the form money is stored and hashed in.
+
+    More than 6 decimals cannot be stored exactly and is refused, never truncated.
+    """
+    if value is None:
+        return None
+    scaled = value.scaleb(6)
+    whole = int(scaled)
+    if whole != scaled:
+        raise ValueError(f"{value} has more than 6 decimal places")
+    return whole
+
+
+def from_micros(value: int | None) -> Decimal | None:
+    """Whole millionths as the amount they are (``120000000`` is ``120``)."""
+    if value is None:
+        return None
+    whole, rest = divmod(value, MICRO)
+    if not rest:
+        return Decimal(whole)
+    return (Decimal(value) / MICRO).normalize()
+
+
 TOO_LARGE = Decimal(LARGEST)
 TOO_LARGE_TEXT = "is too large: prices, amounts and quantities must stay below 1,000,000,000,000"
 

@@ -70,3 +70,19 @@ def test_an_invalid_policy_file_is_refused_not_asserted(
     assert parsed.policy is None
     with pytest.raises(pricing.InputError, match="the policy has errors"):
         pricing.load_policy(stocked, parsed, user="dana")
+
+
+def test_paths_may_be_text_views_default_to_today_and_breakdowns_are_checked(
+    stocked: pricing.Store, tmp_path: Path
+) -> None:
+    """A script passes a path as text, asks for today's book without a date, and gets an
+    InputError on the field ``by`` for a breakdown the report does not have."""
+    assert pricing.check_policy(str(tmp_path / "guardrails.toml")).policy is not None
+    assert pricing.show_price_book(stocked).edition.number == 1
+    assert pricing.list_editions(stocked).in_force is not None
+    assert pricing.show_item(stocked, "HW-100").item.sku == "HW-100"
+    assert pricing.build_report(stocked, by="rep").groups == []
+    with pytest.raises(pricing.InputError) as raised:
+        pricing.build_report(stocked, by=["colour"])
+    assert raised.value.field == "by"
+    assert {"submit_request", "build_report"} <= set(dir(pricing))

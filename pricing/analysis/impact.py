@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class Impact:
+    """A new edition re-priced on the volume sold in a past period (per family and in total),
+    and the open approved requests judged again on it."""
+
     start: date | None
     end: date | None
     lines: int

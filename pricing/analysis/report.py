@@ -89,6 +89,9 @@ class Band:
 
 @dataclass
 class Report:
+    """The drift report of a period: totals, one row per group of the breakdown asked for, and
+    (with details) months, price bands, out-of-policy and unmatched lines."""
+
     start: date | None
     end: date | None
     currency: str

@@ -70,6 +70,9 @@ class Side:
 
 @dataclass
 class Simulation:
+    """Every stored deal line of a period judged under the policy in force and a proposed one:
+    the lines and special discount per class on each side, and the lines that change class."""
+
     start: date | None
     end: date | None
     lines: int

@@ -4,8 +4,10 @@ A stored line is what its file said (the inputs and the keys made from them), wh
 added (bookkeeping), and what it matched on its date (the edition's references and money, and the
 policy's verdict). Each column below says its name, its Arrow type as stored (one compressed blob
 per column and segment, :mod:`pricing.lines.segments`), its role, whether it may be missing, and
-what it holds; every list of columns elsewhere (what a segment stores, what matching fills in,
-what a rematch rewrites) and the Arrow schema are derived from this declaration.
+what it holds (``micros``: whole millionths, for a reader of the stored data). What a segment
+stores, what matching fills in and a rematch rewrites, and the Arrow schema are derived from this
+declaration; what matching and the rules engine read of a line (``FACTS``, ``CLASSIFIED``) are
+named here, once, beside it.
 
 The order of ``DECLARED`` is the storage order of a segment's columns: append new columns at the
 end. A segment stored before a column existed reads that column as nulls of its type.

@@ -39,6 +39,9 @@ CHUNK = 100_000
 
 @dataclass
 class DealsImport:
+    """What a deals import did: lines read, added, already stored (by identity), unmatched
+    (no list price on their date, kept and counted), the file's problems and notes."""
+
     lines: int
     added: int
     already_present: int

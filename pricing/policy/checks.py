@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from pricing.money import format_pct, minor_units, quantum
+from pricing.money import MICRO, format_pct, minor_units, quantum
 from pricing.policy.arrays import PYTHON, SCALAR, Arrays, PyArray
 from pricing.policy.model import Finding, LineFacts, Policy, Rule, discount_pct
 
 if TYPE_CHECKING:
     from pricing.policy.arrays import Bools, Ints, Term
 
-MICRO = 1_000_000
 _T = TypeVar("_T")
 
 

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PolicyVersion:
+    """One stored version of the policy: its number, the policy, from when it is in force, who
+    loaded it from which file (and the file's text and SHA-256)."""
+
     version: int
     effective_from: date
     loaded_at: datetime

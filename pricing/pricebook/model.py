@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from pricing.money import round_money
+from pricing.money import round_money, to_micros
 
 ITEM_FIELDS = (
     "sku",
@@ -204,22 +204,8 @@ def _tier_set(tiers: Iterable[Tier]) -> set[tuple[object, ...]]:
             t.min_qty,
             t.sku and sku_key(t.sku),
             t.family and t.family.casefold(),
-            micros(t.price),
-            micros(t.discount_pct),
+            to_micros(t.price),
+            to_micros(t.discount_pct),
         )
         for t in tiers
     }
-
-
-def micros(value: Decimal | None) -> int | None:
-    """An amount as whole millionths: exact, the canonical form for hashing and storage.
-
-    More than 6 decimals cannot be stored exactly and is refused, never truncated.
-    """
-    if value is None:
-        return None
-    scaled = value.scaleb(6)
-    whole = int(scaled)
-    if whole != scaled:
-        raise ValueError(f"{value} has more than 6 decimal places")
-    return whole

@@ -88,6 +88,9 @@ class Event:
 
 @dataclass
 class Request:
+    """A deviation request: its lines as judged, status, the level it waits for, who asked and
+    who decided, and its audit events. ``id`` is None until stored; ``code`` is ``R-000123``."""
+
     id: int | None
     customer: str
     reason: str

@@ -45,6 +45,9 @@ def last_hash(conn: Connection) -> str:
 
 @dataclass
 class Verdict:
+    """What verifying the audit chain found: how many events, and the first one edited,
+    inserted or deleted behind the tool's back (None when the chain is intact)."""
+
     events: int
     broken: dict[str, Any] | None  # the first event where the chain breaks, and why
 

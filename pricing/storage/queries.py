@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import BigInteger, func, select, text, update
 from sqlalchemy.engine import Connection
 
+from pricing.money import MICRO, from_micros
 from pricing.storage.store import (
     bulk_insert,
     editions,
-    from_micros,
     policies,
     price_items,
     price_tiers,
@@ -122,7 +122,7 @@ def item_rows(conn: Connection, number: int, sku_key: str | None = None) -> list
         ItemRecord(
             key,
             sku,
-            Decimal(price) / 1_000_000,
+            Decimal(price) / MICRO,
             currency,
             name,
             family,

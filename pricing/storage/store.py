@@ -39,30 +39,10 @@ from sqlalchemy.types import TypeDecorator
 
 from pricing import config
 from pricing.errors import SchemaError, StoreError
+from pricing.money import from_micros, to_micros
 
 SCHEMA_REVISION = "0006"
 DEFAULT_URL = "sqlite:///pricing.db"
-_SCALE = 1_000_000
-
-
-def from_micros(value: int | None) -> Decimal | None:
-    if value is None:
-        return None
-    whole, rest = divmod(value, _SCALE)
-    if not rest:
-        return Decimal(whole)
-    return (Decimal(value) / _SCALE).normalize()
-
-
-def to_micros(value: Decimal | None) -> int | None:
-    """An amount as whole millionths, its storage form; more than 6 decimals is refused."""
-    if value is None:
-        return None
-    scaled = value.scaleb(6)
-    whole = int(scaled)
-    if whole != scaled:
-        raise ValueError(f"{value} has more than 6 decimal places")
-    return whole
 
 
 def bulk_insert(
