@@ -10,7 +10,8 @@ import time
 import numpy as np
 import pyarrow as pa
 
-from pricing.lines.matching import CLASSIFIED, classify
+from pricing.lines.matching import classify
+from pricing.lines.schema import CLASSIFIED
 from pricing.policy.file import parse_policy
 
 POLICY = """\

@@ -149,12 +149,11 @@ def open_store(url: str | None = None, *, create: bool = False) -> Store:
 
 def stored_counts(db: Store) -> dict[str, int]:
     """How much the database holds: editions, policy versions, requests and deal lines."""
-    from pricing.lines import segments
-    from pricing.storage import queries
+    from pricing.storage import deal_tables, queries
 
     with db.read() as conn:
         counts = queries.table_counts(conn)
-        counts["deal_lines"] = segments.count(conn)
+        counts["deal_lines"] = deal_tables.count(conn)
     return counts
 
 

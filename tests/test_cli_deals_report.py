@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pricing.lines import segments as history
+from pricing.lines import segments
 from pricing.requests import lifecycle as requests
 from pricing.storage.store import utcnow
 from tests.conftest import Cli, write_workbook
@@ -325,7 +325,7 @@ def test_matching__column_wise_engine_agrees_with_judge_line_by_line(
     )
     db = owner.store()
     with db.read() as conn:
-        lines = history.scan(conn, ["sku", "qty", "net_amount", "level_rank"])
+        lines = segments.scan(conn, ["sku", "qty", "net_amount", "level_rank"])
         stored = list(
             zip(*(lines[name].to_pylist() for name in lines.column_names[:4]), strict=True)
         )
@@ -391,7 +391,7 @@ def test_matching__the_columnar_copy_of_an_edition_is_its_items(owner: Cli, tmp_
     assert (first["unmatched"], again["unmatched"]) == (1, 1)
     with owner.store().read() as conn:
         kept = {
-            edition: history.decode_table(data).to_pylist()
+            edition: segments.decode_table(data).to_pylist()
             for edition, data in conn.execute(select(store.edition_columns))
         }
         items = store.price_items.c

@@ -7,10 +7,10 @@ from pathlib import Path
 import pyarrow as pa
 from sqlalchemy import delete, func, select
 
-from pricing.lines import schema
-from pricing.lines import segments as history
+from pricing.lines import schema, segments
 from pricing.lines.reader import DEAL_HEADERS, TEXT_INPUTS
-from pricing.lines.service import MATCHED, rematch
+from pricing.lines.schema import MATCHED
+from pricing.lines.service import rematch
 from pricing.storage import store
 from tests.conftest import Cli
 from tests.test_cli_deals_report import SALES, deals_csv
@@ -62,10 +62,10 @@ def test_import__stores_each_column_with_its_declared_type_and_no_nulls_where_de
     with owner.store().read() as conn:
         c = store.deal_columns.c
         blobs = conn.execute(select(c.name, c.data)).all()
-        lines = history.scan(conn)
+        lines = segments.scan(conn)
     assert sorted({name for name, _ in blobs}) == sorted(STORED)
     for name, blob in blobs:
-        assert history.decode(blob).type == schema.arrow_type(name), name
+        assert segments.decode(blob).type == schema.arrow_type(name), name
     for column in schema.DECLARED:
         if not column.nullable:
             assert lines[column.name].null_count == 0, column.name
@@ -83,7 +83,7 @@ def test_scan__a_column_an_old_segment_lacks_reads_as_nulls_and_a_rematch_adds_i
     with db.write() as conn:
         conn.execute(delete(store.deal_columns).where(c.name.in_(["rep", "level"])))
     with db.read() as conn:
-        lines = history.scan(conn, ["sku", "rep", "level", "qty"])
+        lines = segments.scan(conn, ["sku", "rep", "level", "qty"])
         held = select(func.count()).select_from(store.deal_columns).where(c.name == "level")
         assert conn.execute(held).scalar() == 0
     assert lines["rep"].type == pa.string() and lines["level"].type == pa.string()
@@ -97,5 +97,5 @@ def test_scan__a_column_an_old_segment_lacks_reads_as_nulls_and_a_rematch_adds_i
     with db.write() as conn:
         assert rematch(conn) == 4
     with db.read() as conn:
-        level = history.scan(conn, ["level"])["level"]
+        level = segments.scan(conn, ["level"])["level"]
     assert level.null_count == 1  # the unmatched line has no level

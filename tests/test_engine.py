@@ -16,8 +16,9 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pricing.lines import segments as history
-from pricing.lines.matching import CLASSIFIED, classify
+from pricing.lines import segments
+from pricing.lines.matching import classify
+from pricing.lines.schema import CLASSIFIED
 from pricing.money import quantum
 from pricing.policy.engine import judge, judge_lines
 from pricing.policy.model import LineFacts, Policy, Rule
@@ -248,7 +249,7 @@ def test_deals_import__a_zero_quantity_line_without_a_cost_is_a_warning_not_a_tr
     assert result.exit_code == 0, result.output
     assert 'deals.csv line 2, column D: "0": quantity is zero' in result.output
     with cli.store().read() as conn:
-        stored = history.scan(conn, ["qty", "level_rank", "below_floor", "level"]).to_pylist()
+        stored = segments.scan(conn, ["qty", "level_rank", "below_floor", "level"]).to_pylist()
     by_qty = {row["qty"]: row for row in stored}
     assert (by_qty[0]["level_rank"], by_qty[0]["below_floor"], by_qty[0]["level"]) == (
         0,

@@ -241,7 +241,8 @@ def test_sku_patterns_match_in_bulk_exactly_what_fnmatch_matches(glob: str) -> N
 
     import pyarrow as pa
 
-    from pricing.lines.matching import CLASSIFIED, classify
+    from pricing.lines.matching import classify
+    from pricing.lines.schema import CLASSIFIED
     from pricing.policy.model import Policy, Rule
 
     skus = ["hw-100", "hw-1", "xhw-1", "a.xy", "abd", "acd", "a!d", "a^d", "a]d", "[x", "a-d",

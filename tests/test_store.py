@@ -150,14 +150,14 @@ def test_deal_lines_stored_as_rows_move_to_segments_on_upgrade(owner: Cli, tmp_p
     from alembic import command
     from sqlalchemy import create_engine
 
-    from pricing.lines import segments as history
+    from pricing.lines import segments
     from pricing.storage.migrations import _config
     from tests.test_cli_deals_report import SALES, deals_csv
 
     assert owner("deals", "import", str(deals_csv(tmp_path, SALES))).exit_code == 0
     expected = owner.json("report", "--by", "rep,sku")
     with owner.store().read() as conn:
-        lines = history.scan(conn, RAW_COLUMNS)
+        lines = segments.scan(conn, RAW_COLUMNS)
     old = tmp_path / "old.db"
     engine = create_engine(f"sqlite:///{old}")
     with engine.begin() as conn:

@@ -15,14 +15,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pricing.errors import NotFoundError
-from pricing.lines import segments as history
+from pricing.lines import segments
 from pricing.money import MICRO
 from pricing.policy import versions as policies
 from pricing.policy.engine import judge
 from pricing.policy.model import Policy
 from pricing.pricebook.model import PriceBook
 from pricing.requests.lifecycle import Request, line_facts, list_requests
-from pricing.storage import store
+from pricing.storage import deal_tables, store
 from pricing.storage.store import Store
 
 if TYPE_CHECKING:
@@ -65,10 +65,10 @@ def impact(
     now = now or store.utcnow()
     with db.read() as conn:
         if end is None:
-            last = history.last_date(conn)
+            last = deal_tables.last_date(conn)
             end = last or now.date()
         start = start or end - timedelta(days=365)
-        rows = _volumes(history.scan(conn, ["sku_key", "qty", "edition_id"], start=start, end=end))
+        rows = _volumes(segments.scan(conn, ["sku_key", "qty", "edition_id"], start=start, end=end))
         try:
             policy: Policy | None = policies.in_force(conn, now.date()).policy
         except NotFoundError:  # no guardrails yet: only the volume can be estimated
@@ -98,7 +98,7 @@ def _volumes(sold: pa.Table) -> list[tuple[str, int, int]]:
     """Each sold SKU's quantity (millionths) and lines, matched lines only. DuckDB's rows are
     untyped tuples: typed here, once (the key is never null, the sums are integers)."""
     rows = (
-        history.duck(lines=sold)
+        segments.duck(lines=sold)
         .execute(
             "SELECT sku_key, sum(qty), count(*) FROM lines WHERE edition_id IS NOT NULL "
             "GROUP BY sku_key"

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError
-from pricing.lines import segments as history
+from pricing.lines import segments
 from pricing.money import MICRO
-from pricing.storage import history as tables
+from pricing.storage import deal_tables
 from pricing.storage.store import Store
 
 if TYPE_CHECKING:
@@ -150,8 +150,8 @@ def build(
         cover = _cover(conn)
         if cover is not None or details:
             columns += COVER
-        lines = history.scan(conn, columns, start=start, end=end)
-    con = history.duck(lines=lines, **({"cover": cover} if cover is not None else {}))
+        lines = segments.scan(conn, columns, start=start, end=end)
+    con = segments.duck(lines=lines, **({"cover": cover} if cover is not None else {}))
     con.execute(_judged(cover is not None))
     if by:  # one scan: the totals are the exact sums of the groups
         groups = _metrics(con, by)
@@ -173,7 +173,7 @@ def build(
 
 
 def _currency(conn: Connection) -> str:
-    return tables.main_currency(conn) or "USD"
+    return deal_tables.main_currency(conn) or "USD"
 
 
 def _cover(conn: Connection) -> pa.Table | None:
@@ -181,7 +181,7 @@ def _cover(conn: Connection) -> pa.Table | None:
     ever approved, so nothing can cover a line and the join is skipped)."""
     import pyarrow as pa
 
-    rows = tables.approved_request_lines(conn)
+    rows = deal_tables.approved_request_lines(conn)
     if not rows:
         return None
 

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING
 
 from pricing.io.arrow import texts
 from pricing.io.perf import paused_gc
-from pricing.lines import schema
-from pricing.lines import segments as history
+from pricing.lines import schema, segments
 from pricing.lines.matching import classify, present
 from pricing.lines.segments import zero_filled
 from pricing.money import MICRO
@@ -89,7 +88,6 @@ COLUMNS = [
     "deal_id", "deal_no", "line_key", "date", "sku", "standard_revenue", "net_amount", "level_rank",
     "below_floor", "policy_version", "edition_id",
 ]  # fmt: skip
-JUDGED = list(schema.CLASSIFIED)
 CHUNK = 250_000
 
 
@@ -106,7 +104,9 @@ def simulate(
 
     with paused_gc(), db.read() as conn:
         versions = {v.version: v.policy for v in _versions(conn)}
-        stored = history.scan(conn, list(dict.fromkeys([*COLUMNS, *JUDGED])), start=start, end=end)
+        stored = segments.scan(
+            conn, list(dict.fromkeys([*COLUMNS, *list(schema.CLASSIFIED)])), start=start, end=end
+        )
     total = stored.num_rows
     judged = pc.and_(pc.is_valid(stored["edition_id"]), pc.is_valid(stored["policy_version"]))
     if not pc.all(judged).as_py():  # unmatched or unjudged lines are left out
@@ -117,11 +117,11 @@ def simulate(
     with paused_gc():
         names: dict[str, int] = {}
         current = _current(stored, versions, names)
-        new, below_new = _proposed(stored.select(JUDGED), proposed, names)
+        new, below_new = _proposed(stored.select(list(schema.CLASSIFIED)), proposed, names)
         labels = {code: name for name, code in names.items()}
         sides = _sides(stored, labels, (current, _stored_below(stored)), (new, below_new))
         changed = _changed(stored, labels, current, new)
-        first, last = history.date_bounds(stored["date"])
+        first, last = segments.date_bounds(stored["date"])
     return Simulation(
         start=start or first,
         end=end or last,

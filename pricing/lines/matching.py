@@ -226,14 +226,14 @@ def _items(reference: Reference, number: int) -> _Book:
     from their columnar copy, made from the rows the first time."""
     import pyarrow as pa
 
-    from pricing.lines import segments as history
-    from pricing.storage import history as tables
+    from pricing.lines import segments
+    from pricing.storage import deal_tables
 
     # (While the migrations of an older store run, the table may not exist yet.)
-    usable = reference.built("kept", lambda: tables.can_keep_edition_items(reference.conn))
-    blob = tables.edition_items(reference.conn, number) if usable else None
+    usable = reference.built("kept", lambda: deal_tables.can_keep_edition_items(reference.conn))
+    blob = deal_tables.edition_items(reference.conn, number) if usable else None
     if blob is not None:
-        items = history.decode_table(blob)
+        items = segments.decode_table(blob)
     else:
         rows = reference.fetch(
             "SELECT sku_key, family, list_price, unit_cost, floor_price, currency "
@@ -247,7 +247,7 @@ def _items(reference: Reference, number: int) -> _Book:
             }
         )
         if reference.keep_items and usable:
-            tables.keep_edition_items(reference.conn, number, history.encode_table(items))
+            deal_tables.keep_edition_items(reference.conn, number, segments.encode_table(items))
     return _Book(
         sku_key=whole(items["sku_key"]),
         texts={"family": whole(items["family"]), "item_currency": whole(items["currency"])},
@@ -400,7 +400,7 @@ def _judge(
         {
             **{name: lines[name] for name in ("sku", "sku_key", "qty")},  # type: ignore[misc]
             **{name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()
-               if name in CLASSIFIED},
+               if name in schema.CLASSIFIED},
             **{name: texts[name] for name in ("family", "item_currency")},
         }
     )  # fmt: skip
@@ -447,9 +447,6 @@ def _policies(
         np.array(list(latest.values()), dtype=np.int64),
         {v.version: v.policy for v in versions},
     )
-
-
-CLASSIFIED = schema.CLASSIFIED
 
 
 def classify(policy: Policy, lines: pa.Table) -> tuple[Any, Array, Any]:

@@ -33,8 +33,7 @@ from pricing.io.sheets import (
     read_input,
     sniff_delimiter,
 )
-from pricing.lines import schema
-from pricing.lines import segments as history
+from pricing.lines import schema, segments
 from pricing.lines.matching import casefold
 from pricing.money import MICRO, TOO_LARGE, TOO_LARGE_TEXT, parse_decimal
 from pricing.problems import Problem, Severity
@@ -680,7 +679,7 @@ def positions(
     and a number per distinct value."""
     import numpy as np
 
-    codes = dictionary_encode(history.whole(values)).indices.to_numpy(zero_copy_only=False)
+    codes = dictionary_encode(segments.whole(values)).indices.to_numpy(zero_copy_only=False)
     where = np.arange(len(codes))
     grouped = bool((np.diff(codes) >= 0).all())  # each value's lines together: the usual export
     order = where if grouped else np.argsort(codes, kind="stable")

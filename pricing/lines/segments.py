@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict, TypeVar
 
 from pricing.io.arrow import fill_null
 from pricing.lines import schema
-from pricing.storage import history as tables
+from pricing.storage import deal_tables
 
 if TYPE_CHECKING:
     import duckdb
@@ -48,8 +48,7 @@ CODEC: tuple[Literal["zstd"], int] = (
 )  # two thirds of lz4's bytes, and (unlike lz4 here) it runs on all cores
 SEGMENT = 100_000  # lines per segment: a deals import matches a segment at a time
 COLUMNS = schema.NAMES  # a line as stored: declared in :mod:`pricing.lines.schema`
-# The history's SQL is in pricing.storage.history; these are asked of the lines here too.
-count, last_date, lock_for_writing = tables.count, tables.last_date, tables.lock_for_writing
+# The history's SQL is in pricing.storage.deal_tables; these are asked of the lines here too.
 
 
 def as_stored(columns: Columns, names: Iterable[str] = COLUMNS) -> pa.Table:
@@ -105,7 +104,7 @@ class Appender:
             return
         bounds, blobs = self.pending
         self.pending = None
-        tables.add_segment(
+        deal_tables.add_segment(
             self.conn, self.import_id, columns=zip(COLUMNS, blobs.result(), strict=True), **bounds
         )
 
@@ -205,7 +204,7 @@ def _segments(
     """Segments of the period (their lines, and the asked columns decoded), oldest first. A
     column the segment does not hold (it was stored before the column existed) comes as
     nulls."""
-    fetched = tables.blobs(conn, columns, start, end)  # compressed: a fraction of the size
+    fetched = deal_tables.blobs(conn, columns, start, end)  # compressed: a fraction of the size
     columns_of: dict[int, dict[str, Array]] = {}
     sizes: dict[int, int] = {}
     decoded = _in_parallel(decode, [blob.data for blob in fetched])
@@ -289,9 +288,10 @@ def rewrite(
 
     reads = list(reads)
     changed_segments = 0
-    for number, lines in tables.segments_since(conn, since):
+    for number, lines in deal_tables.segments_since(conn, since):
         found = {
-            name: decode(blob) for name, blob in tables.segment_blobs(conn, number, reads).items()
+            name: decode(blob)
+            for name, blob in deal_tables.segment_blobs(conn, number, reads).items()
         }
         columns = _completed(found, reads, lines)
         changed = change(pa.table({name: columns[name] for name in reads}))
@@ -308,7 +308,7 @@ def _replace(conn: Connection, number: int, changed: Changed) -> None:
     kinds = schema.arrow(names)
     blobs = _in_parallel(encode, [changed[n].cast(kinds.field(n).type) for n in names])
     for name, blob in zip(names, blobs, strict=True):
-        tables.replace_blob(conn, number, name, blob)
+        deal_tables.replace_blob(conn, number, name, blob)
 
 
 def duck(**tables: pa.Table) -> duckdb.DuckDBPyConnection:

@@ -15,13 +15,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from pricing.io.arrow import dates, dictionary_encode, fill_null, texts
-from pricing.lines import schema
-from pricing.lines import segments as history
+from pricing.lines import schema, segments
 from pricing.lines.matching import Reference, match
 from pricing.lines.reader import DealsFile, Progress, positions
 from pricing.problems import Problem, has_errors
-from pricing.storage import history as tables
-from pricing.storage import store
+from pricing.storage import deal_tables, store
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,8 +30,6 @@ if TYPE_CHECKING:
     from pricing.io.arrow import Array, Chunked, Column
     from pricing.storage.store import Store
 
-MATCHED = schema.MATCHED  # what matching fills in and a rematch rewrites
-FACTS = schema.FACTS  # what matching reads of a line
 CHUNK = 100_000
 
 
@@ -80,13 +76,13 @@ def import_deals(
     now = now or store.utcnow()
     with db.read() if dry_run else db.write() as conn:
         if not dry_run:
-            history.lock_for_writing(conn)
+            deal_tables.lock_for_writing(conn)
         fresh = _fresh(conn, read.lines)
         result.added = fresh.lines.num_rows
         result.already_present = total - result.added
         number = None
         if not dry_run:
-            number = tables.add_import(
+            number = deal_tables.add_import(
                 conn,
                 source=read.path.name,
                 imported_at=now,
@@ -107,9 +103,9 @@ def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
     import numpy as np
     import pyarrow as pa
 
-    stored = history.scan(conn, ["line_key", "deal_id", "deal_no"])
+    stored = segments.scan(conn, ["line_key", "deal_id", "deal_no"])
     # Keys made from deal ids and positions, or from content, cannot repeat; line ids can.
-    keys = history.whole(lines["line_key"])
+    keys = segments.whole(lines["line_key"])
     total = lines.num_rows
     fresh = np.ones(total, dtype=bool)
     if total and keys[0].as_py().startswith("L:"):
@@ -122,7 +118,7 @@ def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
         lines = lines.filter(pa.array(fresh))
         deal_first, deal_no = deal_first[fresh], deal_no[fresh]
     if stored.num_rows:
-        known, numbers = _stored_numbers(history.whole(lines["deal_id"]), stored)
+        known, numbers = _stored_numbers(segments.whole(lines["deal_id"]), stored)
         deal_first = deal_first & ~known
         deal_no = np.where(known, numbers, deal_no + _max(stored["deal_no"]) + 1)
     return _Fresh(lines, deal_first, deal_no)
@@ -142,14 +138,14 @@ def _match_and_store(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    skus = dictionary_encode(history.whole(fresh.lines["sku_key"]))
+    skus = dictionary_encode(segments.whole(fresh.lines["sku_key"]))
     lines = fresh.lines.append_column("sku_code", skus.indices)
     reference = Reference(conn, skus.dictionary, keep_items=not dry_run)
     unmatched_parts = []
-    appender = history.Appender(conn, number)
+    appender = segments.Appender(conn, number)
     for start in range(0, lines.num_rows, CHUNK):
         chunk = lines.slice(start, CHUNK)
-        matched = match(conn, chunk.select([*FACTS, "sku_code"]), reference)
+        matched = match(conn, chunk.select([*schema.FACTS, "sku_code"]), reference)
         unmatched = pc.is_null(matched["edition_id"])
         result.unmatched += unmatched.true_count
         if unmatched.true_count:
@@ -181,11 +177,11 @@ def _stored_chunk(
     columns: dict[str, Column] = {
         name: chunk[name] for name in schema.NAMES if name in chunk.schema.names
     }
-    columns.update({name: matched[name] for name in MATCHED})
+    columns.update({name: matched[name] for name in schema.MATCHED})
     columns["deal_first"] = pa.array(fresh.deal_first[start : start + CHUNK])
     columns["deal_no"] = pa.array(fresh.deal_no[start : start + CHUNK])
     columns["import_id"] = pa.array(np.full(chunk.num_rows, number))
-    return history.as_stored(columns)
+    return segments.as_stored(columns)
 
 
 def _stored_numbers(
@@ -195,7 +191,7 @@ def _stored_numbers(
     import numpy as np
     import pyarrow.compute as pc
 
-    encoded = dictionary_encode(history.whole(stored["deal_id"]))
+    encoded = dictionary_encode(segments.whole(stored["deal_id"]))
     numbers = np.zeros(len(encoded.dictionary), dtype=np.int64)
     numbers[encoded.indices.to_numpy(zero_copy_only=False)] = fill_null(
         stored["deal_no"], 0
@@ -215,7 +211,7 @@ def _max(column: Chunked) -> int:
 def _is_in(values: Array, stored: Chunked) -> npt.NDArray[np.bool_]:
     import pyarrow.compute as pc
 
-    found: npt.NDArray[np.bool_] = pc.is_in(values, value_set=history.whole(stored)).to_numpy(
+    found: npt.NDArray[np.bool_] = pc.is_in(values, value_set=segments.whole(stored)).to_numpy(
         zero_copy_only=False
     )
     return found
@@ -225,15 +221,15 @@ def rematch(conn: Connection, since: date | None = None) -> int:
     """Match again the stored lines dated ``since`` or later (all when None): after an edition
     or a policy is loaded, lines take the list and policy now in force on their dates."""
 
-    history.lock_for_writing(conn)
-    if not history.count(conn):
+    deal_tables.lock_for_writing(conn)
+    if not deal_tables.count(conn):
         return 0  # no deals to match
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     reference = Reference(conn, keep_items=True)
-    kinds = schema.arrow(MATCHED)
+    kinds = schema.arrow(schema.MATCHED)
     rematched = 0
 
     def again(segment: pa.Table) -> dict[str, Column] | None:
@@ -244,20 +240,20 @@ def rematch(conn: Connection, since: date | None = None) -> int:
             return None
         rematched += int(due.sum())
         if due.all():
-            matched = match(conn, segment.select(list(FACTS)), reference)
-            return {name: matched[name] for name in MATCHED}
-        matched = match(conn, segment.select(list(FACTS)).filter(pa.array(due)), reference)
+            matched = match(conn, segment.select(list(schema.FACTS)), reference)
+            return {name: matched[name] for name in schema.MATCHED}
+        matched = match(conn, segment.select(list(schema.FACTS)).filter(pa.array(due)), reference)
         spread = pa.array(np.maximum(np.cumsum(due) - 1, 0))  # a due line's row in ``matched``
         return {
             name: pc.if_else(
                 pa.array(due),
                 matched[name].cast(kinds.field(name).type).take(spread),
-                history.whole(segment[name]),
+                segments.whole(segment[name]),
             )
-            for name in MATCHED
+            for name in schema.MATCHED
         }
 
-    history.rewrite(conn, again, reads=[*FACTS, *MATCHED], since=since)
+    segments.rewrite(conn, again, reads=[*schema.FACTS, *schema.MATCHED], since=since)
     return rematched
 
 
@@ -266,11 +262,11 @@ def link_won_requests(conn: Connection) -> None:
     when they are dated within its approval."""
     import datetime as dt
 
-    won = tables.won_requests(conn)
+    won = deal_tables.won_requests(conn)
     if not won:
         return
-    history.lock_for_writing(conn)
-    if not history.count(conn):
+    deal_tables.lock_for_writing(conn)
+    if not deal_tables.count(conn):
         return
     windows = [
         (
@@ -303,4 +299,4 @@ def link_won_requests(conn: Connection) -> None:
         column = pa.array(np.nan_to_num(ids).astype("int64"), pa.int64(), mask=np.isnan(ids))
         return {"request_id": column}
 
-    history.rewrite(conn, link, reads=["customer", "sku_key", "date", "request_id"])
+    segments.rewrite(conn, link, reads=["customer", "sku_key", "date", "request_id"])

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Connection
 
 from pricing.io.arrow import fill_null
-from pricing.lines import segments as history
+from pricing.lines import segments
 from pricing.money import MICRO, round_money
 from pricing.storage import queries
 
@@ -132,7 +132,7 @@ def _comparable(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    lines = history.scan(
+    lines = segments.scan(
         conn,
         ["deal_id", "sku_key", "family", "qty", "standard_revenue", "net_amount", "edition_id"],
         start=since,

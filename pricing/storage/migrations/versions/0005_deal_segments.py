@@ -50,22 +50,22 @@ def _carry_over(conn: sa.Connection) -> None:
 
     # A data migration runs the domain code of its time: the one place storage calls up into
     # the deal lines (an import-linter contract lists it as an exception).
-    from pricing.lines import segments as history
+    from pricing.lines import segments
     from pricing.lines.service import rematch
 
     rows = conn.execution_options(stream_results=True).execute(
         sa.text(f"SELECT {', '.join(RAW)} FROM deal_lines ORDER BY id")
     )
     numbers: dict[str, int] = {}  # deal id -> its number, across chunks
-    for chunk in rows.partitions(history.SEGMENT):
+    for chunk in rows.partitions(segments.SEGMENT):
         frame = pd.DataFrame(chunk, columns=list(RAW))
         frame["date"] = pd.to_datetime(frame["date"].astype(str).str[:10])
-        for name in history.COLUMNS:
+        for name in segments.COLUMNS:
             if name not in RAW:
                 frame[name] = None
         frame["deal_no"] = [numbers.setdefault(d, len(numbers)) for d in frame["deal_id"]]
         for number, lines in frame.groupby("import_id", sort=False):
-            history.append(conn, history.as_stored(lines), int(str(number)))
+            segments.append(conn, segments.as_stored(lines), int(str(number)))
     rematch(conn)
 
 
