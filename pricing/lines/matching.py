@@ -485,7 +485,7 @@ def _columns(lines: pa.Table) -> LineColumns:
     floor, no_floor = integers(lines["item_floor"])
     xp = arrays_for(qty)
     return LineColumns(
-        sku_key=_values(lines["sku_key"], xp),
+        sku_key=_values(lines["sku_key"], xp, tested_whole=True),
         family=_values(lines["family"], xp),
         currency=_values(lines["item_currency"], xp),
         qty=qty,
@@ -501,9 +501,12 @@ def _columns(lines: pa.Table) -> LineColumns:
     )
 
 
-def _values(column: Column, xp: Arrays) -> Values:
+def _values(column: Column, xp: Arrays, *, tested_whole: bool = False) -> Values:
     """A text column as its distinct values and each line's code (-1 where missing), encoded
-    when a rule first needs it."""
+    when a rule first needs it. ``tested_whole``: a SKU rule's equality and glob tests run in
+    Arrow over the whole column (RE2 in C++), so a column of 100,000 distinct SKUs is neither
+    encoded nor tested value by value in Python (its keys are stored without surrounding
+    space, so equality needs no trimming)."""
 
     def load() -> Values:
         import pyarrow as pa
@@ -516,7 +519,55 @@ def _values(column: Column, xp: Arrays) -> Values:
         codes = arrow.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
         return Values(arrow.texts(encoded.dictionary), codes, xp)
 
-    return Values.later(load, xp)
+    if not tested_whole:
+        return Values.later(load, xp)
+
+    def flags(found: Array) -> Mask:
+        passed: Mask = arrow.fill_null(found, False).to_numpy(zero_copy_only=False)
+        return passed
+
+    def equal(wanted: str) -> Mask:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return flags(pc.equal(column, pa.scalar(wanted)))
+
+    def glob(pattern: str) -> Mask:
+        import pyarrow.compute as pc
+
+        return flags(pc.match_substring_regex(column, _re2(pattern)))
+
+    return Values.later(load, xp, equal=equal, glob=glob)
+
+
+def _re2(glob: str) -> str:
+    """A glob as an anchored RE2 pattern, matching what :mod:`fnmatch` matches (``*``, ``?``,
+    ``[seq]``, ``[!seq]``); written out because fnmatch's own output is Python-only syntax."""
+    import re
+
+    out, i = [], 0
+    while i < len(glob):
+        char = glob[i]
+        i += 1
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        elif char == "[":
+            close = glob.find("]", i + 1 if glob[i : i + 1] in ("!", "]") else i)
+            if close < 0:
+                out.append("\\[")
+                continue
+            inside = glob[i:close].replace("\\", "\\\\")
+            i = close + 1
+            if inside.startswith("!"):
+                inside = "^" + inside[1:]
+            elif inside.startswith("^"):
+                inside = "\\" + inside
+            out.append(f"[{inside}]")
+        else:
+            out.append(re.escape(char))
+    return "^(?s:" + "".join(out) + ")\\z"
 
 
 def _same(text: Array, first: pa.Scalar[Any]) -> bool:

@@ -105,9 +105,18 @@ class Values:
         self.xp = arrays_for(codes) if xp is None else xp
 
     @classmethod
-    def later(cls, load: Callable[[], Values], xp: Arrays) -> Values:
-        """The values ``load()`` returns, worked out when first needed."""
-        return _Later(load, xp)
+    def later(
+        cls,
+        load: Callable[[], Values],
+        xp: Arrays,
+        *,
+        equal: Callable[[str], Bools] | None = None,
+        glob: Callable[[str], Bools] | None = None,
+    ) -> Values:
+        """The values ``load()`` returns, worked out when first needed. ``equal`` and ``glob``:
+        the same tests as :meth:`where_equal` and :meth:`where_glob` over the whole column at
+        once, where the column's owner has them (a million SKUs need no encoding then)."""
+        return _Later(load, xp, equal, glob)
 
     @classmethod
     def of(cls, texts: Sequence[str | None], xp: Arrays) -> Values:
@@ -121,6 +130,15 @@ class Values:
         passed = [test(v) for v in self.values] + [False]
         return self.xp.take_flags(passed, self.codes)  # code -1 takes the trailing False
 
+    def where_equal(self, wanted: str) -> Bools:
+        """Lines whose value, without surrounding space, is ``wanted`` (a missing value never
+        is)."""
+        return self.where(lambda value: value.strip() == wanted)
+
+    def where_glob(self, pattern: str) -> Bools:
+        """Lines whose value matches the glob ``pattern`` as :func:`fnmatch.fnmatchcase` does."""
+        return self.where(lambda value: fnmatch.fnmatchcase(value, pattern))
+
     def map(self, value: Callable[[str], int], missing: int) -> Ints:
         """Each line's ``value(text)`` (``missing`` where it has none)."""
         return self.xp.take([value(v) for v in self.values] + [missing], self.codes)
@@ -129,9 +147,23 @@ class Values:
 class _Later(Values):
     """:class:`Values` loaded on first use of ``values`` or ``codes``."""
 
-    def __init__(self, load: Callable[[], Values], xp: Arrays) -> None:
+    def __init__(
+        self,
+        load: Callable[[], Values],
+        xp: Arrays,
+        equal: Callable[[str], Bools] | None,
+        glob: Callable[[str], Bools] | None,
+    ) -> None:
         self._load = load
         self.xp = xp
+        self._equal = equal
+        self._glob = glob
+
+    def where_equal(self, wanted: str) -> Bools:
+        return super().where_equal(wanted) if self._equal is None else self._equal(wanted)
+
+    def where_glob(self, pattern: str) -> Bools:
+        return super().where_glob(pattern) if self._glob is None else self._glob(pattern)
 
     def __getattr__(self, name: str) -> Any:  # only while values and codes are not set
         if name not in ("values", "codes"):
@@ -258,11 +290,9 @@ class Context:
             wanted = rule.sku.casefold()
             if rule.specificity == 4:
                 key = wanted.strip()
-                tests.append(lambda: lines.sku_key.where(lambda sku: sku.strip() == key))
+                tests.append(lambda: lines.sku_key.where_equal(key))
             else:
-                tests.append(
-                    lambda: lines.sku_key.where(lambda sku: fnmatch.fnmatchcase(sku, wanted))
-                )
+                tests.append(lambda: lines.sku_key.where_glob(wanted))
         if rule.min_qty is not None:
             least = rule.min_qty * MICRO
             tests.append(lambda: lines.qty >= least)
