@@ -414,9 +414,9 @@ def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
 
 def read_request_lines(file: Path | str) -> tuple[list[LineInput], list[Problem]]:
     """The lines of a request from a csv/xlsx file, and the problems found in it."""
-    from pricing.requests import lifecycle
+    from pricing.requests.lines_file import read_lines_file
 
-    return lifecycle.read_lines_file(Path(file))
+    return read_lines_file(Path(file))
 
 
 def submit_request(

@@ -77,7 +77,7 @@ def formats_reference() -> str:
         TIER_HEADERS,
         TIER_SHEET_NAMES,
     )
-    from pricing.requests.lifecycle import LINE_HEADERS
+    from pricing.requests.lines_file import LINE_HEADERS
 
     return "\n".join(
         [

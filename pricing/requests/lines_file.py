@@ -1,0 +1,140 @@
+"""Request lines from a csv or xlsx file: SKU, quantity, and a price or a discount % per line.
+
+Apart from the request lifecycle so that a one-line ``request --check`` (the salesperson's most
+frequent command) does not load the workbook readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pricing.io.headers import find_header
+from pricing.io.sheets import Sheet, cell_text, open_workbook
+from pricing.money import parse_decimal, parse_percent
+from pricing.problems import Problem
+from pricing.requests.lifecycle import LineInput
+
+LINE_HEADERS: dict[str, tuple[str, ...]] = {
+    "sku": ("sku", "item no", "part no", "product code", "product id", "item", "code"),
+    "qty": ("qty", "quantity", "units", "qty ordered", "amount"),
+    "price": ("price", "special price", "net price", "unit price", "offer price", "offer"),
+    "discount_pct": (
+        "discount %",
+        "discount",
+        "disc %",
+        "discount pct",
+        "discount percent",
+        "% off",
+    ),
+}
+
+
+def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
+    """Request lines from csv/xlsx: SKU, quantity, and a price or a discount % per line."""
+    workbook = open_workbook(path)
+    name = workbook.find_sheet(["Lines", "Request", "Request Lines"]) or workbook.sheet_names[0]
+    sheet = workbook.sheet(name)
+    found = find_header(
+        sheet,
+        LINE_HEADERS,
+        {},
+        lambda m: "sku" in m and "qty" in m and ("price" in m or "discount_pct" in m),
+    )
+    if found is None:
+        return [], [
+            Problem(
+                "error",
+                "no header naming a SKU, a quantity and a price or discount % (e.g. SKU | Qty | Price)",
+                file=sheet.file,
+                sheet=sheet.name,
+            )
+        ]
+    header, cols = found
+    lines: list[LineInput] = []
+    problems: list[Problem] = []
+    for r in range(header + 1, len(sheet.rows)):
+        line = _read_line(sheet, r, cols, problems)
+        if line is not None:
+            lines.append(line)
+    if not lines and not problems:
+        problems.append(
+            Problem("error", "the file lists no request lines", file=sheet.file, sheet=sheet.name)
+        )
+    return lines, problems
+
+
+def _read_line(
+    sheet: Sheet, r: int, cols: dict[str, int], problems: list[Problem]
+) -> LineInput | None:
+    """The request line of row ``r`` (None for a blank row or one with problems)."""
+
+    row = sheet.rows[r]
+
+    def cell(name: str) -> Any:
+        c = cols.get(name)
+        return row[c] if c is not None and c < len(row) else None
+
+    if all(cell(n) in (None, "") for n in cols):
+        return None
+    where = sheet.location(r, cols["sku"])
+    sku = cell_text(cell("sku"))
+    before = len(problems)
+    if not sku:
+        problems.append(Problem("error", "the line has no SKU", **where))
+    qty_raw = cell("qty")
+    qty = _whole(qty_raw)
+    if qty is None or qty < 1:
+        problems.append(
+            Problem(
+                "error",
+                "quantity must be a whole number of 1 or more",
+                value=cell_text(qty_raw),
+                **sheet.location(r, cols["qty"]),
+            )
+        )
+    price_raw, pct_raw = cell("price"), cell("discount_pct")
+    price = pct = None
+    if (price_raw in (None, "")) == (pct_raw in (None, "")):
+        problems.append(Problem("error", "give either a price or a discount %, not both", **where))
+    elif price_raw not in (None, ""):
+        price = _number(
+            price_raw, parse_decimal, "price", sheet.location(r, cols["price"]), problems
+        )
+    else:
+        pct_where = sheet.location(r, cols["discount_pct"])
+        pct = _number(pct_raw, parse_percent, "discount", pct_where, problems)
+        if pct is not None and not 0 <= pct < 100:
+            problems.append(
+                Problem("error", "discount % must be from 0 to below 100", value=cell_text(pct_raw),
+                        **pct_where)
+            )  # fmt: skip
+    if len(problems) == before and qty is not None:
+        return LineInput(sku, qty, price, pct, where)
+    return None
+
+
+def _number(
+    raw: Any,
+    parse: Callable[[Any], Decimal],
+    label: str,
+    where: dict[str, Any],
+    problems: list[Problem],
+) -> Decimal | None:
+    """A number from a cell, or None with a problem naming the cell."""
+
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        problems.append(Problem("error", f"{label} {exc}", value=cell_text(raw), **where))
+        return None
+
+
+def _whole(value: Any) -> int | None:
+    try:
+        number = parse_decimal(value)
+    except ValueError:
+        return None
+    return int(number) if number == number.to_integral_value() else None
