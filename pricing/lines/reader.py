@@ -33,8 +33,7 @@ from pricing.io.sheets import (
     read_input,
     sniff_delimiter,
 )
-from pricing.lines import schema, segments
-from pricing.lines.matching import casefold
+from pricing.lines import schema
 from pricing.money import MICRO, TOO_LARGE, TOO_LARGE_TEXT, parse_decimal
 from pricing.problems import Problem, Severity
 
@@ -113,10 +112,9 @@ def read_deals(
     progress: Progress | None = None,
 ) -> DealsFile:
     """Read a deals export (csv or xlsx) into normalised lines and problems."""
-
-    # Arrow's compute functions, the store, and pandas (which Arrow imports on its first numpy
-    # conversion) load while the file is read.
-    preload("pyarrow.compute", "sqlalchemy", "pandas")
+    # Arrow's compute functions, the store, pandas (which Arrow imports on its first numpy
+    # conversion) and the matching and storing of lines load while the file is read.
+    preload("pyarrow.compute", "sqlalchemy", "pandas", "pricing.lines.service")
     frugal_arrow_memory()
 
     overrides = columns or {}
@@ -439,6 +437,8 @@ class _Reader:
             chosen: Array = pc.if_else(pa.array(blank[name]), pa.scalar(None, pa.string()), values)
             return chosen
 
+        from pricing.lines.matching import casefold  # loaded by then (preload)
+
         return pa.table(
             {
                 "date": pa.array(dates, pa.date32()),
@@ -679,7 +679,9 @@ def positions(
     and a number per distinct value."""
     import numpy as np
 
-    codes = dictionary_encode(segments.whole(values)).indices.to_numpy(zero_copy_only=False)
+    from pricing.lines.segments import whole  # loaded by then (preload)
+
+    codes = dictionary_encode(whole(values)).indices.to_numpy(zero_copy_only=False)
     where = np.arange(len(codes))
     grouped = bool((np.diff(codes) >= 0).all())  # each value's lines together: the usual export
     order = where if grouped else np.argsort(codes, kind="stable")
