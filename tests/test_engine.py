@@ -3,7 +3,9 @@
 ``judge`` (one request line, Decimal) and ``classify`` (whole columns of deal lines, integer
 millionths) run the same checks; the property test below compares them line by line over random
 policies, currencies with 0, 2 and 3 minor units, fractional, zero and huge quantities, items with
-and without a cost or a floor, tiers, and prices exactly at a limit or a floor.
+and without a cost or a floor, standard prices below list (what a tier makes of a price: the
+engine judges from the standard price; the tier prices themselves are compared with the price
+book's own in tests/test_cli_deals_report.py), and prices exactly at a limit or a floor.
 """
 
 from __future__ import annotations
