@@ -451,6 +451,11 @@ class Context:
 
     # The reasons, for one line (judge) ---------------------------------------------------------
 
+    def forget(self) -> None:
+        """Drop what was worked out (the columns and the floors whose sources refer back to
+        this context), so that the memory returns without the cyclic collector."""
+        self.__dict__.clear()
+
     def _item_written(self, row: int) -> Decimal | None:
         return self.lines.facts[row].item_floor
 

@@ -44,7 +44,12 @@ def classify(policy: Policy, lines: LineColumns) -> tuple[Ints, Ints, Bools, Boo
         rank = xp.maximum(rank, outcome.rank)
         reject |= outcome.reject
     floor, none = context.hard_floor
-    return xp.plain(xp.fill(rank, -1, reject)), floor, none, context.below
+    result = xp.plain(xp.fill(rank, -1, reject)), floor, none, context.below
+    # The context's floors name their sources with closures over the context itself: a cycle.
+    # Bulk work runs with the cyclic collector paused (io.perf.paused_gc), so the columns the
+    # context cached (tens of MB per chunk of deal lines) would stay until it resumes.
+    context.forget()
+    return result
 
 
 def judge(policy: Policy, line: LineFacts, price: Decimal) -> LineDecision:
