@@ -72,12 +72,7 @@ class RequestLine:
     reasons: list[str]
 
 
-@dataclass(frozen=True)
-class Event:
-    at: datetime
-    by: str
-    action: str
-    note: str | None = None
+Event = queries.EventRecord  # one entry of a request's audit trail
 
 
 @dataclass
@@ -386,7 +381,7 @@ def _event(conn: Connection, number: int, event: Event) -> None:
     queries.insert_event(
         conn,
         number,
-        queries.EventRecord(event.at, event.by, event.action, event.note),
+        event,
         prev_hash=previous,
         hash=chain_hash(previous, number, event.at, event.by, event.action, event.note),
     )
@@ -433,7 +428,7 @@ def _load(conn: Connection, number: int) -> Request:
     if row is None:
         raise NotFoundError(f"no request {format_id(number)}")
     lines = [_line(r) for r in queries.request_line_rows(conn, number)]
-    events = [Event(e.at, e.by, e.action, e.note) for e in queries.event_rows(conn, number)]
+    events = queries.event_rows(conn, number)
     return Request(
         id=row.id,
         customer=row.customer,

@@ -330,12 +330,15 @@ class RequestLineRecord:
 
 @dataclass(frozen=True)
 class EventRecord:
-    """One row of the audit log ``request_events``."""
+    """One row of the audit log ``request_events``: what happened to a request, when, by whom.
+
+    It is also the request lifecycle's event (``requests.lifecycle.Event``): nothing about an
+    event differs between the log and the domain."""
 
     at: datetime
     by: str
     action: str
-    note: str | None
+    note: str | None = None
 
 
 def insert_request(conn: Connection, values: Mapping[str, object]) -> int:
