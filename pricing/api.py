@@ -18,7 +18,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from pricing.errors import Refused
+
 if TYPE_CHECKING:
+    from pricing.access.authority import Action, Actor
+    from pricing.access.people import NewToken
     from pricing.analysis.impact import Impact
     from pricing.analysis.report import Report
     from pricing.analysis.simulate import Simulation
@@ -31,7 +35,8 @@ if TYPE_CHECKING:
     from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem
     from pricing.problems import Problem
     from pricing.requests.lifecycle import LineInput, Quote, Request
-    from pricing.storage.audit import Verdict
+    from pricing.storage.audit import Head, Verdict
+    from pricing.storage.people import PersonRecord
     from pricing.storage.store import Store
 
 Progress = Callable[[int, int], None]
@@ -118,6 +123,32 @@ class SchemaUpgrade:
     @property
     def changed(self) -> bool:
         return self.before != self.after
+
+
+# Who may do what ----------------------------------------------------------------------------
+
+
+def _authorize(db: Store, user: str | None, action: Action) -> Actor | None:
+    """The acting person, refused (exit 1) if their role does not allow ``action``; a store
+    where nobody is registered allows it (``pricing.access.authority``). ``user`` None is a
+    program holding the database itself, trusted as its administrator."""
+    if user is None:
+        return None
+    from pricing.access.authority import actor
+
+    with db.read() as conn:
+        found = actor(conn, user)
+    found.require(action)
+    return found
+
+
+def whoami(db: Store, user: str) -> Actor:
+    """The person ``user`` names as this store knows them (exit 2 for an unregistered name
+    once people are registered)."""
+    from pricing.access.authority import actor
+
+    with db.read() as conn:
+        return actor(conn, user)
 
 
 # Database ------------------------------------------------------------------------------------
@@ -259,6 +290,7 @@ def import_price_book(
 
         loaded = loading.result()
         store = db() if callable(db) else db
+        _authorize(store, user, "pricebook.import")
         options = ReadOptions(
             sheet=sheet,
             columns=dict(columns or {}),
@@ -271,7 +303,9 @@ def import_price_book(
     with paused_gc(), store.read() if dry_run else store.write() as conn:
         editions.store_import(conn, read, result, user=user, now=now)
         if result.edition is not None:
-            result.rematched = rematch(conn, since=effective_from)
+            result.rematched = rematch(
+                conn, since=effective_from, by=user, why=f"price book edition {result.edition}"
+            )
     return result
 
 
@@ -376,9 +410,12 @@ def load_policy(
     from pricing.lines.service import rematch
     from pricing.policy import versions as policies
 
+    _authorize(db, user, "policy.load")
     with db.write() as conn:
         version = policies.load(conn, parsed, user=user, now=now)
-        rematch(conn, since=version.effective_from)
+        rematch(
+            conn, since=version.effective_from, by=user, why=f"policy version {version.version}"
+        )
     return version
 
 
@@ -394,10 +431,17 @@ def show_policy(db: Store, version: int | None = None, *, on: date | None = None
 
 
 def simulate_policy(
-    db: Store, proposed: Policy, *, start: date | None = None, end: date | None = None
+    db: Store,
+    proposed: Policy,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    user: str | None = None,
 ) -> Simulation:
     """Replay the stored deals under the policy in force and under ``proposed``."""
     from pricing.analysis.simulate import simulate
+
+    _authorize(db, user, "policy.simulate")
 
     return simulate(db, proposed, start=start, end=end)
 
@@ -405,9 +449,14 @@ def simulate_policy(
 # Requests ------------------------------------------------------------------------------------
 
 
-def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
+def quote(
+    db: Store, sku: str, qty: int, *, on: date | None = None, user: str | None = None
+) -> Quote:
     """List, standard price and the lowest price each level may grant, and the hard floor."""
     from pricing.requests import lifecycle
+
+    if user is not None:
+        whoami(db, user)
 
     return lifecycle.quote(db, sku, qty, on=on)
 
@@ -431,6 +480,8 @@ def submit_request(
 ) -> Submission:
     """Judge a request under the policy in force and (unless ``check``) store it."""
     from pricing.requests import lifecycle
+
+    _authorize(db, user, "request.submit")
 
     request, problems = lifecycle.submit(
         db, customer=customer, reason=reason, inputs=lines, user=user, check=check, now=now
@@ -458,19 +509,39 @@ def change_request(
 
 
 def list_requests(
-    db: Store, *, status: str | None = None, rep: str | None = None, now: datetime | None = None
+    db: Store,
+    *,
+    status: str | None = None,
+    rep: str | None = None,
+    now: datetime | None = None,
+    user: str | None = None,
 ) -> list[Request]:
-    """Requests, oldest first (approvals past their validity expire first)."""
+    """Requests, oldest first (approvals past their validity expire first). A registered rep
+    (``user``) sees their own only; a manager and the owner see everyone's."""
     from pricing.requests import lifecycle
 
+    viewer = whoami(db, user) if user is not None else None
+    if viewer is not None and not viewer.may("request.read_all"):
+        if rep is not None and not viewer.same(rep):
+            raise Refused(f"{viewer.name} is {viewer.role}: only managers and owners see other "
+                          "people's requests")  # fmt: skip
+        rep = viewer.name
     return lifecycle.list_requests(db, status=status, rep=rep, now=now)
 
 
-def show_request(db: Store, ident: str | int, *, now: datetime | None = None) -> Request:
-    """One request with its lines and audit events."""
+def show_request(
+    db: Store, ident: str | int, *, now: datetime | None = None, user: str | None = None
+) -> Request:
+    """One request with its lines and audit events (a registered rep: only their own)."""
     from pricing.requests import lifecycle
 
-    return lifecycle.get(db, ident, now=now)
+    found = lifecycle.get(db, ident, now=now)
+    viewer = whoami(db, user) if user is not None else None
+    if viewer is not None and not viewer.may("request.read_all") and not viewer.same(found.rep):
+        raise Refused(
+            f"{found.code} is {found.rep}'s: a {viewer.role} sees their own requests only"
+        )
+    return found
 
 
 def approve_request(
@@ -533,6 +604,8 @@ def import_deals(
     """Store the lines of a deals file not already stored, matched to list and policy."""
     from pricing.lines.service import import_deals as store_lines
 
+    _authorize(db, user, "deals.import")
+
     return store_lines(db, read, user=user, dry_run=dry_run, now=now, progress=progress)
 
 
@@ -543,9 +616,12 @@ def build_report(
     end: date | None = None,
     by: list[str] | str | None = None,
     details: bool = False,
+    user: str | None = None,
 ) -> Report:
     """The drift report for the period, totals and groups (``details``: months, bands, lines)."""
     from pricing.analysis.report import build, parse_by
+
+    _authorize(db, user, "report")
 
     keys = parse_by(by if isinstance(by, str) else ",".join(by or []))  # unknown keys: InputError
     return build(db, start=start, end=end, by=keys, details=details)
@@ -584,8 +660,71 @@ def write_simulation(
     write(simulation, written, path)
 
 
-def verify_audit(db: Store) -> Verdict:
-    """Walk the audit log's hash chain: intact, or the first event where it breaks."""
-    from pricing.storage.audit import verify
+def verify_audit(db: Store, *, kept: str | None = None, user: str | None = None) -> Verdict:
+    """Check the keyed audit chain and every stored subject against it; ``kept`` is a head
+    (``SEQ:MAC``) the owner kept elsewhere, to find entries cut from the chain's end."""
+    from pricing.errors import InputError
+    from pricing.storage.audit import Head, verify
 
-    return verify(db)
+    _authorize(db, user, "audit")
+    try:
+        head = Head.parse(kept) if kept else None
+    except ValueError as exc:
+        raise InputError(str(exc), field=None) from None
+    return verify(db, kept=head)
+
+
+def audit_head(db: Store, *, user: str | None = None) -> Head | None:
+    """The audit chain's newest entry (None while nothing was recorded)."""
+    from pricing.storage.audit import head
+
+    _authorize(db, user, "audit")
+
+    return head(db)
+
+
+# People --------------------------------------------------------------------------------------
+
+
+def add_person(db: Store, name: str, role: str, *, user: str, email: str | None = None) -> NewToken:
+    """Register a person and make their token (shown once). The first person must be an
+    owner; after that only an owner adds people."""
+    from pricing.access import people
+
+    return people.add(db, name, role, by=whoami(db, user), email=email)
+
+
+def list_people(db: Store, *, user: str) -> list[PersonRecord]:
+    """Everyone registered, by name (an owner's view)."""
+    from pricing.access import people
+
+    return people.listed(db, by=whoami(db, user))
+
+
+def set_role(db: Store, name: str, role: str, *, user: str) -> PersonRecord:
+    """Give a person another role: an owner does, never for themselves."""
+    from pricing.access import people
+
+    return people.set_role(db, name, role, by=whoami(db, user))
+
+
+def reset_token(db: Store, name: str, *, user: str) -> NewToken:
+    """A new token for a person (their own, or anyone's for an owner); the old one stops."""
+    from pricing.access import people
+
+    return people.reset(db, name, by=whoami(db, user))
+
+
+def remove_person(db: Store, name: str, *, user: str) -> PersonRecord:
+    """Take a person's access away; what they did stays theirs."""
+    from pricing.access import people
+
+    return people.remove(db, name, by=whoami(db, user))
+
+
+def signed_in(db: Store, token: str) -> PersonRecord | None:
+    """The active person a token belongs to (None: wrong or revoked)."""
+    from pricing.access import people
+
+    with db.read() as conn:
+        return people.signed_in(conn, token)

@@ -1,24 +1,45 @@
-"""The environment: every variable pricing reads is read here, and nowhere else (so is the
-login name, the acting user's default).
+"""The environment and the configuration file: every variable pricing reads is read here, and
+nowhere else (so is the login name, the acting user's default).
 
-PRICING_DATABASE_URL   the database when none is given (default: pricing.db here)
+PRICING_DATABASE_URL   the database when none is given (default: the configuration file's
+                       ``database_url``, else pricing.db here)
 PRICING_USER           who is acting when nobody is named (default: the login name)
 PRICING_LOCK_TIMEOUT   seconds to wait for another writer (default 30)
+PRICING_CONFIG         the configuration file (TOML) of a team's server: ``database_url``,
+                       ``secret_file`` (or ``secret``), ``previous_secret_files``, ``base_url``
+PRICING_SECRET         the audit's secret itself (instead of a file; for tests and containers)
+PRICING_SERVER         client mode: every command goes through this server …
+PRICING_TOKEN          … signed in with this personal token (else the one `pricing login` kept)
+
+Without a configuration file the secret is kept in this user's configuration folder (created
+on first use, mode 0600): enough for a one-person file and for trying the server out.
 """
 
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from pricing.errors import ConfigError
 
 DATABASE_URL = "PRICING_DATABASE_URL"
 USER = "PRICING_USER"
 LOCK_TIMEOUT = "PRICING_LOCK_TIMEOUT"
+CONFIG = "PRICING_CONFIG"
+SECRET = "PRICING_SECRET"
+SERVER = "PRICING_SERVER"
+TOKEN = "PRICING_TOKEN"
 
 
 def database_url() -> str | None:
-    """The database URL of the environment (None when unset or empty)."""
-    return os.environ.get(DATABASE_URL) or None
+    """The database URL of the environment, else of the configuration file (None if neither)."""
+    return os.environ.get(DATABASE_URL) or settings().database_url or None
 
 
 def user() -> str | None:
@@ -42,3 +63,200 @@ def acting_user(explicit: str | None = None) -> str:
 def lock_timeout() -> str:
     """The lock wait as written in the environment (blank when unset); the store parses it."""
     return os.environ.get(LOCK_TIMEOUT, "").strip()
+
+
+# The configuration folder and file -----------------------------------------------------------
+
+
+def folder() -> Path:
+    """This user's configuration folder for pricing (e.g. ~/.config/pricing)."""
+    from platformdirs import user_config_path
+
+    return user_config_path("pricing", appauthor=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the configuration file says (every field optional)."""
+
+    file: Path | None = None
+    database_url: str | None = None
+    secret: str | None = None
+    secret_file: Path | None = None
+    previous_secret_files: list[Path] = field(default_factory=list)
+    base_url: str | None = None
+
+
+_FIELDS = ("database_url", "secret", "secret_file", "previous_secret_files", "base_url")
+
+
+@cache
+def settings(file: str | None = None) -> Settings:
+    """The configuration file named by ``file`` or ``PRICING_CONFIG`` (none: empty settings)."""
+    path = file or os.environ.get(CONFIG)
+    if not path:
+        return Settings()
+    where = Path(path).expanduser()
+    try:
+        data = tomllib.loads(where.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration file {where}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: not a valid TOML file: {exc}") from None
+    unknown = sorted(set(data) - set(_FIELDS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting {unknown[0]!r}; known: {', '.join(_FIELDS)}")
+    for name in ("database_url", "secret", "secret_file", "base_url"):
+        if name in data and not isinstance(data[name], str):
+            raise ConfigError(f"{where}: {name} must be text")
+    previous = data.get("previous_secret_files", [])
+    if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
+        raise ConfigError(f"{where}: previous_secret_files must be a list of file names")
+    base = where.parent
+    return Settings(
+        file=where,
+        database_url=data.get("database_url"),
+        secret=data.get("secret"),
+        secret_file=base / data["secret_file"] if "secret_file" in data else None,
+        previous_secret_files=[base / p for p in previous],
+        base_url=data.get("base_url"),
+    )
+
+
+def use_settings(file: str | None) -> None:
+    """Make ``file`` the configuration of this process (``pricing serve --config FILE``)."""
+    if file:
+        os.environ[CONFIG] = str(Path(file).expanduser().resolve())
+        settings.cache_clear()
+        audit_keys.cache_clear()
+
+
+# The audit's secret ---------------------------------------------------------------------------
+
+
+def key_id(key: bytes) -> str:
+    """A short name of a secret that says nothing about it (entries name the key they used)."""
+    return hashlib.sha256(b"pricing audit key id\x00" + key).hexdigest()[:12]
+
+
+def _read_secret(path: Path) -> bytes:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the audit secret {path}: {exc.strerror}") from None
+    if len(text) < 32:
+        raise ConfigError(f"the audit secret in {path} is too short: use 32 or more characters")
+    return text.encode("utf-8")
+
+
+def local_secret_file() -> Path:
+    """The secret of a store without a configuration file, made on first use (mode 0600)."""
+    path = folder() / "secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+    return path
+
+
+@cache
+def audit_keys() -> dict[str, bytes]:
+    """Every secret the audit may meet, by key id: the current one first, then previous ones
+    (kept after a rotation so that older entries still verify)."""
+    config = settings()
+    if os.environ.get(SECRET):
+        current = os.environ[SECRET].encode("utf-8")
+    elif config.secret:
+        current = config.secret.encode("utf-8")
+    elif config.secret_file:
+        current = _read_secret(config.secret_file)
+    else:
+        current = _read_secret(local_secret_file())
+    keys = {key_id(current): current}
+    for path in config.previous_secret_files:
+        previous = _read_secret(path)
+        keys.setdefault(key_id(previous), previous)
+    return keys
+
+
+def audit_secret_configured() -> bool:
+    """Whether the secret comes from the environment or a configuration file (not the
+    local trial's own file)."""
+    config = settings()
+    return bool(os.environ.get(SECRET) or config.secret or config.secret_file)
+
+
+def audit_key() -> tuple[str, bytes]:
+    """The secret new entries are keyed with, and its id."""
+    return next(iter(audit_keys().items()))
+
+
+# Client mode ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Login:
+    """Where the server is and the token to sign in with."""
+
+    server: str
+    token: str
+
+
+def login_file() -> Path:
+    return folder() / "login.toml"
+
+
+def login() -> Login | None:
+    """Client mode: ``PRICING_SERVER`` (with ``PRICING_TOKEN`` or the kept login's token), or
+    the login `pricing login` kept; None means embedded mode."""
+    server = os.environ.get(SERVER, "").strip()
+    token = os.environ.get(TOKEN, "").strip()
+    kept = _kept_login()
+    if server:
+        if not token and kept is not None and kept.server == server:
+            token = kept.token
+        return Login(server, token)
+    return kept
+
+
+def _kept_login() -> Login | None:
+    path = login_file()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read your login {path}: {exc}; sign in again with "
+                          "`pricing login --server URL`") from None  # fmt: skip
+    server, token = data.get("server"), data.get("token")
+    if not isinstance(server, str) or not isinstance(token, str):
+        raise ConfigError(f"{path} is not a login; sign in again with `pricing login --server URL`")
+    return Login(server, token)
+
+
+def keep_login(server: str, token: str) -> Path:
+    """Keep a login for later commands, readable by this user only (mode 0600)."""
+    path = login_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(f"server = {_toml_string(server)}\ntoken = {_toml_string(token)}\n")
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+    return path
+
+
+def forget_login() -> bool:
+    try:
+        login_file().unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _toml_string(text: str) -> str:
+    import json
+
+    return json.dumps(text)  # a JSON string is a valid TOML basic string

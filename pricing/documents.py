@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem
     from pricing.problems import Problem
     from pricing.requests.lifecycle import Quote, Request
-    from pricing.storage.audit import Verdict
+    from pricing.storage.audit import Head, Verdict
 
 Document = dict[str, Any]
 
@@ -337,6 +337,7 @@ def quote(q: Quote, customer: str | None = None) -> Document:
         else {
             "deals": g.deals,
             "basis": g.basis,
+            "scope": g.scope,
             "quantity_band": g.band,
             "since": g.since,
             "discount_p25": format_pct(g.discount_p25),
@@ -450,8 +451,25 @@ def metrics(measured: Metrics, currency: str) -> Document:
 
 
 def audit(verdict: Verdict) -> Document:
-    """``audit verify``: how many events, intact or not, and the first broken one."""
-    return {"events": verdict.events, "intact": verdict.intact, "first_broken": verdict.broken}
+    """``audit verify``: entries and subjects checked, intact or not, and every damage found
+    (``first_broken`` is the first of them, as before the keyed chain)."""
+    damage = [{"where": d.where, "why": d.why} for d in verdict.damage]
+    return {
+        "intact": verdict.intact,
+        "entries": verdict.entries,
+        "events": verdict.entries,
+        "subjects": verdict.subjects,
+        "started": verdict.started,
+        "head": str(verdict.head) if verdict.head else None,
+        "damage": damage,
+        "first_broken": damage[0] if damage else None,
+    }
+
+
+def audit_head(head: Head | None) -> Document:
+    """``audit head``: the chain's newest entry, to keep somewhere the database is not."""
+    return {"head": str(head) if head else None, "seq": head.seq if head else 0,
+            "mac": head.mac if head else None}  # fmt: skip
 
 
 def database_status(status: DatabaseStatus) -> Document:

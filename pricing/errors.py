@@ -7,8 +7,11 @@ cases where there is nothing to collect::
     PricingError
     ├── InputError        a file cannot be read at all, or an argument is unusable
     ├── NotFoundError     something asked for by name or number does not exist
-    └── StoreError        the database cannot be opened or used
-        └── SchemaError   the database was written by a newer version of pricing
+    ├── StoreError        the database cannot be opened or used
+    │   └── SchemaError   the database was written by a newer version of pricing
+    ├── ConfigError       the configuration (file, secret, login) cannot be used
+    ├── ServerError       client mode: the server cannot be reached or refused the sign-in
+    └── Refused           a business "no" (exit code 1), e.g. an approval one may not give
 """
 
 
@@ -48,6 +51,14 @@ class StoreError(PricingError):
 
 class SchemaError(StoreError):
     """The database schema is newer than this version of pricing understands."""
+
+
+class ConfigError(PricingError):
+    """The configuration file, the audit's secret or a kept login cannot be used."""
+
+
+class ServerError(PricingError):
+    """Client mode: the server is down, or the token is wrong, revoked or not for this name."""
 
 
 class Refused(PricingError):

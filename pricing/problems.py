@@ -7,7 +7,7 @@ The edge (CLI) decides what problems mean: errors block, warnings are shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -48,6 +48,14 @@ class Problem:
             "value": self.value,
             "message": self.message,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Problem:
+        """A problem back from its JSON form (:meth:`as_dict`), as a client receives it."""
+        return cls(
+            data["severity"], data["message"], data.get("file"), data.get("sheet"),
+            data.get("cell"), data.get("line"), data.get("value"),
+        )  # fmt: skip
 
     def render(self) -> str:
         """One line: ``error: 'Price Book'!D14: "12,5O": list price is not a number``."""

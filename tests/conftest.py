@@ -25,6 +25,34 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests share a configuration folder of their own (the audit's secret: stores made by
+    module-wide fixtures verify in every test), never the developer's, and no server, token or
+    configuration file from the developer's environment."""
+    from pricing import config
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+        for name in (config.CONFIG, config.SECRET, config.SERVER, config.TOKEN):
+            patch.delenv(name, raising=False)
+        config.settings.cache_clear()
+        config.audit_keys.cache_clear()
+        yield
+    config.settings.cache_clear()
+    config.audit_keys.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_configuration() -> Iterator[None]:
+    """A test that changes the configuration (a secret, a file) leaves none of it cached."""
+    from pricing import config
+
+    yield
+    config.settings.cache_clear()
+    config.audit_keys.cache_clear()
+
+
 @dataclass
 class Cli:
     """Runs ``pricing`` against one database as a given user, like a person at a terminal."""

@@ -95,7 +95,7 @@ def test_scan__a_column_an_old_segment_lacks_reads_as_nulls_and_a_rematch_adds_i
     assert owner("report", "--output", str(tmp_path / "report.html")).exit_code == 0
     # Matching every line again writes the verdict columns: the missing one is added.
     with db.write() as conn:
-        assert rematch(conn) == 4
+        assert rematch(conn, by="test") == 4
     with db.read() as conn:
         level = segments.scan(conn, ["level"])["level"]
     assert level.null_count == 1  # the unmatched line has no level

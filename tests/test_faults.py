@@ -234,10 +234,10 @@ def test_a_read_only_database_reads_but_refuses_writes_clearly(
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MB file system that a 40,000-SKU import cannot fit on."""
+    """A 4 MB file system that a 40,000-SKU import cannot fit on."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
                           capture_output=True, text=True)  # fmt: skip
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill up here ({done.stderr.strip()})")

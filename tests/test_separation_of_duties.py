@@ -54,7 +54,7 @@ def test_someone_outside_the_team_cannot_decide_anything(sales: Cli) -> None:
         code, err = decide(sales, "mallory", *args)
         assert code == 1 and "mallory is not in the team" in err
     code, err = decide(sales, "mallory", "requests", "lost", "R-000001")
-    assert code == 1 and "only priya (who asked) or someone in the team" in err
+    assert code == 1 and "only priya (who asked) or an owner may mark" in err
     code, err = decide(sales, "mallory", "requests", "change", "R-000001", "HW-100", "--qty", "50",
                        "--price", "114")  # fmt: skip
     assert code == 1 and "only priya, who asked, may change" in err

@@ -1,4 +1,4 @@
-"""``pricing audit verify``: is the audit log of requests intact?"""
+"""``pricing audit verify`` and ``audit head``: has anything changed behind the tool's back?"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pricing.cli.common import emit_json, json_option, settings
 
 @click.group()
 def audit() -> None:
-    """Check that the audit log of requests was not edited behind the tool's back."""
+    """Check that nothing stored was changed behind the tool's back (the keyed audit chain)."""
 
 
 @audit.command(
@@ -18,28 +18,62 @@ def audit() -> None:
 \b
 Examples:
   pricing audit verify
+  pricing audit verify --head 412:5be1…   (a head you kept from `pricing audit head`)
   pricing audit verify --json
 """,
 )
+@click.option(
+    "--head",
+    "kept",
+    metavar="SEQ:MAC",
+    help="A head you kept (from `pricing audit head`): also find entries cut from the end.",
+)
 @json_option
-def verify() -> None:
-    """Walk the hash chain of every request event; exit 1 naming the first event where it breaks."""
+def verify(kept: str | None) -> None:
+    """Check every entry's MAC and every request, policy, edition, person and deals import
+    against the chain; exit 1 naming each place that was changed behind the tool's back."""
     from pricing import api, documents
 
     cfg = settings()
-    verdict = api.verify_audit(cfg.store())
+    verdict = api.verify_audit(cfg.store(), kept=kept)
     if cfg.json:
         emit_json(documents.audit(verdict))
+    elif not verdict.started:
+        click.echo("Nothing has been recorded in the audit yet: it starts with the next change.")
     elif verdict.intact:
         click.echo(
-            f"The audit log is intact: {verdict.events:,} events, each chained to the one before."
+            f"The audit is intact: {verdict.entries:,} entries, each keyed and chained to the one "
+            f"before; {verdict.subjects:,} stored subjects match what it recorded. Head: {verdict.head}"
         )
     if not verdict.intact:
-        assert verdict.broken is not None
-        b = verdict.broken
+        for damage in verdict.damage:
+            click.echo(f"error: {damage.where}: {damage.why}", err=True)
         click.echo(
-            f"error: the audit log is broken at event {b['event']} ({b['request']}, {b['action']} by "
-            f"{b['by']}): {b['why']}",
+            f"The audit found {len(verdict.damage)} change(s) made behind the tool's back.",
             err=True,
         )
         click.get_current_context().exit(1)
+
+
+@audit.command(
+    "head",
+    epilog="""
+\b
+Examples:
+  pricing audit head            (keep what it prints somewhere the database is not)
+  pricing audit head --json
+""",
+)
+@json_option
+def head() -> None:
+    """The audit chain's newest entry (SEQ:MAC): keep it elsewhere, verify against it later."""
+    from pricing import api, documents
+
+    cfg = settings()
+    found = api.audit_head(cfg.store())
+    if cfg.json:
+        emit_json(documents.audit_head(found))
+    elif found is None:
+        click.echo("The audit is empty: nothing has been recorded yet.")
+    else:
+        click.echo(str(found))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,6 +14,9 @@ import click
 from pricing.errors import InputError, PricingError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pricing.config import Login
     from pricing.problems import Problem
     from pricing.storage.store import Store
 
@@ -58,9 +61,46 @@ class Settings:
         return self._store
 
     def acting_user(self) -> str:
-        from pricing import api
+        from pricing import config
 
-        return api.acting_user(self.user)
+        return config.acting_user(self.user)
+
+    def login(self) -> Login | None:
+        """Client mode's server and token (None: embedded mode). ``--db`` means embedded."""
+        if self.db_url:
+            return None
+        from pricing import config
+
+        return config.login()
+
+    def call(
+        self,
+        name: str,
+        *,
+        files: Mapping[str, Path] | None = None,
+        output: Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        **params: Any,
+    ) -> Any:
+        """Run an operation (:mod:`pricing.operations`) here, or on the server in client mode;
+        its document either way, as JSON carries it."""
+        login = self.login()
+        if login is not None:
+            from pricing import client, config
+
+            claimed = self.user or config.user()
+            return client.call(login, name, params, files=files, user=claimed, output=output)
+        from pricing import operations
+
+        caller = operations.Caller(
+            user=self.acting_user(),
+            open_store=lambda create: self.store(create=create),
+            progress=progress,
+        )
+        values = {**params, **(files or {})}
+        if output is not None:
+            values["output"] = output
+        return operations.run(name, caller, values)
 
 
 def settings() -> Settings:
@@ -133,6 +173,29 @@ def exit_with(ctx: click.Context, message: str, code: int = 2, document: object 
     click.echo(f"error: {message}", err=True)
     ctx.exit(code)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def money(text: str | None) -> str:
+    """A document's money (``"1234.50"``) as people read it: ``1,234.50`` (blank for none)."""
+    if text is None:
+        return ""
+    from decimal import Decimal
+
+    return f"{Decimal(text):,}"
+
+
+def when(text: str | None, form: str = "%Y-%m-%d %H:%M") -> str:
+    """A document's point in time (ISO 8601) as the tables show it."""
+    if not text:
+        return ""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).strftime(form)
+
+
+def echo_document_problems(found: Sequence[Mapping[str, Any]]) -> None:
+    """The problems of a document (its ``problems`` list), as :func:`echo_problems` says them."""
+    from pricing.problems import Problem
+
+    echo_problems([Problem.from_dict(p) for p in found])
 
 
 def echo_problems(problems: Sequence[Problem]) -> None:

@@ -5,22 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import click
 
 from pricing.cli.common import (
-    echo_problems,
+    echo_document_problems,
     emit_json,
     exit_with,
     json_option,
+    money,
     print_table,
     settings,
+    when,
 )
-
-if TYPE_CHECKING:
-    from pricing.api import Submission
-    from pricing.requests.lifecycle import LineInput, Request
 
 
 def _decimal(_ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
@@ -46,46 +44,39 @@ Examples:
 @json_option
 def quote(sku: str, qty: int, customer: str | None) -> None:
     """List, standard price and the lowest price each approval level may grant, and the hard floor."""
-    from pricing import api, documents
-
     cfg = settings()
-    q = api.quote(cfg.store(), sku, qty)
+    q = cfg.call("requests.quote", sku=sku, qty=qty, customer=customer)
     if cfg.json:
-        emit_json(documents.quote(q, customer))
+        emit_json(q)
         return
-    from pricing.money import display_money
-
-    floor = display_money(q.hard_floor, q.currency) if q.hard_floor is not None else "none"
+    floor = money(q["hard_floor"]) if q["hard_floor"] is not None else "none"
     click.echo(
-        f"{q.sku} {q.name or ''} x {q.qty}: list {display_money(q.list_price, q.currency)} "
-        f"{q.currency}, standard {display_money(q.standard_price, q.currency)} "
-        f"(edition {q.edition}); hard floor {floor}."
+        f"{q['sku']} {q['name'] or ''} x {q['qty']}: list {money(q['list_price'])} "
+        f"{q['currency']}, standard {money(q['standard_price'])} "
+        f"(edition {q['edition']}); hard floor {floor}."
     )
     print_table(
         ["Level", "Max discount %", "Lowest price"],
-        [(lv, f"{pct:.2f}", display_money(low, q.currency)) for lv, pct, low in q.levels],
+        [(lv["level"], lv["max_discount_pct"], money(lv["lowest_price"])) for lv in q["levels"]],
         right=["Max discount %", "Lowest price"],
     )
-    for reason in q.floor_reasons:
+    for reason in q["floor_reasons"]:
         click.echo(f"  floor: {reason}")
-    g = q.guidance
+    g = q["guidance"]
     if g is None:
-        click.echo(q.guidance_note.capitalize() + ".")
+        click.echo((q["guidance_note"] or "").capitalize() + ".")
         return
-    scope = "this SKU" if g.basis == "sku" else f"its family, {g.scope}"
-    outcomes = (
-        f"; requests won {g.requests_won} of {g.requests_won + g.requests_lost} decided"
-        if g.requests_won + g.requests_lost
-        else ""
+    scope = "this SKU" if g["basis"] == "sku" else f"its family, {g.get('scope')}"
+    decided = g["requests_won"] + g["requests_lost"]
+    outcomes = f"; requests won {g['requests_won']} of {decided} decided" if decided else ""
+    click.echo(
+        f"Guidance from {g['deals']} deals of {scope} at quantity {g['quantity_band']} since "
+        f"{g['since']}: discount p25 {g['discount_p25']}%, median {g['discount_median']}%, "
+        f"p75 {g['discount_p75']}%{outcomes}."
     )
     click.echo(
-        f"Guidance from {g.deals} deals of {scope} at quantity {g.band} since {g.since.isoformat()}: "
-        f"discount p25 {g.discount_p25:.2f}%, median {g.discount_median:.2f}%, p75 {g.discount_p75:.2f}%"
-        f"{outcomes}."
-    )
-    click.echo(
-        f"  target {display_money(g.target_price, q.currency)}, floor "
-        f"{display_money(g.floor_price, q.currency)}, stretch {display_money(g.stretch_price, q.currency)}"
+        f"  target {money(g['target_price'])}, floor {money(g['floor_price'])}, "
+        f"stretch {money(g['stretch_price'])}"
     )
 
 
@@ -151,104 +142,90 @@ def request(
     it, or rejected beyond the top level or below a hard floor. Exit 0 approved or pending,
     1 rejected.
     """
-    from pricing import api
-
     cfg = settings()
     ctx = click.get_current_context()
-    inputs = _line_inputs(ctx, sku, qty, price, discount, lines_file)
-    submitted = api.submit_request(
-        cfg.store(), customer=customer, reason=reason, lines=inputs,
-        user=cfg.acting_user(), check=check,
-    )  # fmt: skip
-    _answer(ctx, submitted, check=check, refused="nothing submitted")
+    lines, files = _line_inputs(sku, qty, price, discount, lines_file)
+    answer = cfg.call(
+        "requests.submit", customer=customer, reason=reason, lines=lines, check=check, files=files
+    )
+    _answer(ctx, answer, check=check, refused="nothing submitted")
 
 
 def _line_inputs(
-    ctx: click.Context,
     sku: str | None,
     qty: int | None,
     price: Decimal | None,
     discount: Decimal | None,
     lines_file: Path | None,
-) -> list[LineInput]:
-    """The lines asked for: one from the arguments, or many from a file (exit 2 on problems)."""
-    from pricing import LineInput, api, documents
-
+) -> tuple[list[dict[str, object]] | None, dict[str, Path]]:
+    """The lines asked for: one from the arguments, or a file (its lines read where the
+    operation runs)."""
     if lines_file is not None:
         if sku or qty or price is not None or discount is not None:
             raise click.UsageError(
                 "give either SKU --qty N (--price P | --discount PCT) or --file, not both"
             )
-        inputs, problems = api.read_request_lines(lines_file)
-        if problems:
-            if not settings().json:
-                echo_problems(problems)
-            exit_with(ctx, f"{lines_file.name}: nothing submitted; fix the lines above",
-                      document=documents.request_refused(problems))  # fmt: skip
-        return inputs
+        return None, {"lines_file": lines_file}
     if not sku or qty is None:
         raise click.UsageError("name the SKU and --qty (or give --file)")
     if (price is None) == (discount is None):
         raise click.UsageError("give either --price or --discount")
     if discount is not None and not 0 <= discount < 100:
         raise click.BadParameter("a discount is from 0 to below 100 (%)", param_hint="--discount")
-    return [LineInput(sku, qty, price, discount)]
+    line = {"sku": sku, "qty": qty, "price": _text(price), "discount": _text(discount)}
+    return [line], {}
 
 
-def _answer(
-    ctx: click.Context,
-    submitted: Submission,
-    *,
-    check: bool,
-    refused: str,
-) -> None:
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _answer(ctx: click.Context, answer: dict[str, Any], *, check: bool, refused: str) -> None:
     """Print the judged request; exit 2 when its lines had errors, 1 when it is rejected."""
-    from pricing import documents
-
     cfg = settings()
-    result, problems = submitted.request, submitted.problems
-    if result is None:
+    if answer.get("status") is None:
         if not cfg.json:
-            echo_problems(problems)
-        exit_with(ctx, refused, document=documents.request_refused(problems))
+            echo_document_problems(answer["problems"])
+        if "file" in answer:
+            refused = f"{answer['file']}: {refused}; fix the lines above"
+        exit_with(ctx, refused, document=answer)
     if cfg.json:
-        emit_json(documents.request(result))
+        emit_json(answer)
     else:
-        _print_request(result, check=check)
-    if result.status == "rejected":
+        _print_request(answer, check=check)
+    if answer["status"] == "rejected":
         ctx.exit(1)
 
 
-def _headline(r: Request, check: bool = False) -> str:
-    state = r.status + (f", needs {r.level} or above" if r.status == "pending" else "")
-    name = "Check (nothing stored)" if check else f"Request {r.code}"
-    return f"{name} for {r.customer}: {state.upper() if r.status == 'rejected' else state}."
+def _headline(r: dict[str, Any], check: bool = False) -> str:
+    status = r["status"]
+    state = status + (f", needs {r['level']} or above" if status == "pending" else "")
+    name = "Check (nothing stored)" if check else f"Request {r['id']}"
+    return f"{name} for {r['customer']}: {state.upper() if status == 'rejected' else state}."
 
 
-def _print_request(r: Request, *, check: bool = False) -> None:
-    from pricing.money import display_money
-
+def _print_request(r: dict[str, Any], *, check: bool = False) -> None:
     click.echo(_headline(r, check))
     print_table(
         ["#", "SKU", "Qty", "List", "Standard", "Price", "Discount %", "Decision"],
         [
             (
-                line.line_no,
-                line.sku,
-                line.qty,
-                display_money(line.list_price, r.currency),
-                display_money(line.standard_price, r.currency),
-                display_money(line.price, r.currency),
-                f"{line.discount_pct:.2f}",
-                line.decision + (f" ({line.level})" if line.level else ""),
+                line["line"],
+                line["sku"],
+                line["qty"],
+                money(line["list_price"]),
+                money(line["standard_price"]),
+                money(line["price"]),
+                line["discount_pct"],
+                line["decision"] + (f" ({line['level']})" if line["level"] else ""),
             )
-            for line in r.lines
+            for line in r["lines"]
         ],
         right=["#", "Qty", "List", "Standard", "Price", "Discount %"],
     )
-    for line in r.lines:
-        for reason in line.reasons:
-            click.echo(f"  line {line.line_no}: {reason}")
+    for line in r["lines"]:
+        for reason in line["reasons"]:
+            click.echo(f"  line {line['line']}: {reason}")
 
 
 @click.group(
@@ -273,12 +250,10 @@ def requests_(ctx: click.Context, status: str | None, rep: str | None) -> None:
     """List deviation requests (newest last), or act on one: show, change, won, lost."""
     if ctx.invoked_subcommand is not None:
         return
-    from pricing import api, documents
-
     cfg = settings()
-    found = api.list_requests(cfg.store(), status=status, rep=rep)
+    found = cfg.call("requests.list", status=status, rep=rep)
     if cfg.json:
-        emit_json(documents.requests(found))
+        emit_json(found)
         return
     if not found:
         click.echo("No requests" + (f" with status {status}" if status else "") + ".")
@@ -297,15 +272,15 @@ def requests_(ctx: click.Context, status: str | None, rep: str | None) -> None:
         ],
         [
             (
-                r.code,
-                r.created_at.strftime("%Y-%m-%d %H:%M"),
-                r.rep,
-                r.customer,
-                len(r.lines),
-                f"{max(line.discount_pct for line in r.lines):.2f}",
-                r.status,
-                r.level or "",
-                r.decided_by or "",
+                r["id"],
+                when(r["created_at"]),
+                r["rep"],
+                r["customer"],
+                len(r["lines"]),
+                f"{max(Decimal(line['discount_pct']) for line in r['lines']):.2f}",
+                r["status"],
+                r["level"] or "",
+                r["decided_by"] or "",
             )
             for r in found
         ],
@@ -329,20 +304,18 @@ Examples:
 @json_option
 def show(ident: str) -> None:
     """One request: its lines with decisions and reasons, and every event (who, when, note)."""
-    from pricing import api, documents
-
     cfg = settings()
-    r = api.show_request(cfg.store(), ident)
+    r = cfg.call("requests.show", ident=ident)
     if cfg.json:
-        emit_json(documents.request(r, events=True))
+        emit_json(r)
         return
     _print_request(r)
-    click.echo(f"Asked by {r.rep}: {r.reason}")
-    if r.expires_at and r.status == "approved":
-        click.echo(f"Approval valid until {r.expires_at:%Y-%m-%d %H:%M} UTC.")
+    click.echo(f"Asked by {r['rep']}: {r['reason']}")
+    if r["expires_at"] and r["status"] == "approved":
+        click.echo(f"Approval valid until {when(r['expires_at'])} UTC.")
     print_table(
         ["When (UTC)", "Who", "What", "Note"],
-        [(e.at.strftime("%Y-%m-%d %H:%M"), e.by, e.action, e.note or "") for e in r.events],
+        [(when(e["at"]), e["by"], e["action"], e["note"] or "") for e in r["events"]],
         title="History",
     )
 
@@ -379,15 +352,13 @@ def change(
     a request; won, lost, rejected or expired requests cannot change (submit a new one).
     Exit 0 approved or pending, 1 rejected or refused.
     """
-    from pricing import api
-
     cfg = settings()
     ctx = click.get_current_context()
-    inputs = _line_inputs(ctx, sku, qty, price, discount, lines_file)
-    changed = api.change_request(
-        cfg.store(), ident, lines=inputs, user=cfg.acting_user(), reason=reason, check=check
+    lines, files = _line_inputs(sku, qty, price, discount, lines_file)
+    answer = cfg.call(
+        "requests.change", ident=ident, lines=lines, reason=reason, check=check, files=files
     )
-    _answer(ctx, changed, check=check, refused="nothing changed")
+    _answer(ctx, answer, check=check, refused="nothing changed")
 
 
 def _outcome_command(outcome: Literal["won", "lost"]) -> click.Command:
@@ -402,14 +373,12 @@ Examples:
     @click.argument("ident", metavar="ID")
     @json_option
     def record(ident: str) -> None:
-        from pricing import api, documents
-
         cfg = settings()
-        r = api.record_outcome(cfg.store(), ident, outcome=outcome, user=cfg.acting_user())
+        r = cfg.call("requests.outcome", ident=ident, outcome=outcome)
         if cfg.json:
-            emit_json(documents.request(r))
+            emit_json(r)
             return
-        click.echo(f"{r.code} for {r.customer}: marked {outcome}.")
+        click.echo(f"{r['id']} for {r['customer']}: marked {outcome}.")
 
     record.help = f"Record that the deal of an approved request was {outcome}."
     return record
@@ -432,17 +401,15 @@ Examples:
 @json_option
 def approve(ident: str, note: str | None) -> None:
     """Approve a pending request: your role must cover its level, and it cannot be your own."""
-    from pricing import api, documents
-
     cfg = settings()
-    r = api.approve_request(cfg.store(), ident, user=cfg.acting_user(), note=note)
+    r = cfg.call("requests.approve", ident=ident, note=note)
     if cfg.json:
-        emit_json(documents.request(r))
+        emit_json(r)
         return
     click.echo(
-        f"Approved {r.code} for {r.customer}; valid until {r.expires_at:%Y-%m-%d}."
-        if r.expires_at
-        else f"Approved {r.code}."
+        f"Approved {r['id']} for {r['customer']}; valid until {when(r['expires_at'], '%Y-%m-%d')}."
+        if r["expires_at"]
+        else f"Approved {r['id']}."
     )
 
 
@@ -459,11 +426,9 @@ Examples:
 @json_option
 def reject(ident: str, note: str) -> None:
     """Reject a pending request, with a note saying why."""
-    from pricing import api, documents
-
     cfg = settings()
-    r = api.reject_request(cfg.store(), ident, user=cfg.acting_user(), note=note)
+    r = cfg.call("requests.reject", ident=ident, note=note)
     if cfg.json:
-        emit_json(documents.request(r))
+        emit_json(r)
         return
-    click.echo(f"Rejected {r.code} for {r.customer}.")
+    click.echo(f"Rejected {r['id']} for {r['customer']}.")

@@ -280,14 +280,14 @@ def rewrite(
     *,
     reads: Iterable[str],
     since: date | None = None,
-) -> int:
+) -> list[int]:
     """Give ``change`` the ``reads`` columns of each segment holding lines dated ``since`` or
     later, one segment at a time; the columns it returns replace the stored ones (the lines,
-    their order and dates stay). Returns how many segments changed."""
+    their order and dates stay). Returns the numbers of the segments that changed."""
     import pyarrow as pa
 
     reads = list(reads)
-    changed_segments = 0
+    changed_segments: list[int] = []
     for number, lines in deal_tables.segments_since(conn, since):
         found = {
             name: decode(blob)
@@ -298,7 +298,7 @@ def rewrite(
         if not changed:
             continue
         _replace(conn, number, changed)
-        changed_segments += 1
+        changed_segments.append(number)
     return changed_segments
 
 

@@ -19,7 +19,7 @@ from pricing.lines import schema, segments
 from pricing.lines.matching import Reference, match
 from pricing.lines.reader import DealsFile, Progress, positions
 from pricing.problems import Problem, has_errors
-from pricing.storage import deal_tables, store
+from pricing.storage import audit, deal_tables, store
 
 if TYPE_CHECKING:
     import numpy as np
@@ -91,8 +91,10 @@ def import_deals(
                 added=result.added,
             )
         _match_and_store(conn, fresh, number, result, dry_run=dry_run, progress=progress)
-        if not dry_run:
-            link_won_requests(conn)
+        if number is not None:
+            audit.record(conn, by=user, action="deals.imported",
+                         subjects=[audit.subject("deals", number)], note=read.path.name, at=now)  # fmt: skip
+            link_won_requests(conn, by=user)
     return result
 
 
@@ -217,9 +219,12 @@ def _is_in(values: Array, stored: Chunked) -> npt.NDArray[np.bool_]:
     return found
 
 
-def rematch(conn: Connection, since: date | None = None) -> int:
+def rematch(
+    conn: Connection, since: date | None = None, *, by: str | None, why: str | None = None
+) -> int:
     """Match again the stored lines dated ``since`` or later (all when None): after an edition
-    or a policy is loaded, lines take the list and policy now in force on their dates."""
+    or a policy is loaded, lines take the list and policy now in force on their dates. The
+    imports changed are recorded in the audit as ``by``'s doing (``why`` says what caused it)."""
 
     deal_tables.lock_for_writing(conn)
     if not deal_tables.count(conn):
@@ -253,11 +258,22 @@ def rematch(conn: Connection, since: date | None = None) -> int:
             for name in schema.MATCHED
         }
 
-    segments.rewrite(conn, again, reads=[*schema.FACTS, *schema.MATCHED], since=since)
+    changed = segments.rewrite(conn, again, reads=[*schema.FACTS, *schema.MATCHED], since=since)
+    _audit_changed(conn, changed, by=by, action="deals.rematched", note=why)
     return rematched
 
 
-def link_won_requests(conn: Connection) -> None:
+def _audit_changed(
+    conn: Connection, changed: list[int], *, by: str | None, action: str, note: str | None
+) -> None:
+    """Record the deals imports whose stored lines a re-match or a link rewrote (``by`` None:
+    inside a migration from before the keyed audit, which has no chain to append to)."""
+    if by is not None and changed:
+        subjects = [audit.subject("deals", n) for n in deal_tables.imports_of(conn, changed)]
+        audit.record(conn, by=by, action=action, subjects=subjects, note=note)
+
+
+def link_won_requests(conn: Connection, *, by: str) -> None:
     """Lines without a request id are priced under a won request of the same customer and SKU
     when they are dated within its approval."""
     import datetime as dt
@@ -299,4 +315,7 @@ def link_won_requests(conn: Connection) -> None:
         column = pa.array(np.nan_to_num(ids).astype("int64"), pa.int64(), mask=np.isnan(ids))
         return {"request_id": column}
 
-    segments.rewrite(conn, link, reads=["customer", "sku_key", "date", "request_id"])
+    changed = segments.rewrite(conn, link, reads=["customer", "sku_key", "date", "request_id"])
+    _audit_changed(
+        conn, changed, by=by, action="deals.linked", note="lines priced under won requests"
+    )

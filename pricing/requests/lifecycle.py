@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.engine import Connection
 
+from pricing.access import authority
 from pricing.errors import InputError, NotFoundError, Refused
 from pricing.money import (
     TOO_LARGE,
@@ -31,8 +32,7 @@ from pricing.pricebook import editions
 from pricing.pricebook.model import Edition, PriceItem
 from pricing.problems import Problem, has_errors
 from pricing.requests.guidance import Guidance, guidance
-from pricing.storage import queries, store
-from pricing.storage.audit import chain_hash, last_hash
+from pricing.storage import audit, queries, store
 from pricing.storage.store import Store
 
 if TYPE_CHECKING:
@@ -376,14 +376,16 @@ def _insert_lines(conn: Connection, number: int, lines: list[RequestLine]) -> No
 
 
 def _event(conn: Connection, number: int, event: Event) -> None:
-    """Append an event to the audit log, chained to the one before it."""
-    previous = last_hash(conn)
-    queries.insert_event(
+    """Append an event to the request's history, and the request as it now stands to the
+    keyed audit (events come after the request's other writes in each transaction)."""
+    queries.insert_event(conn, number, event)
+    audit.record(
         conn,
-        number,
-        event,
-        prev_hash=previous,
-        hash=chain_hash(previous, number, event.at, event.by, event.action, event.note),
+        by=event.by,
+        action=f"request.{event.action}",
+        subjects=[audit.subject("request", number)],
+        note=event.note,
+        at=event.at,
     )
 
 
@@ -494,7 +496,7 @@ def _decide(
         expire_due(conn, now)
         request = _load(conn, number)
         version = policies.in_force(conn, now.date())
-        _may_decide(version, request, user, outcome)
+        _may_decide(version, request, authority.actor(conn, user), outcome)
         values: dict[str, object] = {"status": outcome, "decided_at": now, "decided_by": user}
         if outcome == "approved":
             values["expires_at"] = now + timedelta(days=version.policy.approval_valid_days)
@@ -505,7 +507,9 @@ def _decide(
         return _load(conn, number)
 
 
-def _may_decide(version: policies.PolicyVersion, request: Request, user: str, outcome: str) -> None:
+def _may_decide(
+    version: policies.PolicyVersion, request: Request, actor: authority.Actor, outcome: str
+) -> None:
     """Refuse, with the reason, anyone who may not make this decision."""
     verb = "approve" if outcome == "approved" else "reject"
     if request.status != "pending":
@@ -514,13 +518,16 @@ def _may_decide(version: policies.PolicyVersion, request: Request, user: str, ou
             f"{request.code} is {request.status}{by}: only a pending request can be decided"
         )
     policy = version.policy
-    role = policy.role_of(user)
+    role, user = actor.role_in(policy), actor.name
     if role is None:
         raise Refused(
             f"{user} is not in the team of the policy in force (version {version.version}); "
             "only people listed there with a role may decide requests"
         )
-    if user.casefold() == request.rep.casefold():
+    if role not in policy.levels:
+        raise Refused(f"{user} is {role}, not an approval level of the policy in force "
+                      f"({', '.join(policy.levels)})")  # fmt: skip
+    if actor.same(request.rep):
         raise Refused(
             f"nobody decides their own request: {request.code} was submitted by {request.rep}; "
             f"another {request.level} or someone above must {verb} it"
@@ -530,6 +537,16 @@ def _may_decide(version: policies.PolicyVersion, request: Request, user: str, ou
         raise Refused(f"{request.code} needs {level}, which the policy in force no longer has")
     if not policy.covers(role, level):
         raise Refused(f"{request.code} needs {level} or above; {user} is {role}")
+
+
+def _may_act_for(actor: authority.Actor, request: Request, policy: Policy, doing: str) -> None:
+    """A request's own salesperson acts on it, and an owner; while nobody is registered,
+    anyone in the policy's team too (as before people were stored)."""
+    if actor.same(request.rep) or actor.is_owner():
+        return
+    if not actor.registered and policy.role_of(actor.name) is not None:
+        return
+    raise Refused(f"only {request.rep} (who asked) or an owner may {doing} {request.code}")
 
 
 def record_outcome(
@@ -551,11 +568,7 @@ def record_outcome(
             }.get(request.status, f"it is already {request.status}")
             raise Refused(f"{request.code} cannot be marked {outcome}: {hint}")
         version = policies.in_force(conn, now.date())
-        if user.casefold() != request.rep.casefold() and version.policy.role_of(user) is None:
-            raise Refused(
-                f"only {request.rep} (who asked) or someone in the team records the outcome of "
-                f"{request.code}"
-            )
+        _may_act_for(authority.actor(conn, user), request, version.policy, f"mark {outcome}")
         if not queries.update_request(conn, number, was=request.status, values={"status": outcome}):
             raise Refused(f"{request.code} changed a moment ago; look at it again")
         _event(conn, number, Event(now, user, outcome))
@@ -564,7 +577,7 @@ def record_outcome(
             # request check (the salesperson's most frequent command) must not wait for.
             from pricing.lines.service import link_won_requests
 
-            link_won_requests(conn)
+            link_won_requests(conn, by=user)
         return _load(conn, number)
 
 
@@ -594,7 +607,8 @@ def change(
         if not check:
             expire_due(conn, now)
         request = _load(conn, number)
-        if user.casefold() != request.rep.casefold():
+        actor = authority.actor(conn, user)
+        if not actor.same(request.rep) and not actor.is_owner():
             raise Refused(
                 f"only {request.rep}, who asked, may change {request.code}; "
                 "submit a request of your own instead"

@@ -1,82 +1,377 @@
-"""The audit log of requests is append-only and tamper-evident.
+"""The audit: one keyed chain over every change, that finds what was changed behind its back.
 
-Every event carries the SHA-256 of its own content and of the previous event's hash. Editing an
-event behind the tool's back breaks its own hash; deleting one breaks the link of the next.
-:func:`verify` walks the chain and names the first event where it breaks.
+Each change (a request submitted, changed or decided; a policy version, a price book edition, a
+person or role, a deals import) appends an entry in the same transaction: who, when, what, the
+subject it changed, and the SHA-256 *digest of the subject's stored content after the change*.
+Each entry carries an HMAC over itself and the previous entry's MAC, keyed with a secret that is
+never in the database (the server's configuration, :func:`pricing.config.audit_keys`).
+
+So :func:`verify` finds, even against someone who holds the database and recomputes plain
+hashes:
+
+- an entry edited, inserted or deleted (its MAC, or the next one's link, no longer holds: making
+  a valid one needs the key);
+- a subject edited, inserted or deleted directly (its content's digest differs from the one its
+  newest entry recorded, or it has no entry, or its entry says it exists and it does not);
+- the newest entries cut off (only against a head the owner kept elsewhere: :func:`head`).
+
+The chain starts with the first change after the keyed audit was installed (schema 0007): that
+change first records a ``baseline`` entry for everything already stored.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import hmac
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from pricing import config
+from pricing.storage import store
 from pricing.storage.store import Store
 
 _LOCK = 7201559  # PostgreSQL advisory lock: appends to the chain queue up
+SYSTEM = "system"
+BASELINE = "baseline"
+SHOWN_DAMAGE = 50
+
+# The kinds of subject, and the actions after which a subject no longer exists.
+KINDS = ("request", "policy", "edition", "person", "deals")
+REMOVALS = ("deals.undone",)
 
 
-def _timestamp(at: datetime | str) -> str:
-    if isinstance(at, str):  # SQLite hands back text inside migrations
-        at = datetime.fromisoformat(at)
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return str(at.astimezone(UTC).replace(microsecond=0).isoformat())
+@dataclass(frozen=True)
+class Head:
+    """The newest entry of the chain: its number and MAC. Kept elsewhere, it shows whether
+    the chain was cut back or rewritten since."""
+
+    seq: int
+    mac: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.mac}"
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        seq, _, mac = text.strip().partition(":")
+        if not seq.isdigit() or len(mac) != 64:
+            raise ValueError(
+                f"{text!r} is not an audit head (SEQ:MAC, as `pricing audit head` prints)"
+            )
+        return cls(int(seq), mac.lower())
 
 
-def chain_hash(
-    previous: str, request_id: int, at: datetime | str, by: str, action: str, note: str | None
-) -> str:
-    content = "\x1f".join([previous, str(request_id), _timestamp(at), by, action, note or ""])
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+@dataclass(frozen=True)
+class Damage:
+    """One thing verification found: where, and what it means."""
 
-
-def last_hash(conn: Connection) -> str:
-    """The newest event's hash, with the right to append after it (the write transaction's)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
-    row = conn.execute(text("SELECT hash FROM request_events ORDER BY id DESC LIMIT 1")).first()
-    return str(row[0]) if row and row[0] else ""
+    where: str  # "entry 17" or a subject, e.g. "request R-000003"
+    why: str
 
 
 @dataclass
 class Verdict:
-    """What verifying the audit chain found: how many events, and the first one edited,
-    inserted or deleted behind the tool's back (None when the chain is intact)."""
+    """What verifying the audit found: how many entries and subjects were checked, and every
+    place where what is stored differs from what the chain recorded (empty when intact)."""
 
-    events: int
-    broken: dict[str, Any] | None  # the first event where the chain breaks, and why
+    entries: int
+    subjects: int
+    head: Head | None
+    damage: list[Damage] = field(default_factory=list)
+    started: bool = True  # False: nothing was changed since the keyed audit was installed
 
     @property
     def intact(self) -> bool:
-        return self.broken is None
+        return not self.damage
 
 
-def verify(db: Store) -> Verdict:
+# Subjects and their content ------------------------------------------------------------------
+
+
+def subject(kind: str, ident: int | str) -> str:
+    """A subject's name in the chain: ``request:3``, ``policy:2``, ``person:dana`` …"""
+    assert kind in KINDS, kind
+    return f"{kind}:{ident}"
+
+
+def _display(name: str) -> str:
+    kind, _, ident = name.partition(":")
+    if kind == "request" and ident.isdigit():
+        return f"request R-{int(ident):06d}"
+    if kind == "deals":
+        return f"deals import {ident}"
+    return f"{kind} {ident}"
+
+
+def _rows(
+    conn: Connection, table: store.Table, *where: object, order: Sequence[str]
+) -> list[list[str]]:
+    """Rows as text, in column order: the canonical form the digests are taken of."""
+    statement = select(table).where(*where).order_by(*(table.c[name] for name in order))  # type: ignore[arg-type]
+    return [[_text(value) for value in row] for row in conn.execute(statement)]
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return "\x00"
+    if isinstance(value, datetime):
+        at = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return at.astimezone(UTC).isoformat()
+    if isinstance(value, bytes):
+        return hashlib.sha256(value).hexdigest()
+    return str(value)
+
+
+def _digest(parts: object) -> str:
+    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def content_digest(conn: Connection, name: str) -> str | None:
+    """The digest of a subject's stored content now (None when it is not stored)."""
+    kind, _, ident = name.partition(":")
+    if kind == "person":
+        t = store.people
+        rows = _rows(conn, t, t.c.name_key == ident, order=["id"])
+        return _digest(rows) if rows else None
+    number = int(ident)
+    if kind == "request":
+        rows = _rows(conn, store.requests, store.requests.c.id == number, order=["id"])
+        if not rows:
+            return None
+        lines = _rows(conn, store.request_lines, store.request_lines.c.request_id == number,
+                      order=["line_no"])  # fmt: skip
+        events = _rows(conn, store.request_events, store.request_events.c.request_id == number,
+                       order=["id"])  # fmt: skip
+        return _digest([rows, lines, events])
+    if kind == "policy":
+        rows = _rows(conn, store.policies, store.policies.c.id == number, order=["id"])
+        return _digest(rows) if rows else None
+    if kind == "edition":
+        rows = _rows(conn, store.editions, store.editions.c.id == number, order=["id"])
+        if not rows:
+            return None
+        items = _rows(conn, store.price_items, store.price_items.c.edition_id == number,
+                      order=["sku_key"])  # fmt: skip
+        tiers = _rows(conn, store.price_tiers, store.price_tiers.c.edition_id == number,
+                      order=["position"])  # fmt: skip
+        return _digest([rows, items, tiers])
+    if kind == "deals":
+        return _deals_digest(conn, number)
+    raise ValueError(f"unknown audit subject {name!r}")
+
+
+def _deals_digest(conn: Connection, number: int) -> str | None:
+    """A deals import: its row, its segments and every column of their lines (a re-match
+    rewrites the matched columns: it records the imports it changed). Import 0 holds the
+    segments stored before imports were recorded (schema 0005)."""
+    s, c = store.deal_segments, store.deal_columns
+    ours = s.c.import_id.is_(None) if number == 0 else s.c.import_id == number
+    rows = _rows(conn, store.deal_imports, store.deal_imports.c.id == number, order=["id"])
+    segments = _rows(conn, s, ours, order=["id"])
+    if not rows and not segments:
+        return None
+    blobs = conn.execute(
+        select(c.c.segment_id, c.c.name, c.c.data)
+        .join(s, s.c.id == c.c.segment_id)
+        .where(ours)
+        .order_by(c.c.segment_id, c.c.name)
+    )
+    return _digest([rows, segments, [[str(b.segment_id), b.name, _text(b.data)] for b in blobs]])
+
+
+def stored_subjects(conn: Connection) -> list[str]:
+    """Every subject the store holds now."""
+    names = [subject("request", n) for n in conn.execute(select(store.requests.c.id)).scalars()]
+    names += [subject("policy", n) for n in conn.execute(select(store.policies.c.id)).scalars()]
+    names += [subject("edition", n) for n in conn.execute(select(store.editions.c.id)).scalars()]
+    names += [subject("person", k) for k in conn.execute(select(store.people.c.name_key)).scalars()]
+    names += [subject("deals", n) for n in conn.execute(select(store.deal_imports.c.id)).scalars()]
+    s = store.deal_segments
+    if conn.execute(select(s.c.id).where(s.c.import_id.is_(None)).limit(1)).first():
+        names.append(subject("deals", 0))
+    return names
+
+
+# Writing -------------------------------------------------------------------------------------
+
+
+def _mac(key: bytes, previous: str, seq: int, at: datetime, by: str, action: str,
+         name: str, digest: str, note: str | None, key_id: str) -> str:  # fmt: skip
+    message = "\x1f".join(
+        [previous, str(seq), _text(at), by, action, name, digest, note or "", key_id]
+    )
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _last(conn: Connection) -> tuple[int, str]:
+    t = store.audit_log
+    row = conn.execute(select(t.c.seq, t.c.mac).order_by(t.c.seq.desc()).limit(1)).first()
+    return (int(row.seq), str(row.mac)) if row else (0, "")
+
+
+def record(
+    conn: Connection,
+    *,
+    by: str,
+    action: str,
+    subjects: Iterable[str],
+    note: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append one entry per subject (its content as stored now) to the chain, in the caller's
+    write transaction: call it after the change is written, before the transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_LOCK)))
+    seq, previous = _last(conn)
+    at = at or store.utcnow()
+    if seq == 0:
+        # The first keyed entry: what was stored before the chain began is its baseline.
+        pending = set(subjects)
+        for name in stored_subjects(conn):
+            if name not in pending:
+                seq, previous = _append(conn, seq, previous, at, SYSTEM, BASELINE, name, None)
+    for name in subjects:
+        seq, previous = _append(conn, seq, previous, at, by, action, name, note)
+
+
+def _append(conn: Connection, seq: int, previous: str, at: datetime, by: str, action: str,
+            name: str, note: str | None) -> tuple[int, str]:  # fmt: skip
+    key_id, key = config.audit_key()
+    digest = content_digest(conn, name) or ""
+    seq += 1
+    mac = _mac(key, previous, seq, at, by, action, name, digest, note, key_id)
+    conn.execute(
+        store.audit_log.insert().values(
+            seq=seq,
+            at=at,
+            by=by,
+            action=action,
+            subject=name,
+            digest=digest,
+            note=note,
+            key_id=key_id,
+            mac=mac,
+        )
+    )
+    return seq, mac
+
+
+# Reading and verifying -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of the chain, as stored."""
+
+    seq: int
+    at: datetime
+    by: str
+    action: str
+    subject: str
+    digest: str
+    note: str | None
+    key_id: str
+    mac: str
+
+
+def entries(conn: Connection) -> Iterator[Entry]:
+    t = store.audit_log
+    for row in conn.execute(select(t).order_by(t.c.seq)):
+        yield Entry(
+            row.seq, row.at, row.by, row.action, row.subject, row.digest, row.note, row.key_id,
+            row.mac,
+        )  # fmt: skip
+
+
+def head(db: Store) -> Head | None:
+    """The chain's newest entry (None while it is empty)."""
     with db.read() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT id, request_id, at, by, action, note, prev_hash, hash "
-                "FROM request_events ORDER BY id"
-            )
-        ).all()
-    previous = ""
-    for row in rows:
-        where = {
-            "event": row.id,
-            "request": f"R-{row.request_id:06d}",
-            "action": row.action,
-            "by": row.by,
-        }
-        if (row.prev_hash or "") != previous:
-            return Verdict(len(rows), {**where, "why": "its link to the previous event is broken: "
-                                       "an event before it was deleted or edited"})  # fmt: skip
-        if chain_hash(previous, row.request_id, row.at, row.by, row.action, row.note) != row.hash:
-            return Verdict(len(rows), {**where, "why": "its content no longer matches its hash: "
-                                       "it was edited after it was written"})  # fmt: skip
-        previous = row.hash
-    return Verdict(len(rows), None)
+        seq, mac = _last(conn)
+    return Head(seq, mac) if seq else None
+
+
+def verify(db: Store, *, kept: Head | None = None) -> Verdict:
+    """Check every entry's MAC and link, every stored subject against its newest entry, and
+    (given ``kept``, a head the owner kept) that the chain still holds that entry."""
+    keys = config.audit_keys()
+    damage: list[Damage] = []
+    newest: dict[str, Entry] = {}
+    with db.read() as conn:
+        previous, expected, count, last = "", 1, 0, None
+        for entry in entries(conn):
+            count += 1
+            where = f"entry {entry.seq} ({entry.action} of {_display(entry.subject)} by {entry.by})"
+            if entry.seq != expected:
+                damage.append(Damage(f"entry {expected}", f"missing: entries {expected} to "
+                                     f"{entry.seq - 1} were deleted"))  # fmt: skip
+            key = keys.get(entry.key_id)
+            if key is None:
+                damage.append(Damage(where, f"it is keyed with a secret this configuration does "
+                                     f"not hold (key id {entry.key_id}): forged, or the secret "
+                                     "was rotated without keeping the old one"))  # fmt: skip
+            elif not hmac.compare_digest(entry.mac, _mac(
+                key, previous, entry.seq, entry.at, entry.by, entry.action, entry.subject,
+                entry.digest, entry.note, entry.key_id,
+            )):  # fmt: skip
+                damage.append(Damage(where, "its MAC does not hold: the entry was edited or "
+                                     "inserted, or one before it was deleted"))  # fmt: skip
+            previous, expected, last = entry.mac, entry.seq + 1, entry
+            newest[entry.subject] = entry
+        stored = stored_subjects(conn) if newest else []
+        if newest:
+            damage += _check_subjects(conn, stored, newest)
+    current = Head(last.seq, last.mac) if last else None
+    if kept is not None:
+        damage += _check_kept(db, kept, current)
+    return Verdict(count, len(stored), current, damage[:SHOWN_DAMAGE] + _more(damage),
+                   started=bool(newest))  # fmt: skip
+
+
+def _more(damage: list[Damage]) -> list[Damage]:
+    if len(damage) <= SHOWN_DAMAGE:
+        return []
+    return [Damage("…", f"and {len(damage) - SHOWN_DAMAGE} more")]
+
+
+def _check_subjects(conn: Connection, stored: list[str], newest: dict[str, Entry]) -> list[Damage]:
+    damage: list[Damage] = []
+    for name in stored:
+        entry = newest.get(name)
+        if entry is None:
+            damage.append(Damage(_display(name), "it is stored but the audit never recorded it: "
+                                 "it was inserted behind the tool's back"))  # fmt: skip
+        elif entry.action in REMOVALS:
+            damage.append(Damage(_display(name), f"entry {entry.seq} removed it, yet it is "
+                                 "stored: it was put back behind the tool's back"))  # fmt: skip
+        elif content_digest(conn, name) != entry.digest:
+            damage.append(Damage(_display(name), f"its stored content differs from what entry "
+                                 f"{entry.seq} ({entry.action} by {entry.by}, "
+                                 f"{_text(entry.at)}) recorded: it was edited behind the "
+                                 "tool's back"))  # fmt: skip
+    present = set(stored)
+    for name, entry in newest.items():
+        if name not in present and entry.action not in REMOVALS:
+            damage.append(Damage(_display(name), f"entry {entry.seq} ({entry.action}) recorded "
+                                 "it, but it is no longer stored: it was deleted behind the "
+                                 "tool's back"))  # fmt: skip
+    return damage
+
+
+def _check_kept(db: Store, kept: Head, current: Head | None) -> list[Damage]:
+    with db.read() as conn:
+        t = store.audit_log
+        row = conn.execute(select(t.c.mac).where(t.c.seq == kept.seq)).first()
+    if row is None:
+        shown = current.seq if current else 0
+        return [Damage(f"entry {kept.seq}", f"the head you kept is gone: the chain now ends at "
+                       f"entry {shown}; entries were deleted from its end")]  # fmt: skip
+    if not hmac.compare_digest(str(row.mac), kept.mac):
+        return [Damage(f"entry {kept.seq}", "differs from the head you kept: the chain was "
+                       "rewritten from there on")]  # fmt: skip
+    return []

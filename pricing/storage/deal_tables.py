@@ -129,6 +129,17 @@ def replace_blob(conn: Connection, segment: int, name: str, data: bytes) -> None
         conn.execute(store.deal_columns.insert().values(segment_id=segment, name=name, data=data))
 
 
+def imports_of(conn: Connection, segments: Iterable[int]) -> list[int]:
+    """The deals imports that stored these segments (0: segments from before imports were
+    recorded, schema 0005)."""
+    numbers = sorted(set(segments))
+    if not numbers:
+        return []
+    s = store.deal_segments
+    found = conn.execute(select(s.c.import_id).where(s.c.id.in_(numbers)).distinct()).scalars()
+    return sorted({int(i or 0) for i in found})
+
+
 def add_import(
     conn: Connection,
     *,

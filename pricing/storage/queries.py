@@ -355,20 +355,12 @@ def delete_request_lines(conn: Connection, number: int) -> None:
     conn.execute(request_lines.delete().where(request_lines.c.request_id == number))
 
 
-def insert_event(
-    conn: Connection,
-    number: int,
-    event: EventRecord,
-    *,
-    prev_hash: str | None,
-    hash: str,
-) -> None:
+def insert_event(conn: Connection, number: int, event: EventRecord) -> None:
     conn.execute(
         request_events.insert().values(
-            request_id=number, at=event.at, by=event.by, action=event.action, note=event.note,
-            prev_hash=prev_hash, hash=hash,
+            request_id=number, at=event.at, by=event.by, action=event.action, note=event.note
         )
-    )  # fmt: skip
+    )
 
 
 def approvals_past(conn: Connection, now: datetime) -> list[tuple[int, datetime]]:

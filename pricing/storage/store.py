@@ -41,7 +41,7 @@ from pricing import config
 from pricing.errors import SchemaError, StoreError
 from pricing.money import from_micros, to_micros
 
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 DEFAULT_URL = "sqlite:///pricing.db"
 
 
@@ -195,9 +195,41 @@ request_events = Table(
     Column("by", String(200), nullable=False),
     Column("action", String(30), nullable=False),
     Column("note", Text),
-    Column("prev_hash", String(64)),
-    Column("hash", String(64)),
     Index("ix_request_events_request", "request_id"),
+)
+
+# The people of a team: who may sign in (a token, stored only as its SHA-256) and in which role.
+# While nobody is registered, the store trusts the named user and the policy's person list.
+people = Table(
+    "people",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False, unique=True),  # casefolded name
+    Column("role", String(100), nullable=False),
+    Column("email", Text),
+    Column("token_hash", String(64), unique=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("removed_at", Timestamp),
+)
+
+# The audit: one chain over every change (pricing.storage.audit). Each entry records the digest
+# of its subject's stored content after the change, and an HMAC (keyed with a secret that is
+# never in the database) over the entry and the previous entry's MAC.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", Timestamp, nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("note", Text),
+    Column("key_id", String(16), nullable=False),
+    Column("mac", String(64), nullable=False),
+    Index("ix_audit_log_subject", "subject"),
 )
 
 

@@ -4,6 +4,9 @@ Revision ID: 0004
 Revises: 0003
 """
 
+import hashlib
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -18,8 +21,6 @@ def upgrade() -> None:
         batch.add_column(sa.Column("prev_hash", sa.String(64)))
         batch.add_column(sa.Column("hash", sa.String(64)))
     # Chain the events already stored, oldest first, so `pricing audit verify` holds for them.
-    from pricing.storage.audit import chain_hash
-
     conn = op.get_bind()
     rows = conn.execute(
         sa.text("SELECT id, request_id, at, by, action, note FROM request_events ORDER BY id")
@@ -32,6 +33,19 @@ def upgrade() -> None:
             {"p": previous, "h": digest, "i": row.id},
         )
         previous = digest
+
+
+def chain_hash(
+    previous: str, request_id: int, at: datetime | str, by: str, action: str, note: str | None
+) -> str:
+    """The unkeyed chain of this revision (retired by 0007), frozen here as it was."""
+    if isinstance(at, str):  # SQLite hands back text inside migrations
+        at = datetime.fromisoformat(at)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    stamp = str(at.astimezone(UTC).replace(microsecond=0).isoformat())
+    content = "\x1f".join([previous, str(request_id), stamp, by, action, note or ""])
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def downgrade() -> None:

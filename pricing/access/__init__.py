@@ -1,0 +1,1 @@
+"""Who is acting, and what they may do: the people of a team, their tokens and roles."""

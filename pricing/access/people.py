@@ -1,0 +1,192 @@
+"""The people of a team: adding them, their roles, their tokens, removing them.
+
+A token is 32 random bytes (URL-safe text, ``prc_…``), shown once when a person is added or
+their token reset, and stored only as its SHA-256: a hash of that much randomness cannot be
+reversed or guessed, so no slow password hash is needed for it. Every change is an audited
+event (subject ``person:NAME``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from pricing.access.authority import BASE_ROLES, Actor, key
+from pricing.errors import InputError, NotFoundError, Refused
+from pricing.storage import audit, queries, store
+from pricing.storage import people as rows
+from pricing.storage.people import PersonRecord
+from pricing.storage.store import Store
+
+TOKEN_PREFIX = "prc_"
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A person and the token just made for them (shown once, never stored)."""
+
+    person: PersonRecord
+    token: str
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+
+
+def _new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise InputError(": give the person's name", field="name")
+    if len(name) > 100:
+        raise InputError(": a name of at most 100 characters", field="name")
+    if any(unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in name):
+        raise InputError(f" {name!r}: letters, digits, spaces and punctuation only", field="name")
+    return name
+
+
+def roles(conn: Connection) -> list[str]:
+    """The roles a person may have: rep, manager, owner, marketer, and any level of the
+    newest policy."""
+    body = queries.latest_policy_body(conn)
+    levels: list[str] = []
+    if body:
+        import json
+
+        levels = list(json.loads(body).get("levels", []))
+    return list(dict.fromkeys([*BASE_ROLES, *levels]))
+
+
+def _check_role(conn: Connection, role: str) -> str:
+    role = role.strip().lower()
+    known = roles(conn)
+    if role not in known:
+        raise InputError(f" {role!r} is not a role; roles: {', '.join(known)}", field="role")
+    return role
+
+
+def _existing(conn: Connection, name: str) -> PersonRecord:
+    person = rows.by_name(conn, key(name))
+    if person is None or not person.active:
+        raise NotFoundError(f"nobody called {name!r} is registered (see `pricing people list`)")
+    return person
+
+
+def _record(
+    conn: Connection, by: Actor, action: str, name: str, note: str | None, at: datetime
+) -> None:
+    audit.record(conn, by=by.name, action=action, subjects=[audit.subject("person", key(name))],
+                 note=note, at=at)  # fmt: skip
+
+
+def add(
+    db: Store, name: str, role: str, *, by: Actor, email: str | None = None,
+    now: datetime | None = None,
+) -> NewToken:  # fmt: skip
+    """Register a person with a role and make their token. The first person of a store must
+    be an owner (from then on, roles are stored: see :mod:`pricing.access.authority`)."""
+    name = _check_name(name)
+    now = now or store.utcnow()
+    token = _new_token()
+    with db.write() as conn:
+        role = _check_role(conn, role)
+        first = not rows.anyone(conn)
+        if first and role != "owner":
+            raise InputError(
+                f": the first person registered must be an owner (not {role}): roles live in the "
+                "store from then on, and someone must be able to add the others",
+                field="role",
+            )
+        if not first:
+            by.require("people.manage")
+        existing = rows.by_name(conn, key(name))
+        if existing is not None and existing.active:
+            raise InputError(f" {name!r} is already registered, as {existing.role}", field="name")
+        if existing is not None:  # removed once: registered again
+            rows.set_values(conn, key(name), role=role, email=email, token_hash=token_hash(token),
+                            removed_at=None)  # fmt: skip
+        else:
+            rows.insert(conn, name=name, key=key(name), role=role, email=email,
+                        token_hash=token_hash(token), at=now, by=by.name)  # fmt: skip
+        _record(conn, by, "person.added", name, role, now)
+        person = rows.by_name(conn, key(name))
+    assert person is not None
+    return NewToken(person, token)
+
+
+def listed(db: Store, *, by: Actor) -> list[PersonRecord]:
+    """Everyone registered (removed people too, marked), by name."""
+    with db.read() as conn:
+        if rows.anyone(conn):
+            by.require("people.manage")
+        return rows.all_people(conn)
+
+
+def set_role(
+    db: Store, name: str, role: str, *, by: Actor, now: datetime | None = None
+) -> PersonRecord:
+    """Give a person another role: an owner's decision, never one's own."""
+    now = now or store.utcnow()
+    with db.write() as conn:
+        by.require("people.manage")
+        person = _existing(conn, name)
+        role = _check_role(conn, role)
+        if by.same(person.name):
+            raise Refused(
+                f"nobody changes their own role: another owner must change {person.name}'s"
+            )
+        _keep_an_owner(conn, person, role)
+        rows.set_values(conn, key(name), role=role)
+        _record(conn, by, "person.role", name, f"{person.role} -> {role}", now)
+        changed = rows.by_name(conn, key(name))
+    assert changed is not None
+    return changed
+
+
+def reset(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> NewToken:
+    """A new token for a person; the old one stops working at once."""
+    now = now or store.utcnow()
+    token = _new_token()
+    with db.write() as conn:
+        person = _existing(conn, name)
+        if not by.same(person.name):
+            by.require("people.manage")
+        rows.set_values(conn, key(name), token_hash=token_hash(token))
+        _record(conn, by, "person.token_reset", name, None, now)
+    return NewToken(person, token)
+
+
+def remove(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> PersonRecord:
+    """Take a person's access away (their token stops working; their past stays theirs)."""
+    now = now or store.utcnow()
+    with db.write() as conn:
+        by.require("people.manage")
+        person = _existing(conn, name)
+        if by.same(person.name):
+            raise Refused("nobody removes themselves: another owner must")
+        _keep_an_owner(conn, person, None)
+        rows.set_values(conn, key(name), removed_at=now, token_hash=None)
+        _record(conn, by, "person.removed", name, None, now)
+        removed = rows.by_name(conn, key(name))
+    assert removed is not None
+    return removed
+
+
+def _keep_an_owner(conn: Connection, person: PersonRecord, new_role: str | None) -> None:
+    if person.role == "owner" and new_role != "owner" and rows.active_with_role(conn, "owner") == 1:
+        raise Refused(f"{person.name} is the only owner: make someone else owner first")
+
+
+def signed_in(conn: Connection, token: str) -> PersonRecord | None:
+    """The active person whose token this is (None for a wrong or revoked token)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    return rows.by_token_hash(conn, token_hash(token))

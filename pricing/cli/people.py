@@ -1,0 +1,158 @@
+"""``pricing people``: who may sign in, in which role (the owner's job)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from pricing.cli.common import emit_json, json_option, print_table, settings, when
+
+ROLE_HELP = "rep, manager, owner, marketer (or a level of the policy)"
+
+
+@click.group(
+    epilog="""
+\b
+Examples:
+  pricing people add dana --role owner           (the first person: an owner)
+  pricing people add priya --role rep --email priya@example.com
+  pricing people list
+  pricing people role marco manager
+  pricing people reset priya                     (a new token; the old one stops working)
+  pricing people remove priya
+"""
+)
+def people() -> None:
+    """Who may sign in and in which role: add, list, change roles, reset tokens, remove."""
+
+
+def _token_note(answer: dict[str, Any], verb: str) -> None:
+    click.echo(f"{verb} {answer['name']} ({answer['role']}). Their personal token, shown once:")
+    click.echo(f"  {answer['token']}")
+    click.echo(
+        "Give it to them privately; they sign in with `pricing login --server URL` "
+        "(or PRICING_TOKEN). It is stored only as a hash: if lost, `pricing people reset`."
+    )
+
+
+@people.command(
+    "add",
+    epilog="""
+\b
+Examples:
+  pricing people add priya --role rep --email priya@example.com
+  pricing people add dana --role owner --json
+""",
+)
+@click.argument("name")
+@click.option("--role", required=True, metavar="ROLE", help=f"Their role: {ROLE_HELP}.")
+@click.option("--email", metavar="ADDR", help="Where to reach them.")
+@json_option
+def add(name: str, role: str, email: str | None) -> None:
+    """Register a person and print their personal token (once). The first person must be an
+    owner; after that only an owner adds people."""
+    cfg = settings()
+    answer = cfg.call("people.add", name=name, role=role, email=email)
+    if cfg.json:
+        emit_json(answer)
+    else:
+        _token_note(answer, "Added")
+
+
+@people.command(
+    "list",
+    epilog="""
+\b
+Examples:
+  pricing people list
+  pricing people list --json
+""",
+)
+@json_option
+def list_() -> None:
+    """Everyone registered, with their role (removed people marked)."""
+    cfg = settings()
+    found = cfg.call("people.list")
+    if cfg.json:
+        emit_json(found)
+        return
+    if not found:
+        click.echo("Nobody is registered: this store trusts --user (add the first owner with "
+                   "`pricing people add NAME --role owner`).")  # fmt: skip
+        return
+    print_table(
+        ["Name", "Role", "Email", "Since (UTC)", "Added by", "Access"],
+        [
+            (
+                p["name"],
+                p["role"],
+                p["email"] or "",
+                when(p["created_at"]),
+                p["created_by"],
+                "yes" if p["active"] else f"removed {when(p['removed_at'])}",
+            )
+            for p in found
+        ],
+    )
+
+
+@people.command(
+    "role",
+    epilog="""
+\b
+Examples:
+  pricing people role marco manager
+""",
+)
+@click.argument("name")
+@click.argument("role", metavar="ROLE")
+@json_option
+def role(name: str, role: str) -> None:
+    """Give a person another role (an owner does; nobody changes their own)."""
+    cfg = settings()
+    answer = cfg.call("people.role", name=name, role=role)
+    if cfg.json:
+        emit_json(answer)
+    else:
+        click.echo(f"{answer['name']} is now {answer['role']}.")
+
+
+@people.command(
+    "reset",
+    epilog="""
+\b
+Examples:
+  pricing people reset priya
+""",
+)
+@click.argument("name")
+@json_option
+def reset(name: str) -> None:
+    """Make a new token for a person; their old token stops working at once."""
+    cfg = settings()
+    answer = cfg.call("people.reset", name=name)
+    if cfg.json:
+        emit_json(answer)
+    else:
+        _token_note(answer, "New token for")
+
+
+@people.command(
+    "remove",
+    epilog="""
+\b
+Examples:
+  pricing people remove priya
+""",
+)
+@click.argument("name")
+@json_option
+def remove(name: str) -> None:
+    """Take a person's access away (what they did stays on record as theirs)."""
+    cfg = settings()
+    answer = cfg.call("people.remove", name=name)
+    if cfg.json:
+        emit_json(answer)
+    else:
+        click.echo(f"Removed {answer['name']}: their token no longer works.")

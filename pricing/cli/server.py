@@ -1,0 +1,96 @@
+"""``pricing serve``, ``pricing login`` and ``pricing logout``: the team server and signing in."""
+
+from __future__ import annotations
+
+import click
+
+from pricing.cli.common import emit_json, json_option, settings
+
+
+@click.command(
+    epilog="""
+\b
+Examples:
+  pricing serve                                   (a local trial on pricing.db)
+  pricing serve --config /etc/pricing/server.toml --host 127.0.0.1 --port 8765
+  PRICING_DATABASE_URL=postgresql://pricing@db/pricing pricing serve
+"""
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="The server's configuration (TOML: database_url, secret_file, base_url); "
+    "env PRICING_CONFIG.",
+)
+def serve(host: str, port: int, config_file: str | None) -> None:
+    """The team server over the database of --db: people sign in with their tokens, and every
+    call is checked against their role. Put TLS in front of it (a reverse proxy)."""
+    import uvicorn
+
+    from pricing import config
+    from pricing.server.app import create_app
+
+    config.use_settings(config_file)
+    cfg = settings()
+    configured = config.settings()
+    if configured.file is None and not config.audit_secret_configured():
+        click.echo(
+            "No configuration: a local trial. The audit's secret is kept in "
+            f"{config.local_secret_file()} (mode 0600); a team gives --config FILE.",
+            err=True,
+        )
+    app = create_app(cfg.db_url)
+    click.echo(f"pricing server on http://{host}:{port} (API docs at /docs); Ctrl-C stops it.",
+               err=True)  # fmt: skip
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@click.command(
+    epilog="""
+\b
+Examples:
+  pricing login --server https://pricing.example.com      (asks for your token)
+  PRICING_TOKEN=prc_… pricing login --server http://127.0.0.1:8765
+"""
+)
+@click.option("--server", required=True, metavar="URL", help="The team server's address.")
+@json_option
+def login(server: str) -> None:
+    """Sign in to the team server with your personal token: it is checked, then kept in your
+    configuration folder (mode 0600) and every command goes through the server."""
+    import os
+
+    from pricing import client, config
+
+    token = (
+        os.environ.get(config.TOKEN, "").strip()
+        or click.prompt("Your personal token", hide_input=True).strip()
+    )
+    me = client.call(config.Login(server, token), "people.whoami", {})
+    where = config.keep_login(server, token)
+    cfg = settings()
+    if cfg.json:
+        emit_json({**me, "server": server, "kept_in": str(where)})
+    else:
+        click.echo(f"Signed in to {server} as {me['name']} ({me['role']}); kept in {where}.")
+
+
+@click.command(
+    epilog="""
+\b
+Examples:
+  pricing logout
+"""
+)
+def logout() -> None:
+    """Forget the kept sign-in (commands then use the local database again)."""
+    from pricing import config
+
+    if config.forget_login():
+        click.echo("Signed out: the kept token is deleted.")
+    else:
+        click.echo("Not signed in.")

@@ -1,0 +1,112 @@
+"""Client mode: a command's operation asked of the team's server instead of run here.
+
+Light on purpose (the salesperson's `request --check` goes through here): it imports httpx and
+the kernel, never SQLAlchemy, pandas or pyarrow. The server answers with the operation's
+document (:mod:`pricing.operations`), or with an error of the same kind the core raises, which
+is raised again here, so that messages and exit codes are those of embedded mode.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pricing.config import Login
+from pricing.errors import InputError, NotFoundError, PricingError, Refused, ServerError, StoreError
+
+USER_HEADER = "X-Pricing-User"
+TIMEOUT = 600.0  # a big deals import is read, matched and stored before the answer comes
+
+ERRORS: dict[str, type[PricingError]] = {
+    "input": InputError,
+    "not_found": NotFoundError,
+    "refused": Refused,
+    "store": StoreError,
+    "server": ServerError,
+}
+
+
+def call(
+    login: Login,
+    name: str,
+    params: Mapping[str, Any],
+    *,
+    files: Mapping[str, Path] | None = None,
+    user: str | None = None,
+    output: Path | None = None,
+) -> Any:
+    """Ask the server to run operation ``name``; its document, or the error it raised."""
+    import httpx
+
+    if not login.token:
+        raise ServerError(
+            f"client mode ({login.server}) needs your token: set PRICING_TOKEN or sign in with "
+            f"`pricing login --server {login.server}`"
+        )
+    headers = {"Authorization": f"Bearer {login.token}"}
+    if user:
+        headers[USER_HEADER] = user
+    url = login.server.rstrip("/") + "/api/" + name
+    body = {"params": dict(params), "names": {k: str(v) for k, v in (files or {}).items()}}
+    if output is not None:
+        body["output"] = str(output)
+    opened = []
+    try:
+        if files:
+            uploads = {}
+            for key, path in files.items():
+                handle = _open(path)
+                opened.append(handle)
+                uploads[key] = (path.name, handle, "application/octet-stream")
+            request = {"data": {"request": json.dumps(body)}, "files": uploads}
+        else:
+            request = {"json": body}
+        try:
+            response = httpx.post(url, headers=headers, timeout=TIMEOUT, **request)
+        except httpx.HTTPError as exc:
+            raise ServerError(
+                f"cannot reach the pricing server at {login.server}: {exc.__class__.__name__}"
+                f"{': ' + str(exc) if str(exc) else ''}. Is it running, and is PRICING_SERVER right?"
+            ) from None
+    finally:
+        for handle in opened:
+            handle.close()
+    return _answer(login, response, output)
+
+
+def _open(path: Path) -> Any:
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def _answer(login: Login, response: Any, output: Path | None) -> Any:
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise ServerError(
+            f"the server at {login.server} answered {response.status_code} without a pricing "
+            "answer: is PRICING_SERVER the pricing server's address?"
+        )
+    if "error" in answer:
+        error = answer["error"]
+        kind = ERRORS.get(error.get("kind"), ServerError)
+        if kind is InputError:
+            raise InputError(error.get("detail", ""), field=error.get("field"))
+        raise kind(error.get("message", "the server refused"))
+    if output is not None and answer.get("output") is not None:
+        try:
+            output.write_bytes(base64.b64decode(answer["output"]))
+        except OSError as exc:
+            raise InputError(f"{output}: cannot be written ({exc.strerror})") from None
+    return answer.get("document")

@@ -1,0 +1,104 @@
+"""The operations every front end offers, each answering with its JSON document.
+
+An operation is a named function over a :class:`Caller` (the store and who is acting) and
+keyword parameters of plain JSON types, returning the document that ``--json`` prints
+(:mod:`pricing.documents`). The CLI runs an operation here (embedded mode) or asks the server
+to (client mode), then prints the document: as it is with ``--json``, else through the
+command's renderer. So both modes print the same bytes and exit with the same codes by
+construction, and the server (:mod:`pricing.server`) needs nothing but this registry.
+
+Input files are parameters named in ``files``: the CLI passes a path, a client uploads the
+file and the server passes the path of its copy. An operation that writes a file takes it as
+``output``; the server writes to a copy and sends it back.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from pricing.storage.store import Store
+
+Document = Any  # a JSON value: a dict or a list of them (pricing.documents)
+Progress = Callable[[int, int], None]
+F = TypeVar("F", bound=Callable[..., Document])
+
+MODULES = ("requests", "pricebook", "policy", "deals", "people", "audit")
+
+
+@dataclass
+class Caller:
+    """Who is acting, on which store. ``open_store`` is called on first use (an operation
+    that fails on its input first then opens no database); ``create`` lets the operations that
+    bring data in start a new one."""
+
+    user: str
+    open_store: Callable[[bool], Store]
+    progress: Progress | None = None
+    _store: Store | None = field(default=None, repr=False)
+
+    def store(self, *, create: bool = False) -> Store:
+        if self._store is None:
+            self._store = self.open_store(create)
+        return self._store
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation: its name (``requests.approve``), its function, the parameters that are
+    input files, and whether it writes an ``output`` file."""
+
+    name: str
+    function: Callable[..., Document]
+    files: tuple[str, ...] = ()
+    output: bool = False
+    summary: str = ""
+
+    def parameters(self) -> list[inspect.Parameter]:
+        """The operation's keyword parameters (after the caller)."""
+        return list(inspect.signature(self.function).parameters.values())[1:]
+
+
+REGISTRY: dict[str, Operation] = {}
+
+
+def operation(name: str, *, files: tuple[str, ...] = (), output: bool = False) -> Callable[[F], F]:
+    """Register a function as the operation ``name``."""
+
+    def register(function: F) -> F:
+        summary = (function.__doc__ or "").strip().split("\n")[0]
+        REGISTRY[name] = Operation(name, function, files, output, summary)
+        return function
+
+    return register
+
+
+def load_all() -> dict[str, Operation]:
+    """Every operation (each module registers its own when imported)."""
+    for module in MODULES:
+        importlib.import_module(f"pricing.operations.{module}")
+    return REGISTRY
+
+
+def find(name: str) -> Operation:
+    module = name.split(".", 1)[0]
+    if module in MODULES:
+        importlib.import_module(f"pricing.operations.{module}")
+    if name not in REGISTRY:
+        raise KeyError(name)
+    return REGISTRY[name]
+
+
+def run(name: str, caller: Caller, params: dict[str, Any]) -> Document:
+    """Run an operation in this process and answer with its document as JSON would carry it
+    (dates and Decimals as text), exactly what a server answers."""
+    import json
+
+    from pricing.documents import dumps
+
+    document = find(name).function(caller, **params)
+    return json.loads(dumps(document))

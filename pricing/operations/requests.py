@@ -1,0 +1,139 @@
+"""The salesperson's and the approver's operations: quote, request, requests, decisions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypedDict
+
+from pricing import api, documents
+from pricing.operations import Caller, Document, operation
+
+if TYPE_CHECKING:
+    from pricing.requests.lifecycle import LineInput
+
+
+class Line(TypedDict, total=False):
+    """One line asked for: SKU, quantity, and the price or the discount (% off standard)."""
+
+    sku: str
+    qty: int
+    price: str | None
+    discount: str | None
+
+
+def _inputs(
+    lines: list[Line] | None, lines_file: Path | None
+) -> tuple[list[LineInput], Document | None]:
+    """The lines as the core takes them, or the refusal of a lines file with problems."""
+    from pricing.requests.lifecycle import LineInput
+
+    if lines_file is not None:
+        inputs, problems = api.read_request_lines(lines_file)
+        if problems:
+            return [], {**documents.request_refused(problems), "file": lines_file.name}
+        return inputs, None
+    return [
+        LineInput(
+            line["sku"],
+            int(line["qty"]),
+            Decimal(line["price"]) if line.get("price") is not None else None,
+            Decimal(line["discount"]) if line.get("discount") is not None else None,
+        )
+        for line in lines or []
+    ], None
+
+
+def _answer(submitted: api.Submission) -> Document:
+    if submitted.request is None:
+        return documents.request_refused(submitted.problems)
+    return documents.request(submitted.request)
+
+
+@operation("requests.quote")
+def quote(caller: Caller, *, sku: str, qty: int, customer: str | None = None) -> Document:
+    """List, standard price and the lowest price each approval level may grant."""
+    return documents.quote(api.quote(caller.store(), sku, qty, user=caller.user), customer)
+
+
+@operation("requests.submit", files=("lines_file",))
+def submit(
+    caller: Caller,
+    *,
+    customer: str,
+    reason: str,
+    lines: list[Line] | None = None,
+    lines_file: Path | None = None,
+    check: bool = False,
+) -> Document:
+    """Ask for a special price: judged under the policy in force, stored unless a check."""
+    inputs, refused = _inputs(lines, lines_file)
+    if refused is not None:
+        return refused
+    return _answer(
+        api.submit_request(
+            caller.store(),
+            customer=customer,
+            reason=reason,
+            lines=inputs,
+            user=caller.user,
+            check=check,
+        )
+    )
+
+
+@operation("requests.change", files=("lines_file",))
+def change(
+    caller: Caller,
+    *,
+    ident: str,
+    lines: list[Line] | None = None,
+    lines_file: Path | None = None,
+    reason: str | None = None,
+    check: bool = False,
+) -> Document:
+    """New lines for one's own pending or approved request, judged afresh."""
+    inputs, refused = _inputs(lines, lines_file)
+    if refused is not None:
+        return refused
+    return _answer(
+        api.change_request(
+            caller.store(), ident, lines=inputs, user=caller.user, reason=reason, check=check
+        )
+    )
+
+
+@operation("requests.list")
+def list_(caller: Caller, *, status: str | None = None, rep: str | None = None) -> Document:
+    """Requests, oldest first: one's own for a rep, everyone's for a manager or the owner."""
+    return documents.requests(
+        api.list_requests(caller.store(), status=status, rep=rep, user=caller.user)
+    )
+
+
+@operation("requests.show")
+def show(caller: Caller, *, ident: str) -> Document:
+    """One request with its lines and history."""
+    return documents.request(api.show_request(caller.store(), ident, user=caller.user), events=True)
+
+
+@operation("requests.outcome")
+def outcome(caller: Caller, *, ident: str, outcome: Literal["won", "lost"]) -> Document:
+    """Record that the deal of a request was won or lost."""
+    return documents.request(
+        api.record_outcome(caller.store(), ident, outcome=outcome, user=caller.user)
+    )
+
+
+@operation("requests.approve")
+def approve(caller: Caller, *, ident: str, note: str | None = None) -> Document:
+    """Approve a pending request (a role covering its level, never one's own)."""
+    return documents.request(
+        api.approve_request(caller.store(), ident, user=caller.user, note=note)
+    )
+
+
+@operation("requests.reject")
+def reject(caller: Caller, *, ident: str, note: str) -> Document:
+    """Reject a pending request, with a note saying why."""
+    return documents.request(api.reject_request(caller.store(), ident, user=caller.user, note=note))

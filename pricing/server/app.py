@@ -1,0 +1,228 @@
+"""The team server: every operation over HTTP, for people signed in with their token.
+
+Only the server holds the database and the audit's secret. Each call names its person by the
+token (``Authorization: Bearer …``); the operation then runs as that person, so every role check
+of the core applies (:mod:`pricing.access.authority`). A call without a valid token is refused
+(401) before anything is read. ``POST /api/{operation}`` takes ``{"params": {...}}`` as JSON, or,
+for operations that take files, a multipart form (the same JSON as the ``request`` field, and
+the files); it answers ``{"document": …}`` (``output``: a written file, base64) or
+``{"error": {"kind", "message", "detail", "field"}}``. OpenAPI is served at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from pricing import api
+from pricing.errors import InputError, NotFoundError, PricingError, Refused, ServerError
+from pricing.operations import Caller, Operation, load_all
+from pricing.storage.store import Store
+
+log = logging.getLogger("pricing.server")
+USER_HEADER = "X-Pricing-User"
+KINDS: list[tuple[type[PricingError], str, int]] = [
+    (InputError, "input", 400),
+    (NotFoundError, "not_found", 404),
+    (Refused, "refused", 403),
+    (ServerError, "server", 401),
+    (PricingError, "store", 503),
+]
+
+
+def _error(exc: PricingError) -> JSONResponse:
+    for kind, name, status in KINDS:
+        if isinstance(exc, kind):
+            body: dict[str, Any] = {"kind": name, "message": str(exc)}
+            if isinstance(exc, InputError):
+                body.update(detail=exc.detail, field=exc.field)
+            return JSONResponse({"error": body}, status_code=status)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _model(op: Operation) -> type[BaseModel]:
+    """The operation's parameters as a pydantic model (its request body in OpenAPI)."""
+    fields: dict[str, Any] = {}
+    for parameter in op.parameters():
+        if parameter.name in op.files or parameter.name == "output":
+            continue
+        annotation = parameter.annotation
+        default = ... if parameter.default is parameter.empty else parameter.default
+        fields[parameter.name] = (annotation, Field(default))
+    params = create_model(
+        f"{op.name.replace('.', '_').title().replace('_', '')}Params",
+        __config__=ConfigDict(extra="forbid"),
+        __module__=op.function.__module__,
+        **fields,
+    )
+    return create_model(
+        f"{params.__name__}Call",
+        __config__=ConfigDict(extra="forbid"),
+        params=(params, Field(default_factory=params)),
+        names=(dict[str, str], Field(default_factory=dict)),
+        output=(str | None, None),
+    )
+
+
+def create_app(url: str | None = None) -> FastAPI:
+    """The server over the database at ``url`` (default: the configured one)."""
+    store = Store.open(url, create=True)
+    app = FastAPI(
+        title="pricing",
+        summary="Standard list pricing, special prices held to guardrails, drift.",
+        version=_version(),
+    )
+    app.state.store = store
+
+    @app.exception_handler(PricingError)
+    async def pricing_error(_request: Request, exc: PricingError) -> JSONResponse:
+        return _error(exc)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return JSONResponse(
+            {"error": {"kind": "server", "message": "the server failed on this call (a bug); "
+                       "its log has the details"}}, status_code=500)  # fmt: skip
+
+    @app.get("/api/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for op in load_all().values():
+        _route(app, store, op)
+    app.add_event_handler("shutdown", store.close)
+    return app
+
+
+def _version() -> str:
+    from pricing import __version__
+
+    return __version__
+
+
+def _person(store: Store, request: Request) -> str:
+    """The signed-in person's name; 401 for a missing, wrong or revoked token, 400 for a
+    ``--user`` that names someone else."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ServerError("sign in: this server needs your personal token (PRICING_TOKEN)")
+    person = api.signed_in(store, token.strip())
+    if person is None:
+        raise ServerError(
+            "your token is wrong or was revoked: ask the owner for a new one "
+            "(`pricing people reset NAME`), then sign in again"
+        )
+    claimed = request.headers.get(USER_HEADER)
+    if claimed and claimed.strip().casefold() != person.name.casefold():
+        raise InputError(
+            f" {claimed!r}: you are signed in as {person.name}; you can act only as yourself",
+            field="user",
+        )
+    return person.name
+
+
+def _route(app: FastAPI, store: Store, op: Operation) -> None:
+    body_model = _model(op)
+
+    def caller(name: str) -> Caller:
+        return Caller(user=name, open_store=lambda _create: store)
+
+    if not op.files:
+
+        def endpoint(request: Request, call: body_model) -> dict[str, Any]:  # type: ignore[valid-type]
+            user = _person(store, request)
+            return _run(op, caller(user), call.model_dump(exclude_unset=False))  # type: ignore[attr-defined]
+
+    else:
+
+        async def endpoint(request: Request) -> dict[str, Any]:  # type: ignore[misc]
+            user = _person(store, request)
+            form = await request.form()
+            try:
+                call = body_model.model_validate_json(str(form.get("request") or "{}"))
+            except ValueError as exc:
+                raise InputError(f"the call's parameters are not valid: {exc}") from None
+            with _uploads(form, op) as saved:
+                from starlette.concurrency import run_in_threadpool
+
+                values = call.model_dump()
+                values["params"].update({k: path for k, (path, _) in saved.items()})
+                return await run_in_threadpool(_run, op, caller(user), values, saved)
+
+    endpoint.__name__ = op.name.replace(".", "_")
+    app.post(f"/api/{op.name}", summary=op.summary, name=op.name)(endpoint)
+
+
+@contextmanager
+def _uploads(form: Any, op: Operation) -> Iterator[dict[str, tuple[Path, str]]]:
+    """The uploaded files, each saved under its own name in a folder of its own."""
+    folder = Path(tempfile.mkdtemp(prefix="pricing-upload-"))
+    try:
+        saved: dict[str, tuple[Path, str]] = {}
+        for name in op.files:
+            upload = form.get(name)
+            if upload is None or not hasattr(upload, "filename"):
+                continue
+            filename = Path(upload.filename or "upload").name or "upload"
+            path = folder / name / filename
+            path.parent.mkdir()
+            with path.open("wb") as out:
+                shutil.copyfileobj(upload.file, out, 1 << 20)
+            saved[name] = (path, filename)
+        yield saved
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(
+    op: Operation,
+    caller: Caller,
+    call: dict[str, Any],
+    saved: dict[str, tuple[Path, str]] | None = None,
+) -> dict[str, Any]:
+    """Run the operation; the server's own paths in its answer become the names the client
+    gave (a problem says ``book.xlsx``, not a temporary folder)."""
+    from pricing.operations import run
+
+    params = dict(call["params"])
+    names: dict[str, str] = call.get("names") or {}
+    answer: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="pricing-output-") as folder:
+        ours = {str(path): names.get(key, path.name) for key, (path, _) in (saved or {}).items()}
+        output = None
+        if op.output and call.get("output"):
+            output = Path(folder) / Path(call["output"]).name
+            params["output"] = output
+            ours[str(output)] = call["output"]
+        try:
+            document = run(op.name, caller, params)
+        except InputError as exc:
+            raise InputError(_as_named(exc.detail, ours), field=exc.field) from None
+        except PricingError as exc:
+            raise type(exc)(_as_named(str(exc), ours)) from None
+        text = json.dumps(document)
+        for path, shown in ours.items():
+            text = text.replace(json.dumps(path)[1:-1], json.dumps(shown)[1:-1])
+        if output is not None and output.exists():
+            answer["output"] = base64.b64encode(output.read_bytes()).decode("ascii")
+        answer["document"] = json.loads(text)
+    return answer
+
+
+def _as_named(text: str, ours: dict[str, str]) -> str:
+    for path, shown in ours.items():
+        text = text.replace(path, shown)
+    return text

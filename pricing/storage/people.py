@@ -1,0 +1,89 @@
+"""The queries on ``people``: who is registered, in which role, and whose token this is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
+
+from pricing.storage.store import people
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """One row of ``people`` (the token only as its hash, and only to compare)."""
+
+    name: str
+    role: str
+    email: str | None
+    created_at: datetime
+    created_by: str
+    removed_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.removed_at is None
+
+
+def _person(row: object) -> PersonRecord:
+    return PersonRecord(
+        row.name,
+        row.role,
+        row.email,
+        row.created_at,
+        row.created_by,
+        row.removed_at,  # type: ignore[attr-defined]
+    )
+
+
+_SHOWN = (people.c.name, people.c.role, people.c.email, people.c.created_at,
+          people.c.created_by, people.c.removed_at)  # fmt: skip
+
+
+def anyone(conn: Connection) -> bool:
+    """Whether anybody was ever registered (from then on, roles live here)."""
+    return conn.execute(select(people.c.id).limit(1)).first() is not None
+
+
+def by_name(conn: Connection, key: str) -> PersonRecord | None:
+    row = conn.execute(select(*_SHOWN).where(people.c.name_key == key)).first()
+    return _person(row) if row else None
+
+
+def by_token_hash(conn: Connection, token_hash: str) -> PersonRecord | None:
+    row = conn.execute(
+        select(*_SHOWN).where(people.c.token_hash == token_hash, people.c.removed_at.is_(None))
+    ).first()
+    return _person(row) if row else None
+
+
+def all_people(conn: Connection) -> list[PersonRecord]:
+    return [_person(row) for row in conn.execute(select(*_SHOWN).order_by(people.c.name_key))]
+
+
+def active_with_role(conn: Connection, role: str) -> int:
+    statement = select(func.count()).where(people.c.role == role, people.c.removed_at.is_(None))
+    return int(conn.execute(statement).scalar_one())
+
+
+def insert(
+    conn: Connection, *, name: str, key: str, role: str, email: str | None, token_hash: str,
+    at: datetime, by: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        people.insert().values(
+            name=name,
+            name_key=key,
+            role=role,
+            email=email,
+            token_hash=token_hash,
+            created_at=at,
+            created_by=by,
+        )
+    )
+
+
+def set_values(conn: Connection, key: str, **values: object) -> None:
+    conn.execute(update(people).where(people.c.name_key == key).values(**values))
