@@ -207,16 +207,21 @@ def login_file() -> Path:
     return folder() / "login.toml"
 
 
+def token() -> str:
+    """The token of the environment (blank when unset)."""
+    return os.environ.get(TOKEN, "").strip()
+
+
 def login() -> Login | None:
     """Client mode: ``PRICING_SERVER`` (with ``PRICING_TOKEN`` or the kept login's token), or
     the login `pricing login` kept; None means embedded mode."""
     server = os.environ.get(SERVER, "").strip()
-    token = os.environ.get(TOKEN, "").strip()
+    given = token()
     kept = _kept_login()
     if server:
-        if not token and kept is not None and kept.server == server:
-            token = kept.token
-        return Login(server, token)
+        if not given and kept is not None and kept.server == server:
+            given = kept.token
+        return Login(server, given)
     return kept
 
 

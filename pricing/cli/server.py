@@ -62,19 +62,15 @@ Examples:
 def login(server: str) -> None:
     """Sign in to the team server with your personal token: it is checked, then kept in your
     configuration folder (mode 0600) and every command goes through the server."""
-    import os
-
     from pricing import client, config
 
-    token = (
-        os.environ.get(config.TOKEN, "").strip()
-        or click.prompt("Your personal token", hide_input=True).strip()
-    )
+    token = config.token() or click.prompt("Your personal token", hide_input=True).strip()
     me = client.call(config.Login(server, token), "people.whoami", {})
     where = config.keep_login(server, token)
     cfg = settings()
     if cfg.json:
-        emit_json({**me, "server": server, "kept_in": str(where)})
+        me.update(server=server, kept_in=str(where))
+        emit_json(me)
     else:
         click.echo(f"Signed in to {server} as {me['name']} ({me['role']}); kept in {where}.")
 
