@@ -191,7 +191,7 @@ def when(text: str | None, form: str = "%Y-%m-%d %H:%M") -> str:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).strftime(form)
 
 
-def echo_document_problems(found: Sequence[Mapping[str, Any]]) -> None:
+def echo_listed_problems(found: Sequence[Mapping[str, Any]]) -> None:
     """The problems of a document (its ``problems`` list), as :func:`echo_problems` says them."""
     from pricing.problems import Problem
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import click
 
 from pricing.cli.common import (
-    echo_document_problems,
+    echo_listed_problems,
     emit_json,
     exit_with,
     json_option,
@@ -185,7 +185,7 @@ def _answer(ctx: click.Context, answer: dict[str, Any], *, check: bool, refused:
     cfg = settings()
     if answer.get("status") is None:
         if not cfg.json:
-            echo_document_problems(answer["problems"])
+            echo_listed_problems(answer["problems"])
         if "file" in answer:
             refused = f"{answer['file']}: {refused}; fix the lines above"
         exit_with(ctx, refused, document=answer)
