@@ -12,9 +12,12 @@ import base64
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pricing.config import Login
+
+if TYPE_CHECKING:
+    import httpx
 from pricing.errors import InputError, NotFoundError, PricingError, Refused, ServerError, StoreError
 
 USER_HEADER = "X-Pricing-User"
@@ -33,6 +36,7 @@ def call(
     login: Login,
     name: str,
     params: Mapping[str, Any],
+    /,
     *,
     files: Mapping[str, Path] | None = None,
     user: str | None = None,
@@ -50,22 +54,24 @@ def call(
     if user:
         headers[USER_HEADER] = user
     url = login.server.rstrip("/") + "/api/" + name
-    body = {"params": dict(params), "names": {k: str(v) for k, v in (files or {}).items()}}
-    if output is not None:
-        body["output"] = str(output)
-    opened = []
+    body: dict[str, Any] = {
+        "params": dict(params),
+        "names": {k: str(v) for k, v in (files or {}).items()},
+        "output": None if output is None else str(output),
+    }
+    opened: list[BinaryIO] = []
     try:
-        if files:
-            uploads = {}
-            for key, path in files.items():
-                handle = _open(path)
-                opened.append(handle)
-                uploads[key] = (path.name, handle, "application/octet-stream")
-            request = {"data": {"request": json.dumps(body)}, "files": uploads}
-        else:
-            request = {"json": body}
+        uploads: dict[str, tuple[str, BinaryIO, str]] = {}
+        for key, path in (files or {}).items():
+            handle = _open(path)
+            opened.append(handle)
+            uploads[key] = (path.name, handle, "application/octet-stream")
         try:
-            response = httpx.post(url, headers=headers, timeout=TIMEOUT, **request)
+            if uploads:
+                response = httpx.post(url, headers=headers, timeout=TIMEOUT,
+                                      data={"request": json.dumps(body)}, files=uploads)  # fmt: skip
+            else:
+                response = httpx.post(url, headers=headers, timeout=TIMEOUT, json=body)
         except httpx.HTTPError as exc:
             raise ServerError(
                 f"cannot reach the pricing server at {login.server}: {exc.__class__.__name__}"
@@ -77,7 +83,7 @@ def call(
     return _answer(login, response, output)
 
 
-def _open(path: Path) -> Any:
+def _open(path: Path) -> BinaryIO:
     try:
         return path.open("rb")
     except FileNotFoundError:
@@ -88,7 +94,7 @@ def _open(path: Path) -> Any:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
-def _answer(login: Login, response: Any, output: Path | None) -> Any:
+def _answer(login: Login, response: httpx.Response, output: Path | None) -> Any:
     try:
         answer = response.json()
     except ValueError:
@@ -97,6 +103,11 @@ def _answer(login: Login, response: Any, output: Path | None) -> Any:
         raise ServerError(
             f"the server at {login.server} answered {response.status_code} without a pricing "
             "answer: is PRICING_SERVER the pricing server's address?"
+        )
+    if "error" not in answer and response.status_code >= 400:
+        raise ServerError(
+            f"the server at {login.server} refused the call ({response.status_code}): "
+            f"{str(answer.get('detail', ''))[:300]}"
         )
     if "error" in answer:
         error = answer["error"]

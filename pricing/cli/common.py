@@ -75,7 +75,8 @@ class Settings:
 
     def call(
         self,
-        name: str,
+        operation: str,
+        /,
         *,
         files: Mapping[str, Path] | None = None,
         output: Path | None = None,
@@ -89,7 +90,7 @@ class Settings:
             from pricing import client, config
 
             claimed = self.user or config.user()
-            return client.call(login, name, params, files=files, user=claimed, output=output)
+            return client.call(login, operation, params, files=files, user=claimed, output=output)
         from pricing import operations
 
         caller = operations.Caller(
@@ -100,7 +101,7 @@ class Settings:
         values = {**params, **(files or {})}
         if output is not None:
             values["output"] = output
-        return operations.run(name, caller, values)
+        return operations.run(operation, caller, values)
 
 
 def settings() -> Settings:

@@ -27,8 +27,6 @@ Document = Any  # a JSON value: a dict or a list of them (pricing.documents)
 Progress = Callable[[int, int], None]
 F = TypeVar("F", bound=Callable[..., Document])
 
-MODULES = ("requests", "pricebook", "policy", "deals", "people", "audit")
-
 
 @dataclass
 class Caller:
@@ -77,16 +75,24 @@ def operation(name: str, *, files: tuple[str, ...] = (), output: bool = False) -
     return register
 
 
+def modules() -> list[str]:
+    """The modules of operations: every module of this package (one per domain)."""
+    import pkgutil
+
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
 def load_all() -> dict[str, Operation]:
     """Every operation (each module registers its own when imported)."""
-    for module in MODULES:
+    for module in modules():
         importlib.import_module(f"pricing.operations.{module}")
     return REGISTRY
 
 
 def find(name: str) -> Operation:
+    """The operation ``name`` (``requests.approve`` is registered by module ``requests``)."""
     module = name.split(".", 1)[0]
-    if module in MODULES:
+    if module in modules():
         importlib.import_module(f"pricing.operations.{module}")
     if name not in REGISTRY:
         raise KeyError(name)

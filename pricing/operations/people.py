@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pricing import api
 from pricing.operations import Caller, Document, operation
 
+if TYPE_CHECKING:
+    from pricing.storage.people import PersonRecord
 
-def _person(found: api.PersonRecord) -> Document:
+
+def _person(found: PersonRecord) -> Document:
     return {
         "name": found.name,
         "role": found.role,

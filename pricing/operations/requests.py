@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, Literal
+
+from typing_extensions import TypedDict  # pydantic (the server) needs it before 3.12
 
 from pricing import api, documents
+from pricing.errors import InputError
 from pricing.operations import Caller, Document, operation
 
 if TYPE_CHECKING:
@@ -37,11 +40,20 @@ def _inputs(
         LineInput(
             line["sku"],
             int(line["qty"]),
-            Decimal(line["price"]) if line.get("price") is not None else None,
-            Decimal(line["discount"]) if line.get("discount") is not None else None,
+            _decimal(line.get("price"), "price"),
+            _decimal(line.get("discount"), "discount"),
         )
         for line in lines or []
     ], None
+
+
+def _decimal(text: str | None, field: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise InputError(f" {text!r} is not a number", field=field) from None
 
 
 def _answer(submitted: api.Submission) -> Document:

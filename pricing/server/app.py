@@ -16,14 +16,15 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from pricing import api
 from pricing.errors import InputError, NotFoundError, PricingError, Refused, ServerError
@@ -49,6 +50,15 @@ def _error(exc: PricingError) -> JSONResponse:
                 body.update(detail=exc.detail, field=exc.field)
             return JSONResponse({"error": body}, status_code=status)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _invalid(errors: Sequence[Any]) -> InputError:
+    """A call whose parameters do not fit the operation, said in one line."""
+    first = errors[0] if errors else {}
+    where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "params"))
+    return InputError(
+        f"the call's parameters are not valid: {where}: {first.get('msg', 'invalid')}"
+    )
 
 
 def _model(op: Operation) -> type[BaseModel]:
@@ -78,16 +88,27 @@ def _model(op: Operation) -> type[BaseModel]:
 def create_app(url: str | None = None) -> FastAPI:
     """The server over the database at ``url`` (default: the configured one)."""
     store = Store.open(url, create=True)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
     app = FastAPI(
         title="pricing",
         summary="Standard list pricing, special prices held to guardrails, drift.",
         version=_version(),
+        lifespan=lifespan,
     )
     app.state.store = store
 
     @app.exception_handler(PricingError)
     async def pricing_error(_request: Request, exc: PricingError) -> JSONResponse:
         return _error(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(_invalid(exc.errors()))
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -102,7 +123,6 @@ def create_app(url: str | None = None) -> FastAPI:
 
     for op in load_all().values():
         _route(app, store, op)
-    app.add_event_handler("shutdown", store.close)
     return app
 
 
@@ -150,11 +170,15 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
 
         async def endpoint(request: Request) -> dict[str, Any]:  # type: ignore[misc]
             user = _person(store, request)
-            form = await request.form()
+            if request.headers.get("content-type", "").startswith("application/json"):
+                raw, form = (await request.body()).decode("utf-8", "replace"), None
+            else:
+                form = await request.form()
+                raw = str(form.get("request") or "{}")
             try:
-                call = body_model.model_validate_json(str(form.get("request") or "{}"))
-            except ValueError as exc:
-                raise InputError(f"the call's parameters are not valid: {exc}") from None
+                call = body_model.model_validate_json(raw)
+            except ValidationError as exc:
+                raise _invalid(exc.errors()) from None
             with _uploads(form, op) as saved:
                 from starlette.concurrency import run_in_threadpool
 
@@ -162,17 +186,20 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
                 values["params"].update({k: path for k, (path, _) in saved.items()})
                 return await run_in_threadpool(_run, op, caller(user), values, saved)
 
+    if not op.files:
+        # This module's annotations are strings (PEP 563): FastAPI needs the model itself.
+        endpoint.__annotations__["call"] = body_model
     endpoint.__name__ = op.name.replace(".", "_")
     app.post(f"/api/{op.name}", summary=op.summary, name=op.name)(endpoint)
 
 
 @contextmanager
-def _uploads(form: Any, op: Operation) -> Iterator[dict[str, tuple[Path, str]]]:
+def _uploads(form: Any | None, op: Operation) -> Iterator[dict[str, tuple[Path, str]]]:
     """The uploaded files, each saved under its own name in a folder of its own."""
     folder = Path(tempfile.mkdtemp(prefix="pricing-upload-"))
     try:
         saved: dict[str, tuple[Path, str]] = {}
-        for name in op.files:
+        for name in op.files if form is not None else ():
             upload = form.get(name)
             if upload is None or not hasattr(upload, "filename"):
                 continue

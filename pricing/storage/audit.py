@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
 
 from pricing import config
@@ -108,9 +108,7 @@ def _display(name: str) -> str:
     return f"{kind} {ident}"
 
 
-def _rows(
-    conn: Connection, table: store.Table, *where: object, order: Sequence[str]
-) -> list[list[str]]:
+def _rows(conn: Connection, table: Table, *where: object, order: Sequence[str]) -> list[list[str]]:
     """Rows as text, in column order: the canonical form the digests are taken of."""
     statement = select(table).where(*where).order_by(*(table.c[name] for name in order))  # type: ignore[arg-type]
     return [[_text(value) for value in row] for row in conn.execute(statement)]

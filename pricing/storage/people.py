@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from pricing.storage.store import people
 
@@ -27,14 +28,9 @@ class PersonRecord:
         return self.removed_at is None
 
 
-def _person(row: object) -> PersonRecord:
+def _person(row: Row[Any, Any, Any, Any, Any, Any]) -> PersonRecord:
     return PersonRecord(
-        row.name,
-        row.role,
-        row.email,
-        row.created_at,
-        row.created_by,
-        row.removed_at,  # type: ignore[attr-defined]
+        row.name, row.role, row.email, row.created_at, row.created_by, row.removed_at
     )
 
 
