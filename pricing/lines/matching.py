@@ -8,7 +8,7 @@ overflow 64 bits are done with Python integers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -385,7 +385,10 @@ def _money(lines: pa.Table, ints: dict[str, Numbers], matched: Mask) -> None:
 def _judge(
     reference: Reference, lines: pa.Table, ints: dict[str, Any], texts: dict[str, Any], matched: Any
 ) -> None:
-    """Policy classification of every matched line under the policy in force on its date."""
+    """Policy classification of every matched line under the policy in force on its date.
+
+    The engine reads the matched money straight from ``ints`` (numpy), not through Arrow
+    arrays made of it and turned back into numpy."""
     import pyarrow as pa
 
     starts, numbers, policies = reference.built("policies", lambda: _policies(reference))
@@ -395,32 +398,41 @@ def _judge(
     at = np.searchsorted(starts, days, side="right") - 1
     version = np.where(matched & (at >= 0), numbers[np.maximum(at, 0)], -1)
     n = lines.num_rows
-    # The stubs take a table's columns as arrays or sequences; a chunked array is one too.
-    facts = pa.table(
-        {
-            **{name: lines[name] for name in ("sku", "sku_key", "qty")},  # type: ignore[misc]
-            **{name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()
-               if name in schema.CLASSIFIED},
-            **{name: texts[name] for name in ("family", "item_currency")},
-        }
-    )  # fmt: skip
+    # The engine's columns: the matched money straight from ``ints`` (0 where missing, and
+    # the missing masks), not through Arrow arrays made of it; the texts in Arrow.
+    money: dict[str, npt.NDArray[Any]] = {"qty": zero_filled(lines["qty"])}
+    for into, name in (("net", "net_amount"), ("standard", "standard_price"),
+                       ("cost", "unit_cost"), ("floor", "item_floor")):  # fmt: skip
+        money[into] = np.where(ints[name][1], 0, ints[name][0])
+    money["no_cost"], money["no_floor"] = ints["unit_cost"][1], ints["item_floor"][1]
+    words: dict[str, Column] = {
+        "sku_key": lines["sku_key"],
+        "family": texts["family"],
+        "currency": texts["item_currency"],
+    }
     # A line's level is a position in the names of every version's levels, each list
     # preceded by "rejected" (rank -1).
     names: list[str] = []
     level = np.zeros(n, dtype=np.int64)
     for number in present(version[version >= 0]):
         rows = np.flatnonzero(version == number)
-        subset = facts if len(rows) == n else facts.take(pa.array(rows, pa.int64()))
-        ranks, floors, below = classify(policies[int(number)], subset)
-        no_floor = floors.is_null().to_numpy(zero_copy_only=False)
+        if len(rows) == n:
+            columns = _line_columns(money, words)
+        else:
+            taken = pa.array(rows, pa.int64())
+            columns = _line_columns(
+                {name: values[rows] for name, values in money.items()},
+                {name: column.take(taken) for name, column in words.items()},
+            )
+        ranks, floor, no_floor, below = engine.classify(policies[int(number)], columns)
         level[rows] = len(names) + 1 + ranks
         names += ["rejected", *policies[int(number)].levels]
-        for name, values in (("level_rank", ranks), ("below_floor", below)):
+        for name, values in (("level_rank", ranks), ("below_floor", below.astype(np.int64))):
             ints[name][0][rows] = values
             ints[name][1][rows] = False
         ints["policy_version"][0][rows] = number
         ints["policy_version"][1][rows] = False
-        ints["hard_floor"][0][rows] = zero_filled(floors)
+        ints["hard_floor"][0][rows] = np.where(no_floor, 0, floor).astype(np.int64)
         ints["hard_floor"][1][rows] = no_floor
     texts["level"] = pa.array(names, pa.string()).take(
         pa.array(level, pa.int64(), mask=version < 0)
@@ -466,9 +478,33 @@ def classify(policy: Policy, lines: pa.Table) -> tuple[Any, Array, Any]:
 
 def _columns(lines: pa.Table) -> LineColumns:
     """Deal lines (Arrow) as the rules engine reads them."""
-    qty = zero_filled(lines["qty"])
-    net = zero_filled(lines["net_amount"])
-    standard = zero_filled(lines["standard_price"])
+    cost, no_cost = integers(lines["unit_cost"])
+    floor, no_floor = integers(lines["item_floor"])
+    money = {
+        "qty": zero_filled(lines["qty"]),
+        "net": zero_filled(lines["net_amount"]),
+        "standard": zero_filled(lines["standard_price"]),
+        "cost": cost,
+        "no_cost": no_cost,
+        "floor": floor,
+        "no_floor": no_floor,
+    }
+    words = {
+        "sku_key": lines["sku_key"],
+        "family": lines["family"],
+        "currency": lines["item_currency"],
+    }
+    return _line_columns(money, words)
+
+
+def _line_columns(
+    money: Mapping[str, npt.NDArray[Any]], words: Mapping[str, Column]
+) -> LineColumns:
+    """Deal lines as the rules engine reads them: ``money`` in numpy (``qty``, ``net``,
+    ``standard``, ``cost``, ``floor``: millionths, 0 where missing; ``no_cost``,
+    ``no_floor``: where missing), ``words`` in Arrow (``sku_key``, ``family``,
+    ``currency``)."""
+    qty, net, standard = money["qty"], money["net"], money["standard"]
     # The unit price in millionths, net x MICRO / qty, as a ratio with a positive denominator
     # (qty 0: none); in whole units it is net / units.
     units = qty // MICRO
@@ -481,21 +517,19 @@ def _columns(lines: pa.Table) -> LineColumns:
             product([net, sign * (MICRO // common)], len(qty)),
             sign * qty // common,
         )
-    cost, no_cost = integers(lines["unit_cost"])
-    floor, no_floor = integers(lines["item_floor"])
     xp = arrays_for(qty)
     return LineColumns(
-        sku_key=_values(lines["sku_key"], xp, tested_whole=True),
-        family=_values(lines["family"], xp),
-        currency=_values(lines["item_currency"], xp),
+        sku_key=_values(words["sku_key"], xp, tested_whole=True),
+        family=_values(words["family"], xp),
+        currency=_values(words["currency"], xp),
         qty=qty,
         standard=standard,
         price_num=price_num,
         price_den=price_den,
-        cost=cost,
-        no_cost=no_cost,
-        floor=floor,
-        no_floor=no_floor,
+        cost=money["cost"],
+        no_cost=money["no_cost"],
+        floor=money["floor"],
+        no_floor=money["no_floor"],
         deal_factors=(standard, qty),
         deal_den=MICRO * MICRO,
     )
