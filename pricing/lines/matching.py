@@ -24,6 +24,7 @@ from pricing.policy import engine
 from pricing.policy.arrays import Arrays
 from pricing.policy.checks import LineColumns, Values, arrays_for, product
 from pricing.policy.model import Policy
+from pricing.storage import deal_tables
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,12 +35,12 @@ if TYPE_CHECKING:
 Ints = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 Numbers = tuple[Ints, Mask]  # millionths (or ids), and where they are missing
-Row = tuple[Any, ...]  # a row from the database driver: its int, str, date, Decimal or None
 _T = TypeVar("_T")
 
 
 class Reference:
-    """Price book and policy rows read once and reused while a big file is matched in chunks."""
+    """Price book and policy rows read once (:mod:`pricing.storage.deal_tables`, as the
+    driver's tuples) and what is built of them, reused while a big file is matched in chunks."""
 
     def __init__(
         self, conn: Connection, skus: Array | None = None, *, keep_items: bool = False
@@ -51,7 +52,6 @@ class Reference:
         self.conn = conn
         self.skus = skus
         self.keep_items = keep_items
-        self._rows: dict[str, list[Row]] = {}
         self._built: dict[Hashable, object] = {}
 
     def built(self, key: Hashable, build: Callable[[], _T]) -> _T:
@@ -59,18 +59,6 @@ class Reference:
         if key not in self._built:
             self._built[key] = build()
         return cast(_T, self._built[key])
-
-    def fetch(self, sql: str) -> list[Row]:
-        """Rows as plain tuples straight from the driver (SQLAlchemy Row objects are slow to
-        turn into arrays by the hundred thousand)."""
-        if sql not in self._rows:
-            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(sql)
-                self._rows[sql] = list(cursor.fetchall())
-            finally:
-                cursor.close()
-        return self._rows[sql]
 
 
 # Columns matching adds (schema.MATCHED): integers (millionths, ids, ranks) and text.
@@ -210,7 +198,7 @@ def _editions(reference: Reference) -> tuple[npt.NDArray[np.datetime64], Ints]:
     """Effective dates (ascending) and the edition in force from each (the newest import wins)."""
     rows = sorted(
         (str(effective)[:10], int(number))
-        for number, effective in reference.fetch("SELECT id, effective_from FROM editions")
+        for number, effective in deal_tables.edition_dates(reference.conn)
     )
     latest: dict[str, int] = {}
     for effective, number in rows:
@@ -227,7 +215,6 @@ def _items(reference: Reference, number: int) -> _Book:
     import pyarrow as pa
 
     from pricing.lines import segments
-    from pricing.storage import deal_tables
 
     # (While the migrations of an older store run, the table may not exist yet.)
     usable = reference.built("kept", lambda: deal_tables.can_keep_edition_items(reference.conn))
@@ -235,10 +222,7 @@ def _items(reference: Reference, number: int) -> _Book:
     if blob is not None:
         items = segments.decode_table(blob)
     else:
-        rows = reference.fetch(
-            "SELECT sku_key, family, list_price, unit_cost, floor_price, currency "
-            f"FROM price_items WHERE edition_id = {int(number)}",
-        )
+        rows = deal_tables.edition_item_rows(reference.conn, number)
         columns = list(zip(*rows, strict=True)) if rows else [()] * 6
         items = pa.table(
             {
@@ -280,10 +264,9 @@ def _standard_prices(
     listed, _ = ints["list_price"]
     standard = (listed.copy(), ~matched)
     edition, _ = ints["edition_id"]
-    numbers = ", ".join(str(n) for n in present(edition[matched]))
-    tiers = reference.fetch(
-        "SELECT edition_id, sku, family, min_qty, price, discount_pct FROM price_tiers "
-        f"WHERE edition_id IN ({numbers})",
+    numbers = tuple(present(edition[matched]))
+    tiers = reference.built(
+        ("tiers", numbers), lambda: deal_tables.tier_rows_of(reference.conn, numbers)
     )
     if not tiers:
         return standard
@@ -446,10 +429,8 @@ def _policies(
     from pricing.policy.versions import from_record
     from pricing.storage.queries import PolicyRecord
 
-    columns = ("id", "effective_from", "loaded_at", "loaded_by", "source", "sha256", "body")
     versions = [
-        from_record(PolicyRecord(*r))
-        for r in reference.fetch(f"SELECT {', '.join(columns)} FROM policies")
+        from_record(PolicyRecord(*row)) for row in deal_tables.policy_version_rows(reference.conn)
     ]
     latest: dict[str, int] = {}
     for effective, number in sorted((str(v.effective_from)[:10], v.version) for v in versions):
