@@ -24,7 +24,9 @@ from pricing.policy import engine
 from pricing.policy.arrays import Arrays
 from pricing.policy.checks import LineColumns, Values, arrays_for, product
 from pricing.policy.model import Policy
+from pricing.policy.versions import from_record
 from pricing.storage import deal_tables
+from pricing.storage.queries import PolicyRecord
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -426,9 +428,6 @@ def _policies(
     reference: Reference,
 ) -> tuple[npt.NDArray[np.datetime64], Ints, dict[int, Policy]]:
     """Effective dates (ascending), the policy version in force from each, and the policies."""
-    from pricing.policy.versions import from_record
-    from pricing.storage.queries import PolicyRecord
-
     versions = [
         from_record(PolicyRecord(*row)) for row in deal_tables.policy_version_rows(reference.conn)
     ]
