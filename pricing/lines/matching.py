@@ -8,7 +8,7 @@ overflow 64 bits are done with Python integers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -24,6 +24,9 @@ from pricing.policy import engine
 from pricing.policy.arrays import Arrays
 from pricing.policy.checks import LineColumns, Values, arrays_for, product
 from pricing.policy.model import Policy
+from pricing.policy.versions import from_record
+from pricing.storage import deal_tables
+from pricing.storage.queries import PolicyRecord
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,12 +37,12 @@ if TYPE_CHECKING:
 Ints = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 Numbers = tuple[Ints, Mask]  # millionths (or ids), and where they are missing
-Row = tuple[Any, ...]  # a row from the database driver: its int, str, date, Decimal or None
 _T = TypeVar("_T")
 
 
 class Reference:
-    """Price book and policy rows read once and reused while a big file is matched in chunks."""
+    """Price book and policy rows read once (:mod:`pricing.storage.deal_tables`, as the
+    driver's tuples) and what is built of them, reused while a big file is matched in chunks."""
 
     def __init__(
         self, conn: Connection, skus: Array | None = None, *, keep_items: bool = False
@@ -51,7 +54,6 @@ class Reference:
         self.conn = conn
         self.skus = skus
         self.keep_items = keep_items
-        self._rows: dict[str, list[Row]] = {}
         self._built: dict[Hashable, object] = {}
 
     def built(self, key: Hashable, build: Callable[[], _T]) -> _T:
@@ -59,18 +61,6 @@ class Reference:
         if key not in self._built:
             self._built[key] = build()
         return cast(_T, self._built[key])
-
-    def fetch(self, sql: str) -> list[Row]:
-        """Rows as plain tuples straight from the driver (SQLAlchemy Row objects are slow to
-        turn into arrays by the hundred thousand)."""
-        if sql not in self._rows:
-            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(sql)
-                self._rows[sql] = list(cursor.fetchall())
-            finally:
-                cursor.close()
-        return self._rows[sql]
 
 
 # Columns matching adds (schema.MATCHED): integers (millionths, ids, ranks) and text.
@@ -210,7 +200,7 @@ def _editions(reference: Reference) -> tuple[npt.NDArray[np.datetime64], Ints]:
     """Effective dates (ascending) and the edition in force from each (the newest import wins)."""
     rows = sorted(
         (str(effective)[:10], int(number))
-        for number, effective in reference.fetch("SELECT id, effective_from FROM editions")
+        for number, effective in deal_tables.edition_dates(reference.conn)
     )
     latest: dict[str, int] = {}
     for effective, number in rows:
@@ -227,7 +217,6 @@ def _items(reference: Reference, number: int) -> _Book:
     import pyarrow as pa
 
     from pricing.lines import segments
-    from pricing.storage import deal_tables
 
     # (While the migrations of an older store run, the table may not exist yet.)
     usable = reference.built("kept", lambda: deal_tables.can_keep_edition_items(reference.conn))
@@ -235,10 +224,7 @@ def _items(reference: Reference, number: int) -> _Book:
     if blob is not None:
         items = segments.decode_table(blob)
     else:
-        rows = reference.fetch(
-            "SELECT sku_key, family, list_price, unit_cost, floor_price, currency "
-            f"FROM price_items WHERE edition_id = {int(number)}",
-        )
+        rows = deal_tables.edition_item_rows(reference.conn, number)
         columns = list(zip(*rows, strict=True)) if rows else [()] * 6
         items = pa.table(
             {
@@ -280,10 +266,9 @@ def _standard_prices(
     listed, _ = ints["list_price"]
     standard = (listed.copy(), ~matched)
     edition, _ = ints["edition_id"]
-    numbers = ", ".join(str(n) for n in present(edition[matched]))
-    tiers = reference.fetch(
-        "SELECT edition_id, sku, family, min_qty, price, discount_pct FROM price_tiers "
-        f"WHERE edition_id IN ({numbers})",
+    numbers = tuple(present(edition[matched]))
+    tiers = reference.built(
+        ("tiers", numbers), lambda: deal_tables.tier_rows_of(reference.conn, numbers)
     )
     if not tiers:
         return standard
@@ -385,7 +370,10 @@ def _money(lines: pa.Table, ints: dict[str, Numbers], matched: Mask) -> None:
 def _judge(
     reference: Reference, lines: pa.Table, ints: dict[str, Any], texts: dict[str, Any], matched: Any
 ) -> None:
-    """Policy classification of every matched line under the policy in force on its date."""
+    """Policy classification of every matched line under the policy in force on its date.
+
+    The engine reads the matched money straight from ``ints`` (numpy), not through Arrow
+    arrays made of it and turned back into numpy."""
     import pyarrow as pa
 
     starts, numbers, policies = reference.built("policies", lambda: _policies(reference))
@@ -395,32 +383,41 @@ def _judge(
     at = np.searchsorted(starts, days, side="right") - 1
     version = np.where(matched & (at >= 0), numbers[np.maximum(at, 0)], -1)
     n = lines.num_rows
-    # The stubs take a table's columns as arrays or sequences; a chunked array is one too.
-    facts = pa.table(
-        {
-            **{name: lines[name] for name in ("sku", "sku_key", "qty")},  # type: ignore[misc]
-            **{name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()
-               if name in schema.CLASSIFIED},
-            **{name: texts[name] for name in ("family", "item_currency")},
-        }
-    )  # fmt: skip
+    # The engine's columns: the matched money straight from ``ints`` (0 where missing, and
+    # the missing masks), not through Arrow arrays made of it; the texts in Arrow.
+    money: dict[str, npt.NDArray[Any]] = {"qty": zero_filled(lines["qty"])}
+    for into, name in (("net", "net_amount"), ("standard", "standard_price"),
+                       ("cost", "unit_cost"), ("floor", "item_floor")):  # fmt: skip
+        money[into] = np.where(ints[name][1], 0, ints[name][0])
+    money["no_cost"], money["no_floor"] = ints["unit_cost"][1], ints["item_floor"][1]
+    words: dict[str, Column] = {
+        "sku_key": lines["sku_key"],
+        "family": texts["family"],
+        "currency": texts["item_currency"],
+    }
     # A line's level is a position in the names of every version's levels, each list
     # preceded by "rejected" (rank -1).
     names: list[str] = []
     level = np.zeros(n, dtype=np.int64)
     for number in present(version[version >= 0]):
         rows = np.flatnonzero(version == number)
-        subset = facts if len(rows) == n else facts.take(pa.array(rows, pa.int64()))
-        ranks, floors, below = classify(policies[int(number)], subset)
-        no_floor = floors.is_null().to_numpy(zero_copy_only=False)
+        if len(rows) == n:
+            columns = _line_columns(money, words)
+        else:
+            taken = pa.array(rows, pa.int64())
+            columns = _line_columns(
+                {name: values[rows] for name, values in money.items()},
+                {name: column.take(taken) for name, column in words.items()},
+            )
+        ranks, floor, no_floor, below = engine.classify(policies[int(number)], columns)
         level[rows] = len(names) + 1 + ranks
         names += ["rejected", *policies[int(number)].levels]
-        for name, values in (("level_rank", ranks), ("below_floor", below)):
+        for name, values in (("level_rank", ranks), ("below_floor", below.astype(np.int64))):
             ints[name][0][rows] = values
             ints[name][1][rows] = False
         ints["policy_version"][0][rows] = number
         ints["policy_version"][1][rows] = False
-        ints["hard_floor"][0][rows] = zero_filled(floors)
+        ints["hard_floor"][0][rows] = np.where(no_floor, 0, floor).astype(np.int64)
         ints["hard_floor"][1][rows] = no_floor
     texts["level"] = pa.array(names, pa.string()).take(
         pa.array(level, pa.int64(), mask=version < 0)
@@ -431,13 +428,8 @@ def _policies(
     reference: Reference,
 ) -> tuple[npt.NDArray[np.datetime64], Ints, dict[int, Policy]]:
     """Effective dates (ascending), the policy version in force from each, and the policies."""
-    from pricing.policy.versions import from_record
-    from pricing.storage.queries import PolicyRecord
-
-    columns = ("id", "effective_from", "loaded_at", "loaded_by", "source", "sha256", "body")
     versions = [
-        from_record(PolicyRecord(*r))
-        for r in reference.fetch(f"SELECT {', '.join(columns)} FROM policies")
+        from_record(PolicyRecord(*row)) for row in deal_tables.policy_version_rows(reference.conn)
     ]
     latest: dict[str, int] = {}
     for effective, number in sorted((str(v.effective_from)[:10], v.version) for v in versions):
@@ -466,9 +458,33 @@ def classify(policy: Policy, lines: pa.Table) -> tuple[Any, Array, Any]:
 
 def _columns(lines: pa.Table) -> LineColumns:
     """Deal lines (Arrow) as the rules engine reads them."""
-    qty = zero_filled(lines["qty"])
-    net = zero_filled(lines["net_amount"])
-    standard = zero_filled(lines["standard_price"])
+    cost, no_cost = integers(lines["unit_cost"])
+    floor, no_floor = integers(lines["item_floor"])
+    money = {
+        "qty": zero_filled(lines["qty"]),
+        "net": zero_filled(lines["net_amount"]),
+        "standard": zero_filled(lines["standard_price"]),
+        "cost": cost,
+        "no_cost": no_cost,
+        "floor": floor,
+        "no_floor": no_floor,
+    }
+    words = {
+        "sku_key": lines["sku_key"],
+        "family": lines["family"],
+        "currency": lines["item_currency"],
+    }
+    return _line_columns(money, words)
+
+
+def _line_columns(
+    money: Mapping[str, npt.NDArray[Any]], words: Mapping[str, Column]
+) -> LineColumns:
+    """Deal lines as the rules engine reads them: ``money`` in numpy (``qty``, ``net``,
+    ``standard``, ``cost``, ``floor``: millionths, 0 where missing; ``no_cost``,
+    ``no_floor``: where missing), ``words`` in Arrow (``sku_key``, ``family``,
+    ``currency``)."""
+    qty, net, standard = money["qty"], money["net"], money["standard"]
     # The unit price in millionths, net x MICRO / qty, as a ratio with a positive denominator
     # (qty 0: none); in whole units it is net / units.
     units = qty // MICRO
@@ -481,21 +497,19 @@ def _columns(lines: pa.Table) -> LineColumns:
             product([net, sign * (MICRO // common)], len(qty)),
             sign * qty // common,
         )
-    cost, no_cost = integers(lines["unit_cost"])
-    floor, no_floor = integers(lines["item_floor"])
     xp = arrays_for(qty)
     return LineColumns(
-        sku_key=_values(lines["sku_key"], xp, tested_whole=True),
-        family=_values(lines["family"], xp),
-        currency=_values(lines["item_currency"], xp),
+        sku_key=_values(words["sku_key"], xp, tested_whole=True),
+        family=_values(words["family"], xp),
+        currency=_values(words["currency"], xp),
         qty=qty,
         standard=standard,
         price_num=price_num,
         price_den=price_den,
-        cost=cost,
-        no_cost=no_cost,
-        floor=floor,
-        no_floor=no_floor,
+        cost=money["cost"],
+        no_cost=money["no_cost"],
+        floor=money["floor"],
+        no_floor=money["no_floor"],
         deal_factors=(standard, qty),
         deal_den=MICRO * MICRO,
     )

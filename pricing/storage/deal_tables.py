@@ -1,9 +1,11 @@
-"""The deal history's SQL: segments, their column blobs, imports, and what links lines to won
-requests.
+"""The deal history's SQL: segments, their column blobs, imports, what links lines to won
+requests, and what matching reads of the price book and the policies.
 
 :mod:`pricing.lines.segments` decides what a segment holds and encodes its columns; this module
 only moves rows and blobs in and out of the tables, on the caller's connection and inside its
-transaction.
+transaction. What matching reads comes as plain tuples straight from the driver (its int, str,
+date or its text, Decimal or None): a hundred thousand price items are read per edition, and
+SQLAlchemy's Row objects are slow to turn into arrays by the hundred thousand.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import ColumnElement, func, insert, inspect, select, text
 from sqlalchemy.engine import Connection
@@ -28,6 +30,16 @@ class Blob(NamedTuple):
     lines: int  # the segment's lines
     name: str
     data: bytes
+
+
+# What matching reads, as the driver gives it (dates and timestamps are text on SQLite).
+EditionDate = tuple[int, Any]  # id, effective_from
+ItemRow = tuple[str, str | None, int, int | None, int | None, str]
+"""sku_key, family, list_price, unit_cost, floor_price, currency (money in millionths)"""
+TierRow = tuple[int, str | None, str | None, int, int | None, int | None]
+"""edition_id, sku, family, min_qty, price, discount_pct (money in millionths)"""
+PolicyRow = tuple[int, Any, Any, str, str, str, str]
+"""id, effective_from, loaded_at, loaded_by, source, sha256, body (as ``PolicyRecord``)"""
 
 
 class WonRequest(NamedTuple):
@@ -223,3 +235,48 @@ def can_keep_edition_items(conn: Connection) -> bool:
 
 def keep_edition_items(conn: Connection, edition: int, data: bytes) -> None:
     conn.execute(insert(store.edition_columns).values(edition_id=edition, data=data))
+
+
+# What matching reads: plain tuples straight from the driver ----------------------------------
+
+
+def _raw(conn: Connection, sql: str) -> list[Any]:
+    """The rows of ``sql`` (its values written in: whole numbers only) as the driver's tuples."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def edition_dates(conn: Connection) -> list[EditionDate]:
+    """Every edition's number and effective date."""
+    return cast(list[EditionDate], _raw(conn, "SELECT id, effective_from FROM editions"))
+
+
+def edition_item_rows(conn: Connection, edition: int) -> list[ItemRow]:
+    """An edition's items, as matching reads them."""
+    sql = (
+        "SELECT sku_key, family, list_price, unit_cost, floor_price, currency "
+        f"FROM price_items WHERE edition_id = {int(edition)}"
+    )
+    return cast(list[ItemRow], _raw(conn, sql))
+
+
+def tier_rows_of(conn: Connection, editions: Iterable[int]) -> list[TierRow]:
+    """The tiers of the given editions."""
+    numbers = ", ".join(str(int(number)) for number in editions)
+    if not numbers:
+        return []
+    sql = (
+        "SELECT edition_id, sku, family, min_qty, price, discount_pct FROM price_tiers "
+        f"WHERE edition_id IN ({numbers})"
+    )
+    return cast(list[TierRow], _raw(conn, sql))
+
+
+def policy_version_rows(conn: Connection) -> list[PolicyRow]:
+    """Every policy version, its columns in the order of ``queries.PolicyRecord``."""
+    sql = "SELECT id, effective_from, loaded_at, loaded_by, source, sha256, body FROM policies"
+    return cast(list[PolicyRow], _raw(conn, sql))
