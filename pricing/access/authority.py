@@ -100,7 +100,7 @@ def actor(conn: Connection, name: str) -> Actor:
     if person is None or not person.active:
         gone = " (removed)" if person is not None else ""
         raise InputError(
-            f"{name!r} is not a registered person of this store{gone}: name yourself as "
+            f" {name!r} is not a registered person of this store{gone}: name yourself as "
             "`pricing people list` shows you, or ask the owner to add you",
             field="user",
         )

@@ -42,8 +42,9 @@ def verify(kept: str | None) -> None:
         click.echo("Nothing has been recorded in the audit yet: it starts with the next change.")
     elif verdict.intact:
         click.echo(
-            f"The audit is intact: {verdict.entries:,} entries, each keyed and chained to the one "
-            f"before; {verdict.subjects:,} stored subjects match what it recorded. Head: {verdict.head}"
+            f"The audit is intact: {_count(verdict.entries, 'entry', 'entries')}, each keyed and "
+            f"chained to the one before; {_count(verdict.subjects, 'stored subject', 'stored subjects')} "
+            f"match what it recorded. Head: {verdict.head}"
         )
     if not verdict.intact:
         for damage in verdict.damage:
@@ -53,6 +54,10 @@ def verify(kept: str | None) -> None:
             err=True,
         )
         click.get_current_context().exit(1)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
 
 
 @audit.command(

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import ColumnElement, func, insert, inspect, select, text
 from sqlalchemy.engine import Connection
 
-from pricing.storage import store
+from pricing.storage import audit, store
 
 _WRITERS = 7201560  # PostgreSQL advisory lock: writers of the deal history queue up
 
@@ -124,10 +124,9 @@ def add_segment(
         .values(import_id=import_id, lines=lines, first_date=first_date, last_date=last_date)
         .returning(store.deal_segments.c.id)
     ).scalar_one()
-    conn.execute(
-        store.deal_columns.insert(),
-        [{"segment_id": number, "name": name, "data": blob} for name, blob in columns],
-    )
+    stored = [{"segment_id": number, "name": name, "data": blob} for name, blob in columns]
+    conn.execute(store.deal_columns.insert(), stored)
+    audit.remember_blobs(conn, int(number), {row["name"]: row["data"] for row in stored})
     return int(number)
 
 

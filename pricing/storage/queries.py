@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, func, select, text, update
 from sqlalchemy.engine import Connection
 
 from pricing.money import MICRO, from_micros
+from pricing.storage import audit
 from pricing.storage.store import (
     bulk_insert,
     editions,
@@ -176,11 +177,9 @@ def insert_edition(
         )
         .returning(editions.c.id)
     ).scalar_one()
-    bulk_insert(
-        conn,
-        price_items,
-        [(number, row[0], position, *row[1:]) for position, row in enumerate(items)],
-    )
+    stored = [(number, row[0], position, *row[1:]) for position, row in enumerate(items)]
+    bulk_insert(conn, price_items, stored)
+    audit.remember(conn, price_items.name, number, stored)
     if tiers:
         conn.execute(
             price_tiers.insert(),
