@@ -191,3 +191,43 @@ RAW_COLUMNS = (
     "line_key", "deal_id", "deal_first", "date", "customer", "rep", "sku", "sku_key", "qty",
     "amount", "unit_price", "discount_pct", "request_id", "currency", "import_id",
 )  # fmt: skip
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_postgresql__a_held_lock_waits_lock_timeout_then_says_so_and_stores_nothing(
+    sales: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given another session holding the lock that queues appends to the audit (as a stalled
+    client or psql could), when a salesperson submits with PRICING_LOCK_TIMEOUT=1, then the
+    command gives up within seconds, says the database is locked (exit 2) and stores nothing."""
+    import threading
+    import time
+
+    import psycopg
+
+    from pricing.storage import audit
+
+    db = sales.store()
+    with db.read() as conn:
+        before = conn.execute(text("SELECT count(*) FROM requests")).scalar()
+    head = audit.head(db)
+    monkeypatch.setenv("PRICING_LOCK_TIMEOUT", "1")
+    with psycopg.connect(sales.db_url) as holder:  # one transaction until the block ends
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (audit._LOCK,))
+        # Let go after 20 s, so that a command that ignores the timeout fails here, not hangs.
+        release = threading.Timer(20, holder.rollback)
+        release.start()
+        started = time.monotonic()
+        try:
+            result = sales("request", "--customer", "Acme", "--reason", "bid", "HW-100",
+                           "--qty", "1", "--discount", "5", user="priya")  # fmt: skip
+        finally:
+            waited = time.monotonic() - started
+            release.cancel()
+    assert result.exit_code == 2, result.output
+    assert "locked" in result.stderr and "nothing was changed" in result.stderr
+    assert "PRICING_LOCK_TIMEOUT" in result.stderr and "Traceback" not in result.stderr
+    assert 0.9 < waited < 10
+    with db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM requests")).scalar() == before
+    assert audit.head(db) == head

@@ -43,6 +43,7 @@ from pricing.money import from_micros, to_micros
 
 SCHEMA_REVISION = "0007"
 DEFAULT_URL = "sqlite:///pricing.db"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
 
 
 def bulk_insert(
@@ -474,9 +475,24 @@ def _make_engine(url: str) -> Engine:
 
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
         raise StoreError(f"cannot use the database URL {display_url(url)}: {exc}") from None
+    if engine.dialect.name == "postgresql":
+        # A statement waits for a lock (a row, a table, an advisory lock: the queues of writers)
+        # no longer than PRICING_LOCK_TIMEOUT, as on SQLite; 0 would mean "for ever" here.
+        wait_ms = max(int(lock_timeout() * 1000), 1)
+
+        @event.listens_for(engine, "connect")
+        def _on_pg_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f"SET lock_timeout = {wait_ms}")
+            finally:
+                cursor.close()
+            dbapi_connection.commit()  # a session setting, kept by every later transaction
+
+    return engine
 
 
 @contextmanager
@@ -489,6 +505,8 @@ def _translate_errors(store: Store) -> Iterator[None]:
 
 def _reason(exc: DBAPIError) -> str:
     message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        message = f"database is locked ({message})"
     if "locked" in message:
         return (
             f"{message}: another program is writing to it and did not finish within "
