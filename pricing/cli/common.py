@@ -273,8 +273,14 @@ def _plain_table(
 
 
 @contextmanager
-def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal's stderr; nothing when piped or with --json."""
+def progress(
+    label: str, *then: Callable[[int], str]
+) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal's stderr; nothing when piped or with --json.
+
+    ``then`` labels the phases that follow, for an operation that reports one phase after
+    another through the one callback: once a phase reaches its total, the next report starts
+    the next phase, labelled by its function of that phase's total."""
     if settings().json or not sys.stderr.isatty():
         yield None
         return
@@ -290,8 +296,14 @@ def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=None)
+        phases = list(then)
+        finished = False
 
         def update(done: int, total: int) -> None:
+            nonlocal finished
+            if finished and phases:
+                bar.reset(task, description=phases.pop(0)(total))
+            finished = done >= total
             bar.update(task, completed=done, total=total)
 
         yield update
