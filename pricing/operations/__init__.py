@@ -27,7 +27,7 @@ Document = Any  # a JSON value: a dict or a list of them (pricing.documents)
 Progress = Callable[[int, int], None]
 F = TypeVar("F", bound=Callable[..., Document])
 
-MODULES = ("requests", "pricebook", "policy", "deals", "people", "audit")
+MODULES = ("requests", "pricebook", "policy", "deals", "report", "people", "audit")
 
 
 @dataclass
