@@ -107,6 +107,20 @@ def settings() -> Settings:
     return click.get_current_context().ensure_object(Settings)
 
 
+def local_only(refusal: str) -> None:
+    """Exit 2 in client mode: the command works on the database of this host (``refusal``
+    says where to run it instead), which a server's client does not hold."""
+    login = settings().login()
+    if login is None:
+        return
+    from pricing import config
+
+    exit_with(
+        click.get_current_context(),
+        f"{refusal} (client mode is on: {login.server}, from {config.SERVER} or `pricing login`)",
+    )
+
+
 def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
     if value:
         ctx.ensure_object(Settings).json = True
