@@ -32,25 +32,23 @@ Examples:
 def verify(kept: str | None) -> None:
     """Check every entry's MAC and every request, policy, edition, person and deals import
     against the chain; exit 1 naming each place that was changed behind the tool's back."""
-    from pricing import api, documents
-
     cfg = settings()
-    verdict = api.verify_audit(cfg.store(), kept=kept)
+    verdict = cfg.call("audit.verify", kept=kept)
     if cfg.json:
-        emit_json(documents.audit(verdict))
-    elif not verdict.started:
+        emit_json(verdict)
+    elif not verdict["started"]:
         click.echo("Nothing has been recorded in the audit yet: it starts with the next change.")
-    elif verdict.intact:
+    elif verdict["intact"]:
         click.echo(
-            f"The audit is intact: {_count(verdict.entries, 'entry', 'entries')}, each keyed and "
-            f"chained to the one before; {_count(verdict.subjects, 'stored subject', 'stored subjects')} "
-            f"match what it recorded. Head: {verdict.head}"
+            f"The audit is intact: {_count(verdict['entries'], 'entry', 'entries')}, each keyed and "
+            f"chained to the one before; {_count(verdict['subjects'], 'stored subject', 'stored subjects')} "
+            f"match what it recorded. Head: {verdict['head']}"
         )
-    if not verdict.intact:
-        for damage in verdict.damage:
-            click.echo(f"error: {damage.where}: {damage.why}", err=True)
+    if not verdict["intact"]:
+        for damage in verdict["damage"]:
+            click.echo(f"error: {damage['where']}: {damage['why']}", err=True)
         click.echo(
-            f"The audit found {len(verdict.damage)} change(s) made behind the tool's back.",
+            f"The audit found {len(verdict['damage'])} change(s) made behind the tool's back.",
             err=True,
         )
         click.get_current_context().exit(1)
@@ -72,13 +70,11 @@ Examples:
 @json_option
 def head() -> None:
     """The audit chain's newest entry (SEQ:MAC): keep it elsewhere, verify against it later."""
-    from pricing import api, documents
-
     cfg = settings()
-    found = api.audit_head(cfg.store())
+    found = cfg.call("audit.head")
     if cfg.json:
-        emit_json(documents.audit_head(found))
-    elif found is None:
+        emit_json(found)
+    elif found["head"] is None:
         click.echo("The audit is empty: nothing has been recorded yet.")
     else:
-        click.echo(str(found))
+        click.echo(found["head"])

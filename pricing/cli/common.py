@@ -108,6 +108,20 @@ def settings() -> Settings:
     return click.get_current_context().ensure_object(Settings)
 
 
+def local_only(refusal: str) -> None:
+    """Exit 2 in client mode: the command works on the database of this host (``refusal``
+    says where to run it instead), which a server's client does not hold."""
+    login = settings().login()
+    if login is None:
+        return
+    from pricing import config
+
+    exit_with(
+        click.get_current_context(),
+        f"{refusal} (client mode is on: {login.server}, from {config.SERVER} or `pricing login`)",
+    )
+
+
 def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
     if value:
         ctx.ensure_object(Settings).json = True
@@ -274,8 +288,14 @@ def _plain_table(
 
 
 @contextmanager
-def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal's stderr; nothing when piped or with --json."""
+def progress(
+    label: str, *then: Callable[[int], str]
+) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal's stderr; nothing when piped or with --json.
+
+    ``then`` labels the phases that follow, for an operation that reports one phase after
+    another through the one callback: once a phase reaches its total, the next report starts
+    the next phase, labelled by its function of that phase's total."""
     if settings().json or not sys.stderr.isatty():
         yield None
         return
@@ -291,8 +311,14 @@ def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=None)
+        phases = list(then)
+        finished = False
 
         def update(done: int, total: int) -> None:
+            nonlocal finished
+            if finished and phases:
+                bar.reset(task, description=phases.pop(0)(total))
+            finished = done >= total
             bar.update(task, completed=done, total=total)
 
         yield update

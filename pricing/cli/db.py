@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 
-from pricing.cli.common import emit_json, json_option, print_table, settings
+from pricing.cli.common import emit_json, json_option, local_only, print_table, settings
 
 
 @click.group()
 def db() -> None:
     """Where the database is, at which schema version, and upgrading it."""
+
+
+LOCAL = "`pricing db` works on the database directly: run it on the server's host with --db"
 
 
 @db.command(
@@ -24,6 +27,7 @@ Examples:
 @json_option
 def status() -> None:
     """Say where the database is, its schema version and what it holds (changes nothing)."""
+    local_only(LOCAL)
     from pricing import api, documents
 
     cfg = settings()
@@ -58,6 +62,7 @@ Examples:
 @json_option
 def upgrade() -> None:
     """Apply the schema migrations this version of pricing needs (safe to run any time)."""
+    local_only(LOCAL)
     from pricing import api, documents
 
     cfg = settings()

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from pricing.cli.common import (
     column_option,
-    echo_problems,
+    echo_listed_problems,
     emit_json,
     exit_with,
     json_option,
     progress,
     settings,
 )
-
-if TYPE_CHECKING:
-    from pricing.lines.reader import DealsFile
-    from pricing.lines.service import DealsImport
 
 
 @click.group()
@@ -57,48 +53,52 @@ def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_r
     the same lines does not double them. Lines whose SKU has no list price on their date are kept
     and counted as unmatched until an edition covers them.
     """
-    from pricing import api, documents
-
     cfg = settings()
-    mapped = api.column_overrides(columns, kind="deals")
-    with progress(f"Reading {file.name}") as update:
-        read = api.read_deals(file, columns=mapped, date_format=date_format, progress=update)
     ctx = click.get_current_context()
-    if read.lines is None or any(p.severity == "error" for p in read.problems):
+    with progress(
+        f"Reading {file.name}", lambda total: f"Matching and storing {total:,} lines"
+    ) as update:
+        answer = cfg.call(
+            "deals.import",
+            files={"file": file},
+            columns=list(columns),
+            date_format=date_format,
+            dry_run=dry_run,
+            progress=update,
+        )
+    errors = sum(1 for p in answer["problems"] if p["severity"] == "error")
+    if errors:
         if not cfg.json:
-            echo_problems(read.problems)
-        errors = sum(1 for p in read.problems if p.severity == "error")
+            echo_listed_problems(answer["problems"])
         exit_with(
             ctx,
             f"{file.name}: nothing imported: {errors} error(s); fix them and import again",
-            document=documents.deals_refused(read),
-        )
-    with progress(f"Matching and storing {len(read.lines):,} lines") as update:
-        result = api.import_deals(
-            cfg.store(create=True), read, user=cfg.acting_user(), dry_run=dry_run, progress=update
+            document=answer,
         )
     if cfg.json:
-        emit_json(documents.deals_import(read, result, dry_run=dry_run))
+        emit_json(answer)
         return
-    _print_import(file, read, result, dry_run=dry_run)
+    _print_import(file, answer)
 
 
-def _print_import(file: Path, read: DealsFile, result: DealsImport, *, dry_run: bool) -> None:
+def _print_import(file: Path, answer: dict[str, Any]) -> None:
     """Problems, notes, what was added and which SKUs are unmatched."""
-    echo_problems(read.problems)
-    for note in read.notes:
+    echo_listed_problems(answer["problems"])
+    for note in answer["notes"]:
         click.echo(f"note: {note}")
+    dry_run = answer["dry_run"]
     verb = "would add" if dry_run else "added"
     click.echo(
-        f"{file.name}: {result.lines:,} lines; {verb} {result.added:,}, "
-        f"{result.already_present:,} already present"
+        f"{file.name}: {answer['lines']:,} lines; {verb} {answer['added']:,}, "
+        f"{answer['already_present']:,} already present"
         + ("; nothing stored (dry run)." if dry_run else ".")
     )
-    if result.unmatched:
-        shown = ", ".join(f"{sku} (from {first})" for sku, first in result.unmatched_skus[:10])
-        more = len(result.unmatched_skus) - 10
+    if answer["unmatched"]:
+        skus = answer["unmatched_skus"]
+        shown = ", ".join(f"{u['sku']} (from {u['first_date']})" for u in skus[:10])
+        more = len(skus) - 10
         click.echo(
-            f"{result.unmatched:,} line(s) have no list price on their date and are left out of drift "
-            f"until an edition covers them: {shown}"
+            f"{answer['unmatched']:,} line(s) have no list price on their date and are left out "
+            f"of drift until an edition covers them: {shown}"
             + (f" and {more} more SKUs" if more > 0 else "")
         )

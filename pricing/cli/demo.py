@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from pricing.cli.common import local_only
 from pricing.errors import InputError
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
@@ -34,6 +35,10 @@ def demo(folder: Path) -> None:
     Price book editions, guardrails, requests and approvals, two years of deals and the drift
     report (report.xlsx and report.html in the demo folder).
     """
+    local_only(
+        "`pricing demo` runs on a database of its own, not on the team's server: run it with "
+        "--db, or where client mode is off"
+    )
     if not SAMPLE_DATA.is_dir():
         raise InputError(f"no sample data at {SAMPLE_DATA}: run the demo from a pricing checkout")
     folder.mkdir(parents=True, exist_ok=True)

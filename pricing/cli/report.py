@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
@@ -13,13 +13,11 @@ from pricing.cli.common import (
     date_option,
     emit_json,
     json_option,
+    money,
     output_option,
     print_table,
     settings,
 )
-
-if TYPE_CHECKING:
-    from pricing.analysis.report import Report
 
 
 @click.command(
@@ -51,58 +49,49 @@ def report(
     special discount (sales' deviations); realization; margin where costs are known; out-of-policy
     lines and amount, judged under the policy in force on each line's date; unmatched lines.
     """
-    from pricing import api, documents
-
     cfg = settings()
-    by = api.report_breakdown(by_text)
-    result = api.build_report(
-        cfg.store(),
-        start=as_date(start) if start else None,
-        end=as_date(end) if end else None,
-        by=by,
-        details=output is not None and output.suffix.lower() in (".xlsx", ".html"),
+    document = cfg.call(
+        "report.build",
+        start=as_date(start).isoformat() if start else None,
+        end=as_date(end).isoformat() if end else None,
+        by=by_text,
+        output=output,
     )
-    if output is not None:
-        api.write_report(result, output)
     if cfg.json:
-        emit_json(documents.report(result))
+        emit_json(document)
         return
     if output is not None:
-        click.echo(f"Wrote {output} ({result.totals.lines:,} deal lines).")
+        click.echo(f"Wrote {output} ({document['totals']['lines']:,} deal lines).")
         return
-    if result.totals.lines == 0:
+    if document["totals"]["lines"] == 0:
         click.echo("No deal lines in this period: import them with `pricing deals import FILE`.")
         return
-    _print_totals(result)
-    if result.groups:
-        _print_groups(result, by)
+    _print_totals(document)
+    if document["groups"]:
+        _print_groups(document)
 
 
-def _print_totals(result: Report) -> None:
+def _print_totals(document: dict[str, Any]) -> None:
     """The report's totals: from list to net, leakage, realization, margin."""
-    from pricing import documents
-    from pricing.money import display_money
-
-    c = result.currency
-    t = documents.metrics(result.totals, c)
-    shown = ("list_revenue", "standard_discount", "standard_revenue", "special_discount",
-             "out_of_policy_amount", "net_revenue", "leakage")  # fmt: skip
-    t.update({k: display_money(getattr(result.totals, k), c) for k in shown})
-    period = f"{result.start or 'first deal'} to {result.end or 'last deal'}"
-    click.echo(f"Price drift, {period}, in {c}: {t['lines']:,} lines in {t['deals']:,} deals.")
+    t = document["totals"]
+    period = f"{document['from'] or 'first deal'} to {document['to'] or 'last deal'}"
+    click.echo(
+        f"Price drift, {period}, in {document['currency']}: "
+        f"{t['lines']:,} lines in {t['deals']:,} deals."
+    )
     print_table(
         ["Measure", "Value"],
         [
-            ("List revenue", t["list_revenue"]),
-            ("- standard discount (tiers)", t["standard_discount"]),
-            ("Standard revenue", t["standard_revenue"]),
-            ("- special discount (deviations)", t["special_discount"]),
+            ("List revenue", money(t["list_revenue"])),
+            ("- standard discount (tiers)", money(t["standard_discount"])),
+            ("Standard revenue", money(t["standard_revenue"])),
+            ("- special discount (deviations)", money(t["special_discount"])),
             (
                 "  of which out of policy",
-                f"{t['out_of_policy_amount']} in {t['out_of_policy_lines']:,} lines",
+                f"{money(t['out_of_policy_amount'])} in {t['out_of_policy_lines']:,} lines",
             ),
-            ("Net revenue", t["net_revenue"]),
-            ("Leakage", t["leakage"]),
+            ("Net revenue", money(t["net_revenue"])),
+            ("Leakage", money(t["leakage"])),
             ("Realization", f"{t['realization_pct']} %"),
             ("Margin", f"{t['margin_pct']} %" if t["margin_pct"] is not None else "(no costs)"),
             ("Lines sold below their approved price", f"{t['below_approved_lines']:,}"),
@@ -112,16 +101,13 @@ def _print_totals(result: Report) -> None:
     )
 
 
-def _print_groups(result: Report, by: list[str]) -> None:
+def _print_groups(document: dict[str, Any]) -> None:
     """The ten groups that leak most."""
-    from pricing import documents
-    from pricing.money import display_money
-
-    c = result.currency
-    top = result.groups[:10]
+    groups = document["groups"]
+    top = groups[:10]
     print_table(
         [
-            *(b.title() for b in by),
+            *(b.title() for b in document["by"]),
             "Net revenue",
             "Leakage",
             "Special disc.",
@@ -130,15 +116,15 @@ def _print_groups(result: Report, by: list[str]) -> None:
         ],
         [
             (
-                *key.values(),
-                display_money(m.net_revenue, c),
-                display_money(m.leakage, c),
-                display_money(m.special_discount, c),
-                documents.metrics(m, c)["realization_pct"],
-                f"{m.out_of_policy_lines:,}",
+                *g["key"].values(),
+                money(g["net_revenue"]),
+                money(g["leakage"]),
+                money(g["special_discount"]),
+                g["realization_pct"],
+                f"{g['out_of_policy_lines']:,}",
             )
-            for key, m in top
+            for g in top
         ],
-        title=f"Top {len(top)} of {len(result.groups)} by leakage",
+        title=f"Top {len(top)} of {len(groups)} by leakage",
         right=["Net revenue", "Leakage", "Special disc.", "Realization %", "Out of policy"],
     )

@@ -1,0 +1,38 @@
+"""The deals actually closed, brought in from the CRM or invoicing export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pricing import api, documents
+from pricing.errors import InputError
+from pricing.operations import Caller, Document, operation
+
+
+@operation("deals.import", files=("file",))
+def import_(
+    caller: Caller,
+    *,
+    file: Path | None = None,
+    columns: list[str] | None = None,
+    date_format: str | None = None,
+    dry_run: bool = False,
+) -> Document:
+    """Import deal lines, each matched to the list and standard price in force on its date.
+
+    A file with errors is refused: nothing is stored (not even a new database) and the answer
+    lists every problem (``documents.deals_refused``)."""
+    if file is None:
+        raise InputError(": name the deals file (csv or xlsx)", field="file")
+    mapped = api.column_overrides(columns or [], kind="deals")
+    read = api.read_deals(file, columns=mapped, date_format=date_format, progress=caller.progress)
+    if read.lines is None or any(p.severity == "error" for p in read.problems):
+        return documents.deals_refused(read)
+    result = api.import_deals(
+        caller.store(create=True),
+        read,
+        user=caller.user,
+        dry_run=dry_run,
+        progress=caller.progress,
+    )
+    return documents.deals_import(read, result, dry_run=dry_run)

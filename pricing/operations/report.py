@@ -1,0 +1,47 @@
+"""The drift report: how far the deals closed are from list, by who, where and when."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pricing import api, documents
+from pricing.errors import InputError
+from pricing.operations import Caller, Document, operation
+
+DETAILED = (".xlsx", ".html")  # files with months, price bands and lines, not only the totals
+
+
+def _date(text: str | None, field: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f": {text!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+
+@operation("report.build", output=True)
+def build(
+    caller: Caller,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    by: str | None = None,
+    output: Path | None = None,
+) -> Document:
+    """The drift report over the deals from ``start`` to ``end`` (``YYYY-MM-DD``, default all),
+    broken down ``by`` (``rep,family``: rep, family, sku, customer, month); ``output`` writes
+    it as .xlsx, .html, .csv or .json."""
+    breakdown = api.report_breakdown(by)
+    result = api.build_report(
+        caller.store(),
+        start=_date(start, "from"),
+        end=_date(end, "to"),
+        by=breakdown,
+        details=output is not None and output.suffix.lower() in DETAILED,
+        user=caller.user,
+    )
+    if output is not None:
+        api.write_report(result, output)
+    return documents.report(result)
