@@ -213,7 +213,9 @@ def test_postgresql__a_held_lock_waits_lock_timeout_then_says_so_and_stores_noth
     head = audit.head(db)
     monkeypatch.setenv("PRICING_LOCK_TIMEOUT", "1")
     with psycopg.connect(sales.db_url) as holder:  # one transaction until the block ends
-        holder.execute("SELECT pg_advisory_xact_lock(%s)", (audit._LOCK,))
+        holder.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (audit._LOCK,)
+        )
         # Let go after 20 s, so that a command that ignores the timeout fails here, not hangs.
         release = threading.Timer(20, holder.rollback)
         release.start()

@@ -279,8 +279,7 @@ def record(
 ) -> None:
     """Append one entry per subject (its content as stored now) to the chain, in the caller's
     write transaction: call it after the change is written, before the transaction ends."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(_LOCK)))
+    store.advisory_lock(conn, _LOCK)
     seq, previous = _last(conn)
     at = at or store.utcnow()
     known = {

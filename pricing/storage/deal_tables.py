@@ -56,7 +56,7 @@ def lock_for_writing(conn: Connection) -> None:
     and two doing so at once would both add the same lines. SQLite's write transaction already
     holds the whole file; on PostgreSQL an advisory lock makes the others wait (readers do not)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text(f"SELECT pg_advisory_xact_lock({_WRITERS})"))
+        store.advisory_lock(conn, _WRITERS)
 
 
 def count(conn: Connection) -> int:

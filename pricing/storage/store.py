@@ -295,6 +295,15 @@ def display_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
+def advisory_lock(conn: Connection, key: int) -> None:
+    """On PostgreSQL, queue up behind the transactions holding lock ``key`` in this store's
+    schema (advisory locks are database-wide: the schema keeps stores in separate schemas of
+    one database, e.g. tests, out of each other's way). SQLite's BEGIN IMMEDIATE does this."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
+                     {"key": key})  # fmt: skip
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -394,7 +403,7 @@ class Store:
         with self.write() as conn:
             if conn.dialect.name == "postgresql":
                 # Concurrent first uses queue here; SQLite's BEGIN IMMEDIATE does the same.
-                conn.execute(text("SELECT pg_advisory_xact_lock(7201558)"))
+                advisory_lock(conn, 7201558)
             if _revision(conn) != SCHEMA_REVISION:
                 upgrade_to_head(conn)
 
