@@ -76,6 +76,7 @@ class Settings:
     def call(
         self,
         name: str,
+        /,
         *,
         files: Mapping[str, Path] | None = None,
         output: Path | None = None,
