@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, Literal
+
+from typing_extensions import TypedDict  # pydantic (the server's models) needs it before 3.12
 
 from pricing import api, documents
 from pricing.operations import Caller, Document, operation
