@@ -16,8 +16,8 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,14 @@ def _model(op: Operation) -> type[BaseModel]:
 def create_app(url: str | None = None) -> FastAPI:
     """The server over the database at ``url`` (default: the configured one)."""
     store = Store.open(url, create=True)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="pricing",
         summary="Standard list pricing, special prices held to guardrails, drift.",
         version=_version(),
@@ -96,13 +103,26 @@ def create_app(url: str | None = None) -> FastAPI:
             {"error": {"kind": "server", "message": "the server failed on this call (a bug); "
                        "its log has the details"}}, status_code=500)  # fmt: skip
 
+    @app.middleware("http")
+    async def signed_in(request: Request, call_next: Any) -> Any:
+        """Every call under /api/ but the health check names its person by a valid token,
+        checked before anything else of the call is read (a call without one is a 401 even
+        when its body is malformed or its operation unknown)."""
+        if request.url.path.startswith("/api/") and request.url.path != "/api/health":
+            from starlette.concurrency import run_in_threadpool
+
+            try:
+                request.state.user = await run_in_threadpool(_person, store, request)
+            except PricingError as exc:
+                return _error(exc)
+        return await call_next(request)
+
     @app.get("/api/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
     for op in load_all().values():
         _route(app, store, op)
-    app.add_event_handler("shutdown", store.close)
     return app
 
 
@@ -143,16 +163,26 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
     if not op.files:
 
         def endpoint(request: Request, call: body_model) -> dict[str, Any]:  # type: ignore[valid-type]
-            user = _person(store, request)
+            user: str = request.state.user
             return _run(op, caller(user), call.model_dump(exclude_unset=False))  # type: ignore[attr-defined]
+
+        # The annotations are text (``from __future__ import annotations``): FastAPI must see
+        # the model itself, not the name of a local variable.
+        endpoint.__annotations__["call"] = body_model
 
     else:
 
         async def endpoint(request: Request) -> dict[str, Any]:  # type: ignore[misc]
-            user = _person(store, request)
-            form = await request.form()
+            user: str = request.state.user
+            # No file given: the client sends the call as JSON, like any other operation.
+            form = None
+            if request.headers.get("content-type", "").startswith("multipart/form-data"):
+                form = await request.form()
+                raw: str | bytes = str(form.get("request") or "{}")
+            else:
+                raw = await request.body() or b"{}"
             try:
-                call = body_model.model_validate_json(str(form.get("request") or "{}"))
+                call = body_model.model_validate_json(raw)
             except ValueError as exc:
                 raise InputError(f"the call's parameters are not valid: {exc}") from None
             with _uploads(form, op) as saved:
@@ -172,7 +202,7 @@ def _uploads(form: Any, op: Operation) -> Iterator[dict[str, tuple[Path, str]]]:
     folder = Path(tempfile.mkdtemp(prefix="pricing-upload-"))
     try:
         saved: dict[str, tuple[Path, str]] = {}
-        for name in op.files:
+        for name in op.files if form is not None else ():
             upload = form.get(name)
             if upload is None or not hasattr(upload, "filename"):
                 continue
