@@ -10,7 +10,7 @@ import sqlite3
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,21 @@ def postgres_admin() -> Any:
         pytest.skip(
             f"PostgreSQL not reachable at {POSTGRES_URL} (set PRICING_TEST_POSTGRES): {exc}"
         )
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """The URL of a database of its own in the test PostgreSQL, dropped afterwards. Advisory
+    locks are per database: a store here never waits on another test's locks (a schema of
+    ``postgres_url`` shares them with every other schema of the test database)."""
+    admin = postgres_admin()
+    name = f"pricing_t_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 @pytest.fixture

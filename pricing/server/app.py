@@ -110,6 +110,20 @@ def create_app(url: str | None = None) -> FastAPI:
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(_invalid(exc.errors()))
 
+    @app.middleware("http")
+    async def signed_in(request: Request, call_next: Any) -> Any:
+        """Every call under /api/ but the health check names its person by a valid token,
+        checked before anything else of the call is read (a call without one is a 401 even
+        when its body is malformed or its operation unknown)."""
+        if request.url.path.startswith("/api/") and request.url.path != "/api/health":
+            from starlette.concurrency import run_in_threadpool
+
+            try:
+                request.state.user = await run_in_threadpool(_person, store, request)
+            except PricingError as exc:
+                return _error(exc)
+        return await call_next(request)
+
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
@@ -163,18 +177,20 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
     if not op.files:
 
         def endpoint(request: Request, call: body_model) -> dict[str, Any]:  # type: ignore[valid-type]
-            user = _person(store, request)
+            user: str = request.state.user
             return _run(op, caller(user), call.model_dump(exclude_unset=False))  # type: ignore[attr-defined]
 
     else:
 
         async def endpoint(request: Request) -> dict[str, Any]:  # type: ignore[misc]
-            user = _person(store, request)
-            if request.headers.get("content-type", "").startswith("application/json"):
-                raw, form = (await request.body()).decode("utf-8", "replace"), None
-            else:
+            user: str = request.state.user
+            # No file given: the client sends the call as JSON, like any other operation.
+            form = None
+            if request.headers.get("content-type", "").startswith("multipart/form-data"):
                 form = await request.form()
-                raw = str(form.get("request") or "{}")
+                raw: str | bytes = str(form.get("request") or "{}")
+            else:
+                raw = await request.body() or b"{}"
             try:
                 call = body_model.model_validate_json(raw)
             except ValidationError as exc:

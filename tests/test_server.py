@@ -1,0 +1,540 @@
+"""The team server, attacked as the people at its terminals would: every attempt is refused and
+leaves the store as it was (docs: /work/shared/THREATS.md, issue 15).
+
+One real server (``pricing serve`` in a subprocess, on a free port) over a fresh PostgreSQL
+schema, the audit's secret in its environment. The people and the first price book and policy
+are made by the administrator's path (``pricing --db URL …``, embedded, as the owner dana); then
+everyone acts in client mode (``python -m pricing`` with PRICING_SERVER and PRICING_TOKEN, no
+``--db``), or, where a command is not converted yet or for load, over HTTP with httpx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from tests.conftest import postgres_database, write_workbook
+from tests.test_cli_requests import TEAM
+from tests.test_policy import POLICY
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "test-server-audit-secret-" + "k" * 32
+PEOPLE = {"dana": "owner", "marco": "manager", "nina": "manager", "priya": "rep", "ravi": "rep",
+          "mia": "marketer"}  # fmt: skip
+CLIENT_FORBIDDEN = ("sqlalchemy", "pandas", "pyarrow", "numpy", "fastapi", "uvicorn")
+# Lines and the level they need under tests.test_policy.POLICY (HW-200: rep 10 %, manager 20 %,
+# owner 30 %).
+WITHIN_REP = ["HW-200", "--qty", "1", "--discount", "5"]
+MANAGER_LEVEL = ["HW-200", "--qty", "2", "--discount", "15"]
+OWNER_LEVEL = ["HW-200", "--qty", "3", "--discount", "25"]
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    """This process's environment without any pricing setting, with the repository importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Team:
+    """The server, its database and the people's tokens."""
+
+    url: str
+    server: str
+    folder: Path
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    # The administrator's path: embedded, on the database itself, with the server's secret.
+    def admin(self, *args: str, user: str = "dana") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pricing", "--db", self.url, "--user", user, *args],
+            env=_environment(PRICING_SECRET=SECRET), cwd=self.folder, capture_output=True,
+            text=True, timeout=60,
+        )  # fmt: skip
+
+    # A person at a terminal in client mode: no --db, the server and their token.
+    def client(
+        self, person: str | None, *args: str, token: str | None = None, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        given = token if token is not None else self.tokens.get(person or "", "")
+        settings = {"PRICING_SERVER": self.server, **env}
+        if given:
+            settings["PRICING_TOKEN"] = given
+        return subprocess.run(
+            [sys.executable, "-m", "pricing", *args], env=_environment(**settings),
+            cwd=self.folder, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    def client_json(self, person: str, *args: str) -> Any:
+        done = self.client(person, *args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    def post(
+        self, person: str | None, operation: str, params: dict[str, Any], **kwargs: Any
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.tokens[person]}"} if person else {}
+        return httpx.post(
+            f"{self.server}/api/{operation}", json={"params": params}, headers=headers,
+            timeout=60, **kwargs,
+        )  # fmt: skip
+
+    def operations(self) -> list[str]:
+        paths = httpx.get(f"{self.server}/openapi.json", timeout=10).json()["paths"]
+        return sorted(p.removeprefix("/api/") for p in paths if p != "/api/health")
+
+    def submit(self, person: str, *line: str) -> dict[str, Any]:
+        """A request stored for ``person`` (through the server)."""
+        return self.client_json(person, "request", "--customer", "Acme", "--reason", "bid", *line)
+
+    def snapshot(self) -> dict[str, str]:
+        """A digest of every table of the store: equal before and after means nothing changed."""
+        with psycopg.connect(self.url) as conn:
+            tables = [row[0] for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            )]  # fmt: skip
+            digests = {}
+            for table in sorted(tables):
+                rows = conn.execute(f'SELECT md5(t::text) FROM "{table}" t').fetchall()
+                digests[table] = hashlib.sha256(
+                    "\n".join(sorted(r[0] for r in rows)).encode()
+                ).hexdigest()
+        return digests
+
+    def count(self, sql: str) -> Any:
+        with psycopg.connect(self.url) as conn:
+            row = conn.execute(sql).fetchone()
+        assert row is not None
+        return row[0]
+
+
+def refused(done: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
+    """A command refused with exit ``code``, a message naming ``words``, and no traceback."""
+    assert done.returncode == code, (done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr + done.stdout
+    for word in words:
+        assert word in done.stderr, done.stderr
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
+    folder = tmp_path_factory.mktemp("team")
+    with postgres_database() as url:
+        made = Team(url, "", folder)
+        for name, role in PEOPLE.items():  # dana first: the first person is an owner
+            done = made.admin("people", "add", name, "--role", role, "--json")
+            assert done.returncode == 0, done.stderr
+            made.tokens[name] = json.loads(done.stdout)["token"]
+        book = write_workbook(folder / "book.xlsx", {
+            "Price Book": [["SKU", "Name", "Family", "List Price", "Unit Cost"],
+                           ["HW-100", "Router", "Hardware", 120, 70],
+                           ["HW-200", "Switch", "Hardware", 100, 50],
+                           ["SV-1", "Install day", "Services", 100, 60]],
+        })  # fmt: skip
+        policy = folder / "guardrails.toml"
+        policy.write_text(POLICY + TEAM)
+        for step in (("pricebook", "import", str(book), "--effective", "2026-01-01"),
+                     ("policy", "load", str(policy))):  # fmt: skip
+            done = made.admin(*step)
+            assert done.returncode == 0, done.stderr
+        port = _free_port()
+        made.server = f"http://127.0.0.1:{port}"
+        log = (folder / "server.log").open("w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pricing", "--db", url, "serve", "--port", str(port)],
+            env=_environment(PRICING_SECRET=SECRET), cwd=folder, stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{made.server}/api/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert process.poll() is None, (folder / "server.log").read_text()
+                assert time.monotonic() < deadline, "the server did not start in 30 s"
+                time.sleep(0.1)
+            yield made
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()
+        server_log = (folder / "server.log").read_text()
+        assert "Traceback" not in server_log, server_log
+
+
+# 1. Acting as someone else ----------------------------------------------------------------------
+
+
+def test_user_naming_someone_else_is_refused_exit_2(team: Team) -> None:
+    pending = team.submit("priya", *MANAGER_LEVEL)
+    before = team.snapshot()
+    refused(team.client("priya", "--user", "marco", "approve", pending["id"]), 2,
+            "signed in as priya", "only as yourself")  # fmt: skip
+    refused(team.client("priya", "approve", pending["id"], PRICING_USER="marco"), 2,
+            "signed in as priya")  # fmt: skip
+    assert team.snapshot() == before
+    # naming oneself is fine
+    mine = team.client("priya", "--user", "priya", "requests", "show", pending["id"], "--json")
+    assert mine.returncode == 0, mine.stderr
+
+
+def test_a_wrong_token_is_refused_exit_2_without_a_traceback(team: Team) -> None:
+    before = team.snapshot()
+    forged = "prc_" + "A" * 43
+    for token in (forged, "not-a-token", team.tokens["priya"] + "x"):
+        done = team.client(None, "requests", "--json", token=token)
+        refused(done, 2, "token is wrong or was revoked")
+        assert token not in done.stderr + done.stdout  # a token is never echoed
+    done = team.client(None, "requests")  # client mode without any token
+    refused(done, 2, "PRICING_TOKEN")
+    assert team.snapshot() == before
+
+
+def test_a_token_stops_working_when_reset_and_when_the_person_is_removed(team: Team) -> None:
+    added = team.admin("people", "add", "tom", "--role", "rep", "--json")
+    assert added.returncode == 0, added.stderr
+    first = json.loads(added.stdout)["token"]
+    assert team.client(None, "requests", "--json", token=first).returncode == 0
+    # the owner resets tom's token through the server
+    reset = team.client("dana", "people", "reset", "tom", "--json")
+    assert reset.returncode == 0, reset.stderr
+    second = json.loads(reset.stdout)["token"]
+    refused(team.client(None, "requests", "--json", token=first), 2, "revoked")
+    assert team.client(None, "requests", "--json", token=second).returncode == 0
+    # removed by the administrator's path
+    assert team.admin("people", "remove", "tom").returncode == 0
+    before = team.snapshot()
+    done = team.client(None, "request", "--customer", "Acme", "--reason", "bid", *WITHIN_REP,
+                       token=second)  # fmt: skip
+    refused(done, 2, "revoked")
+    assert second not in done.stderr
+    assert team.snapshot() == before
+
+
+# 2. Raising one's own authority -----------------------------------------------------------------
+
+
+def test_a_rep_cannot_raise_her_authority_through_people(team: Team) -> None:
+    before = team.snapshot()
+    refused(team.client("priya", "people", "role", "priya", "owner"), 1, "only owner")
+    refused(team.client("priya", "people", "add", "eve", "--role", "owner"), 1, "only owner")
+    refused(team.client("priya", "people", "role", "ravi", "manager"), 1, "only owner")
+    refused(team.client("priya", "people", "reset", "marco"), 1, "only owner")  # marco's token
+    refused(team.client("priya", "people", "remove", "dana"), 1, "only owner")
+    refused(team.client("priya", "people", "list"), 1, "only owner")
+    refused(team.client("marco", "people", "role", "marco", "owner"), 1, "only owner")
+    refused(team.client("dana", "people", "role", "dana", "manager"), 1, "own role")
+    assert team.snapshot() == before
+
+
+def test_a_policy_that_lists_a_rep_as_owner_makes_nobody_an_owner(team: Team) -> None:
+    listed = team.folder / "self-listed.toml"
+    listed.write_text(POLICY + TEAM.replace('name = "priya"\nrole = "rep"',
+                                            'name = "priya"\nrole = "owner"'))  # fmt: skip
+    assert team.admin("policy", "load", str(listed)).returncode == 0
+    pending = team.submit("ravi", *OWNER_LEVEL)
+    before = team.snapshot()
+    refused(team.client("priya", "approve", pending["id"]), 1)
+    assert team.snapshot() == before
+
+
+# 3. Deciding what one may not ------------------------------------------------------------------
+
+
+def test_nobody_approves_their_own_request(team: Team) -> None:
+    pending = team.submit("priya", *MANAGER_LEVEL)
+    assert pending["status"] == "pending"
+    before = team.snapshot()
+    refused(team.client("priya", "approve", pending["id"]), 1)
+    refused(team.client("priya", "reject", pending["id"], "--note", "mine"), 1)
+    # a manager's own request, at a manager's level: still not his to decide
+    own = team.submit("marco", *MANAGER_LEVEL)
+    assert own["status"] == "pending"
+    before = team.snapshot()
+    refused(team.client("marco", "approve", own["id"]), 1, "own")
+    assert team.snapshot() == before
+
+
+def test_a_manager_cannot_approve_a_line_at_the_owners_level(team: Team) -> None:
+    pending = team.submit("priya", *OWNER_LEVEL)
+    assert (pending["status"], pending["level"]) == ("pending", "owner")
+    before = team.snapshot()
+    refused(team.client("marco", "approve", pending["id"]), 1, "owner")
+    assert team.snapshot() == before
+    approved = team.client_json("dana", "approve", pending["id"])  # the owner may
+    assert (approved["status"], approved["decided_by"]) == ("approved", "dana")
+
+
+def test_a_request_is_changed_and_closed_by_its_own_salesperson_only(team: Team) -> None:
+    mine = team.submit("priya", *WITHIN_REP)
+    before = team.snapshot()
+    refused(team.client("ravi", "requests", "won", mine["id"]), 1)
+    refused(team.client("ravi", "requests", "change", mine["id"], *WITHIN_REP), 1)
+    assert team.snapshot() == before
+
+
+# Who sees what ----------------------------------------------------------------------------------
+
+
+def test_reps_see_their_own_requests_and_managers_see_all(team: Team) -> None:
+    ours = {team.submit("priya", *WITHIN_REP)["id"], team.submit("ravi", *WITHIN_REP)["id"]}
+    for rep in ("priya", "ravi"):
+        seen = team.client_json(rep, "requests")
+        assert seen and {r["rep"] for r in seen} == {rep}
+    everyone = team.client_json("marco", "requests")
+    assert {"priya", "ravi"} <= {r["rep"] for r in everyone}
+    assert ours <= {r["id"] for r in everyone}
+    priyas = next(
+        i for i in ours if team.client_json("marco", "requests", "show", i)["rep"] == "priya"
+    )
+    before = team.snapshot()
+    refused(team.client("ravi", "requests", "show", priyas), 1, "own requests only")
+    refused(team.client("ravi", "requests", "--rep", "priya"), 1)
+    assert team.snapshot() == before
+
+
+# 4. Loosening the rules ------------------------------------------------------------------------
+# TODO(switch to the CLI): `pricing policy load`, `pricing pricebook import` and `pricing deals
+# import` are converted to operations by other branches; until they are merged here, these go
+# to the HTTP API directly, and are skipped while the server does not offer the operation.
+
+
+def _upload(team: Team, person: str, operation: str, params: dict[str, Any], part: str,
+            path: Path) -> httpx.Response:  # fmt: skip
+    if operation not in team.operations():
+        pytest.skip(f"{operation} is not an operation of this branch yet")
+    with path.open("rb") as handle:
+        return httpx.post(
+            f"{team.server}/api/{operation}",
+            headers={"Authorization": f"Bearer {team.tokens[person]}"},
+            data={"request": json.dumps({"params": params, "names": {}})},
+            files={part: (path.name, handle, "application/octet-stream")},
+            timeout=60,
+        )
+
+
+def _refused_403(response: httpx.Response) -> None:
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["kind"] == "refused"
+
+
+@pytest.mark.parametrize("person", ["priya", "marco", "mia"])
+def test_only_the_owner_loads_a_policy(team: Team, person: str) -> None:
+    loose = team.folder / "loose.toml"
+    loose.write_text(POLICY.replace("rep = 10.0", "rep = 95.0") + TEAM)
+    before = team.snapshot()
+    _refused_403(_upload(team, person, "policy.load", {}, "file", loose))
+    assert team.snapshot() == before
+
+
+@pytest.mark.parametrize("person", ["priya", "marco"])
+def test_only_a_marketer_or_the_owner_imports_a_price_book(team: Team, person: str) -> None:
+    cheap = write_workbook(team.folder / "cheap.xlsx", {
+        "Price Book": [["SKU", "Family", "List Price"], ["HW-200", "Hardware", 30]],
+    })  # fmt: skip
+    before = team.snapshot()
+    params = {"effective": "2026-02-01"}
+    _refused_403(_upload(team, person, "pricebook.import", params, "file", cheap))
+    assert team.snapshot() == before
+
+
+@pytest.mark.parametrize("person", ["priya", "mia"])
+def test_only_the_owner_imports_deals(team: Team, person: str) -> None:
+    deals = team.folder / "deals.csv"
+    deals.write_text("Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Net Price\n"
+                     "SO-1,2026-01-05,Acme,priya,HW-200,1,10.00\n")  # fmt: skip
+    before = team.snapshot()
+    _refused_403(_upload(team, person, "deals.import", {}, "file", deals))
+    assert team.snapshot() == before
+
+
+# Anyone else on the network --------------------------------------------------------------------
+
+
+def test_every_call_without_a_token_is_refused_401(team: Team) -> None:
+    operations = team.operations()
+    assert {"requests.submit", "requests.approve", "people.add", "people.role"} <= set(operations)
+    before = team.snapshot()
+    for operation in [*operations, "no.such.operation"]:
+        url = f"{team.server}/api/{operation}"
+        no_token = {"params": {}}
+        headers: list[dict[str, str]] = [
+            {},
+            {"Authorization": "Bearer"},
+            {"Authorization": "Basic ZGFuYTo="},
+            {"Authorization": "Bearer prc_forged", "X-Pricing-User": "dana"},
+        ]
+        attempts = [httpx.post(url, json=no_token, headers=h, timeout=10) for h in headers]
+        attempts.append(httpx.post(url, content=b"{not json", timeout=10))
+        for response in attempts:
+            assert response.status_code == 401, (operation, response.status_code, response.text)
+            assert response.json()["error"]["kind"] == "server"
+    assert team.snapshot() == before
+
+
+# Concurrency -----------------------------------------------------------------------------------
+
+
+def test_fifty_clients_submitting_twenty_requests_each_store_a_thousand(team: Team) -> None:
+    stored = team.count("SELECT count(*) FROM requests")
+    reps = ["priya", "ravi"]
+
+    def client(number: int) -> list[str]:
+        person = reps[number % 2]
+        ids = []
+        with httpx.Client(
+            base_url=team.server, timeout=60,
+            headers={"Authorization": f"Bearer {team.tokens[person]}"},
+        ) as http:  # fmt: skip
+            for i in range(20):
+                response = http.post("/api/requests.submit", json={"params": {
+                    "customer": f"Customer {number}", "reason": f"bulk {i}",
+                    "lines": [{"sku": "HW-200", "qty": 1 + i, "discount": "5"}],
+                }})  # fmt: skip
+                assert response.status_code == 200, response.text
+                document = response.json()["document"]
+                assert document["rep"] == person
+                ids.append(document["id"])
+        return ids
+
+    with ThreadPoolExecutor(50) as pool:
+        ids = [i for batch in pool.map(client, range(50)) for i in batch]
+    assert len(ids) == 1000 and len(set(ids)) == 1000
+    assert team.count("SELECT count(*) FROM requests") == stored + 1000
+    assert team.count("SELECT count(DISTINCT id) FROM requests") == stored + 1000
+
+
+def test_two_managers_approving_at_once_exactly_one_decides_20_of_20(team: Team) -> None:
+    clients = {
+        name: httpx.Client(base_url=team.server, timeout=60,
+                           headers={"Authorization": f"Bearer {team.tokens[name]}"})
+        for name in ("marco", "nina")
+    }  # fmt: skip
+    try:
+        for _ in range(20):
+            pending = team.post("priya", "requests.submit", {
+                "customer": "Acme", "reason": "race",
+                "lines": [{"sku": "HW-200", "qty": 2, "discount": "15"}],
+            }).json()["document"]  # fmt: skip
+            assert pending["status"] == "pending"
+            barrier = threading.Barrier(2)
+
+            def approve(
+                name: str, ident: str = pending["id"], barrier: threading.Barrier = barrier
+            ) -> httpx.Response:
+                barrier.wait()
+                return clients[name].post(
+                    "/api/requests.approve", json={"params": {"ident": ident, "note": name}}
+                )
+
+            with ThreadPoolExecutor(2) as pool:
+                answers = list(pool.map(approve, ["marco", "nina"]))
+            codes = sorted(a.status_code for a in answers)
+            assert codes == [200, 403], [a.text for a in answers]
+            loser = next(a for a in answers if a.status_code == 403)
+            assert loser.json()["error"]["kind"] == "refused"
+            winner = next(a for a in answers if a.status_code == 200).json()["document"]
+            shown = team.post("dana", "requests.show", {"ident": pending["id"]}).json()["document"]
+            assert shown["status"] == "approved"
+            assert shown["decided_by"] == winner["decided_by"]
+            approvals = [e for e in shown["events"] if e["action"] == "approved"]
+            assert len(approvals) == 1, shown["events"]
+    finally:
+        for http in clients.values():
+            http.close()
+
+
+# Same output in both modes --------------------------------------------------------------------
+
+
+def test_client_mode_prints_what_embedded_mode_prints(team: Team) -> None:
+    pending = team.submit("priya", *MANAGER_LEVEL)["id"]
+    ravis = team.submit("ravi", *WITHIN_REP)["id"]
+    ask = ["request", "--customer", "Acme", "--reason", "bid"]
+    commands = [
+        [*ask, *WITHIN_REP, "--check", "--json"],
+        [*ask, *OWNER_LEVEL, "--check", "--json"],
+        [*ask, *OWNER_LEVEL, "--check"],
+        [*ask, "NOPE-1", "--qty", "1", "--discount", "5", "--check", "--json"],
+        ["requests", "--json"],
+        ["requests", "--status", "pending"],
+        ["requests", "show", pending],
+        ["requests", "show", pending, "--json"],
+        ["requests", "show", ravis],  # refused: ravi's
+        ["requests", "show", "R-999999"],  # not found
+        ["approve", pending],  # refused: her own
+    ]
+    for command in commands:
+        embedded = team.admin(*command, user="priya")
+        client = team.client("priya", *command)
+        assert (client.returncode, _timeless(client.stdout), client.stderr) == (
+            embedded.returncode, _timeless(embedded.stdout), embedded.stderr,
+        ), command  # fmt: skip
+
+
+def _timeless(text: str) -> str:
+    """Output with its clock times blanked (a --check is dated when it runs)."""
+    import re
+
+    return re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?Z?", "<time>", text)
+
+
+def test_the_client_path_imports_no_database_or_dataframe_library(team: Team) -> None:
+    probe = (
+        "import json, sys\n"
+        "from pricing.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {CLIENT_FORBIDDEN!r})\n"
+        "print(json.dumps({'code': code, 'loaded': loaded}), file=sys.stderr)\n"
+    )
+    for args in (
+        ["request", "--customer", "Acme", "--reason", "bid", *WITHIN_REP, "--check"],
+        ["requests", "--json"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=team.folder,
+            env=_environment(PRICING_SERVER=team.server, PRICING_TOKEN=team.tokens["priya"]),
+            timeout=60,
+        )  # fmt: skip
+        answer = json.loads(done.stderr.strip().splitlines()[-1])
+        assert answer == {"code": 0, "loaded": []}, (args, answer)
+
+
+# 5. The audit still holds after all of it -----------------------------------------------------
+
+
+def test_zz_the_audit_chain_verifies_after_every_attempt(team: Team) -> None:
+    done = team.admin("audit", "verify")
+    assert done.returncode == 0, done.stdout + done.stderr
