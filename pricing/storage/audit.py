@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy import ColumnElement, Table, select
 from sqlalchemy.engine import Connection
 
 from pricing import config

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, func, insert, inspect, select, text
+from sqlalchemy import ColumnElement, func, insert, inspect, select
 from sqlalchemy.engine import Connection
 
 from pricing.storage import audit, store
