@@ -253,6 +253,7 @@ def export(written: Export) -> Document:
         "edition": written.edition.number,
         "items": written.items,
         "tiers": written.tiers,
+        "effective_from": written.edition.effective_from,
     }
 
 

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from pricing.cli.common import (
     date_option,
-    echo_problems,
+    echo_listed_problems,
     emit_json,
     exit_with,
     json_option,
+    money,
     output_option,
     print_table,
     settings,
 )
-
-if TYPE_CHECKING:
-    from pricing.analysis.simulate import Simulation
-    from pricing.policy.file import PolicyFile
 
 
 @click.group()
@@ -42,33 +39,28 @@ Examples:
 @json_option
 def check(file: Path) -> None:
     """Validate a policy file without storing it; every problem names its line and key (exit 2)."""
-    from pricing import api, documents
-
     cfg = settings()
-    parsed = api.check_policy(file)
-    document = documents.policy_check(parsed)
-    if parsed.policy is None:
-        refuse_invalid(parsed, "nothing was loaded", document)
+    checked = cfg.call("policy.check", files={"file": file})
+    if not checked["valid"]:
+        refuse_invalid(checked, file, "nothing was loaded")
     if cfg.json:
-        emit_json(document)
+        emit_json(checked)
         return
-    counts = documents.policy_counts(parsed.policy)
     click.echo(
-        f"{file.name} is valid: {counts['levels']} levels, {counts['rules']} rules, "
-        f"{counts['people']} people."
+        f"{file.name} is valid: {checked['levels']} levels, {checked['rules']} rules, "
+        f"{checked['people']} people."
     )
 
 
-def refuse_invalid(parsed: PolicyFile, consequence: str, document: dict[str, Any]) -> NoReturn:
-    """Every problem of an invalid policy file (line and key), then exit 2."""
-    from pricing import documents
-
+def refuse_invalid(refused: dict[str, Any], file: Path, consequence: str) -> NoReturn:
+    """Every problem of an invalid policy file (line and key), then exit 2 with the refusal."""
+    problems = refused["problems"]
     if not settings().json:
-        echo_problems(parsed.problems)
+        echo_listed_problems(problems)
     exit_with(
         click.get_current_context(),
-        f"{parsed.source}: {len(parsed.problems)} problem(s); {consequence}",
-        document=documents.policy_refused(parsed, document),
+        f"{file.name}: {len(problems)} problem(s); {consequence}",
+        document=refused,
     )
 
 
@@ -89,19 +81,16 @@ def load(file: Path) -> None:
     It is in force from its `effective_from` (default: today). Requests record the version
     they were judged under.
     """
-    from pricing import api, documents
-
     cfg = settings()
-    parsed = api.check_policy(file)
-    if parsed.policy is None:
-        refuse_invalid(parsed, "nothing was loaded", {"version": None})
-    version = api.load_policy(cfg.store(create=True), parsed, user=cfg.acting_user())
+    loaded = cfg.call("policy.load", files={"file": file})
+    if loaded["version"] is None:
+        refuse_invalid(loaded, file, "nothing was loaded")
     if cfg.json:
-        emit_json(documents.policy_version(version))
+        emit_json(loaded)
         return
     click.echo(
-        f"Loaded policy version {version.version} from {version.source}, in force from "
-        f"{version.effective_from.isoformat()}."
+        f"Loaded policy version {loaded['version']} from {loaded['source']}, in force from "
+        f"{loaded['effective_from']}."
     )
 
 
@@ -120,17 +109,17 @@ Examples:
 @json_option
 def show(number: int | None) -> None:
     """Print the policy in force as tables: levels and limits, rules, floors and the team."""
-    from pricing import api, documents
+    from pricing.policy.model import Policy
 
     cfg = settings()
-    version = api.show_policy(cfg.store(), number)
-    policy = version.policy
+    version = cfg.call("policy.show", version=number)
     if cfg.json:
-        emit_json(documents.policy(version))
+        emit_json(version)
         return
+    policy = Policy.from_dict(version["policy"])  # the document's policy, as it was stored
     click.echo(
-        f"Policy version {version.version} from {version.source}, in force from "
-        f"{version.effective_from.isoformat()} (loaded by {version.loaded_by}). Currency "
+        f"Policy version {version['version']} from {version['source']}, in force from "
+        f"{version['effective_from']} (loaded by {version['loaded_by']}). Currency "
         f"{policy.currency}; approvals valid {policy.approval_valid_days} days; rounding "
         f"{policy.rounding.replace('_', '-')}."
     )
@@ -190,67 +179,54 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
     shows lines and special discount per class, approver workload per level (requests a week),
     the discount given inside and outside each policy, and the deals that change class.
     """
-    from pricing import api, documents
-
     cfg = settings()
-    parsed = api.check_policy(file)
-    if parsed.policy is None:
-        refuse_invalid(parsed, "nothing was simulated", {})
-    result = api.simulate_policy(
-        cfg.store(),
-        parsed.policy,
-        start=start.date() if start else None,
-        end=end.date() if end else None,
+    simulated = cfg.call(
+        "policy.simulate",
+        files={"file": file},
+        output=output,
+        start=start.date().isoformat() if start else None,
+        end=end.date().isoformat() if end else None,
     )
-    currency = parsed.policy.currency
-    document = documents.simulation(result, currency)
-    if output is not None:
-        api.write_simulation(result, output, currency=currency, document=document)
+    if "problems" in simulated:
+        refuse_invalid(simulated, file, "nothing was simulated")
     if cfg.json:
-        emit_json(document)
+        emit_json(simulated)
         return
-    _print_simulation(result, document, file.name)
+    _print_simulation(simulated, file.name)
     if output is not None:
         click.echo(f"Wrote {output}.")
 
 
-def _print_simulation(result: Simulation, document: dict[str, Any], file_name: str) -> None:
+def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
     """The simulation as tables: classes, approver workload, inside/outside, changed lines."""
+    not_judged = simulated["not_judged"]
     click.echo(
-        f"{result.lines:,} deal lines from {document['from']} to {document['to']} judged under the "
-        f"policy in force and under {file_name}"
-        + (
-            f" ({result.not_judged:,} unmatched or unjudged lines left out)"
-            if result.not_judged
-            else ""
-        )
+        f"{simulated['lines']:,} deal lines from {simulated['from']} to {simulated['to']} judged "
+        f"under the policy in force and under {file_name}"
+        + (f" ({not_judged:,} unmatched or unjudged lines left out)" if not_judged else "")
         + "."
     )
-    _print_classes(document, file_name)
-    _print_workload(document, file_name)
-    from pricing.money import display_money
-
-    sides = {"now": result.current, file_name: result.proposed}
+    _print_classes(simulated, file_name)
+    _print_workload(simulated, file_name)
+    sides = {"now": "current", file_name: "proposed"}
+    discount = simulated["special_discount"]
     click.echo(
         "Special discount inside / outside policy: "
         + "; ".join(
-            f"{label} {display_money(side.inside, document['currency'])} / "
-            f"{display_money(side.outside, document['currency'])}"
+            f"{label} {money(discount[side]['inside'])} / {money(discount[side]['outside'])}"
             for label, side in sides.items()
         )
         + "."
     )
-    click.echo(f"{len(result.changed):,} lines change class" + (":" if result.changed else "."))
-    if result.changed:
+    changed = simulated["changed"]
+    click.echo(f"{len(changed):,} lines change class" + (":" if changed else "."))
+    if changed:
         print_table(
             ["Deal", "Line", "SKU", "Now", file_name],
-            [
-                (c["deal"], c["line"], c["sku"], c["current"], c["proposed"])
-                for c in result.changed[:20]
-            ],
+            [(c["deal"], c["line"], c["sku"], c["current"], c["proposed"]) for c in changed[:20]],
         )
-        if len(result.changed) > 20:
-            click.echo(f"... and {len(result.changed) - 20:,} more (all of them: --json or -o)")
+        if len(changed) > 20:
+            click.echo(f"... and {len(changed) - 20:,} more (all of them: --json or -o)")
 
 
 def _print_classes(document: dict[str, Any], file_name: str) -> None:
@@ -259,7 +235,7 @@ def _print_classes(document: dict[str, Any], file_name: str) -> None:
 
     from pricing.money import display_money
 
-    def money(side: str, name: str) -> str:
+    def discount(side: str, name: str) -> str:
         amount = document[side].get(name, {}).get("special_discount", "0")
         return display_money(Decimal(amount), document["currency"])
 
@@ -276,9 +252,9 @@ def _print_classes(document: dict[str, Any], file_name: str) -> None:
             (
                 name,
                 f"{document['current'].get(name, {}).get('lines', 0):,}",
-                money("current", name),
+                discount("current", name),
                 f"{document['proposed'].get(name, {}).get('lines', 0):,}",
-                money("proposed", name),
+                discount("proposed", name),
             )
             for name in classes
         ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -13,19 +13,19 @@ from pricing.cli.common import (
     as_date,
     column_option,
     date_option,
-    echo_problems,
+    echo_listed_problems,
     emit_json,
     exit_with,
     json_option,
+    money,
     print_table,
     progress,
     settings,
+    when,
 )
 
-if TYPE_CHECKING:
-    from pricing.analysis.impact import Impact
-    from pricing.pricebook.editions import ImportResult
-    from pricing.pricebook.model import PriceBook, PriceItem
+# The fields of a price book item that are money (the diff document carries them as text).
+MONEY_FIELDS = ("list_price", "unit_cost", "floor_price")
 
 
 @click.group()
@@ -80,65 +80,64 @@ def import_(
     cell; nothing is stored while any error stands (exit 2). Importing the same content as the
     newest edition makes no edition ("unchanged").
     """
-    from pricing import api, documents
-
     cfg = settings()
-    mapped = api.column_overrides(columns, kind="pricebook")
     with progress(f"Reading {file.name}") as update:
-        result = api.import_price_book(
-            lambda: cfg.store(create=True),
-            file,
-            effective_from=as_date(effective),
-            user=cfg.acting_user(),
+        answer = cfg.call(
+            "pricebook.import",
+            files={"file": file},
+            progress=update,
+            effective=_day(effective),
             sheet=sheet,
-            columns=mapped,
+            columns=list(columns),
             currency=currency,
             dry_run=dry_run,
-            progress=update,
         )
-    document = documents.price_book_import(result)
-    ctx = click.get_current_context()
-    if result.failed:
+    problems = answer["problems"]
+    errors = sum(1 for p in problems if p["severity"] == "error")
+    if errors:
         if not cfg.json:
-            echo_problems(result.problems)
-        errors = sum(1 for p in result.problems if p.severity == "error")
+            echo_listed_problems(problems)
         exit_with(
-            ctx,
+            click.get_current_context(),
             f"{file.name}: nothing imported: {errors} error(s) above; fix them and import again",
-            document=document,
+            document=answer,
         )
     if cfg.json:
-        emit_json(document)
+        emit_json(answer)
         return
-    echo_problems(result.problems)
-    click.echo(_import_summary(result))
+    echo_listed_problems(problems)
+    click.echo(_import_summary(answer))
 
 
-def _import_summary(result: ImportResult) -> str:
-    diff = result.diff
-    assert diff is not None
-    where = f"{result.source}" + (f", sheet {result.sheet!r}" if result.sheet else "")
-    counts = f"{result.items} items, {result.tiers} tiers"
-    warnings = sum(1 for p in result.problems if p.severity == "warning")
+def _day(value: datetime | None) -> str | None:
+    """A date option as an operation takes it (``YYYY-MM-DD``)."""
+    return value.date().isoformat() if value else None
+
+
+def _import_summary(imported: dict[str, Any]) -> str:
+    sheet, previous = imported["sheet"], imported["previous_edition"]
+    where = f"{imported['source']}" + (f", sheet {sheet!r}" if sheet else "")
+    counts = f"{imported['items']} items, {imported['tiers']} tiers"
+    warnings = sum(1 for p in imported["problems"] if p["severity"] == "warning")
     tail = f"; {warnings} warning(s) above" if warnings else ""
-    if result.unchanged:
+    if imported["unchanged"]:
         return (
-            f"Unchanged: {where} has the same content as edition {result.previous} "
+            f"Unchanged: {where} has the same content as edition {previous} "
             f"({counts}); no edition made{tail}."
         )
     change = (
-        f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed, "
-        f"{diff.unchanged} unchanged"
-        + (", tiers changed" if diff.tiers_changed and result.previous else "")
-        + (f" against edition {result.previous}" if result.previous else "")
+        f"{imported['added']} added, {imported['removed']} removed, "
+        f"{imported['changed']} changed, {imported['unchanged_items']} unchanged"
+        + (", tiers changed" if imported["tiers_changed"] and previous else "")
+        + (f" against edition {previous}" if previous else "")
     )
-    if result.dry_run:
+    if imported["dry_run"]:
         return (
             f"Dry run: {where} would become a new edition effective "
-            f"{result.effective_from.isoformat()}: {counts} ({change}); nothing stored{tail}."
+            f"{imported['effective_from']}: {counts} ({change}); nothing stored{tail}."
         )
     return (
-        f"Imported edition {result.edition}, effective {result.effective_from.isoformat()}, "
+        f"Imported edition {imported['edition']}, effective {imported['effective_from']}, "
         f"from {where}: {counts} ({change}){tail}."
     )
 
@@ -159,78 +158,61 @@ Examples:
 @json_option
 def show(sku: str | None, as_of: datetime | None, family: str | None) -> None:
     """Show the standard prices in force: one SKU with its volume tiers, or the whole book."""
-    from pricing import api, documents
-
     cfg = settings()
     on = as_date(as_of)
-    if sku is not None:
-        shown = api.show_item(cfg.store(), sku, on=on)
-        document = documents.item(shown.edition, shown.item, shown.book)
-        if cfg.json:
-            emit_json(document)
-            return
-        _print_item(document, on)
-        return
-    view = api.show_price_book(cfg.store(), on=on)
-    edition, book = view.edition, view.book
-    items = list(book.items.values())
-    if family:
-        items = [i for i in items if (i.family or "").casefold() == family.casefold()]
+    shown = cfg.call("pricebook.show", sku=sku, as_of=on.isoformat(), family=family)
     if cfg.json:
-        emit_json(documents.price_book(view, items))
+        emit_json(shown)
         return
-    from pricing.money import display_money
-
+    if sku is not None:
+        _print_item(shown, on)
+        return
+    items = shown["items"]
     print_table(
         ["SKU", "Name", "Family", "List price", "Cur", "Unit cost", "Floor", "Tiers", "Status"],
         [
             (
-                i.sku,
-                i.name,
-                i.family,
-                display_money(i.list_price, i.currency),
-                i.currency,
-                display_money(i.unit_cost, i.currency),
-                display_money(i.floor_price, i.currency),
-                _tiers_text(book, i),
-                i.status,
+                i["sku"],
+                i["name"],
+                i["family"],
+                money(i["list_price"]),
+                i["currency"],
+                money(i["unit_cost"]),
+                money(i["floor_price"]),
+                _tiers_text(i),
+                i["status"],
             )
             for i in items
         ],
-        title=f"Edition {edition.number}, effective {edition.effective_from.isoformat()} "
-        f"(in force on {on.isoformat()}): {len(items)} items",
+        title=f"Edition {shown['edition']}, effective {shown['effective_from']} "
+        f"(in force on {shown['as_of']}): {len(items)} items",
         right=["List price", "Unit cost", "Floor"],
     )
 
 
-def _tiers_text(book: PriceBook, item: PriceItem) -> str:
-    from pricing.money import display_money
-
-    return ", ".join(
-        f"{t.min_qty}+: {display_money(t.price_for(item), item.currency)}"
-        for t in book.tiers_for(item)
-    )
+def _tiers_text(item: dict[str, Any]) -> str:
+    return ", ".join(f"{t['min_qty']}+: {money(t['price'])}" for t in item["tiers"])
 
 
-def _print_item(document: dict[str, Any], on: date) -> None:
+def _print_item(item: dict[str, Any], on: date) -> None:
     rows = [
-        ("SKU", document["sku"]),
-        ("Name", document["name"]),
-        ("Family", document["family"]),
-        ("List price", f"{document['list_price']} {document['currency']}"),
-        ("Unit cost", document["unit_cost"]),
-        ("Floor price", document["floor_price"]),
-        ("Status", document["status"]),
-        ("Edition", f"{document['edition']} (effective {document['effective_from'].isoformat()}, "
+        ("SKU", item["sku"]),
+        ("Name", item["name"]),
+        ("Family", item["family"]),
+        ("List price", f"{item['list_price']} {item['currency']}"),
+        ("Unit cost", item["unit_cost"]),
+        ("Floor price", item["floor_price"]),
+        ("Status", item["status"]),
+        ("Edition", f"{item['edition']} (effective {item['effective_from']}, "
                     f"in force on {on.isoformat()})"),
     ]  # fmt: skip
     print_table(["Field", "Value"], [(k, v) for k, v in rows if v is not None])
-    if document["tiers"]:
+    if item["tiers"]:
         print_table(
             ["From qty", "Standard price", "Discount %", "Set for"],
             [
                 (t["min_qty"], t["price"], t["discount_pct"] or "", t["scope"])
-                for t in document["tiers"]
+                for t in item["tiers"]
             ],
             title="Standard volume tiers",
             right=["From qty", "Standard price", "Discount %"],
@@ -249,13 +231,10 @@ Examples:
 @json_option
 def editions_() -> None:
     """List every imported edition, oldest first, and which one is in force today."""
-    from pricing import api, documents
-
     cfg = settings()
-    listing = api.list_editions(cfg.store(), on=date.today())
-    listed, current = listing.editions, listing.in_force
+    listed = cfg.call("pricebook.editions")
     if cfg.json:
-        emit_json(documents.editions(listing))
+        emit_json(listed)
         return
     if not listed:
         click.echo("No editions yet: import a price book with `pricing pricebook import FILE`.")
@@ -272,13 +251,13 @@ def editions_() -> None:
         ],
         [
             (
-                e.number,
-                e.effective_from.isoformat(),
-                e.items,
-                e.source,
-                e.imported_at.strftime("%Y-%m-%d %H:%M"),
-                e.imported_by,
-                "today" if current and current.number == e.number else "",
+                e["edition"],
+                e["effective_from"],
+                e["items"],
+                e["source"],
+                when(e["imported_at"]),
+                e["imported_by"],
+                "today" if e["in_force"] else "",
             )
             for e in listed
         ],
@@ -320,106 +299,97 @@ def diff_(
     With --impact, the quantities sold in the period are re-priced at both editions' list prices
     (per family and in total), and open approved requests are judged again on the new edition.
     """
-    from pricing import api, documents
-
     cfg = settings()
-    compared = api.diff_editions(
-        cfg.store(), old, new, impact=impact,
-        start=start.date() if start else None, end=end.date() if end else None,
-    )  # fmt: skip
-    old_edition, new_edition, diff = compared.old, compared.new, compared.diff
-    summary = documents.diff_summary(old_edition, new_edition, diff)
-    estimate = compared.impact
+    compared = cfg.call(
+        "pricebook.diff", old=old, new=new, impact=impact, start=_day(start), end=_day(end)
+    )
     if cfg.json:
-        emit_json(documents.edition_diff(compared))
+        emit_json(compared)
         return
-    from pricing.money import display_money
-
-    click.echo(summary)
-    for title, listed in (("Added", diff.added), ("Removed", diff.removed)):
+    click.echo(compared["summary"])
+    for title, listed in (("Added", compared["added"]), ("Removed", compared["removed"])):
         if listed:
             print_table(
                 ["SKU", "Name", "Family", "List price", "Cur"],
                 [
-                    (i.sku, i.name, i.family, display_money(i.list_price, i.currency), i.currency)
+                    (i["sku"], i["name"], i["family"], money(i["list_price"]), i["currency"])
                     for i in listed
                 ],
                 title=f"{title} ({len(listed)})",
                 right=["List price"],
             )
-    if diff.changed:
+    changed = compared["changed"]
+    if changed:
         print_table(
             ["SKU", "Name", "Old price", "New price", "Move %", "Also changed"],
             [
                 (
-                    c.new.sku,
-                    c.new.name,
-                    display_money(c.old.list_price, c.old.currency),
-                    display_money(c.new.list_price, c.new.currency),
-                    f"{c.price_change_pct:+.2f}" if c.price_change_pct is not None else "",
+                    c["sku"],
+                    c["name"],
+                    money(c["old_price"]),
+                    money(c["new_price"]),
+                    _signed_pct(c["change_pct"]),
                     ", ".join(
-                        _describe_field(c.old, c.new, f) for f in c.fields if f != "list_price"
+                        _describe_field(f, values)
+                        for f, values in c["fields"].items()
+                        if f != "list_price"
                     ),
                 )
-                for c in diff.changed
+                for c in changed
             ],
-            title=f"Changed ({len(diff.changed)})",
+            title=f"Changed ({len(changed)})",
             right=["Old price", "New price", "Move %"],
         )
-    if estimate is not None:
-        _print_impact(estimate, compared.currency)
+    if "impact" in compared:
+        _print_impact(compared["impact"])
 
 
-def _print_impact(estimate: Impact, currency: str) -> None:
-    from pricing.money import display_money
+def _signed_pct(text: str | None) -> str:
+    """A document's percentage with its sign (``+3.50``; blank for none)."""
+    return "" if text is None else f"{Decimal(text):+.2f}"
 
-    total_old, total_new = estimate.total_old, estimate.total_new
-    move = f" ({(total_new - total_old) / total_old * 100:+.2f} %)" if total_old else ""
+
+def _print_impact(estimate: dict[str, Any]) -> None:
+    total = estimate["total"]
+    change = total["change_pct"]
+    move = f" ({_signed_pct(change)} %)" if change is not None else ""
+    missing = estimate["lines_no_longer_listed"]
     click.echo(
-        f"Impact on {estimate.lines:,} deal lines sold {estimate.start} to {estimate.end}: list revenue "
-        f"{display_money(total_old, currency)} -> {display_money(total_new, currency)}{move}"
-        + (
-            f"; {estimate.missing_lines:,} lines' SKUs are no longer listed"
-            if estimate.missing_lines
-            else ""
-        )
-        + "."
+        f"Impact on {estimate['lines']:,} deal lines sold {estimate['from']} to {estimate['to']}: "
+        f"list revenue {money(total['list_revenue_old'])} -> {money(total['list_revenue_new'])}"
+        f"{move}" + (f"; {missing:,} lines' SKUs are no longer listed" if missing else "") + "."
     )
-    if estimate.families:
+    if estimate["families"]:
         print_table(
             ["Family", "List revenue (old)", "List revenue (new)", "Change", "Change %"],
             [
                 (
-                    f,
-                    display_money(o, currency),
-                    display_money(n, currency),
-                    display_money(n - o, currency),
-                    f"{(n - o) / o * 100:+.2f}" if o else "",
+                    f["family"],
+                    money(f["list_revenue_old"]),
+                    money(f["list_revenue_new"]),
+                    money(f["change"]),
+                    _signed_pct(f["change_pct"]),
                 )
-                for f, o, n in estimate.families
+                for f in estimate["families"]
             ],
             right=["List revenue (old)", "List revenue (new)", "Change", "Change %"],
         )
+    affected = estimate["requests_affected"]
     click.echo(
-        f"{len(estimate.affected)} line(s) of {estimate.open_requests} open approved request(s) would "
-        "fall below the new floors or out of policy" + (":" if estimate.affected else ".")
+        f"{len(affected)} line(s) of {estimate['open_approved_requests']} open approved "
+        "request(s) would fall below the new floors or out of policy" + (":" if affected else ".")
     )
-    for a in estimate.affected:
-        click.echo(
-            f"  {a['request']} {a['sku']} at {display_money(a['price'], currency)}: {a['why']}"
-        )
+    for a in affected:
+        click.echo(f"  {a['request']} {a['sku']} at {money(a['price'])}: {a['why']}")
 
 
-def _describe_field(old: PriceItem, new: PriceItem, field: str) -> str:
-    from pricing.money import display_money
+def _describe_field(field: str, values: dict[str, Any]) -> str:
+    def shown(value: Any) -> str:
+        if value is None:
+            return "(none)"
+        return money(value) if field in MONEY_FIELDS else str(value)
 
-    def shown(item: PriceItem) -> str:
-        value = getattr(item, field)
-        if isinstance(value, Decimal):
-            return display_money(value, item.currency)
-        return "(none)" if value is None else str(value)
-
-    return f"{field.replace('_', ' ')}: {shown(old)} -> {shown(new)}"
+    return f"{field.replace('_', ' ')}: {shown(values['old'])} -> {shown(values['new'])}"
 
 
 @pricebook.command(
@@ -437,16 +407,12 @@ Examples:
 @json_option
 def export(file: Path, as_of: datetime | None, number: int | None) -> None:
     """Write an edition to a clean, formatted xlsx (with its Tiers sheet) that re-imports as is."""
-    from pricing import api, documents
-
     cfg = settings()
-    api.check_export_name(file)
-    written = api.export_price_book(cfg.store(), file, on=as_date(as_of), edition=number)
-    edition = written.edition
+    written = cfg.call("pricebook.export", output=file, as_of=_day(as_of), edition=number)
     if cfg.json:
-        emit_json(documents.export(written))
+        emit_json(written)
         return
     click.echo(
-        f"Wrote {file}: edition {edition.number} (effective {edition.effective_from.isoformat()}), "
-        f"{written.items} items, {written.tiers} tiers."
+        f"Wrote {file}: edition {written['edition']} (effective {written['effective_from']}), "
+        f"{written['items']} items, {written['tiers']} tiers."
     )

@@ -1,0 +1,63 @@
+"""The owner's operations on the guardrails: check, load, show and simulate a policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pricing import api, documents
+from pricing.operations import Caller, Document, operation
+from pricing.operations.pricebook import day
+
+
+@operation("policy.check", files=("file",))
+def check(caller: Caller, *, file: Path) -> Document:
+    """Validate a policy file without storing it: valid or not, and every problem."""
+    return documents.policy_check(api.check_policy(file))
+
+
+@operation("policy.load", files=("file",))
+def load(caller: Caller, *, file: Path) -> Document:
+    """Store a valid policy file as the newest version (the database is opened, and made if
+    new, only for a valid one); an invalid one is refused with its problems (``version``
+    None)."""
+    parsed = api.check_policy(file)
+    if parsed.policy is None:
+        return documents.policy_refused(parsed, {"version": None})
+    return documents.policy_version(
+        api.load_policy(caller.store(create=True), parsed, user=caller.user)
+    )
+
+
+@operation("policy.show")
+def show(caller: Caller, *, version: int | None = None) -> Document:
+    """A policy version and its whole policy: the one asked for, else the one in force."""
+    return documents.policy(api.show_policy(caller.store(), version))
+
+
+@operation("policy.simulate", files=("file",), output=True)
+def simulate(
+    caller: Caller,
+    *,
+    file: Path,
+    start: str | None = None,
+    end: str | None = None,
+    output: Path | None = None,
+) -> Document:
+    """Replay the stored deals under the policy in force and under the policy file, side by
+    side (written to ``output`` too: .xlsx, .html, .csv or .json); an invalid file is refused
+    with its problems."""
+    parsed = api.check_policy(file)
+    if parsed.policy is None:
+        return documents.policy_refused(parsed, {})
+    result = api.simulate_policy(
+        caller.store(),
+        parsed.policy,
+        start=day(start, "from"),
+        end=day(end, "to"),
+        user=caller.user,
+    )
+    currency = parsed.policy.currency
+    document = documents.simulation(result, currency)
+    if output is not None:
+        api.write_simulation(result, output, currency=currency, document=document)
+    return document

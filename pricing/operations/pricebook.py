@@ -1,0 +1,115 @@
+"""The marketer's operations: import, show, list and compare editions of the price book, export."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pricing import api, documents
+from pricing.errors import InputError
+from pricing.operations import Caller, Document, operation
+
+
+def day(text: str | None, field: str) -> date | None:
+    """A ``YYYY-MM-DD`` parameter as a date (None stays None)."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f": {text!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+
+@operation("pricebook.import", files=("file",))
+def import_(
+    caller: Caller,
+    *,
+    file: Path,
+    effective: str | None = None,
+    sheet: str | None = None,
+    columns: list[str] | None = None,
+    currency: str | None = None,
+    dry_run: bool = False,
+) -> Document:
+    """Import a price book file (xlsx or csv) as a new edition; nothing stored on any error.
+
+    The database is opened (and made, if new) only once the file reads without errors."""
+    mapped = api.column_overrides(columns or [], kind="pricebook")
+    result = api.import_price_book(
+        lambda: caller.store(create=True),
+        file,
+        effective_from=day(effective, "effective") or date.today(),
+        user=caller.user,
+        sheet=sheet,
+        columns=mapped,
+        currency=currency,
+        dry_run=dry_run,
+        progress=caller.progress,
+    )
+    return documents.price_book_import(result)
+
+
+@operation("pricebook.show")
+def show(
+    caller: Caller,
+    *,
+    sku: str | None = None,
+    as_of: str | None = None,
+    family: str | None = None,
+) -> Document:
+    """The standard prices in force: one SKU with its volume tiers, or the whole book (or one
+    family of it)."""
+    on = day(as_of, "as_of") or date.today()
+    if sku is not None:
+        shown = api.show_item(caller.store(), sku, on=on)
+        return documents.item(shown.edition, shown.item, shown.book)
+    view = api.show_price_book(caller.store(), on=on)
+    items = list(view.book.items.values())
+    if family:
+        items = [i for i in items if (i.family or "").casefold() == family.casefold()]
+    return documents.price_book(view, items)
+
+
+@operation("pricebook.editions")
+def editions(caller: Caller) -> Document:
+    """Every imported edition, oldest first, and which one is in force today."""
+    return documents.editions(api.list_editions(caller.store(), on=date.today()))
+
+
+@operation("pricebook.diff")
+def diff(
+    caller: Caller,
+    *,
+    old: int | None = None,
+    new: int | None = None,
+    impact: bool = False,
+    start: str | None = None,
+    end: str | None = None,
+) -> Document:
+    """What changed between two editions (default: the two newest); with ``impact``, the
+    period's volume re-priced and open approvals judged again."""
+    compared = api.diff_editions(
+        caller.store(),
+        old,
+        new,
+        impact=impact,
+        start=day(start, "from"),
+        end=day(end, "to"),
+    )
+    return documents.edition_diff(compared)
+
+
+@operation("pricebook.export", output=True)
+def export(
+    caller: Caller,
+    *,
+    output: Path | None = None,
+    as_of: str | None = None,
+    edition: int | None = None,
+) -> Document:
+    """Write an edition (``edition``, else the one in force on ``as_of``) to a clean xlsx."""
+    if output is None:
+        raise InputError("name the workbook to write (.xlsx)")
+    api.check_export_name(output)  # before the database is opened
+    on = day(as_of, "as_of") or date.today()
+    return documents.export(api.export_price_book(caller.store(), output, on=on, edition=edition))
