@@ -215,8 +215,8 @@ def _uploads(form: Any | None, op: Operation) -> Iterator[dict[str, tuple[Path, 
     folder = Path(tempfile.mkdtemp(prefix="pricing-upload-"))
     try:
         saved: dict[str, tuple[Path, str]] = {}
-        for name in op.files if form is not None else ():
-            upload = form.get(name)
+        for name in op.files:
+            upload = form.get(name) if form is not None else None
             if upload is None or not hasattr(upload, "filename"):
                 continue
             filename = Path(upload.filename or "upload").name or "upload"

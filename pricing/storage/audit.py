@@ -157,7 +157,8 @@ class _Digest:
     compares."""
 
     def __init__(self, conn: Connection, known: dict[str, str]) -> None:
-        self.conn, self.known, self.parts = conn, known, []
+        self.conn, self.known = conn, known
+        self.parts: list[str] = []
 
     def add(self, table: Table, where: ColumnElement[bool], order: str, ident: object) -> int:
         """The rows of ``table`` matching ``where`` (``ident`` names them), in ``order``; how
