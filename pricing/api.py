@@ -128,7 +128,7 @@ class SchemaUpgrade:
 # Who may do what ----------------------------------------------------------------------------
 
 
-def _authorize(db: Store, user: str | None, action: Action) -> Actor | None:
+def authorize(db: Store, user: str | None, action: Action) -> Actor | None:
     """The acting person, refused (exit 1) if their role does not allow ``action``; a store
     where nobody is registered allows it (``pricing.access.authority``). ``user`` None is a
     program holding the database itself, trusted as its administrator."""
@@ -290,7 +290,7 @@ def import_price_book(
 
         loaded = loading.result()
         store = db() if callable(db) else db
-        _authorize(store, user, "pricebook.import")
+        authorize(store, user, "pricebook.import")
         options = ReadOptions(
             sheet=sheet,
             columns=dict(columns or {}),
@@ -348,12 +348,16 @@ def diff_editions(
     impact: bool = False,
     start: date | None = None,
     end: date | None = None,
+    user: str | None = None,
 ) -> EditionDiff:
     """Compare two editions (default: the two newest); with ``impact``, re-price the period's
-    volume at both and judge open approvals again on the new one."""
+    volume at both and judge open approvals again on the new one (deal volumes and everyone's
+    approvals: for those who may read the drift report)."""
     from pricing.policy import versions as policies
     from pricing.pricebook import editions
 
+    if impact:
+        authorize(db, user, "report")
     old_edition, new_edition, diff = editions.diff(db, old, new)
     if not impact:
         return EditionDiff(old_edition, new_edition, diff)
@@ -410,7 +414,7 @@ def load_policy(
     from pricing.lines.service import rematch
     from pricing.policy import versions as policies
 
-    _authorize(db, user, "policy.load")
+    authorize(db, user, "policy.load")
     with db.write() as conn:
         version = policies.load(conn, parsed, user=user, now=now)
         rematch(
@@ -441,7 +445,7 @@ def simulate_policy(
     """Replay the stored deals under the policy in force and under ``proposed``."""
     from pricing.analysis.simulate import simulate
 
-    _authorize(db, user, "policy.simulate")
+    authorize(db, user, "policy.simulate")
 
     return simulate(db, proposed, start=start, end=end)
 
@@ -481,7 +485,7 @@ def submit_request(
     """Judge a request under the policy in force and (unless ``check``) store it."""
     from pricing.requests import lifecycle
 
-    _authorize(db, user, "request.submit")
+    authorize(db, user, "request.submit")
 
     request, problems = lifecycle.submit(
         db, customer=customer, reason=reason, inputs=lines, user=user, check=check, now=now
@@ -539,7 +543,7 @@ def show_request(
     viewer = whoami(db, user) if user is not None else None
     if viewer is not None and not viewer.may("request.read_all") and not viewer.same(found.rep):
         raise Refused(
-            f"{found.code} is {found.rep}'s: a {viewer.role} sees their own requests only"
+            f"{found.code} is {found.rep}'s: only managers and owners see other people's requests"
         )
     return found
 
@@ -604,7 +608,7 @@ def import_deals(
     """Store the lines of a deals file not already stored, matched to list and policy."""
     from pricing.lines.service import import_deals as store_lines
 
-    _authorize(db, user, "deals.import")
+    authorize(db, user, "deals.import")
 
     return store_lines(db, read, user=user, dry_run=dry_run, now=now, progress=progress)
 
@@ -621,7 +625,7 @@ def build_report(
     """The drift report for the period, totals and groups (``details``: months, bands, lines)."""
     from pricing.analysis.report import build, parse_by
 
-    _authorize(db, user, "report")
+    authorize(db, user, "report")
 
     keys = parse_by(by if isinstance(by, str) else ",".join(by or []))  # unknown keys: InputError
     return build(db, start=start, end=end, by=keys, details=details)
@@ -666,7 +670,7 @@ def verify_audit(db: Store, *, kept: str | None = None, user: str | None = None)
     from pricing.errors import InputError
     from pricing.storage.audit import Head, verify
 
-    _authorize(db, user, "audit")
+    authorize(db, user, "audit")
     try:
         head = Head.parse(kept) if kept else None
     except ValueError as exc:
@@ -678,7 +682,7 @@ def audit_head(db: Store, *, user: str | None = None) -> Head | None:
     """The audit chain's newest entry (None while nothing was recorded)."""
     from pricing.storage.audit import head
 
-    _authorize(db, user, "audit")
+    authorize(db, user, "audit")
 
     return head(db)
 

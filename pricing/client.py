@@ -45,6 +45,10 @@ def call(
     """Ask the server to run operation ``name``; its document, or the error it raised."""
     import httpx
 
+    if not login.server.startswith(("http://", "https://")):
+        raise InputError(
+            f"{login.server!r} is not a server address: give it as https://host (or http://host:port)"
+        )
     if not login.token:
         raise ServerError(
             f"client mode ({login.server}) needs your token: set PRICING_TOKEN or sign in with "
@@ -66,16 +70,20 @@ def call(
             handle = _open(path)
             opened.append(handle)
             uploads[key] = (path.name, handle, "application/octet-stream")
+        # Plain http needs no TLS context (building one loads the CA bundle: ~35 ms a command).
+        verify = url.startswith("https://")
         try:
             if uploads:
-                response = httpx.post(url, headers=headers, timeout=TIMEOUT,
+                response = httpx.post(url, headers=headers, timeout=TIMEOUT, verify=verify,
                                       data={"request": json.dumps(body)}, files=uploads)  # fmt: skip
             else:
-                response = httpx.post(url, headers=headers, timeout=TIMEOUT, json=body)
+                response = httpx.post(url, headers=headers, timeout=TIMEOUT, json=body,
+                                      verify=verify)  # fmt: skip
         except httpx.HTTPError as exc:
+            reason = str(exc).rstrip(".")
             raise ServerError(
                 f"cannot reach the pricing server at {login.server}: {exc.__class__.__name__}"
-                f"{': ' + str(exc) if str(exc) else ''}. Is it running, and is PRICING_SERVER right?"
+                f"{': ' + reason if reason else ''}. Is it running, and is its address right?"
             ) from None
     finally:
         for handle in opened:

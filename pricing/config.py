@@ -17,11 +17,7 @@ on first use, mode 0600): enough for a one-person file and for trying the server
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import os
-import secrets
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -54,6 +50,8 @@ def acting_user(explicit: str | None = None) -> str:
     from_environment = user()
     if from_environment:
         return from_environment
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -96,6 +94,8 @@ def settings(file: str | None = None) -> Settings:
     path = file or os.environ.get(CONFIG)
     if not path:
         return Settings()
+    import tomllib
+
     where = Path(path).expanduser()
     try:
         data = tomllib.loads(where.read_text(encoding="utf-8"))
@@ -134,45 +134,75 @@ def use_settings(file: str | None) -> None:
 # The audit's secret ---------------------------------------------------------------------------
 
 
+MIN_SECRET = 32
+
+
 def key_id(key: bytes) -> str:
-    """A short name of a secret that says nothing about it (entries name the key they used)."""
-    return hashlib.sha256(b"pricing audit key id\x00" + key).hexdigest()[:12]
+    """A short name of a secret that says nothing about it (entries name the key they used):
+    keyed with the secret itself, so it is no faster a test of a guess than an entry's MAC."""
+    import hashlib
+    import hmac
+
+    return hmac.new(key, b"pricing audit key id", hashlib.sha256).hexdigest()[:12]
+
+
+def _strong(text: str, where: str) -> bytes:
+    text = text.strip()
+    if len(text) < MIN_SECRET:
+        raise ConfigError(
+            f"the audit secret in {where} is too short: use {MIN_SECRET} or more random "
+            "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        )
+    return text.encode("utf-8")
 
 
 def _read_secret(path: Path) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read the audit secret {path}: {exc.strerror}") from None
-    if len(text) < 32:
-        raise ConfigError(f"the audit secret in {path} is too short: use 32 or more characters")
-    return text.encode("utf-8")
+    return _strong(text, str(path))
 
 
-def local_secret_file() -> Path:
+def local_secret_file(*, create: bool = True) -> Path:
     """The secret of a store without a configuration file, made on first use (mode 0600)."""
     path = folder() / "secret"
+    if not path.exists() and not create:
+        raise ConfigError(
+            f"this machine holds no audit secret ({path}, nor PRICING_SECRET or PRICING_CONFIG): "
+            "verify where the store's changes were made, or point PRICING_CONFIG at the "
+            "server's configuration"
+        )
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        import secrets
+
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
             out.write(secrets.token_urlsafe(48) + "\n")
     return path
 
 
 @cache
-def audit_keys() -> dict[str, bytes]:
+def audit_keys(*, create: bool = False) -> dict[str, bytes]:
     """Every secret the audit may meet, by key id: the current one first, then previous ones
-    (kept after a rotation so that older entries still verify)."""
+    (kept after a rotation so that older entries still verify). A configuration file must
+    name one; without one, the local secret is made only by a change (``create``), never by a
+    verification."""
     config = settings()
     if os.environ.get(SECRET):
-        current = os.environ[SECRET].encode("utf-8")
+        current = _strong(os.environ[SECRET], SECRET)
     elif config.secret:
-        current = config.secret.encode("utf-8")
+        current = _strong(config.secret, f"{config.file} (secret)")
     elif config.secret_file:
         current = _read_secret(config.secret_file)
+    elif config.file is not None:
+        raise ConfigError(
+            f'{config.file} names no audit secret: add secret_file = "…" (a file of 32 or more '
+            "random characters, readable by the server only)"
+        )
     else:
-        current = _read_secret(local_secret_file())
+        current = _read_secret(local_secret_file(create=create))
     keys = {key_id(current): current}
     for path in config.previous_secret_files:
         previous = _read_secret(path)
@@ -189,7 +219,7 @@ def audit_secret_configured() -> bool:
 
 def audit_key() -> tuple[str, bytes]:
     """The secret new entries are keyed with, and its id."""
-    return next(iter(audit_keys().items()))
+    return next(iter(audit_keys(create=True).items()))
 
 
 # Client mode ---------------------------------------------------------------------------------
@@ -217,15 +247,21 @@ def login() -> Login | None:
     the login `pricing login` kept; None means embedded mode."""
     server = os.environ.get(SERVER, "").strip()
     given = token()
+    if server and given:
+        return Login(server, given)  # the environment says it all: no file is read
     kept = _kept_login()
     if server:
         if not given and kept is not None and kept.server == server:
             given = kept.token
         return Login(server, given)
+    if kept is not None and given:
+        return Login(kept.server, given)  # the token of the environment wins
     return kept
 
 
 def _kept_login() -> Login | None:
+    import tomllib
+
     path = login_file()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

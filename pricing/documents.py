@@ -461,6 +461,7 @@ def audit(verdict: Verdict) -> Document:
         "events": verdict.entries,
         "subjects": verdict.subjects,
         "started": verdict.started,
+        "keyed_elsewhere": verdict.keyed_elsewhere,
         "head": str(verdict.head) if verdict.head else None,
         "damage": damage,
         "first_broken": damage[0] if damage else None,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pyarrow.compute as pc
 import pytest
 from sqlalchemy import Connection, text
 
@@ -166,3 +168,27 @@ def test_a_bad_head_is_a_usage_error(history: Cli) -> None:
     result = history("audit", "verify", "--head", "twelve")
     assert result.exit_code == 2
     assert "is not an audit head" in result.stderr
+
+
+def test_a_lowered_list_price_in_the_matching_copy_is_found(owner: Cli, tmp_path: Path) -> None:
+    """The deal history is matched against each edition's columnar copy of its items: cutting a
+    list price there (the report's leakage would shrink) is an edit of the edition."""
+    from pricing.lines import segments
+    from tests.test_cli_deals_report import SALES, deals_csv
+
+    assert owner("deals", "import", str(deals_csv(tmp_path, SALES))).exit_code == 0
+    assert owner("audit", "verify").exit_code == 0
+    store = owner.store()
+    with store.engine.begin() as conn:
+        edition, blob = conn.execute(text("SELECT edition_id, data FROM edition_columns")).first()
+        items = segments.decode_table(bytes(blob))
+        cheaper = items.set_column(
+            items.schema.get_field_index("list_price"),
+            "list_price",
+            pc.divide(items["list_price"], 2),
+        )
+        conn.execute(
+            text("UPDATE edition_columns SET data = :d WHERE edition_id = :e"),
+            {"d": segments.encode_table(cheaper), "e": edition},
+        )
+    assert any(d["where"] == f"edition {edition}" for d in damage_of(owner))

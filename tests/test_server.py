@@ -317,7 +317,7 @@ def test_reps_see_their_own_requests_and_managers_see_all(team: Team) -> None:
         i for i in ours if team.client_json("marco", "requests", "show", i)["rep"] == "priya"
     )
     before = team.snapshot()
-    refused(team.client("ravi", "requests", "show", priyas), 1, "own requests only")
+    refused(team.client("ravi", "requests", "show", priyas), 1, "see other people's requests")
     refused(team.client("ravi", "requests", "--rep", "priya"), 1)
     assert team.snapshot() == before
 
@@ -350,7 +350,7 @@ def _refused_403(response: httpx.Response) -> None:
 @pytest.mark.parametrize("person", ["priya", "marco", "mia"])
 def test_only_the_owner_loads_a_policy(team: Team, person: str) -> None:
     loose = team.folder / "loose.toml"
-    loose.write_text(POLICY.replace("rep = 10.0", "rep = 95.0") + TEAM)
+    loose.write_text(POLICY.replace("rep = 10.0", "rep = 19.0") + TEAM)  # valid, and looser
     before = team.snapshot()
     _refused_403(_upload(team, person, "policy.load", {}, "file", loose))
     assert team.snapshot() == before
@@ -378,6 +378,48 @@ def test_only_the_owner_imports_deals(team: Team, person: str) -> None:
 
 
 # Anyone else on the network --------------------------------------------------------------------
+
+
+def test_a_rep_cannot_read_deal_volumes_and_others_approvals_through_a_diff(team: Team) -> None:
+    _refused_403(team.post("priya", "pricebook.diff", {"impact": True}))
+
+
+@pytest.mark.parametrize(
+    ("operation", "params"),
+    [
+        ("policy.check", {}),  # a file operation called without its file
+        ("requests.submit", {"customer": "A", "reason": "b", "lines": [{"qty": 1, "discount": "1"}]}),
+        ("requests.submit", {"customer": "A", "reason": "b",
+                             "lines": [{"sku": "HW-200", "qty": 1, "discount": "1e999999999"}]}),
+        ("requests.submit", {"customer": "A\u0000", "reason": "b",
+                             "lines": [{"sku": "HW-200", "qty": 1, "discount": "1"}]}),
+        ("requests.quote", {"sku": "HW-200", "qty": 10**30}),
+        ("policy.show", {"version": 10**20}),
+    ],
+)  # fmt: skip
+def test_odd_calls_are_input_errors_never_a_server_failure(
+    team: Team, operation: str, params: dict[str, Any]
+) -> None:
+    before = team.snapshot()
+    answer = team.post("priya", operation, params)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["kind"] == "input"
+    assert team.snapshot() == before
+
+
+def test_an_upload_named_dot_dot_is_read_as_a_file_of_its_own(team: Team) -> None:
+    with (team.folder / "odd.toml").open("w") as out:
+        out.write("not toml [")
+    with (team.folder / "odd.toml").open("rb") as handle:
+        answer = httpx.post(
+            f"{team.server}/api/policy.check",
+            headers={"Authorization": f"Bearer {team.tokens['priya']}"},
+            data={"request": json.dumps({"params": {}, "names": {}})},
+            files={"file": ("..", handle, "application/octet-stream")},
+            timeout=60,
+        )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["document"]["problems"]
 
 
 def test_every_call_without_a_token_is_refused_401(team: Team) -> None:

@@ -57,9 +57,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "people": ("pricing.cli.people", "people",
                "Who may sign in and in which role: add, list, change roles, reset tokens, remove."),
     "serve": ("pricing.cli.server", "serve",
-              "The team server over the database of --db: people sign in with their tokens, and every"),
+              "Run the team server over the database of --db: people sign in with their tokens."),
     "login": ("pricing.cli.server", "login",
-              "Sign in to the team server with your personal token: it is checked, then kept in your"),
+              "Sign in to the team server with your personal token; commands then go through it."),
     "logout": ("pricing.cli.server", "logout",
                "Forget the kept sign-in (commands then use the local database again)."),
     "db": ("pricing.cli.db", "db", "Where the database is, at which schema version, and upgrading it."),
@@ -106,7 +106,8 @@ class PricingGroup(click.Group):
     "db_url",
     metavar="URL",
     help="Database URL (default: SQLite file pricing.db here; env PRICING_DATABASE_URL). "
-    "A plain path means an SQLite file; postgresql://user@host/db for a team.",
+    "A plain path means an SQLite file; postgresql://… is a team's database, used directly "
+    "only by its server and the administrator (people use the server: pricing login).",
 )
 @click.option(
     "--user",

@@ -47,10 +47,18 @@ def verify(kept: str | None) -> None:
     if not verdict["intact"]:
         for damage in verdict["damage"]:
             click.echo(f"error: {damage['where']}: {damage['why']}", err=True)
-        click.echo(
-            f"The audit found {len(verdict['damage'])} change(s) made behind the tool's back.",
-            err=True,
-        )
+        if verdict["keyed_elsewhere"]:
+            click.echo(
+                "Every entry is keyed with a secret this configuration does not hold: verify "
+                "with the server's configuration (PRICING_CONFIG), or the whole chain was "
+                "re-keyed by someone without the secret.",
+                err=True,
+            )
+        else:
+            click.echo(
+                f"The audit found {len(verdict['damage'])} change(s) made behind the tool's back.",
+                err=True,
+            )
         click.get_current_context().exit(1)
 
 

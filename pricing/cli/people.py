@@ -27,13 +27,32 @@ def people() -> None:
     """Who may sign in and in which role: add, list, change roles, reset tokens, remove."""
 
 
-def _token_note(answer: dict[str, Any], verb: str) -> None:
+def _token_note(answer: dict[str, Any], verb: str, kept: str | None = None) -> None:
+    server = answer.get("server") or "URL"
+    if answer.get("yours"):
+        click.echo(f"{verb} you, {answer['name']} ({answer['role']}). Your token, shown once:")
+        click.echo(f"  {answer['token']}")
+        click.echo(
+            f"Your sign-in now uses it ({kept})." if kept
+            else f"Your old token no longer works: sign in with `pricing login --server {server}`."
+        )  # fmt: skip
+        return
     click.echo(f"{verb} {answer['name']} ({answer['role']}). Their personal token, shown once:")
     click.echo(f"  {answer['token']}")
     click.echo(
-        "Give it to them privately; they sign in with `pricing login --server URL` "
+        f"Give it to them privately; they sign in with `pricing login --server {server}` "
         "(or PRICING_TOKEN). It is stored only as a hash: if lost, `pricing people reset`."
     )
+
+
+def _keep_if_signed_in(token: str) -> str | None:
+    """After resetting one's own token in client mode: the kept sign-in takes the new one."""
+    from pricing import config
+
+    login = settings().login()
+    if login is None or config.token():
+        return None
+    return str(config.keep_login(login.server, token))
 
 
 @people.command(
@@ -132,10 +151,11 @@ def reset(name: str) -> None:
     """Make a new token for a person; their old token stops working at once."""
     cfg = settings()
     answer = cfg.call("people.reset", name=name)
+    kept = _keep_if_signed_in(answer["token"]) if answer.get("yours") else None
     if cfg.json:
         emit_json(answer)
     else:
-        _token_note(answer, "New token for")
+        _token_note(answer, "New token for", kept)
 
 
 @people.command(

@@ -23,12 +23,14 @@ Examples:
     "config_file",
     metavar="FILE",
     type=click.Path(dir_okay=False),
-    help="The server's configuration (TOML: database_url, secret_file, base_url); "
-    "env PRICING_CONFIG.",
+    help="The server's configuration (TOML: database_url, secret_file or secret, "
+    "previous_secret_files, base_url); env PRICING_CONFIG.",
 )
 def serve(host: str, port: int, config_file: str | None) -> None:
-    """The team server over the database of --db: people sign in with their tokens, and every
-    call is checked against their role. Put TLS in front of it (a reverse proxy)."""
+    """Run the team server over the database of --db: people sign in with their tokens.
+
+    Every call is checked against the caller's role. Only the server holds the database and
+    the audit's secret; put TLS in front of it (a reverse proxy)."""
     import uvicorn
 
     from pricing import config
@@ -43,6 +45,7 @@ def serve(host: str, port: int, config_file: str | None) -> None:
             f"{config.local_secret_file()} (mode 0600); a team gives --config FILE.",
             err=True,
         )
+    config.audit_key()  # a missing, unreadable or weak secret stops the server here (exit 2)
     app = create_app(cfg.db_url)
     click.echo(f"pricing server on http://{host}:{port} (API docs at /docs); Ctrl-C stops it.",
                err=True)  # fmt: skip
@@ -60,8 +63,9 @@ Examples:
 @click.option("--server", required=True, metavar="URL", help="The team server's address.")
 @json_option
 def login(server: str) -> None:
-    """Sign in to the team server with your personal token: it is checked, then kept in your
-    configuration folder (mode 0600) and every command goes through the server."""
+    """Sign in to the team server with your personal token; commands then go through it.
+
+    The token is checked with the server, then kept in your configuration folder (mode 0600)."""
     from pricing import client, config
 
     token = config.token() or click.prompt("Your personal token", hide_input=True).strip()

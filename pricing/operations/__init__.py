@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from pricing.access.authority import Action
     from pricing.storage.store import Store
 
 Document = Any  # a JSON value: a dict or a list of them (pricing.documents)
@@ -59,6 +60,19 @@ class Operation:
     def parameters(self) -> list[inspect.Parameter]:
         """The operation's keyword parameters (after the caller)."""
         return list(inspect.signature(self.function).parameters.values())[1:]
+
+
+def authorize_first(caller: Caller, action: Action) -> None:
+    """Refuse before reading a file the caller may not bring in (a rep's policy file is not
+    even parsed); a store that does not exist yet has nobody registered, so nothing to refuse."""
+    from pricing import api
+    from pricing.errors import StoreError
+
+    try:
+        store = caller.store()
+    except StoreError:
+        return
+    api.authorize(store, caller.user, action)
 
 
 REGISTRY: dict[str, Operation] = {}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pricing import api, documents
 from pricing.errors import InputError
-from pricing.operations import Caller, Document, operation
+from pricing.operations import Caller, Document, authorize_first, operation
 
 
 @operation("deals.import", files=("file",))
@@ -24,6 +24,7 @@ def import_(
     lists every problem (``documents.deals_refused``)."""
     if file is None:
         raise InputError(": name the deals file (csv or xlsx)", field="file")
+    authorize_first(caller, "deals.import")
     mapped = api.column_overrides(columns or [], kind="deals")
     read = api.read_deals(file, columns=mapped, date_format=date_format, progress=caller.progress)
     if read.lines is None or any(p.severity == "error" for p in read.problems):

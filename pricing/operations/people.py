@@ -8,6 +8,7 @@ from pricing import api
 from pricing.operations import Caller, Document, operation
 
 if TYPE_CHECKING:
+    from pricing.access.people import NewToken
     from pricing.storage.people import PersonRecord
 
 
@@ -23,11 +24,23 @@ def _person(found: PersonRecord) -> Document:
     }
 
 
+def _token(caller: Caller, made: NewToken) -> Document:
+    """A person and their new token, with where they sign in (the server's ``base_url``)."""
+    from pricing import config
+
+    return {
+        **_person(made.person),
+        "token": made.token,
+        "server": config.settings().base_url,
+        "yours": made.person.name.casefold() == caller.user.casefold(),
+    }
+
+
 @operation("people.add")
 def add(caller: Caller, *, name: str, role: str, email: str | None = None) -> Document:
     """Register a person with a role; their token is in the answer, once."""
     made = api.add_person(caller.store(create=True), name, role, user=caller.user, email=email)
-    return {**_person(made.person), "token": made.token}
+    return _token(caller, made)
 
 
 @operation("people.list")
@@ -46,7 +59,7 @@ def role(caller: Caller, *, name: str, role: str) -> Document:
 def reset(caller: Caller, *, name: str) -> Document:
     """A new token for a person; the old one stops working."""
     made = api.reset_token(caller.store(), name, user=caller.user)
-    return {**_person(made.person), "token": made.token}
+    return _token(caller, made)
 
 
 @operation("people.remove")

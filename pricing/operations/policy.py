@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pricing import api, documents
-from pricing.operations import Caller, Document, operation
+from pricing.operations import Caller, Document, authorize_first, operation
 from pricing.operations.pricebook import day
 
 
@@ -20,6 +20,7 @@ def load(caller: Caller, *, file: Path) -> Document:
     """Store a valid policy file as the newest version (the database is opened, and made if
     new, only for a valid one); an invalid one is refused with its problems (``version``
     None)."""
+    authorize_first(caller, "policy.load")
     parsed = api.check_policy(file)
     if parsed.policy is None:
         return documents.policy_refused(parsed, {"version": None})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pricing import api, documents
 from pricing.errors import InputError
-from pricing.operations import Caller, Document, operation
+from pricing.operations import Caller, Document, authorize_first, operation
 
 
 def day(text: str | None, field: str) -> date | None:
@@ -34,6 +34,7 @@ def import_(
     """Import a price book file (xlsx or csv) as a new edition; nothing stored on any error.
 
     The database is opened (and made, if new) only once the file reads without errors."""
+    authorize_first(caller, "pricebook.import")
     mapped = api.column_overrides(columns or [], kind="pricebook")
     result = api.import_price_book(
         lambda: caller.store(create=True),
@@ -95,6 +96,7 @@ def diff(
         impact=impact,
         start=day(start, "from"),
         end=day(end, "to"),
+        user=caller.user,
     )
     return documents.edition_diff(compared)
 

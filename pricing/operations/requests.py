@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import (
+    TYPE_CHECKING,
+    Literal,
+    NotRequired,  # pydantic (the server) needs it before 3.12
+)
 
-from typing_extensions import TypedDict  # pydantic (the server) needs it before 3.12
+from typing_extensions import TypedDict
 
 from pricing import api, documents
 from pricing.errors import InputError
@@ -16,13 +20,13 @@ if TYPE_CHECKING:
     from pricing.requests.lifecycle import LineInput
 
 
-class Line(TypedDict, total=False):
+class Line(TypedDict):
     """One line asked for: SKU, quantity, and the price or the discount (% off standard)."""
 
     sku: str
     qty: int
-    price: str | None
-    discount: str | None
+    price: NotRequired[str | None]
+    discount: NotRequired[str | None]
 
 
 def _inputs(
@@ -51,9 +55,12 @@ def _decimal(text: str | None, field: str) -> Decimal | None:
     if text is None:
         return None
     try:
-        return Decimal(text)
+        number = Decimal(text)
     except InvalidOperation:
         raise InputError(f" {text!r} is not a number", field=field) from None
+    if not number.is_finite() or number.adjusted() > 15:  # beyond any price or percentage
+        raise InputError(f" {text!r} is out of range", field=field)
+    return number
 
 
 def _answer(submitted: api.Submission) -> Document:

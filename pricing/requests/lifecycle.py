@@ -559,6 +559,8 @@ def record_outcome(
     with db.write() as conn:
         expire_due(conn, now)
         request = _load(conn, number)
+        version = policies.in_force(conn, now.date())
+        _may_act_for(authority.actor(conn, user), request, version.policy, f"mark {outcome}")
         allowed = ("approved",) if outcome == "won" else ("approved", "pending", "expired")
         if request.status not in allowed:
             hint = {
@@ -567,8 +569,6 @@ def record_outcome(
                 "rejected": "it was rejected",
             }.get(request.status, f"it is already {request.status}")
             raise Refused(f"{request.code} cannot be marked {outcome}: {hint}")
-        version = policies.in_force(conn, now.date())
-        _may_act_for(authority.actor(conn, user), request, version.policy, f"mark {outcome}")
         if not queries.update_request(conn, number, was=request.status, values={"status": outcome}):
             raise Refused(f"{request.code} changed a moment ago; look at it again")
         _event(conn, number, Event(now, user, outcome))

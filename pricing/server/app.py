@@ -219,7 +219,9 @@ def _uploads(form: Any | None, op: Operation) -> Iterator[dict[str, tuple[Path, 
             upload = form.get(name) if form is not None else None
             if upload is None or not hasattr(upload, "filename"):
                 continue
-            filename = Path(upload.filename or "upload").name or "upload"
+            filename = Path(upload.filename or "upload").name.replace("\x00", "")
+            if filename in ("", ".", ".."):
+                filename = "upload"
             path = folder / name / filename
             path.parent.mkdir()
             with path.open("wb") as out:
@@ -241,13 +243,22 @@ def _run(
     from pricing.operations import run
 
     params = dict(call["params"])
+    _check_values(params)
+    for parameter in op.parameters():
+        required = parameter.name in op.files and parameter.default is parameter.empty
+        if required and not (saved and parameter.name in saved):
+            raise InputError(f": send the {parameter.name} (a file) with this call",
+                             field=parameter.name)  # fmt: skip
     names: dict[str, str] = call.get("names") or {}
     answer: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="pricing-output-") as folder:
         ours = {str(path): names.get(key, path.name) for key, (path, _) in (saved or {}).items()}
         output = None
         if op.output and call.get("output"):
-            output = Path(folder) / Path(call["output"]).name
+            shown = Path(str(call["output"]).replace("\x00", "")).name
+            if shown in ("", ".", ".."):
+                raise InputError(f" {call['output']!r}: name the file to write", field="output")
+            output = Path(folder) / shown
             params["output"] = output
             ours[str(output)] = call["output"]
         try:
@@ -263,6 +274,26 @@ def _run(
             answer["output"] = base64.b64encode(output.read_bytes()).decode("ascii")
         answer["document"] = json.loads(text)
     return answer
+
+
+INT_RANGE = 2**31 - 1  # numbers, identifiers and quantities fit the database's integers
+
+
+def _check_values(value: object, where: str = "") -> None:
+    """Refuse what no operation takes and a database could choke on: NUL characters in text,
+    whole numbers beyond the database's integers."""
+    if isinstance(value, str) and "\x00" in value:
+        raise InputError(f" {where or 'text'}: a NUL character is not allowed in text",
+                         field=where.split(".")[0] or None)  # fmt: skip
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT_RANGE:
+        raise InputError(f" {where}: {value} is out of range (at most {INT_RANGE:,})",
+                         field=where.split(".")[0] or None)  # fmt: skip
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_values(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for position, item in enumerate(value, 1):
+            _check_values(item, f"{where}.{position}")
 
 
 def _as_named(text: str, ours: dict[str, str]) -> str:

@@ -86,6 +86,13 @@ class Verdict:
     head: Head | None
     damage: list[Damage] = field(default_factory=list)
     started: bool = True  # False: nothing was changed since the keyed audit was installed
+    unknown_key: int = 0  # entries keyed with a secret this configuration does not hold
+
+    @property
+    def keyed_elsewhere(self) -> bool:
+        """Every entry is keyed with a secret not held here: most likely verified with the
+        wrong configuration, not tampered with."""
+        return self.entries > 0 and self.unknown_key == self.entries
 
     @property
     def intact(self) -> bool:
@@ -186,6 +193,13 @@ class _Digest:
         found = self.conn.execute(select(c.name, c.data).where(c.segment_id == segment))
         self.parts.append(_blobs_digest({row.name: row.data for row in found}))
 
+    def cached(self, edition: int) -> None:
+        """An edition's columnar copy of its items (what matching reads), once it is made."""
+        kept = store.edition_columns.c
+        blob = self.conn.execute(select(kept.data).where(kept.edition_id == edition)).scalar()
+        if blob is not None:
+            self.parts.append("cached:" + hashlib.sha256(bytes(blob)).hexdigest())
+
     def hexdigest(self) -> str:
         return hashlib.sha256("\x1e".join(self.parts).encode()).hexdigest()
 
@@ -218,6 +232,7 @@ def content_digest(
             return None
         d.add(store.price_items, store.price_items.c.edition_id == number, "position", number)
         d.add(store.price_tiers, store.price_tiers.c.edition_id == number, "position", number)
+        d.cached(number)
         return d.hexdigest()
     if kind == "deals":
         return _deals_digest(conn, number, d)
@@ -360,7 +375,7 @@ def verify(db: Store, *, kept: Head | None = None) -> Verdict:
     damage: list[Damage] = []
     newest: dict[str, Entry] = {}
     with db.read() as conn:
-        previous, expected, count, last = "", 1, 0, None
+        previous, expected, count, last, unknown = "", 1, 0, None, 0
         for entry in entries(conn):
             count += 1
             where = f"entry {entry.seq} ({entry.action} of {_display(entry.subject)} by {entry.by})"
@@ -369,6 +384,7 @@ def verify(db: Store, *, kept: Head | None = None) -> Verdict:
                                      f"{entry.seq - 1} were deleted"))  # fmt: skip
             key = keys.get(entry.key_id)
             if key is None:
+                unknown += 1
                 damage.append(Damage(where, f"it is keyed with a secret this configuration does "
                                      f"not hold (key id {entry.key_id}): forged, or the secret "
                                      "was rotated without keeping the old one"))  # fmt: skip
@@ -387,7 +403,7 @@ def verify(db: Store, *, kept: Head | None = None) -> Verdict:
     if kept is not None:
         damage += _check_kept(db, kept, current)
     return Verdict(count, len(stored), current, damage[:SHOWN_DAMAGE] + _more(damage),
-                   started=bool(newest))  # fmt: skip
+                   started=bool(newest), unknown_key=unknown)  # fmt: skip
 
 
 def _more(damage: list[Damage]) -> list[Damage]:

@@ -233,7 +233,11 @@ def can_keep_edition_items(conn: Connection) -> bool:
 
 
 def keep_edition_items(conn: Connection, edition: int, data: bytes) -> None:
+    """Keep an edition's items in columnar form; matching trusts this copy from now on, so the
+    audit records it as part of the edition."""
     conn.execute(insert(store.edition_columns).values(edition_id=edition, data=data))
+    audit.record(conn, by=audit.SYSTEM, action="edition.cached",
+                 subjects=[audit.subject("edition", edition)])  # fmt: skip
 
 
 # What matching reads: plain tuples straight from the driver ----------------------------------

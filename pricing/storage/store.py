@@ -8,6 +8,7 @@ short commands fast.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -313,6 +314,10 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Writers of one process (the server's threads) queue here, in turn, rather than in
+        # SQLite's busy handler, whose growing sleeps let a waiting writer lose to newer ones
+        # again and again (16 clients: p95 0.9 s). PostgreSQL queues them itself.
+        self._writers = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def open(cls, url: str | None = None, *, upgrade: bool = True, create: bool = True) -> Store:
@@ -363,6 +368,20 @@ class Store:
     def write(self) -> Iterator[Connection]:
         """A transaction that commits everything or nothing; on SQLite it takes the write lock
         at once (BEGIN IMMEDIATE) so concurrent writers queue instead of failing."""
+        if self._writers is not None:
+            if not self._writers.acquire(timeout=lock_timeout()):
+                raise StoreError(f"database {self.url}: {_reason_locked()}")
+            try:
+                with self._transaction() as conn:
+                    yield conn
+            finally:
+                self._writers.release()
+            return
+        with self._transaction() as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
         with (
             self.engine.connect().execution_options(immediate=True) as conn,
             _translate_errors(self),
@@ -517,10 +536,7 @@ def _reason(exc: DBAPIError) -> str:
     if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
         message = f"database is locked ({message})"
     if "locked" in message:
-        return (
-            f"{message}: another program is writing to it and did not finish within "
-            f"{lock_timeout():g} s; nothing was changed. Try again (PRICING_LOCK_TIMEOUT sets the wait)"
-        )
+        return _reason_locked(message)
     if "readonly" in message or "read-only" in message:
         return (
             f"{message}: the file or its folder is read-only for you; nothing was changed. "
@@ -534,3 +550,10 @@ def _reason(exc: DBAPIError) -> str:
     if "unable to open" in message:
         return f"{message}: check that the file and its folder exist and that you may read them"
     return message
+
+
+def _reason_locked(message: str = "database is locked") -> str:
+    return (
+        f"{message}: another program is writing to it and did not finish within "
+        f"{lock_timeout():g} s; nothing was changed. Try again (PRICING_LOCK_TIMEOUT sets the wait)"
+    )
