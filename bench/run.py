@@ -10,11 +10,15 @@ and takes the best of several runs; peak memory is the child's maximum resident 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,14 +34,17 @@ class Run:
     peak_mb: float
 
 
-def measure(argv: list[str], *, repeat: int = 5, cwd: Path = OUT, setup=None) -> Run:  # type: ignore[no-untyped-def]
-    """Best wall time of ``repeat`` runs of a command, and its peak memory."""
+def measure(argv: list[str], *, repeat: int = 5, cwd: Path = OUT, setup=None, env=None) -> Run:  # type: ignore[no-untyped-def]
+    """Best wall time of ``repeat`` runs of a command, and its peak memory (``env``: the
+    command's environment, default this process's)."""
     best, peak = float("inf"), 0.0
     for _ in range(repeat):
         if setup:
             setup()
         start = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+        )
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: a business "no" is an answer
@@ -47,8 +54,9 @@ def measure(argv: list[str], *, repeat: int = 5, cwd: Path = OUT, setup=None) ->
     return Run(best, peak)
 
 
-def fresh_store(name: str, book: Path, effective: str) -> Path:
-    """A new SQLite store holding ``book`` and the sample policy."""
+def fresh_store(name: str, book: Path, effective: str, env: dict[str, str] | None = None) -> Path:
+    """A new SQLite store holding ``book`` and the sample policy (``env``: the commands'
+    environment, default this process's)."""
     db = OUT / name
     for stale in OUT.glob(f"{name}*"):
         stale.unlink()
@@ -57,7 +65,7 @@ def fresh_store(name: str, book: Path, effective: str) -> Path:
         ["pricebook", "import", str(book), "--effective", effective],
         ["policy", "load", str(policy)],
     ):
-        subprocess.run([*PRICING, "--db", str(db), *args], check=True, capture_output=True)
+        subprocess.run([*PRICING, "--db", str(db), *args], check=True, capture_output=True, env=env)
     return db
 
 
@@ -158,6 +166,139 @@ def bench_request_check(skus: int = 10_000) -> list[str]:
             f"{run.seconds * 1000:.0f} ms vs {floor.seconds * 1000:.0f} ms)"
         )
     return lines
+
+
+SERVER_SECRET = "bench-server-audit-secret-" + "s" * 32
+CLIENTS, CALLS = 16, 50  # concurrent clients, calls each
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _hammer(
+    server: str, token: str, method: str, path: str, body: object = None
+) -> tuple[float, list[float]]:
+    """``CLIENTS`` threads, each with its own connection, making ``CALLS`` calls each, all
+    started together: the wall time of the lot, and every call's latency."""
+    import httpx
+
+    barrier = threading.Barrier(CLIENTS + 1)
+    latencies: list[float] = []
+    failures: list[str] = []
+    guard = threading.Lock()
+
+    def client() -> None:
+        mine = []
+        with httpx.Client(
+            base_url=server, timeout=120, headers={"Authorization": f"Bearer {token}"}
+        ) as http:
+            http.get("/api/health")  # the connection is open before the clock starts
+            barrier.wait()
+            for _ in range(CALLS):
+                start = time.perf_counter()
+                response = http.request(method, path, json=body)
+                mine.append(time.perf_counter() - start)
+                if response.status_code != 200:
+                    with guard:
+                        failures.append(f"{response.status_code} {response.text[:300]}")
+        with guard:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if failures:
+        raise SystemExit(f"{method} {path} failed {len(failures)} times: {failures[0]}")
+    return elapsed, sorted(latencies)
+
+
+def _percentile(ordered: list[float], pct: float) -> float:
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def bench_server(skus: int = 10_000) -> list[str]:
+    """The team server (``pricing serve`` on an SQLite store of a 10,000-SKU book): a rep's
+    `request --check` in client mode, and requests submitted by many clients at once."""
+    import httpx
+
+    book = OUT / f"price-book-{skus}.xlsx"
+    if not book.exists():
+        make_price_book(book, skus)
+    config_home = Path(tempfile.mkdtemp(prefix="pricing-bench-config-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
+    env.update(PRICING_SECRET=SERVER_SECRET, XDG_CONFIG_HOME=str(config_home))
+    db = fresh_store("server.db", book, "2026-01-01", env=env)
+    tokens = {}
+    for name, role in (("dana", "owner"), ("priya", "rep")):  # the first person: an owner
+        added = subprocess.run(
+            [*PRICING, "--db", str(db), "--user", "dana", "people", "add", name, "--role", role,
+             "--json"],
+            check=True, capture_output=True, text=True, env=env, cwd=OUT,
+        )  # fmt: skip
+        tokens[name] = json.loads(added.stdout)["token"]
+    port = _free_port()
+    server = f"http://127.0.0.1:{port}"
+    log_path = OUT / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*PRICING, "--db", str(db), "serve", "--port", str(port)],
+            env=env, cwd=OUT, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{server}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the server did not start:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        client_env = {**env, "PRICING_SERVER": server, "PRICING_TOKEN": tokens["priya"]}
+        floor = measure([sys.executable, "-c", "import click, httpx"], repeat=11, env=env)
+        checked = measure(
+            [*PRICING, "request", "--customer", "Acme", "--reason", "bid", "SKU-0004242",
+             "--qty", "3", "--discount", "2", "--check"],
+            repeat=11, env=client_env,
+        )  # fmt: skip
+        health_time, health = _hammer(server, tokens["priya"], "GET", "/api/health")
+        submit_time, submitted = _hammer(
+            server, tokens["priya"], "POST", "/api/requests.submit",
+            {"params": {"customer": "Acme", "reason": "bench",
+                        "lines": [{"sku": "SKU-0004242", "qty": 3, "discount": "2"}]}},
+        )  # fmt: skip
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(config_home, ignore_errors=True)
+    if "Traceback" in log_path.read_text():
+        raise SystemExit(f"the server failed:\n{log_path.read_text()}")
+    calls = CLIENTS * CALLS
+    health_rate, submit_rate = calls / health_time, calls / submit_time
+    ms = 1000
+    return [
+        f"request --check in client mode through the server, {skus:,}-SKU book: "
+        f"{checked.seconds / floor.seconds:.2f}x `python -c 'import click, httpx'` (limit 1.50x; "
+        f"{checked.seconds * ms:.0f} ms vs {floor.seconds * ms:.0f} ms)",
+        f"server, {CLIENTS} clients submitting {calls:,} requests: {submit_rate / health_rate:.3f}x "
+        f"of the health-check rate ({submit_rate:.0f} submissions/s vs {health_rate:.0f} health "
+        f"checks/s); latency p50 {_percentile(submitted, 50) * ms:.0f} ms, p95 "
+        f"{_percentile(submitted, 95) * ms:.0f} ms (health check p50 "
+        f"{_percentile(health, 50) * ms:.1f} ms, p95 {_percentile(health, 95) * ms:.1f} ms)",
+    ]
 
 
 def make_csv_book_and_deals(skus: int, lines: int) -> tuple[Path, Path]:
@@ -339,6 +480,7 @@ def main() -> None:
     lines = [
         *bench_help(),
         *bench_request_check(),
+        *bench_server(),
         *bench_pricebook_import(args.rows),
         *deals_lines,
         *bench_postgres_report(embedded_report, args.rows, args.deal_lines),
