@@ -422,6 +422,51 @@ def test_an_upload_named_dot_dot_is_read_as_a_file_of_its_own(team: Team) -> Non
     assert answer.json()["document"]["problems"]
 
 
+def _at_terminal(
+    team: Team, home: Path, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """A person's own terminal: their configuration folder, no pricing variable set."""
+    return subprocess.run(
+        [sys.executable, "-m", "pricing", *args], input=stdin,
+        env=_environment(XDG_CONFIG_HOME=str(home)), cwd=home, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+
+
+def test_login_keeps_the_token_for_this_user_only_and_logout_forgets_it(
+    team: Team, tmp_path: Path
+) -> None:
+    team.submit("priya", *WITHIN_REP)
+    home = tmp_path / "priya"
+    home.mkdir()
+    signed = _at_terminal(
+        team, home, "login", "--server", team.server, stdin=team.tokens["priya"] + "\n"
+    )
+    assert signed.returncode == 0, signed.stderr
+    assert "as priya (rep)" in signed.stdout and team.tokens["priya"] not in signed.stdout
+    kept = home / "pricing" / "login.toml"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    mine = json.loads(_at_terminal(team, home, "requests", "--json").stdout)
+    assert mine and {r["rep"] for r in mine} == {"priya"}  # through the server, as priya
+    assert _at_terminal(team, home, "logout").returncode == 0
+    assert not kept.exists()
+    local = _at_terminal(team, home, "requests")
+    assert local.returncode == 2 and "no database at" in local.stderr  # back to a local file
+
+
+def test_a_wrong_token_at_login_is_not_kept(team: Team, tmp_path: Path) -> None:
+    home = tmp_path / "eve"
+    home.mkdir()
+    done = _at_terminal(team, home, "login", "--server", team.server, stdin="prc_guess\n")
+    refused(done, 2, "wrong or was revoked")
+    assert not (home / "pricing" / "login.toml").exists()
+
+
+def test_a_server_that_is_down_is_named_exit_2(team: Team) -> None:
+    done = team.client("priya", "requests", PRICING_SERVER=f"http://127.0.0.1:{_free_port()}")
+    refused(done, 2, "cannot reach the pricing server")
+
+
 def test_every_call_without_a_token_is_refused_401(team: Team) -> None:
     operations = team.operations()
     assert {"requests.submit", "requests.approve", "people.add", "people.role"} <= set(operations)
