@@ -105,9 +105,12 @@ def load_all() -> dict[str, Operation]:
 
 def find(name: str) -> Operation:
     """The operation ``name`` (``requests.approve`` is registered by module ``requests``)."""
-    module = name.split(".", 1)[0]
-    if module in modules():
-        importlib.import_module(f"pricing.operations.{module}")
+    module = f"pricing.operations.{name.split('.', 1)[0]}"
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
     if name not in REGISTRY:
         raise KeyError(name)
     return REGISTRY[name]

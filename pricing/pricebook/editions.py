@@ -19,7 +19,7 @@ from pricing.errors import NotFoundError
 from pricing.money import display_money, format_money
 from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem, Tier, compare, sku_key
 from pricing.problems import Problem, has_errors
-from pricing.storage import audit, queries, store
+from pricing.storage import queries, store
 from pricing.storage.store import Store
 
 if TYPE_CHECKING:
@@ -100,6 +100,8 @@ def store_import(
         imported_by=user,
         imported_at=now or store.utcnow(),
     )
+    from pricing.storage import audit  # (a request check reads editions, records nothing)
+
     audit.record(conn, by=user, action="edition.imported", note=result.source, at=now,
                  subjects=[audit.subject("edition", result.edition)])  # fmt: skip
 

@@ -32,7 +32,7 @@ from pricing.pricebook import editions
 from pricing.pricebook.model import Edition, PriceItem
 from pricing.problems import Problem, has_errors
 from pricing.requests.guidance import Guidance, guidance
-from pricing.storage import audit, queries, store
+from pricing.storage import queries, store
 from pricing.storage.store import Store
 
 if TYPE_CHECKING:
@@ -378,6 +378,10 @@ def _insert_lines(conn: Connection, number: int, lines: list[RequestLine]) -> No
 def _event(conn: Connection, number: int, event: Event) -> None:
     """Append an event to the request's history, and the request as it now stands to the
     keyed audit (events come after the request's other writes in each transaction)."""
+    # Loaded by the changes that record in it: a request check (the most frequent command)
+    # records nothing and need not load it.
+    from pricing.storage import audit
+
     queries.insert_event(conn, number, event)
     audit.record(
         conn,

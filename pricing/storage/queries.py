@@ -17,7 +17,6 @@ from sqlalchemy import BigInteger, func, select, text, update
 from sqlalchemy.engine import Connection
 
 from pricing.money import MICRO, from_micros
-from pricing.storage import audit
 from pricing.storage.store import (
     bulk_insert,
     editions,
@@ -179,6 +178,8 @@ def insert_edition(
     ).scalar_one()
     stored = [(number, row[0], position, *row[1:]) for position, row in enumerate(items)]
     bulk_insert(conn, price_items, stored)
+    from pricing.storage import audit  # (not loaded by the readers of this module)
+
     audit.remember(conn, price_items.name, number, stored)
     if tiers:
         conn.execute(
