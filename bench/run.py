@@ -463,6 +463,9 @@ def main() -> None:
     parser.add_argument("--clean", action="store_true", help="regenerate the input files")
     parser.add_argument("--generate", action="store_true", help="only make the input files")
     args = parser.parse_args()
+    # Commands are measured as installed, with their bytecode cached (pip compiles it when it
+    # installs): a sandbox's PYTHONDONTWRITEBYTECODE=1 would recompile pricing on every run.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     if args.clean and OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(exist_ok=True)
