@@ -191,4 +191,4 @@ def test_a_lowered_list_price_in_the_matching_copy_is_found(owner: Cli, tmp_path
             text("UPDATE edition_columns SET data = :d WHERE edition_id = :e"),
             {"d": segments.encode_table(cheaper), "e": edition},
         )
-    assert any(d["where"] == f"edition {edition}" for d in damage_of(owner))
+    assert any(d["where"] == f"edition {edition}'s copy for matching" for d in damage_of(owner))

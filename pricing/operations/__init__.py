@@ -38,12 +38,12 @@ class Caller:
     user: str
     open_store: Callable[[bool], Store]
     progress: Progress | None = None
-    _store: Store | None = field(default=None, repr=False)
+    opened: Store | None = field(default=None, repr=False)  # open already (the server's)
 
     def store(self, *, create: bool = False) -> Store:
-        if self._store is None:
-            self._store = self.open_store(create)
-        return self._store
+        if self.opened is None:
+            self.opened = self.open_store(create)
+        return self.opened
 
 
 @dataclass(frozen=True)
@@ -63,16 +63,13 @@ class Operation:
 
 
 def authorize_first(caller: Caller, action: Action) -> None:
-    """Refuse before reading a file the caller may not bring in (a rep's policy file is not
-    even parsed); a store that does not exist yet has nobody registered, so nothing to refuse."""
+    """On a store that is open already (the server's), refuse before reading a file the
+    caller may not bring in: a rep's policy or deals file is not even parsed. Embedded, the
+    store opens while the file is read, and the operation's core call checks the role then."""
     from pricing import api
-    from pricing.errors import StoreError
 
-    try:
-        store = caller.store()
-    except StoreError:
-        return
-    api.authorize(store, caller.user, action)
+    if caller.opened is not None:
+        api.authorize(caller.opened, caller.user, action)
 
 
 REGISTRY: dict[str, Operation] = {}

@@ -172,7 +172,7 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
     body_model = _model(op)
 
     def caller(name: str) -> Caller:
-        return Caller(user=name, open_store=lambda _create: store)
+        return Caller(user=name, open_store=lambda _create: store, opened=store)
 
     if not op.files:
 

@@ -43,7 +43,7 @@ BASELINE = "baseline"
 SHOWN_DAMAGE = 50
 
 # The kinds of subject, and the actions after which a subject no longer exists.
-KINDS = ("request", "policy", "edition", "person", "deals")
+KINDS = ("request", "policy", "edition", "copy", "person", "deals")
 REMOVALS = ("deals.undone",)
 
 
@@ -114,6 +114,8 @@ def _display(name: str) -> str:
         return f"request R-{int(ident):06d}"
     if kind == "deals":
         return f"deals import {ident}"
+    if kind == "copy":
+        return f"edition {ident}'s copy for matching"
     return f"{kind} {ident}"
 
 
@@ -193,12 +195,15 @@ class _Digest:
         found = self.conn.execute(select(c.name, c.data).where(c.segment_id == segment))
         self.parts.append(_blobs_digest({row.name: row.data for row in found}))
 
-    def cached(self, edition: int) -> None:
-        """An edition's columnar copy of its items (what matching reads), once it is made."""
+    def copy(self, edition: int) -> bool:
+        """An edition's columnar copy of its items (what matching reads; a subject of its own,
+        so that recording it need not read the edition's items again)."""
         kept = store.edition_columns.c
         blob = self.conn.execute(select(kept.data).where(kept.edition_id == edition)).scalar()
-        if blob is not None:
-            self.parts.append("cached:" + hashlib.sha256(bytes(blob)).hexdigest())
+        if blob is None:
+            return False
+        self.parts.append("copy:" + hashlib.sha256(bytes(blob)).hexdigest())
+        return True
 
     def hexdigest(self) -> str:
         return hashlib.sha256("\x1e".join(self.parts).encode()).hexdigest()
@@ -232,8 +237,9 @@ def content_digest(
             return None
         d.add(store.price_items, store.price_items.c.edition_id == number, "position", number)
         d.add(store.price_tiers, store.price_tiers.c.edition_id == number, "position", number)
-        d.cached(number)
         return d.hexdigest()
+    if kind == "copy":
+        return d.hexdigest() if d.copy(number) else None
     if kind == "deals":
         return _deals_digest(conn, number, d)
     raise ValueError(f"unknown audit subject {name!r}")
@@ -259,6 +265,10 @@ def stored_subjects(conn: Connection) -> list[str]:
     names = [subject("request", n) for n in conn.execute(select(store.requests.c.id)).scalars()]
     names += [subject("policy", n) for n in conn.execute(select(store.policies.c.id)).scalars()]
     names += [subject("edition", n) for n in conn.execute(select(store.editions.c.id)).scalars()]
+    names += [
+        subject("copy", n)
+        for n in conn.execute(select(store.edition_columns.c.edition_id)).scalars()
+    ]
     names += [subject("person", k) for k in conn.execute(select(store.people.c.name_key)).scalars()]
     names += [subject("deals", n) for n in conn.execute(select(store.deal_imports.c.id)).scalars()]
     s = store.deal_segments

@@ -237,7 +237,7 @@ def keep_edition_items(conn: Connection, edition: int, data: bytes) -> None:
     audit records it as part of the edition."""
     conn.execute(insert(store.edition_columns).values(edition_id=edition, data=data))
     audit.record(conn, by=audit.SYSTEM, action="edition.cached",
-                 subjects=[audit.subject("edition", edition)])  # fmt: skip
+                 subjects=[audit.subject("copy", edition)])  # fmt: skip
 
 
 # What matching reads: plain tuples straight from the driver ----------------------------------
