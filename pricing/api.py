@@ -588,12 +588,21 @@ def read_deals(
     *,
     columns: Mapping[str, str] | None = None,
     date_format: str | None = None,
+    decimal: str | None = None,
     progress: Progress | None = None,
 ) -> DealsFile:
-    """Read a deals export (csv or xlsx) into normalised lines and problems."""
+    """Read a deals export (csv or xlsx) into normalised lines and problems (``decimal``:
+    ``comma`` or ``point``, the decimal mark of money written as text, when the file's own
+    values do not say)."""
     from pricing.lines.reader import read_deals as read
 
-    return read(Path(file), columns=dict(columns or {}), date_format=date_format, progress=progress)
+    return read(
+        Path(file),
+        columns=dict(columns or {}),
+        date_format=date_format,
+        decimal=decimal,
+        progress=progress,
+    )
 
 
 def import_deals(
