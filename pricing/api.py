@@ -295,6 +295,7 @@ def import_price_book(
             sheet=sheet,
             columns=dict(columns or {}),
             currency=(currency or policies.latest_currency(store) or "USD").upper(),
+            currency_given=currency is not None,
         )
         read = read_price_book(file, options, progress, loaded=loaded)
     result = editions.import_result(read, effective_from=effective_from, dry_run=dry_run)

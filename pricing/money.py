@@ -27,6 +27,22 @@ _STRIP_RE = re.compile(rf"[{_SYMBOLS}]|\b[A-Za-z]{{3}}\b|kr\.?|Fr\.|CHF|\s")
 _NUMBER_RE = re.compile(r"^[+-]?(\d[\d.,']*)?\d$|^[+-]?\d*[.,]\d+$")
 _BLANKS = {"", "-", "–", "—", "n/a", "na", "tbd", "none", "null"}
 
+# Symbols that name one currency ($ and ¥ name several: they say nothing).
+_SYMBOL_CURRENCIES = {
+    "€": "EUR", "£": "GBP", "₹": "INR", "₩": "KRW", "₽": "RUB", "₺": "TRY", "₪": "ILS",
+    "₫": "VND", "฿": "THB", "₦": "NGN", "₱": "PHP", "₴": "UAH", "₲": "PYG", "₵": "GHS",
+    "₡": "CRC",
+}  # fmt: skip
+# Codes recognised as words in a header or a price written as text (``List Price (EUR)``,
+# ``EUR 12.00``): the common ones, not those that are also English words (ALL, TOP).
+COMMON_CURRENCIES = frozenset({
+    "USD", "EUR", "GBP", "JPY", "CHF", "SEK", "NOK", "DKK", "CAD", "AUD", "NZD", "INR", "CNY",
+    "HKD", "SGD", "PLN", "CZK", "HUF", "BRL", "MXN", "ZAR", "KRW", "TRY", "ILS", "AED", "ISK",
+    "RUB", "THB", "MYR", "IDR", "PHP", "TWD", "RON", "BGN", "CLP", "COP", "ARS", "PEN", "EGP",
+    "SAR", "QAR", "KWD", "BHD", "OMR", "JOD", "NGN", "KES", "UAH", "VND", "PKR", "BDT",
+})  # fmt: skip
+_CODE_RE = re.compile(r"(?<![A-Za-z])([A-Za-z]{3})(?![A-Za-z])")
+
 PERCENT = Decimal("0.01")
 _FLOAT_NOISE = Decimal("1e-10")
 # The largest unit price, line amount or quantity pricing stores: amounts are kept as whole
@@ -66,6 +82,21 @@ TOO_LARGE_TEXT = "is too large: prices, amounts and quantities must stay below 1
 
 def is_currency_code(code: str) -> bool:
     return bool(_CURRENCY_RE.match(code))
+
+
+def currency_named(text: object) -> str | None:
+    """The currency a header or a price written as text names, by a symbol that means one
+    (``€12.00``) or a code (``EUR 12.00``, ``List Price (EUR)``); None when it names none."""
+    if not isinstance(text, str):
+        return None
+    for ch in text:
+        if ch in _SYMBOL_CURRENCIES:
+            return _SYMBOL_CURRENCIES[ch]
+    for match in _CODE_RE.finditer(text):
+        code = match.group(1).upper()
+        if code in COMMON_CURRENCIES:
+            return code
+    return None
 
 
 def minor_units(currency: str) -> int:
