@@ -203,3 +203,79 @@ def test_an_image_renamed_as_a_spreadsheet_is_not_a_spreadsheet(
         assert "header" not in result.stderr and "Traceback" not in result.output
     assert len(cli.json("pricebook", "editions")) == 2  # the fixture's, no third
     assert stored_lines(cli) == 0
+
+
+def test_a_price_book_in_euros_says_so_in_its_header_or_cells(cli: Cli, tmp_path: Path) -> None:
+    """Given a book whose price header says EUR, or whose prices carry € or EUR, when imported
+    without --currency, then its items are in EUR (not the default USD); with a --currency
+    that disagrees, exit 2 and nothing stored."""
+    header = write_workbook(tmp_path / "header.xlsx", {"Price Book": [
+        ["SKU", "List Price (EUR)"], ["A-1", 12], ["A-2", 3199],
+    ]})  # fmt: skip
+    cells = write_workbook(tmp_path / "cells.xlsx", {"Price Book": [
+        ["SKU", "List Price"], ["A-1", "€12,00"], ["A-2", "EUR 3.199,00"],
+    ]})  # fmt: skip
+    result = cli("pricebook", "import", str(header), "--currency", "USD")
+    assert result.exit_code == 2
+    assert "'Price Book'!B1" in result.stderr and "in EUR" in result.stderr
+    assert "--currency is USD" in result.stderr
+    result = cli("pricebook", "import", str(cells), "--currency", "GBP")
+    assert result.exit_code == 2 and "'Price Book'!B2" in result.stderr
+    assert cli("pricebook", "import", str(header), "--currency", "EUR", "--dry-run").exit_code == 0
+
+    for book in (header, cells):
+        assert cli("pricebook", "import", str(book), "--effective", "2025-01-01").exit_code == 0
+        item = cli.json("pricebook", "show", "A-2")
+        assert (item["currency"], item["list_price"]) == ("EUR", "3199.00")
+
+
+def test_a_price_in_another_currency_than_the_book_is_an_error(cli: Cli, tmp_path: Path) -> None:
+    book = write_workbook(tmp_path / "mixed.xlsx", {"Price Book": [
+        ["SKU", "Price"], ["A-1", "€12.00"], ["A-2", "€8.00"], ["A-3", "£5.00"],
+    ]})  # fmt: skip
+    result = cli("pricebook", "import", str(book))
+    assert result.exit_code == 2
+    assert "'Price Book'!B4" in result.stderr and "in GBP but the book is in EUR" in result.stderr
+
+
+def test_a_cover_page_first_lists_the_sheets_and_suggests_sheet(cli: Cli, tmp_path: Path) -> None:
+    """Given a workbook whose first sheet is a cover page, when imported, then the message
+    lists the sheets, says which looks like a price book and how to import it."""
+    book = write_workbook(tmp_path / "book.xlsx", {
+        "Cover": [["ACME price list 2026"], [], ["Confidential: do not forward"]],
+        "Notes": [["Prices exclude VAT"]],
+        "Q1 2026": [["SKU", "List Price"], ["A-1", 10]],
+    })  # fmt: skip
+    result = cli("pricebook", "import", str(book))
+    assert result.exit_code == 2
+    assert "the workbook's sheets are 'Cover', 'Notes', 'Q1 2026'" in result.stderr
+    assert "'Q1 2026' looks like a price book: import it with --sheet 'Q1 2026'" in result.stderr
+    assert cli("pricebook", "import", str(book), "--sheet", "Q1 2026").exit_code == 0
+
+
+def test_a_price_book_missing_its_price_column_names_the_closest_header(
+    cli: Cli, tmp_path: Path
+) -> None:
+    book = write_workbook(tmp_path / "book.xlsx", {"Price Book": [
+        ["SKU", "Name", "Family", "Preis"], ["A-1", "Widget", "Hardware", 10],
+    ]})  # fmt: skip
+    result = cli("pricebook", "import", str(book))
+    assert result.exit_code == 2
+    assert "no list price column: the closest header is 'Preis'" in result.stderr
+    assert '--column list_price="Preis"' in result.stderr
+
+
+def test_an_unmatched_sku_that_lost_its_leading_zeros_gets_a_hint(cli: Cli, tmp_path: Path) -> None:
+    """Given a book with SKU 00123 and deals whose export dropped the zeros (123), when the
+    deals are imported, then a warning names both."""
+    book = tmp_path / "book.csv"
+    book.write_text("SKU,List Price\n00123,10\nA-1,5\n")
+    assert cli("pricebook", "import", str(book), "--effective", "2025-01-01").exit_code == 0
+    deals = write(tmp_path, "Order ID,Order Date,SKU,Quantity,Amount\n"
+                            "O-1,2025-03-01,123,1,10\nO-2,2025-03-01,77,1,10\n")  # fmt: skip
+    document = cli.json("deals", "import", str(deals))
+    assert document["unmatched"] == 2
+    hints = [p["message"] for p in document["problems"] if p["severity"] == "warning"]
+    assert len(hints) == 1
+    assert "SKU '123' has no list price, but the price book has '00123'" in hints[0]
+    assert "leading zeros" in hints[0]
