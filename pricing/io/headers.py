@@ -98,7 +98,7 @@ def closest_header(
     import difflib
 
     skip = set(taken)
-    best, best_score = None, 0.6  # below this, nothing is "close"
+    best, best_score = None, 0.599  # below 0.6, nothing is "close"
     for c, cell in enumerate(row):
         if c in skip or cell is None or str(cell).strip() == "":
             continue
