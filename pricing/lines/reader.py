@@ -497,6 +497,14 @@ class _Reader:
             return keep & ~blank[name] & (typed if typed is not None else True)
 
         money = [name for name in MONEY if name in text]
+        numbers = [name for name in NUMBER_FIELDS if name in text]
+        either = {
+            name: pc.match_substring_regex(text[name], _AMBIGUOUS).to_numpy(zero_copy_only=False)
+            & written(name)
+            for name in numbers
+        }
+        if not any(mask.any() for mask in either.values()):
+            return  # nothing could be read two ways (the usual export: one pass per column)
         if decimal is None:
             found = {
                 mark: any(
@@ -509,41 +517,33 @@ class _Reader:
             if found["comma"] != found["point"]:
                 decimal = "comma" if found["comma"] else "point"
             elif not found["comma"]:
-                self._ambiguous_money(text, money, written)
+                self._ambiguous_money(text, [n for n in money if either[n].any()], either)
         if decimal != "comma":
             return  # a decimal point is how the values are read anyway
-        for name in NUMBER_FIELDS:
-            if name not in text:
+        for name in numbers:
+            if not either[name].any():
                 continue
             values = text[name]
-            either = pc.match_substring_regex(values, _AMBIGUOUS).to_numpy(zero_copy_only=False)
-            either &= written(name)
-            if not either.any():
-                continue
             dotted = pc.match_substring(values, ".").to_numpy(zero_copy_only=False)
             thousands = pc.replace_substring(values, ".", "")
             decimals = pc.replace_substring(values, ",", ".")
             text[name] = pc.if_else(
-                pa.array(either & dotted),
+                pa.array(either[name] & dotted),
                 thousands,
-                pc.if_else(pa.array(either & ~dotted), decimals, values),
+                pc.if_else(pa.array(either[name] & ~dotted), decimals, values),
             )
         if np.any([written(n).any() for n in money]):
             self.notes.append("money read with a decimal comma (1.234,50 = 1234.50)")
 
     def _ambiguous_money(
-        self, text: dict[str, Array], money: list[str], written: Callable[[str], Mask]
+        self, text: dict[str, Array], money: list[str], either: dict[str, Mask]
     ) -> None:
-        """An error for money that could have either decimal mark, with examples."""
+        """An error for the first money column whose values could have either decimal mark
+        (``either``), with examples."""
         import numpy as np
-        import pyarrow.compute as pc
 
         for name in money:
-            either = pc.match_substring_regex(text[name], _AMBIGUOUS).to_numpy(zero_copy_only=False)
-            either &= written(name)
-            if not either.any():
-                continue
-            rows = np.flatnonzero(either)
+            rows = np.flatnonzero(either[name])
             examples = list(dict.fromkeys(text[name].take(rows[:50]).to_pylist()))[:2]
             quoted = " and ".join(f'"{e}"' for e in examples)
             self.problems.append(
