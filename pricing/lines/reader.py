@@ -83,17 +83,16 @@ DEAL_HEADERS: dict[str, tuple[str, ...]] = {
     "customer": (
         "customer", "customer name", "account", "account name", "client", "company",
         "customer id", "customerid", "store name", "associated company", "organization",
-        "deal organization", "partner", "invoice partner display name",
+        "deal organization", "partner",
     ),
     "rep": (
         "salesperson", "sales rep", "rep", "owner", "account manager", "sales person",
         "seller", "account owner", "opportunity owner", "sales manager", "deal owner",
-        "user", "order lines salesman",
     ),
     "sku": (
         "sku", "product id", "item no", "item", "stockcode", "stock code", "product code",
         "part no", "item code", "article no", "product", "product sku", "product product code",
-        "order lines product", "item code items", "internal reference", "product internal reference",
+        "order lines product", "item code items", "internal reference",
     ),
     "qty": (
         "quantity", "qty", "units", "qty sold", "units sold", "volume", "order lines quantity",
