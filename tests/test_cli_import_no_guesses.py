@@ -279,3 +279,22 @@ def test_an_unmatched_sku_that_lost_its_leading_zeros_gets_a_hint(cli: Cli, tmp_
     assert len(hints) == 1
     assert "SKU '123' has no list price, but the price book has '00123'" in hints[0]
     assert "leading zeros" in hints[0]
+
+
+def test_a_price_book_whose_prices_cannot_tell_the_decimal_mark_stops(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Given prices typed as text, all like 1,234, when imported, then exit 2 with examples;
+    one price that shows a decimal comma (12,50) makes 1,234 read as 1.234."""
+    unclear = write_workbook(tmp_path / "unclear.xlsx", {"Price Book": [
+        ["SKU", "List Price"], ["A-1", "1,234"], ["A-2", "12,500"], ["A-3", 7],
+    ]})  # fmt: skip
+    result = cli("pricebook", "import", str(unclear))
+    assert result.exit_code == 2
+    assert "'Price Book'!B2" in result.stderr and '"1,234" and "12,500"' in result.stderr
+    clear = write_workbook(tmp_path / "clear.xlsx", {"Price Book": [
+        ["SKU", "List Price"], ["A-1", "1,234"], ["A-2", "1.234"], ["A-3", "12,50"],
+    ]})  # fmt: skip
+    assert cli("pricebook", "import", str(clear), "--effective", "2025-01-01").exit_code == 0
+    prices = {i["sku"]: i["list_price"] for i in cli.json("pricebook", "show")["items"]}
+    assert prices == {"A-1": "1.23", "A-2": "1234.00", "A-3": "12.50"}

@@ -36,7 +36,14 @@ from pricing.io.sheets import (
     sniff_delimiter,
 )
 from pricing.lines import schema
-from pricing.money import MICRO, TOO_LARGE, TOO_LARGE_TEXT, parse_decimal
+from pricing.money import (
+    AMBIGUOUS_DECIMAL,
+    DECIDES_DECIMAL,
+    MICRO,
+    TOO_LARGE,
+    TOO_LARGE_TEXT,
+    parse_decimal,
+)
 from pricing.problems import Problem, Severity
 
 if TYPE_CHECKING:
@@ -119,13 +126,6 @@ REQUIRED = ("date", "sku", "qty")
 MONEY = ("amount", "unit_price", "discount")
 NUMBER_FIELDS = ("qty", *MONEY)
 DECIMAL_MARKS = {"comma": ",", "point": "."}
-# Money text whose one separator may group thousands or mark decimals (1,234 12.500), and
-# what decides it: two decimals or four and more, a leading 0, both separators, two groups.
-_AMBIGUOUS = r"^[^\d.,]*[1-9]\d{0,2}[.,]\d{3}[^\d.,]*$"
-_DECIDES = {
-    "comma": r",\d{1,2}(?:[^\d.,]|$)|,\d{4,}|\.\d{3}[.,]|(?:^|[^\d.,])0,\d",
-    "point": r"\.\d{1,2}(?:[^\d.,]|$)|\.\d{4,}|,\d{3}[.,]|(?:^|[^\d.,])0\.\d",
-}
 EXCEL_EPOCH = "1899-12-30"
 _REQUEST_ID = r"^(?i)(?:R-?)?0*(?P<n>\d{1,9})$"  # R-000123, r123, 123
 
@@ -498,7 +498,9 @@ class _Reader:
         money = [name for name in MONEY if name in text]
         numbers = [name for name in NUMBER_FIELDS if name in text]
         either = {
-            name: pc.match_substring_regex(text[name], _AMBIGUOUS).to_numpy(zero_copy_only=False)
+            name: pc.match_substring_regex(text[name], AMBIGUOUS_DECIMAL).to_numpy(
+                zero_copy_only=False
+            )
             & written(name)
             for name in numbers
         }
@@ -511,7 +513,7 @@ class _Reader:
                      & written(n)).any()
                     for n in money
                 )
-                for mark, pattern in _DECIDES.items()
+                for mark, pattern in DECIDES_DECIMAL.items()
             }  # fmt: skip
             if found["comma"] != found["point"]:
                 decimal = "comma" if found["comma"] else "point"

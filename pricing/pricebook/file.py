@@ -29,13 +29,16 @@ from pricing.money import (
     TOO_LARGE,
     TOO_LARGE_TEXT,
     currency_named,
+    decimal_mark,
     display_money,
+    is_ambiguous_decimal,
     is_blank,
     is_currency_code,
     minor_units,
     parse_decimal,
     parse_percent,
     round_money,
+    with_decimal_comma,
 )
 from pricing.pricebook.model import Edition, PriceBook, PriceItem, Tier, sku_key
 from pricing.problems import Problem
@@ -285,6 +288,7 @@ class _ItemReader:
         self.item_rows: dict[str, int] = {}
         self.cols: dict[str, int] = {}
         self.header_missing = False
+        self.decimal_comma = False  # money typed as text has a decimal comma
 
     def problem(self, severity: str, row: int, col: int | None, value: Any, message: str) -> None:
         text = None if value is None else cell_text(value)
@@ -307,6 +311,7 @@ class _ItemReader:
         self._start(cols)
         if "currency" not in cols:
             self._book_currency(header_row)
+        self._decimal_mark(header_row)
         bad_rows = self._formula_problems(header_row)
         items: dict[str, PriceItem] = {}
         first_seen: dict[str, int] = {}
@@ -365,6 +370,35 @@ class _ItemReader:
         self._optional_cols = (cols.get("currency"), cols.get("unit_cost"), cols.get("floor_price"))
         self._text_cols = (cols.get("name"), cols.get("family"), cols.get("status"))
         self._decimals: dict[str, int] = {}
+
+    def _decimal_mark(self, header_row: int) -> None:
+        """Money typed as text says its decimal mark (``12,50``, ``1.234,56``, ``12.50``) or
+        an error says it cannot (every value like ``1,234``: thousands, or three decimals?).
+        With a decimal comma, ``1,234`` is then read as 1.234 and ``1.234`` as 1234."""
+        self.decimal_comma = False
+        for name in ("list_price", "unit_cost", "floor_price"):
+            col = self.cols.get(name)
+            if col is None:
+                continue
+            texts = [
+                (r, value.strip())
+                for r in range(header_row + 1, len(self.sheet.rows))
+                if isinstance(value := self.sheet.value(r, col), str) and value.strip()
+            ]
+            mark, either = decimal_mark(text for _, text in texts)
+            if mark == "comma":
+                self.decimal_comma = True
+            elif mark is None and either:
+                examples = list(dict.fromkeys(either))[:2]
+                first = next(r for r, text in texts if text == examples[0])
+                quoted = " and ".join(f'"{e}"' for e in examples)
+                self.problem(
+                    "error", first, col, examples[0],
+                    f"the {name.replace('_', ' ')}s do not say whether the comma or the point "
+                    f"marks decimals ({quoted} could be thousands or decimals, and no value "
+                    "decides it); write them as numbers, or with their decimals (1,234.00 or "
+                    "1.234,00)",
+                )  # fmt: skip
 
     def _book_currency(self, header_row: int) -> None:
         """The currency of a book without a Currency column: what its list price header
@@ -578,7 +612,9 @@ class _ItemReader:
             self.problem("error", r, col, raw, f"{label} is missing: every SKU needs one")
             return None
         try:
-            amount = parse_decimal(raw)
+            text = raw.strip() if isinstance(raw, str) else ""
+            comma = self.decimal_comma and is_ambiguous_decimal(text)
+            amount = parse_decimal(with_decimal_comma(text) if comma else raw)
         except ValueError as exc:
             self.problem("error", r, col, raw, f"{label} {exc}")
             return None
