@@ -125,7 +125,7 @@ DEAL_HEADERS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("date", "sku", "qty")
 MONEY = ("amount", "unit_price", "discount")
 NUMBER_FIELDS = ("qty", *MONEY)
-DECIMAL_MARKS = {"comma": ",", "point": "."}
+DECIMAL_MARKS = ("comma", "point")  # --decimal
 EXCEL_EPOCH = "1899-12-30"
 _REQUEST_ID = r"^(?i)(?:R-?)?0*(?P<n>\d{1,9})$"  # R-000123, r123, 123
 
