@@ -295,6 +295,7 @@ def import_price_book(
             sheet=sheet,
             columns=dict(columns or {}),
             currency=(currency or policies.latest_currency(store) or "USD").upper(),
+            currency_given=currency is not None,
         )
         read = read_price_book(file, options, progress, loaded=loaded)
     result = editions.import_result(read, effective_from=effective_from, dry_run=dry_run)
@@ -588,12 +589,21 @@ def read_deals(
     *,
     columns: Mapping[str, str] | None = None,
     date_format: str | None = None,
+    decimal: str | None = None,
     progress: Progress | None = None,
 ) -> DealsFile:
-    """Read a deals export (csv or xlsx) into normalised lines and problems."""
+    """Read a deals export (csv or xlsx) into normalised lines and problems (``decimal``:
+    ``comma`` or ``point``, the decimal mark of money written as text, when the file's own
+    values do not say)."""
     from pricing.lines.reader import read_deals as read
 
-    return read(Path(file), columns=dict(columns or {}), date_format=date_format, progress=progress)
+    return read(
+        Path(file),
+        columns=dict(columns or {}),
+        date_format=date_format,
+        decimal=decimal,
+        progress=progress,
+    )
 
 
 def import_deals(

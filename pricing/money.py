@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
@@ -26,6 +27,33 @@ _SYMBOLS = "$€£¥₹₩₽₺₪₫฿₦₱₴₲₵₡"
 _STRIP_RE = re.compile(rf"[{_SYMBOLS}]|\b[A-Za-z]{{3}}\b|kr\.?|Fr\.|CHF|\s")
 _NUMBER_RE = re.compile(r"^[+-]?(\d[\d.,']*)?\d$|^[+-]?\d*[.,]\d+$")
 _BLANKS = {"", "-", "–", "—", "n/a", "na", "tbd", "none", "null"}
+
+# Symbols that name one currency ($ and ¥ name several: they say nothing).
+_SYMBOL_CURRENCIES = {
+    "€": "EUR", "£": "GBP", "₹": "INR", "₩": "KRW", "₽": "RUB", "₺": "TRY", "₪": "ILS",
+    "₫": "VND", "฿": "THB", "₦": "NGN", "₱": "PHP", "₴": "UAH", "₲": "PYG", "₵": "GHS",
+    "₡": "CRC",
+}  # fmt: skip
+# Codes recognised as words in a header or a price written as text (``List Price (EUR)``,
+# ``EUR 12.00``): the common ones, not those that are also English words (ALL, TOP).
+COMMON_CURRENCIES = frozenset({
+    "USD", "EUR", "GBP", "JPY", "CHF", "SEK", "NOK", "DKK", "CAD", "AUD", "NZD", "INR", "CNY",
+    "HKD", "SGD", "PLN", "CZK", "HUF", "BRL", "MXN", "ZAR", "KRW", "TRY", "ILS", "AED", "ISK",
+    "RUB", "THB", "MYR", "IDR", "PHP", "TWD", "RON", "BGN", "CLP", "COP", "ARS", "PEN", "EGP",
+    "SAR", "QAR", "KWD", "BHD", "OMR", "JOD", "NGN", "KES", "UAH", "VND", "PKR", "BDT",
+})  # fmt: skip
+_CODE_RE = re.compile(r"(?<![A-Za-z])([A-Za-z]{3})(?![A-Za-z])")
+
+# Money text whose one separator may group thousands or mark decimals (``1,234``, ``12.500``),
+# and what decides it for a column: two decimals or four and more, a leading 0, both
+# separators, two groups. RE2 syntax too (the deals reader runs them with Arrow).
+AMBIGUOUS_DECIMAL = r"^[^\d.,]*[1-9]\d{0,2}[.,]\d{3}[^\d.,]*$"
+DECIDES_DECIMAL = {
+    "comma": r",\d{1,2}(?:[^\d.,]|$)|,\d{4,}|\.\d{3}[.,]|(?:^|[^\d.,])0,\d",
+    "point": r"\.\d{1,2}(?:[^\d.,]|$)|\.\d{4,}|,\d{3}[.,]|(?:^|[^\d.,])0\.\d",
+}
+_AMBIGUOUS_RE = re.compile(AMBIGUOUS_DECIMAL)
+_DECIDES_RE = {mark: re.compile(pattern) for mark, pattern in DECIDES_DECIMAL.items()}
 
 PERCENT = Decimal("0.01")
 _FLOAT_NOISE = Decimal("1e-10")
@@ -66,6 +94,47 @@ TOO_LARGE_TEXT = "is too large: prices, amounts and quantities must stay below 1
 
 def is_currency_code(code: str) -> bool:
     return bool(_CURRENCY_RE.match(code))
+
+
+def currency_named(text: object) -> str | None:
+    """The currency a header or a price written as text names, by a symbol that means one
+    (``€12.00``) or a code (``EUR 12.00``, ``List Price (EUR)``); None when it names none."""
+    if not isinstance(text, str):
+        return None
+    for ch in text:
+        if ch in _SYMBOL_CURRENCIES:
+            return _SYMBOL_CURRENCIES[ch]
+    for match in _CODE_RE.finditer(text):
+        code = match.group(1).upper()
+        if code in COMMON_CURRENCIES:
+            return code
+    return None
+
+
+def decimal_mark(texts: Iterable[str]) -> tuple[str | None, list[str]]:
+    """The decimal mark a column of money written as text shows (``comma``, ``point``, or None
+    when no value or both marks decide it), and its values that could be read either way."""
+    shown = {mark: False for mark in _DECIDES_RE}
+    either = []
+    for text in texts:
+        if _AMBIGUOUS_RE.match(text):
+            either.append(text)
+        for mark, pattern in _DECIDES_RE.items():
+            shown[mark] = shown[mark] or bool(pattern.search(text))
+    if shown["comma"] != shown["point"]:
+        return ("comma" if shown["comma"] else "point"), either
+    return None, either
+
+
+def is_ambiguous_decimal(text: str) -> bool:
+    """``1,234`` or ``12.500``: one separator that may group thousands or mark decimals."""
+    return bool(_AMBIGUOUS_RE.match(text))
+
+
+def with_decimal_comma(text: str) -> str:
+    """An ambiguous value (:func:`is_ambiguous_decimal`) as a decimal comma reads it, written
+    with a point: ``1,234`` is ``1.234`` and ``1.234`` is ``1234``."""
+    return text.replace(".", "") if "." in text else text.replace(",", ".")
 
 
 def minor_units(currency: str) -> int:

@@ -2,7 +2,16 @@ from decimal import Decimal
 
 import pytest
 
-from pricing.money import format_money, from_float, parse_decimal, parse_percent, round_money
+from pricing.money import (
+    currency_named,
+    decimal_mark,
+    format_money,
+    from_float,
+    parse_decimal,
+    parse_percent,
+    round_money,
+    with_decimal_comma,
+)
 
 
 @pytest.mark.parametrize(
@@ -49,3 +58,36 @@ def test_percent_sign_is_optional() -> None:
     assert (
         parse_percent("12.5%") == parse_percent("12,5 %") == parse_percent(12.5) == Decimal("12.5")
     )
+
+
+@pytest.mark.parametrize(
+    ("column", "mark", "either"),
+    [
+        (["1,234", "12,500"], None, ["1,234", "12,500"]),  # thousands, or three decimals?
+        (["1,234", "12,5"], "comma", ["1,234"]),
+        (["1.234,56", "7"], "comma", []),
+        (["0,125"], "comma", []),
+        (["1,234", "12.50"], "point", ["1,234"]),
+        (["1,234,567"], "point", []),
+        (["€ 1.234", "EUR 2.000"], None, ["€ 1.234", "EUR 2.000"]),
+        (["12", "7"], None, []),
+    ],
+)
+def test_a_column_shows_its_decimal_mark_or_says_it_cannot(
+    column: list[str], mark: str | None, either: list[str]
+) -> None:
+    assert decimal_mark(column) == (mark, either)
+
+
+def test_with_a_decimal_comma_an_ambiguous_value_reads_the_other_way() -> None:
+    assert parse_decimal(with_decimal_comma("1,234")) == Decimal("1.234")
+    assert parse_decimal(with_decimal_comma("1.234")) == Decimal("1234")
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("List Price (EUR)", "EUR"), ("€12.00", "EUR"), ("EUR 12.00", "EUR"), ("12,50 £", "GBP"),
+     ("$12.00", None), ("List Price", None), ("Price usd", "USD"), (12.0, None)],
+)  # fmt: skip
+def test_the_currency_a_header_or_a_price_names(text: object, code: str | None) -> None:
+    assert currency_named(text) == code

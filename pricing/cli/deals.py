@@ -30,6 +30,7 @@ def deals() -> None:
 Examples:
   pricing deals import orders-2026.csv
   pricing deals import invoices.xlsx --column rep="Account Exec" --date-format %d/%m/%Y
+  pricing deals import rechnungen.csv --decimal comma --date-format %d.%m.%Y
   pricing deals import iowa.csv --column qty=bottles_sold --column amount=sale_dollars --dry-run
 """,
 )
@@ -42,9 +43,21 @@ Examples:
 @click.option(
     "--date-format", metavar="FMT", help="strftime format of the date column, e.g. %d/%m/%Y."
 )
+@click.option(
+    "--decimal",
+    type=click.Choice(["comma", "point"]),
+    help="The decimal mark of money written as text, when no value says it "
+    "(comma: 1.234,50 and 1,234 = 1.234; point: 1,234.50 and 1,234 = 1234).",
+)
 @click.option("--dry-run", is_flag=True, help="Read, match and count; store nothing.")
 @json_option
-def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_run: bool) -> None:
+def import_(
+    file: Path,
+    columns: tuple[str, ...],
+    date_format: str | None,
+    decimal: str | None,
+    dry_run: bool,
+) -> None:
     """Import deal lines: each is matched to the list and standard price in force on its date.
 
     Columns are matched loosely (Order ID, Order Date, Customer, Sales Rep, SKU / Product ID,
@@ -63,6 +76,7 @@ def import_(file: Path, columns: tuple[str, ...], date_format: str | None, dry_r
             files={"file": file},
             columns=list(columns),
             date_format=date_format,
+            decimal=decimal,
             dry_run=dry_run,
             progress=update,
         )

@@ -88,7 +88,9 @@ def formats_reference() -> str:
             "tiers, the salesperson's for request lines, the owner's for policies and deals.\n",
             "## Price book (xlsx or csv)\n",
             f"The sheet named like {', '.join(repr(n) for n in PRICE_SHEET_NAMES)}, else the first; "
-            "the header row is found in the first 30 rows.\n",
+            "the header row is found in the first 30 rows. A book without a `currency` column is "
+            "in the currency its list price header or prices name (`List Price (EUR)`, `€12.00`, "
+            "`EUR 12.00`), else in `--currency`; a `--currency` that disagrees is an error.\n",
             _header_table(ITEM_HEADERS, ("sku", "list_price")),
             "## Volume tiers (a sheet of the price book workbook)\n",
             f"A sheet named like {', '.join(repr(n) for n in TIER_SHEET_NAMES)}. Each row names a "
@@ -100,7 +102,12 @@ def formats_reference() -> str:
             "## Deals (`pricing deals import`, csv or xlsx)\n",
             "Required: date, SKU, quantity and one of amount, unit price or discount. When several "
             "money columns are present the actual money wins: amount, then unit price, then "
-            "discount. A ship or delivery date is never taken for the deal date.\n",
+            "discount. A ship or delivery date is never taken for the deal date. Slashed dates "
+            "that no value shows to be day- or month-first need `--date-format`; money written "
+            "as text whose values do not show a decimal comma or point (every one like `1,234`) "
+            "needs `--decimal comma` or `--decimal point`. Without a `deal_id` each line is a "
+            "deal of its own (a warning says so). The headers include those of the line-item "
+            "exports of HubSpot, Salesforce, Pipedrive, Zoho Books, Odoo and ERPNext.\n",
             _header_table(DEAL_HEADERS, DEAL_REQUIRED),
             "## Policy (TOML)\n",
             "See [the owner's guide](owner.md#the-policy-file) for every key and its semantics.\n",

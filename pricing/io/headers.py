@@ -5,7 +5,7 @@ Used by every reader of a table people write by hand (price books, request lines
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from pricing.io.sheets import Sheet, normalise_header
 
@@ -42,28 +42,69 @@ def find_header(
     Each column serves one field and each field one column: ``--column`` mappings first, then
     exact header matches before loose ones, better-ranked aliases before others, leftmost first.
     """
-    wanted_override = {normalise_header(h): f for f, h in overrides.items()}
     for r in range(min(HEADER_SEARCH_ROWS, len(sheet.rows))):
-        candidates: list[tuple[tuple[int, int, int], str, int]] = []
-        for c, cell in enumerate(sheet.rows[r]):
-            if cell is None or cell == "":
-                continue
-            keys = header_keys(cell)
-            if keys[0] in wanted_override:
-                candidates.append(((-1, 0, c), wanted_override[keys[0]], c))
-                continue
-            for name, aliases in headers.items():
-                if name in overrides:
-                    continue
-                for position, alias in enumerate(aliases):
-                    if alias in keys:
-                        candidates.append(((keys.index(alias), position, c), name, c))
-        mapping: dict[str, int] = {}
-        used: set[int] = set()
-        for _, name, c in sorted(candidates):
-            if name not in mapping and c not in used:
-                mapping[name] = c
-                used.add(c)
+        mapping = _row_mapping(sheet.rows[r], headers, overrides)
         if required(mapping):
             return r, mapping
     return None
+
+
+def _row_mapping(
+    row: list[object], headers: Mapping[str, tuple[str, ...]], overrides: Mapping[str, str]
+) -> dict[str, int]:
+    """The fields one row's cells name (see :func:`find_header`)."""
+    wanted_override = {normalise_header(h): f for f, h in overrides.items()}
+    candidates: list[tuple[tuple[int, int, int], str, int]] = []
+    for c, cell in enumerate(row):
+        if cell is None or cell == "":
+            continue
+        keys = header_keys(cell)
+        if keys[0] in wanted_override:
+            candidates.append(((-1, 0, c), wanted_override[keys[0]], c))
+            continue
+        for name, aliases in headers.items():
+            if name in overrides:
+                continue
+            for position, alias in enumerate(aliases):
+                if alias in keys:
+                    candidates.append(((keys.index(alias), position, c), name, c))
+    mapping: dict[str, int] = {}
+    used: set[int] = set()
+    for _, name, c in sorted(candidates):
+        if name not in mapping and c not in used:
+            mapping[name] = c
+            used.add(c)
+    return mapping
+
+
+def likely_header(
+    sheet: Sheet, headers: Mapping[str, tuple[str, ...]], overrides: Mapping[str, str]
+) -> tuple[int, dict[str, int]] | None:
+    """The row (in the first 30) that names the most fields, when no row names every required
+    one: at least two, else None (the header is not there at all)."""
+    best: tuple[int, dict[str, int]] | None = None
+    for r in range(min(HEADER_SEARCH_ROWS, len(sheet.rows))):
+        mapping = _row_mapping(sheet.rows[r], headers, overrides)
+        if len(mapping) >= 2 and (best is None or len(mapping) > len(best[1])):
+            best = r, mapping
+    return best
+
+
+def closest_header(
+    row: list[object], aliases: tuple[str, ...], taken: Iterable[int] = ()
+) -> str | None:
+    """The cell of a header row most like one of a field's names (difflib), among the columns
+    not ``taken`` by other fields; None when nothing is close."""
+    import difflib
+
+    skip = set(taken)
+    best, best_score = None, 0.599  # below 0.6, nothing is "close"
+    for c, cell in enumerate(row):
+        if c in skip or cell is None or str(cell).strip() == "":
+            continue
+        for key in header_keys(cell):
+            for alias in aliases:
+                score = difflib.SequenceMatcher(None, key, alias).ratio()
+                if score > best_score:
+                    best, best_score = str(cell).strip(), score
+    return best

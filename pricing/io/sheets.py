@@ -116,7 +116,31 @@ def open_workbook(path: Path) -> Workbook:
         )
     if head.startswith(_ZIP_MAGIC):
         return _open_xlsx(path)
+    check_text(path, read_input(path, 64 * 1024))
     return Workbook(path=path, sheet_names=[path.name], _csv_sheet=read_csv(path))
+
+
+# What a file that is neither a workbook nor text most often turns out to be, by its first bytes.
+_KNOWN_BINARY = (
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"), (b"\x1f\x8b", "a gzip archive"), (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"), (b"{\\rtf", "an RTF document"), (b"\x7fELF", "a program"),
+)  # fmt: skip
+
+
+def check_text(path: Path, start: bytes) -> None:
+    """Refuse, as "not a spreadsheet", a file that is neither a workbook nor text (a PNG
+    renamed .xlsx or .csv): a known binary signature, or NUL bytes (text has none, but for
+    UTF-16, which starts with its byte-order mark)."""
+    kind = next((name for magic, name in _KNOWN_BINARY if start.startswith(magic)), None)
+    utf16 = start.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if kind is None and (utf16 or b"\x00" not in start[:4096]):
+        return
+    seen = f" (it looks like {kind})" if kind else ""
+    raise InputError(
+        f"{path}: not a spreadsheet: neither an xlsx workbook nor a csv text file{seen}; "
+        "export the data from its program as .xlsx or .csv and import that"
+    )
 
 
 def _open_xlsx(path: Path) -> Workbook:

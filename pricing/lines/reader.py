@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
 
+from pricing.errors import InputError
 from pricing.io.arrow import dictionary_encode, fill_null
-from pricing.io.headers import find_header
+from pricing.io.headers import closest_header, find_header, likely_header
 from pricing.io.perf import frugal_arrow_memory, in_background, preload
 from pricing.io.sheets import (
     Sheet,
     cell_text,
+    check_text,
     column_letter,
     decode_text,
     open_workbook,
@@ -34,7 +36,14 @@ from pricing.io.sheets import (
     sniff_delimiter,
 )
 from pricing.lines import schema
-from pricing.money import MICRO, TOO_LARGE, TOO_LARGE_TEXT, parse_decimal
+from pricing.money import (
+    AMBIGUOUS_DECIMAL,
+    DECIDES_DECIMAL,
+    MICRO,
+    TOO_LARGE,
+    TOO_LARGE_TEXT,
+    parse_decimal,
+)
 from pricing.problems import Problem, Severity
 
 if TYPE_CHECKING:
@@ -54,40 +63,69 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 
+# Field -> accepted headers, best first (compared after normalise_header). Besides the usual
+# names, the line-item exports of common CRMs and invoicing systems, by the labels their own
+# documentation gives: Salesforce (opportunity products: Opportunity ID, Product Code, Sales
+# Price, Total Price, Line Item ID), HubSpot (Record ID, Deal Name, Deal owner, Associated
+# Company), Pipedrive (Deal - ID, Deal - Title, Deal - Won time, Product code, Item price, Sum),
+# Zoho Books (Invoice Number, Item Name, Item Price, Item Total, Sales person), Odoo (Order
+# Reference, Order Lines/Product, Order Lines/Unit Price, Order Lines/Subtotal, Partner) and
+# ERPNext (Posting Date, Item Code, Rate, Net Rate, Net Amount, Discount Percentage).
 DEAL_HEADERS: dict[str, tuple[str, ...]] = {
-    "line_id": ("row id", "line id", "line no", "line", "order line", "invoice line"),
+    "line_id": (
+        "row id", "line id", "line no", "line", "order line", "invoice line", "line item id",
+        "order line id", "deal product id",
+    ),
     "deal_id": (
         "order id", "order no", "deal", "deal id", "invoice", "invoice no", "invoiceno",
         "invoice id", "opportunity", "opportunity id", "order", "invoice number",
+        "deal name", "deal title", "opportunity name", "order reference", "sales order",
+        "sales invoice", "record id", "deal no", "opportunity no",
     ),
     "date": (
         "date", "order date", "close date", "invoice date", "invoicedate", "deal date",
-        "sale date", "transaction date", "closed date", "sales date",
+        "sale date", "transaction date", "closed date", "sales date", "posting date",
+        "won time", "deal won time", "deal close date", "invoice bill date", "date ordered",
     ),
     "customer": (
         "customer", "customer name", "account", "account name", "client", "company",
-        "customer id", "customerid", "store name",
+        "customer id", "customerid", "store name", "associated company", "organization",
+        "deal organization", "partner",
     ),
     "rep": (
         "salesperson", "sales rep", "rep", "owner", "account manager", "sales person",
-        "seller", "account owner", "opportunity owner", "sales manager",
+        "seller", "account owner", "opportunity owner", "sales manager", "deal owner",
     ),
     "sku": (
         "sku", "product id", "item no", "item", "stockcode", "stock code", "product code",
-        "part no", "item code", "article no", "product",
+        "part no", "item code", "article no", "product", "product sku", "product product code",
+        "order lines product", "item code items", "internal reference",
     ),
-    "qty": ("quantity", "qty", "units", "qty sold", "units sold", "volume"),
-    "amount": ("sales", "amount", "line total", "line amount", "net amount", "revenue", "total", "sale amount"),
+    "qty": (
+        "quantity", "qty", "units", "qty sold", "units sold", "volume", "order lines quantity",
+        "quantity items", "qty items", "invoiced quantity",
+    ),
+    "amount": (
+        "sales", "amount", "line total", "line amount", "net amount", "revenue", "total",
+        "sale amount", "total price", "item total", "subtotal", "sum", "order lines subtotal",
+        "amount items", "net amount items", "price subtotal",
+    ),
     "unit_price": (
         "net price", "net unit price", "unit price", "unitprice", "price", "sale price",
-        "selling price", "net unit", "price each",
+        "selling price", "net unit", "price each", "sales price", "item price", "net rate",
+        "rate", "order lines unit price", "rate items", "net rate items",
     ),
-    "discount": ("discount", "discount %", "disc", "discount pct", "discount percent", "disc %"),
+    "discount": (
+        "discount", "discount %", "disc", "discount pct", "discount percent", "disc %",
+        "discount percentage", "order lines discount %", "discount percentage items",
+    ),
     "request_id": ("request", "request id", "deviation", "deviation id", "approval id"),
-    "currency": ("currency", "ccy", "currency code"),
+    "currency": ("currency", "ccy", "currency code", "currency iso code"),
 }  # fmt: skip
 REQUIRED = ("date", "sku", "qty")
 MONEY = ("amount", "unit_price", "discount")
+NUMBER_FIELDS = ("qty", *MONEY)
+DECIMAL_MARKS = ("comma", "point")  # --decimal
 EXCEL_EPOCH = "1899-12-30"
 _REQUEST_ID = r"^(?i)(?:R-?)?0*(?P<n>\d{1,9})$"  # R-000123, r123, 123
 
@@ -109,14 +147,22 @@ def read_deals(
     *,
     columns: dict[str, str] | None = None,
     date_format: str | None = None,
+    decimal: str | None = None,
     progress: Progress | None = None,
 ) -> DealsFile:
-    """Read a deals export (csv or xlsx) into normalised lines and problems."""
+    """Read a deals export (csv or xlsx) into normalised lines and problems.
+
+    ``decimal`` (``comma`` or ``point``) says which mark separates decimals in money written
+    as text, for a file whose own values do not say (every amount like ``1,234``)."""
     # Arrow's compute functions, the store, pandas (which Arrow imports on its first numpy
     # conversion) and the matching and storing of lines load while the file is read.
     preload("pyarrow.compute", "sqlalchemy", "pandas", "pricing.lines.service")
     frugal_arrow_memory()
 
+    if date_format is not None:
+        check_date_format(date_format)
+    if decimal is not None and decimal not in DECIMAL_MARKS:
+        raise InputError(f" {decimal!r}: give comma or point", field="decimal")
     overrides = columns or {}
     head, is_csv, delimiter = _head(path)
     found = find_header(
@@ -128,26 +174,78 @@ def read_deals(
     if found is None:
         return DealsFile(path, None, [_no_header(path, head, overrides)])
     header_row, mapping = found
+    counted = [] if "deal_id" in mapping else [_no_deal_id(path, head, header_row, mapping)]
     if progress:
         progress(0, 3)
     if is_csv:
         raw, broken = _csv_columns(path, header_row, mapping, delimiter)
         if broken:
             return DealsFile(path, None, broken)
+        text_cells = None  # every cell of a csv file is text
     else:
-        raw = _sheet_columns(path, head, header_row, mapping)
+        raw, text_cells = _sheet_columns(path, head, header_row, mapping)
     if progress:
         progress(1, 3)
     reader = _Reader(path, head, is_csv, mapping, header_row + 2)
-    lines = reader.convert(raw, date_format)
+    lines = reader.convert(raw, date_format, decimal, text_cells)
     if progress:
         progress(3, 3)
     return DealsFile(
-        path, lines, reader.problems, reader.notes, {f: str(h) for f, h in reader.headers.items()}
+        path,
+        lines,
+        counted + reader.problems,
+        reader.notes,
+        {f: str(h) for f, h in reader.headers.items()},
     )
 
 
+def check_date_format(date_format: str) -> None:
+    """Refuse a ``--date-format`` that cannot read a date: an unknown directive (``%Q``), or
+    one without the year, month and day (``%d/%m``, ``dd/mm/yyyy``)."""
+    from datetime import date, datetime
+
+    sample = date(2025, 1, 31)
+    hint = "write it with the directives of strftime, e.g. %d/%m/%Y or %m/%d/%Y"
+    try:
+        back = datetime.strptime(sample.strftime(date_format), date_format).date()
+    except ValueError as exc:
+        raise InputError(f" {date_format!r}: {exc}; {hint}", field="date_format") from None
+    if back != sample:
+        raise InputError(
+            f" {date_format!r} does not name the year, month and day; {hint}", field="date_format"
+        )
+
+
+_LABELS = {"date": "date", "sku": "SKU", "qty": "quantity"}
+
+
 def _no_header(path: Path, head: Sheet, overrides: dict[str, str]) -> Problem:
+    """No row names every required field: the row that names most of them, and each field it
+    lacks with the header most like it; else (no such row) what the header must name."""
+    likely = likely_header(head, DEAL_HEADERS, overrides)
+    if likely is not None:
+        row, mapping = likely
+        cells = head.rows[row]
+        missing = [f for f in REQUIRED if f not in mapping]
+        if not any(f in mapping for f in MONEY):
+            missing.append("amount")
+        said = []
+        for name in missing:
+            aliases = (
+                tuple(a for m in MONEY for a in DEAL_HEADERS[m])
+                if name == "amount"
+                else DEAL_HEADERS[name]
+            )
+            label = _LABELS.get(name, "line amount, net unit price or discount")
+            closest = closest_header(cells, aliases, mapping.values())
+            if closest is not None:
+                said.append(
+                    f"no {label} column: the closest header is {closest!r}; if that is it, "
+                    f'add --column {name}="{closest}"'
+                )
+            else:
+                said.append(f"no {label} column; name it with --column {name}=HEADER")
+        return Problem("error", "; ".join(said), **head.location(row))
     wanted = ", ".join(f"{f}={h!r}" for f, h in overrides.items())
     return Problem(
         "error",
@@ -159,17 +257,40 @@ def _no_header(path: Path, head: Sheet, overrides: dict[str, str]) -> Problem:
     )  # fmt: skip
 
 
+def _no_deal_id(path: Path, head: Sheet, header_row: int, mapping: dict[str, int]) -> Problem:
+    """A warning for a file without a deal id column: how its deals will be counted, and the
+    header that looked closest to one."""
+    closest = closest_header(head.rows[header_row], DEAL_HEADERS["deal_id"], mapping.values())
+    looked = (
+        f"the closest header is {closest!r}; if it holds the deal, import with "
+        f'--column deal_id="{closest}"'
+        if closest is not None
+        else "if a column holds the deal, name it with --column deal_id=HEADER"
+    )
+    return Problem(
+        "warning",
+        f"no deal id column: each line is counted as a deal of its own; {looked}",
+        **head.location(header_row),
+    )
+
+
 def _sheet_columns(
     path: Path, head: Sheet, header_row: int, mapping: dict[str, int]
-) -> dict[str, Array]:
-    """The mapped columns of a workbook's sheet as Arrow text."""
+) -> tuple[dict[str, Array], dict[str, Mask]]:
+    """The mapped columns of a workbook's sheet as Arrow text, and which cells of the number
+    columns hold text (a number typed as a number has no decimal mark to decide)."""
+    import numpy as np
     import pyarrow as pa
 
     body = open_workbook(path).sheet(head.name or "").rows[header_row + 1 :]
-    return {
-        name: pa.array([cell_text(r[col]) if col < len(r) else "" for r in body], pa.string())
-        for name, col in mapping.items()
-    }
+    columns: dict[str, Array] = {}
+    typed_text: dict[str, Mask] = {}
+    for name, col in mapping.items():
+        cells = [r[col] if col < len(r) else None for r in body]
+        columns[name] = pa.array([cell_text(c) for c in cells], pa.string())
+        if name in NUMBER_FIELDS:
+            typed_text[name] = np.array([isinstance(c, str) for c in cells], dtype=bool)
+    return columns, typed_text
 
 
 def _csv_columns(
@@ -247,6 +368,7 @@ def _head(path: Path) -> tuple[Sheet, bool, str]:
         )
         sheet = workbook.sheet(name)
         return Sheet(path.name, name, sheet.rows[:30]), False, ""
+    check_text(path, start)
     text = decode_text(start)
     lines = text.splitlines()[:31]
     delimiter = sniff_delimiter("\n".join(lines))
@@ -295,6 +417,7 @@ class _Reader:
         self.first_line = first_line
         self.problems: list[Problem] = []
         self.notes: list[str] = []
+        self.undecided_dates: Mask | None = None  # dates whose day and month may be swapped
         header = head.rows[first_line - 2] if first_line - 2 < len(head.rows) else []
         self.headers = {
             f: (header[c] if c < len(header) else column_letter(c)) for f, c in mapping.items()
@@ -322,7 +445,13 @@ class _Reader:
             value = values[int(index)].as_py()
             self.problems.append(Problem(severity, message, value=str(value), **where))
 
-    def convert(self, raw: dict[str, Array], date_format: str | None) -> pa.Table:
+    def convert(
+        self,
+        raw: dict[str, Array],
+        date_format: str | None,
+        decimal: str | None = None,
+        text_cells: dict[str, Mask] | None = None,
+    ) -> pa.Table:
         """The file's lines: typed input columns, keys, and each line's number in the file."""
         import numpy as np
         import pyarrow as pa
@@ -332,6 +461,7 @@ class _Reader:
         text = {name: pc.utf8_trim_whitespace(raw.pop(name)) for name in list(raw)}
         blank = {name: _blank(values) for name, values in text.items()}
         keep: Mask = ~np.logical_and.reduce(list(blank.values()))
+        self._decimal_mark(text, keep, blank, decimal, text_cells or {})
         keyed = self._start_keys(text, blank, keep)
         self.bad(blank["sku"] & keep, text["sku"], "sku", "the line has values but no SKU")
         dates = self._dates(text["date"], keep, blank["date"], date_format)
@@ -343,6 +473,92 @@ class _Reader:
         if not keep.all():  # blank rows go (a clean export has none: no copy then)
             lines = lines.filter(pa.array(keep))
         return _with_keys(lines, keyed, set(text))
+
+    def _decimal_mark(
+        self,
+        text: dict[str, Array],
+        keep: Mask,
+        blank: dict[str, Mask],
+        decimal: str | None,
+        text_cells: dict[str, Mask],
+    ) -> None:
+        """Decide, once for the file, whether money written as text has a decimal comma or
+        point: ``decimal`` when given, else the values that decide it (``12,5``, ``1.234,56``
+        or ``12.50``). When none does and some could be either (``1,234``), an error quotes
+        them. With a decimal comma the values that could be either are rewritten in place
+        (``1.234`` is 1234 and ``1,234`` is 1.234) in every number column."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        def written(name: str) -> Mask:
+            typed = text_cells.get(name)
+            return keep & ~blank[name] & (typed if typed is not None else True)
+
+        money = [name for name in MONEY if name in text]
+        numbers = [name for name in NUMBER_FIELDS if name in text]
+        either = {
+            name: pc.match_substring_regex(text[name], AMBIGUOUS_DECIMAL).to_numpy(
+                zero_copy_only=False
+            )
+            & written(name)
+            for name in numbers
+        }
+        if not any(mask.any() for mask in either.values()):
+            return  # nothing could be read two ways (the usual export: one pass per column)
+        if decimal is None:
+            found = {
+                mark: any(
+                    (pc.match_substring_regex(text[n], pattern).to_numpy(zero_copy_only=False)
+                     & written(n)).any()
+                    for n in money
+                )
+                for mark, pattern in DECIDES_DECIMAL.items()
+            }  # fmt: skip
+            if found["comma"] != found["point"]:
+                decimal = "comma" if found["comma"] else "point"
+            elif not found["comma"]:
+                self._ambiguous_money(text, [n for n in money if either[n].any()], either)
+        if decimal != "comma":
+            return  # a decimal point is how the values are read anyway
+        for name in numbers:
+            if not either[name].any():
+                continue
+            values = text[name]
+            dotted = pc.match_substring(values, ".").to_numpy(zero_copy_only=False)
+            thousands = pc.replace_substring(values, ".", "")
+            decimals = pc.replace_substring(values, ",", ".")
+            text[name] = pc.if_else(
+                pa.array(either[name] & dotted),
+                thousands,
+                pc.if_else(pa.array(either[name] & ~dotted), decimals, values),
+            )
+        if np.any([written(n).any() for n in money]):
+            self.notes.append("money read with a decimal comma (1.234,50 = 1234.50)")
+
+    def _ambiguous_money(
+        self, text: dict[str, Array], money: list[str], either: dict[str, Mask]
+    ) -> None:
+        """An error for the first money column whose values could have either decimal mark
+        (``either``), with examples."""
+        import numpy as np
+
+        for name in money:
+            rows = np.flatnonzero(either[name])
+            examples = list(dict.fromkeys(text[name].take(rows[:50]).to_pylist()))[:2]
+            quoted = " and ".join(f'"{e}"' for e in examples)
+            self.problems.append(
+                Problem(
+                    "error",
+                    f"the {name.replace('_', ' ')}s do not say whether the comma or the point "
+                    f"marks decimals ({quoted} could be thousands or decimals, and no value "
+                    "decides it); give --decimal point if 1,234 means one thousand two hundred "
+                    "thirty-four, or --decimal comma if it means 1.234",
+                    value=str(examples[0]),
+                    **self.where(int(rows[0]), name),
+                )
+            )
+            return
 
     def _start_keys(
         self, text: dict[str, Array], blank: dict[str, Mask], keep: Mask
@@ -516,11 +732,16 @@ class _Reader:
         series = pd.Series(values.to_pylist(), dtype="str")
         if date_format:
             text = series if " " in date_format else series.str.replace(r" .*$", "", regex=True)
-            parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+            try:
+                parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+            except ValueError as exc:
+                raise InputError(f" {date_format!r}: {exc}", field="date_format") from None
             self.notes.append(f"dates read with --date-format {date_format}")
         else:
             parsed = self._guess_dates(series, present)
         bad = present & parsed.isna().to_numpy()
+        if self.undecided_dates is not None:
+            bad &= ~self.undecided_dates
         if bad.any():
             hint = (
                 f"is not a date in the format {date_format}"
@@ -560,8 +781,12 @@ class _Reader:
                 order = None
             elif (first > 12).any() or dotted:
                 order = "day first"
-            else:
+            elif (second > 12).any():
                 order = "month first"
+            else:  # no value decides it: never a guess
+                self.undecided_dates = dmy.to_numpy()
+                self._ambiguous_dates(day_part[dmy], parts.loc[dmy], np.flatnonzero(dmy.to_numpy()))
+                return result
             if order is None:
                 self.problems.append(
                     Problem("error", "the dates mix day-first and month-first values; give --date-format",
@@ -581,6 +806,28 @@ class _Reader:
             example = "d.m.yyyy or d/m/yyyy" if order == "day first" else "m/d/yyyy"
             self.notes.append(f"dates read as {example} ({order}, from the column's own values)")
         return result
+
+    def _ambiguous_dates(
+        self, values: pd.Series[str], parts: pd.DataFrame, rows: npt.NDArray[np.intp]
+    ) -> None:
+        """An error for a date column no value of which has a day above 12 (03/02/2025 is
+        3 February or 2 March): two examples and both --date-format choices."""
+        examples = list(dict.fromkeys(values.tolist()))[:2]
+        separator = str(parts.iloc[0, 1])
+        year = "%Y" if len(str(parts.iloc[0, 3])) == 4 else "%y"
+        day_first = separator.join(("%d", "%m", year))
+        month_first = separator.join(("%m", "%d", year))
+        quoted = " and ".join(f'"{e}"' for e in examples)
+        self.problems.append(
+            Problem(
+                "error",
+                f"the dates do not say whether the day or the month comes first (no day above "
+                f"12: {quoted}); give --date-format {day_first} for day first or "
+                f"--date-format {month_first} for month first",
+                value=examples[0],
+                **self.where(int(rows[0]), "date"),
+            )
+        )
 
     def _request_ids(self, values: Array, keep: Mask) -> Numbers:
         import pyarrow as pa

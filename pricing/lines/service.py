@@ -91,6 +91,7 @@ def import_deals(
                 added=result.added,
             )
         _match_and_store(conn, fresh, number, result, dry_run=dry_run, progress=progress)
+        result.problems.extend(_leading_zero_hints(conn, result.unmatched_skus, read.path.name))
         if number is not None:
             audit.record(conn, by=user, action="deals.imported",
                          subjects=[audit.subject("deals", number)], note=read.path.name, at=now)  # fmt: skip
@@ -162,6 +163,27 @@ def _match_and_store(
         first = pa.concat_tables(unmatched_parts).group_by("sku").aggregate([("date", "min")])
         days = [day.isoformat() for day in dates(first["date_min"])]
         result.unmatched_skus = sorted(zip(texts(first["sku"]), days, strict=True))
+
+
+def _leading_zero_hints(
+    conn: Connection, unmatched: list[tuple[str, str]], file: str
+) -> list[Problem]:
+    """A warning for each unmatched SKU that is a book's SKU but for its leading zeros
+    (``123`` where the book has ``00123``: Excel read the SKU column as numbers)."""
+    bare = {sku: sku.casefold().lstrip("0") for sku, _ in unmatched if sku[:1].isdigit()}
+    found = deal_tables.book_skus_without_zeros(conn, [b for b in bare.values() if b])
+    return [
+        Problem(
+            "warning",
+            f"SKU {sku!r} has no list price, but the price book has {found[key]!r}: the export "
+            "lost its leading zeros (Excel reads such a SKU column as numbers); format the "
+            "column as text, export again and import that file instead",
+            value=sku,
+            file=file,
+        )
+        for sku, key in bare.items()
+        if key in found and found[key].casefold() != sku.casefold()
+    ]
 
 
 def _stored_chunk(

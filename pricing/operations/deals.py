@@ -16,6 +16,7 @@ def import_(
     file: Path | None = None,
     columns: list[str] | None = None,
     date_format: str | None = None,
+    decimal: str | None = None,
     dry_run: bool = False,
 ) -> Document:
     """Import deal lines, each matched to the list and standard price in force on its date.
@@ -26,7 +27,9 @@ def import_(
         raise InputError(": name the deals file (csv or xlsx)", field="file")
     authorize_first(caller, "deals.import")
     mapped = api.column_overrides(columns or [], kind="deals")
-    read = api.read_deals(file, columns=mapped, date_format=date_format, progress=caller.progress)
+    read = api.read_deals(
+        file, columns=mapped, date_format=date_format, decimal=decimal, progress=caller.progress
+    )
     if read.lines is None or any(p.severity == "error" for p in read.problems):
         return documents.deals_refused(read)
     result = api.import_deals(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pricing.errors import InputError
-from pricing.io.headers import HEADER_SEARCH_ROWS, find_header
+from pricing.io.headers import HEADER_SEARCH_ROWS, closest_header, find_header, likely_header
 from pricing.io.perf import paused_gc
 from pricing.io.sheets import (
     Sheet,
@@ -28,13 +28,17 @@ from pricing.money import (
     LARGEST,
     TOO_LARGE,
     TOO_LARGE_TEXT,
+    currency_named,
+    decimal_mark,
     display_money,
+    is_ambiguous_decimal,
     is_blank,
     is_currency_code,
     minor_units,
     parse_decimal,
     parse_percent,
     round_money,
+    with_decimal_comma,
 )
 from pricing.pricebook.model import Edition, PriceBook, PriceItem, Tier, sku_key
 from pricing.problems import Problem
@@ -89,6 +93,9 @@ class ReadOptions:
     sheet: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
     currency: str = "USD"
+    # ``currency`` was asked for (``--currency``), not a default: a book that names another
+    # currency in its price header or cells is then an error, not read in that one.
+    currency_given: bool = False
 
 
 @dataclass
@@ -190,6 +197,8 @@ def _read_price_book(
     result._source, result._rows, result._columns = sheet, reader.item_rows, reader.cols
     result.sha256 = _file_sha256(path)
     if items is None:
+        if reader.header_missing and not options.sheet and len(workbook.sheet_names) > 1:
+            result.problems[-1:] = [_other_sheets(workbook, sheet_name, options)]
         return result
     book = PriceBook(items=items)
     tier_sheet = (
@@ -227,6 +236,43 @@ def _choose_sheet(workbook: Workbook, wanted: str | None) -> str:
     )
 
 
+def _other_sheets(workbook: Workbook, tried: str, options: ReadOptions) -> Problem:
+    """No header on the sheet read first (a cover page, say): the workbook's sheets, those
+    that look like a price book, and the --sheet that imports one."""
+    names = ", ".join(repr(n) for n in workbook.sheet_names)
+    books = [
+        name
+        for name in workbook.sheet_names
+        if name != tried
+        and not _is_tier_name(name)
+        and find_header(
+            workbook.sheet(name), ITEM_HEADERS, options.columns,
+            lambda m: "sku" in m and "list_price" in m,
+        ) is not None
+    ]  # fmt: skip
+    said = (
+        f"no row in the first {HEADER_SEARCH_ROWS} of sheet {tried!r} names both a SKU and a "
+        f"list price column; the workbook's sheets are {names}"
+    )
+    if books:
+        looks = " and ".join(repr(b) for b in books)
+        verb = "looks" if len(books) == 1 else "look"
+        said += f"; {looks} {verb} like a price book: import it with --sheet {_quoted(books[0])}"
+    else:
+        said += (
+            "; none names a SKU and a list price column: choose one with --sheet NAME and name "
+            "its columns with --column sku=HEADER --column list_price=HEADER"
+        )
+    return Problem("error", said, file=workbook.path.name, sheet=tried)
+
+
+def _quoted(name: str) -> str:
+    """A sheet name as typed in a shell: quoted when it has spaces or quotes."""
+    import shlex
+
+    return shlex.quote(name)
+
+
 def _is_tier_name(name: str) -> bool:
     return normalise_header(name) in {normalise_header(n) for n in TIER_SHEET_NAMES}
 
@@ -241,6 +287,8 @@ class _ItemReader:
         self.problems: list[Problem] = []
         self.item_rows: dict[str, int] = {}
         self.cols: dict[str, int] = {}
+        self.header_missing = False
+        self.decimal_comma = False  # money typed as text has a decimal comma
 
     def problem(self, severity: str, row: int, col: int | None, value: Any, message: str) -> None:
         text = None if value is None else cell_text(value)
@@ -261,6 +309,9 @@ class _ItemReader:
             return None
         header_row, cols = found
         self._start(cols)
+        if "currency" not in cols:
+            self._book_currency(header_row)
+        self._decimal_mark(header_row)
         bad_rows = self._formula_problems(header_row)
         items: dict[str, PriceItem] = {}
         first_seen: dict[str, int] = {}
@@ -320,6 +371,73 @@ class _ItemReader:
         self._text_cols = (cols.get("name"), cols.get("family"), cols.get("status"))
         self._decimals: dict[str, int] = {}
 
+    def _decimal_mark(self, header_row: int) -> None:
+        """Money typed as text says its decimal mark (``12,50``, ``1.234,56``, ``12.50``) or
+        an error says it cannot (every value like ``1,234``: thousands, or three decimals?).
+        With a decimal comma, ``1,234`` is then read as 1.234 and ``1.234`` as 1234."""
+        self.decimal_comma = False
+        for name in ("list_price", "unit_cost", "floor_price"):
+            col = self.cols.get(name)
+            if col is None:
+                continue
+            texts = [
+                (r, value.strip())
+                for r in range(header_row + 1, len(self.sheet.rows))
+                if isinstance(value := self.sheet.value(r, col), str) and value.strip()
+            ]
+            mark, either = decimal_mark(text for _, text in texts)
+            if mark == "comma":
+                self.decimal_comma = True
+            elif mark is None and either:
+                examples = list(dict.fromkeys(either))[:2]
+                first = next(r for r, text in texts if text == examples[0])
+                quoted = " and ".join(f'"{e}"' for e in examples)
+                self.problem(
+                    "error", first, col, examples[0],
+                    f"the {name.replace('_', ' ')}s do not say whether the comma or the point "
+                    f"marks decimals ({quoted} could be thousands or decimals, and no value "
+                    "decides it); write them as numbers, or with their decimals (1,234.00 or "
+                    "1.234,00)",
+                )  # fmt: skip
+
+    def _book_currency(self, header_row: int) -> None:
+        """The currency of a book without a Currency column: what its list price header
+        (``List Price (EUR)``) or its prices (``€12.00``, ``EUR 12.00``) name, else the
+        default. An error where it conflicts with ``--currency`` or a price names another."""
+        from collections import Counter
+
+        col = self.cols["list_price"]
+        header = self.sheet.value(header_row, col)
+        named: dict[int, str] = {
+            r: code
+            for r in range(header_row + 1, len(self.sheet.rows))
+            if (code := currency_named(self.sheet.value(r, col))) is not None
+        }
+        found = currency_named(header)
+        if found is not None:
+            why = f"its header {cell_text(header)!r}"
+        elif named:
+            found, count = Counter(named.values()).most_common(1)[0]
+            why = "its price" if count == 1 else f"{count} of its prices"
+        else:
+            return
+        if self.options.currency_given and found != self.currency:
+            first = header_row if currency_named(header) else min(named)
+            self.problem(
+                "error", first, col, self.sheet.value(first, col),
+                f"the list prices are in {found} (from {why}) but --currency is "
+                f"{self.currency}; drop --currency, or correct the file",
+            )  # fmt: skip
+            return
+        self.currency = found
+        for r, code in named.items():
+            if code != found:
+                self.problem(
+                    "error", r, col, self.sheet.value(r, col),
+                    f"this price is in {code} but the book is in {found} (from {why}); "
+                    "one currency per book, or add a Currency column",
+                )  # fmt: skip
+
     def _row_without_sku(self, r: int, row: list[Any], section: str | None) -> str | None:
         """A row with no SKU: a section label (the new section), blank, or an error."""
         cols, sku_col = self.cols, self.cols["sku"]
@@ -351,7 +469,24 @@ class _ItemReader:
         )  # fmt: skip
 
     def _no_header(self) -> None:
+        self.header_missing = True
         sheet = self.sheet
+        likely = likely_header(sheet, ITEM_HEADERS, self.options.columns)
+        if likely is not None and not ("sku" in likely[1] and "list_price" in likely[1]):
+            row, mapping = likely
+            said = []
+            for name, label in (("sku", "SKU"), ("list_price", "list price")):
+                if name in mapping:
+                    continue
+                closest = closest_header(sheet.rows[row], ITEM_HEADERS[name], mapping.values())
+                said.append(
+                    f"no {label} column: the closest header is {closest!r}; if that is it, "
+                    f'add --column {name}="{closest}"'
+                    if closest is not None
+                    else f"no {label} column; name it with --column {name}=HEADER"
+                )
+            self.problems.append(Problem("error", "; ".join(said), **sheet.location(row)))
+            return
         wanted = ", ".join(f"{f}={h!r}" for f, h in self.options.columns.items())
         hint = (
             f"no row in the first {HEADER_SEARCH_ROWS} names both a SKU and a list price column"
@@ -477,7 +612,9 @@ class _ItemReader:
             self.problem("error", r, col, raw, f"{label} is missing: every SKU needs one")
             return None
         try:
-            amount = parse_decimal(raw)
+            text = raw.strip() if isinstance(raw, str) else ""
+            comma = self.decimal_comma and is_ambiguous_decimal(text)
+            amount = parse_decimal(with_decimal_comma(text) if comma else raw)
         except ValueError as exc:
             self.problem("error", r, col, raw, f"{label} {exc}")
             return None

@@ -283,3 +283,16 @@ def policy_version_rows(conn: Connection) -> list[PolicyRow]:
     """Every policy version, its columns in the order of ``queries.PolicyRecord``."""
     sql = "SELECT id, effective_from, loaded_at, loaded_by, source, sha256, body FROM policies"
     return cast(list[PolicyRow], _raw(conn, sql))
+
+
+def book_skus_without_zeros(conn: Connection, stripped: Iterable[str]) -> dict[str, str]:
+    """Price book SKUs (any edition) whose key without its leading zeros is one of
+    ``stripped`` (keys, leading zeros already removed), by that stripped key: ``{"123":
+    "00123"}``. What Excel makes of a SKU column it reads as numbers."""
+    wanted = sorted(set(stripped))[:1000]
+    if not wanted:
+        return {}
+    items = store.price_items.c
+    bare = func.ltrim(items.sku_key, "0")
+    rows = conn.execute(select(bare, func.min(items.sku)).where(bare.in_(wanted)).group_by(bare))
+    return {str(key): str(sku) for key, sku in rows}

@@ -1,0 +1,300 @@
+"""Imports that read like a colleague: what a file cannot tell is asked, never guessed.
+
+Given a file a person really has, when it is imported, then the import either reads it the way
+its author meant, or stops (exit 2, nothing stored) and says what to give it: two examples of
+what is unclear and the option that settles it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli, write_workbook
+
+AMBIGUOUS_DATES = """Order ID,Order Date,Customer,SKU,Quantity,Amount
+O-1,03/02/2025,Acme,SV-1,1,100
+O-2,01/04/2025,Acme,SV-1,1,100
+O-3,05/03/2025,Acme,SV-1,1,100
+"""
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00"
+
+
+def write(tmp_path: Path, text: str, name: str = "deals.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def stored_lines(cli: Cli) -> int:
+    return int(cli.json("report")["totals"]["lines"])
+
+
+def test_dates_that_cannot_tell_day_from_month_stop_the_import(owner: Cli, tmp_path: Path) -> None:
+    """Given dates none of which has a day above 12, when imported, then exit 2 with two of
+    them and both --date-format choices, nothing stored; with the day-first format they are
+    stored day-first."""
+    path = write(tmp_path, AMBIGUOUS_DATES)
+    result = owner("deals", "import", str(path))
+    assert result.exit_code == 2
+    assert "deals.csv line 2, column B" in result.stderr
+    assert '"03/02/2025" and "01/04/2025"' in result.stderr
+    assert "--date-format %d/%m/%Y" in result.stderr and "--date-format %m/%d/%Y" in result.stderr
+    assert "is not a date" not in result.stderr  # one message, not one per line
+    assert stored_lines(owner) == 0
+
+    assert owner("deals", "import", str(path), "--date-format", "%d/%m/%Y").exit_code == 0
+    months = owner.json("report", "--by", "month")
+    assert months["from"] == "2025-02-03"
+    assert [g["key"]["month"] for g in months["groups"]] == ["2025-02", "2025-03", "2025-04"]
+
+
+def test_a_date_format_that_is_not_one_is_named_by_its_flag(owner: Cli, tmp_path: Path) -> None:
+    path = write(tmp_path, AMBIGUOUS_DATES)
+    for bad in ("%Q", "dd/mm/yyyy", "%d/%m"):
+        result = owner("deals", "import", str(path), "--date-format", bad)
+        assert result.exit_code == 2, bad
+        assert "--date-format" in result.stderr and "Traceback" not in result.output, bad
+    assert stored_lines(owner) == 0
+
+
+def test_money_that_cannot_tell_a_decimal_comma_from_a_point_stops_the_import(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given amounts that are all like 1,234 (thousands, or three decimals?), when imported,
+    then exit 2 with examples and both --decimal choices; either choice then reads them."""
+    path = write(tmp_path, "Order ID,Order Date,SKU,Quantity,Amount\n"
+                           'O-1,2025-03-01,SV-1,1,"1,234"\nO-2,2025-03-02,SV-1,1,"12,500"\n')  # fmt: skip
+    result = owner("deals", "import", str(path))
+    assert result.exit_code == 2
+    assert '"1,234" and "12,500"' in result.stderr and "line 2, column E" in result.stderr
+    assert "--decimal point" in result.stderr and "--decimal comma" in result.stderr
+    assert stored_lines(owner) == 0
+
+    comma = owner.json("deals", "import", str(path), "--decimal", "comma", "--dry-run")
+    assert comma["added"] == 2 and not comma["problems"]
+    assert owner("deals", "import", str(path), "--decimal", "point").exit_code == 0
+    assert owner.json("report")["totals"]["net_revenue"] == "13734.00"
+
+
+def test_values_that_decide_the_decimal_mark_keep_working(owner: Cli, tmp_path: Path) -> None:
+    """A decimal comma shown by one value (12,5 or 1.234,56) reads the others the same way:
+    1.234 is then one thousand two hundred thirty-four and 1,234 is 1.234."""
+    path = write(tmp_path, "Order ID;Order Date;SKU;Quantity;Amount\nO-1;2025-03-01;SV-1;1;1.234,56\n"
+                           "O-2;2025-03-01;SV-1;1;12,5\nO-3;2025-03-01;SV-1;1;1.234\nO-4;2025-03-01;SV-1;1;1,234\n")  # fmt: skip
+    document = owner.json("deals", "import", str(path))
+    assert document["added"] == 4
+    assert owner.json("report")["totals"]["net_revenue"] == "2482.29"  # 1234.56+12.5+1234+1.234
+    points = write(tmp_path, 'Order ID,Order Date,SKU,Quantity,Amount\nP-1,2025-03-01,SV-1,1,"1,234.50"\n'
+                             'P-2,2025-03-01,SV-1,1,"2,000"\n', "points.csv")  # fmt: skip
+    assert owner("deals", "import", str(points)).exit_code == 0
+    assert owner.json("report")["totals"]["net_revenue"] == "5716.79"  # + 1234.50 + 2000
+
+
+def test_numbers_typed_as_numbers_in_a_workbook_are_never_ambiguous(
+    owner: Cli, tmp_path: Path
+) -> None:
+    path = write_workbook(tmp_path / "deals.xlsx", {"Deals": [
+        ["Order ID", "Order Date", "SKU", "Quantity", "Amount"],
+        ["O-1", date(2025, 3, 1), "SV-1", 1, 1.234], ["O-2", date(2025, 3, 1), "SV-1", 1, 2.5],
+        ["O-3", date(2025, 3, 1), "SV-1", 1, 1000.125],
+    ]})  # fmt: skip
+    assert owner("deals", "import", str(path)).exit_code == 0
+    assert owner.json("report")["totals"]["net_revenue"] == "1003.86"
+
+
+def test_a_file_without_a_deal_id_says_how_deals_are_counted(owner: Cli, tmp_path: Path) -> None:
+    """Given no column the importer knows as the deal id, when imported, then a warning names
+    the header that looked closest and says each line is a deal of its own."""
+    path = write(tmp_path, "Deal Ref,Order Date,SKU,Quantity,Amount\n"
+                           "A,2025-03-01,SV-1,1,90\nA,2025-03-01,HW-100,1,110\n")  # fmt: skip
+    result = owner("deals", "import", str(path))
+    assert result.exit_code == 0
+    assert "warning: deals.csv line 1: no deal id column" in result.stderr
+    assert "each line is counted as a deal of its own" in result.stderr
+    assert "'Deal Ref'" in result.stderr and '--column deal_id="Deal Ref"' in result.stderr
+    assert owner.json("report")["totals"]["deals"] == 2
+
+
+@pytest.mark.parametrize(
+    ("header", "mapped"),
+    [
+        # HubSpot deals with line items
+        ("Deal Name,Close Date,Associated Company,Deal owner,Product SKU,Quantity,Unit price",
+         {"deal_id": "Deal Name", "sku": "Product SKU", "customer": "Associated Company",
+          "rep": "Deal owner", "unit_price": "Unit price"}),
+        # Salesforce opportunity products
+        ("Opportunity Name,Close Date,Account Name,Opportunity Owner,Product Code,Quantity,"
+         "Sales Price,Line Item ID",
+         {"deal_id": "Opportunity Name", "sku": "Product Code", "unit_price": "Sales Price",
+          "line_id": "Line Item ID"}),
+        # Pipedrive deal products
+        ("Deal - Title,Deal - Won time,Deal - Organization,Deal - Owner,Product - Product code,"
+         "Quantity,Item price",
+         {"deal_id": "Deal - Title", "date": "Deal - Won time", "sku": "Product - Product code",
+          "unit_price": "Item price", "customer": "Deal - Organization"}),
+        # Zoho Books invoices
+        ("Invoice Number,Invoice Date,Customer Name,Sales person,SKU,Quantity,Item Price,Item Total",
+         {"deal_id": "Invoice Number", "amount": "Item Total", "rep": "Sales person"}),
+        # Odoo sales order lines
+        ("Order Reference,Order Date,Customer,Salesperson,Order Lines/Product,"
+         "Order Lines/Quantity,Order Lines/Unit Price,Order Lines/Discount (%)",
+         {"deal_id": "Order Reference", "sku": "Order Lines/Product",
+          "qty": "Order Lines/Quantity", "unit_price": "Order Lines/Unit Price"}),
+        # ERPNext sales invoice items
+        ("Sales Invoice,Posting Date,Customer,Item Code,Qty,Net Rate,Net Amount",
+         {"deal_id": "Sales Invoice", "date": "Posting Date", "sku": "Item Code",
+          "amount": "Net Amount"}),
+    ],
+)  # fmt: skip
+def test_line_item_exports_of_common_crms_are_recognised(
+    owner: Cli, tmp_path: Path, header: str, mapped: dict[str, str]
+) -> None:
+    values = {"Quantity": "2", "Qty": "2", "Order Lines/Quantity": "2"}
+    cells = [values.get(h, "") for h in header.split(",")]
+    row = []
+    for h, v in zip(header.split(","), cells, strict=True):
+        lowered = h.lower()
+        if v:
+            row.append(v)
+        elif "date" in lowered or "time" in lowered:
+            row.append("2025-03-01")
+        elif any(k in lowered for k in ("price", "rate", "total", "amount")):
+            row.append("95")
+        elif any(k in lowered for k in ("sku", "code", "product")):
+            row.append("SV-1")
+        elif "discount" in lowered:
+            row.append("0")
+        else:
+            row.append("X-1")
+    path = write(tmp_path, header + "\n" + ",".join(row) + "\n")
+    document = owner.json("deals", "import", str(path))
+    assert document["added"] == 1
+    assert {k: document["columns"][k] for k in mapped} == mapped
+    assert not [p for p in document["problems"] if "deal id" in p["message"]]
+
+
+def test_a_missing_required_header_is_named_with_the_closest_one(
+    owner: Cli, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "Order ID,Order Date,Customer,SKU,Qty Ordred,Amount\n"
+                           "O-1,2025-03-01,Acme,SV-1,1,90\n")  # fmt: skip
+    result = owner("deals", "import", str(path))
+    assert result.exit_code == 2
+    assert "deals.csv line 1: no quantity column" in result.stderr
+    assert "'Qty Ordred'" in result.stderr and '--column qty="Qty Ordred"' in result.stderr
+    assert "a date, a SKU" not in result.stderr  # only what is missing
+    assert stored_lines(owner) == 0
+
+
+@pytest.mark.parametrize("name", ["deals.xlsx", "deals.csv"])
+def test_an_image_renamed_as_a_spreadsheet_is_not_a_spreadsheet(
+    owner: Cli, tmp_path: Path, name: str
+) -> None:
+    cli = owner
+    path = tmp_path / name
+    path.write_bytes(PNG + bytes(range(256)) * 4)
+    for command in (["deals", "import"], ["pricebook", "import"]):
+        result = cli(*command, str(path))
+        assert result.exit_code == 2, command
+        assert f"{name}: not a spreadsheet" in result.stderr and "PNG" in result.stderr
+        assert "header" not in result.stderr and "Traceback" not in result.output
+    assert len(cli.json("pricebook", "editions")) == 2  # the fixture's, no third
+    assert stored_lines(cli) == 0
+
+
+def test_a_price_book_in_euros_says_so_in_its_header_or_cells(cli: Cli, tmp_path: Path) -> None:
+    """Given a book whose price header says EUR, or whose prices carry € or EUR, when imported
+    without --currency, then its items are in EUR (not the default USD); with a --currency
+    that disagrees, exit 2 and nothing stored."""
+    header = write_workbook(tmp_path / "header.xlsx", {"Price Book": [
+        ["SKU", "List Price (EUR)"], ["A-1", 12], ["A-2", 3199],
+    ]})  # fmt: skip
+    cells = write_workbook(tmp_path / "cells.xlsx", {"Price Book": [
+        ["SKU", "List Price"], ["A-1", "€12,00"], ["A-2", "EUR 3.199,00"],
+    ]})  # fmt: skip
+    result = cli("pricebook", "import", str(header), "--currency", "USD")
+    assert result.exit_code == 2
+    assert "'Price Book'!B1" in result.stderr and "in EUR" in result.stderr
+    assert "--currency is USD" in result.stderr
+    result = cli("pricebook", "import", str(cells), "--currency", "GBP")
+    assert result.exit_code == 2 and "'Price Book'!B2" in result.stderr
+    assert cli("pricebook", "import", str(header), "--currency", "EUR", "--dry-run").exit_code == 0
+
+    for book in (header, cells):
+        assert cli("pricebook", "import", str(book), "--effective", "2025-01-01").exit_code == 0
+        item = cli.json("pricebook", "show", "A-2")
+        assert (item["currency"], item["list_price"]) == ("EUR", "3199.00")
+
+
+def test_a_price_in_another_currency_than_the_book_is_an_error(cli: Cli, tmp_path: Path) -> None:
+    book = write_workbook(tmp_path / "mixed.xlsx", {"Price Book": [
+        ["SKU", "Price"], ["A-1", "€12.00"], ["A-2", "€8.00"], ["A-3", "£5.00"],
+    ]})  # fmt: skip
+    result = cli("pricebook", "import", str(book))
+    assert result.exit_code == 2
+    assert "'Price Book'!B4" in result.stderr and "in GBP but the book is in EUR" in result.stderr
+
+
+def test_a_cover_page_first_lists_the_sheets_and_suggests_sheet(cli: Cli, tmp_path: Path) -> None:
+    """Given a workbook whose first sheet is a cover page, when imported, then the message
+    lists the sheets, says which looks like a price book and how to import it."""
+    book = write_workbook(tmp_path / "book.xlsx", {
+        "Cover": [["ACME price list 2026"], [], ["Confidential: do not forward"]],
+        "Notes": [["Prices exclude VAT"]],
+        "Q1 2026": [["SKU", "List Price"], ["A-1", 10]],
+    })  # fmt: skip
+    result = cli("pricebook", "import", str(book))
+    assert result.exit_code == 2
+    assert "the workbook's sheets are 'Cover', 'Notes', 'Q1 2026'" in result.stderr
+    assert "'Q1 2026' looks like a price book: import it with --sheet 'Q1 2026'" in result.stderr
+    assert cli("pricebook", "import", str(book), "--sheet", "Q1 2026").exit_code == 0
+
+
+def test_a_price_book_missing_its_price_column_names_the_closest_header(
+    cli: Cli, tmp_path: Path
+) -> None:
+    book = write_workbook(tmp_path / "book.xlsx", {"Price Book": [
+        ["SKU", "Name", "Family", "Preis"], ["A-1", "Widget", "Hardware", 10],
+    ]})  # fmt: skip
+    result = cli("pricebook", "import", str(book))
+    assert result.exit_code == 2
+    assert "no list price column: the closest header is 'Preis'" in result.stderr
+    assert '--column list_price="Preis"' in result.stderr
+
+
+def test_an_unmatched_sku_that_lost_its_leading_zeros_gets_a_hint(cli: Cli, tmp_path: Path) -> None:
+    """Given a book with SKU 00123 and deals whose export dropped the zeros (123), when the
+    deals are imported, then a warning names both."""
+    book = tmp_path / "book.csv"
+    book.write_text("SKU,List Price\n00123,10\nA-1,5\n")
+    assert cli("pricebook", "import", str(book), "--effective", "2025-01-01").exit_code == 0
+    deals = write(tmp_path, "Order ID,Order Date,SKU,Quantity,Amount\n"
+                            "O-1,2025-03-01,123,1,10\nO-2,2025-03-01,77,1,10\n")  # fmt: skip
+    document = cli.json("deals", "import", str(deals))
+    assert document["unmatched"] == 2
+    hints = [p["message"] for p in document["problems"] if p["severity"] == "warning"]
+    assert len(hints) == 1
+    assert "SKU '123' has no list price, but the price book has '00123'" in hints[0]
+    assert "leading zeros" in hints[0]
+
+
+def test_a_price_book_whose_prices_cannot_tell_the_decimal_mark_stops(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Given prices typed as text, all like 1,234, when imported, then exit 2 with examples;
+    one price that shows a decimal comma (12,50) makes 1,234 read as 1.234."""
+    unclear = write_workbook(tmp_path / "unclear.xlsx", {"Price Book": [
+        ["SKU", "List Price"], ["A-1", "1,234"], ["A-2", "12,500"], ["A-3", 7],
+    ]})  # fmt: skip
+    result = cli("pricebook", "import", str(unclear))
+    assert result.exit_code == 2
+    assert "'Price Book'!B2" in result.stderr and '"1,234" and "12,500"' in result.stderr
+    clear = write_workbook(tmp_path / "clear.xlsx", {"Price Book": [
+        ["SKU", "List Price"], ["A-1", "1,234"], ["A-2", "1.234"], ["A-3", "12,50"],
+    ]})  # fmt: skip
+    assert cli("pricebook", "import", str(clear), "--effective", "2025-01-01").exit_code == 0
+    prices = {i["sku"]: i["list_price"] for i in cli.json("pricebook", "show")["items"]}
+    assert prices == {"A-1": "1.23", "A-2": "1234.00", "A-3": "12.50"}
