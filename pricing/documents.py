@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pricing.analysis.impact import Impact
-    from pricing.analysis.report import Metrics, Report
+    from pricing.analysis.report import Metrics, Report, Unjudged
     from pricing.analysis.simulate import Simulation
     from pricing.api import (
         BookView,
@@ -291,6 +291,26 @@ def policy_version(version: PolicyVersion) -> Document:
         "source": version.source,
         "sha256": version.sha256,
     }
+
+
+def policy_loaded(version: PolicyVersion, unjudged: Unjudged) -> Document:
+    """``policy load``: the version stored, and the stored deal lines no policy judges (none in
+    force on their dates) with a warning that says how to back-date."""
+    from pricing.money import display_money, format_money
+
+    document = policy_version(version)
+    document["unjudged_lines"] = unjudged.lines
+    document["unjudged_net_revenue"] = format_money(unjudged.net_revenue, unjudged.currency)
+    document["warnings"] = []
+    if unjudged.lines and unjudged.first is not None:
+        document["warnings"].append(
+            f"{unjudged.lines:,} stored deal lines (net "
+            f"{display_money(unjudged.net_revenue, unjudged.currency)}, {unjudged.first} to "
+            f"{unjudged.last}) have no policy in force on their dates and are not judged; to "
+            f"judge them, back-date the policy: put `effective_from = {unjudged.first}` in "
+            f"{version.source} and load it again"
+        )
+    return document
 
 
 def policy(version: PolicyVersion) -> Document:

@@ -92,6 +92,8 @@ def load(file: Path) -> None:
         f"Loaded policy version {loaded['version']} from {loaded['source']}, in force from "
         f"{loaded['effective_from']}."
     )
+    for warning in loaded.get("warnings", []):
+        click.echo(f"Warning: {warning}.")
 
 
 @policy.command(
