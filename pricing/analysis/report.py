@@ -23,6 +23,8 @@ from pricing.storage.store import Store
 
 if TYPE_CHECKING:
     import duckdb
+    import numpy as np
+    import numpy.typing as npt
     import pyarrow as pa
 
 GROUPS = ("rep", "family", "sku", "customer", "month")
@@ -203,6 +205,39 @@ def build(
     con.close()
     report.groups.sort(key=lambda kv: kv[1].leakage, reverse=True)
     return report
+
+
+# What deciding whether a line is out of policy reads of it (see _judged).
+OUT_OF_POLICY = ("edition_id", "policy_version", "level_rank", "below_floor", "request_id",
+                 "sku_key", "date", "qty", "net_amount")  # fmt: skip
+
+
+def approved_cover(db: Store) -> pa.Table | None:
+    """The approved request lines that may cover a deal line (None: none was ever approved)."""
+    with db.read() as conn:
+        return _cover(conn)
+
+
+def out_of_policy(lines: pa.Table, cover: pa.Table | None) -> npt.NDArray[np.bool_]:
+    """Which of ``lines`` (the columns of :data:`OUT_OF_POLICY`) are out of policy, exactly as
+    the report counts them: below a hard floor, or needing an approval that no approved request
+    covers (in its window, at or below the line's price). ``level_rank`` and ``below_floor`` may
+    be a proposed policy's verdict instead of the stored one (``policy simulate``)."""
+    import numpy as np
+    import pyarrow as pa
+
+    numbered = lines.select(list(OUT_OF_POLICY)).append_column(
+        "rid", pa.array(np.arange(lines.num_rows, dtype=np.int64))
+    )
+    con = segments.duck(lines=numbered, **({"cover": cover} if cover is not None else {}))
+    con.execute(_judged(cover is not None))
+    # A line joined to several approved request lines is out of policy when none covers it.
+    found = con.execute(
+        "SELECT rid, bool_and(oop) AS oop FROM judged GROUP BY rid ORDER BY rid"
+    ).fetchnumpy()
+    con.close()
+    mask: npt.NDArray[np.bool_] = np.asarray(found["oop"], dtype=bool)
+    return mask
 
 
 def _currency(conn: Connection) -> str:

@@ -50,6 +50,15 @@ def simulation_document(result: Simulation, currency: str) -> dict[str, Any]:
             }
             for side, s in (("current", result.current), ("proposed", result.proposed))
         },
+        # "Out of policy" as the report says it (below a hard floor, or needing an approval no
+        # approved request covers): under the policy in force it equals the report's figures.
+        "out_of_policy": {
+            side: {
+                "lines": s.out_of_policy_lines,
+                "amount": format_money(s.out_of_policy_amount, currency),
+            }
+            for side, s in (("current", result.current), ("proposed", result.proposed))
+        },
         "changed": result.changed,
     }
 
