@@ -149,7 +149,7 @@ def show(number: int | None) -> None:
                         f"{rule.limits[lv]:.2f}" if lv in rule.limits else ""
                         for lv in policy.levels
                     ),
-                    rule.floor_price,
+                    money(str(rule.floor_price)) if rule.floor_price is not None else "",
                     f"{rule.min_margin_pct:.2f}" if rule.min_margin_pct is not None else "",
                 )
                 for i, rule in enumerate(policy.rule)

@@ -199,9 +199,9 @@ def _print_item(item: dict[str, Any], on: date) -> None:
         ("SKU", item["sku"]),
         ("Name", item["name"]),
         ("Family", item["family"]),
-        ("List price", f"{item['list_price']} {item['currency']}"),
-        ("Unit cost", item["unit_cost"]),
-        ("Floor price", item["floor_price"]),
+        ("List price", f"{money(item['list_price'])} {item['currency']}"),
+        ("Unit cost", money(item["unit_cost"]) if item["unit_cost"] is not None else None),
+        ("Floor price", money(item["floor_price"]) if item["floor_price"] is not None else None),
         ("Status", item["status"]),
         ("Edition", f"{item['edition']} (effective {item['effective_from']}, "
                     f"in force on {on.isoformat()})"),
@@ -211,7 +211,7 @@ def _print_item(item: dict[str, Any], on: date) -> None:
         print_table(
             ["From qty", "Standard price", "Discount %", "Set for"],
             [
-                (t["min_qty"], t["price"], t["discount_pct"] or "", t["scope"])
+                (t["min_qty"], money(t["price"]), t["discount_pct"] or "", t["scope"])
                 for t in item["tiers"]
             ],
             title="Standard volume tiers",
