@@ -634,6 +634,11 @@ def _html_lines(report: Report) -> list[str]:
     sections.append(
         f"<h2>Out of policy ({report.totals.out_of_policy_lines:,} lines"
         + (", first 500 shown" if len(report.out_of_policy) > 500 else "")
+        + (
+            f"; {report.totals.unjudged_lines:,} lines not judged: no policy in force on their dates"
+            if report.totals.unjudged_lines
+            else ""
+        )
         + ")</h2><table><tr><th>Date</th><th>Deal</th><th>Customer</th><th>Rep</th><th>SKU</th><th>Qty</th>"
         f"<th>Net price</th><th>Discount %</th><th>Why</th></tr>{oop_rows}</table>"
     )

@@ -89,7 +89,7 @@ def _print_totals(document: dict[str, Any]) -> None:
             (
                 "  of which out of policy",
                 f"{money(t['out_of_policy_amount'])} in {t['out_of_policy_lines']:,} lines"
-                + (" judged" if t["unjudged_lines"] else ""),
+                + (f" ({t['unjudged_lines']:,} lines not judged)" if t["unjudged_lines"] else ""),
             ),
             ("Net revenue", money(t["net_revenue"])),
             ("Leakage", money(t["leakage"])),
