@@ -135,3 +135,9 @@ def test_simulate__out_of_policy_now_is_the_reports_out_of_policy(
     text = owner("policy", "simulate", str(same)).stdout
     assert "Out of policy (as the report counts it" in text
     assert "now 435.50 in 4 lines" in text
+    owner("policy", "simulate", str(same), "-o", str(tmp_path / "w.html"))
+    page = (tmp_path / "w.html").read_text()
+    assert "<th>Out of policy</th><td class='num'>4</td><td class='num'>435.50</td>" in page
+    owner("policy", "simulate", str(same), "-o", str(tmp_path / "w.xlsx"))
+    rows = list(load_workbook(tmp_path / "w.xlsx")["Classes"].values)
+    assert rows[-1][:3] == ("Out of policy (as the report counts it)", 4, Decimal("435.5"))
