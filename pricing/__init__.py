@@ -35,7 +35,7 @@ from pricing.errors import (
 
 if TYPE_CHECKING:
     from pricing.analysis.impact import Impact
-    from pricing.analysis.report import Report
+    from pricing.analysis.report import Report, Unjudged
     from pricing.analysis.simulate import Simulation
     from pricing.api import (
         BookView,
@@ -75,6 +75,7 @@ if TYPE_CHECKING:
         simulate_policy,
         stored_counts,
         submit_request,
+        unjudged_lines,
         upgrade_database,
         verify_audit,
         write_report,
@@ -114,6 +115,7 @@ _TYPES = {
     "Request": "pricing.requests.lifecycle",
     "Simulation": "pricing.analysis.simulate",
     "Store": "pricing.storage.store",
+    "Unjudged": "pricing.analysis.report",
     "Verdict": "pricing.storage.audit",
 }
 
@@ -150,6 +152,7 @@ __all__ = [
     "Store",
     "StoreError",
     "Submission",
+    "Unjudged",
     "Verdict",
     "__version__",
     "acting_user",
@@ -181,6 +184,7 @@ __all__ = [
     "simulate_policy",
     "stored_counts",
     "submit_request",
+    "unjudged_lines",
     "upgrade_database",
     "verify_audit",
     "write_report",

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from pricing.access.authority import Action, Actor
     from pricing.access.people import NewToken
     from pricing.analysis.impact import Impact
-    from pricing.analysis.report import Report
+    from pricing.analysis.report import Report, Unjudged
     from pricing.analysis.simulate import Simulation
     from pricing.lines.reader import DealsFile
     from pricing.lines.service import DealsImport
@@ -422,6 +422,14 @@ def load_policy(
             conn, since=version.effective_from, by=user, why=f"policy version {version.version}"
         )
     return version
+
+
+def unjudged_lines(db: Store) -> Unjudged:
+    """The stored deal lines no policy judged (none in force on their dates): how many, their
+    net revenue and dates (what ``policy load`` warns about)."""
+    from pricing.analysis.report import unjudged
+
+    return unjudged(db)
 
 
 def show_policy(db: Store, version: int | None = None, *, on: date | None = None) -> PolicyVersion:

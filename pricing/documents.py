@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from pricing.analysis.impact import Impact
-    from pricing.analysis.report import Metrics, Report
+    from pricing.analysis.impact import Impact, Volume
+    from pricing.analysis.report import Metrics, Report, Unjudged
     from pricing.analysis.simulate import Simulation
     from pricing.api import (
         BookView,
@@ -216,6 +216,18 @@ def impact(estimate: Impact, currency: str) -> Document:
     def change(old: Decimal, new: Decimal) -> str | None:
         return format_pct((new - old) / old * 100) if old else None
 
+    def volume(v: Volume) -> Document:
+        return {
+            "lines": v.lines,
+            "quantity": int(v.quantity)
+            if v.quantity == v.quantity.to_integral_value()
+            else str(v.quantity),
+            "list_revenue_old": format_money(v.old, currency),
+            "list_revenue_new": format_money(v.new, currency),
+            "change": format_money(v.new - v.old, currency),
+            "change_pct": change(v.old, v.new),
+        }
+
     return {
         "from": estimate.start,
         "to": estimate.end,
@@ -238,6 +250,22 @@ def impact(estimate: Impact, currency: str) -> Document:
         },
         "lines_no_longer_listed": estimate.missing_lines,
         "lines_not_in_old_edition": estimate.new_only_lines,
+        # The price move itself: SKUs both editions list (the headline), in total and per family.
+        "price_changes": {
+            **volume(estimate.price_changes),
+            "families": [
+                {"family": family, **volume(v)}
+                for family, v in sorted(
+                    estimate.changes.items(), key=lambda kv: kv[1].new - kv[1].old
+                )
+            ],
+        },
+        # Volume apart from price changes: SKUs only the old edition lists (at its prices) and
+        # SKUs only the new one lists (at the new prices).
+        "removed": {
+            k: volume(estimate.removed)[k] for k in ("lines", "quantity", "list_revenue_old")
+        },
+        "added": {k: volume(estimate.added)[k] for k in ("lines", "quantity", "list_revenue_new")},
         "open_approved_requests": estimate.open_requests,
         "requests_affected": [
             {k: (format_money(v, currency) if isinstance(v, Decimal) else v) for k, v in a.items()}
@@ -291,6 +319,26 @@ def policy_version(version: PolicyVersion) -> Document:
         "source": version.source,
         "sha256": version.sha256,
     }
+
+
+def policy_loaded(version: PolicyVersion, unjudged: Unjudged) -> Document:
+    """``policy load``: the version stored, and the stored deal lines no policy judges (none in
+    force on their dates) with a warning that says how to back-date."""
+    from pricing.money import display_money, format_money
+
+    document = policy_version(version)
+    document["unjudged_lines"] = unjudged.lines
+    document["unjudged_net_revenue"] = format_money(unjudged.net_revenue, unjudged.currency)
+    document["warnings"] = []
+    if unjudged.lines and unjudged.first is not None:
+        document["warnings"].append(
+            f"{unjudged.lines:,} stored deal lines (net "
+            f"{display_money(unjudged.net_revenue, unjudged.currency)}, {unjudged.first} to "
+            f"{unjudged.last}) have no policy in force on their dates and are not judged; to "
+            f"judge them, back-date the policy: put `effective_from = {unjudged.first}` in "
+            f"{version.source} and load it again"
+        )
+    return document
 
 
 def policy(version: PolicyVersion) -> Document:

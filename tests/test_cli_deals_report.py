@@ -409,3 +409,74 @@ def test_matching__the_columnar_copy_of_an_edition_is_its_items(owner: Cli, tmp_
     twice = owner.json("report")["totals"]
     for name in ("list_revenue", "standard_revenue", "net_revenue", "out_of_policy_amount"):
         assert Decimal(twice[name]) == 2 * Decimal(once[name])
+
+
+UNPOLICED = """Deal,Date,Customer,Sales Rep,SKU,Qty,Net Price
+A,2025-03-01,Acme,priya,HW-100,1,96
+B,2025-03-02,Acme,priya,HW-100,1,118
+C,2025-03-03,Globex,sam,SV-1,1,70
+"""
+
+
+def test_report__lines_without_a_policy_in_force_are_said_not_judged(
+    cli: Cli, tmp_path: Path, workbook
+) -> None:
+    """Given a price book since 2025 and last year's deals, when the owner loads a policy
+    without an effective date (it applies from today), then `policy load` warns that the stored
+    deals are not judged and how to back-date, and every report format says how many lines and
+    how much net revenue were not judged instead of a bare zero out of policy."""
+    from tests.test_policy import POLICY
+
+    book = workbook([["SKU", "Family", "List Price", "Unit Cost"],
+                     ["HW-100", "Hardware", 120, 70], ["SV-1", "Services", 100, 60]])  # fmt: skip
+    assert cli("pricebook", "import", str(book), "--effective", "2025-01-01").exit_code == 0
+    cli("deals", "import", str(deals_csv(tmp_path, UNPOLICED)))
+    guardrails = tmp_path / "guardrails.toml"
+    guardrails.write_text(POLICY)
+    loaded = cli.json("policy", "load", str(guardrails))
+    assert (loaded["unjudged_lines"], loaded["unjudged_net_revenue"]) == (3, "284.00")
+    assert "effective_from = 2025-03-01" in loaded["warnings"][0]
+    said = cli("policy", "load", str(guardrails)).stdout
+    assert "Warning: 3 stored deal lines (net 284.00, 2025-03-01 to 2025-03-03)" in said
+    assert "put `effective_from = 2025-03-01` in guardrails.toml" in said
+
+    report = cli.json("report", "--by", "rep")
+    t = report["totals"]
+    assert (t["out_of_policy_lines"], t["unjudged_lines"], t["unjudged_net_revenue"]) == (
+        0,
+        3,
+        "284.00",
+    )
+    by_rep = {
+        g["key"]["rep"]: (g["unjudged_lines"], g["unjudged_net_revenue"]) for g in report["groups"]
+    }
+    assert by_rep == {"priya": (2, "214.00"), "sam": (1, "70.00")}
+    text = cli("report").stdout
+    assert "3 lines (net 284.00) not judged: no policy in force on their dates" in text
+    assert "0.00 in 0 lines (3 lines not judged)" in text
+    for suffix in ("csv", "xlsx", "html"):
+        assert cli("report", "--by", "rep", "-o", str(tmp_path / f"r.{suffix}")).exit_code == 0
+    rows = (tmp_path / "r.csv").read_text().splitlines()
+    head, total = rows[0].split(","), rows[1].split(",")
+    assert total[head.index("unjudged_lines")] == "3"
+    assert total[head.index("unjudged_net_revenue")] == "284.00"
+    summary = load_workbook(tmp_path / "r.xlsx")["Summary"]
+    assert "3 lines (net 284.00) not judged" in str(summary["A3"].value)
+    measures = {row[0]: row[1] for row in summary.iter_rows(min_row=5, values_only=True) if row[0]}
+    assert measures["Lines not judged (no policy)"] == 3
+    assert Decimal(str(measures["Net revenue not judged"])) == Decimal("284.00")
+    assert (
+        "3 lines (net 284.00) not judged: no policy in force on their dates"
+        in (tmp_path / "r.html").read_text()
+    )
+
+    # Back-dated as the warning says, the same lines are judged and the warning is gone.
+    guardrails.write_text(
+        POLICY.replace(
+            "approval_valid_days = 30", "approval_valid_days = 30\neffective_from = 2025-03-01"
+        )
+    )
+    assert cli.json("policy", "load", str(guardrails))["warnings"] == []
+    t = cli.json("report")["totals"]
+    assert (t["unjudged_lines"], t["out_of_policy_lines"]) == (0, 2)
+    assert "not judged" not in cli("report").stdout.split("Lines not judged")[1].split("\n", 1)[1]

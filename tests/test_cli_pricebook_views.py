@@ -154,3 +154,27 @@ def test_export__a_wrong_name_is_refused_before_any_database_is_opened(
     assert result.exit_code == 2
     assert "name it with .xlsx" in result.output
     assert "no database" not in result.output
+
+
+def test_show__money_has_thousands_separators(cli: Cli, workbook, tmp_path: Path) -> None:
+    """Given a book in EUR with a 3,199 router (cost 1,850, floor 2,400, a 2,999 tier) and a
+    policy with a 1,500 floor rule, when the marketer shows the SKU and the owner the policy,
+    then every amount reads with its thousands separator."""
+    book = workbook(
+        [["SKU", "Name", "Family", "Price", "Cost", "Floor Price", "Currency"],
+         ["HW-900", "Core router", "Hardware", 3199, 1850, 2400, "EUR"]],
+        tiers=[["SKU", "Min Qty", "Price"], ["HW-900", 10, 2999]],
+    )  # fmt: skip
+    assert cli("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
+    shown = cli("pricebook", "show", "HW-900").stdout
+    for amount in ("3,199.00 EUR", "1,850.00", "2,400.00", "2,999.00"):
+        assert amount in shown, amount
+    assert "3199.00" not in shown
+    whole = cli("pricebook", "show").stdout
+    assert "3,199.00" in whole and "10+: 2,999.00" in whole
+    from tests.test_policy import POLICY
+
+    guardrails = tmp_path / "g.toml"
+    guardrails.write_text(POLICY.replace("floor_price = 40.00", "floor_price = 1500.00"))
+    assert cli("policy", "load", str(guardrails)).exit_code == 0
+    assert "1,500.00" in cli("policy", "show").stdout

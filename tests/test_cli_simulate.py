@@ -86,3 +86,58 @@ def test_simulate__outputs_and_bad_files(owner: Cli, tmp_path: Path) -> None:
     bad.write_text('levels = ["rep"]\n')
     result = owner("policy", "simulate", str(bad))
     assert result.exit_code == 2 and "bad.toml: limits: Field required" in result.stderr
+
+
+def test_simulate__out_of_policy_now_is_the_reports_out_of_policy(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given deals of which one is covered by an approved request, one sold below its approved
+    price, some needing an approval nobody gave and one below a hard floor, when the owner
+    simulates the policy in force, then "out of policy" now is exactly the report's (lines and
+    amount), and the classes add up to the report's judged lines and special discount."""
+    from decimal import Decimal
+
+    from pricing.storage.store import utcnow
+    from tests.test_cli_deals_report import approved_request
+
+    approved_request(owner)
+    today = utcnow().date().isoformat()
+    deals = (
+        "Deal,Date,Customer,SKU,Qty,Net Price,Request ID\n"
+        "A,2026-03-02,Acme,SV-1,1,100,\n"  # no discount
+        "C,2026-03-02,Acme,SV-1,1,96,\n"  # 4 %: within the rep's 5 %
+        "D,2026-03-03,Globex,HW-100,60,123.50,\n"  # needs a manager, nobody approved: 390.00
+        "E,2026-03-03,Globex,HW-100,1,123.50,\n"  # the same: 6.50
+        "F,2026-03-04,Initech,SV-1,1,70,\n"  # below the margin floor: 30.00
+        f"R1,{today},Acme,SV-1,1,92,R-000001\n"  # needs a manager; the approval covers it
+        f"R2,{today},Acme,SV-1,1,91,R-000001\n"  # below the approved price: 9.00
+    )
+    owner("deals", "import", str(deals_csv(tmp_path, deals)))
+    same = tmp_path / "same.toml"
+    same.write_text(STRICTER.replace("rep = 2.0, manager = 10.0", "rep = 5.0, manager = 10.0"))
+    report = owner.json("report")["totals"]
+    simulated = owner.json("policy", "simulate", str(same))
+    assert simulated["changed"] == []
+    now = simulated["out_of_policy"]["current"]
+    assert (now["lines"], now["amount"]) == (
+        report["out_of_policy_lines"],
+        report["out_of_policy_amount"],
+    )
+    assert (now["lines"], now["amount"]) == (4, "435.50")
+    assert simulated["out_of_policy"]["proposed"] == now
+    classes = simulated["current"]
+    assert (
+        simulated["lines"] == report["lines"] - report["unmatched_lines"] - report["unjudged_lines"]
+    )
+    assert sum(Decimal(c["special_discount"]) for c in classes.values()) == Decimal(
+        report["special_discount"]
+    )
+    text = owner("policy", "simulate", str(same)).stdout
+    assert "Out of policy (as the report counts it" in text
+    assert "now 435.50 in 4 lines" in text
+    owner("policy", "simulate", str(same), "-o", str(tmp_path / "w.html"))
+    page = (tmp_path / "w.html").read_text()
+    assert "<th>Out of policy</th><td class='num'>4</td><td class='num'>435.50</td>" in page
+    owner("policy", "simulate", str(same), "-o", str(tmp_path / "w.xlsx"))
+    rows = list(load_workbook(tmp_path / "w.xlsx")["Classes"].values)
+    assert rows[-1][:3] == ("Out of policy (as the report counts it)", 4, Decimal("435.5"))

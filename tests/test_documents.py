@@ -124,7 +124,10 @@ def test_a_loaded_policy_is_the_cores_version_document(cli: Cli, tmp_path: Path)
     file = tmp_path / "g.toml"
     file.write_text(POLICY + TEAM)
     out = printed(cli, "policy", "load", str(file), user="dana")
-    assert out == as_printed(documents.policy_version(api.show_policy(cli.store(), 1)))
+    db = cli.store()
+    assert out == as_printed(
+        documents.policy_loaded(api.show_policy(db, 1), api.unjudged_lines(db))
+    )
     assert printed(cli, "policy", "check", str(file)) == as_printed(
         documents.policy_check(api.check_policy(file))
     )

@@ -177,6 +177,7 @@ family = "Services"
 limits = { rep = 5.0, boss = 10.0 }
 
 [[rule]]
+name = "bulk hardware"
 sku = "HW-1*"
 limits = { rep = 150 }
 colour = "red"
@@ -190,10 +191,10 @@ role = "ceo"
     found = {(p.line, p.message.split(":")[0]) for p in parsed.problems}
     assert found == {
         (3, "limits"),
-        (9, "rule.0.limits.boss"),
-        (13, "rule.1.limits"),
-        (14, "rule.1.colour"),
-        (18, "person.0.role"),
+        (9, "rule 1, limits.boss"),  # rules count from 1, as the owner counts them
+        (14, "rule 2 ('bulk hardware'), limits"),
+        (15, "rule 2 ('bulk hardware'), colour"),
+        (19, "person 1 ('dana'), role"),
     }
     assert all(p.file == "g.toml" for p in parsed.problems)
 
@@ -267,3 +268,20 @@ def test_sku_patterns_match_in_bulk_exactly_what_fnmatch_matches(glob: str) -> N
     )  # fmt: skip
     ranks, _, _ = classify(wide, table)
     assert [rank == 0 for rank in ranks] == [fnmatch.fnmatchcase(sku, glob) for sku in skus]
+
+
+def test_policy_check__a_rule_is_named_by_its_number_from_1_and_its_name(cli, tmp_path) -> None:
+    """Given a policy whose second rule (named) limits a level that does not exist, when the
+    owner checks it, then the problem names "rule 2" and its name, never "rule.1"."""
+    text = POLICY.replace(
+        '[[rule]]\nsku = "HW-1*"', '[[rule]]\nname = "bulk hardware"\nsku = "HW-1*"'
+    )
+    text = text.replace(
+        "limits = { rep = 15.0, manager = 25.0", "limits = { rep = 15.0, boss = 25.0"
+    )
+    file = tmp_path / "g.toml"
+    file.write_text(text)
+    result = cli("policy", "check", str(file))
+    assert result.exit_code == 2
+    assert "rule 2 ('bulk hardware'), limits.boss: 'boss' is not one of the levels" in result.stderr
+    assert "rule.1" not in result.stderr

@@ -39,3 +39,41 @@ def test_diff_impact__volume_repriced_and_open_approvals_rejudged(
     assert affected["request"] == "R-000001" and "would need manager" in affected["why"]
     human = owner("pricebook", "diff", "2", "3", "--impact")
     assert "1 line(s) of 1 open approved request(s) would fall below" in human.stdout
+
+
+def test_diff_impact__a_removed_sku_is_volume_apart_not_a_price_cut(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given 2026 sales of HW-100 and SV-1, when the next edition raises HW-100 by 10 %, drops
+    SV-1 and keeps a SKU the older edition compared did not list, then the headline is +10 % over
+    the SKUs both editions list, and the dropped and added SKUs' volume is shown apart."""
+    owner("pricebook", "import", str(write_workbook(tmp_path / "v2b.xlsx", {"Price Book": [
+        ["SKU", "Family", "List Price"], ["HW-100", "Hardware", 130], ["SV-1", "Services", 100],
+        ["NEW-1", "Hardware", 9]]})),
+        "--effective", "2026-06-01")  # fmt: skip
+    sold = (
+        "Deal,Date,SKU,Qty,Net Price\nA,2026-02-01,HW-100,10,125\nB,2026-03-01,SV-1,2,100\n"
+        "C,2026-07-01,NEW-1,5,9\n"
+    )
+    owner("deals", "import", str(deals_csv(tmp_path, sold)))
+    v3 = write_workbook(tmp_path / "v3.xlsx", {"Price Book": [
+        ["SKU", "Family", "List Price"], ["HW-100", "Hardware", 143], ["NEW-1", "Hardware", 10]]})  # fmt: skip
+    assert owner("pricebook", "import", str(v3), "--effective", "2027-01-01").exit_code == 0
+    args = ("pricebook", "diff", "2", "4", "--impact", "--from", "2026-01-01", "--to", "2026-12-31")
+    impact = owner.json(*args)["impact"]
+    changes = impact["price_changes"]
+    assert (changes["lines"], changes["quantity"]) == (1, 10)
+    assert (changes["list_revenue_old"], changes["list_revenue_new"]) == ("1300.00", "1430.00")
+    assert changes["change_pct"] == "10.00"
+    assert changes["families"] == [
+        {"family": "Hardware", "lines": 1, "quantity": 10, "list_revenue_old": "1300.00",
+         "list_revenue_new": "1430.00", "change": "130.00", "change_pct": "10.00"}
+    ]  # fmt: skip
+    assert impact["removed"] == {"lines": 1, "quantity": 2, "list_revenue_old": "200.00"}
+    assert impact["added"] == {"lines": 1, "quantity": 5, "list_revenue_new": "50.00"}
+    assert impact["total"]["change_pct"] == "-4.67"  # kept as it was: the removed at 0
+    text = owner(*args).stdout
+    assert "SKUs in both editions: list revenue 1,300.00 -> 1,430.00 (+10.00 %)" in text
+    assert "No longer listed: 1 lines, quantity 2, list revenue 200.00 at the old prices" in text
+    assert "New in this edition: 1 lines, quantity 5, list revenue 50.00 at the new" in text
+    assert "-4.67" not in text

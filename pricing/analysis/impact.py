@@ -30,9 +30,32 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class Volume:
+    """Sold lines of one kind of SKU (in both editions, only the old, only the new): how many,
+    their quantity, and their list revenue at the old and the new edition's prices (zero at an
+    edition that does not list them)."""
+
+    lines: int = 0
+    quantity: Decimal = Decimal(0)
+    old: Decimal = Decimal(0)
+    new: Decimal = Decimal(0)
+
+    def add(self, count: int, qty: Decimal, old: Decimal, new: Decimal) -> None:
+        self.lines += count
+        self.quantity += qty
+        self.old += old
+        self.new += new
+
+
+@dataclass
 class Impact:
     """A new edition re-priced on the volume sold in a past period (per family and in total),
-    and the open approved requests judged again on it."""
+    and the open approved requests judged again on it.
+
+    ``families`` and the totals count every re-priced line, a SKU the new edition dropped at
+    its old price against nothing; ``price_changes`` (and each family's in ``changes``) are the
+    SKUs both editions list, the price move itself; ``removed`` and ``added`` the volume of SKUs
+    only the old or only the new edition lists, apart."""
 
     start: date | None
     end: date | None
@@ -42,6 +65,10 @@ class Impact:
     new_only_lines: int  # sold SKUs the old edition did not list (not re-priced)
     open_requests: int
     affected: list[dict[str, Any]] = field(default_factory=list)
+    price_changes: Volume = field(default_factory=Volume)
+    removed: Volume = field(default_factory=Volume)
+    added: Volume = field(default_factory=Volume)
+    changes: dict[str, Volume] = field(default_factory=dict)  # family -> SKUs in both editions
 
     @property
     def total_old(self) -> Decimal:
@@ -74,6 +101,8 @@ def impact(
         except NotFoundError:  # no guardrails yet: only the volume can be estimated
             policy = None
     revenue: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    changes: dict[str, Volume] = defaultdict(Volume)
+    removed, added = Volume(), Volume()
     lines = missing = new_only = 0
     for sku_key, qty_micros, count in rows:
         qty = Decimal(qty_micros) / MICRO
@@ -81,17 +110,27 @@ def impact(
         before, after = old.items.get(sku_key), new.items.get(sku_key)
         if before is None:
             new_only += count
+            if after is not None:
+                added.add(count, qty, Decimal(0), after.list_price * qty)
             continue
         family = (after or before).family or "(none)"
         revenue[family][0] += before.list_price * qty
         if after is None:
             missing += count
+            removed.add(count, qty, before.list_price * qty, Decimal(0))
             continue
         revenue[family][1] += after.list_price * qty
+        changes[family].add(count, qty, before.list_price * qty, after.list_price * qty)
     families = sorted(((f, v[0], v[1]) for f, v in revenue.items()), key=lambda r: r[2] - r[1])
     open_requests = list_requests(db, status="approved", now=now) if policy is not None else []
     affected = _affected(open_requests, policy, new) if policy is not None else []
-    return Impact(start, end, lines, families, missing, new_only, len(open_requests), affected)
+    both = Volume()
+    for volume in changes.values():
+        both.add(volume.lines, volume.quantity, volume.old, volume.new)
+    return Impact(
+        start, end, lines, families, missing, new_only, len(open_requests), affected,
+        price_changes=both, removed=removed, added=added, changes=dict(changes),
+    )  # fmt: skip
 
 
 def _volumes(sold: pa.Table) -> list[tuple[str, int, int]]:

@@ -23,6 +23,8 @@ from pricing.storage.store import Store
 
 if TYPE_CHECKING:
     import duckdb
+    import numpy as np
+    import numpy.typing as npt
     import pyarrow as pa
 
 GROUPS = ("rep", "family", "sku", "customer", "month")
@@ -44,6 +46,8 @@ class Metrics:
     out_of_policy_lines: int = 0
     out_of_policy_amount: Decimal = Decimal(0)
     unmatched_lines: int = 0
+    unjudged_lines: int = 0  # matched lines with no policy in force on their dates
+    unjudged_net_revenue: Decimal = Decimal(0)
     below_approved_lines: int = 0
     first: date | None = None
     last: date | None = None
@@ -106,6 +110,37 @@ class Report:
     distribution: list[tuple[str, int]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Unjudged:
+    """The stored lines matched to a list price but with no policy in force on their dates."""
+
+    lines: int
+    net_revenue: Decimal
+    currency: str
+    first: date | None
+    last: date | None
+
+
+def unjudged(db: Store) -> Unjudged:
+    """How many stored lines no policy judged (matched, no policy version on their date), their
+    net revenue and their first and last dates."""
+    import pyarrow.compute as pc
+
+    with db.read() as conn:
+        currency = _currency(conn)
+        lines = segments.scan(conn, ["date", "edition_id", "policy_version", "net_amount"])
+    found = lines.filter(
+        pc.and_(pc.is_valid(lines["edition_id"]), pc.is_null(lines["policy_version"]))
+    )
+    if not found.num_rows:
+        return Unjudged(0, Decimal(0), currency, None, None)
+    first, last = segments.date_bounds(found["date"])
+    import pyarrow as pa
+
+    net = pc.sum(found["net_amount"].cast(pa.decimal128(38, 0))).as_py()  # exact
+    return Unjudged(found.num_rows, _money(net), currency, first, last)
+
+
 def parse_by(text: str | None) -> list[str]:
     """The breakdown keys of ``rep,family``-style text, each one of :data:`GROUPS`."""
     if not text:
@@ -124,7 +159,7 @@ def parse_by(text: str | None) -> list[str]:
 # only what is needed is decoded).
 TOTALS = (
     "date", "deal_no", "deal_first", "qty", "list_revenue", "standard_revenue", "net_amount",
-    "cost_amount", "edition_id", "level_rank", "below_floor",
+    "cost_amount", "edition_id", "level_rank", "below_floor", "policy_version",
 )  # fmt: skip
 COVER = ("request_id", "sku_key")  # read only when some approved request may cover a line
 DETAILS = (
@@ -172,6 +207,39 @@ def build(
     return report
 
 
+# What deciding whether a line is out of policy reads of it (see _judged).
+OUT_OF_POLICY = ("edition_id", "policy_version", "level_rank", "below_floor", "request_id",
+                 "sku_key", "date", "qty", "net_amount")  # fmt: skip
+
+
+def approved_cover(db: Store) -> pa.Table | None:
+    """The approved request lines that may cover a deal line (None: none was ever approved)."""
+    with db.read() as conn:
+        return _cover(conn)
+
+
+def out_of_policy(lines: pa.Table, cover: pa.Table | None) -> npt.NDArray[np.bool_]:
+    """Which of ``lines`` (the columns of :data:`OUT_OF_POLICY`) are out of policy, exactly as
+    the report counts them: below a hard floor, or needing an approval that no approved request
+    covers (in its window, at or below the line's price). ``level_rank`` and ``below_floor`` may
+    be a proposed policy's verdict instead of the stored one (``policy simulate``)."""
+    import numpy as np
+    import pyarrow as pa
+
+    numbered = lines.select(list(OUT_OF_POLICY)).append_column(
+        "rid", pa.array(np.arange(lines.num_rows, dtype=np.int64))
+    )
+    con = segments.duck(lines=numbered, **({"cover": cover} if cover is not None else {}))
+    con.execute(_judged(cover is not None))
+    # A line joined to several approved request lines is out of policy when none covers it.
+    found = con.execute(
+        "SELECT rid, bool_and(oop) AS oop FROM judged GROUP BY rid ORDER BY rid"
+    ).fetchnumpy()
+    con.close()
+    mask: npt.NDArray[np.bool_] = np.asarray(found["oop"], dtype=bool)
+    return mask
+
+
 def _currency(conn: Connection) -> str:
     return deal_tables.main_currency(conn) or "USD"
 
@@ -200,14 +268,16 @@ def _cover(conn: Connection) -> pa.Table | None:
 
 
 def _judged(covered: bool) -> str:
-    """A view of the lines with what the report asks of each: matched to a list price, out of
+    """A view of the lines with what the report asks of each: matched to a list price, not
+    judged (matched, but no policy was in force on its date), out of
     policy (needs approval no approved request covers, or below a hard floor), sold below the
     price its request approved."""
     matched = "l.edition_id IS NOT NULL"
+    unjudged = f"({matched} AND l.policy_version IS NULL) AS unjudged"
     needs = "(l.level_rank <> 0 AND l.level_rank IS NOT NULL)"
     if not covered:
         return (
-            f"CREATE VIEW judged AS SELECT l.*, {matched} AS matched, "
+            f"CREATE VIEW judged AS SELECT l.*, {matched} AS matched, {unjudged}, "
             f"coalesce({matched} AND (l.below_floor = 1 OR {needs}), false) AS oop, "
             "false AS below FROM lines l"
         )
@@ -217,7 +287,7 @@ def _judged(covered: bool) -> str:
     )
     priced_ok = "(CAST(l.net_amount AS HUGEINT) * 1000000 >= CAST(c.price AS HUGEINT) * l.qty)"
     return (
-        f"CREATE VIEW judged AS SELECT l.*, {matched} AS matched, "
+        f"CREATE VIEW judged AS SELECT l.*, {matched} AS matched, {unjudged}, "
         f"coalesce({matched} AND (l.below_floor = 1 OR ({needs} AND NOT ({in_window} AND {priced_ok}))), false) AS oop, "
         f"coalesce({matched} AND {in_window} AND NOT {priced_ok}, false) AS below "
         "FROM lines l LEFT JOIN cover c ON c.request_id = l.request_id AND c.sku_key = l.sku_key"
@@ -245,6 +315,8 @@ def _metrics(con: duckdb.DuckDBPyConnection, by: list[str]) -> list[tuple[dict[s
         "sum(CASE WHEN oop THEN 1 ELSE 0 END) AS oop_lines, "
         "sum(CASE WHEN oop THEN standard_revenue - net_amount END) AS oop_amount, "
         "sum(CASE WHEN matched THEN 0 ELSE 1 END) AS unmatched, "
+        "sum(CASE WHEN unjudged THEN 1 ELSE 0 END) AS unjudged_n, "
+        "sum(CASE WHEN unjudged THEN net_amount END) AS unjudged_net, "
         "sum(CASE WHEN below THEN 1 ELSE 0 END) AS below, "
         'min(date) AS "first", max(date) AS "last" FROM judged'
         + (
@@ -297,6 +369,8 @@ def _row_metrics(row: _Row) -> Metrics:
         out_of_policy_lines=int(row.oop_lines or 0),
         out_of_policy_amount=_money(row.oop_amount),
         unmatched_lines=int(row.unmatched or 0),
+        unjudged_lines=int(row.unjudged_n or 0),
+        unjudged_net_revenue=_money(row.unjudged_net),
         below_approved_lines=int(row.below or 0),
         first=_as_date(row.first),
         last=_as_date(row.last),
@@ -324,6 +398,8 @@ def _sum(rows: list[Metrics]) -> Metrics:
         total.out_of_policy_lines += m.out_of_policy_lines
         total.out_of_policy_amount += m.out_of_policy_amount
         total.unmatched_lines += m.unmatched_lines
+        total.unjudged_lines += m.unjudged_lines
+        total.unjudged_net_revenue += m.unjudged_net_revenue
         total.below_approved_lines += m.below_approved_lines
     total.deals = total.deal_starts
     total.cost = sum(costs, Decimal(0)) if costs else None

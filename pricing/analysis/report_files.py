@@ -26,6 +26,8 @@ EXTRA_KEYS = (
     "below_approved_lines",
     "cost",
     "margin_pct",
+    "unjudged_lines",
+    "unjudged_net_revenue",
 )
 LABELS = {
     "lines": "Lines", "deals": "Deals", "quantity": "Quantity", "list_revenue": "List revenue",
@@ -35,13 +37,29 @@ LABELS = {
     "out_of_policy_amount": "Out-of-policy amount", "unmatched_lines": "Unmatched lines",
     "weighted_discount_pct": "Weighted discount %", "in_policy_special_discount": "In-policy special discount",
     "below_approved_lines": "Lines below approved price", "cost": "Cost", "margin_pct": "Margin %",
+    "unjudged_lines": "Lines not judged (no policy)", "unjudged_net_revenue": "Net revenue not judged",
 }  # fmt: skip
 MONEY_KEYS = {
     "list_revenue", "standard_revenue", "net_revenue", "leakage", "standard_discount",
     "special_discount", "out_of_policy_amount", "in_policy_special_discount", "cost",
+    "unjudged_net_revenue",
 }  # fmt: skip
 PCT_KEYS = {"realization_pct", "weighted_discount_pct", "margin_pct"}
+COUNT_KEYS = {"lines", "deals", "out_of_policy_lines", "unmatched_lines", "below_approved_lines",
+              "unjudged_lines"}  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def unjudged_note(metrics: Metrics, currency: str) -> str | None:
+    """What was not judged, said in words (None when every matched line was judged)."""
+    from pricing.money import display_money
+
+    if not metrics.unjudged_lines:
+        return None
+    return (
+        f"{metrics.unjudged_lines:,} lines (net {display_money(metrics.unjudged_net_revenue, currency)}) "
+        "not judged: no policy in force on their dates"
+    )
 
 
 def metric_value(metrics: Metrics, key: str) -> Any:
@@ -195,12 +213,7 @@ class _Xlsx:
             return '0.00"%"'
         if key == "quantity":
             return "#,##0.###"
-        return (
-            "#,##0"
-            if key
-            in {"lines", "deals", "out_of_policy_lines", "unmatched_lines", "below_approved_lines"}
-            else None
-        )
+        return "#,##0" if key in COUNT_KEYS else None
 
     def value(self, metrics: Metrics, key: str) -> Any:
         raw = metric_value(metrics, key)
@@ -257,6 +270,9 @@ def _xlsx_summary(xlsx: _Xlsx, summary: Any) -> None:
     summary["A2"] = (
         f"Period {period}; amounts in {xlsx.currency}; {report.totals.lines:,} deal lines"
     )
+    note = unjudged_note(report.totals, xlsx.currency)
+    if note:
+        summary["A3"] = note + "; out-of-policy figures cover the judged lines only"
     xlsx.header(summary, 4, ["Measure", "Value"])
     for i, key in enumerate((*METRIC_KEYS, *EXTRA_KEYS), start=5):
         summary.cell(i, 1, LABELS[key]).font = xlsx.bold
@@ -513,13 +529,7 @@ def _html_metrics(metrics: Metrics, c: str) -> dict[str, Any]:
     for key in MONEY_KEYS:
         if document.get(key) is not None:
             document[key] = display_money(metric_value(metrics, key), c)
-    for key in (
-        "lines",
-        "deals",
-        "out_of_policy_lines",
-        "unmatched_lines",
-        "below_approved_lines",
-    ):
+    for key in COUNT_KEYS:
         document[key] = f"{document[key]:,}"
     return document
 
@@ -557,6 +567,11 @@ def _html_top(report: Report) -> list[str]:
         f"<h1>Price drift report</h1><p class='sub'>Period {esc(period)} &middot; amounts in {esc(c)} &middot; "
         f"{report.totals.lines:,} deal lines in {report.totals.deals:,} deals</p>",
         f"<div class='cards'>{cards}</div>",
+        *(
+            [f"<p class='note'>{esc(note)}; out-of-policy figures cover the judged lines only.</p>"]
+            if (note := unjudged_note(report.totals, c))
+            else []
+        ),
         f"<h2>From list to net</h2><table class='narrow'><tr><th>Step</th><th>Amount</th></tr>{flow_rows}</table>",
     ]
 
@@ -619,6 +634,11 @@ def _html_lines(report: Report) -> list[str]:
     sections.append(
         f"<h2>Out of policy ({report.totals.out_of_policy_lines:,} lines"
         + (", first 500 shown" if len(report.out_of_policy) > 500 else "")
+        + (
+            f"; {report.totals.unjudged_lines:,} lines not judged: no policy in force on their dates"
+            if report.totals.unjudged_lines
+            else ""
+        )
         + ")</h2><table><tr><th>Date</th><th>Deal</th><th>Customer</th><th>Rep</th><th>SKU</th><th>Qty</th>"
         f"<th>Net price</th><th>Discount %</th><th>Why</th></tr>{oop_rows}</table>"
     )
@@ -636,7 +656,7 @@ def _html_page(body: str) -> str:
 <style>
 body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }}
 h1 {{ margin-bottom: 0.1em; color: #1f3864; }} h2 {{ margin-top: 1.6em; color: #1f3864; border-bottom: 1px solid #ddd; }}
-.sub {{ color: #666; margin-top: 0; }}
+.sub {{ color: #666; margin-top: 0; }} .note {{ color: #9c5700; font-weight: 600; }}
 .cards {{ display: flex; flex-wrap: wrap; gap: 12px; }}
 .card {{ border: 1px solid #d9e1f2; border-radius: 6px; padding: 10px 14px; min-width: 150px; background: #f7f9fc; }}
 .card .label {{ font-size: 12px; color: #555; }} .card .value {{ font-size: 20px; font-weight: 600; }}

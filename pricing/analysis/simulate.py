@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from pricing.analysis import report
 from pricing.io.arrow import texts
 from pricing.io.perf import paused_gc
 from pricing.lines import schema, segments
@@ -49,6 +50,10 @@ class Side:
 
     classes: dict[str, ClassTotals] = field(default_factory=lambda: defaultdict(ClassTotals))
     requests: dict[str, int] = field(default_factory=dict)  # level -> (deal, week) pairs
+    # Out of policy as the report counts it: below a hard floor, or needing an approval that no
+    # approved request covers (the lines and their special discount).
+    out_of_policy_lines: int = 0
+    out_of_policy_amount: Decimal = Decimal(0)
 
     @property
     def inside(self) -> Decimal:
@@ -59,6 +64,9 @@ class Side:
 
     @property
     def outside(self) -> Decimal:
+        """Special discount no level may approve (the ``rejected`` class: beyond the top level
+        or below a hard floor); not the report's "out of policy", which also counts lines that
+        needed an approval nobody gave (:attr:`out_of_policy_amount`)."""
         rejected = self.classes.get("rejected")
         return rejected.special_discount if rejected else Decimal(0)
 
@@ -86,7 +94,7 @@ class Simulation:
 # when matched and what it sold for, and what the policy engine reads to judge it again.
 COLUMNS = [
     "deal_id", "deal_no", "line_key", "date", "sku", "standard_revenue", "net_amount", "level_rank",
-    "below_floor", "policy_version", "edition_id",
+    "below_floor", "policy_version", "edition_id", "request_id", "qty",
 ]  # fmt: skip
 CHUNK = 250_000
 
@@ -105,8 +113,12 @@ def simulate(
     with paused_gc(), db.read() as conn:
         versions = {v.version: v.policy for v in _versions(conn)}
         stored = segments.scan(
-            conn, list(dict.fromkeys([*COLUMNS, *list(schema.CLASSIFIED)])), start=start, end=end
+            conn,
+            list(dict.fromkeys([*COLUMNS, *schema.CLASSIFIED, *report.OUT_OF_POLICY])),
+            start=start,
+            end=end,
         )
+    cover = report.approved_cover(db)
     total = stored.num_rows
     judged = pc.and_(pc.is_valid(stored["edition_id"]), pc.is_valid(stored["policy_version"]))
     if not pc.all(judged).as_py():  # unmatched or unjudged lines are left out
@@ -117,9 +129,13 @@ def simulate(
     with paused_gc():
         names: dict[str, int] = {}
         current = _current(stored, versions, names)
-        new, below_new = _proposed(stored.select(list(schema.CLASSIFIED)), proposed, names)
+        new, ranks_new, below_new = _proposed(
+            stored.select(list(schema.CLASSIFIED)), proposed, names
+        )
         labels = {code: name for name, code in names.items()}
         sides = _sides(stored, labels, (current, _stored_below(stored)), (new, below_new))
+        _out_of_policy(sides[0], stored, cover)
+        _out_of_policy(sides[1], _with_verdict(stored, ranks_new, below_new), cover)
         changed = _changed(stored, labels, current, new)
         first, last = segments.date_bounds(stored["date"])
     return Simulation(
@@ -147,6 +163,27 @@ def _current(stored: pa.Table, versions: dict[int, Policy], names: dict[str, int
     return current
 
 
+def _out_of_policy(side: Side, lines: pa.Table, cover: pa.Table | None) -> None:
+    """The side's out-of-policy lines and special discount, as the report counts them."""
+    oop = report.out_of_policy(lines, cover)
+    special = zero_filled(lines["standard_revenue"]) - zero_filled(lines["net_amount"])
+    side.out_of_policy_lines = int(oop.sum())
+    side.out_of_policy_amount = Decimal(_exact_sum(special[oop])) / MICRO
+
+
+def _with_verdict(stored: pa.Table, ranks: Ints, below: npt.NDArray[np.bool_]) -> pa.Table:
+    """The lines with a proposed policy's verdict in place of the stored one."""
+    import pyarrow as pa
+
+    verdict = {
+        "level_rank": pa.array(ranks.astype("int8")),
+        "below_floor": pa.array(below.astype("int8")),
+    }
+    for name, values in verdict.items():
+        stored = stored.set_column(stored.schema.get_field_index(name), name, values)
+    return stored
+
+
 def _stored_below(stored: pa.Table) -> npt.NDArray[np.bool_]:
 
     below: npt.NDArray[np.bool_] = zero_filled(stored["below_floor"]) == 1
@@ -155,19 +192,21 @@ def _stored_below(stored: pa.Table) -> npt.NDArray[np.bool_]:
 
 def _proposed(
     judged: pa.Table, proposed: Policy, names: dict[str, int]
-) -> tuple[Ints, npt.NDArray[np.bool_]]:
-    """Each line's class under the proposed policy, and whether it is below its hard floor:
-    judged a chunk at a time (bounded memory)."""
+) -> tuple[Ints, Ints, npt.NDArray[np.bool_]]:
+    """Each line's class under the proposed policy, its level rank, and whether it is below
+    its hard floor: judged a chunk at a time (bounded memory)."""
     import numpy as np
 
     n = judged.num_rows
     new = np.empty(n, dtype=np.int64)
+    ranks_new = np.empty(n, dtype=np.int64)
     below_new = np.empty(n, dtype=bool)
     for offset in range(0, n, CHUNK):
         ranks, _, below = classify(proposed, judged.slice(offset, CHUNK))
         new[offset : offset + CHUNK] = _codes(names, np.asarray(ranks), proposed.levels)
+        ranks_new[offset : offset + CHUNK] = np.asarray(ranks)
         below_new[offset : offset + CHUNK] = np.asarray(below).astype(bool)
-    return new, below_new
+    return new, ranks_new, below_new
 
 
 def _sides(

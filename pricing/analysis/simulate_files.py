@@ -13,7 +13,7 @@ from typing import Any
 from pricing.analysis.report_files import safe_text
 from pricing.analysis.simulate import Side, Simulation
 from pricing.errors import InputError
-from pricing.money import format_money, format_pct
+from pricing.money import display_money, format_money, format_pct
 
 
 def _side(side: Side, currency: str) -> dict[str, Any]:
@@ -47,6 +47,15 @@ def simulation_document(result: Simulation, currency: str) -> dict[str, Any]:
             side: {
                 "inside": format_money(s.inside, currency),
                 "outside": format_money(s.outside, currency),
+            }
+            for side, s in (("current", result.current), ("proposed", result.proposed))
+        },
+        # "Out of policy" as the report says it (below a hard floor, or needing an approval no
+        # approved request covers): under the policy in force it equals the report's figures.
+        "out_of_policy": {
+            side: {
+                "lines": s.out_of_policy_lines,
+                "amount": format_money(s.out_of_policy_amount, currency),
             }
             for side, s in (("current", result.current), ("proposed", result.proposed))
         },
@@ -127,17 +136,31 @@ def _xlsx(document: dict[str, Any], path: Path) -> None:
         sheet.append(list(row))
         for col in (3, 5):
             sheet.cell(sheet.max_row, col).number_format = "#,##0.00"
+    oop = document["out_of_policy"]
+    sheet.append([])
+    sheet.append(
+        [
+            "Out of policy (as the report counts it)",
+            oop["current"]["lines"],
+            Decimal(oop["current"]["amount"]),
+            oop["proposed"]["lines"],
+            Decimal(oop["proposed"]["amount"]),
+        ]
+    )
+    for col in (3, 5):
+        sheet.cell(sheet.max_row, col).number_format = "#,##0.00"
     for letter in "ABCDE":
         sheet.column_dimensions[letter].width = 24
     chart = BarChart()
     chart.title = "Lines per class, now and proposed"
+    last_class = 3 + len(_rows(document))  # the chart shows the classes, not the total below
     chart.add_data(
-        Reference(sheet, min_col=2, min_row=3, max_row=sheet.max_row), titles_from_data=True
+        Reference(sheet, min_col=2, min_row=3, max_row=last_class), titles_from_data=True
     )
     chart.add_data(
-        Reference(sheet, min_col=4, min_row=3, max_row=sheet.max_row), titles_from_data=True
+        Reference(sheet, min_col=4, min_row=3, max_row=last_class), titles_from_data=True
     )
-    chart.set_categories(Reference(sheet, min_col=1, min_row=4, max_row=sheet.max_row))
+    chart.set_categories(Reference(sheet, min_col=1, min_row=4, max_row=last_class))
     sheet.add_chart(chart, "G3")
     workload = book.create_sheet("Workload")
     workload.append(["Approver level", "Now: requests/week", "Proposed: requests/week"])
@@ -164,6 +187,16 @@ def _html(document: dict[str, Any], path: Path) -> None:
         f"<td class='num'>{c:,}</td><td class='num'>{d:,.2f}</td></tr>"
         for n, a, b, c, d in _rows(document)
     )
+    oop = document["out_of_policy"]
+    oop_row = (
+        "<tr><th>Out of policy</th>"
+        + "".join(
+            f"<td class='num'>{oop[side]['lines']:,}</td>"
+            f"<td class='num'>{display_money(Decimal(oop[side]['amount']), document['currency'])}</td>"
+            for side in ("current", "proposed")
+        )
+        + "</tr>"
+    )
     changed = "".join(
         f"<tr><td>{esc(c['deal'])}</td><td>{esc(c['line'])}</td><td>{esc(c['sku'])}</td>"
         f"<td>{esc(c['current'])}</td><td>{esc(c['proposed'])}</td></tr>"
@@ -174,7 +207,8 @@ def _html(document: dict[str, Any], path: Path) -> None:
 table {{ border-collapse: collapse; width: 100%; font-size: 13px; }} th, td {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }}
 th {{ background: #1f3864; color: #fff; }} td.num {{ text-align: right; }}</style></head><body>
 <h1>Policy what-if</h1><p>{esc(document["lines"])} deal lines, {esc(document["from"])} to {esc(document["to"])}, amounts in {esc(document["currency"])}.</p>
-<table><tr><th>Class</th><th>Now: lines</th><th>Now: special discount</th><th>Proposed: lines</th><th>Proposed: special discount</th></tr>{rows}</table>
+<table><tr><th>Class</th><th>Now: lines</th><th>Now: special discount</th><th>Proposed: lines</th><th>Proposed: special discount</th></tr>{rows}{oop_row}</table>
+<p>Out of policy means what the drift report means: a line needing an approval that no approved request covers, or below a hard floor.</p>
 <h2>Lines that change class ({len(document["changed"]):,})</h2>
 <table><tr><th>Deal</th><th>Line</th><th>SKU</th><th>Now</th><th>Proposed</th></tr>{changed}</table></body></html>
 """

@@ -92,6 +92,8 @@ def load(file: Path) -> None:
         f"Loaded policy version {loaded['version']} from {loaded['source']}, in force from "
         f"{loaded['effective_from']}."
     )
+    for warning in loaded.get("warnings", []):
+        click.echo(f"Warning: {warning}.")
 
 
 @policy.command(
@@ -147,7 +149,7 @@ def show(number: int | None) -> None:
                         f"{rule.limits[lv]:.2f}" if lv in rule.limits else ""
                         for lv in policy.levels
                     ),
-                    rule.floor_price,
+                    money(str(rule.floor_price)) if rule.floor_price is not None else "",
                     f"{rule.min_margin_pct:.2f}" if rule.min_margin_pct is not None else "",
                 )
                 for i, rule in enumerate(policy.rule)
@@ -177,7 +179,9 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
 
     Each line gets the class `request --check` would give it (approved, pending:<level>, rejected);
     shows lines and special discount per class, approver workload per level (requests a week),
-    the discount given inside and outside each policy, and the deals that change class.
+    what is out of policy under each (as the report counts it: needs an approval no approved
+    request covers, or below a hard floor), the discount some level may approve and the discount
+    none may (rejected), and the deals that change class.
     """
     cfg = settings()
     simulated = cfg.call(
@@ -209,9 +213,19 @@ def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
     _print_classes(simulated, file_name)
     _print_workload(simulated, file_name)
     sides = {"now": "current", file_name: "proposed"}
+    oop = simulated["out_of_policy"]
+    click.echo(
+        "Out of policy (as the report counts it: needs an approval no approved request covers, "
+        "or below a hard floor): "
+        + "; ".join(
+            f"{label} {money(oop[side]['amount'])} in {oop[side]['lines']:,} lines"
+            for label, side in sides.items()
+        )
+        + "."
+    )
     discount = simulated["special_discount"]
     click.echo(
-        "Special discount inside / outside policy: "
+        "Special discount some level may approve / no level may approve (rejected): "
         + "; ".join(
             f"{label} {money(discount[side]['inside'])} / {money(discount[side]['outside'])}"
             for label, side in sides.items()

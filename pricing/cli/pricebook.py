@@ -199,9 +199,9 @@ def _print_item(item: dict[str, Any], on: date) -> None:
         ("SKU", item["sku"]),
         ("Name", item["name"]),
         ("Family", item["family"]),
-        ("List price", f"{item['list_price']} {item['currency']}"),
-        ("Unit cost", item["unit_cost"]),
-        ("Floor price", item["floor_price"]),
+        ("List price", f"{money(item['list_price'])} {item['currency']}"),
+        ("Unit cost", money(item["unit_cost"]) if item["unit_cost"] is not None else None),
+        ("Floor price", money(item["floor_price"]) if item["floor_price"] is not None else None),
         ("Status", item["status"]),
         ("Edition", f"{item['edition']} (effective {item['effective_from']}, "
                     f"in force on {on.isoformat()})"),
@@ -211,7 +211,7 @@ def _print_item(item: dict[str, Any], on: date) -> None:
         print_table(
             ["From qty", "Standard price", "Discount %", "Set for"],
             [
-                (t["min_qty"], t["price"], t["discount_pct"] or "", t["scope"])
+                (t["min_qty"], money(t["price"]), t["discount_pct"] or "", t["scope"])
                 for t in item["tiers"]
             ],
             title="Standard volume tiers",
@@ -350,16 +350,30 @@ def _signed_pct(text: str | None) -> str:
 
 
 def _print_impact(estimate: dict[str, Any]) -> None:
-    total = estimate["total"]
-    change = total["change_pct"]
+    """The price move on SKUs both editions list (the headline), the volume of removed and
+    added SKUs apart, per family, and the open approvals the new edition would not hold."""
+    changes = estimate["price_changes"]
+    change = changes["change_pct"]
     move = f" ({_signed_pct(change)} %)" if change is not None else ""
-    missing = estimate["lines_no_longer_listed"]
     click.echo(
         f"Impact on {estimate['lines']:,} deal lines sold {estimate['from']} to {estimate['to']}: "
-        f"list revenue {money(total['list_revenue_old'])} -> {money(total['list_revenue_new'])}"
-        f"{move}" + (f"; {missing:,} lines' SKUs are no longer listed" if missing else "") + "."
+        f"price changes on {changes['lines']:,} lines of SKUs in both editions: list revenue "
+        f"{money(changes['list_revenue_old'])} -> {money(changes['list_revenue_new'])}{move}."
     )
-    if estimate["families"]:
+    removed, added = estimate["removed"], estimate["added"]
+    if removed["lines"]:
+        click.echo(
+            f"No longer listed: {removed['lines']:,} lines, quantity {Decimal(str(removed['quantity'])):,}, "
+            f"list revenue {money(removed['list_revenue_old'])} at the old prices (not in the "
+            "price change)."
+        )
+    if added["lines"]:
+        click.echo(
+            f"New in this edition: {added['lines']:,} lines, quantity {Decimal(str(added['quantity'])):,}, "
+            f"list revenue {money(added['list_revenue_new'])} at the new prices (not in the "
+            "price change)."
+        )
+    if changes["families"]:
         print_table(
             ["Family", "List revenue (old)", "List revenue (new)", "Change", "Change %"],
             [
@@ -370,8 +384,9 @@ def _print_impact(estimate: dict[str, Any]) -> None:
                     money(f["change"]),
                     _signed_pct(f["change_pct"]),
                 )
-                for f in estimate["families"]
+                for f in changes["families"]
             ],
+            title="Price changes per family (SKUs in both editions)",
             right=["List revenue (old)", "List revenue (new)", "Change", "Change %"],
         )
     affected = estimate["requests_affected"]

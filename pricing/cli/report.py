@@ -88,7 +88,8 @@ def _print_totals(document: dict[str, Any]) -> None:
             ("- special discount (deviations)", money(t["special_discount"])),
             (
                 "  of which out of policy",
-                f"{money(t['out_of_policy_amount'])} in {t['out_of_policy_lines']:,} lines",
+                f"{money(t['out_of_policy_amount'])} in {t['out_of_policy_lines']:,} lines"
+                + (f" ({t['unjudged_lines']:,} lines not judged)" if t["unjudged_lines"] else ""),
             ),
             ("Net revenue", money(t["net_revenue"])),
             ("Leakage", money(t["leakage"])),
@@ -96,24 +97,31 @@ def _print_totals(document: dict[str, Any]) -> None:
             ("Margin", f"{t['margin_pct']} %" if t["margin_pct"] is not None else "(no costs)"),
             ("Lines sold below their approved price", f"{t['below_approved_lines']:,}"),
             ("Unmatched lines (no list price on their date)", f"{t['unmatched_lines']:,}"),
+            (
+                "Lines not judged (no policy in force on their date)",
+                f"{t['unjudged_lines']:,} (net {money(t['unjudged_net_revenue'])})",
+            ),
         ],
         right=["Value"],
     )
+    if t["unjudged_lines"]:
+        click.echo(
+            f"{t['unjudged_lines']:,} lines (net {money(t['unjudged_net_revenue'])}) not judged: "
+            "no policy in force on their dates; out of policy counts only the judged lines "
+            "(to judge them, load the policy with an `effective_from` on or before the first "
+            "of them)."
+        )
 
 
 def _print_groups(document: dict[str, Any]) -> None:
-    """The ten groups that leak most."""
+    """The ten groups that leak most (and the lines not judged, when some were not)."""
     groups = document["groups"]
     top = groups[:10]
+    unjudged = bool(document["totals"]["unjudged_lines"])
+    right = ["Net revenue", "Leakage", "Special disc.", "Realization %", "Out of policy"]
+    right += ["Not judged"] if unjudged else []
     print_table(
-        [
-            *(b.title() for b in document["by"]),
-            "Net revenue",
-            "Leakage",
-            "Special disc.",
-            "Realization %",
-            "Out of policy",
-        ],
+        [*(b.title() for b in document["by"]), *right],
         [
             (
                 *g["key"].values(),
@@ -122,9 +130,10 @@ def _print_groups(document: dict[str, Any]) -> None:
                 money(g["special_discount"]),
                 g["realization_pct"],
                 f"{g['out_of_policy_lines']:,}",
+                *([f"{g['unjudged_lines']:,}"] if unjudged else []),
             )
             for g in top
         ],
         title=f"Top {len(top)} of {len(groups)} by leakage",
-        right=["Net revenue", "Leakage", "Special disc.", "Realization %", "Out of policy"],
+        right=right,
     )

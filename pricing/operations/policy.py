@@ -24,9 +24,9 @@ def load(caller: Caller, *, file: Path) -> Document:
     parsed = api.check_policy(file)
     if parsed.policy is None:
         return documents.policy_refused(parsed, {"version": None})
-    return documents.policy_version(
-        api.load_policy(caller.store(create=True), parsed, user=caller.user)
-    )
+    db = caller.store(create=True)
+    version = api.load_policy(db, parsed, user=caller.user)
+    return documents.policy_loaded(version, api.unjudged_lines(db))
 
 
 @operation("policy.show")

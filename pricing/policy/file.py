@@ -205,7 +205,7 @@ def parse_policy(text: str, source: str = "guardrails.toml") -> PolicyFile:
     problems = [
         Problem(
             "error",
-            f"{'.'.join(loc)}: {message}" if loc else message,
+            f"{_where(loc, data)}: {message}" if loc else message,
             file=source,
             line=_key_line(text, loc),
             value=_short(value),
@@ -213,6 +213,19 @@ def parse_policy(text: str, source: str = "guardrails.toml") -> PolicyFile:
         for loc, message, value in found
     ]
     return PolicyFile(source, text, None if problems else policy, problems)
+
+
+def _where(loc: list[str], data: dict[str, Any]) -> str:
+    """A problem's key as the owner counts: ``[[rule]]`` and ``[[person]]`` tables by number
+    from 1 and by name (``rule 2 ("bulk hardware"), limits.rep``), other keys dotted."""
+    if len(loc) >= 2 and loc[0] in ("rule", "person") and loc[1].isdigit():
+        index = int(loc[1])
+        tables = data.get(loc[0])
+        table = tables[index] if isinstance(tables, list) and index < len(tables) else None
+        name = table.get("name") if isinstance(table, dict) else None
+        label = f"{loc[0]} {index + 1}" + (f" ({name!r})" if isinstance(name, str) and name else "")
+        return label + (f", {'.'.join(loc[2:])}" if loc[2:] else "")
+    return ".".join(loc)
 
 
 def _allowed_keys(loc: list[str]) -> str:
