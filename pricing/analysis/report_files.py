@@ -41,6 +41,19 @@ MONEY_KEYS = {
     "special_discount", "out_of_policy_amount", "in_policy_special_discount", "cost",
 }  # fmt: skip
 PCT_KEYS = {"realization_pct", "weighted_discount_pct", "margin_pct"}
+HEADINGS = {
+    **LABELS, "sku": "SKU", "qty": "Quantity", "rep": "Rep", "family": "Family", "month": "Month",
+    "customer": "Customer", "date": "Date", "deal": "Deal", "list_price": "List price",
+    "standard_price": "Standard price", "net_price": "Net price", "discount_pct": "Discount %",
+    "why": "Why",
+}  # fmt: skip
+
+
+def heading(name: str) -> str:
+    """A column's header, the same on every sheet and page (``SKU``, ``Discount %``)."""
+    return HEADINGS.get(name, name.replace("_", " ").capitalize())
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -153,6 +166,11 @@ def _write_csv(report: Report, path: Path) -> None:
 
 # Excel ---------------------------------------------------------------------------------------
 
+# Sizes as Excel and LibreOffice lay them out: a row of the default height is 20 px, a column
+# of width w (characters of the default font) is 7w + 5 px, and a pixel is 1/96 inch.
+_ROW_CM = 20 * 2.54 / 96
+_CHART_GAP = 2  # empty rows or columns between a table and a chart
+
 
 def _write_xlsx(report: Report, path: Path) -> None:
     from openpyxl import Workbook
@@ -165,28 +183,58 @@ def _write_xlsx(report: Report, path: Path) -> None:
     if months_chart is not None:
         on_summary = deepcopy(months_chart)  # a chart belongs to one sheet
         on_summary.width = 15
-        summary.add_chart(on_summary, "A26")
+        xlsx.chart_below(summary, on_summary)
     if report.by:
         _xlsx_groups(xlsx, book.create_sheet(("By " + ", ".join(report.by))[:31]))
     _xlsx_waterfall(xlsx, book.create_sheet("Waterfall"))
     _xlsx_bands(xlsx, book.create_sheet("Price bands"))
     _xlsx_out_of_policy(xlsx, book.create_sheet("Out of policy"))
     _xlsx_unmatched(xlsx, book.create_sheet("Unmatched"))
+    for sheet in book.worksheets:
+        xlsx.fit_columns(sheet)
     book.save(path)
 
 
+def shown_width(value: Any, number_format: str) -> int:
+    """How many characters a cell shows: numbers as their number format writes them."""
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, bool):
+        return 5
+    if hasattr(value, "isoformat"):
+        return 10
+    number = Decimal(str(value))
+    if number_format.endswith('"%"'):
+        return len(f"{number:.2f}%")
+    if "#,##0" in number_format:
+        decimals = len(number_format.partition(".")[2].rstrip("#")) if "." in number_format else 0
+        if number_format.endswith("#"):  # 0.### shows up to three places
+            text = f"{number.normalize():,f}"
+            return max(len(text), len(f"{number:,.{decimals}f}"))
+        return len(f"{number:,.{decimals}f}")
+    return len(str(value))
+
+
 class _Xlsx:
-    """What every sheet of the report workbook shares: the report, number formats, styles."""
+    """What every sheet of the report workbook shares: the report, number formats, styles, and
+    where its tables are, so that columns fit them and no chart is placed over one."""
 
     def __init__(self, report: Report) -> None:
         from openpyxl.styles import Font, PatternFill
 
+        from pricing.money import minor_units
+
         self.report = report
         self.currency = report.currency
-        self.money_format = "#,##0.00" if report.currency not in ("JPY", "KRW") else "#,##0"
+        places = minor_units(report.currency)
+        self.money_format = "#,##0" + ("." + "0" * places if places else "")
         self.bold = Font(bold=True)
         self.head_fill = PatternFill("solid", fgColor="1F3864")
         self.head_font = Font(bold=True, color="FFFFFF")
+        # Per sheet, each table's first row, first column, last row, last column.
+        self.tables: dict[str, list[tuple[int, int, int, int]]] = {}
 
     def cell_format(self, key: str) -> str | None:
         if key in MONEY_KEYS:
@@ -220,6 +268,47 @@ class _Xlsx:
             cell.font, cell.fill = self.head_font, self.head_fill
             cell.alignment = Alignment(horizontal="center", wrap_text=True)
 
+    def add_table(self, sheet: Any, first_row: int, last_row: int, columns: int) -> None:
+        """Note a table written at ``first_row`` (its header) to ``last_row``, from column A."""
+        self.tables.setdefault(sheet.title, []).append(
+            (first_row, 1, max(first_row, last_row), columns)
+        )
+
+    def extent(self, sheet: Any) -> tuple[int, int]:
+        """The last row and the last column any table of the sheet uses."""
+        tables = self.tables.get(sheet.title, [])
+        return max((t[2] for t in tables), default=0), max((t[3] for t in tables), default=0)
+
+    def chart_beside(self, sheet: Any, chart: Any, row: int = 1) -> None:
+        """The chart to the right of every table on the sheet, its top at ``row``."""
+        from openpyxl.utils import get_column_letter
+
+        sheet.add_chart(chart, get_column_letter(self.extent(sheet)[1] + _CHART_GAP) + str(row))
+
+    def chart_below(self, sheet: Any, chart: Any, column: int = 1) -> int:
+        """The chart under every table on the sheet; returns the first row free below it."""
+        from openpyxl.utils import get_column_letter
+
+        row = self.extent(sheet)[0] + _CHART_GAP + 1
+        sheet.add_chart(chart, get_column_letter(column) + str(row))
+        return row + chart_rows(chart) + 1
+
+    def fit_columns(self, sheet: Any) -> None:
+        """Every column of a table as wide as its widest header or shown value (text capped at
+        60 characters), so that no number shows as ``###``."""
+        from openpyxl.utils import get_column_letter
+
+        widths: dict[int, int] = {}
+        for first_row, first_col, last_row, last_col in self.tables.get(sheet.title, []):
+            for row in sheet.iter_rows(first_row, last_row, first_col, last_col):
+                for cell in row:
+                    width = shown_width(cell.value, cell.number_format)
+                    if isinstance(cell.value, str):
+                        width = min(width, 60)
+                    widths[cell.column] = max(widths.get(cell.column, 0), width)
+        for column, width in widths.items():
+            sheet.column_dimensions[get_column_letter(column)].width = max(width + 2, 9)
+
     def table(
         self,
         sheet: Any,
@@ -228,9 +317,7 @@ class _Xlsx:
         rows: list[Metrics],
         by: list[str],
     ) -> int:
-        from openpyxl.utils import get_column_letter
-
-        names = [*(b.title() for b in by), *(LABELS[k] for k in (*METRIC_KEYS, *EXTRA_KEYS))]
+        names = [*(heading(b) for b in by), *(heading(k) for k in (*METRIC_KEYS, *EXTRA_KEYS))]
         self.header(sheet, start_row, names)
         for i, (key, metrics) in enumerate(zip(keys, rows, strict=True), start=start_row + 1):
             for j, b in enumerate(by, start=1):
@@ -240,10 +327,44 @@ class _Xlsx:
                 fmt = self.cell_format(k)
                 if fmt:
                     cell.number_format = fmt
-        for j in range(1, len(names) + 1):
-            sheet.column_dimensions[get_column_letter(j)].width = 16 if j > len(by) else 22
         sheet.freeze_panes = sheet.cell(start_row + 1, len(by) + 1)
+        self.add_table(sheet, start_row, start_row + len(rows), len(names))
         return start_row + len(rows)
+
+
+def chart_rows(chart: Any) -> int:
+    """How many rows of the default height a chart covers."""
+    import math
+
+    return math.ceil(float(chart.height) / _ROW_CM)
+
+
+def _categories(chart: Any, sheet: Any, first_row: int, last_row: int, columns: int) -> None:
+    """Label the chart's points with the key columns 1..``columns``: one level per key, so a
+    ``family, month`` breakdown reads ``Hardware 2025-03``, not ``Hardware`` alone."""
+    from openpyxl.chart import Reference
+    from openpyxl.chart.data_source import (
+        AxDataSource,
+        Level,
+        MultiLevelStrData,
+        MultiLevelStrRef,
+        StrVal,
+    )
+
+    if columns == 1:
+        chart.set_categories(Reference(sheet, min_col=1, min_row=first_row, max_row=last_row))
+        return
+    ref = Reference(sheet, min_col=1, max_col=columns, min_row=first_row, max_row=last_row)
+    levels = [
+        Level(pt=[StrVal(idx=i, v=str(sheet.cell(row, col).value))
+                  for i, row in enumerate(range(first_row, last_row + 1))])
+        for col in range(columns, 0, -1)  # the innermost level (the last key) first
+    ]  # fmt: skip
+    cache = MultiLevelStrData(lvl=levels)  # openpyxl cannot write its ptCount (optional)
+    for series in chart.series:
+        series.cat = AxDataSource(
+            multiLvlStrRef=MultiLevelStrRef(f=str(ref), multiLvlStrCache=cache)
+        )
 
 
 def _xlsx_summary(xlsx: _Xlsx, summary: Any) -> None:
@@ -258,14 +379,14 @@ def _xlsx_summary(xlsx: _Xlsx, summary: Any) -> None:
         f"Period {period}; amounts in {xlsx.currency}; {report.totals.lines:,} deal lines"
     )
     xlsx.header(summary, 4, ["Measure", "Value"])
-    for i, key in enumerate((*METRIC_KEYS, *EXTRA_KEYS), start=5):
-        summary.cell(i, 1, LABELS[key]).font = xlsx.bold
+    keys = (*METRIC_KEYS, *EXTRA_KEYS)
+    for i, key in enumerate(keys, start=5):
+        summary.cell(i, 1, heading(key)).font = xlsx.bold
         cell = summary.cell(i, 2, xlsx.value(report.totals, key))
         fmt = xlsx.cell_format(key)
         if fmt:
             cell.number_format = fmt
-    summary.column_dimensions["A"].width = 32
-    summary.column_dimensions["B"].width = 20
+    xlsx.add_table(summary, 4, 4 + len(keys), 2)
 
 
 def _xlsx_months(xlsx: _Xlsx, months: Any) -> Any:
@@ -295,13 +416,12 @@ def _xlsx_months(xlsx: _Xlsx, months: Any) -> Any:
     for series in chart.series:
         series.smooth = False  # months are points, not a curve
     chart.height, chart.width = 8, 18
-    months.add_chart(chart, "B" + str(last + 3))
+    xlsx.chart_below(months, chart, column=2)
     return chart
 
 
 def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
     from openpyxl.chart import BarChart, Reference
-    from openpyxl.utils import get_column_letter
 
     report = xlsx.report
     last = xlsx.table(
@@ -317,40 +437,42 @@ def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
     chart.add_data(
         Reference(sheet, min_col=leak_col, min_row=1, max_row=shown), titles_from_data=True
     )
-    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=shown))
-    chart.height, chart.width = 10, 18
-    sheet.add_chart(chart, get_column_letter(len(report.by) + 2) + str(last + 3))
+    _categories(chart, sheet, 2, shown, len(report.by))
+    chart.height, chart.width = max(10, 0.6 * (shown - 1) + 2), 18
+    xlsx.chart_below(sheet, chart, column=len(report.by) + 1)
 
 
 def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
+    """The steps from list to net with their chart beside them; the steps per group below."""
     from openpyxl.chart import BarChart, Reference
 
     report, c, money_format = xlsx.report, xlsx.currency, xlsx.money_format
     xlsx.header(flow, 1, ["Step", f"Amount ({c})"])
-    for i, step in enumerate(waterfall(report.totals, c), start=2):
+    steps = waterfall(report.totals, c)
+    for i, step in enumerate(steps, start=2):
         flow.cell(i, 1, step["step"])
         cell = flow.cell(i, 2, Decimal(step["amount"] or "0"))
         cell.number_format = money_format
-    flow.column_dimensions["A"].width = 44
-    flow.column_dimensions["B"].width = 18
+    xlsx.add_table(flow, 1, 1 + len(steps), 2)
     chart = BarChart()
     chart.title = "From list to net"
     chart.add_data(Reference(flow, min_col=2, min_row=1, max_row=7), titles_from_data=True)
     chart.set_categories(Reference(flow, min_col=1, min_row=2, max_row=7))
     chart.height, chart.width = 8, 18
-    flow.add_chart(chart, "D2")
+    xlsx.chart_beside(flow, chart)
     if not report.by:
         return
-    start = 10
+    start = max(1 + len(steps), chart_rows(chart)) + _CHART_GAP + 1
     flow.cell(start, 1, f"Per {', '.join(report.by)}").font = xlsx.bold
-    xlsx.header(flow, start + 1, [*(b.title() for b in report.by), "List", "Standard discount",
-                                  "Special within policy", "Out-of-policy discount", "Net"])  # fmt: skip
+    keys = ("list_revenue", "standard_discount", "in_policy_special_discount",
+            "out_of_policy_amount", "net_revenue")  # fmt: skip
+    xlsx.header(flow, start + 1, [*(heading(b) for b in report.by), *(heading(k) for k in keys)])
     for i, (group_key, m) in enumerate(report.groups, start=start + 2):
         for j, b in enumerate(report.by, start=1):
             flow.cell(i, j, safe_text(group_key[b])).data_type = "s"
-        for j, amount in enumerate((m.list_revenue, m.standard_discount, m.in_policy_special_discount,
-                                    m.out_of_policy_amount, m.net_revenue), start=len(report.by) + 1):  # fmt: skip
-            flow.cell(i, j, round_money(amount, c)).number_format = money_format
+        for j, k in enumerate(keys, start=len(report.by) + 1):
+            flow.cell(i, j, round_money(metric_value(m, k), c)).number_format = money_format
+    xlsx.add_table(flow, start + 1, start + 1 + len(report.groups), len(report.by) + len(keys))
 
 
 def _xlsx_bands(xlsx: _Xlsx, bands: Any) -> None:
@@ -360,23 +482,24 @@ def _xlsx_bands(xlsx: _Xlsx, bands: Any) -> None:
     xlsx.header(
         bands,
         1,
-        [report.band_basis.title(), "Lines", "Min %", "P10 %", "P25 %", "Median %", "P75 %",
+        [heading(report.band_basis), "Lines", "Min %", "P10 %", "P25 %", "Median %", "P75 %",
          "P90 %", "Max %"],
     )  # fmt: skip
     for i, band in enumerate(report.bands, start=2):
         bands.cell(i, 1, safe_text(band.key)).data_type = "s"
-        bands.cell(i, 2, band.lines)
+        bands.cell(i, 2, band.lines).number_format = "#,##0"
         for j, label in enumerate(("min", "p10", "p25", "median", "p75", "p90", "max"), start=3):
             bands.cell(
                 i, j, band.percentiles[label].quantize(Decimal("0.01"))
             ).number_format = '0.00"%"'
-    bands.column_dimensions["A"].width = 26
+    xlsx.add_table(bands, 1, 1 + len(report.bands), 9)
     dist_row = len(report.bands) + 4
     bands.cell(dist_row, 1, "Realized discount from list").font = xlsx.bold
     xlsx.header(bands, dist_row + 1, ["Discount", "Lines"])
     for i, (label, count) in enumerate(report.distribution, start=dist_row + 2):
         bands.cell(i, 1, label)
-        bands.cell(i, 2, count)
+        bands.cell(i, 2, count).number_format = "#,##0"
+    xlsx.add_table(bands, dist_row + 1, dist_row + 1 + len(report.distribution), 2)
     if report.distribution:
         chart = BarChart()
         chart.title = "Discount distribution (lines)"
@@ -387,7 +510,7 @@ def _xlsx_bands(xlsx: _Xlsx, bands: Any) -> None:
         )
         chart.set_categories(Reference(bands, min_col=1, min_row=dist_row + 2, max_row=end_row))
         chart.height, chart.width = 8, 16
-        bands.add_chart(chart, "K2")
+        xlsx.chart_beside(bands, chart)
 
 
 _OOP_COLUMNS = ["date", "deal", "customer", "rep", "sku", "qty", "list_price", "standard_price",
@@ -396,10 +519,8 @@ _OOP_MONEY = ("list_price", "standard_price", "net_price", "special_discount")
 
 
 def _xlsx_out_of_policy(xlsx: _Xlsx, oop: Any) -> None:
-    from openpyxl.utils import get_column_letter
-
     columns = _OOP_COLUMNS
-    xlsx.header(oop, 1, [name.replace("_", " ").title() for name in columns])
+    xlsx.header(oop, 1, [heading(name) for name in columns])
     for i, line in enumerate(xlsx.report.out_of_policy, start=2):
         for j, name in enumerate(columns, start=1):
             raw = line[name]
@@ -414,20 +535,22 @@ def _xlsx_out_of_policy(xlsx: _Xlsx, oop: Any) -> None:
                 cell.number_format = xlsx.money_format
             elif name == "discount_pct":
                 cell.number_format = '0.00"%"'
+            elif name == "qty":
+                cell.number_format = "#,##0.###"
             elif name == "date":
                 cell.number_format = "yyyy-mm-dd"
-    for j in range(1, len(columns) + 1):
-        oop.column_dimensions[get_column_letter(j)].width = 16
-    oop.column_dimensions["L"].width = 50
+    oop.freeze_panes = "A2"
+    xlsx.add_table(oop, 1, 1 + len(xlsx.report.out_of_policy), len(columns))
 
 
 def _xlsx_unmatched(xlsx: _Xlsx, unmatched: Any) -> None:
-    xlsx.header(unmatched, 1, ["SKU", "Lines", "First date", "Last date"])
+    xlsx.header(unmatched, 1, [heading("sku"), "Lines", "First date", "Last date"])
     for i, row in enumerate(xlsx.report.unmatched, start=2):
         unmatched.cell(i, 1, safe_text(row["sku"])).data_type = "s"
-        unmatched.cell(i, 2, row["lines"])
+        unmatched.cell(i, 2, row["lines"]).number_format = "#,##0"
         unmatched.cell(i, 3, row["first"]).number_format = "yyyy-mm-dd"
         unmatched.cell(i, 4, row["last"]).number_format = "yyyy-mm-dd"
+    xlsx.add_table(unmatched, 1, 1 + len(xlsx.report.unmatched), 4)
 
 
 # HTML ----------------------------------------------------------------------------------------

@@ -1,0 +1,181 @@
+"""The report files read like finished work: in the xlsx no chart lies over a table, every number
+fits its column, a two-key chart names both keys, a header is spelled the same on every sheet; in the
+html the waterfall is drawn beside its table and no legend covers a bar. Read back from the files
+as a person's spreadsheet program or browser would lay them out, over the sample data."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from tests.conftest import SAMPLE_DATA, Cli
+
+HEADER_FILL = "1F3864"
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Both sample price books, the sample guardrails and two years of deals, as in the demo."""
+    folder = tmp_path_factory.mktemp("layout")
+    cli = Cli(f"sqlite:///{folder / 'pricing.db'}", user="dana")
+    for year in ("2025", "2026"):
+        book, effective = SAMPLE_DATA / f"price-book-{year}.xlsx", f"{year}-01-01"
+        assert (
+            cli("pricebook", "import", str(book), "--effective", effective, user="mia").exit_code
+            == 0
+        )
+    assert cli("policy", "load", str(SAMPLE_DATA / "guardrails.toml")).exit_code == 0
+    assert cli("deals", "import", str(SAMPLE_DATA / "deals-2025-2026.csv")).exit_code == 0
+    written = {
+        "rep_family.xlsx": "rep,family",
+        "family_month.xlsx": "family,month",
+        "sku.xlsx": "sku",
+    }
+    for name, by in written.items():
+        result = cli("report", "--by", by, "-o", str(folder / name))
+        assert result.exit_code == 0, result.output
+    cli.close()
+    return {name: folder / name for name in written}
+
+
+# xlsx ----------------------------------------------------------------------------------------
+
+
+def tables(sheet: Any) -> list[tuple[int, int, int, int]]:
+    """Each table as (first row, first column, last row, last column): a row of header-styled
+    cells and the rows under it down to the first empty one."""
+    found = []
+    for row in sheet.iter_rows():
+        heads = [
+            c for c in row if c.fill is not None and str(c.fill.fgColor.rgb).endswith(HEADER_FILL)
+        ]
+        if not heads:
+            continue
+        first_col, last_col = heads[0].column, heads[-1].column
+        last_row = heads[0].row
+        while any(
+            sheet.cell(last_row + 1, col).value is not None
+            for col in range(first_col, last_col + 1)
+        ):
+            last_row += 1
+        found.append((heads[0].row, first_col, last_row, last_col))
+    return found
+
+
+def column_px(sheet: Any, col: int) -> float:
+    """A column's width in pixels as Excel and LibreOffice draw it (8.43 characters when unset)."""
+    dimension = sheet.column_dimensions.get(get_column_letter(col))
+    width = dimension.width if dimension is not None and dimension.customWidth else 8.43
+    return width * 7 + 5
+
+
+def row_px(sheet: Any, row: int) -> float:
+    dimension = sheet.row_dimensions.get(row)
+    points = dimension.height if dimension is not None and dimension.height else 15
+    return points * 96 / 72
+
+
+def chart_cells(sheet: Any, chart: Any) -> tuple[int, int, int, int]:
+    """The cells a chart covers: (first row, first column, last row, last column), 1-based."""
+    anchor = chart.anchor
+    first_col, first_row = anchor._from.col + 1, anchor._from.row + 1
+    width_px, height_px = anchor.ext.width / 9525, anchor.ext.height / 9525
+    col, seen = first_col, -anchor._from.colOff / 9525
+    while seen + column_px(sheet, col) < width_px:
+        seen += column_px(sheet, col)
+        col += 1
+    row, seen = first_row, -anchor._from.rowOff / 9525
+    while seen + row_px(sheet, row) < height_px:
+        seen += row_px(sheet, row)
+        row += 1
+    return first_row, first_col, row, col
+
+
+def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return not (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
+
+
+def shown(value: Any, number_format: str) -> str:
+    """A number as its cell's number format shows it."""
+    number = Decimal(str(value))
+    if number_format == '0.00"%"':
+        return f"{number:.2f}%"
+    if number_format == "#,##0.###":
+        return f"{number.normalize():,f}"
+    if number_format.startswith("#,##0"):
+        places = len(number_format.partition(".")[2])
+        return f"{number:,.{places}f}"
+    return str(value)
+
+
+XLSX = ("rep_family.xlsx", "family_month.xlsx", "sku.xlsx")
+
+
+@pytest.mark.parametrize("name", XLSX)
+def test_xlsx__no_chart_lies_over_a_table(files: dict[str, Path], name: str) -> None:
+    book = load_workbook(files[name])
+    charts = 0
+    for sheet in book.worksheets:
+        for chart in sheet._charts:
+            charts += 1
+            covered = chart_cells(sheet, chart)
+            for table in tables(sheet):
+                assert not overlaps(covered, table), (sheet.title, covered, table)
+    assert charts == 5  # summary, by month, the breakdown, waterfall, discount distribution
+    waterfall = tables(book["Waterfall"])
+    assert len(waterfall) == 2 and waterfall[1][2] - waterfall[1][0] > 10  # steps, and per group
+
+
+@pytest.mark.parametrize("name", XLSX)
+def test_xlsx__every_number_fits_its_column_with_thousands_separators(
+    files: dict[str, Path], name: str
+) -> None:
+    book = load_workbook(files[name])
+    checked = 0
+    for sheet in book.worksheets:
+        for first_row, first_col, last_row, last_col in tables(sheet):
+            for row in sheet.iter_rows(first_row + 1, last_row, first_col, last_col):
+                for cell in row:
+                    if not isinstance(cell.value, (int, float)) or isinstance(cell.value, bool):
+                        continue
+                    text = shown(cell.value, cell.number_format)
+                    width = (column_px(sheet, cell.column) - 5) / 7
+                    assert width >= len(text) + 1, (sheet.title, cell.coordinate, text, width)
+                    if abs(cell.value) >= 1000 and not cell.number_format.endswith('"%"'):
+                        assert "," in text, (sheet.title, cell.coordinate, cell.number_format)
+                    checked += 1
+    assert checked > 1000
+
+
+def test_xlsx__a_header_is_spelled_the_same_on_every_sheet(files: dict[str, Path]) -> None:
+    spellings: dict[str, set[str]] = {}
+    for name in XLSX:
+        for sheet in load_workbook(files[name]).worksheets:
+            for first_row, first_col, _, last_col in tables(sheet):
+                for col in range(first_col, last_col + 1):
+                    header = str(sheet.cell(first_row, col).value)
+                    key = re.sub(r"[^a-z0-9%]", "", header.lower().replace("pct", "%"))
+                    spellings.setdefault(key, set()).add(header)
+    assert {k: v for k, v in spellings.items() if len(v) > 1} == {}
+    out_of_policy = load_workbook(files["rep_family.xlsx"])["Out of policy"]
+    headers = [c.value for c in out_of_policy[1]]
+    assert "SKU" in headers and "Discount %" in headers and "Quantity" in headers
+    assert spellings["sku"] == {"SKU"}  # the sku breakdown's key column too
+
+
+def test_xlsx__a_two_key_chart_labels_its_bars_with_both_keys(files: dict[str, Path]) -> None:
+    sheet = load_workbook(files["family_month.xlsx"])["By family, month"]
+    (chart,) = sheet._charts
+    categories = chart.series[0].cat.multiLvlStrRef
+    assert categories is not None and categories.f.startswith("'By family, month'!$A$2:$B$")
+    months, families = ([p.v for p in level.pt] for level in categories.multiLvlStrCache.lvl)
+    assert months[:2] == [sheet["B2"].value, sheet["B3"].value]
+    assert families[0] == sheet["A2"].value
+    one_key = load_workbook(files["sku.xlsx"])["By sku"]._charts[0]
+    assert one_key.series[0].cat.numRef.f.startswith("'By sku'!$A$2:$A$")
