@@ -6,6 +6,7 @@ as a person's spreadsheet program or browser would lay them out, over the sample
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from openpyxl.utils import get_column_letter
 from tests.conftest import SAMPLE_DATA, Cli
 
 HEADER_FILL = "1F3864"
+SVG = "{http://www.w3.org/2000/svg}"
+Box = tuple[float, float, float, float]  # left, top, right, bottom
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +39,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "rep_family.xlsx": "rep,family",
         "family_month.xlsx": "family,month",
         "sku.xlsx": "sku",
+        "rep_family.html": "rep,family",
+        "rep.html": "rep",
     }
     for name, by in written.items():
         result = cli("report", "--by", by, "-o", str(folder / name))
@@ -179,3 +184,72 @@ def test_xlsx__a_two_key_chart_labels_its_bars_with_both_keys(files: dict[str, P
     assert families[0] == sheet["A2"].value
     one_key = load_workbook(files["sku.xlsx"])["By sku"]._charts[0]
     assert one_key.series[0].cat.numRef.f.startswith("'By sku'!$A$2:$A$")
+
+
+# html ----------------------------------------------------------------------------------------
+
+
+def svgs(page: str) -> list[ET.Element]:
+    return [ET.fromstring(m) for m in re.findall(r"<svg.*?</svg>", page, flags=re.S)]
+
+
+def path_box(path: ET.Element) -> Box:
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", path.get("d", ""))]
+    xs, ys = numbers[0::2], numbers[1::2]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def group_boxes(svg: ET.Element, prefix: str) -> list[Box]:
+    return [
+        path_box(path)
+        for group in svg.iter(f"{SVG}g")
+        if group.get("id", "").startswith(prefix)
+        for path in group.iter(f"{SVG}path")
+    ]
+
+
+def intersects(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("name", ["rep_family.html", "rep.html"])
+def test_html__no_legend_covers_a_bar(files: dict[str, Path], name: str) -> None:
+    page = files[name].read_text(encoding="utf-8")
+    (chart,) = [svg for svg in svgs(page) if group_boxes(svg, "legend")]
+    bars = [box for box in group_boxes(chart, "bar-") if box[2] > box[0]]  # drawn bars
+    (legend, *_) = group_boxes(chart, "legend")  # its frame encloses the rest
+    assert len(bars) > 10
+    assert [bar for bar in bars if intersects(legend, bar)] == []
+
+
+def test_html__from_list_to_net_is_a_waterfall_beside_its_table(files: dict[str, Path]) -> None:
+    page = files["rep_family.html"].read_text(encoding="utf-8")
+    section = page[page.index("<h2>From list to net</h2>") :]
+    section = section[: section.index("<h2>", 5)]
+    beside = re.search(
+        r"<div class='beside'><table.*?</table><figure class='waterfall'><svg", section, re.S
+    )
+    assert beside is not None
+    (chart,) = [svg for svg in svgs(section)]
+    steps = [group_boxes(chart, f"waterfall-step-{i}")[0] for i in range(6)]
+    list_, standard_discount, standard, inside, outside, net = steps
+    # Each discount hangs from where the step before it landed (in svg x, a bar's left and right).
+    assert (
+        abs(standard_discount[2] - list_[2]) < 0.01
+        and abs(standard_discount[0] - standard[2]) < 0.01
+    )
+    assert abs(inside[2] - standard[2]) < 0.01 and abs(outside[2] - inside[0]) < 0.01
+    assert abs(outside[0] - net[2]) < 0.01
+    labels = [t.text or "" for t in chart.iter(f"{SVG}text")]
+    assert any(re.fullmatch(r"\d{1,3}(,\d{3})+\.\d\d", label) for label in labels)
+
+
+def test_html__money_is_shown_with_thousands_separators(files: dict[str, Path]) -> None:
+    page = files["rep_family.html"].read_text(encoding="utf-8")
+    text = re.sub(r"<svg.*?</svg>", "", page, flags=re.S)
+    cells = re.findall(r"<td class='num'>([^<]*)</td>|<div class=\"value\">([^<]*)</div>", text)
+    values = [a or b for a, b in cells]
+    assert len(values) > 100
+    assert [v for v in values if re.search(r"\d{4}", v)] == []
+    axis = [t.text or "" for svg in svgs(page) for t in svg.iter(f"{SVG}text")]
+    assert [t for t in axis if re.fullmatch(r"-?\d{4,}(\.\d+)?", t)] == []

@@ -565,7 +565,6 @@ def _svg(figure: Any) -> str:
 
 def _charts(report: Report) -> dict[str, str]:
     import matplotlib
-    import matplotlib.ticker
 
     matplotlib.use("svg")
     import matplotlib.pyplot as plt
@@ -589,21 +588,8 @@ def _charts(report: Report) -> dict[str, str]:
         charts["months"] = _svg(fig)
         plt.close(fig)
     if report.groups:
-        top = report.groups[:15]
-        fig, ax = plt.subplots(figsize=(8, 0.35 * len(top) + 0.8))
-        names = [" / ".join(k.values()) for k, _ in top][::-1]
-        standard = [float(m.standard_discount) for _, m in top][::-1]
-        inside = [float(m.in_policy_special_discount) for _, m in top][::-1]
-        outside = [float(m.out_of_policy_amount) for _, m in top][::-1]
-        ax.barh(names, standard, color="#8faadc", label="standard discount")
-        ax.barh(names, inside, left=standard, color="#2f5597", label="special, in policy")
-        ax.barh(names, outside, left=[a + b for a, b in zip(standard, inside, strict=True)], color="#c00000",
-                label="out of policy")  # fmt: skip
-        ax.set_xlabel(f"Leakage ({report.currency})")
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
-        ax.legend(loc="lower right", frameon=False)
-        charts["groups"] = _svg(fig)
-        plt.close(fig)
+        charts["groups"] = _groups_chart(report, plt)
+    charts["waterfall"] = _waterfall_chart(report, plt)
     if report.distribution:
         fig, ax = plt.subplots(figsize=(8, 2.6))
         ax.bar(
@@ -612,15 +598,100 @@ def _charts(report: Report) -> dict[str, str]:
             color="#2f5597",
         )
         ax.set_ylabel("Lines")
+        ax.yaxis.set_major_formatter(_thousands_formatter())
         ax.set_xlabel("Realized discount from list")
         charts["distribution"] = _svg(fig)
         plt.close(fig)
     return charts
 
 
+def _thousands(x: float, _: Any = None) -> str:
+    return f"{x:,.0f}"
+
+
+def _groups_chart(report: Report, plt: Any) -> str:
+    """Leakage per group (the first 15) as stacked bars; the legend above the plot, over no bar."""
+    top = report.groups[:15]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(top) + 1.1))
+    names = [" / ".join(k.values()) for k, _ in top][::-1]
+    standard = [float(m.standard_discount) for _, m in top][::-1]
+    inside = [float(m.in_policy_special_discount) for _, m in top][::-1]
+    outside = [float(m.out_of_policy_amount) for _, m in top][::-1]
+    left = [0.0] * len(top)
+    for gid, values, color, label in (
+        ("standard", standard, "#8faadc", "standard discount"),
+        ("inside", inside, "#2f5597", "special, in policy"),
+        ("outside", outside, "#c00000", "out of policy"),
+    ):
+        bars = ax.barh(names, values, left=left, color=color, label=label)
+        for i, bar in enumerate(bars):
+            bar.set_gid(f"bar-{gid}-{i}")
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_xlabel(f"Leakage ({report.currency})")
+    ax.xaxis.set_major_formatter(_thousands_formatter())
+    legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=True,
+                       edgecolor="none", facecolor="white", borderaxespad=0.3)  # fmt: skip
+    legend.set_gid("legend")
+    figure = _svg(fig)
+    plt.close(fig)
+    return figure
+
+
+def _thousands_formatter() -> Any:
+    import matplotlib.ticker
+
+    return matplotlib.ticker.FuncFormatter(_thousands)
+
+
+def _waterfall_chart(report: Report, plt: Any) -> str:
+    """From list to net as a waterfall: the totals as bars from zero, each discount as a bar
+    hanging from where the step before it landed, every amount written with its separators."""
+    from pricing.money import display_money
+
+    c, t = report.currency, report.totals
+    steps = waterfall(t, c)
+    names = ["List revenue", "Standard discount", "Standard revenue", "Special, in policy",
+             "Out of policy", "Net revenue"]  # fmt: skip
+    totals = {0, 2, 5}
+    colors = ["#1f3864", "#8faadc", "#1f3864", "#2f5597", "#c00000", "#1f3864"]
+    level = Decimal(0)
+    bottoms: list[float] = []
+    heights: list[float] = []
+    for i, step in enumerate(steps):
+        amount = Decimal(step["amount"] or 0)
+        if i in totals:
+            bottoms.append(0.0)
+            heights.append(float(amount))
+            level = amount
+        else:
+            bottoms.append(float(level + amount))
+            heights.append(float(-amount))
+            level += amount
+    fig, ax = plt.subplots(figsize=(5.6, 3.0))
+    bars = ax.barh(names, heights, left=bottoms, color=colors)
+    for i, (bar, step) in enumerate(zip(bars, steps, strict=True)):
+        bar.set_gid(f"waterfall-step-{i}")
+        amount = Decimal(step["amount"] or 0)
+        ax.annotate(
+            display_money(amount, c), (bottoms[i] + heights[i], i), xytext=(3, 0),
+            textcoords="offset points", va="center", fontsize=8,
+        )  # fmt: skip
+    ax.invert_yaxis()  # list at the top, net at the bottom
+    ax.set_xlabel(f"Amount ({c})")
+    ax.xaxis.set_major_formatter(_thousands_formatter())
+    ends = [0.0, *bottoms, *(b + h for b, h in zip(bottoms, heights, strict=True))]
+    span = (max(ends) - min(ends)) or 1.0
+    ax.set_xlim(min(ends) - 0.02 * span, max(ends) + 0.3 * span)  # room for the amounts
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_gid("waterfall")
+    figure = _svg(fig)
+    plt.close(fig)
+    return figure
+
+
 def _write_html(report: Report, path: Path) -> None:
     charts = _charts(report)
-    sections = [*_html_top(report), *_html_breakdowns(report, charts), *_html_lines(report)]
+    sections = [*_html_top(report, charts), *_html_breakdowns(report, charts), *_html_lines(report)]
     path.write_text(_html_page("".join(sections)), encoding="utf-8")
 
 
@@ -652,7 +723,7 @@ _HTML_GROUP_KEYS = ("lines", "list_revenue", "net_revenue", "leakage", "standard
                     "out_of_policy_amount")  # fmt: skip
 
 
-def _html_top(report: Report) -> list[str]:
+def _html_top(report: Report, charts: dict[str, str]) -> list[str]:
     """The title, the headline cards and the waterfall from list to net."""
     from pricing.money import display_money
 
@@ -680,7 +751,9 @@ def _html_top(report: Report) -> list[str]:
         f"<h1>Price drift report</h1><p class='sub'>Period {esc(period)} &middot; amounts in {esc(c)} &middot; "
         f"{report.totals.lines:,} deal lines in {report.totals.deals:,} deals</p>",
         f"<div class='cards'>{cards}</div>",
-        f"<h2>From list to net</h2><table class='narrow'><tr><th>Step</th><th>Amount</th></tr>{flow_rows}</table>",
+        "<h2>From list to net</h2><div class='beside'>"
+        f"<table class='narrow'><tr><th>Step</th><th>Amount ({esc(c)})</th></tr>{flow_rows}</table>"
+        f"<figure class='waterfall'>{charts['waterfall']}</figure></div>",
     ]
 
 
@@ -693,7 +766,7 @@ def _html_breakdowns(report: Report, charts: dict[str, str]) -> list[str]:
         for key, m in report.groups
     )  # fmt: skip
     band_rows = "".join(
-        f"<tr><td>{esc(b.key)}</td><td class='num'>{b.lines}</td>"
+        f"<tr><td>{esc(b.key)}</td><td class='num'>{b.lines:,}</td>"
         + "".join(f"<td class='num'>{esc(format_pct(b.percentiles[p]))}</td>" for p in ("min", "p10", "p25", "median", "p75", "p90", "max"))
         + "</tr>"
         for b in report.bands
@@ -735,14 +808,14 @@ def _html_lines(report: Report) -> list[str]:
         for line in report.out_of_policy[:500]
     )  # fmt: skip
     unmatched_rows = "".join(
-        f"<tr><td>{esc(u['sku'])}</td><td class='num'>{u['lines']}</td><td>{esc(u['first'])}</td><td>{esc(u['last'])}</td></tr>"
+        f"<tr><td>{esc(u['sku'])}</td><td class='num'>{u['lines']:,}</td><td>{esc(u['first'])}</td><td>{esc(u['last'])}</td></tr>"
         for u in report.unmatched[:200]
     )
     sections: list[str] = []
     sections.append(
         f"<h2>Out of policy ({report.totals.out_of_policy_lines:,} lines"
         + (", first 500 shown" if len(report.out_of_policy) > 500 else "")
-        + ")</h2><table><tr><th>Date</th><th>Deal</th><th>Customer</th><th>Rep</th><th>SKU</th><th>Qty</th>"
+        + ")</h2><table><tr><th>Date</th><th>Deal</th><th>Customer</th><th>Rep</th><th>SKU</th><th>Quantity</th>"
         f"<th>Net price</th><th>Discount %</th><th>Why</th></tr>{oop_rows}</table>"
     )
     if report.unmatched:
@@ -766,7 +839,8 @@ h1 {{ margin-bottom: 0.1em; color: #1f3864; }} h2 {{ margin-top: 1.6em; color: #
 table {{ border-collapse: collapse; width: 100%; font-size: 13px; }} table.narrow {{ width: auto; }}
 th, td {{ border-bottom: 1px solid #e5e5e5; padding: 4px 8px; text-align: left; }}
 th {{ background: #1f3864; color: #fff; font-weight: 600; }} td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-figure {{ margin: 0.5em 0; }} figure svg {{ max-width: 100%; height: auto; }}
+figure {{ margin: 0.5em 0; }} .beside {{ display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }}
+.beside figure {{ flex: 1 1 420px; margin: 0; }} figure svg {{ max-width: 100%; height: auto; }}
 @media print {{ body {{ max-width: none; margin: 0; }} h2 {{ page-break-after: avoid; }} table, figure {{ page-break-inside: avoid; }}
   th {{ background: #ddd !important; color: #000; }} }}
 </style></head><body>
