@@ -679,6 +679,7 @@ def _waterfall_chart(report: Report, plt: Any) -> str:
     ax.invert_yaxis()  # list at the top, net at the bottom
     ax.set_xlabel(f"Amount ({c})")
     ax.xaxis.set_major_formatter(_thousands_formatter())
+    ax.xaxis.set_major_locator(plt.MaxNLocator(4))  # long amounts: few ticks, none overlapping
     ends = [0.0, *bottoms, *(b + h for b, h in zip(bottoms, heights, strict=True))]
     span = (max(ends) - min(ends)) or 1.0
     ax.set_xlim(min(ends) - 0.02 * span, max(ends) + 0.3 * span)  # room for the amounts
