@@ -280,10 +280,16 @@ class _Xlsx:
         return max((t[2] for t in tables), default=0), max((t[3] for t in tables), default=0)
 
     def chart_beside(self, sheet: Any, chart: Any, row: int = 1) -> None:
-        """The chart to the right of every table on the sheet, its top at ``row``."""
+        """The chart to the right of every table in the rows it covers, its top at ``row``."""
         from openpyxl.utils import get_column_letter
 
-        sheet.add_chart(chart, get_column_letter(self.extent(sheet)[1] + _CHART_GAP) + str(row))
+        bottom = row + chart_rows(chart)
+        column = max(
+            (last_col for first_row, _, last_row, last_col in self.tables.get(sheet.title, [])
+             if first_row <= bottom and last_row >= row),
+            default=0,
+        )  # fmt: skip
+        sheet.add_chart(chart, get_column_letter(column + _CHART_GAP) + str(row))
 
     def chart_below(self, sheet: Any, chart: Any, column: int = 1) -> int:
         """The chart under every table on the sheet; returns the first row free below it."""
@@ -339,32 +345,13 @@ def chart_rows(chart: Any) -> int:
     return math.ceil(float(chart.height) / _ROW_CM)
 
 
-def _categories(chart: Any, sheet: Any, first_row: int, last_row: int, columns: int) -> None:
-    """Label the chart's points with the key columns 1..``columns``: one level per key, so a
-    ``family, month`` breakdown reads ``Hardware 2025-03``, not ``Hardware`` alone."""
-    from openpyxl.chart import Reference
-    from openpyxl.chart.data_source import (
-        AxDataSource,
-        Level,
-        MultiLevelStrData,
-        MultiLevelStrRef,
-        StrVal,
-    )
-
-    if columns == 1:
-        chart.set_categories(Reference(sheet, min_col=1, min_row=first_row, max_row=last_row))
-        return
-    ref = Reference(sheet, min_col=1, max_col=columns, min_row=first_row, max_row=last_row)
-    levels = [
-        Level(pt=[StrVal(idx=i, v=str(sheet.cell(row, col).value))
-                  for i, row in enumerate(range(first_row, last_row + 1))])
-        for col in range(columns, 0, -1)  # the innermost level (the last key) first
-    ]  # fmt: skip
-    cache = MultiLevelStrData(lvl=levels)  # openpyxl cannot write its ptCount (optional)
-    for series in chart.series:
-        series.cat = AxDataSource(
-            multiLvlStrRef=MultiLevelStrRef(f=str(ref), multiLvlStrCache=cache)
-        )
+def _bars_like_the_table(chart: Any, number_format: str) -> None:
+    """A one-series bar chart: its bars in the table's order from the top, whole amounts with
+    separators on the value axis, no legend naming the only series."""
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.y_axis.number_format = number_format
+    chart.y_axis.crosses = "max"  # the value axis below the bars, where they are read
+    chart.legend = None
 
 
 def _xlsx_summary(xlsx: _Xlsx, summary: Any) -> None:
@@ -421,25 +408,44 @@ def _xlsx_months(xlsx: _Xlsx, months: Any) -> Any:
 
 
 def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
+    """The breakdown's table and its leakage chart (the first 20 groups). With two keys or more
+    the chart reads a small table of its own below, each bar named by all its keys
+    (``Hardware / 2025-03``, not ``Hardware``), and sits beside it."""
     from openpyxl.chart import BarChart, Reference
 
-    report = xlsx.report
-    last = xlsx.table(
-        sheet, 1, [k for k, _ in report.groups], [m for _, m in report.groups], report.by
-    )
+    report, by = xlsx.report, xlsx.report.by
+    last = xlsx.table(sheet, 1, [k for k, _ in report.groups], [m for _, m in report.groups], by)
     if not report.groups:
         return
+    shown = report.groups[:20]
     chart = BarChart()
     chart.type = "bar"
-    chart.title = f"Leakage by {', '.join(report.by)}"
-    leak_col = len(report.by) + 1 + METRIC_KEYS.index("leakage")
-    shown = min(last, 21)
+    chart.title = f"Leakage by {', '.join(by)}"
+    chart.height, chart.width = max(10, 0.6 * len(shown) + 2), 18
+    if len(by) == 1:
+        leak_col = 2 + METRIC_KEYS.index("leakage")
+        chart.add_data(
+            Reference(sheet, min_col=leak_col, min_row=1, max_row=1 + len(shown)),
+            titles_from_data=True,
+        )
+        chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=1 + len(shown)))
+        _bars_like_the_table(chart, xlsx.money_format.partition(".")[0])
+        xlsx.chart_below(sheet, chart, column=2)
+        return
+    start = last + _CHART_GAP + 1
+    sheet.cell(start, 1, f"Leakage of the first {len(shown)} rows above").font = xlsx.bold
+    xlsx.header(sheet, start + 1, [" / ".join(heading(b) for b in by), heading("leakage")])
+    for i, (key, metrics) in enumerate(shown, start=start + 2):
+        sheet.cell(i, 1, safe_text(" / ".join(key[b] for b in by))).data_type = "s"
+        sheet.cell(i, 2, xlsx.value(metrics, "leakage")).number_format = xlsx.money_format
+    end = start + 1 + len(shown)
+    xlsx.add_table(sheet, start + 1, end, 2)
     chart.add_data(
-        Reference(sheet, min_col=leak_col, min_row=1, max_row=shown), titles_from_data=True
+        Reference(sheet, min_col=2, min_row=start + 1, max_row=end), titles_from_data=True
     )
-    _categories(chart, sheet, 2, shown, len(report.by))
-    chart.height, chart.width = max(10, 0.6 * (shown - 1) + 2), 18
-    xlsx.chart_below(sheet, chart, column=len(report.by) + 1)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=start + 2, max_row=end))
+    _bars_like_the_table(chart, xlsx.money_format.partition(".")[0])
+    xlsx.chart_beside(sheet, chart, row=start + 1)
 
 
 def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
@@ -455,9 +461,11 @@ def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
         cell.number_format = money_format
     xlsx.add_table(flow, 1, 1 + len(steps), 2)
     chart = BarChart()
+    chart.type = "bar"  # the steps' long names read across
     chart.title = "From list to net"
     chart.add_data(Reference(flow, min_col=2, min_row=1, max_row=7), titles_from_data=True)
     chart.set_categories(Reference(flow, min_col=1, min_row=2, max_row=7))
+    _bars_like_the_table(chart, money_format.partition(".")[0])
     chart.height, chart.width = 8, 18
     xlsx.chart_beside(flow, chart)
     if not report.by:
