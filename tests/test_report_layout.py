@@ -178,7 +178,9 @@ def test_xlsx__a_two_key_chart_labels_its_bars_with_both_keys(files: dict[str, P
     sheet = load_workbook(files["family_month.xlsx"])["By family, month"]
     (chart,) = sheet._charts
     categories = chart.series[0].cat.numRef or chart.series[0].cat.strRef
-    first, last = re.fullmatch(r"'By family, month'!\$A\$(\d+):\$A\$(\d+)", categories.f).groups()
+    where = re.fullmatch(r"'By family, month'!\$A\$(\d+):\$A\$(\d+)", categories.f)
+    assert where is not None, categories.f
+    first, last = where.groups()
     labels = [sheet.cell(row, 1).value for row in range(int(first), int(last) + 1)]
     groups = [
         f"{row[0]} / {row[1]}" for row in sheet.iter_rows(min_row=2, max_row=21, values_only=True)
