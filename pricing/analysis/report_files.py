@@ -47,6 +47,19 @@ MONEY_KEYS = {
 PCT_KEYS = {"realization_pct", "weighted_discount_pct", "margin_pct"}
 COUNT_KEYS = {"lines", "deals", "out_of_policy_lines", "unmatched_lines", "below_approved_lines",
               "unjudged_lines"}  # fmt: skip
+HEADINGS = {
+    **LABELS, "sku": "SKU", "qty": "Quantity", "rep": "Rep", "family": "Family", "month": "Month",
+    "customer": "Customer", "date": "Date", "deal": "Deal", "list_price": "List price",
+    "standard_price": "Standard price", "net_price": "Net price", "discount_pct": "Discount %",
+    "why": "Why",
+}  # fmt: skip
+
+
+def heading(name: str) -> str:
+    """A column's header, the same on every sheet and page (``SKU``, ``Discount %``)."""
+    return HEADINGS.get(name, name.replace("_", " ").capitalize())
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -171,6 +184,11 @@ def _write_csv(report: Report, path: Path) -> None:
 
 # Excel ---------------------------------------------------------------------------------------
 
+# Sizes as Excel and LibreOffice lay them out: a row of the default height is 20 px, a column
+# of width w (characters of the default font) is 7w + 5 px, and a pixel is 1/96 inch.
+_ROW_CM = 20 * 2.54 / 96
+_CHART_GAP = 2  # empty rows or columns between a table and a chart
+
 
 def _write_xlsx(report: Report, path: Path) -> None:
     from openpyxl import Workbook
@@ -183,28 +201,58 @@ def _write_xlsx(report: Report, path: Path) -> None:
     if months_chart is not None:
         on_summary = deepcopy(months_chart)  # a chart belongs to one sheet
         on_summary.width = 15
-        summary.add_chart(on_summary, "A26")
+        xlsx.chart_below(summary, on_summary)
     if report.by:
         _xlsx_groups(xlsx, book.create_sheet(("By " + ", ".join(report.by))[:31]))
     _xlsx_waterfall(xlsx, book.create_sheet("Waterfall"))
     _xlsx_bands(xlsx, book.create_sheet("Price bands"))
     _xlsx_out_of_policy(xlsx, book.create_sheet("Out of policy"))
     _xlsx_unmatched(xlsx, book.create_sheet("Unmatched"))
+    for sheet in book.worksheets:
+        xlsx.fit_columns(sheet)
     book.save(path)
 
 
+def shown_width(value: Any, number_format: str) -> int:
+    """How many characters a cell shows: numbers as their number format writes them."""
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, bool):
+        return 5
+    if hasattr(value, "isoformat"):
+        return 10
+    number = Decimal(str(value))
+    if number_format.endswith('"%"'):
+        return len(f"{number:.2f}%")
+    if "#,##0" in number_format:
+        decimals = len(number_format.partition(".")[2].rstrip("#")) if "." in number_format else 0
+        if number_format.endswith("#"):  # 0.### shows up to three places
+            text = f"{number.normalize():,f}"
+            return max(len(text), len(f"{number:,.{decimals}f}"))
+        return len(f"{number:,.{decimals}f}")
+    return len(str(value))
+
+
 class _Xlsx:
-    """What every sheet of the report workbook shares: the report, number formats, styles."""
+    """What every sheet of the report workbook shares: the report, number formats, styles, and
+    where its tables are, so that columns fit them and no chart is placed over one."""
 
     def __init__(self, report: Report) -> None:
         from openpyxl.styles import Font, PatternFill
 
+        from pricing.money import minor_units
+
         self.report = report
         self.currency = report.currency
-        self.money_format = "#,##0.00" if report.currency not in ("JPY", "KRW") else "#,##0"
+        places = minor_units(report.currency)
+        self.money_format = "#,##0" + ("." + "0" * places if places else "")
         self.bold = Font(bold=True)
         self.head_fill = PatternFill("solid", fgColor="1F3864")
         self.head_font = Font(bold=True, color="FFFFFF")
+        # Per sheet, each table's first row, first column, last row, last column.
+        self.tables: dict[str, list[tuple[int, int, int, int]]] = {}
 
     def cell_format(self, key: str) -> str | None:
         if key in MONEY_KEYS:
@@ -233,6 +281,53 @@ class _Xlsx:
             cell.font, cell.fill = self.head_font, self.head_fill
             cell.alignment = Alignment(horizontal="center", wrap_text=True)
 
+    def add_table(self, sheet: Any, first_row: int, last_row: int, columns: int) -> None:
+        """Note a table written at ``first_row`` (its header) to ``last_row``, from column A."""
+        self.tables.setdefault(sheet.title, []).append(
+            (first_row, 1, max(first_row, last_row), columns)
+        )
+
+    def extent(self, sheet: Any) -> tuple[int, int]:
+        """The last row and the last column any table of the sheet uses."""
+        tables = self.tables.get(sheet.title, [])
+        return max((t[2] for t in tables), default=0), max((t[3] for t in tables), default=0)
+
+    def chart_beside(self, sheet: Any, chart: Any, row: int = 1) -> None:
+        """The chart to the right of every table in the rows it covers, its top at ``row``."""
+        from openpyxl.utils import get_column_letter
+
+        bottom = row + chart_rows(chart)
+        column = max(
+            (last_col for first_row, _, last_row, last_col in self.tables.get(sheet.title, [])
+             if first_row <= bottom and last_row >= row),
+            default=0,
+        )  # fmt: skip
+        sheet.add_chart(chart, get_column_letter(column + _CHART_GAP) + str(row))
+
+    def chart_below(self, sheet: Any, chart: Any, column: int = 1) -> int:
+        """The chart under every table on the sheet; returns the first row free below it."""
+        from openpyxl.utils import get_column_letter
+
+        row = self.extent(sheet)[0] + _CHART_GAP + 1
+        sheet.add_chart(chart, get_column_letter(column) + str(row))
+        return row + chart_rows(chart) + 1
+
+    def fit_columns(self, sheet: Any) -> None:
+        """Every column of a table as wide as its widest header or shown value (text capped at
+        60 characters), so that no number shows as ``###``."""
+        from openpyxl.utils import get_column_letter
+
+        widths: dict[int, int] = {}
+        for first_row, first_col, last_row, last_col in self.tables.get(sheet.title, []):
+            for row in sheet.iter_rows(first_row, last_row, first_col, last_col):
+                for cell in row:
+                    width = shown_width(cell.value, cell.number_format)
+                    if isinstance(cell.value, str):
+                        width = min(width, 60)
+                    widths[cell.column] = max(widths.get(cell.column, 0), width)
+        for column, width in widths.items():
+            sheet.column_dimensions[get_column_letter(column)].width = max(width + 2, 9)
+
     def table(
         self,
         sheet: Any,
@@ -241,9 +336,7 @@ class _Xlsx:
         rows: list[Metrics],
         by: list[str],
     ) -> int:
-        from openpyxl.utils import get_column_letter
-
-        names = [*(b.title() for b in by), *(LABELS[k] for k in (*METRIC_KEYS, *EXTRA_KEYS))]
+        names = [*(heading(b) for b in by), *(heading(k) for k in (*METRIC_KEYS, *EXTRA_KEYS))]
         self.header(sheet, start_row, names)
         for i, (key, metrics) in enumerate(zip(keys, rows, strict=True), start=start_row + 1):
             for j, b in enumerate(by, start=1):
@@ -253,10 +346,25 @@ class _Xlsx:
                 fmt = self.cell_format(k)
                 if fmt:
                     cell.number_format = fmt
-        for j in range(1, len(names) + 1):
-            sheet.column_dimensions[get_column_letter(j)].width = 16 if j > len(by) else 22
         sheet.freeze_panes = sheet.cell(start_row + 1, len(by) + 1)
+        self.add_table(sheet, start_row, start_row + len(rows), len(names))
         return start_row + len(rows)
+
+
+def chart_rows(chart: Any) -> int:
+    """How many rows of the default height a chart covers."""
+    import math
+
+    return math.ceil(float(chart.height) / _ROW_CM)
+
+
+def _bars_like_the_table(chart: Any, number_format: str) -> None:
+    """A one-series bar chart: its bars in the table's order from the top, whole amounts with
+    separators on the value axis, no legend naming the only series."""
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.y_axis.number_format = number_format
+    chart.y_axis.crosses = "max"  # the value axis below the bars, where they are read
+    chart.legend = None
 
 
 def _xlsx_summary(xlsx: _Xlsx, summary: Any) -> None:
@@ -274,14 +382,14 @@ def _xlsx_summary(xlsx: _Xlsx, summary: Any) -> None:
     if note:
         summary["A3"] = note + "; out-of-policy figures cover the judged lines only"
     xlsx.header(summary, 4, ["Measure", "Value"])
-    for i, key in enumerate((*METRIC_KEYS, *EXTRA_KEYS), start=5):
-        summary.cell(i, 1, LABELS[key]).font = xlsx.bold
+    keys = (*METRIC_KEYS, *EXTRA_KEYS)
+    for i, key in enumerate(keys, start=5):
+        summary.cell(i, 1, heading(key)).font = xlsx.bold
         cell = summary.cell(i, 2, xlsx.value(report.totals, key))
         fmt = xlsx.cell_format(key)
         if fmt:
             cell.number_format = fmt
-    summary.column_dimensions["A"].width = 32
-    summary.column_dimensions["B"].width = 20
+    xlsx.add_table(summary, 4, 4 + len(keys), 2)
 
 
 def _xlsx_months(xlsx: _Xlsx, months: Any) -> Any:
@@ -311,62 +419,84 @@ def _xlsx_months(xlsx: _Xlsx, months: Any) -> Any:
     for series in chart.series:
         series.smooth = False  # months are points, not a curve
     chart.height, chart.width = 8, 18
-    months.add_chart(chart, "B" + str(last + 3))
+    xlsx.chart_below(months, chart, column=2)
     return chart
 
 
 def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
+    """The breakdown's table and its leakage chart (the first 20 groups). With two keys or more
+    the chart reads a small table of its own below, each bar named by all its keys
+    (``Hardware / 2025-03``, not ``Hardware``), and sits beside it."""
     from openpyxl.chart import BarChart, Reference
-    from openpyxl.utils import get_column_letter
 
-    report = xlsx.report
-    last = xlsx.table(
-        sheet, 1, [k for k, _ in report.groups], [m for _, m in report.groups], report.by
-    )
+    report, by = xlsx.report, xlsx.report.by
+    last = xlsx.table(sheet, 1, [k for k, _ in report.groups], [m for _, m in report.groups], by)
     if not report.groups:
         return
+    shown = report.groups[:20]
     chart = BarChart()
     chart.type = "bar"
-    chart.title = f"Leakage by {', '.join(report.by)}"
-    leak_col = len(report.by) + 1 + METRIC_KEYS.index("leakage")
-    shown = min(last, 21)
+    chart.title = f"Leakage by {', '.join(by)}"
+    chart.height, chart.width = max(10, 0.6 * len(shown) + 2), 18
+    if len(by) == 1:
+        leak_col = 2 + METRIC_KEYS.index("leakage")
+        chart.add_data(
+            Reference(sheet, min_col=leak_col, min_row=1, max_row=1 + len(shown)),
+            titles_from_data=True,
+        )
+        chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=1 + len(shown)))
+        _bars_like_the_table(chart, xlsx.money_format.partition(".")[0])
+        xlsx.chart_below(sheet, chart, column=2)
+        return
+    start = last + _CHART_GAP + 1
+    sheet.cell(start, 1, f"Leakage of the first {len(shown)} rows above").font = xlsx.bold
+    xlsx.header(sheet, start + 1, [" / ".join(heading(b) for b in by), heading("leakage")])
+    for i, (key, metrics) in enumerate(shown, start=start + 2):
+        sheet.cell(i, 1, safe_text(" / ".join(key[b] for b in by))).data_type = "s"
+        sheet.cell(i, 2, xlsx.value(metrics, "leakage")).number_format = xlsx.money_format
+    end = start + 1 + len(shown)
+    xlsx.add_table(sheet, start + 1, end, 2)
     chart.add_data(
-        Reference(sheet, min_col=leak_col, min_row=1, max_row=shown), titles_from_data=True
+        Reference(sheet, min_col=2, min_row=start + 1, max_row=end), titles_from_data=True
     )
-    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=shown))
-    chart.height, chart.width = 10, 18
-    sheet.add_chart(chart, get_column_letter(len(report.by) + 2) + str(last + 3))
+    chart.set_categories(Reference(sheet, min_col=1, min_row=start + 2, max_row=end))
+    _bars_like_the_table(chart, xlsx.money_format.partition(".")[0])
+    xlsx.chart_beside(sheet, chart, row=start + 1)
 
 
 def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
+    """The steps from list to net with their chart beside them; the steps per group below."""
     from openpyxl.chart import BarChart, Reference
 
     report, c, money_format = xlsx.report, xlsx.currency, xlsx.money_format
     xlsx.header(flow, 1, ["Step", f"Amount ({c})"])
-    for i, step in enumerate(waterfall(report.totals, c), start=2):
+    steps = waterfall(report.totals, c)
+    for i, step in enumerate(steps, start=2):
         flow.cell(i, 1, step["step"])
         cell = flow.cell(i, 2, Decimal(step["amount"] or "0"))
         cell.number_format = money_format
-    flow.column_dimensions["A"].width = 44
-    flow.column_dimensions["B"].width = 18
+    xlsx.add_table(flow, 1, 1 + len(steps), 2)
     chart = BarChart()
+    chart.type = "bar"  # the steps' long names read across
     chart.title = "From list to net"
     chart.add_data(Reference(flow, min_col=2, min_row=1, max_row=7), titles_from_data=True)
     chart.set_categories(Reference(flow, min_col=1, min_row=2, max_row=7))
+    _bars_like_the_table(chart, money_format.partition(".")[0])
     chart.height, chart.width = 8, 18
-    flow.add_chart(chart, "D2")
+    xlsx.chart_beside(flow, chart)
     if not report.by:
         return
-    start = 10
+    start = max(1 + len(steps), chart_rows(chart)) + _CHART_GAP + 1
     flow.cell(start, 1, f"Per {', '.join(report.by)}").font = xlsx.bold
-    xlsx.header(flow, start + 1, [*(b.title() for b in report.by), "List", "Standard discount",
-                                  "Special within policy", "Out-of-policy discount", "Net"])  # fmt: skip
+    keys = ("list_revenue", "standard_discount", "in_policy_special_discount",
+            "out_of_policy_amount", "net_revenue")  # fmt: skip
+    xlsx.header(flow, start + 1, [*(heading(b) for b in report.by), *(heading(k) for k in keys)])
     for i, (group_key, m) in enumerate(report.groups, start=start + 2):
         for j, b in enumerate(report.by, start=1):
             flow.cell(i, j, safe_text(group_key[b])).data_type = "s"
-        for j, amount in enumerate((m.list_revenue, m.standard_discount, m.in_policy_special_discount,
-                                    m.out_of_policy_amount, m.net_revenue), start=len(report.by) + 1):  # fmt: skip
-            flow.cell(i, j, round_money(amount, c)).number_format = money_format
+        for j, k in enumerate(keys, start=len(report.by) + 1):
+            flow.cell(i, j, round_money(metric_value(m, k), c)).number_format = money_format
+    xlsx.add_table(flow, start + 1, start + 1 + len(report.groups), len(report.by) + len(keys))
 
 
 def _xlsx_bands(xlsx: _Xlsx, bands: Any) -> None:
@@ -376,23 +506,24 @@ def _xlsx_bands(xlsx: _Xlsx, bands: Any) -> None:
     xlsx.header(
         bands,
         1,
-        [report.band_basis.title(), "Lines", "Min %", "P10 %", "P25 %", "Median %", "P75 %",
+        [heading(report.band_basis), "Lines", "Min %", "P10 %", "P25 %", "Median %", "P75 %",
          "P90 %", "Max %"],
     )  # fmt: skip
     for i, band in enumerate(report.bands, start=2):
         bands.cell(i, 1, safe_text(band.key)).data_type = "s"
-        bands.cell(i, 2, band.lines)
+        bands.cell(i, 2, band.lines).number_format = "#,##0"
         for j, label in enumerate(("min", "p10", "p25", "median", "p75", "p90", "max"), start=3):
             bands.cell(
                 i, j, band.percentiles[label].quantize(Decimal("0.01"))
             ).number_format = '0.00"%"'
-    bands.column_dimensions["A"].width = 26
+    xlsx.add_table(bands, 1, 1 + len(report.bands), 9)
     dist_row = len(report.bands) + 4
     bands.cell(dist_row, 1, "Realized discount from list").font = xlsx.bold
     xlsx.header(bands, dist_row + 1, ["Discount", "Lines"])
     for i, (label, count) in enumerate(report.distribution, start=dist_row + 2):
         bands.cell(i, 1, label)
-        bands.cell(i, 2, count)
+        bands.cell(i, 2, count).number_format = "#,##0"
+    xlsx.add_table(bands, dist_row + 1, dist_row + 1 + len(report.distribution), 2)
     if report.distribution:
         chart = BarChart()
         chart.title = "Discount distribution (lines)"
@@ -403,7 +534,7 @@ def _xlsx_bands(xlsx: _Xlsx, bands: Any) -> None:
         )
         chart.set_categories(Reference(bands, min_col=1, min_row=dist_row + 2, max_row=end_row))
         chart.height, chart.width = 8, 16
-        bands.add_chart(chart, "K2")
+        xlsx.chart_beside(bands, chart)
 
 
 _OOP_COLUMNS = ["date", "deal", "customer", "rep", "sku", "qty", "list_price", "standard_price",
@@ -412,10 +543,8 @@ _OOP_MONEY = ("list_price", "standard_price", "net_price", "special_discount")
 
 
 def _xlsx_out_of_policy(xlsx: _Xlsx, oop: Any) -> None:
-    from openpyxl.utils import get_column_letter
-
     columns = _OOP_COLUMNS
-    xlsx.header(oop, 1, [name.replace("_", " ").title() for name in columns])
+    xlsx.header(oop, 1, [heading(name) for name in columns])
     for i, line in enumerate(xlsx.report.out_of_policy, start=2):
         for j, name in enumerate(columns, start=1):
             raw = line[name]
@@ -430,20 +559,22 @@ def _xlsx_out_of_policy(xlsx: _Xlsx, oop: Any) -> None:
                 cell.number_format = xlsx.money_format
             elif name == "discount_pct":
                 cell.number_format = '0.00"%"'
+            elif name == "qty":
+                cell.number_format = "#,##0.###"
             elif name == "date":
                 cell.number_format = "yyyy-mm-dd"
-    for j in range(1, len(columns) + 1):
-        oop.column_dimensions[get_column_letter(j)].width = 16
-    oop.column_dimensions["L"].width = 50
+    oop.freeze_panes = "A2"
+    xlsx.add_table(oop, 1, 1 + len(xlsx.report.out_of_policy), len(columns))
 
 
 def _xlsx_unmatched(xlsx: _Xlsx, unmatched: Any) -> None:
-    xlsx.header(unmatched, 1, ["SKU", "Lines", "First date", "Last date"])
+    xlsx.header(unmatched, 1, [heading("sku"), "Lines", "First date", "Last date"])
     for i, row in enumerate(xlsx.report.unmatched, start=2):
         unmatched.cell(i, 1, safe_text(row["sku"])).data_type = "s"
-        unmatched.cell(i, 2, row["lines"])
+        unmatched.cell(i, 2, row["lines"]).number_format = "#,##0"
         unmatched.cell(i, 3, row["first"]).number_format = "yyyy-mm-dd"
         unmatched.cell(i, 4, row["last"]).number_format = "yyyy-mm-dd"
+    xlsx.add_table(unmatched, 1, 1 + len(xlsx.report.unmatched), 4)
 
 
 # HTML ----------------------------------------------------------------------------------------
@@ -458,7 +589,6 @@ def _svg(figure: Any) -> str:
 
 def _charts(report: Report) -> dict[str, str]:
     import matplotlib
-    import matplotlib.ticker
 
     matplotlib.use("svg")
     import matplotlib.pyplot as plt
@@ -482,21 +612,8 @@ def _charts(report: Report) -> dict[str, str]:
         charts["months"] = _svg(fig)
         plt.close(fig)
     if report.groups:
-        top = report.groups[:15]
-        fig, ax = plt.subplots(figsize=(8, 0.35 * len(top) + 0.8))
-        names = [" / ".join(k.values()) for k, _ in top][::-1]
-        standard = [float(m.standard_discount) for _, m in top][::-1]
-        inside = [float(m.in_policy_special_discount) for _, m in top][::-1]
-        outside = [float(m.out_of_policy_amount) for _, m in top][::-1]
-        ax.barh(names, standard, color="#8faadc", label="standard discount")
-        ax.barh(names, inside, left=standard, color="#2f5597", label="special, in policy")
-        ax.barh(names, outside, left=[a + b for a, b in zip(standard, inside, strict=True)], color="#c00000",
-                label="out of policy")  # fmt: skip
-        ax.set_xlabel(f"Leakage ({report.currency})")
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
-        ax.legend(loc="lower right", frameon=False)
-        charts["groups"] = _svg(fig)
-        plt.close(fig)
+        charts["groups"] = _groups_chart(report, plt)
+    charts["waterfall"] = _waterfall_chart(report, plt)
     if report.distribution:
         fig, ax = plt.subplots(figsize=(8, 2.6))
         ax.bar(
@@ -505,15 +622,101 @@ def _charts(report: Report) -> dict[str, str]:
             color="#2f5597",
         )
         ax.set_ylabel("Lines")
+        ax.yaxis.set_major_formatter(_thousands_formatter())
         ax.set_xlabel("Realized discount from list")
         charts["distribution"] = _svg(fig)
         plt.close(fig)
     return charts
 
 
+def _thousands(x: float, _: Any = None) -> str:
+    return f"{x:,.0f}"
+
+
+def _groups_chart(report: Report, plt: Any) -> str:
+    """Leakage per group (the first 15) as stacked bars; the legend above the plot, over no bar."""
+    top = report.groups[:15]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(top) + 1.1))
+    names = [" / ".join(k.values()) for k, _ in top][::-1]
+    standard = [float(m.standard_discount) for _, m in top][::-1]
+    inside = [float(m.in_policy_special_discount) for _, m in top][::-1]
+    outside = [float(m.out_of_policy_amount) for _, m in top][::-1]
+    left = [0.0] * len(top)
+    for gid, values, color, label in (
+        ("standard", standard, "#8faadc", "standard discount"),
+        ("inside", inside, "#2f5597", "special, in policy"),
+        ("outside", outside, "#c00000", "out of policy"),
+    ):
+        bars = ax.barh(names, values, left=left, color=color, label=label)
+        for i, bar in enumerate(bars):
+            bar.set_gid(f"bar-{gid}-{i}")
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_xlabel(f"Leakage ({report.currency})")
+    ax.xaxis.set_major_formatter(_thousands_formatter())
+    legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=True,
+                       edgecolor="none", facecolor="white", borderaxespad=0.3)  # fmt: skip
+    legend.set_gid("legend")
+    figure = _svg(fig)
+    plt.close(fig)
+    return figure
+
+
+def _thousands_formatter() -> Any:
+    import matplotlib.ticker
+
+    return matplotlib.ticker.FuncFormatter(_thousands)
+
+
+def _waterfall_chart(report: Report, plt: Any) -> str:
+    """From list to net as a waterfall: the totals as bars from zero, each discount as a bar
+    hanging from where the step before it landed, every amount written with its separators."""
+    from pricing.money import display_money
+
+    c, t = report.currency, report.totals
+    steps = waterfall(t, c)
+    names = ["List revenue", "Standard discount", "Standard revenue", "Special, in policy",
+             "Out of policy", "Net revenue"]  # fmt: skip
+    totals = {0, 2, 5}
+    colors = ["#1f3864", "#8faadc", "#1f3864", "#2f5597", "#c00000", "#1f3864"]
+    level = Decimal(0)
+    bottoms: list[float] = []
+    heights: list[float] = []
+    for i, step in enumerate(steps):
+        amount = Decimal(step["amount"] or 0)
+        if i in totals:
+            bottoms.append(0.0)
+            heights.append(float(amount))
+            level = amount
+        else:
+            bottoms.append(float(level + amount))
+            heights.append(float(-amount))
+            level += amount
+    fig, ax = plt.subplots(figsize=(5.6, 3.0))
+    bars = ax.barh(names, heights, left=bottoms, color=colors)
+    for i, (bar, step) in enumerate(zip(bars, steps, strict=True)):
+        bar.set_gid(f"waterfall-step-{i}")
+        amount = Decimal(step["amount"] or 0)
+        ax.annotate(
+            display_money(amount, c), (bottoms[i] + heights[i], i), xytext=(3, 0),
+            textcoords="offset points", va="center", fontsize=8,
+        )  # fmt: skip
+    ax.invert_yaxis()  # list at the top, net at the bottom
+    ax.set_xlabel(f"Amount ({c})")
+    ax.xaxis.set_major_formatter(_thousands_formatter())
+    ax.xaxis.set_major_locator(plt.MaxNLocator(4))  # long amounts: few ticks, none overlapping
+    ends = [0.0, *bottoms, *(b + h for b, h in zip(bottoms, heights, strict=True))]
+    span = (max(ends) - min(ends)) or 1.0
+    ax.set_xlim(min(ends) - 0.02 * span, max(ends) + 0.3 * span)  # room for the amounts
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_gid("waterfall")
+    figure = _svg(fig)
+    plt.close(fig)
+    return figure
+
+
 def _write_html(report: Report, path: Path) -> None:
     charts = _charts(report)
-    sections = [*_html_top(report), *_html_breakdowns(report, charts), *_html_lines(report)]
+    sections = [*_html_top(report, charts), *_html_breakdowns(report, charts), *_html_lines(report)]
     path.write_text(_html_page("".join(sections)), encoding="utf-8")
 
 
@@ -539,7 +742,7 @@ _HTML_GROUP_KEYS = ("lines", "list_revenue", "net_revenue", "leakage", "standard
                     "out_of_policy_amount")  # fmt: skip
 
 
-def _html_top(report: Report) -> list[str]:
+def _html_top(report: Report, charts: dict[str, str]) -> list[str]:
     """The title, the headline cards and the waterfall from list to net."""
     from pricing.money import display_money
 
@@ -572,7 +775,9 @@ def _html_top(report: Report) -> list[str]:
             if (note := unjudged_note(report.totals, c))
             else []
         ),
-        f"<h2>From list to net</h2><table class='narrow'><tr><th>Step</th><th>Amount</th></tr>{flow_rows}</table>",
+        "<h2>From list to net</h2><div class='beside'>"
+        f"<table class='narrow'><tr><th>Step</th><th>Amount ({esc(c)})</th></tr>{flow_rows}</table>"
+        f"<figure class='waterfall'>{charts['waterfall']}</figure></div>",
     ]
 
 
@@ -585,7 +790,7 @@ def _html_breakdowns(report: Report, charts: dict[str, str]) -> list[str]:
         for key, m in report.groups
     )  # fmt: skip
     band_rows = "".join(
-        f"<tr><td>{esc(b.key)}</td><td class='num'>{b.lines}</td>"
+        f"<tr><td>{esc(b.key)}</td><td class='num'>{b.lines:,}</td>"
         + "".join(f"<td class='num'>{esc(format_pct(b.percentiles[p]))}</td>" for p in ("min", "p10", "p25", "median", "p75", "p90", "max"))
         + "</tr>"
         for b in report.bands
@@ -627,7 +832,7 @@ def _html_lines(report: Report) -> list[str]:
         for line in report.out_of_policy[:500]
     )  # fmt: skip
     unmatched_rows = "".join(
-        f"<tr><td>{esc(u['sku'])}</td><td class='num'>{u['lines']}</td><td>{esc(u['first'])}</td><td>{esc(u['last'])}</td></tr>"
+        f"<tr><td>{esc(u['sku'])}</td><td class='num'>{u['lines']:,}</td><td>{esc(u['first'])}</td><td>{esc(u['last'])}</td></tr>"
         for u in report.unmatched[:200]
     )
     sections: list[str] = []
@@ -639,7 +844,7 @@ def _html_lines(report: Report) -> list[str]:
             if report.totals.unjudged_lines
             else ""
         )
-        + ")</h2><table><tr><th>Date</th><th>Deal</th><th>Customer</th><th>Rep</th><th>SKU</th><th>Qty</th>"
+        + ")</h2><table><tr><th>Date</th><th>Deal</th><th>Customer</th><th>Rep</th><th>SKU</th><th>Quantity</th>"
         f"<th>Net price</th><th>Discount %</th><th>Why</th></tr>{oop_rows}</table>"
     )
     if report.unmatched:
@@ -663,7 +868,8 @@ h1 {{ margin-bottom: 0.1em; color: #1f3864; }} h2 {{ margin-top: 1.6em; color: #
 table {{ border-collapse: collapse; width: 100%; font-size: 13px; }} table.narrow {{ width: auto; }}
 th, td {{ border-bottom: 1px solid #e5e5e5; padding: 4px 8px; text-align: left; }}
 th {{ background: #1f3864; color: #fff; font-weight: 600; }} td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-figure {{ margin: 0.5em 0; }} figure svg {{ max-width: 100%; height: auto; }}
+figure {{ margin: 0.5em 0; }} .beside {{ display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }}
+.beside figure {{ flex: 1 1 420px; margin: 0; }} figure svg {{ max-width: 100%; height: auto; }}
 @media print {{ body {{ max-width: none; margin: 0; }} h2 {{ page-break-after: avoid; }} table, figure {{ page-break-inside: avoid; }}
   th {{ background: #ddd !important; color: #000; }} }}
 </style></head><body>
