@@ -58,6 +58,7 @@ if TYPE_CHECKING:
         export_price_book,
         import_deals,
         import_price_book,
+        list_deal_imports,
         list_editions,
         list_requests,
         load_policy,
@@ -75,11 +76,13 @@ if TYPE_CHECKING:
         simulate_policy,
         stored_counts,
         submit_request,
+        undo_deal_import,
         upgrade_database,
         verify_audit,
         write_report,
         write_simulation,
     )
+    from pricing.lines.history import ImportListing, Undone
     from pricing.lines.reader import DealsFile
     from pricing.lines.service import DealsImport
     from pricing.policy.file import PolicyFile
@@ -101,6 +104,7 @@ _TYPES = {
     "DealsImport": "pricing.lines.service",
     "Edition": "pricing.pricebook.model",
     "Impact": "pricing.analysis.impact",
+    "ImportListing": "pricing.lines.history",
     "ImportResult": "pricing.pricebook.editions",
     "LineInput": "pricing.requests.lifecycle",
     "Policy": "pricing.policy.model",
@@ -113,6 +117,7 @@ _TYPES = {
     "Report": "pricing.analysis.report",
     "Request": "pricing.requests.lifecycle",
     "Simulation": "pricing.analysis.simulate",
+    "Undone": "pricing.lines.history",
     "Store": "pricing.storage.store",
     "Verdict": "pricing.storage.audit",
 }
@@ -128,6 +133,7 @@ __all__ = [
     "EditionListing",
     "Export",
     "Impact",
+    "ImportListing",
     "ImportResult",
     "InputError",
     "ItemView",
@@ -150,6 +156,7 @@ __all__ = [
     "Store",
     "StoreError",
     "Submission",
+    "Undone",
     "Verdict",
     "__version__",
     "acting_user",
@@ -164,6 +171,7 @@ __all__ = [
     "export_price_book",
     "import_deals",
     "import_price_book",
+    "list_deal_imports",
     "list_editions",
     "list_requests",
     "load_policy",
@@ -181,6 +189,7 @@ __all__ = [
     "simulate_policy",
     "stored_counts",
     "submit_request",
+    "undo_deal_import",
     "upgrade_database",
     "verify_audit",
     "write_report",
