@@ -402,7 +402,6 @@ def bench_deals_and_report(skus: int = 100_000, lines: int = 1_000_000) -> tuple
 def bench_undo(db: Path, deals: Path, repeat: int = 3) -> Run:
     """``deals undo`` of the newest import (the whole file), best of ``repeat``; the file is
     imported again after each, so the store ends as it began."""
-
     best: Run | None = None
     for _ in range(repeat):
         listed = subprocess.run(

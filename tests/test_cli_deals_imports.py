@@ -296,3 +296,27 @@ def test_undo__an_unknown_import_exits_2_and_a_manager_may_not(owner: Cli, tmp_p
     assert owner("people", "add", "marco", "--role", "manager", user="dana").exit_code == 0
     assert owner("deals", "undo", "1", user="marco").exit_code == 1
     assert owner("deals", "undo", "1", user="dana").exit_code == 0
+
+
+def test_replace__an_unknown_import_or_a_refused_file_changes_nothing(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """--replace of an import that does not exist exits 2; a replacement whose file repeats
+    another import's sales is refused and the import it was to replace stays; a replacement
+    cannot be a dry run."""
+    orders = write(tmp_path, "orders.csv", ORDERS)
+    sold = ORDERS.replace("O-", "X-").replace("Acme", "Hooli").replace("Globex", "Wayne")
+    other = write(tmp_path, "other.csv", sold)
+    owner.json("deals", "import", str(orders))
+    owner.json("deals", "import", str(other))
+    before = reports(owner)
+    unknown = owner("deals", "import", str(orders), "--replace", "9")
+    assert unknown.exit_code == 2 and "no deals import 9" in unknown.stderr
+    relabelled = write(tmp_path, "relabelled.csv", ORDERS.replace("O-", "R-"))
+    refused = owner.json("deals", "import", str(relabelled), "--replace", "2", expect=2)
+    assert refused["conflict"]["import"] == 1 and refused["replaced"] is None
+    dry = owner("deals", "import", str(orders), "--replace", "1", "--dry-run")
+    assert dry.exit_code == 2 and "--replace" in dry.stderr
+    assert [i["id"] for i in owner.json("deals", "imports")] == [1, 2]
+    assert reports(owner) == before
+    assert owner.json("audit", "verify")["intact"]

@@ -23,6 +23,8 @@ from pricing.lines import segments
 from pricing.storage import audit, deal_tables
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import pyarrow as pa
     from sqlalchemy.engine import Connection
 
@@ -158,14 +160,15 @@ def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflic
     )
 
 
-def held_keys(keys: Array, stored: Column) -> bytes | None:
-    """The keys of the file's lines an earlier import stored already, as a blob (None: none)."""
+def held_keys(keys: Array, stored: npt.NDArray[np.bool_]) -> bytes | None:
+    """The keys of the file's lines an earlier import stored already (``stored``: which), as a
+    blob kept with the import (None: none)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    held = segments.whole(keys).filter(pc.is_in(keys, value_set=segments.whole(stored)))
-    if not len(held):
+    if not stored.any():
         return None
-    return segments.encode(pc.unique(held))
+    return segments.encode(pc.unique(keys.filter(pa.array(stored))))
 
 
 def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> Undone:

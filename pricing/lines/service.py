@@ -161,8 +161,9 @@ def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
         fresh &= positions(keys)[0] == 1
     held = None
     if stored.num_rows:
-        fresh &= ~_is_in(keys, stored["line_key"])
-        held = history.held_keys(keys, stored["line_key"])
+        present = _is_in(keys, stored["line_key"])
+        fresh &= ~present
+        held = history.held_keys(keys, present)
     deal_first = lines["deal_first"].to_numpy()
     deal_no = lines["deal_code"].to_numpy()
     if not fresh.all():
