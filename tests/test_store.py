@@ -186,6 +186,9 @@ def test_deal_lines_stored_as_rows_move_to_segments_on_upgrade(owner: Cli, tmp_p
     assert before("db", "upgrade").exit_code == 0
     assert before.json("report", "--by", "rep,sku") == expected
     assert before.json("db", "status")["schema_revision"] == store.SCHEMA_REVISION
+    # Imports recorded before their file's digest, mapping and dates were kept list them as null.
+    (listed,) = before.json("deals", "imports")
+    assert listed["lines"] == 4 and listed["sha256"] is None and listed["columns"] is None
     before.close()
 
 
