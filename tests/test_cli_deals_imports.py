@@ -227,7 +227,7 @@ def test_new_lines_equal_to_stored_ones_under_other_ids_are_refused(
 def test_undo__as_if_the_file_had_never_been_imported(
     owner: Cli, tmp_path: Path, fresh: Callable[[], Cli]
 ) -> None:
-    """Given an export, then an edition and a won request, then an overlapping later export
+    """Given an export, then an edition, a policy and a won request, then an overlapping export
     (a deal continued in it, lines it holds too), when the first export is undone, then every
     breakdown equals a store that only ever imported the later one, and the audit holds."""
     today = utcnow().date()
@@ -252,9 +252,19 @@ def test_undo__as_if_the_file_had_never_been_imported(
                        ["SV-1", "Services", 100, 55]],
     })  # fmt: skip
 
+    from tests.test_policy import POLICY
+
+    stricter = tmp_path / "stricter.toml"
+    stricter.write_text(
+        POLICY.replace("approval_valid_days = 30", "approval_valid_days = 30\neffective_from = "
+                       f"{today - timedelta(days=7)}").replace("rep = 10.0", "rep = 4.0")
+        + '\n[[person]]\nname = "marco"\nrole = "manager"\n'
+    )  # fmt: skip
+
     def after_the_first(cli: Cli) -> None:
         effective = (today - timedelta(days=8)).isoformat()
         assert cli("pricebook", "import", str(v3), "--effective", effective).exit_code == 0
+        assert cli("policy", "load", str(stricter)).exit_code == 0
         approved_request(cli)
         assert cli("requests", "won", "R-000001", user="priya").exit_code == 0
         assert cli.json("deals", "import", str(second))["id"] is not None
