@@ -330,3 +330,19 @@ def test_replace__an_unknown_import_or_a_refused_file_changes_nothing(
     assert [i["id"] for i in owner.json("deals", "imports")] == [1, 2]
     assert reports(owner) == before
     assert owner.json("audit", "verify")["intact"]
+
+
+def test_undo__lines_a_later_export_held_without_adding_any_stay(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """A later export holding exactly the same lines (another file: it added nothing) keeps
+    them when the first is undone."""
+    owner.json("deals", "import", str(write(tmp_path, "june.csv", ORDERS)))
+    before = reports(owner)
+    later = owner.json("deals", "import", str(write(tmp_path, "june-again.csv", ORDERS + "\n")))
+    assert (later["added"], later["already_present"], later["id"]) == (0, 3, 2)
+    undone = owner.json("deals", "undo", "1")
+    assert (undone["removed"], undone["kept"]) == (0, 3)
+    assert reports(owner) == before
+    assert owner.json("deals", "imports")[0]["id"] == 2
+    assert owner.json("audit", "verify")["intact"]

@@ -192,7 +192,7 @@ def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> 
     others = deal_tables.count(conn) > removed
     kept: dict[int, pa.Table] = {}
     starts: set[int] = set()
-    if ours and others:
+    if ours and (others or later):  # a later import may hold lines without adding any
         names = segments.COLUMNS if later else ("deal_no", "deal_first")
         lines = segments.of_import(conn, number, names)
         first = segments.zero_filled(lines["deal_first"]).astype(bool)
