@@ -22,7 +22,8 @@ from pricing.cli.common import (
 
 @click.group()
 def deals() -> None:
-    """Import the deals actually closed (CRM or invoicing exports) for the drift report."""
+    """Import the deals actually closed (CRM or invoicing exports) for the drift report; list,
+    undo and replace imports."""
 
 
 @deals.command(
