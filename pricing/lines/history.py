@@ -99,7 +99,7 @@ def same_file(conn: Connection, read: DealsFile) -> tuple[int | None, Conflict |
     nothing), or the conflict of the same file imported with another mapping or date format."""
     if not read.sha256:
         return None, None
-    earlier = deal_tables.imports_of_file(conn, read.sha256)
+    earlier = deal_tables.imports(conn, sha256=read.sha256)
     for record in earlier:
         if _mapping(record.columns) == read.columns and record.date_format == read.date_format:
             return record.id, None

@@ -221,8 +221,11 @@ def add_import(
     return number
 
 
-def imports(conn: Connection, number: int | None = None) -> list[ImportRecord]:
-    """Every deals import (or the one numbered), oldest first."""
+def imports(
+    conn: Connection, number: int | None = None, *, sha256: str | None = None
+) -> list[ImportRecord]:
+    """Every deals import (or the one numbered, or those of a file with this SHA-256), oldest
+    first."""
     t = store.deal_imports.c
     query = select(
         t.id, t.source, t.imported_at, t.imported_by, t.lines, t.added, t.sha256, t.columns,
@@ -230,12 +233,9 @@ def imports(conn: Connection, number: int | None = None) -> list[ImportRecord]:
     ).order_by(t.id)  # fmt: skip
     if number is not None:
         query = query.where(t.id == number)
+    if sha256 is not None:
+        query = query.where(t.sha256 == sha256)
     return [ImportRecord(*row) for row in conn.execute(query).all()]
-
-
-def imports_of_file(conn: Connection, sha256: str) -> list[ImportRecord]:
-    """The imports of a file with this content, oldest first."""
-    return [r for r in imports(conn) if r.sha256 == sha256] if sha256 else []
 
 
 def held_keys_after(conn: Connection, number: int) -> list[tuple[int, bytes]]:
