@@ -173,10 +173,10 @@ def held_keys(keys: Array, stored: npt.NDArray[np.bool_]) -> bytes | None:
 
 def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> Undone:
     """Remove import ``number`` as if its file had never been imported, in the caller's write
-    transaction: its lines go, except those a later import held too (they are stored again as
-    the earliest such import's), and a deal whose first line went is counted by its first
-    remaining line. Audited: ``deals.undone``, and the imports that took lines or recount a
-    deal."""
+    transaction: its lines go, except those a later import held too (they become the earliest
+    such import's: a whole segment by its record, a part of one stored anew), and a deal whose
+    first line went is counted by its first remaining line. One segment is in memory at a time.
+    Audited: ``deals.undone``, and the imports that took lines or recount a deal."""
     import numpy as np
 
     deal_tables.lock_for_writing(conn)
@@ -187,23 +187,38 @@ def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> 
         )
     record = found[0]
     ours = deal_tables.import_segments(conn, number)
-    removed = sum(lines for _, lines in ours)
-    later = deal_tables.held_keys_after(conn, number)
-    others = deal_tables.count(conn) > removed
-    kept: dict[int, pa.Table] = {}
+    lines = sum(size for _, size in ours)
+    held = [
+        (owner, segments.decode(blob)) for owner, blob in deal_tables.held_keys_after(conn, number)
+    ]
+    others = deal_tables.count(conn) > lines
     starts: set[int] = set()
-    if ours and (others or later):  # a later import may hold lines without adding any
-        names = segments.COLUMNS if later else ("deal_no", "deal_first")
-        lines = segments.of_import(conn, number, names)
-        first = segments.zero_filled(lines["deal_first"]).astype(bool)
-        starts = {int(n) for n in np.unique(segments.zero_filled(lines["deal_no"])[first])}
-        if later:
-            kept = _kept(lines, later)
-        del lines
+    changed: set[int] = set()
+    kept = 0
+    every = _owners(conn, ours, held)  # each line's new import, in storage order
+    offset = 0
+    for segment, size in ours if others or held else []:
+        part = segments.of_segment(conn, segment, size, ["deal_no", "deal_first"])
+        owners, offset = every[offset : offset + size], offset + size
+        if held and owners[0] and (owners == owners[0]).all():
+            deal_tables.reassign_segment(conn, segment, int(owners[0]))  # every line stays
+            changed.add(int(owners[0]))
+            kept += size
+            continue
+        going = owners == 0
+        first = segments.zero_filled(part["deal_first"]).astype(bool) & going
+        starts.update(int(n) for n in np.unique(segments.zero_filled(part["deal_no"])[first]))
+        if going.all():
+            continue
+        whole = segments.of_segment(conn, segment, size)
+        for owner in np.unique(owners[~going]):
+            taken = whole.filter(_mask(owners == owner))
+            index = taken.schema.get_field_index("import_id")
+            taken = taken.set_column(index, "import_id", _full(taken.num_rows, int(owner)))
+            segments.append(conn, taken, int(owner))
+            changed.add(int(owner))
+            kept += taken.num_rows
     deal_tables.remove_import(conn, number)
-    for owner, lines in kept.items():
-        segments.append(conn, lines, owner)
-    changed = set(kept)
     if starts:
         changed |= set(deal_tables.imports_of(conn, _recount(conn, starts)))
     audit.record(conn, by=by, action="deals.undone", subjects=[audit.subject("deals", number)],
@@ -212,39 +227,42 @@ def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> 
         subjects = [audit.subject("deals", n) for n in sorted(changed)]
         audit.record(conn, by=by, action="deals.reassigned", subjects=subjects,
                      note=f"after deals import {number} was undone")  # fmt: skip
-    kept_lines = sum(t.num_rows for t in kept.values())
-    return Undone(number, record.source, removed - kept_lines, kept_lines)
+    return Undone(number, record.source, lines - kept, kept)
 
 
-def _kept(lines: pa.Table, later: list[tuple[int, bytes]]) -> dict[int, pa.Table]:
-    """The lines later imports held too, each for the earliest of them, as its lines (a deal's
-    first line is marked again by the recount)."""
+def _owners(
+    conn: Connection, ours: list[tuple[int, int]], held: list[tuple[int, Array]]
+) -> npt.NDArray[np.int64]:
+    """For each line of the segments ``ours``, the earliest later import that held it too (0:
+    none): one lookup per later import over all the lines' keys."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    keys = segments.whole(lines["line_key"])
-    left = np.ones(lines.num_rows, dtype=bool)
-    kept: dict[int, pa.Table] = {}
-    for owner, blob in later:
-        hit = pc.is_in(keys, value_set=segments.decode(blob)).to_numpy(zero_copy_only=False)
-        hit &= left
-        if not hit.any():
-            continue
-        left &= ~hit
-        taken = lines.filter(pa.array(hit))
-        taken = taken.set_column(
-            taken.schema.get_field_index("import_id"),
-            "import_id",
-            pa.array(np.full(taken.num_rows, owner), pa.int32()),
-        )
-        taken = taken.set_column(
-            taken.schema.get_field_index("deal_first"),
-            "deal_first",
-            pa.array(np.zeros(taken.num_rows), pa.int8()),
-        )
-        kept[owner] = taken
-    return kept
+    owners = np.zeros(sum(size for _, size in ours), dtype=np.int64)
+    if not held:
+        return owners
+    parts = [
+        segments.whole(segments.of_segment(conn, s, n, ["line_key"])["line_key"]) for s, n in ours
+    ]
+    keys = pa.chunked_array(parts, pa.string()).combine_chunks()
+    for owner, keys_held in held:
+        hit = pc.is_in(keys, value_set=keys_held).to_numpy(zero_copy_only=False)
+        owners[hit & (owners == 0)] = owner
+    return owners
+
+
+def _mask(values: npt.NDArray[np.bool_]) -> pa.BooleanArray:
+    import pyarrow as pa
+
+    return pa.array(values, pa.bool_())
+
+
+def _full(n: int, value: int) -> pa.Int32Array:
+    import numpy as np
+    import pyarrow as pa
+
+    return pa.array(np.full(n, value, dtype=np.int32), pa.int32())
 
 
 def _recount(conn: Connection, starts: set[int]) -> list[int]:

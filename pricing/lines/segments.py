@@ -261,20 +261,17 @@ def scan(
     return pa.concat_tables(parts)
 
 
-def of_import(conn: Connection, number: int, columns: Iterable[str] = COLUMNS) -> pa.Table:
-    """The lines one import stored, in storage order, with the columns asked for."""
+def of_segment(
+    conn: Connection, segment: int, lines: int, columns: Iterable[str] = COLUMNS
+) -> pa.Table:
+    """One segment's lines (it holds ``lines``) with the columns asked for."""
     import pyarrow as pa
 
     names = list(dict.fromkeys(columns))
-    parts = []
-    for segment, lines in deal_tables.import_segments(conn, number):
-        blobs = deal_tables.segment_blobs(conn, segment, names)
-        decoded = dict(zip(blobs, _in_parallel(decode, list(blobs.values())), strict=True))
-        found = _completed(decoded, names, lines)
-        parts.append(pa.table({name: found[name] for name in names}))
-    if not parts:
-        return schema.arrow(names).empty_table()
-    return pa.concat_tables(parts)
+    blobs = deal_tables.segment_blobs(conn, segment, names)
+    decoded = dict(zip(blobs, _in_parallel(decode, list(blobs.values())), strict=True))
+    found = _completed(decoded, names, lines)
+    return pa.table({name: found[name] for name in names})
 
 
 def _within(dates: Column, start: date | None, end: date | None) -> Array:

@@ -254,6 +254,12 @@ def import_segments(conn: Connection, number: int) -> list[tuple[int, int]]:
     return [(int(ident), int(lines)) for ident, lines in conn.execute(query)]
 
 
+def reassign_segment(conn: Connection, segment: int, number: int) -> None:
+    """A segment made import ``number``'s (its lines, which that import held too, stay)."""
+    s = store.deal_segments
+    conn.execute(s.update().where(s.c.id == segment).values(import_id=number))
+
+
 def remove_import(conn: Connection, number: int) -> None:
     """An import's record, its segments and their columns, deleted."""
     s = store.deal_segments
