@@ -22,8 +22,10 @@ from pricing.cli.common import (
 
 @click.group()
 def deals() -> None:
-    """Import the deals actually closed (CRM or invoicing exports) for the drift report; list,
-    undo and replace imports."""
+    """Import the deals actually closed (CRM or invoicing exports) for the drift report.
+
+    Each import is listed (`deals imports`), can be taken back (`deals undo ID`) or replaced by
+    a corrected file (`deals import FILE --replace ID`)."""
 
 
 @deals.command(

@@ -198,13 +198,13 @@ def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> 
     every = _owners(conn, ours, held)  # each line's new import, in storage order
     offset = 0
     for segment, size in ours if others or held else []:
-        part = segments.of_segment(conn, segment, size, ["deal_no", "deal_first"])
         owners, offset = every[offset : offset + size], offset + size
         if held and owners[0] and (owners == owners[0]).all():
             deal_tables.reassign_segment(conn, segment, int(owners[0]))  # every line stays
             changed.add(int(owners[0]))
             kept += size
             continue
+        part = segments.of_segment(conn, segment, size, ["deal_no", "deal_first"])
         going = owners == 0
         first = segments.zero_filled(part["deal_first"]).astype(bool) & going
         starts.update(int(n) for n in np.unique(segments.zero_filled(part["deal_no"])[first]))
