@@ -380,7 +380,11 @@ def bench_deals_and_report(skus: int = 100_000, lines: int = 1_000_000) -> tuple
     report = measure([*PRICING, "--db", str(db), "report", "--by", "rep"], repeat=5)
     proposed = HERE.parent / "sample_data" / "guardrails-proposed.toml"
     whatif = measure([*PRICING, "--db", str(db), "policy", "simulate", str(proposed)], repeat=5)
+    undone = bench_undo(db, deals)
     return [
+        f"deals undo of the {lines:,}-line import: {undone.seconds / imported.seconds:.2f}x "
+        f"importing it (limit 1.00x; {undone.seconds:.2f}s vs {imported.seconds:.2f}s); peak "
+        f"memory {undone.peak_mb:.0f} MB",
         f"policy simulate over {lines:,} stored lines: {whatif.seconds / report.seconds:.2f}x the "
         f"report over the same lines (limit 2.00x; {whatif.seconds:.2f}s vs {report.seconds:.2f}s); "
         f"peak memory {whatif.peak_mb:.0f} MB",
@@ -393,6 +397,27 @@ def bench_deals_and_report(skus: int = 100_000, lines: int = 1_000_000) -> tuple
         f"query over the csv files (limit 2.00x; {report.seconds:.2f}s vs {duck.seconds:.2f}s); "
         f"peak memory {report.peak_mb:.0f} MB (limit 600 MB)",
     ], report
+
+
+def bench_undo(db: Path, deals: Path, repeat: int = 3) -> Run:
+    """``deals undo`` of the newest import (the whole file), best of ``repeat``; the file is
+    imported again after each, so the store ends as it began."""
+    best: Run | None = None
+    for _ in range(repeat):
+        listed = subprocess.run(
+            [*PRICING, "--db", str(db), "deals", "imports", "--json"],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        number = json.loads(listed.stdout)[-1]["id"]
+        run = measure([*PRICING, "--db", str(db), "deals", "undo", str(number)], repeat=1)
+        if best is None or run.seconds < best.seconds:
+            best = Run(run.seconds, max(run.peak_mb, best.peak_mb if best else 0.0))
+        subprocess.run(
+            [*PRICING, "--db", str(db), "deals", "import", str(deals)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    assert best is not None
+    return best
 
 
 def bench_postgres_report(embedded: Run, skus: int = 100_000, lines: int = 1_000_000) -> list[str]:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pricing.analysis.impact import Impact
     from pricing.analysis.report import Report, Unjudged
     from pricing.analysis.simulate import Simulation
+    from pricing.lines.history import ImportListing, Undone
     from pricing.lines.reader import DealsFile
     from pricing.lines.service import DealsImport
     from pricing.policy.file import PolicyFile
@@ -620,15 +621,41 @@ def import_deals(
     *,
     user: str,
     dry_run: bool = False,
+    replace: int | None = None,
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> DealsImport:
-    """Store the lines of a deals file not already stored, matched to list and policy."""
+    """Store the lines of a deals file not already stored, matched to list and policy.
+
+    ``replace``: undo that import first, in the same transaction (a corrected file). The same
+    file read the same way again stores nothing (``already_imported_as``); a file that would
+    count sales twice stores nothing either (``conflict`` names the earlier import)."""
     from pricing.lines.service import import_deals as store_lines
 
     authorize(db, user, "deals.import")
 
-    return store_lines(db, read, user=user, dry_run=dry_run, now=now, progress=progress)
+    return store_lines(
+        db, read, user=user, dry_run=dry_run, replace=replace, now=now, progress=progress
+    )
+
+
+def list_deal_imports(db: Store, *, user: str | None = None) -> list[ImportListing]:
+    """Every deals import, oldest first: file, SHA-256, when, who, lines, mapping, dates."""
+    from pricing.lines.history import listing
+
+    authorize(db, user, "report")
+    with db.read() as conn:
+        return listing(conn)
+
+
+def undo_deal_import(db: Store, number: int, *, user: str) -> Undone:
+    """Take a deals import back, as if its file had never been imported (audited); an unknown
+    number raises :class:`~pricing.errors.NotFoundError`."""
+    from pricing.lines.history import undo
+
+    authorize(db, user, "deals.import")
+    with db.write() as conn:
+        return undo(conn, number, by=user)
 
 
 def build_report(

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         Export,
         SchemaUpgrade,
     )
+    from pricing.lines.history import ImportListing, Undone
     from pricing.lines.reader import DealsFile
     from pricing.lines.service import DealsImport
     from pricing.policy.file import PolicyFile
@@ -458,8 +459,26 @@ def request_refused(found: Sequence[Problem]) -> Document:
 
 
 def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Document:
-    """``deals import``: lines read, added, already present, unmatched; columns, notes, problems."""
+    """``deals import``: lines read, added, already present, unmatched; columns, notes, problems;
+    the import recorded (``id``), the one already holding this very file
+    (``already_imported_as``), the one replaced, and why the file was refused (``conflict``:
+    the earlier import and the ``--replace`` hint)."""
+    conflict = result.conflict
     return {
+        "id": result.import_id,
+        "already_imported_as": result.already_imported_as,
+        "replaced": deals_undone(result.replaced) if result.replaced else None,
+        "conflict": (
+            {
+                "import": conflict.earlier,
+                "reason": conflict.reason,
+                "hint": f"--replace {conflict.earlier}" if conflict.earlier else None,
+            }
+            if conflict
+            else None
+        ),
+        "sha256": read.sha256,
+        "date_format": read.date_format,
         "lines": result.lines,
         "added": result.added,
         "already_present": result.already_present,
@@ -471,6 +490,39 @@ def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Docu
         "columns": read.columns,
         "notes": read.notes,
         "problems": problems(read.problems),
+    }
+
+
+def deals_imports(found: Sequence[ImportListing]) -> list[Document]:
+    """``deals imports``: a list, oldest first, of each import's id, file, SHA-256, when, who,
+    lines, added, its lines' dates, and the mapping and date format it was read with (null for
+    imports recorded before these were kept)."""
+    return [
+        {
+            "id": i.id,
+            "source": i.source,
+            "sha256": i.sha256,
+            "imported_at": i.imported_at,
+            "imported_by": i.imported_by,
+            "lines": i.lines,
+            "added": i.added,
+            "first_date": i.first_date,
+            "last_date": i.last_date,
+            "columns": i.columns,
+            "date_format": i.date_format,
+        }
+        for i in found
+    ]
+
+
+def deals_undone(undone: Undone) -> Document:
+    """``deals undo``: the import taken back, its lines removed, and those kept because a
+    later import held them too."""
+    return {
+        "id": undone.id,
+        "source": undone.source,
+        "removed": undone.removed,
+        "kept": undone.kept,
     }
 
 

@@ -385,8 +385,10 @@ def test_matching__the_columnar_copy_of_an_edition_is_its_items(owner: Cli, tmp_
 
     first = owner.json("deals", "import", str(deals_csv(tmp_path, SALES)))
     once = owner.json("report")["totals"]
+    # The same items and money sold to other customers (the same sales again would be refused).
+    other = SALES.replace("O-", "P-").replace("Acme", "Umbrella").replace("Globex", "Hooli")
     again = owner.json(
-        "deals", "import", str(deals_csv(tmp_path, SALES.replace("O-", "P-"), "b.csv"))
+        "deals", "import", str(deals_csv(tmp_path, other.replace("Initech", "Wayne"), "b.csv"))
     )
     assert (first["unmatched"], again["unmatched"]) == (1, 1)
     with owner.store().read() as conn:

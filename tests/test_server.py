@@ -377,6 +377,37 @@ def test_only_the_owner_imports_deals(team: Team, person: str) -> None:
     assert team.snapshot() == before
 
 
+def test_deals_imports_listed_replaced_and_undone_through_the_server(team: Team) -> None:
+    """The owner lists, replaces and undoes imports in client mode as embedded; a manager may
+    list them but not undo one; an unknown import exits 2; the store ends as it began."""
+    deals = team.folder / "undo-deals.csv"
+    deals.write_text("Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Net Price\n"
+                     "UD-1,2026-01-05,Acme,priya,HW-200,1,95.00\n"
+                     "UD-2,2026-01-06,Acme,priya,SV-1,1,99.00\n")  # fmt: skip
+    before = team.snapshot()
+    first = team.client_json("dana", "deals", "import", str(deals))
+    again = team.client_json("dana", "deals", "import", str(deals))
+    assert again["already_imported_as"] == first["id"] and again["added"] == 0
+    refused(team.client("dana", "deals", "import", str(deals), "--column", "deal_id=Sales Rep"),
+            2, f"--replace {first['id']}")  # fmt: skip
+    replaced = team.client_json("dana", "deals", "import", str(deals), "--column",
+                                "deal_id=Sales Rep", "--replace", str(first["id"]))  # fmt: skip
+    assert replaced["replaced"]["id"] == first["id"] and replaced["added"] == 2
+    listed = team.client_json("marco", "deals", "imports")
+    assert [i["id"] for i in listed][-1] == replaced["id"]
+    assert listed[-1]["columns"]["deal_id"] == "Sales Rep"
+    refused(team.client("marco", "deals", "undo", str(replaced["id"])), 1)
+    refused(team.client("dana", "deals", "undo", "999999"), 2, "deals imports")
+    undone = team.client_json("dana", "deals", "undo", str(replaced["id"]))
+    assert (undone["removed"], undone["kept"]) == (2, 0)
+    # As it began, but for the audit and the edition's columnar copy the first import made.
+    kept = ("audit_log", "edition_columns")
+    after = team.snapshot()
+    assert {k: v for k, v in after.items() if k not in kept} == {
+        k: v for k, v in before.items() if k not in kept
+    }
+
+
 # Anyone else on the network --------------------------------------------------------------------
 
 

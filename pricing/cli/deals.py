@@ -13,14 +13,19 @@ from pricing.cli.common import (
     emit_json,
     exit_with,
     json_option,
+    print_table,
     progress,
     settings,
+    when,
 )
 
 
 @click.group()
 def deals() -> None:
-    """Import the deals actually closed (CRM or invoicing exports) for the drift report."""
+    """Import the deals actually closed (CRM or invoicing exports) for the drift report.
+
+    Each import is listed (`deals imports`), can be taken back (`deals undo ID`) or replaced by
+    a corrected file (`deals import FILE --replace ID`)."""
 
 
 @deals.command(
@@ -32,6 +37,7 @@ Examples:
   pricing deals import invoices.xlsx --column rep="Account Exec" --date-format %d/%m/%Y
   pricing deals import rechnungen.csv --decimal comma --date-format %d.%m.%Y
   pricing deals import iowa.csv --column qty=bottles_sold --column amount=sale_dollars --dry-run
+  pricing deals import orders-2026.csv --date-format %d/%m/%Y --replace 3
 """,
 )
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
@@ -50,6 +56,13 @@ Examples:
     "(comma: 1.234,50 and 1,234 = 1.234; point: 1,234.50 and 1,234 = 1234).",
 )
 @click.option("--dry-run", is_flag=True, help="Read, match and count; store nothing.")
+@click.option(
+    "--replace",
+    metavar="ID",
+    type=click.IntRange(min=1),
+    help="Undo import ID and import FILE in its place, in one transaction (a corrected file, "
+    "another mapping or date format). `pricing deals imports` lists the ids.",
+)
 @json_option
 def import_(
     file: Path,
@@ -57,14 +70,19 @@ def import_(
     date_format: str | None,
     decimal: str | None,
     dry_run: bool,
+    replace: int | None,
 ) -> None:
     """Import deal lines: each is matched to the list and standard price in force on its date.
 
     Columns are matched loosely (Order ID, Order Date, Customer, Sales Rep, SKU / Product ID,
     Quantity, and Sales / Amount, Net Price or Discount; a ship date is never the deal date).
     The actual money wins: line amount, then net unit price, then discount off list. Re-importing
-    the same lines does not double them. Lines whose SKU has no list price on their date are kept
-    and counted as unmatched until an edition covers them.
+    the same lines does not double them: the same file imported again as it was adds nothing
+    and names the import that holds it. The same file read with another mapping or date format,
+    or new lines equal to stored ones (date, SKU, quantity, money, customer) under other line or
+    deal ids, would count sales twice: the import is refused (exit 2) with the earlier import's
+    id; take that import back with --replace ID. Lines whose SKU has no list price on their date
+    are kept and counted as unmatched until an edition covers them.
     """
     cfg = settings()
     ctx = click.get_current_context()
@@ -78,6 +96,7 @@ def import_(
             date_format=date_format,
             decimal=decimal,
             dry_run=dry_run,
+            replace=replace,
             progress=update,
         )
     errors = sum(1 for p in answer["problems"] if p["severity"] == "error")
@@ -87,6 +106,15 @@ def import_(
         exit_with(
             ctx,
             f"{file.name}: nothing imported: {errors} error(s); fix them and import again",
+            document=answer,
+        )
+    conflict = answer["conflict"]
+    if conflict:
+        hint = f"; to import it in place of that import: --replace {conflict['import']}"
+        exit_with(
+            ctx,
+            f"{file.name}: nothing imported: {conflict['reason']}"
+            + (hint if conflict["import"] else ""),
             document=answer,
         )
     if cfg.json:
@@ -101,11 +129,20 @@ def _print_import(file: Path, answer: dict[str, Any]) -> None:
     for note in answer["notes"]:
         click.echo(f"note: {note}")
     dry_run = answer["dry_run"]
+    replaced = answer["replaced"]
+    if replaced:
+        click.echo(_undone_text(replaced))
+    if answer["already_imported_as"] is not None:
+        click.echo(
+            f"{file.name}: {answer['lines']:,} lines; added nothing: import "
+            f"{answer['already_imported_as']} holds this very file, read the same way."
+        )
+        return
     verb = "would add" if dry_run else "added"
     click.echo(
         f"{file.name}: {answer['lines']:,} lines; {verb} {answer['added']:,}, "
         f"{answer['already_present']:,} already present"
-        + ("; nothing stored (dry run)." if dry_run else ".")
+        + ("; nothing stored (dry run)." if dry_run else f" (import {answer['id']}).")
     )
     if answer["unmatched"]:
         skus = answer["unmatched_skus"]
@@ -116,3 +153,89 @@ def _print_import(file: Path, answer: dict[str, Any]) -> None:
             f"of drift until an edition covers them: {shown}"
             + (f" and {more} more SKUs" if more > 0 else "")
         )
+
+
+@deals.command(
+    "imports",
+    epilog="""
+\b
+Examples:
+  pricing deals imports
+  pricing deals imports --json
+""",
+)
+@json_option
+def imports() -> None:
+    """List every deals import, oldest first: its id, file, SHA-256, when and by whom, lines
+    read and added, the dates of its lines, and the mapping and date format it was read with.
+    """
+    cfg = settings()
+    listed = cfg.call("deals.imports")
+    if cfg.json:
+        emit_json(listed)
+        return
+    if not listed:
+        click.echo("No deals imports yet: import an export with `pricing deals import FILE`.")
+        return
+    print_table(
+        ["Id", "File", "SHA-256", "Imported at (UTC)", "By", "Lines", "Added", "Dates",
+         "Mapping", "Date format"],
+        [
+            (
+                i["id"],
+                i["source"],
+                (i["sha256"] or "")[:12],
+                when(i["imported_at"]),
+                i["imported_by"],
+                f"{i['lines']:,}",
+                f"{i['added']:,}",
+                f"{i['first_date']} .. {i['last_date']}" if i["first_date"] else "",
+                _mapping_text(i["columns"]),
+                i["date_format"] or ("" if i["sha256"] is None else "(from the values)"),
+            )
+            for i in listed
+        ],
+        right=["Id", "Lines", "Added"],
+    )  # fmt: skip
+
+
+def _mapping_text(columns: dict[str, str] | None) -> str:
+    if not columns:
+        return ""
+    return ", ".join(f"{field}={header}" for field, header in sorted(columns.items()))
+
+
+@deals.command(
+    "undo",
+    epilog="""
+\b
+Examples:
+  pricing deals undo 3
+  pricing deals undo 3 --json
+""",
+)
+@click.argument("number", metavar="ID", type=click.IntRange(min=1))
+@json_option
+def undo(number: int) -> None:
+    """Take deals import ID back, as if its file had never been imported: its lines leave the
+    report, links to won requests and deal counts follow. Lines a later import held too (an
+    overlapping export) stay, as that import's. Recorded in the audit; the owner's to do.
+    """
+    cfg = settings()
+    answer = cfg.call("deals.undo", number=number)
+    if cfg.json:
+        emit_json(answer)
+        return
+    click.echo(_undone_text(answer))
+
+
+def _undone_text(undone: dict[str, Any]) -> str:
+    kept = (
+        f"; {undone['kept']:,} line(s) a later import held too stay, as that import's"
+        if undone["kept"]
+        else ""
+    )
+    return (
+        f"Undid import {undone['id']} ({undone['source']}): removed {undone['removed']:,} "
+        f"line(s){kept}."
+    )

@@ -140,6 +140,8 @@ class DealsFile:
     problems: list[Problem]
     notes: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
+    date_format: str | None = None  # as given (None: read from the column's own values)
+    sha256: str | None = None  # of the file's bytes: the same file is recognised again
 
 
 def read_deals(
@@ -164,6 +166,7 @@ def read_deals(
     if decimal is not None and decimal not in DECIMAL_MARKS:
         raise InputError(f" {decimal!r}: give comma or point", field="decimal")
     overrides = columns or {}
+    digest = _file_digest(path)  # on a thread of its own while the file is read
     head, is_csv, delimiter = _head(path)
     found = find_header(
         head,
@@ -190,12 +193,9 @@ def read_deals(
     lines = reader.convert(raw, date_format, decimal, text_cells)
     if progress:
         progress(3, 3)
+    headers = {f: str(h) for f, h in reader.headers.items()}
     return DealsFile(
-        path,
-        lines,
-        counted + reader.problems,
-        reader.notes,
-        {f: str(h) for f, h in reader.headers.items()},
+        path, lines, counted + reader.problems, reader.notes, headers, date_format, digest.result()
     )
 
 
@@ -217,6 +217,21 @@ def check_date_format(date_format: str) -> None:
 
 
 _LABELS = {"date": "date", "sku": "SKU", "qty": "quantity"}
+
+
+def _file_digest(path: Path) -> Future[str]:
+    """The SHA-256 of a file's bytes, taken on another thread (hashing lets go of the GIL)."""
+    return in_background(file_sha256, path)
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    sha = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(1 << 22):
+            sha.update(block)
+    return sha.hexdigest()
 
 
 def _no_header(path: Path, head: Sheet, overrides: dict[str, str]) -> Problem:

@@ -261,6 +261,19 @@ def scan(
     return pa.concat_tables(parts)
 
 
+def of_segment(
+    conn: Connection, segment: int, lines: int, columns: Iterable[str] = COLUMNS
+) -> pa.Table:
+    """One segment's lines (it holds ``lines``) with the columns asked for."""
+    import pyarrow as pa
+
+    names = list(dict.fromkeys(columns))
+    blobs = deal_tables.segment_blobs(conn, segment, names)
+    decoded = dict(zip(blobs, _in_parallel(decode, list(blobs.values())), strict=True))
+    found = _completed(decoded, names, lines)
+    return pa.table({name: found[name] for name in names})
+
+
 def _within(dates: Column, start: date | None, end: date | None) -> Array:
     """Which dates fall in the period (either end may be open)."""
     import pyarrow as pa

@@ -10,12 +10,15 @@ lines sold under it (:func:`link_won_requests`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from pricing.errors import InputError
 from pricing.io.arrow import dates, dictionary_encode, fill_null, texts
-from pricing.lines import schema, segments
+from pricing.lines import history, schema, segments
+from pricing.lines.history import Conflict, Undone
 from pricing.lines.matching import Reference, match
 from pricing.lines.reader import DealsFile, Progress, positions
 from pricing.problems import Problem, has_errors
@@ -46,16 +49,26 @@ class DealsImport:
     problems: list[Problem]
     notes: list[str]
     dry_run: bool
+    import_id: int | None = None  # the import recorded (None: nothing stored)
+    already_imported_as: int | None = None  # the import holding this very file, read this way
+    replaced: Undone | None = None  # the import undone first (``--replace``)
+    conflict: Conflict | None = None  # why nothing was stored: it would count sales twice
 
 
 @dataclass
 class _Fresh:
     """The file's lines not stored yet, whether each counts its deal, and the deal's number
-    in the history."""
+    in the history; the keys of the file's lines an earlier import stored (a blob, or None)."""
 
     lines: pa.Table
     deal_first: npt.NDArray[np.bool_]
     deal_no: npt.NDArray[np.int64]
+    held: bytes | None = None
+
+
+class _Refusal(Exception):
+    """Raised inside the write transaction to roll it back (an undo done for ``--replace``
+    too) when the file would count sales twice."""
 
 
 def import_deals(
@@ -64,38 +77,72 @@ def import_deals(
     *,
     user: str = "unknown",
     dry_run: bool = False,
+    replace: int | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> DealsImport:
-    """Store the lines of a deals file (those not already stored), matched to list and policy."""
+    """Store the lines of a deals file (those not already stored), matched to list and policy.
+
+    ``replace``: undo that import first, in the same transaction. Nothing is stored when the
+    same file, read the same way, is held by an import already (``already_imported_as``), or
+    when it would count sales twice (``conflict``: the same file read another way, or its new
+    lines repeat stored lines under other ids)."""
 
     total = 0 if read.lines is None else read.lines.num_rows
     result = DealsImport(total, 0, 0, 0, [], read.problems, read.notes, dry_run)
     if read.lines is None or has_errors(read.problems):
         return result  # nothing is stored while an error stands (a file without a header too)
+    if dry_run and replace is not None:
+        raise InputError(
+            ": a replacement cannot be a dry run; leave out --dry-run", field="replace"
+        )
     now = now or store.utcnow()
-    with db.read() if dry_run else db.write() as conn:
-        if not dry_run:
-            deal_tables.lock_for_writing(conn)
-        fresh = _fresh(conn, read.lines)
-        result.added = fresh.lines.num_rows
-        result.already_present = total - result.added
-        number = None
-        if not dry_run:
-            number = deal_tables.add_import(
-                conn,
-                source=read.path.name,
-                imported_at=now,
-                imported_by=user,
-                lines=total,
-                added=result.added,
-            )
-        _match_and_store(conn, fresh, number, result, dry_run=dry_run, progress=progress)
-        result.problems.extend(_leading_zero_hints(conn, result.unmatched_skus, read.path.name))
-        if number is not None:
-            audit.record(conn, by=user, action="deals.imported",
-                         subjects=[audit.subject("deals", number)], note=read.path.name, at=now)  # fmt: skip
-            link_won_requests(conn, by=user)
+    try:
+        with db.read() if dry_run else db.write() as conn:
+            if not dry_run:
+                deal_tables.lock_for_writing(conn)
+            if replace is not None:
+                note = f"{read.path.name} replaces it"
+                result.replaced = history.undo(conn, replace, by=user, note=note)
+            holder, result.conflict = history.same_file(conn, read)
+            if result.conflict is not None:
+                raise _Refusal
+            if holder is not None:
+                result.already_imported_as, result.already_present = holder, total
+                return result
+            fresh = _fresh(conn, read.lines)
+            result.conflict = history.content_conflict(conn, fresh.lines, read.lines["line_key"])
+            if result.conflict is not None:
+                raise _Refusal
+            result.added = fresh.lines.num_rows
+            result.already_present = total - result.added
+            number = None
+            if not dry_run:
+                first, last = segments.date_bounds(read.lines["date"]) if total else (None, None)
+                number = deal_tables.add_import(
+                    conn,
+                    source=read.path.name,
+                    imported_at=now,
+                    imported_by=user,
+                    lines=total,
+                    added=result.added,
+                    sha256=read.sha256,
+                    columns=json.dumps(read.columns, sort_keys=True),
+                    date_format=read.date_format,
+                    first_date=first,
+                    last_date=last,
+                    held_keys=fresh.held,
+                )
+                result.import_id = number
+            _match_and_store(conn, fresh, number, result, dry_run=dry_run, progress=progress)
+            result.problems.extend(_leading_zero_hints(conn, result.unmatched_skus, read.path.name))
+            if number is not None:
+                note = read.path.name + (f", replacing import {replace}" if replace else "")
+                audit.record(conn, by=user, action="deals.imported",
+                             subjects=[audit.subject("deals", number)], note=note, at=now)  # fmt: skip
+                link_won_requests(conn, by=user)
+    except _Refusal:
+        result.replaced = None  # rolled back with the rest
     return result
 
 
@@ -113,8 +160,11 @@ def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
     fresh = np.ones(total, dtype=bool)
     if total and keys[0].as_py().startswith("L:"):
         fresh &= positions(keys)[0] == 1
+    held = None
     if stored.num_rows:
-        fresh &= ~_is_in(keys, stored["line_key"])
+        present = _is_in(keys, stored["line_key"])
+        fresh &= ~present
+        held = history.held_keys(keys, present)
     deal_first = lines["deal_first"].to_numpy()
     deal_no = lines["deal_code"].to_numpy()
     if not fresh.all():
@@ -124,7 +174,7 @@ def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
         known, numbers = _stored_numbers(segments.whole(lines["deal_id"]), stored)
         deal_first = deal_first & ~known
         deal_no = np.where(known, numbers, deal_no + _max(stored["deal_no"]) + 1)
-    return _Fresh(lines, deal_first, deal_no)
+    return _Fresh(lines, deal_first, deal_no, held)
 
 
 def _match_and_store(

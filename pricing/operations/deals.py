@@ -18,6 +18,7 @@ def import_(
     date_format: str | None = None,
     decimal: str | None = None,
     dry_run: bool = False,
+    replace: int | None = None,
 ) -> Document:
     """Import deal lines, each matched to the list and standard price in force on its date.
 
@@ -37,6 +38,19 @@ def import_(
         read,
         user=caller.user,
         dry_run=dry_run,
+        replace=replace,
         progress=caller.progress,
     )
     return documents.deals_import(read, result, dry_run=dry_run)
+
+
+@operation("deals.imports")
+def imports(caller: Caller) -> Document:
+    """Every deals import, oldest first: file, SHA-256, when, who, lines, mapping, dates."""
+    return documents.deals_imports(api.list_deal_imports(caller.store(), user=caller.user))
+
+
+@operation("deals.undo")
+def undo(caller: Caller, *, number: int) -> Document:
+    """Take a deals import back, as if its file had never been imported."""
+    return documents.deals_undone(api.undo_deal_import(caller.store(), number, user=caller.user))

@@ -151,6 +151,40 @@ def imports_of(conn: Connection, segments: Iterable[int]) -> list[int]:
     return sorted({int(i or 0) for i in found})
 
 
+class ImportRecord(NamedTuple):
+    """A deals import as recorded (the columns since 0008 are None for older imports)."""
+
+    id: int
+    source: str
+    imported_at: datetime
+    imported_by: str
+    lines: int
+    added: int
+    sha256: str | None
+    columns: str | None  # the mapping the file was read with, field -> header, as JSON
+    date_format: str | None
+    first_date: date | None
+    last_date: date | None
+
+
+def _next_import_number(conn: Connection) -> int:
+    """One more than any deals import ever recorded: an undone import's number is never given
+    again (its audit entries keep naming it), whatever the database's own sequence does."""
+    stored = conn.execute(select(func.max(store.deal_imports.c.id))).scalar()
+    t = store.audit_log.c
+    audited = conn.execute(
+        select(func.max(cast_int(func.substr(t.subject, 7)))).where(t.subject.like("deals:%"))
+    ).scalar()
+    return max(int(stored or 0), int(audited or 0)) + 1
+
+
+def cast_int(value: ColumnElement[Any]) -> ColumnElement[int]:
+    from sqlalchemy import Integer
+    from sqlalchemy import cast as sql_cast
+
+    return sql_cast(value, Integer)
+
+
 def add_import(
     conn: Connection,
     *,
@@ -159,20 +193,80 @@ def add_import(
     imported_by: str,
     lines: int,
     added: int,
+    sha256: str | None = None,
+    columns: str | None = None,
+    date_format: str | None = None,
+    first_date: date | None = None,
+    last_date: date | None = None,
+    held_keys: bytes | None = None,
 ) -> int:
     """The record of a deals import; its number."""
-    number = conn.execute(
-        store.deal_imports.insert()
-        .values(
+    number = _next_import_number(conn)
+    conn.execute(
+        store.deal_imports.insert().values(
+            id=number,
             source=source,
             imported_at=imported_at,
             imported_by=imported_by,
             lines=lines,
             added=added,
+            sha256=sha256,
+            columns=columns,
+            date_format=date_format,
+            first_date=first_date,
+            last_date=last_date,
+            held_keys=held_keys,
         )
-        .returning(store.deal_imports.c.id)
-    ).scalar_one()
-    return int(number)
+    )
+    return number
+
+
+def imports(
+    conn: Connection, number: int | None = None, *, sha256: str | None = None
+) -> list[ImportRecord]:
+    """Every deals import (or the one numbered, or those of a file with this SHA-256), oldest
+    first."""
+    t = store.deal_imports.c
+    query = select(
+        t.id, t.source, t.imported_at, t.imported_by, t.lines, t.added, t.sha256, t.columns,
+        t.date_format, t.first_date, t.last_date,
+    ).order_by(t.id)  # fmt: skip
+    if number is not None:
+        query = query.where(t.id == number)
+    if sha256 is not None:
+        query = query.where(t.sha256 == sha256)
+    return [ImportRecord(*row) for row in conn.execute(query).all()]
+
+
+def held_keys_after(conn: Connection, number: int) -> list[tuple[int, bytes]]:
+    """The imports after ``number`` that held lines stored already, with those lines' keys."""
+    t = store.deal_imports.c
+    rows = conn.execute(
+        select(t.id, t.held_keys).where(t.id > number, t.held_keys.is_not(None)).order_by(t.id)
+    )
+    return [(int(ident), bytes(blob)) for ident, blob in rows]
+
+
+def import_segments(conn: Connection, number: int) -> list[tuple[int, int]]:
+    """The segments (number, lines) an import stored, in storage order."""
+    s = store.deal_segments.c
+    query = select(s.id, s.lines).where(s.import_id == number).order_by(s.id)
+    return [(int(ident), int(lines)) for ident, lines in conn.execute(query)]
+
+
+def reassign_segment(conn: Connection, segment: int, number: int) -> None:
+    """A segment made import ``number``'s (its lines, which that import held too, stay)."""
+    s = store.deal_segments
+    conn.execute(s.update().where(s.c.id == segment).values(import_id=number))
+
+
+def remove_import(conn: Connection, number: int) -> None:
+    """An import's record, its segments and their columns, deleted."""
+    s = store.deal_segments
+    ours = select(s.c.id).where(s.c.import_id == number).scalar_subquery()
+    conn.execute(store.deal_columns.delete().where(store.deal_columns.c.segment_id.in_(ours)))
+    conn.execute(s.delete().where(s.c.import_id == number))
+    conn.execute(store.deal_imports.delete().where(store.deal_imports.c.id == number))
 
 
 def won_requests(conn: Connection) -> list[WonRequest]:

@@ -42,7 +42,7 @@ from pricing import config
 from pricing.errors import SchemaError, StoreError
 from pricing.money import from_micros, to_micros
 
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 DEFAULT_URL = "sqlite:///pricing.db"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
 
@@ -244,6 +244,16 @@ deal_imports = Table(
     Column("imported_by", String(200), nullable=False),
     Column("lines", Integer, nullable=False),
     Column("added", Integer, nullable=False),
+    # Since 0008 (null before): the file's SHA-256, the mapping (field -> header, JSON) and date
+    # format it was read with, its lines' dates, and the keys of the lines it held that were
+    # stored already (an Arrow blob; kept for it when the import that stored them is undone).
+    Column("sha256", String(64)),
+    Column("columns", Text),
+    Column("date_format", String(100)),
+    Column("first_date", Date),
+    Column("last_date", Date),
+    Column("held_keys", LargeBinary),
+    Index("ix_deal_imports_sha256", "sha256"),
 )
 
 deal_segments = Table(

@@ -1,0 +1,309 @@
+"""Each deals import as a thing the owner can see, recognise and take back.
+
+An import is recorded with the file's SHA-256, the mapping (field -> header) and date format it
+was read with, and its lines' dates (:func:`listing`). Before a file's lines are stored, the
+import asks whether the store holds it already: the same file read the same way adds nothing
+(:func:`same_file` names the import holding it); the same file read another way, or new lines
+whose content (date, SKU, quantity, money, customer) equals stored lines under other line or
+deal ids, would count sales twice and are refused with the earlier import's number
+(:func:`content_conflict`). :func:`undo` removes an import's lines as if its file had never been
+imported: the lines a later import held too (an overlapping export) stay, as that import's, and
+a deal whose first line goes is counted by its first remaining line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from pricing.errors import NotFoundError
+from pricing.lines import segments
+from pricing.storage import audit, deal_tables
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pyarrow as pa
+    from sqlalchemy.engine import Connection
+
+    from pricing.io.arrow import Array, Column
+    from pricing.lines.reader import DealsFile
+
+# What a line says, apart from its identity: two lines alike in all of these are one sale.
+CONTENT: tuple[str, ...] = (
+    "date", "sku_key", "qty", "amount", "unit_price", "discount_pct", "customer",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ImportListing:
+    """One deals import as ``deals imports`` lists it (None: recorded before it was kept)."""
+
+    id: int
+    source: str
+    sha256: str | None
+    imported_at: datetime
+    imported_by: str
+    lines: int
+    added: int
+    first_date: date | None
+    last_date: date | None
+    columns: dict[str, str] | None
+    date_format: str | None
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Why a file is refused: it would store again what import ``earlier`` holds (None: lines
+    stored before imports were recorded)."""
+
+    earlier: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Undone:
+    """What undoing an import did: its lines removed, and those kept for later imports that
+    held them too."""
+
+    id: int
+    source: str
+    removed: int
+    kept: int
+
+
+def listing(conn: Connection) -> list[ImportListing]:
+    """Every deals import, oldest first."""
+    return [
+        ImportListing(
+            r.id,
+            r.source,
+            r.sha256,
+            _moment(r.imported_at),
+            r.imported_by,
+            r.lines,
+            r.added,
+            _day(r.first_date),
+            _day(r.last_date),
+            _mapping(r.columns),
+            r.date_format,
+        )
+        for r in deal_tables.imports(conn)
+    ]
+
+
+def same_file(conn: Connection, read: DealsFile) -> tuple[int | None, Conflict | None]:
+    """The import that holds this very file read this very way (its number, the file adds
+    nothing), or the conflict of the same file imported with another mapping or date format."""
+    if not read.sha256:
+        return None, None
+    earlier = deal_tables.imports(conn, sha256=read.sha256)
+    for record in earlier:
+        if _mapping(record.columns) == read.columns and record.date_format == read.date_format:
+            return record.id, None
+    if not earlier:
+        return None, None
+    last = earlier[-1]
+    other = (
+        "another column mapping"
+        if _mapping(last.columns) != read.columns
+        else f"another date format ({last.date_format or 'read from the values'})"
+    )
+    return None, Conflict(
+        last.id,
+        f"this file (SHA-256 {read.sha256[:12]}…) was imported as import {last.id} with {other}; "
+        "importing it again would count its lines twice",
+    )
+
+
+def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflict | None:
+    """Whether lines about to be stored repeat stored lines under other identities: the same
+    date, SKU, quantity, money and customer, line for line, as lines the file does not hold by
+    their keys (a file read before with other line or deal ids). Counted as multisets: two
+    equal sales in the file are two, matching two stored ones."""
+    if not fresh.num_rows:
+        return None
+    first, last = segments.date_bounds(fresh["date"])
+    stored = segments.scan(conn, [*CONTENT, "line_key", "import_id"], start=first, end=last)
+    if not stored.num_rows:
+        return None
+    import pyarrow.compute as pc
+
+    other = pc.invert(pc.is_in(stored["line_key"], value_set=segments.whole(keys)))
+    stored = stored.filter(other)
+    if not stored.num_rows:
+        return None
+    same = " AND ".join(f"f.{c} IS NOT DISTINCT FROM s.{c}" for c in CONTENT)
+    columns = ", ".join(CONTENT)
+    con = segments.duck(fresh=fresh.select(list(CONTENT)), stored=stored)
+    try:
+        row = con.execute(
+            f"WITH f AS (SELECT {columns}, count(*) AS n FROM fresh GROUP BY ALL), "
+            f"s AS (SELECT {columns}, count(*) AS n, min(coalesce(import_id, 0)) AS earliest "
+            "FROM stored GROUP BY ALL) "
+            f"SELECT sum(least(f.n, s.n)), min(s.earliest) FROM f JOIN s ON {same}"
+        ).fetchone()
+    finally:
+        con.close()
+    repeated, earliest = (int(row[0] or 0), row[1]) if row else (0, None)
+    if not repeated:
+        return None
+    earlier = int(earliest) if earliest else None
+    held = f"import {earlier}" if earlier else "lines stored before imports were recorded"
+    return Conflict(
+        earlier,
+        f"{repeated:,} of its {fresh.num_rows:,} new lines have the same date, SKU, quantity, "
+        f"money and customer as lines of {held} under other line or deal ids (read with "
+        "another mapping?); importing them would count those sales twice",
+    )
+
+
+def held_keys(keys: Array, stored: npt.NDArray[np.bool_]) -> bytes | None:
+    """The keys of the file's lines an earlier import stored already (``stored``: which), as a
+    blob kept with the import (None: none)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not stored.any():
+        return None
+    return segments.encode(pc.unique(keys.filter(pa.array(stored))))
+
+
+def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> Undone:
+    """Remove import ``number`` as if its file had never been imported, in the caller's write
+    transaction: its lines go, except those a later import held too (they become the earliest
+    such import's: a whole segment by its record, a part of one stored anew), and a deal whose
+    first line went is counted by its first remaining line. One segment is in memory at a time.
+    Audited: ``deals.undone``, and the imports that took lines or recount a deal."""
+    import numpy as np
+
+    deal_tables.lock_for_writing(conn)
+    found = deal_tables.imports(conn, number)
+    if not found:
+        raise NotFoundError(
+            f"there is no deals import {number}; `pricing deals imports` lists them"
+        )
+    record = found[0]
+    ours = deal_tables.import_segments(conn, number)
+    lines = sum(size for _, size in ours)
+    held = [
+        (owner, segments.decode(blob)) for owner, blob in deal_tables.held_keys_after(conn, number)
+    ]
+    others = deal_tables.count(conn) > lines
+    starts: set[int] = set()
+    changed: set[int] = set()
+    kept = 0
+    every = _owners(conn, ours, held)  # each line's new import, in storage order
+    offset = 0
+    for segment, size in ours if others or held else []:
+        owners, offset = every[offset : offset + size], offset + size
+        if held and owners[0] and (owners == owners[0]).all():
+            deal_tables.reassign_segment(conn, segment, int(owners[0]))  # every line stays
+            changed.add(int(owners[0]))
+            kept += size
+            continue
+        part = segments.of_segment(conn, segment, size, ["deal_no", "deal_first"])
+        going = owners == 0
+        first = segments.zero_filled(part["deal_first"]).astype(bool) & going
+        starts.update(int(n) for n in np.unique(segments.zero_filled(part["deal_no"])[first]))
+        if going.all():
+            continue
+        whole = segments.of_segment(conn, segment, size)
+        for owner in np.unique(owners[~going]):
+            taken = whole.filter(_mask(owners == owner))
+            index = taken.schema.get_field_index("import_id")
+            taken = taken.set_column(index, "import_id", _full(taken.num_rows, int(owner)))
+            segments.append(conn, taken, int(owner))
+            changed.add(int(owner))
+            kept += taken.num_rows
+    deal_tables.remove_import(conn, number)
+    if starts:
+        changed |= set(deal_tables.imports_of(conn, _recount(conn, starts)))
+    audit.record(conn, by=by, action="deals.undone", subjects=[audit.subject("deals", number)],
+                 note=note or record.source)  # fmt: skip
+    if changed:
+        subjects = [audit.subject("deals", n) for n in sorted(changed)]
+        audit.record(conn, by=by, action="deals.reassigned", subjects=subjects,
+                     note=f"after deals import {number} was undone")  # fmt: skip
+    return Undone(number, record.source, lines - kept, kept)
+
+
+def _owners(
+    conn: Connection, ours: list[tuple[int, int]], held: list[tuple[int, Array]]
+) -> npt.NDArray[np.int64]:
+    """For each line of the segments ``ours``, the earliest later import that held it too (0:
+    none): one lookup per later import over all the lines' keys."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    owners = np.zeros(sum(size for _, size in ours), dtype=np.int64)
+    if not held:
+        return owners
+    parts = [
+        segments.whole(segments.of_segment(conn, s, n, ["line_key"])["line_key"]) for s, n in ours
+    ]
+    keys = pa.chunked_array(parts, pa.string()).combine_chunks()
+    for owner, keys_held in held:
+        hit = pc.is_in(keys, value_set=keys_held).to_numpy(zero_copy_only=False)
+        owners[hit & (owners == 0)] = owner
+    return owners
+
+
+def _mask(values: npt.NDArray[np.bool_]) -> pa.BooleanArray:
+    import pyarrow as pa
+
+    return pa.array(values, pa.bool_())
+
+
+def _full(n: int, value: int) -> pa.Int32Array:
+    import numpy as np
+    import pyarrow as pa
+
+    return pa.array(np.full(n, value, dtype=np.int32), pa.int32())
+
+
+def _recount(conn: Connection, starts: set[int]) -> list[int]:
+    """Mark the first remaining line (in storage order) of each deal in ``starts`` as the
+    deal's first; the segments changed."""
+    import numpy as np
+    import pyarrow as pa
+
+    pending = np.array(sorted(starts), dtype=np.int64)
+
+    def recount(segment: pa.Table) -> dict[str, Column] | None:
+        nonlocal pending
+        if not len(pending):
+            return None
+        numbers = segments.zero_filled(segment["deal_no"])
+        hit = np.flatnonzero(np.isin(numbers, pending))
+        if not len(hit):
+            return None
+        deals, at = np.unique(numbers[hit], return_index=True)
+        first = segments.zero_filled(segment["deal_first"]).astype(np.int8)
+        first[hit[at]] = 1
+        pending = np.setdiff1d(pending, deals)
+        return {"deal_first": pa.array(first, pa.int8())}
+
+    return segments.rewrite(conn, recount, reads=["deal_no", "deal_first"])
+
+
+def _mapping(text: str | None) -> dict[str, str] | None:
+    if text is None:
+        return None
+    value = json.loads(text)
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _day(value: object) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _moment(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
