@@ -479,6 +479,7 @@ def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Docu
         ),
         "sha256": read.sha256,
         "date_format": read.date_format,
+        "decimal": read.decimal,
         "lines": result.lines,
         "added": result.added,
         "already_present": result.already_present,
@@ -510,6 +511,7 @@ def deals_imports(found: Sequence[ImportListing]) -> list[Document]:
             "last_date": i.last_date,
             "columns": i.columns,
             "date_format": i.date_format,
+            "decimal": i.decimal,
         }
         for i in found
     ]

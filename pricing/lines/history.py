@@ -52,6 +52,7 @@ class ImportListing:
     last_date: date | None
     columns: dict[str, str] | None
     date_format: str | None
+    decimal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def listing(conn: Connection) -> list[ImportListing]:
             _day(r.last_date),
             _mapping(r.columns),
             r.date_format,
+            r.decimal,
         )
         for r in deal_tables.imports(conn)
     ]
@@ -101,16 +103,21 @@ def same_file(conn: Connection, read: DealsFile) -> tuple[int | None, Conflict |
         return None, None
     earlier = deal_tables.imports(conn, sha256=read.sha256)
     for record in earlier:
-        if _mapping(record.columns) == read.columns and record.date_format == read.date_format:
+        if (
+            _mapping(record.columns) == read.columns
+            and record.date_format == read.date_format
+            and record.decimal == read.decimal
+        ):
             return record.id, None
     if not earlier:
         return None, None
     last = earlier[-1]
-    other = (
-        "another column mapping"
-        if _mapping(last.columns) != read.columns
-        else f"another date format ({last.date_format or 'read from the values'})"
-    )
+    if _mapping(last.columns) != read.columns:
+        other = "another column mapping"
+    elif last.date_format != read.date_format:
+        other = f"another date format ({last.date_format or 'read from the values'})"
+    else:
+        other = f"another decimal mark ({last.decimal or 'read from the values'})"
     return None, Conflict(
         last.id,
         f"this file (SHA-256 {read.sha256[:12]}…) was imported as import {last.id} with {other}; "

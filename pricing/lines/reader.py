@@ -142,6 +142,7 @@ class DealsFile:
     columns: dict[str, str] = field(default_factory=dict)
     date_format: str | None = None  # as given (None: read from the column's own values)
     sha256: str | None = None  # of the file's bytes: the same file is recognised again
+    decimal: str | None = None  # the decimal mark as given (None: read from the values)
 
 
 def read_deals(
@@ -195,8 +196,9 @@ def read_deals(
         progress(3, 3)
     headers = {f: str(h) for f, h in reader.headers.items()}
     return DealsFile(
-        path, lines, counted + reader.problems, reader.notes, headers, date_format, digest.result()
-    )
+        path, lines, counted + reader.problems, reader.notes, headers, date_format,
+        digest.result(), decimal,
+    )  # fmt: skip
 
 
 def check_date_format(date_format: str) -> None:

@@ -129,6 +129,7 @@ def import_deals(
                     sha256=read.sha256,
                     columns=json.dumps(read.columns, sort_keys=True),
                     date_format=read.date_format,
+                    decimal=read.decimal,
                     first_date=first,
                     last_date=last,
                     held_keys=fresh.held,

@@ -165,6 +165,7 @@ class ImportRecord(NamedTuple):
     date_format: str | None
     first_date: date | None
     last_date: date | None
+    decimal: str | None = None  # the decimal mark given (None: read from the values)
 
 
 def _next_import_number(conn: Connection) -> int:
@@ -196,6 +197,7 @@ def add_import(
     sha256: str | None = None,
     columns: str | None = None,
     date_format: str | None = None,
+    decimal: str | None = None,
     first_date: date | None = None,
     last_date: date | None = None,
     held_keys: bytes | None = None,
@@ -213,6 +215,7 @@ def add_import(
             sha256=sha256,
             columns=columns,
             date_format=date_format,
+            decimal=decimal,
             first_date=first_date,
             last_date=last_date,
             held_keys=held_keys,
@@ -229,7 +232,7 @@ def imports(
     t = store.deal_imports.c
     query = select(
         t.id, t.source, t.imported_at, t.imported_by, t.lines, t.added, t.sha256, t.columns,
-        t.date_format, t.first_date, t.last_date,
+        t.date_format, t.first_date, t.last_date, t.decimal,
     ).order_by(t.id)  # fmt: skip
     if number is not None:
         query = query.where(t.id == number)

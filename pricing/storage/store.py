@@ -250,6 +250,7 @@ deal_imports = Table(
     Column("sha256", String(64)),
     Column("columns", Text),
     Column("date_format", String(100)),
+    Column("decimal", String(10)),  # the decimal mark money was read with, when given
     Column("first_date", Date),
     Column("last_date", Date),
     Column("held_keys", LargeBinary),

@@ -21,6 +21,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("sha256", sa.String(64)))
         batch.add_column(sa.Column("columns", sa.Text))
         batch.add_column(sa.Column("date_format", sa.String(100)))
+        batch.add_column(sa.Column("decimal", sa.String(10)))
         batch.add_column(sa.Column("first_date", sa.Date))
         batch.add_column(sa.Column("last_date", sa.Date))
         batch.add_column(sa.Column("held_keys", sa.LargeBinary))
@@ -30,5 +31,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_deal_imports_sha256", "deal_imports")
     with op.batch_alter_table("deal_imports") as batch:
-        for name in ("held_keys", "last_date", "first_date", "date_format", "columns", "sha256"):
+        for name in (
+            "held_keys",
+            "last_date",
+            "first_date",
+            "decimal",
+            "date_format",
+            "columns",
+            "sha256",
+        ):
             batch.drop_column(name)
