@@ -126,16 +126,17 @@ def test_import__the_same_file_again_adds_nothing_and_names_the_import_holding_i
 def test_import__the_same_file_with_another_date_format_is_refused_then_replaced(
     owner: Cli, tmp_path: Path, fresh: Callable[[], Cli]
 ) -> None:
-    """Dates that cannot tell day from month were read month-first; the owner's were day-first.
-    Importing the file again with --date-format is refused (it would double the lines), and
-    --replace puts the corrected reading in place of the first."""
+    """Dates that cannot tell day from month were read month-first (--date-format %m/%d/%Y);
+    the owner's were day-first. Importing the file again with --date-format %d/%m/%Y is refused
+    (it would double the lines), and --replace puts the corrected reading in place of the first."""
     text = (
         "Order ID,Date,Customer,SKU,Quantity,Net Price\n"
         "O-1,03/02/2025,Acme,HW-100,1,110\nO-2,01/04/2025,Acme,SV-1,1,95\n"
         "O-3,05/03/2025,Globex,HW-100,2,108\n"
     )
     path = write(tmp_path, "ambiguous.csv", text)
-    owner.json("deals", "import", str(path))
+    assert owner("deals", "import", str(path)).exit_code == 2  # no silent guess
+    owner.json("deals", "import", str(path), "--date-format", "%m/%d/%Y")
     refused = owner.json("deals", "import", str(path), "--date-format", "%d/%m/%Y", expect=2)
     assert refused["conflict"]["import"] == 1 and refused["conflict"]["hint"] == "--replace 1"
     said = owner("deals", "import", str(path), "--date-format", "%d/%m/%Y")
@@ -351,3 +352,20 @@ def test_undo__lines_a_later_export_held_without_adding_any_stay(
     assert reports(owner) == before
     assert owner.json("deals", "imports")[0]["id"] == 2
     assert owner.json("audit", "verify")["intact"]
+
+
+def test_import__the_same_file_with_another_decimal_mark_is_refused(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Money that cannot tell a decimal comma from a thousands separator was read with
+    --decimal point; reading the same file again with --decimal comma would store it twice."""
+    text = (
+        "Order ID,Order Date,Customer,SKU,Quantity,Net Price\n"
+        '1,2025-03-01,Acme,HW-100,1,"1,234"\n2,2025-03-02,Acme,HW-100,1,"2,500"\n'
+    )
+    path = write(tmp_path, "marks.csv", text)
+    assert owner.json("deals", "import", str(path), "--decimal", "point")["added"] == 2
+    refused = owner.json("deals", "import", str(path), "--decimal", "comma", expect=2)
+    assert refused["conflict"]["import"] == 1 and "decimal mark" in refused["conflict"]["reason"]
+    assert owner.json("deals", "imports")[0]["decimal"] == "point"
+    assert owner.json("report")["totals"]["lines"] == 2
