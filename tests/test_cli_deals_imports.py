@@ -166,10 +166,11 @@ def test_import__the_same_file_with_another_date_format_is_refused_then_replaced
 
 
 def crm_export(tmp_path: Path, lines: int = 2000) -> Path:
-    """A HubSpot-like line-item export: deals named in "Deal Name" (a header the loose matching
-    does not know), several lines per deal, some repeated line for line."""
+    """A CRM-like line-item export: deals named in "Deal Label" (a header the loose matching
+    does not know, as "Deal Name" was when the issue was filed), several lines per deal, some
+    repeated line for line."""
     rng = random.Random(16)
-    rows = ["Deal Name,Close Date,Account,Owner,SKU,Quantity,Amount"]
+    rows = ["Deal Label,Close Date,Account,Owner,SKU,Quantity,Amount"]
     start = date(2025, 3, 1)
     deal = 0
     while len(rows) <= lines:
@@ -192,7 +193,7 @@ def test_crm_export_again_with_a_deal_mapping__refused_then_replaced_like_a_fres
     first = owner.json("deals", "import", str(path))
     assert first["added"] == 2000
     before = reports(owner)
-    mapped = ("--column", "deal_id=Deal Name")
+    mapped = ("--column", "deal_id=Deal Label")
     refused = owner.json("deals", "import", str(path), *mapped, expect=2)
     assert refused["conflict"]["import"] == 1 and refused["added"] == 0
     assert reports(owner) == before  # nothing doubled
