@@ -472,7 +472,9 @@ def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Docu
             {
                 "import": conflict.earlier,
                 "reason": conflict.reason,
-                "hint": f"--replace {conflict.earlier}" if conflict.earlier else None,
+                "hint": f"--replace {conflict.earlier}"
+                if conflict.earlier and conflict.covers
+                else None,
             }
             if conflict
             else None

@@ -228,6 +228,21 @@ def test_new_lines_equal_to_stored_ones_under_other_ids_are_refused(
     assert owner.json("report")["totals"]["lines"] == 3
 
 
+def test_a_file_repeating_only_some_sales_of_an_import_gets_no_replace_hint(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Two of import 1's three sales under other ids: replacing import 1 with this file would
+    drop the third sale, so the refusal says so instead of offering --replace."""
+    owner.json("deals", "import", str(write(tmp_path, "orders.csv", ORDERS)))
+    lines = ORDERS.replace("Order ID", "Invoice").replace("O-", "INV-").splitlines()
+    partial = write(tmp_path, "part.csv", "\n".join(lines[:3]) + "\n")
+    refused = owner.json("deals", "import", str(partial), expect=2)
+    assert refused["conflict"]["import"] == 1 and refused["conflict"]["hint"] is None
+    assert "would remove the other 1 sales" in refused["conflict"]["reason"]
+    said = owner("deals", "import", str(partial))
+    assert said.exit_code == 2 and "--replace" not in said.stderr
+
+
 # Undo ----------------------------------------------------------------------------------------
 
 

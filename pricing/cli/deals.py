@@ -110,11 +110,11 @@ def import_(
         )
     conflict = answer["conflict"]
     if conflict:
-        hint = f"; to import it in place of that import: --replace {conflict['import']}"
+        hint = f"; to import it in place of that import: {conflict['hint']}"
         exit_with(
             ctx,
             f"{file.name}: nothing imported: {conflict['reason']}"
-            + (hint if conflict["import"] else ""),
+            + (hint if conflict["hint"] else ""),
             document=answer,
         )
     if cfg.json:

@@ -62,6 +62,7 @@ class Conflict:
 
     earlier: int | None
     reason: str
+    covers: bool = True  # the file holds all of the earlier import's lines: it may replace it
 
 
 @dataclass(frozen=True)
@@ -159,12 +160,20 @@ def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflic
         return None
     earlier = int(earliest) if earliest else None
     held = f"import {earlier}" if earlier else "lines stored before imports were recorded"
-    return Conflict(
-        earlier,
+    reason = (
         f"{repeated:,} of its {fresh.num_rows:,} new lines have the same date, SKU, quantity, "
         f"money and customer as lines of {held} under other line or deal ids (read with "
-        "another mapping?); importing them would count those sales twice",
+        "another mapping?); importing them would count those sales twice"
     )
+    total = deal_tables.lines_of_import(conn, earlier) if earlier else 0
+    if earlier and total > repeated:
+        # Replacing the earlier import with this file would drop its other sales.
+        return Conflict(earlier, reason + (
+            f". Import {earlier} holds {total:,} lines and this file repeats {repeated:,} of them: "
+            f"replacing it with this file would remove the other {total - repeated:,} sales; "
+            f"replace it with a corrected export that holds all of them, or leave this file out"
+        ), covers=False)  # fmt: skip
+    return Conflict(earlier, reason)
 
 
 def held_keys(keys: Array, stored: npt.NDArray[np.bool_]) -> bytes | None:

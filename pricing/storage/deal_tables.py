@@ -186,6 +186,15 @@ def cast_int(value: ColumnElement[Any]) -> ColumnElement[int]:
     return sql_cast(value, Integer)
 
 
+def lines_of_import(conn: Connection, number: int) -> int:
+    """How many stored lines an import holds now (its segments' lines)."""
+    s = store.deal_segments.c
+    total = conn.execute(
+        select(func.coalesce(func.sum(s.lines), 0)).where(s.import_id == number)
+    ).scalar()
+    return int(total or 0)
+
+
 def add_import(
     conn: Connection,
     *,
