@@ -204,12 +204,22 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
 def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
     """The simulation as tables: classes, approver workload, inside/outside, changed lines."""
     not_judged = simulated["not_judged"]
+    period = (
+        f" from {simulated['from']} to {simulated['to']}"
+        if simulated["from"] and simulated["to"]
+        else ""
+    )
     click.echo(
-        f"{simulated['lines']:,} deal lines from {simulated['from']} to {simulated['to']} judged "
+        f"{simulated['lines']:,} deal lines{period} judged "
         f"under the policy in force and under {file_name}"
         + (f" ({not_judged:,} unmatched or unjudged lines left out)" if not_judged else "")
         + "."
     )
+    if not simulated["lines"] and not_judged:
+        click.echo(
+            "No stored line is judged by the policy in force (none in force on their dates): "
+            "load a policy that covers them (effective_from) before comparing against it."
+        )
     _print_classes(simulated, file_name)
     _print_workload(simulated, file_name)
     sides = {"now": "current", file_name: "proposed"}
