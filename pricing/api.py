@@ -292,16 +292,30 @@ def import_price_book(
         loaded = loading.result()
         store = db() if callable(db) else db
         authorize(store, user, "pricebook.import")
+        policy_currency = policies.latest_currency(store)
         options = ReadOptions(
             sheet=sheet,
             columns=dict(columns or {}),
-            currency=(currency or policies.latest_currency(store) or "USD").upper(),
+            currency=(currency or policy_currency or "USD").upper(),
             currency_given=currency is not None,
         )
         read = read_price_book(file, options, progress, loaded=loaded)
     result = editions.import_result(read, effective_from=effective_from, dry_run=dry_run)
     if read.book is None or result.failed:
         return result
+    other = [c for c in result.currencies if policy_currency and c != policy_currency.upper()]
+    if other:
+        from pricing.problems import Problem
+
+        result.problems.append(
+            Problem(
+                "warning",
+                f"its prices are in {', '.join(other)} while the policy's limits and floors are "
+                f"in {policy_currency}: until exchange rates exist, deals and floors are compared "
+                "with these prices as if in one currency; check the file's currency (--currency)",
+                file=result.source,
+            )
+        )
     with paused_gc(), store.read() if dry_run else store.write() as conn:
         editions.store_import(conn, read, result, user=user, now=now)
         if result.edition is not None:

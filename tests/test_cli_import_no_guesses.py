@@ -298,3 +298,17 @@ def test_a_price_book_whose_prices_cannot_tell_the_decimal_mark_stops(
     assert cli("pricebook", "import", str(clear), "--effective", "2025-01-01").exit_code == 0
     prices = {i["sku"]: i["list_price"] for i in cli.json("pricebook", "show")["items"]}
     assert prices == {"A-1": "1.23", "A-2": "1234.00", "A-3": "12.50"}
+
+
+def test_a_price_book_in_another_currency_than_the_policy_is_imported_with_a_warning(
+    sales: Cli, tmp_path: Path
+) -> None:
+    """Given a USD policy, when the marketer imports a book priced in EUR, then it is stored
+    but she is told that deals and floors will be compared with it as if in one currency."""
+    book = write_workbook(tmp_path / "eur.xlsx", {"Price Book": [
+        ["SKU", "Family", "List Price (EUR)"], ["HW-100", "Hardware", 110],
+    ]})  # fmt: skip
+    result = sales.json("pricebook", "import", str(book), "--effective", "2026-06-01")
+    warned = [p["message"] for p in result["problems"] if p["severity"] == "warning"]
+    assert any("in EUR while the policy's limits and floors are in USD" in m for m in warned)
+    assert result["edition"] is not None
