@@ -444,6 +444,13 @@ def test_report__lines_without_a_policy_in_force_are_said_not_judged(
 
     report = cli.json("report", "--by", "rep")
     t = report["totals"]
+    # Nobody judged their special discount: none of it is "within policy or approved".
+    assert Decimal(t["special_discount"]) > 0
+    assert Decimal(t["unjudged_special_discount"]) == Decimal(t["special_discount"])
+    assert Decimal(t["in_policy_special_discount"]) == 0
+    assert [s["step"] for s in report["waterfall"]][-2] == (
+        "Special discount not judged (no policy in force)"
+    )
     assert (t["out_of_policy_lines"], t["unjudged_lines"], t["unjudged_net_revenue"]) == (
         0,
         3,

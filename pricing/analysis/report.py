@@ -48,6 +48,7 @@ class Metrics:
     unmatched_lines: int = 0
     unjudged_lines: int = 0  # matched lines with no policy in force on their dates
     unjudged_net_revenue: Decimal = Decimal(0)
+    unjudged_special_discount: Decimal = Decimal(0)  # their special discount: nobody judged it
     below_approved_lines: int = 0
     first: date | None = None
     last: date | None = None
@@ -67,7 +68,9 @@ class Metrics:
 
     @property
     def in_policy_special_discount(self) -> Decimal:
-        return self.special_discount - self.out_of_policy_amount
+        """The special discount within policy or approved: neither out of policy nor on lines
+        no policy judged."""
+        return self.special_discount - self.out_of_policy_amount - self.unjudged_special_discount
 
     @property
     def realization_pct(self) -> Decimal:
@@ -317,6 +320,7 @@ def _metrics(con: duckdb.DuckDBPyConnection, by: list[str]) -> list[tuple[dict[s
         "sum(CASE WHEN matched THEN 0 ELSE 1 END) AS unmatched, "
         "sum(CASE WHEN unjudged THEN 1 ELSE 0 END) AS unjudged_n, "
         "sum(CASE WHEN unjudged THEN net_amount END) AS unjudged_net, "
+        "sum(CASE WHEN unjudged THEN standard_revenue - net_amount END) AS unjudged_special, "
         "sum(CASE WHEN below THEN 1 ELSE 0 END) AS below, "
         'min(date) AS "first", max(date) AS "last" FROM judged'
         + (
@@ -371,6 +375,7 @@ def _row_metrics(row: _Row) -> Metrics:
         unmatched_lines=int(row.unmatched or 0),
         unjudged_lines=int(row.unjudged_n or 0),
         unjudged_net_revenue=_money(row.unjudged_net),
+        unjudged_special_discount=_money(row.unjudged_special),
         below_approved_lines=int(row.below or 0),
         first=_as_date(row.first),
         last=_as_date(row.last),
@@ -400,6 +405,7 @@ def _sum(rows: list[Metrics]) -> Metrics:
         total.unmatched_lines += m.unmatched_lines
         total.unjudged_lines += m.unjudged_lines
         total.unjudged_net_revenue += m.unjudged_net_revenue
+        total.unjudged_special_discount += m.unjudged_special_discount
         total.below_approved_lines += m.below_approved_lines
     total.deals = total.deal_starts
     total.cost = sum(costs, Decimal(0)) if costs else None

@@ -28,6 +28,7 @@ EXTRA_KEYS = (
     "margin_pct",
     "unjudged_lines",
     "unjudged_net_revenue",
+    "unjudged_special_discount",
 )
 LABELS = {
     "lines": "Lines", "deals": "Deals", "quantity": "Quantity", "list_revenue": "List revenue",
@@ -38,11 +39,12 @@ LABELS = {
     "weighted_discount_pct": "Weighted discount %", "in_policy_special_discount": "In-policy special discount",
     "below_approved_lines": "Lines below approved price", "cost": "Cost", "margin_pct": "Margin %",
     "unjudged_lines": "Lines not judged (no policy)", "unjudged_net_revenue": "Net revenue not judged",
+    "unjudged_special_discount": "Special discount not judged",
 }  # fmt: skip
 MONEY_KEYS = {
     "list_revenue", "standard_revenue", "net_revenue", "leakage", "standard_discount",
     "special_discount", "out_of_policy_amount", "in_policy_special_discount", "cost",
-    "unjudged_net_revenue",
+    "unjudged_net_revenue", "unjudged_special_discount",
 }  # fmt: skip
 PCT_KEYS = {"realization_pct", "weighted_discount_pct", "margin_pct"}
 COUNT_KEYS = {"lines", "deals", "out_of_policy_lines", "unmatched_lines", "below_approved_lines",
@@ -128,6 +130,9 @@ def report_document(report: Report) -> dict[str, Any]:
     return document
 
 
+TOTAL_STEPS = ("List revenue", "Standard revenue", "Net revenue")  # bars from zero, not steps
+
+
 def waterfall(metrics: Metrics, currency: str) -> list[dict[str, str | None]]:
     """List -> standard -> approved special -> net, as amounts (each step and where it lands)."""
     steps = [
@@ -136,6 +141,16 @@ def waterfall(metrics: Metrics, currency: str) -> list[dict[str, str | None]]:
         ("Standard revenue", metrics.standard_revenue),
         ("Special discount within policy or approved", -metrics.in_policy_special_discount),
         ("Out-of-policy discount", -metrics.out_of_policy_amount),
+        *(
+            [
+                (
+                    "Special discount not judged (no policy in force)",
+                    -metrics.unjudged_special_discount,
+                )
+            ]
+            if metrics.unjudged_special_discount
+            else []
+        ),
         ("Net revenue", metrics.net_revenue),
     ]
     return [{"step": name, "amount": format_money(amount, currency)} for name, amount in steps]
@@ -479,8 +494,9 @@ def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
     chart = BarChart()
     chart.type = "bar"  # the steps' long names read across
     chart.title = "From list to net"
-    chart.add_data(Reference(flow, min_col=2, min_row=1, max_row=7), titles_from_data=True)
-    chart.set_categories(Reference(flow, min_col=1, min_row=2, max_row=7))
+    last = 1 + len(steps)
+    chart.add_data(Reference(flow, min_col=2, min_row=1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(flow, min_col=1, min_row=2, max_row=last))
     _bars_like_the_table(chart, money_format.partition(".")[0])
     chart.height, chart.width = 8, 18
     xlsx.chart_beside(flow, chart)
@@ -674,10 +690,18 @@ def _waterfall_chart(report: Report, plt: Any) -> str:
 
     c, t = report.currency, report.totals
     steps = waterfall(t, c)
-    names = ["List revenue", "Standard discount", "Standard revenue", "Special, in policy",
-             "Out of policy", "Net revenue"]  # fmt: skip
-    totals = {0, 2, 5}
-    colors = ["#1f3864", "#8faadc", "#1f3864", "#2f5597", "#c00000", "#1f3864"]
+    short = {  # each step's bar: its short name and colour
+        "List revenue": ("List revenue", "#1f3864"),
+        "Standard discount (marketing's tiers)": ("Standard discount", "#8faadc"),
+        "Standard revenue": ("Standard revenue", "#1f3864"),
+        "Special discount within policy or approved": ("Special, in policy", "#2f5597"),
+        "Out-of-policy discount": ("Out of policy", "#c00000"),
+        "Special discount not judged (no policy in force)": ("Not judged", "#a6a6a6"),
+        "Net revenue": ("Net revenue", "#1f3864"),
+    }
+    names = [short[str(s["step"])][0] for s in steps]
+    colors = [short[str(s["step"])][1] for s in steps]
+    totals = {i for i, s in enumerate(steps) if s["step"] in TOTAL_STEPS}
     level = Decimal(0)
     bottoms: list[float] = []
     heights: list[float] = []
