@@ -328,6 +328,8 @@ def test_undo__an_unknown_import_exits_2_and_a_manager_may_not(owner: Cli, tmp_p
     assert owner("people", "add", "marco", "--role", "manager", user="dana").exit_code == 0
     assert owner("deals", "undo", "1", user="marco").exit_code == 1
     assert owner("deals", "undo", "1", user="dana").exit_code == 0
+    again = owner("deals", "undo", "1", user="dana")
+    assert again.exit_code == 2 and "deals import 1 was undone already (dana," in again.stderr
 
 
 def test_replace__an_unknown_import_or_a_refused_file_changes_nothing(

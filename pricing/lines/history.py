@@ -198,6 +198,12 @@ def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> 
     deal_tables.lock_for_writing(conn)
     found = deal_tables.imports(conn, number)
     if not found:
+        last = audit.last_entry(conn, audit.subject("deals", number))
+        if last is not None and last.action in audit.REMOVALS:
+            raise NotFoundError(
+                f"deals import {number} was undone already ({last.by}, {last.at:%Y-%m-%d %H:%M} "
+                "UTC); `pricing deals imports` lists those that remain"
+            )
         raise NotFoundError(
             f"there is no deals import {number}; `pricing deals imports` lists them"
         )

@@ -371,6 +371,18 @@ def entries(conn: Connection) -> Iterator[Entry]:
         )  # fmt: skip
 
 
+def last_entry(conn: Connection, name: str) -> Entry | None:
+    """The newest entry of a subject (None: the chain never named it)."""
+    t = store.audit_log
+    row = conn.execute(
+        select(t).where(t.c.subject == name).order_by(t.c.seq.desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    return Entry(row.seq, row.at, row.by, row.action, row.subject, row.digest, row.note,
+                 row.key_id, row.mac)  # fmt: skip
+
+
 def head(db: Store) -> Head | None:
     """The chain's newest entry (None while it is empty)."""
     with db.read() as conn:
