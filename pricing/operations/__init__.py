@@ -18,7 +18,10 @@ import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from pricing.errors import InputError
 
 if TYPE_CHECKING:
     from pricing.access.authority import Action
@@ -70,6 +73,16 @@ def authorize_first(caller: Caller, action: Action) -> None:
 
     if caller.opened is not None:
         api.authorize(caller.opened, caller.user, action)
+
+
+def day(text: str | None, field: str) -> date | None:
+    """A ``YYYY-MM-DD`` parameter as a date (None stays None)."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f": {text!r} is not a date (YYYY-MM-DD)", field=field) from None
 
 
 REGISTRY: dict[str, Operation] = {}

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pricing import api, documents
-from pricing.operations import Caller, Document, authorize_first, operation
-from pricing.operations.pricebook import day
+from pricing.operations import Caller, Document, authorize_first, day, operation
 
 
 @operation("policy.check", files=("file",))

@@ -7,17 +7,7 @@ from pathlib import Path
 
 from pricing import api, documents
 from pricing.errors import InputError
-from pricing.operations import Caller, Document, authorize_first, operation
-
-
-def day(text: str | None, field: str) -> date | None:
-    """A ``YYYY-MM-DD`` parameter as a date (None stays None)."""
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f": {text!r} is not a date (YYYY-MM-DD)", field=field) from None
+from pricing.operations import Caller, Document, authorize_first, day, operation
 
 
 @operation("pricebook.import", files=("file",))

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from pricing import api, documents
-from pricing.errors import InputError
-from pricing.operations import Caller, Document, operation
+from pricing.operations import Caller, Document, day, operation
 
 DETAILED = (".xlsx", ".html")  # files with months, price bands and lines, not only the totals
-
-
-def _date(text: str | None, field: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f": {text!r} is not a date (YYYY-MM-DD)", field=field) from None
 
 
 @operation("report.build", output=True)
@@ -36,8 +25,8 @@ def build(
     breakdown = api.report_breakdown(by)
     result = api.build_report(
         caller.store(),
-        start=_date(start, "from"),
-        end=_date(end, "to"),
+        start=day(start, "from"),
+        end=day(end, "to"),
         by=breakdown,
         details=output is not None and output.suffix.lower() in DETAILED,
         user=caller.user,
