@@ -1,0 +1,103 @@
+"""How much of anything pricing will read: bounds a real file never meets and an attack always does.
+
+Every importer reads files that somebody else made: a price book mailed by a supplier, a CRM
+export, a request's lines file from a rep. A hostile or broken file (a gigabyte of nothing, a
+zip bomb, three million copies of one row, a cell of a hundred megabytes, a TOML nested six
+hundred deep) must end as a clear message, exit 2 and nothing stored, never as a machine out of
+memory. Each bound is declared once here, with the environment variable that raises it where a
+real business might outgrow it; :meth:`Limit.message` words the refusal the same way everywhere.
+
+The defaults sit far above real files (an Excel sheet holds 1,048,576 rows and 16,384 columns,
+a cell 32,767 characters; the largest price book seen has under 200,000 rows) and far below
+what hurts a 2-core machine with a few GB.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from pricing.errors import InputError
+
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """One bound: its wording, its default and the variable that overrides it (None: fixed)."""
+
+    what: str  # "file size", "rows", "lines per request": said as "more than {value} {what}"
+    default: int
+    env: str | None = None
+    unit: str = ""  # "MB" for sizes given in megabytes; the value is then bytes
+    scale: int = 1  # bytes per unit
+
+    @property
+    def value(self) -> int:
+        """The bound in force: the environment's override (a positive whole number), else the default."""
+        if self.env is None:
+            return self.default
+        raw = os.environ.get(self.env, "").strip()
+        if not raw:
+            return self.default
+        try:
+            number = int(raw.replace("_", ""))
+        except ValueError:
+            raise InputError(f"{self.env}={raw!r}: must be a whole number") from None
+        if number <= 0:
+            raise InputError(f"{self.env}={raw!r}: must be 1 or more")
+        return number * self.scale
+
+    def shown(self, value: int | None = None) -> str:
+        """The bound as people read it: ``200 MB``, ``10,000 lines per request``."""
+        amount = self.value if value is None else value
+        if self.unit:
+            return f"{amount / self.scale:,.0f} {self.unit}"
+        return f"{amount:,} {self.what}"
+
+    def message(self, source: str, found: str | None = None) -> str:
+        """``deals.csv line 4: over the limit of 32,767 characters in one cell (found 131,073); ...``."""
+        over = (
+            f"{self.what} over the limit of " if self.unit else "over the limit of "
+        ) + self.shown()
+        seen = f" (found {found})" if found else ""
+        if self.env:
+            hint = f"; if the file is genuine, raise the limit with {self.env}=N"
+            if self.unit:
+                hint += f" ({self.unit})"
+        else:
+            hint = "; no genuine file comes near this, so check what the file is"
+        return f"{source}: {over}{seen}{hint}; nothing was stored"
+
+    def check(self, amount: int, source: str, found: str | None = None) -> None:
+        """Raise the InputError of :meth:`message` when ``amount`` exceeds the bound."""
+        if amount > self.value:
+            raise InputError(self.message(source, found if found is not None else f"{amount:,}"))
+
+
+# Files of each kind, before anything is parsed (the size on disk).
+PRICE_BOOK_FILE = Limit("file size", 200 * _MB, "PRICING_MAX_PRICE_BOOK_MB", "MB", _MB)
+DEALS_FILE = Limit("file size", 4096 * _MB, "PRICING_MAX_DEALS_MB", "MB", _MB)
+LINES_FILE = Limit("file size", 20 * _MB, "PRICING_MAX_REQUEST_FILE_MB", "MB", _MB)
+POLICY_FILE = Limit("file size", 1 * _MB, "PRICING_MAX_POLICY_MB", "MB", _MB)
+
+# An xlsx is a zip: its directory says how large each part becomes; checked before parsing.
+XLSX_UNCOMPRESSED = Limit(
+    "uncompressed workbook content", 2048 * _MB, "PRICING_MAX_XLSX_MB", "MB", _MB
+)
+XLSX_RATIO = Limit("times compression of one part of the workbook", 100)  # Apache POI's bound
+XLSX_RATIO_FROM = 1 * _MB  # parts smaller than this, uncompressed, are never a bomb
+
+# The grid.
+PRICE_BOOK_ROWS = Limit("rows", 1_048_576, "PRICING_MAX_ROWS")
+DEALS_ROWS = Limit("lines", 50_000_000, "PRICING_MAX_DEAL_LINES")
+REQUEST_LINES = Limit("lines per request", 10_000, "PRICING_MAX_REQUEST_LINES")
+COLUMNS = Limit("columns", 16_384)  # Excel's own bound
+FIELD_CHARS = Limit("characters in one cell", 32_767)  # Excel's own bound
+
+# A policy file.
+POLICY_DEPTH = Limit("levels of nesting", 16)
+POLICY_RULES = Limit("rules", 10_000, "PRICING_MAX_RULES")
+
+# Problems: each kind is listed up to this many, with their cells; the rest are counted.
+PROBLEMS_PER_KIND = 20
