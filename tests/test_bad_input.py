@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli, write_workbook
+from tests.hostile import PEAK_WRAPPER, peak_of
 
 
 def editions(cli: Cli) -> list[dict]:
@@ -71,24 +72,6 @@ def test_empty_and_missing_files_everywhere(cli: Cli, tmp_path: Path) -> None:
     folder = tmp_path / "a-folder.xlsx"
     folder.mkdir()
     assert cli("pricebook", "import", str(folder)).exit_code == 2
-
-
-PEAK_WRAPPER = (
-    "import sys\nfrom pricing.cli import main\n"
-    "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    status = e.code or 0\n"
-    "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
-    "print('peak', int(hwm.split()[1]) // 1024, status)"
-)  # runs pricing, then prints "peak MB EXIT" on stdout. VmHWM, not ru_maxrss: the latter
-# starts from the parent's peak (a forked child inherits it), i.e. that of the test run so far.
-
-
-def peak_of(*args: str) -> tuple[int, str, int]:
-    """Exit code, stderr and peak memory (MB) of one pricing command in a fresh process."""
-    done = subprocess.run(
-        [sys.executable, "-c", PEAK_WRAPPER, *args], capture_output=True, text=True
-    )
-    peak, status = re.findall(r"peak (\d+) (\d+)", done.stdout)[-1]
-    return int(status), done.stderr, int(peak)
 
 
 def rewrite_sheet_xml(path: Path, change: Callable[[str], str]) -> None:
