@@ -68,6 +68,19 @@ def problems(found: Sequence[Problem]) -> list[dict[str, Any]]:
     return [p.as_dict() for p in found]
 
 
+def problem_summary(found: Sequence[Problem]) -> Document:
+    """Beside an import's listed ``problems`` (the first few of each kind): how many were found
+    in all (``problem_counts``: ``{"error": N, "warning": M}``) and, per kind found beyond those
+    listed, its severity, the message of the first listed (``example``) and how many more
+    (``omitted``), as ``problems_omitted``."""
+    from pricing.problems import omitted, problem_counts
+
+    return {
+        "problem_counts": problem_counts(found),
+        "problems_omitted": [o.as_dict() for o in omitted(found)],
+    }
+
+
 # Price book ----------------------------------------------------------------------------------
 
 
@@ -91,6 +104,7 @@ def price_book_import(result: ImportResult) -> Document:
         "sheet": result.sheet,
         "currencies": result.currencies,
         "problems": problems(result.problems),
+        **problem_summary(result.problems),
     }
 
 
@@ -452,7 +466,7 @@ def requests(found: Sequence[Request]) -> list[Document]:
 
 def request_refused(found: Sequence[Problem]) -> Document:
     """A request not submitted (or not changed) because its lines have problems."""
-    return {"id": None, "problems": problems(found)}
+    return {"id": None, "problems": problems(found), **problem_summary(found)}
 
 
 # Deals, report, audit, database --------------------------------------------------------------

@@ -87,12 +87,19 @@ XLSX_UNCOMPRESSED = Limit(
 )
 XLSX_RATIO = Limit("times compression of one part of the workbook", 100)  # Apache POI's bound
 XLSX_RATIO_FROM = 1 * _MB  # parts smaller than this, uncompressed, are never a bomb
+# The zip directory itself: read from the zip's end record before the directory is parsed
+# (a directory of millions of empty parts would take gigabytes as Python objects). A catalogue
+# with a picture per product has thousands of parts; nothing has a hundred thousand.
+XLSX_PARTS = Limit("parts in one workbook", 100_000)
 
 # The grid.
 PRICE_BOOK_ROWS = Limit("rows", 1_048_576, "PRICING_MAX_ROWS")
 DEALS_ROWS = Limit("lines", 50_000_000, "PRICING_MAX_DEAL_LINES")
 REQUEST_LINES = Limit("lines per request", 10_000, "PRICING_MAX_REQUEST_LINES")
 COLUMNS = Limit("columns", 16_384)  # Excel's own bound
+# A sheet is read as a full grid from A1 to its last used cell: a stray value far out makes it
+# billions of cells. A million rows of 20 columns.
+CELLS = Limit("cells in one sheet", 20_000_000)
 FIELD_CHARS = Limit("characters in one cell", 32_767)  # Excel's own bound
 
 # A policy file.

@@ -3,15 +3,24 @@
 Importers never raise for bad content; they return every problem they found, each with the
 place a person would look (file, sheet, cell or line), the value found there and what is wrong.
 The edge (CLI) decides what problems mean: errors block, warnings are shown.
+
+A file can hold millions of the same mistake (three million copies of one SKU). Importers
+collect into :class:`Problems`, which keeps the first :data:`pricing.limits.PROBLEMS_PER_KIND`
+of each kind with their cells and only counts the rest, so that neither memory nor the screen
+fills with them; documents carry the counts.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pricing.limits import PROBLEMS_PER_KIND
+
 Severity = Literal["error", "warning"]
+_PARTICULAR = re.compile(r"[^'\"0-9]*")  # a message up to its first quoted value or number
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +46,12 @@ class Problem:
             column = _column_letters(self.cell)
             return f"{where}, column {column}" if column else where
         return self.file or ""
+
+    @property
+    def kind(self) -> str:
+        """What the message says before its first particular (a quoted value, a number, a
+        cell): ``duplicate SKU: `` for every duplicate, whichever SKU and cell."""
+        return kind_of(self.message)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +81,121 @@ class Problem:
             parts.append(_quote(self.value))
         parts.append(self.message)
         return ": ".join(parts)
+
+
+def kind_of(message: str) -> str:
+    """The kind of a problem saying ``message`` (see :attr:`Problem.kind`)."""
+    match = _PARTICULAR.match(message)
+    return match.group() if match else message
+
+
+@dataclass(frozen=True, slots=True)
+class Omitted:
+    """Problems of one kind found beyond those listed: how many, and what the first listed of
+    that kind says (``example``)."""
+
+    severity: Severity
+    example: str
+    count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"severity": self.severity, "example": self.example, "omitted": self.count}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Omitted:
+        return cls(data["severity"], data["example"], data["omitted"])
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.example)
+
+    def render(self) -> str:
+        """``... and 2,999,990 more like this``, said under the last one listed."""
+        return f"... and {self.count:,} more like this"
+
+
+class Problems(list[Problem]):
+    """Problems as an importer finds them: the first ``per_kind`` of each kind (severity and
+    :attr:`Problem.kind`) are kept with their cells, the rest are only counted.
+
+    Add with :meth:`append` or :meth:`extend` (slicing and ``+`` bypass the count). A reader in
+    a loop over millions of rows asks :meth:`only_counted` first and builds the Problem only
+    when it will be listed.
+    """
+
+    def __init__(self, found: Iterable[Problem] = (), *, per_kind: int = PROBLEMS_PER_KIND) -> None:
+        super().__init__()
+        self.per_kind = per_kind
+        self._listed: dict[tuple[str, str], int] = {}
+        self._omitted: dict[tuple[str, str], int] = {}
+        self.extend(found)
+
+    def only_counted(self, severity: Severity, message: str, *, kind: str | None = None) -> bool:
+        """True when a problem of this severity saying ``message`` would not be listed (its
+        kind is full): it is then counted, and the caller need not build it. ``kind``: the
+        message's kind, when the caller knows it without writing the message."""
+        key = (severity, kind_of(message) if kind is None else kind)
+        if self._listed.get(key, 0) < self.per_kind:
+            return False
+        self._omitted[key] = self._omitted.get(key, 0) + 1
+        return True
+
+    def full(self, severity: Severity, kind: str) -> bool:
+        """Whether problems of this kind are no longer listed, only counted."""
+        return self._listed.get((severity, kind), 0) >= self.per_kind
+
+    def append(self, problem: Problem) -> None:
+        key = (problem.severity, problem.kind)
+        listed = self._listed.get(key, 0)
+        if listed < self.per_kind:
+            self._listed[key] = listed + 1
+            super().append(problem)
+        else:
+            self._omitted[key] = self._omitted.get(key, 0) + 1
+
+    def extend(self, found: Iterable[Problem]) -> None:
+        for problem in found:
+            self.append(problem)
+        if isinstance(found, Problems):
+            for key, count in found._omitted.items():
+                self._omitted[key] = self._omitted.get(key, 0) + count
+
+    @property
+    def omitted(self) -> list[Omitted]:
+        """Each kind with problems beyond those listed, in the order the kinds were met."""
+        examples: dict[tuple[str, str], str] = {}
+        for problem in self:
+            examples.setdefault((problem.severity, problem.kind), problem.message)
+        return [
+            Omitted(severity, examples.get((severity, kind), kind), count)  # type: ignore[arg-type]
+            for (severity, kind), count in self._omitted.items()
+        ]
+
+    @property
+    def total(self) -> int:
+        """Every problem found, listed or only counted."""
+        return len(self) + sum(self._omitted.values())
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """``{"error": N, "warning": M}``: every problem found, listed or only counted."""
+        return problem_counts(self)
+
+
+def problem_counts(found: Iterable[Problem]) -> dict[str, int]:
+    """Errors and warnings found (those only counted by :class:`Problems` included)."""
+    counts = {"error": 0, "warning": 0}
+    for problem in found:
+        counts[problem.severity] += 1
+    if isinstance(found, Problems):
+        for (severity, _), count in found._omitted.items():
+            counts[severity] += count
+    return counts
+
+
+def omitted(found: Iterable[Problem]) -> list[Omitted]:
+    """The kinds :class:`Problems` only counted (none for a plain list)."""
+    return found.omitted if isinstance(found, Problems) else []
 
 
 def has_errors(problems: Iterable[Problem]) -> bool:

@@ -17,11 +17,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from pricing.config import Login
-    from pricing.problems import Problem
+    from pricing.problems import Omitted, Problem
     from pricing.storage.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
-SHOWN_PER_KIND = 50
 
 # The core names the fields of its inputs; the command line calls them by their flags.
 FLAGS: dict[str, str] = {
@@ -206,25 +205,43 @@ def when(text: str | None, form: str = "%Y-%m-%d %H:%M") -> str:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).strftime(form)
 
 
-def echo_listed_problems(found: Sequence[Mapping[str, Any]]) -> None:
-    """The problems of a document (its ``problems`` list), as :func:`echo_problems` says them."""
-    from pricing.problems import Problem
+def echo_listed_problems(
+    found: Sequence[Mapping[str, Any]], omitted: Sequence[Mapping[str, Any]] = ()
+) -> None:
+    """The problems of a document (its ``problems`` list, and its ``problems_omitted``), as
+    :func:`echo_problems` says them."""
+    from pricing.problems import Omitted, Problem
 
-    echo_problems([Problem.from_dict(p) for p in found])
+    echo_problems([Problem.from_dict(p) for p in found], [Omitted.from_dict(o) for o in omitted])
 
 
-def echo_problems(problems: Sequence[Problem]) -> None:
-    """Problems on stderr, errors first; long lists are cut with a pointer to --json."""
+def echo_problems(problems: Sequence[Problem], omitted: Sequence[Omitted] = ()) -> None:
+    """Problems on stderr, errors first, the first few of each kind with their cells. A kind
+    found more often than listed is grouped, and closed by ``... and 2,999,990 more like
+    this``; a list with nothing left out keeps the order it was found in."""
+    from pricing.problems import Problems
+
+    listed = Problems(problems)  # a document made elsewhere may list more of a kind
+    more: dict[tuple[str, str], int] = {}
+    for left_out in [*omitted, *listed.omitted]:
+        key = (left_out.severity, left_out.kind)
+        more[key] = more.get(key, 0) + left_out.count
     for severity in ("error", "warning"):
-        of_kind = [p for p in problems if p.severity == severity]
-        for problem in of_kind[:SHOWN_PER_KIND]:
-            colour = "red" if severity == "error" else "yellow"
-            click.secho(problem.render(), fg=colour, err=True)
-        if len(of_kind) > SHOWN_PER_KIND:
-            click.echo(
-                f"... and {len(of_kind) - SHOWN_PER_KIND} more {severity}s (all of them: --json)",
-                err=True,
-            )
+        colour = "red" if severity == "error" else "yellow"
+        of_severity = [p for p in listed if p.severity == severity]
+        groups: dict[str, list[Problem]] = {}
+        for problem in of_severity:
+            groups.setdefault(problem.kind if more else "", []).append(problem)
+        for kind, group in groups.items():
+            for problem in group:
+                click.secho(problem.render(), fg=colour, err=True)
+            count = more.pop((severity, kind), 0)
+            if count:
+                click.echo(f"... and {count:,} more like this", err=True)
+        for (left, kind), count in list(more.items()):
+            if left == severity:  # a kind none of which is listed
+                click.echo(f"... and {count:,} more {severity}s: {kind}...", err=True)
+                del more[(left, kind)]
 
 
 def print_table(

@@ -92,21 +92,29 @@ def import_(
             currency=currency,
             dry_run=dry_run,
         )
-    problems = answer["problems"]
-    errors = sum(1 for p in problems if p["severity"] == "error")
+    problems, omitted = answer["problems"], answer.get("problems_omitted", [])
+    errors = _counted(answer, "error")
     if errors:
         if not cfg.json:
-            echo_listed_problems(problems)
+            echo_listed_problems(problems, omitted)
         exit_with(
             click.get_current_context(),
-            f"{file.name}: nothing imported: {errors} error(s) above; fix them and import again",
+            f"{file.name}: nothing imported: {errors:,} error(s) above; fix them and import again",
             document=answer,
         )
     if cfg.json:
         emit_json(answer)
         return
-    echo_listed_problems(problems)
+    echo_listed_problems(problems, omitted)
     click.echo(_import_summary(answer))
+
+
+def _counted(answer: dict[str, Any], severity: str) -> int:
+    """Problems of a severity the import found, those only counted included."""
+    counts = answer.get("problem_counts")
+    if counts is not None:
+        return int(counts[severity])
+    return sum(1 for p in answer["problems"] if p["severity"] == severity)
 
 
 def _day(value: datetime | None) -> str | None:
@@ -118,8 +126,8 @@ def _import_summary(imported: dict[str, Any]) -> str:
     sheet, previous = imported["sheet"], imported["previous_edition"]
     where = f"{imported['source']}" + (f", sheet {sheet!r}" if sheet else "")
     counts = f"{imported['items']} items, {imported['tiers']} tiers"
-    warnings = sum(1 for p in imported["problems"] if p["severity"] == "warning")
-    tail = f"; {warnings} warning(s) above" if warnings else ""
+    warnings = _counted(imported, "warning")
+    tail = f"; {warnings:,} warning(s) above" if warnings else ""
     if imported["unchanged"]:
         return (
             f"Unchanged: {where} has the same content as edition {previous} "

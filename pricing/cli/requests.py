@@ -185,7 +185,7 @@ def _answer(ctx: click.Context, answer: dict[str, Any], *, check: bool, refused:
     cfg = settings()
     if answer.get("status") is None:
         if not cfg.json:
-            echo_listed_problems(answer["problems"])
+            echo_listed_problems(answer["problems"], answer.get("problems_omitted", []))
         if "file" in answer:
             refused = f"{answer['file']}: {refused}; fix the lines above"
         exit_with(ctx, refused, document=answer)
