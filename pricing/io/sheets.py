@@ -4,41 +4,61 @@ Reading is done with python-calamine (fast, keeps text as text). Calamine gives 
 results but drops a formula cell that has no cached value, so the sheet's XML is scanned for such
 cells: an importer must be able to say "D14 is a formula Excel never computed" instead of
 treating the cell as empty.
+
+Every file is read within the bounds of its importer (:class:`pricing.io.bounded.Bounds`): its
+size before a byte is read, a workbook's zip directory before anything is decompressed, the
+sheet's XML (in chunks) before it becomes a grid, a csv file's rows as they are read. A cell
+holding a NUL (which no text field of a database takes) is a problem at its cell.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
 
 from pricing.errors import InputError
+from pricing.io.bounded import (
+    CHUNK,
+    Bounds,
+    SheetScan,
+    check_size,
+    check_workbook,
+    scan_sheet,
+    scan_strings,
+)
+from pricing.limits import CELLS, COLUMNS, FIELD_CHARS
+from pricing.problems import Problem, Problems
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADER_NORMALISE = re.compile(r"[^0-9a-z%]+")
-_DIMENSION = re.compile(rb'<dimension\s+ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
-_CELL_REF = re.compile(rb'<c\s+r="([A-Z]{1,3}[0-9]{1,7})"')
-MAX_CELLS = 20_000_000  # a million rows of 20 columns
-_UNCACHED_FORMULA = re.compile(
-    rb'<c r="([A-Z]+[0-9]+)"[^>]*>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
+# Bytes no text file holds, but for the tab, line breaks, form feed and escape (NUL aside).
+_CONTROL_BYTES = bytes(b for b in range(1, 32) if b not in b"\t\n\r\x0c\x1b")
+_NUL_MESSAGE = (
+    "the cell holds a NUL character (shown as \\x00), which no text may hold; delete it "
+    "(a broken export often leaves them) and import again"
 )
 
 
 @dataclass
 class Sheet:
-    """One sheet (or a whole csv file) as rows of raw cell values, 0-based."""
+    """One sheet (or a whole csv file) as rows of raw cell values, 0-based; ``problems``: the
+    cells that cannot be read as text at all (a NUL)."""
 
     file: str
     name: str | None  # None for csv files
     rows: list[list[Any]]
     uncached_formulas: set[tuple[int, int]] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def is_csv(self) -> bool:
@@ -55,28 +75,81 @@ class Sheet:
             return {"file": self.file, "line": row + 1, "cell": cell}
         return {"file": self.file, "sheet": self.name, "cell": cell or f"A{row + 1}"}
 
+    def where(self, row: int, col: int) -> str:
+        """A cell as people name it: ``prices.csv line 4, column C`` or ``prices.xlsx
+        'Price Book'!C4``."""
+        said = Problem("error", "", **self.location(row, col)).where
+        return said if self.is_csv else f"{self.file} {said}"
+
+    def check_cells(self, *, nul: bool, long: bool) -> None:
+        """Look at each text cell (only when the file's bytes said one may need it): refuse a
+        cell over FIELD_CHARS characters, and record each cell holding a NUL as a problem."""
+        limit = FIELD_CHARS.value
+        found = Problems(self.problems)
+        for r, row in enumerate(self.rows):
+            for c, value in enumerate(row):
+                if value.__class__ is not str:
+                    continue
+                if long and len(value) > limit:
+                    raise InputError(FIELD_CHARS.message(self.where(r, c), f"{len(value):,}"))
+                if nul and "\x00" in value and not found.only_counted("error", _NUL_MESSAGE):
+                    shown = value.replace("\x00", "\\x00")
+                    found.append(Problem("error", _NUL_MESSAGE, value=shown, **self.location(r, c)))
+        self.problems = found
+
 
 @dataclass
 class Workbook:
-    """The sheets of a file, read lazily by name."""
+    """The sheets of a file, read lazily by name, within ``bounds`` (None: only the bounds
+    every sheet has, its cells and columns)."""
 
     path: Path
     sheet_names: list[str]
     _book: Any = None
     _csv_sheet: Sheet | None = None
+    bounds: Bounds | None = None
+    _strings: tuple[bool, bool] = (False, False)  # shared strings: a NUL, a long one?
 
     def sheet(self, name: str) -> Sheet:
         if self._csv_sheet is not None:
             return self._csv_sheet
-        from concurrent.futures import ThreadPoolExecutor
+        import python_calamine
 
-        xml = _check_extent(self.path, name)
-        # The formula scan decompresses the sheet XML (unless the extent check already did)
-        # while calamine parses it: both release the GIL, so they overlap.
-        with ThreadPoolExecutor(1) as pool:
-            formulas = pool.submit(_uncached_formulas, self.path, name, xml)
+        scan = self._scan(name)
+        try:
             rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            return Sheet(self.path.name, name, rows, formulas.result())
+        except python_calamine.CalamineError as exc:
+            raise _unreadable(self.path, exc) from None
+        sheet = Sheet(self.path.name, name, rows, scan.formulas if scan else set())
+        allowed = self.bounds.rows_allowed if self.bounds else None
+        if allowed is not None and len(rows) > allowed:  # a part the scan could not read
+            assert self.bounds is not None
+            raise InputError(
+                self.bounds.rows.message(f"{self.path}, sheet {name!r}", f"{len(rows):,} rows")
+            )
+        nul = self._strings[0] or scan is None or scan.maybe_nul
+        long = self._strings[1] or scan is None or scan.maybe_long
+        if nul or long:
+            sheet.check_cells(nul=nul, long=long)
+        return sheet
+
+    def _scan(self, name: str) -> SheetScan | None:
+        """The sheet's XML scanned within the bounds (None when it cannot be found or read:
+        the reader then says what is wrong)."""
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                member = _sheet_member(archive, name)
+                if member is None:
+                    return None
+                with archive.open(member) as stream:
+                    return scan_sheet(
+                        stream,
+                        f"{self.path}, sheet {name!r}",
+                        self.bounds,
+                        lambda: archive.open(member),
+                    )
+        except (zipfile.BadZipFile, KeyError, OSError, EOFError, ElementTree.ParseError):
+            return None
 
     def find_sheet(self, wanted: Iterable[str]) -> str | None:
         """The first sheet whose loosely normalised name is one of ``wanted``."""
@@ -106,8 +179,11 @@ def read_input(path: Path, limit: int | None = None) -> bytes:
     return data
 
 
-def open_workbook(path: Path) -> Workbook:
-    """Open an xlsx/xlsm/ods or csv file, deciding by content rather than by its name."""
+def open_workbook(path: Path, bounds: Bounds | None = None) -> Workbook:
+    """Open an xlsx/xlsm/ods or csv file, deciding by content rather than by its name, within
+    ``bounds`` (its size is checked before a byte is read; a csv file is read at once)."""
+    if bounds is not None:
+        check_size(path, bounds.size)
     head = read_input(path, 8)
     if head.startswith(_OLE_MAGIC):
         raise InputError(
@@ -115,9 +191,10 @@ def open_workbook(path: Path) -> Workbook:
             "open it in Excel or LibreOffice and save it as .xlsx (without a password)"
         )
     if head.startswith(_ZIP_MAGIC):
-        return _open_xlsx(path)
-    check_text(path, read_input(path, 64 * 1024))
-    return Workbook(path=path, sheet_names=[path.name], _csv_sheet=read_csv(path))
+        return _open_xlsx(path, bounds)
+    check_text(path, read_input(path, 64 * 1024), nul_in_cells=True)
+    sheet = read_csv(path, bounds)
+    return Workbook(path=path, sheet_names=[path.name], _csv_sheet=sheet, bounds=bounds)
 
 
 # What a file that is neither a workbook nor text most often turns out to be, by its first bytes.
@@ -128,13 +205,19 @@ _KNOWN_BINARY = (
 )  # fmt: skip
 
 
-def check_text(path: Path, start: bytes) -> None:
+def check_text(path: Path, start: bytes, *, nul_in_cells: bool = False) -> None:
     """Refuse, as "not a spreadsheet", a file that is neither a workbook nor text (a PNG
     renamed .xlsx or .csv): a known binary signature, or NUL bytes (text has none, but for
-    UTF-16, which starts with its byte-order mark)."""
+    UTF-16, which starts with its byte-order mark).
+
+    ``nul_in_cells``: the reader names each cell holding a NUL, so text with a few NULs and no
+    other control bytes is text with bad cells, not a binary file."""
     kind = next((name for magic, name in _KNOWN_BINARY if start.startswith(magic)), None)
     utf16 = start.startswith((b"\xff\xfe", b"\xfe\xff"))
-    if kind is None and (utf16 or b"\x00" not in start[:4096]):
+    sample = start[:4096]
+    if kind is None and (utf16 or b"\x00" not in sample):
+        return
+    if kind is None and nul_in_cells and _text_with_nul(sample):
         return
     seen = f" (it looks like {kind})" if kind else ""
     raise InputError(
@@ -143,9 +226,17 @@ def check_text(path: Path, start: bytes) -> None:
     )
 
 
-def _open_xlsx(path: Path) -> Workbook:
+def _text_with_nul(sample: bytes) -> bool:
+    """Text holding a few NULs: no other control bytes, and NULs rare (binary has both)."""
+    controls = sum(sample.count(byte) for byte in _CONTROL_BYTES)
+    return controls == 0 and sample.count(0) <= max(8, len(sample) // 100)
+
+
+def _open_xlsx(path: Path, bounds: Bounds | None) -> Workbook:
     import python_calamine
 
+    check_workbook(path)
+    strings = _shared_strings(path)
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
@@ -153,26 +244,112 @@ def _open_xlsx(path: Path) -> Workbook:
             f"{path}: the workbook is password-protected; save a copy without one"
         ) from None
     except (python_calamine.CalamineError, OSError, ValueError) as exc:
-        raise InputError(
-            f"{path}: is not a readable xlsx workbook ({exc}); "
-            "open it in Excel or LibreOffice and save it again as .xlsx"
-        ) from None
-    return Workbook(path=path, sheet_names=list(book.sheet_names), _book=book)
+        raise _unreadable(path, exc) from None
+    return Workbook(
+        path=path, sheet_names=list(book.sheet_names), _book=book, bounds=bounds, _strings=strings
+    )
 
 
-def read_csv(path: Path) -> Sheet:
-    """A csv file in UTF-8 (with or without BOM) or Windows-1252, comma- or semicolon-separated."""
-    data = path.read_bytes()
-    text = decode_text(data)
-    dialect_delimiter = sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect_delimiter)
+def _unreadable(path: Path, exc: Exception) -> InputError:
+    return InputError(
+        f"{path}: is not a readable xlsx workbook ({exc}); "
+        "open it in Excel or LibreOffice and save it again as .xlsx"
+    )
+
+
+def _shared_strings(path: Path) -> tuple[bool, bool]:
+    """Whether the workbook's shared strings may hold a NUL, or a string too long for a cell."""
     try:
-        rows: list[list[Any]] = [row for row in reader]
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.lower().endswith("sharedstrings.xml")]
+            if not names:
+                return False, False
+            with archive.open(names[0]) as stream:
+                return scan_strings(stream)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError):
+        return False, False
+
+
+def read_csv(path: Path, bounds: Bounds | None = None) -> Sheet:
+    """A csv file in UTF-8 (with or without BOM) or Windows-1252, comma- or semicolon-separated,
+    read row by row and no further than ``bounds`` allow (its columns, its cells)."""
+    data = read_input(path)
+    encoding, errors = text_encoding(data)
+    delimiter = sniff_delimiter(data[:65536].decode(encoding, "replace"))
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors, newline="")
+    reader = csv.reader(stream, delimiter=delimiter)
+    allowed = bounds.rows_allowed if bounds else None
+    rows: list[list[Any]] = []
+    cells = 0
+    try:
+        while batch := list(
+            islice(reader, 4096 if allowed is None else min(4096, allowed + 1 - len(rows)))
+        ):
+            widest = max(map(len, batch))
+            if widest > COLUMNS.value:
+                line = len(rows) + next(i for i, row in enumerate(batch) if len(row) == widest) + 1
+                raise InputError(COLUMNS.message(f"{path.name} line {line}", f"{widest:,}"))
+            rows.extend(batch)
+            cells += sum(map(len, batch))
+            if cells > CELLS.value:
+                raise InputError(CELLS.message(str(path), f"more than {CELLS.value:,}"))
+            if allowed is not None and len(rows) > allowed:
+                assert bounds is not None
+                raise InputError(bounds.rows.message(str(path), f"more than {allowed:,} rows"))
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise InputError(
+                _long_field(path, data, encoding, reader.line_num, delimiter)
+            ) from None
         raise InputError(
             f"{path}: not a readable csv file (line {reader.line_num}: {exc})"
         ) from None
-    return Sheet(file=path.name, name=None, rows=rows)
+    sheet = Sheet(file=path.name, name=None, rows=rows)
+    nul = encoding == "utf-16" or b"\x00" in data
+    long = reader.line_num != len(rows) or _long_lines(data)
+    if nul or long:
+        sheet.check_cells(nul=nul, long=long)
+    return sheet
+
+
+def text_encoding(data: bytes) -> tuple[str, str]:
+    """The codec of a text file and how to treat bytes it cannot decode: UTF-8 with a BOM,
+    UTF-16 with one, UTF-8, else Windows-1252 (what Excel writes on Windows)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig", "replace"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" in data[:4096]:
+        return "utf-16", "replace"
+    if data.isascii():
+        return "utf-8", "strict"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), CHUNK):
+            decoder.decode(view[start : start + CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252", "replace"
+    return "utf-8", "strict"
+
+
+def _long_lines(data: bytes) -> bool:
+    """Whether a line may hold a field over FIELD_CHARS characters: a line that long holds a
+    whole aligned window of half that length without a line break (a cheap look at the bytes)."""
+    window = (FIELD_CHARS.value + 1) // 2
+    return any(
+        b"\n" not in data[at : at + window] for at in range(0, len(data) - window + 1, window)
+    )
+
+
+def _long_field(path: Path, data: bytes, encoding: str, line: int, delimiter: str) -> str:
+    """The refusal of a field too long for the csv reader, naming its line and (splitting the
+    line at the separator, as an unquoted line reads) its column."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    text = next(islice(stream, max(line - 1, 0), line), "").rstrip("\r\n")
+    fields = text.split(delimiter)
+    longest = max(range(len(fields)), key=lambda i: len(fields[i])) if fields else 0
+    where = f"{path.name} line {line}, column {column_letter(longest)}"
+    return FIELD_CHARS.message(where, f"{len(fields[longest]):,}" if fields else None)
 
 
 def decode_text(data: bytes) -> str:
@@ -201,96 +378,6 @@ def sniff_delimiter(text: str) -> str:
         if score > best_score:
             best, best_score = candidate, score
     return best
-
-
-def _uncached_formulas(
-    path: Path, sheet_name: str, data: bytes | None = None
-) -> set[tuple[int, int]]:
-    """Cells holding a formula without a cached result, as (row, col), 0-based."""
-    if data is None:
-        data = _sheet_xml(path, sheet_name)
-    if data is None:
-        return set()
-    if b"<f" not in data:
-        return set()
-    found = set()
-    for match in _UNCACHED_FORMULA.finditer(data):
-        found.add(cell_index(match.group(1).decode()))
-    return found
-
-
-def _sheet_xml(path: Path, sheet_name: str) -> bytes | None:
-    """The decompressed XML of a sheet; None when it cannot be found (the reader will say why)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            member = _sheet_member(archive, sheet_name)
-            return None if member is None else archive.read(member)
-    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
-        return None
-
-
-def _check_extent(path: Path, sheet_name: str) -> bytes | None:
-    """Refuse, before it is read, a sheet whose cells would span more than MAX_CELLS.
-
-    The reader holds a sheet as a full grid from its first to its last used cell: one stray
-    value at XFD1048576 would make that 17 billion cells, and the process would die asking
-    for the memory. The sheet's declared dimension is read first (a few bytes); only when it
-    is missing or claims more than MAX_CELLS are the cells themselves scanned, since some
-    writers declare far more than they hold. Returns the XML when it had to be read.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            member = _sheet_member(archive, sheet_name)
-            if member is None:
-                return None
-            with archive.open(member) as stream:
-                head = stream.read(8192)
-    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
-        return None  # the reader says what is wrong with the file
-    declared = _DIMENSION.search(head)
-    if declared and _area(declared.group(1).decode()) <= MAX_CELLS:
-        return None
-    data = _sheet_xml(path, sheet_name)
-    if data is None or _quick_area(data) <= MAX_CELLS:
-        return data
-    rows = cols = 0
-    min_row = min_col = None
-    far = ""
-    for match in _CELL_REF.finditer(data):
-        row, col = cell_index(match.group(1).decode())
-        min_row = row if min_row is None else min(min_row, row)
-        min_col = col if min_col is None else min(min_col, col)
-        if row >= rows or col >= cols:
-            far = match.group(1).decode()
-        rows, cols = max(rows, row + 1), max(cols, col + 1)
-    height, width = rows - (min_row or 0), cols - (min_col or 0)
-    if height * width > MAX_CELLS:
-        raise InputError(
-            f"{path}, sheet {sheet_name!r}: something at {far} stretches the sheet to "
-            f"{height:,} rows x {width:,} columns ({height * width:,} cells), too many to read. "
-            "Delete the rows and columns beyond your table (or clear that cell) and save again"
-        )
-    return data
-
-
-def _quick_area(data: bytes) -> int:
-    """An upper bound of the cells, without looking at each: the last row's number times 26,
-    702 or 16,384 columns, by whether any cell reference has one, two or three letters."""
-    last = data.rfind(b'<row r="')
-    if last < 0:
-        return 0
-    digits = re.match(rb"[0-9]+", data[last + 8 : last + 20])
-    rows = int(digits.group()) if digits else 1_048_576
-    if not re.search(rb'<c r="[A-Z]{2}', data):  # one scan for the common narrow sheet
-        return rows * 26
-    return rows * (16_384 if re.search(rb'<c r="[A-Z]{3}[0-9]', data) else 702)
-
-
-def _area(ref: str) -> int:
-    """Cells in a range like ``A1:XFD1048576`` (or a single cell)."""
-    first, _, last = ref.partition(":")
-    (r1, c1), (r2, c2) = cell_index(first), cell_index(last or first)
-    return (r2 - r1 + 1) * (c2 - c1 + 1)
 
 
 def _sheet_member(archive: zipfile.ZipFile, sheet_name: str) -> str | None:

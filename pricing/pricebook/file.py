@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pricing.errors import InputError
+from pricing.io.bounded import Bounds
 from pricing.io.headers import HEADER_SEARCH_ROWS, closest_header, find_header, likely_header
 from pricing.io.perf import paused_gc
 from pricing.io.sheets import (
@@ -24,6 +25,7 @@ from pricing.io.sheets import (
     normalise_header,
     open_workbook,
 )
+from pricing.limits import PRICE_BOOK_FILE, PRICE_BOOK_ROWS
 from pricing.money import (
     LARGEST,
     TOO_LARGE,
@@ -41,9 +43,12 @@ from pricing.money import (
     with_decimal_comma,
 )
 from pricing.pricebook.model import Edition, PriceBook, PriceItem, Tier, sku_key
-from pricing.problems import Problem
+from pricing.problems import Problem, Problems, Severity, kind_of
 
 Progress = Callable[[int, int], None]
+
+# A price book file: its size before it is read, and a sheet of at most Excel's rows.
+BOUNDS = Bounds(PRICE_BOOK_FILE, PRICE_BOOK_ROWS)
 
 PRICE_SHEET_NAMES = ("Price Book", "Pricebook", "Prices", "Price List", "Pricelist", "List Prices")
 TIER_SHEET_NAMES = ("Tiers", "Volume Tiers", "Tier Pricing", "Volume Pricing", "Volume Discounts")
@@ -105,7 +110,7 @@ class PriceBookFile:
     path: Path
     sheet: str | None
     book: PriceBook | None
-    problems: list[Problem]
+    problems: Problems
     sha256: str = ""
     _source: Sheet | None = None
     _rows: dict[str, int] = field(default_factory=dict)
@@ -154,7 +159,7 @@ class LoadedSheets:
 def load_price_book(path: Path, sheet: str | None = None) -> LoadedSheets:
     """Open the file and parse its price sheet (slow, and without the GIL for xlsx)."""
     with paused_gc():
-        workbook = open_workbook(path)
+        workbook = open_workbook(path, BOUNDS)
         name = _choose_sheet(workbook, sheet)
         return LoadedSheets(path, workbook, name, workbook.sheet(name))
 
@@ -284,16 +289,21 @@ class _ItemReader:
         self.sheet = sheet
         self.options = options
         self.currency = options.currency.upper()
-        self.problems: list[Problem] = []
+        self.problems = Problems(sheet.problems)
         self.item_rows: dict[str, int] = {}
         self.cols: dict[str, int] = {}
         self.header_missing = False
         self.decimal_comma = False  # money typed as text has a decimal comma
+        self._duplicate_kinds: tuple[str, str] | None = None
 
-    def problem(self, severity: str, row: int, col: int | None, value: Any, message: str) -> None:
+    def problem(
+        self, severity: Severity, row: int, col: int | None, value: Any, message: str
+    ) -> None:
+        if self.problems.only_counted(severity, message):
+            return
         text = None if value is None else cell_text(value)
         self.problems.append(
-            Problem(severity, message, value=text, **self.sheet.location(row, col))  # type: ignore[arg-type]
+            Problem(severity, message, value=text, **self.sheet.location(row, col))
         )
 
     def read(self, progress: Progress | None) -> dict[str, PriceItem] | None:
@@ -455,18 +465,28 @@ class _ItemReader:
         return section
 
     def _duplicate(self, r: int, sku: str, first_sku: str, first: int) -> None:
-        """A SKU seen before (case and spaces aside): an error at both cells."""
+        """A SKU seen before (case and spaces aside): an error at both cells. Once both kinds
+        are listed in full, a duplicate is only counted, without writing its messages (a
+        million copies of one row cost a count each)."""
+        kinds = self._duplicate_kinds
+        if (
+            kinds
+            and self.problems.full("error", kinds[0])
+            and self.problems.full("error", kinds[1])
+        ):
+            for kind in kinds:
+                self.problems.only_counted("error", "", kind=kind)
+            return
         sheet, sku_col = self.sheet, self.cols["sku"]
-        self.problem(
-            "error", r, sku_col, sku,
+        again = (
             f"duplicate SKU: {first_sku!r} is already at "
             f"{_cell_ref(sheet, first, sku_col)}; SKUs differing only in case or "
-            "surrounding spaces are the same SKU",
-        )  # fmt: skip
-        self.problem(
-            "error", first, sku_col, first_sku,
-            f"duplicate SKU: again at {_cell_ref(sheet, r, sku_col)}",
-        )  # fmt: skip
+            "surrounding spaces are the same SKU"
+        )
+        first_of = f"duplicate SKU: again at {_cell_ref(sheet, r, sku_col)}"
+        self._duplicate_kinds = (kind_of(again), kind_of(first_of))
+        self.problem("error", r, sku_col, sku, again)
+        self.problem("error", first, sku_col, first_sku, first_of)
 
     def _no_header(self) -> None:
         self.header_missing = True
@@ -641,8 +661,9 @@ class _ItemReader:
         return rounded
 
 
-def _read_tiers(sheet: Sheet, book: PriceBook, problems: list[Problem]) -> list[Tier]:
+def _read_tiers(sheet: Sheet, book: PriceBook, problems: Problems) -> list[Tier]:
     """Standard volume pricing from the ``Tiers`` sheet: SKU or family, min qty, price or %."""
+    problems.extend(sheet.problems)
     found = find_header(
         sheet,
         TIER_HEADERS,
@@ -685,18 +706,20 @@ class _TierReader:
     """Reads one row of the Tiers sheet into a tier, collecting problems as it goes."""
 
     def __init__(
-        self, sheet: Sheet, book: PriceBook, problems: list[Problem], cols: dict[str, int]
+        self, sheet: Sheet, book: PriceBook, problems: Problems, cols: dict[str, int]
     ) -> None:
         self.sheet, self.book, self.problems, self.cols = sheet, book, problems, cols
+        self.errors = 0  # found, listed or only counted
         self.fractions = False
         self.families = book.families()
         self.seen: dict[tuple[str, str, int], int] = {}
 
-    def problem(self, severity: str, r: int, c: int | None, value: Any, message: str) -> None:
+    def problem(self, severity: Severity, r: int, c: int | None, value: Any, message: str) -> None:
+        self.errors += severity == "error"
+        if self.problems.only_counted(severity, message):
+            return
         text = None if value is None else cell_text(value)
-        self.problems.append(
-            Problem(severity, message, value=text, **self.sheet.location(r, c))  # type: ignore[arg-type]
-        )
+        self.problems.append(Problem(severity, message, value=text, **self.sheet.location(r, c)))
 
     def read(self, r: int) -> Tier | None:
         """The tier of row ``r`` (None for a blank row or one with an error)."""
@@ -710,7 +733,7 @@ class _TierReader:
             return None
         sku, family = _text(cell("sku")), _text(cell("family"))
         qty_raw, price_raw, pct_raw = cell("min_qty"), cell("price"), cell("discount_pct")
-        errors_before = len(self.problems)
+        errors_before = self.errors
         self._check_scope(r, sku, family)
         min_qty = _whole_number(qty_raw)
         if min_qty is None or not 1 <= min_qty < TOO_LARGE:
@@ -719,7 +742,7 @@ class _TierReader:
                 "minimum quantity must be a whole number of 1 or more",
             )  # fmt: skip
         price, pct = self._price_or_discount(r, price_raw, pct_raw)
-        if any(p.severity == "error" for p in self.problems[errors_before:]):
+        if self.errors > errors_before:
             return None
         assert min_qty is not None
         scope = (

@@ -11,11 +11,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pricing.io.headers import find_header
+from pricing.errors import InputError
+from pricing.io.bounded import Bounds
+from pricing.io.headers import HEADER_SEARCH_ROWS, find_header
 from pricing.io.sheets import Sheet, cell_text, open_workbook
+from pricing.limits import LINES_FILE, REQUEST_LINES
 from pricing.money import parse_decimal, parse_percent
-from pricing.problems import Problem
+from pricing.problems import Problem, Problems
 from pricing.requests.lifecycle import LineInput
+
+# A lines file: its size before it is read, and no more rows than a request has lines, with
+# room for title rows and the header above them (the lines themselves are counted exactly).
+BOUNDS = Bounds(LINES_FILE, REQUEST_LINES, above=HEADER_SEARCH_ROWS)
 
 LINE_HEADERS: dict[str, tuple[str, ...]] = {
     "sku": ("sku", "item no", "part no", "product code", "product id", "item", "code"),
@@ -33,8 +40,11 @@ LINE_HEADERS: dict[str, tuple[str, ...]] = {
 
 
 def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
-    """Request lines from csv/xlsx: SKU, quantity, and a price or a discount % per line."""
-    workbook = open_workbook(path)
+    """Request lines from csv/xlsx: SKU, quantity, and a price or a discount % per line.
+
+    A file of more lines than a request may have is refused (InputError) before it is read
+    through; the problems of the lines read are listed, the first few of each kind."""
+    workbook = open_workbook(path, BOUNDS)
     name = workbook.find_sheet(["Lines", "Request", "Request Lines"]) or workbook.sheet_names[0]
     sheet = workbook.sheet(name)
     found = find_header(
@@ -53,8 +63,9 @@ def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
             )
         ]
     header, cols = found
+    _check_count(path, sheet, header, cols)
     lines: list[LineInput] = []
-    problems: list[Problem] = []
+    problems = Problems(sheet.problems)
     for r in range(header + 1, len(sheet.rows)):
         line = _read_line(sheet, r, cols, problems)
         if line is not None:
@@ -66,9 +77,20 @@ def read_lines_file(path: Path) -> tuple[list[LineInput], list[Problem]]:
     return lines, problems
 
 
-def _read_line(
-    sheet: Sheet, r: int, cols: dict[str, int], problems: list[Problem]
-) -> LineInput | None:
+def _check_count(path: Path, sheet: Sheet, header: int, cols: dict[str, int]) -> None:
+    """Refuse a file of more lines (rows under the header with any of its columns filled)
+    than a request may have."""
+    wanted = sorted(cols.values())
+    count = sum(
+        1
+        for row in sheet.rows[header + 1 :]
+        if any(c < len(row) and row[c] not in (None, "") for c in wanted)
+    )
+    if count > REQUEST_LINES.value:
+        raise InputError(REQUEST_LINES.message(str(path), f"{count:,}"))
+
+
+def _read_line(sheet: Sheet, r: int, cols: dict[str, int], problems: Problems) -> LineInput | None:
     """The request line of row ``r`` (None for a blank row or one with problems)."""
 
     row = sheet.rows[r]
@@ -81,7 +103,7 @@ def _read_line(
         return None
     where = sheet.location(r, cols["sku"])
     sku = cell_text(cell("sku"))
-    before = len(problems)
+    before = problems.total
     if not sku:
         problems.append(Problem("error", "the line has no SKU", **where))
     qty_raw = cell("qty")
@@ -111,7 +133,7 @@ def _read_line(
                 Problem("error", "discount % must be from 0 to below 100", value=cell_text(pct_raw),
                         **pct_where)
             )  # fmt: skip
-    if len(problems) == before and qty is not None:
+    if problems.total == before and qty is not None:
         return LineInput(sku, qty, price, pct, where)
     return None
 
@@ -121,7 +143,7 @@ def _number(
     parse: Callable[[Any], Decimal],
     label: str,
     where: dict[str, Any],
-    problems: list[Problem],
+    problems: Problems,
 ) -> Decimal | None:
     """A number from a cell, or None with a problem naming the cell."""
 
