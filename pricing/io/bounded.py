@@ -19,11 +19,10 @@ operations per megabyte, so that a genuine 100,000-row book pays little for it.
 
 from __future__ import annotations
 
-import functools
 import re
 import struct
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -149,13 +148,12 @@ def _parts_declared(path: Path) -> int | None:
 @dataclass
 class SheetScan:
     """What a sheet's XML says before it is parsed: how far the grid the reader builds (from
-    A1 to the furthest cell) may reach, which formulas have no cached value, and whether a cell
+    A1 to the furthest cell) reaches, which formulas have no cached value, and whether a cell
     may hold a NUL or more than FIELD_CHARS characters (then each cell is looked at once read).
     """
 
-    rows: int = 0  # the furthest row a cell or row names, when ``digits`` says it exactly
+    rows: int = 0  # the furthest row a cell or a row names
     columns: int = 0  # the furthest column a cell names
-    digits: int = 0  # the most digits of any row number: the grid has under 10**digits rows
     far: str = ""  # the reference that reaches furthest, as the file writes it
     formulas: set[tuple[int, int]] = field(default_factory=set)  # uncached, 0-based
     maybe_nul: bool = False
@@ -165,56 +163,33 @@ class SheetScan:
     unnumbered_cells: bool = False
     _open_row_cells: int = 0  # cells so far of a row that goes on in the next chunk
 
-    def extent(self, *, exact: bool = False) -> tuple[int, int]:
-        """Rows and columns of the grid, at most: ``10**digits - 1`` rows unless the furthest
-        row was measured (``exact``), and each cell without a reference one column further."""
-        rows = self.rows if exact else max(self.rows, 10**self.digits - 1)
+    def extent(self) -> tuple[int, int]:
+        """Rows and columns of the grid, at most (a cell without a reference is one column
+        right of the one before it, a row without a number one row below)."""
         columns = self.columns + (self.widest_row if self.unnumbered_cells else 0)
-        return max(rows, self.row_elements), columns
+        return max(self.rows, self.row_elements), columns
 
 
-def scan_sheet(
-    stream: IO[bytes], source: str, bounds: Bounds | None, reopen: Callable[[], IO[bytes]]
-) -> SheetScan:
+def scan_sheet(stream: IO[bytes], source: str, bounds: Bounds | None) -> SheetScan:
     """Read a sheet's XML in chunks and refuse it, before it is parsed, when its grid would
     be over the bounds: the rows ``bounds`` allow, :data:`COLUMNS`, or :data:`CELLS` in all
-    (a stray value far out). Stops as soon as a bound is passed.
-
-    A chunk is looked at with a few searches that fail fast on a genuine sheet: a cell
-    reference with more letters or a later column than seen so far, a row number with more
-    digits. Only when the number of digits alone cannot clear the bounds (a sheet of 100,000
-    rows or more, or a request file of 10,000) is the sheet read again for its furthest row
-    (``reopen``)."""
+    (a stray value far out). Stops as soon as a bound is passed."""
     scan = SheetScan()
-    allowed = bounds.rows_allowed if bounds is not None else None
     for part, final in _parts(stream, scan):
         _scan_part(part, scan, final=final)
-        _check_extent(scan, source, bounds, exact=False)
-    height, width = scan.extent()
-    if (allowed is not None and height > allowed) or height * width > CELLS.value:
-        with reopen() as again:
-            scan.rows = _furthest_row(again, scan.digits)
-        _check_extent(scan, source, bounds, exact=True)
+        height, width = scan.extent()
+        if width > COLUMNS.value:
+            raise InputError(COLUMNS.message(f"{source}, cell {scan.far}", f"{width:,}"))
+        if bounds is not None and height > bounds.rows_allowed:
+            found = f"{height:,} rows" if final else f"at least {height:,} rows"
+            raise InputError(bounds.rows.message(source, found))
+        if height * width > CELLS.value:
+            raise InputError(
+                f"{source}: something at {scan.far} stretches the sheet to {height:,} rows "
+                f"x {width:,} columns ({height * width:,} cells), too many to read. Delete "
+                "the rows and columns beyond your table (or clear that cell) and save again"
+            )
     return scan
-
-
-def _check_extent(scan: SheetScan, source: str, bounds: Bounds | None, *, exact: bool) -> None:
-    """Refuse the sheet if what is known of its grid is over a bound (the row bound and the
-    cells only once measured, or when the rows found so far pass them)."""
-    height, width = scan.extent(exact=True)
-    if width > COLUMNS.value:
-        raise InputError(COLUMNS.message(f"{source}, cell {scan.far}", f"{width:,}"))
-    if not exact:
-        height = max(scan.rows, scan.row_elements)
-    if bounds is not None and height > bounds.rows_allowed:
-        found = f"{height:,} rows" if exact else f"at least {height:,} rows"
-        raise InputError(bounds.rows.message(source, found))
-    if height * width > CELLS.value:
-        raise InputError(
-            f"{source}: something at {scan.far} stretches the sheet to {height:,} rows "
-            f"x {width:,} columns ({height * width:,} cells), too many to read. Delete "
-            "the rows and columns beyond your table (or clear that cell) and save again"
-        )
 
 
 def _parts(stream: IO[bytes], scan: SheetScan) -> Iterator[tuple[bytes, bool]]:
@@ -238,11 +213,12 @@ def _parts(stream: IO[bytes], scan: SheetScan) -> Iterator[tuple[bytes, bool]]:
 
 
 def _scan_part(part: bytes, scan: SheetScan, *, final: bool) -> None:
-    """One part of the sheet's XML into ``scan``."""
+    """One part of the sheet's XML into ``scan``: every tag is found at once with numpy (the
+    positions of '<' and the bytes after them), the cell references among them read as
+    numbers the same way."""
     import numpy as np
 
-    _further(part, scan)
-    if b"\x00" in part or b"_x0000_" in part:
+    if b"\x00" in part or (b"_" in part and b"_x0000_" in part):  # '_x0000_': Excel's NUL
         scan.maybe_nul = True
     window = (FIELD_CHARS.value + 1) // 2  # a longer text holds a whole such window without '<'
     if any(b"<" not in part[at : at + window] for at in range(0, len(part) - window + 1, window)):
@@ -255,11 +231,16 @@ def _scan_part(part: bytes, scan: SheetScan, *, final: bool) -> None:
         for match in _UNCACHED_FORMULA.finditer(part):
             scan.formulas.add(_cell_index(match.group(1)))
     cells = opens[(second == 99) & ends_name]  # '<c'
-    fourth, fifth = data[opens + 3], data[opens + 4]
+    fifth = data[opens + 4]
     row_ends = (fifth == 32) | (fifth == 62) | (fifth == 47)
-    rows = opens[(second == 114) & (third == 111) & (fourth == 119) & row_ends]  # '<row'
+    rows = opens[(second == 114) & (third == 111) & (data[opens + 3] == 119) & row_ends]
     scan.row_elements += len(rows)
-    numbered = (data[cells + 2] == 32) & (data[cells + 3] == 114) & (data[cells + 4] == 61)
+    numbered = _attribute_r(data, cells + 2)
+    _reach(data, part, cells[numbered] + 6, scan)
+    row_numbers = rows[_attribute_r(data, rows + 4)] + 8
+    if len(row_numbers):
+        furthest, _ = _numbers(data, row_numbers)
+        scan.rows = max(scan.rows, furthest)
     if numbered.all():
         if len(rows):
             scan._open_row_cells = 0
@@ -272,70 +253,61 @@ def _scan_part(part: bytes, scan: SheetScan, *, final: bool) -> None:
     scan._open_row_cells = int(per_row[-1])
 
 
-def _further(part: bytes, scan: SheetScan) -> None:
-    """Raise ``scan.columns`` and ``scan.digits`` to the furthest cell references of ``part``,
-    with searches that on a genuine sheet fail at once (nothing further than seen)."""
-    while found := _later_column(scan.columns).search(part):
-        letters = found.group(1).decode()
-        column = 0
-        for ch in letters:
-            column = column * 26 + ord(ch) - 64
-        scan.columns = max(scan.columns, column)
-        scan.far = _reference(part, found.start() + 4)
-        if column > COLUMNS.value:
-            return
-    while found := _pattern(rb' r="[A-Z]{0,3}([0-9]{%d,})"' % (scan.digits + 1)).search(part):
-        number = found.group(1)
-        scan.digits = len(number)
-        scan.rows = max(scan.rows, int(number[:12]))
-        scan.far = _reference(part, found.start() + 4)
+def _attribute_r(data: Bytes, at: Positions) -> npt.NDArray[np.bool_]:
+    """Which tags have `` r="`` at ``at``: a cell's reference, a row's number."""
+    found: npt.NDArray[np.bool_] = (data[at] == 32) & (data[at + 1] == 114) & (data[at + 2] == 61)
+    found &= data[at + 3] == 34
+    return found
 
 
-def _reference(part: bytes, at: int) -> str:
-    return part[at : part.find(b'"', at, at + 24)].decode("ascii", "replace")
+def _is_letter(values: Bytes) -> npt.NDArray[np.bool_]:
+    letter: npt.NDArray[np.bool_] = (values >= 65) & (values <= 90)
+    return letter
 
 
-def _later_column(column: int) -> re.Pattern[bytes]:
-    """A search for a cell reference whose column is after ``column`` (1-based; 0: any)."""
-    letters = column_letters(column) if column else ""
-    longer = rb"[A-Z]{%d,}" % (len(letters) + 1)
-    later = []
-    for i, ch in enumerate(letters):
-        if ch != "Z":
-            rest = len(letters) - i - 1
-            later.append(re.escape(letters[:i].encode()) + b"[%c-Z]" % (ord(ch) + 1) + (b"[A-Z]{%d}" % rest if rest else b""))  # fmt: skip
-    return _pattern(b' r="(' + b"|".join([longer, *later]) + b")[0-9]")
+def _reach(data: Bytes, part: bytes, refs: Positions, scan: SheetScan) -> None:
+    """The furthest column and row named by the cell references at ``refs`` (``A1`` ...
+    ``XFD1048576``) into ``scan``."""
+    import numpy as np
+
+    if not len(refs):
+        return
+    one, two, three = data[refs], data[refs + 1], data[refs + 2]
+    letters = (
+        _is_letter(one).astype(np.intp)
+        + (_is_letter(one) & _is_letter(two))
+        + (_is_letter(one) & _is_letter(two) & _is_letter(three))
+    )
+    column = one.astype(np.int64) - 64
+    column = np.where(letters >= 2, column * 26 + two - 64, column)
+    column = np.where(letters >= 3, column * 26 + three - 64, column)
+    column = np.where(_is_letter(data[refs + 3]) & (letters == 3), np.int64(1 << 40), column)
+    row, row_at = _numbers(data, refs + letters)
+    widest = int(np.argmax(column))
+    if int(column[widest]) > scan.columns or row > scan.rows:
+        start = int(refs[widest if int(column[widest]) > scan.columns else row_at])
+        scan.far = part[start : part.find(b'"', start, start + 24)].decode("ascii", "replace")
+    scan.columns = max(scan.columns, int(column[widest]))
+    scan.rows = max(scan.rows, row)
 
 
-@functools.lru_cache(maxsize=256)
-def _pattern(source: bytes) -> re.Pattern[bytes]:
-    return re.compile(source)
+def _numbers(data: Bytes, starts: Positions) -> tuple[int, int]:
+    """The largest whole number written at ``starts`` (its digits), and at which of the
+    starts; 10**9 for one of ten digits or more (no sheet is that long)."""
+    import numpy as np
 
-
-def column_letters(column: int) -> str:
-    """``1`` -> ``A``, ``28`` -> ``AB`` (1-based)."""
-    letters = ""
-    while column:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _furthest_row(stream: IO[bytes], digits: int) -> int:
-    """The largest row number of ``digits`` digits any cell or row names (the furthest row,
-    when ``digits`` is the most any has), read again in chunks."""
-    search = re.compile(rb' r="[A-Z]{0,3}([0-9]{%d})"' % digits)
-    furthest = 0
-    carry = b""
-    while chunk := stream.read(CHUNK):
-        buffer = carry + chunk
-        cut = max(buffer.rfind(b"<"), 0)
-        numbers = search.findall(buffer, 0, cut)
-        if numbers:
-            furthest = max(furthest, max(map(int, numbers)))
-        carry = buffer[cut:]
-    numbers = search.findall(carry)
-    return max([furthest, *map(int, numbers)])
+    value = np.zeros(len(starts), np.int64)
+    going = np.ones(len(starts), np.bool_)
+    for i in range(10):
+        digit = data[starts + i]
+        going &= (digit >= 48) & (digit <= 57)
+        if not going.any():
+            break
+        value = np.where(going, value * 10 + digit - 48, value)
+    else:
+        value = np.where(going, np.int64(10**9), value)
+    at = int(np.argmax(value))
+    return int(value[at]), at
 
 
 def _cell_index(ref: bytes) -> tuple[int, int]:

@@ -142,12 +142,7 @@ class Workbook:
                 if member is None:
                     return None
                 with archive.open(member) as stream:
-                    return scan_sheet(
-                        stream,
-                        f"{self.path}, sheet {name!r}",
-                        self.bounds,
-                        lambda: archive.open(member),
-                    )
+                    return scan_sheet(stream, f"{self.path}, sheet {name!r}", self.bounds)
         except (zipfile.BadZipFile, KeyError, OSError, EOFError, ElementTree.ParseError):
             return None
 
