@@ -94,6 +94,42 @@ def streamed_workbook(
     return path
 
 
+def shared_strings_workbook(path: Path, rows: list[list[str | int]]) -> Path:
+    """An xlsx as Excel writes it: text in the shared strings part, cells pointing into it."""
+    strings: list[str] = []
+    xml = [b"<sheetData>"]
+    for r, cells in enumerate(rows, start=1):
+        xml.append(b'<row r="%d">' % r)
+        for c, value in enumerate(cells):
+            ref = b"%c%d" % (65 + c, r)
+            if isinstance(value, str):
+                strings.append(value)
+                xml.append(b'<c r="%s" t="s"><v>%d</v></c>' % (ref, len(strings) - 1))
+            else:
+                xml.append(b'<c r="%s"><v>%d</v></c>' % (ref, value))
+        xml.append(b"</row>")
+    sheet = _SHEET_HEAD.split(b"<sheetData>")[0] + b"".join(xml) + _SHEET_TAIL
+    shared = (
+        b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main">'
+        + b"".join(b"<si><t>" + text.encode() + b"</t></si>" for text in strings)
+        + b"</sst>"
+    )
+    rels = _SHEET_RELS.replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _RELS)
+        archive.writestr("xl/workbook.xml", _workbook_xml("Price Book"))
+        archive.writestr("xl/_rels/workbook.xml.rels", rels)
+        archive.writestr("xl/sharedStrings.xml", shared)
+        archive.writestr(SHEET_PART, sheet)
+    return path
+
+
 def repeated(first: bytes, again: bytes, times: int) -> Iterator[bytes]:
     """``first``, then ``again`` ``times`` times, in chunks of about a megabyte."""
     yield first
@@ -404,6 +440,11 @@ def test_a_long_cell_in_an_xlsx_or_a_request_file_is_refused_naming_its_cell(
     )  # fmt: skip
     run = measured("--db", str(tmp_path / "p.db"), "pricebook", "import", str(book))
     refused(run, "'Price Book'!B3", "32,767 characters in one cell", "40,000")
+    shared = shared_strings_workbook(
+        tmp_path / "shared.xlsx", [["SKU", "Name", "List Price"], ["HW-1", "w" * 33_000, 10]]
+    )
+    run = measured("--db", str(tmp_path / "p.db"), "pricebook", "import", str(shared))
+    refused(run, "'Price Book'!B2", "32,767 characters in one cell", "33,000")
     lines = tmp_path / "lines.csv"
     lines.write_text(f"SKU,Qty,Price,Note\nHW-100,1,110,{'z' * 50_000}\n")
     refused(ask(shop, lines), "lines.csv line 2, column D", "32,767 characters in one cell")
@@ -425,13 +466,16 @@ def nul_book(tmp_path: Path, suffix: str) -> Path:
         path = tmp_path / "nul.csv"
         path.write_bytes(b"SKU,List Price\nHW-100,120\nHW-10\x0018,130\n")
         return path
+    if suffix == "shared.xlsx":
+        rows: list[list[str | int]] = [["SKU", "List Price"], ["HW-100", 120], ["HW-10_x0000_18", 130]]  # fmt: skip
+        return shared_strings_workbook(tmp_path / "nul.xlsx", rows)
     return streamed_workbook(
         tmp_path / "nul.xlsx",
         [row("SKU", "List Price"), row("HW-100", 120), row("HW-10_x0000_18", 130)],
     )
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", "shared.xlsx"])
 def test_a_nul_byte_in_a_price_book_cell_is_refused_with_its_cell_on_both_databases(
     cli: Cli, tmp_path: Path, suffix: str
 ) -> None:
