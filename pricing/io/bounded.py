@@ -81,7 +81,10 @@ def check_size(path: Path, limit: Limit) -> None:
     except (OSError, ValueError):
         return
     if path.is_file() and size > limit.value:
-        raise InputError(limit.message(str(path), found=limit.shown(size)))
+        found = limit.shown(size)
+        if found == limit.shown():  # just over: "found 20 MB" would not say why
+            found = f"{size:,} bytes"
+        raise InputError(limit.message(str(path), found=found))
 
 
 def check_workbook(path: Path) -> None:
