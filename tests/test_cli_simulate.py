@@ -37,6 +37,9 @@ def test_simulate__same_policy_changes_nothing(owner: Cli, tmp_path: Path) -> No
     assert document["changed"] == []
     assert document["current"] == document["proposed"]
     assert (document["lines"], document["not_judged"]) == (5, 1)
+    assert (document["unmatched_lines"], document["unjudged_lines"]) == (1, 0)
+    text = owner("policy", "simulate", str(same)).stdout
+    assert "lines left out: 1 unmatched (no list price on their dates)." in text
     assert document["current"]["rejected"]["lines"] == 1
     assert document["current"]["rejected"]["below_floor"] == 1
 
@@ -128,6 +131,10 @@ def test_simulate__out_of_policy_now_is_the_reports_out_of_policy(
     classes = simulated["current"]
     assert (
         simulated["lines"] == report["lines"] - report["unmatched_lines"] - report["unjudged_lines"]
+    )
+    assert (simulated["unmatched_lines"], simulated["unjudged_lines"]) == (
+        report["unmatched_lines"],
+        report["unjudged_lines"],
     )
     assert sum(Decimal(c["special_discount"]) for c in classes.values()) == Decimal(
         report["special_discount"]

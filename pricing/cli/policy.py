@@ -204,6 +204,11 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
 def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
     """The simulation as tables: classes, approver workload, inside/outside, changed lines."""
     not_judged = simulated["not_judged"]
+    unmatched, unjudged = simulated["unmatched_lines"], simulated["unjudged_lines"]
+    left_out = [
+        *([f"{unmatched:,} unmatched (no list price on their dates)"] if unmatched else []),
+        *([f"{unjudged:,} with no policy in force on their dates"] if unjudged else []),
+    ]
     period = (
         f" from {simulated['from']} to {simulated['to']}"
         if simulated["from"] and simulated["to"]
@@ -212,7 +217,7 @@ def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
     click.echo(
         f"{simulated['lines']:,} deal lines{period} judged "
         f"under the policy in force and under {file_name}"
-        + (f" ({not_judged:,} unmatched or unjudged lines left out)" if not_judged else "")
+        + (f"; lines left out: {', '.join(left_out)}" if left_out else "")
         + "."
     )
     if not simulated["lines"] and not_judged:
