@@ -433,9 +433,10 @@ def load_policy(
     authorize(db, user, "policy.load")
     with db.write() as conn:
         version = policies.load(conn, parsed, user=user, now=now)
-        rematch(
-            conn, since=version.effective_from, by=user, why=f"policy version {version.version}"
-        )
+        if not version.unchanged:
+            rematch(
+                conn, since=version.effective_from, by=user, why=f"policy version {version.version}"
+            )
     return version
 
 

@@ -328,6 +328,7 @@ def policy_loaded(version: PolicyVersion, unjudged: Unjudged) -> Document:
     from pricing.money import display_money, format_money
 
     document = policy_version(version)
+    document["unchanged"] = version.unchanged
     document["unjudged_lines"] = unjudged.lines
     document["unjudged_net_revenue"] = format_money(unjudged.net_revenue, unjudged.currency)
     document["warnings"] = []

@@ -76,7 +76,8 @@ Examples:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @json_option
 def load(file: Path) -> None:
-    """Store a policy file as the policy in force; every load is kept as a new version.
+    """Store a policy file as the policy in force; every load is kept as a new version
+    (loading the newest version's file again stores nothing and says so).
 
     It is in force from its `effective_from` (default: today). Requests record the version
     they were judged under.
@@ -88,10 +89,17 @@ def load(file: Path) -> None:
     if cfg.json:
         emit_json(loaded)
         return
-    click.echo(
-        f"Loaded policy version {loaded['version']} from {loaded['source']}, in force from "
-        f"{loaded['effective_from']}."
-    )
+    if loaded.get("unchanged"):
+        click.echo(
+            f"Policy unchanged: {file.name} is already version {loaded['version']} (loaded "
+            f"{str(loaded['loaded_at'])[:16].replace('T', ' ')} by {loaded['loaded_by']}), in force "
+            f"from {loaded['effective_from']}; nothing was stored."
+        )
+    else:
+        click.echo(
+            f"Loaded policy version {loaded['version']} from {loaded['source']}, in force from "
+            f"{loaded['effective_from']}."
+        )
     for warning in loaded.get("warnings", []):
         click.echo(f"Warning: {warning}.")
 
