@@ -267,6 +267,8 @@ def impact(estimate: Impact, currency: str) -> Document:
             k: volume(estimate.removed)[k] for k in ("lines", "quantity", "list_revenue_old")
         },
         "added": {k: volume(estimate.added)[k] for k in ("lines", "quantity", "list_revenue_new")},
+        # Lines of SKUs neither edition lists (sold under another edition): not re-priced.
+        "in_neither": {k: volume(estimate.neither)[k] for k in ("lines", "quantity")},
         "open_approved_requests": estimate.open_requests,
         "requests_affected": [
             {k: (format_money(v, currency) if isinstance(v, Decimal) else v) for k, v in a.items()}

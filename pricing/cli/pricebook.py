@@ -373,6 +373,13 @@ def _print_impact(estimate: dict[str, Any]) -> None:
             f"list revenue {money(added['list_revenue_new'])} at the new prices (not in the "
             "price change)."
         )
+    neither = estimate["in_neither"]
+    if neither["lines"]:
+        click.echo(
+            f"In neither edition: {neither['lines']:,} lines, quantity "
+            f"{Decimal(str(neither['quantity'])):,}, of SKUs sold under other editions (not "
+            "re-priced)."
+        )
     if changes["families"]:
         print_table(
             ["Family", "List revenue (old)", "List revenue (new)", "Change", "Change %"],
