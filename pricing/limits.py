@@ -99,5 +99,11 @@ FIELD_CHARS = Limit("characters in one cell", 32_767)  # Excel's own bound
 POLICY_DEPTH = Limit("levels of nesting", 16)
 POLICY_RULES = Limit("rules", 10_000, "PRICING_MAX_RULES")
 
+# The team server: a call's body, before any of it is parsed or saved. A call with files is an
+# upload of what an importer reads (the largest importer's bound; each importer then applies
+# its own); any other call is a few parameters.
+UPLOAD = Limit("upload size", 4096 * _MB, "PRICING_MAX_UPLOAD_MB", "MB", _MB)
+CALL_BODY = Limit("call size", 1 * _MB, None, "MB", _MB)
+
 # Problems: each kind is listed up to this many, with their cells; the rest are counted.
 PROBLEMS_PER_KIND = 20
