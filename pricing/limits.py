@@ -62,11 +62,11 @@ class Limit:
         ) + self.shown()
         seen = f" (found {found})" if found else ""
         if self.env:
-            hint = f"; if the file is genuine, raise the limit with {self.env}=N"
+            hint = f"; if it is genuine, raise the limit with {self.env}=N"
             if self.unit:
                 hint += f" ({self.unit})"
         else:
-            hint = "; no genuine file comes near this, so check what the file is"
+            hint = "; no genuine file comes near this, so check what it is"
         return f"{source}: {over}{seen}{hint}; nothing was stored"
 
     def check(self, amount: int, source: str, found: str | None = None) -> None:
