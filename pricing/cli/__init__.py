@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from pricing import __version__
-from pricing.cli.common import Settings, error_message, exit_with, json_option
+from pricing.cli.common import Settings, error_message, exit_with, json_option, say
 from pricing.errors import PricingError, Refused
 
 EXAMPLES = """
@@ -94,7 +94,7 @@ class PricingGroup(click.Group):
         except PricingError as exc:
             exit_with(ctx, error_message(exc), code=2)
         except KeyboardInterrupt:
-            click.echo("interrupted; nothing more was stored", err=True)
+            say("interrupted; nothing more was stored", err=True)
             ctx.exit(130)
 
 
