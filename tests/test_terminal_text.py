@@ -337,25 +337,19 @@ def test_json_output_is_exact_and_carries_no_raw_c1_or_bidi_control(hostile: Sto
 
 # Row 3: the same through the team's server --------------------------------------------------------
 
-SECRET = "test-terminal-audit-secret-" + "k" * 32
 PEOPLE = {"dana": "owner", "marco": "manager", "priya": "rep", "mia": "marketer"}
 
 
 @dataclass
 class Team:
-    """A server (``pricing serve``) over an SQLite store, and the people's tokens."""
+    """A server (``pricing serve``) over an SQLite store, and the people's tokens. The server and
+    the administrator here share the tests' configuration folder: the audit's secret of a local
+    trial."""
 
     url: str
     server: str
     folder: Path
     tokens: dict[str, str] = field(default_factory=dict)
-
-    def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "pricing", "--db", self.url, "--user", "dana", *args],
-            env=_environment(PRICING_SECRET=SECRET), cwd=self.folder, capture_output=True,
-            text=True, timeout=60,
-        )  # fmt: skip
 
     def client(self, person: str, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -371,15 +365,12 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
 
     folder = tmp_path_factory.mktemp("terminal-team")
     made = Team(f"sqlite:///{folder / 'pricing.db'}", "", folder)
+    administrator = Cli(made.url, user="dana")  # on the database itself, as the owner
     for name, role in PEOPLE.items():  # dana first: the first person is an owner
-        done = made.admin("people", "add", name, "--role", role, "--json")
-        assert done.returncode == 0, done.stderr
-        made.tokens[name] = json.loads(done.stdout)["token"]
+        made.tokens[name] = administrator.json("people", "add", name, "--role", role)["token"]
     book = price_book(folder / "book.csv", [HOSTILE_SKU, LINK, f"Hard{C1}ware", "100", "50"])
-    for step in (("pricebook", "import", str(book), "--effective", "2026-01-01"),
-                 ("policy", "load", str(guardrails(folder)))):  # fmt: skip
-        done = made.admin(*step)
-        assert done.returncode == 0, done.stderr
+    administrator.json("pricebook", "import", str(book), "--effective", "2026-01-01")
+    administrator.json("policy", "load", str(guardrails(folder)))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
@@ -387,7 +378,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     with (folder / "server.log").open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "pricing", "--db", made.url, "serve", "--port", str(port)],
-            env=_environment(PRICING_SECRET=SECRET), cwd=folder, stdout=log,
+            env=_environment(), cwd=folder, stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
@@ -408,6 +399,8 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
                 process.wait(10)
             except subprocess.TimeoutExpired:
                 process.kill()
+    server_log = (folder / "server.log").read_text()
+    assert "Traceback" not in server_log, server_log
 
 
 def test_through_the_server_hostile_values_and_its_errors_are_shown_escaped(team: Team) -> None:
