@@ -443,7 +443,7 @@ FRAGMENTS = st.sampled_from([
     "\x85", "\u202e", "\u2066", "\u2028", "[/]", "[/bold]", "[bold]", "[link=http://x]", ":smile:",
     "[", "]", "\\", "'", '"', ",", ";", " ", "%s", "{0}",
 ])  # fmt: skip
-CHARACTERS = st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00")
+CHARACTERS = st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="\x00")
 # A value a person could have typed: begins and ends with a letter (importers trim spaces, and a
 # SKU that starts with '-' would be an option), anything in between.
 VALUE = st.builds(
@@ -534,3 +534,19 @@ def test_every_command_prints_through_the_one_escaping_sink() -> None:
                 if any(n == "rich" or n.startswith("rich.") for n in names):
                     offenders.append(f"{path.name}:{node.lineno} imports rich")
     assert offenders == []
+
+
+def test_a_bugs_traceback_shows_the_value_it_quotes_escaped() -> None:
+    """Given a bug whose exception quotes a hostile value (openpyxl's IllegalCharacterError
+    quotes the cell it refused), when it ends a pricing process, then the traceback on stderr
+    shows the value escaped, and the exit code is still 1."""
+    bug = (
+        "from pricing.cli import main\n"
+        "main.main(['--help'], standalone_mode=False)\n"
+        "raise RuntimeError('HW-\\x1b[2J\\x1b]8;;http://evil\\x1b\\\\ cannot be used')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", bug], env=_environment(), capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 1
+    assert RAW.search(done.stderr) is None, done.stderr
+    assert "RuntimeError: HW-\\x1b[2J\\x1b]8;;http://evil\\x1b\\ cannot be used" in done.stderr
