@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pricing.cli.common import emit_json, json_option, local_only, print_table, settings
+from pricing.cli.common import emit_json, json_option, local_only, print_table, say, settings
 
 
 @click.group()
@@ -72,6 +72,6 @@ def upgrade() -> None:
         emit_json(documents.schema_upgrade(upgraded))
         return
     if not upgraded.changed:
-        click.echo(f"Already at schema revision {after}; nothing to do.")
+        say(f"Already at schema revision {after}; nothing to do.")
     else:
-        click.echo(f"Upgraded the schema from {before or '(empty)'} to {after}.")
+        say(f"Upgraded the schema from {before or '(empty)'} to {after}.")

@@ -15,6 +15,7 @@ from pricing.cli.common import (
     json_option,
     print_table,
     progress,
+    say,
     settings,
     when,
 )
@@ -127,19 +128,19 @@ def _print_import(file: Path, answer: dict[str, Any]) -> None:
     """Problems, notes, what was added and which SKUs are unmatched."""
     echo_listed_problems(answer["problems"])
     for note in answer["notes"]:
-        click.echo(f"note: {note}")
+        say(f"note: {note}")
     dry_run = answer["dry_run"]
     replaced = answer["replaced"]
     if replaced:
-        click.echo(_undone_text(replaced))
+        say(_undone_text(replaced))
     if answer["already_imported_as"] is not None:
-        click.echo(
+        say(
             f"{file.name}: {answer['lines']:,} lines; added nothing: import "
             f"{answer['already_imported_as']} holds this very file, read the same way."
         )
         return
     verb = "would add" if dry_run else "added"
-    click.echo(
+    say(
         f"{file.name}: {answer['lines']:,} lines; {verb} {answer['added']:,}, "
         f"{answer['already_present']:,} already present"
         + ("; nothing stored (dry run)." if dry_run else f" (import {answer['id']}).")
@@ -148,7 +149,7 @@ def _print_import(file: Path, answer: dict[str, Any]) -> None:
         skus = answer["unmatched_skus"]
         shown = ", ".join(f"{u['sku']} (from {u['first_date']})" for u in skus[:10])
         more = len(skus) - 10
-        click.echo(
+        say(
             f"{answer['unmatched']:,} line(s) have no list price on their date and are left out "
             f"of drift until an edition covers them: {shown}"
             + (f" and {more} more SKUs" if more > 0 else "")
@@ -175,7 +176,7 @@ def imports() -> None:
         emit_json(listed)
         return
     if not listed:
-        click.echo("No deals imports yet: import an export with `pricing deals import FILE`.")
+        say("No deals imports yet: import an export with `pricing deals import FILE`.")
         return
     print_table(
         ["Id", "File", "SHA-256", "Imported at (UTC)", "By", "Lines", "Added", "Dates",
@@ -226,7 +227,7 @@ def undo(number: int) -> None:
     if cfg.json:
         emit_json(answer)
         return
-    click.echo(_undone_text(answer))
+    say(_undone_text(answer))
 
 
 def _undone_text(undone: dict[str, Any]) -> str:

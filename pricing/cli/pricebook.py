@@ -20,6 +20,7 @@ from pricing.cli.common import (
     money,
     print_table,
     progress,
+    say,
     settings,
     when,
 )
@@ -106,7 +107,7 @@ def import_(
         emit_json(answer)
         return
     echo_listed_problems(problems)
-    click.echo(_import_summary(answer))
+    say(_import_summary(answer))
 
 
 def _day(value: datetime | None) -> str | None:
@@ -237,7 +238,7 @@ def editions_() -> None:
         emit_json(listed)
         return
     if not listed:
-        click.echo("No editions yet: import a price book with `pricing pricebook import FILE`.")
+        say("No editions yet: import a price book with `pricing pricebook import FILE`.")
         return
     print_table(
         [
@@ -306,7 +307,7 @@ def diff_(
     if cfg.json:
         emit_json(compared)
         return
-    click.echo(compared["summary"])
+    say(compared["summary"])
     for title, listed in (("Added", compared["added"]), ("Removed", compared["removed"])):
         if listed:
             print_table(
@@ -355,27 +356,27 @@ def _print_impact(estimate: dict[str, Any]) -> None:
     changes = estimate["price_changes"]
     change = changes["change_pct"]
     move = f" ({_signed_pct(change)} %)" if change is not None else ""
-    click.echo(
+    say(
         f"Impact on {estimate['lines']:,} deal lines sold {estimate['from']} to {estimate['to']}: "
         f"price changes on {changes['lines']:,} lines of SKUs in both editions: list revenue "
         f"{money(changes['list_revenue_old'])} -> {money(changes['list_revenue_new'])}{move}."
     )
     removed, added = estimate["removed"], estimate["added"]
     if removed["lines"]:
-        click.echo(
+        say(
             f"No longer listed: {removed['lines']:,} lines, quantity {Decimal(str(removed['quantity'])):,}, "
             f"list revenue {money(removed['list_revenue_old'])} at the old prices (not in the "
             "price change)."
         )
     if added["lines"]:
-        click.echo(
+        say(
             f"New in this edition: {added['lines']:,} lines, quantity {Decimal(str(added['quantity'])):,}, "
             f"list revenue {money(added['list_revenue_new'])} at the new prices (not in the "
             "price change)."
         )
     neither = estimate["in_neither"]
     if neither["lines"]:
-        click.echo(
+        say(
             f"In neither edition: {neither['lines']:,} lines, quantity "
             f"{Decimal(str(neither['quantity'])):,}, of SKUs sold under other editions (not "
             "re-priced)."
@@ -397,12 +398,12 @@ def _print_impact(estimate: dict[str, Any]) -> None:
             right=["List revenue (old)", "List revenue (new)", "Change", "Change %"],
         )
     affected = estimate["requests_affected"]
-    click.echo(
+    say(
         f"{len(affected)} line(s) of {estimate['open_approved_requests']} open approved "
         "request(s) would fall below the new floors or out of policy" + (":" if affected else ".")
     )
     for a in affected:
-        click.echo(f"  {a['request']} {a['sku']} at {money(a['price'])}: {a['why']}")
+        say(f"  {a['request']} {a['sku']} at {money(a['price'])}: {a['why']}")
 
 
 def _describe_field(field: str, values: dict[str, Any]) -> str:
@@ -434,7 +435,7 @@ def export(file: Path, as_of: datetime | None, number: int | None) -> None:
     if cfg.json:
         emit_json(written)
         return
-    click.echo(
+    say(
         f"Wrote {file}: edition {written['edition']} (effective {written['effective_from']}), "
         f"{written['items']} items, {written['tiers']} tiers."
     )
