@@ -62,3 +62,24 @@ def json_visible(json_text: str) -> str:
     """JSON text (of ``json.dumps(..., ensure_ascii=False)``) with the characters a terminal acts
     on that it leaves raw written as ``\\uNNNN``: it decodes to exactly the same document."""
     return _JSON.sub(lambda found: f"\\u{ord(found.group()):04x}", json_text)
+
+
+# A text cell a spreadsheet program would run as a formula starts with one of these; tab and
+# carriage return too, which some programs strip before looking.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What an xlsx cell cannot hold at all (XML 1.0 forbids these C0 controls; openpyxl refuses
+# them with IllegalCharacterError), and lone surrogates, which cannot be encoded.
+_NOT_IN_A_CELL = _any_of([(0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), *_SURROGATES])
+
+
+def xlsx_safe(value: str) -> str:
+    """``value`` with the characters an xlsx cell cannot hold written out visibly (``\\x1b``),
+    so that a customer named with an escape sequence cannot break the owner's export."""
+    return _NOT_IN_A_CELL.sub(lambda found: _escape(found.group()), value)
+
+
+def spreadsheet_text(value: str) -> str:
+    """``value`` as a spreadsheet cell shows it: :func:`xlsx_safe`, and never a live formula
+    (a leading ``'``, as a person types it)."""
+    value = xlsx_safe(value)
+    return "'" + value if value.startswith(FORMULA_START) else value

@@ -62,9 +62,6 @@ def heading(name: str) -> str:
     return HEADINGS.get(name, name.replace("_", " ").capitalize())
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def unjudged_note(metrics: Metrics, currency: str) -> str | None:
     """What was not judged, said in words (None when every matched line was judged)."""
     from pricing.money import display_money
@@ -193,10 +190,11 @@ def _write_json(report: Report, path: Path) -> None:
 
 
 def safe_text(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is written as text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """Text as a spreadsheet cell may hold it (:func:`pricing.text.spreadsheet_text`): never a
+    formula, no character a cell cannot hold; other values as they are."""
+    from pricing.text import spreadsheet_text
+
+    return spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def _write_csv(report: Report, path: Path) -> None:
