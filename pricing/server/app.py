@@ -314,7 +314,6 @@ def _run(
     from pricing.operations import run
 
     params = dict(call["params"])
-    _check_values(params)
     for parameter in op.parameters():
         required = parameter.name in op.files and parameter.default is parameter.empty
         if required and not (saved and parameter.name in saved):
@@ -345,26 +344,6 @@ def _run(
             answer["output"] = base64.b64encode(output.read_bytes()).decode("ascii")
         answer["document"] = json.loads(text)
     return answer
-
-
-INT_RANGE = 2**31 - 1  # numbers, identifiers and quantities fit the database's integers
-
-
-def _check_values(value: object, where: str = "") -> None:
-    """Refuse what no operation takes and a database could choke on: NUL characters in text,
-    whole numbers beyond the database's integers."""
-    if isinstance(value, str) and "\x00" in value:
-        raise InputError(f" {where or 'text'}: a NUL character is not allowed in text",
-                         field=where.split(".")[0] or None)  # fmt: skip
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT_RANGE:
-        raise InputError(f" {where}: {value} is out of range (at most {INT_RANGE:,})",
-                         field=where.split(".")[0] or None)  # fmt: skip
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_values(item, f"{where}.{key}" if where else str(key))
-    elif isinstance(value, list):
-        for position, item in enumerate(value, 1):
-            _check_values(item, f"{where}.{position}")
 
 
 def _as_named(text: str, ours: dict[str, str]) -> str:
