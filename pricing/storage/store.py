@@ -315,9 +315,7 @@ def _unreadable_url(written: str, *, given: bool) -> PricingError:
     )
     if given:
         return InputError(detail, field="db")
-    if os.environ.get(config.DATABASE_URL):
-        return ConfigError(config.DATABASE_URL + detail)
-    return ConfigError(f"database_url in {config.settings().file}" + detail)
+    return ConfigError(config.database_url_origin() + detail)
 
 
 def _redacted(url: str) -> str:
