@@ -362,10 +362,21 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.mark.usefixtures("usual_umask")
-def test_a_new_sqlite_database_and_its_wal_are_for_their_owner_only(tmp_path: Path) -> None:
-    """Given the usual umask (022), when pricing makes a new pricing.db, then it and its
-    -wal and -shm files are created 0600: no other local user reads the deals."""
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o277], ids=oct)
+def test_a_new_sqlite_database_and_its_wal_are_for_their_owner_only(
+    tmp_path: Path, umask: int
+) -> None:
+    """Given the usual umask (022), a lax one (002) or one that leaves the owner no write
+    (277), when pricing makes a new pricing.db, then it and its -wal and -shm files are created
+    0600: no other local user reads the deals, and its owner may write them."""
+    old = os.umask(umask)
+    try:
+        _new_database_is_private(tmp_path)
+    finally:
+        os.umask(old)
+
+
+def _new_database_is_private(tmp_path: Path) -> None:
     book = tmp_path / "book.csv"
     book.write_text("SKU,Price\nA-1,10\n")
     db = tmp_path / "pricing.db"

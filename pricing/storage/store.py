@@ -563,7 +563,8 @@ def _create_private(file: Path | None) -> None:
     except OSError as exc:
         raise StoreError(f"cannot create the database {file}: {exc.strerror}") from None
     try:
-        os.fchmod(made, PRIVATE)  # a umask such as 0277 took more than the group's and others'
+        if hasattr(os, "fchmod"):  # (not on Windows, where the mode bits mean nothing)
+            os.fchmod(made, PRIVATE)  # a umask such as 0277 took more than others' bits
     finally:
         os.close(made)
 
