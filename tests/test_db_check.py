@@ -28,7 +28,6 @@ from sqlalchemy import text
 from pricing.cli import main
 from pricing.storage.store import Store
 from tests.conftest import Cli, postgres_admin
-from tests.test_server import Team, team  # noqa: F401 (the team server, for client mode)
 
 # Two exports: deal O-2 starts in January's and goes on in February's.
 HEADER = "Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Net Price\n"
@@ -206,13 +205,73 @@ def test_db_check_is_the_owners(cli: Cli) -> None:
     assert cli("db", "check", user="dana").exit_code == 0
 
 
-def test_db_check_through_the_team_server(team: Team) -> None:  # noqa: F811
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A team server over an SQLite store with an owner (dana) and a rep (priya): its address
+    and their tokens (made on the database itself, sharing the tests' configuration)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.test_server import _environment
+
+    url = f"sqlite:///{tmp_path / 'team.db'}"
+    administrator = Cli(url, user="dana")
+    tokens = {name: administrator.json("people", "add", name, "--role", role)["token"]
+              for name, role in (("dana", "owner"), ("priya", "rep"))}  # fmt: skip
+    administrator.close()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    address = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pricing", "--db", url, "serve", "--port", str(port)],
+            env=_environment(), cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{address}/api/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "the server did not start in 30 s"
+                time.sleep(0.1)
+            yield address, tokens
+        finally:
+            process.terminate()
+            process.wait(10)
+    assert "Traceback" not in log.read_text()
+
+
+def test_db_check_through_the_team_server(
+    server: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
     """In client mode the owner's check runs on the server's database; a rep is refused."""
-    done = team.client("dana", "db", "check", "--json")
+    import subprocess
+    import sys
+
+    from tests.test_server import _environment
+
+    address, tokens = server
+
+    def client(person: str, *args: str) -> subprocess.CompletedProcess[str]:
+        env = _environment(PRICING_SERVER=address, PRICING_TOKEN=tokens[person])
+        return subprocess.run([sys.executable, "-m", "pricing", *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    done = client("dana", "db", "check", "--json")
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
-    assert document["sound"] is True and document["checked"]["editions"] >= 1
-    refused = team.client("priya", "db", "check")
+    assert document["sound"] is True and document["checked"]["audited_subjects"] == 2
+    refused = client("priya", "db", "check")
     assert refused.returncode == 1 and "only owner" in refused.stderr, refused.stderr
 
 
