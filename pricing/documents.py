@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from pricing.problems import Problem
     from pricing.requests.lifecycle import Quote, Request
     from pricing.storage.audit import Head, Verdict
+    from pricing.storage.check import StoreCheck
+    from pricing.storage.deal_tables import ImportRecord
 
 Document = dict[str, Any]
 
@@ -596,3 +598,34 @@ def database_status(status: DatabaseStatus) -> Document:
 def schema_upgrade(upgraded: SchemaUpgrade) -> Document:
     """``db upgrade``: the schema revision before and after."""
     return {"from": upgraded.before, "to": upgraded.after, "changed": upgraded.changed}
+
+
+def _deals_import(record: ImportRecord | None) -> Document | None:
+    if record is None:
+        return None
+    return {"id": record.id, "source": record.source, "imported_at": record.imported_at,
+            "imported_by": record.imported_by}  # fmt: skip
+
+
+def store_check(checked: StoreCheck) -> Document:
+    """``db check``: whether the store is sound, what was checked, and each finding with how
+    to recover (``import``: the deals import a damaged segment belongs to)."""
+    return {
+        "sound": checked.sound,
+        "database": checked.url,
+        "checked": checked.checked,
+        "audit_started": checked.audit_started,
+        "findings": [
+            {
+                "severity": f.severity,
+                "kind": f.kind,
+                "what": f.what,
+                "problem": f.problem,
+                "recover": f.recover,
+                "import": _deals_import(f.deals_import),
+                "segment": f.segment,
+                "column": f.column,
+            }
+            for f in checked.findings
+        ],
+    }

@@ -65,7 +65,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "Sign in to the team server with your personal token; commands then go through it."),
     "logout": ("pricing.cli.server", "logout",
                "Forget the kept sign-in (commands then use the local database again)."),
-    "db": ("pricing.cli.db", "db", "Where the database is, at which schema version, and upgrading it."),
+    "db": ("pricing.cli.db", "db", "Where the database is, its schema version, upgrading and checking it."),
     "demo": ("pricing.cli.demo", "demo",
              "Run the whole story on sample_data, end to end, in a fresh database."),
 }  # fmt: skip
