@@ -65,6 +65,11 @@ def acting_user(explicit: str | None = None) -> str:
         return "unknown"
 
 
+def limit_override(variable: str) -> str:
+    """The environment's value for one of :mod:`pricing.limits`' bounds (``""`` when unset)."""
+    return os.environ.get(variable, "").strip()
+
+
 def lock_timeout() -> str:
     """The lock wait as written in the environment (blank when unset); the store parses it."""
     return os.environ.get(LOCK_TIMEOUT, "").strip()

@@ -14,7 +14,6 @@ what hurts a 2-core machine with a few GB.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from pricing.errors import InputError
@@ -37,7 +36,9 @@ class Limit:
         """The bound in force: the environment's override (a positive whole number), else the default."""
         if self.env is None:
             return self.default
-        raw = os.environ.get(self.env, "").strip()
+        from pricing.config import limit_override
+
+        raw = limit_override(self.env)
         if not raw:
             return self.default
         try:
