@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypedDict, cast
 from pricing.errors import InputError
 from pricing.io.arrow import dictionary_encode, fill_null, texts
 from pricing.io.headers import closest_header, find_header, likely_header
-from pricing.io.names import shown_name
+from pricing.io.names import is_text, shown_name
 from pricing.io.perf import frugal_arrow_memory, in_background, preload
 from pricing.io.sheets import (
     Sheet,
@@ -496,9 +496,14 @@ def _csv_columns(
         for key, count in broken.counts.items():
             problems.counts[key] = count
         return None
-    table = pa.Table.from_batches(batches, reader.schema)
-    del batches
-    return {field_name: table[column].combine_chunks() for field_name, column in names.items()}
+    # Each column's blocks are let go as soon as its whole copy is made: at the peak the file's
+    # text is held once and one column twice (not all of them twice).
+    chunks = {
+        field_name: pa.chunked_array([b.column(column) for b in batches], pa.string())
+        for field_name, column in names.items()
+    }
+    del batches, reader
+    return {field_name: chunks.pop(field_name).combine_chunks() for field_name in list(chunks)}
 
 
 def _width(head: Sheet, header_row: int, mapping: dict[str, int]) -> int:
@@ -511,9 +516,13 @@ def _width(head: Sheet, header_row: int, mapping: dict[str, int]) -> int:
 
 
 @contextmanager
-def _csv_source(path: Path, layout: _Layout) -> Iterator[io.BufferedReader]:
-    """The csv file's bytes as Arrow reads them: opened by Python (any file name: Arrow takes
-    UTF-8 paths only), line ends converted twice (``\\r\\r\\n``) read as one."""
+def _csv_source(path: Path, layout: _Layout) -> Iterator[str | io.BufferedReader]:
+    """The csv file as Arrow reads it: by its path, which Arrow reads itself; through Python
+    only when Arrow cannot open the path (not UTF-8) or when line ends converted twice
+    (``\\r\\r\\n``) are read as one."""
+    if is_text(path) and not layout.doubled_cr:
+        yield str(path)
+        return
     with path.open("rb") as file:
         yield io.BufferedReader(_SingleCr(file), 1 << 20) if layout.doubled_cr else file
 
@@ -635,15 +644,18 @@ NUL_MESSAGE = (
 
 def _with_nul(values: Array) -> Mask | None:
     """Which values of an Arrow text column hold a NUL byte, or None when none does (the usual
-    file: one scan of the column's bytes, at the speed of memchr)."""
+    file: the smallest byte of the column's data, one vectorised pass and no copy)."""
+    import numpy as np
     import pyarrow.compute as pc
 
     offsets = _offsets(values)
     data = values.buffers()[2]
-    if data is None or offsets[-1] == offsets[0]:
-        return None
     start, end = int(offsets[0]), int(offsets[-1])
-    if data.slice(start, end - start).to_pybytes().find(b"\x00") < 0:
+    if data is None or end == start:
+        return None
+    # pa.Buffer has the buffer protocol (``__buffer__``), which numpy's stubs see only on 3.12.
+    content = np.frombuffer(data, np.uint8, end - start, start)  # type: ignore[call-overload]
+    if content.min() > 0:
         return None
     found: Mask = pc.match_substring(values, "\x00").to_numpy(zero_copy_only=False)
     return found
@@ -774,10 +786,7 @@ class _Reader:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        for name, values in raw.items():
-            nul = _with_nul(values)
-            if nul is not None:
-                self.bad(nul, values, name, NUL_MESSAGE)
+        self._nul_bytes(raw)
         # Each raw column is released as its stripped copy is made (the caller hands them over).
         text = {name: pc.utf8_trim_whitespace(raw.pop(name)) for name in list(raw)}
         blank = {name: _blank(values) for name, values in text.items()}
@@ -795,6 +804,13 @@ class _Reader:
         if not keep.all():  # blank rows go (a clean export has none: no copy then)
             lines = lines.filter(pa.array(keep))
         return _with_keys(lines, keyed, set(text))
+
+    def _nul_bytes(self, raw: dict[str, Array]) -> None:
+        """An error for each cell holding a NUL byte (no database keeps one as text)."""
+        for name, values in raw.items():
+            nul = _with_nul(values)
+            if nul is not None:
+                self.bad(nul, values, name, NUL_MESSAGE)
 
     def _decimal_mark(
         self,
@@ -1005,8 +1021,26 @@ class _Reader:
         micros = np.round(np.where(ok, numbers, 0) * MICRO).astype("int64")
         missing = ~ok
         rows = np.flatnonzero(keep & ~ok & ~blank)
-        if not len(rows):
-            return micros, missing
+        if len(rows):
+            self._parse_each(values, rows, micros, missing, field_name, label)
+        if field_name == "qty" and (keep & blank).any():
+            self.bad(keep & blank, values, field_name, "quantity is missing")
+        return micros, missing
+
+    def _parse_each(
+        self,
+        values: Array,
+        rows: npt.NDArray[np.intp],
+        micros: Micros,
+        missing: Mask,
+        field_name: str,
+        label: str,
+    ) -> None:
+        """The values at ``rows`` that Arrow could not read as plain numbers (``$1,234.50``),
+        parsed one distinct value at a time into ``micros`` (``missing`` cleared), and an
+        error for each that is not a number: a column of one bad value repeated parses once."""
+        import numpy as np
+
         distinct = dictionary_encode(values.take(rows))
         codes = distinct.indices.to_numpy(zero_copy_only=False)
         parsed = np.zeros(len(distinct.dictionary), dtype=np.int64)
@@ -1026,9 +1060,6 @@ class _Reader:
         good = ~wrong[codes]
         micros[rows[good]] = parsed[codes[good]]
         missing[rows[good]] = False
-        if field_name == "qty" and (keep & blank).any():
-            self.bad(keep & blank, values, field_name, "quantity is missing")
-        return micros, missing
 
     def _discount(self, values: Array, keep: Mask, blank: Mask) -> Numbers:
         """Discount off list as a percentage in millionths: fractions or percents, said which."""
