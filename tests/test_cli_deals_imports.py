@@ -469,7 +469,7 @@ def test_replace__that_removes_far_more_lines_than_it_adds_needs_force(
 def test_imports__the_table_shows_the_decimal_mark_each_was_read_with(
     owner: Cli, tmp_path: Path
 ) -> None:
-    text = "Order ID,Order Date,SKU,Quantity,Amount\n1,2025-03-01,HW-100,1,\"1,234\"\n"
+    text = 'Order ID,Order Date,SKU,Quantity,Amount\n1,2025-03-01,HW-100,1,"1,234"\n'
     owner.json("deals", "import", str(write(tmp_path, "comma.csv", text)), "--decimal", "comma")
     owner.json("deals", "import", str(write(tmp_path, "orders.csv", ORDERS)))
     table = owner("deals", "imports").output.splitlines()

@@ -353,3 +353,14 @@ def test_a_csv_whose_lines_end_cr_cr_lf_is_read_line_for_line(owner: Cli, tmp_pa
     done = owner.json("deals", "import", str(path))
     assert (done["lines"], done["added"]) == (3, 3) and not done["problems"]
     assert owner.json("report")["totals"]["quantity"] == 6
+
+
+def test_a_line_without_its_quantity_is_an_error_with_its_cell(owner: Cli, tmp_path: Path) -> None:
+    """Every other quantity a plain number, one left empty: that cell is named, nothing
+    stored (a quantity is never guessed, not even as zero)."""
+    path = write(tmp_path, "Order ID,Order Date,SKU,Quantity,Amount\n"
+                           "O-1,2025-03-01,SV-1,1,100\nO-2,2025-03-01,SV-1,,100\n")  # fmt: skip
+    result = owner("deals", "import", str(path))
+    assert result.exit_code == 2
+    assert "deals.csv line 3, column D: quantity is missing" in result.stderr
+    assert stored_lines(owner) == 0

@@ -106,16 +106,14 @@ def test_a_nul_byte_in_a_csv_cell_is_refused_with_its_line_on_both_databases(
     lines = good_lines(300)
     lines.append("O-x,2025-06-15,Acme,HW-10\x00 18,1,110")
     path = tmp_path / "deals.csv"
-    path.write_bytes(("\n".join([HEADER, *lines] + good_lines(400, 1000)) + "\n").encode())
+    path.write_bytes(("\n".join([HEADER, *lines, *good_lines(400, 1000)]) + "\n").encode())
     result = owner("deals", "import", str(path))
     assert result.exit_code == 2, result.output
     assert "deals.csv line 302, column D" in result.stderr and "NUL byte" in result.stderr
     assert nothing_stored(owner)
 
 
-def test_a_nul_byte_in_a_workbook_cell_is_refused_with_its_cell(
-    owner: Cli, tmp_path: Path
-) -> None:
+def test_a_nul_byte_in_a_workbook_cell_is_refused_with_its_cell(owner: Cli, tmp_path: Path) -> None:
     """Excel writes a NUL in a cell as ``_x0000_``, which the workbook reader turns back into
     the byte; refused with its cell, nothing stored."""
     book = write_workbook(tmp_path / "deals.xlsx", {"Deals": [
