@@ -225,21 +225,21 @@ def test_more_columns_than_a_sheet_has_are_refused(owner: Cli, tmp_path: Path) -
 def test_a_problem_on_every_line_is_listed_a_few_times_and_counted(
     owner: Cli, tmp_path: Path
 ) -> None:
-    """Given 200,000 lines each with a date that is not one and a quantity that is not a number
+    """Given 100,000 lines each with a date that is not one and a quantity that is not a number
     (all different), when imported, then exit 2; each kind is listed 20 times with its lines
     and once more with the count of the rest, in text and in JSON, which counts them all."""
     path = tmp_path / "deals.csv"
     with path.open("w") as out:
         out.write(HEADER + "\n")
-        out.writelines(f"O-{i},someday,Acme,HW-100,x{i},110\n" for i in range(200_000))
+        out.writelines(f"O-{i},someday,Acme,HW-100,x{i},110\n" for i in range(100_000))
     result = owner("deals", "import", str(path))
     assert result.exit_code == 2
     assert len(result.stderr.splitlines()) < 100
-    assert "and 199,980 more like this" in result.stderr
-    assert "nothing imported: 400,000 error(s)" in result.stderr
+    assert "and 99,980 more like this" in result.stderr
+    assert "nothing imported: 200,000 error(s)" in result.stderr
     refused = json.loads(owner("deals", "import", str(path), "--json").stdout)
     assert len(refused["problems"]) == 2 * (PROBLEMS_PER_KIND + 1)
     counts = {c["message"]: c["count"] for c in refused["problem_counts"]}
-    assert counts["quantity is not a number"] == 200_000
-    assert sum(counts.values()) == 400_000
+    assert counts["quantity is not a number"] == 100_000
+    assert sum(counts.values()) == 200_000
     assert nothing_stored(owner)
