@@ -688,12 +688,15 @@ def import_deals(
     user: str,
     dry_run: bool = False,
     replace: int | None = None,
+    force: bool = False,
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> DealsImport:
     """Store the lines of a deals file not already stored, matched to list and policy.
 
-    ``replace``: undo that import first, in the same transaction (a corrected file). The same
+    ``replace``: undo that import first, in the same transaction (a corrected file); one that
+    adds fewer than half the lines it removes is refused (``shrink``) unless ``force``; with
+    ``dry_run`` it is done and rolled back, to show what it would add and remove. The same
     file read the same way again stores nothing (``already_imported_as``); a file that would
     count sales twice stores nothing either (``conflict`` names the earlier import)."""
     from pricing.lines.service import import_deals as store_lines
@@ -701,7 +704,14 @@ def import_deals(
     authorize(db, user, "deals.import")
 
     return store_lines(
-        db, read, user=user, dry_run=dry_run, replace=replace, now=now, progress=progress
+        db,
+        read,
+        user=user,
+        dry_run=dry_run,
+        replace=replace,
+        force=force,
+        now=now,
+        progress=progress,
     )
 
 

@@ -469,8 +469,10 @@ def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Docu
     (``already_imported_as``), the one replaced, and why the file was refused (``conflict``:
     the earlier import and the ``--replace`` hint)."""
     conflict = result.conflict
+    shrink = result.shrink
     return {
         "id": result.import_id,
+        "file": read.name,
         "already_imported_as": result.already_imported_as,
         "replaced": deals_undone(result.replaced) if result.replaced else None,
         "conflict": (
@@ -482,6 +484,16 @@ def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Docu
                 else None,
             }
             if conflict
+            else None
+        ),
+        "shrink": (
+            {
+                "import": shrink.replaced,
+                "removed": shrink.removed,
+                "added": shrink.added,
+                "forced": result.forced,
+            }
+            if shrink
             else None
         ),
         "sha256": read.sha256,
@@ -498,7 +510,17 @@ def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Docu
         "columns": read.columns,
         "notes": read.notes,
         "problems": problems(read.problems),
+        "problem_counts": deal_problem_counts(read),
     }
+
+
+def deal_problem_counts(read: DealsFile) -> list[Document]:
+    """How many problems of each kind a deals file has: ``problems`` lists up to
+    limits.PROBLEMS_PER_KIND of a kind with their cells, and one line for the rest."""
+    return [
+        {"severity": severity, "message": message, "count": count}
+        for (severity, message), count in read.counts.items()
+    ]
 
 
 def deals_imports(found: Sequence[ImportListing]) -> list[Document]:
@@ -536,13 +558,16 @@ def deals_undone(undone: Undone) -> Document:
 
 
 def deals_refused(read: DealsFile) -> Document:
-    """``deals import`` of a file with errors: nothing imported, and every problem."""
+    """``deals import`` of a file with errors: nothing imported, and its problems (each kind
+    listed up to limits.PROBLEMS_PER_KIND times; ``problem_counts`` says how many in all)."""
     return {
+        "file": read.name,
         "lines": 0 if read.lines is None else len(read.lines),
         "added": 0,
         "already_present": 0,
         "unmatched": 0,
         "problems": problems(read.problems),
+        "problem_counts": deal_problem_counts(read),
     }
 
 

@@ -95,6 +95,9 @@ DEALS_ROWS = Limit("lines", 50_000_000, "PRICING_MAX_DEAL_LINES")
 REQUEST_LINES = Limit("lines per request", 10_000, "PRICING_MAX_REQUEST_LINES")
 COLUMNS = Limit("columns", 16_384)  # Excel's own bound
 FIELD_CHARS = Limit("characters in one cell", 32_767)  # Excel's own bound
+# A csv file is read in blocks of this size; one line must fit in a block (a line of 16,384
+# columns of 60 characters does; a gigabyte without a line end does not).
+CSV_LINE_BYTES = Limit("bytes in one line", 1024 * 1024)
 
 # A policy file.
 POLICY_DEPTH = Limit("levels of nesting", 16)

@@ -87,23 +87,28 @@ class Settings:
     ) -> Any:
         """Run an operation (:mod:`pricing.operations`) here, or on the server in client mode;
         its document either way, as JSON carries it."""
-        login = self.login()
-        if login is not None:
-            from pricing import client, config
+        from pricing.io.names import openable
 
-            claimed = self.user or config.user()
-            return client.call(login, operation, params, files=files, user=claimed, output=output)
-        from pricing import operations
+        with openable(files or {}) as usable:  # a file name that is not UTF-8 reads too
+            login = self.login()
+            if login is not None:
+                from pricing import client, config
 
-        caller = operations.Caller(
-            user=self.acting_user(),
-            open_store=lambda create: self.store(create=create),
-            progress=progress,
-        )
-        values = {**params, **(files or {})}
-        if output is not None:
-            values["output"] = output
-        return operations.run(operation, caller, values)
+                claimed = self.user or config.user()
+                return client.call(
+                    login, operation, params, files=usable, user=claimed, output=output
+                )
+            from pricing import operations
+
+            caller = operations.Caller(
+                user=self.acting_user(),
+                open_store=lambda create: self.store(create=create),
+                progress=progress,
+            )
+            values = {**params, **usable}
+            if output is not None:
+                values["output"] = output
+            return operations.run(operation, caller, values)
 
 
 def settings() -> Settings:

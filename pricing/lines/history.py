@@ -56,6 +56,16 @@ class ImportListing:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """How an earlier import read the same file with the same mapping: its date format and
+    decimal mark as given (None: read from the values). If this reading gives the same lines,
+    it is the same reading, however it was named."""
+
+    date_format: str | None
+    decimal: str | None
+
+
+@dataclass(frozen=True)
 class Conflict:
     """Why a file is refused: it would store again what import ``earlier`` holds (None: lines
     stored before imports were recorded)."""
@@ -63,6 +73,9 @@ class Conflict:
     earlier: int | None
     reason: str
     covers: bool = True  # the file holds all of the earlier import's lines: it may replace it
+    # The same file with the same mapping, another date format or decimal mark named: the
+    # caller reads it that way too, and the same lines mean the same reading (no conflict).
+    reading: Reading | None = None
 
 
 @dataclass(frozen=True)
@@ -113,16 +126,20 @@ def same_file(conn: Connection, read: DealsFile) -> tuple[int | None, Conflict |
     if not earlier:
         return None, None
     last = earlier[-1]
+    reading = None
     if _mapping(last.columns) != read.columns:
         other = "another column mapping"
-    elif last.date_format != read.date_format:
-        other = f"another date format ({last.date_format or 'read from the values'})"
     else:
-        other = f"another decimal mark ({last.decimal or 'read from the values'})"
+        reading = Reading(last.date_format, last.decimal)
+        if last.date_format != read.date_format:
+            other = f"another date format ({last.date_format or 'read from the values'})"
+        else:
+            other = f"another decimal mark ({last.decimal or 'read from the values'})"
     return None, Conflict(
         last.id,
         f"this file (SHA-256 {read.sha256[:12]}…) was imported as import {last.id} with {other}; "
         "importing it again would count its lines twice",
+        reading=reading,
     )
 
 
