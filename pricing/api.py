@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Literal
 from pricing.errors import Refused
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from pricing.access.authority import Action, Actor
     from pricing.access.people import NewToken
     from pricing.analysis.impact import Impact
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from pricing.problems import Problem
     from pricing.requests.lifecycle import LineInput, Quote, Request
     from pricing.storage.audit import Head, Verdict
+    from pricing.storage.check import Finding, StoreCheck
     from pricing.storage.people import PersonRecord
     from pricing.storage.store import Store
 
@@ -232,6 +235,54 @@ def upgrade_database(url: str | None = None) -> SchemaUpgrade:
     finally:
         store.close()
     return SchemaUpgrade(before, SCHEMA_REVISION)
+
+
+def check_database(
+    db: Store, *, user: str | None = None, progress: Progress | None = None
+) -> StoreCheck:
+    """Verify the store (the owner's): every deal-data segment decodes and holds what was
+    stored, editions and policies hold what was recorded at their import and load, every
+    subject matches its newest audit entry; each damaged thing named with how to recover. One
+    read snapshot; nothing is changed."""
+    from pricing.lines import segments
+    from pricing.storage import check
+
+    authorize(db, user, "database")
+    with db.read() as conn:
+        deal = segments.check(conn, progress)
+        editions, damaged_editions = check.editions(conn)
+        policies, damaged_policies = check.policies(conn)
+        found = [*deal.findings, *damaged_editions, *damaged_policies, *_unreadable_rules(conn)]
+        named = {f.subject for f in found if f.subject}
+        audited, started, differing = check.audited(conn, deal.known, named)
+    counts = {**deal.counts, "editions": editions, "policies": policies,
+              "audited_subjects": audited}  # fmt: skip
+    findings = [*found, *differing, *check.file_mode(db.url)]
+    return check.StoreCheck(db.url, counts, findings, audit_started=started)
+
+
+def _unreadable_rules(conn: Connection) -> list[Finding]:
+    """Policy versions whose stored rules (the body every decision reads) no longer read."""
+    from pydantic import ValidationError
+
+    from pricing.policy.versions import from_record
+    from pricing.storage import audit, queries
+    from pricing.storage.check import BACKUP, Finding
+
+    found = []
+    for record in queries.policy_rows(conn):
+        try:
+            from_record(record)
+        except (ValueError, KeyError, TypeError, ValidationError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+            found.append(Finding(
+                "policy", f"policy version {record.id} ({record.source})",
+                f"its stored rules do not read ({first})",
+                f"{BACKUP}; to put a sound version in force meanwhile, load the file again "
+                f"(`pricing policy load {record.source}`)",
+                subject=audit.subject("policy", record.id),
+            ))  # fmt: skip
+    return found
 
 
 # Price book ---------------------------------------------------------------------------------
@@ -433,9 +484,10 @@ def load_policy(
     authorize(db, user, "policy.load")
     with db.write() as conn:
         version = policies.load(conn, parsed, user=user, now=now)
-        rematch(
-            conn, since=version.effective_from, by=user, why=f"policy version {version.version}"
-        )
+        if not version.unchanged:
+            rematch(
+                conn, since=version.effective_from, by=user, why=f"policy version {version.version}"
+            )
     return version
 
 
@@ -636,12 +688,15 @@ def import_deals(
     user: str,
     dry_run: bool = False,
     replace: int | None = None,
+    force: bool = False,
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> DealsImport:
     """Store the lines of a deals file not already stored, matched to list and policy.
 
-    ``replace``: undo that import first, in the same transaction (a corrected file). The same
+    ``replace``: undo that import first, in the same transaction (a corrected file); one that
+    adds fewer than half the lines it removes is refused (``shrink``) unless ``force``; with
+    ``dry_run`` it is done and rolled back, to show what it would add and remove. The same
     file read the same way again stores nothing (``already_imported_as``); a file that would
     count sales twice stores nothing either (``conflict`` names the earlier import)."""
     from pricing.lines.service import import_deals as store_lines
@@ -649,7 +704,14 @@ def import_deals(
     authorize(db, user, "deals.import")
 
     return store_lines(
-        db, read, user=user, dry_run=dry_run, replace=replace, now=now, progress=progress
+        db,
+        read,
+        user=user,
+        dry_run=dry_run,
+        replace=replace,
+        force=force,
+        now=now,
+        progress=progress,
     )
 
 

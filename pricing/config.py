@@ -38,6 +38,13 @@ def database_url() -> str | None:
     return os.environ.get(DATABASE_URL) or settings().database_url or None
 
 
+def database_url_origin() -> str:
+    """Where :func:`database_url` came from, as a message names it."""
+    if os.environ.get(DATABASE_URL):
+        return DATABASE_URL
+    return f"database_url in {settings().file}"
+
+
 def user() -> str | None:
     """Who the environment says is acting (None when unset or empty)."""
     return os.environ.get(USER) or None
@@ -56,6 +63,11 @@ def acting_user(explicit: str | None = None) -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def limit_override(variable: str) -> str:
+    """The environment's value for one of :mod:`pricing.limits`' bounds (``""`` when unset)."""
+    return os.environ.get(variable, "").strip()
 
 
 def lock_timeout() -> str:

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from pricing.problems import Problem
     from pricing.requests.lifecycle import Quote, Request
     from pricing.storage.audit import Head, Verdict
+    from pricing.storage.check import StoreCheck
+    from pricing.storage.deal_tables import ImportRecord
 
 Document = dict[str, Any]
 
@@ -69,16 +71,13 @@ def problems(found: Sequence[Problem]) -> list[dict[str, Any]]:
 
 
 def problem_summary(found: Sequence[Problem]) -> Document:
-    """Beside an import's listed ``problems`` (the first few of each kind): how many were found
-    in all (``problem_counts``: ``{"error": N, "warning": M}``) and, per kind found beyond those
-    listed, its severity, the message of the first listed (``example``) and how many more
-    (``omitted``), as ``problems_omitted``."""
-    from pricing.problems import omitted, problem_counts
+    """Beside an import's ``problems`` (up to limits.PROBLEMS_PER_KIND of each kind, with their
+    cells), ``problem_counts``: one entry per kind found, its severity, what the first of that
+    kind says (``message``) and how many were found in all (``count``), as ``deals import``
+    has them."""
+    from pricing.problems import kind_counts
 
-    return {
-        "problem_counts": problem_counts(found),
-        "problems_omitted": [o.as_dict() for o in omitted(found)],
-    }
+    return {"problem_counts": [k.as_dict() for k in kind_counts(found)]}
 
 
 # Price book ----------------------------------------------------------------------------------
@@ -281,6 +280,8 @@ def impact(estimate: Impact, currency: str) -> Document:
             k: volume(estimate.removed)[k] for k in ("lines", "quantity", "list_revenue_old")
         },
         "added": {k: volume(estimate.added)[k] for k in ("lines", "quantity", "list_revenue_new")},
+        # Lines of SKUs neither edition lists (sold under another edition): not re-priced.
+        "in_neither": {k: volume(estimate.neither)[k] for k in ("lines", "quantity")},
         "open_approved_requests": estimate.open_requests,
         "requests_affected": [
             {k: (format_money(v, currency) if isinstance(v, Decimal) else v) for k, v in a.items()}
@@ -342,6 +343,7 @@ def policy_loaded(version: PolicyVersion, unjudged: Unjudged) -> Document:
     from pricing.money import display_money, format_money
 
     document = policy_version(version)
+    document["unchanged"] = version.unchanged
     document["unjudged_lines"] = unjudged.lines
     document["unjudged_net_revenue"] = format_money(unjudged.net_revenue, unjudged.currency)
     document["warnings"] = []
@@ -478,8 +480,10 @@ def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Docu
     (``already_imported_as``), the one replaced, and why the file was refused (``conflict``:
     the earlier import and the ``--replace`` hint)."""
     conflict = result.conflict
+    shrink = result.shrink
     return {
         "id": result.import_id,
+        "file": read.name,
         "already_imported_as": result.already_imported_as,
         "replaced": deals_undone(result.replaced) if result.replaced else None,
         "conflict": (
@@ -491,6 +495,16 @@ def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Docu
                 else None,
             }
             if conflict
+            else None
+        ),
+        "shrink": (
+            {
+                "import": shrink.replaced,
+                "removed": shrink.removed,
+                "added": shrink.added,
+                "forced": result.forced,
+            }
+            if shrink
             else None
         ),
         "sha256": read.sha256,
@@ -507,7 +521,17 @@ def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Docu
         "columns": read.columns,
         "notes": read.notes,
         "problems": problems(read.problems),
+        "problem_counts": deal_problem_counts(read),
     }
+
+
+def deal_problem_counts(read: DealsFile) -> list[Document]:
+    """How many problems of each kind a deals file has: ``problems`` lists up to
+    limits.PROBLEMS_PER_KIND of a kind with their cells, and one line for the rest."""
+    return [
+        {"severity": severity, "message": message, "count": count}
+        for (severity, message), count in read.counts.items()
+    ]
 
 
 def deals_imports(found: Sequence[ImportListing]) -> list[Document]:
@@ -545,13 +569,16 @@ def deals_undone(undone: Undone) -> Document:
 
 
 def deals_refused(read: DealsFile) -> Document:
-    """``deals import`` of a file with errors: nothing imported, and every problem."""
+    """``deals import`` of a file with errors: nothing imported, and its problems (each kind
+    listed up to limits.PROBLEMS_PER_KIND times; ``problem_counts`` says how many in all)."""
     return {
+        "file": read.name,
         "lines": 0 if read.lines is None else len(read.lines),
         "added": 0,
         "already_present": 0,
         "unmatched": 0,
         "problems": problems(read.problems),
+        "problem_counts": deal_problem_counts(read),
     }
 
 
@@ -607,3 +634,34 @@ def database_status(status: DatabaseStatus) -> Document:
 def schema_upgrade(upgraded: SchemaUpgrade) -> Document:
     """``db upgrade``: the schema revision before and after."""
     return {"from": upgraded.before, "to": upgraded.after, "changed": upgraded.changed}
+
+
+def _deals_import(record: ImportRecord | None) -> Document | None:
+    if record is None:
+        return None
+    return {"id": record.id, "source": record.source, "imported_at": record.imported_at,
+            "imported_by": record.imported_by}  # fmt: skip
+
+
+def store_check(checked: StoreCheck) -> Document:
+    """``db check``: whether the store is sound, what was checked, and each finding with how
+    to recover (``import``: the deals import a damaged segment belongs to)."""
+    return {
+        "sound": checked.sound,
+        "database": checked.url,
+        "checked": checked.checked,
+        "audit_started": checked.audit_started,
+        "findings": [
+            {
+                "severity": f.severity,
+                "kind": f.kind,
+                "what": f.what,
+                "problem": f.problem,
+                "recover": f.recover,
+                "import": _deals_import(f.deals_import),
+                "segment": f.segment,
+                "column": f.column,
+            }
+            for f in checked.findings
+        ],
+    }

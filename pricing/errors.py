@@ -8,7 +8,8 @@ cases where there is nothing to collect::
     ├── InputError        a file cannot be read at all, or an argument is unusable
     ├── NotFoundError     something asked for by name or number does not exist
     ├── StoreError        the database cannot be opened or used
-    │   └── SchemaError   the database was written by a newer version of pricing
+    │   ├── SchemaError   the database was written by a newer version of pricing
+    │   └── DamagedError  something stored no longer reads as it was written
     ├── ConfigError       the configuration (file, secret, login) cannot be used
     ├── ServerError       client mode: the server cannot be reached or refused the sign-in
     └── Refused           a business "no" (exit code 1), e.g. an approval one may not give
@@ -51,6 +52,12 @@ class StoreError(PricingError):
 
 class SchemaError(StoreError):
     """The database schema is newer than this version of pricing understands."""
+
+
+class DamagedError(StoreError):
+    """Stored data no longer reads as it was written (a failing disk, a bad restore, an edit by
+    hand): the message names what it belongs to and how to recover; ``pricing db check`` lists
+    every such place."""
 
 
 class ConfigError(PricingError):

@@ -14,7 +14,6 @@ what hurts a 2-core machine with a few GB.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from pricing.errors import InputError
@@ -37,7 +36,9 @@ class Limit:
         """The bound in force: the environment's override (a positive whole number), else the default."""
         if self.env is None:
             return self.default
-        raw = os.environ.get(self.env, "").strip()
+        from pricing.config import limit_override
+
+        raw = limit_override(self.env)
         if not raw:
             return self.default
         try:
@@ -62,11 +63,11 @@ class Limit:
         ) + self.shown()
         seen = f" (found {found})" if found else ""
         if self.env:
-            hint = f"; if the file is genuine, raise the limit with {self.env}=N"
+            hint = f"; if it is genuine, raise the limit with {self.env}=N"
             if self.unit:
                 hint += f" ({self.unit})"
         else:
-            hint = "; no genuine file comes near this, so check what the file is"
+            hint = "; no genuine file comes near this, so check what it is"
         return f"{source}: {over}{seen}{hint}; nothing was stored"
 
     def check(self, amount: int, source: str, found: str | None = None) -> None:
@@ -101,10 +102,19 @@ COLUMNS = Limit("columns", 16_384)  # Excel's own bound
 # billions of cells. A million rows of 20 columns.
 CELLS = Limit("cells in one sheet", 20_000_000)
 FIELD_CHARS = Limit("characters in one cell", 32_767)  # Excel's own bound
+# A csv file is read in blocks of this size; one line must fit in a block (a line of 16,384
+# columns of 60 characters does; a gigabyte without a line end does not).
+CSV_LINE_BYTES = Limit("bytes in one line", 1024 * 1024)
 
 # A policy file.
 POLICY_DEPTH = Limit("levels of nesting", 16)
 POLICY_RULES = Limit("rules", 10_000, "PRICING_MAX_RULES")
+
+# The team server: a call's body, before any of it is parsed or saved. A call with files is an
+# upload of what an importer reads (the largest importer's bound; each importer then applies
+# its own); any other call is a few parameters.
+UPLOAD = Limit("upload size", 4096 * _MB, "PRICING_MAX_UPLOAD_MB", "MB", _MB)
+CALL_BODY = Limit("call size", 1 * _MB, None, "MB", _MB)
 
 # Problems: each kind is listed up to this many, with their cells; the rest are counted.
 PROBLEMS_PER_KIND = 20

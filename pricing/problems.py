@@ -90,28 +90,20 @@ def kind_of(message: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Omitted:
-    """Problems of one kind found beyond those listed: how many, and what the first listed of
-    that kind says (``example``)."""
+class KindCount:
+    """How many problems of one kind were found: its severity, what the first of them says
+    (``message``) and ``count`` in all, listed or not (a document's ``problem_counts``)."""
 
     severity: Severity
-    example: str
+    message: str
     count: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"severity": self.severity, "example": self.example, "omitted": self.count}
+        return {"severity": self.severity, "message": self.message, "count": self.count}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Omitted:
-        return cls(data["severity"], data["example"], data["omitted"])
-
-    @property
-    def kind(self) -> str:
-        return kind_of(self.example)
-
-    def render(self) -> str:
-        """``... and 2,999,990 more like this``, said under the last one listed."""
-        return f"... and {self.count:,} more like this"
+    def from_dict(cls, data: Mapping[str, Any]) -> KindCount:
+        return cls(data["severity"], data["message"], data["count"])
 
 
 class Problems(list[Problem]):
@@ -126,8 +118,8 @@ class Problems(list[Problem]):
     def __init__(self, found: Iterable[Problem] = (), *, per_kind: int = PROBLEMS_PER_KIND) -> None:
         super().__init__()
         self.per_kind = per_kind
-        self._listed: dict[tuple[str, str], int] = {}
-        self._omitted: dict[tuple[str, str], int] = {}
+        self._listed: dict[tuple[Severity, str], int] = {}
+        self._omitted: dict[tuple[Severity, str], int] = {}
         self.extend(found)
 
     def only_counted(self, severity: Severity, message: str, *, kind: str | None = None) -> bool:
@@ -160,16 +152,9 @@ class Problems(list[Problem]):
             for key, count in found._omitted.items():
                 self._omitted[key] = self._omitted.get(key, 0) + count
 
-    @property
-    def omitted(self) -> list[Omitted]:
-        """Each kind with problems beyond those listed, in the order the kinds were met."""
-        examples: dict[tuple[str, str], str] = {}
-        for problem in self:
-            examples.setdefault((problem.severity, problem.kind), problem.message)
-        return [
-            Omitted(severity, examples.get((severity, kind), kind), count)  # type: ignore[arg-type]
-            for (severity, kind), count in self._omitted.items()
-        ]
+    def kind_counts(self) -> list[KindCount]:
+        """Each kind found, in the order met: what the first listed says, and how many."""
+        return kind_counts(self)
 
     @property
     def total(self) -> int:
@@ -179,23 +164,26 @@ class Problems(list[Problem]):
     @property
     def counts(self) -> dict[str, int]:
         """``{"error": N, "warning": M}``: every problem found, listed or only counted."""
-        return problem_counts(self)
+        counts = {"error": 0, "warning": 0}
+        for kind in self.kind_counts():
+            counts[kind.severity] += kind.count
+        return counts
 
 
-def problem_counts(found: Iterable[Problem]) -> dict[str, int]:
-    """Errors and warnings found (those only counted by :class:`Problems` included)."""
-    counts = {"error": 0, "warning": 0}
+def kind_counts(found: Iterable[Problem]) -> list[KindCount]:
+    """How many problems of each kind ``found`` holds, those :class:`Problems` only counted
+    included, in the order the kinds were met."""
+    first: dict[tuple[Severity, str], str] = {}
+    count: dict[tuple[Severity, str], int] = {}
     for problem in found:
-        counts[problem.severity] += 1
+        key = (problem.severity, problem.kind)
+        first.setdefault(key, problem.message)
+        count[key] = count.get(key, 0) + 1
     if isinstance(found, Problems):
-        for (severity, _), count in found._omitted.items():
-            counts[severity] += count
-    return counts
-
-
-def omitted(found: Iterable[Problem]) -> list[Omitted]:
-    """The kinds :class:`Problems` only counted (none for a plain list)."""
-    return found.omitted if isinstance(found, Problems) else []
+        for key, more in found._omitted.items():
+            first.setdefault(key, key[1])
+            count[key] = count.get(key, 0) + more
+    return [KindCount(key[0], first[key], n) for key, n in count.items()]
 
 
 def has_errors(problems: Iterable[Problem]) -> bool:

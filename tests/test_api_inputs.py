@@ -86,3 +86,27 @@ def test_paths_may_be_text_views_default_to_today_and_breakdowns_are_checked(
         pricing.build_report(stocked, by=["colour"])
     assert raised.value.field == "by"
     assert {"submit_request", "build_report"} <= set(dir(pricing))
+
+
+def test_a_request_of_more_lines_than_any_deal_has_is_refused_before_it_is_priced(
+    stocked: pricing.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the bound of lines per request (10,000; PRICING_MAX_REQUEST_LINES raises it), when
+    a caller of the library or the server sends one line more, then the request is refused
+    naming the bound and the variable, and nothing is stored; at the bound it is taken."""
+    from pricing.errors import InputError
+
+    line = pricing.LineInput("HW-100", 1, Decimal(100))
+    monkeypatch.setenv("PRICING_MAX_REQUEST_LINES", "50")
+    with pytest.raises(InputError, match=r"over the limit of 50 lines per request \(found 51\)"):
+        pricing.submit_request(stocked, customer="Acme", reason="bid", user="priya",
+                               lines=[line] * 51)  # fmt: skip
+    assert pricing.stored_counts(stocked)["requests"] == 0
+    taken = pricing.submit_request(
+        stocked, customer="Acme", reason="bid", user="priya", lines=[line] * 50
+    )
+    assert taken.request is not None and len(taken.request.lines) == 50
+    monkeypatch.delenv("PRICING_MAX_REQUEST_LINES")
+    with pytest.raises(InputError, match="PRICING_MAX_REQUEST_LINES"):
+        pricing.submit_request(stocked, customer="Acme", reason="bid", user="priya",
+                               lines=[line] * 10_001, check=True)  # fmt: skip

@@ -184,3 +184,20 @@ def test_a_50_mb_deals_file_shows_progress_on_a_terminal_in_bounded_memory(tmp_p
     assert status == "0", output[-2000:]
     assert f"{i:,} lines; added {i:,}" in output
     assert int(peak) < 650, f"peak {peak} MB for a 50 MB file"  # ~600 MB measured
+
+
+def test_an_argument_that_is_not_utf8_is_refused_not_a_traceback(tmp_path: Path) -> None:
+    """Given a terminal that sends bytes that are not UTF-8 (a SKU typed in Latin-1), when the
+    rep asks for it, then she is told, exit 2, on SQLite as on any database."""
+    book = tmp_path / "book.csv"
+    book.write_text("SKU,List Price\nHW-1,10\n")
+    db = str(tmp_path / "p.db")
+    assert subprocess.run([sys.executable, "-m", "pricing", "--db", db, "pricebook", "import",
+                           str(book)], capture_output=True).returncode == 0  # fmt: skip
+    for args in ([b"pricebook", b"show", b"\x9b\xff"], [b"quote", b"HW-\xe9", b"--qty", b"1"]):
+        done = subprocess.run(
+            [sys.executable.encode(), b"-m", b"pricing", b"--db", db.encode(), *args],
+            capture_output=True,
+        )
+        assert done.returncode == 2, done.stderr
+        assert b"is not UTF-8 text" in done.stderr and b"Traceback" not in done.stderr

@@ -336,8 +336,7 @@ def test_replace__an_unknown_import_or_a_refused_file_changes_nothing(
     owner: Cli, tmp_path: Path
 ) -> None:
     """--replace of an import that does not exist exits 2; a replacement whose file repeats
-    another import's sales is refused and the import it was to replace stays; a replacement
-    cannot be a dry run."""
+    another import's sales is refused and the import it was to replace stays."""
     orders = write(tmp_path, "orders.csv", ORDERS)
     sold = ORDERS.replace("O-", "X-").replace("Acme", "Hooli").replace("Globex", "Wayne")
     other = write(tmp_path, "other.csv", sold)
@@ -349,8 +348,6 @@ def test_replace__an_unknown_import_or_a_refused_file_changes_nothing(
     relabelled = write(tmp_path, "relabelled.csv", ORDERS.replace("O-", "R-"))
     refused = owner.json("deals", "import", str(relabelled), "--replace", "2", expect=2)
     assert refused["conflict"]["import"] == 1 and refused["replaced"] is None
-    dry = owner("deals", "import", str(orders), "--replace", "1", "--dry-run")
-    assert dry.exit_code == 2 and "--replace" in dry.stderr
     assert [i["id"] for i in owner.json("deals", "imports")] == [1, 2]
     assert reports(owner) == before
     assert owner.json("audit", "verify")["intact"]
@@ -387,3 +384,94 @@ def test_import__the_same_file_with_another_decimal_mark_is_refused(
     assert refused["conflict"]["import"] == 1 and "decimal mark" in refused["conflict"]["reason"]
     assert owner.json("deals", "imports")[0]["decimal"] == "point"
     assert owner.json("report")["totals"]["lines"] == 2
+
+
+# Naming a reading is the same reading ---------------------------------------------------------
+
+
+def test_import__naming_the_date_format_the_values_showed_is_the_same_reading(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Dates whose values show day first (25/02/2025) were read day-first; importing the file
+    again with --date-format %d/%m/%Y reads the same dates: already present, not "another date
+    format". The same for --decimal point where the values showed a decimal point. (Naming a
+    reading that gives other dates is still refused: the test above.)"""
+    text = (
+        "Order ID,Date,Customer,SKU,Quantity,Net Price\n"
+        'O-1,25/02/2025,Acme,HW-100,1,"1,110.50"\nO-2,03/04/2025,Acme,SV-1,1,95.25\n'
+    )
+    path = write(tmp_path, "day-first.csv", text)
+    first = owner.json("deals", "import", str(path))
+    assert first["added"] == 2 and first["date_format"] is None
+    again = owner.json("deals", "import", str(path), "--date-format", "%d/%m/%Y")
+    assert (again["already_imported_as"], again["added"], again["id"]) == (1, 0, None)
+    said = owner("deals", "import", str(path), "--date-format", "%d/%m/%Y", "--decimal", "point")
+    assert said.exit_code == 0 and "import 1 holds this very file" in said.output
+    assert len(owner.json("deals", "imports")) == 1
+    assert owner.json("report")["totals"]["lines"] == 2
+
+
+# Replacing: previewed, and stopped when it would lose most of an import -----------------------
+
+
+def test_replace__previewed_with_dry_run_says_what_it_would_remove_and_add_and_changes_nothing(
+    owner: Cli, tmp_path: Path
+) -> None:
+    owner.json("deals", "import", str(write(tmp_path, "orders.csv", ORDERS)))
+    before = reports(owner)
+    corrected = write(tmp_path, "corrected.csv", ORDERS.replace("108.00", "106.00"))
+    preview = owner.json("deals", "import", str(corrected), "--replace", "1", "--dry-run")
+    assert preview["dry_run"] and preview["id"] is None
+    assert (preview["replaced"]["id"], preview["replaced"]["removed"], preview["added"]) == (
+        1, 3, 3,
+    )  # fmt: skip
+    assert preview["shrink"] is None
+    said = owner("deals", "import", str(corrected), "--replace", "1", "--dry-run")
+    assert said.exit_code == 0
+    assert "Would undo import 1 (orders.csv): would remove 3 line(s)." in said.output
+    assert "would add 3" in said.output and "nothing stored (dry run)" in said.output
+    assert reports(owner) == before
+    assert [i["id"] for i in owner.json("deals", "imports")] == [1]
+    assert owner.json("audit", "verify")["intact"]
+
+
+def test_replace__that_removes_far_more_lines_than_it_adds_needs_force(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Replacing a 30-line import with a 3-line file (the wrong file, or the wrong id?) is
+    refused, exit 2, saying both numbers and --force; a dry run says the same as a warning;
+    with --force it is done."""
+    rows = [f"O-{i},2025-06-{1 + i % 28:02d},Acme,priya,HW-100,{1 + i},108.00" for i in range(30)]
+    header = ORDERS.splitlines()[0]
+    month = write(tmp_path, "june.csv", "\n".join([header, *rows]) + "\n")
+    owner.json("deals", "import", str(month))
+    before = reports(owner)
+    small = write(tmp_path, "three.csv", ORDERS)
+    refused = owner("deals", "import", str(small), "--replace", "1")
+    assert refused.exit_code == 2
+    assert "replacing import 1 would remove 30 line(s) and add 3" in refused.stderr
+    assert "--dry-run" in refused.stderr and "--force" in refused.stderr
+    document = owner.json("deals", "import", str(small), "--replace", "1", expect=2)
+    assert document["shrink"] == {"import": 1, "removed": 30, "added": 3, "forced": False}
+    assert reports(owner) == before and len(owner.json("deals", "imports")) == 1
+
+    preview = owner("deals", "import", str(small), "--replace", "1", "--dry-run")
+    assert preview.exit_code == 0 and "without --force this would be refused" in preview.stderr
+    forced = owner.json("deals", "import", str(small), "--replace", "1", "--force")
+    assert forced["shrink"]["forced"] and forced["replaced"]["removed"] == 30
+    assert owner.json("report")["totals"]["lines"] == 3
+    assert owner.json("audit", "verify")["intact"]
+
+
+# Seeing each import --------------------------------------------------------------------------
+
+
+def test_imports__the_table_shows_the_decimal_mark_each_was_read_with(
+    owner: Cli, tmp_path: Path
+) -> None:
+    text = 'Order ID,Order Date,SKU,Quantity,Amount\n1,2025-03-01,HW-100,1,"1,234"\n'
+    owner.json("deals", "import", str(write(tmp_path, "comma.csv", text)), "--decimal", "comma")
+    owner.json("deals", "import", str(write(tmp_path, "orders.csv", ORDERS)))
+    table = owner("deals", "imports").output.splitlines()
+    assert table[0].split()[-1] == "Decimal"
+    assert table[2].endswith("comma") and table[3].endswith("(from the values)")

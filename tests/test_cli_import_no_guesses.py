@@ -312,3 +312,55 @@ def test_a_price_book_in_another_currency_than_the_policy_is_imported_with_a_war
     warned = [p["message"] for p in result["problems"] if p["severity"] == "warning"]
     assert any("in EUR while the policy's limits and floors are in USD" in m for m in warned)
     assert result["edition"] is not None
+
+
+def test_deals_dated_after_today_are_imported_with_a_warning_saying_how_many_and_where(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given two past deals and seven dated after today (a date read the wrong way round, or
+    an order not closed yet), when imported, then they are stored and one warning says how
+    many and the first lines."""
+    from datetime import timedelta
+
+    today = date.today()
+    rows = [f"O-{i},{today - timedelta(days=i + 1)},SV-1,1,100" for i in range(2)]
+    rows += [f"F-{i},{today + timedelta(days=i + 1)},SV-1,1,100" for i in range(7)]
+    path = write(tmp_path, "Order ID,Order Date,SKU,Quantity,Amount\n" + "\n".join(rows) + "\n")
+    result = owner("deals", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "7 line(s) dated after today" in result.stderr
+    assert "at line(s) 4, 5, 6, 7, 8, …" in result.stderr
+    assert "warning: deals.csv line 4, column B" in result.stderr
+    document = owner.json("deals", "import", str(path), "--dry-run")
+    (warning,) = [p for p in document["problems"] if "after today" in p["message"]]
+    assert warning["severity"] == "warning" and warning["line"] == 4
+    assert stored_lines(owner) == 9
+
+
+def test_a_csv_whose_lines_end_cr_cr_lf_is_read_line_for_line(owner: Cli, tmp_path: Path) -> None:
+    """Given a csv whose every line ends \\r\\r\\n (line ends converted twice, e.g. by a script
+    on Windows), when imported, then its lines are read as their author meant: a problem is
+    named by its own line, and the corrected file imports all of them."""
+    rows = ["Order ID,Order Date,SKU,Quantity,Amount", "O-1,2025-03-01,SV-1,1,100",
+            "O-2,2025-03-02,SV-1,two,100", "O-3,2025-03-03,SV-1,3,300"]  # fmt: skip
+    path = tmp_path / "deals.csv"
+    path.write_bytes("\r\r\n".join(rows).encode() + b"\r\r\n")
+    result = owner("deals", "import", str(path))
+    assert result.exit_code == 2
+    assert 'deals.csv line 3, column D: "two": quantity is not a number' in result.stderr
+    assert stored_lines(owner) == 0
+    path.write_bytes("\r\r\n".join(rows).replace("two", "2").encode() + b"\r\r\n")
+    done = owner.json("deals", "import", str(path))
+    assert (done["lines"], done["added"]) == (3, 3) and not done["problems"]
+    assert owner.json("report")["totals"]["quantity"] == 6
+
+
+def test_a_line_without_its_quantity_is_an_error_with_its_cell(owner: Cli, tmp_path: Path) -> None:
+    """Every other quantity a plain number, one left empty: that cell is named, nothing
+    stored (a quantity is never guessed, not even as zero)."""
+    path = write(tmp_path, "Order ID,Order Date,SKU,Quantity,Amount\n"
+                           "O-1,2025-03-01,SV-1,1,100\nO-2,2025-03-01,SV-1,,100\n")  # fmt: skip
+    result = owner("deals", "import", str(path))
+    assert result.exit_code == 2
+    assert "deals.csv line 3, column D: quantity is missing" in result.stderr
+    assert stored_lines(owner) == 0

@@ -37,6 +37,9 @@ def test_simulate__same_policy_changes_nothing(owner: Cli, tmp_path: Path) -> No
     assert document["changed"] == []
     assert document["current"] == document["proposed"]
     assert (document["lines"], document["not_judged"]) == (5, 1)
+    assert (document["unmatched_lines"], document["unjudged_lines"]) == (1, 0)
+    text = owner("policy", "simulate", str(same)).stdout
+    assert "lines left out: 1 unmatched (no list price on their dates)." in text
     assert document["current"]["rejected"]["lines"] == 1
     assert document["current"]["rejected"]["below_floor"] == 1
 
@@ -129,6 +132,10 @@ def test_simulate__out_of_policy_now_is_the_reports_out_of_policy(
     assert (
         simulated["lines"] == report["lines"] - report["unmatched_lines"] - report["unjudged_lines"]
     )
+    assert (simulated["unmatched_lines"], simulated["unjudged_lines"]) == (
+        report["unmatched_lines"],
+        report["unjudged_lines"],
+    )
     assert sum(Decimal(c["special_discount"]) for c in classes.values()) == Decimal(
         report["special_discount"]
     )
@@ -141,3 +148,25 @@ def test_simulate__out_of_policy_now_is_the_reports_out_of_policy(
     owner("policy", "simulate", str(same), "-o", str(tmp_path / "w.xlsx"))
     rows = list(load_workbook(tmp_path / "w.xlsx")["Classes"].values)
     assert rows[-1][:3] == ("Out of policy (as the report counts it)", 4, Decimal("435.5"))
+
+
+def test_policy_load__the_same_file_again_stores_nothing(owner: Cli, tmp_path: Path) -> None:
+    """Given the policy in force loaded from g.toml, when the owner loads g.toml again, then
+    no second version is stored, nothing is re-matched or audited, and she is told so; a
+    changed file is a new version."""
+    before = owner.json("policy", "show")
+    audit_before = owner.json("audit", "verify")
+    again = owner("policy", "load", str(tmp_path / "g.toml"))
+    assert again.exit_code == 0, again.stderr
+    assert "Policy unchanged: g.toml is already version 1" in again.stdout
+    assert "nothing was stored" in again.stdout
+    document = owner.json("policy", "load", str(tmp_path / "g.toml"))
+    assert (document["version"], document["unchanged"]) == (1, True)
+    assert owner.json("policy", "show")["version"] == before["version"] == 1
+    assert owner.json("audit", "verify") == audit_before
+    changed = tmp_path / "g.toml"
+    changed.write_text(
+        changed.read_text().replace("approval_valid_days = 30", "approval_valid_days = 31")
+    )
+    document = owner.json("policy", "load", str(changed))
+    assert (document["version"], document["unchanged"]) == (2, False)

@@ -66,3 +66,44 @@ def _is_number(field: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_control_characters_in_user_text_do_not_break_any_written_workbook(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given a customer, a rep and a SKU holding an escape sequence and other controls no xlsx
+    cell may hold, when the owner writes the report, the what-if and the price book export,
+    then every file is written (exit 0) with the characters shown as visible escapes."""
+    hostile = "Acme\x1b[2J\x07\x00"
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "Deal,Date,Customer,Salesperson,SKU,Qty,Net Price\n"
+        f"A,2026-03-02,{hostile},pri\x1bya,HW-100,1,100\n"
+        "B,2026-03-03,Globex,priya,HW-\x1b9,1,5\n"  # unmatched: listed by SKU
+    )
+    imported = owner("deals", "import", str(deals))
+    if imported.exit_code == 2:  # NUL refused at import: the rest still must not break a file
+        deals.write_text(deals.read_text().replace("\x00", ""))
+        imported = owner("deals", "import", str(deals))
+    assert imported.exit_code == 0, imported.stderr
+    stricter = tmp_path / "stricter.toml"
+    stricter.write_text(POLICY.replace("rep = 10.0", "rep = 1.0", 1))
+    seen: set[str] = set()
+    book = tmp_path / "hostile-book.csv"
+    book.write_text("SKU,Name,Family,List Price\nHW-100,Router\x1b]8;;http://x\x1b\\,Hardware,10\n")
+    assert owner("pricebook", "import", str(book), "--effective", "2027-01-01").exit_code == 0
+    for name, args in [
+        ("report.xlsx", ["report", "--by", "customer,rep", "-o"]),
+        ("report-sku.xlsx", ["report", "--by", "sku", "-o"]),
+        ("what-if.xlsx", ["policy", "simulate", str(stricter), "-o"]),
+        ("book.xlsx", ["pricebook", "export", "--as-of", "2027-01-01"]),
+    ]:
+        result = owner(*args, str(tmp_path / name))
+        assert result.exit_code == 0, (name, result.stderr)
+        for sheet in load_workbook(tmp_path / name).worksheets:
+            for row in sheet.iter_rows(values_only=True):
+                seen.update(v for v in row if isinstance(v, str))
+    assert "Acme\\x1b[2J\\x07" in {v[: len("Acme\\x1b[2J\\x07")] for v in seen}
+    assert "pri\\x1bya" in seen
+    assert "Router\\x1b]8;;http://x\\x1b\\" in seen
+    assert not any("\x1b" in v for v in seen)

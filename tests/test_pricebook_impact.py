@@ -77,3 +77,20 @@ def test_diff_impact__a_removed_sku_is_volume_apart_not_a_price_cut(
     assert "No longer listed: 1 lines, quantity 2, list revenue 200.00 at the old prices" in text
     assert "New in this edition: 1 lines, quantity 5, list revenue 50.00 at the new" in text
     assert "-4.67" not in text
+    # Editions 1 and 2 both predate NEW-1: its line is said, not silently left out.
+    older = (
+        "pricebook",
+        "diff",
+        "1",
+        "2",
+        "--impact",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",
+    )
+    impact = owner.json(*older)["impact"]
+    assert impact["in_neither"] == {"lines": 1, "quantity": 5}
+    assert impact["lines"] == impact["price_changes"]["lines"] + 1 + impact["removed"]["lines"]
+    text = owner(*older).stdout
+    assert "In neither edition: 1 lines, quantity 5, of SKUs sold under other editions" in text

@@ -262,3 +262,27 @@ def test_html__money_is_shown_with_thousands_separators(files: dict[str, Path]) 
     assert [v for v in values if re.search(r"\d{4}", v)] == []
     axis = [t.text or "" for svg in svgs(page) for t in svg.iter(f"{SVG}text")]
     assert [t for t in axis if re.fullmatch(r"-?\d{4,}(\.\d+)?", t)] == []
+
+
+def test_xlsx__from_list_to_net_is_drawn_as_a_waterfall(files: dict[str, Path]) -> None:
+    """The Waterfall sheet's chart stacks each step's bar on an invisible base (where the bar
+    starts): totals stand on zero, each discount hangs from where the step before it landed."""
+    book = load_workbook(files["rep_family.xlsx"])
+    sheet = book["Waterfall"]
+    (chart,) = sheet._charts
+    assert (chart.grouping, chart.overlap) == ("stacked", 100)
+    base, bar = chart.series
+    assert base.graphicalProperties.noFill and base.graphicalProperties.line.noFill
+    first_row, _, last_row, last_col = tables(sheet)[0]
+    assert last_col == 4 and len(bar.dPt) == last_row - first_row  # a colour per step
+    steps = list(sheet.iter_rows(first_row + 1, last_row, 1, 4, values_only=True))
+    level = Decimal(0)
+    for name, amount, start, length in steps:
+        amount, start, length = Decimal(str(amount)), Decimal(str(start)), Decimal(str(length))
+        if name in ("List revenue", "Standard revenue", "Net revenue"):
+            assert (start, length) == (0, amount), name
+            level = amount
+        else:
+            assert (start, length) == (level + amount, -amount), name
+            level += amount
+    assert steps[-1][0] == "Net revenue" and Decimal(str(steps[-1][1])) == level

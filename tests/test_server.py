@@ -165,7 +165,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         log = (folder / "server.log").open("w")
         process = subprocess.Popen(
             [sys.executable, "-m", "pricing", "--db", url, "serve", "--port", str(port)],
-            env=_environment(PRICING_SECRET=SECRET), cwd=folder, stdout=log,
+            env=_environment(PRICING_SECRET=SECRET, PRICING_MAX_UPLOAD_MB="2"), cwd=folder, stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
@@ -451,6 +451,41 @@ def test_an_upload_named_dot_dot_is_read_as_a_file_of_its_own(team: Team) -> Non
         )
     assert answer.status_code == 200, answer.text
     assert answer.json()["document"]["problems"]
+
+
+def test_a_call_larger_than_the_servers_bound_is_refused_before_it_is_stored(
+    team: Team,
+) -> None:
+    """Given a server that takes uploads of up to 2 MB (PRICING_MAX_UPLOAD_MB) and calls of
+    parameters up to 1 MB, when a rep sends more, declared or streamed without a length, then
+    the server answers 413 with an input error and stores nothing; at the terminal it is a
+    clear message, exit 2."""
+    before = team.snapshot()
+    headers = {"Authorization": f"Bearer {team.tokens['priya']}"}
+    big_reason = {"customer": "Acme", "reason": "x" * (2 << 20),
+                  "lines": [{"sku": "HW-200", "qty": 1, "discount": "1"}]}  # fmt: skip
+    answer = team.post("priya", "requests.submit", big_reason)
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["error"]["kind"] == "input"
+    assert "over the limit of 1 MB" in answer.json()["error"]["message"]
+
+    def streamed() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'{"params": {"customer": "Acme", "reason": "'
+        for _ in range(40):
+            yield b"y" * 65536
+        yield b'"}}'
+
+    answer = httpx.post(f"{team.server}/api/requests.submit", content=streamed(),
+                        headers={**headers, "Content-Type": "application/json"}, timeout=60)  # fmt: skip
+    assert answer.status_code == 413, answer.text
+    book = team.folder / "huge-book.csv"
+    book.write_bytes(b"SKU,List Price\n" + b"HW-1,10\n" * 400_000)  # 3.2 MB
+    answer = _upload(team, "dana", "pricebook.import", {}, "file", book)
+    assert answer.status_code == 413, answer.text
+    assert "PRICING_MAX_UPLOAD_MB" in answer.json()["error"]["message"]
+    done = team.client("dana", "pricebook", "import", str(book))
+    refused(done, 2, "upload size over the limit of 2 MB", "administrator", "nothing was stored")
+    assert team.snapshot() == before
 
 
 def _at_terminal(

@@ -55,7 +55,8 @@ class Impact:
     ``families`` and the totals count every re-priced line, a SKU the new edition dropped at
     its old price against nothing; ``price_changes`` (and each family's in ``changes``) are the
     SKUs both editions list, the price move itself; ``removed`` and ``added`` the volume of SKUs
-    only the old or only the new edition lists, apart."""
+    only the old or only the new edition lists, apart; ``neither`` the lines of SKUs neither
+    edition lists (sold under another edition), which nothing re-prices."""
 
     start: date | None
     end: date | None
@@ -69,6 +70,7 @@ class Impact:
     removed: Volume = field(default_factory=Volume)
     added: Volume = field(default_factory=Volume)
     changes: dict[str, Volume] = field(default_factory=dict)  # family -> SKUs in both editions
+    neither: Volume = field(default_factory=Volume)  # SKUs sold under other editions only
 
     @property
     def total_old(self) -> Decimal:
@@ -102,7 +104,7 @@ def impact(
             policy = None
     revenue: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     changes: dict[str, Volume] = defaultdict(Volume)
-    removed, added = Volume(), Volume()
+    removed, added, neither = Volume(), Volume(), Volume()
     lines = missing = new_only = 0
     for sku_key, qty_micros, count in rows:
         qty = Decimal(qty_micros) / MICRO
@@ -110,7 +112,9 @@ def impact(
         before, after = old.items.get(sku_key), new.items.get(sku_key)
         if before is None:
             new_only += count
-            if after is not None:
+            if after is None:
+                neither.add(count, qty, Decimal(0), Decimal(0))
+            else:
                 added.add(count, qty, Decimal(0), after.list_price * qty)
             continue
         family = (after or before).family or "(none)"
@@ -129,7 +133,7 @@ def impact(
         both.add(volume.lines, volume.quantity, volume.old, volume.new)
     return Impact(
         start, end, lines, families, missing, new_only, len(open_requests), affected,
-        price_changes=both, removed=removed, added=added, changes=dict(changes),
+        price_changes=both, removed=removed, added=added, changes=dict(changes), neither=neither,
     )  # fmt: skip
 
 

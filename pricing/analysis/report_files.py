@@ -62,9 +62,6 @@ def heading(name: str) -> str:
     return HEADINGS.get(name, name.replace("_", " ").capitalize())
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def unjudged_note(metrics: Metrics, currency: str) -> str | None:
     """What was not judged, said in words (None when every matched line was judged)."""
     from pricing.money import display_money
@@ -156,6 +153,22 @@ def waterfall(metrics: Metrics, currency: str) -> list[dict[str, str | None]]:
     return [{"step": name, "amount": format_money(amount, currency)} for name, amount in steps]
 
 
+def waterfall_bars(steps: list[dict[str, str | None]]) -> list[tuple[Decimal, Decimal]]:
+    """Where each step's bar starts and how long it is: the totals from zero, each discount
+    hanging from where the step before it landed (what both the html and the xlsx draw)."""
+    level = Decimal(0)
+    bars: list[tuple[Decimal, Decimal]] = []
+    for step in steps:
+        amount = Decimal(step["amount"] or 0)
+        if step["step"] in TOTAL_STEPS:
+            bars.append((Decimal(0), amount))
+            level = amount
+        else:
+            bars.append((level + amount, -amount))
+            level += amount
+    return bars
+
+
 def write(report: Report, path: Path) -> None:
     suffix = path.suffix.lower()
     writers = {".json": _write_json, ".csv": _write_csv, ".xlsx": _write_xlsx, ".html": _write_html}
@@ -177,10 +190,11 @@ def _write_json(report: Report, path: Path) -> None:
 
 
 def safe_text(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is written as text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """Text as a spreadsheet cell may hold it (:func:`pricing.text.spreadsheet_text`): never a
+    formula, no character a cell cannot hold; other values as they are."""
+    from pricing.text import spreadsheet_text
+
+    return spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def _write_csv(report: Report, path: Path) -> None:
@@ -481,22 +495,18 @@ def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
 
 def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
     """The steps from list to net with their chart beside them; the steps per group below."""
-    from openpyxl.chart import BarChart, Reference
 
     report, c, money_format = xlsx.report, xlsx.currency, xlsx.money_format
-    xlsx.header(flow, 1, ["Step", f"Amount ({c})"])
+    xlsx.header(flow, 1, ["Step", f"Amount ({c})", "Bar from", "Bar length"])
     steps = waterfall(report.totals, c)
-    for i, step in enumerate(steps, start=2):
+    bars = waterfall_bars(steps)
+    for i, (step, (bar_from, length)) in enumerate(zip(steps, bars, strict=True), start=2):
         flow.cell(i, 1, step["step"])
-        cell = flow.cell(i, 2, Decimal(step["amount"] or "0"))
-        cell.number_format = money_format
-    xlsx.add_table(flow, 1, 1 + len(steps), 2)
-    chart = BarChart()
-    chart.type = "bar"  # the steps' long names read across
-    chart.title = "From list to net"
+        for column, amount in ((2, Decimal(step["amount"] or "0")), (3, bar_from), (4, length)):
+            flow.cell(i, column, amount).number_format = money_format
     last = 1 + len(steps)
-    chart.add_data(Reference(flow, min_col=2, min_row=1, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(flow, min_col=1, min_row=2, max_row=last))
+    xlsx.add_table(flow, 1, last, 4)
+    chart = _waterfall_xlsx_chart(flow, steps, last)
     _bars_like_the_table(chart, money_format.partition(".")[0])
     chart.height, chart.width = 8, 18
     xlsx.chart_beside(flow, chart)
@@ -513,6 +523,44 @@ def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
         for j, k in enumerate(keys, start=len(report.by) + 1):
             flow.cell(i, j, round_money(metric_value(m, k), c)).number_format = money_format
     xlsx.add_table(flow, start + 1, start + 1 + len(report.groups), len(report.by) + len(keys))
+
+
+# Each step's colour in both charts: totals dark, discounts lighter, out of policy red.
+_STEP_COLOURS = {
+    "List revenue": "1F3864",
+    "Standard discount (marketing's tiers)": "8FAADC",
+    "Standard revenue": "1F3864",
+    "Special discount within policy or approved": "2F5597",
+    "Out-of-policy discount": "C00000",
+    "Special discount not judged (no policy in force)": "A6A6A6",
+    "Net revenue": "1F3864",
+}
+
+
+def _waterfall_xlsx_chart(flow: Any, steps: list[dict[str, str | None]], last: int) -> Any:
+    """A waterfall as Excel draws one: bars stacked on an invisible first series (where each
+    bar starts, column C), the visible second (its length, column D) coloured per step."""
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.marker import DataPoint
+    from openpyxl.chart.shapes import GraphicalProperties
+
+    chart = BarChart()
+    chart.type = "bar"  # the steps' long names read across
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = "From list to net"
+    chart.add_data(
+        Reference(flow, min_col=3, max_col=4, min_row=1, max_row=last), titles_from_data=True
+    )
+    chart.set_categories(Reference(flow, min_col=1, min_row=2, max_row=last))
+    base, bar = chart.series
+    base.graphicalProperties = GraphicalProperties(noFill=True)
+    base.graphicalProperties.line.noFill = True
+    for index, step in enumerate(steps):
+        point = DataPoint(idx=index)
+        point.graphicalProperties = GraphicalProperties(solidFill=_STEP_COLOURS[str(step["step"])])
+        bar.dPt.append(point)
+    return chart
 
 
 def _xlsx_bands(xlsx: _Xlsx, bands: Any) -> None:
@@ -690,31 +738,20 @@ def _waterfall_chart(report: Report, plt: Any) -> str:
 
     c, t = report.currency, report.totals
     steps = waterfall(t, c)
-    short = {  # each step's bar: its short name and colour
-        "List revenue": ("List revenue", "#1f3864"),
-        "Standard discount (marketing's tiers)": ("Standard discount", "#8faadc"),
-        "Standard revenue": ("Standard revenue", "#1f3864"),
-        "Special discount within policy or approved": ("Special, in policy", "#2f5597"),
-        "Out-of-policy discount": ("Out of policy", "#c00000"),
-        "Special discount not judged (no policy in force)": ("Not judged", "#a6a6a6"),
-        "Net revenue": ("Net revenue", "#1f3864"),
+    short = {  # each step's bar: its short name
+        "List revenue": "List revenue",
+        "Standard discount (marketing's tiers)": "Standard discount",
+        "Standard revenue": "Standard revenue",
+        "Special discount within policy or approved": "Special, in policy",
+        "Out-of-policy discount": "Out of policy",
+        "Special discount not judged (no policy in force)": "Not judged",
+        "Net revenue": "Net revenue",
     }
-    names = [short[str(s["step"])][0] for s in steps]
-    colors = [short[str(s["step"])][1] for s in steps]
-    totals = {i for i, s in enumerate(steps) if s["step"] in TOTAL_STEPS}
-    level = Decimal(0)
-    bottoms: list[float] = []
-    heights: list[float] = []
-    for i, step in enumerate(steps):
-        amount = Decimal(step["amount"] or 0)
-        if i in totals:
-            bottoms.append(0.0)
-            heights.append(float(amount))
-            level = amount
-        else:
-            bottoms.append(float(level + amount))
-            heights.append(float(-amount))
-            level += amount
+    names = [short[str(s["step"])] for s in steps]
+    colors = ["#" + _STEP_COLOURS[str(s["step"])].lower() for s in steps]
+    bars = waterfall_bars(steps)
+    bottoms = [float(start) for start, _ in bars]
+    heights = [float(length) for _, length in bars]
     fig, ax = plt.subplots(figsize=(5.6, 3.0))
     bars = ax.barh(names, heights, left=bottoms, color=colors)
     for i, (bar, step) in enumerate(zip(bars, steps, strict=True)):

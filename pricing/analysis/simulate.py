@@ -87,7 +87,13 @@ class Simulation:
     current: Side
     proposed: Side
     changed: list[dict[str, str]]
-    not_judged: int = 0
+    unmatched: int = 0  # lines whose SKU had no list price on their date: nothing to judge
+    unjudged: int = 0  # matched lines with no policy in force on their date
+
+    @property
+    def not_judged(self) -> int:
+        """Every stored line of the period left out of the comparison, for either reason."""
+        return self.unmatched + self.unjudged
 
 
 # The stored columns (pricing.lines.schema) the what-if reads: the class each line was given
@@ -120,12 +126,15 @@ def simulate(
         )
     cover = report.approved_cover(db)
     total = stored.num_rows
-    judged = pc.and_(pc.is_valid(stored["edition_id"]), pc.is_valid(stored["policy_version"]))
+    matched = pc.is_valid(stored["edition_id"])
+    judged = pc.and_(matched, pc.is_valid(stored["policy_version"]))
+    unmatched = stored["edition_id"].null_count
     if not pc.all(judged).as_py():  # unmatched or unjudged lines are left out
         stored = stored.filter(judged)
     n = stored.num_rows
+    unjudged = total - n - unmatched
     if not n:
-        return Simulation(start, end, 0, 0, Side(), Side(), [], total)
+        return Simulation(start, end, 0, 0, Side(), Side(), [], unmatched, unjudged)
     with paused_gc():
         names: dict[str, int] = {}
         current = _current(stored, versions, names)
@@ -146,7 +155,8 @@ def simulate(
         current=sides[0],
         proposed=sides[1],
         changed=changed,
-        not_judged=total - n,
+        unmatched=unmatched,
+        unjudged=unjudged,
     )
 
 

@@ -33,6 +33,8 @@ def simulation_document(result: Simulation, currency: str) -> dict[str, Any]:
         "to": result.end.isoformat() if result.end else None,
         "lines": result.lines,
         "not_judged": result.not_judged,
+        "unmatched_lines": result.unmatched,
+        "unjudged_lines": result.unjudged,
         "weeks": result.weeks,
         "currency": currency,
         "current": _side(result.current, currency),

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import importlib
 import sys
+import traceback
+from types import TracebackType
 from typing import Any
 
 import click
 
 from pricing import __version__
-from pricing.cli.common import Settings, error_message, exit_with, json_option
+from pricing.cli.common import Settings, error_message, exit_with, json_option, say
 from pricing.errors import PricingError, Refused
+from pricing.text import visible
 
 EXAMPLES = """
 \b
@@ -62,7 +65,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "Sign in to the team server with your personal token; commands then go through it."),
     "logout": ("pricing.cli.server", "logout",
                "Forget the kept sign-in (commands then use the local database again)."),
-    "db": ("pricing.cli.db", "db", "Where the database is, at which schema version, and upgrading it."),
+    "db": ("pricing.cli.db", "db", "Where the database is, its schema version, upgrading and checking it."),
     "demo": ("pricing.cli.demo", "demo",
              "Run the whole story on sample_data, end to end, in a fresh database."),
 }  # fmt: skip
@@ -86,6 +89,10 @@ class PricingGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl([(name, help_) for name, (_, _, help_) in COMMANDS.items()])
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        sys.excepthook = shown_traceback
+        return super().main(*args, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -94,8 +101,19 @@ class PricingGroup(click.Group):
         except PricingError as exc:
             exit_with(ctx, error_message(exc), code=2)
         except KeyboardInterrupt:
-            click.echo("interrupted; nothing more was stored", err=True)
+            say("interrupted; nothing more was stored", err=True)
             ctx.exit(130)
+
+
+def shown_traceback(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    """A bug's traceback (the process's last words), each line shown as :func:`say` shows one:
+    an exception that quotes a value (openpyxl's IllegalCharacterError quotes the cell) cannot
+    drive the terminal either."""
+    for line in "".join(traceback.format_exception(kind, error, trace)).splitlines():
+        sys.stderr.write(visible(line) + "\n")
+    sys.stderr.flush()
 
 
 @click.group(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pricing.cli.common import emit_json, json_option, settings
+from pricing.cli.common import emit_json, json_option, say, settings
 
 
 @click.group()
@@ -37,25 +37,25 @@ def verify(kept: str | None) -> None:
     if cfg.json:
         emit_json(verdict)
     elif not verdict["started"]:
-        click.echo("Nothing has been recorded in the audit yet: it starts with the next change.")
+        say("Nothing has been recorded in the audit yet: it starts with the next change.")
     elif verdict["intact"]:
-        click.echo(
+        say(
             f"The audit is intact: {_count(verdict['entries'], 'entry', 'entries')}, each keyed and "
             f"chained to the one before; {_count(verdict['subjects'], 'stored subject', 'stored subjects')} "
             f"match what it recorded. Head: {verdict['head']}"
         )
     if not verdict["intact"]:
         for damage in verdict["damage"]:
-            click.echo(f"error: {damage['where']}: {damage['why']}", err=True)
+            say(f"error: {damage['where']}: {damage['why']}", err=True)
         if verdict["keyed_elsewhere"]:
-            click.echo(
+            say(
                 "Every entry is keyed with a secret this configuration does not hold: verify "
                 "with the server's configuration (PRICING_CONFIG), or the whole chain was "
                 "re-keyed by someone without the secret.",
                 err=True,
             )
         else:
-            click.echo(
+            say(
                 f"The audit found {len(verdict['damage'])} change(s) made behind the tool's back.",
                 err=True,
             )
@@ -83,6 +83,6 @@ def head() -> None:
     if cfg.json:
         emit_json(found)
     elif found["head"] is None:
-        click.echo("The audit is empty: nothing has been recorded yet.")
+        say("The audit is empty: nothing has been recorded yet.")
     else:
-        click.echo(found["head"])
+        say(found["head"])

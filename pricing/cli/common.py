@@ -7,20 +7,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
 import click
 
 from pricing.errors import InputError, PricingError
+from pricing.text import json_visible, visible
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from pricing.config import Login
-    from pricing.problems import Omitted, Problem
+    from pricing.problems import KindCount, Problem
     from pricing.storage.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+Align = Literal["left", "right"]
 
 # The core names the fields of its inputs; the command line calls them by their flags.
 FLAGS: dict[str, str] = {
@@ -84,23 +86,28 @@ class Settings:
     ) -> Any:
         """Run an operation (:mod:`pricing.operations`) here, or on the server in client mode;
         its document either way, as JSON carries it."""
-        login = self.login()
-        if login is not None:
-            from pricing import client, config
+        from pricing.io.names import openable
 
-            claimed = self.user or config.user()
-            return client.call(login, operation, params, files=files, user=claimed, output=output)
-        from pricing import operations
+        with openable(files or {}) as usable:  # a file name that is not UTF-8 reads too
+            login = self.login()
+            if login is not None:
+                from pricing import client, config
 
-        caller = operations.Caller(
-            user=self.acting_user(),
-            open_store=lambda create: self.store(create=create),
-            progress=progress,
-        )
-        values = {**params, **(files or {})}
-        if output is not None:
-            values["output"] = output
-        return operations.run(operation, caller, values)
+                claimed = self.user or config.user()
+                return client.call(
+                    login, operation, params, files=usable, user=claimed, output=output
+                )
+            from pricing import operations
+
+            caller = operations.Caller(
+                user=self.acting_user(),
+                open_store=lambda create: self.store(create=create),
+                progress=progress,
+            )
+            values = {**params, **usable}
+            if output is not None:
+                values["output"] = output
+            return operations.run(operation, caller, values)
 
 
 def settings() -> Settings:
@@ -173,18 +180,32 @@ def as_date(value: datetime | None, default: date | None = None) -> date:
     return value.date()
 
 
+def say(text: str, *, err: bool = False, fg: str | None = None, bold: bool | None = None) -> None:
+    """The one way a command's words reach people: one line on stdout (``err``: stderr), every
+    control character in it shown as an escape (:func:`pricing.text.visible`).
+
+    Lines are made of values from files and the database (a SKU, a customer, a reason, a file
+    name, an error quoting any of them): escaped here, none of them can clear the screen, make a
+    link, or split or overwrite the line. Our own layout is one call per line; ``fg`` and
+    ``bold`` style the whole line (click drops the styles when the output is not a terminal).
+    """
+    click.secho(visible(text), err=err, fg=fg, bold=bold)
+
+
 def emit_json(document: object) -> None:
-    """A document of :mod:`pricing.documents` on stdout, as every front end writes it."""
+    """A document of :mod:`pricing.documents` on stdout, as every front end writes it: exact
+    (json.loads gives back every value as stored), with no character a terminal would act on
+    left raw (:func:`pricing.text.json_visible`)."""
     from pricing.documents import dumps
 
-    click.echo(dumps(document))
+    click.echo(json_visible(dumps(document)))
 
 
 def exit_with(ctx: click.Context, message: str, code: int = 2, document: object = None) -> NoReturn:
     """Say what went wrong on stderr (and as JSON on stdout with --json), then exit."""
     if ctx.ensure_object(Settings).json:
         emit_json(document if document is not None else {"error": message})
-    click.echo(f"error: {message}", err=True)
+    say(f"error: {message}", err=True)
     ctx.exit(code)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -206,42 +227,48 @@ def when(text: str | None, form: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def echo_listed_problems(
-    found: Sequence[Mapping[str, Any]], omitted: Sequence[Mapping[str, Any]] = ()
+    found: Sequence[Mapping[str, Any]], counts: Sequence[Mapping[str, Any]] = ()
 ) -> None:
-    """The problems of a document (its ``problems`` list, and its ``problems_omitted``), as
-    :func:`echo_problems` says them."""
-    from pricing.problems import Omitted, Problem
+    """The problems of a document (its ``problems`` list, and its ``problem_counts`` when it
+    has them), as :func:`echo_problems` says them."""
+    from pricing.problems import KindCount, Problem
 
-    echo_problems([Problem.from_dict(p) for p in found], [Omitted.from_dict(o) for o in omitted])
+    echo_problems([Problem.from_dict(p) for p in found], [KindCount.from_dict(c) for c in counts])
 
 
-def echo_problems(problems: Sequence[Problem], omitted: Sequence[Omitted] = ()) -> None:
+def echo_problems(problems: Sequence[Problem], counts: Sequence[KindCount] = ()) -> None:
     """Problems on stderr, errors first, the first few of each kind with their cells. A kind
-    found more often than listed is grouped, and closed by ``... and 2,999,990 more like
-    this``; a list with nothing left out keeps the order it was found in."""
-    from pricing.problems import Problems
+    found more often than listed (``counts``: how many of each kind were found) is grouped and
+    closed by ``... and 2,999,990 more like this``; a list with nothing left out keeps the
+    order it was found in."""
+    from pricing.problems import Problems, kind_of
 
     listed = Problems(problems)  # a document made elsewhere may list more of a kind
+    shown: dict[tuple[str, str], int] = {}
+    for problem in listed:
+        key = (problem.severity, problem.kind)
+        shown[key] = shown.get(key, 0) + 1
     more: dict[tuple[str, str], int] = {}
-    for left_out in [*omitted, *listed.omitted]:
-        key = (left_out.severity, left_out.kind)
-        more[key] = more.get(key, 0) + left_out.count
+    for count in [*counts, *listed.kind_counts()]:
+        key = (count.severity, kind_of(count.message))
+        more[key] = max(more.get(key, 0), count.count - shown.get(key, 0))
+    more = {key: left for key, left in more.items() if left > 0}
     for severity in ("error", "warning"):
         colour = "red" if severity == "error" else "yellow"
-        of_severity = [p for p in listed if p.severity == severity]
         groups: dict[str, list[Problem]] = {}
-        for problem in of_severity:
-            groups.setdefault(problem.kind if more else "", []).append(problem)
+        for problem in listed:
+            if problem.severity == severity:
+                groups.setdefault(problem.kind if more else "", []).append(problem)
         for kind, group in groups.items():
             for problem in group:
-                click.secho(problem.render(), fg=colour, err=True)
-            count = more.pop((severity, kind), 0)
-            if count:
-                click.echo(f"... and {count:,} more like this", err=True)
-        for (left, kind), count in list(more.items()):
-            if left == severity:  # a kind none of which is listed
-                click.echo(f"... and {count:,} more {severity}s: {kind}...", err=True)
-                del more[(left, kind)]
+                say(problem.render(), fg=colour, err=True)
+            left = more.pop((severity, kind), 0)
+            if left:
+                say(f"... and {left:,} more like this", err=True)
+        for (of, kind), left in list(more.items()):
+            if of == severity:  # a kind none of which is listed
+                say(f"... and {left:,} more {severity}s: {kind}...", err=True)
+                del more[(of, kind)]
 
 
 def print_table(
@@ -252,56 +279,62 @@ def print_table(
     right: Sequence[str] = (),
 ) -> None:
     """A table people can scan: rich on a terminal; plain aligned text, unwrapped, when piped
-    (scripts and files get no box-drawing, and short commands do not load rich)."""
-    if not sys.stdout.isatty():
-        _plain_table(columns, rows, title=title, right=right)
+    (scripts and files get no box-drawing, and short commands do not load rich).
+
+    Cells, headers and the title are values (a header can be a file name): each is shown as
+    :func:`say` shows a line, control characters escaped, and on a terminal as plain rich
+    ``Text``, never parsed as markup (a SKU ``[/bold]`` is a SKU, not a closing tag)."""
+    header = [visible(str(c)) for c in columns]
+    cells = [["" if v is None else visible(str(v)) for v in row] for row in rows]
+    aligned: list[Align] = ["right" if c in right else "left" for c in columns]
+    if not _on_terminal():
+        _plain_table(
+            header, cells, title=None if title is None else visible(title), aligned=aligned
+        )
         return
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    interactive = sys.stdout.isatty()
-    console = Console(
-        width=None if interactive else 10_000,
-        no_color=not interactive,
-        highlight=False,
-        soft_wrap=not interactive,
-    )
+    console = Console(highlight=False)
     table = Table(
-        title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, show_edge=False
+        title=None if title is None else Text(visible(title)),
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
+        show_edge=False,
     )
-    for column in columns:
-        table.add_column(column, justify="right" if column in right else "left", overflow="fold")
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+    for name, justify in zip(header, aligned, strict=True):
+        table.add_column(Text(name), justify=justify, overflow="fold")
+    for row in cells:
+        table.add_row(*(Text(value) for value in row))
     console.print(table)
 
 
+def _on_terminal() -> bool:
+    """Whether stdout is a terminal (rich tables) rather than a pipe or a file (plain text)."""
+    return sys.stdout.isatty()
+
+
 def _plain_table(
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    *,
-    title: str | None,
-    right: Sequence[str],
+    header: list[str], cells: list[list[str]], *, title: str | None, aligned: list[Align]
 ) -> None:
-    cells = [
-        [str(c) for c in columns],
-        *[["" if v is None else str(v) for v in row] for row in rows],
-    ]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    """Shown values (escaped already) in aligned columns, a line each."""
+    widths = [max(len(row[i]) for row in (header, *cells)) for i in range(len(header))]
 
     def line(row: list[str]) -> str:
         return "  ".join(
-            value.rjust(width) if name in right else value.ljust(width)
-            for value, width, name in zip(row, widths, columns, strict=True)
+            value.rjust(width) if justify == "right" else value.ljust(width)
+            for value, width, justify in zip(row, widths, aligned, strict=True)
         ).rstrip()
 
     if title:
-        click.echo(title)
-    click.echo(line(cells[0]))
-    click.echo("  ".join("-" * width for width in widths))
-    for row in cells[1:]:
-        click.echo(line(row))
+        say(title)
+    say(line(header))
+    say("  ".join("-" * width for width in widths))
+    for row in cells:
+        say(line(row))
 
 
 @contextmanager
@@ -320,21 +353,21 @@ def progress(
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
     ) as bar:
-        task = bar.add_task(label, total=None)
+        task = bar.add_task(visible(label), total=None)
         phases = list(then)
         finished = False
 
         def update(done: int, total: int) -> None:
             nonlocal finished
             if finished and phases:
-                bar.reset(task, description=phases.pop(0)(total))
+                bar.reset(task, description=visible(phases.pop(0)(total)))
             finished = done >= total
             bar.update(task, completed=done, total=total)
 

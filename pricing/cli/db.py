@@ -1,15 +1,25 @@
-"""``pricing db …``: where the database is, its schema version, and upgrading it."""
+"""``pricing db …``: where the database is, its schema version, upgrading and checking it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from pricing.cli.common import emit_json, json_option, local_only, print_table, settings
+from pricing.cli.common import (
+    emit_json,
+    json_option,
+    local_only,
+    print_table,
+    progress,
+    say,
+    settings,
+)
 
 
 @click.group()
 def db() -> None:
-    """Where the database is, at which schema version, and upgrading it."""
+    """Where the database is, its schema version, upgrading and checking it."""
 
 
 LOCAL = "`pricing db` works on the database directly: run it on the server's host with --db"
@@ -72,6 +82,64 @@ def upgrade() -> None:
         emit_json(documents.schema_upgrade(upgraded))
         return
     if not upgraded.changed:
-        click.echo(f"Already at schema revision {after}; nothing to do.")
+        say(f"Already at schema revision {after}; nothing to do.")
     else:
-        click.echo(f"Upgraded the schema from {before or '(empty)'} to {after}.")
+        say(f"Upgraded the schema from {before or '(empty)'} to {after}.")
+
+
+@db.command(
+    "check",
+    epilog="""
+\b
+Examples:
+  pricing db check
+  pricing db check --json
+""",
+)
+@json_option
+def check() -> None:
+    """Verify the store: exit 1 naming each damaged thing and how to recover.
+
+    Every deal-data segment must decode and hold what was stored (its seal, its line count, its
+    dates), each edition the items recorded at its import, each policy version the text and
+    rules it was loaded with, and every request, policy, edition, person and deals import the
+    content its newest audit entry recorded. Nothing is changed. The owner's command (through
+    the server in client mode); an SQLite file every local user may read is a warning.
+    """
+    cfg = settings()
+    with progress("Checking the deal data") as update:
+        document = cfg.call("db.check", progress=update)
+    if cfg.json:
+        emit_json(document)
+    else:
+        _echo_check(document)
+    if not document["sound"]:
+        click.get_current_context().exit(1)
+
+
+def _echo_check(document: dict[str, Any]) -> None:
+    n = document["checked"]
+    audit = (
+        f"and {_count(n['audited_subjects'], 'subject')} against the audit"
+        if document["audit_started"]
+        else "(the audit has recorded nothing yet)"
+    )
+    say(
+        f"Checked {_count(n['segments'], 'segment')} of deal data ({n['deal_lines']:,} lines, "
+        f"{n['columns']:,} stored columns), {_count(n['editions'], 'edition')}, "
+        f"{_count(n['policies'], 'policy version')} {audit}."
+    )
+    damaged = 0
+    for finding in document["findings"]:
+        word = "error" if finding["severity"] == "damage" else "warning"
+        damaged += word == "error"
+        say(f"{word}: {finding['what']}: {finding['problem']}", err=True)
+        say(f"  to recover: {finding['recover']}", err=True)
+    if damaged:
+        say(f"The store is damaged: {_count(damaged, 'finding')} above.", err=True)
+    else:
+        say("The store is sound.")
+
+
+def _count(n: int, one: str) -> str:
+    return f"{n:,} {one if n == 1 else one + 's'}"

@@ -15,9 +15,11 @@ from pricing.cli.common import (
     json_option,
     print_table,
     progress,
+    say,
     settings,
     when,
 )
+from pricing.io.names import shown_name
 
 
 @click.group()
@@ -37,6 +39,7 @@ Examples:
   pricing deals import invoices.xlsx --column rep="Account Exec" --date-format %d/%m/%Y
   pricing deals import rechnungen.csv --decimal comma --date-format %d.%m.%Y
   pricing deals import iowa.csv --column qty=bottles_sold --column amount=sale_dollars --dry-run
+  pricing deals import orders-2026.csv --date-format %d/%m/%Y --replace 3 --dry-run
   pricing deals import orders-2026.csv --date-format %d/%m/%Y --replace 3
 """,
 )
@@ -55,13 +58,23 @@ Examples:
     help="The decimal mark of money written as text, when no value says it "
     "(comma: 1.234,50 and 1,234 = 1.234; point: 1,234.50 and 1,234 = 1234).",
 )
-@click.option("--dry-run", is_flag=True, help="Read, match and count; store nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read, match and count; store nothing (with --replace: what it would remove and add).",
+)
 @click.option(
     "--replace",
     metavar="ID",
     type=click.IntRange(min=1),
     help="Undo import ID and import FILE in its place, in one transaction (a corrected file, "
     "another mapping or date format). `pricing deals imports` lists the ids.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Let --replace remove more than twice as many lines as FILE adds (refused otherwise: "
+    "the wrong file or import id?).",
 )
 @json_option
 def import_(
@@ -71,6 +84,7 @@ def import_(
     decimal: str | None,
     dry_run: bool,
     replace: int | None,
+    force: bool,
 ) -> None:
     """Import deal lines: each is matched to the list and standard price in force on its date.
 
@@ -81,13 +95,15 @@ def import_(
     and names the import that holds it. The same file read with another mapping or date format,
     or new lines equal to stored ones (date, SKU, quantity, money, customer) under other line or
     deal ids, would count sales twice: the import is refused (exit 2) with the earlier import's
-    id; take that import back with --replace ID. Lines whose SKU has no list price on their date
-    are kept and counted as unmatched until an edition covers them.
+    id; take that import back with --replace ID (preview it with --dry-run). A replacement that
+    adds fewer than half the lines it removes is refused unless --force. Lines whose SKU has no
+    list price on their date are kept and counted as unmatched until an edition covers them.
+    Lines dated after today are imported with a warning.
     """
     cfg = settings()
     ctx = click.get_current_context()
     with progress(
-        f"Reading {file.name}", lambda total: f"Matching and storing {total:,} lines"
+        f"Reading {shown_name(file)}", lambda total: f"Matching and storing {total:,} lines"
     ) as update:
         answer = cfg.call(
             "deals.import",
@@ -97,15 +113,17 @@ def import_(
             decimal=decimal,
             dry_run=dry_run,
             replace=replace,
+            force=force,
             progress=update,
         )
-    errors = sum(1 for p in answer["problems"] if p["severity"] == "error")
+    name = answer["file"]
+    errors = sum(c["count"] for c in answer["problem_counts"] if c["severity"] == "error")
     if errors:
         if not cfg.json:
             echo_listed_problems(answer["problems"])
         exit_with(
             ctx,
-            f"{file.name}: nothing imported: {errors} error(s); fix them and import again",
+            f"{name}: nothing imported: {errors:,} error(s); fix them and import again",
             document=answer,
         )
     conflict = answer["conflict"]
@@ -113,34 +131,49 @@ def import_(
         hint = f"; to import it in place of that import: {conflict['hint']}"
         exit_with(
             ctx,
-            f"{file.name}: nothing imported: {conflict['reason']}"
-            + (hint if conflict["hint"] else ""),
+            f"{name}: nothing imported: {conflict['reason']}" + (hint if conflict["hint"] else ""),
             document=answer,
         )
+    shrink = answer["shrink"]
+    if shrink and not shrink["forced"] and not dry_run:
+        exit_with(ctx, f"{name}: nothing imported: {_shrink_text(shrink)}", document=answer)
     if cfg.json:
         emit_json(answer)
         return
-    _print_import(file, answer)
+    _print_import(answer)
 
 
-def _print_import(file: Path, answer: dict[str, Any]) -> None:
+def _shrink_text(shrink: dict[str, Any]) -> str:
+    return (
+        f"replacing import {shrink['import']} would remove {shrink['removed']:,} line(s) and add "
+        f"{shrink['added']:,}: the wrong file or import id? See it with --dry-run; if that is "
+        "what you mean, add --force"
+    )
+
+
+def _print_import(answer: dict[str, Any]) -> None:
     """Problems, notes, what was added and which SKUs are unmatched."""
+    name = answer["file"]
     echo_listed_problems(answer["problems"])
     for note in answer["notes"]:
-        click.echo(f"note: {note}")
+        say(f"note: {note}")
     dry_run = answer["dry_run"]
     replaced = answer["replaced"]
     if replaced:
-        click.echo(_undone_text(replaced))
+        say(_undone_text(replaced, dry_run=dry_run))
+    shrink = answer["shrink"]
+    if shrink and dry_run and not shrink["forced"]:
+        say(f"warning: without --force this would be refused: {_shrink_text(shrink)}",
+                    fg="yellow", err=True)  # fmt: skip
     if answer["already_imported_as"] is not None:
-        click.echo(
-            f"{file.name}: {answer['lines']:,} lines; added nothing: import "
+        say(
+            f"{name}: {answer['lines']:,} lines; added nothing: import "
             f"{answer['already_imported_as']} holds this very file, read the same way."
         )
         return
     verb = "would add" if dry_run else "added"
-    click.echo(
-        f"{file.name}: {answer['lines']:,} lines; {verb} {answer['added']:,}, "
+    say(
+        f"{name}: {answer['lines']:,} lines; {verb} {answer['added']:,}, "
         f"{answer['already_present']:,} already present"
         + ("; nothing stored (dry run)." if dry_run else f" (import {answer['id']}).")
     )
@@ -148,7 +181,7 @@ def _print_import(file: Path, answer: dict[str, Any]) -> None:
         skus = answer["unmatched_skus"]
         shown = ", ".join(f"{u['sku']} (from {u['first_date']})" for u in skus[:10])
         more = len(skus) - 10
-        click.echo(
+        say(
             f"{answer['unmatched']:,} line(s) have no list price on their date and are left out "
             f"of drift until an edition covers them: {shown}"
             + (f" and {more} more SKUs" if more > 0 else "")
@@ -175,11 +208,11 @@ def imports() -> None:
         emit_json(listed)
         return
     if not listed:
-        click.echo("No deals imports yet: import an export with `pricing deals import FILE`.")
+        say("No deals imports yet: import an export with `pricing deals import FILE`.")
         return
     print_table(
         ["Id", "File", "SHA-256", "Imported at (UTC)", "By", "Lines", "Added", "Dates",
-         "Mapping", "Date format"],
+         "Mapping", "Date format", "Decimal"],
         [
             (
                 i["id"],
@@ -192,6 +225,7 @@ def imports() -> None:
                 f"{i['first_date']} .. {i['last_date']}" if i["first_date"] else "",
                 _mapping_text(i["columns"]),
                 i["date_format"] or ("" if i["sha256"] is None else "(from the values)"),
+                i["decimal"] or ("" if i["sha256"] is None else "(from the values)"),
             )
             for i in listed
         ],
@@ -226,15 +260,22 @@ def undo(number: int) -> None:
     if cfg.json:
         emit_json(answer)
         return
-    click.echo(_undone_text(answer))
+    say(_undone_text(answer))
 
 
-def _undone_text(undone: dict[str, Any]) -> str:
+def _undone_text(undone: dict[str, Any], *, dry_run: bool = False) -> str:
     kept = (
-        f"; {undone['kept']:,} line(s) a later import held too stay, as that import's"
+        f"; {undone['kept']:,} line(s) a later import held too "
+        + ("would stay" if dry_run else "stay")
+        + ", as that import's"
         if undone["kept"]
         else ""
     )
+    if dry_run:
+        return (
+            f"Would undo import {undone['id']} ({undone['source']}): would remove "
+            f"{undone['removed']:,} line(s){kept}."
+        )
     return (
         f"Undid import {undone['id']} ({undone['source']}): removed {undone['removed']:,} "
         f"line(s){kept}."

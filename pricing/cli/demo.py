@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pricing.cli.common import local_only
+from pricing.cli.common import local_only, say
 from pricing.errors import InputError
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
@@ -50,8 +50,9 @@ def demo(folder: Path) -> None:
         _run(db, note, user, args, expected)
     report_xlsx, report_html = folder / "report.xlsx", folder / "report.html"
     export = folder / "price-book-export.xlsx"
-    click.secho(
-        f"\nDone. The drift report is in {report_xlsx.resolve()} and {report_html.resolve()}; "
+    say("")
+    say(
+        f"Done. The drift report is in {report_xlsx.resolve()} and {report_html.resolve()}; "
         f"the database is {db}; the price book export is {export}.",
         fg="green",
     )
@@ -131,8 +132,9 @@ def _run(db: Path, note: str, user: str, args: list[str], expected: tuple[int, .
 
     full = ["--db", str(db), "--user", user, *args]
     if note:
-        click.secho(f"\n# {note}", fg="cyan")
-    click.secho("$ pricing " + shlex.join(full), bold=True)
+        say("")
+        say(f"# {note}", fg="cyan")
+    say("$ pricing " + shlex.join(full), bold=True)
     try:
         returned = main.main(full, prog_name="pricing", standalone_mode=False)
         code = returned if isinstance(returned, int) else 0  # click returns ctx.exit codes

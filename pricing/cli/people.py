@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from pricing.cli.common import emit_json, json_option, print_table, settings, when
+from pricing.cli.common import emit_json, json_option, print_table, say, settings, when
 
 ROLE_HELP = "rep, manager, owner, marketer (or a level of the policy)"
 
@@ -30,16 +30,16 @@ def people() -> None:
 def _token_note(answer: dict[str, Any], verb: str, kept: str | None = None) -> None:
     server = answer.get("server") or "URL"
     if answer.get("yours"):
-        click.echo(f"{verb} you, {answer['name']} ({answer['role']}). Your token, shown once:")
-        click.echo(f"  {answer['token']}")
-        click.echo(
+        say(f"{verb} you, {answer['name']} ({answer['role']}). Your token, shown once:")
+        say(f"  {answer['token']}")
+        say(
             f"Your sign-in now uses it ({kept})." if kept
             else f"Your old token no longer works: sign in with `pricing login --server {server}`."
         )  # fmt: skip
         return
-    click.echo(f"{verb} {answer['name']} ({answer['role']}). Their personal token, shown once:")
-    click.echo(f"  {answer['token']}")
-    click.echo(
+    say(f"{verb} {answer['name']} ({answer['role']}). Their personal token, shown once:")
+    say(f"  {answer['token']}")
+    say(
         f"Give it to them privately; they sign in with `pricing login --server {server}` "
         "(or PRICING_TOKEN). It is stored only as a hash: if lost, `pricing people reset`."
     )
@@ -97,7 +97,7 @@ def list_() -> None:
         emit_json(found)
         return
     if not found:
-        click.echo("Nobody is registered: this store trusts --user (add the first owner with "
+        say("Nobody is registered: this store trusts --user (add the first owner with "
                    "`pricing people add NAME --role owner`).")  # fmt: skip
         return
     print_table(
@@ -134,7 +134,7 @@ def role(name: str, role: str) -> None:
     if cfg.json:
         emit_json(answer)
     else:
-        click.echo(f"{answer['name']} is now {answer['role']}.")
+        say(f"{answer['name']} is now {answer['role']}.")
 
 
 @people.command(
@@ -175,4 +175,4 @@ def remove(name: str) -> None:
     if cfg.json:
         emit_json(answer)
     else:
-        click.echo(f"Removed {answer['name']}: their token no longer works.")
+        say(f"Removed {answer['name']}: their token no longer works.")

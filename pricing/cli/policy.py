@@ -17,6 +17,7 @@ from pricing.cli.common import (
     money,
     output_option,
     print_table,
+    say,
     settings,
 )
 
@@ -46,7 +47,7 @@ def check(file: Path) -> None:
     if cfg.json:
         emit_json(checked)
         return
-    click.echo(
+    say(
         f"{file.name} is valid: {checked['levels']} levels, {checked['rules']} rules, "
         f"{checked['people']} people."
     )
@@ -76,7 +77,8 @@ Examples:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @json_option
 def load(file: Path) -> None:
-    """Store a policy file as the policy in force; every load is kept as a new version.
+    """Store a policy file as the policy in force; every load is kept as a new version
+    (loading the newest version's file again stores nothing and says so).
 
     It is in force from its `effective_from` (default: today). Requests record the version
     they were judged under.
@@ -88,12 +90,19 @@ def load(file: Path) -> None:
     if cfg.json:
         emit_json(loaded)
         return
-    click.echo(
-        f"Loaded policy version {loaded['version']} from {loaded['source']}, in force from "
-        f"{loaded['effective_from']}."
-    )
+    if loaded.get("unchanged"):
+        say(
+            f"Policy unchanged: {file.name} is already version {loaded['version']} (loaded "
+            f"{str(loaded['loaded_at'])[:16].replace('T', ' ')} by {loaded['loaded_by']}), in force "
+            f"from {loaded['effective_from']}; nothing was stored."
+        )
+    else:
+        say(
+            f"Loaded policy version {loaded['version']} from {loaded['source']}, in force from "
+            f"{loaded['effective_from']}."
+        )
     for warning in loaded.get("warnings", []):
-        click.echo(f"Warning: {warning}.")
+        say(f"Warning: {warning}.")
 
 
 @policy.command(
@@ -119,7 +128,7 @@ def show(number: int | None) -> None:
         emit_json(version)
         return
     policy = Policy.from_dict(version["policy"])  # the document's policy, as it was stored
-    click.echo(
+    say(
         f"Policy version {version['version']} from {version['source']}, in force from "
         f"{version['effective_from']} (loaded by {version['loaded_by']}). Currency "
         f"{policy.currency}; approvals valid {policy.approval_valid_days} days; rounding "
@@ -198,25 +207,30 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
         return
     _print_simulation(simulated, file.name)
     if output is not None:
-        click.echo(f"Wrote {output}.")
+        say(f"Wrote {output}.")
 
 
 def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
     """The simulation as tables: classes, approver workload, inside/outside, changed lines."""
     not_judged = simulated["not_judged"]
+    unmatched, unjudged = simulated["unmatched_lines"], simulated["unjudged_lines"]
+    left_out = [
+        *([f"{unmatched:,} unmatched (no list price on their dates)"] if unmatched else []),
+        *([f"{unjudged:,} with no policy in force on their dates"] if unjudged else []),
+    ]
     period = (
         f" from {simulated['from']} to {simulated['to']}"
         if simulated["from"] and simulated["to"]
         else ""
     )
-    click.echo(
+    say(
         f"{simulated['lines']:,} deal lines{period} judged "
         f"under the policy in force and under {file_name}"
-        + (f" ({not_judged:,} unmatched or unjudged lines left out)" if not_judged else "")
+        + (f"; lines left out: {', '.join(left_out)}" if left_out else "")
         + "."
     )
     if not simulated["lines"] and not_judged:
-        click.echo(
+        say(
             "No stored line is judged by the policy in force (none in force on their dates): "
             "load a policy that covers them (effective_from) before comparing against it."
         )
@@ -224,7 +238,7 @@ def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
     _print_workload(simulated, file_name)
     sides = {"now": "current", file_name: "proposed"}
     oop = simulated["out_of_policy"]
-    click.echo(
+    say(
         "Out of policy (as the report counts it: needs an approval no approved request covers, "
         "or below a hard floor): "
         + "; ".join(
@@ -234,7 +248,7 @@ def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
         + "."
     )
     discount = simulated["special_discount"]
-    click.echo(
+    say(
         "Special discount some level may approve / no level may approve (rejected): "
         + "; ".join(
             f"{label} {money(discount[side]['inside'])} / {money(discount[side]['outside'])}"
@@ -243,14 +257,14 @@ def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
         + "."
     )
     changed = simulated["changed"]
-    click.echo(f"{len(changed):,} lines change class" + (":" if changed else "."))
+    say(f"{len(changed):,} lines change class" + (":" if changed else "."))
     if changed:
         print_table(
             ["Deal", "Line", "SKU", "Now", file_name],
             [(c["deal"], c["line"], c["sku"], c["current"], c["proposed"]) for c in changed[:20]],
         )
         if len(changed) > 20:
-            click.echo(f"... and {len(changed) - 20:,} more (all of them: --json or -o)")
+            say(f"... and {len(changed) - 20:,} more (all of them: --json or -o)")
 
 
 def _print_classes(document: dict[str, Any], file_name: str) -> None:

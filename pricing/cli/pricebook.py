@@ -20,6 +20,7 @@ from pricing.cli.common import (
     money,
     print_table,
     progress,
+    say,
     settings,
     when,
 )
@@ -92,11 +93,11 @@ def import_(
             currency=currency,
             dry_run=dry_run,
         )
-    problems, omitted = answer["problems"], answer.get("problems_omitted", [])
+    problems, counts = answer["problems"], answer.get("problem_counts", [])
     errors = _counted(answer, "error")
     if errors:
         if not cfg.json:
-            echo_listed_problems(problems, omitted)
+            echo_listed_problems(problems, counts)
         exit_with(
             click.get_current_context(),
             f"{file.name}: nothing imported: {errors:,} error(s) above; fix them and import again",
@@ -105,15 +106,15 @@ def import_(
     if cfg.json:
         emit_json(answer)
         return
-    echo_listed_problems(problems, omitted)
-    click.echo(_import_summary(answer))
+    echo_listed_problems(problems, counts)
+    say(_import_summary(answer))
 
 
 def _counted(answer: dict[str, Any], severity: str) -> int:
-    """Problems of a severity the import found, those only counted included."""
-    counts = answer.get("problem_counts")
-    if counts is not None:
-        return int(counts[severity])
+    """Problems of a severity the import found, those only counted included (a document from
+    a server without ``problem_counts``: those listed)."""
+    if "problem_counts" in answer:
+        return sum(int(c["count"]) for c in answer["problem_counts"] if c["severity"] == severity)
     return sum(1 for p in answer["problems"] if p["severity"] == severity)
 
 
@@ -245,7 +246,7 @@ def editions_() -> None:
         emit_json(listed)
         return
     if not listed:
-        click.echo("No editions yet: import a price book with `pricing pricebook import FILE`.")
+        say("No editions yet: import a price book with `pricing pricebook import FILE`.")
         return
     print_table(
         [
@@ -314,7 +315,7 @@ def diff_(
     if cfg.json:
         emit_json(compared)
         return
-    click.echo(compared["summary"])
+    say(compared["summary"])
     for title, listed in (("Added", compared["added"]), ("Removed", compared["removed"])):
         if listed:
             print_table(
@@ -363,23 +364,30 @@ def _print_impact(estimate: dict[str, Any]) -> None:
     changes = estimate["price_changes"]
     change = changes["change_pct"]
     move = f" ({_signed_pct(change)} %)" if change is not None else ""
-    click.echo(
+    say(
         f"Impact on {estimate['lines']:,} deal lines sold {estimate['from']} to {estimate['to']}: "
         f"price changes on {changes['lines']:,} lines of SKUs in both editions: list revenue "
         f"{money(changes['list_revenue_old'])} -> {money(changes['list_revenue_new'])}{move}."
     )
     removed, added = estimate["removed"], estimate["added"]
     if removed["lines"]:
-        click.echo(
+        say(
             f"No longer listed: {removed['lines']:,} lines, quantity {Decimal(str(removed['quantity'])):,}, "
             f"list revenue {money(removed['list_revenue_old'])} at the old prices (not in the "
             "price change)."
         )
     if added["lines"]:
-        click.echo(
+        say(
             f"New in this edition: {added['lines']:,} lines, quantity {Decimal(str(added['quantity'])):,}, "
             f"list revenue {money(added['list_revenue_new'])} at the new prices (not in the "
             "price change)."
+        )
+    neither = estimate["in_neither"]
+    if neither["lines"]:
+        say(
+            f"In neither edition: {neither['lines']:,} lines, quantity "
+            f"{Decimal(str(neither['quantity'])):,}, of SKUs sold under other editions (not "
+            "re-priced)."
         )
     if changes["families"]:
         print_table(
@@ -398,12 +406,12 @@ def _print_impact(estimate: dict[str, Any]) -> None:
             right=["List revenue (old)", "List revenue (new)", "Change", "Change %"],
         )
     affected = estimate["requests_affected"]
-    click.echo(
+    say(
         f"{len(affected)} line(s) of {estimate['open_approved_requests']} open approved "
         "request(s) would fall below the new floors or out of policy" + (":" if affected else ".")
     )
     for a in affected:
-        click.echo(f"  {a['request']} {a['sku']} at {money(a['price'])}: {a['why']}")
+        say(f"  {a['request']} {a['sku']} at {money(a['price'])}: {a['why']}")
 
 
 def _describe_field(field: str, values: dict[str, Any]) -> str:
@@ -435,7 +443,7 @@ def export(file: Path, as_of: datetime | None, number: int | None) -> None:
     if cfg.json:
         emit_json(written)
         return
-    click.echo(
+    say(
         f"Wrote {file}: edition {written['edition']} (effective {written['effective_from']}), "
         f"{written['items']} items, {written['tiers']} tiers."
     )

@@ -16,6 +16,7 @@ from pricing.cli.common import (
     money,
     output_option,
     print_table,
+    say,
     settings,
 )
 
@@ -61,10 +62,10 @@ def report(
         emit_json(document)
         return
     if output is not None:
-        click.echo(f"Wrote {output} ({document['totals']['lines']:,} deal lines).")
+        say(f"Wrote {output} ({document['totals']['lines']:,} deal lines).")
         return
     if document["totals"]["lines"] == 0:
-        click.echo("No deal lines in this period: import them with `pricing deals import FILE`.")
+        say("No deal lines in this period: import them with `pricing deals import FILE`.")
         return
     _print_totals(document)
     if document["groups"]:
@@ -75,7 +76,7 @@ def _print_totals(document: dict[str, Any]) -> None:
     """The report's totals: from list to net, leakage, realization, margin."""
     t = document["totals"]
     period = f"{document['from'] or 'first deal'} to {document['to'] or 'last deal'}"
-    click.echo(
+    say(
         f"Price drift, {period}, in {document['currency']}: "
         f"{t['lines']:,} lines in {t['deals']:,} deals."
     )
@@ -105,7 +106,7 @@ def _print_totals(document: dict[str, Any]) -> None:
         right=["Value"],
     )
     if t["unjudged_lines"]:
-        click.echo(
+        say(
             f"{t['unjudged_lines']:,} lines (net {money(t['unjudged_net_revenue'])}) not judged: "
             "no policy in force on their dates; out of policy counts only the judged lines "
             "(to judge them, load the policy with an `effective_from` on or before the first "

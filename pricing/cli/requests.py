@@ -16,6 +16,7 @@ from pricing.cli.common import (
     json_option,
     money,
     print_table,
+    say,
     settings,
     when,
 )
@@ -50,7 +51,7 @@ def quote(sku: str, qty: int, customer: str | None) -> None:
         emit_json(q)
         return
     floor = money(q["hard_floor"]) if q["hard_floor"] is not None else "none"
-    click.echo(
+    say(
         f"{q['sku']} {q['name'] or ''} x {q['qty']}: list {money(q['list_price'])} "
         f"{q['currency']}, standard {money(q['standard_price'])} "
         f"(edition {q['edition']}); hard floor {floor}."
@@ -61,20 +62,20 @@ def quote(sku: str, qty: int, customer: str | None) -> None:
         right=["Max discount %", "Lowest price"],
     )
     for reason in q["floor_reasons"]:
-        click.echo(f"  floor: {reason}")
+        say(f"  floor: {reason}")
     g = q["guidance"]
     if g is None:
-        click.echo((q["guidance_note"] or "").capitalize() + ".")
+        say((q["guidance_note"] or "").capitalize() + ".")
         return
     scope = "this SKU" if g["basis"] == "sku" else f"its family, {g.get('scope')}"
     decided = g["requests_won"] + g["requests_lost"]
     outcomes = f"; requests won {g['requests_won']} of {decided} decided" if decided else ""
-    click.echo(
+    say(
         f"Guidance from {g['deals']} deals of {scope} at quantity {g['quantity_band']} since "
         f"{g['since']}: discount p25 {g['discount_p25']}%, median {g['discount_median']}%, "
         f"p75 {g['discount_p75']}%{outcomes}."
     )
-    click.echo(
+    say(
         f"  target {money(g['target_price'])}, floor {money(g['floor_price'])}, "
         f"stretch {money(g['stretch_price'])}"
     )
@@ -185,7 +186,7 @@ def _answer(ctx: click.Context, answer: dict[str, Any], *, check: bool, refused:
     cfg = settings()
     if answer.get("status") is None:
         if not cfg.json:
-            echo_listed_problems(answer["problems"], answer.get("problems_omitted", []))
+            echo_listed_problems(answer["problems"], answer.get("problem_counts", []))
         if "file" in answer:
             refused = f"{answer['file']}: {refused}; fix the lines above"
         exit_with(ctx, refused, document=answer)
@@ -205,7 +206,7 @@ def _headline(r: dict[str, Any], check: bool = False) -> str:
 
 
 def _print_request(r: dict[str, Any], *, check: bool = False) -> None:
-    click.echo(_headline(r, check))
+    say(_headline(r, check))
     print_table(
         ["#", "SKU", "Qty", "List", "Standard", "Price", "Discount %", "Decision"],
         [
@@ -225,7 +226,7 @@ def _print_request(r: dict[str, Any], *, check: bool = False) -> None:
     )
     for line in r["lines"]:
         for reason in line["reasons"]:
-            click.echo(f"  line {line['line']}: {reason}")
+            say(f"  line {line['line']}: {reason}")
 
 
 @click.group(
@@ -256,7 +257,7 @@ def requests_(ctx: click.Context, status: str | None, rep: str | None) -> None:
         emit_json(found)
         return
     if not found:
-        click.echo("No requests" + (f" with status {status}" if status else "") + ".")
+        say("No requests" + (f" with status {status}" if status else "") + ".")
         return
     print_table(
         [
@@ -310,9 +311,9 @@ def show(ident: str) -> None:
         emit_json(r)
         return
     _print_request(r)
-    click.echo(f"Asked by {r['rep']}: {r['reason']}")
+    say(f"Asked by {r['rep']}: {r['reason']}")
     if r["expires_at"] and r["status"] == "approved":
-        click.echo(f"Approval valid until {when(r['expires_at'])} UTC.")
+        say(f"Approval valid until {when(r['expires_at'])} UTC.")
     print_table(
         ["When (UTC)", "Who", "What", "Note"],
         [(when(e["at"]), e["by"], e["action"], e["note"] or "") for e in r["events"]],
@@ -378,7 +379,7 @@ Examples:
         if cfg.json:
             emit_json(r)
             return
-        click.echo(f"{r['id']} for {r['customer']}: marked {outcome}.")
+        say(f"{r['id']} for {r['customer']}: marked {outcome}.")
 
     record.help = f"Record that the deal of an approved request was {outcome}."
     return record
@@ -406,7 +407,7 @@ def approve(ident: str, note: str | None) -> None:
     if cfg.json:
         emit_json(r)
         return
-    click.echo(
+    say(
         f"Approved {r['id']} for {r['customer']}; valid until {when(r['expires_at'], '%Y-%m-%d')}."
         if r["expires_at"]
         else f"Approved {r['id']}."
@@ -431,4 +432,4 @@ def reject(ident: str, note: str) -> None:
     if cfg.json:
         emit_json(r)
         return
-    click.echo(f"Rejected {r['id']} for {r['customer']}.")
+    say(f"Rejected {r['id']} for {r['customer']}.")

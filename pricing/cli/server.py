@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pricing.cli.common import emit_json, json_option, settings
+from pricing.cli.common import emit_json, json_option, say, settings
 
 
 @click.command(
@@ -40,14 +40,14 @@ def serve(host: str, port: int, config_file: str | None) -> None:
     cfg = settings()
     configured = config.settings()
     if configured.file is None and not config.audit_secret_configured():
-        click.echo(
+        say(
             "No configuration: a local trial. The audit's secret is kept in "
             f"{config.local_secret_file()} (mode 0600); a team gives --config FILE.",
             err=True,
         )
     config.audit_key()  # a missing, unreadable or weak secret stops the server here (exit 2)
     app = create_app(cfg.db_url)
-    click.echo(f"pricing server on http://{host}:{port} (API docs at /docs); Ctrl-C stops it.",
+    say(f"pricing server on http://{host}:{port} (API docs at /docs); Ctrl-C stops it.",
                err=True)  # fmt: skip
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
@@ -76,7 +76,7 @@ def login(server: str) -> None:
         me.update(server=server, kept_in=str(where))
         emit_json(me)
     else:
-        click.echo(f"Signed in to {server} as {me['name']} ({me['role']}); kept in {where}.")
+        say(f"Signed in to {server} as {me['name']} ({me['role']}); kept in {where}.")
 
 
 @click.command(
@@ -91,6 +91,6 @@ def logout() -> None:
     from pricing import config
 
     if config.forget_login():
-        click.echo("Signed out: the kept token is deleted.")
+        say("Signed out: the kept token is deleted.")
     else:
-        click.echo("Not signed in.")
+        say("Not signed in.")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from pricing.errors import NotFoundError
+from pricing.errors import DamagedError, NotFoundError
 from pricing.lines import segments
 from pricing.storage import audit, deal_tables
 
@@ -56,6 +56,16 @@ class ImportListing:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """How an earlier import read the same file with the same mapping: its date format and
+    decimal mark as given (None: read from the values). If this reading gives the same lines,
+    it is the same reading, however it was named."""
+
+    date_format: str | None
+    decimal: str | None
+
+
+@dataclass(frozen=True)
 class Conflict:
     """Why a file is refused: it would store again what import ``earlier`` holds (None: lines
     stored before imports were recorded)."""
@@ -63,6 +73,9 @@ class Conflict:
     earlier: int | None
     reason: str
     covers: bool = True  # the file holds all of the earlier import's lines: it may replace it
+    # The same file with the same mapping, another date format or decimal mark named: the
+    # caller reads it that way too, and the same lines mean the same reading (no conflict).
+    reading: Reading | None = None
 
 
 @dataclass(frozen=True)
@@ -113,16 +126,20 @@ def same_file(conn: Connection, read: DealsFile) -> tuple[int | None, Conflict |
     if not earlier:
         return None, None
     last = earlier[-1]
+    reading = None
     if _mapping(last.columns) != read.columns:
         other = "another column mapping"
-    elif last.date_format != read.date_format:
-        other = f"another date format ({last.date_format or 'read from the values'})"
     else:
-        other = f"another decimal mark ({last.decimal or 'read from the values'})"
+        reading = Reading(last.date_format, last.decimal)
+        if last.date_format != read.date_format:
+            other = f"another date format ({last.date_format or 'read from the values'})"
+        else:
+            other = f"another decimal mark ({last.decimal or 'read from the values'})"
     return None, Conflict(
         last.id,
         f"this file (SHA-256 {read.sha256[:12]}…) was imported as import {last.id} with {other}; "
         "importing it again would count its lines twice",
+        reading=reading,
     )
 
 
@@ -210,29 +227,34 @@ def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> 
     record = found[0]
     ours = deal_tables.import_segments(conn, number)
     lines = sum(size for _, size in ours)
-    held = [
-        (owner, segments.decode(blob)) for owner, blob in deal_tables.held_keys_after(conn, number)
-    ]
+    held = _held_after(conn, number)
     others = deal_tables.count(conn) > lines
     starts: set[int] = set()
     changed: set[int] = set()
     kept = 0
-    every = _owners(conn, ours, held)  # each line's new import, in storage order
+    damaged: set[int] = set()  # segments that no longer read: they go whole
+    every = _owners(conn, ours, held, damaged)  # each line's new import, in storage order
     offset = 0
     for segment, size in ours if others or held else []:
         owners, offset = every[offset : offset + size], offset + size
+        if segment in damaged:
+            continue
         if held and owners[0] and (owners == owners[0]).all():
             deal_tables.reassign_segment(conn, segment, int(owners[0]))  # every line stays
             changed.add(int(owners[0]))
             kept += size
             continue
-        part = segments.of_segment(conn, segment, size, ["deal_no", "deal_first"])
-        going = owners == 0
+        try:
+            part = segments.of_segment(conn, segment, size, ["deal_no", "deal_first"])
+            going = owners == 0
+            whole = None if going.all() else segments.of_segment(conn, segment, size)
+        except DamagedError:
+            damaged.add(segment)  # its lines are all in its file: importing that again
+            continue  # brings back those a later import held too
         first = segments.zero_filled(part["deal_first"]).astype(bool) & going
         starts.update(int(n) for n in np.unique(segments.zero_filled(part["deal_no"])[first]))
-        if going.all():
+        if whole is None:
             continue
-        whole = segments.of_segment(conn, segment, size)
         for owner in np.unique(owners[~going]):
             taken = whole.filter(_mask(owners == owner))
             index = taken.schema.get_field_index("import_id")
@@ -241,8 +263,11 @@ def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> 
             changed.add(int(owner))
             kept += taken.num_rows
     deal_tables.remove_import(conn, number)
+    if damaged:  # which deals started in them is lost: count each by its first line left
+        starts |= _uncounted_deals(conn)
     if starts:
-        changed |= set(deal_tables.imports_of(conn, _recount(conn, starts)))
+        recounted = _recount(conn, starts, skip_damaged=bool(damaged))
+        changed |= set(deal_tables.imports_of(conn, recounted))
     audit.record(conn, by=by, action="deals.undone", subjects=[audit.subject("deals", number)],
                  note=note or record.source)  # fmt: skip
     if changed:
@@ -252,11 +277,38 @@ def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> 
     return Undone(number, record.source, lines - kept, kept)
 
 
+def _held_after(conn: Connection, number: int) -> list[tuple[int, Array]]:
+    """The keys of the lines each later import held; a damaged record of them is left out
+    (those lines then go with this import, and come back when its file is imported again)."""
+    held = []
+    for owner, blob in deal_tables.held_keys_after(conn, number):
+        try:
+            held.append((owner, segments.decode(blob)))
+        except DamagedError:
+            continue
+    return held
+
+
+def _uncounted_deals(conn: Connection) -> set[int]:
+    """The deals none of whose stored lines counts them (a damaged segment that held their
+    first line went); damaged segments of other imports are left out."""
+    import numpy as np
+
+    lines = segments.scan(conn, ["deal_no", "deal_first"], skip_damaged=True)
+    numbers = segments.zero_filled(lines["deal_no"])
+    counted = numbers[segments.zero_filled(lines["deal_first"]) == 1]
+    return {int(n) for n in np.setdiff1d(np.unique(numbers), counted)}
+
+
 def _owners(
-    conn: Connection, ours: list[tuple[int, int]], held: list[tuple[int, Array]]
+    conn: Connection,
+    ours: list[tuple[int, int]],
+    held: list[tuple[int, Array]],
+    damaged: set[int],
 ) -> npt.NDArray[np.int64]:
     """For each line of the segments ``ours``, the earliest later import that held it too (0:
-    none): one lookup per later import over all the lines' keys."""
+    none): one lookup per later import over all the lines' keys. A segment whose keys no
+    longer read is added to ``damaged`` (its lines: 0)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -264,9 +316,16 @@ def _owners(
     owners = np.zeros(sum(size for _, size in ours), dtype=np.int64)
     if not held:
         return owners
-    parts = [
-        segments.whole(segments.of_segment(conn, s, n, ["line_key"])["line_key"]) for s, n in ours
-    ]
+    parts: list[Array] = []
+    for segment, size in ours:
+        try:
+            keys = segments.whole(
+                segments.of_segment(conn, segment, size, ["line_key"])["line_key"]
+            )
+        except DamagedError:
+            damaged.add(segment)
+            keys = pa.nulls(size, pa.string())
+        parts.append(keys)
     keys = pa.chunked_array(parts, pa.string()).combine_chunks()
     for owner, keys_held in held:
         hit = pc.is_in(keys, value_set=keys_held).to_numpy(zero_copy_only=False)
@@ -287,9 +346,9 @@ def _full(n: int, value: int) -> pa.Int32Array:
     return pa.array(np.full(n, value, dtype=np.int32), pa.int32())
 
 
-def _recount(conn: Connection, starts: set[int]) -> list[int]:
+def _recount(conn: Connection, starts: set[int], *, skip_damaged: bool = False) -> list[int]:
     """Mark the first remaining line (in storage order) of each deal in ``starts`` as the
-    deal's first; the segments changed."""
+    deal's first; the segments changed (``skip_damaged``: leaving damaged ones as they are)."""
     import numpy as np
     import pyarrow as pa
 
@@ -309,7 +368,9 @@ def _recount(conn: Connection, starts: set[int]) -> list[int]:
         pending = np.setdiff1d(pending, deals)
         return {"deal_first": pa.array(first, pa.int8())}
 
-    return segments.rewrite(conn, recount, reads=["deal_no", "deal_first"])
+    return segments.rewrite(
+        conn, recount, reads=["deal_no", "deal_first"], skip_damaged=skip_damaged
+    )
 
 
 def _mapping(text: str | None) -> dict[str, str] | None:

@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+import re
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypedDict, cast
 
 from pricing.errors import InputError
-from pricing.io.arrow import dictionary_encode, fill_null
+from pricing.io.arrow import dictionary_encode, fill_null, texts
 from pricing.io.headers import closest_header, find_header, likely_header
+from pricing.io.names import is_text, shown_name
 from pricing.io.perf import frugal_arrow_memory, in_background, preload
 from pricing.io.sheets import (
     Sheet,
@@ -34,6 +39,14 @@ from pricing.io.sheets import (
     open_workbook,
     read_input,
     sniff_delimiter,
+)
+from pricing.limits import (
+    COLUMNS,
+    CSV_LINE_BYTES,
+    DEALS_FILE,
+    DEALS_ROWS,
+    FIELD_CHARS,
+    PROBLEMS_PER_KIND,
 )
 from pricing.lines import schema
 from pricing.money import (
@@ -52,6 +65,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
     import pyarrow.csv
+    from _typeshed import WriteableBuffer
 
     from pricing.io.arrow import Array, Column
 
@@ -143,6 +157,54 @@ class DealsFile:
     date_format: str | None = None  # as given (None: read from the column's own values)
     sha256: str | None = None  # of the file's bytes: the same file is recognised again
     decimal: str | None = None  # the decimal mark as given (None: read from the values)
+    name: str = ""  # the file's name as stored and shown (io.names.shown_name)
+    # How many problems of each kind (severity, message) the file has: ``problems`` lists up
+    # to limits.PROBLEMS_PER_KIND of each, with their cells, and one line for the rest.
+    counts: dict[tuple[Severity, str], int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.name = self.name or shown_name(self.path)
+
+
+class Found:
+    """Problems as they are found, each kind (severity and message) listed with its cell up to
+    :data:`pricing.limits.PROBLEMS_PER_KIND` times and otherwise only counted: three million
+    bad dates make twenty records and a count, never three million records or lines."""
+
+    def __init__(self) -> None:
+        self.listed: list[Problem] = []
+        self.counts: dict[tuple[Severity, str], int] = {}
+
+    def room(self, severity: Severity, message: str, count: int = 1) -> int:
+        """Count ``count`` more problems of a kind; how many of them are still to be listed."""
+        key = (severity, message)
+        before = self.counts.get(key, 0)
+        self.counts[key] = before + count
+        return max(0, min(count, PROBLEMS_PER_KIND - before))
+
+    def add(self, problem: Problem) -> None:
+        if self.room(problem.severity, problem.message):
+            self.listed.append(problem)
+
+    def problems(self, file: str) -> list[Problem]:
+        """The problems listed, then one line for each kind that has more than were listed."""
+        more = [
+            Problem(severity, f"and {count - PROBLEMS_PER_KIND:,} more like this: {message}",
+                    file=file)
+            for (severity, message), count in self.counts.items()
+            if count > PROBLEMS_PER_KIND
+        ]  # fmt: skip
+        return self.listed + more
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How a file is laid out: a workbook's sheet (held whole: it was read to find the header),
+    or a csv file's separator, line ends and fields per row."""
+
+    sheet: Sheet | None = None
+    delimiter: str = ","
+    doubled_cr: bool = False  # every line ends \r\r\n (line ends converted twice)
 
 
 def read_deals(
@@ -156,7 +218,11 @@ def read_deals(
     """Read a deals export (csv or xlsx) into normalised lines and problems.
 
     ``decimal`` (``comma`` or ``point``) says which mark separates decimals in money written
-    as text, for a file whose own values do not say (every amount like ``1,234``)."""
+    as text, for a file whose own values do not say (every amount like ``1,234``).
+
+    A file beyond the bounds of :mod:`pricing.limits` (its size, lines, columns, characters in
+    a cell) raises InputError as soon as the part read shows it; cells holding a NUL byte are
+    problems with their lines."""
     # Arrow's compute functions, the store, pandas (which Arrow imports on its first numpy
     # conversion) and the matching and storing of lines load while the file is read.
     preload("pyarrow.compute", "sqlalchemy", "pandas", "pricing.lines.service")
@@ -167,44 +233,67 @@ def read_deals(
     if decimal is not None and decimal not in DECIMAL_MARKS:
         raise InputError(f" {decimal!r}: give comma or point", field="decimal")
     overrides = columns or {}
-    digest = _file_digest(path)  # on a thread of its own while the file is read
-    head, is_csv, delimiter = _head(path)
+    name = shown_name(path)
+    head, layout = _head(path, name)
+    stop = threading.Event()
+    digest = in_background(file_sha256, path, stop)  # on a thread of its own as the file is read
+    try:
+        return _read(path, name, head, layout, overrides, date_format, decimal, progress, digest)
+    except BaseException:
+        stop.set()  # a refused file is not read to its end for a digest nobody needs
+        raise
+
+
+def _read(
+    path: Path,
+    name: str,
+    head: Sheet,
+    layout: _Layout,
+    overrides: dict[str, str],
+    date_format: str | None,
+    decimal: str | None,
+    progress: Progress | None,
+    digest: Future[str],
+) -> DealsFile:
     found = find_header(
         head,
         DEAL_HEADERS,
         overrides,
         lambda m: all(f in m for f in REQUIRED) and any(f in m for f in MONEY),
     )
+    problems = Found()
     if found is None:
-        return DealsFile(path, None, [_no_header(path, head, overrides)])
+        problems.add(_no_header(name, head, overrides))
+        return DealsFile(path, None, problems.problems(name), name=name, counts=problems.counts)
     header_row, mapping = found
-    counted = [] if "deal_id" in mapping else [_no_deal_id(path, head, header_row, mapping)]
+    if "deal_id" not in mapping:
+        problems.add(_no_deal_id(head, header_row, mapping))
     if progress:
         progress(0, 3)
-    if is_csv:
-        raw, broken = _csv_columns(path, header_row, mapping, delimiter)
-        if broken:
-            return DealsFile(path, None, broken)
+    if layout.sheet is None:
+        raw = _csv_columns(path, name, head, header_row, mapping, layout, problems)
+        if raw is None:  # rows the csv reader could not split: nothing else is read
+            return DealsFile(path, None, problems.problems(name), name=name, counts=problems.counts)
         text_cells = None  # every cell of a csv file is text
     else:
-        raw, text_cells = _sheet_columns(path, head, header_row, mapping)
+        raw, text_cells = _sheet_columns(name, layout.sheet, header_row, mapping)
     if progress:
         progress(1, 3)
-    reader = _Reader(path, head, is_csv, mapping, header_row + 2)
+    reader = _Reader(name, head, layout.sheet is None, mapping, header_row + 2, problems)
     lines = reader.convert(raw, date_format, decimal, text_cells)
     if progress:
         progress(3, 3)
     headers = {f: str(h) for f, h in reader.headers.items()}
     return DealsFile(
-        path, lines, counted + reader.problems, reader.notes, headers, date_format,
-        digest.result(), decimal,
+        path, lines, problems.problems(name), reader.notes, headers, date_format,
+        digest.result(), decimal, name, problems.counts,
     )  # fmt: skip
 
 
 def check_date_format(date_format: str) -> None:
     """Refuse a ``--date-format`` that cannot read a date: an unknown directive (``%Q``), or
     one without the year, month and day (``%d/%m``, ``dd/mm/yyyy``)."""
-    from datetime import date, datetime
+    from datetime import datetime
 
     sample = date(2025, 1, 31)
     hint = "write it with the directives of strftime, e.g. %d/%m/%Y or %m/%d/%Y"
@@ -221,22 +310,21 @@ def check_date_format(date_format: str) -> None:
 _LABELS = {"date": "date", "sku": "SKU", "qty": "quantity"}
 
 
-def _file_digest(path: Path) -> Future[str]:
-    """The SHA-256 of a file's bytes, taken on another thread (hashing lets go of the GIL)."""
-    return in_background(file_sha256, path)
-
-
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path, stop: threading.Event | None = None) -> str:
+    """The SHA-256 of a file's bytes (hashing lets go of the GIL: it runs beside the reading);
+    ``stop`` set ends it early, with no digest (the file was refused)."""
     import hashlib
 
     sha = hashlib.sha256()
     with path.open("rb") as file:
         while block := file.read(1 << 22):
+            if stop is not None and stop.is_set():
+                return ""
             sha.update(block)
     return sha.hexdigest()
 
 
-def _no_header(path: Path, head: Sheet, overrides: dict[str, str]) -> Problem:
+def _no_header(name: str, head: Sheet, overrides: dict[str, str]) -> Problem:
     """No row names every required field: the row that names most of them, and each field it
     lacks with the header most like it; else (no such row) what the header must name."""
     likely = likely_header(head, DEAL_HEADERS, overrides)
@@ -247,21 +335,21 @@ def _no_header(path: Path, head: Sheet, overrides: dict[str, str]) -> Problem:
         if not any(f in mapping for f in MONEY):
             missing.append("amount")
         said = []
-        for name in missing:
+        for field_name in missing:
             aliases = (
                 tuple(a for m in MONEY for a in DEAL_HEADERS[m])
-                if name == "amount"
-                else DEAL_HEADERS[name]
+                if field_name == "amount"
+                else DEAL_HEADERS[field_name]
             )
-            label = _LABELS.get(name, "line amount, net unit price or discount")
+            label = _LABELS.get(field_name, "line amount, net unit price or discount")
             closest = closest_header(cells, aliases, mapping.values())
             if closest is not None:
                 said.append(
                     f"no {label} column: the closest header is {closest!r}; if that is it, "
-                    f'add --column {name}="{closest}"'
+                    f'add --column {field_name}="{closest}"'
                 )
             else:
-                said.append(f"no {label} column; name it with --column {name}=HEADER")
+                said.append(f"no {label} column; name it with --column {field_name}=HEADER")
         return Problem("error", "; ".join(said), **head.location(row))
     wanted = ", ".join(f"{f}={h!r}" for f, h in overrides.items())
     return Problem(
@@ -270,11 +358,11 @@ def _no_header(path: Path, head: Sheet, overrides: dict[str, str]) -> Problem:
         "discount column" + (f" (looked for {wanted})" if wanted else "")
         + "; name them with --column date=HEADER --column sku=HEADER --column qty=HEADER "
         "--column amount=HEADER",
-        file=path.name, sheet=head.name,
+        file=name, sheet=head.name,
     )  # fmt: skip
 
 
-def _no_deal_id(path: Path, head: Sheet, header_row: int, mapping: dict[str, int]) -> Problem:
+def _no_deal_id(head: Sheet, header_row: int, mapping: dict[str, int]) -> Problem:
     """A warning for a file without a deal id column: how its deals will be counted, and the
     header that looked closest to one."""
     closest = closest_header(head.rows[header_row], DEAL_HEADERS["deal_id"], mapping.values())
@@ -292,116 +380,330 @@ def _no_deal_id(path: Path, head: Sheet, header_row: int, mapping: dict[str, int
 
 
 def _sheet_columns(
-    path: Path, head: Sheet, header_row: int, mapping: dict[str, int]
+    name: str, sheet: Sheet, header_row: int, mapping: dict[str, int]
 ) -> tuple[dict[str, Array], dict[str, Mask]]:
     """The mapped columns of a workbook's sheet as Arrow text, and which cells of the number
     columns hold text (a number typed as a number has no decimal mark to decide)."""
     import numpy as np
     import pyarrow as pa
 
-    body = open_workbook(path).sheet(head.name or "").rows[header_row + 1 :]
+    body = sheet.rows[header_row + 1 :]
+    DEALS_ROWS.check(len(body), name)
     columns: dict[str, Array] = {}
     typed_text: dict[str, Mask] = {}
-    for name, col in mapping.items():
+    for field_name, col in mapping.items():
         cells = [r[col] if col < len(r) else None for r in body]
-        columns[name] = pa.array([cell_text(c) for c in cells], pa.string())
-        if name in NUMBER_FIELDS:
-            typed_text[name] = np.array([isinstance(c, str) for c in cells], dtype=bool)
+        columns[field_name] = pa.array([cell_text(c) for c in cells], pa.string())
+        if field_name in NUMBER_FIELDS:
+            typed_text[field_name] = np.array([isinstance(c, str) for c in cells], dtype=bool)
+        too_long = _too_long(columns[field_name])
+        if too_long is not None:
+            index, chars = too_long
+            cell = f"'{sheet.name}'!{column_letter(col)}{header_row + 2 + index}"
+            raise InputError(FIELD_CHARS.message(f"{name}, {cell}", f"{chars:,}"))
     return columns, typed_text
 
 
 def _csv_columns(
-    path: Path, header_row: int, mapping: dict[str, int], delimiter: str, encoding: str = "utf8"
-) -> tuple[dict[str, Array], list[Problem]]:
-    """The mapped columns of a csv file as Arrow text (Arrow's reader, on every core), or the
-    rows that cannot be read: a row with more or fewer fields than the header, a stray quote.
+    path: Path,
+    name: str,
+    head: Sheet,
+    header_row: int,
+    mapping: dict[str, int],
+    layout: _Layout,
+    problems: Found,
+    encoding: str = "utf8",
+) -> dict[str, Array] | None:
+    """The mapped columns of a csv file as Arrow text, read block by block with Arrow's reader
+    and checked as they come (lines, characters in a cell: a file beyond a bound is refused
+    as soon as it shows it, not after it was read whole); or None, and a problem for each row
+    that cannot be read (more or fewer fields than the others, a stray quote).
 
     UTF-8 (Arrow checks it as it reads), else Windows-1252, what Excel writes on Windows.
-    Empty lines are read as blank rows (dropped later) so that line numbers stay true."""
+    Empty lines are read as blank rows (dropped later) so that line numbers stay true; Arrow
+    counts the lines of the rows it cannot read (``use_threads=False``: it cannot otherwise,
+    and one thread reads a million lines as fast here)."""
     import pyarrow as pa
     import pyarrow.csv as csv
 
-    broken: list[tuple[str, int, int]] = []
+    broken = Found()
+    message = "has {actual} fields where the header has {expected}: a stray separator or quote? fix the row and import again"  # fmt: skip
 
     def invalid(row: pyarrow.csv.InvalidRow) -> Literal["skip"]:
-        broken.append((row.text, row.expected_columns, row.actual_columns))
+        said = message.format(actual=row.actual_columns, expected=row.expected_columns)
+        if broken.room("error", said):
+            text = row.text if len(row.text) <= 200 else row.text[:200] + "…"
+            broken.listed.append(Problem("error", said, value=text, file=name, line=row.number))
         return "skip"
 
-    names = {name: f"f{col}" for name, col in mapping.items()}
+    width = _width(head, header_row, mapping)
+    names = {field_name: f"f{col}" for field_name, col in mapping.items()}
+    first_line = header_row + 2
+    batches: list[pa.RecordBatch] = []
+    lines = 0
     try:
-        table = csv.read_csv(
-            path,
-            read_options=csv.ReadOptions(
-                skip_rows=header_row + 1, autogenerate_column_names=True, encoding=encoding
-            ),
-            parse_options=csv.ParseOptions(
-                delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=invalid
-            ),
-            convert_options=csv.ConvertOptions(
-                include_columns=list(names.values()),
-                column_types=dict.fromkeys(names.values(), pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        with _csv_source(path, layout) as source:
+            reader = csv.open_csv(
+                source,
+                read_options=csv.ReadOptions(
+                    skip_rows=header_row + 1,
+                    column_names=[f"f{i}" for i in range(width)],
+                    encoding=encoding,
+                    use_threads=False,
+                    block_size=CSV_LINE_BYTES.value,
+                ),
+                parse_options=csv.ParseOptions(
+                    delimiter=layout.delimiter,
+                    ignore_empty_lines=False,
+                    invalid_row_handler=invalid,
+                ),
+                convert_options=csv.ConvertOptions(
+                    include_columns=list(names.values()),
+                    column_types=dict.fromkeys(names.values(), pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            for batch in reader:
+                if lines + batch.num_rows > DEALS_ROWS.value:
+                    raise InputError(DEALS_ROWS.message(name, f"more than {DEALS_ROWS.value:,}"))
+                for field_name, column in names.items():
+                    too_long = _too_long(batch.column(column))
+                    if too_long is not None:
+                        index, chars = too_long
+                        line = first_line + lines + index
+                        col = column_letter(mapping[field_name])
+                        raise InputError(
+                            FIELD_CHARS.message(f"{name} line {line}, column {col}", f"{chars:,}")
+                        )
+                lines += batch.num_rows
+                batches.append(batch)
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
         if "UTF8" in str(exc) and encoding == "utf8":
-            return _csv_columns(path, header_row, mapping, delimiter, "cp1252")
+            del batches
+            return _csv_columns(path, name, head, header_row, mapping, layout, problems, "cp1252")
         detail = str(exc).removeprefix("CSV parse error: ")
-        return {}, [Problem("error", f"cannot be read as csv: {detail}; save it again as "
-                            "comma- or semicolon-separated values", file=path.name)]  # fmt: skip
-    if broken:
-        return {}, _broken_rows(path, broken[:100], encoding)
-    return {name: table[column].combine_chunks() for name, column in names.items()}, []
+        if "straddling" in detail:  # one line longer than a block
+            raise InputError(
+                CSV_LINE_BYTES.message(f"{name} line {first_line + lines} or after")
+            ) from None
+        problems.add(Problem("error", f"cannot be read as csv: {detail}; save it again as "
+                             "comma- or semicolon-separated values", file=name))  # fmt: skip
+        return None
+    if broken.counts:
+        for problem in broken.listed:
+            problems.add(problem)
+        for key, count in broken.counts.items():
+            problems.counts[key] = count
+        return None
+    # Each column's blocks are let go as soon as its whole copy is made: at the peak the file's
+    # text is held once and one column twice (not all of them twice).
+    chunks = {
+        field_name: pa.chunked_array([b.column(column) for b in batches], pa.string())
+        for field_name, column in names.items()
+    }
+    del batches, reader
+    return {field_name: chunks.pop(field_name).combine_chunks() for field_name in list(chunks)}
 
 
-def _broken_rows(path: Path, rows: list[tuple[str, int, int]], encoding: str) -> list[Problem]:
-    """Rows the csv reader skipped (their text, fields expected and found), each found again
-    in the file, after the one before, for its line number."""
-    data = path.read_bytes()
-    problems, start = [], 0
-    for text, expected, actual in rows:
-        at = data.find(text.encode(encoding, "replace"), start)
-        line = None
-        if at >= 0:
-            line, start = data.count(b"\n", 0, at) + 1, at + 1
-        message = (
-            f"has {actual} fields where the header has {expected}: a stray separator or quote? "
-            "fix the row and import again"
-        )
-        problems.append(Problem("error", message, value=text[:200], file=path.name, line=line))
-    return problems
+def _width(head: Sheet, header_row: int, mapping: dict[str, int]) -> int:
+    """Fields per row, as the first row below the header has them (a header may have fewer or
+    more, e.g. a trailing separator), and at least up to the last column mapped (shorter rows
+    are then the rows that cannot be read, each said)."""
+    below = [row for row in head.rows[header_row + 1 :] if row]
+    width = len(below[0]) if below else len(head.rows[header_row])
+    return max(width, max(mapping.values()) + 1)
 
 
-def _head(path: Path) -> tuple[Sheet, bool, str]:
-    """The first rows (to find the header), whether it is csv, and its separator."""
+@contextmanager
+def _csv_source(path: Path, layout: _Layout) -> Iterator[str | io.BufferedReader]:
+    """The csv file as Arrow reads it: by its path, which Arrow reads itself; through Python
+    only when Arrow cannot open the path (not UTF-8) or when line ends converted twice
+    (``\\r\\r\\n``) are read as one."""
+    if is_text(path) and not layout.doubled_cr:
+        yield str(path)
+        return
+    with path.open("rb") as file:
+        yield io.BufferedReader(_SingleCr(file), 1 << 20) if layout.doubled_cr else file
 
-    start = read_input(path, 256 * 1024)
+
+class _SingleCr(io.RawIOBase):
+    """A file whose lines end ``\\r\\r\\n`` (a program wrote ``\\r\\n`` through a text stream
+    that turned ``\\n`` into ``\\r\\n`` again) read as if they ended ``\\r\\n``."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self.raw = raw
+        self.ready = bytearray()  # converted, not handed out yet
+        self.held = b""  # up to two carriage returns that may begin a \r\r\n in the next block
+        self.ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        while (size is None or size < 0 or len(self.ready) < size) and not self.ended:
+            block = self.raw.read(1 << 20)
+            data = self.held + block
+            if not block:
+                self.ended, self.held = True, b""
+                self.ready += data.replace(b"\r\r\n", b"\r\n")
+                break
+            cut = max(len(data.rstrip(b"\r")), len(data) - 2)
+            self.held = data[cut:]
+            self.ready += data[:cut].replace(b"\r\r\n", b"\r\n")
+        taken = len(self.ready) if size is None or size < 0 else min(size, len(self.ready))
+        out = bytes(self.ready[:taken])
+        del self.ready[:taken]
+        return out
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+_HEAD_BYTES = 256 * 1024
+
+
+def _head(path: Path, name: str) -> tuple[Sheet, _Layout]:
+    """The first rows (to find the header) and how the file is laid out. A workbook's sheet is
+    read whole here (and kept); of a csv file, the first 256 KB, which already show a file
+    beyond the bounds of size, columns or characters in a cell, or holding NUL bytes."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # read_input says what is wrong with it
+    DEALS_FILE.check(size, name, DEALS_FILE.shown(size))
+    start = read_input(path, _HEAD_BYTES)
     if start.startswith(b"PK\x03\x04") or start.startswith(b"\xd0\xcf\x11\xe0"):
         workbook = open_workbook(path)
-        name = (
+        sheet_name = (
             workbook.find_sheet(["Deals", "Orders", "Sales", "Invoices", "Lines"])
             or workbook.sheet_names[0]
         )
-        sheet = workbook.sheet(name)
-        return Sheet(path.name, name, sheet.rows[:30]), False, ""
+        whole = workbook.sheet(sheet_name)
+        sheet = Sheet(name, sheet_name, whole.rows, whole.uncached_formulas)
+        _check_width(sheet.rows[:30], lambda row: f"{name}, sheet {sheet_name!r}, row {row}")
+        return Sheet(name, sheet_name, sheet.rows[:30]), _Layout(sheet=sheet)
     check_text(path, start)
+    doubled_cr = _doubled_cr(start)
     text = decode_text(start)
+    if doubled_cr:
+        text = text.replace("\r\r\n", "\n")
+    limit = FIELD_CHARS.value
+    long = re.search(f"[^,;\t\r\n]{{{limit + 1},}}", text)  # a field over it, whatever splits
+    if long is not None:
+        line = text.count("\n", 0, long.start()) + 1
+        if "\x00" in long.group():  # a file ending in zeros: cut short, or never written
+            raise InputError(
+                f"{name} line {line}: holds NUL bytes (\\0), which no text export has: the "
+                "file is damaged or is not a csv file; export it again; nothing was stored"
+            )
+        length = len(long.group())
+        found = f"{length:,}" if long.end() < len(text) else f"more than {length:,}"
+        raise InputError(FIELD_CHARS.message(f"{name} line {line}", found))
     lines = text.splitlines()[:31]
     delimiter = sniff_delimiter("\n".join(lines))
-    rows = list(csv.reader(io.StringIO("\n".join(lines[:30])), delimiter=delimiter))
-    return Sheet(path.name, None, rows), True, delimiter
+    reader = csv.reader(io.StringIO("\n".join(lines[:30])), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InputError(
+            f"{name} line {reader.line_num}: cannot be read as csv ({exc}); save it again as "
+            "comma- or semicolon-separated values"
+        ) from None
+    _check_width(rows, lambda row: f"{name} line {row}")
+    for number, row in enumerate(rows, 1):
+        for col, cell in enumerate(row):
+            if len(cell) > limit:
+                where = f"{name} line {number}, column {column_letter(col)}"
+                raise InputError(FIELD_CHARS.message(where, f"{len(cell):,}"))
+    return Sheet(name, None, rows), _Layout(delimiter=delimiter, doubled_cr=doubled_cr)
 
 
-def _blank(values: Array) -> Mask:
-    """Which values of an Arrow text column (no nulls) are empty, as a numpy mask: where the
-    offsets of consecutive values are equal."""
+def _check_width(rows: list[list[Any]], where: Callable[[int], str]) -> None:
+    """Refuse rows wider than Excel's sheets (limits.COLUMNS), naming the first."""
+    for number, row in enumerate(rows, 1):
+        COLUMNS.check(len(row), where(number))
+
+
+def _doubled_cr(start: bytes) -> bool:
+    """Whether every line end of the file's start is ``\\r\\r\\n`` (the start's last, maybe
+    cut, line aside): line ends converted twice, one line each, as the author meant."""
+    ends = start.count(b"\n")
+    return ends > 0 and start.count(b"\r\r\n") == ends
+
+
+NUL_MESSAGE = (
+    "holds a NUL byte (\\0), which no value a person types has (a damaged export?); remove it "
+    "and import again"
+)
+
+
+def _with_nul(values: Array) -> Mask | None:
+    """Which values of an Arrow text column hold a NUL byte, or None when none does (the usual
+    file: the smallest byte of the column's data, one vectorised pass and no copy)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    offsets = _offsets(values)
+    data = values.buffers()[2]
+    start, end = int(offsets[0]), int(offsets[-1])
+    if data is None or end == start:
+        return None
+    # pa.Buffer has the buffer protocol (``__buffer__``), which numpy's stubs see only on 3.12.
+    content = np.frombuffer(data, np.uint8, end - start, start)  # type: ignore[call-overload]
+    if content.min() > 0:
+        return None
+    found: Mask = pc.match_substring(values, "\x00").to_numpy(zero_copy_only=False)
+    return found
+
+
+def _too_long(values: Array) -> tuple[int, int] | None:
+    """The first value of an Arrow text column longer than limits.FIELD_CHARS characters (its
+    index and length), or None: from the offsets first (bytes are at least as many as
+    characters), so that a column of short values costs one pass over its offsets."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    limit = FIELD_CHARS.value
+    sizes = np.diff(_offsets(values))
+    if not len(sizes) or int(sizes.max()) <= limit:
+        return None
+    chars = pc.utf8_length(cast("pa.StringArray", values)).to_numpy(zero_copy_only=False)
+    over = np.flatnonzero(chars > limit)
+    return (int(over[0]), int(chars[over[0]])) if len(over) else None
+
+
+def _offsets(values: Array) -> npt.NDArray[np.int32]:
+    """Where each value of an Arrow text column starts in its data, and where the last ends."""
     import numpy as np
 
     data = values.buffers()[1]  # a text array's offsets; never None
     assert data is not None
     # pa.Buffer has the buffer protocol (``__buffer__``), which numpy's stubs see only on 3.12.
-    offsets = np.frombuffer(data, np.int32, len(values) + 1, values.offset * 4)  # type: ignore[call-overload]
+    offsets: npt.NDArray[np.int32] = np.frombuffer(
+        data, np.int32, len(values) + 1, values.offset * 4
+    )  # type: ignore[call-overload]
+    return offsets
+
+
+def _spread(rows: npt.NDArray[np.intp], chosen: Mask, size: int) -> Mask:
+    """A mask over ``size`` rows, set at ``rows[chosen]``."""
+    import numpy as np
+
+    mask = np.zeros(size, dtype=bool)
+    mask[rows[chosen]] = True
+    return mask
+
+
+def _blank(values: Array) -> Mask:
+    """Which values of an Arrow text column (no nulls) are empty, as a numpy mask: where the
+    offsets of consecutive values are equal."""
+
+    offsets = _offsets(values)
     blank: Mask = offsets[1:] == offsets[:-1]
     return blank
 
@@ -427,12 +729,18 @@ class _Reader:
     lines. Masks are numpy booleans over the file's rows."""
 
     def __init__(
-        self, path: Path, head: Sheet, is_csv: bool, mapping: dict[str, int], first_line: int
+        self,
+        name: str,
+        head: Sheet,
+        is_csv: bool,
+        mapping: dict[str, int],
+        first_line: int,
+        found: Found,
     ) -> None:
-        self.path, self.head, self.is_csv = path, head, is_csv
+        self.name, self.head, self.is_csv = name, head, is_csv
         self.mapping = mapping
         self.first_line = first_line
-        self.problems: list[Problem] = []
+        self.found = found
         self.notes: list[str] = []
         self.undecided_dates: Mask | None = None  # dates whose day and month may be swapped
         header = head.rows[first_line - 2] if first_line - 2 < len(head.rows) else []
@@ -444,8 +752,8 @@ class _Reader:
         line = self.first_line + index
         col = column_letter(self.mapping[field_name])
         if self.is_csv:
-            return {"file": self.path.name, "line": line, "cell": f"{col}{line}"}
-        return {"file": self.path.name, "sheet": self.head.name, "cell": f"{col}{line}"}
+            return {"file": self.name, "line": line, "cell": f"{col}{line}"}
+        return {"file": self.name, "sheet": self.head.name, "cell": f"{col}{line}"}
 
     def bad(
         self,
@@ -455,12 +763,16 @@ class _Reader:
         message: str,
         severity: Severity = "error",
     ) -> None:
+        """A problem for each line of ``mask``: counted, and the first of its kind listed."""
         import numpy as np
 
-        for index in np.flatnonzero(mask)[:100_000]:
+        count = int(np.count_nonzero(mask))
+        if not count:
+            return
+        for index in np.flatnonzero(mask)[: self.found.room(severity, message, count)]:
             where = self.where(int(index), field_name)
             value = values[int(index)].as_py()
-            self.problems.append(Problem(severity, message, value=str(value), **where))
+            self.found.listed.append(Problem(severity, message, value=str(value), **where))
 
     def convert(
         self,
@@ -474,6 +786,7 @@ class _Reader:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        self._nul_bytes(raw)
         # Each raw column is released as its stripped copy is made (the caller hands them over).
         text = {name: pc.utf8_trim_whitespace(raw.pop(name)) for name in list(raw)}
         blank = {name: _blank(values) for name, values in text.items()}
@@ -482,6 +795,7 @@ class _Reader:
         keyed = self._start_keys(text, blank, keep)
         self.bad(blank["sku"] & keep, text["sku"], "sku", "the line has values but no SKU")
         dates = self._dates(text["date"], keep, blank["date"], date_format)
+        self._future(dates, keep, text["date"])
         qty = self._number(text["qty"], keep, blank["qty"], "qty", "quantity")
         money = self._money(text, blank, keep, qty)
         self._quantities(text["qty"], keep, qty)
@@ -490,6 +804,13 @@ class _Reader:
         if not keep.all():  # blank rows go (a clean export has none: no copy then)
             lines = lines.filter(pa.array(keep))
         return _with_keys(lines, keyed, set(text))
+
+    def _nul_bytes(self, raw: dict[str, Array]) -> None:
+        """An error for each cell holding a NUL byte (no database keeps one as text)."""
+        for name, values in raw.items():
+            nul = _with_nul(values)
+            if nul is not None:
+                self.bad(nul, values, name, NUL_MESSAGE)
 
     def _decimal_mark(
         self,
@@ -564,7 +885,7 @@ class _Reader:
             rows = np.flatnonzero(either[name])
             examples = list(dict.fromkeys(text[name].take(rows[:50]).to_pylist()))[:2]
             quoted = " and ".join(f'"{e}"' for e in examples)
-            self.problems.append(
+            self.found.add(
                 Problem(
                     "error",
                     f"the {name.replace('_', ' ')}s do not say whether the comma or the point "
@@ -690,7 +1011,8 @@ class _Reader:
     def _number(
         self, values: Array, keep: Mask, blank: Mask, field_name: str, label: str
     ) -> Numbers:
-        """Millionths and a missing mask; plain numbers in bulk (Arrow), the rest one by one."""
+        """Millionths and a missing mask; plain numbers in bulk (Arrow), the rest (``$1,234.50``)
+        one distinct value at a time: a column of one bad value repeated is parsed once."""
         import numpy as np
 
         numbers = _floats(values)
@@ -698,23 +1020,46 @@ class _Reader:
         ok = finite & (np.abs(np.where(finite, numbers, 0)) < 1e9)
         micros = np.round(np.where(ok, numbers, 0) * MICRO).astype("int64")
         missing = ~ok
-        for index in np.flatnonzero(keep & ~ok & ~blank):
-            text = values[int(index)].as_py()
+        rows = np.flatnonzero(keep & ~ok & ~blank)
+        if len(rows):
+            self._parse_each(values, rows, micros, missing, field_name, label)
+        if field_name == "qty" and (keep & blank).any():
+            self.bad(keep & blank, values, field_name, "quantity is missing")
+        return micros, missing
+
+    def _parse_each(
+        self,
+        values: Array,
+        rows: npt.NDArray[np.intp],
+        micros: Micros,
+        missing: Mask,
+        field_name: str,
+        label: str,
+    ) -> None:
+        """The values at ``rows`` that Arrow could not read as plain numbers (``$1,234.50``),
+        parsed one distinct value at a time into ``micros`` (``missing`` cleared), and an
+        error for each that is not a number: a column of one bad value repeated parses once."""
+        import numpy as np
+
+        distinct = dictionary_encode(values.take(rows))
+        codes = distinct.indices.to_numpy(zero_copy_only=False)
+        parsed = np.zeros(len(distinct.dictionary), dtype=np.int64)
+        failed: dict[str, list[int]] = {}  # message -> the distinct values it is about
+        for code, text in enumerate(texts(distinct.dictionary)):
             try:
                 amount = parse_decimal(text)
                 if abs(amount) >= TOO_LARGE:
                     raise ValueError(TOO_LARGE_TEXT)
-                micros[index] = int((amount * MICRO).to_integral_value())
-                missing[index] = False
+                parsed[code] = int((amount * MICRO).to_integral_value())
             except (ValueError, ArithmeticError) as exc:
-                self.problems.append(
-                    Problem(
-                        "error", f"{label} {exc}", value=text, **self.where(int(index), field_name)
-                    )
-                )
-        if field_name == "qty" and (keep & blank).any():
-            self.bad(keep & blank, values, field_name, "quantity is missing")
-        return micros, missing
+                failed.setdefault(f"{label} {exc}", []).append(code)
+        wrong = np.zeros(len(parsed), dtype=bool)
+        for message, which in failed.items():
+            wrong[which] = True
+            self.bad(_spread(rows, np.isin(codes, which), len(values)), values, field_name, message)
+        good = ~wrong[codes]
+        micros[rows[good]] = parsed[codes[good]]
+        missing[rows[good]] = False
 
     def _discount(self, values: Array, keep: Mask, blank: Mask) -> Numbers:
         """Discount off list as a percentage in millionths: fractions or percents, said which."""
@@ -768,6 +1113,29 @@ class _Reader:
             self.bad(bad, values, "date", f"the date {hint}")
         return parsed.dt.normalize().to_numpy().astype("datetime64[D]")
 
+    def _future(self, days: Days, keep: Mask, values: Array) -> None:
+        """A warning for lines dated after today: a deal is a sale closed already, so such a
+        date is more likely a day and month read the wrong way round, or a planned order.
+        One warning says how many and where the first of them are."""
+        import numpy as np
+
+        later = keep & (days > np.datetime64(date.today(), "D"))  # NaT is never later
+        rows = np.flatnonzero(later)
+        if not len(rows):
+            return
+        first = ", ".join(str(self.first_line + int(i)) for i in rows[:5])
+        more = ", …" if len(rows) > 5 else ""
+        self.found.add(
+            Problem(
+                "warning",
+                f"{len(rows):,} line(s) dated after today ({date.today()}), at line(s) "
+                f"{first}{more}: deals are sales closed already; check the date column (day "
+                "and month the wrong way round? give --date-format) or leave those lines out",
+                value=values[int(rows[0])].as_py(),
+                **self.where(int(rows[0]), "date"),
+            )
+        )
+
     def _guess_dates(self, values: pd.Series[str], present: Mask) -> pd.Series[pd.Timestamp]:
         """ISO dates mixed with others, Excel serial numbers, m/d/yyyy or d.m.yyyy (which of the
         two decided from the column's own values): a pandas Series of timestamps."""
@@ -805,7 +1173,7 @@ class _Reader:
                 self._ambiguous_dates(day_part[dmy], parts.loc[dmy], np.flatnonzero(dmy.to_numpy()))
                 return result
             if order is None:
-                self.problems.append(
+                self.found.add(
                     Problem("error", "the dates mix day-first and month-first values; give --date-format",
                             **self.where(int(np.flatnonzero(dmy.to_numpy())[0]), "date"))
                 )  # fmt: skip
@@ -829,13 +1197,13 @@ class _Reader:
     ) -> None:
         """An error for a date column no value of which has a day above 12 (03/02/2025 is
         3 February or 2 March): two examples and both --date-format choices."""
-        examples = list(dict.fromkeys(values.tolist()))[:2]
+        examples = values.drop_duplicates().head(2).tolist()
         separator = str(parts.iloc[0, 1])
         year = "%Y" if len(str(parts.iloc[0, 3])) == 4 else "%y"
         day_first = separator.join(("%d", "%m", year))
         month_first = separator.join(("%m", "%d", year))
         quoted = " and ".join(f'"{e}"' for e in examples)
-        self.problems.append(
+        self.found.add(
             Problem(
                 "error",
                 f"the dates do not say whether the day or the month comes first (no day above "

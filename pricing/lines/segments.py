@@ -11,6 +11,14 @@ PostgreSQL, so an import still commits or rolls back whole and a team shares one
 Segments are immutable: a rematch or a won request rewrites the segments it changes, inside
 the caller's transaction. Segments keep the file's order, and exports usually come in date
 order, so a new edition effective from a recent date mostly rewrites the recent segments.
+
+Every Arrow blob written here (a segment's column, an import's held keys, an edition's copy for
+matching) is *sealed*: the stream is followed by its SHA-256 and ``SEAL``. Each read checks the
+seal before decoding, so a stored value damaged behind the tool's back (a failing disk, a bad
+restore, an edit by hand) is named, with the import it belongs to and how to recover
+(:class:`~pricing.errors.DamagedError`), instead of crashing the report or, worse, being read
+as other numbers. Blobs written before seals existed are decoded and validated in full
+instead. :func:`check` goes over all of them for ``pricing db check``.
 """
 
 from __future__ import annotations
@@ -18,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from datetime import date
-from typing import TYPE_CHECKING, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypedDict, TypeVar
 
+from pricing.errors import DamagedError
 from pricing.io.arrow import fill_null
 from pricing.lines import schema
 from pricing.storage import deal_tables
@@ -33,6 +42,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from pricing.io.arrow import Array, Column
+    from pricing.storage.check import Finding
+    from pricing.storage.deal_tables import Blob, ImportRecord, Segment
 
     # Columns to store: Arrow arrays by name, or a pandas frame.
     Columns = Mapping[str, Column] | pd.DataFrame
@@ -47,6 +58,9 @@ CODEC: tuple[Literal["zstd"], int] = (
     1,
 )  # two thirds of lz4's bytes, and (unlike lz4 here) it runs on all cores
 SEGMENT = 100_000  # lines per segment: a deals import matches a segment at a time
+SEAL = b"PRCSEAL1"  # ends a sealed blob, after the SHA-256 of its stream (an Arrow stream itself
+# always ends with its end-of-stream marker, FFFFFFFF 00000000: never with these bytes)
+_DIGEST = 32
 COLUMNS = schema.NAMES  # a line as stored: declared in :mod:`pricing.lines.schema`
 # The history's SQL is in pricing.storage.deal_tables; these are asked of the lines here too.
 
@@ -168,7 +182,7 @@ def zero_filled(column: Column) -> npt.NDArray[np.int64]:
 
 
 def encode(column: Column) -> bytes:
-    """One column as an Arrow IPC stream, its buffers compressed."""
+    """One column as a sealed Arrow IPC stream, its buffers compressed."""
     import pyarrow as pa
 
     # The stubs take a table's columns as arrays or sequences; a chunked array is one too.
@@ -176,11 +190,15 @@ def encode(column: Column) -> bytes:
 
 
 def decode(blob: bytes) -> Array:
-    return decode_table(blob)["v"].combine_chunks()
+    """A column stored by :func:`encode` (a damaged one raises :class:`DamagedError`)."""
+    return _whole_column(_decoded(blob, "a stored column"))
 
 
 def encode_table(table: pa.Table) -> bytes:
-    """A table as an Arrow IPC stream of one batch, its buffers compressed."""
+    """A table as an Arrow IPC stream of one batch, its buffers compressed, then sealed (the
+    stream's SHA-256 and ``SEAL``)."""
+    import hashlib
+
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
@@ -188,30 +206,159 @@ def encode_table(table: pa.Table) -> bytes:
     codec = pa.Codec(CODEC[0], compression_level=CODEC[1])
     with ipc.new_stream(sink, table.schema, options=ipc.IpcWriteOptions(compression=codec)) as w:
         w.write_table(table.combine_chunks(), max_chunksize=max(table.num_rows, 1))
-    return bytes(sink.getvalue())
+    stream = sink.getvalue()
+    return b"".join([memoryview(stream), hashlib.sha256(stream).digest(), SEAL])
 
 
 def decode_table(blob: bytes) -> pa.Table:
+    """A table stored by :func:`encode_table` (a damaged one raises :class:`DamagedError`,
+    which points at ``pricing db check`` for what it belongs to)."""
+    return _decoded(blob, "a stored table")
+
+
+class Broken(Exception):
+    """Why a stored blob cannot be read as it was written (turned into a DamagedError that
+    names its owner by whoever knows it)."""
+
+
+def read_blob(blob: bytes, lines: int | None = None) -> pa.Table:
+    """A stored blob's table: its seal checked (a blob from before seals: decoded and
+    validated in full), and when ``lines`` is given, that it holds that many; else
+    :class:`Broken`."""
+    import hashlib
+
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
-    return ipc.open_stream(pa.BufferReader(blob)).read_all()
+    data = memoryview(blob)
+    sealed = len(data) >= _DIGEST + len(SEAL) and data[-len(SEAL) :] == SEAL
+    if sealed:
+        stream = data[: -(_DIGEST + len(SEAL))]
+        if hashlib.sha256(stream).digest() != data[-(_DIGEST + len(SEAL)) : -len(SEAL)]:
+            raise Broken("its bytes are not those written (their SHA-256 differs)")
+    else:
+        stream = data
+    try:
+        table = ipc.open_stream(pa.BufferReader(pa.py_buffer(stream))).read_all()
+        if not sealed:  # nothing vouches for its bytes: every offset and value is checked
+            table.validate(full=True)
+    except (pa.ArrowException, OSError, ValueError, KeyError, IndexError, MemoryError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise Broken(f"it does not decode ({first[:120]})") from None
+    if lines is not None and table.num_rows != lines:
+        raise Broken(f"it holds {table.num_rows:,} values where its segment has {lines:,} lines")
+    return table
+
+
+def _decoded(blob: bytes, what: str) -> pa.Table:
+    try:
+        return read_blob(blob)
+    except Broken as exc:
+        raise DamagedError(
+            f"{what} is damaged: {exc}; nothing was changed. `pricing db check` names what it "
+            "belongs to and how to recover"
+        ) from None
+
+
+def _whole_column(table: pa.Table) -> Array:
+    if table.schema.names != ["v"]:
+        raise DamagedError("a stored column is damaged: it holds no column; `pricing db check` "
+                           "names what it belongs to and how to recover")  # fmt: skip
+    return table["v"].combine_chunks()
+
+
+def _column(blob: Blob) -> Array | Broken:
+    """One stored column of a segment, or why it cannot be read (not raised: the columns of a
+    scan are decoded on every core, and the first damage found is then named)."""
+    try:
+        table = read_blob(blob.data, blob.lines)
+    except Broken as exc:
+        return exc
+    if table.schema.names != ["v"]:
+        return Broken(f"it holds {table.schema.names!r}, not one column")
+    return table["v"].combine_chunks()
+
+
+def damaged(conn: Connection, segment: int, column: str, why: Broken | str) -> DamagedError:
+    """The error for a damaged column of a segment: what it belongs to and how to recover."""
+    record = deal_tables.import_of_segment(conn, segment)
+    return DamagedError(
+        f"stored deal data is damaged: column {column} of segment {segment}, which holds "
+        f"{owner_of(record)}: {why}. Nothing was changed. To recover, {recovery(record)}; "
+        "`pricing db check` lists every damaged part"
+    )
+
+
+def owner_of(record: ImportRecord | None) -> str:
+    """Whose lines a segment holds, as people recognise them: the import, its file, when."""
+    if record is None:
+        return "deal lines stored before deals imports were recorded"
+    return (
+        f"lines of deals import {record.id} ({record.source}, imported "
+        f"{_moment(record.imported_at)} UTC by {record.imported_by})"
+    )
+
+
+def recovery(record: ImportRecord | None) -> str:
+    """How to get an import's damaged lines back: undo it and import its file again (the
+    file holds them all), or restore a backup."""
+    if record is None:
+        return "restore the database from a backup taken before the damage"
+    return (
+        f"take the import back with `pricing deals undo {record.id}`, then import "
+        f"{record.source} again (`pricing deals import {record.source}`, with the mapping "
+        "`pricing deals imports` shows for it); or restore the database from a backup"
+    )
+
+
+def _moment(value: object) -> str:
+    from datetime import datetime
+
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def _intact(
+    conn: Connection, fetched: list[Blob], *, skip_damaged: bool
+) -> list[tuple[Blob, Array]]:
+    """The blobs decoded on every core, each with its column; the first damaged one raises
+    (``skip_damaged``: every column of a segment with a damaged one is left out)."""
+    decoded = _in_parallel(_column, fetched)
+    broken = [(blob, why) for blob, why in zip(fetched, decoded, strict=True)
+              if isinstance(why, Broken)]  # fmt: skip
+    if broken and not skip_damaged:
+        blob, why = broken[0]
+        raise damaged(conn, blob.segment, blob.name, why)
+    left_out = {blob.segment for blob, _ in broken}
+    return [
+        (blob, column)
+        for blob, column in zip(fetched, decoded, strict=True)
+        if not isinstance(column, Broken) and blob.segment not in left_out
+    ]
 
 
 def _segments(
-    conn: Connection, columns: list[str], start: date | None, end: date | None
+    conn: Connection,
+    columns: list[str],
+    start: date | None,
+    end: date | None,
+    *,
+    skip_damaged: bool = False,
 ) -> Iterator[tuple[int, dict[str, Array]]]:
     """Segments of the period (their lines, and the asked columns decoded), oldest first. A
     column the segment does not hold (it was stored before the column existed) comes as
-    nulls."""
+    nulls. A damaged column raises :class:`DamagedError` naming its import (``skip_damaged``:
+    its segment is left out)."""
     fetched = deal_tables.blobs(conn, columns, start, end)  # compressed: a fraction of the size
     columns_of: dict[int, dict[str, Array]] = {}
     sizes: dict[int, int] = {}
-    decoded = _in_parallel(decode, [blob.data for blob in fetched])
-    for blob, column in zip(fetched, decoded, strict=True):
+    decoded = _intact(conn, fetched, skip_damaged=skip_damaged)
+    del fetched
+    for blob, column in decoded:
         columns_of.setdefault(blob.segment, {})[blob.name] = column
         sizes[blob.segment] = blob.lines
-    del fetched, decoded
+    del decoded
     for number, found in columns_of.items():
         yield sizes[number], _completed(found, columns, sizes[number])
 
@@ -233,9 +380,11 @@ def scan(
     *,
     start: date | None = None,
     end: date | None = None,
+    skip_damaged: bool = False,
 ) -> pa.Table:
     """The stored lines of the period (all when open), in storage order, with the columns asked
-    for; the pseudo-column ``seq`` is each line's position in the history (a stable order)."""
+    for; the pseudo-column ``seq`` is each line's position in the history (a stable order). A
+    damaged segment raises :class:`DamagedError` (``skip_damaged``: it is left out)."""
     import pyarrow as pa
 
     wanted = list(dict.fromkeys(columns))
@@ -243,7 +392,7 @@ def scan(
     needed = list(dict.fromkeys([*stored, "date"])) if start or end else stored
     parts = []
     offset = 0
-    for lines, found in _segments(conn, needed, start, end):
+    for lines, found in _segments(conn, needed, start, end, skip_damaged=skip_damaged):
         part = pa.table({name: found[name] for name in needed})
         if "seq" in wanted:
             import numpy as np
@@ -264,14 +413,24 @@ def scan(
 def of_segment(
     conn: Connection, segment: int, lines: int, columns: Iterable[str] = COLUMNS
 ) -> pa.Table:
-    """One segment's lines (it holds ``lines``) with the columns asked for."""
+    """One segment's lines (it holds ``lines``) with the columns asked for (a damaged one
+    raises :class:`DamagedError`)."""
     import pyarrow as pa
 
     names = list(dict.fromkeys(columns))
-    blobs = deal_tables.segment_blobs(conn, segment, names)
-    decoded = dict(zip(blobs, _in_parallel(decode, list(blobs.values())), strict=True))
-    found = _completed(decoded, names, lines)
+    found = _segment_columns(conn, segment, lines, names)
     return pa.table({name: found[name] for name in names})
+
+
+def _segment_columns(
+    conn: Connection, segment: int, lines: int, names: list[str]
+) -> dict[str, Array]:
+    from pricing.storage.deal_tables import Blob
+
+    stored = deal_tables.segment_blobs(conn, segment, names)
+    fetched = [Blob(segment, lines, name, data) for name, data in stored.items()]
+    decoded = _intact(conn, fetched, skip_damaged=False)
+    return _completed({blob.name: column for blob, column in decoded}, names, lines)
 
 
 def _within(dates: Column, start: date | None, end: date | None) -> Array:
@@ -293,20 +452,23 @@ def rewrite(
     *,
     reads: Iterable[str],
     since: date | None = None,
+    skip_damaged: bool = False,
 ) -> list[int]:
     """Give ``change`` the ``reads`` columns of each segment holding lines dated ``since`` or
     later, one segment at a time; the columns it returns replace the stored ones (the lines,
-    their order and dates stay). Returns the numbers of the segments that changed."""
+    their order and dates stay). Returns the numbers of the segments that changed. A damaged
+    segment raises :class:`DamagedError` (``skip_damaged``: it is left as it is)."""
     import pyarrow as pa
 
     reads = list(reads)
     changed_segments: list[int] = []
     for number, lines in deal_tables.segments_since(conn, since):
-        found = {
-            name: decode(blob)
-            for name, blob in deal_tables.segment_blobs(conn, number, reads).items()
-        }
-        columns = _completed(found, reads, lines)
+        try:
+            columns = _segment_columns(conn, number, lines, reads)
+        except DamagedError:
+            if skip_damaged:
+                continue
+            raise
         changed = change(pa.table({name: columns[name] for name in reads}))
         if not changed:
             continue
@@ -322,6 +484,131 @@ def _replace(conn: Connection, number: int, changed: Changed) -> None:
     blobs = _in_parallel(encode, [changed[n].cast(kinds.field(n).type) for n in names])
     for name, blob in zip(names, blobs, strict=True):
         deal_tables.replace_blob(conn, number, name, blob)
+
+
+# Checking everything (pricing db check) -----------------------------------------------------
+
+
+class Checked(NamedTuple):
+    """What :func:`check` went over (``counts``), what it found, and the audit's digests of
+    the segments it hashed (``known``, so that the audit's comparison reads no blob twice)."""
+
+    counts: dict[str, int]
+    findings: list[Finding]
+    known: dict[str, str]
+
+
+def check(conn: Connection, progress: Callable[[int, int], None] | None = None) -> Checked:
+    """Every stored Arrow blob, one segment at a time: each column of each segment decodes,
+    its seal holds (or, written before seals, it validates in full), it holds the segment's
+    lines and its dates lie within the segment's recorded first and last date; each import's
+    held keys and each edition's copy for matching decode too."""
+    from pricing.storage import audit
+
+    records = {record.id: record for record in deal_tables.imports(conn)}
+    listed = deal_tables.segment_rows(conn)
+    findings: list[Finding] = []
+    known: dict[str, str] = {}
+    counts = {"segments": len(listed), "deal_lines": 0, "columns": 0}
+    for done, segment in enumerate(listed, 1):
+        record = records.get(segment.import_id) if segment.import_id is not None else None
+        stored = deal_tables.segment_blobs(conn, segment.id)
+        looked = _in_parallel(_look, [(name, blob, segment) for name, blob in stored.items()])
+        known |= audit.known_blobs(segment.id, {name: digest for name, digest, _ in looked})
+        findings += [_segment_finding(segment, record, name, why) for name, _, why in looked if why]
+        counts["deal_lines"] += segment.lines
+        counts["columns"] += len(stored)
+        if progress:
+            progress(done, len(listed))
+    held = deal_tables.held_keys_of_all(conn)
+    counts["held_keys"] = len(held)
+    findings += [_held_finding(records[number], why) for number, blob in held
+                 if (why := _problem(blob))]  # fmt: skip
+    copies = deal_tables.editions_with_items_kept(conn)
+    counts["edition_copies"] = len(copies)
+    for edition in copies:
+        why = _problem(deal_tables.edition_items(conn, edition) or b"")
+        if why:
+            findings.append(_copy_finding(edition, why))
+    return Checked(counts, findings, known)
+
+
+def _look(item: tuple[str, bytes, Segment]) -> tuple[str, str, str | None]:
+    """A segment's column: its name, the SHA-256 of its stored bytes (for the audit), and
+    what is wrong with it (None: nothing)."""
+    import hashlib
+
+    import pyarrow.compute as pc
+
+    name, blob, segment = item
+    digest = hashlib.sha256(blob).hexdigest()
+    try:
+        table = read_blob(blob, segment.lines)
+    except Broken as exc:
+        return name, digest, str(exc)
+    if table.schema.names != ["v"]:
+        return name, digest, f"it holds {table.schema.names!r}, not one column"
+    if name == "date" and table.num_rows:
+        bounds = pc.min_max(table["v"])
+        first, last = bounds["min"].as_py(), bounds["max"].as_py()
+        if first is None or first < segment.first_date or last > segment.last_date:
+            recorded = f"{segment.first_date} to {segment.last_date}"
+            why = f"its dates ({first} to {last}) are outside those recorded for it ({recorded})"
+            return name, digest, why
+    return name, digest, None
+
+
+def _problem(blob: bytes) -> str | None:
+    try:
+        read_blob(blob)
+    except Broken as exc:
+        return str(exc)
+    return None
+
+
+def _segment_finding(
+    segment: Segment, record: ImportRecord | None, column: str, why: str
+) -> Finding:
+    from pricing.storage import audit
+    from pricing.storage.check import Finding
+
+    return Finding(
+        "deal data",
+        f"segment {segment.id}, column {column}, which holds {owner_of(record)}",
+        why,
+        recovery(record),
+        deals_import=record,
+        segment=segment.id,
+        column=column,
+        subject=audit.subject("deals", segment.import_id or 0),
+    )
+
+
+def _held_finding(record: ImportRecord, why: str) -> Finding:
+    from pricing.storage import audit
+    from pricing.storage.check import Finding
+
+    return Finding(
+        "held keys",
+        f"the keys deals import {record.id} ({record.source}) kept of lines stored before it",
+        f"{why}; undoing an earlier import would drop those lines instead of keeping them",
+        recovery(record),
+        deals_import=record,
+        subject=audit.subject("deals", record.id),
+    )
+
+
+def _copy_finding(edition: int, why: str) -> Finding:
+    from pricing.storage import audit
+    from pricing.storage.check import BACKUP, Finding
+
+    return Finding(
+        "edition copy",
+        f"price book edition {edition}'s copy of its items for matching",
+        f"{why}; importing deals or loading an edition or policy will fail until it is sound",
+        BACKUP,
+        subject=audit.subject("copy", edition),
+    )
 
 
 def duck(**tables: pa.Table) -> duckdb.DuckDBPyConnection:

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from pricing.errors import InputError
 from pricing.io.arrow import dates, dictionary_encode, fill_null, texts
 from pricing.lines import history, schema, segments
-from pricing.lines.history import Conflict, Undone
+from pricing.lines.history import Conflict, Reading, Undone
 from pricing.lines.matching import Reference, match
-from pricing.lines.reader import DealsFile, Progress, positions
+from pricing.lines.reader import DealsFile, Progress, positions, read_deals
 from pricing.problems import Problem, has_errors
 from pricing.storage import audit, deal_tables, store
 
@@ -34,6 +33,21 @@ if TYPE_CHECKING:
     from pricing.storage.store import Store
 
 CHUNK = 100_000
+# A replacement that adds fewer than 1/SHRINKS of the lines it takes away is refused without
+# --force: replacing a 10,000-line import with a 10-line file is more likely the wrong file or
+# the wrong import id than a correction (and the lines removed come back only by importing
+# their file again).
+SHRINKS = 2
+
+
+@dataclass(frozen=True)
+class Shrink:
+    """A replacement that takes away far more lines than it brings: import ``replaced`` loses
+    ``removed`` lines, the file adds ``added``."""
+
+    replaced: int
+    removed: int
+    added: int
 
 
 @dataclass
@@ -53,6 +67,9 @@ class DealsImport:
     already_imported_as: int | None = None  # the import holding this very file, read this way
     replaced: Undone | None = None  # the import undone first (``--replace``)
     conflict: Conflict | None = None  # why nothing was stored: it would count sales twice
+    # A replacement removing far more than it adds: stored only when forced (a dry run says it)
+    shrink: Shrink | None = None
+    forced: bool = False
 
 
 @dataclass
@@ -68,7 +85,12 @@ class _Fresh:
 
 class _Refusal(Exception):
     """Raised inside the write transaction to roll it back (an undo done for ``--replace``
-    too) when the file would count sales twice."""
+    too) when the file would count sales twice, or a replacement would shrink an import."""
+
+
+class _Preview(Exception):
+    """Raised at the end of a replacement's dry run: everything was done but storing the
+    lines, and is rolled back."""
 
 
 def import_deals(
@@ -78,37 +100,44 @@ def import_deals(
     user: str = "unknown",
     dry_run: bool = False,
     replace: int | None = None,
+    force: bool = False,
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> DealsImport:
     """Store the lines of a deals file (those not already stored), matched to list and policy.
 
-    ``replace``: undo that import first, in the same transaction. Nothing is stored when the
-    same file, read the same way, is held by an import already (``already_imported_as``), or
-    when it would count sales twice (``conflict``: the same file read another way, or its new
-    lines repeat stored lines under other ids)."""
+    ``replace``: undo that import first, in the same transaction; a replacement that adds
+    fewer than half the lines it removes is refused unless ``force`` (``shrink`` says by how
+    much). A dry run of a replacement does all of it, storing no line, and rolls it back.
+    Nothing is stored when the same file, read the same way (the same lines, however the date
+    format or decimal mark was named), is held by an import already (``already_imported_as``),
+    or when it would count sales twice (``conflict``: the same file read another way, or its
+    new lines repeat stored lines under other ids)."""
 
     total = 0 if read.lines is None else read.lines.num_rows
-    result = DealsImport(total, 0, 0, 0, [], read.problems, read.notes, dry_run)
+    result = DealsImport(total, 0, 0, 0, [], read.problems, read.notes, dry_run, forced=force)
     if read.lines is None or has_errors(read.problems):
         return result  # nothing is stored while an error stands (a file without a header too)
-    if dry_run and replace is not None:
-        raise InputError(
-            ": a replacement cannot be a dry run; leave out --dry-run", field="replace"
-        )
     now = now or store.utcnow()
+    preview = dry_run and replace is not None  # a replacement is previewed by doing it
     try:
-        with db.read() if dry_run else db.write() as conn:
-            if not dry_run:
+        with db.read() if dry_run and not preview else db.write() as conn:
+            if not dry_run or preview:
                 deal_tables.lock_for_writing(conn)
             if replace is not None:
-                note = f"{read.path.name} replaces it"
+                note = f"{read.name} replaces it"
                 result.replaced = history.undo(conn, replace, by=user, note=note)
-            holder, result.conflict = history.same_file(conn, read)
+            holder, conflict = history.same_file(conn, read)
+            if conflict is not None and conflict.reading and _reads_alike(read, conflict.reading):
+                holder, conflict = conflict.earlier, None
+            result.conflict = conflict
             if result.conflict is not None:
                 raise _Refusal
             if holder is not None:
                 result.already_imported_as, result.already_present = holder, total
+                _check_shrink(result, replace, preview=preview)
+                if preview:
+                    raise _Preview
                 return result
             fresh = _fresh(conn, read.lines)
             result.conflict = history.content_conflict(conn, fresh.lines, read.lines["line_key"])
@@ -116,12 +145,13 @@ def import_deals(
                 raise _Refusal
             result.added = fresh.lines.num_rows
             result.already_present = total - result.added
+            _check_shrink(result, replace, preview=preview)
             number = None
             if not dry_run:
                 first, last = segments.date_bounds(read.lines["date"]) if total else (None, None)
                 number = deal_tables.add_import(
                     conn,
-                    source=read.path.name,
+                    source=read.name,
                     imported_at=now,
                     imported_by=user,
                     lines=total,
@@ -136,15 +166,44 @@ def import_deals(
                 )
                 result.import_id = number
             _match_and_store(conn, fresh, number, result, dry_run=dry_run, progress=progress)
-            result.problems.extend(_leading_zero_hints(conn, result.unmatched_skus, read.path.name))
+            result.problems.extend(_leading_zero_hints(conn, result.unmatched_skus, read.name))
             if number is not None:
-                note = read.path.name + (f", replacing import {replace}" if replace else "")
+                note = read.name + (f", replacing import {replace}" if replace else "")
                 audit.record(conn, by=user, action="deals.imported",
                              subjects=[audit.subject("deals", number)], note=note, at=now)  # fmt: skip
                 link_won_requests(conn, by=user)
+            if preview:
+                raise _Preview
     except _Refusal:
         result.replaced = None  # rolled back with the rest
+    except _Preview:
+        pass  # rolled back: the undo too; ``replaced`` says what it would remove
     return result
+
+
+def _check_shrink(result: DealsImport, replace: int | None, *, preview: bool) -> None:
+    """Note a replacement that adds fewer than 1/SHRINKS of the lines it removes; refuse it
+    (roll back) unless forced or previewed."""
+    undone = result.replaced
+    if replace is None or undone is None or undone.removed <= SHRINKS * result.added:
+        return
+    result.shrink = Shrink(replace, undone.removed, result.added)
+    if not result.forced and not preview:
+        raise _Refusal
+
+
+def _reads_alike(read: DealsFile, earlier: Reading) -> bool:
+    """Whether the file, read as an earlier import of it was (its date format and decimal mark
+    as named then), gives the very lines of this reading: ``--date-format %d/%m/%Y`` names
+    what the values said when the first import read them day-first. Read again only here, on
+    the rare import of a file imported before with another reading named."""
+    assert read.lines is not None
+    again = read_deals(
+        read.path, columns=read.columns, date_format=earlier.date_format, decimal=earlier.decimal
+    )
+    if again.lines is None or has_errors(again.problems):
+        return False
+    return bool(again.lines.equals(read.lines))
 
 
 def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:

@@ -126,6 +126,43 @@ def find(name: str) -> Operation:
     return REGISTRY[name]
 
 
+INT_RANGE = 2**31 - 1  # numbers, identifiers and quantities fit the database's integers
+
+
+def check_values(value: object, where: str = "") -> None:
+    """Refuse what no operation takes and a database could choke on, from any front end: NUL
+    characters in text, text that is not Unicode (a command-line argument of bytes that are not
+    UTF-8 arrives with lone surrogates), whole numbers beyond the database's integers."""
+    if isinstance(value, str) and "\x00" in value:
+        raise _refused(where, "a NUL character is not allowed in text")
+    if isinstance(value, str) and not _unicode(value):
+        raise _refused(where, "is not UTF-8 text; type it again or check the terminal's encoding")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT_RANGE:
+        raise _refused(where, f"{value} is out of range (at most {INT_RANGE:,})")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_values(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for position, item in enumerate(value, 1):
+            check_values(item, f"{where}.{position}")
+
+
+def _refused(where: str, why: str) -> InputError:
+    """The error naming the parameter (``sku``) and, inside it, the place (``lines`` ``2.sku``)."""
+    if not where:
+        return InputError(f"text: {why}")
+    field, _, inside = where.partition(".")
+    return InputError((f" {inside}" if inside else "") + f": {why}", field=field)
+
+
+def _unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def run(name: str, caller: Caller, params: dict[str, Any]) -> Document:
     """Run an operation in this process and answer with its document as JSON would carry it
     (dates and Decimals as text), exactly what a server answers."""
@@ -133,5 +170,6 @@ def run(name: str, caller: Caller, params: dict[str, Any]) -> Document:
 
     from pricing.documents import dumps
 
+    check_values(params)
     document = find(name).function(caller, **params)
     return json.loads(dumps(document))

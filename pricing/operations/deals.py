@@ -19,11 +19,13 @@ def import_(
     decimal: str | None = None,
     dry_run: bool = False,
     replace: int | None = None,
+    force: bool = False,
 ) -> Document:
     """Import deal lines, each matched to the list and standard price in force on its date.
 
     A file with errors is refused: nothing is stored (not even a new database) and the answer
-    lists every problem (``documents.deals_refused``)."""
+    lists its problems (``documents.deals_refused``). ``force``: a replacement may remove far
+    more lines than it adds."""
     if file is None:
         raise InputError(": name the deals file (csv or xlsx)", field="file")
     authorize_first(caller, "deals.import")
@@ -39,6 +41,7 @@ def import_(
         user=caller.user,
         dry_run=dry_run,
         replace=replace,
+        force=force,
         progress=caller.progress,
     )
     return documents.deals_import(read, result, dry_run=dry_run)

@@ -31,6 +31,7 @@ class PolicyVersion:
     source: str
     sha256: str
     policy: Policy
+    unchanged: bool = False  # a load of the text already newest: nothing was stored
 
 
 def read_policy_file(path: Path) -> PolicyFile:
@@ -51,7 +52,14 @@ def load(
 ) -> PolicyVersion:
     """Store a valid policy as the newest version (in force from its effective_from, or today),
     on ``conn`` (the caller's transaction; re-matching the deal history is the caller's too:
-    :func:`pricing.api.load_policy` does both)."""
+    :func:`pricing.api.load_policy` does both).
+
+    The same text loaded again, when it is already the newest version (and names no other
+    effective_from), stores nothing and returns that version marked ``unchanged``: a second
+    version identical to the first would change no judgement but clutter the history and the
+    audit, and re-match every deal for nothing.
+    """
+    import dataclasses
     import hashlib
 
     if parsed.policy is None:
@@ -59,6 +67,13 @@ def load(
     now = now or store.utcnow()
     effective = parsed.policy.effective_from or now.date()
     digest = hashlib.sha256(parsed.text.encode()).hexdigest()
+    newest = queries.latest_policy_row(conn)
+    if (
+        newest is not None
+        and newest.sha256 == digest
+        and parsed.policy.effective_from in (None, newest.effective_from)
+    ):
+        return dataclasses.replace(from_record(newest), unchanged=True)
     version = queries.insert_policy(
         conn,
         effective_from=effective,

@@ -901,7 +901,6 @@ EXPORT_COLUMNS = (
     ("Floor Price", "floor_price", 13),
     ("Status", "status", 12),
 )
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_price_book(path: Path, edition: Edition, book: PriceBook) -> None:
@@ -927,8 +926,11 @@ def _text_cell(sheet: Any, value: str | None, font: Any = None) -> Any:
     """A write-only cell for text: never a live formula."""
     from openpyxl.cell import WriteOnlyCell
 
+    from pricing.text import FORMULA_START, xlsx_safe
+
+    value = xlsx_safe(value) if value is not None else None
     cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith(_FORMULA_TRIGGERS):
+    if value is not None and value.startswith(FORMULA_START):
         cell.data_type = "s"  # never a live formula
     if font is not None:
         cell.font = font

@@ -133,6 +133,9 @@ class Priced:
 
 def price_lines(conn: Connection, inputs: list[LineInput], on: date) -> Priced:
     """Price each line against the book in force and judge it under the policy in force."""
+    from pricing.limits import REQUEST_LINES
+
+    REQUEST_LINES.check(len(inputs), "the request")
     edition = editions.edition_in_force(conn, on)
     if edition is None:
         raise NotFoundError(

@@ -25,8 +25,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pricing import api
+from pricing import api, limits
 from pricing.errors import InputError, NotFoundError, PricingError, Refused, ServerError
 from pricing.operations import Caller, Operation, load_all
 from pricing.storage.store import Store
@@ -101,6 +102,7 @@ def create_app(url: str | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.store = store
+    app.add_middleware(BoundedBody)
 
     @app.exception_handler(PricingError)
     async def pricing_error(_request: Request, exc: PricingError) -> JSONResponse:
@@ -138,6 +140,75 @@ def create_app(url: str | None = None) -> FastAPI:
     for op in load_all().values():
         _route(app, store, op)
     return app
+
+
+class _TooLarge(Exception):
+    """A call's body went past its bound while it was being received."""
+
+
+class BoundedBody:
+    """Refuse (413) a call whose body exceeds :data:`pricing.limits.UPLOAD` (with files) or
+    :data:`pricing.limits.CALL_BODY` (parameters only), from its Content-Length before anything
+    is read, and by counting as it arrives when the length is not declared (chunked): the
+    server never spools more than its bound to memory or disk."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        bound = limits.UPLOAD if multipart else limits.CALL_BODY
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > bound.value:
+            await self._refuse(bound, send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > bound.value:
+                    raise _TooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if not started:
+                await self._refuse(bound, send)
+
+    @staticmethod
+    async def _refuse(bound: limits.Limit, send: Send) -> None:
+        raise_it = (
+            f"; the server's administrator can raise it with {bound.env}=N ({bound.unit})"
+            if bound.env
+            else ""
+        )
+        message = (
+            f"the call is larger than this server takes: {bound.what} over the limit of "
+            f"{bound.shown()}{raise_it}; nothing was stored"
+        )
+        refused = JSONResponse(
+            {"error": {"kind": "input", "message": message, "detail": message, "field": None}},
+            status_code=413,
+        )
+        await refused({"type": "http"}, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 def _version() -> str:
@@ -243,7 +314,6 @@ def _run(
     from pricing.operations import run
 
     params = dict(call["params"])
-    _check_values(params)
     for parameter in op.parameters():
         required = parameter.name in op.files and parameter.default is parameter.empty
         if required and not (saved and parameter.name in saved):
@@ -274,26 +344,6 @@ def _run(
             answer["output"] = base64.b64encode(output.read_bytes()).decode("ascii")
         answer["document"] = json.loads(text)
     return answer
-
-
-INT_RANGE = 2**31 - 1  # numbers, identifiers and quantities fit the database's integers
-
-
-def _check_values(value: object, where: str = "") -> None:
-    """Refuse what no operation takes and a database could choke on: NUL characters in text,
-    whole numbers beyond the database's integers."""
-    if isinstance(value, str) and "\x00" in value:
-        raise InputError(f" {where or 'text'}: a NUL character is not allowed in text",
-                         field=where.split(".")[0] or None)  # fmt: skip
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT_RANGE:
-        raise InputError(f" {where}: {value} is out of range (at most {INT_RANGE:,})",
-                         field=where.split(".")[0] or None)  # fmt: skip
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_values(item, f"{where}.{key}" if where else str(key))
-    elif isinstance(value, list):
-        for position, item in enumerate(value, 1):
-            _check_values(item, f"{where}.{position}")
 
 
 def _as_named(text: str, ours: dict[str, str]) -> str:

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.engine import Connection
 
 from pricing import config
@@ -153,8 +153,19 @@ def _hashing() -> ThreadPoolExecutor:
 
 
 def _blobs_digest(blobs: dict[str, bytes]) -> str:
-    parts = [f"{name}:{hashlib.sha256(blobs[name]).hexdigest()}" for name in sorted(blobs)]
+    return blobs_digest({name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()})
+
+
+def blobs_digest(hexdigests: dict[str, str]) -> str:
+    """A deal segment's columns as the audit digests them, from each stored blob's SHA-256
+    (``pricing db check`` hashes each blob once for its own checks and this)."""
+    parts = [f"{name}:{hexdigests[name]}" for name in sorted(hexdigests)]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def known_blobs(segment: int, hexdigests: dict[str, str]) -> dict[str, str]:
+    """The ``known`` digests (:func:`content_digest`) of a segment's columns hashed already."""
+    return {f"deal_columns:{segment}": blobs_digest(hexdigests)}
 
 
 _KNOWN = "pricing.audit.known"
@@ -383,6 +394,19 @@ def last_entry(conn: Connection, name: str) -> Entry | None:
                  row.key_id, row.mac)  # fmt: skip
 
 
+def newest_entries(conn: Connection) -> dict[str, Entry]:
+    """Each subject's newest entry, as stored (MACs not checked: :func:`verify` does)."""
+    t = store.audit_log
+    newest = select(func.max(t.c.seq)).group_by(t.c.subject).scalar_subquery()
+    rows = conn.execute(select(t).where(t.c.seq.in_(newest)))
+    return {row.subject: Entry(*row) for row in rows}
+
+
+def display(name: str) -> str:
+    """A subject as people name it: ``request R-000003``, ``deals import 2`` …"""
+    return _display(name)
+
+
 def head(db: Store) -> Head | None:
     """The chain's newest entry (None while it is empty)."""
     with db.read() as conn:
@@ -420,7 +444,7 @@ def verify(db: Store, *, kept: Head | None = None) -> Verdict:
             newest[entry.subject] = entry
         stored = stored_subjects(conn) if newest else []
         if newest:
-            damage += _check_subjects(conn, stored, newest)
+            damage += check_subjects(conn, stored, newest)
     current = Head(last.seq, last.mac) if last else None
     if kept is not None:
         damage += _check_kept(db, kept, current)
@@ -434,7 +458,14 @@ def _more(damage: list[Damage]) -> list[Damage]:
     return [Damage("…", f"and {len(damage) - SHOWN_DAMAGE} more")]
 
 
-def _check_subjects(conn: Connection, stored: list[str], newest: dict[str, Entry]) -> list[Damage]:
+def check_subjects(
+    conn: Connection,
+    stored: list[str],
+    newest: dict[str, Entry],
+    known: dict[str, str] | None = None,
+) -> list[Damage]:
+    """Every stored subject against its newest entry, and every entry's subject still stored
+    (``known``: digests of parts hashed already, :func:`known_blobs`)."""
     damage: list[Damage] = []
     for name in stored:
         entry = newest.get(name)
@@ -444,7 +475,7 @@ def _check_subjects(conn: Connection, stored: list[str], newest: dict[str, Entry
         elif entry.action in REMOVALS:
             damage.append(Damage(_display(name), f"entry {entry.seq} removed it, yet it is "
                                  "stored: it was put back behind the tool's back"))  # fmt: skip
-        elif content_digest(conn, name) != entry.digest:
+        elif content_digest(conn, name, known=known) != entry.digest:
             damage.append(Damage(_display(name), f"its stored content differs from what entry "
                                  f"{entry.seq} ({entry.action} by {entry.by}, "
                                  f"{_stamp(entry.at)}) recorded: it was edited behind the "

@@ -103,11 +103,47 @@ def segments_since(conn: Connection, since: date | None) -> list[tuple[int, int]
     return [(int(number), int(lines)) for number, lines in conn.execute(query)]
 
 
-def segment_blobs(conn: Connection, segment: int, names: Iterable[str]) -> dict[str, bytes]:
-    """The named columns one segment holds."""
+def segment_blobs(
+    conn: Connection, segment: int, names: Iterable[str] | None = None
+) -> dict[str, bytes]:
+    """The named columns one segment holds (None: all of them)."""
     c = store.deal_columns.c
-    query = select(c.name, c.data).where(c.segment_id == segment, c.name.in_(list(names)))
+    query = select(c.name, c.data).where(c.segment_id == segment)
+    if names is not None:
+        query = query.where(c.name.in_(list(names)))
     return {str(name): bytes(data) for name, data in conn.execute(query)}
+
+
+class Segment(NamedTuple):
+    """A segment as recorded: its import (None: stored before imports were recorded), its
+    lines and the first and last date among them."""
+
+    id: int
+    import_id: int | None
+    lines: int
+    first_date: date
+    last_date: date
+
+
+def segment_rows(conn: Connection) -> list[Segment]:
+    """Every segment as recorded, in storage order."""
+    s = store.deal_segments
+    query = select(s.c.id, s.c.import_id, s.c.lines, s.c.first_date, s.c.last_date)
+    return [Segment(*row) for row in conn.execute(query.order_by(s.c.id))]
+
+
+def held_keys_of_all(conn: Connection) -> list[tuple[int, bytes]]:
+    """Each import that held lines stored already, with those lines' keys (a blob)."""
+    t = store.deal_imports.c
+    rows = conn.execute(select(t.id, t.held_keys).where(t.held_keys.is_not(None)).order_by(t.id))
+    return [(int(ident), bytes(blob)) for ident, blob in rows]
+
+
+def editions_with_items_kept(conn: Connection) -> list[int]:
+    """The editions whose items are kept in columnar form."""
+    kept = store.edition_columns.c
+    query = select(kept.edition_id).order_by(kept.edition_id)
+    return [int(n) for n in conn.execute(query).scalars()]
 
 
 def add_segment(
@@ -138,6 +174,15 @@ def replace_blob(conn: Connection, segment: int, name: str, data: bytes) -> None
     )
     if not updated.rowcount:
         conn.execute(store.deal_columns.insert().values(segment_id=segment, name=name, data=data))
+
+
+def import_of_segment(conn: Connection, segment: int) -> ImportRecord | None:
+    """The deals import a segment holds lines of (None: lines stored before imports were
+    recorded, or no such segment)."""
+    s = store.deal_segments.c
+    number = conn.execute(select(s.import_id).where(s.id == segment)).scalar()
+    found = imports(conn, int(number)) if number is not None else []
+    return found[0] if found else None
 
 
 def imports_of(conn: Connection, segments: Iterable[int]) -> list[int]:

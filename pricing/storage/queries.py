@@ -281,6 +281,12 @@ def policy_rows(conn: Connection) -> list[PolicyRecord]:
     return [_policy(r) for r in conn.execute(select(policies).order_by(policies.c.id))]
 
 
+def latest_policy_row(conn: Connection) -> PolicyRecord | None:
+    """The most recently loaded policy version."""
+    row = conn.execute(select(policies).order_by(policies.c.id.desc()).limit(1)).first()
+    return _policy(row) if row else None
+
+
 def latest_policy_body(conn: Connection) -> str | None:
     """The JSON body of the most recently loaded policy."""
     row = conn.execute(select(policies.c.body).order_by(policies.c.id.desc()).limit(1)).first()

@@ -8,6 +8,7 @@ short commands fast.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -39,12 +40,14 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from pricing import config
-from pricing.errors import SchemaError, StoreError
+from pricing.errors import ConfigError, InputError, PricingError, SchemaError, StoreError
 from pricing.money import from_micros, to_micros
 
 SCHEMA_REVISION = "0008"
 DEFAULT_URL = "sqlite:///pricing.db"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
+NOT_PERMITTED = "42501"  # PostgreSQL: insufficient_privilege (no CREATE, no SELECT, ...)
+PRIVATE = 0o600  # a new SQLite file (and so its -wal and -shm): its owner reads and writes it
 
 
 def bulk_insert(
@@ -274,6 +277,7 @@ deal_columns = Table(
     Column("segment_id", Integer, ForeignKey("deal_segments.id"), primary_key=True),
     Column("name", String(40), primary_key=True),
     # One column of the segment's lines: a zstd-compressed Arrow IPC stream (pricing.lines.segments).
+    # It ends with the stream's SHA-256, checked whenever it is read (since issue 17).
     Column("data", LargeBinary, nullable=False),
 )
 
@@ -289,13 +293,38 @@ edition_columns = Table(
 
 
 def resolve_url(url: str | None) -> str:
-    """``--db`` or ``PRICING_DATABASE_URL``, else ``pricing.db`` here; a bare path means SQLite."""
-    url = url or config.database_url() or DEFAULT_URL
-    if "://" not in url:
-        url = f"sqlite:///{url}"
-    if url.startswith(("postgresql://", "postgres://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
+    """``url`` (``--db``), else ``PRICING_DATABASE_URL`` or the configuration file's
+    ``database_url``, else ``pricing.db`` here; a bare path means SQLite. A URL that cannot be
+    parsed is refused, naming where it came from (never its password)."""
+    written = url or config.database_url() or DEFAULT_URL
+    resolved = written if "://" in written else f"sqlite:///{written}"
+    if resolved.startswith(("postgresql://", "postgres://")):
+        resolved = "postgresql+psycopg://" + resolved.split("://", 1)[1]
+    try:
+        make_url(resolved)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number, e.g. [::1
+        raise _unreadable_url(written, given=url is not None) from None
+    return resolved
+
+
+def _unreadable_url(written: str, *, given: bool) -> PricingError:
+    detail = (
+        f" {_redacted(written)!r}: not a database URL pricing can read; write it as "
+        "postgresql://USER@HOST[:PORT]/DATABASE (an IPv6 address in brackets: [::1]) or give "
+        "the path of an SQLite file"
+    )
+    if given:
+        return InputError(detail, field="db")
+    return ConfigError(config.database_url_origin() + detail)
+
+
+def _redacted(url: str) -> str:
+    """A URL that may not parse, its password (between ``user:`` and the last ``@``) hidden."""
+    scheme, separator, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not separator or not at or ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}"
 
 
 def display_url(url: str) -> str:
@@ -303,7 +332,7 @@ def display_url(url: str) -> str:
     try:
         shown = make_url(url).render_as_string(hide_password=True)
         return shown.replace("postgresql+psycopg://", "postgresql://", 1)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<unparseable database URL>"
 
 
@@ -351,7 +380,10 @@ class Store:
         resolved = resolve_url(url)
         if not create:
             _must_exist(resolved)
-        store = cls(_make_engine(resolved))
+        engine = _make_engine(resolved)
+        if create:
+            _create_private(_sqlite_file(resolved))
+        store = cls(engine)
         try:
             with store.engine.connect():
                 pass
@@ -413,32 +445,81 @@ class Store:
 
     def schema_revision(self) -> str | None:
         with self.engine.connect() as conn:
-            return _revision(conn)
+            return _revision(conn, self.url)
 
     def ensure_schema(self, upgrade: bool = True) -> None:
-        """Bring the schema to this version's revision; refuse a database from a newer version."""
+        """Bring the schema to this version's revision; refuse a database from a newer version,
+        one whose recorded revision was edited by hand, and say what a login that may not
+        create tables should ask for. A failed upgrade changes nothing (one transaction)."""
         with self.engine.connect() as conn:
-            revision = _revision(conn)
+            revision = _revision(conn, self.url)
         if revision == SCHEMA_REVISION:
             return
         from pricing.storage.migrations import known_revisions, upgrade_to_head
 
         if revision is not None and revision not in known_revisions():
-            raise SchemaError(
-                f"the database {self.url} is at schema revision {revision}, written by a newer "
-                "version of pricing; upgrade pricing before using it (nothing was changed)"
-            )
+            raise _unknown_revision(self.url, revision)
         if not upgrade:
             raise StoreError(f"the database {self.url} needs `pricing db upgrade`")
         with self.write() as conn:
             if conn.dialect.name == "postgresql":
                 # Concurrent first uses queue here; SQLite's BEGIN IMMEDIATE does the same.
                 advisory_lock(conn, 7201558)
-            if _revision(conn) != SCHEMA_REVISION:
-                upgrade_to_head(conn)
+            current = _revision(conn, self.url)
+            if current is None and _has_tables(conn):  # (seen under the lock: no race)
+                raise StoreError(
+                    f"the database {self.url} holds pricing's tables but no schema revision: "
+                    "its alembic_version table was emptied or dropped by hand; nothing was "
+                    "changed. Restore the database from a backup, or (the administrator) put "
+                    "back the revision its tables are at"
+                )
+            if current != SCHEMA_REVISION:
+                try:
+                    upgrade_to_head(conn)
+                except DBAPIError as exc:
+                    raise _upgrade_failed(self.url, current, exc) from None
 
 
-def _revision(conn: Connection) -> str | None:
+def _unknown_revision(url: str, revision: str) -> SchemaError:
+    """A revision this version does not know: a newer pricing's (``0010``), or an edit."""
+    if revision.isdigit() and len(revision) == len(SCHEMA_REVISION) and revision > SCHEMA_REVISION:
+        return SchemaError(
+            f"the database {url} is at schema revision {revision}, written by a newer "
+            "version of pricing; upgrade pricing before using it (nothing was changed)"
+        )
+    return SchemaError(
+        f"the database {url} says it is at schema revision {revision!r}, which no version of "
+        f"pricing wrote: its alembic_version table was edited by hand; nothing was changed. "
+        f"Restore the database from a backup, or (the administrator) put back the revision its "
+        f"tables are at (this version's is {SCHEMA_REVISION})"
+    )
+
+
+def _upgrade_failed(url: str, revision: str | None, exc: DBAPIError) -> StoreError:
+    if _not_permitted(exc):
+        refusal = str(exc.orig).strip().splitlines()[0]
+        return StoreError(
+            f"the database {url} needs its tables created or upgraded, and this login may not "
+            f"({refusal}); nothing was changed. Ask the administrator to run `pricing db upgrade` "
+            "with a login that owns the database's schema, then run this again"
+        )
+    reason = _reason(exc)
+    return StoreError(
+        f"upgrading the schema of {url} from {revision or '(empty)'} to {SCHEMA_REVISION} "
+        f"failed ({reason}); nothing was changed. If its alembic_version table was edited by "
+        "hand, restore the database from a backup, or (the administrator) put back the "
+        "revision its tables are at"
+    )
+
+
+def _has_tables(conn: Connection) -> bool:
+    """Whether pricing's tables are there (its first table, since revision 0001)."""
+    from sqlalchemy import inspect
+
+    return inspect(conn).has_table(editions.name)
+
+
+def _revision(conn: Connection, url: str) -> str | None:
     try:
         with conn.begin_nested() if conn.in_transaction() else conn.begin():
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -446,6 +527,8 @@ def _revision(conn: Connection) -> str | None:
         message = str(exc.orig).lower()
         if "no such table" in message or "does not exist" in message:
             return None
+        if _not_permitted(exc):
+            raise StoreError(f"database {url}: {_reason(exc)}") from None
         raise
 
 
@@ -465,6 +548,36 @@ def _must_exist(url: str) -> None:
             "Run this in the folder of your pricing.db, point --db or PRICING_DATABASE_URL at it, "
             "or start one with `pricing pricebook import FILE`"
         )
+
+
+def _create_private(file: Path | None) -> None:
+    """Make a new SQLite file readable and writable by its owner only, whatever the umask:
+    SQLite then gives its -wal and -shm files the same mode. An existing file keeps the mode
+    its owner chose (``pricing db check`` warns when everyone may read it)."""
+    if file is None:
+        return
+    try:
+        made = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create the database {file}: {exc.strerror}") from None
+    try:
+        if hasattr(os, "fchmod"):  # (not on Windows, where the mode bits mean nothing)
+            os.fchmod(made, PRIVATE)  # a umask such as 0277 took more than others' bits
+    finally:
+        os.close(made)
+
+
+def world_readable(url: str) -> Path | None:
+    """The SQLite file of ``url`` when every local user may read it (None: not, or not an
+    SQLite file)."""
+    import stat
+
+    file = _sqlite_file(url)
+    if file is None or not file.exists():
+        return None
+    return file.resolve() if file.stat().st_mode & stat.S_IROTH else None
 
 
 def lock_timeout() -> float:
@@ -540,12 +653,26 @@ def _translate_errors(store: Store) -> Iterator[None]:
         yield
     except OperationalError as exc:
         raise StoreError(f"database {store.url}: {_reason(exc)}") from None
+    except DBAPIError as exc:
+        if not _not_permitted(exc):
+            raise
+        raise StoreError(f"database {store.url}: {_reason(exc)}") from None
+
+
+def _not_permitted(exc: DBAPIError) -> bool:
+    """PostgreSQL refused the login a privilege (to create, read or change a table)."""
+    return getattr(exc.orig, "sqlstate", None) == NOT_PERMITTED
 
 
 def _reason(exc: DBAPIError) -> str:
     message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
         message = f"database is locked ({message})"
+    if _not_permitted(exc):
+        return (
+            f"{message}: this login may not use these tables; nothing was changed. Ask the "
+            "administrator to grant it access (or to run `pricing db upgrade` if the schema is new)"
+        )
     if "locked" in message:
         return _reason_locked(message)
     if "readonly" in message or "read-only" in message:
