@@ -268,7 +268,9 @@ def _shared_strings(path: Path) -> tuple[bool, bool]:
 def read_csv(path: Path, bounds: Bounds | None = None) -> Sheet:
     """A csv file in UTF-8 (with or without BOM) or Windows-1252, comma- or semicolon-separated,
     read row by row and no further than ``bounds`` allow (its columns, its cells)."""
-    data = read_input(path)
+    data = read_input(path, None if bounds is None else bounds.size.value + 1)
+    if bounds is not None and len(data) > bounds.size.value:  # not a file: a pipe, a device
+        raise InputError(bounds.size.message(str(path), f"more than {bounds.size.shown()}"))
     encoding, errors = text_encoding(data)
     delimiter = sniff_delimiter(data[:65536].decode(encoding, "replace"))
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors, newline="")
