@@ -527,11 +527,10 @@ def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Docu
 
 def deal_problem_counts(read: DealsFile) -> list[Document]:
     """How many problems of each kind a deals file has: ``problems`` lists up to
-    limits.PROBLEMS_PER_KIND of a kind with their cells, and one line for the rest."""
-    return [
-        {"severity": severity, "message": message, "count": count}
-        for (severity, message), count in read.counts.items()
-    ]
+    limits.PROBLEMS_PER_KIND of a kind with their cells; these count them all."""
+    from pricing.problems import kind_counts
+
+    return [k.as_dict() for k in kind_counts(read.problems)]
 
 
 def deals_imports(found: Sequence[ImportListing]) -> list[Document]:

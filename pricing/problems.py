@@ -132,6 +132,16 @@ class Problems(list[Problem]):
         self._omitted[key] = self._omitted.get(key, 0) + 1
         return True
 
+    def room(self, severity: Severity, kind: str, count: int = 1) -> int:
+        """Count ``count`` more problems of one kind at once (a reader that finds them a column
+        at a time); how many of them are still to be listed (then :meth:`append` each)."""
+        key = (severity, kind)
+        listed = self._listed.get(key, 0)
+        free = max(0, min(count, self.per_kind - listed))
+        if count > free:
+            self._omitted[key] = self._omitted.get(key, 0) + count - free
+        return free
+
     def full(self, severity: Severity, kind: str) -> bool:
         """Whether problems of this kind are no longer listed, only counted."""
         return self._listed.get((severity, kind), 0) >= self.per_kind

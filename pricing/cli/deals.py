@@ -120,7 +120,7 @@ def import_(
     errors = sum(c["count"] for c in answer["problem_counts"] if c["severity"] == "error")
     if errors:
         if not cfg.json:
-            echo_listed_problems(answer["problems"])
+            echo_listed_problems(answer["problems"], answer["problem_counts"])
         exit_with(
             ctx,
             f"{name}: nothing imported: {errors:,} error(s); fix them and import again",
@@ -154,7 +154,7 @@ def _shrink_text(shrink: dict[str, Any]) -> str:
 def _print_import(answer: dict[str, Any]) -> None:
     """Problems, notes, what was added and which SKUs are unmatched."""
     name = answer["file"]
-    echo_listed_problems(answer["problems"])
+    echo_listed_problems(answer["problems"], answer["problem_counts"])
     for note in answer["notes"]:
         say(f"note: {note}")
     dry_run = answer["dry_run"]

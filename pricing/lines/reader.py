@@ -46,7 +46,6 @@ from pricing.limits import (
     DEALS_FILE,
     DEALS_ROWS,
     FIELD_CHARS,
-    PROBLEMS_PER_KIND,
 )
 from pricing.lines import schema
 from pricing.money import (
@@ -57,7 +56,7 @@ from pricing.money import (
     TOO_LARGE_TEXT,
     parse_decimal,
 )
-from pricing.problems import Problem, Severity
+from pricing.problems import Problem, Problems, Severity, kind_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -158,43 +157,9 @@ class DealsFile:
     sha256: str | None = None  # of the file's bytes: the same file is recognised again
     decimal: str | None = None  # the decimal mark as given (None: read from the values)
     name: str = ""  # the file's name as stored and shown (io.names.shown_name)
-    # How many problems of each kind (severity, message) the file has: ``problems`` lists up
-    # to limits.PROBLEMS_PER_KIND of each, with their cells, and one line for the rest.
-    counts: dict[tuple[Severity, str], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.name = self.name or shown_name(self.path)
-
-
-class Found:
-    """Problems as they are found, each kind (severity and message) listed with its cell up to
-    :data:`pricing.limits.PROBLEMS_PER_KIND` times and otherwise only counted: three million
-    bad dates make twenty records and a count, never three million records or lines."""
-
-    def __init__(self) -> None:
-        self.listed: list[Problem] = []
-        self.counts: dict[tuple[Severity, str], int] = {}
-
-    def room(self, severity: Severity, message: str, count: int = 1) -> int:
-        """Count ``count`` more problems of a kind; how many of them are still to be listed."""
-        key = (severity, message)
-        before = self.counts.get(key, 0)
-        self.counts[key] = before + count
-        return max(0, min(count, PROBLEMS_PER_KIND - before))
-
-    def add(self, problem: Problem) -> None:
-        if self.room(problem.severity, problem.message):
-            self.listed.append(problem)
-
-    def problems(self, file: str) -> list[Problem]:
-        """The problems listed, then one line for each kind that has more than were listed."""
-        more = [
-            Problem(severity, f"and {count - PROBLEMS_PER_KIND:,} more like this: {message}",
-                    file=file)
-            for (severity, message), count in self.counts.items()
-            if count > PROBLEMS_PER_KIND
-        ]  # fmt: skip
-        return self.listed + more
 
 
 @dataclass(frozen=True)
@@ -261,19 +226,19 @@ def _read(
         overrides,
         lambda m: all(f in m for f in REQUIRED) and any(f in m for f in MONEY),
     )
-    problems = Found()
+    problems = Problems()
     if found is None:
-        problems.add(_no_header(name, head, overrides))
-        return DealsFile(path, None, problems.problems(name), name=name, counts=problems.counts)
+        problems.append(_no_header(name, head, overrides))
+        return DealsFile(path, None, problems, name=name)
     header_row, mapping = found
     if "deal_id" not in mapping:
-        problems.add(_no_deal_id(head, header_row, mapping))
+        problems.append(_no_deal_id(head, header_row, mapping))
     if progress:
         progress(0, 3)
     if layout.sheet is None:
         raw = _csv_columns(path, name, head, header_row, mapping, layout, problems)
         if raw is None:  # rows the csv reader could not split: nothing else is read
-            return DealsFile(path, None, problems.problems(name), name=name, counts=problems.counts)
+            return DealsFile(path, None, problems, name=name)
         text_cells = None  # every cell of a csv file is text
     else:
         raw, text_cells = _sheet_columns(name, layout.sheet, header_row, mapping)
@@ -285,8 +250,8 @@ def _read(
         progress(3, 3)
     headers = {f: str(h) for f, h in reader.headers.items()}
     return DealsFile(
-        path, lines, problems.problems(name), reader.notes, headers, date_format,
-        digest.result(), decimal, name, problems.counts,
+        path, lines, problems, reader.notes, headers, date_format,
+        digest.result(), decimal, name,
     )  # fmt: skip
 
 
@@ -411,7 +376,7 @@ def _csv_columns(
     header_row: int,
     mapping: dict[str, int],
     layout: _Layout,
-    problems: Found,
+    problems: Problems,
     encoding: str = "utf8",
 ) -> dict[str, Array] | None:
     """The mapped columns of a csv file as Arrow text, read block by block with Arrow's reader
@@ -426,14 +391,14 @@ def _csv_columns(
     import pyarrow as pa
     import pyarrow.csv as csv
 
-    broken = Found()
+    broken = Problems()
     message = "has {actual} fields where the header has {expected}: a stray separator or quote? fix the row and import again"  # fmt: skip
 
     def invalid(row: pyarrow.csv.InvalidRow) -> Literal["skip"]:
         said = message.format(actual=row.actual_columns, expected=row.expected_columns)
-        if broken.room("error", said):
+        if not broken.only_counted("error", said):
             text = row.text if len(row.text) <= 200 else row.text[:200] + "…"
-            broken.listed.append(Problem("error", said, value=text, file=name, line=row.number))
+            broken.append(Problem("error", said, value=text, file=name, line=row.number))
         return "skip"
 
     width = _width(head, header_row, mapping)
@@ -487,14 +452,11 @@ def _csv_columns(
             raise InputError(
                 CSV_LINE_BYTES.message(f"{name} line {first_line + lines} or after")
             ) from None
-        problems.add(Problem("error", f"cannot be read as csv: {detail}; save it again as "
+        problems.append(Problem("error", f"cannot be read as csv: {detail}; save it again as "
                              "comma- or semicolon-separated values", file=name))  # fmt: skip
         return None
-    if broken.counts:
-        for problem in broken.listed:
-            problems.add(problem)
-        for key, count in broken.counts.items():
-            problems.counts[key] = count
+    if broken.total:
+        problems.extend(broken)
         return None
     # Each column's blocks are let go as soon as its whole copy is made: at the peak the file's
     # text is held once and one column twice (not all of them twice).
@@ -735,7 +697,7 @@ class _Reader:
         is_csv: bool,
         mapping: dict[str, int],
         first_line: int,
-        found: Found,
+        found: Problems,
     ) -> None:
         self.name, self.head, self.is_csv = name, head, is_csv
         self.mapping = mapping
@@ -769,10 +731,10 @@ class _Reader:
         count = int(np.count_nonzero(mask))
         if not count:
             return
-        for index in np.flatnonzero(mask)[: self.found.room(severity, message, count)]:
+        for index in np.flatnonzero(mask)[: self.found.room(severity, kind_of(message), count)]:
             where = self.where(int(index), field_name)
             value = values[int(index)].as_py()
-            self.found.listed.append(Problem(severity, message, value=str(value), **where))
+            self.found.append(Problem(severity, message, value=str(value), **where))
 
     def convert(
         self,
@@ -885,7 +847,7 @@ class _Reader:
             rows = np.flatnonzero(either[name])
             examples = list(dict.fromkeys(text[name].take(rows[:50]).to_pylist()))[:2]
             quoted = " and ".join(f'"{e}"' for e in examples)
-            self.found.add(
+            self.found.append(
                 Problem(
                     "error",
                     f"the {name.replace('_', ' ')}s do not say whether the comma or the point "
@@ -1125,7 +1087,7 @@ class _Reader:
             return
         first = ", ".join(str(self.first_line + int(i)) for i in rows[:5])
         more = ", …" if len(rows) > 5 else ""
-        self.found.add(
+        self.found.append(
             Problem(
                 "warning",
                 f"{len(rows):,} line(s) dated after today ({date.today()}), at line(s) "
@@ -1173,7 +1135,7 @@ class _Reader:
                 self._ambiguous_dates(day_part[dmy], parts.loc[dmy], np.flatnonzero(dmy.to_numpy()))
                 return result
             if order is None:
-                self.found.add(
+                self.found.append(
                     Problem("error", "the dates mix day-first and month-first values; give --date-format",
                             **self.where(int(np.flatnonzero(dmy.to_numpy())[0]), "date"))
                 )  # fmt: skip
@@ -1203,7 +1165,7 @@ class _Reader:
         day_first = separator.join(("%d", "%m", year))
         month_first = separator.join(("%m", "%d", year))
         quoted = " and ".join(f'"{e}"' for e in examples)
-        self.found.add(
+        self.found.append(
             Problem(
                 "error",
                 f"the dates do not say whether the day or the month comes first (no day above "
