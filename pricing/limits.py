@@ -94,13 +94,18 @@ XLSX_RATIO_FROM = 1 * _MB  # parts smaller than this, uncompressed, are never a 
 XLSX_PARTS = Limit("parts in one workbook", 100_000)
 
 # The grid.
-PRICE_BOOK_ROWS = Limit("rows", 1_048_576, "PRICING_MAX_ROWS")
-DEALS_ROWS = Limit("lines", 50_000_000, "PRICING_MAX_DEAL_LINES")
+PRICE_BOOK_ROWS = Limit("rows", 250_000, "PRICING_MAX_ROWS")
+DEALS_ROWS = Limit("lines", 1_100_000, "PRICING_MAX_DEAL_LINES")
 REQUEST_LINES = Limit("lines per request", 10_000, "PRICING_MAX_REQUEST_LINES")
 COLUMNS = Limit("columns", 16_384)  # Excel's own bound
 # A sheet is read as a full grid from A1 to its last used cell: a stray value far out makes it
-# billions of cells. A million rows of 20 columns.
-CELLS = Limit("cells in one sheet", 20_000_000)
+# billions of cells.
+CELLS = Limit("cells in one sheet", 2_500_000, "PRICING_MAX_CELLS")
+# The text a sheet's cells hold once read (a workbook's shared string counted in every cell
+# that shows it, as the reader copies it there), in characters (a workbook's: bytes of UTF-8).
+SHEET_TEXT = Limit("text in one sheet", 24 * _MB, "PRICING_MAX_SHEET_TEXT_MB", "MB", _MB)
+# The text of a deals file's columns that are read (all but those no field maps), in bytes.
+DEALS_TEXT = Limit("text in the columns read", 80 * _MB, "PRICING_MAX_DEALS_TEXT_MB", "MB", _MB)
 FIELD_CHARS = Limit("characters in one cell", 32_767)  # Excel's own bound
 # A csv file is read in blocks of this size; one line must fit in a block (a line of 16,384
 # columns of 60 characters does; a gigabyte without a line end does not).
@@ -118,3 +123,5 @@ CALL_BODY = Limit("call size", 1 * _MB, None, "MB", _MB)
 
 # Problems: each kind is listed up to this many, with their cells; the rest are counted.
 PROBLEMS_PER_KIND = 20
+# The SKUs of a deals file that match no price book: listed up to this many, the rest counted.
+UNMATCHED_SKUS_LISTED = 1_000

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from pricing.limits import PRICE_BOOK_ROWS
 from tests.conftest import Cli, write_workbook
 from tests.hostile import Measured, measured, sparse_file
 
@@ -334,7 +335,9 @@ def test_a_sheet_with_more_rows_than_the_bound_is_refused_before_it_is_parsed(
     book = streamed_workbook(tmp_path / "rows.xlsx", rows())
     started = time.monotonic()
     run = measured("--db", str(tmp_path / "p.db"), "pricebook", "import", str(book), timeout=60)
-    refused(run, "rows.xlsx", "1,048,576 rows", "PRICING_MAX_ROWS")
+    refused(
+        run, "rows.xlsx", f"over the limit of {PRICE_BOOK_ROWS.value:,} rows", "PRICING_MAX_ROWS"
+    )
     assert time.monotonic() - started < 15
 
 
@@ -348,7 +351,11 @@ def duplicates(path: Path, rows: int) -> Path:
 
 def test_a_million_duplicate_rows_print_a_few_lines_and_count_the_rest(tmp_path: Path) -> None:
     book = duplicates(tmp_path / "duplicates.csv", 1_000_000)
-    run = measured("--db", str(tmp_path / "p.db"), "pricebook", "import", str(book), timeout=120)
+    run = measured(
+        "--db", str(tmp_path / "p.db"), "pricebook", "import", str(book),
+        env={"PRICING_MAX_ROWS": "1000001", "PRICING_MAX_CELLS": "3000003",
+             "PRICING_MAX_SHEET_TEXT_MB": "64"}, timeout=120,
+    )  # fmt: skip
     assert run.exit_code == 2 and "Traceback" not in run.stderr
     lines = run.stderr.splitlines()
     assert len(lines) < 50, f"{len(lines)} lines printed"

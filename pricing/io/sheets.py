@@ -20,7 +20,7 @@ import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
@@ -29,13 +29,14 @@ from pricing.errors import InputError
 from pricing.io.bounded import (
     CHUNK,
     Bounds,
+    SharedStrings,
     SheetScan,
     check_size,
     check_workbook,
     scan_sheet,
     scan_strings,
 )
-from pricing.limits import CELLS, COLUMNS, FIELD_CHARS
+from pricing.limits import CELLS, COLUMNS, FIELD_CHARS, SHEET_TEXT
 from pricing.problems import Problem, Problems
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -108,7 +109,7 @@ class Workbook:
     _book: Any = None
     _csv_sheet: Sheet | None = None
     bounds: Bounds | None = None
-    _strings: tuple[bool, bool] = (False, False)  # shared strings: a NUL, a long one?
+    _strings: SharedStrings = field(default_factory=SharedStrings)
 
     def sheet(self, name: str) -> Sheet:
         if self._csv_sheet is not None:
@@ -127,8 +128,8 @@ class Workbook:
             raise InputError(
                 self.bounds.rows.message(f"{self.path}, sheet {name!r}", f"{len(rows):,} rows")
             )
-        nul = self._strings[0] or scan is None or scan.maybe_nul
-        long = self._strings[1] or scan is None or scan.maybe_long
+        nul = self._strings.maybe_nul or scan is None or scan.maybe_nul
+        long = self._strings.maybe_long or scan is None or scan.maybe_long
         if nul or long:
             sheet.check_cells(nul=nul, long=long)
         return sheet
@@ -142,7 +143,8 @@ class Workbook:
                 if member is None:
                     return None
                 with archive.open(member) as stream:
-                    return scan_sheet(stream, f"{self.path}, sheet {name!r}", self.bounds)
+                    source = f"{self.path}, sheet {name!r}"
+                    return scan_sheet(stream, source, self.bounds, self._strings)
         except (zipfile.BadZipFile, KeyError, OSError, EOFError, ElementTree.ParseError):
             return None
 
@@ -252,17 +254,20 @@ def _unreadable(path: Path, exc: Exception) -> InputError:
     )
 
 
-def _shared_strings(path: Path) -> tuple[bool, bool]:
-    """Whether the workbook's shared strings may hold a NUL, or a string too long for a cell."""
+def _shared_strings(path: Path) -> SharedStrings:
+    """The workbook's shared strings as their part says (whether one may hold a NUL or be too
+    long for a cell, the text of each); refused when their text is over the bound."""
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if n.lower().endswith("sharedstrings.xml")]
-            if not names:
-                return False, False
-            with archive.open(names[0]) as stream:
-                return scan_strings(stream)
+            found = SharedStrings()
+            for name in archive.namelist():  # the reader's, whichever it is: the largest
+                if name.lower().endswith("sharedstrings.xml"):
+                    with archive.open(name) as stream:
+                        strings = scan_strings(stream, str(path))
+                    found = strings if strings.total >= found.total else found
+            return found
     except (zipfile.BadZipFile, KeyError, OSError, EOFError):
-        return False, False
+        return SharedStrings()
 
 
 def read_csv(path: Path, bounds: Bounds | None = None) -> Sheet:
@@ -277,7 +282,8 @@ def read_csv(path: Path, bounds: Bounds | None = None) -> Sheet:
     reader = csv.reader(stream, delimiter=delimiter)
     allowed = bounds.rows_allowed if bounds else None
     rows: list[list[Any]] = []
-    cells = 0
+    cells = text = 0
+    most_cells, most_text = CELLS.value, SHEET_TEXT.value
     try:
         while batch := list(
             islice(reader, 4096 if allowed is None else min(4096, allowed + 1 - len(rows)))
@@ -288,8 +294,12 @@ def read_csv(path: Path, bounds: Bounds | None = None) -> Sheet:
                 raise InputError(COLUMNS.message(f"{path.name} line {line}", f"{widest:,}"))
             rows.extend(batch)
             cells += sum(map(len, batch))
-            if cells > CELLS.value:
-                raise InputError(CELLS.message(str(path), f"more than {CELLS.value:,}"))
+            if cells > most_cells:
+                raise InputError(CELLS.message(str(path), f"more than {most_cells:,}"))
+            text += sum(map(len, chain.from_iterable(batch)))
+            if text > most_text:
+                found = f"more than {SHEET_TEXT.shown()} by line {reader.line_num:,}"
+                raise InputError(SHEET_TEXT.message(str(path), found))
             if allowed is not None and len(rows) > allowed:
                 assert bounds is not None
                 raise InputError(bounds.rows.message(str(path), f"more than {allowed:,} rows"))
