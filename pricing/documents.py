@@ -517,6 +517,7 @@ def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Docu
         "unmatched_skus": [
             {"sku": sku, "first_date": first} for sku, first in result.unmatched_skus
         ],
+        "unmatched_sku_count": result.unmatched_sku_count,
         "dry_run": dry_run,
         "columns": read.columns,
         "notes": read.notes,

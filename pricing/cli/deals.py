@@ -180,11 +180,11 @@ def _print_import(answer: dict[str, Any]) -> None:
     if answer["unmatched"]:
         skus = answer["unmatched_skus"]
         shown = ", ".join(f"{u['sku']} (from {u['first_date']})" for u in skus[:10])
-        more = len(skus) - 10
+        more = answer.get("unmatched_sku_count", len(skus)) - len(skus[:10])
         say(
             f"{answer['unmatched']:,} line(s) have no list price on their date and are left out "
             f"of drift until an edition covers them: {shown}"
-            + (f" and {more} more SKUs" if more > 0 else "")
+            + (f" and {more:,} more SKUs" if more > 0 else "")
         )
 
 

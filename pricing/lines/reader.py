@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypedDict, cast
 
 from pricing.errors import InputError
 from pricing.io.arrow import dictionary_encode, fill_null, texts
-from pricing.io.headers import closest_header, find_header, likely_header
+from pricing.io.bounded import Bounds
+from pricing.io.headers import HEADER_SEARCH_ROWS, closest_header, find_header, likely_header
 from pricing.io.names import is_text, shown_name
 from pricing.io.perf import frugal_arrow_memory, in_background, preload
 from pricing.io.sheets import (
@@ -45,6 +46,7 @@ from pricing.limits import (
     CSV_LINE_BYTES,
     DEALS_FILE,
     DEALS_ROWS,
+    DEALS_TEXT,
     FIELD_CHARS,
 )
 from pricing.lines import schema
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
 
     Mask = npt.NDArray[np.bool_]  # one flag per row of the file
     Micros = npt.NDArray[np.int64]  # whole millionths per row
+    Ints = npt.NDArray[np.int64]
     Days = npt.NDArray[np.datetime64]
     Numbers = tuple[Micros, Mask]  # values, and where they are missing
     Keys = tuple[Array, Array, Mask, npt.NDArray[np.int64]]
@@ -405,7 +408,8 @@ def _csv_columns(
     names = {field_name: f"f{col}" for field_name, col in mapping.items()}
     first_line = header_row + 2
     batches: list[pa.RecordBatch] = []
-    lines = 0
+    lines = text = 0
+    most_lines, most_text = DEALS_ROWS.value, DEALS_TEXT.value
     try:
         with _csv_source(path, layout) as source:
             reader = csv.open_csv(
@@ -430,9 +434,11 @@ def _csv_columns(
                 ),
             )
             for batch in reader:
-                if lines + batch.num_rows > DEALS_ROWS.value:
-                    raise InputError(DEALS_ROWS.message(name, f"more than {DEALS_ROWS.value:,}"))
+                if lines + batch.num_rows > most_lines:
+                    raise InputError(DEALS_ROWS.message(name, f"more than {most_lines:,}"))
                 for field_name, column in names.items():
+                    offsets = _offsets(batch.column(column))
+                    text += int(offsets[-1]) - int(offsets[0])
                     too_long = _too_long(batch.column(column))
                     if too_long is not None:
                         index, chars = too_long
@@ -442,6 +448,9 @@ def _csv_columns(
                             FIELD_CHARS.message(f"{name} line {line}, column {col}", f"{chars:,}")
                         )
                 lines += batch.num_rows
+                if text > most_text:
+                    found = f"more than {DEALS_TEXT.shown()} by line {first_line + lines - 1:,}"
+                    raise InputError(DEALS_TEXT.message(name, found))
                 batches.append(batch)
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
         if "UTF8" in str(exc) and encoding == "utf8":
@@ -527,6 +536,9 @@ class _SingleCr(io.RawIOBase):
 
 
 _HEAD_BYTES = 256 * 1024
+# A deals workbook: no more rows than a deals file may have lines, and the title rows and
+# header above them; refused from its XML before it is parsed.
+WORKBOOK_BOUNDS = Bounds(DEALS_FILE, DEALS_ROWS, above=HEADER_SEARCH_ROWS)
 
 
 def _head(path: Path, name: str) -> tuple[Sheet, _Layout]:
@@ -540,7 +552,7 @@ def _head(path: Path, name: str) -> tuple[Sheet, _Layout]:
     DEALS_FILE.check(size, name, DEALS_FILE.shown(size))
     start = read_input(path, _HEAD_BYTES)
     if start.startswith(b"PK\x03\x04") or start.startswith(b"\xd0\xcf\x11\xe0"):
-        workbook = open_workbook(path)
+        workbook = open_workbook(path, WORKBOOK_BOUNDS)
         sheet_name = (
             workbook.find_sheet(["Deals", "Orders", "Sales", "Invoices", "Lines"])
             or workbook.sheet_names[0]
@@ -1048,22 +1060,24 @@ class _Reader:
         if (keep & blank).any():
             self.bad(keep & blank, values, "date", "the date is missing")
         if date_format is None:
-            days = _iso_days(values, present)
-            if days is not None:  # the usual export: plain ISO dates only
-                return days
+            iso = _iso_days(values, present)
+            if iso is not None:  # the usual export: plain ISO dates only
+                return iso
+        import numpy as np
         import pandas as pd  # dates in other formats: its parsers
 
-        series = pd.Series(values.to_pylist(), dtype="str")
         if date_format:
+            series = pd.Series(values.to_pylist(), dtype="str")
             text = series if " " in date_format else series.str.replace(r" .*$", "", regex=True)
             try:
                 parsed = pd.to_datetime(text, format=date_format, errors="coerce")
             except ValueError as exc:
                 raise InputError(f" {date_format!r}: {exc}", field="date_format") from None
             self.notes.append(f"dates read with --date-format {date_format}")
+            days: Days = parsed.dt.normalize().to_numpy().astype("datetime64[D]")
         else:
-            parsed = self._guess_dates(series, present)
-        bad = present & parsed.isna().to_numpy()
+            days = self._guess_dates(values, present)
+        bad = present & np.isnat(days)
         if self.undecided_dates is not None:
             bad &= ~self.undecided_dates
         if bad.any():
@@ -1073,7 +1087,7 @@ class _Reader:
                 else "is not a date (use ISO 2026-01-31, m/d/yyyy, d.m.yyyy or --date-format)"
             )
             self.bad(bad, values, "date", f"the date {hint}")
-        return parsed.dt.normalize().to_numpy().astype("datetime64[D]")
+        return days
 
     def _future(self, days: Days, keep: Mask, values: Array) -> None:
         """A warning for lines dated after today: a deal is a sale closed already, so such a
@@ -1098,70 +1112,90 @@ class _Reader:
             )
         )
 
-    def _guess_dates(self, values: pd.Series[str], present: Mask) -> pd.Series[pd.Timestamp]:
+    def _guess_dates(self, values: Array, present: Mask) -> Days:
         """ISO dates mixed with others, Excel serial numbers, m/d/yyyy or d.m.yyyy (which of the
-        two decided from the column's own values): a pandas Series of timestamps."""
+        two decided from the column's own values): days, NaT where not read. Worked out with
+        Arrow's text functions and numbers, never a Python object per line (a million lines of
+        dates as Python strings, split into their parts, take hundreds of MB)."""
         import numpy as np
         import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-        result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-        day_part = values.str.replace(r"[ T].*$", "", regex=True)
-        iso = day_part.str.match(r"^\d{4}-\d{1,2}-\d{1,2}$") & present
+        result: Days = np.full(len(values), np.datetime64("NaT"), "datetime64[D]")
+        day_part = pc.replace_substring_regex(values, r"[ T].*$", "")
+
+        def matching(pattern: str) -> Mask:
+            found: Mask = fill_null(pc.match_substring_regex(day_part, pattern), False).to_numpy(
+                zero_copy_only=False
+            )
+            return found
+
+        def numbers(column: Array, chosen: Mask) -> npt.NDArray[np.int64]:
+            picked: npt.NDArray[np.int64] = pc.cast(column.filter(pa.array(chosen)), pa.int64()).to_numpy()  # fmt: skip
+            return picked
+
+        def calendar(year: Ints, month: Ints, day: Ints) -> Days:
+            found = pd.to_datetime({"year": year, "month": month, "day": day}, errors="coerce")
+            days: Days = found.to_numpy().astype("datetime64[D]")
+            return days
+
+        iso = matching(r"^\d{4}-\d{1,2}-\d{1,2}$") & present
         if iso.any():
-            result[iso] = pd.to_datetime(day_part[iso], format="%Y-%m-%d", errors="coerce")
-        serial = day_part.str.match(r"^\d{4,5}(\.\d+)?$") & present & ~iso
+            ymd = pc.extract_regex(day_part, r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
+            parts = [ymd.field(name) for name in ("y", "m", "d")]
+            result[iso] = calendar(*(numbers(part, iso) for part in parts))
+        serial = matching(r"^\d{4,5}(\.\d+)?$") & present & ~iso
         if serial.any():
-            days = pd.to_numeric(day_part[serial], errors="coerce").astype(float)
-            result[serial] = pd.Timestamp(EXCEL_EPOCH) + pd.to_timedelta(np.floor(days), unit="D")
+            chosen = pc.cast(day_part.filter(pa.array(serial)), pa.float64()).to_numpy()
+            result[serial] = np.datetime64(EXCEL_EPOCH) + np.floor(chosen).astype(np.int64)
             self.notes.append("numbers in the date column read as Excel serial dates")
-        rest = present & ~iso.to_numpy() & ~serial.to_numpy()
+        rest = present & ~iso & ~serial
         if not rest.any():
             return result  # all ISO or serial: no day/month order to decide
-        parts = day_part[rest].str.extract(r"^(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{2,4})$")
-        parts = parts.reindex(values.index)
-        dmy = parts[0].notna() & present & ~iso & ~serial
-        if dmy.any():
-            first = pd.to_numeric(parts.loc[dmy, 0])
-            second = pd.to_numeric(parts.loc[dmy, 2])
-            dotted = bool((parts.loc[dmy, 1] == ".").all())
-            if (first > 12).any() and (second > 12).any():
-                order = None
-            elif (first > 12).any() or dotted:
-                order = "day first"
-            elif (second > 12).any():
-                order = "month first"
-            else:  # no value decides it: never a guess
-                self.undecided_dates = dmy.to_numpy()
-                self._ambiguous_dates(day_part[dmy], parts.loc[dmy], np.flatnonzero(dmy.to_numpy()))
-                return result
-            if order is None:
-                self.found.append(
-                    Problem("error", "the dates mix day-first and month-first values; give --date-format",
-                            **self.where(int(np.flatnonzero(dmy.to_numpy())[0]), "date"))
-                )  # fmt: skip
-                return result
-            year = (
-                parts.loc[dmy, 3]
-                .str.zfill(4)
-                .where(parts.loc[dmy, 3].str.len() == 4, "20" + parts.loc[dmy, 3])
-            )
-            day = first if order == "day first" else second
-            month = second if order == "day first" else first
-            result[dmy] = pd.to_datetime(
-                {"year": pd.to_numeric(year), "month": month, "day": day}, errors="coerce"
-            )
-            example = "d.m.yyyy or d/m/yyyy" if order == "day first" else "m/d/yyyy"
-            self.notes.append(f"dates read as {example} ({order}, from the column's own values)")
+        found = pc.extract_regex(
+            day_part, r"^(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})[/.\-](?P<y>\d{2,4})$"
+        )
+        dmy = pc.is_valid(found).to_numpy(zero_copy_only=False) & rest
+        if not dmy.any():
+            return result
+        first, second = numbers(found.field("a"), dmy), numbers(found.field("b"), dmy)
+        separators = found.field("sep").filter(pa.array(dmy))
+        dotted = bool(pc.all(pc.equal(separators, pa.scalar("."))).as_py())
+        if (first > 12).any() and (second > 12).any():
+            order = None
+        elif (first > 12).any() or dotted:
+            order = "day first"
+        elif (second > 12).any():
+            order = "month first"
+        else:  # no value decides it: never a guess
+            self.undecided_dates = dmy
+            self._ambiguous_dates(day_part.filter(pa.array(dmy)), found.filter(pa.array(dmy)), np.flatnonzero(dmy))  # fmt: skip
+            return result
+        if order is None:
+            self.found.append(
+                Problem("error", "the dates mix day-first and month-first values; give --date-format",
+                        **self.where(int(np.flatnonzero(dmy)[0]), "date"))
+            )  # fmt: skip
+            return result
+        years = found.field("y").filter(pa.array(dmy))
+        digits = pc.utf8_length(cast("pa.StringArray", years)).to_numpy(zero_copy_only=False)
+        year = pc.cast(years, pa.int64()).to_numpy()
+        year = np.where(digits == 4, year, 20 * 10**digits + year)  # "25" is 2025, as "20" + "25"
+        day, month = (first, second) if order == "day first" else (second, first)
+        result[dmy] = calendar(year, month, day)
+        example = "d.m.yyyy or d/m/yyyy" if order == "day first" else "m/d/yyyy"
+        self.notes.append(f"dates read as {example} ({order}, from the column's own values)")
         return result
 
-    def _ambiguous_dates(
-        self, values: pd.Series[str], parts: pd.DataFrame, rows: npt.NDArray[np.intp]
-    ) -> None:
+    def _ambiguous_dates(self, values: Array, parts: pa.StructArray, rows: npt.NDArray[np.intp]) -> None:  # fmt: skip
         """An error for a date column no value of which has a day above 12 (03/02/2025 is
         3 February or 2 March): two examples and both --date-format choices."""
-        examples = values.drop_duplicates().head(2).tolist()
-        separator = str(parts.iloc[0, 1])
-        year = "%Y" if len(str(parts.iloc[0, 3])) == 4 else "%y"
+        import pyarrow.compute as pc
+
+        examples = pc.unique(values)[:2].to_pylist()
+        separator = str(parts.field("sep")[0].as_py())
+        year = "%Y" if len(str(parts.field("y")[0].as_py())) == 4 else "%y"
         day_first = separator.join(("%d", "%m", year))
         month_first = separator.join(("%m", "%d", year))
         quoted = " and ".join(f'"{e}"' for e in examples)
@@ -1233,57 +1267,103 @@ def _id_keys(ids: dict[str, Array]) -> Keys:
 def _content_keys(lines: pa.Table, fields: set[str]) -> Array:
     """Keys of lines in a file without ids (each line its own deal): a hash of its content
     and how many identical lines came before it. Made with pandas exactly as when the store
-    first kept such keys, so that re-importing an old file still finds its lines."""
+    first kept such keys, so that re-importing an old file still finds its lines: a line's
+    hash depends on its own values only, so the lines are hashed a slice at a time (the text
+    of all their values at once would take gigabytes), and the keys are written by Arrow."""
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     def nullable(kind: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
         return pd.Int64Dtype() if kind == pa.int64() else None
 
-    def integers(name: str, field_name: str) -> pd.Series[pd.Int64Dtype] | None:
-        if field_name not in fields:
-            return None
-        column: pd.Series[pd.Int64Dtype] = lines[name].to_pandas(types_mapper=nullable)
-        return column
+    def hashed(part: pa.Table) -> npt.NDArray[np.uint64]:
+        def integers(name: str, field_name: str) -> pd.Series[pd.Int64Dtype] | None:
+            if field_name not in fields:
+                return None
+            column: pd.Series[pd.Int64Dtype] = part[name].to_pandas(types_mapper=nullable)
+            return column
 
-    def texts(name: str) -> pd.Series[str] | None:
-        return lines[name].to_pandas().astype("str") if name in fields else None
+        def texts(name: str) -> pd.Series[str] | None:
+            return part[name].to_pandas().astype("str") if name in fields else None
 
-    frame = pd.DataFrame(
-        {
-            "date": lines["date"].to_numpy().astype("datetime64[ns]"),
-            "sku_key": lines["sku_key"].to_pandas().astype("str"),
-            "qty": integers("qty", "qty"),
-            "amount": integers("amount", "amount"),
-            "unit_price": integers("unit_price", "unit_price"),
-            "discount_pct": integers("discount_pct", "discount"),
-            "customer": texts("customer"),
-            "rep": texts("rep"),
-        }
-    )
-    content = pd.util.hash_pandas_object(frame.astype(str), index=False).astype(str)
-    repeat = content.groupby(content, sort=False).cumcount() + 1
-    return pa.array("H:" + content + "#" + repeat.astype(str), pa.string())
+        frame = pd.DataFrame(
+            {
+                "date": part["date"].to_numpy().astype("datetime64[ns]"),
+                "sku_key": part["sku_key"].to_pandas().astype("str"),
+                "qty": integers("qty", "qty"),
+                "amount": integers("amount", "amount"),
+                "unit_price": integers("unit_price", "unit_price"),
+                "discount_pct": integers("discount_pct", "discount"),
+                "customer": texts("customer"),
+                "rep": texts("rep"),
+            }
+        )
+        found = pd.util.hash_pandas_object(frame.astype(str), index=False)
+        return np.asarray(found, dtype=np.uint64)
+
+    slices = range(0, lines.num_rows, _KEY_SLICE)
+    content = np.concatenate([hashed(lines.slice(start, _KEY_SLICE)) for start in slices] or [np.zeros(0, np.uint64)])  # fmt: skip
+    repeat = pc.cast(pa.array(_occurrences(content)), pa.string())
+    hashes = pc.cast(pa.array(content), pa.string())
+    del content
+    key: Array = pc.binary_join_element_wise("H:", hashes, "#", repeat, "")
+    return key
+
+
+_KEY_SLICE = 100_000  # lines hashed at a time
+
+
+def _occurrences(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    """Each value's occurrence number, counting from 1 in order: by a stable sort of the
+    numbers (grouping them in a hash table takes several times the memory)."""
+    import numpy as np
+
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    where = np.arange(len(values))
+    new = np.empty(len(values), dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = np.maximum.accumulate(np.where(new, where, 0))
+    found = np.empty(len(values), dtype=np.int64)
+    found[order] = where - starts + 1
+    return found
 
 
 def positions(
     values: Column,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Each value's occurrence number, counting from 1 in file order (line 1, 2, … of a deal),
-    and a number per distinct value."""
+    and a number per distinct value, in the order the values first come. By a stable sort of
+    the values (Arrow's), as fast as hashing them for ids (each its own, or a deal's lines
+    together) and a fraction of the memory: a hash table of a million distinct ids takes
+    150 MB."""
     import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     from pricing.lines.segments import whole  # loaded by then (preload)
 
-    codes = dictionary_encode(whole(values)).indices.to_numpy(zero_copy_only=False)
-    where = np.arange(len(codes))
-    grouped = bool((np.diff(codes) >= 0).all())  # each value's lines together: the usual export
-    order = where if grouped else np.argsort(codes, kind="stable")
-    ordered = codes[order]
-    starts = np.maximum.accumulate(np.where(np.r_[True, ordered[1:] != ordered[:-1]], where, 0))
-    position = np.empty(len(codes), dtype=np.int64)
-    position[order] = where - starts + 1
-    return position, codes.astype(np.int64)
+    column = whole(values)
+    n = len(column)
+    order = pc.array_sort_indices(column).to_numpy()
+    new = np.ones(n, dtype=bool)  # where a value begins, in sorted order
+    if n > 1:
+        ordered = column.take(pa.array(order))
+        differs = pc.not_equal(ordered.slice(1), ordered.slice(0, n - 1))
+        new[1:] = fill_null(differs, True).to_numpy(zero_copy_only=False)
+        del ordered, differs
+    firsts = order[new]  # each value's first line (the sort is stable)
+    rank = np.empty(len(firsts), dtype=np.int64)
+    rank[np.argsort(firsts, kind="stable")] = np.arange(len(firsts))
+    codes = np.empty(n, dtype=np.int64)
+    codes[order] = rank[np.cumsum(new) - 1]
+    where = np.arange(n)
+    position = np.empty(n, dtype=np.int64)
+    position[order] = where - np.maximum.accumulate(np.where(new, where, 0)) + 1
+    return position, codes
 
 
 def _iso_days(values: Array, present: Mask) -> Days | None:

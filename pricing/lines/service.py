@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from pricing.io.arrow import dates, dictionary_encode, fill_null, texts
+from pricing.limits import UNMATCHED_SKUS_LISTED
 from pricing.lines import history, schema, segments
 from pricing.lines.history import Conflict, Reading, Undone
 from pricing.lines.matching import Reference, match
@@ -59,7 +60,7 @@ class DealsImport:
     added: int
     already_present: int
     unmatched: int
-    unmatched_skus: list[tuple[str, str]]  # (sku, first date)
+    unmatched_skus: list[tuple[str, str]]  # (sku, first date), the first UNMATCHED_SKUS_LISTED
     problems: list[Problem]
     notes: list[str]
     dry_run: bool
@@ -70,6 +71,7 @@ class DealsImport:
     # A replacement removing far more than it adds: stored only when forced (a dry run says it)
     shrink: Shrink | None = None
     forced: bool = False
+    unmatched_sku_count: int = 0  # distinct SKUs of the unmatched lines, listed or not
 
 
 @dataclass
@@ -247,18 +249,20 @@ def _match_and_store(
     progress: Progress | None,
 ) -> None:
     """Match the fresh lines a chunk at a time (bounded memory) and store each chunk as it
-    is matched (unless a dry run); count the unmatched lines and SKUs into ``result``."""
-    import pyarrow as pa
+    is matched (unless a dry run); count the unmatched lines and SKUs into ``result``.
+
+    Each chunk's SKUs are looked up in the editions as they come: coding the whole file's
+    SKUs first (one lookup per distinct SKU) was no faster, and for a file of a million SKUs
+    of its own its hash table took 160 MB."""
     import pyarrow.compute as pc
 
-    skus = dictionary_encode(segments.whole(fresh.lines["sku_key"]))
-    lines = fresh.lines.append_column("sku_code", skus.indices)
-    reference = Reference(conn, skus.dictionary, keep_items=not dry_run)
+    lines = fresh.lines
+    reference = Reference(conn, keep_items=not dry_run)
     unmatched_parts = []
     appender = segments.Appender(conn, number)
     for start in range(0, lines.num_rows, CHUNK):
         chunk = lines.slice(start, CHUNK)
-        matched = match(conn, chunk.select([*schema.FACTS, "sku_code"]), reference)
+        matched = match(conn, chunk.select(list(schema.FACTS)), reference)
         unmatched = pc.is_null(matched["edition_id"])
         result.unmatched += unmatched.true_count
         if unmatched.true_count:
@@ -270,9 +274,32 @@ def _match_and_store(
             progress(min(start + CHUNK, lines.num_rows), lines.num_rows)
     appender.close()
     if unmatched_parts:
-        first = pa.concat_tables(unmatched_parts).group_by("sku").aggregate([("date", "min")])
-        days = [day.isoformat() for day in dates(first["date_min"])]
-        result.unmatched_skus = sorted(zip(texts(first["sku"]), days, strict=True))
+        result.unmatched_sku_count, result.unmatched_skus = _unmatched_skus(unmatched_parts)
+
+
+def _unmatched_skus(parts: list[pa.Table]) -> tuple[int, list[tuple[str, str]]]:
+    """How many SKUs the unmatched lines (``parts``: their SKUs and dates) name, and the
+    first UNMATCHED_SKUS_LISTED of them by SKU, each with the first date it was sold on: a
+    file of a million lines that match nothing, each its own SKU, lists a readable few.
+    Worked out by sorting the SKUs (hashing a million of them to group the lines takes
+    several times the memory); the dates only of those listed."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lines = pa.concat_tables(parts)
+    skus = segments.whole(lines["sku"])
+    ordered = skus.take(pc.array_sort_indices(skus))
+    starts = np.ones(len(ordered), dtype=bool)  # where a SKU begins, in sorted order
+    if len(ordered) > 1:
+        differs = pc.not_equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))
+        starts[1:] = differs.to_numpy(zero_copy_only=False)
+    listed = ordered.filter(pa.array(starts)).slice(0, UNMATCHED_SKUS_LISTED)
+    del ordered
+    theirs = lines.filter(pc.is_in(skus, value_set=listed))
+    first = theirs.group_by("sku").aggregate([("date", "min")]).sort_by("sku")
+    days = [day.isoformat() for day in dates(first["date_min"])]
+    return int(starts.sum()), list(zip(texts(first["sku"]), days, strict=True))
 
 
 def _leading_zero_hints(
