@@ -127,9 +127,18 @@ def _stamp(at: datetime) -> str:
 
 def rows_digest(table: str, rows: Sequence[tuple[Any, ...]]) -> str:
     """The digest of a table's rows of one subject, as the database driver returns them (no
-    per-value conversion: 100,000 price items take a fraction of a second)."""
-    text = f"{table}:{len(rows)}:{rows!r}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    per-value conversion: 100,000 price items take a fraction of a second): of the text
+    ``table:count:[rows]``, hashed a slice of rows at a time, so that the text of all of them
+    (hundreds of MB for a large price book) is never held at once."""
+    sha = hashlib.sha256(f"{table}:{len(rows)}:[".encode())
+    for start in range(0, len(rows), _DIGEST_SLICE):
+        text = repr(list(rows[start : start + _DIGEST_SLICE]))[1:-1]  # the slice as in the list
+        sha.update(((", " if start else "") + text).encode("utf-8"))
+    sha.update(b"]")
+    return sha.hexdigest()
+
+
+_DIGEST_SLICE = 50  # rows: a slice of the longest rows is a few MB of text
 
 
 def remember(conn: Connection, table: str, ident: int, rows: Sequence[tuple[Any, ...]]) -> None:
