@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench docs sample-data clean
+.PHONY: install demo test lint bench bounds docs sample-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+bounds: $(STAMP)
+	$(BIN)/python bench/bounds.py
 
 docs: $(STAMP)
 	$(BIN)/python -m pricing.cli.reference
