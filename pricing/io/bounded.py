@@ -424,7 +424,9 @@ def _reach(data: Bytes, part: bytes, refs: Positions, scan: SheetScan) -> None:
 
     if not len(refs):
         return
-    one, two, three = _upper(data[refs]), _upper(data[refs + 1]), _upper(data[refs + 2])
+    one, two, three, four = data[refs], data[refs + 1], data[refs + 2], data[refs + 3]
+    if ((one > 96) | (two > 96) | (three > 96) | (four > 96)).any():  # a1: read as A1
+        one, two, three, four = _upper(one), _upper(two), _upper(three), _upper(four)
     letters = (
         _is_letter(one).astype(np.intp)
         + (_is_letter(one) & _is_letter(two))
@@ -433,9 +435,7 @@ def _reach(data: Bytes, part: bytes, refs: Positions, scan: SheetScan) -> None:
     column = one.astype(np.int64) - 64
     column = np.where(letters >= 2, column * 26 + two - 64, column)
     column = np.where(letters >= 3, column * 26 + three - 64, column)
-    column = np.where(
-        _is_letter(_upper(data[refs + 3])) & (letters == 3), np.int64(1 << 40), column
-    )
+    column = np.where(_is_letter(four) & (letters == 3), np.int64(1 << 40), column)
     row, row_at = _numbers(data, refs + letters)
     widest = int(np.argmax(column))
     if int(column[widest]) > scan.columns or row > scan.rows:
