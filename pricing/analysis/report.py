@@ -198,6 +198,12 @@ def build(
         groups = []
         found = _metrics(con, [])
         totals = found[0][1] if found else Metrics()
+    if start is not None or end is not None:
+        # A deal counts where its first line falls (deal_starts, which adds up across groups)
+        # only over the whole history: a period may hold a deal's later lines alone.
+        (totals.deals,) = con.execute("SELECT count(DISTINCT deal_no) FROM judged").fetchone() or (
+            0,
+        )
     report = Report(start or totals.first, end or totals.last, currency, by, totals, groups)
     if details:
         report.months = [(key["month"], m) for key, m in _metrics(con, ["month"])]
@@ -408,6 +414,8 @@ def _sum(rows: list[Metrics]) -> Metrics:
         total.unjudged_special_discount += m.unjudged_special_discount
         total.below_approved_lines += m.below_approved_lines
     total.deals = total.deal_starts
+    # Written as a total of one scan is (0.35, never 0.350: a sum of decimals keeps their places).
+    total.quantity = _money(int(total.quantity * MICRO))
     total.cost = sum(costs, Decimal(0)) if costs else None
     firsts = [m.first for m in rows if m.first]
     lasts = [m.last for m in rows if m.last]
