@@ -101,6 +101,18 @@ def test_policy_nested_600_deep_is_refused_before_toml_reads_it(
     no_policy_stored(owner)
 
 
+def test_should_the_scan_ever_miss_a_nesting_the_reader_still_refuses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The scan before TOML is one guard; TOML's own RecursionError, caught, is the second."""
+    from pricing.errors import InputError
+    from pricing.policy import file
+
+    monkeypatch.setattr(file, "check_bounds", lambda text, source: None)
+    with pytest.raises(InputError, match=r"deep\.toml: over the limit of 16 levels of nesting"):
+        file.parse_policy(NESTED["arrays"], "deep.toml")
+
+
 def test_policy_nested_deep_on_both_databases(cli: Cli, tmp_path: Path) -> None:
     """The same refusal on PostgreSQL: nothing is stored and the policy in force stays."""
     good = tmp_path / "good.toml"
