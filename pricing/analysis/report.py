@@ -280,7 +280,11 @@ def _judged(covered: bool) -> str:
     """A view of the lines with what the report asks of each: matched to a list price, not
     judged (matched, but no policy was in force on its date), out of
     policy (needs approval no approved request covers, or below a hard floor), sold below the
-    price its request approved."""
+    price its request approved.
+
+    Each line is in the view once, however many approved request lines may cover it (a request
+    may approve its SKU on two lines: a join counted the deal line twice); one covering it (its
+    request and SKU, within its window, at or below the line's unit price) is enough."""
     matched = "l.edition_id IS NOT NULL"
     unjudged = f"({matched} AND l.policy_version IS NULL) AS unjudged"
     needs = "(l.level_rank <> 0 AND l.level_rank IS NOT NULL)"
@@ -290,16 +294,22 @@ def _judged(covered: bool) -> str:
             f"coalesce({matched} AND (l.below_floor = 1 OR {needs}), false) AS oop, "
             "false AS below FROM lines l"
         )
-    in_window = (
-        "(c.request_id IS NOT NULL AND l.date >= c.start "
-        "AND l.date <= coalesce(c.end, DATE '9999-12-31'))"
+    applies = (
+        "c.request_id = l.request_id AND c.sku_key = l.sku_key AND l.date >= c.start "
+        "AND l.date <= coalesce(c.end, DATE '9999-12-31')"
     )
-    priced_ok = "(CAST(l.net_amount AS HUGEINT) * 1000000 >= CAST(c.price AS HUGEINT) * l.qty)"
+    # The unit price (net / qty) at or above the approved one: a return's (qty < 0) too; a
+    # line without a quantity has no unit price, so it is below nothing.
+    net, approved = "CAST(l.net_amount AS HUGEINT) * 1000000", "CAST(c.price AS HUGEINT) * l.qty"
+    priced_ok = (
+        f"(l.qty = 0 OR (l.qty > 0 AND {net} >= {approved}) OR (l.qty < 0 AND {net} <= {approved}))"
+    )
+    in_window = f"EXISTS (SELECT 1 FROM cover c WHERE {applies})"
+    at_price = f"EXISTS (SELECT 1 FROM cover c WHERE {applies} AND {priced_ok})"
     return (
         f"CREATE VIEW judged AS SELECT l.*, {matched} AS matched, {unjudged}, "
-        f"coalesce({matched} AND (l.below_floor = 1 OR ({needs} AND NOT ({in_window} AND {priced_ok}))), false) AS oop, "
-        f"coalesce({matched} AND {in_window} AND NOT {priced_ok}, false) AS below "
-        "FROM lines l LEFT JOIN cover c ON c.request_id = l.request_id AND c.sku_key = l.sku_key"
+        f"coalesce({matched} AND (l.below_floor = 1 OR ({needs} AND NOT {at_price})), false) AS oop, "
+        f"coalesce({matched} AND {in_window} AND NOT {at_price}, false) AS below FROM lines l"
     )
 
 
