@@ -28,7 +28,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -39,6 +39,8 @@ from hypothesis import strategies as st
 
 from pricing import api
 from pricing.analysis.report import Metrics
+from pricing.storage import deal_tables
+from pricing.storage.store import utcnow
 from tests.conftest import Cli, write_workbook
 
 MICRO = 10**6
@@ -84,12 +86,37 @@ limits = { rep = 5.0 }
 [[rule]]
 family = "Hardware"
 min_margin_pct = 25.0
+
+[[person]]
+name = "dana"
+role = "owner"
 """
+TODAY = utcnow().date()  # requests are approved today, valid for 30 days
+
+
+@dataclass(frozen=True)
+class Cover:
+    """An approved request line: deal lines sold under its request, of its SKU, within its
+    window and at or above its price, need no other approval."""
+
+    request: int
+    sku_key: str
+    price: Decimal
+    start: date
+    end: date | None
+
+
+@dataclass(frozen=True)
+class Template:
+    db: Path
+    covers: list[Cover]
 
 
 @pytest.fixture(scope="module")
-def template() -> Iterator[Path]:
-    """A store with the price book (edition 1, from 2025) and the policy (from 2026)."""
+def template() -> Iterator[Template]:
+    """A store with the price book (edition 1 from 2025, 2 from mid 2026), the policy (from
+    2026) and request R-000001, approved today: two lines of HW-100 (at 100 and at 95, so
+    that a deal line may meet two approvals) and one of SW-1 at 45."""
     with tempfile.TemporaryDirectory() as folder:
         cli = Cli(f"sqlite:///{folder}/pricing.db", user="dana")
         book = write_workbook(Path(folder) / "book.xlsx", {
@@ -112,8 +139,21 @@ def template() -> Iterator[Path]:
         policy = Path(folder) / "guardrails.toml"
         policy.write_text(POLICY)
         assert cli("policy", "load", str(policy)).exit_code == 0
+        asked = Path(folder) / "lines.csv"
+        asked.write_text("SKU,Qty,Price\nHW-100,10,100\nHW-100,20,95\nSW-1,5,45\n")
+        request = ["request", "--customer", "Acme", "--reason", "renewal", "--file", str(asked)]
+        assert cli(*request, user="sam").exit_code == 0
+        assert cli("approve", "R-000001", "--note", "ok").exit_code == 0
+        with cli.store().read() as conn:
+            covers = [
+                Cover(int(r.number), str(r.sku).casefold(), Decimal(r.price),
+                      date.fromisoformat(str(r.decided_at)[:10]),
+                      date.fromisoformat(str(r.expires_at)[:10]) if r.expires_at else None)
+                for r in deal_tables.approved_request_lines(conn)
+            ]  # fmt: skip
+        assert len(covers) == 3, covers
         cli.close()
-        yield Path(folder) / "pricing.db"
+        yield Template(Path(folder) / "pricing.db", covers)
 
 
 # The lines ------------------------------------------------------------------------------------
@@ -131,6 +171,7 @@ class Line:
     price: Decimal | None
     discount: Decimal | None  # percent off list
     currency: str
+    request: str = ""  # the request it was sold under, as the file writes it
 
 
 def money(places: int, most: int) -> st.SearchStrategy[Decimal]:
@@ -155,6 +196,7 @@ DISCOUNTS = st.decimals(min_value=0, max_value=100, places=2)
 DAYS = st.one_of(
     st.sampled_from([date(2024, 12, 31), EDITION, date(2025, 12, 31), POLICY_FROM, RAISE]),
     st.dates(min_value=date(2024, 6, 1), max_value=date(2026, 12, 31)),
+    st.integers(-2, 33).map(lambda days: TODAY + timedelta(days=days)),  # around the approval
 )
 SKUS = st.sampled_from(
     ["HW-100", "hw-100", "Hw-100 ", "HW-200", "SW-1", "JP-1", "XX-9", "ＨＷ-100"]
@@ -189,6 +231,7 @@ def lines(draw: st.DrawFn, with_price: bool, with_discount: bool, flavour: str) 
         price=maybe("price", PRICES),
         discount=maybe("discount", DISCOUNTS),
         currency=draw(st.sampled_from(["USD", "usd", "EUR", "JPY", ""])),
+        request=draw(st.sampled_from(["", "", "R-000001", "1", "R-000009"])),
     )
 
 
@@ -206,7 +249,7 @@ def text(value: Decimal | None) -> str:
 
 def write(path: Path, found: list[Line], with_price: bool, with_discount: bool) -> Path:
     header = ["Order ID", "Date", "Customer", "Sales Rep", "SKU", "Quantity", "Amount"]
-    header += ["Net Price"] * with_price + ["Discount"] * with_discount + ["Currency"]
+    header += ["Net Price"] * with_price + ["Discount"] * with_discount + ["Currency", "Request"]
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(header)
@@ -215,7 +258,7 @@ def write(path: Path, found: list[Line], with_price: bool, with_discount: bool) 
                    text(line.qty), text(line.amount)]  # fmt: skip
             row += [text(line.price)] * with_price
             row += [text(line.discount) + "%" if line.discount is not None else ""] * with_discount
-            writer.writerow([*row, line.currency])
+            writer.writerow([*row, line.currency, line.request])
     return path
 
 
@@ -249,6 +292,7 @@ class Expected:
     unjudged_net: int = 0
     out_of_policy: int = 0
     out_of_policy_amount: int = 0
+    below_approved: int = 0
     refused: str | None = None  # why the importer must refuse the file
 
 
@@ -294,6 +338,7 @@ def expected(
     found: list[Line],
     with_price: bool,
     with_discount: bool,
+    covers: list[Cover],
     start: date | None = None,
     end: date | None = None,
 ) -> Expected:
@@ -326,32 +371,55 @@ def expected(
         want.standard += times(standard, line.qty)
         if item.cost is not None:
             want.cost = (want.cost or 0) + times(item.cost, line.qty)
+        approvals = [c for c in covers if approves(c, line)]
+        at_price = [c for c in approvals if at_or_above(c, line.qty, net)]
+        want.below_approved += bool(approvals) and not at_price
         if line.day < POLICY_FROM:
             want.unjudged += 1
             want.unjudged_net += net
-        elif out_of_policy(item, standard, line.qty, net):
+            continue
+        below_floor, needs_approval = judged(item, standard, line.qty, net)
+        if below_floor or (needs_approval and not at_price):
             want.out_of_policy += 1
             want.out_of_policy_amount += times(standard, line.qty) - net
     want.deals = len(deals)
     return want
 
 
-def out_of_policy(item: Item, standard: Decimal, qty: Decimal, net: int) -> bool:
-    """Needs an approval (none is given) or nobody may approve it: below a hard floor, a floor
-    that cannot be checked (a margin rule on an item without cost: the top level decides),
-    a discount beyond the first level's limit."""
+def approves(cover: Cover, line: Line) -> bool:
+    """Whether an approved request line may cover a deal line: its request, its SKU, its window."""
+    number = line.request.removeprefix("R-").lstrip("0")
+    return (
+        number.isdigit()
+        and int(number) == cover.request
+        and line.sku.strip().casefold() == cover.sku_key
+        and cover.start <= line.day <= (cover.end or date.max)
+    )
+
+
+def at_or_above(cover: Cover, qty: Decimal, net: int) -> bool:
+    """The deal's unit price (net over quantity, a return's too) is at or above the approved."""
     if qty == 0:
-        return False  # no unit price: no discount, never below a floor
+        return True  # no unit price: nothing sold below anything
+    return Fraction(net, MICRO) / Fraction(qty) >= Fraction(cover.price)
+
+
+def judged(item: Item, standard: Decimal, qty: Decimal, net: int) -> tuple[bool, bool]:
+    """Whether a line under the policy is below a hard floor (nobody may approve it), and
+    whether it needs an approval: a floor that cannot be checked (a margin rule on an item
+    without cost: the top level decides), a discount beyond the first level's limit."""
+    if qty == 0:
+        return False, False  # no unit price: no discount, never below a floor
     price = Fraction(net, MICRO) / Fraction(qty)  # the unit price, exactly
     floor = floor_of(item)
     if floor is not None and price < Fraction(floor):
-        return True
+        return True, False
     if item.family in MARGIN and item.cost is None:
-        return True
+        return False, True
     if standard > 0 and price < Fraction(standard):
         discount = (Fraction(standard) - price) / Fraction(standard) * 100
-        return discount > LIMITS[item.family][0]
-    return False
+        return False, discount > LIMITS[item.family][0]
+    return False, False
 
 
 # The property ---------------------------------------------------------------------------------
@@ -378,20 +446,28 @@ def assert_totals(got: Metrics, want: Expected) -> None:
     assert got.unjudged_net_revenue == exact(want.unjudged_net)
     assert got.out_of_policy_lines == want.out_of_policy
     assert got.out_of_policy_amount == exact(want.out_of_policy_amount)
+    assert got.below_approved_lines == want.below_approved
 
 
 ADDING_UP = (
     "lines", "quantity", "list_revenue", "standard_revenue", "net_revenue", "out_of_policy_lines",
     "out_of_policy_amount", "unmatched_lines", "unjudged_lines", "unjudged_net_revenue",
+    "below_approved_lines",
 )  # fmt: skip
 
 
 def line(
-    day: date, qty: str, *, amount: str | None = None, price: str | None = None, rep: str = "priya"
+    day: date,
+    qty: str,
+    *,
+    amount: str | None = None,
+    price: str | None = None,
+    rep: str = "priya",
+    request: str = "",
 ) -> Line:
     number = Decimal(amount) if amount is not None else None
     unit = Decimal(price) if price is not None else None
-    return Line("D-1", day, "Acme", rep, "HW-100", Decimal(qty), number, unit, None, "USD")
+    return Line("D-1", day, "Acme", rep, "HW-100", Decimal(qty), number, unit, None, "USD", request)
 
 
 # What the property found, each the smallest case (kept: they run first, every time).
@@ -408,6 +484,14 @@ FOUND = {
         line(date(2024, 12, 31), "1", amount="1"),
         line(date(2025, 12, 31), "1", amount="1"),
     ],
+    # Sold under R-000001, which approves HW-100 on two lines: the line was counted twice in
+    # every total (lines, deals, revenue), unmatched or not.
+    "twice": [line(TODAY, "10", amount="1000", request="R-000001")],
+    # A return of 3 at 90 each under it (approved at 100 and 95): sold below the approved
+    # price, though -270 >= 100 x -3 said it was not.
+    "return": [line(TODAY, "-3", amount="-270", request="R-000001")],
+    # No quantity, so no unit price: below no approved price, whatever the amount.
+    "nothing": [line(TODAY, "0", amount="-0.01", request="R-000001")],
 }
 
 
@@ -432,8 +516,11 @@ PERIODS = [
 @example(file=(FOUND["cut"], True, False), by="rep", period=(None, None))
 @example(file=(FOUND["places"], False, False), by="rep", period=(None, None))
 @example(file=(FOUND["period"], False, False), by="rep", period=(date(2025, 6, 1), None))
+@example(file=(FOUND["twice"], False, False), by="rep", period=(None, None))
+@example(file=(FOUND["return"], False, False), by="rep", period=(None, None))
+@example(file=(FOUND["nothing"], False, False), by="rep", period=(None, None))
 def test_report_totals_are_the_exact_sums_of_the_lines_imported(
-    template: Path,
+    template: Template,
     file: tuple[list[Line], bool, bool],
     by: str,
     period: tuple[date | None, date | None],
@@ -442,9 +529,9 @@ def test_report_totals_are_the_exact_sums_of_the_lines_imported(
     and reads the report (whole, by a breakdown, of a period), then every total is the exact
     sum the lines make, the groups add up to it, and a file to refuse is refused whole."""
     found, with_price, with_discount = file
-    want = expected(found, with_price, with_discount)
+    want = expected(found, with_price, with_discount, template.covers)
     with tempfile.TemporaryDirectory() as folder:
-        shutil.copy(template, Path(folder) / "pricing.db")
+        shutil.copy(template.db, Path(folder) / "pricing.db")
         cli = Cli(f"sqlite:///{folder}/pricing.db", user="dana")
         path = write(Path(folder) / "deals.csv", found, with_price, with_discount)
         imported = cli("deals", "import", str(path), "--json")
@@ -484,7 +571,7 @@ def test_report_totals_are_the_exact_sums_of_the_lines_imported(
         assert shown["totals"] == report
         # A period: its lines only; a deal counts when any of its lines falls in it.
         start, end = period
-        within = expected(found, with_price, with_discount, start, end)
+        within = expected(found, with_price, with_discount, template.covers, start, end)
         assert_totals(api.build_report(store, start=start, end=end).totals, within)
         assert_totals(api.build_report(store, start=start, end=end, by=by).totals, within)
         dates = [*(["--from", str(start)] if start else []), *(["--to", str(end)] if end else [])]
@@ -494,12 +581,14 @@ def test_report_totals_are_the_exact_sums_of_the_lines_imported(
         cli.close()
 
 
-def test_an_edition_that_would_make_a_stored_line_too_large_is_refused(template: Path) -> None:
+def test_an_edition_that_would_make_a_stored_line_too_large_is_refused(
+    template: Template,
+) -> None:
     """Given 5,000,000,000 routers sold at 120 (a list revenue of 600 billion), when the
     marketer imports an edition listing the router at 1,000 (5 trillion: beyond what a line may
     be worth), then the import is refused naming the deal line, and nothing is stored."""
     with tempfile.TemporaryDirectory() as folder:
-        shutil.copy(template, Path(folder) / "pricing.db")
+        shutil.copy(template.db, Path(folder) / "pricing.db")
         cli = Cli(f"sqlite:///{folder}/pricing.db", user="dana")
         deals = write(Path(folder) / "deals.csv", [line(EDITION, "5000000000", amount="1")], False, False)  # fmt: skip
         assert cli("deals", "import", str(deals)).exit_code == 0
