@@ -201,9 +201,8 @@ def build(
     if start is not None or end is not None:
         # A deal counts where its first line falls (deal_starts, which adds up across groups)
         # only over the whole history: a period may hold a deal's later lines alone.
-        (totals.deals,) = con.execute("SELECT count(DISTINCT deal_no) FROM judged").fetchone() or (
-            0,
-        )
+        counted = con.execute("SELECT count(DISTINCT deal_no) FROM judged").fetchone()
+        totals.deals = int(counted[0]) if counted else 0
     report = Report(start or totals.first, end or totals.last, currency, by, totals, groups)
     if details:
         report.months = [(key["month"], m) for key, m in _metrics(con, ["month"])]

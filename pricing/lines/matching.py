@@ -346,10 +346,10 @@ def _times(amount: int, qty: int) -> int:
 def _money(lines: pa.Table, ints: dict[str, Numbers], matched: Mask) -> None:
     """Net amount (line amount > net price x qty > list less discount), revenues, cost.
 
-    Whole quantities multiply in int64 (each product is first checked to stay below LARGEST:
-    a quantity within bounds times a list price within bounds may not); the rare fractional
-    quantity and discount-priced lines are computed exactly, rounded half-even to millionths
-    once (a fractional quantity's product was cut toward zero)."""
+    Whole quantities multiply in int64, each product first checked to stay below LARGEST (a
+    quantity within bounds times a list price within bounds may not); the rare fractional
+    quantity and discount-priced lines are computed exactly and rounded half-even to
+    millionths once, as every amount is."""
     qty, _ = integers(lines["qty"])
     whole_units = qty % MICRO == 0
     units = qty // MICRO

@@ -337,8 +337,7 @@ def check_bounds(text: str, source: str) -> None:
     or holding a string longer than :data:`~pricing.limits.POLICY_STRING`, before TOML reads
     it: Python's TOML reader recurses once per level of nesting (600 levels, 1.2 KB, were a
     RecursionError). One linear pass; nothing else about the text is judged here."""
-    if len(text) > POLICY_FILE.value:  # characters: never more than the file's bytes
-        raise InputError(POLICY_FILE.message(source, _megabytes(len(text))))
+    check_size(len(text), source)  # characters: never more than the file's bytes
     depth_bound, string_bound = POLICY_DEPTH.value, POLICY_STRING.value
     depth = deepest = 0
     too_deep: int | None = None  # where the nesting first goes beyond the bound
@@ -395,5 +394,7 @@ def _at(text: str, position: int, source: str) -> str:
     return f"{source} line {text.count(chr(10), 0, position) + 1}"
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / POLICY_FILE.scale:,.1f} MB"
+def check_size(size: int, source: str) -> None:
+    """Refuse a policy of more than POLICY_FILE bytes, saying its size in MB."""
+    if size > POLICY_FILE.value:
+        raise InputError(POLICY_FILE.message(source, f"{size / POLICY_FILE.scale:,.1f} MB"))

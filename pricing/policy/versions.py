@@ -40,16 +40,15 @@ def read_policy_file(path: Path) -> PolicyFile:
     # needed only when a policy file is read.
     from pricing.io.sheets import read_input
     from pricing.limits import POLICY_FILE
-    from pricing.policy.file import parse_policy
+    from pricing.policy.file import check_size, parse_policy
 
     data = read_input(path, POLICY_FILE.value + 1)
     if len(data) > POLICY_FILE.value:
         try:
-            size = path.stat().st_size
-        except OSError:
+            size = max(path.stat().st_size, len(data))
+        except OSError:  # not a file one can stat (a pipe): at least this much
             size = len(data)
-        found = f"{max(size, len(data)) / POLICY_FILE.scale:,.1f} MB"
-        raise InputError(POLICY_FILE.message(str(path), found))
+        check_size(size, str(path))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
