@@ -210,6 +210,26 @@ def test_crm_export_again_with_a_deal_mapping__refused_then_replaced_like_a_fres
     assert verified["intact"], verified["damage"]
 
 
+def test_the_same_export_with_its_customer_column_mapped_as_the_deal_id_is_refused(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given the CRM export imported, when the owner imports it again mapping the deal id to
+    the Account column (so the new reading has no customer at all), then it is still the same
+    sales: refused naming import 1, nothing doubled (found by the new-owner trial: it added
+    2,000 lines and 36.7 M of revenue)."""
+    export = crm_export(tmp_path).read_text().splitlines()
+    with_ids = ["Line Item ID," + export[0]] + [
+        f"{500000 + i},{r}" for i, r in enumerate(export[1:])
+    ]
+    path = write(tmp_path, "with-line-ids.csv", "\n".join(with_ids) + "\n")
+    assert owner.json("deals", "import", str(path))["added"] == 2000
+    before = reports(owner)
+    again = write(tmp_path, "v2.csv", "\n".join(export) + "\n")  # no line ids this time
+    refused = owner.json("deals", "import", str(again), "--column", "deal_id=Account", expect=2)
+    assert refused["conflict"]["import"] == 1 and refused["added"] == 0
+    assert reports(owner) == before
+
+
 def test_new_lines_equal_to_stored_ones_under_other_ids_are_refused(
     owner: Cli, tmp_path: Path
 ) -> None:

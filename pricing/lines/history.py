@@ -147,7 +147,9 @@ def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflic
     """Whether lines about to be stored repeat stored lines under other identities: the same
     date, SKU, quantity, money and customer, line for line, as lines the file does not hold by
     their keys (a file read before with other line or deal ids). Counted as multisets: two
-    equal sales in the file are two, matching two stored ones."""
+    equal sales in the file are two, matching two stored ones. A column that one side does not
+    have at all (a customer column mapped as the deal id, a price given as an amount) is left
+    out of the comparison: the same sales read with another mapping are still the same sales."""
     if not fresh.num_rows:
         return None
     first, last = segments.date_bounds(fresh["date"])
@@ -160,9 +162,15 @@ def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflic
     stored = stored.filter(other)
     if not stored.num_rows:
         return None
-    same = " AND ".join(f"f.{c} IS NOT DISTINCT FROM s.{c}" for c in CONTENT)
-    columns = ", ".join(CONTENT)
-    con = segments.duck(fresh=fresh.select(list(CONTENT)), stored=stored)
+    compared = [
+        c for c in CONTENT
+        if fresh[c].null_count < fresh.num_rows and stored[c].null_count < stored.num_rows
+    ]  # fmt: skip
+    same = " AND ".join(f"f.{c} IS NOT DISTINCT FROM s.{c}" for c in compared)
+    columns = ", ".join(compared)
+    con = segments.duck(
+        fresh=fresh.select(compared), stored=stored.select([*compared, "import_id"])
+    )
     try:
         row = con.execute(
             f"WITH f AS (SELECT {columns}, count(*) AS n FROM fresh GROUP BY ALL), "
