@@ -205,6 +205,28 @@ def test_reimport__same_content_is_unchanged_and_makes_no_edition(cli: Cli, work
     assert "Unchanged" in cli("pricebook", "import", str(path)).stdout
 
 
+def test_reimport__the_same_book_back_dated_makes_the_edition_that_was_meant(
+    cli: Cli, workbook
+) -> None:
+    """Given a book imported without --effective (so in force from today), when the marketer
+    imports it again with the date she meant, then that makes a new edition from that date
+    (found by the new-owner trial: 'Unchanged', and the year's deals priced on the old book);
+    a future edition's file imported again without a date stays unchanged."""
+    from datetime import date
+
+    path = workbook([["SKU", "Price"], ["A-1", 10], ["A-2", 20]])
+    assert cli.json("pricebook", "import", str(path))["edition"] == 1
+    meant = cli.json("pricebook", "import", str(path), "--effective", "2026-01-01")
+    assert (meant["edition"], meant["unchanged"]) == (2, False)
+    assert cli.json("pricebook", "show", "A-1", "--as-of", "2026-02-01")["edition"] == 2
+    future = workbook([["SKU", "Price"], ["A-1", 12], ["A-2", 22]])
+    ahead = f"{date.today().year + 1}-01-01"
+    assert cli.json("pricebook", "import", str(future), "--effective", ahead)["edition"] == 3
+    again = cli.json("pricebook", "import", str(future))
+    assert (again["edition"], again["unchanged"]) == (None, True)
+    assert stored_editions(cli) == [1, 2, 3]
+
+
 def test_dry_run__reports_what_would_happen_and_stores_nothing(cli: Cli, workbook) -> None:
     path = workbook([["SKU", "Price"], ["A-1", 10]])
     result = cli("pricebook", "import", str(path), "--dry-run")

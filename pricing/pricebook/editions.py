@@ -86,7 +86,15 @@ def store_import(
     result.previous = latest.number if latest else None
     result.diff = compare(previous, book)
     result.problems.extend(_change_warnings(result.diff, read.location, result.source))
-    if latest is not None and result.diff.is_empty:
+    # The same content again adds nothing, unless it is given an earlier date than the newest
+    # edition's (today is the default, so an earlier day other than today was asked for): then
+    # it is that edition back-dated, e.g. a book first imported without --effective.
+    back_dated = (
+        latest is not None
+        and result.effective_from < latest.effective_from
+        and result.effective_from != store.utcnow().date()
+    )
+    if latest is not None and result.diff.is_empty and not back_dated:
         result.unchanged = True
         return
     if result.dry_run:
