@@ -201,6 +201,59 @@ def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflic
     return Conflict(earlier, reason)
 
 
+@dataclass(frozen=True)
+class Differing:
+    """Lines of a file whose identity is stored already but with other values (a price or a
+    date corrected in a later export): how many, the imports holding them, a few examples."""
+
+    lines: int
+    imports: list[int]
+    examples: list[tuple[str, list[str]]]  # (deal id, the values that differ)
+
+
+def differing(conn: Connection, lines: pa.Table) -> Differing | None:
+    """The file's lines already stored under the same identity (line id, or deal and position)
+    whose date, SKU, quantity, money or customer differ from the stored line's. An import keeps
+    the stored line and adds nothing for them; the owner is told, since a corrected export is
+    otherwise dropped without a word (``--replace`` is the way to correct an import)."""
+    import pyarrow.compute as pc
+
+    if not lines.num_rows:
+        return None
+    stored = segments.scan(conn, ["line_key", "import_id", *CONTENT])
+    if not stored.num_rows:
+        return None
+    stored = stored.filter(
+        pc.is_in(stored["line_key"], value_set=segments.whole(lines["line_key"]))
+    )
+    if not stored.num_rows:
+        return None
+    compared = [
+        c for c in CONTENT
+        if lines[c].null_count < lines.num_rows and stored[c].null_count < stored.num_rows
+    ]  # fmt: skip
+    differs = " OR ".join(f"f.{c} IS DISTINCT FROM s.{c}" for c in compared)
+    which = ", ".join(f"f.{c} IS DISTINCT FROM s.{c}" for c in compared)
+    con = segments.duck(fresh=lines.select(["line_key", "deal_id", *compared]), stored=stored)
+    try:
+        rows = con.execute(
+            "WITH f AS (SELECT DISTINCT ON (line_key) * FROM fresh), "
+            f"d AS (SELECT f.deal_id, s.import_id, {which} FROM f JOIN stored s "
+            f"ON f.line_key = s.line_key WHERE {differs}) "
+            "SELECT count(*) OVER (), list(DISTINCT import_id) OVER (), * FROM d LIMIT 3"
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return None
+    examples = [
+        (str(row[2]), [c for c, moved in zip(compared, row[4:], strict=True) if moved])
+        for row in rows
+    ]
+    imports = sorted(int(i) for i in rows[0][1] if i is not None)
+    return Differing(int(rows[0][0]), imports, examples)
+
+
 def held_keys(keys: Array, stored: npt.NDArray[np.bool_]) -> bytes | None:
     """The keys of the file's lines an earlier import stored already (``stored``: which), as a
     blob kept with the import (None: none)."""
