@@ -581,7 +581,7 @@ def _head(
         sheet = Sheet(name, sheet_name, whole.rows, whole.uncached_formulas)
         _check_width(sheet.rows[:30], lambda row: f"{name}, sheet {sheet_name!r}, row {row}")
         return Sheet(name, sheet_name, sheet.rows[:30]), _Layout(sheet=sheet)
-    check_text(path, start)
+    check_text(path, start, nul_in_cells=True)
     doubled_cr = _doubled_cr(start)
     text = decode_text(start)
     if doubled_cr:
