@@ -387,3 +387,22 @@ def test_a_deals_workbook_with_a_cover_sheet_is_read_from_the_sheet_with_the_hea
     cover = owner("deals", "import", str(book), "--sheet", "Read me")
     assert cover.exit_code == 2 and "another with --sheet NAME" in cover.stderr
     assert stored_lines(owner) == 2
+
+
+def test_a_mistyped_column_mapping_is_named_with_the_header_it_meant(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given --column naming a header no row has (a typo), when the marketer or the owner
+    imports, then that mapping is the error, with the closest header (found by the new-owner
+    trial: a generic 'no row names a SKU' for the price book, 'no deal id column' for deals)."""
+    book = tmp_path / "book.csv"
+    book.write_text("Item Number,Price\nA-1,10\n")
+    said = owner("pricebook", "import", str(book), "--column", "sku=Item Nmbr")
+    assert said.exit_code == 2
+    assert '--column sku="Item Nmbr": no column of the first 30 rows has that header; the ' \
+        'closest is "Item Number"' in said.stderr  # fmt: skip
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Deal Name,Date,SKU,Qty,Net Price\nD-1,2026-03-02,HW-100,1,120\n")
+    said = owner("deals", "import", str(deals), "--column", "deal_id=Deal Nme")
+    assert said.exit_code == 2 and 'the closest is "Deal Name"' in said.stderr
+    assert stored_lines(owner) == 0

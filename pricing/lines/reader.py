@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypedDict, cast
 
 from pricing.errors import InputError
 from pricing.io.arrow import dictionary_encode, fill_null, texts
-from pricing.io.headers import closest_header, find_header, likely_header
+from pricing.io.headers import (
+    closest_header,
+    find_header,
+    likely_header,
+    unknown_override_message,
+    unknown_overrides,
+)
 from pricing.io.names import is_text, shown_name
 from pricing.io.perf import frugal_arrow_memory, in_background, preload
 from pricing.io.sheets import (
@@ -225,8 +231,14 @@ def _read(
     progress: Progress | None,
     digest: Future[str],
 ) -> DealsFile:
-    found = find_header(head, DEAL_HEADERS, overrides, _complete)
     problems = Problems()
+    typos = unknown_overrides(head, overrides)
+    for field_name, header, closest in typos:
+        message = unknown_override_message(field_name, header, closest)
+        problems.append(Problem("error", message, file=name, sheet=head.name))
+    if typos:
+        return DealsFile(path, None, problems, name=name)
+    found = find_header(head, DEAL_HEADERS, overrides, _complete)
     if found is None:
         problems.append(_no_header(name, head, overrides))
         return DealsFile(path, None, problems, name=name)

@@ -15,7 +15,14 @@ from typing import Any
 
 from pricing.errors import InputError
 from pricing.io.bounded import Bounds
-from pricing.io.headers import HEADER_SEARCH_ROWS, closest_header, find_header, likely_header
+from pricing.io.headers import (
+    HEADER_SEARCH_ROWS,
+    closest_header,
+    find_header,
+    likely_header,
+    unknown_override_message,
+    unknown_overrides,
+)
 from pricing.io.perf import paused_gc
 from pricing.io.sheets import (
     Sheet,
@@ -308,6 +315,12 @@ class _ItemReader:
 
     def read(self, progress: Progress | None) -> dict[str, PriceItem] | None:
         sheet = self.sheet
+        typos = unknown_overrides(sheet, self.options.columns)
+        for name, header, closest in typos:
+            message = unknown_override_message(name, header, closest)
+            self.problems.append(Problem("error", message, file=sheet.file, sheet=sheet.name))
+        if typos:
+            return None
         found = find_header(
             sheet,
             ITEM_HEADERS,
