@@ -132,11 +132,22 @@ def _change_warnings(
                     **location(change.new.key, "list_price"),
                 )
             )
+    previous = len(diff.removed) + len(diff.changed) + diff.unchanged
+    if previous and len(diff.removed) * 2 > previous:
+        found.append(
+            Problem(
+                "warning",
+                f"{len(diff.removed):,} of the previous edition's {previous:,} SKUs are not in "
+                "this file: is it the right file (not a part of the price book)? Check with "
+                "--dry-run before importing; every SKU left out is dropped",
+                file=source,
+            )
+        )
     for item in diff.removed:
         found.append(
             Problem(
                 "warning",
-                f"SKU {item.sku} is in the previous edition but not in this file: it is dropped",
+                f"SKU {item.sku!r} is in the previous edition but not in this file: it is dropped",
                 file=source,
                 value=item.sku,
             )
