@@ -162,10 +162,7 @@ def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflic
     stored = stored.filter(other)
     if not stored.num_rows:
         return None
-    compared = [
-        c for c in CONTENT
-        if fresh[c].null_count < fresh.num_rows and stored[c].null_count < stored.num_rows
-    ]  # fmt: skip
+    compared = _both_have(fresh, stored)
     same = " AND ".join(f"f.{c} IS NOT DISTINCT FROM s.{c}" for c in compared)
     columns = ", ".join(compared)
     con = segments.duck(
@@ -228,10 +225,7 @@ def differing(conn: Connection, lines: pa.Table) -> Differing | None:
     )
     if not stored.num_rows:
         return None
-    compared = [
-        c for c in CONTENT
-        if lines[c].null_count < lines.num_rows and stored[c].null_count < stored.num_rows
-    ]  # fmt: skip
+    compared = _both_have(lines, stored)
     differs = " OR ".join(f"f.{c} IS DISTINCT FROM s.{c}" for c in compared)
     which = ", ".join(f"f.{c} IS DISTINCT FROM s.{c}" for c in compared)
     con = segments.duck(fresh=lines.select(["line_key", "deal_id", *compared]), stored=stored)
@@ -252,6 +246,15 @@ def differing(conn: Connection, lines: pa.Table) -> Differing | None:
     ]
     imports = sorted(int(i) for i in rows[0][1] if i is not None)
     return Differing(int(rows[0][0]), imports, examples)
+
+
+def _both_have(fresh: pa.Table, stored: pa.Table) -> list[str]:
+    """The content columns both sides have (not null throughout): a column one reading left
+    out (a customer column mapped as the deal id) does not make the same sales different."""
+    return [
+        c for c in CONTENT
+        if fresh[c].null_count < fresh.num_rows and stored[c].null_count < stored.num_rows
+    ]  # fmt: skip
 
 
 def held_keys(keys: Array, stored: npt.NDArray[np.bool_]) -> bytes | None:
