@@ -665,11 +665,12 @@ def read_deals(
     columns: Mapping[str, str] | None = None,
     date_format: str | None = None,
     decimal: str | None = None,
+    sheet: str | None = None,
     progress: Progress | None = None,
 ) -> DealsFile:
     """Read a deals export (csv or xlsx) into normalised lines and problems (``decimal``:
     ``comma`` or ``point``, the decimal mark of money written as text, when the file's own
-    values do not say)."""
+    values do not say; ``sheet``: a workbook's sheet, by default the deals sheet found)."""
     from pricing.lines.reader import read_deals as read
 
     return read(
@@ -677,6 +678,7 @@ def read_deals(
         columns=dict(columns or {}),
         date_format=date_format,
         decimal=decimal,
+        sheet=sheet,
         progress=progress,
     )
 

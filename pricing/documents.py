@@ -314,15 +314,24 @@ def policy_check(parsed: PolicyFile) -> Document:
     return {
         "valid": parsed.policy is not None,
         "source": parsed.source,
-        "problems": problems(parsed.problems),
+        **_capped(parsed.problems),
         **(policy_counts(parsed.policy) if parsed.policy else {}),
     }
 
 
 def policy_refused(parsed: PolicyFile, document: Document) -> Document:
     """An invalid policy file refused: ``document`` (what the command would have printed) with
-    every problem of the file."""
-    return {**document, "problems": problems(parsed.problems)}
+    the problems of the file (up to limits.PROBLEMS_PER_KIND of a kind, and their counts)."""
+    return {**document, **_capped(parsed.problems)}
+
+
+def _capped(found: Sequence[Problem]) -> Document:
+    """``problems`` listed up to limits.PROBLEMS_PER_KIND of each kind, ``problem_counts`` of
+    them all: a file of twenty thousand bad lines is answered in a page."""
+    from pricing.problems import Problems
+
+    listed = Problems(found)
+    return {"problems": problems(listed), **problem_summary(listed)}
 
 
 def policy_version(version: PolicyVersion) -> Document:

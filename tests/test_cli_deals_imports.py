@@ -210,6 +210,26 @@ def test_crm_export_again_with_a_deal_mapping__refused_then_replaced_like_a_fres
     assert verified["intact"], verified["damage"]
 
 
+def test_the_same_export_with_its_customer_column_mapped_as_the_deal_id_is_refused(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given the CRM export imported, when the owner imports it again mapping the deal id to
+    the Account column (so the new reading has no customer at all), then it is still the same
+    sales: refused naming import 1, nothing doubled (found by the new-owner trial: it added
+    2,000 lines and 36.7 M of revenue)."""
+    export = crm_export(tmp_path).read_text().splitlines()
+    with_ids = ["Line Item ID," + export[0]] + [
+        f"{500000 + i},{r}" for i, r in enumerate(export[1:])
+    ]
+    path = write(tmp_path, "with-line-ids.csv", "\n".join(with_ids) + "\n")
+    assert owner.json("deals", "import", str(path))["added"] == 2000
+    before = reports(owner)
+    again = write(tmp_path, "v2.csv", "\n".join(export) + "\n")  # no line ids this time
+    refused = owner.json("deals", "import", str(again), "--column", "deal_id=Account", expect=2)
+    assert refused["conflict"]["import"] == 1 and refused["added"] == 0
+    assert reports(owner) == before
+
+
 def test_new_lines_equal_to_stored_ones_under_other_ids_are_refused(
     owner: Cli, tmp_path: Path
 ) -> None:
@@ -475,3 +495,34 @@ def test_imports__the_table_shows_the_decimal_mark_each_was_read_with(
     table = owner("deals", "imports").output.splitlines()
     assert table[0].split()[-1] == "Decimal"
     assert table[2].endswith("comma") and table[3].endswith("(from the values)")
+
+
+def test_a_later_export_correcting_a_stored_line_says_so_and_how_to_correct_it(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given orders imported, when a later export gives O-1's second line another price and
+    O-2 another date, then nothing is added or changed, and a warning says two lines are
+    stored with other values, which, and to import the file with --replace 1 (found by the
+    new-owner trial: 'already present' and nothing more); the same file again says nothing."""
+    owner.json("deals", "import", str(write(tmp_path, "orders.csv", ORDERS)))
+    assert owner.json("deals", "import", str(tmp_path / "orders.csv"))["problems"] == []
+    before = reports(owner)
+    corrected = ORDERS.replace("SV-1,2,90.00", "SV-1,2,85.00").replace("2025-07-01", "2025-07-02")
+    path = write(tmp_path, "orders-corrected.csv", corrected)
+    previewed = owner.json("deals", "import", str(path), "--dry-run")
+    assert "import it with --replace 1 instead" in previewed["problems"][0]["message"]
+    said = owner.json("deals", "import", str(path))
+    assert (said["added"], said["already_present"], said["id"]) == (0, 3, 2)
+    (warning,) = said["problems"]
+    assert warning["severity"] == "warning"
+    assert warning["message"].startswith("2 line(s) are stored already with other values")
+    assert "deal O-1: price" in warning["message"] and "deal O-2: date" in warning["message"]
+    assert (
+        "undo this import (pricing deals undo 2) and import the file again with --replace 1"
+        in warning["message"]
+    )
+    assert reports(owner) == before
+    owner.json("deals", "undo", "2")
+    replaced = owner.json("deals", "import", str(path), "--replace", "1")
+    assert replaced["problems"] == [] and replaced["added"] == 3
+    assert owner.json("report")["totals"]["net_revenue"] != before["all"]["totals"]["net_revenue"]

@@ -364,3 +364,45 @@ def test_a_line_without_its_quantity_is_an_error_with_its_cell(owner: Cli, tmp_p
     assert result.exit_code == 2
     assert "deals.csv line 3, column D: quantity is missing" in result.stderr
     assert stored_lines(owner) == 0
+
+
+def test_a_deals_workbook_with_a_cover_sheet_is_read_from_the_sheet_with_the_header(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given a CRM workbook whose first sheet is a read-me and whose deals are on 'Export 1',
+    when the owner imports it, then the deals sheet is found and read; --sheet names another
+    sheet, and a sheet that does not exist is refused with the sheets listed (found by the
+    new-owner trial: 'no row in the first 30 names …' and no --sheet for deals)."""
+    rows = [["Order ID", "Order Date", "SKU", "Quantity", "Net Price"],
+            ["O-1", "2026-03-02", "HW-100", 1, 120], ["O-2", "2026-03-03", "SV-1", 2, 90]]  # fmt: skip
+    book = write_workbook(tmp_path / "crm.xlsx", {
+        "Read me": [["Exported from the CRM on 2026-11-30"], ["Do not edit"]],
+        "Export 1": rows,
+    })  # fmt: skip
+    imported = owner.json("deals", "import", str(book))
+    assert imported["added"] == 2
+    missing = owner("deals", "import", str(book), "--sheet", "Deals 2026")
+    assert missing.exit_code == 2
+    assert "has no sheet 'Deals 2026'; its sheets are 'Read me', 'Export 1'" in missing.stderr
+    cover = owner("deals", "import", str(book), "--sheet", "Read me")
+    assert cover.exit_code == 2 and "another with --sheet NAME" in cover.stderr
+    assert stored_lines(owner) == 2
+
+
+def test_a_mistyped_column_mapping_is_named_with_the_header_it_meant(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given --column naming a header no row has (a typo), when the marketer or the owner
+    imports, then that mapping is the error, with the closest header (found by the new-owner
+    trial: a generic 'no row names a SKU' for the price book, 'no deal id column' for deals)."""
+    book = tmp_path / "book.csv"
+    book.write_text("Item Number,Price\nA-1,10\n")
+    said = owner("pricebook", "import", str(book), "--column", "sku=Item Nmbr")
+    assert said.exit_code == 2
+    assert '--column sku="Item Nmbr": no column of the first 30 rows has that header; the ' \
+        'closest is "Item Number"' in said.stderr  # fmt: skip
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Deal Name,Date,SKU,Qty,Net Price\nD-1,2026-03-02,HW-100,1,120\n")
+    said = owner("deals", "import", str(deals), "--column", "deal_id=Deal Nme")
+    assert said.exit_code == 2 and 'the closest is "Deal Name"' in said.stderr
+    assert stored_lines(owner) == 0

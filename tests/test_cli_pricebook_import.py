@@ -205,6 +205,44 @@ def test_reimport__same_content_is_unchanged_and_makes_no_edition(cli: Cli, work
     assert "Unchanged" in cli("pricebook", "import", str(path)).stdout
 
 
+def test_reimport__the_same_book_back_dated_makes_the_edition_that_was_meant(
+    cli: Cli, workbook
+) -> None:
+    """Given a book imported without --effective (so in force from today), when the marketer
+    imports it again with the date she meant, then that makes a new edition from that date
+    (found by the new-owner trial: 'Unchanged', and the year's deals priced on the old book);
+    a future edition's file imported again without a date stays unchanged."""
+    from datetime import date
+
+    path = workbook([["SKU", "Price"], ["A-1", 10], ["A-2", 20]])
+    assert cli.json("pricebook", "import", str(path))["edition"] == 1
+    meant = cli.json("pricebook", "import", str(path), "--effective", "2026-01-01")
+    assert (meant["edition"], meant["unchanged"]) == (2, False)
+    assert cli.json("pricebook", "show", "A-1", "--as-of", "2026-02-01")["edition"] == 2
+    future = workbook([["SKU", "Price"], ["A-1", 12], ["A-2", 22]])
+    ahead = f"{date.today().year + 1}-01-01"
+    assert cli.json("pricebook", "import", str(future), "--effective", ahead)["edition"] == 3
+    again = cli.json("pricebook", "import", str(future))
+    assert (again["edition"], again["unchanged"]) == (None, True)
+    assert stored_editions(cli) == [1, 2, 3]
+
+
+def test_a_file_that_drops_most_of_the_book_asks_whether_it_is_the_right_file(
+    cli: Cli, workbook
+) -> None:
+    """Given a book of 40 SKUs, when the marketer imports a file holding 10 of them and new
+    ones (a part, or another company's list), then a warning asks whether it is the right file
+    before the 30 dropped SKUs are listed (found by the new-owner trial)."""
+    old = workbook([["SKU", "Price"], *[[f"A-{i}", 10 + i] for i in range(40)]], name="v1.xlsx")
+    new = workbook([["SKU", "Price"], *[[f"A-{i}", 10 + i] for i in range(10)],
+                    *[[f"B-{i}", 5] for i in range(100)]], name="v2.xlsx")  # fmt: skip
+    cli("pricebook", "import", str(old), "--effective", "2026-01-01")
+    result = cli("pricebook", "import", str(new), "--effective", "2027-01-01", "--dry-run")
+    assert "30 of the previous edition's 40 SKUs are not in this file: is it the right file" in (
+        result.stderr
+    )
+
+
 def test_dry_run__reports_what_would_happen_and_stores_nothing(cli: Cli, workbook) -> None:
     path = workbook([["SKU", "Price"], ["A-1", 10]])
     result = cli("pricebook", "import", str(path), "--dry-run")
@@ -227,7 +265,8 @@ def test_next_edition__warnings_are_shown_without_blocking(cli: Cli, workbook) -
     assert result.exit_code == 0, result.output
     assert "'Price Book'!B2: \"16.00\": list price moved +60.00 %" in result.stderr
     assert "'Price Book'!C3: \"25\": unit cost is above the list price 20.00" in result.stderr
-    assert "SKU A-3 is in the previous edition but not in this file" in result.stderr
+    assert "SKU 'A-3' is in the previous edition but not in this file" in result.stderr
+    assert "is it the right file" not in result.stderr  # one of three dropped
     document = cli.json("pricebook", "diff")
     assert [i["sku"] for i in document["added"]] == ["A-4"]
     assert [i["sku"] for i in document["removed"]] == ["A-3"]

@@ -282,3 +282,25 @@ def test_pricebook_without_currency_column_takes_the_policys_currency(
         "sek",
     )
     assert cli.json("pricebook", "show", "A-1")["currency"] == "SEK"
+
+
+def test_a_list_price_below_its_own_margin_floor_is_blamed_on_the_book_not_the_rep(
+    sales: Cli, tmp_path: Path
+) -> None:
+    """Given a service whose list price (70) is below its 25 % margin floor over cost 60
+    (80.00), when a rep quotes it or asks for the list price, then the refusal says the
+    standard price itself breaks the floor and the book or the policy needs correcting, not
+    the discount (found by the new-owner trial: 'below the hard floor', blaming the rep)."""
+    book = write_workbook(tmp_path / "low.xlsx", {"Price Book": [
+        ["SKU", "Name", "Family", "List Price", "Unit Cost"],
+        ["HW-100", "Router", "Hardware", 120, 70], ["SV-2", "Half day", "Services", 70, 60]]})  # fmt: skip
+    assert sales("pricebook", "import", str(book), "--effective", "2026-02-01").exit_code == 0
+    checked = sales.json("request", "--check", "--customer", "Acme", "--reason", "list",
+                         "SV-2", "--qty", "1", "--price", "70", expect=1)  # fmt: skip
+    reasons = " ".join(checked["lines"][0]["reasons"])
+    assert "below the hard floor 80.00" in reasons
+    assert "the standard price 70.00 itself is below it" in reasons
+    quoted = sales("quote", "SV-2", "--qty", "1")
+    assert "warning: the standard price itself is below the hard floor" in quoted.stderr
+    fine = sales("quote", "HW-100", "--qty", "1")
+    assert "warning" not in fine.stderr

@@ -28,6 +28,7 @@ from sqlalchemy import text
 from pricing.cli import main
 from pricing.storage.store import Store
 from tests.conftest import Cli, postgres_admin
+from tests.serving import environment, serving
 
 # Two exports: deal O-2 starts in January's and goes on in February's.
 HEADER = "Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Net Price\n"
@@ -209,46 +210,14 @@ def test_db_check_is_the_owners(cli: Cli) -> None:
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """A team server over an SQLite store with an owner (dana) and a rep (priya): its address
     and their tokens (made on the database itself, sharing the tests' configuration)."""
-    import socket
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-
-    from tests.test_server import _environment
 
     url = f"sqlite:///{tmp_path / 'team.db'}"
     administrator = Cli(url, user="dana")
     tokens = {name: administrator.json("people", "add", name, "--role", role)["token"]
               for name, role in (("dana", "owner"), ("priya", "rep"))}  # fmt: skip
     administrator.close()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    address = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pricing", "--db", url, "serve", "--port", str(port)],
-            env=_environment(), cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{address}/api/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "the server did not start in 30 s"
-                time.sleep(0.1)
-            yield address, tokens
-        finally:
-            process.terminate()
-            process.wait(10)
-    assert "Traceback" not in log.read_text()
+    with serving(url, tmp_path) as address:
+        yield address, tokens
 
 
 def test_db_check_through_the_team_server(
@@ -258,12 +227,10 @@ def test_db_check_through_the_team_server(
     import subprocess
     import sys
 
-    from tests.test_server import _environment
-
     address, tokens = server
 
     def client(person: str, *args: str) -> subprocess.CompletedProcess[str]:
-        env = _environment(PRICING_SERVER=address, PRICING_TOKEN=tokens[person])
+        env = environment(PRICING_SERVER=address, PRICING_TOKEN=tokens[person])
         return subprocess.run([sys.executable, "-m", "pricing", *args], env=env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=60)  # fmt: skip
 

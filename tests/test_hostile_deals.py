@@ -113,6 +113,22 @@ def test_a_nul_byte_in_a_csv_cell_is_refused_with_its_line_on_both_databases(
     assert nothing_stored(owner)
 
 
+def test_a_nul_byte_near_the_top_of_a_csv_is_a_bad_cell_not_a_binary_file(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given a NUL byte in a customer on line 3 (inside the first kilobytes), when imported,
+    then it is named with its line and column like any other bad cell, not called "not a
+    spreadsheet" (found by the new-owner trial)."""
+    lines = ["O-1,2025-06-15,Acme,HW-100,1,110", "O-2,2025-06-15,Dun\x00der,HW-100,1,110"]
+    path = tmp_path / "deals.csv"
+    path.write_bytes(("\n".join([HEADER, *lines, *good_lines(50)]) + "\n").encode())
+    result = owner("deals", "import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "deals.csv line 3, column C" in result.stderr and "NUL byte" in result.stderr
+    assert "not a spreadsheet" not in result.stderr
+    assert nothing_stored(owner)
+
+
 def test_a_nul_byte_in_a_workbook_cell_is_refused_with_its_cell(owner: Cli, tmp_path: Path) -> None:
     """Excel writes a NUL in a cell as ``_x0000_``, which the workbook reader turns back into
     the byte; refused with its cell, nothing stored."""

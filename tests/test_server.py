@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +26,7 @@ import psycopg
 import pytest
 
 from tests.conftest import postgres_database, write_workbook
+from tests.serving import environment, free_port, serving
 from tests.test_cli_requests import TEAM
 from tests.test_policy import POLICY
 
@@ -44,20 +42,6 @@ MANAGER_LEVEL = ["HW-200", "--qty", "2", "--discount", "15"]
 OWNER_LEVEL = ["HW-200", "--qty", "3", "--discount", "25"]
 
 
-def _environment(**extra: str) -> dict[str, str]:
-    """This process's environment without any pricing setting, with the repository importable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env.update(extra)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Team:
     """The server, its database and the people's tokens."""
@@ -71,7 +55,7 @@ class Team:
     def admin(self, *args: str, user: str = "dana") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "pricing", "--db", self.url, "--user", user, *args],
-            env=_environment(PRICING_SECRET=SECRET), cwd=self.folder, capture_output=True,
+            env=environment(PRICING_SECRET=SECRET), cwd=self.folder, capture_output=True,
             text=True, timeout=60,
         )  # fmt: skip
 
@@ -84,7 +68,7 @@ class Team:
         if given:
             settings["PRICING_TOKEN"] = given
         return subprocess.run(
-            [sys.executable, "-m", "pricing", *args], env=_environment(**settings),
+            [sys.executable, "-m", "pricing", *args], env=environment(**settings),
             cwd=self.folder, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
 
@@ -160,35 +144,9 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
                      ("policy", "load", str(policy))):  # fmt: skip
             done = made.admin(*step)
             assert done.returncode == 0, done.stderr
-        port = _free_port()
-        made.server = f"http://127.0.0.1:{port}"
-        log = (folder / "server.log").open("w")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pricing", "--db", url, "serve", "--port", str(port)],
-            env=_environment(PRICING_SECRET=SECRET, PRICING_MAX_UPLOAD_MB="2"), cwd=folder, stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{made.server}/api/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None, (folder / "server.log").read_text()
-                assert time.monotonic() < deadline, "the server did not start in 30 s"
-                time.sleep(0.1)
+        with serving(url, folder, PRICING_SECRET=SECRET, PRICING_MAX_UPLOAD_MB="2") as address:
+            made.server = address
             yield made
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
-        server_log = (folder / "server.log").read_text()
-        assert "Traceback" not in server_log, server_log
 
 
 # 1. Acting as someone else ----------------------------------------------------------------------
@@ -494,7 +452,7 @@ def _at_terminal(
     """A person's own terminal: their configuration folder, no pricing variable set."""
     return subprocess.run(
         [sys.executable, "-m", "pricing", *args], input=stdin,
-        env=_environment(XDG_CONFIG_HOME=str(home)), cwd=home, capture_output=True, text=True,
+        env=environment(XDG_CONFIG_HOME=str(home)), cwd=home, capture_output=True, text=True,
         timeout=60,
     )  # fmt: skip
 
@@ -529,7 +487,7 @@ def test_a_wrong_token_at_login_is_not_kept(team: Team, tmp_path: Path) -> None:
 
 
 def test_a_server_that_is_down_is_named_exit_2(team: Team) -> None:
-    done = team.client("priya", "requests", PRICING_SERVER=f"http://127.0.0.1:{_free_port()}")
+    done = team.client("priya", "requests", PRICING_SERVER=f"http://127.0.0.1:{free_port()}")
     refused(done, 2, "cannot reach the pricing server")
 
 
@@ -678,7 +636,7 @@ def test_the_client_path_imports_no_database_or_dataframe_library(team: Team) ->
     ):
         done = subprocess.run(
             [sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=team.folder,
-            env=_environment(PRICING_SERVER=team.server, PRICING_TOKEN=team.tokens["priya"]),
+            env=environment(PRICING_SERVER=team.server, PRICING_TOKEN=team.tokens["priya"]),
             timeout=60,
         )  # fmt: skip
         answer = json.loads(done.stderr.strip().splitlines()[-1])

@@ -25,13 +25,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import Result
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Cli
+from tests.serving import environment, serving
 from tests.test_cli_requests import TEAM
 from tests.test_policy import POLICY
 
@@ -85,14 +85,6 @@ def guardrails(folder: Path) -> Path:
 # At a real terminal ------------------------------------------------------------------------------
 
 
-def _environment(**extra: str) -> dict[str, str]:
-    """This process's environment without any pricing setting, with this checkout importable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env.update(extra)
-    return env
-
-
 def at_terminal(*args: str, **env: str) -> tuple[int, str]:
     """``pricing ARGS`` with stdin, stdout and stderr on a pseudo-terminal 250 columns wide, as a
     person runs it (rich tables, progress bars); its exit code and the bytes the screen got."""
@@ -103,7 +95,7 @@ def at_terminal(*args: str, **env: str) -> tuple[int, str]:
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 250, 0, 0))
     process = subprocess.Popen(
         [sys.executable, "-m", "pricing", *args], stdin=child, stdout=child, stderr=child,
-        env=_environment(TERM="xterm-256color", COLUMNS="250", LINES="60", **env),
+        env=environment(TERM="xterm-256color", COLUMNS="250", LINES="60", **env),
     )  # fmt: skip
     os.close(child)
     screen = bytearray()
@@ -354,14 +346,13 @@ class Team:
     def client(self, person: str, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "pricing", *args], cwd=self.folder, capture_output=True,
-            env=_environment(PRICING_SERVER=self.server, PRICING_TOKEN=self.tokens[person]),
+            env=environment(PRICING_SERVER=self.server, PRICING_TOKEN=self.tokens[person]),
             text=True, timeout=60,
         )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
-    import socket
 
     folder = tmp_path_factory.mktemp("terminal-team")
     made = Team(f"sqlite:///{folder / 'pricing.db'}", "", folder)
@@ -371,36 +362,9 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     book = price_book(folder / "book.csv", [HOSTILE_SKU, LINK, f"Hard{C1}ware", "100", "50"])
     administrator.json("pricebook", "import", str(book), "--effective", "2026-01-01")
     administrator.json("policy", "load", str(guardrails(folder)))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    made.server = f"http://127.0.0.1:{port}"
-    with (folder / "server.log").open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pricing", "--db", made.url, "serve", "--port", str(port)],
-            env=_environment(), cwd=folder, stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{made.server}/api/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None, (folder / "server.log").read_text()
-                assert time.monotonic() < deadline, "the server did not start in 30 s"
-                time.sleep(0.1)
-            yield made
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    server_log = (folder / "server.log").read_text()
-    assert "Traceback" not in server_log, server_log
+    with serving(made.url, folder) as address:
+        made.server = address
+        yield made
 
 
 def test_through_the_server_hostile_values_and_its_errors_are_shown_escaped(team: Team) -> None:
@@ -545,7 +509,7 @@ def test_a_bugs_traceback_shows_the_value_it_quotes_escaped() -> None:
         "main.main(['--help'], standalone_mode=False)\n"
         "raise RuntimeError('HW-\\x1b[2J\\x1b]8;;http://evil\\x1b\\\\ cannot be used')\n"
     )
-    done = subprocess.run([sys.executable, "-c", bug], env=_environment(), capture_output=True,
+    done = subprocess.run([sys.executable, "-c", bug], env=environment(), capture_output=True,
                           text=True, timeout=60)  # fmt: skip
     assert done.returncode == 1
     assert RAW.search(done.stderr) is None, done.stderr

@@ -198,6 +198,11 @@ def build(
         groups = []
         found = _metrics(con, [])
         totals = found[0][1] if found else Metrics()
+    if start is not None or end is not None:
+        # A deal counts where its first line falls (deal_starts, which adds up across groups)
+        # only over the whole history: a period may hold a deal's later lines alone.
+        counted = con.execute("SELECT count(DISTINCT deal_no) FROM judged").fetchone()
+        totals.deals = int(counted[0]) if counted else 0
     report = Report(start or totals.first, end or totals.last, currency, by, totals, groups)
     if details:
         report.months = [(key["month"], m) for key, m in _metrics(con, ["month"])]
@@ -274,7 +279,11 @@ def _judged(covered: bool) -> str:
     """A view of the lines with what the report asks of each: matched to a list price, not
     judged (matched, but no policy was in force on its date), out of
     policy (needs approval no approved request covers, or below a hard floor), sold below the
-    price its request approved."""
+    price its request approved.
+
+    Each line is in the view once, however many approved request lines may cover it (a request
+    may approve its SKU on two lines: a join counted the deal line twice); one covering it (its
+    request and SKU, within its window, at or below the line's unit price) is enough."""
     matched = "l.edition_id IS NOT NULL"
     unjudged = f"({matched} AND l.policy_version IS NULL) AS unjudged"
     needs = "(l.level_rank <> 0 AND l.level_rank IS NOT NULL)"
@@ -284,16 +293,22 @@ def _judged(covered: bool) -> str:
             f"coalesce({matched} AND (l.below_floor = 1 OR {needs}), false) AS oop, "
             "false AS below FROM lines l"
         )
-    in_window = (
-        "(c.request_id IS NOT NULL AND l.date >= c.start "
-        "AND l.date <= coalesce(c.end, DATE '9999-12-31'))"
+    applies = (
+        "c.request_id = l.request_id AND c.sku_key = l.sku_key AND l.date >= c.start "
+        "AND l.date <= coalesce(c.end, DATE '9999-12-31')"
     )
-    priced_ok = "(CAST(l.net_amount AS HUGEINT) * 1000000 >= CAST(c.price AS HUGEINT) * l.qty)"
+    # The unit price (net / qty) at or above the approved one: a return's (qty < 0) too; a
+    # line without a quantity has no unit price, so it is below nothing.
+    net, approved = "CAST(l.net_amount AS HUGEINT) * 1000000", "CAST(c.price AS HUGEINT) * l.qty"
+    priced_ok = (
+        f"(l.qty = 0 OR (l.qty > 0 AND {net} >= {approved}) OR (l.qty < 0 AND {net} <= {approved}))"
+    )
+    in_window = f"EXISTS (SELECT 1 FROM cover c WHERE {applies})"
+    at_price = f"EXISTS (SELECT 1 FROM cover c WHERE {applies} AND {priced_ok})"
     return (
         f"CREATE VIEW judged AS SELECT l.*, {matched} AS matched, {unjudged}, "
-        f"coalesce({matched} AND (l.below_floor = 1 OR ({needs} AND NOT ({in_window} AND {priced_ok}))), false) AS oop, "
-        f"coalesce({matched} AND {in_window} AND NOT {priced_ok}, false) AS below "
-        "FROM lines l LEFT JOIN cover c ON c.request_id = l.request_id AND c.sku_key = l.sku_key"
+        f"coalesce({matched} AND (l.below_floor = 1 OR ({needs} AND NOT {at_price})), false) AS oop, "
+        f"coalesce({matched} AND {in_window} AND NOT {at_price}, false) AS below FROM lines l"
     )
 
 
@@ -408,6 +423,8 @@ def _sum(rows: list[Metrics]) -> Metrics:
         total.unjudged_special_discount += m.unjudged_special_discount
         total.below_approved_lines += m.below_approved_lines
     total.deals = total.deal_starts
+    # Written as a total of one scan is (0.35, never 0.350: a sum of decimals keeps their places).
+    total.quantity = _money(int(total.quantity * MICRO))
     total.cost = sum(costs, Decimal(0)) if costs else None
     firsts = [m.first for m in rows if m.first]
     lasts = [m.last for m in rows if m.last]

@@ -239,7 +239,19 @@ def _write_xlsx(report: Report, path: Path) -> None:
     _xlsx_unmatched(xlsx, book.create_sheet("Unmatched"))
     for sheet in book.worksheets:
         xlsx.fit_columns(sheet)
+        _printable(sheet)
     book.save(path)
+
+
+def _printable(sheet: Any) -> None:
+    """Printed, each sheet is one page wide (landscape, its header row repeated on every
+    page), never a table cut into columns across pages with a chart's edge alone on one."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if sheet.max_row > 1:
+        sheet.print_title_rows = "1:1"
 
 
 def shown_width(value: Any, number_format: str) -> int:

@@ -120,14 +120,15 @@ def check() -> None:
 def _echo_check(document: dict[str, Any]) -> None:
     n = document["checked"]
     audit = (
-        f"and {_count(n['audited_subjects'], 'subject')} against the audit"
+        f"; {_count(n['audited_subjects'], 'record')} (requests, editions, policies, people, "
+        "imports) match what the audit recorded of them"
         if document["audit_started"]
-        else "(the audit has recorded nothing yet)"
+        else " (the audit has recorded nothing yet)"
     )
     say(
-        f"Checked {_count(n['segments'], 'segment')} of deal data ({n['deal_lines']:,} lines, "
-        f"{n['columns']:,} stored columns), {_count(n['editions'], 'edition')}, "
-        f"{_count(n['policies'], 'policy version')} {audit}."
+        f"Checked the deal history ({n['deal_lines']:,} lines, stored in "
+        f"{_count(n['segments'], 'block')}), {_count(n['editions'], 'price book edition')} and "
+        f"{_count(n['policies'], 'policy version')}{audit}."
     )
     damaged = 0
     for finding in document["findings"]:

@@ -38,6 +38,7 @@ Examples:
   pricing deals import orders-2026.csv
   pricing deals import invoices.xlsx --column rep="Account Exec" --date-format %d/%m/%Y
   pricing deals import rechnungen.csv --decimal comma --date-format %d.%m.%Y
+  pricing deals import crm-export.xlsx --sheet "Closed Won"
   pricing deals import iowa.csv --column qty=bottles_sold --column amount=sale_dollars --dry-run
   pricing deals import orders-2026.csv --date-format %d/%m/%Y --replace 3 --dry-run
   pricing deals import orders-2026.csv --date-format %d/%m/%Y --replace 3
@@ -57,6 +58,12 @@ Examples:
     type=click.Choice(["comma", "point"]),
     help="The decimal mark of money written as text, when no value says it "
     "(comma: 1.234,50 and 1,234 = 1.234; point: 1,234.50 and 1,234 = 1234).",
+)
+@click.option(
+    "--sheet",
+    metavar="NAME",
+    help="The workbook's sheet to read (default: one named Deals, Orders, Sales, Invoices or "
+    "Lines, else the first with a header row).",
 )
 @click.option(
     "--dry-run",
@@ -82,6 +89,7 @@ def import_(
     columns: tuple[str, ...],
     date_format: str | None,
     decimal: str | None,
+    sheet: str | None,
     dry_run: bool,
     replace: int | None,
     force: bool,
@@ -111,6 +119,7 @@ def import_(
             columns=list(columns),
             date_format=date_format,
             decimal=decimal,
+            sheet=sheet,
             dry_run=dry_run,
             replace=replace,
             force=force,

@@ -55,12 +55,13 @@ def check(file: Path) -> None:
 
 def refuse_invalid(refused: dict[str, Any], file: Path, consequence: str) -> NoReturn:
     """Every problem of an invalid policy file (line and key), then exit 2 with the refusal."""
-    problems = refused["problems"]
+    problems, counts = refused["problems"], refused.get("problem_counts", [])
     if not settings().json:
-        echo_listed_problems(problems)
+        echo_listed_problems(problems, counts)
+    found = sum(int(c["count"]) for c in counts) if counts else len(problems)
     exit_with(
         click.get_current_context(),
-        f"{file.name}: {len(problems)} problem(s); {consequence}",
+        f"{file.name}: {found:,} problem(s); {consequence}",
         document=refused,
     )
 

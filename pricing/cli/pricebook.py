@@ -132,7 +132,8 @@ def _import_summary(imported: dict[str, Any]) -> str:
     if imported["unchanged"]:
         return (
             f"Unchanged: {where} has the same content as edition {previous} "
-            f"({counts}); no edition made{tail}."
+            f"({counts}); no edition made{tail}. To put it in force from an earlier date, "
+            "import it again with --effective YYYY-MM-DD."
         )
     change = (
         f"{imported['added']} added, {imported['removed']} removed, "

@@ -107,7 +107,9 @@ def formats_reference() -> str:
             "as text whose values do not show a decimal comma or point (every one like `1,234`) "
             "needs `--decimal comma` or `--decimal point`. Without a `deal_id` each line is a "
             "deal of its own (a warning says so). The headers include those of the line-item "
-            "exports of HubSpot, Salesforce, Pipedrive, Zoho Books, Odoo and ERPNext.\n",
+            "exports of HubSpot, Salesforce, Pipedrive, Zoho Books, Odoo and ERPNext. Of a "
+            "workbook, the sheet named Deals, Orders, Sales, Invoices or Lines is read, else the "
+            "first with a header row (a cover sheet is passed over); `--sheet NAME` chooses.\n",
             _header_table(DEAL_HEADERS, DEAL_REQUIRED),
             "## Policy (TOML)\n",
             "See [the owner's guide](owner.md#the-policy-file) for every key and its semantics.\n",

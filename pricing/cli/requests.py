@@ -63,6 +63,12 @@ def quote(sku: str, qty: int, customer: str | None) -> None:
     )
     for reason in q["floor_reasons"]:
         say(f"  floor: {reason}")
+    if q["hard_floor"] is not None and Decimal(q["hard_floor"]) > Decimal(q["standard_price"]):
+        say(
+            "warning: the standard price itself is below the hard floor, so no sale at the "
+            "standard price is allowed: the price book or the policy needs correcting",
+            err=True,
+        )
     g = q["guidance"]
     if g is None:
         say((q["guidance_note"] or "").capitalize() + ".")

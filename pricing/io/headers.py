@@ -108,3 +108,35 @@ def closest_header(
                 if score > best_score:
                     best, best_score = str(cell).strip(), score
     return best
+
+
+def unknown_overrides(
+    sheet: Sheet, overrides: Mapping[str, str]
+) -> list[tuple[str, str, str | None]]:
+    """The ``--column FIELD=HEADER`` mappings whose header no cell of the first 30 rows has
+    (a typo): each field, the header given, and the cell most like it (None: nothing close).
+    Said before anything else, since every other message would be about its consequences."""
+    import difflib
+
+    cells = {
+        str(cell).strip(): normalise_header(cell)
+        for row in sheet.rows[:HEADER_SEARCH_ROWS]
+        for cell in row
+        if cell is not None and str(cell).strip()
+    }
+    present = set(cells.values())
+    unknown = []
+    for field_name, header in overrides.items():
+        wanted = normalise_header(header)
+        if wanted in present:
+            continue
+        close = difflib.get_close_matches(wanted, list(cells.values()), n=1, cutoff=0.6)
+        shown = next((text for text, norm in cells.items() if close and norm == close[0]), None)
+        unknown.append((field_name, header, shown))
+    return unknown
+
+
+def unknown_override_message(field_name: str, header: str, closest: str | None) -> str:
+    """``--column sku="Item Nmbr"``: what is wrong with one such mapping, and the likely fix."""
+    said = f'--column {field_name}="{header}": no column of the first 30 rows has that header'
+    return said + (f'; the closest is "{closest}"' if closest else "; check its spelling")

@@ -147,7 +147,9 @@ def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflic
     """Whether lines about to be stored repeat stored lines under other identities: the same
     date, SKU, quantity, money and customer, line for line, as lines the file does not hold by
     their keys (a file read before with other line or deal ids). Counted as multisets: two
-    equal sales in the file are two, matching two stored ones."""
+    equal sales in the file are two, matching two stored ones. A column that one side does not
+    have at all (a customer column mapped as the deal id, a price given as an amount) is left
+    out of the comparison: the same sales read with another mapping are still the same sales."""
     if not fresh.num_rows:
         return None
     first, last = segments.date_bounds(fresh["date"])
@@ -160,9 +162,12 @@ def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflic
     stored = stored.filter(other)
     if not stored.num_rows:
         return None
-    same = " AND ".join(f"f.{c} IS NOT DISTINCT FROM s.{c}" for c in CONTENT)
-    columns = ", ".join(CONTENT)
-    con = segments.duck(fresh=fresh.select(list(CONTENT)), stored=stored)
+    compared = _both_have(fresh, stored)
+    same = " AND ".join(f"f.{c} IS NOT DISTINCT FROM s.{c}" for c in compared)
+    columns = ", ".join(compared)
+    con = segments.duck(
+        fresh=fresh.select(compared), stored=stored.select([*compared, "import_id"])
+    )
     try:
         row = con.execute(
             f"WITH f AS (SELECT {columns}, count(*) AS n FROM fresh GROUP BY ALL), "
@@ -191,6 +196,65 @@ def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflic
             f"replace it with a corrected export that holds all of them, or leave this file out"
         ), covers=False)  # fmt: skip
     return Conflict(earlier, reason)
+
+
+@dataclass(frozen=True)
+class Differing:
+    """Lines of a file whose identity is stored already but with other values (a price or a
+    date corrected in a later export): how many, the imports holding them, a few examples."""
+
+    lines: int
+    imports: list[int]
+    examples: list[tuple[str, list[str]]]  # (deal id, the values that differ)
+
+
+def differing(conn: Connection, lines: pa.Table) -> Differing | None:
+    """The file's lines already stored under the same identity (line id, or deal and position)
+    whose date, SKU, quantity, money or customer differ from the stored line's. An import keeps
+    the stored line and adds nothing for them; the owner is told, since a corrected export is
+    otherwise dropped without a word (``--replace`` is the way to correct an import)."""
+    import pyarrow.compute as pc
+
+    if not lines.num_rows:
+        return None
+    stored = segments.scan(conn, ["line_key", "import_id", *CONTENT])
+    if not stored.num_rows:
+        return None
+    stored = stored.filter(
+        pc.is_in(stored["line_key"], value_set=segments.whole(lines["line_key"]))
+    )
+    if not stored.num_rows:
+        return None
+    compared = _both_have(lines, stored)
+    differs = " OR ".join(f"f.{c} IS DISTINCT FROM s.{c}" for c in compared)
+    which = ", ".join(f"f.{c} IS DISTINCT FROM s.{c}" for c in compared)
+    con = segments.duck(fresh=lines.select(["line_key", "deal_id", *compared]), stored=stored)
+    try:
+        rows = con.execute(
+            "WITH f AS (SELECT DISTINCT ON (line_key) * FROM fresh), "
+            f"d AS (SELECT f.deal_id, s.import_id, {which} FROM f JOIN stored s "
+            f"ON f.line_key = s.line_key WHERE {differs}) "
+            "SELECT count(*) OVER (), list(DISTINCT import_id) OVER (), * FROM d LIMIT 3"
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return None
+    examples = [
+        (str(row[2]), [c for c, moved in zip(compared, row[4:], strict=True) if moved])
+        for row in rows
+    ]
+    imports = sorted(int(i) for i in rows[0][1] if i is not None)
+    return Differing(int(rows[0][0]), imports, examples)
+
+
+def _both_have(fresh: pa.Table, stored: pa.Table) -> list[str]:
+    """The content columns both sides have (not null throughout): a column one reading left
+    out (a customer column mapped as the deal id) does not make the same sales different."""
+    return [
+        c for c in CONTENT
+        if fresh[c].null_count < fresh.num_rows and stored[c].null_count < stored.num_rows
+    ]  # fmt: skip
 
 
 def held_keys(keys: Array, stored: npt.NDArray[np.bool_]) -> bytes | None:

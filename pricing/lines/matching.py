@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
+from pricing.errors import InputError
 from pricing.io import arrow
 from pricing.lines import schema
 from pricing.lines.segments import whole, zero_filled
-from pricing.money import MICRO, minor_units
+from pricing.money import LARGEST, MICRO, TOO_LARGE_TEXT, minor_units
 from pricing.policy import engine
 from pricing.policy.arrays import Arrays
 from pricing.policy.checks import LineColumns, Values, arrays_for, product
@@ -330,21 +331,38 @@ def _discounted(listed: Ints, pct: Ints, step: Ints) -> Ints:
     return result
 
 
+# A line's revenue stays below LARGEST (in millionths, 10^18: an int64 holds 9.2 x 10^18, and
+# the report subtracts two of them); as a product of millionths, price x qty below this:
+_LARGEST_PRODUCT = LARGEST * MICRO * MICRO
+
+
+def _times(amount: int, qty: int) -> int:
+    """``amount x qty`` (both millionths) in millionths, rounded half-even once, exactly."""
+    quotient, remainder = divmod(amount * qty, MICRO)
+    twice = 2 * remainder
+    return quotient + int(twice > MICRO or (twice == MICRO and quotient % 2 == 1))
+
+
 def _money(lines: pa.Table, ints: dict[str, Numbers], matched: Mask) -> None:
     """Net amount (line amount > net price x qty > list less discount), revenues, cost.
 
-    Whole quantities multiply in int64 (every factor was checked to fit when read); the rare
-    fractional quantity and discount-priced lines are computed exactly with Decimal."""
+    Whole quantities multiply in int64, each product first checked to stay below LARGEST (a
+    quantity within bounds times a list price within bounds may not); the rare fractional
+    quantity and discount-priced lines are computed exactly and rounded half-even to
+    millionths once, as every amount is."""
     qty, _ = integers(lines["qty"])
     whole_units = qty % MICRO == 0
     units = qty // MICRO
+    for name, what in (("list_price", "list price"), ("standard_price", "standard price"),
+                       ("unit_cost", "unit cost")):  # fmt: skip
+        _refuse_too_large(lines, qty, *ints[name], what)
     net, net_missing = integers(lines["amount"])
     price, price_missing = integers(lines["unit_price"])
     by_price = net_missing & ~price_missing
     net = np.where(by_price & whole_units, price * units, net)
     net_missing = net_missing & ~by_price
     for row in np.flatnonzero(by_price & ~whole_units):
-        net[row] = int(Decimal(int(price[row])) * int(qty[row]) / MICRO)
+        net[row] = _times(int(price[row]), int(qty[row]))
     pct, pct_missing = integers(lines["discount_pct"])
     listed, _ = ints["list_price"]
     by_discount = net_missing & ~pct_missing & matched
@@ -359,12 +377,32 @@ def _money(lines: pa.Table, ints: dict[str, Numbers], matched: Mask) -> None:
         values, missing = ints[column]
         result = np.where(whole_units & ~missing, values * units, 0)
         for row in np.flatnonzero(~missing & ~whole_units):
-            result[row] = int(Decimal(int(values[row])) * int(qty[row]) / MICRO)
+            result[row] = _times(int(values[row]), int(qty[row]))
         return result, missing
 
     ints["list_revenue"] = times_qty("list_price")
     ints["standard_revenue"] = times_qty("standard_price")
     ints["cost_amount"] = times_qty("unit_cost")
+
+
+def _refuse_too_large(lines: pa.Table, qty: Ints, values: Ints, missing: Mask, what: str) -> None:
+    """An InputError naming the lines whose quantity x ``what`` reaches LARGEST (it would not
+    fit the store's 64 bits: a list revenue wrapped round to minus 6.4 trillion)."""
+    rough = np.abs(values.astype(np.float64) * qty.astype(np.float64))
+    suspects = np.flatnonzero(~missing & (rough >= _LARGEST_PRODUCT / 2))
+    rows = [r for r in suspects if abs(int(values[r]) * int(qty[r])) >= _LARGEST_PRODUCT]
+    if not rows:
+        return
+    shown = [
+        f"{lines['sku'][int(r)].as_py()} on {lines['date'][int(r)].as_py()} (quantity "
+        f"{Decimal(int(qty[r])) / MICRO:,f} x {what} {Decimal(int(values[r])) / MICRO:,f})"
+        for r in rows[:3]
+    ]
+    more = f" and {len(rows) - 3:,} more" if len(rows) > 3 else ""
+    raise InputError(
+        f"the deal line of {', '.join(shown)}{more}: its value {TOO_LARGE_TEXT}; check the "
+        "quantity; nothing was stored"
+    )
 
 
 def _judge(

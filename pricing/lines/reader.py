@@ -28,11 +28,19 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypedDict, cast
 from pricing.errors import InputError
 from pricing.io.arrow import dictionary_encode, fill_null, texts
 from pricing.io.bounded import Bounds
-from pricing.io.headers import HEADER_SEARCH_ROWS, closest_header, find_header, likely_header
+from pricing.io.headers import (
+    HEADER_SEARCH_ROWS,
+    closest_header,
+    find_header,
+    likely_header,
+    unknown_override_message,
+    unknown_overrides,
+)
 from pricing.io.names import is_text, shown_name
 from pricing.io.perf import frugal_arrow_memory, in_background, preload
 from pricing.io.sheets import (
     Sheet,
+    Workbook,
     cell_text,
     check_text,
     column_letter,
@@ -181,9 +189,13 @@ def read_deals(
     columns: dict[str, str] | None = None,
     date_format: str | None = None,
     decimal: str | None = None,
+    sheet: str | None = None,
     progress: Progress | None = None,
 ) -> DealsFile:
     """Read a deals export (csv or xlsx) into normalised lines and problems.
+
+    ``sheet``: the workbook's sheet to read; by default one named like Deals, Orders, Sales,
+    Invoices or Lines, else the first that has a header row (a cover sheet is passed over).
 
     ``decimal`` (``comma`` or ``point``) says which mark separates decimals in money written
     as text, for a file whose own values do not say (every amount like ``1,234``).
@@ -202,7 +214,7 @@ def read_deals(
         raise InputError(f" {decimal!r}: give comma or point", field="decimal")
     overrides = columns or {}
     name = shown_name(path)
-    head, layout = _head(path, name)
+    head, layout = _head(path, name, sheet, overrides)
     stop = threading.Event()
     digest = in_background(file_sha256, path, stop)  # on a thread of its own as the file is read
     try:
@@ -223,13 +235,14 @@ def _read(
     progress: Progress | None,
     digest: Future[str],
 ) -> DealsFile:
-    found = find_header(
-        head,
-        DEAL_HEADERS,
-        overrides,
-        lambda m: all(f in m for f in REQUIRED) and any(f in m for f in MONEY),
-    )
     problems = Problems()
+    typos = unknown_overrides(head, overrides)
+    for field_name, header, closest in typos:
+        message = unknown_override_message(field_name, header, closest)
+        problems.append(Problem("error", message, file=name, sheet=head.name))
+    if typos:
+        return DealsFile(path, None, problems, name=name)
+    found = find_header(head, DEAL_HEADERS, overrides, _complete)
     if found is None:
         problems.append(_no_header(name, head, overrides))
         return DealsFile(path, None, problems, name=name)
@@ -325,7 +338,8 @@ def _no_header(name: str, head: Sheet, overrides: dict[str, str]) -> Problem:
         "no row in the first 30 names a date, a SKU, a quantity and an amount, net price or "
         "discount column" + (f" (looked for {wanted})" if wanted else "")
         + "; name them with --column date=HEADER --column sku=HEADER --column qty=HEADER "
-        "--column amount=HEADER",
+        "--column amount=HEADER"
+        + (f" (sheet {head.name!r} was read; another with --sheet NAME)" if head.name else ""),
         file=name, sheet=head.name,
     )  # fmt: skip
 
@@ -541,7 +555,44 @@ _HEAD_BYTES = 256 * 1024
 WORKBOOK_BOUNDS = Bounds(DEALS_FILE, DEALS_ROWS, above=HEADER_SEARCH_ROWS)
 
 
-def _head(path: Path, name: str) -> tuple[Sheet, _Layout]:
+def _deals_sheet(
+    workbook: Workbook, name: str, wanted: str | None, overrides: dict[str, str]
+) -> tuple[str, Sheet]:
+    """The sheet of a workbook to read deals from: the one asked for; else one named like a
+    deals sheet; else the first whose first rows hold a header (a cover or read-me sheet
+    first is passed over); else the first, whose missing header is then the problem."""
+    if wanted is not None:
+        if wanted not in workbook.sheet_names:
+            listed = ", ".join(repr(n) for n in workbook.sheet_names)
+            raise InputError(f"{name}: has no sheet {wanted!r}; its sheets are {listed}")
+        return wanted, workbook.sheet(wanted)
+    named = workbook.find_sheet(["Deals", "Orders", "Sales", "Invoices", "Lines"])
+    if named is not None:
+        return named, workbook.sheet(named)
+    first = workbook.sheet(workbook.sheet_names[0])
+    if len(workbook.sheet_names) == 1 or _has_header(first, overrides):
+        return workbook.sheet_names[0], first
+    del first  # one sheet read at a time: each may be as large as the bounds allow
+    for candidate in workbook.sheet_names[1:]:
+        sheet = workbook.sheet(candidate)
+        if _has_header(sheet, overrides):
+            return candidate, sheet
+        del sheet
+    return workbook.sheet_names[0], workbook.sheet(workbook.sheet_names[0])
+
+
+def _complete(mapping: dict[str, int]) -> bool:
+    """Whether a header row names every field a deal line needs."""
+    return all(f in mapping for f in REQUIRED) and any(f in mapping for f in MONEY)
+
+
+def _has_header(sheet: Sheet, overrides: dict[str, str]) -> bool:
+    return find_header(sheet, DEAL_HEADERS, overrides, _complete) is not None
+
+
+def _head(
+    path: Path, name: str, wanted: str | None = None, overrides: dict[str, str] | None = None
+) -> tuple[Sheet, _Layout]:
     """The first rows (to find the header) and how the file is laid out. A workbook's sheet is
     read whole here (and kept); of a csv file, the first 256 KB, which already show a file
     beyond the bounds of size, columns or characters in a cell, or holding NUL bytes."""
@@ -553,15 +604,11 @@ def _head(path: Path, name: str) -> tuple[Sheet, _Layout]:
     start = read_input(path, _HEAD_BYTES)
     if start.startswith(b"PK\x03\x04") or start.startswith(b"\xd0\xcf\x11\xe0"):
         workbook = open_workbook(path, WORKBOOK_BOUNDS)
-        sheet_name = (
-            workbook.find_sheet(["Deals", "Orders", "Sales", "Invoices", "Lines"])
-            or workbook.sheet_names[0]
-        )
-        whole = workbook.sheet(sheet_name)
+        sheet_name, whole = _deals_sheet(workbook, name, wanted, overrides or {})
         sheet = Sheet(name, sheet_name, whole.rows, whole.uncached_formulas)
         _check_width(sheet.rows[:30], lambda row: f"{name}, sheet {sheet_name!r}, row {row}")
         return Sheet(name, sheet_name, sheet.rows[:30]), _Layout(sheet=sheet)
-    check_text(path, start)
+    check_text(path, start, nul_in_cells=True)
     doubled_cr = _doubled_cr(start)
     text = decode_text(start)
     if doubled_cr:

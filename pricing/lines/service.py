@@ -147,6 +147,7 @@ def import_deals(
                 raise _Refusal
             result.added = fresh.lines.num_rows
             result.already_present = total - result.added
+            corrected = history.differing(conn, read.lines) if result.already_present else None
             _check_shrink(result, replace, preview=preview)
             number = None
             if not dry_run:
@@ -167,6 +168,7 @@ def import_deals(
                     held_keys=fresh.held,
                 )
                 result.import_id = number
+            result.problems.extend(_differing(read, corrected, number))
             _match_and_store(conn, fresh, number, result, dry_run=dry_run, progress=progress)
             result.problems.extend(_leading_zero_hints(conn, result.unmatched_skus, read.name))
             if number is not None:
@@ -181,6 +183,42 @@ def import_deals(
     except _Preview:
         pass  # rolled back: the undo too; ``replaced`` says what it would remove
     return result
+
+
+# What the owner reads for each value of a stored line that a file gives otherwise.
+_SAID = {"date": "date", "sku_key": "SKU", "qty": "quantity", "amount": "amount",
+         "unit_price": "price", "discount_pct": "discount", "customer": "customer"}  # fmt: skip
+
+
+def _differing(
+    read: DealsFile, found: history.Differing | None, number: int | None
+) -> list[Problem]:
+    """A warning when lines of the file are stored already with other values: they are kept
+    as stored, and ``--replace`` is how to correct them (after undoing this import, ``number``,
+    which holds them as they are stored)."""
+    if found is None:
+        return []
+    shown = "; ".join(
+        f"deal {deal}: {', '.join(_SAID[c] for c in moved)}" for deal, moved in found.examples
+    )
+    imports = ", ".join(str(i) for i in found.imports)
+    if len(found.imports) != 1:
+        how = f"replace the imports holding them ({imports}) with corrected files"
+    elif number is None:
+        how = f"import it with --replace {imports} instead"
+    else:
+        how = (
+            f"undo this import (pricing deals undo {number}) and import the file again with "
+            f"--replace {imports}"
+        )
+    return [
+        Problem(
+            "warning",
+            f"{found.lines:,} line(s) are stored already with other values (e.g. {shown}); "
+            f"the stored values were kept: if this file corrects them, {how}",
+            file=read.name,
+        )
+    ]
 
 
 def _check_shrink(result: DealsImport, replace: int | None, *, preview: bool) -> None:

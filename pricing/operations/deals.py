@@ -17,6 +17,7 @@ def import_(
     columns: list[str] | None = None,
     date_format: str | None = None,
     decimal: str | None = None,
+    sheet: str | None = None,
     dry_run: bool = False,
     replace: int | None = None,
     force: bool = False,
@@ -31,7 +32,12 @@ def import_(
     authorize_first(caller, "deals.import")
     mapped = api.column_overrides(columns or [], kind="deals")
     read = api.read_deals(
-        file, columns=mapped, date_format=date_format, decimal=decimal, progress=caller.progress
+        file,
+        columns=mapped,
+        date_format=date_format,
+        decimal=decimal,
+        sheet=sheet,
+        progress=caller.progress,
     )
     if read.lines is None or any(p.severity == "error" for p in read.problems):
         return documents.deals_refused(read)

@@ -533,9 +533,16 @@ def check_hard_floors(context: Context) -> Outcome:
         amount, sources, cannot = context.floor_of(row)
         found = [Finding(reason, level=policy.levels[-1]) for reason in cannot]
         if context.xp.at(below, row):
-            found.append(
-                Finding(f"below the hard floor {amount} ({'; '.join(sources)})", reject=True)
-            )
+            said = f"below the hard floor {amount} ({'; '.join(sources)})"
+            floor, _ = context.hard_floor
+            standard = int(context.xp.at(context.lines.standard, row))
+            if standard < int(context.xp.at(floor, row)):
+                # Not the discount's fault: even the standard price breaks the floor.
+                said += (
+                    f"; the standard price {context.decimal(standard, row)} itself is below "
+                    "it: the price book or the policy needs correcting, not the discount"
+                )
+            found.append(Finding(said, reject=True))
         return found
 
     rank = context.xp.fill(context.xp.small(context.n, 0, top), top, unknown)

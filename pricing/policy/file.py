@@ -17,9 +17,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pricing.errors import InputError
+from pricing.limits import POLICY_DEPTH, POLICY_FILE, POLICY_LEVELS, POLICY_RULES, POLICY_STRING
 from pricing.money import LARGEST, is_currency_code
 from pricing.policy.model import Person, Policy, Rule
 from pricing.problems import Problem
+
+# An approval valid longer than this is no approval (it must also stay within the calendar).
+LONGEST_APPROVAL_DAYS = 3650
 
 
 class RuleModel(BaseModel):
@@ -77,7 +82,7 @@ class PolicyModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     currency: str = "USD"
-    approval_valid_days: int = Field(default=30, ge=1)
+    approval_valid_days: int = Field(default=30, ge=1, le=LONGEST_APPROVAL_DAYS)
     rounding: Literal["half_even", "half_up"] = "half_even"
     effective_from: date | None = None
     levels: list[str] = Field(min_length=1)
@@ -182,7 +187,12 @@ class PolicyFile:
 
 
 def parse_policy(text: str, source: str = "guardrails.toml") -> PolicyFile:
-    """Validate a policy's TOML text; every problem names its line and key."""
+    """Validate a policy's TOML text; every problem names its line and key.
+
+    A text beyond the bounds of :mod:`pricing.limits` (size, nesting, one string, rules,
+    levels) is refused whole with an InputError naming the bound: nesting and strings before
+    TOML reads the text (its reader recurses once per level), the rest from what it read."""
+    check_bounds(text, source)
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
@@ -190,6 +200,9 @@ def parse_policy(text: str, source: str = "guardrails.toml") -> PolicyFile:
         return PolicyFile(source, text, None, [
             Problem("error", f"not valid TOML: {exc}", file=source, line=line)
         ])  # fmt: skip
+    except RecursionError:  # the scan counts what TOML nests; should it ever miss, this holds
+        raise InputError(POLICY_DEPTH.message(source)) from None
+    check_shape(data, text, source)
     found: list[tuple[list[str], str, Any]] = []
     policy: Policy | None = None
     try:
@@ -202,12 +215,13 @@ def parse_policy(text: str, source: str = "guardrails.toml") -> PolicyFile:
                 message = f"unknown key; {_allowed_keys(loc)}"
             found.append((loc, message, error.get("input")))
     found.extend((loc, message, None) for loc, message in cross_checks(data))
+    lines = _KeyLines(text) if found else None
     problems = [
         Problem(
             "error",
             f"{_where(loc, data)}: {message}" if loc else message,
             file=source,
-            line=_key_line(text, loc),
+            line=lines.line(loc) if lines else None,
             value=_short(value),
         )
         for loc, message, value in found
@@ -252,36 +266,135 @@ _TABLE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
 
 
-def _key_line(text: str, loc: Sequence[str]) -> int | None:
-    """The line where a key (``rule.1.limits.rep``) is written, or its table, or None."""
-    if not loc:
+class _KeyLines:
+    """Where the keys and tables of a policy's text are written, found in one pass over it:
+    a file with thousands of problems costs one pass, not one per problem (3,000 people with
+    an unknown role took 31 s when each problem read the file again)."""
+
+    def __init__(self, text: str) -> None:
+        self.first: dict[tuple[str, ...], int] = {}  # each key (table + key): its first line
+        self.last: dict[tuple[str, ...], int] = {}  # and its last
+        self.header: dict[tuple[str, ...], int] = {}  # each table: its first header line
+        counts: dict[str, int] = {}
+        table: tuple[str, ...] = ()
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = _TABLE.match(line)
+            if header:
+                name = header.group(2)
+                if header.group(1) == "[[":
+                    index = counts.get(name, 0)
+                    counts[name] = index + 1
+                    table = (name, str(index))
+                else:
+                    table = tuple(name.split("."))
+                self.header.setdefault(table, number)
+                continue
+            key = _KEY.match(line)
+            if key:
+                path = (*table, key.group(1))
+                self.first.setdefault(path, number)
+                self.last[path] = number
+
+    def line(self, loc: Sequence[str]) -> int | None:
+        """The line where a key (``rule.1.limits.rep``) is written; else the last line of a key
+        holding it (an inline table: ``limits = { rep = 5 }``); else its table's header; else
+        the same for the key's parent, and so on; None when nothing is found."""
+        wanted = tuple(loc)
+        while wanted:
+            if wanted in self.first:
+                return self.first[wanted]
+            holders = [
+                self.last[wanted[:n]] for n in range(1, len(wanted)) if wanted[:n] in self.last
+            ]
+            if holders:
+                return max(holders)
+            if wanted in self.header:
+                return self.header[wanted]
+            wanted = wanted[:-1] if len(wanted) > 1 else ()
         return None
-    counts: dict[str, int] = {}
-    table: tuple[str, ...] = ()
-    best: int | None = None
-    wanted = list(loc)
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _TABLE.match(line)
-        if header:
-            name = header.group(2)
-            if header.group(1) == "[[":
-                index = counts.get(name, 0)
-                counts[name] = index + 1
-                table = (name, str(index))
-            else:
-                table = tuple(name.split("."))
-            if list(table) == wanted[: len(table)] and best is None and len(table) == len(wanted):
-                best = number
-            continue
-        key = _KEY.match(line)
-        if not key:
-            continue
-        path = [*table, key.group(1)]
-        if wanted[: len(path)] == path:
-            if len(path) == len(wanted):
-                return number
-            if best is None or path[-1] == wanted[len(path) - 1]:
-                best = number  # an inline table holding the key (limits = { rep = 5 })
-    if best is None and len(wanted) > 1:
-        return _key_line(text, wanted[:-1])
-    return best
+
+
+# Bounds -------------------------------------------------------------------------------------
+
+# What a scan needs to tell nesting from text, as TOML reads it: strings of the four kinds (a
+# multi-line one may end with up to two extra quotes; an unterminated one runs to the end of its
+# line, or of the text, where TOML stops reading anyway), comments, and brackets and braces.
+# Possessive repeats: a token never backtracks, so the scan is linear whatever the text.
+_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.?|"{1,2}(?!"))*+(?:"{3,5}|\Z)'
+    r"|'''(?:[^']|'{1,2}(?!'))*+(?:'{3,5}|\Z)"
+    r'|"(?:[^"\\\n]|\\[^\n])*+"?'
+    r"|'[^'\n]*+'?"
+    r"|#[^\n]*+"
+    r"|[\[\]{}]",
+    re.DOTALL,
+)
+
+
+def check_bounds(text: str, source: str) -> None:
+    """Refuse a policy text larger than a policy file may be, nested deeper than
+    :data:`~pricing.limits.POLICY_DEPTH` (brackets and braces, outside strings and comments),
+    or holding a string longer than :data:`~pricing.limits.POLICY_STRING`, before TOML reads
+    it: Python's TOML reader recurses once per level of nesting (600 levels, 1.2 KB, were a
+    RecursionError). One linear pass; nothing else about the text is judged here."""
+    check_size(len(text), source)  # characters: never more than the file's bytes
+    depth_bound, string_bound = POLICY_DEPTH.value, POLICY_STRING.value
+    depth = deepest = 0
+    too_deep: int | None = None  # where the nesting first goes beyond the bound
+    for token in _TOKENS.finditer(text):
+        start, end = token.span()
+        first = text[start]
+        if first in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > depth_bound and too_deep is None:
+                too_deep = start
+        elif first in "]}":
+            depth = max(depth - 1, 0)
+        elif first in "\"'":
+            quotes = 3 if text.startswith(first * 3, start) else 1
+            length = end - start - 2 * quotes
+            if length > string_bound:
+                raise InputError(POLICY_STRING.message(_at(text, start, source), f"{length:,}"))
+    if too_deep is not None:
+        raise InputError(POLICY_DEPTH.message(_at(text, too_deep, source), f"{deepest:,}"))
+
+
+def check_shape(data: dict[str, Any], text: str, source: str) -> None:
+    """Refuse what TOML read that is beyond the bounds: nesting deeper than POLICY_DEPTH that
+    no bracket shows (dotted keys and table headers, ``a.b.c.d = 1``), a key longer than
+    POLICY_STRING, more rules than POLICY_RULES, more levels than POLICY_LEVELS. Counted here,
+    from the data, because only TOML's own grammar tells a rule (``[[rule]]`` or an inline
+    ``rule = [{…}]``); the file's size bounds what TOML reads to get there."""
+    string_bound = POLICY_STRING.value
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if len(key) > string_bound:
+                    raise InputError(POLICY_STRING.message(source, f"{len(key):,} in a key"))
+                if isinstance(item, (dict, list)):
+                    stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value if isinstance(item, (dict, list)))
+    if deepest > POLICY_DEPTH.value:
+        raise InputError(POLICY_DEPTH.message(source, f"{deepest:,}"))
+    for key, bound in (("rule", POLICY_RULES), ("levels", POLICY_LEVELS)):
+        found = data.get(key)
+        if isinstance(found, list) and len(found) > bound.value:
+            line = _KeyLines(text).line([key]) if key == "levels" else None
+            where = f"{source} line {line}" if line else source
+            raise InputError(bound.message(where, f"{len(found):,}"))
+
+
+def _at(text: str, position: int, source: str) -> str:
+    return f"{source} line {text.count(chr(10), 0, position) + 1}"
+
+
+def check_size(size: int, source: str) -> None:
+    """Refuse a policy of more than POLICY_FILE bytes, saying its size in MB."""
+    if size > POLICY_FILE.value:
+        raise InputError(POLICY_FILE.message(source, f"{size / POLICY_FILE.scale:,.1f} MB"))

@@ -35,13 +35,23 @@ class PolicyVersion:
 
 
 def read_policy_file(path: Path) -> PolicyFile:
+    """A policy file parsed and validated; one larger than POLICY_FILE is refused after
+    reading no more than the bound (a gigabyte file costs a megabyte)."""
     # Imported here so that a request check stays fast: pydantic and the file readers are
     # needed only when a policy file is read.
     from pricing.io.sheets import read_input
-    from pricing.policy.file import parse_policy
+    from pricing.limits import POLICY_FILE
+    from pricing.policy.file import check_size, parse_policy
 
+    data = read_input(path, POLICY_FILE.value + 1)
+    if len(data) > POLICY_FILE.value:
+        try:
+            size = max(path.stat().st_size, len(data))
+        except OSError:  # not a file one can stat (a pipe): at least this much
+            size = len(data)
+        check_size(size, str(path))
     try:
-        text = read_input(path).decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a UTF-8 text file; save the policy as UTF-8 TOML") from None
     return parse_policy(text, path.name)

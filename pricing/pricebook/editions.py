@@ -86,7 +86,15 @@ def store_import(
     result.previous = latest.number if latest else None
     result.diff = compare(previous, book)
     result.problems.extend(_change_warnings(result.diff, read.location, result.source))
-    if latest is not None and result.diff.is_empty:
+    # The same content again adds nothing, unless it is given an earlier date than the newest
+    # edition's (today is the default, so an earlier day other than today was asked for): then
+    # it is that edition back-dated, e.g. a book first imported without --effective.
+    back_dated = (
+        latest is not None
+        and result.effective_from < latest.effective_from
+        and result.effective_from != store.utcnow().date()
+    )
+    if latest is not None and result.diff.is_empty and not back_dated:
         result.unchanged = True
         return
     if result.dry_run:
@@ -124,11 +132,22 @@ def _change_warnings(
                     **location(change.new.key, "list_price"),
                 )
             )
+    previous = len(diff.removed) + len(diff.changed) + diff.unchanged
+    if previous and len(diff.removed) * 2 > previous:
+        found.append(
+            Problem(
+                "warning",
+                f"{len(diff.removed):,} of the previous edition's {previous:,} SKUs are not in "
+                "this file: is it the right file (not a part of the price book)? Check with "
+                "--dry-run before importing; every SKU left out is dropped",
+                file=source,
+            )
+        )
     for item in diff.removed:
         found.append(
             Problem(
                 "warning",
-                f"SKU {item.sku} is in the previous edition but not in this file: it is dropped",
+                f"SKU {item.sku!r} is in the previous edition but not in this file: it is dropped",
                 file=source,
                 value=item.sku,
             )

@@ -15,7 +15,14 @@ from typing import Any
 
 from pricing.errors import InputError
 from pricing.io.bounded import Bounds
-from pricing.io.headers import HEADER_SEARCH_ROWS, closest_header, find_header, likely_header
+from pricing.io.headers import (
+    HEADER_SEARCH_ROWS,
+    closest_header,
+    find_header,
+    likely_header,
+    unknown_override_message,
+    unknown_overrides,
+)
 from pricing.io.perf import paused_gc
 from pricing.io.sheets import (
     Sheet,
@@ -295,6 +302,7 @@ class _ItemReader:
         self.header_missing = False
         self.decimal_comma = False  # money typed as text has a decimal comma
         self._duplicate_kinds: tuple[str, str] | None = None
+        self._copied: set[int] = set()  # first rows of SKUs already said to be copied
 
     def problem(
         self, severity: Severity, row: int, col: int | None, value: Any, message: str
@@ -308,6 +316,12 @@ class _ItemReader:
 
     def read(self, progress: Progress | None) -> dict[str, PriceItem] | None:
         sheet = self.sheet
+        typos = unknown_overrides(sheet, self.options.columns)
+        for name, header, closest in typos:
+            message = unknown_override_message(name, header, closest)
+            self.problems.append(Problem("error", message, file=sheet.file, sheet=sheet.name))
+        if typos:
+            return None
         found = find_header(
             sheet,
             ITEM_HEADERS,
@@ -465,17 +479,21 @@ class _ItemReader:
         return section
 
     def _duplicate(self, r: int, sku: str, first_sku: str, first: int) -> None:
-        """A SKU seen before (case and spaces aside): an error at both cells. Once both kinds
-        are listed in full, a duplicate is only counted, without writing its messages (a
-        million copies of one row cost a count each)."""
+        """A SKU seen before (case and spaces aside): an error at the copy, and one at the first
+        row the first time it is copied (so 50,000 copies of a row are 50,000 errors, not
+        twice that). Once both kinds are listed in full, a duplicate is only counted, without
+        writing its messages (a million copies of one row cost a count each)."""
         kinds = self._duplicate_kinds
+        told = first in self._copied
+        self._copied.add(first)
         if (
             kinds
             and self.problems.full("error", kinds[0])
             and self.problems.full("error", kinds[1])
         ):
-            for kind in kinds:
-                self.problems.only_counted("error", "", kind=kind)
+            self.problems.only_counted("error", "", kind=kinds[0])
+            if not told:
+                self.problems.only_counted("error", "", kind=kinds[1])
             return
         sheet, sku_col = self.sheet, self.cols["sku"]
         again = (
@@ -486,7 +504,8 @@ class _ItemReader:
         first_of = f"duplicate SKU: again at {_cell_ref(sheet, r, sku_col)}"
         self._duplicate_kinds = (kind_of(again), kind_of(first_of))
         self.problem("error", r, sku_col, sku, again)
-        self.problem("error", first, sku_col, first_sku, first_of)
+        if not told:
+            self.problem("error", first, sku_col, first_sku, first_of)
 
     def _no_header(self) -> None:
         self.header_missing = True
