@@ -97,12 +97,17 @@ XLSX_PARTS = Limit("parts in one workbook", 100_000)
 PRICE_BOOK_ROWS = Limit("rows", 250_000, "PRICING_MAX_ROWS")
 DEALS_ROWS = Limit("lines", 1_100_000, "PRICING_MAX_DEAL_LINES")
 REQUEST_LINES = Limit("lines per request", 10_000, "PRICING_MAX_REQUEST_LINES")
+# A price book's volume tiers: by family, or for the SKUs that have their own (the importer
+# holds them with the price sheet: a tier takes a kilobyte and more).
+TIER_ROWS = Limit("rows of volume tiers", 20_000, "PRICING_MAX_TIERS")
 COLUMNS = Limit("columns", 16_384)  # Excel's own bound
 # A sheet is read as a full grid from A1 to its last used cell: a stray value far out makes it
-# billions of cells.
+# billions of cells. Counted over the sheets of one file an importer reads (a price sheet and
+# its tiers are held at once). 200,000 rows of 12 columns.
 CELLS = Limit("cells in one sheet", 2_500_000, "PRICING_MAX_CELLS")
-# The text a sheet's cells hold once read (a workbook's shared string counted in every cell
-# that shows it, as the reader copies it there), in characters (a workbook's: bytes of UTF-8).
+# The text the cells hold once read (a workbook's shared string counted in every cell that
+# shows it, as the reader copies it there, and once in the list of them), in characters (a
+# workbook's: bytes of UTF-8), over the sheets of one file an importer reads.
 SHEET_TEXT = Limit("text in one sheet", 24 * _MB, "PRICING_MAX_SHEET_TEXT_MB", "MB", _MB)
 # The text of a deals file's columns that are read (all but those no field maps), in bytes.
 DEALS_TEXT = Limit("text in the columns read", 80 * _MB, "PRICING_MAX_DEALS_TEXT_MB", "MB", _MB)

@@ -183,27 +183,37 @@ class SheetScan:
 
 
 def scan_sheet(
-    stream: IO[bytes], source: str, bounds: Bounds | None, strings: SharedStrings | None = None
+    stream: IO[bytes],
+    source: str,
+    bounds: Bounds | None,
+    strings: SharedStrings | None = None,
+    *,
+    held: tuple[int, int] | None = None,
 ) -> SheetScan:
     """Read a sheet's XML in chunks and refuse it, before it is parsed, when its grid would
     be over the bounds: the rows ``bounds`` allow, :data:`COLUMNS`, or :data:`CELLS` in all
     (a stray value far out), or its text over :data:`SHEET_TEXT` with the workbook's
-    ``strings`` (held once, and again in every cell that shows one). Stops as soon as a bound
-    is passed."""
+    ``strings`` (a shared string counts in every cell that shows it). ``held``: the cells and
+    text the workbook's sheets read before this one hold (by default none, and the shared
+    strings themselves, which the reader holds once): the bounds are on all of them. Stops as
+    soon as a bound is passed."""
     scan = SheetScan()
     strings = strings or SharedStrings()
+    held_cells, held_text = held if held is not None else (0, strings.total)
+    before = " with the sheets read before it" if held_cells else ""
     text_limit, most_cells = SHEET_TEXT.value, CELLS.value
     for part, final in _parts(stream, scan):
         _scan_part(part, scan, strings, final=final)
-        if strings.total + scan.text > text_limit:
-            found = f"more than {SHEET_TEXT.shown()} by row {max(scan.rows, scan.row_elements):,}"
+        if held_text + scan.text > text_limit:
+            row = max(scan.rows, scan.row_elements)
+            found = f"more than {SHEET_TEXT.shown()} by row {row:,}{before}"
             raise InputError(SHEET_TEXT.message(source, found))
         height, width = scan.extent()
         if width > COLUMNS.value:
             raise InputError(COLUMNS.message(f"{source}, cell {scan.far}", f"{width:,}"))
-        if height * width > most_cells:  # before the rows: a stray value far out says so
+        if held_cells + height * width > most_cells:  # before the rows: a stray value says so
             found = (
-                f"{height:,} rows x {width:,} columns = {height * width:,}, from A1 to "
+                f"{height:,} rows x {width:,} columns = {height * width:,}{before}, from A1 to "
                 f"{scan.far}: a stray value far from the table? clear it and save again"
             )
             raise InputError(CELLS.message(source, found))

@@ -110,23 +110,33 @@ class Workbook:
     _csv_sheet: Sheet | None = None
     bounds: Bounds | None = None
     _strings: SharedStrings = field(default_factory=SharedStrings)
+    # Cells and text of the sheets read so far (the shared strings held once): the bounds on
+    # cells and text are on all that a reader may hold at once (a price sheet and its tiers).
+    _held: tuple[int, int] | None = None
 
-    def sheet(self, name: str) -> Sheet:
+    def sheet(self, name: str, bounds: Bounds | None = None) -> Sheet:
+        """The sheet ``name``, within ``bounds`` if given (a sheet of fewer rows than the
+        workbook's others may have), else the workbook's."""
         if self._csv_sheet is not None:
             return self._csv_sheet
         import python_calamine
 
-        scan = self._scan(name)
+        bounds = bounds or self.bounds
+        scan = self._scan(name, bounds)
+        if scan is not None:
+            cells, text = self._held or (0, self._strings.total)
+            height, width = scan.extent()
+            self._held = (cells + height * width, text + scan.text)
         try:
             rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except python_calamine.CalamineError as exc:
             raise _unreadable(self.path, exc) from None
         sheet = Sheet(self.path.name, name, rows, scan.formulas if scan else set())
-        allowed = self.bounds.rows_allowed if self.bounds else None
+        allowed = bounds.rows_allowed if bounds else None
         if allowed is not None and len(rows) > allowed:  # a part the scan could not read
-            assert self.bounds is not None
+            assert bounds is not None
             raise InputError(
-                self.bounds.rows.message(f"{self.path}, sheet {name!r}", f"{len(rows):,} rows")
+                bounds.rows.message(f"{self.path}, sheet {name!r}", f"{len(rows):,} rows")
             )
         nul = self._strings.maybe_nul or scan is None or scan.maybe_nul
         long = self._strings.maybe_long or scan is None or scan.maybe_long
@@ -134,7 +144,7 @@ class Workbook:
             sheet.check_cells(nul=nul, long=long)
         return sheet
 
-    def _scan(self, name: str) -> SheetScan | None:
+    def _scan(self, name: str, bounds: Bounds | None) -> SheetScan | None:
         """The sheet's XML scanned within the bounds (None when it cannot be found or read:
         the reader then says what is wrong)."""
         try:
@@ -144,7 +154,7 @@ class Workbook:
                     return None
                 with archive.open(member) as stream:
                     source = f"{self.path}, sheet {name!r}"
-                    return scan_sheet(stream, source, self.bounds, self._strings)
+                    return scan_sheet(stream, source, bounds, self._strings, held=self._held)
         except (zipfile.BadZipFile, KeyError, OSError, EOFError, ElementTree.ParseError):
             return None
 

@@ -32,7 +32,7 @@ from pricing.io.sheets import (
     normalise_header,
     open_workbook,
 )
-from pricing.limits import PRICE_BOOK_FILE, PRICE_BOOK_ROWS
+from pricing.limits import PRICE_BOOK_FILE, PRICE_BOOK_ROWS, TIER_ROWS
 from pricing.money import (
     LARGEST,
     TOO_LARGE,
@@ -56,6 +56,7 @@ Progress = Callable[[int, int], None]
 
 # A price book file: its size before it is read, and a sheet of at most Excel's rows.
 BOUNDS = Bounds(PRICE_BOOK_FILE, PRICE_BOOK_ROWS)
+TIER_BOUNDS = Bounds(PRICE_BOOK_FILE, TIER_ROWS, above=HEADER_SEARCH_ROWS)
 
 PRICE_SHEET_NAMES = ("Price Book", "Pricebook", "Prices", "Price List", "Pricelist", "List Prices")
 TIER_SHEET_NAMES = ("Tiers", "Volume Tiers", "Tier Pricing", "Volume Pricing", "Volume Discounts")
@@ -219,7 +220,7 @@ def _read_price_book(
         else workbook.find_sheet(TIER_SHEET_NAMES)
     )
     if tier_sheet and tier_sheet != sheet_name:
-        book.tiers = _read_tiers(workbook.sheet(tier_sheet), book, result.problems)
+        book.tiers = _read_tiers(workbook.sheet(tier_sheet, TIER_BOUNDS), book, result.problems)
     result.book = book
     return result
 
