@@ -31,6 +31,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests.hostile, and pricing as checked out here
@@ -89,20 +90,34 @@ def _column(index: int) -> bytes:
     return letters
 
 
-def write_xlsx(path: Path, sheet: str, rows: Rows, shared: list[str] | None = None) -> Path:
-    """A workbook of one sheet, written as a stream. Text cells are inline strings, but for
-    ``shared``: the workbook's shared strings, and a cell ``"#s:N"`` points to the N-th of them
-    (as Excel writes text: each string once, cells pointing to it)."""
-    rels = (
-        b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="' + _PKG + b'">'
-        b'<Relationship Id="rId1" Type="' + _REL + b'/worksheet" Target="worksheets/sheet1.xml"/>'
-        b'<Relationship Id="rId2" Type="' + _REL + b'/sharedStrings" Target="sharedStrings.xml"/>'
-        b"</Relationships>"
+def write_xlsx(
+    path: Path,
+    sheet: str,
+    rows: Rows,
+    shared: list[str] | None = None,
+    more: dict[str, Rows] | None = None,
+) -> Path:
+    """A workbook of one sheet (and ``more``), written as a stream. Text cells are inline
+    strings, but for ``shared``: the workbook's shared strings, and a cell ``"#s:N"`` points to
+    the N-th of them (as Excel writes text: each string once, cells pointing to it)."""
+    sheets = {sheet: rows, **(more or {})}
+    listed = b"".join(
+        b'<sheet name="%s" sheetId="%d" r:id="rId%d"/>' % (name.encode(), n, n)
+        for n, name in enumerate(sheets, 1)
     )
+    targets = b"".join(
+        b'<Relationship Id="rId%d" Type="%s/worksheet" Target="worksheets/sheet%d.xml"/>'
+        % (n, _REL, n)
+        for n in range(1, len(sheets) + 1)
+    )
+    rels = (
+        b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="' + _PKG + b'">' + targets
+        + b'<Relationship Id="rId0" Type="' + _REL + b'/sharedStrings" Target="sharedStrings.xml"/>'
+        b"</Relationships>"
+    )  # fmt: skip
     workbook = (
         b'<?xml version="1.0" encoding="UTF-8"?><workbook ' + _NS + b' xmlns:r="' + _REL + b'">'
-        b'<sheets><sheet name="' + sheet.encode() + b'" sheetId="1" r:id="rId1"/></sheets>'
-        b"</workbook>"
+        b"<sheets>" + listed + b"</sheets></workbook>"
     )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr("[Content_Types].xml", _TYPES)
@@ -119,28 +134,32 @@ def write_xlsx(path: Path, sheet: str, rows: Rows, shared: list[str] | None = No
             for text in shared or []:
                 part.write(b"<si><t>" + text.encode() + b"</t></si>")
             part.write(b"</sst>")
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
-            part.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet ' + _NS + b"><sheetData>")
-            xml: list[bytes] = []
-            for number, cells in enumerate(rows, 1):
-                xml.append(b'<row r="%d">' % number)
-                for index, value in enumerate(cells):
-                    ref = _column(index) + b"%d" % number
-                    if isinstance(value, str) and value.startswith("#s:"):
-                        xml.append(b'<c r="%s" t="s"><v>%s</v></c>' % (ref, value[3:].encode()))
-                    elif isinstance(value, str):
-                        xml.append(
-                            b'<c r="%s" t="inlineStr"><is><t>%s</t></is></c>'
-                            % (ref, value.encode())
-                        )
-                    else:
-                        xml.append(b'<c r="%s"><v>%s</v></c>' % (ref, str(value).encode()))
-                xml.append(b"</row>")
-                if len(xml) > 50_000:
-                    part.write(b"".join(xml))
-                    xml.clear()
-            part.write(b"".join(xml) + b"</sheetData></worksheet>")
+        for n, body in enumerate(sheets.values(), 1):
+            with archive.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as part:
+                _write_sheet(part, body)
     return path
+
+
+def _write_sheet(part: IO[bytes], rows: Rows) -> None:
+    part.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet ' + _NS + b"><sheetData>")
+    xml: list[bytes] = []
+    for number, cells in enumerate(rows, 1):
+        xml.append(b'<row r="%d">' % number)
+        for index, value in enumerate(cells):
+            ref = _column(index) + b"%d" % number
+            if isinstance(value, str) and value.startswith("#s:"):
+                xml.append(b'<c r="%s" t="s"><v>%s</v></c>' % (ref, value[3:].encode()))
+            elif isinstance(value, str):
+                xml.append(
+                    b'<c r="%s" t="inlineStr"><is><t>%s</t></is></c>' % (ref, value.encode())
+                )
+            else:
+                xml.append(b'<c r="%s"><v>%s</v></c>' % (ref, str(value).encode()))
+        xml.append(b"</row>")
+        if len(xml) > 50_000:
+            part.write(b"".join(xml))
+            xml.clear()
+    part.write(b"".join(xml) + b"</sheetData></worksheet>")
 
 
 _LETTERS = "".join(random.Random(17).choices(string.ascii_letters, k=1 << 20))
@@ -221,6 +240,27 @@ def book_most_rows(folder: Path, suffix: str) -> Path:
         return write_csv(folder / "rows.csv", book_rows(rows, lambda i: wide_text(length, i), extra))  # fmt: skip
     shared = [wide_text(length, i) for i in range(rows)]
     return write_xlsx(folder / "rows.xlsx", "Price Book", book_rows(rows, lambda i: f"#s:{i}", extra), shared)  # fmt: skip
+
+
+def book_with_tiers(folder: Path) -> Path:
+    """The most rows of volume tiers next to a price sheet of the most rows, the two sharing
+    the bounds on cells and text (the importer holds both at once): the price sheet's
+    descriptions (four-byte characters) and extra columns take what the tiers leave."""
+    tiers = limits.TIER_ROWS.value
+    rows = limits.PRICE_BOOK_ROWS.value - 1
+    cells = _margin(limits.CELLS.value) - (tiers + 1) * 4
+    extra = max(0, cells // (rows + 1) - len(BOOK_HEADER))
+    text = text_budget(limits.SHEET_TEXT.value) - tiers * 40
+    length = max(10, text // 2 // rows - 40 - 2 * extra)  # shared: in the list and the cell
+    shared = [wide_text(length, i) for i in range(rows)]
+
+    def tier_rows() -> Iterator[list[Cell]]:
+        yield ["SKU", "Min Qty", "Discount %", "Note"]
+        for i in range(tiers):
+            yield [f"SKU-{i:07d}", 10 + i % 90, 5, padded(12, i)]
+
+    price = book_rows(rows, lambda i: f"#s:{i}", extra)
+    return write_xlsx(folder / "tiers.xlsx", "Price Book", price, shared, {"Tiers": tier_rows()})
 
 
 def book_most_cells(folder: Path, suffix: str, columns: int | None = None) -> Path:
@@ -394,21 +434,20 @@ role = "rep"
 
 
 def policy_file(folder: Path, kind: str) -> Path:
-    """The most rules the bounds allow (``rules``), or one name as long as the file may be
-    (``text``)."""
+    """The most rules the bounds allow (``rules``), or (``text``) rules whose names are as
+    long as a string may be, as many as the file's size allows."""
     size = _margin(limits.POLICY_FILE.value)
-    if kind == "text":
-        text = POLICY_HEAD + f'[[rule]]\nname = "{"x" * (size - len(POLICY_HEAD) - 80)}"\nmin_margin_pct = 10.0\n'  # fmt: skip
-    else:
-        rules = [
-            f'[[rule]]\nname = "r{i}"\nsku = "SKU-{i:07d}"\nlimits = {{ rep = 5.0 }}\n'
-            for i in range(limits.POLICY_RULES.value)
-        ]
-        text = POLICY_HEAD
-        for rule in rules:
-            if len(text) + len(rule) > size:
-                break
-            text += rule
+    longest = limits.POLICY_STRING.value - 16
+    rules = (
+        f'[[rule]]\nname = "r{i:07d} {"x" * longest if kind == "text" else ""}"\n'
+        f'sku = "SKU-{i:07d}"\nlimits = {{ rep = 5.0 }}\n'
+        for i in range(limits.POLICY_RULES.value)
+    )
+    text = POLICY_HEAD
+    for rule in rules:
+        if len(text) + len(rule) > size:
+            break
+        text += rule
     path = folder / f"policy-{kind}.toml"
     path.write_text(text)
     return path
@@ -475,6 +514,13 @@ CASES = [
         "pricebook xlsx: one shared string",
         "one 32,767-character shared string in every row, up to the text bound",
         book_one_shared_string,
+        IMPORT_BOOK,
+        "none",
+    ),
+    Case(
+        "pricebook xlsx: price and tiers",
+        "tiers at their bound and a price sheet at its, sharing the cells and text bounds",
+        book_with_tiers,
         IMPORT_BOOK,
         "none",
     ),
@@ -564,7 +610,7 @@ CASES = [
     ),
     Case(
         "policy: longest text",
-        "one rule name as long as the file may be",
+        "rule names as long as a string may be, up to the size bound",
         lambda f: policy_file(f, "text"),
         LOAD_POLICY,
         "shop",

@@ -38,7 +38,21 @@ _MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 def workbook(path: Path, sheet: str, rows: bytes, strings: list[str] | None = None) -> Path:
     """An xlsx of one sheet whose ``<sheetData>`` is ``rows`` as given (written any way a
     program may write XML), and ``strings`` as its shared strings."""
+    return workbook_of(path, {sheet: rows}, strings)
+
+
+def workbook_of(path: Path, sheets: dict[str, bytes], strings: list[str] | None = None) -> Path:
+    """An xlsx of ``sheets`` (name: the XML of its rows) and ``strings`` as shared strings."""
     shared = b"".join(b"<si><t>" + s.encode() + b"</t></si>" for s in strings or [])
+    listed = b"".join(
+        b'<sheet name="%s" sheetId="%d" r:id="rId%d"/>' % (name.encode(), n, n)
+        for n, name in enumerate(sheets, start=1)
+    )
+    targets = b"".join(
+        b'<Relationship Id="rId%d" Type="%s/worksheet" Target="worksheets/sheet%d.xml"/>'
+        % (n, _REL, n)
+        for n in range(1, len(sheets) + 1)
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", _TYPES)
         archive.writestr(
@@ -48,20 +62,20 @@ def workbook(path: Path, sheet: str, rows: bytes, strings: list[str] | None = No
         )  # fmt: skip
         archive.writestr(
             "xl/workbook.xml",
-            b'<workbook xmlns="' + _MAIN + b'" xmlns:r="' + _REL + b'"><sheets><sheet name="'
-            + sheet.encode() + b'" sheetId="1" r:id="rId1"/></sheets></workbook>',
+            b'<workbook xmlns="' + _MAIN + b'" xmlns:r="' + _REL + b'"><sheets>' + listed
+            + b"</sheets></workbook>",
         )  # fmt: skip
         archive.writestr(
             "xl/_rels/workbook.xml.rels",
-            b'<Relationships xmlns="' + _PKG + b'"><Relationship Id="rId1" Type="' + _REL
-            + b'/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="'
+            b'<Relationships xmlns="' + _PKG + b'">' + targets + b'<Relationship Id="rId0" Type="'
             + _REL + b'/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
         )  # fmt: skip
         archive.writestr("xl/sharedStrings.xml", b'<sst xmlns="' + _MAIN + b'">' + shared + b"</sst>")  # fmt: skip
-        archive.writestr(
-            "xl/worksheets/sheet1.xml",
-            b'<worksheet xmlns="' + _MAIN + b'"><sheetData>' + rows + b"</sheetData></worksheet>",
-        )
+        for n, rows in enumerate(sheets.values(), start=1):
+            archive.writestr(
+                f"xl/worksheets/sheet{n}.xml",
+                b'<worksheet xmlns="' + _MAIN + b'"><sheetData>' + rows + b"</sheetData></worksheet>",
+            )  # fmt: skip
     return path
 
 
@@ -185,6 +199,38 @@ def test_more_cells_than_the_bound_are_refused_in_a_csv_and_in_a_workbook(tmp_pa
         assert no_edition(tmp_path)
     for book in (csv_book, xlsx_book):
         assert import_book(tmp_path, book, PRICING_MAX_CELLS="2000").exit_code == 0
+
+
+def test_the_cells_bound_is_on_all_the_sheets_an_import_holds_at_once(tmp_path: Path) -> None:
+    """Given a workbook whose price sheet and tiers sheet have 1,800 cells each (the importer
+    holds both at once) and a bound of 3,000 cells, when imported, then the tiers sheet is
+    refused with the sheet read before it, and nothing is stored; each alone is within the
+    bound, and with 4,000 the workbook imports."""
+    tiers = b'<row r="1"><c r="A1" t="inlineStr"><is><t>SKU</t></is></c><c r="B1" t="inlineStr"><is><t>Min Qty</t></is></c><c r="C1" t="inlineStr"><is><t>Discount %</t></is></c></row>' + b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>HW-%d</t></is></c><c r="B%d"><v>10</v></c><c r="C%d"><v>5</v></c></row>'
+        % (r, r, r, r, r)
+        for r in range(2, 601)
+    )  # fmt: skip
+    book = workbook_of(tmp_path / "tiers.xlsx", {"Price Book": book_rows(599), "Tiers": tiers})
+    run = import_book(tmp_path, book, PRICING_MAX_CELLS="3000")
+    refused(run, "tiers.xlsx, sheet 'Tiers'", "over the limit of 3,000 cells in one sheet", "with the sheets read before it")  # fmt: skip
+    assert no_edition(tmp_path)
+    assert import_book(tmp_path, book, PRICING_MAX_CELLS="4000").exit_code == 0
+
+
+def test_a_tiers_sheet_of_more_rows_than_its_bound_is_refused_before_it_is_parsed(
+    tmp_path: Path,
+) -> None:
+    tiers = b'<row r="1"><c r="A1" t="inlineStr"><is><t>SKU</t></is></c><c r="B1" t="inlineStr"><is><t>Min Qty</t></is></c><c r="C1" t="inlineStr"><is><t>Discount %</t></is></c></row>' + b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>HW-%d</t></is></c><c r="B%d"><v>10</v></c><c r="C%d"><v>5</v></c></row>'
+        % (r, r, r, r, r)
+        for r in range(2, 62)
+    )  # fmt: skip
+    book = workbook_of(tmp_path / "tiers.xlsx", {"Price Book": book_rows(60), "Tiers": tiers})
+    run = import_book(tmp_path, book, PRICING_MAX_TIERS="20")
+    refused(run, "tiers.xlsx, sheet 'Tiers'", "over the limit of 20 rows of volume tiers", "PRICING_MAX_TIERS=N")  # fmt: skip
+    assert no_edition(tmp_path)
+    assert import_book(tmp_path, book).exit_code == 0
 
 
 @pytest.mark.parametrize(
