@@ -21,19 +21,20 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 from pricing.errors import InputError
 from pricing.io.bounded import (
     CHUNK,
     Bounds,
+    Package,
     SheetScan,
     check_size,
     check_workbook,
     scan_sheet,
     scan_strings,
+    unreadable_part,
 )
 from pricing.limits import CELLS, COLUMNS, FIELD_CHARS
 from pricing.problems import Problem, Problems
@@ -120,31 +121,33 @@ class Workbook:
             rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except python_calamine.CalamineError as exc:
             raise _unreadable(self.path, exc) from None
-        sheet = Sheet(self.path.name, name, rows, scan.formulas if scan else set())
+        sheet = Sheet(self.path.name, name, rows, scan.formulas)
         allowed = self.bounds.rows_allowed if self.bounds else None
         if allowed is not None and len(rows) > allowed:  # a part the scan could not read
             assert self.bounds is not None
             raise InputError(
                 self.bounds.rows.message(f"{self.path}, sheet {name!r}", f"{len(rows):,} rows")
             )
-        nul = self._strings[0] or scan is None or scan.maybe_nul
-        long = self._strings[1] or scan is None or scan.maybe_long
+        nul = self._strings[0] or scan.maybe_nul
+        long = self._strings[1] or scan.maybe_long
         if nul or long:
             sheet.check_cells(nul=nul, long=long)
         return sheet
 
-    def _scan(self, name: str) -> SheetScan | None:
-        """The sheet's XML scanned within the bounds (None when it cannot be found or read:
-        the reader then says what is wrong)."""
+    def _scan(self, name: str) -> SheetScan:
+        """The sheet's XML, the very part the reader will read, scanned within the bounds; a
+        part that cannot be found or read is refused (never left to the reader unchecked)."""
+        source = f"{self.path}, sheet {name!r}"
         try:
             with zipfile.ZipFile(self.path) as archive:
-                member = _sheet_member(archive, name)
-                if member is None:
-                    return None
-                with archive.open(member) as stream:
-                    return scan_sheet(stream, f"{self.path}, sheet {name!r}", self.bounds)
-        except (zipfile.BadZipFile, KeyError, OSError, EOFError, ElementTree.ParseError):
-            return None
+                part = Package.of(archive, str(self.path)).sheet(name)
+                try:
+                    with archive.open(part) as stream:
+                        return scan_sheet(stream, source, self.bounds)
+                except (NotImplementedError, RuntimeError) as exc:
+                    raise unreadable_part(str(self.path), part, exc) from None
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise _unreadable(self.path, exc) from None
 
     def find_sheet(self, wanted: Iterable[str]) -> str | None:
         """The first sheet whose loosely normalised name is one of ``wanted``."""
@@ -175,7 +178,7 @@ def read_input(path: Path, limit: int | None = None) -> bytes:
 
 
 def open_workbook(path: Path, bounds: Bounds | None = None) -> Workbook:
-    """Open an xlsx/xlsm/ods or csv file, deciding by content rather than by its name, within
+    """Open an xlsx/xlsm or csv file, deciding by content rather than by its name, within
     ``bounds`` (its size is checked before a byte is read; a csv file is read at once)."""
     if bounds is not None:
         check_size(path, bounds.size)
@@ -240,6 +243,8 @@ def _open_xlsx(path: Path, bounds: Bounds | None) -> Workbook:
         ) from None
     except (python_calamine.CalamineError, OSError, ValueError) as exc:
         raise _unreadable(path, exc) from None
+    if not book.sheet_names:
+        raise InputError(f"{path}: the workbook has no sheets; save the data as .xlsx again")
     return Workbook(
         path=path, sheet_names=list(book.sheet_names), _book=book, bounds=bounds, _strings=strings
     )
@@ -253,16 +258,22 @@ def _unreadable(path: Path, exc: Exception) -> InputError:
 
 
 def _shared_strings(path: Path) -> tuple[bool, bool]:
-    """Whether the workbook's shared strings may hold a NUL, or a string too long for a cell."""
+    """Whether the workbook's shared strings (every part the reader may take for them) may
+    hold a NUL, or a string too long for a cell; the workbook's own parts are checked on the
+    way (:class:`pricing.io.bounded.Package`)."""
+    nul = long = False
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if n.lower().endswith("sharedstrings.xml")]
-            if not names:
-                return False, False
-            with archive.open(names[0]) as stream:
-                return scan_strings(stream)
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError):
-        return False, False
+            for part in Package.of(archive, str(path)).shared_strings():
+                try:
+                    with archive.open(part) as stream:
+                        found = scan_strings(stream, f"{path}, part {part.filename!r}")
+                except (NotImplementedError, RuntimeError) as exc:
+                    raise unreadable_part(str(path), part, exc) from None
+                nul, long = nul or found[0], long or found[1]
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _unreadable(path, exc) from None
+    return nul, long
 
 
 def read_csv(path: Path, bounds: Bounds | None = None) -> Sheet:
@@ -375,29 +386,6 @@ def sniff_delimiter(text: str) -> str:
         if score > best_score:
             best, best_score = candidate, score
     return best
-
-
-def _sheet_member(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
-    ns = {
-        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-        "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-    }
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rel_id = None
-    for sheet in workbook.iterfind("m:sheets/m:sheet", ns):
-        if sheet.get("name") == sheet_name:
-            rel_id = sheet.get(f"{{{ns['r']}}}id")
-    if rel_id is None:
-        return None
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    for rel in rels.iterfind("rel:Relationship", ns):
-        if rel.get("Id") == rel_id:
-            target = rel.get("Target", "")
-            if target.startswith("/"):
-                return target.lstrip("/")
-            return str(PurePosixPath("xl") / target)
-    return None
 
 
 def normalise_header(text: object) -> str:
