@@ -390,3 +390,109 @@ def test_a_workbook_whose_sheets_the_reader_cannot_list_is_refused_not_a_traceba
     done = cli("pricebook", "import", str(workbook(tmp_path / "renamed.xlsx", parts)))
     assert done.exit_code == 2, done.output
     assert "the workbook has no sheets" in done.output
+
+
+# A store edited by hand --------------------------------------------------------------------------
+
+
+def sql(cli: Cli, statement: str) -> None:
+    """What an edit by hand does (psql, sqlite3): one statement, committed."""
+    from sqlalchemy import text
+
+    with cli.store().engine.begin() as conn:
+        conn.execute(text(statement))
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["{not json", "{}", "null", """{"levels": ["rep"], "limits": {"rep": "x"}}"""],
+    ids=["not json", "empty", "null", "garbage amount"],
+)
+def test_policy_rules_edited_into_garbage_are_named_not_a_traceback(owner: Cli, body: str) -> None:
+    """Given a store whose policy's stored rules (the body every decision reads) were edited
+    into garbage, which `db check` named but every request, decision and `policy show` met as
+    a traceback (and `db check` itself for a garbage amount), when the rep asks for a price and
+    the owner shows the policy and checks the store, then each says which policy version is
+    damaged and how to recover (exit 2; db check exit 1)."""
+    sql(owner, f"UPDATE policies SET body = '{body}'")
+    for asked in (
+        owner("request", "--customer", "Acme", "--reason", "bid", "HW-100", "--qty", "1",
+              "--discount", "5", "--check", user="priya"),
+        owner("policy", "show"),
+    ):  # fmt: skip
+        assert asked.exit_code == 2, asked.output
+        assert "policy version 1 (g.toml) is damaged" in asked.output, asked.output
+        assert "pricing policy load g.toml" in asked.output
+    checked = owner("db", "check")
+    assert checked.exit_code == 1, checked.output
+    assert "policy version 1 (g.toml): its stored rules do not read" in checked.output
+
+
+@pytest.mark.parametrize(
+    ("edit", "command"),
+    [
+        ("UPDATE request_lines SET reasons = '{bad'", ["requests"]),
+        ("UPDATE request_lines SET reasons = '5'", ["requests", "show", "R-000001"]),
+        ("UPDATE request_lines SET price = 'x'", ["approve", "R-000001"]),
+        ("UPDATE requests SET created_at = 'yesterday'", ["requests", "show", "R-000001"]),
+    ],
+    ids=["reasons not json", "reasons not a list", "price not a number", "date not a date"],
+)
+def test_a_request_edited_by_hand_is_named_not_a_traceback(
+    sqlite_url: str, tmp_path: Path, edit: str, command: list[str]
+) -> None:
+    """Given an SQLite store where a request's row was edited by hand into values of the wrong
+    kind (SQLite keeps them: a traceback for the request list, the request and its approval),
+    when the owner lists, opens or approves it, then the request is named as damaged with the
+    way back, exit 2."""
+    from tests.test_policy import POLICY
+
+    shop = Cli(sqlite_url)
+    book = tmp_path / "book.csv"
+    book.write_text("SKU,List Price\nHW-100,120\n")
+    policy = tmp_path / "guardrails.toml"
+    policy.write_text(POLICY + '\n[[person]]\nname = "marco"\nrole = "manager"\n')
+    assert shop("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
+    assert shop("policy", "load", str(policy), user="dana").exit_code == 0
+    assert shop("request", "--customer", "Acme", "--reason", "bid", "HW-100", "--qty", "1",
+                "--discount", "12", user="priya").exit_code == 0  # fmt: skip
+    sql(shop, edit)
+    done = shop(*command, user="dana")
+    assert done.exit_code == 2, done.output
+    assert "request R-000001 is damaged" in done.output and "backup" in done.output
+    shop.close()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "UPDATE deal_imports SET imported_at = 'x'",
+        "UPDATE editions SET effective_from = 'x'",
+        "UPDATE audit_log SET at = 'x' WHERE seq = 1",
+    ],
+    ids=["import time", "edition date", "audit time"],
+)
+def test_db_check_names_a_table_whose_row_does_not_read_instead_of_crashing(
+    sqlite_url: str, tmp_path: Path, edit: str
+) -> None:
+    """Given an SQLite store where a date was overwritten with 'x' (the check of damage itself
+    ended in a traceback), when the owner runs `pricing db check` and `pricing audit verify`,
+    then the check names the part it could not read and carries on (exit 1), and the audit
+    says an entry does not read (exit 2)."""
+    shop = Cli(sqlite_url, user="dana")
+    book = tmp_path / "book.csv"
+    book.write_text("SKU,List Price\nHW-100,120\n")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Net Price\n"
+                     "O-1,2026-02-01,Acme,priya,HW-100,1,110\n")  # fmt: skip
+    assert shop("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
+    assert shop("deals", "import", str(deals)).exit_code == 0
+    sql(shop, edit)
+    checked = shop("db", "check")
+    assert checked.exit_code == 1, checked.output
+    assert "a row holds a value that does not read" in checked.output, checked.output
+    verified = shop("audit", "verify")
+    assert verified.exit_code in (1, 2), verified.output
+    if "audit" in edit:
+        assert verified.exit_code == 2 and "an entry that does not read" in verified.output
+    shop.close()
