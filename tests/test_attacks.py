@@ -496,3 +496,39 @@ def test_db_check_names_a_table_whose_row_does_not_read_instead_of_crashing(
     if "audit" in edit:
         assert verified.exit_code == 2 and "an entry that does not read" in verified.output
     shop.close()
+
+
+# Odd arguments and odd csv --------------------------------------------------------------------
+
+
+def test_a_demo_folder_that_cannot_be_made_is_named_not_a_traceback(cli: Cli) -> None:
+    """Given a demo folder under /proc (no folder can be made there: FileNotFoundError, exit
+    1), when someone runs the demo, then the folder is named, exit 2."""
+    done = cli("demo", "--dir", "/proc/no-such-place/demo")
+    assert done.exit_code == 2, done.output
+    assert "/proc/no-such-place/demo: cannot be the demo's folder" in done.output
+
+
+@pytest.mark.parametrize("host", ["256.1.1.1", "\x1b[2J\x9b.example"])
+def test_a_server_address_that_is_none_is_named_before_the_server_starts(
+    sqlite_url: str, host: str
+) -> None:
+    """Given a --host that is no address (a name with control characters ended in a
+    UnicodeError traceback), when the administrator starts the server, then the address is
+    named, escaped, exit 2."""
+    done = Cli(sqlite_url)("serve", "--host", host, "--port", "8999")
+    assert done.exit_code == 2, done.output
+    assert "not an address to listen on" in done.output
+    assert "\x1b" not in done.output and "\x9b" not in done.output
+
+
+def test_a_csv_quote_that_never_closes_is_named_for_what_it_is(cli: Cli, tmp_path: Path) -> None:
+    """Given a price book csv whose quote opened on line 2 never closes (the refusal said
+    "line 32770, column A ... found 3"), when the marketer imports it, then the message says a
+    quoted value runs over many lines."""
+    book = tmp_path / "book.csv"
+    book.write_text('SKU,Name,List Price\nHW-1,"Router\n' + "more text\n" * 20_000)
+    done = cli("pricebook", "import", str(book))
+    assert done.exit_code == 2, done.output
+    assert "a quoted value running over many lines (a quote never closed?)" in done.output
+    assert "(found more than 131,072)" in done.output

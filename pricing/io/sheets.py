@@ -356,8 +356,11 @@ def _long_field(path: Path, data: bytes, encoding: str, line: int, delimiter: st
     text = next(islice(stream, max(line - 1, 0), line), "").rstrip("\r\n")
     fields = text.split(delimiter)
     longest = max(range(len(fields)), key=lambda i: len(fields[i])) if fields else 0
+    if not fields or len(fields[longest]) <= FIELD_CHARS.value:  # it began lines before
+        where = f"{path.name} line {line}, a quoted value running over many lines (a quote never closed?)"
+        return FIELD_CHARS.message(where, f"more than {csv.field_size_limit():,}")
     where = f"{path.name} line {line}, column {column_letter(longest)}"
-    return FIELD_CHARS.message(where, f"{len(fields[longest]):,}" if fields else None)
+    return FIELD_CHARS.message(where, f"{len(fields[longest]):,}")
 
 
 def decode_text(data: bytes) -> str:
