@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -532,3 +532,50 @@ def test_a_csv_quote_that_never_closes_is_named_for_what_it_is(cli: Cli, tmp_pat
     assert done.exit_code == 2, done.output
     assert "a quoted value running over many lines (a quote never closed?)" in done.output
     assert "(found more than 131,072)" in done.output
+
+
+# The team's server ------------------------------------------------------------------------------
+
+
+def test_a_reps_upload_is_refused_past_the_bound_of_the_file_it_carries(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a team server and a rep with a 25 MB "lines file" (any signed-in rep could send
+    4 GB per call, PRICING_MAX_UPLOAD_MB, which the server spooled to disk twice before the
+    lines importer refused it at 20 MB), when she sends it declared or streamed, then the
+    server answers 413 as it arrives, naming the lines file's bound and its variable."""
+    import asyncio
+
+    import httpx
+
+    from pricing.server.app import create_app
+
+    monkeypatch.setenv("PRICING_SECRET", "s" * 64)
+    administrator = Cli(sqlite_url, user="dana")
+    administrator.json("people", "add", "dana", "--role", "owner")
+    token = administrator.json("people", "add", "priya", "--role", "rep")["token"]
+    app = create_app(sqlite_url)
+    headers = {"Authorization": f"Bearer {token}"}
+    form = {"request": '{"params": {"customer": "Acme", "reason": "bid"}}'}
+    lines = b"SKU,Qty,Discount\n" + b"HW-1,1,5\n" * (25 * MB // 9)
+
+    async def streamed() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'--b\r\nContent-Disposition: form-data; name="lines_file"; filename="l.csv"\r\n\r\n'
+        for _ in range(25):
+            yield b"HW-1,1,5\n" * (MB // 9)
+        yield b"\r\n--b--\r\n"
+
+    async def send() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://team") as client:
+            declared = await client.post("/api/requests.submit", headers=headers, data=form,
+                                         files={"lines_file": ("lines.csv", lines)})  # fmt: skip
+            chunked = await client.post("/api/requests.submit", content=streamed(), headers={
+                **headers, "Content-Type": "multipart/form-data; boundary=b"})  # fmt: skip
+        return declared, chunked
+
+    declared, chunked = asyncio.run(send())
+    assert declared.status_code == 413, declared.text
+    said = declared.json()["error"]["message"]
+    assert "file size over the limit of 20 MB" in said and "PRICING_MAX_REQUEST_FILE_MB" in said
+    assert chunked.status_code == 413, chunked.text
