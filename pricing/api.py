@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pricing.errors import Refused
 
@@ -130,6 +130,9 @@ class SchemaUpgrade:
 
 
 # Who may do what ----------------------------------------------------------------------------
+
+
+_T = TypeVar("_T")
 
 
 def authorize(db: Store, user: str | None, action: Action) -> Actor | None:
@@ -248,36 +251,52 @@ def check_database(
     from pricing.storage import check
 
     authorize(db, user, "database")
+    rows: list[Finding] = []  # tables with a row that does not even read
+
+    def part(what: str, run: Callable[[], _T], otherwise: _T) -> _T:
+        """One part of the check; a row it cannot read (a date or number made garbage by an
+        edit by hand, which SQLite keeps as it was typed) is a finding, not a traceback."""
+        try:
+            return run()
+        except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
+            rows.append(check.unreadable_rows(what, exc))
+            return otherwise
+
     with db.read() as conn:
-        deal = segments.check(conn, progress)
-        editions, damaged_editions = check.editions(conn)
-        policies, damaged_policies = check.policies(conn)
-        found = [*deal.findings, *damaged_editions, *damaged_policies, *_unreadable_rules(conn)]
+        counted = dict.fromkeys(
+            ("segments", "deal_lines", "columns", "held_keys", "edition_copies"), 0
+        )
+        deal = part("deal data and deals imports", lambda: segments.check(conn, progress),
+                    segments.Checked(counted, [], {}))  # fmt: skip
+        none: list[Finding] = []
+        editions, damaged_editions = part("editions", lambda: check.editions(conn), (0, none))
+        policies, damaged_policies = part("policies", lambda: check.policies(conn), (0, none))
+        unreadable = part("policies", lambda: _unreadable_rules(conn), none)
+        found = [*deal.findings, *damaged_editions, *damaged_policies, *unreadable, *rows]
+        before = len(rows)
         named = {f.subject for f in found if f.subject}
-        audited, started, differing = check.audited(conn, deal.known, named)
+        audited, started, differing = part(
+            "audit", lambda: check.audited(conn, deal.known, named), (0, True, none)
+        )
     counts = {**deal.counts, "editions": editions, "policies": policies,
               "audited_subjects": audited}  # fmt: skip
-    findings = [*found, *differing, *check.file_mode(db.url)]
+    findings = [*found, *rows[before:], *differing, *check.file_mode(db.url)]
     return check.StoreCheck(db.url, counts, findings, audit_started=started)
 
 
 def _unreadable_rules(conn: Connection) -> list[Finding]:
     """Policy versions whose stored rules (the body every decision reads) no longer read."""
-    from pydantic import ValidationError
-
-    from pricing.policy.versions import from_record
+    from pricing.policy.versions import stored_rules
     from pricing.storage import audit, queries
     from pricing.storage.check import BACKUP, Finding
 
     found = []
     for record in queries.policy_rows(conn):
-        try:
-            from_record(record)
-        except (ValueError, KeyError, TypeError, ValidationError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        rules, why = stored_rules(record)
+        if rules is None:
             found.append(Finding(
                 "policy", f"policy version {record.id} ({record.source})",
-                f"its stored rules do not read ({first})",
+                f"its stored rules do not read ({why})",
                 f"{BACKUP}; to put a sound version in force meanwhile, load the file again "
                 f"(`pricing policy load {record.source}`)",
                 subject=audit.subject("policy", record.id),
@@ -798,7 +817,16 @@ def verify_audit(db: Store, *, kept: str | None = None, user: str | None = None)
         head = Head.parse(kept) if kept else None
     except ValueError as exc:
         raise InputError(str(exc), field=None) from None
-    return verify(db, kept=head)
+    try:
+        return verify(db, kept=head)
+    except (ValueError, TypeError) as exc:  # SQLite keeps whatever an edit by hand wrote
+        from pricing.errors import DamagedError
+
+        why = (str(exc).strip().splitlines() or [""])[0][:120] or type(exc).__name__
+        raise DamagedError(
+            f"the audit holds an entry that does not read ({why}): it was edited behind the "
+            "tool's back; restore the database from a backup taken before the damage"
+        ) from None
 
 
 def audit_head(db: Store, *, user: str | None = None) -> Head | None:

@@ -92,6 +92,15 @@ XLSX_RATIO_FROM = 1 * _MB  # parts smaller than this, uncompressed, are never a 
 # (a directory of millions of empty parts would take gigabytes as Python objects). A catalogue
 # with a picture per product has thousands of parts; nothing has a hundred thousand.
 XLSX_PARTS = Limit("parts in one workbook", 100_000)
+# The parts the reader reads whole before any sheet (the package's relationships, the workbook
+# part and its relationships, the styles): a few KB to a few MB in any real workbook, and held
+# in memory as they are parsed. Their nesting too (a workbook part is five levels deep).
+XLSX_PART = Limit("part size", 64 * _MB, None, "MB", _MB)
+XLSX_DEPTH = Limit("levels of nesting", 64)
+# Text between two tags of a sheet or its shared strings: a cell holds at most 32,767
+# characters (under 200 KB however written); the reader holds a string, a comment or an
+# attribute whole, so a gigabyte of one is refused before it is read.
+XML_RUN = Limit("text without a tag", 1 * _MB, None, "MB", _MB)
 
 # The grid.
 PRICE_BOOK_ROWS = Limit("rows", 250_000, "PRICING_MAX_ROWS")

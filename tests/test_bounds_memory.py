@@ -161,7 +161,11 @@ def test_shared_strings_over_the_text_bound_are_refused_before_the_workbook_is_r
     strings = [f"{n:06d}" + "".join(letters[n:] + letters[:n]) for n in range(120)]  # 2.4 MB
     book = workbook(tmp_path / "strings.xlsx", "Price Book", book_rows(3), strings)
     run = import_book(tmp_path, book, PRICING_MAX_SHEET_TEXT_MB="2")
-    refused(run, "strings.xlsx, shared strings", "text in one sheet over the limit of 2 MB")
+    refused(
+        run,
+        "strings.xlsx, part 'xl/sharedStrings.xml', shared strings",
+        "text in one sheet over the limit of 2 MB",
+    )
     assert no_edition(tmp_path)
 
 

@@ -41,7 +41,10 @@ def demo(folder: Path) -> None:
     )
     if not SAMPLE_DATA.is_dir():
         raise InputError(f"no sample data at {SAMPLE_DATA}: run the demo from a pricing checkout")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot be the demo's folder ({exc.strerror})") from None
     db = folder / "pricing.db"
     for stale in folder.glob("pricing.db*"):
         stale.unlink()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pricing.cli.common import emit_json, json_option, say, settings
+from pricing.errors import InputError
 
 
 @click.command(
@@ -46,10 +47,22 @@ def serve(host: str, port: int, config_file: str | None) -> None:
             err=True,
         )
     config.audit_key()  # a missing, unreadable or weak secret stops the server here (exit 2)
+    _listenable(host, port)
     app = create_app(cfg.db_url)
     say(f"pricing server on http://{host}:{port} (API docs at /docs); Ctrl-C stops it.",
                err=True)  # fmt: skip
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _listenable(host: str, port: int) -> None:
+    """Refuse a --host that is no address of this machine's kind (``256.1.1.1``, a name with
+    control characters, which the name lookup met with a traceback) before the server starts."""
+    import socket
+
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise InputError(f" {host!r}: not an address to listen on ({exc})", field="host") from None
 
 
 @click.command(

@@ -11,6 +11,11 @@ Every importer reads files somebody else made, with the bounds of :mod:`pricing.
    and columns), which formulas have no cached value, and whether any cell may hold a NUL or
    more text than a cell can (then each cell is looked at once read).
 
+The part checked is the part the reader reads (:class:`Package`): a workbook naming its parts
+ambiguously, or whose sheet cannot be found, is refused rather than read unchecked; the parts
+read whole (relationships, workbook, styles) are bounded and read as a stream, and text between
+two tags (a string, a comment, an attribute, which the reader holds whole) is bounded.
+
 A part is never decompressed past the size its directory entry declares: Python's zipfile and
 calamine's zip reader both stop there, so a directory that understates a part makes a part that
 cannot be read, not a bomb. The sheet scan runs over bytes with numpy, a handful of vector
@@ -19,6 +24,7 @@ operations per megabyte, so that a genuine 100,000-row book pays little for it.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import struct
 import zipfile
@@ -33,10 +39,13 @@ from pricing.limits import (
     COLUMNS,
     FIELD_CHARS,
     SHEET_TEXT,
+    XLSX_DEPTH,
+    XLSX_PART,
     XLSX_PARTS,
     XLSX_RATIO,
     XLSX_RATIO_FROM,
     XLSX_UNCOMPRESSED,
+    XML_RUN,
     Limit,
 )
 
@@ -100,11 +109,14 @@ def check_workbook(path: Path) -> None:
 
     Called by :func:`pricing.io.sheets.open_workbook` before the workbook reader opens the
     file; any importer that opens a zip itself calls it first. The directory is parsed only
-    once its end record says it is of a sane length. A file that is no zip passes (the reader
-    says it is not a readable workbook)."""
-    parts = _parts_declared(path)
+    once its entries, counted one by one from its end record, are of a sane number. A file
+    that is no zip passes (the reader says it is not a readable workbook)."""
+    parts = _parts_in(path, XLSX_PARTS.value)
     if parts is not None:
-        XLSX_PARTS.check(parts, f"{path}", f"{parts:,}")
+        counted_to = XLSX_PARTS.value + 1  # where the count of a directory's entries stops
+        XLSX_PARTS.check(
+            parts, str(path), f"more than {parts - 1:,}" if parts == counted_to else f"{parts:,}"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -131,8 +143,16 @@ def _mb(size: int) -> str:
     return f"{size / (1 << 20):,.1f} MB"
 
 
-def _parts_declared(path: Path) -> int | None:
-    """How many parts a zip's end record declares (None: no end record found)."""
+_CENTRAL = b"PK\x01\x02"
+_ZIP64_END = 56  # the zip64 end record, which zipfile looks for just before its locator
+
+
+def _parts_in(path: Path, stop: int) -> int | None:
+    """How many parts a zip holds: what its end record declares, or, when more, what its
+    central directory holds, its entries counted one by one as zipfile will parse them (from
+    the directory's size, not its declared count), up to ``stop + 1``. An end record can
+    declare 7 parts for a directory of millions, which zipfile would turn into as many Python
+    objects (1.5 GB) before anything else could be checked. None: no end record found."""
     try:
         with path.open("rb") as handle:
             handle.seek(0, 2)
@@ -142,18 +162,215 @@ def _parts_declared(path: Path) -> int | None:
             at = tail.rfind(_EOCD)
             if at < 0 or at + 22 > len(tail):
                 return None
-            count = struct.unpack_from("<H", tail, at + 10)[0]
+            count, size = struct.unpack_from("<HI", tail, at + 10)
+            end = length - len(tail) + at  # where the end record is, in the file
             locator = at - 20
-            if count != 0xFFFF or locator < 0 or tail[locator : locator + 4] != _ZIP64_LOCATOR:
+            if locator >= 0 and tail[locator : locator + 4] == _ZIP64_LOCATOR:
+                handle.seek(end - 20 - _ZIP64_END)
+                record = handle.read(_ZIP64_END)
+                if len(record) < 48:
+                    return None
+                count, size = struct.unpack_from("<QQ", record, 32)
+                end -= 20 + _ZIP64_END
+            if count > stop:
                 return int(count)
-            offset = struct.unpack_from("<Q", tail, locator + 8)[0]
-            handle.seek(offset)
-            record = handle.read(56)
-            if len(record) < 40:
-                return None
-            return int(struct.unpack_from("<Q", record, 32)[0])
-    except (OSError, struct.error, ValueError):
+            return max(int(count), _entries(handle, end - size, size, stop))
+    except (OSError, struct.error, ValueError, OverflowError):
         return None
+
+
+def _entries(handle: IO[bytes], start: int, size: int, stop: int) -> int:
+    """The entries of a central directory of ``size`` bytes at ``start``, counted up to
+    ``stop + 1`` (a part's entry: 46 bytes, then its name, extra field and comment)."""
+    if start < 0:
+        return 0
+    handle.seek(start)
+    counted = used = 0
+    while used < size and counted <= stop:
+        head = handle.read(46)
+        if len(head) < 46 or head[:4] != _CENTRAL:
+            break  # zipfile stops here too (BadZipFile), and says so
+        names, extra, comment = struct.unpack_from("<HHH", head, 28)
+        handle.seek(names + extra + comment, 1)
+        used += 46 + names + extra + comment
+        counted += 1
+    return counted
+
+
+# Which part of a workbook is which -------------------------------------------------------------
+
+_RELATIONSHIPS = "relationships"
+_NOT_CHECKED = "; open it in Excel or LibreOffice and save it again as .xlsx; nothing was stored"
+
+
+def part_key(name: str) -> str:
+    """A part's name as zip readers match it: the workbook reader (calamine) takes names
+    case-insensitively and ``\\`` for ``/``; ``./`` and ``..`` resolved."""
+    return posixpath.normpath("/" + name.replace("\\", "/")).lstrip("/").casefold()
+
+
+@dataclass
+class Package:
+    """A workbook's parts, to find the very part the workbook reader will read for a sheet or
+    its shared strings, and check that one: what is read is what was checked.
+
+    A workbook can name its parts in ways readers resolve differently: two parts whose names
+    differ only in case or slashes, two sheets of one name, two relationships of one id, two
+    workbooks. Each such ambiguity is refused (no program writes them); a part that cannot be
+    found is refused too, rather than left to the reader unchecked. The parts read whole (the
+    package's and the workbook's relationships, the workbook part, the styles) are bounded by
+    :data:`XLSX_PART` and :data:`XLSX_DEPTH`, and read here as a stream (no tree is built).
+    """
+
+    archive: zipfile.ZipFile
+    source: str
+    parts: dict[str, zipfile.ZipInfo]
+    workbook: zipfile.ZipInfo | None = None
+    _relations: list[dict[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, archive: zipfile.ZipFile, source: str) -> Package:
+        """The package of an open archive, its workbook part found and its whole-read parts
+        checked."""
+        parts: dict[str, zipfile.ZipInfo] = {}
+        for info in archive.infolist():
+            key = part_key(info.filename)
+            seen = parts.get(key)
+            if seen is not None and seen.filename != info.filename:
+                raise InputError(
+                    f"{source}: holds two parts that readers take for one ({seen.filename!r} "
+                    f"and {info.filename!r}){_NOT_CHECKED}"
+                )
+            parts[key] = info  # the same name twice: the last, as zipfile and calamine take it
+        package = cls(archive, source, parts)
+        package.workbook = package._workbook()
+        package._relations = package._relationships_of(package.workbook)
+        for style in [*package._targets("/styles"), package.find("xl/styles.xml")]:
+            if style is not None:
+                XLSX_PART.check(
+                    style.file_size, f"{source}, part {style.filename!r}", _mb(style.file_size)
+                )
+        return package
+
+    def find(self, name: str) -> zipfile.ZipInfo | None:
+        return self.parts.get(part_key(name))
+
+    def sheet(self, name: str) -> zipfile.ZipInfo:
+        """The part holding the sheet ``name``, as the workbook's relationships name it."""
+        assert self.workbook is not None
+        sheets = self._elements(self.workbook, "sheet")
+        names = [element.get("name", "").casefold() for element in sheets]
+        if len(set(names)) != len(names):
+            raise InputError(f"{self.source}: names two sheets alike{_NOT_CHECKED}")
+        rel_id = next((e.get(":id") for e in sheets if e.get("name") == name), None)
+        target = next((r.get("Target") for r in self._relations if r.get("Id") == rel_id), None)
+        part = self._resolve(self.workbook, target) if rel_id and target else None
+        if part is None:
+            raise InputError(
+                f"{self.source}: the part of sheet {name!r} cannot be found{_NOT_CHECKED}"
+            )
+        return part
+
+    def shared_strings(self) -> list[zipfile.ZipInfo]:
+        """Every part that may be read as the shared strings: the workbook's relationship to
+        them, and any part named like them (``xl/sharedStrings.xml``, in any case or folder)."""
+        named = [info for key, info in self.parts.items() if key.endswith("sharedstrings.xml")]
+        related = self._targets("/sharedstrings")
+        return list({info.filename: info for info in [*named, *related]}.values())
+
+    def _workbook(self) -> zipfile.ZipInfo:
+        rels = self.find("_rels/.rels")
+        targets = [] if rels is None else [
+            relation.get("Target", "") for relation in self._elements(rels, "Relationship")
+            if relation.get("Type", "").casefold().endswith("/officedocument")
+        ]  # fmt: skip
+        if len(targets) > 1:
+            raise InputError(f"{self.source}: names {len(targets)} workbooks in it{_NOT_CHECKED}")
+        part = self.find(targets[0] if targets else "xl/workbook.xml")  # from the root
+        if part is not None:  # read whole by the reader as soon as it opens the workbook
+            where = f"{self.source}, part {part.filename!r}"
+            XLSX_PART.check(part.file_size, where, _mb(part.file_size))
+        if part is None:
+            raise InputError(
+                f"{self.source}: holds no workbook part: it is not an xlsx workbook (an "
+                f"OpenDocument .ods or another package?){_NOT_CHECKED}"
+            )
+        return part
+
+    def _relationships_of(self, part: zipfile.ZipInfo) -> list[dict[str, str]]:
+        folder, base = posixpath.split(part.filename.replace("\\", "/"))
+        rels = self.find(posixpath.join(folder, "_rels", base + ".rels"))
+        relations = [] if rels is None else self._elements(rels, "Relationship")
+        ids = [relation.get("Id") for relation in relations]
+        if len(set(ids)) != len(ids):
+            raise InputError(f"{self.source}: gives two relationships one id{_NOT_CHECKED}")
+        return relations
+
+    def _targets(self, kind: str) -> list[zipfile.ZipInfo]:
+        assert self.workbook is not None
+        found = [
+            self._resolve(self.workbook, relation.get("Target"))
+            for relation in self._relations
+            if relation.get("Type", "").casefold().endswith(kind)
+        ]
+        return [part for part in found if part is not None]
+
+    def _resolve(self, source: zipfile.ZipInfo, target: str | None) -> zipfile.ZipInfo | None:
+        """A relationship's target, relative to the part that names it (or absolute)."""
+        if not target:
+            return None
+        if target.startswith("/"):
+            return self.find(target)
+        folder = posixpath.dirname(source.filename.replace("\\", "/"))
+        return self.find(posixpath.join(folder, target))
+
+    def _elements(self, part: zipfile.ZipInfo, wanted: str) -> list[dict[str, str]]:
+        """The attributes of each element ``wanted`` (its local name, in any namespace) of a
+        part read whole, by local name (a namespaced one as ``:id``); the part is bounded by
+        :data:`XLSX_PART` and its nesting by :data:`XLSX_DEPTH`, and read as a stream."""
+        from xml.parsers import expat
+
+        where = f"{self.source}, part {part.filename!r}"
+        XLSX_PART.check(part.file_size, where, _mb(part.file_size))
+        found: list[dict[str, str]] = []
+        depth = 0
+
+        def start(name: str, attributes: dict[str, str]) -> None:
+            nonlocal depth
+            depth += 1
+            if depth > XLSX_DEPTH.value:
+                raise InputError(XLSX_DEPTH.message(where))
+            if name.rpartition(" ")[2] == wanted:
+                found.append({
+                    (":" if " " in key else "") + key.rpartition(" ")[2]: value
+                    for key, value in attributes.items()
+                })  # fmt: skip
+
+        def end(_name: str) -> None:
+            nonlocal depth
+            depth -= 1
+
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        try:
+            with self.archive.open(part) as stream:
+                parser.ParseFile(stream)
+        except expat.ExpatError as exc:
+            raise InputError(f"{where}: is not readable XML ({exc}){_NOT_CHECKED}") from None
+        except (NotImplementedError, RuntimeError) as exc:
+            raise unreadable_part(self.source, part, exc) from None
+        return found
+
+
+def unreadable_part(source: str, part: zipfile.ZipInfo, exc: Exception) -> InputError:
+    """A part zipfile cannot open: encrypted, or compressed in a way Excel never writes (the
+    workbook reader might read it, unchecked: refused)."""
+    why = "it is encrypted" if part.flag_bits & 1 else f"compression method {part.compress_type}"
+    return InputError(
+        f"{source}, part {part.filename!r}: cannot be read ({why}: {type(exc).__name__})"
+        f"{_NOT_CHECKED}"
+    )
 
 
 @dataclass
@@ -202,8 +419,8 @@ def scan_sheet(
     held_cells, held_text = held if held is not None else (0, strings.total)
     before = " with the sheets read before it" if held_cells else ""
     text_limit, most_cells = SHEET_TEXT.value, CELLS.value
-    for part, final in _parts(stream, scan):
-        _scan_part(part, scan, strings, final=final)
+    for part, final in _parts(stream, scan, source):
+        _scan_part(part, scan, strings, source, final=final)
         if held_text + scan.text > text_limit:
             row = max(scan.rows, scan.row_elements)
             found = f"more than {SHEET_TEXT.shown()} by row {row:,}{before}"
@@ -223,10 +440,11 @@ def scan_sheet(
     return scan
 
 
-def _parts(stream: IO[bytes], scan: SheetScan) -> Iterator[tuple[bytes, bool]]:
+def _parts(stream: IO[bytes], scan: SheetScan, source: str) -> Iterator[tuple[bytes, bool]]:
     """The XML in parts of about a megabyte, namespace prefixes dropped, each cut before a
     row begins (a row is seen with its cells), or if a row is megabytes long before a cell
-    (so that no tag is split; the row goes on in the next part); True with the last one."""
+    (so that no tag is split; the row goes on in the next part); True with the last one.
+    Megabytes without a cell or row: what is over :data:`XML_RUN` without a tag is refused."""
     carry = b""
     while True:
         chunk = stream.read(CHUNK)
@@ -238,6 +456,7 @@ def _parts(stream: IO[bytes], scan: SheetScan) -> Iterator[tuple[bytes, bool]]:
         if cut <= 0:
             cut = buffer.rfind(b"<c")
         if cut <= 0 and len(buffer) > _CARRY_MAX:  # megabytes without a cell: one huge cell
+            _no_long_run(buffer[-XML_RUN.value - 1 :], source)
             scan.maybe_long, cut = True, len(buffer) - 16
         if cut <= 0:
             carry = buffer
@@ -251,10 +470,13 @@ def _unprefixed(part: bytes) -> bytes:
     return _PREFIXED.sub(rb"<\1", part) if _PREFIXED_NAME.search(part) else part
 
 
-def _scan_part(part: bytes, scan: SheetScan, strings: SharedStrings, *, final: bool) -> None:
+def _scan_part(
+    part: bytes, scan: SheetScan, strings: SharedStrings, source: str, *, final: bool
+) -> None:
     """One part of the sheet's XML into ``scan``: every tag is found at once with numpy (the
     positions of '<' and the bytes after them), the cell references among them read as
-    numbers the same way, wherever in its tag a cell or row writes its ``r``."""
+    numbers the same way, wherever in its tag a cell or row writes its ``r``. Text longer
+    than :data:`XML_RUN` between two tags is refused."""
     import numpy as np
 
     if b"\x00" in part or (b"_" in part and b"_x0000_" in part):  # '_x0000_': Excel's NUL
@@ -264,6 +486,7 @@ def _scan_part(part: bytes, scan: SheetScan, strings: SharedStrings, *, final: b
         scan.maybe_long = True
     data: Bytes = np.frombuffer(part + _PAD, np.uint8)
     opens: Positions = np.flatnonzero(data[: len(part)] == 60)  # '<'
+    _check_runs(opens, len(part), source)
     tags = _Tags(data, opens, len(part))
     second, third = data[opens + 1], data[opens + 2]
     ends_name = _ends_name(third)
@@ -279,7 +502,7 @@ def _scan_part(part: bytes, scan: SheetScan, strings: SharedStrings, *, final: b
     if unsure and (tags.spaced(cells) or tags.spaced(rows)):  # r = "A1", t = "s"
         plain = _SPACED_IN_TAG.sub(lambda tag: _EQUALS.sub(b"=", tag.group()), part)
         if plain != part:
-            _scan_part(plain, scan, strings, final=final)
+            _scan_part(plain, scan, strings, source, final=final)
             return
     scan.row_elements += len(rows)
     _reach(data, part, cell_refs[numbered], scan)
@@ -527,6 +750,7 @@ def scan_strings(stream: IO[bytes], source: str) -> SharedStrings:
         part, carry = buffer[:cut], buffer[cut:]
         if b"\x00" in part or b"_x0000_" in part:
             found.maybe_nul = True
+        _check_runs(np.flatnonzero(np.frombuffer(part, np.uint8) == 60), len(part), source)
         each = _item_lengths(part)
         lengths.append(each)
         found.total += int(each.sum())
@@ -538,6 +762,25 @@ def scan_strings(stream: IO[bytes], source: str) -> SharedStrings:
     found.longest = int(found.lengths.max()) if len(found.lengths) else 0
     found.maybe_long = found.longest > FIELD_CHARS.value
     return found
+
+
+def _check_runs(opens: Positions, length: int, source: str) -> None:
+    """Refuse XML holding more than :data:`XML_RUN` of text between two tags (``opens``: the
+    positions of '<' in ``length`` bytes): no cell holds that much, and the workbook reader
+    would hold all of it in memory at once (one string, one comment, one attribute)."""
+    import numpy as np
+
+    if length <= XML_RUN.value:
+        return
+    edges = np.concatenate(([-1], opens, [length]))
+    if int(np.diff(edges).max()) - 1 > XML_RUN.value:
+        raise InputError(XML_RUN.message(source, f"more than {XML_RUN.shown()}"))
+
+
+def _no_long_run(tail: bytes, source: str) -> None:
+    """:func:`_check_runs` for the end of a buffer (a run that may go on past it)."""
+    if len(tail) > XML_RUN.value and b"<" not in tail:
+        raise InputError(XML_RUN.message(source, f"more than {XML_RUN.shown()}"))
 
 
 def _item_lengths(part: bytes) -> npt.NDArray[np.int64]:

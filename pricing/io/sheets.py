@@ -21,20 +21,21 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain, islice
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 from pricing.errors import InputError
 from pricing.io.bounded import (
     CHUNK,
     Bounds,
+    Package,
     SharedStrings,
     SheetScan,
     check_size,
     check_workbook,
     scan_sheet,
     scan_strings,
+    unreadable_part,
 )
 from pricing.limits import CELLS, COLUMNS, FIELD_CHARS, SHEET_TEXT
 from pricing.problems import Problem, Problems
@@ -144,19 +145,21 @@ class Workbook:
             sheet.check_cells(nul=nul, long=long)
         return sheet
 
-    def _scan(self, name: str, bounds: Bounds | None) -> SheetScan | None:
-        """The sheet's XML scanned within the bounds (None when it cannot be found or read:
-        the reader then says what is wrong)."""
+    def _scan(self, name: str, bounds: Bounds | None) -> SheetScan:
+        """The sheet's XML, the very part the reader will read, scanned within the bounds (and
+        with the cells and text of the sheets read before it); a part that cannot be found or
+        read is refused (never left to the reader unchecked)."""
+        source = f"{self.path}, sheet {name!r}"
         try:
             with zipfile.ZipFile(self.path) as archive:
-                member = _sheet_member(archive, name)
-                if member is None:
-                    return None
-                with archive.open(member) as stream:
-                    source = f"{self.path}, sheet {name!r}"
-                    return scan_sheet(stream, source, bounds, self._strings, held=self._held)
-        except (zipfile.BadZipFile, KeyError, OSError, EOFError, ElementTree.ParseError):
-            return None
+                part = Package.of(archive, str(self.path)).sheet(name)
+                try:
+                    with archive.open(part) as stream:
+                        return scan_sheet(stream, source, bounds, self._strings, held=self._held)
+                except (NotImplementedError, RuntimeError) as exc:
+                    raise unreadable_part(str(self.path), part, exc) from None
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise _unreadable(self.path, exc) from None
 
     def find_sheet(self, wanted: Iterable[str]) -> str | None:
         """The first sheet whose loosely normalised name is one of ``wanted``."""
@@ -187,7 +190,7 @@ def read_input(path: Path, limit: int | None = None) -> bytes:
 
 
 def open_workbook(path: Path, bounds: Bounds | None = None) -> Workbook:
-    """Open an xlsx/xlsm/ods or csv file, deciding by content rather than by its name, within
+    """Open an xlsx/xlsm or csv file, deciding by content rather than by its name, within
     ``bounds`` (its size is checked before a byte is read; a csv file is read at once)."""
     if bounds is not None:
         check_size(path, bounds.size)
@@ -252,6 +255,8 @@ def _open_xlsx(path: Path, bounds: Bounds | None) -> Workbook:
         ) from None
     except (python_calamine.CalamineError, OSError, ValueError) as exc:
         raise _unreadable(path, exc) from None
+    if not book.sheet_names:
+        raise InputError(f"{path}: the workbook has no sheets; save the data as .xlsx again")
     return Workbook(
         path=path, sheet_names=list(book.sheet_names), _book=book, bounds=bounds, _strings=strings
     )
@@ -265,19 +270,27 @@ def _unreadable(path: Path, exc: Exception) -> InputError:
 
 
 def _shared_strings(path: Path) -> SharedStrings:
-    """The workbook's shared strings as their part says (whether one may hold a NUL or be too
-    long for a cell, the text of each); refused when their text is over the bound."""
+    """The workbook's shared strings as their parts say (whether one may hold a NUL or be too
+    long for a cell, the text of each); every part the reader may take for them is scanned
+    (a decoy must not hide the real one), the largest is the one counted; refused when their
+    text is over the bound. The workbook's own parts are checked on the way
+    (:class:`pricing.io.bounded.Package`)."""
+    found = SharedStrings()
     try:
         with zipfile.ZipFile(path) as archive:
-            found = SharedStrings()
-            for name in archive.namelist():  # the reader's, whichever it is: the largest
-                if name.lower().endswith("sharedstrings.xml"):
-                    with archive.open(name) as stream:
-                        strings = scan_strings(stream, str(path))
-                    found = strings if strings.total >= found.total else found
-            return found
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError):
-        return SharedStrings()
+            for part in Package.of(archive, str(path)).shared_strings():
+                try:
+                    with archive.open(part) as stream:
+                        strings = scan_strings(stream, f"{path}, part {part.filename!r}")
+                except (NotImplementedError, RuntimeError) as exc:
+                    raise unreadable_part(str(path), part, exc) from None
+                nul = found.maybe_nul or strings.maybe_nul
+                long = found.maybe_long or strings.maybe_long
+                found = strings if strings.total >= found.total else found
+                found.maybe_nul, found.maybe_long = nul, long
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _unreadable(path, exc) from None
+    return found
 
 
 def read_csv(path: Path, bounds: Bounds | None = None) -> Sheet:
@@ -365,8 +378,11 @@ def _long_field(path: Path, data: bytes, encoding: str, line: int, delimiter: st
     text = next(islice(stream, max(line - 1, 0), line), "").rstrip("\r\n")
     fields = text.split(delimiter)
     longest = max(range(len(fields)), key=lambda i: len(fields[i])) if fields else 0
+    if not fields or len(fields[longest]) <= FIELD_CHARS.value:  # it began lines before
+        where = f"{path.name} line {line}, a quoted value running over many lines (a quote never closed?)"
+        return FIELD_CHARS.message(where, f"more than {csv.field_size_limit():,}")
     where = f"{path.name} line {line}, column {column_letter(longest)}"
-    return FIELD_CHARS.message(where, f"{len(fields[longest]):,}" if fields else None)
+    return FIELD_CHARS.message(where, f"{len(fields[longest]):,}")
 
 
 def decode_text(data: bytes) -> str:
@@ -395,29 +411,6 @@ def sniff_delimiter(text: str) -> str:
         if score > best_score:
             best, best_score = candidate, score
     return best
-
-
-def _sheet_member(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
-    ns = {
-        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-        "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-    }
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rel_id = None
-    for sheet in workbook.iterfind("m:sheets/m:sheet", ns):
-        if sheet.get("name") == sheet_name:
-            rel_id = sheet.get(f"{{{ns['r']}}}id")
-    if rel_id is None:
-        return None
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    for rel in rels.iterfind("rel:Relationship", ns):
-        if rel.get("Id") == rel_id:
-            target = rel.get("Target", "")
-            if target.startswith("/"):
-                return target.lstrip("/")
-            return str(PurePosixPath("xl") / target)
-    return None
 
 
 def normalise_header(text: object) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
-from pricing.errors import InputError, NotFoundError
+from pricing.errors import DamagedError, InputError, NotFoundError
 from pricing.policy.model import Policy
 from pricing.storage import queries, store
 from pricing.storage.store import Store
@@ -131,11 +131,16 @@ def latest_currency(db: Store) -> str | None:
         body = queries.latest_policy_body(conn)
     if body is None:
         return None
-    return str(json.loads(body)["currency"])
+    try:
+        return str(json.loads(body)["currency"])
+    except (ValueError, KeyError, TypeError):
+        return None  # the newest policy is damaged: a request or `pricing db check` says so
 
 
 def from_record(record: queries.PolicyRecord) -> PolicyVersion:
-    """A policy version from its stored row."""
+    """A policy version from its stored row; stored rules that no longer read (an edit by hand,
+    a bad restore) raise :class:`DamagedError` naming the version and how to recover: every
+    request, decision and ``policy show`` reads them."""
     return PolicyVersion(
         version=record.id,
         effective_from=record.effective_from,
@@ -143,5 +148,28 @@ def from_record(record: queries.PolicyRecord) -> PolicyVersion:
         loaded_by=record.loaded_by,
         source=record.source,
         sha256=record.sha256,
-        policy=Policy.from_dict(json.loads(record.body)),
+        policy=_stored_rules(record),
     )
+
+
+def _stored_rules(record: queries.PolicyRecord) -> Policy:
+    rules, why = stored_rules(record)
+    if rules is None:
+        raise DamagedError(
+            f"policy version {record.id} ({record.source}) is damaged: its stored rules do not "
+            f"read ({why}); nothing was changed. To recover, restore the database from a backup "
+            "taken before the damage; to put a sound version in force meanwhile, load the file "
+            f"again (`pricing policy load {record.source}`)"
+        )
+    return rules
+
+
+def stored_rules(record: queries.PolicyRecord) -> tuple[Policy | None, str]:
+    """A version's stored rules, or None and why they do not read (``pricing db check``)."""
+    try:
+        return Policy.from_dict(json.loads(record.body)), ""
+    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as exc:
+        if isinstance(exc, ArithmeticError):  # decimal's own words are its signal classes
+            return None, "an amount that is not a number"
+        first = (str(exc).strip().splitlines() or [""])[0][:120]
+        return None, first or type(exc).__name__

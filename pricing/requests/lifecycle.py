@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy.engine import Connection
 
 from pricing.access import authority
-from pricing.errors import InputError, NotFoundError, Refused
+from pricing.errors import DamagedError, InputError, NotFoundError, Refused
 from pricing.money import (
     TOO_LARGE,
     TOO_LARGE_TEXT,
@@ -433,11 +433,19 @@ def list_requests(
 
 
 def _load(conn: Connection, number: int) -> Request:
-    row = queries.request_row(conn, number)
-    if row is None:
-        raise NotFoundError(f"no request {format_id(number)}")
-    lines = [_line(r) for r in queries.request_line_rows(conn, number)]
-    events = queries.event_rows(conn, number)
+    try:
+        row = queries.request_row(conn, number)
+        if row is None:
+            raise NotFoundError(f"no request {format_id(number)}")
+        lines = [_line(r) for r in queries.request_line_rows(conn, number)]
+        events = queries.event_rows(conn, number)
+    except (ValueError, TypeError) as exc:  # SQLite keeps whatever an edit by hand wrote
+        why = (str(exc).strip().splitlines() or [""])[0][:120] or type(exc).__name__
+        raise DamagedError(
+            f"request {format_id(number)} is damaged: a stored value does not read ({why}); "
+            "nothing was changed. To recover, restore the database from a backup taken before "
+            "the damage; `pricing db check` and `pricing audit verify` name what else changed"
+        ) from None
     return Request(
         id=row.id,
         customer=row.customer,
@@ -458,6 +466,9 @@ def _load(conn: Connection, number: int) -> Request:
 
 
 def _line(r: queries.RequestLineRecord) -> RequestLine:
+    reasons = json.loads(r.reasons)
+    if not isinstance(reasons, list) or not all(isinstance(reason, str) for reason in reasons):
+        raise TypeError(f"line {r.line_no}: its reasons are not a list of texts")
     return RequestLine(
         line_no=r.line_no,
         sku=r.sku,
@@ -471,7 +482,7 @@ def _line(r: queries.RequestLineRecord) -> RequestLine:
         hard_floor=r.hard_floor,
         decision=cast(Decision, r.decision),
         level=r.level,
-        reasons=json.loads(r.reasons),
+        reasons=reasons,
     )
 
 

@@ -142,12 +142,28 @@ def create_app(url: str | None = None) -> FastAPI:
     return app
 
 
+# The file an operation takes is read by its importer within that importer's size bound: a call
+# carrying a larger one is refused as it arrives, not spooled to disk (twice) and then refused.
+# Without this, any signed-in rep could make the server write PRICING_MAX_UPLOAD_MB (4 GB) per
+# call to its temporary folder, as often as they liked, for a lines file read up to 20 MB.
+_FILE_BOUNDS: dict[str, limits.Limit] = {
+    "requests.submit": limits.LINES_FILE,
+    "requests.change": limits.LINES_FILE,
+    "pricebook.import": limits.PRICE_BOOK_FILE,
+    "deals.import": limits.DEALS_FILE,
+    "policy.check": limits.POLICY_FILE,
+    "policy.load": limits.POLICY_FILE,
+    "policy.simulate": limits.POLICY_FILE,
+}
+
+
 class _TooLarge(Exception):
     """A call's body went past its bound while it was being received."""
 
 
 class BoundedBody:
-    """Refuse (413) a call whose body exceeds :data:`pricing.limits.UPLOAD` (with files) or
+    """Refuse (413) a call whose body exceeds :data:`pricing.limits.UPLOAD` (with files: no
+    more than the operation's own file bound, :data:`_FILE_BOUNDS`) or
     :data:`pricing.limits.CALL_BODY` (parameters only), from its Content-Length before anything
     is read, and by counting as it arrives when the length is not declared (chunked): the
     server never spools more than its bound to memory or disk."""
@@ -162,8 +178,12 @@ class BoundedBody:
         headers = dict(scope["headers"])
         multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
         bound = limits.UPLOAD if multipart else limits.CALL_BODY
+        most = bound.value
+        own = _FILE_BOUNDS.get(str(scope.get("path", "")).removeprefix("/api/"))
+        if multipart and own is not None and own.value + limits.CALL_BODY.value < most:
+            bound, most = own, own.value + limits.CALL_BODY.value  # the file, and its call
         declared = headers.get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > bound.value:
+        if declared.isdigit() and int(declared) > most:
             await self._refuse(bound, send)
             return
         received = 0
@@ -174,7 +194,7 @@ class BoundedBody:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > bound.value:
+                if received > most:
                     raise _TooLarge
             return message
 

@@ -134,6 +134,18 @@ def audited(
     return len(stored), True, found
 
 
+def unreadable_rows(what: str, exc: Exception) -> Finding:
+    """A table the check could not read through: one of its rows holds a value that is not of
+    its column's kind (SQLite keeps whatever an edit by hand wrote: a date ``'x'``)."""
+    first = (str(exc).strip().splitlines() or [""])[0][:120] or type(exc).__name__
+    return Finding(
+        "table",
+        f"the store's {what}",
+        f"a row holds a value that does not read ({first}); the rest of this part was not checked",
+        BACKUP,
+    )
+
+
 def file_mode(url: str) -> list[Finding]:
     """A warning when other local users may read an SQLite file (pricing creates new ones
     0600; an existing file keeps the mode its owner gave it)."""
