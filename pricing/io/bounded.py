@@ -115,10 +115,7 @@ def check_workbook(path: Path, content: Limit = XLSX_UNCOMPRESSED) -> None:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return
-    total = sum(info.file_size for info in infos)
-    if total > content.value:
-        raise InputError(content.message(str(path), content.shown(total)))
-    for info in infos:
+    for info in infos:  # a bomb first: said as one, whatever its total
         if info.file_size > XLSX_RATIO_FROM and info.file_size > XLSX_RATIO.value * max(
             info.compress_size, 1
         ):
@@ -130,6 +127,9 @@ def check_workbook(path: Path, content: Limit = XLSX_UNCOMPRESSED) -> None:
                     f"{ratio:,.0f} times",
                 )
             )
+    total = sum(info.file_size for info in infos)
+    if total > content.value:
+        raise InputError(content.message(str(path), content.shown(total)))
 
 
 def _mb(size: int) -> str:
