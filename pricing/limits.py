@@ -86,6 +86,11 @@ POLICY_FILE = Limit("file size", 1 * _MB, "PRICING_MAX_POLICY_MB", "MB", _MB)
 XLSX_UNCOMPRESSED = Limit(
     "uncompressed workbook content", 2048 * _MB, "PRICING_MAX_XLSX_MB", "MB", _MB
 )
+# A request's lines workbook: 10,000 lines are a few MB of XML; a rep's file is read by the
+# team's server, and the reader holds a sheet's longest piece of text whole.
+LINES_XLSX = Limit(
+    "uncompressed workbook content", 100 * _MB, "PRICING_MAX_REQUEST_XLSX_MB", "MB", _MB
+)
 XLSX_RATIO = Limit("times compression of one part of the workbook", 100)  # Apache POI's bound
 XLSX_RATIO_FROM = 1 * _MB  # parts smaller than this, uncompressed, are never a bomb
 # The zip directory itself: read from the zip's end record before the directory is parsed

@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import Cli
 from tests.hostile import Measured, measured
-from tests.test_hostile_files import no_more_editions
+from tests.test_hostile_files import ask, no_more_editions
 
 MB = 1 << 20
 PEAK_MB = 600
@@ -447,20 +447,20 @@ def test_a_request_edited_by_hand_is_named_not_a_traceback(
     way back, exit 2."""
     from tests.test_policy import POLICY
 
-    shop = Cli(sqlite_url)
+    store = Cli(sqlite_url)
     book = tmp_path / "book.csv"
     book.write_text("SKU,List Price\nHW-100,120\n")
     policy = tmp_path / "guardrails.toml"
     policy.write_text(POLICY + '\n[[person]]\nname = "marco"\nrole = "manager"\n')
-    assert shop("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
-    assert shop("policy", "load", str(policy), user="dana").exit_code == 0
-    assert shop("request", "--customer", "Acme", "--reason", "bid", "HW-100", "--qty", "1",
+    assert store("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
+    assert store("policy", "load", str(policy), user="dana").exit_code == 0
+    assert store("request", "--customer", "Acme", "--reason", "bid", "HW-100", "--qty", "1",
                 "--discount", "12", user="priya").exit_code == 0  # fmt: skip
-    sql(shop, edit)
-    done = shop(*command, user="dana")
+    sql(store, edit)
+    done = store(*command, user="dana")
     assert done.exit_code == 2, done.output
     assert "request R-000001 is damaged" in done.output and "backup" in done.output
-    shop.close()
+    store.close()
 
 
 @pytest.mark.parametrize(
@@ -479,23 +479,23 @@ def test_db_check_names_a_table_whose_row_does_not_read_instead_of_crashing(
     ended in a traceback), when the owner runs `pricing db check` and `pricing audit verify`,
     then the check names the part it could not read and carries on (exit 1), and the audit
     says an entry does not read (exit 2)."""
-    shop = Cli(sqlite_url, user="dana")
+    store = Cli(sqlite_url, user="dana")
     book = tmp_path / "book.csv"
     book.write_text("SKU,List Price\nHW-100,120\n")
     deals = tmp_path / "deals.csv"
     deals.write_text("Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Net Price\n"
                      "O-1,2026-02-01,Acme,priya,HW-100,1,110\n")  # fmt: skip
-    assert shop("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
-    assert shop("deals", "import", str(deals)).exit_code == 0
-    sql(shop, edit)
-    checked = shop("db", "check")
+    assert store("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
+    assert store("deals", "import", str(deals)).exit_code == 0
+    sql(store, edit)
+    checked = store("db", "check")
     assert checked.exit_code == 1, checked.output
     assert "a row holds a value that does not read" in checked.output, checked.output
-    verified = shop("audit", "verify")
+    verified = store("audit", "verify")
     assert verified.exit_code in (1, 2), verified.output
     if "audit" in edit:
         assert verified.exit_code == 2 and "an entry that does not read" in verified.output
-    shop.close()
+    store.close()
 
 
 # Odd arguments and odd csv --------------------------------------------------------------------
@@ -579,3 +579,45 @@ def test_a_reps_upload_is_refused_past_the_bound_of_the_file_it_carries(
     said = declared.json()["error"]["message"]
     assert "file size over the limit of 20 MB" in said and "PRICING_MAX_REQUEST_FILE_MB" in said
     assert chunked.status_code == 413, chunked.text
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Cli:
+    """A store on SQLite with a price book and the policy, where a rep's request is judged."""
+    from tests.test_cli_requests import TEAM
+    from tests.test_policy import POLICY
+
+    cli = Cli(f"sqlite:///{tmp_path / 'shop.db'}")
+    book = tmp_path / "book.csv"
+    book.write_text("SKU,List Price\nHW-1,120\n")
+    assert cli("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
+    policy = tmp_path / "guardrails.toml"
+    policy.write_text(POLICY + TEAM)
+    assert cli("policy", "load", str(policy), user="dana").exit_code == 0
+    return cli
+
+
+def test_a_lines_workbook_holding_more_than_a_request_needs_is_refused_from_its_directory(
+    shop: Cli, tmp_path: Path
+) -> None:
+    """Given a rep's 3 MB lines workbook whose sheet carries a 150 MB comment broken every
+    256 KB by a '<' (a 19 MB one of 1 GB made the team's server hold 1 GB: the reader holds a
+    comment whole, and a lines workbook could be 2 GB uncompressed, as a price book), when she
+    asks for the request, then it is refused from the zip directory, naming the variable."""
+    laced = bytearray()
+    for chunk in noise(MB):
+        laced += chunk
+    piece = b"<x".join(bytes(laced[at : at + MB // 4]) for at in range(0, MB, MB // 4)) + b"<x"
+    sheet = sheet_xml(cells(1, "SKU", "Qty", "Discount") + cells(2, "HW-1", 1, 5)).encode()
+    book = tmp_path / "lines.xlsx"
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, content in standard_parts().items():
+            if name != "xl/worksheets/sheet1.xml":
+                archive.writestr(name, content)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out:
+            out.write(sheet.replace(b"</sheetData>", b"</sheetData><!--"))
+            for _ in range(150):
+                out.write(piece)
+            out.write(b"-->")
+    refused(ask(shop, book), "uncompressed workbook content over the limit of 100 MB",
+            "PRICING_MAX_REQUEST_XLSX_MB")  # fmt: skip

@@ -82,6 +82,7 @@ class Bounds:
     size: Limit
     rows: Limit
     above: int = 0
+    content: Limit = XLSX_UNCOMPRESSED  # a workbook's parts, uncompressed, in all
 
     @property
     def rows_allowed(self) -> int:
@@ -104,7 +105,7 @@ def check_size(path: Path, limit: Limit) -> None:
         raise InputError(limit.message(str(path), found=found))
 
 
-def check_workbook(path: Path) -> None:
+def check_workbook(path: Path, content: Limit = XLSX_UNCOMPRESSED) -> None:
     """Refuse a zip bomb from the workbook's zip directory, before any part is decompressed.
 
     Called by :func:`pricing.io.sheets.open_workbook` before the workbook reader opens the
@@ -122,10 +123,7 @@ def check_workbook(path: Path) -> None:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return
-    total = sum(info.file_size for info in infos)
-    if total > XLSX_UNCOMPRESSED.value:
-        raise InputError(XLSX_UNCOMPRESSED.message(str(path), XLSX_UNCOMPRESSED.shown(total)))
-    for info in infos:
+    for info in infos:  # a bomb first: said as one, whatever its total
         if info.file_size > XLSX_RATIO_FROM and info.file_size > XLSX_RATIO.value * max(
             info.compress_size, 1
         ):
@@ -137,6 +135,9 @@ def check_workbook(path: Path) -> None:
                     f"{ratio:,.0f} times",
                 )
             )
+    total = sum(info.file_size for info in infos)
+    if total > content.value:
+        raise InputError(content.message(str(path), content.shown(total)))
 
 
 def _mb(size: int) -> str:

@@ -37,7 +37,7 @@ from pricing.io.bounded import (
     scan_strings,
     unreadable_part,
 )
-from pricing.limits import CELLS, COLUMNS, FIELD_CHARS, SHEET_TEXT
+from pricing.limits import CELLS, COLUMNS, FIELD_CHARS, SHEET_TEXT, XLSX_UNCOMPRESSED
 from pricing.problems import Problem, Problems
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -245,7 +245,7 @@ def _text_with_nul(sample: bytes) -> bool:
 def _open_xlsx(path: Path, bounds: Bounds | None) -> Workbook:
     import python_calamine
 
-    check_workbook(path)
+    check_workbook(path, bounds.content if bounds is not None else XLSX_UNCOMPRESSED)
     strings = _shared_strings(path)
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))

@@ -15,14 +15,15 @@ from pricing.errors import InputError
 from pricing.io.bounded import Bounds
 from pricing.io.headers import HEADER_SEARCH_ROWS, find_header
 from pricing.io.sheets import Sheet, cell_text, open_workbook
-from pricing.limits import LINES_FILE, REQUEST_LINES
+from pricing.limits import LINES_FILE, LINES_XLSX, REQUEST_LINES
 from pricing.money import parse_decimal, parse_percent
 from pricing.problems import Problem, Problems
 from pricing.requests.lifecycle import LineInput
 
 # A lines file: its size before it is read, and no more rows than a request has lines, with
-# room for title rows and the header above them (the lines themselves are counted exactly).
-BOUNDS = Bounds(LINES_FILE, REQUEST_LINES, above=HEADER_SEARCH_ROWS)
+# room for title rows and the header above them (the lines themselves are counted exactly); a
+# workbook's content no larger than a request's lines need.
+BOUNDS = Bounds(LINES_FILE, REQUEST_LINES, above=HEADER_SEARCH_ROWS, content=LINES_XLSX)
 
 LINE_HEADERS: dict[str, tuple[str, ...]] = {
     "sku": ("sku", "item no", "part no", "product code", "product id", "item", "code"),
