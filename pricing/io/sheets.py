@@ -124,23 +124,22 @@ class Workbook:
 
         bounds = bounds or self.bounds
         scan = self._scan(name, bounds)
-        if scan is not None:
-            cells, text = self._held or (0, self._strings.total)
-            height, width = scan.extent()
-            self._held = (cells + height * width, text + scan.text)
+        cells, text = self._held or (0, self._strings.total)
+        height, width = scan.extent()
+        self._held = (cells + height * width, text + scan.text)
         try:
             rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except python_calamine.CalamineError as exc:
             raise _unreadable(self.path, exc) from None
-        sheet = Sheet(self.path.name, name, rows, scan.formulas if scan else set())
+        sheet = Sheet(self.path.name, name, rows, scan.formulas)
         allowed = bounds.rows_allowed if bounds else None
         if allowed is not None and len(rows) > allowed:  # a part the scan could not read
             assert bounds is not None
             raise InputError(
                 bounds.rows.message(f"{self.path}, sheet {name!r}", f"{len(rows):,} rows")
             )
-        nul = self._strings.maybe_nul or scan is None or scan.maybe_nul
-        long = self._strings.maybe_long or scan is None or scan.maybe_long
+        nul = self._strings.maybe_nul or scan.maybe_nul
+        long = self._strings.maybe_long or scan.maybe_long
         if nul or long:
             sheet.check_cells(nul=nul, long=long)
         return sheet
@@ -272,7 +271,8 @@ def _unreadable(path: Path, exc: Exception) -> InputError:
 def _shared_strings(path: Path) -> SharedStrings:
     """The workbook's shared strings as their parts say (whether one may hold a NUL or be too
     long for a cell, the text of each); every part the reader may take for them is scanned
-    (a decoy must not hide the real one), the largest is the one counted; refused when their
+    (a decoy must not hide the real one), each string counted at its longest in any of them;
+    refused when their
     text is over the bound. The workbook's own parts are checked on the way
     (:class:`pricing.io.bounded.Package`)."""
     found = SharedStrings()
@@ -284,13 +284,33 @@ def _shared_strings(path: Path) -> SharedStrings:
                         strings = scan_strings(stream, f"{path}, part {part.filename!r}")
                 except (NotImplementedError, RuntimeError) as exc:
                     raise unreadable_part(str(path), part, exc) from None
-                nul = found.maybe_nul or strings.maybe_nul
-                long = found.maybe_long or strings.maybe_long
-                found = strings if strings.total >= found.total else found
-                found.maybe_nul, found.maybe_long = nul, long
+                found = _either(found, strings)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise _unreadable(path, exc) from None
     return found
+
+
+def _either(one: SharedStrings, other: SharedStrings) -> SharedStrings:
+    """Shared strings that may be either part's, whichever the reader takes: each string as
+    long as it is in either (a decoy of many short strings must not make the real long ones
+    count short), a NUL or an over-long string if either may hold one."""
+    import numpy as np
+
+    if one.lengths is None:
+        return other
+    if other.lengths is None:
+        return one
+    size = max(len(one.lengths), len(other.lengths))
+    lengths = np.zeros(size, np.int64)
+    for part in (one.lengths, other.lengths):
+        lengths[: len(part)] = np.maximum(lengths[: len(part)], part)
+    return SharedStrings(
+        maybe_nul=one.maybe_nul or other.maybe_nul,
+        maybe_long=one.maybe_long or other.maybe_long,
+        lengths=lengths,
+        total=int(lengths.sum()),
+        longest=int(lengths.max()) if size else 0,
+    )
 
 
 def read_csv(path: Path, bounds: Bounds | None = None) -> Sheet:
