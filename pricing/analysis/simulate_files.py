@@ -31,10 +31,15 @@ def simulation_document(result: Simulation, currency: str) -> dict[str, Any]:
     return {
         "from": result.start.isoformat() if result.start else None,
         "to": result.end.isoformat() if result.end else None,
+        # The lines compared (each side's classes add up to them), of which unjudged_lines no
+        # policy judges now (the current side's "not_judged"); not_judged: the lines left
+        # out (unmatched, returns and stock adjustments), so that lines + not_judged is every
+        # stored line of the period.
         "lines": result.lines,
         "not_judged": result.not_judged,
         "unmatched_lines": result.unmatched,
         "unjudged_lines": result.unjudged,
+        "returns_lines": result.returns,
         "weeks": result.weeks,
         "currency": currency,
         "current": _side(result.current, currency),
