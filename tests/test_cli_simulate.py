@@ -275,6 +275,11 @@ def test_simulate__returns_and_stock_adjustments_are_never_judged_and_are_counte
         "lines left out: 1 unmatched (no list price on their dates), 2 returns (never judged "
         "against a policy), 1 stock adjustment (negative quantity at price 0)."
     ) in text
+    owner("policy", "simulate", str(policy), "-o", str(tmp_path / "w.html"))
+    said = "2 deal lines (left out: 1 unmatched, 2 returns, 1 stock adjustments)"
+    assert said in (tmp_path / "w.html").read_text()
+    owner("policy", "simulate", str(policy), "-o", str(tmp_path / "w.xlsx"))
+    assert said.split(" (")[1] in load_workbook(tmp_path / "w.xlsx")["Classes"]["A1"].value
 
 
 def test_policy_load__the_same_file_again_stores_nothing(owner: Cli, tmp_path: Path) -> None:
