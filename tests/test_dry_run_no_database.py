@@ -58,6 +58,12 @@ def test_dry_runs__on_a_missing_database_create_no_file_and_answer_as_on_a_new_o
     lines = json.loads(answers[3])
     assert (lines["lines"], lines["added"], lines["already_present"]) == (3, 3, 0)
 
+    touched = tmp_path / "touched" / "pricing.db"  # an empty file (`touch pricing.db`)
+    touched.parent.mkdir()
+    touched.touch()
+    assert _dry_runs(Cli(f"sqlite:///{touched}"), book, deals) == answers
+    assert [(p.name, p.stat().st_size) for p in touched.parent.iterdir()] == [("pricing.db", 0)]
+
     empty = tmp_path / "empty" / "pricing.db"
     empty.parent.mkdir()
     fresh = Cli(f"sqlite:///{empty}")

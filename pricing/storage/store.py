@@ -383,8 +383,8 @@ class Store:
         and answers exactly as on a new one."""
         resolved = resolve_url(url)
         file = _sqlite_file(resolved)
-        if file is not None and not file.exists():
-            return cls.open(MEMORY_URL)
+        if file is not None and (not file.exists() or file.stat().st_size == 0):
+            return cls.open(MEMORY_URL)  # (an empty file too: opening it would write to it)
         store = cls.connect(resolved, create=False)
         try:
             with store.engine.connect() as conn:
