@@ -134,7 +134,8 @@ EPOCH = date(1970, 1, 1)
 def simulate(
     db: Store, proposed: Policy, *, start: date | None = None, end: date | None = None
 ) -> Simulation:
-    """Judge every stored deal line of the period under the policy in force and under ``proposed``.
+    """Judge the period's sales lines matched to a list price under the policy in force and
+    under ``proposed`` (lines no policy judges now: ``not_judged``, see the module's docstring).
 
     The class under the policy in force was stored with each line when it was matched; only
     the proposed policy is evaluated, column-wise. A line's class is an index into the list of
