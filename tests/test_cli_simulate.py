@@ -263,7 +263,7 @@ def test_simulate__returns_and_stock_adjustments_are_never_judged_and_are_counte
         2, 2, 1,
     )  # fmt: skip
     assert simulated["not_judged"] == 4  # the fee, two returns, one stock adjustment
-    assert simulated["lines"] + simulated["not_judged"] == owner.json("report")["totals"]["lines"]
+    assert simulated["lines"] + simulated["not_judged"] == len(RETURNS.splitlines()) - 1
     assert {n: c["lines"] for n, c in simulated["current"].items()} == {"approved": 2}
     assert {n: c["lines"] for n, c in simulated["proposed"].items()} == {
         "approved": 1, "pending:manager": 1,
