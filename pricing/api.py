@@ -175,13 +175,17 @@ def acting_user(explicit: str | None = None) -> str:
     return config.acting_user(explicit)
 
 
-def open_store(url: str | None = None, *, create: bool = False) -> Store:
+def open_store(url: str | None = None, *, create: bool = False, dry_run: bool = False) -> Store:
     """The database at ``url`` (default: the configured one), at this version's schema.
 
     ``create=True`` is for operations that bring data in: only they may start a new database.
+    ``dry_run=True`` is for a dry run of one: where nothing is stored yet it gets an empty
+    database in memory, so that it answers as on a new one and creates none.
     """
     from pricing.storage.store import Store
 
+    if dry_run:
+        return Store.for_dry_run(url)
     return Store.open(url, create=create)
 
 

@@ -129,9 +129,10 @@ def test_simulate__out_of_policy_now_is_the_reports_out_of_policy(
     assert (now["lines"], now["amount"]) == (4, "435.50")
     assert simulated["out_of_policy"]["proposed"] == now
     classes = simulated["current"]
-    assert (
-        simulated["lines"] == report["lines"] - report["unmatched_lines"] - report["unjudged_lines"]
-    )
+    # Every matched sales line is compared (those no policy judges too, as "not_judged"); the
+    # lines left out (not_judged) are the unmatched ones here: no return, no stock adjustment.
+    assert simulated["lines"] == report["lines"] - report["unmatched_lines"]
+    assert simulated["lines"] + simulated["not_judged"] == report["lines"]
     assert (simulated["unmatched_lines"], simulated["unjudged_lines"]) == (
         report["unmatched_lines"],
         report["unjudged_lines"],
@@ -148,6 +149,137 @@ def test_simulate__out_of_policy_now_is_the_reports_out_of_policy(
     owner("policy", "simulate", str(same), "-o", str(tmp_path / "w.xlsx"))
     rows = list(load_workbook(tmp_path / "w.xlsx")["Classes"].values)
     assert rows[-1][:3] == ("Out of policy (as the report counts it)", 4, Decimal("435.5"))
+
+
+# Last year's deals: the policy in force since 2026 judges none of them.
+UNPOLICED = (
+    "Deal,Date,Customer,SKU,Qty,Net Price\n"
+    "A,2025-03-01,Acme,HW-100,1,96\n"  # 20 % off 120: a manager's
+    "B,2025-03-02,Acme,HW-100,1,118\n"  # 1.67 %: within the rep's 2 %
+    "C,2025-03-03,Globex,SV-1,1,70\n"  # below the Services margin floor (80.00): rejected
+    "D,2026-03-02,Acme,SV-1,1,100\n"  # judged now: approved
+    "E,2026-03-03,Globex,HW-999,1,50\n"  # no list price: unmatched
+)
+
+
+def test_simulate__lines_no_policy_judges_now_are_compared_as_not_judged(
+    cli: Cli, tmp_path: Path, workbook
+) -> None:
+    """Given a price book since 2025, a policy in force since 2026 and deals of both years,
+    when the owner simulates a policy back-dated to 2025, then last year's lines are compared
+    (they were left out): the current side holds them as "not_judged", each appears in the
+    changed lines with the class the proposed policy gives it, the lines add up to the
+    report's, and the report's unjudged lines are the current "not_judged" class. A proposed
+    file that is not in force on their dates (no effective_from: from today) leaves them not
+    judged on both sides, and says how to judge them."""
+    from decimal import Decimal
+
+    book = workbook([["SKU", "Family", "List Price", "Unit Cost"],
+                     ["HW-100", "Hardware", 120, 70], ["SV-1", "Services", 100, 60]])  # fmt: skip
+    assert cli("pricebook", "import", str(book), "--effective", "2025-01-01").exit_code == 0
+    in_force = tmp_path / "g.toml"
+    in_force.write_text(POLICY.replace(
+        "approval_valid_days = 30", "approval_valid_days = 30\neffective_from = 2026-01-01"))  # fmt: skip
+    assert cli("policy", "load", str(in_force)).exit_code == 0
+    assert cli("deals", "import", str(deals_csv(tmp_path, UNPOLICED))).exit_code == 0
+    back_dated = tmp_path / "back-dated.toml"
+    back_dated.write_text(STRICTER)  # effective_from = 2025-01-01
+
+    simulated = cli.json("policy", "simulate", str(back_dated))
+    report = cli.json("report")["totals"]
+    assert (simulated["lines"], simulated["unjudged_lines"], simulated["unmatched_lines"]) == (
+        4, 3, 1,
+    )  # fmt: skip
+    assert simulated["lines"] == report["lines"] - report["unmatched_lines"]
+    assert simulated["unjudged_lines"] == report["unjudged_lines"] == 3
+    assert simulated["current"]["not_judged"] == {
+        "lines": 3, "special_discount": "56.00", "below_floor": 0,
+    }  # fmt: skip
+    assert simulated["current"]["approved"]["lines"] == 1
+    assert sum(Decimal(c["special_discount"]) for c in simulated["current"].values()) == Decimal(
+        report["special_discount"]
+    )
+    assert "not_judged" not in simulated["proposed"]
+    assert sum(c["lines"] for c in simulated["proposed"].values()) == simulated["lines"]
+    moved = {c["deal"]: (c["current"], c["proposed"]) for c in simulated["changed"]}
+    assert moved == {
+        "A": ("not_judged", "pending:manager"),
+        "B": ("not_judged", "approved"),
+        "C": ("not_judged", "rejected"),
+    }
+    # Nobody approved A, and C is below its floor: out of policy under the proposed policy only.
+    oop = simulated["out_of_policy"]
+    assert (oop["current"]["lines"], oop["proposed"]["lines"]) == (0, 2)
+    assert simulated["special_discount"]["current"]["inside"] == "0.00"
+    text = cli("policy", "simulate", str(back_dated)).stdout
+    assert (
+        '3 of them have no policy in force on their dates: they are compared as "not_judged"'
+        in text
+    )
+    assert "not_judged" in text.split("Class", 1)[1]
+
+    today_on = tmp_path / "from-today.toml"
+    today_on.write_text(POLICY)  # no effective_from: in force from the day it is loaded
+    later = cli.json("policy", "simulate", str(today_on))
+    assert later["current"]["not_judged"]["lines"] == later["proposed"]["not_judged"]["lines"] == 3
+    assert all(c["current"] != "not_judged" for c in later["changed"])
+    assert later["out_of_policy"]["proposed"]["lines"] == 0
+    said = cli("policy", "simulate", str(today_on)).stdout
+    assert "3 are before from-today.toml's effective_from" in said
+    # What the proposed policy says of them is what request --check says under it.
+    assert cli("policy", "load", str(back_dated)).exit_code == 0
+    for sku, price, klass in (("HW-100", "96", "pending:manager"), ("SV-1", "70", "rejected")):
+        check = cli.json("request", "--customer", "Acme", "--reason", "x", sku, "--qty", "1",
+                         "--price", price, "--check", expect=1 if klass == "rejected" else 0)  # fmt: skip
+        assert (check["status"], check["level"]) == (
+            ("rejected", None) if klass == "rejected" else ("pending", "manager")
+        )
+
+
+RETURNS = (
+    "Deal,Date,Customer,SKU,Qty,Net Price\n"
+    "S1,2026-03-02,Acme,SV-1,2,100\n"  # a sale at list: approved
+    "S2,2026-03-02,Acme,SV-1,1,97\n"  # 3 %: within the rep's 5 %
+    "CR-1,2026-03-05,Acme,SV-1,-1,60\n"  # a refund below list: not a 40 % discount
+    "CR-2,2026-03-06,Acme,HW-100,-1,140\n"  # a refund above list: not a premium
+    "ADJ-1,2026-03-31,,SV-1,-3,0\n"  # stock written off: not a 100 % discount
+    "F-1,2026-03-02,Acme,FREIGHT,1,25\n"  # a fee no price book lists: unmatched
+)
+
+
+def test_simulate__returns_and_stock_adjustments_are_never_judged_and_are_counted(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given sales, two credit-invoice lines (a refund below list and one above it), a stock
+    write-off (negative quantity at price 0) and a fee, when the owner simulates a stricter
+    policy, then only the two sales are in the classes; the returns are counted apart
+    (returns_lines), the write-off and the fee are left out too, and every stored line is
+    either compared or left out."""
+    owner("deals", "import", str(deals_csv(tmp_path, RETURNS)))
+    policy = tmp_path / "stricter.toml"
+    policy.write_text(STRICTER)
+    simulated = owner.json("policy", "simulate", str(policy))
+    assert (simulated["lines"], simulated["returns_lines"], simulated["unmatched_lines"]) == (
+        2, 2, 1,
+    )  # fmt: skip
+    assert simulated["not_judged"] == 4  # the fee, two returns, one stock adjustment
+    assert simulated["lines"] + simulated["not_judged"] == len(RETURNS.splitlines()) - 1
+    assert {n: c["lines"] for n, c in simulated["current"].items()} == {"approved": 2}
+    assert {n: c["lines"] for n, c in simulated["proposed"].items()} == {
+        "approved": 1, "pending:manager": 1,
+    }  # fmt: skip
+    assert [c["deal"] for c in simulated["changed"]] == ["S2"]
+    assert simulated["out_of_policy"]["current"] == {"lines": 0, "amount": "0.00"}
+    text = owner("policy", "simulate", str(policy)).stdout
+    assert (
+        "lines left out: 1 unmatched (no list price on their dates), 2 returns (never judged "
+        "against a policy), 1 stock adjustment (negative quantity at price 0)."
+    ) in text
+    owner("policy", "simulate", str(policy), "-o", str(tmp_path / "w.html"))
+    said = "2 deal lines (left out: 1 unmatched, 2 returns, 1 stock adjustments)"
+    assert said in (tmp_path / "w.html").read_text()
+    owner("policy", "simulate", str(policy), "-o", str(tmp_path / "w.xlsx"))
+    assert said.split(" (")[1] in load_workbook(tmp_path / "w.xlsx")["Classes"]["A1"].value
 
 
 def test_policy_load__the_same_file_again_stores_nothing(owner: Cli, tmp_path: Path) -> None:

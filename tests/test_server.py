@@ -478,6 +478,48 @@ def test_login_keeps_the_token_for_this_user_only_and_logout_forgets_it(
     assert local.returncode == 2 and "no database at" in local.stderr  # back to a local file
 
 
+def test_login__a_piped_token_is_read_quietly_without_a_prompt_or_an_echo_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a token piped to `pricing login` (a password manager, a script), then the first
+    line is the token, read without a prompt and without getpass's "Password input may be
+    echoed" warning; an empty pipe is refused, exit 2, saying how to give one."""
+    from click.testing import CliRunner
+
+    from pricing import client
+    from pricing.cli import main
+
+    asked: list[str] = []
+
+    def whoami(login: Any, operation: str, params: Any, **_: Any) -> dict[str, str]:
+        asked.append(login.token)
+        return {"name": "priya", "role": "rep"}
+
+    monkeypatch.setattr(client, "call", whoami)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    server = "https://pricing.example.com"
+    signed = CliRunner().invoke(main, ["login", "--server", server], input="  prc_piped \nmore\n")
+    assert signed.exit_code == 0, signed.output
+    assert asked == ["prc_piped"]
+    assert "Your personal token" not in signed.output and "echoed" not in signed.output
+    assert "as priya (rep)" in signed.stdout
+    assert 'token = "prc_piped"' in (tmp_path / "config" / "pricing" / "login.toml").read_text()
+    empty = CliRunner().invoke(main, ["login", "--server", server], input="\n")
+    assert empty.exit_code == 2 and "no token given" in empty.stderr and asked == ["prc_piped"]
+
+    home = tmp_path / "home"
+    home.mkdir()
+    down = f"http://127.0.0.1:{free_port()}"
+    piped = subprocess.run(
+        [sys.executable, "-m", "pricing", "login", "--server", down], input="prc_piped\n",
+        env=environment(XDG_CONFIG_HOME=str(home)), cwd=home, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert piped.returncode == 2 and "cannot reach the pricing server" in piped.stderr
+    assert "echoed" not in piped.stderr and "GetPassWarning" not in piped.stderr
+    assert "Your personal token" not in piped.stdout + piped.stderr
+
+
 def test_a_wrong_token_at_login_is_not_kept(team: Team, tmp_path: Path) -> None:
     home = tmp_path / "eve"
     home.mkdir()

@@ -5,6 +5,13 @@ net unit price, on its date): ``approved`` within the first level, ``pending:<le
 lowest level that covers it, ``rejected`` beyond the top level or below a hard floor. The
 engine is the one the report uses (:func:`pricing.lines.matching.classify`, checked against
 :func:`pricing.policy.model.judge`), run over whole columns.
+
+The lines compared are the period's sales lines matched to a list price. A line no policy
+judges now (none in force on its date) is in the class ``not_judged`` on the current side; the
+proposed policy judges it when its ``effective_from`` (today, when it names none: as loading it
+would) is on or before the line's date, else it stays ``not_judged`` there too. Left out, and
+counted: unmatched lines (no list price), returns (quantity below zero: never judged against a
+policy) and stock adjustments (quantity below zero at price 0).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from pricing.lines.segments import zero_filled
 from pricing.money import MICRO
 from pricing.policy.model import Policy
 from pricing.policy.versions import all_versions
-from pricing.storage.store import Store
+from pricing.storage.store import Store, utcnow
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,9 +64,15 @@ class Side:
 
     @property
     def inside(self) -> Decimal:
-        """Special discount the policy allows (at some level)."""
+        """Special discount the policy allows (at some level); not that of lines it does not
+        judge (``not_judged``)."""
         return sum(
-            (t.special_discount for n, t in self.classes.items() if n != "rejected"), Decimal(0)
+            (
+                t.special_discount
+                for n, t in self.classes.items()
+                if n not in ("rejected", NOT_JUDGED)
+            ),
+            Decimal(0),
         )
 
     @property
@@ -75,10 +88,19 @@ class Side:
         return {level: Decimal(count) / max(weeks, 1) for level, count in self.requests.items()}
 
 
+# The class of a line no policy judges: none in force on its date (the current side), or the
+# proposed policy not yet in force on it (its effective_from is later).
+NOT_JUDGED = "not_judged"
+
+
 @dataclass
 class Simulation:
-    """Every stored deal line of a period judged under the policy in force and a proposed one:
-    the lines and special discount per class on each side, and the lines that change class."""
+    """Every stored sales line of a period judged under the policy in force and a proposed one:
+    the lines and special discount per class on each side, and the lines that change class.
+
+    ``lines`` are the lines compared (each side's classes add up to them); ``unjudged`` of them
+    have no policy in force on their dates (the current side's ``not_judged`` class). Left out
+    of the comparison: ``unmatched`` lines, ``returns`` and stock ``adjustments``."""
 
     start: date | None
     end: date | None
@@ -88,12 +110,15 @@ class Simulation:
     proposed: Side
     changed: list[dict[str, str]]
     unmatched: int = 0  # lines whose SKU had no list price on their date: nothing to judge
-    unjudged: int = 0  # matched lines with no policy in force on their date
+    unjudged: int = 0  # lines compared with no policy in force on their date
+    returns: int = 0  # matched lines of negative quantity (money refunded): never judged
+    adjustments: int = 0  # matched lines of negative quantity at price 0 (stock written off)
 
     @property
     def not_judged(self) -> int:
-        """Every stored line of the period left out of the comparison, for either reason."""
-        return self.unmatched + self.unjudged
+        """Every stored line of the period left out of the comparison: unmatched lines, returns
+        and stock adjustments (``lines + not_judged`` is every stored line of the period)."""
+        return self.unmatched + self.returns + self.adjustments
 
 
 # The stored columns (pricing.lines.schema) the what-if reads: the class each line was given
@@ -103,18 +128,21 @@ COLUMNS = [
     "below_floor", "policy_version", "edition_id", "request_id", "qty",
 ]  # fmt: skip
 CHUNK = 250_000
+EPOCH = date(1970, 1, 1)
 
 
 def simulate(
     db: Store, proposed: Policy, *, start: date | None = None, end: date | None = None
 ) -> Simulation:
-    """Judge every stored deal line of the period under the policy in force and under ``proposed``.
+    """Judge the period's sales lines matched to a list price under the policy in force and
+    under ``proposed`` (lines no policy judges now: ``not_judged``, see the module's docstring).
 
     The class under the policy in force was stored with each line when it was matched; only
     the proposed policy is evaluated, column-wise. A line's class is an index into the list of
     class names, so the totals are counts and sums over integer arrays.
     """
-    import pyarrow.compute as pc
+    import numpy as np
+    import pyarrow as pa
 
     with paused_gc(), db.read() as conn:
         versions = {v.version: v.policy for v in _versions(conn)}
@@ -125,26 +153,34 @@ def simulate(
             end=end,
         )
     cover = report.approved_cover(db)
-    total = stored.num_rows
-    matched = pc.is_valid(stored["edition_id"])
-    judged = pc.and_(matched, pc.is_valid(stored["policy_version"]))
-    unmatched = stored["edition_id"].null_count
-    if not pc.all(judged).as_py():  # unmatched or unjudged lines are left out
-        stored = stored.filter(judged)
+    compared, left_out = _compared(stored)
+    if not compared.all():
+        stored = stored.filter(pa.array(compared))
     n = stored.num_rows
-    unjudged = total - n - unmatched
+    unjudged = stored["policy_version"].null_count
     if not n:
-        return Simulation(start, end, 0, 0, Side(), Side(), [], unmatched, unjudged)
+        return Simulation(start, end, 0, 0, Side(), Side(), [], **left_out)
     with paused_gc():
         names: dict[str, int] = {}
         current = _current(stored, versions, names)
         new, ranks_new, below_new = _proposed(
             stored.select(list(schema.CLASSIFIED)), proposed, names
         )
+        # A line no policy judges now is judged by the proposed one from its effective_from.
+        if unjudged:
+            since = proposed.effective_from or utcnow().date()
+            days = zero_filled(stored["date"].cast(pa.int32()))
+            waiting = (current == names[NOT_JUDGED]) & (days < (since - EPOCH).days)
+            new[waiting] = names[NOT_JUDGED]
+            below_new[waiting] = False
+            judged_new = ~waiting
+        else:
+            judged_new = np.ones(n, dtype=bool)
         labels = {code: name for name, code in names.items()}
         sides = _sides(stored, labels, (current, _stored_below(stored)), (new, below_new))
         _out_of_policy(sides[0], stored, cover)
-        _out_of_policy(sides[1], _with_verdict(stored, ranks_new, below_new), cover)
+        verdict = _with_verdict(stored, ranks_new, below_new, judged_new, max(versions, default=0))
+        _out_of_policy(sides[1], verdict, cover)
         changed = _changed(stored, labels, current, new)
         first, last = segments.date_bounds(stored["date"])
     return Simulation(
@@ -155,21 +191,41 @@ def simulate(
         current=sides[0],
         proposed=sides[1],
         changed=changed,
-        unmatched=unmatched,
         unjudged=unjudged,
+        **left_out,
     )
 
 
+def _compared(stored: pa.Table) -> tuple[npt.NDArray[np.bool_], dict[str, int]]:
+    """Which lines are compared (sales lines matched to a list price), and how many of the
+    others are unmatched (whatever their quantity), returns, and stock adjustments."""
+    import pyarrow.compute as pc
+
+    matched = pc.is_valid(stored["edition_id"]).to_numpy(zero_copy_only=False)
+    negative = zero_filled(stored["qty"]) < 0
+    free = zero_filled(stored["net_amount"]) == 0
+    left_out = {
+        "unmatched": int((~matched).sum()),
+        "returns": int((matched & negative & ~free).sum()),
+        "adjustments": int((matched & negative & free).sum()),
+    }
+    compared: npt.NDArray[np.bool_] = matched & ~negative
+    return compared, left_out
+
+
 def _current(stored: pa.Table, versions: dict[int, Policy], names: dict[str, int]) -> Ints:
-    """Each line's class under the policy in force on its date, as stored when matched."""
+    """Each line's class under the policy in force on its date, as stored when matched
+    (``not_judged`` where none was in force)."""
     import numpy as np
 
     current = np.empty(stored.num_rows, dtype=np.int64)
     version = zero_filled(stored["policy_version"])
     ranks = zero_filled(stored["level_rank"])
+    current[version == 0] = names.setdefault(NOT_JUDGED, len(names))  # (versions count from 1)
     for number in present(version):
-        rows = version == number
-        current[rows] = _codes(names, ranks[rows], versions[int(number)].levels)
+        if number:
+            rows = version == number
+            current[rows] = _codes(names, ranks[rows], versions[int(number)].levels)
     return current
 
 
@@ -181,13 +237,25 @@ def _out_of_policy(side: Side, lines: pa.Table, cover: pa.Table | None) -> None:
     side.out_of_policy_amount = Decimal(_exact_sum(special[oop])) / MICRO
 
 
-def _with_verdict(stored: pa.Table, ranks: Ints, below: npt.NDArray[np.bool_]) -> pa.Table:
-    """The lines with a proposed policy's verdict in place of the stored one."""
+def _with_verdict(
+    stored: pa.Table,
+    ranks: Ints,
+    below: npt.NDArray[np.bool_],
+    judged: npt.NDArray[np.bool_],
+    newest: int,
+) -> pa.Table:
+    """The lines with a proposed policy's verdict in place of the stored one: judged by it
+    (``judged``) as by a version after the ``newest`` stored, the others judged by none."""
+    import numpy as np
     import pyarrow as pa
 
+    version = zero_filled(stored["policy_version"])
+    version = np.where(version == 0, newest + 1, version)
+    unjudged = ~judged
     verdict = {
-        "level_rank": pa.array(ranks.astype("int8")),
-        "below_floor": pa.array(below.astype("int8")),
+        "policy_version": pa.array(version.astype("int32"), mask=unjudged),
+        "level_rank": pa.array(ranks.astype("int8"), mask=unjudged),
+        "below_floor": pa.array(below.astype("int8"), mask=unjudged),
     }
     for name, values in verdict.items():
         stored = stored.set_column(stored.schema.get_field_index(name), name, values)

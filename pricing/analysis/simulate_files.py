@@ -31,10 +31,15 @@ def simulation_document(result: Simulation, currency: str) -> dict[str, Any]:
     return {
         "from": result.start.isoformat() if result.start else None,
         "to": result.end.isoformat() if result.end else None,
+        # The lines compared (each side's classes add up to them), of which unjudged_lines no
+        # policy judges now (the current side's "not_judged"); not_judged: the lines left
+        # out (unmatched, returns and stock adjustments), so that lines + not_judged is every
+        # stored line of the period.
         "lines": result.lines,
         "not_judged": result.not_judged,
         "unmatched_lines": result.unmatched,
         "unjudged_lines": result.unjudged,
+        "returns_lines": result.returns,
         "weeks": result.weeks,
         "currency": currency,
         "current": _side(result.current, currency),
@@ -95,6 +100,18 @@ def write_simulation(result: Simulation, document: dict[str, Any], path: Path) -
         raise InputError(f"{path}: cannot write ({exc.strerror})") from None
 
 
+def _left_out(document: dict[str, Any]) -> str:
+    """The lines left out of the comparison, said (empty when none was)."""
+    unmatched, returns = document["unmatched_lines"], document["returns_lines"]
+    counts = (
+        (unmatched, "unmatched"),
+        (returns, "returns"),
+        (document["not_judged"] - unmatched - returns, "stock adjustments"),
+    )
+    said = ", ".join(f"{count:,} {what}" for count, what in counts if count)
+    return f" (left out: {said})" if said else ""
+
+
 def _rows(document: dict[str, Any]) -> list[tuple[str, int, Decimal, int, Decimal]]:
     names = sorted(set(document["current"]) | set(document["proposed"]))
     empty = {"lines": 0, "special_discount": "0"}
@@ -119,7 +136,10 @@ def _xlsx(document: dict[str, Any], path: Path) -> None:
     sheet = book.active
     sheet.title = "Classes"
     sheet.append(
-        [f"Policy what-if, {document['from']} to {document['to']}, {document['lines']:,} lines"]
+        [
+            f"Policy what-if, {document['from']} to {document['to']}, {document['lines']:,} lines"
+            + _left_out(document)
+        ]
     )
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append([])
@@ -208,7 +228,7 @@ def _html(document: dict[str, Any], path: Path) -> None:
 <style>body {{ font-family: Helvetica, Arial, sans-serif; max-width: 1000px; margin: 2em auto; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 13px; }} th, td {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }}
 th {{ background: #1f3864; color: #fff; }} td.num {{ text-align: right; }}</style></head><body>
-<h1>Policy what-if</h1><p>{esc(document["lines"])} deal lines, {esc(document["from"])} to {esc(document["to"])}, amounts in {esc(document["currency"])}.</p>
+<h1>Policy what-if</h1><p>{esc(document["lines"])} deal lines{esc(_left_out(document))}, {esc(document["from"])} to {esc(document["to"])}, amounts in {esc(document["currency"])}.</p>
 <table><tr><th>Class</th><th>Now: lines</th><th>Now: special discount</th><th>Proposed: lines</th><th>Proposed: special discount</th></tr>{rows}{oop_row}</table>
 <p>Out of policy means what the drift report means: a line needing an approval that no approved request covers, or below a hard floor.</p>
 <h2>Lines that change class ({len(document["changed"]):,})</h2>

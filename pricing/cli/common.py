@@ -52,12 +52,13 @@ class Settings:
     json: bool = False
     _store: Store | None = None
 
-    def store(self, *, create: bool = False) -> Store:
-        """The database; only commands that bring data in (``create=True``) may start a new one."""
+    def store(self, *, create: bool = False, dry_run: bool = False) -> Store:
+        """The database; only commands that bring data in (``create=True``) may start a new
+        one, and their dry runs (``dry_run=True``) never do."""
         if self._store is None:
             from pricing import api
 
-            self._store = api.open_store(self.db_url, create=create)
+            self._store = api.open_store(self.db_url, create=create, dry_run=dry_run)
             click.get_current_context().call_on_close(self._store.close)
         return self._store
 
@@ -101,7 +102,9 @@ class Settings:
 
             caller = operations.Caller(
                 user=self.acting_user(),
-                open_store=lambda create: self.store(create=create),
+                open_store=lambda mode: self.store(
+                    create=mode == "create", dry_run=mode == "dry-run"
+                ),
                 progress=progress,
             )
             values = {**params, **usable}

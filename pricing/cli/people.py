@@ -100,6 +100,7 @@ def list_() -> None:
         say("Nobody is registered: this store trusts --user (add the first owner with "
                    "`pricing people add NAME --role owner`).")  # fmt: skip
         return
+    first = _first_registered(found)
     print_table(
         ["Name", "Role", "Email", "Since (UTC)", "Added by", "Access"],
         [
@@ -108,12 +109,33 @@ def list_() -> None:
                 p["role"],
                 p["email"] or "",
                 when(p["created_at"]),
-                p["created_by"],
+                ADMINISTRATOR if p is first else p["created_by"],
                 "yes" if p["active"] else f"removed {when(p['removed_at'])}",
             )
             for p in found
         ],
     )
+
+
+# Who added the first person: nobody registered yet, so whoever ran the command on the store
+# itself (its created_by is that login name, e.g. root, kept as it is in --json).
+ADMINISTRATOR = "the administrator, on the database"
+
+
+def _first_registered(found: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first person ever registered (the store's first owner, added on the database):
+    the earliest added; of several added in that second, the one none of them added (every
+    later person is added by a registered owner, the first by nobody registered)."""
+    if not found:
+        return None
+    earliest = min(p["created_at"] for p in found)
+    tied = [p for p in found if p["created_at"] == earliest]
+    names = {p["name"].casefold() for p in tied}
+
+    def added_by_another_of_them(p: dict[str, Any]) -> bool:
+        return str(p["created_by"]).casefold() in names - {p["name"].casefold()}
+
+    return next((p for p in tied if not added_by_another_of_them(p)), tied[0])
 
 
 @people.command(

@@ -21,6 +21,8 @@ from pricing.cli.common import (
     settings,
 )
 
+NOT_JUDGED = "not_judged"  # the class of lines no policy judges (pricing.analysis.simulate)
+
 
 @click.group()
 def policy() -> None:
@@ -188,7 +190,10 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
     """What-if: replay the stored deals under the policy in force and under FILE, side by side.
 
     Each line gets the class `request --check` would give it (approved, pending:<level>, rejected);
-    shows lines and special discount per class, approver workload per level (requests a week),
+    a line no policy judges is `not_judged` (now: none in force on its date; under FILE: before
+    its effective_from, or today when it names none). Returns, stock adjustments (negative
+    quantity at price 0) and unmatched lines are left out and counted. Shows lines and special
+    discount per class, approver workload per level (requests a week),
     what is out of policy under each (as the report counts it: needs an approval no approved
     request covers, or below a hard floor), the discount some level may approve and the discount
     none may (rejected), and the deals that change class.
@@ -213,11 +218,17 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
 
 def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
     """The simulation as tables: classes, approver workload, inside/outside, changed lines."""
-    not_judged = simulated["not_judged"]
     unmatched, unjudged = simulated["unmatched_lines"], simulated["unjudged_lines"]
+    returns = simulated.get("returns_lines", 0)
+    adjustments = simulated["not_judged"] - unmatched - returns
     left_out = [
-        *([f"{unmatched:,} unmatched (no list price on their dates)"] if unmatched else []),
-        *([f"{unjudged:,} with no policy in force on their dates"] if unjudged else []),
+        f"{count:,} {what}"
+        for count, what in (
+            (unmatched, "unmatched (no list price on their dates)"),
+            (returns, f"return{_s(returns)} (never judged against a policy)"),
+            (adjustments, f"stock adjustment{_s(adjustments)} (negative quantity at price 0)"),
+        )
+        if count
     ]
     period = (
         f" from {simulated['from']} to {simulated['to']}"
@@ -225,15 +236,23 @@ def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
         else ""
     )
     say(
-        f"{simulated['lines']:,} deal lines{period} judged "
+        f"{simulated['lines']:,} deal lines{period} compared "
         f"under the policy in force and under {file_name}"
         + (f"; lines left out: {', '.join(left_out)}" if left_out else "")
         + "."
     )
-    if not simulated["lines"] and not_judged:
+    if unjudged:
+        still = simulated["proposed"].get(NOT_JUDGED, {}).get("lines", 0)
         say(
-            "No stored line is judged by the policy in force (none in force on their dates): "
-            "load a policy that covers them (effective_from) before comparing against it."
+            f"{unjudged:,} of them have no policy in force on their dates: they are compared "
+            f'as "{NOT_JUDGED}" now'
+            + (
+                f"; {still:,} are before {file_name}'s effective_from (today when it names "
+                "none) and stay not judged under it: set an earlier effective_from to judge "
+                "them."
+                if still
+                else f", and {file_name} judges them all."
+            )
         )
     _print_classes(simulated, file_name)
     _print_workload(simulated, file_name)
@@ -323,5 +342,10 @@ def _print_workload(document: dict[str, Any], file_name: str) -> None:
         )
 
 
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
 def _class_order(name: str) -> tuple[int, str]:
-    return (0 if name == "approved" else 2 if name == "rejected" else 1, name)
+    rank = {"approved": 0, "rejected": 2, NOT_JUDGED: 3}
+    return (rank.get(name, 1), name)

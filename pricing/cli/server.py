@@ -70,6 +70,7 @@ def _listenable(host: str, port: int) -> None:
 \b
 Examples:
   pricing login --server https://pricing.example.com      (asks for your token)
+  pass show pricing | pricing login --server https://pricing.example.com
   PRICING_TOKEN=prc_… pricing login --server http://127.0.0.1:8765
 """
 )
@@ -78,10 +79,14 @@ Examples:
 def login(server: str) -> None:
     """Sign in to the team server with your personal token; commands then go through it.
 
-    The token is checked with the server, then kept in your configuration folder (mode 0600)."""
+    The token comes from PRICING_TOKEN, else standard input: typed at a prompt that does not
+    show it, or the first line of what is piped in. It is checked with the server, then kept
+    in your configuration folder (mode 0600)."""
     from pricing import client, config
 
-    token = config.token() or click.prompt("Your personal token", hide_input=True).strip()
+    token = config.token() or _token_from_stdin()
+    if not token:
+        raise InputError("no token given: type it at the prompt, pipe it in, or set PRICING_TOKEN")
     me = client.call(config.Login(server, token), "people.whoami", {})
     where = config.keep_login(server, token)
     cfg = settings()
@@ -90,6 +95,18 @@ def login(server: str) -> None:
         emit_json(me)
     else:
         say(f"Signed in to {server} as {me['name']} ({me['role']}); kept in {where}.")
+
+
+def _token_from_stdin() -> str:
+    """The token typed at a hidden prompt on a terminal; piped in (not a terminal), the first
+    line read quietly: no prompt, and no warning that the input may be echoed."""
+    import sys
+
+    if sys.stdin is None:  # no standard input at all (closed, or a windowed program)
+        return ""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().strip()
+    return str(click.prompt("Your personal token", hide_input=True)).strip()
 
 
 @click.command(

@@ -19,7 +19,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pricing.errors import InputError
 
@@ -32,20 +32,28 @@ Progress = Callable[[int, int], None]
 F = TypeVar("F", bound=Callable[..., Document])
 
 
+# How an operation opens the store: only what is there ("existing"; a missing SQLite file is
+# an error), starting a new one if need be ("create": the operations that bring data in), or
+# for a dry run of those ("dry-run": where nothing is stored yet, an empty one in memory).
+OpenMode = Literal["existing", "create", "dry-run"]
+
+
 @dataclass
 class Caller:
     """Who is acting, on which store. ``open_store`` is called on first use (an operation
     that fails on its input first then opens no database); ``create`` lets the operations that
-    bring data in start a new one."""
+    bring data in start a new one, and their dry runs (``dry_run``) never do."""
 
     user: str
-    open_store: Callable[[bool], Store]
+    open_store: Callable[[OpenMode], Store]
     progress: Progress | None = None
     opened: Store | None = field(default=None, repr=False)  # open already (the server's)
 
-    def store(self, *, create: bool = False) -> Store:
+    def store(self, *, create: bool = False, dry_run: bool = False) -> Store:
         if self.opened is None:
-            self.opened = self.open_store(create)
+            self.opened = self.open_store(
+                "dry-run" if dry_run else "create" if create else "existing"
+            )
         return self.opened
 
 

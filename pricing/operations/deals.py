@@ -42,7 +42,7 @@ def import_(
     if read.lines is None or any(p.severity == "error" for p in read.problems):
         return documents.deals_refused(read)
     result = api.import_deals(
-        caller.store(create=True),
+        caller.store(create=True, dry_run=dry_run),
         read,
         user=caller.user,
         dry_run=dry_run,

@@ -27,7 +27,7 @@ def import_(
     authorize_first(caller, "pricebook.import")
     mapped = api.column_overrides(columns or [], kind="pricebook")
     result = api.import_price_book(
-        lambda: caller.store(create=True),
+        lambda: caller.store(create=True, dry_run=dry_run),
         file,
         effective_from=day(effective, "effective") or date.today(),
         user=caller.user,

@@ -45,6 +45,7 @@ from pricing.money import from_micros, to_micros
 
 SCHEMA_REVISION = "0008"
 DEFAULT_URL = "sqlite:///pricing.db"
+MEMORY_URL = "sqlite://"  # an SQLite database in memory: a dry run's when nothing is stored yet
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
 NOT_PERMITTED = "42501"  # PostgreSQL: insufficient_privilege (no CREATE, no SELECT, ...)
 PRIVATE = 0o600  # a new SQLite file (and so its -wal and -shm): its owner reads and writes it
@@ -375,6 +376,29 @@ class Store:
         return store
 
     @classmethod
+    def for_dry_run(cls, url: str | None = None) -> Store:
+        """The database at ``url`` for an operation that changes nothing (a dry run, a check):
+        the stored one; when nothing is stored there yet (no SQLite file, or a database without
+        pricing's tables), an empty one in memory, so that trying a file creates no database
+        and answers exactly as on a new one."""
+        resolved = resolve_url(url)
+        file = _sqlite_file(resolved)
+        if file is not None and (not file.exists() or file.stat().st_size == 0):
+            return cls.open(MEMORY_URL)  # (an empty file too: opening it would write to it)
+        store = cls.connect(resolved, create=False)
+        try:
+            with store.engine.connect() as conn:
+                empty = _revision(conn, store.url) is None and not _has_tables(conn)
+            if empty:
+                store.close()
+                return cls.open(MEMORY_URL)
+            store.ensure_schema()
+        except (OperationalError, StoreError):
+            store.close()
+            raise
+        return store
+
+    @classmethod
     def connect(cls, url: str | None = None, *, create: bool = True) -> Store:
         """Connect without touching the schema (for ``pricing db status``)."""
         resolved = resolve_url(url)
@@ -601,7 +625,17 @@ def _make_engine(url: str) -> Engine:
                 f"no folder {file.resolve().parent}"
             )
         timeout = lock_timeout()
-        engine = create_engine(url, connect_args={"timeout": timeout})
+        if make_url(url).database in (None, "", ":memory:"):
+            # One connection for every thread: each new connection to memory is another database.
+            from sqlalchemy.pool import StaticPool
+
+            engine = create_engine(
+                url,
+                connect_args={"timeout": timeout, "check_same_thread": False},
+                poolclass=StaticPool,
+            )
+        else:
+            engine = create_engine(url, connect_args={"timeout": timeout})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
