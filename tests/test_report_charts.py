@@ -69,7 +69,7 @@ def running(steps: list[dict[str, str]]) -> list[tuple[Decimal, Decimal]]:
     level, spans = Decimal(0), []
     for index, step in enumerate(steps):
         amount = Decimal(step["amount"])
-        if index == 0 or step["step"] in TOTALS:
+        if index in (0, len(steps) - 1) or step["step"] in TOTALS:
             spans.append((Decimal(0), amount))
             level = amount
         else:

@@ -154,9 +154,9 @@ def waterfall(metrics: Metrics, currency: str) -> list[dict[str, str | None]]:
 
 
 def is_total_step(steps: list[dict[str, str | None]], index: int) -> bool:
-    """A total (list, standard, net revenue) is a bar standing on the axis; every other step
-    moves revenue from where the one before it landed."""
-    return index == 0 or steps[index]["step"] in TOTAL_STEPS
+    """A total (list, standard, net revenue; the first step and the last) is a bar standing on
+    the axis; every other step moves revenue from where the one before it landed."""
+    return index in (0, len(steps) - 1) or steps[index]["step"] in TOTAL_STEPS
 
 
 def waterfall_bars(steps: list[dict[str, str | None]]) -> list[tuple[Decimal, Decimal]]:
@@ -518,6 +518,7 @@ def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
             )
         chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=1 + len(shown)))
         _bars_like_the_table(chart, xlsx.money_format.partition(".")[0], legend=True)
+        _group_colours(chart)
         xlsx.chart_below(sheet, chart, column=2)
         return
     start = last + _CHART_GAP + 1
@@ -538,7 +539,16 @@ def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
     )
     chart.set_categories(Reference(sheet, min_col=1, min_row=start + 2, max_row=end))
     _bars_like_the_table(chart, xlsx.money_format.partition(".")[0], legend=True)
+    _group_colours(chart)
     xlsx.chart_beside(sheet, chart, row=start + 1)
+
+
+def _group_colours(chart: Any) -> None:
+    """Each column's bars in the colour the html gives them."""
+    from openpyxl.chart.shapes import GraphicalProperties
+
+    for series, key in zip(chart.series, GROUP_CHART_KEYS, strict=True):
+        series.graphicalProperties = GraphicalProperties(solidFill=GROUP_CHART_COLOURS[key])
 
 
 def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
@@ -800,6 +810,7 @@ def _thousands(x: float, _: Any = None) -> str:
 
 # What the breakdown's charts draw per group: columns of the table beside them, as it shows them.
 GROUP_CHART_KEYS = ("leakage", "out_of_policy_amount")
+GROUP_CHART_COLOURS = {"leakage": "2F5597", "out_of_policy_amount": "C00000"}
 GROUP_CHART_TOP = {"html": 15, "xlsx": 20}
 
 
@@ -821,10 +832,8 @@ def _groups_chart(report: Report, plt: Any) -> str:
     names = [" / ".join(k.values()) for k, _ in top]
     rows = list(range(len(top)))
     data: dict[str, dict[str, str]] = {}
-    for offset, key, color in (
-        (-0.2, "leakage", "#2f5597"),
-        (0.2, "out_of_policy_amount", "#c00000"),
-    ):
+    for offset, key in zip((-0.2, 0.2), GROUP_CHART_KEYS, strict=True):
+        color = "#" + GROUP_CHART_COLOURS[key].lower()
         values = [metric_value(m, key) for _, m in top]
         bars = ax.barh([r + offset for r in rows], [float(v) for v in values], height=0.38,
                        color=color, label=LABELS[key])  # fmt: skip
