@@ -69,7 +69,7 @@ def running(steps: list[dict[str, str]]) -> list[tuple[Decimal, Decimal]]:
     level, spans = Decimal(0), []
     for index, step in enumerate(steps):
         amount = Decimal(step["amount"])
-        if index in (0, len(steps) - 1) or step["step"] in TOTALS:
+        if is_total(steps, index):
             spans.append((Decimal(0), amount))
             level = amount
         else:
@@ -81,8 +81,8 @@ def running(steps: list[dict[str, str]]) -> list[tuple[Decimal, Decimal]]:
 def lowest_total(steps: list[dict[str, str]]) -> Decimal:
     return min(
         end
-        for (start, end), step in zip(running(steps), steps, strict=True)
-        for end in ((end,) if step["step"] in TOTALS else (start, end))
+        for index, (start, end) in enumerate(running(steps))
+        for end in ((end,) if is_total(steps, index) else (start, end))
     )
 
 
@@ -161,29 +161,37 @@ def test_html__the_waterfall_is_drawn_from_the_json_steps_with_their_signs(
     """Every bar of "From list to net" spans the step's JSON amount, in its direction: a total
     up from the axis, a discount down from where the last step landed, a step of a positive
     amount up; the amount written beside it and in the table is the JSON's, with its sign."""
-    report, page = made["json"], made["html"]
-    steps = report["waterfall"]
+    steps = made["json"]["waterfall"]
+    assert any(Decimal(s["amount"]) > 0 and not is_total(steps, i) for i, s in enumerate(steps))
+    html_waterfall_is(made["html"], steps)
+
+
+def is_total(steps: list[dict[str, str]], index: int) -> bool:
+    return index in (0, len(steps) - 1) or steps[index]["step"] in TOTALS
+
+
+def html_waterfall_is(page: str, steps: list[dict[str, str]]) -> None:
+    """The page's waterfall draws these steps, each bar where the JSON amounts put it."""
     chart, bars = waterfall_bars(page)
     assert [b.get("data-step") for b in bars] == [s["step"] for s in steps]
     assert [b.get("data-amount") for b in bars] == [s["amount"] for s in steps]
-    assert any(Decimal(s["amount"]) > 0 and s["step"] not in TOTALS for s in steps)
     spans = running(steps)
     # The value axis as the SVG draws it, from the list's and the net's bar ends.
     (_, list_end), (_, net_end) = bar_box(bars[0]), bar_box(bars[-1])
     scale = (list_end - net_end) / float(spans[0][1] - spans[-1][1])
     origin = list_end - scale * float(spans[0][1])
     axis_start = Decimal(chart.get("data-axis-start", ""))
-    for bar, step, (start, end) in zip(bars, steps, spans, strict=True):
+    for index, (bar, step, (start, end)) in enumerate(zip(bars, steps, spans, strict=True)):
         left, right = bar_box(bar)
-        if step["step"] in TOTALS:
+        if is_total(steps, index):
             start = max(start, axis_start)  # the bar goes on below the axis' break
         assert abs(left - (origin + scale * float(min(start, end)))) < 0.05, step
         assert abs(right - (origin + scale * float(max(start, end)))) < 0.05, step
     written = re.findall(r"<tr><td>([^<]*)</td><td class='num'>([^<]*)</td></tr>", page)
-    for step in steps:
+    for index, step in enumerate(steps):
         amount = Decimal(step["amount"])
         shown = f"{amount:,.2f}"
-        if amount > 0 and step["step"] not in TOTALS:
+        if amount > 0 and not is_total(steps, index):
             shown = "+" + shown  # a step up says so
         assert shown in texts(chart), step
         assert (step["step"].replace("'", "&#x27;"), shown) in written, step
@@ -244,7 +252,12 @@ def test_xlsx__the_waterfall_chart_reads_the_json_steps_and_floats_each_one(
     """The chart's ranges point at the step names and, stacked on an invisible base, at bars
     that start where the last step landed and are as long as the step (never a negative
     length, which Excel would stack below zero): a step up as much as a step down."""
-    book, steps = load_workbook(made["xlsx"]), made["json"]["waterfall"]
+    xlsx_waterfall_is(load_workbook(made["xlsx"]), made["json"]["waterfall"])
+
+
+def xlsx_waterfall_is(book: Any, steps: list[dict[str, str]]) -> None:
+    """The workbook's waterfall chart reads cells holding these steps, each bar where the JSON
+    amounts put it."""
     (chart,) = book["Waterfall"]._charts
     base, bar = chart.series
     assert categories(book, base) == [s["step"] for s in steps]
@@ -345,3 +358,35 @@ def test_charts_of_the_first_groups_say_how_many_more(tmp_path: Path) -> None:
     (xlsx_chart,) = workbook["By rep"]._charts
     assert categories(workbook, xlsx_chart.series[0]) == order
     assert "more" not in str(xlsx_chart.title.tx.rich.p[0].r[0].t)
+
+
+def test_charts_draw_whatever_steps_the_waterfall_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step added to the waterfall (a sale above standard, returns after net, net after
+    returns) is drawn in both charts as the steps before it, with no change to the charts."""
+    from pricing.analysis import report_files
+    from pricing.analysis.report import Metrics, Report
+
+    steps = [
+        {"step": "List revenue", "amount": "1000.00"},
+        {"step": "Standard discount (marketing's tiers)", "amount": "-100.00"},
+        {"step": "Standard revenue", "amount": "900.00"},
+        {"step": "Special discount within policy or approved", "amount": "-50.00"},
+        {"step": "Out-of-policy discount", "amount": "-30.00"},
+        {"step": "Above standard (sales above their standard price)", "amount": "80.00"},
+        {"step": "Net revenue", "amount": "900.00"},
+        {"step": "Returns (refunded)", "amount": "-40.00"},
+        {"step": "Net after returns", "amount": "860.00"},
+    ]
+    monkeypatch.setattr(report_files, "waterfall", lambda metrics, currency: steps)
+    metrics = Metrics(lines=1, list_revenue=Decimal(1000), standard_revenue=Decimal(900),
+                      net_revenue=Decimal(900))  # fmt: skip
+    report = Report(None, None, "USD", ["rep"], metrics, [({"rep": "lee"}, metrics)])
+    report_files.write(report, tmp_path / "r.html")
+    report_files.write(report, tmp_path / "r.xlsx")
+    html_waterfall_is((tmp_path / "r.html").read_text(encoding="utf-8"), steps)
+    book = load_workbook(tmp_path / "r.xlsx")
+    xlsx_waterfall_is(book, steps)
+    per_rep = [c.value for c in book["Waterfall"][book["Waterfall"].max_row]]
+    assert per_rep == ["lee", *(float(Decimal(s["amount"])) for s in steps)]

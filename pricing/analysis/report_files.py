@@ -573,7 +573,7 @@ def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
     _note(flow, last + 2, 4, note)
     chart = _waterfall_xlsx_chart(flow, steps, last, axis_start)
     _bars_like_the_table(chart, money_format.partition(".")[0])
-    chart.height, chart.width = 8, 18
+    chart.height, chart.width = max(8, 0.8 * len(steps) + 3), 18  # bars of a readable height
     xlsx.chart_beside(flow, chart)
     if not report.by:
         return
@@ -812,6 +812,10 @@ def _thousands(x: float, _: Any = None) -> str:
 GROUP_CHART_KEYS = ("leakage", "out_of_policy_amount")
 GROUP_CHART_COLOURS = {"leakage": "2F5597", "out_of_policy_amount": "C00000"}
 GROUP_CHART_TOP = {"html": 15, "xlsx": 20}
+GROUP_SIGNS = (
+    "Discounts, leakage and the out-of-policy amount as the amount given away (a leakage below "
+    "zero: sold above list); the chart draws the table's own numbers."
+)
 
 
 def more_groups(report: Report, shown: int) -> str:
@@ -883,7 +887,7 @@ def _waterfall_chart(report: Report, plt: Any) -> str:
     starts at a round number below the lowest of them, and its break is drawn and said."""
     c = report.currency
     steps = waterfall(report.totals, c)
-    short = {  # each step's bar: its short name (another step is named in full)
+    short = {  # each step's bar: its short name (another step: its name before a bracket)
         "List revenue": "List revenue",
         "Standard discount (marketing's tiers)": "Standard discount",
         "Standard revenue": "Standard revenue",
@@ -904,7 +908,8 @@ def _waterfall_chart(report: Report, plt: Any) -> str:
         left=lefts,
         color=["#" + _step_colour(steps, i).lower() for i in rows],
     )
-    ax.set_yticks(rows, [short.get(str(s["step"]), str(s["step"])) for s in steps])
+    names = [str(s["step"]) for s in steps]
+    ax.set_yticks(rows, [short.get(name, name.split(" (")[0]) for name in names])
     for i, bar in enumerate(drawn):
         bar.set_gid(f"waterfall-step-{i}")
         ax.annotate(
@@ -1062,7 +1067,9 @@ def _html_breakdowns(report: Report, charts: dict[str, str]) -> list[str]:
     if "months" in charts:
         sections.append(f"<h2>Realization by month</h2><figure>{charts['months']}</figure>")
     if report.by:
-        sections.append(f"<h2>By {esc(', '.join(report.by))}</h2>")
+        sections.append(
+            f"<h2>By {esc(', '.join(report.by))}</h2><p class='sub'>{esc(GROUP_SIGNS)}</p>"
+        )
         if "groups" in charts:
             sections.append(f"<figure>{charts['groups']}</figure>")
         sections.append(f"<table><tr>{group_head}</tr>{group_rows}</table>")
