@@ -215,6 +215,25 @@ def test_html__every_step_of_the_waterfall_is_visible_beside_the_totals(
     assert smallest >= widths[0] / 20
 
 
+def test_html__the_month_chart_draws_the_json_realization(made: dict[str, Any]) -> None:
+    """Each month's point sits where `report --by month --json` puts its realization: the
+    points' heights in proportion to the percentages, in time order."""
+    expected = {m["key"]["month"]: Decimal(m["realization_pct"]) for m in made["months"]}
+    chart = chart_of(made["html"], "months-line")
+    said = dict(pair.split("=") for pair in chart.get("data-months", "").split(";"))
+    assert {k: Decimal(v) for k, v in said.items()} == expected
+    assert list(said) == sorted(expected)
+    (line,) = [g for g in chart.iter(f"{SVG}g") if g.get("id") == "months-line"]
+    path = next(line.iter(f"{SVG}path"))  # the line (then its marker's shape)
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", path.get("d", ""))]
+    xs, ys = numbers[0::2], numbers[1::2]
+    values = [float(expected[month]) for month in sorted(expected)]
+    assert len(ys) == len(values) and xs == sorted(xs)
+    scale = (ys[0] - ys[-1]) / (values[0] - values[-1])  # svg y grows downwards
+    for y, value in zip(ys, values, strict=True):
+        assert abs((y - ys[0]) - scale * (value - values[0])) < 0.05
+
+
 # xlsx ----------------------------------------------------------------------------------------
 
 
@@ -323,6 +342,8 @@ def test_xlsx__the_month_chart_reads_the_json_realization(made: dict[str, Any]) 
     assert months == sorted(expected)
     points = [Decimal(str(v)).quantize(Decimal("0.01")) for v in series_values(book, series)]
     assert dict(zip(months, points, strict=True)) == expected
+    (on_summary,) = book["Summary"]._charts  # the same chart, the same cells
+    assert on_summary.series[0].val.numRef.f == series.val.numRef.f
 
 
 # charts of the first groups say how many more there are ----------------------------------

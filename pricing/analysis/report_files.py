@@ -784,7 +784,11 @@ def _charts(report: Report) -> dict[str, str]:
         ax.tick_params(axis="x", rotation=60)
         step = max(1, len(labels) // 24)
         ax.set_xticks(range(0, len(labels), step), labels[::step])
-        charts["months"] = _svg(fig)
+        ax.lines[0].set_gid("months-line")
+        points = {month: format_pct(m.realization_pct) or "" for month, m in report.months}
+        charts["months"] = _with_data(
+            _svg(fig), {}, {"months": ";".join(f"{k}={v}" for k, v in points.items())}
+        )
         plt.close(fig)
     if report.groups:
         charts["groups"] = _groups_chart(report, plt)
