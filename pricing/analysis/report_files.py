@@ -834,9 +834,11 @@ def _groups_chart(report: Report, plt: Any) -> str:
     """The breakdown's leakage and out-of-policy amount, the very numbers of the table below it:
     the first groups in the table's order, a bar for each, money given away to the right of
     zero; the legend above the plot, over no bar."""
+    from pricing.money import display_money
+
     top = report.groups[: GROUP_CHART_TOP["html"]]
     c = report.currency
-    fig, ax = plt.subplots(figsize=(8, 0.55 * len(top) + 1.3))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(top) + 1.3))
     names = [" / ".join(k.values()) for k, _ in top]
     rows = list(range(len(top)))
     data: dict[str, dict[str, str]] = {}
@@ -850,7 +852,7 @@ def _groups_chart(report: Report, plt: Any) -> str:
             bar.set_gid(gid)
             data[gid] = {"group": names[i], "column": key, "value": str(format_money(value, c))}
             ax.annotate(
-                _display(value, c), (float(value), i + offset),
+                display_money(value, c), (float(value), i + offset),
                 xytext=(3 if value >= 0 else -3, 0), textcoords="offset points",
                 ha="left" if value >= 0 else "right", va="center", fontsize=7,
             )  # fmt: skip
@@ -858,8 +860,8 @@ def _groups_chart(report: Report, plt: Any) -> str:
     ax.invert_yaxis()  # in the table's order, from the top
     ax.axvline(0, color="#444444", linewidth=0.8)
     low, high = ax.get_xlim()
-    span = high - low
-    ax.set_xlim(min(low, 0) - 0.08 * span * (low < 0), high + 0.15 * span)  # room for amounts
+    room = 0.15 * (high - low)  # for the amounts written at the bars' ends
+    ax.set_xlim(low - room if low < 0 else low, high + room)
     more = more_groups(report, len(top))
     ax.set_xlabel(f"Given away ({c}); below zero: sold above list" + (f"\n{more}" if more else ""))
     ax.xaxis.set_major_formatter(_thousands_formatter())
@@ -869,12 +871,6 @@ def _groups_chart(report: Report, plt: Any) -> str:
     figure = _svg(fig)
     plt.close(fig)
     return _with_data(figure, data, {"shown": str(len(top)), "groups": str(len(report.groups))})
-
-
-def _display(amount: Decimal, currency: str) -> str:
-    from pricing.money import display_money
-
-    return display_money(amount, currency)
 
 
 def _thousands_formatter() -> Any:
@@ -900,7 +896,8 @@ def _waterfall_chart(report: Report, plt: Any) -> str:
         "Special discount not judged (no policy in force)": "Not judged",
         "Net revenue": "Net revenue",
     }
-    axis_start = float(waterfall_axis_start(steps))
+    start_at = waterfall_axis_start(steps)
+    axis_start = float(start_at)
     bars = waterfall_bars(steps)
     lefts = [max(float(start), axis_start) for start, _ in bars]
     rights = [float(start + length) for start, length in bars]
@@ -940,7 +937,7 @@ def _waterfall_chart(report: Report, plt: Any) -> str:
         figure,
         {f"waterfall-step-{i}": {"step": str(s["step"]), "amount": str(s["amount"])}
          for i, s in enumerate(steps)},
-        {"axis-start": f"{waterfall_axis_start(steps)}"},
+        {"axis-start": str(start_at)},
     )  # fmt: skip
 
 
