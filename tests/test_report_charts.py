@@ -201,8 +201,8 @@ def test_html__every_step_of_the_waterfall_is_visible_beside_the_totals(
     made: dict[str, Any],
 ) -> None:
     """No step is a sliver beside bars from zero: the axis starts at a round number below the
-    lowest running total, the break is said under the chart, and the smallest step is drawn at
-    least a twentieth as long as the list revenue's bar."""
+    lowest running total, the break is said under the chart, and every step is drawn at least
+    three times as long beside the list revenue's bar as it would be on an axis from zero."""
     report, page = made["json"], made["html"]
     steps = report["waterfall"]
     chart, bars = waterfall_bars(page)
@@ -211,8 +211,12 @@ def test_html__every_step_of_the_waterfall_is_visible_beside_the_totals(
     assert axis_start == axis_start.to_integral_value() and axis_start % 1000 == 0
     assert f"the axis starts at {axis_start:,.0f}, not at zero" in " ".join(texts(chart))
     widths = [right - left for left, right in map(bar_box, bars)]
-    smallest = min(w for w, s in zip(widths, steps, strict=True) if Decimal(s["amount"]))
-    assert smallest >= widths[0] / 20
+    list_revenue = Decimal(steps[0]["amount"])
+    for index, (width, step) in enumerate(zip(widths, steps, strict=True)):
+        if is_total(steps, index):
+            continue
+        share = abs(Decimal(step["amount"])) / list_revenue  # its share on an axis from zero
+        assert width / widths[0] >= 3 * float(share) * 0.999, step
 
 
 def test_html__the_month_chart_draws_the_json_realization(made: dict[str, Any]) -> None:
@@ -303,11 +307,7 @@ def test_xlsx__the_waterfall_axis_starts_below_the_lowest_total_so_every_step_sh
     assert minimum is not None and 0 < minimum < lowest_total(steps)
     assert minimum % 1000 == 0
     top = max(end for _, end in running(steps))
-    assert all(
-        abs(Decimal(s["amount"])) >= (top - Decimal(minimum)) / 20
-        for s in steps
-        if Decimal(s["amount"])
-    )
+    assert top - Decimal(minimum) <= top / 3  # every step three times as long as from zero
     said = [str(c.value) for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     assert any(f"axis starts at {minimum:,.0f}, not at zero" in text for text in said)
     assert f"{minimum:,.0f}" in str(chart.title.tx.rich.p[0].r[0].t)
