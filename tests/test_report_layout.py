@@ -227,7 +227,7 @@ def test_html__no_legend_covers_a_bar(files: dict[str, Path], name: str) -> None
     (chart,) = [svg for svg in svgs(page) if group_boxes(svg, "legend")]
     bars = [box for box in group_boxes(chart, "bar-") if box[2] > box[0]]  # drawn bars
     (legend, *_) = group_boxes(chart, "legend")  # its frame encloses the rest
-    assert len(bars) > 10
+    assert len(bars) >= 8  # two bars (leakage, out of policy) per group, four reps at least
     assert [bar for bar in bars if intersects(legend, bar)] == []
 
 

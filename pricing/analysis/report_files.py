@@ -153,20 +153,45 @@ def waterfall(metrics: Metrics, currency: str) -> list[dict[str, str | None]]:
     return [{"step": name, "amount": format_money(amount, currency)} for name, amount in steps]
 
 
+def is_total_step(steps: list[dict[str, str | None]], index: int) -> bool:
+    """A total (list, standard, net revenue; the first step and the last) is a bar standing on
+    the axis; every other step moves revenue from where the one before it landed."""
+    return index in (0, len(steps) - 1) or steps[index]["step"] in TOTAL_STEPS
+
+
 def waterfall_bars(steps: list[dict[str, str | None]]) -> list[tuple[Decimal, Decimal]]:
-    """Where each step's bar starts and how long it is: the totals from zero, each discount
-    hanging from where the step before it landed (what both the html and the xlsx draw)."""
+    """Where each step's bar starts and how long it is, never a negative length: the totals
+    from zero, every other step floating between where the step before it landed and where it
+    lands, whatever its sign (a discount down, a sale above standard up). What both the html
+    and the xlsx draw, from the amounts of ``waterfall()`` as they are."""
     level = Decimal(0)
     bars: list[tuple[Decimal, Decimal]] = []
-    for step in steps:
+    for index, step in enumerate(steps):
         amount = Decimal(step["amount"] or 0)
-        if step["step"] in TOTAL_STEPS:
+        if is_total_step(steps, index):
             bars.append((Decimal(0), amount))
             level = amount
         else:
-            bars.append((level + amount, -amount))
+            bars.append((min(level, level + amount), abs(amount)))
             level += amount
     return bars
+
+
+def waterfall_axis_start(steps: list[dict[str, str | None]]) -> Decimal:
+    """Where the waterfall's value axis starts: at a round number below the lowest running
+    total when zero lies far below it (so that a 2 % step is not a sliver beside 55 M bars),
+    else at zero. Both charts say where it starts when it is not zero."""
+    import math
+
+    levels: list[Decimal] = []
+    for index, (start, length) in enumerate(waterfall_bars(steps)):
+        levels += [start + length] if is_total_step(steps, index) else [start, start + length]
+    low, high = min(levels, default=Decimal(0)), max(levels, default=Decimal(0))
+    span = high - low
+    if not span or low <= 0 or low <= span:  # zero is near: the totals are drawn whole
+        return Decimal(0)
+    unit = Decimal(10) ** math.floor(math.log10(span or low))
+    return max(((low - span / 4) // unit) * unit, Decimal(0))
 
 
 def write(report: Report, path: Path) -> None:
@@ -399,13 +424,16 @@ def chart_rows(chart: Any) -> int:
     return math.ceil(float(chart.height) / _ROW_CM)
 
 
-def _bars_like_the_table(chart: Any, number_format: str) -> None:
-    """A one-series bar chart: its bars in the table's order from the top, whole amounts with
-    separators on the value axis, no legend naming the only series."""
+def _bars_like_the_table(chart: Any, number_format: str, legend: bool = False) -> None:
+    """A bar chart: its bars in the table's order from the top, whole amounts with separators
+    on the value axis, a legend above the bars when they are of several columns (none naming
+    the only one)."""
+    from openpyxl.chart.legend import Legend
+
     chart.x_axis.scaling.orientation = "maxMin"
     chart.y_axis.number_format = number_format
     chart.y_axis.crosses = "max"  # the value axis below the bars, where they are read
-    chart.legend = None
+    chart.legend = Legend(legendPos="t") if legend else None
 
 
 def _xlsx_summary(xlsx: _Xlsx, summary: Any) -> None:
@@ -465,7 +493,8 @@ def _xlsx_months(xlsx: _Xlsx, months: Any) -> Any:
 
 
 def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
-    """The breakdown's table and its leakage chart (the first 20 groups). With two keys or more
+    """The breakdown's table and its chart of the first 20 groups in the table's order: their
+    leakage and out-of-policy amount, read from the table's own columns. With two keys or more
     the chart reads a small table of its own below, each bar named by all its keys
     (``Hardware / 2025-03``, not ``Hardware``), and sits beside it."""
     from openpyxl.chart import BarChart, Reference
@@ -474,40 +503,57 @@ def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
     last = xlsx.table(sheet, 1, [k for k, _ in report.groups], [m for _, m in report.groups], by)
     if not report.groups:
         return
-    shown = report.groups[:20]
+    shown = report.groups[: GROUP_CHART_TOP["xlsx"]]
     chart = BarChart()
     chart.type = "bar"
-    chart.title = f"Leakage by {', '.join(by)}"
-    chart.height, chart.width = max(10, 0.6 * len(shown) + 2), 18
+    more = more_groups(report, len(shown))
+    chart.title = f"Leakage and out of policy by {', '.join(by)}" + (f" ({more})" if more else "")
+    chart.height, chart.width = max(10, 0.9 * len(shown) + 3), 18
     if len(by) == 1:
-        leak_col = 2 + METRIC_KEYS.index("leakage")
-        chart.add_data(
-            Reference(sheet, min_col=leak_col, min_row=1, max_row=1 + len(shown)),
-            titles_from_data=True,
-        )
+        for key in GROUP_CHART_KEYS:
+            column = 2 + (*METRIC_KEYS, *EXTRA_KEYS).index(key)
+            chart.add_data(
+                Reference(sheet, min_col=column, min_row=1, max_row=1 + len(shown)),
+                titles_from_data=True,
+            )
         chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=1 + len(shown)))
-        _bars_like_the_table(chart, xlsx.money_format.partition(".")[0])
+        _bars_like_the_table(chart, xlsx.money_format.partition(".")[0], legend=True)
+        _group_colours(chart)
         xlsx.chart_below(sheet, chart, column=2)
         return
     start = last + _CHART_GAP + 1
-    sheet.cell(start, 1, f"Leakage of the first {len(shown)} rows above").font = xlsx.bold
-    xlsx.header(sheet, start + 1, [" / ".join(heading(b) for b in by), heading("leakage")])
-    for i, (key, metrics) in enumerate(shown, start=start + 2):
-        sheet.cell(i, 1, safe_text(" / ".join(key[b] for b in by))).data_type = "s"
-        sheet.cell(i, 2, xlsx.value(metrics, "leakage")).number_format = xlsx.money_format
+    sheet.cell(
+        start, 1, f"The first {len(shown)} rows above, as the chart draws them"
+    ).font = xlsx.bold
+    keys = GROUP_CHART_KEYS
+    xlsx.header(sheet, start + 1, [" / ".join(heading(b) for b in by), *map(heading, keys)])
+    for i, (group, metrics) in enumerate(shown, start=start + 2):
+        sheet.cell(i, 1, safe_text(" / ".join(group[b] for b in by))).data_type = "s"
+        for j, name in enumerate(keys, start=2):
+            sheet.cell(i, j, xlsx.value(metrics, name)).number_format = xlsx.money_format
     end = start + 1 + len(shown)
-    xlsx.add_table(sheet, start + 1, end, 2)
+    xlsx.add_table(sheet, start + 1, end, 1 + len(keys))
     chart.add_data(
-        Reference(sheet, min_col=2, min_row=start + 1, max_row=end), titles_from_data=True
+        Reference(sheet, min_col=2, max_col=1 + len(keys), min_row=start + 1, max_row=end),
+        titles_from_data=True,
     )
     chart.set_categories(Reference(sheet, min_col=1, min_row=start + 2, max_row=end))
-    _bars_like_the_table(chart, xlsx.money_format.partition(".")[0])
+    _bars_like_the_table(chart, xlsx.money_format.partition(".")[0], legend=True)
+    _group_colours(chart)
     xlsx.chart_beside(sheet, chart, row=start + 1)
 
 
-def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
-    """The steps from list to net with their chart beside them; the steps per group below."""
+def _group_colours(chart: Any) -> None:
+    """Each column's bars in the colour the html gives them."""
+    from openpyxl.chart.shapes import GraphicalProperties
 
+    for series, key in zip(chart.series, GROUP_CHART_KEYS, strict=True):
+        series.graphicalProperties = GraphicalProperties(solidFill=GROUP_CHART_COLOURS[key])
+
+
+def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
+    """The steps from list to net with their chart beside them, drawn from the table's own
+    columns; the same steps per group below, with the same signs."""
     report, c, money_format = xlsx.report, xlsx.currency, xlsx.money_format
     xlsx.header(flow, 1, ["Step", f"Amount ({c})", "Bar from", "Bar length"])
     steps = waterfall(report.totals, c)
@@ -518,23 +564,61 @@ def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
             flow.cell(i, column, amount).number_format = money_format
     last = 1 + len(steps)
     xlsx.add_table(flow, 1, last, 4)
-    chart = _waterfall_xlsx_chart(flow, steps, last)
+    axis_start = waterfall_axis_start(steps)
+    note = WATERFALL_SIGNS + (
+        f" The chart's axis starts at {axis_start:,.0f}, not at zero, so that every step shows."
+        if axis_start
+        else ""
+    )
+    _note(flow, last + 2, 4, note)
+    chart = _waterfall_xlsx_chart(flow, steps, last, axis_start)
     _bars_like_the_table(chart, money_format.partition(".")[0])
-    chart.height, chart.width = 8, 18
+    chart.height, chart.width = max(8, 0.8 * len(steps) + 3), 18  # bars of a readable height
     xlsx.chart_beside(flow, chart)
     if not report.by:
         return
-    start = max(1 + len(steps), chart_rows(chart)) + _CHART_GAP + 1
-    flow.cell(start, 1, f"Per {', '.join(report.by)}").font = xlsx.bold
-    keys = ("list_revenue", "standard_discount", "in_policy_special_discount",
-            "out_of_policy_amount", "net_revenue")  # fmt: skip
-    xlsx.header(flow, start + 1, [*(heading(b) for b in report.by), *(heading(k) for k in keys)])
-    for i, (group_key, m) in enumerate(report.groups, start=start + 2):
+    start = max(last + 3, chart_rows(chart)) + _CHART_GAP + 1
+    flow.cell(start, 1, f"Per {', '.join(report.by)}, the same steps").font = xlsx.bold
+    per_group = [waterfall(m, c) for _, m in report.groups]
+    names = _step_names([steps, *per_group])
+    xlsx.header(flow, start + 1, [*(heading(b) for b in report.by), *names])
+    for i, ((group_key, _), group_steps) in enumerate(
+        zip(report.groups, per_group, strict=True), start=start + 2
+    ):
         for j, b in enumerate(report.by, start=1):
             flow.cell(i, j, safe_text(group_key[b])).data_type = "s"
-        for j, k in enumerate(keys, start=len(report.by) + 1):
-            flow.cell(i, j, round_money(metric_value(m, k), c)).number_format = money_format
-    xlsx.add_table(flow, start + 1, start + 1 + len(report.groups), len(report.by) + len(keys))
+        amounts = {str(s["step"]): Decimal(s["amount"] or "0") for s in group_steps}
+        for j, name in enumerate(names, start=len(report.by) + 1):
+            flow.cell(i, j, amounts.get(name, Decimal(0))).number_format = money_format
+    xlsx.add_table(flow, start + 1, start + 1 + len(report.groups), len(report.by) + len(names))
+
+
+WATERFALL_SIGNS = (
+    "Each step as it moves revenue from list to net: a discount (money given away) is minus, "
+    "a sale above its standard price plus. Tables of discounts and leakage show the amount "
+    "given away."
+)
+
+
+def _note(sheet: Any, row: int, columns: int, text: str) -> None:
+    """A sentence under a table, wrapped within the table's width."""
+    from openpyxl.styles import Alignment
+
+    sheet.cell(row, 1, text).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
+    sheet.row_dimensions[row].height = 15 * 4
+
+
+def _step_names(flows: list[list[dict[str, str | None]]]) -> list[str]:
+    """Every step that any of the waterfalls has, each after the step it follows."""
+    names: list[str] = []
+    for flow in flows:
+        for index, step in enumerate(flow):
+            name = str(step["step"])
+            if name not in names:
+                after = str(flow[index - 1]["step"]) if index else None
+                names.insert(names.index(after) + 1 if after in names else len(names), name)
+    return names
 
 
 # Each step's colour in both charts: totals dark, discounts lighter, out of policy red.
@@ -549,9 +633,22 @@ _STEP_COLOURS = {
 }
 
 
-def _waterfall_xlsx_chart(flow: Any, steps: list[dict[str, str | None]], last: int) -> Any:
+def _step_colour(steps: list[dict[str, str | None]], index: int) -> str:
+    """A step's colour in both charts: its own, else totals dark, a step down blue, up green."""
+    step = steps[index]
+    if str(step["step"]) in _STEP_COLOURS:
+        return _STEP_COLOURS[str(step["step"])]
+    if is_total_step(steps, index):
+        return "1F3864"
+    return "548235" if Decimal(step["amount"] or 0) > 0 else "2F5597"
+
+
+def _waterfall_xlsx_chart(
+    flow: Any, steps: list[dict[str, str | None]], last: int, axis_start: Decimal
+) -> Any:
     """A waterfall as Excel draws one: bars stacked on an invisible first series (where each
-    bar starts, column C), the visible second (its length, column D) coloured per step."""
+    bar starts, column C), the visible second (its length, column D) coloured per step; the
+    value axis from ``axis_start`` (where the table beside says it starts)."""
     from openpyxl.chart import BarChart, Reference
     from openpyxl.chart.marker import DataPoint
     from openpyxl.chart.shapes import GraphicalProperties
@@ -560,17 +657,19 @@ def _waterfall_xlsx_chart(flow: Any, steps: list[dict[str, str | None]], last: i
     chart.type = "bar"  # the steps' long names read across
     chart.grouping = "stacked"
     chart.overlap = 100
-    chart.title = "From list to net"
+    chart.title = "From list to net" + (f" (axis from {axis_start:,.0f})" if axis_start else "")
     chart.add_data(
         Reference(flow, min_col=3, max_col=4, min_row=1, max_row=last), titles_from_data=True
     )
     chart.set_categories(Reference(flow, min_col=1, min_row=2, max_row=last))
+    if axis_start:
+        chart.y_axis.scaling.min = float(axis_start)
     base, bar = chart.series
     base.graphicalProperties = GraphicalProperties(noFill=True)
     base.graphicalProperties.line.noFill = True
-    for index, step in enumerate(steps):
+    for index in range(len(steps)):
         point = DataPoint(idx=index)
-        point.graphicalProperties = GraphicalProperties(solidFill=_STEP_COLOURS[str(step["step"])])
+        point.graphicalProperties = GraphicalProperties(solidFill=_step_colour(steps, index))
         bar.dPt.append(point)
     return chart
 
@@ -685,7 +784,11 @@ def _charts(report: Report) -> dict[str, str]:
         ax.tick_params(axis="x", rotation=60)
         step = max(1, len(labels) // 24)
         ax.set_xticks(range(0, len(labels), step), labels[::step])
-        charts["months"] = _svg(fig)
+        ax.lines[0].set_gid("months-line")
+        points = {month: format_pct(m.realization_pct) or "" for month, m in report.months}
+        charts["months"] = _with_data(
+            _svg(fig), {}, {"months": ";".join(f"{k}={v}" for k, v in points.items())}
+        )
         plt.close(fig)
     if report.groups:
         charts["groups"] = _groups_chart(report, plt)
@@ -709,32 +812,65 @@ def _thousands(x: float, _: Any = None) -> str:
     return f"{x:,.0f}"
 
 
+# What the breakdown's charts draw per group: columns of the table beside them, as it shows them.
+GROUP_CHART_KEYS = ("leakage", "out_of_policy_amount")
+GROUP_CHART_COLOURS = {"leakage": "2F5597", "out_of_policy_amount": "C00000"}
+GROUP_CHART_TOP = {"html": 15, "xlsx": 20}
+GROUP_SIGNS = (
+    "Discounts, leakage and the out-of-policy amount as the amount given away (a leakage below "
+    "zero: sold above list); the chart draws the table's own numbers."
+)
+
+
+def more_groups(report: Report, shown: int) -> str:
+    """What a chart of the first groups says of the rest (empty when it shows them all)."""
+    rest = len(report.groups) - shown
+    if rest <= 0:
+        return ""
+    return f"{rest:,} more in the table, not drawn"
+
+
 def _groups_chart(report: Report, plt: Any) -> str:
-    """Leakage per group (the first 15) as stacked bars; the legend above the plot, over no bar."""
-    top = report.groups[:15]
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(top) + 1.1))
-    names = [" / ".join(k.values()) for k, _ in top][::-1]
-    standard = [float(m.standard_discount) for _, m in top][::-1]
-    inside = [float(m.in_policy_special_discount) for _, m in top][::-1]
-    outside = [float(m.out_of_policy_amount) for _, m in top][::-1]
-    left = [0.0] * len(top)
-    for gid, values, color, label in (
-        ("standard", standard, "#8faadc", "standard discount"),
-        ("inside", inside, "#2f5597", "special, in policy"),
-        ("outside", outside, "#c00000", "out of policy"),
-    ):
-        bars = ax.barh(names, values, left=left, color=color, label=label)
-        for i, bar in enumerate(bars):
-            bar.set_gid(f"bar-{gid}-{i}")
-        left = [a + b for a, b in zip(left, values, strict=True)]
-    ax.set_xlabel(f"Leakage ({report.currency})")
+    """The breakdown's leakage and out-of-policy amount, the very numbers of the table below it:
+    the first groups in the table's order, a bar for each, money given away to the right of
+    zero; the legend above the plot, over no bar."""
+    from pricing.money import display_money
+
+    top = report.groups[: GROUP_CHART_TOP["html"]]
+    c = report.currency
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(top) + 1.3))
+    names = [" / ".join(k.values()) for k, _ in top]
+    rows = list(range(len(top)))
+    data: dict[str, dict[str, str]] = {}
+    for offset, key in zip((-0.2, 0.2), GROUP_CHART_KEYS, strict=True):
+        color = "#" + GROUP_CHART_COLOURS[key].lower()
+        values = [metric_value(m, key) for _, m in top]
+        bars = ax.barh([r + offset for r in rows], [float(v) for v in values], height=0.38,
+                       color=color, label=LABELS[key])  # fmt: skip
+        for i, (bar, value) in enumerate(zip(bars, values, strict=True)):
+            gid = f"bar-{key}-{i}"
+            bar.set_gid(gid)
+            data[gid] = {"group": names[i], "column": key, "value": str(format_money(value, c))}
+            ax.annotate(
+                display_money(value, c), (float(value), i + offset),
+                xytext=(3 if value >= 0 else -3, 0), textcoords="offset points",
+                ha="left" if value >= 0 else "right", va="center", fontsize=7,
+            )  # fmt: skip
+    ax.set_yticks(rows, names)
+    ax.invert_yaxis()  # in the table's order, from the top
+    ax.axvline(0, color="#444444", linewidth=0.8)
+    low, high = ax.get_xlim()
+    room = 0.15 * (high - low)  # for the amounts written at the bars' ends
+    ax.set_xlim(low - room if low < 0 else low, high + room)
+    more = more_groups(report, len(top))
+    ax.set_xlabel(f"Given away ({c}); below zero: sold above list" + (f"\n{more}" if more else ""))
     ax.xaxis.set_major_formatter(_thousands_formatter())
-    legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=True,
+    legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=True,
                        edgecolor="none", facecolor="white", borderaxespad=0.3)  # fmt: skip
     legend.set_gid("legend")
     figure = _svg(fig)
     plt.close(fig)
-    return figure
+    return _with_data(figure, data, {"shown": str(len(top)), "groups": str(len(report.groups))})
 
 
 def _thousands_formatter() -> Any:
@@ -744,13 +880,14 @@ def _thousands_formatter() -> Any:
 
 
 def _waterfall_chart(report: Report, plt: Any) -> str:
-    """From list to net as a waterfall: the totals as bars from zero, each discount as a bar
-    hanging from where the step before it landed, every amount written with its separators."""
-    from pricing.money import display_money
-
-    c, t = report.currency, report.totals
-    steps = waterfall(t, c)
-    short = {  # each step's bar: its short name
+    """From list to net as a true waterfall, drawn from the steps of the table beside it: the
+    totals as bars standing on the axis, every other step floating from where the one before it
+    landed to where it lands (down for a discount, up for a sale above standard), its amount
+    written with the sign the table gives it. When zero is far below the totals the value axis
+    starts at a round number below the lowest of them, and its break is drawn and said."""
+    c = report.currency
+    steps = waterfall(report.totals, c)
+    short = {  # each step's bar: its short name (another step: its name before a bracket)
         "List revenue": "List revenue",
         "Standard discount (marketing's tiers)": "Standard discount",
         "Standard revenue": "Standard revenue",
@@ -759,32 +896,89 @@ def _waterfall_chart(report: Report, plt: Any) -> str:
         "Special discount not judged (no policy in force)": "Not judged",
         "Net revenue": "Net revenue",
     }
-    names = [short[str(s["step"])] for s in steps]
-    colors = ["#" + _STEP_COLOURS[str(s["step"])].lower() for s in steps]
+    start_at = waterfall_axis_start(steps)
+    axis_start = float(start_at)
     bars = waterfall_bars(steps)
-    bottoms = [float(start) for start, _ in bars]
-    heights = [float(length) for _, length in bars]
-    fig, ax = plt.subplots(figsize=(5.6, 3.0))
-    bars = ax.barh(names, heights, left=bottoms, color=colors)
-    for i, (bar, step) in enumerate(zip(bars, steps, strict=True)):
+    lefts = [max(float(start), axis_start) for start, _ in bars]
+    rights = [float(start + length) for start, length in bars]
+    fig, ax = plt.subplots(figsize=(5.6, 0.4 * len(steps) + 0.9))
+    rows = list(range(len(steps)))
+    drawn = ax.barh(
+        rows,
+        [right - left for left, right in zip(lefts, rights, strict=True)],
+        left=lefts,
+        color=["#" + _step_colour(steps, i).lower() for i in rows],
+    )
+    names = [str(s["step"]) for s in steps]
+    ax.set_yticks(rows, [short.get(name, name.split(" (")[0]) for name in names])
+    for i, bar in enumerate(drawn):
         bar.set_gid(f"waterfall-step-{i}")
-        amount = Decimal(step["amount"] or 0)
         ax.annotate(
-            display_money(amount, c), (bottoms[i] + heights[i], i), xytext=(3, 0),
+            _step_amount(steps, i, c), (max(lefts[i], rights[i]), i), xytext=(3, 0),
             textcoords="offset points", va="center", fontsize=8,
         )  # fmt: skip
     ax.invert_yaxis()  # list at the top, net at the bottom
-    ax.set_xlabel(f"Amount ({c})")
     ax.xaxis.set_major_formatter(_thousands_formatter())
     ax.xaxis.set_major_locator(plt.MaxNLocator(4))  # long amounts: few ticks, none overlapping
-    ends = [0.0, *bottoms, *(b + h for b, h in zip(bottoms, heights, strict=True))]
-    span = (max(ends) - min(ends)) or 1.0
-    ax.set_xlim(min(ends) - 0.02 * span, max(ends) + 0.3 * span)  # room for the amounts
+    high = max([axis_start, *lefts, *rights])
+    low = min([axis_start, *lefts, *rights])
+    span = (high - low) or 1.0
+    ax.set_xlim(axis_start if axis_start else low - 0.02 * span, high + 0.35 * span)
     ax.spines[["top", "right"]].set_visible(False)
+    if axis_start:
+        _axis_break(ax, steps, lefts)
+        ax.set_xlabel(f"Amount ({c}); the axis starts at {axis_start:,.0f}, not at zero")
+    else:
+        ax.set_xlabel(f"Amount ({c})")
     ax.set_gid("waterfall")
     figure = _svg(fig)
     plt.close(fig)
-    return figure
+    return _with_data(
+        figure,
+        {f"waterfall-step-{i}": {"step": str(s["step"]), "amount": str(s["amount"])}
+         for i, s in enumerate(steps)},
+        {"axis-start": str(start_at)},
+    )  # fmt: skip
+
+
+def _step_amount(steps: list[dict[str, str | None]], index: int, currency: str) -> str:
+    """A step's amount as the table and the chart write it: a total as it is, a step with its
+    sign (``-2,554,619.24``, ``+35,286.85``)."""
+    from pricing.money import display_money
+
+    amount = Decimal(steps[index]["amount"] or 0)
+    sign = "+" if amount > 0 and not is_total_step(steps, index) else ""
+    return sign + display_money(amount, currency)
+
+
+def _axis_break(ax: Any, steps: list[dict[str, str | None]], lefts: list[float]) -> None:
+    """The axis break made plain: a double slash on the value axis where it starts, and a white
+    cut across each total's bar just after it (the bar goes on, down to zero)."""
+    left, right = ax.get_xlim()
+    cut = left + 0.02 * (right - left)
+    for i in range(len(steps)):
+        if is_total_step(steps, i) and lefts[i] <= left:
+            ax.plot([cut - 0.004 * (right - left), cut + 0.004 * (right - left)], [i + 0.42, i - 0.42],
+                    color="white", linewidth=2.5, solid_capstyle="butt")  # fmt: skip
+    ax.text(left, 0, "//", transform=ax.get_xaxis_transform(), ha="center", va="center",
+            fontsize=10, fontweight="bold", clip_on=False,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})  # fmt: skip
+
+
+def _with_data(svg: str, bars: dict[str, dict[str, str]], chart: dict[str, str]) -> str:
+    """The chart's svg with the numbers it draws as data attributes: on each bar's group (by
+    its gid) and on the svg element itself, for a reader or a test to compare with the table."""
+    import re
+
+    def attributes(values: dict[str, str]) -> str:
+        return "".join(f' data-{k}="{html.escape(v, quote=True)}"' for k, v in values.items())
+
+    def one(match: re.Match[str]) -> str:
+        gid = html.unescape(match.group(1))
+        return match.group(0)[:-1] + attributes(bars[gid]) + ">" if gid in bars else match.group(0)
+
+    svg = re.sub(r'<g id="([^"]*)">', one, svg)
+    return svg.replace("<svg ", "<svg" + attributes(chart) + " ", 1)
 
 
 def _write_html(report: Report, path: Path) -> None:
@@ -817,8 +1011,6 @@ _HTML_GROUP_KEYS = ("lines", "list_revenue", "net_revenue", "leakage", "standard
 
 def _html_top(report: Report, charts: dict[str, str]) -> list[str]:
     """The title, the headline cards and the waterfall from list to net."""
-    from pricing.money import display_money
-
     c = report.currency
     t = _html_metrics(report.totals, c)
     esc = _esc
@@ -834,9 +1026,10 @@ def _html_top(report: Report, charts: dict[str, str]) -> list[str]:
             "out_of_policy_lines",
         )
     )
+    steps = waterfall(report.totals, c)
     flow_rows = "".join(
-        f"<tr><td>{esc(s['step'])}</td><td class='num'>{esc(display_money(Decimal(s['amount'] or 0), c))}</td></tr>"
-        for s in waterfall(report.totals, c)
+        f"<tr><td>{esc(s['step'])}</td><td class='num'>{esc(_step_amount(steps, i, c))}</td></tr>"
+        for i, s in enumerate(steps)
     )
     period = f"{report.start or 'first deal'} to {report.end or 'last deal'}"
     return [
@@ -848,7 +1041,7 @@ def _html_top(report: Report, charts: dict[str, str]) -> list[str]:
             if (note := unjudged_note(report.totals, c))
             else []
         ),
-        "<h2>From list to net</h2><div class='beside'>"
+        f"<h2>From list to net</h2><p class='sub'>{esc(WATERFALL_SIGNS)}</p><div class='beside'>"
         f"<table class='narrow'><tr><th>Step</th><th>Amount ({esc(c)})</th></tr>{flow_rows}</table>"
         f"<figure class='waterfall'>{charts['waterfall']}</figure></div>",
     ]
@@ -875,7 +1068,9 @@ def _html_breakdowns(report: Report, charts: dict[str, str]) -> list[str]:
     if "months" in charts:
         sections.append(f"<h2>Realization by month</h2><figure>{charts['months']}</figure>")
     if report.by:
-        sections.append(f"<h2>By {esc(', '.join(report.by))}</h2>")
+        sections.append(
+            f"<h2>By {esc(', '.join(report.by))}</h2><p class='sub'>{esc(GROUP_SIGNS)}</p>"
+        )
         if "groups" in charts:
             sections.append(f"<figure>{charts['groups']}</figure>")
         sections.append(f"<table><tr>{group_head}</tr>{group_rows}</table>")
