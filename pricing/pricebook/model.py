@@ -134,21 +134,28 @@ class PriceBook:
         ]
 
     def closest(self, text: str, n: int = 5) -> list[PriceItem]:
-        """The items whose SKU or name is most like ``text`` (difflib), the closest first."""
+        """The items whose SKU or name is most like ``text`` (difflib), the closest first
+        (among equals, by SKU or name: ``HW-1O01`` suggests HW-1001 before HW-1041)."""
         import difflib
 
         wanted = text.strip().casefold()
-        by_text: dict[str, PriceItem] = {}
+        scored: list[tuple[float, str, PriceItem]] = []
+        matcher = difflib.SequenceMatcher()
+        matcher.set_seq2(wanted)
         for key, i in self.items.items():
-            by_text.setdefault(key, i)
-            if i.name:
-                by_text.setdefault(i.name.casefold(), i)
+            for said in (key, (i.name or "").casefold()):
+                matcher.set_seq1(said)
+                if said and matcher.real_quick_ratio() >= 0.5 and matcher.quick_ratio() >= 0.5:
+                    score = matcher.ratio()
+                    if score >= 0.5:
+                        scored.append((-score, said, i))
         found: list[PriceItem] = []
-        for close in difflib.get_close_matches(wanted, list(by_text), n=n * 2, cutoff=0.5):
-            item = by_text[close]
+        for _, _, item in sorted(scored, key=lambda s: (s[0], s[1])):
             if item not in found:
                 found.append(item)
-        return found[:n]
+            if len(found) == n:
+                break
+        return found
 
     def families(self) -> set[str]:
         return {item.family.casefold() for item in self.items.values() if item.family}
