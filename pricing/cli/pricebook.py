@@ -71,7 +71,7 @@ Examples:
     "--skip-invalid",
     is_flag=True,
     help="Leave out the rows with errors of their own (a missing or zero price, values "
-    "without a SKU, both rows of a duplicate SKU, a bad tier row), list them with their "
+    "without a SKU, every copy of a duplicate SKU, a bad tier row), list them with their "
     "cells, and store the others. Errors of the whole file still refuse it.",
 )
 @click.option(
