@@ -77,6 +77,30 @@ class ItemView:
 
 
 @dataclass(frozen=True)
+class ItemSearch:
+    """The items of the edition in force whose SKU or name has a text in it (``matches``),
+    and when none does, those most like it (``closest``)."""
+
+    view: BookView
+    text: str
+    matches: list[PriceItem]
+    closest: list[PriceItem]
+
+    def not_found(self) -> str:
+        """What to say when nothing matches: the SKU is not there, and the closest ones."""
+        edition = self.view.edition
+        said = (
+            f"no SKU {self.text!r} in edition {edition.number} (in force on "
+            f"{self.view.as_of.isoformat()}, effective {edition.effective_from.isoformat()}), "
+            "and no name has it in it"
+        )
+        if not self.closest:
+            return said + "; `pricing pricebook show` lists every item"
+        shown = ", ".join(f"{i.sku} ({i.name})" if i.name else i.sku for i in self.closest)
+        return f"{said}; did you mean: {shown}?"
+
+
+@dataclass(frozen=True)
 class EditionDiff:
     """Two editions compared; with an impact estimate when asked for."""
 
@@ -85,6 +109,8 @@ class EditionDiff:
     diff: BookDiff
     impact: Impact | None = None
     currency: str = "USD"
+    # The part of ``diff`` asked to be listed (changed only, one family, sorted); None: all.
+    listed: BookDiff | None = None
 
 
 @dataclass(frozen=True)
@@ -337,6 +363,7 @@ def import_price_book(
     sheet: str | None = None,
     columns: Mapping[str, str] | None = None,
     currency: str | None = None,
+    skip_invalid: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
     now: datetime | None = None,
@@ -347,8 +374,11 @@ def import_price_book(
 
     ``db`` may be a callable that opens the database: it is called only once the file could be
     read, while the workbook is parsed on another thread (a bad file then creates no database).
-    ``currency`` is that of a book without a currency column (default: the newest policy's,
-    else USD).
+    ``currency`` is that of a book without a currency column (default: the currency of the
+    book's newest edition; for a first edition the newest policy's, else USD); a file naming
+    another currency than the newest edition's is refused unless ``currency`` names it.
+    ``skip_invalid`` leaves out the rows with errors of their own (listed in the result's
+    ``skipped``) and stores the others; errors of the whole file still refuse it.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -367,11 +397,15 @@ def import_price_book(
         store = db() if callable(db) else db
         authorize(store, user, "pricebook.import")
         policy_currency = policies.latest_currency(store)
+        with store.read() as conn:
+            newest = editions.newest_currencies(conn)
         options = ReadOptions(
             sheet=sheet,
             columns=dict(columns or {}),
             currency=(currency or policy_currency or "USD").upper(),
             currency_given=currency is not None,
+            previous=None if newest is None else (newest[0], tuple(newest[1])),
+            skip_invalid=skip_invalid,
         )
         read = read_price_book(file, options, progress, loaded=loaded)
     result = editions.import_result(read, effective_from=effective_from, dry_run=dry_run)
@@ -430,6 +464,15 @@ def show_item(db: Store, sku: str, *, on: date | None = None) -> ItemView:
     return ItemView(edition, item, book, on)
 
 
+def search_items(db: Store, text: str, *, on: date | None = None) -> ItemSearch:
+    """The items in force on ``on`` whose SKU or name has ``text`` in it (case aside); when
+    none does, the closest SKUs and names (``pricebook show NAME``)."""
+    view = show_price_book(db, on=on)
+    matches = view.book.search(text)
+    closest = [] if matches else view.book.closest(text)
+    return ItemSearch(view, text, matches, closest)
+
+
 def diff_editions(
     db: Store,
     old: int | None = None,
@@ -439,25 +482,37 @@ def diff_editions(
     start: date | None = None,
     end: date | None = None,
     user: str | None = None,
+    changed_only: bool = False,
+    family: str | None = None,
+    sort: str = "file",
 ) -> EditionDiff:
     """Compare two editions (default: the two newest); with ``impact``, re-price the period's
     volume at both and judge open approvals again on the new one (deal volumes and everyone's
-    approvals: for those who may read the drift report)."""
+    approvals: for those who may read the drift report).
+
+    ``changed_only``, ``family`` and ``sort`` (``file``, ``move``: the largest price move in %
+    first, or ``sku``) choose what is listed (``listed``); counts and impact stay the whole
+    diff's."""
+    from pricing.errors import InputError
     from pricing.policy import versions as policies
     from pricing.pricebook import editions
+    from pricing.pricebook.model import DIFF_SORTS, narrowed
 
+    if sort not in DIFF_SORTS:
+        raise InputError(f" {sort!r}: sort by {', '.join(DIFF_SORTS)}", field="sort")
     if impact:
         authorize(db, user, "report")
     old_edition, new_edition, diff = editions.diff(db, old, new)
+    listed = narrowed(diff, changed_only=changed_only, family=family, sort=sort)
     if not impact:
-        return EditionDiff(old_edition, new_edition, diff)
+        return EditionDiff(old_edition, new_edition, diff, listed=listed)
     from pricing.analysis.impact import impact as estimate_impact
 
     _, old_book = editions.book_of(db, old_edition.number)
     _, new_book = editions.book_of(db, new_edition.number)
     estimate = estimate_impact(db, old_book, new_book, start=start, end=end)
     currency = policies.latest_currency(db) or "USD"
-    return EditionDiff(old_edition, new_edition, diff, estimate, currency)
+    return EditionDiff(old_edition, new_edition, diff, estimate, currency, listed)
 
 
 def check_export_name(file: Path | str) -> None:

@@ -102,6 +102,10 @@ def price_book_import(result: ImportResult) -> Document:
         "source": result.source,
         "sheet": result.sheet,
         "currencies": result.currencies,
+        "skipped": [
+            {"sheet": r.sheet, "row": r.row, "sku": r.sku, "cells": r.cells, "problems": r.problems}
+            for r in result.skipped
+        ],
         "problems": problems(result.problems),
         **problem_summary(result.problems),
     }
@@ -178,6 +182,7 @@ def edition_diff(compared: EditionDiff) -> Document:
     from pricing.money import format_money, format_pct
 
     old, new, diff = compared.old, compared.new, compared.diff
+    shown = compared.listed or diff
 
     def listed(i: PriceItem) -> Document:
         return {
@@ -195,8 +200,8 @@ def edition_diff(compared: EditionDiff) -> Document:
         "old": {"edition": old.number, "effective_from": old.effective_from},
         "new": {"edition": new.number, "effective_from": new.effective_from},
         "summary": diff_summary(old, new, diff),
-        "added": [listed(i) for i in diff.added],
-        "removed": [listed(i) for i in diff.removed],
+        "added": [listed(i) for i in shown.added],
+        "removed": [listed(i) for i in shown.removed],
         "changed": [
             {
                 "sku": c.new.sku,
@@ -213,7 +218,7 @@ def edition_diff(compared: EditionDiff) -> Document:
                     for f in c.fields
                 },
             }
-            for c in diff.changed
+            for c in shown.changed
         ],
         "unchanged": diff.unchanged,
         "tiers_changed": diff.tiers_changed,

@@ -149,3 +149,6 @@ CALL_BODY = Limit("call size", 1 * _MB, None, "MB", _MB)
 PROBLEMS_PER_KIND = 20
 # The SKUs of a deals file that match no price book: listed up to this many, the rest counted.
 UNMATCHED_SKUS_LISTED = 1_000
+# The rows of a price book that --skip-invalid leaves out: listed with their cells up to this
+# many (in file order); their problems are all counted.
+SKIPPED_ROWS_LISTED = 1_000

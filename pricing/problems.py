@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pricing.limits import PROBLEMS_PER_KIND
@@ -161,6 +161,21 @@ class Problems(list[Problem]):
         if isinstance(found, Problems):
             for key, count in found._omitted.items():
                 self._omitted[key] = self._omitted.get(key, 0) + count
+
+    def demoted(self, prefix: str) -> Problems:
+        """The same problems with every error made a warning whose message starts with
+        ``prefix`` (the errors of rows an import leaves out), those only counted included."""
+        found = Problems(per_kind=self.per_kind)
+        for problem in self:
+            if problem.severity == "error":
+                problem = replace(problem, severity="warning", message=prefix + problem.message)
+            found.append(problem)
+        for (severity, kind), count in self._omitted.items():
+            key: tuple[Severity, str] = (
+                ("warning", prefix + kind) if severity == "error" else (severity, kind)
+            )
+            found._omitted[key] = found._omitted.get(key, 0) + count
+        return found
 
     def kind_counts(self) -> list[KindCount]:
         """Each kind found, in the order met: what the first listed says, and how many."""

@@ -308,7 +308,10 @@ def test_a_price_book_in_another_currency_than_the_policy_is_imported_with_a_war
     book = write_workbook(tmp_path / "eur.xlsx", {"Price Book": [
         ["SKU", "Family", "List Price (EUR)"], ["HW-100", "Hardware", 110],
     ]})  # fmt: skip
-    result = sales.json("pricebook", "import", str(book), "--effective", "2026-06-01")
+    # the book's newest edition is in USD: changing its currency is said with --currency
+    args = ("pricebook", "import", str(book), "--effective", "2026-06-01")
+    assert sales.json(*args, expect=2)["edition"] is None
+    result = sales.json(*args, "--currency", "EUR")
     warned = [p["message"] for p in result["problems"] if p["severity"] == "warning"]
     assert any("in EUR while the policy's limits and floors are in USD" in m for m in warned)
     assert result["edition"] is not None

@@ -396,3 +396,178 @@ def test_store__money_is_exact_in_the_database(cli: Cli, workbook) -> None:
         book = editions.load_book(conn, 1)
     assert book.items["a-1"].list_price == Decimal("0.10")
     assert book.items["a-2"].list_price == Decimal("1234567.89")
+
+
+# A book's currency across editions (issue 22, item 6) ----------------------------------------
+
+
+def wholesale_csv(path: Path, header: str, prices: list[object]) -> Path:
+    """A published wholesale price list as csv: a price header that may name the currency."""
+    rows = ["SKU,Name," + header] + [
+        f"W-{n},Wine {n},{price}" for n, price in enumerate(prices, start=1)
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_next_edition__a_file_naming_no_currency_keeps_the_books_currency_and_says_so(
+    cli: Cli, tmp_path: Path
+) -> None:
+    first = wholesale_csv(tmp_path / "e1.csv", "Wholesale Price (CAD)", [10, 20, 30, 40])
+    assert cli("pricebook", "import", str(first), "--effective", "2026-01-01").exit_code == 0
+    assert item(cli, "W-1")["currency"] == "CAD"
+    # the next edition's header is just "price": one price of four moved
+    second = wholesale_csv(tmp_path / "e2.csv", "price", [10, 22, 30, 40])
+    document = cli.json("pricebook", "import", str(second), "--effective", "2026-02-01")
+    assert (document["changed"], document["unchanged_items"]) == (1, 3)
+    assert document["currencies"] == ["CAD"]
+    said = [p["message"] for p in document["problems"] if p["severity"] == "warning"]
+    assert any("names no currency" in m and "CAD" in m and "--currency" in m for m in said)
+    assert item(cli, "W-2")["currency"] == "CAD"
+    human = cli("pricebook", "import", str(wholesale_csv(tmp_path / "e3.csv", "price", [11])))
+    assert human.exit_code == 0 and "read in CAD" in human.stderr
+
+
+def test_next_edition__a_file_in_another_currency_is_refused_unless_currency_says_so(
+    cli: Cli, tmp_path: Path
+) -> None:
+    first = wholesale_csv(tmp_path / "e1.csv", "Wholesale Price (CAD)", [10, 20])
+    assert cli("pricebook", "import", str(first), "--effective", "2026-01-01").exit_code == 0
+    in_usd = wholesale_csv(tmp_path / "e2.csv", "Price (USD)", [10, 24])
+    refused = cli("pricebook", "import", str(in_usd), "--effective", "2026-02-01")
+    assert refused.exit_code == 2
+    assert "USD" in refused.stderr and "CAD" in refused.stderr
+    assert "--currency USD" in refused.stderr
+    assert stored_editions(cli) == [1]
+    # a Currency column naming another currency is refused the same way
+    column = tmp_path / "e2b.csv"
+    column.write_text("SKU,Price,Currency\nW-1,10,EUR\nW-2,20,EUR\n", encoding="utf-8")
+    assert cli("pricebook", "import", str(column)).exit_code == 2
+    assert stored_editions(cli) == [1]
+    # on purpose: every SKU changes currency, and no move is a price move in %
+    args = ("pricebook", "import", str(in_usd), "--effective", "2026-02-01", "--currency", "USD")
+    document = cli.json(*args)
+    assert document["edition"] == 2 and document["currencies"] == ["USD"]
+    said = [p["message"] for p in document["problems"]]
+    assert any("2 SKU(s) changed currency" in m and "CAD -> USD" in m for m in said)
+    assert not any("moved" in m for m in said)
+    diff = cli.json("pricebook", "diff")
+    assert {c["sku"]: c["change_pct"] for c in diff["changed"]} == {"W-1": None, "W-2": None}
+
+
+def test_first_edition__a_file_naming_no_currency_is_in_the_currency_option_or_usd(
+    cli: Cli, tmp_path: Path
+) -> None:
+    plain = wholesale_csv(tmp_path / "e1.csv", "price", [10])
+    document = cli.json("pricebook", "import", str(plain), "--currency", "eur")
+    assert document["currencies"] == ["EUR"]
+    assert not [p for p in document["problems"] if "names no currency" in p["message"]]
+
+
+# Rows with errors of their own left out on purpose (issue 22, item 7) -------------------------
+
+
+def out_of_stock_book(workbook) -> Path:
+    return workbook(
+        [
+            *TITLE,
+            ["SKU", "Name", "Family", "List Price", "Unit Cost"],
+            ["HW-100", "Router", "Hardware", 120, 70],
+            ["HW-200", "Switch", "Hardware", 0.00, 50],  # out of stock: no price
+            ["HW-300", "Hub", "Hardware", 80, None],
+            [None, "Forgotten SKU", "Hardware", 99, None],
+            ["SW-1", "Seat", "Software", 50, None],
+            ["sw-1 ", "Seat, again", "Software", 55, None],
+            ["SV-1", "Install", "Services", "ask us", None],
+        ],
+        tiers=[
+            ["SKU", "Min Qty", "Price"],
+            ["HW-100", 50, 114],
+            ["HW-200", 10, 40],  # the SKU left out: its tier goes too
+        ],
+    )
+
+
+def test_import__an_unpriced_row_blocks_the_book_and_the_error_names_skip_invalid(
+    cli: Cli, workbook
+) -> None:
+    result = cli("pricebook", "import", str(out_of_stock_book(workbook)))
+    assert result.exit_code == 2
+    assert "'Price Book'!D6" in result.stderr and "above zero" in result.stderr
+    assert "or import with --skip-invalid to leave these rows out" in result.stderr
+    assert stored_editions(cli) == []
+
+
+def test_import__skip_invalid_stores_the_valid_rows_and_lists_the_skipped_ones_with_cells(
+    cli: Cli, workbook
+) -> None:
+    path = out_of_stock_book(workbook)
+    document = cli.json("pricebook", "import", str(path), "--skip-invalid")
+    assert document["edition"] == 1
+    assert (document["items"], document["tiers"]) == (2, 1)
+    skipped = {(s["sheet"], s["row"]): s for s in document["skipped"]}
+    assert sorted(skipped) == [
+        ("Price Book", 6), ("Price Book", 8), ("Price Book", 9), ("Price Book", 10),
+        ("Price Book", 11), ("Tiers", 3),
+    ]  # fmt: skip
+    unpriced = skipped["Price Book", 6]
+    assert unpriced["sku"] == "HW-200"
+    assert unpriced["cells"] == {
+        "SKU": "HW-200", "Name": "Switch", "Family": "Hardware", "List Price": "0",
+        "Unit Cost": "50",
+    }  # fmt: skip
+    assert unpriced["problems"] == ["list price must be above zero"]
+    assert skipped["Price Book", 8]["sku"] is None  # values without a SKU
+    # a duplicate SKU: neither copy is stored, since the book does not say which is right
+    assert {skipped["Price Book", r]["sku"] for r in (9, 10)} == {"SW-1", "sw-1"}
+    assert "no such SKU" in skipped["Tiers", 3]["problems"][0]
+    assert {p["severity"] for p in document["problems"]} == {"warning"}
+    assert all(p["message"].startswith("left out: ") for p in document["problems"])
+    _, book = editions.in_force(cli.store(), date(2030, 1, 1))
+    assert sorted(book.items) == ["hw-100", "hw-300"]
+    human = cli("pricebook", "import", str(path), "--skip-invalid", "--effective", "2026-01-01")
+    assert human.exit_code == 0, human.output
+    assert "Left out 6 row(s) with errors" in human.stderr
+    assert "'Price Book' row 6: SKU='HW-200', Name='Switch'" in human.stderr
+
+
+def test_import__skip_invalid_never_leaves_out_an_error_of_the_whole_file(
+    cli: Cli, workbook, tmp_path: Path
+) -> None:
+    every_row_bad = workbook([["SKU", "Price"], ["A-1", 0], ["A-2", "n/a"]], name="bad.xlsx")
+    result = cli("pricebook", "import", str(every_row_bad), "--skip-invalid")
+    assert result.exit_code == 2 and "no price rows" in result.stderr
+    no_header = workbook([["Item", "Cost"], ["A-1", 3]], name="nohead.xlsx")
+    assert cli("pricebook", "import", str(no_header), "--skip-invalid").exit_code == 2
+    first = wholesale_csv(tmp_path / "e1.csv", "Price (CAD)", [10])
+    assert cli("pricebook", "import", str(first)).exit_code == 0
+    other = wholesale_csv(tmp_path / "e2.csv", "Price (USD)", [10, 0])
+    result = cli("pricebook", "import", str(other), "--skip-invalid")
+    assert result.exit_code == 2 and "--currency USD" in result.stderr
+    assert stored_editions(cli) == [1]
+
+
+def test_tiers_sheet__column_option_maps_its_headers_too(cli: Cli, workbook) -> None:
+    path = workbook(
+        [["Numero", "Nimi", "Hinta"], ["000123", "Viini", 12.5], ["000456", "Olut", 3]],
+        tiers=[["Numero", "Min Qty", "Price"], ["000123", 12, 11]],
+    )
+    args = ("--column", "sku=Numero", "--column", "list_price=Hinta", "--currency", "EUR")
+    document = cli.json("pricebook", "import", str(path), *args)
+    assert document["tiers"] == 1
+    assert item(cli, "000123")["tiers"][0]["price"] == "11.00"
+
+
+def test_tiers_sheet__a_row_naming_neither_says_which_headers_it_looked_in(
+    cli: Cli, workbook
+) -> None:
+    path = workbook(
+        [["SKU", "Family", "Price"], ["HW-1", "Hardware", 100]],
+        tiers=[["Item Code", "Family", "Min Qty", "Price"], [None, None, 10, 90]],
+    )
+    document = cli.json("pricebook", "import", str(path), expect=2)
+    said = [p["message"] for p in document["problems"] if p["severity"] == "error"]
+    assert said == [
+        "a tier names either a SKU or a family; this row names neither (the SKU column "
+        "'Item Code' is empty; the Family column 'Family' is empty)"
+    ]

@@ -178,3 +178,81 @@ def test_show__money_has_thousands_separators(cli: Cli, workbook, tmp_path: Path
     guardrails.write_text(POLICY.replace("floor_price = 40.00", "floor_price = 1500.00"))
     assert cli("policy", "load", str(guardrails)).exit_code == 0
     assert "1,500.00" in cli("policy", "show").stdout
+
+
+@pytest.fixture
+def a_year_of_moves(cli: Cli, workbook) -> Cli:
+    """Two editions of a book where prices move by different amounts in two families."""
+    header = ["SKU", "Name", "Family", "Price"]
+    v1 = workbook(
+        [header, ["HW-1", "Router", "Hardware", 100], ["HW-2", "Switch", "Hardware", 200],
+         ["HW-3", "Cable", "Hardware", 10], ["SV-1", "Install", "Services", 500],
+         ["SV-2", "Training", "Services", 300], ["OLD-1", "Modem", "Hardware", 50]],
+        name="v1.xlsx",
+    )  # fmt: skip
+    v2 = workbook(
+        [header, ["HW-1", "Router", "Hardware", 103], ["HW-2", "Switch", "Hardware", 150],
+         ["HW-3", "Cable", "Hardware", 10], ["SV-1", "Install", "Services", 600],
+         ["SV-2", "Training day", "Services", 300], ["NEW-1", "Firewall", "Hardware", 900]],
+        name="v2.xlsx",
+    )  # fmt: skip
+    assert cli("pricebook", "import", str(v1), "--effective", "2026-01-01").exit_code == 0
+    assert cli("pricebook", "import", str(v2), "--effective", "2027-01-01").exit_code == 0
+    return cli
+
+
+def test_diff__changed_only_sorted_by_the_size_of_the_move(a_year_of_moves: Cli) -> None:
+    document = a_year_of_moves.json("pricebook", "diff", "--changed-only", "--sort", "move")
+    assert document["added"] == [] and document["removed"] == []
+    # HW-2 -25 %, SV-1 +20 %, HW-1 +3 %, then SV-2 (only its name changed)
+    assert [(c["sku"], c["change_pct"]) for c in document["changed"]] == [
+        ("HW-2", "-25.00"),
+        ("SV-1", "20.00"),
+        ("HW-1", "3.00"),
+        ("SV-2", None),
+    ]
+    # the counts stay those of the whole diff
+    assert document["summary"].endswith("1 added, 1 removed, 4 changed, 1 unchanged")
+    human = a_year_of_moves("pricebook", "diff", "--changed-only", "--sort", "move")
+    assert human.exit_code == 0, human.output
+    assert "Added" not in human.stdout and "Removed" not in human.stdout
+    rows = [line.split()[0] for line in human.stdout.splitlines() if line[:3] in ("HW-", "SV-")]
+    assert rows == ["HW-2", "SV-1", "HW-1", "SV-2"]
+    by_sku = a_year_of_moves.json("pricebook", "diff", "--sort", "sku")
+    assert [c["sku"] for c in by_sku["changed"]] == ["HW-1", "HW-2", "SV-1", "SV-2"]
+
+
+def test_diff__one_family_only(a_year_of_moves: Cli) -> None:
+    document = a_year_of_moves.json("pricebook", "diff", "--family", "services")
+    assert [c["sku"] for c in document["changed"]] == ["SV-1", "SV-2"]
+    assert document["added"] == [] and document["removed"] == []
+    hardware = a_year_of_moves.json("pricebook", "diff", "--family", "Hardware")
+    assert [i["sku"] for i in hardware["added"]] == ["NEW-1"]
+    assert [i["sku"] for i in hardware["removed"]] == ["OLD-1"]
+    assert [c["sku"] for c in hardware["changed"]] == ["HW-1", "HW-2"]
+    human = a_year_of_moves("pricebook", "diff", "--family", "services")
+    assert "SV-1" in human.stdout and "HW-1" not in human.stdout
+    assert "of family 'services'" in human.stdout
+    assert a_year_of_moves("pricebook", "diff", "--sort", "size").exit_code == 2
+
+
+def test_show__a_name_instead_of_a_sku_lists_the_items_whose_name_has_it(
+    a_year_of_moves: Cli,
+) -> None:
+    human = a_year_of_moves("pricebook", "show", "router")
+    assert human.exit_code == 0, human.output
+    assert "HW-1" in human.stdout and "1 item(s) matching 'router'" in human.stdout
+    document = a_year_of_moves.json("pricebook", "show", "TRAIN")
+    assert [i["sku"] for i in document["items"]] == ["SV-2"]
+    assert a_year_of_moves.json("pricebook", "show", "hw-1")["sku"] == "HW-1"  # a SKU as before
+
+
+def test_show__an_unknown_text_suggests_the_closest_skus_and_names(a_year_of_moves: Cli) -> None:
+    typo = a_year_of_moves("pricebook", "show", "HW-9")
+    assert typo.exit_code == 2
+    assert "no SKU 'HW-9'" in typo.stderr
+    assert "did you mean: " in typo.stderr and "HW-1 (Router)" in typo.stderr
+    misspelt = a_year_of_moves("pricebook", "show", "Ruoter")
+    assert misspelt.exit_code == 2 and "HW-1 (Router)" in misspelt.stderr
+    nothing = a_year_of_moves("pricebook", "show", "zzzzzzzz")
+    assert nothing.exit_code == 2 and "did you mean" not in nothing.stderr

@@ -24,7 +24,10 @@ from pricing.cli.common import (
     settings,
     when,
 )
+from pricing.limits import SKIPPED_ROWS_LISTED
 
+# How a problem of a row --skip-invalid left out begins (the row is listed with its cells).
+LEFT_OUT = "left out: "
 # The fields of a price book item that are money (the diff document carries them as text).
 MONEY_FIELDS = ("list_price", "unit_cost", "floor_price")
 
@@ -41,6 +44,7 @@ def pricebook() -> None:
 Examples:
   pricing pricebook import price-book-2026.xlsx --effective 2026-01-01
   pricing pricebook import prices.csv --currency EUR --dry-run
+  pricing pricebook import price-book-2027.xlsx --skip-invalid
   pricing pricebook import alko.xlsx --column sku=Numero --column list_price=Hinta \\
       --column name=Nimi --column family=Tyyppi --currency EUR
 """,
@@ -59,7 +63,16 @@ Examples:
 @click.option(
     "--currency",
     metavar="CODE",
-    help="Currency of a book without a Currency column (default: the policy's, else USD).",
+    help="Currency of a book without a Currency column (default: the newest edition's; for "
+    "a first edition the policy's, else USD). Also changes the book's currency on purpose: "
+    "a file in another currency than the newest edition's is refused without it.",
+)
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Leave out the rows with errors of their own (a missing or zero price, values "
+    "without a SKU, every copy of a duplicate SKU, a bad tier row), list them with their "
+    "cells, and store the others. Errors of the whole file still refuse it.",
 )
 @click.option(
     "--dry-run", is_flag=True, help="Read and compare, report what would happen, store nothing."
@@ -71,6 +84,7 @@ def import_(
     effective: datetime | None,
     columns: tuple[str, ...],
     currency: str | None,
+    skip_invalid: bool,
     dry_run: bool,
 ) -> None:
     """Import FILE (xlsx or csv) as a new edition of the price book.
@@ -78,8 +92,9 @@ def import_(
     The header row is found in the first 30 rows and columns are matched loosely
     (SKU / Item # / Part Number, List Price / Price / MSRP, Family / Category, Cost, ...).
     An optional "Tiers" sheet gives standard volume pricing. Every problem is listed with its
-    cell; nothing is stored while any error stands (exit 2). Importing the same content as the
-    newest edition makes no edition ("unchanged").
+    cell; nothing is stored while any error stands (exit 2), unless --skip-invalid leaves
+    out the rows that have them. Importing the same content as the newest edition makes no
+    edition ("unchanged"). A file that names no currency is in the newest edition's.
     """
     cfg = settings()
     with progress(f"Reading {file.name}") as update:
@@ -91,6 +106,7 @@ def import_(
             sheet=sheet,
             columns=list(columns),
             currency=currency,
+            skip_invalid=skip_invalid,
             dry_run=dry_run,
         )
     problems, counts = answer["problems"], answer.get("problem_counts", [])
@@ -98,16 +114,35 @@ def import_(
     if errors:
         if not cfg.json:
             echo_listed_problems(problems, counts)
+        skippable = any("--skip-invalid" in p["message"] for p in problems)
         exit_with(
             click.get_current_context(),
-            f"{file.name}: nothing imported: {errors:,} error(s) above; fix them and import again",
+            f"{file.name}: nothing imported: {errors:,} error(s) above; fix them and import again"
+            + (", or import with --skip-invalid to leave these rows out" if skippable else ""),
             document=answer,
         )
     if cfg.json:
         emit_json(answer)
         return
+    skipped = answer.get("skipped", [])
+    if 0 < len(skipped) < SKIPPED_ROWS_LISTED:  # each row is listed below with its cells
+        problems = [p for p in problems if not p["message"].startswith(LEFT_OUT)]
+        counts = [c for c in counts if not c["message"].startswith(LEFT_OUT)]
     echo_listed_problems(problems, counts)
+    _print_skipped(skipped)
     say(_import_summary(answer))
+
+
+def _print_skipped(skipped: list[dict[str, Any]]) -> None:
+    """The rows --skip-invalid left out, each with its cells, on stderr beside the problems."""
+    if not skipped:
+        return
+    more = " (the first listed)" if len(skipped) >= SKIPPED_ROWS_LISTED else ""
+    say(f"Left out {len(skipped):,} row(s) with errors{more}:", err=True)
+    for row in skipped:
+        where = f"{row['sheet']!r} row {row['row']}" if row["sheet"] else f"line {row['row']}"
+        cells = ", ".join(f"{header}={value!r}" for header, value in row["cells"].items())
+        say(f"  {where}: {cells}: {'; '.join(row['problems'])}", err=True)
 
 
 def _counted(answer: dict[str, Any], severity: str) -> int:
@@ -141,6 +176,9 @@ def _import_summary(imported: dict[str, Any]) -> str:
         + (", tiers changed" if imported["tiers_changed"] and previous else "")
         + (f" against edition {previous}" if previous else "")
     )
+    left_out = len(imported.get("skipped", []))
+    if left_out:
+        counts += f", {left_out:,} row(s) left out"
     if imported["dry_run"]:
         return (
             f"Dry run: {where} would become a new edition effective "
@@ -160,6 +198,7 @@ Examples:
   pricing pricebook show                    # every item in force today
   pricing pricebook show HW-100 --as-of 2027-01-01
   pricing pricebook show HW-100 --json
+  pricing pricebook show router             # not a SKU: the items whose name has it
 """,
 )
 @click.argument("sku", required=False)
@@ -167,17 +206,23 @@ Examples:
 @click.option("--family", metavar="NAME", help="Only items of this family (case does not matter).")
 @json_option
 def show(sku: str | None, as_of: datetime | None, family: str | None) -> None:
-    """Show the standard prices in force: one SKU with its volume tiers, or the whole book."""
+    """Show the standard prices in force: one SKU with its volume tiers, or the whole book.
+
+    When SKU is not a SKU of the book, the items whose name (or SKU) has it in it are listed,
+    case aside (with --json, as the whole book's document); when none has, the closest SKUs
+    are suggested (exit 2).
+    """
     cfg = settings()
     on = as_date(as_of)
     shown = cfg.call("pricebook.show", sku=sku, as_of=on.isoformat(), family=family)
     if cfg.json:
         emit_json(shown)
         return
-    if sku is not None:
+    if sku is not None and "items" not in shown:
         _print_item(shown, on)
         return
     items = shown["items"]
+    found = f"{len(items)} items" if sku is None else f"{len(items)} item(s) matching {sku!r}"
     print_table(
         ["SKU", "Name", "Family", "List price", "Cur", "Unit cost", "Floor", "Tiers", "Status"],
         [
@@ -195,7 +240,7 @@ def show(sku: str | None, as_of: datetime | None, family: str | None) -> None:
             for i in items
         ],
         title=f"Edition {shown['edition']}, effective {shown['effective_from']} "
-        f"(in force on {shown['as_of']}): {len(items)} items",
+        f"(in force on {shown['as_of']}): {found}",
         right=["List price", "Unit cost", "Floor"],
     )
 
@@ -282,7 +327,8 @@ def editions_() -> None:
 Examples:
   pricing pricebook diff          # the two newest editions
   pricing pricebook diff 1 3
-  pricing pricebook diff --json
+  pricing pricebook diff --changed-only --sort move
+  pricing pricebook diff --family Hardware --json
 """,
 )
 @click.argument("old", type=int, required=False)
@@ -300,9 +346,31 @@ Examples:
 @date_option(
     "--to", "end", help="With --impact: last deal date of the period (default: the last deal)."
 )
+@click.option(
+    "--changed-only",
+    is_flag=True,
+    help="List only the SKUs in both editions whose price or fields changed (not those added "
+    "or removed).",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["file", "move", "sku"]),
+    default="file",
+    show_default=True,
+    help="Order of the lists: as in the file; move: the largest price move (in %, up or down) "
+    "first; sku: by SKU.",
+)
+@click.option("--family", metavar="NAME", help="Only SKUs of this family (case does not matter).")
 @json_option
 def diff_(
-    old: int | None, new: int | None, impact: bool, start: datetime | None, end: datetime | None
+    old: int | None,
+    new: int | None,
+    impact: bool,
+    start: datetime | None,
+    end: datetime | None,
+    changed_only: bool,
+    sort: str,
+    family: str | None,
 ) -> None:
     """What changed between two editions: added, removed and changed items (price moves in %).
 
@@ -311,12 +379,23 @@ def diff_(
     """
     cfg = settings()
     compared = cfg.call(
-        "pricebook.diff", old=old, new=new, impact=impact, start=_day(start), end=_day(end)
+        "pricebook.diff",
+        old=old,
+        new=new,
+        impact=impact,
+        start=_day(start),
+        end=_day(end),
+        changed_only=changed_only,
+        family=family,
+        sort=sort,
     )
     if cfg.json:
         emit_json(compared)
         return
     say(compared["summary"])
+    if changed_only or family:
+        listed = "changed SKUs only" if changed_only else "SKUs"
+        say(f"Listed: {listed}" + (f" of family {family!r}" if family else "") + ".")
     for title, listed in (("Added", compared["added"]), ("Removed", compared["removed"])):
         if listed:
             print_table(

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from pricing import api, documents
-from pricing.errors import InputError
+from pricing.errors import InputError, NotFoundError
 from pricing.operations import Caller, Document, authorize_first, day, operation
 
 
@@ -19,9 +19,11 @@ def import_(
     sheet: str | None = None,
     columns: list[str] | None = None,
     currency: str | None = None,
+    skip_invalid: bool = False,
     dry_run: bool = False,
 ) -> Document:
-    """Import a price book file (xlsx or csv) as a new edition; nothing stored on any error.
+    """Import a price book file (xlsx or csv) as a new edition; nothing stored on any error
+    (with ``skip_invalid``, rows with errors of their own are left out and listed instead).
 
     The database is opened (and made, if new) only once the file reads without errors."""
     authorize_first(caller, "pricebook.import")
@@ -34,6 +36,7 @@ def import_(
         sheet=sheet,
         columns=mapped,
         currency=currency,
+        skip_invalid=skip_invalid,
         dry_run=dry_run,
         progress=caller.progress,
     )
@@ -52,10 +55,19 @@ def show(
     family of it)."""
     on = day(as_of, "as_of") or date.today()
     if sku is not None:
-        shown = api.show_item(caller.store(), sku, on=on)
-        return documents.item(shown.edition, shown.item, shown.book)
-    view = api.show_price_book(caller.store(), on=on)
-    items = list(view.book.items.values())
+        try:
+            shown = api.show_item(caller.store(), sku, on=on)
+        except NotFoundError:
+            # Not a SKU: the items whose name (or SKU) has it in it, else the closest ones.
+            found = api.search_items(caller.store(), sku, on=on)
+            if not found.matches:
+                raise NotFoundError(found.not_found()) from None
+            view, items = found.view, found.matches
+        else:
+            return documents.item(shown.edition, shown.item, shown.book)
+    else:
+        view = api.show_price_book(caller.store(), on=on)
+        items = list(view.book.items.values())
     if family:
         items = [i for i in items if (i.family or "").casefold() == family.casefold()]
     return documents.price_book(view, items)
@@ -76,9 +88,13 @@ def diff(
     impact: bool = False,
     start: str | None = None,
     end: str | None = None,
+    changed_only: bool = False,
+    family: str | None = None,
+    sort: str = "file",
 ) -> Document:
     """What changed between two editions (default: the two newest); with ``impact``, the
-    period's volume re-priced and open approvals judged again."""
+    period's volume re-priced and open approvals judged again. ``changed_only``, ``family``
+    and ``sort`` choose the SKUs listed."""
     compared = api.diff_editions(
         caller.store(),
         old,
@@ -87,6 +103,9 @@ def diff(
         start=day(start, "from"),
         end=day(end, "to"),
         user=caller.user,
+        changed_only=changed_only,
+        family=family,
+        sort=sort,
     )
     return documents.edition_diff(compared)
 

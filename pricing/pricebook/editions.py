@@ -23,7 +23,7 @@ from pricing.storage import queries, store
 from pricing.storage.store import Store
 
 if TYPE_CHECKING:
-    from pricing.pricebook.file import PriceBookFile
+    from pricing.pricebook.file import PriceBookFile, SkippedRow
 
 PRICE_MOVE_WARNING_PCT = Decimal(50)
 
@@ -45,6 +45,9 @@ class ImportResult:
     diff: BookDiff | None = None
     currencies: list[str] = field(default_factory=list)
     rematched: int = 0
+    # The rows --skip-invalid left out (the first SKIPPED_ROWS_LISTED listed) and how many.
+    skipped: list[SkippedRow] = field(default_factory=list)
+    skipped_rows: int = 0
 
     @property
     def failed(self) -> bool:
@@ -60,6 +63,8 @@ def import_result(read: PriceBookFile, *, effective_from: date, dry_run: bool) -
         effective_from=effective_from,
         dry_run=dry_run,
         problems=read.problems,
+        skipped=read.skipped,
+        skipped_rows=read.skipped_rows,
     )
     if read.book is not None and not result.failed:
         result.items, result.tiers = len(read.book.items), len(read.book.tiers)
@@ -119,6 +124,17 @@ def _change_warnings(
 ) -> list[Problem]:
     """Warnings that only a comparison with the previous edition can raise."""
     found: list[Problem] = []
+    switched = [c for c in diff.changed if c.currency_changed]
+    if switched:
+        pairs = sorted({f"{c.old.currency} -> {c.new.currency}" for c in switched})
+        found.append(
+            Problem(
+                "warning",
+                f"{len(switched):,} SKU(s) changed currency from the previous edition "
+                f"({', '.join(pairs)}): their prices are not compared as price moves",
+                file=source,
+            )
+        )
     for change in diff.changed:
         move = change.price_change_pct
         if move is not None and abs(move) > PRICE_MOVE_WARNING_PCT:
@@ -153,6 +169,15 @@ def _change_warnings(
             )
         )
     return found
+
+
+def newest_currencies(conn: Connection) -> tuple[int, list[str]] | None:
+    """The most recently imported edition's number and currencies (that of most items first),
+    None before the first import: a file that names no currency is in the book's currency."""
+    latest = latest_edition(conn)
+    if latest is None:
+        return None
+    return latest.number, queries.item_currencies(conn, latest.number)
 
 
 def editions(db: Store) -> list[Edition]:

@@ -32,7 +32,7 @@ from pricing.io.sheets import (
     normalise_header,
     open_workbook,
 )
-from pricing.limits import PRICE_BOOK_FILE, PRICE_BOOK_ROWS, TIER_ROWS
+from pricing.limits import PRICE_BOOK_FILE, PRICE_BOOK_ROWS, SKIPPED_ROWS_LISTED, TIER_ROWS
 from pricing.money import (
     LARGEST,
     TOO_LARGE,
@@ -68,7 +68,10 @@ ITEM_HEADERS: dict[str, tuple[str, ...]] = {
         "article no", "catalog no", "catalogue no", "stockcode", "stock code", "code", "item",
         "part", "article", "model", "ref", "reference",
     ),
-    "list_price": ("list price", "msrp", "price", "unit price", "list", "rrp", "base price"),
+    "list_price": (
+        "list price", "msrp", "price", "unit price", "list", "rrp", "base price",
+        "wholesale price",
+    ),
     "name": (
         "name", "description", "product name", "item name", "product description",
         "item description", "product", "title",
@@ -109,6 +112,51 @@ class ReadOptions:
     # ``currency`` was asked for (``--currency``), not a default: a book that names another
     # currency in its price header or cells is then an error, not read in that one.
     currency_given: bool = False
+    # The book's newest edition: its number and its currencies (that of most items first);
+    # None for a first edition. A file naming no currency is then in that edition's currency
+    # (and says so), and one naming another currency is an error unless ``currency_given``.
+    previous: tuple[int, tuple[str, ...]] | None = None
+    # Leave out the rows with errors of their own (a zero price, a duplicate SKU, ...) and
+    # list them (``PriceBookFile.skipped``), instead of refusing the file.
+    skip_invalid: bool = False
+
+
+LEFT_OUT = "left out: "
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRow:
+    """A row left out by --skip-invalid: where it is (``row`` as the spreadsheet numbers it;
+    the line of a csv, whose ``sheet`` is None), its SKU, its non-empty cells under their
+    headers, and what is wrong with it."""
+
+    sheet: str | None
+    row: int
+    sku: str | None
+    cells: dict[str, str]
+    problems: list[str]
+
+
+class _RowErrors:
+    """Errors found in a file, told apart: those of one row (a bad price, a duplicate SKU, a
+    tier row naming no SKU), which --skip-invalid leaves out with their row, and those of the
+    whole file (no header, no price rows, bounds, the book's currency), which it never does."""
+
+    def __init__(self, keep_messages: bool) -> None:
+        self.keep_messages = keep_messages  # only --skip-invalid lists them with their rows
+        self.whole_file = 0
+        self.rows: set[tuple[str | None, int]] = set()
+        self.messages: dict[tuple[str | None, int], list[str]] = {}
+        # Each sheet read: its header row and SKU column (to list a row left out).
+        self.sheets: list[tuple[Sheet, int, int | None]] = []
+
+    def row(self, sheet: Sheet, r: int, message: str) -> None:
+        self.rows.add((sheet.name, r))
+        if self.keep_messages:
+            self.messages.setdefault((sheet.name, r), []).append(message)
+
+    def rows_of(self, sheet: Sheet) -> set[int]:
+        return {r for name, r in self.rows if name == sheet.name}
 
 
 @dataclass
@@ -120,6 +168,9 @@ class PriceBookFile:
     book: PriceBook | None
     problems: Problems
     sha256: str = ""
+    # The rows --skip-invalid left out (the first SKIPPED_ROWS_LISTED, in file order) and how many.
+    skipped: list[SkippedRow] = field(default_factory=list)
+    skipped_rows: int = 0
     _source: Sheet | None = None
     _rows: dict[str, int] = field(default_factory=dict)
     _columns: dict[str, int] = field(default_factory=dict)
@@ -220,9 +271,51 @@ def _read_price_book(
         else workbook.find_sheet(TIER_SHEET_NAMES)
     )
     if tier_sheet and tier_sheet != sheet_name:
-        book.tiers = _read_tiers(workbook.sheet(tier_sheet, TIER_BOUNDS), book, result.problems)
+        tiers = workbook.sheet(tier_sheet, TIER_BOUNDS)
+        book.tiers = _read_tiers(tiers, book, result.problems, reader.errors, options.columns)
     result.book = book
+    errors = reader.errors
+    if errors.whole_file or not errors.rows:
+        return result
+    if options.skip_invalid:
+        result.problems = result.problems.demoted(LEFT_OUT)
+        result.skipped_rows = len(errors.rows)
+        result.skipped = _skipped_rows(errors)
+    elif reader.others_valid:
+        result.problems.append(
+            Problem(
+                "warning",
+                f"the errors above are in {len(errors.rows):,} row(s) of their own: fix them, "
+                "or import with --skip-invalid to leave these rows out and store the others",
+                file=sheet.file,
+            )
+        )
     return result
+
+
+def _skipped_rows(errors: _RowErrors) -> list[SkippedRow]:
+    """The first SKIPPED_ROWS_LISTED rows left out, each with its non-empty cells under the
+    headers of its sheet (a column without a header under its letter)."""
+    found: list[SkippedRow] = []
+    for sheet, header_row, sku_col in errors.sheets:
+        rows = sorted(errors.rows_of(sheet))
+        if not rows:
+            continue
+        header = sheet.rows[header_row]
+        names: list[str] = []
+        for c in range(max(len(sheet.rows[r]) for r in rows)):
+            title = _text(header[c]) if c < len(header) else None
+            names.append(title if title and title not in names else column_letter(c))
+        for r in rows:
+            if len(found) >= SKIPPED_ROWS_LISTED:
+                return found
+            row = sheet.rows[r]
+            cells = {names[c]: cell_text(v) for c, v in enumerate(row) if not _empty(v)}
+            sku = _text(row[sku_col]) if sku_col is not None and sku_col < len(row) else None
+            number = r + 1
+            said = errors.messages[sheet.name, r]
+            found.append(SkippedRow(sheet.name, number, sku, cells, said))
+    return found
 
 
 def _file_sha256(path: Path) -> str:
@@ -297,7 +390,14 @@ class _ItemReader:
         self.sheet = sheet
         self.options = options
         self.currency = options.currency.upper()
+        if options.previous and options.previous[1] and not options.currency_given:
+            self.currency = options.previous[1][0]  # the book's, unless the file names one
         self.problems = Problems(sheet.problems)
+        self.errors = _RowErrors(options.skip_invalid)
+        self.errors.whole_file += sum(p.severity == "error" for p in sheet.problems)
+        self.header_row = -1
+        self.others_valid = False  # rows without errors of their own remain
+        self._column_currencies: dict[str, int] = {}  # a Currency column's codes: first row
         self.item_rows: dict[str, int] = {}
         self.cols: dict[str, int] = {}
         self.header_missing = False
@@ -306,8 +406,22 @@ class _ItemReader:
         self._copied: set[int] = set()  # first rows of SKUs already said to be copied
 
     def problem(
-        self, severity: Severity, row: int, col: int | None, value: Any, message: str
+        self,
+        severity: Severity,
+        row: int,
+        col: int | None,
+        value: Any,
+        message: str,
+        *,
+        whole_file: bool = False,
     ) -> None:
+        """Record a problem at a cell; an error is one of its row (that --skip-invalid may
+        leave out) unless it is one of the ``whole_file`` or at or above the header."""
+        if severity == "error":
+            if whole_file or row <= self.header_row:
+                self.errors.whole_file += 1
+            else:
+                self.errors.row(self.sheet, row, message)
         if self.problems.only_counted(severity, message):
             return
         text = None if value is None else cell_text(value)
@@ -333,7 +447,9 @@ class _ItemReader:
             self._no_header()
             return None
         header_row, cols = found
+        self.header_row = header_row
         self._start(cols)
+        self.errors.sheets.append((sheet, header_row, cols["sku"]))
         if "currency" not in cols:
             self._book_currency(header_row)
         self._decimal_mark(header_row)
@@ -382,12 +498,39 @@ class _ItemReader:
             first_seen[key] = item_rows[key] = r
         if progress:
             progress(total, total)
-        if not items and not any(p.severity == "error" for p in self.problems):
+        self._other_currencies()
+        if self.errors.rows:
+            bad = self.errors.rows_of(sheet)
+            self.others_valid = any(r not in bad for r in item_rows.values())
+            if self.options.skip_invalid:  # duplicates' first rows, rows with a price in
+                for key, r in list(item_rows.items()):  # another currency, ...
+                    if r in bad:
+                        del items[key], item_rows[key]
+        if not items and (self.options.skip_invalid or not self.problems.counts["error"]):
             self.problem(
                 "error", header_row, None, None,
-                "no price rows under the header: the sheet lists no SKU with a price",
+                "no price rows under the header: the sheet lists no SKU with a price"
+                + (" (every row with a SKU has an error)" if self.errors.rows else ""),
             )  # fmt: skip
         return items
+
+    def _other_currencies(self) -> None:
+        """A Currency column naming a currency the book's newest edition has no item in: an
+        error (of the whole file) unless --currency names it."""
+        previous = self.options.previous
+        if previous is None or not previous[1]:
+            return
+        number, known = previous
+        for code, r in self._column_currencies.items():
+            if code in known or (self.options.currency_given and code == self.currency):
+                continue
+            self.problem(
+                "error", r, self.cols["currency"], code,
+                f"the file has prices in {code} but the price book's newest edition "
+                f"({number}) is in {', '.join(known)}; import with --currency {code} to change "
+                "the book's currency on purpose, or correct the file",
+                whole_file=True,
+            )  # fmt: skip
 
     def _start(self, cols: dict[str, int]) -> None:
         """Remember the columns found under the header."""
@@ -427,8 +570,10 @@ class _ItemReader:
 
     def _book_currency(self, header_row: int) -> None:
         """The currency of a book without a Currency column: what its list price header
-        (``List Price (EUR)``) or its prices (``€12.00``, ``EUR 12.00``) name, else the
-        default. An error where it conflicts with ``--currency`` or a price names another."""
+        (``List Price (EUR)``) or its prices (``€12.00``, ``EUR 12.00``) name, else
+        ``--currency``, else the currency of the book's newest edition (said in a warning),
+        else the default. An error where it conflicts with ``--currency``, with the newest
+        edition's currency (without --currency), or a price names another."""
         from collections import Counter
 
         col = self.cols["list_price"]
@@ -445,15 +590,29 @@ class _ItemReader:
             found, count = Counter(named.values()).most_common(1)[0]
             why = "its price" if count == 1 else f"{count} of its prices"
         else:
+            self._inherited_currency()
             return
+        first = header_row if currency_named(header) else min(named)
         if self.options.currency_given and found != self.currency:
-            first = header_row if currency_named(header) else min(named)
             self.problem(
                 "error", first, col, self.sheet.value(first, col),
                 f"the list prices are in {found} (from {why}) but --currency is "
                 f"{self.currency}; drop --currency, or correct the file",
+                whole_file=True,
             )  # fmt: skip
             return
+        previous = self.options.previous
+        if not self.options.currency_given and previous and previous[1]:
+            number, known = previous
+            if found not in known:
+                self.problem(
+                    "error", first, col, self.sheet.value(first, col),
+                    f"the list prices are in {found} (from {why}) but the price book's newest "
+                    f"edition ({number}) is in {', '.join(known)}; import with --currency "
+                    f"{found} to change the book's currency on purpose, or correct the file",
+                    whole_file=True,
+                )  # fmt: skip
+                return
         self.currency = found
         for r, code in named.items():
             if code != found:
@@ -462,6 +621,25 @@ class _ItemReader:
                     f"this price is in {code} but the book is in {found} (from {why}); "
                     "one currency per book, or add a Currency column",
                 )  # fmt: skip
+
+    def _inherited_currency(self) -> None:
+        """A file naming no currency is in the newest edition's: say so when that is not
+        what a first edition would have been read in (the policy's currency, else USD)."""
+        previous = self.options.previous
+        if self.options.currency_given or not previous or not previous[1]:
+            return
+        if self.currency == self.options.currency.upper():
+            return
+        self.problems.append(
+            Problem(
+                "warning",
+                f"the file names no currency (no Currency column, none in the list price "
+                f"header or the prices): read in {self.currency}, the currency of the price "
+                f"book's newest edition ({previous[0]}); if it is another, import with "
+                "--currency CODE",
+                file=self.sheet.file,
+            )
+        )
 
     def _row_without_sku(self, r: int, row: list[Any], section: str | None) -> str | None:
         """A row with no SKU: a section label (the new section), blank, or an error."""
@@ -487,6 +665,7 @@ class _ItemReader:
         kinds = self._duplicate_kinds
         told = first in self._copied
         self._copied.add(first)
+        sheet, sku_col = self.sheet, self.cols["sku"]
         if (
             kinds
             and self.problems.full("error", kinds[0])
@@ -495,8 +674,11 @@ class _ItemReader:
             self.problems.only_counted("error", "", kind=kinds[0])
             if not told:
                 self.problems.only_counted("error", "", kind=kinds[1])
+            said = self.errors.keep_messages
+            self.errors.row(sheet, r, f"duplicate SKU: {first_sku!r} again" if said else "")
+            if not told:
+                self.errors.row(sheet, first, "duplicate SKU: copied further down" if said else "")
             return
-        sheet, sku_col = self.sheet, self.cols["sku"]
         again = (
             f"duplicate SKU: {first_sku!r} is already at "
             f"{_cell_ref(sheet, first, sku_col)}; SKUs differing only in case or "
@@ -625,6 +807,7 @@ class _ItemReader:
     def _currency(self, r: int, raw: Any) -> str | None:
         code = cell_text(raw).upper()
         if is_currency_code(code):
+            self._column_currencies.setdefault(code, r)
             return code
         self.problem(
             "error", r, self.cols["currency"], raw,
@@ -681,13 +864,26 @@ class _ItemReader:
         return rounded
 
 
-def _read_tiers(sheet: Sheet, book: PriceBook, problems: Problems) -> list[Tier]:
-    """Standard volume pricing from the ``Tiers`` sheet: SKU or family, min qty, price or %."""
+def _read_tiers(
+    sheet: Sheet,
+    book: PriceBook,
+    problems: Problems,
+    errors: _RowErrors,
+    columns: Mapping[str, str],
+) -> list[Tier]:
+    """Standard volume pricing from the ``Tiers`` sheet: SKU or family, min qty, price or %.
+
+    ``--column sku=…``/``family=…`` name the tier sheet's columns too when it has that
+    header (a tier sheet may keep the usual ``SKU`` while the price sheet says ``Numero``)."""
     problems.extend(sheet.problems)
+    errors.whole_file += sum(p.severity == "error" for p in sheet.problems)
+    wanted = {f: h for f, h in columns.items() if f in ("sku", "family")}
+    absent = {name for name, _, _ in unknown_overrides(sheet, wanted)}
+    overrides = {f: h for f, h in wanted.items() if f not in absent}
     found = find_header(
         sheet,
         TIER_HEADERS,
-        {},
+        overrides,
         lambda m: (
             ("sku" in m or "family" in m)
             and "min_qty" in m
@@ -696,6 +892,7 @@ def _read_tiers(sheet: Sheet, book: PriceBook, problems: Problems) -> list[Tier]
     )
     if found is None:
         if any(not _empty(c) for row in sheet.rows for c in row):
+            errors.whole_file += 1
             problems.append(
                 Problem(
                     "error",
@@ -707,7 +904,9 @@ def _read_tiers(sheet: Sheet, book: PriceBook, problems: Problems) -> list[Tier]
             )
         return []
     header_row, cols = found
-    reader = _TierReader(sheet, book, problems, cols)
+    errors.sheets.append((sheet, header_row, cols.get("sku")))
+    reader = _TierReader(sheet, book, problems, cols, errors)
+    reader.headers = {f: cell_text(sheet.value(header_row, c)) for f, c in cols.items()}
     reader.fractions = _discounts_are_fractions(sheet, header_row, cols.get("discount_pct"))
     if reader.fractions:
         reader.problem(
@@ -726,16 +925,27 @@ class _TierReader:
     """Reads one row of the Tiers sheet into a tier, collecting problems as it goes."""
 
     def __init__(
-        self, sheet: Sheet, book: PriceBook, problems: Problems, cols: dict[str, int]
+        self,
+        sheet: Sheet,
+        book: PriceBook,
+        problems: Problems,
+        cols: dict[str, int],
+        row_errors: _RowErrors,
     ) -> None:
         self.sheet, self.book, self.problems, self.cols = sheet, book, problems, cols
+        self.row_errors = row_errors
+        self.headers: dict[str, str] = {}  # field -> the header its column has
         self.errors = 0  # found, listed or only counted
         self.fractions = False
         self.families = book.families()
         self.seen: dict[tuple[str, str, int], int] = {}
 
     def problem(self, severity: Severity, r: int, c: int | None, value: Any, message: str) -> None:
-        self.errors += severity == "error"
+        """Record a problem at a cell; an error is one of its row (--skip-invalid leaves the
+        row out)."""
+        if severity == "error":
+            self.errors += 1
+            self.row_errors.row(self.sheet, r, message)
         if self.problems.only_counted(severity, message):
             return
         text = None if value is None else cell_text(value)
@@ -798,7 +1008,7 @@ class _TierReader:
             self.problem(
                 "error", r, where, sku or family,
                 "a tier names either a SKU or a family"
-                + (", not both" if sku else "; this row names neither"),
+                + (", not both" if sku else f"; this row names neither ({self._looked_in()})"),
             )  # fmt: skip
         elif sku and self.book.get(sku) is None:
             self.problem("error", r, cols["sku"], sku, "no such SKU in the price book")
@@ -806,6 +1016,19 @@ class _TierReader:
             self.problem(
                 "warning", r, cols["family"], family, "no item in the price book has this family"
             )
+
+    def _looked_in(self) -> str:
+        """Where a tier row's SKU or family was looked for: the headers of those columns, or
+        that the sheet has none and how to name it."""
+        said = []
+        for name, label in (("sku", "SKU"), ("family", "Family")):
+            header = self.headers.get(name)
+            said.append(
+                f"the {label} column {header!r} is empty"
+                if header is not None
+                else f"no {label} column: a header such as {label!r}, or --column {name}=HEADER"
+            )
+        return "; ".join(said)
 
     def _price_or_discount(
         self, r: int, price_raw: Any, pct_raw: Any

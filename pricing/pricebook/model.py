@@ -122,6 +122,41 @@ class PriceBook:
             ]  # fmt: skip
         return self._rows
 
+    def search(self, text: str) -> list[PriceItem]:
+        """The items whose name or SKU has ``text`` in it (case aside), in file order."""
+        wanted = text.strip().casefold()
+        if not wanted:
+            return []
+        return [
+            i
+            for key, i in self.items.items()
+            if wanted in key or wanted in (i.name or "").casefold()
+        ]
+
+    def closest(self, text: str, n: int = 5) -> list[PriceItem]:
+        """The items whose SKU or name is most like ``text`` (difflib), the closest first
+        (among equals, by SKU or name: ``HW-1O01`` suggests HW-1001 before HW-1041)."""
+        import difflib
+
+        wanted = text.strip().casefold()
+        scored: list[tuple[float, str, PriceItem]] = []
+        matcher = difflib.SequenceMatcher()
+        matcher.set_seq2(wanted)
+        for key, i in self.items.items():
+            for said in (key, (i.name or "").casefold()):
+                matcher.set_seq1(said)
+                if said and matcher.real_quick_ratio() >= 0.5 and matcher.quick_ratio() >= 0.5:
+                    score = matcher.ratio()
+                    if score >= 0.5:
+                        scored.append((-score, said, i))
+        found: list[PriceItem] = []
+        for _, _, item in sorted(scored, key=lambda s: (s[0], s[1])):
+            if item not in found:
+                found.append(item)
+            if len(found) == n:
+                break
+        return found
+
     def families(self) -> set[str]:
         return {item.family.casefold() for item in self.items.values() if item.family}
 
@@ -157,9 +192,16 @@ class ItemChange:
 
     @property
     def price_change_pct(self) -> Decimal | None:
-        if self.old.list_price == self.new.list_price or not self.old.list_price:
+        """The list price move in %; None when the price did not move, or when the currency
+        changed (10.00 CAD and 10.00 USD are not the same price, nor 12.00 USD a 20 % rise)."""
+        old, new = self.old, self.new
+        if old.list_price == new.list_price or not old.list_price or old.currency != new.currency:
             return None
-        return (self.new.list_price - self.old.list_price) / self.old.list_price * 100
+        return (new.list_price - old.list_price) / old.list_price * 100
+
+    @property
+    def currency_changed(self) -> bool:
+        return self.old.currency != self.new.currency
 
 
 @dataclass
@@ -196,6 +238,36 @@ def compare(old: PriceBook | None, new: PriceBook) -> BookDiff:
         changed.append(ItemChange(before, item, fields))
     tiers_changed = _tier_set(old.tiers) != _tier_set(new.tiers)
     return BookDiff(added, removed, changed, unchanged, tiers_changed)
+
+
+DIFF_SORTS = ("file", "move", "sku")
+
+
+def narrowed(
+    diff: BookDiff, *, changed_only: bool = False, family: str | None = None, sort: str = "file"
+) -> BookDiff:
+    """The part of a diff a person asked to see: only the changed SKUs (not those added or
+    removed), only one family's (case aside; a changed SKU whose family changed counts in
+    either), sorted by SKU or by the size of the price move (largest absolute % first; SKUs
+    whose price did not move, or changed currency, after them by SKU). ``unchanged`` and
+    ``tiers_changed`` stay those of the whole diff."""
+    if sort not in DIFF_SORTS:
+        raise ValueError(f"sort is one of {', '.join(DIFF_SORTS)}")
+    wanted = family.casefold() if family else None
+
+    def of_family(*items: PriceItem) -> bool:
+        return wanted is None or any((i.family or "").casefold() == wanted for i in items)
+
+    added = [] if changed_only else [i for i in diff.added if of_family(i)]
+    removed = [] if changed_only else [i for i in diff.removed if of_family(i)]
+    changed = [c for c in diff.changed if of_family(c.old, c.new)]
+    if sort != "file":
+        added.sort(key=lambda i: i.key)
+        removed.sort(key=lambda i: i.key)
+        changed.sort(key=lambda c: c.new.key)
+    if sort == "move":
+        changed.sort(key=lambda c: -abs(c.price_change_pct or Decimal(0)))  # stable: then by SKU
+    return BookDiff(added, removed, changed, diff.unchanged, diff.tiers_changed)
 
 
 def _tier_set(tiers: Iterable[Tier]) -> set[tuple[object, ...]]:

@@ -136,6 +136,19 @@ def item_rows(conn: Connection, number: int, sku_key: str | None = None) -> list
     ]
 
 
+def item_currencies(conn: Connection, number: int) -> list[str]:
+    """The currencies of an edition's items, the one of most items first."""
+    c = price_items.c
+    count = func.count()
+    query = (
+        select(c.currency, count)
+        .where(c.edition_id == number)
+        .group_by(c.currency)
+        .order_by(count.desc(), c.currency)
+    )
+    return [currency for currency, _ in conn.execute(query)]
+
+
 def tier_rows(conn: Connection, number: int) -> list[TierRecord]:
     """The volume tiers of an edition, in file order."""
     return [
