@@ -603,7 +603,7 @@ def _bands(con: duckdb.DuckDBPyConnection, basis: str) -> tuple[list[Band], list
             )
     edges = [-np.inf, 0.0001, 5, 10, 15, 20, 30, 50, np.inf]
     ranges = ["0 %", "0-5 %", "5-10 %", "10-15 %", "15-20 %", "20-30 %", "30-50 %", "50 %+"]
-    below = discounts[~above]
+    below = np.round(discounts[~above], 6)  # 20 % off reads 19.999999999999996 in floats
     counts = np.histogram(below, bins=edges)[0] if len(below) else [0] * len(ranges)
     return bands, [
         (ABOVE_STANDARD, int(above.sum())),
