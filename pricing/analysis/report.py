@@ -637,7 +637,7 @@ def _out_of_policy(con: duckdb.DuckDBPyConnection, limit: int = 10_000) -> list[
                 "list_price": _money(row.list_price),
                 "standard_price": standard,
                 "net_price": net_unit,
-                "discount_pct": (standard - net_unit) / standard * 100 if standard else Decimal(0),
+                "discount_pct": (standard - net_unit) / standard * 100 if standard else None,
                 "special_discount": standard * qty - _money(row.net_amount),
                 "why": _why(row),
             }

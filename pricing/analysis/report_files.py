@@ -175,6 +175,11 @@ def notes(report: Report) -> list[str]:
             f"where the total counts {t.deals:,}, a deal with lines in several groups (two "
             f"{' or two '.join(report.by)}) counting in each"
         )
+    if report.months and report.months_overlap:
+        said.append(
+            f"deals overlap by month: the months count {sum(m.deals for _, m in report.months):,} "
+            f"deals where the total counts {t.deals:,}, a deal spanning months counting in each"
+        )
     if t.returns_lines:
         said.append(
             f"{t.returns_lines:,} return lines (refunded {display_money(t.returns_amount, c)}) "
