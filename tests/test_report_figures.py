@@ -24,7 +24,8 @@ HEADER = "Invoice,Invoice Date,Customer,Sales Rep,SKU,Quantity,Line Total\n"
 
 # An invoicing export as one comes: invoices, credit invoices (negative quantities), postage
 # and marketplace fees (no SKU in the price book), a sale above list, one far above its
-# standard price (a typo in the quantity?), a refund above list, and a stock write-off.
+# standard price (a typo in the quantity?), a refund above list, a stock write-off, and a rebate
+# without goods (quantity 0: a credit on the sale, so special discount, never judged).
 EXPORT = (
     HEADER
     + """\
@@ -39,6 +40,7 @@ C-INV-2,2025-03-21,Globex,sam,SV-1,-1,-120.00
 C-INV-2,2025-03-21,Globex,sam,POSTAGE,-1,-15.00
 ADJ-1,2025-03-31,,,HW-100,-3,0.00
 INV-4,2025-03-25,Acme,lee,AMAZONFEE,1,7.50
+INV-5,2025-03-26,Acme,lee,HW-100,0,-20.00
 """
 )
 
@@ -95,6 +97,8 @@ def figures(rows: list[dict[str, str]], flag: Decimal = Decimal(3)) -> dict[str,
         f["net_revenue"] += net
         if net < standard:
             f["special_discount"] += standard - net
+            if qty == 0:
+                continue  # no unit price: never judged
             unit = net / qty
             off = (standard_price(sku, qty) - unit) / standard_price(sku, qty) * 100
             if unit < FLOORS.get(sku, Decimal(0)) or off > RULES[sku]:
@@ -149,8 +153,8 @@ def test_every_figure_of_a_real_shaped_export_is_what_the_lines_make(
         "quantity": int(want["quantity"]),
     }
     # The export's own shape, said in numbers: what the owner reads first.
-    assert (got["special_discount"], got["above_standard_amount"]) == ("124.00", "380.00")
-    assert (got["returns_lines"], got["stock_adjustment_lines"], got["deals"]) == (2, 1, 4)
+    assert (got["special_discount"], got["above_standard_amount"]) == ("144.00", "380.00")
+    assert (got["returns_lines"], got["stock_adjustment_lines"], got["deals"]) == (2, 1, 5)
     assert got["unmatched_net_revenue"] == "7.50"  # postage 15, credited 15, a fee of 7.50
     for group in report["groups"]:
         rep = group["key"]["rep"]

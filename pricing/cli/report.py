@@ -110,6 +110,7 @@ def _print_totals(document: dict[str, Any]) -> None:
             ("- standard discount (tiers)", money(t["standard_discount"])),
             ("Standard revenue", money(t["standard_revenue"])),
             ("- special discount (sales below standard)", money(t["special_discount"])),
+            ("  of which within policy or approved", money(t["in_policy_special_discount"])),
             (
                 "  of which out of policy",
                 f"{money(t['out_of_policy_amount'])} in {t['out_of_policy_lines']:,} lines"
