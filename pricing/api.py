@@ -821,15 +821,17 @@ def build_report(
     end: date | None = None,
     by: list[str] | str | None = None,
     details: bool = False,
+    sort: str | None = None,
     user: str | None = None,
 ) -> Report:
-    """The drift report for the period, totals and groups (``details``: months, bands, lines)."""
-    from pricing.analysis.report import build, parse_by
+    """The drift report for the period, totals and groups ranked by ``sort`` (any figure of the
+    report, largest first; default the money given away), ``details``: months, bands, lines."""
+    from pricing.analysis.report import build, parse_by, parse_sort
 
     authorize(db, user, "report")
 
     keys = parse_by(by if isinstance(by, str) else ",".join(by or []))  # unknown keys: InputError
-    return build(db, start=start, end=end, by=keys, details=details)
+    return build(db, start=start, end=end, by=keys, details=details, sort=parse_sort(sort))
 
 
 def report_breakdown(text: str | None) -> list[str]:

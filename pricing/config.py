@@ -10,6 +10,8 @@ PRICING_CONFIG         the configuration file (TOML) of a team's server: ``datab
 PRICING_SECRET         the audit's secret itself (instead of a file; for tests and containers)
 PRICING_SERVER         client mode: every command goes through this server …
 PRICING_TOKEN          … signed in with this personal token (else the one `pricing login` kept)
+PRICING_ABOVE_STANDARD_FLAG  a sale above this multiple of its standard price is flagged in the
+                       report, to check its price or quantity (default 3)
 
 Without a configuration file the secret is kept in this user's configuration folder (created
 on first use, mode 0600): enough for a one-person file and for trying the server out.
@@ -21,8 +23,12 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pricing.errors import ConfigError
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 DATABASE_URL = "PRICING_DATABASE_URL"
 USER = "PRICING_USER"
@@ -31,6 +37,7 @@ CONFIG = "PRICING_CONFIG"
 SECRET = "PRICING_SECRET"
 SERVER = "PRICING_SERVER"
 TOKEN = "PRICING_TOKEN"
+ABOVE_STANDARD_FLAG = "PRICING_ABOVE_STANDARD_FLAG"
 
 
 def database_url() -> str | None:
@@ -68,6 +75,26 @@ def acting_user(explicit: str | None = None) -> str:
 def limit_override(variable: str) -> str:
     """The environment's value for one of :mod:`pricing.limits`' bounds (``""`` when unset)."""
     return os.environ.get(variable, "").strip()
+
+
+def above_standard_flag() -> Decimal:
+    """The multiple of its standard price above which a sale is flagged (a price or a quantity
+    to check): ``PRICING_ABOVE_STANDARD_FLAG``, a number above 1, default 3."""
+    from decimal import Decimal, InvalidOperation
+
+    raw = os.environ.get(ABOVE_STANDARD_FLAG, "").strip()
+    if not raw:
+        return Decimal(3)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal(0)
+    if not value.is_finite() or value <= 1 or value > 1_000_000:
+        raise ConfigError(
+            f"{ABOVE_STANDARD_FLAG}={raw!r}: must be a number above 1 (a multiple of the "
+            "standard price, such as 3)"
+        )
+    return value
 
 
 def lock_timeout() -> str:

@@ -7,14 +7,19 @@ it), imports it into a store of its own (a copy of one holding a small price boo
 tiers, items with and without cost, one of them in yen, and a policy) and asks for the report.
 
 The test computes what the report must say on its own, exactly, from the lines it wrote, by
-the rules PRODUCT.md gives: a line with no list price on its date is unmatched and left out
-of the money; net revenue is the amount, else net price x quantity, else list less the
-discount; list and standard revenue are list and standard price x quantity (standard: after
-the tiers, the highest minimum the whole units meet); a matched line dated before the policy
-is unjudged; under the policy a line is out of policy when its discount needs an approval
-(none is ever given here) or it is priced below a hard floor. Then: no traceback, exit 0 with
-exactly those totals (or exit 2, with a message and nothing stored, for a file the importer
-must refuse), and every breakdown's groups add up to the totals.
+the rules PRODUCT.md and docs/owner.md give: a line of negative quantity at price 0 is a stock
+adjustment, left out of the money; any other line with no list price on its date is unmatched,
+its net counted apart; a matched line of negative quantity is a return, apart from the sales
+and never judged; the rest are sales. Net revenue is the amount, else net price x quantity,
+else list less the discount; list and standard revenue are list and standard price x quantity
+(standard: after the tiers, the highest minimum the whole units meet); the special discount
+is standard less net over the sales below their standard, the above-standard amount net less
+standard over those above it; a sale dated before the policy is unjudged; under the policy a
+sale is out of policy when its discount needs an approval (none is ever given here) or it is
+priced below a hard floor. Then: no traceback, exit 0 with exactly those totals (or exit 2,
+with a message and nothing stored, for a file the importer must refuse), every breakdown's
+groups add up to the totals, and in the totals and every group list - standard discount -
+special discount + above standard = net and net + returns = net after returns, exactly.
 
 Amounts carry at most 6 decimals, the precision the store keeps (whole millionths); a product
 (price x a fractional quantity) is rounded to millionths, half-even, once per line.
@@ -283,16 +288,27 @@ class Expected:
     lines: int = 0
     deals: int = 0
     quantity: Fraction = Fraction(0)
-    net: int = 0  # millionths, matched lines
+    net: int = 0  # millionths, sales
     listed: int = 0
     standard: int = 0
+    special: int = 0  # standard - net of the sales below standard
+    above: int = 0  # net - standard of the sales above standard
+    above_lines: int = 0
+    flagged: int = 0  # sales above 3x their standard
     cost: int | None = None
+    sales: int = 0
     unmatched: int = 0
+    unmatched_net: int = 0
     unjudged: int = 0
     unjudged_net: int = 0
     out_of_policy: int = 0
     out_of_policy_amount: int = 0
     below_approved: int = 0
+    returns: int = 0
+    returns_amount: int = 0
+    returns_at_list: int = 0
+    returns_above_list: int = 0
+    adjustments: int = 0
     refused: str | None = None  # why the importer must refuse the file
 
 
@@ -352,23 +368,44 @@ def expected(
         if not (start or date.min) <= line.day <= (end or date.max):
             continue  # stored, and left out of the report of the period
         want.lines += 1
-        deals.add(line.deal)
         matched = item_of(line)
-        if matched is None:
-            want.unmatched += 1
-            continue
-        item, standard = matched
         if line.amount is not None:
-            net = to_micros(Fraction(line.amount) * MICRO)
+            net: int | None = to_micros(Fraction(line.amount) * MICRO)
         elif price is not None:
             net = times(price, line.qty)
-        else:
+        elif matched is not None:
             assert discount is not None or want.refused
-            net = times(item.list_price * (100 - (discount or 0)) / 100, line.qty)
+            net = times(matched[0].list_price * (100 - (discount or 0)) / 100, line.qty)
+        else:
+            net = None  # a discount off no list price: no money known
+        if line.qty < 0 and net == 0:
+            want.adjustments += 1  # a stock adjustment: no money, no deal
+            continue
+        if line.qty >= 0:
+            deals.add(line.deal)  # something sold: a deal
+        if matched is None:
+            want.unmatched += 1
+            want.unmatched_net += net or 0
+            continue
+        assert net is not None
+        item, standard = matched
+        if line.qty < 0:  # a return: apart, never judged
+            want.returns += 1
+            want.returns_amount += net
+            at_list = times(item.list_price, line.qty)
+            want.returns_at_list += at_list
+            want.returns_above_list += net < at_list  # refunded more than list gives
+            continue
+        want.sales += 1
         want.quantity += Fraction(line.qty)
         want.net += net
         want.listed += times(item.list_price, line.qty)
-        want.standard += times(standard, line.qty)
+        standard_revenue = times(standard, line.qty)
+        want.standard += standard_revenue
+        want.special += max(standard_revenue - net, 0)
+        want.above += max(net - standard_revenue, 0)
+        want.above_lines += net > standard_revenue
+        want.flagged += line.qty > 0 and net > 3 * standard_revenue
         if item.cost is not None:
             want.cost = (want.cost or 0) + times(item.cost, line.qty)
         approvals = [c for c in covers if approves(c, line)]
@@ -381,7 +418,7 @@ def expected(
         below_floor, needs_approval = judged(item, standard, line.qty, net)
         if below_floor or (needs_approval and not at_price):
             want.out_of_policy += 1
-            want.out_of_policy_amount += times(standard, line.qty) - net
+            want.out_of_policy_amount += max(standard_revenue - net, 0)
     want.deals = len(deals)
     return want
 
@@ -438,21 +475,58 @@ def assert_totals(got: Metrics, want: Expected) -> None:
     assert (got.lines, got.deals, got.unmatched_lines, got.unjudged_lines) == (
         want.lines, want.deals, want.unmatched, want.unjudged,
     )  # fmt: skip
+    assert (got.sales_lines, got.returns_lines, got.stock_adjustment_lines) == (
+        want.sales, want.returns, want.adjustments,
+    )  # fmt: skip
     assert Fraction(got.quantity) == want.quantity
     assert got.net_revenue == exact(want.net)
     assert got.list_revenue == exact(want.listed)
     assert got.standard_revenue == exact(want.standard)
+    assert got.special_discount == exact(want.special)
+    assert got.above_standard_amount == exact(want.above)
+    assert got.above_standard_lines == want.above_lines
+    assert got.above_standard_flagged_lines == want.flagged
     assert got.cost == (None if want.cost is None else exact(want.cost))
+    assert got.unmatched_net_revenue == exact(want.unmatched_net)
     assert got.unjudged_net_revenue == exact(want.unjudged_net)
     assert got.out_of_policy_lines == want.out_of_policy
     assert got.out_of_policy_amount == exact(want.out_of_policy_amount)
     assert got.below_approved_lines == want.below_approved
+    assert got.returns_amount == exact(want.returns_amount)
+    assert got.returns_at_list == exact(want.returns_at_list)
+    assert got.returns_above_list_lines == want.returns_above_list
+    assert got.net_after_returns == exact(want.net + want.returns_amount)
+    assert got.realization_pct == (
+        None if not want.listed else Decimal(want.net) / Decimal(want.listed) * 100
+    )
+
+
+def assert_adds_up(metrics: Metrics) -> None:
+    """From list to net, and on to net after returns, exactly (a row of any report)."""
+    assert (
+        metrics.list_revenue
+        - metrics.standard_discount
+        - metrics.special_discount
+        + metrics.above_standard_amount
+        == metrics.net_revenue
+    )
+    assert metrics.net_revenue + metrics.returns_amount == metrics.net_after_returns
+    assert metrics.special_discount == (
+        metrics.in_policy_special_discount
+        + metrics.out_of_policy_amount
+        + metrics.unjudged_special_discount
+    )
+    assert min(metrics.special_discount, metrics.above_standard_amount) >= 0
+    assert metrics.in_policy_special_discount >= 0
 
 
 ADDING_UP = (
     "lines", "quantity", "list_revenue", "standard_revenue", "net_revenue", "out_of_policy_lines",
     "out_of_policy_amount", "unmatched_lines", "unjudged_lines", "unjudged_net_revenue",
-    "below_approved_lines",
+    "below_approved_lines", "sales_lines", "special_discount", "above_standard_lines",
+    "above_standard_amount", "above_standard_flagged_lines", "returns_lines", "returns_amount",
+    "returns_at_list", "returns_above_list_lines", "stock_adjustment_lines",
+    "unmatched_net_revenue",
 )  # fmt: skip
 
 
@@ -464,10 +538,12 @@ def line(
     price: str | None = None,
     rep: str = "priya",
     request: str = "",
+    sku: str = "HW-100",
+    deal: str = "D-1",
 ) -> Line:
     number = Decimal(amount) if amount is not None else None
     unit = Decimal(price) if price is not None else None
-    return Line("D-1", day, "Acme", rep, "HW-100", Decimal(qty), number, unit, None, "USD", request)
+    return Line(deal, day, "Acme", rep, sku, Decimal(qty), number, unit, None, "USD", request)
 
 
 # What the property found, each the smallest case (kept: they run first, every time).
@@ -487,11 +563,24 @@ FOUND = {
     # Sold under R-000001, which approves HW-100 on two lines: the line was counted twice in
     # every total (lines, deals, revenue), unmatched or not.
     "twice": [line(TODAY, "10", amount="1000", request="R-000001")],
-    # A return of 3 at 90 each under it (approved at 100 and 95): sold below the approved
-    # price, though -270 >= 100 x -3 said it was not.
+    # A return of 3 at 90 each under it (approved at 100 and 95): once counted as sold below
+    # the approved price; a return is never judged, so it is below nothing.
     "return": [line(TODAY, "-3", amount="-270", request="R-000001")],
     # No quantity, so no unit price: below no approved price, whatever the amount.
     "nothing": [line(TODAY, "0", amount="-0.01", request="R-000001")],
+    # What an invoicing export holds (issue 22): a sale above list and one far above standard,
+    # a return refunded below list and one above it, a write-off at price 0 (no money, no
+    # deal), a deal of returns only (no deal), an unmatched fee and its credit, a free line.
+    "export": [
+        line(POLICY_FROM, "2", amount="300", deal="D-1"),  # list 120: above standard
+        line(POLICY_FROM, "1", amount="500", deal="D-1", rep="sam"),  # over 3x: to check
+        line(POLICY_FROM, "-1", amount="-100", deal="D-2"),  # a refund below list
+        line(POLICY_FROM, "-1", amount="-150", deal="D-2"),  # above list: to check
+        line(POLICY_FROM, "-4", amount="0", deal="D-3"),  # a stock write-off
+        line(POLICY_FROM, "1", amount="12.5", sku="XX-9", deal="D-4"),  # postage
+        line(POLICY_FROM, "-1", amount="-12.5", sku="XX-9", deal="D-5"),  # its credit
+        line(POLICY_FROM, "3", amount="0", deal="D-6", sku="SW-1"),  # given away
+    ],
 }
 
 
@@ -519,6 +608,7 @@ PERIODS = [
 @example(file=(FOUND["twice"], False, False), by="rep", period=(None, None))
 @example(file=(FOUND["return"], False, False), by="rep", period=(None, None))
 @example(file=(FOUND["nothing"], False, False), by="rep", period=(None, None))
+@example(file=(FOUND["export"], False, False), by="rep", period=(None, None))
 def test_report_totals_are_the_exact_sums_of_the_lines_imported(
     template: Template,
     file: tuple[list[Line], bool, bool],
@@ -548,19 +638,29 @@ def test_report_totals_are_the_exact_sums_of_the_lines_imported(
             return
         assert imported.exit_code == 0, imported.output
         event("imported" + ", some out of policy" * bool(want.out_of_policy))
-        assert_totals(api.build_report(store).totals, want)
+        whole = api.build_report(store)
+        assert_totals(whole.totals, want)
+        assert_adds_up(whole.totals)
         report = cli.json("report")["totals"]
         assert (report["lines"], report["deals"]) == (want.lines, want.deals)
         assert Fraction(Decimal(str(report["quantity"]))) == want.quantity
         assert report["net_revenue"] == str(cents(want.net))
         assert report["list_revenue"] == str(cents(want.listed))
         assert report["out_of_policy_amount"] == str(cents(want.out_of_policy_amount))
+        assert report["special_discount"] == str(cents(want.special))
+        assert report["above_standard_amount"] == str(cents(want.above))
+        assert report["returns_amount"] == str(cents(want.returns_amount))
+        assert report["net_after_returns"] == str(cents(want.net + want.returns_amount))
+        assert report["unmatched_net_revenue"] == str(cents(want.unmatched_net))
+        assert (report["realization_pct"] is None) == (want.listed == 0)
         assert (report["unmatched_lines"], report["unjudged_lines"]) == (
             want.unmatched, want.unjudged,
         )  # fmt: skip
         # Every breakdown: its groups add up to the totals, exactly.
         grouped = api.build_report(store, by=by)
         assert_totals(grouped.totals, want)
+        for _, metrics in grouped.groups:
+            assert_adds_up(metrics)
         for name in ADDING_UP:
             parts = [getattr(metrics, name) for _, metrics in grouped.groups]
             assert sum(parts, start=type(getattr(grouped.totals, name))(0)) == getattr(

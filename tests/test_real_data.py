@@ -126,3 +126,78 @@ def test_iowa__every_line_at_list_means_zero_drift(cli: Cli, tmp_path) -> None:
     again = cli.json("deals", "import", str(deals), "--column", "qty=bottles_sold",
                      "--column", "amount=sale_dollars", "--column", "customer=store_name")  # fmt: skip
     assert again["already_present"] == 9503
+
+
+def test_online_retail__returns_fees_and_write_offs_each_in_their_place(cli: Cli, tmp_path) -> None:
+    """A price book of each product's most frequent price (so that lines sold above and below
+    it exist); the invoices as they are: credit invoices (negative quantities), postage, fees
+    and manual lines no book lists, write-offs at price 0. Every figure of the report equals the
+    one worked out here from the file: sales, returns, unmatched money and write-offs apart."""
+    import csv
+    from collections import Counter, defaultdict
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    source = needs_shared_data("online_retail_sample.csv")
+    with source.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    seen: dict[str, Counter[Decimal]] = defaultdict(Counter)
+    for row in rows:
+        if row["StockCode"][:1].isdigit() and Decimal(row["UnitPrice"]) > 0:
+            seen[row["StockCode"].casefold()][Decimal(row["UnitPrice"])] += 1
+    book: dict[str, Decimal] = {}
+    for code, prices in seen.items():
+        most = max(prices.values())
+        book[code] = min(price for price, n in prices.items() if n == most)
+    path = tmp_path / "online-retail-prices.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["SKU", "List Price"])
+        writer.writerows(book.items())
+    assert cli("pricebook", "import", str(path), "--effective", "2010-01-01",
+               "--currency", "GBP").exit_code == 0  # fmt: skip
+    imported = cli.json("deals", "import", str(source))
+    assert (imported["lines"], imported["added"]) == (2709, 2709)
+
+    zero = Decimal(0)
+    want: dict[str, Decimal] = defaultdict(Decimal)
+    counts: Counter[str] = Counter()
+    deals: set[str] = set()
+    for row in rows:
+        qty, price = int(row["Quantity"]), Decimal(row["UnitPrice"])
+        net, listed = price * qty, book.get(row["StockCode"].casefold())
+        if qty < 0 and net == 0:
+            counts["stock_adjustment_lines"] += 1
+            continue
+        if qty >= 0:
+            deals.add(row["InvoiceNo"])
+        if listed is None:
+            counts["unmatched_lines"] += 1
+            want["unmatched_net_revenue"] += net
+        elif qty < 0:
+            counts["returns_lines"] += 1
+            counts["returns_above_list_lines"] += net < listed * qty
+            want["returns_amount"] += net
+            want["returns_at_list"] += listed * qty
+        else:
+            counts["sales_lines"] += 1
+            counts["above_standard_lines"] += net > listed * qty
+            counts["above_standard_flagged_lines"] += net > 3 * listed * qty
+            want["list_revenue"] += listed * qty
+            want["net_revenue"] += net
+            want["special_discount"] += max(listed * qty - net, zero)
+            want["above_standard_amount"] += max(net - listed * qty, zero)
+    want["net_after_returns"] = want["net_revenue"] + want["returns_amount"]
+    assert counts["returns_lines"] == 47 and counts["stock_adjustment_lines"] == 7
+    assert counts["unmatched_lines"] == 20  # postage, fees, manual lines, free samples
+
+    t = cli.json("report")["totals"]
+    for key, amount in want.items():
+        assert t[key] == str(amount.quantize(Decimal("0.01"), ROUND_HALF_EVEN)), key
+    for key, count in counts.items():
+        assert t[key] == count, key
+    assert (t["lines"], t["deals"]) == (2709, len(deals))
+    # No policy is loaded: every sale is not judged, and no return ever is.
+    assert (t["unjudged_lines"], t["out_of_policy_lines"]) == (counts["sales_lines"], 0)
+    assert t["realization_pct"] == str(
+        (want["net_revenue"] / want["list_revenue"] * 100).quantize(Decimal("0.01"))
+    )

@@ -31,25 +31,60 @@ GROUPS = ("rep", "family", "sku", "customer", "month")
 NONE = "(none)"
 
 
+# The figures of a report's row, in the order files show them (JSON keys, csv columns, sheet
+# rows): the first ones since the first report, then those added since (only ever appended).
+METRIC_KEYS = (
+    "lines", "deals", "quantity", "list_revenue", "standard_revenue", "net_revenue", "leakage",
+    "standard_discount", "special_discount", "realization_pct", "out_of_policy_lines",
+    "out_of_policy_amount", "unmatched_lines",
+)  # fmt: skip
+EXTRA_KEYS = (
+    "weighted_discount_pct", "in_policy_special_discount", "below_approved_lines", "cost",
+    "margin_pct", "unjudged_lines", "unjudged_net_revenue", "unjudged_special_discount",
+    "sales_lines", "gross_discount", "above_standard_lines", "above_standard_amount",
+    "above_standard_flagged_lines", "returns_lines", "returns_amount", "returns_at_list",
+    "net_after_returns", "returns_above_list_lines", "stock_adjustment_lines",
+    "unmatched_net_revenue",
+)  # fmt: skip
+SORT_DEFAULT = "gross_discount"  # rankings: the money given away first
+
+
 @dataclass
 class Metrics:
-    """One row of the report: sums in exact decimals, ratios in percent."""
+    """One row of the report: sums in exact decimals, ratios in percent (None: no base).
 
-    lines: int = 0
-    deals: int = 0
+    Each line falls in exactly one part: a *sale* (quantity 0 or more, with a list price on its
+    date), a *return* (quantity below 0, with a list price, not at price 0), *unmatched* (no
+    list price on its date, sale or return) or a *stock adjustment* (quantity below 0 at price
+    0). The drift figures (list, standard and net revenue, the discounts, above standard,
+    realization, out of policy, not judged, margin) are over the sales; returns have their own."""
+
+    lines: int = 0  # every line: sales + returns + unmatched + stock adjustments
+    deals: int = 0  # deals with at least one line sold (quantity 0 or more, priced or not)
     quantity: Decimal = Decimal(0)
     list_revenue: Decimal = Decimal(0)
     standard_revenue: Decimal = Decimal(0)
     net_revenue: Decimal = Decimal(0)
     cost: Decimal | None = None
     net_with_cost: Decimal = Decimal(0)
+    special_discount: Decimal = Decimal(0)  # standard - net of the sales below their standard
     out_of_policy_lines: int = 0
-    out_of_policy_amount: Decimal = Decimal(0)
+    out_of_policy_amount: Decimal = Decimal(0)  # their special discount
     unmatched_lines: int = 0
-    unjudged_lines: int = 0  # matched lines with no policy in force on their dates
+    unmatched_net_revenue: Decimal = Decimal(0)
+    unjudged_lines: int = 0  # matched sales with no policy in force on their dates
     unjudged_net_revenue: Decimal = Decimal(0)
     unjudged_special_discount: Decimal = Decimal(0)  # their special discount: nobody judged it
     below_approved_lines: int = 0
+    sales_lines: int = 0
+    above_standard_lines: int = 0
+    above_standard_amount: Decimal = Decimal(0)  # net - standard of the sales above standard
+    above_standard_flagged_lines: int = 0  # above the flag's multiple of standard
+    returns_lines: int = 0
+    returns_amount: Decimal = Decimal(0)  # money refunded: negative
+    returns_at_list: Decimal = Decimal(0)  # their list revenue: negative
+    returns_above_list_lines: int = 0  # refunded more than their list price gives
+    stock_adjustment_lines: int = 0
     first: date | None = None
     last: date | None = None
     deal_starts: int = 0  # deals whose first line falls here: they add up across groups
@@ -63,8 +98,10 @@ class Metrics:
         return self.list_revenue - self.standard_revenue
 
     @property
-    def special_discount(self) -> Decimal:
-        return self.standard_revenue - self.net_revenue
+    def gross_discount(self) -> Decimal:
+        """The money given away: standard discount + special discount, never lowered by the
+        sales above standard (leakage is this less the above-standard amount)."""
+        return self.standard_discount + self.special_discount
 
     @property
     def in_policy_special_discount(self) -> Decimal:
@@ -73,12 +110,17 @@ class Metrics:
         return self.special_discount - self.out_of_policy_amount - self.unjudged_special_discount
 
     @property
-    def realization_pct(self) -> Decimal:
-        return self.net_revenue / self.list_revenue * 100 if self.list_revenue else Decimal(0)
+    def net_after_returns(self) -> Decimal:
+        return self.net_revenue + self.returns_amount
 
     @property
-    def weighted_discount_pct(self) -> Decimal:
-        return 100 - self.realization_pct if self.list_revenue else Decimal(0)
+    def realization_pct(self) -> Decimal | None:
+        return self.net_revenue / self.list_revenue * 100 if self.list_revenue else None
+
+    @property
+    def weighted_discount_pct(self) -> Decimal | None:
+        realization = self.realization_pct
+        return None if realization is None else 100 - realization
 
     @property
     def margin_pct(self) -> Decimal | None:
@@ -111,6 +153,22 @@ class Report:
     out_of_policy: list[dict[str, Any]] = field(default_factory=list)
     unmatched: list[dict[str, Any]] = field(default_factory=list)
     distribution: list[tuple[str, int]] = field(default_factory=list)
+    flagged: list[dict[str, Any]] = field(default_factory=list)  # prices or quantities to check
+    stock_adjustments: list[dict[str, Any]] = field(default_factory=list)
+    sort: str = SORT_DEFAULT  # the figure the groups are ranked by, largest first
+    flag: Decimal = Decimal(3)  # a sale above this multiple of its standard price is flagged
+    details: bool = False
+
+    @property
+    def deals_overlap(self) -> bool:
+        """Whether the groups' deal counts add up to more than the total: a deal with lines in
+        several groups (two reps, two months) counts in each."""
+        return sum(m.deals for _, m in self.groups) > self.totals.deals
+
+    @property
+    def months_overlap(self) -> bool:
+        """The same for the months: a deal whose lines span months counts in each."""
+        return sum(m.deals for _, m in self.months) > self.totals.deals
 
 
 @dataclass(frozen=True)
@@ -125,21 +183,23 @@ class Unjudged:
 
 
 def unjudged(db: Store) -> Unjudged:
-    """How many stored lines no policy judged (matched, no policy version on their date), their
-    net revenue and their first and last dates."""
+    """How many stored sales no policy judged (matched, quantity 0 or more, no policy version on
+    their date), their net revenue and their first and last dates."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     with db.read() as conn:
         currency = _currency(conn)
-        lines = segments.scan(conn, ["date", "edition_id", "policy_version", "net_amount"])
-    found = lines.filter(
-        pc.and_(pc.is_valid(lines["edition_id"]), pc.is_null(lines["policy_version"]))
+        lines = segments.scan(conn, ["date", "qty", "edition_id", "policy_version", "net_amount"])
+    found = lines.filter(  # sales only: returns and stock adjustments are never judged
+        pc.and_(
+            pc.and_(pc.is_valid(lines["edition_id"]), pc.is_null(lines["policy_version"])),
+            pc.greater_equal(lines["qty"], pa.scalar(0, pa.int64())),
+        )
     )
     if not found.num_rows:
         return Unjudged(0, Decimal(0), currency, None, None)
     first, last = segments.date_bounds(found["date"])
-    import pyarrow as pa
-
     net = pc.sum(found["net_amount"].cast(pa.decimal128(38, 0))).as_py()  # exact
     return Unjudged(found.num_rows, _money(net), currency, first, last)
 
@@ -179,9 +239,18 @@ def build(
     end: date | None = None,
     by: list[str] | None = None,
     details: bool = False,
+    sort: str | None = None,
+    flag: Decimal | None = None,
 ) -> Report:
-    """Totals and groups for the period; with ``details`` also months, bands and line lists."""
+    """Totals and groups for the period, the groups ranked by ``sort`` (a key of
+    :data:`METRIC_KEYS` or :data:`EXTRA_KEYS`, largest first; default the money given away);
+    with ``details`` also months, bands and line lists. A sale above ``flag`` times its
+    standard price (default ``PRICING_ABOVE_STANDARD_FLAG``, 3) is counted and listed."""
+    from pricing.config import above_standard_flag
+
     by = by or []
+    sort = parse_sort(sort)
+    flag = above_standard_flag() if flag is None else flag
     columns = [*TOTALS, *(DETAILS if details else (KEYS[name] for name in by))]
     with db.read() as conn:
         currency = _currency(conn)
@@ -191,28 +260,41 @@ def build(
         lines = segments.scan(conn, columns, start=start, end=end)
     con = segments.duck(lines=lines, **({"cover": cover} if cover is not None else {}))
     con.execute(_judged(cover is not None))
-    if by:  # one scan: the totals are the exact sums of the groups
-        groups = _metrics(con, by)
-        totals = _sum([m for _, m in groups])
-    else:
-        groups = []
-        found = _metrics(con, [])
-        totals = found[0][1] if found else Metrics()
-    if start is not None or end is not None:
-        # A deal counts where its first line falls (deal_starts, which adds up across groups)
-        # only over the whole history: a period may hold a deal's later lines alone.
-        counted = con.execute("SELECT count(DISTINCT deal_no) FROM judged").fetchone()
-        totals.deals = int(counted[0]) if counted else 0
+    whole = start is None and end is None
+    totals, groups = _metrics(con, by, flag, whole=whole)  # the groups and their totals
     report = Report(start or totals.first, end or totals.last, currency, by, totals, groups)
+    report.sort, report.flag, report.details = sort, flag, details
     if details:
-        report.months = [(key["month"], m) for key, m in _metrics(con, ["month"])]
+        report.months = [(key["month"], m) for key, m in _metrics(con, ["month"], flag)[1]]
         report.band_basis = "sku" if "sku" in by else "family"
         report.bands, report.distribution = _bands(con, report.band_basis)
         report.out_of_policy = _out_of_policy(con)
         report.unmatched = _unmatched(con)
+        report.flagged = _flagged(con, flag)
+        report.stock_adjustments = _stock_adjustments(con)
     con.close()
-    report.groups.sort(key=lambda kv: kv[1].leakage, reverse=True)
+    report.groups.sort(key=lambda kv: _rank(kv[1], sort))
     return report
+
+
+def parse_sort(text: str | None) -> str:
+    """The figure a ranking orders by: a metric key (default :data:`SORT_DEFAULT`)."""
+    if not text:
+        return SORT_DEFAULT
+    key = text.strip().lower()
+    if key not in (*METRIC_KEYS, *EXTRA_KEYS):
+        raise InputError(
+            f" {text!r} is not a figure of the report; sort by one of "
+            f"{', '.join(sorted((*METRIC_KEYS, *EXTRA_KEYS)))}",
+            field="sort",
+        )
+    return key
+
+
+def _rank(metrics: Metrics, key: str) -> tuple[bool, Decimal]:
+    """Largest first; a figure without a value (a percentage of nothing) last."""
+    value = getattr(metrics, key)
+    return (value is None, -Decimal(value) if value is not None else Decimal(0))
 
 
 # What deciding whether a line is out of policy reads of it (see _judged).
@@ -276,39 +358,47 @@ def _cover(conn: Connection) -> pa.Table | None:
 
 
 def _judged(covered: bool) -> str:
-    """A view of the lines with what the report asks of each: matched to a list price, not
-    judged (matched, but no policy was in force on its date), out of
-    policy (needs approval no approved request covers, or below a hard floor), sold below the
-    price its request approved.
+    """A view of the lines with what the report asks of each: matched to a list price; its part
+    (``sale``: quantity 0 or more and matched; ``ret``: a return, quantity below 0 and matched,
+    not at price 0; ``adj``: a stock adjustment, quantity below 0 at price 0; ``unmatched``: no
+    list price, not a stock adjustment; ``sold``: quantity 0 or more, matched or not, what makes
+    a deal); not judged (a sale with no policy in force on its date); out of policy (a sale
+    needing approval no approved request covers, or below a hard floor); sold below the price
+    its request approved. Returns and stock adjustments are never judged.
 
     Each line is in the view once, however many approved request lines may cover it (a request
     may approve its SKU on two lines: a join counted the deal line twice); one covering it (its
     request and SKU, within its window, at or below the line's unit price) is enough."""
     matched = "l.edition_id IS NOT NULL"
-    unjudged = f"({matched} AND l.policy_version IS NULL) AS unjudged"
+    adj = "coalesce(l.qty < 0 AND l.net_amount = 0, false)"
+    sale = f"({matched} AND l.qty >= 0)"
+    parts = (
+        f"{matched} AS matched, {sale} AS sale, "
+        f"({matched} AND l.qty < 0 AND NOT {adj}) AS ret, {adj} AS adj, "
+        f"(NOT {matched} AND NOT {adj}) AS unmatched, l.qty >= 0 AS sold, "
+        f"({sale} AND l.policy_version IS NULL) AS unjudged"
+    )
     needs = "(l.level_rank <> 0 AND l.level_rank IS NOT NULL)"
     if not covered:
         return (
-            f"CREATE VIEW judged AS SELECT l.*, {matched} AS matched, {unjudged}, "
-            f"coalesce({matched} AND (l.below_floor = 1 OR {needs}), false) AS oop, "
+            f"CREATE VIEW judged AS SELECT l.*, {parts}, "
+            f"coalesce({sale} AND (l.below_floor = 1 OR {needs}), false) AS oop, "
             "false AS below FROM lines l"
         )
     applies = (
         "c.request_id = l.request_id AND c.sku_key = l.sku_key AND l.date >= c.start "
         "AND l.date <= coalesce(c.end, DATE '9999-12-31')"
     )
-    # The unit price (net / qty) at or above the approved one: a return's (qty < 0) too; a
-    # line without a quantity has no unit price, so it is below nothing.
+    # The unit price (net / qty) at or above the approved one; a line without a quantity has
+    # no unit price, so it is below nothing.
     net, approved = "CAST(l.net_amount AS HUGEINT) * 1000000", "CAST(c.price AS HUGEINT) * l.qty"
-    priced_ok = (
-        f"(l.qty = 0 OR (l.qty > 0 AND {net} >= {approved}) OR (l.qty < 0 AND {net} <= {approved}))"
-    )
+    priced_ok = f"(l.qty = 0 OR {net} >= {approved})"
     in_window = f"EXISTS (SELECT 1 FROM cover c WHERE {applies})"
     at_price = f"EXISTS (SELECT 1 FROM cover c WHERE {applies} AND {priced_ok})"
     return (
-        f"CREATE VIEW judged AS SELECT l.*, {matched} AS matched, {unjudged}, "
-        f"coalesce({matched} AND (l.below_floor = 1 OR ({needs} AND NOT {at_price})), false) AS oop, "
-        f"coalesce({matched} AND {in_window} AND NOT {at_price}, false) AS below FROM lines l"
+        f"CREATE VIEW judged AS SELECT l.*, {parts}, "
+        f"coalesce({sale} AND (l.below_floor = 1 OR ({needs} AND NOT {at_price})), false) AS oop, "
+        f"coalesce({sale} AND {in_window} AND NOT {at_price}, false) AS below FROM lines l"
     )
 
 
@@ -318,40 +408,107 @@ def _key_column(name: str) -> str:
     return f"coalesce({name}, '{NONE}')"
 
 
-def _metrics(con: duckdb.DuckDBPyConnection, by: list[str]) -> list[tuple[dict[str, str], Metrics]]:
-    """One row per group (one row when ``by`` is empty), from one scan of the lines."""
-    keys = [f"{_key_column(name)} AS k_{name}" for name in by]
-    query = (
-        f"SELECT {''.join(k + ', ' for k in keys)}"
-        "count(*) AS lines, "
-        + ("count(DISTINCT deal_no)" if keys else "0")
-        + " AS deals, sum(deal_first) AS deal_starts, "
-        "sum(CASE WHEN matched THEN qty END) AS qty, sum(list_revenue) AS list_revenue, "
-        "sum(standard_revenue) AS standard_revenue, sum(CASE WHEN matched THEN net_amount END) AS net, "
-        "sum(cost_amount) AS cost, "
-        "sum(CASE WHEN matched AND cost_amount IS NOT NULL THEN net_amount END) AS net_cost, "
-        "sum(CASE WHEN oop THEN 1 ELSE 0 END) AS oop_lines, "
-        "sum(CASE WHEN oop THEN standard_revenue - net_amount END) AS oop_amount, "
-        "sum(CASE WHEN matched THEN 0 ELSE 1 END) AS unmatched, "
-        "sum(CASE WHEN unjudged THEN 1 ELSE 0 END) AS unjudged_n, "
-        "sum(CASE WHEN unjudged THEN net_amount END) AS unjudged_net, "
-        "sum(CASE WHEN unjudged THEN standard_revenue - net_amount END) AS unjudged_special, "
-        "sum(CASE WHEN below THEN 1 ELSE 0 END) AS below, "
-        'min(date) AS "first", max(date) AS "last" FROM judged'
-        + (
-            f" GROUP BY {', '.join(f'k_{name}' for name in by)}"
-            f" ORDER BY {', '.join(f'k_{name}' for name in by)}"  # months in order, ties stable
-            if keys
-            else ""
-        )
+# Each line's part of the report, as the code _metrics groups the lines by (the kind times 16,
+# plus a bit for each of out of policy, not judged, below its approved price and with a cost).
+_ADJUSTMENT, _UNMATCHED, _RETURN, _RETURN_ABOVE_LIST = 0, 1, 2, 3
+_BELOW_STANDARD, _ABOVE_STANDARD, _FLAGGED, _AT_STANDARD = 4, 5, 6, 7  # the sales' kinds
+
+
+def _metrics(
+    con: duckdb.DuckDBPyConnection, by: list[str], flag: Decimal, *, whole: bool = False
+) -> tuple[Metrics, list[tuple[dict[str, str], Metrics]]]:
+    """The totals and one row per group (none when ``by`` is empty).
+
+    The lines are summed once, grouped by their keys and their part of the report (a small
+    code: return, sale below or above standard, out of policy...); the figures are sums of
+    those few rows per group, the totals a grouping set of them. The groups' deals (distinct
+    deals with a line sold) are counted beside. The totals' deals, over the ``whole`` history
+    without a line of negative quantity, are the deals' first lines (every deal has one, and
+    sold something); else they are counted too."""
+    over, under = flag.as_integer_ratio()  # a sale above `flag` x its standard price
+    kind = (
+        f"CASE WHEN adj THEN {_ADJUSTMENT} WHEN unmatched THEN {_UNMATCHED} "
+        f"WHEN ret THEN (CASE WHEN net_amount < list_revenue THEN {_RETURN_ABOVE_LIST} "
+        f"ELSE {_RETURN} END) "
+        f"WHEN net_amount < standard_revenue THEN {_BELOW_STANDARD} "
+        "WHEN net_amount > standard_revenue THEN (CASE WHEN qty > 0 AND "
+        f"CAST(net_amount AS HUGEINT) * {under} > CAST(standard_revenue AS HUGEINT) * {over} "
+        f"THEN {_FLAGGED} ELSE {_ABOVE_STANDARD} END) ELSE {_AT_STANDARD} END"
     )
-    result: list[tuple[dict[str, str], Metrics]] = []
+    code = (
+        f"({kind}) * 16 + CAST(oop AS INTEGER) * 8 + CAST(unjudged AS INTEGER) * 4 "
+        "+ CAST(below AS INTEGER) * 2 + CAST(cost_amount IS NOT NULL AS INTEGER)"
+    )
+    names = [f"k_{name}" for name in by]
+    keys = "".join(f"{_key_column(name)} AS k_{name}, " for name in by)
+    listed = ", ".join(names)
+    k = "(code // 16)"  # the kind
+    sale, below = f"{k} >= {_BELOW_STANDARD}", f"{k} = {_BELOW_STANDARD}"
+    above, returned = (
+        f"{k} IN ({_ABOVE_STANDARD}, {_FLAGGED})",
+        f"{k} IN ({_RETURN}, {_RETURN_ABOVE_LIST})",
+    )
+    oop, unjudged = "(code & 8) <> 0", "(code & 4) <> 0"
+    figures = (
+        "sum(n) AS lines, "
+        f"sum(n) FILTER (WHERE {sale}) AS sales, sum(q) FILTER (WHERE {sale}) AS qty, "
+        f"sum(l) FILTER (WHERE {sale}) AS list_revenue, "
+        f"sum(s) FILTER (WHERE {sale}) AS standard_revenue, sum(net) FILTER (WHERE {sale}) AS net, "
+        f"sum(s - net) FILTER (WHERE {below}) AS special, "
+        f"sum(n) FILTER (WHERE {above}) AS above_n, sum(net - s) FILTER (WHERE {above}) AS above, "
+        f"sum(n) FILTER (WHERE {k} = {_FLAGGED}) AS flagged, "
+        f"sum(c) FILTER (WHERE {sale}) AS cost, "
+        f"sum(net) FILTER (WHERE {sale} AND (code & 1) <> 0) AS net_cost, "
+        f"sum(n) FILTER (WHERE {oop}) AS oop_lines, "
+        f"sum(s - net) FILTER (WHERE {oop} AND {below}) AS oop_amount, "
+        f"sum(n) FILTER (WHERE {k} = {_UNMATCHED}) AS unmatched, "
+        f"sum(net) FILTER (WHERE {k} = {_UNMATCHED}) AS unmatched_net, "
+        f"sum(n) FILTER (WHERE {unjudged}) AS unjudged_n, "
+        f"sum(net) FILTER (WHERE {unjudged}) AS unjudged_net, "
+        f"sum(s - net) FILTER (WHERE {unjudged} AND {below}) AS unjudged_special, "
+        "sum(n) FILTER (WHERE (code & 2) <> 0) AS below, "
+        f"sum(n) FILTER (WHERE {returned}) AS returns_n, "
+        f"sum(net) FILTER (WHERE {returned}) AS returns, "
+        f"sum(l) FILTER (WHERE {returned}) AS returns_list, "
+        f"sum(n) FILTER (WHERE {k} = {_RETURN_ABOVE_LIST}) AS returns_above, "
+        f"sum(n) FILTER (WHERE {k} = {_ADJUSTMENT}) AS adjustments, "
+        'min("first") AS "first", max("last") AS "last", '
+        "sum(firsts) AS deal_starts, sum(negatives) AS negatives"
+    )
+    parts = (
+        f"SELECT {keys}{code} AS code, count(*) AS n, sum(qty) AS q, sum(list_revenue) AS l, "
+        "sum(standard_revenue) AS s, sum(net_amount) AS net, sum(cost_amount) AS c, "
+        'min(date) AS "first", max(date) AS "last", sum(deal_first) AS firsts, '
+        "count(*) FILTER (WHERE qty < 0) AS negatives FROM judged GROUP BY ALL"
+    )
+    if not by:
+        query = f"WITH parts AS ({parts}) SELECT 1 AS g, {figures} FROM parts"
+    else:
+        query = (  # the groups' deals from the lines alone (never the approvals' join)
+            f"WITH parts AS ({parts}), "
+            f"dealt AS (SELECT {keys}count(DISTINCT deal_no) AS deals FROM lines WHERE qty >= 0 "
+            "GROUP BY ALL), "
+            f"sums AS (SELECT {listed}, grouping({listed}) AS g, {figures} FROM parts "
+            f"GROUP BY GROUPING SETS (({listed}), ())) "
+            f"SELECT sums.*, dealt.deals FROM sums LEFT JOIN dealt USING ({listed}) "
+            f"ORDER BY g, {listed}"  # months in order, ties stable
+        )
+    totals = Metrics()
+    groups: list[tuple[dict[str, str], Metrics]] = []
     for row in _rows(con, query):
-        if not keys and not row.lines:
-            continue
-        key = {name: str(getattr(row, f"k_{name}")) for name in by}
-        result.append((key, _row_metrics(row)))
-    return result
+        if row.g:  # the grouping set of every line
+            totals = _row_metrics(row)
+            if whole and not row.negatives:
+                totals.deals = int(row.deal_starts or 0)
+            else:  # a period may hold a deal's later lines alone; a deal may be returns only
+                counted = con.execute(
+                    "SELECT count(DISTINCT deal_no) FROM lines WHERE qty >= 0"
+                ).fetchone()
+                totals.deals = int(counted[0]) if counted else 0
+        else:
+            key = {name: str(getattr(row, f"k_{name}")) for name in by}
+            groups.append((key, _row_metrics(row)))
+    return totals, groups
 
 
 class _Row:
@@ -377,23 +534,34 @@ def _money(value: int | Decimal | None) -> Decimal:
 def _row_metrics(row: _Row) -> Metrics:
     return Metrics(
         lines=int(row.lines or 0),
-        deals=int(row.deals or 0) or int(row.deal_starts or 0),
-        deal_starts=int(row.deal_starts or 0),
+        deals=int(getattr(row, "deals", 0) or 0),
         quantity=_money(row.qty),
         list_revenue=_money(row.list_revenue),
         standard_revenue=_money(row.standard_revenue),
         net_revenue=_money(row.net),
+        special_discount=_money(row.special),
         cost=_money(row.cost) if row.cost is not None else None,
         net_with_cost=_money(row.net_cost),
         out_of_policy_lines=int(row.oop_lines or 0),
         out_of_policy_amount=_money(row.oop_amount),
         unmatched_lines=int(row.unmatched or 0),
+        unmatched_net_revenue=_money(row.unmatched_net),
         unjudged_lines=int(row.unjudged_n or 0),
         unjudged_net_revenue=_money(row.unjudged_net),
         unjudged_special_discount=_money(row.unjudged_special),
         below_approved_lines=int(row.below or 0),
+        sales_lines=int(row.sales or 0),
+        above_standard_lines=int(row.above_n or 0),
+        above_standard_amount=_money(row.above),
+        above_standard_flagged_lines=int(row.flagged or 0),
+        returns_lines=int(row.returns_n or 0),
+        returns_amount=_money(row.returns),
+        returns_at_list=_money(row.returns_list),
+        returns_above_list_lines=int(row.returns_above or 0),
+        stock_adjustment_lines=int(row.adjustments or 0),
         first=_as_date(row.first),
         last=_as_date(row.last),
+        deal_starts=int(row.deal_starts or 0),
     )
 
 
@@ -403,44 +571,20 @@ def _as_date(value: object) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def _sum(rows: list[Metrics]) -> Metrics:
-    """Exact totals of groups (sums of exact decimals; lines and amounts add up)."""
-    total = Metrics()
-    costs = [m.cost for m in rows if m.cost is not None]
-    for m in rows:
-        total.lines += m.lines
-        total.deal_starts += m.deal_starts
-        total.quantity += m.quantity
-        total.list_revenue += m.list_revenue
-        total.standard_revenue += m.standard_revenue
-        total.net_revenue += m.net_revenue
-        total.net_with_cost += m.net_with_cost
-        total.out_of_policy_lines += m.out_of_policy_lines
-        total.out_of_policy_amount += m.out_of_policy_amount
-        total.unmatched_lines += m.unmatched_lines
-        total.unjudged_lines += m.unjudged_lines
-        total.unjudged_net_revenue += m.unjudged_net_revenue
-        total.unjudged_special_discount += m.unjudged_special_discount
-        total.below_approved_lines += m.below_approved_lines
-    total.deals = total.deal_starts
-    # Written as a total of one scan is (0.35, never 0.350: a sum of decimals keeps their places).
-    total.quantity = _money(int(total.quantity * MICRO))
-    total.cost = sum(costs, Decimal(0)) if costs else None
-    firsts = [m.first for m in rows if m.first]
-    lasts = [m.last for m in rows if m.last]
-    total.first, total.last = (min(firsts) if firsts else None), (max(lasts) if lasts else None)
-    return total
-
-
 def _bands(con: duckdb.DuckDBPyConnection, basis: str) -> tuple[list[Band], list[tuple[str, int]]]:
+    """Each group's realized discounts from list (percentiles, over its sales), and how many
+    sales fall in each range of discount; the sales above their standard price in a range of
+    their own ("above standard"), never in "0 %"."""
     import numpy as np
 
     key = "sku" if basis == "sku" else f"coalesce(family, '{NONE}')"
     found = con.execute(
-        f"SELECT {key} AS k, (1 - net_amount / list_revenue) * 100 AS d FROM judged "
-        "WHERE matched AND list_revenue <> 0 ORDER BY k"
+        f"SELECT {key} AS k, (1 - net_amount / list_revenue) * 100 AS d, "
+        "net_amount > standard_revenue AS above FROM judged "
+        "WHERE sale AND list_revenue <> 0 ORDER BY k"
     ).fetchnumpy()
     names, discounts = found["k"], np.asarray(found["d"], dtype=float)
+    above = np.asarray(found["above"], dtype=bool)
     labels = ("min", "p10", "p25", "median", "p75", "p90", "max")
     bands = []
     if len(names):
@@ -459,8 +603,15 @@ def _bands(con: duckdb.DuckDBPyConnection, basis: str) -> tuple[list[Band], list
             )
     edges = [-np.inf, 0.0001, 5, 10, 15, 20, 30, 50, np.inf]
     ranges = ["0 %", "0-5 %", "5-10 %", "10-15 %", "15-20 %", "20-30 %", "30-50 %", "50 %+"]
-    counts = np.histogram(discounts, bins=edges)[0] if len(discounts) else [0] * len(ranges)
-    return bands, [(label, int(n)) for label, n in zip(ranges, counts, strict=True)]
+    below = np.round(discounts[~above], 6)  # 20 % off reads 19.999999999999996 in floats
+    counts = np.histogram(below, bins=edges)[0] if len(below) else [0] * len(ranges)
+    return bands, [
+        (ABOVE_STANDARD, int(above.sum())),
+        *((label, int(n)) for label, n in zip(ranges, counts, strict=True)),
+    ]
+
+
+ABOVE_STANDARD = "above standard"  # the discount histogram's range of sales above standard
 
 
 def _out_of_policy(con: duckdb.DuckDBPyConnection, limit: int = 10_000) -> list[dict[str, Any]]:
@@ -486,7 +637,7 @@ def _out_of_policy(con: duckdb.DuckDBPyConnection, limit: int = 10_000) -> list[
                 "list_price": _money(row.list_price),
                 "standard_price": standard,
                 "net_price": net_unit,
-                "discount_pct": (standard - net_unit) / standard * 100 if standard else Decimal(0),
+                "discount_pct": (standard - net_unit) / standard * 100 if standard else None,
                 "special_discount": standard * qty - _money(row.net_amount),
                 "why": _why(row),
             }
@@ -508,8 +659,65 @@ def _why(row: _Row) -> str:
 
 
 def _unmatched(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The SKUs with no list price on their lines' dates: lines, net revenue (their money, left
+    out of the drift figures), first and last dates; stock adjustments apart."""
     rows = con.execute(
-        "SELECT sku, count(*) AS n, min(date), max(date) FROM judged WHERE NOT matched "
-        "GROUP BY sku ORDER BY n DESC, sku"
+        "SELECT sku, count(*) AS n, sum(net_amount), min(date), max(date) FROM judged "
+        "WHERE unmatched GROUP BY sku ORDER BY n DESC, sku"
     ).fetchall()
-    return [{"sku": sku, "lines": n, "first": first, "last": last} for sku, n, first, last in rows]
+    return [
+        {"sku": sku, "lines": n, "net_revenue": _money(net), "first": first, "last": last}
+        for sku, n, net, first, last in rows
+    ]
+
+
+def _flagged(
+    con: duckdb.DuckDBPyConnection, flag: Decimal, limit: int = 10_000
+) -> list[dict[str, Any]]:
+    """The lines whose price or quantity to check: sales above ``flag`` times their standard
+    price, refunds above what their list price gives."""
+    over, under = flag.as_integer_ratio()
+    rows = _rows(
+        con,
+        "SELECT date, deal_id, customer, rep, sku, qty, list_price, standard_price, net_amount, "
+        "list_revenue, standard_revenue, ret FROM judged WHERE (sale AND qty > 0 AND "
+        f"CAST(net_amount AS HUGEINT) * {under} > CAST(standard_revenue AS HUGEINT) * {over}) "
+        f"OR (ret AND net_amount < list_revenue) ORDER BY date, seq LIMIT {int(limit)}",
+    )
+    result = []
+    for row in rows:
+        qty, net = _money(row.qty), _money(row.net_amount)
+        if row.ret:
+            why = (
+                f"refund of {abs(net)} above the {abs(_money(row.list_revenue))} its list price "
+                "gives: check its price or quantity"
+            )
+        else:
+            times = net / _money(row.standard_revenue) if row.standard_revenue else None
+            why = (
+                f"sold at {times:.1f}x its standard price" if times is not None
+                else "sold above a standard price of 0"
+            ) + ": check its price or quantity"  # fmt: skip
+        result.append(
+            {
+                "date": row.date, "deal": row.deal_id, "customer": row.customer or NONE,
+                "rep": row.rep or NONE, "sku": row.sku, "qty": qty,
+                "list_price": _money(row.list_price), "standard_price": _money(row.standard_price),
+                "net_price": net / qty if qty else Decimal(0), "net_amount": net, "why": why,
+            }
+        )  # fmt: skip
+    return result
+
+
+def _stock_adjustments(con: duckdb.DuckDBPyConnection, limit: int = 10_000) -> list[dict[str, Any]]:
+    """Lines of negative quantity at price 0 (write-offs, stock corrections): no money."""
+    rows = _rows(
+        con,
+        "SELECT date, deal_id, customer, rep, sku, qty FROM judged WHERE adj "
+        f"ORDER BY date, seq LIMIT {int(limit)}",
+    )
+    return [
+        {"date": row.date, "deal": row.deal_id, "customer": row.customer or NONE,
+         "rep": row.rep or NONE, "sku": row.sku, "qty": _money(row.qty)}
+        for row in rows
+    ]  # fmt: skip

@@ -11,25 +11,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pricing.analysis.report import Metrics, Report
+from pricing.analysis.report import EXTRA_KEYS, METRIC_KEYS, Metrics, Report
 from pricing.errors import InputError
 from pricing.money import format_money, format_pct, round_money
 
-METRIC_KEYS = (
-    "lines", "deals", "quantity", "list_revenue", "standard_revenue", "net_revenue", "leakage",
-    "standard_discount", "special_discount", "realization_pct", "out_of_policy_lines",
-    "out_of_policy_amount", "unmatched_lines",
-)  # fmt: skip
-EXTRA_KEYS = (
-    "weighted_discount_pct",
-    "in_policy_special_discount",
-    "below_approved_lines",
-    "cost",
-    "margin_pct",
-    "unjudged_lines",
-    "unjudged_net_revenue",
-    "unjudged_special_discount",
-)
 LABELS = {
     "lines": "Lines", "deals": "Deals", "quantity": "Quantity", "list_revenue": "List revenue",
     "standard_revenue": "Standard revenue", "net_revenue": "Net revenue", "leakage": "Leakage",
@@ -40,20 +25,31 @@ LABELS = {
     "below_approved_lines": "Lines below approved price", "cost": "Cost", "margin_pct": "Margin %",
     "unjudged_lines": "Lines not judged (no policy)", "unjudged_net_revenue": "Net revenue not judged",
     "unjudged_special_discount": "Special discount not judged",
+    "sales_lines": "Sales lines", "gross_discount": "Discounts given",
+    "above_standard_lines": "Lines above standard", "above_standard_amount": "Above standard",
+    "above_standard_flagged_lines": "Lines to check (far above standard)",
+    "returns_lines": "Return lines", "returns_amount": "Returns (refunded)",
+    "returns_at_list": "Returns at list", "net_after_returns": "Net after returns",
+    "returns_above_list_lines": "Returns above list", "stock_adjustment_lines": "Stock adjustments",
+    "unmatched_net_revenue": "Unmatched net revenue",
 }  # fmt: skip
 MONEY_KEYS = {
     "list_revenue", "standard_revenue", "net_revenue", "leakage", "standard_discount",
     "special_discount", "out_of_policy_amount", "in_policy_special_discount", "cost",
-    "unjudged_net_revenue", "unjudged_special_discount",
+    "unjudged_net_revenue", "unjudged_special_discount", "gross_discount",
+    "above_standard_amount", "returns_amount", "returns_at_list", "net_after_returns",
+    "unmatched_net_revenue",
 }  # fmt: skip
 PCT_KEYS = {"realization_pct", "weighted_discount_pct", "margin_pct"}
 COUNT_KEYS = {"lines", "deals", "out_of_policy_lines", "unmatched_lines", "below_approved_lines",
-              "unjudged_lines"}  # fmt: skip
+              "unjudged_lines", "sales_lines", "above_standard_lines",
+              "above_standard_flagged_lines", "returns_lines", "returns_above_list_lines",
+              "stock_adjustment_lines"}  # fmt: skip
 HEADINGS = {
     **LABELS, "sku": "SKU", "qty": "Quantity", "rep": "Rep", "family": "Family", "month": "Month",
     "customer": "Customer", "date": "Date", "deal": "Deal", "list_price": "List price",
     "standard_price": "Standard price", "net_price": "Net price", "discount_pct": "Discount %",
-    "why": "Why",
+    "why": "Why", "net_amount": "Net amount",
 }  # fmt: skip
 
 
@@ -107,10 +103,20 @@ def report_document(report: Report) -> dict[str, Any]:
         "totals": metrics_document(report.totals, c),
         "groups": [{"key": key, **metrics_document(m, c)} for key, m in report.groups],
         "waterfall": waterfall(report.totals, c),
+        "sort": report.sort,
+        "deals_overlap": report.deals_overlap,
+        "notes": notes(report),
     }
     if report.months:
         document["months"] = [
             {"month": month, **metrics_document(m, c)} for month, m in report.months
+        ]
+        document["months_deals_overlap"] = report.months_overlap
+    if report.details:
+        document["unmatched"] = [_line_document(u, c) for u in report.unmatched]
+        document["flagged"] = [_line_document(line, c) for line in report.flagged]
+        document["stock_adjustments"] = [
+            _line_document(line, c) for line in report.stock_adjustments
         ]
     if report.bands:
         document["price_bands"] = {
@@ -128,10 +134,13 @@ def report_document(report: Report) -> dict[str, Any]:
 
 
 TOTAL_STEPS = ("List revenue", "Standard revenue", "Net revenue")  # bars from zero, not steps
+ABOVE_STANDARD_STEP = "Above standard (sales above their standard price)"
 
 
 def waterfall(metrics: Metrics, currency: str) -> list[dict[str, str | None]]:
-    """List -> standard -> approved special -> net, as amounts (each step and where it lands)."""
+    """List -> standard -> special (in policy, out of policy, not judged) -> above standard ->
+    net, over the sales, as amounts (each step and where it lands): the discounts negative, the
+    sales above standard positive, so that the steps add up to each total exactly."""
     steps = [
         ("List revenue", metrics.list_revenue),
         ("Standard discount (marketing's tiers)", -metrics.standard_discount),
@@ -148,6 +157,7 @@ def waterfall(metrics: Metrics, currency: str) -> list[dict[str, str | None]]:
             if metrics.unjudged_special_discount
             else []
         ),
+        (ABOVE_STANDARD_STEP, metrics.above_standard_amount),
         ("Net revenue", metrics.net_revenue),
     ]
     return [{"step": name, "amount": format_money(amount, currency)} for name, amount in steps]
@@ -157,6 +167,64 @@ def is_total_step(steps: list[dict[str, str | None]], index: int) -> bool:
     """A total (list, standard, net revenue; the first step and the last) is a bar standing on
     the axis; every other step moves revenue from where the one before it landed."""
     return index in (0, len(steps) - 1) or steps[index]["step"] in TOTAL_STEPS
+
+
+def notes(report: Report) -> list[str]:
+    """What the figures leave out or count twice, said in words (empty: nothing to say)."""
+    from pricing.money import display_money
+
+    t, c = report.totals, report.currency
+    said: list[str] = []
+    if report.deals_overlap:
+        said.append(
+            f"deals overlap: the groups count {sum(m.deals for _, m in report.groups):,} deals "
+            f"where the total counts {t.deals:,}, a deal with lines in several groups (two "
+            f"{' or two '.join(report.by)}) counting in each"
+        )
+    if report.months and report.months_overlap:
+        said.append(
+            f"deals overlap by month: the months count {sum(m.deals for _, m in report.months):,} "
+            f"deals where the total counts {t.deals:,}, a deal spanning months counting in each"
+        )
+    if t.returns_lines:
+        said.append(
+            f"{t.returns_lines:,} return lines (refunded {display_money(t.returns_amount, c)}) "
+            "are apart from the sales figures and never judged; net after returns "
+            f"{display_money(t.net_after_returns, c)}"
+        )
+    if t.unmatched_lines:
+        said.append(
+            f"{t.unmatched_lines:,} unmatched lines (net "
+            f"{display_money(t.unmatched_net_revenue, c)}) have no list price on their dates: "
+            "left out of every other figure"
+        )
+    if t.stock_adjustment_lines:
+        said.append(
+            f"{t.stock_adjustment_lines:,} stock adjustments (negative quantity at price 0) "
+            "are left out of every money figure"
+        )
+    flagged = t.above_standard_flagged_lines + t.returns_above_list_lines
+    if flagged:
+        said.append(
+            f"{flagged:,} lines to check (a sale above {report.flag.normalize()}x its standard "
+            "price, or a refund above its list price): check their price or quantity"
+        )
+    return said
+
+
+def _line_document(line: dict[str, Any], currency: str) -> dict[str, Any]:
+    """A listed line (or unmatched SKU) as JSON: money in minor units, dates ISO."""
+    document: dict[str, Any] = {}
+    for key, value in line.items():
+        if key in ("net_revenue", "net_amount", "list_price", "standard_price", "net_price"):
+            document[key] = format_money(value, currency)
+        elif isinstance(value, Decimal):
+            document[key] = int(value) if value == value.to_integral_value() else str(value)
+        elif hasattr(value, "isoformat"):
+            document[key] = value.isoformat()
+        else:
+            document[key] = value
+    return document
 
 
 def waterfall_bars(steps: list[dict[str, str | None]]) -> list[tuple[Decimal, Decimal]]:
@@ -262,6 +330,11 @@ def _write_xlsx(report: Report, path: Path) -> None:
     _xlsx_bands(xlsx, book.create_sheet("Price bands"))
     _xlsx_out_of_policy(xlsx, book.create_sheet("Out of policy"))
     _xlsx_unmatched(xlsx, book.create_sheet("Unmatched"))
+    _xlsx_lines(xlsx, book.create_sheet("To check"), xlsx.report.flagged, _CHECK_COLUMNS)
+    _xlsx_lines(
+        xlsx, book.create_sheet("Stock adjustments"), xlsx.report.stock_adjustments,
+        _ADJUSTMENT_COLUMNS,
+    )  # fmt: skip
     for sheet in book.worksheets:
         xlsx.fit_columns(sheet)
         _printable(sheet)
@@ -459,6 +532,12 @@ def _xlsx_summary(xlsx: _Xlsx, summary: Any) -> None:
         if fmt:
             cell.number_format = fmt
     xlsx.add_table(summary, 4, 4 + len(keys), 2)
+    said = notes(report)
+    if said:
+        first = 4 + len(keys) + 2
+        for i, text in enumerate(said, start=first):
+            summary.cell(i, 1, text[0].upper() + text[1:])
+        xlsx.add_table(summary, first, first + len(said) - 1, 1)
 
 
 def _xlsx_months(xlsx: _Xlsx, months: Any) -> Any:
@@ -629,6 +708,7 @@ _STEP_COLOURS = {
     "Special discount within policy or approved": "2F5597",
     "Out-of-policy discount": "C00000",
     "Special discount not judged (no policy in force)": "A6A6A6",
+    ABOVE_STANDARD_STEP: "548235",
     "Net revenue": "1F3864",
 }
 
@@ -743,13 +823,43 @@ def _xlsx_out_of_policy(xlsx: _Xlsx, oop: Any) -> None:
 
 
 def _xlsx_unmatched(xlsx: _Xlsx, unmatched: Any) -> None:
-    xlsx.header(unmatched, 1, [heading("sku"), "Lines", "First date", "Last date"])
+    xlsx.header(unmatched, 1, [heading("sku"), "Lines", heading("net_revenue"), "First date",
+                               "Last date"])  # fmt: skip
     for i, row in enumerate(xlsx.report.unmatched, start=2):
         unmatched.cell(i, 1, safe_text(row["sku"])).data_type = "s"
         unmatched.cell(i, 2, row["lines"]).number_format = "#,##0"
-        unmatched.cell(i, 3, row["first"]).number_format = "yyyy-mm-dd"
-        unmatched.cell(i, 4, row["last"]).number_format = "yyyy-mm-dd"
-    xlsx.add_table(unmatched, 1, 1 + len(xlsx.report.unmatched), 4)
+        net = round_money(row["net_revenue"], xlsx.currency)
+        unmatched.cell(i, 3, net).number_format = xlsx.money_format
+        unmatched.cell(i, 4, row["first"]).number_format = "yyyy-mm-dd"
+        unmatched.cell(i, 5, row["last"]).number_format = "yyyy-mm-dd"
+    xlsx.add_table(unmatched, 1, 1 + len(xlsx.report.unmatched), 5)
+
+
+_CHECK_COLUMNS = ["date", "deal", "customer", "rep", "sku", "qty", "list_price", "standard_price",
+                  "net_price", "net_amount", "why"]  # fmt: skip
+_ADJUSTMENT_COLUMNS = ["date", "deal", "customer", "rep", "sku", "qty"]
+_LINE_MONEY = ("list_price", "standard_price", "net_price", "net_amount")
+
+
+def _xlsx_lines(xlsx: _Xlsx, sheet: Any, lines: list[dict[str, Any]], columns: list[str]) -> None:
+    """A sheet listing lines (those to check, the stock adjustments), one row each."""
+    xlsx.header(sheet, 1, [heading(name) for name in columns])
+    for i, line in enumerate(lines, start=2):
+        for j, name in enumerate(columns, start=1):
+            raw = line[name]
+            if isinstance(raw, Decimal) and name in _LINE_MONEY:
+                raw = round_money(raw, xlsx.currency)
+            cell = sheet.cell(i, j, safe_text(raw))
+            if isinstance(raw, str):
+                cell.data_type = "s"
+            elif name in _LINE_MONEY:
+                cell.number_format = xlsx.money_format
+            elif name == "qty":
+                cell.number_format = "#,##0.###"
+            elif name == "date":
+                cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    xlsx.add_table(sheet, 1, 1 + len(lines), len(columns))
 
 
 # HTML ----------------------------------------------------------------------------------------
@@ -775,7 +885,10 @@ def _charts(report: Report) -> dict[str, str]:
         labels = [m for m, _ in report.months]
         ax.plot(
             labels,
-            [float(m.realization_pct) for _, m in report.months],
+            [
+                float("nan") if m.realization_pct is None else float(m.realization_pct)
+                for _, m in report.months
+            ],
             marker="o",
             color="#1f3864",
         )
@@ -894,6 +1007,7 @@ def _waterfall_chart(report: Report, plt: Any) -> str:
         "Special discount within policy or approved": "Special, in policy",
         "Out-of-policy discount": "Out of policy",
         "Special discount not judged (no policy in force)": "Not judged",
+        ABOVE_STANDARD_STEP: "Above standard",
         "Net revenue": "Net revenue",
     }
     start_at = waterfall_axis_start(steps)
@@ -1001,12 +1115,16 @@ def _html_metrics(metrics: Metrics, c: str) -> dict[str, Any]:
             document[key] = display_money(metric_value(metrics, key), c)
     for key in COUNT_KEYS:
         document[key] = f"{document[key]:,}"
+    for key in PCT_KEYS:
+        if document.get(key) is None:
+            document[key] = "n/a"  # a percentage of nothing
     return document
 
 
-_HTML_GROUP_KEYS = ("lines", "list_revenue", "net_revenue", "leakage", "standard_discount",
-                    "special_discount", "realization_pct", "out_of_policy_lines",
-                    "out_of_policy_amount")  # fmt: skip
+_HTML_GROUP_KEYS = ("lines", "deals", "list_revenue", "net_revenue", "gross_discount",
+                    "standard_discount", "special_discount", "above_standard_amount", "leakage",
+                    "realization_pct", "out_of_policy_lines", "out_of_policy_amount",
+                    "returns_amount", "unmatched_net_revenue")  # fmt: skip
 
 
 def _html_top(report: Report, charts: dict[str, str]) -> list[str]:
@@ -1016,14 +1134,19 @@ def _html_top(report: Report, charts: dict[str, str]) -> list[str]:
     esc = _esc
     cards = "".join(
         f'<div class="card"><div class="label">{esc(LABELS[k])}</div><div class="value">{esc(t[k])}'
-        f"{'' if k not in PCT_KEYS else ' %'}</div></div>"
+        f"{' %' if k in PCT_KEYS and t[k] != 'n/a' else ''}</div></div>"
         for k in (
             "net_revenue",
             "leakage",
             "realization_pct",
+            "gross_discount",
             "special_discount",
+            "above_standard_amount",
             "out_of_policy_amount",
             "out_of_policy_lines",
+            "returns_amount",
+            "net_after_returns",
+            "unmatched_net_revenue",
         )
     )
     steps = waterfall(report.totals, c)
@@ -1041,6 +1164,7 @@ def _html_top(report: Report, charts: dict[str, str]) -> list[str]:
             if (note := unjudged_note(report.totals, c))
             else []
         ),
+        *(f"<p class='note'>{esc(said[0].upper() + said[1:])}.</p>" for said in notes(report)),
         f"<h2>From list to net</h2><p class='sub'>{esc(WATERFALL_SIGNS)}</p><div class='beside'>"
         f"<table class='narrow'><tr><th>Step</th><th>Amount ({esc(c)})</th></tr>{flow_rows}</table>"
         f"<figure class='waterfall'>{charts['waterfall']}</figure></div>",
@@ -1069,10 +1193,17 @@ def _html_breakdowns(report: Report, charts: dict[str, str]) -> list[str]:
         sections.append(f"<h2>Realization by month</h2><figure>{charts['months']}</figure>")
     if report.by:
         sections.append(
-            f"<h2>By {esc(', '.join(report.by))}</h2><p class='sub'>{esc(GROUP_SIGNS)}</p>"
+            f"<h2>By {esc(', '.join(report.by))}</h2><p class='sub'>Ranked by "
+            f"{esc(LABELS[report.sort].lower())}, largest first. {esc(GROUP_SIGNS)}</p>"
         )
         if "groups" in charts:
             sections.append(f"<figure>{charts['groups']}</figure>")
+        if report.deals_overlap:
+            sections.append(
+                "<p class='note'>Deals overlap: a deal with lines in several groups counts in "
+                f"each (the groups count {sum(m.deals for _, m in report.groups):,} deals, the "
+                f"total {report.totals.deals:,}).</p>"
+            )
         sections.append(f"<table><tr>{group_head}</tr>{group_rows}</table>")
     if "distribution" in charts:
         sections.append(
@@ -1100,9 +1231,22 @@ def _html_lines(report: Report) -> list[str]:
         for line in report.out_of_policy[:500]
     )  # fmt: skip
     unmatched_rows = "".join(
-        f"<tr><td>{esc(u['sku'])}</td><td class='num'>{u['lines']:,}</td><td>{esc(u['first'])}</td><td>{esc(u['last'])}</td></tr>"
+        f"<tr><td>{esc(u['sku'])}</td><td class='num'>{u['lines']:,}</td>"
+        f"<td class='num'>{esc(display_money(u['net_revenue'], c))}</td><td>{esc(u['first'])}</td><td>{esc(u['last'])}</td></tr>"
         for u in report.unmatched[:200]
-    )
+    )  # fmt: skip
+    flagged_rows = "".join(
+        f"<tr><td>{esc(line['date'])}</td><td>{esc(line['deal'])}</td><td>{esc(line['customer'])}</td>"
+        f"<td>{esc(line['rep'])}</td><td>{esc(line['sku'])}</td><td class='num'>{esc(line['qty'])}</td>"
+        f"<td class='num'>{esc(display_money(line['standard_price'], c))}</td>"
+        f"<td class='num'>{esc(display_money(line['net_amount'], c))}</td><td>{esc(line['why'])}</td></tr>"
+        for line in report.flagged[:500]
+    )  # fmt: skip
+    adjustment_rows = "".join(
+        f"<tr><td>{esc(line['date'])}</td><td>{esc(line['deal'])}</td><td>{esc(line['customer'])}</td>"
+        f"<td>{esc(line['rep'])}</td><td>{esc(line['sku'])}</td><td class='num'>{esc(line['qty'])}</td></tr>"
+        for line in report.stock_adjustments[:500]
+    )  # fmt: skip
     sections: list[str] = []
     sections.append(
         f"<h2>Out of policy ({report.totals.out_of_policy_lines:,} lines"
@@ -1115,10 +1259,30 @@ def _html_lines(report: Report) -> list[str]:
         + ")</h2><table><tr><th>Date</th><th>Deal</th><th>Customer</th><th>Rep</th><th>SKU</th><th>Quantity</th>"
         f"<th>Net price</th><th>Discount %</th><th>Why</th></tr>{oop_rows}</table>"
     )
+    t = report.totals
     if report.unmatched:
         sections.append(
-            f"<h2>Unmatched: no list price on the deal's date ({report.totals.unmatched_lines:,} lines)</h2>"
-            f"<table class='narrow'><tr><th>SKU</th><th>Lines</th><th>First</th><th>Last</th></tr>{unmatched_rows}</table>"
+            f"<h2>Unmatched: no list price on the deal's date ({t.unmatched_lines:,} lines, net "
+            f"{esc(display_money(t.unmatched_net_revenue, c))}"
+            + (f"; first 200 of {len(report.unmatched):,} SKUs shown" if len(report.unmatched) > 200 else "")
+            + ")</h2><table class='narrow'><tr><th>SKU</th><th>Lines</th><th>Net revenue</th><th>First</th>"
+            f"<th>Last</th></tr>{unmatched_rows}</table>"
+        )  # fmt: skip
+    if report.flagged:
+        count = t.above_standard_flagged_lines + t.returns_above_list_lines
+        sections.append(
+            f"<h2>To check: price or quantity ({count:,} lines"
+            + (", first 500 shown" if count > 500 else "")
+            + ")</h2><table><tr><th>Date</th><th>Deal</th><th>Customer</th><th>Rep</th><th>SKU</th>"
+            "<th>Quantity</th><th>Standard price</th><th>Net amount</th><th>Why</th></tr>"
+            f"{flagged_rows}</table>"
+        )
+    if report.stock_adjustments:
+        sections.append(
+            f"<h2>Stock adjustments: negative quantity at price 0 ({t.stock_adjustment_lines:,} lines"
+            + (", first 500 shown" if t.stock_adjustment_lines > 500 else "")
+            + ")</h2><table class='narrow'><tr><th>Date</th><th>Deal</th><th>Customer</th><th>Rep</th>"
+            f"<th>SKU</th><th>Quantity</th></tr>{adjustment_rows}</table>"
         )
     return sections
 

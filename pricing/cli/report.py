@@ -30,6 +30,7 @@ Examples:
   pricing report --by family,month -o drift.xlsx
   pricing report --by rep -o drift.html
   pricing report --by customer --json
+  pricing report --by rep --sort out_of_policy_amount
 """
 )
 @date_option("--from", "start", help="First deal date included (default: the first deal).")
@@ -37,18 +38,33 @@ Examples:
 @click.option(
     "--by", "by_text", metavar="rep|family|sku|customer|month[,…]", help="Break the totals down."
 )
+@click.option(
+    "--sort",
+    metavar="FIGURE",
+    help="Rank the groups by this figure of the report, largest first (any key of --json, "
+    "such as leakage, net_revenue, out_of_policy_amount; default gross_discount: the money "
+    "given away).",
+)
 @output_option(
     "Write the report: .xlsx (sheets and native charts), .html (self-contained), .csv or .json."
 )
 @json_option
 def report(
-    start: datetime | None, end: datetime | None, by_text: str | None, output: Path | None
+    start: datetime | None,
+    end: datetime | None,
+    by_text: str | None,
+    sort: str | None,
+    output: Path | None,
 ) -> None:
     """The drift report: how far the deals closed are from list, where, and by whom.
 
-    Totals, or broken down by rep, family, SKU, customer or month. List, standard and net revenue; leakage split into standard discount (marketing's tiers) and
-    special discount (sales' deviations); realization; margin where costs are known; out-of-policy
-    lines and amount, judged under the policy in force on each line's date; unmatched lines.
+    Totals, or broken down by rep, family, SKU, customer or month. Over the sales (lines of
+    quantity 0 or more with a list price): list, standard and net revenue; the standard
+    discount (marketing's tiers), the special discount (sales below their standard price)
+    and the sales above standard, which add up from list to net exactly; realization; margin
+    where costs are known; out-of-policy lines and amount, judged under the policy in force on
+    each line's date. Returns (negative quantities), unmatched lines (no list price) and stock
+    adjustments (negative quantity at price 0) apart, each with its count and money.
     """
     cfg = settings()
     document = cfg.call(
@@ -56,6 +72,7 @@ def report(
         start=as_date(start).isoformat() if start else None,
         end=as_date(end).isoformat() if end else None,
         by=by_text,
+        sort=sort,
         output=output,
     )
     if cfg.json:
@@ -72,8 +89,14 @@ def report(
         _print_groups(document)
 
 
+def _pct(value: str | None) -> str:
+    """A percentage as people read it; "n/a" when its base is zero."""
+    return "n/a" if value is None else f"{value} %"
+
+
 def _print_totals(document: dict[str, Any]) -> None:
-    """The report's totals: from list to net, leakage, realization, margin."""
+    """The report's totals: from list to net over the sales, then returns, leakage,
+    realization, margin, and what was left out or is to check."""
     t = document["totals"]
     period = f"{document['from'] or 'first deal'} to {document['to'] or 'last deal'}"
     say(
@@ -83,21 +106,40 @@ def _print_totals(document: dict[str, Any]) -> None:
     print_table(
         ["Measure", "Value"],
         [
-            ("List revenue", money(t["list_revenue"])),
+            ("List revenue (sales)", money(t["list_revenue"])),
             ("- standard discount (tiers)", money(t["standard_discount"])),
             ("Standard revenue", money(t["standard_revenue"])),
-            ("- special discount (deviations)", money(t["special_discount"])),
+            ("- special discount (sales below standard)", money(t["special_discount"])),
+            ("  of which within policy or approved", money(t["in_policy_special_discount"])),
             (
                 "  of which out of policy",
                 f"{money(t['out_of_policy_amount'])} in {t['out_of_policy_lines']:,} lines"
                 + (f" ({t['unjudged_lines']:,} lines not judged)" if t["unjudged_lines"] else ""),
             ),
-            ("Net revenue", money(t["net_revenue"])),
-            ("Leakage", money(t["leakage"])),
-            ("Realization", f"{t['realization_pct']} %"),
-            ("Margin", f"{t['margin_pct']} %" if t["margin_pct"] is not None else "(no costs)"),
+            (
+                "+ above standard (sales above standard)",
+                f"{money(t['above_standard_amount'])} in {t['above_standard_lines']:,} lines",
+            ),
+            ("Net revenue (sales)", money(t["net_revenue"])),
+            (
+                "Returns (refunded)",
+                f"{money(t['returns_amount'])} in {t['returns_lines']:,} lines "
+                f"(at list {money(t['returns_at_list'])})",
+            ),
+            ("Net after returns", money(t["net_after_returns"])),
+            ("Discounts given (standard + special)", money(t["gross_discount"])),
+            ("Leakage (list - net)", money(t["leakage"])),
+            ("Realization", _pct(t["realization_pct"])),
+            ("Margin", _pct(t["margin_pct"]) if t["margin_pct"] is not None else "(no costs)"),
             ("Lines sold below their approved price", f"{t['below_approved_lines']:,}"),
-            ("Unmatched lines (no list price on their date)", f"{t['unmatched_lines']:,}"),
+            (
+                "Unmatched lines (no list price on their date)",
+                f"{t['unmatched_lines']:,} (net {money(t['unmatched_net_revenue'])})",
+            ),
+            (
+                "Stock adjustments (negative quantity at price 0)",
+                f"{t['stock_adjustment_lines']:,}",
+            ),
             (
                 "Lines not judged (no policy in force on their date)",
                 f"{t['unjudged_lines']:,} (net {money(t['unjudged_net_revenue'])})",
@@ -112,29 +154,49 @@ def _print_totals(document: dict[str, Any]) -> None:
             "(to judge them, load the policy with an `effective_from` on or before the first "
             "of them)."
         )
+    flagged = t["above_standard_flagged_lines"] + t["returns_above_list_lines"]
+    if flagged:
+        say(
+            f"{flagged:,} lines to check ({t['above_standard_flagged_lines']:,} sold far above "
+            f"their standard price, {t['returns_above_list_lines']:,} refunds above their list "
+            "price): check their price or quantity; `-o report.xlsx` lists them."
+        )
 
 
 def _print_groups(document: dict[str, Any]) -> None:
-    """The ten groups that leak most (and the lines not judged, when some were not)."""
+    """The first ten groups of the ranking (by the money given away unless --sort says), how
+    many more, and whether their deal counts overlap."""
     groups = document["groups"]
     top = groups[:10]
     unjudged = bool(document["totals"]["unjudged_lines"])
-    right = ["Net revenue", "Leakage", "Special disc.", "Realization %", "Out of policy"]
+    right = ["Deals", "Net revenue", "Discounts", "Above std.", "Leakage", "Realization %",
+             "Out of policy"]  # fmt: skip
     right += ["Not judged"] if unjudged else []
+    sort = document.get("sort", "gross_discount")
     print_table(
         [*(b.title() for b in document["by"]), *right],
         [
             (
                 *g["key"].values(),
+                f"{g['deals']:,}",
                 money(g["net_revenue"]),
+                money(g["gross_discount"]),
+                money(g["above_standard_amount"]),
                 money(g["leakage"]),
-                money(g["special_discount"]),
-                g["realization_pct"],
+                g["realization_pct"] if g["realization_pct"] is not None else "n/a",
                 f"{g['out_of_policy_lines']:,}",
                 *([f"{g['unjudged_lines']:,}"] if unjudged else []),
             )
             for g in top
         ],
-        title=f"Top {len(top)} of {len(groups)} by leakage",
+        title=f"Top {len(top)} of {len(groups)} by {sort.replace('_', ' ')}",
         right=right,
     )
+    if len(groups) > len(top):
+        say(f"{len(groups) - len(top):,} more: --json or -o FILE.xlsx lists every group.")
+    if document.get("deals_overlap"):
+        counted = sum(g["deals"] for g in groups)
+        say(
+            f"Deals overlap: a deal with lines in several groups counts in each (the groups "
+            f"count {counted:,} deals, the total {document['totals']['deals']:,})."
+        )

@@ -17,11 +17,12 @@ def build(
     start: str | None = None,
     end: str | None = None,
     by: str | None = None,
+    sort: str | None = None,
     output: Path | None = None,
 ) -> Document:
     """The drift report over the deals from ``start`` to ``end`` (``YYYY-MM-DD``, default all),
-    broken down ``by`` (``rep,family``: rep, family, sku, customer, month); ``output`` writes
-    it as .xlsx, .html, .csv or .json."""
+    broken down ``by`` (``rep,family``: rep, family, sku, customer, month), the groups ranked
+    by ``sort`` (a figure of the report); ``output`` writes it as .xlsx, .html, .csv or .json."""
     breakdown = api.report_breakdown(by)
     result = api.build_report(
         caller.store(),
@@ -29,6 +30,7 @@ def build(
         end=day(end, "to"),
         by=breakdown,
         details=output is not None and output.suffix.lower() in DETAILED,
+        sort=sort,
         user=caller.user,
     )
     if output is not None:
