@@ -22,6 +22,7 @@ from pricing.lines import schema, segments
 from pricing.lines.matching import classify, present
 from pricing.lines.segments import zero_filled
 from pricing.money import MICRO
+from pricing.policy.checks import deal_values
 from pricing.policy.model import Policy
 from pricing.policy.versions import all_versions
 from pricing.storage.store import Store
@@ -124,6 +125,11 @@ def simulate(
             start=start,
             end=end,
         )
+        # A deal's value is over its lines in the store, whatever the period holds of them.
+        whole = stored if start is None and end is None else None
+        if proposed.reads_deal_value and whole is None:
+            whole = segments.scan(conn, ["deal_no", "qty", "standard_revenue"])
+    deal_value = _deal_values(stored, whole) if proposed.reads_deal_value else None
     cover = report.approved_cover(db)
     total = stored.num_rows
     matched = pc.is_valid(stored["edition_id"])
@@ -131,6 +137,8 @@ def simulate(
     unmatched = stored["edition_id"].null_count
     if not pc.all(judged).as_py():  # unmatched or unjudged lines are left out
         stored = stored.filter(judged)
+        if deal_value is not None:
+            deal_value = deal_value[judged.to_numpy(zero_copy_only=False)]
     n = stored.num_rows
     unjudged = total - n - unmatched
     if not n:
@@ -139,7 +147,7 @@ def simulate(
         names: dict[str, int] = {}
         current = _current(stored, versions, names)
         new, ranks_new, below_new = _proposed(
-            stored.select(list(schema.CLASSIFIED)), proposed, names
+            stored.select(list(schema.CLASSIFIED)), proposed, names, deal_value
         )
         labels = {code: name for name, code in names.items()}
         sides = _sides(stored, labels, (current, _stored_below(stored)), (new, below_new))
@@ -200,8 +208,24 @@ def _stored_below(stored: pa.Table) -> npt.NDArray[np.bool_]:
     return below
 
 
+def _deal_values(stored: pa.Table, whole: pa.Table | None) -> Ints:
+    """Each stored line's deal value (:func:`pricing.policy.checks.deal_values`) over its
+    deal's lines in ``whole`` (the store, or the scanned lines when they are all of it)."""
+    import numpy as np
+
+    assert whole is not None
+    deal = zero_filled(whole["deal_no"])
+    values = deal_values(deal, zero_filled(whole["qty"]), zero_filled(whole["standard_revenue"]))
+    if whole is stored:
+        return values
+    by_number = np.zeros(int(deal.max()) + 1 if len(deal) else 1, dtype=values.dtype)
+    by_number[deal] = values
+    found: Ints = by_number[zero_filled(stored["deal_no"])]
+    return found
+
+
 def _proposed(
-    judged: pa.Table, proposed: Policy, names: dict[str, int]
+    judged: pa.Table, proposed: Policy, names: dict[str, int], deal_value: Ints | None
 ) -> tuple[Ints, Ints, npt.NDArray[np.bool_]]:
     """Each line's class under the proposed policy, its level rank, and whether it is below
     its hard floor: judged a chunk at a time (bounded memory)."""
@@ -212,7 +236,8 @@ def _proposed(
     ranks_new = np.empty(n, dtype=np.int64)
     below_new = np.empty(n, dtype=bool)
     for offset in range(0, n, CHUNK):
-        ranks, _, below = classify(proposed, judged.slice(offset, CHUNK))
+        value = None if deal_value is None else deal_value[offset : offset + CHUNK]
+        ranks, _, below = classify(proposed, judged.slice(offset, CHUNK), value)
         new[offset : offset + CHUNK] = _codes(names, np.asarray(ranks), proposed.levels)
         ranks_new[offset : offset + CHUNK] = np.asarray(ranks)
         below_new[offset : offset + CHUNK] = np.asarray(below).astype(bool)

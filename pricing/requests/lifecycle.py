@@ -26,7 +26,7 @@ from pricing.money import (
     minor_units,
 )
 from pricing.policy import versions as policies
-from pricing.policy.engine import hard_floor, judge, lowest_prices
+from pricing.policy.engine import hard_floor, judge_lines, lowest_prices
 from pricing.policy.model import Decision, LineFacts, Policy
 from pricing.pricebook import editions
 from pricing.pricebook.model import Edition, PriceItem
@@ -218,11 +218,16 @@ def _shape_problem(line: LineInput) -> tuple[str, object] | None:
 def _judge_lines(
     policy: Policy, priced: list[tuple[LineInput, PriceItem, Decimal, Decimal]]
 ) -> list[RequestLine]:
-    """Each priced line judged under the policy, the deal's value taken from all of them."""
-    deal_value = sum((line.qty * standard for line, _, standard, _ in priced), Decimal(0))
+    """Each priced line judged under the policy: the request is one deal, its value taken
+    from all its lines (:func:`pricing.policy.checks.deal_values`, as for a closed deal)."""
+    judged = judge_lines(
+        policy,
+        [(line_facts(item, line.qty, standard), price) for line, item, standard, price in priced],
+    )
     lines = []
-    for number, (line, item, standard, price) in enumerate(priced, start=1):
-        decided = judge(policy, line_facts(item, line.qty, standard, deal_value), price)
+    for number, ((line, item, standard, price), decided) in enumerate(
+        zip(priced, judged, strict=True), start=1
+    ):
         lines.append(
             RequestLine(
                 line_no=number,
@@ -243,7 +248,7 @@ def _judge_lines(
     return lines
 
 
-def line_facts(item: PriceItem, qty: int, standard: Decimal, deal_value: Decimal) -> LineFacts:
+def line_facts(item: PriceItem, qty: int, standard: Decimal) -> LineFacts:
     """What the guardrails look at for one line of a price book item."""
     return LineFacts(
         sku=item.sku,
@@ -254,7 +259,6 @@ def line_facts(item: PriceItem, qty: int, standard: Decimal, deal_value: Decimal
         currency=item.currency,
         unit_cost=item.unit_cost,
         item_floor=item.floor_price,
-        deal_value=deal_value,
     )
 
 
@@ -718,7 +722,7 @@ def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
                 f"no SKU {sku!r} in the price book in force (edition {edition.number})"
             )
         standard, _ = book.standard_price(item, qty)
-        facts = line_facts(item, qty, standard, standard * qty)
+        facts = line_facts(item, qty, standard)
         floor, reasons, unknown = hard_floor(version.policy, facts)
         advice, note = guidance(
             conn, sku=item.sku, family=item.family, qty=qty, standard=standard,
