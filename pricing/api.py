@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
-from pricing.errors import Refused
+from pricing.errors import InputError, Refused
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -426,6 +426,16 @@ def show_item(db: Store, sku: str, *, on: date | None = None) -> ItemView:
     return ItemView(edition, item, book, on)
 
 
+def ordered(start: date | None, end: date | None) -> None:
+    """Refuse a period that ends before it starts (it would hold nothing, silently)."""
+    if start is not None and end is not None and start > end:
+        raise InputError(
+            f" {start.isoformat()} is after the period's end ({end.isoformat()}): nothing "
+            "could be in it",
+            field="start",
+        )
+
+
 def diff_editions(
     db: Store,
     old: int | None = None,
@@ -444,6 +454,7 @@ def diff_editions(
 
     if impact:
         authorize(db, user, "report")
+        ordered(start, end)
     old_edition, new_edition, diff = editions.diff(db, old, new)
     if not impact:
         return EditionDiff(old_edition, new_edition, diff)
@@ -541,7 +552,7 @@ def simulate_policy(
     from pricing.analysis.simulate import simulate
 
     authorize(db, user, "policy.simulate")
-
+    ordered(start, end)
     return simulate(db, proposed, start=start, end=end)
 
 
@@ -549,15 +560,24 @@ def simulate_policy(
 
 
 def quote(
-    db: Store, sku: str, qty: int, *, on: date | None = None, user: str | None = None
+    db: Store,
+    sku: str,
+    qty: int,
+    *,
+    on: date | None = None,
+    window: int | None = None,
+    user: str | None = None,
 ) -> Quote:
-    """List, standard price and the lowest price each level may grant, and the hard floor."""
-    from pricing.requests import lifecycle
+    """List, standard price and the lowest price each level may grant, and the hard floor, as
+    of ``on`` (default today); guidance from the ``window`` days before it (default 365)."""
+    from pricing.requests import guidance, lifecycle
 
     if user is not None:
         whoami(db, user)
 
-    return lifecycle.quote(db, sku, qty, on=on)
+    return lifecycle.quote(
+        db, sku, qty, on=on, window=guidance.WINDOW_DAYS if window is None else window
+    )
 
 
 def read_request_lines(file: Path | str) -> tuple[list[LineInput], list[Problem]]:
@@ -768,7 +788,7 @@ def build_report(
     from pricing.analysis.report import build, parse_by
 
     authorize(db, user, "report")
-
+    ordered(start, end)
     keys = parse_by(by if isinstance(by, str) else ",".join(by or []))  # unknown keys: InputError
     return build(db, start=start, end=end, by=keys, details=details)
 
