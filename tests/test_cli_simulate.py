@@ -170,3 +170,34 @@ def test_policy_load__the_same_file_again_stores_nothing(owner: Cli, tmp_path: P
     )
     document = owner.json("policy", "load", str(changed))
     assert (document["version"], document["unchanged"]) == (2, False)
+
+
+def test_simulate__a_deal_size_rule_judges_each_deal_on_its_whole_value(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Given a deal of 6 x 100.00 and 6 x 90.00 sold at 15 % (1,140.00 at standard prices)
+    stored under a policy whose rep may grant 5 %, when the owner simulates the policy that
+    lets a rep grant 20 % on deals of 1,000 or more, then both lines move to approved: the
+    deal's value is its lines' together (each line alone, 600.00 and 540.00, is below 1,000),
+    and so it is for a period holding only one of them."""
+    from tests.test_cli_requests import DEAL_VALUE_POLICY, deal_value_store
+
+    deal_value_store(cli, tmp_path)
+    current = tmp_path / "current.toml"
+    current.write_text(DEAL_VALUE_POLICY.split("[[rule]]")[0])
+    assert cli("--user", "dana", "policy", "load", str(current)).exit_code == 0
+    deals = deals_csv(
+        tmp_path,
+        "Order ID,Order Date,Customer,SKU,Quantity,Net Price\n"
+        "SO-1,2025-03-01,Acme,HW-1,6,85.00\nSO-1,2025-03-02,Acme,HW-2,6,76.50\n",
+    )
+    assert cli("deals", "import", str(deals)).exit_code == 0
+    proposed = tmp_path / "proposed.toml"
+    proposed.write_text(DEAL_VALUE_POLICY)
+    document = cli.json("policy", "simulate", str(proposed))
+    assert [(c["sku"], c["current"], c["proposed"]) for c in document["changed"]] == [
+        ("HW-1", "pending:manager", "approved"),
+        ("HW-2", "pending:manager", "approved"),
+    ]
+    second_day = cli.json("policy", "simulate", str(proposed), "--from", "2025-03-02")
+    assert [(c["sku"], c["proposed"]) for c in second_day["changed"]] == [("HW-2", "approved")]
