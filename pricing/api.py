@@ -768,7 +768,7 @@ def list_deal_imports(db: Store, *, user: str | None = None) -> list[ImportListi
 def undo_deal_import(db: Store, number: int, *, user: str) -> Undone:
     """Take a deals import back, as if its file had never been imported (audited); an unknown
     number raises :class:`~pricing.errors.NotFoundError`."""
-    from pricing.lines.history import undo
+    from pricing.lines.service import undo
 
     authorize(db, user, "deals.import")
     with db.write() as conn:

@@ -395,3 +395,24 @@ def write_lines(tmp_path: Path, lines: list[tuple[str, int, int]]) -> Path:
     path = tmp_path / "lines.csv"
     path.write_text("SKU,Qty,Discount %\n" + "".join(f"{s},{q},{d}\n" for s, q, d in lines))
     return path
+
+
+def test_undoing_the_import_that_grew_a_deal_judges_the_deal_on_what_it_keeps(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Given a deal grown to 1,140.00 by a later file (both lines within the rep's 20 %), when
+    that later import is undone, then the line the deal keeps is judged again on the 600.00
+    left: it needs a manager (out of policy), and the audit still verifies."""
+    deal_value_store(cli, tmp_path)
+    header = "Order ID,Order Date,Customer,SKU,Quantity,Net Price\n"
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(header + "SO-1,2025-03-01,Acme,HW-1,6,85.00\n")
+    second.write_text(
+        header + "SO-1,2025-03-01,Acme,HW-1,6,85.00\nSO-1,2025-03-01,Acme,HW-2,6,76.50\n"
+    )
+    assert cli("deals", "import", str(first)).exit_code == 0
+    assert cli.json("deals", "import", str(second))["added"] == 1
+    assert cli.json("report")["totals"]["out_of_policy_lines"] == 0
+    assert cli("deals", "undo", "2").exit_code == 0
+    assert cli.json("report")["totals"]["out_of_policy_lines"] == 1
+    assert cli("audit", "verify").exit_code == 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from pricing.errors import DamagedError
 from pricing.io.arrow import dates, dictionary_encode, fill_null, texts
 from pricing.limits import UNMATCHED_SKUS_LISTED
 from pricing.lines import history, schema, segments
@@ -130,7 +131,7 @@ def import_deals(
                 deal_tables.lock_for_writing(conn)
             if replace is not None:
                 note = f"{read.name} replaces it"
-                result.replaced = history.undo(conn, replace, by=user, note=note)
+                result.replaced = undo(conn, replace, by=user, note=note)
             holder, conflict = history.same_file(conn, read)
             if conflict is not None and conflict.reading and _reads_alike(read, conflict.reading):
                 holder, conflict = conflict.earlier, None
@@ -171,7 +172,9 @@ def import_deals(
                 )
                 result.import_id = number
             result.problems.extend(_differing(read, corrected, number))
-            _match_and_store(conn, fresh, number, result, dry_run=dry_run, progress=progress)
+            _match_and_store(
+                conn, fresh, number, result, dry_run=dry_run, progress=progress, by=user
+            )
             result.problems.extend(_leading_zero_hints(conn, result.unmatched_skus, read.name))
             if number is not None:
                 note = read.name + (f", replacing import {replace}" if replace else "")
@@ -288,6 +291,7 @@ def _match_and_store(
     *,
     dry_run: bool,
     progress: Progress | None,
+    by: str,
 ) -> None:
     """Match the fresh lines a chunk at a time (bounded memory) and store each chunk as it
     is matched (unless a dry run); count the unmatched lines and SKUs into ``result``.
@@ -295,6 +299,7 @@ def _match_and_store(
     Each chunk's SKUs are looked up in the editions as they come: coding the whole file's
     SKUs first (one lookup per distinct SKU) was no faster, and for a file of a million SKUs
     of its own its hash table took 160 MB."""
+    import numpy as np
     import pyarrow.compute as pc
 
     reference = Reference(conn, keep_items=not dry_run)
@@ -325,7 +330,8 @@ def _match_and_store(
     if elsewhere is not None and len(elsewhere[0]) and not dry_run:
         # The deals this file adds lines to are worth more now: their stored lines are
         # classified again with the deal's new value.
-        rematch(conn, deals=elsewhere[0], by=None)
+        why = f"deals import {number} added lines to their deals"
+        rematch(conn, deals=np.unique(elsewhere[0]), by=by, why=why)
 
 
 def _chunks(n: int) -> list[tuple[int, int]]:
@@ -504,6 +510,27 @@ def _is_in(values: Array, stored: Chunked) -> npt.NDArray[np.bool_]:
         zero_copy_only=False
     )
     return found
+
+
+def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> Undone:
+    """:func:`pricing.lines.history.undo`, and the deals that import had lines of classified
+    again on the lines they keep (a deal's value is its lines' in the store)."""
+    import numpy as np
+
+    reference = Reference(conn)
+    deals = []
+    if reference.reads_deal_value():
+        for segment, size in deal_tables.import_segments(conn, number):
+            try:
+                part = segments.of_segment(conn, segment, size, ["deal_no"])
+            except DamagedError:
+                continue  # its lines go whole; their deals' other lines are judged as stored
+            deals.append(np.unique(segments.zero_filled(part["deal_no"])))
+    undone = history.undo(conn, number, by=by, note=note)
+    if deals:
+        why = f"deals import {number} was undone: its deals are worth what they keep"
+        rematch(conn, deals=np.unique(np.concatenate(deals)), by=by, why=why)
+    return undone
 
 
 def rematch(
