@@ -416,3 +416,30 @@ def test_undoing_the_import_that_grew_a_deal_judges_the_deal_on_what_it_keeps(
     assert cli("deals", "undo", "2").exit_code == 0
     assert cli.json("report")["totals"]["out_of_policy_lines"] == 1
     assert cli("audit", "verify").exit_code == 0
+
+
+def test_a_deal_split_across_chunks_or_interleaved_in_the_file_is_judged_whole(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given lines matched two at a time, when a file lists a deal's three lines across two
+    chunks, and another file interleaves two deals' lines, then every line is judged on its
+    whole deal's value (each deal is worth 1,000 or more: within the rep's 20 %)."""
+    from pricing.lines import segments, service
+
+    monkeypatch.setattr(service, "CHUNK", 2)
+    deal_value_store(cli, tmp_path)
+    header = "Order ID,Order Date,Customer,SKU,Quantity,Net Price\n"
+    across = tmp_path / "across.csv"
+    across.write_text(header + "SO-1,2025-03-01,Acme,HW-1,4,85.00\n"
+                      "SO-1,2025-03-01,Acme,HW-2,4,76.50\nSO-1,2025-03-01,Acme,HW-1,4,85.00\n")  # fmt: skip
+    interleaved = tmp_path / "interleaved.csv"
+    interleaved.write_text(header + "SO-2,2025-04-01,Acme,HW-1,6,85.00\n"
+                           "SO-3,2025-04-01,Beta,HW-1,6,85.00\nSO-2,2025-04-01,Acme,HW-2,6,76.50\n"
+                           "SO-3,2025-04-01,Beta,HW-2,6,76.50\n")  # fmt: skip
+    assert cli.json("deals", "import", str(across))["added"] == 3
+    assert cli.json("deals", "import", str(interleaved))["added"] == 4
+    with cli.store().read() as conn:
+        stored = segments.scan(conn, ["deal_id", "level"]).to_pylist()
+    assert sorted((row["deal_id"], row["level"]) for row in stored) == [
+        ("SO-1", "rep")] * 3 + [("SO-2", "rep")] * 2 + [("SO-3", "rep")] * 2  # fmt: skip
+    assert cli.json("report")["totals"]["out_of_policy_lines"] == 0

@@ -310,18 +310,30 @@ def _match_and_store(
     elsewhere = _stored_sales(conn, fresh) if by_deal else None
     unmatched_parts = []
     appender = segments.Appender(conn, number)
-    bounds = _deal_chunks(fresh.deal_no) if by_deal else _chunks(lines.num_rows)
-    for start, stop in bounds:
+    starts = _deal_starts(fresh.deal_no) if by_deal else None
+    for start in range(0, lines.num_rows, CHUNK):
+        stop = min(start + CHUNK, lines.num_rows)
         chunk = lines.slice(start, stop - start)
-        deals = _deal_values(fresh.deal_no[start:stop], elsewhere) if by_deal else None
-        matched = match(conn, chunk.select(list(schema.FACTS)), reference, deals)
+        # Matched with the whole deals it holds a part of (their other lines are matched again
+        # with the next or the last chunk): each line has its deal's value, and the segments
+        # stay CHUNK lines each.
+        low, high = (
+            (start, stop) if starts is None else _whole_deals(starts, start, stop, lines.num_rows)
+        )
+        deals = _deal_values(fresh.deal_no[low:high], elsewhere) if by_deal else None
+        facts = lines.slice(low, high - low).select(list(schema.FACTS))
+        matched = match(conn, facts, reference, deals)
+        if (low, high) != (start, stop):
+            matched = {
+                name: column.slice(start - low, stop - start) for name, column in matched.items()
+            }
         unmatched = pc.is_null(matched["edition_id"])
         result.unmatched += unmatched.true_count
         if unmatched.true_count:
             unmatched_parts.append(chunk.select(["sku", "date"]).filter(unmatched))
         if not dry_run:
             appender.add(_stored_chunk(chunk, matched, fresh, start, stop, number))
-        del matched, chunk
+        del matched, chunk, facts
         if progress:
             progress(stop, lines.num_rows)
     appender.close()
@@ -334,23 +346,24 @@ def _match_and_store(
         rematch(conn, deals=np.unique(elsewhere[0]), by=by, why=why)
 
 
-def _chunks(n: int) -> list[tuple[int, int]]:
-    return [(start, min(start + CHUNK, n)) for start in range(0, n, CHUNK)]
-
-
-def _deal_chunks(deal_no: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
-    """Chunks of about CHUNK lines that never split a deal (its lines are together)."""
+def _deal_starts(deal_no: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The rows where a deal's lines begin (they are together: :func:`_grouped_by_deal`)."""
     import numpy as np
 
-    n = len(deal_no)
-    starts = np.flatnonzero(deal_no[1:] != deal_no[:-1]) + 1  # where a deal's lines begin
-    bounds, start = [], 0
-    while start < n:
-        at = int(np.searchsorted(starts, start + CHUNK))
-        stop = int(starts[at]) if at < len(starts) else n
-        bounds.append((start, stop))
-        start = stop
-    return bounds
+    begins = np.ones(len(deal_no), dtype=bool)
+    begins[1:] = deal_no[1:] != deal_no[:-1]
+    found: npt.NDArray[np.int64] = np.flatnonzero(begins)
+    return found
+
+
+def _whole_deals(starts: npt.NDArray[np.int64], start: int, stop: int, n: int) -> tuple[int, int]:
+    """The rows from the first line of the deal at row ``start`` to the last line of the deal
+    at row ``stop - 1`` (of ``n``): the whole deals those rows hold lines of."""
+    import numpy as np
+
+    low = int(starts[np.searchsorted(starts, start, side="right") - 1])
+    after = int(np.searchsorted(starts, stop - 1, side="right"))
+    return low, int(starts[after]) if after < len(starts) else n
 
 
 def _grouped_by_deal(fresh: _Fresh) -> _Fresh:
