@@ -160,11 +160,14 @@ class NumpyArrays:
         n = len(values)
         if not n:
             return values.astype(np.int64)
-        if int(groups.min()) < 0 or int(groups.max()) > 4 * n + 1024:
+        low, high = int(groups.min()), int(groups.max())
+        if low >= 0 and high - low <= 4 * n + 1024:
+            groups = groups - low  # a chunk's deals are numbered from where it starts
+        else:
             _, groups = np.unique(groups, return_inverse=True)
         if values.dtype == np.int64:
             largest = max(abs(float(values.max())), abs(float(values.min())), 1.0)
-            if largest * float(np.bincount(groups).max()) < _FITS:
+            if largest * n < _FITS or largest * float(np.bincount(groups).max()) < _FITS:
                 sums = np.zeros(int(groups.max()) + 1, dtype=np.int64)
                 np.add.at(sums, groups, values)
                 found: Ints = sums[groups]
