@@ -516,7 +516,11 @@ def load_policy(
         version = policies.load(conn, parsed, user=user, now=now)
         if not version.unchanged:
             rematch(
-                conn, since=version.effective_from, by=user, why=f"policy version {version.version}"
+                conn,
+                since=version.effective_from,
+                by=user,
+                why=f"policy version {version.version}",
+                repriced=False,  # a policy changes no price: the stored revenues stand
             )
     return version
 

@@ -343,7 +343,7 @@ def _match_and_store(
         # The deals this file adds lines to are worth more now: their stored lines are
         # classified again with the deal's new value.
         why = f"deals import {number} added lines to their deals"
-        rematch(conn, deals=np.unique(elsewhere[0]), by=by, why=why)
+        rematch(conn, deals=np.unique(elsewhere[0]), by=by, why=why, repriced=False)
 
 
 def _deal_starts(deal_no: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -542,7 +542,7 @@ def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> 
     undone = history.undo(conn, number, by=by, note=note)
     if deals:
         why = f"deals import {number} was undone: its deals are worth what they keep"
-        rematch(conn, deals=np.unique(np.concatenate(deals)), by=by, why=why)
+        rematch(conn, deals=np.unique(np.concatenate(deals)), by=by, why=why, repriced=False)
     return undone
 
 
@@ -553,11 +553,14 @@ def rematch(
     by: str | None,
     why: str | None = None,
     deals: npt.NDArray[np.int64] | None = None,
+    repriced: bool = True,
 ) -> int:
     """Match again the stored lines dated ``since`` or later (all when None): after an edition
     or a policy is loaded, lines take the list and policy now in force on their dates. The
     imports changed are recorded in the audit as ``by``'s doing (``why`` says what caused it).
     ``deals``: only the lines of these deals (numbers), whose value a later import changed.
+    ``repriced`` False: no edition changed, so every stored standard revenue stands (a policy
+    was loaded, a deal grew or shrank).
 
     Each line is judged with its deal's value over the deal's lines in the store, as they
     are matched now (:func:`pricing.policy.checks.deal_values`)."""
@@ -573,7 +576,13 @@ def rematch(
     kinds = schema.arrow(schema.MATCHED)
     rematched = 0
     by_deal = reference.reads_deal_value()
-    values = _stored_deal_values(conn, since, deals, reference) if by_deal else None
+    values = None
+    if by_deal:
+        values = (
+            _stored_deal_values(conn, since, deals, reference)
+            if repriced
+            else _deal_values_as_stored(conn)
+        )
 
     def due_lines(segment: pa.Table) -> npt.NDArray[np.bool_]:
         days = segment["date"].to_numpy()
@@ -616,6 +625,24 @@ def rematch(
     return rematched
 
 
+def _deal_values_as_stored(conn: Connection) -> npt.NDArray[Any]:
+    """Each stored deal's value (by deal number) from the stored lines as they are."""
+    stored = segments.scan(conn, ["deal_no", "qty", "standard_revenue"])
+    return _by_number(*(segments.zero_filled(stored[name]) for name in stored.column_names))
+
+
+def _by_number(
+    deal: npt.NDArray[np.int64], qty: npt.NDArray[np.int64], revenue: npt.NDArray[np.int64]
+) -> npt.NDArray[Any]:
+    """Each deal's value (:func:`pricing.policy.checks.deal_values`) at its deal number."""
+    import numpy as np
+
+    value = deal_values(deal, qty, revenue)
+    by_number = np.zeros(int(deal.max()) + 1 if len(deal) else 1, dtype=value.dtype)
+    by_number[deal] = value
+    return by_number
+
+
 def _stored_deal_values(
     conn: Connection,
     since: date | None,
@@ -654,10 +681,7 @@ def _stored_deal_values(
     reads = ["deal_no", "qty", "standard_revenue", *schema.FACTS]
     segments.rewrite(conn, collect, reads=list(dict.fromkeys(reads)), since=since)
     deal, qty, revenue = (np.concatenate([part[k] for part in parts]) for k in range(3))
-    value = deal_values(deal, qty, revenue)
-    by_number = np.zeros(int(deal.max()) + 1 if len(deal) else 1, dtype=value.dtype)
-    by_number[deal] = value
-    return by_number
+    return _by_number(deal, qty, revenue)
 
 
 def _audit_changed(
