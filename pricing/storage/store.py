@@ -43,7 +43,7 @@ from pricing import config
 from pricing.errors import ConfigError, InputError, PricingError, SchemaError, StoreError
 from pricing.money import from_micros, to_micros
 
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0010"
 DEFAULT_URL = "sqlite:///pricing.db"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
 NOT_PERMITTED = "42501"  # PostgreSQL: insufficient_privilege (no CREATE, no SELECT, ...)
