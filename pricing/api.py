@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
-from pricing.errors import Refused
+from pricing.errors import InputError, Refused
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -473,6 +473,16 @@ def search_items(db: Store, text: str, *, on: date | None = None) -> ItemSearch:
     return ItemSearch(view, text, matches, closest)
 
 
+def ordered(start: date | None, end: date | None) -> None:
+    """Refuse a period that ends before it starts (it would hold nothing, silently)."""
+    if start is not None and end is not None and start > end:
+        raise InputError(
+            f" {start.isoformat()} is after the period's end ({end.isoformat()}): nothing "
+            "could be in it",
+            field="start",
+        )
+
+
 def diff_editions(
     db: Store,
     old: int | None = None,
@@ -502,6 +512,7 @@ def diff_editions(
         raise InputError(f" {sort!r}: sort by {', '.join(DIFF_SORTS)}", field="sort")
     if impact:
         authorize(db, user, "report")
+        ordered(start, end)
     old_edition, new_edition, diff = editions.diff(db, old, new)
     listed = narrowed(diff, changed_only=changed_only, family=family, sort=sort)
     if not impact:
@@ -564,7 +575,11 @@ def load_policy(
         version = policies.load(conn, parsed, user=user, now=now)
         if not version.unchanged:
             rematch(
-                conn, since=version.effective_from, by=user, why=f"policy version {version.version}"
+                conn,
+                since=version.effective_from,
+                by=user,
+                why=f"policy version {version.version}",
+                repriced=False,  # a policy changes no price: the stored revenues stand
             )
     return version
 
@@ -600,7 +615,7 @@ def simulate_policy(
     from pricing.analysis.simulate import simulate
 
     authorize(db, user, "policy.simulate")
-
+    ordered(start, end)
     return simulate(db, proposed, start=start, end=end)
 
 
@@ -608,15 +623,24 @@ def simulate_policy(
 
 
 def quote(
-    db: Store, sku: str, qty: int, *, on: date | None = None, user: str | None = None
+    db: Store,
+    sku: str,
+    qty: int,
+    *,
+    on: date | None = None,
+    window: int | None = None,
+    user: str | None = None,
 ) -> Quote:
-    """List, standard price and the lowest price each level may grant, and the hard floor."""
-    from pricing.requests import lifecycle
+    """List, standard price and the lowest price each level may grant, and the hard floor, as
+    of ``on`` (default today); guidance from the ``window`` days before it (default 365)."""
+    from pricing.requests import guidance, lifecycle
 
     if user is not None:
         whoami(db, user)
 
-    return lifecycle.quote(db, sku, qty, on=on)
+    return lifecycle.quote(
+        db, sku, qty, on=on, window=guidance.WINDOW_DAYS if window is None else window
+    )
 
 
 def read_request_lines(file: Path | str) -> tuple[list[LineInput], list[Problem]]:
@@ -807,7 +831,7 @@ def list_deal_imports(db: Store, *, user: str | None = None) -> list[ImportListi
 def undo_deal_import(db: Store, number: int, *, user: str) -> Undone:
     """Take a deals import back, as if its file had never been imported (audited); an unknown
     number raises :class:`~pricing.errors.NotFoundError`."""
-    from pricing.lines.history import undo
+    from pricing.lines.service import undo
 
     authorize(db, user, "deals.import")
     with db.write() as conn:
@@ -829,7 +853,7 @@ def build_report(
     from pricing.analysis.report import build, parse_by, parse_sort
 
     authorize(db, user, "report")
-
+    ordered(start, end)
     keys = parse_by(by if isinstance(by, str) else ",".join(by or []))  # unknown keys: InputError
     return build(db, start=start, end=end, by=keys, details=details, sort=parse_sort(sort))
 

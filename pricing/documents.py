@@ -428,6 +428,9 @@ def quote(q: Quote, customer: str | None = None) -> Document:
             "stretch_price": format_money(g.stretch_price, q.currency),
             "requests_won": g.requests_won,
             "requests_lost": g.requests_lost,
+            "window_from": g.window_from,
+            "window_to": g.window_to,
+            "window_days": g.window_days,
         },
         "guidance_note": q.guidance_note or None,
     }

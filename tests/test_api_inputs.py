@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -35,6 +36,11 @@ def stocked(tmp_path: Path) -> Iterator[pricing.Store]:
         (pricing.LineInput("HW-100", 2, Decimal(100), Decimal(5)), "either a price or a discount"),
         (pricing.LineInput("HW-100", 2), "either a price or a discount"),
         (pricing.LineInput("HW-100", 2, 99.5), "exact decimal number"),  # type: ignore[arg-type]
+        # -50 % was approved at 343.50, above the standard price, where the CLI refused it
+        (pricing.LineInput("HW-100", 3, None, Decimal(-50)), "a discount must be from 0 to below"),
+        (pricing.LineInput("HW-100", 3, None, Decimal(100)), "a discount must be from 0 to below"),
+        (pricing.LineInput("HW-100", 3, Decimal(0)), "the special price must be above zero"),
+        (pricing.LineInput("HW-100", 3, Decimal(-5)), "the special price must be above zero"),
     ],
 )
 def test_a_line_given_wrong_is_a_problem_and_nothing_is_stored(
@@ -110,3 +116,51 @@ def test_a_request_of_more_lines_than_any_deal_has_is_refused_before_it_is_price
     with pytest.raises(InputError, match="PRICING_MAX_REQUEST_LINES"):
         pricing.submit_request(stocked, customer="Acme", reason="bid", user="priya",
                                lines=[line] * 10_001, check=True)  # fmt: skip
+
+
+def test_a_negative_discount_through_the_server_is_refused_and_nothing_is_stored(
+    tmp_path: Path,
+) -> None:
+    """Given a team's server over an SQLite store, when a rep sends a line at -50 % (a price
+    above the standard price) straight to its API, and again through the client, then the
+    server answers the core's problem (the client exits 2 naming it) and no request exists."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.conftest import Cli
+    from tests.serving import environment, serving
+
+    url = f"sqlite:///{tmp_path / 'pricing.db'}"
+    administrator = Cli(url, user="dana")
+    tokens = {
+        name: administrator.json("people", "add", name, "--role", role)["token"]
+        for name, role in (("dana", "owner"), ("priya", "rep"))
+    }
+    administrator.json("pricebook", "import", str(_book(tmp_path)), "--effective", "2026-01-01")
+    policy = tmp_path / "guardrails.toml"
+    policy.write_text(POLICY + TEAM)
+    administrator.json("policy", "load", str(policy))
+    line = {"sku": "HW-100", "qty": 3, "discount": "-50"}
+    with serving(url, tmp_path) as address:
+        answer = httpx.post(
+            f"{address}/api/requests.submit",
+            json={"params": {"customer": "Acme", "reason": "bid", "lines": [line]}},
+            headers={"Authorization": f"Bearer {tokens['priya']}"},
+            timeout=60,
+        )
+        client = subprocess.run(
+            [sys.executable, "-m", "pricing", "request", "--customer", "Acme", "--reason", "bid",
+             "HW-100", "--qty", "3", "--discount", "-50"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            env=environment(PRICING_SERVER=address, PRICING_TOKEN=tokens["priya"]),
+        )  # fmt: skip
+    assert answer.status_code == 200, answer.text  # answered: a refusal with its problems
+    document = answer.json()["document"]
+    assert document.get("id") is None and document.get("status") is None, document
+    assert "a discount must be from 0 to below 100" in json.dumps(document["problems"])
+    assert client.returncode == 2, client.stdout + client.stderr
+    assert "a discount must be from 0 to below 100" in client.stdout + client.stderr
+    assert "Traceback" not in client.stderr
+    assert administrator.json("requests") == []

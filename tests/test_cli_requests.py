@@ -304,3 +304,142 @@ def test_a_list_price_below_its_own_margin_floor_is_blamed_on_the_book_not_the_r
     assert "warning: the standard price itself is below the hard floor" in quoted.stderr
     fine = sales("quote", "HW-100", "--qty", "1")
     assert "warning" not in fine.stderr
+
+
+DEAL_VALUE_POLICY = """\
+currency = "USD"
+levels = ["rep", "manager"]
+effective_from = 2025-01-01
+
+[limits]
+rep = 5.0
+manager = 30.0
+
+[[rule]]
+name = "Deals of 1,000 or more"
+min_deal_value = 1000
+limits = { rep = 20.0 }
+
+[[person]]
+name = "priya"
+role = "rep"
+"""
+
+
+def deal_value_store(cli: Cli, tmp_path: Path) -> None:
+    """Two SKUs at 100.00 and 90.00, and a policy whose rep may grant 20 % on deals of 1,000
+    or more at standard prices (5 % below that)."""
+    book = tmp_path / "book.csv"
+    book.write_text("SKU,Family,List Price\nHW-1,Hardware,100.00\nHW-2,Hardware,90.00\n")
+    assert cli("pricebook", "import", str(book), "--effective", "2025-01-01").exit_code == 0
+    policy = tmp_path / "deal-value.toml"
+    policy.write_text(DEAL_VALUE_POLICY)
+    assert cli("--user", "dana", "policy", "load", str(policy)).exit_code == 0
+
+
+def test_a_deal_is_judged_on_its_whole_value_in_a_request_and_in_the_deal_history(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Given the rule `min_deal_value = 1000, limits = { rep = 20.0 }` over `rep = 5.0`, when
+    the rep asks for 6 x 100.00 and 6 x 90.00 at 15 % (a deal worth 1,140.00 at standard
+    prices), then it is within their authority; and when the same two lines close as one
+    deal, the deal history classifies them alike: no line out of policy (before, each line was
+    judged at its own value, 600.00 and 540.00, and both were out of policy for 171.00)."""
+    deal_value_store(cli, tmp_path)
+    document = ask(cli, "HW-1", "--qty", "6", "--discount", "15", "--check")
+    assert document["status"] == "pending"  # one line alone: 600.00, below 1,000
+    document = ask(cli, "--file", str(write_lines(tmp_path, [("HW-1", 6, 15), ("HW-2", 6, 15)])))
+    assert (document["status"], [line["decision"] for line in document["lines"]]) == (
+        "approved",
+        ["approved", "approved"],
+    )
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "Order ID,Order Date,Customer,SKU,Quantity,Net Price\n"
+        "SO-1,2025-03-01,Acme,HW-1,6,85.00\nSO-1,2025-03-01,Acme,HW-2,6,76.50\n"
+    )
+    assert cli("deals", "import", str(deals)).exit_code == 0
+    totals = cli.json("report")["totals"]
+    assert (totals["out_of_policy_lines"], totals["out_of_policy_amount"]) == (0, "0.00")
+
+
+def test_a_later_file_adding_lines_to_a_deal_reclassifies_the_deal_s_stored_lines(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Given a deal's first line stored alone (600.00 at standard prices: 15 % needs a
+    manager), when a later file adds its second line (the deal is now worth 1,140.00), then
+    both lines are classified on the deal's whole value: within the rep's 20 %."""
+    deal_value_store(cli, tmp_path)
+    header = "Order ID,Order Date,Customer,SKU,Quantity,Net Price\n"
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(header + "SO-1,2025-03-01,Acme,HW-1,6,85.00\n")
+    # The later export holds the order again, with its new line.
+    second.write_text(
+        header + "SO-1,2025-03-01,Acme,HW-1,6,85.00\nSO-1,2025-03-01,Acme,HW-2,6,76.50\n"
+    )
+    assert cli("deals", "import", str(first)).exit_code == 0
+    assert cli.json("report")["totals"]["out_of_policy_lines"] == 1
+    assert cli.json("deals", "import", str(second))["added"] == 1
+    assert cli.json("report")["totals"]["out_of_policy_lines"] == 0
+    from pricing.lines import segments
+
+    with cli.store().read() as conn:
+        stored = segments.scan(conn, ["sku", "level"]).to_pylist()
+    assert sorted((row["sku"], row["level"]) for row in stored) == [
+        ("HW-1", "rep"),
+        ("HW-2", "rep"),
+    ]
+
+
+def write_lines(tmp_path: Path, lines: list[tuple[str, int, int]]) -> Path:
+    path = tmp_path / "lines.csv"
+    path.write_text("SKU,Qty,Discount %\n" + "".join(f"{s},{q},{d}\n" for s, q, d in lines))
+    return path
+
+
+def test_undoing_the_import_that_grew_a_deal_judges_the_deal_on_what_it_keeps(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Given a deal grown to 1,140.00 by a later file (both lines within the rep's 20 %), when
+    that later import is undone, then the line the deal keeps is judged again on the 600.00
+    left: it needs a manager (out of policy), and the audit still verifies."""
+    deal_value_store(cli, tmp_path)
+    header = "Order ID,Order Date,Customer,SKU,Quantity,Net Price\n"
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(header + "SO-1,2025-03-01,Acme,HW-1,6,85.00\n")
+    second.write_text(
+        header + "SO-1,2025-03-01,Acme,HW-1,6,85.00\nSO-1,2025-03-01,Acme,HW-2,6,76.50\n"
+    )
+    assert cli("deals", "import", str(first)).exit_code == 0
+    assert cli.json("deals", "import", str(second))["added"] == 1
+    assert cli.json("report")["totals"]["out_of_policy_lines"] == 0
+    assert cli("deals", "undo", "2").exit_code == 0
+    assert cli.json("report")["totals"]["out_of_policy_lines"] == 1
+    assert cli("audit", "verify").exit_code == 0
+
+
+def test_a_deal_split_across_chunks_or_interleaved_in_the_file_is_judged_whole(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given lines matched two at a time, when a file lists a deal's three lines across two
+    chunks, and another file interleaves two deals' lines, then every line is judged on its
+    whole deal's value (each deal is worth 1,000 or more: within the rep's 20 %)."""
+    from pricing.lines import segments, service
+
+    monkeypatch.setattr(service, "CHUNK", 2)
+    deal_value_store(cli, tmp_path)
+    header = "Order ID,Order Date,Customer,SKU,Quantity,Net Price\n"
+    across = tmp_path / "across.csv"
+    across.write_text(header + "SO-1,2025-03-01,Acme,HW-1,4,85.00\n"
+                      "SO-1,2025-03-01,Acme,HW-2,4,76.50\nSO-1,2025-03-01,Acme,HW-1,4,85.00\n")  # fmt: skip
+    interleaved = tmp_path / "interleaved.csv"
+    interleaved.write_text(header + "SO-2,2025-04-01,Acme,HW-1,6,85.00\n"
+                           "SO-3,2025-04-01,Beta,HW-1,6,85.00\nSO-2,2025-04-01,Acme,HW-2,6,76.50\n"
+                           "SO-3,2025-04-01,Beta,HW-2,6,76.50\n")  # fmt: skip
+    assert cli.json("deals", "import", str(across))["added"] == 3
+    assert cli.json("deals", "import", str(interleaved))["added"] == 4
+    with cli.store().read() as conn:
+        stored = segments.scan(conn, ["deal_id", "level"]).to_pylist()
+    assert sorted((row["deal_id"], row["level"]) for row in stored) == [
+        ("SO-1", "rep")] * 3 + [("SO-2", "rep")] * 2 + [("SO-3", "rep")] * 2  # fmt: skip
+    assert cli.json("report")["totals"]["out_of_policy_lines"] == 0

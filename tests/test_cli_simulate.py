@@ -243,6 +243,7 @@ RETURNS = (
     "CR-1,2026-03-05,Acme,SV-1,-1,60\n"  # a refund below list: not a 40 % discount
     "CR-2,2026-03-06,Acme,HW-100,-1,140\n"  # a refund above list: not a premium
     "ADJ-1,2026-03-31,,SV-1,-3,0\n"  # stock written off: not a 100 % discount
+    "ADJ-2,2026-03-31,,DAMAGED,-2,0\n"  # a write-off under a code no book lists: still one
     "F-1,2026-03-02,Acme,FREIGHT,1,25\n"  # a fee no price book lists: unmatched
 )
 
@@ -253,8 +254,9 @@ def test_simulate__returns_and_stock_adjustments_are_never_judged_and_are_counte
     """Given sales, two credit-invoice lines (a refund below list and one above it), a stock
     write-off (negative quantity at price 0) and a fee, when the owner simulates a stricter
     policy, then only the two sales are in the classes; the returns are counted apart
-    (returns_lines), the write-off and the fee are left out too, and every stored line is
-    either compared or left out."""
+    (returns_lines), the write-offs and the fee are left out too, and every stored line is
+    either compared or left out, in the report's parts (a write-off of a code no book lists is
+    a stock adjustment there, not unmatched)."""
     owner("deals", "import", str(deals_csv(tmp_path, RETURNS)))
     policy = tmp_path / "stricter.toml"
     policy.write_text(STRICTER)
@@ -262,7 +264,10 @@ def test_simulate__returns_and_stock_adjustments_are_never_judged_and_are_counte
     assert (simulated["lines"], simulated["returns_lines"], simulated["unmatched_lines"]) == (
         2, 2, 1,
     )  # fmt: skip
-    assert simulated["not_judged"] == 4  # the fee, two returns, one stock adjustment
+    assert simulated["not_judged"] == 5  # the fee, two returns, two stock adjustments
+    totals = owner.json("report")["totals"]
+    assert (totals["unmatched_lines"], totals["returns_lines"]) == (1, 2)
+    assert totals["stock_adjustment_lines"] == 2
     assert simulated["lines"] + simulated["not_judged"] == len(RETURNS.splitlines()) - 1
     assert {n: c["lines"] for n, c in simulated["current"].items()} == {"approved": 2}
     assert {n: c["lines"] for n, c in simulated["proposed"].items()} == {
@@ -273,10 +278,10 @@ def test_simulate__returns_and_stock_adjustments_are_never_judged_and_are_counte
     text = owner("policy", "simulate", str(policy)).stdout
     assert (
         "lines left out: 1 unmatched (no list price on their dates), 2 returns (never judged "
-        "against a policy), 1 stock adjustment (negative quantity at price 0)."
+        "against a policy), 2 stock adjustments (negative quantity at price 0)."
     ) in text
     owner("policy", "simulate", str(policy), "-o", str(tmp_path / "w.html"))
-    said = "2 deal lines (left out: 1 unmatched, 2 returns, 1 stock adjustments)"
+    said = "2 deal lines (left out: 1 unmatched, 2 returns, 2 stock adjustments)"
     assert said in (tmp_path / "w.html").read_text()
     owner("policy", "simulate", str(policy), "-o", str(tmp_path / "w.xlsx"))
     assert said.split(" (")[1] in load_workbook(tmp_path / "w.xlsx")["Classes"]["A1"].value
@@ -302,3 +307,34 @@ def test_policy_load__the_same_file_again_stores_nothing(owner: Cli, tmp_path: P
     )
     document = owner.json("policy", "load", str(changed))
     assert (document["version"], document["unchanged"]) == (2, False)
+
+
+def test_simulate__a_deal_size_rule_judges_each_deal_on_its_whole_value(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Given a deal of 6 x 100.00 and 6 x 90.00 sold at 15 % (1,140.00 at standard prices)
+    stored under a policy whose rep may grant 5 %, when the owner simulates the policy that
+    lets a rep grant 20 % on deals of 1,000 or more, then both lines move to approved: the
+    deal's value is its lines' together (each line alone, 600.00 and 540.00, is below 1,000),
+    and so it is for a period holding only one of them."""
+    from tests.test_cli_requests import DEAL_VALUE_POLICY, deal_value_store
+
+    deal_value_store(cli, tmp_path)
+    current = tmp_path / "current.toml"
+    current.write_text(DEAL_VALUE_POLICY.split("[[rule]]")[0])
+    assert cli("--user", "dana", "policy", "load", str(current)).exit_code == 0
+    deals = deals_csv(
+        tmp_path,
+        "Order ID,Order Date,Customer,SKU,Quantity,Net Price\n"
+        "SO-1,2025-03-01,Acme,HW-1,6,85.00\nSO-1,2025-03-02,Acme,HW-2,6,76.50\n",
+    )
+    assert cli("deals", "import", str(deals)).exit_code == 0
+    proposed = tmp_path / "proposed.toml"
+    proposed.write_text(DEAL_VALUE_POLICY)
+    document = cli.json("policy", "simulate", str(proposed))
+    assert [(c["sku"], c["current"], c["proposed"]) for c in document["changed"]] == [
+        ("HW-1", "pending:manager", "approved"),
+        ("HW-2", "pending:manager", "approved"),
+    ]
+    second_day = cli.json("policy", "simulate", str(proposed), "--from", "2025-03-02")
+    assert [(c["sku"], c["proposed"]) for c in second_day["changed"]] == [("HW-2", "approved")]

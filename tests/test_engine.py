@@ -153,7 +153,6 @@ def _facts(row: dict[str, Any]) -> LineFacts:
         currency=row["item_currency"],
         unit_cost=money(row["unit_cost"]),
         item_floor=money(row["item_floor"]),
-        deal_value=standard * qty,
     )
 
 
@@ -179,9 +178,18 @@ def test_engine__judge_and_classify_agree_line_by_line(
             row,
             price,
         )
-    # A request's lines judged together are judged as each alone.
+    # The same lines as one deal: judged together (a request) and classified with one deal
+    # number (a closed deal), each line takes the deal's value and the same class.
     together = judge_lines(policy, [(_facts(row), price) for row, price in lines if price])
-    assert together == [judge(policy, _facts(row), price) for row, price in lines if price]
+    one_deal = _table([row for row, _ in lines]).append_column(
+        "deal_no", pa.array([7] * len(lines), pa.int32())
+    )
+    ranks, floors, below = classify(policy, one_deal)
+    for k, decided in enumerate(together):
+        rank = -1 if decided.decision == "rejected" else (
+            0 if decided.level is None else policy.levels.index(decided.level))  # fmt: skip
+        floor = None if decided.hard_floor is None else int(decided.hard_floor * MICRO)
+        assert (int(ranks[k]), _floors(floors)[k]) == (rank, floor), (k, lines)
 
 
 @settings(max_examples=100, deadline=None)
@@ -260,3 +268,61 @@ def test_deals_import__a_zero_quantity_line_without_a_cost_is_a_warning_not_a_tr
     )
     # The line with a quantity and no cost still goes to the top level (the margin is unknown).
     assert (by_qty[2_000_000]["level_rank"], by_qty[2_000_000]["level"]) == (2, "owner")
+
+
+@st.composite
+def closed_deals(draw: Any) -> list[list[tuple[str, str | None, int, int, int]]]:
+    """Deals of 1 to 4 sales lines: (SKU, family, quantity, standard price, price) in cents."""
+    deals = []
+    for _ in range(draw(st.integers(1, 3))):
+        lines = []
+        for _ in range(draw(st.integers(1, 4))):
+            sku, family = draw(st.sampled_from(SKUS))
+            standard = draw(st.integers(100, 500_000))
+            price = draw(st.integers(standard // 2, standard + 100))
+            lines.append((sku, family, draw(st.integers(1, 60)), standard, price))
+        deals.append(lines)
+    return deals
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policies(), closed_deals())
+def test_engine__a_request_and_the_same_lines_closed_as_a_deal_get_the_same_class(
+    policy: Policy, deals: list[list[tuple[str, str | None, int, int, int]]]
+) -> None:
+    """One deal value: each deal asked for as a request (its lines priced and judged by the
+    request path) and the same lines closed as deals (several deals in one table of the deal
+    history, classified by the deal path) give every line the same class and floor."""
+    from pricing.pricebook.model import PriceItem
+    from pricing.requests.lifecycle import LineInput, _judge_lines
+
+    policy = Policy(levels=policy.levels, limits=policy.limits, currency="USD", rule=policy.rule)
+    rows, expected = [], []
+    for number, lines in enumerate(deals):
+        priced = []
+        for sku, family, qty, standard, price in lines:
+            cents = Decimal(standard) / 100
+            item = PriceItem(sku, cents, "USD", family=family)
+            priced.append(
+                (LineInput(sku, qty, Decimal(price) / 100), item, cents, Decimal(price) / 100)
+            )
+            rows.append({
+                "sku": sku, "sku_key": sku.casefold(), "family": family, "qty": qty * MICRO,
+                "standard_price": standard * 10_000, "list_price": standard * 10_000,
+                "unit_cost": None, "item_floor": None, "item_currency": "USD",
+                "net_amount": price * qty * 10_000, "deal_no": number,
+                "standard_revenue": standard * qty * 10_000,
+            })  # fmt: skip
+        for line in _judge_lines(policy, priced):
+            rank = -1 if line.decision == "rejected" else (
+                0 if line.level is None else policy.levels.index(line.level))  # fmt: skip
+            expected.append(
+                (rank, None if line.hard_floor is None else int(line.hard_floor * MICRO))
+            )
+    kinds = {"sku": pa.string(), "sku_key": pa.string(), "family": pa.string(),
+             "item_currency": pa.string()}  # fmt: skip
+    table = pa.table(
+        {name: pa.array([r[name] for r in rows], kinds.get(name, pa.int64())) for name in rows[0]}
+    )
+    ranks, floors, _ = classify(policy, table)
+    assert list(zip([int(r) for r in ranks], _floors(floors), strict=True)) == expected, deals

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from pricing.policy.engine import judge, limits_for, lowest_prices
+from pricing.policy.engine import judge, judge_lines, limits_for, lowest_prices
 from pricing.policy.file import parse_policy
 from pricing.policy.model import LineFacts
 
@@ -52,7 +52,7 @@ def policy(text: str = POLICY):
     return parsed.policy
 
 
-def line(sku="HW-200", family="Hardware", qty=10, standard="100", cost=None, floor=None, deal=None):
+def line(sku="HW-200", family="Hardware", qty=10, standard="100", cost=None, floor=None):
     standard_price = Decimal(standard)
     return LineFacts(
         sku=sku,
@@ -63,7 +63,6 @@ def line(sku="HW-200", family="Hardware", qty=10, standard="100", cost=None, flo
         currency="USD",
         unit_cost=None if cost is None else Decimal(cost),
         item_floor=None if floor is None else Decimal(floor),
-        deal_value=Decimal(deal) if deal is not None else standard_price * qty,
     )
 
 
@@ -112,8 +111,16 @@ def test_sku_pattern_applies_from_its_quantity_up() -> None:
 
 
 def test_deal_size_rule_is_least_specific_but_fills_a_level() -> None:
-    assert decide(line(deal="9999"), "69") == ("rejected", None)
-    assert decide(line(deal="10000"), "69") == ("pending", "owner")
+    """The deal's value is all its lines' at standard prices: 1,000 of this line and the rest
+    of the deal's, at its standard price."""
+
+    def in_deal_of(value: str) -> tuple[str, str | None]:
+        rest = line(sku="SV-9", family="Services", qty=1, standard=str(Decimal(value) - 1000))
+        first, _ = judge_lines(policy(), [(line(), Decimal(69)), (rest, rest.standard_price)])
+        return first.decision, first.level
+
+    assert in_deal_of("9999") == ("rejected", None)
+    assert in_deal_of("10000") == ("pending", "owner")
 
 
 def test_margin_floor_is_gross_margin_on_price_not_markup() -> None:

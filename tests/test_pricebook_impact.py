@@ -94,3 +94,25 @@ def test_diff_impact__a_removed_sku_is_volume_apart_not_a_price_cut(
     assert impact["lines"] == impact["price_changes"]["lines"] + 1 + impact["removed"]["lines"]
     text = owner(*older).stdout
     assert "In neither edition: 1 lines, quantity 5, of SKUs sold under other editions" in text
+
+
+def test_diff_impact__an_open_approval_is_judged_again_as_one_deal(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Given an approval of 6 x HW-1 and 6 x HW-2 at 15 %, within the rep's 20 % because the
+    deal is worth 1,140.00 at standard prices (each line alone is below the 1,000 of the
+    rule), when the next edition raises HW-1 by 1.00, then the approval is judged again as the
+    one deal it is: still within the rep's authority, so not listed as affected."""
+    from tests.test_cli_requests import deal_value_store, write_lines
+
+    deal_value_store(cli, tmp_path)
+    lines = write_lines(tmp_path, [("HW-1", 6, 15), ("HW-2", 6, 15)])
+    asked = cli.json("request", "--customer", "Acme", "--reason", "bid", "--file", str(lines),
+                     user="priya")  # fmt: skip
+    assert asked["status"] == "approved"
+    book = tmp_path / "next.csv"
+    book.write_text("SKU,Family,List Price\nHW-1,Hardware,101.00\nHW-2,Hardware,90.00\n")
+    assert cli("pricebook", "import", str(book), "--effective", "2099-01-01").exit_code == 0
+    impact = cli.json("pricebook", "diff", "1", "2", "--impact", user="dana")["impact"]
+    assert impact["open_approved_requests"] == 1
+    assert impact["requests_affected"] == []

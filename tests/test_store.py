@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -238,3 +239,41 @@ def test_postgresql__a_held_lock_waits_lock_timeout_then_says_so_and_stores_noth
     with db.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM requests")).scalar() == before
     assert audit.head(db) == head
+
+
+def test_a_history_classified_line_by_line_is_judged_on_one_deal_value_on_upgrade(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Given a store from before one deal value (revision 0008), whose two-line deal worth
+    1,140.00 was classified line by line (each line below the rule's 1,000: both out of
+    policy), when the owner runs `pricing db upgrade`, then the deal's lines are classified on
+    the deal's whole value: none is out of policy."""
+    if not cli.db_url.startswith("sqlite"):
+        pytest.skip("the migration's SQL is the same on PostgreSQL; checked on SQLite")
+    from sqlalchemy import text
+
+    from pricing.lines import schema, segments
+    from pricing.lines.matching import Reference, match
+    from tests.test_cli_requests import deal_value_store
+
+    deal_value_store(cli, tmp_path)
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "Order ID,Order Date,Customer,SKU,Quantity,Net Price\n"
+        "SO-1,2025-03-01,Acme,HW-1,6,85.00\nSO-1,2025-03-01,Acme,HW-2,6,76.50\n"
+    )
+    assert cli("deals", "import", str(deals)).exit_code == 0
+    with cli.store().write() as conn:  # as the code before 0010 stored them: line by line
+        reference = Reference(conn)
+
+        def alone(segment: Any) -> dict[str, Any]:
+            matched = match(conn, segment.select(list(schema.FACTS)), reference)
+            return {name: matched[name] for name in schema.MATCHED}
+
+        segments.rewrite(conn, alone, reads=list(schema.FACTS))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0008'"))
+        levels = segments.scan(conn, ["level"])["level"].to_pylist()
+    assert levels == ["manager", "manager"]
+    assert cli("db", "upgrade").exit_code == 0
+    assert cli.json("db", "status")["schema_revision"] == store.SCHEMA_REVISION
+    assert cli.json("report")["totals"]["out_of_policy_lines"] == 0

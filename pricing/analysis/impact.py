@@ -18,7 +18,7 @@ from pricing.errors import NotFoundError
 from pricing.lines import segments
 from pricing.money import MICRO
 from pricing.policy import versions as policies
-from pricing.policy.engine import judge
+from pricing.policy.engine import judge_lines
 from pricing.policy.model import Policy
 from pricing.pricebook.model import PriceBook
 from pricing.requests.lifecycle import Request, line_facts, list_requests
@@ -155,6 +155,7 @@ def _affected(open_requests: list[Request], policy: Policy, new: PriceBook) -> l
     """The lines of open approvals the new edition would reject or need a higher level for."""
     affected: list[dict[str, Any]] = []
     for request in open_requests:
+        priced = []  # the request's lines the new edition lists, judged together: one deal
         for line in request.lines:
             item = new.get(line.sku)
             if item is None:
@@ -162,9 +163,9 @@ def _affected(open_requests: list[Request], policy: Policy, new: PriceBook) -> l
                                  "why": "the new edition no longer lists this SKU"})  # fmt: skip
                 continue
             standard, _ = new.standard_price(item, line.qty)
-            decided = judge(
-                policy, line_facts(item, line.qty, standard, standard * line.qty), line.price
-            )
+            priced.append((line, standard, line_facts(item, line.qty, standard)))
+        judged = judge_lines(policy, [(facts, line.price) for line, _, facts in priced])
+        for (line, standard, _), decided in zip(priced, judged, strict=True):
             approved_rank = policy.rank(line.level) if line.level in policy.levels else 0
             needed = policy.rank(decided.level) if decided.level else 0
             if decided.decision == "rejected" or needed > approved_rank:

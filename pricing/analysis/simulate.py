@@ -29,6 +29,7 @@ from pricing.lines import schema, segments
 from pricing.lines.matching import classify, present
 from pricing.lines.segments import zero_filled
 from pricing.money import MICRO
+from pricing.policy.checks import deal_values
 from pricing.policy.model import Policy
 from pricing.policy.versions import all_versions
 from pricing.storage.store import Store, utcnow
@@ -152,10 +153,17 @@ def simulate(
             start=start,
             end=end,
         )
+        # A deal's value is over its lines in the store, whatever the period holds of them.
+        whole = stored if start is None and end is None else None
+        if proposed.reads_deal_value and whole is None:
+            whole = segments.scan(conn, ["deal_no", "qty", "standard_revenue"])
+    deal_value = _deal_values(stored, whole) if proposed.reads_deal_value else None
     cover = report.approved_cover(db)
     compared, left_out = _compared(stored)
     if not compared.all():
         stored = stored.filter(pa.array(compared))
+        if deal_value is not None:
+            deal_value = deal_value[compared]
     n = stored.num_rows
     unjudged = stored["policy_version"].null_count
     if not n:
@@ -164,7 +172,7 @@ def simulate(
         names: dict[str, int] = {}
         current = _current(stored, versions, names)
         new, ranks_new, below_new = _proposed(
-            stored.select(list(schema.CLASSIFIED)), proposed, names
+            stored.select(list(schema.CLASSIFIED)), proposed, names, deal_value
         )
         # A line no policy judges now is judged by the proposed one from its effective_from.
         if unjudged:
@@ -198,16 +206,17 @@ def simulate(
 
 def _compared(stored: pa.Table) -> tuple[npt.NDArray[np.bool_], dict[str, int]]:
     """Which lines are compared (sales lines matched to a list price), and how many of the
-    others are unmatched (whatever their quantity), returns, and stock adjustments."""
+    others are stock adjustments (quantity below zero at price 0, matched or not), unmatched
+    and returns: the parts the report puts them in (its ``_judged`` view)."""
     import pyarrow.compute as pc
 
     matched = pc.is_valid(stored["edition_id"]).to_numpy(zero_copy_only=False)
     negative = zero_filled(stored["qty"]) < 0
-    free = zero_filled(stored["net_amount"]) == 0
+    adjustment = negative & (zero_filled(stored["net_amount"]) == 0)
     left_out = {
-        "unmatched": int((~matched).sum()),
-        "returns": int((matched & negative & ~free).sum()),
-        "adjustments": int((matched & negative & free).sum()),
+        "unmatched": int((~matched & ~adjustment).sum()),
+        "returns": int((matched & negative & ~adjustment).sum()),
+        "adjustments": int(adjustment.sum()),
     }
     compared: npt.NDArray[np.bool_] = matched & ~negative
     return compared, left_out
@@ -268,8 +277,24 @@ def _stored_below(stored: pa.Table) -> npt.NDArray[np.bool_]:
     return below
 
 
+def _deal_values(stored: pa.Table, whole: pa.Table | None) -> Ints:
+    """Each stored line's deal value (:func:`pricing.policy.checks.deal_values`) over its
+    deal's lines in ``whole`` (the store, or the scanned lines when they are all of it)."""
+    import numpy as np
+
+    assert whole is not None
+    deal = zero_filled(whole["deal_no"])
+    values = deal_values(deal, zero_filled(whole["qty"]), zero_filled(whole["standard_revenue"]))
+    if whole is stored:
+        return values
+    by_number = np.zeros(int(deal.max()) + 1 if len(deal) else 1, dtype=values.dtype)
+    by_number[deal] = values
+    found: Ints = by_number[zero_filled(stored["deal_no"])]
+    return found
+
+
 def _proposed(
-    judged: pa.Table, proposed: Policy, names: dict[str, int]
+    judged: pa.Table, proposed: Policy, names: dict[str, int], deal_value: Ints | None
 ) -> tuple[Ints, Ints, npt.NDArray[np.bool_]]:
     """Each line's class under the proposed policy, its level rank, and whether it is below
     its hard floor: judged a chunk at a time (bounded memory)."""
@@ -280,7 +305,8 @@ def _proposed(
     ranks_new = np.empty(n, dtype=np.int64)
     below_new = np.empty(n, dtype=bool)
     for offset in range(0, n, CHUNK):
-        ranks, _, below = classify(proposed, judged.slice(offset, CHUNK))
+        value = None if deal_value is None else deal_value[offset : offset + CHUNK]
+        ranks, _, below = classify(proposed, judged.slice(offset, CHUNK), value)
         new[offset : offset + CHUNK] = _codes(names, np.asarray(ranks), proposed.levels)
         ranks_new[offset : offset + CHUNK] = np.asarray(ranks)
         below_new[offset : offset + CHUNK] = np.asarray(below).astype(bool)

@@ -32,7 +32,9 @@ FLAGS: dict[str, str] = {
     "note": "--note",
     "qty": "--qty",
     "reason": "--reason",
+    "start": "--from",
     "status": "--status",
+    "window": "--window",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
@@ -10,6 +11,7 @@ from typing import Any, Literal
 import click
 
 from pricing.cli.common import (
+    date_option,
     echo_listed_problems,
     emit_json,
     exit_with,
@@ -37,16 +39,37 @@ def _decimal(_ctx: click.Context, param: click.Parameter, value: str | None) -> 
 Examples:
   pricing quote HW-1001 --qty 25
   pricing quote HW-1001 --qty 25 --customer "Acme Corp" --json
+  pricing quote HW-1001 --qty 25 --as-of 2005-05-31 --window 730
 """
 )
 @click.argument("sku")
-@click.option("--qty", type=click.IntRange(min=1), required=True, help="Quantity of the deal line.")
+@click.option("--qty", type=int, required=True, help="Quantity of the deal line.")
 @click.option("--customer", metavar="NAME", help="The customer (recorded for guidance).")
+@date_option(
+    "--as-of",
+    help="Quote as of this date: its price book, policy, and guidance from the days before "
+    "it (default: today).",
+)
+@click.option(
+    "--window",
+    type=int,
+    metavar="DAYS",
+    help="Guidance from the deals of this many days up to the quote's date (default 365).",
+)
 @json_option
-def quote(sku: str, qty: int, customer: str | None) -> None:
+def quote(
+    sku: str, qty: int, customer: str | None, as_of: datetime | None, window: int | None
+) -> None:
     """List, standard price and the lowest price each approval level may grant, and the hard floor."""
     cfg = settings()
-    q = cfg.call("requests.quote", sku=sku, qty=qty, customer=customer)
+    q = cfg.call(
+        "requests.quote",
+        sku=sku,
+        qty=qty,
+        customer=customer,
+        as_of=as_of.date().isoformat() if as_of else None,
+        window=window,
+    )
     if cfg.json:
         emit_json(q)
         return
@@ -72,14 +95,16 @@ def quote(sku: str, qty: int, customer: str | None) -> None:
     g = q["guidance"]
     if g is None:
         say((q["guidance_note"] or "").capitalize() + ".")
+        if "deal history runs" in (q["guidance_note"] or ""):
+            say("  Look where the deals are: --as-of DATE (the quote's date) and --window DAYS.")
         return
     scope = "this SKU" if g["basis"] == "sku" else f"its family, {g.get('scope')}"
     decided = g["requests_won"] + g["requests_lost"]
-    outcomes = f"; requests won {g['requests_won']} of {decided} decided" if decided else ""
     say(
-        f"Guidance from {g['deals']} deals of {scope} at quantity {g['quantity_band']} since "
-        f"{g['since']}: discount p25 {g['discount_p25']}%, median {g['discount_median']}%, "
-        f"p75 {g['discount_p75']}%{outcomes}."
+        f"Guidance from {g['deals']} deals of {scope} at quantity {g['quantity_band']} from "
+        f"{g['window_from']} to {g['window_to']} ({g['window_days']} days): discount p25 "
+        f"{g['discount_p25']}%, median {g['discount_median']}%, p75 {g['discount_p75']}%; "
+        f"requests won {g['requests_won']} of {decided} decided in that window."
     )
     say(
         f"  target {money(g['target_price'])}, floor {money(g['floor_price'])}, "
@@ -91,7 +116,7 @@ def line_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The lines of a request: SKU --qty N (--price P | --discount PCT), or --file; and --check."""
     for option in reversed(
         [
-            click.option("--qty", type=click.IntRange(min=1), help="Quantity of the line."),
+            click.option("--qty", type=int, help="Quantity of the line."),
             click.option(
                 "--price", metavar="P", callback=_decimal, help="The special unit price asked for."
             ),
@@ -175,10 +200,7 @@ def _line_inputs(
         return None, {"lines_file": lines_file}
     if not sku or qty is None:
         raise click.UsageError("name the SKU and --qty (or give --file)")
-    if (price is None) == (discount is None):
-        raise click.UsageError("give either --price or --discount")
-    if discount is not None and not 0 <= discount < 100:
-        raise click.BadParameter("a discount is from 0 to below 100 (%)", param_hint="--discount")
+    # Every rule on the line itself (quantity, price, discount) is the core's, said as a problem.
     line = {"sku": sku, "qty": qty, "price": _text(price), "discount": _text(discount)}
     return [line], {}
 

@@ -23,7 +23,7 @@ from pricing.lines.segments import whole, zero_filled
 from pricing.money import LARGEST, MICRO, TOO_LARGE_TEXT, minor_units
 from pricing.policy import engine
 from pricing.policy.arrays import Arrays
-from pricing.policy.checks import LineColumns, Values, arrays_for, product
+from pricing.policy.checks import LineColumns, Values, arrays_for, deal_values, product, times
 from pricing.policy.model import Policy
 from pricing.policy.versions import from_record
 from pricing.storage import deal_tables
@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 Ints = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 Numbers = tuple[Ints, Mask]  # millionths (or ids), and where they are missing
+# Each line's deal value (millionths) from the lines' quantities and standard revenues: the
+# caller knows which deal each line belongs to and the deals' other lines (stored, or elsewhere
+# in the file); see :func:`pricing.policy.checks.deal_values`.
+DealValues = Callable[[Ints, Ints], Ints]
 _T = TypeVar("_T")
 
 
@@ -57,6 +61,12 @@ class Reference:
         self.keep_items = keep_items
         self._built: dict[Hashable, object] = {}
 
+    def reads_deal_value(self) -> bool:
+        """Whether a stored policy version bounds a rule by the deal's value (else no line's
+        deal value is needed)."""
+        _, _, policies = self.built("policies", lambda: _policies(self))
+        return any(policy.reads_deal_value for policy in policies.values())
+
     def built(self, key: Hashable, build: Callable[[], _T]) -> _T:
         """What ``build()`` makes from the rows (a frame of price items, say), made once."""
         if key not in self._built:
@@ -75,10 +85,18 @@ ITEM_COLUMNS = (
 
 
 def match(
-    conn: Connection, lines: pa.Table, reference: Reference | None = None
+    conn: Connection,
+    lines: pa.Table,
+    reference: Reference | None = None,
+    deals: DealValues | None = None,
+    *,
+    judge: bool = True,
 ) -> dict[str, Array]:
     """The edition, list, standard, net and policy columns of deal lines (an Arrow table with
     date, sku, sku_key, qty, amount, unit_price and discount_pct), as Arrow arrays by name.
+    ``deals`` gives each line's deal value from the lines' quantities and standard revenues
+    (None: each line is a deal of its own); it is asked only when a policy in play reads it.
+    ``judge`` False: the money only (the policy columns stay empty).
 
     The edition in force on each date is a binary search over the editions' dates; the item is
     a hash lookup of the SKU within that edition (Arrow), so nothing is sorted or merged."""
@@ -129,7 +147,8 @@ def match(
         if matched.any():
             ints["standard_price"] = _standard_prices(reference, lines, ints, texts, matched)
         _money(lines, ints, matched)
-        _judge(reference, lines, ints, texts, matched)
+        if judge:
+            _judge(reference, lines, ints, texts, matched, deals)
     columns: dict[str, Array] = {
         name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()
     }
@@ -336,11 +355,7 @@ def _discounted(listed: Ints, pct: Ints, step: Ints) -> Ints:
 _LARGEST_PRODUCT = LARGEST * MICRO * MICRO
 
 
-def _times(amount: int, qty: int) -> int:
-    """``amount x qty`` (both millionths) in millionths, rounded half-even once, exactly."""
-    quotient, remainder = divmod(amount * qty, MICRO)
-    twice = 2 * remainder
-    return quotient + int(twice > MICRO or (twice == MICRO and quotient % 2 == 1))
+_times = times  # amount x qty (millionths), rounded half-even once
 
 
 def _money(lines: pa.Table, ints: dict[str, Numbers], matched: Mask) -> None:
@@ -406,7 +421,12 @@ def _refuse_too_large(lines: pa.Table, qty: Ints, values: Ints, missing: Mask, w
 
 
 def _judge(
-    reference: Reference, lines: pa.Table, ints: dict[str, Any], texts: dict[str, Any], matched: Any
+    reference: Reference,
+    lines: pa.Table,
+    ints: dict[str, Any],
+    texts: dict[str, Any],
+    matched: Any,
+    deals: DealValues | None,
 ) -> None:
     """Policy classification of every matched line under the policy in force on its date.
 
@@ -428,6 +448,15 @@ def _judge(
                        ("cost", "unit_cost"), ("floor", "item_floor")):  # fmt: skip
         money[into] = np.where(ints[name][1], 0, ints[name][0])
     money["no_cost"], money["no_floor"] = ints["unit_cost"][1], ints["item_floor"][1]
+    in_play = present(version[version >= 0])
+    if any(policies[int(number)].reads_deal_value for number in in_play):
+        revenue, missing = ints["standard_revenue"]
+        sold = np.where(missing, 0, revenue)
+        money["deal_value"] = (
+            deals(money["qty"], sold) if deals else deal_values(np.arange(n), money["qty"], sold)
+        )
+    else:  # no rule reads it
+        money["deal_value"] = np.zeros(n, dtype=np.int64)
     words: dict[str, Column] = {
         "sku_key": lines["sku_key"],
         "family": texts["family"],
@@ -437,7 +466,7 @@ def _judge(
     # preceded by "rejected" (rank -1).
     names: list[str] = []
     level = np.zeros(n, dtype=np.int64)
-    for number in present(version[version >= 0]):
+    for number in in_play:
         rows = np.flatnonzero(version == number)
         if len(rows) == n:
             columns = _line_columns(money, words)
@@ -479,27 +508,61 @@ def _policies(
     )
 
 
-def classify(policy: Policy, lines: pa.Table) -> tuple[Any, Array, Any]:
+def classify(
+    policy: Policy, lines: pa.Table, deal_value: Ints | None = None
+) -> tuple[Any, Array, Any]:
     """Every line's class under ``policy`` (the engine's :func:`pricing.policy.engine.classify`
     over the ``CLASSIFIED`` columns of deal lines): the rank of the level needed (0 within the
     first level, -1 rejected), the hard floor (millionths, null where none) and whether the price
     is below it (0 or 1).
 
+    ``deal_value``: each line's deal value (millionths); None: from the lines' ``deal_no``,
+    ``qty`` and ``standard_revenue`` (:func:`pricing.policy.checks.deal_values`) when they
+    have them, else each line is a deal of its own.
+
     A line's unit price is its net amount over its quantity, exactly; a line with quantity 0
     has none, so it is within the first level and never below a floor."""
     import pyarrow as pa
 
-    ranks, floor, none, below = engine.classify(policy, _columns(lines))
+    if deal_value is None and policy.reads_deal_value:
+        deal_value = _deal_values_of(lines)
+    ranks, floor, none, below = engine.classify(policy, _columns(lines, deal_value))
     floors = pa.array(np.where(none, 0, floor).astype(np.int64), pa.int64(), mask=none)
     return ranks, floors, below.astype(np.int64)
 
 
-def _columns(lines: pa.Table) -> LineColumns:
+def _deal_values_of(lines: pa.Table) -> Ints:
+    """Each line's deal value from its ``deal_no``, ``qty`` and ``standard_revenue`` (each
+    line its own deal without ``deal_no``; its revenue from its standard price without
+    ``standard_revenue``)."""
+    names = lines.column_names
+    qty = zero_filled(lines["qty"])
+    deal = zero_filled(lines["deal_no"]) if "deal_no" in names else np.arange(lines.num_rows)
+    if "standard_revenue" in names:
+        revenue = zero_filled(lines["standard_revenue"])
+    else:
+        revenue = revenues(qty, zero_filled(lines["standard_price"]))
+    return deal_values(deal, qty, revenue)
+
+
+def revenues(qty: Ints, prices: Ints) -> Ints:
+    """Each line's ``price x qty`` (millionths), rounded half-even once: exact products in
+    int64 for whole quantities, :func:`times` for the rare fractional one."""
+    whole_units = qty % MICRO == 0
+    result: Ints = np.where(whole_units, prices * (qty // MICRO), 0)
+    for row in np.flatnonzero(~whole_units):
+        result[row] = times(int(prices[row]), int(qty[row]))
+    return result
+
+
+def _columns(lines: pa.Table, deal_value: Ints | None) -> LineColumns:
     """Deal lines (Arrow) as the rules engine reads them."""
     cost, no_cost = integers(lines["unit_cost"])
     floor, no_floor = integers(lines["item_floor"])
+    qty = zero_filled(lines["qty"])
     money = {
-        "qty": zero_filled(lines["qty"]),
+        "deal_value": deal_value if deal_value is not None else np.zeros(len(qty), np.int64),
+        "qty": qty,
         "net": zero_filled(lines["net_amount"]),
         "standard": zero_filled(lines["standard_price"]),
         "cost": cost,
@@ -519,8 +582,8 @@ def _line_columns(
     money: Mapping[str, npt.NDArray[Any]], words: Mapping[str, Column]
 ) -> LineColumns:
     """Deal lines as the rules engine reads them: ``money`` in numpy (``qty``, ``net``,
-    ``standard``, ``cost``, ``floor``: millionths, 0 where missing; ``no_cost``,
-    ``no_floor``: where missing), ``words`` in Arrow (``sku_key``, ``family``,
+    ``standard``, ``cost``, ``floor``, ``deal_value``: millionths, 0 where missing;
+    ``no_cost``, ``no_floor``: where missing), ``words`` in Arrow (``sku_key``, ``family``,
     ``currency``)."""
     qty, net, standard = money["qty"], money["net"], money["standard"]
     # The unit price in millionths, net x MICRO / qty, as a ratio with a positive denominator
@@ -548,8 +611,7 @@ def _line_columns(
         no_cost=money["no_cost"],
         floor=money["floor"],
         no_floor=money["no_floor"],
-        deal_factors=(standard, qty),
-        deal_den=MICRO * MICRO,
+        deal_value=money["deal_value"],
     )
 
 

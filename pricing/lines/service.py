@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from pricing.errors import DamagedError
 from pricing.io.arrow import dates, dictionary_encode, fill_null, texts
 from pricing.limits import UNMATCHED_SKUS_LISTED
 from pricing.lines import history, schema, segments
 from pricing.lines.history import Conflict, Reading, Undone
-from pricing.lines.matching import Reference, match
+from pricing.lines.matching import DealValues, Reference, match
 from pricing.lines.reader import DealsFile, Progress, positions, read_deals
+from pricing.policy.checks import deal_values
 from pricing.problems import Problem, has_errors
 from pricing.storage import audit, deal_tables, store
 
@@ -83,6 +85,7 @@ class _Fresh:
     deal_first: npt.NDArray[np.bool_]
     deal_no: npt.NDArray[np.int64]
     held: bytes | None = None
+    adds_to_stored_deals: bool = False  # some lines belong to deals stored before
 
 
 class _Refusal(Exception):
@@ -128,7 +131,7 @@ def import_deals(
                 deal_tables.lock_for_writing(conn)
             if replace is not None:
                 note = f"{read.name} replaces it"
-                result.replaced = history.undo(conn, replace, by=user, note=note)
+                result.replaced = undo(conn, replace, by=user, note=note)
             holder, conflict = history.same_file(conn, read)
             if conflict is not None and conflict.reading and _reads_alike(read, conflict.reading):
                 holder, conflict = conflict.earlier, None
@@ -169,7 +172,9 @@ def import_deals(
                 )
                 result.import_id = number
             result.problems.extend(_differing(read, corrected, number))
-            _match_and_store(conn, fresh, number, result, dry_run=dry_run, progress=progress)
+            _match_and_store(
+                conn, fresh, number, result, dry_run=dry_run, progress=progress, by=user
+            )
             result.problems.extend(_leading_zero_hints(conn, result.unmatched_skus, read.name))
             if number is not None:
                 note = read.name + (f", replacing import {replace}" if replace else "")
@@ -274,6 +279,7 @@ def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
         known, numbers = _stored_numbers(segments.whole(lines["deal_id"]), stored)
         deal_first = deal_first & ~known
         deal_no = np.where(known, numbers, deal_no + _max(stored["deal_no"]) + 1)
+        return _Fresh(lines, deal_first, deal_no, held, adds_to_stored_deals=bool(known.any()))
     return _Fresh(lines, deal_first, deal_no, held)
 
 
@@ -285,6 +291,7 @@ def _match_and_store(
     *,
     dry_run: bool,
     progress: Progress | None,
+    by: str,
 ) -> None:
     """Match the fresh lines a chunk at a time (bounded memory) and store each chunk as it
     is matched (unless a dry run); count the unmatched lines and SKUs into ``result``.
@@ -292,27 +299,128 @@ def _match_and_store(
     Each chunk's SKUs are looked up in the editions as they come: coding the whole file's
     SKUs first (one lookup per distinct SKU) was no faster, and for a file of a million SKUs
     of its own its hash table took 160 MB."""
+    import numpy as np
     import pyarrow.compute as pc
 
-    lines = fresh.lines
     reference = Reference(conn, keep_items=not dry_run)
+    by_deal = reference.reads_deal_value()
+    if by_deal:
+        fresh = _grouped_by_deal(fresh)
+    lines = fresh.lines
+    elsewhere = _stored_sales(conn, fresh) if by_deal else None
     unmatched_parts = []
     appender = segments.Appender(conn, number)
+    starts = _deal_starts(fresh.deal_no) if by_deal else None
     for start in range(0, lines.num_rows, CHUNK):
-        chunk = lines.slice(start, CHUNK)
-        matched = match(conn, chunk.select(list(schema.FACTS)), reference)
+        stop = min(start + CHUNK, lines.num_rows)
+        chunk = lines.slice(start, stop - start)
+        # Matched with the whole deals it holds a part of (their other lines are matched again
+        # with the next or the last chunk): each line has its deal's value, and the segments
+        # stay CHUNK lines each.
+        low, high = (
+            (start, stop) if starts is None else _whole_deals(starts, start, stop, lines.num_rows)
+        )
+        deals = _deal_values(fresh.deal_no[low:high], elsewhere) if by_deal else None
+        facts = lines.slice(low, high - low).select(list(schema.FACTS))
+        matched = match(conn, facts, reference, deals)
+        if (low, high) != (start, stop):
+            matched = {
+                name: column.slice(start - low, stop - start) for name, column in matched.items()
+            }
         unmatched = pc.is_null(matched["edition_id"])
         result.unmatched += unmatched.true_count
         if unmatched.true_count:
             unmatched_parts.append(chunk.select(["sku", "date"]).filter(unmatched))
         if not dry_run:
-            appender.add(_stored_chunk(chunk, matched, fresh, start, number))
-        del matched, chunk
+            appender.add(_stored_chunk(chunk, matched, fresh, start, stop, number))
+        del matched, chunk, facts
         if progress:
-            progress(min(start + CHUNK, lines.num_rows), lines.num_rows)
+            progress(stop, lines.num_rows)
     appender.close()
     if unmatched_parts:
         result.unmatched_sku_count, result.unmatched_skus = _unmatched_skus(unmatched_parts)
+    if elsewhere is not None and len(elsewhere[0]) and not dry_run:
+        # The deals this file adds lines to are worth more now: their stored lines are
+        # classified again with the deal's new value.
+        why = f"deals import {number} added lines to their deals"
+        rematch(conn, deals=np.unique(elsewhere[0]), by=by, why=why, repriced=False)
+
+
+def _deal_starts(deal_no: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The rows where a deal's lines begin (they are together: :func:`_grouped_by_deal`)."""
+    import numpy as np
+
+    begins = np.ones(len(deal_no), dtype=bool)
+    begins[1:] = deal_no[1:] != deal_no[:-1]
+    found: npt.NDArray[np.int64] = np.flatnonzero(begins)
+    return found
+
+
+def _whole_deals(starts: npt.NDArray[np.int64], start: int, stop: int, n: int) -> tuple[int, int]:
+    """The rows from the first line of the deal at row ``start`` to the last line of the deal
+    at row ``stop - 1`` (of ``n``): the whole deals those rows hold lines of."""
+    import numpy as np
+
+    low = int(starts[np.searchsorted(starts, start, side="right") - 1])
+    after = int(np.searchsorted(starts, stop - 1, side="right"))
+    return low, int(starts[after]) if after < len(starts) else n
+
+
+def _grouped_by_deal(fresh: _Fresh) -> _Fresh:
+    """The fresh lines with each deal's lines together: as they are when the file lists a
+    deal's lines one after the other (an export by order: nothing moves), else in a stable
+    order of their deals' numbers (a file whose deals interleave is stored deal by deal)."""
+    import numpy as np
+
+    deal_no = fresh.deal_no
+    if len(deal_no) < 2:
+        return fresh
+    runs = 1 + int(np.count_nonzero(deal_no[1:] != deal_no[:-1]))
+    if runs == int(np.count_nonzero(np.bincount(deal_no - deal_no.min()))):
+        return fresh
+    order = np.argsort(deal_no, kind="stable")
+    return _Fresh(
+        fresh.lines.take(order), fresh.deal_first[order], deal_no[order], fresh.held,
+        fresh.adds_to_stored_deals,
+    )  # fmt: skip
+
+
+Sales = tuple["npt.NDArray[np.int64]", "npt.NDArray[np.int64]", "npt.NDArray[np.int64]"]
+
+
+def _stored_sales(conn: Connection, fresh: _Fresh) -> Sales | None:
+    """The deal number, quantity and standard revenue of the stored lines of the deals the
+    fresh lines belong to (a later file adding lines to a deal), or None when there are none."""
+    import numpy as np
+
+    if not fresh.adds_to_stored_deals:
+        return None
+    stored = segments.scan(conn, ["deal_no", "qty", "standard_revenue"])
+    deal = segments.zero_filled(stored["deal_no"])
+    mine = np.isin(deal, fresh.deal_no)
+    if not mine.any():
+        return None
+    return (
+        deal[mine],
+        segments.zero_filled(stored["qty"])[mine],
+        segments.zero_filled(stored["standard_revenue"])[mine],
+    )
+
+
+def _deal_values(deal: npt.NDArray[np.int64], elsewhere: Sales | None) -> DealValues:
+    """Each line's deal value from its chunk (which holds whole deals) and the deals' lines
+    stored already (``elsewhere``)."""
+    import numpy as np
+
+    def values(qty: npt.NDArray[np.int64], revenue: npt.NDArray[np.int64]) -> Any:
+        if elsewhere is None:
+            return deal_values(deal, qty, revenue)
+        theirs = np.isin(elsewhere[0], deal)
+        together = [np.concatenate([mine, other[theirs]]) for mine, other in
+                    zip((deal, qty, revenue), elsewhere, strict=True)]  # fmt: skip
+        return deal_values(*together)[: len(deal)]
+
+    return values
 
 
 def _unmatched_skus(parts: list[pa.Table]) -> tuple[int, list[tuple[str, str]]]:
@@ -366,6 +474,7 @@ def _stored_chunk(
     matched: dict[str, Array],
     fresh: _Fresh,
     start: int,
+    stop: int,
     number: int | None,
 ) -> pa.Table:
     """A chunk of fresh lines as stored: the file's columns, what they matched, and the
@@ -377,8 +486,8 @@ def _stored_chunk(
         name: chunk[name] for name in schema.NAMES if name in chunk.schema.names
     }
     columns.update({name: matched[name] for name in schema.MATCHED})
-    columns["deal_first"] = pa.array(fresh.deal_first[start : start + CHUNK])
-    columns["deal_no"] = pa.array(fresh.deal_no[start : start + CHUNK])
+    columns["deal_first"] = pa.array(fresh.deal_first[start:stop])
+    columns["deal_no"] = pa.array(fresh.deal_no[start:stop])
     columns["import_id"] = pa.array(np.full(chunk.num_rows, number))
     return segments.as_stored(columns)
 
@@ -416,12 +525,45 @@ def _is_in(values: Array, stored: Chunked) -> npt.NDArray[np.bool_]:
     return found
 
 
+def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> Undone:
+    """:func:`pricing.lines.history.undo`, and the deals that import had lines of classified
+    again on the lines they keep (a deal's value is its lines' in the store)."""
+    import numpy as np
+
+    reference = Reference(conn)
+    deals = []
+    if reference.reads_deal_value():
+        for segment, size in deal_tables.import_segments(conn, number):
+            try:
+                part = segments.of_segment(conn, segment, size, ["deal_no"])
+            except DamagedError:
+                continue  # its lines go whole; their deals' other lines are judged as stored
+            deals.append(np.unique(segments.zero_filled(part["deal_no"])))
+    undone = history.undo(conn, number, by=by, note=note)
+    if deals:
+        why = f"deals import {number} was undone: its deals are worth what they keep"
+        rematch(conn, deals=np.unique(np.concatenate(deals)), by=by, why=why, repriced=False)
+    return undone
+
+
 def rematch(
-    conn: Connection, since: date | None = None, *, by: str | None, why: str | None = None
+    conn: Connection,
+    since: date | None = None,
+    *,
+    by: str | None,
+    why: str | None = None,
+    deals: npt.NDArray[np.int64] | None = None,
+    repriced: bool = True,
 ) -> int:
     """Match again the stored lines dated ``since`` or later (all when None): after an edition
     or a policy is loaded, lines take the list and policy now in force on their dates. The
-    imports changed are recorded in the audit as ``by``'s doing (``why`` says what caused it)."""
+    imports changed are recorded in the audit as ``by``'s doing (``why`` says what caused it).
+    ``deals``: only the lines of these deals (numbers), whose value a later import changed.
+    ``repriced`` False: no edition changed, so every stored standard revenue stands (a policy
+    was loaded, a deal grew or shrank).
+
+    Each line is judged with its deal's value over the deal's lines in the store, as they
+    are matched now (:func:`pricing.policy.checks.deal_values`)."""
 
     deal_tables.lock_for_writing(conn)
     if not deal_tables.count(conn):
@@ -433,18 +575,40 @@ def rematch(
     reference = Reference(conn, keep_items=True)
     kinds = schema.arrow(schema.MATCHED)
     rematched = 0
+    by_deal = reference.reads_deal_value()
+    values = None
+    if by_deal:
+        values = (
+            _stored_deal_values(conn, since, deals, reference)
+            if repriced
+            else _deal_values_as_stored(conn)
+        )
+
+    def due_lines(segment: pa.Table) -> npt.NDArray[np.bool_]:
+        days = segment["date"].to_numpy()
+        due = days >= np.datetime64(str(since)[:10]) if since is not None else ~np.isnat(days)
+        if deals is not None:
+            due &= np.isin(segments.zero_filled(segment["deal_no"]), deals)
+        found: npt.NDArray[np.bool_] = due
+        return found
+
+    def scope(segment: pa.Table, due: npt.NDArray[np.bool_]) -> DealValues | None:
+        if values is None:
+            return None
+        numbers = segments.zero_filled(segment["deal_no"])[due]
+        return lambda qty, revenue: values[numbers]
 
     def again(segment: pa.Table) -> dict[str, Column] | None:
         nonlocal rematched
-        days = segment["date"].to_numpy()
-        due = days >= np.datetime64(str(since)[:10]) if since is not None else ~np.isnat(days)
+        due = due_lines(segment)
         if not due.any():
             return None
         rematched += int(due.sum())
+        facts = segment.select(list(schema.FACTS))
         if due.all():
-            matched = match(conn, segment.select(list(schema.FACTS)), reference)
+            matched = match(conn, facts, reference, scope(segment, due))
             return {name: matched[name] for name in schema.MATCHED}
-        matched = match(conn, segment.select(list(schema.FACTS)).filter(pa.array(due)), reference)
+        matched = match(conn, facts.filter(pa.array(due)), reference, scope(segment, due))
         spread = pa.array(np.maximum(np.cumsum(due) - 1, 0))  # a due line's row in ``matched``
         return {
             name: pc.if_else(
@@ -455,9 +619,69 @@ def rematch(
             for name in schema.MATCHED
         }
 
-    changed = segments.rewrite(conn, again, reads=[*schema.FACTS, *schema.MATCHED], since=since)
+    reads = [*schema.FACTS, *schema.MATCHED, *(["deal_no"] if by_deal or deals is not None else [])]
+    changed = segments.rewrite(conn, again, reads=reads, since=since)
     _audit_changed(conn, changed, by=by, action="deals.rematched", note=why)
     return rematched
+
+
+def _deal_values_as_stored(conn: Connection) -> npt.NDArray[Any]:
+    """Each stored deal's value (by deal number) from the stored lines as they are."""
+    stored = segments.scan(conn, ["deal_no", "qty", "standard_revenue"])
+    return _by_number(*(segments.zero_filled(stored[name]) for name in stored.column_names))
+
+
+def _by_number(
+    deal: npt.NDArray[np.int64], qty: npt.NDArray[np.int64], revenue: npt.NDArray[np.int64]
+) -> npt.NDArray[Any]:
+    """Each deal's value (:func:`pricing.policy.checks.deal_values`) at its deal number."""
+    import numpy as np
+
+    value = deal_values(deal, qty, revenue)
+    by_number = np.zeros(int(deal.max()) + 1 if len(deal) else 1, dtype=value.dtype)
+    by_number[deal] = value
+    return by_number
+
+
+def _stored_deal_values(
+    conn: Connection,
+    since: date | None,
+    deals: npt.NDArray[np.int64] | None,
+    reference: Reference,
+) -> npt.NDArray[Any]:
+    """Each stored deal's value (by deal number) once the lines a re-match is due to change
+    are matched anew (their standard revenue may change with the edition in force); the
+    other lines count as stored."""
+    import datetime as dt
+
+    import numpy as np
+    import pyarrow as pa
+
+    parts: list[tuple[Any, Any, Any]] = []
+    if since is not None:  # lines dated before ``since`` keep their stored revenue
+        before = segments.scan(
+            conn, ["deal_no", "qty", "standard_revenue"], end=since - dt.timedelta(days=1)
+        )
+        parts.append(tuple(segments.zero_filled(before[n]) for n in before.column_names))  # type: ignore[arg-type]
+
+    def collect(segment: pa.Table) -> None:
+        deal = segments.zero_filled(segment["deal_no"])
+        qty = segments.zero_filled(segment["qty"])
+        revenue = segments.zero_filled(segment["standard_revenue"])
+        days = segment["date"].to_numpy()
+        keep = days >= np.datetime64(str(since)[:10]) if since is not None else ~np.isnat(days)
+        due = keep & (np.isin(deal, deals) if deals is not None else True)
+        if due.any():
+            facts = segment.select(list(schema.FACTS)).filter(pa.array(due))
+            again = match(conn, facts, reference, judge=False)["standard_revenue"]
+            revenue = revenue.copy()
+            revenue[due] = segments.zero_filled(again)
+        parts.append((deal[keep], qty[keep], revenue[keep]))
+
+    reads = ["deal_no", "qty", "standard_revenue", *schema.FACTS]
+    segments.rewrite(conn, collect, reads=list(dict.fromkeys(reads)), since=since)
+    deal, qty, revenue = (np.concatenate([part[k] for part in parts]) for k in range(3))
+    return _by_number(deal, qty, revenue)
 
 
 def _audit_changed(

@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 
 from pricing import api, documents
 from pricing.errors import InputError
-from pricing.operations import Caller, Document, operation
+from pricing.operations import Caller, Document, day, operation
 
 if TYPE_CHECKING:
     from pricing.requests.lifecycle import LineInput
@@ -70,9 +70,23 @@ def _answer(submitted: api.Submission) -> Document:
 
 
 @operation("requests.quote")
-def quote(caller: Caller, *, sku: str, qty: int, customer: str | None = None) -> Document:
-    """List, standard price and the lowest price each approval level may grant."""
-    return documents.quote(api.quote(caller.store(), sku, qty, user=caller.user), customer)
+def quote(
+    caller: Caller,
+    *,
+    sku: str,
+    qty: int,
+    customer: str | None = None,
+    as_of: str | None = None,
+    window: int | None = None,
+) -> Document:
+    """List, standard price and the lowest price each approval level may grant, as of a date,
+    with guidance from a window of days before it."""
+    return documents.quote(
+        api.quote(
+            caller.store(), sku, qty, on=day(as_of, "as_of"), window=window, user=caller.user
+        ),
+        customer,
+    )
 
 
 @operation("requests.submit", files=("lines_file",))

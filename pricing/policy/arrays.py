@@ -90,6 +90,11 @@ class Arrays(Protocol):
         """The same integers, in the backend's compact form where they fit."""
         ...
 
+    def group_sum(self, groups: Ints, values: Ints) -> Ints:
+        """For each row, the exact sum of ``values`` over the rows of its group (``groups``:
+        non-negative integers naming each row's group)."""
+        ...
+
 
 class PyArray:
     """A short list of Python integers or booleans with numpy's elementwise operators."""
@@ -257,6 +262,12 @@ class _Python:
     def narrow(self, values: Ints) -> Ints:
         return values
 
+    def group_sum(self, groups: Ints, values: Ints) -> Ints:
+        sums: dict[int, int] = {}
+        for group, value in zip(_v(groups), _v(values), strict=True):
+            sums[group] = sums.get(group, 0) + value
+        return _ints([sums[group] for group in _v(groups)])
+
 
 PYTHON: Arrays = _Python()
 """The pure-Python backend (a request's lines)."""
@@ -330,6 +341,9 @@ class _Scalar:
 
     def narrow(self, values: Ints) -> Ints:
         return values
+
+    def group_sum(self, groups: Ints, values: Ints) -> Ints:
+        return values  # one line: its own group
 
 
 def _one(value: object) -> Any:

@@ -85,6 +85,27 @@ def ratio(amount: Decimal, scale: int = 1) -> tuple[int, int]:
     return (amount * scale).as_integer_ratio()
 
 
+def times(amount: int, qty: int) -> int:
+    """``amount x qty`` (both millionths) in millionths, rounded half-even once, exactly: a
+    line's revenue at a price (its standard revenue at its standard price)."""
+    quotient, remainder = divmod(amount * qty, MICRO)
+    twice = 2 * remainder
+    return quotient + int(twice > MICRO or (twice == MICRO and quotient % 2 == 1))
+
+
+def deal_values(deal: Ints, qty: Ints, standard_revenue: Ints) -> Ints:
+    """THE deal value, for each line: the value of the deal it belongs to, at standard prices.
+
+    A deal's value is the sum of the standard revenue (quantity x standard price, millionths)
+    of all its sales lines: lines of quantity above zero (a return is never part of a deal's
+    size, nor judged). ``deal`` names each line's deal (non-negative integers; a request is
+    one deal). Every path that judges a line takes its deal value from here: a request's lines
+    (:meth:`LineColumns.of_lines`), the deal history at import and re-match, ``policy
+    simulate`` and a price change's impact on open approvals."""
+    xp = arrays_for(qty)
+    return xp.group_sum(deal, xp.where(qty > 0, standard_revenue, 0))
+
+
 def _at(amount: Term, row: int) -> int:
     """One line's amount (``amount`` is each line's, or one for all)."""
     return amount if isinstance(amount, int) else int(amount[row])  # one line: an int
@@ -179,8 +200,8 @@ class LineColumns:
 
     Money is in whole millionths of the line's currency (``currency``). A line's unit price is
     ``price_num / price_den`` millionths; ``price_den`` is 0 for a line without a quantity, which
-    has no unit price. Its deal value (currency units) is the product of ``deal_factors`` over
-    ``deal_den``. ``facts`` and ``quoted``: the lines and their prices when there are few (judging
+    has no unit price. ``deal_value``: the value of the line's deal (millionths, from
+    :func:`deal_values`). ``facts`` and ``quoted``: the lines and their prices when there are few (judging
     a request), so that reasons quote their amounts as written."""
 
     sku_key: Values  # the SKU, case folded
@@ -194,8 +215,7 @@ class LineColumns:
     no_cost: Bools
     floor: Ints  # the price book's floor price
     no_floor: Bools
-    deal_factors: tuple[Term, ...]
-    deal_den: Term
+    deal_value: Ints
     facts: tuple[LineFacts, ...] = ()
     quoted: tuple[Decimal, ...] = ()  # the unit prices of ``facts`` as written
 
@@ -211,12 +231,15 @@ class LineColumns:
     @classmethod
     def of_lines(cls, lines: Sequence[tuple[LineFacts, Decimal]]) -> LineColumns:
         """Lines and their unit prices (a request's), one row each: one line as plain Python
-        integers and booleans (:data:`SCALAR`), a few as lists (:data:`PYTHON`)."""
+        integers and booleans (:data:`SCALAR`), a few as lists (:data:`PYTHON`). The lines
+        are one deal: its value is :func:`deal_values` of them all."""
         facts = [line for line, _ in lines]
         prices = [ratio(price, MICRO) for _, price in lines]
-        deals = [ratio(line.deal_value) for line in facts]
         xp = SCALAR if len(facts) == 1 else PYTHON
         column = xp.column
+        qty = column([_micros(line.qty) for line in facts])
+        standard = [_micros(line.standard_price) for line in facts]
+        revenue = column([times(s, q) for s, q in zip(standard, _list(qty), strict=True)])
 
         def micros(amounts: list[Decimal | None]) -> Ints:
             return column([0 if a is None else int(a * MICRO) for a in amounts])
@@ -225,19 +248,30 @@ class LineColumns:
             sku_key=Values.of([line.sku.casefold() for line in facts], xp),
             family=Values.of([line.family for line in facts], xp),
             currency=Values.of([line.currency for line in facts], xp),
-            qty=column([int(Decimal(line.qty) * MICRO) for line in facts]),
-            standard=micros([line.standard_price for line in facts]),
+            qty=qty,
+            standard=column(standard),
             price_num=column([num for num, _ in prices]),
             price_den=column([den for _, den in prices]),
             cost=micros([line.unit_cost for line in facts]),
             no_cost=xp.mask([line.unit_cost is None for line in facts]),
             floor=micros([line.item_floor for line in facts]),
             no_floor=xp.mask([line.item_floor is None for line in facts]),
-            deal_factors=(column([num for num, _ in deals]),),
-            deal_den=column([den for _, den in deals]),
+            deal_value=deal_values(xp.full(len(facts), 0), qty, revenue),
             facts=tuple(facts),
             quoted=tuple(price for _, price in lines),
         )
+
+
+def _micros(amount: int | Decimal) -> int:
+    """An exact amount of a line (a quantity, a price) in whole millionths (rounded half-even
+    below a millionth, as every stored amount is)."""
+    return int((Decimal(amount) * MICRO).to_integral_value())
+
+
+def _list(values: Ints) -> list[int]:
+    """A request's column (one line: an int) as a list."""
+    found: object = values
+    return [found] if isinstance(found, int) else list(found)  # type: ignore[call-overload]
 
 
 # What the checks share ------------------------------------------------------------------------
@@ -300,12 +334,12 @@ class Context:
             most = rule.max_qty * MICRO
             tests.append(lambda: lines.qty <= most)
         for bound, sign in ((rule.min_deal_value, 1), (rule.max_deal_value, -1)):
-            if bound is not None:  # deal value = factors / den  against  bound = a / b
+            if bound is not None:  # deal value (millionths) x b  against  bound = a / b
                 a, b = ratio(bound)
 
                 def deal(a: int = a, b: int = b, sign: int = sign) -> Bools:
-                    value = xp.product([*lines.deal_factors, b], n)
-                    limit = xp.product([a, lines.deal_den], n)
+                    value = xp.product([lines.deal_value, b], n)
+                    limit = a * MICRO
                     within: Bools = value >= limit if sign > 0 else value <= limit
                     return within
 

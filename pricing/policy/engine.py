@@ -54,12 +54,13 @@ def classify(policy: Policy, lines: LineColumns) -> tuple[Ints, Ints, Bools, Boo
 
 def judge(policy: Policy, line: LineFacts, price: Decimal) -> LineDecision:
     """The decision for one special price: approved, pending at a level, or rejected, with the
-    reasons a person reads."""
+    reasons a person reads. The line is a deal of its own (its deal value is its own)."""
     return judge_lines(policy, [(line, price)])[0]
 
 
 def judge_lines(policy: Policy, lines: Sequence[tuple[LineFacts, Decimal]]) -> list[LineDecision]:
-    """:func:`judge` for several lines at once (a request's), in one pass of the checks."""
+    """:func:`judge` for the lines of one deal (a request's), in one pass of the checks: the
+    deal's value is theirs together (:func:`pricing.policy.checks.deal_values`)."""
     context = Context(policy, LineColumns.of_lines(lines))
     outcomes = [check(context) for check in CHECKS]
     decisions = []

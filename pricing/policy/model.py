@@ -164,6 +164,11 @@ class Policy:
         )
 
     @cached_property
+    def reads_deal_value(self) -> bool:
+        """Whether a rule is bounded by the deal's value (else no line's deal value matters)."""
+        return any(r.min_deal_value is not None or r.max_deal_value is not None for r in self.rule)
+
+    @cached_property
     def limit_grid(self) -> tuple[int, tuple[tuple[int, ...], ...]]:
         """Every limit over one common denominator ``B`` (a limit ``L`` is ``keep / B``): ``B``,
         and for each level ``100B - keep`` in each scope, the default limits' first, then each
@@ -208,7 +213,9 @@ def _band(label: str, low: object, high: object) -> str:
 
 @dataclass(frozen=True)
 class LineFacts:
-    """What the guardrails look at for one deal line."""
+    """What the guardrails look at for one deal line. Its deal's value is not a fact of the
+    line: the engine takes it from all the lines judged together (one request, one deal) by
+    :func:`pricing.policy.checks.deal_values`."""
 
     sku: str
     family: str | None
@@ -218,7 +225,6 @@ class LineFacts:
     currency: str
     unit_cost: Decimal | None = None
     item_floor: Decimal | None = None
-    deal_value: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)

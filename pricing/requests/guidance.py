@@ -1,7 +1,9 @@
 """Deal guidance: what similar past deals were sold at, before the salesperson calls back.
 
-Similar means the same SKU (else its family), the same quantity band and the last year. Figures
-come with the number of deals behind them and are never given from fewer than five deals.
+Similar means the same SKU (else its family), the same quantity band and a window of days before
+the quote's date (the last 365 days by default; ``quote --as-of --window`` look elsewhere).
+Figures come with the number of deals behind them and the window they come from, and are never
+given from fewer than five deals.
 Discounts are realized discounts from each deal's standard price, so they apply to today's
 standard price whatever editions came in between.
 """
@@ -14,9 +16,10 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
+from pricing.errors import InputError
 from pricing.io.arrow import fill_null
 from pricing.money import MICRO, round_money
-from pricing.storage import queries
+from pricing.storage import deal_tables, queries
 
 MINIMUM_DEALS = 5
 WINDOW_DAYS = 365
@@ -38,6 +41,12 @@ class Guidance:
     requests_won: int
     requests_lost: int
     scope: str  # the SKU or the family the figures come from
+    window_to: date  # the window's last day (the quote's date); ``since`` is its first
+    window_days: int
+
+    @property
+    def window_from(self) -> date:
+        return self.since
 
 
 def band_of(qty: int) -> tuple[int, int | None]:
@@ -70,10 +79,14 @@ def guidance(
     hard_floor: Decimal | None,
     currency: str,
     on: date,
+    window: int = WINDOW_DAYS,
 ) -> tuple[Guidance | None, str]:
-    """Guidance for a quote, or None and the reason (too few comparable deals)."""
+    """Guidance for a quote from the ``window`` days up to ``on``, or None and the reason (too
+    few comparable deals in that window, and where the history's deals are)."""
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise InputError(f" {window!r} must be a whole number of days, 1 or more", field="window")
     band = band_of(qty)
-    since = on - timedelta(days=WINDOW_DAYS)
+    since = on - timedelta(days=window)
     scopes = [("sku", sku.strip().casefold())]
     if family:
         scopes.append(("family", family.casefold()))
@@ -94,7 +107,7 @@ def guidance(
         floor = price(p75)
         if hard_floor is not None and hard_floor > floor:
             floor = hard_floor
-        won, lost = _outcomes(conn, basis, key)
+        won, lost = _outcomes(conn, basis, key, since, on)
         return (
             Guidance(
                 deals=len(deals),
@@ -110,12 +123,21 @@ def guidance(
                 requests_won=won,
                 requests_lost=lost,
                 scope=sku if basis == "sku" else (family or ""),
+                window_to=on,
+                window_days=window,
             ),
             "",
         )
+    first, last = deal_tables.first_date(conn), deal_tables.last_date(conn)
+    held = (
+        f"; the deal history runs from {first.isoformat()} to {last.isoformat()}"
+        if first is not None and last is not None
+        else "; the deal history is empty"
+    )
     return None, (
-        f"no guidance: only {counted} comparable deal(s) in the last {WINDOW_DAYS} days for this SKU "
-        f"or its family at quantity {describe_band(band)} (at least {MINIMUM_DEALS} needed)"
+        f"no guidance: only {counted} comparable deal(s) from {since.isoformat()} to "
+        f"{on.isoformat()} ({window} days) for this SKU or its family at quantity "
+        f"{describe_band(band)} (at least {MINIMUM_DEALS} needed){held}"
     )
 
 
@@ -163,6 +185,7 @@ def _comparable(
     return found
 
 
-def _outcomes(conn: Connection, basis: str, key: str) -> tuple[int, int]:
-    """Won and lost requests that had a line for this SKU (or family)."""
-    return queries.request_outcomes(conn, basis, key)
+def _outcomes(conn: Connection, basis: str, key: str, since: date, on: date) -> tuple[int, int]:
+    """Won and lost requests that had a line for this SKU (or family), asked for within the
+    window."""
+    return queries.request_outcomes(conn, basis, key, since=since, until=on)

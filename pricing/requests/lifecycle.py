@@ -26,12 +26,12 @@ from pricing.money import (
     minor_units,
 )
 from pricing.policy import versions as policies
-from pricing.policy.engine import hard_floor, judge, lowest_prices
+from pricing.policy.engine import hard_floor, judge_lines, lowest_prices
 from pricing.policy.model import Decision, LineFacts, Policy
 from pricing.pricebook import editions
 from pricing.pricebook.model import Edition, PriceItem
 from pricing.problems import Problem, has_errors
-from pricing.requests.guidance import Guidance, guidance
+from pricing.requests.guidance import WINDOW_DAYS, Guidance, guidance
 from pricing.storage import queries, store
 from pricing.storage.store import Store
 
@@ -212,17 +212,36 @@ def _shape_problem(line: LineInput) -> tuple[str, object] | None:
     given = line.price if line.price is not None else line.discount_pct
     if not isinstance(given, Decimal) or not given.is_finite():
         return "the price or discount must be an exact decimal number", given
+    if line.discount_pct is not None:
+        wrong = discount_problem(line.discount_pct)
+        if wrong is not None:
+            return wrong, line.discount_pct
+    elif line.price is not None and line.price <= 0:
+        return "the special price must be above zero", line.price
+    return None
+
+
+def discount_problem(pct: Decimal) -> str | None:
+    """What is wrong with a discount asked for (% off the standard price), if anything: the
+    one rule every front end (flags, a lines file, the library, the server) is held to."""
+    if not 0 <= pct < 100:
+        return "a discount must be from 0 to below 100 (% off the standard price)"
     return None
 
 
 def _judge_lines(
     policy: Policy, priced: list[tuple[LineInput, PriceItem, Decimal, Decimal]]
 ) -> list[RequestLine]:
-    """Each priced line judged under the policy, the deal's value taken from all of them."""
-    deal_value = sum((line.qty * standard for line, _, standard, _ in priced), Decimal(0))
+    """Each priced line judged under the policy: the request is one deal, its value taken
+    from all its lines (:func:`pricing.policy.checks.deal_values`, as for a closed deal)."""
+    judged = judge_lines(
+        policy,
+        [(line_facts(item, line.qty, standard), price) for line, item, standard, price in priced],
+    )
     lines = []
-    for number, (line, item, standard, price) in enumerate(priced, start=1):
-        decided = judge(policy, line_facts(item, line.qty, standard, deal_value), price)
+    for number, ((line, item, standard, price), decided) in enumerate(
+        zip(priced, judged, strict=True), start=1
+    ):
         lines.append(
             RequestLine(
                 line_no=number,
@@ -243,7 +262,7 @@ def _judge_lines(
     return lines
 
 
-def line_facts(item: PriceItem, qty: int, standard: Decimal, deal_value: Decimal) -> LineFacts:
+def line_facts(item: PriceItem, qty: int, standard: Decimal) -> LineFacts:
     """What the guardrails look at for one line of a price book item."""
     return LineFacts(
         sku=item.sku,
@@ -254,7 +273,6 @@ def line_facts(item: PriceItem, qty: int, standard: Decimal, deal_value: Decimal
         currency=item.currency,
         unit_cost=item.unit_cost,
         item_floor=item.floor_price,
-        deal_value=deal_value,
     )
 
 
@@ -700,11 +718,16 @@ class Quote:
     policy_version: int
     guidance: Guidance | None = None
     guidance_note: str = ""
+    on: date | None = None  # the date the quote is for (its book, policy and window's end)
 
 
-def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
-    if qty < 1:
-        raise InputError(" must be 1 or more", field="qty")
+def quote(
+    db: Store, sku: str, qty: int, *, on: date | None = None, window: int = WINDOW_DAYS
+) -> Quote:
+    """What may be offered for ``qty`` of ``sku`` on ``on`` (default today): the price book
+    and policy in force that day, and guidance from the ``window`` days before it."""
+    if isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
+        raise InputError(" must be a whole number of 1 or more", field="qty")
     on = on or store.utcnow().date()
     with db.read() as conn:
         edition = editions.edition_in_force(conn, on)
@@ -718,11 +741,11 @@ def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
                 f"no SKU {sku!r} in the price book in force (edition {edition.number})"
             )
         standard, _ = book.standard_price(item, qty)
-        facts = line_facts(item, qty, standard, standard * qty)
+        facts = line_facts(item, qty, standard)
         floor, reasons, unknown = hard_floor(version.policy, facts)
         advice, note = guidance(
             conn, sku=item.sku, family=item.family, qty=qty, standard=standard,
-            hard_floor=floor, currency=item.currency, on=on,
+            hard_floor=floor, currency=item.currency, on=on, window=window,
         )  # fmt: skip
     return Quote(
         sku=item.sku,
@@ -738,4 +761,5 @@ def quote(db: Store, sku: str, qty: int, *, on: date | None = None) -> Quote:
         policy_version=version.version,
         guidance=advice,
         guidance_note=note,
+        on=on,
     )

@@ -18,7 +18,7 @@ from pricing.io.sheets import Sheet, cell_text, open_workbook
 from pricing.limits import LINES_FILE, LINES_XLSX, REQUEST_LINES
 from pricing.money import parse_decimal, parse_percent
 from pricing.problems import Problem, Problems
-from pricing.requests.lifecycle import LineInput
+from pricing.requests.lifecycle import LineInput, discount_problem
 
 # A lines file: its size before it is read, and no more rows than a request has lines, with
 # room for title rows and the header above them (the lines themselves are counted exactly); a
@@ -129,11 +129,9 @@ def _read_line(sheet: Sheet, r: int, cols: dict[str, int], problems: Problems) -
     else:
         pct_where = sheet.location(r, cols["discount_pct"])
         pct = _number(pct_raw, parse_percent, "discount", pct_where, problems)
-        if pct is not None and not 0 <= pct < 100:
-            problems.append(
-                Problem("error", "discount % must be from 0 to below 100", value=cell_text(pct_raw),
-                        **pct_where)
-            )  # fmt: skip
+        wrong = None if pct is None else discount_problem(pct)
+        if wrong is not None:
+            problems.append(Problem("error", wrong, value=cell_text(pct_raw), **pct_where))
     if problems.total == before and qty is not None:
         return LineInput(sku, qty, price, pct, where)
     return None

@@ -64,6 +64,13 @@ def count(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.sum(s.lines), 0))).scalar_one())
 
 
+def first_date(conn: Connection) -> date | None:
+    value = conn.execute(select(func.min(store.deal_segments.c.first_date))).scalar()
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 def last_date(conn: Connection) -> date | None:
     value = conn.execute(select(func.max(store.deal_segments.c.last_date))).scalar()
     if value is None or isinstance(value, date):

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, func, select, text, update
+from sqlalchemy import BigInteger, bindparam, func, select, text, update
 from sqlalchemy.engine import Connection
 
 from pricing.money import MICRO, from_micros
 from pricing.storage.store import (
+    Timestamp,
     bulk_insert,
     editions,
     policies,
@@ -452,17 +453,28 @@ def event_rows(conn: Connection, number: int) -> list[EventRecord]:
     ]
 
 
-def request_outcomes(conn: Connection, basis: str, key: str) -> tuple[int, int]:
-    """Won and lost requests that had a line for this SKU (``basis`` "sku") or family."""
+def request_outcomes(
+    conn: Connection, basis: str, key: str, *, since: date | None = None, until: date | None = None
+) -> tuple[int, int]:
+    """Won and lost requests that had a line for this SKU (``basis`` "sku") or family, asked
+    for from ``since`` to ``until`` (days, both included; open when None)."""
     column = "lower(rl.sku)" if basis == "sku" else "lower(rl.family)"
-    rows = conn.execute(
-        text(
-            "SELECT r.status, count(DISTINCT r.id) FROM requests r JOIN request_lines rl "
-            f"ON rl.request_id = r.id WHERE {column} = :key AND r.status IN ('won', 'lost') "
-            "GROUP BY r.status"
-        ),
-        {"key": key},
-    ).all()
+    params: dict[str, object] = {"key": key}
+    when, bounds = "", []
+    if since is not None:
+        when += " AND r.created_at >= :since"
+        params["since"] = datetime.combine(since, time.min, tzinfo=UTC)
+        bounds.append(bindparam("since", type_=Timestamp))
+    if until is not None:
+        when += " AND r.created_at < :until"
+        params["until"] = datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC)
+        bounds.append(bindparam("until", type_=Timestamp))
+    query = text(
+        "SELECT r.status, count(DISTINCT r.id) FROM requests r JOIN request_lines rl "
+        f"ON rl.request_id = r.id WHERE {column} = :key AND r.status IN ('won', 'lost')"
+        f"{when} GROUP BY r.status"
+    ).bindparams(*bounds)
+    rows = conn.execute(query, params).all()
     counts = {status: int(n) for status, n in rows}
     return counts.get("won", 0), counts.get("lost", 0)
 

@@ -43,7 +43,7 @@ from pricing import config
 from pricing.errors import ConfigError, InputError, PricingError, SchemaError, StoreError
 from pricing.money import from_micros, to_micros
 
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0010"
 DEFAULT_URL = "sqlite:///pricing.db"
 MEMORY_URL = "sqlite://"  # an SQLite database in memory: a dry run's when nothing is stored yet
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
