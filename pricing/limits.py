@@ -145,6 +145,11 @@ POLICY_STRING = Limit("characters in one string", 32_767)
 UPLOAD = Limit("upload size", 4096 * _MB, "PRICING_MAX_UPLOAD_MB", "MB", _MB)
 CALL_BODY = Limit("call size", 1 * _MB, None, "MB", _MB)
 
+# A deal line sold at over this many times its standard price is named in the import's
+# warnings ("check its price or quantity"): a unit price typed as a line amount, a quantity
+# in the wrong unit. Real premiums stay below it; a business whose do not raises it.
+ABOVE_STANDARD = Limit("times the standard price", 3, "PRICING_ABOVE_STANDARD_FLAG")
+
 # Problems: each kind is listed up to this many, with their cells; the rest are counted.
 PROBLEMS_PER_KIND = 20
 # The SKUs of a deals file that match no price book: listed up to this many, the rest counted.

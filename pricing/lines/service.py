@@ -11,16 +11,17 @@ lines sold under it (:func:`link_won_requests`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from pricing.io.arrow import dates, dictionary_encode, fill_null, texts
-from pricing.limits import UNMATCHED_SKUS_LISTED
+from pricing.limits import ABOVE_STANDARD, UNMATCHED_SKUS_LISTED
 from pricing.lines import history, schema, segments
 from pricing.lines.history import Conflict, Reading, Undone
 from pricing.lines.matching import Reference, match
-from pricing.lines.reader import DealsFile, Progress, positions, read_deals
+from pricing.lines.reader import DealsFile, Progress, micros_text, read_deals
+from pricing.money import MICRO
 from pricing.problems import Problem, has_errors
 from pricing.storage import audit, deal_tables, store
 
@@ -72,6 +73,9 @@ class DealsImport:
     shrink: Shrink | None = None
     forced: bool = False
     unmatched_sku_count: int = 0  # distinct SKUs of the unmatched lines, listed or not
+    # Lines left out by their status (status as written -> lines): ``lines`` counts them,
+    # ``added`` and ``already_present`` do not.
+    skipped_by_status: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -116,8 +120,12 @@ def import_deals(
     or when it would count sales twice (``conflict``: the same file read another way, or its
     new lines repeat stored lines under other ids)."""
 
-    total = 0 if read.lines is None else read.lines.num_rows
-    result = DealsImport(total, 0, 0, 0, [], read.problems, read.notes, dry_run, forced=force)
+    total = 0 if read.lines is None else read.lines.num_rows  # the lines kept by status
+    skipped = sum(read.skipped_by_status.values())
+    result = DealsImport(
+        total + skipped, 0, 0, 0, [], read.problems, read.notes, dry_run, forced=force,
+        skipped_by_status=dict(read.skipped_by_status),
+    )  # fmt: skip
     if read.lines is None or has_errors(read.problems):
         return result  # nothing is stored while an error stands (a file without a header too)
     now = now or store.utcnow()
@@ -157,7 +165,7 @@ def import_deals(
                     source=read.name,
                     imported_at=now,
                     imported_by=user,
-                    lines=total,
+                    lines=total + skipped,
                     added=result.added,
                     sha256=read.sha256,
                     columns=json.dumps(read.columns, sort_keys=True),
@@ -166,10 +174,16 @@ def import_deals(
                     first_date=first,
                     last_date=last,
                     held_keys=fresh.held,
+                    status_filter=read.status_filter,
+                    skipped_by_status=(
+                        json.dumps(read.skipped_by_status) if read.status_filter else None
+                    ),
                 )
                 result.import_id = number
             result.problems.extend(_differing(read, corrected, number))
-            _match_and_store(conn, fresh, number, result, dry_run=dry_run, progress=progress)
+            _match_and_store(
+                conn, fresh, number, result, dry_run=dry_run, progress=progress, file=read.name
+            )
             result.problems.extend(_leading_zero_hints(conn, result.unmatched_skus, read.name))
             if number is not None:
                 note = read.name + (f", replacing import {replace}" if replace else "")
@@ -247,19 +261,17 @@ def _reads_alike(read: DealsFile, earlier: Reading) -> bool:
 
 
 def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
-    """The lines to add: a line already stored, or repeated within the file, is already
-    present. The deal's first line in the file counts the deal, unless the deal was stored
+    """The lines to add: a line already stored is already present. The deal's first line in the file counts the deal, unless the deal was stored
     before; a deal keeps its number, new deals are numbered after the stored ones."""
     import numpy as np
     import pyarrow as pa
 
     stored = segments.scan(conn, ["line_key", "deal_id", "deal_no"])
-    # Keys made from deal ids and positions, or from content, cannot repeat; line ids can.
+    # Keys never repeat within a file (the reader makes them so, or refuses the file): lines of
+    # one file are never "already present" because of each other.
     keys = segments.whole(lines["line_key"])
     total = lines.num_rows
     fresh = np.ones(total, dtype=bool)
-    if total and keys[0].as_py().startswith("L:"):
-        fresh &= positions(keys)[0] == 1
     held = None
     if stored.num_rows:
         present = _is_in(keys, stored["line_key"])
@@ -285,6 +297,7 @@ def _match_and_store(
     *,
     dry_run: bool,
     progress: Progress | None,
+    file: str | None = None,
 ) -> None:
     """Match the fresh lines a chunk at a time (bounded memory) and store each chunk as it
     is matched (unless a dry run); count the unmatched lines and SKUs into ``result``.
@@ -298,9 +311,11 @@ def _match_and_store(
     reference = Reference(conn, keep_items=not dry_run)
     unmatched_parts = []
     appender = segments.Appender(conn, number)
+    above = _AboveStandard(ABOVE_STANDARD.value)
     for start in range(0, lines.num_rows, CHUNK):
         chunk = lines.slice(start, CHUNK)
         matched = match(conn, chunk.select(list(schema.FACTS)), reference)
+        above.add(chunk, matched)
         unmatched = pc.is_null(matched["edition_id"])
         result.unmatched += unmatched.true_count
         if unmatched.true_count:
@@ -311,8 +326,53 @@ def _match_and_store(
         if progress:
             progress(min(start + CHUNK, lines.num_rows), lines.num_rows)
     appender.close()
+    result.problems.extend(above.warning(file))
     if unmatched_parts:
         result.unmatched_sku_count, result.unmatched_skus = _unmatched_skus(unmatched_parts)
+
+
+class _AboveStandard:
+    """Lines sold at over ``times`` their standard price (a price or a quantity typed wrong,
+    more often than a real premium): counted as the chunks are matched, the first kept as an
+    example for the import's warning."""
+
+    def __init__(self, times: int) -> None:
+        self.times = times
+        self.count = 0
+        self.example: tuple[int, int, int] | None = None  # line, net unit price, standard
+
+    def add(self, chunk: pa.Table, matched: dict[str, Array]) -> None:
+        import numpy as np
+
+        qty = chunk["qty"].to_numpy(zero_copy_only=False)
+        net = matched["net_amount"].to_numpy(zero_copy_only=False).astype(float)
+        standard = matched["standard_revenue"].to_numpy(zero_copy_only=False).astype(float)
+        with np.errstate(invalid="ignore"):
+            over = (qty > 0) & (standard > 0) & (net > standard * self.times)
+        found = int(np.count_nonzero(over))
+        if not found:
+            return
+        if self.example is None:
+            first = int(np.flatnonzero(over)[0])
+            sold, count = matched["net_amount"][first].as_py(), chunk["qty"][first].as_py()
+            price = matched["standard_price"][first].as_py()
+            self.example = (int(chunk["line"][first].as_py()), sold * MICRO // count, int(price))
+        self.count += found
+
+    def warning(self, file: str | None) -> list[Problem]:
+        if not self.count or self.example is None:
+            return []
+        line, unit, standard = self.example
+        return [
+            Problem(
+                "warning",
+                f"{self.count:,} line(s) sold at over {self.times}x their standard price (e.g. "
+                f"line {line}: {micros_text(unit, money=True)} a unit, standard "
+                f"{micros_text(standard, money=True)}): check its price or quantity",
+                file=file,
+                line=line,
+            )
+        ]
 
 
 def _unmatched_skus(parts: list[pa.Table]) -> tuple[int, list[tuple[str, str]]]:

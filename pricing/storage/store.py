@@ -43,7 +43,7 @@ from pricing import config
 from pricing.errors import ConfigError, InputError, PricingError, SchemaError, StoreError
 from pricing.money import from_micros, to_micros
 
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 DEFAULT_URL = "sqlite:///pricing.db"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
 NOT_PERMITTED = "42501"  # PostgreSQL: insufficient_privilege (no CREATE, no SELECT, ...)
@@ -257,6 +257,10 @@ deal_imports = Table(
     Column("first_date", Date),
     Column("last_date", Date),
     Column("held_keys", LargeBinary),
+    # Since 0009 (null before, and for a file without a status column): which statuses were
+    # kept ("default", "all", "only:…") and the lines left out by status (JSON status -> lines).
+    Column("status_filter", Text),
+    Column("skipped_by_status", Text),
     Index("ix_deal_imports_sha256", "sha256"),
 )
 
