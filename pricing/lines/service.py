@@ -252,8 +252,14 @@ def _reads_alike(read: DealsFile, earlier: Reading) -> bool:
     what the values said when the first import read them day-first. Read again only here, on
     the rare import of a file imported before with another reading named."""
     assert read.lines is not None
+    kept = read.status_filter or "default"
     again = read_deals(
-        read.path, columns=read.columns, date_format=earlier.date_format, decimal=earlier.decimal
+        read.path,
+        columns=read.columns,
+        date_format=earlier.date_format,
+        decimal=earlier.decimal,
+        statuses=kept.removeprefix("only:").split(",") if kept.startswith("only:") else None,
+        all_statuses=kept == "all",
     )
     if again.lines is None or has_errors(again.problems):
         return False
