@@ -151,7 +151,7 @@ DEAL_HEADERS: dict[str, tuple[str, ...]] = {
     ),
     "request_id": ("request", "request id", "deviation", "deviation id", "approval id"),
     "currency": ("currency", "ccy", "currency code", "currency iso code"),
-    # Read, never stored: lines of a cancelled, void or lost status are left out (STATUSES).
+    # Read, never stored: lines of a cancelled, void or lost status are left out (LEFT_OUT).
     "status": (
         "status", "stage", "deal stage", "order status", "line status", "invoice status",
         "deal status", "opportunity stage", "stage name", "sales stage", "document status",
@@ -355,17 +355,6 @@ def _status_filter(wanted: tuple[str, ...] | None) -> str:
     if wanted is None:
         return "default"
     return "all" if wanted == ("*",) else "only:" + ",".join(wanted)
-
-
-def status_filter_text(recorded: str | None) -> str:
-    """A recorded status filter as the owner reads it (blank: no status column)."""
-    if recorded is None:
-        return ""
-    if recorded == "default":
-        return "all but " + "/".join(LEFT_OUT)
-    if recorded == "all":
-        return "every status (--all-statuses)"
-    return "only " + ", ".join(recorded.removeprefix("only:").split(","))
 
 
 def check_date_format(date_format: str) -> None:
