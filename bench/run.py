@@ -2,6 +2,12 @@
 
     make bench              # all benchmarks
     python bench/run.py --rows 20000   # smaller, for a quick look
+    python bench/run.py --deals-only --against ../base   # deals import: this tree vs another
+
+``--against TREE`` times ``deals import`` of the same file by this source tree and by another
+(a checkout of an earlier commit), each as ``python -m pricing`` with ``PYTHONPATH`` set to its
+tree, in one run: the two alternate (so the machine's other load hits both alike), best of
+``--repeat``, and the ratio is this tree's time over the other's.
 
 Each measurement runs in a fresh process (so imports and start-up count, as they do for a user)
 and takes the best of several runs; peak memory is the child's maximum resident set size.
@@ -15,6 +21,7 @@ import os
 import random
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,7 +72,9 @@ def fresh_store(name: str, book: Path, effective: str, env: dict[str, str] | Non
         ["pricebook", "import", str(book), "--effective", effective],
         ["policy", "load", str(policy)],
     ):
-        subprocess.run([*PRICING, "--db", str(db), *args], check=True, capture_output=True, env=env)
+        subprocess.run(
+            [*PRICING, "--db", str(db), *args], check=True, capture_output=True, env=env, cwd=OUT
+        )  # in OUT: the current folder comes first on the path, before PYTHONPATH
     return db
 
 
@@ -459,6 +468,80 @@ def bench_postgres_report(embedded: Run, skus: int = 100_000, lines: int = 1_000
     ]
 
 
+def bench_deals_against(
+    other: Path, skus: int, lines: int, repeat: int, variants: tuple[str, ...] = ("plain",)
+) -> list[str]:
+    """``deals import`` of the same files by this tree and by ``other``, alternating, best of
+    ``repeat`` each: the ratio this / other. Each tree has its own store (their schemas may
+    differ), holding the same book and policy, its deal tables emptied before each import."""
+    book, deals = make_csv_book_and_deals(skus, lines)
+    files = {"plain": deals}
+    if "classic" in variants:
+        files["classic"] = make_classic_deals(deals)
+    trees = {"this": HERE.parent, "other": other.resolve()}
+    envs = {side: {**os.environ, "PYTHONPATH": str(tree)} for side, tree in trees.items()}
+    stores = {
+        side: fresh_store(f"against-{side}.db", book, "2024-01-01", env=envs[side])
+        for side in trees
+    }
+
+    def emptied(db: Path):  # type: ignore[no-untyped-def]
+        def empty() -> None:
+            import sqlite3
+
+            with sqlite3.connect(db) as conn:
+                for table in ("deal_columns", "deal_segments", "deal_imports"):
+                    conn.execute(f"DELETE FROM {table}")
+            conn.close()
+
+        return empty
+
+    said = []
+    for variant, path in files.items():
+        times: dict[str, list[float]] = {side: [] for side in trees}
+        peaks = dict.fromkeys(trees, 0.0)
+        sides = list(trees)
+        for side in sides:  # once each first: bytecode and the edition's columnar copy
+            emptied(stores[side])()
+            subprocess.run(
+                [*PRICING, "--db", str(stores[side]), "deals", "import", str(path)],
+                check=True, capture_output=True, env=envs[side], cwd=OUT,
+            )  # fmt: skip
+        for round_ in range(repeat):
+            for side in sides if round_ % 2 == 0 else sides[::-1]:
+                run = measure(
+                    [*PRICING, "--db", str(stores[side]), "deals", "import", str(path)],
+                    repeat=1, setup=emptied(stores[side]), env=envs[side],
+                )  # fmt: skip
+                times[side].append(run.seconds)
+                peaks[side] = max(peaks[side], run.peak_mb)
+        best = {side: min(found) for side, found in times.items()}
+        # Under another load the best of each can fall in different moments; the ratio of the
+        # runs made one after the other, their median, is what the load disturbs least.
+        pairs = statistics.median(a / b for a, b in zip(times["this"], times["other"], strict=True))
+        said.append(
+            f"deals import ({variant}), {lines:,} lines against {skus:,} SKUs: this tree "
+            f"{best['this'] / best['other']:.3f}x {other} (best of {repeat}, alternating; "
+            f"{best['this']:.2f}s vs {best['other']:.2f}s); median of the paired runs' ratios "
+            f"{pairs:.3f}x; peak memory {peaks['this']:.0f} MB vs {peaks['other']:.0f} MB"
+        )
+    return said
+
+
+def make_classic_deals(deals: Path) -> Path:
+    """The bench's deals with more columns of real exports: a line id (unique: the code before
+    issue 22 lost lines whose line number repeats, so a per-order number is no comparison), a
+    status (every line Shipped, read and kept by this tree) and a territory no field reads."""
+    classic = deals.with_name(deals.stem + "-classic.csv")
+    if not classic.exists():
+        with deals.open() as source, classic.open("w") as target:
+            header = source.readline().rstrip("\n")
+            target.write(f"{header},Row ID,Status,Territory\n")
+            for i, row in enumerate(source):
+                target.write(f"{row.rstrip(chr(10))},{i + 1},Shipped,EMEA\n")
+    return classic
+
+
 def bench_help() -> list[str]:
     floor = measure([sys.executable, "-c", "import click"], repeat=11)
     helped = measure([*PRICING, "--help"], repeat=11)
@@ -487,6 +570,18 @@ def main() -> None:
     )
     parser.add_argument("--clean", action="store_true", help="regenerate the input files")
     parser.add_argument("--generate", action="store_true", help="only make the input files")
+    parser.add_argument(
+        "--deals-only", action="store_true", help="only the deals import (with --against)"
+    )
+    parser.add_argument(
+        "--against", type=Path, metavar="TREE",
+        help="time deals import by this source tree against another (a checkout), alternating",
+    )  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=7, help="runs of each tree (--against)")
+    parser.add_argument(
+        "--classic", action="store_true",
+        help="with --against, also a file with a line number, a status and a territory column",
+    )  # fmt: skip
     args = parser.parse_args()
     # Commands are measured as installed, with their bytecode cached (pip compiles it when it
     # installs): a sandbox's PYTHONDONTWRITEBYTECODE=1 would recompile pricing on every run.
@@ -495,15 +590,25 @@ def main() -> None:
         shutil.rmtree(OUT)
     OUT.mkdir(exist_ok=True)
     if args.generate:
-        make_inputs(args.rows, args.deal_lines)
+        if args.deals_only:
+            make_csv_book_and_deals(args.rows, args.deal_lines)
+        else:
+            make_inputs(args.rows, args.deal_lines)
         return
     # The inputs are made by another process: a child's peak memory counts the parent's (a
     # forked process starts with its parent's), and making them takes pandas and openpyxl.
     subprocess.run(
         [sys.executable, __file__, "--generate", "--rows", str(args.rows),
-         "--deal-lines", str(args.deal_lines)],
+         "--deal-lines", str(args.deal_lines), *(["--deals-only"] if args.deals_only else [])],
         check=True,
     )  # fmt: skip
+    if args.against is not None:
+        variants = ("plain", "classic") if args.classic else ("plain",)
+        print("\n".join(bench_deals_against(
+            args.against, args.rows, args.deal_lines, args.repeat, variants
+        )))  # fmt: skip
+        if args.deals_only:
+            return
     deals_lines, embedded_report = bench_deals_and_report(args.rows, args.deal_lines)
     lines = [
         *bench_help(),

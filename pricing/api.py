@@ -12,7 +12,7 @@ a request check) then load no more than they need.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -769,10 +769,14 @@ def read_deals(
     decimal: str | None = None,
     sheet: str | None = None,
     progress: Progress | None = None,
+    statuses: Sequence[str] | None = None,
+    all_statuses: bool = False,
 ) -> DealsFile:
     """Read a deals export (csv or xlsx) into normalised lines and problems (``decimal``:
     ``comma`` or ``point``, the decimal mark of money written as text, when the file's own
-    values do not say; ``sheet``: a workbook's sheet, by default the deals sheet found)."""
+    values do not say; ``sheet``: a workbook's sheet, by default the deals sheet found).
+    Lines of a cancelled, void or lost status are left out (``skipped_by_status``);
+    ``statuses`` keeps only those named, ``all_statuses`` every line."""
     from pricing.lines.reader import read_deals as read
 
     return read(
@@ -782,6 +786,8 @@ def read_deals(
         decimal=decimal,
         sheet=sheet,
         progress=progress,
+        statuses=statuses,
+        all_statuses=all_statuses,
     )
 
 

@@ -10,8 +10,8 @@ PRICING_CONFIG         the configuration file (TOML) of a team's server: ``datab
 PRICING_SECRET         the audit's secret itself (instead of a file; for tests and containers)
 PRICING_SERVER         client mode: every command goes through this server …
 PRICING_TOKEN          … signed in with this personal token (else the one `pricing login` kept)
-PRICING_ABOVE_STANDARD_FLAG  a sale above this multiple of its standard price is flagged in the
-                       report, to check its price or quantity (default 3)
+PRICING_ABOVE_STANDARD_FLAG  a sale above this multiple of its standard price is flagged by deals
+                       import and the report, to check its price or quantity (default 3)
 
 Without a configuration file the secret is kept in this user's configuration folder (created
 on first use, mode 0600): enough for a one-person file and for trying the server out.

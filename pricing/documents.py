@@ -492,7 +492,9 @@ def request_refused(found: Sequence[Problem]) -> Document:
 
 
 def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Document:
-    """``deals import``: lines read, added, already present, unmatched; columns, notes, problems;
+    """``deals import``: lines read, added, already present, unmatched, left out by their
+    status (``skipped_by_status``: status -> lines; ``lines`` counts them); columns (field ->
+    header), notes, problems;
     the import recorded (``id``), the one already holding this very file
     (``already_imported_as``), the one replaced, and why the file was refused (``conflict``:
     the earlier import and the ``--replace`` hint)."""
@@ -535,6 +537,7 @@ def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Docu
             {"sku": sku, "first_date": first} for sku, first in result.unmatched_skus
         ],
         "unmatched_sku_count": result.unmatched_sku_count,
+        "skipped_by_status": result.skipped_by_status,
         "dry_run": dry_run,
         "columns": read.columns,
         "notes": read.notes,
@@ -553,8 +556,9 @@ def deal_problem_counts(read: DealsFile) -> list[Document]:
 
 def deals_imports(found: Sequence[ImportListing]) -> list[Document]:
     """``deals imports``: a list, oldest first, of each import's id, file, SHA-256, when, who,
-    lines, added, its lines' dates, and the mapping and date format it was read with (null for
-    imports recorded before these were kept)."""
+    lines, added, its lines' dates, the mapping and date format it was read with (null for
+    imports recorded before these were kept), and the lines it left out by their status
+    (``skipped_by_status``: status -> lines; null when the file had no status column)."""
     return [
         {
             "id": i.id,
@@ -569,6 +573,7 @@ def deals_imports(found: Sequence[ImportListing]) -> list[Document]:
             "columns": i.columns,
             "date_format": i.date_format,
             "decimal": i.decimal,
+            "skipped_by_status": i.skipped_by_status,
         }
         for i in found
     ]
@@ -590,10 +595,13 @@ def deals_refused(read: DealsFile) -> Document:
     listed up to limits.PROBLEMS_PER_KIND times; ``problem_counts`` says how many in all)."""
     return {
         "file": read.name,
-        "lines": 0 if read.lines is None else len(read.lines),
+        "lines": (0 if read.lines is None else len(read.lines))
+        + sum(read.skipped_by_status.values()),
         "added": 0,
         "already_present": 0,
         "unmatched": 0,
+        "skipped_by_status": read.skipped_by_status,
+        "columns": read.columns,
         "problems": problems(read.problems),
         "problem_counts": deal_problem_counts(read),
     }

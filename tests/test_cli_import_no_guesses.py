@@ -28,6 +28,11 @@ def write(tmp_path: Path, text: str, name: str = "deals.csv") -> Path:
     return path
 
 
+def unexpected(problems: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The problems but the warning that a file has no customer or salesperson column."""
+    return [p for p in problems if "salesperson column was found" not in str(p["message"])]
+
+
 def stored_lines(cli: Cli) -> int:
     return int(cli.json("report")["totals"]["lines"])
 
@@ -74,7 +79,7 @@ def test_money_that_cannot_tell_a_decimal_comma_from_a_point_stops_the_import(
     assert stored_lines(owner) == 0
 
     comma = owner.json("deals", "import", str(path), "--decimal", "comma", "--dry-run")
-    assert comma["added"] == 2 and not comma["problems"]
+    assert comma["added"] == 2 and not unexpected(comma["problems"])
     assert owner("deals", "import", str(path), "--decimal", "point").exit_code == 0
     assert owner.json("report")["totals"]["net_revenue"] == "13734.00"
 
@@ -275,7 +280,7 @@ def test_an_unmatched_sku_that_lost_its_leading_zeros_gets_a_hint(cli: Cli, tmp_
                             "O-1,2025-03-01,123,1,10\nO-2,2025-03-01,77,1,10\n")  # fmt: skip
     document = cli.json("deals", "import", str(deals))
     assert document["unmatched"] == 2
-    hints = [p["message"] for p in document["problems"] if p["severity"] == "warning"]
+    hints = [p["message"] for p in unexpected(document["problems"]) if p["severity"] == "warning"]
     assert len(hints) == 1
     assert "SKU '123' has no list price, but the price book has '00123'" in hints[0]
     assert "leading zeros" in hints[0]
@@ -354,7 +359,7 @@ def test_a_csv_whose_lines_end_cr_cr_lf_is_read_line_for_line(owner: Cli, tmp_pa
     assert stored_lines(owner) == 0
     path.write_bytes("\r\r\n".join(rows).replace("two", "2").encode() + b"\r\r\n")
     done = owner.json("deals", "import", str(path))
-    assert (done["lines"], done["added"]) == (3, 3) and not done["problems"]
+    assert (done["lines"], done["added"]) == (3, 3) and not unexpected(done["problems"])
     assert owner.json("report")["totals"]["quantity"] == 6
 
 

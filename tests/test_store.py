@@ -244,7 +244,7 @@ def test_postgresql__a_held_lock_waits_lock_timeout_then_says_so_and_stores_noth
 def test_a_history_classified_line_by_line_is_judged_on_one_deal_value_on_upgrade(
     cli: Cli, tmp_path: Path
 ) -> None:
-    """Given a store from before one deal value (revision 0008), whose two-line deal worth
+    """Given a store from before one deal value (revision 0009), whose two-line deal worth
     1,140.00 was classified line by line (each line below the rule's 1,000: both out of
     policy), when the owner runs `pricing db upgrade`, then the deal's lines are classified on
     the deal's whole value: none is out of policy."""
@@ -271,7 +271,7 @@ def test_a_history_classified_line_by_line_is_judged_on_one_deal_value_on_upgrad
             return {name: matched[name] for name in schema.MATCHED}
 
         segments.rewrite(conn, alone, reads=list(schema.FACTS))
-        conn.execute(text("UPDATE alembic_version SET version_num = '0008'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0009'"))
         levels = segments.scan(conn, ["level"])["level"].to_pylist()
     assert levels == ["manager", "manager"]
     assert cli("db", "upgrade").exit_code == 0

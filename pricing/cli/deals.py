@@ -42,12 +42,14 @@ Examples:
   pricing deals import iowa.csv --column qty=bottles_sold --column amount=sale_dollars --dry-run
   pricing deals import orders-2026.csv --date-format %d/%m/%Y --replace 3 --dry-run
   pricing deals import orders-2026.csv --date-format %d/%m/%Y --replace 3
+  pricing deals import sales_data.csv --status Shipped,Resolved
+  pricing deals import sales_data.csv --all-statuses
 """,
 )
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @column_option(
     ["deal_id", "line_id", "date", "customer", "rep", "sku", "qty", "amount", "unit_price",
-     "discount", "request_id", "currency"],
+     "discount", "request_id", "currency", "status"],
     "rep=\"Account Exec\"",
 )  # fmt: skip
 @click.option(
@@ -83,6 +85,19 @@ Examples:
     help="Let --replace remove more than twice as many lines as FILE adds (refused otherwise: "
     "the wrong file or import id?).",
 )
+@click.option(
+    "--status",
+    "statuses",
+    metavar="S1,S2",
+    help="Keep only the lines of these statuses (of the status column: Status, Stage, Deal "
+    "Stage, ...), case ignored. By default every line is kept but those Cancelled, Canceled, "
+    "Void, Lost or Closed Lost.",
+)
+@click.option(
+    "--all-statuses",
+    is_flag=True,
+    help="Keep every line, whatever its status (not with --status).",
+)
 @json_option
 def import_(
     file: Path,
@@ -93,6 +108,8 @@ def import_(
     dry_run: bool,
     replace: int | None,
     force: bool,
+    statuses: str | None,
+    all_statuses: bool,
 ) -> None:
     """Import deal lines: each is matched to the list and standard price in force on its date.
 
@@ -107,6 +124,15 @@ def import_(
     adds fewer than half the lines it removes is refused unless --force. Lines whose SKU has no
     list price on their date are kept and counted as unmatched until an edition covers them.
     Lines dated after today are imported with a warning.
+
+    Headers are compared with case, spaces, underscores and punctuation left out (ORDERDATE is
+    Order Date); the mapping read is printed, and a file without a customer or salesperson
+    column is warned about. A line's number within its deal (Line No, ORDERLINENUMBER) is its
+    identity together with the deal id; a line id that repeats in a file without a deal id is
+    refused. Where a line amount and a unit price disagree beyond rounding, the amount counts
+    and the lines are named; lines sold at over 3x their standard price are named too
+    (PRICING_ABOVE_STANDARD_FLAG=N changes the bound). Lines of a cancelled, void or lost
+    status are left out and counted (--status, --all-statuses choose otherwise).
     """
     cfg = settings()
     ctx = click.get_current_context()
@@ -124,6 +150,8 @@ def import_(
             replace=replace,
             force=force,
             progress=update,
+            statuses=statuses.split(",") if statuses is not None else None,
+            all_statuses=all_statuses,
         )
     name = answer["file"]
     errors = sum(c["count"] for c in answer["problem_counts"] if c["severity"] == "error")
@@ -163,6 +191,7 @@ def _shrink_text(shrink: dict[str, Any]) -> str:
 def _print_import(answer: dict[str, Any]) -> None:
     """Problems, notes, what was added and which SKUs are unmatched."""
     name = answer["file"]
+    say(f"columns read: {_mapping_text(answer['columns'])}")
     echo_listed_problems(answer["problems"], answer["problem_counts"])
     for note in answer["notes"]:
         say(f"note: {note}")
@@ -175,14 +204,23 @@ def _print_import(answer: dict[str, Any]) -> None:
         say(f"warning: without --force this would be refused: {_shrink_text(shrink)}",
                     fg="yellow", err=True)  # fmt: skip
     if answer["already_imported_as"] is not None:
+        skipped = answer.get("skipped_by_status") or {}
         say(
-            f"{name}: {answer['lines']:,} lines; added nothing: import "
+            f"{name}: {answer['lines']:,} lines"
+            + (f" ({_skipped_text(skipped)} left out by their status)" if skipped else "")
+            + "; added nothing: import "
             f"{answer['already_imported_as']} holds this very file, read the same way."
         )
         return
     verb = "would add" if dry_run else "added"
+    skipped = answer.get("skipped_by_status") or {}
+    left_out = (
+        f"{sum(skipped.values()):,} left out by their status ({_skipped_text(skipped)}); "
+        if skipped
+        else ""
+    )
     say(
-        f"{name}: {answer['lines']:,} lines; {verb} {answer['added']:,}, "
+        f"{name}: {answer['lines']:,} lines; {left_out}{verb} {answer['added']:,}, "
         f"{answer['already_present']:,} already present"
         + ("; nothing stored (dry run)." if dry_run else f" (import {answer['id']}).")
     )
@@ -209,7 +247,8 @@ Examples:
 @json_option
 def imports() -> None:
     """List every deals import, oldest first: its id, file, SHA-256, when and by whom, lines
-    read and added, the dates of its lines, and the mapping and date format it was read with.
+    read and added, the dates of its lines, the mapping and date format it was read with, and
+    the lines it left out by their status (blank: the file had no status column).
     """
     cfg = settings()
     listed = cfg.call("deals.imports")
@@ -221,7 +260,7 @@ def imports() -> None:
         return
     print_table(
         ["Id", "File", "SHA-256", "Imported at (UTC)", "By", "Lines", "Added", "Dates",
-         "Mapping", "Date format", "Decimal"],
+         "Mapping", "Date format", "Decimal", "Left out by status"],
         [
             (
                 i["id"],
@@ -235,6 +274,8 @@ def imports() -> None:
                 _mapping_text(i["columns"]),
                 i["date_format"] or ("" if i["sha256"] is None else "(from the values)"),
                 i["decimal"] or ("" if i["sha256"] is None else "(from the values)"),
+                _skipped_text(i.get("skipped_by_status"))
+                or ("" if i.get("skipped_by_status") is None else "none"),
             )
             for i in listed
         ],
@@ -246,6 +287,11 @@ def _mapping_text(columns: dict[str, str] | None) -> str:
     if not columns:
         return ""
     return ", ".join(f"{field}={header}" for field, header in sorted(columns.items()))
+
+
+def _skipped_text(skipped: dict[str, int] | None) -> str:
+    """Lines left out by status: ``Cancelled 60, On Hold 4``."""
+    return ", ".join(f"{status} {lines:,}" for status, lines in (skipped or {}).items())
 
 
 @deals.command(

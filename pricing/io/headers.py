@@ -31,6 +31,12 @@ def header_keys(header: object) -> list[str]:
     return keys
 
 
+def squash(header: str) -> str:
+    """A header's loose form (:func:`header_keys`) without its spaces: ``ORDERDATE``,
+    ``Order_Date`` and ``order date`` are one header."""
+    return header.replace(" ", "")
+
+
 def find_header(
     sheet: Sheet,
     headers: Mapping[str, tuple[str, ...]],
@@ -40,7 +46,9 @@ def find_header(
     """The first row (in the first 30) whose cells name the required fields, and the mapping.
 
     Each column serves one field and each field one column: ``--column`` mappings first, then
-    exact header matches before loose ones, better-ranked aliases before others, leftmost first.
+    exact header matches before loose ones (a trailing currency or VAT note left out), a name
+    with its spaces before one run together (``Order Date`` before ``ORDERDATE``), better-ranked
+    aliases before others, leftmost first.
     """
     for r in range(min(HEADER_SEARCH_ROWS, len(sheet.rows))):
         mapping = _row_mapping(sheet.rows[r], headers, overrides)
@@ -54,20 +62,23 @@ def _row_mapping(
 ) -> dict[str, int]:
     """The fields one row's cells name (see :func:`find_header`)."""
     wanted_override = {normalise_header(h): f for f, h in overrides.items()}
-    candidates: list[tuple[tuple[int, int, int], str, int]] = []
+    candidates: list[tuple[tuple[int, int, int, int], str, int]] = []
     for c, cell in enumerate(row):
         if cell is None or cell == "":
             continue
         keys = header_keys(cell)
         if keys[0] in wanted_override:
-            candidates.append(((-1, 0, c), wanted_override[keys[0]], c))
+            candidates.append(((-1, 0, 0, c), wanted_override[keys[0]], c))
             continue
+        folded = [squash(key) for key in keys]
         for name, aliases in headers.items():
             if name in overrides:
                 continue
             for position, alias in enumerate(aliases):
                 if alias in keys:
-                    candidates.append(((keys.index(alias), position, c), name, c))
+                    candidates.append(((keys.index(alias), 0, position, c), name, c))
+                elif squash(alias) in folded:  # ORDERDATE, Order_Date, order-date
+                    candidates.append(((folded.index(squash(alias)), 1, position, c), name, c))
     mapping: dict[str, int] = {}
     used: set[int] = set()
     for _, name, c in sorted(candidates):

@@ -53,6 +53,9 @@ class ImportListing:
     columns: dict[str, str] | None
     date_format: str | None
     decimal: str | None = None
+    # The statuses kept (None: no status column read) and the lines left out by status
+    status_filter: str | None = None
+    skipped_by_status: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ def listing(conn: Connection) -> list[ImportListing]:
             _mapping(r.columns),
             r.date_format,
             r.decimal,
+            r.status_filter,
+            _counts(r.skipped_by_status),
         )
         for r in deal_tables.imports(conn)
     ]
@@ -112,18 +117,25 @@ def listing(conn: Connection) -> list[ImportListing]:
 
 def same_file(conn: Connection, read: DealsFile) -> tuple[int | None, Conflict | None]:
     """The import that holds this very file read this very way (its number, the file adds
-    nothing), or the conflict of the same file imported with another mapping or date format."""
+    nothing), or the conflict of the same file imported with another mapping or date format.
+
+    The same file read the same way but keeping other statuses is neither: its lines have the
+    same keys, so the import adds the lines the earlier one left out (and the earlier one's
+    lines are already present)."""
     if not read.sha256:
         return None, None
     earlier = deal_tables.imports(conn, sha256=read.sha256)
-    for record in earlier:
-        if (
-            _mapping(record.columns) == read.columns
-            and record.date_format == read.date_format
-            and record.decimal == read.decimal
-        ):
+    alike = [
+        record
+        for record in earlier
+        if _mapping(record.columns) == read.columns
+        and record.date_format == read.date_format
+        and record.decimal == read.decimal
+    ]
+    for record in alike:
+        if record.status_filter == read.status_filter:
             return record.id, None
-    if not earlier:
+    if not earlier or alike:
         return None, None
     last = earlier[-1]
     reading = None
@@ -435,6 +447,13 @@ def _recount(conn: Connection, starts: set[int], *, skip_damaged: bool = False) 
     return segments.rewrite(
         conn, recount, reads=["deal_no", "deal_first"], skip_damaged=skip_damaged
     )
+
+
+def _counts(text: str | None) -> dict[str, int] | None:
+    if text is None:
+        return None
+    value = json.loads(text)
+    return {str(k): int(v) for k, v in value.items()}
 
 
 def _mapping(text: str | None) -> dict[str, str] | None:

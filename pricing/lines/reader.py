@@ -17,7 +17,7 @@ import csv
 import io
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ from pricing.io.headers import (
     closest_header,
     find_header,
     likely_header,
+    squash,
     unknown_override_message,
     unknown_overrides,
 )
@@ -45,6 +46,7 @@ from pricing.io.sheets import (
     check_text,
     column_letter,
     decode_text,
+    normalise_header,
     open_workbook,
     read_input,
     sniff_delimiter,
@@ -83,7 +85,8 @@ if TYPE_CHECKING:
     Ints = npt.NDArray[np.int64]
     Days = npt.NDArray[np.datetime64]
     Numbers = tuple[Micros, Mask]  # values, and where they are missing
-    Keys = tuple[Array, Array, Mask, npt.NDArray[np.int64]]
+    # deal ids, line keys, each line its deal's first, deal numbers, a line key given before
+    Keys = tuple[Array, Array, Mask, npt.NDArray[np.int64], Mask]
 
 Progress = Callable[[int, int], None]
 
@@ -98,7 +101,8 @@ Progress = Callable[[int, int], None]
 DEAL_HEADERS: dict[str, tuple[str, ...]] = {
     "line_id": (
         "row id", "line id", "line no", "line", "order line", "invoice line", "line item id",
-        "order line id", "deal product id",
+        "order line id", "deal product id", "order line no", "invoice line no", "line item no",
+        "row no", "sales order item",
     ),
     "deal_id": (
         "order id", "order no", "deal", "deal id", "invoice", "invoice no", "invoiceno",
@@ -127,12 +131,14 @@ DEAL_HEADERS: dict[str, tuple[str, ...]] = {
     ),
     "qty": (
         "quantity", "qty", "units", "qty sold", "units sold", "volume", "order lines quantity",
-        "quantity items", "qty items", "invoiced quantity",
+        "quantity items", "qty items", "invoiced quantity", "quantity ordered", "qty ordered",
+        "ordered quantity", "quantity sold", "qty invoiced",
     ),
     "amount": (
         "sales", "amount", "line total", "line amount", "net amount", "revenue", "total",
         "sale amount", "total price", "item total", "subtotal", "sum", "order lines subtotal",
-        "amount items", "net amount items", "price subtotal",
+        "amount items", "net amount items", "price subtotal", "sales amount", "line value",
+        "extended price", "extended amount", "net sales", "line net amount",
     ),
     "unit_price": (
         "net price", "net unit price", "unit price", "unitprice", "price", "sale price",
@@ -145,7 +151,20 @@ DEAL_HEADERS: dict[str, tuple[str, ...]] = {
     ),
     "request_id": ("request", "request id", "deviation", "deviation id", "approval id"),
     "currency": ("currency", "ccy", "currency code", "currency iso code"),
+    # Read, never stored: lines of a cancelled, void or lost status are left out (LEFT_OUT).
+    "status": (
+        "status", "stage", "deal stage", "order status", "line status", "invoice status",
+        "deal status", "opportunity stage", "stage name", "sales stage", "document status",
+    ),
 }  # fmt: skip
+# Headers of a line's number within its deal (1, 2, 3 on each order): with a deal id, the
+# line's identity is its deal and that number. Compared squashed (io.headers.squash).
+LINE_IN_DEAL = frozenset(
+    {"lineno", "line", "orderline", "orderlineno", "invoiceline", "invoicelineno", "lineitemno"}
+)
+# Statuses whose lines are left out unless asked for (``--status``, ``--all-statuses``),
+# compared case folded without spaces or punctuation: Closed Lost, closed-lost, CLOSED_LOST.
+LEFT_OUT = ("Cancelled", "Canceled", "Void", "Lost", "Closed Lost")
 REQUIRED = ("date", "sku", "qty")
 MONEY = ("amount", "unit_price", "discount")
 NUMBER_FIELDS = ("qty", *MONEY)
@@ -168,6 +187,12 @@ class DealsFile:
     sha256: str | None = None  # of the file's bytes: the same file is recognised again
     decimal: str | None = None  # the decimal mark as given (None: read from the values)
     name: str = ""  # the file's name as stored and shown (io.names.shown_name)
+    # Which statuses were kept (status_filter) and the lines left out by their status: None
+    # when the file has no status column, else "default" (all but LEFT_OUT), "all", or
+    # "only:" and the statuses named (folded, sorted); part of what makes the same reading.
+    status_filter: str | None = None
+    skipped_by_status: dict[str, int] = field(default_factory=dict)  # status as written -> lines
+    unread: list[str] = field(default_factory=list)  # headers of the columns no field maps
 
     def __post_init__(self) -> None:
         self.name = self.name or shown_name(self.path)
@@ -191,8 +216,14 @@ def read_deals(
     decimal: str | None = None,
     sheet: str | None = None,
     progress: Progress | None = None,
+    statuses: Sequence[str] | None = None,
+    all_statuses: bool = False,
 ) -> DealsFile:
     """Read a deals export (csv or xlsx) into normalised lines and problems.
+
+    A status column's lines of a cancelled, void or lost status (LEFT_OUT) are left out and
+    counted (``skipped_by_status``); ``statuses`` keeps only the lines of those statuses,
+    ``all_statuses`` every line (not both).
 
     ``sheet``: the workbook's sheet to read; by default one named like Deals, Orders, Sales,
     Invoices or Lines, else the first that has a header row (a cover sheet is passed over).
@@ -212,13 +243,16 @@ def read_deals(
         check_date_format(date_format)
     if decimal is not None and decimal not in DECIMAL_MARKS:
         raise InputError(f" {decimal!r}: give comma or point", field="decimal")
+    wanted = _wanted_statuses(statuses, all_statuses)
     overrides = columns or {}
     name = shown_name(path)
     head, layout = _head(path, name, sheet, overrides)
     stop = threading.Event()
     digest = in_background(file_sha256, path, stop)  # on a thread of its own as the file is read
     try:
-        return _read(path, name, head, layout, overrides, date_format, decimal, progress, digest)
+        return _read(
+            path, name, head, layout, overrides, date_format, decimal, progress, digest, wanted
+        )
     except BaseException:
         stop.set()  # a refused file is not read to its end for a digest nobody needs
         raise
@@ -234,6 +268,7 @@ def _read(
     decimal: str | None,
     progress: Progress | None,
     digest: Future[str],
+    wanted: tuple[str, ...] | None = None,
 ) -> DealsFile:
     problems = Problems()
     typos = unknown_overrides(head, overrides)
@@ -249,6 +284,11 @@ def _read(
     header_row, mapping = found
     if "deal_id" not in mapping:
         problems.append(_no_deal_id(head, header_row, mapping))
+    for missing in _no_customer_or_rep(head, header_row, mapping):
+        problems.append(missing)
+    if wanted and wanted != ("*",) and "status" not in mapping:
+        problems.append(_no_status(head, header_row, mapping))
+        return DealsFile(path, None, problems, name=name)
     if progress:
         progress(0, 3)
     if layout.sheet is None:
@@ -261,14 +301,60 @@ def _read(
     if progress:
         progress(1, 3)
     reader = _Reader(name, head, layout.sheet is None, mapping, header_row + 2, problems)
+    reader.wanted = wanted
     lines = reader.convert(raw, date_format, decimal, text_cells)
     if progress:
         progress(3, 3)
     headers = {f: str(h) for f, h in reader.headers.items()}
+    unread = [
+        str(cell).strip()
+        for c, cell in enumerate(head.rows[header_row])
+        if c not in mapping.values() and cell is not None and str(cell).strip()
+    ]
+    if unread:
+        shown = ", ".join(unread[:30]) + (
+            f" and {len(unread) - 30:,} more" if len(unread) > 30 else ""
+        )
+        reader.notes.append(f"columns not read: {shown}")
     return DealsFile(
         path, lines, problems, reader.notes, headers, date_format,
         digest.result(), decimal, name,
+        _status_filter(wanted) if "status" in mapping else None,
+        reader.skipped_by_status, unread,
     )  # fmt: skip
+
+
+def fold_status(text: str) -> str:
+    """A status as compared: case folded, without spaces or punctuation."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+_LEFT_OUT = frozenset(fold_status(s) for s in LEFT_OUT)
+
+
+def _wanted_statuses(statuses: Sequence[str] | None, all_statuses: bool) -> tuple[str, ...] | None:
+    """The statuses to keep, folded: None (all but LEFT_OUT), ``("*",)`` (every one), or those
+    named."""
+    named = [s.strip() for s in statuses or () if s.strip()]
+    if statuses is not None and not named:
+        raise InputError(" names no status: give them as S1,S2, e.g. --status Shipped,Resolved",
+                         field="status")  # fmt: skip
+    if named and all_statuses:
+        raise InputError(
+            ": give either --status S1,S2 (keep only those) or --all-statuses (keep every "
+            "line), not both",
+            field="status",
+        )
+    if all_statuses:
+        return ("*",)
+    return tuple(sorted({fold_status(s) for s in named})) if named else None
+
+
+def _status_filter(wanted: tuple[str, ...] | None) -> str:
+    """How the statuses were filtered, as an import records it."""
+    if wanted is None:
+        return "default"
+    return "all" if wanted == ("*",) else "only:" + ",".join(wanted)
 
 
 def check_date_format(date_format: str) -> None:
@@ -341,6 +427,40 @@ def _no_header(name: str, head: Sheet, overrides: dict[str, str]) -> Problem:
         "--column amount=HEADER"
         + (f" (sheet {head.name!r} was read; another with --sheet NAME)" if head.name else ""),
         file=name, sheet=head.name,
+    )  # fmt: skip
+
+
+def _no_customer_or_rep(head: Sheet, header_row: int, mapping: dict[str, int]) -> list[Problem]:
+    """A warning for a file without a customer or a salesperson column: its lines show as
+    "(none)" in that breakdown. (No header is suggested: a territory or a phone number looks
+    like an owner to difflib, and is not one.)"""
+    labels = {"customer": "customer", "rep": "salesperson"}
+    missing = [f for f in labels if f not in mapping]
+    if not missing:
+        return []
+    named = " or ".join(labels[f] for f in missing)
+    hint = " or ".join(f"--column {f}=HEADER" for f in missing)
+    return [
+        Problem(
+            "warning",
+            f"no {named} column was found: the report shows every line under (none) by "
+            f"{named}; if a column holds it, name it with {hint}",
+            **head.location(header_row),
+        )
+    ]
+
+
+def _no_status(head: Sheet, header_row: int, mapping: dict[str, int]) -> Problem:
+    """An error for --status given for a file without a status column."""
+    closest = closest_header(head.rows[header_row], DEAL_HEADERS["status"], mapping.values())
+    hint = (
+        f'the closest header is {closest!r}: if it holds the status, add --column status="{closest}"'
+        if closest is not None
+        else "if a column holds it, name it with --column status=HEADER"
+    )
+    return Problem(
+        "error", f"--status was given but the file has no status column; {hint}",
+        **head.location(header_row),
     )  # fmt: skip
 
 
@@ -764,6 +884,8 @@ class _Reader:
         self.found = found
         self.notes: list[str] = []
         self.undecided_dates: Mask | None = None  # dates whose day and month may be swapped
+        self.wanted: tuple[str, ...] | None = None  # the statuses kept (_wanted_statuses)
+        self.skipped_by_status: dict[str, int] = {}
         header = head.rows[first_line - 2] if first_line - 2 < len(head.rows) else []
         self.headers = {
             f: (header[c] if c < len(header) else column_letter(c)) for f, c in mapping.items()
@@ -814,17 +936,149 @@ class _Reader:
         keep: Mask = ~np.logical_and.reduce(list(blank.values()))
         self._decimal_mark(text, keep, blank, decimal, text_cells or {})
         keyed = self._start_keys(text, blank, keep)
+        skipped = self._statuses(text, keep)  # left out by their status (None: none)
+        counted = keep if skipped is None else keep & ~skipped
         self.bad(blank["sku"] & keep, text["sku"], "sku", "the line has values but no SKU")
         dates = self._dates(text["date"], keep, blank["date"], date_format)
-        self._future(dates, keep, text["date"])
+        self._future(dates, counted, text["date"])
         qty = self._number(text["qty"], keep, blank["qty"], "qty", "quantity")
         money = self._money(text, blank, keep, qty)
-        self._quantities(text["qty"], keep, qty)
+        self._disagreeing(text, qty, money, counted)
+        self._quantities(text["qty"], counted, qty)
         request_ids = self._request_ids(text["request_id"], keep) if "request_id" in text else None
         lines = self._table(text, blank, dates, {"qty": qty, **money}, request_ids)
         if not keep.all():  # blank rows go (a clean export has none: no copy then)
             lines = lines.filter(pa.array(keep))
-        return _with_keys(lines, keyed, set(text))
+        keys = keyed.result() if keyed is not None else None
+        if keys is not None and keys[4].any():
+            self._repeated_ids(keys, text, keep)
+        # Keys are made over every line, whatever its status: a line's identity does not
+        # depend on which statuses an import keeps.
+        lines = _with_keys(lines, keys, set(text))
+        if skipped is not None and skipped.any():
+            lines = lines.filter(pa.array(~skipped[keep]))
+        return lines
+
+    def _statuses(self, text: dict[str, Array], keep: Mask) -> Mask | None:
+        """Which lines are left out by their status (None: every line is kept): those of a
+        status in LEFT_OUT, or with ``--status``, of any other; counted by status as written
+        (``skipped_by_status``). A status named that no line has is warned about."""
+        import numpy as np
+
+        if "status" not in text or self.wanted == ("*",):
+            return None
+        encoded = dictionary_encode(cast("Array", fill_null(text["status"], "")))
+        words = texts(encoded.dictionary)
+        folded = [fold_status(word) for word in words]
+        if self.wanted is None:
+            out = np.array([f in _LEFT_OUT for f in folded], dtype=bool)
+        else:
+            chosen = set(self.wanted)
+            out = np.array([f not in chosen for f in folded], dtype=bool)
+            absent = [w for w in self.wanted if w not in folded]
+            if absent:
+                present = ", ".join(dict.fromkeys(w for w in words if w)) or "none"
+                self.found.append(Problem(
+                    "warning",
+                    f"--status {', '.join(absent)}: no line has that status (the file's "
+                    f"statuses: {present})",
+                    file=self.name, sheet=self.head.name,
+                ))  # fmt: skip
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        skipped: Mask = (out[codes] if len(out) else np.zeros(len(codes), dtype=bool)) & keep
+        if skipped.any():
+            counts = np.bincount(codes[skipped], minlength=len(words))
+            self.skipped_by_status = {
+                words[i] or "(blank)": int(counts[i])
+                for i in np.argsort(-counts, kind="stable")
+                if counts[i]
+            }
+        return skipped
+
+    def _disagreeing(
+        self, text: dict[str, Array], qty: Numbers, money: dict[str, Numbers], counted: Mask
+    ) -> None:
+        """A warning for lines whose line amount is not their quantity x unit price beyond
+        rounding (half a cent a unit, and on the amount): the amount is what was charged;
+        how many, and a few with both values."""
+        if "amount" not in money or "unit_price" not in money:
+            return
+        import numpy as np
+
+        (count, no_count), (amount, no_amount) = qty, money["amount"]
+        price, no_price = money["unit_price"]
+        both = counted & ~no_count & ~no_amount & ~no_price
+        if not both.any():
+            return
+        units = count.astype(float) / MICRO
+        expected = units * price.astype(float)  # millionths
+        off = both & (np.abs(expected - amount) > 5_000 * (np.abs(units) + 1) + 1)
+        rows = np.flatnonzero(off)
+        if not len(rows):
+            return
+        amount_header, price_header = self.headers["amount"], self.headers["unit_price"]
+        examples = "; ".join(
+            f"line {self.first_line + int(r)}: {micros_text(int(count[r]))} x "
+            f"{micros_text(int(price[r]), money=True)} = "
+            f"{micros_text(int(count[r]) * int(price[r]) // MICRO, money=True)}, "
+            f"{amount_header} {micros_text(int(amount[r]), money=True)}"
+            for r in rows[:3]
+        )
+        self.found.append(
+            Problem(
+                "warning",
+                f"{len(rows):,} line(s) have a line amount ({amount_header}) other than their "
+                f"quantity x unit price ({price_header}) beyond rounding (e.g. {examples}): "
+                "the line amount is what was charged and is what counts",
+                value=text["amount"][int(rows[0])].as_py(),
+                **self.where(int(rows[0]), "amount"),
+            )
+        )
+
+    def _repeated_ids(self, keys: Keys, text: dict[str, Array], keep: Mask) -> None:
+        """An error for line ids that repeat within the file when no deal id says whose line
+        each is, or a deal's line number given twice: the first few, with their lines."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        _, line_key, _, _, repeated = keys
+        rows = np.flatnonzero(keep)  # the file's row of each line read
+        shown = []
+        for key in dict.fromkeys(texts(line_key.filter(repeated).slice(0, 200))):
+            found = pc.equal(line_key, pa.scalar(key, pa.string()))
+            at = np.flatnonzero(found.to_numpy(zero_copy_only=False))
+            lines = [str(self.first_line + int(rows[i])) for i in at[:4]]
+            said = ", ".join(lines[:-1]) + f" and {lines[-1]}" + (", …" if len(at) > 4 else "")
+            value = text["line_id"][int(rows[at[0]])].as_py()
+            if str(key).startswith("N:"):
+                deal = text["deal_id"][int(rows[at[0]])].as_py()
+                shown.append(f"{self.headers['deal_id']} {deal} line {value} is on lines {said}")
+            else:
+                shown.append(f"{value} is on lines {said}")
+            if len(shown) == 3:
+                break
+        first = int(rows[int(np.flatnonzero(repeated)[0])])
+        count = int(repeated.sum())
+        if str(line_key[0].as_py()).startswith("N:"):
+            message = (
+                f"{count:,} line(s) repeat a line of their deal ({'; '.join(shown)}): each "
+                "line of a deal is given once; fix the export (a line given twice?) and "
+                "import again"
+            )
+        else:
+            message = (
+                f"the line ids ({self.headers['line_id']}) repeat within the file "
+                f"({'; '.join(shown)}): a number that repeats is a line's number within its "
+                + (
+                    f"deal, and the deal id ({self.headers['deal_id']}) is blank on some "
+                    "lines, so it cannot say whose; fill it in and import again"
+                    if "deal_id" in text
+                    else "deal, and no deal id column says whose; name it with --column "
+                    "deal_id=HEADER (the order or invoice number) and import again"
+                )
+            )
+        self.found.append(Problem("error", message, **self.where(first, "line_id")))
 
     def _nul_bytes(self, raw: dict[str, Array]) -> None:
         """An error for each cell holding a NUL byte (no database keeps one as text)."""
@@ -931,7 +1185,8 @@ class _Reader:
             for name in ("deal_id", "line_id")
             if name in text and not (blank[name] & keep).any()
         }
-        return in_background(_id_keys, ids) if ids else None
+        in_deal = squash(normalise_header(self.headers.get("line_id"))) in LINE_IN_DEAL
+        return in_background(_id_keys, ids, in_deal) if ids else None
 
     def _money(
         self, text: dict[str, Array], blank: dict[str, Mask], keep: Mask, qty: Numbers
@@ -1271,14 +1526,14 @@ class _Reader:
         return ids, ~found
 
 
-def _with_keys(lines: pa.Table, keyed: Future[Keys] | None, fields: set[str]) -> pa.Table:
+def _with_keys(lines: pa.Table, keyed: Keys | None, fields: set[str]) -> pa.Table:
     """The lines with their deal ids, line keys, whether each is its deal's first line in
     this file, and the deal's number within this file."""
     import numpy as np
     import pyarrow as pa
 
     if keyed is not None:
-        deal_id, line_key, first, codes = keyed.result()
+        deal_id, line_key, first, codes, _ = keyed
     else:  # no ids: each line is its own deal, known by its content
         deal_id = line_key = _content_keys(lines, fields)
         first, codes = np.ones(len(line_key), dtype=bool), np.arange(len(line_key))
@@ -1290,25 +1545,44 @@ def _with_keys(lines: pa.Table, keyed: Future[Keys] | None, fields: set[str]) ->
     )
 
 
-def _id_keys(ids: dict[str, Array]) -> Keys:
+def _id_keys(ids: dict[str, Array], in_deal: bool = False) -> Keys:
     """Deal ids and line keys that make a re-import of the same lines a no-op, whether each
-    line is its deal's first in the file, and a number per deal (the same for its lines):
-    from the line ids, else from the deal ids and each line's position in its deal."""
+    line is its deal's first in the file, a number per deal (the same for its lines), and
+    which lines repeat a key given on an earlier line of the file (an error: lines of one file
+    are never "already present" because of each other).
+
+    A line id unique in the file is the line's identity (``L:``, as it always was); a line's
+    number within its deal (``in_deal``: a header like Line No or ORDERLINENUMBER), or a line
+    id that repeats in the file, is one together with the deal id (``N:``: the deal id's
+    length, so that no two pairs run together alike, the deal id and the number). Without
+    line ids: the deal id and the line's position in its deal (``D:``)."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     deal, line = ids.get("deal_id"), ids.get("line_id")
     if line is not None:
-        # The stubs want all scalars or all arrays; Arrow broadcasts the scalars (here and below).
-        key: Array = pc.binary_join_element_wise("L:", line, "")  # type: ignore[call-overload]
-        deal = deal if deal is not None else key
+        repeated: Mask | None = None
+        if deal is None or not in_deal:
+            line_position, line_codes = positions(line)
+            repeated = line_position > 1
+        if deal is not None and (repeated is None or repeated.any()):
+            size = pc.cast(pc.utf8_length(cast("pa.StringArray", deal)), pa.string())
+            # The stubs want all scalars or all arrays; Arrow broadcasts the scalars (and below).
+            key: Array = pc.binary_join_element_wise("N:", size, ":", deal, "#", line, "")  # type: ignore[call-overload]
+            position, codes = positions(deal)
+            return deal, key, position == 1, codes, positions(key)[0] > 1
+        assert repeated is not None
+        key = pc.binary_join_element_wise("L:", line, "")  # type: ignore[call-overload]
+        if deal is None:  # each line its own deal, numbered as its id first comes
+            return key, key, line_position == 1, line_codes, repeated
         position, codes = positions(deal)
-        return deal, key, position == 1, codes
+        return deal, key, position == 1, codes, repeated
     assert deal is not None  # the reader requires a deal id or a line id
     position, codes = positions(deal)
     numbers = pc.cast(pa.array(position), pa.string())
     key = pc.binary_join_element_wise("D:", deal, "#", numbers, "")  # type: ignore[call-overload]
-    return deal, key, position == 1, codes
+    return deal, key, position == 1, codes, np.zeros(len(position), dtype=bool)
 
 
 def _content_keys(lines: pa.Table, fields: set[str]) -> Array:
@@ -1426,6 +1700,20 @@ def _iso_days(values: Array, present: Mask) -> Days | None:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     return np.asarray(days.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+
+
+def micros_text(micros: int, *, money: bool = False) -> str:
+    """Millionths as a person reads them: ``34``, ``1.5``; money with at least two decimals
+    (``3,400.00``, ``0.125``)."""
+    from decimal import Decimal
+
+    value = Decimal(micros).scaleb(-6)
+    cents = value.quantize(Decimal("0.01"))
+    if money and value == cents:
+        return f"{cents:,}"
+    if micros % MICRO == 0:
+        return f"{micros // MICRO:,}"
+    return f"{value.normalize():,}"
 
 
 _PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"

@@ -73,8 +73,9 @@ _I, _K, _B, _M, _Y, _V = (
 
 DECLARED: tuple[Column, ...] = (
     Column("line_key", "string", _K, False,
-           "the line's identity across imports: L:<line id>, D:<deal id>#<position in the "
-           "deal>, or H:<content hash>#<repeat> in a file without ids"),
+           "the line's identity across imports: L:<line id>, N:<length of the deal id>:<deal "
+           "id>#<line number in the deal>, D:<deal id>#<position in the deal>, or H:<content "
+           "hash>#<repeat> in a file without ids"),
     Column("deal_id", "string", _K, False,
            "the deal (order, invoice) the line belongs to; the line key in a file without ids"),
     Column("deal_no", "int32", _B, False,

@@ -11,17 +11,20 @@ lines sold under it (:func:`link_won_requests`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from pricing.config import above_standard_flag
 from pricing.errors import DamagedError
 from pricing.io.arrow import dates, dictionary_encode, fill_null, texts
 from pricing.limits import UNMATCHED_SKUS_LISTED
 from pricing.lines import history, schema, segments
 from pricing.lines.history import Conflict, Reading, Undone
 from pricing.lines.matching import DealValues, Reference, match
-from pricing.lines.reader import DealsFile, Progress, positions, read_deals
+from pricing.lines.reader import DealsFile, Progress, micros_text, read_deals
+from pricing.money import MICRO
 from pricing.policy.checks import deal_values
 from pricing.problems import Problem, has_errors
 from pricing.storage import audit, deal_tables, store
@@ -74,6 +77,9 @@ class DealsImport:
     shrink: Shrink | None = None
     forced: bool = False
     unmatched_sku_count: int = 0  # distinct SKUs of the unmatched lines, listed or not
+    # Lines left out by their status (status as written -> lines): ``lines`` counts them,
+    # ``added`` and ``already_present`` do not.
+    skipped_by_status: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -119,8 +125,12 @@ def import_deals(
     or when it would count sales twice (``conflict``: the same file read another way, or its
     new lines repeat stored lines under other ids)."""
 
-    total = 0 if read.lines is None else read.lines.num_rows
-    result = DealsImport(total, 0, 0, 0, [], read.problems, read.notes, dry_run, forced=force)
+    total = 0 if read.lines is None else read.lines.num_rows  # the lines kept by status
+    skipped = sum(read.skipped_by_status.values())
+    result = DealsImport(
+        total + skipped, 0, 0, 0, [], read.problems, read.notes, dry_run, forced=force,
+        skipped_by_status=dict(read.skipped_by_status),
+    )  # fmt: skip
     if read.lines is None or has_errors(read.problems):
         return result  # nothing is stored while an error stands (a file without a header too)
     now = now or store.utcnow()
@@ -160,7 +170,7 @@ def import_deals(
                     source=read.name,
                     imported_at=now,
                     imported_by=user,
-                    lines=total,
+                    lines=total + skipped,
                     added=result.added,
                     sha256=read.sha256,
                     columns=json.dumps(read.columns, sort_keys=True),
@@ -169,11 +179,22 @@ def import_deals(
                     first_date=first,
                     last_date=last,
                     held_keys=fresh.held,
+                    status_filter=read.status_filter,
+                    skipped_by_status=(
+                        json.dumps(read.skipped_by_status) if read.status_filter else None
+                    ),
                 )
                 result.import_id = number
             result.problems.extend(_differing(read, corrected, number))
             _match_and_store(
-                conn, fresh, number, result, dry_run=dry_run, progress=progress, by=user
+                conn,
+                fresh,
+                number,
+                result,
+                dry_run=dry_run,
+                progress=progress,
+                by=user,
+                file=read.name,
             )
             result.problems.extend(_leading_zero_hints(conn, result.unmatched_skus, read.name))
             if number is not None:
@@ -243,8 +264,14 @@ def _reads_alike(read: DealsFile, earlier: Reading) -> bool:
     what the values said when the first import read them day-first. Read again only here, on
     the rare import of a file imported before with another reading named."""
     assert read.lines is not None
+    kept = read.status_filter or "default"
     again = read_deals(
-        read.path, columns=read.columns, date_format=earlier.date_format, decimal=earlier.decimal
+        read.path,
+        columns=read.columns,
+        date_format=earlier.date_format,
+        decimal=earlier.decimal,
+        statuses=kept.removeprefix("only:").split(",") if kept.startswith("only:") else None,
+        all_statuses=kept == "all",
     )
     if again.lines is None or has_errors(again.problems):
         return False
@@ -252,19 +279,17 @@ def _reads_alike(read: DealsFile, earlier: Reading) -> bool:
 
 
 def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
-    """The lines to add: a line already stored, or repeated within the file, is already
-    present. The deal's first line in the file counts the deal, unless the deal was stored
+    """The lines to add: a line already stored is already present. The deal's first line in the file counts the deal, unless the deal was stored
     before; a deal keeps its number, new deals are numbered after the stored ones."""
     import numpy as np
     import pyarrow as pa
 
     stored = segments.scan(conn, ["line_key", "deal_id", "deal_no"])
-    # Keys made from deal ids and positions, or from content, cannot repeat; line ids can.
+    # Keys never repeat within a file (the reader makes them so, or refuses the file): lines of
+    # one file are never "already present" because of each other.
     keys = segments.whole(lines["line_key"])
     total = lines.num_rows
     fresh = np.ones(total, dtype=bool)
-    if total and keys[0].as_py().startswith("L:"):
-        fresh &= positions(keys)[0] == 1
     held = None
     if stored.num_rows:
         present = _is_in(keys, stored["line_key"])
@@ -292,6 +317,7 @@ def _match_and_store(
     dry_run: bool,
     progress: Progress | None,
     by: str,
+    file: str | None = None,
 ) -> None:
     """Match the fresh lines a chunk at a time (bounded memory) and store each chunk as it
     is matched (unless a dry run); count the unmatched lines and SKUs into ``result``.
@@ -310,6 +336,7 @@ def _match_and_store(
     elsewhere = _stored_sales(conn, fresh) if by_deal else None
     unmatched_parts = []
     appender = segments.Appender(conn, number)
+    above = _AboveStandard(above_standard_flag())
     starts = _deal_starts(fresh.deal_no) if by_deal else None
     for start in range(0, lines.num_rows, CHUNK):
         stop = min(start + CHUNK, lines.num_rows)
@@ -327,6 +354,7 @@ def _match_and_store(
             matched = {
                 name: column.slice(start - low, stop - start) for name, column in matched.items()
             }
+        above.add(chunk, matched)
         unmatched = pc.is_null(matched["edition_id"])
         result.unmatched += unmatched.true_count
         if unmatched.true_count:
@@ -337,6 +365,7 @@ def _match_and_store(
         if progress:
             progress(stop, lines.num_rows)
     appender.close()
+    result.problems.extend(above.warning(file))
     if unmatched_parts:
         result.unmatched_sku_count, result.unmatched_skus = _unmatched_skus(unmatched_parts)
     if elsewhere is not None and len(elsewhere[0]) and not dry_run:
@@ -421,6 +450,59 @@ def _deal_values(deal: npt.NDArray[np.int64], elsewhere: Sales | None) -> DealVa
         return deal_values(*together)[: len(deal)]
 
     return values
+
+
+class _AboveStandard:
+    """Sales (quantity above zero) at over ``times`` their standard price (a price or a quantity
+    typed wrong, more often than a real premium): counted as the chunks are matched, exactly as
+    the report counts them (``above_standard_flagged_lines``), the first kept as an example for
+    the import's warning."""
+
+    def __init__(self, times: Decimal) -> None:
+        self.times = times
+        self.count = 0
+        self.example: tuple[int, int, int] | None = None  # line, net unit price, standard
+
+    def add(self, chunk: pa.Table, matched: dict[str, Array]) -> None:
+        import numpy as np
+
+        qty = segments.zero_filled(chunk["qty"])
+        net = segments.zero_filled(matched["net_amount"])
+        standard = segments.zero_filled(matched["standard_revenue"])
+        # Floats find the few candidates; whole numbers decide them (net x under > standard x
+        # over, as the report's query does in 128 bits).
+        near = (qty > 0) & (standard > 0) & (net >= standard * (float(self.times) * (1 - 1e-9)))
+        if not near.any():
+            return
+        over, under = self.times.as_integer_ratio()
+        rows = [
+            int(row)
+            for row in np.flatnonzero(near)
+            if int(net[row]) * under > int(standard[row]) * over
+        ]
+        if not rows:
+            return
+        if self.example is None:
+            first = rows[0]
+            price = matched["standard_price"][first].as_py()
+            unit = int(net[first]) * MICRO // int(qty[first])
+            self.example = (int(chunk["line"][first].as_py()), unit, int(price))
+        self.count += len(rows)
+
+    def warning(self, file: str | None) -> list[Problem]:
+        if not self.count or self.example is None:
+            return []
+        line, unit, standard = self.example
+        return [
+            Problem(
+                "warning",
+                f"{self.count:,} line(s) sold at over {self.times.normalize():f}x their standard "
+                f"price (e.g. line {line}: {micros_text(unit, money=True)} a unit, standard "
+                f"{micros_text(standard, money=True)}): check its price or quantity",
+                file=file,
+                line=line,
+            )
+        ]
 
 
 def _unmatched_skus(parts: list[pa.Table]) -> tuple[int, list[tuple[str, str]]]:

@@ -21,12 +21,15 @@ def import_(
     dry_run: bool = False,
     replace: int | None = None,
     force: bool = False,
+    statuses: list[str] | None = None,
+    all_statuses: bool = False,
 ) -> Document:
     """Import deal lines, each matched to the list and standard price in force on its date.
 
     A file with errors is refused: nothing is stored (not even a new database) and the answer
     lists its problems (``documents.deals_refused``). ``force``: a replacement may remove far
-    more lines than it adds."""
+    more lines than it adds. ``statuses``: keep only the lines of these statuses;
+    ``all_statuses``: keep every line (by default a cancelled, void or lost one is left out)."""
     if file is None:
         raise InputError(": name the deals file (csv or xlsx)", field="file")
     authorize_first(caller, "deals.import")
@@ -38,6 +41,8 @@ def import_(
         decimal=decimal,
         sheet=sheet,
         progress=caller.progress,
+        statuses=statuses,
+        all_statuses=all_statuses,
     )
     if read.lines is None or any(p.severity == "error" for p in read.problems):
         return documents.deals_refused(read)

@@ -218,6 +218,9 @@ class ImportRecord(NamedTuple):
     first_date: date | None
     last_date: date | None
     decimal: str | None = None  # the decimal mark given (None: read from the values)
+    # Since 0009: the statuses kept (None: no status column) and the lines left out, as JSON
+    status_filter: str | None = None
+    skipped_by_status: str | None = None
 
 
 def _next_import_number(conn: Connection) -> int:
@@ -262,6 +265,8 @@ def add_import(
     first_date: date | None = None,
     last_date: date | None = None,
     held_keys: bytes | None = None,
+    status_filter: str | None = None,
+    skipped_by_status: str | None = None,
 ) -> int:
     """The record of a deals import; its number."""
     number = _next_import_number(conn)
@@ -280,6 +285,8 @@ def add_import(
             first_date=first_date,
             last_date=last_date,
             held_keys=held_keys,
+            status_filter=status_filter,
+            skipped_by_status=skipped_by_status,
         )
     )
     return number
@@ -293,7 +300,8 @@ def imports(
     t = store.deal_imports.c
     query = select(
         t.id, t.source, t.imported_at, t.imported_by, t.lines, t.added, t.sha256, t.columns,
-        t.date_format, t.first_date, t.last_date, t.decimal,
+        t.date_format, t.first_date, t.last_date, t.decimal, t.status_filter,
+        t.skipped_by_status,
     ).order_by(t.id)  # fmt: skip
     if number is not None:
         query = query.where(t.id == number)

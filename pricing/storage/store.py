@@ -258,6 +258,10 @@ deal_imports = Table(
     Column("first_date", Date),
     Column("last_date", Date),
     Column("held_keys", LargeBinary),
+    # Since 0009 (null before, and for a file without a status column): which statuses were
+    # kept ("default", "all", "only:…") and the lines left out by status (JSON status -> lines).
+    Column("status_filter", Text),
+    Column("skipped_by_status", Text),
     Index("ix_deal_imports_sha256", "sha256"),
 )
 
