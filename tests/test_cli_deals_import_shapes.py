@@ -311,3 +311,20 @@ def test_a_line_sold_at_over_3x_its_standard_price_is_flagged_and_the_bound_is_c
     monkeypatch.setenv("PRICING_ABOVE_STANDARD_FLAG", "5")
     result = owner.json("deals", "import", str(path), "--dry-run")
     assert not [p for p in result["problems"] if "standard price" in p["message"]]
+
+
+def test_the_import_and_the_report_flag_the_same_lines_far_above_standard(
+    owner: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the bound at 2.5 times the standard price (HW-100's is 120.00), when the owner
+    imports a unit price just above it (300.01), one at it (300.00) and one far above (480),
+    then the import warns of two lines and the report counts the same two: one setting, one
+    count."""
+    monkeypatch.setenv("PRICING_ABOVE_STANDARD_FLAG", "2.5")
+    text = ("Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Net Price\n"
+            "O-1,2025-03-01,Acme,priya,HW-100,1,300.01\nO-2,2025-03-01,Acme,priya,HW-100,1,300\n"
+            "O-3,2025-03-01,Acme,priya,HW-100,4,480\n")  # fmt: skip
+    result = owner.json("deals", "import", str(write(tmp_path, "premium.csv", text)))
+    (flag,) = [p for p in result["problems"] if "standard price" in p["message"]]
+    assert flag["message"].startswith("2 line(s) sold at over 2.5x their standard price")
+    assert owner.json("report")["totals"]["above_standard_flagged_lines"] == 2
