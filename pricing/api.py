@@ -503,7 +503,6 @@ def diff_editions(
     ``changed_only``, ``family`` and ``sort`` (``file``, ``move``: the largest price move in %
     first, or ``sku``) choose what is listed (``listed``); counts and impact stay the whole
     diff's."""
-    from pricing.errors import InputError
     from pricing.policy import versions as policies
     from pricing.pricebook import editions
     from pricing.pricebook.model import DIFF_SORTS, narrowed
@@ -528,7 +527,6 @@ def diff_editions(
 
 def check_export_name(file: Path | str) -> None:
     """Refuse an export file name that is not a workbook's, before anything is opened."""
-    from pricing.errors import InputError
 
     if Path(file).suffix.lower() != ".xlsx":
         raise InputError(f"{file}: the export is an Excel workbook; name it with .xlsx")
@@ -900,7 +898,6 @@ def write_simulation(
 def verify_audit(db: Store, *, kept: str | None = None, user: str | None = None) -> Verdict:
     """Check the keyed audit chain and every stored subject against it; ``kept`` is a head
     (``SEQ:MAC``) the owner kept elsewhere, to find entries cut from the chain's end."""
-    from pricing.errors import InputError
     from pricing.storage.audit import Head, verify
 
     authorize(db, user, "audit")

@@ -4,8 +4,8 @@ the lines stored before this revision were classified on each line's own value. 
 are worked out again, with the deals' values as stored (no price changes); a store whose
 policies bound no rule by the deal's value is left as it is.
 
-Revision ID: 0010 (it follows 0008 here; merged after 0009, it revises 0009)
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 from alembic import op
