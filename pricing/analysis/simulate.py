@@ -212,7 +212,10 @@ def _compared(stored: pa.Table) -> tuple[npt.NDArray[np.bool_], dict[str, int]]:
 
     matched = pc.is_valid(stored["edition_id"]).to_numpy(zero_copy_only=False)
     negative = zero_filled(stored["qty"]) < 0
-    adjustment = negative & (zero_filled(stored["net_amount"]) == 0)
+    # A line without a net amount (none could be computed) is not at price 0: the report's
+    # ``adj`` (coalesce(qty < 0 AND net_amount = 0, false)) leaves it out of the adjustments.
+    priced = pc.is_valid(stored["net_amount"]).to_numpy(zero_copy_only=False)
+    adjustment = negative & priced & (zero_filled(stored["net_amount"]) == 0)
     left_out = {
         "unmatched": int((~matched & ~adjustment).sum()),
         "returns": int((matched & negative & ~adjustment).sum()),
