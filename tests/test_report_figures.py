@@ -325,6 +325,47 @@ def test_a_ranking_that_shows_the_first_groups_says_how_many_more(
     assert first["key"] == {"customer": "Customer 00"}  # the largest discount (10.00) first
 
 
+def test_a_ranking_by_returns_puts_the_largest_refunds_first_and_shows_them(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given twelve customers of whom three had refunds (credit lines of 200, 50 and 20 at
+    list 100 each), when the owner reads the report by customer sorted by returns amount (or
+    returns at list), then the largest refunds come first, not the customers without any,
+    and the terminal's table shows the figure it is sorted by."""
+    text = (
+        HEADER
+        + "".join(f"I-{i},2025-03-03,Customer {i:02d},priya,SV-1,1,100.00\n" for i in range(12))
+        + (
+            "C-1,2025-03-10,Customer 05,priya,SV-1,-2,-200.00\n"
+            "C-2,2025-03-10,Customer 09,priya,SV-1,-1,-50.00\n"
+            "C-3,2025-03-11,Customer 11,priya,SV-1,-1,-20.00\n"
+        )
+    )
+    assert owner("deals", "import", str(export(tmp_path, text))).exit_code == 0
+    report = owner.json("report", "--by", "customer", "--sort", "returns_amount")
+    first = [(g["key"]["customer"], g["returns_amount"]) for g in report["groups"][:4]]
+    assert first == [("Customer 05", "-200.00"), ("Customer 09", "-50.00"),
+                     ("Customer 11", "-20.00"), ("Customer 00", "0.00")]  # fmt: skip
+    at_list = owner.json("report", "--by", "customer", "--sort", "returns_at_list")["groups"]
+    assert [g["key"]["customer"] for g in at_list[:3]] == [
+        "Customer 05", "Customer 09", "Customer 11",
+    ]  # fmt: skip
+    said = owner("report", "--by", "customer", "--sort", "returns_amount").stdout
+    assert "Top 10 of 12 by returns amount" in said
+    table = said.split("Top 10 of 12", 1)[1].splitlines()
+    assert "Returns (refunded)" in table[1]
+    assert table[3].startswith("Customer 05") and table[3].rstrip().endswith("-200.00")
+    # A figure the table shows already is not shown twice.
+    shown = owner("report", "--by", "customer", "--sort", "leakage").stdout
+    assert shown.split("Top 10 of 12", 1)[1].count("Leakage") == 1
+    assert owner("report", "--by", "customer", "--sort", "returns_amount", "-o",
+                 str(tmp_path / "r.html")).exit_code == 0  # fmt: skip
+    assert (
+        "Ranked by returns (refunded), the most refunded first."
+        in (tmp_path / "r.html").read_text()
+    )
+
+
 def test_deal_counts_that_overlap_are_said_and_a_percentage_of_nothing_is_null(
     owner: Cli, tmp_path: Path
 ) -> None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pricing.analysis.report import EXTRA_KEYS, METRIC_KEYS, Metrics, Report
+from pricing.analysis.report import EXTRA_KEYS, METRIC_KEYS, Metrics, Report, ranking_order
 from pricing.errors import InputError
 from pricing.money import format_money, format_pct, round_money
 
@@ -1194,7 +1194,8 @@ def _html_breakdowns(report: Report, charts: dict[str, str]) -> list[str]:
     if report.by:
         sections.append(
             f"<h2>By {esc(', '.join(report.by))}</h2><p class='sub'>Ranked by "
-            f"{esc(LABELS[report.sort].lower())}, largest first. {esc(GROUP_SIGNS)}</p>"
+            f"{esc(LABELS[report.sort].lower())}, {ranking_order(report.sort)}. "
+            f"{esc(GROUP_SIGNS)}</p>"
         )
         if "groups" in charts:
             sections.append(f"<figure>{charts['groups']}</figure>")

@@ -43,7 +43,7 @@ Examples:
     metavar="FIGURE",
     help="Rank the groups by this figure of the report, largest first (any key of --json, "
     "such as leakage, net_revenue, out_of_policy_amount; default gross_discount: the money "
-    "given away).",
+    "given away; returns_amount and returns_at_list, negative: the most refunded first).",
 )
 @output_option(
     "Write the report: .xlsx (sheets and native charts), .html (self-contained), .csv or .json."
@@ -163,9 +163,26 @@ def _print_totals(document: dict[str, Any]) -> None:
         )
 
 
+# The figures the breakdown's table always shows (the unjudged lines only when there are).
+_SHOWN = ("deals", "net_revenue", "gross_discount", "above_standard_amount", "leakage",
+          "realization_pct", "out_of_policy_lines")  # fmt: skip
+
+
+def _figure(value: object) -> str:
+    """A figure of a document's group as the table shows it: a count, money or a percentage
+    with its thousands; "n/a" for a percentage of nothing."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return money(str(value))
+
+
 def _print_groups(document: dict[str, Any]) -> None:
     """The first ten groups of the ranking (by the money given away unless --sort says), how
     many more, and whether their deal counts overlap."""
+    from pricing.analysis.report_files import heading
+
     groups = document["groups"]
     top = groups[:10]
     unjudged = bool(document["totals"]["unjudged_lines"])
@@ -173,6 +190,9 @@ def _print_groups(document: dict[str, Any]) -> None:
              "Out of policy"]  # fmt: skip
     right += ["Not judged"] if unjudged else []
     sort = document.get("sort", "gross_discount")
+    # The figure the groups are ranked by, as a column of its own when none above shows it.
+    sorted_by = [] if sort in _SHOWN or (unjudged and sort == "unjudged_lines") else [sort]
+    right += [heading(key) for key in sorted_by]
     print_table(
         [*(b.title() for b in document["by"]), *right],
         [
@@ -186,6 +206,7 @@ def _print_groups(document: dict[str, Any]) -> None:
                 g["realization_pct"] if g["realization_pct"] is not None else "n/a",
                 f"{g['out_of_policy_lines']:,}",
                 *([f"{g['unjudged_lines']:,}"] if unjudged else []),
+                *(_figure(g[key]) for key in sorted_by),
             )
             for g in top
         ],
