@@ -572,8 +572,9 @@ def _xlsx_months(xlsx: _Xlsx, months: Any) -> Any:
 
 
 def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
-    """The breakdown's table and its chart of the first 20 groups in the table's order: their
-    leakage and out-of-policy amount, read from the table's own columns. With two keys or more
+    """The breakdown's table and its chart of the first 20 groups in the table's order: the
+    figure they are ranked by and their out-of-policy amount (:func:`group_chart_keys`), read
+    from the table's own columns. With two keys or more
     the chart reads a small table of its own below, each bar named by all its keys
     (``Hardware / 2025-03``, not ``Hardware``), and sits beside it."""
     from openpyxl.chart import BarChart, Reference
@@ -586,10 +587,13 @@ def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
     chart = BarChart()
     chart.type = "bar"
     more = more_groups(report, len(shown))
-    chart.title = f"Leakage and out of policy by {', '.join(by)}" + (f" ({more})" if more else "")
+    keys = group_chart_keys(report)
+    chart.title = f"{LABELS[keys[0]]} and out of policy by {', '.join(by)}" + (
+        f" ({more})" if more else ""
+    )
     chart.height, chart.width = max(10, 0.9 * len(shown) + 3), 18
     if len(by) == 1:
-        for key in GROUP_CHART_KEYS:
+        for key in keys:
             column = 2 + (*METRIC_KEYS, *EXTRA_KEYS).index(key)
             chart.add_data(
                 Reference(sheet, min_col=column, min_row=1, max_row=1 + len(shown)),
@@ -604,7 +608,6 @@ def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
     sheet.cell(
         start, 1, f"The first {len(shown)} rows above, as the chart draws them"
     ).font = xlsx.bold
-    keys = GROUP_CHART_KEYS
     xlsx.header(sheet, start + 1, [" / ".join(heading(b) for b in by), *map(heading, keys)])
     for i, (group, metrics) in enumerate(shown, start=start + 2):
         sheet.cell(i, 1, safe_text(" / ".join(group[b] for b in by))).data_type = "s"
@@ -626,8 +629,8 @@ def _group_colours(chart: Any) -> None:
     """Each column's bars in the colour the html gives them."""
     from openpyxl.chart.shapes import GraphicalProperties
 
-    for series, key in zip(chart.series, GROUP_CHART_KEYS, strict=True):
-        series.graphicalProperties = GraphicalProperties(solidFill=GROUP_CHART_COLOURS[key])
+    for series, colour in zip(chart.series, GROUP_CHART_COLOURS, strict=True):
+        series.graphicalProperties = GraphicalProperties(solidFill=colour)
 
 
 def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
@@ -926,13 +929,22 @@ def _thousands(x: float, _: Any = None) -> str:
 
 
 # What the breakdown's charts draw per group: columns of the table beside them, as it shows them.
-GROUP_CHART_KEYS = ("leakage", "out_of_policy_amount")
-GROUP_CHART_COLOURS = {"leakage": "2F5597", "out_of_policy_amount": "C00000"}
+GROUP_CHART_COLOURS = ("2F5597", "C00000")  # the ranked figure's bars, the out-of-policy ones
 GROUP_CHART_TOP = {"html": 15, "xlsx": 20}
 GROUP_SIGNS = (
     "Discounts, leakage and the out-of-policy amount as the amount given away (a leakage below "
     "zero: sold above list); the chart draws the table's own numbers."
 )
+
+
+def group_chart_keys(report: Report) -> tuple[str, str]:
+    """What the breakdown's charts draw per group: the figure the groups are ranked by (money;
+    by a count or a percentage, the money given away) beside the out-of-policy amount, a part
+    of the discounts given; columns of the table beside them, as it shows them."""
+    ranked = report.sort
+    if ranked not in MONEY_KEYS or ranked == "out_of_policy_amount":
+        ranked = "gross_discount"
+    return ranked, "out_of_policy_amount"
 
 
 def more_groups(report: Report, shown: int) -> str:
@@ -944,9 +956,9 @@ def more_groups(report: Report, shown: int) -> str:
 
 
 def _groups_chart(report: Report, plt: Any) -> str:
-    """The breakdown's leakage and out-of-policy amount, the very numbers of the table below it:
-    the first groups in the table's order, a bar for each, money given away to the right of
-    zero; the legend above the plot, over no bar."""
+    """The figure the groups are ranked by and their out-of-policy amount
+    (:func:`group_chart_keys`), the very numbers of the table below it: the first groups in the
+    table's order, a bar for each; the legend above the plot, over no bar."""
     from pricing.money import display_money
 
     top = report.groups[: GROUP_CHART_TOP["html"]]
@@ -955,8 +967,9 @@ def _groups_chart(report: Report, plt: Any) -> str:
     names = [" / ".join(k.values()) for k, _ in top]
     rows = list(range(len(top)))
     data: dict[str, dict[str, str]] = {}
-    for offset, key in zip((-0.2, 0.2), GROUP_CHART_KEYS, strict=True):
-        color = "#" + GROUP_CHART_COLOURS[key].lower()
+    keys = group_chart_keys(report)
+    for offset, key, colour in zip((-0.2, 0.2), keys, GROUP_CHART_COLOURS, strict=True):
+        color = "#" + colour.lower()
         values = [metric_value(m, key) for _, m in top]
         bars = ax.barh([r + offset for r in rows], [float(v) for v in values], height=0.38,
                        color=color, label=LABELS[key])  # fmt: skip
@@ -976,7 +989,8 @@ def _groups_chart(report: Report, plt: Any) -> str:
     room = 0.15 * (high - low)  # for the amounts written at the bars' ends
     ax.set_xlim(low - room if low < 0 else low, high + room)
     more = more_groups(report, len(top))
-    ax.set_xlabel(f"Given away ({c}); below zero: sold above list" + (f"\n{more}" if more else ""))
+    sign = "; below zero: sold above list" if keys[0] == "leakage" else ""
+    ax.set_xlabel(f"{c}{sign}" + (f"\n{more}" if more else ""))
     ax.xaxis.set_major_formatter(_thousands_formatter())
     legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=True,
                        edgecolor="none", facecolor="white", borderaxespad=0.3)  # fmt: skip
