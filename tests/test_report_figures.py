@@ -215,9 +215,9 @@ def test_sales_above_standard_no_longer_cancel_the_discounts(
     histogram = {
         row[0]: row[1]
         for row in book["Price bands"].iter_rows(values_only=True)
-        if row[0] in ("above standard", "0 %", "10-15 %")
+        if row[0] in ("above standard", "0 %", "5-10 %")
     }
-    assert histogram == {"above standard": 2, "0 %": 0, "10-15 %": 1}
+    assert histogram == {"above standard": 2, "0 %": 0, "5-10 %": 1}  # 10 % off: up to 10
     checks = list(book["To check"].iter_rows(min_row=2, values_only=True))
     assert len(checks) == 1 and checks[0][4] == "SV-1"
     assert "4.5x its standard price: check its price or quantity" in checks[0][-1]
@@ -267,7 +267,33 @@ def test_returns_are_apart_from_the_sales_and_never_judged(owner: Cli, tmp_path:
     adjusted = list(book["Stock adjustments"].iter_rows(min_row=2, values_only=True))
     assert [(row[1], row[4], row[5]) for row in adjusted] == [("W-1", "HW-100", -4)]
     bands = {row[0]: row[1] for row in book["Price bands"].iter_rows(values_only=True) if row[0]}
-    assert bands["20-30 %"] == 1 and bands["50 %+"] == 0  # the refunds are not discounts
+    assert bands["15-20 %"] == 1 and bands["50 %+"] == 0  # the refunds are not discounts
+
+
+def test_the_discount_histogram_counts_a_discount_at_a_ranges_upper_bound_within_it(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given sales at exactly 5 %, 10 % and 30 % off list (a policy's limits are inclusive),
+    when the owner reads the discount distribution, then each is in the range it ends ("0-5 %",
+    "5-10 %", "20-30 %"), not the next one; no discount is "0 %" alone, 30.01 % is "30-50 %";
+    the chart says how the ranges are bounded."""
+    text = HEADER + "".join(
+        f"I-{i},2025-03-03,Acme,priya,SV-1,1,{price}\n"
+        for i, price in enumerate(["100.00", "98.00", "95.00", "90.00", "70.00", "69.99"])
+    )
+    assert owner("deals", "import", str(export(tmp_path, text))).exit_code == 0
+    assert owner("report", "-o", str(tmp_path / "r.xlsx")).exit_code == 0
+    sheet = load_workbook(tmp_path / "r.xlsx")["Price bands"]
+    rows = [row[:2] for row in sheet.iter_rows(values_only=True) if row[0]]
+    start = next(i for i, row in enumerate(rows) if row[0] == "Discount") + 1
+    assert dict(rows[start:]) == {
+        "above standard": 0, "0 %": 1, "0-5 %": 2, "5-10 %": 1, "10-15 %": 0, "15-20 %": 0,
+        "20-30 %": 1, "30-50 %": 1, "50 %+": 0,
+    }  # fmt: skip
+    said = "each range above its lower bound, up to its upper one (0-5 %: above 0, up to 5 %)"
+    assert any(said in str(row[0]) for row in rows)
+    assert owner("report", "-o", str(tmp_path / "r.html")).exit_code == 0
+    assert said in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
 def test_unmatched_money_is_shown_and_rankings_follow_the_money_given_away(

@@ -613,17 +613,25 @@ def _bands(con: duckdb.DuckDBPyConnection, basis: str) -> tuple[list[Band], list
                     },
                 )
             )
-    edges = [-np.inf, 0.0001, 5, 10, 15, 20, 30, 50, np.inf]
-    ranges = ["0 %", "0-5 %", "5-10 %", "10-15 %", "15-20 %", "20-30 %", "30-50 %", "50 %+"]
     below = np.round(discounts[~above], 6)  # 20 % off reads 19.999999999999996 in floats
-    counts = np.histogram(below, bins=edges)[0] if len(below) else [0] * len(ranges)
+    # Each range holds the discounts above its lower bound up to its upper one, inclusive (as
+    # a policy's limits are): 5 % is in "0-5 %", 30 % in "20-30 %"; "0 %" none at all.
+    ranges = np.searchsorted(np.array(DISCOUNT_EDGES, dtype=float), below, side="left")
+    counts = np.bincount(ranges, minlength=len(DISCOUNT_RANGES))
     return bands, [
         (ABOVE_STANDARD, int(above.sum())),
-        *((label, int(n)) for label, n in zip(ranges, counts, strict=True)),
+        *((label, int(n)) for label, n in zip(DISCOUNT_RANGES, counts, strict=True)),
     ]
 
 
 ABOVE_STANDARD = "above standard"  # the discount histogram's range of sales above standard
+# The histogram's ranges of realized discount from list (%): "0 %" (no discount), then each
+# range above its lower edge up to its upper edge included, "50 %+" above 50.
+DISCOUNT_EDGES = (0, 5, 10, 15, 20, 30, 50)
+DISCOUNT_RANGES = ("0 %", "0-5 %", "5-10 %", "10-15 %", "15-20 %", "20-30 %", "30-50 %", "50 %+")
+DISCOUNT_RANGES_SAID = (
+    "each range above its lower bound, up to its upper one (0-5 %: above 0, up to 5 %)"
+)
 
 
 def _out_of_policy(con: duckdb.DuckDBPyConnection, limit: int = 10_000) -> list[dict[str, Any]]:

@@ -11,7 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pricing.analysis.report import EXTRA_KEYS, METRIC_KEYS, Metrics, Report, ranking_order
+from pricing.analysis.report import (
+    DISCOUNT_RANGES_SAID,
+    EXTRA_KEYS,
+    METRIC_KEYS,
+    Metrics,
+    Report,
+    ranking_order,
+)
 from pricing.errors import InputError
 from pricing.money import format_money, format_pct, round_money
 
@@ -776,7 +783,7 @@ def _xlsx_bands(xlsx: _Xlsx, bands: Any) -> None:
             ).number_format = '0.00"%"'
     xlsx.add_table(bands, 1, 1 + len(report.bands), 9)
     dist_row = len(report.bands) + 4
-    bands.cell(dist_row, 1, "Realized discount from list").font = xlsx.bold
+    bands.cell(dist_row, 1, f"Realized discount from list: {DISCOUNT_RANGES_SAID}").font = xlsx.bold
     xlsx.header(bands, dist_row + 1, ["Discount", "Lines"])
     for i, (label, count) in enumerate(report.distribution, start=dist_row + 2):
         bands.cell(i, 1, label)
@@ -918,7 +925,7 @@ def _charts(report: Report) -> dict[str, str]:
         )
         ax.set_ylabel("Lines")
         ax.yaxis.set_major_formatter(_thousands_formatter())
-        ax.set_xlabel("Realized discount from list")
+        ax.set_xlabel(f"Realized discount from list\n({DISCOUNT_RANGES_SAID})")
         charts["distribution"] = _svg(fig)
         plt.close(fig)
     return charts
