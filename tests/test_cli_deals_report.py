@@ -511,6 +511,7 @@ def test_report__lines_without_a_policy_in_force_are_said_not_judged(
     text = cli("report").stdout
     assert "3 lines (net 284.00) not judged: no policy in force on their dates" in text
     assert "0.00 in 0 lines (3 lines not judged)" in text
+    assert "Not judged (lines)" in cli("report", "--by", "rep").stdout  # counts, not money
     for suffix in ("csv", "xlsx", "html"):
         assert cli("report", "--by", "rep", "-o", str(tmp_path / f"r.{suffix}")).exit_code == 0
     rows = (tmp_path / "r.csv").read_text().splitlines()

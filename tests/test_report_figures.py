@@ -205,7 +205,7 @@ def test_sales_above_standard_no_longer_cancel_the_discounts(
     )
     said = owner("report").stdout
     assert "+ above standard (sales above standard)" in said and "380.00 in 2 lines" in said
-    assert "1 lines to check (1 sold far above their standard price" in said
+    assert "1 line to check (1 sold far above their standard price" in said
     assert "Realization" in said and "118.31 %" in said
 
     assert owner("report", "-o", str(tmp_path / "r.xlsx")).exit_code == 0
@@ -390,6 +390,30 @@ def test_a_ranking_by_returns_puts_the_largest_refunds_first_and_shows_them(
         "Ranked by returns (refunded), the most refunded first."
         in (tmp_path / "r.html").read_text()
     )
+
+
+def test_the_breakdown_says_which_columns_count_lines_and_counts_read_as_english(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given a deal of two reps over two months, a line out of policy and one far above its
+    standard price, when the owner reads the report by rep and month, then the table's line
+    counts beside the money say "(lines)", one line is "1 line", and the note on overlapping
+    deals says "two reps or two months"."""
+    text = HEADER + (
+        "O-1,2025-03-31,Acme,priya,HW-100,1,96.00\n"  # 20 % off: out of policy
+        "O-1,2025-04-01,Acme,sam,SV-1,1,450.00\n"  # 4.5 x its standard price: to check
+    )
+    assert owner("deals", "import", str(export(tmp_path, text))).exit_code == 0
+    said = owner("report", "--by", "rep,month").stdout
+    header = said.split("Top 2 of 2", 1)[1].splitlines()[1]
+    assert "Out of policy (lines)" in header
+    assert "1 line to check (1 sold far above their standard price, 0 refunds" in said
+    assert "24.00 in 1 line" in said and "in 1 lines" not in said
+    notes = owner.json("report", "--by", "rep,month")["notes"]
+    assert any("(two reps or two months) counting in each" in note for note in notes)
+    assert any(note.startswith("1 line to check") for note in notes)
+    by_family = owner.json("report", "--by", "family")["notes"]
+    assert not any("two familys" in note for note in by_family)
 
 
 def test_deal_counts_that_overlap_are_said_and_a_percentage_of_nothing_is_null(

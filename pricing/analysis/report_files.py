@@ -176,6 +176,14 @@ def is_total_step(steps: list[dict[str, str | None]], index: int) -> bool:
     return index in (0, len(steps) - 1) or steps[index]["step"] in TOTAL_STEPS
 
 
+PLURALS = {"family": "families", "sku": "SKUs"}  # a breakdown key's plural (else key + s)
+
+
+def _counted(count: int, thing: str) -> str:
+    """``1 return line``, ``2 return lines``."""
+    return f"{count:,} {thing}{'' if count == 1 else 's'}"
+
+
 def notes(report: Report) -> list[str]:
     """What the figures leave out or count twice, said in words (empty: nothing to say)."""
     from pricing.money import display_money
@@ -186,7 +194,7 @@ def notes(report: Report) -> list[str]:
         said.append(
             f"deals overlap: the groups count {sum(m.deals for _, m in report.groups):,} deals "
             f"where the total counts {t.deals:,}, a deal with lines in several groups (two "
-            f"{' or two '.join(report.by)}) counting in each"
+            f"{' or two '.join(PLURALS.get(b, b + 's') for b in report.by)}) counting in each"
         )
     if report.months and report.months_overlap:
         said.append(
@@ -195,26 +203,27 @@ def notes(report: Report) -> list[str]:
         )
     if t.returns_lines:
         said.append(
-            f"{t.returns_lines:,} return lines (refunded {display_money(t.returns_amount, c)}) "
-            "are apart from the sales figures and never judged; net after returns "
+            f"{_counted(t.returns_lines, 'return line')} (refunded "
+            f"{display_money(t.returns_amount, c)}): apart from the sales figures and never "
+            "judged; net after returns "
             f"{display_money(t.net_after_returns, c)}"
         )
     if t.unmatched_lines:
         said.append(
-            f"{t.unmatched_lines:,} unmatched lines (net "
-            f"{display_money(t.unmatched_net_revenue, c)}) have no list price on their dates: "
+            f"{_counted(t.unmatched_lines, 'unmatched line')} (net "
+            f"{display_money(t.unmatched_net_revenue, c)}), no list price on the date sold: "
             "left out of every other figure"
         )
     if t.stock_adjustment_lines:
         said.append(
-            f"{t.stock_adjustment_lines:,} stock adjustments (negative quantity at price 0) "
-            "are left out of every money figure"
+            f"{_counted(t.stock_adjustment_lines, 'stock adjustment')} (negative quantity at "
+            "price 0): left out of every money figure"
         )
     flagged = t.above_standard_flagged_lines + t.returns_above_list_lines
     if flagged:
         said.append(
-            f"{flagged:,} lines to check (a sale above {report.flag.normalize()}x its standard "
-            "price, or a refund above its list price): check their price or quantity"
+            f"{_counted(flagged, 'line')} to check (a sale above {report.flag.normalize()}x "
+            "its standard price, or a refund above its list price): check the price or quantity"
         )
     return said
 
