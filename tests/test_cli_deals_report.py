@@ -251,6 +251,52 @@ def test_deals__lines_before_any_edition_match_once_one_exists(
     assert (t["unmatched_lines"], t["list_revenue"], t["net_revenue"]) == (0, "20.00", "18.00")
 
 
+def test_report__money_of_lines_imported_before_any_price_book_is_counted(
+    cli: Cli, tmp_path: Path, workbook
+) -> None:
+    """Given deals imported into a store with no price book yet (amounts, unit prices), when
+    the owner reports, then the unmatched lines hold the file's money, not 0.00; once a book
+    in force from between their dates is imported, the lines before it stay unmatched with
+    their money and those after it are matched: every cent of the file is still counted."""
+    from decimal import Decimal
+
+    text = (
+        "Deal,Date,SKU,Qty,Amount,Net Price\n"
+        "A,2025-03-01,X-1,2,18.00,\n"  # an amount
+        "B,2025-06-01,X-1,3,,9.50\n"  # a unit price: 28.50
+        "C,2026-02-01,X-1,1,9.25,\n"
+        "D,2026-03-01,FEE,1,,4.75\n"  # a fee no book will list
+    )
+    assert cli("deals", "import", str(deals_csv(tmp_path, text))).exit_code == 0
+    t = cli.json("report")["totals"]
+    assert (t["unmatched_lines"], t["unmatched_net_revenue"]) == (4, "60.50")
+    assert "on their date) 4 (net 60.50)" in " ".join(cli("report").stdout.split())
+    book = workbook([["SKU", "Price"], ["X-1", 10]])
+    assert cli("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
+    t = cli.json("report")["totals"]
+    assert (t["unmatched_lines"], t["unmatched_net_revenue"]) == (3, "51.25")
+    assert (t["sales_lines"], t["net_revenue"], t["list_revenue"]) == (1, "9.25", "10.00")
+    assert Decimal(t["net_revenue"]) + Decimal(t["unmatched_net_revenue"]) == Decimal("60.50")
+
+
+def test_report_and_simulate__a_negative_line_with_no_money_is_unmatched_in_both(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given a credit line of a SKU no book lists that gives only a discount (no amount, no
+    price: its money cannot be known), when the owner reports and simulates, then both count
+    it as unmatched, neither as a stock adjustment (that is a line at price 0)."""
+    from tests.test_policy import POLICY
+
+    text = "Deal,Date,SKU,Qty,Amount,Net Price,Discount\nA,2026-03-01,SV-1,1,100,,\nB,2026-03-02,NOPE-1,-2,,,0.1\n"
+    assert owner("deals", "import", str(deals_csv(tmp_path, text))).exit_code == 0
+    t = owner.json("report")["totals"]
+    assert (t["unmatched_lines"], t["stock_adjustment_lines"]) == (1, 0)
+    policy = tmp_path / "same.toml"
+    policy.write_text(POLICY)
+    simulated = owner.json("policy", "simulate", str(policy))
+    assert (simulated["unmatched_lines"], simulated["not_judged"]) == (1, 1)
+
+
 def test_deals__xlsx_export_with_title_rows(owner: Cli, tmp_path: Path) -> None:
     from datetime import date
 
@@ -465,6 +511,7 @@ def test_report__lines_without_a_policy_in_force_are_said_not_judged(
     text = cli("report").stdout
     assert "3 lines (net 284.00) not judged: no policy in force on their dates" in text
     assert "0.00 in 0 lines (3 lines not judged)" in text
+    assert "Not judged (lines)" in cli("report", "--by", "rep").stdout  # counts, not money
     for suffix in ("csv", "xlsx", "html"):
         assert cli("report", "--by", "rep", "-o", str(tmp_path / f"r.{suffix}")).exit_code == 0
     rows = (tmp_path / "r.csv").read_text().splitlines()

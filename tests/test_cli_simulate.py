@@ -267,7 +267,7 @@ def test_simulate__returns_and_stock_adjustments_are_never_judged_and_are_counte
     assert simulated["not_judged"] == 5  # the fee, two returns, two stock adjustments
     totals = owner.json("report")["totals"]
     assert (totals["unmatched_lines"], totals["returns_lines"]) == (1, 2)
-    assert totals["stock_adjustment_lines"] == 2
+    assert totals["stock_adjustment_lines"] == simulated["stock_adjustment_lines"] == 2
     assert simulated["lines"] + simulated["not_judged"] == len(RETURNS.splitlines()) - 1
     assert {n: c["lines"] for n, c in simulated["current"].items()} == {"approved": 2}
     assert {n: c["lines"] for n, c in simulated["proposed"].items()} == {
@@ -338,3 +338,54 @@ def test_simulate__a_deal_size_rule_judges_each_deal_on_its_whole_value(
     ]
     second_day = cli.json("policy", "simulate", str(proposed), "--from", "2025-03-02")
     assert [(c["sku"], c["proposed"]) for c in second_day["changed"]] == [("HW-2", "approved")]
+
+
+# Sales above their standard price, judged (2026) and not judged by any policy (2025).
+ABOVE_STANDARD = (
+    "Deal,Date,Customer,SKU,Qty,Net Price\n"
+    "A,2025-03-01,Acme,HW-100,1,96\n"  # 20 % off 120: special discount 24.00, not judged
+    "B,2025-03-02,Acme,HW-100,10,150\n"  # 30.00 above list each: 300.00 above standard
+    "C,2026-03-02,Acme,SV-1,1,97\n"  # 3 % off 100: special discount 3.00, approved
+    "D,2026-03-03,Globex,SV-1,5,140\n"  # 200.00 above standard, judged
+)
+
+
+def test_simulate__sales_above_standard_never_cancel_the_discounts(
+    cli: Cli, tmp_path: Path, workbook
+) -> None:
+    """Given sales above their standard price beside discounted ones, some judged by the
+    policy in force and some by none, when the owner simulates a policy, then each class's
+    special discount counts only the lines sold below standard, as the report does: the
+    classes add up to the report's special discount (never lowered by the premiums) and the
+    current "not_judged" class is the report's unjudged special discount."""
+    from decimal import Decimal
+
+    book = workbook([["SKU", "Family", "List Price", "Unit Cost"],
+                     ["HW-100", "Hardware", 120, 70], ["SV-1", "Services", 100, 60]])  # fmt: skip
+    assert cli("pricebook", "import", str(book), "--effective", "2025-01-01").exit_code == 0
+    in_force = tmp_path / "g.toml"
+    in_force.write_text(POLICY.replace(
+        "approval_valid_days = 30", "approval_valid_days = 30\neffective_from = 2026-01-01"))  # fmt: skip
+    assert cli("policy", "load", str(in_force)).exit_code == 0
+    assert cli("deals", "import", str(deals_csv(tmp_path, ABOVE_STANDARD))).exit_code == 0
+    back_dated = tmp_path / "back-dated.toml"
+    back_dated.write_text(STRICTER)
+
+    report = cli.json("report")["totals"]
+    assert (report["special_discount"], report["unjudged_special_discount"]) == ("27.00", "24.00")
+    assert report["above_standard_amount"] == "500.00"
+    simulated = cli.json("policy", "simulate", str(back_dated))
+    for side in ("current", "proposed"):
+        classes = simulated[side]
+        assert sum(Decimal(c["special_discount"]) for c in classes.values()) == Decimal(
+            report["special_discount"]
+        ), side
+        assert all(Decimal(c["special_discount"]) >= 0 for c in classes.values()), side
+    assert simulated["current"]["not_judged"]["special_discount"] == "24.00"
+    assert (
+        simulated["current"]["not_judged"]["special_discount"]
+        == (report["unjudged_special_discount"])
+    )
+    assert simulated["current"]["approved"]["special_discount"] == "3.00"
+    inside = simulated["special_discount"]["proposed"]
+    assert Decimal(inside["inside"]) + Decimal(inside["outside"]) == Decimal("27.00")

@@ -116,3 +116,18 @@ def test_quote__a_history_of_past_years_gives_guidance_as_of_a_date_and_window(
     assert "requests won 0 of 0 decided" in shown.stdout
     refused = cli("quote", "S10-1678", "--qty", "30", "--window", "0")
     assert refused.exit_code == 2 and "--window" in refused.output
+
+
+def test_quote__a_window_beyond_any_calendar_is_refused_naming_the_option(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Given a deal history, when the rep asks for guidance over 800,000 days (before the
+    calendar's first day), then the quote is refused (exit 2) naming --window and its bounds,
+    without a traceback; the longest window allowed is answered."""
+    classic_history(cli, tmp_path)
+    refused = cli("quote", "S10-1678", "--qty", "30", "--window", "800000")
+    assert refused.exit_code == 2, refused.output
+    assert "--window" in refused.stderr and "from 1 to 36,500" in refused.stderr
+    assert "Traceback" not in refused.output
+    g = cli.json("quote", "S10-1678", "--qty", "30", "--as-of", "2005-12-31", "--window", "36500")
+    assert g["guidance"]["window_days"] == 36500

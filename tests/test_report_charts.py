@@ -53,8 +53,15 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for name in ("report.html", "report.xlsx"):
         result = cli("report", "--by", "rep", "-o", str(folder / name))
         assert result.exit_code == 0, result.output
+        result = cli("report", "--by", "rep", "--sort", "leakage", "-o", str(folder / f"l-{name}"))
+        assert result.exit_code == 0, result.output
     made = {
         "json": cli.json("report", "--by", "rep"),
+        "by leakage": {
+            "json": cli.json("report", "--by", "rep", "--sort", "leakage"),
+            "html": (folder / "l-report.html").read_text(encoding="utf-8"),
+            "xlsx": folder / "l-report.xlsx",
+        },
         "months": cli.json("report", "--by", "month")["groups"],
         "html": (folder / "report.html").read_text(encoding="utf-8"),
         "xlsx": folder / "report.xlsx",
@@ -115,31 +122,32 @@ def waterfall_bars(page: str) -> tuple[ET.Element, list[ET.Element]]:
     return chart, bars
 
 
-def test_html__the_rep_chart_draws_each_reps_leakage_as_the_table_gives_it(
-    made: dict[str, Any],
-) -> None:
-    """lee's leakage is -50.00 (his sales above list outweigh his discounts): his bar ends at
-    -50.00, left of zero, not at -5,050.00 (his out-of-policy amount stacked on a premium-netted
-    in-policy discount); beside it his out-of-policy amount, 5,000.00, right of zero."""
-    report, page = made["json"], made["html"]
-    chart = chart_of(page, "bar-leakage-0")
-    drawn: dict[tuple[str, str], tuple[float, float, str]] = {}
-    for group in chart.iter(f"{SVG}g"):
-        if group.get("data-column"):
-            left, right = bar_box(group)
-            drawn[group.get("data-group", ""), group.get("data-column", "")] = (
-                left,
-                right,
-                group.get("data-value", ""),
-            )
+def group_bars(page: str) -> dict[tuple[str, str], tuple[float, float, str]]:
+    """The breakdown chart's bars by (group, column): left and right edges, the value said."""
+    (chart,) = [svg for svg in svgs(page) if any(g.get("data-column") for g in svg.iter(f"{SVG}g"))]
+    return {
+        (group.get("data-group", ""), group.get("data-column", "")): (
+            *bar_box(group),
+            group.get("data-value", ""),
+        )
+        for group in chart.iter(f"{SVG}g")
+        if group.get("data-column")
+    }
+
+
+def bars_are_the_json(report: dict[str, Any], page: str) -> dict[tuple[str, str], Decimal]:
+    """Each bar of the breakdown chart starts at zero and ends at its group's figure in the
+    JSON, at one scale for every bar; the columns drawn are the figure the groups are ranked
+    by and the out-of-policy amount. The figures drawn, by (group, column)."""
+    drawn = group_bars(page)
+    columns = {column for _, column in drawn}
+    assert columns == {report["sort"], "out_of_policy_amount"}
     expected = {
         (g["key"]["rep"], column): Decimal(g[column])
         for g in report["groups"]
-        for column in ("leakage", "out_of_policy_amount")
+        for column in columns
     }
     assert set(drawn) == set(expected)
-    lee = {g["key"]["rep"]: g for g in report["groups"]}["lee"]
-    assert (lee["leakage"], lee["out_of_policy_amount"]) == ("-50.00", "5000.00")
     # Zero is where every bar of a positive amount starts and every negative one ends.
     zero = {left for (left, _, value) in drawn.values() if Decimal(value) > 0}
     assert len({round(x, 2) for x in zero}) == 1
@@ -152,6 +160,39 @@ def test_html__the_rep_chart_draws_each_reps_leakage_as_the_table_gives_it(
         start, end = (left, right) if amount >= 0 else (right, left)
         assert abs(start - x0) < 0.01, key  # from zero ...
         assert abs((end - x0) - scale * float(amount)) < 0.05, key  # ... to the amount
+    return expected
+
+
+def test_html__the_rep_chart_draws_the_discounts_given_it_ranks_by_beside_out_of_policy(
+    made: dict[str, Any],
+) -> None:
+    """The groups are ranked by the discounts given: the chart draws each rep's discounts
+    given beside his out-of-policy amount (a part of them, so never the longer bar), not his
+    leakage (net of his sales above standard: lee's -50.00 beside 5,000.00 out of policy)."""
+    report, page = made["json"], made["html"]
+    assert report["sort"] == "gross_discount"
+    drawn = bars_are_the_json(report, page)
+    for rep in {group for group, _ in drawn}:
+        assert drawn[rep, "out_of_policy_amount"] <= drawn[rep, "gross_discount"], rep
+    lee = {g["key"]["rep"]: g for g in report["groups"]}["lee"]
+    assert lee["out_of_policy_amount"] == "5000.00"
+    chart = chart_of(page, "bar-gross_discount-0")
+    assert "5,000.00" in texts(chart)
+    assert "Ranked by discounts given, largest first." in page
+
+
+def test_html__ranked_by_leakage_the_rep_chart_draws_each_reps_leakage(
+    made: dict[str, Any],
+) -> None:
+    """lee's leakage is -50.00 (his sales above list outweigh his discounts): ranked by
+    leakage, his bar ends at -50.00, left of zero, not at -5,050.00 (his out-of-policy amount
+    stacked on a premium-netted in-policy discount); beside it his out-of-policy amount,
+    5,000.00, right of zero."""
+    report, page = made["by leakage"]["json"], made["by leakage"]["html"]
+    bars_are_the_json(report, page)
+    lee = {g["key"]["rep"]: g for g in report["groups"]}["lee"]
+    assert (lee["leakage"], lee["out_of_policy_amount"]) == ("-50.00", "5000.00")
+    chart = chart_of(page, "bar-leakage-0")
     assert "-50.00" in texts(chart) and "5,000.00" in texts(chart)
 
 
@@ -313,19 +354,28 @@ def test_xlsx__the_waterfall_axis_starts_below_the_lowest_total_so_every_step_sh
     assert f"{minimum:,.0f}" in str(chart.title.tx.rich.p[0].r[0].t)
 
 
-def test_xlsx__the_rep_chart_reads_the_tables_leakage_and_out_of_policy_columns(
-    made: dict[str, Any],
+@pytest.mark.parametrize(
+    ("which", "ranked", "title"),
+    [("default", "gross_discount", "Discounts given"), ("by leakage", "leakage", "Leakage")],
+)
+def test_xlsx__the_rep_chart_reads_the_tables_ranked_and_out_of_policy_columns(
+    made: dict[str, Any], which: str, ranked: str, title: str
 ) -> None:
-    book, report = load_workbook(made["xlsx"]), made["json"]
+    """The chart draws the figure the groups are ranked by (the discounts given unless --sort
+    says) beside the out-of-policy amount, read from the table's own columns."""
+    chosen = made if which == "default" else made[which]
+    book, report = load_workbook(chosen["xlsx"]), chosen["json"]
+    assert report["sort"] == ranked
     (chart,) = book["By rep"]._charts
-    leakage, out_of_policy = chart.series
-    assert (series_title(book, leakage), series_title(book, out_of_policy)) == (
-        "Leakage",
+    first, out_of_policy = chart.series
+    assert (series_title(book, first), series_title(book, out_of_policy)) == (
+        title,
         "Out-of-policy amount",
     )
-    assert categories(book, leakage) == [g["key"]["rep"] for g in report["groups"]]
-    assert [money(v) for v in series_values(book, leakage)] == [
-        Decimal(g["leakage"]) for g in report["groups"]
+    assert str(chart.title.tx.rich.p[0].r[0].t).startswith(f"{title} and out of policy by rep")
+    assert categories(book, first) == [g["key"]["rep"] for g in report["groups"]]
+    assert [money(v) for v in series_values(book, first)] == [
+        Decimal(g[ranked]) for g in report["groups"]
     ]
     assert [money(v) for v in series_values(book, out_of_policy)] == [
         Decimal(g["out_of_policy_amount"]) for g in report["groups"]
@@ -368,9 +418,11 @@ def test_charts_of_the_first_groups_say_how_many_more(tmp_path: Path) -> None:
     order = [g["key"]["rep"] for g in cli.json("report", "--by", "rep")["groups"]]
     cli.close()
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    chart = chart_of(page, "bar-leakage-0")
+    chart = chart_of(page, "bar-gross_discount-0")
     drawn = [
-        g.get("data-group") for g in chart.iter(f"{SVG}g") if g.get("data-column") == "leakage"
+        g.get("data-group")
+        for g in chart.iter(f"{SVG}g")
+        if g.get("data-column") == "gross_discount"
     ]
     assert drawn == order[:15]
     assert (chart.get("data-shown"), chart.get("data-groups")) == ("15", "17")

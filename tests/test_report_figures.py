@@ -205,7 +205,7 @@ def test_sales_above_standard_no_longer_cancel_the_discounts(
     )
     said = owner("report").stdout
     assert "+ above standard (sales above standard)" in said and "380.00 in 2 lines" in said
-    assert "1 lines to check (1 sold far above their standard price" in said
+    assert "1 line to check (1 sold far above their standard price" in said
     assert "Realization" in said and "118.31 %" in said
 
     assert owner("report", "-o", str(tmp_path / "r.xlsx")).exit_code == 0
@@ -215,9 +215,9 @@ def test_sales_above_standard_no_longer_cancel_the_discounts(
     histogram = {
         row[0]: row[1]
         for row in book["Price bands"].iter_rows(values_only=True)
-        if row[0] in ("above standard", "0 %", "10-15 %")
+        if row[0] in ("above standard", "0 %", "5-10 %")
     }
-    assert histogram == {"above standard": 2, "0 %": 0, "10-15 %": 1}
+    assert histogram == {"above standard": 2, "0 %": 0, "5-10 %": 1}  # 10 % off: up to 10
     checks = list(book["To check"].iter_rows(min_row=2, values_only=True))
     assert len(checks) == 1 and checks[0][4] == "SV-1"
     assert "4.5x its standard price: check its price or quantity" in checks[0][-1]
@@ -267,7 +267,33 @@ def test_returns_are_apart_from_the_sales_and_never_judged(owner: Cli, tmp_path:
     adjusted = list(book["Stock adjustments"].iter_rows(min_row=2, values_only=True))
     assert [(row[1], row[4], row[5]) for row in adjusted] == [("W-1", "HW-100", -4)]
     bands = {row[0]: row[1] for row in book["Price bands"].iter_rows(values_only=True) if row[0]}
-    assert bands["20-30 %"] == 1 and bands["50 %+"] == 0  # the refunds are not discounts
+    assert bands["15-20 %"] == 1 and bands["50 %+"] == 0  # the refunds are not discounts
+
+
+def test_the_discount_histogram_counts_a_discount_at_a_ranges_upper_bound_within_it(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given sales at exactly 5 %, 10 % and 30 % off list (a policy's limits are inclusive),
+    when the owner reads the discount distribution, then each is in the range it ends ("0-5 %",
+    "5-10 %", "20-30 %"), not the next one; no discount is "0 %" alone, 30.01 % is "30-50 %";
+    the chart says how the ranges are bounded."""
+    text = HEADER + "".join(
+        f"I-{i},2025-03-03,Acme,priya,SV-1,1,{price}\n"
+        for i, price in enumerate(["100.00", "98.00", "95.00", "90.00", "70.00", "69.99"])
+    )
+    assert owner("deals", "import", str(export(tmp_path, text))).exit_code == 0
+    assert owner("report", "-o", str(tmp_path / "r.xlsx")).exit_code == 0
+    sheet = load_workbook(tmp_path / "r.xlsx")["Price bands"]
+    rows = [row[:2] for row in sheet.iter_rows(values_only=True) if row[0]]
+    start = next(i for i, row in enumerate(rows) if row[0] == "Discount") + 1
+    assert dict(rows[start:]) == {
+        "above standard": 0, "0 %": 1, "0-5 %": 2, "5-10 %": 1, "10-15 %": 0, "15-20 %": 0,
+        "20-30 %": 1, "30-50 %": 1, "50 %+": 0,
+    }  # fmt: skip
+    said = "each range above its lower bound, up to its upper one (0-5 %: above 0, up to 5 %)"
+    assert any(said in str(row[0]) for row in rows)
+    assert owner("report", "-o", str(tmp_path / "r.html")).exit_code == 0
+    assert said in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
 def test_unmatched_money_is_shown_and_rankings_follow_the_money_given_away(
@@ -323,6 +349,71 @@ def test_a_ranking_that_shows_the_first_groups_says_how_many_more(
     assert "2 more: --json or -o FILE.xlsx lists every group." in said
     first = owner.json("report", "--by", "customer")["groups"][0]
     assert first["key"] == {"customer": "Customer 00"}  # the largest discount (10.00) first
+
+
+def test_a_ranking_by_returns_puts_the_largest_refunds_first_and_shows_them(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given twelve customers of whom three had refunds (credit lines of 200, 50 and 20 at
+    list 100 each), when the owner reads the report by customer sorted by returns amount (or
+    returns at list), then the largest refunds come first, not the customers without any,
+    and the terminal's table shows the figure it is sorted by."""
+    text = (
+        HEADER
+        + "".join(f"I-{i},2025-03-03,Customer {i:02d},priya,SV-1,1,100.00\n" for i in range(12))
+        + (
+            "C-1,2025-03-10,Customer 05,priya,SV-1,-2,-200.00\n"
+            "C-2,2025-03-10,Customer 09,priya,SV-1,-1,-50.00\n"
+            "C-3,2025-03-11,Customer 11,priya,SV-1,-1,-20.00\n"
+        )
+    )
+    assert owner("deals", "import", str(export(tmp_path, text))).exit_code == 0
+    report = owner.json("report", "--by", "customer", "--sort", "returns_amount")
+    first = [(g["key"]["customer"], g["returns_amount"]) for g in report["groups"][:4]]
+    assert first == [("Customer 05", "-200.00"), ("Customer 09", "-50.00"),
+                     ("Customer 11", "-20.00"), ("Customer 00", "0.00")]  # fmt: skip
+    at_list = owner.json("report", "--by", "customer", "--sort", "returns_at_list")["groups"]
+    assert [g["key"]["customer"] for g in at_list[:3]] == [
+        "Customer 05", "Customer 09", "Customer 11",
+    ]  # fmt: skip
+    said = owner("report", "--by", "customer", "--sort", "returns_amount").stdout
+    assert "Top 10 of 12 by returns amount" in said
+    table = said.split("Top 10 of 12", 1)[1].splitlines()
+    assert "Returns (refunded)" in table[1]
+    assert table[3].startswith("Customer 05") and table[3].rstrip().endswith("-200.00")
+    # A figure the table shows already is not shown twice.
+    shown = owner("report", "--by", "customer", "--sort", "leakage").stdout
+    assert shown.split("Top 10 of 12", 1)[1].count("Leakage") == 1
+    assert owner("report", "--by", "customer", "--sort", "returns_amount", "-o",
+                 str(tmp_path / "r.html")).exit_code == 0  # fmt: skip
+    assert (
+        "Ranked by returns (refunded), the most refunded first."
+        in (tmp_path / "r.html").read_text()
+    )
+
+
+def test_the_breakdown_says_which_columns_count_lines_and_counts_read_as_english(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given a deal of two reps over two months, a line out of policy and one far above its
+    standard price, when the owner reads the report by rep and month, then the table's line
+    counts beside the money say "(lines)", one line is "1 line", and the note on overlapping
+    deals says "two reps or two months"."""
+    text = HEADER + (
+        "O-1,2025-03-31,Acme,priya,HW-100,1,96.00\n"  # 20 % off: out of policy
+        "O-1,2025-04-01,Acme,sam,SV-1,1,450.00\n"  # 4.5 x its standard price: to check
+    )
+    assert owner("deals", "import", str(export(tmp_path, text))).exit_code == 0
+    said = owner("report", "--by", "rep,month").stdout
+    header = said.split("Top 2 of 2", 1)[1].splitlines()[1]
+    assert "Out of policy (lines)" in header
+    assert "1 line to check (1 sold far above their standard price, 0 refunds" in said
+    assert "24.00 in 1 line" in said and "in 1 lines" not in said
+    notes = owner.json("report", "--by", "rep,month")["notes"]
+    assert any("(two reps or two months) counting in each" in note for note in notes)
+    assert any(note.startswith("1 line to check") for note in notes)
+    by_family = owner.json("report", "--by", "family")["notes"]
+    assert not any("two familys" in note for note in by_family)
 
 
 def test_deal_counts_that_overlap_are_said_and_a_percentage_of_nothing_is_null(

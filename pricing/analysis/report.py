@@ -47,6 +47,9 @@ EXTRA_KEYS = (
     "unmatched_net_revenue",
 )  # fmt: skip
 SORT_DEFAULT = "gross_discount"  # rankings: the money given away first
+# Figures below zero by design (money refunded): a ranking by one of them puts the most money
+# first, that is the lowest (the largest refund), never the groups without returns.
+NEGATIVE_KEYS = ("returns_amount", "returns_at_list")
 
 
 @dataclass
@@ -155,7 +158,7 @@ class Report:
     distribution: list[tuple[str, int]] = field(default_factory=list)
     flagged: list[dict[str, Any]] = field(default_factory=list)  # prices or quantities to check
     stock_adjustments: list[dict[str, Any]] = field(default_factory=list)
-    sort: str = SORT_DEFAULT  # the figure the groups are ranked by, largest first
+    sort: str = SORT_DEFAULT  # the figure the groups are ranked by (see ranking_order)
     flag: Decimal = Decimal(3)  # a sale above this multiple of its standard price is flagged
     details: bool = False
 
@@ -243,7 +246,8 @@ def build(
     flag: Decimal | None = None,
 ) -> Report:
     """Totals and groups for the period, the groups ranked by ``sort`` (a key of
-    :data:`METRIC_KEYS` or :data:`EXTRA_KEYS`, largest first; default the money given away);
+    :data:`METRIC_KEYS` or :data:`EXTRA_KEYS`, largest first, refunds the most refunded first;
+    default the money given away);
     with ``details`` also months, bands and line lists. A sale above ``flag`` times its
     standard price (default ``PRICING_ABOVE_STANDARD_FLAG``, 3) is counted and listed."""
     from pricing.config import above_standard_flag
@@ -291,10 +295,18 @@ def parse_sort(text: str | None) -> str:
     return key
 
 
+def ranking_order(key: str) -> str:
+    """How a ranking by ``key`` orders the groups, as a report says it."""
+    return "the most refunded first" if key in NEGATIVE_KEYS else "largest first"
+
+
 def _rank(metrics: Metrics, key: str) -> tuple[bool, Decimal]:
-    """Largest first; a figure without a value (a percentage of nothing) last."""
+    """Largest first (for a figure negative by design, :data:`NEGATIVE_KEYS`, the lowest:
+    the most money first); a figure without a value (a percentage of nothing) last."""
     value = getattr(metrics, key)
-    return (value is None, -Decimal(value) if value is not None else Decimal(0))
+    if value is None:
+        return (True, Decimal(0))
+    return (False, Decimal(value) if key in NEGATIVE_KEYS else -Decimal(value))
 
 
 # What deciding whether a line is out of policy reads of it (see _judged).
@@ -601,17 +613,25 @@ def _bands(con: duckdb.DuckDBPyConnection, basis: str) -> tuple[list[Band], list
                     },
                 )
             )
-    edges = [-np.inf, 0.0001, 5, 10, 15, 20, 30, 50, np.inf]
-    ranges = ["0 %", "0-5 %", "5-10 %", "10-15 %", "15-20 %", "20-30 %", "30-50 %", "50 %+"]
     below = np.round(discounts[~above], 6)  # 20 % off reads 19.999999999999996 in floats
-    counts = np.histogram(below, bins=edges)[0] if len(below) else [0] * len(ranges)
+    # Each range holds the discounts above its lower bound up to its upper one, inclusive (as
+    # a policy's limits are): 5 % is in "0-5 %", 30 % in "20-30 %"; "0 %" none at all.
+    ranges = np.searchsorted(np.array(DISCOUNT_EDGES, dtype=float), below, side="left")
+    counts = np.bincount(ranges, minlength=len(DISCOUNT_RANGES))
     return bands, [
         (ABOVE_STANDARD, int(above.sum())),
-        *((label, int(n)) for label, n in zip(ranges, counts, strict=True)),
+        *((label, int(n)) for label, n in zip(DISCOUNT_RANGES, counts, strict=True)),
     ]
 
 
 ABOVE_STANDARD = "above standard"  # the discount histogram's range of sales above standard
+# The histogram's ranges of realized discount from list (%): "0 %" (no discount), then each
+# range above its lower edge up to its upper edge included, "50 %+" above 50.
+DISCOUNT_EDGES = (0, 5, 10, 15, 20, 30, 50)
+DISCOUNT_RANGES = ("0 %", "0-5 %", "5-10 %", "10-15 %", "15-20 %", "20-30 %", "30-50 %", "50 %+")
+DISCOUNT_RANGES_SAID = (
+    "each range above its lower bound, up to its upper one (0-5 %: above 0, up to 5 %)"
+)
 
 
 def _out_of_policy(con: duckdb.DuckDBPyConnection, limit: int = 10_000) -> list[dict[str, Any]]:

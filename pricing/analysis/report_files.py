@@ -11,7 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pricing.analysis.report import EXTRA_KEYS, METRIC_KEYS, Metrics, Report
+from pricing.analysis.report import (
+    DISCOUNT_RANGES_SAID,
+    EXTRA_KEYS,
+    METRIC_KEYS,
+    Metrics,
+    Report,
+    ranking_order,
+)
 from pricing.errors import InputError
 from pricing.money import format_money, format_pct, round_money
 
@@ -169,6 +176,14 @@ def is_total_step(steps: list[dict[str, str | None]], index: int) -> bool:
     return index in (0, len(steps) - 1) or steps[index]["step"] in TOTAL_STEPS
 
 
+PLURALS = {"family": "families", "sku": "SKUs"}  # a breakdown key's plural (else key + s)
+
+
+def _counted(count: int, thing: str) -> str:
+    """``1 return line``, ``2 return lines``."""
+    return f"{count:,} {thing}{'' if count == 1 else 's'}"
+
+
 def notes(report: Report) -> list[str]:
     """What the figures leave out or count twice, said in words (empty: nothing to say)."""
     from pricing.money import display_money
@@ -179,7 +194,7 @@ def notes(report: Report) -> list[str]:
         said.append(
             f"deals overlap: the groups count {sum(m.deals for _, m in report.groups):,} deals "
             f"where the total counts {t.deals:,}, a deal with lines in several groups (two "
-            f"{' or two '.join(report.by)}) counting in each"
+            f"{' or two '.join(PLURALS.get(b, b + 's') for b in report.by)}) counting in each"
         )
     if report.months and report.months_overlap:
         said.append(
@@ -188,26 +203,27 @@ def notes(report: Report) -> list[str]:
         )
     if t.returns_lines:
         said.append(
-            f"{t.returns_lines:,} return lines (refunded {display_money(t.returns_amount, c)}) "
-            "are apart from the sales figures and never judged; net after returns "
+            f"{_counted(t.returns_lines, 'return line')} (refunded "
+            f"{display_money(t.returns_amount, c)}): apart from the sales figures and never "
+            "judged; net after returns "
             f"{display_money(t.net_after_returns, c)}"
         )
     if t.unmatched_lines:
         said.append(
-            f"{t.unmatched_lines:,} unmatched lines (net "
-            f"{display_money(t.unmatched_net_revenue, c)}) have no list price on their dates: "
+            f"{_counted(t.unmatched_lines, 'unmatched line')} (net "
+            f"{display_money(t.unmatched_net_revenue, c)}), no list price on the date sold: "
             "left out of every other figure"
         )
     if t.stock_adjustment_lines:
         said.append(
-            f"{t.stock_adjustment_lines:,} stock adjustments (negative quantity at price 0) "
-            "are left out of every money figure"
+            f"{_counted(t.stock_adjustment_lines, 'stock adjustment')} (negative quantity at "
+            "price 0): left out of every money figure"
         )
     flagged = t.above_standard_flagged_lines + t.returns_above_list_lines
     if flagged:
         said.append(
-            f"{flagged:,} lines to check (a sale above {report.flag.normalize()}x its standard "
-            "price, or a refund above its list price): check their price or quantity"
+            f"{_counted(flagged, 'line')} to check (a sale above {report.flag.normalize()}x "
+            "its standard price, or a refund above its list price): check the price or quantity"
         )
     return said
 
@@ -572,8 +588,9 @@ def _xlsx_months(xlsx: _Xlsx, months: Any) -> Any:
 
 
 def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
-    """The breakdown's table and its chart of the first 20 groups in the table's order: their
-    leakage and out-of-policy amount, read from the table's own columns. With two keys or more
+    """The breakdown's table and its chart of the first 20 groups in the table's order: the
+    figure they are ranked by and their out-of-policy amount (:func:`group_chart_keys`), read
+    from the table's own columns. With two keys or more
     the chart reads a small table of its own below, each bar named by all its keys
     (``Hardware / 2025-03``, not ``Hardware``), and sits beside it."""
     from openpyxl.chart import BarChart, Reference
@@ -586,10 +603,13 @@ def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
     chart = BarChart()
     chart.type = "bar"
     more = more_groups(report, len(shown))
-    chart.title = f"Leakage and out of policy by {', '.join(by)}" + (f" ({more})" if more else "")
+    keys = group_chart_keys(report)
+    chart.title = f"{LABELS[keys[0]]} and out of policy by {', '.join(by)}" + (
+        f" ({more})" if more else ""
+    )
     chart.height, chart.width = max(10, 0.9 * len(shown) + 3), 18
     if len(by) == 1:
-        for key in GROUP_CHART_KEYS:
+        for key in keys:
             column = 2 + (*METRIC_KEYS, *EXTRA_KEYS).index(key)
             chart.add_data(
                 Reference(sheet, min_col=column, min_row=1, max_row=1 + len(shown)),
@@ -604,7 +624,6 @@ def _xlsx_groups(xlsx: _Xlsx, sheet: Any) -> None:
     sheet.cell(
         start, 1, f"The first {len(shown)} rows above, as the chart draws them"
     ).font = xlsx.bold
-    keys = GROUP_CHART_KEYS
     xlsx.header(sheet, start + 1, [" / ".join(heading(b) for b in by), *map(heading, keys)])
     for i, (group, metrics) in enumerate(shown, start=start + 2):
         sheet.cell(i, 1, safe_text(" / ".join(group[b] for b in by))).data_type = "s"
@@ -626,8 +645,8 @@ def _group_colours(chart: Any) -> None:
     """Each column's bars in the colour the html gives them."""
     from openpyxl.chart.shapes import GraphicalProperties
 
-    for series, key in zip(chart.series, GROUP_CHART_KEYS, strict=True):
-        series.graphicalProperties = GraphicalProperties(solidFill=GROUP_CHART_COLOURS[key])
+    for series, colour in zip(chart.series, GROUP_CHART_COLOURS, strict=True):
+        series.graphicalProperties = GraphicalProperties(solidFill=colour)
 
 
 def _xlsx_waterfall(xlsx: _Xlsx, flow: Any) -> None:
@@ -773,7 +792,7 @@ def _xlsx_bands(xlsx: _Xlsx, bands: Any) -> None:
             ).number_format = '0.00"%"'
     xlsx.add_table(bands, 1, 1 + len(report.bands), 9)
     dist_row = len(report.bands) + 4
-    bands.cell(dist_row, 1, "Realized discount from list").font = xlsx.bold
+    bands.cell(dist_row, 1, f"Realized discount from list: {DISCOUNT_RANGES_SAID}").font = xlsx.bold
     xlsx.header(bands, dist_row + 1, ["Discount", "Lines"])
     for i, (label, count) in enumerate(report.distribution, start=dist_row + 2):
         bands.cell(i, 1, label)
@@ -915,7 +934,7 @@ def _charts(report: Report) -> dict[str, str]:
         )
         ax.set_ylabel("Lines")
         ax.yaxis.set_major_formatter(_thousands_formatter())
-        ax.set_xlabel("Realized discount from list")
+        ax.set_xlabel(f"Realized discount from list\n({DISCOUNT_RANGES_SAID})")
         charts["distribution"] = _svg(fig)
         plt.close(fig)
     return charts
@@ -926,13 +945,22 @@ def _thousands(x: float, _: Any = None) -> str:
 
 
 # What the breakdown's charts draw per group: columns of the table beside them, as it shows them.
-GROUP_CHART_KEYS = ("leakage", "out_of_policy_amount")
-GROUP_CHART_COLOURS = {"leakage": "2F5597", "out_of_policy_amount": "C00000"}
+GROUP_CHART_COLOURS = ("2F5597", "C00000")  # the ranked figure's bars, the out-of-policy ones
 GROUP_CHART_TOP = {"html": 15, "xlsx": 20}
 GROUP_SIGNS = (
     "Discounts, leakage and the out-of-policy amount as the amount given away (a leakage below "
     "zero: sold above list); the chart draws the table's own numbers."
 )
+
+
+def group_chart_keys(report: Report) -> tuple[str, str]:
+    """What the breakdown's charts draw per group: the figure the groups are ranked by (money;
+    by a count or a percentage, the money given away) beside the out-of-policy amount, a part
+    of the discounts given; columns of the table beside them, as it shows them."""
+    ranked = report.sort
+    if ranked not in MONEY_KEYS or ranked == "out_of_policy_amount":
+        ranked = "gross_discount"
+    return ranked, "out_of_policy_amount"
 
 
 def more_groups(report: Report, shown: int) -> str:
@@ -944,9 +972,9 @@ def more_groups(report: Report, shown: int) -> str:
 
 
 def _groups_chart(report: Report, plt: Any) -> str:
-    """The breakdown's leakage and out-of-policy amount, the very numbers of the table below it:
-    the first groups in the table's order, a bar for each, money given away to the right of
-    zero; the legend above the plot, over no bar."""
+    """The figure the groups are ranked by and their out-of-policy amount
+    (:func:`group_chart_keys`), the very numbers of the table below it: the first groups in the
+    table's order, a bar for each; the legend above the plot, over no bar."""
     from pricing.money import display_money
 
     top = report.groups[: GROUP_CHART_TOP["html"]]
@@ -955,8 +983,9 @@ def _groups_chart(report: Report, plt: Any) -> str:
     names = [" / ".join(k.values()) for k, _ in top]
     rows = list(range(len(top)))
     data: dict[str, dict[str, str]] = {}
-    for offset, key in zip((-0.2, 0.2), GROUP_CHART_KEYS, strict=True):
-        color = "#" + GROUP_CHART_COLOURS[key].lower()
+    keys = group_chart_keys(report)
+    for offset, key, colour in zip((-0.2, 0.2), keys, GROUP_CHART_COLOURS, strict=True):
+        color = "#" + colour.lower()
         values = [metric_value(m, key) for _, m in top]
         bars = ax.barh([r + offset for r in rows], [float(v) for v in values], height=0.38,
                        color=color, label=LABELS[key])  # fmt: skip
@@ -976,7 +1005,8 @@ def _groups_chart(report: Report, plt: Any) -> str:
     room = 0.15 * (high - low)  # for the amounts written at the bars' ends
     ax.set_xlim(low - room if low < 0 else low, high + room)
     more = more_groups(report, len(top))
-    ax.set_xlabel(f"Given away ({c}); below zero: sold above list" + (f"\n{more}" if more else ""))
+    sign = "; below zero: sold above list" if keys[0] == "leakage" else ""
+    ax.set_xlabel(f"{c}{sign}" + (f"\n{more}" if more else ""))
     ax.xaxis.set_major_formatter(_thousands_formatter())
     legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=True,
                        edgecolor="none", facecolor="white", borderaxespad=0.3)  # fmt: skip
@@ -1194,7 +1224,8 @@ def _html_breakdowns(report: Report, charts: dict[str, str]) -> list[str]:
     if report.by:
         sections.append(
             f"<h2>By {esc(', '.join(report.by))}</h2><p class='sub'>Ranked by "
-            f"{esc(LABELS[report.sort].lower())}, largest first. {esc(GROUP_SIGNS)}</p>"
+            f"{esc(LABELS[report.sort].lower())}, {ranking_order(report.sort)}. "
+            f"{esc(GROUP_SIGNS)}</p>"
         )
         if "groups" in charts:
             sections.append(f"<figure>{charts['groups']}</figure>")

@@ -212,7 +212,10 @@ def _compared(stored: pa.Table) -> tuple[npt.NDArray[np.bool_], dict[str, int]]:
 
     matched = pc.is_valid(stored["edition_id"]).to_numpy(zero_copy_only=False)
     negative = zero_filled(stored["qty"]) < 0
-    adjustment = negative & (zero_filled(stored["net_amount"]) == 0)
+    # A line without a net amount (none could be computed) is not at price 0: the report's
+    # ``adj`` (coalesce(qty < 0 AND net_amount = 0, false)) leaves it out of the adjustments.
+    priced = pc.is_valid(stored["net_amount"]).to_numpy(zero_copy_only=False)
+    adjustment = negative & priced & (zero_filled(stored["net_amount"]) == 0)
     left_out = {
         "unmatched": int((~matched & ~adjustment).sum()),
         "returns": int((matched & negative & ~adjustment).sum()),
@@ -241,9 +244,21 @@ def _current(stored: pa.Table, versions: dict[int, Policy], names: dict[str, int
 def _out_of_policy(side: Side, lines: pa.Table, cover: pa.Table | None) -> None:
     """The side's out-of-policy lines and special discount, as the report counts them."""
     oop = report.out_of_policy(lines, cover)
-    special = zero_filled(lines["standard_revenue"]) - zero_filled(lines["net_amount"])
+    special = _special_discounts(lines)
     side.out_of_policy_lines = int(oop.sum())
     side.out_of_policy_amount = Decimal(_exact_sum(special[oop])) / MICRO
+
+
+def _special_discounts(lines: pa.Table) -> Ints:
+    """Each sales line's special discount as the report counts it: standard less net where it
+    was sold below its standard price, 0 where at or above it (a sale above standard never
+    cancels another's discount)."""
+    import numpy as np
+
+    special: Ints = np.maximum(
+        zero_filled(lines["standard_revenue"]) - zero_filled(lines["net_amount"]), 0
+    )
+    return special
 
 
 def _with_verdict(
@@ -321,7 +336,7 @@ def _sides(
     """Each policy's totals, from the lines' classes and whether each is below its floor."""
     import pyarrow as pa
 
-    special = zero_filled(stored["standard_revenue"]) - zero_filled(stored["net_amount"])
+    special = _special_discounts(stored)
     # Weeks from Monday to Sunday, numbered from the epoch (1970-01-01 was a Thursday):
     # the same weeks as ISO year and week, one number each.
     weeks = (zero_filled(stored["date"].cast(pa.int32())) + 3) // 7

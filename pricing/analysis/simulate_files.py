@@ -33,13 +33,14 @@ def simulation_document(result: Simulation, currency: str) -> dict[str, Any]:
         "to": result.end.isoformat() if result.end else None,
         # The lines compared (each side's classes add up to them), of which unjudged_lines no
         # policy judges now (the current side's "not_judged"); not_judged: the lines left
-        # out (unmatched, returns and stock adjustments), so that lines + not_judged is every
-        # stored line of the period.
+        # out (unmatched, returns and stock adjustments, each counted), so that lines +
+        # not_judged is every stored line of the period.
         "lines": result.lines,
         "not_judged": result.not_judged,
         "unmatched_lines": result.unmatched,
         "unjudged_lines": result.unjudged,
         "returns_lines": result.returns,
+        "stock_adjustment_lines": result.adjustments,
         "weeks": result.weeks,
         "currency": currency,
         "current": _side(result.current, currency),
@@ -106,7 +107,7 @@ def _left_out(document: dict[str, Any]) -> str:
     counts = (
         (unmatched, "unmatched"),
         (returns, "returns"),
-        (document["not_judged"] - unmatched - returns, "stock adjustments"),
+        (document["stock_adjustment_lines"], "stock adjustments"),
     )
     said = ", ".join(f"{count:,} {what}" for count, what in counts if count)
     return f" (left out: {said})" if said else ""

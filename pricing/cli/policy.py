@@ -220,7 +220,9 @@ def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
     """The simulation as tables: classes, approver workload, inside/outside, changed lines."""
     unmatched, unjudged = simulated["unmatched_lines"], simulated["unjudged_lines"]
     returns = simulated.get("returns_lines", 0)
-    adjustments = simulated["not_judged"] - unmatched - returns
+    adjustments = simulated.get(
+        "stock_adjustment_lines", simulated["not_judged"] - unmatched - returns
+    )
     left_out = [
         f"{count:,} {what}"
         for count, what in (

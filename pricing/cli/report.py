@@ -43,7 +43,7 @@ Examples:
     metavar="FIGURE",
     help="Rank the groups by this figure of the report, largest first (any key of --json, "
     "such as leakage, net_revenue, out_of_policy_amount; default gross_discount: the money "
-    "given away).",
+    "given away; returns_amount and returns_at_list, negative: the most refunded first).",
 )
 @output_option(
     "Write the report: .xlsx (sheets and native charts), .html (self-contained), .csv or .json."
@@ -89,6 +89,11 @@ def report(
         _print_groups(document)
 
 
+def _lines(count: int) -> str:
+    """``1 line``, ``2 lines``."""
+    return f"{count:,} line{'' if count == 1 else 's'}"
+
+
 def _pct(value: str | None) -> str:
     """A percentage as people read it; "n/a" when its base is zero."""
     return "n/a" if value is None else f"{value} %"
@@ -101,7 +106,7 @@ def _print_totals(document: dict[str, Any]) -> None:
     period = f"{document['from'] or 'first deal'} to {document['to'] or 'last deal'}"
     say(
         f"Price drift, {period}, in {document['currency']}: "
-        f"{t['lines']:,} lines in {t['deals']:,} deals."
+        f"{_lines(t['lines'])} in {t['deals']:,} deal{'' if t['deals'] == 1 else 's'}."
     )
     print_table(
         ["Measure", "Value"],
@@ -113,17 +118,17 @@ def _print_totals(document: dict[str, Any]) -> None:
             ("  of which within policy or approved", money(t["in_policy_special_discount"])),
             (
                 "  of which out of policy",
-                f"{money(t['out_of_policy_amount'])} in {t['out_of_policy_lines']:,} lines"
-                + (f" ({t['unjudged_lines']:,} lines not judged)" if t["unjudged_lines"] else ""),
+                f"{money(t['out_of_policy_amount'])} in {_lines(t['out_of_policy_lines'])}"
+                + (f" ({_lines(t['unjudged_lines'])} not judged)" if t["unjudged_lines"] else ""),
             ),
             (
                 "+ above standard (sales above standard)",
-                f"{money(t['above_standard_amount'])} in {t['above_standard_lines']:,} lines",
+                f"{money(t['above_standard_amount'])} in {_lines(t['above_standard_lines'])}",
             ),
             ("Net revenue (sales)", money(t["net_revenue"])),
             (
                 "Returns (refunded)",
-                f"{money(t['returns_amount'])} in {t['returns_lines']:,} lines "
+                f"{money(t['returns_amount'])} in {_lines(t['returns_lines'])} "
                 f"(at list {money(t['returns_at_list'])})",
             ),
             ("Net after returns", money(t["net_after_returns"])),
@@ -149,7 +154,7 @@ def _print_totals(document: dict[str, Any]) -> None:
     )
     if t["unjudged_lines"]:
         say(
-            f"{t['unjudged_lines']:,} lines (net {money(t['unjudged_net_revenue'])}) not judged: "
+            f"{_lines(t['unjudged_lines'])} (net {money(t['unjudged_net_revenue'])}) not judged: "
             "no policy in force on their dates; out of policy counts only the judged lines "
             "(to judge them, load the policy with an `effective_from` on or before the first "
             "of them)."
@@ -157,22 +162,44 @@ def _print_totals(document: dict[str, Any]) -> None:
     flagged = t["above_standard_flagged_lines"] + t["returns_above_list_lines"]
     if flagged:
         say(
-            f"{flagged:,} lines to check ({t['above_standard_flagged_lines']:,} sold far above "
-            f"their standard price, {t['returns_above_list_lines']:,} refunds above their list "
+            f"{_lines(flagged)} to check ({t['above_standard_flagged_lines']:,} sold far above "
+            f"their standard price, {t['returns_above_list_lines']:,} refund"
+            f"{'' if t['returns_above_list_lines'] == 1 else 's'} above their list "
             "price): check their price or quantity; `-o report.xlsx` lists them."
         )
+
+
+# The figures the breakdown's table always shows (the unjudged lines only when there are).
+_SHOWN = ("deals", "net_revenue", "gross_discount", "above_standard_amount", "leakage",
+          "realization_pct", "out_of_policy_lines")  # fmt: skip
+
+
+def _figure(value: object) -> str:
+    """A figure of a document's group as the table shows it: a count, money or a percentage
+    with its thousands; "n/a" for a percentage of nothing."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return money(str(value))
 
 
 def _print_groups(document: dict[str, Any]) -> None:
     """The first ten groups of the ranking (by the money given away unless --sort says), how
     many more, and whether their deal counts overlap."""
+    from pricing.analysis.report_files import heading
+
     groups = document["groups"]
     top = groups[:10]
     unjudged = bool(document["totals"]["unjudged_lines"])
+    # Counts of lines beside the money: their headers say so.
     right = ["Deals", "Net revenue", "Discounts", "Above std.", "Leakage", "Realization %",
-             "Out of policy"]  # fmt: skip
-    right += ["Not judged"] if unjudged else []
+             "Out of policy (lines)"]  # fmt: skip
+    right += ["Not judged (lines)"] if unjudged else []
     sort = document.get("sort", "gross_discount")
+    # The figure the groups are ranked by, as a column of its own when none above shows it.
+    sorted_by = [] if sort in _SHOWN or (unjudged and sort == "unjudged_lines") else [sort]
+    right += [heading(key) for key in sorted_by]
     print_table(
         [*(b.title() for b in document["by"]), *right],
         [
@@ -186,6 +213,7 @@ def _print_groups(document: dict[str, Any]) -> None:
                 g["realization_pct"] if g["realization_pct"] is not None else "n/a",
                 f"{g['out_of_policy_lines']:,}",
                 *([f"{g['unjudged_lines']:,}"] if unjudged else []),
+                *(_figure(g[key]) for key in sorted_by),
             )
             for g in top
         ],

@@ -54,7 +54,8 @@ Examples:
     "--window",
     type=int,
     metavar="DAYS",
-    help="Guidance from the deals of this many days up to the quote's date (default 365).",
+    help="Guidance from the deals of this many days up to the quote's date (default 365; "
+    "at most 36,500).",
 )
 @json_option
 def quote(

@@ -107,6 +107,7 @@ def match(
     ints: dict[str, Numbers] = {name: (np.zeros(n, np.int64), np.ones(n, bool)) for name in INTS}
     texts: dict[str, Array] = {name: pa.nulls(n, pa.string()) for name in TEXTS}
     editions = reference.built("editions", lambda: _editions(reference))
+    matched = np.zeros(n, bool)
     if len(editions[0]) and n:
         days = lines["date"].to_numpy()
         at = np.searchsorted(editions[0], days, side="right") - 1
@@ -146,9 +147,10 @@ def match(
             texts[name] = column.take(pa.array(at_item, pa.int64(), mask=~matched))
         if matched.any():
             ints["standard_price"] = _standard_prices(reference, lines, ints, texts, matched)
+    if n:  # a line's money, whether or not a book lists its SKU (or any book exists yet)
         _money(lines, ints, matched)
-        if judge:
-            _judge(reference, lines, ints, texts, matched, deals)
+    if judge and matched.any():
+        _judge(reference, lines, ints, texts, matched, deals)
     columns: dict[str, Array] = {
         name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()
     }

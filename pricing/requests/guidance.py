@@ -23,6 +23,7 @@ from pricing.storage import deal_tables, queries
 
 MINIMUM_DEALS = 5
 WINDOW_DAYS = 365
+MAX_WINDOW_DAYS = 36_500  # a hundred years: any history; beyond it, a typo
 BANDS = ((1, 1), (2, 9), (10, 49), (50, 249), (250, None))
 
 
@@ -69,6 +70,20 @@ def percentile(values: list[Decimal], p: Decimal) -> Decimal:
     return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
 
 
+def check_window(window: object) -> None:
+    """An InputError unless ``window`` is a whole number of days from 1 to
+    :data:`MAX_WINDOW_DAYS`."""
+    if (
+        isinstance(window, bool)
+        or not isinstance(window, int)
+        or not 1 <= window <= MAX_WINDOW_DAYS
+    ):
+        raise InputError(
+            f" {window!r} must be a whole number of days from 1 to {MAX_WINDOW_DAYS:,}",
+            field="window",
+        )
+
+
 def guidance(
     conn: Connection,
     *,
@@ -83,10 +98,10 @@ def guidance(
 ) -> tuple[Guidance | None, str]:
     """Guidance for a quote from the ``window`` days up to ``on``, or None and the reason (too
     few comparable deals in that window, and where the history's deals are)."""
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise InputError(f" {window!r} must be a whole number of days, 1 or more", field="window")
+    check_window(window)
     band = band_of(qty)
-    since = on - timedelta(days=window)
+    # A window reaching before the calendar's first day starts there.
+    since = on - timedelta(days=window) if (on - date.min).days >= window else date.min
     scopes = [("sku", sku.strip().casefold())]
     if family:
         scopes.append(("family", family.casefold()))

@@ -31,7 +31,7 @@ from pricing.policy.model import Decision, LineFacts, Policy
 from pricing.pricebook import editions
 from pricing.pricebook.model import Edition, PriceItem
 from pricing.problems import Problem, has_errors
-from pricing.requests.guidance import WINDOW_DAYS, Guidance, guidance
+from pricing.requests.guidance import WINDOW_DAYS, Guidance, check_window, guidance
 from pricing.storage import queries, store
 from pricing.storage.store import Store
 
@@ -728,6 +728,7 @@ def quote(
     and policy in force that day, and guidance from the ``window`` days before it."""
     if isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
         raise InputError(" must be a whole number of 1 or more", field="qty")
+    check_window(window)
     on = on or store.utcnow().date()
     with db.read() as conn:
         edition = editions.edition_in_force(conn, on)
