@@ -147,6 +147,43 @@ def test_unique_row_ids_keep_the_keys_they_always_had(owner: Cli, tmp_path: Path
     assert stored_keys(owner) == ["D:P-1#1", "D:P-1#2", "L:7", "L:8", "L:9"]
 
 
+@pytest.mark.parametrize(
+    ("header", "new_line"),
+    [("Line", "O-2,1004"), ("Order Line", "O-2,1004"), ("Line ID", "O-2,1001")],
+    ids=["a bare Line header", "an Order Line header", "a line id repeated in another order"],
+)
+def test_lines_stored_by_their_line_id_before_the_upgrade_are_already_present_after_it(
+    owner: Cli, tmp_path: Path, header: str, new_line: str
+) -> None:
+    """Given a store whose lines were stored by their line id alone (``L:``: the old code read
+    a per-order line header so; here a unique Line ID does the same), when a later export of
+    the same lines plus one new comes with the id read within its order (a Line or Order
+    Line header, or one id repeated in another order), then the three stored lines are
+    already present (the code before refused the file: "3 of its 4 new lines have the same
+    ... under other line or deal ids"), the report counts each sale once, and undoing the
+    first import keeps the lines the second one held."""
+    rows = ("O-1,1001,2025-03-01,Acme,priya,HW-100,1,110\nO-1,1002,2025-03-01,Acme,priya,SV-1,1,95\n"
+            "O-1,1003,2025-03-01,Acme,priya,SV-1,2,190\n")  # fmt: skip
+    first = write(
+        tmp_path, "a.csv", f"Order ID,Line ID,Date,Customer,Rep,SKU,Qty,Net Price\n{rows}"
+    )
+    assert owner.json("deals", "import", str(first))["added"] == 3
+    assert stored_keys(owner) == ["L:1001", "L:1002", "L:1003"]
+    later = write(tmp_path, "b.csv", f"Order ID,{header},Date,Customer,Rep,SKU,Qty,Net Price\n"
+                  f"{rows}{new_line},2025-03-02,Globex,sam,HW-100,1,115\n")  # fmt: skip
+    second = owner.json("deals", "import", str(later))
+    assert (second["added"], second["already_present"], second["conflict"]) == (1, 3, None)
+    assert owner.json("deals", "import", str(later), "--dry-run")["already_imported_as"] == 2
+    totals = owner.json("report")["totals"]
+    assert (totals["lines"], totals["deals"], totals["net_revenue"]) == (4, 2, "700.00")
+    undone = owner.json("deals", "undo", "1")
+    assert (undone["removed"], undone["kept"]) == (0, 3)
+    totals = owner.json("report")["totals"]
+    assert (totals["lines"], totals["net_revenue"]) == (4, "700.00")
+    again = owner.json("deals", "import", str(later), "--dry-run", "--replace", "2")
+    assert (again["replaced"]["removed"], again["added"]) == (4, 4)
+
+
 # 2. Headers as CRM and ERP exports spell them, the mapping said -----------------------------
 
 

@@ -158,7 +158,11 @@ DEAL_HEADERS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 # Headers of a line's number within its deal (1, 2, 3 on each order): with a deal id, the
-# line's identity is its deal and that number. Compared squashed (io.headers.squash).
+# line's identity is its deal and that number. Compared squashed (io.headers.squash). A bare
+# "Line" stays: in exports it is a per-order line number, and read as a line id alone a file
+# of one order (lines 1, 2, 3: unique) would find another order's stored lines 1, 2, 3
+# "already present". Lines stored by their id alone before (``L:``) are still found by the
+# deals import (service._held_as_line_ids).
 LINE_IN_DEAL = frozenset(
     {"lineno", "line", "orderline", "orderlineno", "invoiceline", "invoicelineno", "lineitemno"}
 )

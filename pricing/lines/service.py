@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pricing.config import above_standard_flag
 from pricing.errors import DamagedError
@@ -292,9 +292,9 @@ def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
     fresh = np.ones(total, dtype=bool)
     held = None
     if stored.num_rows:
-        present = _is_in(keys, stored["line_key"])
+        present, held_as = _held_as_line_ids(keys, stored, _is_in(keys, stored["line_key"]))
         fresh &= ~present
-        held = history.held_keys(keys, present)
+        held = history.held_keys(keys if held_as is None else held_as, present)
     deal_first = lines["deal_first"].to_numpy()
     deal_no = lines["deal_code"].to_numpy()
     if not fresh.all():
@@ -306,6 +306,41 @@ def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
         deal_no = np.where(known, numbers, deal_no + _max(stored["deal_no"]) + 1)
         return _Fresh(lines, deal_first, deal_no, held, adds_to_stored_deals=bool(known.any()))
     return _Fresh(lines, deal_first, deal_no, held)
+
+
+def _held_as_line_ids(
+    keys: Array, stored: pa.Table, present: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.bool_], Array | None]:
+    """For a file whose lines are keyed within their deals (``N:``, a line number per deal),
+    the lines an older import stored by their line id alone (``L:``, before a number like the
+    file's was read within its deal) with the same deal id are the same lines: ``present``
+    with them too, and the key each present line is stored under (the ``L:`` one where it
+    matched so; None when none did), for the import's record of the lines it held, so that
+    undoing the older import keeps them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(keys) or not str(keys[0].as_py()).startswith("N:"):
+        return present, None
+    stored_keys = segments.whole(stored["line_key"])
+    by_id = pc.and_(
+        pc.starts_with(stored_keys, "L:"), pc.is_valid(segments.whole(stored["deal_id"]))
+    )
+    if not pc.any(by_id).as_py():
+        return present, None
+    old = stored_keys.filter(by_id)
+    deal = cast("pa.StringArray", segments.whole(stored["deal_id"]).filter(by_id))
+    size = pc.cast(pc.utf8_length(deal), pa.string())
+    line = pc.utf8_slice_codeunits(old, start=2)
+    # The key the file gives such a line: the deal id's length, the deal id, the line id.
+    within: Array = pc.binary_join_element_wise("N:", size, ":", deal, "#", line, "")  # type: ignore[call-overload]
+    found = pc.index_in(keys, value_set=within)
+    matched = pc.is_valid(found).to_numpy(zero_copy_only=False)
+    if not matched.any():
+        return present, None
+    stored_as = old.take(fill_null(found, 0))
+    held: Array = pc.if_else(pa.array(matched), stored_as, keys)
+    return present | matched, held
 
 
 def _match_and_store(
