@@ -128,18 +128,21 @@ def same_file(conn: Connection, read: DealsFile) -> tuple[int | None, Conflict |
     alike = [
         record
         for record in earlier
-        if _mapping(record.columns) == read.columns
+        if _mapping(record.columns) == _as_then(read, record)
         and record.date_format == read.date_format
         and record.decimal == read.decimal
     ]
     for record in alike:
-        if record.status_filter == read.status_filter:
+        # An import recorded before statuses were read (no status_filter) kept every line.
+        if (record.status_filter or ("all" if "status" in read.columns else None)) == (
+            read.status_filter
+        ):
             return record.id, None
     if not earlier or alike:
         return None, None
     last = earlier[-1]
     reading = None
-    if _mapping(last.columns) != read.columns:
+    if _mapping(last.columns) != _as_then(read, last):
         other = "another column mapping"
     else:
         reading = Reading(last.date_format, last.decimal)
@@ -153,6 +156,15 @@ def same_file(conn: Connection, read: DealsFile) -> tuple[int | None, Conflict |
         "importing it again would count its lines twice",
         reading=reading,
     )
+
+
+def _as_then(read: DealsFile, record: deal_tables.ImportRecord) -> dict[str, str]:
+    """The file's mapping as the earlier import could have read it: one recorded before the
+    lines' status was read (no status_filter: the status column mapped to no field) read the
+    same columns but that one, and is the same reading."""
+    if record.status_filter is None and "status" in read.columns:
+        return {field: header for field, header in read.columns.items() if field != "status"}
+    return read.columns
 
 
 def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflict | None:
