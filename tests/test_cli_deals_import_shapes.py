@@ -325,6 +325,34 @@ def test_imports_show_what_was_left_out_and_undo_and_replace_honour_it(
     assert classic.json("report")["totals"]["net_revenue"] == net
 
 
+def test_a_narrower_status_choice_says_which_lines_it_leaves_out_stay_stored_by_an_earlier_import(
+    classic: Cli, tmp_path: Path
+) -> None:
+    """Given the classic export imported as by default (the On Hold, In Process and Disputed
+    lines kept), when imported again with --status Shipped,Resolved, then the import says that
+    3 lines it leaves out by their status are stored already by import 1 and stay in the report
+    (the code before said only "left out by their status"), and how to take them out; with
+    --replace 1 they go, and nothing is said."""
+    path = classic_export(tmp_path)
+    classic.json("deals", "import", str(path))
+    narrower = classic.json("deals", "import", str(path), "--status", "Shipped,Resolved")
+    assert (narrower["added"], narrower["already_present"]) == (0, 7)
+    (stays,) = [p for p in narrower["problems"] if "stored already by" in p["message"]]
+    assert stays["message"] == (
+        "3 line(s) this import leaves out by their status are stored already by import 1 (e.g. "
+        "ORDERNUMBER 10159, 10168, 10180): they stay in the report; to take them out, import "
+        "with --replace 1"
+    )
+    assert stays["severity"] == "warning"
+    assert classic.json("report")["totals"]["lines"] == 10
+    classic.json("deals", "undo", "2")
+    replaced = classic.json("deals", "import", str(path), "--status", "Shipped,Resolved",
+                            "--replace", "1")  # fmt: skip
+    assert (replaced["replaced"]["removed"], replaced["added"]) == (10, 7)
+    assert not [p for p in replaced["problems"] if "stored already by" in p["message"]]
+    assert classic.json("report")["totals"]["lines"] == 7
+
+
 # 4. (the import's part) A price far above standard is named ---------------------------------
 
 

@@ -223,6 +223,47 @@ def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflic
 
 
 @dataclass(frozen=True)
+class StoredAlready:
+    """Lines a file leaves out by their status that earlier imports stored (they stay in the
+    report): how many, the imports holding them (0: before imports were recorded), and the
+    deal ids and keys of a few."""
+
+    lines: int
+    imports: list[int]
+    examples: list[tuple[str, str]]  # (deal id, line key)
+
+
+def stored_already(conn: Connection, left_out: pa.Table | None) -> StoredAlready | None:
+    """Which of the lines left out by their status (``left_out``: their deal ids and keys)
+    the store holds already, by their keys."""
+    import pyarrow.compute as pc
+
+    if left_out is None or not left_out.num_rows:
+        return None
+    stored = segments.scan(conn, ["line_key", "import_id"])
+    if not stored.num_rows:
+        return None
+    held = stored.filter(
+        pc.is_in(stored["line_key"], value_set=segments.whole(left_out["line_key"]))
+    )
+    if not held.num_rows:
+        return None
+    found = left_out.filter(
+        pc.is_in(left_out["line_key"], value_set=segments.whole(held["line_key"]))
+    )
+    imports = sorted({int(i or 0) for i in pc.unique(held["import_id"]).to_pylist()})
+    examples = [
+        (str(deal), str(key))
+        for deal, key in zip(
+            found["deal_id"].slice(0, 3).to_pylist(),
+            found["line_key"].slice(0, 3).to_pylist(),
+            strict=True,
+        )
+    ]
+    return StoredAlready(found.num_rows, imports, examples)
+
+
+@dataclass(frozen=True)
 class Differing:
     """Lines of a file whose identity is stored already but with other values (a price or a
     date corrected in a later export): how many, the imports holding them, a few examples."""

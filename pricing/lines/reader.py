@@ -197,6 +197,8 @@ class DealsFile:
     status_filter: str | None = None
     skipped_by_status: dict[str, int] = field(default_factory=dict)  # status as written -> lines
     unread: list[str] = field(default_factory=list)  # headers of the columns no field maps
+    # The deal ids and keys of the lines left out by their status (None: none)
+    left_out: pa.Table | None = None
 
     def __post_init__(self) -> None:
         self.name = self.name or shown_name(self.path)
@@ -324,7 +326,7 @@ def _read(
         path, lines, problems, reader.notes, headers, date_format,
         digest.result(), decimal, name,
         _status_filter(wanted) if "status" in mapping else None,
-        reader.skipped_by_status, unread,
+        reader.skipped_by_status, unread, reader.left_out,
     )  # fmt: skip
 
 
@@ -890,6 +892,7 @@ class _Reader:
         self.undecided_dates: Mask | None = None  # dates whose day and month may be swapped
         self.wanted: tuple[str, ...] | None = None  # the statuses kept (_wanted_statuses)
         self.skipped_by_status: dict[str, int] = {}
+        self.left_out: pa.Table | None = None  # the lines left out by their status: their ids
         header = head.rows[first_line - 2] if first_line - 2 < len(head.rows) else []
         self.headers = {
             f: (header[c] if c < len(header) else column_letter(c)) for f, c in mapping.items()
@@ -960,6 +963,7 @@ class _Reader:
         # depend on which statuses an import keeps.
         lines = _with_keys(lines, keys, set(text))
         if skipped is not None and skipped.any():
+            self.left_out = lines.select(["deal_id", "line_key"]).filter(pa.array(skipped[keep]))
             lines = lines.filter(pa.array(~skipped[keep]))
         return lines
 

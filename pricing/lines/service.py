@@ -161,6 +161,9 @@ def import_deals(
             result.added = fresh.lines.num_rows
             result.already_present = total - result.added
             corrected = history.differing(conn, read.lines) if result.already_present else None
+            result.problems.extend(
+                _left_out_stored(read, history.stored_already(conn, read.left_out))
+            )
             _check_shrink(result, replace, preview=preview)
             number = None
             if not dry_run:
@@ -242,6 +245,36 @@ def _differing(
             "warning",
             f"{found.lines:,} line(s) are stored already with other values (e.g. {shown}); "
             f"the stored values were kept: if this file corrects them, {how}",
+            file=read.name,
+        )
+    ]
+
+
+def _left_out_stored(read: DealsFile, found: history.StoredAlready | None) -> list[Problem]:
+    """A warning when lines this import leaves out by their status are stored by earlier
+    imports: they stay in the report, and replacing those imports is how to take them out."""
+    if found is None:
+        return []
+    deal, line = read.columns.get("deal_id"), read.columns.get("line_id")
+    if deal is not None:
+        examples = f" (e.g. {deal} {', '.join(dict.fromkeys(d for d, _ in found.examples))})"
+    elif line is not None:
+        examples = f" (e.g. {line} {', '.join(k[2:] for _, k in found.examples)})"
+    else:
+        examples = ""  # the lines are known by their content: nothing to name them by
+    numbers = [str(n) for n in found.imports if n]
+    if not numbers:
+        held, how = "lines stored before imports were recorded", "undo or replace them"
+    elif len(numbers) == 1:
+        held, how = f"import {numbers[0]}", f"import with --replace {numbers[0]}"
+    else:
+        held = f"imports {', '.join(numbers)}"
+        how = "replace each of those imports (--replace N) with a file read this way"
+    return [
+        Problem(
+            "warning",
+            f"{found.lines:,} line(s) this import leaves out by their status are stored already "
+            f"by {held}{examples}: they stay in the report; to take them out, {how}",
             file=read.name,
         )
     ]
