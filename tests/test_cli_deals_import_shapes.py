@@ -378,6 +378,30 @@ def test_a_line_sold_at_over_3x_its_standard_price_is_flagged_and_the_bound_is_c
     assert not [p for p in result["problems"] if "standard price" in p["message"]]
 
 
+def test_a_quantity_zero_line_with_an_amount_is_said_to_count_as_a_price_adjustment(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given a credit without goods (0 x HW-100, Amount -50) and an empty line (0 x SV-1,
+    Amount 0), then the import says the credit counts as a price adjustment of the sale (the
+    code before said "the line counts nothing", and the report counted the -50 as special
+    discount), and that the empty line counts nothing; the report counts as said."""
+    path = write(tmp_path, "credits.csv", "Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Amount\n"
+                 "O-1,2025-03-01,Acme,priya,HW-100,1,110\nO-1,2025-03-01,Acme,priya,HW-100,0,-50\n"
+                 "O-2,2025-03-02,Acme,priya,SV-1,0,0\n")  # fmt: skip
+    result = owner.json("deals", "import", str(path))
+    zero = {
+        p["line"]: p["message"] for p in result["problems"] if "quantity is zero" in p["message"]
+    }
+    assert zero == {
+        3: "quantity is zero with an amount: the report counts its amount as a price "
+        "adjustment of the sale (a credit as special discount, a charge as above standard; "
+        "never judged), or as unmatched money if its SKU has no list price",
+        4: "quantity is zero: the line counts nothing",
+    }
+    totals = owner.json("report")["totals"]
+    assert (totals["net_revenue"], totals["special_discount"]) == ("60.00", "60.00")
+
+
 def test_the_import_and_the_report_flag_the_same_lines_far_above_standard(
     owner: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

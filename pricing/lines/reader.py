@@ -951,7 +951,7 @@ class _Reader:
         qty = self._number(text["qty"], keep, blank["qty"], "qty", "quantity")
         money = self._money(text, blank, keep, qty)
         self._disagreeing(text, qty, money, counted)
-        self._quantities(text["qty"], counted, qty)
+        self._quantities(text["qty"], counted, qty, money)
         request_ids = self._request_ids(text["request_id"], keep) if "request_id" in text else None
         lines = self._table(text, blank, dates, {"qty": qty, **money}, request_ids)
         if not keep.all():  # blank rows go (a clean export has none: no copy then)
@@ -1230,13 +1230,30 @@ class _Reader:
                      "no amount, net price or discount on this line")  # fmt: skip
         return money
 
-    def _quantities(self, values: Array, keep: Mask, qty: Numbers) -> None:
-        """A warning for each zero quantity, a note for the negative ones."""
+    def _quantities(
+        self, values: Array, keep: Mask, qty: Numbers, money: dict[str, Numbers]
+    ) -> None:
+        """A warning for each zero quantity (saying what the report does with its amount, if
+        it has one), a note for the negative ones."""
+        import numpy as np
+
         count, missing = qty
         zero = keep & ~missing & (count == 0)
-        if zero.any():
-            self.bad(zero, values, "qty", "quantity is zero: the line counts nothing",
+        charged = np.zeros_like(zero)
+        if "amount" in money:  # only a line amount is money without goods (qty x price is 0)
+            amount, absent = money["amount"]
+            charged = zero & ~absent & (amount != 0)
+        if (zero & ~charged).any():
+            self.bad(zero & ~charged, values, "qty", "quantity is zero: the line counts nothing",
                      "warning")  # fmt: skip
+        if charged.any():
+            self.bad(
+                charged, values, "qty",
+                "quantity is zero with an amount: the report counts its amount as a price "
+                "adjustment of the sale (a credit as special discount, a charge as above "
+                "standard; never judged), or as unmatched money if its SKU has no list price",
+                "warning",
+            )  # fmt: skip
         negative = keep & ~missing & (count < 0)
         if negative.any():
             self.notes.append(
