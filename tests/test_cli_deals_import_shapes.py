@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pricing.lines import segments
-from tests.conftest import Cli
+from tests.conftest import Cli, write_workbook
 
 CLASSIC_HEADER = (
     "ORDERNUMBER,QUANTITYORDERED,PRICEEACH,ORDERLINENUMBER,SALES,ORDERDATE,STATUS,QTR_ID,"
@@ -407,13 +407,25 @@ def test_the_import_and_the_report_flag_the_same_lines_far_above_standard(
 ) -> None:
     """Given the bound at 2.5 times the standard price (HW-100's is 120.00), when the owner
     imports a unit price just above it (300.01), one at it (300.00) and one far above (480),
-    then the import warns of two lines and the report counts the same two: one setting, one
-    count."""
+    and a SKU whose tier gives it away (list 0.01, 60 % off from 1 unit: standard 0.00) sold
+    at 5.00 and at 0.00, and postage the book does not list (no standard: not flagged), then
+    the import warns of three lines and the report counts the same
+    three (the code before left the sale above a standard of 0 out of the import's count):
+    one setting, one count."""
     monkeypatch.setenv("PRICING_ABOVE_STANDARD_FLAG", "2.5")
+    book = write_workbook(tmp_path / "free.xlsx", {
+        "Price Book": [["SKU", "Family", "List Price"], ["HW-100", "Hardware", 120],
+                       ["SV-1", "Services", 100], ["FREE-1", "Samples", 0.01]],
+        "Tiers": [["SKU", "Min Qty", "Price", "Discount %"], ["HW-100", 50, 114, None],
+                  ["FREE-1", 1, None, 60]],
+    })  # fmt: skip
+    imported = owner("pricebook", "import", str(book), "--effective", "2025-02-01")
+    assert imported.exit_code == 0, imported.output + imported.stderr
     text = ("Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Net Price\n"
             "O-1,2025-03-01,Acme,priya,HW-100,1,300.01\nO-2,2025-03-01,Acme,priya,HW-100,1,300\n"
-            "O-3,2025-03-01,Acme,priya,HW-100,4,480\n")  # fmt: skip
+            "O-3,2025-03-01,Acme,priya,HW-100,4,480\nO-4,2025-03-01,Acme,priya,FREE-1,1,5\n"
+            "O-5,2025-03-01,Acme,priya,FREE-1,1,0\nO-6,2025-03-01,Acme,priya,POSTAGE,1,9.95\n")  # fmt: skip
     result = owner.json("deals", "import", str(write(tmp_path, "premium.csv", text)))
     (flag,) = [p for p in result["problems"] if "standard price" in p["message"]]
-    assert flag["message"].startswith("2 line(s) sold at over 2.5x their standard price")
-    assert owner.json("report")["totals"]["above_standard_flagged_lines"] == 2
+    assert flag["message"].startswith("3 line(s) sold at over 2.5x their standard price")
+    assert owner.json("report")["totals"]["above_standard_flagged_lines"] == 3

@@ -533,13 +533,21 @@ class _AboveStandard:
 
     def add(self, chunk: pa.Table, matched: dict[str, Array]) -> None:
         import numpy as np
+        import pyarrow.compute as pc
 
         qty = segments.zero_filled(chunk["qty"])
         net = segments.zero_filled(matched["net_amount"])
         standard = segments.zero_filled(matched["standard_revenue"])
+        priced = pc.is_valid(matched["edition_id"]).to_numpy(zero_copy_only=False)
         # Floats find the few candidates; whole numbers decide them (net x under > standard x
-        # over, as the report's query does in 128 bits).
-        near = (qty > 0) & (standard > 0) & (net >= standard * (float(self.times) * (1 - 1e-9)))
+        # over, as the report's query does in 128 bits): a matched sale above its standard,
+        # a standard of 0 too (a tier that gives the item away).
+        near = (
+            priced
+            & (qty > 0)
+            & (net > standard)
+            & (net >= standard * (float(self.times) * (1 - 1e-9)))
+        )
         if not near.any():
             return
         over, under = self.times.as_integer_ratio()
