@@ -184,6 +184,31 @@ def test_lines_stored_by_their_line_id_before_the_upgrade_are_already_present_af
     assert (again["replaced"]["removed"], again["added"]) == (4, 4)
 
 
+def test_lines_stored_by_their_line_id_before_the_upgrade_are_named_when_corrected_or_left_out(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given lines stored by their line id alone (``L:``), when a later export reads the id
+    within its order (a Line header), keeps only Shipped lines and corrects a price, then the
+    import says the corrected line is stored already with other values and the On Hold line it
+    leaves out stays stored by import 1: the same warnings as for lines stored by its keys."""
+    first = write(tmp_path, "a.csv", "Order ID,Line ID,Date,Customer,SKU,Qty,Net Price,Status\n"
+                  "O-1,1001,2025-03-01,Acme,HW-100,1,110,Shipped\n"
+                  "O-1,1002,2025-03-01,Acme,SV-1,1,95,On Hold\n")  # fmt: skip
+    assert owner.json("deals", "import", str(first))["added"] == 2
+    later = write(tmp_path, "b.csv", "Order ID,Line,Date,Customer,SKU,Qty,Net Price,Status\n"
+                  "O-1,1001,2025-03-01,Acme,HW-100,1,112,Shipped\n"
+                  "O-1,1002,2025-03-01,Acme,SV-1,1,95,On Hold\n")  # fmt: skip
+    result = owner.json("deals", "import", str(later), "--status", "Shipped")
+    assert (result["added"], result["already_present"], result["conflict"]) == (0, 1, None)
+    said = [p["message"] for p in result["problems"]]
+    assert any(m.startswith("1 line(s) are stored already with other values (e.g. deal O-1: "
+                            "price)") for m in said), said  # fmt: skip
+    assert (
+        "1 line(s) this import leaves out by their status are stored already by import 1 (e.g. "
+        "Order ID O-1): they stay in the report; to take them out, import with --replace 1"
+    ) in said
+
+
 # 2. Headers as CRM and ERP exports spell them, the mapping said -----------------------------
 
 

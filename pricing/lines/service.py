@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from pricing.config import above_standard_flag
 from pricing.errors import DamagedError
@@ -361,13 +361,10 @@ def _held_as_line_ids(
     )
     if not pc.any(by_id).as_py():
         return present, None
-    old = stored_keys.filter(by_id)
-    deal = cast("pa.StringArray", segments.whole(stored["deal_id"]).filter(by_id))
-    size = pc.cast(pc.utf8_length(deal), pa.string())
-    line = pc.utf8_slice_codeunits(old, start=2)
+    by_id_alone = stored.select(["line_key", "deal_id"]).filter(by_id)
+    old = segments.whole(by_id_alone["line_key"])
     # The key the file gives such a line: the deal id's length, the deal id, the line id.
-    within: Array = pc.binary_join_element_wise("N:", size, ":", deal, "#", line, "")  # type: ignore[call-overload]
-    found = pc.index_in(keys, value_set=within)
+    found = pc.index_in(keys, value_set=history.in_file_form(keys, by_id_alone))
     matched = pc.is_valid(found).to_numpy(zero_copy_only=False)
     if not matched.any():
         return present, None
