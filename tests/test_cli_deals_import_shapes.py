@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pricing.lines import segments
-from tests.conftest import Cli
+from tests.conftest import Cli, write_workbook
 
 CLASSIC_HEADER = (
     "ORDERNUMBER,QUANTITYORDERED,PRICEEACH,ORDERLINENUMBER,SALES,ORDERDATE,STATUS,QTR_ID,"
@@ -145,6 +145,68 @@ def test_unique_row_ids_keep_the_keys_they_always_had(owner: Cli, tmp_path: Path
                        "P-1,2025-03-05,HW-100,1,110\nP-1,2025-03-05,SV-1,1,95\n")  # fmt: skip
     owner.json("deals", "import", str(positional))
     assert stored_keys(owner) == ["D:P-1#1", "D:P-1#2", "L:7", "L:8", "L:9"]
+
+
+@pytest.mark.parametrize(
+    ("header", "new_line"),
+    [("Line", "O-2,1004"), ("Order Line", "O-2,1004"), ("Line ID", "O-2,1001")],
+    ids=["a bare Line header", "an Order Line header", "a line id repeated in another order"],
+)
+def test_lines_stored_by_their_line_id_before_the_upgrade_are_already_present_after_it(
+    owner: Cli, tmp_path: Path, header: str, new_line: str
+) -> None:
+    """Given a store whose lines were stored by their line id alone (``L:``: the old code read
+    a per-order line header so; here a unique Line ID does the same), when a later export of
+    the same lines plus one new comes with the id read within its order (a Line or Order
+    Line header, or one id repeated in another order), then the three stored lines are
+    already present (the code before refused the file: "3 of its 4 new lines have the same
+    ... under other line or deal ids"), the report counts each sale once, and undoing the
+    first import keeps the lines the second one held."""
+    rows = ("O-1,1001,2025-03-01,Acme,priya,HW-100,1,110\nO-1,1002,2025-03-01,Acme,priya,SV-1,1,95\n"
+            "O-1,1003,2025-03-01,Acme,priya,SV-1,2,190\n")  # fmt: skip
+    first = write(
+        tmp_path, "a.csv", f"Order ID,Line ID,Date,Customer,Rep,SKU,Qty,Net Price\n{rows}"
+    )
+    assert owner.json("deals", "import", str(first))["added"] == 3
+    assert stored_keys(owner) == ["L:1001", "L:1002", "L:1003"]
+    later = write(tmp_path, "b.csv", f"Order ID,{header},Date,Customer,Rep,SKU,Qty,Net Price\n"
+                  f"{rows}{new_line},2025-03-02,Globex,sam,HW-100,1,115\n")  # fmt: skip
+    second = owner.json("deals", "import", str(later))
+    assert (second["added"], second["already_present"], second["conflict"]) == (1, 3, None)
+    assert owner.json("deals", "import", str(later), "--dry-run")["already_imported_as"] == 2
+    totals = owner.json("report")["totals"]
+    assert (totals["lines"], totals["deals"], totals["net_revenue"]) == (4, 2, "700.00")
+    undone = owner.json("deals", "undo", "1")
+    assert (undone["removed"], undone["kept"]) == (0, 3)
+    totals = owner.json("report")["totals"]
+    assert (totals["lines"], totals["net_revenue"]) == (4, "700.00")
+    again = owner.json("deals", "import", str(later), "--dry-run", "--replace", "2")
+    assert (again["replaced"]["removed"], again["added"]) == (4, 4)
+
+
+def test_lines_stored_by_their_line_id_before_the_upgrade_are_named_when_corrected_or_left_out(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given lines stored by their line id alone (``L:``), when a later export reads the id
+    within its order (a Line header), keeps only Shipped lines and corrects a price, then the
+    import says the corrected line is stored already with other values and the On Hold line it
+    leaves out stays stored by import 1: the same warnings as for lines stored by its keys."""
+    first = write(tmp_path, "a.csv", "Order ID,Line ID,Date,Customer,SKU,Qty,Net Price,Status\n"
+                  "O-1,1001,2025-03-01,Acme,HW-100,1,110,Shipped\n"
+                  "O-1,1002,2025-03-01,Acme,SV-1,1,95,On Hold\n")  # fmt: skip
+    assert owner.json("deals", "import", str(first))["added"] == 2
+    later = write(tmp_path, "b.csv", "Order ID,Line,Date,Customer,SKU,Qty,Net Price,Status\n"
+                  "O-1,1001,2025-03-01,Acme,HW-100,1,112,Shipped\n"
+                  "O-1,1002,2025-03-01,Acme,SV-1,1,95,On Hold\n")  # fmt: skip
+    result = owner.json("deals", "import", str(later), "--status", "Shipped")
+    assert (result["added"], result["already_present"], result["conflict"]) == (0, 1, None)
+    said = [p["message"] for p in result["problems"]]
+    assert any(m.startswith("1 line(s) are stored already with other values (e.g. deal O-1: "
+                            "price)") for m in said), said  # fmt: skip
+    assert (
+        "1 line(s) this import leaves out by their status are stored already by import 1 (e.g. "
+        "Order ID O-1): they stay in the report; to take them out, import with --replace 1"
+    ) in said
 
 
 # 2. Headers as CRM and ERP exports spell them, the mapping said -----------------------------
@@ -288,6 +350,34 @@ def test_imports_show_what_was_left_out_and_undo_and_replace_honour_it(
     assert classic.json("report")["totals"]["net_revenue"] == net
 
 
+def test_a_narrower_status_choice_says_which_lines_it_leaves_out_stay_stored_by_an_earlier_import(
+    classic: Cli, tmp_path: Path
+) -> None:
+    """Given the classic export imported as by default (the On Hold, In Process and Disputed
+    lines kept), when imported again with --status Shipped,Resolved, then the import says that
+    3 lines it leaves out by their status are stored already by import 1 and stay in the report
+    (the code before said only "left out by their status"), and how to take them out; with
+    --replace 1 they go, and nothing is said."""
+    path = classic_export(tmp_path)
+    classic.json("deals", "import", str(path))
+    narrower = classic.json("deals", "import", str(path), "--status", "Shipped,Resolved")
+    assert (narrower["added"], narrower["already_present"]) == (0, 7)
+    (stays,) = [p for p in narrower["problems"] if "stored already by" in p["message"]]
+    assert stays["message"] == (
+        "3 line(s) this import leaves out by their status are stored already by import 1 (e.g. "
+        "ORDERNUMBER 10159, 10168, 10180): they stay in the report; to take them out, import "
+        "with --replace 1"
+    )
+    assert stays["severity"] == "warning"
+    assert classic.json("report")["totals"]["lines"] == 10
+    classic.json("deals", "undo", "2")
+    replaced = classic.json("deals", "import", str(path), "--status", "Shipped,Resolved",
+                            "--replace", "1")  # fmt: skip
+    assert (replaced["replaced"]["removed"], replaced["added"]) == (10, 7)
+    assert not [p for p in replaced["problems"] if "stored already by" in p["message"]]
+    assert classic.json("report")["totals"]["lines"] == 7
+
+
 # 4. (the import's part) A price far above standard is named ---------------------------------
 
 
@@ -313,18 +403,54 @@ def test_a_line_sold_at_over_3x_its_standard_price_is_flagged_and_the_bound_is_c
     assert not [p for p in result["problems"] if "standard price" in p["message"]]
 
 
+def test_a_quantity_zero_line_with_an_amount_is_said_to_count_as_a_price_adjustment(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given a credit without goods (0 x HW-100, Amount -50) and an empty line (0 x SV-1,
+    Amount 0), then the import says the credit counts as a price adjustment of the sale (the
+    code before said "the line counts nothing", and the report counted the -50 as special
+    discount), and that the empty line counts nothing; the report counts as said."""
+    path = write(tmp_path, "credits.csv", "Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Amount\n"
+                 "O-1,2025-03-01,Acme,priya,HW-100,1,110\nO-1,2025-03-01,Acme,priya,HW-100,0,-50\n"
+                 "O-2,2025-03-02,Acme,priya,SV-1,0,0\n")  # fmt: skip
+    result = owner.json("deals", "import", str(path))
+    zero = {
+        p["line"]: p["message"] for p in result["problems"] if "quantity is zero" in p["message"]
+    }
+    assert zero == {
+        3: "quantity is zero with an amount: the report counts its amount as a price "
+        "adjustment of the sale (a credit as special discount, a charge as above standard; "
+        "never judged), or as unmatched money if its SKU has no list price",
+        4: "quantity is zero: the line counts nothing",
+    }
+    totals = owner.json("report")["totals"]
+    assert (totals["net_revenue"], totals["special_discount"]) == ("60.00", "60.00")
+
+
 def test_the_import_and_the_report_flag_the_same_lines_far_above_standard(
     owner: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given the bound at 2.5 times the standard price (HW-100's is 120.00), when the owner
     imports a unit price just above it (300.01), one at it (300.00) and one far above (480),
-    then the import warns of two lines and the report counts the same two: one setting, one
-    count."""
+    and a SKU whose tier gives it away (list 0.01, 60 % off from 1 unit: standard 0.00) sold
+    at 5.00 and at 0.00, and postage the book does not list (no standard: not flagged), then
+    the import warns of three lines and the report counts the same
+    three (the code before left the sale above a standard of 0 out of the import's count):
+    one setting, one count."""
     monkeypatch.setenv("PRICING_ABOVE_STANDARD_FLAG", "2.5")
+    book = write_workbook(tmp_path / "free.xlsx", {
+        "Price Book": [["SKU", "Family", "List Price"], ["HW-100", "Hardware", 120],
+                       ["SV-1", "Services", 100], ["FREE-1", "Samples", 0.01]],
+        "Tiers": [["SKU", "Min Qty", "Price", "Discount %"], ["HW-100", 50, 114, None],
+                  ["FREE-1", 1, None, 60]],
+    })  # fmt: skip
+    imported = owner("pricebook", "import", str(book), "--effective", "2025-02-01")
+    assert imported.exit_code == 0, imported.output + imported.stderr
     text = ("Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Net Price\n"
             "O-1,2025-03-01,Acme,priya,HW-100,1,300.01\nO-2,2025-03-01,Acme,priya,HW-100,1,300\n"
-            "O-3,2025-03-01,Acme,priya,HW-100,4,480\n")  # fmt: skip
+            "O-3,2025-03-01,Acme,priya,HW-100,4,480\nO-4,2025-03-01,Acme,priya,FREE-1,1,5\n"
+            "O-5,2025-03-01,Acme,priya,FREE-1,1,0\nO-6,2025-03-01,Acme,priya,POSTAGE,1,9.95\n")  # fmt: skip
     result = owner.json("deals", "import", str(write(tmp_path, "premium.csv", text)))
     (flag,) = [p for p in result["problems"] if "standard price" in p["message"]]
-    assert flag["message"].startswith("2 line(s) sold at over 2.5x their standard price")
-    assert owner.json("report")["totals"]["above_standard_flagged_lines"] == 2
+    assert flag["message"].startswith("3 line(s) sold at over 2.5x their standard price")
+    assert owner.json("report")["totals"]["above_standard_flagged_lines"] == 3

@@ -123,6 +123,39 @@ def test_import__the_same_file_again_adds_nothing_and_names_the_import_holding_i
     assert owner.json("report")["totals"]["lines"] == 3
 
 
+def test_import__a_file_imported_before_statuses_were_read_is_the_same_reading_after_it(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given a file with a Status column imported before the upgrade that reads statuses
+    (its record has no status in its mapping and no status filter: it kept every line), when
+    the owner imports the identical file after it, then nothing is added and it exits 0 (the
+    code before refused it: "imported as import 1 with another column mapping"); with
+    --all-statuses (every line kept, as then) import 1 holds this very file."""
+    import json
+
+    from sqlalchemy import text
+
+    path = write(tmp_path, "orders.csv", "Order ID,Order Date,Customer,SKU,Quantity,Net Price,Status\n"
+                 "SO-1,2025-03-01,Acme,HW-100,1,110,Shipped\nSO-2,2025-03-02,Acme,SV-1,1,95,Shipped\n"
+                 "SO-3,2025-03-03,Globex,SV-1,2,90,Cancelled\n")  # fmt: skip
+    assert owner.json("deals", "import", str(path), "--all-statuses")["added"] == 3
+    with owner.store().write() as conn:  # as the code before migration 0009 recorded it
+        columns = json.loads(conn.execute(text("SELECT columns FROM deal_imports")).scalar_one())
+        del columns["status"]
+        conn.execute(
+            text("UPDATE deal_imports SET columns = :c, status_filter = NULL, "
+                 "skipped_by_status = NULL"),
+            {"c": json.dumps(columns, sort_keys=True)},
+        )  # fmt: skip
+    result = owner("deals", "import", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    again = json.loads(result.output)
+    assert (again["added"], again["already_present"], again["conflict"]) == (0, 2, None)
+    every = owner.json("deals", "import", str(path), "--all-statuses")
+    assert (every["already_imported_as"], every["added"]) == (1, 0)
+    assert owner.json("report")["totals"]["lines"] == 3
+
+
 def test_import__the_same_file_with_another_date_format_is_refused_then_replaced(
     owner: Cli, tmp_path: Path, fresh: Callable[[], Cli]
 ) -> None:

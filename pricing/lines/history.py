@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pricing.errors import DamagedError, NotFoundError
 from pricing.lines import segments
@@ -128,18 +128,21 @@ def same_file(conn: Connection, read: DealsFile) -> tuple[int | None, Conflict |
     alike = [
         record
         for record in earlier
-        if _mapping(record.columns) == read.columns
+        if _mapping(record.columns) == _as_then(read, record)
         and record.date_format == read.date_format
         and record.decimal == read.decimal
     ]
     for record in alike:
-        if record.status_filter == read.status_filter:
+        # An import recorded before statuses were read (no status_filter) kept every line.
+        if (record.status_filter or ("all" if "status" in read.columns else None)) == (
+            read.status_filter
+        ):
             return record.id, None
     if not earlier or alike:
         return None, None
     last = earlier[-1]
     reading = None
-    if _mapping(last.columns) != read.columns:
+    if _mapping(last.columns) != _as_then(read, last):
         other = "another column mapping"
     else:
         reading = Reading(last.date_format, last.decimal)
@@ -153,6 +156,15 @@ def same_file(conn: Connection, read: DealsFile) -> tuple[int | None, Conflict |
         "importing it again would count its lines twice",
         reading=reading,
     )
+
+
+def _as_then(read: DealsFile, record: deal_tables.ImportRecord) -> dict[str, str]:
+    """The file's mapping as the earlier import could have read it: one recorded before the
+    lines' status was read (no status_filter: the status column mapped to no field) read the
+    same columns but that one, and is the same reading."""
+    if record.status_filter is None and "status" in read.columns:
+        return {field: header for field, header in read.columns.items() if field != "status"}
+    return read.columns
 
 
 def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflict | None:
@@ -210,6 +222,66 @@ def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflic
     return Conflict(earlier, reason)
 
 
+def in_file_form(file_keys: Column, stored: pa.Table) -> Array:
+    """The stored lines' keys as a file keyed by deal and line number (``N:``) gives them:
+    a line stored by its line id alone (``L:``, as older code read such a number) with its
+    deal id is the same line as the file's of that deal and number; other keys as stored."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    keys = segments.whole(stored["line_key"])
+    if not len(file_keys) or not str(file_keys[0].as_py()).startswith("N:"):
+        return keys
+    deal = cast("pa.StringArray", segments.whole(stored["deal_id"]))
+    by_id = pc.and_(pc.starts_with(keys, "L:"), pc.is_valid(deal))
+    if not pc.any(by_id).as_py():
+        return keys
+    size = pc.cast(pc.utf8_length(deal), pa.string())
+    line = pc.utf8_slice_codeunits(keys, start=2)
+    within: Array = pc.binary_join_element_wise("N:", size, ":", deal, "#", line, "")  # type: ignore[call-overload]
+    found: Array = pc.if_else(by_id, within, keys)
+    return found
+
+
+@dataclass(frozen=True)
+class StoredAlready:
+    """Lines a file leaves out by their status that earlier imports stored (they stay in the
+    report): how many, the imports holding them (0: before imports were recorded), and the
+    deal ids and keys of a few."""
+
+    lines: int
+    imports: list[int]
+    examples: list[tuple[str, str]]  # (deal id, line key)
+
+
+def stored_already(conn: Connection, left_out: pa.Table | None) -> StoredAlready | None:
+    """Which of the lines left out by their status (``left_out``: their deal ids and keys)
+    the store holds already, by their keys."""
+    import pyarrow.compute as pc
+
+    if left_out is None or not left_out.num_rows:
+        return None
+    stored = segments.scan(conn, ["line_key", "deal_id", "import_id"])
+    if not stored.num_rows:
+        return None
+    keys = in_file_form(left_out["line_key"], stored)  # lines stored by their id alone too
+    hit = pc.is_in(keys, value_set=segments.whole(left_out["line_key"]))
+    held = stored.filter(hit)
+    if not held.num_rows:
+        return None
+    found = left_out.filter(pc.is_in(left_out["line_key"], value_set=keys.filter(hit)))
+    imports = sorted({int(i or 0) for i in pc.unique(held["import_id"]).to_pylist()})
+    examples = [
+        (str(deal), str(key))
+        for deal, key in zip(
+            found["deal_id"].slice(0, 3).to_pylist(),
+            found["line_key"].slice(0, 3).to_pylist(),
+            strict=True,
+        )
+    ]
+    return StoredAlready(found.num_rows, imports, examples)
+
+
 @dataclass(frozen=True)
 class Differing:
     """Lines of a file whose identity is stored already but with other values (a price or a
@@ -229,9 +301,11 @@ def differing(conn: Connection, lines: pa.Table) -> Differing | None:
 
     if not lines.num_rows:
         return None
-    stored = segments.scan(conn, ["line_key", "import_id", *CONTENT])
+    stored = segments.scan(conn, ["line_key", "deal_id", "import_id", *CONTENT])
     if not stored.num_rows:
         return None
+    keys = in_file_form(lines["line_key"], stored)  # lines stored by their id alone too
+    stored = stored.drop_columns(["line_key", "deal_id"]).append_column("line_key", keys)
     stored = stored.filter(
         pc.is_in(stored["line_key"], value_set=segments.whole(lines["line_key"]))
     )

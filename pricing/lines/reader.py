@@ -158,7 +158,11 @@ DEAL_HEADERS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 # Headers of a line's number within its deal (1, 2, 3 on each order): with a deal id, the
-# line's identity is its deal and that number. Compared squashed (io.headers.squash).
+# line's identity is its deal and that number. Compared squashed (io.headers.squash). A bare
+# "Line" stays: in exports it is a per-order line number, and read as a line id alone a file
+# of one order (lines 1, 2, 3: unique) would find another order's stored lines 1, 2, 3
+# "already present". Lines stored by their id alone before (``L:``) are still found by the
+# deals import (service._held_as_line_ids).
 LINE_IN_DEAL = frozenset(
     {"lineno", "line", "orderline", "orderlineno", "invoiceline", "invoicelineno", "lineitemno"}
 )
@@ -193,6 +197,8 @@ class DealsFile:
     status_filter: str | None = None
     skipped_by_status: dict[str, int] = field(default_factory=dict)  # status as written -> lines
     unread: list[str] = field(default_factory=list)  # headers of the columns no field maps
+    # The deal ids and keys of the lines left out by their status (None: none)
+    left_out: pa.Table | None = None
 
     def __post_init__(self) -> None:
         self.name = self.name or shown_name(self.path)
@@ -320,7 +326,7 @@ def _read(
         path, lines, problems, reader.notes, headers, date_format,
         digest.result(), decimal, name,
         _status_filter(wanted) if "status" in mapping else None,
-        reader.skipped_by_status, unread,
+        reader.skipped_by_status, unread, reader.left_out,
     )  # fmt: skip
 
 
@@ -886,6 +892,7 @@ class _Reader:
         self.undecided_dates: Mask | None = None  # dates whose day and month may be swapped
         self.wanted: tuple[str, ...] | None = None  # the statuses kept (_wanted_statuses)
         self.skipped_by_status: dict[str, int] = {}
+        self.left_out: pa.Table | None = None  # the lines left out by their status: their ids
         header = head.rows[first_line - 2] if first_line - 2 < len(head.rows) else []
         self.headers = {
             f: (header[c] if c < len(header) else column_letter(c)) for f, c in mapping.items()
@@ -944,7 +951,7 @@ class _Reader:
         qty = self._number(text["qty"], keep, blank["qty"], "qty", "quantity")
         money = self._money(text, blank, keep, qty)
         self._disagreeing(text, qty, money, counted)
-        self._quantities(text["qty"], counted, qty)
+        self._quantities(text["qty"], counted, qty, money)
         request_ids = self._request_ids(text["request_id"], keep) if "request_id" in text else None
         lines = self._table(text, blank, dates, {"qty": qty, **money}, request_ids)
         if not keep.all():  # blank rows go (a clean export has none: no copy then)
@@ -956,6 +963,7 @@ class _Reader:
         # depend on which statuses an import keeps.
         lines = _with_keys(lines, keys, set(text))
         if skipped is not None and skipped.any():
+            self.left_out = lines.select(["deal_id", "line_key"]).filter(pa.array(skipped[keep]))
             lines = lines.filter(pa.array(~skipped[keep]))
         return lines
 
@@ -1222,13 +1230,30 @@ class _Reader:
                      "no amount, net price or discount on this line")  # fmt: skip
         return money
 
-    def _quantities(self, values: Array, keep: Mask, qty: Numbers) -> None:
-        """A warning for each zero quantity, a note for the negative ones."""
+    def _quantities(
+        self, values: Array, keep: Mask, qty: Numbers, money: dict[str, Numbers]
+    ) -> None:
+        """A warning for each zero quantity (saying what the report does with its amount, if
+        it has one), a note for the negative ones."""
+        import numpy as np
+
         count, missing = qty
         zero = keep & ~missing & (count == 0)
-        if zero.any():
-            self.bad(zero, values, "qty", "quantity is zero: the line counts nothing",
+        charged = np.zeros_like(zero)
+        if "amount" in money:  # only a line amount is money without goods (qty x price is 0)
+            amount, absent = money["amount"]
+            charged = zero & ~absent & (amount != 0)
+        if (zero & ~charged).any():
+            self.bad(zero & ~charged, values, "qty", "quantity is zero: the line counts nothing",
                      "warning")  # fmt: skip
+        if charged.any():
+            self.bad(
+                charged, values, "qty",
+                "quantity is zero with an amount: the report counts its amount as a price "
+                "adjustment of the sale (a credit as special discount, a charge as above "
+                "standard; never judged), or as unmatched money if its SKU has no list price",
+                "warning",
+            )  # fmt: skip
         negative = keep & ~missing & (count < 0)
         if negative.any():
             self.notes.append(

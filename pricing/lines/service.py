@@ -161,6 +161,9 @@ def import_deals(
             result.added = fresh.lines.num_rows
             result.already_present = total - result.added
             corrected = history.differing(conn, read.lines) if result.already_present else None
+            result.problems.extend(
+                _left_out_stored(read, history.stored_already(conn, read.left_out))
+            )
             _check_shrink(result, replace, preview=preview)
             number = None
             if not dry_run:
@@ -247,6 +250,36 @@ def _differing(
     ]
 
 
+def _left_out_stored(read: DealsFile, found: history.StoredAlready | None) -> list[Problem]:
+    """A warning when lines this import leaves out by their status are stored by earlier
+    imports: they stay in the report, and replacing those imports is how to take them out."""
+    if found is None:
+        return []
+    deal, line = read.columns.get("deal_id"), read.columns.get("line_id")
+    if deal is not None:
+        examples = f" (e.g. {deal} {', '.join(dict.fromkeys(d for d, _ in found.examples))})"
+    elif line is not None:
+        examples = f" (e.g. {line} {', '.join(k[2:] for _, k in found.examples)})"
+    else:
+        examples = ""  # the lines are known by their content: nothing to name them by
+    numbers = [str(n) for n in found.imports if n]
+    if not numbers:
+        held, how = "lines stored before imports were recorded", "undo or replace them"
+    elif len(numbers) == 1:
+        held, how = f"import {numbers[0]}", f"import with --replace {numbers[0]}"
+    else:
+        held = f"imports {', '.join(numbers)}"
+        how = "replace each of those imports (--replace N) with a file read this way"
+    return [
+        Problem(
+            "warning",
+            f"{found.lines:,} line(s) this import leaves out by their status are stored already "
+            f"by {held}{examples}: they stay in the report; to take them out, {how}",
+            file=read.name,
+        )
+    ]
+
+
 def _check_shrink(result: DealsImport, replace: int | None, *, preview: bool) -> None:
     """Note a replacement that adds fewer than 1/SHRINKS of the lines it removes; refuse it
     (roll back) unless forced or previewed."""
@@ -292,9 +325,9 @@ def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
     fresh = np.ones(total, dtype=bool)
     held = None
     if stored.num_rows:
-        present = _is_in(keys, stored["line_key"])
+        present, held_as = _held_as_line_ids(keys, stored, _is_in(keys, stored["line_key"]))
         fresh &= ~present
-        held = history.held_keys(keys, present)
+        held = history.held_keys(keys if held_as is None else held_as, present)
     deal_first = lines["deal_first"].to_numpy()
     deal_no = lines["deal_code"].to_numpy()
     if not fresh.all():
@@ -306,6 +339,38 @@ def _fresh(conn: Connection, lines: pa.Table) -> _Fresh:
         deal_no = np.where(known, numbers, deal_no + _max(stored["deal_no"]) + 1)
         return _Fresh(lines, deal_first, deal_no, held, adds_to_stored_deals=bool(known.any()))
     return _Fresh(lines, deal_first, deal_no, held)
+
+
+def _held_as_line_ids(
+    keys: Array, stored: pa.Table, present: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.bool_], Array | None]:
+    """For a file whose lines are keyed within their deals (``N:``, a line number per deal),
+    the lines an older import stored by their line id alone (``L:``, before a number like the
+    file's was read within its deal) with the same deal id are the same lines: ``present``
+    with them too, and the key each present line is stored under (the ``L:`` one where it
+    matched so; None when none did), for the import's record of the lines it held, so that
+    undoing the older import keeps them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(keys) or not str(keys[0].as_py()).startswith("N:"):
+        return present, None
+    stored_keys = segments.whole(stored["line_key"])
+    by_id = pc.and_(
+        pc.starts_with(stored_keys, "L:"), pc.is_valid(segments.whole(stored["deal_id"]))
+    )
+    if not pc.any(by_id).as_py():
+        return present, None
+    by_id_alone = stored.select(["line_key", "deal_id"]).filter(by_id)
+    old = segments.whole(by_id_alone["line_key"])
+    # The key the file gives such a line: the deal id's length, the deal id, the line id.
+    found = pc.index_in(keys, value_set=history.in_file_form(keys, by_id_alone))
+    matched = pc.is_valid(found).to_numpy(zero_copy_only=False)
+    if not matched.any():
+        return present, None
+    stored_as = old.take(fill_null(found, 0))
+    held: Array = pc.if_else(pa.array(matched), stored_as, keys)
+    return present | matched, held
 
 
 def _match_and_store(
@@ -465,13 +530,21 @@ class _AboveStandard:
 
     def add(self, chunk: pa.Table, matched: dict[str, Array]) -> None:
         import numpy as np
+        import pyarrow.compute as pc
 
         qty = segments.zero_filled(chunk["qty"])
         net = segments.zero_filled(matched["net_amount"])
         standard = segments.zero_filled(matched["standard_revenue"])
+        priced = pc.is_valid(matched["edition_id"]).to_numpy(zero_copy_only=False)
         # Floats find the few candidates; whole numbers decide them (net x under > standard x
-        # over, as the report's query does in 128 bits).
-        near = (qty > 0) & (standard > 0) & (net >= standard * (float(self.times) * (1 - 1e-9)))
+        # over, as the report's query does in 128 bits): a matched sale above its standard,
+        # a standard of 0 too (a tier that gives the item away).
+        near = (
+            priced
+            & (qty > 0)
+            & (net > standard)
+            & (net >= standard * (float(self.times) * (1 - 1e-9)))
+        )
         if not near.any():
             return
         over, under = self.times.as_integer_ratio()
