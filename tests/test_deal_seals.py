@@ -226,3 +226,26 @@ def test_a_sound_store_reads_as_before_after_rematch_and_undo(
     result = stocked("report", "--by", "rep")
     assert result.exit_code == 0, result.output
     assert stocked("db", "check").exit_code == 0
+
+
+def test_a_store_from_before_seals_is_sealed_on_upgrade(
+    stocked: Cli,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Given a store at revision 0010 (no seals, no manifests), when the owner runs `pricing db
+    upgrade`, then its blocks are sealed as they are: the report reads as before, and a swap
+    made after the upgrade is found."""
+    before = stocked.json("report", "--by", "rep")
+    sql(
+        stocked,
+        "DROP TABLE deal_manifests",
+        "ALTER TABLE deal_columns DROP COLUMN seal",
+        "UPDATE alembic_version SET version_num = '0010'",
+    )
+    stocked.close()
+    upgraded = stocked("db", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert stocked.json("report", "--by", "rep") == before
+    assert stocked.json("db", "check")["sound"] is True
+    swap_columns(stocked, first_segment(stocked, 2), "net_amount", "list_revenue")
+    refused_naming(stocked, 2, "february.csv", tmp_path, commands=[["report"]])
