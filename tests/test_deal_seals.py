@@ -249,3 +249,27 @@ def test_a_store_from_before_seals_is_sealed_on_upgrade(
     assert stocked.json("db", "check")["sound"] is True
     swap_columns(stocked, first_segment(stocked, 2), "net_amount", "list_revenue")
     refused_naming(stocked, 2, "february.csv", tmp_path, commands=[["report"]])
+
+
+def test_a_segment_a_later_import_held_whole_is_sealed_to_it_on_undo(
+    owner: Cli, tmp_path: Path
+) -> None:
+    """Given january.csv imported, then a file holding all its lines and more, when import 1
+    is undone, then its segment becomes import 2's (sealed to it): every command reads it, the
+    check passes; and import 2's blocks swapped afterwards are found, naming import 2."""
+    from tests.test_db_check import JANUARY
+
+    (tmp_path / "january.csv").write_text(JANUARY)
+    (tmp_path / "more.csv").write_text(JANUARY + "O-4,2026-02-10,Hooli,sam,SV-1,4,97.00\n")
+    for name in ("january.csv", "more.csv"):
+        assert owner("deals", "import", str(tmp_path / name)).exit_code == 0
+    before = owner.json("report", "--by", "rep")
+    moved = first_segment(owner, 1)
+    assert owner("deals", "undo", "1").exit_code == 0
+    assert owner.json("report", "--by", "rep") == before
+    assert owner.json("db", "check")["sound"] is True
+    with owner.store().engine.begin() as conn:
+        now = conn.execute(text(f"SELECT import_id FROM deal_segments WHERE id = {moved}"))
+        assert now.scalar_one() == 2  # kept whole, not stored anew
+    swap_columns(owner, moved, "net_amount", "list_revenue")
+    refused_naming(owner, 2, "more.csv", tmp_path, commands=[["report"]])
