@@ -273,3 +273,39 @@ def test_a_segment_a_later_import_held_whole_is_sealed_to_it_on_undo(
         assert now.scalar_one() == 2  # kept whole, not stored anew
     swap_columns(owner, moved, "net_amount", "list_revenue")
     refused_naming(owner, 2, "more.csv", tmp_path, commands=[["report"]])
+
+
+def test_through_the_team_server__a_swapped_block_is_refused_not_reported(
+    stocked: Cli,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Given a team server over the store (PostgreSQL, and SQLite) and an attacker with
+    database access who swaps import 1's net_amount and list_revenue blocks, when the owner
+    asks the server for the report and a rep for a quote, then each exits 2 naming import 1
+    and the way back, and the server's log holds no traceback."""
+    import subprocess
+    import sys
+
+    from tests.serving import environment, serving
+
+    tokens = {name: stocked.json("people", "add", name, "--role", role, user="dana")["token"]
+              for name, role in (("dana", "owner"), ("priya", "rep"))}  # fmt: skip
+    stocked.close()
+    swap_columns(stocked, first_segment(stocked, 1), "net_amount", "list_revenue")
+    with serving(stocked.db_url, tmp_path) as address:
+
+        def client(person: str, *args: str) -> subprocess.CompletedProcess[str]:
+            env = environment(PRICING_SERVER=address, PRICING_TOKEN=tokens[person])
+            return subprocess.run([sys.executable, "-m", "pricing", *args], env=env,
+                                  cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
+
+        for person, command in (
+            ("dana", ["report", "--json"]),
+            ("priya", ["quote", "SV-1", "--qty", "1"]),
+        ):
+            done = client(person, *command)
+            assert done.returncode == 2, (command, done.stdout, done.stderr)
+            said = done.stderr + done.stdout
+            assert "deals import 1" in said and "pricing deals undo 1" in said, said
+            assert "Traceback" not in said, said
+            assert "net_amount block" in said or "list_revenue block" in said, said
