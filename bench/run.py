@@ -355,7 +355,8 @@ def bench_deals_and_report(skus: int = 100_000, lines: int = 1_000_000) -> tuple
             import sqlite3
 
             with sqlite3.connect(db) as conn:
-                for table in ("deal_columns", "deal_segments", "deal_imports", *tables):
+                deals = ("deal_columns", "deal_segments", "deal_manifests", "deal_imports")
+                for table in (*deals, *tables):
                     conn.execute(f"DELETE FROM {table}")
             conn.close()
 
@@ -490,7 +491,7 @@ def bench_deals_against(
             import sqlite3
 
             with sqlite3.connect(db) as conn:
-                for table in ("deal_columns", "deal_segments", "deal_imports"):
+                for table in ("deal_columns", "deal_segments", "deal_manifests", "deal_imports"):
                     conn.execute(f"DELETE FROM {table}")
             conn.close()
 

@@ -11,7 +11,7 @@ from pricing.lines import schema, segments
 from pricing.lines.reader import DEAL_HEADERS, TEXT_INPUTS
 from pricing.lines.schema import MATCHED
 from pricing.lines.service import rematch
-from pricing.storage import store
+from pricing.storage import seals, store
 from tests.conftest import Cli
 from tests.test_cli_deals_report import SALES, deals_csv
 
@@ -74,14 +74,16 @@ def test_import__stores_each_column_with_its_declared_type_and_no_nulls_where_de
 def test_scan__a_column_an_old_segment_lacks_reads_as_nulls_and_a_rematch_adds_it(
     owner: Cli, tmp_path: Path
 ) -> None:
-    """A segment stored before a column existed (here: its blobs deleted) reads that column as
-    nulls of its declared type; the report still runs; a rematch writes the column."""
+    """A segment stored before a column existed (here: its blobs deleted, then the store
+    sealed as migration 0011 seals an older one) reads that column as nulls of its declared
+    type; the report still runs; a rematch writes the column."""
     assert owner("deals", "import", str(deals_csv(tmp_path, SALES))).exit_code == 0
     before = owner.json("report", "--by", "rep")
     db = owner.store()
     c = store.deal_columns.c
     with db.write() as conn:
         conn.execute(delete(store.deal_columns).where(c.name.in_(["rep", "level"])))
+        seals.seal_all(conn)
     with db.read() as conn:
         lines = segments.scan(conn, ["sku", "rep", "level", "qty"])
         held = select(func.count()).select_from(store.deal_columns).where(c.name == "level")

@@ -390,7 +390,11 @@ def undo(conn: Connection, number: int, *, by: str, note: str | None = None) -> 
         if segment in damaged:
             continue
         if held and owners[0] and (owners == owners[0]).all():
-            deal_tables.reassign_segment(conn, segment, int(owners[0]))  # every line stays
+            try:
+                deal_tables.reassign_segment(conn, segment, int(owners[0]))  # every line stays
+            except DamagedError:  # checked before anything changed: it goes whole
+                damaged.add(segment)
+                continue
             changed.add(int(owners[0]))
             kept += size
             continue

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple, TypedDict, TypeVar
 from pricing.errors import DamagedError
 from pricing.io.arrow import fill_null
 from pricing.lines import schema
-from pricing.storage import deal_tables
+from pricing.storage import deal_tables, seals
 
 if TYPE_CHECKING:
     import duckdb
@@ -58,9 +58,9 @@ CODEC: tuple[Literal["zstd"], int] = (
     1,
 )  # two thirds of lz4's bytes, and (unlike lz4 here) it runs on all cores
 SEGMENT = 100_000  # lines per segment: a deals import matches a segment at a time
-SEAL = b"PRCSEAL1"  # ends a sealed blob, after the SHA-256 of its stream (an Arrow stream itself
+SEAL = seals.SEAL  # ends a sealed blob, after the SHA-256 of its stream (an Arrow stream itself
 # always ends with its end-of-stream marker, FFFFFFFF 00000000: never with these bytes)
-_DIGEST = 32
+_DIGEST = seals.DIGEST
 COLUMNS = schema.NAMES  # a line as stored: declared in :mod:`pricing.lines.schema`
 # The history's SQL is in pricing.storage.deal_tables; these are asked of the lines here too.
 
@@ -289,6 +289,26 @@ def damaged(conn: Connection, segment: int, column: str, why: Broken | str) -> D
     )
 
 
+def unsealed(conn: Connection, found: seals.Unsealed) -> DamagedError:
+    """The error for deal storage that is not where its seals put it (a block missing, swapped
+    or moved, a segment missing or added): whose lines and how to get them back."""
+    if found.import_id:
+        records = deal_tables.imports(conn, found.import_id)
+        if not records:
+            return DamagedError(
+                f"stored deal data is damaged: lines of deals import {found.import_id}, whose "
+                f"record is missing: {found.why}. Nothing was changed. To recover, restore the "
+                "database from a backup; `pricing db check` lists every damaged part"
+            )
+        record: ImportRecord | None = records[0]
+    else:
+        record = None
+    return DamagedError(
+        f"stored deal data is damaged: {owner_of(record)}: {found.why}. Nothing was changed. "
+        f"To recover, {recovery(record)}; `pricing db check` lists every damaged part"
+    )
+
+
 def owner_of(record: ImportRecord | None) -> str:
     """Whose lines a segment holds, as people recognise them: the import, its file, when."""
     if record is None:
@@ -319,11 +339,73 @@ def _moment(value: object) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 
 
+def _unsealed_segments(
+    conn: Connection,
+    fetched: list[Blob],
+    columns: Iterable[str],
+    window: tuple[date | None, date | None] | None,
+    *,
+    skip_damaged: bool,
+) -> set[int]:
+    """The blocks read checked against their seals and their imports' manifests: none
+    missing, moved, swapped or recounted. The first mismatch raises, naming the import and
+    the way back (``skip_damaged``: the segments concerned are returned, to be left out).
+    ``window``: the blocks are those of the segments of this period (None: of the segments
+    of ``fetched``)."""
+    if not seals.enabled(conn):
+        return set()
+    layout = seals.layout(conn)
+    found: dict[int, seals.Unsealed] = {}  # by segment
+    for number, place in layout.places.items():
+        if place.import_id in layout.damaged:
+            found[number] = layout.damaged[place.import_id]
+    if layout.damaged and not skip_damaged:
+        raise unsealed(conn, next(iter(layout.damaged.values())))
+    asked = set(columns)
+    held: dict[int, set[str]] = {}
+    for blob in fetched:
+        held.setdefault(blob.segment, set()).add(blob.name)
+    for number, place in layout.places.items():
+        if number in found:
+            continue
+        if window is None:
+            if number not in held:
+                continue
+        elif (window[0] is not None and place.last_date < window[0]) or (
+            window[1] is not None and place.first_date > window[1]
+        ):
+            continue
+        missing = sorted((layout.columns[number] & asked) - held.get(number, set()))
+        if missing:
+            why = f"segment {number}: its {', '.join(missing)} block is missing"
+            found[number] = seals.Unsealed(place.import_id, why, number)
+    for blob in fetched:
+        if blob.segment in found:
+            continue
+        at = layout.places.get(blob.segment)
+        problem = (
+            seals.block_problem(at, blob.name, blob.data, blob.seal, layout.keys)
+            if at is not None
+            else "its segment is not recorded"
+        )
+        if problem:
+            owner = at.import_id if at is not None else 0
+            found[blob.segment] = seals.Unsealed(
+                owner, f"segment {blob.segment}: {problem}", blob.segment
+            )
+    if found and not skip_damaged:
+        raise unsealed(conn, found[min(found)])
+    return set(found)
+
+
 def _intact(
-    conn: Connection, fetched: list[Blob], *, skip_damaged: bool
+    conn: Connection, fetched: list[Blob], *, skip_damaged: bool, left_out: set[int] | None = None
 ) -> list[tuple[Blob, Array]]:
     """The blobs decoded on every core, each with its column; the first damaged one raises
-    (``skip_damaged``: every column of a segment with a damaged one is left out)."""
+    (``skip_damaged``: every column of a segment with a damaged one is left out, as are the
+    segments ``left_out``)."""
+    if left_out:
+        fetched = [blob for blob in fetched if blob.segment not in left_out]
     decoded = _in_parallel(_column, fetched)
     broken = [(blob, why) for blob, why in zip(fetched, decoded, strict=True)
               if isinstance(why, Broken)]  # fmt: skip
@@ -353,7 +435,9 @@ def _segments(
     fetched = deal_tables.blobs(conn, columns, start, end)  # compressed: a fraction of the size
     columns_of: dict[int, dict[str, Array]] = {}
     sizes: dict[int, int] = {}
-    decoded = _intact(conn, fetched, skip_damaged=skip_damaged)
+    window = (start, end)
+    left_out = _unsealed_segments(conn, fetched, columns, window, skip_damaged=skip_damaged)
+    decoded = _intact(conn, fetched, skip_damaged=skip_damaged, left_out=left_out)
     del fetched
     for blob, column in decoded:
         columns_of.setdefault(blob.segment, {})[blob.name] = column
@@ -425,10 +509,24 @@ def of_segment(
 def _segment_columns(
     conn: Connection, segment: int, lines: int, names: list[str]
 ) -> dict[str, Array]:
-    from pricing.storage.deal_tables import Blob
-
-    stored = deal_tables.segment_blobs(conn, segment, names)
-    fetched = [Blob(segment, lines, name, data) for name, data in stored.items()]
+    fetched = deal_tables.segment_blocks(conn, segment, lines, names)
+    if seals.enabled(conn):
+        try:
+            sealed = seals.segment_layout(conn, segment)
+        except seals.Unsealed as exc:
+            raise unsealed(conn, exc) from None
+        if sealed is not None:
+            place, listed = sealed
+            held = {blob.name for blob in fetched}
+            missing = sorted((listed & set(names)) - held)
+            why = (
+                f"segment {segment}: its {', '.join(missing)} block is missing" if missing else None
+            )
+            keys = seals.keys() if fetched else {}
+            for blob in fetched:
+                why = why or seals.block_problem(place, blob.name, blob.data, blob.seal, keys)
+            if why:
+                raise unsealed(conn, seals.Unsealed(place.import_id, why, segment))
     decoded = _intact(conn, fetched, skip_damaged=False)
     return _completed({blob.name: column for blob, column in decoded}, names, lines)
 
@@ -510,12 +608,19 @@ def check(conn: Connection, progress: Callable[[int, int], None] | None = None) 
     findings: list[Finding] = []
     known: dict[str, str] = {}
     counts = {"segments": len(listed), "deal_lines": 0, "columns": 0}
+    layout = seals.layout(conn) if seals.enabled(conn) else None
+    if layout is not None:
+        for damage in layout.damaged.values():
+            findings.append(_layout_finding(conn, records, damage))
     for done, segment in enumerate(listed, 1):
         record = records.get(segment.import_id) if segment.import_id is not None else None
-        stored = deal_tables.segment_blobs(conn, segment.id)
+        blocks = deal_tables.segment_blocks(conn, segment.id, segment.lines)
+        stored = {blob.name: blob.data for blob in blocks}
         looked = _in_parallel(_look, [(name, blob, segment) for name, blob in stored.items()])
         known |= audit.known_blobs(segment.id, {name: digest for name, digest, _ in looked})
         findings += [_segment_finding(segment, record, name, why) for name, _, why in looked if why]
+        if layout is not None and (segment.import_id or 0) not in layout.damaged:
+            findings += _seal_findings(layout, segment, record, blocks)
         counts["deal_lines"] += segment.lines
         counts["columns"] += len(stored)
         if progress:
@@ -531,6 +636,44 @@ def check(conn: Connection, progress: Callable[[int, int], None] | None = None) 
         if why:
             findings.append(_copy_finding(edition, why))
     return Checked(counts, findings, known)
+
+
+def _seal_findings(
+    layout: seals.Layout, segment: Segment, record: ImportRecord | None, blocks: list[Blob]
+) -> list[Finding]:
+    """A segment's blocks against their seals and its import's manifest."""
+    place = layout.places[segment.id]
+    found = []
+    missing = sorted(layout.columns[segment.id] - {blob.name for blob in blocks})
+    for name in missing:
+        found.append(_segment_finding(segment, record, name, f"its {name} block is missing"))
+    for blob in blocks:
+        why = seals.block_problem(place, blob.name, blob.data, blob.seal, layout.keys)
+        if why:
+            found.append(_segment_finding(segment, record, blob.name, why))
+    return found
+
+
+def _layout_finding(
+    conn: Connection, records: dict[int, ImportRecord], damage: seals.Unsealed
+) -> Finding:
+    from pricing.storage import audit
+    from pricing.storage.check import BACKUP, Finding
+
+    record = records.get(damage.import_id)
+    if damage.import_id and record is None:
+        what, recover = f"lines of deals import {damage.import_id}, whose record is missing", BACKUP
+    else:
+        what, recover = owner_of(record), recovery(record)
+    return Finding(
+        "deal data",
+        what,
+        damage.why,
+        recover,
+        deals_import=record,
+        segment=damage.segment,
+        subject=audit.subject("deals", damage.import_id),
+    )
 
 
 def _look(item: tuple[str, bytes, Segment]) -> tuple[str, str, str | None]:

@@ -15,10 +15,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, func, insert, inspect, select
+from sqlalchemy import ColumnElement, func, insert, inspect, null, select
 from sqlalchemy.engine import Connection
 
-from pricing.storage import audit, store
+from pricing.storage import audit, seals, store
 
 _WRITERS = 7201560  # PostgreSQL advisory lock: writers of the deal history queue up
 
@@ -30,6 +30,7 @@ class Blob(NamedTuple):
     lines: int  # the segment's lines
     name: str
     data: bytes
+    seal: str | None = None  # since 0011 (pricing.storage.seals)
 
 
 # What matching reads, as the driver gives it (dates and timestamps are text on SQLite).
@@ -93,8 +94,9 @@ def blobs(
 ) -> list[Blob]:
     """The named columns of the segments that may hold lines of the period, oldest first."""
     s, c = store.deal_segments.c, store.deal_columns.c
+    seal = c.seal if seals.enabled(conn) else null()
     rows = conn.execute(
-        select(s.id, s.lines, c.name, c.data)
+        select(s.id, s.lines, c.name, c.data, seal)
         .join(store.deal_columns, c.segment_id == s.id)
         .where(c.name.in_(list(names)), *_window(start, end))
         .order_by(s.id)
@@ -119,6 +121,19 @@ def segment_blobs(
     if names is not None:
         query = query.where(c.name.in_(list(names)))
     return {str(name): bytes(data) for name, data in conn.execute(query)}
+
+
+def segment_blocks(
+    conn: Connection, segment: int, lines: int, names: Iterable[str] | None = None
+) -> list[Blob]:
+    """The named columns one segment holds (None: all of them), with their seals."""
+    c = store.deal_columns.c
+    seal = c.seal if seals.enabled(conn) else null()
+    query = select(c.name, c.data, seal).where(c.segment_id == segment)
+    if names is not None:
+        query = query.where(c.name.in_(list(names)))
+    return [Blob(segment, lines, str(name), bytes(data), seal)
+            for name, data, seal in conn.execute(query)]  # fmt: skip
 
 
 class Segment(NamedTuple):
@@ -167,20 +182,35 @@ def add_segment(
         .values(import_id=import_id, lines=lines, first_date=first_date, last_date=last_date)
         .returning(store.deal_segments.c.id)
     ).scalar_one()
-    stored = [{"segment_id": number, "name": name, "data": blob} for name, blob in columns]
+    stored: list[dict[str, Any]] = [
+        {"segment_id": number, "name": name, "data": blob} for name, blob in columns
+    ]
+    if seals.enabled(conn):  # each block sealed to its place, and listed in its import's manifest
+        place = seals.Place(import_id or 0, int(number), lines, first_date, last_date)
+        for row in stored:
+            row["seal"] = seals.block_seal(place, row["name"], row["data"])
+        names = [row["name"] for row in stored]
+        seals.extend_manifest(conn, import_id or 0, {int(number): (lines, names)})
     conn.execute(store.deal_columns.insert(), stored)
     audit.remember_blobs(conn, int(number), {row["name"]: row["data"] for row in stored})
     return int(number)
 
 
 def replace_blob(conn: Connection, segment: int, name: str, data: bytes) -> None:
-    """A segment's column replaced (added, when the segment was stored before it existed)."""
+    """A segment's column replaced (added, when the segment was stored before it existed),
+    sealed to its place (the caller has read the segment, its seals checked)."""
     c = store.deal_columns.c
+    values: dict[str, Any] = {"data": data}
+    place = seals.place_of(conn, segment) if seals.enabled(conn) else None
+    if place is not None:
+        values["seal"] = seals.block_seal(place, name, data)
     updated = conn.execute(
-        store.deal_columns.update().where(c.segment_id == segment, c.name == name).values(data=data)
+        store.deal_columns.update().where(c.segment_id == segment, c.name == name).values(values)
     )
     if not updated.rowcount:
-        conn.execute(store.deal_columns.insert().values(segment_id=segment, name=name, data=data))
+        conn.execute(store.deal_columns.insert().values(segment_id=segment, name=name, **values))
+        if place is not None:
+            seals.extend_manifest(conn, place.import_id, {segment: (place.lines, [name])})
 
 
 def import_of_segment(conn: Connection, segment: int) -> ImportRecord | None:
@@ -327,9 +357,38 @@ def import_segments(conn: Connection, number: int) -> list[tuple[int, int]]:
 
 
 def reassign_segment(conn: Connection, segment: int, number: int) -> None:
-    """A segment made import ``number``'s (its lines, which that import held too, stay)."""
+    """A segment made import ``number``'s (its lines, which that import held too, stay): its
+    blocks are checked against their seals, then sealed to the new import (else
+    :class:`~pricing.storage.seals.Unsealed`)."""
     s = store.deal_segments
+    if not seals.enabled(conn):
+        conn.execute(s.update().where(s.c.id == segment).values(import_id=number))
+        return
+    sealed = seals.segment_layout(conn, segment)
+    if sealed is None:
+        return
+    before, found = sealed
+    after = before._replace(import_id=number)
+    c = store.deal_columns.c
+    rows = conn.execute(select(c.name, c.data, c.seal).where(c.segment_id == segment)).all()
+    keys = seals.keys()
+    for name, data, seal in rows:  # every block checked before any is sealed again
+        why = seals.block_problem(before, str(name), bytes(data), seal, keys)
+        if why:
+            raise seals.Unsealed(before.import_id, f"segment {segment}: {why}", segment)
+    missing = set(found) - {str(name) for name, _, _ in rows}
+    if missing:
+        why = f"segment {segment}: its {', '.join(sorted(missing))} block is missing"
+        raise seals.Unsealed(before.import_id, why, segment)
     conn.execute(s.update().where(s.c.id == segment).values(import_id=number))
+    for name, data, _ in rows:
+        conn.execute(
+            store.deal_columns.update()
+            .where(c.segment_id == segment, c.name == name)
+            .values(seal=seals.block_seal(after, str(name), bytes(data)))
+        )
+    seals.drop_from_manifest(conn, before.import_id, segment)
+    seals.extend_manifest(conn, number, {segment: (before.lines, found)})
 
 
 def remove_import(conn: Connection, number: int) -> None:
@@ -339,6 +398,8 @@ def remove_import(conn: Connection, number: int) -> None:
     conn.execute(store.deal_columns.delete().where(store.deal_columns.c.segment_id.in_(ours)))
     conn.execute(s.delete().where(s.c.import_id == number))
     conn.execute(store.deal_imports.delete().where(store.deal_imports.c.id == number))
+    if seals.enabled(conn):
+        seals.remove_manifest(conn, number)
 
 
 def won_requests(conn: Connection) -> list[WonRequest]:

@@ -43,7 +43,7 @@ from pricing import config
 from pricing.errors import ConfigError, InputError, PricingError, SchemaError, StoreError
 from pricing.money import from_micros, to_micros
 
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0011"
 DEFAULT_URL = "sqlite:///pricing.db"
 MEMORY_URL = "sqlite://"  # an SQLite database in memory: a dry run's when nothing is stored yet
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
@@ -284,6 +284,19 @@ deal_columns = Table(
     # One column of the segment's lines: a zstd-compressed Arrow IPC stream (pricing.lines.segments).
     # It ends with the stream's SHA-256, checked whenever it is read (since issue 17).
     Column("data", LargeBinary, nullable=False),
+    # Since 0011: its seal, an HMAC binding it to its import, segment, column, lines and bytes
+    # with a key derived from the server's secret (pricing.storage.seals): "key id:hex".
+    Column("seal", String(80)),
+)
+
+deal_manifests = Table(
+    "deal_manifests",
+    metadata,
+    # Since 0011: each import's layout (0: lines stored before imports were recorded): its
+    # segments, their lines and columns, as JSON, and its seal (pricing.storage.seals).
+    Column("import_id", Integer, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+    Column("seal", String(80), nullable=False),
 )
 
 
