@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,20 +25,24 @@ class PersonRecord:
     created_at: datetime
     created_by: str
     removed_at: datetime | None
+    # Registered again after a removal: the requests under this name up to this number are
+    # the earlier person's (None: never removed and added again).
+    since_request: int | None = None
 
     @property
     def active(self) -> bool:
         return self.removed_at is None
 
 
-def _person(row: Row[Any, Any, Any, Any, Any, Any]) -> PersonRecord:
+def _person(row: Row[*tuple[Any, ...]]) -> PersonRecord:
     return PersonRecord(
-        row.name, row.role, row.email, row.created_at, row.created_by, row.removed_at
-    )
+        row.name, row.role, row.email, row.created_at, row.created_by, row.removed_at,
+        row.since_request,
+    )  # fmt: skip
 
 
 _SHOWN = (people.c.name, people.c.role, people.c.email, people.c.created_at,
-          people.c.created_by, people.c.removed_at)  # fmt: skip
+          people.c.created_by, people.c.removed_at, people.c.since_request)  # fmt: skip
 
 
 def anyone(conn: Connection) -> bool:
@@ -48,11 +55,20 @@ def by_name(conn: Connection, key: str) -> PersonRecord | None:
     return _person(row) if row else None
 
 
-def by_token_hash(conn: Connection, token_hash: str) -> PersonRecord | None:
+def by_token_hash(conn: Connection, hashes: Sequence[str]) -> PersonRecord | None:
+    """The active person whose stored token hash is one of ``hashes`` (one per key held)."""
     row = conn.execute(
-        select(*_SHOWN).where(people.c.token_hash == token_hash, people.c.removed_at.is_(None))
+        select(*_SHOWN)
+        .where(people.c.token_hash.in_(hashes), people.c.removed_at.is_(None))
+        .limit(1)
     ).first()
     return _person(row) if row else None
+
+
+def keyed_hash(key: bytes, plain: str) -> str:
+    """What is stored for a token whose SHA-256 (hex) is ``plain``: HMAC-SHA256 of it under
+    the token key ``key`` (:func:`pricing.config.token_keys`)."""
+    return hmac.new(key, plain.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def all_people(conn: Connection) -> list[PersonRecord]:
