@@ -199,10 +199,11 @@ def signed_in(conn: Connection, token: str) -> PersonRecord | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     plain = plain_hash(token)
-    person = rows.by_token_hash(conn, [rows.keyed_hash(k, plain) for k in config.token_keys()])
-    if person is None:
+    found = rows.by_token_hash(conn, [rows.keyed_hash(k, plain) for k in config.token_keys()])
+    if found is None:
         return None
-    why = audit.unsealed(conn, audit.subject("person", key(person.name)))
+    person, stored = found
+    why = audit.unsealed(conn, audit.subject("person", key(person.name)), person_row=stored)
     if why is not None:
         raise Unsealed(person.name, why)
     return person

@@ -55,14 +55,42 @@ def by_name(conn: Connection, key: str) -> PersonRecord | None:
     return _person(row) if row else None
 
 
-def by_token_hash(conn: Connection, hashes: Sequence[str]) -> PersonRecord | None:
-    """The active person whose stored token hash is one of ``hashes`` (one per key held)."""
-    row = conn.execute(
-        select(*_SHOWN)
-        .where(people.c.token_hash.in_(hashes), people.c.removed_at.is_(None))
-        .limit(1)
-    ).first()
-    return _person(row) if row else None
+def by_token_hash(
+    conn: Connection, hashes: Sequence[str]
+) -> tuple[PersonRecord, tuple[Any, ...]] | None:
+    """The active person whose stored token hash is one of ``hashes`` (one per key held, the
+    current one first), and their row as the database driver returns it (what the audit
+    digests: sign-in checks it against the person's seal without reading it again)."""
+    for token_hash in hashes:
+        result = conn.execute(
+            select(people).where(people.c.token_hash == token_hash, people.c.removed_at.is_(None))
+        )
+        raw = result.cursor.fetchall() if result.cursor is not None else []
+        result.close()
+        if raw:
+            return _from_driver(conn, raw[0]), tuple(raw[0])
+    return None
+
+
+def _from_driver(conn: Connection, row: Sequence[Any]) -> PersonRecord:
+    """A person from their row as the driver returned it (each value read as its type)."""
+    processors = _PROCESSORS.get(conn.dialect.name)
+    if processors is None:
+        processors = _PROCESSORS[conn.dialect.name] = [
+            column.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
+            for column in people.columns
+        ]
+    values = {
+        column.name: process(value) if process is not None else value
+        for column, process, value in zip(people.columns, processors, row, strict=True)
+    }
+    return PersonRecord(
+        values["name"], values["role"], values["email"], values["created_at"],
+        values["created_by"], values["removed_at"], values["since_request"],
+    )  # fmt: skip
+
+
+_PROCESSORS: dict[str, list[Any]] = {}
 
 
 def keyed_hash(key: bytes, plain: str) -> str:
