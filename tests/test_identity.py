@@ -144,6 +144,12 @@ def test_a_reps_role_raised_to_owner_by_update_is_refused_at_sign_in_and_found(
         assert status(team, pending["id"]) == "pending"
         found = team.admin("audit", "verify")
         assert found.returncode == 1 and "person priya" in found.stdout + found.stderr, found
+        # The owner's next change to priya would seal the raised role as the owner's: refused.
+        before = team.snapshot()
+        refused(team.client("dana", "people", "reset", "priya"), 1, "changed outside pricing")
+        refused(team.client("dana", "people", "role", "priya", "manager"), 1,
+                "changed outside pricing")  # fmt: skip
+        assert team.snapshot() == before
     finally:
         psql(team, "UPDATE people SET role = 'rep' WHERE name_key = 'priya'")
     log = (team.folder / "server.log").read_text()

@@ -149,6 +149,7 @@ def set_role(
                 f"nobody changes their own role: another owner must change {person.name}'s"
             )
         _keep_an_owner(conn, person, role)
+        _still_sealed(conn, person)
         rows.set_values(conn, key(name), role=role)
         _record(conn, by, "person.role", name, f"{person.role} -> {role}", now)
         changed = rows.by_name(conn, key(name))
@@ -164,6 +165,7 @@ def reset(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> Ne
         person = _existing(conn, name)
         if not by.same(person.name):
             by.require("people.manage")
+        _still_sealed(conn, person)
         rows.set_values(conn, key(name), token_hash=token_hash(token))
         _record(conn, by, "person.token_reset", name, None, now)
     return NewToken(person, token)
@@ -183,6 +185,19 @@ def remove(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> P
         removed = rows.by_name(conn, key(name))
     assert removed is not None
     return removed
+
+
+def _still_sealed(conn: Connection, person: PersonRecord) -> None:
+    """Refuse to record a person's row again (a new role, a new token) while it differs from
+    its seal: the new entry would make a change made behind the tool's back look like the
+    owner's. Removing the person is still possible."""
+    why = audit.unsealed(conn, audit.subject("person", key(person.name)))
+    if why is not None:
+        raise Refused(
+            f"{person.name}'s record in the database was changed outside pricing ({why}); "
+            f"nothing was changed. Restore it from a backup, or remove {person.name} and add "
+            "them again (`pricing audit verify` names every change made that way)"
+        )
 
 
 def _keep_an_owner(conn: Connection, person: PersonRecord, new_role: str | None) -> None:
