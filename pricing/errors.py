@@ -76,8 +76,8 @@ class Unsealed(ServerError):
     def __init__(self, name: str, why: str) -> None:
         super().__init__(
             "sign-in refused: your person's record in the database was changed outside pricing "
-            "(it does not match the audit); the owner must look into it (`pricing audit "
-            "verify`) and then reset your token (`pricing people reset`)"
+            "(it does not match the audit); ask the owner to look into it (`pricing audit "
+            "verify` names the change)"
         )
         self.name = name
         self.why = why

@@ -217,8 +217,8 @@ def signed_in(conn: Connection, token: str) -> PersonRecord | None:
     found = rows.by_token_hash(conn, [rows.keyed_hash(k, plain) for k in config.token_keys()])
     if found is None:
         return None
-    person, stored = found
-    why = audit.unsealed(conn, audit.subject("person", key(person.name)), person_row=stored)
+    person, stored, entry = found
+    why = audit.broken_seal(conn, entry, audit.person_digest(stored))
     if why is not None:
         raise Unsealed(person.name, why)
     return person

@@ -231,7 +231,11 @@ class _Digest:
         return True
 
     def hexdigest(self) -> str:
-        return hashlib.sha256("\x1e".join(self.parts).encode()).hexdigest()
+        return self.of(self.parts)
+
+    @staticmethod
+    def of(parts: list[str]) -> str:
+        return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
 
 def content_digest(
@@ -420,27 +424,29 @@ _SEALS: set[Entry] = set()  # entries whose MAC this process has verified (see u
 _SEALS_KEPT = 10_000
 
 
-def unsealed(
-    conn: Connection, name: str, *, person_row: tuple[Any, ...] | None = None
-) -> str | None:
+def unsealed(conn: Connection, name: str) -> str | None:
     """Why a subject as stored now does not hold against its newest entry, its *seal* (None:
-    it holds): the chain never named it, its content differs from the digest the entry
-    recorded, or the entry's own MAC does not hold under a secret this configuration holds.
-    This is :func:`verify` for one subject, cheap enough for every call: two indexed reads
-    (the subject's rows, its newest entry), and an entry's MAC is checked once per process.
-    What it cannot see alone is a chain cut back to an older entry of the subject: the
-    anchor and the head kept by the owner show that (:func:`verify`). ``person_row``: a
-    person's row as the driver returned it, read already (``person:KEY`` is then not read
-    again)."""
-    entry = last_entry(conn, name)
+    it holds): :func:`broken_seal` of what is stored."""
+    return broken_seal(conn, last_entry(conn, name), content_digest(conn, name))
+
+
+def person_digest(row: tuple[Any, ...]) -> str:
+    """The content digest of a person (:func:`content_digest`) from their row as the driver
+    returned it."""
+    return _Digest.of([rows_digest(store.people.name, [row])])
+
+
+def broken_seal(conn: Connection, entry: Entry | None, digest: str | None) -> str | None:
+    """Why a subject whose content digest is ``digest`` does not hold against ``entry``, its
+    newest (None: it holds): the chain never named it, its content differs from the digest
+    the entry recorded, or the entry's own MAC does not hold under a secret this
+    configuration holds. This is :func:`verify` for one subject, cheap enough for every
+    call (an entry's MAC is checked once per process). What it cannot see alone is a chain
+    cut back to an older entry of the subject: the anchor and the head kept by the owner
+    show that (:func:`verify`)."""
     if entry is None:
         return "the audit never recorded it: it was inserted behind the tool's back"
-    known = None
-    if person_row is not None:
-        kind, _, ident = name.partition(":")
-        assert kind == "person", name
-        known = {f"{store.people.name}:{ident}": rows_digest(store.people.name, (person_row,))}
-    if entry.action in REMOVALS or content_digest(conn, name, known=known) != entry.digest:
+    if entry.action in REMOVALS or digest != entry.digest:
         return (f"it differs from what entry {entry.seq} ({entry.action} by {entry.by}, "
                 f"{_stamp(entry.at)}) recorded: it was edited behind the tool's back")  # fmt: skip
     if not holds(conn, entry):

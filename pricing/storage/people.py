@@ -7,12 +7,14 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, Table, bindparam, func, literal, select, update
 from sqlalchemy.engine import Connection, Row
 
-from pricing.storage.store import people
+from pricing.storage.audit import Entry
+from pricing.storage.store import audit_log, people
 
 
 @dataclass(frozen=True)
@@ -57,40 +59,63 @@ def by_name(conn: Connection, key: str) -> PersonRecord | None:
 
 def by_token_hash(
     conn: Connection, hashes: Sequence[str]
-) -> tuple[PersonRecord, tuple[Any, ...]] | None:
+) -> tuple[PersonRecord, tuple[Any, ...], Entry | None] | None:
     """The active person whose stored token hash is one of ``hashes`` (one per key held, the
-    current one first), and their row as the database driver returns it (what the audit
-    digests: sign-in checks it against the person's seal without reading it again)."""
+    current one first), their row as the database driver returns it (what the audit
+    digests), and their newest audit entry: all that sign-in checks, in one read."""
     for token_hash in hashes:
-        result = conn.execute(
-            select(people).where(people.c.token_hash == token_hash, people.c.removed_at.is_(None))
-        )
+        result = conn.execute(_signing_in(), {"token_hash": token_hash})
         raw = result.cursor.fetchall() if result.cursor is not None else []
         result.close()
         if raw:
-            return _from_driver(conn, raw[0]), tuple(raw[0])
+            row = tuple(raw[0])
+            person, logged = row[: len(people.columns)], row[len(people.columns) :]
+            found = _from_driver(conn, people, person)
+            entry = _from_driver(conn, audit_log, logged)
+            return (
+                PersonRecord(
+                    found["name"], found["role"], found["email"], found["created_at"],
+                    found["created_by"], found["removed_at"], found["since_request"],
+                ),
+                person,
+                Entry(**entry) if entry["seq"] is not None else None,
+            )  # fmt: skip
     return None
 
 
-def _from_driver(conn: Connection, row: Sequence[Any]) -> PersonRecord:
-    """A person from their row as the driver returned it (each value read as its type)."""
-    processors = _PROCESSORS.get(conn.dialect.name)
+@cache
+def _signing_in() -> Select[Any]:
+    """A person by their token hash, with their newest audit entry (built once: building a
+    statement costs more than running it)."""
+    kept = audit_log.alias("kept")
+    newest = (
+        select(func.max(kept.c.seq))
+        .where(kept.c.subject == literal("person:") + people.c.name_key)
+        .correlate(people)
+        .scalar_subquery()
+    )
+    return (
+        select(people, audit_log)
+        .select_from(people.outerjoin(audit_log, audit_log.c.seq == newest))
+        .where(people.c.token_hash == bindparam("token_hash"), people.c.removed_at.is_(None))
+    )
+
+
+def _from_driver(conn: Connection, table: Table, row: Sequence[Any]) -> dict[str, Any]:
+    """A table's row as the driver returned it, each value read as its column's type."""
+    processors = _PROCESSORS.get((conn.dialect.name, table.name))
     if processors is None:
-        processors = _PROCESSORS[conn.dialect.name] = [
+        processors = _PROCESSORS[(conn.dialect.name, table.name)] = [
             column.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
-            for column in people.columns
+            for column in table.columns
         ]
-    values = {
+    return {
         column.name: process(value) if process is not None else value
-        for column, process, value in zip(people.columns, processors, row, strict=True)
+        for column, process, value in zip(table.columns, processors, row, strict=True)
     }
-    return PersonRecord(
-        values["name"], values["role"], values["email"], values["created_at"],
-        values["created_by"], values["removed_at"], values["since_request"],
-    )  # fmt: skip
 
 
-_PROCESSORS: dict[str, list[Any]] = {}
+_PROCESSORS: dict[tuple[str, str], list[Any]] = {}
 
 
 def keyed_hash(key: bytes, plain: str) -> str:
