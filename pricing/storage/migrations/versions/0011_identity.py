@@ -51,8 +51,9 @@ def upgrade() -> None:
         except ConfigError as exc:
             raise ConfigError(_NEEDS_SECRET.format(why=exc)) from None
     sealed = [key for key, _ in people if _sealed(conn, key)]
-    with op.batch_alter_table("people") as batch:
-        batch.add_column(sa.Column("since_request", sa.Integer))
+    if "since_request" not in {c["name"] for c in sa.inspect(conn).get_columns("people")}:
+        with op.batch_alter_table("people") as batch:
+            batch.add_column(sa.Column("since_request", sa.Integer))
     if tokens:
         for key in tokens:
             entry = audit.last_entry(conn, audit.subject("person", key))
