@@ -261,6 +261,21 @@ def audit_key() -> tuple[str, bytes]:
     return next(iter(audit_keys(create=True).items()))
 
 
+TOKEN_PURPOSE = b"pricing token v1"
+
+
+def token_keys(*, create: bool = False) -> list[bytes]:
+    """The keys tokens are stored under: one per audit secret (the current one first),
+    derived from it for this purpose only (the secret itself never keys anything else). A
+    token hash keyed with one of these cannot be written by someone who holds the database but
+    not the secret."""
+    import hashlib
+    import hmac
+
+    secrets = audit_keys(create=create).values()
+    return [hmac.new(secret, TOKEN_PURPOSE, hashlib.sha256).digest() for secret in secrets]
+
+
 # Client mode ---------------------------------------------------------------------------------
 
 

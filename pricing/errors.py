@@ -12,6 +12,7 @@ cases where there is nothing to collect::
     │   └── DamagedError  something stored no longer reads as it was written
     ├── ConfigError       the configuration (file, secret, login) cannot be used
     ├── ServerError       client mode: the server cannot be reached or refused the sign-in
+    │   └── Unsealed      a sign-in whose person's row does not hold against its audit seal
     └── Refused           a business "no" (exit code 1), e.g. an approval one may not give
 """
 
@@ -66,6 +67,20 @@ class ConfigError(PricingError):
 
 class ServerError(PricingError):
     """Client mode: the server is down, or the token is wrong, revoked or not for this name."""
+
+
+class Unsealed(ServerError):
+    """A sign-in refused: the person's row (role, token hash, the row itself) was changed in
+    the database behind the server's back (it differs from its newest audit entry)."""
+
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(
+            "sign-in refused: your person's record in the database was changed outside pricing "
+            "(it does not match the audit); ask the owner to look into it (`pricing audit "
+            "verify` names the change)"
+        )
+        self.name = name
+        self.why = why
 
 
 class Refused(PricingError):

@@ -18,9 +18,12 @@ from sqlalchemy.engine import Connection
 from pricing.errors import InputError, Refused
 from pricing.policy.model import Policy
 from pricing.storage import people as rows
+from pricing.storage import queries
 
 # What each action needs, by role. A role the policy adds between rep and owner (a "director")
-# counts as a manager here; its approval authority comes from the policy's levels.
+# counts as a manager here while the newest policy has it as a level; its approval authority
+# comes from the policy's levels. A role the policy does not know (any more) counts as a rep:
+# its own requests, nothing else.
 Action = Literal[
     "pricebook.import", "policy.load", "policy.simulate", "deals.import", "report",
     "people.manage", "audit", "request.submit", "request.read_all", "database",
@@ -52,8 +55,26 @@ DOING: dict[Action, str] = {
 BASE_ROLES = ("rep", "manager", "owner", "marketer")
 
 
-def _kind(role: str) -> str:
-    return role if role in BASE_ROLES else "manager"
+def policy_levels(conn: Connection) -> list[str]:
+    """The approval levels of the newest policy (none before a policy is loaded)."""
+    import json
+
+    body = queries.latest_policy_body(conn)
+    if not body:
+        return []
+    try:
+        levels = json.loads(body).get("levels", [])
+    except (ValueError, AttributeError):
+        return []  # a body edited into garbage grants nothing (policy show names it)
+    return [str(level) for level in levels] if isinstance(levels, list) else []
+
+
+def _kind(conn: Connection, role: str) -> str:
+    """What a stored role counts as: itself for the base roles, a manager for a level of the
+    newest policy, else a rep (a role the policy dropped keeps no rights beyond its own)."""
+    if role in BASE_ROLES:
+        return role
+    return "manager" if role in policy_levels(conn) else "rep"
 
 
 @dataclass(frozen=True)
@@ -64,10 +85,19 @@ class Actor:
     name: str
     role: str | None
     registered: bool
+    kind: str | None = None  # what the role counts as (a base role), once registered
+    since_request: int | None = None  # registered again: the requests before are not theirs
 
     def may(self, action: Action) -> bool:
         """Whether the stored role allows ``action`` (always, while nobody is registered)."""
-        return not self.registered or (self.role is not None and _kind(self.role) in MAY[action])
+        return not self.registered or (self.kind is not None and self.kind in MAY[action])
+
+    def owns(self, number: int | None, rep: str) -> bool:
+        """Whether request ``number``, submitted under the name ``rep``, is this person's: the
+        same name, and not from before they were registered again (an earlier person who had
+        the name keeps their requests)."""
+        earlier = self.since_request
+        return self.same(rep) and (earlier is None or number is None or number > earlier)
 
     def require(self, action: Action) -> None:
         """Refuse (a business "no", exit 1) an action the role does not allow."""
@@ -104,4 +134,5 @@ def actor(conn: Connection, name: str) -> Actor:
             "`pricing people list` shows you, or ask the owner to add you",
             field="user",
         )
-    return Actor(person.name, person.role, registered=True)
+    return Actor(person.name, person.role, registered=True, kind=_kind(conn, person.role),
+                 since_request=person.since_request)  # fmt: skip

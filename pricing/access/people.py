@@ -1,9 +1,12 @@
 """The people of a team: adding them, their roles, their tokens, removing them.
 
 A token is 32 random bytes (URL-safe text, ``prc_…``), shown once when a person is added or
-their token reset, and stored only as its SHA-256: a hash of that much randomness cannot be
-reversed or guessed, so no slow password hash is needed for it. Every change is an audited
-event (subject ``person:NAME``).
+their token reset, and stored only as a *keyed* hash: HMAC-SHA256 of its SHA-256, with a key
+derived from the server's audit secret (:func:`pricing.config.token_keys`). A hash of that much
+randomness cannot be reversed or guessed, so no slow password hash is needed; the key makes a
+hash written into ``people`` by hand (by someone holding the database, not the secret) match no
+token. Every change is an audited event (subject ``person:NAME``), and sign-in checks the
+person's row against that seal (:func:`signed_in`).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from pricing.access.authority import BASE_ROLES, Actor, key
-from pricing.errors import InputError, NotFoundError, Refused
+from pricing import config
+from pricing.access.authority import BASE_ROLES, Actor, key, policy_levels
+from pricing.errors import InputError, NotFoundError, Refused, Unsealed
 from pricing.storage import audit, queries, store
 from pricing.storage import people as rows
 from pricing.storage.people import PersonRecord
@@ -34,8 +38,14 @@ class NewToken:
     token: str
 
 
-def token_hash(token: str) -> str:
+def plain_hash(token: str) -> str:
+    """A token's SHA-256 (what stores before schema 0012 kept; never compared on its own)."""
     return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+
+
+def token_hash(token: str) -> str:
+    """What is stored for a new token: keyed with the current secret's token key."""
+    return rows.keyed_hash(config.token_keys(create=True)[0], plain_hash(token))
 
 
 def _new_token() -> str:
@@ -56,13 +66,7 @@ def _check_name(name: str) -> str:
 def roles(conn: Connection) -> list[str]:
     """The roles a person may have: rep, manager, owner, marketer, and any level of the
     newest policy."""
-    body = queries.latest_policy_body(conn)
-    levels: list[str] = []
-    if body:
-        import json
-
-        levels = list(json.loads(body).get("levels", []))
-    return list(dict.fromkeys([*BASE_ROLES, *levels]))
+    return list(dict.fromkeys([*BASE_ROLES, *policy_levels(conn)]))
 
 
 def _check_role(conn: Connection, role: str) -> str:
@@ -110,9 +114,10 @@ def add(
         existing = rows.by_name(conn, key(name))
         if existing is not None and existing.active:
             raise InputError(f" {name!r} is already registered, as {existing.role}", field="name")
-        if existing is not None:  # removed once: registered again
-            rows.set_values(conn, key(name), role=role, email=email, token_hash=token_hash(token),
-                            removed_at=None)  # fmt: skip
+        if existing is not None:  # removed once: registered again, as a new person
+            rows.set_values(conn, key(name), name=name, role=role, email=email,
+                            token_hash=token_hash(token), removed_at=None, created_at=now,
+                            created_by=by.name, since_request=queries.last_request(conn))  # fmt: skip
         else:
             rows.insert(conn, name=name, key=key(name), role=role, email=email,
                         token_hash=token_hash(token), at=now, by=by.name)  # fmt: skip
@@ -144,6 +149,7 @@ def set_role(
                 f"nobody changes their own role: another owner must change {person.name}'s"
             )
         _keep_an_owner(conn, person, role)
+        _still_sealed(conn, person)
         rows.set_values(conn, key(name), role=role)
         _record(conn, by, "person.role", name, f"{person.role} -> {role}", now)
         changed = rows.by_name(conn, key(name))
@@ -159,6 +165,7 @@ def reset(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> Ne
         person = _existing(conn, name)
         if not by.same(person.name):
             by.require("people.manage")
+        _still_sealed(conn, person)
         rows.set_values(conn, key(name), token_hash=token_hash(token))
         _record(conn, by, "person.token_reset", name, None, now)
     return NewToken(person, token)
@@ -180,13 +187,38 @@ def remove(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> P
     return removed
 
 
+def _still_sealed(conn: Connection, person: PersonRecord) -> None:
+    """Refuse to record a person's row again (a new role, a new token) while it differs from
+    its seal: the new entry would make a change made behind the tool's back look like the
+    owner's. Removing the person is still possible."""
+    why = audit.unsealed(conn, audit.subject("person", key(person.name)))
+    if why is not None:
+        raise Refused(
+            f"{person.name}'s record in the database was changed outside pricing ({why}); "
+            f"nothing was changed. Restore it from a backup, or remove {person.name} and add "
+            "them again (`pricing audit verify` names every change made that way)"
+        )
+
+
 def _keep_an_owner(conn: Connection, person: PersonRecord, new_role: str | None) -> None:
     if person.role == "owner" and new_role != "owner" and rows.active_with_role(conn, "owner") == 1:
         raise Refused(f"{person.name} is the only owner: make someone else owner first")
 
 
 def signed_in(conn: Connection, token: str) -> PersonRecord | None:
-    """The active person whose token this is (None for a wrong or revoked token)."""
+    """The active person whose token this is (None for a wrong or revoked token): the token's
+    keyed hash under a secret this configuration holds (a hash written by hand into the
+    database matches none), and the person's row as its newest audit entry sealed it
+    (:class:`pricing.errors.Unsealed` for a row changed behind the tool's back: a role
+    raised, a token hash replaced, a person inserted without the tool)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    return rows.by_token_hash(conn, token_hash(token))
+    plain = plain_hash(token)
+    found = rows.by_token_hash(conn, [rows.keyed_hash(k, plain) for k in config.token_keys()])
+    if found is None:
+        return None
+    person, stored, entry = found
+    why = audit.broken_seal(conn, entry, audit.person_digest(stored))
+    if why is not None:
+        raise Unsealed(person.name, why)
+    return person

@@ -578,7 +578,7 @@ def _may_decide(
 def _may_act_for(actor: authority.Actor, request: Request, policy: Policy, doing: str) -> None:
     """A request's own salesperson acts on it, and an owner; while nobody is registered,
     anyone in the policy's team too (as before people were stored)."""
-    if actor.same(request.rep) or actor.is_owner():
+    if actor.owns(request.id, request.rep) or actor.is_owner():
         return
     if not actor.registered and policy.role_of(actor.name) is not None:
         return
@@ -644,7 +644,7 @@ def change(
             expire_due(conn, now)
         request = _load(conn, number)
         actor = authority.actor(conn, user)
-        if not actor.same(request.rep) and not actor.is_owner():
+        if not actor.owns(request.id, request.rep) and not actor.is_owner():
             raise Refused(
                 f"only {request.rep}, who asked, may change {request.code}; "
                 "submit a request of your own instead"

@@ -28,7 +28,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pricing import api, limits
-from pricing.errors import InputError, NotFoundError, PricingError, Refused, ServerError
+from pricing.errors import (
+    InputError,
+    NotFoundError,
+    PricingError,
+    Refused,
+    ServerError,
+    Unsealed,
+)
 from pricing.operations import Caller, Operation, load_all
 from pricing.storage.store import Store
 
@@ -244,7 +251,11 @@ def _person(store: Store, request: Request) -> str:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ServerError("sign in: this server needs your personal token (PRICING_TOKEN)")
-    person = api.signed_in(store, token.strip())
+    try:
+        person = api.signed_in(store, token.strip())
+    except Unsealed as exc:
+        log.warning("sign-in refused for %r: their row in the database %s", exc.name, exc.why)
+        raise
     if person is None:
         raise ServerError(
             "your token is wrong or was revoked: ask the owner for a new one "

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy import ColumnElement, Select, Table, func, select
 from sqlalchemy.engine import Connection
 
 from pricing import config
@@ -180,6 +180,18 @@ def known_blobs(segment: int, hexdigests: dict[str, str]) -> dict[str, str]:
 _KNOWN = "pricing.audit.known"
 
 
+def raw_rows(conn: Connection, statement: Select[Any]) -> Sequence[Any]:
+    """The rows of ``statement`` as the database driver returns them (what digests take)."""
+    compiled = statement.compile(dialect=conn.dialect)
+    params: Any = compiled.params
+    if compiled.positiontup is not None:
+        params = tuple(compiled.params[name] for name in compiled.positiontup)
+    result = conn.exec_driver_sql(str(compiled), params)
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return rows
+
+
 class _Digest:
     """A subject's content, table by table, each table's rows digested as the driver returns
     them; the same store returns the same values for the same content, which is all a digest
@@ -195,14 +207,7 @@ class _Digest:
         if f"{table.name}:{ident}" in self.known:
             self.parts.append(self.known[f"{table.name}:{ident}"])
             return -1
-        statement = select(table).where(where).order_by(table.c[order])
-        compiled = statement.compile(dialect=self.conn.dialect)
-        params: Any = compiled.params
-        if compiled.positiontup is not None:
-            params = tuple(compiled.params[name] for name in compiled.positiontup)
-        result = self.conn.exec_driver_sql(str(compiled), params)
-        rows = result.cursor.fetchall() if result.cursor is not None else []
-        result.close()
+        rows = raw_rows(self.conn, select(table).where(where).order_by(table.c[order]))
         self.parts.append(rows_digest(table.name, rows))
         return len(rows)
 
@@ -226,7 +231,11 @@ class _Digest:
         return True
 
     def hexdigest(self) -> str:
-        return hashlib.sha256("\x1e".join(self.parts).encode()).hexdigest()
+        return self.of(self.parts)
+
+    @staticmethod
+    def of(parts: list[str]) -> str:
+        return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
 
 def content_digest(
@@ -409,6 +418,64 @@ def newest_entries(conn: Connection) -> dict[str, Entry]:
     newest = select(func.max(t.c.seq)).group_by(t.c.subject).scalar_subquery()
     rows = conn.execute(select(t).where(t.c.seq.in_(newest)))
     return {row.subject: Entry(*row) for row in rows}
+
+
+_SEALS: set[Entry] = set()  # entries whose MAC this process has verified (see unsealed)
+_SEALS_KEPT = 10_000
+
+
+def unsealed(conn: Connection, name: str) -> str | None:
+    """Why a subject as stored now does not hold against its newest entry, its *seal* (None:
+    it holds): :func:`broken_seal` of what is stored."""
+    return broken_seal(conn, last_entry(conn, name), content_digest(conn, name))
+
+
+def person_digest(row: tuple[Any, ...]) -> str:
+    """The content digest of a person (:func:`content_digest`) from their row as the driver
+    returned it."""
+    return _Digest.of([rows_digest(store.people.name, [row])])
+
+
+def broken_seal(conn: Connection, entry: Entry | None, digest: str | None) -> str | None:
+    """Why a subject whose content digest is ``digest`` does not hold against ``entry``, its
+    newest (None: it holds): the chain never named it, its content differs from the digest
+    the entry recorded, or the entry's own MAC does not hold under a secret this
+    configuration holds. This is :func:`verify` for one subject, cheap enough for every
+    call (an entry's MAC is checked once per process). What it cannot see alone is a chain
+    cut back to an older entry of the subject: the anchor and the head kept by the owner
+    show that (:func:`verify`)."""
+    if entry is None:
+        return "the audit never recorded it: it was inserted behind the tool's back"
+    if entry.action in REMOVALS or digest != entry.digest:
+        return (f"it differs from what entry {entry.seq} ({entry.action} by {entry.by}, "
+                f"{_stamp(entry.at)}) recorded: it was edited behind the tool's back")  # fmt: skip
+    if not holds(conn, entry):
+        return (f"entry {entry.seq}, which records it, does not hold (its MAC): it was "
+                "written or edited behind the tool's back")  # fmt: skip
+    return None
+
+
+def holds(conn: Connection, entry: Entry) -> bool:
+    """Whether one entry's MAC holds, over the MAC of the entry before it, under a secret this
+    configuration holds (remembered per process once it did)."""
+    if entry in _SEALS:
+        return True
+    key = config.audit_keys().get(entry.key_id)
+    t = store.audit_log
+    previous = (
+        conn.execute(select(t.c.mac).where(t.c.seq == entry.seq - 1)).scalar()
+        if entry.seq > 1
+        else ""
+    )
+    if key is None or previous is None or not hmac.compare_digest(entry.mac, _mac(
+        key, previous, entry.seq, entry.at, entry.by, entry.action, entry.subject,
+        entry.digest, entry.note, entry.key_id,
+    )):  # fmt: skip
+        return False
+    if len(_SEALS) >= _SEALS_KEPT:
+        _SEALS.clear()
+    _SEALS.add(entry)
+    return True
 
 
 def display(name: str) -> str:

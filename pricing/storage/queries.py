@@ -310,6 +310,11 @@ def latest_policy_body(conn: Connection) -> str | None:
 # Requests -----------------------------------------------------------------------------------
 
 
+def last_request(conn: Connection) -> int:
+    """The number of the newest request (0 before any)."""
+    return int(conn.execute(select(func.coalesce(func.max(requests.c.id), 0))).scalar_one())
+
+
 @dataclass(frozen=True)
 class RequestRecord:
     """One row of ``requests``."""

@@ -43,7 +43,7 @@ from pricing import config
 from pricing.errors import ConfigError, InputError, PricingError, SchemaError, StoreError
 from pricing.money import from_micros, to_micros
 
-SCHEMA_REVISION = "0011"
+SCHEMA_REVISION = "0012"
 DEFAULT_URL = "sqlite:///pricing.db"
 MEMORY_URL = "sqlite://"  # an SQLite database in memory: a dry run's when nothing is stored yet
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
@@ -204,8 +204,9 @@ request_events = Table(
     Index("ix_request_events_request", "request_id"),
 )
 
-# The people of a team: who may sign in (a token, stored only as its SHA-256) and in which role.
-# While nobody is registered, the store trusts the named user and the policy's person list.
+# The people of a team: who may sign in (a token, stored only as a hash keyed with a key derived
+# from the server's secret: pricing.access.people) and in which role. While nobody is
+# registered, the store trusts the named user and the policy's person list.
 people = Table(
     "people",
     metadata,
@@ -218,6 +219,9 @@ people = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("removed_at", Timestamp),
+    # Registered again after a removal: requests under this name up to this number are the
+    # earlier person's, never this one's (NULL: registered once).
+    Column("since_request", Integer),
 )
 
 # The audit: one chain over every change (pricing.storage.audit). Each entry records the digest
@@ -284,7 +288,7 @@ deal_columns = Table(
     # One column of the segment's lines: a zstd-compressed Arrow IPC stream (pricing.lines.segments).
     # It ends with the stream's SHA-256, checked whenever it is read (since issue 17).
     Column("data", LargeBinary, nullable=False),
-    # Since 0011: its seal, an HMAC binding it to its import, segment, column, lines and bytes
+    # Since 0011 (deal seals): its seal, an HMAC binding it to its import, segment, column, lines and bytes
     # with a key derived from the server's secret (pricing.storage.seals): "key id:hex".
     Column("seal", String(80)),
 )
