@@ -92,14 +92,11 @@ def call(
 
 
 def _open(path: Path) -> BinaryIO:
-    try:
-        return path.open("rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    """The file to upload, when it is a regular file (a pipe, a device or a folder is refused
+    before it is opened: :mod:`pricing.files`)."""
+    from pricing.files import open_regular
+
+    return open_regular(path)
 
 
 def _answer(login: Login, response: httpx.Response, output: Path | None) -> Any:
