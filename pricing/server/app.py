@@ -14,6 +14,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -28,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pricing import api, limits
+from pricing.access.authority import Action, Actor
 from pricing.errors import InputError, NotFoundError, PricingError, Refused, ServerError
 from pricing.operations import Caller, Operation, load_all
 from pricing.storage.store import Store
@@ -103,6 +106,9 @@ def create_app(url: str | None = None) -> FastAPI:
     )
     app.state.store = store
     app.add_middleware(BoundedBody)
+    operations = load_all()
+    needs = {f"/api/{op.name}": op.needs for op in operations.values() if op.needs}
+    _remove_stale_copies()
 
     @app.exception_handler(PricingError)
     async def pricing_error(_request: Request, exc: PricingError) -> JSONResponse:
@@ -116,12 +122,17 @@ def create_app(url: str | None = None) -> FastAPI:
     async def signed_in(request: Request, call_next: Any) -> Any:
         """Every call under /api/ but the health check names its person by a valid token,
         checked before anything else of the call is read (a call without one is a 401 even
-        when its body is malformed or its operation unknown)."""
-        if request.url.path.startswith("/api/") and request.url.path != "/api/health":
+        when its body is malformed or its operation unknown); an operation whose role the
+        person lacks (:attr:`Operation.needs`) is refused (403) then too, before a byte of
+        its upload is received."""
+        path = request.url.path
+        if path.startswith("/api/") and path != "/api/health":
             from starlette.concurrency import run_in_threadpool
 
             try:
-                request.state.user = await run_in_threadpool(_person, store, request)
+                request.state.user = await run_in_threadpool(
+                    _person, store, request, needs.get(path)
+                )
             except PricingError as exc:
                 return _error(exc)
         return await call_next(request)
@@ -137,7 +148,7 @@ def create_app(url: str | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for op in load_all().values():
+    for op in operations.values():
         _route(app, store, op)
     return app
 
@@ -237,9 +248,9 @@ def _version() -> str:
     return __version__
 
 
-def _person(store: Store, request: Request) -> str:
+def _person(store: Store, request: Request, needs: Action | None = None) -> str:
     """The signed-in person's name; 401 for a missing, wrong or revoked token, 400 for a
-    ``--user`` that names someone else."""
+    ``--user`` that names someone else, 403 for a role that does not allow ``needs``."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -256,6 +267,8 @@ def _person(store: Store, request: Request) -> str:
             f" {claimed!r}: you are signed in as {person.name}; you can act only as yourself",
             field="user",
         )
+    if needs is not None:
+        Actor(person.name, person.role, registered=True).require(needs)
     return person.name
 
 
@@ -277,21 +290,25 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
             user: str = request.state.user
             # No file given: the client sends the call as JSON, like any other operation.
             form = None
-            if request.headers.get("content-type", "").startswith("multipart/form-data"):
-                form = await request.form()
-                raw: str | bytes = str(form.get("request") or "{}")
-            else:
-                raw = await request.body() or b"{}"
             try:
-                call = body_model.model_validate_json(raw)
-            except ValidationError as exc:
-                raise _invalid(exc.errors()) from None
-            with _uploads(form, op) as saved:
-                from starlette.concurrency import run_in_threadpool
+                if request.headers.get("content-type", "").startswith("multipart/form-data"):
+                    form = await request.form()
+                    raw: str | bytes = str(form.get("request") or "{}")
+                else:
+                    raw = await request.body() or b"{}"
+                try:
+                    call = body_model.model_validate_json(raw)
+                except ValidationError as exc:
+                    raise _invalid(exc.errors()) from None
+                with _uploads(form, op) as saved:
+                    from starlette.concurrency import run_in_threadpool
 
-                values = call.model_dump()
-                values["params"].update({k: path for k, (path, _) in saved.items()})
-                return await run_in_threadpool(_run, op, caller(user), values, saved)
+                    values = call.model_dump()
+                    values["params"].update({k: path for k, (path, _) in saved.items()})
+                    return await run_in_threadpool(_run, op, caller(user), values, saved)
+            finally:
+                if form is not None:
+                    await form.close()  # the received copies, whatever the answer
 
     if not op.files:
         # This module's annotations are strings (PEP 563): FastAPI needs the model itself.
@@ -303,7 +320,7 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
 @contextmanager
 def _uploads(form: Any | None, op: Operation) -> Iterator[dict[str, tuple[Path, str]]]:
     """The uploaded files, each saved under its own name in a folder of its own."""
-    folder = Path(tempfile.mkdtemp(prefix="pricing-upload-"))
+    folder = Path(tempfile.mkdtemp(prefix=_copies("upload")))
     try:
         saved: dict[str, tuple[Path, str]] = {}
         for name in op.files:
@@ -321,6 +338,38 @@ def _uploads(form: Any | None, op: Operation) -> Iterator[dict[str, tuple[Path, 
         yield saved
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _copies(kind: str) -> str:
+    """The prefix of this process's temporary folders of ``kind``: its id in their name lets
+    a server starting later remove what a killed one left (:func:`_remove_stale_copies`)."""
+    return f"pricing-{kind}-{os.getpid()}-"
+
+
+def _remove_stale_copies() -> None:
+    """Remove the upload and output folders left in the temporary folder by a server process
+    that no longer runs (killed with -9, or the host lost power): a folder of a process that
+    still runs (another worker of this host) is its own and left alone."""
+    pattern = re.compile(r"pricing-(?:upload|output)-(\d+)-")
+    for folder in Path(tempfile.gettempdir()).glob("pricing-*-*-*"):
+        found = pattern.match(folder.name)
+        if found is None or not folder.is_dir() or folder.is_symlink():
+            continue
+        pid = int(found.group(1))
+        if pid == os.getpid() or _running(pid):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        log.info("removed %s, left by server process %d that no longer runs", folder, pid)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process (or not a process id): not ours to judge
+    return True
 
 
 def _run(
@@ -341,7 +390,7 @@ def _run(
                              field=parameter.name)  # fmt: skip
     names: dict[str, str] = call.get("names") or {}
     answer: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="pricing-output-") as folder:
+    with tempfile.TemporaryDirectory(prefix=_copies("output")) as folder:
         ours = {str(path): names.get(key, path.name) for key, (path, _) in (saved or {}).items()}
         output = None
         if op.output and call.get("output"):
