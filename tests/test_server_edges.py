@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
-from tests.conftest import postgres_database
+from tests.conftest import postgres_admin, postgres_database
 from tests.serving import serving
 from tests.test_server import PEOPLE, SECRET, Team
 
@@ -54,7 +56,8 @@ def edge(
             done = made.admin("people", "add", name, "--role", role, "--json")
             assert done.returncode == 0, done.stderr
             made.tokens[name] = json.loads(done.stdout)["token"]
-        with serving(url, folder, PRICING_SECRET=SECRET, TMPDIR=str(temporary)) as address:
+        env = {"PRICING_SECRET": SECRET, "TMPDIR": str(temporary), "PRICING_LOCK_TIMEOUT": "1"}
+        with serving(url, folder, **env) as address:
             made.server = address
             yield made
 
@@ -121,9 +124,30 @@ def test_a_reps_large_deals_upload_is_refused_at_once_and_nothing_is_kept(
     assert answer.status_code == 403, answer.text
     assert answer.json()["error"]["kind"] == "refused"
     assert "only owner may import or change deal data" in answer.json()["error"]["message"]
-    assert took < 2.0, f"refused after {took:.1f} s: the upload was received first"
+    assert took < 1.0, f"refused after {took:.1f} s: the upload was received first"
     assert _copies(temporary) == []
     assert edge.snapshot() == before
+
+
+def test_the_refusal_comes_before_the_upload_is_even_sent(edge: Team) -> None:
+    """Given a rep who sends a deals upload's head and its first 64 KB of a declared 400 MB,
+    then stops, the 403 arrives at once: the server never waited for the body."""
+    host, port = edge.server.removeprefix("http://").split(":")
+    body, length = _multipart(400 * MB)
+    head = (
+        f"POST /api/deals.import HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: Bearer {edge.tokens['priya']}\r\n"
+        f"Content-Type: multipart/form-data; boundary=edge-boundary\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(head + next(body) + next(body)[: 64 * 1024])
+        try:
+            answer = sock.recv(65536)
+        except TimeoutError:
+            pytest.fail("no answer in 5 s: the server waits for the upload before refusing it")
+    assert answer.startswith(b"HTTP/1.1 403"), answer[:200]
+    assert b"connection: close" in answer.lower()
 
 
 @pytest.mark.parametrize(
@@ -144,3 +168,90 @@ def test_an_upload_the_role_does_not_allow_is_refused_before_it_is_read(
     assert answer.status_code == 403, answer.text
     assert answer.json()["error"]["kind"] == "refused"
     assert _copies(temporary) == []
+
+
+# Errors that leak nothing ------------------------------------------------------------------------
+
+
+def _leaks(text: str, url: str) -> list[str]:
+    """What of the database's address, login or settings ``text`` shows."""
+    database = url.rsplit("/", 1)[1]
+    shown = [word for word in ("127.0.0.1", "5432", "postgres", database, "PRICING_LOCK_TIMEOUT",
+                               "lock_timeout", "Traceback") if word in text]  # fmt: skip
+    return shown
+
+
+def test_an_upload_name_of_300_characters_is_named_never_a_500(edge: Team, temporary: Path) -> None:
+    """Given a file name no disk takes (300 characters), when a rep uploads it (or asks for an
+    output file of that name), then the answer is 400 naming it, and nothing is kept."""
+    name = "q" * 295 + ".toml"
+    answer = httpx.post(
+        f"{edge.server}/api/policy.check",
+        headers={"Authorization": f"Bearer {edge.tokens['priya']}"},
+        data={"request": json.dumps({"params": {}, "names": {}})},
+        files={"file": (name, b"[x]\n", "application/octet-stream")}, timeout=30,
+    )  # fmt: skip
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["kind"] == "input" and error["field"] == "file"
+    assert "300 characters" in error["detail"] and "rename the file" in error["detail"]
+    answer = httpx.post(
+        f"{edge.server}/api/pricebook.export",
+        headers={"Authorization": f"Bearer {edge.tokens['mia']}"},
+        json={"params": {}, "output": "o" * 300 + ".xlsx"}, timeout=30,
+    )  # fmt: skip
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["field"] == "output", answer.text
+    assert _copies(temporary) == []
+
+
+def test_a_rep_waiting_on_a_lock_is_told_the_store_is_busy_and_nothing_of_the_database(
+    edge: Team,
+) -> None:
+    """Given someone holding a lock on the people table longer than the server waits (1 s),
+    when a rep calls, then the answer is 503 "the store is busy", without the database's
+    host, port, login or name, nor the server's setting; in client mode the same, exit 2."""
+    with psycopg.connect(edge.url) as holder:
+        holder.execute("LOCK TABLE people IN ACCESS EXCLUSIVE MODE")
+        answer = edge.post("priya", "requests.list", {})
+        done = edge.client("priya", "requests")
+        holder.rollback()
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"] == {"kind": "store", "message": answer.json()["error"]["message"]}
+    assert "the store is busy" in answer.json()["error"]["message"]
+    assert _leaks(answer.text, edge.url) == []
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "the store is busy" in done.stderr
+    assert _leaks(done.stdout + done.stderr, edge.url) == []
+
+
+def test_zz_a_database_that_is_down_is_503_and_health_says_so(edge: Team) -> None:
+    """Given the database refusing every connection (as when it is down), when anyone calls,
+    then the answer is 503 "the store is unavailable" (never 500 "a bug", never its address)
+    and /api/health says unavailable (503); once the database is back, both are well again."""
+    database = edge.url.rsplit("/", 1)[1]
+    admin = postgres_admin()
+    try:
+        admin.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = %s AND pid <> pg_backend_pid()", [database])  # fmt: skip
+        health = httpx.get(f"{edge.server}/api/health", timeout=30)
+        calls = [edge.post("priya", "requests.list", {}) for _ in range(2)]
+        done = edge.client("priya", "requests")
+    finally:
+        admin.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS true')
+        admin.close()
+    assert health.status_code == 503, health.text
+    assert health.json()["status"] == "unavailable"
+    for answer in calls:
+        assert answer.status_code == 503, answer.text
+        assert "the store is unavailable" in answer.json()["error"]["message"]
+        assert _leaks(answer.text, edge.url) == []
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "the store is unavailable" in done.stderr
+    assert _leaks(done.stdout + done.stderr, edge.url) == []
+    deadline = time.monotonic() + 20
+    while httpx.get(f"{edge.server}/api/health", timeout=30).status_code != 200:
+        assert time.monotonic() < deadline, "the server did not find its database again"
+        time.sleep(0.2)
+    assert edge.post("priya", "requests.list", {}).status_code == 200

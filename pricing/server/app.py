@@ -27,11 +27,21 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pricing import api, limits
 from pricing.access.authority import Action, Actor
-from pricing.errors import InputError, NotFoundError, PricingError, Refused, ServerError
+from pricing.errors import (
+    DamagedError,
+    InputError,
+    NotFoundError,
+    PricingError,
+    Refused,
+    ServerError,
+    StoreBusy,
+    StoreError,
+)
 from pricing.operations import Caller, Operation, load_all
 from pricing.storage.store import Store
 
@@ -46,7 +56,17 @@ KINDS: list[tuple[type[PricingError], str, int]] = [
 ]
 
 
+# What a client is told when the database fails: never its address, user or name, nor a setting
+# of the server (the server's log has the whole message, for its administrator).
+UNAVAILABLE = "the store is unavailable; try again later (the server's log says why)"
+BUSY = "the store is busy; try again in a moment (nothing was changed)"
+
+
 def _error(exc: PricingError) -> JSONResponse:
+    if isinstance(exc, StoreError) and not isinstance(exc, DamagedError):
+        log.warning("the store failed a call: %s", exc)
+        said = BUSY if isinstance(exc, StoreBusy) else UNAVAILABLE
+        return JSONResponse({"error": {"kind": "store", "message": said}}, status_code=503)
     for kind, name, status in KINDS:
         if isinstance(exc, kind):
             body: dict[str, Any] = {"kind": name, "message": str(exc)}
@@ -134,8 +154,16 @@ def create_app(url: str | None = None) -> FastAPI:
                     _person, store, request, needs.get(path)
                 )
             except PricingError as exc:
-                return _error(exc)
+                return _unread(request, _error(exc))
+            except (OperationalError, InterfaceError) as exc:
+                error = StoreError(f"database: {exc.__class__.__name__}: {exc}")
+                return _unread(request, _error(error))
         return await call_next(request)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        return _error(StoreError(f"database: {exc.__class__.__name__}: {exc}"))
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -145,8 +173,16 @@ def create_app(url: str | None = None) -> FastAPI:
                        "its log has the details"}}, status_code=500)  # fmt: skip
 
     @app.get("/api/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health() -> JSONResponse:
+        """200 ``ok`` when the store answers, else 503 ``unavailable`` (a load balancer or a
+        monitor then knows; the log has why)."""
+        try:
+            with store.read() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except (PricingError, SQLAlchemyError) as exc:
+            log.warning("health check: the store does not answer: %s", exc)
+            return JSONResponse({"status": "unavailable", "message": UNAVAILABLE}, 503)
+        return JSONResponse({"status": "ok"})
 
     for op in operations.values():
         _route(app, store, op)
@@ -248,6 +284,15 @@ def _version() -> str:
     return __version__
 
 
+def _unread(request: Request, response: JSONResponse) -> JSONResponse:
+    """A refusal of a call whose body is not read: the connection is closed after it, so that
+    the rest of the body (a 400 MB upload) is not received at all, not even to be dropped."""
+    headers = request.headers
+    if headers.get("content-length", "0") != "0" or "transfer-encoding" in headers:
+        response.headers["Connection"] = "close"
+    return response
+
+
 def _person(store: Store, request: Request, needs: Action | None = None) -> str:
     """The signed-in person's name; 401 for a missing, wrong or revoked token, 400 for a
     ``--user`` that names someone else, 403 for a role that does not allow ``needs``."""
@@ -327,9 +372,7 @@ def _uploads(form: Any | None, op: Operation) -> Iterator[dict[str, tuple[Path, 
             upload = form.get(name) if form is not None else None
             if upload is None or not hasattr(upload, "filename"):
                 continue
-            filename = Path(upload.filename or "upload").name.replace("\x00", "")
-            if filename in ("", ".", ".."):
-                filename = "upload"
+            filename = _file_name(upload.filename or "upload", name) or "upload"
             path = folder / name / filename
             path.parent.mkdir()
             with path.open("wb") as out:
@@ -338,6 +381,26 @@ def _uploads(form: Any | None, op: Operation) -> Iterator[dict[str, tuple[Path, 
         yield saved
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+NAME_BYTES = 255  # what a file name may hold on the server's disk (and on most others)
+
+
+def _file_name(given: str, field: str) -> str:
+    """The last part of a file name a client sent, as the server can write it ('' when there
+    is none: ``..``); one longer than a disk takes is refused, named (400), never a 500."""
+    name = Path(given.replace("\x00", "")).name
+    if name in ("", ".", ".."):
+        return ""
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > NAME_BYTES:
+        shown = name[:40] + "…" + name[-12:]
+        raise InputError(
+            f" {shown!r}: a file name of {len(name):,} characters ({size:,} bytes) is longer "
+            f"than a file name may be ({NAME_BYTES} bytes); rename the file and send it again",
+            field=field,
+        )
+    return name
 
 
 def _copies(kind: str) -> str:
@@ -394,8 +457,8 @@ def _run(
         ours = {str(path): names.get(key, path.name) for key, (path, _) in (saved or {}).items()}
         output = None
         if op.output and call.get("output"):
-            shown = Path(str(call["output"]).replace("\x00", "")).name
-            if shown in ("", ".", ".."):
+            shown = _file_name(str(call["output"]), "output")
+            if not shown:
                 raise InputError(f" {call['output']!r}: name the file to write", field="output")
             output = Path(folder) / shown
             params["output"] = output
