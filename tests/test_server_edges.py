@@ -170,6 +170,22 @@ def test_an_upload_the_role_does_not_allow_is_refused_before_it_is_read(
     assert _copies(temporary) == []
 
 
+def test_docs_load_nothing_from_elsewhere(edge: Team) -> None:
+    """Given a server without Internet access (or a browser without), when someone opens
+    /docs, then the page is whole: no script, style or font from another host (it was Swagger
+    UI from a CDN), and it names every operation with what it takes."""
+    page = httpx.get(f"{edge.server}/docs", timeout=30)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    text = page.text
+    assert "<script" not in text and "cdn" not in text
+    assert "http://" not in text and "https://" not in text
+    for operation in edge.operations():
+        assert f"POST /api/{operation}" in text, operation
+    assert "lines_file</code>: file" in text
+    assert httpx.get(f"{edge.server}/redoc", timeout=30).status_code == 404
+
+
 # Errors that leak nothing ------------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ of the core applies (:mod:`pricing.access.authority`). A call without a valid to
 (401) before anything is read. ``POST /api/{operation}`` takes ``{"params": {...}}`` as JSON, or,
 for operations that take files, a multipart form (the same JSON as the ``request`` field, and
 the files); it answers ``{"document": …}`` (``output``: a written file, base64) or
-``{"error": {"kind", "message", "detail", "field"}}``. OpenAPI is served at ``/docs``.
+``{"error": {"kind", "message", "detail", "field"}}``. ``/docs`` describes the operations
+(a page of the server's own: it loads nothing from elsewhere); OpenAPI is ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -123,6 +124,8 @@ def create_app(url: str | None = None) -> FastAPI:
         summary="Standard list pricing, special prices held to guardrails, drift.",
         version=_version(),
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load their script from a CDN: /docs is ours (offline)
+        redoc_url=None,
     )
     app.state.store = store
     app.add_middleware(BoundedBody)
@@ -184,9 +187,62 @@ def create_app(url: str | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable", "message": UNAVAILABLE}, 503)
         return JSONResponse({"status": "ok"})
 
+    page = _docs_page(app.title, app.version, operations)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The operations, their parameters and how to call them: one page of the server's
+        own, that loads nothing from anywhere (it works offline, and behind any proxy)."""
+        return HTMLResponse(page, headers={"Content-Security-Policy": DOCS_POLICY})
+
     for op in operations.values():
         _route(app, store, op)
     return app
+
+
+DOCS_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
+def _docs_page(title: str, version: str, operations: dict[str, Operation]) -> str:
+    """``/docs``: every operation with its summary, parameters, files and the role it needs,
+    written from the same registry the routes are made from (never a second description)."""
+    from html import escape
+
+    rows = []
+    for op in sorted(operations.values(), key=lambda op: op.name):
+        params = []
+        for parameter in op.parameters():
+            if parameter.name == "output" and op.output:
+                continue
+            kind = "file" if parameter.name in op.files else str(parameter.annotation)
+            optional = parameter.default is not parameter.empty
+            default = f" = {parameter.default!r}" if optional else " (required)"
+            params.append(f"<li><code>{escape(parameter.name)}</code>: {escape(kind)}"
+                          f"{escape(default)}</li>")  # fmt: skip
+        notes = []
+        if op.output:
+            notes.append('writes a file: give its name as <code>"output"</code>; it comes back '
+                         'base64 in <code>"output"</code>')  # fmt: skip
+        if op.needs:
+            notes.append(f"needs a role that may {escape(op.needs)}")
+        rows.append(
+            f'<h3 id="{escape(op.name)}"><code>POST /api/{escape(op.name)}</code></h3>'
+            f"<p>{escape(op.summary)}</p><ul>{''.join(params) or '<li>no parameters</li>'}</ul>"
+            + "".join(f"<p><em>{note}</em></p>" for note in notes)
+        )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} '
+        f"API</title><style>body{{font:15px/1.5 system-ui,sans-serif;max-width:52em;margin:2em "
+        f"auto;padding:0 1em}}code{{background:#f3f3f3;padding:0 .2em}}h3{{margin-top:1.6em}}"
+        f"</style></head><body><h1>{escape(title)} {escape(version)}: the API</h1>"
+        "<p>Every call but <code>GET /api/health</code> carries the person's token: "
+        "<code>Authorization: Bearer prc_…</code>. A call is <code>POST /api/OPERATION</code> "
+        'with <code>{"params": {…}}</code> as JSON, or, with a file, a multipart form: that '
+        "JSON as the <code>request</code> field and the file under its parameter's name. The "
+        'answer is <code>{"document": …}</code> or <code>{"error": {"kind", "message", '
+        '"detail", "field"}}</code>. The machine-readable description is '
+        '<a href="/openapi.json">/openapi.json</a>.</p>' + "".join(rows) + "</body></html>"
+    )
 
 
 # The file an operation takes is read by its importer within that importer's size bound: a call
