@@ -98,6 +98,17 @@ def above_standard_flag() -> Decimal:
     return value
 
 
+def seconds(name: str, default: float) -> float:
+    """A number of seconds set in the environment variable ``name`` (a server's setting), or
+    ``default`` when it is unset or not a positive number."""
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
 def lock_timeout() -> str:
     """The lock wait as written in the environment (blank when unset); the store parses it."""
     return os.environ.get(LOCK_TIMEOUT, "").strip()

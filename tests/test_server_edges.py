@@ -8,6 +8,7 @@ One real server over a PostgreSQL database of its own, with a temporary folder o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -56,7 +57,8 @@ def edge(
             done = made.admin("people", "add", name, "--role", role, "--json")
             assert done.returncode == 0, done.stderr
             made.tokens[name] = json.loads(done.stdout)["token"]
-        env = {"PRICING_SECRET": SECRET, "TMPDIR": str(temporary), "PRICING_LOCK_TIMEOUT": "1"}
+        env = {"PRICING_SECRET": SECRET, "TMPDIR": str(temporary), "PRICING_LOCK_TIMEOUT": "1",
+               "PRICING_BODY_TIMEOUT": "2"}  # fmt: skip
         with serving(url, folder, **env) as address:
             made.server = address
             yield made
@@ -184,6 +186,93 @@ def test_docs_load_nothing_from_elsewhere(edge: Team) -> None:
         assert f"POST /api/{operation}" in text, operation
     assert "lines_file</code>: file" in text
     assert httpx.get(f"{edge.server}/redoc", timeout=30).status_code == 404
+
+
+def _half_sent(edge: Team, person: str, operation: str, multipart: bool) -> socket.socket:
+    """A connection that sent a call's head and 10 bytes of its declared 1,000, then waits."""
+    host, port = edge.server.removeprefix("http://").split(":")
+    kind = "multipart/form-data; boundary=x" if multipart else "application/json"
+    head = (
+        f"POST /api/{operation} HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: Bearer {edge.tokens[person]}\r\nContent-Type: {kind}\r\n"
+        f"Content-Length: 1000\r\n\r\n"
+    ).encode()
+    sock = socket.create_connection((host, int(port)), timeout=15)
+    sock.sendall(head + (b"--x\r\nConte" if multipart else b'{"params":'))
+    return sock
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+def test_a_body_that_stalls_is_cut_off(edge: Team, temporary: Path, multipart: bool) -> None:
+    """Given a call that sends part of its body and then nothing (40 such calls stayed open
+    for minutes), when PRICING_BODY_TIMEOUT (here 2 s) passes, then the server answers 408
+    and closes the connection; nothing is kept."""
+    operation = "policy.check" if multipart else "requests.submit"
+    started = time.monotonic()
+    with _half_sent(edge, "priya", operation, multipart) as sock:
+        try:
+            answer = sock.recv(65536)
+        except TimeoutError:
+            pytest.fail("the half-sent call was still open after 15 s")
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
+    assert b"stopped arriving" in answer
+    assert time.monotonic() - started < 10
+    assert _copies(temporary) == []
+
+
+def test_a_person_runs_at_most_two_uploads_at_once(edge: Team) -> None:
+    """Given two of a rep's uploads still arriving, when she sends a third, then it is 429 at
+    once; other people are not held back, and once hers end she may send again."""
+    policy = b"[x]\n"
+
+    def upload(person: str) -> httpx.Response:
+        return httpx.post(
+            f"{edge.server}/api/policy.check",
+            headers={"Authorization": f"Bearer {edge.tokens[person]}"},
+            data={"request": json.dumps({"params": {}, "names": {}})},
+            files={"file": ("p.toml", policy, "application/octet-stream")}, timeout=30,
+        )  # fmt: skip
+
+    first = _half_sent(edge, "priya", "policy.check", True)
+    second = _half_sent(edge, "priya", "policy.check", True)
+    try:
+        time.sleep(0.3)
+        third = upload("priya")
+        assert third.status_code == 429, third.text
+        assert "2 uploads running" in third.json()["error"]["message"]
+        assert upload("ravi").status_code == 200
+    finally:
+        for sock in (first, second):
+            with contextlib.suppress(OSError):
+                sock.recv(65536)  # their 408, once they stall
+            sock.close()
+    assert upload("priya").status_code == 200
+
+
+def test_failed_sign_ins_are_logged_and_an_address_that_keeps_guessing_waits(
+    edge: Team,
+) -> None:
+    """Given someone at one address trying tokens, then each failure is logged with the
+    address (never the token) and after 10 in a minute that address is refused (429) whatever
+    it sends, while people at other addresses sign in as before."""
+    guesser = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=30)
+    url = f"{edge.server}/api/requests.list"
+    guesses = [f"prc_guess{n:02d}" + "g" * 30 for n in range(10)]
+    with guesser:
+        for guess in guesses:
+            answer = guesser.post(url, json={"params": {}},
+                                  headers={"Authorization": f"Bearer {guess}"})  # fmt: skip
+            assert answer.status_code == 401, answer.text
+        answer = guesser.post(url, json={"params": {}},
+                              headers={"Authorization": f"Bearer {edge.tokens['priya']}"})  # fmt: skip
+        assert answer.status_code == 429, answer.text
+        assert "too many failed sign-ins" in answer.json()["error"]["message"]
+        assert int(answer.headers["retry-after"]) > 0
+    assert edge.post("priya", "requests.list", {}).status_code == 200  # another address
+    log = (edge.folder / "server.log").read_text()
+    assert log.count("failed sign-in from 127.0.0.2") == 10
+    assert "sign-ins from 127.0.0.2 refused" in log
+    assert not any(guess in log for guess in guesses)
 
 
 # Errors that leak nothing ------------------------------------------------------------------------

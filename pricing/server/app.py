@@ -12,6 +12,7 @@ the files); it answers ``{"document": …}`` (``output``: a written file, base64
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -19,6 +20,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -31,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pricing import api, limits
+from pricing import api, config, limits
 from pricing.access.authority import Action, Actor
 from pricing.errors import (
     DamagedError,
@@ -48,6 +50,7 @@ from pricing.storage.store import Store
 
 log = logging.getLogger("pricing.server")
 USER_HEADER = "X-Pricing-User"
+SIGNIN_FAILURES = "PRICING_SIGNIN_FAILURES"  # failed sign-ins an address may make in a minute
 KINDS: list[tuple[type[PricingError], str, int]] = [
     (InputError, "input", 400),
     (NotFoundError, "not_found", 404),
@@ -131,6 +134,9 @@ def create_app(url: str | None = None) -> FastAPI:
     app.add_middleware(BoundedBody)
     operations = load_all()
     needs = {f"/api/{op.name}": op.needs for op in operations.values() if op.needs}
+    heavy = {f"/api/{op.name}" for op in operations.values() if op.files}
+    guard = SignInGuard()
+    running = Running()
     _remove_stale_copies()
 
     @app.exception_handler(PricingError)
@@ -149,19 +155,36 @@ def create_app(url: str | None = None) -> FastAPI:
         person lacks (:attr:`Operation.needs`) is refused (403) then too, before a byte of
         its upload is received."""
         path = request.url.path
-        if path.startswith("/api/") and path != "/api/health":
-            from starlette.concurrency import run_in_threadpool
+        if not path.startswith("/api/") or path == "/api/health":
+            return await call_next(request)
+        from starlette.concurrency import run_in_threadpool
 
-            try:
-                request.state.user = await run_in_threadpool(
-                    _person, store, request, needs.get(path)
-                )
-            except PricingError as exc:
-                return _unread(request, _error(exc))
-            except (OperationalError, InterfaceError) as exc:
-                error = StoreError(f"database: {exc.__class__.__name__}: {exc}")
-                return _unread(request, _error(error))
-        return await call_next(request)
+        address = request.client.host if request.client else "unknown"
+        wait = guard.locked(address)
+        if wait:
+            return _unread(request, _too_many(
+                f"too many failed sign-ins from your address: try again in {wait} s", wait))  # fmt: skip
+        try:
+            user = await run_in_threadpool(_person, store, request, needs.get(path))
+        except _WrongToken as exc:
+            guard.failed(address, str(request.headers.get(USER_HEADER) or ""))
+            return _unread(request, _error(exc))
+        except PricingError as exc:
+            return _unread(request, _error(exc))
+        except (OperationalError, InterfaceError) as exc:
+            error = StoreError(f"database: {exc.__class__.__name__}: {exc}")
+            return _unread(request, _error(error))
+        request.state.user = user
+        if path not in heavy or not _multipart(request):
+            return await call_next(request)
+        if not running.enter(user):
+            return _unread(request, _too_many(
+                f"{user}, you have {running.most} uploads running on this server already: "
+                "wait for them to finish, then send this one again", 10))  # fmt: skip
+        try:
+            return await call_next(request)
+        finally:
+            running.leave(user)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
@@ -264,6 +287,13 @@ class _TooLarge(Exception):
     """A call's body went past its bound while it was being received."""
 
 
+class _Stalled(Exception):
+    """A call's body stopped arriving (nothing for ``PRICING_BODY_TIMEOUT`` seconds)."""
+
+
+BODY_TIMEOUT = "PRICING_BODY_TIMEOUT"  # seconds a call's body may pause before it is cut off
+
+
 class BoundedBody:
     """Refuse (413) a call whose body exceeds :data:`pricing.limits.UPLOAD` (with files: no
     more than the operation's own file bound, :data:`_FILE_BOUNDS`) or
@@ -273,6 +303,7 @@ class BoundedBody:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.stall = config.seconds(BODY_TIMEOUT, 30.0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -290,13 +321,20 @@ class BoundedBody:
             await self._refuse(bound, send)
             return
         received = 0
-        started = False
+        started = whole = False
 
         async def counted() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, whole
+            if whole:  # the body is in: what comes now is the client leaving, whenever it does
+                return await receive()
+            try:
+                async with asyncio.timeout(self.stall):
+                    message = await receive()
+            except TimeoutError:
+                raise _Stalled from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                whole = not message.get("more_body", False)
                 if received > most:
                     raise _TooLarge
             return message
@@ -311,6 +349,16 @@ class BoundedBody:
         except _TooLarge:
             if not started:
                 await self._refuse(bound, send)
+        except _Stalled:
+            log.warning("a call's body stalled for %g s: cut off", self.stall)
+            if not started:
+                message = (f"the call's body stopped arriving for {self.stall:g} s: it was cut "
+                           "off and nothing was stored; send it again")  # fmt: skip
+                await JSONResponse(
+                    {"error": {"kind": "input", "message": message, "detail": message,
+                               "field": None}},
+                    status_code=408, headers={"Connection": "close"},
+                )({"type": "http"}, _no_body, send)  # fmt: skip
 
     @staticmethod
     async def _refuse(bound: limits.Limit, send: Send) -> None:
@@ -340,6 +388,89 @@ def _version() -> str:
     return __version__
 
 
+class _WrongToken(ServerError):
+    """A token that signs nobody in (wrong, or revoked): a failed sign-in."""
+
+
+class SignInGuard:
+    """Failed sign-ins (a token that signs nobody in), per address: each is logged (the
+    address and the name it claimed, never the token), and once :attr:`most` failed within
+    :attr:`window` seconds (``PRICING_SIGNIN_FAILURES``, default 10 a minute) every call from
+    that address is refused (429) until the window has passed, without its token being looked
+    at: guessing is slowed to that pace. Kept in memory, per server process."""
+
+    window = 60.0
+
+    def __init__(self) -> None:
+        self.failures: dict[str, list[float]] = {}
+        self.most = int(config.seconds(SIGNIN_FAILURES, 10))
+
+    def _recent(self, address: str, now: float) -> list[float]:
+        kept = [t for t in self.failures.get(address, ()) if now - t < self.window]
+        if kept:
+            self.failures[address] = kept
+        else:
+            self.failures.pop(address, None)
+        return kept
+
+    def locked(self, address: str) -> int:
+        """Seconds until ``address`` may try again (0: now)."""
+        if address not in self.failures:
+            return 0
+        now = time.monotonic()
+        recent = self._recent(address, now)
+        if len(recent) < self.most:
+            return 0
+        return max(1, int(self.window - (now - recent[-self.most]) + 0.999))
+
+    def failed(self, address: str, claimed: str) -> None:
+        now = time.monotonic()
+        if len(self.failures) > 10_000:  # many addresses: forget the ones that are quiet
+            for known in list(self.failures):
+                self._recent(known, now)
+        recent = self._recent(address, now)
+        recent.append(now)
+        self.failures[address] = recent
+        named = f" claiming to be {claimed[:60]!r}" if claimed else ""
+        log.warning("failed sign-in from %s%s (%d in %g s)", address, named, len(recent),
+                    self.window)  # fmt: skip
+        if len(recent) == self.most:
+            log.warning("sign-ins from %s refused for %g s: %d failed", address, self.window,
+                        self.most)  # fmt: skip
+
+
+class Running:
+    """The calls with an upload each person has running: at most :attr:`most` at once, so that
+    one person cannot fill the server with imports (each can cost seconds of its CPU)."""
+
+    most = 2
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+
+    def enter(self, user: str) -> bool:
+        if self.calls.get(user, 0) >= self.most:
+            return False
+        self.calls[user] = self.calls.get(user, 0) + 1
+        return True
+
+    def leave(self, user: str) -> None:
+        left = self.calls.get(user, 1) - 1
+        if left:
+            self.calls[user] = left
+        else:
+            self.calls.pop(user, None)
+
+
+def _multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("multipart/form-data")
+
+
+def _too_many(message: str, wait: int) -> JSONResponse:
+    return JSONResponse({"error": {"kind": "server", "message": message}}, status_code=429,
+                        headers={"Retry-After": str(wait)})  # fmt: skip
+
+
 def _unread(request: Request, response: JSONResponse) -> JSONResponse:
     """A refusal of a call whose body is not read: the connection is closed after it, so that
     the rest of the body (a 400 MB upload) is not received at all, not even to be dropped."""
@@ -358,7 +489,7 @@ def _person(store: Store, request: Request, needs: Action | None = None) -> str:
         raise ServerError("sign in: this server needs your personal token (PRICING_TOKEN)")
     person = api.signed_in(store, token.strip())
     if person is None:
-        raise ServerError(
+        raise _WrongToken(
             "your token is wrong or was revoked: ask the owner for a new one "
             "(`pricing people reset NAME`), then sign in again"
         )
