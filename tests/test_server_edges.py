@@ -126,7 +126,7 @@ def test_a_reps_large_deals_upload_is_refused_at_once_and_nothing_is_kept(
     assert answer.status_code == 403, answer.text
     assert answer.json()["error"]["kind"] == "refused"
     assert "only owner may import or change deal data" in answer.json()["error"]["message"]
-    assert took < 1.0, f"refused after {took:.1f} s: the upload was received first"
+    assert took < 1.5, f"refused after {took:.1f} s: the upload was received first"
     assert _copies(temporary) == []
     assert edge.snapshot() == before
 
@@ -209,9 +209,11 @@ def test_a_body_that_stalls_is_cut_off(edge: Team, temporary: Path, multipart: b
     and closes the connection; nothing is kept."""
     operation = "policy.check" if multipart else "requests.submit"
     started = time.monotonic()
+    answer = b""
     with _half_sent(edge, "priya", operation, multipart) as sock:
         try:
-            answer = sock.recv(65536)
+            while part := sock.recv(65536):  # to the end: the server closes the connection
+                answer += part
         except TimeoutError:
             pytest.fail("the half-sent call was still open after 15 s")
     assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
@@ -236,7 +238,7 @@ def test_a_person_runs_at_most_two_uploads_at_once(edge: Team) -> None:
     first = _half_sent(edge, "priya", "policy.check", True)
     second = _half_sent(edge, "priya", "policy.check", True)
     try:
-        time.sleep(0.3)
+        time.sleep(0.5)  # both are past their sign-in and receiving
         third = upload("priya")
         assert third.status_code == 429, third.text
         assert "2 uploads running" in third.json()["error"]["message"]
