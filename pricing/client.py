@@ -54,6 +54,7 @@ def call(
             f"client mode ({login.server}) needs your token: set PRICING_TOKEN or sign in with "
             f"`pricing login --server {login.server}`"
         )
+    _safe_to_send(login)
     headers = {"Authorization": f"Bearer {login.token}"}
     if user:
         headers[USER_HEADER] = user
@@ -91,15 +92,41 @@ def call(
     return _answer(login, response, output)
 
 
-def _open(path: Path) -> BinaryIO:
+def _safe_to_send(login: Login) -> None:
+    """Refuse to send the token in clear (plain http) to a host other than this machine, unless
+    the person said so (``--insecure``): anyone on the network between could read it and act as
+    them."""
+    from urllib.parse import urlsplit
+
+    address = urlsplit(login.server)
+    if address.scheme != "http" or login.insecure or _loopback(address.hostname or ""):
+        return
+    raise ServerError(
+        f"{login.server} is plain http to another host: your token would cross the network "
+        "readable by anyone on the way, so it is not sent. Use the server's https:// address; "
+        "on a network you trust, sign in with `pricing login --insecure` (or set "
+        "PRICING_INSECURE=1)"
+    )
+
+
+def _loopback(host: str) -> bool:
+    """This machine (``localhost``, 127.0.0.0/8, ::1): a token sent there never leaves it."""
+    import ipaddress
+
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
     try:
-        return path.open("rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _open(path: Path) -> BinaryIO:
+    """The file to upload, when it is a regular file (a pipe, a device or a folder is refused
+    before it is opened: :mod:`pricing.files`)."""
+    from pricing.files import open_regular
+
+    return open_regular(path)
 
 
 def _answer(login: Login, response: httpx.Response, output: Path | None) -> Any:

@@ -37,6 +37,7 @@ CONFIG = "PRICING_CONFIG"
 SECRET = "PRICING_SECRET"
 SERVER = "PRICING_SERVER"
 TOKEN = "PRICING_TOKEN"
+INSECURE = "PRICING_INSECURE"  # 1: send the token over plain http to a host not this one
 ABOVE_STANDARD_FLAG = "PRICING_ABOVE_STANDARD_FLAG"
 
 
@@ -95,6 +96,17 @@ def above_standard_flag() -> Decimal:
             "standard price, such as 3)"
         )
     return value
+
+
+def seconds(name: str, default: float) -> float:
+    """A number of seconds set in the environment variable ``name`` (a server's setting), or
+    ``default`` when it is unset or not a positive number."""
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
 
 
 def lock_timeout() -> str:
@@ -281,10 +293,12 @@ def token_keys(*, create: bool = False) -> list[bytes]:
 
 @dataclass(frozen=True)
 class Login:
-    """Where the server is and the token to sign in with."""
+    """Where the server is, the token to sign in with, and whether the token may go over plain
+    http to another host (``insecure``: `pricing login --insecure` or ``PRICING_INSECURE=1``)."""
 
     server: str
     token: str
+    insecure: bool = False
 
 
 def login_file() -> Path:
@@ -301,16 +315,25 @@ def login() -> Login | None:
     the login `pricing login` kept; None means embedded mode."""
     server = os.environ.get(SERVER, "").strip()
     given = token()
+    insecure = insecure_allowed()
     if server and given:
-        return Login(server, given)  # the environment says it all: no file is read
+        return Login(server, given, insecure)  # the environment says it all: no file is read
     kept = _kept_login()
     if server:
-        if not given and kept is not None and kept.server == server:
+        same = kept is not None and kept.server == server
+        if not given and kept is not None and same:
             given = kept.token
-        return Login(server, given)
+        return Login(server, given, insecure or (same and kept is not None and kept.insecure))
     if kept is not None and given:
-        return Login(kept.server, given)  # the token of the environment wins
+        return Login(kept.server, given, insecure or kept.insecure)  # the environment's token
+    if kept is not None and insecure:
+        return Login(kept.server, kept.token, True)
     return kept
+
+
+def insecure_allowed() -> bool:
+    """``PRICING_INSECURE=1``: the token may go over plain http to a host other than this one."""
+    return os.environ.get(INSECURE, "").strip().lower() in ("1", "true", "yes")
 
 
 def _kept_login() -> Login | None:
@@ -327,10 +350,10 @@ def _kept_login() -> Login | None:
     server, token = data.get("server"), data.get("token")
     if not isinstance(server, str) or not isinstance(token, str):
         raise ConfigError(f"{path} is not a login; sign in again with `pricing login --server URL`")
-    return Login(server, token)
+    return Login(server, token, data.get("insecure") is True)
 
 
-def keep_login(server: str, token: str) -> Path:
+def keep_login(server: str, token: str, insecure: bool = False) -> Path:
     """Keep a login for later commands, readable by this user only (mode 0600)."""
     path = login_file()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -338,6 +361,10 @@ def keep_login(server: str, token: str) -> Path:
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
         out.write(f"server = {_toml_string(server)}\ntoken = {_toml_string(token)}\n")
+        if insecure:
+            out.write(
+                "insecure = true  # the token goes over plain http: pricing login --insecure\n"
+            )
     os.chmod(temporary, 0o600)
     os.replace(temporary, path)
     return path

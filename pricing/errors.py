@@ -8,6 +8,7 @@ cases where there is nothing to collect::
     ├── InputError        a file cannot be read at all, or an argument is unusable
     ├── NotFoundError     something asked for by name or number does not exist
     ├── StoreError        the database cannot be opened or used
+    │   ├── StoreBusy     another writer held it longer than the wait allowed
     │   ├── SchemaError   the database was written by a newer version of pricing
     │   └── DamagedError  something stored no longer reads as it was written
     ├── ConfigError       the configuration (file, secret, login) cannot be used
@@ -49,6 +50,10 @@ class NotFoundError(PricingError):
 
 class StoreError(PricingError):
     """The database cannot be opened, migrated or written."""
+
+
+class StoreBusy(StoreError):
+    """Another writer held the database longer than the lock timeout; nothing was changed."""
 
 
 class SchemaError(StoreError):

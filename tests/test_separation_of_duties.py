@@ -152,3 +152,28 @@ def test_only_an_open_request_can_change(sales: Cli) -> None:
     code, err = decide(sales, "priya", "requests", "change", "R-000009", "HW-200", "--qty", "6",
                        "--discount", "5")  # fmt: skip
     assert code == 2 and "no request R-000009" in err
+
+
+def test_an_owner_decides_a_request_whose_level_the_policy_no_longer_has(
+    sales: Cli, tmp_path: Path
+) -> None:
+    """Given a request waiting for a manager, when a new policy drops the manager level, then
+    nobody else may decide it, but an owner still can (it was stuck for everyone, owners too)."""
+    from tests.test_policy import POLICY
+
+    ask(sales, "HW-100", "--qty", "50", "--price", "96.90")  # priya's, needs a manager
+    flat = (
+        POLICY.replace('levels = ["rep", "manager", "owner"]', 'levels = ["rep", "owner"]')
+        .replace("manager = 20.0\n", "")
+        .replace("manager = 10.0, ", "")
+        .replace("manager = 25.0, ", "")
+    )
+    guardrails = tmp_path / "flat.toml"
+    guardrails.write_text(flat + '\n[[person]]\nname = "priya"\nrole = "rep"\n')
+    loaded = sales("policy", "load", str(guardrails))
+    assert loaded.exit_code == 0, loaded.output
+    code, err = decide(sales, "priya", "approve", "R-000001")
+    assert code == 1 and status(sales, "R-000001") == "pending", err
+    code, err = decide(sales, "dana", "approve", "R-000001")
+    assert (code, err) == (0, ""), err
+    assert status(sales, "R-000001") == "approved"

@@ -69,7 +69,7 @@ def policy_levels(conn: Connection) -> list[str]:
     return [str(level) for level in levels] if isinstance(levels, list) else []
 
 
-def _kind(conn: Connection, role: str) -> str:
+def kind_of(conn: Connection, role: str) -> str:
     """What a stored role counts as: itself for the base roles, a manager for a level of the
     newest policy, else a rep (a role the policy dropped keeps no rights beyond its own)."""
     if role in BASE_ROLES:
@@ -134,5 +134,5 @@ def actor(conn: Connection, name: str) -> Actor:
             "`pricing people list` shows you, or ask the owner to add you",
             field="user",
         )
-    return Actor(person.name, person.role, registered=True, kind=_kind(conn, person.role),
+    return Actor(person.name, person.role, registered=True, kind=kind_of(conn, person.role),
                  since_request=person.since_request)  # fmt: skip

@@ -52,7 +52,7 @@ def _keep_if_signed_in(token: str) -> str | None:
     login = settings().login()
     if login is None or config.token():
         return None
-    return str(config.keep_login(login.server, token))
+    return str(config.keep_login(login.server, token, login.insecure))
 
 
 @people.command(

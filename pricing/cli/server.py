@@ -72,11 +72,18 @@ Examples:
   pricing login --server https://pricing.example.com      (asks for your token)
   pass show pricing | pricing login --server https://pricing.example.com
   PRICING_TOKEN=prc_… pricing login --server http://127.0.0.1:8765
+  pricing login --server http://pricing.lan:8765 --insecure   (a network you trust)
 """
 )
 @click.option("--server", required=True, metavar="URL", help="The team server's address.")
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Send the token over plain http to a host other than this one (it crosses the "
+    "network readable by anyone on the way; refused without this, or PRICING_INSECURE=1).",
+)
 @json_option
-def login(server: str) -> None:
+def login(server: str, insecure: bool) -> None:
     """Sign in to the team server with your personal token; commands then go through it.
 
     The token comes from PRICING_TOKEN, else standard input: typed at a prompt that does not
@@ -87,8 +94,9 @@ def login(server: str) -> None:
     token = config.token() or _token_from_stdin()
     if not token:
         raise InputError("no token given: type it at the prompt, pipe it in, or set PRICING_TOKEN")
-    me = client.call(config.Login(server, token), "people.whoami", {})
-    where = config.keep_login(server, token)
+    insecure = insecure or config.insecure_allowed()
+    me = client.call(config.Login(server, token, insecure), "people.whoami", {})
+    where = config.keep_login(server, token, insecure)
     cfg = settings()
     if cfg.json:
         me.update(server=server, kept_in=str(where))

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pricing.errors import InputError
+from pricing.files import open_regular
 from pricing.io.bounded import (
     CHUNK,
     Bounds,
@@ -171,16 +172,12 @@ class Workbook:
 
 def read_input(path: Path, limit: int | None = None) -> bytes:
     """The first ``limit`` bytes of a file the user named (all of it when None), or an
-    InputError that says what is wrong with it: missing, a folder, unreadable, empty."""
+    InputError that says what is wrong with it: missing, not a regular file (a folder, a
+    pipe, a device), unreadable, empty."""
+    handle = open_regular(path)  # a pipe, a device or a folder: refused before it is opened
     try:
-        with path.open("rb") as handle:
+        with handle:
             data = handle.read() if limit is None else handle.read(limit)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a file") from None
-    except PermissionError:
-        raise InputError(f"{path}: permission denied; check the file's permissions") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     if not data:

@@ -60,27 +60,21 @@ class Caller:
 @dataclass(frozen=True)
 class Operation:
     """One operation: its name (``requests.approve``), its function, the parameters that are
-    input files, and whether it writes an ``output`` file."""
+    input files, whether it writes an ``output`` file, and the action its caller's role must
+    allow whatever the call says (``needs``): the server decides it from the token alone,
+    before it reads a byte of the call's body (a rep's deals upload is refused at once, never
+    received, spooled and then refused)."""
 
     name: str
     function: Callable[..., Document]
     files: tuple[str, ...] = ()
     output: bool = False
     summary: str = ""
+    needs: Action | None = None
 
     def parameters(self) -> list[inspect.Parameter]:
         """The operation's keyword parameters (after the caller)."""
         return list(inspect.signature(self.function).parameters.values())[1:]
-
-
-def authorize_first(caller: Caller, action: Action) -> None:
-    """On a store that is open already (the server's), refuse before reading a file the
-    caller may not bring in: a rep's policy or deals file is not even parsed. Embedded, the
-    store opens while the file is read, and the operation's core call checks the role then."""
-    from pricing import api
-
-    if caller.opened is not None:
-        api.authorize(caller.opened, caller.user, action)
 
 
 def day(text: str | None, field: str) -> date | None:
@@ -96,12 +90,18 @@ def day(text: str | None, field: str) -> date | None:
 REGISTRY: dict[str, Operation] = {}
 
 
-def operation(name: str, *, files: tuple[str, ...] = (), output: bool = False) -> Callable[[F], F]:
-    """Register a function as the operation ``name``."""
+def operation(
+    name: str,
+    *,
+    files: tuple[str, ...] = (),
+    output: bool = False,
+    needs: Action | None = None,
+) -> Callable[[F], F]:
+    """Register a function as the operation ``name`` (``needs``: see :class:`Operation`)."""
 
     def register(function: F) -> F:
         summary = (function.__doc__ or "").strip().split("\n")[0]
-        REGISTRY[name] = Operation(name, function, files, output, summary)
+        REGISTRY[name] = Operation(name, function, files, output, summary, needs)
         return function
 
     return register

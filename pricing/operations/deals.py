@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pricing import api, documents
 from pricing.errors import InputError
-from pricing.operations import Caller, Document, authorize_first, operation
+from pricing.operations import Caller, Document, operation
 
 
-@operation("deals.import", files=("file",))
+@operation("deals.import", files=("file",), needs="deals.import")
 def import_(
     caller: Caller,
     *,
@@ -32,7 +32,6 @@ def import_(
     ``all_statuses``: keep every line (by default a cancelled, void or lost one is left out)."""
     if file is None:
         raise InputError(": name the deals file (csv or xlsx)", field="file")
-    authorize_first(caller, "deals.import")
     mapped = api.column_overrides(columns or [], kind="deals")
     read = api.read_deals(
         file,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pricing import api, documents
-from pricing.operations import Caller, Document, authorize_first, day, operation
+from pricing.operations import Caller, Document, day, operation
 
 
 @operation("policy.check", files=("file",))
@@ -14,12 +14,11 @@ def check(caller: Caller, *, file: Path) -> Document:
     return documents.policy_check(api.check_policy(file))
 
 
-@operation("policy.load", files=("file",))
+@operation("policy.load", files=("file",), needs="policy.load")
 def load(caller: Caller, *, file: Path) -> Document:
     """Store a valid policy file as the newest version (the database is opened, and made if
     new, only for a valid one); an invalid one is refused with its problems (``version``
     None)."""
-    authorize_first(caller, "policy.load")
     parsed = api.check_policy(file)
     if parsed.policy is None:
         return documents.policy_refused(parsed, {"version": None})
@@ -34,7 +33,7 @@ def show(caller: Caller, *, version: int | None = None) -> Document:
     return documents.policy(api.show_policy(caller.store(), version))
 
 
-@operation("policy.simulate", files=("file",), output=True)
+@operation("policy.simulate", files=("file",), output=True, needs="policy.simulate")
 def simulate(
     caller: Caller,
     *,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from pricing import api, documents
 from pricing.errors import InputError, NotFoundError
-from pricing.operations import Caller, Document, authorize_first, day, operation
+from pricing.operations import Caller, Document, day, operation
 
 
-@operation("pricebook.import", files=("file",))
+@operation("pricebook.import", files=("file",), needs="pricebook.import")
 def import_(
     caller: Caller,
     *,
@@ -26,7 +26,6 @@ def import_(
     (with ``skip_invalid``, rows with errors of their own are left out and listed instead).
 
     The database is opened (and made, if new) only once the file reads without errors."""
-    authorize_first(caller, "pricebook.import")
     mapped = api.column_overrides(columns or [], kind="pricebook")
     result = api.import_price_book(
         lambda: caller.store(create=True, dry_run=dry_run),

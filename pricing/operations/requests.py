@@ -89,7 +89,7 @@ def quote(
     )
 
 
-@operation("requests.submit", files=("lines_file",))
+@operation("requests.submit", files=("lines_file",), needs="request.submit")
 def submit(
     caller: Caller,
     *,

@@ -6,16 +6,21 @@ of the core applies (:mod:`pricing.access.authority`). A call without a valid to
 (401) before anything is read. ``POST /api/{operation}`` takes ``{"params": {...}}`` as JSON, or,
 for operations that take files, a multipart form (the same JSON as the ``request`` field, and
 the files); it answers ``{"document": …}`` (``output``: a written file, base64) or
-``{"error": {"kind", "message", "detail", "field"}}``. OpenAPI is served at ``/docs``.
+``{"error": {"kind", "message", "detail", "field"}}``. ``/docs`` describes the operations
+(a page of the server's own: it loads nothing from elsewhere); OpenAPI is ``/openapi.json``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
+import os
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -23,17 +28,22 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pricing import api, limits
+from pricing import api, config, limits
+from pricing.access.authority import BASE_ROLES, Action, Actor, kind_of
 from pricing.errors import (
+    DamagedError,
     InputError,
     NotFoundError,
     PricingError,
     Refused,
     ServerError,
+    StoreBusy,
+    StoreError,
     Unsealed,
 )
 from pricing.operations import Caller, Operation, load_all
@@ -41,6 +51,7 @@ from pricing.storage.store import Store
 
 log = logging.getLogger("pricing.server")
 USER_HEADER = "X-Pricing-User"
+SIGNIN_FAILURES = "PRICING_SIGNIN_FAILURES"  # failed sign-ins an address may make in a minute
 KINDS: list[tuple[type[PricingError], str, int]] = [
     (InputError, "input", 400),
     (NotFoundError, "not_found", 404),
@@ -50,7 +61,17 @@ KINDS: list[tuple[type[PricingError], str, int]] = [
 ]
 
 
+# What a client is told when the database fails: never its address, user or name, nor a setting
+# of the server (the server's log has the whole message, for its administrator).
+UNAVAILABLE = "the store is unavailable; try again later (the server's log says why)"
+BUSY = "the store is busy; try again in a moment (nothing was changed)"
+
+
 def _error(exc: PricingError) -> JSONResponse:
+    if isinstance(exc, StoreError) and not isinstance(exc, DamagedError):
+        log.warning("the store failed a call: %s", exc)
+        said = BUSY if isinstance(exc, StoreBusy) else UNAVAILABLE
+        return JSONResponse({"error": {"kind": "store", "message": said}}, status_code=503)
     for kind, name, status in KINDS:
         if isinstance(exc, kind):
             body: dict[str, Any] = {"kind": name, "message": str(exc)}
@@ -107,9 +128,17 @@ def create_app(url: str | None = None) -> FastAPI:
         summary="Standard list pricing, special prices held to guardrails, drift.",
         version=_version(),
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load their script from a CDN: /docs is ours (offline)
+        redoc_url=None,
     )
     app.state.store = store
     app.add_middleware(BoundedBody)
+    operations = load_all()
+    needs = {f"/api/{op.name}": op.needs for op in operations.values() if op.needs}
+    heavy = {f"/api/{op.name}" for op in operations.values() if op.files}
+    guard = SignInGuard()
+    running = Running()
+    _remove_stale_copies()
 
     @app.exception_handler(PricingError)
     async def pricing_error(_request: Request, exc: PricingError) -> JSONResponse:
@@ -123,15 +152,45 @@ def create_app(url: str | None = None) -> FastAPI:
     async def signed_in(request: Request, call_next: Any) -> Any:
         """Every call under /api/ but the health check names its person by a valid token,
         checked before anything else of the call is read (a call without one is a 401 even
-        when its body is malformed or its operation unknown)."""
-        if request.url.path.startswith("/api/") and request.url.path != "/api/health":
-            from starlette.concurrency import run_in_threadpool
+        when its body is malformed or its operation unknown); an operation whose role the
+        person lacks (:attr:`Operation.needs`) is refused (403) then too, before a byte of
+        its upload is received."""
+        path = request.url.path
+        if not path.startswith("/api/") or path == "/api/health":
+            return await call_next(request)
+        from starlette.concurrency import run_in_threadpool
 
-            try:
-                request.state.user = await run_in_threadpool(_person, store, request)
-            except PricingError as exc:
-                return _error(exc)
-        return await call_next(request)
+        address = request.client.host if request.client else "unknown"
+        wait = guard.locked(address)
+        if wait:
+            return _unread(request, _too_many(
+                f"too many failed sign-ins from your address: try again in {wait} s", wait))  # fmt: skip
+        try:
+            user = await run_in_threadpool(_person, store, request, needs.get(path))
+        except _WrongToken as exc:
+            guard.failed(address, str(request.headers.get(USER_HEADER) or ""))
+            return _unread(request, _error(exc))
+        except PricingError as exc:
+            return _unread(request, _error(exc))
+        except (OperationalError, InterfaceError) as exc:
+            error = StoreError(f"database: {exc.__class__.__name__}: {exc}")
+            return _unread(request, _error(error))
+        request.state.user = user
+        if path not in heavy or not _multipart(request):
+            return await call_next(request)
+        if not running.enter(user):
+            return _unread(request, _too_many(
+                f"{user}, you have {running.most} uploads running on this server already: "
+                "wait for them to finish, then send this one again", 10))  # fmt: skip
+        try:
+            return await call_next(request)
+        finally:
+            running.leave(user)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        return _error(StoreError(f"database: {exc.__class__.__name__}: {exc}"))
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -141,12 +200,73 @@ def create_app(url: str | None = None) -> FastAPI:
                        "its log has the details"}}, status_code=500)  # fmt: skip
 
     @app.get("/api/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health() -> JSONResponse:
+        """200 ``ok`` when the store answers, else 503 ``unavailable`` (a load balancer or a
+        monitor then knows; the log has why)."""
+        try:
+            with store.read() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except (PricingError, SQLAlchemyError) as exc:
+            log.warning("health check: the store does not answer: %s", exc)
+            return JSONResponse({"status": "unavailable", "message": UNAVAILABLE}, 503)
+        return JSONResponse({"status": "ok"})
 
-    for op in load_all().values():
+    page = _docs_page(app.title, app.version, operations)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The operations, their parameters and how to call them: one page of the server's
+        own, that loads nothing from anywhere (it works offline, and behind any proxy)."""
+        return HTMLResponse(page, headers={"Content-Security-Policy": DOCS_POLICY})
+
+    for op in operations.values():
         _route(app, store, op)
     return app
+
+
+DOCS_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
+def _docs_page(title: str, version: str, operations: dict[str, Operation]) -> str:
+    """``/docs``: every operation with its summary, parameters, files and the role it needs,
+    written from the same registry the routes are made from (never a second description)."""
+    from html import escape
+
+    rows = []
+    for op in sorted(operations.values(), key=lambda op: op.name):
+        params = []
+        for parameter in op.parameters():
+            if parameter.name == "output" and op.output:
+                continue
+            kind = "file" if parameter.name in op.files else str(parameter.annotation)
+            optional = parameter.default is not parameter.empty
+            default = f" = {parameter.default!r}" if optional else " (required)"
+            params.append(f"<li><code>{escape(parameter.name)}</code>: {escape(kind)}"
+                          f"{escape(default)}</li>")  # fmt: skip
+        notes = []
+        if op.output:
+            notes.append('writes a file: give its name as <code>"output"</code>; it comes back '
+                         'base64 in <code>"output"</code>')  # fmt: skip
+        if op.needs:
+            notes.append(f"needs a role that may {escape(op.needs)}")
+        rows.append(
+            f'<h3 id="{escape(op.name)}"><code>POST /api/{escape(op.name)}</code></h3>'
+            f"<p>{escape(op.summary)}</p><ul>{''.join(params) or '<li>no parameters</li>'}</ul>"
+            + "".join(f"<p><em>{note}</em></p>" for note in notes)
+        )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} '
+        f"API</title><style>body{{font:15px/1.5 system-ui,sans-serif;max-width:52em;margin:2em "
+        f"auto;padding:0 1em}}code{{background:#f3f3f3;padding:0 .2em}}h3{{margin-top:1.6em}}"
+        f"</style></head><body><h1>{escape(title)} {escape(version)}: the API</h1>"
+        "<p>Every call but <code>GET /api/health</code> carries the person's token: "
+        "<code>Authorization: Bearer prc_…</code>. A call is <code>POST /api/OPERATION</code> "
+        'with <code>{"params": {…}}</code> as JSON, or, with a file, a multipart form: that '
+        "JSON as the <code>request</code> field and the file under its parameter's name. The "
+        'answer is <code>{"document": …}</code> or <code>{"error": {"kind", "message", '
+        '"detail", "field"}}</code>. The machine-readable description is '
+        '<a href="/openapi.json">/openapi.json</a>.</p>' + "".join(rows) + "</body></html>"
+    )
 
 
 # The file an operation takes is read by its importer within that importer's size bound: a call
@@ -168,6 +288,13 @@ class _TooLarge(Exception):
     """A call's body went past its bound while it was being received."""
 
 
+class _Stalled(Exception):
+    """A call's body stopped arriving (nothing for ``PRICING_BODY_TIMEOUT`` seconds)."""
+
+
+BODY_TIMEOUT = "PRICING_BODY_TIMEOUT"  # seconds a call's body may pause before it is cut off
+
+
 class BoundedBody:
     """Refuse (413) a call whose body exceeds :data:`pricing.limits.UPLOAD` (with files: no
     more than the operation's own file bound, :data:`_FILE_BOUNDS`) or
@@ -177,6 +304,7 @@ class BoundedBody:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.stall = config.seconds(BODY_TIMEOUT, 30.0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -194,13 +322,20 @@ class BoundedBody:
             await self._refuse(bound, send)
             return
         received = 0
-        started = False
+        started = whole = False
 
         async def counted() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, whole
+            if whole:  # the body is in: what comes now is the client leaving, whenever it does
+                return await receive()
+            try:
+                async with asyncio.timeout(self.stall):
+                    message = await receive()
+            except TimeoutError:
+                raise _Stalled from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                whole = not message.get("more_body", False)
                 if received > most:
                     raise _TooLarge
             return message
@@ -215,6 +350,16 @@ class BoundedBody:
         except _TooLarge:
             if not started:
                 await self._refuse(bound, send)
+        except _Stalled:
+            log.warning("a call's body stalled for %g s: cut off", self.stall)
+            if not started:
+                message = (f"the call's body stopped arriving for {self.stall:g} s: it was cut "
+                           "off and nothing was stored; send it again")  # fmt: skip
+                await JSONResponse(
+                    {"error": {"kind": "input", "message": message, "detail": message,
+                               "field": None}},
+                    status_code=408, headers={"Connection": "close"},
+                )({"type": "http"}, _no_body, send)  # fmt: skip
 
     @staticmethod
     async def _refuse(bound: limits.Limit, send: Send) -> None:
@@ -244,9 +389,101 @@ def _version() -> str:
     return __version__
 
 
-def _person(store: Store, request: Request) -> str:
+class _WrongToken(ServerError):
+    """A token that signs nobody in (wrong, or revoked): a failed sign-in."""
+
+
+class SignInGuard:
+    """Failed sign-ins (a token that signs nobody in), per address: each is logged (the
+    address and the name it claimed, never the token), and once :attr:`most` failed within
+    :attr:`window` seconds (``PRICING_SIGNIN_FAILURES``, default 10 a minute) every call from
+    that address is refused (429) until the window has passed, without its token being looked
+    at: guessing is slowed to that pace. Kept in memory, per server process."""
+
+    window = 60.0
+
+    def __init__(self) -> None:
+        self.failures: dict[str, list[float]] = {}
+        self.most = int(config.seconds(SIGNIN_FAILURES, 10))
+
+    def _recent(self, address: str, now: float) -> list[float]:
+        kept = [t for t in self.failures.get(address, ()) if now - t < self.window]
+        if kept:
+            self.failures[address] = kept
+        else:
+            self.failures.pop(address, None)
+        return kept
+
+    def locked(self, address: str) -> int:
+        """Seconds until ``address`` may try again (0: now)."""
+        if address not in self.failures:
+            return 0
+        now = time.monotonic()
+        recent = self._recent(address, now)
+        if len(recent) < self.most:
+            return 0
+        return max(1, int(self.window - (now - recent[-self.most]) + 0.999))
+
+    def failed(self, address: str, claimed: str) -> None:
+        now = time.monotonic()
+        if len(self.failures) > 10_000:  # many addresses: forget the ones that are quiet
+            for known in list(self.failures):
+                self._recent(known, now)
+        recent = self._recent(address, now)
+        recent.append(now)
+        self.failures[address] = recent
+        named = f" claiming to be {claimed[:60]!r}" if claimed else ""
+        log.warning("failed sign-in from %s%s (%d in %g s)", address, named, len(recent),
+                    self.window)  # fmt: skip
+        if len(recent) == self.most:
+            log.warning("sign-ins from %s refused for %g s: %d failed", address, self.window,
+                        self.most)  # fmt: skip
+
+
+class Running:
+    """The calls with an upload each person has running: at most :attr:`most` at once, so that
+    one person cannot fill the server with imports (each can cost seconds of its CPU)."""
+
+    most = 2
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+
+    def enter(self, user: str) -> bool:
+        if self.calls.get(user, 0) >= self.most:
+            return False
+        self.calls[user] = self.calls.get(user, 0) + 1
+        return True
+
+    def leave(self, user: str) -> None:
+        left = self.calls.get(user, 1) - 1
+        if left:
+            self.calls[user] = left
+        else:
+            self.calls.pop(user, None)
+
+
+def _multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("multipart/form-data")
+
+
+def _too_many(message: str, wait: int) -> JSONResponse:
+    return JSONResponse({"error": {"kind": "server", "message": message}}, status_code=429,
+                        headers={"Retry-After": str(wait)})  # fmt: skip
+
+
+def _unread(request: Request, response: JSONResponse) -> JSONResponse:
+    """A refusal of a call whose body is not read: the connection is closed after it, so that
+    the rest of the body (a 400 MB upload) is not received at all, not even to be dropped."""
+    headers = request.headers
+    if headers.get("content-length", "0") != "0" or "transfer-encoding" in headers:
+        response.headers["Connection"] = "close"
+    return response
+
+
+def _person(store: Store, request: Request, needs: Action | None = None) -> str:
     """The signed-in person's name; 401 for a missing, wrong or revoked token, 400 for a
-    ``--user`` that names someone else."""
+    ``--user`` that names someone else, 403 for a role that does not allow ``needs``."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -257,7 +494,7 @@ def _person(store: Store, request: Request) -> str:
         log.warning("sign-in refused for %r: their row in the database %s", exc.name, exc.why)
         raise
     if person is None:
-        raise ServerError(
+        raise _WrongToken(
             "your token is wrong or was revoked: ask the owner for a new one "
             "(`pricing people reset NAME`), then sign in again"
         )
@@ -267,6 +504,12 @@ def _person(store: Store, request: Request) -> str:
             f" {claimed!r}: you are signed in as {person.name}; you can act only as yourself",
             field="user",
         )
+    if needs is not None:
+        kind = person.role
+        if kind not in BASE_ROLES:  # a role of the policy's own: what it counts as there
+            with store.read() as conn:
+                kind = kind_of(conn, person.role)
+        Actor(person.name, person.role, registered=True, kind=kind).require(needs)
     return person.name
 
 
@@ -288,21 +531,25 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
             user: str = request.state.user
             # No file given: the client sends the call as JSON, like any other operation.
             form = None
-            if request.headers.get("content-type", "").startswith("multipart/form-data"):
-                form = await request.form()
-                raw: str | bytes = str(form.get("request") or "{}")
-            else:
-                raw = await request.body() or b"{}"
             try:
-                call = body_model.model_validate_json(raw)
-            except ValidationError as exc:
-                raise _invalid(exc.errors()) from None
-            with _uploads(form, op) as saved:
-                from starlette.concurrency import run_in_threadpool
+                if request.headers.get("content-type", "").startswith("multipart/form-data"):
+                    form = await request.form()
+                    raw: str | bytes = str(form.get("request") or "{}")
+                else:
+                    raw = await request.body() or b"{}"
+                try:
+                    call = body_model.model_validate_json(raw)
+                except ValidationError as exc:
+                    raise _invalid(exc.errors()) from None
+                with _uploads(form, op) as saved:
+                    from starlette.concurrency import run_in_threadpool
 
-                values = call.model_dump()
-                values["params"].update({k: path for k, (path, _) in saved.items()})
-                return await run_in_threadpool(_run, op, caller(user), values, saved)
+                    values = call.model_dump()
+                    values["params"].update({k: path for k, (path, _) in saved.items()})
+                    return await run_in_threadpool(_run, op, caller(user), values, saved)
+            finally:
+                if form is not None:
+                    await form.close()  # the received copies, whatever the answer
 
     if not op.files:
         # This module's annotations are strings (PEP 563): FastAPI needs the model itself.
@@ -314,16 +561,14 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
 @contextmanager
 def _uploads(form: Any | None, op: Operation) -> Iterator[dict[str, tuple[Path, str]]]:
     """The uploaded files, each saved under its own name in a folder of its own."""
-    folder = Path(tempfile.mkdtemp(prefix="pricing-upload-"))
+    folder = Path(tempfile.mkdtemp(prefix=_copies("upload")))
     try:
         saved: dict[str, tuple[Path, str]] = {}
         for name in op.files:
             upload = form.get(name) if form is not None else None
             if upload is None or not hasattr(upload, "filename"):
                 continue
-            filename = Path(upload.filename or "upload").name.replace("\x00", "")
-            if filename in ("", ".", ".."):
-                filename = "upload"
+            filename = _file_name(upload.filename or "upload", name) or "upload"
             path = folder / name / filename
             path.parent.mkdir()
             with path.open("wb") as out:
@@ -332,6 +577,58 @@ def _uploads(form: Any | None, op: Operation) -> Iterator[dict[str, tuple[Path, 
         yield saved
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+NAME_BYTES = 255  # what a file name may hold on the server's disk (and on most others)
+
+
+def _file_name(given: str, field: str) -> str:
+    """The last part of a file name a client sent, as the server can write it ('' when there
+    is none: ``..``); one longer than a disk takes is refused, named (400), never a 500."""
+    name = Path(given.replace("\x00", "")).name
+    if name in ("", ".", ".."):
+        return ""
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > NAME_BYTES:
+        shown = name[:40] + "…" + name[-12:]
+        raise InputError(
+            f" {shown!r}: a file name of {len(name):,} characters ({size:,} bytes) is longer "
+            f"than a file name may be ({NAME_BYTES} bytes); rename the file and send it again",
+            field=field,
+        )
+    return name
+
+
+def _copies(kind: str) -> str:
+    """The prefix of this process's temporary folders of ``kind``: its id in their name lets
+    a server starting later remove what a killed one left (:func:`_remove_stale_copies`)."""
+    return f"pricing-{kind}-{os.getpid()}-"
+
+
+def _remove_stale_copies() -> None:
+    """Remove the upload and output folders left in the temporary folder by a server process
+    that no longer runs (killed with -9, or the host lost power): a folder of a process that
+    still runs (another worker of this host) is its own and left alone."""
+    pattern = re.compile(r"pricing-(?:upload|output)-(\d+)-")
+    for folder in Path(tempfile.gettempdir()).glob("pricing-*-*-*"):
+        found = pattern.match(folder.name)
+        if found is None or not folder.is_dir() or folder.is_symlink():
+            continue
+        pid = int(found.group(1))
+        if pid == os.getpid() or _running(pid):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        log.info("removed %s, left by server process %d that no longer runs", folder, pid)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process (or not a process id): not ours to judge
+    return True
 
 
 def _run(
@@ -352,12 +649,12 @@ def _run(
                              field=parameter.name)  # fmt: skip
     names: dict[str, str] = call.get("names") or {}
     answer: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="pricing-output-") as folder:
+    with tempfile.TemporaryDirectory(prefix=_copies("output")) as folder:
         ours = {str(path): names.get(key, path.name) for key, (path, _) in (saved or {}).items()}
         output = None
         if op.output and call.get("output"):
-            shown = Path(str(call["output"]).replace("\x00", "")).name
-            if shown in ("", ".", ".."):
+            shown = _file_name(str(call["output"]), "output")
+            if not shown:
                 raise InputError(f" {call['output']!r}: name the file to write", field="output")
             output = Path(folder) / shown
             params["output"] = output

@@ -40,7 +40,14 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from pricing import config
-from pricing.errors import ConfigError, InputError, PricingError, SchemaError, StoreError
+from pricing.errors import (
+    ConfigError,
+    InputError,
+    PricingError,
+    SchemaError,
+    StoreBusy,
+    StoreError,
+)
 from pricing.money import from_micros, to_micros
 
 SCHEMA_REVISION = "0012"
@@ -449,8 +456,8 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reading: one consistent snapshot."""
-        with self.engine.connect() as conn, _translate_errors(self), conn.begin():
-            yield conn
+        with _translate_errors(self), self.engine.connect() as conn, conn.begin():
+            yield conn  # (a database that is down is a StoreError from connect() too)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -458,7 +465,7 @@ class Store:
         at once (BEGIN IMMEDIATE) so concurrent writers queue instead of failing."""
         if self._writers is not None:
             if not self._writers.acquire(timeout=lock_timeout()):
-                raise StoreError(f"database {self.url}: {_reason_locked()}")
+                raise StoreBusy(f"database {self.url}: {_reason_locked()}")
             try:
                 with self._transaction() as conn:
                     yield conn
@@ -471,8 +478,8 @@ class Store:
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
         with (
-            self.engine.connect().execution_options(immediate=True) as conn,
             _translate_errors(self),
+            self.engine.connect().execution_options(immediate=True) as conn,
             conn.begin(),
         ):
             yield conn
@@ -707,11 +714,20 @@ def _translate_errors(store: Store) -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
-        raise StoreError(f"database {store.url}: {_reason(exc)}") from None
+        error = StoreBusy if _locked(exc) else StoreError
+        raise error(f"database {store.url}: {_reason(exc)}") from None
     except DBAPIError as exc:
         if not _not_permitted(exc):
             raise
         raise StoreError(f"database {store.url}: {_reason(exc)}") from None
+
+
+def _locked(exc: DBAPIError) -> bool:
+    """The statement waited for a lock longer than allowed (PostgreSQL's lock_timeout, SQLite's
+    busy timeout)."""
+    if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        return True
+    return "database is locked" in str(exc.orig)
 
 
 def _not_permitted(exc: DBAPIError) -> bool:
