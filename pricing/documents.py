@@ -633,6 +633,8 @@ def audit(verdict: Verdict) -> Document:
         "started": verdict.started,
         "keyed_elsewhere": verdict.keyed_elsewhere,
         "head": str(verdict.head) if verdict.head else None,
+        "witnessed": str(verdict.witnessed) if verdict.witnessed else None,
+        "witness": verdict.witness,
         "damage": damage,
         "first_broken": damage[0] if damage else None,
     }

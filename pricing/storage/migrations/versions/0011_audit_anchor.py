@@ -1,0 +1,41 @@
+"""The audit's own state: whether the store holds things recorded before the keyed audit.
+
+A store upgraded from before the keyed chain (0007) holds requests, policies, editions… that
+no entry recorded: its first change records them as a baseline. Since this revision a baseline
+is written only where this upgrade found that state (``baseline`` = ``pending``): a store that
+holds data beside an empty chain is otherwise an audit emptied behind the tool's back, which
+`pricing audit verify` and `pricing db check` name and every change refuses to cover
+(pricing.storage.audit).
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+_DATA = ("requests", "policies", "editions", "people", "deal_imports", "deal_segments")
+
+
+def upgrade() -> None:
+    state = op.create_table(
+        "audit_state",
+        sa.Column("name", sa.String(40), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    conn = op.get_bind()
+    if conn.execute(sa.text("SELECT 1 FROM audit_log LIMIT 1")).first() is not None:
+        return
+    for table in _DATA:
+        if conn.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None:
+            op.bulk_insert(state, [{"name": "baseline", "value": "pending"}])
+            return
+
+
+def downgrade() -> None:
+    op.drop_table("audit_state")
