@@ -735,8 +735,8 @@ def _check_witnessed(seen: Witnessed, current: Head | None, mac: str | None) -> 
     """The chain against the newest head its witness recorded."""
     when = f"the witness ({seen.file}) recorded entry {seen.head.seq} on {seen.at}"
     if current is None or current.seq < seen.head.seq:
-        ends = f"ends at entry {current.seq}" if current else "is empty"
-        return [Damage(f"entry {seen.head.seq}", f"{when}; the chain now {ends}: entries were "
+        ends = f"now ends at entry {current.seq}" if current else "is now empty"
+        return [Damage(f"entry {seen.head.seq}", f"{when}; the chain {ends}: entries were "
                        "deleted from its end, or the audit emptied")]  # fmt: skip
     if mac is None or not hmac.compare_digest(mac, seen.head.mac):
         return [Damage(f"entry {seen.head.seq}", f"differs from what {when}: the chain was "

@@ -23,12 +23,14 @@ _DATA = ("requests", "policies", "editions", "people", "deal_imports", "deal_seg
 
 
 def upgrade() -> None:
+    conn = op.get_bind()
+    if sa.inspect(conn).has_table("audit_state"):  # a revision put back by hand (tests do)
+        return
     state = op.create_table(
         "audit_state",
         sa.Column("name", sa.String(40), primary_key=True),
         sa.Column("value", sa.Text, nullable=False),
     )
-    conn = op.get_bind()
     if conn.execute(sa.text("SELECT 1 FROM audit_log LIMIT 1")).first() is not None:
         return
     for table in _DATA:
