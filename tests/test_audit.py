@@ -303,10 +303,6 @@ def test_an_entry_keyed_with_a_rotated_out_secret_fails_verification(
     assert history("requests", "lost", "R-000003", user="priya").exit_code == 0
     document = history.json("audit", "verify")
     assert document["intact"], document["damage"]
-    with history.store().read() as conn:
-        rotation = conn.execute(text("SELECT action, key_id FROM audit_log WHERE seq = 9")).one()
-    assert rotation == ("audit.rotated", config.key_id(new_file.read_text().encode()))
-
     old_key = old_file.read_text().strip().encode()
     with history.store().engine.begin() as conn:
         seq, previous = conn.execute(
@@ -330,3 +326,6 @@ def test_an_entry_keyed_with_a_rotated_out_secret_fails_verification(
         d["where"].startswith(f"entry {seq + 1}") and "rotated out at entry 9" in d["why"]
         for d in damage
     ), damage
+    with history.store().read() as conn:  # the rotation: entry 9, keyed with the new secret
+        rotation = conn.execute(text("SELECT action, key_id FROM audit_log WHERE seq = 9")).one()
+    assert tuple(rotation) == ("audit.rotated", config.key_id(new_file.read_text().encode()))
