@@ -277,6 +277,35 @@ def test_a_new_store_begins_its_chain_and_its_witness(cli: Cli, tmp_path: Path) 
     document = cli.json("audit", "verify")
     assert document["intact"] and document["witnessed"] == document["head"]
     assert document["head"].startswith("1:")
+    from pricing import config
+
+    witness = config.witness_file()
+    assert document["witness"] == str(witness) and witness.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_witness_is_where_the_configuration_says_and_a_server_needs_it(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The witness named by the configuration (beside its secret by default, or witness_file)
+    is the one appended to; a server that cannot append to its witness does not start."""
+    from pricing import config
+
+    (tmp_path / "secret").write_text("s" * 48)
+    settings = tmp_path / "server.toml"
+    settings.write_text('secret_file = "secret"\n')
+    monkeypatch.setenv(config.CONFIG, str(settings))
+    config.settings.cache_clear()
+    assert config.witness_file() == tmp_path / "audit-witness"
+    settings.write_text('secret_file = "secret"\nwitness_file = "state/witness"\n')
+    config.settings.cache_clear()
+    cli = Cli(sqlite_url, user="dana")
+    assert cli("people", "add", "dana", "--role", "owner").exit_code == 0
+    assert "\tsqlite:///" in (tmp_path / "state" / "witness").read_text()
+    monkeypatch.setenv(config.WITNESS, "/proc/no-such-place/witness")
+    done = cli("serve", "--port", "8999")
+    assert done.exit_code == 2, done.output
+    assert "cannot append to the audit's witness /proc/no-such-place/witness" in done.output
+    cli.close()
 
 
 # A rotated secret ----------------------------------------------------------------------------
