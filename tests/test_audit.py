@@ -269,6 +269,54 @@ def test_an_emptied_audit_is_found_without_its_witness(
     _emptied_then_refused(history, "the audit was emptied behind the tool's back")
 
 
+def test_an_emptied_audit_with_a_forged_mark_and_a_new_store_id_is_refused(
+    history: Cli,
+) -> None:
+    """Given an attacker with psql access as the database owner (no secret) who empties the
+    audit, approves R-000003, writes the upgrade's "baseline pending" mark and gives the store
+    a new id (so that it looks like a legitimate upgrade of a store its witness never saw),
+    when the owner verifies and checks and the next change comes, then the witness's heads of
+    this address are the finding (exit 1) and the change is refused."""
+    tamper(history, _truncate(history), *APPROVE_3,
+           "INSERT INTO audit_state (name, value) VALUES ('baseline', 'pending')",
+           f"UPDATE audit_state SET value = '{'f' * 32}' WHERE name = 'store'")  # fmt: skip
+    _emptied_then_refused(history, "recorded entry 8 of a store at this address")
+
+
+def test_a_store_id_changed_in_sql_is_found(history: Cli) -> None:
+    """Given an attacker with psql access who changes the store's id (so that the witness's
+    heads of this store are no longer compared with its chain), when the owner verifies, then
+    the chain says it was begun by another store (exit 1)."""
+    tamper(history, f"UPDATE audit_state SET value = '{'e' * 32}' WHERE name = 'store'")
+    whys = " ".join(d["why"] for d in damage_of(history))
+    assert "its id was changed behind the tool's back" in whys
+    assert "the chain was begun by the store" in whys
+
+
+def test_a_database_deleted_and_started_again_verifies(sqlite_url: str, tmp_path: Path) -> None:
+    """A user who deletes pricing.db and imports a price book again starts a new chain (a new
+    store id): verify says intact and compares nothing of the old store's witnessed heads."""
+    book = tmp_path / "book.csv"
+    book.write_text("SKU,List Price\nHW-1,10\nHW-2,20\n")
+    first = Cli(sqlite_url)
+    for _ in range(2):
+        assert first("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
+        book.write_text("SKU,List Price\nHW-1,11\nHW-2,20\n")
+    assert first.json("audit", "verify")["intact"]
+    first.close()
+    (tmp_path / "pricing.db").unlink()
+    again = Cli(sqlite_url)
+    try:
+        result = again("pricebook", "import", str(book), "--effective", "2026-01-01")
+        assert result.exit_code == 0, result.output
+        document = again.json("audit", "verify")
+        assert document["intact"] and document["head"].startswith("1:")
+        assert document["witnessed"] == document["head"] and document["earlier_stores"] == 1
+        assert "1 earlier database at this address" in again("audit", "verify").output
+    finally:
+        again.close()
+
+
 def test_a_new_store_begins_its_chain_and_its_witness(cli: Cli, tmp_path: Path) -> None:
     """A fresh store's first change starts the chain (no baseline) and its witness."""
     book = tmp_path / "book.csv"

@@ -59,6 +59,12 @@ def verify(kept: str | None) -> None:
             if witnessed
             else f"Its witness ({verdict['witness']}) holds nothing of this store yet."
         )
+    if verdict.get("earlier_stores") and not cfg.json:
+        say(
+            f"(Its witness also holds the heads of "
+            f"{_count(verdict['earlier_stores'], 'earlier database', 'earlier databases')} at "
+            "this address, recreated since: not compared with this one.)"
+        )
     if not verdict["intact"]:
         for damage in verdict["damage"]:
             say(f"error: {damage['where']}: {damage['why']}", err=True)

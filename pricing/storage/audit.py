@@ -22,6 +22,12 @@ hashes:
   keyed with the new secret and carrying a MAC by the old one; every entry after it must be
   keyed with the new secret.
 
+Each store has a random id (``audit_state``, migration 0011), made with its schema: the chain's
+first entry is keyed over it, and the witness records heads by (address, id). A database
+recreated at the same path is another store: its chain starts afresh, and the old store's
+heads in the witness are not compared with it. An id changed in SQL is found: the chain was
+begun over another one.
+
 The chain starts with the first change of an empty store. A store upgraded from before the
 keyed audit (schema 0007) holding data its chain never recorded is marked by migration 0011
 (``audit_state``): its first change records a ``baseline`` entry for everything already stored.
@@ -34,6 +40,8 @@ import hashlib
 import hmac
 import logging
 import os
+import secrets
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, func, inspect, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from pricing import config
 from pricing.errors import ConfigError, DamagedError
@@ -104,6 +112,7 @@ class Verdict:
     unknown_key: int = 0  # entries keyed with a secret this configuration does not hold
     witnessed: Head | None = None  # the newest head the witness recorded of this store
     witness: str | None = None  # the witness file compared with
+    earlier: int = 0  # other stores (ids) the witness recorded at this address: recreated ones
 
     @property
     def keyed_elsewhere(self) -> bool:
@@ -358,7 +367,9 @@ def record(
         for part, value in conn.info.pop(_KNOWN, {}).items()
     }
     where = store_key(conn)
+    ident = store_id(conn, create=seq == 0)
     if seq == 0:
+        previous = genesis(ident)
         for name in _beginning(conn, set(names), where):
             seq, previous = _append(conn, seq, previous, at, SYSTEM, BASELINE, name, None, {})
     elif last_key != config.audit_key()[0]:
@@ -366,23 +377,48 @@ def record(
     for name in names:
         seq, previous = _append(conn, seq, previous, at, by, action, name, note, known)
     if where is not None and seq:
-        store.after_commit(conn, partial(_witness, where, Head(seq, previous)))
+        store.after_commit(conn, partial(_witness, where, ident, Head(seq, previous)))
+
+
+def genesis(ident: str) -> str:
+    """What the chain's first entry is keyed over in place of a previous MAC: the store's id
+    (nothing for a chain begun before stores had one)."""
+    return f"store {ident}" if ident else ""
+
+
+_STATE_SEEN: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines whose audit_state is there
+
+
+def _has_state(conn: Connection) -> bool:
+    if conn.engine in _STATE_SEEN:
+        return True
+    if inspect(conn).has_table(store.audit_state.name):
+        _STATE_SEEN.add(conn.engine)
+        return True
+    return False  # an upgrade from before 0011 running
+
+
+def store_id(conn: Connection, *, create: bool = False) -> str:
+    """The store's random id (migration 0011 gives every store one); "" while an upgrade from
+    before 0011 runs, or when it was deleted (``create``: then a new one is written: only the
+    first entry of a chain, keyed over it, does so)."""
+    if not _has_state(conn):
+        return ""
+    t = store.audit_state
+    ident = conn.execute(select(t.c.value).where(t.c.name == "store")).scalar()
+    if ident is None and create:
+        ident = secrets.token_hex(16)
+        conn.execute(t.insert().values(name="store", value=ident))
+    return str(ident or "")
 
 
 def _beginning(conn: Connection, pending: set[str], where: str | None) -> list[str]:
-    """What the first entry of a chain records first: nothing on an empty store; a baseline of
-    everything stored on a store upgraded from before the keyed audit. Refused when the chain
-    was emptied: its witness recorded entries of this store, or the store holds data no entry
-    recorded and no upgrade marked it so."""
-    seen = witnessed(where) if where is not None else None
-    if seen is not None:
-        raise DamagedError(
-            f"the audit is empty, yet its witness ({seen.file}) recorded entry {seen.head.seq} "
-            f"of this store on {seen.at}: the audit was emptied behind the tool's back. Nothing "
-            "was changed; the owner runs `pricing audit verify`, and the administrator restores "
-            "the database from a backup (a database recreated on purpose: move that witness "
-            "file aside first)"
-        )
+    """What the first entry of a chain records first: nothing on an empty store (a new one, or
+    one recreated at the same address: whatever its witness holds of earlier stores); a
+    baseline of everything stored on a store upgraded from before the keyed audit. Refused when
+    the chain was emptied: the store holds data no entry recorded, and no upgrade marked it so,
+    or the witness recorded a chain at this address (under any store id: the mark and a new id
+    are forged)."""
     others = [name for name in stored_subjects(conn) if name not in pending]
     if not others:
         return []
@@ -393,7 +429,17 @@ def _beginning(conn: Connection, pending: set[str], where: str | None) -> list[s
             "back. Nothing was changed; the owner runs `pricing audit verify`, and the "
             "administrator restores the database from a backup"
         )
-    if inspect(conn).has_table(store.audit_state.name):
+    known = witnessed_all(where) if where is not None else {}
+    if known:
+        seen = max(known.values(), key=lambda w: w.head.seq)
+        raise DamagedError(
+            f"the audit is empty beside {len(others):,} thing(s) stored, yet its witness "
+            f"({seen.file}) recorded entry {seen.head.seq} of a store at this address on "
+            f"{seen.at}: the audit was emptied behind the tool's back. Nothing was changed; the "
+            "owner runs `pricing audit verify`, and the administrator restores the database "
+            "from a backup"
+        )
+    if _has_state(conn):
         conn.execute(store.audit_state.delete().where(store.audit_state.c.name == "baseline"))
     return others
 
@@ -401,6 +447,25 @@ def _beginning(conn: Connection, pending: set[str], where: str | None) -> list[s
 def chain_began(conn: Connection) -> bool:
     """Whether the chain holds any entry (a rotation counts)."""
     return _last(conn)[0] > 0
+
+
+def emptied_beside(
+    conn: Connection, stored: list[str], known: dict[str, Witnessed], seen: Witnessed | None
+) -> Damage | None:
+    """An empty chain beside the ``stored`` data: damage, unless the store was upgraded from
+    before the keyed audit (marked so) and its witness knows no chain at this address
+    (``known``; ``seen``: this store's, whose emptied chain is named by :func:`against_witness`
+    already)."""
+    if not baseline_pending(conn):
+        return emptied(stored)
+    if known and seen is None:
+        other = max(known.values(), key=lambda w: w.head.seq)
+        return Damage("the audit", f"it is empty beside {len(stored):,} thing(s) marked as "
+                      f"stored before the keyed audit, yet its witness ({other.file}) recorded "
+                      f"entry {other.head.seq} of a store at this address on {other.at}: the "
+                      "audit was emptied behind the tool's back, the mark and the store's id "
+                      "forged")  # fmt: skip
+    return None
 
 
 def against_witness(conn: Connection, seen: Witnessed) -> list[Damage]:
@@ -414,7 +479,7 @@ def against_witness(conn: Connection, seen: Witnessed) -> list[Damage]:
 def baseline_pending(conn: Connection) -> bool:
     """Whether the store was upgraded from before the keyed audit with data no entry recorded
     (migration 0011's mark; during the upgrade itself, before 0011, every store is)."""
-    if not inspect(conn).has_table(store.audit_state.name):
+    if not _has_state(conn):
         return True  # an upgrade from before 0011 running (0010 re-matches deal lines)
     t = store.audit_state
     return conn.execute(select(t.c.value).where(t.c.name == "baseline")).scalar() == "pending"
@@ -493,12 +558,13 @@ def store_key(conn: Connection) -> str | None:
     return store.display_url(url.render_as_string(hide_password=False))
 
 
-def _witness(where: str, head: Head) -> None:
-    """Append ``head`` to the witness (after the commit that made it): one line, under an
+def _witness(where: str, ident: str, head: Head) -> None:
+    """Append ``head`` of the store ``where`` whose id is ``ident`` to the witness (after the
+    commit that made it): one line, under an
     exclusive lock, so that the workers of a server (and commands on its host) share it. A
     witness that cannot be written is logged, not raised: the change is committed already."""
     path = config.witness_file()
-    line = f"{_stamp(store.utcnow())}\t{head}\t{where}\n".encode()
+    line = f"{_stamp(store.utcnow())}\t{head}\t{where}\t{ident}\n".encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -537,29 +603,36 @@ def witness_ready() -> Path:
     return path
 
 
-def witnessed(where: str) -> Witnessed | None:
-    """The newest head the witness recorded of the store ``where`` (the first line of the
-    highest entry: a later line of that number with another MAC is a rebuilt chain's)."""
+def witnessed(where: str, ident: str) -> Witnessed | None:
+    """The newest head the witness recorded of the store at ``where`` whose id is ``ident``."""
+    return witnessed_all(where).get(ident)
+
+
+def witnessed_all(where: str) -> dict[str, Witnessed]:
+    """The newest head the witness recorded of each store (by id) at the address ``where``
+    (the first line of the highest entry: a later line of that number with another MAC is a
+    rebuilt chain's)."""
     path = config.witness_file()
     try:
         lines = path.open(encoding="utf-8", errors="replace")
     except FileNotFoundError:
-        return None
+        return {}
     except OSError as exc:
         raise ConfigError(f"cannot read the audit's witness {path}: {exc.strerror}") from None
-    best: Witnessed | None = None
+    best: dict[str, Witnessed] = {}
     with lines:
         for line in lines:
             at, _, rest = line.rstrip("\n").partition("\t")
-            text, _, named = rest.partition("\t")
+            text, _, rest = rest.partition("\t")
+            named, _, ident = rest.partition("\t")
             if named != where:
                 continue
             try:
                 found = Head.parse(text)
             except ValueError:
                 continue  # a line cut short while it was written
-            if best is None or found.seq > best.head.seq:
-                best = Witnessed(found, at, path)
+            if ident not in best or found.seq > best[ident].head.seq:
+                best[ident] = Witnessed(found, at, path)
     return best
 
 
@@ -638,8 +711,11 @@ def verify(db: Store, *, kept: Head | None = None) -> Verdict:
     newest: dict[str, Entry] = {}
     with db.read() as conn:
         where = store_key(conn)
-        seen = witnessed(where) if where is not None else None
-        chain = _Walk(keys, seen.head if seen else None)
+        ident = store_id(conn)
+        known = witnessed_all(where) if where is not None else {}
+        seen = known.get(ident)
+        others = {other: w for other, w in known.items() if other != ident}
+        chain = _Walk(keys, seen.head if seen else None, ident, others)
         for entry in entries(conn):
             damage += chain.check(entry)
             if entry.subject != KEY_SUBJECT:
@@ -647,8 +723,9 @@ def verify(db: Store, *, kept: Head | None = None) -> Verdict:
         stored = stored_subjects(conn)
         if newest:
             damage += check_subjects(conn, stored, newest)
-        elif stored and not chain.count and not baseline_pending(conn):
-            damage.append(emptied(stored))
+        elif stored and not chain.count:
+            found = emptied_beside(conn, stored, known, seen)
+            damage += [found] if found else []
     last = chain.last
     current = Head(last.seq, last.mac) if last else None
     if seen is not None:
@@ -658,7 +735,7 @@ def verify(db: Store, *, kept: Head | None = None) -> Verdict:
     return Verdict(chain.count, len(stored), current, damage[:SHOWN_DAMAGE] + _more(damage),
                    started=bool(chain.count), unknown_key=chain.unknown,
                    witnessed=seen.head if seen else None,
-                   witness=str(config.witness_file()))  # fmt: skip
+                   witness=str(config.witness_file()), earlier=len(others))  # fmt: skip
 
 
 def emptied(stored: list[str]) -> Damage:
@@ -669,12 +746,16 @@ def emptied(stored: list[str]) -> Damage:
 
 
 class _Walk:
-    """The chain read entry by entry: each MAC and link, and the secret in force (the first
-    entry's, then each rotation's new one)."""
+    """The chain read entry by entry: each MAC and link (the first keyed over the store's id
+    ``ident``), the secret in force (the first entry's, then each rotation's new one), and
+    whether it holds a head the witness recorded under another store id (``others``: then
+    the store's id was changed)."""
 
-    def __init__(self, keys: dict[str, bytes], witnessed: Head | None) -> None:
-        self.keys, self.witnessed = keys, witnessed
-        self.previous, self.expected, self.count, self.unknown = "", 1, 0, 0
+    def __init__(self, keys: dict[str, bytes], witnessed: Head | None, ident: str = "",
+                 others: dict[str, Witnessed] | None = None) -> None:  # fmt: skip
+        self.keys, self.witnessed, self.ident = keys, witnessed, ident
+        self.others = others or {}
+        self.previous, self.expected, self.count, self.unknown = genesis(ident), 1, 0, 0
         self.last: Entry | None = None
         self.in_force: str | None = None
         self.rotated_at = 0
@@ -693,12 +774,10 @@ class _Walk:
             damage.append(Damage(where, f"it is keyed with a secret this configuration does "
                                  f"not hold (key id {entry.key_id}): forged, or the secret "
                                  "was rotated without keeping the old one"))  # fmt: skip
-        elif not hmac.compare_digest(entry.mac, _mac(
-            key, self.previous, entry.seq, entry.at, entry.by, entry.action, entry.subject,
-            entry.digest, entry.note, entry.key_id,
-        )):  # fmt: skip
-            damage.append(Damage(where, "its MAC does not hold: the entry was edited or "
-                                 "inserted, or one before it was deleted"))  # fmt: skip
+        elif self.last is None and not _holds(key, self.previous, entry) and _holds(key, "", entry):
+            pass  # a chain begun before stores had an id
+        elif not _holds(key, self.previous, entry):
+            damage.append(Damage(where, self._broken(key, entry)))
         elif entry.action == ROTATED and entry.subject == KEY_SUBJECT:
             damage += self._rotation(entry, where)
         elif self.in_force is not None and entry.key_id != self.in_force:
@@ -710,8 +789,28 @@ class _Walk:
             self.in_force = entry.key_id
         if self.witnessed is not None and entry.seq == self.witnessed.seq:
             self.witnessed_mac = entry.mac
+        for other, seen in self.others.items():
+            if seen.head.seq == entry.seq and hmac.compare_digest(seen.head.mac, entry.mac):
+                damage.append(Damage(where, f"the witness ({seen.file}) recorded it on "
+                                     f"{seen.at} as the head of the store {other or '(no id)'}; "
+                                     f"the store now says it is {self.ident or '(no id)'}: its "
+                                     "id was changed behind the tool's back"))  # fmt: skip
         self.previous, self.expected, self.last = entry.mac, entry.seq + 1, entry
         return damage
+
+    def _broken(self, key: bytes, entry: Entry) -> str:
+        """Why an entry's MAC does not hold; for the first, whether it was keyed over another
+        store id the witness knows at this address."""
+        if self.last is None:
+            for other in self.others:
+                if other and _holds(key, genesis(other), entry):
+                    return (f"the chain was begun by the store {other}, yet the store now says "
+                            f"it is {self.ident or '(no id)'}: its id was changed behind the "
+                            "tool's back")  # fmt: skip
+            return ("its MAC does not hold: the entry was edited or inserted, or the store's id "
+                    "was changed behind the tool's back")  # fmt: skip
+        return ("its MAC does not hold: the entry was edited or inserted, or one before it was "
+                "deleted")  # fmt: skip
 
     def _rotation(self, entry: Entry, where: str) -> list[Damage]:
         """A rotation: keyed with the new secret (checked already) and carrying a MAC by the
@@ -729,6 +828,13 @@ class _Walk:
                            "it was forged")]  # fmt: skip
         self.in_force, self.rotated_at = entry.key_id, entry.seq
         return []
+
+
+def _holds(key: bytes, previous: str, entry: Entry) -> bool:
+    return hmac.compare_digest(entry.mac, _mac(
+        key, previous, entry.seq, entry.at, entry.by, entry.action, entry.subject, entry.digest,
+        entry.note, entry.key_id,
+    ))  # fmt: skip
 
 
 def _check_witnessed(seen: Witnessed, current: Head | None, mac: str | None) -> list[Damage]:

@@ -116,10 +116,14 @@ def audited(
     audit) is a finding: the audit was emptied."""
     newest = audit.newest_entries(conn)
     stored = audit.stored_subjects(conn)
-    witness = _witness(conn)
+    where = audit.store_key(conn)
+    heads = audit.witnessed_all(where) if where is not None else {}
+    seen = heads.get(audit.store_id(conn))
+    witness = [_emptied(damage) for damage in audit.against_witness(conn, seen)] if seen else []
     if not newest:
-        if stored and not audit.chain_began(conn) and not audit.baseline_pending(conn):
-            witness.append(_emptied(audit.emptied(stored)))
+        emptied = audit.emptied_beside(conn, stored, heads, seen) if stored else None
+        if emptied is not None and not audit.chain_began(conn):
+            witness.append(_emptied(emptied))
         return 0, False, witness
     shown = {audit.display(name) for name in named}
     edited = (
@@ -144,16 +148,6 @@ def _emptied(damage: audit.Damage) -> Finding:
         "audit", damage.where, damage.why,
         f"{BACKUP}; `pricing audit verify` names what else it finds",
     )  # fmt: skip
-
-
-def _witness(conn: Connection) -> list[Finding]:
-    """The chain's end against the newest head its witness recorded (a chain cut back,
-    emptied or rebuilt)."""
-    where = audit.store_key(conn)
-    seen = audit.witnessed(where) if where is not None else None
-    if seen is None:
-        return []
-    return [_emptied(damage) for damage in audit.against_witness(conn, seen)]
 
 
 def unreadable_rows(what: str, exc: Exception) -> Finding:

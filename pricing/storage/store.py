@@ -238,8 +238,9 @@ audit_log = Table(
     Index("ix_audit_log_subject", "subject"),
 )
 
-# The audit's own state (since 0011): ``baseline`` = ``pending`` while a store upgraded from
-# before the keyed audit holds things no entry recorded yet (the first change records them).
+# The audit's own state (since 0011): ``store`` = the store's random id (the chain's first
+# entry is keyed over it; the witness names heads by it); ``baseline`` = ``pending`` while a
+# store upgraded from before the keyed audit holds things no entry recorded yet.
 audit_state = Table(
     "audit_state",
     metadata,

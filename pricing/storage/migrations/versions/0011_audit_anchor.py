@@ -1,4 +1,9 @@
-"""The audit's own state: whether the store holds things recorded before the keyed audit.
+"""The audit's own state: the store's identity, and whether it holds things recorded before the
+keyed audit.
+
+Every store gets a random id here (``store``), new stores when their schema is created: the
+chain's first entry is keyed over it and the audit's witness records heads by (address, id), so
+a database recreated at the same path is another store, with a chain of its own.
 
 A store upgraded from before the keyed chain (0007) holds requests, policies, editions… that
 no entry recorded: its first change records them as a baseline. Since this revision a baseline
@@ -10,6 +15,8 @@ holds data beside an empty chain is otherwise an audit emptied behind the tool's
 Revision ID: 0011
 Revises: 0010
 """
+
+import secrets
 
 import sqlalchemy as sa
 from alembic import op
@@ -31,6 +38,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(40), primary_key=True),
         sa.Column("value", sa.Text, nullable=False),
     )
+    op.bulk_insert(state, [{"name": "store", "value": secrets.token_hex(16)}])
     if conn.execute(sa.text("SELECT 1 FROM audit_log LIMIT 1")).first() is not None:
         return
     for table in _DATA:
