@@ -283,11 +283,24 @@ def test_an_emptied_audit_with_a_forged_mark_and_a_new_store_id_is_refused(
     _emptied_then_refused(history, "recorded entry 8 of a store at this address")
 
 
-def test_a_store_id_changed_in_sql_is_found(history: Cli) -> None:
-    """Given an attacker with psql access who changes the store's id (so that the witness's
-    heads of this store are no longer compared with its chain), when the owner verifies, then
-    the chain says it was begun by another store (exit 1)."""
-    tamper(history, f"UPDATE audit_state SET value = '{'e' * 32}' WHERE name = 'store'")
+@pytest.mark.parametrize(
+    "statement",
+    [
+        f"UPDATE audit_state SET value = '{'e' * 32}' WHERE name = 'store'",
+        "DELETE FROM audit_state WHERE name = 'store'",
+    ],
+    ids=["changed", "deleted"],
+)
+def test_a_store_id_changed_in_sql_is_found(history: Cli, statement: str) -> None:
+    """Given an attacker with psql access who changes or deletes the store's id (so that the
+    witness's heads of this store are no longer compared with its chain), when the owner
+    verifies, and even after the next change, then the chain says it was begun by another
+    store (exit 1)."""
+    tamper(history, statement)
+    whys = " ".join(d["why"] for d in damage_of(history))
+    assert "its id was changed behind the tool's back" in whys
+    assert "the chain was begun by the store" in whys
+    assert history("approve", "R-000003", "--note", "ok", user="marco").exit_code == 0
     whys = " ".join(d["why"] for d in damage_of(history))
     assert "its id was changed behind the tool's back" in whys
     assert "the chain was begun by the store" in whys

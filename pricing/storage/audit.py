@@ -367,7 +367,7 @@ def record(
         for part, value in conn.info.pop(_KNOWN, {}).items()
     }
     where = store_key(conn)
-    ident = store_id(conn, create=seq == 0)
+    ident = store_id(conn, create=True)
     if seq == 0:
         previous = genesis(ident)
         for name in _beginning(conn, set(names), where):
@@ -376,7 +376,7 @@ def record(
         seq, previous = _rotate(conn, seq, previous, at, last_key)
     for name in names:
         seq, previous = _append(conn, seq, previous, at, by, action, name, note, known)
-    if where is not None and seq:
+    if where is not None and ident and seq:  # (no id: an upgrade from before 0011 running)
         store.after_commit(conn, partial(_witness, where, ident, Head(seq, previous)))
 
 
@@ -400,8 +400,8 @@ def _has_state(conn: Connection) -> bool:
 
 def store_id(conn: Connection, *, create: bool = False) -> str:
     """The store's random id (migration 0011 gives every store one); "" while an upgrade from
-    before 0011 runs, or when it was deleted (``create``: then a new one is written: only the
-    first entry of a chain, keyed over it, does so)."""
+    before 0011 runs, or when it was deleted (``create``: then a new one is written; a chain
+    begun over another id, or witnessed under it, shows the change)."""
     if not _has_state(conn):
         return ""
     t = store.audit_state
@@ -790,9 +790,13 @@ class _Walk:
         if self.witnessed is not None and entry.seq == self.witnessed.seq:
             self.witnessed_mac = entry.mac
         for other, seen in self.others.items():
-            if seen.head.seq == entry.seq and hmac.compare_digest(seen.head.mac, entry.mac):
+            if (
+                other
+                and seen.head.seq == entry.seq
+                and hmac.compare_digest(seen.head.mac, entry.mac)
+            ):
                 damage.append(Damage(where, f"the witness ({seen.file}) recorded it on "
-                                     f"{seen.at} as the head of the store {other or '(no id)'}; "
+                                     f"{seen.at} as the head of the store {other}; "
                                      f"the store now says it is {self.ident or '(no id)'}: its "
                                      "id was changed behind the tool's back"))  # fmt: skip
         self.previous, self.expected, self.last = entry.mac, entry.seq + 1, entry
