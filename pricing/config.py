@@ -8,6 +8,9 @@ PRICING_LOCK_TIMEOUT   seconds to wait for another writer (default 30)
 PRICING_CONFIG         the configuration file (TOML) of a team's server: ``database_url``,
                        ``secret_file`` (or ``secret``), ``previous_secret_files``, ``base_url``
 PRICING_SECRET         the audit's secret itself (instead of a file; for tests and containers)
+PRICING_AUDIT_WITNESS  the file the audit's head is appended to after every change (default:
+                       the configuration's ``witness_file``, else ``audit-witness`` beside the
+                       secret's file, else in this user's configuration folder)
 PRICING_SERVER         client mode: every command goes through this server …
 PRICING_TOKEN          … signed in with this personal token (else the one `pricing login` kept)
 PRICING_ABOVE_STANDARD_FLAG  a sale above this multiple of its standard price is flagged by deals
@@ -35,6 +38,7 @@ USER = "PRICING_USER"
 LOCK_TIMEOUT = "PRICING_LOCK_TIMEOUT"
 CONFIG = "PRICING_CONFIG"
 SECRET = "PRICING_SECRET"
+WITNESS = "PRICING_AUDIT_WITNESS"
 SERVER = "PRICING_SERVER"
 TOKEN = "PRICING_TOKEN"
 INSECURE = "PRICING_INSECURE"  # 1: send the token over plain http to a host not this one
@@ -134,9 +138,11 @@ class Settings:
     secret_file: Path | None = None
     previous_secret_files: list[Path] = field(default_factory=list)
     base_url: str | None = None
+    witness_file: Path | None = None
 
 
-_FIELDS = ("database_url", "secret", "secret_file", "previous_secret_files", "base_url")
+_FIELDS = ("database_url", "secret", "secret_file", "previous_secret_files", "base_url",
+           "witness_file")  # fmt: skip
 
 
 @cache
@@ -157,7 +163,7 @@ def settings(file: str | None = None) -> Settings:
     unknown = sorted(set(data) - set(_FIELDS))
     if unknown:
         raise ConfigError(f"{where}: unknown setting {unknown[0]!r}; known: {', '.join(_FIELDS)}")
-    for name in ("database_url", "secret", "secret_file", "base_url"):
+    for name in ("database_url", "secret", "secret_file", "base_url", "witness_file"):
         if name in data and not isinstance(data[name], str):
             raise ConfigError(f"{where}: {name} must be text")
     previous = data.get("previous_secret_files", [])
@@ -171,6 +177,7 @@ def settings(file: str | None = None) -> Settings:
         secret_file=base / data["secret_file"] if "secret_file" in data else None,
         previous_secret_files=[base / p for p in previous],
         base_url=data.get("base_url"),
+        witness_file=base / data["witness_file"] if "witness_file" in data else None,
     )
 
 
@@ -286,6 +293,22 @@ def token_keys(*, create: bool = False) -> list[bytes]:
 
     secrets = audit_keys(create=create).values()
     return [hmac.new(secret, TOKEN_PURPOSE, hashlib.sha256).digest() for secret in secrets]
+
+
+def witness_file() -> Path:
+    """The audit's witness: a file outside the database the chain's head is appended to after
+    every change (:mod:`pricing.storage.audit`). ``PRICING_AUDIT_WITNESS``, else the
+    configuration's ``witness_file``, else ``audit-witness`` beside the secret's file, else in
+    this user's configuration folder (beside the local secret)."""
+    given = os.environ.get(WITNESS, "").strip()
+    if given:
+        return Path(given).expanduser()
+    config = settings()
+    if config.witness_file is not None:
+        return config.witness_file
+    if config.secret_file is not None and not os.environ.get(SECRET) and not config.secret:
+        return config.secret_file.parent / "audit-witness"
+    return folder() / "audit-witness"
 
 
 # Client mode ---------------------------------------------------------------------------------

@@ -633,6 +633,9 @@ def audit(verdict: Verdict) -> Document:
         "started": verdict.started,
         "keyed_elsewhere": verdict.keyed_elsewhere,
         "head": str(verdict.head) if verdict.head else None,
+        "witnessed": str(verdict.witnessed) if verdict.witnessed else None,
+        "witness": verdict.witness,
+        "earlier_stores": verdict.earlier,
         "damage": damage,
         "first_broken": damage[0] if damage else None,
     }

@@ -133,17 +133,36 @@ def test_an_inserted_approval_is_found(history: Cli) -> None:
     # …and the owner is told: the verdict above names the forged entry.
 
 
-def test_entries_cut_from_the_end_are_found_against_a_kept_head(history: Cli) -> None:
+CUT = (
+    "DELETE FROM audit_log WHERE subject = 'request:3'",
+    "DELETE FROM request_events WHERE request_id = 3",
+    "DELETE FROM request_lines WHERE request_id = 3",
+    "DELETE FROM requests WHERE id = 3",
+)
+
+
+def test_entries_cut_from_the_end_are_found_against_the_witness(history: Cli) -> None:
+    """Given an attacker with database access who deletes the newest request and its entries
+    at the chain's end (a clean cut: every remaining MAC and link holds), when the owner
+    verifies without a head kept by hand, then the witness the tool appended the head to after
+    each change shows the cut (exit 1); db check too."""
+    assert history("audit", "verify").exit_code == 0
+    tamper(history, *CUT)
+    result = history("audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert "recorded entry 8" in result.stderr and "the chain now ends at entry 7" in result.stderr
+    checked = history("db", "check", user="dana")
+    assert checked.exit_code == 1 and "recorded entry 8" in checked.stderr, checked.output
+
+
+def test_entries_cut_from_the_end_are_found_against_a_kept_head(
+    history: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     kept = history.json("audit", "head")["head"]
     assert history("audit", "verify", "--head", kept).exit_code == 0
-    tamper(
-        history,
-        "DELETE FROM audit_log WHERE subject = 'request:3'",
-        "DELETE FROM request_events WHERE request_id = 3",
-        "DELETE FROM request_lines WHERE request_id = 3",
-        "DELETE FROM requests WHERE id = 3",
-    )
-    assert history("audit", "verify").exit_code == 0  # without the head, a clean cut is unseen
+    tamper(history, *CUT)
+    monkeypatch.setenv("PRICING_AUDIT_WITNESS", str(tmp_path / "elsewhere"))  # it never saw it
+    assert history("audit", "verify").exit_code == 0  # without either, a clean cut is unseen
     result = history("audit", "verify", "--head", kept)
     assert result.exit_code == 1
     assert "the head you kept is gone" in result.stderr
@@ -192,3 +211,211 @@ def test_a_lowered_list_price_in_the_matching_copy_is_found(owner: Cli, tmp_path
             {"d": segments.encode_table(cheaper), "e": edition},
         )
     assert any(d["where"] == f"edition {edition}'s copy for matching" for d in damage_of(owner))
+
+
+# The audit emptied ----------------------------------------------------------------------------
+
+APPROVE_3 = (
+    "UPDATE requests SET status = 'approved', decided_by = 'marco' WHERE id = 3",
+    "UPDATE request_lines SET decision = 'approved' WHERE request_id = 3",
+)
+
+
+def _truncate(cli: Cli) -> str:
+    postgres = cli.db_url.startswith("postgresql")
+    return "TRUNCATE audit_log" if postgres else "DELETE FROM audit_log"
+
+
+def _emptied_then_refused(history: Cli, said: str) -> None:
+    """verify and db check find it; the next ordinary change is refused, nothing written."""
+    result = history("audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert said in result.stderr and "Nothing has been recorded" not in result.output
+    checked = history("db", "check", user="dana")
+    assert checked.exit_code == 1, checked.output
+    assert said in checked.stderr and "The store is sound" not in checked.output
+    refused = history("request", "--customer", "Acme", "--reason", "bid", "HW-100", "--qty",
+                      "1", "--discount", "5", user="priya")  # fmt: skip
+    assert refused.exit_code == 2, refused.output
+    assert "the audit was emptied behind the tool's back" in refused.stderr
+    assert "pricing audit verify" in refused.stderr
+    with history.store().read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM requests")).scalar() == 3
+    assert history("audit", "verify").exit_code == 1  # never "intact" over the tampered rows
+
+
+def test_an_emptied_audit_and_an_approval_in_sql_are_found_and_never_covered(
+    history: Cli,
+) -> None:
+    """Given an attacker with psql access as the database owner (no secret) who empties the
+    audit, approves R-000003 directly and even writes the upgrade's "baseline pending" mark,
+    when the owner verifies and checks the store and anyone makes the next change, then the
+    witness shows the emptied chain (exit 1, never "nothing recorded"), and the change is
+    refused (a baseline over the tampered rows would make verify say intact)."""
+    tamper(history, _truncate(history), *APPROVE_3,
+           "INSERT INTO audit_state (name, value) VALUES ('baseline', 'pending')")  # fmt: skip
+    _emptied_then_refused(history, "recorded entry 8")
+
+
+def test_an_emptied_audit_is_found_without_its_witness(
+    history: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the same attack on a store its witness never saw (a witness file lost, or one of
+    another host), when the owner verifies and checks and the next change comes, then the
+    store's data beside an empty chain is the finding, and the change is refused."""
+    tamper(history, _truncate(history), *APPROVE_3)
+    monkeypatch.setenv("PRICING_AUDIT_WITNESS", str(tmp_path / "another-witness"))
+    _emptied_then_refused(history, "the audit was emptied behind the tool's back")
+
+
+def test_an_emptied_audit_with_a_forged_mark_and_a_new_store_id_is_refused(
+    history: Cli,
+) -> None:
+    """Given an attacker with psql access as the database owner (no secret) who empties the
+    audit, approves R-000003, writes the upgrade's "baseline pending" mark and gives the store
+    a new id (so that it looks like a legitimate upgrade of a store its witness never saw),
+    when the owner verifies and checks and the next change comes, then the witness's heads of
+    this address are the finding (exit 1) and the change is refused."""
+    tamper(history, _truncate(history), *APPROVE_3,
+           "INSERT INTO audit_state (name, value) VALUES ('baseline', 'pending')",
+           f"UPDATE audit_state SET value = '{'f' * 32}' WHERE name = 'store'")  # fmt: skip
+    _emptied_then_refused(history, "recorded entry 8 of a store at this address")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        f"UPDATE audit_state SET value = '{'e' * 32}' WHERE name = 'store'",
+        "DELETE FROM audit_state WHERE name = 'store'",
+    ],
+    ids=["changed", "deleted"],
+)
+def test_a_store_id_changed_in_sql_is_found(history: Cli, statement: str) -> None:
+    """Given an attacker with psql access who changes or deletes the store's id (so that the
+    witness's heads of this store are no longer compared with its chain), when the owner
+    verifies, and even after the next change, then the chain says it was begun by another
+    store (exit 1)."""
+    tamper(history, statement)
+    whys = " ".join(d["why"] for d in damage_of(history))
+    assert "its id was changed behind the tool's back" in whys
+    assert "the chain was begun by the store" in whys
+    assert history("approve", "R-000003", "--note", "ok", user="marco").exit_code == 0
+    whys = " ".join(d["why"] for d in damage_of(history))
+    assert "its id was changed behind the tool's back" in whys
+    assert "the chain was begun by the store" in whys
+
+
+def test_a_database_deleted_and_started_again_verifies(sqlite_url: str, tmp_path: Path) -> None:
+    """A user who deletes pricing.db and imports a price book again starts a new chain (a new
+    store id): verify says intact and compares nothing of the old store's witnessed heads."""
+    book = tmp_path / "book.csv"
+    book.write_text("SKU,List Price\nHW-1,10\nHW-2,20\n")
+    first = Cli(sqlite_url)
+    for _ in range(2):
+        assert first("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
+        book.write_text("SKU,List Price\nHW-1,11\nHW-2,20\n")
+    assert first.json("audit", "verify")["intact"]
+    first.close()
+    (tmp_path / "pricing.db").unlink()
+    again = Cli(sqlite_url)
+    try:
+        result = again("pricebook", "import", str(book), "--effective", "2026-01-01")
+        assert result.exit_code == 0, result.output
+        document = again.json("audit", "verify")
+        assert document["intact"] and document["head"].startswith("1:")
+        assert document["witnessed"] == document["head"] and document["earlier_stores"] == 1
+        assert "1 earlier database at this address" in again("audit", "verify").output
+    finally:
+        again.close()
+
+
+def test_a_new_store_begins_its_chain_and_its_witness(cli: Cli, tmp_path: Path) -> None:
+    """A fresh store's first change starts the chain (no baseline) and its witness."""
+    book = tmp_path / "book.csv"
+    book.write_text("SKU,List Price\nHW-1,10\n")
+    assert cli("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
+    document = cli.json("audit", "verify")
+    assert document["intact"] and document["witnessed"] == document["head"]
+    assert document["head"].startswith("1:")
+    from pricing import config
+
+    witness = config.witness_file()
+    assert document["witness"] == str(witness) and witness.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_witness_is_where_the_configuration_says_and_a_server_needs_it(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The witness named by the configuration (beside its secret by default, or witness_file)
+    is the one appended to; a server that cannot append to its witness does not start."""
+    from pricing import config
+
+    (tmp_path / "secret").write_text("s" * 48)
+    settings = tmp_path / "server.toml"
+    settings.write_text('secret_file = "secret"\n')
+    monkeypatch.setenv(config.CONFIG, str(settings))
+    config.settings.cache_clear()
+    assert config.witness_file() == tmp_path / "audit-witness"
+    settings.write_text('secret_file = "secret"\nwitness_file = "state/witness"\n')
+    config.settings.cache_clear()
+    cli = Cli(sqlite_url, user="dana")
+    assert cli("people", "add", "dana", "--role", "owner").exit_code == 0
+    assert "\tsqlite:///" in (tmp_path / "state" / "witness").read_text()
+    monkeypatch.setenv(config.WITNESS, "/proc/no-such-place/witness")
+    done = cli("serve", "--port", "8999")
+    assert done.exit_code == 2, done.output
+    assert "cannot append to the audit's witness /proc/no-such-place/witness" in done.output
+    cli.close()
+
+
+# A rotated secret ----------------------------------------------------------------------------
+
+
+def test_an_entry_keyed_with_a_rotated_out_secret_fails_verification(
+    history: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a secret rotated (the old one kept in previous_secret_files) and an attacker with
+    psql access who also holds the old secret (it leaked: why it was rotated), when the next
+    change records the rotation and the attacker appends an entry keyed with the old secret
+    after it, then verify names that entry (exit 1): after a rotation only the new secret
+    signs."""
+    from pricing import config
+
+    old_file = config.local_secret_file(create=False)
+    new_file = tmp_path / "audit-secret-2027"
+    new_file.write_text("n" * 48)
+    settings = tmp_path / "server.toml"
+    settings.write_text(f'secret_file = "{new_file}"\nprevious_secret_files = ["{old_file}"]\n')
+    monkeypatch.setenv(config.CONFIG, str(settings))
+    config.settings.cache_clear()
+    config.audit_keys.cache_clear()
+    assert history("requests", "lost", "R-000003", user="priya").exit_code == 0
+    document = history.json("audit", "verify")
+    assert document["intact"], document["damage"]
+    old_key = old_file.read_text().strip().encode()
+    with history.store().engine.begin() as conn:
+        seq, previous = conn.execute(
+            text("SELECT seq, mac FROM audit_log ORDER BY seq DESC")
+        ).first()
+        conn.execute(text("UPDATE requests SET status = 'approved' WHERE id = 3"))
+        digest = audit.content_digest(conn, "request:3") or ""
+        at = datetime.now(UTC).replace(microsecond=0)
+        old_id = config.key_id(old_key)
+        mac = audit._mac(old_key, previous, seq + 1, at, "marco", "request.approved",
+                         "request:3", digest, None, old_id)  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (seq, at, by, action, subject, digest, note, key_id, mac) "
+                "VALUES (:seq, :at, 'marco', 'request.approved', 'request:3', :d, NULL, :k, :m)"
+            ),
+            {"seq": seq + 1, "at": at, "d": digest, "k": old_id, "m": mac},
+        )
+    damage = damage_of(history)
+    assert any(
+        d["where"].startswith(f"entry {seq + 1}") and "rotated out at entry 9" in d["why"]
+        for d in damage
+    ), damage
+    with history.store().read() as conn:  # the rotation: entry 9, keyed with the new secret
+        rotation = conn.execute(text("SELECT action, key_id FROM audit_log WHERE seq = 9")).one()
+    assert tuple(rotation) == ("audit.rotated", config.key_id(new_file.read_text().encode()))

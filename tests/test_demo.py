@@ -53,3 +53,16 @@ def test_sample_price_books_look_like_a_marketers_and_import_cleanly() -> None:
         assert sheet["A1"].value.startswith("Brightline Systems")
         first_item = next(row for row in sheet.iter_rows() if str(row[0].value).startswith("HW-"))
         assert first_item[2].number_format.startswith('"$"')
+
+
+def test_the_demo_runs_twice_in_one_folder(tmp_path: Path) -> None:
+    """`make demo` run again (the database recreated at the same path, one configuration
+    folder and so one audit witness): both runs succeed, and the second store's audit is
+    intact (the first store's witnessed heads are another store's)."""
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path / "demo")])
+        assert result.exit_code == 0, result.output
+    url = f"sqlite:///{tmp_path / 'demo' / 'pricing.db'}"
+    verified = CliRunner().invoke(main, ["--db", url, "audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert "The audit is intact" in verified.stdout and "1 earlier database" in verified.stdout

@@ -263,7 +263,7 @@ def test_the_upgrade_keys_plain_token_hashes_and_a_plain_hash_never_signs_in_aft
     tokens = _store_at_0010(sqlite_url)
     store = Store.open(sqlite_url)  # upgrades
     try:
-        assert store.schema_revision() == "0012"
+        assert store.schema_revision() == "0013"
         for name, token in tokens.items():
             person = api.signed_in(store, token)
             assert person is not None and person.name == name

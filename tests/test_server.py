@@ -695,3 +695,60 @@ def test_the_client_path_imports_no_database_or_dataframe_library(team: Team) ->
 def test_zz_the_audit_chain_verifies_after_every_attempt(team: Team) -> None:
     done = team.admin("audit", "verify")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# 5. Changing the past: the audit emptied, then a decision made in SQL -----------------------------
+
+
+def test_an_audit_emptied_in_psql_is_found_through_the_server_and_never_covered(
+    tmp_path: Path,
+) -> None:
+    """Given a team server on PostgreSQL and an attacker with psql access as the database owner
+    (no secret, no host) who empties the audit and approves a pending request directly (the
+    audit said "nothing recorded yet" and the next change wrote a keyed baseline over the
+    approval), when the owner verifies and checks the store through the server and a rep makes
+    the next change, then both find it (exit 1), the change is refused with nothing written,
+    and verify still finds it afterwards."""
+    witness = tmp_path / "audit-witness"
+    env = {"PRICING_SECRET": SECRET, "PRICING_AUDIT_WITNESS": str(witness)}
+    with postgres_database() as url:
+        team = Team(url, "", tmp_path)
+
+        def admin(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "pricing", "--db", url, "--user", "dana", *args],
+                env=environment(**env), cwd=tmp_path, capture_output=True, text=True,
+                timeout=60,
+            )  # fmt: skip
+
+        for name in ("dana", "marco", "priya"):
+            done = admin("people", "add", name, "--role", PEOPLE[name], "--json")
+            assert done.returncode == 0, done.stderr
+            team.tokens[name] = json.loads(done.stdout)["token"]
+        book = write_workbook(tmp_path / "book.xlsx", {"Price Book": [
+            ["SKU", "List Price"], ["HW-200", 100]]})  # fmt: skip
+        policy = tmp_path / "guardrails.toml"
+        policy.write_text(POLICY + TEAM)
+        assert admin("pricebook", "import", str(book), "--effective", "2026-01-01").returncode == 0
+        assert admin("policy", "load", str(policy)).returncode == 0
+        with serving(url, tmp_path, **env) as address:
+            team.server = address
+            pending = team.submit("priya", *MANAGER_LEVEL)
+            assert team.client("dana", "audit", "verify").returncode == 0
+            number = int(pending["id"].removeprefix("R-"))
+            with psycopg.connect(url) as conn:
+                conn.execute("TRUNCATE audit_log")
+                conn.execute("UPDATE requests SET status = 'approved', decided_by = 'marco' "
+                              f"WHERE id = {number}")  # fmt: skip
+                conn.execute(f"UPDATE request_lines SET decision = 'approved' WHERE request_id = {number}")  # fmt: skip
+            verified = team.client("dana", "audit", "verify")
+            refused(verified, 1, "the audit was emptied", "recorded entry")
+            assert "Nothing has been recorded" not in verified.stdout
+            checked = team.client("dana", "db", "check")
+            refused(checked, 1, "the audit was emptied")
+            before = team.snapshot()
+            refused(team.client("priya", "request", "--customer", "Acme", "--reason", "bid",
+                                *WITHIN_REP), 2, "emptied behind the tool's back",
+                    "pricing audit verify")  # fmt: skip
+            assert team.snapshot() == before
+            refused(team.client("dana", "audit", "verify"), 1, "the audit was emptied")

@@ -190,6 +190,17 @@ def test_deal_lines_stored_as_rows_move_to_segments_on_upgrade(owner: Cli, tmp_p
     # Imports recorded before their file's digest, mapping and dates were kept list them as null.
     (listed,) = before.json("deals", "imports")
     assert listed["lines"] == 4 and listed["sha256"] is None and listed["columns"] is None
+    # The upgrade gives the store an id (0010's re-matching began its chain, before stores had
+    # ids: a chain verify accepts unkeyed over the id), and later changes verify.
+    with before.store().read() as conn:
+        state = dict(conn.execute(text("SELECT name, value FROM audit_state")).all())
+    assert len(state["store"]) == 32 and "baseline" not in state
+    book = tmp_path / "later.csv"
+    book.write_text("SKU,List Price\nHW-1,10\n")
+    changed = before("pricebook", "import", str(book), "--effective", "2030-01-01")
+    assert changed.exit_code == 0, changed.output
+    verdict = before.json("audit", "verify")
+    assert verdict["intact"] and verdict["witnessed"] == verdict["head"]
     before.close()
 
 

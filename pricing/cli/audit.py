@@ -36,13 +36,34 @@ def verify(kept: str | None) -> None:
     verdict = cfg.call("audit.verify", kept=kept)
     if cfg.json:
         emit_json(verdict)
-    elif not verdict["started"]:
-        say("Nothing has been recorded in the audit yet: it starts with the next change.")
+    elif verdict["intact"] and not verdict["started"]:
+        say(
+            "Nothing has been recorded in the audit yet: it starts with the next change"
+            + (
+                f" (a baseline of the {_count(verdict['subjects'], 'thing', 'things')} stored "
+                "before the keyed audit was installed)."
+                if verdict["subjects"]
+                else "."
+            )
+        )
     elif verdict["intact"]:
         say(
             f"The audit is intact: {_count(verdict['entries'], 'entry', 'entries')}, each keyed and "
             f"chained to the one before; {_count(verdict['subjects'], 'stored subject', 'stored subjects')} "
             f"match what it recorded. Head: {verdict['head']}"
+        )
+        witnessed = verdict["witnessed"]
+        say(
+            f"Its witness ({verdict['witness']}) recorded entry {witnessed.split(':')[0]}, "
+            "which the chain still holds."
+            if witnessed
+            else f"Its witness ({verdict['witness']}) holds nothing of this store yet."
+        )
+    if verdict.get("earlier_stores") and not cfg.json:
+        say(
+            f"(Its witness also holds the heads of "
+            f"{_count(verdict['earlier_stores'], 'earlier database', 'earlier databases')} at "
+            "this address, recreated since: not compared with this one.)"
         )
     if not verdict["intact"]:
         for damage in verdict["damage"]:

@@ -123,7 +123,7 @@ def _echo_check(document: dict[str, Any]) -> None:
         f"; {_count(n['audited_subjects'], 'record')} (requests, editions, policies, people, "
         "imports) match what the audit recorded of them"
         if document["audit_started"]
-        else " (the audit has recorded nothing yet)"
+        else " (the audit holds no entry)"
     )
     say(
         f"Checked the deal history ({n['deal_lines']:,} lines, stored in "

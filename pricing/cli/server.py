@@ -47,6 +47,10 @@ def serve(host: str, port: int, config_file: str | None) -> None:
             err=True,
         )
     config.audit_key()  # a missing, unreadable or weak secret stops the server here (exit 2)
+    from pricing.storage.audit import witness_ready
+
+    witness = witness_ready()  # and so does a witness it may not append to
+    say(f"The audit's head is appended to its witness {witness} after every change.", err=True)
     _listenable(host, port)
     app = create_app(cfg.db_url)
     say(f"pricing server on http://{host}:{port} (API docs at /docs); Ctrl-C stops it.",

@@ -13,27 +13,48 @@ hashes:
   a valid one needs the key);
 - a subject edited, inserted or deleted directly (its content's digest differs from the one its
   newest entry recorded, or it has no entry, or its entry says it exists and it does not);
-- the newest entries cut off (only against a head the owner kept elsewhere: :func:`head`).
+- the newest entries cut off, the chain emptied or rebuilt: against its **witness**, a file
+  outside the database the chain's head is appended to after every change
+  (:func:`config.witness_file <pricing.config.witness_file>`), and against a head the owner
+  kept elsewhere (:func:`head`);
+- an audit emptied while the store holds data: a finding, and no change is recorded over it;
+- an entry keyed with a secret rotated out: rotating is an entry of its own (``audit.rotated``),
+  keyed with the new secret and carrying a MAC by the old one; every entry after it must be
+  keyed with the new secret.
 
-The chain starts with the first change after the keyed audit was installed (schema 0007): that
-change first records a ``baseline`` entry for everything already stored.
+Each store has a random id (``audit_state``, migration 0012), made with its schema: the chain's
+first entry is keyed over it, and the witness records heads by (address, id). A database
+recreated at the same path is another store: its chain starts afresh, and the old store's
+heads in the witness are not compared with it. An id changed in SQL is found: the chain was
+begun over another one.
+
+The chain starts with the first change of an empty store. A store upgraded from before the
+keyed audit (schema 0007) holding data its chain never recorded is marked by migration 0012
+(``audit_state``): its first change records a ``baseline`` entry for everything already stored.
+A baseline is never written anywhere else: over rows nobody verified, it would bless them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import os
+import secrets
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import ColumnElement, Select, Table, func, inspect, select
+from sqlalchemy.engine import Connection, Engine
 
 from pricing import config
+from pricing.errors import ConfigError, DamagedError
 from pricing.storage import store
 from pricing.storage.store import Store
 
@@ -41,6 +62,8 @@ _LOCK = 7201559  # PostgreSQL advisory lock: appends to the chain queue up
 SYSTEM = "system"
 BASELINE = "baseline"
 SHOWN_DAMAGE = 50
+ROTATED = "audit.rotated"
+KEY_SUBJECT = "audit:key"  # the subject of a rotation: the chain's own key, no stored thing
 
 # The kinds of subject, and the actions after which a subject no longer exists.
 KINDS = ("request", "policy", "edition", "copy", "person", "deals")
@@ -87,6 +110,9 @@ class Verdict:
     damage: list[Damage] = field(default_factory=list)
     started: bool = True  # False: nothing was changed since the keyed audit was installed
     unknown_key: int = 0  # entries keyed with a secret this configuration does not hold
+    witnessed: Head | None = None  # the newest head the witness recorded of this store
+    witness: str | None = None  # the witness file compared with
+    earlier: int = 0  # other stores (ids) the witness recorded at this address: recreated ones
 
     @property
     def keyed_elsewhere(self) -> bool:
@@ -317,10 +343,12 @@ def _mac(key: bytes, previous: str, seq: int, at: datetime, by: str, action: str
     return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _last(conn: Connection) -> tuple[int, str]:
+def _last(conn: Connection) -> tuple[int, str, str]:
     t = store.audit_log
-    row = conn.execute(select(t.c.seq, t.c.mac).order_by(t.c.seq.desc()).limit(1)).first()
-    return (int(row.seq), str(row.mac)) if row else (0, "")
+    row = conn.execute(
+        select(t.c.seq, t.c.mac, t.c.key_id).order_by(t.c.seq.desc()).limit(1)
+    ).first()
+    return (int(row.seq), str(row.mac), str(row.key_id)) if row else (0, "", "")
 
 
 def record(
@@ -333,22 +361,164 @@ def record(
     at: datetime | None = None,
 ) -> None:
     """Append one entry per subject (its content as stored now) to the chain, in the caller's
-    write transaction: call it after the change is written, before the transaction ends."""
+    write transaction: call it after the change is written, before the transaction ends. Once
+    the transaction commits, the new head is appended to the witness.
+
+    An empty chain beside stored data is refused (:class:`DamagedError`, nothing changed),
+    unless the store was upgraded from before the keyed audit; the first change after the
+    secret was rotated first records the rotation."""
     store.advisory_lock(conn, _LOCK)
-    seq, previous = _last(conn)
+    seq, previous, last_key = _last(conn)
     at = at or store.utcnow()
+    names = list(subjects)
     known = {
         part: value if isinstance(value, str) else value.result()
         for part, value in conn.info.pop(_KNOWN, {}).items()
     }
+    where = store_key(conn)
+    ident = store_id(conn, create=True)
     if seq == 0:
-        # The first keyed entry: what was stored before the chain began is its baseline.
-        pending = set(subjects)
-        for name in stored_subjects(conn):
-            if name not in pending:
-                seq, previous = _append(conn, seq, previous, at, SYSTEM, BASELINE, name, None, {})
-    for name in subjects:
+        previous = genesis(ident)
+        for name in _beginning(conn, set(names), where):
+            seq, previous = _append(conn, seq, previous, at, SYSTEM, BASELINE, name, None, {})
+    elif last_key != config.audit_key()[0]:
+        seq, previous = _rotate(conn, seq, previous, at, last_key)
+    for name in names:
         seq, previous = _append(conn, seq, previous, at, by, action, name, note, known)
+    if where is not None and ident and seq:  # (no id: an upgrade from before 0012 running)
+        store.after_commit(conn, partial(_witness, where, ident, Head(seq, previous)))
+
+
+def genesis(ident: str) -> str:
+    """What the chain's first entry is keyed over in place of a previous MAC: the store's id
+    (nothing for a chain begun before stores had one)."""
+    return f"store {ident}" if ident else ""
+
+
+_STATE_SEEN: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines whose audit_state is there
+
+
+def _has_state(conn: Connection) -> bool:
+    if conn.engine in _STATE_SEEN:
+        return True
+    if inspect(conn).has_table(store.audit_state.name):
+        _STATE_SEEN.add(conn.engine)
+        return True
+    return False  # an upgrade from before 0012 running
+
+
+def store_id(conn: Connection, *, create: bool = False) -> str:
+    """The store's random id (migration 0012 gives every store one); "" while an upgrade from
+    before 0012 runs, or when it was deleted (``create``: then a new one is written; a chain
+    begun over another id, or witnessed under it, shows the change)."""
+    if not _has_state(conn):
+        return ""
+    t = store.audit_state
+    ident = conn.execute(select(t.c.value).where(t.c.name == "store")).scalar()
+    if ident is None and create:
+        ident = secrets.token_hex(16)
+        conn.execute(t.insert().values(name="store", value=ident))
+    return str(ident or "")
+
+
+def _beginning(conn: Connection, pending: set[str], where: str | None) -> list[str]:
+    """What the first entry of a chain records first: nothing on an empty store (a new one, or
+    one recreated at the same address: whatever its witness holds of earlier stores); a
+    baseline of everything stored on a store upgraded from before the keyed audit. Refused when
+    the chain was emptied: the store holds data no entry recorded, and no upgrade marked it so,
+    or the witness recorded a chain at this address (under any store id: the mark and a new id
+    are forged)."""
+    others = [name for name in stored_subjects(conn) if name not in pending]
+    if not others:
+        return []
+    if not baseline_pending(conn):
+        raise DamagedError(
+            f"the audit is empty, yet the store holds {len(others):,} thing(s) it never "
+            f"recorded ({_display(others[0])}, …): the audit was emptied behind the tool's "
+            "back. Nothing was changed; the owner runs `pricing audit verify`, and the "
+            "administrator restores the database from a backup"
+        )
+    known = witnessed_all(where) if where is not None else {}
+    if known:
+        seen = max(known.values(), key=lambda w: w.head.seq)
+        raise DamagedError(
+            f"the audit is empty beside {len(others):,} thing(s) stored, yet its witness "
+            f"({seen.file}) recorded entry {seen.head.seq} of a store at this address on "
+            f"{seen.at}: the audit was emptied behind the tool's back. Nothing was changed; the "
+            "owner runs `pricing audit verify`, and the administrator restores the database "
+            "from a backup"
+        )
+    if _has_state(conn):
+        conn.execute(store.audit_state.delete().where(store.audit_state.c.name == "baseline"))
+    return others
+
+
+def chain_began(conn: Connection) -> bool:
+    """Whether the chain holds any entry (a rotation counts)."""
+    return _last(conn)[0] > 0
+
+
+def emptied_beside(
+    conn: Connection, stored: list[str], known: dict[str, Witnessed], seen: Witnessed | None
+) -> Damage | None:
+    """An empty chain beside the ``stored`` data: damage, unless the store was upgraded from
+    before the keyed audit (marked so) and its witness knows no chain at this address
+    (``known``; ``seen``: this store's, whose emptied chain is named by :func:`against_witness`
+    already)."""
+    if not baseline_pending(conn):
+        return emptied(stored)
+    if known and seen is None:
+        other = max(known.values(), key=lambda w: w.head.seq)
+        return Damage("the audit", f"it is empty beside {len(stored):,} thing(s) marked as "
+                      f"stored before the keyed audit, yet its witness ({other.file}) recorded "
+                      f"entry {other.head.seq} of a store at this address on {other.at}: the "
+                      "audit was emptied behind the tool's back, the mark and the store's id "
+                      "forged")  # fmt: skip
+    return None
+
+
+def against_witness(conn: Connection, seen: Witnessed) -> list[Damage]:
+    """The chain's end against the newest head its witness recorded (no MAC is checked)."""
+    seq, mac, _ = _last(conn)
+    t = store.audit_log
+    held = conn.execute(select(t.c.mac).where(t.c.seq == seen.head.seq)).scalar()
+    return _check_witnessed(seen, Head(seq, mac) if seq else None, held)
+
+
+def baseline_pending(conn: Connection) -> bool:
+    """Whether the store was upgraded from before the keyed audit with data no entry recorded
+    (migration 0012's mark; during the upgrade itself, before 0012, every store is)."""
+    if not _has_state(conn):
+        return True  # an upgrade from before 0012 running (0010 re-matches deal lines)
+    t = store.audit_state
+    return conn.execute(select(t.c.value).where(t.c.name == "baseline")).scalar() == "pending"
+
+
+def _rotate(conn: Connection, seq: int, previous: str, at: datetime,
+            old_id: str) -> tuple[int, str]:  # fmt: skip
+    """Record that the secret was rotated: an entry keyed with the new secret, whose digest is
+    a MAC by the old one (only whoever held both made it). Refused when this configuration
+    does not hold the secret of the chain's newest entry."""
+    old = config.audit_keys().get(old_id)
+    if old is None:
+        raise DamagedError(
+            f"the audit's newest entry is keyed with a secret this configuration does not hold "
+            f"(key id {old_id}): nothing was changed. If the secret was rotated, name the "
+            "previous one in previous_secret_files; otherwise the owner runs `pricing audit "
+            "verify`"
+        )
+    key_id, key = config.audit_key()
+    seq += 1
+    note = f"{old_id} -> {key_id}"
+    by_old = _mac(old, previous, seq, at, SYSTEM, ROTATED, KEY_SUBJECT, "", note, old_id)
+    mac = _mac(key, previous, seq, at, SYSTEM, ROTATED, KEY_SUBJECT, by_old, note, key_id)
+    conn.execute(
+        store.audit_log.insert().values(
+            seq=seq, at=at, by=SYSTEM, action=ROTATED, subject=KEY_SUBJECT, digest=by_old,
+            note=note, key_id=key_id, mac=mac,
+        )
+    )  # fmt: skip
+    return seq, mac
 
 
 def _append(conn: Connection, seq: int, previous: str, at: datetime, by: str, action: str,
@@ -371,6 +541,108 @@ def _append(conn: Connection, seq: int, previous: str, at: datetime, by: str, ac
         )
     )
     return seq, mac
+
+
+# The witness: the chain's head, outside the database -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Witnessed:
+    """The newest head the witness recorded of one store: when, and in which file."""
+
+    head: Head
+    at: str
+    file: Path
+
+
+def store_key(conn: Connection) -> str | None:
+    """How the witness names a store: its URL without a password (an SQLite file by its real
+    path); None for a database in memory (a dry run's), which nothing witnesses."""
+    url = conn.engine.url
+    if conn.dialect.name == "sqlite":
+        database = url.database or ""
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return "sqlite:///" + os.path.realpath(database)
+    return store.display_url(url.render_as_string(hide_password=False))
+
+
+def _witness(where: str, ident: str, head: Head) -> None:
+    """Append ``head`` of the store ``where`` whose id is ``ident`` to the witness (after the
+    commit that made it): one line, under an
+    exclusive lock, so that the workers of a server (and commands on its host) share it. A
+    witness that cannot be written is logged, not raised: the change is committed already."""
+    path = config.witness_file()
+    line = f"{_stamp(store.utcnow())}\t{head}\t{where}\t{ident}\n".encode()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            _lock(descriptor)
+            os.write(descriptor, line)
+        finally:
+            os.close(descriptor)  # (and so the lock)
+    except OSError as exc:
+        logging.getLogger("pricing.audit").error(
+            "could not append the audit's entry %d to its witness %s: %s",
+            head.seq, path, exc.strerror,
+        )  # fmt: skip
+
+
+def _lock(descriptor: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # not on this system: appends of one line are atomic enough
+        return
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+
+
+def witness_ready() -> Path:
+    """The witness file, made if it is not there (mode 0600): a server checks it may append
+    to it before it answers anyone (:class:`ConfigError` naming it otherwise)."""
+    path = config.witness_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot append to the audit's witness {path}: {exc.strerror}; name a file the "
+            f"server's user may write in witness_file (or {config.WITNESS})"
+        ) from None
+    return path
+
+
+def witnessed(where: str, ident: str) -> Witnessed | None:
+    """The newest head the witness recorded of the store at ``where`` whose id is ``ident``."""
+    return witnessed_all(where).get(ident)
+
+
+def witnessed_all(where: str) -> dict[str, Witnessed]:
+    """The newest head the witness recorded of each store (by id) at the address ``where``
+    (the first line of the highest entry: a later line of that number with another MAC is a
+    rebuilt chain's)."""
+    path = config.witness_file()
+    try:
+        lines = path.open(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read the audit's witness {path}: {exc.strerror}") from None
+    best: dict[str, Witnessed] = {}
+    with lines:
+        for line in lines:
+            at, _, rest = line.rstrip("\n").partition("\t")
+            text, _, rest = rest.partition("\t")
+            named, _, ident = rest.partition("\t")
+            if named != where:
+                continue
+            try:
+                found = Head.parse(text)
+            except ValueError:
+                continue  # a line cut short while it was written
+            if ident not in best or found.seq > best[ident].head.seq:
+                best[ident] = Witnessed(found, at, path)
+    return best
 
 
 # Reading and verifying -----------------------------------------------------------------------
@@ -415,7 +687,12 @@ def last_entry(conn: Connection, name: str) -> Entry | None:
 def newest_entries(conn: Connection) -> dict[str, Entry]:
     """Each subject's newest entry, as stored (MACs not checked: :func:`verify` does)."""
     t = store.audit_log
-    newest = select(func.max(t.c.seq)).group_by(t.c.subject).scalar_subquery()
+    newest = (
+        select(func.max(t.c.seq))
+        .where(t.c.subject != KEY_SUBJECT)
+        .group_by(t.c.subject)
+        .scalar_subquery()
+    )
     rows = conn.execute(select(t).where(t.c.seq.in_(newest)))
     return {row.subject: Entry(*row) for row in rows}
 
@@ -462,15 +739,23 @@ def holds(conn: Connection, entry: Entry) -> bool:
         return True
     key = config.audit_keys().get(entry.key_id)
     t = store.audit_log
-    previous = (
-        conn.execute(select(t.c.mac).where(t.c.seq == entry.seq - 1)).scalar()
+    # The first entry is keyed over the store's id (over nothing in a chain begun before stores
+    # had one: verify tells the two apart and names an id changed since).
+    before = (
+        [conn.execute(select(t.c.mac).where(t.c.seq == entry.seq - 1)).scalar()]
         if entry.seq > 1
-        else ""
+        else [genesis(store_id(conn)), ""]
     )
-    if key is None or previous is None or not hmac.compare_digest(entry.mac, _mac(
-        key, previous, entry.seq, entry.at, entry.by, entry.action, entry.subject,
-        entry.digest, entry.note, entry.key_id,
-    )):  # fmt: skip
+
+    def keyed_over(previous: str) -> str:
+        assert key is not None
+        return _mac(key, previous, entry.seq, entry.at, entry.by, entry.action, entry.subject,
+                    entry.digest, entry.note, entry.key_id)  # fmt: skip
+
+    if key is None or not any(
+        previous is not None and hmac.compare_digest(entry.mac, keyed_over(previous))
+        for previous in before
+    ):
         return False
     if len(_SEALS) >= _SEALS_KEPT:
         _SEALS.clear()
@@ -486,46 +771,162 @@ def display(name: str) -> str:
 def head(db: Store) -> Head | None:
     """The chain's newest entry (None while it is empty)."""
     with db.read() as conn:
-        seq, mac = _last(conn)
+        seq, mac, _ = _last(conn)
     return Head(seq, mac) if seq else None
 
 
 def verify(db: Store, *, kept: Head | None = None) -> Verdict:
-    """Check every entry's MAC and link, every stored subject against its newest entry, and
-    (given ``kept``, a head the owner kept) that the chain still holds that entry."""
+    """Check every entry's MAC and link, that each is keyed with the secret in force (after a
+    rotation, the new one only), every stored subject against its newest entry, the chain
+    against its witness, and (given ``kept``, a head the owner kept) that it still holds that
+    entry. An empty chain beside stored data is damage, unless the store was upgraded from
+    before the keyed audit and nothing changed since."""
     keys = config.audit_keys()
     damage: list[Damage] = []
     newest: dict[str, Entry] = {}
     with db.read() as conn:
-        previous, expected, count, last, unknown = "", 1, 0, None, 0
+        where = store_key(conn)
+        ident = store_id(conn)
+        known = witnessed_all(where) if where is not None else {}
+        seen = known.get(ident)
+        others = {other: w for other, w in known.items() if other != ident}
+        chain = _Walk(keys, seen.head if seen else None, ident, others)
         for entry in entries(conn):
-            count += 1
-            where = f"entry {entry.seq} ({entry.action} of {_display(entry.subject)} by {entry.by})"
-            if entry.seq != expected:
-                damage.append(Damage(f"entry {expected}", f"missing: entries {expected} to "
-                                     f"{entry.seq - 1} were deleted"))  # fmt: skip
-            key = keys.get(entry.key_id)
-            if key is None:
-                unknown += 1
-                damage.append(Damage(where, f"it is keyed with a secret this configuration does "
-                                     f"not hold (key id {entry.key_id}): forged, or the secret "
-                                     "was rotated without keeping the old one"))  # fmt: skip
-            elif not hmac.compare_digest(entry.mac, _mac(
-                key, previous, entry.seq, entry.at, entry.by, entry.action, entry.subject,
-                entry.digest, entry.note, entry.key_id,
-            )):  # fmt: skip
-                damage.append(Damage(where, "its MAC does not hold: the entry was edited or "
-                                     "inserted, or one before it was deleted"))  # fmt: skip
-            previous, expected, last = entry.mac, entry.seq + 1, entry
-            newest[entry.subject] = entry
-        stored = stored_subjects(conn) if newest else []
+            damage += chain.check(entry)
+            if entry.subject != KEY_SUBJECT:
+                newest[entry.subject] = entry
+        stored = stored_subjects(conn)
         if newest:
             damage += check_subjects(conn, stored, newest)
+        elif stored and not chain.count:
+            found = emptied_beside(conn, stored, known, seen)
+            damage += [found] if found else []
+    last = chain.last
     current = Head(last.seq, last.mac) if last else None
+    if seen is not None:
+        damage += _check_witnessed(seen, current, chain.witnessed_mac)
     if kept is not None:
         damage += _check_kept(db, kept, current)
-    return Verdict(count, len(stored), current, damage[:SHOWN_DAMAGE] + _more(damage),
-                   started=bool(newest), unknown_key=unknown)  # fmt: skip
+    return Verdict(chain.count, len(stored), current, damage[:SHOWN_DAMAGE] + _more(damage),
+                   started=bool(chain.count), unknown_key=chain.unknown,
+                   witnessed=seen.head if seen else None,
+                   witness=str(config.witness_file()), earlier=len(others))  # fmt: skip
+
+
+def emptied(stored: list[str]) -> Damage:
+    """An empty chain beside stored data: the audit was emptied."""
+    return Damage("the audit", f"it is empty, yet the store holds {len(stored):,} thing(s) "
+                  f"({_display(stored[0])}, …): the audit was emptied behind the tool's "
+                  "back")  # fmt: skip
+
+
+class _Walk:
+    """The chain read entry by entry: each MAC and link (the first keyed over the store's id
+    ``ident``), the secret in force (the first entry's, then each rotation's new one), and
+    whether it holds a head the witness recorded under another store id (``others``: then
+    the store's id was changed)."""
+
+    def __init__(self, keys: dict[str, bytes], witnessed: Head | None, ident: str = "",
+                 others: dict[str, Witnessed] | None = None) -> None:  # fmt: skip
+        self.keys, self.witnessed, self.ident = keys, witnessed, ident
+        self.others = others or {}
+        self.previous, self.expected, self.count, self.unknown = genesis(ident), 1, 0, 0
+        self.last: Entry | None = None
+        self.in_force: str | None = None
+        self.rotated_at = 0
+        self.witnessed_mac: str | None = None
+
+    def check(self, entry: Entry) -> list[Damage]:
+        damage: list[Damage] = []
+        self.count += 1
+        where = f"entry {entry.seq} ({entry.action} of {_display(entry.subject)} by {entry.by})"
+        if entry.seq != self.expected:
+            damage.append(Damage(f"entry {self.expected}", f"missing: entries {self.expected} "
+                                 f"to {entry.seq - 1} were deleted"))  # fmt: skip
+        key = self.keys.get(entry.key_id)
+        if key is None:
+            self.unknown += 1
+            damage.append(Damage(where, f"it is keyed with a secret this configuration does "
+                                 f"not hold (key id {entry.key_id}): forged, or the secret "
+                                 "was rotated without keeping the old one"))  # fmt: skip
+        elif self.last is None and not _holds(key, self.previous, entry) and _holds(key, "", entry):
+            pass  # a chain begun before stores had an id
+        elif not _holds(key, self.previous, entry):
+            damage.append(Damage(where, self._broken(key, entry)))
+        elif entry.action == ROTATED and entry.subject == KEY_SUBJECT:
+            damage += self._rotation(entry, where)
+        elif self.in_force is not None and entry.key_id != self.in_force:
+            damage.append(Damage(where, f"it is keyed with a secret rotated out at entry "
+                                 f"{self.rotated_at} (key id {entry.key_id}; in force since: "
+                                 f"{self.in_force}): whoever made it holds an old secret, "
+                                 "not the server's"))  # fmt: skip
+        if self.in_force is None:
+            self.in_force = entry.key_id
+        if self.witnessed is not None and entry.seq == self.witnessed.seq:
+            self.witnessed_mac = entry.mac
+        for other, seen in self.others.items():
+            if (
+                other
+                and seen.head.seq == entry.seq
+                and hmac.compare_digest(seen.head.mac, entry.mac)
+            ):
+                damage.append(Damage(where, f"the witness ({seen.file}) recorded it on "
+                                     f"{seen.at} as the head of the store {other}; "
+                                     f"the store now says it is {self.ident or '(no id)'}: its "
+                                     "id was changed behind the tool's back"))  # fmt: skip
+        self.previous, self.expected, self.last = entry.mac, entry.seq + 1, entry
+        return damage
+
+    def _broken(self, key: bytes, entry: Entry) -> str:
+        """Why an entry's MAC does not hold; for the first, whether it was keyed over another
+        store id the witness knows at this address."""
+        if self.last is None:
+            for other in self.others:
+                if other and _holds(key, genesis(other), entry):
+                    return (f"the chain was begun by the store {other}, yet the store now says "
+                            f"it is {self.ident or '(no id)'}: its id was changed behind the "
+                            "tool's back")  # fmt: skip
+            return ("its MAC does not hold: the entry was edited or inserted, or the store's id "
+                    "was changed behind the tool's back")  # fmt: skip
+        return ("its MAC does not hold: the entry was edited or inserted, or one before it was "
+                "deleted")  # fmt: skip
+
+    def _rotation(self, entry: Entry, where: str) -> list[Damage]:
+        """A rotation: keyed with the new secret (checked already) and carrying a MAC by the
+        secret in force until then."""
+        old_id, _, new_id = (entry.note or "").partition(" -> ")
+        old = self.keys.get(old_id)
+        expected = (
+            _mac(old, self.previous, entry.seq, entry.at, entry.by, entry.action, entry.subject,
+                 "", entry.note, old_id)
+            if old is not None and new_id == entry.key_id
+            else ""
+        )  # fmt: skip
+        if self.in_force not in (None, old_id) or not hmac.compare_digest(entry.digest, expected):
+            return [Damage(where, "the rotation is not signed by the secret in force before it: "
+                           "it was forged")]  # fmt: skip
+        self.in_force, self.rotated_at = entry.key_id, entry.seq
+        return []
+
+
+def _holds(key: bytes, previous: str, entry: Entry) -> bool:
+    return hmac.compare_digest(entry.mac, _mac(
+        key, previous, entry.seq, entry.at, entry.by, entry.action, entry.subject, entry.digest,
+        entry.note, entry.key_id,
+    ))  # fmt: skip
+
+
+def _check_witnessed(seen: Witnessed, current: Head | None, mac: str | None) -> list[Damage]:
+    """The chain against the newest head its witness recorded."""
+    when = f"the witness ({seen.file}) recorded entry {seen.head.seq} on {seen.at}"
+    if current is None or current.seq < seen.head.seq:
+        ends = f"now ends at entry {current.seq}" if current else "is now empty"
+        return [Damage(f"entry {seen.head.seq}", f"{when}; the chain {ends}: entries were "
+                       "deleted from its end, or the audit emptied")]  # fmt: skip
+    if mac is None or not hmac.compare_digest(mac, seen.head.mac):
+        return [Damage(f"entry {seen.head.seq}", f"differs from what {when}: the chain was "
+                       "rebuilt or rewritten from there on")]  # fmt: skip
+    return []
 
 
 def _more(damage: list[Damage]) -> list[Damage]:

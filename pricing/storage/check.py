@@ -110,12 +110,21 @@ def audited(
     conn: Connection, known: dict[str, str], named: set[str]
 ) -> tuple[int, bool, list[Finding]]:
     """Every subject against the content digest of its newest audit entry (``known``: parts
-    hashed already; ``named``: subjects found damaged already, not named twice). How many
-    were compared, and whether the audit has started."""
+    hashed already; ``named``: subjects found damaged already, not named twice), and the
+    chain's end against its witness. How many were compared, and whether the audit has
+    started. An empty chain beside stored data (not a store upgraded from before the keyed
+    audit) is a finding: the audit was emptied."""
     newest = audit.newest_entries(conn)
-    if not newest:
-        return 0, False, []
     stored = audit.stored_subjects(conn)
+    where = audit.store_key(conn)
+    heads = audit.witnessed_all(where) if where is not None else {}
+    seen = heads.get(audit.store_id(conn))
+    witness = [_emptied(damage) for damage in audit.against_witness(conn, seen)] if seen else []
+    if not newest:
+        emptied = audit.emptied_beside(conn, stored, heads, seen) if stored else None
+        if emptied is not None and not audit.chain_began(conn):
+            witness.append(_emptied(emptied))
+        return 0, False, witness
     shown = {audit.display(name) for name in named}
     edited = (
         "it was edited behind the tool's back",
@@ -131,7 +140,14 @@ def audited(
         for damage in audit.check_subjects(conn, stored, newest, known)
         if damage.where not in shown
     ]
-    return len(stored), True, found
+    return len(stored), True, [*found, *witness]
+
+
+def _emptied(damage: audit.Damage) -> Finding:
+    return Finding(
+        "audit", damage.where, damage.why,
+        f"{BACKUP}; `pricing audit verify` names what else it finds",
+    )  # fmt: skip
 
 
 def unreadable_rows(what: str, exc: Exception) -> Finding:

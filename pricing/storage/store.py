@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -50,7 +50,7 @@ from pricing.errors import (
 )
 from pricing.money import from_micros, to_micros
 
-SCHEMA_REVISION = "0012"
+SCHEMA_REVISION = "0013"
 DEFAULT_URL = "sqlite:///pricing.db"
 MEMORY_URL = "sqlite://"  # an SQLite database in memory: a dry run's when nothing is stored yet
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
@@ -249,6 +249,16 @@ audit_log = Table(
     Index("ix_audit_log_subject", "subject"),
 )
 
+# The audit's own state (since 0012): ``store`` = the store's random id (the chain's first
+# entry is keyed over it; the witness names heads by it); ``baseline`` = ``pending`` while a
+# store upgraded from before the keyed audit holds things no entry recorded yet.
+audit_state = Table(
+    "audit_state",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 
 deal_imports = Table(
     "deal_imports",
@@ -374,6 +384,19 @@ def advisory_lock(conn: Connection, key: int) -> None:
                      {"key": key})  # fmt: skip
 
 
+_AFTER_COMMIT = "pricing.store.after_commit"
+
+
+def after_commit(conn: Connection, run: Callable[[], None]) -> bool:
+    """Run ``run`` once the write transaction of ``conn`` (:meth:`Store.write`) has committed,
+    never when it rolls back. False when ``conn`` is no such transaction (nothing will run)."""
+    waiting = conn.info.get(_AFTER_COMMIT)
+    if waiting is None:
+        return False
+    waiting.append(run)
+    return True
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -477,12 +500,19 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
+        done: list[Callable[[], None]] = []
         with (
             _translate_errors(self),
             self.engine.connect().execution_options(immediate=True) as conn,
-            conn.begin(),
         ):
-            yield conn
+            conn.info[_AFTER_COMMIT] = done
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop(_AFTER_COMMIT, None)
+        for run in done:  # committed
+            run()
 
     def compact(self) -> None:
         """Give the pages of dropped tables back to the file system (an SQLite file keeps them

@@ -17,15 +17,15 @@ person, who never owns the earlier person's requests (those up to this number).
 Each converted person is recorded again in the audit (``person.token_keyed``, by ``system``),
 their row as it now is.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
