@@ -741,14 +741,21 @@ def test_an_audit_emptied_in_psql_is_found_through_the_server_and_never_covered(
                 conn.execute("UPDATE requests SET status = 'approved', decided_by = 'marco' "
                               f"WHERE id = {number}")  # fmt: skip
                 conn.execute(f"UPDATE request_lines SET decision = 'approved' WHERE request_id = {number}")  # fmt: skip
-            verified = team.client("dana", "audit", "verify")
+            # Nobody's row has a seal left: everyone is refused at sign-in, the owner too, and
+            # the administrator verifies on the server's host.
+            refused(team.client("dana", "audit", "verify"), 2, "changed outside pricing")
+            verified = admin("audit", "verify")
             refused(verified, 1, "the audit was emptied", "recorded entry")
             assert "Nothing has been recorded" not in verified.stdout
-            checked = team.client("dana", "db", "check")
+            checked = admin("db", "check")
             refused(checked, 1, "the audit was emptied")
             before = team.snapshot()
             refused(team.client("priya", "request", "--customer", "Acme", "--reason", "bid",
-                                *WITHIN_REP), 2, "emptied behind the tool's back",
-                    "pricing audit verify")  # fmt: skip
+                                *WITHIN_REP), 2, "changed outside pricing")  # fmt: skip
+            # A change made on the host itself is refused by the witness, nothing written.
+            dearer = write_workbook(tmp_path / "dearer.xlsx", {"Price Book": [
+                ["SKU", "List Price"], ["HW-200", 110]]})  # fmt: skip
+            refused(admin("pricebook", "import", str(dearer), "--effective", "2026-02-01"), 2,
+                    "emptied behind the tool's back", "pricing audit verify")  # fmt: skip
             assert team.snapshot() == before
-            refused(team.client("dana", "audit", "verify"), 1, "the audit was emptied")
+            refused(admin("audit", "verify"), 1, "the audit was emptied")
