@@ -1254,9 +1254,16 @@ def _html_lines(report: Report) -> list[str]:
     from pricing.money import display_money
 
     c, esc = report.currency, _esc
+
+    def cells(line: dict[str, Any]) -> str:
+        """The cells every listed line begins with: when, which deal, who, what, how many."""
+        return (
+            f"<td>{esc(line['date'])}</td><td>{esc(line['deal'])}</td><td>{esc(line['customer'])}</td>"
+            f"<td>{esc(line['rep'])}</td><td>{esc(line['sku'])}</td><td class='num'>{esc(line['qty'])}</td>"
+        )  # fmt: skip
+
     oop_rows = "".join(
-        f"<tr><td>{esc(line['date'])}</td><td>{esc(line['deal'])}</td><td>{esc(line['customer'])}</td>"
-        f"<td>{esc(line['rep'])}</td><td>{esc(line['sku'])}</td><td class='num'>{esc(line['qty'])}</td>"
+        f"<tr>{cells(line)}"
         f"<td class='num'>{esc(display_money(line['net_price'], c))}</td><td class='num'>{esc(format_pct(line['discount_pct']))}</td>"
         f"<td>{esc(line['why'])}</td></tr>"
         for line in report.out_of_policy[:500]
@@ -1267,16 +1274,12 @@ def _html_lines(report: Report) -> list[str]:
         for u in report.unmatched[:200]
     )  # fmt: skip
     flagged_rows = "".join(
-        f"<tr><td>{esc(line['date'])}</td><td>{esc(line['deal'])}</td><td>{esc(line['customer'])}</td>"
-        f"<td>{esc(line['rep'])}</td><td>{esc(line['sku'])}</td><td class='num'>{esc(line['qty'])}</td>"
-        f"<td class='num'>{esc(display_money(line['standard_price'], c))}</td>"
+        f"<tr>{cells(line)}<td class='num'>{esc(display_money(line['standard_price'], c))}</td>"
         f"<td class='num'>{esc(display_money(line['net_amount'], c))}</td><td>{esc(line['why'])}</td></tr>"
         for line in report.flagged[:500]
     )  # fmt: skip
     adjustment_rows = "".join(
-        f"<tr><td>{esc(line['date'])}</td><td>{esc(line['deal'])}</td><td>{esc(line['customer'])}</td>"
-        f"<td>{esc(line['rep'])}</td><td>{esc(line['sku'])}</td><td class='num'>{esc(line['qty'])}</td></tr>"
-        for line in report.stock_adjustments[:500]
+        f"<tr>{cells(line)}</tr>" for line in report.stock_adjustments[:500]
     )  # fmt: skip
     sections: list[str] = []
     sections.append(
