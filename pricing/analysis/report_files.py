@@ -344,7 +344,7 @@ def _write_xlsx(report: Report, path: Path) -> None:
         _xlsx_groups(xlsx, book.create_sheet(("By " + ", ".join(report.by))[:31]))
     _xlsx_waterfall(xlsx, book.create_sheet("Waterfall"))
     _xlsx_bands(xlsx, book.create_sheet("Price bands"))
-    _xlsx_out_of_policy(xlsx, book.create_sheet("Out of policy"))
+    _xlsx_lines(xlsx, book.create_sheet("Out of policy"), xlsx.report.out_of_policy, _OOP_COLUMNS)
     _xlsx_unmatched(xlsx, book.create_sheet("Unmatched"))
     _xlsx_lines(xlsx, book.create_sheet("To check"), xlsx.report.flagged, _CHECK_COLUMNS)
     _xlsx_lines(
@@ -813,32 +813,6 @@ def _xlsx_bands(xlsx: _Xlsx, bands: Any) -> None:
 
 _OOP_COLUMNS = ["date", "deal", "customer", "rep", "sku", "qty", "list_price", "standard_price",
                 "net_price", "discount_pct", "special_discount", "why"]  # fmt: skip
-_OOP_MONEY = ("list_price", "standard_price", "net_price", "special_discount")
-
-
-def _xlsx_out_of_policy(xlsx: _Xlsx, oop: Any) -> None:
-    columns = _OOP_COLUMNS
-    xlsx.header(oop, 1, [heading(name) for name in columns])
-    for i, line in enumerate(xlsx.report.out_of_policy, start=2):
-        for j, name in enumerate(columns, start=1):
-            raw = line[name]
-            if isinstance(raw, Decimal) and name in _OOP_MONEY:
-                raw = round_money(raw, xlsx.currency)
-            elif isinstance(raw, Decimal) and name == "discount_pct":
-                raw = raw.quantize(Decimal("0.01"))
-            cell = oop.cell(i, j, safe_text(raw))
-            if isinstance(raw, str):
-                cell.data_type = "s"
-            elif name in _OOP_MONEY:
-                cell.number_format = xlsx.money_format
-            elif name == "discount_pct":
-                cell.number_format = '0.00"%"'
-            elif name == "qty":
-                cell.number_format = "#,##0.###"
-            elif name == "date":
-                cell.number_format = "yyyy-mm-dd"
-    oop.freeze_panes = "A2"
-    xlsx.add_table(oop, 1, 1 + len(xlsx.report.out_of_policy), len(columns))
 
 
 def _xlsx_unmatched(xlsx: _Xlsx, unmatched: Any) -> None:
@@ -857,22 +831,27 @@ def _xlsx_unmatched(xlsx: _Xlsx, unmatched: Any) -> None:
 _CHECK_COLUMNS = ["date", "deal", "customer", "rep", "sku", "qty", "list_price", "standard_price",
                   "net_price", "net_amount", "why"]  # fmt: skip
 _ADJUSTMENT_COLUMNS = ["date", "deal", "customer", "rep", "sku", "qty"]
-_LINE_MONEY = ("list_price", "standard_price", "net_price", "net_amount")
+_LINE_MONEY = ("list_price", "standard_price", "net_price", "net_amount", "special_discount")
 
 
 def _xlsx_lines(xlsx: _Xlsx, sheet: Any, lines: list[dict[str, Any]], columns: list[str]) -> None:
-    """A sheet listing lines (those to check, the stock adjustments), one row each."""
+    """A sheet listing lines (out of policy, those to check, the stock adjustments), one row
+    each: money in the currency's minor units, a discount with 2 places."""
     xlsx.header(sheet, 1, [heading(name) for name in columns])
     for i, line in enumerate(lines, start=2):
         for j, name in enumerate(columns, start=1):
             raw = line[name]
             if isinstance(raw, Decimal) and name in _LINE_MONEY:
                 raw = round_money(raw, xlsx.currency)
+            elif isinstance(raw, Decimal) and name == "discount_pct":
+                raw = raw.quantize(Decimal("0.01"))
             cell = sheet.cell(i, j, safe_text(raw))
             if isinstance(raw, str):
                 cell.data_type = "s"
             elif name in _LINE_MONEY:
                 cell.number_format = xlsx.money_format
+            elif name == "discount_pct":
+                cell.number_format = '0.00"%"'
             elif name == "qty":
                 cell.number_format = "#,##0.###"
             elif name == "date":
