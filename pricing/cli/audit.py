@@ -33,7 +33,7 @@ def verify(kept: str | None) -> None:
     """Check every entry's MAC and every request, policy, edition, person and deals import
     against the chain; exit 1 naming each place that was changed behind the tool's back."""
     cfg = settings()
-    verdict = cfg.call("audit.verify", kept=kept)
+    verdict = cfg.pricing().audit_verify(kept=kept)
     if cfg.json:
         emit_json(verdict)
     elif verdict["intact"] and not verdict["started"]:
@@ -100,7 +100,7 @@ Examples:
 def head() -> None:
     """The audit chain's newest entry (SEQ:MAC): keep it elsewhere, verify against it later."""
     cfg = settings()
-    found = cfg.call("audit.head")
+    found = cfg.pricing().audit_head()
     if cfg.json:
         emit_json(found)
     elif found["head"] is None:

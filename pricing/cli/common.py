@@ -15,11 +15,9 @@ from pricing.errors import InputError, PricingError
 from pricing.text import json_visible, visible
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from pricing.config import Login
+    from pricing.operations.library import Pricing
     from pricing.problems import KindCount, Problem
-    from pricing.storage.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 Align = Literal["left", "right"]
@@ -52,17 +50,7 @@ class Settings:
     db_url: str | None = None
     user: str | None = None
     json: bool = False
-    _store: Store | None = None
-
-    def store(self, *, create: bool = False, dry_run: bool = False) -> Store:
-        """The database; only commands that bring data in (``create=True``) may start a new
-        one, and their dry runs (``dry_run=True``) never do."""
-        if self._store is None:
-            from pricing import api
-
-            self._store = api.open_store(self.db_url, create=create, dry_run=dry_run)
-            click.get_current_context().call_on_close(self._store.close)
-        return self._store
+    _pricing: Pricing | None = None
 
     def acting_user(self) -> str:
         from pricing import config
@@ -77,42 +65,17 @@ class Settings:
 
         return config.login()
 
-    def call(
-        self,
-        operation: str,
-        /,
-        *,
-        files: Mapping[str, Path] | None = None,
-        output: Path | None = None,
-        progress: Callable[[int, int], None] | None = None,
-        **params: Any,
-    ) -> Any:
-        """Run an operation (:mod:`pricing.operations`) here, or on the server in client mode;
-        its document either way, as JSON carries it."""
-        from pricing.io.names import openable
+    def pricing(self, *, progress: Callable[[int, int], None] | None = None) -> Pricing:
+        """The library object the command calls (:class:`pricing.Pricing`): over the server in
+        client mode, else over the database (``--db``), closed when the command ends."""
+        from pricing.operations.library import Pricing
 
-        with openable(files or {}) as usable:  # a file name that is not UTF-8 reads too
+        if self._pricing is None:
             login = self.login()
-            if login is not None:
-                from pricing import client, config
-
-                claimed = self.user or config.user()
-                return client.call(
-                    login, operation, params, files=usable, user=claimed, output=output
-                )
-            from pricing import operations
-
-            caller = operations.Caller(
-                user=self.acting_user(),
-                open_store=lambda mode: self.store(
-                    create=mode == "create", dry_run=mode == "dry-run"
-                ),
-                progress=progress,
-            )
-            values = {**params, **usable}
-            if output is not None:
-                values["output"] = output
-            return operations.run(operation, caller, values)
+            self._pricing = Pricing(self.db_url, user=self.user, login=login)
+            click.get_current_context().call_on_close(self._pricing.close)
+        self._pricing.progress = progress
+        return self._pricing
 
 
 def settings() -> Settings:

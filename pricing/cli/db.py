@@ -108,7 +108,7 @@ def check() -> None:
     """
     cfg = settings()
     with progress("Checking the deal data") as update:
-        document = cfg.call("db.check", progress=update)
+        document = cfg.pricing(progress=update).db_check()
     if cfg.json:
         emit_json(document)
     else:

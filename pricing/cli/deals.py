@@ -139,9 +139,8 @@ def import_(
     with progress(
         f"Reading {shown_name(file)}", lambda total: f"Matching and storing {total:,} lines"
     ) as update:
-        answer = cfg.call(
-            "deals.import",
-            files={"file": file},
+        answer = cfg.pricing(progress=update).import_deals(
+            file=file,
             columns=list(columns),
             date_format=date_format,
             decimal=decimal,
@@ -149,7 +148,6 @@ def import_(
             dry_run=dry_run,
             replace=replace,
             force=force,
-            progress=update,
             statuses=statuses.split(",") if statuses is not None else None,
             all_statuses=all_statuses,
         )
@@ -251,7 +249,7 @@ def imports() -> None:
     the lines it left out by their status (blank: the file had no status column).
     """
     cfg = settings()
-    listed = cfg.call("deals.imports")
+    listed = cfg.pricing().deal_imports()
     if cfg.json:
         emit_json(listed)
         return
@@ -311,7 +309,7 @@ def undo(number: int) -> None:
     overlapping export) stay, as that import's. Recorded in the audit; the owner's to do.
     """
     cfg = settings()
-    answer = cfg.call("deals.undo", number=number)
+    answer = cfg.pricing().undo_import(number=number)
     if cfg.json:
         emit_json(answer)
         return

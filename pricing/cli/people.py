@@ -72,7 +72,7 @@ def add(name: str, role: str, email: str | None) -> None:
     """Register a person and print their personal token (once). The first person must be an
     owner; after that only an owner adds people."""
     cfg = settings()
-    answer = cfg.call("people.add", name=name, role=role, email=email)
+    answer = cfg.pricing().add_person(name=name, role=role, email=email)
     if cfg.json:
         emit_json(answer)
     else:
@@ -92,7 +92,7 @@ Examples:
 def list_() -> None:
     """Everyone registered, with their role (removed people marked)."""
     cfg = settings()
-    found = cfg.call("people.list")
+    found = cfg.pricing().people()
     if cfg.json:
         emit_json(found)
         return
@@ -152,7 +152,7 @@ Examples:
 def role(name: str, role: str) -> None:
     """Give a person another role (an owner does; nobody changes their own)."""
     cfg = settings()
-    answer = cfg.call("people.role", name=name, role=role)
+    answer = cfg.pricing().set_role(name=name, role=role)
     if cfg.json:
         emit_json(answer)
     else:
@@ -172,7 +172,7 @@ Examples:
 def reset(name: str) -> None:
     """Make a new token for a person; their old token stops working at once."""
     cfg = settings()
-    answer = cfg.call("people.reset", name=name)
+    answer = cfg.pricing().reset_token(name=name)
     kept = _keep_if_signed_in(answer["token"]) if answer.get("yours") else None
     if cfg.json:
         emit_json(answer)
@@ -193,7 +193,7 @@ Examples:
 def remove(name: str) -> None:
     """Take a person's access away (what they did stays on record as theirs)."""
     cfg = settings()
-    answer = cfg.call("people.remove", name=name)
+    answer = cfg.pricing().remove_person(name=name)
     if cfg.json:
         emit_json(answer)
     else:

@@ -43,7 +43,7 @@ Examples:
 def check(file: Path) -> None:
     """Validate a policy file without storing it; every problem names its line and key (exit 2)."""
     cfg = settings()
-    checked = cfg.call("policy.check", files={"file": file})
+    checked = cfg.pricing().check_policy(file=file)
     if not checked["valid"]:
         refuse_invalid(checked, file, "nothing was loaded")
     if cfg.json:
@@ -87,7 +87,7 @@ def load(file: Path) -> None:
     they were judged under.
     """
     cfg = settings()
-    loaded = cfg.call("policy.load", files={"file": file})
+    loaded = cfg.pricing().load_policy(file=file)
     if loaded["version"] is None:
         refuse_invalid(loaded, file, "nothing was loaded")
     if cfg.json:
@@ -126,7 +126,7 @@ def show(number: int | None) -> None:
     from pricing.policy.model import Policy
 
     cfg = settings()
-    version = cfg.call("policy.show", version=number)
+    version = cfg.pricing().policy(version=number)
     if cfg.json:
         emit_json(version)
         return
@@ -199,12 +199,11 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
     none may (rejected), and the deals that change class.
     """
     cfg = settings()
-    simulated = cfg.call(
-        "policy.simulate",
-        files={"file": file},
+    simulated = cfg.pricing().simulate(
+        file=file,
         output=output,
-        start=start.date().isoformat() if start else None,
-        end=end.date().isoformat() if end else None,
+        start=start.date() if start else None,
+        end=end.date() if end else None,
     )
     if "problems" in simulated:
         refuse_invalid(simulated, file, "nothing was simulated")

@@ -98,10 +98,8 @@ def import_(
     """
     cfg = settings()
     with progress(f"Reading {file.name}") as update:
-        answer = cfg.call(
-            "pricebook.import",
-            files={"file": file},
-            progress=update,
+        answer = cfg.pricing(progress=update).import_price_book(
+            file=file,
             effective=_day(effective),
             sheet=sheet,
             columns=list(columns),
@@ -153,9 +151,9 @@ def _counted(answer: dict[str, Any], severity: str) -> int:
     return sum(1 for p in answer["problems"] if p["severity"] == severity)
 
 
-def _day(value: datetime | None) -> str | None:
-    """A date option as an operation takes it (``YYYY-MM-DD``)."""
-    return value.date().isoformat() if value else None
+def _day(value: datetime | None) -> date | None:
+    """A date option as an operation takes it."""
+    return value.date() if value else None
 
 
 def _import_summary(imported: dict[str, Any]) -> str:
@@ -214,7 +212,7 @@ def show(sku: str | None, as_of: datetime | None, family: str | None) -> None:
     """
     cfg = settings()
     on = as_date(as_of)
-    shown = cfg.call("pricebook.show", sku=sku, as_of=on.isoformat(), family=family)
+    shown = cfg.pricing().price_book(sku=sku, as_of=on, family=family)
     if cfg.json:
         emit_json(shown)
         return
@@ -287,7 +285,7 @@ Examples:
 def editions_() -> None:
     """List every imported edition, oldest first, and which one is in force today."""
     cfg = settings()
-    listed = cfg.call("pricebook.editions")
+    listed = cfg.pricing().editions()
     if cfg.json:
         emit_json(listed)
         return
@@ -378,8 +376,7 @@ def diff_(
     (per family and in total), and open approved requests are judged again on the new edition.
     """
     cfg = settings()
-    compared = cfg.call(
-        "pricebook.diff",
+    compared = cfg.pricing().diff(
         old=old,
         new=new,
         impact=impact,
@@ -519,7 +516,7 @@ Examples:
 def export(file: Path, as_of: datetime | None, number: int | None) -> None:
     """Write an edition to a clean, formatted xlsx (with its Tiers sheet) that re-imports as is."""
     cfg = settings()
-    written = cfg.call("pricebook.export", output=file, as_of=_day(as_of), edition=number)
+    written = cfg.pricing().export_price_book(output=file, as_of=_day(as_of), edition=number)
     if cfg.json:
         emit_json(written)
         return

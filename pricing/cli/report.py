@@ -67,11 +67,10 @@ def report(
     adjustments (negative quantity at price 0) apart, each with its count and money.
     """
     cfg = settings()
-    document = cfg.call(
-        "report.build",
-        start=as_date(start).isoformat() if start else None,
-        end=as_date(end).isoformat() if end else None,
-        by=by_text,
+    document = cfg.pricing().report(
+        start=as_date(start) if start else None,
+        end=as_date(end) if end else None,
+        by=by_text.split(",") if by_text is not None else None,
         sort=sort,
         output=output,
     )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -22,6 +22,9 @@ from pricing.cli.common import (
     settings,
     when,
 )
+
+if TYPE_CHECKING:
+    from pricing.operations.requests import Line
 
 
 def _decimal(_ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
@@ -63,12 +66,11 @@ def quote(
 ) -> None:
     """List, standard price and the lowest price each approval level may grant, and the hard floor."""
     cfg = settings()
-    q = cfg.call(
-        "requests.quote",
+    q = cfg.pricing().quote(
         sku=sku,
         qty=qty,
         customer=customer,
-        as_of=as_of.date().isoformat() if as_of else None,
+        as_of=as_of.date() if as_of else None,
         window=window,
     )
     if cfg.json:
@@ -177,9 +179,9 @@ def request(
     """
     cfg = settings()
     ctx = click.get_current_context()
-    lines, files = _line_inputs(sku, qty, price, discount, lines_file)
-    answer = cfg.call(
-        "requests.submit", customer=customer, reason=reason, lines=lines, check=check, files=files
+    lines, lines_file = _line_inputs(sku, qty, price, discount, lines_file)
+    answer = cfg.pricing().request(
+        customer=customer, reason=reason, lines=lines, check=check, lines_file=lines_file
     )
     _answer(ctx, answer, check=check, refused="nothing submitted")
 
@@ -190,7 +192,7 @@ def _line_inputs(
     price: Decimal | None,
     discount: Decimal | None,
     lines_file: Path | None,
-) -> tuple[list[dict[str, object]] | None, dict[str, Path]]:
+) -> tuple[list[Line] | None, Path | None]:
     """The lines asked for: one from the arguments, or a file (its lines read where the
     operation runs)."""
     if lines_file is not None:
@@ -198,12 +200,12 @@ def _line_inputs(
             raise click.UsageError(
                 "give either SKU --qty N (--price P | --discount PCT) or --file, not both"
             )
-        return None, {"lines_file": lines_file}
+        return None, lines_file
     if not sku or qty is None:
         raise click.UsageError("name the SKU and --qty (or give --file)")
     # Every rule on the line itself (quantity, price, discount) is the core's, said as a problem.
-    line = {"sku": sku, "qty": qty, "price": _text(price), "discount": _text(discount)}
-    return [line], {}
+    line: Line = {"sku": sku, "qty": qty, "price": _text(price), "discount": _text(discount)}
+    return [line], None
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -281,7 +283,7 @@ def requests_(ctx: click.Context, status: str | None, rep: str | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     cfg = settings()
-    found = cfg.call("requests.list", status=status, rep=rep)
+    found = cfg.pricing().requests(status=status, rep=rep)
     if cfg.json:
         emit_json(found)
         return
@@ -335,7 +337,7 @@ Examples:
 def show(ident: str) -> None:
     """One request: its lines with decisions and reasons, and every event (who, when, note)."""
     cfg = settings()
-    r = cfg.call("requests.show", ident=ident)
+    r = cfg.pricing().show_request(ident=ident)
     if cfg.json:
         emit_json(r)
         return
@@ -384,9 +386,9 @@ def change(
     """
     cfg = settings()
     ctx = click.get_current_context()
-    lines, files = _line_inputs(sku, qty, price, discount, lines_file)
-    answer = cfg.call(
-        "requests.change", ident=ident, lines=lines, reason=reason, check=check, files=files
+    lines, lines_file = _line_inputs(sku, qty, price, discount, lines_file)
+    answer = cfg.pricing().change_request(
+        ident=ident, lines=lines, reason=reason, check=check, lines_file=lines_file
     )
     _answer(ctx, answer, check=check, refused="nothing changed")
 
@@ -404,7 +406,7 @@ Examples:
     @json_option
     def record(ident: str) -> None:
         cfg = settings()
-        r = cfg.call("requests.outcome", ident=ident, outcome=outcome)
+        r = cfg.pricing().record_outcome(ident=ident, outcome=outcome)
         if cfg.json:
             emit_json(r)
             return
@@ -432,7 +434,7 @@ Examples:
 def approve(ident: str, note: str | None) -> None:
     """Approve a pending request: your role must cover its level, and it cannot be your own."""
     cfg = settings()
-    r = cfg.call("requests.approve", ident=ident, note=note)
+    r = cfg.pricing().approve(ident=ident, note=note)
     if cfg.json:
         emit_json(r)
         return
@@ -457,7 +459,7 @@ Examples:
 def reject(ident: str, note: str) -> None:
     """Reject a pending request, with a note saying why."""
     cfg = settings()
-    r = cfg.call("requests.reject", ident=ident, note=note)
+    r = cfg.pricing().reject(ident=ident, note=note)
     if cfg.json:
         emit_json(r)
         return

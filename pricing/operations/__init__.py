@@ -1,36 +1,52 @@
-"""The operations every front end offers, each answering with its JSON document.
+"""The library object: :class:`pricing.Pricing`, whose methods are the operations.
 
-An operation is a named function over a :class:`Caller` (the store and who is acting) and
-keyword parameters of plain JSON types, returning the document that ``--json`` prints
-(:mod:`pricing.documents`). The CLI runs an operation here (embedded mode) or asks the server
-to (client mode), then prints the document: as it is with ``--json``, else through the
-command's renderer. So both modes print the same bytes and exit with the same codes by
-construction, and the server (:mod:`pricing.server`) needs nothing but this registry.
+Every front end stands on it. ``pricing.open(url, user=...)`` (embedded: the database at
+``url``) or ``pricing.open(server_url, token=...)`` (client mode: the team's server) returns the
+same object, and each method is one command of the CLI, with keyword arguments::
 
-Input files are parameters named in ``files``: the CLI passes a path, a client uploads the
-file and the server passes the path of its copy. An operation that writes a file takes it as
-``output``; the server writes to a copy and sends it back.
+    with pricing.open("sqlite:///shop.db", user="dana") as p:
+        p.import_price_book("book.xlsx", effective="2026-01-01")
+        rep = p.report(by=["rep"])
+
+A method is written once, as the embedded operation (the body runs over the store, as the
+acting person); :func:`operation` registers it under its name on the wire
+(``requests.submit``) and makes the same method, on an object opened on a server, send the
+call there instead. The server (:mod:`pricing.server`) routes each registered operation to
+the method of an object opened on its store as the signed-in person. So the CLI, a Python
+script and the server run one code path, and a call can be followed by reading: the CLI calls
+``p.request(...)``, whose body calls the core.
+
+Input files are parameters named in ``files``: in client mode the file is uploaded and the
+server passes the path of its copy. An operation that writes a file takes it as ``output``;
+the server writes to a copy and sends it back. What the method needs of its caller's role
+whatever the call says (``needs``) is decided by the server from the token alone, before it
+reads a byte of the call's body.
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pricing.errors import InputError
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from pricing.access.authority import Action
+    from pricing.config import Login
     from pricing.storage.store import Store
 
 Document = Any  # a JSON value: a dict or a list of them (pricing.documents)
 Progress = Callable[[int, int], None]
-F = TypeVar("F", bound=Callable[..., Document])
-
+F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S", bound="Session")
 
 # How an operation opens the store: only what is there ("existing"; a missing SQLite file is
 # an error), starting a new one if need be ("create": the operations that bring data in), or
@@ -38,53 +54,92 @@ F = TypeVar("F", bound=Callable[..., Document])
 OpenMode = Literal["existing", "create", "dry-run"]
 
 
-@dataclass
-class Caller:
-    """Who is acting, on which store. ``open_store`` is called on first use (an operation
-    that fails on its input first then opens no database); ``create`` lets the operations that
-    bring data in start a new one, and their dry runs (``dry_run``) never do."""
+class Session:
+    """Who is acting, on which store (embedded) or server (``login``: client mode).
 
-    user: str
-    open_store: Callable[[OpenMode], Store]
-    progress: Progress | None = None
-    opened: Store | None = field(default=None, repr=False)  # open already (the server's)
+    The store is opened on first use, so that an operation that fails on its input first
+    opens no database; ``create`` lets the operations that bring data in start a new one, and
+    their dry runs never do. ``progress`` is told how far a long import or check has gone.
+    A session opened on a store it was given (the server's) leaves that store open."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        user: str | None = None,
+        login: Login | None = None,
+        store: Store | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.url = url
+        self.login = login
+        self.progress = progress
+        self._user = user
+        self._store = store
+        self._owned = store is None
+
+    @property
+    def user(self) -> str:
+        """Who acts: the name given, else ``PRICING_USER``, else the login name (in client
+        mode the server decides from the token; this is only the name claimed)."""
+        from pricing import config
+
+        return config.acting_user(self._user)
+
+    @property
+    def claimed(self) -> str | None:
+        """The name a client claims (``--user`` or ``PRICING_USER``; the token decides)."""
+        from pricing import config
+
+        return self._user or config.user()
 
     def store(self, *, create: bool = False, dry_run: bool = False) -> Store:
-        if self.opened is None:
-            self.opened = self.open_store(
-                "dry-run" if dry_run else "create" if create else "existing"
-            )
-        return self.opened
+        """The database (embedded mode), opened on first use."""
+        if self._store is None:
+            from pricing import api
+
+            self._store = api.open_store(self.url, create=create, dry_run=dry_run)
+        return self._store
+
+    def close(self) -> None:
+        """Close the database this session opened (never one it was given)."""
+        if self._owned and self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self: S) -> S:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One operation: its name (``requests.approve``), its function, the parameters that are
-    input files, whether it writes an ``output`` file, and the action its caller's role must
-    allow whatever the call says (``needs``): the server decides it from the token alone,
-    before it reads a byte of the call's body (a rep's deals upload is refused at once, never
-    received, spooled and then refused)."""
+    """One operation: its name on the wire (``requests.approve``), the method (``function``,
+    the embedded body), the parameters that are input files, whether it writes an ``output``
+    file, and the action its caller's role must allow whatever the call says (``needs``)."""
 
     name: str
-    function: Callable[..., Document]
+    function: Callable[..., Any]
     files: tuple[str, ...] = ()
     output: bool = False
     summary: str = ""
     needs: Action | None = None
 
+    @property
+    def method(self) -> str:
+        """The method's name on :class:`pricing.Pricing` (``approve``)."""
+        return self.function.__name__
+
     def parameters(self) -> list[inspect.Parameter]:
-        """The operation's keyword parameters (after the caller)."""
+        """The operation's parameters (after ``self``)."""
         return list(inspect.signature(self.function).parameters.values())[1:]
-
-
-def day(text: str | None, field: str) -> date | None:
-    """A ``YYYY-MM-DD`` parameter as a date (None stays None)."""
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f": {text!r} is not a date (YYYY-MM-DD)", field=field) from None
 
 
 REGISTRY: dict[str, Operation] = {}
@@ -97,41 +152,108 @@ def operation(
     output: bool = False,
     needs: Action | None = None,
 ) -> Callable[[F], F]:
-    """Register a function as the operation ``name`` (``needs``: see :class:`Operation`)."""
+    """Make a method of :class:`pricing.Pricing` the operation ``name`` (see :class:`Operation`):
+    on a session opened on a server the call is sent there, else the body runs here."""
 
     def register(function: F) -> F:
         summary = (function.__doc__ or "").strip().split("\n")[0]
-        REGISTRY[name] = Operation(name, function, files, output, summary, needs)
-        return function
+        op = Operation(name, function, files, output, summary, needs)
+        REGISTRY[name] = op
+        signature = inspect.signature(function)
+
+        @functools.wraps(function)
+        def call(self: Session, /, *args: Any, **kwargs: Any) -> Any:
+            try:
+                bound = signature.bind(self, *args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{function.__name__}(): {exc}") from None
+            params = dict(bound.arguments)
+            del params["self"]
+            params = _coerced(op, params)
+            check_values(params)
+            return _dispatch(self, op, params)
+
+        call.operation = op  # type: ignore[attr-defined]
+        return call  # type: ignore[return-value]
 
     return register
 
 
-def modules() -> list[str]:
-    """The modules of operations: every module of this package (one per domain)."""
-    import pkgutil
+def _coerced(op: Operation, params: dict[str, Any]) -> dict[str, Any]:
+    """What a script may pass as text in the types the method takes: a date as ``YYYY-MM-DD``
+    (refused naming the parameter when it is not one), a file as a ``str`` path."""
+    hints = {p.name: str(p.annotation) for p in op.parameters()}
+    for key, value in params.items():
+        if not isinstance(value, str):
+            continue
+        if "date" in hints.get(key, "") and "str" not in hints[key]:
+            params[key] = day(value, key)
+        elif key in op.files or (key == "output" and op.output):
+            params[key] = Path(value)
+    return params
 
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+def _dispatch(session: Session, op: Operation, params: dict[str, Any]) -> Any:
+    """Run the operation here, or send it to the server in client mode; either way the answer
+    as JSON carries it (dates and Decimals as text), exactly what a server answers."""
+    from pricing.io.names import openable
+
+    given = {k: v for k in op.files if (v := params.pop(k, None)) is not None}
+    with openable(given) as usable:  # a file name that is not UTF-8 reads too
+        if session.login is not None:
+            from pricing import client
+
+            output = params.pop("output", None)
+            return client.call(
+                session.login, op.name, _plain(params), files=usable, user=session.claimed,
+                output=output,
+            )  # fmt: skip
+        return run(op, session, {**params, **usable})
+
+
+def run(op: Operation, session: Session, params: dict[str, Any]) -> Document:
+    """The embedded body of ``op`` over ``session``, its document as JSON carries it."""
+    import json
+
+    from pricing.documents import dumps
+
+    return json.loads(dumps(op.function(session, **params)))
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as JSON carries it to the server (dates and Decimals as text)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, date | Decimal | Path):
+        return str(value)
+    return value
+
+
+def day(text: str | None, field: str) -> date | None:
+    """A ``YYYY-MM-DD`` parameter as a date (None stays None)."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f": {text!r} is not a date (YYYY-MM-DD)", field=field) from None
 
 
 def load_all() -> dict[str, Operation]:
-    """Every operation (each module registers its own when imported)."""
-    for module in modules():
-        importlib.import_module(f"pricing.operations.{module}")
+    """Every operation: the methods of :class:`pricing.Pricing`."""
+    from pricing.operations.library import Pricing  # noqa: F401  (registers them all)
+
     return REGISTRY
 
 
 def find(name: str) -> Operation:
-    """The operation ``name`` (``requests.approve`` is registered by module ``requests``)."""
-    module = f"pricing.operations.{name.split('.', 1)[0]}"
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-    if name not in REGISTRY:
+    """The operation ``name`` (``requests.approve``)."""
+    operations = load_all()
+    if name not in operations:
         raise KeyError(name)
-    return REGISTRY[name]
+    return operations[name]
 
 
 INT_RANGE = 2**31 - 1  # numbers, identifiers and quantities fit the database's integers
@@ -169,15 +291,3 @@ def _unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def run(name: str, caller: Caller, params: dict[str, Any]) -> Document:
-    """Run an operation in this process and answer with its document as JSON would carry it
-    (dates and Decimals as text), exactly what a server answers."""
-    import json
-
-    from pricing.documents import dumps
-
-    check_values(params)
-    document = find(name).function(caller, **params)
-    return json.loads(dumps(document))

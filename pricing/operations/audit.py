@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pricing import api, documents
-from pricing.operations import Caller, Document, operation
+from pricing.operations import Document, Session, operation
 
 
-@operation("audit.verify")
-def verify(caller: Caller, *, kept: str | None = None) -> Document:
-    """Check every entry of the chain and every stored subject against it (``kept``: a head,
-    ``SEQ:MAC``, kept elsewhere, to find entries cut from the end)."""
-    return documents.audit(api.verify_audit(caller.store(), kept=kept, user=caller.user))
+class Audit(Session):
+    """The keyed audit chain: methods of :class:`pricing.Pricing`."""
 
+    @operation("audit.verify")
+    def audit_verify(self, *, kept: str | None = None) -> Document:
+        """Check every entry of the chain and every stored subject against it (``kept``: a head,
+        ``SEQ:MAC``, kept elsewhere, to find entries cut from the end)."""
+        return documents.audit(api.verify_audit(self.store(), kept=kept, user=self.user))
 
-@operation("audit.head")
-def head(caller: Caller) -> Document:
-    """The chain's newest entry (``SEQ:MAC``), to keep somewhere the database is not."""
-    return documents.audit_head(api.audit_head(caller.store(), user=caller.user))
+    @operation("audit.head")
+    def audit_head(self) -> Document:
+        """The chain's newest entry (``SEQ:MAC``), to keep somewhere the database is not."""
+        return documents.audit_head(api.audit_head(self.store(), user=self.user))

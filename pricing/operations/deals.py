@@ -6,64 +6,65 @@ from pathlib import Path
 
 from pricing import api, documents
 from pricing.errors import InputError
-from pricing.operations import Caller, Document, operation
+from pricing.operations import Document, Session, operation
 
 
-@operation("deals.import", files=("file",), needs="deals.import")
-def import_(
-    caller: Caller,
-    *,
-    file: Path | None = None,
-    columns: list[str] | None = None,
-    date_format: str | None = None,
-    decimal: str | None = None,
-    sheet: str | None = None,
-    dry_run: bool = False,
-    replace: int | None = None,
-    force: bool = False,
-    statuses: list[str] | None = None,
-    all_statuses: bool = False,
-) -> Document:
-    """Import deal lines, each matched to the list and standard price in force on its date.
+class Deals(Session):
+    """The deals closed, brought in: methods of :class:`pricing.Pricing`."""
 
-    A file with errors is refused: nothing is stored (not even a new database) and the answer
-    lists its problems (``documents.deals_refused``). ``force``: a replacement may remove far
-    more lines than it adds. ``statuses``: keep only the lines of these statuses;
-    ``all_statuses``: keep every line (by default a cancelled, void or lost one is left out)."""
-    if file is None:
-        raise InputError(": name the deals file (csv or xlsx)", field="file")
-    mapped = api.column_overrides(columns or [], kind="deals")
-    read = api.read_deals(
-        file,
-        columns=mapped,
-        date_format=date_format,
-        decimal=decimal,
-        sheet=sheet,
-        progress=caller.progress,
-        statuses=statuses,
-        all_statuses=all_statuses,
-    )
-    if read.lines is None or any(p.severity == "error" for p in read.problems):
-        return documents.deals_refused(read)
-    result = api.import_deals(
-        caller.store(create=True, dry_run=dry_run),
-        read,
-        user=caller.user,
-        dry_run=dry_run,
-        replace=replace,
-        force=force,
-        progress=caller.progress,
-    )
-    return documents.deals_import(read, result, dry_run=dry_run)
+    @operation("deals.import", files=("file",), needs="deals.import")
+    def import_deals(
+        self,
+        *,
+        file: Path | None = None,
+        columns: list[str] | None = None,
+        date_format: str | None = None,
+        decimal: str | None = None,
+        sheet: str | None = None,
+        dry_run: bool = False,
+        replace: int | None = None,
+        force: bool = False,
+        statuses: list[str] | None = None,
+        all_statuses: bool = False,
+    ) -> Document:
+        """Import deal lines, each matched to the list and standard price in force on its date.
 
+        A file with errors is refused: nothing is stored (not even a new database) and the answer
+        lists its problems (``documents.deals_refused``). ``force``: a replacement may remove far
+        more lines than it adds. ``statuses``: keep only the lines of these statuses;
+        ``all_statuses``: keep every line (by default a cancelled, void or lost one is left out)."""
+        if file is None:
+            raise InputError(": name the deals file (csv or xlsx)", field="file")
+        mapped = api.column_overrides(columns or [], kind="deals")
+        read = api.read_deals(
+            file,
+            columns=mapped,
+            date_format=date_format,
+            decimal=decimal,
+            sheet=sheet,
+            progress=self.progress,
+            statuses=statuses,
+            all_statuses=all_statuses,
+        )
+        if read.lines is None or any(p.severity == "error" for p in read.problems):
+            return documents.deals_refused(read)
+        result = api.import_deals(
+            self.store(create=True, dry_run=dry_run),
+            read,
+            user=self.user,
+            dry_run=dry_run,
+            replace=replace,
+            force=force,
+            progress=self.progress,
+        )
+        return documents.deals_import(read, result, dry_run=dry_run)
 
-@operation("deals.imports")
-def imports(caller: Caller) -> Document:
-    """Every deals import, oldest first: file, SHA-256, when, who, lines, mapping, dates."""
-    return documents.deals_imports(api.list_deal_imports(caller.store(), user=caller.user))
+    @operation("deals.imports")
+    def deal_imports(self) -> Document:
+        """Every deals import, oldest first: file, SHA-256, when, who, lines, mapping, dates."""
+        return documents.deals_imports(api.list_deal_imports(self.store(), user=self.user))
 
-
-@operation("deals.undo")
-def undo(caller: Caller, *, number: int) -> Document:
-    """Take a deals import back, as if its file had never been imported."""
-    return documents.deals_undone(api.undo_deal_import(caller.store(), number, user=caller.user))
+    @operation("deals.undo")
+    def undo_import(self, *, number: int) -> Document:
+        """Take a deals import back, as if its file had never been imported."""
+        return documents.deals_undone(api.undo_deal_import(self.store(), number, user=self.user))

@@ -7,119 +7,118 @@ from pathlib import Path
 
 from pricing import api, documents
 from pricing.errors import InputError, NotFoundError
-from pricing.operations import Caller, Document, day, operation
+from pricing.operations import Document, Session, operation
 
 
-@operation("pricebook.import", files=("file",), needs="pricebook.import")
-def import_(
-    caller: Caller,
-    *,
-    file: Path,
-    effective: str | None = None,
-    sheet: str | None = None,
-    columns: list[str] | None = None,
-    currency: str | None = None,
-    skip_invalid: bool = False,
-    dry_run: bool = False,
-) -> Document:
-    """Import a price book file (xlsx or csv) as a new edition; nothing stored on any error
-    (with ``skip_invalid``, rows with errors of their own are left out and listed instead).
+class PriceBooks(Session):
+    """The marketer's methods: methods of :class:`pricing.Pricing`."""
 
-    The database is opened (and made, if new) only once the file reads without errors."""
-    mapped = api.column_overrides(columns or [], kind="pricebook")
-    result = api.import_price_book(
-        lambda: caller.store(create=True, dry_run=dry_run),
-        file,
-        effective_from=day(effective, "effective") or date.today(),
-        user=caller.user,
-        sheet=sheet,
-        columns=mapped,
-        currency=currency,
-        skip_invalid=skip_invalid,
-        dry_run=dry_run,
-        progress=caller.progress,
-    )
-    return documents.price_book_import(result)
+    @operation("pricebook.import", files=("file",), needs="pricebook.import")
+    def import_price_book(
+        self,
+        *,
+        file: Path,
+        effective: date | None = None,
+        sheet: str | None = None,
+        columns: list[str] | None = None,
+        currency: str | None = None,
+        skip_invalid: bool = False,
+        dry_run: bool = False,
+    ) -> Document:
+        """Import a price book file (xlsx or csv) as a new edition; nothing stored on any error
+        (with ``skip_invalid``, rows with errors of their own are left out and listed instead).
 
+        The database is opened (and made, if new) only once the file reads without errors."""
+        mapped = api.column_overrides(columns or [], kind="pricebook")
+        result = api.import_price_book(
+            lambda: self.store(create=True, dry_run=dry_run),
+            file,
+            effective_from=effective or date.today(),
+            user=self.user,
+            sheet=sheet,
+            columns=mapped,
+            currency=currency,
+            skip_invalid=skip_invalid,
+            dry_run=dry_run,
+            progress=self.progress,
+        )
+        return documents.price_book_import(result)
 
-@operation("pricebook.show")
-def show(
-    caller: Caller,
-    *,
-    sku: str | None = None,
-    as_of: str | None = None,
-    family: str | None = None,
-) -> Document:
-    """The standard prices in force: one SKU with its volume tiers, or the whole book (or one
-    family of it)."""
-    on = day(as_of, "as_of") or date.today()
-    if sku is not None:
-        try:
-            shown = api.show_item(caller.store(), sku, on=on)
-        except NotFoundError:
-            # Not a SKU: the items whose name (or SKU) has it in it, else the closest ones.
-            found = api.search_items(caller.store(), sku, on=on)
-            if not found.matches:
-                raise NotFoundError(found.not_found()) from None
-            view, items = found.view, found.matches
+    @operation("pricebook.show")
+    def price_book(
+        self,
+        *,
+        sku: str | None = None,
+        as_of: date | None = None,
+        family: str | None = None,
+    ) -> Document:
+        """The standard prices in force: one SKU with its volume tiers, or the whole book (or one
+        family of it)."""
+        on = as_of or date.today()
+        if sku is not None:
+            try:
+                shown = api.show_item(self.store(), sku, on=on)
+            except NotFoundError:
+                # Not a SKU: the items whose name (or SKU) has it in it, else the closest ones.
+                found = api.search_items(self.store(), sku, on=on)
+                if not found.matches:
+                    raise NotFoundError(found.not_found()) from None
+                view, items = found.view, found.matches
+            else:
+                return documents.item(shown.edition, shown.item, shown.book)
         else:
-            return documents.item(shown.edition, shown.item, shown.book)
-    else:
-        view = api.show_price_book(caller.store(), on=on)
-        items = list(view.book.items.values())
-    if family:
-        items = [i for i in items if (i.family or "").casefold() == family.casefold()]
-    return documents.price_book(view, items)
+            view = api.show_price_book(self.store(), on=on)
+            items = list(view.book.items.values())
+        if family:
+            items = [i for i in items if (i.family or "").casefold() == family.casefold()]
+        return documents.price_book(view, items)
 
+    @operation("pricebook.editions")
+    def editions(self) -> Document:
+        """Every imported edition, oldest first, and which one is in force today."""
+        return documents.editions(api.list_editions(self.store(), on=date.today()))
 
-@operation("pricebook.editions")
-def editions(caller: Caller) -> Document:
-    """Every imported edition, oldest first, and which one is in force today."""
-    return documents.editions(api.list_editions(caller.store(), on=date.today()))
+    @operation("pricebook.diff")
+    def diff(
+        self,
+        *,
+        old: int | None = None,
+        new: int | None = None,
+        impact: bool = False,
+        start: date | None = None,
+        end: date | None = None,
+        changed_only: bool = False,
+        family: str | None = None,
+        sort: str = "file",
+    ) -> Document:
+        """What changed between two editions (default: the two newest); with ``impact``, the
+        period's volume re-priced and open approvals judged again. ``changed_only``, ``family``
+        and ``sort`` choose the SKUs listed."""
+        compared = api.diff_editions(
+            self.store(),
+            old,
+            new,
+            impact=impact,
+            start=start,
+            end=end,
+            user=self.user,
+            changed_only=changed_only,
+            family=family,
+            sort=sort,
+        )
+        return documents.edition_diff(compared)
 
-
-@operation("pricebook.diff")
-def diff(
-    caller: Caller,
-    *,
-    old: int | None = None,
-    new: int | None = None,
-    impact: bool = False,
-    start: str | None = None,
-    end: str | None = None,
-    changed_only: bool = False,
-    family: str | None = None,
-    sort: str = "file",
-) -> Document:
-    """What changed between two editions (default: the two newest); with ``impact``, the
-    period's volume re-priced and open approvals judged again. ``changed_only``, ``family``
-    and ``sort`` choose the SKUs listed."""
-    compared = api.diff_editions(
-        caller.store(),
-        old,
-        new,
-        impact=impact,
-        start=day(start, "from"),
-        end=day(end, "to"),
-        user=caller.user,
-        changed_only=changed_only,
-        family=family,
-        sort=sort,
-    )
-    return documents.edition_diff(compared)
-
-
-@operation("pricebook.export", output=True)
-def export(
-    caller: Caller,
-    *,
-    output: Path | None = None,
-    as_of: str | None = None,
-    edition: int | None = None,
-) -> Document:
-    """Write an edition (``edition``, else the one in force on ``as_of``) to a clean xlsx."""
-    if output is None:
-        raise InputError("name the workbook to write (.xlsx)")
-    api.check_export_name(output)  # before the database is opened
-    on = day(as_of, "as_of") or date.today()
-    return documents.export(api.export_price_book(caller.store(), output, on=on, edition=edition))
+    @operation("pricebook.export", output=True)
+    def export_price_book(
+        self,
+        *,
+        output: Path | None = None,
+        as_of: date | None = None,
+        edition: int | None = None,
+    ) -> Document:
+        """Write an edition (``edition``, else the one in force on ``as_of``) to a clean xlsx."""
+        if output is None:
+            raise InputError("name the workbook to write (.xlsx)")
+        api.check_export_name(output)  # before the database is opened
+        on = as_of or date.today()
+        return documents.export(api.export_price_book(self.store(), output, on=on, edition=edition))

@@ -2,37 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pricing import api, documents
-from pricing.operations import Caller, Document, day, operation
+from pricing.operations import Document, Session, operation
 
 DETAILED = (".xlsx", ".html")  # files with months, price bands and lines, not only the totals
 
 
-@operation("report.build", output=True)
-def build(
-    caller: Caller,
-    *,
-    start: str | None = None,
-    end: str | None = None,
-    by: str | None = None,
-    sort: str | None = None,
-    output: Path | None = None,
-) -> Document:
-    """The drift report over the deals from ``start`` to ``end`` (``YYYY-MM-DD``, default all),
-    broken down ``by`` (``rep,family``: rep, family, sku, customer, month), the groups ranked
-    by ``sort`` (a figure of the report); ``output`` writes it as .xlsx, .html, .csv or .json."""
-    breakdown = api.report_breakdown(by)
-    result = api.build_report(
-        caller.store(),
-        start=day(start, "from"),
-        end=day(end, "to"),
-        by=breakdown,
-        details=output is not None and output.suffix.lower() in DETAILED,
-        sort=sort,
-        user=caller.user,
-    )
-    if output is not None:
-        api.write_report(result, output)
-    return documents.report(result)
+class Reports(Session):
+    """The drift report: methods of :class:`pricing.Pricing`."""
+
+    @operation("report.build", output=True)
+    def report(
+        self,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        by: list[str] | None = None,
+        sort: str | None = None,
+        output: Path | None = None,
+    ) -> Document:
+        """The drift report over the deals from ``start`` to ``end`` (``YYYY-MM-DD``, default all),
+        broken down ``by`` (``rep,family``: rep, family, sku, customer, month), the groups ranked
+        by ``sort`` (a figure of the report); ``output`` writes it as .xlsx, .html, .csv or .json."""
+        breakdown = api.report_breakdown(",".join(by) if by is not None else None)
+        result = api.build_report(
+            self.store(),
+            start=start,
+            end=end,
+            by=breakdown,
+            details=output is not None and output.suffix.lower() in DETAILED,
+            sort=sort,
+            user=self.user,
+        )
+        if output is not None:
+            api.write_report(result, output)
+        return documents.report(result)

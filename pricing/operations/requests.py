@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import (
@@ -14,7 +15,7 @@ from typing_extensions import TypedDict
 
 from pricing import api, documents
 from pricing.errors import InputError
-from pricing.operations import Caller, Document, day, operation
+from pricing.operations import Document, Session, operation
 
 if TYPE_CHECKING:
     from pricing.requests.lifecycle import LineInput
@@ -69,104 +70,98 @@ def _answer(submitted: api.Submission) -> Document:
     return documents.request(submitted.request)
 
 
-@operation("requests.quote")
-def quote(
-    caller: Caller,
-    *,
-    sku: str,
-    qty: int,
-    customer: str | None = None,
-    as_of: str | None = None,
-    window: int | None = None,
-) -> Document:
-    """List, standard price and the lowest price each approval level may grant, as of a date,
-    with guidance from a window of days before it."""
-    return documents.quote(
-        api.quote(
-            caller.store(), sku, qty, on=day(as_of, "as_of"), window=window, user=caller.user
-        ),
-        customer,
-    )
+class Requests(Session):
+    """The salesperson's and the approver's methods of :class:`pricing.Pricing`."""
 
-
-@operation("requests.submit", files=("lines_file",), needs="request.submit")
-def submit(
-    caller: Caller,
-    *,
-    customer: str,
-    reason: str,
-    lines: list[Line] | None = None,
-    lines_file: Path | None = None,
-    check: bool = False,
-) -> Document:
-    """Ask for a special price: judged under the policy in force, stored unless a check."""
-    inputs, refused = _inputs(lines, lines_file)
-    if refused is not None:
-        return refused
-    return _answer(
-        api.submit_request(
-            caller.store(),
-            customer=customer,
-            reason=reason,
-            lines=inputs,
-            user=caller.user,
-            check=check,
+    @operation("requests.quote")
+    def quote(
+        self,
+        *,
+        sku: str,
+        qty: int,
+        customer: str | None = None,
+        as_of: date | None = None,
+        window: int | None = None,
+    ) -> Document:
+        """List, standard price and the lowest price each approval level may grant, as of a date,
+        with guidance from a window of days before it."""
+        return documents.quote(
+            api.quote(self.store(), sku, qty, on=as_of, window=window, user=self.user),
+            customer,
         )
-    )
 
-
-@operation("requests.change", files=("lines_file",))
-def change(
-    caller: Caller,
-    *,
-    ident: str,
-    lines: list[Line] | None = None,
-    lines_file: Path | None = None,
-    reason: str | None = None,
-    check: bool = False,
-) -> Document:
-    """New lines for one's own pending or approved request, judged afresh."""
-    inputs, refused = _inputs(lines, lines_file)
-    if refused is not None:
-        return refused
-    return _answer(
-        api.change_request(
-            caller.store(), ident, lines=inputs, user=caller.user, reason=reason, check=check
+    @operation("requests.submit", files=("lines_file",), needs="request.submit")
+    def request(
+        self,
+        *,
+        customer: str,
+        reason: str,
+        lines: list[Line] | None = None,
+        lines_file: Path | None = None,
+        check: bool = False,
+    ) -> Document:
+        """Ask for a special price: judged under the policy in force, stored unless a check."""
+        inputs, refused = _inputs(lines, lines_file)
+        if refused is not None:
+            return refused
+        return _answer(
+            api.submit_request(
+                self.store(),
+                customer=customer,
+                reason=reason,
+                lines=inputs,
+                user=self.user,
+                check=check,
+            )
         )
-    )
 
+    @operation("requests.change", files=("lines_file",))
+    def change_request(
+        self,
+        *,
+        ident: str,
+        lines: list[Line] | None = None,
+        lines_file: Path | None = None,
+        reason: str | None = None,
+        check: bool = False,
+    ) -> Document:
+        """New lines for one's own pending or approved request, judged afresh."""
+        inputs, refused = _inputs(lines, lines_file)
+        if refused is not None:
+            return refused
+        return _answer(
+            api.change_request(
+                self.store(), ident, lines=inputs, user=self.user, reason=reason, check=check
+            )
+        )
 
-@operation("requests.list")
-def list_(caller: Caller, *, status: str | None = None, rep: str | None = None) -> Document:
-    """Requests, oldest first: one's own for a rep, everyone's for a manager or the owner."""
-    return documents.requests(
-        api.list_requests(caller.store(), status=status, rep=rep, user=caller.user)
-    )
+    @operation("requests.list")
+    def requests(self, *, status: str | None = None, rep: str | None = None) -> Document:
+        """Requests, oldest first: one's own for a rep, everyone's for a manager or the owner."""
+        return documents.requests(
+            api.list_requests(self.store(), status=status, rep=rep, user=self.user)
+        )
 
+    @operation("requests.show")
+    def show_request(self, *, ident: str) -> Document:
+        """One request with its lines and history."""
+        return documents.request(api.show_request(self.store(), ident, user=self.user), events=True)
 
-@operation("requests.show")
-def show(caller: Caller, *, ident: str) -> Document:
-    """One request with its lines and history."""
-    return documents.request(api.show_request(caller.store(), ident, user=caller.user), events=True)
+    @operation("requests.outcome")
+    def record_outcome(self, *, ident: str, outcome: Literal["won", "lost"]) -> Document:
+        """Record that the deal of a request was won or lost."""
+        return documents.request(
+            api.record_outcome(self.store(), ident, outcome=outcome, user=self.user)
+        )
 
+    @operation("requests.approve")
+    def approve(self, *, ident: str, note: str | None = None) -> Document:
+        """Approve a pending request (a role covering its level, never one's own)."""
+        return documents.request(
+            api.approve_request(self.store(), ident, user=self.user, note=note)
+        )
 
-@operation("requests.outcome")
-def outcome(caller: Caller, *, ident: str, outcome: Literal["won", "lost"]) -> Document:
-    """Record that the deal of a request was won or lost."""
-    return documents.request(
-        api.record_outcome(caller.store(), ident, outcome=outcome, user=caller.user)
-    )
-
-
-@operation("requests.approve")
-def approve(caller: Caller, *, ident: str, note: str | None = None) -> Document:
-    """Approve a pending request (a role covering its level, never one's own)."""
-    return documents.request(
-        api.approve_request(caller.store(), ident, user=caller.user, note=note)
-    )
-
-
-@operation("requests.reject")
-def reject(caller: Caller, *, ident: str, note: str) -> Document:
-    """Reject a pending request, with a note saying why."""
-    return documents.request(api.reject_request(caller.store(), ident, user=caller.user, note=note))
+    @operation("requests.reject")
+    def reject(self, *, ident: str, note: str) -> Document:
+        """Reject a pending request, with a note saying why."""
+        return documents.request(api.reject_request(self.store(), ident, user=self.user, note=note))

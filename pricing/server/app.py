@@ -46,7 +46,8 @@ from pricing.errors import (
     StoreError,
     Unsealed,
 )
-from pricing.operations import Caller, Operation, load_all
+from pricing.operations import Operation, check_values, load_all, run
+from pricing.operations.library import Pricing
 from pricing.storage.store import Store
 
 log = logging.getLogger("pricing.server")
@@ -516,8 +517,8 @@ def _person(store: Store, request: Request, needs: Action | None = None) -> str:
 def _route(app: FastAPI, store: Store, op: Operation) -> None:
     body_model = _model(op)
 
-    def caller(name: str) -> Caller:
-        return Caller(user=name, open_store=lambda _create: store, opened=store)
+    def caller(name: str) -> Pricing:
+        return Pricing(user=name, store=store)
 
     if not op.files:
 
@@ -633,14 +634,12 @@ def _running(pid: int) -> bool:
 
 def _run(
     op: Operation,
-    caller: Caller,
+    caller: Pricing,
     call: dict[str, Any],
     saved: dict[str, tuple[Path, str]] | None = None,
 ) -> dict[str, Any]:
     """Run the operation; the server's own paths in its answer become the names the client
     gave (a problem says ``book.xlsx``, not a temporary folder)."""
-    from pricing.operations import run
-
     params = dict(call["params"])
     for parameter in op.parameters():
         required = parameter.name in op.files and parameter.default is parameter.empty
@@ -660,7 +659,8 @@ def _run(
             params["output"] = output
             ours[str(output)] = call["output"]
         try:
-            document = run(op.name, caller, params)
+            check_values(params)
+            document = run(op, caller, params)
         except InputError as exc:
             raise InputError(_as_named(exc.detail, ours), field=exc.field) from None
         except PricingError as exc:
