@@ -88,6 +88,7 @@ if TYPE_CHECKING:
     from pricing.lines.history import ImportListing, Undone
     from pricing.lines.reader import DealsFile
     from pricing.lines.service import DealsImport
+    from pricing.operations.library import Pricing, open
     from pricing.policy.file import PolicyFile
     from pricing.policy.model import Policy
     from pricing.policy.versions import PolicyVersion
@@ -149,6 +150,7 @@ __all__ = [
     "PolicyVersion",
     "PriceBook",
     "PriceItem",
+    "Pricing",
     "PricingError",
     "Problem",
     "Quote",
@@ -181,6 +183,7 @@ __all__ = [
     "list_editions",
     "list_requests",
     "load_policy",
+    "open",
     "open_store",
     "quote",
     "read_deals",
@@ -221,6 +224,8 @@ def __getattr__(name: str) -> object:
     """The operations and their types, imported on first use."""
     import importlib
 
+    if name in ("open", "Pricing"):
+        return getattr(importlib.import_module("pricing.operations.library"), name)
     if name in _API:
         return getattr(importlib.import_module("pricing.api"), name)
     if name in _TYPES:

@@ -55,7 +55,9 @@ def dumps(document: object) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, default=_json_default)
 
 
-def _json_default(value: object) -> str:
+def _json_default(value: object) -> object:
+    if hasattr(value, "model_dump"):  # a typed result (pydantic): its JSON form
+        return value.model_dump(mode="json")
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):

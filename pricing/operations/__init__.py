@@ -141,6 +141,21 @@ class Operation:
         """The operation's parameters (after ``self``)."""
         return list(inspect.signature(self.function).parameters.values())[1:]
 
+    def result(self) -> Any:
+        """The type the method answers with (its return annotation, resolved)."""
+        import typing
+
+        return typing.get_type_hints(self.function)["return"]
+
+    def answer(self, document: Any) -> Any:
+        """A server's answer (JSON) as the typed result the method returns here."""
+        kind = self.result()
+        if kind is Any:
+            return document
+        from pydantic import TypeAdapter
+
+        return TypeAdapter(kind).validate_python(document)
+
 
 REGISTRY: dict[str, Operation] = {}
 
@@ -204,20 +219,32 @@ def _dispatch(session: Session, op: Operation, params: dict[str, Any]) -> Any:
             from pricing import client
 
             output = params.pop("output", None)
-            return client.call(
+            answer = client.call(
                 session.login, op.name, _plain(params), files=usable, user=session.claimed,
                 output=output,
             )  # fmt: skip
+            return op.answer(answer)
         return run(op, session, {**params, **usable})
 
 
-def run(op: Operation, session: Session, params: dict[str, Any]) -> Document:
-    """The embedded body of ``op`` over ``session``, its document as JSON carries it."""
+def run(op: Operation, session: Session, params: dict[str, Any]) -> Any:
+    """The embedded body of ``op`` over ``session``: its typed result (a pydantic model, or a
+    list of them), or, for an operation still answering with a plain document, that document
+    as JSON carries it (dates and Decimals as text)."""
     import json
 
     from pricing.documents import dumps
 
-    return json.loads(dumps(op.function(session, **params)))
+    result = op.function(session, **params)
+    if _typed(result):
+        return result
+    return json.loads(dumps(result))
+
+
+def _typed(result: object) -> bool:
+    if isinstance(result, list):
+        return bool(result) and all(hasattr(item, "model_dump") for item in result)
+    return hasattr(result, "model_dump")
 
 
 def _plain(value: Any) -> Any:

@@ -15,8 +15,8 @@ class Deals(Session):
     @operation("deals.import", files=("file",), needs="deals.import")
     def import_deals(
         self,
-        *,
         file: Path | None = None,
+        *,
         columns: list[str] | None = None,
         date_format: str | None = None,
         decimal: str | None = None,

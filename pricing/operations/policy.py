@@ -13,12 +13,12 @@ class Policies(Session):
     """The owner's methods on the guardrails: methods of :class:`pricing.Pricing`."""
 
     @operation("policy.check", files=("file",))
-    def check_policy(self, *, file: Path) -> Document:
+    def check_policy(self, file: Path) -> Document:
         """Validate a policy file without storing it: valid or not, and every problem."""
         return documents.policy_check(api.check_policy(file))
 
     @operation("policy.load", files=("file",), needs="policy.load")
-    def load_policy(self, *, file: Path) -> Document:
+    def load_policy(self, file: Path) -> Document:
         """Store a valid policy file as the newest version (the database is opened, and made if
         new, only for a valid one); an invalid one is refused with its problems (``version``
         None)."""
@@ -37,8 +37,8 @@ class Policies(Session):
     @operation("policy.simulate", files=("file",), output=True, needs="policy.simulate")
     def simulate(
         self,
-        *,
         file: Path,
+        *,
         start: date | None = None,
         end: date | None = None,
         output: Path | None = None,

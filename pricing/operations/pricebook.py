@@ -16,8 +16,8 @@ class PriceBooks(Session):
     @operation("pricebook.import", files=("file",), needs="pricebook.import")
     def import_price_book(
         self,
-        *,
         file: Path,
+        *,
         effective: date | None = None,
         sheet: str | None = None,
         columns: list[str] | None = None,
@@ -111,8 +111,8 @@ class PriceBooks(Session):
     @operation("pricebook.export", output=True)
     def export_price_book(
         self,
-        *,
         output: Path | None = None,
+        *,
         as_of: date | None = None,
         edition: int | None = None,
     ) -> Document:

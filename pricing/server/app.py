@@ -665,7 +665,9 @@ def _run(
             raise InputError(_as_named(exc.detail, ours), field=exc.field) from None
         except PricingError as exc:
             raise type(exc)(_as_named(str(exc), ours)) from None
-        text = json.dumps(document)
+        from pricing.documents import dumps
+
+        text = dumps(document)
         for path, shown in ours.items():
             text = text.replace(json.dumps(path)[1:-1], json.dumps(shown)[1:-1])
         if output is not None and output.exists():
