@@ -13,6 +13,7 @@ cases where there is nothing to collect::
     │   └── DamagedError  something stored no longer reads as it was written
     ├── ConfigError       the configuration (file, secret, login) cannot be used
     ├── ServerError       client mode: the server cannot be reached or refused the sign-in
+    │   └── NotSignedIn   the server's 401: no token, a wrong or revoked one, a row changed behind its back
     │   └── Unsealed      a sign-in whose person's row does not hold against its audit seal
     └── Refused           a business "no" (exit code 1), e.g. an approval one may not give
 """
@@ -74,7 +75,11 @@ class ServerError(PricingError):
     """Client mode: the server is down, or the token is wrong, revoked or not for this name."""
 
 
-class Unsealed(ServerError):
+class NotSignedIn(ServerError):
+    """The server refused the call's sign-in: no token, or one that signs nobody in (401)."""
+
+
+class Unsealed(NotSignedIn):
     """A sign-in refused: the person's row (role, token hash, the row itself) was changed in
     the database behind the server's back (it differs from its newest audit entry)."""
 

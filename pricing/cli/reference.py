@@ -6,6 +6,7 @@ the committed files differ from what the code says, so the reference cannot go s
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
@@ -123,7 +124,101 @@ def formats_reference() -> str:
     )
 
 
-GENERATED = {"cli.md": cli_reference, "formats.md": formats_reference}
+LIBRARY_INTRO = """# The library: `pricing.Pricing`
+
+Generated from the docstrings by `python -m pricing.cli.reference` (`make docs`); a test fails
+when it is stale, and the example below runs in the test suite as written.
+
+`pricing` is a library first. `pricing.open` gives the one object every front end stands on: the
+CLI calls one of its methods per command, the team server routes each call to the same method,
+and a script uses it the same way. Over a database (a SQLAlchemy URL) the methods run here, as
+`user`; over a server's `https://` address (with `token=`) they are sent there, and answer with
+the same types.
+
+```python
+import pricing
+
+with pricing.open("sqlite:///shop.db", user="dana") as p:  # or open(server_url, token=...)
+    p.import_price_book("book.xlsx", effective="2026-01-01")
+    p.load_policy("guardrails.toml")
+    p.import_deals("deals.csv")
+    rep = p.report(by=["rep"])
+    rep.totals.net_revenue  # a Decimal
+    rep.model_dump(mode="json")  # exactly what `pricing --json report --by rep` prints
+```
+
+Each method takes keyword arguments (the file it reads or writes may come first); dates may be
+given as `datetime.date` or `YYYY-MM-DD`. Each answers with a typed result (a pydantic model,
+`pricing.results`), whose `model_dump(mode="json")` is the command's `--json` document. A method
+that cannot be done raises a `pricing.PricingError`: `InputError` (bad input, naming the
+parameter), `NotFoundError`, `Refused` (a business "no": the role does not allow it),
+`StoreError`. Problems with a file come back as data in the result.
+
+Each method below: its signature, what it answers with, its call on the server
+(`POST /api/NAME`, see `/docs` on a running server) and, where the server refuses a role before
+reading the call, the action it needs.
+"""
+
+
+def _type_name(kind: object) -> str:
+    """A result type as people read it (``list[Person]``, ``RequestResult | RequestRefused``)."""
+    import re
+    import typing
+
+    if not typing.get_args(kind) and isinstance(kind, type):
+        return kind.__name__
+    return re.sub(r"\b(?:typing|pricing\.results\.\w+)\.", "", str(kind))
+
+
+def _signature(parameters: list[inspect.Parameter]) -> str:
+    """``(file: Path, *, effective: date | None = None)``: annotations as written."""
+    shown, starred = [], False
+    for parameter in parameters:
+        if parameter.kind is parameter.KEYWORD_ONLY and not starred:
+            shown.append("*")
+            starred = True
+        text = f"{parameter.name}: {parameter.annotation}"
+        if parameter.default is not parameter.empty:
+            text += f" = {parameter.default!r}"
+        shown.append(text)
+    return "(" + ", ".join(shown) + ")"
+
+
+def library_reference() -> str:
+    """docs/library.md: the methods of :class:`pricing.Pricing`, by domain, from their code."""
+    from pricing.operations import load_all
+    from pricing.operations.library import Pricing
+
+    operations = {op.method: op for op in load_all().values()}
+    parts = [LIBRARY_INTRO]
+    for mixin in Pricing.__mro__[1:]:
+        names = [n for n in vars(mixin) if n in operations]
+        if not names:
+            continue
+        parts.append(f"## {(mixin.__doc__ or mixin.__name__).split(':')[0].strip()}\n")
+        for name in names:
+            op = operations[name]
+            shown = _signature(op.parameters())
+            parts.append(f"### `{name}`\n")
+            parts.append(f"```python\np.{name}{shown} -> {_type_name(op.result())}\n```\n")
+            doc = inspect.cleandoc(op.function.__doc__ or "")
+            parts.append(doc + "\n")
+            facts = [f"Server: `POST /api/{op.name}`"]
+            if op.needs:
+                facts.append(f"needs a role that may `{op.needs}`")
+            if op.files:
+                facts.append("uploads " + ", ".join(f"`{f}`" for f in op.files))
+            if op.output:
+                facts.append("writes `output` (sent back by the server)")
+            parts.append("; ".join(facts) + ".\n")
+    return "\n".join(parts)
+
+
+GENERATED = {
+    "cli.md": cli_reference,
+    "formats.md": formats_reference,
+    "library.md": library_reference,
+}
 
 
 def main() -> None:

@@ -24,11 +24,12 @@ import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,6 +40,7 @@ from pricing.errors import (
     DamagedError,
     InputError,
     NotFoundError,
+    NotSignedIn,
     PricingError,
     Refused,
     ServerError,
@@ -57,7 +59,8 @@ KINDS: list[tuple[type[PricingError], str, int]] = [
     (InputError, "input", 400),
     (NotFoundError, "not_found", 404),
     (Refused, "refused", 403),
-    (ServerError, "server", 401),
+    (NotSignedIn, "server", 401),
+    (ServerError, "server", 500),
     (PricingError, "store", 503),
 ]
 
@@ -390,7 +393,7 @@ def _version() -> str:
     return __version__
 
 
-class _WrongToken(ServerError):
+class _WrongToken(NotSignedIn):
     """A token that signs nobody in (wrong, or revoked): a failed sign-in."""
 
 
@@ -488,7 +491,7 @@ def _person(store: Store, request: Request, needs: Action | None = None) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ServerError("sign in: this server needs your personal token (PRICING_TOKEN)")
+        raise NotSignedIn("sign in: this server needs your personal token (PRICING_TOKEN)")
     try:
         person = api.signed_in(store, token.strip())
     except Unsealed as exc:
@@ -514,6 +517,65 @@ def _person(store: Store, request: Request, needs: Action | None = None) -> str:
     return person.name
 
 
+class Problem(BaseModel):
+    """What went wrong with a call: its kind (``input``, ``not_found``, ``refused``, ``server``,
+    ``store``), the message people read, and for an input the part it names (``detail``) and
+    the parameter (``field``)."""
+
+    kind: str
+    message: str
+    detail: str | None = None
+    field: str | None = None
+
+
+class ErrorAnswer(BaseModel):
+    """The one answer of every refused or failed call, whatever its status."""
+
+    error: Problem
+
+
+ERROR_ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorAnswer, "description": "The call's input is wrong (named)"},
+    401: {"model": ErrorAnswer, "description": "No token, or one that signs nobody in"},
+    403: {"model": ErrorAnswer, "description": "The person's role does not allow it"},
+    404: {"model": ErrorAnswer, "description": "What the call names does not exist"},
+    413: {"model": ErrorAnswer, "description": "The call is larger than the server takes"},
+    429: {"model": ErrorAnswer, "description": "Too many failed sign-ins, or uploads running"},
+    503: {"model": ErrorAnswer, "description": "The store is unavailable or busy"},
+}
+
+# The token, as OpenAPI shows it. The check itself runs before the call's body is read (the
+# ``signed_in`` middleware of :func:`create_app`: a rep's 400 MB upload is refused unread);
+# this dependency hands the route the person that check signed in.
+BEARER = HTTPBearer(
+    scheme_name="token",
+    description="The person's token (`prc_…`), from `pricing people add` or `reset`",
+    auto_error=False,
+)
+
+
+def signed_in_person(
+    request: Request, _token: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+) -> str:
+    """The person the call's token signed in (set by the sign-in check before the body)."""
+    user: str = request.state.user
+    return user
+
+
+SignedIn = Annotated[str, Depends(signed_in_person)]
+
+
+def _answer_model(op: Operation) -> type[BaseModel]:
+    """The answer's schema: the method's result as ``document``, and, for an operation that
+    writes a file, that file (base64) as ``output``."""
+    name = op.name.replace(".", "_").title().replace("_", "")
+    return create_model(
+        f"{name}Answer",
+        document=(op.result(), ...),
+        output=(str | None, None),
+    )
+
+
 def _route(app: FastAPI, store: Store, op: Operation) -> None:
     body_model = _model(op)
 
@@ -522,14 +584,14 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
 
     if not op.files:
 
-        def endpoint(request: Request, call: body_model) -> dict[str, Any]:  # type: ignore[valid-type]
-            user: str = request.state.user
-            return _run(op, caller(user), call.model_dump(exclude_unset=False))  # type: ignore[attr-defined]
+        def endpoint(call: body_model, user: SignedIn) -> JSONResponse:  # type: ignore[valid-type]
+            return JSONResponse(_run(op, caller(user), call.model_dump(exclude_unset=False)))  # type: ignore[attr-defined]
 
     else:
 
-        async def endpoint(request: Request) -> dict[str, Any]:  # type: ignore[misc]
-            user: str = request.state.user
+        async def endpoint(  # type: ignore[misc]
+            request: Request, user: SignedIn
+        ) -> JSONResponse:
             # No file given: the client sends the call as JSON, like any other operation.
             form = None
             try:
@@ -547,7 +609,8 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
 
                     values = call.model_dump()
                     values["params"].update({k: path for k, (path, _) in saved.items()})
-                    return await run_in_threadpool(_run, op, caller(user), values, saved)
+                    answer = await run_in_threadpool(_run, op, caller(user), values, saved)
+                    return JSONResponse(answer)
             finally:
                 if form is not None:
                     await form.close()  # the received copies, whatever the answer
@@ -556,7 +619,33 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
         # This module's annotations are strings (PEP 563): FastAPI needs the model itself.
         endpoint.__annotations__["call"] = body_model
     endpoint.__name__ = op.name.replace(".", "_")
-    app.post(f"/api/{op.name}", summary=op.summary, name=op.name)(endpoint)
+    app.post(
+        f"/api/{op.name}",
+        summary=op.summary,
+        name=op.name,
+        response_model=_answer_model(op),
+        responses=ERROR_ANSWERS,
+        openapi_extra=None if not op.files else _upload_schema(op, body_model),
+    )(endpoint)
+
+
+def _upload_schema(op: Operation, body_model: type[BaseModel]) -> dict[str, Any]:
+    """The multipart form of an operation that takes files: the call as JSON in ``request``,
+    each file under its parameter's name (the route reads the form itself, so that nothing is
+    received before the sign-in and the size bound have been checked)."""
+    properties: dict[str, Any] = {
+        "request": {"type": "string", "description": f"The call as JSON: {body_model.__name__}"}
+    }
+    for name in op.files:
+        properties[name] = {"type": "string", "format": "binary"}
+    return {
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {"schema": {"type": "object", "properties": properties}},
+                "application/json": {"schema": body_model.model_json_schema()},
+            }
+        }
+    }
 
 
 @contextmanager
