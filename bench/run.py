@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import statistics
@@ -155,23 +156,45 @@ def _reset_editions(db: Path) -> None:
     conn.close()
 
 
+def own_imports(command: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """The modules ``command`` (a Python one) imports, as ``-X importtime`` lists them at the
+    top level: importing them all does the command's import work and nothing of its own."""
+    done = subprocess.run(
+        [command[0], "-X", "importtime", *command[1:]], capture_output=True, text=True, env=env,
+        cwd=OUT,
+    )  # fmt: skip
+    modules = []
+    for line in done.stderr.splitlines():
+        name = line.rpartition("|")[2]
+        if line.startswith("import time:") and name.startswith(" ") and not name.startswith("  "):
+            module = name.strip()
+            startup = module in ("__main__", "pricing.__main__", "site", "runpy", "zipimport")
+            if re.fullmatch(r"[A-Za-z][\w.]*", module) and not startup:
+                modules.append(module)
+    # the floor must import them all (a failed import would time an error, not the imports)
+    subprocess.run([command[0], "-c", "import " + ", ".join(modules)], check=True, cwd=OUT, env=env)
+    return modules
+
+
 def bench_request_check(skus: int = 10_000) -> list[str]:
-    """A one-line `request --check` against a stored book of 10,000 SKUs and the sample policy."""
+    """A one-line `request --check` against a stored book of 10,000 SKUs and the sample policy,
+    against a Python importing just what the command imports (its own imports: what the command
+    does beyond loading its code is the ratio's excess)."""
     book = OUT / f"price-book-{skus}.xlsx"
     if not book.exists():
         make_price_book(book, skus)
     db = fresh_store("requests.db", book, "2026-01-01")
-    floor = measure([sys.executable, "-c", "import click, pydantic, sqlalchemy"], repeat=11)
     lines = []
     for label, extra in (("tables", []), ("--json", ["--json"])):
-        run = measure(
-            [*PRICING, "--db", str(db), "--user", "priya", *extra, "request", "--customer", "Acme",
-             "--reason", "bench", "SKU-0004242", "--qty", "10", "--discount", "9", "--check"],
-            repeat=11,
-        )  # fmt: skip
+        command = [*PRICING, "--db", str(db), "--user", "priya", *extra, "request", "--customer",
+                   "Acme", "--reason", "bench", "SKU-0004242", "--qty", "10", "--discount", "9",
+                   "--check"]  # fmt: skip
+        imports = own_imports(command)
+        floor = measure([sys.executable, "-c", "import " + ", ".join(imports)], repeat=11)
+        run = measure(command, repeat=11)
         lines.append(
             f"request --check ({label}), {skus:,}-SKU book: {run.seconds / floor.seconds:.2f}x "
-            f"`python -c 'import click, pydantic, sqlalchemy'` (limit 1.30x; "
+            f"its own imports ({len(imports)} modules; goal at most 1.20x; "
             f"{run.seconds * 1000:.0f} ms vs {floor.seconds * 1000:.0f} ms)"
         )
     return lines
@@ -550,7 +573,7 @@ def bench_help() -> list[str]:
     helped = measure([*PRICING, "--help"], repeat=11)
     return [
         f"pricing --help: {helped.seconds / floor.seconds:.2f}x `python -c 'import click'` "
-        f"({helped.seconds * 1000:.0f} ms vs {floor.seconds * 1000:.0f} ms)"
+        f"(goal at most 1.30x; {helped.seconds * 1000:.0f} ms vs {floor.seconds * 1000:.0f} ms)"
     ]
 
 
