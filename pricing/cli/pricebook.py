@@ -25,6 +25,7 @@ from pricing.cli.common import (
 from pricing.limits import SKIPPED_ROWS_LISTED
 
 if TYPE_CHECKING:
+    from pricing.results.common import FoundProblem, ProblemCount
     from pricing.results.pricebook import (
         FieldChange,
         Impact,
@@ -116,8 +117,7 @@ def import_(
     errors = answer.found("error")
     if errors:
         if not cfg.json:
-            echo_listed_problems([p.model_dump() for p in problems],
-                                 [c.model_dump() for c in counts])  # fmt: skip
+            _echo_problems(problems, counts)
         skippable = any("--skip-invalid" in p.message for p in problems)
         exit_with(
             click.get_current_context(),
@@ -132,9 +132,13 @@ def import_(
     if 0 < len(skipped) < SKIPPED_ROWS_LISTED:  # each row is listed below with its cells
         problems = [p for p in problems if not p.message.startswith(LEFT_OUT)]
         counts = [c for c in counts if not c.message.startswith(LEFT_OUT)]
-    echo_listed_problems([p.model_dump() for p in problems], [c.model_dump() for c in counts])
+    _echo_problems(problems, counts)
     _print_skipped(skipped)
     say(_import_summary(answer))
+
+
+def _echo_problems(problems: list[FoundProblem], counts: list[ProblemCount]) -> None:
+    echo_listed_problems([p.model_dump() for p in problems], [c.model_dump() for c in counts])
 
 
 def _print_skipped(skipped: list[LeftOut]) -> None:
