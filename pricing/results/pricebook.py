@@ -115,6 +115,34 @@ class PriceBookImport(Result):
 # The book in force ------------------------------------------------------------------------------
 
 
+class EditionNamed(Result):
+    """An edition: its number and from when it is in force (what a diff says of the two it
+    compares, and what the views of an edition begin with)."""
+
+    edition: int
+    effective_from: date
+
+    @classmethod
+    def of_edition(cls, edition: Edition) -> EditionNamed:
+        return cls(edition=edition.number, effective_from=edition.effective_from)
+
+
+class ListedItem(Result):
+    """An item as a diff lists it (added or removed): what every view of an item begins with."""
+
+    sku: str
+    name: str | None
+    family: str | None
+    list_price: Decimal
+    currency: str
+
+    @classmethod
+    def of_item(cls, item: PriceItem) -> ListedItem:
+        return cls(sku=item.sku, name=item.name, family=item.family,
+                   list_price=round_money(item.list_price, item.currency),
+                   currency=item.currency)  # fmt: skip
+
+
 class TierPrice(Result):
     """A standard volume price of an item: from ``min_qty`` units, its price, the discount off
     list when the tier is one (None: a price), and whether it is the SKU's or its family's."""
@@ -125,14 +153,9 @@ class TierPrice(Result):
     scope: Literal["sku", "family"]
 
 
-class Item(Result):
+class Item(ListedItem):
     """``pricebook show SKU``: one item as an edition prices it, with its tiers."""
 
-    sku: str
-    name: str | None
-    family: str | None
-    list_price: Decimal
-    currency: str
     unit_cost: Decimal | None
     floor_price: Decimal | None
     status: str | None
@@ -166,12 +189,10 @@ class Item(Result):
         )
 
 
-class PriceBookView(Result):
+class PriceBookView(EditionNamed):
     """``pricebook show``: the edition in force on ``as_of`` and the items shown (all of them,
     one family's, or those whose name has a text in it)."""
 
-    edition: int
-    effective_from: date
     as_of: date
     items: list[Item]
 
@@ -186,11 +207,9 @@ class PriceBookView(Result):
         )
 
 
-class EditionListed(Result):
+class EditionListed(EditionNamed):
     """``pricebook editions``: one edition, where it came from, and whether it is in force."""
 
-    edition: int
-    effective_from: date
     items: int
     source: str
     imported_at: datetime
@@ -216,33 +235,6 @@ class EditionListed(Result):
 
 
 # Two editions compared --------------------------------------------------------------------------
-
-
-class EditionNamed(Result):
-    """An edition a diff compares: its number and from when it is in force."""
-
-    edition: int
-    effective_from: date
-
-    @classmethod
-    def of(cls, edition: Edition) -> EditionNamed:
-        return cls(edition=edition.number, effective_from=edition.effective_from)
-
-
-class ListedItem(Result):
-    """An item a diff lists as added or removed."""
-
-    sku: str
-    name: str | None
-    family: str | None
-    list_price: Decimal
-    currency: str
-
-    @classmethod
-    def of(cls, item: PriceItem) -> ListedItem:
-        return cls(sku=item.sku, name=item.name, family=item.family,
-                   list_price=round_money(item.list_price, item.currency),
-                   currency=item.currency)  # fmt: skip
 
 
 class FieldChange(Result):
@@ -326,11 +318,11 @@ class PriceBookDiff(Result):
         old, new, diff = compared.old, compared.new, compared.diff
         shown = compared.listed or diff
         listed = cls(
-            old=EditionNamed.of(old),
-            new=EditionNamed.of(new),
+            old=EditionNamed.of_edition(old),
+            new=EditionNamed.of_edition(new),
             summary=diff_summary(old, new, diff),
-            added=[ListedItem.of(i) for i in shown.added],
-            removed=[ListedItem.of(i) for i in shown.removed],
+            added=[ListedItem.of_item(i) for i in shown.added],
+            removed=[ListedItem.of_item(i) for i in shown.removed],
             changed=[ChangedItem.of(c) for c in shown.changed],
             unchanged=diff.unchanged,
             tiers_changed=diff.tiers_changed,
