@@ -95,15 +95,21 @@ def test_commands_that_read_no_spreadsheet_do_not_import_spreadsheet_libraries(t
 
 
 def test_a_price_book_import_without_deals_does_not_import_pandas(tmp_path, workbook) -> None:
+    """Its result is a typed model (pydantic, issue 24): pydantic is loaded for it, and no
+    other command's results, nor pandas, nor matplotlib."""
     book = workbook([["SKU", "Price"], ["A-1", 10]])
     code = (
         "import sys; from pricing.cli import main\n"
         f"try: main(['--db', {str(tmp_path / 'p.db')!r}, 'pricebook', 'import', {str(book)!r}])\n"
         "except SystemExit: pass\n"
-        "print(sorted({'pandas', 'pydantic', 'matplotlib'} & set(sys.modules)))"
+        "print(sorted({'pandas', 'matplotlib'} & set(sys.modules)))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('pricing.results.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert out.stdout.strip().splitlines()[-2:] == [
+        "[]",
+        "['pricing.results.common', 'pricing.results.pricebook']",
+    ]
 
 
 def test_a_request_check_and_a_quote_judge_without_numpy(tmp_path) -> None:

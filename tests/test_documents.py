@@ -19,6 +19,8 @@ import pytest
 
 import pricing
 from pricing import api, documents
+from pricing.results import policy as guardrails
+from pricing.results import pricebook as book
 from tests.conftest import Cli, write_workbook
 
 ROOT = Path(pricing.__file__).parent
@@ -78,42 +80,44 @@ def test_price_book_and_policy_documents_are_the_cores(owner: Cli, tmp_path: Pat
     db = owner.store()
     on = date.today()
     assert printed(owner, "pricebook", "show") == as_printed(
-        documents.price_book(api.show_price_book(db, on=on))
+        book.PriceBookView.of(api.show_price_book(db, on=on))
     )
     shown = api.show_item(db, "HW-100", on=date(2025, 6, 1))
     assert printed(owner, "pricebook", "show", "HW-100", "--as-of", "2025-06-01") == as_printed(
-        documents.item(shown.edition, shown.item, shown.book)
+        book.Item.of(shown.edition, shown.item, shown.book)
     )
     assert printed(owner, "pricebook", "editions") == as_printed(
-        documents.editions(api.list_editions(db, on=on))
+        book.EditionListed.listing(api.list_editions(db, on=on))
     )
     assert printed(owner, "pricebook", "diff") == as_printed(
-        documents.edition_diff(api.diff_editions(db))
+        book.PriceBookDiff.of(api.diff_editions(db))
     )
     assert printed(owner, "pricebook", "diff", "--impact") == as_printed(
-        documents.edition_diff(api.diff_editions(db, impact=True))
+        book.PriceBookDiff.of(api.diff_editions(db, impact=True))
     )
-    assert printed(owner, "policy", "show") == as_printed(documents.policy(api.show_policy(db)))
+    assert printed(owner, "policy", "show") == as_printed(
+        guardrails.PolicyVersionShown.of(api.show_policy(db))
+    )
     loaded = json.loads(printed(owner, "policy", "show"))
     assert loaded["version"] == 1 and loaded["policy"]["currency"]
 
-    book = write_workbook(
+    workbook = write_workbook(
         tmp_path / "v3.xlsx",
         {"Price Book": [["SKU", "Nimi", "Hinta"], ["HW-100", "Router", 140], ["NEW-1", "X", 5]]},
     )
     pairs = ["name=Nimi", "list_price=Hinta"]
     out = printed(
-        owner, "pricebook", "import", str(book), "--effective", "2027-01-01", "--dry-run",
+        owner, "pricebook", "import", str(workbook), "--effective", "2027-01-01", "--dry-run",
         "--column", pairs[0], "--column", pairs[1],
     )  # fmt: skip
     columns = api.column_overrides(pairs, kind="pricebook")
     dry = api.import_price_book(
-        db, book, effective_from=date(2027, 1, 1), user="mia", dry_run=True, columns=columns
+        db, workbook, effective_from=date(2027, 1, 1), user="mia", dry_run=True, columns=columns
     )
-    assert out == as_printed(documents.price_book_import(dry))
+    assert out == as_printed(book.PriceBookImport.of(dry))
     exported = tmp_path / "clean.xlsx"
     assert printed(owner, "pricebook", "export", str(exported)) == as_printed(
-        documents.export(api.export_price_book(db, exported, on=on))
+        book.PriceBookExport.of(api.export_price_book(db, exported, on=on))
     )
 
 
@@ -126,10 +130,10 @@ def test_a_loaded_policy_is_the_cores_version_document(cli: Cli, tmp_path: Path)
     out = printed(cli, "policy", "load", str(file), user="dana")
     db = cli.store()
     assert out == as_printed(
-        documents.policy_loaded(api.show_policy(db, 1), api.unjudged_lines(db))
+        guardrails.PolicyLoaded.of(api.show_policy(db, 1), api.unjudged_lines(db))
     )
     assert printed(cli, "policy", "check", str(file)) == as_printed(
-        documents.policy_check(api.check_policy(file))
+        guardrails.PolicyCheck.of(api.check_policy(file))
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -20,6 +20,9 @@ from pricing.cli.common import (
     say,
     settings,
 )
+
+if TYPE_CHECKING:
+    from pricing.results.policy import PolicyRefused
 
 NOT_JUDGED = "not_judged"  # the class of lines no policy judges (pricing.analysis.simulate)
 
@@ -43,27 +46,30 @@ Examples:
 def check(file: Path) -> None:
     """Validate a policy file without storing it; every problem names its line and key (exit 2)."""
     cfg = settings()
+    from pricing.results.policy import ValidPolicy
+
     checked = cfg.pricing().check_policy(file=file)
-    if not checked["valid"]:
+    if not isinstance(checked, ValidPolicy):
         refuse_invalid(checked, file, "nothing was loaded")
     if cfg.json:
         emit_json(checked)
         return
     say(
-        f"{file.name} is valid: {checked['levels']} levels, {checked['rules']} rules, "
-        f"{checked['people']} people."
+        f"{file.name} is valid: {checked.levels} levels, {checked.rules} rules, "
+        f"{checked.people} people."
     )
 
 
-def refuse_invalid(refused: dict[str, Any], file: Path, consequence: str) -> NoReturn:
+def refuse_invalid(refused: PolicyRefused, file: Path, consequence: str) -> NoReturn:
     """Every problem of an invalid policy file (line and key), then exit 2 with the refusal."""
-    problems, counts = refused["problems"], refused.get("problem_counts", [])
     if not settings().json:
-        echo_listed_problems(problems, counts)
-    found = sum(int(c["count"]) for c in counts) if counts else len(problems)
+        echo_listed_problems(
+            [p.model_dump() for p in refused.problems],
+            [c.model_dump() for c in refused.problem_counts],
+        )
     exit_with(
         click.get_current_context(),
-        f"{file.name}: {found:,} problem(s); {consequence}",
+        f"{file.name}: {refused.found():,} problem(s); {consequence}",
         document=refused,
     )
 
@@ -87,24 +93,26 @@ def load(file: Path) -> None:
     they were judged under.
     """
     cfg = settings()
+    from pricing.results.policy import PolicyLoadRefused
+
     loaded = cfg.pricing().load_policy(file=file)
-    if loaded["version"] is None:
+    if isinstance(loaded, PolicyLoadRefused):
         refuse_invalid(loaded, file, "nothing was loaded")
     if cfg.json:
         emit_json(loaded)
         return
-    if loaded.get("unchanged"):
+    if loaded.unchanged:
         say(
-            f"Policy unchanged: {file.name} is already version {loaded['version']} (loaded "
-            f"{str(loaded['loaded_at'])[:16].replace('T', ' ')} by {loaded['loaded_by']}), in force "
-            f"from {loaded['effective_from']}; nothing was stored."
+            f"Policy unchanged: {file.name} is already version {loaded.version} (loaded "
+            f"{loaded.loaded_at:%Y-%m-%d %H:%M} by {loaded.loaded_by}), in force "
+            f"from {loaded.effective_from}; nothing was stored."
         )
     else:
         say(
-            f"Loaded policy version {loaded['version']} from {loaded['source']}, in force from "
-            f"{loaded['effective_from']}."
+            f"Loaded policy version {loaded.version} from {loaded.source}, in force from "
+            f"{loaded.effective_from}."
         )
-    for warning in loaded.get("warnings", []):
+    for warning in loaded.warnings:
         say(f"Warning: {warning}.")
 
 
@@ -123,17 +131,15 @@ Examples:
 @json_option
 def show(number: int | None) -> None:
     """Print the policy in force as tables: levels and limits, rules, floors and the team."""
-    from pricing.policy.model import Policy
-
     cfg = settings()
     version = cfg.pricing().policy(version=number)
     if cfg.json:
         emit_json(version)
         return
-    policy = Policy.from_dict(version["policy"])  # the document's policy, as it was stored
+    policy = version.policy.as_policy()  # the policy as it was stored
     say(
-        f"Policy version {version['version']} from {version['source']}, in force from "
-        f"{version['effective_from']} (loaded by {version['loaded_by']}). Currency "
+        f"Policy version {version.version} from {version.source}, in force from "
+        f"{version.effective_from} (loaded by {version.loaded_by}). Currency "
         f"{policy.currency}; approvals valid {policy.approval_valid_days} days; rounding "
         f"{policy.rounding.replace('_', '-')}."
     )
@@ -206,7 +212,9 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
         end=end.date() if end else None,
     )
     if "problems" in simulated:
-        refuse_invalid(simulated, file, "nothing was simulated")
+        from pricing.results.policy import PolicyRefused
+
+        refuse_invalid(PolicyRefused.model_validate(simulated), file, "nothing was simulated")
     if cfg.json:
         emit_json(simulated)
         return

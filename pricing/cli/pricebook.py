@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,19 +17,25 @@ from pricing.cli.common import (
     emit_json,
     exit_with,
     json_option,
-    money,
     print_table,
     progress,
     say,
     settings,
-    when,
 )
 from pricing.limits import SKIPPED_ROWS_LISTED
 
+if TYPE_CHECKING:
+    from pricing.results.common import FoundProblem, ProblemCount
+    from pricing.results.pricebook import (
+        FieldChange,
+        Impact,
+        Item,
+        LeftOut,
+        PriceBookImport,
+    )
+
 # How a problem of a row --skip-invalid left out begins (the row is listed with its cells).
 LEFT_OUT = "left out: "
-# The fields of a price book item that are money (the diff document carries them as text).
-MONEY_FIELDS = ("list_price", "unit_cost", "floor_price")
 
 
 @click.group()
@@ -107,12 +113,12 @@ def import_(
             skip_invalid=skip_invalid,
             dry_run=dry_run,
         )
-    problems, counts = answer["problems"], answer.get("problem_counts", [])
-    errors = _counted(answer, "error")
+    problems, counts = answer.problems, answer.problem_counts
+    errors = answer.found("error")
     if errors:
         if not cfg.json:
-            echo_listed_problems(problems, counts)
-        skippable = any("--skip-invalid" in p["message"] for p in problems)
+            _echo_problems(problems, counts)
+        skippable = any("--skip-invalid" in p.message for p in problems)
         exit_with(
             click.get_current_context(),
             f"{file.name}: nothing imported: {errors:,} error(s) above; fix them and import again"
@@ -122,33 +128,29 @@ def import_(
     if cfg.json:
         emit_json(answer)
         return
-    skipped = answer.get("skipped", [])
+    skipped = answer.skipped
     if 0 < len(skipped) < SKIPPED_ROWS_LISTED:  # each row is listed below with its cells
-        problems = [p for p in problems if not p["message"].startswith(LEFT_OUT)]
-        counts = [c for c in counts if not c["message"].startswith(LEFT_OUT)]
-    echo_listed_problems(problems, counts)
+        problems = [p for p in problems if not p.message.startswith(LEFT_OUT)]
+        counts = [c for c in counts if not c.message.startswith(LEFT_OUT)]
+    _echo_problems(problems, counts)
     _print_skipped(skipped)
     say(_import_summary(answer))
 
 
-def _print_skipped(skipped: list[dict[str, Any]]) -> None:
+def _echo_problems(problems: list[FoundProblem], counts: list[ProblemCount]) -> None:
+    echo_listed_problems([p.model_dump() for p in problems], [c.model_dump() for c in counts])
+
+
+def _print_skipped(skipped: list[LeftOut]) -> None:
     """The rows --skip-invalid left out, each with its cells, on stderr beside the problems."""
     if not skipped:
         return
     more = " (the first listed)" if len(skipped) >= SKIPPED_ROWS_LISTED else ""
     say(f"Left out {len(skipped):,} row(s) with errors{more}:", err=True)
     for row in skipped:
-        where = f"{row['sheet']!r} row {row['row']}" if row["sheet"] else f"line {row['row']}"
-        cells = ", ".join(f"{header}={value!r}" for header, value in row["cells"].items())
-        say(f"  {where}: {cells}: {'; '.join(row['problems'])}", err=True)
-
-
-def _counted(answer: dict[str, Any], severity: str) -> int:
-    """Problems of a severity the import found, those only counted included (a document from
-    a server without ``problem_counts``: those listed)."""
-    if "problem_counts" in answer:
-        return sum(int(c["count"]) for c in answer["problem_counts"] if c["severity"] == severity)
-    return sum(1 for p in answer["problems"] if p["severity"] == severity)
+        where = f"{row.sheet!r} row {row.row}" if row.sheet else f"line {row.row}"
+        cells = ", ".join(f"{header}={value!r}" for header, value in row.cells.items())
+        say(f"  {where}: {cells}: {'; '.join(row.problems)}", err=True)
 
 
 def _day(value: datetime | None) -> date | None:
@@ -156,34 +158,39 @@ def _day(value: datetime | None) -> date | None:
     return value.date() if value else None
 
 
-def _import_summary(imported: dict[str, Any]) -> str:
-    sheet, previous = imported["sheet"], imported["previous_edition"]
-    where = f"{imported['source']}" + (f", sheet {sheet!r}" if sheet else "")
-    counts = f"{imported['items']} items, {imported['tiers']} tiers"
-    warnings = _counted(imported, "warning")
+def _money(amount: Decimal | None) -> str:
+    """An amount as people read it: ``1,234.50`` (blank for none)."""
+    return "" if amount is None else f"{amount:,}"
+
+
+def _import_summary(imported: PriceBookImport) -> str:
+    sheet, previous = imported.sheet, imported.previous_edition
+    where = f"{imported.source}" + (f", sheet {sheet!r}" if sheet else "")
+    counts = f"{imported.items} items, {imported.tiers} tiers"
+    warnings = imported.found("warning")
     tail = f"; {warnings:,} warning(s) above" if warnings else ""
-    if imported["unchanged"]:
+    if imported.unchanged:
         return (
             f"Unchanged: {where} has the same content as edition {previous} "
             f"({counts}); no edition made{tail}. To put it in force from an earlier date, "
             "import it again with --effective YYYY-MM-DD."
         )
     change = (
-        f"{imported['added']} added, {imported['removed']} removed, "
-        f"{imported['changed']} changed, {imported['unchanged_items']} unchanged"
-        + (", tiers changed" if imported["tiers_changed"] and previous else "")
+        f"{imported.added} added, {imported.removed} removed, "
+        f"{imported.changed} changed, {imported.unchanged_items} unchanged"
+        + (", tiers changed" if imported.tiers_changed and previous else "")
         + (f" against edition {previous}" if previous else "")
     )
-    left_out = len(imported.get("skipped", []))
+    left_out = len(imported.skipped)
     if left_out:
         counts += f", {left_out:,} row(s) left out"
-    if imported["dry_run"]:
+    if imported.dry_run:
         return (
             f"Dry run: {where} would become a new edition effective "
-            f"{imported['effective_from']}: {counts} ({change}); nothing stored{tail}."
+            f"{imported.effective_from}: {counts} ({change}); nothing stored{tail}."
         )
     return (
-        f"Imported edition {imported['edition']}, effective {imported['effective_from']}, "
+        f"Imported edition {imported.edition}, effective {imported.effective_from}, "
         f"from {where}: {counts} ({change}){tail}."
     )
 
@@ -216,56 +223,58 @@ def show(sku: str | None, as_of: datetime | None, family: str | None) -> None:
     if cfg.json:
         emit_json(shown)
         return
-    if sku is not None and "items" not in shown:
+    from pricing.results.pricebook import Item
+
+    if isinstance(shown, Item):
         _print_item(shown, on)
         return
-    items = shown["items"]
+    items = shown.items
     found = f"{len(items)} items" if sku is None else f"{len(items)} item(s) matching {sku!r}"
     print_table(
         ["SKU", "Name", "Family", "List price", "Cur", "Unit cost", "Floor", "Tiers", "Status"],
         [
             (
-                i["sku"],
-                i["name"],
-                i["family"],
-                money(i["list_price"]),
-                i["currency"],
-                money(i["unit_cost"]),
-                money(i["floor_price"]),
+                i.sku,
+                i.name,
+                i.family,
+                _money(i.list_price),
+                i.currency,
+                _money(i.unit_cost),
+                _money(i.floor_price),
                 _tiers_text(i),
-                i["status"],
+                i.status,
             )
             for i in items
         ],
-        title=f"Edition {shown['edition']}, effective {shown['effective_from']} "
-        f"(in force on {shown['as_of']}): {found}",
+        title=f"Edition {shown.edition}, effective {shown.effective_from} "
+        f"(in force on {shown.as_of}): {found}",
         right=["List price", "Unit cost", "Floor"],
     )
 
 
-def _tiers_text(item: dict[str, Any]) -> str:
-    return ", ".join(f"{t['min_qty']}+: {money(t['price'])}" for t in item["tiers"])
+def _tiers_text(item: Item) -> str:
+    return ", ".join(f"{t.min_qty}+: {_money(t.price)}" for t in item.tiers)
 
 
-def _print_item(item: dict[str, Any], on: date) -> None:
+def _print_item(item: Item, on: date) -> None:
     rows = [
-        ("SKU", item["sku"]),
-        ("Name", item["name"]),
-        ("Family", item["family"]),
-        ("List price", f"{money(item['list_price'])} {item['currency']}"),
-        ("Unit cost", money(item["unit_cost"]) if item["unit_cost"] is not None else None),
-        ("Floor price", money(item["floor_price"]) if item["floor_price"] is not None else None),
-        ("Status", item["status"]),
-        ("Edition", f"{item['edition']} (effective {item['effective_from']}, "
+        ("SKU", item.sku),
+        ("Name", item.name),
+        ("Family", item.family),
+        ("List price", f"{_money(item.list_price)} {item.currency}"),
+        ("Unit cost", _money(item.unit_cost) if item.unit_cost is not None else None),
+        ("Floor price", _money(item.floor_price) if item.floor_price is not None else None),
+        ("Status", item.status),
+        ("Edition", f"{item.edition} (effective {item.effective_from}, "
                     f"in force on {on.isoformat()})"),
     ]  # fmt: skip
     print_table(["Field", "Value"], [(k, v) for k, v in rows if v is not None])
-    if item["tiers"]:
+    if item.tiers:
         print_table(
             ["From qty", "Standard price", "Discount %", "Set for"],
             [
-                (t["min_qty"], money(t["price"]), t["discount_pct"] or "", t["scope"])
-                for t in item["tiers"]
+                (t.min_qty, _money(t.price), _blank_none(t.discount_pct), t.scope)
+                for t in item.tiers
             ],
             title="Standard volume tiers",
             right=["From qty", "Standard price", "Discount %"],
@@ -304,13 +313,13 @@ def editions_() -> None:
         ],
         [
             (
-                e["edition"],
-                e["effective_from"],
-                e["items"],
-                e["source"],
-                when(e["imported_at"]),
-                e["imported_by"],
-                "today" if e["in_force"] else "",
+                e.edition,
+                e.effective_from,
+                e.items,
+                e.source,
+                e.imported_at.strftime("%Y-%m-%d %H:%M"),
+                e.imported_by,
+                "today" if e.in_force else "",
             )
             for e in listed
         ],
@@ -389,35 +398,32 @@ def diff_(
     if cfg.json:
         emit_json(compared)
         return
-    say(compared["summary"])
+    say(compared.summary)
     if changed_only or family:
         listed = "changed SKUs only" if changed_only else "SKUs"
         say(f"Listed: {listed}" + (f" of family {family!r}" if family else "") + ".")
-    for title, listed in (("Added", compared["added"]), ("Removed", compared["removed"])):
-        if listed:
+    for title, items in (("Added", compared.added), ("Removed", compared.removed)):
+        if items:
             print_table(
                 ["SKU", "Name", "Family", "List price", "Cur"],
-                [
-                    (i["sku"], i["name"], i["family"], money(i["list_price"]), i["currency"])
-                    for i in listed
-                ],
-                title=f"{title} ({len(listed)})",
+                [(i.sku, i.name, i.family, _money(i.list_price), i.currency) for i in items],
+                title=f"{title} ({len(items)})",
                 right=["List price"],
             )
-    changed = compared["changed"]
+    changed = compared.changed
     if changed:
         print_table(
             ["SKU", "Name", "Old price", "New price", "Move %", "Also changed"],
             [
                 (
-                    c["sku"],
-                    c["name"],
-                    money(c["old_price"]),
-                    money(c["new_price"]),
-                    _signed_pct(c["change_pct"]),
+                    c.sku,
+                    c.name,
+                    _money(c.old_price),
+                    _money(c.new_price),
+                    _signed_pct(c.change_pct),
                     ", ".join(
                         _describe_field(f, values)
-                        for f, values in c["fields"].items()
+                        for f, values in c.fields.items()
                         if f != "list_price"
                     ),
                 )
@@ -426,78 +432,90 @@ def diff_(
             title=f"Changed ({len(changed)})",
             right=["Old price", "New price", "Move %"],
         )
-    if "impact" in compared:
-        _print_impact(compared["impact"])
+    from pricing.results.pricebook import PriceBookImpact
+
+    if isinstance(compared, PriceBookImpact):
+        _print_impact(compared.impact)
 
 
-def _signed_pct(text: str | None) -> str:
-    """A document's percentage with its sign (``+3.50``; blank for none)."""
-    return "" if text is None else f"{Decimal(text):+.2f}"
+def _signed_pct(pct: Decimal | None) -> str:
+    """A percentage with its sign (``+3.50``; blank for none)."""
+    return "" if pct is None else f"{pct:+.2f}"
 
 
-def _print_impact(estimate: dict[str, Any]) -> None:
+def _print_impact(estimate: Impact) -> None:
     """The price move on SKUs both editions list (the headline), the volume of removed and
     added SKUs apart, per family, and the open approvals the new edition would not hold."""
-    changes = estimate["price_changes"]
-    change = changes["change_pct"]
+    changes = estimate.price_changes
+    change = changes.change_pct
     move = f" ({_signed_pct(change)} %)" if change is not None else ""
+    period = f"{_day_text(estimate.start)} to {_day_text(estimate.end)}"
     say(
-        f"Impact on {estimate['lines']:,} deal lines sold {estimate['from']} to {estimate['to']}: "
-        f"price changes on {changes['lines']:,} lines of SKUs in both editions: list revenue "
-        f"{money(changes['list_revenue_old'])} -> {money(changes['list_revenue_new'])}{move}."
+        f"Impact on {estimate.lines:,} deal lines sold {period}: "
+        f"price changes on {changes.lines:,} lines of SKUs in both editions: list revenue "
+        f"{_money(changes.list_revenue_old)} -> {_money(changes.list_revenue_new)}{move}."
     )
-    removed, added = estimate["removed"], estimate["added"]
-    if removed["lines"]:
+    removed, added = estimate.removed, estimate.added
+    if removed.lines:
         say(
-            f"No longer listed: {removed['lines']:,} lines, quantity {Decimal(str(removed['quantity'])):,}, "
-            f"list revenue {money(removed['list_revenue_old'])} at the old prices (not in the "
+            f"No longer listed: {removed.lines:,} lines, quantity {removed.quantity:,}, "
+            f"list revenue {_money(removed.list_revenue_old)} at the old prices (not in the "
             "price change)."
         )
-    if added["lines"]:
+    if added.lines:
         say(
-            f"New in this edition: {added['lines']:,} lines, quantity {Decimal(str(added['quantity'])):,}, "
-            f"list revenue {money(added['list_revenue_new'])} at the new prices (not in the "
+            f"New in this edition: {added.lines:,} lines, quantity {added.quantity:,}, "
+            f"list revenue {_money(added.list_revenue_new)} at the new prices (not in the "
             "price change)."
         )
-    neither = estimate["in_neither"]
-    if neither["lines"]:
+    neither = estimate.in_neither
+    if neither.lines:
         say(
-            f"In neither edition: {neither['lines']:,} lines, quantity "
-            f"{Decimal(str(neither['quantity'])):,}, of SKUs sold under other editions (not "
+            f"In neither edition: {neither.lines:,} lines, quantity "
+            f"{neither.quantity:,}, of SKUs sold under other editions (not "
             "re-priced)."
         )
-    if changes["families"]:
+    if changes.families:
         print_table(
             ["Family", "List revenue (old)", "List revenue (new)", "Change", "Change %"],
             [
                 (
-                    f["family"],
-                    money(f["list_revenue_old"]),
-                    money(f["list_revenue_new"]),
-                    money(f["change"]),
-                    _signed_pct(f["change_pct"]),
+                    f.family,
+                    _money(f.list_revenue_old),
+                    _money(f.list_revenue_new),
+                    _money(f.change),
+                    _signed_pct(f.change_pct),
                 )
-                for f in changes["families"]
+                for f in changes.families
             ],
             title="Price changes per family (SKUs in both editions)",
             right=["List revenue (old)", "List revenue (new)", "Change", "Change %"],
         )
-    affected = estimate["requests_affected"]
+    affected = estimate.requests_affected
     say(
-        f"{len(affected)} line(s) of {estimate['open_approved_requests']} open approved "
+        f"{len(affected)} line(s) of {estimate.open_approved_requests} open approved "
         "request(s) would fall below the new floors or out of policy" + (":" if affected else ".")
     )
     for a in affected:
-        say(f"  {a['request']} {a['sku']} at {money(a['price'])}: {a['why']}")
+        say(f"  {a.request} {a.sku} at {_money(a.price)}: {a.why}")
 
 
-def _describe_field(field: str, values: dict[str, Any]) -> str:
-    def shown(value: Any) -> str:
+def _blank_none(value: Decimal | None) -> Decimal | str:
+    return "" if value is None else value
+
+
+def _day_text(day: date | None) -> str:
+    """A day as the JSON document writes it (``None`` for none)."""
+    return "None" if day is None else day.isoformat()
+
+
+def _describe_field(field: str, values: FieldChange) -> str:
+    def shown(value: Decimal | str | None) -> str:
         if value is None:
             return "(none)"
-        return money(value) if field in MONEY_FIELDS else str(value)
+        return _money(value) if isinstance(value, Decimal) else str(value)
 
-    return f"{field.replace('_', ' ')}: {shown(values['old'])} -> {shown(values['new'])}"
+    return f"{field.replace('_', ' ')}: {shown(values.old)} -> {shown(values.new)}"
 
 
 @pricebook.command(
@@ -521,6 +539,6 @@ def export(file: Path, as_of: datetime | None, number: int | None) -> None:
         emit_json(written)
         return
     say(
-        f"Wrote {file}: edition {written['edition']} (effective {written['effective_from']}), "
-        f"{written['items']} items, {written['tiers']} tiers."
+        f"Wrote {file}: edition {written.edition} (effective {written.effective_from}), "
+        f"{written.items} items, {written.tiers} tiers."
     )

@@ -4,35 +4,44 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pricing import api, documents
+from pricing import api, documents, results
 from pricing.operations import Document, Session, operation
+
+if TYPE_CHECKING:
+    import pricing.results.policy  # noqa: F401  (what ``results.policy`` is)
+
+# The result types are named through ``results`` (pricing.results.policy, loaded on first use):
+# a client validates a server's answer into them, and other commands never load them.
 
 
 class Policies(Session):
     """The owner's methods on the guardrails: methods of :class:`pricing.Pricing`."""
 
     @operation("policy.check", files=("file",))
-    def check_policy(self, file: Path) -> Document:
+    def check_policy(self, file: Path) -> results.policy.PolicyCheck | results.policy.ValidPolicy:
         """Validate a policy file without storing it: valid or not, and every problem."""
-        return documents.policy_check(api.check_policy(file))
+        return results.policy.PolicyCheck.of(api.check_policy(file))
 
     @operation("policy.load", files=("file",), needs="policy.load")
-    def load_policy(self, file: Path) -> Document:
+    def load_policy(
+        self, file: Path
+    ) -> results.policy.PolicyLoaded | results.policy.PolicyLoadRefused:
         """Store a valid policy file as the newest version (the database is opened, and made if
         new, only for a valid one); an invalid one is refused with its problems (``version``
         None)."""
         parsed = api.check_policy(file)
         if parsed.policy is None:
-            return documents.policy_refused(parsed, {"version": None})
+            return results.policy.PolicyLoadRefused.of(parsed)
         db = self.store(create=True)
         version = api.load_policy(db, parsed, user=self.user)
-        return documents.policy_loaded(version, api.unjudged_lines(db))
+        return results.policy.PolicyLoaded.of(version, api.unjudged_lines(db))
 
     @operation("policy.show")
-    def policy(self, *, version: int | None = None) -> Document:
+    def policy(self, *, version: int | None = None) -> results.policy.PolicyVersionShown:
         """A policy version and its whole policy: the one asked for, else the one in force."""
-        return documents.policy(api.show_policy(self.store(), version))
+        return results.policy.PolicyVersionShown.of(api.show_policy(self.store(), version))
 
     @operation("policy.simulate", files=("file",), output=True, needs="policy.simulate")
     def simulate(
@@ -48,7 +57,7 @@ class Policies(Session):
         with its problems."""
         parsed = api.check_policy(file)
         if parsed.policy is None:
-            return documents.policy_refused(parsed, {})
+            return results.policy.PolicyRefused.of(parsed).model_dump(mode="json")
         result = api.simulate_policy(
             self.store(),
             parsed.policy,

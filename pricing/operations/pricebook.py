@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pricing import api, documents
+from pricing import api, results
 from pricing.errors import InputError, NotFoundError
-from pricing.operations import Document, Session, operation
+from pricing.operations import Session, operation
+
+if TYPE_CHECKING:
+    import pricing.results.pricebook  # noqa: F401  (what ``results.pricebook`` is)
+
+# The result types are named through ``results`` (pricing.results.pricebook, loaded on first
+# use): a client validates a server's answer into them, and other commands never load them.
 
 
 class PriceBooks(Session):
@@ -24,7 +31,7 @@ class PriceBooks(Session):
         currency: str | None = None,
         skip_invalid: bool = False,
         dry_run: bool = False,
-    ) -> Document:
+    ) -> results.pricebook.PriceBookImport:
         """Import a price book file (xlsx or csv) as a new edition; nothing stored on any error
         (with ``skip_invalid``, rows with errors of their own are left out and listed instead).
 
@@ -42,7 +49,7 @@ class PriceBooks(Session):
             dry_run=dry_run,
             progress=self.progress,
         )
-        return documents.price_book_import(result)
+        return results.pricebook.PriceBookImport.of(result)
 
     @operation("pricebook.show")
     def price_book(
@@ -51,7 +58,7 @@ class PriceBooks(Session):
         sku: str | None = None,
         as_of: date | None = None,
         family: str | None = None,
-    ) -> Document:
+    ) -> results.pricebook.Item | results.pricebook.PriceBookView:
         """The standard prices in force: one SKU with its volume tiers, or the whole book (or one
         family of it)."""
         on = as_of or date.today()
@@ -65,18 +72,20 @@ class PriceBooks(Session):
                     raise NotFoundError(found.not_found()) from None
                 view, items = found.view, found.matches
             else:
-                return documents.item(shown.edition, shown.item, shown.book)
+                return results.pricebook.Item.of(shown.edition, shown.item, shown.book)
         else:
             view = api.show_price_book(self.store(), on=on)
             items = list(view.book.items.values())
         if family:
             items = [i for i in items if (i.family or "").casefold() == family.casefold()]
-        return documents.price_book(view, items)
+        return results.pricebook.PriceBookView.of(view, items)
 
     @operation("pricebook.editions")
-    def editions(self) -> Document:
+    def editions(self) -> list[results.pricebook.EditionListed]:
         """Every imported edition, oldest first, and which one is in force today."""
-        return documents.editions(api.list_editions(self.store(), on=date.today()))
+        return results.pricebook.EditionListed.listing(
+            api.list_editions(self.store(), on=date.today())
+        )
 
     @operation("pricebook.diff")
     def diff(
@@ -90,7 +99,7 @@ class PriceBooks(Session):
         changed_only: bool = False,
         family: str | None = None,
         sort: str = "file",
-    ) -> Document:
+    ) -> results.pricebook.PriceBookDiff | results.pricebook.PriceBookImpact:
         """What changed between two editions (default: the two newest); with ``impact``, the
         period's volume re-priced and open approvals judged again. ``changed_only``, ``family``
         and ``sort`` choose the SKUs listed."""
@@ -106,7 +115,7 @@ class PriceBooks(Session):
             family=family,
             sort=sort,
         )
-        return documents.edition_diff(compared)
+        return results.pricebook.PriceBookDiff.of(compared)
 
     @operation("pricebook.export", output=True)
     def export_price_book(
@@ -115,10 +124,11 @@ class PriceBooks(Session):
         *,
         as_of: date | None = None,
         edition: int | None = None,
-    ) -> Document:
+    ) -> results.pricebook.PriceBookExport:
         """Write an edition (``edition``, else the one in force on ``as_of``) to a clean xlsx."""
         if output is None:
             raise InputError("name the workbook to write (.xlsx)")
         api.check_export_name(output)  # before the database is opened
         on = as_of or date.today()
-        return documents.export(api.export_price_book(self.store(), output, on=on, edition=edition))
+        written = api.export_price_book(self.store(), output, on=on, edition=edition)
+        return results.pricebook.PriceBookExport.of(written)
