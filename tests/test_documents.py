@@ -19,6 +19,7 @@ import pytest
 
 import pricing
 from pricing import api, documents
+from pricing.results.deals import DealsImported, DealsRefused
 from tests.conftest import Cli, write_workbook
 
 ROOT = Path(pricing.__file__).parent
@@ -143,14 +144,14 @@ def test_deals_import_documents_are_the_cores(owner: Cli, tmp_path: Path) -> Non
     read = api.read_deals(deals)
     dry = api.import_deals(owner.store(), read, user="mia", dry_run=True)
     assert printed(owner, "deals", "import", str(deals), "--dry-run") == as_printed(
-        documents.deals_import(read, dry, dry_run=True)
+        DealsImported.of(read, dry, dry_run=True)
     )
     bad = tmp_path / "bad.csv"
     bad.write_text("Order ID,Order Date,Customer,SKU,Quantity,Sales\nD1,not a date,A,HW-100,1,9\n")
     refused = api.read_deals(bad)
     assert any(p.severity == "error" for p in refused.problems)
     assert printed(owner, "deals", "import", str(bad), expect=2) == as_printed(
-        documents.deals_refused(refused)
+        DealsRefused.of(refused)
     )
 
 
