@@ -7,9 +7,9 @@ and returns a plain ``dict`` (or ``list``) of JSON values, dates, datetimes and 
 :func:`dumps` writes it as the CLI prints it (dates as ISO 8601, datetimes in UTC with ``Z``,
 Decimals as strings), so that any front end's JSON text is the same too.
 
-The drift report and the simulation documents are written with their files
-(:mod:`pricing.analysis.report_files`, :mod:`pricing.analysis.simulate_files`); :func:`report`
-and :func:`simulation` here are them, so that this is the one place to look.
+The deals, drift report and simulation results are typed models (:mod:`pricing.results`); the
+report and simulation documents are written with their files
+(:mod:`pricing.analysis.report_files`, :mod:`pricing.analysis.simulate_files`) and typed there.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pricing.analysis.impact import Impact, Volume
-    from pricing.analysis.report import Metrics, Report, Unjudged
-    from pricing.analysis.simulate import Simulation
+    from pricing.analysis.report import Unjudged
     from pricing.api import (
         BookView,
         DatabaseStatus,
@@ -376,13 +375,6 @@ def policy(version: PolicyVersion) -> Document:
     return {**policy_version(version), "policy": version.policy.to_dict()}
 
 
-def simulation(result: Simulation, currency: str) -> Document:
-    """``policy simulate``: the stored deals replayed under two policies."""
-    from pricing.analysis.simulate_files import simulation_document
-
-    return simulation_document(result, currency)
-
-
 # Requests ------------------------------------------------------------------------------------
 
 
@@ -488,20 +480,6 @@ def request_refused(found: Sequence[Problem]) -> Document:
 
 
 # Deals, report, audit, database --------------------------------------------------------------
-
-
-def report(result: Report) -> Document:
-    """``report``: the drift report's totals and groups."""
-    from pricing.analysis.report_files import report_document
-
-    return report_document(result)
-
-
-def metrics(measured: Metrics, currency: str) -> Document:
-    """One set of drift measures (the totals, a group, a month) as the report document has it."""
-    from pricing.analysis.report_files import metrics_document
-
-    return metrics_document(measured, currency)
 
 
 def audit(verdict: Verdict) -> Document:

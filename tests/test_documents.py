@@ -20,6 +20,8 @@ import pytest
 import pricing
 from pricing import api, documents
 from pricing.results.deals import DealsImported, DealsRefused
+from pricing.results.report import DriftReport
+from pricing.results.simulation import PolicySimulation
 from tests.conftest import Cli, write_workbook
 
 ROOT = Path(pricing.__file__).parent
@@ -193,13 +195,13 @@ def test_report_and_simulation_files_are_written_through_the_api(
     report = api.build_report(db)
     api.write_report(report, tmp_path / "drift.json")
     assert json.loads((tmp_path / "drift.json").read_text()) == json.loads(
-        documents.dumps(documents.report(report))
+        documents.dumps(DriftReport.of(report))
     )
     proposed = api.show_policy(db).policy
     simulation = api.simulate_policy(db, proposed)
     api.write_simulation(simulation, tmp_path / "what-if.json", currency=proposed.currency)
     assert json.loads((tmp_path / "what-if.json").read_text()) == json.loads(
-        documents.dumps(documents.simulation(simulation, proposed.currency))
+        documents.dumps(PolicySimulation.of(simulation, proposed.currency))
     )
 
 

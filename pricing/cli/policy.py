@@ -205,12 +205,14 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
         start=start.date() if start else None,
         end=end.date() if end else None,
     )
-    if "problems" in simulated:
-        refuse_invalid(simulated, file, "nothing was simulated")
+    from pricing.results.simulation import SimulationRefused
+
+    if isinstance(simulated, SimulationRefused):
+        refuse_invalid(simulated.model_dump(mode="json"), file, "nothing was simulated")
     if cfg.json:
         emit_json(simulated)
         return
-    _print_simulation(simulated, file.name)
+    _print_simulation(simulated.model_dump(mode="json"), file.name)  # the document's renderer
     if output is not None:
         say(f"Wrote {output}.")
 

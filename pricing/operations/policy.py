@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pricing import api, documents
 from pricing.operations import Document, Session, operation
+from pricing.results.simulation import PolicySimulation, SimulationRefused
 
 
 class Policies(Session):
@@ -42,13 +43,13 @@ class Policies(Session):
         start: date | None = None,
         end: date | None = None,
         output: Path | None = None,
-    ) -> Document:
+    ) -> PolicySimulation | SimulationRefused:
         """Replay the stored deals under the policy in force and under the policy file, side by
         side (written to ``output`` too: .xlsx, .html, .csv or .json); an invalid file is refused
         with its problems."""
         parsed = api.check_policy(file)
         if parsed.policy is None:
-            return documents.policy_refused(parsed, {})
+            return SimulationRefused.of(parsed.problems)
         result = api.simulate_policy(
             self.store(),
             parsed.policy,
@@ -57,7 +58,8 @@ class Policies(Session):
             user=self.user,
         )
         currency = parsed.policy.currency
-        document = documents.simulation(result, currency)
+        simulated = PolicySimulation.of(result, currency)
         if output is not None:
+            document = simulated.model_dump(mode="json")
             api.write_simulation(result, output, currency=currency, document=document)
-        return document
+        return simulated
