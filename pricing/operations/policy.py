@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pricing import api, documents
+from pricing import api, documents, results
 from pricing.operations import Document, Session, operation
-from pricing.results.simulation import PolicySimulation, SimulationRefused
 
 
 class Policies(Session):
@@ -43,10 +42,12 @@ class Policies(Session):
         start: date | None = None,
         end: date | None = None,
         output: Path | None = None,
-    ) -> PolicySimulation | SimulationRefused:
+    ) -> results.simulation.PolicySimulation | results.simulation.SimulationRefused:
         """Replay the stored deals under the policy in force and under the policy file, side by
         side (written to ``output`` too: .xlsx, .html, .csv or .json); an invalid file is refused
         with its problems."""
+        from pricing.results.simulation import PolicySimulation, SimulationRefused
+
         parsed = api.check_policy(file)
         if parsed.policy is None:
             return SimulationRefused.of(parsed.problems)

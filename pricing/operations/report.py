@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pricing import api
+from pricing import api, results
 from pricing.operations import Session, operation
-from pricing.results.report import DetailedReport, DriftReport
 
 DETAILED = (".xlsx", ".html")  # files with months, price bands and lines, not only the totals
 
@@ -24,11 +23,14 @@ class Reports(Session):
         by: list[str] | None = None,
         sort: str | None = None,
         output: Path | None = None,
-    ) -> DriftReport | DetailedReport:
+    ) -> results.report.DriftReport | results.report.DetailedReport:
         """The drift report over the deals from ``start`` to ``end`` (``YYYY-MM-DD``, default all),
         broken down ``by`` (``rep,family``: rep, family, sku, customer, month), the groups ranked
         by ``sort`` (a figure of the report); ``output`` writes it as .xlsx, .html, .csv or .json
-        (for .xlsx and .html the answer is the :class:`DetailedReport` those files show)."""
+        (for .xlsx and .html the answer is the
+        :class:`~pricing.results.report.DetailedReport` those files show)."""
+        from pricing.results.report import DriftReport
+
         breakdown = api.report_breakdown(",".join(by) if by is not None else None)
         result = api.build_report(
             self.store(),
