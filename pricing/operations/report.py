@@ -23,7 +23,7 @@ class Reports(Session):
         by: list[str] | None = None,
         sort: str | None = None,
         output: Path | None = None,
-    ) -> results.report.DriftReport | results.report.DetailedReport:
+    ) -> results.report.AnyReport:
         """The drift report over the deals from ``start`` to ``end`` (``YYYY-MM-DD``, default all),
         broken down ``by`` (``rep,family``: rep, family, sku, customer, month), the groups ranked
         by ``sort`` (a figure of the report); ``output`` writes it as .xlsx, .html, .csv or .json
