@@ -5,7 +5,8 @@ The report's document is written once, with its files (:mod:`pricing.analysis.re
 the ``.json`` file is that document, the csv, xlsx and html writers use its parts); these models
 declare its types, and :meth:`DriftReport.of` validates that document into them, so that
 ``--json`` and the ``.json`` file cannot drift apart, and a key either side added or left out
-is an error rather than a silent difference (``extra="forbid"``, every field required).
+is an error rather than a silent difference (``extra="forbid"``; every field required but the
+parts a detailed report may have none of).
 """
 
 from __future__ import annotations
