@@ -127,6 +127,23 @@ def test_refusals_are_their_own_results_and_validate_back_as_such(shop: Path) ->
     assert type(answer) is SimulationRefused
 
 
+def test_a_detailed_report_of_nothing_leaves_out_its_months_and_bands_as_the_cli_does(
+    shop: Path,
+) -> None:
+    with pricing.open("sqlite:///shop.db", user="dana") as p:
+        p.import_price_book("book.xlsx", effective="2026-01-01")
+        p.load_policy("guardrails.toml")
+        p.import_deals("deals.csv")
+        empty = p.report(start="2030-01-01", output=shop / "empty.xlsx")
+    assert isinstance(empty, DetailedReport) and empty.totals.lines == 0
+    assert empty.months is None and empty.price_bands is None
+    dumped = empty.model_dump(mode="json")
+    assert "months" not in dumped and "months_deals_overlap" not in dumped
+    assert "price_bands" not in dumped and dumped["unmatched"] == []
+    assert dumped == printed("report", "--from", "2030-01-01", "-o", str(shop / "again.xlsx"))
+    assert type(find("report.build").answer(dumped)) is DetailedReport
+
+
 def test_the_report_figures_are_in_the_order_of_every_file() -> None:
     from pricing.analysis.report import EXTRA_KEYS, METRIC_KEYS
 
