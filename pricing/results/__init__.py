@@ -6,10 +6,10 @@ server answers and what a client validates back into the same model. One module 
 what several share (problems, their counts) is in :mod:`pricing.results.common`.
 """
 
-from typing import Any
+from types import ModuleType
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> ModuleType:
     """A domain's module, imported on first use (``results.deals``): an operation's return
     annotation may name its result type (resolved when a client validates an answer) without
     every command importing pydantic when the library object is made."""
