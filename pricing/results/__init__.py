@@ -6,18 +6,16 @@ server answers and what a client validates back into the same model. One module 
 what several share (problems, their counts) is in :mod:`pricing.results.common`.
 """
 
-from types import ModuleType
 
-
-def __getattr__(name: str) -> ModuleType:
-    """A domain's module, imported on first use (``results.deals``): an operation's return
-    annotation may name its result type (resolved when a client validates an answer) without
-    every command importing pydantic when the library object is made."""
+def __getattr__(name: str) -> object:
+    """A domain's results (``results.pricebook``), imported on first use: an operations module
+    names its result types through this package, so that loading the library object (every
+    command does) loads neither pydantic nor the models of commands that do not run."""
     import importlib
 
-    if name.startswith("_"):
-        raise AttributeError(name)
     try:
         return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError:
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
