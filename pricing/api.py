@@ -891,7 +891,8 @@ def write_simulation(
 ) -> None:
     """Write a policy simulation to ``path``: .xlsx, .html, .csv or .json, by its suffix.
 
-    ``document`` is its :func:`pricing.documents.simulation` when the caller has it already.
+    ``document`` is its JSON document (:class:`pricing.results.simulation.PolicySimulation`
+    dumped) when the caller has it already.
     """
     from pricing.analysis.simulate_files import simulation_document
     from pricing.analysis.simulate_files import write_simulation as write

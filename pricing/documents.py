@@ -7,9 +7,9 @@ and returns a plain ``dict`` (or ``list``) of JSON values, dates, datetimes and 
 :func:`dumps` writes it as the CLI prints it (dates as ISO 8601, datetimes in UTC with ``Z``,
 Decimals as strings), so that any front end's JSON text is the same too.
 
-The drift report and the simulation documents are written with their files
-(:mod:`pricing.analysis.report_files`, :mod:`pricing.analysis.simulate_files`); :func:`report`
-and :func:`simulation` here are them, so that this is the one place to look.
+The deals, drift report and simulation results are typed models (:mod:`pricing.results`); the
+report and simulation documents are written with their files
+(:mod:`pricing.analysis.report_files`, :mod:`pricing.analysis.simulate_files`) and typed there.
 """
 
 from __future__ import annotations
@@ -22,12 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from pricing.analysis.report import Metrics, Report
-    from pricing.analysis.simulate import Simulation
     from pricing.api import DatabaseStatus, SchemaUpgrade
-    from pricing.lines.history import ImportListing, Undone
-    from pricing.lines.reader import DealsFile
-    from pricing.lines.service import DealsImport
     from pricing.problems import Problem
     from pricing.requests.lifecycle import Quote, Request
     from pricing.storage.audit import Head, Verdict
@@ -70,13 +65,6 @@ def problem_summary(found: Sequence[Problem]) -> Document:
 
 
 # Policy --------------------------------------------------------------------------------------
-
-
-def simulation(result: Simulation, currency: str) -> Document:
-    """``policy simulate``: the stored deals replayed under two policies."""
-    from pricing.analysis.simulate_files import simulation_document
-
-    return simulation_document(result, currency)
 
 
 # Requests ------------------------------------------------------------------------------------
@@ -184,136 +172,6 @@ def request_refused(found: Sequence[Problem]) -> Document:
 
 
 # Deals, report, audit, database --------------------------------------------------------------
-
-
-def deals_import(read: DealsFile, result: DealsImport, *, dry_run: bool) -> Document:
-    """``deals import``: lines read, added, already present, unmatched, left out by their
-    status (``skipped_by_status``: status -> lines; ``lines`` counts them); columns (field ->
-    header), notes, problems;
-    the import recorded (``id``), the one already holding this very file
-    (``already_imported_as``), the one replaced, and why the file was refused (``conflict``:
-    the earlier import and the ``--replace`` hint)."""
-    conflict = result.conflict
-    shrink = result.shrink
-    return {
-        "id": result.import_id,
-        "file": read.name,
-        "already_imported_as": result.already_imported_as,
-        "replaced": deals_undone(result.replaced) if result.replaced else None,
-        "conflict": (
-            {
-                "import": conflict.earlier,
-                "reason": conflict.reason,
-                "hint": f"--replace {conflict.earlier}"
-                if conflict.earlier and conflict.covers
-                else None,
-            }
-            if conflict
-            else None
-        ),
-        "shrink": (
-            {
-                "import": shrink.replaced,
-                "removed": shrink.removed,
-                "added": shrink.added,
-                "forced": result.forced,
-            }
-            if shrink
-            else None
-        ),
-        "sha256": read.sha256,
-        "date_format": read.date_format,
-        "decimal": read.decimal,
-        "lines": result.lines,
-        "added": result.added,
-        "already_present": result.already_present,
-        "unmatched": result.unmatched,
-        "unmatched_skus": [
-            {"sku": sku, "first_date": first} for sku, first in result.unmatched_skus
-        ],
-        "unmatched_sku_count": result.unmatched_sku_count,
-        "skipped_by_status": result.skipped_by_status,
-        "dry_run": dry_run,
-        "columns": read.columns,
-        "notes": read.notes,
-        "problems": problems(read.problems),
-        "problem_counts": deal_problem_counts(read),
-    }
-
-
-def deal_problem_counts(read: DealsFile) -> list[Document]:
-    """How many problems of each kind a deals file has: ``problems`` lists up to
-    limits.PROBLEMS_PER_KIND of a kind with their cells; these count them all."""
-    from pricing.problems import kind_counts
-
-    return [k.as_dict() for k in kind_counts(read.problems)]
-
-
-def deals_imports(found: Sequence[ImportListing]) -> list[Document]:
-    """``deals imports``: a list, oldest first, of each import's id, file, SHA-256, when, who,
-    lines, added, its lines' dates, the mapping and date format it was read with (null for
-    imports recorded before these were kept), and the lines it left out by their status
-    (``skipped_by_status``: status -> lines; null when the file had no status column)."""
-    return [
-        {
-            "id": i.id,
-            "source": i.source,
-            "sha256": i.sha256,
-            "imported_at": i.imported_at,
-            "imported_by": i.imported_by,
-            "lines": i.lines,
-            "added": i.added,
-            "first_date": i.first_date,
-            "last_date": i.last_date,
-            "columns": i.columns,
-            "date_format": i.date_format,
-            "decimal": i.decimal,
-            "skipped_by_status": i.skipped_by_status,
-        }
-        for i in found
-    ]
-
-
-def deals_undone(undone: Undone) -> Document:
-    """``deals undo``: the import taken back, its lines removed, and those kept because a
-    later import held them too."""
-    return {
-        "id": undone.id,
-        "source": undone.source,
-        "removed": undone.removed,
-        "kept": undone.kept,
-    }
-
-
-def deals_refused(read: DealsFile) -> Document:
-    """``deals import`` of a file with errors: nothing imported, and its problems (each kind
-    listed up to limits.PROBLEMS_PER_KIND times; ``problem_counts`` says how many in all)."""
-    return {
-        "file": read.name,
-        "lines": (0 if read.lines is None else len(read.lines))
-        + sum(read.skipped_by_status.values()),
-        "added": 0,
-        "already_present": 0,
-        "unmatched": 0,
-        "skipped_by_status": read.skipped_by_status,
-        "columns": read.columns,
-        "problems": problems(read.problems),
-        "problem_counts": deal_problem_counts(read),
-    }
-
-
-def report(result: Report) -> Document:
-    """``report``: the drift report's totals and groups."""
-    from pricing.analysis.report_files import report_document
-
-    return report_document(result)
-
-
-def metrics(measured: Metrics, currency: str) -> Document:
-    """One set of drift measures (the totals, a group, a month) as the report document has it."""
-    from pricing.analysis.report_files import metrics_document
-
-    return metrics_document(measured, currency)
 
 
 def audit(verdict: Verdict) -> Document:

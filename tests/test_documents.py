@@ -21,6 +21,9 @@ import pricing
 from pricing import api, documents
 from pricing.results import policy as guardrails
 from pricing.results import pricebook as book
+from pricing.results.deals import DealsImported, DealsRefused
+from pricing.results.report import DriftReport
+from pricing.results.simulation import PolicySimulation
 from tests.conftest import Cli, write_workbook
 
 ROOT = Path(pricing.__file__).parent
@@ -147,14 +150,14 @@ def test_deals_import_documents_are_the_cores(owner: Cli, tmp_path: Path) -> Non
     read = api.read_deals(deals)
     dry = api.import_deals(owner.store(), read, user="mia", dry_run=True)
     assert printed(owner, "deals", "import", str(deals), "--dry-run") == as_printed(
-        documents.deals_import(read, dry, dry_run=True)
+        DealsImported.of(read, dry, dry_run=True)
     )
     bad = tmp_path / "bad.csv"
     bad.write_text("Order ID,Order Date,Customer,SKU,Quantity,Sales\nD1,not a date,A,HW-100,1,9\n")
     refused = api.read_deals(bad)
     assert any(p.severity == "error" for p in refused.problems)
     assert printed(owner, "deals", "import", str(bad), expect=2) == as_printed(
-        documents.deals_refused(refused)
+        DealsRefused.of(refused)
     )
 
 
@@ -196,13 +199,13 @@ def test_report_and_simulation_files_are_written_through_the_api(
     report = api.build_report(db)
     api.write_report(report, tmp_path / "drift.json")
     assert json.loads((tmp_path / "drift.json").read_text()) == json.loads(
-        documents.dumps(documents.report(report))
+        documents.dumps(DriftReport.of(report))
     )
     proposed = api.show_policy(db).policy
     simulation = api.simulate_policy(db, proposed)
     api.write_simulation(simulation, tmp_path / "what-if.json", currency=proposed.currency)
     assert json.loads((tmp_path / "what-if.json").read_text()) == json.loads(
-        documents.dumps(documents.simulation(simulation, proposed.currency))
+        documents.dumps(PolicySimulation.of(simulation, proposed.currency))
     )
 
 

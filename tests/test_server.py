@@ -370,6 +370,32 @@ def test_deals_imports_listed_replaced_and_undone_through_the_server(team: Team)
     }
 
 
+def test_the_library_over_the_server_answers_what_embedded_answers(team: Team) -> None:
+    """``pricing.open(server, token=...)``: the server's JSON validated into the method's typed
+    result (a report, the deals imports, a what-if), dumping to what the CLI prints."""
+    import pricing
+    from pricing.results.deals import DealImport
+    from pricing.results.report import DetailedReport, DriftReport
+    from pricing.results.simulation import PolicySimulation
+
+    deals = team.folder / "library-deals.csv"
+    deals.write_text("Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Net Price\n"
+                     "LB-1,2026-01-07,Acme,priya,HW-200,2,90.00\n")  # fmt: skip
+    with pricing.open(team.server, token=team.tokens["dana"]) as p:
+        imported = p.import_deals(deals)
+        rep = p.report(by=["rep"])
+        listed = p.deal_imports()
+        simulated = p.simulate(team.folder / "guardrails.toml")
+        printed = team.client_json("dana", "report", "--by", "rep")
+        p.undo_import(number=imported.id)
+    assert type(rep) is DriftReport and not isinstance(rep, DetailedReport)
+    assert rep.totals.lines >= 1 and rep.groups
+    assert rep.model_dump(mode="json") == printed
+    assert listed and all(type(i) is DealImport for i in listed)
+    assert [i.id for i in listed][-1] == imported.id
+    assert type(simulated) is PolicySimulation
+
+
 # Anyone else on the network --------------------------------------------------------------------
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from pricing.cli.common import (
     column_option,
-    echo_listed_problems,
+    echo_problems,
     emit_json,
     exit_with,
     json_option,
@@ -17,9 +17,14 @@ from pricing.cli.common import (
     progress,
     say,
     settings,
-    when,
 )
 from pricing.io.names import shown_name
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pricing.results.common import FoundProblem, ProblemCount
+    from pricing.results.deals import DealsImported, ImportUndone, Shrink
 
 
 @click.group()
@@ -151,26 +156,26 @@ def import_(
             statuses=statuses.split(",") if statuses is not None else None,
             all_statuses=all_statuses,
         )
-    name = answer["file"]
-    errors = sum(c["count"] for c in answer["problem_counts"] if c["severity"] == "error")
-    if errors:
+    from pricing.results.deals import DealsRefused
+
+    errors = sum(c.count for c in answer.problem_counts if c.severity == "error")
+    if errors or isinstance(answer, DealsRefused):  # a file with errors: nothing imported
         if not cfg.json:
-            echo_listed_problems(answer["problems"], answer["problem_counts"])
+            _echo_problems(answer.problems, answer.problem_counts)
         exit_with(
             ctx,
-            f"{name}: nothing imported: {errors:,} error(s); fix them and import again",
+            f"{answer.file}: nothing imported: {errors:,} error(s); fix them and import again",
             document=answer,
         )
-    conflict = answer["conflict"]
+    name, conflict, shrink = answer.file, answer.conflict, answer.shrink
     if conflict:
-        hint = f"; to import it in place of that import: {conflict['hint']}"
+        hint = f"; to import it in place of that import: {conflict.hint}"
         exit_with(
             ctx,
-            f"{name}: nothing imported: {conflict['reason']}" + (hint if conflict["hint"] else ""),
+            f"{name}: nothing imported: {conflict.reason}" + (hint if conflict.hint else ""),
             document=answer,
         )
-    shrink = answer["shrink"]
-    if shrink and not shrink["forced"] and not dry_run:
+    if shrink and not shrink.forced and not dry_run:
         exit_with(ctx, f"{name}: nothing imported: {_shrink_text(shrink)}", document=answer)
     if cfg.json:
         emit_json(answer)
@@ -178,56 +183,63 @@ def import_(
     _print_import(answer)
 
 
-def _shrink_text(shrink: dict[str, Any]) -> str:
+def _echo_problems(found: Sequence[FoundProblem], counts: Sequence[ProblemCount]) -> None:
+    """A file's problems on stderr, each kind listed a few times and counted in all."""
+    from pricing.problems import KindCount
+
+    echo_problems(
+        [p.problem() for p in found], [KindCount.from_dict(c.model_dump()) for c in counts]
+    )
+
+
+def _shrink_text(shrink: Shrink) -> str:
     return (
-        f"replacing import {shrink['import']} would remove {shrink['removed']:,} line(s) and add "
-        f"{shrink['added']:,}: the wrong file or import id? See it with --dry-run; if that is "
+        f"replacing import {shrink.replaced} would remove {shrink.removed:,} line(s) and add "
+        f"{shrink.added:,}: the wrong file or import id? See it with --dry-run; if that is "
         "what you mean, add --force"
     )
 
 
-def _print_import(answer: dict[str, Any]) -> None:
+def _print_import(answer: DealsImported) -> None:
     """Problems, notes, what was added and which SKUs are unmatched."""
-    name = answer["file"]
-    say(f"columns read: {_mapping_text(answer['columns'])}")
-    echo_listed_problems(answer["problems"], answer["problem_counts"])
-    for note in answer["notes"]:
+    name = answer.file
+    say(f"columns read: {_mapping_text(answer.columns)}")
+    _echo_problems(answer.problems, answer.problem_counts)
+    for note in answer.notes:
         say(f"note: {note}")
-    dry_run = answer["dry_run"]
-    replaced = answer["replaced"]
-    if replaced:
-        say(_undone_text(replaced, dry_run=dry_run))
-    shrink = answer["shrink"]
-    if shrink and dry_run and not shrink["forced"]:
+    dry_run = answer.dry_run
+    if answer.replaced:
+        say(_undone_text(answer.replaced, dry_run=dry_run))
+    shrink = answer.shrink
+    if shrink and dry_run and not shrink.forced:
         say(f"warning: without --force this would be refused: {_shrink_text(shrink)}",
                     fg="yellow", err=True)  # fmt: skip
-    if answer["already_imported_as"] is not None:
-        skipped = answer.get("skipped_by_status") or {}
+    skipped = answer.skipped_by_status
+    if answer.already_imported_as is not None:
         say(
-            f"{name}: {answer['lines']:,} lines"
+            f"{name}: {answer.lines:,} lines"
             + (f" ({_skipped_text(skipped)} left out by their status)" if skipped else "")
             + "; added nothing: import "
-            f"{answer['already_imported_as']} holds this very file, read the same way."
+            f"{answer.already_imported_as} holds this very file, read the same way."
         )
         return
     verb = "would add" if dry_run else "added"
-    skipped = answer.get("skipped_by_status") or {}
     left_out = (
         f"{sum(skipped.values()):,} left out by their status ({_skipped_text(skipped)}); "
         if skipped
         else ""
     )
     say(
-        f"{name}: {answer['lines']:,} lines; {left_out}{verb} {answer['added']:,}, "
-        f"{answer['already_present']:,} already present"
-        + ("; nothing stored (dry run)." if dry_run else f" (import {answer['id']}).")
+        f"{name}: {answer.lines:,} lines; {left_out}{verb} {answer.added:,}, "
+        f"{answer.already_present:,} already present"
+        + ("; nothing stored (dry run)." if dry_run else f" (import {answer.id}).")
     )
-    if answer["unmatched"]:
-        skus = answer["unmatched_skus"]
-        shown = ", ".join(f"{u['sku']} (from {u['first_date']})" for u in skus[:10])
-        more = answer.get("unmatched_sku_count", len(skus)) - len(skus[:10])
+    if answer.unmatched:
+        skus = answer.unmatched_skus
+        shown = ", ".join(f"{u.sku} (from {u.first_date.isoformat()})" for u in skus[:10])
+        more = answer.unmatched_sku_count - len(skus[:10])
         say(
-            f"{answer['unmatched']:,} line(s) have no list price on their date and are left out "
+            f"{answer.unmatched:,} line(s) have no list price on their date and are left out "
             f"of drift until an edition covers them: {shown}"
             + (f" and {more:,} more SKUs" if more > 0 else "")
         )
@@ -261,19 +273,19 @@ def imports() -> None:
          "Mapping", "Date format", "Decimal", "Left out by status"],
         [
             (
-                i["id"],
-                i["source"],
-                (i["sha256"] or "")[:12],
-                when(i["imported_at"]),
-                i["imported_by"],
-                f"{i['lines']:,}",
-                f"{i['added']:,}",
-                f"{i['first_date']} .. {i['last_date']}" if i["first_date"] else "",
-                _mapping_text(i["columns"]),
-                i["date_format"] or ("" if i["sha256"] is None else "(from the values)"),
-                i["decimal"] or ("" if i["sha256"] is None else "(from the values)"),
-                _skipped_text(i.get("skipped_by_status"))
-                or ("" if i.get("skipped_by_status") is None else "none"),
+                i.id,
+                i.source,
+                (i.sha256 or "")[:12],
+                i.imported_at.strftime("%Y-%m-%d %H:%M"),
+                i.imported_by,
+                f"{i.lines:,}",
+                f"{i.added:,}",
+                f"{i.first_date} .. {i.last_date}" if i.first_date else "",
+                _mapping_text(i.columns),
+                i.date_format or ("" if i.sha256 is None else "(from the values)"),
+                i.decimal or ("" if i.sha256 is None else "(from the values)"),
+                _skipped_text(i.skipped_by_status)
+                or ("" if i.skipped_by_status is None else "none"),
             )
             for i in listed
         ],
@@ -316,20 +328,17 @@ def undo(number: int) -> None:
     say(_undone_text(answer))
 
 
-def _undone_text(undone: dict[str, Any], *, dry_run: bool = False) -> str:
+def _undone_text(undone: ImportUndone, *, dry_run: bool = False) -> str:
     kept = (
-        f"; {undone['kept']:,} line(s) a later import held too "
+        f"; {undone.kept:,} line(s) a later import held too "
         + ("would stay" if dry_run else "stay")
         + ", as that import's"
-        if undone["kept"]
+        if undone.kept
         else ""
     )
     if dry_run:
         return (
-            f"Would undo import {undone['id']} ({undone['source']}): would remove "
-            f"{undone['removed']:,} line(s){kept}."
+            f"Would undo import {undone.id} ({undone.source}): would remove "
+            f"{undone.removed:,} line(s){kept}."
         )
-    return (
-        f"Undid import {undone['id']} ({undone['source']}): removed {undone['removed']:,} "
-        f"line(s){kept}."
-    )
+    return f"Undid import {undone.id} ({undone.source}): removed {undone.removed:,} line(s){kept}."

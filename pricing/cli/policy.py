@@ -211,14 +211,14 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
         start=start.date() if start else None,
         end=end.date() if end else None,
     )
-    if "problems" in simulated:
-        from pricing.results.policy import PolicyRefused
+    from pricing.results.policy import PolicyRefused
 
-        refuse_invalid(PolicyRefused.model_validate(simulated), file, "nothing was simulated")
+    if isinstance(simulated, PolicyRefused):
+        refuse_invalid(simulated, file, "nothing was simulated")
     if cfg.json:
         emit_json(simulated)
         return
-    _print_simulation(simulated, file.name)
+    _print_simulation(simulated.model_dump(mode="json"), file.name)  # the document's renderer
     if output is not None:
         say(f"Wrote {output}.")
 

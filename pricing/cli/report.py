@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,12 +14,14 @@ from pricing.cli.common import (
     date_option,
     emit_json,
     json_option,
-    money,
     output_option,
     print_table,
     say,
     settings,
 )
+
+if TYPE_CHECKING:
+    from pricing.results.report import DriftReport
 
 
 @click.command(
@@ -67,7 +70,7 @@ def report(
     adjustments (negative quantity at price 0) apart, each with its count and money.
     """
     cfg = settings()
-    document = cfg.pricing().report(
+    result = cfg.pricing().report(
         start=as_date(start) if start else None,
         end=as_date(end) if end else None,
         by=by_text.split(",") if by_text is not None else None,
@@ -75,17 +78,17 @@ def report(
         output=output,
     )
     if cfg.json:
-        emit_json(document)
+        emit_json(result)
         return
     if output is not None:
-        say(f"Wrote {output} ({document['totals']['lines']:,} deal lines).")
+        say(f"Wrote {output} ({result.totals.lines:,} deal lines).")
         return
-    if document["totals"]["lines"] == 0:
+    if result.totals.lines == 0:
         say("No deal lines in this period: import them with `pricing deals import FILE`.")
         return
-    _print_totals(document)
-    if document["groups"]:
-        _print_groups(document)
+    _print_totals(result)
+    if result.groups:
+        _print_groups(result)
 
 
 def _lines(count: int) -> str:
@@ -93,77 +96,82 @@ def _lines(count: int) -> str:
     return f"{count:,} line{'' if count == 1 else 's'}"
 
 
-def _pct(value: str | None) -> str:
+def _money(amount: Decimal | None) -> str:
+    """An amount as people read it: ``1,234.50`` (blank for none)."""
+    return "" if amount is None else f"{amount:,}"
+
+
+def _pct(value: Decimal | None) -> str:
     """A percentage as people read it; "n/a" when its base is zero."""
     return "n/a" if value is None else f"{value} %"
 
 
-def _print_totals(document: dict[str, Any]) -> None:
+def _print_totals(report: DriftReport) -> None:
     """The report's totals: from list to net over the sales, then returns, leakage,
     realization, margin, and what was left out or is to check."""
-    t = document["totals"]
-    period = f"{document['from'] or 'first deal'} to {document['to'] or 'last deal'}"
+    t = report.totals
+    period = f"{report.start or 'first deal'} to {report.to or 'last deal'}"  # dates: ISO
     say(
-        f"Price drift, {period}, in {document['currency']}: "
-        f"{_lines(t['lines'])} in {t['deals']:,} deal{'' if t['deals'] == 1 else 's'}."
+        f"Price drift, {period}, in {report.currency}: "
+        f"{_lines(t.lines)} in {t.deals:,} deal{'' if t.deals == 1 else 's'}."
     )
     print_table(
         ["Measure", "Value"],
         [
-            ("List revenue (sales)", money(t["list_revenue"])),
-            ("- standard discount (tiers)", money(t["standard_discount"])),
-            ("Standard revenue", money(t["standard_revenue"])),
-            ("- special discount (sales below standard)", money(t["special_discount"])),
-            ("  of which within policy or approved", money(t["in_policy_special_discount"])),
+            ("List revenue (sales)", _money(t.list_revenue)),
+            ("- standard discount (tiers)", _money(t.standard_discount)),
+            ("Standard revenue", _money(t.standard_revenue)),
+            ("- special discount (sales below standard)", _money(t.special_discount)),
+            ("  of which within policy or approved", _money(t.in_policy_special_discount)),
             (
                 "  of which out of policy",
-                f"{money(t['out_of_policy_amount'])} in {_lines(t['out_of_policy_lines'])}"
-                + (f" ({_lines(t['unjudged_lines'])} not judged)" if t["unjudged_lines"] else ""),
+                f"{_money(t.out_of_policy_amount)} in {_lines(t.out_of_policy_lines)}"
+                + (f" ({_lines(t.unjudged_lines)} not judged)" if t.unjudged_lines else ""),
             ),
             (
                 "+ above standard (sales above standard)",
-                f"{money(t['above_standard_amount'])} in {_lines(t['above_standard_lines'])}",
+                f"{_money(t.above_standard_amount)} in {_lines(t.above_standard_lines)}",
             ),
-            ("Net revenue (sales)", money(t["net_revenue"])),
+            ("Net revenue (sales)", _money(t.net_revenue)),
             (
                 "Returns (refunded)",
-                f"{money(t['returns_amount'])} in {_lines(t['returns_lines'])} "
-                f"(at list {money(t['returns_at_list'])})",
+                f"{_money(t.returns_amount)} in {_lines(t.returns_lines)} "
+                f"(at list {_money(t.returns_at_list)})",
             ),
-            ("Net after returns", money(t["net_after_returns"])),
-            ("Discounts given (standard + special)", money(t["gross_discount"])),
-            ("Leakage (list - net)", money(t["leakage"])),
-            ("Realization", _pct(t["realization_pct"])),
-            ("Margin", _pct(t["margin_pct"]) if t["margin_pct"] is not None else "(no costs)"),
-            ("Lines sold below their approved price", f"{t['below_approved_lines']:,}"),
+            ("Net after returns", _money(t.net_after_returns)),
+            ("Discounts given (standard + special)", _money(t.gross_discount)),
+            ("Leakage (list - net)", _money(t.leakage)),
+            ("Realization", _pct(t.realization_pct)),
+            ("Margin", _pct(t.margin_pct) if t.margin_pct is not None else "(no costs)"),
+            ("Lines sold below their approved price", f"{t.below_approved_lines:,}"),
             (
                 "Unmatched lines (no list price on their date)",
-                f"{t['unmatched_lines']:,} (net {money(t['unmatched_net_revenue'])})",
+                f"{t.unmatched_lines:,} (net {_money(t.unmatched_net_revenue)})",
             ),
             (
                 "Stock adjustments (negative quantity at price 0)",
-                f"{t['stock_adjustment_lines']:,}",
+                f"{t.stock_adjustment_lines:,}",
             ),
             (
                 "Lines not judged (no policy in force on their date)",
-                f"{t['unjudged_lines']:,} (net {money(t['unjudged_net_revenue'])})",
+                f"{t.unjudged_lines:,} (net {_money(t.unjudged_net_revenue)})",
             ),
         ],
         right=["Value"],
     )
-    if t["unjudged_lines"]:
+    if t.unjudged_lines:
         say(
-            f"{_lines(t['unjudged_lines'])} (net {money(t['unjudged_net_revenue'])}) not judged: "
+            f"{_lines(t.unjudged_lines)} (net {_money(t.unjudged_net_revenue)}) not judged: "
             "no policy in force on their dates; out of policy counts only the judged lines "
             "(to judge them, load the policy with an `effective_from` on or before the first "
             "of them)."
         )
-    flagged = t["above_standard_flagged_lines"] + t["returns_above_list_lines"]
+    flagged = t.above_standard_flagged_lines + t.returns_above_list_lines
     if flagged:
         say(
-            f"{_lines(flagged)} to check ({t['above_standard_flagged_lines']:,} sold far above "
-            f"their standard price, {t['returns_above_list_lines']:,} refund"
-            f"{'' if t['returns_above_list_lines'] == 1 else 's'} above their list "
+            f"{_lines(flagged)} to check ({t.above_standard_flagged_lines:,} sold far above "
+            f"their standard price, {t.returns_above_list_lines:,} refund"
+            f"{'' if t.returns_above_list_lines == 1 else 's'} above their list "
             "price): check their price or quantity; `-o report.xlsx` lists them."
         )
 
@@ -173,46 +181,42 @@ _SHOWN = ("deals", "net_revenue", "gross_discount", "above_standard_amount", "le
           "realization_pct", "out_of_policy_lines")  # fmt: skip
 
 
-def _figure(value: object) -> str:
-    """A figure of a document's group as the table shows it: a count, money or a percentage
-    with its thousands; "n/a" for a percentage of nothing."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return money(str(value))
+def _figure(value: int | Decimal | None) -> str:
+    """A figure of a group as the table shows it: a count, money or a percentage with its
+    thousands; "n/a" for a percentage of nothing."""
+    return "n/a" if value is None else f"{value:,}"
 
 
-def _print_groups(document: dict[str, Any]) -> None:
+def _print_groups(report: DriftReport) -> None:
     """The first ten groups of the ranking (by the money given away unless --sort says), how
     many more, and whether their deal counts overlap."""
     from pricing.analysis.report_files import heading
 
-    groups = document["groups"]
+    groups = report.groups
     top = groups[:10]
-    unjudged = bool(document["totals"]["unjudged_lines"])
+    unjudged = bool(report.totals.unjudged_lines)
     # Counts of lines beside the money: their headers say so.
     right = ["Deals", "Net revenue", "Discounts", "Above std.", "Leakage", "Realization %",
              "Out of policy (lines)"]  # fmt: skip
     right += ["Not judged (lines)"] if unjudged else []
-    sort = document.get("sort", "gross_discount")
+    sort = report.sort
     # The figure the groups are ranked by, as a column of its own when none above shows it.
     sorted_by = [] if sort in _SHOWN or (unjudged and sort == "unjudged_lines") else [sort]
     right += [heading(key) for key in sorted_by]
     print_table(
-        [*(b.title() for b in document["by"]), *right],
+        [*(b.title() for b in report.by), *right],
         [
             (
-                *g["key"].values(),
-                f"{g['deals']:,}",
-                money(g["net_revenue"]),
-                money(g["gross_discount"]),
-                money(g["above_standard_amount"]),
-                money(g["leakage"]),
-                g["realization_pct"] if g["realization_pct"] is not None else "n/a",
-                f"{g['out_of_policy_lines']:,}",
-                *([f"{g['unjudged_lines']:,}"] if unjudged else []),
-                *(_figure(g[key]) for key in sorted_by),
+                *g.key.values(),
+                f"{g.deals:,}",
+                _money(g.net_revenue),
+                _money(g.gross_discount),
+                _money(g.above_standard_amount),
+                _money(g.leakage),
+                str(g.realization_pct) if g.realization_pct is not None else "n/a",
+                f"{g.out_of_policy_lines:,}",
+                *([f"{g.unjudged_lines:,}"] if unjudged else []),
+                *(_figure(getattr(g, key)) for key in sorted_by),
             )
             for g in top
         ],
@@ -221,9 +225,9 @@ def _print_groups(document: dict[str, Any]) -> None:
     )
     if len(groups) > len(top):
         say(f"{len(groups) - len(top):,} more: --json or -o FILE.xlsx lists every group.")
-    if document.get("deals_overlap"):
-        counted = sum(g["deals"] for g in groups)
+    if report.deals_overlap:
+        counted = sum(g.deals for g in groups)
         say(
             f"Deals overlap: a deal with lines in several groups counts in each (the groups "
-            f"count {counted:,} deals, the total {document['totals']['deals']:,})."
+            f"count {counted:,} deals, the total {report.totals.deals:,})."
         )

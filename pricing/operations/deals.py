@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pricing import api, documents
+from pricing import api, results
 from pricing.errors import InputError
-from pricing.operations import Document, Session, operation
+from pricing.operations import Session, operation
+
+# The result types are named through their package (``results.deals.X``, each module imported
+# when first named): making the library object imports no pydantic (``request --check`` stays
+# quick); a client resolves them when it validates an answer, a method when it answers.
 
 
 class Deals(Session):
@@ -26,13 +30,15 @@ class Deals(Session):
         force: bool = False,
         statuses: list[str] | None = None,
         all_statuses: bool = False,
-    ) -> Document:
+    ) -> results.deals.DealsImported | results.deals.DealsRefused:
         """Import deal lines, each matched to the list and standard price in force on its date.
 
         A file with errors is refused: nothing is stored (not even a new database) and the answer
-        lists its problems (``documents.deals_refused``). ``force``: a replacement may remove far
+        lists its problems (:class:`DealsRefused`). ``force``: a replacement may remove far
         more lines than it adds. ``statuses``: keep only the lines of these statuses;
         ``all_statuses``: keep every line (by default a cancelled, void or lost one is left out)."""
+        from pricing.results.deals import DealsImported, DealsRefused
+
         if file is None:
             raise InputError(": name the deals file (csv or xlsx)", field="file")
         mapped = api.column_overrides(columns or [], kind="deals")
@@ -47,7 +53,7 @@ class Deals(Session):
             all_statuses=all_statuses,
         )
         if read.lines is None or any(p.severity == "error" for p in read.problems):
-            return documents.deals_refused(read)
+            return DealsRefused.of(read)
         result = api.import_deals(
             self.store(create=True, dry_run=dry_run),
             read,
@@ -57,14 +63,18 @@ class Deals(Session):
             force=force,
             progress=self.progress,
         )
-        return documents.deals_import(read, result, dry_run=dry_run)
+        return DealsImported.of(read, result, dry_run=dry_run)
 
     @operation("deals.imports")
-    def deal_imports(self) -> Document:
+    def deal_imports(self) -> list[results.deals.DealImport]:
         """Every deals import, oldest first: file, SHA-256, when, who, lines, mapping, dates."""
-        return documents.deals_imports(api.list_deal_imports(self.store(), user=self.user))
+        from pricing.results.deals import deal_imports
+
+        return deal_imports(api.list_deal_imports(self.store(), user=self.user))
 
     @operation("deals.undo")
-    def undo_import(self, *, number: int) -> Document:
+    def undo_import(self, *, number: int) -> results.deals.ImportUndone:
         """Take a deals import back, as if its file had never been imported."""
-        return documents.deals_undone(api.undo_deal_import(self.store(), number, user=self.user))
+        from pricing.results.deals import ImportUndone
+
+        return ImportUndone.of(api.undo_deal_import(self.store(), number, user=self.user))

@@ -6,8 +6,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pricing import api, documents, results
-from pricing.operations import Document, Session, operation
+from pricing import api, results
+from pricing.operations import Session, operation
 
 if TYPE_CHECKING:
     import pricing.results.policy  # noqa: F401  (what ``results.policy`` is)
@@ -51,13 +51,15 @@ class Policies(Session):
         start: date | None = None,
         end: date | None = None,
         output: Path | None = None,
-    ) -> Document:
+    ) -> results.simulation.PolicySimulation | results.policy.PolicyRefused:
         """Replay the stored deals under the policy in force and under the policy file, side by
         side (written to ``output`` too: .xlsx, .html, .csv or .json); an invalid file is refused
         with its problems."""
+        from pricing.results.simulation import PolicySimulation
+
         parsed = api.check_policy(file)
         if parsed.policy is None:
-            return results.policy.PolicyRefused.of(parsed).model_dump(mode="json")
+            return results.policy.PolicyRefused.of(parsed)
         result = api.simulate_policy(
             self.store(),
             parsed.policy,
@@ -66,7 +68,8 @@ class Policies(Session):
             user=self.user,
         )
         currency = parsed.policy.currency
-        document = documents.simulation(result, currency)
+        simulated = PolicySimulation.of(result, currency)
         if output is not None:
+            document = simulated.model_dump(mode="json")
             api.write_simulation(result, output, currency=currency, document=document)
-        return document
+        return simulated

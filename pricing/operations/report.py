@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pricing import api, documents
-from pricing.operations import Document, Session, operation
+from pricing import api, results
+from pricing.operations import Session, operation
 
 DETAILED = (".xlsx", ".html")  # files with months, price bands and lines, not only the totals
 
@@ -23,10 +23,14 @@ class Reports(Session):
         by: list[str] | None = None,
         sort: str | None = None,
         output: Path | None = None,
-    ) -> Document:
+    ) -> results.report.AnyReport:
         """The drift report over the deals from ``start`` to ``end`` (``YYYY-MM-DD``, default all),
         broken down ``by`` (``rep,family``: rep, family, sku, customer, month), the groups ranked
-        by ``sort`` (a figure of the report); ``output`` writes it as .xlsx, .html, .csv or .json."""
+        by ``sort`` (a figure of the report); ``output`` writes it as .xlsx, .html, .csv or .json
+        (for .xlsx and .html the answer is the
+        :class:`~pricing.results.report.DetailedReport` those files show)."""
+        from pricing.results.report import DriftReport
+
         breakdown = api.report_breakdown(",".join(by) if by is not None else None)
         result = api.build_report(
             self.store(),
@@ -39,4 +43,4 @@ class Reports(Session):
         )
         if output is not None:
             api.write_report(result, output)
-        return documents.report(result)
+        return DriftReport.of(result)
