@@ -46,7 +46,11 @@ TEXT_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)
 # The audit chain hashes each event's timestamp: relabelled in order of appearance, so the links
 # (an event's prev_hash is the previous event's hash) are still compared; `audit verify` checks
 # the chain itself on each side.
-HASH_KEYS = frozenset({"hash", "prev_hash"})
+HASH_KEYS = frozenset({"hash", "prev_hash", "mac"})
+# Each store has a random id (audit_state's "store" row, issue 23) that keys the chain's first
+# entry, so every MAC differs between two runs: MACs are relabelled like the hashes, the head
+# (SEQ:MAC) shows its sequence number only, and the id itself is marked.
+HEAD = re.compile(r"\b(\d+):[0-9a-f]{64}\b")
 # matplotlib names SVG markers and clip paths (m/p + 10 hex digits) from a random salt:
 # relabelled in order of appearance too.
 SVG_ID = re.compile(r"\b[mp][0-9a-f]{10}\b")
@@ -163,7 +167,7 @@ class Side:
         marks = [(self.folder, "<DIR>"), (self.inputs, "<INPUTS>"), (self.tree, "<TREE>")]
         for path, mark in sorted(marks, key=lambda pair: -len(str(pair[0]))):
             text = text.replace(str(path), mark)
-        return TEXT_TIMESTAMP.sub("<timestamp>", text)
+        return HEAD.sub(r"\1:<mac>", TEXT_TIMESTAMP.sub("<timestamp>", text))
 
     def value(self, value: Any, key: str | None = None) -> Any:
         """A JSON value with TIMESTAMP_KEYS, DURATION_KEYS and HASH_KEYS marked (null stays
@@ -257,6 +261,8 @@ class Side:
                             decoded = None
                         cell = Blob(label, hashlib.sha256(cell).hexdigest(), decoded)
                     row.append(cell if name in HASH_KEYS else self.value(cell, name))
+                if table == "audit_state" and row[:1] == ["store"]:
+                    row[1:] = ["<store id>"]
                 rows.append(row)
             keys = [i for i, name in enumerate(names) if name not in HASH_KEYS]
             rows.sort(key=lambda r: repr([r[i] for i in keys if not isinstance(r[i], Blob)]))
