@@ -20,7 +20,7 @@ from pricing.money import (
     round_money,
     with_decimal_comma,
 )
-from pricing.pricebook.cells import plain_amount, text_cells
+from pricing.pricebook.cells import Body, plain_amount
 from pricing.pricebook.rows import CellProblems
 
 MONEY_FIELDS = ("list_price", "unit_cost", "floor_price")
@@ -33,20 +33,16 @@ class Amounts:
         self.record, self.cols = record, cols
         self.decimal_comma = False  # money typed as text has a decimal comma
 
-    def find_decimal_mark(self, header_row: int) -> None:
+    def find_decimal_mark(self, body: Body) -> None:
         """Money typed as text says its decimal mark (``12,50``, ``1.234,56``, ``12.50``) or
         an error says it cannot (every value like ``1,234``: thousands, or three decimals?).
         With a decimal comma, ``1,234`` is then read as 1.234 and ``1.234`` as 1234."""
         self.decimal_comma = False
-        rows = self.record.sheet.rows
         for name in MONEY_FIELDS:
             col = self.cols.get(name)
             if col is None:
                 continue
-            texts = [
-                (r, text) for r, value in text_cells(rows, col, header_row + 1)
-                if (text := value.strip())
-            ]  # fmt: skip
+            texts = [(r, text) for r, value in body.text_cells(col) if (text := value.strip())]
             mark, either = decimal_mark(text for _, text in texts)
             if mark == "comma":
                 self.decimal_comma = True

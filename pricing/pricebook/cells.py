@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
 from operator import itemgetter
@@ -74,23 +73,38 @@ def _too_many_decimals(decimals: int) -> re.Pattern[str]:
     return re.compile(rf"\.\d{{{decimals + 1}}}")
 
 
-def column(rows: Sequence[list[Any]], col: int) -> list[Any]:
-    """The cells of column ``col`` of ``rows`` (None where a row is shorter)."""
-    if min(map(len, rows), default=col + 1) > col:
-        return list(map(itemgetter(col), rows))
-    return [row[col] if col < len(row) else None for row in rows]
+class Body:
+    """The rows under a sheet's header, read by row or a column at a time; each column is
+    taken once (the decimal mark, the book's currency and the amounts all read the prices)."""
 
+    def __init__(self, rows: list[list[Any]], start: int) -> None:
+        self.start = start  # the sheet's number of the first row (0-based)
+        self.rows = rows[start:]
+        self._shortest = min(map(len, self.rows), default=0)
+        self._columns: dict[int, list[Any]] = {}
 
-def text_cells(rows: Sequence[list[Any]], col: int, start: int) -> list[tuple[int, str]]:
-    """Each cell of column ``col`` holding text, from row ``start`` on, with its row.
+    def column(self, col: int) -> list[Any]:
+        """The cells of column ``col``, None where a row is shorter."""
+        cells = self._columns.get(col)
+        if cells is None:
+            rows = self.rows
+            cells = self._columns[col] = (
+                list(map(itemgetter(col), rows)) if col < self._shortest
+                else [row[col] if col < len(row) else None for row in rows]
+            )  # fmt: skip
+        return cells
 
-    A column of numbers (most money columns) holds none, which one pass in C over the types
-    of its cells says.
-    """
-    cells = column(rows[start:], col)
-    if not any(issubclass(kind, str) for kind in set(map(type, cells))):
-        return []
-    return [(start + i, value) for i, value in enumerate(cells) if isinstance(value, str)]
+    def text_cells(self, col: int) -> list[tuple[int, str]]:
+        """Each cell of column ``col`` holding text, with its row as the sheet numbers it.
+
+        A column of numbers (most money columns) holds none, which one pass in C over the
+        types of its cells says.
+        """
+        cells = self.column(col)
+        if not any(issubclass(kind, str) for kind in set(map(type, cells))):
+            return []
+        start = self.start
+        return [(start + i, value) for i, value in enumerate(cells) if isinstance(value, str)]
 
 
 def whole_number(value: Any) -> int | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pricing.io.sheets import cell_text
 from pricing.money import currency_named, is_currency_code
-from pricing.pricebook.cells import text_cells
+from pricing.pricebook.cells import Body
 from pricing.pricebook.options import ReadOptions
 from pricing.pricebook.rows import CellProblems
 from pricing.problems import Problem
@@ -59,7 +59,7 @@ class BookCurrency:
                 whole_file=True,
             )  # fmt: skip
 
-    def from_prices(self, header_row: int, col: int) -> None:
+    def from_prices(self, body: Body, col: int) -> None:
         """The currency of a book without a Currency column, from its list price column
         ``col``: what its header or its prices name, else ``--currency``, else the currency
         of the book's newest edition (said in a warning), else the default. An error where
@@ -68,10 +68,11 @@ class BookCurrency:
         from collections import Counter
 
         sheet, add, options = self.record.sheet, self.record.add, self.options
+        header_row = body.start - 1
         header = sheet.value(header_row, col)
         named: dict[int, str] = {
             r: code
-            for r, value in text_cells(sheet.rows, col, header_row + 1)
+            for r, value in body.text_cells(col)
             if (code := currency_named(value)) is not None
         }
         found = currency_named(header)

@@ -26,8 +26,8 @@ from pricing.io.sheets import Sheet, cell_text, column_letter
 from pricing.money import display_money, is_blank, minor_units
 from pricing.pricebook.amounts import Amounts
 from pricing.pricebook.cells import (
+    Body,
     cell_ref,
-    column,
     is_empty,
     looks_like_label,
     plain_amount,
@@ -84,12 +84,13 @@ class ItemReader:
         header_row, cols = found
         self.record.header_row, self.cols = header_row, cols
         self.errors.sheets.append((sheet, header_row, cols["sku"]))
+        body = Body(sheet.rows, header_row + 1)
         if "currency" not in cols:
-            self.currency.from_prices(header_row, cols["list_price"])
+            self.currency.from_prices(body, cols["list_price"])
         amounts = Amounts(self.record, cols)
-        amounts.find_decimal_mark(header_row)
+        amounts.find_decimal_mark(body)
         bad_rows = formula_problems(self.record, cols, header_row)
-        items = self._rows(header_row, bad_rows, amounts, progress)
+        items = self._rows(body, bad_rows, amounts, progress)
         if "currency" in cols:
             self.currency.check_column(cols["currency"])
         item_rows = self.item_rows
@@ -109,7 +110,7 @@ class ItemReader:
         return items
 
     def _rows(
-        self, header_row: int, bad_rows: set[int], amounts: Amounts, progress: Progress | None
+        self, body: Body, bad_rows: set[int], amounts: Amounts, progress: Progress | None
     ) -> dict[str, PriceItem]:
         """Each row under the header: an item, a section label, blank, or problems."""
         rows, cols = self.sheet.rows, self.cols
@@ -121,12 +122,12 @@ class ItemReader:
         sku_col, price_col = cols["sku"], cols["list_price"]
         total = len(rows)
         width = max(cols.values()) + 1
-        start = header_row + 1
-        item = item_reader(rows[start:], cols, self.record, self.currency, amounts)
+        start = body.start
+        item = item_reader(body, cols, self.record, self.currency, amounts)
         for r in range(start, total):
             if progress and r % 5000 == 0:
                 progress(r, total)
-            if r in bad_rows:
+            if bad_rows and r in bad_rows:
                 continue
             row = rows[r]
             if len(row) < width:
@@ -157,10 +158,10 @@ class ItemReader:
                 if spelling != family:
                     found = found._replace(family=spelling)
             key = sku.casefold()
-            if key in items:
-                duplicates.found(r, sku, items[key].sku, item_rows[key])
+            first = items.setdefault(key, found)
+            if first is not found:
+                duplicates.found(r, sku, first.sku, item_rows[key])
                 continue
-            items[key] = found
             item_rows[key] = r
         if progress:
             progress(total, total)
@@ -184,13 +185,13 @@ class ItemReader:
 
 
 def item_reader(
-    body: list[list[Any]],
+    body: Body,
     cols: dict[str, int],
     record: CellProblems,
     currency: BookCurrency,
     amounts: Amounts,
 ) -> RowReader:
-    """A function reading row ``i`` of ``body`` (the rows under the header) as an item, or
+    """A function reading row ``i`` of the rows under the header as an item, or
     None when the row has an error (already recorded).
 
     What does not depend on the row is looked up once, and the plain amounts of the money
@@ -205,10 +206,10 @@ def item_reader(
     book_currency, of_cell = currency.code, currency.of_cell
     book_places = minor_units(book_currency)
     places = {book_currency: book_places}
-    none: list[Decimal | None] = [None] * len(body)
-    prices = plain_amounts(column(body, cols["list_price"]), book_places)
-    costs = none if cost_col is None else plain_amounts(column(body, cost_col), book_places)
-    floors = none if floor_col is None else plain_amounts(column(body, floor_col), book_places)
+    none: list[Decimal | None] = [None] * len(body.rows)
+    prices = plain_amounts(body.column(cols["list_price"]), book_places)
+    costs = none if cost_col is None else plain_amounts(body.column(cost_col), book_places)
+    floors = none if floor_col is None else plain_amounts(body.column(floor_col), book_places)
     new_item = partial(tuple.__new__, PriceItem)  # (PriceItem(...) without its Python __new__)
 
     def item(
