@@ -389,7 +389,6 @@ def import_price_book(
     with ThreadPoolExecutor(1) as pool:
         # The workbook is parsed (without the GIL) while the database layer loads.
         loading = pool.submit(load_price_book, file, sheet)
-        from pricing.lines.service import rematch
         from pricing.policy import versions as policies
         from pricing.pricebook import editions
 
@@ -427,10 +426,24 @@ def import_price_book(
     with paused_gc(), store.read() if dry_run else store.write() as conn:
         editions.store_import(conn, read, result, user=user, now=now)
         if result.edition is not None:
-            result.rematched = rematch(
+            result.rematched = _rematch_history(
                 conn, since=effective_from, by=user, why=f"price book edition {result.edition}"
             )
     return result
+
+
+def _rematch_history(conn: Connection, *, since: date, by: str, why: str) -> int:
+    """Match the stored deal lines again against a new edition
+    (:func:`pricing.lines.service.rematch`); without a deal stored, the deal-history modules
+    are not even loaded (a price book imported first does not wait for them)."""
+    from pricing.storage import deal_tables
+
+    deal_tables.lock_for_writing(conn)  # (as rematch does first: a deals import may be under way)
+    if not deal_tables.count(conn):
+        return 0
+    from pricing.lines.service import rematch
+
+    return rematch(conn, since=since, by=by, why=why)
 
 
 # Price book views ----------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from pricing.storage import queries, store
 from pricing.storage.store import Store
 
 if TYPE_CHECKING:
-    from pricing.pricebook.file import PriceBookFile, SkippedRow
+    from pricing.pricebook.file import PriceBookFile
+    from pricing.pricebook.rows import SkippedRow
 
 PRICE_MOVE_WARNING_PCT = Decimal(50)
 

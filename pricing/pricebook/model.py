@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from pricing.money import round_money, to_micros
@@ -158,7 +159,9 @@ class PriceBook:
         return found
 
     def families(self) -> set[str]:
-        return {item.family.casefold() for item in self.items.values() if item.family}
+        """The families of the items, case aside (each spelling folded once, not each item)."""
+        spellings = set(map(attrgetter("family"), self.items.values()))
+        return {family.casefold() for family in spellings if family}
 
     def _index_tiers(self) -> None:
         by_sku: dict[str, list[Tier]] = {}
