@@ -367,6 +367,7 @@ def import_price_book(
     dry_run: bool = False,
     progress: Progress | None = None,
     now: datetime | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> ImportResult:
     """Read a price book file, compare it with the newest edition and store it as a new edition
     (unless it is a dry run, unchanged, or an error stands), then re-match the deal history
@@ -379,6 +380,8 @@ def import_price_book(
     another currency than the newest edition's is refused unless ``currency`` names it.
     ``skip_invalid`` leaves out the rows with errors of their own (listed in the result's
     ``skipped``) and stores the others; errors of the whole file still refuse it.
+    ``meanwhile``: what the caller wants done while the workbook is parsed (the library loads
+    the model it answers with), after the database layer has loaded.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -392,6 +395,8 @@ def import_price_book(
         from pricing.policy import versions as policies
         from pricing.pricebook import editions
 
+        if meanwhile is not None:
+            meanwhile()
         loaded = loading.result()
         store = db() if callable(db) else db
         authorize(store, user, "pricebook.import")

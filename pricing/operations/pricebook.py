@@ -48,6 +48,7 @@ class PriceBooks(Session):
             skip_invalid=skip_invalid,
             dry_run=dry_run,
             progress=self.progress,
+            meanwhile=lambda: results.pricebook,  # pydantic and the models, during the parse
         )
         return results.pricebook.PriceBookImport.of(result)
 
