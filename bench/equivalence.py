@@ -46,10 +46,11 @@ TEXT_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)
 # The audit chain hashes each event's timestamp: relabelled in order of appearance, so the links
 # (an event's prev_hash is the previous event's hash) are still compared; `audit verify` checks
 # the chain itself on each side.
-HASH_KEYS = frozenset({"hash", "prev_hash", "mac"})
+HASH_KEYS = frozenset({"hash", "prev_hash", "mac", "digest"})
 # Each store has a random id (audit_state's "store" row, issue 23) that keys the chain's first
 # entry, so every MAC differs between two runs: MACs are relabelled like the hashes, the head
-# (SEQ:MAC) shows its sequence number only, and the id itself is marked.
+# (SEQ:MAC) shows its sequence number only, and the id itself is marked. A subject's digest
+# covers its rows' times (created_at, imported_at): relabelled too.
 HEAD = re.compile(r"\b(\d+):[0-9a-f]{64}\b")
 # matplotlib names SVG markers and clip paths (m/p + 10 hex digits) from a random salt:
 # relabelled in order of appearance too.

@@ -74,3 +74,23 @@ def test_every_console_example_in_the_guides_runs(
             assert line in result.output, (
                 f"{guide}: pricing {shlex.join(args)} no longer prints: {line}"
             )
+
+
+_PYTHON = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def test_the_library_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Given the sample files under the names docs/library.md uses, when its example runs as
+    written, then it imports, reports, and the report's totals are Decimals."""
+    shutil.copy(SAMPLE_DATA / "price-book-2026.xlsx", tmp_path / "book.xlsx")
+    shutil.copy(SAMPLE_DATA / "guardrails.toml", tmp_path / "guardrails.toml")
+    shutil.copy(SAMPLE_DATA / "deals-2025-2026.csv", tmp_path / "deals.csv")
+    monkeypatch.chdir(tmp_path)
+    example = _PYTHON.findall((ROOT / "docs" / "library.md").read_text(encoding="utf-8"))[0]
+    names: dict[str, object] = {}
+    exec(compile(example, "docs/library.md", "exec"), names)  # our own docs, run as written
+    from decimal import Decimal
+
+    rep = names["rep"]
+    assert isinstance(rep.totals.net_revenue, Decimal)  # type: ignore[attr-defined]
+    assert (tmp_path / "shop.db").exists()
