@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from pricing.pricebook.editions import ImportResult
     from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem
     from pricing.problems import Problem
-    from pricing.requests.lifecycle import Quote, Request
     from pricing.storage.audit import Head, Verdict
     from pricing.storage.check import StoreCheck
     from pricing.storage.deal_tables import ImportRecord
@@ -384,110 +383,6 @@ def simulation(result: Simulation, currency: str) -> Document:
     from pricing.analysis.simulate_files import simulation_document
 
     return simulation_document(result, currency)
-
-
-# Requests ------------------------------------------------------------------------------------
-
-
-def quote(q: Quote, customer: str | None = None) -> Document:
-    """``quote``: list, standard, each level's lowest price, the floor, and guidance."""
-    from pricing.money import format_money, format_pct
-
-    g = q.guidance
-    return {
-        "sku": q.sku,
-        "name": q.name,
-        "qty": q.qty,
-        "customer": customer,
-        "currency": q.currency,
-        "list_price": format_money(q.list_price, q.currency),
-        "standard_price": format_money(q.standard_price, q.currency),
-        "hard_floor": format_money(q.hard_floor, q.currency),
-        "floor_reasons": q.floor_reasons,
-        "edition": q.edition,
-        "policy_version": q.policy_version,
-        "levels": [
-            {
-                "level": level,
-                "max_discount_pct": format_pct(pct),
-                "lowest_price": format_money(low, q.currency),
-            }
-            for level, pct, low in q.levels
-        ],
-        "guidance": None
-        if g is None
-        else {
-            "deals": g.deals,
-            "basis": g.basis,
-            "scope": g.scope,
-            "quantity_band": g.band,
-            "since": g.since,
-            "discount_p25": format_pct(g.discount_p25),
-            "discount_median": format_pct(g.discount_median),
-            "discount_p75": format_pct(g.discount_p75),
-            "target_price": format_money(g.target_price, q.currency),
-            "floor_price": format_money(g.floor_price, q.currency),
-            "stretch_price": format_money(g.stretch_price, q.currency),
-            "requests_won": g.requests_won,
-            "requests_lost": g.requests_lost,
-            "window_from": g.window_from,
-            "window_to": g.window_to,
-            "window_days": g.window_days,
-        },
-        "guidance_note": q.guidance_note or None,
-    }
-
-
-def request(r: Request, *, events: bool = False) -> Document:
-    """A request: its lines judged, its state; with ``events``, its history (``requests show``)."""
-    from pricing.money import format_money, format_pct
-
-    document: Document = {
-        "id": r.code,
-        "status": r.status,
-        "level": r.level,
-        "customer": r.customer,
-        "reason": r.reason,
-        "rep": r.rep,
-        "currency": r.currency,
-        "created_at": r.created_at,
-        "decided_by": r.decided_by,
-        "decided_at": r.decided_at,
-        "expires_at": r.expires_at,
-        "policy_version": r.policy_version,
-        "edition": r.edition,
-        "lines": [
-            {
-                "line": line.line_no,
-                "sku": line.sku,
-                "qty": line.qty,
-                "list_price": format_money(line.list_price, r.currency),
-                "standard_price": format_money(line.standard_price, r.currency),
-                "price": format_money(line.price, r.currency),
-                "discount_pct": format_pct(line.discount_pct),
-                "hard_floor": format_money(line.hard_floor, r.currency),
-                "decision": line.decision,
-                "level": line.level,
-                "reasons": line.reasons,
-            }
-            for line in r.lines
-        ],
-    }
-    if events:
-        document["events"] = [
-            {"at": e.at, "by": e.by, "action": e.action, "note": e.note} for e in r.events
-        ]
-    return document
-
-
-def requests(found: Sequence[Request]) -> list[Document]:
-    """``requests``: the requests listed, oldest first."""
-    return [request(r) for r in found]
-
-
-def request_refused(found: Sequence[Problem]) -> Document:
-    """A request not submitted (or not changed) because its lines have problems."""
-    return {"id": None, "problems": problems(found), **problem_summary(found)}
 
 
 # Deals, report, audit, database --------------------------------------------------------------
