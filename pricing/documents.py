@@ -27,11 +27,9 @@ if TYPE_CHECKING:
     from pricing.analysis.simulate import Simulation
     from pricing.api import (
         BookView,
-        DatabaseStatus,
         EditionDiff,
         EditionListing,
         Export,
-        SchemaUpgrade,
     )
     from pricing.lines.history import ImportListing, Undone
     from pricing.lines.reader import DealsFile
@@ -42,9 +40,6 @@ if TYPE_CHECKING:
     from pricing.pricebook.editions import ImportResult
     from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem
     from pricing.problems import Problem
-    from pricing.storage.audit import Head, Verdict
-    from pricing.storage.check import StoreCheck
-    from pricing.storage.deal_tables import ImportRecord
 
 Document = dict[str, Any]
 
@@ -516,77 +511,3 @@ def metrics(measured: Metrics, currency: str) -> Document:
     from pricing.analysis.report_files import metrics_document
 
     return metrics_document(measured, currency)
-
-
-def audit(verdict: Verdict) -> Document:
-    """``audit verify``: entries and subjects checked, intact or not, and every damage found
-    (``first_broken`` is the first of them, as before the keyed chain)."""
-    damage = [{"where": d.where, "why": d.why} for d in verdict.damage]
-    return {
-        "intact": verdict.intact,
-        "entries": verdict.entries,
-        "events": verdict.entries,
-        "subjects": verdict.subjects,
-        "started": verdict.started,
-        "keyed_elsewhere": verdict.keyed_elsewhere,
-        "head": str(verdict.head) if verdict.head else None,
-        "witnessed": str(verdict.witnessed) if verdict.witnessed else None,
-        "witness": verdict.witness,
-        "earlier_stores": verdict.earlier,
-        "damage": damage,
-        "first_broken": damage[0] if damage else None,
-    }
-
-
-def audit_head(head: Head | None) -> Document:
-    """``audit head``: the chain's newest entry, to keep somewhere the database is not."""
-    return {"head": str(head) if head else None, "seq": head.seq if head else 0,
-            "mac": head.mac if head else None}  # fmt: skip
-
-
-def database_status(status: DatabaseStatus) -> Document:
-    """``db status``: where the database is, its schema revision and what it holds."""
-    return {
-        "url": status.url,
-        "dialect": status.dialect,
-        "schema_revision": status.schema_revision,
-        "latest_revision": status.latest_revision,
-        "state": status.state,
-        "counts": status.counts,
-    }
-
-
-def schema_upgrade(upgraded: SchemaUpgrade) -> Document:
-    """``db upgrade``: the schema revision before and after."""
-    return {"from": upgraded.before, "to": upgraded.after, "changed": upgraded.changed}
-
-
-def _deals_import(record: ImportRecord | None) -> Document | None:
-    if record is None:
-        return None
-    return {"id": record.id, "source": record.source, "imported_at": record.imported_at,
-            "imported_by": record.imported_by}  # fmt: skip
-
-
-def store_check(checked: StoreCheck) -> Document:
-    """``db check``: whether the store is sound, what was checked, and each finding with how
-    to recover (``import``: the deals import a damaged segment belongs to)."""
-    return {
-        "sound": checked.sound,
-        "database": checked.url,
-        "checked": checked.checked,
-        "audit_started": checked.audit_started,
-        "findings": [
-            {
-                "severity": f.severity,
-                "kind": f.kind,
-                "what": f.what,
-                "problem": f.problem,
-                "recover": f.recover,
-                "import": _deals_import(f.deals_import),
-                "segment": f.segment,
-                "column": f.column,
-            }
-            for f in checked.findings
-        ],
-    }

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from pricing import api, documents
-from pricing.operations import Document, Session, operation
+from pricing import api
+from pricing.operations import Session, operation
+from pricing.results.store import AuditHead, AuditVerdict
 
 
 class Audit(Session):
     """The keyed audit chain: methods of :class:`pricing.Pricing`."""
 
     @operation("audit.verify")
-    def audit_verify(self, *, kept: str | None = None) -> Document:
+    def audit_verify(self, *, kept: str | None = None) -> AuditVerdict:
         """Check every entry of the chain and every stored subject against it (``kept``: a head,
         ``SEQ:MAC``, kept elsewhere, to find entries cut from the end)."""
-        return documents.audit(api.verify_audit(self.store(), kept=kept, user=self.user))
+        return AuditVerdict.of(api.verify_audit(self.store(), kept=kept, user=self.user))
 
     @operation("audit.head")
-    def audit_head(self) -> Document:
+    def audit_head(self) -> AuditHead:
         """The chain's newest entry (``SEQ:MAC``), to keep somewhere the database is not."""
-        return documents.audit_head(api.audit_head(self.store(), user=self.user))
+        return AuditHead.of(api.audit_head(self.store(), user=self.user))
