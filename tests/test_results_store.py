@@ -57,23 +57,15 @@ def test_an_upgrade_from_nothing_says_from_null(tmp_path: Path) -> None:
     assert upgrade.from_ is None and upgrade.changed and upgrade.model_dump(mode="json") == answer
 
 
+CHECKED = ["segments", "deal_lines", "columns", "held_keys", "edition_copies", "editions",
+           "policies", "audited_subjects"]  # fmt: skip
+
+
 def test_a_finding_names_its_deals_import_under_the_key_import() -> None:
     shown = {
         "sound": False,
         "database": "sqlite:///pricing.db",
-        "checked": dict.fromkeys(
-            [
-                "segments",
-                "deal_lines",
-                "columns",
-                "held_keys",
-                "edition_copies",
-                "editions",
-                "policies",
-                "audited_subjects",
-            ],
-            1,
-        ),  # fmt: skip
+        "checked": dict.fromkeys(CHECKED, 1),
         "audit_started": True,
         "findings": [
             {
