@@ -194,10 +194,6 @@ class RequestResult(Result):
     def of(cls, r: Request) -> RequestResult:
         return cls.model_validate(_request_fields(r))
 
-    @property
-    def rejected(self) -> bool:
-        return self.status == "rejected"
-
 
 def _request_fields(r: Request) -> dict[str, object]:
     return {
