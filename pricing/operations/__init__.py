@@ -142,10 +142,17 @@ class Operation:
         return list(inspect.signature(self.function).parameters.values())[1:]
 
     def result(self) -> Any:
-        """The type the method answers with (its return annotation, resolved)."""
+        """The type the method answers with (its return annotation, resolved). A module of
+        operations may name its results under TYPE_CHECKING only and say where they are in
+        ``RESULTS`` (``"pricing.results.requests"``): they are imported here, when a client
+        first needs them, so that the library loads no pydantic before an operation answers
+        (a ``request --check`` refused at once never does)."""
+        import importlib
         import typing
 
-        return typing.get_type_hints(self.function)["return"]
+        where = getattr(importlib.import_module(self.function.__module__), "RESULTS", None)
+        results = vars(importlib.import_module(where)) if where else None
+        return typing.get_type_hints(self.function, localns=results)["return"]
 
     def answer(self, document: Any) -> Any:
         """A server's answer (JSON) as the typed result the method returns here."""

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pricing import api
 from pricing.operations import Session, operation
-from pricing.results.store import DbCheck
+
+if TYPE_CHECKING:
+    from pricing.results.store import DbCheck
+
+# The results, imported by each method as it answers (pydantic is not loaded with the library).
+RESULTS = "pricing.results.store"
 
 
 class Database(Session):
@@ -15,5 +22,7 @@ class Database(Session):
         """Verify the store: every deal-data segment decodes and holds what was stored, editions
         and policies hold what was recorded, every subject matches the audit; each damaged thing
         named with how to recover (the owner's)."""
+        from pricing.results.store import DbCheck
+
         checked = api.check_database(self.store(), user=self.user, progress=self.progress)
         return DbCheck.of(checked)

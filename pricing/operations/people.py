@@ -6,15 +6,19 @@ from typing import TYPE_CHECKING
 
 from pricing import api
 from pricing.operations import Session, operation
-from pricing.results.people import Identity, Person, PersonToken
 
 if TYPE_CHECKING:
     from pricing.access.people import NewToken
+    from pricing.results.people import Identity, Person, PersonToken
+
+# The results, imported by each method as it answers (pydantic is not loaded with the library).
+RESULTS = "pricing.results.people"
 
 
 def _token(session: Session, made: NewToken) -> PersonToken:
     """A person and their new token, with where they sign in (the server's ``base_url``)."""
     from pricing import config
+    from pricing.results.people import PersonToken
 
     return PersonToken.made(made, server=config.settings().base_url, user=session.user)
 
@@ -31,11 +35,15 @@ class People(Session):
     @operation("people.list")
     def people(self) -> list[Person]:
         """Everyone registered, by name."""
+        from pricing.results.people import Person
+
         return [Person.of(p) for p in api.list_people(self.store(), user=self.user)]
 
     @operation("people.role")
     def set_role(self, *, name: str, role: str) -> Person:
         """Give a person another role (an owner, never for themselves)."""
+        from pricing.results.people import Person
+
         return Person.of(api.set_role(self.store(), name, role, user=self.user))
 
     @operation("people.reset")
@@ -47,9 +55,13 @@ class People(Session):
     @operation("people.remove")
     def remove_person(self, *, name: str) -> Person:
         """Take a person's access away."""
+        from pricing.results.people import Person
+
         return Person.of(api.remove_person(self.store(), name, user=self.user))
 
     @operation("people.whoami")
     def whoami(self) -> Identity:
         """Who the caller is, as the store knows them."""
+        from pricing.results.people import Identity
+
         return Identity.of(api.whoami(self.store(), self.user))

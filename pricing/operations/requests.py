@@ -16,17 +16,19 @@ from typing_extensions import TypedDict
 from pricing import api
 from pricing.errors import InputError
 from pricing.operations import Session, operation
-from pricing.results.requests import (
-    Answer,
-    LinesFileRefused,
-    QuoteResult,
-    RequestRefused,
-    RequestResult,
-    RequestShown,
-)
 
 if TYPE_CHECKING:
     from pricing.requests.lifecycle import LineInput
+    from pricing.results.requests import (
+        Answer,
+        LinesFileRefused,
+        QuoteResult,
+        RequestResult,
+        RequestShown,
+    )
+
+# The results, imported by each method as it answers (pydantic is not loaded with the library).
+RESULTS = "pricing.results.requests"
 
 
 class Line(TypedDict):
@@ -47,6 +49,8 @@ def _inputs(
     if lines_file is not None:
         inputs, problems = api.read_request_lines(lines_file)
         if problems:
+            from pricing.results.requests import LinesFileRefused
+
             return [], LinesFileRefused.of_file(problems, lines_file.name)
         return inputs, None
     return [
@@ -73,6 +77,8 @@ def _decimal(text: str | None, field: str) -> Decimal | None:
 
 
 def _answer(submitted: api.Submission) -> Answer:
+    from pricing.results.requests import RequestRefused, RequestResult
+
     if submitted.request is None:
         return RequestRefused.of(submitted.problems)
     return RequestResult.of(submitted.request)
@@ -93,6 +99,8 @@ class Requests(Session):
     ) -> QuoteResult:
         """List, standard price and the lowest price each approval level may grant, as of a date,
         with guidance from a window of days before it."""
+        from pricing.results.requests import QuoteResult
+
         return QuoteResult.of(
             api.quote(self.store(), sku, qty, on=as_of, window=window, user=self.user),
             customer,
@@ -146,17 +154,23 @@ class Requests(Session):
     @operation("requests.list")
     def requests(self, *, status: str | None = None, rep: str | None = None) -> list[RequestResult]:
         """Requests, oldest first: one's own for a rep, everyone's for a manager or the owner."""
+        from pricing.results.requests import RequestResult
+
         found = api.list_requests(self.store(), status=status, rep=rep, user=self.user)
         return [RequestResult.of(r) for r in found]
 
     @operation("requests.show")
     def show_request(self, *, ident: str) -> RequestShown:
         """One request with its lines and history."""
+        from pricing.results.requests import RequestShown
+
         return RequestShown.of(api.show_request(self.store(), ident, user=self.user))
 
     @operation("requests.outcome")
     def record_outcome(self, *, ident: str, outcome: Literal["won", "lost"]) -> RequestResult:
         """Record that the deal of a request was won or lost."""
+        from pricing.results.requests import RequestResult
+
         return RequestResult.of(
             api.record_outcome(self.store(), ident, outcome=outcome, user=self.user)
         )
@@ -164,9 +178,13 @@ class Requests(Session):
     @operation("requests.approve")
     def approve(self, *, ident: str, note: str | None = None) -> RequestResult:
         """Approve a pending request (a role covering its level, never one's own)."""
+        from pricing.results.requests import RequestResult
+
         return RequestResult.of(api.approve_request(self.store(), ident, user=self.user, note=note))
 
     @operation("requests.reject")
     def reject(self, *, ident: str, note: str) -> RequestResult:
         """Reject a pending request, with a note saying why."""
+        from pricing.results.requests import RequestResult
+
         return RequestResult.of(api.reject_request(self.store(), ident, user=self.user, note=note))
