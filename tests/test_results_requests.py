@@ -116,3 +116,12 @@ def test_quote_request_and_refusals_are_models_printed_as_the_cli_prints(
     assert read_back("requests.list", listed) == listed
     assert all(type(r) is RequestResult for r in listed)
     assert read_back("requests.list", []) == []
+
+
+def test_a_requests_status_is_one_of_the_lifecycles() -> None:
+    from typing import get_args
+
+    from pricing.requests.lifecycle import STATUSES
+    from pricing.results.requests import Status
+
+    assert get_args(Status) == STATUSES

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from pricing.money import format_pct, round_money
+from pricing.policy.model import Decision
 from pricing.results import common
 from pricing.results.common import FoundProblem, ProblemCount, Result
 
@@ -20,12 +21,8 @@ if TYPE_CHECKING:
     from pricing.requests.guidance import Guidance
     from pricing.requests.lifecycle import Quote, Request, RequestLine
 
+# A request's status: pricing.requests.lifecycle.STATUSES (a test holds them equal).
 Status = Literal["approved", "pending", "rejected", "expired", "won", "lost"]
-Decision = Literal["approved", "pending", "rejected"]
-
-
-def _money(amount: Decimal, currency: str) -> Decimal:
-    return round_money(amount, currency)
 
 
 def _maybe_money(amount: Decimal | None, currency: str) -> Decimal | None:
@@ -82,9 +79,9 @@ class QuoteGuidance(Result):
             discount_p25=_pct(g.discount_p25),
             discount_median=_pct(g.discount_median),
             discount_p75=_pct(g.discount_p75),
-            target_price=_money(g.target_price, currency),
-            floor_price=_money(g.floor_price, currency),
-            stretch_price=_money(g.stretch_price, currency),
+            target_price=round_money(g.target_price, currency),
+            floor_price=round_money(g.floor_price, currency),
+            stretch_price=round_money(g.stretch_price, currency),
             requests_won=g.requests_won,
             requests_lost=g.requests_lost,
             window_from=g.window_from,
@@ -121,14 +118,16 @@ class QuoteResult(Result):
             qty=q.qty,
             customer=customer,
             currency=c,
-            list_price=_money(q.list_price, c),
-            standard_price=_money(q.standard_price, c),
+            list_price=round_money(q.list_price, c),
+            standard_price=round_money(q.standard_price, c),
             hard_floor=_maybe_money(q.hard_floor, c),
             floor_reasons=q.floor_reasons,
             edition=q.edition,
             policy_version=q.policy_version,
             levels=[
-                LevelPrice(level=level, max_discount_pct=_pct(pct), lowest_price=_money(low, c))
+                LevelPrice(
+                    level=level, max_discount_pct=_pct(pct), lowest_price=round_money(low, c)
+                )
                 for level, pct, low in q.levels
             ],
             guidance=None if q.guidance is None else QuoteGuidance.of(q.guidance, c),
@@ -161,9 +160,9 @@ class JudgedLine(Result):
             line=line.line_no,
             sku=line.sku,
             qty=line.qty,
-            list_price=_money(line.list_price, currency),
-            standard_price=_money(line.standard_price, currency),
-            price=_money(line.price, currency),
+            list_price=round_money(line.list_price, currency),
+            standard_price=round_money(line.standard_price, currency),
+            price=round_money(line.price, currency),
             discount_pct=_pct(line.discount_pct),
             hard_floor=_maybe_money(line.hard_floor, currency),
             decision=line.decision,
