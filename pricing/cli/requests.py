@@ -216,8 +216,10 @@ def _answer(ctx: click.Context, answer: Answer, *, check: bool, refused: str) ->
     cfg = settings()
     if isinstance(answer, RequestRefused):
         if not cfg.json:
-            shown = answer.model_dump()
-            echo_listed_problems(shown["problems"], shown["problem_counts"])
+            echo_listed_problems(
+                [p.model_dump() for p in answer.problems],
+                [c.model_dump() for c in answer.problem_counts],
+            )
         if isinstance(answer, LinesFileRefused):
             refused = f"{answer.file}: {refused}; fix the lines above"
         exit_with(ctx, refused, document=answer)
