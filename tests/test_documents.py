@@ -23,6 +23,7 @@ from pricing.results import policy as guardrails
 from pricing.results import pricebook as book
 from pricing.results.deals import DealsImported, DealsRefused
 from pricing.results.report import DriftReport
+from pricing.results.requests import QuoteResult, RequestRefused, RequestResult, RequestShown
 from pricing.results.simulation import PolicySimulation
 from tests.conftest import Cli, write_workbook
 
@@ -54,15 +55,17 @@ def test_request_documents_are_the_cores(sales: Cli) -> None:
     )  # fmt: skip
     code = json.loads(submitted)["id"]
     db = sales.store()
-    assert submitted == as_printed(documents.request(api.show_request(db, code)))
+    assert submitted == as_printed(RequestResult.of(api.show_request(db, code)))
     assert printed(sales, "requests", "show", code) == as_printed(
-        documents.request(api.show_request(db, code), events=True)
+        RequestShown.of(api.show_request(db, code))
     )
     approved = printed(sales, "approve", code, "--note", "ok", user="marco")
-    assert approved == as_printed(documents.request(api.show_request(db, code)))
-    assert printed(sales, "requests") == as_printed(documents.requests(api.list_requests(db)))
+    assert approved == as_printed(RequestResult.of(api.show_request(db, code)))
+    assert printed(sales, "requests") == as_printed(
+        [RequestResult.of(r) for r in api.list_requests(db)]
+    )
     assert printed(sales, "quote", "HW-100", "--qty", "60", "--customer", "Acme") == as_printed(
-        documents.quote(api.quote(db, "HW-100", 60), "Acme")
+        QuoteResult.of(api.quote(db, "HW-100", 60), "Acme")
     )
 
 
@@ -76,7 +79,7 @@ def test_a_refused_request_is_the_cores_refusal(sales: Cli) -> None:
         lines=[pricing.LineInput("NOPE-1", 1, Decimal(1))],
     )  # fmt: skip
     assert refused.request is None and refused.problems
-    assert out == as_printed(documents.request_refused(refused.problems))
+    assert out == as_printed(RequestRefused.of(refused.problems))
 
 
 def test_price_book_and_policy_documents_are_the_cores(owner: Cli, tmp_path: Path) -> None:

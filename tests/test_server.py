@@ -25,6 +25,7 @@ import httpx
 import psycopg
 import pytest
 
+import pricing
 from tests.conftest import postgres_database, write_workbook
 from tests.serving import environment, free_port, serving
 from tests.test_cli_requests import TEAM
@@ -689,6 +690,45 @@ def _timeless(text: str) -> str:
     import re
 
     return re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?Z?", "<time>", text)
+
+
+def test_a_client_reads_each_answer_into_the_model_the_method_returns(team: Team) -> None:
+    """``pricing.open(server, token=...)``: each answer is validated into the method's own
+    typed result, and its JSON is what the embedded CLI prints on the database itself."""
+    from pricing.documents import dumps
+    from pricing.results.people import Identity, Person
+    from pricing.results.requests import QuoteResult, RequestRefused, RequestResult, RequestShown
+    from pricing.results.store import AuditHead, DbCheck
+
+    pending = team.submit("priya", *MANAGER_LEVEL)["id"]
+    ask = ["request", "--customer", "Acme", "--reason", "bid"]
+    within = [{"sku": "HW-200", "qty": 1, "discount": "5"}]
+    unknown = [{"sku": "NOPE-1", "qty": 1, "discount": "5"}]
+    with pricing.open(team.server, token=team.tokens["priya"]) as p:
+        answers: list[tuple[Any, type, list[str] | None]] = [
+            (p.quote(sku="HW-200", qty=2), QuoteResult, ["quote", "HW-200", "--qty", "2"]),
+            (p.requests(status="pending"), RequestResult, ["requests", "--status", "pending"]),
+            (p.show_request(ident=pending), RequestShown, ["requests", "show", pending]),
+            (p.request(customer="Acme", reason="bid", lines=within, check=True), RequestResult,
+             [*ask, *WITHIN_REP, "--check"]),
+            (p.request(customer="Acme", reason="bid", lines=unknown, check=True), RequestRefused,
+             [*ask, "NOPE-1", "--qty", "1", "--discount", "5", "--check"]),
+            (p.whoami(), Identity, None),
+        ]  # fmt: skip
+    with pricing.open(team.server, token=team.tokens["dana"]) as p:
+        answers += [
+            (p.people(), Person, ["people", "list"]),
+            (p.audit_head(), AuditHead, ["audit", "head"]),
+            (p.db_check(), DbCheck, ["db", "check"]),
+        ]
+    for answer, model, command in answers:
+        for one in answer if isinstance(answer, list) else [answer]:
+            assert type(one) is model, (command, one)
+        if command is not None:
+            user = "dana" if model in (Person, AuditHead, DbCheck) else "priya"
+            embedded = team.admin(*command, "--json", user=user)
+            assert _timeless(dumps(answer) + "\n") == _timeless(embedded.stdout), command
+    assert answers[5][0] == Identity(name="priya", role="rep", registered=True)
 
 
 def test_the_client_path_imports_no_database_or_dataframe_library(team: Team) -> None:

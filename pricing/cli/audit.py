@@ -36,39 +36,39 @@ def verify(kept: str | None) -> None:
     verdict = cfg.pricing().audit_verify(kept=kept)
     if cfg.json:
         emit_json(verdict)
-    elif verdict["intact"] and not verdict["started"]:
+    elif verdict.intact and not verdict.started:
         say(
             "Nothing has been recorded in the audit yet: it starts with the next change"
             + (
-                f" (a baseline of the {_count(verdict['subjects'], 'thing', 'things')} stored "
+                f" (a baseline of the {_count(verdict.subjects, 'thing', 'things')} stored "
                 "before the keyed audit was installed)."
-                if verdict["subjects"]
+                if verdict.subjects
                 else "."
             )
         )
-    elif verdict["intact"]:
+    elif verdict.intact:
         say(
-            f"The audit is intact: {_count(verdict['entries'], 'entry', 'entries')}, each keyed and "
-            f"chained to the one before; {_count(verdict['subjects'], 'stored subject', 'stored subjects')} "
-            f"match what it recorded. Head: {verdict['head']}"
+            f"The audit is intact: {_count(verdict.entries, 'entry', 'entries')}, each keyed and "
+            f"chained to the one before; {_count(verdict.subjects, 'stored subject', 'stored subjects')} "
+            f"match what it recorded. Head: {verdict.head}"
         )
-        witnessed = verdict["witnessed"]
+        witnessed = verdict.witnessed
         say(
-            f"Its witness ({verdict['witness']}) recorded entry {witnessed.split(':')[0]}, "
+            f"Its witness ({verdict.witness}) recorded entry {witnessed.split(':')[0]}, "
             "which the chain still holds."
             if witnessed
-            else f"Its witness ({verdict['witness']}) holds nothing of this store yet."
+            else f"Its witness ({verdict.witness}) holds nothing of this store yet."
         )
-    if verdict.get("earlier_stores") and not cfg.json:
+    if verdict.earlier_stores and not cfg.json:
         say(
             f"(Its witness also holds the heads of "
-            f"{_count(verdict['earlier_stores'], 'earlier database', 'earlier databases')} at "
+            f"{_count(verdict.earlier_stores, 'earlier database', 'earlier databases')} at "
             "this address, recreated since: not compared with this one.)"
         )
-    if not verdict["intact"]:
-        for damage in verdict["damage"]:
-            say(f"error: {damage['where']}: {damage['why']}", err=True)
-        if verdict["keyed_elsewhere"]:
+    if not verdict.intact:
+        for damage in verdict.damage:
+            say(f"error: {damage.where}: {damage.why}", err=True)
+        if verdict.keyed_elsewhere:
             say(
                 "Every entry is keyed with a secret this configuration does not hold: verify "
                 "with the server's configuration (PRICING_CONFIG), or the whole chain was "
@@ -77,7 +77,7 @@ def verify(kept: str | None) -> None:
             )
         else:
             say(
-                f"The audit found {len(verdict['damage'])} change(s) made behind the tool's back.",
+                f"The audit found {len(verdict.damage)} change(s) made behind the tool's back.",
                 err=True,
             )
         click.get_current_context().exit(1)
@@ -103,7 +103,7 @@ def head() -> None:
     found = cfg.pricing().audit_head()
     if cfg.json:
         emit_json(found)
-    elif found["head"] is None:
+    elif found.head is None:
         say("The audit is empty: nothing has been recorded yet.")
     else:
-        say(found["head"])
+        say(found.head)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,6 +15,9 @@ from pricing.cli.common import (
     say,
     settings,
 )
+
+if TYPE_CHECKING:
+    from pricing.results.store import DbCheck
 
 
 @click.group()
@@ -38,18 +41,18 @@ Examples:
 def status() -> None:
     """Say where the database is, its schema version and what it holds (changes nothing)."""
     local_only(LOCAL)
-    from pricing import api, documents
+    from pricing import api
+    from pricing.results.store import DbStatus
 
     cfg = settings()
     status = api.database_status(cfg.db_url)
     revision = status.schema_revision
-    document = documents.database_status(status)
     if cfg.json:
-        emit_json(document)
+        emit_json(DbStatus.of(status))
         return
     rows = [
-        ("Database", document["url"]),
-        ("Engine", document["dialect"]),
+        ("Database", status.url),
+        ("Engine", status.dialect),
         (
             "Schema revision",
             f"{revision or '(none)'} (this version of pricing: {status.latest_revision})",
@@ -73,13 +76,14 @@ Examples:
 def upgrade() -> None:
     """Apply the schema migrations this version of pricing needs (safe to run any time)."""
     local_only(LOCAL)
-    from pricing import api, documents
+    from pricing import api
+    from pricing.results.store import DbUpgrade
 
     cfg = settings()
     upgraded = api.upgrade_database(cfg.db_url)
     before, after = upgraded.before, upgraded.after
     if cfg.json:
-        emit_json(documents.schema_upgrade(upgraded))
+        emit_json(DbUpgrade.of(upgraded))
         return
     if not upgraded.changed:
         say(f"Already at schema revision {after}; nothing to do.")
@@ -108,34 +112,34 @@ def check() -> None:
     """
     cfg = settings()
     with progress("Checking the deal data") as update:
-        document = cfg.pricing(progress=update).db_check()
+        checked = cfg.pricing(progress=update).db_check()
     if cfg.json:
-        emit_json(document)
+        emit_json(checked)
     else:
-        _echo_check(document)
-    if not document["sound"]:
+        _echo_check(checked)
+    if not checked.sound:
         click.get_current_context().exit(1)
 
 
-def _echo_check(document: dict[str, Any]) -> None:
-    n = document["checked"]
+def _echo_check(checked: DbCheck) -> None:
+    n = checked.checked
     audit = (
-        f"; {_count(n['audited_subjects'], 'record')} (requests, editions, policies, people, "
+        f"; {_count(n.audited_subjects, 'record')} (requests, editions, policies, people, "
         "imports) match what the audit recorded of them"
-        if document["audit_started"]
+        if checked.audit_started
         else " (the audit holds no entry)"
     )
     say(
-        f"Checked the deal history ({n['deal_lines']:,} lines, stored in "
-        f"{_count(n['segments'], 'block')}), {_count(n['editions'], 'price book edition')} and "
-        f"{_count(n['policies'], 'policy version')}{audit}."
+        f"Checked the deal history ({n.deal_lines:,} lines, stored in "
+        f"{_count(n.segments, 'block')}), {_count(n.editions, 'price book edition')} and "
+        f"{_count(n.policies, 'policy version')}{audit}."
     )
     damaged = 0
-    for finding in document["findings"]:
-        word = "error" if finding["severity"] == "damage" else "warning"
+    for finding in checked.findings:
+        word = "error" if finding.severity == "damage" else "warning"
         damaged += word == "error"
-        say(f"{word}: {finding['what']}: {finding['problem']}", err=True)
-        say(f"  to recover: {finding['recover']}", err=True)
+        say(f"{word}: {finding.what}: {finding.problem}", err=True)
+        say(f"  to recover: {finding.recover}", err=True)
     if damaged:
         say(f"The store is damaged: {_count(damaged, 'finding')} above.", err=True)
     else:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from pricing.cli.common import emit_json, json_option, print_table, say, settings, when
+from pricing.cli.common import emit_json, json_option, print_table, say, settings
+
+if TYPE_CHECKING:
+    from pricing.results.people import Person, PersonToken
 
 ROLE_HELP = "rep, manager, owner, marketer (or a level of the policy)"
 
@@ -27,18 +30,18 @@ def people() -> None:
     """Who may sign in and in which role: add, list, change roles, reset tokens, remove."""
 
 
-def _token_note(answer: dict[str, Any], verb: str, kept: str | None = None) -> None:
-    server = answer.get("server") or "URL"
-    if answer.get("yours"):
-        say(f"{verb} you, {answer['name']} ({answer['role']}). Your token, shown once:")
-        say(f"  {answer['token']}")
+def _token_note(answer: PersonToken, verb: str, kept: str | None = None) -> None:
+    server = answer.server or "URL"
+    if answer.yours:
+        say(f"{verb} you, {answer.name} ({answer.role}). Your token, shown once:")
+        say(f"  {answer.token}")
         say(
             f"Your sign-in now uses it ({kept})." if kept
             else f"Your old token no longer works: sign in with `pricing login --server {server}`."
         )  # fmt: skip
         return
-    say(f"{verb} {answer['name']} ({answer['role']}). Their personal token, shown once:")
-    say(f"  {answer['token']}")
+    say(f"{verb} {answer.name} ({answer.role}). Their personal token, shown once:")
+    say(f"  {answer.token}")
     say(
         f"Give it to them privately; they sign in with `pricing login --server {server}` "
         "(or PRICING_TOKEN). It is stored only as a hash: if lost, `pricing people reset`."
@@ -105,12 +108,12 @@ def list_() -> None:
         ["Name", "Role", "Email", "Since (UTC)", "Added by", "Access"],
         [
             (
-                p["name"],
-                p["role"],
-                p["email"] or "",
-                when(p["created_at"]),
-                ADMINISTRATOR if p is first else p["created_by"],
-                "yes" if p["active"] else f"removed {when(p['removed_at'])}",
+                p.name,
+                p.role,
+                p.email or "",
+                f"{p.created_at:{MINUTE}}",
+                ADMINISTRATOR if p is first else p.created_by,
+                "yes" if p.removed_at is None else f"removed {p.removed_at:{MINUTE}}",
             )
             for p in found
         ],
@@ -120,20 +123,21 @@ def list_() -> None:
 # Who added the first person: nobody registered yet, so whoever ran the command on the store
 # itself (its created_by is that login name, e.g. root, kept as it is in --json).
 ADMINISTRATOR = "the administrator, on the database"
+MINUTE = "%Y-%m-%d %H:%M"  # a point in time as the tables show it (UTC)
 
 
-def _first_registered(found: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _first_registered(found: list[Person]) -> Person | None:
     """The first person ever registered (the store's first owner, added on the database):
     the earliest added; of several added in that second, the one none of them added (every
     later person is added by a registered owner, the first by nobody registered)."""
     if not found:
         return None
-    earliest = min(p["created_at"] for p in found)
-    tied = [p for p in found if p["created_at"] == earliest]
-    names = {p["name"].casefold() for p in tied}
+    earliest = min(p.created_at for p in found)
+    tied = [p for p in found if p.created_at == earliest]
+    names = {p.name.casefold() for p in tied}
 
-    def added_by_another_of_them(p: dict[str, Any]) -> bool:
-        return str(p["created_by"]).casefold() in names - {p["name"].casefold()}
+    def added_by_another_of_them(p: Person) -> bool:
+        return p.created_by.casefold() in names - {p.name.casefold()}
 
     return next((p for p in tied if not added_by_another_of_them(p)), tied[0])
 
@@ -156,7 +160,7 @@ def role(name: str, role: str) -> None:
     if cfg.json:
         emit_json(answer)
     else:
-        say(f"{answer['name']} is now {answer['role']}.")
+        say(f"{answer.name} is now {answer.role}.")
 
 
 @people.command(
@@ -173,7 +177,7 @@ def reset(name: str) -> None:
     """Make a new token for a person; their old token stops working at once."""
     cfg = settings()
     answer = cfg.pricing().reset_token(name=name)
-    kept = _keep_if_signed_in(answer["token"]) if answer.get("yours") else None
+    kept = _keep_if_signed_in(answer.token) if answer.yours else None
     if cfg.json:
         emit_json(answer)
     else:
@@ -197,4 +201,4 @@ def remove(name: str) -> None:
     if cfg.json:
         emit_json(answer)
     else:
-        say(f"Removed {answer['name']}: their token no longer works.")
+        say(f"Removed {answer.name}: their token no longer works.")

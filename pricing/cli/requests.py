@@ -16,15 +16,16 @@ from pricing.cli.common import (
     emit_json,
     exit_with,
     json_option,
-    money,
     print_table,
     say,
     settings,
-    when,
 )
 
 if TYPE_CHECKING:
     from pricing.operations.requests import Line
+    from pricing.results.requests import Answer, RequestResult
+
+MINUTE = "%Y-%m-%d %H:%M"  # a point in time as the tables show it (UTC)
 
 
 def _decimal(_ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
@@ -76,43 +77,39 @@ def quote(
     if cfg.json:
         emit_json(q)
         return
-    floor = money(q["hard_floor"]) if q["hard_floor"] is not None else "none"
+    floor = f"{q.hard_floor:,}" if q.hard_floor is not None else "none"
     say(
-        f"{q['sku']} {q['name'] or ''} x {q['qty']}: list {money(q['list_price'])} "
-        f"{q['currency']}, standard {money(q['standard_price'])} "
-        f"(edition {q['edition']}); hard floor {floor}."
+        f"{q.sku} {q.name or ''} x {q.qty}: list {q.list_price:,} {q.currency}, standard "
+        f"{q.standard_price:,} (edition {q.edition}); hard floor {floor}."
     )
     print_table(
         ["Level", "Max discount %", "Lowest price"],
-        [(lv["level"], lv["max_discount_pct"], money(lv["lowest_price"])) for lv in q["levels"]],
+        [(lv.level, str(lv.max_discount_pct), f"{lv.lowest_price:,}") for lv in q.levels],
         right=["Max discount %", "Lowest price"],
     )
-    for reason in q["floor_reasons"]:
+    for reason in q.floor_reasons:
         say(f"  floor: {reason}")
-    if q["hard_floor"] is not None and Decimal(q["hard_floor"]) > Decimal(q["standard_price"]):
+    if q.hard_floor is not None and q.hard_floor > q.standard_price:
         say(
             "warning: the standard price itself is below the hard floor, so no sale at the "
             "standard price is allowed: the price book or the policy needs correcting",
             err=True,
         )
-    g = q["guidance"]
+    g = q.guidance
     if g is None:
-        say((q["guidance_note"] or "").capitalize() + ".")
-        if "deal history runs" in (q["guidance_note"] or ""):
+        say((q.guidance_note or "").capitalize() + ".")
+        if "deal history runs" in (q.guidance_note or ""):
             say("  Look where the deals are: --as-of DATE (the quote's date) and --window DAYS.")
         return
-    scope = "this SKU" if g["basis"] == "sku" else f"its family, {g.get('scope')}"
-    decided = g["requests_won"] + g["requests_lost"]
+    scope = "this SKU" if g.basis == "sku" else f"its family, {g.scope}"
+    decided = g.requests_won + g.requests_lost
     say(
-        f"Guidance from {g['deals']} deals of {scope} at quantity {g['quantity_band']} from "
-        f"{g['window_from']} to {g['window_to']} ({g['window_days']} days): discount p25 "
-        f"{g['discount_p25']}%, median {g['discount_median']}%, p75 {g['discount_p75']}%; "
-        f"requests won {g['requests_won']} of {decided} decided in that window."
+        f"Guidance from {g.deals} deals of {scope} at quantity {g.quantity_band} from "
+        f"{g.window_from} to {g.window_to} ({g.window_days} days): discount p25 "
+        f"{g.discount_p25}%, median {g.discount_median}%, p75 {g.discount_p75}%; "
+        f"requests won {g.requests_won} of {decided} decided in that window."
     )
-    say(
-        f"  target {money(g['target_price'])}, floor {money(g['floor_price'])}, "
-        f"stretch {money(g['stretch_price'])}"
-    )
+    say(f"  target {g.target_price:,}, floor {g.floor_price:,}, stretch {g.stretch_price:,}")
 
 
 def line_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -212,52 +209,56 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _answer(ctx: click.Context, answer: dict[str, Any], *, check: bool, refused: str) -> None:
+def _answer(ctx: click.Context, answer: Answer, *, check: bool, refused: str) -> None:
     """Print the judged request; exit 2 when its lines had errors, 1 when it is rejected."""
+    from pricing.results.requests import LinesFileRefused, RequestRefused
+
     cfg = settings()
-    if answer.get("status") is None:
+    if isinstance(answer, RequestRefused):
         if not cfg.json:
-            echo_listed_problems(answer["problems"], answer.get("problem_counts", []))
-        if "file" in answer:
-            refused = f"{answer['file']}: {refused}; fix the lines above"
+            echo_listed_problems(
+                [p.model_dump() for p in answer.problems],
+                [c.model_dump() for c in answer.problem_counts],
+            )
+        if isinstance(answer, LinesFileRefused):
+            refused = f"{answer.file}: {refused}; fix the lines above"
         exit_with(ctx, refused, document=answer)
     if cfg.json:
         emit_json(answer)
     else:
         _print_request(answer, check=check)
-    if answer["status"] == "rejected":
+    if answer.status == "rejected":
         ctx.exit(1)
 
 
-def _headline(r: dict[str, Any], check: bool = False) -> str:
-    status = r["status"]
-    state = status + (f", needs {r['level']} or above" if status == "pending" else "")
-    name = "Check (nothing stored)" if check else f"Request {r['id']}"
-    return f"{name} for {r['customer']}: {state.upper() if status == 'rejected' else state}."
+def _headline(r: RequestResult, check: bool = False) -> str:
+    state = r.status + (f", needs {r.level} or above" if r.status == "pending" else "")
+    name = "Check (nothing stored)" if check else f"Request {r.id}"
+    return f"{name} for {r.customer}: {state.upper() if r.status == 'rejected' else state}."
 
 
-def _print_request(r: dict[str, Any], *, check: bool = False) -> None:
+def _print_request(r: RequestResult, *, check: bool = False) -> None:
     say(_headline(r, check))
     print_table(
         ["#", "SKU", "Qty", "List", "Standard", "Price", "Discount %", "Decision"],
         [
             (
-                line["line"],
-                line["sku"],
-                line["qty"],
-                money(line["list_price"]),
-                money(line["standard_price"]),
-                money(line["price"]),
-                line["discount_pct"],
-                line["decision"] + (f" ({line['level']})" if line["level"] else ""),
+                line.line,
+                line.sku,
+                line.qty,
+                f"{line.list_price:,}",
+                f"{line.standard_price:,}",
+                f"{line.price:,}",
+                str(line.discount_pct),
+                line.decision + (f" ({line.level})" if line.level else ""),
             )
-            for line in r["lines"]
+            for line in r.lines
         ],
         right=["#", "Qty", "List", "Standard", "Price", "Discount %"],
     )
-    for line in r["lines"]:
-        for reason in line["reasons"]:
-            say(f"  line {line['line']}: {reason}")
+    for line in r.lines:
+        for reason in line.reasons:
+            say(f"  line {line.line}: {reason}")
 
 
 @click.group(
@@ -304,15 +305,15 @@ def requests_(ctx: click.Context, status: str | None, rep: str | None) -> None:
         ],
         [
             (
-                r["id"],
-                when(r["created_at"]),
-                r["rep"],
-                r["customer"],
-                len(r["lines"]),
-                f"{max(Decimal(line['discount_pct']) for line in r['lines']):.2f}",
-                r["status"],
-                r["level"] or "",
-                r["decided_by"] or "",
+                r.id,
+                f"{r.created_at:{MINUTE}}",
+                r.rep,
+                r.customer,
+                len(r.lines),
+                f"{max(line.discount_pct for line in r.lines):.2f}",
+                r.status,
+                r.level or "",
+                r.decided_by or "",
             )
             for r in found
         ],
@@ -342,12 +343,12 @@ def show(ident: str) -> None:
         emit_json(r)
         return
     _print_request(r)
-    say(f"Asked by {r['rep']}: {r['reason']}")
-    if r["expires_at"] and r["status"] == "approved":
-        say(f"Approval valid until {when(r['expires_at'])} UTC.")
+    say(f"Asked by {r.rep}: {r.reason}")
+    if r.expires_at and r.status == "approved":
+        say(f"Approval valid until {r.expires_at:{MINUTE}} UTC.")
     print_table(
         ["When (UTC)", "Who", "What", "Note"],
-        [(when(e["at"]), e["by"], e["action"], e["note"] or "") for e in r["events"]],
+        [(f"{e.at:{MINUTE}}", e.by, e.action, e.note or "") for e in r.events],
         title="History",
     )
 
@@ -410,7 +411,7 @@ Examples:
         if cfg.json:
             emit_json(r)
             return
-        say(f"{r['id']} for {r['customer']}: marked {outcome}.")
+        say(f"{r.id} for {r.customer}: marked {outcome}.")
 
     record.help = f"Record that the deal of an approved request was {outcome}."
     return record
@@ -439,9 +440,9 @@ def approve(ident: str, note: str | None) -> None:
         emit_json(r)
         return
     say(
-        f"Approved {r['id']} for {r['customer']}; valid until {when(r['expires_at'], '%Y-%m-%d')}."
-        if r["expires_at"]
-        else f"Approved {r['id']}."
+        f"Approved {r.id} for {r.customer}; valid until {r.expires_at:%Y-%m-%d}."
+        if r.expires_at
+        else f"Approved {r.id}."
     )
 
 
@@ -463,4 +464,4 @@ def reject(ident: str, note: str) -> None:
     if cfg.json:
         emit_json(r)
         return
-    say(f"Rejected {r['id']} for {r['customer']}.")
+    say(f"Rejected {r.id} for {r.customer}.")

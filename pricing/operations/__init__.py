@@ -142,7 +142,10 @@ class Operation:
         return list(inspect.signature(self.function).parameters.values())[1:]
 
     def result(self) -> Any:
-        """The type the method answers with (its return annotation, resolved)."""
+        """The type the method answers with (its return annotation, resolved). Modules of
+        operations name their results through :mod:`pricing.results` (``results.requests.
+        RequestResult``), which imports a domain's models when first named: here, when a client
+        or the server first needs them, so that loading the library loads no pydantic."""
         import typing
 
         return typing.get_type_hints(self.function)["return"]

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from pricing import api, documents
-from pricing.operations import Document, Session, operation
+from typing import TYPE_CHECKING
+
+from pricing import api, results
+from pricing.operations import Session, operation
+
+if TYPE_CHECKING:
+    import pricing.results.store  # noqa: F401  (what ``results.store`` is)
 
 
 class Audit(Session):
     """The keyed audit chain: methods of :class:`pricing.Pricing`."""
 
     @operation("audit.verify")
-    def audit_verify(self, *, kept: str | None = None) -> Document:
+    def audit_verify(self, *, kept: str | None = None) -> results.store.AuditVerdict:
         """Check every entry of the chain and every stored subject against it (``kept``: a head,
         ``SEQ:MAC``, kept elsewhere, to find entries cut from the end)."""
-        return documents.audit(api.verify_audit(self.store(), kept=kept, user=self.user))
+
+        return results.store.AuditVerdict.of(
+            api.verify_audit(self.store(), kept=kept, user=self.user)
+        )
 
     @operation("audit.head")
-    def audit_head(self) -> Document:
+    def audit_head(self) -> results.store.AuditHead:
         """The chain's newest entry (``SEQ:MAC``), to keep somewhere the database is not."""
-        return documents.audit_head(api.audit_head(self.store(), user=self.user))
+
+        return results.store.AuditHead.of(api.audit_head(self.store(), user=self.user))

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from pricing import api, documents
-from pricing.operations import Document, Session, operation
+from typing import TYPE_CHECKING
+
+from pricing import api, results
+from pricing.operations import Session, operation
+
+if TYPE_CHECKING:
+    import pricing.results.store  # noqa: F401  (what ``results.store`` is)
 
 
 class Database(Session):
     """Looking after the database: methods of :class:`pricing.Pricing`."""
 
     @operation("db.check")
-    def db_check(self) -> Document:
+    def db_check(self) -> results.store.DbCheck:
         """Verify the store: every deal-data segment decodes and holds what was stored, editions
         and policies hold what was recorded, every subject matches the audit; each damaged thing
         named with how to recover (the owner's)."""
+
         checked = api.check_database(self.store(), user=self.user, progress=self.progress)
-        return documents.store_check(checked)
+        return results.store.DbCheck.of(checked)

@@ -13,11 +13,12 @@ from typing import (
 
 from typing_extensions import TypedDict
 
-from pricing import api, documents
+from pricing import api, results
 from pricing.errors import InputError
-from pricing.operations import Document, Session, operation
+from pricing.operations import Session, operation
 
 if TYPE_CHECKING:
+    import pricing.results.requests  # noqa: F401  (what ``results.requests`` is)
     from pricing.requests.lifecycle import LineInput
 
 
@@ -32,14 +33,14 @@ class Line(TypedDict):
 
 def _inputs(
     lines: list[Line] | None, lines_file: Path | None
-) -> tuple[list[LineInput], Document | None]:
+) -> tuple[list[LineInput], results.requests.LinesFileRefused | None]:
     """The lines as the core takes them, or the refusal of a lines file with problems."""
     from pricing.requests.lifecycle import LineInput
 
     if lines_file is not None:
         inputs, problems = api.read_request_lines(lines_file)
         if problems:
-            return [], {**documents.request_refused(problems), "file": lines_file.name}
+            return [], results.requests.LinesFileRefused.of_file(problems, lines_file.name)
         return inputs, None
     return [
         LineInput(
@@ -64,10 +65,11 @@ def _decimal(text: str | None, field: str) -> Decimal | None:
     return number
 
 
-def _answer(submitted: api.Submission) -> Document:
+def _answer(submitted: api.Submission) -> results.requests.Answer:
+
     if submitted.request is None:
-        return documents.request_refused(submitted.problems)
-    return documents.request(submitted.request)
+        return results.requests.RequestRefused.of(submitted.problems)
+    return results.requests.RequestResult.of(submitted.request)
 
 
 class Requests(Session):
@@ -82,10 +84,11 @@ class Requests(Session):
         customer: str | None = None,
         as_of: date | None = None,
         window: int | None = None,
-    ) -> Document:
+    ) -> results.requests.QuoteResult:
         """List, standard price and the lowest price each approval level may grant, as of a date,
         with guidance from a window of days before it."""
-        return documents.quote(
+
+        return results.requests.QuoteResult.of(
             api.quote(self.store(), sku, qty, on=as_of, window=window, user=self.user),
             customer,
         )
@@ -99,7 +102,7 @@ class Requests(Session):
         lines: list[Line] | None = None,
         lines_file: Path | None = None,
         check: bool = False,
-    ) -> Document:
+    ) -> results.requests.Answer:
         """Ask for a special price: judged under the policy in force, stored unless a check."""
         inputs, refused = _inputs(lines, lines_file)
         if refused is not None:
@@ -124,7 +127,7 @@ class Requests(Session):
         lines_file: Path | None = None,
         reason: str | None = None,
         check: bool = False,
-    ) -> Document:
+    ) -> results.requests.Answer:
         """New lines for one's own pending or approved request, judged afresh."""
         inputs, refused = _inputs(lines, lines_file)
         if refused is not None:
@@ -136,32 +139,44 @@ class Requests(Session):
         )
 
     @operation("requests.list")
-    def requests(self, *, status: str | None = None, rep: str | None = None) -> Document:
+    def requests(
+        self, *, status: str | None = None, rep: str | None = None
+    ) -> list[results.requests.RequestResult]:
         """Requests, oldest first: one's own for a rep, everyone's for a manager or the owner."""
-        return documents.requests(
-            api.list_requests(self.store(), status=status, rep=rep, user=self.user)
-        )
+
+        found = api.list_requests(self.store(), status=status, rep=rep, user=self.user)
+        return [results.requests.RequestResult.of(r) for r in found]
 
     @operation("requests.show")
-    def show_request(self, *, ident: str) -> Document:
+    def show_request(self, *, ident: str) -> results.requests.RequestShown:
         """One request with its lines and history."""
-        return documents.request(api.show_request(self.store(), ident, user=self.user), events=True)
+
+        return results.requests.RequestShown.of(
+            api.show_request(self.store(), ident, user=self.user)
+        )
 
     @operation("requests.outcome")
-    def record_outcome(self, *, ident: str, outcome: Literal["won", "lost"]) -> Document:
+    def record_outcome(
+        self, *, ident: str, outcome: Literal["won", "lost"]
+    ) -> results.requests.RequestResult:
         """Record that the deal of a request was won or lost."""
-        return documents.request(
+
+        return results.requests.RequestResult.of(
             api.record_outcome(self.store(), ident, outcome=outcome, user=self.user)
         )
 
     @operation("requests.approve")
-    def approve(self, *, ident: str, note: str | None = None) -> Document:
+    def approve(self, *, ident: str, note: str | None = None) -> results.requests.RequestResult:
         """Approve a pending request (a role covering its level, never one's own)."""
-        return documents.request(
+
+        return results.requests.RequestResult.of(
             api.approve_request(self.store(), ident, user=self.user, note=note)
         )
 
     @operation("requests.reject")
-    def reject(self, *, ident: str, note: str) -> Document:
+    def reject(self, *, ident: str, note: str) -> results.requests.RequestResult:
         """Reject a pending request, with a note saying why."""
-        return documents.request(api.reject_request(self.store(), ident, user=self.user, note=note))
+
+        return results.requests.RequestResult.of(
+            api.reject_request(self.store(), ident, user=self.user, note=note)
+        )
