@@ -52,10 +52,11 @@ Document = dict[str, Any]
 
 def dumps(document: object) -> str:
     """A document as JSON text, exactly as ``--json`` prints it (without the final newline)."""
-    return json.dumps(document, indent=2, ensure_ascii=False, default=_json_default)
+    return json.dumps(document, indent=2, ensure_ascii=False, default=json_default)
 
 
-def _json_default(value: object) -> str:
+def json_default(value: object) -> str:
+    """A Decimal, a datetime or a date as its JSON text (json.dumps' ``default``)."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):

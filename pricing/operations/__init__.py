@@ -176,8 +176,10 @@ def run(name: str, caller: Caller, params: dict[str, Any]) -> Document:
     (dates and Decimals as text), exactly what a server answers."""
     import json
 
-    from pricing.documents import dumps
+    from pricing.documents import json_default
 
     check_values(params)
     document = find(name).function(caller, **params)
-    return json.loads(dumps(document))
+    # The values a server's answer carries: json.loads of the compact text (C's encoder; the
+    # indented text --json prints, Python's, would load to the same values, 5x slower).
+    return json.loads(json.dumps(document, ensure_ascii=False, default=json_default))
