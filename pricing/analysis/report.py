@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError
+from pricing.keys import request_code
 from pricing.lines import segments
 from pricing.money import MICRO
 from pricing.storage import deal_tables
@@ -679,7 +680,7 @@ def _why(row: _Row) -> str:
     if row.level == "rejected":
         return "beyond the top level's limit: nobody may approve it"
     cover = (
-        f"request R-{row.request_id:06d} does not cover it"
+        f"request {request_code(row.request_id)} does not cover it"
         if row.request_id
         else "no approved request"
     )

@@ -32,6 +32,7 @@ from pricing.io.sheets import (
     normalise_header,
     open_workbook,
 )
+from pricing.keys import sku_key
 from pricing.limits import PRICE_BOOK_FILE, PRICE_BOOK_ROWS, SKIPPED_ROWS_LISTED, TIER_ROWS
 from pricing.money import (
     LARGEST,
@@ -49,7 +50,7 @@ from pricing.money import (
     round_money,
     with_decimal_comma,
 )
-from pricing.pricebook.model import Edition, PriceBook, PriceItem, Tier, sku_key
+from pricing.pricebook.model import Edition, PriceBook, PriceItem, Tier
 from pricing.problems import Problem, Problems, Severity, kind_of
 
 Progress = Callable[[int, int], None]
@@ -490,7 +491,7 @@ class _ItemReader:
                     family_spelling[family] = spelling
                 if spelling != family:
                     item = item._replace(family=spelling)
-            key = sku.casefold()
+            key = sku_key(sku)
             if key in items:
                 self._duplicate(r, sku, items[key].sku, first_seen[key])
                 continue

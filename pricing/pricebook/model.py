@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from pricing.keys import sku_key
 from pricing.money import round_money, to_micros
 
 ITEM_FIELDS = (
@@ -25,11 +26,6 @@ ITEM_FIELDS = (
     "floor_price",
     "status",
 )
-
-
-def sku_key(sku: str) -> str:
-    """SKUs that differ only in case or surrounding space are the same SKU."""
-    return sku.strip().casefold()
 
 
 class PriceItem(NamedTuple):

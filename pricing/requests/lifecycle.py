@@ -9,7 +9,6 @@ a note. Decisions are conditional updates, so two people deciding at once cannot
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from pricing.access import authority
 from pricing.errors import DamagedError, InputError, NotFoundError, Refused
+from pricing.keys import request_code, request_number
 from pricing.money import (
     TOO_LARGE,
     TOO_LARGE_TEXT,
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 STATUSES = ("approved", "pending", "rejected", "expired", "won", "lost")
 SYSTEM = "system"
-_ID = re.compile(r"^\s*(?:R-?)?0*(\d{1,9})\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ class Request:
 
 
 def format_id(number: int) -> str:
-    return f"R-{number:06d}"
+    return request_code(number)
 
 
 def parse_id(text: str | int) -> int:
@@ -111,10 +110,10 @@ def parse_id(text: str | int) -> int:
         if text < 1:
             raise InputError(f"{text!r} is not a request id; they look like R-000123")
         return text
-    match = _ID.match(str(text))
-    if not match:
+    number = request_number(str(text))
+    if number is None:
         raise InputError(f"{text!r} is not a request id; they look like R-000123")
-    return int(match.group(1))
+    return number
 
 
 # Pricing and judging -------------------------------------------------------------------------
