@@ -14,10 +14,11 @@ and :func:`simulation` here are them, so that this is the one place to look.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from pricing.text import json_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -52,7 +53,7 @@ Document = dict[str, Any]
 
 def dumps(document: object) -> str:
     """A document as JSON text, exactly as ``--json`` prints it (without the final newline)."""
-    return json.dumps(document, indent=2, ensure_ascii=False, default=json_default)
+    return json_text(document, json_default)  # json.dumps(..., indent=2, ensure_ascii=False)
 
 
 def json_default(value: object) -> str:

@@ -609,7 +609,7 @@ def _leading_zero_hints(
 ) -> list[Problem]:
     """A warning for each unmatched SKU that is a book's SKU but for its leading zeros
     (``123`` where the book has ``00123``: Excel read the SKU column as numbers)."""
-    bare = {sku: sku.casefold().lstrip("0") for sku, _ in unmatched if sku[:1].isdigit()}
+    bare = {sku: sku_key(sku).lstrip("0") for sku, _ in unmatched if sku[:1].isdigit()}
     found = deal_tables.book_skus_without_zeros(conn, [b for b in bare.values() if b])
     return [
         Problem(
