@@ -97,11 +97,7 @@ class Request:
 
     @property
     def code(self) -> str | None:
-        return None if self.id is None else format_id(self.id)
-
-
-def format_id(number: int) -> str:
-    return request_code(number)
+        return None if self.id is None else request_code(self.id)
 
 
 def parse_id(text: str | int) -> int:
@@ -453,13 +449,13 @@ def _load(conn: Connection, number: int) -> Request:
     try:
         row = queries.request_row(conn, number)
         if row is None:
-            raise NotFoundError(f"no request {format_id(number)}")
+            raise NotFoundError(f"no request {request_code(number)}")
         lines = [_line(r) for r in queries.request_line_rows(conn, number)]
         events = queries.event_rows(conn, number)
     except (ValueError, TypeError) as exc:  # SQLite keeps whatever an edit by hand wrote
         why = (str(exc).strip().splitlines() or [""])[0][:120] or type(exc).__name__
         raise DamagedError(
-            f"request {format_id(number)} is damaged: a stored value does not read ({why}); "
+            f"request {request_code(number)} is damaged: a stored value does not read ({why}); "
             "nothing was changed. To recover, restore the database from a backup taken before "
             "the damage; `pricing db check` and `pricing audit verify` name what else changed"
         ) from None
