@@ -9,18 +9,21 @@ the same text.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from decimal import Decimal
+
+from pricing.text import json_text
 
 
 def dumps(document: object) -> str:
     """A document as JSON text, exactly as ``--json`` prints it (without the final newline)."""
-    return json.dumps(document, indent=2, ensure_ascii=False, default=_json_default)
+    return json_text(document, json_default)  # json.dumps(..., indent=2, ensure_ascii=False)
 
 
-def _json_default(value: object) -> object:
-    if hasattr(value, "model_dump"):  # a typed result (pydantic): its JSON form
+def json_default(value: object) -> object:
+    """A typed result as its JSON form, a Decimal, a datetime or a date as its JSON text
+    (json.dumps' ``default``)."""
+    if hasattr(value, "model_dump"):  # a typed result (pydantic)
         return value.model_dump(mode="json")
     if isinstance(value, Decimal):
         return str(value)

@@ -16,7 +16,11 @@ bidi controls and line separators raw.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
+from json.encoder import encode_basestring as _encode_string  # C's, as json.dumps uses
+from typing import Any
 
 # The two-character escapes people know; every other control is \xNN or \uNNNN, as Python
 # writes them (so the shown value can be pasted into a string literal).
@@ -83,3 +87,64 @@ def spreadsheet_text(value: str) -> str:
     (a leading ``'``, as a person types it)."""
     value = xlsx_safe(value)
     return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def json_text(document: object, default: Callable[[Any], object]) -> str:
+    """``json.dumps(document, indent=2, ensure_ascii=False, default=default)``, the same text,
+    written twice as fast: Python 3.11's C encoder cannot indent, and its Python one runs a
+    generator per value (a report by customer is 1.5 million values). A document is a tree
+    (no value reached twice on one path; a cycle would end in RecursionError, not ValueError)."""
+
+    def text(value: Any, pad: str) -> str:
+        kind = value.__class__
+        if kind is str:
+            return _encode_string(value)
+        if kind is int:
+            return _int(value)
+        if value is None or value is True or value is False:
+            return _CONSTANTS[value]
+        if isinstance(value, str):
+            return _encode_string(value)
+        if isinstance(value, int):
+            return _int(value)
+        if isinstance(value, float):
+            return _float(value)
+        if isinstance(value, list | tuple):
+            if not value:
+                return "[]"
+            inner = pad + "  "
+            return f"[{inner}{f',{inner}'.join([text(v, inner) for v in value])}{pad}]"
+        if isinstance(value, dict):
+            if not value:
+                return "{}"
+            inner = pad + "  "
+            items = [f"{_key(k)}: {text(v, inner)}" for k, v in value.items()]
+            return f"{{{inner}{f',{inner}'.join(items)}{pad}}}"
+        return text(default(value), pad)
+
+    return text(document, "\n")
+
+
+_CONSTANTS = {None: "null", True: "true", False: "false"}
+_int = int.__repr__
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)
+
+
+def _key(key: object) -> str:
+    """A dict key as json writes it: text, or a number, a boolean or null as text."""
+    if isinstance(key, str):
+        return _encode_string(key)
+    if isinstance(key, float):
+        return f'"{_float(key)}"'
+    if key is True or key is False or key is None:
+        return f'"{_CONSTANTS[key]}"'
+    if isinstance(key, int):
+        return f'"{_int(key)}"'
+    raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")

@@ -1,6 +1,6 @@
 """One rules engine: a line judged alone and the same line classified among a million agree.
 
-``judge`` (one request line, Decimal) and ``classify`` (whole columns of deal lines, integer
+``judge_lines`` (a request's lines, Decimal) and ``classify`` (whole columns of deal lines, integer
 millionths) run the same checks; the property test below compares them line by line over random
 policies, currencies with 0, 2 and 3 minor units, fractional, zero and huge quantities, items with
 and without a cost or a floor, standard prices below list (what a tier makes of a price: the
@@ -22,7 +22,7 @@ from pricing.lines import segments
 from pricing.lines.matching import classify
 from pricing.lines.schema import CLASSIFIED
 from pricing.money import quantum
-from pricing.policy.engine import judge, judge_lines
+from pricing.policy.engine import judge_lines
 from pricing.policy.model import LineFacts, Policy, Rule
 from tests.conftest import Cli
 
@@ -157,7 +157,7 @@ def _facts(row: dict[str, Any]) -> LineFacts:
 
 
 def _expected(policy: Policy, row: dict[str, Any], price: Decimal) -> tuple[int, int | None, int]:
-    decided = judge(policy, _facts(row), price)
+    decided = judge_lines(policy, [(_facts(row), price)])[0]
     rank = -1 if decided.decision == "rejected" else (
         0 if decided.level is None else policy.levels.index(decided.level))  # fmt: skip
     floor = decided.hard_floor
@@ -200,7 +200,9 @@ def test_engine__a_line_without_quantity_has_no_price_to_hold_below_a_floor(
     """No unit price: nothing to approve and nothing below a floor; its floor is still stored."""
     ranks, floors, below = classify(policy, _table([row for row, _ in lines]))
     for k, (row, _) in enumerate(lines):
-        floor = judge(policy, _facts(row), Decimal(row["standard_price"]) / MICRO).hard_floor
+        floor = judge_lines(policy, [(_facts(row), Decimal(row["standard_price"]) / MICRO)])[
+            0
+        ].hard_floor
         assert (int(ranks[k]), int(below[k])) == (0, 0)
         assert _floors(floors)[k] == (None if floor is None else int(floor * MICRO))
 
@@ -217,7 +219,7 @@ def test_engine__a_jpy_line_under_a_usd_policy_has_its_margin_floor_in_yen() -> 
         "standard_price": 150 * MICRO, "list_price": 150 * MICRO, "unit_cost": 100 * MICRO,
         "item_floor": None, "item_currency": "JPY", "net_amount": 267 * MICRO,
     }  # fmt: skip
-    decided = judge(policy, _facts(row), Decimal("133.50"))
+    decided = judge_lines(policy, [(_facts(row), Decimal("133.50"))])[0]
     assert (decided.decision, decided.hard_floor) == ("rejected", Decimal(134))
     ranks, floors, below = classify(policy, _table([row]))
     assert (int(ranks[0]), _floors(floors), int(below[0])) == (-1, [134 * MICRO], 1)

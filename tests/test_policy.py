@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from pricing.policy.engine import judge, judge_lines, limits_for, lowest_prices
+from pricing.policy.engine import judge_lines, lowest_prices
 from pricing.policy.file import parse_policy
 from pricing.policy.model import LineFacts
 
@@ -67,7 +67,7 @@ def line(sku="HW-200", family="Hardware", qty=10, standard="100", cost=None, flo
 
 
 def decide(facts: LineFacts, price: str, text: str = POLICY) -> tuple[str, str | None]:
-    result = judge(policy(text), facts, Decimal(price))
+    result = judge_lines(policy(text), [(facts, Decimal(price))])[0]
     return result.decision, result.level
 
 
@@ -97,10 +97,10 @@ def test_default_limits_are_inclusive(price: str, expected: tuple[str, str | Non
 def test_most_specific_rule_sets_limits_and_missing_levels_fall_back() -> None:
     # HW-100 exact SKU rule: rep 2; manager/owner from the pattern rule when qty >= 50
     big = line(sku="HW-100", qty=50)
-    limits = {lv: pct for lv, pct, _ in limits_for(policy(), big)}
+    limits = {lv: pct for lv, pct, _ in lowest_prices(policy(), big)}
     assert limits == {"rep": Decimal("2.0"), "manager": Decimal("25.0"), "owner": Decimal("35.0")}
     small = line(sku="HW-100", qty=5)
-    limits = {lv: pct for lv, pct, _ in limits_for(policy(), small)}
+    limits = {lv: pct for lv, pct, _ in lowest_prices(policy(), small)}
     assert limits == {"rep": Decimal("2.0"), "manager": Decimal("20.0"), "owner": Decimal("30.0")}
 
 
@@ -125,7 +125,7 @@ def test_deal_size_rule_is_least_specific_but_fills_a_level() -> None:
 
 def test_margin_floor_is_gross_margin_on_price_not_markup() -> None:
     services = line(sku="SV-1", family="services", cost="60", standard="100")
-    result = judge(policy(), services, Decimal("79.99"))
+    result = judge_lines(policy(), [(services, Decimal("79.99"))])[0]
     assert result.hard_floor == Decimal("80.00")  # 60 / 0.75
     assert result.decision == "rejected"
     assert "below the hard floor 80.00" in result.reasons[0]
@@ -135,21 +135,23 @@ def test_margin_floor_is_gross_margin_on_price_not_markup() -> None:
 
 def test_every_floor_applies_and_the_strictest_wins() -> None:
     facts = line(sku="HW-150", qty=60, standard="50", floor="42")
-    result = judge(policy(), facts, Decimal("41"))
+    result = judge_lines(policy(), [(facts, Decimal("41"))])[0]
     assert result.hard_floor == Decimal("42")
     assert result.decision == "rejected"
-    assert judge(policy(), facts, Decimal("42")).decision == "pending"
+    assert judge_lines(policy(), [(facts, Decimal("42"))])[0].decision == "pending"
 
 
 def test_margin_floor_without_a_cost_is_never_a_silent_pass() -> None:
     services = line(sku="SV-2", family="Services", cost=None, standard="100")
-    result = judge(policy(), services, Decimal("99"))
+    result = judge_lines(policy(), [(services, Decimal("99"))])[0]
     assert (result.decision, result.level) == ("pending", "owner")
     assert "has no unit cost" in result.reasons[0]
 
 
 def test_reasons_name_the_scope_and_the_numbers() -> None:
-    result = judge(policy(), line(family="Services", sku="SV-1", cost="10"), Decimal("92"))
+    result = judge_lines(
+        policy(), [(line(family="Services", sku="SV-1", cost="10"), Decimal("92"))]
+    )[0]
     assert (
         "Services: rep may grant up to 5.00%, manager up to 10.00%, owner up to 15.00%"
         in result.reasons

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError
+from pricing.keys import request_code
 from pricing.lines import segments
 from pricing.money import MICRO
 from pricing.storage import deal_tables
@@ -269,7 +270,9 @@ def build(
     report = Report(start or totals.first, end or totals.last, currency, by, totals, groups)
     report.sort, report.flag, report.details = sort, flag, details
     if details:
-        report.months = [(key["month"], m) for key, m in _metrics(con, ["month"], flag)[1]]
+        report.months = [
+            (key["month"], m) for key, m in _metrics(con, ["month"], flag, totals=False)[1]
+        ]
         report.band_basis = "sku" if "sku" in by else "family"
         report.bands, report.distribution = _bands(con, report.band_basis)
         report.out_of_policy = _out_of_policy(con)
@@ -427,9 +430,15 @@ _BELOW_STANDARD, _ABOVE_STANDARD, _FLAGGED, _AT_STANDARD = 4, 5, 6, 7  # the sal
 
 
 def _metrics(
-    con: duckdb.DuckDBPyConnection, by: list[str], flag: Decimal, *, whole: bool = False
+    con: duckdb.DuckDBPyConnection,
+    by: list[str],
+    flag: Decimal,
+    *,
+    whole: bool = False,
+    totals: bool = True,
 ) -> tuple[Metrics, list[tuple[dict[str, str], Metrics]]]:
-    """The totals and one row per group (none when ``by`` is empty).
+    """The totals and one row per group (none when ``by`` is empty); without ``totals``
+    (the months of a report whose totals are known) the totals are empty, not summed.
 
     The lines are summed once, grouped by their keys and their part of the report (a small
     code: return, sale below or above standard, out of policy...); the figures are sums of
@@ -501,26 +510,26 @@ def _metrics(
             f"dealt AS (SELECT {keys}count(DISTINCT deal_no) AS deals FROM lines WHERE qty >= 0 "
             "GROUP BY ALL), "
             f"sums AS (SELECT {listed}, grouping({listed}) AS g, {figures} FROM parts "
-            f"GROUP BY GROUPING SETS (({listed}), ())) "
+            f"GROUP BY GROUPING SETS (({listed}){', ()' if totals else ''})) "
             f"SELECT sums.*, dealt.deals FROM sums LEFT JOIN dealt USING ({listed}) "
             f"ORDER BY g, {listed}"  # months in order, ties stable
         )
-    totals = Metrics()
+    summed = Metrics()
     groups: list[tuple[dict[str, str], Metrics]] = []
     for row in _rows(con, query):
         if row.g:  # the grouping set of every line
-            totals = _row_metrics(row)
+            summed = _row_metrics(row)
             if whole and not row.negatives:
-                totals.deals = int(row.deal_starts or 0)
+                summed.deals = int(row.deal_starts or 0)
             else:  # a period may hold a deal's later lines alone; a deal may be returns only
                 counted = con.execute(
                     "SELECT count(DISTINCT deal_no) FROM lines WHERE qty >= 0"
                 ).fetchone()
-                totals.deals = int(counted[0]) if counted else 0
+                summed.deals = int(counted[0]) if counted else 0
         else:
             key = {name: str(getattr(row, f"k_{name}")) for name in by}
             groups.append((key, _row_metrics(row)))
-    return totals, groups
+    return summed, groups
 
 
 class _Row:
@@ -671,7 +680,7 @@ def _why(row: _Row) -> str:
     if row.level == "rejected":
         return "beyond the top level's limit: nobody may approve it"
     cover = (
-        f"request R-{row.request_id:06d} does not cover it"
+        f"request {request_code(row.request_id)} does not cover it"
         if row.request_id
         else "no approved request"
     )

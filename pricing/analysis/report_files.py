@@ -7,7 +7,7 @@ import csv
 import html
 import io
 from copy import deepcopy
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from pricing.analysis.report import (
     ranking_order,
 )
 from pricing.errors import InputError
-from pricing.money import format_money, format_pct, round_money
+from pricing.money import format_money, format_pct, quantum, round_money
 
 LABELS = {
     "lines": "Lines", "deals": "Deals", "quantity": "Quantity", "list_revenue": "List revenue",
@@ -84,20 +84,34 @@ def metric_value(metrics: Metrics, key: str) -> Any:
 def metrics_document(metrics: Metrics, currency: str) -> dict[str, Any]:
     """Money as decimal strings in minor units, percentages with 2 places, counts as numbers.
 
-    Amounts are rounded once, here, from the exact sums.
+    Amounts are rounded once, here, from the exact sums (as :func:`pricing.money.format_money`
+    does, the currency's step worked out once: a report by customer has thousands of groups).
     """
+    step = quantum(currency)
     document: dict[str, Any] = {}
-    for key in (*METRIC_KEYS, *EXTRA_KEYS):
-        value = metric_value(metrics, key)
-        if key in MONEY_KEYS:
-            document[key] = format_money(value, currency)
-        elif key in PCT_KEYS:
+    for key, kind in _KINDS:
+        value = getattr(metrics, key)
+        if kind == "money":
+            document[key] = None if value is None else str(value.quantize(step, ROUND_HALF_EVEN))
+        elif kind == "pct":
             document[key] = format_pct(value)
-        elif key == "quantity":
+        elif kind == "quantity":
             document[key] = int(value) if value == value.to_integral_value() else str(value)
         else:
             document[key] = value
     return document
+
+
+def _written_as(key: str) -> str:
+    """How a figure of a metrics document is written: money, pct, quantity or as is."""
+    if key in MONEY_KEYS:
+        return "money"
+    if key in PCT_KEYS:
+        return "pct"
+    return "quantity" if key == "quantity" else "as is"
+
+
+_KINDS = tuple((key, _written_as(key)) for key in (*METRIC_KEYS, *EXTRA_KEYS))
 
 
 def report_document(report: Report) -> dict[str, Any]:

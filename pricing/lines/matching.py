@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from pricing.errors import InputError
 from pricing.io import arrow
+from pricing.keys import glob_re2, sku_key
 from pricing.lines import schema
 from pricing.lines.segments import whole, zero_filled
 from pricing.money import LARGEST, MICRO, TOO_LARGE_TEXT, minor_units
@@ -332,7 +333,7 @@ def _standard_prices(
 
 def _scope(edition: int, sku: str | None, family: str | None) -> str:
     if sku is not None:
-        return f"{int(edition)}\x1fsku\x1f{sku.strip().casefold()}"
+        return f"{int(edition)}\x1fsku\x1f{sku_key(sku)}"
     return f"{int(edition)}\x1ffamily\x1f{(family or '').casefold()}"
 
 
@@ -651,39 +652,9 @@ def _values(column: Column, xp: Arrays, *, tested_whole: bool = False) -> Values
     def glob(pattern: str) -> Mask:
         import pyarrow.compute as pc
 
-        return flags(pc.match_substring_regex(column, _re2(pattern)))
+        return flags(pc.match_substring_regex(column, glob_re2(pattern)))
 
     return Values.later(load, xp, equal=equal, glob=glob)
-
-
-def _re2(glob: str) -> str:
-    """A glob as an anchored RE2 pattern, matching what :mod:`fnmatch` matches (``*``, ``?``,
-    ``[seq]``, ``[!seq]``); written out because fnmatch's own output is Python-only syntax."""
-    import re
-
-    out, i = [], 0
-    while i < len(glob):
-        char = glob[i]
-        i += 1
-        if char == "*":
-            out.append(".*")
-        elif char == "?":
-            out.append(".")
-        elif char == "[":
-            close = glob.find("]", i + 1 if glob[i : i + 1] in ("!", "]") else i)
-            if close < 0:
-                out.append("\\[")
-                continue
-            inside = glob[i:close].replace("\\", "\\\\")
-            i = close + 1
-            if inside.startswith("!"):
-                inside = "^" + inside[1:]
-            elif inside.startswith("^"):
-                inside = "\\" + inside
-            out.append(f"[{inside}]")
-        else:
-            out.append(re.escape(char))
-    return "^(?s:" + "".join(out) + ")\\z"
 
 
 def _same(text: Array, first: pa.Scalar[Any]) -> bool:

@@ -51,6 +51,7 @@ from pricing.io.sheets import (
     read_input,
     sniff_delimiter,
 )
+from pricing.keys import REQUEST_ID
 from pricing.limits import (
     COLUMNS,
     CSV_LINE_BYTES,
@@ -174,7 +175,6 @@ MONEY = ("amount", "unit_price", "discount")
 NUMBER_FIELDS = ("qty", *MONEY)
 DECIMAL_MARKS = ("comma", "point")  # --decimal
 EXCEL_EPOCH = "1899-12-30"
-_REQUEST_ID = r"^(?i)(?:R-?)?0*(?P<n>\d{1,9})$"  # R-000123, r123, 123
 
 
 @dataclass
@@ -1541,7 +1541,7 @@ class _Reader:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        extracted = pc.extract_regex(values, _REQUEST_ID)
+        extracted = pc.extract_regex(values, REQUEST_ID)
         found = pc.is_valid(extracted).to_numpy(zero_copy_only=False)
         number: Array = pc.if_else(pa.array(found), extracted.field("n"), "0")
         ids = pc.cast(number, pa.int64()).to_numpy()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pricing.config import above_standard_flag
 from pricing.errors import DamagedError
 from pricing.io.arrow import dates, dictionary_encode, fill_null, texts
+from pricing.keys import sku_key
 from pricing.limits import UNMATCHED_SKUS_LISTED
 from pricing.lines import history, schema, segments
 from pricing.lines.history import Conflict, Reading, Undone
@@ -608,7 +609,7 @@ def _leading_zero_hints(
 ) -> list[Problem]:
     """A warning for each unmatched SKU that is a book's SKU but for its leading zeros
     (``123`` where the book has ``00123``: Excel read the SKU column as numbers)."""
-    bare = {sku: sku.casefold().lstrip("0") for sku, _ in unmatched if sku[:1].isdigit()}
+    bare = {sku: sku_key(sku).lstrip("0") for sku, _ in unmatched if sku[:1].isdigit()}
     found = deal_tables.book_skus_without_zeros(conn, [b for b in bare.values() if b])
     return [
         Problem(
@@ -620,7 +621,7 @@ def _leading_zero_hints(
             file=file,
         )
         for sku, key in bare.items()
-        if key in found and found[key].casefold() != sku.casefold()
+        if key in found and sku_key(found[key]) != sku_key(sku)
     ]
 
 
@@ -864,7 +865,7 @@ def link_won_requests(conn: Connection, *, by: str) -> None:
         (
             int(number),
             str(customer).lower(),
-            str(sku).casefold(),
+            sku_key(str(sku)),
             dt.date.fromisoformat(str(decided_at)[:10]),
             dt.date.fromisoformat(str(expires_at)[:10]) if expires_at else dt.date.max,
         )

@@ -232,22 +232,8 @@ def _dispatch(session: Session, op: Operation, params: dict[str, Any]) -> Any:
 
 def run(op: Operation, session: Session, params: dict[str, Any]) -> Any:
     """The embedded body of ``op`` over ``session``: its typed result (a pydantic model, or a
-    list of them), or, for an operation still answering with a plain document, that document
-    as JSON carries it (dates and Decimals as text)."""
-    import json
-
-    from pricing.documents import dumps
-
-    result = op.function(session, **params)
-    if _typed(result):
-        return result
-    return json.loads(dumps(result))
-
-
-def _typed(result: object) -> bool:
-    if isinstance(result, list):
-        return bool(result) and all(hasattr(item, "model_dump") for item in result)
-    return hasattr(result, "model_dump")
+    list of them)."""
+    return op.function(session, **params)
 
 
 def _plain(value: Any) -> Any:

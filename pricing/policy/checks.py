@@ -4,7 +4,7 @@ A check takes a :class:`Context` (the policy, the lines as :class:`LineColumns`,
 checks share: which rules cover each line, each line's hard floor) and returns an
 :class:`Outcome`: for every line the lowest level that may approve it (0: the first level) and
 whether nobody may; and, for one line, the findings a person reads. :data:`CHECKS` is the list the
-engine runs, for a request line (:func:`pricing.policy.engine.judge`) and for a million deal
+engine runs, for a request's lines (:func:`pricing.policy.engine.judge_lines`) and for a million deal
 lines (:func:`pricing.policy.engine.classify`) alike.
 
 Adding a guardrail is adding one function to :data:`CHECKS` (and one test).
@@ -16,12 +16,12 @@ products are certain to fit, and in Python integers where they might not (:func:
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
+from pricing.keys import glob_matcher, sku_key
 from pricing.money import MICRO, format_pct, minor_units, quantum
 from pricing.policy.arrays import PYTHON, SCALAR, Arrays, PyArray
 from pricing.policy.model import Finding, LineFacts, Policy, Rule, discount_pct
@@ -117,7 +117,7 @@ def _at(amount: Term, row: int) -> int:
 class Values:
     """A text column as its distinct values and each line's code (-1 where missing): a million
     lines hold a few thousand SKUs and a handful of families, so a Python test (casefold,
-    fnmatch) runs once per distinct value. :meth:`later` defers the work until a rule needs the
+    a glob) runs once per distinct value. :meth:`later` defers the work until a rule needs the
     column (a policy without SKU rules never encodes the SKUs)."""
 
     def __init__(self, values: list[str], codes: Ints, xp: Arrays | None = None) -> None:
@@ -157,8 +157,8 @@ class Values:
         return self.where(lambda value: value.strip() == wanted)
 
     def where_glob(self, pattern: str) -> Bools:
-        """Lines whose value matches the glob ``pattern`` as :func:`fnmatch.fnmatchcase` does."""
-        return self.where(lambda value: fnmatch.fnmatchcase(value, pattern))
+        """Lines whose value matches the glob ``pattern`` (:func:`pricing.keys.glob_regex`)."""
+        return self.where(glob_matcher(pattern))
 
     def map(self, value: Callable[[str], int], missing: int) -> Ints:
         """Each line's ``value(text)`` (``missing`` where it has none)."""
@@ -245,7 +245,7 @@ class LineColumns:
             return column([0 if a is None else int(a * MICRO) for a in amounts])
 
         return cls(
-            sku_key=Values.of([line.sku.casefold() for line in facts], xp),
+            sku_key=Values.of([sku_key(line.sku) for line in facts], xp),
             family=Values.of([line.family for line in facts], xp),
             currency=Values.of([line.currency for line in facts], xp),
             qty=qty,
@@ -321,12 +321,12 @@ class Context:
             family = rule.family.casefold()
             tests.append(lambda: lines.family.where(lambda value: value.casefold() == family))
         if rule.sku is not None:
-            wanted = rule.sku.casefold()
             if rule.specificity == 4:
-                key = wanted.strip()
+                key = sku_key(rule.sku)
                 tests.append(lambda: lines.sku_key.where_equal(key))
             else:
-                tests.append(lambda: lines.sku_key.where_glob(wanted))
+                pattern = rule.sku.casefold()
+                tests.append(lambda: lines.sku_key.where_glob(pattern))
         if rule.min_qty is not None:
             least = rule.min_qty * MICRO
             tests.append(lambda: lines.qty >= least)

@@ -1,5 +1,6 @@
-"""The rules engine: one list of checks (:data:`pricing.policy.checks.CHECKS`), run over one
-request line (:func:`judge`) or over whole columns of deal lines (:func:`classify`).
+"""The rules engine: one list of checks (:data:`pricing.policy.checks.CHECKS`), run over the
+lines of one request, with the reasons a person reads (:func:`judge_lines`), or over whole
+columns of deal lines (:func:`classify`).
 
 Both are the same computation: a single line is a table of one row, so a line judged alone and
 the same line classified among a million always agree (a property test compares them).
@@ -21,9 +22,7 @@ __all__ = [
     "classify",
     "describe_limits",
     "hard_floor",
-    "judge",
     "judge_lines",
-    "limits_for",
     "lowest_prices",
 ]
 
@@ -52,15 +51,11 @@ def classify(policy: Policy, lines: LineColumns) -> tuple[Ints, Ints, Bools, Boo
     return result
 
 
-def judge(policy: Policy, line: LineFacts, price: Decimal) -> LineDecision:
-    """The decision for one special price: approved, pending at a level, or rejected, with the
-    reasons a person reads. The line is a deal of its own (its deal value is its own)."""
-    return judge_lines(policy, [(line, price)])[0]
-
-
 def judge_lines(policy: Policy, lines: Sequence[tuple[LineFacts, Decimal]]) -> list[LineDecision]:
-    """:func:`judge` for the lines of one deal (a request's), in one pass of the checks: the
-    deal's value is theirs together (:func:`pricing.policy.checks.deal_values`)."""
+    """The decision for each special price of one deal (a request's lines, or a single line,
+    then a deal of its own): approved, pending at a level, or rejected, with the reasons a
+    person reads; in one pass of the checks, the deal's value theirs together
+    (:func:`pricing.policy.checks.deal_values`)."""
     context = Context(policy, LineColumns.of_lines(lines))
     outcomes = [check(context) for check in CHECKS]
     decisions = []
@@ -86,11 +81,6 @@ def _one(policy: Policy, line: LineFacts) -> Context:
 def hard_floor(policy: Policy, line: LineFacts) -> tuple[Decimal | None, list[str], list[str]]:
     """The highest floor that applies, where each comes from, and floors that cannot be checked."""
     return _one(policy, line).floor_of(0)
-
-
-def limits_for(policy: Policy, line: LineFacts) -> list[tuple[str, Decimal, str]]:
-    """Each level's limit for this line and the scope it came from, lowest level first."""
-    return _one(policy, line).limits(0)
 
 
 def lowest_prices(policy: Policy, line: LineFacts) -> list[tuple[str, Decimal, Decimal]]:

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from pricing.errors import NotFoundError
+from pricing.keys import sku_key
 from pricing.money import display_money, format_money
-from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem, Tier, compare, sku_key
+from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem, Tier, compare
 from pricing.problems import Problem, has_errors
 from pricing.storage import queries, store
 from pricing.storage.store import Store

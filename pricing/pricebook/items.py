@@ -23,6 +23,7 @@ from pricing.io.headers import (
     unknown_overrides,
 )
 from pricing.io.sheets import Sheet, cell_text, column_letter
+from pricing.keys import sku_key
 from pricing.money import display_money, is_blank, minor_units
 from pricing.pricebook.amounts import Amounts
 from pricing.pricebook.cells import (
@@ -157,7 +158,7 @@ class ItemReader:
                     family_spelling[family] = spelling
                 if spelling != family:
                     found = found._replace(family=spelling)
-            key = sku.casefold()
+            key = sku_key(sku)
             first = items.setdefault(key, found)
             if first is not found:
                 duplicates.found(r, sku, first.sku, item_rows[key])

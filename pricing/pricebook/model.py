@@ -14,6 +14,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+from pricing.keys import sku_key
 from pricing.money import round_money, to_micros
 
 ITEM_FIELDS = (
@@ -26,11 +27,6 @@ ITEM_FIELDS = (
     "floor_price",
     "status",
 )
-
-
-def sku_key(sku: str) -> str:
-    """SKUs that differ only in case or surrounding space are the same SKU."""
-    return sku.strip().casefold()
 
 
 class PriceItem(NamedTuple):

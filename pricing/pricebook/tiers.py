@@ -9,10 +9,11 @@ from typing import Any
 
 from pricing.io.headers import find_header, unknown_overrides
 from pricing.io.sheets import Sheet, cell_text
+from pricing.keys import sku_key
 from pricing.money import TOO_LARGE, TOO_LARGE_TEXT, parse_decimal, parse_percent, round_money
 from pricing.pricebook.cells import cell_ref, is_empty, text_of, whole_number
 from pricing.pricebook.columns import TIER_HEADERS
-from pricing.pricebook.model import PriceBook, Tier, sku_key
+from pricing.pricebook.model import PriceBook, Tier
 from pricing.pricebook.rows import RowErrors
 from pricing.problems import Problem, Problems, Severity
 

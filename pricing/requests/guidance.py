@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError
 from pricing.io.arrow import fill_null
+from pricing.keys import sku_key
 from pricing.money import MICRO, round_money
 from pricing.storage import deal_tables, queries
 
@@ -102,7 +103,7 @@ def guidance(
     band = band_of(qty)
     # A window reaching before the calendar's first day starts there.
     since = on - timedelta(days=window) if (on - date.min).days >= window else date.min
-    scopes = [("sku", sku.strip().casefold())]
+    scopes = [("sku", sku_key(sku))]
     if family:
         scopes.append(("family", family.casefold()))
     past = _comparable(conn, since, on, band, scopes)

@@ -9,7 +9,6 @@ a note. Decisions are conditional updates, so two people deciding at once cannot
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from pricing.access import authority
 from pricing.errors import DamagedError, InputError, NotFoundError, Refused
+from pricing.keys import request_code, request_number
 from pricing.money import (
     TOO_LARGE,
     TOO_LARGE_TEXT,
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 STATUSES = ("approved", "pending", "rejected", "expired", "won", "lost")
 SYSTEM = "system"
-_ID = re.compile(r"^\s*(?:R-?)?0*(\d{1,9})\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -98,11 +97,7 @@ class Request:
 
     @property
     def code(self) -> str | None:
-        return None if self.id is None else format_id(self.id)
-
-
-def format_id(number: int) -> str:
-    return f"R-{number:06d}"
+        return None if self.id is None else request_code(self.id)
 
 
 def parse_id(text: str | int) -> int:
@@ -111,10 +106,10 @@ def parse_id(text: str | int) -> int:
         if text < 1:
             raise InputError(f"{text!r} is not a request id; they look like R-000123")
         return text
-    match = _ID.match(str(text))
-    if not match:
+    number = request_number(str(text))
+    if number is None:
         raise InputError(f"{text!r} is not a request id; they look like R-000123")
-    return int(match.group(1))
+    return number
 
 
 # Pricing and judging -------------------------------------------------------------------------
@@ -454,13 +449,13 @@ def _load(conn: Connection, number: int) -> Request:
     try:
         row = queries.request_row(conn, number)
         if row is None:
-            raise NotFoundError(f"no request {format_id(number)}")
+            raise NotFoundError(f"no request {request_code(number)}")
         lines = [_line(r) for r in queries.request_line_rows(conn, number)]
         events = queries.event_rows(conn, number)
     except (ValueError, TypeError) as exc:  # SQLite keeps whatever an edit by hand wrote
         why = (str(exc).strip().splitlines() or [""])[0][:120] or type(exc).__name__
         raise DamagedError(
-            f"request {format_id(number)} is damaged: a stored value does not read ({why}); "
+            f"request {request_code(number)} is damaged: a stored value does not read ({why}); "
             "nothing was changed. To recover, restore the database from a backup taken before "
             "the damage; `pricing db check` and `pricing audit verify` name what else changed"
         ) from None

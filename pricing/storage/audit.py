@@ -55,6 +55,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from pricing import config
 from pricing.errors import ConfigError, DamagedError
+from pricing.keys import request_code
 from pricing.storage import store
 from pricing.storage.store import Store
 
@@ -137,7 +138,7 @@ def subject(kind: str, ident: int | str) -> str:
 def _display(name: str) -> str:
     kind, _, ident = name.partition(":")
     if kind == "request" and ident.isdigit():
-        return f"request R-{int(ident):06d}"
+        return f"request {request_code(int(ident))}"
     if kind == "deals":
         return f"deals import {ident}"
     if kind == "copy":

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, func, select, text, update
 from sqlalchemy.engine import Connection
 
+from pricing.keys import sku_key
 from pricing.money import MICRO, from_micros
 from pricing.storage.store import (
     Timestamp,
@@ -461,10 +462,12 @@ def event_rows(conn: Connection, number: int) -> list[EventRecord]:
 def request_outcomes(
     conn: Connection, basis: str, key: str, *, since: date | None = None, until: date | None = None
 ) -> tuple[int, int]:
-    """Won and lost requests that had a line for this SKU (``basis`` "sku") or family, asked
-    for from ``since`` to ``until`` (days, both included; open when None)."""
-    column = "lower(rl.sku)" if basis == "sku" else "lower(rl.family)"
-    params: dict[str, object] = {"key": key}
+    """Won and lost requests that had a line for this SKU (``basis`` "sku": ``key`` is its
+    :func:`pricing.keys.sku_key`) or family (``key`` case folded), asked for from ``since`` to
+    ``until`` (days, both included; open when None). The lines' keys are made here, by the one
+    rule, not by SQL's ``lower()`` (ASCII only in SQLite: ``Straße`` never met ``strasse``)."""
+    column = "rl.sku" if basis == "sku" else "rl.family"
+    params: dict[str, object] = {}
     when, bounds = "", []
     if since is not None:
         when += " AND r.created_at >= :since"
@@ -475,13 +478,15 @@ def request_outcomes(
         params["until"] = datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC)
         bounds.append(bindparam("until", type_=Timestamp))
     query = text(
-        "SELECT r.status, count(DISTINCT r.id) FROM requests r JOIN request_lines rl "
-        f"ON rl.request_id = r.id WHERE {column} = :key AND r.status IN ('won', 'lost')"
-        f"{when} GROUP BY r.status"
+        f"SELECT DISTINCT r.status, r.id, {column} FROM requests r JOIN request_lines rl "
+        f"ON rl.request_id = r.id WHERE r.status IN ('won', 'lost'){when}"
     ).bindparams(*bounds)
-    rows = conn.execute(query, params).all()
-    counts = {status: int(n) for status, n in rows}
-    return counts.get("won", 0), counts.get("lost", 0)
+    keyed = sku_key if basis == "sku" else str.casefold
+    found: dict[str, set[int]] = {"won": set(), "lost": set()}
+    for status, number, value in conn.execute(query, params):
+        if value is not None and keyed(value) == key:
+            found[status].add(int(number))
+    return len(found["won"]), len(found["lost"])
 
 
 def table_counts(conn: Connection) -> dict[str, int]:
