@@ -164,7 +164,11 @@ _T = TypeVar("_T")
 def authorize(db: Store, user: str | None, action: Action) -> Actor | None:
     """The acting person, refused (exit 1) if their role does not allow ``action``; a store
     where nobody is registered allows it (``pricing.access.authority``). ``user`` None is a
-    program holding the database itself, trusted as its administrator."""
+    program holding the database itself, trusted as its administrator.
+
+    Called for the action an operation declares (:func:`pricing.operations.operation`'s
+    ``needs``), when it first opens the store: the functions of this module decide nothing of
+    who may act."""
     if user is None:
         return None
     from pricing.access.authority import actor
@@ -280,7 +284,6 @@ def check_database(
     from pricing.lines import segments
     from pricing.storage import check
 
-    authorize(db, user, "database")
     rows: list[Finding] = []  # tables with a row that does not even read
 
     def part(what: str, run: Callable[[], _T], otherwise: _T) -> _T:
@@ -399,7 +402,6 @@ def import_price_book(
             meanwhile()
         loaded = loading.result()
         store = db() if callable(db) else db
-        authorize(store, user, "pricebook.import")
         policy_currency = policies.latest_currency(store)
         with store.read() as conn:
             newest = editions.newest_currencies(conn)
@@ -501,6 +503,14 @@ def ordered(start: date | None, end: date | None) -> None:
         )
 
 
+def check_diff_sort(sort: str) -> None:
+    """Refuse an order ``pricebook diff`` does not know (before anything is opened)."""
+    from pricing.pricebook.model import DIFF_SORTS
+
+    if sort not in DIFF_SORTS:
+        raise InputError(f" {sort!r}: sort by {', '.join(DIFF_SORTS)}", field="sort")
+
+
 def diff_editions(
     db: Store,
     old: int | None = None,
@@ -523,12 +533,10 @@ def diff_editions(
     diff's."""
     from pricing.policy import versions as policies
     from pricing.pricebook import editions
-    from pricing.pricebook.model import DIFF_SORTS, narrowed
+    from pricing.pricebook.model import narrowed
 
-    if sort not in DIFF_SORTS:
-        raise InputError(f" {sort!r}: sort by {', '.join(DIFF_SORTS)}", field="sort")
+    check_diff_sort(sort)
     if impact:
-        authorize(db, user, "report")
         ordered(start, end)
     old_edition, new_edition, diff = editions.diff(db, old, new)
     listed = narrowed(diff, changed_only=changed_only, family=family, sort=sort)
@@ -586,7 +594,6 @@ def load_policy(
     from pricing.lines.service import rematch
     from pricing.policy import versions as policies
 
-    authorize(db, user, "policy.load")
     with db.write() as conn:
         version = policies.load(conn, parsed, user=user, now=now)
         if not version.unchanged:
@@ -630,7 +637,6 @@ def simulate_policy(
     """Replay the stored deals under the policy in force and under ``proposed``."""
     from pricing.analysis.simulate import simulate
 
-    authorize(db, user, "policy.simulate")
     ordered(start, end)
     return simulate(db, proposed, start=start, end=end)
 
@@ -678,8 +684,6 @@ def submit_request(
 ) -> Submission:
     """Judge a request under the policy in force and (unless ``check``) store it."""
     from pricing.requests import lifecycle
-
-    authorize(db, user, "request.submit")
 
     request, problems = lifecycle.submit(
         db, customer=customer, reason=reason, inputs=lines, user=user, check=check, now=now
@@ -832,8 +836,6 @@ def import_deals(
     count sales twice stores nothing either (``conflict`` names the earlier import)."""
     from pricing.lines.service import import_deals as store_lines
 
-    authorize(db, user, "deals.import")
-
     return store_lines(
         db,
         read,
@@ -850,7 +852,6 @@ def list_deal_imports(db: Store, *, user: str | None = None) -> list[ImportListi
     """Every deals import, oldest first: file, SHA-256, when, who, lines, mapping, dates."""
     from pricing.lines.history import listing
 
-    authorize(db, user, "report")
     with db.read() as conn:
         return listing(conn)
 
@@ -860,7 +861,6 @@ def undo_deal_import(db: Store, number: int, *, user: str) -> Undone:
     number raises :class:`~pricing.errors.NotFoundError`."""
     from pricing.lines.service import undo
 
-    authorize(db, user, "deals.import")
     with db.write() as conn:
         return undo(conn, number, by=user)
 
@@ -879,7 +879,6 @@ def build_report(
     report, largest first; default the money given away), ``details``: months, bands, lines."""
     from pricing.analysis.report import build, parse_by, parse_sort
 
-    authorize(db, user, "report")
     ordered(start, end)
     keys = parse_by(by if isinstance(by, str) else ",".join(by or []))  # unknown keys: InputError
     return build(db, start=start, end=end, by=keys, details=details, sort=parse_sort(sort))
@@ -924,7 +923,6 @@ def verify_audit(db: Store, *, kept: str | None = None, user: str | None = None)
     (``SEQ:MAC``) the owner kept elsewhere, to find entries cut from the chain's end."""
     from pricing.storage.audit import Head, verify
 
-    authorize(db, user, "audit")
     try:
         head = Head.parse(kept) if kept else None
     except ValueError as exc:
@@ -944,8 +942,6 @@ def verify_audit(db: Store, *, kept: str | None = None, user: str | None = None)
 def audit_head(db: Store, *, user: str | None = None) -> Head | None:
     """The audit chain's newest entry (None while nothing was recorded)."""
     from pricing.storage.audit import head
-
-    authorize(db, user, "audit")
 
     return head(db)
 

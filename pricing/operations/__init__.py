@@ -77,6 +77,7 @@ class Session:
         self._user = user
         self._store = store
         self._owned = store is None
+        self.requiring: Action | None = None  # the running operation's action, not checked yet
 
     @property
     def user(self) -> str:
@@ -99,6 +100,11 @@ class Session:
             from pricing import api
 
             self._store = api.open_store(self.url, create=create, dry_run=dry_run)
+        if self.requiring is not None:
+            from pricing import api
+
+            action, self.requiring = self.requiring, None
+            api.authorize(self._store, self.user, action)
         return self._store
 
     def close(self) -> None:
@@ -131,6 +137,14 @@ class Operation:
     output: bool = False
     summary: str = ""
     needs: Action | None = None
+    needs_when: tuple[str, Action] | None = None
+
+    def action(self, params: dict[str, Any]) -> Action | None:
+        """What the caller's role must allow for this call: ``needs``, or the action of
+        ``needs_when`` (``("impact", "report")``) when that parameter is set."""
+        if self.needs_when is not None and params.get(self.needs_when[0]):
+            return self.needs_when[1]
+        return self.needs
 
     @property
     def method(self) -> str:
@@ -169,13 +183,20 @@ def operation(
     files: tuple[str, ...] = (),
     output: bool = False,
     needs: Action | None = None,
+    needs_when: tuple[str, Action] | None = None,
 ) -> Callable[[F], F]:
     """Make a method of :class:`pricing.Pricing` the operation ``name`` (see :class:`Operation`):
-    on a session opened on a server the call is sent there, else the body runs here."""
+    on a session opened on a server the call is sent there, else the body runs here.
+
+    ``needs`` (or ``needs_when`` a parameter is set) is the one place that says who may call
+    it: the action the caller's role must allow (:data:`pricing.access.authority.MAY`),
+    checked when the body first opens the store (so a file with errors is refused for what it
+    is, before anyone's role is looked at) and, on the server, from the token before the
+    call's body is read."""
 
     def register(function: F) -> F:
         summary = (function.__doc__ or "").strip().split("\n")[0]
-        op = Operation(name, function, files, output, summary, needs)
+        op = Operation(name, function, files, output, summary, needs, needs_when)
         REGISTRY[name] = op
         signature = inspect.signature(function)
 
@@ -232,8 +253,12 @@ def _dispatch(session: Session, op: Operation, params: dict[str, Any]) -> Any:
 
 def run(op: Operation, session: Session, params: dict[str, Any]) -> Any:
     """The embedded body of ``op`` over ``session``: its typed result (a pydantic model, or a
-    list of them)."""
-    return op.function(session, **params)
+    list of them). The action it needs is checked when the body first opens the store."""
+    session.requiring = op.action(params)
+    try:
+        return op.function(session, **params)
+    finally:
+        session.requiring = None
 
 
 def _plain(value: Any) -> Any:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 class Audit(Session):
     """The keyed audit chain: methods of :class:`pricing.Pricing`."""
 
-    @operation("audit.verify")
+    @operation("audit.verify", needs="audit")
     def audit_verify(self, *, kept: str | None = None) -> results.store.AuditVerdict:
         """Check every entry of the chain and every stored subject against it (``kept``: a head,
         ``SEQ:MAC``, kept elsewhere, to find entries cut from the end)."""
@@ -23,7 +23,7 @@ class Audit(Session):
             api.verify_audit(self.store(), kept=kept, user=self.user)
         )
 
-    @operation("audit.head")
+    @operation("audit.head", needs="audit")
     def audit_head(self) -> results.store.AuditHead:
         """The chain's newest entry (``SEQ:MAC``), to keep somewhere the database is not."""
 

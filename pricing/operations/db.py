@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 class Database(Session):
     """Looking after the database: methods of :class:`pricing.Pricing`."""
 
-    @operation("db.check")
+    @operation("db.check", needs="database")
     def db_check(self) -> results.store.DbCheck:
         """Verify the store: every deal-data segment decodes and holds what was stored, editions
         and policies hold what was recorded, every subject matches the audit; each damaged thing

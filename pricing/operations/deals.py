@@ -65,14 +65,14 @@ class Deals(Session):
         )
         return DealsImported.of(read, result, dry_run=dry_run)
 
-    @operation("deals.imports")
+    @operation("deals.imports", needs="report")
     def deal_imports(self) -> list[results.deals.DealImport]:
         """Every deals import, oldest first: file, SHA-256, when, who, lines, mapping, dates."""
         from pricing.results.deals import deal_imports
 
         return deal_imports(api.list_deal_imports(self.store(), user=self.user))
 
-    @operation("deals.undo")
+    @operation("deals.undo", needs="deals.import")
     def undo_import(self, *, number: int) -> results.deals.ImportUndone:
         """Take a deals import back, as if its file had never been imported."""
         from pricing.results.deals import ImportUndone

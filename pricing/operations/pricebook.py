@@ -88,7 +88,7 @@ class PriceBooks(Session):
             api.list_editions(self.store(), on=date.today())
         )
 
-    @operation("pricebook.diff")
+    @operation("pricebook.diff", needs_when=("impact", "report"))
     def diff(
         self,
         *,
@@ -104,6 +104,7 @@ class PriceBooks(Session):
         """What changed between two editions (default: the two newest); with ``impact``, the
         period's volume re-priced and open approvals judged again. ``changed_only``, ``family``
         and ``sort`` choose the SKUs listed."""
+        api.check_diff_sort(sort)  # a wrong order is a wrong input, whoever asks
         compared = api.diff_editions(
             self.store(),
             old,

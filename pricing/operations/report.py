@@ -14,7 +14,7 @@ DETAILED = (".xlsx", ".html")  # files with months, price bands and lines, not o
 class Reports(Session):
     """The drift report: methods of :class:`pricing.Pricing`."""
 
-    @operation("report.build", output=True)
+    @operation("report.build", output=True, needs="report")
     def report(
         self,
         *,
