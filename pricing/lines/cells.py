@@ -98,11 +98,48 @@ class Cells:
                 self.bad(nul, values, name, NUL_MESSAGE)
 
 
-def with_nul(values: Array) -> Mask | None:
-    """Which values of an Arrow text column hold a NUL byte, or None when none does (the usual
-    file: the smallest byte of the column's data, one vectorised pass and no copy)."""
-    import numpy as np
+def stripped(values: Array) -> Array:
+    """An Arrow text column without the whitespace around its values: the column itself when
+    none has any (its bytes all printable ASCII: the usual export's ids, dates, SKUs and
+    numbers; no copy, one vectorised pass), else Arrow's trimmed copy."""
     import pyarrow.compute as pc
+
+    content = _content(values)
+    if content is not None and content.min() > 0x20 and content.max() < 0x7F:
+        return values
+    trimmed: Array = pc.utf8_trim_whitespace(values)
+    return trimmed
+
+
+def nulled(values: Array, blank: Mask) -> Array:
+    """An Arrow text column (no nulls) with its ``blank`` values null: the same buffers under a
+    validity bitmap (no copy of the text), or the column itself when none is blank."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not blank.any():
+        return values
+    if values.offset == 0 and values.null_count == 0:
+        validity = pa.array(np.logical_not(blank)).buffers()[1]
+        _, ends, data = values.buffers()
+        return pa.Array.from_buffers(pa.string(), len(values), [validity, ends, data])
+    chosen: Array = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), values)
+    return chosen
+
+
+def holds_any(values: Array, marks: bytes) -> bool:
+    """Whether any value of an Arrow text column holds one of the (ASCII) ``marks``: one
+    vectorised pass over its bytes."""
+    import numpy as np
+
+    content = _content(values)
+    return content is not None and bool(np.isin(content, list(marks)).any())
+
+
+def _content(values: Array) -> npt.NDArray[np.uint8] | None:
+    """The bytes of an Arrow text column's values (no copy), or None when it has none."""
+    import numpy as np
 
     ends = offsets(values)
     data = values.buffers()[2]
@@ -110,8 +147,17 @@ def with_nul(values: Array) -> Mask | None:
     if data is None or end == start:
         return None
     # pa.Buffer has the buffer protocol (``__buffer__``), which numpy's stubs see only on 3.12.
-    content = np.frombuffer(data, np.uint8, end - start, start)  # type: ignore[call-overload]
-    if content.min() > 0:
+    content: npt.NDArray[np.uint8] = np.frombuffer(data, np.uint8, end - start, start)  # type: ignore[call-overload]
+    return content
+
+
+def with_nul(values: Array) -> Mask | None:
+    """Which values of an Arrow text column hold a NUL byte, or None when none does (the usual
+    file: the smallest byte of the column's data, one vectorised pass and no copy)."""
+    import pyarrow.compute as pc
+
+    content = _content(values)
+    if content is None or content.min() > 0:
         return None
     found: Mask = pc.match_substring(values, "\x00").to_numpy(zero_copy_only=False)
     return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pricing.io.arrow import dictionary_encode, fill_null, texts
-from pricing.lines.cells import empty, spread
+from pricing.lines.cells import empty, holds_any, nulled, spread
 from pricing.lines.headers import MONEY, NUMBER_FIELDS
 from pricing.money import (
     AMBIGUOUS_DECIMAL,
@@ -56,8 +56,12 @@ def decimal_mark(
     money = [name for name in MONEY if name in text]
     numbers = [name for name in NUMBER_FIELDS if name in text]
     either = {
-        name: pc.match_substring_regex(text[name], AMBIGUOUS_DECIMAL).to_numpy(zero_copy_only=False)
-        & written(name)
+        name: (
+            pc.match_substring_regex(text[name], AMBIGUOUS_DECIMAL).to_numpy(zero_copy_only=False)
+            & written(name)
+            if holds_any(text[name], b".,")  # (a column of whole numbers has no mark at all)
+            else np.zeros(len(keep), dtype=bool)
+        )
         for name in numbers
     }
     if not any(mask.any() for mask in either.values()):
@@ -337,7 +341,7 @@ def _floats(values: Array) -> npt.NDArray[np.float64]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text: Array = pc.if_else(pc.equal(values, pa.scalar("")), pa.scalar(None, pa.string()), values)
+    text: Array = nulled(values, empty(values))
     numbers: npt.NDArray[np.float64]
     try:
         numbers = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)

@@ -33,7 +33,7 @@ from pricing.io.names import shown_name
 from pricing.io.perf import frugal_arrow_memory, in_background, preload
 from pricing.io.sheets import Sheet
 from pricing.lines import dates, identities, numbers
-from pricing.lines.cells import Cells, empty
+from pricing.lines.cells import Cells, empty, nulled, stripped
 from pricing.lines.headers import (
     DEAL_HEADERS,
     MONEY,
@@ -235,11 +235,11 @@ def _convert(
     keys, and each line's number in the file, every problem said through ``cells``."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     cells.nul_bytes(raw)
-    # Each raw column is released as its stripped copy is made (the caller hands them over).
-    text = {name: pc.utf8_trim_whitespace(raw.pop(name)) for name in list(raw)}
+    # Each raw column is released as its stripped copy is made (the caller hands them over);
+    # a column with no whitespace to strip is kept as it is.
+    text = {name: stripped(raw.pop(name)) for name in list(raw)}
     blank = {name: empty(values) for name, values in text.items()}
     keep: Mask = ~np.logical_and.reduce(list(blank.values()))
     numbers.decimal_mark(cells, text, keep, blank, decimal, text_cells or {})
@@ -301,8 +301,7 @@ def _table(
         if name not in text:
             return pa.nulls(n, pa.string())
         values = pc.utf8_upper(text[name]) if name == "currency" else text[name]
-        chosen: Array = pc.if_else(pa.array(blank[name]), pa.scalar(None, pa.string()), values)
-        return chosen
+        return nulled(values, blank[name])
 
     from pricing.lines.matching import casefold  # loaded by then (preload)
 
