@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, cast
 
 from pricing.errors import InputError
 from pricing.io.arrow import fill_null
+from pricing.lines.cells import nulled
 from pricing.problems import Problem
 
 if TYPE_CHECKING:
@@ -211,9 +212,8 @@ def _iso_days(values: Array, present: Mask) -> Days | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text: Array = pc.if_else(pa.array(present), values, pa.scalar(None, pa.string()))
     try:
-        days = pc.cast(text, pa.date32())
+        days = pc.cast(nulled(values, ~present), pa.date32())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     return np.asarray(days.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
