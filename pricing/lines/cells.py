@@ -129,12 +129,10 @@ def nulled(values: Array, blank: Mask) -> Array:
 
 
 def holds_any(values: Array, marks: bytes) -> bool:
-    """Whether any value of an Arrow text column holds one of the (ASCII) ``marks``: one
-    vectorised pass over its bytes."""
-    import numpy as np
-
+    """Whether any value of an Arrow text column holds one of the (ASCII) ``marks``: a
+    vectorised pass over its bytes for each."""
     content = _content(values)
-    return content is not None and bool(np.isin(content, list(marks)).any())
+    return content is not None and any(bool((content == mark).any()) for mark in marks)
 
 
 def _content(values: Array) -> npt.NDArray[np.uint8] | None:
