@@ -1,8 +1,11 @@
-"""The deals reader's shortcuts give what the long way gives: ids already in order are numbered
+"""The deals import's shortcuts give what the long way gives: ids already in order are numbered
 without a sort, a column with nothing to strip is not copied, blanks become nulls without a copy
-of the text. Each is checked against the plain definition on random columns."""
+of the text, a segment's blobs are hashed once for their seal and the audit. Each is checked
+against the plain definition."""
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pyarrow as pa
@@ -10,6 +13,7 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pricing.lines import segments
 from pricing.lines.cells import empty, holds_any, nulled, stripped
 from pricing.lines.identities import positions
 
@@ -69,3 +73,11 @@ def test_holds_any__finds_a_mark_anywhere_in_the_values(values: list[str]) -> No
 def test_empty__blank_values_from_the_offsets() -> None:
     column = pa.array(["a", "", " ", ""], pa.string()).slice(1)
     assert np.array_equal(empty(column), [True, False, True])
+
+
+def test_sealed__the_audit_digest_is_the_sha256_of_the_whole_blob() -> None:
+    table = pa.table({"v": pa.array(["a", None, "ccc"] * 1000, pa.string())})
+    blob, hexdigest = segments.sealed(table)
+    assert blob == segments.encode_table(table)
+    assert hexdigest == hashlib.sha256(blob).hexdigest()
+    assert segments.decode_table(blob).equals(table)
