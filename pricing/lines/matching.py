@@ -171,8 +171,10 @@ class Locator:
         self.keys = whole(lines["sku_key"])
         editions = reference.built("editions", lambda: _editions(reference))
         n = lines.num_rows
-        self.edition = _in_force(editions, lines) if len(editions[0]) else np.full(n, -1)
-        self.found = np.full(n, -1, np.int64)
+        # (32 bits each: edition numbers and positions among an edition's items are small)
+        edition = _in_force(editions, lines) if len(editions[0]) else np.full(n, -1)
+        self.edition: npt.NDArray[np.int32] = edition.astype(np.int32)
+        self.found: npt.NDArray[np.int32] = np.full(n, -1, np.int32)
         self.done: set[int] = set()
 
     def window(self, low: int, high: int) -> Ints:
@@ -180,7 +182,7 @@ class Locator:
         import pyarrow as pa
 
         edition = self.edition[low:high]
-        for number in present(edition[edition >= 0]):
+        for number in present(edition[edition >= 0].astype(np.int64)):
             if number in self.done:
                 continue
             rows = np.flatnonzero(self.edition == number)
@@ -191,7 +193,8 @@ class Locator:
             )
             self.found[rows] = _found(keys, _items_of(self.reference, number))
             self.done.add(number)
-        return self.found[low:high]
+        window: Ints = self.found[low:high].astype(np.int64)
+        return window
 
 
 def _in_force(editions: tuple[npt.NDArray[np.datetime64], Ints], lines: pa.Table) -> Ints:
