@@ -92,12 +92,14 @@ def match(
     deals: DealValues | None = None,
     *,
     judge: bool = True,
+    located: Ints | None = None,
 ) -> dict[str, Array]:
     """The edition, list, standard, net and policy columns of deal lines (an Arrow table with
     date, sku, sku_key, qty, amount, unit_price and discount_pct), as Arrow arrays by name.
     ``deals`` gives each line's deal value from the lines' quantities and standard revenues
     (None: each line is a deal of its own); it is asked only when a policy in play reads it.
-    ``judge`` False: the money only (the policy columns stay empty).
+    ``judge`` False: the money only (the policy columns stay empty). ``located``: each line's
+    position among its edition's items, found for a whole file at once (:class:`Locator`).
 
     The edition in force on each date is a binary search over the editions' dates; the item is
     a hash lookup of the SKU within that edition (Arrow), so nothing is sorted or merged."""
@@ -110,9 +112,7 @@ def match(
     editions = reference.built("editions", lambda: _editions(reference))
     matched = np.zeros(n, bool)
     if len(editions[0]) and n:
-        days = lines["date"].to_numpy()
-        at = np.searchsorted(editions[0], days, side="right") - 1
-        edition = np.where(at >= 0, editions[1][np.maximum(at, 0)], -1)
+        edition = _in_force(editions, lines)
         # Every edition in play, its items one after the other: a line's item is one position.
         numbers = present(edition[edition >= 0])
         items = [_items_of(reference, e) for e in numbers]
@@ -125,6 +125,8 @@ def match(
             rows = np.flatnonzero(edition == number)
             if codes is not None:
                 found = _found_of(reference, number, book)[codes[rows]]
+            elif located is not None:
+                found = located[rows]
             else:
                 assert keys is not None
                 found = _found(
@@ -156,6 +158,52 @@ def match(
         name: pa.array(v, pa.int64(), mask=m) for name, (v, m) in ints.items()
     }
     return columns | texts
+
+
+class Locator:
+    """Each line's position among the items of the edition in force on its date, for a file
+    matched a chunk at a time (:func:`match` ``located``): each edition's items are looked up
+    for all the file's lines at once, when a chunk first meets the edition (as :func:`match`
+    would read them), their hash table built once, not once per chunk. No table of the file's
+    own SKUs is built (a million distinct SKUs would take 160 MB)."""
+
+    def __init__(self, reference: Reference, lines: pa.Table) -> None:
+        self.reference = reference
+        self.keys = whole(lines["sku_key"])
+        editions = reference.built("editions", lambda: _editions(reference))
+        n = lines.num_rows
+        # (32 bits each: edition numbers and positions among an edition's items are small)
+        edition = _in_force(editions, lines) if len(editions[0]) else np.full(n, -1)
+        self.edition: npt.NDArray[np.int32] = edition.astype(np.int32)
+        self.found: npt.NDArray[np.int32] = np.full(n, -1, np.int32)
+        self.done: set[int] = set()
+
+    def window(self, low: int, high: int) -> Ints:
+        """The positions of lines ``low`` to ``high`` (-1: no item)."""
+        import pyarrow as pa
+
+        edition = self.edition[low:high]
+        for number in present(edition[edition >= 0].astype(np.int64)):
+            if number in self.done:
+                continue
+            rows = np.flatnonzero(self.edition == number)
+            keys = (
+                self.keys
+                if len(rows) == len(self.keys)
+                else self.keys.take(pa.array(rows, pa.int64()))
+            )
+            self.found[rows] = _found(keys, _items_of(self.reference, number))
+            self.done.add(number)
+        window: Ints = self.found[low:high].astype(np.int64)
+        return window
+
+
+def _in_force(editions: tuple[npt.NDArray[np.datetime64], Ints], lines: pa.Table) -> Ints:
+    """The edition in force on each line's date (-1: none yet): a binary search over the
+    editions' dates."""
+    at = np.searchsorted(editions[0], lines["date"].to_numpy(), side="right") - 1
+    edition: Ints = np.where(at >= 0, editions[1][np.maximum(at, 0)], -1)
+    return edition
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ The order of ``DECLARED`` is the storage order of a segment's columns: append ne
 end. A segment stored before a column existed reads that column as nulls of its type.
 
 Adding an input column: declare it here (role ``INPUT``) and map it in
-:mod:`pricing.lines.reader` (its header names in ``DEAL_HEADERS``; a text column needs nothing
-more, a number a conversion in ``_Reader``).
+:mod:`pricing.lines.headers` (its header names in ``DEAL_HEADERS``; a text column needs nothing
+more, a number a conversion in :mod:`pricing.lines.numbers` and a place in ``reader._table``).
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ class Appender:
 
         self.conn, self.import_id = conn, import_id
         self.pool = ThreadPoolExecutor(1)
-        self.pending: tuple[_Bounds, Future[list[bytes]]] | None = None
+        self.pending: tuple[_Bounds, Future[list[tuple[bytes, str]]]] | None = None
 
     def add(self, lines: pa.Table) -> None:
         """Queue lines (all of ``COLUMNS``) for storing, up to ``SEGMENT`` per segment."""
@@ -116,10 +116,17 @@ class Appender:
     def flush(self) -> None:
         if self.pending is None:
             return
-        bounds, blobs = self.pending
+        bounds, encoded = self.pending
         self.pending = None
+        blobs = encoded.result()
         deal_tables.add_segment(
-            self.conn, self.import_id, columns=zip(COLUMNS, blobs.result(), strict=True), **bounds
+            self.conn,
+            self.import_id,
+            columns=zip(COLUMNS, (blob for blob, _ in blobs), strict=True),
+            hexdigests={
+                name: hexdigest for name, (_, hexdigest) in zip(COLUMNS, blobs, strict=True)
+            },
+            **bounds,
         )
 
     def close(self) -> None:
@@ -129,8 +136,13 @@ class Appender:
             self.pool.shutdown()
 
 
-def _encode_all(lines: pa.Table) -> list[bytes]:
-    return [encode(lines[name]) for name in COLUMNS]
+def _encode_all(lines: pa.Table) -> list[tuple[bytes, str]]:
+    """Each column's blob (:func:`encode`) and the SHA-256 of all of it, as the audit digests a
+    segment's blobs (from the same pass over its bytes as the seal's)."""
+    import pyarrow as pa
+
+    # The stubs take a table's columns as arrays or sequences; a chunked array is one too.
+    return [sealed(pa.table({"v": lines[name]})) for name in COLUMNS]  # type: ignore[dict-item]
 
 
 def _in_parallel(work: Callable[[_T], _R], items: list[_T]) -> list[_R]:
@@ -197,6 +209,12 @@ def decode(blob: bytes) -> Array:
 def encode_table(table: pa.Table) -> bytes:
     """A table as an Arrow IPC stream of one batch, its buffers compressed, then sealed (the
     stream's SHA-256 and ``SEAL``)."""
+    return sealed(table)[0]
+
+
+def sealed(table: pa.Table) -> tuple[bytes, str]:
+    """:func:`encode_table`'s blob, and the SHA-256 of the whole blob (hex): the stream is
+    hashed once for both (the seal's digest of the stream, then the rest of the blob)."""
     import hashlib
 
     import pyarrow as pa
@@ -207,7 +225,10 @@ def encode_table(table: pa.Table) -> bytes:
     with ipc.new_stream(sink, table.schema, options=ipc.IpcWriteOptions(compression=codec)) as w:
         w.write_table(table.combine_chunks(), max_chunksize=max(table.num_rows, 1))
     stream = sink.getvalue()
-    return b"".join([memoryview(stream), hashlib.sha256(stream).digest(), SEAL])
+    sha = hashlib.sha256(stream)
+    digest = sha.digest()  # (of the stream so far; the object hashes on)
+    sha.update(digest + SEAL)
+    return b"".join([memoryview(stream), digest, SEAL]), sha.hexdigest()
 
 
 def decode_table(blob: bytes) -> pa.Table:

@@ -23,7 +23,7 @@ from pricing.keys import sku_key
 from pricing.limits import UNMATCHED_SKUS_LISTED
 from pricing.lines import history, schema, segments
 from pricing.lines.history import Conflict, Reading, Undone
-from pricing.lines.matching import DealValues, Reference, match
+from pricing.lines.matching import DealValues, Locator, Reference, match
 from pricing.lines.reader import DealsFile, Progress, micros_text, read_deals
 from pricing.money import MICRO
 from pricing.policy.checks import deal_values
@@ -388,9 +388,10 @@ def _match_and_store(
     """Match the fresh lines a chunk at a time (bounded memory) and store each chunk as it
     is matched (unless a dry run); count the unmatched lines and SKUs into ``result``.
 
-    Each chunk's SKUs are looked up in the editions as they come: coding the whole file's
-    SKUs first (one lookup per distinct SKU) was no faster, and for a file of a million SKUs
-    of its own its hash table took 160 MB."""
+    Each line's item is looked up for the whole file, an edition at a time, when a chunk first
+    meets the edition (:class:`~pricing.lines.matching.Locator`): each edition's items hashed
+    once, not once per chunk. Coding the file's own SKUs first (one lookup per distinct SKU)
+    was no faster, and for a file of a million SKUs of its own its hash table took 160 MB."""
     import numpy as np
     import pyarrow.compute as pc
 
@@ -399,6 +400,7 @@ def _match_and_store(
     if by_deal:
         fresh = _grouped_by_deal(fresh)
     lines = fresh.lines
+    locator = Locator(reference, lines)
     elsewhere = _stored_sales(conn, fresh) if by_deal else None
     unmatched_parts = []
     appender = segments.Appender(conn, number)
@@ -415,7 +417,7 @@ def _match_and_store(
         )
         deals = _deal_values(fresh.deal_no[low:high], elsewhere) if by_deal else None
         facts = lines.slice(low, high - low).select(list(schema.FACTS))
-        matched = match(conn, facts, reference, deals)
+        matched = match(conn, facts, reference, deals, located=locator.window(low, high))
         if (low, high) != (start, stop):
             matched = {
                 name: column.slice(start - low, stop - start) for name, column in matched.items()

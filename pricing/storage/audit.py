@@ -174,13 +174,21 @@ def remember(conn: Connection, table: str, ident: int, rows: Sequence[tuple[Any,
     conn.info.setdefault(_KNOWN, {})[f"{table}:{ident}"] = rows_digest(table, rows)
 
 
-def remember_blobs(conn: Connection, segment: int, blobs: dict[str, bytes]) -> None:
+def remember_blobs(
+    conn: Connection,
+    segment: int,
+    blobs: dict[str, bytes],
+    hexdigests: dict[str, str] | None = None,
+) -> None:
     """Keep the digest of a deal segment's columns just inserted (see :func:`remember`). It is
     taken on another thread (hashing lets go of the GIL) while the import matches the next
-    segment; :func:`record` waits for it."""
-    conn.info.setdefault(_KNOWN, {})[f"deal_columns:{segment}"] = _hashing().submit(
-        _blobs_digest, dict(blobs)
-    )
+    segment; :func:`record` waits for it. ``hexdigests``: each blob's SHA-256, when its writer
+    hashed it already (not hashed again)."""
+    known = conn.info.setdefault(_KNOWN, {})
+    if hexdigests is not None:
+        known[f"deal_columns:{segment}"] = _hashing().submit(blobs_digest, dict(hexdigests))
+        return
+    known[f"deal_columns:{segment}"] = _hashing().submit(_blobs_digest, dict(blobs))
 
 
 @cache

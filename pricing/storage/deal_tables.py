@@ -175,8 +175,10 @@ def add_segment(
     first_date: date,
     last_date: date,
     columns: Iterable[tuple[str, bytes]],
+    hexdigests: dict[str, str] | None = None,
 ) -> int:
-    """A new segment of an import, with its columns; its number."""
+    """A new segment of an import, with its columns; its number. ``hexdigests``: each column
+    blob's SHA-256, when its writer hashed it already (the audit's digest then hashes no more)."""
     number = conn.execute(
         store.deal_segments.insert()
         .values(import_id=import_id, lines=lines, first_date=first_date, last_date=last_date)
@@ -192,7 +194,9 @@ def add_segment(
         names = [row["name"] for row in stored]
         seals.extend_manifest(conn, import_id or 0, {int(number): (lines, names)})
     conn.execute(store.deal_columns.insert(), stored)
-    audit.remember_blobs(conn, int(number), {row["name"]: row["data"] for row in stored})
+    audit.remember_blobs(
+        conn, int(number), {row["name"]: row["data"] for row in stored}, hexdigests
+    )
     return int(number)
 
 
