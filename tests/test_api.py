@@ -10,15 +10,18 @@ from pathlib import Path
 import pytest
 
 import pricing
+from pricing import api
 from pricing.errors import InputError
+from pricing.requests.lifecycle import LineInput
+from pricing.storage.store import Store
 from tests.conftest import write_workbook
 from tests.test_cli_requests import TEAM
 from tests.test_policy import POLICY
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[pricing.Store]:
-    store = pricing.open_store(f"sqlite:///{tmp_path / 'pricing.db'}", create=True)
+def db(tmp_path: Path) -> Iterator[Store]:
+    store = api.open_store(f"sqlite:///{tmp_path / 'pricing.db'}", create=True)
     yield store
     store.close()
 
@@ -44,95 +47,93 @@ def test_all_is_sorted_and_every_name_resolves() -> None:
 
 
 def test_import__the_marketer_imports_a_workbook_and_the_edition_exists(
-    db: pricing.Store, tmp_path: Path
+    db: Store, tmp_path: Path
 ) -> None:
-    result = pricing.import_price_book(
-        db, _book(tmp_path), effective_from=date(2026, 1, 1), user="mia"
-    )
+    result = api.import_price_book(db, _book(tmp_path), effective_from=date(2026, 1, 1), user="mia")
     assert not result.failed and result.edition == 1 and result.items == 2 and result.tiers == 1
 
-    listing = pricing.list_editions(db, on=date(2026, 6, 1))
+    listing = api.list_editions(db, on=date(2026, 6, 1))
     assert [e.number for e in listing.editions] == [1]
     assert listing.in_force is not None and listing.in_force.imported_by == "mia"
-    shown = pricing.show_item(db, "HW-100", on=date(2026, 6, 1))
+    shown = api.show_item(db, "HW-100", on=date(2026, 6, 1))
     assert shown.item.list_price == Decimal(120) and shown.item.currency == "USD"
 
 
 def test_import__a_store_opener_is_called_only_for_a_readable_file(tmp_path: Path) -> None:
-    opened: list[pricing.Store] = []
+    opened: list[Store] = []
 
-    def opener() -> pricing.Store:
-        store = pricing.open_store(f"sqlite:///{tmp_path / 'p.db'}", create=True)
+    def opener() -> Store:
+        store = api.open_store(f"sqlite:///{tmp_path / 'p.db'}", create=True)
         opened.append(store)
         return store
 
-    with pytest.raises(pricing.InputError):
-        pricing.import_price_book(
+    with pytest.raises(api.InputError):
+        api.import_price_book(
             opener, tmp_path / "missing.xlsx", effective_from=date(2026, 1, 1), user="mia"
         )
     assert opened == []
-    result = pricing.import_price_book(
+    result = api.import_price_book(
         opener, _book(tmp_path), effective_from=date(2026, 1, 1), user="mia", dry_run=True
     )
     assert result.dry_run and result.edition is None and len(opened) == 1
-    assert pricing.stored_counts(opened[0])["editions"] == 0
+    assert api.stored_counts(opened[0])["editions"] == 0
     opened[0].close()
 
 
 def test_import__same_content_twice_makes_no_second_edition_and_diff_needs_two(
-    db: pricing.Store, tmp_path: Path
+    db: Store, tmp_path: Path
 ) -> None:
     for _ in range(2):
-        last = pricing.import_price_book(
+        last = api.import_price_book(
             db, _book(tmp_path), effective_from=date(2026, 1, 1), user="mia"
         )
     assert last.unchanged and last.previous == 1
     with pytest.raises(pricing.NotFoundError, match="a diff needs two"):
-        pricing.diff_editions(db)
-    pricing.import_price_book(db, _book(tmp_path, 130), effective_from=date(2027, 1, 1), user="mia")
-    compared = pricing.diff_editions(db)
+        api.diff_editions(db)
+    api.import_price_book(db, _book(tmp_path, 130), effective_from=date(2027, 1, 1), user="mia")
+    compared = api.diff_editions(db)
     assert (compared.old.number, compared.new.number) == (1, 2)
     assert [c.new.sku for c in compared.diff.changed] == ["HW-100"]
 
 
 def test_policy_and_request__a_rep_submits_and_a_manager_approves(
-    db: pricing.Store, tmp_path: Path
+    db: Store, tmp_path: Path
 ) -> None:
-    pricing.import_price_book(db, _book(tmp_path), effective_from=date(2026, 1, 1), user="mia")
+    api.import_price_book(db, _book(tmp_path), effective_from=date(2026, 1, 1), user="mia")
     file = tmp_path / "guardrails.toml"
     file.write_text(POLICY + TEAM)
-    parsed = pricing.check_policy(file)
+    parsed = api.check_policy(file)
     assert parsed.policy is not None and not parsed.problems
-    version = pricing.load_policy(db, parsed, user="dana")
-    assert pricing.show_policy(db).version == version.version == 1
+    version = api.load_policy(db, parsed, user="dana")
+    assert api.show_policy(db).version == version.version == 1
 
-    check = pricing.submit_request(
-        db, customer="Acme", reason="bid", lines=[pricing.LineInput("HW-100", 10, Decimal(110))],
+    check = api.submit_request(
+        db, customer="Acme", reason="bid", lines=[LineInput("HW-100", 10, Decimal(110))],
         user="priya", check=True,
     )  # fmt: skip
     assert check.request is not None and check.request.id is None
-    assert pricing.stored_counts(db)["requests"] == 0
+    assert api.stored_counts(db)["requests"] == 0
 
-    submitted = pricing.submit_request(
-        db, customer="Acme", reason="bid", lines=[pricing.LineInput("HW-100", 10, Decimal(100))],
+    submitted = api.submit_request(
+        db, customer="Acme", reason="bid", lines=[LineInput("HW-100", 10, Decimal(100))],
         user="priya",
     )  # fmt: skip
     request = submitted.request
     assert request is not None and request.status == "pending"
-    approved = pricing.approve_request(db, request.code, user="marco", note="ok")
+    approved = api.approve_request(db, request.code, user="marco", note="ok")
     assert approved.status == "approved"
-    assert [r.code for r in pricing.list_requests(db, status="approved")] == [request.code]
-    assert pricing.verify_audit(db).intact
+    assert [r.code for r in api.list_requests(db, status="approved")] == [request.code]
+    assert api.verify_audit(db).intact
 
 
-def test_errors_name_fields_not_flags(db: pricing.Store) -> None:
+def test_errors_name_fields_not_flags(db: Store) -> None:
     with pytest.raises(InputError) as raised:
-        pricing.submit_request(db, customer=" ", reason="r", lines=[], user="priya")
+        api.submit_request(db, customer=" ", reason="r", lines=[], user="priya")
     assert raised.value.field == "customer"
     assert str(raised.value) == "customer: name the customer the special price is for"
     assert raised.value.for_input("--customer").startswith("--customer: name the customer")
     with pytest.raises(InputError) as raised:
-        pricing.list_requests(db, status="nope")
+        api.list_requests(db, status="nope")
     assert raised.value.field == "status" and "--" not in str(raised.value)
 
 
@@ -147,14 +148,14 @@ def test_the_core_reads_the_environment_in_one_place() -> None:
 
 
 def test_a_deals_file_without_a_header_stores_nothing_and_says_why(
-    db: pricing.Store, tmp_path: Path
+    db: Store, tmp_path: Path
 ) -> None:
     """Given a csv with no recognisable header, when it is read and imported through the API,
     then the result carries the problem and the store holds no deal line."""
     junk = tmp_path / "junk.csv"
     junk.write_text("nothing,here\n1,2\n")
-    read = pricing.read_deals(junk)
+    read = api.read_deals(junk)
     assert read.lines is None and read.problems
-    result = pricing.import_deals(db, read, user="olga")
+    result = api.import_deals(db, read, user="olga")
     assert result.added == 0 and result.problems == read.problems
-    assert pricing.stored_counts(db)["deal_lines"] == 0
+    assert api.stored_counts(db)["deal_lines"] == 0

@@ -11,19 +11,22 @@ from pathlib import Path
 import pytest
 
 import pricing
+from pricing import api
+from pricing.requests.lifecycle import LineInput
+from pricing.storage.store import Store
 from tests.test_api import _book
 from tests.test_cli_requests import TEAM
 from tests.test_policy import POLICY
 
 
 @pytest.fixture
-def stocked(tmp_path: Path) -> Iterator[pricing.Store]:
+def stocked(tmp_path: Path) -> Iterator[Store]:
     """A store with a price book and a policy whose team has a rep and a manager."""
-    db = pricing.open_store(f"sqlite:///{tmp_path / 'pricing.db'}", create=True)
-    pricing.import_price_book(db, _book(tmp_path), effective_from=date(2026, 1, 1), user="mia")
+    db = api.open_store(f"sqlite:///{tmp_path / 'pricing.db'}", create=True)
+    api.import_price_book(db, _book(tmp_path), effective_from=date(2026, 1, 1), user="mia")
     policy = tmp_path / "guardrails.toml"
     policy.write_text(POLICY + TEAM)
-    pricing.load_policy(db, pricing.check_policy(policy), user="dana")
+    api.load_policy(db, api.check_policy(policy), user="dana")
     yield db
     db.close()
 
@@ -31,90 +34,87 @@ def stocked(tmp_path: Path) -> Iterator[pricing.Store]:
 @pytest.mark.parametrize(
     ("line", "says"),
     [
-        (pricing.LineInput("HW-100", 0, Decimal(100)), "quantity must be a whole number of 1"),
-        (pricing.LineInput("HW-100", -3, Decimal(100)), "quantity must be a whole number of 1"),
-        (pricing.LineInput("HW-100", 2, Decimal(100), Decimal(5)), "either a price or a discount"),
-        (pricing.LineInput("HW-100", 2), "either a price or a discount"),
-        (pricing.LineInput("HW-100", 2, 99.5), "exact decimal number"),  # type: ignore[arg-type]
+        (LineInput("HW-100", 0, Decimal(100)), "quantity must be a whole number of 1"),
+        (LineInput("HW-100", -3, Decimal(100)), "quantity must be a whole number of 1"),
+        (LineInput("HW-100", 2, Decimal(100), Decimal(5)), "either a price or a discount"),
+        (LineInput("HW-100", 2), "either a price or a discount"),
+        (LineInput("HW-100", 2, 99.5), "exact decimal number"),  # type: ignore[arg-type]
         # -50 % was approved at 343.50, above the standard price, where the CLI refused it
-        (pricing.LineInput("HW-100", 3, None, Decimal(-50)), "a discount must be from 0 to below"),
-        (pricing.LineInput("HW-100", 3, None, Decimal(100)), "a discount must be from 0 to below"),
-        (pricing.LineInput("HW-100", 3, Decimal(0)), "the special price must be above zero"),
-        (pricing.LineInput("HW-100", 3, Decimal(-5)), "the special price must be above zero"),
+        (LineInput("HW-100", 3, None, Decimal(-50)), "a discount must be from 0 to below"),
+        (LineInput("HW-100", 3, None, Decimal(100)), "a discount must be from 0 to below"),
+        (LineInput("HW-100", 3, Decimal(0)), "the special price must be above zero"),
+        (LineInput("HW-100", 3, Decimal(-5)), "the special price must be above zero"),
     ],
 )
 def test_a_line_given_wrong_is_a_problem_and_nothing_is_stored(
-    stocked: pricing.Store, line: pricing.LineInput, says: str
+    stocked: Store, line: LineInput, says: str
 ) -> None:
     """Given a rep's line that the CLI's flags would never let through, when it is submitted
     through the library, then it is refused as a problem and no request exists."""
-    result = pricing.submit_request(
-        stocked, customer="Acme", reason="bid", lines=[line], user="priya"
-    )
+    result = api.submit_request(stocked, customer="Acme", reason="bid", lines=[line], user="priya")
     assert result.request is None
     assert [p.severity for p in result.problems] == ["error"]
     assert says in result.problems[0].message
-    assert pricing.stored_counts(stocked)["requests"] == 0
+    assert api.stored_counts(stocked)["requests"] == 0
 
 
-def test_a_request_is_found_by_its_number_or_its_code(stocked: pricing.Store) -> None:
-    submitted = pricing.submit_request(
+def test_a_request_is_found_by_its_number_or_its_code(stocked: Store) -> None:
+    submitted = api.submit_request(
         stocked, customer="Acme", reason="bid", user="priya",
-        lines=[pricing.LineInput("HW-100", 10, Decimal(100))],
+        lines=[LineInput("HW-100", 10, Decimal(100))],
     )  # fmt: skip
     assert submitted.request is not None and submitted.request.id is not None
-    by_number = pricing.show_request(stocked, submitted.request.id)  # type: ignore[arg-type]
-    assert by_number.code == submitted.request.code == pricing.show_request(stocked, "1").code
+    by_number = api.show_request(stocked, submitted.request.id)  # type: ignore[arg-type]
+    assert by_number.code == submitted.request.code == api.show_request(stocked, "1").code
 
 
-def test_an_invalid_policy_file_is_refused_not_asserted(
-    stocked: pricing.Store, tmp_path: Path
-) -> None:
+def test_an_invalid_policy_file_is_refused_not_asserted(stocked: Store, tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text('currency = "USD"\nlevels = ["rep"]\n[limits]\nrep = "lots"\n')
-    parsed = pricing.check_policy(broken)
+    parsed = api.check_policy(broken)
     assert parsed.policy is None
-    with pytest.raises(pricing.InputError, match="the policy has errors"):
-        pricing.load_policy(stocked, parsed, user="dana")
+    with pytest.raises(api.InputError, match="the policy has errors"):
+        api.load_policy(stocked, parsed, user="dana")
 
 
 def test_paths_may_be_text_views_default_to_today_and_breakdowns_are_checked(
-    stocked: pricing.Store, tmp_path: Path
+    stocked: Store, tmp_path: Path
 ) -> None:
     """A script passes a path as text, asks for today's book without a date, and gets an
     InputError on the field ``by`` for a breakdown the report does not have."""
-    assert pricing.check_policy(str(tmp_path / "guardrails.toml")).policy is not None
-    assert pricing.show_price_book(stocked).edition.number == 1
-    assert pricing.list_editions(stocked).in_force is not None
-    assert pricing.show_item(stocked, "HW-100").item.sku == "HW-100"
-    assert pricing.build_report(stocked, by="rep").groups == []
-    with pytest.raises(pricing.InputError) as raised:
-        pricing.build_report(stocked, by=["colour"])
+    assert api.check_policy(str(tmp_path / "guardrails.toml")).policy is not None
+    assert api.show_price_book(stocked).edition.number == 1
+    assert api.list_editions(stocked).in_force is not None
+    assert api.show_item(stocked, "HW-100").item.sku == "HW-100"
+    assert api.build_report(stocked, by="rep").groups == []
+    with pytest.raises(api.InputError) as raised:
+        api.build_report(stocked, by=["colour"])
     assert raised.value.field == "by"
-    assert {"submit_request", "build_report"} <= set(dir(pricing))
+    assert {"open", "Pricing"} <= set(dir(pricing))
+    assert {"request", "report"} <= set(dir(pricing.Pricing))
 
 
 def test_a_request_of_more_lines_than_any_deal_has_is_refused_before_it_is_priced(
-    stocked: pricing.Store, monkeypatch: pytest.MonkeyPatch
+    stocked: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given the bound of lines per request (10,000; PRICING_MAX_REQUEST_LINES raises it), when
     a caller of the library or the server sends one line more, then the request is refused
     naming the bound and the variable, and nothing is stored; at the bound it is taken."""
     from pricing.errors import InputError
 
-    line = pricing.LineInput("HW-100", 1, Decimal(100))
+    line = LineInput("HW-100", 1, Decimal(100))
     monkeypatch.setenv("PRICING_MAX_REQUEST_LINES", "50")
     with pytest.raises(InputError, match=r"over the limit of 50 lines per request \(found 51\)"):
-        pricing.submit_request(stocked, customer="Acme", reason="bid", user="priya",
+        api.submit_request(stocked, customer="Acme", reason="bid", user="priya",
                                lines=[line] * 51)  # fmt: skip
-    assert pricing.stored_counts(stocked)["requests"] == 0
-    taken = pricing.submit_request(
+    assert api.stored_counts(stocked)["requests"] == 0
+    taken = api.submit_request(
         stocked, customer="Acme", reason="bid", user="priya", lines=[line] * 50
     )
     assert taken.request is not None and len(taken.request.lines) == 50
     monkeypatch.delenv("PRICING_MAX_REQUEST_LINES")
     with pytest.raises(InputError, match="PRICING_MAX_REQUEST_LINES"):
-        pricing.submit_request(stocked, customer="Acme", reason="bid", user="priya",
+        api.submit_request(stocked, customer="Acme", reason="bid", user="priya",
                                lines=[line] * 10_001, check=True)  # fmt: skip
 
 

@@ -19,6 +19,7 @@ import pytest
 
 import pricing
 from pricing import api, documents
+from pricing.requests.lifecycle import LineInput
 from pricing.results import policy as guardrails
 from pricing.results import pricebook as book
 from pricing.results.deals import DealsImported, DealsRefused
@@ -76,7 +77,7 @@ def test_a_refused_request_is_the_cores_refusal(sales: Cli) -> None:
     )  # fmt: skip
     refused = api.submit_request(
         sales.store(), customer="Acme", reason="bid", user="priya", check=True,
-        lines=[pricing.LineInput("NOPE-1", 1, Decimal(1))],
+        lines=[LineInput("NOPE-1", 1, Decimal(1))],
     )  # fmt: skip
     assert refused.request is None and refused.problems
     assert out == as_printed(RequestRefused.of(refused.problems))
@@ -186,12 +187,12 @@ def test_documents_and_the_api_load_without_the_cli() -> None:
 def test_column_overrides_and_breakdowns_go_through_the_api() -> None:
     assert api.column_overrides(["sku=Numero"], kind="pricebook") == {"sku": "Numero"}
     assert api.column_overrides(["qty=bottles_sold"], kind="deals") == {"qty": "bottles_sold"}
-    with pytest.raises(pricing.InputError) as raised:
+    with pytest.raises(api.InputError) as raised:
         api.column_overrides(["qty=bottles_sold"], kind="pricebook")
     assert raised.value.field == "columns"
-    assert pricing.report_breakdown("rep,family") == ["rep", "family"]
-    with pytest.raises(pricing.InputError) as raised:
-        pricing.report_breakdown("planet")
+    assert api.report_breakdown("rep,family") == ["rep", "family"]
+    with pytest.raises(api.InputError) as raised:
+        api.report_breakdown("planet")
     assert raised.value.field == "by"
 
 
@@ -214,8 +215,8 @@ def test_report_and_simulation_files_are_written_through_the_api(
 
 def test_the_acting_user_is_configuration_not_storage(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRICING_USER", "olga")
-    assert pricing.acting_user() == "olga" and pricing.acting_user("dana") == "dana"
+    assert api.acting_user() == "olga" and api.acting_user("dana") == "dana"
     monkeypatch.delenv("PRICING_USER")
-    assert pricing.acting_user()  # the login name, else "unknown"
+    assert api.acting_user()  # the login name, else "unknown"
     storage = "".join(p.read_text() for p in (ROOT / "storage").rglob("*.py"))
     assert "getpass" not in storage and "config.user" not in storage

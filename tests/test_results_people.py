@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 import pricing
+from pricing import api
 from pricing.results.people import Identity, Person, PersonToken
 from tests.conftest import Cli
 from tests.test_results_requests import as_printed, printed, read_back
@@ -23,7 +24,7 @@ def cli(sqlite_url: str) -> Iterator[Cli]:
 
 
 def test_people_methods_answer_what_the_cli_prints(cli: Cli) -> None:
-    pricing.open_store(cli.db_url, create=True).close()
+    api.open_store(cli.db_url, create=True).close()
     with pricing.open(cli.db_url, user="dana") as p:
         assert p.people() == [] and printed(cli, "people", "list", user="dana") == "[]\n"
         dana = p.add_person(name="dana", role="owner")
