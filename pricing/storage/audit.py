@@ -382,7 +382,7 @@ def record(
         for name in _beginning(conn, set(names), where):
             seq, previous = _append(conn, seq, previous, at, SYSTEM, BASELINE, name, None, {})
     elif last_key != config.audit_key()[0]:
-        seq, previous = _rotate(conn, seq, previous, at, last_key)
+        seq, previous = _rotate(conn, seq, previous, at, last_key, where, ident)
     for name in names:
         seq, previous = _append(conn, seq, previous, at, by, action, name, note, known)
     if where is not None and ident and seq:  # (no id: an upgrade from before 0012 running)
@@ -494,11 +494,36 @@ def baseline_pending(conn: Connection) -> bool:
     return conn.execute(select(t.c.value).where(t.c.name == "baseline")).scalar() == "pending"
 
 
-def _rotate(conn: Connection, seq: int, previous: str, at: datetime,
-            old_id: str) -> tuple[int, str]:  # fmt: skip
+def record_rotation(db: Store) -> int | None:
+    """Record now that the secret was rotated, when the chain's newest entry is keyed with
+    another secret than the current one: a server does it when it starts, so that from its
+    first answer on only the new secret signs (an entry keyed with the old one after the
+    rotation is refused at sign-in, :func:`in_force`, and found by :func:`verify`). The
+    rotation's entry number (None: nothing to record)."""
+    current = config.audit_key()[0]
+    with db.read() as conn:
+        seq, _, last_key = _last(conn)
+    if not seq or last_key == current:
+        return None
+    with db.write() as conn:
+        store.advisory_lock(conn, _LOCK)
+        seq, previous, last_key = _last(conn)
+        if not seq or last_key == current:
+            return None  # another worker recorded it meanwhile
+        where, ident = store_key(conn), store_id(conn, create=True)
+        seq, mac = _rotate(conn, seq, previous, store.utcnow(), last_key, where, ident)
+        if where is not None and ident:
+            store.after_commit(conn, partial(_witness, where, ident, Head(seq, mac)))
+    return seq
+
+
+def _rotate(conn: Connection, seq: int, previous: str, at: datetime, old_id: str,
+            where: str | None, ident: str) -> tuple[int, str]:  # fmt: skip
     """Record that the secret was rotated: an entry keyed with the new secret, whose digest is
     a MAC by the old one (only whoever held both made it). Refused when this configuration
-    does not hold the secret of the chain's newest entry."""
+    does not hold the secret of the chain's newest entry, or when the chain does not hold the
+    head its witness recorded: cut back to before an earlier record of this rotation, with
+    entries of the old secret appended, the chain would otherwise be blessed by a new one."""
     old = config.audit_keys().get(old_id)
     if old is None:
         raise DamagedError(
@@ -506,6 +531,21 @@ def _rotate(conn: Connection, seq: int, previous: str, at: datetime,
             f"(key id {old_id}): nothing was changed. If the secret was rotated, name the "
             "previous one in previous_secret_files; otherwise the owner runs `pricing audit "
             "verify`"
+        )
+    replaced = _rotated_out(conn, old_id)
+    if replaced is not None:
+        raise DamagedError(
+            f"the audit's newest entry is keyed with a secret rotated out at entry {replaced} "
+            f"(key id {old_id}): whoever wrote it holds the old secret, not the server's. "
+            "Nothing was changed; the owner runs `pricing audit verify`"
+        )
+    seen = witnessed_all(where).get(ident) if where is not None and ident else None
+    found = against_witness(conn, seen) if seen is not None else []
+    if found:
+        raise DamagedError(
+            f"the audit does not hold what its witness recorded ({found[0].where}: "
+            f"{found[0].why}), so the rotation of its secret is not recorded over it. Nothing "
+            "was changed; the owner runs `pricing audit verify`"
         )
     key_id, key = config.audit_key()
     seq += 1
@@ -703,8 +743,9 @@ _SEALS_KEPT = 10_000
 
 def unsealed(conn: Connection, name: str) -> str | None:
     """Why a subject as stored now does not hold against its newest entry, its *seal* (None:
-    it holds): :func:`broken_seal` of what is stored."""
-    return broken_seal(conn, last_entry(conn, name), content_digest(conn, name))
+    it holds): :func:`broken_seal` of what is stored, before a change that records a rotation
+    not recorded yet (the embedded commands' first change after one)."""
+    return broken_seal(conn, last_entry(conn, name), content_digest(conn, name), rotated=False)
 
 
 def person_digest(row: tuple[Any, ...]) -> str:
@@ -713,14 +754,17 @@ def person_digest(row: tuple[Any, ...]) -> str:
     return _Digest.of([rows_digest(store.people.name, [row])])
 
 
-def broken_seal(conn: Connection, entry: Entry | None, digest: str | None) -> str | None:
+def broken_seal(
+    conn: Connection, entry: Entry | None, digest: str | None, *, rotated: bool = True
+) -> str | None:
     """Why a subject whose content digest is ``digest`` does not hold against ``entry``, its
     newest (None: it holds): the chain never named it, its content differs from the digest
     the entry recorded, or the entry's own MAC does not hold under a secret this
-    configuration holds. This is :func:`verify` for one subject, cheap enough for every
-    call (an entry's MAC is checked once per process). What it cannot see alone is a chain
-    cut back to an older entry of the subject: the anchor and the head kept by the owner
-    show that (:func:`verify`)."""
+    configuration holds and that was in force where the entry stands (:func:`in_force`;
+    ``rotated``: the server recorded its rotation when it started, see there). This is
+    :func:`verify` for one subject, cheap enough for every call (an entry's MAC is checked
+    once per process). What it cannot see alone is a chain cut back to an older entry of the
+    subject: the anchor and the head kept by the owner show that (:func:`verify`)."""
     if entry is None:
         return "the audit never recorded it: it was inserted behind the tool's back"
     if entry.action in REMOVALS or digest != entry.digest:
@@ -729,6 +773,43 @@ def broken_seal(conn: Connection, entry: Entry | None, digest: str | None) -> st
     if not holds(conn, entry):
         return (f"entry {entry.seq}, which records it, does not hold (its MAC): it was "
                 "written or edited behind the tool's back")  # fmt: skip
+    if not in_force(conn, entry, rotated=rotated):
+        return (f"entry {entry.seq}, which records it, is keyed with a secret rotated out "
+                f"before it (key id {entry.key_id}): whoever wrote it holds an old secret, "
+                "not the server's")  # fmt: skip
+    return None
+
+
+def in_force(conn: Connection, entry: Entry, *, rotated: bool = True) -> bool:
+    """Whether ``entry`` is keyed with the secret in force where it stands in the chain: the
+    current one, or an earlier one before the (holding) rotation that replaced it. An entry
+    keyed with an earlier secret *after* that rotation was made by whoever kept the old secret
+    (it leaked: why it was rotated). Until the rotation is recorded, an entry keyed with the
+    earlier secret holds only when ``rotated`` is False: a change about to record the
+    rotation itself, since a server records it when it starts (:func:`record_rotation`) and a
+    missing one then means the chain was cut back before it."""
+    keys = config.audit_keys()
+    if entry.key_id == next(iter(keys)):
+        return True
+    out = _rotated_out(conn, entry.key_id)
+    return entry.seq < out if out is not None else not rotated
+
+
+def _rotated_out(conn: Connection, key_id: str) -> int | None:
+    """The number of the first rotation away from the secret ``key_id`` whose MAC holds (one
+    inserted by hand does not: it needs the new secret), None while there is none. (Read each
+    time: only the entries of an earlier secret ask, once per person after a rotation.)"""
+    t = store.audit_log
+    found = conn.execute(
+        select(t)
+        .where(t.c.subject == KEY_SUBJECT, t.c.action == ROTATED,
+               t.c.note.startswith(f"{key_id} -> ", autoescape=True))
+        .order_by(t.c.seq)
+    )  # fmt: skip
+    for row in found.all():
+        rotation = Entry(*row)
+        if holds(conn, rotation):
+            return rotation.seq
     return None
 
 
