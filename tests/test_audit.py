@@ -8,7 +8,7 @@ SHA-256 of the rows, which anyone who reads the code can recompute and write bac
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from pricing.storage import audit
-from tests.conftest import Cli
+from tests.conftest import Cli, postgres_database
 from tests.test_cli_requests import ask
 
 
@@ -367,6 +367,85 @@ def test_the_witness_is_where_the_configuration_says_and_a_server_needs_it(
     assert done.exit_code == 2, done.output
     assert "cannot append to the audit's witness /proc/no-such-place/witness" in done.output
     cli.close()
+
+
+# A witness database, for the servers of several hosts ---------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def witness_database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A second database as the audit's witness (PRICING_AUDIT_WITNESS given as its URL),
+    named before the history is made (list it before ``history``)."""
+    from pricing.storage import witness
+
+    def named(url: str) -> Iterator[str]:
+        monkeypatch.setenv("PRICING_AUDIT_WITNESS", url)
+        yield url
+        witness._engine(url).dispose()
+        witness._engine.cache_clear()
+
+    if request.param == "sqlite":
+        yield from named(f"sqlite:///{tmp_path / 'witness.db'}")
+        return
+    with postgres_database() as url:  # CREATE DATABASE: another database than the store's
+        yield from named(url)
+
+
+def test_a_witness_database_records_every_head_and_finds_a_cut_chain(
+    witness_database: str, history: Cli
+) -> None:
+    """Given the witness named as a second database, when changes are made, then each head is
+    a row there and verify compares the chain with it (intact); when an attacker with access to
+    the store's database only cuts the chain's end, then verify names the witness database's
+    head (exit 1), as db check does."""
+    import sqlalchemy as sa
+
+    document = history.json("audit", "verify")
+    assert document["intact"], document["damage"]
+    assert document["witnessed"] == document["head"] and document["head"].startswith("8:")
+    assert document["witness"].startswith("database ")
+    engine = sa.create_engine(witness_database.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            top = conn.execute(sa.text("SELECT max(seq), count(*) FROM audit_witness")).one()
+    finally:
+        engine.dispose()
+    assert top[0] == 8 and top[1] >= 5  # one row per change (a change may write two entries)
+    tamper(history, *CUT)
+    result = history("audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert "the witness (database " in result.stderr and "recorded entry 8" in result.stderr
+    checked = history("db", "check", user="dana")
+    assert checked.exit_code == 1 and "recorded entry 8" in checked.stderr, checked.output
+
+
+def test_a_witness_is_a_file_or_a_database_never_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """witness_url names a database witness; a configuration naming a file too is refused, and
+    PRICING_AUDIT_WITNESS given as a URL is a database, as a path a file."""
+    from pricing import config
+    from pricing.errors import ConfigError
+
+    settings = tmp_path / "server.toml"
+    settings.write_text('secret = "' + "s" * 40 + '"\nwitness_url = "postgresql://w@db/witness"\n')
+    monkeypatch.setenv(config.CONFIG, str(settings))
+    config.settings.cache_clear()
+    assert config.witness_url() == "postgresql://w@db/witness"
+    monkeypatch.setenv(config.WITNESS, str(tmp_path / "witness"))
+    assert config.witness_url() is None and config.witness_file() == tmp_path / "witness"
+    monkeypatch.setenv(config.WITNESS, "sqlite:////var/lib/pricing/witness.db")
+    assert config.witness_url() == "sqlite:////var/lib/pricing/witness.db"
+    settings.write_text('witness_url = "w.db"\n')
+    config.settings.cache_clear()
+    with pytest.raises(ConfigError, match="witness_url must be a database URL"):
+        config.settings()
+    settings.write_text('witness_file = "w"\nwitness_url = "sqlite:///w.db"\n')
+    config.settings.cache_clear()
+    with pytest.raises(ConfigError, match="name one witness"):
+        config.settings()
 
 
 # A rotated secret ----------------------------------------------------------------------------

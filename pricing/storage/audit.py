@@ -47,15 +47,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, partial
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, func, inspect, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from pricing import config
 from pricing.errors import ConfigError, DamagedError
-from pricing.storage import store
+from pricing.storage import store, witness
 from pricing.storage.store import Store
 
 _LOCK = 7201559  # PostgreSQL advisory lock: appends to the chain queue up
@@ -588,11 +588,18 @@ def _append(conn: Connection, seq: int, previous: str, at: datetime, by: str, ac
 
 @dataclass(frozen=True)
 class Witnessed:
-    """The newest head the witness recorded of one store: when, and in which file."""
+    """The newest head the witness recorded of one store: when, and in which witness (a file,
+    or a database: :func:`witness_name`)."""
 
     head: Head
     at: str
-    file: Path
+    file: str
+
+
+def witness_name() -> str:
+    """The witness as messages name it: its file, or its database (never a password)."""
+    url = config.witness_url()
+    return witness.shown(url) if url else str(config.witness_file())
 
 
 def store_key(conn: Connection) -> str | None:
@@ -611,7 +618,18 @@ def _witness(where: str, ident: str, head: Head) -> None:
     """Append ``head`` of the store ``where`` whose id is ``ident`` to the witness (after the
     commit that made it): one line, under an
     exclusive lock, so that the workers of a server (and commands on its host) share it. A
-    witness that cannot be written is logged, not raised: the change is committed already."""
+    witness that cannot be written is logged, not raised: the change is committed already.
+    A database witness (:mod:`pricing.storage.witness`) gets a row instead."""
+    url = config.witness_url()
+    if url:
+        try:
+            witness.append(url, _stamp(store.utcnow()), head.seq, head.mac, where, ident)
+        except SQLAlchemyError as exc:
+            logging.getLogger("pricing.audit").error(
+                "could not append the audit's entry %d to its witness %s: %s",
+                head.seq, witness.shown(url), exc.__class__.__name__,
+            )  # fmt: skip
+        return
     path = config.witness_file()
     line = f"{_stamp(store.utcnow())}\t{head}\t{where}\t{ident}\n".encode()
     try:
@@ -637,9 +655,13 @@ def _lock(descriptor: int) -> None:
     fcntl.flock(descriptor, fcntl.LOCK_EX)
 
 
-def witness_ready() -> Path:
-    """The witness file, made if it is not there (mode 0600): a server checks it may append
-    to it before it answers anyone (:class:`ConfigError` naming it otherwise)."""
+def witness_ready() -> str:
+    """The witness file, made if it is not there (mode 0600), or the witness database, its
+    table made: a server checks it may append to it before it answers anyone
+    (:class:`ConfigError` naming it otherwise). The witness as messages name it."""
+    url = config.witness_url()
+    if url:
+        return witness.ready(url)
     path = config.witness_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -649,7 +671,7 @@ def witness_ready() -> Path:
             f"cannot append to the audit's witness {path}: {exc.strerror}; name a file the "
             f"server's user may write in witness_file (or {config.WITNESS})"
         ) from None
-    return path
+    return str(path)
 
 
 def witnessed(where: str, ident: str) -> Witnessed | None:
@@ -660,7 +682,18 @@ def witnessed(where: str, ident: str) -> Witnessed | None:
 def witnessed_all(where: str) -> dict[str, Witnessed]:
     """The newest head the witness recorded of each store (by id) at the address ``where``
     (the first line of the highest entry: a later line of that number with another MAC is a
-    rebuilt chain's)."""
+    rebuilt chain's).
+
+    The witness file is read whole, never only its end: after a chain was cut back, the
+    server appends lower numbers after the highest one recorded, and the heads of the other
+    stores recorded at this address (a database recreated there) may be anywhere in it. A
+    database witness answers with an indexed query instead."""
+    url = config.witness_url()
+    if url:
+        return {
+            ident: Witnessed(Head(row.seq, row.mac), row.at, witness.shown(url))
+            for ident, row in witness.newest(url, where).items()
+        }
     path = config.witness_file()
     try:
         lines = path.open(encoding="utf-8", errors="replace")
@@ -681,7 +714,7 @@ def witnessed_all(where: str) -> dict[str, Witnessed]:
             except ValueError:
                 continue  # a line cut short while it was written
             if ident not in best or found.seq > best[ident].head.seq:
-                best[ident] = Witnessed(found, at, path)
+                best[ident] = Witnessed(found, at, str(path))
     return best
 
 
@@ -891,7 +924,7 @@ def verify(db: Store, *, kept: Head | None = None) -> Verdict:
     return Verdict(chain.count, len(stored), current, damage[:SHOWN_DAMAGE] + _more(damage),
                    started=bool(chain.count), unknown_key=chain.unknown,
                    witnessed=seen.head if seen else None,
-                   witness=str(config.witness_file()), earlier=len(others))  # fmt: skip
+                   witness=witness_name(), earlier=len(others))  # fmt: skip
 
 
 def emptied(stored: list[str]) -> Damage:
