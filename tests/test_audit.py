@@ -168,6 +168,36 @@ def test_entries_cut_from_the_end_are_found_against_a_kept_head(
     assert "the head you kept is gone" in result.stderr
 
 
+@pytest.fixture
+def own_witness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A witness file of this test's own (list it before ``history``): moving it aside leaves
+    the other tests' witnessed heads alone."""
+    path = tmp_path / "audit-witness"
+    monkeypatch.setenv("PRICING_AUDIT_WITNESS", str(path))
+    return path
+
+
+def test_an_older_backup_restored_on_purpose_verifies_once_the_witness_is_moved_aside(
+    own_witness: Path, history: Cli, tmp_path: Path
+) -> None:
+    """Given a backup taken before R-000003 (its head kept with it) restored on purpose, when
+    the owner verifies, then the witness reports the entries that are gone and says how to tell
+    it was a restore (move the witness aside); with the witness moved aside, verify against the
+    head kept with the backup is intact, and the next change starts the new witness."""
+    with history.store().read() as conn:
+        kept = conn.execute(text("SELECT seq, mac FROM audit_log WHERE seq = 7")).one()
+    tamper(history, *CUT)  # what the restore of that backup leaves
+    refused = history("audit", "verify")
+    assert refused.exit_code == 1 and "recorded entry 8" in refused.stderr
+    assert "restored from an older backup on purpose, move the witness aside" in refused.stderr
+    own_witness.rename(tmp_path / "audit-witness.before-restore")
+    restored = history.json("audit", "verify", "--head", f"{kept.seq}:{kept.mac}")
+    assert restored["intact"] and restored["head"] == f"7:{kept.mac}", restored["damage"]
+    ask(history, "HW-200", "--qty", "2", "--discount", "5")
+    again = history.json("audit", "verify")
+    assert again["intact"] and again["witnessed"] == again["head"], again["damage"]
+
+
 def test_a_deleted_entry_in_the_middle_breaks_the_chain(history: Cli) -> None:
     tamper(history, "DELETE FROM audit_log WHERE seq = 4")
     damage = damage_of(history)

@@ -15,12 +15,13 @@ hashes:
   newest entry recorded, or it has no entry, or its entry says it exists and it does not);
 - the newest entries cut off, the chain emptied or rebuilt: against its **witness**, a file
   outside the database the chain's head is appended to after every change
-  (:func:`config.witness_file <pricing.config.witness_file>`), and against a head the owner
-  kept elsewhere (:func:`head`);
+  (:func:`config.witness_file <pricing.config.witness_file>`), or a second database
+  (:mod:`pricing.storage.witness`), and against a head the owner kept elsewhere (:func:`head`);
 - an audit emptied while the store holds data: a finding, and no change is recorded over it;
 - an entry keyed with a secret rotated out: rotating is an entry of its own (``audit.rotated``),
   keyed with the new secret and carrying a MAC by the old one; every entry after it must be
-  keyed with the new secret.
+  keyed with the new secret (a server records the rotation when it starts, and refuses at
+  sign-in a person sealed by an entry of the old secret after it: :func:`in_force`).
 
 Each store has a random id (``audit_state``, migration 0012), made with its schema: the chain's
 first entry is keyed over it, and the witness records heads by (address, id). A database
@@ -1030,16 +1031,23 @@ def _holds(key: bytes, previous: str, entry: Entry) -> bool:
     ))  # fmt: skip
 
 
+RESTORED = (
+    "If the database was restored from an older backup on purpose, move the witness aside "
+    '(docs/team.md, "Restoring a backup")'
+)
+
+
 def _check_witnessed(seen: Witnessed, current: Head | None, mac: str | None) -> list[Damage]:
-    """The chain against the newest head its witness recorded."""
+    """The chain against the newest head its witness recorded (a restore of an older backup
+    looks the same as a cut: the message says how to tell the witness it was one)."""
     when = f"the witness ({seen.file}) recorded entry {seen.head.seq} on {seen.at}"
     if current is None or current.seq < seen.head.seq:
         ends = f"now ends at entry {current.seq}" if current else "is now empty"
         return [Damage(f"entry {seen.head.seq}", f"{when}; the chain {ends}: entries were "
-                       "deleted from its end, or the audit emptied")]  # fmt: skip
+                       f"deleted from its end, or the audit emptied. {RESTORED}")]  # fmt: skip
     if mac is None or not hmac.compare_digest(mac, seen.head.mac):
         return [Damage(f"entry {seen.head.seq}", f"differs from what {when}: the chain was "
-                       "rebuilt or rewritten from there on")]  # fmt: skip
+                       f"rebuilt or rewritten from there on. {RESTORED}")]  # fmt: skip
     return []
 
 
