@@ -396,6 +396,10 @@ def test_the_witness_is_where_the_configuration_says_and_a_server_needs_it(
     done = cli("serve", "--port", "8999")
     assert done.exit_code == 2, done.output
     assert "cannot append to the audit's witness /proc/no-such-place/witness" in done.output
+    monkeypatch.setenv(config.WITNESS, "postgresql://nobody@127.0.0.1:1/witness")  # none there
+    done = cli("serve", "--port", "8999")
+    assert done.exit_code == 2, done.output
+    assert "cannot append to the audit's witness database postgresql://nobody@" in done.output
     cli.close()
 
 
