@@ -198,6 +198,40 @@ def test_an_older_backup_restored_on_purpose_verifies_once_the_witness_is_moved_
     assert again["intact"] and again["witnessed"] == again["head"], again["damage"]
 
 
+def test_content_digests_are_those_of_the_plain_selects_existing_chains_recorded(
+    history: Cli,
+) -> None:
+    """The digest of a subject's rows, whose SQL is now compiled once per process, is the one
+    the plain select gives (what the chains of existing stores recorded): a request (its row,
+    lines and events), a policy version and an edition (its row, items and tiers)."""
+    from sqlalchemy import select
+
+    from pricing.storage import store
+
+    def plain(conn: Connection, *parts: tuple[object, str, object, str]) -> str:
+        digests = []
+        for table, column, value, order in parts:
+            t = getattr(store, str(table))
+            rows = audit.raw_rows(conn, select(t).where(t.c[column] == value).order_by(t.c[order]))
+            digests.append(audit.rows_digest(t.name, rows))
+        return audit._Digest.of(digests)
+
+    with history.store().read() as conn:
+        assert audit.content_digest(conn, "request:3") == plain(
+            conn, ("requests", "id", 3, "id"), ("request_lines", "request_id", 3, "line_no"),
+            ("request_events", "request_id", 3, "id"),
+        )  # fmt: skip
+        assert audit.content_digest(conn, "policy:1") == plain(conn, ("policies", "id", 1, "id"))
+        assert audit.content_digest(conn, "edition:1") == plain(
+            conn, ("editions", "id", 1, "id"), ("price_items", "edition_id", 1, "position"),
+            ("price_tiers", "edition_id", 1, "position"),
+        )  # fmt: skip
+        segments = store.deal_segments  # deals import 0: the segments of no import (is null)
+        legacy = select(segments).where(segments.c.import_id.is_(None)).order_by(segments.c.id)
+        found = audit._matching_rows(conn, segments, "import_id", None, "id")
+        assert list(found) == list(audit.raw_rows(conn, legacy))
+
+
 def test_a_deleted_entry_in_the_middle_breaks_the_chain(history: Cli) -> None:
     tamper(history, "DELETE FROM audit_log WHERE seq = 4")
     damage = damage_of(history)
