@@ -647,7 +647,7 @@ def _witness(where: str, ident: str, head: Head) -> None:
     if url:
         try:
             witness.append(url, _stamp(store.utcnow()), head.seq, head.mac, where, ident)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, ImportError, ValueError) as exc:  # (a driver, a URL)
             logging.getLogger("pricing.audit").error(
                 "could not append the audit's entry %d to its witness %s: %s",
                 head.seq, witness.shown(url), exc.__class__.__name__,

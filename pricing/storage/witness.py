@@ -90,7 +90,7 @@ def append(url: str, at: str, seq: int, mac: str, where: str, ident: str) -> Non
     """Record a head (raises SQLAlchemyError when the witness cannot be written)."""
     try:
         engine = _engine(url)
-    except SQLAlchemyError:
+    except (SQLAlchemyError, ImportError, ValueError):
         _engine.cache_clear()  # the table is made at the next try
         raise
     with engine.begin() as conn:
@@ -119,7 +119,7 @@ def newest(url: str, where: str) -> dict[str, Row]:
                     heads.c.id.in_(first)
                 )
             ).all()
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
         _engine.cache_clear()
         raise ConfigError(
             f"cannot read the audit's witness {shown(url)}: {exc.__class__.__name__}"
