@@ -988,14 +988,7 @@ def remove_person(db: Store, name: str, *, user: str) -> PersonRecord:
 def signed_in(db: Store, token: str) -> PersonRecord | None:
     """The active person a token belongs to (None: wrong or revoked); raises
     :class:`pricing.errors.Unsealed` for a person whose row was changed behind the tool's
-    back (looked at twice: a change made by the tool between reading the row and reading its
-    entry is not taken for one)."""
+    back (:func:`pricing.access.people.sign_in`, which keys a token again after a rotation)."""
     from pricing.access import people
-    from pricing.errors import Unsealed
 
-    try:
-        with db.read() as conn:
-            return people.signed_in(conn, token)
-    except Unsealed:
-        with db.read() as conn:
-            return people.signed_in(conn, token)
+    return people.sign_in(db, token)

@@ -10,7 +10,9 @@ PRICING_CONFIG         the configuration file (TOML) of a team's server: ``datab
 PRICING_SECRET         the audit's secret itself (instead of a file; for tests and containers)
 PRICING_AUDIT_WITNESS  the file the audit's head is appended to after every change (default:
                        the configuration's ``witness_file``, else ``audit-witness`` beside the
-                       secret's file, else in this user's configuration folder)
+                       secret's file, else in this user's configuration folder), or a database
+                       URL (``postgresql://…``: the configuration's ``witness_url``) for the
+                       servers of several hosts
 PRICING_SERVER         client mode: every command goes through this server …
 PRICING_TOKEN          … signed in with this personal token (else the one `pricing login` kept)
 PRICING_ABOVE_STANDARD_FLAG  a sale above this multiple of its standard price is flagged by deals
@@ -139,10 +141,11 @@ class Settings:
     previous_secret_files: list[Path] = field(default_factory=list)
     base_url: str | None = None
     witness_file: Path | None = None
+    witness_url: str | None = None
 
 
 _FIELDS = ("database_url", "secret", "secret_file", "previous_secret_files", "base_url",
-           "witness_file")  # fmt: skip
+           "witness_file", "witness_url")  # fmt: skip
 
 
 @cache
@@ -163,9 +166,14 @@ def settings(file: str | None = None) -> Settings:
     unknown = sorted(set(data) - set(_FIELDS))
     if unknown:
         raise ConfigError(f"{where}: unknown setting {unknown[0]!r}; known: {', '.join(_FIELDS)}")
-    for name in ("database_url", "secret", "secret_file", "base_url", "witness_file"):
+    for name in ("database_url", "secret", "secret_file", "base_url", "witness_file",
+                 "witness_url"):  # fmt: skip
         if name in data and not isinstance(data[name], str):
             raise ConfigError(f"{where}: {name} must be text")
+    if "witness_file" in data and "witness_url" in data:
+        raise ConfigError(f"{where}: name one witness: witness_file or witness_url, not both")
+    if "witness_url" in data and not _is_url(data["witness_url"]):
+        raise ConfigError(f"{where}: witness_url must be a database URL (postgresql://…)")
     previous = data.get("previous_secret_files", [])
     if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
         raise ConfigError(f"{where}: previous_secret_files must be a list of file names")
@@ -178,6 +186,7 @@ def settings(file: str | None = None) -> Settings:
         previous_secret_files=[base / p for p in previous],
         base_url=data.get("base_url"),
         witness_file=base / data["witness_file"] if "witness_file" in data else None,
+        witness_url=data.get("witness_url"),
     )
 
 
@@ -295,13 +304,30 @@ def token_keys(*, create: bool = False) -> list[bytes]:
     return [hmac.new(secret, TOKEN_PURPOSE, hashlib.sha256).digest() for secret in secrets]
 
 
+def _is_url(text: str) -> bool:
+    """Whether a witness is named by a database URL (``scheme://…``) rather than a file."""
+    scheme, found, _ = text.strip().partition("://")
+    return bool(found) and scheme.replace("+", "").replace("-", "").isalnum()
+
+
+def witness_url() -> str | None:
+    """The audit's witness when it is a database (several hosts' servers share it):
+    ``PRICING_AUDIT_WITNESS`` given as a URL, else the configuration's ``witness_url`` (None:
+    the witness is a file, :func:`witness_file`)."""
+    given = os.environ.get(WITNESS, "").strip()
+    if given:
+        return given if _is_url(given) else None
+    return settings().witness_url
+
+
 def witness_file() -> Path:
     """The audit's witness: a file outside the database the chain's head is appended to after
     every change (:mod:`pricing.storage.audit`). ``PRICING_AUDIT_WITNESS``, else the
     configuration's ``witness_file``, else ``audit-witness`` beside the secret's file, else in
-    this user's configuration folder (beside the local secret)."""
+    this user's configuration folder (beside the local secret). Unused when the witness is a
+    database (:func:`witness_url`)."""
     given = os.environ.get(WITNESS, "").strip()
-    if given:
+    if given and not _is_url(given):
         return Path(given).expanduser()
     config = settings()
     if config.witness_file is not None:

@@ -8,7 +8,7 @@ SHA-256 of the rows, which anyone who reads the code can recompute and write bac
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from pricing.storage import audit
-from tests.conftest import Cli
+from tests.conftest import Cli, postgres_database
 from tests.test_cli_requests import ask
 
 
@@ -166,6 +166,70 @@ def test_entries_cut_from_the_end_are_found_against_a_kept_head(
     result = history("audit", "verify", "--head", kept)
     assert result.exit_code == 1
     assert "the head you kept is gone" in result.stderr
+
+
+@pytest.fixture
+def own_witness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A witness file of this test's own (list it before ``history``): moving it aside leaves
+    the other tests' witnessed heads alone."""
+    path = tmp_path / "audit-witness"
+    monkeypatch.setenv("PRICING_AUDIT_WITNESS", str(path))
+    return path
+
+
+def test_an_older_backup_restored_on_purpose_verifies_once_the_witness_is_moved_aside(
+    own_witness: Path, history: Cli, tmp_path: Path
+) -> None:
+    """Given a backup taken before R-000003 (its head kept with it) restored on purpose, when
+    the owner verifies, then the witness reports the entries that are gone and says how to tell
+    it was a restore (move the witness aside); with the witness moved aside, verify against the
+    head kept with the backup is intact, and the next change starts the new witness."""
+    with history.store().read() as conn:
+        kept = conn.execute(text("SELECT seq, mac FROM audit_log WHERE seq = 7")).one()
+    tamper(history, *CUT)  # what the restore of that backup leaves
+    refused = history("audit", "verify")
+    assert refused.exit_code == 1 and "recorded entry 8" in refused.stderr
+    assert "restored from an older backup on purpose, move the witness aside" in refused.stderr
+    own_witness.rename(tmp_path / "audit-witness.before-restore")
+    restored = history.json("audit", "verify", "--head", f"{kept.seq}:{kept.mac}")
+    assert restored["intact"] and restored["head"] == f"7:{kept.mac}", restored["damage"]
+    ask(history, "HW-200", "--qty", "2", "--discount", "5")
+    again = history.json("audit", "verify")
+    assert again["intact"] and again["witnessed"] == again["head"], again["damage"]
+
+
+def test_content_digests_are_those_of_the_plain_selects_existing_chains_recorded(
+    history: Cli,
+) -> None:
+    """The digest of a subject's rows, whose SQL is now compiled once per process, is the one
+    the plain select gives (what the chains of existing stores recorded): a request (its row,
+    lines and events), a policy version and an edition (its row, items and tiers)."""
+    from sqlalchemy import select
+
+    from pricing.storage import store
+
+    def plain(conn: Connection, *parts: tuple[object, str, object, str]) -> str:
+        digests = []
+        for table, column, value, order in parts:
+            t = getattr(store, str(table))
+            rows = audit.raw_rows(conn, select(t).where(t.c[column] == value).order_by(t.c[order]))
+            digests.append(audit.rows_digest(t.name, rows))
+        return audit._Digest.of(digests)
+
+    with history.store().read() as conn:
+        assert audit.content_digest(conn, "request:3") == plain(
+            conn, ("requests", "id", 3, "id"), ("request_lines", "request_id", 3, "line_no"),
+            ("request_events", "request_id", 3, "id"),
+        )  # fmt: skip
+        assert audit.content_digest(conn, "policy:1") == plain(conn, ("policies", "id", 1, "id"))
+        assert audit.content_digest(conn, "edition:1") == plain(
+            conn, ("editions", "id", 1, "id"), ("price_items", "edition_id", 1, "position"),
+            ("price_tiers", "edition_id", 1, "position"),
+        )  # fmt: skip
+        segments = store.deal_segments  # deals import 0: the segments of no import (is null)
+        legacy = select(segments).where(segments.c.import_id.is_(None)).order_by(segments.c.id)
+        found = audit._matching_rows(conn, segments, "import_id", None, "id")
+        assert list(found) == list(audit.raw_rows(conn, legacy))
 
 
 def test_a_deleted_entry_in_the_middle_breaks_the_chain(history: Cli) -> None:
@@ -366,7 +430,90 @@ def test_the_witness_is_where_the_configuration_says_and_a_server_needs_it(
     done = cli("serve", "--port", "8999")
     assert done.exit_code == 2, done.output
     assert "cannot append to the audit's witness /proc/no-such-place/witness" in done.output
+    monkeypatch.setenv(config.WITNESS, "postgresql://nobody@127.0.0.1:1/witness")  # none there
+    done = cli("serve", "--port", "8999")
+    assert done.exit_code == 2, done.output
+    assert "cannot append to the audit's witness database postgresql://nobody@" in done.output
     cli.close()
+
+
+# A witness database, for the servers of several hosts ---------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def witness_database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A second database as the audit's witness (PRICING_AUDIT_WITNESS given as its URL),
+    named before the history is made (list it before ``history``)."""
+    from pricing.storage import witness
+
+    def named(url: str) -> Iterator[str]:
+        monkeypatch.setenv("PRICING_AUDIT_WITNESS", url)
+        yield url
+        witness._engine(url).dispose()
+        witness._engine.cache_clear()
+
+    if request.param == "sqlite":
+        yield from named(f"sqlite:///{tmp_path / 'witness.db'}")
+        return
+    with postgres_database() as url:  # CREATE DATABASE: another database than the store's
+        yield from named(url)
+
+
+def test_a_witness_database_records_every_head_and_finds_a_cut_chain(
+    witness_database: str, history: Cli
+) -> None:
+    """Given the witness named as a second database, when changes are made, then each head is
+    a row there and verify compares the chain with it (intact); when an attacker with access to
+    the store's database only cuts the chain's end, then verify names the witness database's
+    head (exit 1), as db check does."""
+    import sqlalchemy as sa
+
+    document = history.json("audit", "verify")
+    assert document["intact"], document["damage"]
+    assert document["witnessed"] == document["head"] and document["head"].startswith("8:")
+    assert document["witness"].startswith("database ")
+    engine = sa.create_engine(witness_database.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            top = conn.execute(sa.text("SELECT max(seq), count(*) FROM audit_witness")).one()
+    finally:
+        engine.dispose()
+    assert top[0] == 8 and top[1] >= 5  # one row per change (a change may write two entries)
+    tamper(history, *CUT)
+    result = history("audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert "the witness (database " in result.stderr and "recorded entry 8" in result.stderr
+    checked = history("db", "check", user="dana")
+    assert checked.exit_code == 1 and "recorded entry 8" in checked.stderr, checked.output
+
+
+def test_a_witness_is_a_file_or_a_database_never_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """witness_url names a database witness; a configuration naming a file too is refused, and
+    PRICING_AUDIT_WITNESS given as a URL is a database, as a path a file."""
+    from pricing import config
+    from pricing.errors import ConfigError
+
+    settings = tmp_path / "server.toml"
+    settings.write_text('secret = "' + "s" * 40 + '"\nwitness_url = "postgresql://w@db/witness"\n')
+    monkeypatch.setenv(config.CONFIG, str(settings))
+    config.settings.cache_clear()
+    assert config.witness_url() == "postgresql://w@db/witness"
+    monkeypatch.setenv(config.WITNESS, str(tmp_path / "witness"))
+    assert config.witness_url() is None and config.witness_file() == tmp_path / "witness"
+    monkeypatch.setenv(config.WITNESS, "sqlite:////var/lib/pricing/witness.db")
+    assert config.witness_url() == "sqlite:////var/lib/pricing/witness.db"
+    settings.write_text('witness_url = "w.db"\n')
+    config.settings.cache_clear()
+    with pytest.raises(ConfigError, match="witness_url must be a database URL"):
+        config.settings()
+    settings.write_text('witness_file = "w"\nwitness_url = "sqlite:///w.db"\n')
+    config.settings.cache_clear()
+    with pytest.raises(ConfigError, match="name one witness"):
+        config.settings()
 
 
 # A rotated secret ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ person's row against that seal (:func:`signed_in`).
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from pricing import config
 from pricing.access.authority import BASE_ROLES, Actor, key, policy_levels
-from pricing.errors import InputError, NotFoundError, Refused, Unsealed
+from pricing.errors import DamagedError, InputError, NotFoundError, Refused, Unsealed
 from pricing.storage import audit, queries, store
 from pricing.storage import people as rows
 from pricing.storage.people import PersonRecord
@@ -210,15 +211,59 @@ def signed_in(conn: Connection, token: str) -> PersonRecord | None:
     keyed hash under a secret this configuration holds (a hash written by hand into the
     database matches none), and the person's row as its newest audit entry sealed it
     (:class:`pricing.errors.Unsealed` for a row changed behind the tool's back: a role
-    raised, a token hash replaced, a person inserted without the tool)."""
+    raised, a token hash replaced, a person inserted without the tool, or sealed again with a
+    secret rotated out). Reading only: :func:`sign_in` also keys a token again after a
+    rotation."""
+    found = _token_owner(conn, token)
+    return found.person if found is not None else None
+
+
+def _token_owner(conn: Connection, token: str) -> rows.TokenOwner | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     plain = plain_hash(token)
     found = rows.by_token_hash(conn, [rows.keyed_hash(k, plain) for k in config.token_keys()])
     if found is None:
         return None
-    person, stored, entry = found
-    why = audit.broken_seal(conn, entry, audit.person_digest(stored))
+    why = audit.broken_seal(conn, found.entry, audit.person_digest(found.row))
     if why is not None:
-        raise Unsealed(person.name, why)
+        raise Unsealed(found.person.name, why)
+    return found
+
+
+REKEYED = "person.token_rekeyed"
+
+
+def sign_in(db: Store, token: str) -> PersonRecord | None:
+    """:func:`signed_in`, and a token whose hash is keyed with a secret rotated out keyed again
+    with the current one (in one write transaction, recorded as ``person.token_rekeyed``), so
+    that after a rotation each person's stored hash moves to the new key at their first
+    sign-in. An old-key hash is accepted only from a row whose seal holds under the secret in
+    force where it stands: written by the server before the rotation (or left as it was by a
+    change since, such as a new role), never a row sealed with the old secret after it.
+
+    The row is looked at twice when its seal does not hold: a change made by the tool between
+    reading the row and reading its entry is not taken for one."""
+    try:
+        with db.read() as conn:
+            found = _token_owner(conn, token)
+    except Unsealed:
+        with db.read() as conn:
+            found = _token_owner(conn, token)
+    if found is None or found.key == 0:
+        return found.person if found is not None else None
+    person = found.person
+    try:
+        with db.write() as conn:
+            found = _token_owner(conn, token)  # again, under the write lock: the row as it is
+            if found is None or found.key == 0:
+                return found.person if found is not None else None
+            rows.set_values(conn, key(person.name), token_hash=token_hash(token))
+            audit.record(conn, by=audit.SYSTEM, action=REKEYED,
+                         subjects=[audit.subject("person", key(person.name))],
+                         note="at sign-in: under the secret in force since its rotation")  # fmt: skip
+    except DamagedError as exc:  # the chain refuses every change: signed in, keyed later
+        logging.getLogger("pricing.access").warning(
+            "%s's token is not keyed again with the current secret: %s", person.name, exc
+        )
     return person

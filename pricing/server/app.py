@@ -143,6 +143,7 @@ def create_app(url: str | None = None) -> FastAPI:
     guard = SignInGuard()
     running = Running()
     _remove_stale_copies()
+    _record_rotation(store)
 
     @app.exception_handler(PricingError)
     async def pricing_error(_request: Request, exc: PricingError) -> JSONResponse:
@@ -693,6 +694,22 @@ def _copies(kind: str) -> str:
     """The prefix of this process's temporary folders of ``kind``: its id in their name lets
     a server starting later remove what a killed one left (:func:`_remove_stale_copies`)."""
     return f"pricing-{kind}-{os.getpid()}-"
+
+
+def _record_rotation(store: Store) -> None:
+    """A secret rotated since the chain's newest entry is recorded before anyone is answered:
+    from then on an entry keyed with the old secret signs nobody in. A chain that does not
+    hold (its newest entry's secret unknown, or cut back against its witness) leaves the
+    server running, its log saying why; every change is refused for the same reason."""
+    from pricing.storage import audit
+
+    try:
+        number = audit.record_rotation(store)
+    except DamagedError as exc:
+        log.error("the rotation of the audit's secret is not recorded: %s", exc)
+        return
+    if number is not None:
+        log.warning("the audit's secret was rotated: recorded as entry %d", number)
 
 
 def _remove_stale_copies() -> None:

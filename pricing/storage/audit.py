@@ -15,12 +15,13 @@ hashes:
   newest entry recorded, or it has no entry, or its entry says it exists and it does not);
 - the newest entries cut off, the chain emptied or rebuilt: against its **witness**, a file
   outside the database the chain's head is appended to after every change
-  (:func:`config.witness_file <pricing.config.witness_file>`), and against a head the owner
-  kept elsewhere (:func:`head`);
+  (:func:`config.witness_file <pricing.config.witness_file>`), or a second database
+  (:mod:`pricing.storage.witness`), and against a head the owner kept elsewhere (:func:`head`);
 - an audit emptied while the store holds data: a finding, and no change is recorded over it;
 - an entry keyed with a secret rotated out: rotating is an entry of its own (``audit.rotated``),
   keyed with the new secret and carrying a MAC by the old one; every entry after it must be
-  keyed with the new secret.
+  keyed with the new secret (a server records the rotation when it starts, and refuses at
+  sign-in a person sealed by an entry of the old secret after it: :func:`in_force`).
 
 Each store has a random id (``audit_state``, migration 0012), made with its schema: the chain's
 first entry is keyed over it, and the witness records heads by (address, id). A database
@@ -47,16 +48,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, partial
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, func, inspect, select
+from sqlalchemy import Select, Table, bindparam, func, inspect, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from pricing import config
 from pricing.errors import ConfigError, DamagedError
 from pricing.keys import request_code
-from pricing.storage import store
+from pricing.storage import store, witness
 from pricing.storage.store import Store
 
 _LOCK = 7201559  # PostgreSQL advisory lock: appends to the chain queue up
@@ -227,6 +228,32 @@ def raw_rows(conn: Connection, statement: Select[Any]) -> Sequence[Any]:
     return rows
 
 
+_MATCHING: dict[tuple[str, str, str, str, bool], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _matching_rows(
+    conn: Connection, table: Table, column: str, value: object, order: str
+) -> Sequence[Any]:
+    """:func:`raw_rows` of ``select(table).where(column == value).order_by(order)``, the same
+    rows, with the statement's SQL compiled once per process (compiling it took a fifth of a
+    submission: every change digests its subject's rows)."""
+    key = (conn.dialect.name, table.name, column, order, value is None)
+    compiled = _MATCHING.get(key)
+    if compiled is None:
+        match = table.c[column].is_(None) if value is None else table.c[column] == bindparam("v")
+        done = select(table).where(match).order_by(table.c[order]).compile(dialect=conn.dialect)
+        positions = None if done.positiontup is None else tuple(done.positiontup)
+        compiled = _MATCHING[key] = (str(done), positions)
+    sql, positions = compiled
+    params: Any = {} if value is None else {"v": value}
+    if positions is not None:
+        params = tuple(value for _ in positions)
+    result = conn.exec_driver_sql(sql, params)
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return rows
+
+
 class _Digest:
     """A subject's content, table by table, each table's rows digested as the driver returns
     them; the same store returns the same values for the same content, which is all a digest
@@ -236,13 +263,13 @@ class _Digest:
         self.conn, self.known = conn, known
         self.parts: list[str] = []
 
-    def add(self, table: Table, where: ColumnElement[bool], order: str, ident: object) -> int:
-        """The rows of ``table`` matching ``where`` (``ident`` names them), in ``order``; how
-        many (-1: known from their insert)."""
+    def add(self, table: Table, column: str, value: object, order: str, ident: object) -> int:
+        """The rows of ``table`` whose ``column`` is ``value`` (None: is null; ``ident`` names
+        them), in ``order``; how many (-1: known from their insert)."""
         if f"{table.name}:{ident}" in self.known:
             self.parts.append(self.known[f"{table.name}:{ident}"])
             return -1
-        rows = raw_rows(self.conn, select(table).where(where).order_by(table.c[order]))
+        rows = _matching_rows(self.conn, table, column, value, order)
         self.parts.append(rows_digest(table.name, rows))
         return len(rows)
 
@@ -281,26 +308,22 @@ def content_digest(
     kind, _, ident = name.partition(":")
     d = _Digest(conn, known or {})
     if kind == "person":
-        return (
-            d.hexdigest()
-            if d.add(store.people, store.people.c.name_key == ident, "id", ident)
-            else None
-        )
+        return d.hexdigest() if d.add(store.people, "name_key", ident, "id", ident) else None
     number = int(ident)
     if kind == "request":
-        if not d.add(store.requests, store.requests.c.id == number, "id", number):
+        if not d.add(store.requests, "id", number, "id", number):
             return None
-        d.add(store.request_lines, store.request_lines.c.request_id == number, "line_no", number)
-        d.add(store.request_events, store.request_events.c.request_id == number, "id", number)
+        d.add(store.request_lines, "request_id", number, "line_no", number)
+        d.add(store.request_events, "request_id", number, "id", number)
         return d.hexdigest()
     if kind == "policy":
         t = store.policies
-        return d.hexdigest() if d.add(t, t.c.id == number, "id", number) else None
+        return d.hexdigest() if d.add(t, "id", number, "id", number) else None
     if kind == "edition":
-        if not d.add(store.editions, store.editions.c.id == number, "id", number):
+        if not d.add(store.editions, "id", number, "id", number):
             return None
-        d.add(store.price_items, store.price_items.c.edition_id == number, "position", number)
-        d.add(store.price_tiers, store.price_tiers.c.edition_id == number, "position", number)
+        d.add(store.price_items, "edition_id", number, "position", number)
+        d.add(store.price_tiers, "edition_id", number, "position", number)
         return d.hexdigest()
     if kind == "copy":
         return d.hexdigest() if d.copy(number) else None
@@ -315,8 +338,8 @@ def _deals_digest(conn: Connection, number: int, d: _Digest) -> str | None:
     segments stored before imports were recorded (schema 0005)."""
     s = store.deal_segments
     ours = s.c.import_id.is_(None) if number == 0 else s.c.import_id == number
-    found = d.add(store.deal_imports, store.deal_imports.c.id == number, "id", number)
-    found += d.add(s, ours, "id", number)
+    found = d.add(store.deal_imports, "id", number, "id", number)
+    found += d.add(s, "import_id", None if number == 0 else number, "id", number)
     if not found:
         return None
     for segment in conn.execute(select(s.c.id).where(ours).order_by(s.c.id)).scalars():
@@ -391,7 +414,7 @@ def record(
         for name in _beginning(conn, set(names), where):
             seq, previous = _append(conn, seq, previous, at, SYSTEM, BASELINE, name, None, {})
     elif last_key != config.audit_key()[0]:
-        seq, previous = _rotate(conn, seq, previous, at, last_key)
+        seq, previous = _rotate(conn, seq, previous, at, last_key, where, ident)
     for name in names:
         seq, previous = _append(conn, seq, previous, at, by, action, name, note, known)
     if where is not None and ident and seq:  # (no id: an upgrade from before 0012 running)
@@ -503,11 +526,36 @@ def baseline_pending(conn: Connection) -> bool:
     return conn.execute(select(t.c.value).where(t.c.name == "baseline")).scalar() == "pending"
 
 
-def _rotate(conn: Connection, seq: int, previous: str, at: datetime,
-            old_id: str) -> tuple[int, str]:  # fmt: skip
+def record_rotation(db: Store) -> int | None:
+    """Record now that the secret was rotated, when the chain's newest entry is keyed with
+    another secret than the current one: a server does it when it starts, so that from its
+    first answer on only the new secret signs (an entry keyed with the old one after the
+    rotation is refused at sign-in, :func:`in_force`, and found by :func:`verify`). The
+    rotation's entry number (None: nothing to record)."""
+    current = config.audit_key()[0]
+    with db.read() as conn:
+        seq, _, last_key = _last(conn)
+    if not seq or last_key == current:
+        return None
+    with db.write() as conn:
+        store.advisory_lock(conn, _LOCK)
+        seq, previous, last_key = _last(conn)
+        if not seq or last_key == current:
+            return None  # another worker recorded it meanwhile
+        where, ident = store_key(conn), store_id(conn, create=True)
+        seq, mac = _rotate(conn, seq, previous, store.utcnow(), last_key, where, ident)
+        if where is not None and ident:
+            store.after_commit(conn, partial(_witness, where, ident, Head(seq, mac)))
+    return seq
+
+
+def _rotate(conn: Connection, seq: int, previous: str, at: datetime, old_id: str,
+            where: str | None, ident: str) -> tuple[int, str]:  # fmt: skip
     """Record that the secret was rotated: an entry keyed with the new secret, whose digest is
     a MAC by the old one (only whoever held both made it). Refused when this configuration
-    does not hold the secret of the chain's newest entry."""
+    does not hold the secret of the chain's newest entry, or when the chain does not hold the
+    head its witness recorded: cut back to before an earlier record of this rotation, with
+    entries of the old secret appended, the chain would otherwise be blessed by a new one."""
     old = config.audit_keys().get(old_id)
     if old is None:
         raise DamagedError(
@@ -515,6 +563,21 @@ def _rotate(conn: Connection, seq: int, previous: str, at: datetime,
             f"(key id {old_id}): nothing was changed. If the secret was rotated, name the "
             "previous one in previous_secret_files; otherwise the owner runs `pricing audit "
             "verify`"
+        )
+    replaced = _rotated_out(conn, old_id)
+    if replaced is not None:
+        raise DamagedError(
+            f"the audit's newest entry is keyed with a secret rotated out at entry {replaced} "
+            f"(key id {old_id}): whoever wrote it holds the old secret, not the server's. "
+            "Nothing was changed; the owner runs `pricing audit verify`"
+        )
+    seen = witnessed_all(where).get(ident) if where is not None and ident else None
+    found = against_witness(conn, seen) if seen is not None else []
+    if found:
+        raise DamagedError(
+            f"the audit does not hold what its witness recorded ({found[0].where}: "
+            f"{found[0].why}), so the rotation of its secret is not recorded over it. Nothing "
+            "was changed; the owner runs `pricing audit verify`"
         )
     key_id, key = config.audit_key()
     seq += 1
@@ -557,11 +620,18 @@ def _append(conn: Connection, seq: int, previous: str, at: datetime, by: str, ac
 
 @dataclass(frozen=True)
 class Witnessed:
-    """The newest head the witness recorded of one store: when, and in which file."""
+    """The newest head the witness recorded of one store: when, and in which witness (a file,
+    or a database: :func:`witness_name`)."""
 
     head: Head
     at: str
-    file: Path
+    file: str
+
+
+def witness_name() -> str:
+    """The witness as messages name it: its file, or its database (never a password)."""
+    url = config.witness_url()
+    return witness.shown(url) if url else str(config.witness_file())
 
 
 def store_key(conn: Connection) -> str | None:
@@ -580,7 +650,18 @@ def _witness(where: str, ident: str, head: Head) -> None:
     """Append ``head`` of the store ``where`` whose id is ``ident`` to the witness (after the
     commit that made it): one line, under an
     exclusive lock, so that the workers of a server (and commands on its host) share it. A
-    witness that cannot be written is logged, not raised: the change is committed already."""
+    witness that cannot be written is logged, not raised: the change is committed already.
+    A database witness (:mod:`pricing.storage.witness`) gets a row instead."""
+    url = config.witness_url()
+    if url:
+        try:
+            witness.append(url, _stamp(store.utcnow()), head.seq, head.mac, where, ident)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:  # (a driver, a URL)
+            logging.getLogger("pricing.audit").error(
+                "could not append the audit's entry %d to its witness %s: %s",
+                head.seq, witness.shown(url), exc.__class__.__name__,
+            )  # fmt: skip
+        return
     path = config.witness_file()
     line = f"{_stamp(store.utcnow())}\t{head}\t{where}\t{ident}\n".encode()
     try:
@@ -606,9 +687,13 @@ def _lock(descriptor: int) -> None:
     fcntl.flock(descriptor, fcntl.LOCK_EX)
 
 
-def witness_ready() -> Path:
-    """The witness file, made if it is not there (mode 0600): a server checks it may append
-    to it before it answers anyone (:class:`ConfigError` naming it otherwise)."""
+def witness_ready() -> str:
+    """The witness file, made if it is not there (mode 0600), or the witness database, its
+    table made: a server checks it may append to it before it answers anyone
+    (:class:`ConfigError` naming it otherwise). The witness as messages name it."""
+    url = config.witness_url()
+    if url:
+        return witness.ready(url)
     path = config.witness_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -618,7 +703,7 @@ def witness_ready() -> Path:
             f"cannot append to the audit's witness {path}: {exc.strerror}; name a file the "
             f"server's user may write in witness_file (or {config.WITNESS})"
         ) from None
-    return path
+    return str(path)
 
 
 def witnessed(where: str, ident: str) -> Witnessed | None:
@@ -629,7 +714,18 @@ def witnessed(where: str, ident: str) -> Witnessed | None:
 def witnessed_all(where: str) -> dict[str, Witnessed]:
     """The newest head the witness recorded of each store (by id) at the address ``where``
     (the first line of the highest entry: a later line of that number with another MAC is a
-    rebuilt chain's)."""
+    rebuilt chain's).
+
+    The witness file is read whole, never only its end: after a chain was cut back, the
+    server appends lower numbers after the highest one recorded, and the heads of the other
+    stores recorded at this address (a database recreated there) may be anywhere in it. A
+    database witness answers with an indexed query instead."""
+    url = config.witness_url()
+    if url:
+        return {
+            ident: Witnessed(Head(row.seq, row.mac), row.at, witness.shown(url))
+            for ident, row in witness.newest(url, where).items()
+        }
     path = config.witness_file()
     try:
         lines = path.open(encoding="utf-8", errors="replace")
@@ -650,7 +746,7 @@ def witnessed_all(where: str) -> dict[str, Witnessed]:
             except ValueError:
                 continue  # a line cut short while it was written
             if ident not in best or found.seq > best[ident].head.seq:
-                best[ident] = Witnessed(found, at, path)
+                best[ident] = Witnessed(found, at, str(path))
     return best
 
 
@@ -712,8 +808,9 @@ _SEALS_KEPT = 10_000
 
 def unsealed(conn: Connection, name: str) -> str | None:
     """Why a subject as stored now does not hold against its newest entry, its *seal* (None:
-    it holds): :func:`broken_seal` of what is stored."""
-    return broken_seal(conn, last_entry(conn, name), content_digest(conn, name))
+    it holds): :func:`broken_seal` of what is stored, before a change that records a rotation
+    not recorded yet (the embedded commands' first change after one)."""
+    return broken_seal(conn, last_entry(conn, name), content_digest(conn, name), rotated=False)
 
 
 def person_digest(row: tuple[Any, ...]) -> str:
@@ -722,14 +819,17 @@ def person_digest(row: tuple[Any, ...]) -> str:
     return _Digest.of([rows_digest(store.people.name, [row])])
 
 
-def broken_seal(conn: Connection, entry: Entry | None, digest: str | None) -> str | None:
+def broken_seal(
+    conn: Connection, entry: Entry | None, digest: str | None, *, rotated: bool = True
+) -> str | None:
     """Why a subject whose content digest is ``digest`` does not hold against ``entry``, its
     newest (None: it holds): the chain never named it, its content differs from the digest
     the entry recorded, or the entry's own MAC does not hold under a secret this
-    configuration holds. This is :func:`verify` for one subject, cheap enough for every
-    call (an entry's MAC is checked once per process). What it cannot see alone is a chain
-    cut back to an older entry of the subject: the anchor and the head kept by the owner
-    show that (:func:`verify`)."""
+    configuration holds and that was in force where the entry stands (:func:`in_force`;
+    ``rotated``: the server recorded its rotation when it started, see there). This is
+    :func:`verify` for one subject, cheap enough for every call (an entry's MAC is checked
+    once per process). What it cannot see alone is a chain cut back to an older entry of the
+    subject: the anchor and the head kept by the owner show that (:func:`verify`)."""
     if entry is None:
         return "the audit never recorded it: it was inserted behind the tool's back"
     if entry.action in REMOVALS or digest != entry.digest:
@@ -738,6 +838,43 @@ def broken_seal(conn: Connection, entry: Entry | None, digest: str | None) -> st
     if not holds(conn, entry):
         return (f"entry {entry.seq}, which records it, does not hold (its MAC): it was "
                 "written or edited behind the tool's back")  # fmt: skip
+    if not in_force(conn, entry, rotated=rotated):
+        return (f"entry {entry.seq}, which records it, is keyed with a secret rotated out "
+                f"before it (key id {entry.key_id}): whoever wrote it holds an old secret, "
+                "not the server's")  # fmt: skip
+    return None
+
+
+def in_force(conn: Connection, entry: Entry, *, rotated: bool = True) -> bool:
+    """Whether ``entry`` is keyed with the secret in force where it stands in the chain: the
+    current one, or an earlier one before the (holding) rotation that replaced it. An entry
+    keyed with an earlier secret *after* that rotation was made by whoever kept the old secret
+    (it leaked: why it was rotated). Until the rotation is recorded, an entry keyed with the
+    earlier secret holds only when ``rotated`` is False: a change about to record the
+    rotation itself, since a server records it when it starts (:func:`record_rotation`) and a
+    missing one then means the chain was cut back before it."""
+    keys = config.audit_keys()
+    if entry.key_id == next(iter(keys)):
+        return True
+    out = _rotated_out(conn, entry.key_id)
+    return entry.seq < out if out is not None else not rotated
+
+
+def _rotated_out(conn: Connection, key_id: str) -> int | None:
+    """The number of the first rotation away from the secret ``key_id`` whose MAC holds (one
+    inserted by hand does not: it needs the new secret), None while there is none. (Read each
+    time: only the entries of an earlier secret ask, once per person after a rotation.)"""
+    t = store.audit_log
+    found = conn.execute(
+        select(t)
+        .where(t.c.subject == KEY_SUBJECT, t.c.action == ROTATED,
+               t.c.note.startswith(f"{key_id} -> ", autoescape=True))
+        .order_by(t.c.seq)
+    )  # fmt: skip
+    for row in found.all():
+        rotation = Entry(*row)
+        if holds(conn, rotation):
+            return rotation.seq
     return None
 
 
@@ -819,7 +956,7 @@ def verify(db: Store, *, kept: Head | None = None) -> Verdict:
     return Verdict(chain.count, len(stored), current, damage[:SHOWN_DAMAGE] + _more(damage),
                    started=bool(chain.count), unknown_key=chain.unknown,
                    witnessed=seen.head if seen else None,
-                   witness=str(config.witness_file()), earlier=len(others))  # fmt: skip
+                   witness=witness_name(), earlier=len(others))  # fmt: skip
 
 
 def emptied(stored: list[str]) -> Damage:
@@ -925,16 +1062,23 @@ def _holds(key: bytes, previous: str, entry: Entry) -> bool:
     ))  # fmt: skip
 
 
+RESTORED = (
+    "If the database was restored from an older backup on purpose, move the witness aside "
+    '(docs/team.md, "Restoring a backup")'
+)
+
+
 def _check_witnessed(seen: Witnessed, current: Head | None, mac: str | None) -> list[Damage]:
-    """The chain against the newest head its witness recorded."""
+    """The chain against the newest head its witness recorded (a restore of an older backup
+    looks the same as a cut: the message says how to tell the witness it was one)."""
     when = f"the witness ({seen.file}) recorded entry {seen.head.seq} on {seen.at}"
     if current is None or current.seq < seen.head.seq:
         ends = f"now ends at entry {current.seq}" if current else "is now empty"
         return [Damage(f"entry {seen.head.seq}", f"{when}; the chain {ends}: entries were "
-                       "deleted from its end, or the audit emptied")]  # fmt: skip
+                       f"deleted from its end, or the audit emptied. {RESTORED}")]  # fmt: skip
     if mac is None or not hmac.compare_digest(mac, seen.head.mac):
         return [Damage(f"entry {seen.head.seq}", f"differs from what {when}: the chain was "
-                       "rebuilt or rewritten from there on")]  # fmt: skip
+                       f"rebuilt or rewritten from there on. {RESTORED}")]  # fmt: skip
     return []
 
 

@@ -57,13 +57,20 @@ def by_name(conn: Connection, key: str) -> PersonRecord | None:
     return _person(row) if row else None
 
 
-def by_token_hash(
-    conn: Connection, hashes: Sequence[str]
-) -> tuple[PersonRecord, tuple[Any, ...], Entry | None] | None:
+@dataclass(frozen=True)
+class TokenOwner:
+    """Whose token hash was found, as sign-in checks it."""
+
+    person: PersonRecord
+    row: tuple[Any, ...]  # their row as the database driver returned it (what the audit digests)
+    entry: Entry | None  # their newest audit entry (None: the chain never named them)
+    key: int  # which of the keys given matched: 0 the current one, else a rotated-out one
+
+
+def by_token_hash(conn: Connection, hashes: Sequence[str]) -> TokenOwner | None:
     """The active person whose stored token hash is one of ``hashes`` (one per key held, the
-    current one first), their row as the database driver returns it (what the audit
-    digests), and their newest audit entry: all that sign-in checks, in one read."""
-    for token_hash in hashes:
+    current one first), with all that sign-in checks, in one read per key tried."""
+    for index, token_hash in enumerate(hashes):
         result = conn.execute(_signing_in(), {"token_hash": token_hash})
         raw = result.cursor.fetchall() if result.cursor is not None else []
         result.close()
@@ -72,13 +79,14 @@ def by_token_hash(
             person, logged = row[: len(people.columns)], row[len(people.columns) :]
             found = _from_driver(conn, people, person)
             entry = _from_driver(conn, audit_log, logged)
-            return (
+            return TokenOwner(
                 PersonRecord(
                     found["name"], found["role"], found["email"], found["created_at"],
                     found["created_by"], found["removed_at"], found["since_request"],
                 ),
                 person,
                 Entry(**entry) if entry["seq"] is not None else None,
+                index,
             )  # fmt: skip
     return None
 
