@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
 import uuid
 import zipfile
@@ -218,15 +219,68 @@ def needs_shared_data(name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def _built_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Folders of stores already built in this worker, by name: each holds ``pricing.db`` and
+    the files its build wrote."""
+    return {}
+
+
 @pytest.fixture
-def owner(cli: Cli, tmp_path: Path) -> Cli:
+def built(
+    _built_stores: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> Callable[..., Cli]:
+    """``built(name, cli, build, on=None)``: ``cli``'s store after ``build(cli, folder)``, that
+    store being the one built as ``on`` (a fixture the test already asked for) or empty.
+
+    The CLI imports are the slow part of many tests: on SQLite a build runs once per worker and
+    each test gets a copy of the file (and of the files the build wrote, in its ``tmp_path``),
+    what the build would have made there; on PostgreSQL the build runs for each test, as before.
+    The build runs with the session's own configuration, so the store verifies with the audit
+    secret every test sees."""
+
+    def copy(folder: Path, into: Path) -> None:
+        for source in folder.iterdir():
+            if not source.name.startswith("pricing.db"):
+                (into / source.name).write_bytes(source.read_bytes())
+        database = into / "pricing.db"
+        for name in ("pricing.db", "pricing.db-wal", "pricing.db-shm"):
+            (into / name).unlink(missing_ok=True)  # the copy of ``on``, replaced
+        with (
+            closing(sqlite3.connect(folder / "pricing.db")) as original,
+            closing(sqlite3.connect(database)) as duplicate,
+        ):
+            original.backup(duplicate)
+        shutil.copymode(folder / "pricing.db", database)  # the owner's only, as the store made it
+
+    def make(name: str, cli: Cli, build: Callable[[Cli, Path], None], on: str | None = None) -> Cli:
+        if cli.db_url != f"sqlite:///{tmp_path / 'pricing.db'}":
+            build(cli, tmp_path)
+            return cli
+        key = f"{name} by {cli.user}"
+        folder = _built_stores.get(key)
+        if folder is None:
+            folder = tmp_path_factory.mktemp(name)
+            if on is not None:
+                copy(_built_stores[f"{on} by {cli.user}"], folder)
+            template = Cli(f"sqlite:///{folder / 'pricing.db'}", user=cli.user)
+            build(template, folder)
+            template.close()
+            _built_stores[key] = folder
+        copy(folder, tmp_path)
+        return cli
+
+    return make
+
+
+def build_owner(cli: Cli, folder: Path) -> None:
     """Two editions (a price rise in 2026), tiers, and the policy in force since 2025."""
-    v1 = write_workbook(tmp_path / "v1.xlsx", {
+    v1 = write_workbook(folder / "v1.xlsx", {
         "Price Book": [["SKU", "Family", "List Price", "Unit Cost"], ["HW-100", "Hardware", 120, 70],
                        ["SV-1", "Services", 100, 60]],
         "Tiers": [["SKU", "Min Qty", "Price"], ["HW-100", 50, 114]],
     })  # fmt: skip
-    v2 = write_workbook(tmp_path / "v2.xlsx", {
+    v2 = write_workbook(folder / "v2.xlsx", {
         "Price Book": [["SKU", "Family", "List Price", "Unit Cost"], ["HW-100", "Hardware", 130, 70],
                        ["SV-1", "Services", 100, 60]],
     })  # fmt: skip
@@ -235,7 +289,7 @@ def owner(cli: Cli, tmp_path: Path) -> Cli:
     from tests.test_policy import POLICY
 
     team = '\n[[person]]\nname = "marco"\nrole = "manager"\n'
-    policy = tmp_path / "g.toml"
+    policy = folder / "g.toml"
     policy.write_text(
         POLICY.replace(
             "approval_valid_days = 30", "approval_valid_days = 30\neffective_from = 2025-01-01"
@@ -243,14 +297,18 @@ def owner(cli: Cli, tmp_path: Path) -> Cli:
         + team
     )
     assert cli("policy", "load", str(policy)).exit_code == 0
-    return cli
 
 
 @pytest.fixture
-def sales(cli: Cli, tmp_path: Path) -> Cli:
+def owner(cli: Cli, built: Callable[..., Cli]) -> Cli:
+    """Two editions (a price rise in 2026), tiers, and the policy in force since 2025."""
+    return built("owner", cli, build_owner)
+
+
+def build_sales(cli: Cli, folder: Path) -> None:
     """A price book (HW-100 with a 50+ tier, services with cost, software without) and the policy."""
     book = write_workbook(
-        tmp_path / "book.xlsx",
+        folder / "book.xlsx",
         {
             "Price Book": [
                 ["SKU", "Name", "Family", "List Price", "Unit Cost"],
@@ -263,10 +321,15 @@ def sales(cli: Cli, tmp_path: Path) -> Cli:
         },
     )
     assert cli("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
-    guardrails = tmp_path / "guardrails.toml"
+    guardrails = folder / "guardrails.toml"
     from tests.test_cli_requests import TEAM
     from tests.test_policy import POLICY
 
     guardrails.write_text(POLICY + TEAM)
     assert cli("policy", "load", str(guardrails), user="dana").exit_code == 0
-    return cli
+
+
+@pytest.fixture
+def sales(cli: Cli, built: Callable[..., Cli]) -> Cli:
+    """A price book (HW-100 with a 50+ tier, services with cost, software without) and the policy."""
+    return built("sales", cli, build_sales)
