@@ -219,55 +219,85 @@ def needs_shared_data(name: str) -> Path:
     return path
 
 
+@dataclass
+class Built:
+    """A store built once in this worker: its folder (``pricing.db`` and the files its build
+    wrote) and the lines its audit appended to the witness (time, head, store id)."""
+
+    folder: Path
+    witnessed: list[tuple[str, str, str]]
+
+
+def _witness_name(database: Path) -> str:
+    """How the audit's witness names an SQLite store (``audit.store_key``)."""
+    return "sqlite:///" + os.path.realpath(database)
+
+
 @pytest.fixture(scope="session")
-def _built_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Folders of stores already built in this worker, by name: each holds ``pricing.db`` and
-    the files its build wrote."""
+def _built_stores() -> dict[str, Built]:
     return {}
 
 
 @pytest.fixture
 def built(
-    _built_stores: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+    _built_stores: dict[str, Built], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> Callable[..., Cli]:
     """``built(name, cli, build, on=None)``: ``cli``'s store after ``build(cli, folder)``, that
     store being the one built as ``on`` (a fixture the test already asked for) or empty.
 
     The CLI imports are the slow part of many tests: on SQLite a build runs once per worker and
-    each test gets a copy of the file (and of the files the build wrote, in its ``tmp_path``),
-    what the build would have made there; on PostgreSQL the build runs for each test, as before.
-    The build runs with the session's own configuration, so the store verifies with the audit
-    secret every test sees."""
+    each test gets a copy of the file, of the files the build wrote (in its ``tmp_path``) and of
+    the heads its audit appended to the witness (under the copy's name): what the build would
+    have made for the test. On PostgreSQL the build runs for each test, as before. The build
+    runs with the session's own configuration, so the store verifies with the audit secret
+    every test sees."""
+    from pricing import config
 
-    def copy(folder: Path, into: Path) -> None:
-        for source in folder.iterdir():
+    def copy(made: Built, into: Path) -> None:
+        for source in made.folder.iterdir():
             if not source.name.startswith("pricing.db"):
                 (into / source.name).write_bytes(source.read_bytes())
         database = into / "pricing.db"
         for name in ("pricing.db", "pricing.db-wal", "pricing.db-shm"):
             (into / name).unlink(missing_ok=True)  # the copy of ``on``, replaced
         with (
-            closing(sqlite3.connect(folder / "pricing.db")) as original,
+            closing(sqlite3.connect(made.folder / "pricing.db")) as original,
             closing(sqlite3.connect(database)) as duplicate,
         ):
             original.backup(duplicate)
-        shutil.copymode(folder / "pricing.db", database)  # the owner's only, as the store made it
+        shutil.copymode(made.folder / "pricing.db", database)  # the owner's only, as made
+        if made.witnessed:
+            witness = config.witness_file()
+            witness.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            name = _witness_name(database)
+            with witness.open("a", encoding="utf-8") as out:
+                out.writelines(
+                    f"{at}\t{head}\t{name}\t{ident}\n" for at, head, ident in made.witnessed
+                )
+            witness.chmod(0o600)
+
+    def witnessed(database: Path) -> list[tuple[str, str, str]]:
+        witness, name = config.witness_file(), _witness_name(database)
+        if not witness.exists():
+            return []
+        fields = [line.rstrip("\n").split("\t") for line in witness.read_text().splitlines()]
+        return [(at, head, ident) for at, head, named, ident in fields if named == name]
 
     def make(name: str, cli: Cli, build: Callable[[Cli, Path], None], on: str | None = None) -> Cli:
         if cli.db_url != f"sqlite:///{tmp_path / 'pricing.db'}":
             build(cli, tmp_path)
             return cli
         key = f"{name} by {cli.user}"
-        folder = _built_stores.get(key)
-        if folder is None:
+        made = _built_stores.get(key)
+        if made is None:
             folder = tmp_path_factory.mktemp(name)
             if on is not None:
                 copy(_built_stores[f"{on} by {cli.user}"], folder)
             template = Cli(f"sqlite:///{folder / 'pricing.db'}", user=cli.user)
             build(template, folder)
             template.close()
-            _built_stores[key] = folder
-        copy(folder, tmp_path)
+            made = _built_stores[key] = Built(folder, witnessed(folder / "pricing.db"))
+        copy(made, tmp_path)
         return cli
 
     return make
