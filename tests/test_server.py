@@ -30,6 +30,10 @@ from tests.serving import environment, free_port, serving
 from tests.test_cli_requests import TEAM
 from tests.test_policy import POLICY
 
+# The team server and its store are made once (a module fixture): on one worker
+# (`make test` runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("server")
+
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-server-audit-secret-" + "k" * 32
 PEOPLE = {"dana": "owner", "marco": "manager", "nina": "manager", "priya": "rep", "ravi": "rep",
