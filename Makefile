@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/pricing demo --dir demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadgroup  # a worker per core; xdist_group: one worker
+	$(BIN)/python -m pytest -n auto --dist loadfile  # a worker per core, a module on one worker
 
 lint: $(STAMP)
 	$(BIN)/ruff check pricing tests bench sample_data docs

@@ -21,10 +21,6 @@ import pytest
 
 from tests.conftest import Cli, sqlite_snapshot
 
-# The 40,000-SKU store is made once (a module fixture): on one worker
-# (`make test` runs with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("faults")
-
 BOOK_ROWS = 40_000
 
 

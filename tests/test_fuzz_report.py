@@ -48,10 +48,6 @@ from pricing.storage import deal_tables
 from pricing.storage.store import utcnow
 from tests.conftest import Cli, write_workbook
 
-# The template store is made once (a module fixture): on one worker
-# (`make test` runs with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("fuzz_report")
-
 MICRO = 10**6
 BOUND = 10**12  # prices, amounts, quantities and their products stay below this (money.py)
 EDITION = date(2025, 1, 1)  # the price book's first edition

@@ -237,7 +237,6 @@ def bomb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path.unlink()
 
 
-@pytest.mark.xdist_group("zip_bomb")  # the bomb is written once: on one worker (loadgroup)
 @pytest.mark.parametrize(
     "command",
     [

@@ -24,10 +24,6 @@ from tests.test_cli_requests import TEAM
 from tests.test_policy import POLICY
 from tests.test_server import MANAGER_LEVEL, OWNER_LEVEL, SECRET, Team, refused
 
-# The team server is started once (a module fixture): on one worker
-# (`make test` runs with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("identity")
-
 PEOPLE = {"dana": "owner", "marco": "manager", "priya": "rep", "ravi": "rep"}
 
 

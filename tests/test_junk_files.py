@@ -29,10 +29,6 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from pricing.api import stored_counts
 from tests.conftest import Cli, sqlite_snapshot, write_workbook
 
-# All the properties on one worker: the module's count of refused junk sees every case
-# (`make test` runs with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("junk_files")
-
 EXAMPLES = int(os.environ.get("PRICING_HYPOTHESIS_EXAMPLES", "100"))
 PROPERTY = settings(
     max_examples=EXAMPLES,

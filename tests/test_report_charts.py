@@ -17,10 +17,6 @@ from openpyxl.utils.cell import range_boundaries
 
 from tests.conftest import Cli, write_workbook
 
-# The reports are written once (a module fixture): on one worker
-# (`make test` runs with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("report_charts")
-
 SVG = "{http://www.w3.org/2000/svg}"
 TOTALS = ("List revenue", "Standard revenue", "Net revenue")
 

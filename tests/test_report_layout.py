@@ -17,10 +17,6 @@ from openpyxl.utils import get_column_letter
 
 from tests.conftest import SAMPLE_DATA, Cli
 
-# The reports are written once (a module fixture): on one worker
-# (`make test` runs with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("report_layout")
-
 HEADER_FILL = "1F3864"
 SVG = "{http://www.w3.org/2000/svg}"
 Box = tuple[float, float, float, float]  # left, top, right, bottom

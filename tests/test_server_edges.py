@@ -24,10 +24,6 @@ from tests.conftest import postgres_admin, postgres_database
 from tests.serving import serving
 from tests.test_server import PEOPLE, SECRET, Team
 
-# The edge server is started once (a module fixture): on one worker
-# (`make test` runs with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("server_edges")
-
 MB = 1 << 20
 
 
