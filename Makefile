@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/pricing demo --dir demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile  # a worker per core, a module on one worker
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder  # tests/conftest.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check pricing tests bench sample_data docs

@@ -26,6 +26,26 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 
 
+# The modules that take longest (their tests' seconds on two cores, longest first, measured with
+# --durations=0). `make test` gives each module to one worker (--dist loadfile: a module's
+# fixtures are made once) and hands them out in this order, the rest after them as collected,
+# so that no worker is left alone with a long module at the end.
+LONGEST_FIRST = (
+    "test_server.py", "test_identity.py", "test_junk_files.py", "test_faults.py",
+    "test_cli_deals_imports.py", "test_deal_seals.py", "test_cli_requests.py",
+    "test_server_edges.py", "test_hostile_files.py", "test_fuzz_report.py", "test_db_check.py",
+    "test_terminal_text.py", "test_cli_deals_report.py", "test_hostile_deals.py",
+    "test_bounds_memory.py", "test_fuzz_policy.py", "test_engine.py", "test_team_mode.py",
+    "test_store.py", "test_real_data.py", "test_demo.py",
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest modules first (each module's own order kept)."""
+    rank = {name: number for number, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _own_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The tests share a configuration folder of their own (the audit's secret: stores made by
