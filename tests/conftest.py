@@ -138,9 +138,9 @@ def postgres_database() -> Iterator[str]:
         admin.close()
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """An isolated schema in the test PostgreSQL database, dropped afterwards."""
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of an isolated schema in the test PostgreSQL database, dropped afterwards."""
     admin = postgres_admin()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE SCHEMA "{schema}"')
@@ -149,6 +149,13 @@ def postgres_url() -> Iterator[str]:
     finally:
         admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         admin.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """An isolated schema in the test PostgreSQL database, dropped afterwards."""
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture
