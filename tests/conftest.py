@@ -55,6 +55,8 @@ def _own_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+        # Every connection to the test PostgreSQL, the servers' and the commands' included.
+        patch.setenv("PGOPTIONS", " ".join(filter(None, [os.environ.get("PGOPTIONS"), FAST])))
         for name in (config.CONFIG, config.SECRET, config.SERVER, config.TOKEN):
             patch.delenv(name, raising=False)
         config.settings.cache_clear()
@@ -105,6 +107,10 @@ class Cli:
 
 
 POSTGRES_URL = os.environ.get("PRICING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+# A commit to the test PostgreSQL does not wait for the disk: what a commit makes visible, and
+# when, is the same; only a crash of the machine could lose it, and the tests' stores are thrown
+# away. It is most of a test's time there otherwise (a flush of the log per commit).
+FAST = "-c synchronous_commit=off"
 
 
 def postgres_admin() -> Any:
@@ -145,7 +151,8 @@ def postgres_schema() -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        # (the URL's options replace PGOPTIONS: the setting again, before the schema)
+        yield f"{POSTGRES_URL}?options=-csynchronous_commit%3Doff%20-csearch_path%3D{schema}"
     finally:
         admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         admin.close()
