@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/pricing demo --dir demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto  # one worker per core (pytest-xdist)
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder  # a module a worker, longest first (tests/conftest.py)
 
 lint: $(STAMP)
 	$(BIN)/ruff check pricing tests bench sample_data docs

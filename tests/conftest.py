@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
 import uuid
 import zipfile
@@ -25,6 +26,26 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 
 
+# The modules that take longest (their tests' seconds on two cores, longest first, measured with
+# --durations=0). `make test` gives each module to one worker (--dist loadfile: a module's
+# fixtures are made once) and hands them out in this order, the rest after them as collected,
+# so that no worker is left alone with a long module at the end.
+LONGEST_FIRST = (
+    "test_server.py", "test_identity.py", "test_junk_files.py", "test_faults.py",
+    "test_cli_deals_imports.py", "test_deal_seals.py", "test_cli_requests.py",
+    "test_server_edges.py", "test_hostile_files.py", "test_fuzz_report.py", "test_db_check.py",
+    "test_terminal_text.py", "test_cli_deals_report.py", "test_hostile_deals.py",
+    "test_bounds_memory.py", "test_fuzz_policy.py", "test_engine.py", "test_team_mode.py",
+    "test_store.py", "test_real_data.py", "test_demo.py",
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest modules first (each module's own order kept)."""
+    rank = {name: number for number, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _own_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The tests share a configuration folder of their own (the audit's secret: stores made by
@@ -34,6 +55,8 @@ def _own_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+        # Every connection to the test PostgreSQL, the servers' and the commands' included.
+        patch.setenv("PGOPTIONS", " ".join(filter(None, [os.environ.get("PGOPTIONS"), FAST])))
         for name in (config.CONFIG, config.SECRET, config.SERVER, config.TOKEN):
             patch.delenv(name, raising=False)
         config.settings.cache_clear()
@@ -84,6 +107,10 @@ class Cli:
 
 
 POSTGRES_URL = os.environ.get("PRICING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+# A commit to the test PostgreSQL does not wait for the disk: what a commit makes visible, and
+# when, is the same; only a crash of the machine could lose it, and the tests' stores are thrown
+# away. It is most of a test's time there otherwise (a flush of the log per commit).
+FAST = "-c synchronous_commit=off"
 
 
 def postgres_admin() -> Any:
@@ -117,17 +144,25 @@ def postgres_database() -> Iterator[str]:
         admin.close()
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """An isolated schema in the test PostgreSQL database, dropped afterwards."""
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of an isolated schema in the test PostgreSQL database, dropped afterwards."""
     admin = postgres_admin()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        # (the URL's options replace PGOPTIONS: the setting again, before the schema)
+        yield f"{POSTGRES_URL}?options=-csynchronous_commit%3Doff%20-csearch_path%3D{schema}"
     finally:
         admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         admin.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """An isolated schema in the test PostgreSQL database, dropped afterwards."""
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture
@@ -218,15 +253,98 @@ def needs_shared_data(name: str) -> Path:
     return path
 
 
+@dataclass
+class Built:
+    """A store built once in this worker: its folder (``pricing.db`` and the files its build
+    wrote) and the lines its audit appended to the witness (time, head, store id)."""
+
+    folder: Path
+    witnessed: list[tuple[str, str, str]]
+
+
+def _witness_name(database: Path) -> str:
+    """How the audit's witness names an SQLite store (``audit.store_key``)."""
+    return "sqlite:///" + os.path.realpath(database)
+
+
+@pytest.fixture(scope="session")
+def _built_stores() -> dict[str, Built]:
+    return {}
+
+
 @pytest.fixture
-def owner(cli: Cli, tmp_path: Path) -> Cli:
+def built(
+    _built_stores: dict[str, Built], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> Callable[..., Cli]:
+    """``built(name, cli, build, on=None)``: ``cli``'s store after ``build(cli, folder)``, that
+    store being the one built as ``on`` (a fixture the test already asked for) or empty.
+
+    The CLI imports are the slow part of many tests: on SQLite a build runs once per worker and
+    each test gets a copy of the file, of the files the build wrote (in its ``tmp_path``) and of
+    the heads its audit appended to the witness (under the copy's name): what the build would
+    have made for the test. On PostgreSQL the build runs for each test, as before. The build
+    runs with the session's own configuration, so the store verifies with the audit secret
+    every test sees."""
+    from pricing import config
+
+    def copy(made: Built, into: Path) -> None:
+        for source in made.folder.iterdir():
+            if not source.name.startswith("pricing.db"):
+                (into / source.name).write_bytes(source.read_bytes())
+        database = into / "pricing.db"
+        for name in ("pricing.db", "pricing.db-wal", "pricing.db-shm"):
+            (into / name).unlink(missing_ok=True)  # the copy of ``on``, replaced
+        with (
+            closing(sqlite3.connect(made.folder / "pricing.db")) as original,
+            closing(sqlite3.connect(database)) as duplicate,
+        ):
+            original.backup(duplicate)
+        shutil.copymode(made.folder / "pricing.db", database)  # the owner's only, as made
+        if made.witnessed:
+            witness = config.witness_file()
+            witness.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            name = _witness_name(database)
+            with witness.open("a", encoding="utf-8") as out:
+                out.writelines(
+                    f"{at}\t{head}\t{name}\t{ident}\n" for at, head, ident in made.witnessed
+                )
+            witness.chmod(0o600)
+
+    def witnessed(database: Path) -> list[tuple[str, str, str]]:
+        witness, name = config.witness_file(), _witness_name(database)
+        if not witness.exists():
+            return []
+        fields = [line.rstrip("\n").split("\t") for line in witness.read_text().splitlines()]
+        return [(at, head, ident) for at, head, named, ident in fields if named == name]
+
+    def make(name: str, cli: Cli, build: Callable[[Cli, Path], None], on: str | None = None) -> Cli:
+        if cli.db_url != f"sqlite:///{tmp_path / 'pricing.db'}":
+            build(cli, tmp_path)
+            return cli
+        key = f"{name} by {cli.user}"
+        made = _built_stores.get(key)
+        if made is None:
+            folder = tmp_path_factory.mktemp(name)
+            if on is not None:
+                copy(_built_stores[f"{on} by {cli.user}"], folder)
+            template = Cli(f"sqlite:///{folder / 'pricing.db'}", user=cli.user)
+            build(template, folder)
+            template.close()
+            made = _built_stores[key] = Built(folder, witnessed(folder / "pricing.db"))
+        copy(made, tmp_path)
+        return cli
+
+    return make
+
+
+def build_owner(cli: Cli, folder: Path) -> None:
     """Two editions (a price rise in 2026), tiers, and the policy in force since 2025."""
-    v1 = write_workbook(tmp_path / "v1.xlsx", {
+    v1 = write_workbook(folder / "v1.xlsx", {
         "Price Book": [["SKU", "Family", "List Price", "Unit Cost"], ["HW-100", "Hardware", 120, 70],
                        ["SV-1", "Services", 100, 60]],
         "Tiers": [["SKU", "Min Qty", "Price"], ["HW-100", 50, 114]],
     })  # fmt: skip
-    v2 = write_workbook(tmp_path / "v2.xlsx", {
+    v2 = write_workbook(folder / "v2.xlsx", {
         "Price Book": [["SKU", "Family", "List Price", "Unit Cost"], ["HW-100", "Hardware", 130, 70],
                        ["SV-1", "Services", 100, 60]],
     })  # fmt: skip
@@ -235,7 +353,7 @@ def owner(cli: Cli, tmp_path: Path) -> Cli:
     from tests.test_policy import POLICY
 
     team = '\n[[person]]\nname = "marco"\nrole = "manager"\n'
-    policy = tmp_path / "g.toml"
+    policy = folder / "g.toml"
     policy.write_text(
         POLICY.replace(
             "approval_valid_days = 30", "approval_valid_days = 30\neffective_from = 2025-01-01"
@@ -243,14 +361,18 @@ def owner(cli: Cli, tmp_path: Path) -> Cli:
         + team
     )
     assert cli("policy", "load", str(policy)).exit_code == 0
-    return cli
 
 
 @pytest.fixture
-def sales(cli: Cli, tmp_path: Path) -> Cli:
+def owner(cli: Cli, built: Callable[..., Cli]) -> Cli:
+    """Two editions (a price rise in 2026), tiers, and the policy in force since 2025."""
+    return built("owner", cli, build_owner)
+
+
+def build_sales(cli: Cli, folder: Path) -> None:
     """A price book (HW-100 with a 50+ tier, services with cost, software without) and the policy."""
     book = write_workbook(
-        tmp_path / "book.xlsx",
+        folder / "book.xlsx",
         {
             "Price Book": [
                 ["SKU", "Name", "Family", "List Price", "Unit Cost"],
@@ -263,10 +385,15 @@ def sales(cli: Cli, tmp_path: Path) -> Cli:
         },
     )
     assert cli("pricebook", "import", str(book), "--effective", "2026-01-01").exit_code == 0
-    guardrails = tmp_path / "guardrails.toml"
+    guardrails = folder / "guardrails.toml"
     from tests.test_cli_requests import TEAM
     from tests.test_policy import POLICY
 
     guardrails.write_text(POLICY + TEAM)
     assert cli("policy", "load", str(guardrails), user="dana").exit_code == 0
-    return cli
+
+
+@pytest.fixture
+def sales(cli: Cli, built: Callable[..., Cli]) -> Cli:
+    """A price book (HW-100 with a 50+ tier, services with cost, software without) and the policy."""
+    return built("sales", cli, build_sales)

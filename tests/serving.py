@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,6 +29,32 @@ def environment(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.update(extra)
     return env
+
+
+def embedded(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``pricing *args`` run in this process, as ``python -m pricing`` would run in ``folder``
+    with ``environment(**env)``: no PRICING_ setting but ``env``, the configuration read again.
+    What a process gives back (exit code, output, errors); an exception fails the test. For the
+    administrator's steps a test makes but does not test: a process of its own costs half a
+    second of imports each time."""
+    from pricing import config
+    from pricing.cli import main
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in os.environ:
+            if name.startswith("PRICING_"):
+                patch.delenv(name)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.chdir(folder)
+        config.settings.cache_clear()
+        config.audit_keys.cache_clear()
+        try:
+            done = CliRunner().invoke(main, list(args), catch_exceptions=False)
+        finally:
+            config.settings.cache_clear()
+            config.audit_keys.cache_clear()
+    return subprocess.CompletedProcess(args, done.exit_code, done.stdout, done.stderr)
 
 
 def free_port() -> int:

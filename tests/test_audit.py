@@ -21,14 +21,18 @@ from tests.conftest import Cli, postgres_database
 from tests.test_cli_requests import ask
 
 
-@pytest.fixture
-def history(sales: Cli) -> Cli:
+def build_history(sales: Cli, folder: Path) -> None:
     ask(sales, "HW-100", "--qty", "50", "--price", "96.90")  # submitted, pending
     assert sales("approve", "R-000001", "--note", "strategic", user="marco").exit_code == 0
     ask(sales, "HW-200", "--qty", "5", "--discount", "5")  # submitted, approved by the system
     assert sales("requests", "won", "R-000002", user="priya").exit_code == 0
     ask(sales, "HW-100", "--qty", "10", "--discount", "15")  # R-000003, pending for a manager
-    return sales
+
+
+@pytest.fixture
+def history(sales: Cli, built: Callable[..., Cli]) -> Cli:
+    """Three requests: R-000001 approved by marco, R-000002 won, R-000003 pending."""
+    return built("history", sales, build_history, on="sales")
 
 
 def tamper(cli: Cli, *statements: str) -> None:

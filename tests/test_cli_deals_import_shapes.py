@@ -4,6 +4,7 @@ price, a price far above standard (issue 22, items 1 to 3 and the import's part 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,12 +54,15 @@ def classic_export(tmp_path: Path, lines: list[tuple[object, ...]] = CLASSIC_LIN
     return write(tmp_path, "sales_data_sample.csv", "\n".join(rows) + "\n")
 
 
-@pytest.fixture
-def classic(cli: Cli, tmp_path: Path) -> Cli:
-    """A store whose price book lists the classic export's products since 2003."""
-    book = write(tmp_path, "classic-book.csv", CLASSIC_BOOK)
+def build_classic(cli: Cli, folder: Path) -> None:
+    book = write(folder, "classic-book.csv", CLASSIC_BOOK)
     assert cli("pricebook", "import", str(book), "--effective", "2003-01-01").exit_code == 0
-    return cli
+
+
+@pytest.fixture
+def classic(cli: Cli, built: Callable[..., Cli]) -> Cli:
+    """A store whose price book lists the classic export's products since 2003."""
+    return built("classic", cli, build_classic)
 
 
 def stored_keys(cli: Cli) -> list[str]:

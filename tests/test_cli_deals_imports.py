@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pricing.storage.store import utcnow
-from tests.conftest import Cli, postgres_database, write_workbook
+from tests.conftest import Cli, postgres_schema, write_workbook
 from tests.test_cli_deals_report import approved_request
 
 BREAKDOWNS = ("rep", "family", "sku", "customer", "month")
@@ -34,7 +34,7 @@ def reports(cli: Cli) -> dict[str, Any]:
 
 @pytest.fixture
 def fresh(db_url: str, tmp_path: Path) -> Iterator[Callable[[], Cli]]:
-    """Another empty store of the same kind as ``cli``'s (SQLite file or PostgreSQL database):
+    """Another empty store of the same kind as ``cli``'s (SQLite file or PostgreSQL schema):
     what the store would be had a file never been imported."""
     made: list[Cli] = []
     contexts: list[Any] = []
@@ -43,7 +43,7 @@ def fresh(db_url: str, tmp_path: Path) -> Iterator[Callable[[], Cli]]:
         if db_url.startswith("sqlite"):
             url = f"sqlite:///{tmp_path / f'fresh-{len(made)}.db'}"
         else:
-            context = postgres_database()
+            context = postgres_schema()
             url = context.__enter__()
             contexts.append(context)
         made.append(Cli(url))

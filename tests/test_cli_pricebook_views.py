@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import Cli
+from tests.conftest import BookRows, Cli, write_workbook
 
 
-@pytest.fixture
-def two_editions(cli: Cli, workbook) -> Cli:
+def in_folder(folder: Path) -> Callable[..., Path]:
+    """The ``workbook`` fixture's builder, writing into ``folder``."""
+
+    def build(rows: BookRows, *, tiers: BookRows | None = None, name: str = "book.xlsx") -> Path:
+        sheets: dict[str, BookRows] = {"Price Book": rows}
+        if tiers is not None:
+            sheets["Tiers"] = tiers
+        return write_workbook(folder / name, sheets)
+
+    return build
+
+
+def build_two_editions(cli: Cli, folder: Path) -> None:
+    workbook = in_folder(folder)
     v1 = workbook(
         [["SKU", "Name", "Family", "Price", "Cost"], ["HW-100", "Router", "Hardware", 120, 70],
          ["HW-200", "Switch", "Hardware", 300, 150], ["SV-1", "Install", "Services", 900, None]],
@@ -27,7 +40,11 @@ def two_editions(cli: Cli, workbook) -> Cli:
     )  # fmt: skip
     assert cli("pricebook", "import", str(v1), "--effective", "2026-01-01").exit_code == 0
     assert cli("pricebook", "import", str(v2), "--effective", "2027-01-01").exit_code == 0
-    return cli
+
+
+@pytest.fixture
+def two_editions(cli: Cli, built: Callable[..., Cli]) -> Cli:
+    return built("two_editions", cli, build_two_editions)
 
 
 def test_show_sku__json_shape_of_the_contract(two_editions: Cli) -> None:
@@ -180,9 +197,8 @@ def test_show__money_has_thousands_separators(cli: Cli, workbook, tmp_path: Path
     assert "1,500.00" in cli("policy", "show").stdout
 
 
-@pytest.fixture
-def a_year_of_moves(cli: Cli, workbook) -> Cli:
-    """Two editions of a book where prices move by different amounts in two families."""
+def build_a_year_of_moves(cli: Cli, folder: Path) -> None:
+    workbook = in_folder(folder)
     header = ["SKU", "Name", "Family", "Price"]
     v1 = workbook(
         [header, ["HW-1", "Router", "Hardware", 100], ["HW-2", "Switch", "Hardware", 200],
@@ -198,7 +214,12 @@ def a_year_of_moves(cli: Cli, workbook) -> Cli:
     )  # fmt: skip
     assert cli("pricebook", "import", str(v1), "--effective", "2026-01-01").exit_code == 0
     assert cli("pricebook", "import", str(v2), "--effective", "2027-01-01").exit_code == 0
-    return cli
+
+
+@pytest.fixture
+def a_year_of_moves(cli: Cli, built: Callable[..., Cli]) -> Cli:
+    """Two editions of a book where prices move by different amounts in two families."""
+    return built("a_year_of_moves", cli, build_a_year_of_moves)
 
 
 def test_diff__changed_only_sorted_by_the_size_of_the_move(a_year_of_moves: Cli) -> None:

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import stat
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -44,13 +44,17 @@ FEBRUARY = HEADER + (
 )
 
 
-@pytest.fixture
-def stocked(owner: Cli, tmp_path: Path) -> Cli:
-    """The owner's store with two deals imports: 1 is january.csv, 2 is february.csv."""
+def build_stocked(cli: Cli, folder: Path) -> None:
+    """Two deals imports: 1 is january.csv, 2 is february.csv."""
     for name, rows in (("january.csv", JANUARY), ("february.csv", FEBRUARY)):
-        (tmp_path / name).write_text(rows)
-        assert owner("deals", "import", str(tmp_path / name)).exit_code == 0
-    return owner
+        (folder / name).write_text(rows)
+        assert cli("deals", "import", str(folder / name)).exit_code == 0
+
+
+@pytest.fixture
+def stocked(owner: Cli, built: Callable[..., Cli]) -> Cli:
+    """The owner's store with two deals imports: 1 is january.csv, 2 is february.csv."""
+    return built("stocked", owner, build_stocked, on="owner")
 
 
 def damage(cli: Cli, number: int, column: str, how: str = "garbage") -> int:

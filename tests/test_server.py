@@ -27,7 +27,7 @@ import pytest
 
 import pricing
 from tests.conftest import postgres_database, write_workbook
-from tests.serving import environment, free_port, serving
+from tests.serving import embedded, environment, free_port, serving
 from tests.test_cli_requests import TEAM
 from tests.test_policy import POLICY
 
@@ -52,8 +52,13 @@ class Team:
     folder: Path
     tokens: dict[str, str] = field(default_factory=dict)
 
-    # The administrator's path: embedded, on the database itself, with the server's secret.
+    # The administrator's path: embedded, on the database itself, with the server's secret
+    # (in this process: what is tested here is the client's process and the server's).
     def admin(self, *args: str, user: str = "dana") -> subprocess.CompletedProcess[str]:
+        return embedded(self.folder, "--db", self.url, "--user", user, *args, PRICING_SECRET=SECRET)
+
+    # The same, as a process of its own: what client mode is compared with.
+    def admin_process(self, *args: str, user: str = "dana") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "pricing", "--db", self.url, "--user", user, *args],
             env=environment(PRICING_SECRET=SECRET), cwd=self.folder, capture_output=True,
@@ -568,20 +573,22 @@ def test_every_call_without_a_token_is_refused_401(team: Team) -> None:
     operations = team.operations()
     assert {"requests.submit", "requests.approve", "people.add", "people.role"} <= set(operations)
     before = team.snapshot()
-    for operation in [*operations, "no.such.operation"]:
-        url = f"{team.server}/api/{operation}"
-        no_token = {"params": {}}
-        headers: list[dict[str, str]] = [
-            {},
-            {"Authorization": "Bearer"},
-            {"Authorization": "Basic ZGFuYTo="},
-            {"Authorization": "Bearer prc_forged", "X-Pricing-User": "dana"},
-        ]
-        attempts = [httpx.post(url, json=no_token, headers=h, timeout=10) for h in headers]
-        attempts.append(httpx.post(url, content=b"{not json", timeout=10))
-        for response in attempts:
-            assert response.status_code == 401, (operation, response.status_code, response.text)
-            assert response.json()["error"]["kind"] == "server"
+    with httpx.Client(timeout=10) as http:  # one client: no cookie or header outlives a call
+        for operation in [*operations, "no.such.operation"]:
+            url = f"{team.server}/api/{operation}"
+            no_token = {"params": {}}
+            headers: list[dict[str, str]] = [
+                {},
+                {"Authorization": "Bearer"},
+                {"Authorization": "Basic ZGFuYTo="},
+                {"Authorization": "Bearer prc_forged", "X-Pricing-User": "dana"},
+            ]
+            attempts = [http.post(url, json=no_token, headers=h) for h in headers]
+            attempts.append(http.post(url, content=b"{not json"))
+            for response in attempts:
+                assert not http.cookies, http.cookies
+                assert response.status_code == 401, (operation, response.status_code, response.text)
+                assert response.json()["error"]["kind"] == "server"
     assert team.snapshot() == before
 
 
@@ -678,7 +685,7 @@ def test_client_mode_prints_what_embedded_mode_prints(team: Team) -> None:
         ["approve", pending],  # refused: her own
     ]
     for command in commands:
-        embedded = team.admin(*command, user="priya")
+        embedded = team.admin_process(*command, user="priya")
         client = team.client("priya", *command)
         assert (client.returncode, _timeless(client.stdout), client.stderr) == (
             embedded.returncode, _timeless(embedded.stdout), embedded.stderr,
@@ -781,11 +788,7 @@ def test_an_audit_emptied_in_psql_is_found_through_the_server_and_never_covered(
         team = Team(url, "", tmp_path)
 
         def admin(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [sys.executable, "-m", "pricing", "--db", url, "--user", "dana", *args],
-                env=environment(**env), cwd=tmp_path, capture_output=True, text=True,
-                timeout=60,
-            )  # fmt: skip
+            return embedded(tmp_path, "--db", url, "--user", "dana", *args, **env)
 
         for name in ("dana", "marco", "priya"):
             done = admin("people", "add", name, "--role", PEOPLE[name], "--json")
