@@ -282,7 +282,8 @@ def built(
     The CLI imports are the slow part of many tests: on SQLite a build runs once per worker and
     each test gets a copy of the file, of the files the build wrote (in its ``tmp_path``) and of
     the heads its audit appended to the witness (under the copy's name): what the build would
-    have made for the test. On PostgreSQL the build runs for each test, as before. The build
+    have made for the test. On PostgreSQL, or with a witness database, the build runs for each
+    test, as before. The build
     runs with the session's own configuration, so the store verifies with the audit secret
     every test sees."""
     from pricing import config
@@ -318,7 +319,8 @@ def built(
         return [(at, head, ident) for at, head, named, ident in fields if named == name]
 
     def make(name: str, cli: Cli, build: Callable[[Cli, Path], None], on: str | None = None) -> Cli:
-        if cli.db_url != f"sqlite:///{tmp_path / 'pricing.db'}":
+        # A witness database of the test's own records only what is built under it.
+        if cli.db_url != f"sqlite:///{tmp_path / 'pricing.db'}" or config.witness_url():
             build(cli, tmp_path)
             return cli
         key = f"{name} by {cli.user}"
