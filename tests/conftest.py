@@ -144,6 +144,12 @@ def postgres_database() -> Iterator[str]:
         admin.close()
 
 
+def schema_url(schema: str) -> str:
+    """The URL of the schema ``schema`` of the test PostgreSQL database."""
+    # (the URL's options replace PGOPTIONS: the setting again, before the schema)
+    return f"{POSTGRES_URL}?options=-csynchronous_commit%3Doff%20-csearch_path%3D{schema}"
+
+
 @contextmanager
 def postgres_schema() -> Iterator[str]:
     """The URL of an isolated schema in the test PostgreSQL database, dropped afterwards."""
@@ -151,8 +157,7 @@ def postgres_schema() -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        # (the URL's options replace PGOPTIONS: the setting again, before the schema)
-        yield f"{POSTGRES_URL}?options=-csynchronous_commit%3Doff%20-csearch_path%3D{schema}"
+        yield schema_url(schema)
     finally:
         admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         admin.close()
@@ -256,10 +261,85 @@ def needs_shared_data(name: str) -> Path:
 @dataclass
 class Built:
     """A store built once in this worker: its folder (``pricing.db`` and the files its build
-    wrote) and the lines its audit appended to the witness (time, head, store id)."""
+    wrote) and the lines its audit appended to the witness (time, head, store id). On
+    PostgreSQL the store is the schema of ``template`` (``pricing.db`` is not there)."""
 
     folder: Path
     witnessed: list[tuple[str, str, str]]
+    template: SchemaTemplate | None = None
+
+
+def _schema_of(url: str) -> str | None:
+    """The schema of a URL made by :func:`postgres_schema`, None for any other."""
+    schema = url.removeprefix(schema_url(""))
+    return schema if schema != url and re.fullmatch(r"t_[0-9a-f]{12}", schema) else None
+
+
+def _pg_witness_name(url: str) -> str:
+    """How the audit's witness names a PostgreSQL store (``audit.store_key``)."""
+    from sqlalchemy.engine import make_url
+
+    from pricing.storage.store import display_url
+
+    resolved = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return display_url(make_url(resolved).render_as_string(hide_password=False))
+
+
+@dataclass
+class SchemaTemplate:
+    """A built schema, as each copy of it is made: its tables, constraints and indexes as
+    pg_dump writes them (before the rows, and after), its tables and its sequences' values."""
+
+    schema: str
+    before: str
+    after: str
+    tables: list[str]
+    sequences: list[tuple[str, int | None]]
+
+    @classmethod
+    def of(cls, admin: Any, schema: str) -> SchemaTemplate:
+        import subprocess
+
+        dump = subprocess.run(
+            ["pg_dump", "--schema-only", "--no-owner", "--no-privileges", "-n", schema,
+             POSTGRES_URL],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        # Each object comes after a comment naming its type: the constraints and indexes are
+        # made after the rows are in (pg_dump's post-data: checked once, built once).
+        before: list[str] = []
+        after: list[str] = []
+        into = before
+        for line in dump.splitlines():
+            named = re.match(r"-- Name: .*; Type: ([A-Z ]+);", line)
+            if named:
+                post = named[1] in ("CONSTRAINT", "FK CONSTRAINT", "INDEX", "TRIGGER")
+                into = after if post else before
+            # (not its comments, nor psql's commands: \\restrict)
+            if not line.startswith(("--", "\\")) and line != f"CREATE SCHEMA {schema};":
+                into.append(line)
+        tables = admin.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename", [schema]
+        ).fetchall()
+        sequences = admin.execute(
+            "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = %s", [schema]
+        ).fetchall()
+        return cls(schema, "\n".join(before), "\n".join(after), [t for (t,) in tables], sequences)
+
+    def copy(self, admin: Any, into: str) -> None:
+        """Make the schema ``into`` this one: every row, and sequences of its own, each
+        where the template's is (the next id the same as a fresh build's)."""
+        rows = [f'INSERT INTO "{into}"."{table}" SELECT * FROM "{self.schema}"."{table}";'
+                for table in self.tables]  # fmt: skip
+        values = [f"SELECT setval('\"{into}\".\"{sequence}\"', {int(last)});"
+                  for sequence, last in self.sequences
+                  if last is not None]  # (NULL: never used, nor is the copy's) # fmt: skip
+        with admin.transaction():
+            # (what the test's store held already, the copy of ``on`` say, replaced)
+            admin.execute(f'DROP SCHEMA "{into}" CASCADE; CREATE SCHEMA "{into}";')
+            admin.execute(self.before.replace(f"{self.schema}.", f"{into}."))
+            admin.execute("\n".join(rows + values))
+            admin.execute(self.after.replace(f"{self.schema}.", f"{into}."))
 
 
 def _witness_name(database: Path) -> str:
@@ -268,8 +348,15 @@ def _witness_name(database: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def _built_stores() -> dict[str, Built]:
-    return {}
+def _built_stores() -> Iterator[dict[str, Built]]:
+    """The stores built in this worker; their PostgreSQL schemas are dropped at its end."""
+    stores: dict[str, Built] = {}
+    yield stores
+    schemas = [made.template.schema for made in stores.values() if made.template]
+    if schemas:
+        with closing(postgres_admin()) as admin:
+            for schema in schemas:
+                admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture
@@ -282,16 +369,25 @@ def built(
     The CLI imports are the slow part of many tests: on SQLite a build runs once per worker and
     each test gets a copy of the file, of the files the build wrote (in its ``tmp_path``) and of
     the heads its audit appended to the witness (under the copy's name): what the build would
-    have made for the test. On PostgreSQL, or with a witness database, the build runs for each
-    test, as before. The build
+    have made for the test. On PostgreSQL the build runs once per worker in a schema of its own,
+    and each test's schema is made a copy of it (:class:`SchemaTemplate`: its rows, its
+    sequences where the build left them, the same heads witnessed under the copy's URL). With a
+    witness database the build runs for each test, as before. The build
     runs with the session's own configuration, so the store verifies with the audit secret
     every test sees."""
     from pricing import config
 
-    def copy(made: Built, into: Path) -> None:
+    def copy(made: Built, into: Path, url: str) -> None:
         for source in made.folder.iterdir():
             if not source.name.startswith("pricing.db"):
                 (into / source.name).write_bytes(source.read_bytes())
+        if made.template is not None:
+            schema = _schema_of(url)
+            assert schema is not None
+            with closing(postgres_admin()) as admin:
+                made.template.copy(admin, schema)
+            record(made.witnessed, _pg_witness_name(url))
+            return
         database = into / "pricing.db"
         for name in ("pricing.db", "pricing.db-wal", "pricing.db-shm"):
             (into / name).unlink(missing_ok=True)  # the copy of ``on``, replaced
@@ -301,18 +397,19 @@ def built(
         ):
             original.backup(duplicate)
         shutil.copymode(made.folder / "pricing.db", database)  # the owner's only, as made
-        if made.witnessed:
+        record(made.witnessed, _witness_name(database))
+
+    def record(lines: list[tuple[str, str, str]], name: str) -> None:
+        """The heads a build witnessed, witnessed again under the name of its copy."""
+        if lines:
             witness = config.witness_file()
             witness.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            name = _witness_name(database)
             with witness.open("a", encoding="utf-8") as out:
-                out.writelines(
-                    f"{at}\t{head}\t{name}\t{ident}\n" for at, head, ident in made.witnessed
-                )
+                out.writelines(f"{at}\t{head}\t{name}\t{ident}\n" for at, head, ident in lines)
             witness.chmod(0o600)
 
-    def witnessed(database: Path) -> list[tuple[str, str, str]]:
-        witness, name = config.witness_file(), _witness_name(database)
+    def witnessed(name: str) -> list[tuple[str, str, str]]:
+        witness = config.witness_file()
         if not witness.exists():
             return []
         fields = [line.rstrip("\n").split("\t") for line in witness.read_text().splitlines()]
@@ -320,20 +417,46 @@ def built(
 
     def make(name: str, cli: Cli, build: Callable[[Cli, Path], None], on: str | None = None) -> Cli:
         # A witness database of the test's own records only what is built under it.
-        if cli.db_url != f"sqlite:///{tmp_path / 'pricing.db'}" or config.witness_url():
+        schema = _schema_of(cli.db_url)
+        if (
+            cli.db_url != f"sqlite:///{tmp_path / 'pricing.db'}" and schema is None
+        ) or config.witness_url():
             build(cli, tmp_path)
             return cli
-        key = f"{name} by {cli.user}"
+        key = f"{name} by {cli.user} on {'postgresql' if schema else 'sqlite'}"
         made = _built_stores.get(key)
         if made is None:
             folder = tmp_path_factory.mktemp(name)
-            if on is not None:
-                copy(_built_stores[f"{on} by {cli.user}"], folder)
-            template = Cli(f"sqlite:///{folder / 'pricing.db'}", user=cli.user)
-            build(template, folder)
-            template.close()
-            made = _built_stores[key] = Built(folder, witnessed(folder / "pricing.db"))
-        copy(made, tmp_path)
+            if schema is None:
+                url = f"sqlite:///{folder / 'pricing.db'}"
+                if on is not None:
+                    copy(_built_stores[f"{on} by {cli.user} on sqlite"], folder, url)
+                template = Cli(url, user=cli.user)
+                build(template, folder)
+                template.close()
+                made = Built(folder, witnessed(_witness_name(folder / "pricing.db")))
+            else:
+                # (a schema of the worker's, dropped with the other built stores at its end)
+                url = schema_url(f"t_{uuid.uuid4().hex[:12]}")
+                with closing(postgres_admin()) as admin:
+                    admin.execute(f'CREATE SCHEMA "{_schema_of(url)}"')
+                try:
+                    if on is not None:
+                        copy(_built_stores[f"{on} by {cli.user} on postgresql"], folder, url)
+                    template = Cli(url, user=cli.user)
+                    build(template, folder)
+                    template.close()
+                except BaseException:
+                    with closing(postgres_admin()) as admin:
+                        admin.execute(f'DROP SCHEMA "{_schema_of(url)}" CASCADE')
+                    raise
+                built_schema = _schema_of(url)
+                assert built_schema is not None
+                with closing(postgres_admin()) as admin:
+                    shape = SchemaTemplate.of(admin, built_schema)
+                made = Built(folder, witnessed(_pg_witness_name(url)), shape)
+            _built_stores[key] = made
+        copy(made, tmp_path, cli.db_url)
         return cli
 
     return make
