@@ -29,7 +29,7 @@ class ImportUndone(Result):
 
     @classmethod
     def of(cls, undone: Undone) -> ImportUndone:
-        return cls(id=undone.id, source=undone.source, removed=undone.removed, kept=undone.kept)
+        return cls.model_validate(undone, from_attributes=True)  # its fields, by name
 
 
 class Conflict(Result):
@@ -191,21 +191,7 @@ class DealImport(Result):
 
     @classmethod
     def of(cls, listed: ImportListing) -> DealImport:
-        return cls(
-            id=listed.id,
-            source=listed.source,
-            sha256=listed.sha256,
-            imported_at=listed.imported_at,
-            imported_by=listed.imported_by,
-            lines=listed.lines,
-            added=listed.added,
-            first_date=listed.first_date,
-            last_date=listed.last_date,
-            columns=listed.columns,
-            date_format=listed.date_format,
-            decimal=listed.decimal,
-            skipped_by_status=listed.skipped_by_status,
-        )
+        return cls.model_validate(listed, from_attributes=True)  # its fields, by name
 
 
 def deal_imports(found: Sequence[ImportListing]) -> list[DealImport]:

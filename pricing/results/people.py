@@ -73,4 +73,4 @@ class Identity(Result):
 
     @classmethod
     def of(cls, actor: Actor) -> Identity:
-        return cls(name=actor.name, role=actor.role, registered=actor.registered)
+        return cls.model_validate(actor, from_attributes=True)  # its fields, by name

@@ -56,8 +56,7 @@ class LeftOut(Result):
 
     @classmethod
     def of(cls, row: SkippedRow) -> LeftOut:
-        return cls(sheet=row.sheet, row=row.row, sku=row.sku, cells=row.cells,
-                   problems=row.problems)  # fmt: skip
+        return cls.model_validate(row, from_attributes=True)  # its fields, by name
 
 
 class PriceBookImport(Result):

@@ -102,14 +102,7 @@ class DbStatus(Result):
 
     @classmethod
     def of(cls, status: DatabaseStatus) -> DbStatus:
-        return cls(
-            url=status.url,
-            dialect=status.dialect,
-            schema_revision=status.schema_revision,
-            latest_revision=status.latest_revision,
-            state=status.state,
-            counts=status.counts,
-        )
+        return cls.model_validate(status, from_attributes=True)  # its fields, by name
 
 
 class DbUpgrade(Result):
@@ -136,12 +129,7 @@ class ImportNamed(Result):
 
     @classmethod
     def of(cls, record: ImportRecord) -> ImportNamed:
-        return cls(
-            id=record.id,
-            source=record.source,
-            imported_at=record.imported_at,
-            imported_by=record.imported_by,
-        )
+        return cls.model_validate(record, from_attributes=True)  # its fields, by name
 
 
 class CheckFinding(Result):
