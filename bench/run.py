@@ -4,6 +4,7 @@
     python bench/run.py --rows 20000   # smaller, for a quick look
     python bench/run.py --deals-only --against ../base   # deals import: this tree vs another
     python bench/run.py --pricebook-only [--against ../base]   # price book import, 3x goal
+    python bench/run.py --client-only --against ../base   # request --check, client mode: 1.05x
 
 ``--against TREE`` times ``deals import`` (and ``pricebook import``) of the same file by this
 source tree and by another (a checkout of an earlier commit), each as ``python -m pricing`` with
@@ -18,6 +19,7 @@ and takes the best of several runs; peak memory is the child's maximum resident 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -30,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -295,36 +298,39 @@ def _percentile(ordered: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def bench_server(skus: int = 10_000) -> list[str]:
-    """The team server (``pricing serve`` on an SQLite store of a 10,000-SKU book): a rep's
-    `request --check` in client mode, and requests submitted by many clients at once."""
+@contextlib.contextmanager
+def _team_server(
+    book: Path, tree: Path | None = None, name: str = "server"
+) -> Iterator[tuple[str, dict[str, str], dict[str, str], Path]]:
+    """``pricing serve`` (``tree``'s source, default this one) on a fresh SQLite store of
+    ``book`` with an owner (dana) and a rep (priya): the server's address, the commands'
+    environment, each person's token and the store. Stopped, and its log checked, on leaving."""
     import httpx
 
-    book = OUT / f"price-book-{skus}.xlsx"
-    if not book.exists():
-        make_price_book(book, skus)
     config_home = Path(tempfile.mkdtemp(prefix="pricing-bench-config-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_")}
     env.update(PRICING_SECRET=SERVER_SECRET, XDG_CONFIG_HOME=str(config_home))
-    db = fresh_store("server.db", book, "2026-01-01", env=env)
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree.resolve())
+    db = fresh_store(f"{name}.db", book, "2026-01-01", env=env)
     tokens = {}
-    for name, role in (("dana", "owner"), ("priya", "rep")):  # the first person: an owner
+    for person, role in (("dana", "owner"), ("priya", "rep")):  # the first person: an owner
         added = subprocess.run(
-            [*PRICING, "--db", str(db), "--user", "dana", "people", "add", name, "--role", role,
+            [*PRICING, "--db", str(db), "--user", "dana", "people", "add", person, "--role", role,
              "--json"],
             check=True, capture_output=True, text=True, env=env, cwd=OUT,
         )  # fmt: skip
-        tokens[name] = json.loads(added.stdout)["token"]
+        tokens[person] = json.loads(added.stdout)["token"]
     port = _free_port()
     server = f"http://127.0.0.1:{port}"
-    log_path = OUT / "server.log"
+    log_path = OUT / f"{name}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [*PRICING, "--db", str(db), "serve", "--port", str(port)],
             env=env, cwd=OUT, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if httpx.get(f"{server}/api/health", timeout=1).status_code == 200:
@@ -334,19 +340,7 @@ def bench_server(skus: int = 10_000) -> list[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the server did not start:\n{log_path.read_text()}")
             time.sleep(0.1)
-        client_env = {**env, "PRICING_SERVER": server, "PRICING_TOKEN": tokens["priya"]}
-        floor = measure([sys.executable, "-c", "import click, httpx"], repeat=11, env=env)
-        checked = measure(
-            [*PRICING, "request", "--customer", "Acme", "--reason", "bid", "SKU-0004242",
-             "--qty", "3", "--discount", "2", "--check"],
-            repeat=11, env=client_env,
-        )  # fmt: skip
-        health_time, health = _hammer(server, tokens["priya"], "GET", "/api/health")
-        submit_time, submitted = _hammer(
-            server, tokens["priya"], "POST", "/api/requests.submit",
-            {"params": {"customer": "Acme", "reason": "bench",
-                        "lines": [{"sku": "SKU-0004242", "qty": 3, "discount": "2"}]}},
-        )  # fmt: skip
+        yield server, env, tokens, db
     finally:
         process.terminate()
         try:
@@ -357,6 +351,28 @@ def bench_server(skus: int = 10_000) -> list[str]:
         shutil.rmtree(config_home, ignore_errors=True)
     if "Traceback" in log_path.read_text():
         raise SystemExit(f"the server failed:\n{log_path.read_text()}")
+
+
+CHECK = ["request", "--customer", "Acme", "--reason", "bid", "SKU-0004242", "--qty", "3",
+         "--discount", "2", "--check"]  # fmt: skip
+
+
+def bench_server(skus: int = 10_000) -> list[str]:
+    """The team server (``pricing serve`` on an SQLite store of a 10,000-SKU book): a rep's
+    `request --check` in client mode, and requests submitted by many clients at once."""
+    book = OUT / f"price-book-{skus}.xlsx"
+    if not book.exists():
+        make_price_book(book, skus)
+    with _team_server(book) as (server, env, tokens, _):
+        client_env = {**env, "PRICING_SERVER": server, "PRICING_TOKEN": tokens["priya"]}
+        floor = measure([sys.executable, "-c", "import click, httpx"], repeat=11, env=env)
+        checked = measure([*PRICING, *CHECK], repeat=11, env=client_env)
+        health_time, health = _hammer(server, tokens["priya"], "GET", "/api/health")
+        submit_time, submitted = _hammer(
+            server, tokens["priya"], "POST", "/api/requests.submit",
+            {"params": {"customer": "Acme", "reason": "bench",
+                        "lines": [{"sku": "SKU-0004242", "qty": 3, "discount": "2"}]}},
+        )  # fmt: skip
     calls = CLIENTS * CALLS
     health_rate, submit_rate = calls / health_time, calls / submit_time
     ms = 1000
@@ -370,6 +386,64 @@ def bench_server(skus: int = 10_000) -> list[str]:
         f"{_percentile(submitted, 95) * ms:.0f} ms (health check p50 "
         f"{_percentile(health, 50) * ms:.1f} ms, p95 {_percentile(health, 95) * ms:.1f} ms)",
     ]
+
+
+CLIENT_LIMIT = 1.05  # issue 23: request --check in client mode at most 5 % slower than before
+
+
+def bench_client_against(against: Path, rounds: int = 21, skus: int = 10_000) -> list[str]:
+    """A rep's `request --check`, by this source tree and by another (a checkout of an earlier
+    commit), in one run: in client mode, each tree's command against its own tree's server
+    (``pricing serve`` on a store of its own, same book); embedded, each against a store of its
+    own; and ``pricing --help``. Each round runs every command of both trees, the trees'
+    order alternating round by round (so the machine's other load hits both alike). The ratio is
+    this tree's over the other's: best against best, the median of the rounds' ratios, and in
+    the command's processor time (user and system; in client mode the client's only), which a
+    busy machine disturbs least."""
+    book = OUT / f"price-book-{skus}.xlsx"
+    if not book.exists():
+        make_price_book(book, skus)
+    trees = {"this tree": HERE.parent, str(against): against.resolve()}
+    commands: dict[str, dict[str, tuple[list[str], dict[str, str]]]] = {}
+    said = []
+    with contextlib.ExitStack() as stack:
+        for i, (side, tree) in enumerate(trees.items()):
+            server, env, tokens, db = stack.enter_context(_team_server(book, tree, f"client-{i}"))
+            client_env = {**env, "PRICING_SERVER": server, "PRICING_TOKEN": tokens["priya"]}
+            commands[side] = {
+                "client mode": ([*PRICING, *CHECK], client_env),
+                "embedded": ([*PRICING, "--db", str(db), "--user", "priya", *CHECK], env),
+                "--help": ([*PRICING, "--help"], env),
+            }
+        for kind in ("client mode", "embedded", "--help"):
+            walls: dict[str, list[float]] = {side: [] for side in trees}
+            cpus: dict[str, list[float]] = {side: [] for side in trees}
+            for round_ in range(rounds):
+                for side in list(trees) if round_ % 2 == 0 else list(trees)[::-1]:
+                    argv, env = commands[side][kind]
+                    run = measure(argv, repeat=1, env=env)
+                    walls[side].append(run.seconds)
+                    cpus[side].append(run.cpu)
+            mine, theirs = trees
+            best = min(walls[mine]) / min(walls[theirs])
+            paired = statistics.median(
+                a / b for a, b in zip(walls[mine], walls[theirs], strict=True)
+            )
+            cpu = statistics.median(cpus[mine]) / statistics.median(cpus[theirs])
+            limit = f" (limit {CLIENT_LIMIT:.2f}x)" if kind == "client mode" else ""
+            ms = 1000
+            said.append(
+                f"request --check {kind}, this tree vs {against}: {best:.2f}x best{limit}, "
+                f"{paired:.2f}x median of {rounds} paired rounds, {cpu:.2f}x processor time "
+                f"(best {min(walls[mine]) * ms:.0f} vs {min(walls[theirs]) * ms:.0f} ms; median "
+                f"processor {statistics.median(cpus[mine]) * ms:.0f} vs "
+                f"{statistics.median(cpus[theirs]) * ms:.0f} ms)"
+                if kind != "--help"
+                else f"pricing --help, this tree vs {against}: {best:.2f}x best, {paired:.2f}x "
+                f"median of {rounds} paired rounds, {cpu:.2f}x processor time (best "
+                f"{min(walls[mine]) * ms:.0f} vs {min(walls[theirs]) * ms:.0f} ms)"
+            )
+    return said
 
 
 def make_csv_book_and_deals(skus: int, lines: int) -> tuple[Path, Path]:
@@ -652,6 +726,11 @@ def main() -> None:
         "also another tree's, in the same run)",
     )  # fmt: skip
     parser.add_argument(
+        "--client-only", action="store_true",
+        help="only a rep's request --check in client mode (and embedded, and --help) by this "
+        "tree and by --against TREE, alternating (issue 23: client mode at most 5 %% slower)",
+    )  # fmt: skip
+    parser.add_argument(
         "--classic", action="store_true",
         help="with --against, also a file with a line number, a status and a territory column",
     )  # fmt: skip
@@ -662,6 +741,17 @@ def main() -> None:
     if args.clean and OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(exist_ok=True)
+    if args.client_only:
+        if args.against is None:
+            parser.error("--client-only needs --against TREE")
+        book = OUT / "price-book-10000.xlsx"
+        if not book.exists():  # made by another process, as below
+            subprocess.run(
+                [sys.executable, __file__, "--generate", "--pricebook-only", "--rows", "10000"],
+                check=True,
+            )  # fmt: skip
+        print("\n".join(bench_client_against(args.against, 3 * args.repeat)))
+        return
     if args.generate:
         if args.pricebook_only:
             book = OUT / f"price-book-{args.rows}.xlsx"
@@ -698,6 +788,7 @@ def main() -> None:
         *bench_help(),
         *bench_request_check(),
         *bench_server(),
+        *(bench_client_against(args.against) if args.against is not None else []),
         *bench_pricebook_import(args.rows, args.against),
         *deals_lines,
         *bench_postgres_report(embedded_report, args.rows, args.deal_lines),
