@@ -26,6 +26,7 @@ reads a byte of the call's body.
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -172,6 +173,19 @@ class Operation:
         from pydantic import TypeAdapter
 
         return TypeAdapter(kind).validate_python(document)
+
+
+class lazy_module:
+    """A module imported when one of its names is first used, not when this one is: the
+    operations' modules name the core's entry points (:mod:`pricing.api`: 35 M instructions
+    to import) but a command in client mode, or one whose answer is a refusal, never calls
+    them. Each use looks the name up in the module again (a test's monkeypatch holds)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
 
 
 REGISTRY: dict[str, Operation] = {}

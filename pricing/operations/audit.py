@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pricing import api, results
-from pricing.operations import Session, operation
+from pricing import results
+from pricing.operations import Session, lazy_module, operation
 
 if TYPE_CHECKING:
     import pricing.results.store  # noqa: F401  (what ``results.store`` is)
+    from pricing import api
+else:
+    api = lazy_module("pricing.api")  # the core's entry points: loaded when a method runs here
 
 
 class Audit(Session):

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pricing import api, results
+from pricing import results
 from pricing.errors import InputError
-from pricing.operations import Session, operation
+from pricing.operations import Session, lazy_module, operation
+
+if TYPE_CHECKING:
+    from pricing import api
+else:
+    api = lazy_module("pricing.api")  # the core's entry points: loaded when a method runs here
 
 # The result types are named through their package (``results.deals.X``, each module imported
 # when first named): making the library object imports no pydantic (``request --check`` stays

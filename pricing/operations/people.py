@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pricing import api, results
-from pricing.operations import Session, operation
+from pricing import results
+from pricing.operations import Session, lazy_module, operation
 
 if TYPE_CHECKING:
     import pricing.results.people  # noqa: F401  (what ``results.people`` is)
+    from pricing import api
     from pricing.access.people import NewToken
+else:
+    api = lazy_module("pricing.api")  # the core's entry points: loaded when a method runs here
 
 
 def _token(session: Session, made: NewToken) -> results.people.PersonToken:

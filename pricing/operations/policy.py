@@ -6,11 +6,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pricing import api, results
-from pricing.operations import Session, operation
+from pricing import results
+from pricing.operations import Session, lazy_module, operation
 
 if TYPE_CHECKING:
     import pricing.results.policy  # noqa: F401  (what ``results.policy`` is)
+    from pricing import api
+else:
+    api = lazy_module("pricing.api")  # the core's entry points: loaded when a method runs here
 
 # The result types are named through ``results`` (pricing.results.policy, loaded on first use):
 # a client validates a server's answer into them, and other commands never load them.

@@ -6,12 +6,15 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pricing import api, results
+from pricing import results
 from pricing.errors import InputError, NotFoundError
-from pricing.operations import Session, operation
+from pricing.operations import Session, lazy_module, operation
 
 if TYPE_CHECKING:
     import pricing.results.pricebook  # noqa: F401  (what ``results.pricebook`` is)
+    from pricing import api
+else:
+    api = lazy_module("pricing.api")  # the core's entry points: loaded when a method runs here
 
 # The result types are named through ``results`` (pricing.results.pricebook, loaded on first
 # use): a client validates a server's answer into them, and other commands never load them.

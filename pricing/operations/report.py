@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pricing import api, results
-from pricing.operations import Session, operation
+from pricing import results
+from pricing.operations import Session, lazy_module, operation
+
+if TYPE_CHECKING:
+    from pricing import api
+else:
+    api = lazy_module("pricing.api")  # the core's entry points: loaded when a method runs here
 
 DETAILED = (".xlsx", ".html")  # files with months, price bands and lines, not only the totals
 

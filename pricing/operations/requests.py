@@ -13,13 +13,16 @@ from typing import (
 
 from typing_extensions import TypedDict
 
-from pricing import api, results
+from pricing import results
 from pricing.errors import InputError
-from pricing.operations import Session, operation
+from pricing.operations import Session, lazy_module, operation
 
 if TYPE_CHECKING:
     import pricing.results.requests  # noqa: F401  (what ``results.requests`` is)
+    from pricing import api
     from pricing.requests.lifecycle import LineInput
+else:
+    api = lazy_module("pricing.api")  # the core's entry points: loaded when a method runs here
 
 
 class Line(TypedDict):

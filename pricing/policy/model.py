@@ -18,8 +18,8 @@ from functools import cached_property
 from typing import Any, Literal
 
 from pricing.money import quantum
+from pricing.policy import Decision
 
-Decision = Literal["approved", "pending", "rejected"]
 _GLOB = re.compile(r"[*?\[]")
 
 

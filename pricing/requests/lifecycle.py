@@ -25,9 +25,10 @@ from pricing.money import (
     format_money,
     minor_units,
 )
+from pricing.policy import Decision
 from pricing.policy import versions as policies
 from pricing.policy.engine import hard_floor, judge_lines, lowest_prices
-from pricing.policy.model import Decision, LineFacts, Policy
+from pricing.policy.model import LineFacts, Policy
 from pricing.pricebook import editions
 from pricing.pricebook.model import Edition, PriceItem
 from pricing.problems import Problem, has_errors

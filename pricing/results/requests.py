@@ -11,8 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from pricing.money import format_pct, round_money
-from pricing.policy.model import Decision
+from pricing.policy import Decision
 from pricing.results import common
 from pricing.results.common import FoundProblem, ProblemCount, Result
 
@@ -25,12 +24,23 @@ if TYPE_CHECKING:
 Status = Literal["approved", "pending", "rejected", "expired", "won", "lost"]
 
 
+def _money(amount: Decimal, currency: str) -> Decimal:
+    """An amount rounded to the currency's minor unit (``round_money``). The money module is
+    imported here, where results are made (embedded, the server), not where they are read back
+    (a client validating the server's answer: the salesperson's `request --check`)."""
+    from pricing.money import round_money
+
+    return round_money(amount, currency)
+
+
 def _maybe_money(amount: Decimal | None, currency: str) -> Decimal | None:
-    return None if amount is None else round_money(amount, currency)
+    return None if amount is None else _money(amount, currency)
 
 
 def _pct(pct: Decimal) -> Decimal:
     """A percentage as ``--json`` has it: hundredths, half-even (``format_pct``)."""
+    from pricing.money import format_pct
+
     text = format_pct(pct)
     assert text is not None
     return Decimal(text)
@@ -79,9 +89,9 @@ class QuoteGuidance(Result):
             discount_p25=_pct(g.discount_p25),
             discount_median=_pct(g.discount_median),
             discount_p75=_pct(g.discount_p75),
-            target_price=round_money(g.target_price, currency),
-            floor_price=round_money(g.floor_price, currency),
-            stretch_price=round_money(g.stretch_price, currency),
+            target_price=_money(g.target_price, currency),
+            floor_price=_money(g.floor_price, currency),
+            stretch_price=_money(g.stretch_price, currency),
             requests_won=g.requests_won,
             requests_lost=g.requests_lost,
             window_from=g.window_from,
@@ -118,16 +128,14 @@ class QuoteResult(Result):
             qty=q.qty,
             customer=customer,
             currency=c,
-            list_price=round_money(q.list_price, c),
-            standard_price=round_money(q.standard_price, c),
+            list_price=_money(q.list_price, c),
+            standard_price=_money(q.standard_price, c),
             hard_floor=_maybe_money(q.hard_floor, c),
             floor_reasons=q.floor_reasons,
             edition=q.edition,
             policy_version=q.policy_version,
             levels=[
-                LevelPrice(
-                    level=level, max_discount_pct=_pct(pct), lowest_price=round_money(low, c)
-                )
+                LevelPrice(level=level, max_discount_pct=_pct(pct), lowest_price=_money(low, c))
                 for level, pct, low in q.levels
             ],
             guidance=None if q.guidance is None else QuoteGuidance.of(q.guidance, c),
@@ -160,9 +168,9 @@ class JudgedLine(Result):
             line=line.line_no,
             sku=line.sku,
             qty=line.qty,
-            list_price=round_money(line.list_price, currency),
-            standard_price=round_money(line.standard_price, currency),
-            price=round_money(line.price, currency),
+            list_price=_money(line.list_price, currency),
+            standard_price=_money(line.standard_price, currency),
+            price=_money(line.price, currency),
             discount_pct=_pct(line.discount_pct),
             hard_floor=_maybe_money(line.hard_floor, currency),
             decision=line.decision,
