@@ -101,10 +101,10 @@ class Session:
 
             self._store = api.open_store(self.url, create=create, dry_run=dry_run)
         if self.requiring is not None:
-            from pricing import api
+            from pricing.access.authority import authorize
 
             action, self.requiring = self.requiring, None
-            api.authorize(self._store, self.user, action)
+            authorize(self._store, self.user, action)
         return self._store
 
     def close(self) -> None:

@@ -34,8 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pricing import api, config, limits
-from pricing.access.authority import BASE_ROLES, Action, Actor, kind_of
+from pricing import config, limits
+from pricing.access import authority, people
+from pricing.access.authority import Action
 from pricing.errors import (
     DamagedError,
     InputError,
@@ -494,7 +495,7 @@ def _person(store: Store, request: Request, needs: Action | None = None) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise NotSignedIn("sign in: this server needs your personal token (PRICING_TOKEN)")
     try:
-        person = api.signed_in(store, token.strip())
+        person = people.sign_in(store, token.strip())
     except Unsealed as exc:
         log.warning("sign-in refused for %r: their row in the database %s", exc.name, exc.why)
         raise
@@ -510,11 +511,7 @@ def _person(store: Store, request: Request, needs: Action | None = None) -> str:
             field="user",
         )
     if needs is not None:
-        kind = person.role
-        if kind not in BASE_ROLES:  # a role of the policy's own: what it counts as there
-            with store.read() as conn:
-                kind = kind_of(conn, person.role)
-        Actor(person.name, person.role, registered=True, kind=kind).require(needs)
+        authority.require_signed_in(store, person, needs)
     return person.name
 
 
