@@ -18,7 +18,9 @@ script and the server run one code path, and a call can be followed by reading: 
 
 Input files are parameters named in ``files``: in client mode the file is uploaded and the
 server passes the path of its copy. An operation that writes a file takes it as ``output``;
-the server writes to a copy and sends it back. What the method needs of its caller's role
+the server writes to a copy and sends it back, and a result that names the file does so in a
+field typed :data:`pricing.results.common.Written`, which the server maps to the name the
+client gave. What the method needs of its caller's role
 whatever the call says (``needs``) is decided by the server from the token alone, before it
 reads a byte of the call's body.
 """

@@ -741,8 +741,12 @@ def _run(
     call: dict[str, Any],
     saved: dict[str, tuple[Path, str]] | None = None,
 ) -> dict[str, Any]:
-    """Run the operation; the server's own paths in its answer become the names the client
-    gave (a problem says ``book.xlsx``, not a temporary folder)."""
+    """Run the operation. A file it writes goes to a copy of the server's own: the result's
+    fields that hold its path (:data:`pricing.results.common.Written`) answer with the name the
+    client gave instead. An error's message names the files as the client did (a problem says
+    ``book.xlsx``, not a temporary folder)."""
+    from pricing.results.common import written_as
+
     params = dict(call["params"])
     for parameter in op.parameters():
         required = parameter.name in op.files and parameter.default is parameter.empty
@@ -770,12 +774,11 @@ def _run(
             raise type(exc)(_as_named(str(exc), ours)) from None
         from pricing.documents import dumps
 
-        text = dumps(document)
-        for path, shown in ours.items():
-            text = text.replace(json.dumps(path)[1:-1], json.dumps(shown)[1:-1])
-        if output is not None and output.exists():
-            answer["output"] = base64.b64encode(output.read_bytes()).decode("ascii")
-        answer["document"] = json.loads(text)
+        if output is not None:
+            document = written_as(document, str(output), str(call["output"]))
+            if output.exists():
+                answer["output"] = base64.b64encode(output.read_bytes()).decode("ascii")
+        answer["document"] = json.loads(dumps(document))
     return answer
 
 
