@@ -1,13 +1,17 @@
-"""The operations every front end calls: the CLI today, a server tomorrow.
+"""The functions over an open store that are more than a call passed along.
 
-Each operation is a typed function over an open :class:`~pricing.storage.store.Store`; none
-prints, exits or knows click. Problems come back as data and operations that fail raise a
-:class:`~pricing.errors.PricingError`. Operations that change what is stored and must then
-re-match the deal history (a new price book edition, a new policy version) do both here, in one
-transaction, so that the domain packages below need not know the deal history.
+What stays here does work of its own between the operations (:mod:`pricing.operations`) and
+the domain: two things in one transaction (a new price book edition or policy version and the
+deal history re-matched against it), a workbook parsed on a thread while the database opens,
+the views that put an edition, its book and a day together, the database's status, upgrade and
+check. An operation that only hands a call on calls the domain module itself (requests go to
+:mod:`pricing.requests.lifecycle`, people to :mod:`pricing.access.people`). None of these
+functions prints, exits, knows click, or decides who may act (:mod:`pricing.access.authority`
+does); problems come back as data and operations that fail raise a
+:class:`~pricing.errors.PricingError`.
 
-The modules behind the operations are imported when an operation runs: short commands (help,
-a request check) then load no more than they need.
+The modules behind each function are imported when it runs: short commands (help, a request
+check) then load no more than they need.
 """
 
 from __future__ import annotations
