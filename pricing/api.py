@@ -1,13 +1,17 @@
-"""The operations every front end calls: the CLI today, a server tomorrow.
+"""The functions over an open store that are more than a call passed along.
 
-Each operation is a typed function over an open :class:`~pricing.storage.store.Store`; none
-prints, exits or knows click. Problems come back as data and operations that fail raise a
-:class:`~pricing.errors.PricingError`. Operations that change what is stored and must then
-re-match the deal history (a new price book edition, a new policy version) do both here, in one
-transaction, so that the domain packages below need not know the deal history.
+What stays here does work of its own between the operations (:mod:`pricing.operations`) and
+the domain: two things in one transaction (a new price book edition or policy version and the
+deal history re-matched against it), a workbook parsed on a thread while the database opens,
+the views that put an edition, its book and a day together, the database's status, upgrade and
+check. An operation that only hands a call on calls the domain module itself (requests go to
+:mod:`pricing.requests.lifecycle`, people to :mod:`pricing.access.people`). None of these
+functions prints, exits, knows click, or decides who may act (:mod:`pricing.access.authority`
+does); problems come back as data and operations that fail raise a
+:class:`~pricing.errors.PricingError`.
 
-The modules behind the operations are imported when an operation runs: short commands (help,
-a request check) then load no more than they need.
+The modules behind each function are imported when it runs: short commands (help, a request
+check) then load no more than they need.
 """
 
 from __future__ import annotations
@@ -18,17 +22,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
-from pricing.errors import InputError, Refused
+from pricing.errors import InputError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from pricing.access.authority import Action, Actor
-    from pricing.access.people import NewToken
     from pricing.analysis.impact import Impact
-    from pricing.analysis.report import Report, Unjudged
+    from pricing.analysis.report import Report
     from pricing.analysis.simulate import Simulation
-    from pricing.lines.history import ImportListing, Undone
     from pricing.lines.reader import DealsFile
     from pricing.lines.service import DealsImport
     from pricing.policy.file import PolicyFile
@@ -36,11 +37,8 @@ if TYPE_CHECKING:
     from pricing.policy.versions import PolicyVersion
     from pricing.pricebook.editions import ImportResult
     from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem
-    from pricing.problems import Problem
-    from pricing.requests.lifecycle import LineInput, Quote, Request
-    from pricing.storage.audit import Head, Verdict
+    from pricing.storage.audit import Verdict
     from pricing.storage.check import Finding, StoreCheck
-    from pricing.storage.people import PersonRecord
     from pricing.storage.store import Store
 
 Progress = Callable[[int, int], None]
@@ -124,14 +122,6 @@ class Export:
 
 
 @dataclass(frozen=True)
-class Submission:
-    """A request judged (and stored unless it was a check), or the problems of its lines."""
-
-    request: Request | None
-    problems: list[Problem]
-
-
-@dataclass(frozen=True)
 class DatabaseStatus:
     """Where the database is, its schema revision and what it holds."""
 
@@ -155,37 +145,7 @@ class SchemaUpgrade:
         return self.before != self.after
 
 
-# Who may do what ----------------------------------------------------------------------------
-
-
 _T = TypeVar("_T")
-
-
-def authorize(db: Store, user: str | None, action: Action) -> Actor | None:
-    """The acting person, refused (exit 1) if their role does not allow ``action``; a store
-    where nobody is registered allows it (``pricing.access.authority``). ``user`` None is a
-    program holding the database itself, trusted as its administrator.
-
-    Called for the action an operation declares (:func:`pricing.operations.operation`'s
-    ``needs``), when it first opens the store: the functions of this module decide nothing of
-    who may act."""
-    if user is None:
-        return None
-    from pricing.access.authority import actor
-
-    with db.read() as conn:
-        found = actor(conn, user)
-    found.require(action)
-    return found
-
-
-def whoami(db: Store, user: str) -> Actor:
-    """The person ``user`` names as this store knows them (exit 2 for an unregistered name
-    once people are registered)."""
-    from pricing.access.authority import actor
-
-    with db.read() as conn:
-        return actor(conn, user)
 
 
 # Database ------------------------------------------------------------------------------------
@@ -196,13 +156,6 @@ def _today() -> date:
     from pricing.storage.store import utcnow
 
     return utcnow().date()
-
-
-def acting_user(explicit: str | None = None) -> str:
-    """Who is acting: ``explicit`` (e.g. ``--user``), else ``PRICING_USER``, else the login name."""
-    from pricing import config
-
-    return config.acting_user(explicit)
 
 
 def open_store(url: str | None = None, *, create: bool = False, dry_run: bool = False) -> Store:
@@ -607,14 +560,6 @@ def load_policy(
     return version
 
 
-def unjudged_lines(db: Store) -> Unjudged:
-    """The stored deal lines no policy judged (none in force on their dates): how many, their
-    net revenue and dates (what ``policy load`` warns about)."""
-    from pricing.analysis.report import unjudged
-
-    return unjudged(db)
-
-
 def show_policy(db: Store, version: int | None = None, *, on: date | None = None) -> PolicyVersion:
     """A policy version: the one asked for, else the one in force on ``on`` (default: today)."""
     from pricing.policy import versions as policies
@@ -639,148 +584,6 @@ def simulate_policy(
 
     ordered(start, end)
     return simulate(db, proposed, start=start, end=end)
-
-
-# Requests ------------------------------------------------------------------------------------
-
-
-def quote(
-    db: Store,
-    sku: str,
-    qty: int,
-    *,
-    on: date | None = None,
-    window: int | None = None,
-    user: str | None = None,
-) -> Quote:
-    """List, standard price and the lowest price each level may grant, and the hard floor, as
-    of ``on`` (default today); guidance from the ``window`` days before it (default 365)."""
-    from pricing.requests import guidance, lifecycle
-
-    if user is not None:
-        whoami(db, user)
-
-    return lifecycle.quote(
-        db, sku, qty, on=on, window=guidance.WINDOW_DAYS if window is None else window
-    )
-
-
-def read_request_lines(file: Path | str) -> tuple[list[LineInput], list[Problem]]:
-    """The lines of a request from a csv/xlsx file, and the problems found in it."""
-    from pricing.requests.lines_file import read_lines_file
-
-    return read_lines_file(Path(file))
-
-
-def submit_request(
-    db: Store,
-    *,
-    customer: str,
-    reason: str,
-    lines: list[LineInput],
-    user: str,
-    check: bool = False,
-    now: datetime | None = None,
-) -> Submission:
-    """Judge a request under the policy in force and (unless ``check``) store it."""
-    from pricing.requests import lifecycle
-
-    request, problems = lifecycle.submit(
-        db, customer=customer, reason=reason, inputs=lines, user=user, check=check, now=now
-    )
-    return Submission(request, problems)
-
-
-def change_request(
-    db: Store,
-    ident: str | int,
-    *,
-    lines: list[LineInput],
-    user: str,
-    reason: str | None = None,
-    check: bool = False,
-    now: datetime | None = None,
-) -> Submission:
-    """New lines for a pending or approved request, judged afresh."""
-    from pricing.requests import lifecycle
-
-    request, problems = lifecycle.change(
-        db, ident, inputs=lines, user=user, reason=reason, check=check, now=now
-    )
-    return Submission(request, problems)
-
-
-def list_requests(
-    db: Store,
-    *,
-    status: str | None = None,
-    rep: str | None = None,
-    now: datetime | None = None,
-    user: str | None = None,
-) -> list[Request]:
-    """Requests, oldest first (approvals past their validity expire first). A registered rep
-    (``user``) sees their own only; a manager and the owner see everyone's."""
-    from pricing.requests import lifecycle
-
-    viewer = whoami(db, user) if user is not None else None
-    if viewer is not None and not viewer.may("request.read_all"):
-        if rep is not None and not viewer.same(rep):
-            raise Refused(f"{viewer.name} is {viewer.role}: only managers and owners see other "
-                          "people's requests")  # fmt: skip
-        found = lifecycle.list_requests(db, status=status, rep=viewer.name, now=now)
-        return [r for r in found if viewer.owns(r.id, r.rep)]
-    return lifecycle.list_requests(db, status=status, rep=rep, now=now)
-
-
-def show_request(
-    db: Store, ident: str | int, *, now: datetime | None = None, user: str | None = None
-) -> Request:
-    """One request with its lines and audit events (a registered rep: only their own)."""
-    from pricing.requests import lifecycle
-
-    found = lifecycle.get(db, ident, now=now)
-    viewer = whoami(db, user) if user is not None else None
-    if (
-        viewer is not None
-        and not viewer.may("request.read_all")
-        and not viewer.owns(found.id, found.rep)
-    ):
-        raise Refused(
-            f"{found.code} is {found.rep}'s: only managers and owners see other people's requests"
-        )
-    return found
-
-
-def approve_request(
-    db: Store, ident: str | int, *, user: str, note: str | None = None, now: datetime | None = None
-) -> Request:
-    """Approve a pending request: the user's role must cover its level, and not their own."""
-    from pricing.requests import lifecycle
-
-    return lifecycle.approve(db, ident, user=user, note=note, now=now)
-
-
-def reject_request(
-    db: Store, ident: str | int, *, user: str, note: str, now: datetime | None = None
-) -> Request:
-    """Reject a pending request, with a note saying why."""
-    from pricing.requests import lifecycle
-
-    return lifecycle.reject(db, ident, user=user, note=note, now=now)
-
-
-def record_outcome(
-    db: Store,
-    ident: str | int,
-    *,
-    outcome: Literal["won", "lost"],
-    user: str,
-    now: datetime | None = None,
-) -> Request:
-    """Won or lost: what happened to the deal (a won request is linked to its deal lines)."""
-    from pricing.requests import lifecycle
-
-    return lifecycle.record_outcome(db, ident, outcome=outcome, user=user, now=now)
 
 
 # Deals, report, audit ------------------------------------------------------------------------
@@ -848,23 +651,6 @@ def import_deals(
     )
 
 
-def list_deal_imports(db: Store, *, user: str | None = None) -> list[ImportListing]:
-    """Every deals import, oldest first: file, SHA-256, when, who, lines, mapping, dates."""
-    from pricing.lines.history import listing
-
-    with db.read() as conn:
-        return listing(conn)
-
-
-def undo_deal_import(db: Store, number: int, *, user: str) -> Undone:
-    """Take a deals import back, as if its file had never been imported (audited); an unknown
-    number raises :class:`~pricing.errors.NotFoundError`."""
-    from pricing.lines.service import undo
-
-    with db.write() as conn:
-        return undo(conn, number, by=user)
-
-
 def build_report(
     db: Store,
     *,
@@ -882,21 +668,6 @@ def build_report(
     ordered(start, end)
     keys = parse_by(by if isinstance(by, str) else ",".join(by or []))  # unknown keys: InputError
     return build(db, start=start, end=end, by=keys, details=details, sort=parse_sort(sort))
-
-
-def report_breakdown(text: str | None) -> list[str]:
-    """The breakdown keys of ``rep,family``-style text (an unknown one raises an
-    :class:`~pricing.errors.InputError` on the field ``by``)."""
-    from pricing.analysis.report import parse_by
-
-    return parse_by(text)
-
-
-def write_report(report: Report, path: Path) -> None:
-    """Write a drift report to ``path``: .xlsx, .html, .csv or .json, by its suffix."""
-    from pricing.analysis.report_files import write
-
-    write(report, path)
 
 
 def write_simulation(
@@ -937,58 +708,3 @@ def verify_audit(db: Store, *, kept: str | None = None, user: str | None = None)
             f"the audit holds an entry that does not read ({why}): it was edited behind the "
             "tool's back; restore the database from a backup taken before the damage"
         ) from None
-
-
-def audit_head(db: Store, *, user: str | None = None) -> Head | None:
-    """The audit chain's newest entry (None while nothing was recorded)."""
-    from pricing.storage.audit import head
-
-    return head(db)
-
-
-# People --------------------------------------------------------------------------------------
-
-
-def add_person(db: Store, name: str, role: str, *, user: str, email: str | None = None) -> NewToken:
-    """Register a person and make their token (shown once). The first person must be an
-    owner; after that only an owner adds people."""
-    from pricing.access import people
-
-    return people.add(db, name, role, by=whoami(db, user), email=email)
-
-
-def list_people(db: Store, *, user: str) -> list[PersonRecord]:
-    """Everyone registered, by name (an owner's view)."""
-    from pricing.access import people
-
-    return people.listed(db, by=whoami(db, user))
-
-
-def set_role(db: Store, name: str, role: str, *, user: str) -> PersonRecord:
-    """Give a person another role: an owner does, never for themselves."""
-    from pricing.access import people
-
-    return people.set_role(db, name, role, by=whoami(db, user))
-
-
-def reset_token(db: Store, name: str, *, user: str) -> NewToken:
-    """A new token for a person (their own, or anyone's for an owner); the old one stops."""
-    from pricing.access import people
-
-    return people.reset(db, name, by=whoami(db, user))
-
-
-def remove_person(db: Store, name: str, *, user: str) -> PersonRecord:
-    """Take a person's access away; what they did stays theirs."""
-    from pricing.access import people
-
-    return people.remove(db, name, by=whoami(db, user))
-
-
-def signed_in(db: Store, token: str) -> PersonRecord | None:
-    """The active person a token belongs to (None: wrong or revoked); raises
-    :class:`pricing.errors.Unsealed` for a person whose row was changed behind the tool's
-    back (:func:`pricing.access.people.sign_in`, which keys a token again after a rotation)."""
-    from pricing.access import people
-
-    return people.sign_in(db, token)

@@ -12,6 +12,7 @@ import pytest
 import pricing
 from pricing import api
 from pricing.errors import InputError
+from pricing.requests import lifecycle
 from pricing.requests.lifecycle import LineInput
 from pricing.storage.store import Store
 from tests.conftest import write_workbook
@@ -107,33 +108,33 @@ def test_policy_and_request__a_rep_submits_and_a_manager_approves(
     version = api.load_policy(db, parsed, user="dana")
     assert api.show_policy(db).version == version.version == 1
 
-    check = api.submit_request(
-        db, customer="Acme", reason="bid", lines=[LineInput("HW-100", 10, Decimal(110))],
+    check = lifecycle.submit(
+        db, customer="Acme", reason="bid", inputs=[LineInput("HW-100", 10, Decimal(110))],
         user="priya", check=True,
     )  # fmt: skip
     assert check.request is not None and check.request.id is None
     assert api.stored_counts(db)["requests"] == 0
 
-    submitted = api.submit_request(
-        db, customer="Acme", reason="bid", lines=[LineInput("HW-100", 10, Decimal(100))],
+    submitted = lifecycle.submit(
+        db, customer="Acme", reason="bid", inputs=[LineInput("HW-100", 10, Decimal(100))],
         user="priya",
     )  # fmt: skip
     request = submitted.request
     assert request is not None and request.status == "pending"
-    approved = api.approve_request(db, request.code, user="marco", note="ok")
+    approved = lifecycle.approve(db, request.code, user="marco", note="ok")
     assert approved.status == "approved"
-    assert [r.code for r in api.list_requests(db, status="approved")] == [request.code]
+    assert [r.code for r in lifecycle.list_requests(db, status="approved")] == [request.code]
     assert api.verify_audit(db).intact
 
 
 def test_errors_name_fields_not_flags(db: Store) -> None:
     with pytest.raises(InputError) as raised:
-        api.submit_request(db, customer=" ", reason="r", lines=[], user="priya")
+        lifecycle.submit(db, customer=" ", reason="r", inputs=[], user="priya")
     assert raised.value.field == "customer"
     assert str(raised.value) == "customer: name the customer the special price is for"
     assert raised.value.for_input("--customer").startswith("--customer: name the customer")
     with pytest.raises(InputError) as raised:
-        api.list_requests(db, status="nope")
+        lifecycle.list_requests(db, status="nope")
     assert raised.value.field == "status" and "--" not in str(raised.value)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 import pricing
 from pricing import api
+from pricing.requests import lifecycle
 from pricing.requests.lifecycle import LineInput
 from pricing.storage.store import Store
 from tests.test_api import _book
@@ -51,7 +52,7 @@ def test_a_line_given_wrong_is_a_problem_and_nothing_is_stored(
 ) -> None:
     """Given a rep's line that the CLI's flags would never let through, when it is submitted
     through the library, then it is refused as a problem and no request exists."""
-    result = api.submit_request(stocked, customer="Acme", reason="bid", lines=[line], user="priya")
+    result = lifecycle.submit(stocked, customer="Acme", reason="bid", inputs=[line], user="priya")
     assert result.request is None
     assert [p.severity for p in result.problems] == ["error"]
     assert says in result.problems[0].message
@@ -59,13 +60,13 @@ def test_a_line_given_wrong_is_a_problem_and_nothing_is_stored(
 
 
 def test_a_request_is_found_by_its_number_or_its_code(stocked: Store) -> None:
-    submitted = api.submit_request(
+    submitted = lifecycle.submit(
         stocked, customer="Acme", reason="bid", user="priya",
-        lines=[LineInput("HW-100", 10, Decimal(100))],
+        inputs=[LineInput("HW-100", 10, Decimal(100))],
     )  # fmt: skip
     assert submitted.request is not None and submitted.request.id is not None
-    by_number = api.show_request(stocked, submitted.request.id)  # type: ignore[arg-type]
-    assert by_number.code == submitted.request.code == api.show_request(stocked, "1").code
+    by_number = lifecycle.get(stocked, submitted.request.id)  # type: ignore[arg-type]
+    assert by_number.code == submitted.request.code == lifecycle.get(stocked, "1").code
 
 
 def test_an_invalid_policy_file_is_refused_not_asserted(stocked: Store, tmp_path: Path) -> None:
@@ -105,17 +106,17 @@ def test_a_request_of_more_lines_than_any_deal_has_is_refused_before_it_is_price
     line = LineInput("HW-100", 1, Decimal(100))
     monkeypatch.setenv("PRICING_MAX_REQUEST_LINES", "50")
     with pytest.raises(InputError, match=r"over the limit of 50 lines per request \(found 51\)"):
-        api.submit_request(stocked, customer="Acme", reason="bid", user="priya",
-                               lines=[line] * 51)  # fmt: skip
+        lifecycle.submit(stocked, customer="Acme", reason="bid", user="priya",
+                               inputs=[line] * 51)  # fmt: skip
     assert api.stored_counts(stocked)["requests"] == 0
-    taken = api.submit_request(
-        stocked, customer="Acme", reason="bid", user="priya", lines=[line] * 50
+    taken = lifecycle.submit(
+        stocked, customer="Acme", reason="bid", user="priya", inputs=[line] * 50
     )
     assert taken.request is not None and len(taken.request.lines) == 50
     monkeypatch.delenv("PRICING_MAX_REQUEST_LINES")
     with pytest.raises(InputError, match="PRICING_MAX_REQUEST_LINES"):
-        api.submit_request(stocked, customer="Acme", reason="bid", user="priya",
-                               lines=[line] * 10_001, check=True)  # fmt: skip
+        lifecycle.submit(stocked, customer="Acme", reason="bid", user="priya",
+                               inputs=[line] * 10_001, check=True)  # fmt: skip
 
 
 def test_a_negative_discount_through_the_server_is_refused_and_nothing_is_stored(

@@ -18,7 +18,10 @@ from pathlib import Path
 import pytest
 
 import pricing
-from pricing import api, documents
+from pricing import api, config, documents
+from pricing.analysis.report import parse_by, unjudged
+from pricing.analysis.report_files import write
+from pricing.requests import lifecycle
 from pricing.requests.lifecycle import LineInput
 from pricing.results import policy as guardrails
 from pricing.results import pricebook as book
@@ -56,17 +59,17 @@ def test_request_documents_are_the_cores(sales: Cli) -> None:
     )  # fmt: skip
     code = json.loads(submitted)["id"]
     db = sales.store()
-    assert submitted == as_printed(RequestResult.of(api.show_request(db, code)))
+    assert submitted == as_printed(RequestResult.of(lifecycle.get(db, code)))
     assert printed(sales, "requests", "show", code) == as_printed(
-        RequestShown.of(api.show_request(db, code))
+        RequestShown.of(lifecycle.get(db, code))
     )
     approved = printed(sales, "approve", code, "--note", "ok", user="marco")
-    assert approved == as_printed(RequestResult.of(api.show_request(db, code)))
+    assert approved == as_printed(RequestResult.of(lifecycle.get(db, code)))
     assert printed(sales, "requests") == as_printed(
-        [RequestResult.of(r) for r in api.list_requests(db)]
+        [RequestResult.of(r) for r in lifecycle.list_requests(db)]
     )
     assert printed(sales, "quote", "HW-100", "--qty", "60", "--customer", "Acme") == as_printed(
-        QuoteResult.of(api.quote(db, "HW-100", 60), "Acme")
+        QuoteResult.of(lifecycle.quote(db, "HW-100", 60), "Acme")
     )
 
 
@@ -75,9 +78,9 @@ def test_a_refused_request_is_the_cores_refusal(sales: Cli) -> None:
         sales, "request", "--customer", "Acme", "--reason", "bid", "NOPE-1", "--qty", "1",
         "--price", "1", user="priya", expect=2,
     )  # fmt: skip
-    refused = api.submit_request(
+    refused = lifecycle.submit(
         sales.store(), customer="Acme", reason="bid", user="priya", check=True,
-        lines=[LineInput("NOPE-1", 1, Decimal(1))],
+        inputs=[LineInput("NOPE-1", 1, Decimal(1))],
     )  # fmt: skip
     assert refused.request is None and refused.problems
     assert out == as_printed(RequestRefused.of(refused.problems))
@@ -136,9 +139,7 @@ def test_a_loaded_policy_is_the_cores_version_document(cli: Cli, tmp_path: Path)
     file.write_text(POLICY + TEAM)
     out = printed(cli, "policy", "load", str(file), user="dana")
     db = cli.store()
-    assert out == as_printed(
-        guardrails.PolicyLoaded.of(api.show_policy(db, 1), api.unjudged_lines(db))
-    )
+    assert out == as_printed(guardrails.PolicyLoaded.of(api.show_policy(db, 1), unjudged(db)))
     assert printed(cli, "policy", "check", str(file)) == as_printed(
         guardrails.PolicyCheck.of(api.check_policy(file))
     )
@@ -190,9 +191,9 @@ def test_column_overrides_and_breakdowns_go_through_the_api() -> None:
     with pytest.raises(api.InputError) as raised:
         api.column_overrides(["qty=bottles_sold"], kind="pricebook")
     assert raised.value.field == "columns"
-    assert api.report_breakdown("rep,family") == ["rep", "family"]
+    assert parse_by("rep,family") == ["rep", "family"]
     with pytest.raises(api.InputError) as raised:
-        api.report_breakdown("planet")
+        parse_by("planet")
     assert raised.value.field == "by"
 
 
@@ -201,7 +202,7 @@ def test_report_and_simulation_files_are_written_through_the_api(
 ) -> None:
     db = owner.store()
     report = api.build_report(db)
-    api.write_report(report, tmp_path / "drift.json")
+    write(report, tmp_path / "drift.json")
     assert json.loads((tmp_path / "drift.json").read_text()) == json.loads(
         documents.dumps(DriftReport.of(report))
     )
@@ -215,8 +216,8 @@ def test_report_and_simulation_files_are_written_through_the_api(
 
 def test_the_acting_user_is_configuration_not_storage(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRICING_USER", "olga")
-    assert api.acting_user() == "olga" and api.acting_user("dana") == "dana"
+    assert config.acting_user() == "olga" and config.acting_user("dana") == "dana"
     monkeypatch.delenv("PRICING_USER")
-    assert api.acting_user()  # the login name, else "unknown"
+    assert config.acting_user()  # the login name, else "unknown"
     storage = "".join(p.read_text() for p in (ROOT / "storage").rglob("*.py"))
     assert "getpass" not in storage and "config.user" not in storage

@@ -254,7 +254,8 @@ def test_the_upgrade_keys_plain_token_hashes_and_a_plain_hash_never_signs_in_aft
     """Given a store whose tokens are stored as plain SHA-256 (schema 0010), when it is
     upgraded with the server's secret, then every token still signs in, its stored hash is
     keyed, the audit holds, and a plain SHA-256 written by hand afterwards never signs in."""
-    from pricing import api, config
+    from pricing import config
+    from pricing.access import people
     from pricing.storage import audit
     from pricing.storage.store import Store
 
@@ -265,7 +266,7 @@ def test_the_upgrade_keys_plain_token_hashes_and_a_plain_hash_never_signs_in_aft
     try:
         assert store.schema_revision() == "0013"
         for name, token in tokens.items():
-            person = api.signed_in(store, token)
+            person = people.sign_in(store, token)
             assert person is not None and person.name == name
         assert audit.verify(store).intact
         token, plain = chosen_token()
@@ -273,7 +274,7 @@ def test_the_upgrade_keys_plain_token_hashes_and_a_plain_hash_never_signs_in_aft
             conn.exec_driver_sql(
                 "UPDATE people SET token_hash = ? WHERE name_key = 'priya'", (plain,)
             )
-        assert api.signed_in(store, token) is None
+        assert people.sign_in(store, token) is None
     finally:
         store.close()
 

@@ -683,7 +683,17 @@ def test_client_mode_prints_what_embedded_mode_prints(team: Team) -> None:
         ["requests", "show", ravis],  # refused: ravi's
         ["requests", "show", "R-999999"],  # not found
         ["approve", pending],  # refused: her own
+        # Files: a workbook written (the server's copy answers with the name given), a lines
+        # file read (uploaded) with a problem, and one that cannot be read at all.
+        ["pricebook", "export", "exported.xlsx", "--json"],
+        ["pricebook", "export", "./exported.xlsx"],
+        [*ask, "--file", "lines-with-a-problem.csv", "--check", "--json"],
+        [*ask, "--file", "lines-empty.csv", "--check"],
     ]
+    (team.folder / "lines-with-a-problem.csv").write_text(
+        "SKU,Qty,Discount\nHW-200,1,5\nNOPE-1,1,5\n"
+    )
+    (team.folder / "lines-empty.csv").write_text("")
     for command in commands:
         embedded = team.admin_process(*command, user="priya")
         client = team.client("priya", *command)

@@ -1,4 +1,14 @@
-"""Who is acting and what they may do.
+"""Who is acting and what they may do: every decision of who may act, in one module.
+
+The table :data:`MAY` says which roles may take each action; an operation declares the action
+it needs (``@operation(..., needs=...)``) and :func:`authorize` checks it. What depends on the
+thing acted on is decided here too, by the functions below, which the domain modules only call:
+who may decide a request (:func:`may_decide`), act on it (:func:`may_act_for`), change it
+(:func:`may_change`), read it (:func:`may_read`, :func:`listed_rep`); who may add a person, change
+their role, reset their token or remove them. Each refuses with :class:`~pricing.errors.Refused`
+(a business "no", exit 1), the one module that raises it for who acts (``tests/test_authority.py``
+keeps it so). Rules that are not about who acts (only a pending request is decided, a store keeps
+an owner) stay with their data.
 
 Roles live in one place: once anybody is registered (``pricing people add``), a person's role
 is the one stored with them, and the policy file's person list no longer grants anything (a
@@ -11,7 +21,7 @@ in both; in a store without people they catch mistakes, not attacks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -19,6 +29,11 @@ from pricing.errors import InputError, Refused
 from pricing.policy.model import Policy
 from pricing.storage import people as rows
 from pricing.storage import queries
+
+if TYPE_CHECKING:
+    from pricing.policy.versions import PolicyVersion
+    from pricing.storage.people import PersonRecord
+    from pricing.storage.store import Store
 
 # What each action needs, by role. A role the policy adds between rep and owner (a "director")
 # counts as a manager here while the newest policy has it as a level; its approval authority
@@ -136,3 +151,164 @@ def actor(conn: Connection, name: str) -> Actor:
         )
     return Actor(person.name, person.role, registered=True, kind=kind_of(conn, person.role),
                  since_request=person.since_request)  # fmt: skip
+
+
+def acting(db: Store, user: str) -> Actor:
+    """The person ``user`` names as this store knows them (exit 2 for an unregistered name
+    once people are registered)."""
+    with db.read() as conn:
+        return actor(conn, user)
+
+
+def authorize(db: Store, user: str | None, action: Action | None) -> Actor | None:
+    """The acting person, refused (exit 1) if their role does not allow ``action``; a store
+    where nobody is registered allows it. ``user`` None is a program holding the database
+    itself, trusted as its administrator.
+
+    Called for the action an operation declares (:func:`pricing.operations.operation`'s
+    ``needs``) when it first opens the store."""
+    if user is None:
+        return None
+    found = acting(db, user)
+    if action is not None:
+        found.require(action)
+    return found
+
+
+def require_signed_in(db: Store, person: PersonRecord, action: Action) -> None:
+    """Refuse a person the server signed in by token (so registered) whose stored role does not
+    allow ``action``: the server's check from the token, before it reads a call's body. The
+    database is read only for a role of the policy's own (what it counts as, :func:`kind_of`)."""
+    kind = person.role
+    if kind not in BASE_ROLES:
+        with db.read() as conn:
+            kind = kind_of(conn, person.role)
+    Actor(person.name, person.role, registered=True, kind=kind,
+          since_request=person.since_request).require(action)  # fmt: skip
+
+
+# Requests: who may act on one ---------------------------------------------------------------
+
+
+class Asked(Protocol):
+    """What the rules below read of a deviation request (a
+    :class:`pricing.requests.lifecycle.Request`, whose layer sits above this one)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def rep(self) -> str: ...
+    @property
+    def level(self) -> str | None: ...
+    @property
+    def code(self) -> str | None: ...
+
+
+def may_decide(actor: Actor, request: Asked, version: PolicyVersion, outcome: str) -> None:
+    """Refuse, with the reason, anyone who may not approve or reject (``outcome``) a pending
+    request: a role of the policy in force's levels, covering the request's level, never on
+    their own request. A level the policy dropped while the request waited is decided by the
+    top of the policy (an owner), so that it is never left for nobody to decide."""
+    verb = "approve" if outcome == "approved" else "reject"
+    policy = version.policy
+    role, user = actor.role_in(policy), actor.name
+    if role is None:
+        raise Refused(
+            f"{user} is not in the team of the policy in force (version {version.version}); "
+            "only people listed there with a role may decide requests"
+        )
+    if role not in policy.levels:
+        raise Refused(f"{user} is {role}, not an approval level of the policy in force "
+                      f"({', '.join(policy.levels)})")  # fmt: skip
+    if actor.same(request.rep):
+        raise Refused(
+            f"nobody decides their own request: {request.code} was submitted by {request.rep}; "
+            f"another {request.level} or someone above must {verb} it"
+        )
+    level = request.level or policy.levels[-1]
+    if level not in policy.levels:
+        if actor.is_owner() or role == policy.levels[-1]:
+            return
+        raise Refused(
+            f"{request.code} needs {level}, which the policy in force no longer has: an owner "
+            f"({policy.levels[-1]}) decides it"
+        )
+    if not policy.covers(role, level):
+        raise Refused(f"{request.code} needs {level} or above; {user} is {role}")
+
+
+def may_act_for(actor: Actor, request: Asked, policy: Policy, doing: str) -> None:
+    """Refuse anyone but a request's own salesperson or an owner acting on it (``doing``: mark
+    it won or lost); while nobody is registered, anyone in the policy's team may too (as
+    before people were stored)."""
+    if actor.owns(request.id, request.rep) or actor.is_owner():
+        return
+    if not actor.registered and policy.role_of(actor.name) is not None:
+        return
+    raise Refused(f"only {request.rep} (who asked) or an owner may {doing} {request.code}")
+
+
+def may_change(actor: Actor, request: Asked) -> None:
+    """Refuse anyone but a request's own salesperson or an owner changing its lines."""
+    if not actor.owns(request.id, request.rep) and not actor.is_owner():
+        raise Refused(
+            f"only {request.rep}, who asked, may change {request.code}; "
+            "submit a request of your own instead"
+        )
+
+
+def may_read(viewer: Actor, request: Asked) -> None:
+    """Refuse a viewer whose role may not read everyone's requests one that is not theirs."""
+    if not may_see(viewer, request):
+        raise Refused(
+            f"{request.code} is {request.rep}'s: only managers and owners see other people's "
+            "requests"
+        )
+
+
+def may_see(viewer: Actor, request: Asked) -> bool:
+    """Whether ``viewer`` may see ``request``: everyone's for a manager and the owner (and
+    anyone while nobody is registered), else their own only."""
+    return viewer.may("request.read_all") or viewer.owns(request.id, request.rep)
+
+
+def listed_rep(viewer: Actor, rep: str | None) -> str | None:
+    """Whose requests ``viewer`` may list when asking for ``rep``'s (None: everyone's): what
+    was asked for a role that may read all, else the viewer's own, refused when they ask for
+    someone else's (:func:`may_see` then keeps those that are theirs)."""
+    if viewer.may("request.read_all"):
+        return rep
+    if rep is not None and not viewer.same(rep):
+        raise Refused(f"{viewer.name} is {viewer.role}: only managers and owners see other "
+                      "people's requests")  # fmt: skip
+    return viewer.name
+
+
+# People: who may change whom ------------------------------------------------------------------
+
+
+def may_add(by: Actor, *, first: bool) -> None:
+    """Refuse anyone but an owner adding a person, once someone is registered (the first
+    person, an owner, is added by whoever holds the store)."""
+    if not first:
+        by.require("people.manage")
+
+
+def may_set_role(by: Actor, name: str) -> None:
+    """Refuse anyone changing their own role (the role table, ``people.manage``, is the
+    operation's ``needs``)."""
+    if by.same(name):
+        raise Refused(f"nobody changes their own role: another owner must change {name}'s")
+
+
+def may_reset(by: Actor, name: str) -> None:
+    """Refuse a token reset of someone else's by a role that may not manage people (one's
+    own token anyone may reset)."""
+    if not by.same(name):
+        by.require("people.manage")
+
+
+def may_remove(by: Actor, name: str) -> None:
+    """Refuse anyone removing themselves (the role table is the operation's ``needs``)."""
+    if by.same(name):
+        raise Refused("nobody removes themselves: another owner must")

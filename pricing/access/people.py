@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from pricing import config
+from pricing.access import authority
 from pricing.access.authority import BASE_ROLES, Actor, key, policy_levels
 from pricing.errors import DamagedError, InputError, NotFoundError, Refused, Unsealed
 from pricing.storage import audit, queries, store
@@ -110,8 +111,7 @@ def add(
                 "store from then on, and someone must be able to add the others",
                 field="role",
             )
-        if not first:
-            by.require("people.manage")
+        authority.may_add(by, first=first)
         existing = rows.by_name(conn, key(name))
         if existing is not None and existing.active:
             raise InputError(f" {name!r} is already registered, as {existing.role}", field="name")
@@ -128,27 +128,23 @@ def add(
     return NewToken(person, token)
 
 
-def listed(db: Store, *, by: Actor) -> list[PersonRecord]:
-    """Everyone registered (removed people too, marked), by name."""
+def listed(db: Store) -> list[PersonRecord]:
+    """Everyone registered (removed people too, marked), by name. Who may list them is the
+    operation's ``needs`` (``people.manage``: an owner, once anyone is registered)."""
     with db.read() as conn:
-        if rows.anyone(conn):
-            by.require("people.manage")
         return rows.all_people(conn)
 
 
 def set_role(
     db: Store, name: str, role: str, *, by: Actor, now: datetime | None = None
 ) -> PersonRecord:
-    """Give a person another role: an owner's decision, never one's own."""
+    """Give a person another role: an owner's decision (the operation's ``needs``), never
+    one's own (:func:`pricing.access.authority.may_set_role`)."""
     now = now or store.utcnow()
     with db.write() as conn:
-        by.require("people.manage")
         person = _existing(conn, name)
         role = _check_role(conn, role)
-        if by.same(person.name):
-            raise Refused(
-                f"nobody changes their own role: another owner must change {person.name}'s"
-            )
+        authority.may_set_role(by, person.name)
         _keep_an_owner(conn, person, role)
         _still_sealed(conn, person)
         rows.set_values(conn, key(name), role=role)
@@ -164,8 +160,7 @@ def reset(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> Ne
     token = _new_token()
     with db.write() as conn:
         person = _existing(conn, name)
-        if not by.same(person.name):
-            by.require("people.manage")
+        authority.may_reset(by, person.name)
         _still_sealed(conn, person)
         rows.set_values(conn, key(name), token_hash=token_hash(token))
         _record(conn, by, "person.token_reset", name, None, now)
@@ -173,13 +168,13 @@ def reset(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> Ne
 
 
 def remove(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> PersonRecord:
-    """Take a person's access away (their token stops working; their past stays theirs)."""
+    """Take a person's access away (their token stops working; their past stays theirs): an
+    owner's decision (the operation's ``needs``), never about themselves
+    (:func:`pricing.access.authority.may_remove`)."""
     now = now or store.utcnow()
     with db.write() as conn:
-        by.require("people.manage")
         person = _existing(conn, name)
-        if by.same(person.name):
-            raise Refused("nobody removes themselves: another owner must")
+        authority.may_remove(by, person.name)
         _keep_an_owner(conn, person, None)
         rows.set_values(conn, key(name), removed_at=now, token_hash=None)
         _record(conn, by, "person.removed", name, None, now)
@@ -202,6 +197,8 @@ def _still_sealed(conn: Connection, person: PersonRecord) -> None:
 
 
 def _keep_an_owner(conn: Connection, person: PersonRecord, new_role: str | None) -> None:
+    """Refuse to take the last owner's role or access away. Not a rule of who acts (it holds
+    whoever asks), so it stays here with the rows it counts."""
     if person.role == "owner" and new_role != "owner" and rows.active_with_role(conn, "owner") == 1:
         raise Refused(f"{person.name} is the only owner: make someone else owner first")
 

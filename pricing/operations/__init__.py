@@ -18,7 +18,9 @@ script and the server run one code path, and a call can be followed by reading: 
 
 Input files are parameters named in ``files``: in client mode the file is uploaded and the
 server passes the path of its copy. An operation that writes a file takes it as ``output``;
-the server writes to a copy and sends it back. What the method needs of its caller's role
+the server writes to a copy and sends it back, and a result that names the file does so in a
+field typed :data:`pricing.results.common.Written`, which the server maps to the name the
+client gave. What the method needs of its caller's role
 whatever the call says (``needs``) is decided by the server from the token alone, before it
 reads a byte of the call's body.
 """
@@ -102,10 +104,10 @@ class Session:
 
             self._store = api.open_store(self.url, create=create, dry_run=dry_run)
         if self.requiring is not None:
-            from pricing import api
+            from pricing.access.authority import authorize
 
             action, self.requiring = self.requiring, None
-            api.authorize(self._store, self.user, action)
+            authorize(self._store, self.user, action)
         return self._store
 
     def close(self) -> None:

@@ -30,4 +30,6 @@ class Audit(Session):
     def audit_head(self) -> results.store.AuditHead:
         """The chain's newest entry (``SEQ:MAC``), to keep somewhere the database is not."""
 
-        return results.store.AuditHead.of(api.audit_head(self.store(), user=self.user))
+        from pricing.storage.audit import head
+
+        return results.store.AuditHead.of(head(self.store()))

@@ -74,13 +74,17 @@ class Deals(Session):
     @operation("deals.imports", needs="report")
     def deal_imports(self) -> list[results.deals.DealImport]:
         """Every deals import, oldest first: file, SHA-256, when, who, lines, mapping, dates."""
+        from pricing.lines.history import listing
         from pricing.results.deals import deal_imports
 
-        return deal_imports(api.list_deal_imports(self.store(), user=self.user))
+        with self.store().read() as conn:
+            return deal_imports(listing(conn))
 
     @operation("deals.undo", needs="deals.import")
     def undo_import(self, *, number: int) -> results.deals.ImportUndone:
         """Take a deals import back, as if its file had never been imported."""
+        from pricing.lines.service import undo
         from pricing.results.deals import ImportUndone
 
-        return ImportUndone.of(api.undo_deal_import(self.store(), number, user=self.user))
+        with self.store().write() as conn:
+            return ImportUndone.of(undo(conn, number, by=self.user))

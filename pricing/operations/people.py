@@ -1,18 +1,19 @@
-"""The owner's operations on people: add, list, change a role, reset a token, remove."""
+"""The owner's operations on people: add, list, change a role, reset a token, remove.
+
+Each calls :mod:`pricing.access.people` as the acting person; who may do what is said by the
+operation's ``needs`` and by :mod:`pricing.access.authority`, which the people module asks."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from pricing import results
-from pricing.operations import Session, lazy_module, operation
+from pricing.operations import Session, operation
 
 if TYPE_CHECKING:
     import pricing.results.people  # noqa: F401  (what ``results.people`` is)
-    from pricing import api
+    from pricing.access.authority import Actor
     from pricing.access.people import NewToken
-else:
-    api = lazy_module("pricing.api")  # the core's entry points: loaded when a method runs here
 
 
 def _token(session: Session, made: NewToken) -> results.people.PersonToken:
@@ -24,6 +25,14 @@ def _token(session: Session, made: NewToken) -> results.people.PersonToken:
     )
 
 
+def _acting(session: Session, *, create: bool = False) -> Actor:
+    """The caller as the store knows them (the database opened, ``create``: a first person
+    may start it)."""
+    from pricing.access.authority import acting
+
+    return acting(session.store(create=create), session.user)
+
+
 class People(Session):
     """The owner's methods on people: methods of :class:`pricing.Pricing`."""
 
@@ -32,35 +41,44 @@ class People(Session):
         self, *, name: str, role: str, email: str | None = None
     ) -> results.people.PersonToken:
         """Register a person with a role; their token is in the answer, once."""
-        made = api.add_person(self.store(create=True), name, role, user=self.user, email=email)
-        return _token(self, made)
+        from pricing.access import people
 
-    @operation("people.list")
+        by = _acting(self, create=True)
+        return _token(self, people.add(self.store(), name, role, by=by, email=email))
+
+    @operation("people.list", needs="people.manage")
     def people(self) -> list[results.people.Person]:
         """Everyone registered, by name."""
+        from pricing.access import people
 
-        return [results.people.Person.of(p) for p in api.list_people(self.store(), user=self.user)]
+        return [results.people.Person.of(p) for p in people.listed(self.store())]
 
-    @operation("people.role")
+    @operation("people.role", needs="people.manage")
     def set_role(self, *, name: str, role: str) -> results.people.Person:
         """Give a person another role (an owner, never for themselves)."""
+        from pricing.access import people
 
-        return results.people.Person.of(api.set_role(self.store(), name, role, user=self.user))
+        by = _acting(self)
+        return results.people.Person.of(people.set_role(self.store(), name, role, by=by))
 
     @operation("people.reset")
     def reset_token(self, *, name: str) -> results.people.PersonToken:
         """A new token for a person; the old one stops working."""
-        made = api.reset_token(self.store(), name, user=self.user)
-        return _token(self, made)
+        from pricing.access import people
 
-    @operation("people.remove")
+        by = _acting(self)
+        return _token(self, people.reset(self.store(), name, by=by))
+
+    @operation("people.remove", needs="people.manage")
     def remove_person(self, *, name: str) -> results.people.Person:
         """Take a person's access away."""
+        from pricing.access import people
 
-        return results.people.Person.of(api.remove_person(self.store(), name, user=self.user))
+        by = _acting(self)
+        return results.people.Person.of(people.remove(self.store(), name, by=by))
 
     @operation("people.whoami")
     def whoami(self) -> results.people.Identity:
         """Who the caller is, as the store knows them."""
 
-        return results.people.Identity.of(api.whoami(self.store(), self.user))
+        return results.people.Identity.of(_acting(self))

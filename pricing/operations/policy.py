@@ -39,7 +39,9 @@ class Policies(Session):
             return results.policy.PolicyLoadRefused.of(parsed)
         db = self.store(create=True)
         version = api.load_policy(db, parsed, user=self.user)
-        return results.policy.PolicyLoaded.of(version, api.unjudged_lines(db))
+        from pricing.analysis.report import unjudged
+
+        return results.policy.PolicyLoaded.of(version, unjudged(db))
 
     @operation("policy.show")
     def policy(self, *, version: int | None = None) -> results.policy.PolicyVersionShown:

@@ -35,9 +35,10 @@ class Reports(Session):
         by ``sort`` (a figure of the report); ``output`` writes it as .xlsx, .html, .csv or .json
         (for .xlsx and .html the answer is the
         :class:`~pricing.results.report.DetailedReport` those files show)."""
+        from pricing.analysis.report import parse_by
         from pricing.results.report import DriftReport
 
-        breakdown = api.report_breakdown(",".join(by) if by is not None else None)
+        breakdown = parse_by(",".join(by) if by is not None else None)
         result = api.build_report(
             self.store(),
             start=start,
@@ -48,5 +49,7 @@ class Reports(Session):
             user=self.user,
         )
         if output is not None:
-            api.write_report(result, output)
+            from pricing.analysis.report_files import write
+
+            write(result, output)
         return DriftReport.of(result)

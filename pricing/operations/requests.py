@@ -15,14 +15,11 @@ from typing_extensions import TypedDict
 
 from pricing import results
 from pricing.errors import InputError
-from pricing.operations import Session, lazy_module, operation
+from pricing.operations import Session, operation
 
 if TYPE_CHECKING:
     import pricing.results.requests  # noqa: F401  (what ``results.requests`` is)
-    from pricing import api
-    from pricing.requests.lifecycle import LineInput
-else:
-    api = lazy_module("pricing.api")  # the core's entry points: loaded when a method runs here
+    from pricing.requests.lifecycle import LineInput, Submission
 
 
 class Line(TypedDict):
@@ -41,7 +38,9 @@ def _inputs(
     from pricing.requests.lifecycle import LineInput
 
     if lines_file is not None:
-        inputs, problems = api.read_request_lines(lines_file)
+        from pricing.requests.lines_file import read_lines_file
+
+        inputs, problems = read_lines_file(lines_file)
         if problems:
             return [], results.requests.LinesFileRefused.of_file(problems, lines_file.name)
         return inputs, None
@@ -68,7 +67,7 @@ def _decimal(text: str | None, field: str) -> Decimal | None:
     return number
 
 
-def _answer(submitted: api.Submission) -> results.requests.Answer:
+def _answer(submitted: Submission) -> results.requests.Answer:
 
     if submitted.request is None:
         return results.requests.RequestRefused.of(submitted.problems)
@@ -76,7 +75,9 @@ def _answer(submitted: api.Submission) -> results.requests.Answer:
 
 
 class Requests(Session):
-    """The salesperson's and the approver's methods of :class:`pricing.Pricing`."""
+    """The salesperson's and the approver's methods of :class:`pricing.Pricing`: each calls
+    :mod:`pricing.requests.lifecycle` as the acting person (who may read or decide what is
+    :mod:`pricing.access.authority`'s, which the lifecycle asks)."""
 
     @operation("requests.quote")
     def quote(
@@ -90,11 +91,13 @@ class Requests(Session):
     ) -> results.requests.QuoteResult:
         """List, standard price and the lowest price each approval level may grant, as of a date,
         with guidance from a window of days before it."""
+        from pricing.access.authority import acting
+        from pricing.requests import lifecycle
 
-        return results.requests.QuoteResult.of(
-            api.quote(self.store(), sku, qty, on=as_of, window=window, user=self.user),
-            customer,
-        )
+        db = self.store()
+        acting(db, self.user)  # an unregistered name is refused, once people are registered
+        found = lifecycle.quote(db, sku, qty, on=as_of, window=window)
+        return results.requests.QuoteResult.of(found, customer)
 
     @operation("requests.submit", files=("lines_file",), needs="request.submit")
     def request(
@@ -107,15 +110,17 @@ class Requests(Session):
         check: bool = False,
     ) -> results.requests.Answer:
         """Ask for a special price: judged under the policy in force, stored unless a check."""
+        from pricing.requests import lifecycle
+
         inputs, refused = _inputs(lines, lines_file)
         if refused is not None:
             return refused
         return _answer(
-            api.submit_request(
+            lifecycle.submit(
                 self.store(),
                 customer=customer,
                 reason=reason,
-                lines=inputs,
+                inputs=inputs,
                 user=self.user,
                 check=check,
             )
@@ -132,12 +137,14 @@ class Requests(Session):
         check: bool = False,
     ) -> results.requests.Answer:
         """New lines for one's own pending or approved request, judged afresh."""
+        from pricing.requests import lifecycle
+
         inputs, refused = _inputs(lines, lines_file)
         if refused is not None:
             return refused
         return _answer(
-            api.change_request(
-                self.store(), ident, lines=inputs, user=self.user, reason=reason, check=check
+            lifecycle.change(
+                self.store(), ident, inputs=inputs, user=self.user, reason=reason, check=check
             )
         )
 
@@ -146,40 +153,50 @@ class Requests(Session):
         self, *, status: str | None = None, rep: str | None = None
     ) -> list[results.requests.RequestResult]:
         """Requests, oldest first: one's own for a rep, everyone's for a manager or the owner."""
+        from pricing.access import authority
+        from pricing.requests import lifecycle
 
-        found = api.list_requests(self.store(), status=status, rep=rep, user=self.user)
-        return [results.requests.RequestResult.of(r) for r in found]
+        db = self.store()
+        viewer = authority.acting(db, self.user)
+        found = lifecycle.list_requests(db, status=status, rep=authority.listed_rep(viewer, rep))
+        return [results.requests.RequestResult.of(r) for r in found if authority.may_see(viewer, r)]
 
     @operation("requests.show")
     def show_request(self, *, ident: str) -> results.requests.RequestShown:
         """One request with its lines and history."""
+        from pricing.access import authority
+        from pricing.requests import lifecycle
 
-        return results.requests.RequestShown.of(
-            api.show_request(self.store(), ident, user=self.user)
-        )
+        db = self.store()
+        found = lifecycle.get(db, ident)
+        authority.may_read(authority.acting(db, self.user), found)
+        return results.requests.RequestShown.of(found)
 
     @operation("requests.outcome")
     def record_outcome(
         self, *, ident: str, outcome: Literal["won", "lost"]
     ) -> results.requests.RequestResult:
         """Record that the deal of a request was won or lost."""
+        from pricing.requests import lifecycle
 
         return results.requests.RequestResult.of(
-            api.record_outcome(self.store(), ident, outcome=outcome, user=self.user)
+            lifecycle.record_outcome(self.store(), ident, outcome=outcome, user=self.user)
         )
 
     @operation("requests.approve")
     def approve(self, *, ident: str, note: str | None = None) -> results.requests.RequestResult:
         """Approve a pending request (a role covering its level, never one's own)."""
+        from pricing.requests import lifecycle
 
         return results.requests.RequestResult.of(
-            api.approve_request(self.store(), ident, user=self.user, note=note)
+            lifecycle.approve(self.store(), ident, user=self.user, note=note)
         )
 
     @operation("requests.reject")
     def reject(self, *, ident: str, note: str) -> results.requests.RequestResult:
         """Reject a pending request, with a note saying why."""
+        from pricing.requests import lifecycle
 
         return results.requests.RequestResult.of(
-            api.reject_request(self.store(), ident, user=self.user, note=note)
+            lifecycle.reject(self.store(), ident, user=self.user, note=note)
         )

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy.engine import Connection
 
@@ -99,6 +99,14 @@ class Request:
     @property
     def code(self) -> str | None:
         return None if self.id is None else request_code(self.id)
+
+
+class Submission(NamedTuple):
+    """A request judged (and stored unless it was a check), or None and the problems of its
+    lines (a pair: ``request, problems = submit(...)`` reads too)."""
+
+    request: Request | None
+    problems: list[Problem]
 
 
 def parse_id(text: str | int) -> int:
@@ -291,7 +299,7 @@ def submit(
     user: str,
     check: bool = False,
     now: datetime | None = None,
-) -> tuple[Request | None, list[Problem]]:
+) -> Submission:
     """Judge a request and (unless ``check``) store it with its first events, all or nothing."""
     if not customer.strip():
         raise InputError(": name the customer the special price is for", field="customer")
@@ -304,7 +312,7 @@ def submit(
         priced = price_lines(conn, inputs, now.date())
         version, lines, problems = priced.version, priced.lines, priced.problems
         if has_errors(problems):
-            return None, problems
+            return Submission(None, problems)
         request = Request(
             id=None,
             customer=customer.strip(),
@@ -322,7 +330,7 @@ def submit(
         _route(request, version.policy, now)
         if not check:
             request.id = _insert(conn, request)
-    return request, problems
+    return Submission(request, problems)
 
 
 def _route(request: Request, policy: Policy, now: datetime) -> None:
@@ -528,7 +536,8 @@ def _decide(
         expire_due(conn, now)
         request = _load(conn, number)
         version = policies.in_force(conn, now.date())
-        _may_decide(version, request, authority.actor(conn, user), outcome)
+        _decidable(request)
+        authority.may_decide(authority.actor(conn, user), request, version, outcome)
         values: dict[str, object] = {"status": outcome, "decided_at": now, "decided_by": user}
         if outcome == "approved":
             values["expires_at"] = now + timedelta(days=version.policy.approval_valid_days)
@@ -539,53 +548,15 @@ def _decide(
         return _load(conn, number)
 
 
-def _may_decide(
-    version: policies.PolicyVersion, request: Request, actor: authority.Actor, outcome: str
-) -> None:
-    """Refuse, with the reason, anyone who may not make this decision."""
-    verb = "approve" if outcome == "approved" else "reject"
+def _decidable(request: Request) -> None:
+    """Refuse a decision on a request that is not pending. Not a rule of who acts (nobody
+    decides a decided request), so it stays here with the request; who may decide is
+    :func:`pricing.access.authority.may_decide`'s."""
     if request.status != "pending":
         by = f" by {request.decided_by}" if request.decided_by else ""
         raise Refused(
             f"{request.code} is {request.status}{by}: only a pending request can be decided"
         )
-    policy = version.policy
-    role, user = actor.role_in(policy), actor.name
-    if role is None:
-        raise Refused(
-            f"{user} is not in the team of the policy in force (version {version.version}); "
-            "only people listed there with a role may decide requests"
-        )
-    if role not in policy.levels:
-        raise Refused(f"{user} is {role}, not an approval level of the policy in force "
-                      f"({', '.join(policy.levels)})")  # fmt: skip
-    if actor.same(request.rep):
-        raise Refused(
-            f"nobody decides their own request: {request.code} was submitted by {request.rep}; "
-            f"another {request.level} or someone above must {verb} it"
-        )
-    level = request.level or policy.levels[-1]
-    if level not in policy.levels:
-        # A level the policy dropped while the request waited: only the top of the policy (an
-        # owner) decides it, so that it is never left for nobody to decide.
-        if actor.is_owner() or role == policy.levels[-1]:
-            return
-        raise Refused(
-            f"{request.code} needs {level}, which the policy in force no longer has: an owner "
-            f"({policy.levels[-1]}) decides it"
-        )
-    if not policy.covers(role, level):
-        raise Refused(f"{request.code} needs {level} or above; {user} is {role}")
-
-
-def _may_act_for(actor: authority.Actor, request: Request, policy: Policy, doing: str) -> None:
-    """A request's own salesperson acts on it, and an owner; while nobody is registered,
-    anyone in the policy's team too (as before people were stored)."""
-    if actor.owns(request.id, request.rep) or actor.is_owner():
-        return
-    if not actor.registered and policy.role_of(actor.name) is not None:
-        return
-    raise Refused(f"only {request.rep} (who asked) or an owner may {doing} {request.code}")
 
 
 def record_outcome(
@@ -599,7 +570,9 @@ def record_outcome(
         expire_due(conn, now)
         request = _load(conn, number)
         version = policies.in_force(conn, now.date())
-        _may_act_for(authority.actor(conn, user), request, version.policy, f"mark {outcome}")
+        authority.may_act_for(
+            authority.actor(conn, user), request, version.policy, f"mark {outcome}"
+        )
         allowed = ("approved",) if outcome == "won" else ("approved", "pending", "expired")
         if request.status not in allowed:
             hint = {
@@ -629,7 +602,7 @@ def change(
     reason: str | None = None,
     check: bool = False,
     now: datetime | None = None,
-) -> tuple[Request | None, list[Problem]]:
+) -> Submission:
     """New lines for a pending or approved request, judged afresh as if just submitted.
 
     An approval was given for the prices it saw: changing them voids it, so the changed request
@@ -646,12 +619,7 @@ def change(
         if not check:
             expire_due(conn, now)
         request = _load(conn, number)
-        actor = authority.actor(conn, user)
-        if not actor.owns(request.id, request.rep) and not actor.is_owner():
-            raise Refused(
-                f"only {request.rep}, who asked, may change {request.code}; "
-                "submit a request of your own instead"
-            )
+        authority.may_change(authority.actor(conn, user), request)
         if request.status not in ("pending", "approved"):
             raise Refused(
                 f"{request.code} is {request.status}: only a pending or approved request can be "
@@ -659,7 +627,7 @@ def change(
             )
         priced = price_lines(conn, inputs, now.date())
         if has_errors(priced.problems):
-            return None, priced.problems
+            return Submission(None, priced.problems)
         before, was = _summary(request.lines, request.currency), request.status
         request.lines, request.currency = priced.lines, priced.currency
         request.policy_version, request.edition = priced.version.version, priced.edition.number
@@ -672,9 +640,9 @@ def change(
         request.events.append(Event(now, user, "changed", note))
         _route(request, priced.version.policy, now)
         if check:
-            return request, priced.problems
+            return Submission(request, priced.problems)
         _store_change(conn, number, request, was=was, new_events=request.events[known:])
-        return _load(conn, number), priced.problems
+        return Submission(_load(conn, number), priced.problems)
 
 
 def _store_change(
@@ -725,12 +693,14 @@ class Quote:
 
 
 def quote(
-    db: Store, sku: str, qty: int, *, on: date | None = None, window: int = WINDOW_DAYS
+    db: Store, sku: str, qty: int, *, on: date | None = None, window: int | None = None
 ) -> Quote:
     """What may be offered for ``qty`` of ``sku`` on ``on`` (default today): the price book
-    and policy in force that day, and guidance from the ``window`` days before it."""
+    and policy in force that day, and guidance from the ``window`` days before it (default
+    :data:`~pricing.requests.guidance.WINDOW_DAYS`)."""
     if isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
         raise InputError(" must be a whole number of 1 or more", field="qty")
+    window = WINDOW_DAYS if window is None else window
     check_window(window)
     on = on or store.utcnow().date()
     with db.read() as conn:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -16,6 +16,33 @@ class Result(BaseModel):
     validating a server's answer refuses one it does not know)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class WrittenFile:
+    """The mark of a result's field that holds the path of the file its operation wrote (the
+    ``output`` it was given): a server writes to a copy of its own and answers with the name
+    the caller gave (:func:`written_as`), field by field, never by rewriting the answer's text."""
+
+
+Written = Annotated[str, WrittenFile()]  # a field holding the path of a file written
+_R = TypeVar("_R")
+
+
+def written_as(result: _R, written: str, shown: str) -> _R:
+    """``result`` (a result, or a list of them) with each :data:`Written` field that holds
+    ``written`` holding ``shown`` instead: what the server answers for a file it wrote to its
+    own copy of ``shown``."""
+    if isinstance(result, list):
+        return [written_as(item, written, shown) for item in result]  # type: ignore[return-value]
+    if not isinstance(result, BaseModel):
+        return result
+    marked = [
+        name
+        for name, field in type(result).model_fields.items()
+        if any(isinstance(mark, WrittenFile) for mark in field.metadata)
+        and getattr(result, name) == written
+    ]
+    return result.model_copy(update=dict.fromkeys(marked, shown)) if marked else result
 
 
 class FoundProblem(Result):

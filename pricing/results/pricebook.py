@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from pricing.money import PERCENT, round_money
-from pricing.results.common import FoundProblem, ProblemCount, Result, problem_counts, problems
+from pricing.results.common import (
+    FoundProblem,
+    ProblemCount,
+    Result,
+    Written,
+    problem_counts,
+    problems,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -513,7 +520,7 @@ class PriceBookImpact(PriceBookDiff):
 class PriceBookExport(Result):
     """``pricebook export``: the workbook written (as named) and what it holds."""
 
-    file: str
+    file: Written
     edition: int
     items: int
     tiers: int

@@ -34,8 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pricing import api, config, limits
-from pricing.access.authority import BASE_ROLES, Action, Actor, kind_of
+from pricing import config, limits
+from pricing.access import authority, people
+from pricing.access.authority import Action
 from pricing.errors import (
     DamagedError,
     InputError,
@@ -494,7 +495,7 @@ def _person(store: Store, request: Request, needs: Action | None = None) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise NotSignedIn("sign in: this server needs your personal token (PRICING_TOKEN)")
     try:
-        person = api.signed_in(store, token.strip())
+        person = people.sign_in(store, token.strip())
     except Unsealed as exc:
         log.warning("sign-in refused for %r: their row in the database %s", exc.name, exc.why)
         raise
@@ -510,11 +511,7 @@ def _person(store: Store, request: Request, needs: Action | None = None) -> str:
             field="user",
         )
     if needs is not None:
-        kind = person.role
-        if kind not in BASE_ROLES:  # a role of the policy's own: what it counts as there
-            with store.read() as conn:
-                kind = kind_of(conn, person.role)
-        Actor(person.name, person.role, registered=True, kind=kind).require(needs)
+        authority.require_signed_in(store, person, needs)
     return person.name
 
 
@@ -744,8 +741,12 @@ def _run(
     call: dict[str, Any],
     saved: dict[str, tuple[Path, str]] | None = None,
 ) -> dict[str, Any]:
-    """Run the operation; the server's own paths in its answer become the names the client
-    gave (a problem says ``book.xlsx``, not a temporary folder)."""
+    """Run the operation. A file it writes goes to a copy of the server's own: the result's
+    fields that hold its path (:data:`pricing.results.common.Written`) answer with the name the
+    client gave instead. An error's message names the files as the client did (a problem says
+    ``book.xlsx``, not a temporary folder)."""
+    from pricing.results.common import written_as
+
     params = dict(call["params"])
     for parameter in op.parameters():
         required = parameter.name in op.files and parameter.default is parameter.empty
@@ -773,12 +774,11 @@ def _run(
             raise type(exc)(_as_named(str(exc), ours)) from None
         from pricing.documents import dumps
 
-        text = dumps(document)
-        for path, shown in ours.items():
-            text = text.replace(json.dumps(path)[1:-1], json.dumps(shown)[1:-1])
-        if output is not None and output.exists():
-            answer["output"] = base64.b64encode(output.read_bytes()).decode("ascii")
-        answer["document"] = json.loads(text)
+        if output is not None:
+            document = written_as(document, str(output), str(call["output"]))
+            if output.exists():
+                answer["output"] = base64.b64encode(output.read_bytes()).decode("ascii")
+        answer["document"] = json.loads(dumps(document))
     return answer
 
 
