@@ -276,7 +276,7 @@ def _schema_of(url: str) -> str | None:
 
 
 def _pg_witness_name(url: str) -> str:
-    """How the audit's witness names a PostgreSQL store (``audit.store_key``)."""
+    """How the audit's witness names a PostgreSQL store (``audit_witness.store_key``)."""
     from sqlalchemy.engine import make_url
 
     from pricing.storage.store import display_url
@@ -343,7 +343,7 @@ class SchemaTemplate:
 
 
 def _witness_name(database: Path) -> str:
-    """How the audit's witness names an SQLite store (``audit.store_key``)."""
+    """How the audit's witness names an SQLite store (``audit_witness.store_key``)."""
     return "sqlite:///" + os.path.realpath(database)
 
 

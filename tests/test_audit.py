@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pytest
 from sqlalchemy import Connection, text
 
-from pricing.storage import audit
+from pricing.storage import audit_entries, audit_subjects
 from tests.conftest import Cli, postgres_database
 from tests.test_cli_requests import ask
 
@@ -46,7 +46,7 @@ def cover_tracks(cli: Cli, subject: str) -> None:
     digest and write it into the chain's newest entry for it."""
     store = cli.store()
     with store.engine.begin() as conn:
-        digest = audit.content_digest(conn, subject)
+        digest = audit_subjects.content_digest(conn, subject)
         conn.execute(
             text(
                 "UPDATE audit_log SET digest = :d WHERE seq = "
@@ -100,7 +100,7 @@ def test_an_edited_line_price_is_found(history: Cli) -> None:
 def _forge_entry(conn: Connection, subject: str, mac: Callable[[str], str]) -> None:
     """Append an entry for ``subject`` as the tool would, with a MAC made without the secret."""
     seq, previous = conn.execute(text("SELECT seq, mac FROM audit_log ORDER BY seq DESC")).first()
-    digest = audit.content_digest(conn, subject)
+    digest = audit_subjects.content_digest(conn, subject)
     conn.execute(
         text(
             "INSERT INTO audit_log (seq, at, by, action, subject, digest, note, key_id, mac) "
@@ -216,24 +216,28 @@ def test_content_digests_are_those_of_the_plain_selects_existing_chains_recorded
         digests = []
         for table, column, value, order in parts:
             t = getattr(store, str(table))
-            rows = audit.raw_rows(conn, select(t).where(t.c[column] == value).order_by(t.c[order]))
-            digests.append(audit.rows_digest(t.name, rows))
-        return audit._Digest.of(digests)
+            rows = audit_subjects.raw_rows(
+                conn, select(t).where(t.c[column] == value).order_by(t.c[order])
+            )
+            digests.append(audit_subjects.rows_digest(t.name, rows))
+        return audit_subjects._Digest.of(digests)
 
     with history.store().read() as conn:
-        assert audit.content_digest(conn, "request:3") == plain(
+        assert audit_subjects.content_digest(conn, "request:3") == plain(
             conn, ("requests", "id", 3, "id"), ("request_lines", "request_id", 3, "line_no"),
             ("request_events", "request_id", 3, "id"),
         )  # fmt: skip
-        assert audit.content_digest(conn, "policy:1") == plain(conn, ("policies", "id", 1, "id"))
-        assert audit.content_digest(conn, "edition:1") == plain(
+        assert audit_subjects.content_digest(conn, "policy:1") == plain(
+            conn, ("policies", "id", 1, "id")
+        )
+        assert audit_subjects.content_digest(conn, "edition:1") == plain(
             conn, ("editions", "id", 1, "id"), ("price_items", "edition_id", 1, "position"),
             ("price_tiers", "edition_id", 1, "position"),
         )  # fmt: skip
         segments = store.deal_segments  # deals import 0: the segments of no import (is null)
         legacy = select(segments).where(segments.c.import_id.is_(None)).order_by(segments.c.id)
-        found = audit._matching_rows(conn, segments, "import_id", None, "id")
-        assert list(found) == list(audit.raw_rows(conn, legacy))
+        found = audit_subjects._matching_rows(conn, segments, "import_id", None, "id")
+        assert list(found) == list(audit_subjects.raw_rows(conn, legacy))
 
 
 def test_a_deleted_entry_in_the_middle_breaks_the_chain(history: Cli) -> None:
@@ -550,10 +554,10 @@ def test_an_entry_keyed_with_a_rotated_out_secret_fails_verification(
             text("SELECT seq, mac FROM audit_log ORDER BY seq DESC")
         ).first()
         conn.execute(text("UPDATE requests SET status = 'approved' WHERE id = 3"))
-        digest = audit.content_digest(conn, "request:3") or ""
+        digest = audit_subjects.content_digest(conn, "request:3") or ""
         at = datetime.now(UTC).replace(microsecond=0)
         old_id = config.key_id(old_key)
-        mac = audit._mac(old_key, previous, seq + 1, at, "marco", "request.approved",
+        mac = audit_entries.entry_mac(old_key, previous, seq + 1, at, "marco", "request.approved",
                          "request:3", digest, None, old_id)  # fmt: skip
         conn.execute(
             text(

@@ -185,10 +185,10 @@ def test_import__the_same_file_with_another_date_format_is_refused_then_replaced
     the_owner_setup(other, tmp_path)
     other.json("deals", "import", str(path), "--date-format", "%d/%m/%Y")
     assert reports(owner) == reports(other)
-    from pricing.storage import audit
+    from pricing.storage import audit_entries
 
     with owner.store().read() as conn:
-        recorded = [(e.action, e.subject, e.by) for e in audit.entries(conn)][-2:]
+        recorded = [(e.action, e.subject, e.by) for e in audit_entries.entries(conn)][-2:]
     assert recorded == [("deals.undone", "deals:1", "mia"), ("deals.imported", "deals:2", "mia")]
     months = {g["key"]["month"] for g in owner.json("report", "--by", "month")["groups"]}
     assert months == {"2025-02", "2025-03", "2025-04"}  # 3 February, 5 March, 1 April

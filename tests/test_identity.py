@@ -220,7 +220,7 @@ def _store_at_0010(url: str) -> dict[str, str]:
     import sqlalchemy as sa
     from alembic import command
 
-    from pricing.storage import audit
+    from pricing.storage import audit, audit_subjects
     from pricing.storage.migrations import _config
     from pricing.storage.store import Store, utcnow
 
@@ -237,9 +237,9 @@ def _store_at_0010(url: str) -> dict[str, str]:
                 token_hash=hashlib.sha256(tokens[name].encode()).hexdigest(),
                 created_at=utcnow(), created_by="root",
             ))  # fmt: skip
-            rows = audit.raw_rows(conn, sa.select(before).where(before.c.name_key == name))
-            conn.info.setdefault(audit._KNOWN, {})[f"people:{name}"] = audit.rows_digest(
-                "people", rows
+            rows = audit_subjects.raw_rows(conn, sa.select(before).where(before.c.name_key == name))
+            conn.info.setdefault(audit_subjects._KNOWN, {})[f"people:{name}"] = (
+                audit_subjects.rows_digest("people", rows)
             )
         audit.record(conn, by="root", action="person.added",
                      subjects=[audit.subject("person", n) for n in tokens])  # fmt: skip

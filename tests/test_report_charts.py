@@ -438,7 +438,7 @@ def test_charts_draw_whatever_steps_the_waterfall_gives(
 ) -> None:
     """A step added to the waterfall (a sale above standard, returns after net, net after
     returns) is drawn in both charts as the steps before it, with no change to the charts."""
-    from pricing.analysis import report_files
+    from pricing.analysis import report_files, report_html, report_xlsx
     from pricing.analysis.report import Metrics, Report
 
     steps = [
@@ -452,7 +452,8 @@ def test_charts_draw_whatever_steps_the_waterfall_gives(
         {"step": "Returns (refunded)", "amount": "-40.00"},
         {"step": "Net after returns", "amount": "860.00"},
     ]
-    monkeypatch.setattr(report_files, "waterfall", lambda metrics, currency: steps)
+    for writer in (report_html, report_xlsx):  # the steps each file's charts are drawn from
+        monkeypatch.setattr(writer, "waterfall", lambda metrics, currency: steps)
     metrics = Metrics(lines=1, list_revenue=Decimal(1000), standard_revenue=Decimal(900),
                       net_revenue=Decimal(900))  # fmt: skip
     report = Report(None, None, "USD", ["rep"], metrics, [({"rep": "lee"}, metrics)])

@@ -26,7 +26,7 @@ import pytest
 import sqlalchemy as sa
 
 from pricing import config
-from pricing.storage import audit
+from pricing.storage import audit_entries, audit_subjects
 from pricing.storage.people import keyed_hash
 from tests.conftest import postgres_database
 from tests.serving import environment, serving
@@ -137,9 +137,9 @@ def _append_keyed_with_old(conn: sa.Connection, subject: str, action: str) -> in
     newest = conn.execute(sa.text("SELECT seq, mac FROM audit_log ORDER BY seq DESC")).first()
     assert newest is not None
     seq, previous = newest
-    digest = audit.content_digest(conn, subject) or ""
+    digest = audit_subjects.content_digest(conn, subject) or ""
     at = datetime.now(UTC).replace(microsecond=0)
-    mac = audit._mac(OLD.encode(), previous, seq + 1, at, "dana", action, subject, digest, None,
+    mac = audit_entries.entry_mac(OLD.encode(), previous, seq + 1, at, "dana", action, subject, digest, None,
                      _key_id(OLD))  # fmt: skip
     conn.execute(
         sa.text("INSERT INTO audit_log (seq, at, by, action, subject, digest, note, key_id, mac) "

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pricing.analysis.report_files import safe_text
+from pricing.analysis.report_document import safe_text
 from pricing.analysis.simulate import Side, Simulation
 from pricing.errors import InputError
 from pricing.money import display_money, format_money, format_pct

@@ -190,7 +190,7 @@ def _figure(value: int | Decimal | None) -> str:
 def _print_groups(report: DriftReport) -> None:
     """The first ten groups of the ranking (by the money given away unless --sort says), how
     many more, and whether their deal counts overlap."""
-    from pricing.analysis.report_files import heading
+    from pricing.analysis.report_document import heading
 
     groups = report.groups
     top = groups[:10]

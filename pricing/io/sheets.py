@@ -26,18 +26,9 @@ from typing import Any
 
 from pricing.errors import InputError
 from pricing.files import open_regular
-from pricing.io.bounded import (
-    CHUNK,
-    Bounds,
-    Package,
-    SharedStrings,
-    SheetScan,
-    check_size,
-    check_workbook,
-    scan_sheet,
-    scan_strings,
-    unreadable_part,
-)
+from pricing.io.bounded import Bounds, check_size, check_workbook
+from pricing.io.package import Package, unreadable_part
+from pricing.io.sheet_scan import CHUNK, SharedStrings, SheetScan, scan_sheet, scan_strings
 from pricing.limits import CELLS, COLUMNS, FIELD_CHARS, SHEET_TEXT, XLSX_UNCOMPRESSED
 from pricing.problems import Problem, Problems
 
@@ -271,7 +262,7 @@ def _shared_strings(path: Path) -> SharedStrings:
     (a decoy must not hide the real one), each string counted at its longest in any of them;
     refused when their
     text is over the bound. The workbook's own parts are checked on the way
-    (:class:`pricing.io.bounded.Package`)."""
+    (:class:`pricing.io.package.Package`)."""
     found = SharedStrings()
     try:
         with zipfile.ZipFile(path) as archive:

@@ -288,7 +288,9 @@ class Floor:
 
 
 class Context:
-    """The policy and the lines, and what the checks work out once for all of them."""
+    """The policy and the lines, and what the checks work out once for all of them: which rules
+    cover each line and where each level's limit on it comes from (here), and each line's hard
+    floor (:attr:`floors`, worked out by :class:`Floors`)."""
 
     def __init__(self, policy: Policy, lines: LineColumns) -> None:
         self.policy = policy
@@ -400,23 +402,57 @@ class Context:
         priced: Bools = self.lines.price_den != 0
         return priced
 
+    def decimal(self, micros: int, row: int) -> Decimal:
+        """Millionths of one line's currency as a price in that currency (``134`` yen)."""
+        currency = self.lines.currency.values[int(self.xp.at(self.lines.currency.codes, row))]
+        return (Decimal(micros) / MICRO).quantize(quantum(currency))
+
     @_once
-    def floors(self) -> list[Floor]:
+    def floors(self) -> Floors:
+        """Every hard floor on the lines, the highest on each and the lines below theirs."""
+        return Floors(self)
+
+    def forget(self) -> None:
+        """Drop what was worked out (the columns and the floors whose sources refer back to
+        this context), so that the memory returns without the cyclic collector."""
+        floors = self.__dict__.get("floors")
+        if floors is not None:
+            floors.forget()
+        self.__dict__.clear()
+
+
+class Floors:
+    """Every hard floor on the lines of a :class:`Context`, in the order reasons name them (the
+    price book's, then each covering rule's), the highest on each line, the lines below theirs
+    and those with a floor that cannot be checked; for one line, its floor as written and the
+    reasons that say where each comes from.
+
+    Apart from the context because the floors are one concern (only the hard-floor check and
+    the engine's floor columns read them), and their reasons refer back to it: :meth:`forget`
+    undoes that cycle."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.policy, self.lines = context.policy, context.lines
+        self.n, self.xp = context.n, context.xp
+
+    @_once
+    def each(self) -> list[Floor]:
         """Every floor, in the order reasons name them: the price book's, then each rule's (most
         specific first), a floor price before a minimum margin."""
-        policy, lines = self.policy, self.lines
+        policy, lines, context = self.policy, self.lines, self.context
         xp = self.xp
         found = [
             Floor(xp.invert(lines.no_floor), lines.floor, self._item_floor, self._item_written)
         ]
-        for i in self.covering:
-            rule, covered = policy.rule[i], self.covered[i]
+        for i in context.covering:
+            rule, covered = policy.rule[i], context.covered[i]
             if rule.floor_price is not None:
                 amount = int(rule.floor_price * MICRO)
                 named = _RuleFloor(rule)
-                found.append(Floor(covered & self.in_currency, amount, named, named.written))
+                found.append(Floor(covered & context.in_currency, amount, named, named.written))
                 found.append(
-                    Floor(covered & xp.invert(self.in_currency), None, self._foreign(rule))
+                    Floor(covered & xp.invert(context.in_currency), None, self._foreign(rule))
                 )
             if rule.min_margin_pct is not None:
                 # price x (1 - m/100) >= cost: the floor is cost / (1 - m/100), rounded up to
@@ -425,7 +461,7 @@ class Context:
                 if xp.any(with_cost):
                     a, b = ratio(rule.min_margin_pct)
                     margin = self.xp.ceil_multiple(
-                        [lines.cost, 100 * b], 100 * b - a, self.step, self.n
+                        [lines.cost, 100 * b], 100 * b - a, context.step, self.n
                     )
                     found.append(Floor(with_cost, margin, self._margin(rule, margin)))
                 found.append(Floor(covered & lines.no_cost, None, self._no_cost(rule)))
@@ -437,7 +473,7 @@ class Context:
         xp = self.xp
         highest = xp.full(self.n, 0)
         none = xp.flags(self.n, True)
-        for floor in self.floors:
+        for floor in self.each:
             if floor.amount is not None:
                 higher = floor.covers & (none | (floor.amount > highest))
                 highest = xp.fill(highest, floor.amount, higher)
@@ -449,7 +485,7 @@ class Context:
         """Lines priced below their hard floor (never a line without a unit price)."""
         lines = self.lines
         floor, none = self.hard_floor
-        below = self.xp.invert(none) & self.priced
+        below = self.xp.invert(none) & self.context.priced
         if self.xp.any(below):
             below &= lines.price_num < self.xp.product([floor, lines.price_den], self.n)
         return below
@@ -458,16 +494,16 @@ class Context:
     def unchecked(self) -> Bools:
         """Lines with a floor that cannot be checked (a foreign currency, no unit cost)."""
         mask = self.xp.flags(self.n, False)
-        for floor in self.floors:
+        for floor in self.each:
             if floor.amount is None:
                 mask |= floor.covers
         return mask
 
-    def floor_of(self, row: int) -> tuple[Decimal | None, list[str], list[str]]:
+    def of(self, row: int) -> tuple[Decimal | None, list[str], list[str]]:
         """One line's hard floor as written where it comes from, its sources, and the floors
         that cannot be checked."""
         at = self.xp.at
-        applying = [f for f in self.floors if at(f.covers, row)]
+        applying = [f for f in self.each if at(f.covers, row)]
         unknown = [f.source(row) for f in applying if f.amount is None]
         highest, none = self.hard_floor
         if at(none, row):
@@ -475,19 +511,11 @@ class Context:
         top = at(highest, row)
         sources = [f for f in applying if f.amount is not None and _at(f.amount, row) == top]
         first = sources[0]
-        written = first.written(row) if first.written else self.decimal(int(top), row)
+        written = first.written(row) if first.written else self.context.decimal(int(top), row)
         return written, [f.source(row) for f in sources], unknown
 
-    def decimal(self, micros: int, row: int) -> Decimal:
-        """Millionths of one line's currency as a price in that currency (``134`` yen)."""
-        currency = self.lines.currency.values[int(self.xp.at(self.lines.currency.codes, row))]
-        return (Decimal(micros) / MICRO).quantize(quantum(currency))
-
-    # The reasons, for one line (judge) ---------------------------------------------------------
-
     def forget(self) -> None:
-        """Drop what was worked out (the columns and the floors whose sources refer back to
-        this context), so that the memory returns without the cyclic collector."""
+        """Drop the floors, whose sources are closures over this object and its context."""
         self.__dict__.clear()
 
     def _item_written(self, row: int) -> Decimal | None:
@@ -511,7 +539,7 @@ class Context:
             return (
                 f"{rule.describe()}: minimum margin {format_pct(rule.min_margin_pct)}% over "
                 f"unit cost {self.lines.facts[row].unit_cost} needs at least "
-                f"{self.decimal(_at(margin, row), row)}"
+                f"{self.context.decimal(_at(margin, row), row)}"
             )
 
         return source
@@ -559,16 +587,17 @@ def check_hard_floors(context: Context) -> Outcome:
     A line without a quantity has no unit price: it cannot be below a floor, and there is
     nothing to check against a floor that cannot be checked."""
     policy = context.policy
-    below = context.below
-    unknown = context.unchecked & context.priced
+    floors = context.floors
+    below = floors.below
+    unknown = floors.unchecked & context.priced
     top = len(policy.levels) - 1
 
     def findings(row: int) -> list[Finding]:
-        amount, sources, cannot = context.floor_of(row)
+        amount, sources, cannot = floors.of(row)
         found = [Finding(reason, level=policy.levels[-1]) for reason in cannot]
         if context.xp.at(below, row):
             said = f"below the hard floor {amount} ({'; '.join(sources)})"
-            floor, _ = context.hard_floor
+            floor, _ = floors.hard_floor
             standard = int(context.xp.at(context.lines.standard, row))
             if standard < int(context.xp.at(floor, row)):
                 # Not the discount's fault: even the standard price breaks the floor.

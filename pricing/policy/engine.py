@@ -42,8 +42,8 @@ def classify(policy: Policy, lines: LineColumns) -> tuple[Ints, Ints, Bools, Boo
         outcome = check(context)
         rank = xp.maximum(rank, outcome.rank)
         reject |= outcome.reject
-    floor, none = context.hard_floor
-    result = xp.plain(xp.fill(rank, -1, reject)), floor, none, context.below
+    floor, none = context.floors.hard_floor
+    result = xp.plain(xp.fill(rank, -1, reject)), floor, none, context.floors.below
     # The context's floors name their sources with closures over the context itself: a cycle.
     # Bulk work runs with the cyclic collector paused (io.perf.paused_gc), so the columns the
     # context cached (tens of MB per chunk of deal lines) would stay until it resumes.
@@ -63,7 +63,7 @@ def judge_lines(policy: Policy, lines: Sequence[tuple[LineFacts, Decimal]]) -> l
         rank = max(int(context.xp.at(outcome.rank, row)) for outcome in outcomes)
         reasons = [f.reason for outcome in outcomes for f in outcome.findings(row)]
         pct = discount_pct(line.standard_price, price) if line.standard_price else Decimal(0)
-        floor, _, _ = context.floor_of(row)
+        floor, _, _ = context.floors.of(row)
         if any(context.xp.at(outcome.reject, row) for outcome in outcomes):
             decisions.append(LineDecision("rejected", None, pct, reasons, floor))
         elif rank == 0:
@@ -80,14 +80,14 @@ def _one(policy: Policy, line: LineFacts) -> Context:
 
 def hard_floor(policy: Policy, line: LineFacts) -> tuple[Decimal | None, list[str], list[str]]:
     """The highest floor that applies, where each comes from, and floors that cannot be checked."""
-    return _one(policy, line).floor_of(0)
+    return _one(policy, line).floors.of(0)
 
 
 def lowest_prices(policy: Policy, line: LineFacts) -> list[tuple[str, Decimal, Decimal]]:
     """For each level: its limit and the lowest price it may grant (never below the hard floor):
     the standard price less the limit, rounded up to the minor unit of the line's currency."""
     context = _one(policy, line)
-    floor, _, _ = context.floor_of(0)
+    floor, _, _ = context.floors.of(0)
     result = []
     for level, limit, _ in context.limits(0):
         a, b = ratio(limit)

@@ -170,7 +170,7 @@ class DriftReport(Result):
     def of(cls, report: Report) -> DriftReport | DetailedReport:
         """The report as a result: the detailed one when it was built with details (for an
         xlsx or html file)."""
-        from pricing.analysis.report_files import report_document
+        from pricing.analysis.report_document import report_document
 
         kind = DetailedReport if report.details else DriftReport
         return kind.model_validate(report_document(report))

@@ -26,6 +26,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from pricing.storage import audit, store
+from pricing.storage.audit_entries import chain_began, newest_entries, store_id
+from pricing.storage.audit_subjects import stored_subjects
+from pricing.storage.audit_verify import against_witness, check_subjects, emptied_beside
+from pricing.storage.audit_witness import store_key, witnessed_all
 from pricing.storage.deal_tables import ImportRecord
 
 Severity = Literal["damage", "warning"]
@@ -114,15 +118,15 @@ def audited(
     chain's end against its witness. How many were compared, and whether the audit has
     started. An empty chain beside stored data (not a store upgraded from before the keyed
     audit) is a finding: the audit was emptied."""
-    newest = audit.newest_entries(conn)
-    stored = audit.stored_subjects(conn)
-    where = audit.store_key(conn)
-    heads = audit.witnessed_all(where) if where is not None else {}
-    seen = heads.get(audit.store_id(conn))
-    witness = [_emptied(damage) for damage in audit.against_witness(conn, seen)] if seen else []
+    newest = newest_entries(conn)
+    stored = stored_subjects(conn)
+    where = store_key(conn)
+    heads = witnessed_all(where) if where is not None else {}
+    seen = heads.get(store_id(conn))
+    witness = [_emptied(damage) for damage in against_witness(conn, seen)] if seen else []
     if not newest:
-        emptied = audit.emptied_beside(conn, stored, heads, seen) if stored else None
-        if emptied is not None and not audit.chain_began(conn):
+        emptied = emptied_beside(conn, stored, heads, seen) if stored else None
+        if emptied is not None and not chain_began(conn):
             witness.append(_emptied(emptied))
         return 0, False, witness
     shown = {audit.display(name) for name in named}
@@ -137,7 +141,7 @@ def audited(
             damage.why.replace(*edited),
             f"{BACKUP}; `pricing audit verify` also checks the chain's own MACs",
         )
-        for damage in audit.check_subjects(conn, stored, newest, known)
+        for damage in check_subjects(conn, stored, newest, known)
         if damage.where not in shown
     ]
     return len(stored), True, [*found, *witness]

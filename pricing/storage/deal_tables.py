@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import ColumnElement, func, insert, inspect, null, select
 from sqlalchemy.engine import Connection
 
-from pricing.storage import audit, seals, store
+from pricing.storage import audit, audit_subjects, seals, store
 
 _WRITERS = 7201560  # PostgreSQL advisory lock: writers of the deal history queue up
 
@@ -194,7 +194,7 @@ def add_segment(
         names = [row["name"] for row in stored]
         seals.extend_manifest(conn, import_id or 0, {int(number): (lines, names)})
     conn.execute(store.deal_columns.insert(), stored)
-    audit.remember_blobs(
+    audit_subjects.remember_blobs(
         conn, int(number), {row["name"]: row["data"] for row in stored}, hexdigests
     )
     return int(number)

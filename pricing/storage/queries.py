@@ -193,9 +193,9 @@ def insert_edition(
     ).scalar_one()
     stored = [(number, row[0], position, *row[1:]) for position, row in enumerate(items)]
     bulk_insert(conn, price_items, stored)
-    from pricing.storage import audit  # (not loaded by the readers of this module)
+    from pricing.storage import audit_subjects  # (not loaded by the readers of this module)
 
-    audit.remember(conn, price_items.name, number, stored)
+    audit_subjects.remember(conn, price_items.name, number, stored)
     if tiers:
         conn.execute(
             price_tiers.insert(),

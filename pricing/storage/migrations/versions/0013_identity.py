@@ -90,14 +90,14 @@ def _sealed(conn: sa.Connection, key: str) -> bool:
     """Whether the person's row, as 0010 stored it, holds against its newest entry."""
     import hashlib
 
-    from pricing.storage import audit as chain
+    from pricing.storage import audit_entries, audit_subjects
 
-    entry = chain.last_entry(conn, chain.subject("person", key))
-    if entry is None or not chain.holds(conn, entry):
+    entry = audit_entries.last_entry(conn, audit_subjects.subject("person", key))
+    if entry is None or not audit_entries.holds(conn, entry):
         return False
-    rows = chain.raw_rows(conn, sa.select(_BEFORE).where(_BEFORE.c.name_key == key)
+    rows = audit_subjects.raw_rows(conn, sa.select(_BEFORE).where(_BEFORE.c.name_key == key)
                           .order_by(_BEFORE.c.id))  # fmt: skip
-    digest = hashlib.sha256(chain.rows_digest("people", rows).encode()).hexdigest()
+    digest = hashlib.sha256(audit_subjects.rows_digest("people", rows).encode()).hexdigest()
     return digest == entry.digest
 
 
