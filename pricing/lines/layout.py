@@ -102,7 +102,6 @@ def csv_columns(
     layout: Layout,
     problems: Problems,
     encoding: str = "utf8",
-    numbered: bool = False,
 ) -> dict[str, Array] | None:
     """The mapped columns of a csv file as Arrow text, read block by block with Arrow's reader
     and checked as they come (lines, characters in a cell: a file beyond a bound is refused
@@ -110,24 +109,16 @@ def csv_columns(
     that cannot be read (more or fewer fields than the others, a stray quote).
 
     UTF-8 (Arrow checks it as it reads), else Windows-1252, what Excel writes on Windows.
-    Empty lines are read as blank rows (dropped later) so that line numbers stay true. The
-    blocks are parsed on every core; Arrow counts the lines of the rows it cannot read only on
-    one (``numbered``), so a file with such rows is read again that way for their lines (the
-    one thread made the reading of a million lines the longest step of a deals import, while
-    the other core waited)."""
+    Empty lines are read as blank rows (dropped later) so that line numbers stay true; Arrow
+    counts the lines of the rows it cannot read (``use_threads=False``: it cannot otherwise,
+    and one thread reads a million lines as fast here)."""
     import pyarrow as pa
     import pyarrow.csv as csv
 
     broken = Problems()
     message = "has {actual} fields where the header has {expected}: a stray separator or quote? fix the row and import again"  # fmt: skip
 
-    unnumbered = False  # a row that cannot be read was met on every core: no line number
-
     def invalid(row: pyarrow.csv.InvalidRow) -> Literal["skip"]:
-        nonlocal unnumbered
-        if not numbered:
-            unnumbered = True
-            return "skip"
         said = message.format(actual=row.actual_columns, expected=row.expected_columns)
         if not broken.only_counted("error", said):
             text = row.text if len(row.text) <= 200 else row.text[:200] + "…"
@@ -148,7 +139,7 @@ def csv_columns(
                     skip_rows=header_row + 1,
                     column_names=[f"f{i}" for i in range(width)],
                     encoding=encoding,
-                    use_threads=not numbered,
+                    use_threads=False,
                     block_size=CSV_LINE_BYTES.value,
                 ),
                 parse_options=csv.ParseOptions(
@@ -185,14 +176,7 @@ def csv_columns(
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
         if "UTF8" in str(exc) and encoding == "utf8":
             del batches
-            return csv_columns(
-                path, name, head, header_row, mapping, layout, problems, "cp1252", numbered
-            )
-        if not numbered:  # said as one thread reads it, which knows where
-            del batches
-            return csv_columns(
-                path, name, head, header_row, mapping, layout, problems, encoding, numbered=True
-            )
+            return csv_columns(path, name, head, header_row, mapping, layout, problems, "cp1252")
         detail = str(exc).removeprefix("CSV parse error: ")
         if "straddling" in detail:  # one line longer than a block
             raise InputError(
@@ -201,11 +185,6 @@ def csv_columns(
         problems.append(Problem("error", f"cannot be read as csv: {detail}; save it again as "
                              "comma- or semicolon-separated values", file=name))  # fmt: skip
         return None
-    if unnumbered:
-        del batches
-        return csv_columns(
-            path, name, head, header_row, mapping, layout, problems, encoding, numbered=True
-        )
     if broken.total:
         problems.extend(broken)
         return None
