@@ -424,9 +424,9 @@ def test_a_deal_split_across_chunks_or_interleaved_in_the_file_is_judged_whole(
     """Given lines matched two at a time, when a file lists a deal's three lines across two
     chunks, and another file interleaves two deals' lines, then every line is judged on its
     whole deal's value (each deal is worth 1,000 or more: within the rep's 20 %)."""
-    from pricing.lines import segments, service
+    from pricing.lines import segments, storing
 
-    monkeypatch.setattr(service, "CHUNK", 2)
+    monkeypatch.setattr(storing, "CHUNK", 2)
     deal_value_store(cli, tmp_path)
     header = "Order ID,Order Date,Customer,SKU,Quantity,Net Price\n"
     across = tmp_path / "across.csv"

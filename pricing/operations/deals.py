@@ -43,10 +43,13 @@ class Deals(Session):
         lists its problems (:class:`DealsRefused`). ``force``: a replacement may remove far
         more lines than it adds. ``statuses``: keep only the lines of these statuses;
         ``all_statuses``: keep every line (by default a cancelled, void or lost one is left out)."""
-        from pricing.results.deals import DealsImported, DealsRefused
-
         if file is None:
             raise InputError(": name the deals file (csv or xlsx)", field="file")
+        # The result's models (pydantic) load on another thread while the file is read, not
+        # in front of the reading.
+        from pricing.io.perf import preload
+
+        preload("pricing.results.deals")
         mapped = api.column_overrides(columns or [], kind="deals")
         read = api.read_deals(
             file,
@@ -58,6 +61,8 @@ class Deals(Session):
             statuses=statuses,
             all_statuses=all_statuses,
         )
+        from pricing.results.deals import DealsImported, DealsRefused
+
         if read.lines is None or any(p.severity == "error" for p in read.problems):
             return DealsRefused.of(read)
         result = api.import_deals(
