@@ -57,14 +57,6 @@ class Team:
     def admin(self, *args: str, user: str = "dana") -> subprocess.CompletedProcess[str]:
         return embedded(self.folder, "--db", self.url, "--user", user, *args, PRICING_SECRET=SECRET)
 
-    # The same, as a process of its own: what client mode is compared with.
-    def admin_process(self, *args: str, user: str = "dana") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "pricing", "--db", self.url, "--user", user, *args],
-            env=environment(PRICING_SECRET=SECRET), cwd=self.folder, capture_output=True,
-            text=True, timeout=60,
-        )  # fmt: skip
-
     # A person at a terminal in client mode: no --db, the server and their token. In this
     # process (what is tested is what the client sends and the server answers); the process
     # itself, its exit code and output, in ``client_process``.
@@ -702,7 +694,7 @@ def test_client_mode_prints_what_embedded_mode_prints(team: Team) -> None:
         ["approve", pending],  # refused: her own
     ]
     for command in commands:
-        embedded = team.admin_process(*command, user="priya")
+        embedded = team.admin(*command, user="priya")  # (what it prints: in this process)
         client = team.client_process("priya", *command)
         assert (client.returncode, _timeless(client.stdout), client.stderr) == (
             embedded.returncode, _timeless(embedded.stdout), embedded.stderr,
