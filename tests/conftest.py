@@ -29,14 +29,17 @@ SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 # The modules that take longest (their tests' seconds on two cores, longest first, measured with
 # --durations=0). `make test` gives each module to one worker (--dist loadfile: a module's
 # fixtures are made once) and hands them out in this order, the rest after them as collected,
-# so that no worker is left alone with a long module at the end.
+# so that no worker is left alone with a long module at the end. (test_rotation, whose tests
+# each make two databases and start a server, and the two report modules were left to the end
+# as collected; test_identity's clients now run in the test's process.)
 LONGEST_FIRST = (
-    "test_server.py", "test_identity.py", "test_junk_files.py", "test_faults.py",
-    "test_cli_deals_imports.py", "test_deal_seals.py", "test_cli_requests.py",
-    "test_server_edges.py", "test_hostile_files.py", "test_fuzz_report.py", "test_db_check.py",
-    "test_terminal_text.py", "test_cli_deals_report.py", "test_hostile_deals.py",
-    "test_bounds_memory.py", "test_fuzz_policy.py", "test_engine.py", "test_team_mode.py",
-    "test_store.py", "test_real_data.py", "test_demo.py",
+    "test_server.py", "test_junk_files.py", "test_faults.py", "test_cli_deals_imports.py",
+    "test_rotation.py", "test_deal_seals.py", "test_cli_requests.py", "test_server_edges.py",
+    "test_hostile_files.py", "test_fuzz_report.py", "test_db_check.py", "test_terminal_text.py",
+    "test_cli_deals_report.py", "test_hostile_deals.py", "test_bounds_memory.py",
+    "test_refuse_before_reading.py", "test_report_figures.py", "test_identity.py",
+    "test_fuzz_policy.py", "test_engine.py", "test_team_mode.py", "test_store.py",
+    "test_real_data.py", "test_demo.py",
 )  # fmt: skip
 
 

@@ -14,7 +14,6 @@ import hashlib
 import json
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ from pricing import config
 from pricing.storage import audit_entries, audit_subjects
 from pricing.storage.people import keyed_hash
 from tests.conftest import postgres_database
-from tests.serving import environment, serving
+from tests.serving import embedded, serving
 
 OLD = "the-secret-that-leaked-" + "o" * 32
 NEW = "the-secret-after-the-leak-" + "n" * 32
@@ -47,11 +46,11 @@ class Rotated:
     tokens: dict[str, str]
 
     def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """The administrator on the server's host, with the server's (rotated) configuration."""
-        return subprocess.run(
-            [sys.executable, "-m", "pricing", "--db", self.url, "--user", "dana", *args],
-            env=environment(PRICING_CONFIG=str(self.folder / "server.toml")), cwd=self.folder,
-            capture_output=True, text=True, timeout=60,
+        """The administrator on the server's host, with the server's (rotated) configuration
+        (in this process: what is tested is the store and the server's process)."""
+        return embedded(
+            self.folder, "--db", self.url, "--user", "dana", *args,
+            PRICING_CONFIG=str(self.folder / "server.toml"),
         )  # fmt: skip
 
     def call(self, person: str, operation: str, token: str | None = None) -> int:
@@ -92,11 +91,9 @@ def rotated(tmp_path: Path) -> Iterator[Rotated]:
         )
         tokens = {}
         for name, role in PEOPLE.items():
-            done = subprocess.run(
-                [sys.executable, "-m", "pricing", "--db", url, "--user", "dana",
-                 "people", "add", name, "--role", role, "--json"],
-                env=environment(PRICING_SECRET=OLD, PRICING_AUDIT_WITNESS=witness),
-                cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            done = embedded(
+                tmp_path, "--db", url, "--user", "dana", "people", "add", name, "--role", role,
+                "--json", PRICING_SECRET=OLD, PRICING_AUDIT_WITNESS=witness,
             )  # fmt: skip
             assert done.returncode == 0, done.stderr
             tokens[name] = json.loads(done.stdout)["token"]

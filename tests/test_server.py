@@ -57,26 +57,33 @@ class Team:
     def admin(self, *args: str, user: str = "dana") -> subprocess.CompletedProcess[str]:
         return embedded(self.folder, "--db", self.url, "--user", user, *args, PRICING_SECRET=SECRET)
 
-    # The same, as a process of its own: what client mode is compared with.
-    def admin_process(self, *args: str, user: str = "dana") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "pricing", "--db", self.url, "--user", user, *args],
-            env=environment(PRICING_SECRET=SECRET), cwd=self.folder, capture_output=True,
-            text=True, timeout=60,
-        )  # fmt: skip
-
-    # A person at a terminal in client mode: no --db, the server and their token.
+    # A person at a terminal in client mode: no --db, the server and their token. In this
+    # process (what is tested is what the client sends and the server answers); the process
+    # itself, its exit code and output, in ``client_process``.
     def client(
         self, person: str | None, *args: str, token: str | None = None, **env: str
     ) -> subprocess.CompletedProcess[str]:
+        return embedded(self.folder, *args, **self._client_settings(person, token, env))
+
+    # The same, as a process of its own (``python -m pricing``): a few tests hold the process's
+    # contract (exit codes, stdout and stderr, nothing printed but the message).
+    def client_process(
+        self, person: str | None, *args: str, token: str | None = None, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pricing", *args],
+            env=environment(**self._client_settings(person, token, env)),
+            cwd=self.folder, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    def _client_settings(
+        self, person: str | None, token: str | None, env: dict[str, str]
+    ) -> dict[str, str]:
         given = token if token is not None else self.tokens.get(person or "", "")
         settings = {"PRICING_SERVER": self.server, **env}
         if given:
             settings["PRICING_TOKEN"] = given
-        return subprocess.run(
-            [sys.executable, "-m", "pricing", *args], env=environment(**settings),
-            cwd=self.folder, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+        return settings
 
     def client_json(self, person: str, *args: str) -> Any:
         done = self.client(person, *args, "--json")
@@ -179,10 +186,10 @@ def test_a_wrong_token_is_refused_exit_2_without_a_traceback(team: Team) -> None
     before = team.snapshot()
     forged = "prc_" + "A" * 43
     for token in (forged, "not-a-token", team.tokens["priya"] + "x"):
-        done = team.client(None, "requests", "--json", token=token)
+        done = team.client_process(None, "requests", "--json", token=token)
         refused(done, 2, "token is wrong or was revoked")
         assert token not in done.stderr + done.stdout  # a token is never echoed
-    done = team.client(None, "requests")  # client mode without any token
+    done = team.client_process(None, "requests")  # client mode without any token
     refused(done, 2, "PRICING_TOKEN")
     assert team.snapshot() == before
 
@@ -565,7 +572,9 @@ def test_a_wrong_token_at_login_is_not_kept(team: Team, tmp_path: Path) -> None:
 
 
 def test_a_server_that_is_down_is_named_exit_2(team: Team) -> None:
-    done = team.client("priya", "requests", PRICING_SERVER=f"http://127.0.0.1:{free_port()}")
+    done = team.client_process(
+        "priya", "requests", PRICING_SERVER=f"http://127.0.0.1:{free_port()}"
+    )
     refused(done, 2, "cannot reach the pricing server")
 
 
@@ -695,8 +704,8 @@ def test_client_mode_prints_what_embedded_mode_prints(team: Team) -> None:
     )
     (team.folder / "lines-empty.csv").write_text("")
     for command in commands:
-        embedded = team.admin_process(*command, user="priya")
-        client = team.client("priya", *command)
+        embedded = team.admin(*command, user="priya")  # (what it prints: in this process)
+        client = team.client_process("priya", *command)
         assert (client.returncode, _timeless(client.stdout), client.stderr) == (
             embedded.returncode, _timeless(embedded.stdout), embedded.stderr,
         ), command  # fmt: skip
