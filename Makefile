@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/pricing demo --dir demo
 
 test: $(STAMP)
+	$(BIN)/python -m compileall -q -j 0 pricing  # where PYTHONDONTWRITEBYTECODE is set, each test's process would compile the package again
 	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder  # a module a worker, longest first (tests/conftest.py)
 
 lint: $(STAMP)
