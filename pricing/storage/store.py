@@ -537,7 +537,7 @@ class Store:
             revision = _revision(conn, self.url)
         if revision == SCHEMA_REVISION:
             return
-        from pricing.storage.migrations import known_revisions, upgrade_to_head
+        from pricing.storage.migrations import create_at_head, known_revisions, upgrade_to_head
 
         if revision is not None and revision not in known_revisions():
             raise _unknown_revision(self.url, revision)
@@ -557,7 +557,10 @@ class Store:
                 )
             if current != SCHEMA_REVISION:
                 try:
-                    upgrade_to_head(conn)
+                    if current is None and not _any_table(conn):
+                        create_at_head(conn)  # a new database: its tables at once
+                    else:
+                        upgrade_to_head(conn)
                 except DBAPIError as exc:
                     raise _upgrade_failed(self.url, current, exc) from None
 
@@ -599,6 +602,13 @@ def _has_tables(conn: Connection) -> bool:
     from sqlalchemy import inspect
 
     return inspect(conn).has_table(editions.name)
+
+
+def _any_table(conn: Connection) -> bool:
+    """Whether the database (its current schema, on PostgreSQL) holds any table at all."""
+    from sqlalchemy import inspect
+
+    return bool(inspect(conn).get_table_names())
 
 
 def _revision(conn: Connection, url: str) -> str | None:
