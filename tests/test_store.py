@@ -62,9 +62,13 @@ def _schema(url: str) -> dict[str, Any]:
                 }
             revision = conn.execute(text("SELECT version_num FROM alembic_version")).all()
             state = conn.execute(text("SELECT name FROM audit_state ORDER BY name")).all()
+            text_of = []  # on SQLite, the schema's own text (what bench/equivalence.py compares)
+            if conn.dialect.name == "sqlite":
+                schema = "SELECT type, name, tbl_name, sql FROM sqlite_master"
+                text_of = sorted(conn.exec_driver_sql(schema).all())
     finally:
         db.close()
-    return {"tables": tables, "revision": revision, "audit state": state}
+    return {"tables": tables, "revision": revision, "audit state": state, "text": text_of}
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -87,6 +91,11 @@ def test_a_new_store_made_at_once_has_the_schema_the_migrations_make(
         migrated = Store.connect(migrated_url)
         with migrated.write() as conn:
             migrations.upgrade_to_head(conn)  # every migration, from an empty database
+            if backend == "sqlite":
+                assert migrations.sqlite_schema(conn) == migrations.SQLITE_HEAD.read_text(), (
+                    "the migrations' schema changed: write head.sqlite.sql again from a store "
+                    "they made (migrations.sqlite_schema)"
+                )
         migrated.close()
 
         def no_migrations(_conn: Any) -> None:
@@ -96,6 +105,7 @@ def test_a_new_store_made_at_once_has_the_schema_the_migrations_make(
         Store.open(made_url).close()
         made, expected = _schema(made_url), _schema(migrated_url)
     assert made["tables"] == expected["tables"]
+    assert made["text"] == expected["text"]
     assert made["revision"] == expected["revision"] == [(store.SCHEMA_REVISION,)]
     assert made["audit state"] == expected["audit state"] == [("store",)]
 
