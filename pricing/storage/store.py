@@ -1,9 +1,10 @@
 """Storage: SQLAlchemy Core over SQLite (default, embedded) or PostgreSQL (a team).
 
 Money is stored as whole millionths in BIGINT columns: exact on both engines, and summable in
-SQL without floating point. The schema is created and upgraded by Alembic migrations; a
-database already at this version's revision is used without importing Alembic, which keeps
-short commands fast.
+SQL without floating point. The schema is upgraded by Alembic migrations; a new database
+(no table at all) is made at once at the head (:func:`~pricing.storage.migrations.create_at_head`),
+and one already at this version's revision is used, both without importing Alembic, which keeps
+short commands and a first import fast.
 """
 
 from __future__ import annotations
