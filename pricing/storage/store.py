@@ -1,10 +1,10 @@
 """Storage: SQLAlchemy Core over SQLite (default, embedded) or PostgreSQL (a team).
 
 Money is stored as whole millionths in BIGINT columns: exact on both engines, and summable in
-SQL without floating point. The schema is upgraded by Alembic migrations; a new database
-(no table at all) is made at once at the head (:func:`~pricing.storage.migrations.create_at_head`),
-and one already at this version's revision is used, both without importing Alembic, which keeps
-short commands and a first import fast.
+SQL without floating point. The schema is created and upgraded by Alembic migrations, but for
+a new PostgreSQL database or store in memory, made at once at the head
+(:func:`~pricing.storage.migrations.create_at_head`); a database already at this version's
+revision is used without importing Alembic, which keeps short commands fast.
 """
 
 from __future__ import annotations
@@ -558,7 +558,7 @@ class Store:
                 )
             if current != SCHEMA_REVISION:
                 try:
-                    if current is None and not _any_table(conn):
+                    if current is None and _made_at_once(conn):
                         create_at_head(conn)  # a new database: its tables at once
                     else:
                         upgrade_to_head(conn)
@@ -605,11 +605,18 @@ def _has_tables(conn: Connection) -> bool:
     return inspect(conn).has_table(editions.name)
 
 
-def _any_table(conn: Connection) -> bool:
-    """Whether the database (its current schema, on PostgreSQL) holds any table at all."""
+def _made_at_once(conn: Connection) -> bool:
+    """Whether a database without a revision gets its schema at once
+    (:func:`~pricing.storage.migrations.create_at_head`): one holding no table at all, on
+    PostgreSQL or in memory. A new SQLite file is still made by the migrations: made at once,
+    its first transaction came so soon after its creation that another process opening the
+    file at that moment was refused ("database is locked", 1 in 64 in
+    tests/test_store.py's eight processes at once), which the migrations' slower start hid."""
     from sqlalchemy import inspect
 
-    return bool(inspect(conn).get_table_names())
+    if conn.dialect.name == "sqlite" and conn.engine.url.database not in (None, "", ":memory:"):
+        return False
+    return not inspect(conn).get_table_names()
 
 
 def _revision(conn: Connection, url: str) -> str | None:

@@ -40,8 +40,9 @@ def create_at_head(connection: Connection) -> None:
     tables of :data:`pricing.storage.store.metadata` and alembic's own; then the revision,
     the head's, and the store's random id (what 0012 gives every new store). On the caller's
     transaction, without loading alembic or running the migrations one by one; a store that
-    holds anything is upgraded by them (:func:`upgrade_to_head`). tests/test_store.py proves
-    the schema made so the migrations' on SQLite and PostgreSQL."""
+    holds anything, and a new SQLite file, are made by them (:func:`upgrade_to_head`; the store
+    decides). tests/test_store.py proves the schema made so the migrations' on SQLite and
+    PostgreSQL."""
     import secrets
 
     from pricing.storage import store
