@@ -172,6 +172,22 @@ def open_store(url: str | None = None, *, create: bool = False, dry_run: bool = 
     return Store.open(url, create=create)
 
 
+def load_dialect(url: str | None = None) -> None:
+    """Import the SQLAlchemy dialect of the database at ``url`` (default: the configured one)
+    without connecting, for a caller with time to spare before it opens the store. A URL that
+    cannot be used is said when the store is opened, as ever (nothing is said here)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pricing.errors import PricingError
+    from pricing.storage.store import resolve_url
+
+    try:
+        make_url(resolve_url(url)).get_dialect()
+    except (PricingError, SQLAlchemyError, ImportError, ValueError):
+        return
+
+
 def stored_counts(db: Store) -> dict[str, int]:
     """How much the database holds: editions, policy versions, requests and deal lines."""
     from pricing.storage import deal_tables, queries
@@ -351,6 +367,7 @@ def import_price_book(
         from pricing.policy import versions as policies
         from pricing.pricebook import editions
 
+        _load_for_storing()
         if meanwhile is not None:
             meanwhile()
         loaded = loading.result()
@@ -390,6 +407,15 @@ def import_price_book(
                 conn, since=effective_from, by=user, why=f"price book edition {result.edition}"
             )
     return result
+
+
+def _load_for_storing() -> None:
+    """Load the code that authorizing and storing a book runs (who may act, the audit, the
+    deal tables), while the workbook is parsed on the other thread: after the parse it would
+    load on the path that waits (importing runs no code of the store and opens nothing)."""
+    import pricing.access.authority
+    import pricing.storage.audit
+    import pricing.storage.deal_tables  # noqa: F401
 
 
 def _rematch_history(conn: Connection, *, since: date, by: str, why: str) -> int:

@@ -36,6 +36,100 @@ def test_migrations_create_exactly_the_tables_the_code_uses(db_url: str) -> None
     assert differences == []
 
 
+def _schema(url: str) -> dict[str, Any]:
+    """All the inspector says of a store's tables (columns in order with their types,
+    nullability, defaults; keys, foreign keys, indexes, unique and check constraints), its
+    revision and the names of its audit state."""
+    from sqlalchemy import inspect
+
+    db = Store.connect(url)
+    try:
+        with db.engine.connect() as conn:
+            seen = inspect(conn)
+            tables: dict[str, Any] = {}
+            for name in sorted(seen.get_table_names()):
+                columns = [
+                    (c["name"], c["type"].compile(conn.dialect), c["nullable"], c.get("default"))
+                    for c in seen.get_columns(name)
+                ]
+                tables[name] = {
+                    "columns": columns,
+                    "primary key": seen.get_pk_constraint(name),
+                    "foreign keys": sorted(map(repr, seen.get_foreign_keys(name))),
+                    "indexes": sorted(map(repr, seen.get_indexes(name))),
+                    "unique": sorted(map(repr, seen.get_unique_constraints(name))),
+                    "checks": sorted(map(repr, seen.get_check_constraints(name))),
+                }
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+            state = conn.execute(text("SELECT name FROM audit_state ORDER BY name")).all()
+            text_of = []  # on SQLite, the schema's own text (what bench/equivalence.py compares)
+            if conn.dialect.name == "sqlite":
+                schema = "SELECT type, name, tbl_name, sql FROM sqlite_master"
+                text_of = sorted(conn.exec_driver_sql(schema).all())
+    finally:
+        db.close()
+    return {"tables": tables, "revision": revision, "audit state": state, "text": text_of}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_new_store_made_at_once_has_the_schema_the_migrations_make(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new database gets its tables at once (create_at_head, stamped at the head) rather than
+    through the 13 migrations (on PostgreSQL through Store.open; a new SQLite file is migrated,
+    a store in memory is made so): the very schema they make, on both engines."""
+    from contextlib import ExitStack
+
+    from pricing.storage import migrations
+    from tests.conftest import postgres_schema
+
+    with ExitStack() as stack:
+        if backend == "sqlite":
+            made_url, migrated_url = (f"sqlite:///{tmp_path / n}" for n in ("made.db", "up.db"))
+        else:
+            made_url = stack.enter_context(postgres_schema())
+            migrated_url = stack.enter_context(postgres_schema())
+        migrated = Store.connect(migrated_url)
+        with migrated.write() as conn:
+            migrations.upgrade_to_head(conn)  # every migration, from an empty database
+            if backend == "sqlite":
+                assert migrations.sqlite_schema(conn) == migrations.SQLITE_HEAD.read_text(), (
+                    "the migrations' schema changed: write head.sqlite.sql again from a store "
+                    "they made (migrations.sqlite_schema)"
+                )
+        migrated.close()
+
+        def no_migrations(_conn: Any) -> None:
+            raise AssertionError("a new store was migrated, not made at once")
+
+        monkeypatch.setattr(migrations, "upgrade_to_head", no_migrations)
+        if backend == "sqlite":  # (a new SQLite file is migrated: made at once here)
+            made = Store.connect(made_url)
+            with made.write() as conn:
+                migrations.create_at_head(conn)
+            made.close()
+        else:
+            Store.open(made_url).close()
+        made, expected = _schema(made_url), _schema(migrated_url)
+    assert made["tables"] == expected["tables"]
+    assert made["text"] == expected["text"]
+    assert made["revision"] == expected["revision"] == [(store.SCHEMA_REVISION,)]
+    assert made["audit state"] == expected["audit state"] == [("store",)]
+
+
+def test_a_new_store_in_memory_is_made_without_loading_alembic() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pricing.storage.store import Store; "
+        "Store.open('sqlite://').close(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_sqlite_is_in_wal_mode_with_a_busy_timeout(sqlite_url: str) -> None:
     db = Store.open(sqlite_url)
     with db.read() as conn:

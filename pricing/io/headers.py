@@ -127,6 +127,8 @@ def unknown_overrides(
     """The ``--column FIELD=HEADER`` mappings whose header no cell of the first 30 rows has
     (a typo): each field, the header given, and the cell most like it (None: nothing close).
     Said before anything else, since every other message would be about its consequences."""
+    if not overrides:
+        return []  # (nothing to look for: difflib is not even loaded)
     import difflib
 
     cells = {

@@ -51,9 +51,17 @@ class PriceBooks(Session):
             skip_invalid=skip_invalid,
             dry_run=dry_run,
             progress=self.progress,
-            meanwhile=lambda: results.pricebook,  # pydantic and the models, during the parse
+            meanwhile=self._while_parsing,
         )
         return results.pricebook.PriceBookImport.of(result)
+
+    def _while_parsing(self) -> None:
+        """What the import loads while the workbook is parsed: pydantic and the result's
+        models, and the database's dialect (:func:`pricing.api.load_dialect`)."""
+        import pricing.results.pricebook  # noqa: F401
+
+        if self._store is None:
+            api.load_dialect(self.url)
 
     @operation("pricebook.show")
     def price_book(

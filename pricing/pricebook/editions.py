@@ -319,16 +319,16 @@ def add_edition(
     imported_at: datetime,
 ) -> int:
     """Store a book as a new edition and return its number."""
-    return queries.insert_edition(
+    number = queries.insert_edition(
         conn,
         effective_from=effective_from,
         source=source,
         source_sha256=source_sha256,
         imported_by=imported_by,
         imported_at=imported_at,
-        items=book.canonical_rows(),
-        tiers=[
-            queries.TierRecord(t.sku, t.family, t.min_qty, t.price, t.discount_pct)
-            for t in book.tiers
-        ],
+        item_count=len(book.items),
     )
+    tiers = [queries.TierRecord(t.sku, t.family, t.min_qty, t.price, t.discount_pct)
+             for t in book.tiers]  # fmt: skip
+    queries.insert_items(conn, number, book.stored_rows(number), tiers)
+    return number

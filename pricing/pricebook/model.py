@@ -78,7 +78,6 @@ class PriceBook:
     tiers: list[Tier] = field(default_factory=list)
     _by_sku: dict[str, list[Tier]] | None = field(default=None, repr=False, compare=False)
     _by_family: dict[str, list[Tier]] | None = field(default=None, repr=False, compare=False)
-    _rows: list[tuple[Any, ...]] | None = field(default=None, repr=False, compare=False)
 
     def get(self, sku: str) -> PriceItem | None:
         return self.items.get(sku_key(sku))
@@ -103,21 +102,21 @@ class PriceBook:
                 best = tier
         return (best.price_for(item), best) if best else (item.list_price, None)
 
-    def canonical_rows(self) -> list[tuple[Any, ...]]:
-        """Items in file order as plain tuples, amounts as whole millionths.
+    def stored_rows(self, edition: int) -> list[tuple[Any, ...]]:
+        """Items in file order as edition ``edition`` stores them: plain tuples in the column
+        order of its table (edition, key, position, SKU, name, family, list price, currency,
+        cost, floor, status), amounts as whole millionths, made in one pass.
 
-        The one canonical form of an item, the one the store writes.
+        The one canonical form of an item, the one the store writes (and its audit digests).
         Item amounts have at most 6 decimals by construction: readers round to the currency's
         minor unit and the store keeps millionths.
         """
-        if self._rows is None:
-            self._rows = [
-                (key, i.sku, i.name, i.family, int(i.list_price.scaleb(6)), i.currency,
-                 None if i.unit_cost is None else int(i.unit_cost.scaleb(6)),
-                 None if i.floor_price is None else int(i.floor_price.scaleb(6)), i.status)
-                for key, i in self.items.items()
-            ]  # fmt: skip
-        return self._rows
+        return [
+            (edition, key, position, i.sku, i.name, i.family, int(i.list_price.scaleb(6)),
+             i.currency, None if i.unit_cost is None else int(i.unit_cost.scaleb(6)),
+             None if i.floor_price is None else int(i.floor_price.scaleb(6)), i.status)
+            for position, (key, i) in enumerate(self.items.items())
+        ]  # fmt: skip
 
     def search(self, text: str) -> list[PriceItem]:
         """The items whose name or SKU has ``text`` in it (case aside), in file order."""

@@ -171,14 +171,10 @@ def insert_edition(
     source_sha256: str,
     imported_by: str,
     imported_at: datetime,
-    items: Sequence[tuple[Any, ...]],
-    tiers: Sequence[TierRecord],
+    item_count: int,
 ) -> int:
-    """Store a new edition and return its number.
-
-    ``items`` are in storage form (``PriceBook.canonical_rows``: key, sku, name, family, list
-    price in millionths, currency, cost and floor in millionths, status).
-    """
+    """Store a new edition's row and return its number; its items and tiers follow
+    (:func:`insert_items`)."""
     number = conn.execute(
         editions.insert()
         .values(
@@ -186,16 +182,27 @@ def insert_edition(
             source=source,
             imported_at=imported_at,
             imported_by=imported_by,
-            item_count=len(items),
+            item_count=item_count,
             source_sha256=source_sha256,
         )
         .returning(editions.c.id)
     ).scalar_one()
-    stored = [(number, row[0], position, *row[1:]) for position, row in enumerate(items)]
-    bulk_insert(conn, price_items, stored)
+    return int(number)
+
+
+def insert_items(
+    conn: Connection, number: int, items: Sequence[tuple[Any, ...]], tiers: Sequence[TierRecord]
+) -> None:
+    """Store edition ``number``'s items and tiers.
+
+    ``items`` are in storage form, in the table's column order (``PriceBook.stored_rows``:
+    edition, key, position, sku, name, family, list price in millionths, currency, cost and
+    floor in millionths, status): made in one pass, they are inserted and digested as given.
+    """
+    bulk_insert(conn, price_items, items)
     from pricing.storage import audit_subjects  # (not loaded by the readers of this module)
 
-    audit_subjects.remember(conn, price_items.name, number, stored)
+    audit_subjects.remember(conn, price_items.name, number, items)
     if tiers:
         conn.execute(
             price_tiers.insert(),
@@ -212,7 +219,6 @@ def insert_edition(
                 for position, tier in enumerate(tiers)
             ],
         )
-    return int(number)
 
 
 # Policy versions ----------------------------------------------------------------------------

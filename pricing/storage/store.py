@@ -1,9 +1,10 @@
 """Storage: SQLAlchemy Core over SQLite (default, embedded) or PostgreSQL (a team).
 
 Money is stored as whole millionths in BIGINT columns: exact on both engines, and summable in
-SQL without floating point. The schema is created and upgraded by Alembic migrations; a
-database already at this version's revision is used without importing Alembic, which keeps
-short commands fast.
+SQL without floating point. The schema is created and upgraded by Alembic migrations, but for
+a new PostgreSQL database or store in memory, made at once at the head
+(:func:`~pricing.storage.migrations.create_at_head`); a database already at this version's
+revision is used without importing Alembic, which keeps short commands fast.
 """
 
 from __future__ import annotations
@@ -537,7 +538,7 @@ class Store:
             revision = _revision(conn, self.url)
         if revision == SCHEMA_REVISION:
             return
-        from pricing.storage.migrations import known_revisions, upgrade_to_head
+        from pricing.storage.migrations import create_at_head, known_revisions, upgrade_to_head
 
         if revision is not None and revision not in known_revisions():
             raise _unknown_revision(self.url, revision)
@@ -557,7 +558,10 @@ class Store:
                 )
             if current != SCHEMA_REVISION:
                 try:
-                    upgrade_to_head(conn)
+                    if current is None and _made_at_once(conn):
+                        create_at_head(conn)  # a new database: its tables at once
+                    else:
+                        upgrade_to_head(conn)
                 except DBAPIError as exc:
                     raise _upgrade_failed(self.url, current, exc) from None
 
@@ -599,6 +603,20 @@ def _has_tables(conn: Connection) -> bool:
     from sqlalchemy import inspect
 
     return inspect(conn).has_table(editions.name)
+
+
+def _made_at_once(conn: Connection) -> bool:
+    """Whether a database without a revision gets its schema at once
+    (:func:`~pricing.storage.migrations.create_at_head`): one holding no table at all, on
+    PostgreSQL or in memory. A new SQLite file is still made by the migrations: made at once,
+    its first transaction came so soon after its creation that another process opening the
+    file at that moment was refused ("database is locked", 1 in 64 in
+    tests/test_store.py's eight processes at once), which the migrations' slower start hid."""
+    from sqlalchemy import inspect
+
+    if conn.dialect.name == "sqlite" and conn.engine.url.database not in (None, "", ":memory:"):
+        return False
+    return not inspect(conn).get_table_names()
 
 
 def _revision(conn: Connection, url: str) -> str | None:
