@@ -180,7 +180,7 @@ def load_dialect(url: str | None = None) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from pricing.errors import PricingError
-    from pricing.storage.store import resolve_url
+    from pricing.storage.urls import resolve_url
 
     try:
         make_url(resolve_url(url)).get_dialect()
@@ -202,7 +202,8 @@ def database_status(url: str | None = None) -> DatabaseStatus:
     """Where the database is, at which schema revision and what it holds (changes nothing; a
     missing SQLite file is an error, never created)."""
     from pricing.storage.migrations import known_revisions
-    from pricing.storage.store import SCHEMA_REVISION, Store, display_url, resolve_url
+    from pricing.storage.store import SCHEMA_REVISION, Store
+    from pricing.storage.urls import display_url, resolve_url
 
     store = Store.connect(url, create=False)
     try:

@@ -282,7 +282,7 @@ def _pg_witness_name(url: str) -> str:
     """How the audit's witness names a PostgreSQL store (``audit_witness.store_key``)."""
     from sqlalchemy.engine import make_url
 
-    from pricing.storage.store import display_url
+    from pricing.storage.urls import display_url
 
     resolved = "postgresql+psycopg://" + url.split("://", 1)[1]
     return display_url(make_url(resolved).render_as_string(hide_password=False))

@@ -15,7 +15,8 @@ from pricing.cli import main
 from pricing.errors import SchemaError, StoreError
 from pricing.storage import seals, store
 from pricing.storage.migrations import head_revision
-from pricing.storage.store import Amount, Store, display_url, resolve_url
+from pricing.storage.store import Amount, Store
+from pricing.storage.urls import display_url, resolve_url
 from tests.conftest import Cli
 
 

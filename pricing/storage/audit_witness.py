@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pricing import config
 from pricing.errors import ConfigError
-from pricing.storage import store, witness
+from pricing.storage import store, urls, witness
 from pricing.storage.audit_entries import Head, stamp
 
 
@@ -47,7 +47,7 @@ def store_key(conn: Connection) -> str | None:
         if not database or database == ":memory:" or database.startswith("file:"):
             return None
         return "sqlite:///" + os.path.realpath(database)
-    return store.display_url(url.render_as_string(hide_password=False))
+    return urls.display_url(url.render_as_string(hide_password=False))
 
 
 def append_head(where: str, ident: str, head: Head) -> None:

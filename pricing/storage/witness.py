@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from pricing.errors import ConfigError
-from pricing.storage import store
+from pricing.storage import urls
 
 heads = Table(
     "audit_witness",
@@ -56,7 +56,7 @@ class Row:
 
 def shown(url: str) -> str:
     """The witness as messages name it (never a password)."""
-    return "database " + store.display_url(url)
+    return "database " + urls.display_url(url)
 
 
 @cache
