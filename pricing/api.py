@@ -315,15 +315,14 @@ def column_overrides(
 ) -> dict[str, str]:
     """``["sku=Numero", ...]`` -> ``{"sku": "Numero"}``: headers the loose matching does not
     know, for a price book or a deals file; an unknown field or a pair without ``=`` raises an
-    :class:`~pricing.errors.InputError` on the field ``columns``."""
-    from pricing.pricebook.file import parse_column_overrides
+    :class:`~pricing.errors.InputError` on the field ``columns``. (From the headers' own
+    module: the price book's reader and its models are not imported for a deals file.)"""
+    from pricing.pricebook.columns import ITEM_HEADERS, parse_column_overrides
 
     if kind == "deals":
         from pricing.lines.reader import DEAL_HEADERS
 
         return parse_column_overrides(pairs, DEAL_HEADERS)
-    from pricing.pricebook.file import ITEM_HEADERS
-
     return parse_column_overrides(pairs, ITEM_HEADERS)
 
 
@@ -626,12 +625,14 @@ def read_deals(
     progress: Progress | None = None,
     statuses: Sequence[str] | None = None,
     all_statuses: bool = False,
+    then_import: Sequence[str] = (),
 ) -> DealsFile:
     """Read a deals export (csv or xlsx) into normalised lines and problems (``decimal``:
     ``comma`` or ``point``, the decimal mark of money written as text, when the file's own
     values do not say; ``sheet``: a workbook's sheet, by default the deals sheet found).
     Lines of a cancelled, void or lost status are left out (``skipped_by_status``);
-    ``statuses`` keeps only those named, ``all_statuses`` every line."""
+    ``statuses`` keeps only those named, ``all_statuses`` every line. ``then_import``:
+    modules the caller needs next, imported on another thread while the file is read."""
     from pricing.lines.reader import read_deals as read
 
     return read(
@@ -643,6 +644,7 @@ def read_deals(
         progress=progress,
         statuses=statuses,
         all_statuses=all_statuses,
+        then_import=then_import,
     )
 
 

@@ -108,6 +108,7 @@ def read_deals(
     progress: Progress | None = None,
     statuses: Sequence[str] | None = None,
     all_statuses: bool = False,
+    then_import: Sequence[str] = (),
 ) -> DealsFile:
     """Read a deals export (csv or xlsx) into normalised lines and problems.
 
@@ -123,10 +124,14 @@ def read_deals(
 
     A file beyond the bounds of :mod:`pricing.limits` (its size, lines, columns, characters in
     a cell) raises InputError as soon as the part read shows it; cells holding a NUL byte are
-    problems with their lines."""
+    problems with their lines.
+
+    ``then_import``: modules the caller needs after the reading (its results' models, say),
+    imported on the same thread after the reader's own: on a thread of their own they took
+    turns with Arrow's import (each holds the GIL) while this thread waited for it."""
     # Arrow's compute functions, the store, pandas (which Arrow imports on its first numpy
     # conversion) and the matching and storing of lines load while the file is read.
-    preload("pyarrow.compute", "sqlalchemy", "pandas", "pricing.lines.service")
+    preload("pyarrow.compute", "sqlalchemy", "pandas", "pricing.lines.service", *then_import)
     frugal_arrow_memory()
 
     if date_format is not None:

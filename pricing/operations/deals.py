@@ -45,11 +45,6 @@ class Deals(Session):
         ``all_statuses``: keep every line (by default a cancelled, void or lost one is left out)."""
         if file is None:
             raise InputError(": name the deals file (csv or xlsx)", field="file")
-        # The result's models (pydantic) load on another thread while the file is read, not
-        # in front of the reading.
-        from pricing.io.perf import preload
-
-        preload("pricing.results.deals")
         mapped = api.column_overrides(columns or [], kind="deals")
         read = api.read_deals(
             file,
@@ -60,6 +55,9 @@ class Deals(Session):
             progress=self.progress,
             statuses=statuses,
             all_statuses=all_statuses,
+            # The result's models (pydantic) load on another thread while the file is read,
+            # not in front of the reading (after Arrow: not taking turns with its import).
+            then_import=("pricing.results.deals",),
         )
         from pricing.results.deals import DealsImported, DealsRefused
 
