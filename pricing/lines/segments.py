@@ -97,28 +97,33 @@ def append(conn: Connection, lines: pa.Table, import_id: int | None) -> None:
 class Appender:
     """Stores one import's segments while the caller prepares the next: each segment is
     compressed on another core while the caller matches the following chunk, then inserted
-    (on the caller's connection, in its transaction) when the next one is handed over."""
+    (on the caller's connection, in its transaction) when the next one is handed over. A
+    caller that matched its chunk first compresses the segment's columns left meanwhile (the
+    compressing, not the matching, was what a chunk waited for)."""
 
     def __init__(self, conn: Connection, import_id: int | None) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.conn, self.import_id = conn, import_id
         self.pool = ThreadPoolExecutor(1)
-        self.pending: tuple[_Bounds, Future[list[tuple[bytes, str]]]] | None = None
+        self.pending: tuple[_Bounds, _Encoding, Future[None]] | None = None
 
     def add(self, lines: pa.Table) -> None:
         """Queue lines (all of ``COLUMNS``) for storing, up to ``SEGMENT`` per segment."""
         for start in range(0, lines.num_rows, SEGMENT):
             part = lines.slice(start, SEGMENT)
             self.flush()
-            self.pending = (_bounds(part), self.pool.submit(_encode_all, part))
+            encoding = _Encoding(part)
+            self.pending = (_bounds(part), encoding, self.pool.submit(encoding.run))
 
     def flush(self) -> None:
         if self.pending is None:
             return
-        bounds, encoded = self.pending
+        bounds, encoding, done = self.pending
         self.pending = None
-        blobs = encoded.result()
+        encoding.run()  # the columns the other thread has not begun
+        done.result()
+        blobs = encoding.blobs
         deal_tables.add_segment(
             self.conn,
             self.import_id,
@@ -136,13 +141,30 @@ class Appender:
             self.pool.shutdown()
 
 
-def _encode_all(lines: pa.Table) -> list[tuple[bytes, str]]:
-    """Each column's blob (:func:`encode`) and the SHA-256 of all of it, as the audit digests a
-    segment's blobs (from the same pass over its bytes as the seal's)."""
-    import pyarrow as pa
+class _Encoding:
+    """A segment's columns compressed (:func:`sealed`) by whichever threads run it, each
+    column by the first to claim it: each column's blob and the SHA-256 of all of it, as the
+    audit digests a segment's blobs (from the same pass over its bytes as the seal's)."""
 
-    # The stubs take a table's columns as arrays or sequences; a chunked array is one too.
-    return [sealed(pa.table({"v": lines[name]})) for name in COLUMNS]  # type: ignore[dict-item]
+    def __init__(self, lines: pa.Table) -> None:
+        import itertools
+
+        self.lines = lines
+        self.claims = itertools.count()  # (its next value is taken atomically)
+        self.encoded: list[tuple[bytes, str] | None] = [None] * len(COLUMNS)
+
+    def run(self) -> None:
+        import pyarrow as pa
+
+        while (at := next(self.claims)) < len(COLUMNS):
+            # The stubs take a table's columns as arrays or sequences; a chunked array is one.
+            column = self.lines[COLUMNS[at]]
+            self.encoded[at] = sealed(pa.table({"v": column}))  # type: ignore[dict-item]
+
+    @property
+    def blobs(self) -> list[tuple[bytes, str]]:
+        """Each column's blob and digest (once every :meth:`run` has returned)."""
+        return [blob for blob in self.encoded if blob is not None]
 
 
 def _in_parallel(work: Callable[[_T], _R], items: list[_T]) -> list[_R]:
