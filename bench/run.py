@@ -664,7 +664,31 @@ def bench_deals_against(
             f"{best['this']:.2f}s vs {best['other']:.2f}s); median of the paired runs' ratios "
             f"{pairs:.3f}x; peak memory {peaks['this']:.0f} MB vs {peaks['other']:.0f} MB"
         )
+    said.append(_report_against(other, stores, envs, lines, repeat))
     return said
+
+
+def _report_against(
+    other: Path, stores: dict[str, Path], envs: dict[str, dict[str, str]], lines: int, repeat: int
+) -> str:
+    """``report --by rep`` by each tree over its own store, as the deals imports above left it
+    (the same lines in both), alternating: the ratio this / other, best and median of pairs."""
+    times: dict[str, list[float]] = {side: [] for side in stores}
+    sides = list(stores)
+    for round_ in range(repeat):
+        for side in sides if round_ % 2 == 0 else sides[::-1]:
+            run = measure(
+                [*PRICING, "--db", str(stores[side]), "--json", "report", "--by", "rep"],
+                repeat=1, env=envs[side],
+            )  # fmt: skip
+            times[side].append(run.seconds)
+    best = {side: min(found) for side, found in times.items()}
+    pairs = statistics.median(a / b for a, b in zip(times["this"], times["other"], strict=True))
+    return (
+        f"report --by rep over {lines:,} lines: this tree {best['this'] / best['other']:.3f}x "
+        f"{other} (best of {repeat}, alternating; {best['this']:.2f}s vs {best['other']:.2f}s); "
+        f"median of the paired runs' ratios {pairs:.3f}x"
+    )
 
 
 def make_classic_deals(deals: Path) -> Path:
@@ -710,8 +734,9 @@ def main() -> None:
     parser.add_argument("--clean", action="store_true", help="regenerate the input files")
     parser.add_argument("--generate", action="store_true", help="only make the input files")
     parser.add_argument(
-        "--deals-only", action="store_true", help="only the deals import (with --against)"
-    )
+        "--deals-only", action="store_true",
+        help="only the deals import (with --against), then the report over what it stored",
+    )  # fmt: skip
     parser.add_argument(
         "--against", type=Path, metavar="TREE",
         help="time deals import by this source tree against another (a checkout), alternating",
