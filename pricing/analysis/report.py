@@ -396,7 +396,7 @@ def _judged(covered: bool) -> str:
     needs = "(l.level_rank <> 0 AND l.level_rank IS NOT NULL)"
     if not covered:
         return (
-            f"CREATE VIEW judged AS SELECT l.*, {parts}, "
+            f"CREATE TEMP VIEW judged AS SELECT l.*, {parts}, "
             f"coalesce({sale} AND (l.below_floor = 1 OR {needs}), false) AS oop, "
             "false AS below FROM lines l"
         )
@@ -411,7 +411,7 @@ def _judged(covered: bool) -> str:
     in_window = f"EXISTS (SELECT 1 FROM cover c WHERE {applies})"
     at_price = f"EXISTS (SELECT 1 FROM cover c WHERE {applies} AND {priced_ok})"
     return (
-        f"CREATE VIEW judged AS SELECT l.*, {parts}, "
+        f"CREATE TEMP VIEW judged AS SELECT l.*, {parts}, "
         f"coalesce({sale} AND (l.below_floor = 1 OR ({needs} AND NOT {at_price})), false) AS oop, "
         f"coalesce({sale} AND {in_window} AND NOT {at_price}, false) AS below FROM lines l"
     )
