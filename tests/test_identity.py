@@ -249,7 +249,7 @@ def _store_at_0010(url: str) -> dict[str, str]:
 
 
 def test_the_upgrade_keys_plain_token_hashes_and_a_plain_hash_never_signs_in_after(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    no_store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given a store whose tokens are stored as plain SHA-256 (schema 0010), when it is
     upgraded with the server's secret, then every token still signs in, its stored hash is
@@ -261,8 +261,8 @@ def test_the_upgrade_keys_plain_token_hashes_and_a_plain_hash_never_signs_in_aft
 
     monkeypatch.setenv(config.SECRET, SECRET)
     config.audit_keys.cache_clear()
-    tokens = _store_at_0010(sqlite_url)
-    store = Store.open(sqlite_url)  # upgrades
+    tokens = _store_at_0010(no_store_url)
+    store = Store.open(no_store_url)  # upgrades
     try:
         assert store.schema_revision() == "0013"
         for name, token in tokens.items():
@@ -280,7 +280,7 @@ def test_the_upgrade_keys_plain_token_hashes_and_a_plain_hash_never_signs_in_aft
 
 
 def test_the_upgrade_without_the_servers_secret_stops_and_changes_nothing(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    no_store_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Given a store at 0010 with plain token hashes, when `db upgrade` runs with another
     secret than the one its audit was keyed with, then it stops (exit 2) naming the server's
@@ -289,12 +289,12 @@ def test_the_upgrade_without_the_servers_secret_stops_and_changes_nothing(
 
     monkeypatch.setenv(config.SECRET, SECRET)
     config.audit_keys.cache_clear()
-    _store_at_0010(sqlite_url)
+    _store_at_0010(no_store_url)
     monkeypatch.setenv(config.SECRET, "another-secret-" + "x" * 40)
     config.audit_keys.cache_clear()
-    done = Cli(sqlite_url, user="dana")("db", "upgrade")
+    done = Cli(no_store_url, user="dana")("db", "upgrade")
     assert done.exit_code == 2, done.output
     assert "server's configuration" in done.output and "nothing was changed" in done.output
     from pricing.storage.store import Store
 
-    assert Store.connect(sqlite_url).schema_revision() == "0010"
+    assert Store.connect(no_store_url).schema_revision() == "0010"

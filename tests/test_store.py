@@ -159,6 +159,7 @@ def test_a_database_from_a_newer_version_is_refused_and_left_alone(db_url: str, 
 
 def test_db_status_and_upgrade(db_url: str, cli: Cli) -> None:
     if db_url.startswith("sqlite"):  # no file yet: status says so and creates nothing
+        Path(db_url.removeprefix("sqlite:///")).unlink()  # (the new store the fixture made)
         missing = cli("db", "status")
         assert missing.exit_code == 2 and "no database at" in missing.stderr
         assert not Path(db_url.removeprefix("sqlite:///")).exists()
