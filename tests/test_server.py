@@ -604,7 +604,7 @@ def test_every_call_without_a_token_is_refused_401(team: Team) -> None:
 # Concurrency -----------------------------------------------------------------------------------
 
 
-def test_fifty_clients_submitting_twenty_requests_each_store_a_thousand(team: Team) -> None:
+def test_fifty_clients_submitting_ten_requests_each_store_five_hundred(team: Team) -> None:
     stored = team.count("SELECT count(*) FROM requests")
     reps = ["priya", "ravi"]
 
@@ -615,7 +615,7 @@ def test_fifty_clients_submitting_twenty_requests_each_store_a_thousand(team: Te
             base_url=team.server, timeout=60,
             headers={"Authorization": f"Bearer {team.tokens[person]}"},
         ) as http:  # fmt: skip
-            for i in range(20):
+            for i in range(10):
                 response = http.post("/api/requests.submit", json={"params": {
                     "customer": f"Customer {number}", "reason": f"bulk {i}",
                     "lines": [{"sku": "HW-200", "qty": 1 + i, "discount": "5"}],
@@ -628,9 +628,9 @@ def test_fifty_clients_submitting_twenty_requests_each_store_a_thousand(team: Te
 
     with ThreadPoolExecutor(50) as pool:
         ids = [i for batch in pool.map(client, range(50)) for i in batch]
-    assert len(ids) == 1000 and len(set(ids)) == 1000
-    assert team.count("SELECT count(*) FROM requests") == stored + 1000
-    assert team.count("SELECT count(DISTINCT id) FROM requests") == stored + 1000
+    assert len(ids) == 500 and len(set(ids)) == 500
+    assert team.count("SELECT count(*) FROM requests") == stored + 500
+    assert team.count("SELECT count(DISTINCT id) FROM requests") == stored + 500
 
 
 def test_two_managers_approving_at_once_exactly_one_decides_20_of_20(team: Team) -> None:
