@@ -32,3 +32,26 @@ def json_default(value: object) -> object:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def jsonable(document: object) -> object:
+    """A document as JSON's own values (dicts, lists, strings, numbers, booleans, None): what
+    :func:`dumps` writes, not yet as text, for a server's answer, which its framework writes
+    (the text written once, not written, read back and written again)."""
+    if isinstance(document, dict):
+        return {_key(key): jsonable(value) for key, value in document.items()}
+    if isinstance(document, list | tuple):
+        return [jsonable(value) for value in document]
+    if document is None or isinstance(document, str | int | float):
+        return document  # (bool is an int)
+    return jsonable(json_default(document))
+
+
+def _key(key: object) -> str:
+    """A mapping's key as JSON text has it (json.dumps writes a number's, a boolean's or
+    None's in JSON's spelling)."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, bool):
+        return {None: "null", True: "true", False: "false"}[key]
+    return str(key)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import os
 import re
@@ -772,13 +771,13 @@ def _run(
             raise InputError(_as_named(exc.detail, ours), field=exc.field) from None
         except PricingError as exc:
             raise type(exc)(_as_named(str(exc), ours)) from None
-        from pricing.documents import dumps
+        from pricing.documents import jsonable
 
         if output is not None:
             document = written_as(document, str(output), str(call["output"]))
             if output.exists():
                 answer["output"] = base64.b64encode(output.read_bytes()).decode("ascii")
-        answer["document"] = json.loads(dumps(document))
+        answer["document"] = jsonable(document)
     return answer
 
 
