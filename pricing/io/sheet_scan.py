@@ -289,6 +289,14 @@ class _Tags:
 def _each_number(data: Bytes, starts: Positions) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:  # fmt: skip
     """The whole number written at each of ``starts`` (up to nine digits, then '<'), and
     whether one is."""
+    value, digits = _digits(data, starts)
+    ended = data[starts + digits] == 60
+    return value, (digits > 0) & (digits < 10) & ended
+
+
+def _digits(data: Bytes, starts: Positions) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:  # fmt: skip
+    """The whole number of up to ten digits written at each of ``starts``, and how many digits
+    it has (0: none there; 10: ten or more, the number cut there)."""
     import numpy as np
 
     value = np.zeros(len(starts), np.int64)
@@ -301,8 +309,7 @@ def _each_number(data: Bytes, starts: Positions) -> tuple[npt.NDArray[np.int64],
             break
         value = np.where(going, value * 10 + digit - 48, value)
         digits += going
-    ended = data[starts + digits] == 60
-    return value, (digits > 0) & (digits < 10) & ended
+    return value, digits
 
 
 def _is_letter(values: Bytes) -> npt.NDArray[np.bool_]:
@@ -353,16 +360,8 @@ def _numbers(data: Bytes, starts: Positions) -> tuple[int, int]:
     starts; 10**9 for one of ten digits or more (no sheet is that long)."""
     import numpy as np
 
-    value = np.zeros(len(starts), np.int64)
-    going = np.ones(len(starts), np.bool_)
-    for i in range(10):
-        digit = data[starts + i]
-        going &= (digit >= 48) & (digit <= 57)
-        if not going.any():
-            break
-        value = np.where(going, value * 10 + digit - 48, value)
-    else:
-        value = np.where(going, np.int64(10**9), value)
+    value, digits = _digits(data, starts)
+    value = np.where(digits == 10, np.int64(10**9), value)
     at = int(np.argmax(value))
     return int(value[at]), at
 
