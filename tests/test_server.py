@@ -35,7 +35,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-server-audit-secret-" + "k" * 32
 PEOPLE = {"dana": "owner", "marco": "manager", "nina": "manager", "priya": "rep", "ravi": "rep",
           "mia": "marketer"}  # fmt: skip
-CLIENT_FORBIDDEN = ("sqlalchemy", "pandas", "pyarrow", "numpy", "fastapi", "uvicorn")
+CLIENT_FORBIDDEN = (
+    "sqlalchemy",
+    "pandas",
+    "pyarrow",
+    "numpy",
+    "fastapi",
+    "uvicorn",
+    "rich",
+    "pygments",
+)
 # Lines and the level they need under tests.test_policy.POLICY (HW-200: rep 10 %, manager 20 %,
 # owner 30 %).
 WITHIN_REP = ["HW-200", "--qty", "1", "--discount", "5"]
