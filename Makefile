@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench bounds docs sample-data clean
+.PHONY: install demo test lint bench bounds docs screenshots sample-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bounds: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m pricing.cli.reference
+
+screenshots: $(STAMP)  # the web pages as docs/team.md shows them (needs Debian's chromium)
+	PRICING_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -p no:xdist tests/test_browser.py
 
 sample-data: $(STAMP)
 	$(BIN)/python sample_data/make_sample_data.py

@@ -591,3 +591,17 @@ def build_sales(cli: Cli, folder: Path) -> None:
 def sales(cli: Cli, built: Callable[..., Cli]) -> Cli:
     """A price book (HW-100 with a 50+ tier, services with cost, software without) and the policy."""
     return built("sales", cli, build_sales)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_passwords() -> Iterator[None]:
+    """Passwords hashed at argon2's cheapest in the tests' own processes (100 ms a hash at the
+    product's cost, for every person a test adds); what is checked is the same, and a server
+    or command the tests start as a process hashes at the product's cost."""
+    from argon2 import PasswordHasher, profiles
+
+    from pricing.access import passwords
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        yield

@@ -257,14 +257,14 @@ def test_the_upgrade_keys_plain_token_hashes_and_a_plain_hash_never_signs_in_aft
     from pricing import config
     from pricing.access import people
     from pricing.storage import audit
-    from pricing.storage.store import Store
+    from pricing.storage.store import SCHEMA_REVISION, Store
 
     monkeypatch.setenv(config.SECRET, SECRET)
     config.audit_keys.cache_clear()
     tokens = _store_at_0010(no_store_url)
     store = Store.open(no_store_url)  # upgrades
     try:
-        assert store.schema_revision() == "0013"
+        assert store.schema_revision() == SCHEMA_REVISION
         for name, token in tokens.items():
             person = people.sign_in(store, token)
             assert person is not None and person.name == name

@@ -21,10 +21,10 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from pricing import config
-from pricing.access import authority
+from pricing.access import authority, passwords
 from pricing.access.authority import BASE_ROLES, Actor, key, policy_levels
 from pricing.errors import DamagedError, InputError, NotFoundError, Refused, Unsealed
-from pricing.storage import audit, queries, store
+from pricing.storage import audit, queries, signins, store
 from pricing.storage import people as rows
 from pricing.storage.people import PersonRecord
 from pricing.storage.store import Store
@@ -34,10 +34,11 @@ TOKEN_PREFIX = "prc_"
 
 @dataclass(frozen=True)
 class NewToken:
-    """A person and the token just made for them (shown once, never stored)."""
+    """A person and the token and password just made for them (shown once, never stored)."""
 
     person: PersonRecord
     token: str
+    password: str
 
 
 def plain_hash(token: str) -> str:
@@ -122,10 +123,11 @@ def add(
         else:
             rows.insert(conn, name=name, key=key(name), role=role, email=email,
                         token_hash=token_hash(token), at=now, by=by.name)  # fmt: skip
+        password = passwords.set_initial(conn, name, now)
         _record(conn, by, "person.added", name, role, now)
         person = rows.by_name(conn, key(name))
     assert person is not None
-    return NewToken(person, token)
+    return NewToken(person, token, password)
 
 
 def listed(db: Store) -> list[PersonRecord]:
@@ -155,7 +157,8 @@ def set_role(
 
 
 def reset(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> NewToken:
-    """A new token for a person; the old one stops working at once."""
+    """A new token and a new password for a person; the old ones stop working at once, and
+    every browser they were signed in from is signed out."""
     now = now or store.utcnow()
     token = _new_token()
     with db.write() as conn:
@@ -163,8 +166,9 @@ def reset(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> Ne
         authority.may_reset(by, person.name)
         _still_sealed(conn, person)
         rows.set_values(conn, key(name), token_hash=token_hash(token))
+        password = passwords.set_initial(conn, person.name, now)
         _record(conn, by, "person.token_reset", name, None, now)
-    return NewToken(person, token)
+    return NewToken(person, token, password)
 
 
 def remove(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> PersonRecord:
@@ -177,6 +181,7 @@ def remove(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> P
         authority.may_remove(by, person.name)
         _keep_an_owner(conn, person, None)
         rows.set_values(conn, key(name), removed_at=now, token_hash=None)
+        signins.forget(conn, key(name))
         _record(conn, by, "person.removed", name, None, now)
         removed = rows.by_name(conn, key(name))
     assert removed is not None

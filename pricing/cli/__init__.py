@@ -48,6 +48,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                 "Ask for a special price for a customer's deal: one line, or many from a file."),
     "requests": ("pricing.cli.requests", "requests_",
                  "List deviation requests (newest last), or act on one: show, change, won, lost."),
+    "inbox": ("pricing.cli.requests", "inbox",
+              "The pending requests waiting for your decision, oldest first (never your own)."),
     "approve": ("pricing.cli.requests", "approve",
                 "Approve a pending request: your role must cover its level, and it cannot be your own."),
     "reject": ("pricing.cli.requests", "reject", "Reject a pending request, with a note saying why."),

@@ -22,7 +22,7 @@ Examples:
   pricing people add priya --role rep --email priya@example.com
   pricing people list
   pricing people role marco manager
-  pricing people reset priya                     (a new token; the old one stops working)
+  pricing people reset priya                     (a new token and password; the old ones stop working)
   pricing people remove priya
 """
 )
@@ -32,19 +32,23 @@ def people() -> None:
 
 def _token_note(answer: PersonToken, verb: str, kept: str | None = None) -> None:
     server = answer.server or "URL"
+    pages = f"{answer.server.rstrip('/')}/login" if answer.server else "the server's /login page"
     if answer.yours:
-        say(f"{verb} you, {answer.name} ({answer.role}). Your token, shown once:")
-        say(f"  {answer.token}")
+        say(f"{verb} you, {answer.name} ({answer.role}). Your token and web password, shown once:")
+        say(f"  token:    {answer.token}")
+        say(f"  password: {answer.password}")
         say(
             f"Your sign-in now uses it ({kept})." if kept
             else f"Your old token no longer works: sign in with `pricing login --server {server}`."
         )  # fmt: skip
         return
-    say(f"{verb} {answer.name} ({answer.role}). Their personal token, shown once:")
-    say(f"  {answer.token}")
+    say(f"{verb} {answer.name} ({answer.role}). Their token and web password, shown once:")
+    say(f"  token:    {answer.token}")
+    say(f"  password: {answer.password}")
     say(
-        f"Give it to them privately; they sign in with `pricing login --server {server}` "
-        "(or PRICING_TOKEN). It is stored only as a hash: if lost, `pricing people reset`."
+        f"Give them privately; the token signs in the command line (`pricing login --server "
+        f"{server}`, or PRICING_TOKEN), the password the web pages ({pages}), where they choose "
+        "their own. Both are stored only as keyed hashes: if lost, `pricing people reset`."
     )
 
 
@@ -72,8 +76,8 @@ Examples:
 @click.option("--email", metavar="ADDR", help="Where to reach them.")
 @json_option
 def add(name: str, role: str, email: str | None) -> None:
-    """Register a person and print their personal token (once). The first person must be an
-    owner; after that only an owner adds people."""
+    """Register a person and print their personal token and web password (once). The first
+    person must be an owner; after that only an owner adds people."""
     cfg = settings()
     answer = cfg.pricing().add_person(name=name, role=role, email=email)
     if cfg.json:
@@ -174,7 +178,7 @@ Examples:
 @click.argument("name")
 @json_option
 def reset(name: str) -> None:
-    """Make a new token for a person; their old token stops working at once."""
+    """Make a new token and web password for a person; the old ones stop working at once."""
     cfg = settings()
     answer = cfg.pricing().reset_token(name=name)
     kept = _keep_if_signed_in(answer.token) if answer.yours else None

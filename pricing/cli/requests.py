@@ -267,6 +267,7 @@ def _print_request(r: RequestResult, *, check: bool = False) -> None:
 \b
 Examples:
   pricing requests --status pending
+  pricing requests --waiting-for-me              (what you may decide; also: pricing inbox)
   pricing requests --rep priya --json
   pricing requests show R-000001
   pricing requests change R-000001 HW-1001 --qty 40 --price 205
@@ -277,19 +278,45 @@ Examples:
     "--status", type=click.Choice(["approved", "pending", "rejected", "expired", "won", "lost"])
 )
 @click.option("--rep", metavar="NAME", help="Only this salesperson's requests.")
+@click.option(
+    "--waiting-for-me", "waiting", is_flag=True,
+    help="Only the pending requests you may decide (not your own), oldest first.",
+)  # fmt: skip
 @json_option
 @click.pass_context
-def requests_(ctx: click.Context, status: str | None, rep: str | None) -> None:
+def requests_(ctx: click.Context, status: str | None, rep: str | None, waiting: bool) -> None:
     """List deviation requests (newest last), or act on one: show, change, won, lost."""
     if ctx.invoked_subcommand is not None:
         return
+    if waiting and (status or rep):
+        raise click.UsageError("--waiting-for-me lists pending requests: no --status or --rep")
     cfg = settings()
-    found = cfg.pricing().requests(status=status, rep=rep)
-    if cfg.json:
+    found = cfg.pricing().inbox() if waiting else cfg.pricing().requests(status=status, rep=rep)
+    said = " waiting for you" if waiting else f" with status {status}" if status else ""
+    _listed(found, f"No requests{said}.", as_json=cfg.json)
+
+
+@click.command(
+    epilog="""
+\b
+Examples:
+  pricing inbox
+  pricing --user marco inbox --json
+""",
+)
+@json_option
+def inbox() -> None:
+    """The pending requests waiting for your decision, oldest first (never your own)."""
+    cfg = settings()
+    _listed(cfg.pricing().inbox(), "No requests waiting for you.", as_json=cfg.json)
+
+
+def _listed(found: list[RequestResult], none: str, *, as_json: bool) -> None:
+    if as_json:
         emit_json(found)
         return
     if not found:
-        say("No requests" + (f" with status {status}" if status else "") + ".")
+        say(none)
         return
     print_table(
         [

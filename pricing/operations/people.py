@@ -40,7 +40,7 @@ class People(Session):
     def add_person(
         self, *, name: str, role: str, email: str | None = None
     ) -> results.people.PersonToken:
-        """Register a person with a role; their token is in the answer, once."""
+        """Register a person with a role; their token and web password are in the answer, once."""
         from pricing.access import people
 
         by = _acting(self, create=True)
@@ -63,7 +63,7 @@ class People(Session):
 
     @operation("people.reset")
     def reset_token(self, *, name: str) -> results.people.PersonToken:
-        """A new token for a person; the old one stops working."""
+        """A new token and web password for a person; the old ones stop working."""
         from pricing.access import people
 
         by = _acting(self)

@@ -161,6 +161,14 @@ class Requests(Session):
         found = lifecycle.list_requests(db, status=status, rep=authority.listed_rep(viewer, rep))
         return [results.requests.RequestResult.of(r) for r in found if authority.may_see(viewer, r)]
 
+    @operation("requests.inbox")
+    def inbox(self) -> list[results.requests.RequestResult]:
+        """Pending requests waiting for my decision, oldest first (never my own)."""
+        from pricing.requests import lifecycle
+
+        waiting = lifecycle.waiting_for(self.store(), self.user)
+        return [results.requests.RequestResult.of(r) for r in waiting]
+
     @operation("requests.show")
     def show_request(self, *, ident: str) -> results.requests.RequestShown:
         """One request with its lines and history."""

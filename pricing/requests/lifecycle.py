@@ -548,6 +548,31 @@ def _decide(
         return _load(conn, number)
 
 
+def waiting_for(db: Store, user: str, *, now: datetime | None = None) -> list[Request]:
+    """The pending requests ``user`` may decide now, oldest first: their inbox (a role of the
+    policy in force covering the request's level, never their own:
+    :func:`pricing.access.authority.may_decide`, the rule a decision itself is held to)."""
+    now = now or store.utcnow()
+    with db.write() as conn:
+        expire_due(conn, now)
+        pending = [_load(conn, n) for n in queries.request_numbers(conn, "pending")]
+        if not pending:
+            return []
+        version = policies.in_force(conn, now.date())
+        actor = authority.actor(conn, user)
+    return [r for r in pending if _why_not(actor, r, version) is None]
+
+
+def _why_not(
+    actor: authority.Actor, request: Request, version: policies.PolicyVersion
+) -> str | None:
+    try:
+        authority.may_decide(actor, request, version, "approved")
+    except Refused as exc:
+        return str(exc)
+    return None
+
+
 def _decidable(request: Request) -> None:
     """Refuse a decision on a request that is not pending. Not a rule of who acts (nobody
     decides a decided request), so it stays here with the request; who may decide is

@@ -43,11 +43,12 @@ def _person_fields(found: PersonRecord) -> dict[str, object]:
 
 
 class PersonToken(Person):
-    """A person and the token just made for them (shown once, never stored), with where they
-    sign in (``server``: the server's ``base_url``, None when not configured) and whether the
-    token is the caller's own (``yours``: their old one stopped working)."""
+    """A person and the token and web password just made for them (shown once, never stored),
+    with where they sign in (``server``: the server's ``base_url``, None when not configured)
+    and whether the token is the caller's own (``yours``: their old one stopped working)."""
 
     token: str
+    password: str
     server: str | None
     yours: bool
 
@@ -57,6 +58,7 @@ class PersonToken(Person):
             {
                 **_person_fields(made.person),
                 "token": made.token,
+                "password": made.password,
                 "server": server,
                 "yours": made.person.name.casefold() == user.casefold(),
             }

@@ -226,6 +226,9 @@ def create_app(url: str | None = None) -> FastAPI:
 
     for op in operations.values():
         _route(app, store, op)
+    from pricing.server import pages
+
+    pages.mount(app, store, guard)
     return app
 
 
@@ -429,7 +432,9 @@ class SignInGuard:
             return 0
         return max(1, int(self.window - (now - recent[-self.most]) + 0.999))
 
-    def failed(self, address: str, claimed: str) -> None:
+    def failed(self, address: str, claimed: str, *, logged: bool = True) -> None:
+        """One failed sign-in from ``address`` (or of another key: the pages count failures
+        per name too, not logged again) claiming the name ``claimed``."""
         now = time.monotonic()
         if len(self.failures) > 10_000:  # many addresses: forget the ones that are quiet
             for known in list(self.failures):
@@ -437,6 +442,8 @@ class SignInGuard:
         recent = self._recent(address, now)
         recent.append(now)
         self.failures[address] = recent
+        if not logged:
+            return
         named = f" claiming to be {claimed[:60]!r}" if claimed else ""
         log.warning("failed sign-in from %s%s (%d in %g s)", address, named, len(recent),
                     self.window)  # fmt: skip

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -49,7 +50,7 @@ from pricing.errors import (
 from pricing.money import from_micros, to_micros
 from pricing.storage.urls import display_url, resolve_url
 
-SCHEMA_REVISION = "0013"
+SCHEMA_REVISION = "0014"
 MEMORY_URL = "sqlite://"  # an SQLite database in memory: a dry run's when nothing is stored yet
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
 NOT_PERMITTED = "42501"  # PostgreSQL: insufficient_privilege (no CREATE, no SELECT, ...)
@@ -227,6 +228,33 @@ people = Table(
     # Registered again after a removal: requests under this name up to this number are the
     # earlier person's, never this one's (NULL: registered once).
     Column("since_request", Integer),
+)
+
+# A person's password for the web pages (since 0014): an argon2 hash of the password keyed
+# with a key derived from the server's secret and bound to the person (pricing.access.passwords),
+# so that a hash written or copied here by hand lets nobody sign in. ``initial``: the password
+# printed by `people add` or `reset`, which the person is asked to change.
+passwords = Table(
+    "passwords",
+    metadata,
+    Column("name_key", String(200), primary_key=True),
+    Column("hash", Text, nullable=False),
+    Column("initial", Boolean, nullable=False),
+    Column("changed_at", Timestamp, nullable=False),
+)
+
+# The web pages' sign-ins (since 0014): one row per browser signed in, until it signs out or
+# expires. The browser's cookie names the person, the expiry and a random part; only the cookie's
+# hash keyed with the server's secret is kept here, so a row written or edited by hand signs
+# nobody in (pricing.access.sessions).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("name_key", String(200), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    Index("ix_web_sessions_name", "name_key"),
 )
 
 # The audit: one chain over every change (pricing.storage.audit). Each entry records the digest

@@ -191,3 +191,21 @@ CREATE TABLE audit_state (
 	PRIMARY KEY (name)
 );
 
+CREATE TABLE passwords (
+	name_key VARCHAR(200) NOT NULL, 
+	hash TEXT NOT NULL, 
+	initial BOOLEAN NOT NULL, 
+	changed_at DATETIME NOT NULL, 
+	PRIMARY KEY (name_key)
+);
+
+CREATE TABLE web_sessions (
+	id_hash VARCHAR(64) NOT NULL, 
+	name_key VARCHAR(200) NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	expires_at DATETIME NOT NULL, 
+	PRIMARY KEY (id_hash)
+);
+
+CREATE INDEX ix_web_sessions_name ON web_sessions (name_key);
+

@@ -1,0 +1,379 @@
+"""The web pages of the team server: sign in, the approver's inbox, a request and its decision,
+one's own requests, one's password.
+
+Server-rendered HTML (Jinja2, :mod:`pricing.server.templates`), readable without JavaScript and
+on a 390-pixel phone, loading nothing from anywhere else. Each page calls the same library
+object the CLI and the API do (:class:`pricing.Pricing`, as the signed-in person): a page
+decides nothing itself, so every rule of who may see or decide what, and the audit, are the
+ones the CLI is held to. A refusal (one's own request, a level too low, decided a moment ago)
+is a message on the page, never a server error.
+
+Signing in: name and password (:mod:`pricing.access.passwords`), then a session cookie
+(:mod:`pricing.access.sessions`: HttpOnly, SameSite=Lax, Secure behind https, 12 hours). Every
+form carries a token derived from the session (the sign-in form: one from a cookie of its own),
+and a form posted without it changes nothing. Failed sign-ins are logged and slowed per address
+and per name by the server's :class:`~pricing.server.app.SignInGuard`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from pricing import config
+from pricing.access import passwords, sessions
+from pricing.errors import InputError, NotFoundError, PricingError, Refused, Unsealed
+from pricing.operations.library import Pricing
+from pricing.storage import store as stored
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from pricing.results.requests import RequestResult
+    from pricing.storage.store import Store
+
+log = logging.getLogger("pricing.server")
+SESSION = "pricing_session"
+SIGN_IN = "pricing_sign_in"  # the sign-in form's own token (no session yet)
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+FormText = Annotated[str, Form()]
+OptionalText = Annotated[str | None, Form()]
+
+
+class Guard(Protocol):
+    """What the pages need of the server's sign-in guard (:class:`pricing.server.app.SignInGuard`)."""
+
+    def locked(self, address: str) -> int: ...
+    def failed(self, address: str, claimed: str, *, logged: bool = True) -> None: ...
+
+
+def mount(app: FastAPI, store: Store, guard: Guard) -> None:
+    """Add the pages to the server ``app`` over ``store``."""
+    templates = _templates()
+
+    def render(
+        request: Request, template: str, status: int = 200, /, **values: Any
+    ) -> HTMLResponse:
+        values.setdefault("message", None)
+        values.setdefault("me", None)
+        html = templates.get_template(template).render(money=_money, **values)
+        return HTMLResponse(html, status_code=status, headers=_headers())
+
+    def session(request: Request) -> sessions.SignedIn | None:
+        try:
+            return sessions.current(store, request.cookies.get(SESSION))
+        except Unsealed as exc:
+            log.warning("page sign-in refused for %r: their row in the database %s", exc.name,
+                        exc.why)  # fmt: skip
+            return None
+
+    def to_sign_in(request: Request) -> RedirectResponse:
+        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return _redirect(f"/login?next={_quoted(wanted)}")
+
+    def signed_page(
+        request: Request, name: str, fill: Callable[[sessions.SignedIn, Pricing], dict[str, Any]]
+    ) -> Response:
+        me = session(request)
+        if me is None:
+            return to_sign_in(request)
+        base: dict[str, Any] = {"me": me.person, "csrf": me.form_token}
+        try:
+            values = fill(me, Pricing(user=me.person.name, store=store))
+        except NotFoundError as exc:
+            return render(request, "base.html", 404, **base, message=str(exc))
+        except PricingError as exc:
+            return render(request, "base.html", 403, **base, message=str(exc))
+        return render(request, name, **base, **values)
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        return _redirect("/inbox")
+
+    @app.get("/login", include_in_schema=False)
+    def login_page(request: Request, next: str = "/inbox") -> Response:
+        token = secrets.token_urlsafe(24)
+        page = render(request, "login.html", csrf=token, next=_safe_next(next), name="")
+        _set_cookie(page, request, SIGN_IN, token, max_age=3600)
+        return page
+
+    @app.post("/login", include_in_schema=False)
+    def login(
+        request: Request, name: OptionalText = None, password: OptionalText = None,
+        next: FormText = "/inbox", csrf: OptionalText = None,
+    ) -> Response:  # fmt: skip
+        name, password = name or "", password or ""
+        address = request.client.host if request.client else "unknown"
+        token = secrets.token_urlsafe(24)
+        again = {"csrf": token, "next": _safe_next(next), "name": name[:200]}
+
+        def refused(message: str, status: int) -> Response:
+            page = render(request, "login.html", status, message=message, **again)
+            _set_cookie(page, request, SIGN_IN, token, max_age=3600)
+            return page
+
+        if not sessions.same_token(csrf, request.cookies.get(SIGN_IN) or "\0"):
+            return refused("The sign-in form had expired: sign in again.", 400)
+        wait = max(guard.locked(address), guard.locked(_by_name(name)))
+        if wait:
+            return refused(f"Too many failed sign-ins: try again in {wait} s.", 429)
+        try:
+            found = passwords.check(store, name, password)
+        except Unsealed as exc:
+            log.warning("page sign-in refused for %r: their row in the database %s", exc.name,
+                        exc.why)  # fmt: skip
+            found = None
+        if found is None:
+            guard.failed(address, name)
+            guard.failed(_by_name(name), name, logged=False)
+            return refused("That name and password do not match.", 401)
+        person, initial = found
+        signed = sessions.begin(store, person, address=address)
+        wanted = "/password" if initial else _safe_next(next)
+        done = _redirect(wanted)
+        _set_cookie(
+            done, request, SESSION, signed.cookie, max_age=int(sessions.LIFETIME.total_seconds())
+        )
+        done.delete_cookie(SIGN_IN, path="/")
+        return done
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, csrf: OptionalText = None) -> Response:
+        me = session(request)
+        if me is not None and sessions.same_token(csrf, me.form_token):
+            sessions.end(store, me.cookie)
+        done = _redirect("/login")
+        done.delete_cookie(SESSION, path="/")
+        return done
+
+    @app.get("/inbox", include_in_schema=False)
+    def inbox(request: Request) -> Response:
+        def fill(me: sessions.SignedIn, p: Pricing) -> dict[str, Any]:
+            waiting = p.inbox()
+            approver = me.person.role not in ("rep", "marketer")
+            return {"rows": _rows(waiting), "approver": approver or bool(waiting)}
+
+        return signed_page(request, "inbox.html", fill)
+
+    @app.get("/mine", include_in_schema=False)
+    def mine(request: Request) -> Response:
+        def fill(me: sessions.SignedIn, p: Pricing) -> dict[str, Any]:
+            own = p.requests(rep=me.person.name)
+            return {"rows": _rows(reversed(own))}  # newest first
+
+        return signed_page(request, "mine.html", fill)
+
+    def request_values(p: Pricing, code: str, **more: Any) -> dict[str, Any]:
+        shown = p.show_request(ident=code)
+        decidable = shown.status == "pending" and any(r.id == shown.id for r in p.inbox())
+        return {
+            "r": shown,
+            "value": _money(_at_standard(shown)),
+            "asked": _money(sum((line.price * line.qty for line in shown.lines), Decimal(0))),
+            "created": f"{shown.created_at:%Y-%m-%d %H:%M}",
+            "decided": f"{shown.decided_at:%Y-%m-%d %H:%M}" if shown.decided_at else None,
+            "expires": f"{shown.expires_at:%Y-%m-%d}" if shown.expires_at else None,
+            "age": _age(shown.created_at),
+            "decidable": decidable,
+            "why_not": None if decidable else _why_not(shown, p.user),
+            **more,
+        }
+
+    @app.get("/requests/{code}", include_in_schema=False)
+    def request_page(request: Request, code: str) -> Response:
+        return signed_page(request, "request.html", lambda me, p: request_values(p, code))
+
+    @app.post("/requests/{code}/decide", include_in_schema=False)
+    def decide(
+        request: Request, code: str, outcome: OptionalText = None, note: OptionalText = None,
+        csrf: OptionalText = None,
+    ) -> Response:  # fmt: skip
+        outcome = outcome or ""
+        me = session(request)
+        if me is None:
+            return to_sign_in(request)
+        base: dict[str, Any] = {"me": me.person, "csrf": me.form_token}
+        p = Pricing(user=me.person.name, store=store)
+        if not sessions.same_token(csrf, me.form_token):
+            log.warning("a decision on %s for %s came without its form token: refused",
+                        code[:40], me.person.name)  # fmt: skip
+            return render(request, "base.html", 403, **base, message=(
+                "This form did not come from this site's page (its form token is missing or "
+                "old): nothing was decided. Open the request again and decide there."))  # fmt: skip
+        note = (note or "").strip() or None
+        try:
+            if outcome == "approve":
+                decided = p.approve(ident=code, note=note)
+            elif outcome == "reject":
+                decided = p.reject(ident=code, note=note or "")
+            else:
+                raise InputError(f" {outcome[:40]!r}: approve or reject", field="outcome")
+        except (InputError, Refused, NotFoundError) as exc:
+            status = (
+                404
+                if isinstance(exc, NotFoundError)
+                else 400
+                if isinstance(exc, InputError)
+                else 403
+            )
+            said = exc.detail if isinstance(exc, InputError) else str(exc)
+            message = said.lstrip(": ").capitalize() if isinstance(exc, InputError) else said
+            try:
+                return render(request, "request.html", status, **base,
+                              **request_values(p, code, message=message))  # fmt: skip
+            except PricingError:
+                return render(request, "base.html", status, **base, message=message)
+        said = f"{decided.id} {decided.status}: {decided.rep} is told."
+        return render(request, "request.html", **base,
+                      **request_values(p, code, message=said, message_kind="ok"))  # fmt: skip
+
+    @app.get("/password", include_in_schema=False)
+    def password_page(request: Request) -> Response:
+        def fill(me: sessions.SignedIn, p: Pricing) -> dict[str, Any]:
+            return {"shortest": passwords.SHORTEST}
+
+        return signed_page(request, "password.html", fill)
+
+    @app.post("/password", include_in_schema=False)
+    def change_password(
+        request: Request, current: OptionalText = None, new: OptionalText = None,
+        again: OptionalText = None, csrf: OptionalText = None,
+    ) -> Response:  # fmt: skip
+        current, new, again = current or "", new or "", again or ""
+        me = session(request)
+        if me is None:
+            return to_sign_in(request)
+        base: dict[str, Any] = {
+            "me": me.person,
+            "csrf": me.form_token,
+            "shortest": passwords.SHORTEST,
+        }
+        if not sessions.same_token(csrf, me.form_token):
+            return render(request, "password.html", 403, **base,
+                          message="This form did not come from this site's page: nothing changed.")  # fmt: skip
+        if new != again:
+            return render(request, "password.html", 400, **base,
+                          message="The two new passwords differ: nothing changed.")  # fmt: skip
+        try:
+            passwords.change(store, me.person.name, current, new,
+                             keep_session=sessions.id_hash(me.cookie))  # fmt: skip
+        except InputError as exc:
+            return render(request, "password.html", 400, **base,
+                          message=exc.detail.lstrip(": ").capitalize())  # fmt: skip
+        except Refused as exc:
+            return render(request, "password.html", 403, **base, message=str(exc))
+        return render(request, "password.html", **base, message_kind="ok",
+                      message="Your password is changed.")  # fmt: skip
+
+
+def _templates() -> Environment:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("pricing.server", "templates"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _headers() -> dict[str, str]:
+    """Every page: no script, no framing, nothing from elsewhere, never cached or referred."""
+    return {
+        "Content-Security-Policy": PAGE_POLICY,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+
+
+def _redirect(to: str) -> RedirectResponse:
+    return RedirectResponse(to, status_code=303, headers=_headers())
+
+
+def _secure(request: Request) -> bool:
+    base = config.settings().base_url or ""
+    return request.url.scheme == "https" or base.startswith("https://")
+
+
+def _set_cookie(
+    response: Response, request: Request, name: str, value: str, *, max_age: int
+) -> None:
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
+                        secure=_secure(request))  # fmt: skip
+
+
+def _by_name(name: str) -> str:
+    """The guard's key for a name's failed sign-ins (beside each address's)."""
+    return "name:" + name.strip().casefold()[:200]
+
+
+def _safe_next(wanted: str) -> str:
+    """Where to go after signing in: a page of this site only (never ``//elsewhere``)."""
+    if not wanted.startswith("/") or wanted.startswith("//") or "\\" in wanted or len(wanted) > 300:
+        return "/inbox"
+    return wanted
+
+
+def _quoted(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def _at_standard(r: RequestResult) -> Decimal:
+    return sum((line.standard_price * line.qty for line in r.lines), Decimal(0))
+
+
+def _age(since: datetime) -> str:
+    """How long ago, as a person says it: 40 min, 5 h, 3 d."""
+    seconds = max(0, int((stored.utcnow() - since).total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
+def _rows(found: Iterable[RequestResult]) -> list[dict[str, Any]]:
+    """A list of requests as the pages' tables show them."""
+    return [
+        {
+            "id": r.id,
+            "customer": r.customer,
+            "rep": r.rep,
+            "currency": r.currency,
+            "value": _money(_at_standard(r)),
+            "deepest": f"{max((line.discount_pct for line in r.lines), default=Decimal(0)):.2f}",
+            "level": r.level,
+            "age": _age(r.created_at),
+            "status": r.status,
+            "reasons": list(dict.fromkeys(reason for line in r.lines for reason in line.reasons)),
+        }
+        for r in found
+    ]
+
+
+def _why_not(r: RequestResult, user: str) -> str | None:
+    """Why a pending request is not the viewer's to decide, in a line (their own, or a level
+    above theirs); the decision itself would be refused with the full reason."""
+    if r.status != "pending":
+        return None
+    if r.rep.casefold() == user.casefold():
+        return "it is your own request; another approver decides it"
+    return f"it needs {r.level} or above"

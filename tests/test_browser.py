@@ -1,0 +1,157 @@
+"""The approver's pages in a real browser: Playwright driving Debian's Chromium against a real
+`pricing serve`, as a manager on a laptop and a rep on a 390-pixel phone use them.
+
+Skipped, saying why, where no Chromium is installed (`.ci/run` installs Debian's). With
+``PRICING_SCREENSHOTS=docs/img`` the story leaves the screenshots docs/team.md shows there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Cli, build_sales
+from tests.serving import serving
+from tests.test_cli_requests import ask
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium here (Debian: apt-get install chromium; .ci/run installs it)",
+)
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 860}
+
+
+@dataclass
+class Site:
+    address: str
+    cli: Cli
+    passwords: dict[str, str]
+    browser: Any
+    shots: Path | None
+
+    def page(self, viewport: dict[str, int] = LAPTOP) -> Any:
+        context = self.browser.new_context(viewport=viewport, base_url=self.address)
+        return context.new_page()
+
+    def shot(self, page: Any, name: str) -> None:
+        if self.shots is not None:
+            page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, _new_store_file: Path) -> Iterator[Site]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import new_store
+
+    folder = tmp_path_factory.mktemp("browser")
+    url = new_store(_new_store_file, folder / "pricing.db")
+    cli = Cli(url)
+    build_sales(cli, folder)
+    passwords = {}
+    for name, role in (("dana", "owner"), ("marco", "manager"), ("priya", "rep")):
+        passwords[name] = cli.json("people", "add", name, "--role", role, user="dana")["password"]
+    ask(cli, "HW-100", "--qty", "50", "--price", "96.90")  # R-000001: a manager's decision
+    ask(cli, "HW-100", "--qty", "50", "--price", "80")  # R-000002: the owner's decision
+    shots = (
+        Path(os.environ["PRICING_SCREENSHOTS"]) if os.environ.get("PRICING_SCREENSHOTS") else None
+    )
+    with serving(url, folder) as address, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield Site(address, cli, passwords, browser, shots)
+        finally:
+            browser.close()
+    cli.close()
+
+
+def sign_in(page: Any, name: str, password: str) -> None:
+    page.goto("/login")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("main button[type=submit]")
+
+
+def test_a_manager_approves_from_the_inbox_and_the_rep_sees_it(site: Site) -> None:
+    page = site.page()
+    page.goto("/inbox")
+    assert page.url.endswith("/login?next=/inbox")
+    sign_in(page, "marco", site.passwords["marco"])
+    assert page.url.endswith("/password")  # the printed password: choose one's own first
+    page.fill("#current", site.passwords["marco"])
+    page.fill("#new", "marco's own secret")
+    page.fill("#again", "marco's own secret")
+    page.click("main button[type=submit]")
+    assert "Your password is changed" in page.inner_text("main")
+    page.click("text=Inbox")
+    assert "Waiting for your decision" in page.inner_text("h1")
+    row = page.locator("tr", has_text="R-000001")
+    assert "Acme" in row.inner_text() and "manager" in row.inner_text()
+    site.shot(page, "inbox-desktop")
+    row.locator("a").click()
+    assert page.url.endswith("/requests/R-000001")
+    site.shot(page, "request-desktop")
+    page.fill("#note", "strategic account")
+    page.click("button.approve")
+    assert "R-000001 approved" in page.inner_text("main")
+    assert site.cli.json("requests", "show", "R-000001", user="dana")["decided_by"] == "marco"
+
+    phone = site.page(PHONE)
+    sign_in(phone, "priya", site.passwords["priya"])
+    phone.goto("/mine")
+    mine = phone.locator("tr", has_text="R-000001")
+    assert "approved" in mine.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    site.shot(phone, "mine-phone")
+
+
+def test_on_a_phone_the_owner_reads_the_inbox_and_a_request(site: Site) -> None:
+    phone = site.page(PHONE)
+    sign_in(phone, "dana", site.passwords["dana"])
+    phone.goto("/inbox")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    site.shot(phone, "inbox-phone")
+    phone.goto("/requests/R-000002")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert phone.locator("button.approve").is_visible()
+    site.shot(phone, "request-phone")
+
+
+def test_a_rep_has_no_inbox_entry_for_her_own_request_and_is_refused_by_hand(site: Site) -> None:
+    page = site.page()
+    sign_in(page, "priya", site.passwords["priya"])
+    page.goto("/inbox")
+    assert "R-000002" not in page.inner_text("main")
+    page.goto("/requests/R-000002")
+    assert page.locator("button.approve").count() == 0
+    token = page.get_attribute("input[name=csrf]", "value")  # her own session's form token
+    answer = page.request.post("/requests/R-000002/decide",
+                               form={"outcome": "approve", "csrf": token or ""})  # fmt: skip
+    assert answer.status == 403 and "nobody decides their own request" in answer.text()
+    assert site.cli.json("requests", "show", "R-000002", user="dana")["status"] == "pending"
+
+
+def test_a_form_posted_without_its_token_is_refused(site: Site) -> None:
+    page = site.page()
+    sign_in(page, "dana", site.passwords["dana"])
+    page.goto("/requests/R-000002")
+    answer = page.request.post("/requests/R-000002/decide", form={"outcome": "approve"})
+    assert answer.status == 403 and "nothing was decided" in answer.text()
+    assert site.cli.json("requests", "show", "R-000002", user="dana")["status"] == "pending"
+
+
+def test_a_wrong_password_opens_nothing(site: Site) -> None:
+    page = site.page()
+    sign_in(page, "dana", "not her password")
+    assert "do not match" in page.inner_text("main")
+    assert not [c for c in page.context.cookies() if c["name"] == "pricing_session"]
+    page.goto("/inbox")
+    assert "/login" in page.url
