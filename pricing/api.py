@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from pricing.pricebook.model import BookDiff, Edition, PriceBook, PriceItem
     from pricing.storage.audit import Verdict
     from pricing.storage.check import Finding, StoreCheck
+    from pricing.storage.outbox import OutboxState
     from pricing.storage.store import Store
 
 Progress = Callable[[int, int], None]
@@ -131,6 +132,7 @@ class DatabaseStatus:
     latest_revision: str
     state: str
     counts: dict[str, int]
+    outbox: OutboxState | None = None  # the mail waiting to be sent (None: schema not current)
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,12 @@ def database_status(url: str | None = None) -> DatabaseStatus:
         else:
             state = "written by a newer version of pricing: upgrade pricing before using it"
         counts = stored_counts(store) if revision == SCHEMA_REVISION else {}
+        mail = None
+        if revision == SCHEMA_REVISION:
+            from pricing.storage import outbox
+
+            with store.read() as conn:
+                mail = outbox.state(conn)
     finally:
         store.close()
     return DatabaseStatus(
@@ -226,6 +234,7 @@ def database_status(url: str | None = None) -> DatabaseStatus:
         latest_revision=SCHEMA_REVISION,
         state=state,
         counts=counts,
+        outbox=mail,
     )
 
 

@@ -142,10 +142,11 @@ class Settings:
     base_url: str | None = None
     witness_file: Path | None = None
     witness_url: str | None = None
+    mail: dict[str, object] = field(default_factory=dict)  # the [mail] table (mail_settings)
 
 
 _FIELDS = ("database_url", "secret", "secret_file", "previous_secret_files", "base_url",
-           "witness_file", "witness_url")  # fmt: skip
+           "witness_file", "witness_url", "mail")  # fmt: skip
 
 
 @cache
@@ -177,7 +178,17 @@ def settings(file: str | None = None) -> Settings:
     previous = data.get("previous_secret_files", [])
     if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
         raise ConfigError(f"{where}: previous_secret_files must be a list of file names")
+    mail = data.get("mail", {})
+    if not isinstance(mail, dict):
+        raise ConfigError(f"{where}: mail must be a table ([mail])")
+    unknown = sorted(set(mail) - set(MAIL_ENV))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown mail setting {unknown[0]!r}; known: {', '.join(MAIL_ENV)}"
+        )
     base = where.parent
+    if isinstance(mail.get("password_file"), str):
+        mail["password_file"] = str(base / mail["password_file"])
     return Settings(
         file=where,
         database_url=data.get("database_url"),
@@ -187,7 +198,71 @@ def settings(file: str | None = None) -> Settings:
         base_url=data.get("base_url"),
         witness_file=base / data["witness_file"] if "witness_file" in data else None,
         witness_url=data.get("witness_url"),
+        mail=mail,
     )
+
+
+# Mail ----------------------------------------------------------------------------------------
+
+# Each [mail] setting of the configuration file, and the variable that overrides it.
+MAIL_ENV = {
+    "host": "PRICING_SMTP_HOST",
+    "port": "PRICING_SMTP_PORT",
+    "sender": "PRICING_SMTP_SENDER",
+    "starttls": "PRICING_SMTP_STARTTLS",
+    "user": "PRICING_SMTP_USER",
+    "password_file": "PRICING_SMTP_PASSWORD_FILE",
+}
+BASE_URL = "PRICING_BASE_URL"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How the server sends mail: the SMTP server, the sender's address, STARTTLS, and the
+    account (its password in a file of its own, never in the configuration)."""
+
+    host: str
+    port: int
+    sender: str
+    starttls: bool
+    user: str | None
+    password_file: Path | None
+
+
+def mail_settings() -> MailSettings | None:
+    """The [mail] table of the configuration, each setting overridden by its ``PRICING_SMTP_*``
+    variable; None when no host is set (mail waits in the outbox). A setting that cannot be is a
+    :class:`ConfigError` naming it."""
+    given: dict[str, object] = dict(settings().mail)
+    for name, variable in MAIL_ENV.items():
+        if os.environ.get(variable, "").strip():
+            given[name] = os.environ[variable].strip()
+    host = given.get("host")
+    if not host:
+        return None
+    sender = given.get("sender")
+    if not isinstance(sender, str) or "@" not in sender:
+        raise ConfigError("mail: give the sender's address (sender, or PRICING_SMTP_SENDER)")
+    starttls = given.get("starttls", False)
+    if isinstance(starttls, str):
+        starttls = starttls.lower() in ("1", "true", "yes", "on")
+    try:
+        port = int(str(given.get("port", 587 if starttls else 25)))
+    except ValueError:
+        raise ConfigError(f"mail: port {given.get('port')!r} is not a number") from None
+    user, password_file = given.get("user"), given.get("password_file")
+    return MailSettings(
+        host=str(host), port=port, sender=sender, starttls=bool(starttls),
+        user=str(user) if user else None,
+        password_file=Path(str(password_file)) if password_file else None,
+    )  # fmt: skip
+
+
+def base_url() -> str | None:
+    """The address people reach the server's pages at (links in mail): ``PRICING_BASE_URL``,
+    else the configuration's ``base_url``."""
+    given = os.environ.get(BASE_URL, "").strip()
+    return given or settings().base_url
 
 
 def use_settings(file: str | None) -> None:

@@ -60,6 +60,17 @@ def status() -> None:
         ("State", status.state),
         *((name.replace("_", " ").capitalize(), f"{n:,}") for name, n in status.counts.items()),
     ]
+    mail = status.outbox
+    if mail is not None:
+        oldest = (
+            f", the oldest from {mail.oldest_waiting:%Y-%m-%d %H:%M} UTC"
+            if mail.oldest_waiting
+            else ""
+        )
+        rows.append(("Mail waiting", f"{mail.waiting:,}{oldest}"))
+        if mail.failing:
+            rows.append(("Mail not taken yet", f"{mail.failing:,}: {mail.last_error}"))
+        rows.append(("Mail sent", f"{mail.sent:,}"))
     print_table(["What", "Value"], rows)
 
 

@@ -25,7 +25,7 @@ Examples:
     metavar="FILE",
     type=click.Path(dir_okay=False),
     help="The server's configuration (TOML: database_url, secret_file or secret, "
-    "previous_secret_files, base_url); env PRICING_CONFIG.",
+    "previous_secret_files, base_url, witness_file or witness_url, [mail]); env PRICING_CONFIG.",
 )
 def serve(host: str, port: int, config_file: str | None) -> None:
     """Run the team server over the database of --db: people sign in with their tokens.

@@ -20,9 +20,7 @@ def _token(session: Session, made: NewToken) -> results.people.PersonToken:
     """A person and their new token, with where they sign in (the server's ``base_url``)."""
     from pricing import config
 
-    return results.people.PersonToken.made(
-        made, server=config.settings().base_url, user=session.user
-    )
+    return results.people.PersonToken.made(made, server=config.base_url(), user=session.user)
 
 
 def _acting(session: Session, *, create: bool = False) -> Actor:

@@ -330,6 +330,7 @@ def submit(
         _route(request, version.policy, now)
         if not check:
             request.id = _insert(conn, request)
+            _tell(conn, request, now)
     return Submission(request, problems)
 
 
@@ -431,7 +432,20 @@ def expire_due(conn: Connection, now: datetime) -> int:
             number,
             Event(now, SYSTEM, "expired", f"approval was valid until {expires_at.isoformat()}"),
         )
+        _tell(conn, _load(conn, number), now)
     return len(due)
+
+
+def _tell(conn: Connection, request: Request, now: datetime) -> None:
+    """Queue the mail a request's new state calls for (:mod:`pricing.requests.notices`): the
+    approvers of one that waits for a decision; its salesperson at a decision by a person and
+    at expiry (a decision made at submission they read at once)."""
+    from pricing.requests import notices
+
+    if request.status == "pending":
+        notices.needs_decision(conn, request, now)
+    elif request.status == "expired" or request.decided_by not in (None, SYSTEM):
+        notices.decided(conn, request, now)
 
 
 def get(db: Store, ident: str | int, *, now: datetime | None = None) -> Request:
@@ -545,7 +559,9 @@ def _decide(
             raise Refused(f"{request.code} was decided by someone else a moment ago")
         queries.decide_pending_lines(conn, number, outcome)
         _event(conn, number, Event(now, user, outcome, note))
-        return _load(conn, number)
+        decided = _load(conn, number)
+        _tell(conn, decided, now)
+        return decided
 
 
 def waiting_for(db: Store, user: str, *, now: datetime | None = None) -> list[Request]:
@@ -667,7 +683,9 @@ def change(
         if check:
             return Submission(request, priced.problems)
         _store_change(conn, number, request, was=was, new_events=request.events[known:])
-        return Submission(_load(conn, number), priced.problems)
+        changed = _load(conn, number)
+        _tell(conn, changed, now)
+        return Submission(changed, priced.problems)
 
 
 def _store_change(

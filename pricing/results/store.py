@@ -89,9 +89,20 @@ class AuditHead(Result):
 # Database ---------------------------------------------------------------------------------------
 
 
+class Outbox(Result):
+    """The mail waiting to be sent (``failing``: of those, the ones the mail server has not
+    taken yet, ``last_error`` saying why), the oldest waiting, and how many were sent."""
+
+    waiting: int
+    failing: int
+    sent: int
+    oldest_waiting: datetime | None
+    last_error: str | None
+
+
 class DbStatus(Result):
     """``db status``: where the database is, its schema revision and what it holds (``counts``
-    by table, empty unless its schema is this version's)."""
+    by table, empty unless its schema is this version's; ``outbox``: the mail, likewise)."""
 
     url: str
     dialect: str
@@ -99,6 +110,7 @@ class DbStatus(Result):
     latest_revision: str
     state: str
     counts: dict[str, int]
+    outbox: Outbox | None
 
     @classmethod
     def of(cls, status: DatabaseStatus) -> DbStatus:

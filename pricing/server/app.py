@@ -124,7 +124,12 @@ def create_app(url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from pricing.server.mailer import Mailer
+
+        mailer = Mailer(store)  # the outbox, sent while the server runs
+        mailer.start()
         yield
+        mailer.stop()
         store.close()
 
     app = FastAPI(

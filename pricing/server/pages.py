@@ -303,7 +303,7 @@ def _redirect(to: str) -> RedirectResponse:
 
 
 def _secure(request: Request) -> bool:
-    base = config.settings().base_url or ""
+    base = config.base_url() or ""
     return request.url.scheme == "https" or base.startswith("https://")
 
 

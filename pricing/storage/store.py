@@ -257,6 +257,29 @@ web_sessions = Table(
     Index("ix_web_sessions_name", "name_key"),
 )
 
+# The mail to send (since 0014): written in the transaction of the change it tells of (a request
+# waiting for a decision, a decision, an expiry), sent by the server (pricing.server.mailer),
+# retried with backoff until the mail server takes it, then marked sent. ``seal``: an HMAC of
+# the mail keyed with the server's secret, so that a row written by hand is never sent.
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("request_id", Integer),
+    Column("recipient", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("link", Text),  # the page it points to (its path; the server adds its base URL)
+    Column("seal", String(64), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", Timestamp, nullable=False),
+    Column("sent_at", Timestamp),
+    Column("last_error", Text),
+    Index("ix_mail_outbox_due", "sent_at", "next_at"),
+)
+
 # The audit: one chain over every change (pricing.storage.audit). Each entry records the digest
 # of its subject's stored content after the change, and an HMAC (keyed with a secret that is
 # never in the database) over the entry and the previous entry's MAC.

@@ -209,3 +209,22 @@ CREATE TABLE web_sessions (
 
 CREATE INDEX ix_web_sessions_name ON web_sessions (name_key);
 
+CREATE TABLE mail_outbox (
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	kind VARCHAR(30) NOT NULL, 
+	request_id INTEGER, 
+	recipient TEXT NOT NULL, 
+	subject TEXT NOT NULL, 
+	body TEXT NOT NULL, 
+	link TEXT, 
+	seal VARCHAR(64) NOT NULL, 
+	attempts INTEGER NOT NULL, 
+	next_at DATETIME NOT NULL, 
+	sent_at DATETIME, 
+	last_error TEXT, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_mail_outbox_due ON mail_outbox (sent_at, next_at);
+

@@ -1,4 +1,5 @@
-"""Signing in to the web pages (issue 25): passwords, and the browsers signed in.
+"""Signing in to the web pages, and mail (issue 25): passwords, the browsers signed in, the
+outbox.
 
 ``passwords`` keeps each person's password as an argon2 hash of it keyed with a key derived from
 the server's secret and bound to the person, so that a hash written or copied into the table by
@@ -9,7 +10,11 @@ before this revision have none until `pricing people reset NAME` gives them one.
 the person and the expiry), so that signing out, a removal or a new password ends it, and a row
 written by hand signs nobody in.
 
-A store that has both tables already (its revision set back by hand, as the tests of the
+``mail_outbox`` keeps every mail to send (an approval needed, a decision, an expiry), written in
+the transaction of the change it tells of, so that a change never waits on a mail server and a
+mail is never lost; the server sends them and marks each sent (pricing.server.mailer).
+
+A store that has these tables already (its revision set back by hand, as the tests of the
 earlier revisions do) keeps them.
 
 Revision ID: 0014
@@ -27,7 +32,7 @@ depends_on = None
 
 def upgrade() -> None:
     made = set(sa.inspect(op.get_bind()).get_table_names())
-    if {"passwords", "web_sessions"} <= made:  # a store whose revision was set back by hand
+    if {"passwords", "web_sessions", "mail_outbox"} <= made:  # its revision set back by hand
         return
     op.create_table(
         "passwords",
@@ -44,9 +49,28 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_web_sessions_name", "web_sessions", ["name_key"])
+    op.create_table(
+        "mail_outbox",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(30), nullable=False),
+        sa.Column("request_id", sa.Integer),
+        sa.Column("recipient", sa.Text, nullable=False),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("link", sa.Text),
+        sa.Column("seal", sa.String(64), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("next_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True)),
+        sa.Column("last_error", sa.Text),
+    )
+    op.create_index("ix_mail_outbox_due", "mail_outbox", ["sent_at", "next_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_mail_outbox_due", "mail_outbox")
+    op.drop_table("mail_outbox")
     op.drop_index("ix_web_sessions_name", "web_sessions")
     op.drop_table("web_sessions")
     op.drop_table("passwords")
