@@ -61,6 +61,20 @@ def site(tmp_path_factory: pytest.TempPathFactory, _new_store_file: Path) -> Ite
         passwords[name] = cli.json("people", "add", name, "--role", role, user="dana")["password"]
     ask(cli, "HW-100", "--qty", "50", "--price", "96.90")  # R-000001: a manager's decision
     ask(cli, "HW-100", "--qty", "50", "--price", "80")  # R-000002: the owner's decision
+    from tests.test_cli_requests import TEAM
+    from tests.test_policy import POLICY
+
+    since_january = folder / "guardrails-2026.toml"  # the same policy, in force for the deals
+    since_january.write_text('effective_from = "2026-01-01"\n' + POLICY + TEAM)
+    assert cli("policy", "load", str(since_january), user="dana").exit_code == 0
+    deals = folder / "deals.csv"
+    deals.write_text(
+        "Order ID,Order Date,Customer,Rep,SKU,Quantity,Net Price\n"
+        "SO-1,2026-02-01,Acme,priya,HW-100,60,102.60\nSO-2,2026-02-03,Globex,priya,SV-1,4,90\n"
+        "SO-3,2026-03-05,Initech,ravi,HW-200,5,70\nSO-4,2026-03-09,Acme,ravi,SW-1,20,46\n"
+        "SO-5,2026-03-20,Globex,ravi,HW-100,50,91.20\n"
+    )
+    assert cli("deals", "import", str(deals), user="dana").exit_code == 0
     shots = (
         Path(os.environ["PRICING_SCREENSHOTS"]) if os.environ.get("PRICING_SCREENSHOTS") else None
     )
@@ -155,3 +169,15 @@ def test_a_wrong_password_opens_nothing(site: Site) -> None:
     assert not [c for c in page.context.cookies() if c["name"] == "pricing_session"]
     page.goto("/inbox")
     assert "/login" in page.url
+
+
+def test_the_owner_reads_the_drift_report_for_the_period_chosen(site: Site) -> None:
+    page = site.page()
+    sign_in(page, "dana", site.passwords["dana"])
+    page.click("text=Report")
+    assert page.locator("svg").count() > 0
+    page.fill("input[name=from]", "2026-03-01")
+    page.click("text=Show")
+    assert "from=2026-03-01" in page.url
+    assert "ravi" in page.inner_text("body") and "priya" not in page.inner_text("body")
+    site.shot(page, "report-desktop")

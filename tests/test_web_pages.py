@@ -359,3 +359,28 @@ def test_a_person_whose_row_was_edited_behind_the_tools_back_cannot_sign_in(team
     with team.cli.store().write() as conn:
         conn.execute(update(people).where(people.c.name_key == "marco").values(role="owner"))
     assert marco.get("/inbox").status_code == 303
+
+
+def test_the_owner_reads_the_drift_report_for_a_period_and_a_rep_is_refused(
+    team: Team, tmp_path: Any
+) -> None:
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "Order ID,Order Date,Customer,Rep,SKU,Quantity,Net Price\n"
+        "SO-1,2026-02-01,Acme,priya,HW-100,10,1080.00\n"
+        "SO-2,2026-03-05,Globex,ravi,HW-200,5,450.00\n"
+    )
+    assert team.cli("deals", "import", str(deals), user="dana").exit_code == 0
+    dana = team.signed_in("dana")
+    whole = dana.get("/report")
+    assert whole.status_code == 200 and "<svg" in whole.text
+    assert "priya" in whole.text and "ravi" in whole.text
+    assert whole.headers["content-security-policy"].startswith("default-src 'none'")
+    february = dana.get("/report", params={"from": "2026-02-01", "to": "2026-02-28", "by": "rep"})
+    assert "priya" in february.text and "ravi" not in february.text
+    assert 'name="from" value="2026-02-01"' in february.text
+    wrong = dana.get("/report", params={"from": "last week"})
+    assert wrong.status_code == 400 and "is not a date" in wrong.text
+    priya = team.signed_in("priya")
+    refused = priya.get("/report")
+    assert refused.status_code == 403 and "only" in refused.text and "<svg" not in refused.text

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+import tempfile
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pricing import config
@@ -237,6 +239,32 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
         return render(request, "request.html", **base,
                       **request_values(p, code, message=said, message_kind="ok"))  # fmt: skip
 
+    @app.get("/report", include_in_schema=False)
+    def report(request: Request, by: str = "rep", start: Annotated[str, Query(alias="from")] = "",
+               end: Annotated[str, Query(alias="to")] = "") -> Response:  # fmt: skip
+        """The drift report (the file `pricing report -o report.html` writes) for the period
+        and breakdown chosen on the page; those whose role may not read it get a message."""
+        me = session(request)
+        if me is None:
+            return to_sign_in(request)
+        base: dict[str, Any] = {"me": me.person, "csrf": me.form_token}
+        p = Pricing(user=me.person.name, store=store)
+        by = by if by in REPORT_BREAKDOWNS else "rep"
+        try:
+            with tempfile.TemporaryDirectory(prefix="pricing-page-") as folder:
+                written = Path(folder) / "report.html"
+                p.report(start=_day(start, "from"), end=_day(end, "to"), by=[by], output=written)
+                document = written.read_text(encoding="utf-8")
+        except InputError as exc:
+            return render(request, "base.html", 400, **base, message=exc.detail.lstrip(": "))
+        except PricingError as exc:
+            status = 404 if isinstance(exc, NotFoundError) else 403
+            return render(request, "base.html", status, **base, message=str(exc))
+        bar = templates.get_template("report_bar.html").render(
+            start=start, end=end, by=by, choices=REPORT_BREAKDOWNS
+        )
+        return HTMLResponse(document.replace("<body>", "<body>" + bar, 1), headers=_headers())
+
     @app.get("/password", include_in_schema=False)
     def password_page(request: Request) -> Response:
         def fill(me: sessions.SignedIn, p: Pricing) -> dict[str, Any]:
@@ -274,6 +302,19 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
             return render(request, "password.html", 403, **base, message=str(exc))
         return render(request, "password.html", **base, message_kind="ok",
                       message="Your password is changed.")  # fmt: skip
+
+
+REPORT_BREAKDOWNS = ("rep", "family", "sku", "customer", "month")
+
+
+def _day(text: str, field: str) -> date | None:
+    """A date the page's form gave (blank: none)."""
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f": {text[:20]!r} is not a date (YYYY-MM-DD)", field=field) from None
 
 
 def _templates() -> Environment:
