@@ -253,13 +253,15 @@ def _free_port() -> int:
 
 
 def _hammer(
-    server: str, token: str, method: str, path: str, body: object = None
-) -> tuple[float, list[float]]:
+    server: str, token: str, method: str, path: str, body: object = None,
+    cookies: dict[str, str] | None = None,
+) -> tuple[float, list[float]]:  # fmt: skip
     """``CLIENTS`` threads, each with its own connection, making ``CALLS`` calls each, all
-    started together: the wall time of the lot, and every call's latency."""
+    started together: the wall time of the lot, and every call's latency (``cookies``: a
+    browser's, for the web pages)."""
     import httpx
 
-    barrier = threading.Barrier(CLIENTS + 1)
+    barrier = threading.Barrier(CLIENTS + 1, timeout=120)  # a client that fails: no hang
     latencies: list[float] = []
     failures: list[str] = []
     guard = threading.Lock()
@@ -267,7 +269,8 @@ def _hammer(
     def client() -> None:
         mine = []
         with httpx.Client(
-            base_url=server, timeout=120, headers={"Authorization": f"Bearer {token}"}
+            base_url=server, timeout=120, cookies=cookies,
+            headers={"Authorization": f"Bearer {token}"} if token else {},
         ) as http:
             http.get("/api/health")  # the connection is open before the clock starts
             barrier.wait()
@@ -386,6 +389,61 @@ def bench_server(skus: int = 10_000) -> list[str]:
         f"{_percentile(submitted, 95) * ms:.0f} ms (health check p50 "
         f"{_percentile(health, 50) * ms:.1f} ms, p95 {_percentile(health, 95) * ms:.1f} ms)",
     ]
+
+
+PENDING = 1_000  # issue 25: a page with this many pending requests stored
+PAGE_LIMIT = 5.0  # ... answers at p95 within this many times /api/health's p95
+
+
+def bench_pages(skus: int = 10_000) -> list[str]:
+    """The owner's inbox (``/inbox``) with 1,000 pending requests stored, and one request's
+    page, against ``/api/health`` on the same server, each hammered by the same clients: the
+    ratio of the 95th percentiles (issue 25: at most 5x), with the absolute times."""
+    import re
+
+    import httpx
+
+    book = OUT / f"price-book-{skus}.xlsx"
+    if not book.exists():
+        make_price_book(book, skus)
+    with _team_server(book, name="pages") as (server, env, tokens, db):
+        script = (
+            "import sys, pricing\n"
+            "with pricing.open(sys.argv[1], user='priya') as p:\n"
+            f"    for i in range({PENDING}):\n"
+            "        p.request(customer=f'Customer {i}', reason='bench',\n"
+            "                  lines=[{'sku': 'SKU-0004242', 'qty': 3, 'discount': '20'}])\n"
+        )
+        subprocess.run([sys.executable, "-c", script, f"sqlite:///{db}"], check=True, env=env,
+                       cwd=OUT)  # fmt: skip
+        reset = subprocess.run(
+            [*PRICING, "--db", str(db), "--user", "dana", "people", "reset", "dana", "--json"],
+            check=True, capture_output=True, text=True, env=env, cwd=OUT,
+        )  # fmt: skip
+        password = json.loads(reset.stdout)["password"]
+        with httpx.Client(base_url=server) as browser:
+            form = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text)
+            assert form is not None
+            browser.post("/login", data={"name": "dana", "password": password,
+                                         "csrf": form.group(1)})  # fmt: skip
+            cookies = {"pricing_session": browser.cookies["pricing_session"]}
+            inbox = browser.get("/inbox", cookies=cookies)
+        waiting = inbox.text.count('<td data-label="Request"')
+        health_time, health = _hammer(server, tokens["priya"], "GET", "/api/health")
+        _, inbox_times = _hammer(server, "", "GET", "/inbox", cookies=cookies)
+        _, page_times = _hammer(server, "", "GET", "/requests/R-000500", cookies=cookies)
+    ms = 1000
+    p95 = _percentile(health, 95)
+    said = []
+    for name, times in ((f"/inbox ({waiting:,} of {PENDING:,} pending shown)", inbox_times),
+                        ("/requests/R-000500", page_times)):  # fmt: skip
+        said.append(
+            f"page {name}, {CLIENTS} clients: p95 {_percentile(times, 95) / p95:.2f}x "
+            f"/api/health's (limit {PAGE_LIMIT:.0f}x; p50 {_percentile(times, 50) * ms:.1f} ms, "
+            f"p95 {_percentile(times, 95) * ms:.1f} ms vs health p50 "
+            f"{_percentile(health, 50) * ms:.1f} ms, p95 {p95 * ms:.1f} ms)"
+        )
+    return said
 
 
 CLIENT_LIMIT = 1.05  # issue 23: request --check in client mode at most 5 % slower than before
@@ -751,6 +809,10 @@ def main() -> None:
         "also another tree's, in the same run)",
     )  # fmt: skip
     parser.add_argument(
+        "--pages-only", action="store_true",
+        help="only the web pages with 1,000 pending requests against /api/health (issue 25)",
+    )  # fmt: skip
+    parser.add_argument(
         "--client-only", action="store_true",
         help="only a rep's request --check in client mode (and embedded, and --help) by this "
         "tree and by --against TREE, alternating (issue 23: client mode at most 5 %% slower)",
@@ -766,6 +828,9 @@ def main() -> None:
     if args.clean and OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(exist_ok=True)
+    if args.pages_only:
+        print("\n".join(bench_pages()))
+        return
     if args.client_only:
         if args.against is None:
             parser.error("--client-only needs --against TREE")
@@ -813,6 +878,7 @@ def main() -> None:
         *bench_help(),
         *bench_request_check(),
         *bench_server(),
+        *bench_pages(),
         *(bench_client_against(args.against) if args.against is not None else []),
         *bench_pricebook_import(args.rows, args.against),
         *deals_lines,

@@ -162,12 +162,31 @@ class Requests(Session):
         return [results.requests.RequestResult.of(r) for r in found if authority.may_see(viewer, r)]
 
     @operation("requests.inbox")
-    def inbox(self) -> list[results.requests.RequestResult]:
-        """Pending requests waiting for my decision, oldest first (never my own)."""
-        from pricing.requests import lifecycle
+    def inbox(
+        self, *, limit: int | None = None, after: str | None = None
+    ) -> list[results.requests.RequestResult]:
+        """Pending requests waiting for my decision, oldest first (never my own): at most
+        ``limit``, after request ``after`` (the last of the page before)."""
+        from pricing.requests import inbox, lifecycle
 
-        waiting = lifecycle.waiting_for(self.store(), self.user)
+        if limit is not None and limit < 1:
+            raise InputError(f": {limit} requests? At least 1", field="limit")
+        start = lifecycle.parse_id(after) if after else 0
+        waiting = inbox.waiting_for(self.store(), self.user, limit=limit, after=start)
         return [results.requests.RequestResult.of(r) for r in waiting]
+
+    @operation("requests.decidable")
+    def decidable(self, *, ident: str) -> results.requests.Decidable:
+        """Whether I may decide a request now, and if not, why (what a decision would be
+        refused with)."""
+        from pricing.access import authority
+        from pricing.requests import inbox, lifecycle
+
+        db = self.store()
+        found = lifecycle.get(db, ident)
+        authority.may_read(authority.acting(db, self.user), found)
+        why = inbox.why_not_decide(db, ident, self.user)
+        return results.requests.Decidable(id=found.code, decidable=why is None, why_not=why)
 
     @operation("requests.show")
     def show_request(self, *, ident: str) -> results.requests.RequestShown:

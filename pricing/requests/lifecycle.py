@@ -450,8 +450,8 @@ def _tell(conn: Connection, request: Request, now: datetime) -> None:
 
 def get(db: Store, ident: str | int, *, now: datetime | None = None) -> Request:
     number = parse_id(ident)
-    with db.write() as conn:
-        expire_due(conn, now or store.utcnow())
+    expire_approvals(db, now or store.utcnow())
+    with db.read() as conn:
         return _load(conn, number)
 
 
@@ -460,21 +460,40 @@ def list_requests(
 ) -> list[Request]:
     if status is not None and status not in STATUSES:
         raise InputError(f" {status!r}: one of {', '.join(STATUSES)}", field="status")
-    with db.write() as conn:
-        expire_due(conn, now or store.utcnow())
-        found = [_load(conn, n) for n in queries.request_numbers(conn, status)]
+    expire_approvals(db, now or store.utcnow())
+    with db.read() as conn:
+        found = load_many(conn, queries.request_numbers(conn, status))
     if rep is not None:
         found = [r for r in found if r.rep.casefold() == rep.casefold()]
     return found
 
 
+def load(conn: Connection, number: int) -> Request:
+    """Request ``number`` as stored, with its lines and events."""
+    return _load(conn, number)
+
+
+def load_many(conn: Connection, numbers: list[int], *, events: bool = True) -> list[Request]:
+    """The requests ``numbers``, in that order, read in three queries whatever their number
+    (two without their ``events``, left empty)."""
+    try:
+        rows = queries.request_rows(conn, numbers)
+        lines = queries.request_line_rows_of(conn, numbers)
+        history = queries.event_rows_of(conn, numbers) if events else {}
+        missing = [n for n in numbers if n not in rows]
+        if missing:
+            raise NotFoundError(f"no request {request_code(missing[0])}")
+        return [_request(rows[n], [_line(r) for r in lines.get(n, [])], history.get(n, []))
+                for n in numbers]  # fmt: skip
+    except (ValueError, TypeError):  # a damaged value: which request, read one by one
+        if len(numbers) == 1:
+            raise
+        return [_load(conn, n) for n in numbers]  # (the events too: a few requests)
+
+
 def _load(conn: Connection, number: int) -> Request:
     try:
-        row = queries.request_row(conn, number)
-        if row is None:
-            raise NotFoundError(f"no request {request_code(number)}")
-        lines = [_line(r) for r in queries.request_line_rows(conn, number)]
-        events = queries.event_rows(conn, number)
+        return load_many(conn, [number])[0]
     except (ValueError, TypeError) as exc:  # SQLite keeps whatever an edit by hand wrote
         why = (str(exc).strip().splitlines() or [""])[0][:120] or type(exc).__name__
         raise DamagedError(
@@ -482,6 +501,9 @@ def _load(conn: Connection, number: int) -> Request:
             "nothing was changed. To recover, restore the database from a backup taken before "
             "the damage; `pricing db check` and `pricing audit verify` name what else changed"
         ) from None
+
+
+def _request(row: queries.RequestRecord, lines: list[RequestLine], events: list[Event]) -> Request:
     return Request(
         id=row.id,
         customer=row.customer,
@@ -564,29 +586,14 @@ def _decide(
         return decided
 
 
-def waiting_for(db: Store, user: str, *, now: datetime | None = None) -> list[Request]:
-    """The pending requests ``user`` may decide now, oldest first: their inbox (a role of the
-    policy in force covering the request's level, never their own:
-    :func:`pricing.access.authority.may_decide`, the rule a decision itself is held to)."""
-    now = now or store.utcnow()
+def expire_approvals(db: Store, now: datetime) -> None:
+    """Expire the approvals past their validity, taking the write lock only when there are
+    some (a page that reads requests does not queue behind every writer)."""
+    with db.read() as conn:
+        if not queries.approvals_past(conn, now):
+            return
     with db.write() as conn:
         expire_due(conn, now)
-        pending = [_load(conn, n) for n in queries.request_numbers(conn, "pending")]
-        if not pending:
-            return []
-        version = policies.in_force(conn, now.date())
-        actor = authority.actor(conn, user)
-    return [r for r in pending if _why_not(actor, r, version) is None]
-
-
-def _why_not(
-    actor: authority.Actor, request: Request, version: policies.PolicyVersion
-) -> str | None:
-    try:
-        authority.may_decide(actor, request, version, "approved")
-    except Refused as exc:
-        return str(exc)
-    return None
 
 
 def _decidable(request: Request) -> None:

@@ -241,6 +241,15 @@ class RequestShown(RequestResult):
         return cls.model_validate({**_request_fields(r), "events": events})
 
 
+class Decidable(Result):
+    """Whether the caller may decide a request now (``why_not``: the refusal a decision would
+    meet, None when they may)."""
+
+    id: str | None
+    decidable: bool
+    why_not: str | None
+
+
 class RequestRefused(Result):
     """A request not submitted (or not changed) because its lines have problems: no ``id``,
     the problems (up to limits.PROBLEMS_PER_KIND of a kind) and how many of each kind."""

@@ -18,6 +18,7 @@ and per name by the server's :class:`~pricing.server.app.SignInGuard`.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import tempfile
 from collections.abc import Callable, Iterable
@@ -159,11 +160,15 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
         return done
 
     @app.get("/inbox", include_in_schema=False)
-    def inbox(request: Request) -> Response:
+    def inbox(request: Request, after: str | None = None) -> Response:
         def fill(me: sessions.SignedIn, p: Pricing) -> dict[str, Any]:
-            waiting = p.inbox()
+            start = after if after and REQUEST_ID.fullmatch(after) else None
+            waiting = p.inbox(limit=PAGE_ROWS + 1, after=start)  # one more: is there a next page
+            shown = waiting[:PAGE_ROWS]
+            more = shown[-1].id if len(waiting) > PAGE_ROWS else None
             approver = me.person.role not in ("rep", "marketer")
-            return {"rows": _rows(waiting), "approver": approver or bool(waiting)}
+            return {"rows": _rows(shown), "approver": approver or bool(waiting), "more": more,
+                    "later": start is not None}  # fmt: skip
 
         return signed_page(request, "inbox.html", fill)
 
@@ -177,7 +182,7 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
 
     def request_values(p: Pricing, code: str, **more: Any) -> dict[str, Any]:
         shown = p.show_request(ident=code)
-        decidable = shown.status == "pending" and any(r.id == shown.id for r in p.inbox())
+        decidable = p.decidable(ident=code) if shown.status == "pending" else None
         return {
             "r": shown,
             "value": _money(_at_standard(shown)),
@@ -186,8 +191,8 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
             "decided": f"{shown.decided_at:%Y-%m-%d %H:%M}" if shown.decided_at else None,
             "expires": f"{shown.expires_at:%Y-%m-%d}" if shown.expires_at else None,
             "age": _age(shown.created_at),
-            "decidable": decidable,
-            "why_not": None if decidable else _why_not(shown, p.user),
+            "decidable": decidable is not None and decidable.decidable,
+            "why_not": decidable.why_not if decidable is not None else None,
             **more,
         }
 
@@ -305,6 +310,8 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
 
 
 REPORT_BREAKDOWNS = ("rep", "family", "sku", "customer", "month")
+PAGE_ROWS = 25  # requests an inbox page shows (the oldest first; a link to the next ones)
+REQUEST_ID = re.compile(r"R-\d{6,9}")
 
 
 def _day(text: str, field: str) -> date | None:
@@ -323,6 +330,7 @@ def _templates() -> Environment:
     return Environment(
         loader=PackageLoader("pricing.server", "templates"),
         autoescape=select_autoescape(default=True),
+        auto_reload=False,  # the templates are the package's: never looked at again on disk
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -408,13 +416,3 @@ def _rows(found: Iterable[RequestResult]) -> list[dict[str, Any]]:
         }
         for r in found
     ]
-
-
-def _why_not(r: RequestResult, user: str) -> str | None:
-    """Why a pending request is not the viewer's to decide, in a line (their own, or a level
-    above theirs); the decision itself would be refused with the full reason."""
-    if r.status != "pending":
-        return None
-    if r.rep.casefold() == user.casefold():
-        return "it is your own request; another approver decides it"
-    return f"it needs {r.level} or above"

@@ -7,13 +7,13 @@ them. The deal history's blob storage is the lines package's (pricing.lines.segm
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, func, select, text, update
+from sqlalchemy import BigInteger, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from pricing.keys import sku_key
@@ -434,35 +434,98 @@ def request_numbers(conn: Connection, status: str | None = None) -> list[int]:
     return [int(row.id) for row in conn.execute(query)]
 
 
+def pending_pairs(conn: Connection) -> list[tuple[int, str, str | None]]:
+    """Each (salesperson, level) of the pending requests once, with the oldest request's
+    number: what deciding who may decide them reads."""
+    t = requests
+    rows = conn.execute(
+        select(func.min(t.c.id), t.c.rep, t.c.level)
+        .where(t.c.status == "pending")
+        .group_by(t.c.rep, t.c.level)
+    ).all()
+    return [(int(number), rep, level) for number, rep, level in rows]
+
+
+def pending_numbers(
+    conn: Connection, pairs: Sequence[tuple[str, str | None]], *, after: int = 0,
+    limit: int | None = None,
+) -> list[int]:  # fmt: skip
+    """The pending requests of these (salesperson, level) pairs numbered above ``after``,
+    oldest first, at most ``limit``."""
+    if not pairs:
+        return []
+    t = requests
+    which = or_(*(and_(t.c.rep == rep, t.c.level.is_(None) if level is None else t.c.level == level)
+                  for rep, level in pairs))  # fmt: skip
+    query = select(t.c.id).where(t.c.status == "pending", t.c.id > after, which).order_by(t.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [int(number) for number in conn.execute(query).scalars()]
+
+
 def request_row(conn: Connection, number: int) -> RequestRecord | None:
-    row = conn.execute(select(requests).where(requests.c.id == number)).first()
-    if row is None:
-        return None
-    return RequestRecord(**{c.name: getattr(row, c.name) for c in requests.columns})
+    return request_rows(conn, [number]).get(number)
 
 
 def request_line_rows(conn: Connection, number: int) -> list[RequestLineRecord]:
-    names = [c.name for c in request_lines.columns if c.name != "request_id"]
-    return [
-        RequestLineRecord(**{name: getattr(r, name) for name in names})
-        for r in conn.execute(
-            select(request_lines)
-            .where(request_lines.c.request_id == number)
-            .order_by(request_lines.c.line_no)
-        )
-    ]
+    return request_line_rows_of(conn, [number]).get(number, [])
 
 
 def event_rows(conn: Connection, number: int) -> list[EventRecord]:
     """A request's audit events, in order."""
-    return [
-        EventRecord(e.at, e.by, e.action, e.note)
-        for e in conn.execute(
-            select(request_events)
-            .where(request_events.c.request_id == number)
-            .order_by(request_events.c.id)
+    return event_rows_of(conn, [number]).get(number, [])
+
+
+_CHUNK = 500  # numbers in one IN (...): within every database's limit on parameters
+
+
+def _chunks(numbers: Sequence[int]) -> Iterator[list[int]]:
+    ordered = list(numbers)
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+def request_rows(conn: Connection, numbers: Sequence[int]) -> dict[int, RequestRecord]:
+    """The rows of the requests ``numbers`` (those that exist), by number."""
+    found: dict[int, RequestRecord] = {}
+    for chunk in _chunks(numbers):
+        for row in conn.execute(select(requests).where(requests.c.id.in_(chunk))):
+            found[int(row.id)] = RequestRecord(**row._asdict())
+    return found
+
+
+def request_line_rows_of(
+    conn: Connection, numbers: Sequence[int]
+) -> dict[int, list[RequestLineRecord]]:
+    """The lines of the requests ``numbers``, each request's in line order."""
+    found: dict[int, list[RequestLineRecord]] = {}
+    for chunk in _chunks(numbers):
+        rows = conn.execute(
+            select(request_lines)
+            .where(request_lines.c.request_id.in_(chunk))
+            .order_by(request_lines.c.request_id, request_lines.c.line_no)
         )
-    ]
+        for r in rows:
+            values = r._asdict()
+            del values["request_id"]
+            found.setdefault(int(r.request_id), []).append(RequestLineRecord(**values))
+    return found
+
+
+def event_rows_of(conn: Connection, numbers: Sequence[int]) -> dict[int, list[EventRecord]]:
+    """The audit events of the requests ``numbers``, each request's in order."""
+    found: dict[int, list[EventRecord]] = {}
+    for chunk in _chunks(numbers):
+        rows = conn.execute(
+            select(request_events)
+            .where(request_events.c.request_id.in_(chunk))
+            .order_by(request_events.c.request_id, request_events.c.id)
+        )
+        for e in rows:
+            found.setdefault(int(e.request_id), []).append(
+                EventRecord(e.at, e.by, e.action, e.note)
+            )
+    return found
 
 
 def request_outcomes(
