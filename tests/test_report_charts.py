@@ -464,3 +464,24 @@ def test_charts_draw_whatever_steps_the_waterfall_gives(
     xlsx_waterfall_is(book, steps)
     per_rep = [c.value for c in book["Waterfall"][book["Waterfall"].max_row]]
     assert per_rep == ["lee", *(float(Decimal(s["amount"])) for s in steps)]
+
+
+def test_the_distribution_chart_counts_lines_in_whole_numbers(tmp_path: Path) -> None:
+    """Two lines in one range and one in another: the axis reads 0, 1, 2 (it read 0 0 1 1 2,
+    half-lines shown rounded)."""
+    import re
+
+    from pricing.analysis import report_files
+    from pricing.analysis.report import Metrics, Report
+
+    metrics = Metrics(lines=3, list_revenue=Decimal(300), standard_revenue=Decimal(300),
+                      net_revenue=Decimal(270))  # fmt: skip
+    report = Report(None, None, "USD", ["rep"], metrics, [({"rep": "lee"}, metrics)])
+    report.distribution = [("0-5 %", 1), ("5-10 %", 2)]
+    report_files.write(report, tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    chart = html[html.index("Realized discount distribution") :]
+    ticks = re.findall(r'<g id="ytick_\d+">.*?<text[^>]*>([^<]*)</text>', chart, re.S)
+    labels = [t.strip() for t in ticks]
+    assert labels and len(labels) == len(set(labels)), labels
+    assert all(label.isdigit() for label in labels), labels

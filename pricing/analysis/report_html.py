@@ -92,6 +92,7 @@ def _charts(report: Report) -> dict[str, str]:
             color="#2f5597",
         )
         ax.set_ylabel("Lines")
+        ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))  # lines are whole: 0 1 2
         ax.yaxis.set_major_formatter(_thousands_formatter())
         ax.set_xlabel(f"Realized discount from list\n({DISCOUNT_RANGES_SAID})")
         charts["distribution"] = _svg(fig)
