@@ -269,7 +269,9 @@ def _hammer(
     def client() -> None:
         mine = []
         with httpx.Client(
-            base_url=server, timeout=120, cookies=cookies,
+            base_url=server,
+            timeout=120,
+            cookies=cookies,
             headers={"Authorization": f"Bearer {token}"} if token else {},
         ) as http:
             http.get("/api/health")  # the connection is open before the clock starts
@@ -426,10 +428,16 @@ def bench_pages(skus: int = 10_000) -> list[str]:
             assert form is not None
             browser.post("/login", data={"name": "dana", "password": password,
                                          "csrf": form.group(1)})  # fmt: skip
+            form = re.search(r'name="csrf" value="([^"]+)"', browser.get("/password").text)
+            assert form is not None  # the printed password: she chooses hers first
+            browser.post("/password", data={"current": password, "new": "dana's own password",
+                                            "again": "dana's own password",
+                                            "csrf": form.group(1)})  # fmt: skip
             cookies = {"pricing_session": browser.cookies["pricing_session"]}
             inbox = browser.get("/inbox", cookies=cookies)
         waiting = inbox.text.count('<td data-label="Request"')
-        health_time, health = _hammer(server, tokens["priya"], "GET", "/api/health")
+        assert inbox.status_code == 200 and waiting, inbox.text[:300]
+        _, health = _hammer(server, tokens["priya"], "GET", "/api/health")
         _, inbox_times = _hammer(server, "", "GET", "/inbox", cookies=cookies)
         _, page_times = _hammer(server, "", "GET", "/requests/R-000500", cookies=cookies)
     ms = 1000

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -44,7 +43,6 @@ def call(
     output: Path | None = None,
 ) -> Any:
     """Ask the server to run operation ``name``; its document, or the error it raised."""
-    _skip_httpx_command_line()
     import httpx
 
     if not login.server.startswith(("http://", "https://")):
@@ -92,18 +90,6 @@ def call(
         for handle in opened:
             handle.close()
     return _answer(login, response, output)
-
-
-def _skip_httpx_command_line() -> None:
-    """Let httpx load without its own command line, which a client never runs.
-
-    Importing httpx imports ``httpx._main`` (its ``httpx`` command: rich's consoles and progress
-    bars, pygments' lexers), 163 M instructions of the 1,223 M a `request --check` took in
-    client mode. A module that is None in ``sys.modules`` is one Python will not import, and
-    httpx takes that as its command line's extras not installed (``httpx.main`` then says so).
-    Done only before httpx is first loaded: a process that has it already keeps it whole."""
-    if "httpx" not in sys.modules:
-        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def _safe_to_send(login: Login) -> None:

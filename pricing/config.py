@@ -251,6 +251,11 @@ def mail_settings() -> MailSettings | None:
     except ValueError:
         raise ConfigError(f"mail: port {given.get('port')!r} is not a number") from None
     user, password_file = given.get("user"), given.get("password_file")
+    if user and not starttls:
+        raise ConfigError(
+            "mail: a user signs in to the mail server only over STARTTLS (else the password "
+            "crosses the network readable): set starttls = true (PRICING_SMTP_STARTTLS=1)"
+        )
     return MailSettings(
         host=str(host), port=port, sender=sender, starttls=bool(starttls),
         user=str(user) if user else None,

@@ -83,10 +83,9 @@ class Team:
 
 
 @pytest.fixture
-def team(
-    sqlite_url: str, built: Callable[..., Cli], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Team]:
-    cli = built("sales", Cli(sqlite_url), build_sales)
+def team(db_url: str, built: Callable[..., Cli], monkeypatch: pytest.MonkeyPatch) -> Iterator[Team]:
+    """On SQLite and on PostgreSQL (where two servers' mailers really overlap)."""
+    cli = built("sales", Cli(db_url), build_sales)
     for name, role in (("dana", "owner"), ("marco", "manager"), ("nina", "manager"),
                        ("priya", "rep")):  # fmt: skip
         added = cli("people", "add", name, "--role", role, "--email", f"{name}@example.com",
@@ -102,7 +101,7 @@ def team(
 def body(message: EmailMessage) -> str:
     part = message.get_body(("plain",))
     assert part is not None
-    return str(part.get_content())
+    return str(part.get_content()).replace("\r\n", "\n")
 
 
 def test_each_approver_is_mailed_a_link_to_the_request_and_the_rep_is_not(team: Team) -> None:
@@ -119,7 +118,7 @@ def test_each_approver_is_mailed_a_link_to_the_request_and_the_rep_is_not(team: 
         message["Subject"] == "Approval needed: Acme, 5,700.00 USD at standard, manager: R-000001"
     )
     text = body(message)
-    assert "priya asks for a special price for Acme (competitive bid)" in text
+    assert "priya asks for a special price for Acme.\nWhy: competitive bid\n" in text
     assert "HW-100 x 50: 96.90 USD each, 15.00 % off standard 114.00 USD" in text
     assert f"{BASE}/requests/R-000001" in text
     assert team.outbox().waiting == 0 and team.outbox().sent == 3
@@ -177,7 +176,10 @@ def test_with_the_mail_server_down_requests_are_stored_at_once_and_mail_goes_lat
     assert (state.waiting, state.failing) == (3, 3)
     assert "ConnectionRefusedError" in state.last_error
     status = team.cli("db", "status")
-    assert "Mail not taken yet" in status.stdout and "ConnectionRefusedError" in status.stdout
+    assert (
+        "Mail the mail server has not taken" in status.stdout
+        and "ConnectionRefusedError" in status.stdout
+    )
     assert team.cli.json("requests", "show", "R-000001", user="dana")["status"] == "pending"
     with smtp_server(team.port) as box:
         assert mailer.send_due() == 0  # not yet: it waits its retry time
@@ -200,6 +202,61 @@ def test_a_mail_is_never_sent_twice_not_after_a_restart_nor_by_two_servers(team:
     assert len({m["Message-ID"] for _, m in box.received}) == 9
 
 
+def test_nobody_is_mailed_from_a_person_row_written_into_the_database_by_hand(
+    team: Team,
+) -> None:
+    """Someone holding only the database (THREATS.md) cannot have the deal's prices mailed to
+    an address of theirs: not by editing an approver's address, not by inserting an owner."""
+    from sqlalchemy import update
+
+    from pricing.storage.store import people
+
+    with team.store.write() as conn:
+        conn.execute(update(people).where(people.c.name_key == "marco")
+                     .values(email="mallory@evil.example"))  # fmt: skip
+        conn.execute(people.insert().values(
+            name="eve", name_key="eve", role="owner", email="eve@evil.example",
+            created_at=stored.utcnow(), created_by="dana"))  # fmt: skip
+    ask(team.cli, "HW-100", "--qty", "50", "--price", "96.90")
+    with smtp_server(team.port) as box:
+        Mailer(team.store).send_due()
+    told = sorted(r[0] for r, _ in box.received)
+    assert told == ["dana@example.com", "nina@example.com"]
+
+
+def test_what_a_rep_typed_stays_on_one_line_of_the_mail(team: Team) -> None:
+    result = team.cli("request", "--customer", "Acme\nOpen it here: http://evil.example/approve",
+                      "--reason", "bid\r\nBcc: x@evil.example", "HW-100", "--qty", "50",
+                      "--price", "96.90", user="priya")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with smtp_server(team.port) as box:
+        Mailer(team.store).send_due()
+    text = body(box.to("marco@example.com")[0])
+    assert not any(line.startswith(("Open it here", "Bcc")) for line in text.splitlines())
+    assert "Acme Open it here: http://evil.example/approve" in text
+
+
+def test_a_request_decided_before_its_mail_went_is_not_mailed_for_a_decision(team: Team) -> None:
+    ask(team.cli, "HW-100", "--qty", "50", "--price", "96.90")  # the mail server is down
+    assert team.cli("approve", "R-000001", user="nina").exit_code == 0
+    with smtp_server(team.port) as box:
+        Mailer(team.store).send_due()
+    assert [m["Subject"] for _, m in box.received] == ["R-000001 for Acme was approved by nina"]
+    assert team.outbox().unsent == 3 and team.outbox().waiting == 0
+
+
+def test_a_changed_request_that_needs_a_decision_again_says_so(team: Team) -> None:
+    ask(team.cli, "HW-100", "--qty", "50", "--price", "96.90")
+    assert team.cli("approve", "R-000001", user="nina").exit_code == 0
+    changed = team.cli("requests", "change", "R-000001", "HW-100", "--qty", "60", "--price",
+                       "96.90", user="priya")  # fmt: skip
+    assert changed.exit_code == 0, changed.output
+    with smtp_server(team.port) as box:
+        Mailer(team.store).send_due()
+    again = [m for m in box.to("marco@example.com") if "again" in m["Subject"]]
+    assert len(again) == 1 and "an approval given before no longer stands" in body(again[0])
+
+
 def test_a_mail_written_into_the_database_by_hand_is_never_sent(team: Team) -> None:
     from pricing.storage import outbox
 
@@ -207,10 +264,12 @@ def test_a_mail_written_into_the_database_by_hand_is_never_sent(team: Team) -> N
                            "Sign in here:", "//evil.example/login", None)  # fmt: skip
     with team.store.write() as conn:
         outbox.put(conn, phishing, sealed="0" * 64, at=stored.utcnow())
+
     with smtp_server(team.port) as box:
         assert Mailer(team.store).send_due() == 0
     assert box.received == []
     assert "its seal does not hold" in (team.outbox().last_error or "")
+    assert team.outbox().unsent == 1
 
 
 def test_the_server_sends_the_outbox_while_it_runs(team: Team, tmp_path: Path) -> None:

@@ -26,10 +26,11 @@ from tests.test_cli_requests import ask
 class Browser:
     """A browser without a script: it keeps its cookies, follows no redirect by itself."""
 
-    def __init__(self, app: Any, portal: BlockingPortal) -> None:
+    def __init__(self, app: Any, portal: BlockingPortal, address: str = "127.0.0.1") -> None:
         self.portal = portal
         self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            transport=httpx.ASGITransport(app=app, client=(address, 50000)),
+            base_url="http://testserver",
         )
         self.cookies = self.client.cookies
 
@@ -47,13 +48,22 @@ class Team:
     app: Any
     portal: BlockingPortal
 
-    def browser(self) -> Browser:
-        return Browser(self.app, self.portal)
+    def browser(self, address: str = "127.0.0.1") -> Browser:
+        return Browser(self.app, self.portal, address)
 
     def signed_in(self, name: str, password: str | None = None) -> Browser:
+        """A browser signed in as ``name``: on the printed password, they first choose their
+        own, as the pages ask (``passwords`` then holds it)."""
         browser = self.browser()
         answer = sign_in(browser, name, password or self.passwords[name])
         assert answer.status_code == 303, answer.text
+        if answer.headers["location"].startswith("/password"):
+            own = f"{name}'s own password"
+            token = form_token(browser.get("/password").text)
+            chosen = browser.post("/password", data={"current": self.passwords[name], "new": own,
+                                                     "again": own, "csrf": token})  # fmt: skip
+            assert chosen.status_code == 303, chosen.text
+            self.passwords[name] = own
         return browser
 
 
@@ -92,21 +102,29 @@ def status(team: Team, code: str) -> str:
 def test_a_manager_signs_in_finds_the_request_in_the_inbox_and_approves_it(team: Team) -> None:
     marco = team.browser()
     first = sign_in(marco, "marco", team.passwords["marco"])
-    assert first.status_code == 303 and first.headers["location"] == "/password"  # initial one
+    assert first.status_code == 303
+    assert first.headers["location"] == "/password?next=/inbox"  # the printed one: choose first
     cookie = first.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "pricing_session=" in cookie
+    assert marco.get("/inbox").headers["location"] == "/password?next=/inbox"  # not before
+    page = marco.get("/password?next=/inbox")
+    assert "first sign-in" in page.text
+    chosen = marco.post("/password", data={
+        "current": team.passwords["marco"], "new": "marco's own secret",
+        "again": "marco's own secret", "next": "/inbox", "csrf": form_token(page.text)})  # fmt: skip
+    assert chosen.status_code == 303 and chosen.headers["location"] == "/inbox"
     inbox = marco.get("/inbox")
     assert inbox.status_code == 200
     assert "R-000001" in inbox.text and "Acme" in inbox.text and "manager" in inbox.text
     assert "5,700.00 USD" in inbox.text  # 50 x 114 at standard
-    assert "15.00 %" in inbox.text
+    assert "15.00 %" in inbox.text and "competitive bid" in inbox.text
     page = marco.get("/requests/R-000001")
     assert page.status_code == 200 and "Approve" in page.text
     done = marco.post("/requests/R-000001/decide",
                       data={"outcome": "approve", "note": "strategic account",
                             "csrf": form_token(page.text)})  # fmt: skip
-    assert done.status_code == 200, done.text
-    assert "R-000001 approved" in done.text
+    assert done.status_code == 303 and done.headers["location"] == "/requests/R-000001?decided=1"
+    assert "R-000001 approved." in marco.get(done.headers["location"]).text
     assert status(team, "R-000001") == "approved"
     shown = team.cli.json("requests", "show", "R-000001", user="dana")
     assert shown["decided_by"] == "marco"
@@ -147,12 +165,12 @@ def test_a_level_too_low_and_a_request_decided_a_moment_ago_are_messages(team: T
     nina_token = form_token(nina.get("/requests/R-000001").text)
     assert nina.post("/requests/R-000001/decide",
                      data={"outcome": "reject", "note": "not this quarter",
-                           "csrf": nina_token}).status_code == 200  # fmt: skip
+                           "csrf": nina_token}).status_code == 303  # fmt: skip
     late = marco.post("/requests/R-000001/decide",
                       data={"outcome": "approve", "csrf": seen_by_marco})  # fmt: skip
     assert late.status_code == 403 and "rejected by nina" in late.text
     no_note = marco.post("/requests/R-000002/decide", data={"outcome": "reject", "csrf": token})
-    assert no_note.status_code in (400, 403)
+    assert no_note.status_code == 400 and "Say why the request is rejected" in no_note.text
     assert status(team, "R-000001") == "rejected" and status(team, "R-000002") == "pending"
 
 
@@ -193,29 +211,77 @@ def test_the_sign_in_form_needs_its_own_token(team: Team) -> None:
     assert refused.status_code == 400 and "pricing_session=" not in str(refused.headers)
 
 
-def test_failed_sign_ins_are_slowed_per_name(team: Team) -> None:
-    for attempt in range(10):
-        assert sign_in(team.browser(), "marco", f"guess-{attempt}").status_code == 401
-    locked = sign_in(team.browser(), "marco", team.passwords["marco"])
+def test_failed_sign_ins_are_slowed_per_name_and_per_address(team: Team) -> None:
+    for attempt in range(10):  # ten addresses guessing one name
+        guess = sign_in(team.browser(f"10.0.0.{attempt}"), "marco", f"guess-{attempt}")
+        assert guess.status_code == 401
+    locked = sign_in(team.browser("10.0.1.1"), "marco", team.passwords["marco"])
     assert locked.status_code == 429 and "Too many failed sign-ins" in locked.text
+    for attempt in range(10):  # one address guessing ten names
+        assert sign_in(team.browser("10.0.2.2"), f"name{attempt}", "guess").status_code == 401
+    locked = sign_in(team.browser("10.0.2.2"), "nina", team.passwords["nina"])
+    assert locked.status_code == 429
+    assert sign_in(team.browser("10.0.3.3"), "nina", team.passwords["nina"]).status_code == 303
+
+
+def test_the_sign_in_form_cannot_be_posted_from_another_site(team: Team) -> None:
+    """Login CSRF: another site's form signing the victim's browser in as the attacker."""
+    browser = team.browser()
+    for token in ("\0", "", "guess"):
+        forged = browser.post("/login", data={"name": "priya", "csrf": token,
+                                              "password": team.passwords["priya"]})  # fmt: skip
+        assert forged.status_code == 400, token
+        assert "pricing_session" not in forged.headers.get("set-cookie", "")
+
+
+def test_another_sites_post_to_sign_out_changes_nothing(team: Team) -> None:
+    marco = team.signed_in("marco")
+    refused = marco.post("/logout", data={})
+    assert "pricing_session" not in refused.headers.get("set-cookie", "")
+    assert marco.get("/inbox").status_code == 200
+
+
+def test_a_rep_cannot_learn_another_reps_request_by_deciding_it(team: Team) -> None:
+    team.cli("people", "add", "ravi", "--role", "rep", user="dana")
+    ask(team.cli, "SW-1", "--qty", "1", "--price", "50", user="ravi")  # R-000002: ravi's
+    priya = team.signed_in("priya")
+    token = form_token(priya.get("/inbox").text)
+    refused = priya.post("/requests/R-000002/decide", data={"outcome": "approve", "csrf": token})
+    said = re.search(r'role="alert">([^<]*)<', refused.text)
+    assert refused.status_code == 403 and said is not None
+    assert "ravi" in said.group(1) and "pending" not in said.group(1)  # whose, not its state
 
 
 def test_a_person_chooses_a_password_and_the_printed_one_stops_working(team: Team) -> None:
-    marco = team.signed_in("marco")
-    elsewhere = team.signed_in("marco")  # another browser of his
+    printed = team.passwords["marco"]
+    marco = team.signed_in("marco")  # chooses "marco's own password"
+    elsewhere = team.signed_in("marco")
     token = form_token(marco.get("/password").text)
     short = marco.post("/password", data={"current": team.passwords["marco"], "new": "short",
                                           "again": "short", "csrf": token})  # fmt: skip
-    assert short.status_code == 400 and "at least 10 characters" in short.text
+    assert short.status_code == 400 and "A password of at least 10 characters" in short.text
     changed = marco.post("/password", data={"current": team.passwords["marco"],
                                             "new": "a long new secret", "again": "a long new secret",
-                                            "csrf": token})  # fmt: skip
-    assert changed.status_code == 200 and "Your password is changed" in changed.text
+                                            "next": "/mine", "csrf": token})  # fmt: skip
+    assert changed.status_code == 303 and changed.headers["location"] == "/mine"
     assert marco.get("/inbox").status_code == 200  # this browser stays signed in
     assert elsewhere.get("/inbox").status_code == 303  # the other is signed out
-    assert sign_in(team.browser(), "marco", team.passwords["marco"]).status_code == 401
+    for old in (printed, "marco's own password"):
+        assert sign_in(team.browser(), "marco", old).status_code == 401
     now = sign_in(team.browser(), "marco", "a long new secret")
     assert now.status_code == 303 and now.headers["location"] == "/inbox"
+
+
+def test_wrong_current_passwords_are_slowed_as_sign_ins_are(team: Team) -> None:
+    marco = team.signed_in("marco")
+    token = form_token(marco.get("/password").text)
+    for attempt in range(10):
+        wrong = marco.post("/password", data={"current": f"guess {attempt}", "new": "x" * 12,
+                                              "again": "x" * 12, "csrf": token})  # fmt: skip
+        assert wrong.status_code == 403
+    locked = marco.post("/password", data={"current": team.passwords["marco"], "new": "y" * 12,
+                                           "again": "y" * 12, "csrf": token})  # fmt: skip
+    assert locked.status_code == 429
 
 
 def test_signing_out_ends_the_session_even_for_a_kept_cookie(team: Team) -> None:
@@ -384,3 +450,39 @@ def test_the_owner_reads_the_drift_report_for_a_period_and_a_rep_is_refused(
     priya = team.signed_in("priya")
     refused = priya.get("/report")
     assert refused.status_code == 403 and "only" in refused.text and "<svg" not in refused.text
+
+
+def test_the_inbox_shows_the_oldest_25_and_a_link_to_the_next(team: Team) -> None:
+    for _ in range(29):  # R-000002 .. R-000030, each a manager's
+        ask(team.cli, "HW-100", "--qty", "50", "--price", "96.90")
+    marco = team.signed_in("marco")
+    first = marco.get("/inbox").text
+    shown = re.findall(r'href="/requests/(R-\d+)"', first)
+    assert shown == [f"R-{n:06d}" for n in range(1, 26)]
+    assert 'href="/inbox?after=R-000025"' in first
+    rest = re.findall(r'href="/requests/(R-\d+)"', marco.get("/inbox?after=R-000025").text)
+    assert rest == [f"R-{n:06d}" for n in range(26, 31)]
+
+
+def test_a_session_ends_when_its_12_hours_are_over(team: Team) -> None:
+    from datetime import timedelta
+
+    from pricing.access import sessions
+    from pricing.storage.people import by_name
+
+    store = team.cli.store()
+    with store.read() as conn:
+        marco = by_name(conn, "marco")
+    assert marco is not None
+    signed = sessions.begin(store, marco, address="test")
+    assert sessions.current(store, signed.cookie) is not None
+    later = signed.expires + timedelta(seconds=1)
+    assert sessions.current(store, signed.cookie, now=later) is None
+
+
+def test_over_https_the_session_cookie_is_secure(team: Team) -> None:
+    browser = team.browser()
+    browser.client.base_url = httpx.URL("https://testserver")
+    signed = sign_in(browser, "marco", team.passwords["marco"])
+    assert signed.status_code == 303
+    assert "Secure" in signed.headers["set-cookie"]

@@ -160,6 +160,12 @@ def acting(db: Store, user: str) -> Actor:
         return actor(conn, user)
 
 
+def allows(db: Store, user: str, action: Action) -> bool:
+    """Whether ``user``'s role allows ``action`` (what a page offers them: a link to the report
+    for those who may read it); the action itself is checked again when it is taken."""
+    return acting(db, user).may(action)
+
+
 def authorize(db: Store, user: str | None, action: Action | None) -> Actor | None:
     """The acting person, refused (exit 1) if their role does not allow ``action``; a store
     where nobody is registered allows it. ``user`` None is a program holding the database

@@ -103,6 +103,7 @@ def add(
     name = _check_name(name)
     now = now or store.utcnow()
     token = _new_token()
+    password = passwords.initial(name)
     with db.write() as conn:
         role = _check_role(conn, role)
         first = not rows.anyone(conn)
@@ -123,11 +124,11 @@ def add(
         else:
             rows.insert(conn, name=name, key=key(name), role=role, email=email,
                         token_hash=token_hash(token), at=now, by=by.name)  # fmt: skip
-        password = passwords.set_initial(conn, name, now)
+        passwords.keep_initial(conn, password, now)
         _record(conn, by, "person.added", name, role, now)
         person = rows.by_name(conn, key(name))
     assert person is not None
-    return NewToken(person, token, password)
+    return NewToken(person, token, password.password)
 
 
 def listed(db: Store) -> list[PersonRecord]:
@@ -161,14 +162,15 @@ def reset(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> Ne
     every browser they were signed in from is signed out."""
     now = now or store.utcnow()
     token = _new_token()
+    password = passwords.initial(name)
     with db.write() as conn:
         person = _existing(conn, name)
         authority.may_reset(by, person.name)
         _still_sealed(conn, person)
         rows.set_values(conn, key(name), token_hash=token_hash(token))
-        password = passwords.set_initial(conn, person.name, now)
+        passwords.keep_initial(conn, password, now)
         _record(conn, by, "person.token_reset", name, None, now)
-    return NewToken(person, token, password)
+    return NewToken(person, token, password.password)
 
 
 def remove(db: Store, name: str, *, by: Actor, now: datetime | None = None) -> PersonRecord:

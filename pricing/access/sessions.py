@@ -48,6 +48,7 @@ class SignedIn:
     person: PersonRecord
     expires: datetime
     cookie: str
+    initial: bool = False  # still on the password printed for them: they choose theirs first
 
     @property
     def form_token(self) -> str:
@@ -112,9 +113,10 @@ def current(db: Store, cookie: str | None, *, now: datetime | None = None) -> Si
         if person is None or not person.active:
             return None
         why = audit.unsealed(conn, audit.subject("person", name_key))
+        stored = signins.password(conn, name_key)
     if why is not None:
         raise Unsealed(person.name, why)
-    return SignedIn(person, expires, cookie)
+    return SignedIn(person, expires, cookie, initial=stored is not None and stored.initial)
 
 
 def end(db: Store, cookie: str) -> None:

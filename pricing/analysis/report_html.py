@@ -92,7 +92,7 @@ def _charts(report: Report) -> dict[str, str]:
             color="#2f5597",
         )
         ax.set_ylabel("Lines")
-        ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))  # lines are whole: 0 1 2
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # whole lines
         ax.yaxis.set_major_formatter(_thousands_formatter())
         ax.set_xlabel(f"Realized discount from list\n({DISCOUNT_RANGES_SAID})")
         charts["distribution"] = _svg(fig)
@@ -457,7 +457,7 @@ def _html_lines(report: Report) -> list[str]:
 
 def _html_page(body: str) -> str:
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Price drift report</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Price drift report</title>
 <style>
 body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }}
 h1 {{ margin-bottom: 0.1em; color: #1f3864; }} h2 {{ margin-top: 1.6em; color: #1f3864; border-bottom: 1px solid #ddd; }}

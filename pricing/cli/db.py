@@ -69,8 +69,13 @@ def status() -> None:
         )
         rows.append(("Mail waiting", f"{mail.waiting:,}{oldest}"))
         if mail.failing:
-            rows.append(("Mail not taken yet", f"{mail.failing:,}: {mail.last_error}"))
+            rows.append(("Mail the mail server has not taken",
+                         f"{mail.failing:,} (tried again, up to hourly): {mail.last_error}"))  # fmt: skip
         rows.append(("Mail sent", f"{mail.sent:,}"))
+        if mail.unsent:
+            rows.append(
+                ("Mail left unsent", f"{mail.unsent:,} (no longer needed, or not the server's)")
+            )
     print_table(["What", "Value"], rows)
 
 

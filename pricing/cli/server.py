@@ -51,6 +51,14 @@ def serve(host: str, port: int, config_file: str | None) -> None:
 
     witness = witness_ready()  # and so does a witness it may not append to
     say(f"The audit's head is appended to its witness {witness} after every change.", err=True)
+    mail = config.mail_settings()  # a mail setting that cannot be stops the server here (exit 2)
+    if mail is None:
+        say("Mail: not configured; what is to be mailed waits in the outbox (`pricing db "
+            "status`) until [mail] or PRICING_SMTP_HOST names a mail server.", err=True)  # fmt: skip
+    else:
+        links = config.base_url() or "(no base_url: links name the page only)"
+        say(f"Mail: through {mail.host}:{mail.port}{' with STARTTLS' if mail.starttls else ''}"
+            f" as {mail.sender}; links to {links}.", err=True)  # fmt: skip
     _listenable(host, port)
     app = create_app(cfg.db_url)
     say(f"pricing server on http://{host}:{port} (API docs at /docs); Ctrl-C stops it.",

@@ -2,8 +2,9 @@
 
 Who may decide is :func:`pricing.access.authority.may_decide`, the rule a decision itself is
 held to (:func:`pricing.requests.lifecycle.approve`); here it is asked before anyone tries, to
-list what waits for a person (``pricing inbox``, the ``/inbox`` page, the approvers a mail
-goes to) and to show a request's buttons only to those who may press them.
+list what waits for a person (``pricing inbox``, the ``/inbox`` page) and to show a request's
+buttons only to those who may press them. (The approvers a mail goes to are asked the same
+rule, person by person: :mod:`pricing.requests.notices`.)
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from pricing.policy.model import LineFacts, Policy
 from pricing.pricebook import editions
 from pricing.pricebook.model import Edition, PriceItem
 from pricing.problems import Problem, has_errors
+from pricing.requests import notices
 from pricing.requests.guidance import WINDOW_DAYS, Guidance, check_window, guidance
 from pricing.storage import queries, store
 from pricing.storage.store import Store
@@ -425,23 +426,24 @@ def _event(conn: Connection, number: int, event: Event) -> None:
 def expire_due(conn: Connection, now: datetime) -> int:
     """Approvals past their validity become ``expired``, each with an event."""
     due = queries.approvals_past(conn, now)
+    expired = 0
     for number, expires_at in due:
-        queries.update_request(conn, number, was="approved", values={"status": "expired"})
+        if not queries.update_request(conn, number, was="approved", values={"status": "expired"}):
+            continue  # expired by another writer a moment ago (PostgreSQL: writers overlap)
+        expired += 1
         _event(
             conn,
             number,
             Event(now, SYSTEM, "expired", f"approval was valid until {expires_at.isoformat()}"),
         )
         _tell(conn, _load(conn, number), now)
-    return len(due)
+    return expired
 
 
 def _tell(conn: Connection, request: Request, now: datetime) -> None:
     """Queue the mail a request's new state calls for (:mod:`pricing.requests.notices`): the
     approvers of one that waits for a decision; its salesperson at a decision by a person and
     at expiry (a decision made at submission they read at once)."""
-    from pricing.requests import notices
-
     if request.status == "pending":
         notices.needs_decision(conn, request, now)
     elif request.status == "expired" or request.decided_by not in (None, SYSTEM):
@@ -462,10 +464,10 @@ def list_requests(
         raise InputError(f" {status!r}: one of {', '.join(STATUSES)}", field="status")
     expire_approvals(db, now or store.utcnow())
     with db.read() as conn:
-        found = load_many(conn, queries.request_numbers(conn, status))
-    if rep is not None:
-        found = [r for r in found if r.rep.casefold() == rep.casefold()]
-    return found
+        heads = queries.request_heads(conn, status)
+        if rep is not None:  # names compared as people are: case folded (in Python: exactly)
+            heads = [(n, who) for n, who in heads if who.casefold() == rep.casefold()]
+        return load_many(conn, [n for n, _ in heads])
 
 
 def load(conn: Connection, number: int) -> Request:
@@ -475,7 +477,8 @@ def load(conn: Connection, number: int) -> Request:
 
 def load_many(conn: Connection, numbers: list[int], *, events: bool = True) -> list[Request]:
     """The requests ``numbers``, in that order, read in three queries whatever their number
-    (two without their ``events``, left empty)."""
+    (two without their ``events``, left empty). A stored value that does not read (SQLite keeps
+    whatever an edit by hand wrote) is a :class:`DamagedError` naming its request."""
     try:
         rows = queries.request_rows(conn, numbers)
         lines = queries.request_line_rows_of(conn, numbers)
@@ -485,22 +488,20 @@ def load_many(conn: Connection, numbers: list[int], *, events: bool = True) -> l
             raise NotFoundError(f"no request {request_code(missing[0])}")
         return [_request(rows[n], [_line(r) for r in lines.get(n, [])], history.get(n, []))
                 for n in numbers]  # fmt: skip
-    except (ValueError, TypeError):  # a damaged value: which request, read one by one
-        if len(numbers) == 1:
-            raise
-        return [_load(conn, n) for n in numbers]  # (the events too: a few requests)
+    except (ValueError, TypeError) as exc:
+        if len(numbers) > 1:  # which request: read them one by one
+            return [_load(conn, n) for n in numbers]
+        why = (str(exc).strip().splitlines() or [""])[0][:120] or type(exc).__name__
+        raise DamagedError(
+            f"request {request_code(numbers[0])} is damaged: a stored value does not read "
+            f"({why}); nothing was changed. To recover, restore the database from a backup taken "
+            "before the damage; `pricing db check` and `pricing audit verify` name what else "
+            "changed"
+        ) from None
 
 
 def _load(conn: Connection, number: int) -> Request:
-    try:
-        return load_many(conn, [number])[0]
-    except (ValueError, TypeError) as exc:  # SQLite keeps whatever an edit by hand wrote
-        why = (str(exc).strip().splitlines() or [""])[0][:120] or type(exc).__name__
-        raise DamagedError(
-            f"request {request_code(number)} is damaged: a stored value does not read ({why}); "
-            "nothing was changed. To recover, restore the database from a backup taken before "
-            "the damage; `pricing db check` and `pricing audit verify` name what else changed"
-        ) from None
+    return load_many(conn, [number])[0]
 
 
 def _request(row: queries.RequestRecord, lines: list[RequestLine], events: list[Event]) -> Request:

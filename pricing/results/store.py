@@ -91,11 +91,13 @@ class AuditHead(Result):
 
 class Outbox(Result):
     """The mail waiting to be sent (``failing``: of those, the ones the mail server has not
-    taken yet, ``last_error`` saying why), the oldest waiting, and how many were sent."""
+    taken yet, ``last_error`` saying why), the oldest waiting, how many were sent, and how many
+    are left unsent for good (``unsent``: no longer needed, or not sealed by the server)."""
 
     waiting: int
     failing: int
     sent: int
+    unsent: int
     oldest_waiting: datetime | None
     last_error: str | None
 

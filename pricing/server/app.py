@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -50,11 +49,11 @@ from pricing.errors import (
 )
 from pricing.operations import Operation, check_values, load_all, run
 from pricing.operations.library import Pricing
+from pricing.server.guard import SignInGuard
 from pricing.storage.store import Store
 
 log = logging.getLogger("pricing.server")
 USER_HEADER = "X-Pricing-User"
-SIGNIN_FAILURES = "PRICING_SIGNIN_FAILURES"  # failed sign-ins an address may make in a minute
 KINDS: list[tuple[type[PricingError], str, int]] = [
     (InputError, "input", 400),
     (NotFoundError, "not_found", 404),
@@ -233,7 +232,7 @@ def create_app(url: str | None = None) -> FastAPI:
         _route(app, store, op)
     from pricing.server import pages
 
-    pages.mount(app, store, guard)
+    pages.mount(app, store)
     return app
 
 
@@ -404,57 +403,6 @@ def _version() -> str:
 
 class _WrongToken(NotSignedIn):
     """A token that signs nobody in (wrong, or revoked): a failed sign-in."""
-
-
-class SignInGuard:
-    """Failed sign-ins (a token that signs nobody in), per address: each is logged (the
-    address and the name it claimed, never the token), and once :attr:`most` failed within
-    :attr:`window` seconds (``PRICING_SIGNIN_FAILURES``, default 10 a minute) every call from
-    that address is refused (429) until the window has passed, without its token being looked
-    at: guessing is slowed to that pace. Kept in memory, per server process."""
-
-    window = 60.0
-
-    def __init__(self) -> None:
-        self.failures: dict[str, list[float]] = {}
-        self.most = int(config.seconds(SIGNIN_FAILURES, 10))
-
-    def _recent(self, address: str, now: float) -> list[float]:
-        kept = [t for t in self.failures.get(address, ()) if now - t < self.window]
-        if kept:
-            self.failures[address] = kept
-        else:
-            self.failures.pop(address, None)
-        return kept
-
-    def locked(self, address: str) -> int:
-        """Seconds until ``address`` may try again (0: now)."""
-        if address not in self.failures:
-            return 0
-        now = time.monotonic()
-        recent = self._recent(address, now)
-        if len(recent) < self.most:
-            return 0
-        return max(1, int(self.window - (now - recent[-self.most]) + 0.999))
-
-    def failed(self, address: str, claimed: str, *, logged: bool = True) -> None:
-        """One failed sign-in from ``address`` (or of another key: the pages count failures
-        per name too, not logged again) claiming the name ``claimed``."""
-        now = time.monotonic()
-        if len(self.failures) > 10_000:  # many addresses: forget the ones that are quiet
-            for known in list(self.failures):
-                self._recent(known, now)
-        recent = self._recent(address, now)
-        recent.append(now)
-        self.failures[address] = recent
-        if not logged:
-            return
-        named = f" claiming to be {claimed[:60]!r}" if claimed else ""
-        log.warning("failed sign-in from %s%s (%d in %g s)", address, named, len(recent),
-                    self.window)  # fmt: skip
-        if len(recent) == self.most:
-            log.warning("sign-ins from %s refused for %g s: %d failed", address, self.window,
-                        self.most)  # fmt: skip
 
 
 class Running:

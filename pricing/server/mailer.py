@@ -4,10 +4,10 @@ Mail is queued with the change it tells of (:mod:`pricing.requests.notices`); th
 at the outbox every ``PRICING_MAIL_INTERVAL`` seconds (10), takes what is due, sends it and marks
 it sent. A mail server that is down or refuses costs no request anything: the mail stays queued
 and is tried again after ``PRICING_MAIL_RETRY`` seconds (30), doubling up to an hour, its error
-kept for ``pricing db status``. Each mail is taken for five minutes before it is sent, so that
+kept for ``pricing db status``. Each mail is taken for fifteen minutes before it is sent, so that
 several server processes never send one twice; a mail marked sent is never sent again, after
 any restart. (A process killed in the instant between the mail server taking a mail and the
-mark being written sends that mail again when the five minutes are over: its Message-ID is the
+mark being written sends that mail again when the fifteen minutes are over: its Message-ID is the
 same, which mail systems use to drop the copy.) A queued row whose seal does not hold (written
 into the database by hand) is never sent, and the log says so.
 """
@@ -19,7 +19,7 @@ import logging
 import smtplib
 import ssl
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -34,9 +34,23 @@ from pricing.storage.store import Store
 log = logging.getLogger("pricing.mail")
 INTERVAL = "PRICING_MAIL_INTERVAL"  # seconds between looks at the outbox
 RETRY = "PRICING_MAIL_RETRY"  # seconds before the first retry (then doubling, up to an hour)
-LEASE = timedelta(minutes=5)
-NEVER = datetime(9999, 1, 1, tzinfo=UTC)
+LEASE = timedelta(minutes=15)  # longer than a batch can take (20 mails, 20 s each at worst)
 LONGEST_WAIT = 3600.0
+OLDEST = timedelta(days=7)  # mail not sent in a week is no longer news: left unsent
+
+
+def _stale(conn: Connection, queued: Queued, now: datetime) -> str | None:
+    """Why a queued mail is no longer worth sending (None: it is): a request it asks someone
+    to decide was decided meanwhile, or it waited longer than :data:`OLDEST` (mail switched
+    on long after, a mail server down for a week)."""
+    number = queued.mail.request_id
+    if queued.mail.kind == "decision_needed" and number is not None:
+        status = outbox.request_status(conn, number)
+        if status != "pending":
+            return f"not sent: the request is {status or 'gone'}, no longer waiting for a decision"
+    if now - queued.created_at > OLDEST:
+        return f"not sent: queued {queued.created_at:%Y-%m-%d}, more than {OLDEST.days} days ago"
+    return None
 
 
 class Mailer:
@@ -84,8 +98,15 @@ class Mailer:
         if settings is None:
             return 0
         now = now or store.utcnow()
+        taken = []
         with self.db.write() as conn:
-            taken = [q for q in outbox.due(conn, now) if outbox.claim(conn, q, now + LEASE)]
+            for queued in outbox.due(conn, now):
+                stale = _stale(conn, queued, now)
+                if stale is not None:
+                    outbox.mark_failed(conn, queued.id, attempts=queued.attempts,
+                                       retry_at=outbox.NEVER, why=stale)  # fmt: skip
+                elif outbox.claim(conn, queued, now + LEASE):
+                    taken.append(queued)
         if not taken:
             return 0
         keys = config.token_keys()
@@ -93,7 +114,8 @@ class Mailer:
         try:
             with _connected(settings) as smtp:
                 for queued in taken:
-                    if not any(hmac.compare_digest(queued.seal, outbox.seal(queued.mail, k))
+                    if not any(hmac.compare_digest(queued.seal,
+                                                   outbox.seal(queued.mail, queued.created_at, k))
                                for k in keys):  # fmt: skip
                         self._refuse(queued)
                         continue
@@ -114,6 +136,8 @@ class Mailer:
                     if outbox.still_queued(conn, queued.id):
                         self._fail_in(conn, queued, now, why)
             return sent
+        if self._said:
+            log.info("mail goes out again: %d sent", sent)
         self._said.clear()
         return sent
 
@@ -125,7 +149,7 @@ class Mailer:
         message["Subject"] = " ".join(mail.subject.split())[:300]
         message["Date"] = formatdate(usegmt=True)
         domain = settings.sender.rpartition("@")[2] or "pricing"
-        message["Message-ID"] = f"<pricing-outbox-{queued.id}.{queued.seal[:16]}@{domain}>"
+        message["Message-ID"] = f"<pricing-{queued.seal[:32]}@{domain}>"  # a copy's is the same
         base = config.base_url()
         link = ""
         if mail.link:
@@ -138,7 +162,7 @@ class Mailer:
         log.warning("outbox mail %d to %r is not sent: its seal does not hold (written into the "
                     "database behind the tool's back)", queued.id, queued.mail.recipient[:100])  # fmt: skip
         with self.db.write() as conn:
-            outbox.mark_failed(conn, queued.id, attempts=queued.attempts + 1, retry_at=NEVER,
+            outbox.mark_failed(conn, queued.id, attempts=queued.attempts + 1, retry_at=outbox.NEVER,
                                why="its seal does not hold: written behind the tool's back; never sent")  # fmt: skip
 
     def _failed(self, queued: Queued, now: datetime, why: str) -> None:

@@ -11,8 +11,9 @@ is a message on the page, never a server error.
 Signing in: name and password (:mod:`pricing.access.passwords`), then a session cookie
 (:mod:`pricing.access.sessions`: HttpOnly, SameSite=Lax, Secure behind https, 12 hours). Every
 form carries a token derived from the session (the sign-in form: one from a cookie of its own),
-and a form posted without it changes nothing. Failed sign-ins are logged and slowed per address
-and per name by the server's :class:`~pricing.server.app.SignInGuard`.
+and a form posted without it changes nothing. Failed sign-ins (and wrong current passwords) are
+logged and slowed per address and per name, by guards of the pages' own
+(:class:`~pricing.server.guard.SignInGuard`: the API's tokens are counted apart).
 """
 
 from __future__ import annotations
@@ -25,15 +26,25 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pricing import config
-from pricing.access import passwords, sessions
-from pricing.errors import InputError, NotFoundError, PricingError, Refused, Unsealed
+from pricing.access import authority, passwords, sessions
+from pricing.access.authority import key
+from pricing.errors import (
+    DamagedError,
+    InputError,
+    NotFoundError,
+    PricingError,
+    Refused,
+    StoreError,
+    Unsealed,
+)
 from pricing.operations.library import Pricing
+from pricing.server.guard import SignInGuard
 from pricing.storage import store as stored
 
 if TYPE_CHECKING:
@@ -53,22 +64,16 @@ FormText = Annotated[str, Form()]
 OptionalText = Annotated[str | None, Form()]
 
 
-class Guard(Protocol):
-    """What the pages need of the server's sign-in guard (:class:`pricing.server.app.SignInGuard`)."""
-
-    def locked(self, address: str) -> int: ...
-    def failed(self, address: str, claimed: str, *, logged: bool = True) -> None: ...
-
-
-def mount(app: FastAPI, store: Store, guard: Guard) -> None:
+def mount(app: FastAPI, store: Store) -> None:
     """Add the pages to the server ``app`` over ``store``."""
     templates = _templates()
+    by_address, by_name = SignInGuard(), SignInGuard()  # the pages' own: not the API's
 
     def render(
         request: Request, template: str, status: int = 200, /, **values: Any
     ) -> HTMLResponse:
-        values.setdefault("message", None)
         values.setdefault("me", None)
+        values["message"] = _said(values.get("message"))
         html = templates.get_template(template).render(money=_money, **values)
         return HTMLResponse(html, status_code=status, headers=_headers())
 
@@ -80,9 +85,17 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
                         exc.why)  # fmt: skip
             return None
 
-    def to_sign_in(request: Request) -> RedirectResponse:
-        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    def to_sign_in(request: Request, page: str | None = None) -> RedirectResponse:
+        wanted = page or request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return _redirect(f"/login?next={_quoted(wanted)}")
+
+    def frame(me: sessions.SignedIn) -> dict[str, Any]:
+        """What every signed-in page shows: who, the form token, which links."""
+        may_report = authority.allows(store, me.person.name, "report")
+        return {"me": me.person, "csrf": me.form_token, "may_report": may_report}
+
+    def refusal(request: Request, base: dict[str, Any], exc: PricingError) -> HTMLResponse:
+        return render(request, "base.html", _status(exc), **base, message=_message(exc))
 
     def signed_page(
         request: Request, name: str, fill: Callable[[sessions.SignedIn, Pricing], dict[str, Any]]
@@ -90,13 +103,14 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
         me = session(request)
         if me is None:
             return to_sign_in(request)
-        base: dict[str, Any] = {"me": me.person, "csrf": me.form_token}
+        if me.initial:  # the printed password: the person chooses theirs before anything else
+            wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return _redirect(f"/password?next={_quoted(wanted)}")
+        base = frame(me)
         try:
             values = fill(me, Pricing(user=me.person.name, store=store))
-        except NotFoundError as exc:
-            return render(request, "base.html", 404, **base, message=str(exc))
         except PricingError as exc:
-            return render(request, "base.html", 403, **base, message=str(exc))
+            return refusal(request, base, exc)
         return render(request, name, **base, **values)
 
     @app.get("/", include_in_schema=False)
@@ -104,9 +118,10 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
         return _redirect("/inbox")
 
     @app.get("/login", include_in_schema=False)
-    def login_page(request: Request, next: str = "/inbox") -> Response:
-        token = secrets.token_urlsafe(24)
-        page = render(request, "login.html", csrf=token, next=_safe_next(next), name="")
+    def login_page(request: Request, next: str = "/inbox", out: str | None = None) -> Response:
+        token = request.cookies.get(SIGN_IN) or secrets.token_urlsafe(24)  # one for every tab
+        said = {"message": "You are signed out.", "message_kind": "ok"} if out else {}
+        page = render(request, "login.html", csrf=token, next=_safe_next(next), name="", **said)
         _set_cookie(page, request, SIGN_IN, token, max_age=3600)
         return page
 
@@ -117,7 +132,7 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
     ) -> Response:  # fmt: skip
         name, password = name or "", password or ""
         address = request.client.host if request.client else "unknown"
-        token = secrets.token_urlsafe(24)
+        token = request.cookies.get(SIGN_IN) or secrets.token_urlsafe(24)
         again = {"csrf": token, "next": _safe_next(next), "name": name[:200]}
 
         def refused(message: str, status: int) -> Response:
@@ -125,9 +140,10 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
             _set_cookie(page, request, SIGN_IN, token, max_age=3600)
             return page
 
-        if not sessions.same_token(csrf, request.cookies.get(SIGN_IN) or "\0"):
+        expected = request.cookies.get(SIGN_IN)
+        if not expected or not sessions.same_token(csrf, expected):
             return refused("The sign-in form had expired: sign in again.", 400)
-        wait = max(guard.locked(address), guard.locked(_by_name(name)))
+        wait = max(by_address.locked(address), by_name.locked(key(name)))
         if wait:
             return refused(f"Too many failed sign-ins: try again in {wait} s.", 429)
         try:
@@ -137,13 +153,13 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
                         exc.why)  # fmt: skip
             found = None
         if found is None:
-            guard.failed(address, name)
-            guard.failed(_by_name(name), name, logged=False)
+            by_address.failed(address, name)
+            by_name.failed(key(name), name, logged=False)
             return refused("That name and password do not match.", 401)
         person, initial = found
         signed = sessions.begin(store, person, address=address)
-        wanted = "/password" if initial else _safe_next(next)
-        done = _redirect(wanted)
+        wanted = _safe_next(next)
+        done = _redirect(f"/password?next={_quoted(wanted)}" if initial else wanted)
         _set_cookie(
             done, request, SESSION, signed.cookie, max_age=int(sessions.LIFETIME.total_seconds())
         )
@@ -152,10 +168,13 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
 
     @app.post("/logout", include_in_schema=False)
     def logout(request: Request, csrf: OptionalText = None) -> Response:
+        """Sign out: the session ends on the server. A post without the page's form token
+        (another site's) changes nothing, not even the cookie."""
         me = session(request)
-        if me is not None and sessions.same_token(csrf, me.form_token):
-            sessions.end(store, me.cookie)
-        done = _redirect("/login")
+        if me is None or not sessions.same_token(csrf, me.form_token):
+            return _redirect("/inbox")
+        sessions.end(store, me.cookie)
+        done = _redirect("/login?out=1")
         done.delete_cookie(SESSION, path="/")
         return done
 
@@ -166,9 +185,7 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
             waiting = p.inbox(limit=PAGE_ROWS + 1, after=start)  # one more: is there a next page
             shown = waiting[:PAGE_ROWS]
             more = shown[-1].id if len(waiting) > PAGE_ROWS else None
-            approver = me.person.role not in ("rep", "marketer")
-            return {"rows": _rows(shown), "approver": approver or bool(waiting), "more": more,
-                    "later": start is not None}  # fmt: skip
+            return {"rows": _rows(shown), "more": more, "later": start is not None}
 
         return signed_page(request, "inbox.html", fill)
 
@@ -180,7 +197,7 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
 
         return signed_page(request, "mine.html", fill)
 
-    def request_values(p: Pricing, code: str, **more: Any) -> dict[str, Any]:
+    def request_values(p: Pricing, code: str) -> dict[str, Any]:
         shown = p.show_request(ident=code)
         decidable = p.decidable(ident=code) if shown.status == "pending" else None
         return {
@@ -193,56 +210,56 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
             "age": _age(shown.created_at),
             "decidable": decidable is not None and decidable.decidable,
             "why_not": decidable.why_not if decidable is not None else None,
-            **more,
         }
 
     @app.get("/requests/{code}", include_in_schema=False)
-    def request_page(request: Request, code: str) -> Response:
-        return signed_page(request, "request.html", lambda me, p: request_values(p, code))
+    def request_page(request: Request, code: str, decided: str | None = None) -> Response:
+        def fill(me: sessions.SignedIn, p: Pricing) -> dict[str, Any]:
+            values = request_values(p, code)
+            if decided and values["r"].status != "pending":  # after the decision (its redirect)
+                values.update(message=f"{values['r'].id} {values['r'].status}.",
+                              message_kind="ok")  # fmt: skip
+            return values
+
+        return signed_page(request, "request.html", fill)
 
     @app.post("/requests/{code}/decide", include_in_schema=False)
     def decide(
         request: Request, code: str, outcome: OptionalText = None, note: OptionalText = None,
         csrf: OptionalText = None,
     ) -> Response:  # fmt: skip
-        outcome = outcome or ""
+        """Approve or reject as the signed-in person; then back to the request's page (a
+        reload does not post again). A refusal is the request's page with the reason."""
         me = session(request)
         if me is None:
-            return to_sign_in(request)
-        base: dict[str, Any] = {"me": me.person, "csrf": me.form_token}
+            return to_sign_in(request, f"/requests/{_quoted(code[:40])}")
+        base = frame(me)
         p = Pricing(user=me.person.name, store=store)
         if not sessions.same_token(csrf, me.form_token):
-            log.warning("a decision on %s for %s came without its form token: refused",
+            log.warning("a decision on %r for %s came without its form token: refused",
                         code[:40], me.person.name)  # fmt: skip
             return render(request, "base.html", 403, **base, message=(
                 "This form did not come from this site's page (its form token is missing or "
                 "old): nothing was decided. Open the request again and decide there."))  # fmt: skip
         note = (note or "").strip() or None
         try:
+            p.show_request(ident=code)  # one may decide only what one may read
+            if note is not None and len(note) > NOTE_LONGEST:
+                raise InputError(f": a note of at most {NOTE_LONGEST:,} characters", field="note")
             if outcome == "approve":
                 decided = p.approve(ident=code, note=note)
             elif outcome == "reject":
                 decided = p.reject(ident=code, note=note or "")
             else:
-                raise InputError(f" {outcome[:40]!r}: approve or reject", field="outcome")
-        except (InputError, Refused, NotFoundError) as exc:
-            status = (
-                404
-                if isinstance(exc, NotFoundError)
-                else 400
-                if isinstance(exc, InputError)
-                else 403
-            )
-            said = exc.detail if isinstance(exc, InputError) else str(exc)
-            message = said.lstrip(": ").capitalize() if isinstance(exc, InputError) else said
+                raise InputError(f" {(outcome or '')[:40]!r}: approve or reject", field="outcome")
+        except PricingError as exc:
             try:
-                return render(request, "request.html", status, **base,
-                              **request_values(p, code, message=message))  # fmt: skip
+                values = request_values(p, code)
             except PricingError:
-                return render(request, "base.html", status, **base, message=message)
-        said = f"{decided.id} {decided.status}: {decided.rep} is told."
-        return render(request, "request.html", **base,
-                      **request_values(p, code, message=said, message_kind="ok"))  # fmt: skip
+                return refusal(request, base, exc)
+            return render(request, "request.html", _status(exc), **base, **values,
+                          message=_message(exc))  # fmt: skip
+        return _redirect(f"/requests/{decided.id}?decided=1")
 
     @app.get("/report", include_in_schema=False)
     def report(request: Request, by: str = "rep", start: Annotated[str, Query(alias="from")] = "",
@@ -252,61 +269,98 @@ def mount(app: FastAPI, store: Store, guard: Guard) -> None:
         me = session(request)
         if me is None:
             return to_sign_in(request)
-        base: dict[str, Any] = {"me": me.person, "csrf": me.form_token}
+        base = frame(me)
         p = Pricing(user=me.person.name, store=store)
-        by = by if by in REPORT_BREAKDOWNS else "rep"
         try:
+            if by not in REPORT_BREAKDOWNS:
+                raise InputError(f" {by[:20]!r}: by {', '.join(REPORT_BREAKDOWNS)}", field="by")
             with tempfile.TemporaryDirectory(prefix="pricing-page-") as folder:
                 written = Path(folder) / "report.html"
                 p.report(start=_day(start, "from"), end=_day(end, "to"), by=[by], output=written)
                 document = written.read_text(encoding="utf-8")
-        except InputError as exc:
-            return render(request, "base.html", 400, **base, message=exc.detail.lstrip(": "))
         except PricingError as exc:
-            status = 404 if isinstance(exc, NotFoundError) else 403
-            return render(request, "base.html", status, **base, message=str(exc))
+            return refusal(request, base, exc)
         bar = templates.get_template("report_bar.html").render(
             start=start, end=end, by=by, choices=REPORT_BREAKDOWNS
         )
         return HTMLResponse(document.replace("<body>", "<body>" + bar, 1), headers=_headers())
 
     @app.get("/password", include_in_schema=False)
-    def password_page(request: Request) -> Response:
-        def fill(me: sessions.SignedIn, p: Pricing) -> dict[str, Any]:
-            return {"shortest": passwords.SHORTEST}
-
-        return signed_page(request, "password.html", fill)
+    def password_page(request: Request, next: str = "/inbox") -> Response:
+        me = session(request)
+        if me is None:
+            return to_sign_in(request)
+        return render(request, "password.html", **frame(me), shortest=passwords.SHORTEST,
+                      initial=me.initial, next=_safe_next(next))  # fmt: skip
 
     @app.post("/password", include_in_schema=False)
     def change_password(
         request: Request, current: OptionalText = None, new: OptionalText = None,
-        again: OptionalText = None, csrf: OptionalText = None,
+        again: OptionalText = None, next: FormText = "/inbox", csrf: OptionalText = None,
     ) -> Response:  # fmt: skip
+        """A person chooses their password: the current one checked as a sign-in is (failures
+        counted and slowed, per address and per name), then on to the page they were going to."""
         current, new, again = current or "", new or "", again or ""
         me = session(request)
         if me is None:
             return to_sign_in(request)
-        base: dict[str, Any] = {
-            "me": me.person,
-            "csrf": me.form_token,
-            "shortest": passwords.SHORTEST,
-        }
+        address = request.client.host if request.client else "unknown"
+        base = {**frame(me), "shortest": passwords.SHORTEST, "initial": me.initial,
+                "next": _safe_next(next)}  # fmt: skip
         if not sessions.same_token(csrf, me.form_token):
             return render(request, "password.html", 403, **base,
                           message="This form did not come from this site's page: nothing changed.")  # fmt: skip
+        name_key = key(me.person.name)
+        wait = max(by_address.locked(address), by_name.locked(name_key))
+        if wait:
+            return render(request, "password.html", 429, **base,
+                          message=f"Too many wrong passwords: try again in {wait} s.")  # fmt: skip
         if new != again:
             return render(request, "password.html", 400, **base,
                           message="The two new passwords differ: nothing changed.")  # fmt: skip
         try:
             passwords.change(store, me.person.name, current, new,
                              keep_session=sessions.id_hash(me.cookie))  # fmt: skip
-        except InputError as exc:
-            return render(request, "password.html", 400, **base,
-                          message=exc.detail.lstrip(": ").capitalize())  # fmt: skip
         except Refused as exc:
+            by_address.failed(address, me.person.name)
+            by_name.failed(name_key, me.person.name, logged=False)
             return render(request, "password.html", 403, **base, message=str(exc))
-        return render(request, "password.html", **base, message_kind="ok",
-                      message="Your password is changed.")  # fmt: skip
+        except PricingError as exc:
+            return render(request, "password.html", _status(exc), **base, message=_message(exc))
+        return _redirect(base["next"])
+
+
+NOTE_LONGEST = 2000  # characters of a decision's note on a page
+
+
+def _status(exc: PricingError) -> int:
+    """The page's status for a refusal: what was asked is wrong (400), not there (404), not
+    allowed (403), or the store cannot answer now (503)."""
+    if isinstance(exc, InputError):
+        return 400
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, StoreError) and not isinstance(exc, DamagedError):
+        return 503
+    return 403
+
+
+def _message(exc: PricingError) -> str:
+    """A refusal as a sentence on the page (an input's detail starts with its first letter)."""
+    if isinstance(exc, InputError):
+        said = exc.detail.lstrip(": ").strip()
+        return said[:1].upper() + said[1:]
+    if isinstance(exc, StoreError) and not isinstance(exc, DamagedError):
+        log.warning("a page could not be served: %s", exc)
+        return "The store is unavailable or busy; try again in a moment (nothing was changed)."
+    return str(exc)
+
+
+def _said(message: str | None) -> str | None:
+    """A message as a page shows it: at most 400 characters (a 60 kB id is not echoed)."""
+    if message is None or len(message) <= 400:
+        return message
+    return message[:400] + "…"
 
 
 REPORT_BREAKDOWNS = ("rep", "family", "sku", "customer", "month")
@@ -363,11 +417,6 @@ def _set_cookie(
                         secure=_secure(request))  # fmt: skip
 
 
-def _by_name(name: str) -> str:
-    """The guard's key for a name's failed sign-ins (beside each address's)."""
-    return "name:" + name.strip().casefold()[:200]
-
-
 def _safe_next(wanted: str) -> str:
     """Where to go after signing in: a page of this site only (never ``//elsewhere``)."""
     if not wanted.startswith("/") or wanted.startswith("//") or "\\" in wanted or len(wanted) > 300:
@@ -382,7 +431,8 @@ def _quoted(path: str) -> str:
 
 
 def _money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
+    """An amount of a result (rounded to its currency's minor units there), thousands marked."""
+    return f"{amount:,}"
 
 
 def _at_standard(r: RequestResult) -> Decimal:
@@ -412,7 +462,8 @@ def _rows(found: Iterable[RequestResult]) -> list[dict[str, Any]]:
             "level": r.level,
             "age": _age(r.created_at),
             "status": r.status,
-            "reasons": list(dict.fromkeys(reason for line in r.lines for reason in line.reasons)),
+            "reason": r.reason,
+            "reasons": [(line.line, reason) for line in r.lines for reason in line.reasons],
         }
         for r in found
     ]

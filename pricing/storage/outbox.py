@@ -11,14 +11,15 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection
 
-from pricing.storage.store import mail_outbox
+from pricing.storage.team_tables import mail_outbox
 
 PURPOSE = b"pricing mail v1"
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # the next attempt of a mail that is never sent
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,16 @@ class Queued:
     seal: str
     attempts: int
     next_at: datetime
+    created_at: datetime
 
 
-def seal(mail: Mail, token_key: bytes) -> str:
-    """The mail's seal under ``token_key`` (:func:`pricing.config.token_keys`)."""
+def seal(mail: Mail, at: datetime, token_key: bytes) -> str:
+    """The seal of ``mail`` queued at ``at`` under ``token_key`` (:func:`pricing.config.token_keys`).
+    A copy of a row has the same seal, which the mail's Message-ID is made of: mail systems
+    drop the copy."""
     key = hmac.new(token_key, PURPOSE, hashlib.sha256).digest()
     said = json.dumps([mail.kind, mail.recipient, mail.subject, mail.body, mail.link,
-                       mail.request_id])  # fmt: skip
+                       mail.request_id, at.astimezone(UTC).isoformat()])  # fmt: skip
     return hmac.new(key, said.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -68,7 +72,7 @@ def due(conn: Connection, now: datetime, limit: int = 20) -> list[Queued]:
     t = mail_outbox
     rows = conn.execute(
         select(t.c.id, t.c.kind, t.c.recipient, t.c.subject, t.c.body, t.c.link, t.c.request_id,
-               t.c.seal, t.c.attempts, t.c.next_at)
+               t.c.seal, t.c.attempts, t.c.next_at, t.c.created_at)
         .where(t.c.sent_at.is_(None), t.c.next_at <= now)
         .order_by(t.c.id)
         .limit(limit)
@@ -80,6 +84,7 @@ def due(conn: Connection, now: datetime, limit: int = 20) -> list[Queued]:
             r.seal,
             r.attempts,
             r.next_at,
+            r.created_at,
         )
         for r in rows
     ]
@@ -102,6 +107,14 @@ def still_queued(conn: Connection, ident: int) -> bool:
     return conn.execute(select(t.c.sent_at).where(t.c.id == ident)).first() == (None,)
 
 
+def request_status(conn: Connection, number: int) -> str | None:
+    """The status of request ``number`` now (a mail about it may no longer be needed)."""
+    from pricing.storage.store import requests
+
+    found = conn.execute(select(requests.c.status).where(requests.c.id == number)).scalar()
+    return None if found is None else str(found)
+
+
 def mark_sent(conn: Connection, ident: int, at: datetime) -> None:
     t = mail_outbox
     conn.execute(update(t).where(t.c.id == ident).values(sent_at=at, last_error=None))
@@ -120,31 +133,37 @@ def mark_failed(
 
 @dataclass(frozen=True)
 class OutboxState:
-    """What ``db status`` says of the outbox: mail waiting (and the oldest), failing, sent."""
+    """What ``db status`` says of the outbox: mail waiting (and the oldest), failing, sent,
+    and left unsent for good (no longer needed, or not sealed by the server)."""
 
     waiting: int
     failing: int
     sent: int
+    unsent: int
     oldest_waiting: datetime | None
     last_error: str | None
 
 
 def state(conn: Connection) -> OutboxState:
     t = mail_outbox
-    waiting = t.c.sent_at.is_(None)
+    unsent = and_(t.c.sent_at.is_(None), t.c.next_at >= NEVER)
+    waiting = and_(t.c.sent_at.is_(None), t.c.next_at < NEVER)
     counts = conn.execute(
         select(
             func.count().filter(waiting),
             func.count().filter(waiting, t.c.attempts > 0),
             func.count().filter(t.c.sent_at.is_not(None)),
+            func.count().filter(unsent),
             func.min(t.c.created_at).filter(waiting),
         )
     ).one()
     error = conn.execute(
-        select(t.c.last_error).where(waiting, t.c.last_error.is_not(None)).order_by(t.c.id.desc())
+        select(t.c.last_error)
+        .where(t.c.sent_at.is_(None), t.c.last_error.is_not(None))
+        .order_by(t.c.id.desc())
     ).first()
-    oldest = counts[3]
+    oldest = counts[4]
     if isinstance(oldest, str):  # SQLite's min() of a timestamp is its text
         oldest = datetime.fromisoformat(oldest)
-    return OutboxState(int(counts[0]), int(counts[1]), int(counts[2]), oldest,
+    return OutboxState(int(counts[0]), int(counts[1]), int(counts[2]), int(counts[3]), oldest,
                        error[0] if error else None)  # fmt: skip

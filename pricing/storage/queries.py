@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import BigInteger, bindparam, func, select, text, tuple_, update
 from sqlalchemy.engine import Connection
 
 from pricing.keys import sku_key
@@ -425,13 +425,13 @@ def decide_pending_lines(conn: Connection, number: int, outcome: str) -> None:
     )
 
 
-def request_numbers(conn: Connection, status: str | None = None) -> list[int]:
-    """The numbers of the requests (with that status), oldest first."""
+def request_heads(conn: Connection, status: str | None = None) -> list[tuple[int, str]]:
+    """The numbers of the requests (with that status) and their salespeople, oldest first."""
     t = requests
-    query = select(t.c.id).order_by(t.c.id)
+    query = select(t.c.id, t.c.rep).order_by(t.c.id)
     if status is not None:
         query = query.where(t.c.status == status)
-    return [int(row.id) for row in conn.execute(query)]
+    return [(int(row.id), row.rep) for row in conn.execute(query)]
 
 
 def pending_pairs(conn: Connection) -> list[tuple[int, str, str | None]]:
@@ -455,9 +455,11 @@ def pending_numbers(
     if not pairs:
         return []
     t = requests
-    which = or_(*(and_(t.c.rep == rep, t.c.level.is_(None) if level is None else t.c.level == level)
-                  for rep, level in pairs))  # fmt: skip
-    query = select(t.c.id).where(t.c.status == "pending", t.c.id > after, which).order_by(t.c.id)
+    query = (
+        select(t.c.id)
+        .where(t.c.status == "pending", t.c.id > after, tuple_(t.c.rep, t.c.level).in_(pairs))
+        .order_by(t.c.id)
+    )
     if limit is not None:
         query = query.limit(limit)
     return [int(number) for number in conn.execute(query).scalars()]

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
-from pricing.storage.store import passwords, web_sessions
+from pricing.storage.team_tables import passwords, web_sessions
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,16 @@ def set_password(conn: Connection, key: str, hashed: str, *, initial: bool, at: 
     conn.execute(
         passwords.insert().values(name_key=key, hash=hashed, initial=initial, changed_at=at)
     )
+
+
+def replace_password(conn: Connection, key: str, *, was: str, hashed: str) -> bool:
+    """Keep ``hashed`` instead of ``was`` (the same password, hashed again), unless the stored
+    hash is no longer ``was`` (changed or reset meanwhile): False then, nothing changed."""
+    done = conn.execute(
+        update(passwords).where(passwords.c.name_key == key, passwords.c.hash == was)
+        .values(hash=hashed)
+    )  # fmt: skip
+    return done.rowcount == 1
 
 
 def forget(conn: Connection, key: str) -> None:

@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Column,
     Date,
     DateTime,
@@ -103,7 +102,7 @@ class Amount(TypeDecorator[Decimal]):
         return from_micros(value)
 
 
-metadata = MetaData()
+metadata: MetaData = MetaData()
 
 editions = Table(
     "editions",
@@ -228,56 +227,6 @@ people = Table(
     # Registered again after a removal: requests under this name up to this number are the
     # earlier person's, never this one's (NULL: registered once).
     Column("since_request", Integer),
-)
-
-# A person's password for the web pages (since 0014): an argon2 hash of the password keyed
-# with a key derived from the server's secret and bound to the person (pricing.access.passwords),
-# so that a hash written or copied here by hand lets nobody sign in. ``initial``: the password
-# printed by `people add` or `reset`, which the person is asked to change.
-passwords = Table(
-    "passwords",
-    metadata,
-    Column("name_key", String(200), primary_key=True),
-    Column("hash", Text, nullable=False),
-    Column("initial", Boolean, nullable=False),
-    Column("changed_at", Timestamp, nullable=False),
-)
-
-# The web pages' sign-ins (since 0014): one row per browser signed in, until it signs out or
-# expires. The browser's cookie names the person, the expiry and a random part; only the cookie's
-# hash keyed with the server's secret is kept here, so a row written or edited by hand signs
-# nobody in (pricing.access.sessions).
-web_sessions = Table(
-    "web_sessions",
-    metadata,
-    Column("id_hash", String(64), primary_key=True),
-    Column("name_key", String(200), nullable=False),
-    Column("created_at", Timestamp, nullable=False),
-    Column("expires_at", Timestamp, nullable=False),
-    Index("ix_web_sessions_name", "name_key"),
-)
-
-# The mail to send (since 0014): written in the transaction of the change it tells of (a request
-# waiting for a decision, a decision, an expiry), sent by the server (pricing.server.mailer),
-# retried with backoff until the mail server takes it, then marked sent. ``seal``: an HMAC of
-# the mail keyed with the server's secret, so that a row written by hand is never sent.
-mail_outbox = Table(
-    "mail_outbox",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("created_at", Timestamp, nullable=False),
-    Column("kind", String(30), nullable=False),
-    Column("request_id", Integer),
-    Column("recipient", Text, nullable=False),
-    Column("subject", Text, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("link", Text),  # the page it points to (its path; the server adds its base URL)
-    Column("seal", String(64), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("next_at", Timestamp, nullable=False),
-    Column("sent_at", Timestamp),
-    Column("last_error", Text),
-    Index("ix_mail_outbox_due", "sent_at", "next_at"),
 )
 
 # The audit: one chain over every change (pricing.storage.audit). Each entry records the digest
@@ -818,3 +767,10 @@ def _reason_locked(message: str = "database is locked") -> str:
         f"{message}: another program is writing to it and did not finish within "
         f"{lock_timeout():g} s; nothing was changed. Try again (PRICING_LOCK_TIMEOUT sets the wait)"
     )
+
+
+# The team server's own tables (passwords, web sessions, the mail outbox): in a module of their
+# own, registered with the metadata above when this one is loaded.
+from pricing.storage.team_tables import mail_outbox as mail_outbox  # noqa: E402
+from pricing.storage.team_tables import passwords as passwords  # noqa: E402
+from pricing.storage.team_tables import web_sessions as web_sessions  # noqa: E402

@@ -14,8 +14,8 @@ written by hand signs nobody in.
 the transaction of the change it tells of, so that a change never waits on a mail server and a
 mail is never lost; the server sends them and marks each sent (pricing.server.mailer).
 
-A store that has these tables already (its revision set back by hand, as the tests of the
-earlier revisions do) keeps them.
+A table the store has already (its revision set back by hand, as the tests of the earlier
+revisions do) is kept as it is.
 
 Revision ID: 0014
 Revises: 0013
@@ -31,41 +31,42 @@ depends_on = None
 
 
 def upgrade() -> None:
-    made = set(sa.inspect(op.get_bind()).get_table_names())
-    if {"passwords", "web_sessions", "mail_outbox"} <= made:  # its revision set back by hand
-        return
-    op.create_table(
-        "passwords",
-        sa.Column("name_key", sa.String(200), primary_key=True),
-        sa.Column("hash", sa.Text, nullable=False),
-        sa.Column("initial", sa.Boolean, nullable=False),
-        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    op.create_table(
-        "web_sessions",
-        sa.Column("id_hash", sa.String(64), primary_key=True),
-        sa.Column("name_key", sa.String(200), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    op.create_index("ix_web_sessions_name", "web_sessions", ["name_key"])
-    op.create_table(
-        "mail_outbox",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("kind", sa.String(30), nullable=False),
-        sa.Column("request_id", sa.Integer),
-        sa.Column("recipient", sa.Text, nullable=False),
-        sa.Column("subject", sa.Text, nullable=False),
-        sa.Column("body", sa.Text, nullable=False),
-        sa.Column("link", sa.Text),
-        sa.Column("seal", sa.String(64), nullable=False),
-        sa.Column("attempts", sa.Integer, nullable=False),
-        sa.Column("next_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True)),
-        sa.Column("last_error", sa.Text),
-    )
-    op.create_index("ix_mail_outbox_due", "mail_outbox", ["sent_at", "next_at"])
+    made = set(sa.inspect(op.get_bind()).get_table_names())  # a revision set back by hand
+    if "passwords" not in made:
+        op.create_table(
+            "passwords",
+            sa.Column("name_key", sa.String(200), primary_key=True),
+            sa.Column("hash", sa.Text, nullable=False),
+            sa.Column("initial", sa.Boolean, nullable=False),
+            sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        )
+    if "web_sessions" not in made:
+        op.create_table(
+            "web_sessions",
+            sa.Column("id_hash", sa.String(64), primary_key=True),
+            sa.Column("name_key", sa.String(200), nullable=False),
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        )
+        op.create_index("ix_web_sessions_name", "web_sessions", ["name_key"])
+    if "mail_outbox" not in made:
+        op.create_table(
+            "mail_outbox",
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("kind", sa.String(30), nullable=False),
+            sa.Column("request_id", sa.Integer),
+            sa.Column("recipient", sa.Text, nullable=False),
+            sa.Column("subject", sa.Text, nullable=False),
+            sa.Column("body", sa.Text, nullable=False),
+            sa.Column("link", sa.Text),
+            sa.Column("seal", sa.String(64), nullable=False),
+            sa.Column("attempts", sa.Integer, nullable=False),
+            sa.Column("next_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("sent_at", sa.DateTime(timezone=True)),
+            sa.Column("last_error", sa.Text),
+        )
+        op.create_index("ix_mail_outbox_due", "mail_outbox", ["sent_at", "next_at"])
 
 
 def downgrade() -> None:
