@@ -285,3 +285,30 @@ def test_the_server_sends_the_outbox_while_it_runs(team: Team, tmp_path: Path) -
             time.sleep(0.5)
     assert len(box.received) == 4
     assert box.received[-1][0] == ["dana@example.com"]
+
+
+def test_mail_settings_come_from_the_file_and_a_password_goes_only_over_starttls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pricing import config
+    from pricing.errors import ConfigError
+
+    for name in config.MAIL_ENV.values():
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "smtp-password").write_text("s3cret\n")
+    server = tmp_path / "server.toml"
+    server.write_text('[mail]\nhost = "smtp.example.com"\nsender = "pricing@example.com"\n'
+                      'user = "pricing"\npassword_file = "smtp-password"\n')  # fmt: skip
+    monkeypatch.setenv(config.CONFIG, str(server))
+    config.settings.cache_clear()
+    with pytest.raises(ConfigError, match="only over STARTTLS"):
+        config.mail_settings()
+    monkeypatch.setenv("PRICING_SMTP_STARTTLS", "1")
+    settings = config.mail_settings()
+    assert settings is not None
+    assert (settings.host, settings.port, settings.starttls) == ("smtp.example.com", 587, True)
+    assert settings.password_file == tmp_path / "smtp-password"
+    server.write_text('[mail]\nhost = "smtp.example.com"\nsendr = "typo"\n')
+    config.settings.cache_clear()
+    with pytest.raises(ConfigError, match="unknown mail setting 'sendr'"):
+        config.mail_settings()
