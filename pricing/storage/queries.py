@@ -7,14 +7,24 @@ them. The deal history's blob storage is the lines package's (pricing.lines.segm
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, bindparam, func, select, text, tuple_, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Table,
+    bindparam,
+    func,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.engine import Connection, Row
 
 from pricing.keys import sku_key
 from pricing.money import MICRO, from_micros
@@ -500,33 +510,37 @@ def request_line_rows_of(
     conn: Connection, numbers: Sequence[int]
 ) -> dict[int, list[RequestLineRecord]]:
     """The lines of the requests ``numbers``, each request's in line order."""
-    found: dict[int, list[RequestLineRecord]] = {}
-    for chunk in _chunks(numbers):
-        rows = conn.execute(
-            select(request_lines)
-            .where(request_lines.c.request_id.in_(chunk))
-            .order_by(request_lines.c.request_id, request_lines.c.line_no)
-        )
-        for r in rows:
-            values = r._asdict()
-            del values["request_id"]
-            found.setdefault(int(r.request_id), []).append(RequestLineRecord(**values))
-    return found
+
+    def line(r: Row[Any]) -> RequestLineRecord:
+        values = r._asdict()
+        del values["request_id"]
+        return RequestLineRecord(**values)
+
+    return _each_requests(conn, request_lines, request_lines.c.line_no, numbers, line)
 
 
 def event_rows_of(conn: Connection, numbers: Sequence[int]) -> dict[int, list[EventRecord]]:
     """The audit events of the requests ``numbers``, each request's in order."""
-    found: dict[int, list[EventRecord]] = {}
+    return _each_requests(conn, request_events, request_events.c.id, numbers,
+                          lambda e: EventRecord(e.at, e.by, e.action, e.note))  # fmt: skip
+
+
+_Of = TypeVar("_Of")
+
+
+def _each_requests(
+    conn: Connection, table: Table, order: ColumnElement[Any], numbers: Sequence[int],
+    make: Callable[[Row[Any]], _Of],
+) -> dict[int, list[_Of]]:  # fmt: skip
+    """The rows of ``table`` (a request's lines, its events) of the requests ``numbers``, by
+    request, each request's in ``order``: one query per :data:`_CHUNK` requests."""
+    found: dict[int, list[_Of]] = {}
     for chunk in _chunks(numbers):
         rows = conn.execute(
-            select(request_events)
-            .where(request_events.c.request_id.in_(chunk))
-            .order_by(request_events.c.request_id, request_events.c.id)
+            select(table).where(table.c.request_id.in_(chunk)).order_by(table.c.request_id, order)
         )
-        for e in rows:
-            found.setdefault(int(e.request_id), []).append(
-                EventRecord(e.at, e.by, e.action, e.note)
-            )
+        for row in rows:
+            found.setdefault(int(row.request_id), []).append(make(row))
     return found
 
 
