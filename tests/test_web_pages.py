@@ -373,6 +373,10 @@ def test_the_cli_lists_what_waits_for_me(team: Team) -> None:
     assert [r["id"] for r in waiting] == ["R-000001"]
     assert team.cli.json("inbox", user="priya") == []
     assert [r["id"] for r in team.cli.json("inbox", user="dana")] == ["R-000001"]
+    table = team.cli("inbox", user="marco").stdout
+    assert "Why" in table and "competitive bid" in table and "5,700.00 USD" in table
+    assert "Decided by" not in table
+    assert team.cli("inbox", user="priya").stdout.strip() == "No requests waiting for you."
 
 
 def test_a_password_or_session_written_into_the_database_opens_nothing(team: Team) -> None:

@@ -291,9 +291,11 @@ def requests_(ctx: click.Context, status: str | None, rep: str | None, waiting: 
     if waiting and (status or rep):
         raise click.UsageError("--waiting-for-me lists pending requests: no --status or --rep")
     cfg = settings()
-    found = cfg.pricing().inbox() if waiting else cfg.pricing().requests(status=status, rep=rep)
-    said = " waiting for you" if waiting else f" with status {status}" if status else ""
-    _listed(found, f"No requests{said}.", as_json=cfg.json)
+    if waiting:
+        _waiting(cfg.pricing().inbox(), as_json=cfg.json)
+        return
+    found = cfg.pricing().requests(status=status, rep=rep)
+    _listed(found, f"No requests{f' with status {status}' if status else ''}.", as_json=cfg.json)
 
 
 @click.command(
@@ -308,7 +310,32 @@ Examples:
 def inbox() -> None:
     """The pending requests waiting for your decision, oldest first (never your own)."""
     cfg = settings()
-    _listed(cfg.pricing().inbox(), "No requests waiting for you.", as_json=cfg.json)
+    _waiting(cfg.pricing().inbox(), as_json=cfg.json)
+
+
+def _waiting(found: list[RequestResult], *, as_json: bool) -> None:
+    """What waits for the caller, as the inbox page shows it: whose, why, worth how much at
+    standard, how deep, for which level, since when."""
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        say("No requests waiting for you.")
+        return
+    print_table(
+        ["ID", "Created (UTC)", "Rep", "Customer", "Why", "At standard", "Max discount %",
+         "Needs"],
+        [
+            (
+                r.id, f"{r.created_at:{MINUTE}}", r.rep, r.customer, r.reason,
+                f"{sum((line.standard_price * line.qty for line in r.lines), Decimal(0)):,} "
+                f"{r.currency}",
+                f"{max(line.discount_pct for line in r.lines):.2f}", r.level or "",
+            )
+            for r in found
+        ],
+        right=["At standard", "Max discount %"],
+    )  # fmt: skip
 
 
 def _listed(found: list[RequestResult], none: str, *, as_json: bool) -> None:
