@@ -312,3 +312,17 @@ def test_mail_settings_come_from_the_file_and_a_password_goes_only_over_starttls
     config.settings.cache_clear()
     with pytest.raises(ConfigError, match="unknown mail setting 'sendr'"):
         config.mail_settings()
+
+
+def test_the_owner_changes_an_address_and_the_mail_goes_there(team: Team) -> None:
+    assert team.cli("people", "email", "marco", "marco@new.example", user="dana").exit_code == 0
+    refused = team.cli("people", "email", "marco", "x@evil.example", user="priya")
+    assert refused.exit_code == 1 and "owner" in refused.stderr
+    wrong = team.cli("people", "email", "nina", "not an address", user="dana")
+    assert wrong.exit_code == 2 and "is not an email address" in wrong.stderr
+    assert team.cli("people", "email", "nina", "--none", user="dana").exit_code == 0
+    ask(team.cli, "HW-100", "--qty", "50", "--price", "96.90")
+    with smtp_server(team.port) as box:
+        Mailer(team.store).send_due()
+    assert sorted(r[0] for r, _ in box.received) == ["dana@example.com", "marco@new.example"]
+    assert team.cli("audit", "verify", user="dana").exit_code == 0

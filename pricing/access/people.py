@@ -101,6 +101,7 @@ def add(
     """Register a person with a role and make their token. The first person of a store must
     be an owner (from then on, roles are stored: see :mod:`pricing.access.authority`)."""
     name = _check_name(name)
+    email = check_email(email)
     now = now or store.utcnow()
     token = _new_token()
     password = passwords.initial(name)
@@ -152,6 +153,37 @@ def set_role(
         _still_sealed(conn, person)
         rows.set_values(conn, key(name), role=role)
         _record(conn, by, "person.role", name, f"{person.role} -> {role}", now)
+        changed = rows.by_name(conn, key(name))
+    assert changed is not None
+    return changed
+
+
+def check_email(email: str | None) -> str | None:
+    """An email address as it is kept (None: none): one ``@`` between a name and a domain, no
+    spaces or control characters (a line break would be a header of the mail)."""
+    if email is None or not email.strip():
+        return None
+    email = email.strip()
+    local, at, domain = email.rpartition("@")
+    if (not at or not local or "." not in domain or len(email) > 254
+            or any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in email)):  # fmt: skip
+        raise InputError(f" {email[:80]!r} is not an email address (name@example.com)",
+                         field="email")  # fmt: skip
+    return email
+
+
+def set_email(
+    db: Store, name: str, email: str | None, *, by: Actor, now: datetime | None = None
+) -> PersonRecord:
+    """Give a person another email address (None: none, so no mail for them): an owner's
+    decision (the operation's ``needs``), recorded in the audit (``person.email``)."""
+    now = now or store.utcnow()
+    email = check_email(email)
+    with db.write() as conn:
+        person = _existing(conn, name)
+        _still_sealed(conn, person)
+        rows.set_values(conn, key(name), email=email)
+        _record(conn, by, "person.email", name, email or "no address", now)
         changed = rows.by_name(conn, key(name))
     assert changed is not None
     return changed

@@ -72,7 +72,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": ("pricing.cli.audit", "audit",
               "Check that nothing stored was changed behind the tool's back (the keyed audit chain)."),
     "people": ("pricing.cli.people", "people",
-               "Who may sign in and in which role: add, list, change roles, reset tokens, remove."),
+               "Who may sign in and in which role: add, list, change roles or addresses, reset, remove."),
     "serve": ("pricing.cli.server", "serve",
               "Run the team server over the database of --db: people sign in with their tokens."),
     "login": ("pricing.cli.server", "login",

@@ -22,12 +22,13 @@ Examples:
   pricing people add priya --role rep --email priya@example.com
   pricing people list
   pricing people role marco manager
+  pricing people email priya priya@example.com
   pricing people reset priya                     (a new token and password; the old ones stop working)
   pricing people remove priya
 """
 )
 def people() -> None:
-    """Who may sign in and in which role: add, list, change roles, reset tokens, remove."""
+    """Who may sign in and in which role: add, list, change roles or addresses, reset, remove."""
 
 
 def _token_note(answer: PersonToken, verb: str, kept: str | None = None) -> None:
@@ -165,6 +166,32 @@ def role(name: str, role: str) -> None:
         emit_json(answer)
     else:
         say(f"{answer.name} is now {answer.role}.")
+
+
+@people.command(
+    "email",
+    epilog="""
+\b
+Examples:
+  pricing people email priya priya@example.com
+  pricing people email priya --none             (no mail for her)
+""",
+)
+@click.argument("name")
+@click.argument("address", required=False)
+@click.option("--none", "no_address", is_flag=True, help="Keep no address: no mail for them.")
+@json_option
+def email(name: str, address: str | None, no_address: bool) -> None:
+    """Give a person another email address (where mail about requests goes)."""
+    if (address is None) == (not no_address):
+        raise click.UsageError("give the address, or --none (not both)")
+    cfg = settings()
+    answer = cfg.pricing().set_email(name=name, email=None if no_address else address)
+    if cfg.json:
+        emit_json(answer)
+    else:
+        say(f"{answer.name}'s mail goes to {answer.email}." if answer.email
+            else f"{answer.name} has no email address: no mail for them.")  # fmt: skip
 
 
 @people.command(

@@ -59,6 +59,14 @@ class People(Session):
         by = _acting(self)
         return results.people.Person.of(people.set_role(self.store(), name, role, by=by))
 
+    @operation("people.email", needs="people.manage")
+    def set_email(self, *, name: str, email: str | None = None) -> results.people.Person:
+        """Give a person another email address (none: no mail for them)."""
+        from pricing.access import people
+
+        by = _acting(self)
+        return results.people.Person.of(people.set_email(self.store(), name, email, by=by))
+
     @operation("people.reset")
     def reset_token(self, *, name: str) -> results.people.PersonToken:
         """A new token and web password for a person; the old ones stop working."""
