@@ -185,7 +185,7 @@ class Requests(Session):
         db = self.store()
         found = lifecycle.get(db, ident)
         authority.may_read(authority.acting(db, self.user), found)
-        why = inbox.why_not_decide(db, ident, self.user)
+        why = inbox.why_not_decide(db, found, self.user)
         return results.requests.Decidable(id=found.code, decidable=why is None, why_not=why)
 
     @operation("requests.show")

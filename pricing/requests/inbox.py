@@ -48,18 +48,17 @@ def waiting_for(
 
 
 def why_not_decide(
-    db: Store, ident: str | int, user: str, *, now: datetime | None = None
+    db: Store, request: Request, user: str, *, now: datetime | None = None
 ) -> str | None:
-    """Why ``user`` may not decide request ``ident`` now (None: they may), said before they
-    try (a page shows its buttons only to those who may): what the decision would be refused
-    with."""
-    number = lifecycle.parse_id(ident)
+    """Why ``user`` may not decide ``request`` (as just read) now (None: they may), said before
+    they try (a page shows its buttons only to those who may): what the decision would be
+    refused with, by the same checks (:func:`lifecycle.check_pending`, then the rule)."""
+    try:
+        lifecycle.check_pending(request)
+    except Refused as exc:
+        return str(exc)
     now = now or store.utcnow()
-    lifecycle.expire_approvals(db, now)
     with db.read() as conn:
-        request = lifecycle.load(conn, number)
-        if request.status != "pending":
-            return f"{request.code} is {request.status}: only a pending request can be decided"
         version = policies.in_force(conn, now.date())
         return _why_not(authority.actor(conn, user), request, version)
 

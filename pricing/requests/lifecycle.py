@@ -576,7 +576,7 @@ def _decide(
         expire_due(conn, now)
         request = _load(conn, number)
         version = policies.in_force(conn, now.date())
-        _decidable(request)
+        check_pending(request)
         authority.may_decide(authority.actor(conn, user), request, version, outcome)
         values: dict[str, object] = {"status": outcome, "decided_at": now, "decided_by": user}
         if outcome == "approved":
@@ -600,7 +600,7 @@ def expire_approvals(db: Store, now: datetime) -> None:
         expire_due(conn, now)
 
 
-def _decidable(request: Request) -> None:
+def check_pending(request: Request) -> None:
     """Refuse a decision on a request that is not pending. Not a rule of who acts (nobody
     decides a decided request), so it stays here with the request; who may decide is
     :func:`pricing.access.authority.may_decide`'s."""
