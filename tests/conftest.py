@@ -101,6 +101,17 @@ def _one_tls_context() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _pricing_forked() -> Iterator[None]:
+    """``python -m pricing`` started by a test is forked from this worker's zygote, which has
+    imported the package once (tests/forking.py: most of each process's time was imports)."""
+    from tests import forking
+
+    forking.install()
+    yield
+    forking.uninstall()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_configuration() -> Iterator[None]:
     """A test that changes the configuration (a secret, a file) leaves none of it cached."""
