@@ -21,7 +21,7 @@ import pricing
 from pricing import api, config, documents
 from pricing.analysis.report import parse_by, unjudged
 from pricing.analysis.report_files import write
-from pricing.requests import lifecycle
+from pricing.requests import lifecycle, quoting
 from pricing.requests.lifecycle import LineInput
 from pricing.results import policy as guardrails
 from pricing.results import pricebook as book
@@ -69,7 +69,7 @@ def test_request_documents_are_the_cores(sales: Cli) -> None:
         [RequestResult.of(r) for r in lifecycle.list_requests(db)]
     )
     assert printed(sales, "quote", "HW-100", "--qty", "60", "--customer", "Acme") == as_printed(
-        QuoteResult.of(lifecycle.quote(db, "HW-100", 60), "Acme")
+        QuoteResult.of(quoting.quote(db, "HW-100", 60), "Acme")
     )
 
 

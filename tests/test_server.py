@@ -283,7 +283,13 @@ def test_a_request_is_changed_and_closed_by_its_own_salesperson_only(team: Team)
     before = team.snapshot()
     refused(team.client("ravi", "requests", "won", mine["id"]), 1)
     refused(team.client("ravi", "requests", "change", mine["id"], *WITHIN_REP), 1)
+    for person in ("ravi", "marco"):  # (another rep; a manager, who may decide but not withdraw)
+        refused(team.client(person, "requests", "withdraw", mine["id"]), 1)
     assert team.snapshot() == before
+    withdrawn = team.client_json("priya", "requests", "withdraw", mine["id"], "--note", "lost it")
+    assert withdrawn["status"] == "withdrawn"
+    theirs = team.submit("ravi", *WITHIN_REP)["id"]  # (an owner acts for a rep who left)
+    assert team.client_json("dana", "requests", "withdraw", theirs)["status"] == "withdrawn"
 
 
 # Who sees what ----------------------------------------------------------------------------------
@@ -649,9 +655,9 @@ def test_two_managers_approving_at_once_exactly_one_decides_20_of_20(team: Team)
         for name in ("marco", "nina")
     }  # fmt: skip
     try:
-        for _ in range(20):
+        for round in range(20):  # (a customer each: an approval given covers the next one)
             pending = team.post("priya", "requests.submit", {
-                "customer": "Acme", "reason": "race",
+                "customer": f"Race {round}", "reason": "race",
                 "lines": [{"sku": "HW-200", "qty": 2, "discount": "15"}],
             }).json()["document"]  # fmt: skip
             assert pending["status"] == "pending"

@@ -254,13 +254,12 @@ def may_act_for(actor: Actor, request: Asked, policy: Policy, doing: str) -> Non
     raise Refused(f"only {request.rep} (who asked) or an owner may {doing} {request.code}")
 
 
-def may_change(actor: Actor, request: Asked) -> None:
-    """Refuse anyone but a request's own salesperson or an owner changing its lines."""
+def may_change(actor: Actor, request: Asked, doing: str = "change") -> None:
+    """Refuse anyone but a request's own salesperson or an owner changing its lines or
+    withdrawing it (``doing``), registered or not: what a rep asked for is the rep's."""
     if not actor.owns(request.id, request.rep) and not actor.is_owner():
-        raise Refused(
-            f"only {request.rep}, who asked, may change {request.code}; "
-            "submit a request of your own instead"
-        )
+        instead = "; submit a request of your own instead" if doing == "change" else ""
+        raise Refused(f"only {request.rep}, who asked, may {doing} {request.code}{instead}")
 
 
 def may_read(viewer: Actor, request: Asked) -> None:

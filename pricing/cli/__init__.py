@@ -59,7 +59,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "request": ("pricing.cli.requests", "request",
                 "Ask for a special price for a customer's deal: one line, or many from a file."),
     "requests": ("pricing.cli.requests", "requests_",
-                 "List deviation requests (newest last), or act on one: show, change, won, lost."),
+                 "List deviation requests (newest last), or act on one: show, change, withdraw, won, lost."),
     "inbox": ("pricing.cli.requests", "inbox",
               "The pending requests waiting for your decision, oldest first (never your own)."),
     "approve": ("pricing.cli.requests", "approve",

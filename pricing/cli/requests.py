@@ -271,11 +271,13 @@ Examples:
   pricing requests --rep priya --json
   pricing requests show R-000001
   pricing requests change R-000001 HW-1001 --qty 40 --price 205
+  pricing requests withdraw R-000001 --note "customer went elsewhere"
   pricing requests won R-000001
 """,
 )
 @click.option(
-    "--status", type=click.Choice(["approved", "pending", "rejected", "expired", "won", "lost"])
+    "--status",
+    type=click.Choice(["approved", "pending", "rejected", "expired", "won", "lost", "withdrawn"]),
 )
 @click.option("--rep", metavar="NAME", help="Only this salesperson's requests.")
 @click.option(
@@ -285,7 +287,7 @@ Examples:
 @json_option
 @click.pass_context
 def requests_(ctx: click.Context, status: str | None, rep: str | None, waiting: bool) -> None:
-    """List deviation requests (newest last), or act on one: show, change, won, lost."""
+    """List deviation requests (newest last), or act on one: show, change, withdraw, won, lost."""
     if ctx.invoked_subcommand is not None:
         return
     if waiting and (status or rep):
@@ -446,6 +448,33 @@ def change(
         ident=ident, lines=lines, reason=reason, check=check, lines_file=lines_file
     )
     _answer(ctx, answer, check=check, refused="nothing changed")
+
+
+@requests_.command(
+    "withdraw",
+    epilog="""
+\b
+Examples:
+  pricing requests withdraw R-000002 --note "customer postponed the project"
+  pricing requests withdraw R-000002 --json
+""",
+)
+@click.argument("ident", metavar="ID")
+@click.option("--note", metavar="TEXT", help="Why, for the record.")
+@json_option
+def withdraw(ident: str, note: str | None) -> None:
+    """Take back your pending or approved request when the deal no longer needs it.
+
+    It leaves the approvers' inboxes and covers no deal from then on (a deal closed at its
+    price is out of policy again). Won, lost, rejected or expired requests cannot be withdrawn.
+    Only the salesperson who asked, or an owner, may withdraw a request.
+    """
+    cfg = settings()
+    r = cfg.pricing().withdraw(ident=ident, note=note)
+    if cfg.json:
+        emit_json(r)
+        return
+    say(f"Withdrew {r.id} for {r.customer}: no longer waiting for approval, covering no deal.")
 
 
 def _outcome_command(outcome: Literal["won", "lost"]) -> click.Command:

@@ -92,11 +92,11 @@ class Requests(Session):
         """List, standard price and the lowest price each approval level may grant, as of a date,
         with guidance from a window of days before it."""
         from pricing.access.authority import acting
-        from pricing.requests import lifecycle
+        from pricing.requests import quoting
 
         db = self.store()
         acting(db, self.user)  # an unregistered name is refused, once people are registered
-        found = lifecycle.quote(db, sku, qty, on=as_of, window=window)
+        found = quoting.quote(db, sku, qty, on=as_of, window=window)
         return results.requests.QuoteResult.of(found, customer)
 
     @operation("requests.submit", files=("lines_file",), needs="request.submit")
@@ -208,6 +208,15 @@ class Requests(Session):
 
         return results.requests.RequestResult.of(
             lifecycle.record_outcome(self.store(), ident, outcome=outcome, user=self.user)
+        )
+
+    @operation("requests.withdraw")
+    def withdraw(self, *, ident: str, note: str | None = None) -> results.requests.RequestResult:
+        """Take back my pending or approved request: it leaves the inboxes, covers no deal."""
+        from pricing.requests import lifecycle
+
+        return results.requests.RequestResult.of(
+            lifecycle.withdraw(self.store(), ident, user=self.user, note=note)
         )
 
     @operation("requests.approve")

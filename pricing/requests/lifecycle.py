@@ -2,14 +2,14 @@
 
 A request is priced against the price book and judged under the policy in force on the day it
 is submitted; both versions are recorded with it. Its status is the strictest of its lines.
-Every change (submitted, changed, approved, rejected, expired, won, lost) is an event with who, when and
+Every change (submitted, changed, approved, rejected, expired, won, lost, withdrawn) is an event with who, when and
 a note. Decisions are conditional updates, so two people deciding at once cannot both win.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -27,12 +27,11 @@ from pricing.money import (
 )
 from pricing.policy import Decision
 from pricing.policy import versions as policies
-from pricing.policy.engine import hard_floor, judge_lines, lowest_prices
+from pricing.policy.engine import judge_lines
 from pricing.policy.model import LineFacts, Policy
 from pricing.pricebook import editions
 from pricing.pricebook.model import Edition, PriceItem
 from pricing.problems import Problem, has_errors
-from pricing.requests.guidance import WINDOW_DAYS, Guidance, check_window, guidance
 from pricing.storage import queries, store
 from pricing.storage.store import Store
 
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
     pass
 
 
-STATUSES = ("approved", "pending", "rejected", "expired", "won", "lost")
+STATUSES = ("approved", "pending", "rejected", "expired", "won", "lost", "withdrawn")
 SYSTEM = "system"
 
 
@@ -328,10 +327,25 @@ def submit(
             events=[Event(now, user, "submitted", reason.strip())],
         )
         _route(request, version.policy, now)
+        if request.status == "pending":
+            _reuse_an_approval(conn, request, now)
         if not check:
             request.id = _insert(conn, request)
             _tell(conn, request, now)
     return Submission(request, problems)
+
+
+def _reuse_an_approval(conn: Connection, request: Request, now: datetime) -> None:
+    """Approve a new request at submission under an approval its customer holds already, when
+    that covers every line waiting (:mod:`pricing.requests.reapproval`)."""
+    from pricing.requests import reapproval
+
+    numbers = queries.approvals_of(conn, request.customer, now, system=SYSTEM)
+    if not numbers:
+        return
+    found = reapproval.first_covering(load_many(conn, numbers, events=False), request)
+    if found is not None:
+        reapproval.reuse(request, found, now, kept=False)
 
 
 def _route(request: Request, policy: Policy, now: datetime) -> None:
@@ -645,6 +659,33 @@ def record_outcome(
         return _load(conn, number)
 
 
+def withdraw(
+    db: Store, ident: str | int, *, user: str, note: str | None = None, now: datetime | None = None
+) -> Request:
+    """The salesperson takes back a request no longer needed, while it is pending or approved
+    (a deal won or lost is history). It leaves the approvers' inboxes (mail queued for it is
+    not sent) and covers no deal line from then on; the event keeps who and why."""
+    number = parse_id(ident)
+    now = now or store.utcnow()
+    with db.write() as conn:
+        expire_due(conn, now)
+        request = _load(conn, number)
+        authority.may_change(authority.actor(conn, user), request, "withdraw")
+        if request.status not in ("pending", "approved"):
+            raise Refused(
+                f"{request.code} is {request.status}: only a pending or approved request can be "
+                "withdrawn"
+            )
+        if not queries.update_request(
+            conn, number, was=request.status, values={"status": "withdrawn"}
+        ):
+            raise Refused(f"{request.code} changed a moment ago; look at it again")
+        was = "waiting for approval" if request.status == "pending" else "approved"
+        said = f"was {was}" + (f"; {note.strip()}" if note and note.strip() else "")
+        _event(conn, number, Event(now, user, "withdrawn", said))
+        return _load(conn, number)
+
+
 def change(
     db: Store,
     ident: str | int,
@@ -658,7 +699,8 @@ def change(
     """New lines for a pending or approved request, judged afresh as if just submitted.
 
     An approval was given for the prices it saw: changing them voids it, so the changed request
-    needs a new approval unless the new lines are within the rep's own authority. The event
+    needs a new approval unless the new lines are within the rep's own authority, or each
+    within what that approval gave (:mod:`pricing.requests.reapproval`: it stands). The event
     records the lines before and after.
     """
     if not inputs:
@@ -680,7 +722,9 @@ def change(
         priced = price_lines(conn, inputs, now.date())
         if has_errors(priced.problems):
             return Submission(None, priced.problems)
-        before, was = _summary(request.lines, request.currency), request.status
+        before, was, approval = _summary(request.lines, request.currency), request.status, None
+        if was == "approved" and (request.expires_at is None or request.expires_at >= now):
+            approval = replace(request, lines=list(request.lines))  # (as it was approved)
         request.lines, request.currency = priced.lines, priced.currency
         request.policy_version, request.edition = priced.version.version, priced.edition.number
         if reason is not None:
@@ -691,11 +735,19 @@ def change(
         known = len(request.events)
         request.events.append(Event(now, user, "changed", note))
         _route(request, priced.version.policy, now)
+        kept = False
+        if request.status == "pending" and approval is not None:
+            from pricing.requests import reapproval
+
+            if reapproval.covers(approval, request):
+                reapproval.reuse(request, approval, now, kept=True)
+                kept = True
         if check:
             return Submission(request, priced.problems)
         _store_change(conn, number, request, was=was, new_events=request.events[known:])
         changed = _load(conn, number)
-        _tell(conn, changed, now)
+        if not kept:  # (an approval that stands: nothing new to tell anyone)
+            _tell(conn, changed, now)
         return Submission(changed, priced.problems)
 
 
@@ -720,74 +772,4 @@ def _store_change(
 def _summary(lines: list[RequestLine], currency: str) -> str:
     return ", ".join(
         f"{line.sku} x {line.qty} at {format_money(line.price, currency)}" for line in lines
-    )
-
-
-# Quote -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Quote:
-    """What a salesperson may offer for a SKU and quantity, before calling the customer back."""
-
-    sku: str
-    name: str | None
-    qty: int
-    currency: str
-    list_price: Decimal
-    standard_price: Decimal
-    hard_floor: Decimal | None
-    floor_reasons: list[str]
-    levels: list[tuple[str, Decimal, Decimal]]  # level, max discount %, lowest price
-    edition: int
-    policy_version: int
-    guidance: Guidance | None = None
-    guidance_note: str = ""
-    on: date | None = None  # the date the quote is for (its book, policy and window's end)
-
-
-def quote(
-    db: Store, sku: str, qty: int, *, on: date | None = None, window: int | None = None
-) -> Quote:
-    """What may be offered for ``qty`` of ``sku`` on ``on`` (default today): the price book
-    and policy in force that day, and guidance from the ``window`` days before it (default
-    :data:`~pricing.requests.guidance.WINDOW_DAYS`)."""
-    if isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
-        raise InputError(" must be a whole number of 1 or more", field="qty")
-    window = WINDOW_DAYS if window is None else window
-    check_window(window)
-    on = on or store.utcnow().date()
-    with db.read() as conn:
-        edition = editions.edition_in_force(conn, on)
-        if edition is None:
-            raise NotFoundError(f"no price book edition is in force on {on.isoformat()}")
-        version = policies.in_force(conn, on)
-        book = editions.load_book(conn, edition.number, sku=sku)
-        item = book.get(sku)
-        if item is None:
-            raise NotFoundError(
-                f"no SKU {sku!r} in the price book in force (edition {edition.number})"
-            )
-        standard, _ = book.standard_price(item, qty)
-        facts = line_facts(item, qty, standard)
-        floor, reasons, unknown = hard_floor(version.policy, facts)
-        advice, note = guidance(
-            conn, sku=item.sku, family=item.family, qty=qty, standard=standard,
-            hard_floor=floor, currency=item.currency, on=on, window=window,
-        )  # fmt: skip
-    return Quote(
-        sku=item.sku,
-        name=item.name,
-        qty=qty,
-        currency=item.currency,
-        list_price=item.list_price,
-        standard_price=standard,
-        hard_floor=floor,
-        floor_reasons=reasons + unknown,
-        levels=lowest_prices(version.policy, facts),
-        edition=edition.number,
-        policy_version=version.version,
-        guidance=advice,
-        guidance_note=note,
-        on=on,
     )

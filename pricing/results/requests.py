@@ -18,10 +18,11 @@ from pricing.results.common import FoundProblem, ProblemCount, Result
 if TYPE_CHECKING:
     from pricing.problems import Problem
     from pricing.requests.guidance import Guidance
-    from pricing.requests.lifecycle import Quote, Request, RequestLine
+    from pricing.requests.lifecycle import Request, RequestLine
+    from pricing.requests.quoting import Quote
 
 # A request's status: pricing.requests.lifecycle.STATUSES (a test holds them equal).
-Status = Literal["approved", "pending", "rejected", "expired", "won", "lost"]
+Status = Literal["approved", "pending", "rejected", "expired", "won", "lost", "withdrawn"]
 
 
 def _money(amount: Decimal, currency: str) -> Decimal:
