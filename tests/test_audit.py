@@ -26,7 +26,8 @@ def build_history(sales: Cli, folder: Path) -> None:
     assert sales("approve", "R-000001", "--note", "strategic", user="marco").exit_code == 0
     ask(sales, "HW-200", "--qty", "5", "--discount", "5")  # submitted, approved by the system
     assert sales("requests", "won", "R-000002", user="priya").exit_code == 0
-    ask(sales, "HW-100", "--qty", "10", "--discount", "15")  # R-000003, pending for a manager
+    # R-000003, pending for a manager (16 %: deeper than R-000001's 15 %, which is not reused)
+    ask(sales, "HW-100", "--qty", "10", "--discount", "16")
 
 
 @pytest.fixture

@@ -23,11 +23,11 @@ def approved_by_nina(sales: Cli) -> dict:
 
 
 def test_a_change_within_the_approval_keeps_it_and_says_which(sales: Cli) -> None:
-    """Given nina's approval of 50 at 96.90, when priya changes it to 40 at 97.50, then it is
+    """Given nina's approval of 50 at 96.90, when priya changes it to 50 at 97.50, then it is
     still approved by nina, valid as long as before, and its history names the approval."""
     approval = approved_by_nina(sales)
 
-    changed = sales.json("requests", "change", "R-000001", "HW-100", "--qty", "40", "--price",
+    changed = sales.json("requests", "change", "R-000001", "HW-100", "--qty", "50", "--price",
                          "97.50", user="priya")  # fmt: skip
 
     assert (changed["status"], changed["level"]) == ("approved", None)
@@ -47,7 +47,8 @@ def test_a_change_within_the_approval_keeps_it_and_says_which(sales: Cli) -> Non
 def test_a_change_beyond_the_approval_waits_for_an_approver_again(sales: Cli) -> None:
     approved_by_nina(sales)
     for line in (["--qty", "60", "--price", "96.90"],  # more units
-                 ["--qty", "50", "--price", "95.00"]):  # a lower price  # fmt: skip
+                 ["--qty", "50", "--price", "95.00"],  # a lower price
+                 ["--qty", "40", "--price", "97.50"]):  # fewer, off a higher standard: 18.75 %  # fmt: skip
         checked = sales.json("requests", "change", "R-000001", "HW-100", *line, "--check",
                              user="priya")  # fmt: skip
         assert (checked["status"], checked["level"]) == ("pending", "manager"), line
@@ -62,8 +63,8 @@ def test_a_new_request_of_the_customer_within_a_valid_approval_is_approved_at_on
 ) -> None:
     approved_by_nina(sales)
 
-    checked = ask(sales, "HW-100", "--qty", "30", "--price", "97", "--check")
-    again = ask(sales, "HW-100", "--qty", "30", "--price", "97")
+    checked = ask(sales, "HW-100", "--qty", "50", "--price", "97", "--check")
+    again = ask(sales, "HW-100", "--qty", "50", "--price", "97")
 
     assert checked["id"] is None and checked["status"] == "approved"
     assert (again["id"], again["status"], again["decided_by"]) == ("R-000002", "approved", "system")
@@ -72,18 +73,19 @@ def test_a_new_request_of_the_customer_within_a_valid_approval_is_approved_at_on
     assert "approved at submission (reused)" in shown["events"][-1]["note"]
     assert shown["expires_at"] == sales.json("requests", "show", "R-000001")["expires_at"]
     other = sales.json("request", "--customer", "Beta", "--reason", "bid", "HW-100", "--qty",
-                       "30", "--price", "97")  # fmt: skip
+                       "50", "--price", "97")  # fmt: skip
     assert other["status"] == "pending"  # (another customer: nina approved Acme's deal)
-    assert ask(sales, "HW-100", "--qty", "30", "--price", "96")["status"] == "pending"
+    assert ask(sales, "HW-100", "--qty", "50", "--price", "96")["status"] == "pending"
 
 
 def test_a_withdrawn_or_expired_approval_is_not_reused(sales: Cli) -> None:
     approved_by_nina(sales)
+    assert ask(sales, "HW-100", "--qty", "50", "--price", "97", "--check")["status"] == "approved"
     db = sales.store()
-    line = [LineInput("HW-100", 30, price=Decimal("97"))]
+    line = [LineInput("HW-100", 50, price=Decimal("97"))]
     later = utcnow() + timedelta(days=31)
     expired, _ = lifecycle.submit(db, customer="Acme", reason="r", inputs=line, user="priya",
                                   check=True, now=later)  # fmt: skip
     assert expired is not None and expired.status == "pending"
     assert sales("requests", "withdraw", "R-000001", user="priya").exit_code == 0
-    assert ask(sales, "HW-100", "--qty", "30", "--price", "97")["status"] == "pending"
+    assert ask(sales, "HW-100", "--qty", "50", "--price", "97")["status"] == "pending"

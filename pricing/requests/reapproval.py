@@ -1,12 +1,14 @@
 """Smart re-approval: a request whose every line is at or within an approval already given
 keeps (or takes) that approval instead of waiting for the approvers again.
 
-An approver saw a price for a quantity of a SKU. A line asking no lower a price for no more
-units of the same SKU asks for nothing the approver did not grant: a changed request whose
+An approver saw a price and its discount for a quantity of a SKU. A line asking no lower a
+price, no deeper a discount, for no more units of the same SKU asks for nothing the approver
+did not grant: a changed request whose
 lines all are so keeps its approval (and its validity: a change never extends it), and a new
 request of the same customer whose lines all are so, while such an approval is valid, is
 approved at submission. Either way its history names the approval it reused. Anything beyond
-(a lower price, more units, another SKU, another currency) goes to the approvers as before.
+(a lower price, a deeper discount, more units, another SKU, another currency) goes to the
+approvers as before.
 Only approvals given by a person are reused: what the system approved at submission was
 within the rep's own limit, and is no approval of anything deeper.
 """
@@ -23,10 +25,12 @@ from pricing.requests.lifecycle import SYSTEM, Event, Request, RequestLine
 
 def within(line: RequestLine, granted: RequestLine) -> bool:
     """Whether ``line`` asks for no more than ``granted`` gave: the same SKU, at its price or
-    above, for at most its quantity."""
+    above, no deeper a discount off the standard price (what the approver was shown and the
+    policy judges), for at most its quantity."""
     return (
         sku_key(line.sku) == sku_key(granted.sku)
         and line.price >= granted.price
+        and line.discount_pct <= granted.discount_pct
         and line.qty <= granted.qty
     )
 
