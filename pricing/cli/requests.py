@@ -437,8 +437,10 @@ def change(
     """Replace the lines of your pending or approved request; they are judged afresh.
 
     An approval covered the prices it saw: after a change the request needs a new approval,
-    unless the new lines are within your own limit. Only the salesperson who asked may change
-    a request; won, lost, rejected or expired requests cannot change (submit a new one).
+    unless the new lines are within your own limit, or each at or within what the approval
+    gave (the same SKU, at its price or above, no deeper a discount, at most its units: then
+    the approval stands). Only the salesperson who asked may change a request; won, lost,
+    rejected, expired or withdrawn requests cannot change (submit a new one).
     Exit 0 approved or pending, 1 rejected or refused.
     """
     cfg = settings()
