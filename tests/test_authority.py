@@ -33,6 +33,7 @@ audit                 -      -       y       -         -        -
 request.submit        y      y       y       -         y        y
 request.read_all      -      y       y       -         y        -
 database              -      -       y       -         -        -
+contract.end          -      -       y       -         -        -
 """
 KIND = {"director": "manager", "intern": "rep"}
 

@@ -292,6 +292,30 @@ def test_a_request_is_changed_and_closed_by_its_own_salesperson_only(team: Team)
     assert team.client_json("dana", "requests", "withdraw", theirs)["status"] == "withdrawn"
 
 
+def test_a_contract_is_approved_by_someone_else_and_ended_by_the_owner_only(team: Team) -> None:
+    from datetime import timedelta
+
+    from pricing.storage.store import utcnow
+
+    today = utcnow().date()
+    asked = team.client_json("priya", "request", "--customer", "Initrode", "--reason", "framework",
+                             "--contract", "--from", today.isoformat(), "--to",
+                             (today + timedelta(days=60)).isoformat(), *MANAGER_LEVEL)  # fmt: skip
+    assert (asked["status"], asked["contract"]["starts"]) == ("pending", today.isoformat())
+    before = team.snapshot()
+    refused(team.client("priya", "approve", asked["id"]), 1, "nobody decides their own request")
+    assert team.snapshot() == before
+    assert team.client_json("marco", "approve", asked["id"])["status"] == "approved"
+    before = team.snapshot()
+    for person in ("priya", "ravi", "marco"):  # (the rep who asked, another, a manager)
+        refused(team.client(person, "contracts", "end", asked["id"]), 1, "end a contract early")
+    assert team.snapshot() == before
+    ended = team.client_json("dana", "contracts", "end", asked["id"], "--note", "renegotiated")
+    assert (ended["contract"]["ends"], ended["contract"]["ended_by"]) == (today.isoformat(), "dana")
+    listed = team.client_json("priya", "contracts", "--customer", "initrode")
+    assert [(c["id"], c["state"]) for c in listed] == [(asked["id"], "in force")]
+
+
 # Who sees what ----------------------------------------------------------------------------------
 
 

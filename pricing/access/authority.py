@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 # its own requests, nothing else.
 Action = Literal[
     "pricebook.import", "policy.load", "policy.simulate", "deals.import", "report",
-    "people.manage", "audit", "request.submit", "request.read_all", "database",
+    "people.manage", "audit", "request.submit", "request.read_all", "database", "contract.end",
 ]  # fmt: skip
 MAY: dict[Action, frozenset[str]] = {
     "pricebook.import": frozenset({"marketer", "owner"}),
@@ -54,6 +54,7 @@ MAY: dict[Action, frozenset[str]] = {
     "request.submit": frozenset({"rep", "manager", "owner"}),
     "request.read_all": frozenset({"manager", "owner"}),
     "database": frozenset({"owner"}),
+    "contract.end": frozenset({"owner"}),
 }
 DOING: dict[Action, str] = {
     "pricebook.import": "import a price book",
@@ -66,6 +67,7 @@ DOING: dict[Action, str] = {
     "request.submit": "submit a request",
     "request.read_all": "see other people's requests",
     "database": "look after the database",
+    "contract.end": "end a contract early",
 }
 BASE_ROLES = ("rep", "manager", "owner", "marketer")
 

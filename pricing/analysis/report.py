@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError
-from pricing.keys import request_code
+from pricing.keys import request_code, sku_key
 from pricing.lines import segments
 from pricing.money import MICRO
 from pricing.storage import deal_tables
@@ -228,7 +228,7 @@ TOTALS = (
     "date", "deal_no", "deal_first", "qty", "list_revenue", "standard_revenue", "net_amount",
     "cost_amount", "edition_id", "level_rank", "below_floor", "policy_version",
 )  # fmt: skip
-COVER = ("request_id", "sku_key")  # read only when some approved request may cover a line
+COVER = ("request_id", "sku_key", "customer")  # read only when some approval may cover a line
 DETAILS = (
     "customer", "rep", "sku", "family", "list_price", "standard_price", "level", "hard_floor", "seq",
     "deal_id",
@@ -314,7 +314,7 @@ def _rank(metrics: Metrics, key: str) -> tuple[bool, Decimal]:
 
 # What deciding whether a line is out of policy reads of it (see _judged).
 OUT_OF_POLICY = ("edition_id", "policy_version", "level_rank", "below_floor", "request_id",
-                 "sku_key", "date", "qty", "net_amount")  # fmt: skip
+                 "sku_key", "date", "qty", "net_amount", "customer")  # fmt: skip
 
 
 def approved_cover(db: Store) -> pa.Table | None:
@@ -350,24 +350,34 @@ def _currency(conn: Connection) -> str:
 
 
 def _cover(conn: Connection) -> pa.Table | None:
-    """Approved request lines, with the days their approval was valid (None: no request was
-    ever approved, so nothing can cover a line and the join is skipped)."""
+    """Approved request lines, with the days their approval was valid, and contracted prices,
+    with their customer (its name lower-cased) and period (None: nothing was ever approved, so
+    nothing can cover a line and the join is skipped). A request's line covers the deal lines
+    naming the request (``customer_key`` null); a contract's, the customer's."""
     import pyarrow as pa
 
     rows = deal_tables.approved_request_lines(conn)
-    if not rows:
+    contracted = deal_tables.contracted_lines(conn)
+    if not rows and not contracted:
         return None
 
     def day(value: object) -> date | None:
         return date.fromisoformat(str(value)[:10]) if value is not None else None
 
+    ids = [int(row[0]) for row in rows] + [None] * len(contracted)
+    customers = [None] * len(rows) + [c.customer.strip().lower() for c in contracted]
+    skus = [str(row[1]).casefold() for row in rows] + [sku_key(c.sku) for c in contracted]
+    prices = [int(row[2] * MICRO) for row in rows] + [int(c.price * MICRO) for c in contracted]
+    starts = [day(row[3]) for row in rows] + [day(c.starts) for c in contracted]
+    ends = [day(row[4]) for row in rows] + [day(c.ends) for c in contracted]
     return pa.table(
         {
-            "request_id": pa.array([int(row[0]) for row in rows], pa.int64()),
-            "sku_key": pa.array([str(row[1]).casefold() for row in rows], pa.string()),
-            "price": pa.array([int(row[2] * MICRO) for row in rows], pa.int64()),
-            "start": pa.array([day(row[3]) for row in rows], pa.date32()),
-            "end": pa.array([day(row[4]) for row in rows], pa.date32()),
+            "request_id": pa.array(ids, pa.int64()),
+            "customer_key": pa.array(customers, pa.string()),
+            "sku_key": pa.array(skus, pa.string()),
+            "price": pa.array(prices, pa.int64()),
+            "start": pa.array(starts, pa.date32()),
+            "end": pa.array(ends, pa.date32()),
         }
     )
 
@@ -401,7 +411,8 @@ def _judged(covered: bool) -> str:
             "false AS below FROM lines l"
         )
     applies = (
-        "c.request_id = l.request_id AND c.sku_key = l.sku_key AND l.date >= c.start "
+        "(c.request_id = l.request_id OR c.customer_key = lower(trim(l.customer))) "
+        "AND c.sku_key = l.sku_key AND l.date >= c.start "
         "AND l.date <= coalesce(c.end, DATE '9999-12-31')"
     )
     # The unit price (net / qty) at or above the approved one; a line without a quantity has

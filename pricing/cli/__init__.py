@@ -65,6 +65,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "approve": ("pricing.cli.requests", "approve",
                 "Approve a pending request: your role must cover its level, and it cannot be your own."),
     "reject": ("pricing.cli.requests", "reject", "Reject a pending request, with a note saying why."),
+    "contracts": ("pricing.cli.contracts", "contracts",
+                  "Contracted prices: each customer's standing prices, their periods and states."),
     "deals": ("pricing.cli.deals", "deals",
               "Import the deals actually closed (CRM or invoicing exports) for the drift report."),
     "report": ("pricing.cli.report", "report",

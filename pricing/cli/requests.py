@@ -48,7 +48,9 @@ Examples:
 )
 @click.argument("sku")
 @click.option("--qty", type=int, required=True, help="Quantity of the deal line.")
-@click.option("--customer", metavar="NAME", help="The customer (recorded for guidance).")
+@click.option(
+    "--customer", metavar="NAME", help="The customer: shows their contracted price, if any."
+)
 @date_option(
     "--as-of",
     help="Quote as of this date: its price book, policy, and guidance from the days before "
@@ -89,6 +91,12 @@ def quote(
     )
     for reason in q.floor_reasons:
         say(f"  floor: {reason}")
+    if q.contract is not None:
+        k = q.contract
+        say(f"Contracted price for {q.customer}: {k.price:,} {q.currency} ({k.id}, {k.starts} to "
+            f"{k.ends}): an order at or above it needs no approval.")  # fmt: skip
+    elif q.customer:
+        say(f"{q.customer} has no contracted price for {q.sku} in force.")
     if q.hard_floor is not None and q.hard_floor > q.standard_price:
         say(
             "warning: the standard price itself is below the hard floor, so no sale at the "
@@ -150,17 +158,30 @@ Examples:
   pricing request --customer "Acme Corp" --reason "competitive bid" HW-1001 --qty 25 --price 199
   pricing request --customer Acme --reason "3-year deal" SW-3001 --qty 200 --discount 12.5 --check
   pricing request --customer Acme --reason "site rollout" --file lines.csv --json
+  pricing request --customer Acme --reason "framework agreement" --contract \\
+      --from 2027-01-01 --to 2027-12-31 HW-1001 --qty 1 --price 189
 """
 )
 @click.argument("sku", required=False)
 @click.option("--customer", metavar="NAME", required=True, help="Who the special price is for.")
 @click.option("--reason", metavar="TEXT", required=True, help="Why the deal needs it.")
+@click.option(
+    "--contract", is_flag=True,
+    help="Standing prices: the customer's for every order from --from to --to, once approved.",
+)  # fmt: skip
+@click.option("--from", "starts", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
+              help="A contract's first day (YYYY-MM-DD).")  # fmt: skip
+@click.option("--to", "ends", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
+              help="A contract's last day, included (YYYY-MM-DD).")  # fmt: skip
 @line_options
 @json_option
 def request(
     sku: str | None,
     customer: str,
     reason: str,
+    contract: bool,
+    starts: datetime | None,
+    ends: datetime | None,
     qty: int | None,
     price: Decimal | None,
     discount: Decimal | None,
@@ -178,8 +199,10 @@ def request(
     ctx = click.get_current_context()
     lines, lines_file = _line_inputs(sku, qty, price, discount, lines_file)
     answer = cfg.pricing().request(
-        customer=customer, reason=reason, lines=lines, check=check, lines_file=lines_file
-    )
+        customer=customer, reason=reason, lines=lines, check=check, lines_file=lines_file,
+        contract=contract, starts=starts.date() if starts else None,
+        ends=ends.date() if ends else None,
+    )  # fmt: skip
     _answer(ctx, answer, check=check, refused="nothing submitted")
 
 
@@ -234,6 +257,8 @@ def _answer(ctx: click.Context, answer: Answer, *, check: bool, refused: str) ->
 def _headline(r: RequestResult, check: bool = False) -> str:
     state = r.status + (f", needs {r.level} or above" if r.status == "pending" else "")
     name = "Check (nothing stored)" if check else f"Request {r.id}"
+    if r.contract is not None:
+        name += f" (contract, {r.contract.starts} to {r.contract.ends})"
     return f"{name} for {r.customer}: {state.upper() if r.status == 'rejected' else state}."
 
 
@@ -523,6 +548,10 @@ def approve(ident: str, note: str | None) -> None:
     r = cfg.pricing().approve(ident=ident, note=note)
     if cfg.json:
         emit_json(r)
+        return
+    if r.contract is not None:
+        say(f"Approved contract {r.id} for {r.customer}: its prices hold from "
+            f"{r.contract.starts} to {r.contract.ends}.")  # fmt: skip
         return
     say(
         f"Approved {r.id} for {r.customer}; valid until {r.expires_at:%Y-%m-%d}."

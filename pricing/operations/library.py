@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pricing.operations.audit import Audit
+from pricing.operations.contracts import Contracts
 from pricing.operations.db import Database
 from pricing.operations.deals import Deals
 from pricing.operations.people import People
@@ -12,7 +13,7 @@ from pricing.operations.report import Reports
 from pricing.operations.requests import Requests
 
 
-class Pricing(PriceBooks, Policies, Deals, Reports, Requests, People, Audit, Database):
+class Pricing(PriceBooks, Policies, Deals, Reports, Requests, Contracts, People, Audit, Database):
     """Standard list pricing, special prices held to guardrails, and the drift of deals closed:
     every command of the CLI as a method, on a database here or on the team's server.
 

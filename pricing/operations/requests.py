@@ -96,7 +96,7 @@ class Requests(Session):
 
         db = self.store()
         acting(db, self.user)  # an unregistered name is refused, once people are registered
-        found = quoting.quote(db, sku, qty, on=as_of, window=window)
+        found = quoting.quote(db, sku, qty, on=as_of, window=window, customer=customer)
         return results.requests.QuoteResult.of(found, customer)
 
     @operation("requests.submit", files=("lines_file",), needs="request.submit")
@@ -108,10 +108,17 @@ class Requests(Session):
         lines: list[Line] | None = None,
         lines_file: Path | None = None,
         check: bool = False,
+        contract: bool = False,
+        starts: date | None = None,
+        ends: date | None = None,
     ) -> results.requests.Answer:
-        """Ask for a special price: judged under the policy in force, stored unless a check."""
+        """Ask for a special price: judged under the policy in force, stored unless a check.
+        ``contract``: standing prices for the customer from ``starts`` to ``ends``."""
         from pricing.requests import lifecycle
 
+        if not contract and (starts is not None or ends is not None):
+            raise InputError(": a period is for a contract (--contract)",
+                             field="from" if starts is not None else "to")  # fmt: skip
         inputs, refused = _inputs(lines, lines_file)
         if refused is not None:
             return refused
@@ -123,6 +130,7 @@ class Requests(Session):
                 inputs=inputs,
                 user=self.user,
                 check=check,
+                contract=(starts, ends) if contract else None,
             )
         )
 

@@ -25,6 +25,7 @@ from pricing.problems import Problem
 
 # An approval valid longer than this is no approval (it must also stay within the calendar).
 LONGEST_APPROVAL_DAYS = 3650
+LONGEST_CONTRACT_DAYS = 3660  # ten years and their leap days
 
 
 class RuleModel(BaseModel):
@@ -89,6 +90,8 @@ class PolicyModel(BaseModel):
     limits: dict[str, Decimal]
     rule: list[RuleModel] = Field(default_factory=list)
     person: list[PersonModel] = Field(default_factory=list)
+    contract_max_days: int | None = Field(default=None, ge=1, le=LONGEST_CONTRACT_DAYS)
+    contract_level: str | None = None
 
     @field_validator("currency")
     @classmethod
@@ -114,6 +117,8 @@ class PolicyModel(BaseModel):
             effective_from=self.effective_from,
             rule=[Rule(**r.model_dump()) for r in self.rule],
             person=[Person(p.name, p.role) for p in self.person],
+            contract_max_days=self.contract_max_days,
+            contract_level=self.contract_level,
         )
 
 
@@ -132,6 +137,10 @@ def cross_checks(data: dict[str, Any]) -> list[tuple[list[str], str]]:
                 (["limits"], f"every level needs a limit here; missing: {', '.join(missing)}")
             )
         found.extend(_limit_problems(limits, levels, ["limits"]))
+    contract_level = data.get("contract_level")
+    if isinstance(contract_level, str) and contract_level not in levels:
+        found.append((["contract_level"],
+                      f"{contract_level!r} is not one of the levels {', '.join(levels)}"))  # fmt: skip
     rules = data.get("rule", [])
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
         if isinstance(rule, dict) and isinstance(rule.get("limits"), dict):

@@ -23,6 +23,9 @@ from pricing.policy import Decision
 _GLOB = re.compile(r"[*?\[]")
 
 
+CONTRACT_DAYS = 365  # a contract's longest period when the policy does not say
+
+
 @dataclass(frozen=True)
 class Rule:
     """A narrower scope: its conditions all must match a line for its limits and floors to apply."""
@@ -80,10 +83,22 @@ class Policy:
     effective_from: date | None = None
     rule: list[Rule] = field(default_factory=list)
     person: list[Person] = field(default_factory=list)
+    # Contracted prices: the longest period one may run (None: CONTRACT_DAYS), and the level
+    # every contract needs at least (None: its lines' own levels, as any request).
+    contract_max_days: int | None = None
+    contract_level: str | None = None
+
+    @property
+    def contract_days(self) -> int:
+        return self.contract_max_days or CONTRACT_DAYS
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (amounts as strings): what the store keeps and --json shows."""
+        """Plain JSON-ready data (amounts as strings): what the store keeps and --json shows
+        (the contract settings only when set: a policy stored before them reads the same)."""
         plain: dict[str, Any] = _plain(self)
+        for name in ("contract_max_days", "contract_level"):
+            if plain[name] is None:
+                del plain[name]
         return plain
 
     @classmethod
@@ -121,6 +136,8 @@ class Policy:
                 for r in data["rule"]
             ],
             person=[Person(p["name"], p["role"]) for p in data["person"]],
+            contract_max_days=data.get("contract_max_days"),
+            contract_level=data.get("contract_level"),
         )
 
     # The team ---------------------------------------------------------------------------

@@ -72,6 +72,7 @@ class RequestLine:
 
 
 Event = queries.EventRecord  # one entry of a request's audit trail
+Terms = queries.ContractRecord  # a contract's period (pricing.requests.contracts)
 
 
 @dataclass
@@ -94,6 +95,7 @@ class Request:
     decided_by: str | None = None
     expires_at: datetime | None = None
     events: list[Event] = field(default_factory=list)
+    contract: Terms | None = None  # a contract: standing prices for a period
 
     @property
     def code(self) -> str | None:
@@ -298,8 +300,11 @@ def submit(
     user: str,
     check: bool = False,
     now: datetime | None = None,
+    contract: tuple[date | None, date | None] | None = None,
 ) -> Submission:
-    """Judge a request and (unless ``check``) store it with its first events, all or nothing."""
+    """Judge a request and (unless ``check``) store it with its first events, all or nothing.
+    ``contract`` (first and last day): standing prices for that period
+    (:mod:`pricing.requests.contracts`)."""
     if not customer.strip():
         raise InputError(": name the customer the special price is for", field="customer")
     if not reason.strip():
@@ -312,6 +317,12 @@ def submit(
         version, lines, problems = priced.version, priced.lines, priced.problems
         if has_errors(problems):
             return Submission(None, problems)
+        from pricing.requests import contracts
+
+        terms = None
+        if contract is not None:
+            terms = contracts.terms(*contract, version.policy, now.date())
+            contracts.raise_to_contract_level(lines, version.policy)
         request = Request(
             id=None,
             customer=customer.strip(),
@@ -325,27 +336,18 @@ def submit(
             created_at=now,
             lines=lines,
             events=[Event(now, user, "submitted", reason.strip())],
+            contract=terms,
         )
+        contracts.cover(conn, request, now.date())
         _route(request, version.policy, now)
-        if request.status == "pending":
-            _reuse_an_approval(conn, request, now)
+        if request.status == "pending" and terms is None:
+            from pricing.requests import reapproval
+
+            reapproval.reuse_for_customer(conn, request, now)
         if not check:
             request.id = _insert(conn, request)
             _tell(conn, request, now)
     return Submission(request, problems)
-
-
-def _reuse_an_approval(conn: Connection, request: Request, now: datetime) -> None:
-    """Approve a new request at submission under an approval its customer holds already, when
-    that covers every line waiting (:mod:`pricing.requests.reapproval`)."""
-    from pricing.requests import reapproval
-
-    numbers = queries.approvals_of(conn, request.customer, now, system=SYSTEM)
-    if not numbers:
-        return
-    found = reapproval.first_covering(load_many(conn, numbers, events=False), request)
-    if found is not None:
-        reapproval.reuse(request, found, now, kept=False)
 
 
 def _route(request: Request, policy: Policy, now: datetime) -> None:
@@ -356,7 +358,17 @@ def _route(request: Request, policy: Policy, now: datetime) -> None:
         request.decided_at, request.decided_by = now, SYSTEM
         request.events.append(Event(now, SYSTEM, request.status, _system_note(request)))
         if request.status == "approved":
-            request.expires_at = now + timedelta(days=policy.approval_valid_days)
+            request.expires_at = valid_until(request, policy, now)
+
+
+def valid_until(request: Request, policy: Policy, now: datetime) -> datetime:
+    """When an approval given ``now`` expires: after the policy's days, or a contract's last
+    day."""
+    if request.contract is not None:
+        from pricing.requests.contracts import valid_until as contract_ends
+
+        return contract_ends(request.contract)
+    return now + timedelta(days=policy.approval_valid_days)
 
 
 def _system_note(request: Request) -> str:
@@ -385,8 +397,10 @@ def _insert(conn: Connection, request: Request) -> int:
         },
     )
     _insert_lines(conn, number, request.lines)
+    if request.contract is not None:
+        queries.insert_contract(conn, number, request.contract)
     for event in request.events:
-        _event(conn, number, event)
+        record_event(conn, number, event)
     return number
 
 
@@ -415,7 +429,7 @@ def _insert_lines(conn: Connection, number: int, lines: list[RequestLine]) -> No
     )
 
 
-def _event(conn: Connection, number: int, event: Event) -> None:
+def record_event(conn: Connection, number: int, event: Event) -> None:
     """Append an event to the request's history, and the request as it now stands to the
     keyed audit (events come after the request's other writes in each transaction)."""
     # Loaded by the changes that record in it: a request check (the most frequent command)
@@ -444,7 +458,7 @@ def expire_due(conn: Connection, now: datetime) -> int:
         if not queries.update_request(conn, number, was="approved", values={"status": "expired"}):
             continue  # expired by another writer a moment ago (PostgreSQL: writers overlap)
         expired += 1
-        _event(
+        record_event(
             conn,
             number,
             Event(now, SYSTEM, "expired", f"approval was valid until {expires_at.isoformat()}"),
@@ -500,11 +514,12 @@ def load_many(conn: Connection, numbers: list[int], *, events: bool = True) -> l
         rows = queries.request_rows(conn, numbers)
         lines = queries.request_line_rows_of(conn, numbers)
         history = queries.event_rows_of(conn, numbers) if events else {}
+        periods = queries.contract_rows_of(conn, numbers)
         missing = [n for n in numbers if n not in rows]
         if missing:
             raise NotFoundError(f"no request {request_code(missing[0])}")
-        return [_request(rows[n], [_line(r) for r in lines.get(n, [])], history.get(n, []))
-                for n in numbers]  # fmt: skip
+        return [_request(rows[n], [_line(r) for r in lines.get(n, [])], history.get(n, []),
+                         periods.get(n)) for n in numbers]  # fmt: skip
     except (ValueError, TypeError) as exc:
         if len(numbers) > 1:  # which request: read them one by one
             return [_load(conn, n) for n in numbers]
@@ -521,7 +536,9 @@ def _load(conn: Connection, number: int) -> Request:
     return load_many(conn, [number])[0]
 
 
-def _request(row: queries.RequestRecord, lines: list[RequestLine], events: list[Event]) -> Request:
+def _request(
+    row: queries.RequestRecord, lines: list[RequestLine], events: list[Event], terms: Terms | None
+) -> Request:
     return Request(
         id=row.id,
         customer=row.customer,
@@ -538,6 +555,7 @@ def _request(row: queries.RequestRecord, lines: list[RequestLine], events: list[
         decided_by=row.decided_by,
         expires_at=row.expires_at,
         events=events,
+        contract=terms,
     )
 
 
@@ -594,11 +612,11 @@ def _decide(
         authority.may_decide(authority.actor(conn, user), request, version, outcome)
         values: dict[str, object] = {"status": outcome, "decided_at": now, "decided_by": user}
         if outcome == "approved":
-            values["expires_at"] = now + timedelta(days=version.policy.approval_valid_days)
+            values["expires_at"] = valid_until(request, version.policy, now)
         if not queries.update_request(conn, number, was="pending", values=values):
             raise Refused(f"{request.code} was decided by someone else a moment ago")
         queries.decide_pending_lines(conn, number, outcome)
-        _event(conn, number, Event(now, user, outcome, note))
+        record_event(conn, number, Event(now, user, outcome, note))
         decided = _load(conn, number)
         _tell(conn, decided, now)
         return decided
@@ -649,7 +667,7 @@ def record_outcome(
             raise Refused(f"{request.code} cannot be marked {outcome}: {hint}")
         if not queries.update_request(conn, number, was=request.status, values={"status": outcome}):
             raise Refused(f"{request.code} changed a moment ago; look at it again")
-        _event(conn, number, Event(now, user, outcome))
+        record_event(conn, number, Event(now, user, outcome))
         if outcome == "won":
             # Imported here: the deal history's matching loads numpy and Arrow, which a
             # request check (the salesperson's most frequent command) must not wait for.
@@ -682,7 +700,7 @@ def withdraw(
             raise Refused(f"{request.code} changed a moment ago; look at it again")
         was = "waiting for approval" if request.status == "pending" else "approved"
         said = f"was {was}" + (f"; {note.strip()}" if note and note.strip() else "")
-        _event(conn, number, Event(now, user, "withdrawn", said))
+        record_event(conn, number, Event(now, user, "withdrawn", said))
         return _load(conn, number)
 
 
@@ -734,6 +752,11 @@ def change(
             note += f"; {request.reason}"
         known = len(request.events)
         request.events.append(Event(now, user, "changed", note))
+        from pricing.requests import contracts
+
+        if request.contract is not None:
+            contracts.raise_to_contract_level(request.lines, priced.version.policy)
+        contracts.cover(conn, request, now.date())
         _route(request, priced.version.policy, now)
         kept = False
         if request.status == "pending" and approval is not None:
@@ -766,7 +789,7 @@ def _store_change(
     queries.delete_request_lines(conn, number)
     _insert_lines(conn, number, request.lines)
     for event in new_events:
-        _event(conn, number, event)
+        record_event(conn, number, event)
 
 
 def _summary(lines: list[RequestLine], currency: str) -> str:

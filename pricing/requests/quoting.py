@@ -13,7 +13,7 @@ from pricing.policy import versions as policies
 from pricing.policy.engine import hard_floor, lowest_prices
 from pricing.pricebook import editions
 from pricing.requests.guidance import WINDOW_DAYS, Guidance, check_window, guidance
-from pricing.requests.lifecycle import line_facts
+from pricing.requests.lifecycle import Request, RequestLine, line_facts
 from pricing.storage import store
 from pricing.storage.store import Store
 
@@ -36,14 +36,22 @@ class Quote:
     guidance: Guidance | None = None
     guidance_note: str = ""
     on: date | None = None  # the date the quote is for (its book, policy and window's end)
+    # The customer's contracted price for the SKU that day: its contract, and the line
+    contract: tuple[Request, RequestLine] | None = None
 
 
 def quote(
-    db: Store, sku: str, qty: int, *, on: date | None = None, window: int | None = None
+    db: Store,
+    sku: str,
+    qty: int,
+    *,
+    on: date | None = None,
+    window: int | None = None,
+    customer: str | None = None,
 ) -> Quote:
     """What may be offered for ``qty`` of ``sku`` on ``on`` (default today): the price book
-    and policy in force that day, and guidance from the ``window`` days before it (default
-    :data:`~pricing.requests.guidance.WINDOW_DAYS`)."""
+    and policy in force that day, guidance from the ``window`` days before it (default
+    :data:`~pricing.requests.guidance.WINDOW_DAYS`), and ``customer``'s contracted price."""
     if isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
         raise InputError(" must be a whole number of 1 or more", field="qty")
     window = WINDOW_DAYS if window is None else window
@@ -63,6 +71,12 @@ def quote(
         standard, _ = book.standard_price(item, qty)
         facts = line_facts(item, qty, standard)
         floor, reasons, unknown = hard_floor(version.policy, facts)
+        contracted = None
+        if customer:
+            from pricing.requests import contracts
+
+            held = contracts.in_force(conn, customer, on)
+            contracted = contracts.contracted_line(held, item.sku, item.currency)
         advice, note = guidance(
             conn, sku=item.sku, family=item.family, qty=qty, standard=standard,
             hard_floor=floor, currency=item.currency, on=on, window=window,
@@ -82,4 +96,5 @@ def quote(
         guidance=advice,
         guidance_note=note,
         on=on,
+        contract=contracted,
     )

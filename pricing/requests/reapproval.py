@@ -18,9 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy.engine import Connection
+
 from pricing.keys import sku_key
 from pricing.money import format_money
-from pricing.requests.lifecycle import SYSTEM, Event, Request, RequestLine
+from pricing.requests.lifecycle import SYSTEM, Event, Request, RequestLine, load_many
+from pricing.storage import queries
 
 
 def within(line: RequestLine, granted: RequestLine) -> bool:
@@ -39,6 +42,8 @@ def covers(approval: Request, request: Request) -> bool:
     """Whether every line of ``request`` that waits for an approver is within a line
     ``approval`` approved (the lines the rule approved need nobody)."""
     if approval.currency != request.currency or approval.decided_by in (None, SYSTEM):
+        return False
+    if approval.contract is not None:  # (standing prices cover lines by themselves: contracts)
         return False
     granted = [line for line in approval.lines if line.decision == "approved"]
     waiting = [line for line in request.lines if line.decision != "approved"]
@@ -82,3 +87,14 @@ def reuse(request: Request, approval: Request, now: datetime, *, kept: bool) -> 
         note = f"every line is at or within {said}: approved at submission (reused)"
     request.expires_at = approval.expires_at
     request.events.append(Event(now, SYSTEM, "approved", note))
+
+
+def reuse_for_customer(conn: Connection, request: Request, now: datetime) -> None:
+    """Approve a new request at submission under an approval its customer holds already, when
+    that covers every line waiting."""
+    numbers = queries.approvals_of(conn, request.customer, now, system=SYSTEM)
+    if not numbers:
+        return
+    found = first_covering(load_many(conn, numbers, events=False), request)
+    if found is not None:
+        reuse(request, found, now, kept=False)

@@ -11,12 +11,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from pricing.keys import sku_key
 from pricing.policy import Decision
 from pricing.results import common
 from pricing.results.common import FoundProblem, ProblemCount, Result
 
 if TYPE_CHECKING:
     from pricing.problems import Problem
+    from pricing.requests.contracts import Listed
     from pricing.requests.guidance import Guidance
     from pricing.requests.lifecycle import Request, RequestLine
     from pricing.requests.quoting import Quote
@@ -101,9 +103,20 @@ class QuoteGuidance(Result):
         )
 
 
+class QuoteContract(Result):
+    """A customer's contracted price for the quoted SKU: the contract and its period. An order
+    at or above it needs nobody's approval."""
+
+    id: str | None
+    price: Decimal
+    starts: date
+    ends: date
+
+
 class QuoteResult(Result):
     """``quote``: list, standard, each level's lowest price, the hard floor, and guidance (or,
-    when there is none, ``guidance_note`` saying why)."""
+    when there is none, ``guidance_note`` saying why); with ``--customer``, the customer's
+    contracted price (``contract``, None when they have none in force)."""
 
     sku: str
     name: str | None
@@ -119,10 +132,17 @@ class QuoteResult(Result):
     levels: list[LevelPrice]
     guidance: QuoteGuidance | None
     guidance_note: str | None
+    contract: QuoteContract | None = None
 
     @classmethod
     def of(cls, q: Quote, customer: str | None = None) -> QuoteResult:
         c = q.currency
+        held = None
+        if q.contract is not None:
+            contract, line = q.contract
+            assert contract.contract is not None
+            held = QuoteContract(id=contract.code, price=_money(line.price, c),
+                                 starts=contract.contract.starts, ends=contract.contract.ends)  # fmt: skip
         return cls(
             sku=q.sku,
             name=q.name,
@@ -141,6 +161,7 @@ class QuoteResult(Result):
             ],
             guidance=None if q.guidance is None else QuoteGuidance.of(q.guidance, c),
             guidance_note=q.guidance_note or None,
+            contract=held,
         )
 
 
@@ -180,8 +201,19 @@ class JudgedLine(Result):
         )
 
 
+class ContractPeriod(Result):
+    """A contract's period: its first and last day (both included), and who ended it early,
+    when (None: it runs to its last day)."""
+
+    starts: date
+    ends: date
+    ended_at: datetime | None
+    ended_by: str | None
+
+
 class RequestResult(Result):
-    """A request: its lines judged, its state (``id`` is None for a check, never stored)."""
+    """A request: its lines judged, its state (``id`` is None for a check, never stored);
+    ``contract``: the period of a contract (standing prices), None for a deal's request."""
 
     id: str | None
     status: Status
@@ -197,6 +229,7 @@ class RequestResult(Result):
     policy_version: int
     edition: int
     lines: list[JudgedLine]
+    contract: ContractPeriod | None = None
 
     @classmethod
     def of(cls, r: Request) -> RequestResult:
@@ -219,7 +252,58 @@ def _request_fields(r: Request) -> dict[str, object]:
         "policy_version": r.policy_version,
         "edition": r.edition,
         "lines": [JudgedLine.of(line, r.currency) for line in r.lines],
+        "contract": None
+        if r.contract is None
+        else ContractPeriod(
+            starts=r.contract.starts,
+            ends=r.contract.ends,
+            ended_at=r.contract.ended_at,
+            ended_by=r.contract.ended_by,
+        ),
     }
+
+
+class ContractPrice(Result):
+    """One SKU of a contract: the price contracted, and the list price in force today (None:
+    not in that edition); ``list_below``: the list moved under the contracted price."""
+
+    sku: str
+    price: Decimal
+    list_price: Decimal | None
+    list_below: bool
+
+
+class ContractListed(Result):
+    """``pricing contracts``: a contract, its ``state`` (``upcoming``, ``in force``,
+    ``ended``, or the request's status while not approved), whether it ends within 30 days
+    (``expiring``), its period and its prices."""
+
+    id: str | None
+    customer: str
+    rep: str
+    state: str
+    expiring: bool
+    starts: date
+    ends: date
+    ended_at: datetime | None
+    ended_by: str | None
+    currency: str
+    prices: list[ContractPrice]
+
+    @classmethod
+    def of(cls, listed: Listed) -> ContractListed:
+        c, terms = listed.contract, listed.contract.contract
+        assert terms is not None
+        return cls(
+            id=c.code, customer=c.customer, rep=c.rep, state=listed.state,
+            expiring=listed.expiring, starts=terms.starts, ends=terms.ends,
+            ended_at=terms.ended_at, ended_by=terms.ended_by, currency=c.currency,
+            prices=[ContractPrice(
+                sku=line.sku, price=_money(line.price, c.currency),
+                list_price=_maybe_money(listed.list_prices.get(sku_key(line.sku)), c.currency),
+                list_below=line.sku in listed.below,
+            ) for line in c.lines if line.decision != "rejected"],
+        )  # fmt: skip
 
 
 class RequestEvent(Result):

@@ -176,6 +176,14 @@ class _Digest:
         self.parts.append(rows_digest(table.name, rows))
         return len(rows)
 
+    def add_present(self, table: Table, column: str, value: object, order: str) -> None:
+        """The rows of ``table`` whose ``column`` is ``value``, when there are any: a table
+        added to a subject later (a contract's period) leaves the digest of a subject without
+        such rows what it was."""
+        rows = _matching_rows(self.conn, table, column, value, order)
+        if rows:
+            self.parts.append(rows_digest(table.name, rows))
+
     def blobs(self, segment: int) -> None:
         """A deal segment's columns (blobs), by name."""
         if f"deal_columns:{segment}" in self.known:
@@ -218,6 +226,7 @@ def content_digest(
             return None
         d.add(store.request_lines, "request_id", number, "line_no", number)
         d.add(store.request_events, "request_id", number, "id", number)
+        d.add_present(store.contract_terms, "request_id", number, "request_id")
         return d.hexdigest()
     if kind == "policy":
         t = store.policies

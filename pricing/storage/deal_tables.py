@@ -438,15 +438,39 @@ class ApprovedLine(NamedTuple):
 
 
 def approved_request_lines(conn: Connection) -> list[ApprovedLine]:
-    """Each approved line of a request approved once (approved, won or expired since), with
-    the price approved and the approval's window: what may cover a deal line."""
-    r, rl = store.requests, store.request_lines
+    """Each approved line of a request for a deal approved once (approved, won or expired
+    since), with the price approved and the approval's window: what may cover a deal line of
+    that request (contracts cover by customer: :func:`contracted_lines`)."""
+    r, rl, t = store.requests, store.request_lines, store.contract_terms
     rows = conn.execute(
         select(r.c.id, rl.c.sku, rl.c.price, r.c.decided_at, r.c.expires_at)
         .join(rl, rl.c.request_id == r.c.id)
         .where(r.c.status.in_(["approved", "won", "expired"]), rl.c.decision == "approved")
+        .where(r.c.id.not_in(select(t.c.request_id)))
     ).all()
     return [ApprovedLine(*row) for row in rows]
+
+
+class ContractedLine(NamedTuple):
+    number: int
+    customer: str
+    sku: str
+    price: Decimal
+    starts: date
+    ends: date
+
+
+def contracted_lines(conn: Connection) -> list[ContractedLine]:
+    """Each approved line of a contract approved once (in force, or expired since), with its
+    customer and period: what covers a deal line of that customer on a day of the period."""
+    r, rl, t = store.requests, store.request_lines, store.contract_terms
+    rows = conn.execute(
+        select(r.c.id, r.c.customer, rl.c.sku, rl.c.price, t.c.starts, t.c.ends)
+        .join(rl, rl.c.request_id == r.c.id)
+        .join(t, t.c.request_id == r.c.id)
+        .where(r.c.status.in_(["approved", "expired"]), rl.c.decision == "approved")
+    ).all()
+    return [ContractedLine(*row) for row in rows]
 
 
 def edition_items(conn: Connection, edition: int) -> bytes | None:

@@ -31,6 +31,7 @@ from pricing.money import MICRO, from_micros
 from pricing.storage.store import (
     Timestamp,
     bulk_insert,
+    contract_terms,
     editions,
     policies,
     price_items,
@@ -531,6 +532,61 @@ def request_line_rows_of(
         return RequestLineRecord(**values)
 
     return _each_requests(conn, request_lines, request_lines.c.line_no, numbers, line)
+
+
+@dataclass(frozen=True)
+class ContractRecord:
+    """One row of ``contract_terms``: a contract's period (both days included), and who ended
+    it early, when."""
+
+    starts: date
+    ends: date
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+
+
+def insert_contract(conn: Connection, number: int, terms: ContractRecord) -> None:
+    conn.execute(contract_terms.insert().values(request_id=number, **terms.__dict__))
+
+
+def contract_rows_of(conn: Connection, numbers: Sequence[int]) -> dict[int, ContractRecord]:
+    """The periods of those of the requests ``numbers`` that are contracts."""
+
+    def terms(r: Row[Any]) -> ContractRecord:
+        values = r._asdict()
+        del values["request_id"]
+        return ContractRecord(**values)
+
+    found = _each_requests(conn, contract_terms, contract_terms.c.request_id, numbers, terms)
+    return {number: rows[0] for number, rows in found.items() if rows}
+
+
+def contract_numbers(
+    conn: Connection, *, in_force_on: date | None = None, customer: str | None = None
+) -> list[int]:
+    """The contracts, oldest first: all of them, or those approved and in force on a day; of
+    every customer, or of one (compared case folded)."""
+    t, r = contract_terms, requests
+    query = (
+        select(t.c.request_id, r.c.customer)
+        .join(r, r.c.id == t.c.request_id)
+        .order_by(t.c.request_id)
+    )
+    if in_force_on is not None:
+        query = query.where(
+            r.c.status == "approved", t.c.starts <= in_force_on, t.c.ends >= in_force_on
+        )
+    wanted = None if customer is None else customer.strip().casefold()
+    return [int(number) for number, name in conn.execute(query)
+            if wanted is None or str(name).strip().casefold() == wanted]  # fmt: skip
+
+
+def end_contract(conn: Connection, number: int, *, ends: date, at: datetime, by: str) -> None:
+    conn.execute(
+        update(contract_terms)
+        .where(contract_terms.c.request_id == number)
+        .values(ends=ends, ended_at=at, ended_by=by)
+    )
 
 
 def event_rows_of(conn: Connection, numbers: Sequence[int]) -> dict[int, list[EventRecord]]:

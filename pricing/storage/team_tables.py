@@ -1,10 +1,10 @@
 """The team server's own tables: passwords and sessions for the web pages, the mail outbox
-(schema revision 0014). Part of the store's metadata (:mod:`pricing.storage.store` loads this
+(schema revision 0014); the periods of contracted prices (0015). Part of the store's metadata (:mod:`pricing.storage.store` loads this
 module), kept apart so that the store's module stays readable."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text
 
 from pricing.storage.store import Timestamp, metadata
 
@@ -56,4 +56,17 @@ mail_outbox = Table(
     Column("sent_at", Timestamp),
     Column("last_error", Text),
     Index("ix_mail_outbox_due", "sent_at", "next_at"),
+)
+
+# The period of a contract (since 0015): a request asking for standing prices, whose approved
+# lines are the customer's prices from ``starts`` to ``ends`` (both days included). An owner
+# ending it early moves ``ends`` and says who and when. A request for one deal has no row.
+contract_terms = Table(
+    "contract_terms",
+    metadata,
+    Column("request_id", Integer, ForeignKey("requests.id"), primary_key=True),
+    Column("starts", Date, nullable=False),
+    Column("ends", Date, nullable=False),
+    Column("ended_at", Timestamp),
+    Column("ended_by", String(200)),
 )

@@ -228,3 +228,13 @@ CREATE TABLE mail_outbox (
 
 CREATE INDEX ix_mail_outbox_due ON mail_outbox (sent_at, next_at);
 
+CREATE TABLE contract_terms (
+	request_id INTEGER NOT NULL, 
+	starts DATE NOT NULL, 
+	ends DATE NOT NULL, 
+	ended_at DATETIME, 
+	ended_by VARCHAR(200), 
+	PRIMARY KEY (request_id), 
+	FOREIGN KEY(request_id) REFERENCES requests (id)
+);
+

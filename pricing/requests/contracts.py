@@ -1,0 +1,209 @@
+"""Contracted prices: a request for standing prices, the customer's prices for a period.
+
+A contract is a request with a period (``request --contract --from --to``): judged, routed,
+decided and audited as any request, and the policy may ask more of it (``contract_level``: the
+level every contract needs at least; ``contract_max_days``: its longest period). Once approved,
+each approved line is the customer's price for its SKU from the first day to the last, both
+included: a later request of that customer at or above it needs nobody's approval, a quote for
+the customer shows it, and the drift report counts a deal line of the customer at or above it
+on a day of the period as approved special pricing. An owner may end a contract early; a
+contract ends by itself after its last day (it expires, as approvals do).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy.engine import Connection
+
+from pricing.errors import InputError, Refused
+from pricing.keys import sku_key
+from pricing.money import format_money
+from pricing.policy.model import Policy
+from pricing.pricebook import editions
+from pricing.requests import lifecycle
+from pricing.requests.lifecycle import Event, Request, RequestLine, Terms, load_many
+from pricing.storage import queries, store
+from pricing.storage.store import Store
+
+EXPIRING_DAYS = 30  # a contract in force ending within this many days is flagged
+
+
+def terms(starts: date | None, ends: date | None, policy: Policy, today: date) -> Terms:
+    """The period asked for, checked against the policy: both days given, in order, not over
+    ``contract_max_days``, not over before today."""
+    if starts is None or ends is None:
+        raise InputError(": a contract needs its first and last day (--from and --to)",
+                         field="from" if starts is None else "to")  # fmt: skip
+    if ends < starts:
+        raise InputError(f": {ends} is before the first day {starts}", field="to")
+    if ends < today:
+        raise InputError(f": {ends} is over already; a contract covers days to come", field="to")
+    days = (ends - starts).days + 1
+    if days > policy.contract_days:
+        raise InputError(
+            f": {days} days; the policy allows contracts of at most {policy.contract_days} days "
+            "(contract_max_days)",
+            field="to",
+        )
+    return Terms(starts, ends)
+
+
+def valid_until(terms: Terms) -> datetime:
+    """When a contract's approval expires: the start of the day after its last (UTC)."""
+    return datetime.combine(terms.ends + timedelta(days=1), time(0), UTC)
+
+
+def raise_to_contract_level(lines: list[RequestLine], policy: Policy) -> None:
+    """Every line of a contract needs at least the policy's ``contract_level`` (a line the rule
+    would approve, or a lower level's, waits for it; a rejected line stays rejected)."""
+    level = policy.contract_level
+    if level is None or level not in policy.levels:
+        return
+    for line in lines:
+        if line.decision == "rejected":
+            continue
+        if line.decision == "approved" or policy.rank(line.level or level) < policy.rank(level):
+            line.decision, line.level = "pending", level
+            line.reasons.append(f"a contract needs {level} or above (the policy's contract_level)")
+
+
+def in_force(conn: Connection, customer: str, on: date) -> list[Request]:
+    """The customer's contracts approved and in force on ``on``, oldest first."""
+    numbers = queries.contract_numbers(conn, in_force_on=on, customer=customer)
+    return load_many(conn, numbers, events=False) if numbers else []
+
+
+def contracted_line(contracts: list[Request], sku: str, currency: str) -> tuple[Request, RequestLine] | None:  # fmt: skip
+    """The lowest contracted price of ``sku`` among ``contracts`` (in ``currency``)."""
+    offered = [(c, line) for c in contracts if c.currency == currency for line in c.lines
+               if line.decision == "approved" and sku_key(line.sku) == sku_key(sku)]  # fmt: skip
+    return min(offered, key=lambda pair: pair[1].price, default=None)
+
+
+def cover(conn: Connection, request: Request, on: date) -> None:
+    """Approve each waiting line of a request (not itself a contract) that is at or above its
+    customer's contracted price for the SKU on ``on``, saying which contract."""
+    waiting = [line for line in request.lines if line.decision == "pending"]
+    if request.contract is not None or not waiting:
+        return
+    contracts = in_force(conn, request.customer, on)
+    for line in waiting:
+        found = contracted_line(contracts, line.sku, request.currency)
+        if found is not None and line.price >= found[1].price:
+            contract, price = found
+            assert contract.contract is not None
+            line.decision, line.level = "approved", None
+            line.reasons.append(
+                f"at or above {contract.customer}'s contracted price "
+                f"{format_money(price.price, request.currency)} ({contract.code}, "
+                f"until {contract.contract.ends})"
+            )
+
+
+def list_below(contract: Request, list_prices: dict[str, Decimal]) -> list[str]:
+    """The SKUs of a contract whose list price (``list_prices``: the edition in force, by SKU
+    key) is now below the contracted price: the price book moved under the contract."""
+    return [line.sku for line in contract.lines if line.decision == "approved"
+            and (price := list_prices.get(sku_key(line.sku))) is not None
+            and price < line.price]  # fmt: skip
+
+
+# Listing and ending contracts -------------------------------------------------------------------
+
+
+@dataclass
+class Listed:
+    """A contract as ``pricing contracts`` shows it: its state on the day asked
+    (``upcoming``, ``in force``, ``ended``; or the request's status while not approved), whether
+    it ends within :data:`EXPIRING_DAYS`, and each SKU's list price in the edition in force then
+    (``below``: the SKUs whose list moved under the contracted price)."""
+
+    contract: Request
+    state: str
+    expiring: bool
+    list_prices: dict[str, Decimal] = field(default_factory=dict)
+    below: list[str] = field(default_factory=list)
+
+
+def listing(
+    db: Store, *, customer: str | None = None, expiring: int | None = None,
+    today: date | None = None,
+) -> list[Listed]:  # fmt: skip
+    """The contracts (of ``customer``), oldest first; with ``expiring``, only those in force
+    that end within that many days."""
+    if expiring is not None and expiring < 0:
+        raise InputError(f": {expiring} days? 0 or more", field="expiring")
+    today = today or store.utcnow().date()
+    lifecycle.expire_approvals(db, store.utcnow())
+    with db.read() as conn:
+        found = load_many(conn, queries.contract_numbers(conn, customer=customer), events=False)
+        edition = editions.edition_in_force(conn, today)
+        prices: dict[str, Decimal] = {}
+        for key in {sku_key(line.sku) for c in found for line in c.lines}:
+            item = (
+                None if edition is None else editions.load_book(conn, edition.number, key).get(key)
+            )
+            if item is not None:
+                prices[key] = item.list_price
+    listed = []
+    for contract in found:
+        assert contract.contract is not None
+        state = _state(contract, today)
+        soon = state == "in force" and (contract.contract.ends - today).days < EXPIRING_DAYS
+        if expiring is not None and not (
+            state == "in force" and (contract.contract.ends - today).days <= expiring
+        ):
+            continue
+        mine = {sku_key(line.sku): prices[sku_key(line.sku)] for line in contract.lines
+                if sku_key(line.sku) in prices}  # fmt: skip
+        listed.append(Listed(contract, state, soon, mine, list_below(contract, mine)))
+    return listed
+
+
+def _state(contract: Request, today: date) -> str:
+    assert contract.contract is not None
+    if contract.status not in ("approved", "expired"):
+        return contract.status
+    if contract.contract.ends < today or contract.status == "expired":
+        return "ended"
+    return "upcoming" if contract.contract.starts > today else "in force"
+
+
+def end(
+    db: Store, ident: str | int, *, user: str, on: date | None = None, note: str | None = None,
+    now: datetime | None = None,
+) -> Request:  # fmt: skip
+    """End an approved contract early: its last day becomes ``on`` (default today; never a day
+    gone by, which would judge deals already closed again), its approval expires after it, and
+    the event says who, when and why. Who may (an owner) is the operation's to ask."""
+    number = lifecycle.parse_id(ident)
+    now = now or store.utcnow()
+    on = on or now.date()
+    with db.write() as conn:
+        lifecycle.expire_due(conn, now)
+        contract = lifecycle.load(conn, number)
+        if contract.contract is None:
+            raise Refused(f"{contract.code} is a request for a deal, not a contract; "
+                          "withdraw it instead (pricing requests withdraw)")  # fmt: skip
+        if contract.status != "approved":
+            raise Refused(f"{contract.code} is {contract.status}: only an approved contract "
+                          "in force or to come can be ended")  # fmt: skip
+        was = contract.contract.ends
+        if on < now.date():
+            raise InputError(f": {on} is gone by; a contract ends today at the earliest",
+                             field="on")  # fmt: skip
+        if on >= was:
+            raise Refused(f"{contract.code} ends on {was} already; nothing to end early")
+        terms = Terms(contract.contract.starts, on, now, user)
+        queries.end_contract(conn, number, ends=on, at=now, by=user)
+        if not queries.update_request(conn, number, was="approved",
+                                      values={"expires_at": valid_until(terms)}):  # fmt: skip
+            raise Refused(f"{contract.code} changed a moment ago; look at it again")
+        said = f"ends {on} instead of {was}" + (
+            f"; {note.strip()}" if note and note.strip() else ""
+        )
+        lifecycle.record_event(conn, number, Event(now, user, "ended", said))
+        return lifecycle.load(conn, number)

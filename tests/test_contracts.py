@@ -1,0 +1,157 @@
+"""Contracted prices: a customer's standing price for a period, asked for and approved as a
+request, then used on every order without asking again.
+
+The sales fixture's team: dana (owner), marco and nina (managers), priya (rep). HW-100 lists at
+120; the policy lets a rep give 2 % off it and a manager 20 %: 110 (8.33 % off) is a manager's.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from pricing.storage.store import utcnow
+from tests.conftest import Cli
+
+
+def contract(cli: Cli, starts: date, ends: date, *line: str, expect: int = 0) -> dict:
+    done = cli("request", "--customer", "Acme", "--reason", "framework agreement", "--contract",
+               "--from", starts.isoformat(), "--to", ends.isoformat(), *line, "--json",
+               user="priya")  # fmt: skip
+    assert done.exit_code == expect, done.output
+    return dict(json.loads(done.stdout))
+
+
+def in_force(cli: Cli, folder: Path, since: date, head: str = "") -> None:
+    """The fixture's policy (with ``head`` before it), in force since ``since``."""
+    from tests.test_cli_requests import TEAM
+    from tests.test_policy import POLICY
+
+    policy = folder / "policy.toml"
+    policy.write_text(f'effective_from = "{since}"\n{head}' + POLICY + TEAM)
+    assert cli("policy", "load", str(policy), user="dana").exit_code == 0
+
+
+def order(cli: Cli, customer: str, price: str) -> dict:
+    return cli.json("request", "--customer", customer, "--reason", "order", "HW-100", "--qty",
+                    "5", "--price", price, user="priya")  # fmt: skip
+
+
+def test_a_contract_is_asked_for_judged_and_approved_like_any_request(sales: Cli) -> None:
+    today = utcnow().date()
+    asked = contract(sales, today, today + timedelta(days=89), "HW-100", "--qty", "1",
+                     "--price", "110")  # fmt: skip
+    assert (asked["status"], asked["level"]) == ("pending", "manager")
+    assert asked["contract"] == {"starts": today.isoformat(),
+                                 "ends": (today + timedelta(days=89)).isoformat(),
+                                 "ended_at": None, "ended_by": None}  # fmt: skip
+    assert sales("approve", "R-000001", user="priya").exit_code == 1  # (nobody decides their own)
+    approved = sales.json("approve", "R-000001", user="marco")
+    assert approved["expires_at"] == f"{today + timedelta(days=90)}T00:00:00Z"  # its last day whole
+    [listed] = sales.json("contracts")
+    assert (listed["id"], listed["state"], listed["expiring"]) == ("R-000001", "in force", False)
+    assert listed["prices"] == [{"sku": "HW-100", "price": "110.00", "list_price": "120.00",
+                                 "list_below": False}]  # fmt: skip
+    said = sales("approve", "R-000001", user="nina")
+    assert said.exit_code == 1
+    assert sales("audit", "verify").exit_code == 0
+
+
+def test_an_order_at_or_above_the_contracted_price_needs_no_approval(sales: Cli) -> None:
+    today = utcnow().date()
+    contract(sales, today, today + timedelta(days=30), "HW-100", "--qty", "1", "--price", "110")
+    assert order(sales, "Acme", "110")["status"] == "pending"  # (not approved yet: nothing holds)
+    assert sales("approve", "R-000001", user="marco").exit_code == 0
+
+    at = order(sales, "ACME ", "110")
+    above = order(sales, "Acme", "115")
+    below = order(sales, "Acme", "109.99")
+    elsewhere = order(sales, "Globex", "110")
+
+    assert (at["status"], above["status"]) == ("approved", "approved")
+    assert "at or above Acme's contracted price 110.00 (R-000001" in at["lines"][0]["reasons"][-1]
+    assert (below["status"], elsewhere["status"]) == ("pending", "pending")
+    quoted = sales.json("quote", "HW-100", "--qty", "5", "--customer", "acme")
+    assert quoted["contract"] == {"id": "R-000001", "price": "110.00", "starts": today.isoformat(),
+                                  "ends": (today + timedelta(days=30)).isoformat()}  # fmt: skip
+    assert sales.json("quote", "HW-100", "--qty", "5", "--customer", "Globex")["contract"] is None
+    human = sales("quote", "HW-100", "--qty", "5", "--customer", "Acme")
+    assert "Contracted price for Acme: 110.00 USD (R-000001" in human.stdout
+
+
+def test_a_deal_at_the_contracted_price_is_in_policy_through_its_last_day_not_after(
+    sales: Cli, tmp_path: Path
+) -> None:
+    """Given a contract from ``first`` to ``last`` at 110, when deals of the customer at 110
+    close the day before, on the first day, on the last day and the day after, then only the
+    two inside are in policy (both days included); one at 105 inside is below the contract."""
+    today = utcnow().date()
+    first, last = today - timedelta(days=10), today + timedelta(days=10)
+    in_force(sales, tmp_path, since=first - timedelta(days=30))
+    contract(sales, first, last, "HW-100", "--qty", "1", "--price", "110")
+    assert sales("approve", "R-000001", user="marco").exit_code == 0
+    rows = [("D-1", first - timedelta(days=1), "110"), ("D-2", first, "110"),
+            ("D-3", last, "110"), ("D-4", last + timedelta(days=1), "110"),
+            ("D-5", today, "105")]  # fmt: skip
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Deal,Date,Customer,SKU,Qty,Net Price\n"
+                     + "".join(f"{d},{on},Acme,HW-100,1,{p}\n" for d, on, p in rows))  # fmt: skip
+    assert sales("deals", "import", str(deals)).exit_code == 0
+
+    totals = sales.json("report")["totals"]
+    assert totals["unjudged_lines"] == 0
+    assert totals["out_of_policy_lines"] == 3  # D-1, D-4, and D-5 below the contract
+    assert totals["below_approved_lines"] == 1  # D-5
+    inside = sales.json("report", "--from", first.isoformat(), "--to", last.isoformat())
+    assert inside["totals"]["out_of_policy_lines"] == 1  # D-5 only
+
+    ended = sales.json("contracts", "end", "R-000001", "--on", today.isoformat(), "--note",
+                       "customer moved to list", user="dana")  # fmt: skip
+    assert ended["contract"]["ends"] == today.isoformat()
+    assert ended["contract"]["ended_by"] == "dana"
+    assert sales.json("report")["totals"]["out_of_policy_lines"] == 4  # D-3 now after its end
+    assert sales.json("requests", "show", "R-000001")["events"][-1]["action"] == "ended"
+    assert sales("audit", "verify").exit_code == 0
+
+
+def test_the_policy_bounds_a_contract_and_may_ask_more_of_it(sales: Cli, tmp_path: Path) -> None:
+    today = utcnow().date()
+    in_force(sales, tmp_path, today, 'contract_max_days = 30\ncontract_level = "manager"\n')
+    too_long = sales("request", "--customer", "Acme", "--reason", "r", "--contract", "--from",
+                     today.isoformat(), "--to", (today + timedelta(days=30)).isoformat(),
+                     "HW-200", "--qty", "1", "--discount", "1", user="priya")  # fmt: skip
+    assert too_long.exit_code == 2
+    assert "31 days; the policy allows contracts of at most 30 days" in too_long.stderr
+    small = contract(sales, today, today + timedelta(days=29), "HW-200", "--qty", "1",
+                     "--discount", "1")  # fmt: skip
+    assert (small["status"], small["level"]) == ("pending", "manager")
+    assert "a contract needs manager or above" in small["lines"][0]["reasons"][-1]
+    for args, why in ((["--to", today.isoformat()], "a period is for a contract"),
+                      (["--contract", "--from", today.isoformat()], "its first and last day")):  # fmt: skip
+        done = sales("request", "--customer", "Acme", "--reason", "r", *args, "HW-200", "--qty",
+                     "1", "--discount", "1", user="priya")  # fmt: skip
+        assert done.exit_code == 2 and why in done.stderr, done.output
+
+
+def test_a_price_book_moving_list_below_a_contract_flags_it(sales: Cli, tmp_path: Path) -> None:
+    from tests.conftest import write_workbook
+
+    today = utcnow().date()
+    contract(sales, today, today + timedelta(days=20), "HW-100", "--qty", "1", "--price", "110")
+    assert sales("approve", "R-000001", user="marco").exit_code == 0
+    book = write_workbook(tmp_path / "cheaper.xlsx", {"Price Book": [
+        ["SKU", "Name", "Family", "List Price", "Unit Cost"],
+        ["HW-100", "Router", "Hardware", 105, 70], ["HW-200", "Switch", "Hardware", 100, 50],
+        ["SV-1", "Install day", "Services", 100, 60], ["SW-1", "Seat", "Software", 50, None],
+    ]})  # fmt: skip
+    assert sales("pricebook", "import", str(book), "--effective", today.isoformat()).exit_code == 0
+    [listed] = sales.json("contracts", "--expiring", "30")
+    assert listed["expiring"] is True
+    assert (
+        listed["prices"][0]["list_below"] is True and listed["prices"][0]["list_price"] == "105.00"
+    )
+    human = sales("contracts")
+    assert "list below contract" in human.stdout and "ends within 30 days" in human.stdout
+    assert sales.json("contracts", "--expiring", "5") == []
+    assert sales.json("contracts", "--customer", "Globex") == []
