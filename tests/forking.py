@@ -68,14 +68,19 @@ def _receive(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
     """One request: its length, then its JSON, the child's three descriptors with the first
     bytes."""
     data, fds, _flags, _address = socket.recv_fds(connection, 1 << 16, 3)
-    (length,) = _STATUS.unpack(data[:4])
-    body = data[4:]
-    while len(body) < length:
-        more = connection.recv(length - len(body))
-        if not more:
-            raise EOFError
-        body += more
-    return json.loads(body), list(fds)
+    try:
+        (length,) = _STATUS.unpack(data[:4])
+        body = data[4:]
+        while len(body) < length:
+            more = connection.recv(length - len(body))
+            if not more:
+                raise EOFError
+            body += more
+        return json.loads(body), list(fds)
+    except BaseException:
+        for fd in fds:  # (a request cut short: its descriptors are not kept)
+            os.close(fd)
+        raise
 
 
 def _serve(path: str) -> tuple[dict[str, Any], list[int]] | None:
@@ -137,16 +142,22 @@ def _serve(path: str) -> tuple[dict[str, Any], list[int]] | None:
                     return request, fds
                 for fd in fds:
                     os.close(fd)
-                connection.sendall(_STATUS.pack(pid))
+                try:
+                    connection.sendall(_STATUS.pack(pid))
+                except OSError:  # (the test went: its child is reaped, told to nobody)
+                    connection.close()
+                    continue
                 waiting[pid] = connection
 
 
 def _become(request: dict[str, Any], fds: list[int]) -> None:
     """The child: the test's streams, folder and environment, then ``pricing`` as ``-m`` runs
     it."""
+    import ctypes
     import runpy
     import time
 
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: the zygote's end is ours
     if request["new_session"]:
         os.setsid()
     for number, fd in enumerate(fds):
@@ -163,10 +174,12 @@ def _become(request: dict[str, Any], fds: list[int]) -> None:
         code = 0
     except SystemExit as exit:
         code = _exit_code(exit)
+    except KeyboardInterrupt:  # (as the interpreter: ended by the signal)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+        code = 130
     except BaseException:
-        import traceback
-
-        traceback.print_exc()
+        sys.excepthook(*sys.exc_info())  # (the CLI's own hook, as an interpreter calls it)
         code = 1
     # As the interpreter ends, less its teardown of every object (each one's pages, shared with
     # the zygote until touched, would be copied: half a second a child).
@@ -271,7 +284,8 @@ def _forkable(args: Any, env: Mapping[str, str] | None, fds: Sequence[int], plai
         return False
     if any(os.isatty(fd) for fd in fds):
         return False
-    return _ZYGOTE.running() and _read_at_start(env or os.environ) == _ZYGOTE.at_start
+    given = os.environ if env is None else env  # (an empty environment is one too)
+    return _ZYGOTE.running() and _read_at_start(given) == _ZYGOTE.at_start
 
 
 def _execute_child(self: subprocess.Popen[Any], args: Any, executable: Any, preexec_fn: Any,
@@ -295,7 +309,9 @@ def _execute_child(self: subprocess.Popen[Any], args: Any, executable: Any, pree
     request = {
         "args": [os.fsdecode(a) for a in args[3:]],
         "cwd": os.fsdecode(os.path.abspath(cwd if cwd is not None else os.getcwd())),
-        "env": {os.fsdecode(k): os.fsdecode(v) for k, v in (env or os.environ).items()},
+        "env": {
+            os.fsdecode(k): os.fsdecode(v) for k, v in (os.environ if env is None else env).items()
+        },
         "new_session": bool(start_new_session),
     }
     try:
@@ -309,7 +325,7 @@ def _execute_child(self: subprocess.Popen[Any], args: Any, executable: Any, pree
 def _zygote_status(self: subprocess.Popen[Any], timeout: float | None) -> int | None:
     """The child's exit code once the zygote has reaped it (None while it runs)."""
     connection: socket.socket = self._zygote_connection  # type: ignore[attr-defined]
-    connection.settimeout(timeout)
+    connection.settimeout(None if timeout is None else max(timeout, 0.0))
     try:
         data = connection.recv(_STATUS.size, socket.MSG_WAITALL)
     except (TimeoutError, BlockingIOError):
@@ -337,9 +353,14 @@ def _internal_poll(self: subprocess.Popen[Any], _deadstate: Any = None, **kwargs
 def _wait(self: subprocess.Popen[Any], timeout: float | None) -> Any:
     if not hasattr(self, "_zygote_connection"):
         return _ORIGINAL_WAIT(self, timeout)
-    with self._waitpid_lock:  # type: ignore[attr-defined]
+    lock = self._waitpid_lock  # type: ignore[attr-defined]
+    if not lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+        raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
+    try:
         if self.returncode is None and _zygote_status(self, timeout) is None:
             raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
+    finally:
+        lock.release()
     return self.returncode
 
 

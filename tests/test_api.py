@@ -13,7 +13,7 @@ import pricing
 from pricing import api
 from pricing.errors import InputError
 from pricing.requests import lifecycle
-from pricing.requests.lifecycle import LineInput
+from pricing.requests.records import LineInput
 from pricing.storage.store import Store
 from tests.conftest import write_workbook
 from tests.test_cli_requests import TEAM

@@ -13,7 +13,7 @@ import pytest
 import pricing
 from pricing import api
 from pricing.requests import lifecycle
-from pricing.requests.lifecycle import LineInput
+from pricing.requests.records import LineInput
 from pricing.storage.store import Store
 from tests.test_api import _book
 from tests.test_cli_requests import TEAM

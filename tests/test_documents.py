@@ -22,7 +22,7 @@ from pricing import api, config, documents
 from pricing.analysis.report import parse_by, unjudged
 from pricing.analysis.report_files import write
 from pricing.requests import lifecycle, quoting
-from pricing.requests.lifecycle import LineInput
+from pricing.requests.records import LineInput
 from pricing.results import policy as guardrails
 from pricing.results import pricebook as book
 from pricing.results.deals import DealsImported, DealsRefused

@@ -296,7 +296,8 @@ def test_engine__a_request_and_the_same_lines_closed_as_a_deal_get_the_same_clas
     request path) and the same lines closed as deals (several deals in one table of the deal
     history, classified by the deal path) give every line the same class and floor."""
     from pricing.pricebook.model import PriceItem
-    from pricing.requests.lifecycle import LineInput, _judge_lines
+    from pricing.requests.lifecycle import _judge_lines
+    from pricing.requests.records import LineInput
 
     policy = Policy(levels=policy.levels, limits=policy.limits, currency="USD", rule=policy.rule)
     rows, expected = [], []

@@ -68,3 +68,32 @@ def test_a_forked_command_is_killed_by_a_signal_as_a_process(tmp_path: Path) -> 
     assert process.wait(10) == -signal.SIGKILL
     assert process.stdin is not None
     process.stdin.close()
+
+
+def test_an_empty_environment_is_the_childs_whole_environment(tmp_path: Path) -> None:
+    """``env={}`` gives the child no variable at all (not this process's), as a fresh process."""
+    forked = subprocess.run(
+        [sys.executable, "-m", "pricing", "pricebook", "editions"], cwd=tmp_path, env={},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert forked.returncode == 2 and "pricing.db" in forked.stderr, forked.stderr
+
+
+def test_a_wait_of_no_time_left_is_a_timeout(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pricing", "login", "--server", "http://127.0.0.1:9"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        for timeout in (-0.001, 0.0, 0.05):
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                continue
+            raise AssertionError(f"wait({timeout}) returned while the child waits for stdin")
+    finally:
+        process.kill()
+        process.wait(10)
+        assert process.stdin is not None
+        process.stdin.close()

@@ -121,7 +121,7 @@ def test_quote_request_and_refusals_are_models_printed_as_the_cli_prints(
 def test_a_requests_status_is_one_of_the_lifecycles() -> None:
     from typing import get_args
 
-    from pricing.requests.lifecycle import STATUSES
+    from pricing.requests.records import STATUSES
     from pricing.results.requests import Status
 
     assert get_args(Status) == STATUSES

@@ -21,7 +21,8 @@ from pricing.policy import versions as policies
 from pricing.policy.engine import judge_lines
 from pricing.policy.model import Policy
 from pricing.pricebook.model import PriceBook
-from pricing.requests.lifecycle import Request, line_facts, list_requests
+from pricing.requests.lifecycle import line_facts, list_requests
+from pricing.requests.records import Request
 from pricing.storage import deal_tables, store
 from pricing.storage.store import Store
 

@@ -463,8 +463,8 @@ def change(
 
     An approval covered the prices it saw: after a change the request needs a new approval,
     unless the new lines are within your own limit, or each at or within what the approval
-    gave (the same SKU, at its price or above, no deeper a discount, at most its units: then
-    the approval stands). Only the salesperson who asked may change a request; won, lost,
+    gave (the same SKU, at its price or above, no deeper a discount, at most its units, and
+    the approver may still approve it: then the approval stands). Only the salesperson who asked may change a request; won, lost,
     rejected, expired or withdrawn requests cannot change (submit a new one).
     Exit 0 approved or pending, 1 rejected or refused.
     """
@@ -492,9 +492,10 @@ Examples:
 def withdraw(ident: str, note: str | None) -> None:
     """Take back your pending or approved request when the deal no longer needs it.
 
-    It leaves the approvers' inboxes and covers no deal from then on (a deal closed at its
-    price is out of policy again). Won, lost, rejected or expired requests cannot be withdrawn.
-    Only the salesperson who asked, or an owner, may withdraw a request.
+    It leaves the approvers' inboxes and covers no deal any more, not even one closed while it
+    was approved (mark a request won instead when its deal closed). Won, lost, rejected or
+    expired requests cannot be withdrawn. Only the salesperson who asked, or a registered owner,
+    may withdraw a request.
     """
     cfg = settings()
     r = cfg.pricing().withdraw(ident=ident, note=note)

@@ -19,7 +19,7 @@ from pricing.operations import Session, operation
 
 if TYPE_CHECKING:
     import pricing.results.requests  # noqa: F401  (what ``results.requests`` is)
-    from pricing.requests.lifecycle import LineInput, Submission
+    from pricing.requests.records import LineInput, Submission
 
 
 class Line(TypedDict):
@@ -35,7 +35,7 @@ def _inputs(
     lines: list[Line] | None, lines_file: Path | None
 ) -> tuple[list[LineInput], results.requests.LinesFileRefused | None]:
     """The lines as the core takes them, or the refusal of a lines file with problems."""
-    from pricing.requests.lifecycle import LineInput
+    from pricing.requests.records import LineInput
 
     if lines_file is not None:
         from pricing.requests.lines_file import read_lines_file
@@ -175,11 +175,11 @@ class Requests(Session):
     ) -> list[results.requests.RequestResult]:
         """Pending requests waiting for my decision, oldest first (never my own): at most
         ``limit``, after request ``after`` (the last of the page before)."""
-        from pricing.requests import inbox, lifecycle
+        from pricing.requests import inbox, records
 
         if limit is not None and limit < 1:
             raise InputError(f": {limit} requests? At least 1", field="limit")
-        start = lifecycle.parse_id(after) if after else 0
+        start = records.parse_id(after) if after else 0
         waiting = inbox.waiting_for(self.store(), self.user, limit=limit, after=start)
         return [results.requests.RequestResult.of(r) for r in waiting]
 

@@ -23,8 +23,16 @@ from pricing.keys import sku_key
 from pricing.money import format_money
 from pricing.policy.model import Policy
 from pricing.pricebook import editions
-from pricing.requests import lifecycle
-from pricing.requests.lifecycle import Event, Request, RequestLine, Terms, load_many
+from pricing.requests.records import (
+    Event,
+    Request,
+    RequestLine,
+    Terms,
+    load,
+    load_many,
+    parse_id,
+    record_event,
+)
 from pricing.storage import queries, store
 from pricing.storage.store import Store
 
@@ -137,7 +145,6 @@ def listing(
     if expiring is not None and expiring < 0:
         raise InputError(f": {expiring} days? 0 or more", field="expiring")
     today = today or store.utcnow().date()
-    lifecycle.expire_approvals(db, store.utcnow())
     with db.read() as conn:
         found = load_many(conn, queries.contract_numbers(conn, customer=customer), events=False)
         edition = editions.edition_in_force(conn, today)
@@ -179,12 +186,11 @@ def end(
     """End an approved contract early: its last day becomes ``on`` (default today; never a day
     gone by, which would judge deals already closed again), its approval expires after it, and
     the event says who, when and why. Who may (an owner) is the operation's to ask."""
-    number = lifecycle.parse_id(ident)
+    number = parse_id(ident)
     now = now or store.utcnow()
     on = on or now.date()
     with db.write() as conn:
-        lifecycle.expire_due(conn, now)
-        contract = lifecycle.load(conn, number)
+        contract = load(conn, number)
         if contract.contract is None:
             raise Refused(f"{contract.code} is a request for a deal, not a contract; "
                           "withdraw it instead (pricing requests withdraw)")  # fmt: skip
@@ -205,5 +211,5 @@ def end(
         said = f"ends {on} instead of {was}" + (
             f"; {note.strip()}" if note and note.strip() else ""
         )
-        lifecycle.record_event(conn, number, Event(now, user, "ended", said))
-        return lifecycle.load(conn, number)
+        record_event(conn, number, Event(now, user, "ended", said))
+        return load(conn, number)

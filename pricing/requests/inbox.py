@@ -18,7 +18,7 @@ from pricing.keys import request_code
 from pricing.policy import versions as policies
 from pricing.policy.versions import PolicyVersion
 from pricing.requests import lifecycle
-from pricing.requests.lifecycle import Request
+from pricing.requests.records import Request, load_many
 from pricing.storage import queries, store
 from pricing.storage.store import Store
 
@@ -44,7 +44,7 @@ def waiting_for(
         allowed = [(rep, level) for number, rep, level in pairs
                    if _why_not(actor, _Pending(number, rep, level), version) is None]  # fmt: skip
         chosen = queries.pending_numbers(conn, allowed, after=after, limit=limit)
-        return lifecycle.load_many(conn, chosen, events=False)
+        return load_many(conn, chosen, events=False)
 
 
 def why_not_decide(

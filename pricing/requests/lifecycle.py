@@ -9,118 +9,44 @@ a note. Decisions are conditional updates, so two people deciding at once cannot
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy.engine import Connection
 
 from pricing.access import authority
-from pricing.errors import DamagedError, InputError, NotFoundError, Refused
-from pricing.keys import request_code, request_number
+from pricing.errors import InputError, NotFoundError, Refused
 from pricing.money import (
     TOO_LARGE,
     TOO_LARGE_TEXT,
     format_money,
     minor_units,
 )
-from pricing.policy import Decision
 from pricing.policy import versions as policies
 from pricing.policy.engine import judge_lines
 from pricing.policy.model import LineFacts, Policy
 from pricing.pricebook import editions
 from pricing.pricebook.model import Edition, PriceItem
 from pricing.problems import Problem, has_errors
+from pricing.requests import contracts, reapproval
+from pricing.requests.records import (  # noqa: F401  (STATUSES, load: read from here too)
+    STATUSES,
+    SYSTEM,
+    Event,
+    LineInput,
+    Request,
+    RequestLine,
+    Submission,
+    Terms,
+    _load,
+    load,
+    load_many,
+    parse_id,
+    record_event,
+)
 from pricing.storage import queries, store
 from pricing.storage.store import Store
-
-if TYPE_CHECKING:
-    pass
-
-
-STATUSES = ("approved", "pending", "rejected", "expired", "won", "lost", "withdrawn")
-SYSTEM = "system"
-
-
-@dataclass(frozen=True)
-class LineInput:
-    """One line as the salesperson asked for it: a price or a discount % off standard."""
-
-    sku: str
-    qty: int
-    price: Decimal | None = None
-    discount_pct: Decimal | None = None
-    location: dict[str, Any] = field(default_factory=dict, compare=False)
-
-
-@dataclass
-class RequestLine:
-    line_no: int
-    sku: str
-    family: str | None
-    qty: int
-    list_price: Decimal
-    standard_price: Decimal
-    price: Decimal
-    discount_pct: Decimal
-    unit_cost: Decimal | None
-    hard_floor: Decimal | None
-    decision: Decision
-    level: str | None
-    reasons: list[str]
-
-
-Event = queries.EventRecord  # one entry of a request's audit trail
-Terms = queries.ContractRecord  # a contract's period (pricing.requests.contracts)
-
-
-@dataclass
-class Request:
-    """A deviation request: its lines as judged, status, the level it waits for, who asked and
-    who decided, and its audit events. ``id`` is None until stored; ``code`` is ``R-000123``."""
-
-    id: int | None
-    customer: str
-    reason: str
-    rep: str
-    status: str
-    level: str | None
-    currency: str
-    policy_version: int
-    edition: int
-    created_at: datetime
-    lines: list[RequestLine]
-    decided_at: datetime | None = None
-    decided_by: str | None = None
-    expires_at: datetime | None = None
-    events: list[Event] = field(default_factory=list)
-    contract: Terms | None = None  # a contract: standing prices for a period
-
-    @property
-    def code(self) -> str | None:
-        return None if self.id is None else request_code(self.id)
-
-
-class Submission(NamedTuple):
-    """A request judged (and stored unless it was a check), or None and the problems of its
-    lines (a pair: ``request, problems = submit(...)`` reads too)."""
-
-    request: Request | None
-    problems: list[Problem]
-
-
-def parse_id(text: str | int) -> int:
-    """``R-000123``, ``r-123``, ``123`` or the number itself (:attr:`Request.id`)."""
-    if isinstance(text, int) and not isinstance(text, bool):
-        if text < 1:
-            raise InputError(f"{text!r} is not a request id; they look like R-000123")
-        return text
-    number = request_number(str(text))
-    if number is None:
-        raise InputError(f"{text!r} is not a request id; they look like R-000123")
-    return number
-
 
 # Pricing and judging -------------------------------------------------------------------------
 
@@ -317,8 +243,6 @@ def submit(
         version, lines, problems = priced.version, priced.lines, priced.problems
         if has_errors(problems):
             return Submission(None, problems)
-        from pricing.requests import contracts
-
         terms = None
         if contract is not None:
             terms = contracts.terms(*contract, version.policy, now.date())
@@ -340,10 +264,6 @@ def submit(
         )
         contracts.cover(conn, request, now.date())
         _route(request, version.policy, now)
-        if request.status == "pending" and terms is None:
-            from pricing.requests import reapproval
-
-            reapproval.reuse_for_customer(conn, request, now)
         if not check:
             request.id = _insert(conn, request)
             _tell(conn, request, now)
@@ -365,9 +285,7 @@ def valid_until(request: Request, policy: Policy, now: datetime) -> datetime:
     """When an approval given ``now`` expires: after the policy's days, or a contract's last
     day."""
     if request.contract is not None:
-        from pricing.requests.contracts import valid_until as contract_ends
-
-        return contract_ends(request.contract)
+        return contracts.valid_until(request.contract)
     return now + timedelta(days=policy.approval_valid_days)
 
 
@@ -429,24 +347,6 @@ def _insert_lines(conn: Connection, number: int, lines: list[RequestLine]) -> No
     )
 
 
-def record_event(conn: Connection, number: int, event: Event) -> None:
-    """Append an event to the request's history, and the request as it now stands to the
-    keyed audit (events come after the request's other writes in each transaction)."""
-    # Loaded by the changes that record in it: a request check (the most frequent command)
-    # records nothing and need not load it.
-    from pricing.storage import audit
-
-    queries.insert_event(conn, number, event)
-    audit.record(
-        conn,
-        by=event.by,
-        action=f"request.{event.action}",
-        subjects=[audit.subject("request", number)],
-        note=event.note,
-        at=event.at,
-    )
-
-
 # Reading requests back -----------------------------------------------------------------------
 
 
@@ -499,85 +399,6 @@ def list_requests(
         if rep is not None:  # names compared as people are: case folded (in Python: exactly)
             heads = [(n, who) for n, who in heads if who.casefold() == rep.casefold()]
         return load_many(conn, [n for n, _ in heads])
-
-
-def load(conn: Connection, number: int) -> Request:
-    """Request ``number`` as stored, with its lines and events."""
-    return _load(conn, number)
-
-
-def load_many(conn: Connection, numbers: list[int], *, events: bool = True) -> list[Request]:
-    """The requests ``numbers``, in that order, read in three queries whatever their number
-    (two without their ``events``, left empty). A stored value that does not read (SQLite keeps
-    whatever an edit by hand wrote) is a :class:`DamagedError` naming its request."""
-    try:
-        rows = queries.request_rows(conn, numbers)
-        lines = queries.request_line_rows_of(conn, numbers)
-        history = queries.event_rows_of(conn, numbers) if events else {}
-        periods = queries.contract_rows_of(conn, numbers)
-        missing = [n for n in numbers if n not in rows]
-        if missing:
-            raise NotFoundError(f"no request {request_code(missing[0])}")
-        return [_request(rows[n], [_line(r) for r in lines.get(n, [])], history.get(n, []),
-                         periods.get(n)) for n in numbers]  # fmt: skip
-    except (ValueError, TypeError) as exc:
-        if len(numbers) > 1:  # which request: read them one by one
-            return [_load(conn, n) for n in numbers]
-        why = (str(exc).strip().splitlines() or [""])[0][:120] or type(exc).__name__
-        raise DamagedError(
-            f"request {request_code(numbers[0])} is damaged: a stored value does not read "
-            f"({why}); nothing was changed. To recover, restore the database from a backup taken "
-            "before the damage; `pricing db check` and `pricing audit verify` name what else "
-            "changed"
-        ) from None
-
-
-def _load(conn: Connection, number: int) -> Request:
-    return load_many(conn, [number])[0]
-
-
-def _request(
-    row: queries.RequestRecord, lines: list[RequestLine], events: list[Event], terms: Terms | None
-) -> Request:
-    return Request(
-        id=row.id,
-        customer=row.customer,
-        reason=row.reason,
-        rep=row.rep,
-        status=row.status,
-        level=row.level,
-        currency=row.currency,
-        policy_version=row.policy_version,
-        edition=row.edition_id,
-        created_at=row.created_at,
-        lines=lines,
-        decided_at=row.decided_at,
-        decided_by=row.decided_by,
-        expires_at=row.expires_at,
-        events=events,
-        contract=terms,
-    )
-
-
-def _line(r: queries.RequestLineRecord) -> RequestLine:
-    reasons = json.loads(r.reasons)
-    if not isinstance(reasons, list) or not all(isinstance(reason, str) for reason in reasons):
-        raise TypeError(f"line {r.line_no}: its reasons are not a list of texts")
-    return RequestLine(
-        line_no=r.line_no,
-        sku=r.sku,
-        family=r.family,
-        qty=r.qty,
-        list_price=r.list_price,
-        standard_price=r.standard_price,
-        price=r.price,
-        discount_pct=r.discount_pct,
-        unit_cost=r.unit_cost,
-        hard_floor=r.hard_floor,
-        decision=cast(Decision, r.decision),
-        level=r.level,
-        reasons=reasons,
-    )
 
 
 # Deciding -----------------------------------------------------------------------------------
@@ -752,19 +573,15 @@ def change(
             note += f"; {request.reason}"
         known = len(request.events)
         request.events.append(Event(now, user, "changed", note))
-        from pricing.requests import contracts
-
         if request.contract is not None:
             contracts.raise_to_contract_level(request.lines, priced.version.policy)
         contracts.cover(conn, request, now.date())
         _route(request, priced.version.policy, now)
-        kept = False
-        if request.status == "pending" and approval is not None:
-            from pricing.requests import reapproval
-
-            if reapproval.covers(approval, request):
-                reapproval.reuse(request, approval, now, kept=True)
-                kept = True
+        kept = (approval is not None and request.status == "pending"
+                and reapproval.may_keep(conn, approval, request, priced.version))  # fmt: skip
+        if kept:
+            assert approval is not None
+            reapproval.reuse(request, approval, now)
         if check:
             return Submission(request, priced.problems)
         _store_change(conn, number, request, was=was, new_events=request.events[known:])

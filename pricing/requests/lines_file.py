@@ -18,7 +18,8 @@ from pricing.io.sheets import Sheet, cell_text, open_workbook
 from pricing.limits import LINES_FILE, LINES_XLSX, REQUEST_LINES
 from pricing.money import parse_decimal, parse_percent
 from pricing.problems import Problem, Problems
-from pricing.requests.lifecycle import LineInput, discount_problem
+from pricing.requests.lifecycle import discount_problem
+from pricing.requests.records import LineInput
 
 # A lines file: its size before it is read, and no more rows than a request has lines, with
 # room for title rows and the header above them (the lines themselves are counted exactly); a

@@ -33,7 +33,7 @@ from pricing.storage import people as rows
 from pricing.storage.people import PersonRecord
 
 if TYPE_CHECKING:
-    from pricing.requests.lifecycle import Request
+    from pricing.requests.records import Request
 
 
 log = logging.getLogger("pricing.mail")

@@ -13,7 +13,8 @@ from pricing.policy import versions as policies
 from pricing.policy.engine import hard_floor, lowest_prices
 from pricing.pricebook import editions
 from pricing.requests.guidance import WINDOW_DAYS, Guidance, check_window, guidance
-from pricing.requests.lifecycle import Request, RequestLine, line_facts
+from pricing.requests.lifecycle import line_facts
+from pricing.requests.records import Request, RequestLine
 from pricing.storage import store
 from pricing.storage.store import Store
 

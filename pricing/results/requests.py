@@ -20,10 +20,10 @@ if TYPE_CHECKING:
     from pricing.problems import Problem
     from pricing.requests.contracts import Listed
     from pricing.requests.guidance import Guidance
-    from pricing.requests.lifecycle import Request, RequestLine
     from pricing.requests.quoting import Quote
+    from pricing.requests.records import Request, RequestLine
 
-# A request's status: pricing.requests.lifecycle.STATUSES (a test holds them equal).
+# A request's status: pricing.requests.records.STATUSES (a test holds them equal).
 Status = Literal["approved", "pending", "rejected", "expired", "won", "lost", "withdrawn"]
 
 

@@ -415,20 +415,6 @@ def approvals_past(conn: Connection, now: datetime) -> list[tuple[int, datetime]
     return [(int(number), expires_at) for number, expires_at in rows]
 
 
-def approvals_of(conn: Connection, customer: str, now: datetime, *, system: str) -> list[int]:
-    """The requests of ``customer`` (compared case folded) approved by a person (not by
-    ``system``) and still valid at ``now``, oldest first: the approvals a new request of
-    theirs may reuse."""
-    t = requests
-    rows = conn.execute(
-        select(t.c.id, t.c.customer)
-        .where(t.c.status == "approved", t.c.decided_by != system, t.c.expires_at >= now)
-        .order_by(t.c.id)
-    ).all()
-    wanted = customer.strip().casefold()
-    return [int(number) for number, name in rows if str(name).strip().casefold() == wanted]
-
-
 def update_request(
     conn: Connection, number: int, *, was: str, values: Mapping[str, object]
 ) -> bool:
