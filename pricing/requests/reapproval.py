@@ -110,8 +110,7 @@ def reuse(request: Request, approval: Request, now: datetime) -> None:
     for line, given in zip(waiting, _assigned(waiting, granted(approval)) or [], strict=True):
         line.decision = "approved"
         line.reasons.append(
-            f"within {said}: {format_money(given.price, approval.currency)} "
-            f"for up to {given.qty}"
+            f"within {said}: {format_money(given.price, approval.currency)} for up to {given.qty}"
         )
     request.status = "approved"
     request.decided_at, request.decided_by = approval.decided_at, approval.decided_by
