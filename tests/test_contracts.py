@@ -99,10 +99,16 @@ def test_a_deal_at_the_contracted_price_is_in_policy_through_its_last_day_not_af
                      + "".join(f"{d},{on},Acme,HW-100,1,{p}\n" for d, on, p in rows))  # fmt: skip
     assert sales("deals", "import", str(deals)).exit_code == 0
 
-    totals = sales.json("report")["totals"]
+    report = sales.json("report")
+    totals = report["totals"]
     assert totals["unjudged_lines"] == 0
     assert totals["out_of_policy_lines"] == 3  # D-1, D-4, and D-5 below the contract
     assert totals["below_approved_lines"] == 1  # D-5
+    # The contract's leakage, its own part of the waterfall: D-2 and D-3, 10.00 off 120 each.
+    assert (totals["contract_lines"], totals["contract_discount"]) == (2, "20.00")
+    steps = {step["step"]: step["amount"] for step in report["waterfall"]}
+    assert steps["Contracted prices (special discount under contracts)"] == "-20.00"
+    assert steps["Special discount within policy or approved"] == "0.00"
     inside = sales.json("report", "--from", first.isoformat(), "--to", last.isoformat())
     assert inside["totals"]["out_of_policy_lines"] == 1  # D-5 only
 

@@ -45,7 +45,7 @@ EXTRA_KEYS = (
     "sales_lines", "gross_discount", "above_standard_lines", "above_standard_amount",
     "above_standard_flagged_lines", "returns_lines", "returns_amount", "returns_at_list",
     "net_after_returns", "returns_above_list_lines", "stock_adjustment_lines",
-    "unmatched_net_revenue",
+    "unmatched_net_revenue", "contract_lines", "contract_discount",
 )  # fmt: skip
 SORT_DEFAULT = "gross_discount"  # rankings: the money given away first
 # Figures below zero by design (money refunded): a ranking by one of them puts the most money
@@ -89,6 +89,8 @@ class Metrics:
     returns_at_list: Decimal = Decimal(0)  # their list revenue: negative
     returns_above_list_lines: int = 0  # refunded more than their list price gives
     stock_adjustment_lines: int = 0
+    contract_lines: int = 0  # sales at or above a contracted price, in its period, judged
+    contract_discount: Decimal = Decimal(0)  # their special discount: given by contracts
     first: date | None = None
     last: date | None = None
     deal_starts: int = 0  # deals whose first line falls here: they add up across groups
@@ -408,7 +410,7 @@ def _judged(covered: bool) -> str:
         return (
             f"CREATE TEMP VIEW judged AS SELECT l.*, {parts}, "
             f"coalesce({sale} AND (l.below_floor = 1 OR {needs}), false) AS oop, "
-            "false AS below FROM lines l"
+            "false AS below, false AS contracted FROM lines l"
         )
     applies = (
         "(c.request_id = l.request_id OR c.customer_key = lower(trim(l.customer))) "
@@ -421,10 +423,18 @@ def _judged(covered: bool) -> str:
     priced_ok = f"(l.qty = 0 OR {net} >= {approved})"
     in_window = f"EXISTS (SELECT 1 FROM cover c WHERE {applies})"
     at_price = f"EXISTS (SELECT 1 FROM cover c WHERE {applies} AND {priced_ok})"
+    # A judged sale not below a floor, at or above a contracted price in its period: its
+    # special discount is the contract's (the report's contract leakage).
+    at_contract = (
+        f"EXISTS (SELECT 1 FROM cover c WHERE c.customer_key IS NOT NULL AND {applies} "
+        f"AND {priced_ok})"
+    )
+    judged_sale = f"{sale} AND l.policy_version IS NOT NULL AND coalesce(l.below_floor, 0) <> 1"
     return (
         f"CREATE TEMP VIEW judged AS SELECT l.*, {parts}, "
         f"coalesce({sale} AND (l.below_floor = 1 OR ({needs} AND NOT {at_price})), false) AS oop, "
-        f"coalesce({sale} AND {in_window} AND NOT {at_price}, false) AS below FROM lines l"
+        f"coalesce({sale} AND {in_window} AND NOT {at_price}, false) AS below, "
+        f"coalesce({judged_sale} AND {at_contract}, false) AS contracted FROM lines l"
     )
 
 
@@ -468,13 +478,14 @@ def _metrics(
         f"THEN {_FLAGGED} ELSE {_ABOVE_STANDARD} END) ELSE {_AT_STANDARD} END"
     )
     code = (
-        f"({kind}) * 16 + CAST(oop AS INTEGER) * 8 + CAST(unjudged AS INTEGER) * 4 "
-        "+ CAST(below AS INTEGER) * 2 + CAST(cost_amount IS NOT NULL AS INTEGER)"
+        f"({kind}) * 32 + CAST(contracted AS INTEGER) * 16 + CAST(oop AS INTEGER) * 8 "
+        "+ CAST(unjudged AS INTEGER) * 4 + CAST(below AS INTEGER) * 2 "
+        "+ CAST(cost_amount IS NOT NULL AS INTEGER)"
     )
     names = [f"k_{name}" for name in by]
     keys = "".join(f"{_key_column(name)} AS k_{name}, " for name in by)
     listed = ", ".join(names)
-    k = "(code // 16)"  # the kind
+    k = "(code // 32)"  # the kind
     sale, below = f"{k} >= {_BELOW_STANDARD}", f"{k} = {_BELOW_STANDARD}"
     above, returned = (
         f"{k} IN ({_ABOVE_STANDARD}, {_FLAGGED})",
@@ -499,6 +510,8 @@ def _metrics(
         f"sum(net) FILTER (WHERE {unjudged}) AS unjudged_net, "
         f"sum(s - net) FILTER (WHERE {unjudged} AND {below}) AS unjudged_special, "
         "sum(n) FILTER (WHERE (code & 2) <> 0) AS below, "
+        "sum(n) FILTER (WHERE (code & 16) <> 0) AS contract_n, "
+        f"sum(s - net) FILTER (WHERE (code & 16) <> 0 AND {below}) AS contract_special, "
         f"sum(n) FILTER (WHERE {returned}) AS returns_n, "
         f"sum(net) FILTER (WHERE {returned}) AS returns, "
         f"sum(l) FILTER (WHERE {returned}) AS returns_list, "
@@ -591,6 +604,8 @@ def _row_metrics(row: _Row) -> Metrics:
         returns_at_list=_money(row.returns_list),
         returns_above_list_lines=int(row.returns_above or 0),
         stock_adjustment_lines=int(row.adjustments or 0),
+        contract_lines=int(row.contract_n or 0),
+        contract_discount=_money(row.contract_special),
         first=_as_date(row.first),
         last=_as_date(row.last),
         deal_starts=int(row.deal_starts or 0),

@@ -31,20 +31,21 @@ LABELS = {
     "returns_lines": "Return lines", "returns_amount": "Returns (refunded)",
     "returns_at_list": "Returns at list", "net_after_returns": "Net after returns",
     "returns_above_list_lines": "Returns above list", "stock_adjustment_lines": "Stock adjustments",
-    "unmatched_net_revenue": "Unmatched net revenue",
+    "unmatched_net_revenue": "Unmatched net revenue", "contract_lines": "Lines at contracted prices",
+    "contract_discount": "Special discount under contracts",
 }  # fmt: skip
 MONEY_KEYS = {
     "list_revenue", "standard_revenue", "net_revenue", "leakage", "standard_discount",
     "special_discount", "out_of_policy_amount", "in_policy_special_discount", "cost",
     "unjudged_net_revenue", "unjudged_special_discount", "gross_discount",
     "above_standard_amount", "returns_amount", "returns_at_list", "net_after_returns",
-    "unmatched_net_revenue",
+    "unmatched_net_revenue", "contract_discount",
 }  # fmt: skip
 PCT_KEYS = {"realization_pct", "weighted_discount_pct", "margin_pct"}
 COUNT_KEYS = {"lines", "deals", "out_of_policy_lines", "unmatched_lines", "below_approved_lines",
               "unjudged_lines", "sales_lines", "above_standard_lines",
               "above_standard_flagged_lines", "returns_lines", "returns_above_list_lines",
-              "stock_adjustment_lines"}  # fmt: skip
+              "stock_adjustment_lines", "contract_lines"}  # fmt: skip
 HEADINGS = {
     **LABELS, "sku": "SKU", "qty": "Quantity", "rep": "Rep", "family": "Family", "month": "Month",
     "customer": "Customer", "date": "Date", "deal": "Deal", "list_price": "List price",
@@ -152,14 +153,20 @@ ABOVE_STANDARD_STEP = "Above standard (sales above their standard price)"
 
 
 def waterfall(metrics: Metrics, currency: str) -> list[dict[str, str | None]]:
-    """List -> standard -> special (in policy, out of policy, not judged) -> above standard ->
-    net, over the sales, as amounts (each step and where it lands): the discounts negative, the
+    """List -> standard -> special (in policy or approved, under contracts, out of policy, not
+    judged) -> above standard -> net, over the sales, as amounts (each step and where it lands): the discounts negative, the
     sales above standard positive, so that the steps add up to each total exactly."""
     steps = [
         ("List revenue", metrics.list_revenue),
         ("Standard discount (marketing's tiers)", -metrics.standard_discount),
         ("Standard revenue", metrics.standard_revenue),
-        ("Special discount within policy or approved", -metrics.in_policy_special_discount),
+        ("Special discount within policy or approved",
+         -(metrics.in_policy_special_discount - metrics.contract_discount)),
+        *(
+            [("Contracted prices (special discount under contracts)", -metrics.contract_discount)]
+            if metrics.contract_discount
+            else []
+        ),
         ("Out-of-policy discount", -metrics.out_of_policy_amount),
         *(
             [

@@ -123,6 +123,16 @@ def _print_totals(report: DriftReport) -> None:
             ("Standard revenue", _money(t.standard_revenue)),
             ("- special discount (sales below standard)", _money(t.special_discount)),
             ("  of which within policy or approved", _money(t.in_policy_special_discount)),
+            *(
+                [
+                    (
+                        "    of which under contracts",
+                        f"{_money(t.contract_discount)} in {_lines(t.contract_lines)}",
+                    )
+                ]
+                if t.contract_lines
+                else []
+            ),
             (
                 "  of which out of policy",
                 f"{_money(t.out_of_policy_amount)} in {_lines(t.out_of_policy_lines)}"

@@ -65,6 +65,8 @@ class Figures(Result):
     returns_above_list_lines: int
     stock_adjustment_lines: int
     unmatched_net_revenue: Decimal
+    contract_lines: int
+    contract_discount: Decimal
 
 
 # A group or a month is its key, then its figures: the key's field comes first in the JSON
