@@ -160,8 +160,10 @@ def waterfall(metrics: Metrics, currency: str) -> list[dict[str, str | None]]:
         ("List revenue", metrics.list_revenue),
         ("Standard discount (marketing's tiers)", -metrics.standard_discount),
         ("Standard revenue", metrics.standard_revenue),
-        ("Special discount within policy or approved",
-         -(metrics.in_policy_special_discount - metrics.contract_discount)),
+        (
+            "Special discount within policy or approved",
+            -(metrics.in_policy_special_discount - metrics.contract_discount),
+        ),
         *(
             [("Contracted prices (special discount under contracts)", -metrics.contract_discount)]
             if metrics.contract_discount
