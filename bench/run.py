@@ -242,6 +242,49 @@ def bench_request_check(skus: int = 10_000) -> list[str]:
     return lines
 
 
+def _stored_contracts(db: Path, count: int) -> None:
+    """``count`` contracts of as many customers, each approved at submission (3 % off, within
+    a rep's limit), through the library as a salesperson would ask for them."""
+    script = (
+        "import sys, datetime, pricing\n"
+        "today = datetime.date.today()\n"
+        "with pricing.open(sys.argv[1], user='priya') as p:\n"
+        "    for i in range(int(sys.argv[2])):\n"
+        "        p.request(customer=f'Customer {i:04d}', reason='framework', contract=True,\n"
+        "                  starts=today, ends=today + datetime.timedelta(days=300),\n"
+        "                  lines=[{'sku': f'SKU-{i * 7 + 1:07d}', 'qty': 1, 'discount': '3'},\n"
+        "                         {'sku': 'SKU-0004242', 'qty': 1, 'discount': '3'}])\n"
+    )
+    subprocess.run([sys.executable, "-c", script, f"sqlite:///{db}", str(count)], check=True,
+                   cwd=OUT)  # fmt: skip
+
+
+def bench_quote_contracts(skus: int = 10_000, contracts: int = 1_000) -> list[str]:
+    """A quote for one customer with ``contracts`` contracts stored (every one holding the
+    quoted SKU), against `python -c "import click, pydantic, sqlalchemy"` (issue 26: at most
+    1.3x)."""
+    book = OUT / f"price-book-{skus}.xlsx"
+    if not book.exists():
+        make_price_book(book, skus)
+    db = fresh_store("contracts.db", book, "2026-01-01")
+    _stored_contracts(db, contracts)
+    floor = measure([sys.executable, "-c", "import click, pydantic, sqlalchemy"], repeat=11)
+    command = [*PRICING, "--db", str(db), "--user", "priya", "quote", "SKU-0004242", "--qty",
+               "10", "--customer", f"Customer {contracts // 2:04d}"]  # fmt: skip
+    shown = subprocess.run(command, capture_output=True, text=True, check=True, cwd=OUT).stdout
+    if "Contracted price" not in shown:
+        raise SystemExit(f"the quote shows no contracted price:\n{shown}")
+    run = measure(command, repeat=11)
+    plain = measure(command[:-2], repeat=11)  # the same quote, no customer: no contract read
+    return [
+        f"quote --customer, {contracts:,} contracts stored: {run.seconds / floor.seconds:.2f}x "
+        f"`python -c 'import click, pydantic, sqlalchemy'` (goal at most 1.30x; "
+        f"{run.seconds * 1000:.0f} ms vs {floor.seconds * 1000:.0f} ms); "
+        f"{run.seconds / plain.seconds:.2f}x the same quote without --customer "
+        f"({plain.seconds * 1000:.0f} ms)"
+    ]
+
+
 SERVER_SECRET = "bench-server-audit-secret-" + "s" * 32
 CLIENTS, CALLS = 16, 50  # concurrent clients, calls each
 
@@ -826,6 +869,10 @@ def main() -> None:
         "tree and by --against TREE, alternating (issue 23: client mode at most 5 %% slower)",
     )  # fmt: skip
     parser.add_argument(
+        "--contracts-only", action="store_true",
+        help="only a quote for a customer with 1,000 contracts stored (issue 26)",
+    )  # fmt: skip
+    parser.add_argument(
         "--classic", action="store_true",
         help="with --against, also a file with a line number, a status and a territory column",
     )  # fmt: skip
@@ -838,6 +885,9 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     if args.pages_only:
         print("\n".join(bench_pages()))
+        return
+    if args.contracts_only:
+        print("\n".join(bench_quote_contracts()))
         return
     if args.client_only:
         if args.against is None:
@@ -885,6 +935,7 @@ def main() -> None:
     lines = [
         *bench_help(),
         *bench_request_check(),
+        *bench_quote_contracts(),
         *bench_server(),
         *bench_pages(),
         *(bench_client_against(args.against) if args.against is not None else []),

@@ -106,7 +106,10 @@ def guidance(
     scopes = [("sku", sku_key(sku))]
     if family:
         scopes.append(("family", family.casefold()))
-    past = _comparable(conn, since, on, band, scopes)
+    first, last = deal_tables.first_date(conn), deal_tables.last_date(conn)
+    overlaps = first is not None and last is not None and first <= on and last >= since
+    # (no deal in the window: nothing to read, and the deal history's modules are not loaded)
+    past = _comparable(conn, since, on, band, scopes) if overlaps else {b: [] for b, _ in scopes}
     counted = 0
     for basis, key in scopes:
         rows = past[basis]
@@ -144,7 +147,6 @@ def guidance(
             ),
             "",
         )
-    first, last = deal_tables.first_date(conn), deal_tables.last_date(conn)
     held = (
         f"; the deal history runs from {first.isoformat()} to {last.isoformat()}"
         if first is not None and last is not None
