@@ -109,6 +109,14 @@ def test_a_deal_at_the_contracted_price_is_in_policy_through_its_last_day_not_af
     steps = {step["step"]: step["amount"] for step in report["waterfall"]}
     assert steps["Contracted prices (special discount under contracts)"] == "-20.00"
     assert steps["Special discount within policy or approved"] == "0.00"
+    listed = sales("report", "-o", str(tmp_path / "report.xlsx"))
+    assert listed.exit_code == 0
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "report.xlsx")["Out of policy"]
+    why = {row[1]: row[-1] for row in sheet.iter_rows(min_row=2, values_only=True) if row[1]}
+    assert why["D-5"] == "needs manager approval; below the customer's contracted price"
+    assert why["D-4"] == "needs manager approval; no approved request"
     inside = sales.json("report", "--from", first.isoformat(), "--to", last.isoformat())
     assert inside["totals"]["out_of_policy_lines"] == 1  # D-5 only
 

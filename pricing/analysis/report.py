@@ -673,7 +673,7 @@ def _out_of_policy(con: duckdb.DuckDBPyConnection, limit: int = 10_000) -> list[
     rows = _rows(
         con,
         "SELECT date, deal_id, customer, rep, sku, qty, list_price, standard_price, net_amount, "
-        "level, below_floor, hard_floor, request_id FROM judged WHERE oop "
+        "level, below_floor, hard_floor, request_id, below FROM judged WHERE oop "
         f"ORDER BY date, seq LIMIT {int(limit)}",
     )
     result = []
@@ -705,11 +705,12 @@ def _why(row: _Row) -> str:
         return f"below the hard floor {_money(row.hard_floor)}: nobody may approve it"
     if row.level == "rejected":
         return "beyond the top level's limit: nobody may approve it"
-    cover = (
-        f"request {request_code(row.request_id)} does not cover it"
-        if row.request_id
-        else "no approved request"
-    )
+    if row.request_id:
+        cover = f"request {request_code(row.request_id)} does not cover it"
+    elif row.below:  # (in an approval's window: a contract of the customer's, below its price)
+        cover = "below the customer's contracted price"
+    else:
+        cover = "no approved request"
     return f"needs {row.level} approval; {cover}"
 
 
