@@ -51,8 +51,8 @@ def test_a_contract_is_asked_for_judged_and_approved_like_any_request(sales: Cli
     assert approved["expires_at"] == f"{today + timedelta(days=90)}T00:00:00Z"  # its last day whole
     [listed] = sales.json("contracts")
     assert (listed["id"], listed["state"], listed["expiring"]) == ("R-000001", "in force", False)
-    assert listed["prices"] == [{"sku": "HW-100", "price": "110.00", "list_price": "120.00",
-                                 "list_below": False}]  # fmt: skip
+    assert listed["prices"] == [{"sku": "HW-100", "price": "110.00", "min_qty": 1,
+                                 "list_price": "120.00", "list_below": False}]  # fmt: skip
     said = sales("approve", "R-000001", user="nina")
     assert said.exit_code == 1
     assert sales("audit", "verify").exit_code == 0
@@ -70,14 +70,18 @@ def test_an_order_at_or_above_the_contracted_price_needs_no_approval(sales: Cli)
     elsewhere = order(sales, "Globex", "110")
 
     assert (at["status"], above["status"]) == ("approved", "approved")
-    assert "at or above Acme's contracted price 110.00 (R-000001" in at["lines"][0]["reasons"][-1]
+    assert (
+        "at or above Acme's contracted price 110.00 for 1 or more (R-000001"
+        in (at["lines"][0]["reasons"][-1])
+    )
     assert (below["status"], elsewhere["status"]) == ("pending", "pending")
     quoted = sales.json("quote", "HW-100", "--qty", "5", "--customer", "acme")
-    assert quoted["contract"] == {"id": "R-000001", "price": "110.00", "starts": today.isoformat(),
+    assert quoted["contract"] == {"id": "R-000001", "price": "110.00", "min_qty": 1,
+                                  "starts": today.isoformat(),
                                   "ends": (today + timedelta(days=30)).isoformat()}  # fmt: skip
     assert sales.json("quote", "HW-100", "--qty", "5", "--customer", "Globex")["contract"] is None
     human = sales("quote", "HW-100", "--qty", "5", "--customer", "Acme")
-    assert "Contracted price for Acme: 110.00 USD (R-000001" in human.stdout
+    assert "Contracted price for Acme: 110.00 USD for 1 or more (R-000001" in human.stdout
 
 
 def test_a_deal_at_the_contracted_price_is_in_policy_through_its_last_day_not_after(
@@ -87,13 +91,13 @@ def test_a_deal_at_the_contracted_price_is_in_policy_through_its_last_day_not_af
     close the day before, on the first day, on the last day and the day after, then only the
     two inside are in policy (both days included); one at 105 inside is below the contract."""
     today = utcnow().date()
-    first, last = today - timedelta(days=10), today + timedelta(days=10)
+    first, last = today, today + timedelta(days=10)
     in_force(sales, tmp_path, since=first - timedelta(days=30))
     contract(sales, first, last, "HW-100", "--qty", "1", "--price", "110")
     assert sales("approve", "R-000001", user="marco").exit_code == 0
     rows = [("D-1", first - timedelta(days=1), "110"), ("D-2", first, "110"),
             ("D-3", last, "110"), ("D-4", last + timedelta(days=1), "110"),
-            ("D-5", today, "105")]  # fmt: skip
+            ("D-5", today + timedelta(days=1), "105")]  # fmt: skip
     deals = tmp_path / "deals.csv"
     deals.write_text("Deal,Date,Customer,SKU,Qty,Net Price\n"
                      + "".join(f"{d},{on},Acme,HW-100,1,{p}\n" for d, on, p in rows))  # fmt: skip
@@ -120,11 +124,14 @@ def test_a_deal_at_the_contracted_price_is_in_policy_through_its_last_day_not_af
     inside = sales.json("report", "--from", first.isoformat(), "--to", last.isoformat())
     assert inside["totals"]["out_of_policy_lines"] == 1  # D-5 only
 
+    said = sales("contracts", "end", "R-000001", user="marco")  # (a manager: no owner)
+    assert said.exit_code == 1 and "only an owner (owner) may end a contract early" in said.stderr
     ended = sales.json("contracts", "end", "R-000001", "--on", today.isoformat(), "--note",
                        "customer moved to list", user="dana")  # fmt: skip
     assert ended["contract"]["ends"] == today.isoformat()
     assert ended["contract"]["ended_by"] == "dana"
     assert sales.json("report")["totals"]["out_of_policy_lines"] == 4  # D-3 now after its end
+    assert sales.json("report")["totals"]["contract_lines"] == 1  # D-2, on its first (last) day
     assert sales.json("requests", "show", "R-000001")["events"][-1]["action"] == "ended"
     assert sales("audit", "verify").exit_code == 0
 
@@ -169,3 +176,102 @@ def test_a_price_book_moving_list_below_a_contract_flags_it(sales: Cli, tmp_path
     assert "list below contract" in human.stdout and "ends within 30 days" in human.stdout
     assert sales.json("contracts", "--expiring", "5") == []
     assert sales.json("contracts", "--customer", "Globex") == []
+
+
+def test_a_contract_price_holds_from_its_quantity_up(sales: Cli, tmp_path: Path) -> None:
+    """A contract line's quantity is the least an order needs for its price (the price was
+    judged against that quantity's standard price): a price for 60 or more covers no order of
+    one, in a request or in the deal history."""
+    today = utcnow().date()
+    in_force(sales, tmp_path, since=today - timedelta(days=30))
+    volume = contract(sales, today, today + timedelta(days=30), "HW-100", "--qty", "60",
+                      "--price", "110")  # 3.5 % off the tier price 114: manager  # fmt: skip
+    assert sales("approve", volume["id"], user="marco").exit_code == 0
+    single = sales.json("request", "--customer", "Acme", "--reason", "order", "HW-100", "--qty",
+                        "1", "--price", "110", user="priya")  # fmt: skip
+    bulk = sales.json("request", "--customer", "Acme", "--reason", "order", "HW-100", "--qty",
+                      "60", "--price", "110", user="priya")  # fmt: skip
+    assert (single["status"], bulk["status"]) == ("pending", "approved")
+    assert "110.00 for 60 or more" in bulk["lines"][0]["reasons"][-1]
+    assert sales.json("quote", "HW-100", "--qty", "1", "--customer", "Acme")["contract"] is None
+    quoted = sales.json("quote", "HW-100", "--qty", "60", "--customer", "Acme")["contract"]
+    assert (quoted["price"], quoted["min_qty"]) == ("110.00", 60)
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Deal,Date,Customer,SKU,Qty,Net Price\n"
+                     f"D-1,{today},Acme,HW-100,1,110\nD-2,{today},Acme,HW-100,60,110\n")  # fmt: skip
+    assert sales("deals", "import", str(deals)).exit_code == 0
+    totals = sales.json("report")["totals"]
+    assert (totals["out_of_policy_lines"], totals["contract_lines"]) == (1, 1)  # D-1; D-2
+
+
+def test_a_contract_judges_days_to_come_only(sales: Cli) -> None:
+    """A contract starts today at the earliest (it never puts deals already closed in policy);
+    once in force only an owner ends it, never before its first day, and a rep may withdraw it
+    only until then."""
+    today = utcnow().date()
+    past = sales("request", "--customer", "Acme", "--reason", "r", "--contract", "--from",
+                 (today - timedelta(days=1)).isoformat(), "--to", today.isoformat(), "HW-100",
+                 "--qty", "1", "--price", "110", user="priya")  # fmt: skip
+    assert past.exit_code == 2 and "a contract starts today at the earliest" in past.stderr
+    now = contract(
+        sales, today, today + timedelta(days=9), "HW-100", "--qty", "1", "--price", "110"
+    )
+    later = contract(sales, today + timedelta(days=5), today + timedelta(days=9), "HW-100",
+                     "--qty", "1", "--price", "110")  # fmt: skip
+    for ident in (now["id"], later["id"]):
+        assert sales("approve", ident, user="marco").exit_code == 0
+    refused = sales("requests", "withdraw", now["id"], user="priya")
+    assert refused.exit_code == 1 and "an owner ends it (pricing contracts end)" in refused.stderr
+    early = sales("contracts", "end", later["id"], "--on", today.isoformat(), user="dana")
+    assert early.exit_code == 1 and "to cancel it before then, withdraw it" in early.stderr
+    withdrawn = sales.json("requests", "withdraw", later["id"], user="priya")
+    assert withdrawn["status"] == "withdrawn"
+    states = {c["id"]: c["state"] for c in sales.json("contracts")}
+    assert states == {now["id"]: "in force", later["id"]: "withdrawn"}
+
+
+def test_a_rejected_contract_is_listed_with_what_it_asked(sales: Cli) -> None:
+    today = utcnow().date()
+    asked = contract(sales, today, today + timedelta(days=9), "SV-1", "--qty", "1", "--price",
+                     "70", expect=1)  # below SV-1's margin floor: rejected  # fmt: skip
+    [listed] = sales.json("contracts", "--customer", "Acme")
+    assert (listed["id"], listed["state"]) == (asked["id"], "rejected")
+    assert [p["price"] for p in listed["prices"]] == ["70.00"]
+
+
+def test_what_a_contract_gives_ends_with_it_and_it_is_no_deal(sales: Cli) -> None:
+    """An order approved by a contract's price is approved no longer than the contract; a
+    contract is never won or lost (its deals are imported); a far future, and a contract level
+    at the lowest level, are refused."""
+    today = utcnow().date()
+    short = contract(sales, today, today + timedelta(days=3), "HW-100", "--qty", "1", "--price",
+                     "110")  # fmt: skip
+    assert sales("approve", short["id"], user="marco").exit_code == 0
+    ordered = order(sales, "Acme", "110")
+    assert ordered["status"] == "approved"
+    assert ordered["expires_at"] == f"{today + timedelta(days=4)}T00:00:00Z"  # (not 30 days)
+    won = sales("requests", "won", short["id"], user="priya")
+    assert won.exit_code == 1 and "is a contract, not a deal" in won.stderr
+    far = sales("request", "--customer", "Acme", "--reason", "r", "--contract", "--from",
+                "9999-12-01", "--to", "9999-12-31", "HW-100", "--qty", "1", "--price", "110",
+                user="priya")  # fmt: skip
+    assert far.exit_code == 2 and "days ahead" in far.stderr, far.output
+
+
+def test_a_contract_written_into_the_database_for_a_moment_grants_nothing(sales: Cli) -> None:
+    """Given an approved request for one deal, when someone holding the database gives it a
+    contract period for a moment, then an order at its price is not approved by it (the row
+    does not hold against the keyed audit), and nothing stays behind to verify."""
+    from sqlalchemy import text
+
+    ask_ = sales.json("request", "--customer", "Acme", "--reason", "deal", "HW-100", "--qty",
+                      "1", "--price", "110", user="priya")  # fmt: skip
+    assert sales("approve", ask_["id"], user="marco").exit_code == 0
+    today = utcnow().date()
+    with sales.store().engine.begin() as conn:
+        conn.execute(text("INSERT INTO contract_terms (request_id, starts, ends) "
+                          "VALUES (1, :s, :e)"), {"s": today, "e": today + timedelta(days=30)})  # fmt: skip
+    assert order(sales, "Acme", "110")["status"] == "pending"
+    with sales.store().engine.begin() as conn:
+        conn.execute(text("DELETE FROM contract_terms"))
+    assert sales("audit", "verify").exit_code == 0

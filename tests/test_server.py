@@ -314,6 +314,13 @@ def test_a_contract_is_approved_by_someone_else_and_ended_by_the_owner_only(team
     assert (ended["contract"]["ends"], ended["contract"]["ended_by"]) == (today.isoformat(), "dana")
     listed = team.client_json("priya", "contracts", "--customer", "initrode")
     assert [(c["id"], c["state"]) for c in listed] == [(asked["id"], "in force")]
+    pending = team.client_json("priya", "request", "--customer", "Initrode", "--reason", "more",
+                               "--contract", "--from", today.isoformat(), "--to",
+                               (today + timedelta(days=9)).isoformat(), *MANAGER_LEVEL)  # fmt: skip
+    seen = {person: [c["id"] for c in team.client_json(person, "contracts")]
+            for person in ("priya", "ravi", "marco")}  # fmt: skip
+    assert pending["id"] in seen["priya"] and pending["id"] in seen["marco"]
+    assert pending["id"] not in seen["ravi"] and asked["id"] in seen["ravi"]  # (in force: all)
 
 
 # Who sees what ----------------------------------------------------------------------------------

@@ -264,6 +264,19 @@ def may_change(actor: Actor, request: Asked, doing: str = "change") -> None:
         raise Refused(f"only {request.rep}, who asked, may {doing} {request.code}{instead}")
 
 
+def may_end_contract(actor: Actor, policy: Policy) -> None:
+    """Refuse anyone but an owner ending a contract early: the stored role once people are
+    registered (the operation's ``needs`` asks it first), else the policy's person list's,
+    where the owner is the top level (ending one judges the customer's deals again)."""
+    if actor.registered:
+        actor.require("contract.end")
+        return
+    role = policy.role_of(actor.name)
+    if role not in ("owner", policy.levels[-1]):
+        raise Refused(f"{actor.name} is {role or 'not in the policy in force'}: only an owner "
+                      f"({policy.levels[-1]}) may end a contract early")  # fmt: skip
+
+
 def may_read(viewer: Actor, request: Asked) -> None:
     """Refuse a viewer whose role may not read everyone's requests one that is not theirs."""
     if not may_see(viewer, request):
@@ -271,6 +284,13 @@ def may_read(viewer: Actor, request: Asked) -> None:
             f"{request.code} is {request.rep}'s: only managers and owners see other people's "
             "requests"
         )
+
+
+def sees_contract(viewer: Actor, contract: Asked, current: bool) -> bool:
+    """Whether ``viewer`` may list ``contract``: as a request (their own, or everyone's for a
+    manager and the owner), or, for anyone, while it is approved and in force or to come
+    (``current``: the customer's prices a quote shows every salesperson)."""
+    return current or may_see(viewer, contract)
 
 
 def may_see(viewer: Actor, request: Asked) -> bool:

@@ -372,8 +372,10 @@ def _cover(conn: Connection) -> pa.Table | None:
     prices = [int(row[2] * MICRO) for row in rows] + [int(c.price * MICRO) for c in contracted]
     starts = [day(row[3]) for row in rows] + [day(c.starts) for c in contracted]
     ends = [day(row[4]) for row in rows] + [day(c.ends) for c in contracted]
+    least = [0] * len(rows) + [int(c.qty) * MICRO for c in contracted]  # (quantities in micros)
     return pa.table(
         {
+            "min_qty": pa.array(least, pa.int64()),
             "request_id": pa.array(ids, pa.int64()),
             "customer_key": pa.array(customers, pa.string()),
             "sku_key": pa.array(skus, pa.string()),
@@ -413,8 +415,8 @@ def _judged(covered: bool) -> str:
             "false AS below, false AS contracted FROM lines l"
         )
     applies = (
-        "(c.request_id = l.request_id OR c.customer_key = lower(trim(l.customer))) "
-        "AND c.sku_key = l.sku_key AND l.date >= c.start "
+        "(c.request_id = l.request_id OR (c.customer_key = lower(trim(l.customer)) "
+        "AND l.qty >= c.min_qty)) AND c.sku_key = l.sku_key AND l.date >= c.start "
         "AND l.date <= coalesce(c.end, DATE '9999-12-31')"
     )
     # The unit price (net / qty) at or above the approved one; a line without a quantity has

@@ -46,10 +46,12 @@ def contracts(ctx: click.Context, customer: str | None, expiring: int | None) ->
         say("No contracts" + (f" for {customer}" if customer else "") + ".")
         return
     print_table(
-        ["Contract", "Customer", "From", "To", "State", "SKU", "Price", "List now", "Flags"],
+        ["Contract", "Customer", "From", "To", "State", "SKU", "Min qty", "Price", "List now",
+         "Flags"],
         [
             (
-                c.id, c.customer, str(c.starts), str(c.ends), c.state, p.sku, f"{p.price:,}",
+                c.id, c.customer, str(c.starts), str(c.ends), c.state, p.sku, f"{p.min_qty:,}",
+                f"{p.price:,}",
                 "" if p.list_price is None else f"{p.list_price:,}",
                 ", ".join(flag for flag, on in (("ends within 30 days", c.expiring),
                                                 ("list below contract", p.list_below)) if on),
@@ -57,7 +59,7 @@ def contracts(ctx: click.Context, customer: str | None, expiring: int | None) ->
             for c in found
             for p in c.prices
         ],
-        right=["Price", "List now"],
+        right=["Min qty", "Price", "List now"],
     )  # fmt: skip
 
 

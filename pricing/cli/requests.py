@@ -93,8 +93,13 @@ def quote(
         say(f"  floor: {reason}")
     if q.contract is not None:
         k = q.contract
-        say(f"Contracted price for {q.customer}: {k.price:,} {q.currency} ({k.id}, {k.starts} to "
-            f"{k.ends}): an order at or above it needs no approval.")  # fmt: skip
+        if q.hard_floor is not None and k.price < q.hard_floor:
+            say(f"Contracted price for {q.customer}: {k.price:,} {q.currency} ({k.id}), below "
+                f"the hard floor {q.hard_floor:,} set since: nobody may sell at it now.")  # fmt: skip
+        else:
+            say(f"Contracted price for {q.customer}: {k.price:,} {q.currency} for {k.min_qty:,} "
+                f"or more ({k.id}, {k.starts} to {k.ends}): an order at or above it needs no "
+                "approval.")  # fmt: skip
     elif q.customer:
         say(f"{q.customer} has no contracted price for {q.sku} in force.")
     if q.hard_floor is not None and q.hard_floor > q.standard_price:

@@ -20,13 +20,15 @@ class Contracts(Session):
     ) -> list[results.requests.ContractListed]:
         """The contracts, oldest first (of a customer; in force and ending within ``expiring``
         days), each with its state, its prices and the list prices in force today."""
-        from pricing.access.authority import acting
+        from pricing.access import authority
         from pricing.requests import contracts
 
         db = self.store()
-        acting(db, self.user)  # an unregistered name is refused, once people are registered
+        viewer = authority.acting(db, self.user)  # (a name not registered is refused)
         found = contracts.listing(db, customer=customer, expiring=expiring)
-        return [results.requests.ContractListed.of(listed) for listed in found]
+        return [results.requests.ContractListed.of(listed) for listed in found
+                if authority.sees_contract(viewer, listed.contract,
+                                           listed.state in ("in force", "upcoming"))]  # fmt: skip
 
     @operation("contracts.end", needs="contract.end")
     def end_contract(

@@ -141,6 +141,9 @@ def cross_checks(data: dict[str, Any]) -> list[tuple[list[str], str]]:
     if isinstance(contract_level, str) and contract_level not in levels:
         found.append((["contract_level"],
                       f"{contract_level!r} is not one of the levels {', '.join(levels)}"))  # fmt: skip
+    elif isinstance(contract_level, str) and levels and contract_level == levels[0]:
+        found.append((["contract_level"], f"{contract_level!r} is the lowest level, whose people "
+                      "ask for contracts: name a level above it"))  # fmt: skip
     rules = data.get("rule", [])
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
         if isinstance(rule, dict) and isinstance(rule.get("limits"), dict):

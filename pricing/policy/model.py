@@ -23,7 +23,7 @@ from pricing.policy import Decision
 _GLOB = re.compile(r"[*?\[]")
 
 
-CONTRACT_DAYS = 365  # a contract's longest period when the policy does not say
+CONTRACT_DAYS = 366  # a contract's longest period when the policy does not say (a leap year)
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,11 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
+from pricing.access import authority
 from pricing.errors import InputError, Refused
 from pricing.keys import sku_key
 from pricing.money import format_money
+from pricing.policy import versions as policies
 from pricing.policy.model import Policy
 from pricing.pricebook import editions
 from pricing.requests.records import (
@@ -37,6 +39,7 @@ from pricing.storage import queries, store
 from pricing.storage.store import Store
 
 EXPIRING_DAYS = 30  # a contract in force ending within this many days is flagged
+LONGEST_AHEAD = 3660  # days: how far ahead a contract may start
 
 
 def terms(starts: date | None, ends: date | None, policy: Policy, today: date) -> Terms:
@@ -47,8 +50,11 @@ def terms(starts: date | None, ends: date | None, policy: Policy, today: date) -
                          field="from" if starts is None else "to")  # fmt: skip
     if ends < starts:
         raise InputError(f": {ends} is before the first day {starts}", field="to")
-    if ends < today:
-        raise InputError(f": {ends} is over already; a contract covers days to come", field="to")
+    if starts < today:  # (a contract judges the days to come, never deals already closed)
+        raise InputError(f": {starts} is gone by; a contract starts today at the earliest",
+                         field="from")  # fmt: skip
+    if (starts - today).days > LONGEST_AHEAD:
+        raise InputError(f": {starts} is more than {LONGEST_AHEAD:,} days ahead", field="from")
     days = (ends - starts).days + 1
     if days > policy.contract_days:
         raise InputError(
@@ -79,36 +85,54 @@ def raise_to_contract_level(lines: list[RequestLine], policy: Policy) -> None:
 
 
 def in_force(conn: Connection, customer: str, on: date) -> list[Request]:
-    """The customer's contracts approved and in force on ``on``, oldest first."""
+    """The customer's contracts approved and in force on ``on``, oldest first: those that
+    hold against the keyed audit only (a contract written or stretched in the database by hand
+    for a moment grants nothing, though it is gone again before anyone verifies)."""
     numbers = queries.contract_numbers(conn, in_force_on=on, customer=customer)
-    return load_many(conn, numbers, events=False) if numbers else []
+    if not numbers:
+        return []
+    # Loaded when the customer holds a contract (a quote or request of any other loads none).
+    from pricing.storage import audit_subjects, audit_verify
+
+    held = [n for n in numbers
+            if audit_verify.unsealed(conn, audit_subjects.subject("request", n)) is None]  # fmt: skip
+    return load_many(conn, held, events=False) if held else []
 
 
-def contracted_line(contracts: list[Request], sku: str, currency: str) -> tuple[Request, RequestLine] | None:  # fmt: skip
-    """The lowest contracted price of ``sku`` among ``contracts`` (in ``currency``)."""
+def contracted_line(
+    contracts: list[Request], sku: str, currency: str, qty: int
+) -> tuple[Request, RequestLine] | None:
+    """The lowest contracted price of ``sku`` among ``contracts`` (in ``currency``) for an
+    order of ``qty``: a contract line's quantity is the least an order needs for its price
+    (the price was judged at that quantity's standard price)."""
     offered = [(c, line) for c in contracts if c.currency == currency for line in c.lines
-               if line.decision == "approved" and sku_key(line.sku) == sku_key(sku)]  # fmt: skip
+               if line.decision == "approved" and sku_key(line.sku) == sku_key(sku)
+               and qty >= line.qty]  # fmt: skip
     return min(offered, key=lambda pair: pair[1].price, default=None)
 
 
-def cover(conn: Connection, request: Request, on: date) -> None:
+def cover(conn: Connection, request: Request, on: date) -> date | None:
     """Approve each waiting line of a request (not itself a contract) that is at or above its
-    customer's contracted price for the SKU on ``on``, saying which contract."""
+    customer's contracted price for the SKU on ``on``, saying which contract; the last day of
+    the earliest ending contract used (an approval it gives ends with it), or None."""
     waiting = [line for line in request.lines if line.decision == "pending"]
     if request.contract is not None or not waiting:
-        return
+        return None
     contracts = in_force(conn, request.customer, on)
+    ends: date | None = None
     for line in waiting:
-        found = contracted_line(contracts, line.sku, request.currency)
+        found = contracted_line(contracts, line.sku, request.currency, line.qty)
         if found is not None and line.price >= found[1].price:
             contract, price = found
             assert contract.contract is not None
+            ends = min(ends or contract.contract.ends, contract.contract.ends)
             line.decision, line.level = "approved", None
             line.reasons.append(
                 f"at or above {contract.customer}'s contracted price "
-                f"{format_money(price.price, request.currency)} ({contract.code}, "
-                f"until {contract.contract.ends})"
+                f"{format_money(price.price, request.currency)} for {price.qty} or more "
+                f"({contract.code}, until {contract.contract.ends})"
             )
+    return ends
 
 
 def list_below(contract: Request, list_prices: dict[str, Decimal]) -> list[str]:
@@ -185,12 +209,15 @@ def end(
 ) -> Request:  # fmt: skip
     """End an approved contract early: its last day becomes ``on`` (default today; never a day
     gone by, which would judge deals already closed again), its approval expires after it, and
-    the event says who, when and why. Who may (an owner) is the operation's to ask."""
+    the event says who, when and why; only an owner (:func:`pricing.access.authority.
+    may_end_contract`)."""
     number = parse_id(ident)
     now = now or store.utcnow()
     on = on or now.date()
     with db.write() as conn:
         contract = load(conn, number)
+        policy = policies.in_force(conn, now.date()).policy
+        authority.may_end_contract(authority.actor(conn, user), policy)
         if contract.contract is None:
             raise Refused(f"{contract.code} is a request for a deal, not a contract; "
                           "withdraw it instead (pricing requests withdraw)")  # fmt: skip
@@ -203,6 +230,9 @@ def end(
                              field="on")  # fmt: skip
         if on >= was:
             raise Refused(f"{contract.code} ends on {was} already; nothing to end early")
+        if on < contract.contract.starts:
+            raise Refused(f"{contract.code} starts on {contract.contract.starts}: to cancel it "
+                          "before then, withdraw it (pricing requests withdraw)")  # fmt: skip
         terms = Terms(contract.contract.starts, on, now, user)
         queries.end_contract(conn, number, ends=on, at=now, by=user)
         if not queries.update_request(conn, number, was="approved",

@@ -262,8 +262,9 @@ def submit(
             events=[Event(now, user, "submitted", reason.strip())],
             contract=terms,
         )
-        contracts.cover(conn, request, now.date())
+        ends = contracts.cover(conn, request, now.date())
         _route(request, version.policy, now)
+        _end_with_the_contract(request, ends)
         if not check:
             request.id = _insert(conn, request)
             _tell(conn, request, now)
@@ -478,6 +479,9 @@ def record_outcome(
         authority.may_act_for(
             authority.actor(conn, user), request, version.policy, f"mark {outcome}"
         )
+        if request.contract is not None:
+            raise Refused(f"{request.code} is a contract, not a deal: the deals under it are "
+                          "imported (pricing deals import); an owner ends it early")  # fmt: skip
         allowed = ("approved",) if outcome == "won" else ("approved", "pending", "expired")
         if request.status not in allowed:
             hint = {
@@ -515,6 +519,8 @@ def withdraw(
                 f"{request.code} is {request.status}: only a pending or approved request can be "
                 "withdrawn"
             )
+        if request.status == "approved" and request.contract is not None:
+            _may_withdraw_contract(request, now)
         if not queries.update_request(
             conn, number, was=request.status, values={"status": "withdrawn"}
         ):
@@ -523,6 +529,22 @@ def withdraw(
         said = f"was {was}" + (f"; {note.strip()}" if note and note.strip() else "")
         record_event(conn, number, Event(now, user, "withdrawn", said))
         return _load(conn, number)
+
+
+def _end_with_the_contract(request: Request, ends: date | None) -> None:
+    """An approval a contract gave (``ends``: its last day) lasts no longer than it."""
+    if ends is not None and request.status == "approved" and request.expires_at is not None:
+        request.expires_at = min(request.expires_at, contracts.valid_until(Terms(ends, ends)))
+
+
+def _may_withdraw_contract(request: Request, now: datetime) -> None:
+    """An approved contract is withdrawn only before its first day: once in force, the deals
+    closed under it stay covered, and only an owner ends it (``pricing contracts end``)."""
+    assert request.contract is not None
+    if request.contract.starts <= now.date():
+        raise Refused(f"{request.code} is a contract in force since {request.contract.starts}: "
+                      "an owner ends it (pricing contracts end), which keeps the deals closed "
+                      "under it covered")  # fmt: skip
 
 
 def change(
@@ -575,8 +597,9 @@ def change(
         request.events.append(Event(now, user, "changed", note))
         if request.contract is not None:
             contracts.raise_to_contract_level(request.lines, priced.version.policy)
-        contracts.cover(conn, request, now.date())
+        ends = contracts.cover(conn, request, now.date())
         _route(request, priced.version.policy, now)
+        _end_with_the_contract(request, ends)
         kept = (approval is not None and request.status == "pending"
                 and reapproval.may_keep(conn, approval, request, priced.version))  # fmt: skip
         if kept:

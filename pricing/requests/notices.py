@@ -103,11 +103,16 @@ def needs_decision(conn: Connection, request: Request, now: datetime) -> int:
         except Refused:
             continue
         again = " again" if changed else ""
-        subject = (f"Approval needed{again}: {customer}, {_at_standard(request)} at standard, "
-                   f"{request.level}: {request.code}")  # fmt: skip
+        kind = "" if request.contract is None else "contract "
+        subject = (f"Approval needed{again}: {kind}{customer}, {_at_standard(request)} at "
+                   f"standard, {request.level}: {request.code}")  # fmt: skip
         asks = (f"{request.rep} changed the request for {customer}: an approval given before no "
                 "longer stands." if changed else
                 f"{request.rep} asks for a special price for {customer}.")  # fmt: skip
+        if request.contract is not None:
+            asks += (f"\nIt is a contract: standing prices for every order of {customer} from "
+                     f"{request.contract.starts} to {request.contract.ends}, each from its "
+                     "line's quantity up.")  # fmt: skip
         body = (
             f"{asks}\nWhy: {reason}\n"
             f"It needs {request.level} or above, and waits for you (or another approver).\n\n"

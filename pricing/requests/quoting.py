@@ -77,7 +77,7 @@ def quote(
             from pricing.requests import contracts
 
             held = contracts.in_force(conn, customer, on)
-            contracted = contracts.contracted_line(held, item.sku, item.currency)
+            contracted = contracts.contracted_line(held, item.sku, item.currency, qty)
         advice, note = guidance(
             conn, sku=item.sku, family=item.family, qty=qty, standard=standard,
             hard_floor=floor, currency=item.currency, on=on, window=window,

@@ -27,7 +27,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Connection
 
 from pricing.access import authority
-from pricing.errors import Refused
+from pricing.errors import PricingError
 from pricing.keys import sku_key
 from pricing.money import format_money
 from pricing.policy.versions import PolicyVersion
@@ -90,7 +90,7 @@ def may_keep(conn: Connection, approval: Request, request: Request, version: Pol
     try:
         authority.may_decide(authority.actor(conn, approval.decided_by), request, version,
                              "approved")  # fmt: skip
-    except Refused:
+    except PricingError:  # (refused, or no longer a registered person: it does not stand)
         return False
     return True
 

@@ -109,6 +109,7 @@ class QuoteContract(Result):
 
     id: str | None
     price: Decimal
+    min_qty: int  # the least an order needs for the price (the contract line's quantity)
     starts: date
     ends: date
 
@@ -141,7 +142,7 @@ class QuoteResult(Result):
         if q.contract is not None:
             contract, line = q.contract
             assert contract.contract is not None
-            held = QuoteContract(id=contract.code, price=_money(line.price, c),
+            held = QuoteContract(id=contract.code, price=_money(line.price, c), min_qty=line.qty,
                                  starts=contract.contract.starts, ends=contract.contract.ends)  # fmt: skip
         return cls(
             sku=q.sku,
@@ -269,6 +270,7 @@ class ContractPrice(Result):
 
     sku: str
     price: Decimal
+    min_qty: int  # the least an order needs for the price
     list_price: Decimal | None
     list_below: bool
 
@@ -299,10 +301,10 @@ class ContractListed(Result):
             expiring=listed.expiring, starts=terms.starts, ends=terms.ends,
             ended_at=terms.ended_at, ended_by=terms.ended_by, currency=c.currency,
             prices=[ContractPrice(
-                sku=line.sku, price=_money(line.price, c.currency),
+                sku=line.sku, price=_money(line.price, c.currency), min_qty=line.qty,
                 list_price=_maybe_money(listed.list_prices.get(sku_key(line.sku)), c.currency),
                 list_below=line.sku in listed.below,
-            ) for line in c.lines if line.decision != "rejected"],
+            ) for line in c.lines],
         )  # fmt: skip
 
 

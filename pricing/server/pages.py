@@ -464,6 +464,9 @@ def _rows(found: Iterable[RequestResult]) -> list[dict[str, Any]]:
             "status": r.status,
             "reason": r.reason,
             "reasons": [(line.line, reason) for line in r.lines for reason in line.reasons],
+            "contract": None
+            if r.contract is None
+            else f"contract {r.contract.starts} to {r.contract.ends}",
         }
         for r in found
     ]

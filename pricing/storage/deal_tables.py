@@ -458,6 +458,7 @@ class ContractedLine(NamedTuple):
     price: Decimal
     starts: date
     ends: date
+    qty: int  # the least a deal line needs for the price
 
 
 def contracted_lines(conn: Connection) -> list[ContractedLine]:
@@ -465,7 +466,7 @@ def contracted_lines(conn: Connection) -> list[ContractedLine]:
     customer and period: what covers a deal line of that customer on a day of the period."""
     r, rl, t = store.requests, store.request_lines, store.contract_terms
     rows = conn.execute(
-        select(r.c.id, r.c.customer, rl.c.sku, rl.c.price, t.c.starts, t.c.ends)
+        select(r.c.id, r.c.customer, rl.c.sku, rl.c.price, t.c.starts, t.c.ends, rl.c.qty)
         .join(rl, rl.c.request_id == r.c.id)
         .join(t, t.c.request_id == r.c.id)
         .where(r.c.status.in_(["approved", "expired"]), rl.c.decision == "approved")

@@ -562,9 +562,10 @@ def contract_numbers(
         query = query.where(
             r.c.status == "approved", t.c.starts <= in_force_on, t.c.ends >= in_force_on
         )
-    wanted = None if customer is None else customer.strip().casefold()
+    # (lower-cased as the report's DuckDB does: a customer is the same one in both)
+    wanted = None if customer is None else customer.strip().lower()
     return [int(number) for number, name in conn.execute(query)
-            if wanted is None or str(name).strip().casefold() == wanted]  # fmt: skip
+            if wanted is None or str(name).strip().lower() == wanted]  # fmt: skip
 
 
 def end_contract(conn: Connection, number: int, *, ends: date, at: datetime, by: str) -> None:
