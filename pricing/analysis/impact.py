@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pricing.errors import NotFoundError
 from pricing.lines import segments
+from pricing.lines.inmemory import duck
 from pricing.money import MICRO
 from pricing.policy import versions as policies
 from pricing.policy.engine import judge_lines
@@ -142,7 +143,7 @@ def _volumes(sold: pa.Table) -> list[tuple[str, int, int]]:
     """Each sold SKU's quantity (millionths) and lines, matched lines only. DuckDB's rows are
     untyped tuples: typed here, once (the key is never null, the sums are integers)."""
     rows = (
-        segments.duck(lines=sold)
+        duck(lines=sold)
         .execute(
             "SELECT sku_key, sum(qty), count(*) FROM lines WHERE edition_id IS NOT NULL "
             "GROUP BY sku_key"

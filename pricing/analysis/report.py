@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from pricing.errors import InputError
 from pricing.keys import request_code, sku_key
 from pricing.lines import segments
+from pricing.lines.inmemory import duck
 from pricing.money import MICRO
 from pricing.storage import deal_tables
 from pricing.storage.store import Store
@@ -265,7 +266,7 @@ def build(
         if cover is not None or details:
             columns += COVER
         lines = segments.scan(conn, columns, start=start, end=end)
-    con = segments.duck(lines=lines, **({"cover": cover} if cover is not None else {}))
+    con = duck(lines=lines, **({"cover": cover} if cover is not None else {}))
     con.execute(_judged(cover is not None))
     whole = start is None and end is None
     totals, groups = _metrics(con, by, flag, whole=whole)  # the groups and their totals
@@ -336,7 +337,7 @@ def out_of_policy(lines: pa.Table, cover: pa.Table | None) -> npt.NDArray[np.boo
     numbered = lines.select(list(OUT_OF_POLICY)).append_column(
         "rid", pa.array(np.arange(lines.num_rows, dtype=np.int64))
     )
-    con = segments.duck(lines=numbered, **({"cover": cover} if cover is not None else {}))
+    con = duck(lines=numbered, **({"cover": cover} if cover is not None else {}))
     con.execute(_judged(cover is not None))
     # A line joined to several approved request lines is out of policy when none covers it.
     found = con.execute(

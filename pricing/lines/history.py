@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, cast
 
 from pricing.errors import DamagedError, NotFoundError
 from pricing.lines import segments
+from pricing.lines.inmemory import duck
 from pricing.storage import audit, deal_tables
 
 if TYPE_CHECKING:
@@ -189,9 +190,7 @@ def content_conflict(conn: Connection, fresh: pa.Table, keys: Column) -> Conflic
     compared = _both_have(fresh, stored)
     same = " AND ".join(f"f.{c} IS NOT DISTINCT FROM s.{c}" for c in compared)
     columns = ", ".join(compared)
-    con = segments.duck(
-        fresh=fresh.select(compared), stored=stored.select([*compared, "import_id"])
-    )
+    con = duck(fresh=fresh.select(compared), stored=stored.select([*compared, "import_id"]))
     try:
         row = con.execute(
             f"WITH f AS (SELECT {columns}, count(*) AS n FROM fresh GROUP BY ALL), "
@@ -314,7 +313,7 @@ def differing(conn: Connection, lines: pa.Table) -> Differing | None:
     compared = _both_have(lines, stored)
     differs = " OR ".join(f"f.{c} IS DISTINCT FROM s.{c}" for c in compared)
     which = ", ".join(f"f.{c} IS DISTINCT FROM s.{c}" for c in compared)
-    con = segments.duck(fresh=lines.select(["line_key", "deal_id", *compared]), stored=stored)
+    con = duck(fresh=lines.select(["line_key", "deal_id", *compared]), stored=stored)
     try:
         rows = con.execute(
             "WITH f AS (SELECT DISTINCT ON (line_key) * FROM fresh), "
