@@ -139,6 +139,9 @@ def test_a_deal_at_the_contracted_price_is_in_policy_through_its_last_day_not_af
 def test_the_policy_bounds_a_contract_and_may_ask_more_of_it(sales: Cli, tmp_path: Path) -> None:
     today = utcnow().date()
     in_force(sales, tmp_path, today, 'contract_max_days = 30\ncontract_level = "manager"\n')
+    shown = sales.json("policy", "show")["policy"]
+    assert (shown["contract_max_days"], shown["contract_level"]) == (30, "manager")
+    assert "contracts of at most 30 days, each needing manager" in sales("policy", "show").stdout
     too_long = sales("request", "--customer", "Acme", "--reason", "r", "--contract", "--from",
                      today.isoformat(), "--to", (today + timedelta(days=30)).isoformat(),
                      "HW-200", "--qty", "1", "--discount", "1", user="priya")  # fmt: skip

@@ -126,6 +126,8 @@ class PolicyShown(Result):
     effective_from: date | None
     rule: list[RuleShown]
     person: list[PersonShown]
+    contract_max_days: int | None = None  # (None: the default, 366 days)
+    contract_level: str | None = None  # (None: each contract line's own level)
 
     @classmethod
     def of(cls, policy: Policy) -> PolicyShown:
