@@ -90,7 +90,7 @@ class PolicyModel(BaseModel):
     limits: dict[str, Decimal]
     rule: list[RuleModel] = Field(default_factory=list)
     person: list[PersonModel] = Field(default_factory=list)
-    contract_max_days: int | None = Field(default=None, ge=1, le=LONGEST_CONTRACT_DAYS)
+    contract_max_days: int | None = Field(default=None, ge=1, le=LONGEST_CONTRACT_DAYS, strict=True)
     contract_level: str | None = None
 
     @field_validator("currency")
