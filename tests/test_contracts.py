@@ -23,13 +23,14 @@ def contract(cli: Cli, starts: date, ends: date, *line: str, expect: int = 0) ->
     return dict(json.loads(done.stdout))
 
 
-def in_force(cli: Cli, folder: Path, since: date, head: str = "") -> None:
-    """The fixture's policy (with ``head`` before it), in force since ``since``."""
+def in_force(cli: Cli, folder: Path, since: date, head: str = "", rule: str = "") -> None:
+    """The fixture's policy (``head``: top-level keys before it, ``rule``: a rule after its
+    own), in force since ``since``."""
     from tests.test_cli_requests import TEAM
     from tests.test_policy import POLICY
 
     policy = folder / "policy.toml"
-    policy.write_text(f'effective_from = "{since}"\n{head}' + POLICY + TEAM)
+    policy.write_text(f'effective_from = "{since}"\n{head}' + POLICY + rule + TEAM)
     assert cli("policy", "load", str(policy), user="dana").exit_code == 0
 
 
@@ -223,14 +224,21 @@ def test_a_contract_judges_days_to_come_only(sales: Cli) -> None:
                      "--qty", "1", "--price", "110")  # fmt: skip
     for ident in (now["id"], later["id"]):
         assert sales("approve", ident, user="marco").exit_code == 0
-    refused = sales("requests", "withdraw", now["id"], user="priya")
-    assert refused.exit_code == 1 and "an owner ends it (pricing contracts end)" in refused.stderr
-    early = sales("contracts", "end", later["id"], "--on", today.isoformat(), user="dana")
-    assert early.exit_code == 1 and "to cancel it before then, withdraw it" in early.stderr
-    withdrawn = sales.json("requests", "withdraw", later["id"], user="priya")
+    for args in (["requests", "withdraw", now["id"]],
+                 ["requests", "change", now["id"], "HW-100", "--qty", "1", "--price", "109"]):  # fmt: skip
+        refused = sales(*args, user="priya")
+        assert refused.exit_code == 1 and "an owner ends it (pricing contracts end)" in (
+            refused.stderr
+        ), args
+    upcoming = contract(sales, today + timedelta(days=5), today + timedelta(days=9), "HW-100",
+                        "--qty", "1", "--price", "110")  # fmt: skip
+    assert sales("approve", upcoming["id"], user="marco").exit_code == 0
+    cancelled = sales.json("contracts", "end", later["id"], "--on", today.isoformat(), user="dana")
+    assert cancelled["contract"]["ends"] == today.isoformat()  # (before its first day: cancelled)
+    withdrawn = sales.json("requests", "withdraw", upcoming["id"], user="priya")
     assert withdrawn["status"] == "withdrawn"
     states = {c["id"]: c["state"] for c in sales.json("contracts")}
-    assert states == {now["id"]: "in force", later["id"]: "withdrawn"}
+    assert states == {now["id"]: "in force", later["id"]: "ended", upcoming["id"]: "withdrawn"}
 
 
 def test_a_rejected_contract_is_listed_with_what_it_asked(sales: Cli) -> None:
@@ -278,3 +286,48 @@ def test_a_contract_written_into_the_database_for_a_moment_grants_nothing(sales:
     with sales.store().engine.begin() as conn:
         conn.execute(text("DELETE FROM contract_terms"))
     assert sales("audit", "verify").exit_code == 0
+
+
+def test_a_contract_covers_no_more_than_its_approver_gave(sales: Cli, tmp_path: Path) -> None:
+    """Given big deals that need the owner, when a rep's contract (approved by the rule, within
+    her limit) or a manager's covers their price, then a big order at it still needs the owner,
+    in a request and in the report; and a contract approved after its first day covers from the
+    day approved, never the days it waited."""
+    from pricing.requests import lifecycle
+
+    today = utcnow().date()
+    in_force(sales, tmp_path, today,
+             rule="\n[[rule]]\nmin_deal_value = 5000\nlimits = { rep = 0, manager = 0 }\n")  # fmt: skip
+    own = contract(sales, today, today + timedelta(days=20), "HW-200", "--qty", "1", "--price",
+                   "91")  # within a rep's 10 %: approved by the rule  # fmt: skip
+    assert own["status"] == "approved"
+    big = sales.json("request", "--customer", "Acme", "--reason", "big", "HW-200", "--qty", "60",
+                     "--price", "91", "--check", user="priya")  # fmt: skip
+    assert (big["status"], big["level"]) == ("pending", "owner")
+    deals = tmp_path / "deals.csv"
+    deals.write_text(f"Deal,Date,Customer,SKU,Qty,Net Price\nD-1,{today},Acme,HW-200,60,91\n")
+    assert sales("deals", "import", str(deals)).exit_code == 0
+    assert sales.json("report")["totals"]["out_of_policy_lines"] == 1
+    waited = contract(sales, today, today + timedelta(days=20), "HW-100", "--qty", "1", "--price",
+                      "110")  # fmt: skip
+    later = utcnow() + timedelta(days=2)
+    approved = lifecycle.approve(sales.store(), waited["id"], user="marco", now=later)
+    assert approved.contract is not None and approved.contract.starts == later.date()
+    assert "covers from" in (approved.events[-1].note or "")
+
+
+def test_the_waterfall_adds_up_to_the_cent_with_amounts_below_one() -> None:
+    """Steps of sub-cent amounts (line totals of 110.005 under a contract and 95.005 within
+    policy) add up to net as shown: each step is the move between two rounded levels."""
+    from decimal import Decimal
+
+    from pricing.analysis.report import Metrics
+    from pricing.analysis.report_document import TOTAL_STEPS, waterfall
+
+    figures = Metrics(list_revenue=Decimal(240), standard_revenue=Decimal(240),
+                      net_revenue=Decimal("205.01"), special_discount=Decimal("34.99"),
+                      contract_discount=Decimal("9.995"))  # fmt: skip
+    steps = waterfall(figures, "USD")
+    moves = sum(Decimal(s["amount"] or 0) for s in steps if s["step"] not in TOTAL_STEPS)
+    assert Decimal(steps[0]["amount"] or 0) + moves == Decimal(steps[-1]["amount"] or 0)
+    assert {s["step"]: s["amount"] for s in steps}["Net revenue"] == "205.01"

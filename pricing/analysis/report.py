@@ -374,8 +374,12 @@ def _cover(conn: Connection) -> pa.Table | None:
     starts = [day(row[3]) for row in rows] + [day(c.starts) for c in contracted]
     ends = [day(row[4]) for row in rows] + [day(c.ends) for c in contracted]
     least = [0] * len(rows) + [int(c.qty) * MICRO for c in contracted]  # (quantities in micros)
+    seen: dict[int, list[str]] = {}  # a policy version's levels, read once
+    ranks = [None] * len(rows) + [_approved_rank(conn, c.level, c.policy_version, seen)
+                                  for c in contracted]  # fmt: skip
     return pa.table(
         {
+            "max_rank": pa.array(ranks, pa.int64()),
             "min_qty": pa.array(least, pa.int64()),
             "request_id": pa.array(ids, pa.int64()),
             "customer_key": pa.array(customers, pa.string()),
@@ -385,6 +389,20 @@ def _cover(conn: Connection) -> pa.Table | None:
             "end": pa.array(ends, pa.date32()),
         }
     )
+
+
+def _approved_rank(
+    conn: Connection, level: str | None, version: int, seen: dict[int, list[str]]
+) -> int:
+    """The rank a contract line was approved at, among the levels of the policy it was judged
+    under (0: the first level's, as the rule approves; a deal line needing more is not covered)."""
+    if level is None:
+        return 0
+    if version not in seen:
+        from pricing.policy import versions
+
+        seen[version] = versions.get(conn, version).policy.levels
+    return seen[version].index(level) if level in seen[version] else 0
 
 
 def _judged(covered: bool) -> str:
@@ -417,7 +435,8 @@ def _judged(covered: bool) -> str:
         )
     applies = (
         "(c.request_id = l.request_id OR (c.customer_key = lower(trim(l.customer)) "
-        "AND l.qty >= c.min_qty)) AND c.sku_key = l.sku_key AND l.date >= c.start "
+        "AND l.qty >= c.min_qty AND l.level_rank BETWEEN 0 AND c.max_rank)) "
+        "AND c.sku_key = l.sku_key AND l.date >= c.start "
         "AND l.date <= coalesce(c.end, DATE '9999-12-31')"
     )
     # The unit price (net / qty) at or above the approved one; a line without a quantity has
@@ -447,8 +466,9 @@ def _key_column(name: str) -> str:
     return f"coalesce({name}, '{NONE}')"
 
 
-# Each line's part of the report, as the code _metrics groups the lines by (the kind times 16,
-# plus a bit for each of out of policy, not judged, below its approved price and with a cost).
+# Each line's part of the report, as the code _metrics groups the lines by (the kind times 32,
+# plus a bit for each of at a contracted price, out of policy, not judged, below its approved
+# price and with a cost: 16, 8, 4, 2, 1).
 _ADJUSTMENT, _UNMATCHED, _RETURN, _RETURN_ABOVE_LIST = 0, 1, 2, 3
 _BELOW_STANDARD, _ABOVE_STANDARD, _FLAGGED, _AT_STANDARD = 4, 5, 6, 7  # the sales' kinds
 

@@ -64,6 +64,7 @@ _STEP_COLOURS = {
     "Standard discount (marketing's tiers)": "8FAADC",
     "Standard revenue": "1F3864",
     "Special discount within policy or approved": "2F5597",
+    "Contracted prices (special discount under contracts)": "7F6000",
     "Out-of-policy discount": "C00000",
     "Special discount not judged (no policy in force)": "A6A6A6",
     ABOVE_STANDARD_STEP: "548235",

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from pricing.analysis.report import EXTRA_KEYS, METRIC_KEYS, Metrics, Report
-from pricing.money import format_money, format_pct, quantum
+from pricing.money import format_money, format_pct, quantum, round_money
 
 LABELS = {
     "lines": "Lines", "deals": "Deals", "quantity": "Quantity", "list_revenue": "List revenue",
@@ -183,7 +183,18 @@ def waterfall(metrics: Metrics, currency: str) -> list[dict[str, str | None]]:
         (ABOVE_STANDARD_STEP, metrics.above_standard_amount),
         ("Net revenue", metrics.net_revenue),
     ]
-    return [{"step": name, "amount": format_money(amount, currency)} for name, amount in steps]
+    # Each step is the move between two levels rounded to the currency, so that the steps as
+    # shown add up to the totals as shown (rounding each step alone lost a cent).
+    shown, level = [], Decimal(0)
+    for name, amount in steps:
+        if name in TOTAL_STEPS:
+            level = amount
+            shown.append((name, round_money(amount, currency)))
+            continue
+        moved = round_money(level + amount, currency) - round_money(level, currency)
+        level += amount
+        shown.append((name, moved))
+    return [{"step": name, "amount": format_money(amount, currency)} for name, amount in shown]
 
 
 def is_total_step(steps: list[dict[str, str | None]], index: int) -> bool:

@@ -111,10 +111,13 @@ def contracted_line(
     return min(offered, key=lambda pair: pair[1].price, default=None)
 
 
-def cover(conn: Connection, request: Request, on: date) -> date | None:
+def cover(conn: Connection, request: Request, policy: Policy, on: date) -> date | None:
     """Approve each waiting line of a request (not itself a contract) that is at or above its
-    customer's contracted price for the SKU on ``on``, saying which contract; the last day of
-    the earliest ending contract used (an approval it gives ends with it), or None."""
+    customer's contracted price for the SKU on ``on`` and needs, under ``policy``, no higher a
+    level than the contract's line was approved at (a price the rule approved within the first
+    level covers nothing a person must approve; a deal too large for the approver, or a policy
+    tightened since, goes to the approvers), saying which contract; the last day of the
+    earliest ending contract used (an approval it gives ends with it), or None."""
     waiting = [line for line in request.lines if line.decision == "pending"]
     if request.contract is not None or not waiting:
         return None
@@ -122,7 +125,11 @@ def cover(conn: Connection, request: Request, on: date) -> date | None:
     ends: date | None = None
     for line in waiting:
         found = contracted_line(contracts, line.sku, request.currency, line.qty)
-        if found is not None and line.price >= found[1].price:
+        if (
+            found is not None
+            and line.price >= found[1].price
+            and _within_level(line.level, found[1].level, policy)
+        ):
             contract, price = found
             assert contract.contract is not None
             ends = min(ends or contract.contract.ends, contract.contract.ends)
@@ -133,6 +140,15 @@ def cover(conn: Connection, request: Request, on: date) -> date | None:
                 f"({contract.code}, until {contract.contract.ends})"
             )
     return ends
+
+
+def _within_level(needed: str | None, approved: str | None, policy: Policy) -> bool:
+    """Whether a line needing ``needed`` is within what a contract line approved at
+    ``approved`` (None: by the rule, the first level) may give under ``policy``."""
+    if needed is None or needed not in policy.levels:
+        return False
+    granted = approved if approved in policy.levels else policy.levels[0]
+    return policy.rank(needed) <= policy.rank(granted)
 
 
 def list_below(contract: Request, list_prices: dict[str, Decimal]) -> list[str]:
@@ -198,7 +214,8 @@ def _state(contract: Request, today: date) -> str:
     assert contract.contract is not None
     if contract.status not in ("approved", "expired"):
         return contract.status
-    if contract.contract.ends < today or contract.status == "expired":
+    ended = contract.contract.ends < max(today, contract.contract.starts)  # (or never began)
+    if ended or contract.status == "expired":
         return "ended"
     return "upcoming" if contract.contract.starts > today else "in force"
 
@@ -208,7 +225,8 @@ def end(
     now: datetime | None = None,
 ) -> Request:  # fmt: skip
     """End an approved contract early: its last day becomes ``on`` (default today; never a day
-    gone by, which would judge deals already closed again), its approval expires after it, and
+    gone by, which would judge deals already closed again; a day before its first cancels it),
+    its approval expires after it, and
     the event says who, when and why; only an owner (:func:`pricing.access.authority.
     may_end_contract`)."""
     number = parse_id(ident)
@@ -230,9 +248,6 @@ def end(
                              field="on")  # fmt: skip
         if on >= was:
             raise Refused(f"{contract.code} ends on {was} already; nothing to end early")
-        if on < contract.contract.starts:
-            raise Refused(f"{contract.code} starts on {contract.contract.starts}: to cancel it "
-                          "before then, withdraw it (pricing requests withdraw)")  # fmt: skip
         terms = Terms(contract.contract.starts, on, now, user)
         queries.end_contract(conn, number, ends=on, at=now, by=user)
         if not queries.update_request(conn, number, was="approved",

@@ -262,7 +262,7 @@ def submit(
             events=[Event(now, user, "submitted", reason.strip())],
             contract=terms,
         )
-        ends = contracts.cover(conn, request, now.date())
+        ends = contracts.cover(conn, request, version.policy, now.date())
         _route(request, version.policy, now)
         _end_with_the_contract(request, ends)
         if not check:
@@ -438,6 +438,10 @@ def _decide(
         if not queries.update_request(conn, number, was="pending", values=values):
             raise Refused(f"{request.code} was decided by someone else a moment ago")
         queries.decide_pending_lines(conn, number, outcome)
+        if outcome == "approved" and request.contract and request.contract.starts < now.date():
+            # (approved after its first day: it covers from today, never the days it waited)
+            queries.contract_starts(conn, number, now.date())
+            note = f"{note + '; ' if note else ''}covers from {now.date()}, the day approved"
         record_event(conn, number, Event(now, user, outcome, note))
         decided = _load(conn, number)
         _tell(conn, decided, now)
@@ -537,14 +541,16 @@ def _end_with_the_contract(request: Request, ends: date | None) -> None:
         request.expires_at = min(request.expires_at, contracts.valid_until(Terms(ends, ends)))
 
 
-def _may_withdraw_contract(request: Request, now: datetime) -> None:
-    """An approved contract is withdrawn only before its first day: once in force, the deals
-    closed under it stay covered, and only an owner ends it (``pricing contracts end``)."""
+def _may_withdraw_contract(request: Request, now: datetime, doing: str = "withdrawn") -> None:
+    """An approved contract is withdrawn or changed (``doing``) only before its first day:
+    once in force, the deals closed under it stay covered, and only an owner ends it (``pricing
+    contracts end``); a new contract asks for new prices."""
     assert request.contract is not None
     if request.contract.starts <= now.date():
         raise Refused(f"{request.code} is a contract in force since {request.contract.starts}: "
-                      "an owner ends it (pricing contracts end), which keeps the deals closed "
-                      "under it covered")  # fmt: skip
+                      f"it cannot be {doing}; an owner ends it (pricing contracts end), which keeps "
+                      "the deals closed under it covered, and a new contract asks for new "
+                      "prices")  # fmt: skip
 
 
 def change(
@@ -575,6 +581,8 @@ def change(
             expire_due(conn, now)
         request = _load(conn, number)
         authority.may_change(authority.actor(conn, user), request)
+        if request.status == "approved" and request.contract is not None:
+            _may_withdraw_contract(request, now, doing="changed")
         if request.status not in ("pending", "approved"):
             raise Refused(
                 f"{request.code} is {request.status}: only a pending or approved request can be "
@@ -597,7 +605,7 @@ def change(
         request.events.append(Event(now, user, "changed", note))
         if request.contract is not None:
             contracts.raise_to_contract_level(request.lines, priced.version.policy)
-        ends = contracts.cover(conn, request, now.date())
+        ends = contracts.cover(conn, request, priced.version.policy, now.date())
         _route(request, priced.version.policy, now)
         _end_with_the_contract(request, ends)
         kept = (approval is not None and request.status == "pending"

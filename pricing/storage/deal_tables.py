@@ -459,6 +459,8 @@ class ContractedLine(NamedTuple):
     starts: date
     ends: date
     qty: int  # the least a deal line needs for the price
+    level: str | None  # the level it was approved at (None: the rule's, within the first)
+    policy_version: int  # the policy it was judged under (its levels rank ``level``)
 
 
 def contracted_lines(conn: Connection) -> list[ContractedLine]:
@@ -466,7 +468,17 @@ def contracted_lines(conn: Connection) -> list[ContractedLine]:
     customer and period: what covers a deal line of that customer on a day of the period."""
     r, rl, t = store.requests, store.request_lines, store.contract_terms
     rows = conn.execute(
-        select(r.c.id, r.c.customer, rl.c.sku, rl.c.price, t.c.starts, t.c.ends, rl.c.qty)
+        select(
+            r.c.id,
+            r.c.customer,
+            rl.c.sku,
+            rl.c.price,
+            t.c.starts,
+            t.c.ends,
+            rl.c.qty,
+            rl.c.level,
+            r.c.policy_version,
+        )
         .join(rl, rl.c.request_id == r.c.id)
         .join(t, t.c.request_id == r.c.id)
         .where(r.c.status.in_(["approved", "expired"]), rl.c.decision == "approved")

@@ -568,6 +568,12 @@ def contract_numbers(
             if wanted is None or str(name).strip().lower() == wanted]  # fmt: skip
 
 
+def contract_starts(conn: Connection, number: int, starts: date) -> None:
+    conn.execute(
+        update(contract_terms).where(contract_terms.c.request_id == number).values(starts=starts)
+    )
+
+
 def end_contract(conn: Connection, number: int, *, ends: date, at: datetime, by: str) -> None:
     conn.execute(
         update(contract_terms)
