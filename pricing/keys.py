@@ -23,6 +23,13 @@ def sku_key(sku: str) -> str:
     return sku.strip().casefold()
 
 
+def customer_key(name: str) -> str:
+    """Customers whose names differ only in case or surrounding space are the same customer
+    (a contract's and a deal line's, a request's): lower-cased as DuckDB's ``lower(trim(...))``
+    does in the drift report, which compares the deal lines' names with these keys."""
+    return name.strip().lower()
+
+
 def glob_regex(glob: str) -> str:
     """A SKU pattern as a regular expression matching exactly what :func:`fnmatch.fnmatchcase`
     matches (``*``, ``?``, ``[seq]``, ``[!seq]``, ranges), written so that Python's ``re`` and

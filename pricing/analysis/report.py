@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError
-from pricing.keys import request_code, sku_key
+from pricing.keys import customer_key, request_code, sku_key
 from pricing.lines import segments
 from pricing.lines.inmemory import duck
 from pricing.money import MICRO
@@ -368,7 +368,7 @@ def _cover(conn: Connection) -> pa.Table | None:
         return date.fromisoformat(str(value)[:10]) if value is not None else None
 
     ids = [int(row[0]) for row in rows] + [None] * len(contracted)
-    customers = [None] * len(rows) + [c.customer.strip().lower() for c in contracted]
+    customers = [None] * len(rows) + [customer_key(c.customer) for c in contracted]
     skus = [str(row[1]).casefold() for row in rows] + [sku_key(c.sku) for c in contracted]
     prices = [int(row[2] * MICRO) for row in rows] + [int(c.price * MICRO) for c in contracted]
     starts = [day(row[3]) for row in rows] + [day(c.starts) for c in contracted]

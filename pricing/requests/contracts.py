@@ -65,9 +65,10 @@ def terms(starts: date | None, ends: date | None, policy: Policy, today: date) -
     return Terms(starts, ends)
 
 
-def valid_until(terms: Terms) -> datetime:
-    """When a contract's approval expires: the start of the day after its last (UTC)."""
-    return datetime.combine(terms.ends + timedelta(days=1), time(0), UTC)
+def valid_until(last: date) -> datetime:
+    """When an approval a contract gives expires (its own, or an order's it approved): the
+    start of the day after the contract's ``last`` day (UTC)."""
+    return datetime.combine(last + timedelta(days=1), time(0), UTC)
 
 
 def raise_to_contract_level(lines: list[RequestLine], policy: Policy) -> None:
@@ -248,10 +249,9 @@ def end(
                              field="on")  # fmt: skip
         if on >= was:
             raise Refused(f"{contract.code} ends on {was} already; nothing to end early")
-        terms = Terms(contract.contract.starts, on, now, user)
         queries.end_contract(conn, number, ends=on, at=now, by=user)
         if not queries.update_request(conn, number, was="approved",
-                                      values={"expires_at": valid_until(terms)}):  # fmt: skip
+                                      values={"expires_at": valid_until(on)}):  # fmt: skip
             raise Refused(f"{contract.code} changed a moment ago; look at it again")
         said = f"ends {on} instead of {was}" + (
             f"; {note.strip()}" if note and note.strip() else ""

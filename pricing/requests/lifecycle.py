@@ -286,7 +286,7 @@ def valid_until(request: Request, policy: Policy, now: datetime) -> datetime:
     """When an approval given ``now`` expires: after the policy's days, or a contract's last
     day."""
     if request.contract is not None:
-        return contracts.valid_until(request.contract)
+        return contracts.valid_until(request.contract.ends)
     return now + timedelta(days=policy.approval_valid_days)
 
 
@@ -538,7 +538,7 @@ def withdraw(
 def _end_with_the_contract(request: Request, ends: date | None) -> None:
     """An approval a contract gave (``ends``: its last day) lasts no longer than it."""
     if ends is not None and request.status == "approved" and request.expires_at is not None:
-        request.expires_at = min(request.expires_at, contracts.valid_until(Terms(ends, ends)))
+        request.expires_at = min(request.expires_at, contracts.valid_until(ends))
 
 
 def _may_withdraw_contract(request: Request, now: datetime, doing: str = "withdrawn") -> None:

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Row
 
-from pricing.keys import sku_key
+from pricing.keys import customer_key, sku_key
 from pricing.money import MICRO, from_micros
 from pricing.storage.store import (
     Timestamp,
@@ -562,10 +562,9 @@ def contract_numbers(
         query = query.where(
             r.c.status == "approved", t.c.starts <= in_force_on, t.c.ends >= in_force_on
         )
-    # (lower-cased as the report's DuckDB does: a customer is the same one in both)
-    wanted = None if customer is None else customer.strip().lower()
+    wanted = None if customer is None else customer_key(customer)
     return [int(number) for number, name in conn.execute(query)
-            if wanted is None or str(name).strip().lower() == wanted]  # fmt: skip
+            if wanted is None or customer_key(str(name)) == wanted]  # fmt: skip
 
 
 def contract_starts(conn: Connection, number: int, starts: date) -> None:
