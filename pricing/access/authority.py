@@ -151,6 +151,11 @@ def actor(conn: Connection, name: str) -> Actor:
             "`pricing people list` shows you, or ask the owner to add you",
             field="user",
         )
+    return actor_of(conn, person)
+
+
+def actor_of(conn: Connection, person: rows.PersonRecord) -> Actor:
+    """A registered, active person (as read) acting."""
     return Actor(person.name, person.role, registered=True, kind=kind_of(conn, person.role),
                  since_request=person.since_request)  # fmt: skip
 
@@ -162,10 +167,10 @@ def acting(db: Store, user: str) -> Actor:
         return actor(conn, user)
 
 
-def allows(db: Store, user: str, action: Action) -> bool:
-    """Whether ``user``'s role allows ``action`` (what a page offers them: a link to the report
-    for those who may read it); the action itself is checked again when it is taken."""
-    return acting(db, user).may(action)
+def allows(actor: Actor, action: Action) -> bool:
+    """Whether ``actor``'s role allows ``action`` (what a page offers them: a link to the
+    report for those who may read it); the action itself is checked again when it is taken."""
+    return actor.may(action)
 
 
 def authorize(db: Store, user: str | None, action: Action | None) -> Actor | None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pricing import config
-from pricing.access.authority import key
+from pricing.access.authority import Actor, actor_of, key
 from pricing.errors import Unsealed
 from pricing.storage import audit, signins, store
 from pricing.storage import people as rows
@@ -48,6 +48,7 @@ class SignedIn:
     person: PersonRecord
     expires: datetime
     cookie: str
+    actor: Actor  # as the session was read: what a page offers them (an act checks again)
     initial: bool = False  # still on the password printed for them: they choose theirs first
 
     @property
@@ -81,7 +82,8 @@ def begin(
         audit.record(conn, by=person.name, action="person.signed_in",
                      subjects=[audit.subject("person", name_key)],
                      note=f"web pages, from {address[:100]}", at=now)  # fmt: skip
-    return SignedIn(person, expires, cookie)
+        actor = actor_of(conn, person)
+    return SignedIn(person, expires, cookie, actor)
 
 
 def _claims(cookie: str) -> tuple[str, datetime] | None:
@@ -114,9 +116,10 @@ def current(db: Store, cookie: str | None, *, now: datetime | None = None) -> Si
             return None
         why = audit.unsealed(conn, audit.subject("person", name_key))
         stored = signins.password(conn, name_key)
+        actor = actor_of(conn, person)
     if why is not None:
         raise Unsealed(person.name, why)
-    return SignedIn(person, expires, cookie, initial=stored is not None and stored.initial)
+    return SignedIn(person, expires, cookie, actor, initial=stored is not None and stored.initial)
 
 
 def end(db: Store, cookie: str) -> None:

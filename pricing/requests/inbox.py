@@ -9,8 +9,13 @@ rule, person by person: :mod:`pricing.requests.notices`.)
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+
+from sqlalchemy import Connection
 
 from pricing.access import authority
 from pricing.errors import Refused
@@ -18,8 +23,8 @@ from pricing.keys import request_code
 from pricing.policy import versions as policies
 from pricing.policy.versions import PolicyVersion
 from pricing.requests import lifecycle
-from pricing.requests.records import Request, load_many
-from pricing.storage import queries, store
+from pricing.requests.records import Request, Stored, read_many
+from pricing.storage import audit_entries, queries, store
 from pricing.storage.store import Store
 
 
@@ -30,21 +35,60 @@ def waiting_for(
     at most ``limit``): their inbox (a role of the policy in force covering the request's
     level, never their own: :func:`pricing.access.authority.may_decide`, the rule a decision
     itself is held to). Who may decide is read off each request's row; only the requests
-    returned are loaded, with their lines (their events are not: an inbox shows none)."""
+    returned are loaded, with their lines (their events are not: an inbox shows none). Only
+    pending requests are read, which no approval running out changes: nothing is expired
+    first (as listing requests does), so an inbox never waits for the write lock.
+
+    An inbox is read far more often than it changes (approvers reload it): the answer is kept,
+    per store, for the keyed audit's newest entry it was read under. Every change an inbox
+    depends on (a request submitted, decided, withdrawn or changed, a person added, removed or
+    given another role, a policy loaded) is recorded in that chain in the transaction that
+    makes it, so a kept answer is used only while nothing it was read from has changed; the
+    day is part of the key too (the policy in force is the day's)."""
     now = now or store.utcnow()
-    lifecycle.expire_approvals(db, now)
     with db.read() as conn:
-        pairs = queries.pending_pairs(conn)
-        if not pairs:
-            return []
-        version = policies.in_force(conn, now.date())
-        actor = authority.actor(conn, user)
-        # The rule reads a request's salesperson and level (its number only to name it):
-        # asked once per pair, not once per request (an inbox of 1,000 from a few reps).
-        allowed = [(rep, level) for number, rep, level in pairs
-                   if _why_not(actor, _Pending(number, rep, level), version) is None]  # fmt: skip
-        chosen = queries.pending_numbers(conn, allowed, after=after, limit=limit)
-        return load_many(conn, chosen, events=False)
+        seq, mac, _ = audit_entries.chain_end(conn)
+        asked = (seq, mac, now.date(), authority.key(user), after, limit)
+        found = _kept(db).get(asked)
+        if found is None:
+            found = _waiting(conn, user, now, after=after, limit=limit)
+            _keep(db, asked, found)
+    return found.requests()  # made afresh from the rows: a caller may change its copy
+
+
+def _waiting(
+    conn: Connection, user: str, now: datetime, *, after: int, limit: int | None
+) -> Stored:
+    pairs = queries.pending_pairs(conn)
+    if not pairs:
+        return read_many(conn, [])
+    version = policies.in_force(conn, now.date())
+    actor = authority.actor(conn, user)
+    # The rule reads a request's salesperson and level (its number only to name it):
+    # asked once per pair, not once per request (an inbox of 1,000 from a few reps).
+    allowed = [(rep, level) for number, rep, level in pairs
+               if _why_not(actor, _Pending(number, rep, level), version) is None]  # fmt: skip
+    chosen = queries.pending_numbers(conn, allowed, after=after, limit=limit)
+    return read_many(conn, chosen, events=False)
+
+
+_Asked = tuple[int, str, date, str, int, int | None]  # audit head, day, person, page
+KEPT_INBOXES = 256  # answers kept per store (pages of every approver's inbox); the oldest go
+_KEPT: weakref.WeakKeyDictionary[Store, OrderedDict[_Asked, Stored]] = weakref.WeakKeyDictionary()
+_KEEPING = threading.Lock()  # the server's threads
+
+
+def _kept(db: Store) -> OrderedDict[_Asked, Stored]:
+    with _KEEPING:
+        return _KEPT.setdefault(db, OrderedDict())
+
+
+def _keep(db: Store, asked: _Asked, found: Stored) -> None:
+    kept = _kept(db)
+    with _KEEPING:
+        kept[asked] = found
+        while len(kept) > KEPT_INBOXES:
+            kept.popitem(last=False)
 
 
 def why_not_decide(

@@ -8,6 +8,7 @@ apart so that those import it and not one another.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -131,26 +132,60 @@ def load_many(conn: Connection, numbers: list[int], *, events: bool = True) -> l
     """The requests ``numbers``, in that order, read in three queries whatever their number
     (two without their ``events``, left empty). A stored value that does not read (SQLite keeps
     whatever an edit by hand wrote) is a :class:`DamagedError` naming its request."""
+    return read_many(conn, numbers, events=events).requests()
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Requests as their rows were read, in order (:func:`read_many`): immutable, so that an
+    answer kept for later (an inbox) is made into requests afresh each time it is used."""
+
+    numbers: tuple[int, ...]
+    rows: Mapping[int, queries.RequestRecord]
+    lines: Mapping[int, Sequence[queries.RequestLineRecord]]
+    history: Mapping[int, Sequence[Event]]
+    periods: Mapping[int, Terms]
+
+    def requests(self) -> list[Request]:
+        """The requests these rows are (a stored value that does not read: a
+        :class:`DamagedError` naming its request)."""
+        made = []
+        for n in self.numbers:
+            try:
+                made.append(_request(self.rows[n], [_line(r) for r in self.lines.get(n, ())],
+                                     list(self.history.get(n, ())), self.periods.get(n)))  # fmt: skip
+            except (ValueError, TypeError) as exc:
+                raise _damage(n, exc) from None
+        return made
+
+
+def read_many(conn: Connection, numbers: list[int], *, events: bool = True) -> Stored:
+    """The rows of the requests ``numbers`` (:func:`load_many` makes them requests)."""
     try:
         rows = queries.request_rows(conn, numbers)
         lines = queries.request_line_rows_of(conn, numbers)
         history = queries.event_rows_of(conn, numbers) if events else {}
         periods = queries.contract_rows_of(conn, numbers)
-        missing = [n for n in numbers if n not in rows]
-        if missing:
-            raise NotFoundError(f"no request {request_code(missing[0])}")
-        return [_request(rows[n], [_line(r) for r in lines.get(n, [])], history.get(n, []),
-                         periods.get(n)) for n in numbers]  # fmt: skip
     except (ValueError, TypeError) as exc:
-        if len(numbers) > 1:  # which request: read them one by one
-            return [_load(conn, n) for n in numbers]
-        why = (str(exc).strip().splitlines() or [""])[0][:120] or type(exc).__name__
-        raise DamagedError(
-            f"request {request_code(numbers[0])} is damaged: a stored value does not read "
-            f"({why}); nothing was changed. To recover, restore the database from a backup taken "
-            "before the damage; `pricing db check` and `pricing audit verify` name what else "
-            "changed"
-        ) from None
+        if len(numbers) == 1:
+            raise _damage(numbers[0], exc) from None
+        for n in numbers:  # which request: read them one by one
+            read_many(conn, [n], events=events)
+        raise  # (none alone: the database's driver failed on them together)
+    missing = [n for n in numbers if n not in rows]
+    if missing:
+        raise NotFoundError(f"no request {request_code(missing[0])}")
+    return Stored(tuple(numbers), rows, lines, history, periods)
+
+
+def _damage(number: int, exc: Exception) -> DamagedError:
+    why = (str(exc).strip().splitlines() or [""])[0][:120] or type(exc).__name__
+    return DamagedError(
+        f"request {request_code(number)} is damaged: a stored value does not read "
+        f"({why}); nothing was changed. To recover, restore the database from a backup taken "
+        "before the damage; `pricing db check` and `pricing audit verify` name what else "
+        "changed"
+    )
 
 
 def _load(conn: Connection, number: int) -> Request:

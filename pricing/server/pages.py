@@ -28,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -91,8 +92,11 @@ def mount(app: FastAPI, store: Store) -> None:
 
     def frame(me: sessions.SignedIn) -> dict[str, Any]:
         """What every signed-in page shows: who, the form token, which links."""
-        may_report = authority.allows(store, me.person.name, "report")
-        return {"me": me.person, "csrf": me.form_token, "may_report": may_report}
+        return {
+            "me": me.person,
+            "csrf": me.form_token,
+            "may_report": authority.allows(me.actor, "report"),
+        }
 
     def refusal(request: Request, base: dict[str, Any], exc: PricingError) -> HTMLResponse:
         return render(request, "base.html", _status(exc), **base, message=_message(exc))
@@ -178,8 +182,15 @@ def mount(app: FastAPI, store: Store) -> None:
         done.delete_cookie(SESSION, path="/")
         return done
 
+    page_work = CapacityLimiter(PAGE_WORKERS)
+
+    async def in_turn(page: Callable[[], Response]) -> Response:
+        """A page's work in a thread of the pages' own few: a handful at a time (not one
+        thread per waiting browser, fighting for the one interpreter lock)."""
+        return await to_thread.run_sync(page, limiter=page_work)
+
     @app.get("/inbox", include_in_schema=False)
-    def inbox(request: Request, after: str | None = None) -> Response:
+    async def inbox(request: Request, after: str | None = None) -> Response:
         def fill(me: sessions.SignedIn, p: Pricing) -> dict[str, Any]:
             start = after if after and REQUEST_ID.fullmatch(after) else None
             waiting = p.inbox(limit=PAGE_ROWS + 1, after=start)  # one more: is there a next page
@@ -187,7 +198,7 @@ def mount(app: FastAPI, store: Store) -> None:
             more = shown[-1].id if len(waiting) > PAGE_ROWS else None
             return {"rows": _rows(shown), "more": more, "later": start is not None}
 
-        return signed_page(request, "inbox.html", fill)
+        return await in_turn(lambda: signed_page(request, "inbox.html", fill))
 
     @app.get("/mine", include_in_schema=False)
     def mine(request: Request) -> Response:
@@ -213,7 +224,7 @@ def mount(app: FastAPI, store: Store) -> None:
         }
 
     @app.get("/requests/{code}", include_in_schema=False)
-    def request_page(request: Request, code: str, decided: str | None = None) -> Response:
+    async def request_page(request: Request, code: str, decided: str | None = None) -> Response:
         def fill(me: sessions.SignedIn, p: Pricing) -> dict[str, Any]:
             values = request_values(p, code)
             if decided and values["r"].status != "pending":  # after the decision (its redirect)
@@ -221,7 +232,7 @@ def mount(app: FastAPI, store: Store) -> None:
                               message_kind="ok")  # fmt: skip
             return values
 
-        return signed_page(request, "request.html", fill)
+        return await in_turn(lambda: signed_page(request, "request.html", fill))
 
     @app.post("/requests/{code}/decide", include_in_schema=False)
     def decide(
@@ -364,6 +375,7 @@ def _said(message: str | None) -> str | None:
 
 
 REPORT_BREAKDOWNS = ("rep", "family", "sku", "customer", "month")
+PAGE_WORKERS = 2  # pages worked on at once (the others wait their turn, not the lock)
 PAGE_ROWS = 25  # requests an inbox page shows (the oldest first; a link to the next ones)
 REQUEST_ID = re.compile(r"R-\d{6,9}")
 
