@@ -47,6 +47,8 @@ def waiting_for(
     day is part of the key too (the policy in force is the day's)."""
     now = now or store.utcnow()
     with db.read() as conn:
+        # The newest entry first: what is read after it is at least as new (were the rows read
+        # first, a change committed in between would be kept under the newer entry).
         seq, mac, _ = audit_entries.chain_end(conn)
         asked = (seq, mac, now.date(), authority.key(user), after, limit)
         found = _kept(db).get(asked)
