@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from pricing.errors import InputError
 from pricing.operations.library import Pricing
 from pricing.requests import inbox
-from pricing.storage.store import Store, utcnow
+from pricing.storage.store import Store, requests, utcnow
 from tests.conftest import Cli
 from tests.test_cli_requests import TEAM
 from tests.test_policy import POLICY
@@ -139,3 +141,63 @@ def test_a_registered_approver_given_another_role_sees_it_on_the_next_reload(
 
     assert ids(who("marco")) == [] and ids(who("nina")) == [asked.id]
     assert reads == ["marco", "marco", "nina"]
+
+
+def test_a_changed_request_and_a_removed_approver_show_on_the_next_reload(
+    server_store: Store,
+) -> None:
+    who = as_(server_store)
+    for name, role in (("dana", "owner"), ("marco", "manager"), ("nina", "manager"),
+                       ("priya", "rep")):  # fmt: skip
+        who("dana").add_person(name=name, role=role)
+    asked = who("priya").request(customer="Acme", reason="bid", lines=MANAGERS_DECISION)
+    assert [(r.id, r.lines[0].price) for r in who("marco").inbox()] == [
+        (asked.id, Decimal("96.90"))
+    ]
+
+    who("priya").change_request(ident=asked.id or "", lines=[
+        {"sku": "HW-100", "qty": 50, "price": "95.00"}])  # fmt: skip
+
+    assert [r.lines[0].price for r in who("marco").inbox()] == [Decimal("95.00")]
+    who("dana").remove_person(name="nina")
+    refused = who("nina")
+    with pytest.raises(InputError):
+        refused.inbox()
+
+
+def test_a_name_is_kept_as_given(server_store: Store) -> None:
+    """While nobody is registered, the policy's people are matched by name, so " marco" is
+    not marco: each is answered for itself, never from the other's page."""
+    who = as_(server_store)
+    asked = who("priya").request(customer="Acme", reason="bid", lines=MANAGERS_DECISION)
+
+    assert [r.id for r in who(" marco").inbox()] == []
+    assert [r.id for r in who("marco").inbox()] == [asked.id]
+
+
+def test_a_row_edited_behind_the_tools_back_shows_once_the_kept_page_is_old(
+    server_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hand edit records nothing in the audit: the kept page stands for KEPT_SECONDS."""
+    who = as_(server_store)
+    asked = who("priya").request(customer="Acme", reason="bid", lines=MANAGERS_DECISION)
+    assert [r.id for r in who("marco").inbox()] == [asked.id]
+    with server_store.write() as conn:
+        conn.execute(requests.update().values(status="withdrawn"))
+
+    assert [r.id for r in who("marco").inbox()] == [asked.id]  # kept: nothing recorded
+    monkeypatch.setattr(inbox, "KEPT_SECONDS", 0.0)
+    assert who("marco").inbox() == []
+
+
+def test_a_whole_inbox_asked_for_at_once_is_not_kept(
+    server_store: Store, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbox, "KEPT_LONGEST", 2)
+    who = as_(server_store)
+    for customer in ("Acme", "Globex", "Initech"):
+        who("priya").request(customer=customer, reason="bid", lines=MANAGERS_DECISION)
+
+    assert len(who("marco").inbox()) == 3 and len(who("marco").inbox()) == 3
+    assert len(who("marco").inbox(limit=2)) == 2 and len(who("marco").inbox(limit=2)) == 2
+    assert reads == ["marco", "marco", "marco"]  # the page of two was kept, the three were not

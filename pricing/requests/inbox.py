@@ -10,6 +10,7 @@ rule, person by person: :mod:`pricing.requests.notices`.)
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -39,22 +40,26 @@ def waiting_for(
     pending requests are read, which no approval running out changes: nothing is expired
     first (as listing requests does), so an inbox never waits for the write lock.
 
-    An inbox is read far more often than it changes (approvers reload it): the answer is kept,
-    per store, for the keyed audit's newest entry it was read under. Every change an inbox
+    An inbox is read far more often than it changes (approvers reload it): a page of it (at
+    most :data:`KEPT_LONGEST` requests) is kept, per store, for the keyed audit's newest entry
+    it was read under, the day (the policy in force is the day's) and the name exactly as
+    given, for at most :data:`KEPT_SECONDS`. Every change made through pricing that an inbox
     depends on (a request submitted, decided, withdrawn or changed, a person added, removed or
     given another role, a policy loaded) is recorded in that chain in the transaction that
-    makes it, so a kept answer is used only while nothing it was read from has changed; the
-    day is part of the key too (the policy in force is the day's)."""
+    makes it, so a kept page is never used after one. A change made behind the tool's back (a
+    row edited in the database, a backup restored under the same chain) records nothing: the
+    inbox shows it within :data:`KEPT_SECONDS` (and the audit names the edit)."""
     now = now or store.utcnow()
     with db.read() as conn:
         # The newest entry first: what is read after it is at least as new (were the rows read
         # first, a change committed in between would be kept under the newer entry).
         seq, mac, _ = audit_entries.chain_end(conn)
-        asked = (seq, mac, now.date(), authority.key(user), after, limit)
-        found = _kept(db).get(asked)
+        asked = (seq, mac, now.date(), user, after, limit)
+        found = _kept(db, asked)
         if found is None:
             found = _waiting(conn, user, now, after=after, limit=limit)
-            _keep(db, asked, found)
+            if len(found.numbers) <= KEPT_LONGEST:
+                _keep(db, asked, found)
     return found.requests()  # made afresh from the rows: a caller may change its copy
 
 
@@ -74,21 +79,32 @@ def _waiting(
     return read_many(conn, chosen, events=False)
 
 
-_Asked = tuple[int, str, date, str, int, int | None]  # audit head, day, person, page
-KEPT_INBOXES = 256  # answers kept per store (pages of every approver's inbox); the oldest go
-_KEPT: weakref.WeakKeyDictionary[Store, OrderedDict[_Asked, Stored]] = weakref.WeakKeyDictionary()
+_Asked = tuple[int, str, date, str, int, int | None]  # audit head, day, name as given, page
+KEPT_INBOXES = 64  # pages kept per store (of every approver's inbox): the least used go
+KEPT_LONGEST = 100  # requests in a page kept (a whole inbox asked for at once is read each time)
+KEPT_SECONDS = 60.0  # how long a page is kept: how late a change behind the tool's back shows
+_KEPT: weakref.WeakKeyDictionary[Store, OrderedDict[_Asked, tuple[float, Stored]]] = (
+    weakref.WeakKeyDictionary()
+)
 _KEEPING = threading.Lock()  # the server's threads
 
 
-def _kept(db: Store) -> OrderedDict[_Asked, Stored]:
+def _kept(db: Store, asked: _Asked) -> Stored | None:
     with _KEEPING:
-        return _KEPT.setdefault(db, OrderedDict())
+        kept = _KEPT.get(db)
+        if kept is None or (found := kept.get(asked)) is None:
+            return None
+        if time.monotonic() - found[0] > KEPT_SECONDS:
+            return None
+        kept.move_to_end(asked)
+        return found[1]
 
 
 def _keep(db: Store, asked: _Asked, found: Stored) -> None:
-    kept = _kept(db)
     with _KEEPING:
-        kept[asked] = found
+        kept = _KEPT.setdefault(db, OrderedDict())
+        kept[asked] = (time.monotonic(), found)
+        kept.move_to_end(asked)
         while len(kept) > KEPT_INBOXES:
             kept.popitem(last=False)
 

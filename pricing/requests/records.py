@@ -137,8 +137,9 @@ def load_many(conn: Connection, numbers: list[int], *, events: bool = True) -> l
 
 @dataclass(frozen=True)
 class Stored:
-    """Requests as their rows were read, in order (:func:`read_many`): immutable, so that an
-    answer kept for later (an inbox) is made into requests afresh each time it is used."""
+    """Requests as their rows were read, in order (:func:`read_many`): frozen rows, never
+    changed once read, so that an answer kept for later (an inbox) is made into requests afresh
+    each time it is used."""
 
     numbers: tuple[int, ...]
     rows: Mapping[int, queries.RequestRecord]
@@ -169,13 +170,22 @@ def read_many(conn: Connection, numbers: list[int], *, events: bool = True) -> S
     except (ValueError, TypeError) as exc:
         if len(numbers) == 1:
             raise _damage(numbers[0], exc) from None
-        for n in numbers:  # which request: read them one by one
-            read_many(conn, [n], events=events)
-        raise  # (none alone: the database's driver failed on them together)
+        return _joined([read_many(conn, [n], events=events) for n in numbers])  # which one
     missing = [n for n in numbers if n not in rows]
     if missing:
         raise NotFoundError(f"no request {request_code(missing[0])}")
     return Stored(tuple(numbers), rows, lines, history, periods)
+
+
+def _joined(each: list[Stored]) -> Stored:
+    """The rows of requests read one by one, as if read together."""
+    return Stored(
+        tuple(n for one in each for n in one.numbers),
+        {n: r for one in each for n, r in one.rows.items()},
+        {n: ls for one in each for n, ls in one.lines.items()},
+        {n: es for one in each for n, es in one.history.items()},
+        {n: t for one in each for n, t in one.periods.items()},
+    )
 
 
 def _damage(number: int, exc: Exception) -> DamagedError:

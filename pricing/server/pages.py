@@ -185,8 +185,10 @@ def mount(app: FastAPI, store: Store) -> None:
     page_work = CapacityLimiter(PAGE_WORKERS)
 
     async def in_turn(page: Callable[[], Response]) -> Response:
-        """A page's work in a thread of the pages' own few: a handful at a time (not one
-        thread per waiting browser, fighting for the one interpreter lock)."""
+        """An inbox's work in a thread of its own few: two at a time (not one thread per
+        waiting browser, fighting for the one interpreter lock). Only the inbox, which never
+        waits for the write lock: a page that may (a request's: it expires approvals first)
+        would hold one of the few for as long."""
         return await to_thread.run_sync(page, limiter=page_work)
 
     @app.get("/inbox", include_in_schema=False)
@@ -224,7 +226,7 @@ def mount(app: FastAPI, store: Store) -> None:
         }
 
     @app.get("/requests/{code}", include_in_schema=False)
-    async def request_page(request: Request, code: str, decided: str | None = None) -> Response:
+    def request_page(request: Request, code: str, decided: str | None = None) -> Response:
         def fill(me: sessions.SignedIn, p: Pricing) -> dict[str, Any]:
             values = request_values(p, code)
             if decided and values["r"].status != "pending":  # after the decision (its redirect)
@@ -232,7 +234,7 @@ def mount(app: FastAPI, store: Store) -> None:
                               message_kind="ok")  # fmt: skip
             return values
 
-        return await in_turn(lambda: signed_page(request, "request.html", fill))
+        return signed_page(request, "request.html", fill)
 
     @app.post("/requests/{code}/decide", include_in_schema=False)
     def decide(
@@ -375,7 +377,7 @@ def _said(message: str | None) -> str | None:
 
 
 REPORT_BREAKDOWNS = ("rep", "family", "sku", "customer", "month")
-PAGE_WORKERS = 2  # pages worked on at once (the others wait their turn, not the lock)
+PAGE_WORKERS = 2  # inboxes worked on at once (the others wait their turn, not the lock)
 PAGE_ROWS = 25  # requests an inbox page shows (the oldest first; a link to the next ones)
 REQUEST_ID = re.compile(r"R-\d{6,9}")
 
