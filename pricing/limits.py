@@ -81,6 +81,7 @@ PRICE_BOOK_FILE = Limit("file size", 200 * _MB, "PRICING_MAX_PRICE_BOOK_MB", "MB
 DEALS_FILE = Limit("file size", 4096 * _MB, "PRICING_MAX_DEALS_MB", "MB", _MB)
 LINES_FILE = Limit("file size", 20 * _MB, "PRICING_MAX_REQUEST_FILE_MB", "MB", _MB)
 POLICY_FILE = Limit("file size", 1 * _MB, "PRICING_MAX_POLICY_MB", "MB", _MB)
+FX_FILE = Limit("file size", 64 * _MB, "PRICING_MAX_FX_MB", "MB", _MB)  # the ECB's: 2 MB
 
 # An xlsx is a zip: its directory says how large each part becomes; checked before parsing.
 XLSX_UNCOMPRESSED = Limit(
@@ -110,6 +111,7 @@ XML_RUN = Limit("text without a tag", 1 * _MB, None, "MB", _MB)
 # The grid.
 PRICE_BOOK_ROWS = Limit("rows", 250_000, "PRICING_MAX_ROWS")
 DEALS_ROWS = Limit("lines", 1_100_000, "PRICING_MAX_DEAL_LINES")
+FX_ROWS = Limit("rows of rates", 500_000, "PRICING_MAX_FX_ROWS")  # the ECB's since 1999: 7,126
 REQUEST_LINES = Limit("lines per request", 10_000, "PRICING_MAX_REQUEST_LINES")
 # A price book's volume tiers: by family, or for the SKUs that have their own (the importer
 # holds them with the price sheet: a tier takes a kilobyte and more).

@@ -34,6 +34,7 @@ request.submit        y      y       y       -         y        y
 request.read_all      -      y       y       -         y        -
 database              -      -       y       -         -        -
 contract.end          -      -       y       -         -        -
+fx.import             -      -       y       y         -        -
 """
 KIND = {"director": "manager", "intern": "rep"}
 

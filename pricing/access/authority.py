@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 Action = Literal[
     "pricebook.import", "policy.load", "policy.simulate", "deals.import", "report",
     "people.manage", "audit", "request.submit", "request.read_all", "database", "contract.end",
+    "fx.import",
 ]  # fmt: skip
 MAY: dict[Action, frozenset[str]] = {
     "pricebook.import": frozenset({"marketer", "owner"}),
@@ -55,6 +56,7 @@ MAY: dict[Action, frozenset[str]] = {
     "request.read_all": frozenset({"manager", "owner"}),
     "database": frozenset({"owner"}),
     "contract.end": frozenset({"owner"}),
+    "fx.import": frozenset({"marketer", "owner"}),
 }
 DOING: dict[Action, str] = {
     "pricebook.import": "import a price book",
@@ -68,6 +70,7 @@ DOING: dict[Action, str] = {
     "request.read_all": "see other people's requests",
     "database": "look after the database",
     "contract.end": "end a contract early",
+    "fx.import": "import exchange rates",
 }
 BASE_ROLES = ("rep", "manager", "owner", "marketer")
 

@@ -67,6 +67,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "reject": ("pricing.cli.requests", "reject", "Reject a pending request, with a note saying why."),
     "contracts": ("pricing.cli.contracts", "contracts",
                   "Contracted prices: each customer's standing prices, their periods and states."),
+    "fx": ("pricing.cli.fx", "fx",
+           "Exchange rates: import them (the ECB's file as published) and read a day's rate."),
     "deals": ("pricing.cli.deals", "deals",
               "Import the deals actually closed (CRM or invoicing exports) for the drift report."),
     "report": ("pricing.cli.report", "report",

@@ -6,6 +6,7 @@ from pricing.operations.audit import Audit
 from pricing.operations.contracts import Contracts
 from pricing.operations.db import Database
 from pricing.operations.deals import Deals
+from pricing.operations.fx import Fx
 from pricing.operations.people import People
 from pricing.operations.policy import Policies
 from pricing.operations.pricebook import PriceBooks
@@ -13,7 +14,9 @@ from pricing.operations.report import Reports
 from pricing.operations.requests import Requests
 
 
-class Pricing(PriceBooks, Policies, Deals, Reports, Requests, Contracts, People, Audit, Database):
+class Pricing(
+    PriceBooks, Policies, Deals, Reports, Requests, Contracts, Fx, People, Audit, Database
+):
     """Standard list pricing, special prices held to guardrails, and the drift of deals closed:
     every command of the CLI as a method, on a database here or on the team's server.
 

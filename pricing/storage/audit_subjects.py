@@ -25,7 +25,7 @@ from pricing.keys import request_code
 from pricing.storage import store
 
 # The kinds of subject, and the actions after which a subject no longer exists.
-KINDS = ("request", "policy", "edition", "copy", "person", "deals")
+KINDS = ("request", "policy", "edition", "copy", "person", "deals", "fx")
 REMOVALS = ("deals.undone",)
 
 
@@ -44,6 +44,8 @@ def display(name: str) -> str:
         return f"deals import {ident}"
     if kind == "copy":
         return f"edition {ident}'s copy for matching"
+    if kind == "fx":
+        return f"exchange rates import {ident}"
     return f"{kind} {ident}"
 
 
@@ -241,6 +243,11 @@ def content_digest(
         return d.hexdigest() if d.copy(number) else None
     if kind == "deals":
         return _deals_digest(conn, number, d)
+    if kind == "fx":
+        if not d.add(store.fx_imports, "id", number, "id", number):
+            return None
+        d.add(store.fx_rates, "import_id", number, "position", number)
+        return d.hexdigest()
     raise ValueError(f"unknown audit subject {name!r}")
 
 
@@ -270,6 +277,8 @@ def stored_subjects(conn: Connection) -> list[str]:
     ]
     names += [subject("person", k) for k in conn.execute(select(store.people.c.name_key)).scalars()]
     names += [subject("deals", n) for n in conn.execute(select(store.deal_imports.c.id)).scalars()]
+    if conn.dialect.has_table(conn, store.fx_imports.name):  # (a migration before 0016 records)
+        names += [subject("fx", n) for n in conn.execute(select(store.fx_imports.c.id)).scalars()]
     s = store.deal_segments
     if conn.execute(select(s.c.id).where(s.c.import_id.is_(None)).limit(1)).first():
         names.append(subject("deals", 0))

@@ -49,7 +49,7 @@ from pricing.errors import (
 from pricing.money import from_micros, to_micros
 from pricing.storage.urls import display_url, resolve_url
 
-SCHEMA_REVISION = "0015"
+SCHEMA_REVISION = "0016"
 MEMORY_URL = "sqlite://"  # an SQLite database in memory: a dry run's when nothing is stored yet
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
 NOT_PERMITTED = "42501"  # PostgreSQL: insufficient_privilege (no CREATE, no SELECT, ...)
@@ -771,6 +771,8 @@ def _reason_locked(message: str = "database is locked") -> str:
 
 # The team server's own tables (passwords, web sessions, the mail outbox): in a module of their
 # own, registered with the metadata above when this one is loaded.
+from pricing.storage.fx_tables import fx_imports as fx_imports  # noqa: E402
+from pricing.storage.fx_tables import fx_rates as fx_rates  # noqa: E402
 from pricing.storage.team_tables import contract_terms as contract_terms  # noqa: E402
 from pricing.storage.team_tables import mail_outbox as mail_outbox  # noqa: E402
 from pricing.storage.team_tables import passwords as passwords  # noqa: E402

@@ -238,3 +238,30 @@ CREATE TABLE contract_terms (
 	FOREIGN KEY(request_id) REFERENCES requests (id)
 );
 
+CREATE TABLE fx_imports (
+	id INTEGER NOT NULL, 
+	source TEXT NOT NULL, 
+	sha256 VARCHAR(64) NOT NULL, 
+	imported_at DATETIME NOT NULL, 
+	imported_by VARCHAR(200) NOT NULL, 
+	rates INTEGER NOT NULL, 
+	added INTEGER NOT NULL, 
+	changed INTEGER NOT NULL, 
+	first_day VARCHAR(10) NOT NULL, 
+	last_day VARCHAR(10) NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE TABLE fx_rates (
+	import_id INTEGER NOT NULL, 
+	position INTEGER NOT NULL, 
+	base VARCHAR(3) NOT NULL, 
+	currency VARCHAR(3) NOT NULL, 
+	day VARCHAR(10) NOT NULL, 
+	rate VARCHAR(40) NOT NULL, 
+	PRIMARY KEY (import_id, position), 
+	FOREIGN KEY(import_id) REFERENCES fx_imports (id)
+);
+
+CREATE INDEX ix_fx_rates_lookup ON fx_rates (base, currency, day);
+

@@ -1,0 +1,51 @@
+"""Exchange rates (issue 27): ``fx_imports``, one row per rates file imported, and
+``fx_rates``, the rates each import added or changed (the rate of a base, currency and day is
+the newest import's). A rate is its decimal's exact text, a day its ISO text.
+
+Tables the store has already (its revision set back by hand, as the tests of the earlier
+revisions do) are kept as they are.
+
+Revision ID: 0016
+Revises: 0015
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    if "fx_imports" in set(sa.inspect(op.get_bind()).get_table_names()):
+        return  # (a revision set back by hand)
+    op.create_table(
+        "fx_imports",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("imported_by", sa.String(200), nullable=False),
+        sa.Column("rates", sa.Integer, nullable=False),
+        sa.Column("added", sa.Integer, nullable=False),
+        sa.Column("changed", sa.Integer, nullable=False),
+        sa.Column("first_day", sa.String(10), nullable=False),
+        sa.Column("last_day", sa.String(10), nullable=False),
+    )
+    op.create_table(
+        "fx_rates",
+        sa.Column("import_id", sa.Integer, sa.ForeignKey("fx_imports.id"), primary_key=True),
+        sa.Column("position", sa.Integer, primary_key=True),
+        sa.Column("base", sa.String(3), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.Column("rate", sa.String(40), nullable=False),
+    )
+    op.create_index("ix_fx_rates_lookup", "fx_rates", ["base", "currency", "day"])
+
+
+def downgrade() -> None:
+    op.drop_table("fx_rates")
+    op.drop_table("fx_imports")

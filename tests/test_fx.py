@@ -1,0 +1,197 @@
+"""Exchange rates: the owner imports the European Central Bank's reference rates as published
+(or a plain list), and reads the rate of a currency on a day (``pricing fx``).
+
+The ECB's file (``../shared/data/ecb_eurofxref_hist.csv``): a row per day since 1999-01-04,
+newest first, a column per currency, ``N/A`` where a currency had no rate, a trailing empty
+column; 1 EUR = 1.1172 USD = 0.8338 GBP on 2026-10-30, a Friday.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+
+import pytest
+
+from pricing.storage.fx_tables import fx_rates
+from tests.conftest import Cli
+
+ECB = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecb_eurofxref_hist.csv"
+TEN_PLACES = Decimal("1e-10")
+
+
+@pytest.fixture
+def ecb_recent(tmp_path: Path) -> Path:
+    """The ECB's file as published, its newest 30 days (header and all)."""
+    if not ECB.exists():
+        pytest.skip(f"the ECB's rates are not here ({ECB})")
+    lines = ECB.read_text(encoding="utf-8").splitlines(keepends=True)
+    recent = tmp_path / "eurofxref-hist.csv"
+    recent.write_text("".join(lines[:31]), encoding="utf-8")
+    return recent
+
+
+def imported(cli: Cli, file: Path, *extra: str, user: str = "dana") -> dict[str, object]:
+    return cli.json("fx", "import", str(file), *extra, user=user)  # type: ignore[no-any-return]
+
+
+def shown(cli: Cli, currency: str, *extra: str) -> dict[str, str]:
+    return cli.json("fx", "show", currency, *extra)  # type: ignore[no-any-return]
+
+
+def stored_rates(cli: Cli) -> int:
+    from sqlalchemy import func, select
+
+    with cli.store().read() as conn:
+        return int(conn.execute(select(func.count()).select_from(fx_rates)).scalar_one())
+
+
+def test_the_ecbs_file_as_published_imports_whole_and_once(cli: Cli) -> None:
+    """Given the ECB's whole history, when the owner imports it, then every published rate is
+    stored (N/A is no rate, the empty last column no currency), and importing it again stores
+    nothing and says so."""
+    if not ECB.exists():
+        pytest.skip(f"the ECB's rates are not here ({ECB})")
+    cells = [line.rstrip("\n").split(",")[1:] for line in ECB.read_text().splitlines()[1:]]
+    published = sum(1 for row in cells for cell in row if cell not in ("N/A", ""))
+
+    done = imported(cli, ECB)
+
+    assert done["id"] == 1 and done["shape"] == "wide" and done["bases"] == ["EUR"]
+    assert done["rates"] == done["added"] == published == 221_702
+    assert (done["first_day"], done["last_day"]) == ("1999-01-04", "2026-10-30")
+    assert len(done["currencies"]) == 41 and "CYP" in done["currencies"]  # (gone since 2008)
+    again = imported(cli, ECB)
+    assert again["id"] is None and again["added"] == again["changed"] == 0
+    assert again["unchanged"] == published and stored_rates(cli) == published
+    said = cli("fx", "import", str(ECB), user="dana")
+    assert said.exit_code == 0 and "Rates unchanged" in said.stdout
+    assert cli("audit", "verify").exit_code == 0
+
+
+def test_the_rate_on_a_weekend_is_fridays_and_an_old_one_is_said_to_be(
+    cli: Cli, ecb_recent: Path
+) -> None:
+    imported(cli, ecb_recent)
+
+    sunday = shown(cli, "EUR", "--in", "USD", "--as-of", "2026-11-01")
+    assert (sunday["rate"], sunday["published"], sunday["how"]) == (
+        "1.1172",
+        "2026-10-30",
+        "direct",
+    )
+    assert (sunday["age_days"], sunday["stale"]) == (2, False)
+    later = cli("fx", "show", "EUR", "--in", "USD", "--as-of", "2026-11-20")
+    assert later.exit_code == 0 and "1 EUR = 1.1172 USD on 2026-11-20" in later.stdout
+    assert "this rate is 21 days old (more than 7)" in later.stderr
+
+
+def test_a_rate_the_other_way_or_through_the_base_is_said_to_be_so(
+    cli: Cli, ecb_recent: Path
+) -> None:
+    """1 USD in EUR is 1 / 1.1172; 1 GBP in USD is 1.1172 / 0.8338 (both per EUR), each to ten
+    places, half-even, once."""
+    imported(cli, ecb_recent)
+
+    usd = shown(cli, "USD", "--in", "EUR", "--as-of", "2026-10-30")
+    gbp = shown(cli, "GBP", "--in", "USD", "--as-of", "2026-10-30")
+
+    assert Decimal(usd["rate"]) == (1 / Decimal("1.1172")).quantize(TEN_PLACES, ROUND_HALF_EVEN)
+    assert usd["how"] == "inverted (1 EUR = 1.1172 USD)"
+    expected = (Decimal("1.1172") / Decimal("0.8338")).quantize(TEN_PLACES, ROUND_HALF_EVEN)
+    assert Decimal(gbp["rate"]) == expected == Decimal("1.3398896618")
+    assert gbp["how"] == "via EUR (1 EUR = 0.8338 GBP = 1.1172 USD)"
+    assert shown(cli, "USD", "--in", "USD")["rate"] == "1"
+
+
+def test_with_no_rate_on_or_before_the_day_it_says_which_and_exits_2(
+    cli: Cli, ecb_recent: Path
+) -> None:
+    nothing = cli("fx", "show", "USD", "--in", "EUR")
+    assert nothing.exit_code == 2 and "no rates are stored: `pricing fx import FILE` first" in (
+        nothing.stderr
+    )
+    imported(cli, ecb_recent)
+    before = cli("fx", "show", "USD", "--in", "EUR", "--as-of", "2026-01-01")
+    assert before.exit_code == 2 and "Traceback" not in before.output
+    assert "no exchange rate of USD in EUR on or before 2026-01-01" in before.stderr
+    odd = cli("fx", "show", "dollars")
+    assert odd.exit_code == 2 and "'DOLLARS': a currency code" in odd.stderr
+
+
+def test_a_plain_list_of_rates_and_a_corrected_rate(cli: Cli, tmp_path: Path) -> None:
+    """Given date,currency,rate lines against USD, when one rate is corrected and the file
+    imported again, then only that rate is stored again, and the newest is the one shown."""
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,currency,rate\n2026-03-02,CAD,1.3601\n2026-03-02,JPY,149.5\n"
+                     "2026-03-03,CAD,1.3655\n")  # fmt: skip
+    first = imported(cli, rates, "--base", "USD")
+    assert (first["shape"], first["bases"], first["added"]) == ("long", ["USD"], 3)
+
+    rates.write_text(rates.read_text().replace("1.3655", "1.3650"))
+    corrected = imported(cli, rates, "--base", "USD")
+
+    assert (corrected["id"], corrected["added"], corrected["changed"]) == (2, 0, 1)
+    assert corrected["unchanged"] == 2
+    assert shown(cli, "USD", "--in", "CAD", "--as-of", "2026-03-04")["rate"] == "1.3650"
+    cad_in_jpy = shown(cli, "CAD", "--in", "JPY", "--as-of", "2026-03-02")
+    assert Decimal(cad_in_jpy["rate"]) == (Decimal("149.5") / Decimal("1.3601")).quantize(
+        TEN_PLACES, ROUND_HALF_EVEN
+    )
+    assert cli("audit", "verify").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Date,USD,\n2026-10-30,1.1172,\n2026-10-29,abc,\n",
+         "line 3, column B: \"abc\": the rate is not a number"),
+        ("Date,USD,\n2026-10-30,-1.1,\n", "line 2, column B: \"-1.1\": a rate is more than 0"),
+        ("Date,USD,\n30/10/2026,1.1172,\n", "line 2, column A: \"30/10/2026\": the date is not"),
+        ("Date,USD,Dollar\n2026-10-30,1.1,1.2\n", "line 1, column C: \"Dollar\": a column is not"),
+        ("Date,USD,EUR\n2026-10-30,1.1,1\n", "a column of the base EUR itself"),
+        ("date,currency,rate\n2026-10-30,USD,1.1\n2026-10-30,USD,1.2\n",
+         "a second rate of USD for 2026-10-30"),
+        ("date,currency,rate\n2026-10-30,EUR,1\n", "a rate of EUR against itself"),
+        ("when,what\n2026-10-30,1\n", "no header"),
+        ("Date,USD\n", "the file holds no rate"),
+    ],
+)  # fmt: skip
+def test_a_file_with_a_problem_stores_nothing_and_names_the_cell(
+    cli: Cli, tmp_path: Path, text: str, said: str
+) -> None:
+    bad = tmp_path / "rates.csv"
+    bad.write_text(text)
+
+    done = cli("fx", "import", str(bad), user="dana")
+
+    assert done.exit_code == 2 and "Traceback" not in done.output, done.output
+    assert said in done.stderr and "no rate was stored" in done.stderr
+    with cli.store().read() as conn:
+        assert conn.execute(fx_rates.select().limit(1)).first() is None
+
+
+def test_a_rep_may_not_import_rates(cli: Cli, ecb_recent: Path) -> None:
+    for name, role in (("dana", "owner"), ("priya", "rep"), ("mia", "marketer")):
+        assert cli("people", "add", name, "--role", role, user="dana").exit_code == 0
+
+    refused = cli("fx", "import", str(ecb_recent), user="priya")
+
+    assert refused.exit_code == 1 and "only marketer or owner may import exchange rates" in (
+        refused.stderr
+    )
+    assert stored_rates(cli) == 0
+    assert cli("fx", "import", str(ecb_recent), user="mia").exit_code == 0
+
+
+def test_a_rate_changed_in_the_database_by_hand_is_found_by_the_audit(
+    cli: Cli, ecb_recent: Path
+) -> None:
+    imported(cli, ecb_recent)
+    with cli.store().write() as conn:
+        conn.execute(fx_rates.update().where(fx_rates.c.currency == "USD",
+                                             fx_rates.c.day == "2026-10-30").values(rate="1.5"))  # fmt: skip
+
+    verified = cli("audit", "verify")
+
+    assert verified.exit_code == 1 and "exchange rates import 1" in verified.output
