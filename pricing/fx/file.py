@@ -32,6 +32,7 @@ DIGITS = 15  # significant digits of a rate (the ECB publishes 5 or 6)
 LARGEST = Decimal(10) ** 12  # units of a currency for one of the base: none comes near
 NO_RATE = {"", "n/a", "na", "-", "#n/a"}  # a day without a rate (the ECB writes N/A)
 DEFAULT_BASE = "EUR"
+Key = tuple[str, str, str]  # base, currency, day (YYYY-MM-DD: as stored, in order as text)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class RatesFile:
 
     file: str
     shape: str  # "wide" (a column per currency) or "long" (a rate per line)
-    rates: dict[tuple[str, str, date], Decimal]
+    rates: dict[Key, Decimal]
     problems: Problems
 
     @property
@@ -65,7 +66,7 @@ def read_rates(path: Path, *, base: str | None = None) -> RatesFile:
                                 "date, currency and rate", file=sheet.file, line=1))  # fmt: skip
         return RatesFile(sheet.file, "unknown", {}, problems)
     names = [cell_text(v).strip().lower() for v in sheet.rows[header_row]]
-    rates: dict[tuple[str, str, date], Decimal] = {}
+    rates: dict[Key, Decimal] = {}
     if {"currency", "rate"} <= set(names):
         _read_long(sheet, header_row, names, told, rates, problems)
         shape = "long"
@@ -87,8 +88,8 @@ def _header_row(sheet: Sheet) -> int | None:
 
 
 def _read_wide(
-    sheet: Sheet, header: int, names: list[str], base: str, rates: dict[tuple[str, str, date],
-    Decimal], problems: Problems,
+    sheet: Sheet, header: int, names: list[str], base: str, rates: dict[Key, Decimal],
+    problems: Problems,
 ) -> None:  # fmt: skip
     columns: dict[int, str] = {}
     for c, name in enumerate(names[1:], start=1):
@@ -121,23 +122,22 @@ def _read_wide(
         for c, code in columns.items():
             raw = row[c] if c < width else None
             text = raw.strip() if type(raw) is str else cell_text(raw)
-            if text.lower() in NO_RATE:
-                continue
             try:  # the usual cell, checked here (221,702 of them in the ECB's file)
                 usual = Decimal(text)
                 if 0 < usual < LARGEST and len(text) <= DIGITS + 1 and type(raw) is str:
                     rates[(base, code, day)] = usual  # (a day has one row: no second rate)
                     continue
             except InvalidOperation:
-                pass
+                if text.lower() in NO_RATE:
+                    continue
             rate = _rate(sheet, r, c, raw, problems, text)  # (says what is wrong)
             if rate is not None:
                 rates[(base, code, day)] = rate
 
 
 def _read_long(
-    sheet: Sheet, header: int, names: list[str], base: str, rates: dict[tuple[str, str, date],
-    Decimal], problems: Problems,
+    sheet: Sheet, header: int, names: list[str], base: str, rates: dict[Key, Decimal],
+    problems: Problems,
 ) -> None:  # fmt: skip
     col: dict[str, int] = {
         name: names.index(name) for name in ("date", "currency", "rate", "base") if name in names
@@ -181,8 +181,8 @@ def _blank(row: list[Any]) -> bool:
 
 
 def _put(
-    sheet: Sheet, r: int, c: int, rates: dict[tuple[str, str, date], Decimal],
-    key: tuple[str, str, date], rate: Decimal, problems: Problems,
+    sheet: Sheet, r: int, c: int, rates: dict[Key, Decimal],
+    key: Key, rate: Decimal, problems: Problems,
 ) -> None:  # fmt: skip
     held = rates.get(key)
     if held is not None and held != rate:
@@ -193,15 +193,17 @@ def _put(
     rates[key] = rate
 
 
-def _day(sheet: Sheet, r: int, c: int, problems: Problems) -> date | None:
+def _day(sheet: Sheet, r: int, c: int, problems: Problems) -> str | None:
+    """The day of a row, as YYYY-MM-DD."""
     raw = sheet.value(r, c)
     if isinstance(raw, datetime):
-        return raw.date()
+        return raw.date().isoformat()
     if isinstance(raw, date):
-        return raw
+        return raw.isoformat()
     text = cell_text(raw)
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
+        return text if len(text) == 10 else day.isoformat()
     except ValueError:
         problems.append(Problem("error", "the date is not a day as YYYY-MM-DD", value=text,
                                 **sheet.location(r, c)))  # fmt: skip

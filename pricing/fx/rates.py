@@ -9,14 +9,16 @@ USD through EUR: 1.1172 / 0.8338), each said as such. A derived or inverted rate
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError, NotFoundError
@@ -24,7 +26,7 @@ from pricing.fx.file import RatesFile, read_rates
 from pricing.money import is_currency_code
 from pricing.problems import Problems
 from pricing.storage import audit, store
-from pricing.storage.fx_tables import fx_imports, fx_rates
+from pricing.storage.fx_tables import fx_imports, fx_series
 from pricing.storage.store import Store
 
 PLACES = 10  # decimal places of a rate inverted or derived through a base
@@ -88,66 +90,77 @@ def import_file(
         return _said(read, None, 0, 0)
     now = now or store.utcnow()
     with open_store().write() as conn:
-        held = _held(conn, read)
-        new = sorted(key for key, rate in read.rates.items() if held.get(key) != rate)
-        changed = sum(1 for key in new if key in held)
-        if not new:
+        held = _held(conn, {(b, c) for b, c, _ in read.rates})
+        # What to store, per base and currency: the rates not stored yet, or stored otherwise.
+        series: dict[tuple[str, str], dict[str, str]] = {}
+        added = changed = 0
+        for (b, c, d), rate in read.rates.items():
+            was = held.get((b, c), {}).get(d) if held else None
+            if was is not None and was == rate:
+                continue
+            series.setdefault((b, c), {})[d] = str(rate)
+            added, changed = (added + 1, changed) if was is None else (added, changed + 1)
+        if not series:
             return _said(read, None, 0, 0)
-        days = sorted({day for _, _, day in new})
-        added = len(new) - changed
+        first = min(min(days) for days in series.values())
+        last = max(max(days) for days in series.values())
         stored = fx_imports.insert().values(
             source=path.name, sha256=_sha256(path), imported_at=now, imported_by=user,
-            rates=len(read.rates), added=added, changed=changed, first_day=days[0].isoformat(),
-            last_day=days[-1].isoformat(),
+            rates=len(read.rates), added=added, changed=changed, first_day=first, last_day=last,
         )  # fmt: skip
         number = int(conn.execute(stored.returning(fx_imports.c.id)).scalar_one())
-        rows = [(number, position, b, c, d.isoformat(), str(read.rates[(b, c, d)]))
-                for position, (b, c, d) in enumerate(new)]  # fmt: skip
-        store.bulk_insert(conn, fx_rates, rows)
+        rows = []
+        for position, ((b, c), days) in enumerate(series.items()):
+            ordered = dict(sorted(days.items()))
+            rows.append((number, b, c, position, min(ordered), max(ordered), len(ordered),
+                         json.dumps(ordered, separators=(",", ":"))))  # fmt: skip
+        store.bulk_insert(conn, fx_series, rows)
         from pricing.storage import audit_subjects
 
-        audit_subjects.remember(conn, fx_rates.name, number, rows)
+        audit_subjects.remember(conn, fx_series.name, number, rows)
         audit.record(conn, by=user, action="fx.imported", subjects=[audit.subject("fx", number)],
-                     note=f"{path.name}: {len(new) - changed:,} rates added, {changed:,} changed",
+                     note=f"{path.name}: {added:,} rates added, {changed:,} changed",
                      at=now)  # fmt: skip
-    return _said(read, number, len(new) - changed, changed)
+    return _said(read, number, added, changed)
 
 
 def _said(read: RatesFile, number: int | None, added: int, changed: int) -> Imported:
     keys = list(read.rates)
-    days = sorted({day for _, _, day in keys})
+    days = [day for _, _, day in keys]
     return Imported(
         id=number, file=read.file, shape=read.shape, rates=len(keys), added=added,
         changed=changed, unchanged=len(keys) - added - changed if read.ok else 0,
         currencies=sorted({c for _, c, _ in keys}), bases=sorted({b for b, _, _ in keys}),
-        first_day=days[0] if days else None, last_day=days[-1] if days else None,
+        first_day=date.fromisoformat(min(days)) if days else None,
+        last_day=date.fromisoformat(max(days)) if days else None,
         problems=read.problems,
     )  # fmt: skip
 
 
-def _held(conn: Connection, read: RatesFile) -> dict[tuple[str, str, date], Decimal]:
-    """The rates stored now (the newest import's) of the file's bases and currencies over its
-    days."""
-    pairs = {(b, c) for b, c, _ in read.rates}
-    days = [d for _, _, d in read.rates]
-    first, last = min(days).isoformat(), max(days).isoformat()
-    t = fx_rates
-    newest = (
-        select(t.c.base, t.c.currency, t.c.day, func.max(t.c.import_id).label("import_id"))
-        .where(t.c.day >= first, t.c.day <= last)
-        .group_by(t.c.base, t.c.currency, t.c.day)
-        .subquery()
-    )
-    query = select(t.c.base, t.c.currency, t.c.day, t.c.rate).join(
-        newest,
-        (t.c.base == newest.c.base) & (t.c.currency == newest.c.currency)
-        & (t.c.day == newest.c.day) & (t.c.import_id == newest.c.import_id),
-    )  # fmt: skip
-    held: dict[tuple[str, str, date], Decimal] = {}
-    for b, c, d, rate in conn.execute(query):
-        if (b, c) in pairs:
-            held[(b, c, date.fromisoformat(d))] = Decimal(rate)
-    return held
+def _held(
+    conn: Connection, pairs: set[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Decimal]]:
+    """The rates stored now of these (base, currency) pairs, day by day (the newest import's)."""
+    return {pair: _series(conn, *pair) for pair in pairs} if _any_rows(conn) else {}
+
+
+def _series(
+    conn: Connection, base: str, currency: str, *, until: str | None = None
+) -> dict[str, Decimal]:
+    """Every day's rate of ``currency`` against ``base`` (up to ``until``), the newest import's
+    where several hold a day, by day."""
+    t = fx_series
+    query = select(t.c.rates).where(t.c.base == base, t.c.currency == currency)
+    if until is not None:
+        query = query.where(t.c.first_day <= until)
+    merged: dict[str, Decimal] = {}
+    for (text,) in conn.execute(query.order_by(t.c.import_id)):
+        merged.update((day, Decimal(rate)) for day, rate in json.loads(text).items())
+    return merged
+
+
+def _any_rows(conn: Connection) -> bool:
+    return conn.execute(select(fx_series.c.import_id).limit(1)).first() is not None
 
 
 def _sha256(path: Path) -> str:
@@ -195,16 +208,33 @@ def _published(
 ) -> tuple[date, Decimal, int] | None:
     """The last rate of ``currency`` against ``quote_base`` published on or before ``on``
     (the newest import's): its day, its rate and its import."""
-    t = fx_rates
-    row = conn.execute(
-        select(t.c.day, t.c.rate, t.c.import_id)
-        .where(t.c.base == quote_base, t.c.currency == currency, t.c.day <= on.isoformat())
-        .order_by(t.c.day.desc(), t.c.import_id.desc())
-        .limit(1)
-    ).first()
-    if row is None:
+    t = fx_series
+    asked = on.isoformat()
+    found: tuple[str, str, int] | None = None  # day, rate, import
+    rows = conn.execute(
+        select(t.c.import_id, t.c.rates)
+        .where(t.c.base == quote_base, t.c.currency == currency, t.c.first_day <= asked)
+        .order_by(t.c.import_id)
+    )
+    for number, text in rows:
+        days: dict[str, str] = json.loads(text)
+        ordered = list(days)
+        at = bisect.bisect_right(ordered, asked)
+        if at and (found is None or ordered[at - 1] >= found[0]):
+            day = ordered[at - 1]
+            found = (day, days[day], int(number))
+    if found is None:
         return None
-    return date.fromisoformat(row.day), Decimal(row.rate), int(row.import_id)
+    return date.fromisoformat(found[0]), Decimal(found[1]), found[2]
+
+
+def _bases(conn: Connection) -> list[str]:
+    return sorted(conn.execute(select(fx_series.c.base).distinct()).scalars())
+
+
+def _any(db: Store) -> bool:
+    with db.read() as conn:
+        return _any_rows(conn)
 
 
 def home_currency(db: Store) -> str:
@@ -224,15 +254,6 @@ def home_currency(db: Store) -> str:
             return currency
         bases = _bases(conn)
     return bases[0] if bases else "EUR"
-
-
-def _bases(conn: Connection) -> list[str]:
-    return sorted(conn.execute(select(fx_rates.c.base).distinct()).scalars())
-
-
-def _any(db: Store) -> bool:
-    with db.read() as conn:
-        return conn.execute(select(fx_imports.c.id).limit(1)).first() is not None
 
 
 def _exact(value: Decimal) -> Decimal:

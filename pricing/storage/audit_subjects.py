@@ -246,7 +246,7 @@ def content_digest(
     if kind == "fx":
         if not d.add(store.fx_imports, "id", number, "id", number):
             return None
-        d.add(store.fx_rates, "import_id", number, "position", number)
+        d.add(store.fx_series, "import_id", number, "position", number)
         return d.hexdigest()
     raise ValueError(f"unknown audit subject {name!r}")
 

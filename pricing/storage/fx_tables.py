@@ -1,10 +1,11 @@
 """Exchange rates (schema revision 0016): each import of a rates file, and the rates it added or
 changed. Part of the store's metadata (:mod:`pricing.storage.store` loads this module).
 
-A rate is kept as the exact text of its decimal (a rate has more places than money's
-millionths: 1 IDR is 0.0000493 EUR) and its day as ISO text, so that both databases' drivers
-return them as they were written (what the keyed audit digests). An import stores only the
-rates it adds or changes; the rate of a (base, currency, day) is the newest import's.
+An import keeps, per base and currency, the series of the days it added or changed: a JSON
+object of day (YYYY-MM-DD) to the rate's exact decimal text (a rate has more places than
+money's millionths: 1 IDR is 0.0000493 EUR). The ECB's whole history is 41 rows, read and
+written at once, and digested by the keyed audit as such; the rate of a (base, currency, day)
+is the newest import's.
 """
 
 from __future__ import annotations
@@ -28,14 +29,16 @@ fx_imports = Table(
     Column("last_day", String(10), nullable=False),
 )
 
-fx_rates = Table(
-    "fx_rates",
+fx_series = Table(
+    "fx_series",
     metadata,
     Column("import_id", Integer, ForeignKey("fx_imports.id"), primary_key=True),
-    Column("position", Integer, primary_key=True),  # in the import: the order it is digested in
-    Column("base", String(3), nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("day", String(10), nullable=False),  # YYYY-MM-DD
-    Column("rate", String(40), nullable=False),  # units of currency for one of base
-    Index("ix_fx_rates_lookup", "base", "currency", "day"),
+    Column("base", String(3), primary_key=True),
+    Column("currency", String(3), primary_key=True),  # units of currency for one of base
+    Column("position", Integer, nullable=False),  # in the import: the order it is digested in
+    Column("first_day", String(10), nullable=False),
+    Column("last_day", String(10), nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("rates", Text, nullable=False),  # JSON: {"YYYY-MM-DD": "1.1172", ...}, by day
+    Index("ix_fx_series_pair", "base", "currency"),
 )

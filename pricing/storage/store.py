@@ -772,7 +772,7 @@ def _reason_locked(message: str = "database is locked") -> str:
 # The team server's own tables (passwords, web sessions, the mail outbox): in a module of their
 # own, registered with the metadata above when this one is loaded.
 from pricing.storage.fx_tables import fx_imports as fx_imports  # noqa: E402
-from pricing.storage.fx_tables import fx_rates as fx_rates  # noqa: E402
+from pricing.storage.fx_tables import fx_series as fx_series  # noqa: E402
 from pricing.storage.team_tables import contract_terms as contract_terms  # noqa: E402
 from pricing.storage.team_tables import mail_outbox as mail_outbox  # noqa: E402
 from pricing.storage.team_tables import passwords as passwords  # noqa: E402

@@ -252,16 +252,18 @@ CREATE TABLE fx_imports (
 	PRIMARY KEY (id)
 );
 
-CREATE TABLE fx_rates (
+CREATE TABLE fx_series (
 	import_id INTEGER NOT NULL, 
-	position INTEGER NOT NULL, 
 	base VARCHAR(3) NOT NULL, 
 	currency VARCHAR(3) NOT NULL, 
-	day VARCHAR(10) NOT NULL, 
-	rate VARCHAR(40) NOT NULL, 
-	PRIMARY KEY (import_id, position), 
+	position INTEGER NOT NULL, 
+	first_day VARCHAR(10) NOT NULL, 
+	last_day VARCHAR(10) NOT NULL, 
+	days INTEGER NOT NULL, 
+	rates TEXT NOT NULL, 
+	PRIMARY KEY (import_id, base, currency), 
 	FOREIGN KEY(import_id) REFERENCES fx_imports (id)
 );
 
-CREATE INDEX ix_fx_rates_lookup ON fx_rates (base, currency, day);
+CREATE INDEX ix_fx_series_pair ON fx_series (base, currency);
 

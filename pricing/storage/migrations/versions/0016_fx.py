@@ -1,6 +1,7 @@
 """Exchange rates (issue 27): ``fx_imports``, one row per rates file imported, and
-``fx_rates``, the rates each import added or changed (the rate of a base, currency and day is
-the newest import's). A rate is its decimal's exact text, a day its ISO text.
+``fx_series``, the rates each import added or changed, per base and currency a JSON object of
+day to the rate's exact decimal text (the rate of a base, currency and day is the newest
+import's).
 
 Tables the store has already (its revision set back by hand, as the tests of the earlier
 revisions do) are kept as they are.
@@ -35,17 +36,19 @@ def upgrade() -> None:
         sa.Column("last_day", sa.String(10), nullable=False),
     )
     op.create_table(
-        "fx_rates",
+        "fx_series",
         sa.Column("import_id", sa.Integer, sa.ForeignKey("fx_imports.id"), primary_key=True),
-        sa.Column("position", sa.Integer, primary_key=True),
-        sa.Column("base", sa.String(3), nullable=False),
-        sa.Column("currency", sa.String(3), nullable=False),
-        sa.Column("day", sa.String(10), nullable=False),
-        sa.Column("rate", sa.String(40), nullable=False),
+        sa.Column("base", sa.String(3), primary_key=True),
+        sa.Column("currency", sa.String(3), primary_key=True),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("first_day", sa.String(10), nullable=False),
+        sa.Column("last_day", sa.String(10), nullable=False),
+        sa.Column("days", sa.Integer, nullable=False),
+        sa.Column("rates", sa.Text, nullable=False),
     )
-    op.create_index("ix_fx_rates_lookup", "fx_rates", ["base", "currency", "day"])
+    op.create_index("ix_fx_series_pair", "fx_series", ["base", "currency"])
 
 
 def downgrade() -> None:
-    op.drop_table("fx_rates")
+    op.drop_table("fx_series")
     op.drop_table("fx_imports")
