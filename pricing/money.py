@@ -14,13 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-# ISO 4217 currencies whose minor unit is not 2 decimals.
-_MINOR_UNITS = {
-    "BHD": 3, "BIF": 0, "CLF": 4, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0,
-    "JOD": 3, "JPY": 0, "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0,
-    "RWF": 0, "TND": 3, "UGX": 0, "UYI": 0, "UYW": 4, "VND": 0, "VUV": 0, "XAF": 0,
-    "XOF": 0, "XPF": 0,
-}  # fmt: skip
+from pricing.iso4217 import MINOR_UNITS
 
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 _SYMBOLS = "$€£¥₹₩₽₺₪₫฿₦₱₴₲₵₡"
@@ -138,8 +132,16 @@ def with_decimal_comma(text: str) -> str:
 
 
 def minor_units(currency: str) -> int:
-    """Decimals of the currency's minor unit (2 for USD and EUR, 0 for JPY, 3 for KWD)."""
-    return _MINOR_UNITS.get(currency.upper(), 2)
+    """Decimals of the currency's minor unit, as ISO 4217 gives them (2 for USD and EUR, 0 for
+    JPY, 3 for KWD; 2 for a code it does not list)."""
+    return MINOR_UNITS.get(currency.upper(), 2)
+
+
+def excel_format(currency: str) -> str:
+    """A spreadsheet's number format for amounts in ``currency``: its minor units shown,
+    thousands marked (``#,##0.00``; ``#,##0`` for JPY, ``#,##0.000`` for KWD)."""
+    places = minor_units(currency)
+    return "#,##0" + ("." + "0" * places if places else "")
 
 
 def quantum(currency: str) -> Decimal:

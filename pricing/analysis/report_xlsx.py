@@ -115,12 +115,11 @@ class _Xlsx:
     def __init__(self, report: Report) -> None:
         from openpyxl.styles import Font, PatternFill
 
-        from pricing.money import minor_units
+        from pricing.money import excel_format
 
         self.report = report
         self.currency = report.currency
-        places = minor_units(report.currency)
-        self.money_format = "#,##0" + ("." + "0" * places if places else "")
+        self.money_format = excel_format(report.currency)
         self.bold = Font(bold=True)
         self.head_fill = PatternFill("solid", fgColor="1F3864")
         self.head_font = Font(bold=True, color="FFFFFF")

@@ -13,7 +13,7 @@ from typing import Any
 from pricing.analysis.report_document import safe_text
 from pricing.analysis.simulate import Side, Simulation
 from pricing.errors import InputError
-from pricing.money import display_money, format_money, format_pct
+from pricing.money import display_money, excel_format, format_money, format_pct
 
 
 def _side(side: Side, currency: str) -> dict[str, Any]:
@@ -136,6 +136,7 @@ def _xlsx(document: dict[str, Any], path: Path) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = "Classes"
+    money_format = excel_format(document["currency"])
     sheet.append(
         [
             f"Policy what-if, {document['from']} to {document['to']}, {document['lines']:,} lines"
@@ -158,7 +159,7 @@ def _xlsx(document: dict[str, Any], path: Path) -> None:
     for row in _rows(document):
         sheet.append(list(row))
         for col in (3, 5):
-            sheet.cell(sheet.max_row, col).number_format = "#,##0.00"
+            sheet.cell(sheet.max_row, col).number_format = money_format
     oop = document["out_of_policy"]
     sheet.append([])
     sheet.append(
@@ -171,7 +172,7 @@ def _xlsx(document: dict[str, Any], path: Path) -> None:
         ]
     )
     for col in (3, 5):
-        sheet.cell(sheet.max_row, col).number_format = "#,##0.00"
+        sheet.cell(sheet.max_row, col).number_format = money_format
     for letter in "ABCDE":
         sheet.column_dimensions[letter].width = 24
     chart = BarChart()

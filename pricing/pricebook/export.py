@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pricing.errors import InputError
 from pricing.io.sheets import column_letter
-from pricing.money import minor_units
-from pricing.pricebook.model import Edition, PriceBook
+from pricing.money import excel_format
+from pricing.pricebook.model import Edition, PriceBook, Tier
 
 EXPORT_COLUMNS = (
     ("SKU", "sku", 16),
@@ -89,11 +90,7 @@ def _export_items(workbook: Any, edition: Edition, book: PriceBook) -> Any:
     sheet.append(headers)
     formats: dict[str, str] = {}
     for item in book.items.values():
-        number_format = formats.setdefault(
-            item.currency,
-            "#,##0"
-            + ("." + "0" * minor_units(item.currency) if minor_units(item.currency) else ""),
-        )
+        number_format = formats.setdefault(item.currency, excel_format(item.currency))
         row = []
         for _, attribute, _ in EXPORT_COLUMNS:
             value = getattr(item, attribute)
@@ -123,7 +120,7 @@ def _export_tiers(workbook: Any, sheet: Any, book: PriceBook) -> None:
     )
     for tier in book.tiers:
         price = WriteOnlyCell(tiers, value=tier.price)
-        price.number_format = "#,##0.00"
+        price.number_format = excel_format(_tier_currency(book, tier))
         tiers.append(
             [
                 _text_cell(sheet, tier.sku),
@@ -133,3 +130,16 @@ def _export_tiers(workbook: Any, sheet: Any, book: PriceBook) -> None:
                 tier.discount_pct,
             ]
         )
+
+
+def _tier_currency(book: PriceBook, tier: Tier) -> str:
+    """The currency of a tier's price: its SKU's, or the first of its family's items', else
+    the book's most common."""
+    item = book.get(tier.sku) if tier.sku else None
+    if item is None and tier.family:
+        family = tier.family.casefold()
+        item = next((i for i in book.items.values() if (i.family or "").casefold() == family), None)
+    if item is not None:
+        return item.currency
+    counted = Counter(i.currency for i in book.items.values())
+    return counted.most_common(1)[0][0] if counted else "USD"
