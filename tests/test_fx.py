@@ -197,3 +197,22 @@ def test_a_rate_changed_in_the_database_by_hand_is_found_by_the_audit(
     verified = cli("audit", "verify")
 
     assert verified.exit_code == 1 and "exchange rates import 1" in verified.output
+
+
+def test_the_policy_says_how_old_a_rate_may_be(cli: Cli, ecb_recent: Path, tmp_path: Path) -> None:
+    """The policy in force on the day asked says how old its rate may be (7 days unless)."""
+    from tests.test_policy import POLICY
+
+    imported(cli, ecb_recent)
+    assert shown(cli, "EUR", "--in", "USD", "--as-of", "2026-11-20")["stale"] is True
+    guardrails = tmp_path / "guardrails.toml"
+    guardrails.write_text("fx_max_age_days = 30\neffective_from = 2026-01-01\n" + POLICY)
+    assert cli("policy", "load", str(guardrails), user="dana").exit_code == 0
+
+    later = shown(cli, "EUR", "--in", "USD", "--as-of", "2026-11-20")
+
+    assert (later["age_days"], later["max_age_days"], later["stale"]) == (21, 30, False)
+    assert "exchange rates old after 30 days" in cli("policy", "show").stdout
+    guardrails.write_text('fx_max_age_days = "30"\n' + POLICY)
+    refused = cli("policy", "check", str(guardrails))
+    assert refused.exit_code == 2 and "fx_max_age_days" in refused.stderr

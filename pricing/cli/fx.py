@@ -25,7 +25,7 @@ def fx() -> None:
     date, currency and rate.
 
     The rate on a day is the last one published on or before it (weekends and holidays have
-    none); one published more than 7 days before is shown as old.
+    none); one published more than 7 days before (the policy's fx_max_age_days) is shown as old.
     """
 
 

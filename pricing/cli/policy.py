@@ -142,7 +142,8 @@ def show(number: int | None) -> None:
         f"{version.effective_from} (loaded by {version.loaded_by}). Currency "
         f"{policy.currency}; approvals valid {policy.approval_valid_days} days; rounding "
         f"{policy.rounding.replace('_', '-')}; contracts of at most {policy.contract_days} days"
-        + (f", each needing {policy.contract_level} or above." if policy.contract_level else ".")
+        + (f", each needing {policy.contract_level} or above" if policy.contract_level else "")
+        + f"; exchange rates old after {policy.fx_max_age} days."
     )
     print_table(
         ["Level", "Max discount %", "People"],

@@ -24,13 +24,13 @@ from sqlalchemy.engine import Connection
 from pricing.errors import InputError, NotFoundError
 from pricing.fx.file import RatesFile, read_rates
 from pricing.money import is_currency_code
+from pricing.policy.model import FX_MAX_AGE_DAYS
 from pricing.problems import Problems
 from pricing.storage import audit, store
 from pricing.storage.fx_tables import fx_imports, fx_series
 from pricing.storage.store import Store
 
 PLACES = 10  # decimal places of a rate inverted or derived through a base
-MAX_AGE_DAYS = 7  # a rate published longer ago than this before the day asked is old
 
 
 @dataclass(frozen=True)
@@ -169,14 +169,17 @@ def _sha256(path: Path) -> str:
 
 
 def rate_on(
-    db: Store, currency: str, quote: str, on: date, *, max_age: int = MAX_AGE_DAYS
+    db: Store, currency: str, quote: str, on: date, *, max_age: int | None = None
 ) -> RateOn:
     """One unit of ``currency`` in ``quote`` on ``on`` (NotFoundError, exit 2, when no rate
-    was published on or before it, naming the currency and the day)."""
+    was published on or before it, naming the currency and the day); old when published more
+    than ``max_age`` days before (default: the policy's ``fx_max_age_days``, else 7)."""
     currency, quote = currency.strip().upper(), quote.strip().upper()
     for field, code in (("currency", currency), ("in", quote)):
         if not is_currency_code(code):
             raise InputError(f" {code[:20]!r}: a currency code, three letters (USD)", field=field)
+    if max_age is None:
+        max_age = _policy_max_age(db, on)
     if currency == quote:
         return RateOn(currency, quote, on, Decimal(1), on, "same currency", (), max_age)
     with db.read() as conn:
@@ -235,6 +238,17 @@ def _bases(conn: Connection) -> list[str]:
 def _any(db: Store) -> bool:
     with db.read() as conn:
         return _any_rows(conn)
+
+
+def _policy_max_age(db: Store, on: date) -> int:
+    """The policy's bound on a rate's age on ``on`` (the default without a policy then)."""
+    from pricing.policy import versions
+    from pricing.storage import queries
+
+    with db.read() as conn:
+        if queries.policy_row_in_force(conn, on) is None:
+            return FX_MAX_AGE_DAYS
+        return versions.in_force(conn, on).policy.fx_max_age
 
 
 def home_currency(db: Store) -> str:

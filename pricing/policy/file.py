@@ -92,6 +92,7 @@ class PolicyModel(BaseModel):
     person: list[PersonModel] = Field(default_factory=list)
     contract_max_days: int | None = Field(default=None, ge=1, le=LONGEST_CONTRACT_DAYS, strict=True)
     contract_level: str | None = None
+    fx_max_age_days: int | None = Field(default=None, ge=0, le=3660, strict=True)
 
     @field_validator("currency")
     @classmethod
@@ -119,6 +120,7 @@ class PolicyModel(BaseModel):
             person=[Person(p.name, p.role) for p in self.person],
             contract_max_days=self.contract_max_days,
             contract_level=self.contract_level,
+            fx_max_age_days=self.fx_max_age_days,
         )
 
 

@@ -24,6 +24,7 @@ _GLOB = re.compile(r"[*?\[]")
 
 
 CONTRACT_DAYS = 366  # a contract's longest period when the policy does not say (a leap year)
+FX_MAX_AGE_DAYS = 7  # an exchange rate older than this is said to be old, unless the policy says
 
 
 @dataclass(frozen=True)
@@ -87,16 +88,23 @@ class Policy:
     # every contract needs at least (None: its lines' own levels, as any request).
     contract_max_days: int | None = None
     contract_level: str | None = None
+    # Exchange rates: a rate published more than this many days before the day it is used for
+    # is said to be old (None: FX_MAX_AGE_DAYS).
+    fx_max_age_days: int | None = None
 
     @property
     def contract_days(self) -> int:
         return self.contract_max_days or CONTRACT_DAYS
 
+    @property
+    def fx_max_age(self) -> int:
+        return FX_MAX_AGE_DAYS if self.fx_max_age_days is None else self.fx_max_age_days
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (amounts as strings): what the store keeps and --json shows
         (the contract settings only when set: a policy stored before them reads the same)."""
         plain: dict[str, Any] = _plain(self)
-        for name in ("contract_max_days", "contract_level"):
+        for name in ("contract_max_days", "contract_level", "fx_max_age_days"):
             if plain[name] is None:
                 del plain[name]
         return plain
@@ -138,6 +146,7 @@ class Policy:
             person=[Person(p["name"], p["role"]) for p in data["person"]],
             contract_max_days=data.get("contract_max_days"),
             contract_level=data.get("contract_level"),
+            fx_max_age_days=data.get("fx_max_age_days"),
         )
 
     # The team ---------------------------------------------------------------------------

@@ -128,6 +128,7 @@ class PolicyShown(Result):
     person: list[PersonShown]
     contract_max_days: int | None = None  # (None: the default, 366 days)
     contract_level: str | None = None  # (None: each contract line's own level)
+    fx_max_age_days: int | None = None  # (None: the default, 7 days)
 
     @classmethod
     def of(cls, policy: Policy) -> PolicyShown:
