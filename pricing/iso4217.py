@@ -1,8 +1,9 @@
 """The minor units of every currency of ISO 4217 (its list one, the currencies in use), as the
 standard publishes them: the decimals of an amount in that currency (JPY 0, USD 2, KWD 3, CLF
 4). Written from the ISO's own table (the ``iso4217`` package's copy of it, a developer
-dependency) by ``tests/test_currencies.py``, which keeps the two equal; a currency not listed
-(one withdrawn, like the ECB's CYP) has 2.
+dependency pinned to the copy it was written from); ``tests/test_currencies.py`` keeps the two
+equal (and says how to write it again). A currency not listed (one withdrawn, like the ECB's
+CYP) has 2.
 """
 
 MINOR_UNITS: dict[str, int] = {

@@ -81,7 +81,7 @@ PRICE_BOOK_FILE = Limit("file size", 200 * _MB, "PRICING_MAX_PRICE_BOOK_MB", "MB
 DEALS_FILE = Limit("file size", 4096 * _MB, "PRICING_MAX_DEALS_MB", "MB", _MB)
 LINES_FILE = Limit("file size", 20 * _MB, "PRICING_MAX_REQUEST_FILE_MB", "MB", _MB)
 POLICY_FILE = Limit("file size", 1 * _MB, "PRICING_MAX_POLICY_MB", "MB", _MB)
-FX_FILE = Limit("file size", 64 * _MB, "PRICING_MAX_FX_MB", "MB", _MB)  # the ECB's: 2 MB
+FX_FILE = Limit("file size", 16 * _MB, "PRICING_MAX_FX_MB", "MB", _MB)  # the ECB's: 2 MB
 
 # An xlsx is a zip: its directory says how large each part becomes; checked before parsing.
 XLSX_UNCOMPRESSED = Limit(

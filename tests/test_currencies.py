@@ -15,7 +15,8 @@ from tests.conftest import Cli, write_workbook
 
 def test_the_table_is_isos_own() -> None:
     """``pricing/iso4217.py`` holds the minor units of every currency of the ISO's table (the
-    ``iso4217`` package's copy): written again from it when the standard changes."""
+    ``iso4217`` package's copy). When the standard changes: raise the pinned package in
+    pyproject.toml and write the dict below into the module again, sorted by code."""
     from iso4217 import Currency
 
     assert {c.code: c.exponent for c in Currency if c.exponent is not None} == MINOR_UNITS

@@ -8,7 +8,7 @@ column; 1 EUR = 1.1172 USD = 0.8338 GBP on 2026-10-30, a Friday.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,13 @@ from pricing.storage.fx_tables import fx_series
 from tests.conftest import Cli
 
 ECB = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecb_eurofxref_hist.csv"
-TEN_PLACES = Decimal("1e-10")
+
+
+def ten_digits(dividend: str, divisor: str) -> Decimal:
+    """The quotient to ten significant digits, half-even, as a rate derived is."""
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding = 10, ROUND_HALF_EVEN
+        return Decimal(dividend) / Decimal(divisor)
 
 
 @pytest.fixture
@@ -90,16 +96,15 @@ def test_a_rate_the_other_way_or_through_the_base_is_said_to_be_so(
     cli: Cli, ecb_recent: Path
 ) -> None:
     """1 USD in EUR is 1 / 1.1172; 1 GBP in USD is 1.1172 / 0.8338 (both per EUR), each to ten
-    places, half-even, once."""
+    significant digits, half-even, once."""
     imported(cli, ecb_recent)
 
     usd = shown(cli, "USD", "--in", "EUR", "--as-of", "2026-10-30")
     gbp = shown(cli, "GBP", "--in", "USD", "--as-of", "2026-10-30")
 
-    assert Decimal(usd["rate"]) == (1 / Decimal("1.1172")).quantize(TEN_PLACES, ROUND_HALF_EVEN)
+    assert Decimal(usd["rate"]) == ten_digits("1", "1.1172") == Decimal("0.8950948801")
     assert usd["how"] == "inverted (1 EUR = 1.1172 USD)"
-    expected = (Decimal("1.1172") / Decimal("0.8338")).quantize(TEN_PLACES, ROUND_HALF_EVEN)
-    assert Decimal(gbp["rate"]) == expected == Decimal("1.3398896618")
+    assert Decimal(gbp["rate"]) == ten_digits("1.1172", "0.8338") == Decimal("1.339889662")
     assert gbp["how"] == "via EUR (1 EUR = 0.8338 GBP = 1.1172 USD)"
     assert shown(cli, "USD", "--in", "USD")["rate"] == "1"
 
@@ -133,11 +138,9 @@ def test_a_plain_list_of_rates_and_a_corrected_rate(cli: Cli, tmp_path: Path) ->
 
     assert (corrected["id"], corrected["added"], corrected["changed"]) == (2, 0, 1)
     assert corrected["unchanged"] == 2
-    assert shown(cli, "USD", "--in", "CAD", "--as-of", "2026-03-04")["rate"] == "1.3650"
+    assert shown(cli, "USD", "--in", "CAD", "--as-of", "2026-03-04")["rate"] == "1.365"
     cad_in_jpy = shown(cli, "CAD", "--in", "JPY", "--as-of", "2026-03-02")
-    assert Decimal(cad_in_jpy["rate"]) == (Decimal("149.5") / Decimal("1.3601")).quantize(
-        TEN_PLACES, ROUND_HALF_EVEN
-    )
+    assert Decimal(cad_in_jpy["rate"]) == ten_digits("149.5", "1.3601")
     assert cli("audit", "verify").exit_code == 0
 
 
@@ -146,7 +149,7 @@ def test_a_plain_list_of_rates_and_a_corrected_rate(cli: Cli, tmp_path: Path) ->
     [
         ("Date,USD,\n2026-10-30,1.1172,\n2026-10-29,abc,\n",
          "line 3, column B: \"abc\": the rate is not a number"),
-        ("Date,USD,\n2026-10-30,-1.1,\n", "line 2, column B: \"-1.1\": a rate is more than 0"),
+        ("Date,USD,\n2026-10-30,-1.1,\n", "line 2, column B: \"-1.1\": a rate is between"),
         ("Date,USD,\n30/10/2026,1.1172,\n", "line 2, column A: \"30/10/2026\": the date is not"),
         ("Date,USD,Dollar\n2026-10-30,1.1,1.2\n", "line 1, column C: \"Dollar\": a column is not"),
         ("Date,USD,EUR\n2026-10-30,1.1,1\n", "a column of the base EUR itself"),
@@ -155,6 +158,16 @@ def test_a_plain_list_of_rates_and_a_corrected_rate(cli: Cli, tmp_path: Path) ->
         ("date,currency,rate\n2026-10-30,EUR,1\n", "a rate of EUR against itself"),
         ("when,what\n2026-10-30,1\n", "no header"),
         ("Date,USD\n", "the file holds no rate"),
+        ("Date,USD,JPY\n2026-10-30,1,5,175.68\n", "line 2, column D: the row has more cells"),
+        ("date,currency,rate\n2026-10-30,USD,1,5\n", "the row has more cells than the header"),
+        ("Date,USD\n2026-10-30,1.1172\n2026-10-30,1.2\n", "a second rate of USD for 2026-10-30"),
+        ("date,currency,rate\n2026-W44-5,USD,1.9\n", "the date is not a day as YYYY-MM-DD"),
+        ("date,currency,rate\n20261030,USD,1.9\n", "the date is not a day as YYYY-MM-DD"),
+        ("Date,USD\n2026-10-30,1e-30\n", "the rate is not a number written as 1.1172"),
+        ("Date,USD\n2026-10-30,0.0000000000001\n", "a rate is between a million millionth"),
+        ("Date,USD\n2026-10-30,1_000\n", "the rate is not a number written as 1.1172"),
+        ("Date,USD\n2026-10-30,1E2\n", "the rate is not a number written as 1.1172"),
+        ("Date,USD\n2026-10-30,\uff11.\uff15\n", "the rate is not a number written as 1.1172"),
     ],
 )  # fmt: skip
 def test_a_file_with_a_problem_stores_nothing_and_names_the_cell(
@@ -216,3 +229,84 @@ def test_the_policy_says_how_old_a_rate_may_be(cli: Cli, ecb_recent: Path, tmp_p
     guardrails.write_text('fx_max_age_days = "30"\n' + POLICY)
     refused = cli("policy", "check", str(guardrails))
     assert refused.exit_code == 2 and "fx_max_age_days" in refused.stderr
+
+
+def test_a_series_written_by_hand_under_no_import_is_never_read(cli: Cli, ecb_recent: Path) -> None:
+    """The audit digests each import's rows: a row under no import would be nobody's, so no
+    lookup reads it (and the rates shown are the imported ones)."""
+    imported(cli, ecb_recent)
+    row = "99, 'EUR', 'USD', 0, '2026-11-30', '2026-11-30', 1, '{\"2026-11-30\":\"9.99\"}'"
+    if cli.db_url.startswith("sqlite"):  # as the sqlite3 shell does: no foreign keys checked
+        import sqlite3
+        from contextlib import closing
+
+        with closing(sqlite3.connect(cli.db_url.removeprefix("sqlite:///"))) as raw:
+            raw.execute(f"INSERT INTO fx_series VALUES ({row})")
+            raw.commit()
+    else:
+        with cli.store().write() as conn:  # a superuser turns the checks off
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            conn.exec_driver_sql(f"INSERT INTO fx_series VALUES ({row})")
+
+    assert shown(cli, "EUR", "--in", "USD", "--as-of", "2026-12-01")["rate"] == "1.1172"
+
+
+def test_a_newer_rate_the_other_way_round_beats_an_older_direct_one(
+    cli: Cli, ecb_recent: Path, tmp_path: Path
+) -> None:
+    imported(cli, ecb_recent)  # EUR-based, to 2026-10-30
+    newer = tmp_path / "usd.csv"
+    newer.write_text("date,currency,rate\n2026-12-04,EUR,0.85\n")
+    imported(cli, newer, "--base", "USD")
+
+    found = shown(cli, "EUR", "--in", "USD", "--as-of", "2026-12-04")
+
+    assert (found["published"], found["stale"]) == ("2026-12-04", False)
+    assert Decimal(found["rate"]) == ten_digits("1", "0.85")
+    assert found["how"] == "inverted (1 USD = 0.85 EUR)"
+
+
+def test_a_tiny_rate_shows_without_an_exponent(cli: Cli, tmp_path: Path) -> None:
+    """The Turkish lira before 2005: 1,836,200 TRL to the euro; a euro-lira rate is shown as
+    people write it, to ten significant digits."""
+    lira = tmp_path / "trl.csv"
+    lira.write_text("date,currency,rate\n2004-12-31,TRL,1836200\n")
+    imported(cli, lira)
+
+    found = shown(cli, "TRL", "--in", "EUR", "--as-of", "2004-12-31")
+
+    assert found["rate"] == "0.0000005446029844" and Decimal(found["rate"]) == ten_digits(
+        "1", "1836200"
+    )
+    said = cli("fx", "show", "TRL", "--in", "EUR", "--as-of", "2004-12-31")
+    assert "1 TRL = 0.0000005446029844 EUR" in said.stdout
+
+
+def test_a_workbook_of_rates_with_date_cells_and_numbers(cli: Cli, tmp_path: Path) -> None:
+    from datetime import date
+
+    from tests.conftest import write_workbook
+
+    book = write_workbook(tmp_path / "rates.xlsx", {"Rates": [
+        ["Date", "Currency", "Rate"], [date(2026, 10, 29), "USD", 1.113],
+        [date(2026, 10, 30), "USD", 1.1172], [date(2026, 10, 30), "JPY", 175.68]]})  # fmt: skip
+
+    done = imported(cli, book)
+
+    assert (done["shape"], done["rates"], done["first_day"]) == ("long", 3, "2026-10-29")
+    assert shown(cli, "USD", "--in", "EUR", "--as-of", "2026-10-29")["how"] == (
+        "inverted (1 EUR = 1.113 USD)"
+    )
+
+
+def test_an_older_import_with_a_later_day_still_gives_that_day(cli: Cli, tmp_path: Path) -> None:
+    """The rate on a day is the last published on or before it, whichever import holds it;
+    where two imports hold the same day, the newer one's."""
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("date,currency,rate\n2026-10-29,USD,1.11\n2026-10-30,USD,1.12\n")
+    second.write_text("date,currency,rate\n2026-10-29,USD,1.13\n")
+    imported(cli, first)
+    imported(cli, second)
+
+    assert shown(cli, "EUR", "--in", "USD", "--as-of", "2026-10-30")["rate"] == "1.12"
+    assert shown(cli, "EUR", "--in", "USD", "--as-of", "2026-10-29")["rate"] == "1.13"

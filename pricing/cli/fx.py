@@ -101,9 +101,15 @@ def show(currency: str, in_currency: str | None, as_of: datetime | None) -> None
     if cfg.json:
         emit_json(found)
         return
-    said = (f"1 {found.currency} = {found.rate} {found.in_currency} on {found.as_of}: published "
+    from pricing.results.fx import plain
+
+    said = (f"1 {found.currency} = {plain(found.rate)} {found.in_currency} on {found.as_of}: published "
             f"{found.published}, {found.how}.")  # fmt: skip
     say(said)
     if found.stale:
         say(f"warning: this rate is {found.age_days} days old (more than {found.max_age_days}): "
             "import newer rates with `pricing fx import FILE`.", err=True)  # fmt: skip
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else many or one + 's'}"

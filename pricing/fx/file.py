@@ -15,6 +15,7 @@ read is a problem naming its line and column, and a file with problems stores no
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -30,6 +31,9 @@ from pricing.problems import Problem, Problems
 BOUNDS = Bounds(FX_FILE, FX_ROWS)
 DIGITS = 15  # significant digits of a rate (the ECB publishes 5 or 6)
 LARGEST = Decimal(10) ** 12  # units of a currency for one of the base: none comes near
+SMALLEST = Decimal(10) ** -12  # and the other way round (a rate and its inverse both fit)
+PLAIN = re.compile(r"[+-]?[0-9]{1,20}(?:\.[0-9]{1,20})?")  # a rate as text: 1.1172, 136, 0.000049
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 NO_RATE = {"", "n/a", "na", "-", "#n/a"}  # a day without a rate (the ECB writes N/A)
 DEFAULT_BASE = "EUR"
 Key = tuple[str, str, str]  # base, currency, day (YYYY-MM-DD: as stored, in order as text)
@@ -56,7 +60,7 @@ def read_rates(path: Path, *, base: str | None = None) -> RatesFile:
     workbook = open_workbook(path, BOUNDS)
     sheet = workbook.sheet(workbook.sheet_names[0])
     problems = Problems(sheet.problems)
-    told = (base or DEFAULT_BASE).strip().upper()
+    told = (DEFAULT_BASE if base is None else base).strip().upper()
     if not is_currency_code(told):
         raise ValueError(f"{base!r} is not a currency code (three letters, like EUR)")
     header_row = _header_row(sheet)
@@ -119,20 +123,31 @@ def _read_wide(
         if day is None:
             continue
         width = len(row)
+        if width > len(names) and not _blank(row[len(names) :]):
+            _too_many_cells(sheet, r, len(names), problems)
+            continue
         for c, code in columns.items():
             raw = row[c] if c < width else None
             text = raw.strip() if type(raw) is str else cell_text(raw)
+            key = (base, code, day)
             try:  # the usual cell, checked here (221,702 of them in the ECB's file)
                 usual = Decimal(text)
-                if 0 < usual < LARGEST and len(text) <= DIGITS + 1 and type(raw) is str:
-                    rates[(base, code, day)] = usual  # (a day has one row: no second rate)
+                if (SMALLEST < usual < LARGEST and type(raw) is str and len(text) <= DIGITS + 1
+                        and PLAIN.fullmatch(text) and key not in rates):  # fmt: skip
+                    rates[key] = usual
                     continue
             except InvalidOperation:
                 if text.lower() in NO_RATE:
                     continue
             rate = _rate(sheet, r, c, raw, problems, text)  # (says what is wrong)
             if rate is not None:
-                rates[(base, code, day)] = rate
+                _put(sheet, r, c, rates, key, rate, problems)
+
+
+def _too_many_cells(sheet: Sheet, r: int, columns: int, problems: Problems) -> None:
+    problems.append(Problem("error", f"the row has more cells than the header's {columns} "
+                            "columns: a decimal comma (1,5)? write 1.5, or quote the cell",
+                            **sheet.location(r, columns)))  # fmt: skip
 
 
 def _read_long(
@@ -150,6 +165,9 @@ def _read_long(
             return row[c] if c is not None and c < len(row) else None
 
         if _blank(row):
+            continue
+        if len(row) > len(names) and not _blank(row[len(names) :]):
+            _too_many_cells(sheet, r, len(names), problems)
             continue
         day = _day(sheet, r, col["date"], problems)
         code = cell_text(cell("currency")).upper()
@@ -201,9 +219,14 @@ def _day(sheet: Sheet, r: int, c: int, problems: Problems) -> str | None:
     if isinstance(raw, date):
         return raw.isoformat()
     text = cell_text(raw)
+    if (r, c) in sheet.uncached_formulas:
+        problems.append(Problem("error", "a formula without its value saved: open the file in "
+                                "Excel and save it", **sheet.location(r, c)))  # fmt: skip
+        return None
     try:
-        day = date.fromisoformat(text)
-        return text if len(text) == 10 else day.isoformat()
+        if not ISO_DAY.fullmatch(text):
+            raise ValueError(text)
+        return date.fromisoformat(text).isoformat()
     except ValueError:
         problems.append(Problem("error", "the date is not a day as YYYY-MM-DD", value=text,
                                 **sheet.location(r, c)))  # fmt: skip
@@ -213,21 +236,27 @@ def _day(sheet: Sheet, r: int, c: int, problems: Problems) -> str | None:
 def _rate(
     sheet: Sheet, r: int, c: int, raw: Any, problems: Problems, text: str | None = None
 ) -> Decimal | None:
-    """The rate in a cell (``text``: the cell as text, when the caller has it)."""
+    """The rate in a cell (``text``: the cell as text, when the caller has it): a number cell,
+    or text that is a plain decimal number (``1.1172``: no exponent, no grouping)."""
     text = cell_text(raw) if text is None else text
-    try:
-        rate = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(text)
-    except InvalidOperation:
-        rate = None
+    if (r, c) in sheet.uncached_formulas:
+        problems.append(Problem("error", "a formula without its value saved: open the file in "
+                                "Excel and save it", **sheet.location(r, c)))  # fmt: skip
+        return None
+    rate: Decimal | None = None
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        rate = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
+    elif PLAIN.fullmatch(text):
+        rate = Decimal(text)
     if rate is None or not rate.is_finite():
-        problems.append(Problem("error", "the rate is not a number", value=text,
+        problems.append(Problem("error", "the rate is not a number written as 1.1172", value=text,
                                 **sheet.location(r, c)))  # fmt: skip
         return None
-    if not 0 < rate < LARGEST:
-        problems.append(Problem("error", "a rate is more than 0 and less than a million million",
-                                value=text, **sheet.location(r, c)))  # fmt: skip
+    if not SMALLEST < rate < LARGEST:
+        problems.append(Problem("error", "a rate is between a million millionth and a million "
+                                "million", value=text, **sheet.location(r, c)))  # fmt: skip
         return None
-    if len(text) > DIGITS + 1 and len(rate.normalize().as_tuple().digits) > DIGITS:
+    if len(rate.normalize().as_tuple().digits) > DIGITS:
         problems.append(Problem("error", f"a rate has at most {DIGITS} significant digits",
                                 value=text, **sheet.location(r, c)))  # fmt: skip
         return None

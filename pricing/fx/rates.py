@@ -4,7 +4,7 @@ rate of a currency in another on a day is the last published on or before it.
 Rates are found in the direction the file gave them (1 EUR = 1.1172 USD) or the other way
 (1 USD = 1 / 1.1172 EUR), or derived through a base both currencies are quoted against (GBP in
 USD through EUR: 1.1172 / 0.8338), each said as such. A derived or inverted rate is computed to
-:data:`PLACES` decimal places, half-even, once.
+:data:`DIGITS` significant digits, half-even, once.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError, NotFoundError
@@ -30,7 +31,7 @@ from pricing.storage import audit, store
 from pricing.storage.fx_tables import fx_imports, fx_series
 from pricing.storage.store import Store
 
-PLACES = 10  # decimal places of a rate inverted or derived through a base
+DIGITS = 10  # significant digits of a rate inverted or derived through a base
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def _series(
     """Every day's rate of ``currency`` against ``base`` (up to ``until``), the newest import's
     where several hold a day, by day."""
     t = fx_series
-    query = select(t.c.rates).where(t.c.base == base, t.c.currency == currency)
+    query = _recorded(select(t.c.rates).where(t.c.base == base, t.c.currency == currency))
     if until is not None:
         query = query.where(t.c.first_day <= until)
     merged: dict[str, Decimal] = {}
@@ -160,7 +161,13 @@ def _series(
 
 
 def _any_rows(conn: Connection) -> bool:
-    return conn.execute(select(fx_series.c.import_id).limit(1)).first() is not None
+    return conn.execute(_recorded(select(fx_series.c.import_id)).limit(1)).first() is not None
+
+
+def _recorded(query: Select[Any]) -> Select[Any]:
+    """Only the series of an import that is stored: a row written by hand under no import
+    (the audit digests each import's rows: one under none would be nobody's) is not read."""
+    return query.join(fx_imports, fx_imports.c.id == fx_series.c.import_id)
 
 
 def _sha256(path: Path) -> str:
@@ -183,23 +190,34 @@ def rate_on(
     if currency == quote:
         return RateOn(currency, quote, on, Decimal(1), on, "same currency", (), max_age)
     with db.read() as conn:
+        # Every way to the rate, the most recently published first (a newer rate the other
+        # way round beats an older direct one); on the same day: direct, inverted, via a base.
+        found: list[tuple[date, int, RateOn]] = []
         direct = _published(conn, quote_base=currency, currency=quote, on=on)
         if direct is not None:
             day, rate, number = direct
-            return RateOn(currency, quote, on, rate, day, "direct", (number,), max_age)
+            found.append((day, 3, RateOn(currency, quote, on, rate, day, "direct", (number,),
+                                         max_age)))  # fmt: skip
         inverse = _published(conn, quote_base=quote, currency=currency, on=on)
         if inverse is not None:
             day, rate, number = inverse
-            return RateOn(currency, quote, on, _exact(Decimal(1) / rate), day,
-                          f"inverted (1 {quote} = {rate} {currency})", (number,), max_age)  # fmt: skip
+            found.append((day, 2, RateOn(currency, quote, on, _exact(Decimal(1), rate), day,
+                                         f"inverted (1 {quote} = {rate} {currency})",
+                                         (number,), max_age)))  # fmt: skip
         for base in _bases(conn):
+            if base in (currency, quote):
+                continue
             mine = _published(conn, quote_base=base, currency=currency, on=on)
             theirs = _published(conn, quote_base=base, currency=quote, on=on)
             if mine is not None and theirs is not None:
-                day = min(mine[0], theirs[0])
-                return RateOn(currency, quote, on, _exact(theirs[1] / mine[1]), day,
-                              f"via {base} (1 {base} = {mine[1]} {currency} = {theirs[1]} "
-                              f"{quote})", tuple(sorted({mine[2], theirs[2]})), max_age)  # fmt: skip
+                day = min(mine[0], theirs[0])  # the older of the two is how old it is
+                found.append((day, 1, RateOn(
+                    currency, quote, on, _exact(theirs[1], mine[1]), day,
+                    f"via {base} (1 {base} = {mine[1]} {currency} = {theirs[1]} {quote}"
+                    + (f", published {mine[0]} and {theirs[0]}" if mine[0] != theirs[0] else "")
+                    + ")", tuple(sorted({mine[2], theirs[2]})), max_age)))  # fmt: skip
+        if found:
+            return max(found, key=lambda f: (f[0], f[1]))[2]
     known = "" if _any(db) else "; no rates are stored: `pricing fx import FILE` first"
     raise NotFoundError(
         f"no exchange rate of {currency} in {quote} on or before {on.isoformat()}{known}"
@@ -215,7 +233,7 @@ def _published(
     asked = on.isoformat()
     found: tuple[str, str, int] | None = None  # day, rate, import
     rows = conn.execute(
-        select(t.c.import_id, t.c.rates)
+        _recorded(select(t.c.import_id, t.c.rates))
         .where(t.c.base == quote_base, t.c.currency == currency, t.c.first_day <= asked)
         .order_by(t.c.import_id)
     )
@@ -232,7 +250,7 @@ def _published(
 
 
 def _bases(conn: Connection) -> list[str]:
-    return sorted(conn.execute(select(fx_series.c.base).distinct()).scalars())
+    return sorted(conn.execute(_recorded(select(fx_series.c.base)).distinct()).scalars())
 
 
 def _any(db: Store) -> bool:
@@ -254,8 +272,6 @@ def _policy_max_age(db: Store, on: date) -> int:
 def home_currency(db: Store) -> str:
     """The currency rates are shown in unless asked: the newest policy's, else the base the
     rates stored are quoted against (EUR for the ECB's), else EUR."""
-    import json
-
     from pricing.storage import queries
 
     with db.read() as conn:
@@ -270,7 +286,8 @@ def home_currency(db: Store) -> str:
     return bases[0] if bases else "EUR"
 
 
-def _exact(value: Decimal) -> Decimal:
+def _exact(dividend: Decimal, divisor: Decimal) -> Decimal:
+    """``dividend / divisor`` to :data:`DIGITS` significant digits, half-even, once."""
     with localcontext() as ctx:
-        ctx.prec = 40
-        return value.quantize(Decimal(1).scaleb(-PLACES), rounding=ROUND_HALF_EVEN)
+        ctx.prec, ctx.rounding = DIGITS, ROUND_HALF_EVEN
+        return dividend / divisor

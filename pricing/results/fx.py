@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import PlainSerializer
 
 from pricing.results.common import FoundProblem, ProblemCount, Result, problem_counts, problems
 
@@ -45,6 +47,14 @@ class FxImported(Result):
         return any(p.severity == "error" for p in self.problems)
 
 
+def plain(rate: Decimal) -> str:
+    """A rate as people write it: no exponent, no trailing zeros (0.0000005446, 136)."""
+    return format(rate.normalize(), "f")
+
+
+Rate = Annotated[Decimal, PlainSerializer(plain, return_type=str, when_used="json")]
+
+
 class FxRate(Result):
     """One unit of ``currency`` in ``in_currency`` on ``as_of``: the rate published on
     ``published`` (the last day with one on or before), how it was found (``direct``,
@@ -53,7 +63,7 @@ class FxRate(Result):
     currency: str
     in_currency: str
     as_of: date
-    rate: Decimal
+    rate: Rate
     published: date
     how: str
     age_days: int

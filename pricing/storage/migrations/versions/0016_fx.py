@@ -20,8 +20,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    if "fx_imports" in set(sa.inspect(op.get_bind()).get_table_names()):
-        return  # (a revision set back by hand)
+    there = set(sa.inspect(op.get_bind()).get_table_names())  # (a revision set back by hand)
+    if "fx_imports" not in there:
+        _imports()
+    if "fx_series" not in there:
+        _series()
+
+
+def _imports() -> None:
     op.create_table(
         "fx_imports",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -35,6 +41,9 @@ def upgrade() -> None:
         sa.Column("first_day", sa.String(10), nullable=False),
         sa.Column("last_day", sa.String(10), nullable=False),
     )
+
+
+def _series() -> None:
     op.create_table(
         "fx_series",
         sa.Column("import_id", sa.Integer, sa.ForeignKey("fx_imports.id"), primary_key=True),
