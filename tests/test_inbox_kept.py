@@ -53,6 +53,15 @@ def as_(store: Store) -> Callable[[str], Pricing]:
     return lambda user: Pricing(user=user, store=store)
 
 
+def registered(store: Store) -> Callable[[str], Pricing]:
+    """The sales team registered as people (dana first, the owner who adds the others)."""
+    who = as_(store)
+    for name, role in (("dana", "owner"), ("marco", "manager"), ("nina", "manager"),
+                       ("priya", "rep")):  # fmt: skip
+        who("dana").add_person(name=name, role=role)
+    return who
+
+
 def ids(person: Pricing) -> list[str | None]:
     return [r.id for r in person.inbox()]
 
@@ -130,10 +139,7 @@ def test_the_kept_answer_is_the_days(server_store: Store, reads: list[str]) -> N
 def test_a_registered_approver_given_another_role_sees_it_on_the_next_reload(
     server_store: Store, reads: list[str]
 ) -> None:
-    who = as_(server_store)
-    for name, role in (("dana", "owner"), ("marco", "manager"), ("nina", "manager"),
-                       ("priya", "rep")):  # fmt: skip
-        who("dana").add_person(name=name, role=role)
+    who = registered(server_store)
     asked = who("priya").request(customer="Acme", reason="bid", lines=MANAGERS_DECISION)
     assert ids(who("marco")) == [asked.id]
 
@@ -146,10 +152,7 @@ def test_a_registered_approver_given_another_role_sees_it_on_the_next_reload(
 def test_a_changed_request_and_a_removed_approver_show_on_the_next_reload(
     server_store: Store,
 ) -> None:
-    who = as_(server_store)
-    for name, role in (("dana", "owner"), ("marco", "manager"), ("nina", "manager"),
-                       ("priya", "rep")):  # fmt: skip
-        who("dana").add_person(name=name, role=role)
+    who = registered(server_store)
     asked = who("priya").request(customer="Acme", reason="bid", lines=MANAGERS_DECISION)
     assert [(r.id, r.lines[0].price) for r in who("marco").inbox()] == [
         (asked.id, Decimal("96.90"))

@@ -35,12 +35,9 @@ class FxImported(Result):
 
     @classmethod
     def of(cls, done: Imported) -> FxImported:
-        return cls(
-            id=done.id, file=done.file, shape=done.shape, rates=done.rates, added=done.added,
-            changed=done.changed, unchanged=done.unchanged, currencies=done.currencies,
-            bases=done.bases, first_day=done.first_day, last_day=done.last_day,
-            problems=problems(done.problems), problem_counts=problem_counts(done.problems),
-        )  # fmt: skip
+        fields = {name: getattr(done, name) for name in cls.model_fields if hasattr(done, name)}
+        return cls(**{**fields, "problems": problems(done.problems),
+                      "problem_counts": problem_counts(done.problems)})  # fmt: skip
 
     @property
     def refused(self) -> bool:
