@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from json.encoder import encode_basestring as _encode_string  # C's, as json.dumps uses
 from typing import Any
 
 # The two-character escapes people know; every other control is \xNN or \uNNNN, as Python
@@ -94,6 +93,8 @@ def json_text(document: object, default: Callable[[Any], object]) -> str:
     written twice as fast: Python 3.11's C encoder cannot indent, and its Python one runs a
     generator per value (a report by customer is 1.5 million values). A document is a tree
     (no value reached twice on one path; a cycle would end in RecursionError, not ValueError)."""
+    # C's, as json.dumps uses (loaded here: a command that writes no JSON does not load json)
+    from json.encoder import encode_basestring as _encode_string
 
     def text(value: Any, pad: str) -> str:
         kind = value.__class__
@@ -118,7 +119,7 @@ def json_text(document: object, default: Callable[[Any], object]) -> str:
             if not value:
                 return "{}"
             inner = pad + "  "
-            items = [f"{_key(k)}: {text(v, inner)}" for k, v in value.items()]
+            items = [f"{_key(k, _encode_string)}: {text(v, inner)}" for k, v in value.items()]
             return f"{{{inner}{f',{inner}'.join(items)}{pad}}}"
         return text(default(value), pad)
 
@@ -137,10 +138,10 @@ def _float(value: float) -> str:
     return float.__repr__(value)
 
 
-def _key(key: object) -> str:
+def _key(key: object, encode: Callable[[str], str]) -> str:
     """A dict key as json writes it: text, or a number, a boolean or null as text."""
     if isinstance(key, str):
-        return _encode_string(key)
+        return encode(key)
     if isinstance(key, float):
         return f'"{_float(key)}"'
     if key is True or key is False or key is None:

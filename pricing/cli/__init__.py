@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from types import TracebackType
 from typing import Any
 
@@ -130,6 +129,8 @@ def shown_traceback(
     """A bug's traceback (the process's last words), each line shown as :func:`say` shows one:
     an exception that quotes a value (openpyxl's IllegalCharacterError quotes the cell) cannot
     drive the terminal either."""
+    import traceback  # (a bug's last words: not loaded by every command)
+
     for line in "".join(traceback.format_exception(kind, error, trace)).splitlines():
         sys.stderr.write(visible(line) + "\n")
     sys.stderr.flush()
