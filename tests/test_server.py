@@ -744,7 +744,13 @@ def test_client_mode_prints_what_embedded_mode_prints(team: Team) -> None:
         ["pricebook", "export", "./exported.xlsx"],
         [*ask, "--file", "lines-with-a-problem.csv", "--check", "--json"],
         [*ask, "--file", "lines-empty.csv", "--check"],
+        # Exchange rates: a rep may not import them (refused before the file is read), and
+        # none stored is said the same way both ways.
+        ["fx", "import", "rates.csv"],
+        ["fx", "show", "USD", "--in", "EUR"],
+        ["fx", "show", "dollars", "--json"],
     ]
+    (team.folder / "rates.csv").write_text("date,currency,rate\n2026-10-30,USD,1.1172\n")
     (team.folder / "lines-with-a-problem.csv").write_text(
         "SKU,Qty,Discount\nHW-200,1,5\nNOPE-1,1,5\n"
     )
