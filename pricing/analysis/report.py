@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pyarrow as pa
 
-GROUPS = ("rep", "family", "sku", "customer", "month")
+GROUPS = ("rep", "family", "sku", "customer", "month", "currency")
 NONE = "(none)"
 
 
@@ -155,6 +155,7 @@ class Report:
     totals: Metrics
     groups: list[tuple[dict[str, str], Metrics]]
     months: list[tuple[str, Metrics]] = field(default_factory=list)
+    currencies: list[str] = field(default_factory=list)  # of the sales' items, in the period
     bands: list[Band] = field(default_factory=list)
     band_basis: str = "family"
     out_of_policy: list[dict[str, Any]] = field(default_factory=list)
@@ -229,14 +230,15 @@ def parse_by(text: str | None) -> list[str]:
 # only what is needed is decoded).
 TOTALS = (
     "date", "deal_no", "deal_first", "qty", "list_revenue", "standard_revenue", "net_amount",
-    "cost_amount", "edition_id", "level_rank", "below_floor", "policy_version",
+    "cost_amount", "edition_id", "level_rank", "below_floor", "policy_version", "item_currency",
 )  # fmt: skip
 COVER = ("request_id", "sku_key", "customer")  # read only when some approval may cover a line
 DETAILS = (
     "customer", "rep", "sku", "family", "list_price", "standard_price", "level", "hard_floor", "seq",
     "deal_id",
 )  # fmt: skip
-KEYS = {"rep": "rep", "customer": "customer", "family": "family", "sku": "sku", "month": "date"}
+KEYS = {"rep": "rep", "customer": "customer", "family": "family", "sku": "sku", "month": "date",
+        "currency": "item_currency"}  # fmt: skip
 
 
 def build(
@@ -259,7 +261,7 @@ def build(
     by = by or []
     sort = parse_sort(sort)
     flag = above_standard_flag() if flag is None else flag
-    columns = [*TOTALS, *(DETAILS if details else (KEYS[name] for name in by))]
+    columns = list(dict.fromkeys([*TOTALS, *(DETAILS if details else (KEYS[name] for name in by))]))
     with db.read() as conn:
         currency = _currency(conn)
         cover = _cover(conn)
@@ -272,6 +274,7 @@ def build(
     totals, groups = _metrics(con, by, flag, whole=whole)  # the groups and their totals
     report = Report(start or totals.first, end or totals.last, currency, by, totals, groups)
     report.sort, report.flag, report.details = sort, flag, details
+    report.currencies = _currencies(con)
     if details:
         report.months = [
             (key["month"], m) for key, m in _metrics(con, ["month"], flag, totals=False)[1]
@@ -285,6 +288,15 @@ def build(
     con.close()
     report.groups.sort(key=lambda kv: _rank(kv[1], sort))
     return report
+
+
+def _currencies(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The currencies of the items the period's sales were matched to."""
+    found = con.execute(
+        "SELECT DISTINCT item_currency FROM judged WHERE sale AND item_currency IS NOT NULL "
+        "ORDER BY 1"
+    ).fetchall()
+    return [str(code) for (code,) in found]
 
 
 def parse_sort(text: str | None) -> str:
@@ -463,7 +475,7 @@ def _judged(covered: bool) -> str:
 def _key_column(name: str) -> str:
     if name == "month":
         return "strftime(date, '%Y-%m')"
-    return f"coalesce({name}, '{NONE}')"
+    return f"coalesce({KEYS[name]}, '{NONE}')"
 
 
 # Each line's part of the report, as the code _metrics groups the lines by (the kind times 32,

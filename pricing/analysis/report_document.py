@@ -211,12 +211,21 @@ def _counted(count: int, thing: str) -> str:
     return f"{count:,} {thing}{'' if count == 1 else 's'}"
 
 
+MIXED = "the sales are in "  # the note of a report over several currencies begins so
+
+
 def notes(report: Report) -> list[str]:
     """What the figures leave out or count twice, said in words (empty: nothing to say)."""
     from pricing.money import display_money
 
     t, c = report.totals, report.currency
     said: list[str] = []
+    if len(report.currencies) > 1 and "currency" not in report.by:
+        said.append(
+            f"{MIXED}{' and '.join(report.currencies)} (their items' currencies): these "
+            f"figures add their amounts as if they were all {c}; `--by currency` shows each "
+            "currency's apart"
+        )
     if report.deals_overlap:
         said.append(
             f"deals overlap: the groups count {sum(m.deals for _, m in report.groups):,} deals "

@@ -39,7 +39,10 @@ Examples:
 @date_option("--from", "start", help="First deal date included (default: the first deal).")
 @date_option("--to", "end", help="Last deal date included (default: the last deal).")
 @click.option(
-    "--by", "by_text", metavar="rep|family|sku|customer|month[,…]", help="Break the totals down."
+    "--by",
+    "by_text",
+    metavar="rep|family|sku|customer|month|currency[,…]",
+    help="Break the totals down.",
 )
 @click.option(
     "--sort",
@@ -61,8 +64,9 @@ def report(
 ) -> None:
     """The drift report: how far the deals closed are from list, where, and by whom.
 
-    Totals, or broken down by rep, family, SKU, customer or month. Over the sales (lines of
-    quantity 0 or more with a list price): list, standard and net revenue; the standard
+    Totals, or broken down by rep, family, SKU, customer, month or currency (of the items).
+    Over the sales (lines of quantity 0 or more with a list price): list, standard and net
+    revenue; the standard
     discount (marketing's tiers), the special discount (sales below their standard price)
     and the sales above standard, which add up from list to net exactly; realization; margin
     where costs are known; out-of-policy lines and amount, judged under the policy in force on
@@ -115,6 +119,11 @@ def _print_totals(report: DriftReport) -> None:
         f"Price drift, {period}, in {report.currency}: "
         f"{_lines(t.lines)} in {t.deals:,} deal{'' if t.deals == 1 else 's'}."
     )
+    from pricing.analysis.report_document import MIXED
+
+    for note in report.notes:
+        if note.startswith(MIXED):  # (the others are said beside their figures below)
+            say(f"warning: {note}.", err=True)
     print_table(
         ["Measure", "Value"],
         [

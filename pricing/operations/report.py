@@ -31,7 +31,7 @@ class Reports(Session):
         output: Path | None = None,
     ) -> results.report.AnyReport:
         """The drift report over the deals from ``start`` to ``end`` (``YYYY-MM-DD``, default all),
-        broken down ``by`` (``rep,family``: rep, family, sku, customer, month), the groups ranked
+        broken down ``by`` (``rep,family``: rep, family, sku, customer, month, currency), the groups ranked
         by ``sort`` (a figure of the report); ``output`` writes it as .xlsx, .html, .csv or .json
         (for .xlsx and .html the answer is the
         :class:`~pricing.results.report.DetailedReport` those files show)."""

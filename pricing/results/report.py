@@ -22,7 +22,7 @@ from pricing.results.common import Result
 if TYPE_CHECKING:
     from pricing.analysis.report import Report
 
-Breakdown = Literal["rep", "family", "sku", "customer", "month"]
+Breakdown = Literal["rep", "family", "sku", "customer", "month", "currency"]
 
 
 class Figures(Result):

@@ -376,7 +376,7 @@ def _said(message: str | None) -> str | None:
     return message[:400] + "…"
 
 
-REPORT_BREAKDOWNS = ("rep", "family", "sku", "customer", "month")
+REPORT_BREAKDOWNS = ("rep", "family", "sku", "customer", "month", "currency")
 PAGE_WORKERS = 2  # inboxes worked on at once (the others wait their turn, not the lock)
 PAGE_ROWS = 25  # requests an inbox page shows (the oldest first; a link to the next ones)
 REQUEST_ID = re.compile(r"R-\d{6,9}")
