@@ -58,6 +58,8 @@ def test_the_ecbs_file_as_published_imports_whole_and_once(cli: Cli) -> None:
     nothing and says so."""
     if not ECB.exists():
         pytest.skip(f"the ECB's rates are not here ({ECB})")
+    if not cli.db_url.startswith("sqlite"):
+        pytest.skip("41 rows stored the same way on PostgreSQL: the other tests import there")
     cells = [line.rstrip("\n").split(",")[1:] for line in ECB.read_text().splitlines()[1:]]
     published = sum(1 for row in cells for cell in row if cell not in ("N/A", ""))
 
