@@ -404,8 +404,9 @@ def import_price_book(
             Problem(
                 "warning",
                 f"its prices are in {', '.join(other)} while the policy's limits and floors are "
-                f"in {policy_currency}: until exchange rates exist, deals and floors are compared "
-                "with these prices as if in one currency; check the file's currency (--currency)",
+                f"in {policy_currency}: deals and floors are compared with these prices as if in "
+                "one currency (exchange rates, `pricing fx`, are not used for that yet); check "
+                "the file's currency (--currency)",
                 file=result.source,
             )
         )

@@ -151,7 +151,7 @@ def test_a_plain_list_of_rates_and_a_corrected_rate(cli: Cli, tmp_path: Path) ->
     [
         ("Date,USD,\n2026-10-30,1.1172,\n2026-10-29,abc,\n",
          "line 3, column B: \"abc\": the rate is not a number"),
-        ("Date,USD,\n2026-10-30,-1.1,\n", "line 2, column B: \"-1.1\": a rate is between"),
+        ("Date,USD,\n2026-10-30,-1.1,\n", "line 2, column B: \"-1.1\": a rate is a number more than 0"),
         ("Date,USD,\n30/10/2026,1.1172,\n", "line 2, column A: \"30/10/2026\": the date is not"),
         ("Date,USD,Dollar\n2026-10-30,1.1,1.2\n", "line 1, column C: \"Dollar\": a column is not"),
         ("Date,USD,EUR\n2026-10-30,1.1,1\n", "a column of the base EUR itself"),
@@ -166,7 +166,7 @@ def test_a_plain_list_of_rates_and_a_corrected_rate(cli: Cli, tmp_path: Path) ->
         ("date,currency,rate\n2026-W44-5,USD,1.9\n", "the date is not a day as YYYY-MM-DD"),
         ("date,currency,rate\n20261030,USD,1.9\n", "the date is not a day as YYYY-MM-DD"),
         ("Date,USD\n2026-10-30,1e-30\n", "the rate is not a number written as 1.1172"),
-        ("Date,USD\n2026-10-30,0.0000000000001\n", "a rate is between a million millionth"),
+        ("Date,USD\n2026-10-30,0.0000000000001\n", "a rate is a number more than 0 (from a million millionth"),
         ("Date,USD\n2026-10-30,1_000\n", "the rate is not a number written as 1.1172"),
         ("Date,USD\n2026-10-30,1E2\n", "the rate is not a number written as 1.1172"),
         ("Date,USD\n2026-10-30,\uff11.\uff15\n", "the rate is not a number written as 1.1172"),

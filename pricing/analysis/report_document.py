@@ -203,7 +203,11 @@ def is_total_step(steps: list[dict[str, str | None]], index: int) -> bool:
     return index in (0, len(steps) - 1) or steps[index]["step"] in TOTAL_STEPS
 
 
-PLURALS = {"family": "families", "sku": "SKUs"}  # a breakdown key's plural (else key + s)
+PLURALS = {
+    "family": "families",
+    "sku": "SKUs",
+    "currency": "currencies",
+}  # a breakdown key's plural (else key + s)
 
 
 def _counted(count: int, thing: str) -> str:
@@ -220,11 +224,15 @@ def notes(report: Report) -> list[str]:
 
     t, c = report.totals, report.currency
     said: list[str] = []
-    if len(report.currencies) > 1 and "currency" not in report.by:
+    if len(report.currencies) > 1:
+        apart = (
+            "the groups by currency are each one's own"
+            if "currency" in report.by
+            else "a breakdown by currency (--by currency) shows each one's apart"
+        )
         said.append(
-            f"{MIXED}{' and '.join(report.currencies)} (their items' currencies): these "
-            f"figures add their amounts as if they were all {c}; `--by currency` shows each "
-            "currency's apart"
+            f"{MIXED}{' and '.join(report.currencies)} (their items' currencies): the totals "
+            f"add their amounts as if they were all {c}; {apart}"
         )
     if report.deals_overlap:
         said.append(

@@ -64,9 +64,8 @@ def import_(file: Path, base: str | None) -> None:
         emit_json(done)
         return
     span = f"{done.first_day} to {done.last_day}"
-    held = f"{done.rates:,} rates of {len(done.currencies)} currencies against " + ", ".join(
-        done.bases
-    )
+    held = (f"{_count(done.rates, 'rate')} of {_count(len(done.currencies), 'currency', 'currencies')}"
+            f" against {', '.join(done.bases)}")  # fmt: skip
     if done.id is None:
         say(f"Rates unchanged: {file.name} holds {held} ({span}), all stored already; nothing "
             "was stored.")  # fmt: skip

@@ -253,8 +253,9 @@ def _rate(
                                 **sheet.location(r, c)))  # fmt: skip
         return None
     if not SMALLEST < rate < LARGEST:
-        problems.append(Problem("error", "a rate is between a million millionth and a million "
-                                "million", value=text, **sheet.location(r, c)))  # fmt: skip
+        problems.append(Problem("error", "a rate is a number more than 0 (from a million "
+                                "millionth to a million million)", value=text,
+                                **sheet.location(r, c)))  # fmt: skip
         return None
     if len(rate.normalize().as_tuple().digits) > DIGITS:
         problems.append(Problem("error", f"a rate has at most {DIGITS} significant digits",
