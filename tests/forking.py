@@ -40,8 +40,18 @@ AT_START = ("PYTHON", "LC_", "LANG", "TZ", "ARROW_", "OMP_", "OPENBLAS", "MALLOC
 _STATUS = struct.Struct("!i")
 
 
+# This checkout: the zygote imports pricing from it, and a child whose PYTHONPATH only adds it
+# (the tests' servers: tests/serving.py's environment) imports the very same modules.
+ROOT = str(Path(__file__).resolve().parents[1])
+
+
 def _read_at_start(env: Mapping[str, str]) -> dict[str, str]:
-    return {name: value for name, value in env.items() if name.startswith(AT_START)}
+    found = {name: value for name, value in env.items() if name.startswith(AT_START)}
+    path = found.pop("PYTHONPATH", "").split(os.pathsep)
+    others = [entry for entry in path if entry and os.path.abspath(entry) != ROOT]
+    if others:
+        found["PYTHONPATH"] = os.pathsep.join(others)
+    return found
 
 
 # -- the zygote (this file run as a script) ------------------------------------------------------
@@ -232,6 +242,7 @@ class _Zygote:
         with self._lock:
             if self._process is None:
                 env = dict(os.environ)
+                env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
                 self.at_start = _read_at_start(env)
                 self._process = _ORIGINAL_POPEN(
                     [sys.executable, __file__, self.path], stdin=subprocess.PIPE,

@@ -287,18 +287,18 @@ def test_a_malformed_database_url_is_named_exit_2(
 
 
 @pytest.fixture
-def restricted_login(postgres_url: str) -> Iterator[tuple[str, str]]:
+def restricted_login(empty_postgres_url: str) -> Iterator[tuple[str, str]]:
     """A PostgreSQL login that may use the store's schema but not create anything in it (as a
     team's administrator would hand out), and the administrator's URL of that schema."""
     admin = postgres_admin()
     role = f"pricing_r_{uuid.uuid4().hex[:8]}"
-    schema = postgres_url.rsplit("%3D", 1)[1]
+    schema = empty_postgres_url.rsplit("%3D", 1)[1]
     admin.execute(f"CREATE ROLE {role} LOGIN")
     admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}')
-    base, _, query = postgres_url.partition("?")
+    base, _, query = empty_postgres_url.partition("?")
     login = base.replace("postgres@", f"{role}@", 1) + "?" + query
     try:
-        yield login, postgres_url
+        yield login, empty_postgres_url
     finally:
         admin.execute(f"DROP OWNED BY {role}")
         admin.execute(f"DROP ROLE {role}")

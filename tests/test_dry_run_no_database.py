@@ -87,7 +87,7 @@ def test_dry_runs__on_a_stored_database_still_compare_with_what_it_holds(
 
 
 def test_dry_runs__on_a_postgresql_database_without_tables_create_none(
-    postgres_url: str, tmp_path: Path
+    empty_postgres_url: str, tmp_path: Path
 ) -> None:
     """Given a team's PostgreSQL database where pricing has stored nothing yet, dry runs answer
     as on a new store and leave it without a single table."""
@@ -96,9 +96,9 @@ def test_dry_runs__on_a_postgresql_database_without_tables_create_none(
     from pricing.storage.store import Store
 
     book, deals = _files(tmp_path)
-    answers = _dry_runs(Cli(postgres_url), book, deals)
+    answers = _dry_runs(Cli(empty_postgres_url), book, deals)
     assert json.loads(answers[3])["added"] == 3
-    store = Store.connect(postgres_url, create=False)
+    store = Store.connect(empty_postgres_url, create=False)
     try:
         with store.engine.connect() as conn:
             assert inspect(conn).get_table_names() == []

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from pricing.api import stored_counts
-from tests.conftest import Cli, sqlite_snapshot, write_workbook
+from tests.conftest import Cli, Snapshot, sqlite_snapshot, write_workbook
 
 EXAMPLES = int(os.environ.get("PRICING_HYPOTHESIS_EXAMPLES", "100"))
 PROPERTY = settings(
@@ -160,7 +160,7 @@ def book_row(index: int) -> st.SearchStrategy[tuple[str, dict[str, Any], Decimal
 BOOK_COLUMNS = ["SKU", "Name", "Family", "List Price", "Unit Cost", "Currency", "Status"]
 
 
-def snapshot(db_url: str) -> str:
+def snapshot(db_url: str) -> Snapshot:
     return sqlite_snapshot(Path(db_url.removeprefix("sqlite:///")))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from pricing.storage import seals, store
 from pricing.storage.migrations import head_revision
 from pricing.storage.store import Amount, Store
 from pricing.storage.urls import display_url, resolve_url
-from tests.conftest import Cli
+from tests.conftest import Cli, _schema_of, postgres_admin
 
 
 def test_schema_revision_constant_is_the_migrations_head() -> None:
@@ -166,6 +167,9 @@ def test_db_status_and_upgrade(db_url: str, cli: Cli) -> None:
         assert cli("db", "upgrade").exit_code == 0
         assert cli.json("db", "status")["schema_revision"] == store.SCHEMA_REVISION
         return
+    schema = _schema_of(db_url)  # a database without tables yet: the new store's emptied
+    with closing(postgres_admin()) as admin:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE; CREATE SCHEMA "{schema}"')
     before = cli.json("db", "status")
     assert before["schema_revision"] is None and before["latest_revision"] == store.SCHEMA_REVISION
     assert "secret" not in before["url"]

@@ -291,10 +291,12 @@ def build(
 
 
 def _currencies(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The currencies of the items the period's sales were matched to."""
+    """The currencies of the items the period's sales (matched, quantity 0 or more: the
+    ``sale`` of :func:`_judged`) were matched to; read from the lines, not through the judged
+    view, whose approvals' joins decide nothing here."""
     found = con.execute(
-        "SELECT DISTINCT item_currency FROM judged WHERE sale AND item_currency IS NOT NULL "
-        "ORDER BY 1"
+        "SELECT DISTINCT item_currency FROM lines WHERE edition_id IS NOT NULL AND qty >= 0 "
+        "AND item_currency IS NOT NULL ORDER BY 1"
     ).fetchall()
     return [str(code) for (code,) in found]
 

@@ -35,7 +35,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -560,15 +560,11 @@ def _has_tables(conn: Connection) -> bool:
 
 def _made_at_once(conn: Connection) -> bool:
     """Whether a database without a revision gets its schema at once
-    (:func:`~pricing.storage.migrations.create_at_head`): one holding no table at all, on
-    PostgreSQL or in memory. A new SQLite file is still made by the migrations: made at once,
-    its first transaction came so soon after its creation that another process opening the
-    file at that moment was refused ("database is locked", 1 in 64 in
-    tests/test_store.py's eight processes at once), which the migrations' slower start hid."""
+    (:func:`~pricing.storage.migrations.create_at_head`): one holding no table at all (a new
+    SQLite file, a new PostgreSQL database or schema, memory); one holding anything is
+    brought up by the migrations."""
     from sqlalchemy import inspect
 
-    if conn.dialect.name == "sqlite" and conn.engine.url.database not in (None, "", ":memory:"):
-        return False
     return not inspect(conn).get_table_names()
 
 
@@ -641,6 +637,28 @@ def lock_timeout() -> float:
     except ValueError:
         raise StoreError(f"PRICING_LOCK_TIMEOUT={raw!r}: give a number of seconds") from None
     return max(seconds, 0.0)
+
+
+def _write_ahead(cursor: DBAPICursor, timeout: float) -> None:
+    """Put an SQLite file in write-ahead mode. Switching a new file takes a lock that SQLite's
+    busy handler does not wait for: a process opening the file while another switches it, or
+    makes its first tables, was refused "database is locked" (1 in a few hundred of
+    tests/test_store.py's eight processes at once on a busy machine); it waits here instead,
+    as long as for any other lock."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _make_engine(url: str) -> Engine:
