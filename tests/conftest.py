@@ -244,18 +244,29 @@ def _new_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return made
 
 
+def copy_database(source: Path, into: Path) -> None:
+    """``into`` a copy of the SQLite database ``source``, no longer open (its log written
+    back), its mode kept (the owner's only, as made): the file's bytes (a new store's 2.8 MB
+    through SQLite's backup took 9 ms, copied 1); through SQLite when a log is left beside it."""
+    wal = source.with_name(source.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(into)) as copy:
+            original.backup(copy)
+    else:
+        shutil.copyfile(source, into)
+    shutil.copymode(source, into)
+
+
 def new_store(made: Path, into: Path) -> str:
     """The URL of ``into``, a copy of the new store ``made`` with a random id of its own (what
     the first command would have made there; the commands that make a store are tried on files
     of their own)."""
     import secrets
 
-    with closing(sqlite3.connect(made)) as original, closing(sqlite3.connect(into)) as copy:
-        original.backup(copy)
-        with copy:
-            copy.execute("UPDATE audit_state SET value = ? WHERE name = 'store'",
-                         [secrets.token_hex(16)])  # fmt: skip
-    shutil.copymode(made, into)  # (the owner's only, as made)
+    copy_database(made, into)
+    with closing(sqlite3.connect(into)) as copy, copy:
+        copy.execute("UPDATE audit_state SET value = ? WHERE name = 'store'",
+                     [secrets.token_hex(16)])  # fmt: skip
     return f"sqlite:///{into}"
 
 
@@ -676,12 +687,7 @@ def built(
         database = into / "pricing.db"
         for name in ("pricing.db", "pricing.db-wal", "pricing.db-shm"):
             (into / name).unlink(missing_ok=True)  # the copy of ``on``, replaced
-        with (
-            closing(sqlite3.connect(made.folder / "pricing.db")) as original,
-            closing(sqlite3.connect(database)) as duplicate,
-        ):
-            original.backup(duplicate)
-        shutil.copymode(made.folder / "pricing.db", database)  # the owner's only, as made
+        copy_database(made.folder / "pricing.db", database)
         record(made.witnessed, _witness_name(database))
 
     def record(lines: list[tuple[str, str, str]], name: str) -> None:
