@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
@@ -392,3 +393,33 @@ def test_a_history_classified_line_by_line_is_judged_on_one_deal_value_on_upgrad
     assert cli("db", "upgrade").exit_code == 0
     assert cli.json("db", "status")["schema_revision"] == store.SCHEMA_REVISION
     assert cli.json("report")["totals"]["out_of_policy_lines"] == 0
+
+
+class _Switching:
+    """A cursor whose switch to write-ahead mode is refused ``locked`` times first."""
+
+    def __init__(self, locked: int, error: str = "database is locked") -> None:
+        self.locked, self.error, self.tried = locked, error, 0
+
+    def execute(self, statement: str) -> None:
+        assert statement == "PRAGMA journal_mode = WAL"
+        self.tried += 1
+        if self.tried <= self.locked:
+            raise sqlite3.OperationalError(self.error)
+
+
+def test_a_new_files_switch_to_wal_waits_for_the_lock_then_gives_up() -> None:
+    """Another process making the same new file holds a lock SQLite's busy handler does not
+    wait for while it switches it to write-ahead mode: the switch is tried again until the lock
+    timeout, and any other error is said at once."""
+    waited = _Switching(locked=3)
+    store._write_ahead(waited, timeout=5)  # type: ignore[arg-type]
+    assert waited.tried == 4
+    stuck = _Switching(locked=10_000)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        store._write_ahead(stuck, timeout=0.05)  # type: ignore[arg-type]
+    assert 2 <= stuck.tried < 100
+    other = _Switching(locked=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk"):
+        store._write_ahead(other, timeout=5)  # type: ignore[arg-type]
+    assert other.tried == 1

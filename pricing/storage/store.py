@@ -696,7 +696,7 @@ def _make_engine(url: str) -> Engine:
             # (90 MB: 0.27 -> 0.19 s, insert and commit).
             cursor.execute("PRAGMA page_size = 65536")
             try:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _write_ahead(cursor, timeout)
                 cursor.execute("PRAGMA synchronous = NORMAL")
             finally:
                 cursor.close()
