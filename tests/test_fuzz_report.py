@@ -285,6 +285,7 @@ def times(price: Decimal, qty: Decimal) -> int:
 
 @dataclass
 class Expected:
+    currency: str = "USD"  # the report's: its figures are of the lines in it alone
     lines: int = 0
     deals: int = 0
     quantity: Fraction = Fraction(0)
@@ -361,14 +362,21 @@ def expected(
     """What the report of the period must say of these lines (or why they are refused)."""
     want = Expected()
     deals: set[str] = set()
+    within = [line for line in found if (start or date.min) <= line.day <= (end or date.max)]
+    # The currencies of the items the period's lines were matched to: over one, the report is
+    # in it; over several, in the book's main one (most items in dollars), each apart.
+    present = {matched[0].currency for line in within if (matched := item_of(line))}
+    want.currency = present.pop() if len(present) == 1 else "USD"
     for line in found:
         price = line.price if with_price else None
         discount = line.discount if with_discount else None
         want.refused = refusal(line, price, discount) or want.refused
         if not (start or date.min) <= line.day <= (end or date.max):
             continue  # stored, and left out of the report of the period
-        want.lines += 1
         matched = item_of(line)
+        if (matched[0].currency if matched else want.currency) != want.currency:
+            continue  # another currency's: apart, never added
+        want.lines += 1
         if line.amount is not None:
             net: int | None = to_micros(Fraction(line.amount) * MICRO)
         elif price is not None:
@@ -462,8 +470,10 @@ def judged(item: Item, standard: Decimal, qty: Decimal, net: int) -> tuple[bool,
 # The property ---------------------------------------------------------------------------------
 
 
-def cents(micros: int) -> Decimal:
-    return (Decimal(micros) / MICRO).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+def cents(micros: int, currency: str = "USD") -> Decimal:
+    """Millionths as the report writes them: rounded once to the currency's minor unit."""
+    unit = Decimal(1) if currency == "JPY" else Decimal("0.01")
+    return (Decimal(micros) / MICRO).quantize(unit, rounding=ROUND_HALF_EVEN)
 
 
 def exact(micros: int) -> Decimal:
@@ -641,17 +651,25 @@ def test_report_totals_are_the_exact_sums_of_the_lines_imported(
         whole = api.build_report(store)
         assert_totals(whole.totals, want)
         assert_adds_up(whole.totals)
-        report = cli.json("report")["totals"]
+        whole_report = cli.json("report")
+        report = whole_report["totals"]
+        # Every line is in exactly one currency's figures (the report's own, or another's).
+        every = whole_report.get("by_currency") or [whole_report]
+        assert sum(part["totals"]["lines"] for part in every) == len(found)
         assert (report["lines"], report["deals"]) == (want.lines, want.deals)
         assert Fraction(Decimal(str(report["quantity"]))) == want.quantity
-        assert report["net_revenue"] == str(cents(want.net))
-        assert report["list_revenue"] == str(cents(want.listed))
-        assert report["out_of_policy_amount"] == str(cents(want.out_of_policy_amount))
-        assert report["special_discount"] == str(cents(want.special))
-        assert report["above_standard_amount"] == str(cents(want.above))
-        assert report["returns_amount"] == str(cents(want.returns_amount))
-        assert report["net_after_returns"] == str(cents(want.net + want.returns_amount))
-        assert report["unmatched_net_revenue"] == str(cents(want.unmatched_net))
+        assert report["net_revenue"] == str(cents(want.net, want.currency))
+        assert report["list_revenue"] == str(cents(want.listed, want.currency))
+        assert report["out_of_policy_amount"] == str(
+            cents(want.out_of_policy_amount, want.currency)
+        )
+        assert report["special_discount"] == str(cents(want.special, want.currency))
+        assert report["above_standard_amount"] == str(cents(want.above, want.currency))
+        assert report["returns_amount"] == str(cents(want.returns_amount, want.currency))
+        assert report["net_after_returns"] == str(
+            cents(want.net + want.returns_amount, want.currency)
+        )
+        assert report["unmatched_net_revenue"] == str(cents(want.unmatched_net, want.currency))
         assert (report["realization_pct"] is None) == (want.listed == 0)
         assert (report["unmatched_lines"], report["unjudged_lines"]) == (
             want.unmatched, want.unjudged,

@@ -1,6 +1,7 @@
-"""A store whose items are priced in several currencies: the drift report says that its
-totals add them up, and `--by currency` gives each currency's figures apart (issue 27: the
-first step to reports that never add euros to dollars)."""
+"""A store whose items are priced in several currencies: the drift report never adds euros to
+dollars (issue 27): each currency's totals, groups and waterfall apart (`by_currency`, a section
+of the terminal, the workbook and the page each), the report's own figures those of its main
+currency, and `--by currency` a group per currency."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ BOOK = {
     "Price Book": [
         ["SKU", "Name", "List Price", "Currency"],
         ["US-1", "Router", 100, "USD"],
+        ["US-2", "Switch", 40, "USD"],  # (most items in dollars: the report's own currency)
         ["EU-1", "Router", 90, "EUR"],
         ["JP-1", "Router", 15000, "JPY"],
     ]
@@ -37,30 +39,132 @@ def stocked(cli: Cli, tmp_path: Path) -> Cli:
     return cli
 
 
-def test_a_report_over_several_currencies_says_its_totals_add_them(
-    cli: Cli, tmp_path: Path
-) -> None:
+# Each currency's figures, summed by hand: (lines, deals, list revenue, net revenue).
+EXPECTED = {
+    "USD": (2, 2, Decimal(2 * 100 + 100), Decimal("191") + Decimal("100")),
+    "EUR": (1, 1, Decimal(3 * 90), Decimal("243.75")),
+    "JPY": (1, 1, Decimal(15000), Decimal(14000)),
+}
+
+
+def test_a_report_over_several_currencies_never_adds_them(cli: Cli, tmp_path: Path) -> None:
+    """Given sales in dollars, euros and yen, when the owner reads the report, then each
+    currency's totals are their own exact sums (by_currency, the book's main currency first),
+    the report's own totals are those of its currency alone, and it says so."""
     report = stocked(cli, tmp_path).json("report")
 
-    assert any("the sales are in EUR and JPY and USD" in note for note in report["notes"])
-    said = cli("report")
-    assert "warning: the sales are in EUR and JPY and USD" in said.stderr
+    assert report["currency"] == "USD"
+    parts = {part["currency"]: part for part in report["by_currency"]}
+    assert [part["currency"] for part in report["by_currency"]] == ["USD", "EUR", "JPY"]
+    for code, (lines, deals, at_list, net) in EXPECTED.items():
+        totals = parts[code]["totals"]
+        assert (totals["lines"], totals["deals"]) == (lines, deals), code
+        assert Decimal(totals["list_revenue"]) == at_list, code
+        assert Decimal(totals["net_revenue"]) == net, code
+        assert Decimal(parts[code]["waterfall"][-1]["amount"]) == net, code
+    assert report["totals"] == parts["USD"]["totals"]  # (never 191 + 100 + 243.75 + 14000)
+    assert report["waterfall"] == parts["USD"]["waterfall"]
+    assert parts["JPY"]["totals"]["net_revenue"] == "14000"  # yen have no minor unit
+    assert parts["EUR"]["totals"]["net_revenue"] == "243.75"
+    mixed = [note for note in report["notes"] if note.startswith("the sales are in")]
+    assert mixed and "EUR, JPY and USD" in mixed[0] and "never added together" in mixed[0]
+    assert report["from"] == "2026-03-02" and report["to"] == "2026-03-05"  # every currency's
 
 
-def test_by_currency_each_currencys_figures_are_its_own_exact_sums(
-    cli: Cli, tmp_path: Path
-) -> None:
+def test_in_the_terminal_each_currency_has_its_section(cli: Cli, tmp_path: Path) -> None:
+    said = stocked(cli, tmp_path)("report", "--by", "customer")
+
+    assert said.exit_code == 0, said.output
+    assert "warning: the sales are in EUR, JPY and USD" in said.stderr
+    sections = said.stdout.split("Price drift, ")[1:]
+    assert [s.split(":", 1)[0].rsplit(" ", 1)[1] for s in sections] == ["USD", "EUR", "JPY"]
+    assert "Acme" in sections[0] and "Beta" not in sections[0]
+    assert "Beta" in sections[1] and "243.75" in sections[1]
+    assert "14,000" in sections[2] and "Delta" in sections[2]
+
+
+def test_by_currency_each_currencys_group_is_its_own_exact_sums(cli: Cli, tmp_path: Path) -> None:
     report = stocked(cli, tmp_path).json("report", "--by", "currency")
 
     groups = {g["key"]["currency"]: g for g in report["groups"]}
     assert set(groups) == {"EUR", "JPY", "USD"}
-    expected = {  # list and net revenue, summed by hand per currency
-        "USD": (Decimal(2 * 100 + 100), Decimal("191") + Decimal("100")),
-        "EUR": (Decimal(3 * 90), Decimal("243.75")),
-        "JPY": (Decimal(15000), Decimal(14000)),
-    }
-    for code, (at_list, net) in expected.items():
+    for code, (lines, deals, at_list, net) in EXPECTED.items():
+        assert (groups[code]["lines"], groups[code]["deals"]) == (lines, deals), code
         assert Decimal(groups[code]["list_revenue"]) == at_list, code
         assert Decimal(groups[code]["net_revenue"]) == net, code
+    assert report["deals_overlap"] is False
     mixed = [note for note in report["notes"] if note.startswith("the sales are in")]
-    assert mixed and "the groups by currency are each one's own" in mixed[0]
+    assert mixed and "the groups (each one currency's)" in mixed[0]
+
+
+def test_each_currencys_groups_add_up_to_its_totals(cli: Cli, tmp_path: Path) -> None:
+    report = stocked(cli, tmp_path).json("report", "--by", "customer")
+
+    for part in report["by_currency"]:
+        net = sum(Decimal(g["net_revenue"]) for g in part["groups"])
+        assert net == Decimal(part["totals"]["net_revenue"]), part["currency"]
+    assert report["groups"] == report["by_currency"][0]["groups"]
+
+
+def test_a_period_of_euro_lines_alone_is_reported_in_euros(cli: Cli, tmp_path: Path) -> None:
+    """A refund in euros, the only line of the period, is reported in euros (never as dollars
+    because most of the book is in dollars); with a dollar sale beside it, apart from it."""
+    stocked(cli, tmp_path)
+    refund = tmp_path / "refund.csv"
+    refund.write_text(
+        "Deal,Date,Customer,SKU,Qty,Net Price\n"
+        "D-9,2026-04-01,Beta,EU-1,-1,81.25\n"
+        "D-10,2026-04-02,Acme,US-2,1,40\n"
+    )
+    assert cli("deals", "import", str(refund)).exit_code == 0
+    alone = cli.json("report", "--from", "2026-04-01", "--to", "2026-04-01")
+    assert alone["currency"] == "EUR" and "by_currency" not in alone
+    assert alone["totals"]["returns_amount"] == "-81.25"
+
+    both = cli.json("report", "--from", "2026-04-01", "--to", "2026-04-30")
+    parts = {part["currency"]: part["totals"] for part in both["by_currency"]}
+    assert both["currency"] == "USD" and both["totals"]["returns_amount"] == "0.00"
+    assert parts["EUR"]["returns_amount"] == "-81.25"
+    assert parts["USD"]["net_revenue"] == "40.00"
+
+
+def test_one_currency_keeps_the_report_as_it_was(cli: Cli, tmp_path: Path) -> None:
+    stocked(cli, tmp_path)
+    report = cli.json("report", "--to", "2026-03-03", "--from", "2026-03-02")  # D-1, D-2: two
+    assert "by_currency" in report
+    only = cli.json("report", "--from", "2026-03-04", "--to", "2026-03-04")  # D-3: dollars
+    assert "by_currency" not in only
+    assert not any(note.startswith("the sales are in") for note in only["notes"])
+
+
+def test_the_files_have_a_section_per_currency(cli: Cli, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    stocked(cli, tmp_path)
+    workbook, page = tmp_path / "drift.xlsx", tmp_path / "drift.html"
+    assert cli("report", "--by", "customer", "-o", str(workbook)).exit_code == 0
+    assert cli("report", "--by", "customer", "-o", str(page)).exit_code == 0
+
+    book = load_workbook(workbook)
+    assert {"Summary", "Summary EUR", "Summary JPY", "By customer EUR"} <= set(book.sheetnames)
+    euros = {row[0]: row[1] for row in book["Summary EUR"].iter_rows(min_row=5, values_only=True)}
+    assert Decimal(str(euros["Net revenue"])) == Decimal("243.75")
+    assert (
+        book["Summary EUR"]["A2"].value.startswith("Period")
+        and "EUR" in book["Summary EUR"]["A2"].value
+    )
+    text = page.read_text(encoding="utf-8")
+    assert "Sales in EUR" in text and "Sales in JPY" in text
+    assert "sales in USD" in text  # the report's own section says its currency
+
+
+def test_the_library_gives_each_currency_as_typed_figures(tmp_path: Path, sqlite_url: str) -> None:
+    import pricing
+
+    stocked(Cli(sqlite_url), tmp_path)
+    with pricing.open(sqlite_url, user="mia") as p:
+        report = p.report()
+    assert report.by_currency is not None
+    parts = {part.currency: part.totals for part in report.by_currency}
+    assert parts["EUR"].net_revenue == Decimal("243.75")
+    assert parts["JPY"].net_revenue == Decimal(14000)

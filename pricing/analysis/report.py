@@ -8,6 +8,7 @@ each line's realized discount and are computed only for the file outputs that sh
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -144,6 +145,16 @@ class Band:
 
 
 @dataclass
+class CurrencySection:
+    """The totals and groups of the sales in one currency (a report over several has one
+    each: their money is never added together)."""
+
+    currency: str
+    totals: Metrics
+    groups: list[tuple[dict[str, str], Metrics]]
+
+
+@dataclass
 class Report:
     """The drift report of a period: totals, one row per group of the breakdown asked for, and
     (with details) months, price bands, out-of-policy and unmatched lines."""
@@ -156,6 +167,9 @@ class Report:
     groups: list[tuple[dict[str, str], Metrics]]
     months: list[tuple[str, Metrics]] = field(default_factory=list)
     currencies: list[str] = field(default_factory=list)  # of the sales' items, in the period
+    # With several currencies, each one's totals and groups, the report's ``currency`` first
+    # (its totals and groups are then that currency's alone); empty with one currency.
+    sections: list[CurrencySection] = field(default_factory=list)
     bands: list[Band] = field(default_factory=list)
     band_basis: str = "family"
     out_of_policy: list[dict[str, Any]] = field(default_factory=list)
@@ -167,11 +181,26 @@ class Report:
     flag: Decimal = Decimal(3)  # a sale above this multiple of its standard price is flagged
     details: bool = False
 
+    def apart(self) -> list[Report]:
+        """The currencies after the report's own (its ``currency``: the report itself), each as
+        a report of its own totals and groups, ranked and flagged as this one (the files'
+        sections per currency)."""
+        made = [
+            Report(self.start, self.end, part.currency, self.by, part.totals, part.groups)
+            for part in self.sections[1:]
+        ]
+        for report in made:
+            report.sort, report.flag = self.sort, self.flag
+        return made
+
     @property
     def deals_overlap(self) -> bool:
         """Whether the groups' deal counts add up to more than the total: a deal with lines in
         several groups (two reps, two months) counts in each."""
-        return sum(m.deals for _, m in self.groups) > self.totals.deals
+        total = self.totals.deals
+        if self.sections and "currency" in self.by:  # (the groups of every currency)
+            total = sum(section.totals.deals for section in self.sections)
+        return sum(m.deals for _, m in self.groups) > total
 
     @property
     def months_overlap(self) -> bool:
@@ -271,10 +300,27 @@ def build(
     con = duck(lines=lines, **({"cover": cover} if cover is not None else {}))
     con.execute(_judged(cover is not None))
     whole = start is None and end is None
-    totals, groups = _metrics(con, by, flag, whole=whole)  # the groups and their totals
-    report = Report(start or totals.first, end or totals.last, currency, by, totals, groups)
+    currencies = _currencies(con)
+    sections: list[CurrencySection] = []
+    everywhere: list[tuple[dict[str, str], Metrics]] | None = None
+    if len(currencies) == 1:  # (the lines' own, whatever most of the book is in)
+        currency = currencies[0]
+    if len(currencies) > 1:  # each currency apart; then the rest of the report over the main one
+        currency = currency if currency in currencies else currencies[0]
+        if "currency" in by:  # (each group one currency: nothing of two is added)
+            everywhere = _metrics(con, by, flag, totals=False)[1]
+        con.unregister("lines")
+        con.register("every_line", lines)
+        for code in [currency, *(c for c in currencies if c != currency)]:
+            _only(con, code, currency)
+            sections.append(CurrencySection(code, *_metrics(con, by, flag, whole=False)))
+        _only(con, currency, currency)
+    totals, groups = _metrics(con, by, flag, whole=whole and not sections)
+    first = min((s.totals.first for s in sections if s.totals.first), default=totals.first)
+    last = max((s.totals.last for s in sections if s.totals.last), default=totals.last)
+    report = Report(start or first, end or last, currency, by, totals, everywhere or groups)
     report.sort, report.flag, report.details = sort, flag, details
-    report.currencies = _currencies(con)
+    report.currencies, report.sections = currencies, sections
     if details:
         report.months = [
             (key["month"], m) for key, m in _metrics(con, ["month"], flag, totals=False)[1]
@@ -287,16 +333,28 @@ def build(
         report.stock_adjustments = _stock_adjustments(con)
     con.close()
     report.groups.sort(key=lambda kv: _rank(kv[1], sort))
+    for section in sections:
+        section.groups.sort(key=lambda kv: _rank(kv[1], sort))
     return report
 
 
+def _only(con: duckdb.DuckDBPyConnection, code: str, main: str) -> None:
+    """Every query of the report from here on reads the lines of the currency ``code`` (a
+    line of no currency, unmatched, counts in ``main``'s): ``lines`` (and the judged view over
+    it) made a view of them."""
+    if not re.fullmatch(r"[A-Z]{3}", code) or not re.fullmatch(r"[A-Z]{3}", main):
+        raise ValueError(f"not a currency code: {code!r}, {main!r}")  # (never in SQL unchecked)
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW lines AS SELECT * FROM every_line "
+        f"WHERE coalesce(item_currency, '{main}') = '{code}'"
+    )
+
+
 def _currencies(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The currencies of the items the period's sales (matched, quantity 0 or more: the
-    ``sale`` of :func:`_judged`) were matched to; read from the lines, not through the judged
-    view, whose approvals' joins decide nothing here."""
+    """The currencies of the items the period's lines were matched to (sales, returns and
+    stock adjustments alike: a refund in euros is never added to dollars either)."""
     found = con.execute(
-        "SELECT DISTINCT item_currency FROM lines WHERE edition_id IS NOT NULL AND qty >= 0 "
-        "AND item_currency IS NOT NULL ORDER BY 1"
+        "SELECT DISTINCT item_currency FROM lines WHERE item_currency IS NOT NULL ORDER BY 1"
     ).fetchall()
     return [str(code) for (code,) in found]
 

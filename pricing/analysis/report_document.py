@@ -122,6 +122,19 @@ def report_document(report: Report) -> dict[str, Any]:
         "deals_overlap": report.deals_overlap,
         "notes": notes(report),
     }
+    if report.sections:
+        document["by_currency"] = [
+            {
+                "currency": section.currency,
+                "totals": metrics_document(section.totals, section.currency),
+                "groups": [
+                    {"key": key, **metrics_document(m, section.currency)}
+                    for key, m in section.groups
+                ],
+                "waterfall": waterfall(section.totals, section.currency),
+            }
+            for section in report.sections
+        ]
     if report.months:
         document["months"] = [
             {"month": month, **metrics_document(m, c)} for month, m in report.months
@@ -224,15 +237,14 @@ def notes(report: Report) -> list[str]:
 
     t, c = report.totals, report.currency
     said: list[str] = []
-    if len(report.currencies) > 1:
-        apart = (
-            "the groups by currency are each one's own"
-            if "currency" in report.by
-            else "a breakdown by currency (--by currency) shows each one's apart"
-        )
+    if report.sections:
+        groups = "the groups (each one currency's)" if "currency" in report.by else "the groups"
+        codes = report.currencies
+        listed = f"{', '.join(codes[:-1])} and {codes[-1]}"
         said.append(
-            f"{MIXED}{' and '.join(report.currencies)} (their items' currencies): the totals "
-            f"add their amounts as if they were all {c}; {apart}"
+            f"{MIXED}{listed} (their items' currencies), never added together: the totals, "
+            f"{groups} and the waterfall here are of the {c} sales (and of the lines matched "
+            "to no price); each other currency's are shown apart, in a section of their own"
         )
     if report.deals_overlap:
         said.append(

@@ -261,7 +261,18 @@ def _with_data(svg: str, bars: dict[str, dict[str, str]], chart: dict[str, str])
 
 def write_html(report: Report, path: Path) -> None:
     charts = _charts(report)
-    sections = [*_html_top(report, charts), *_html_breakdowns(report, charts), *_html_lines(report)]
+    title = f"Price drift report: sales in {report.currency}" if report.sections else None
+    sections = [
+        *_html_top(report, charts, title or "Price drift report"),
+        *_html_breakdowns(report, charts),
+        *_html_lines(report),
+    ]
+    for apart in report.apart():  # each other currency's sales: a section of their own
+        charts = _charts(apart)
+        sections += [
+            *_html_top(apart, charts, f"Sales in {apart.currency}"),
+            *_html_breakdowns(apart, charts),
+        ]
     path.write_text(_html_page("".join(sections)), encoding="utf-8")
 
 
@@ -291,7 +302,9 @@ _HTML_GROUP_KEYS = ("lines", "deals", "list_revenue", "net_revenue", "gross_disc
                     "returns_amount", "unmatched_net_revenue")  # fmt: skip
 
 
-def _html_top(report: Report, charts: dict[str, str]) -> list[str]:
+def _html_top(
+    report: Report, charts: dict[str, str], title: str = "Price drift report"
+) -> list[str]:
     """The title, the headline cards and the waterfall from list to net."""
     c = report.currency
     t = _html_metrics(report.totals, c)
@@ -320,7 +333,7 @@ def _html_top(report: Report, charts: dict[str, str]) -> list[str]:
     )
     period = f"{report.start or 'first deal'} to {report.end or 'last deal'}"
     return [
-        f"<h1>Price drift report</h1><p class='sub'>Period {esc(period)} &middot; amounts in {esc(c)} &middot; "
+        f"<h1>{esc(title)}</h1><p class='sub'>Period {esc(period)} &middot; amounts in {esc(c)} &middot; "
         f"{report.totals.lines:,} deal lines in {report.totals.deals:,} deals</p>",
         f"<div class='cards'>{cards}</div>",
         *(

@@ -52,7 +52,8 @@ def write_xlsx(report: Report, path: Path) -> None:
     book = Workbook()
     xlsx = _Xlsx(report)
     summary = book.active
-    _xlsx_summary(xlsx, summary)
+    own = f"Price drift report: sales in {report.currency}" if report.sections else None
+    _xlsx_summary(xlsx, summary, own or "Price drift report")
     months_chart = _xlsx_months(xlsx, book.create_sheet("By month"))
     if months_chart is not None:
         on_summary = deepcopy(months_chart)  # a chart belongs to one sheet
@@ -69,6 +70,13 @@ def write_xlsx(report: Report, path: Path) -> None:
         xlsx, book.create_sheet("Stock adjustments"), xlsx.report.stock_adjustments,
         _ADJUSTMENT_COLUMNS,
     )  # fmt: skip
+    for apart in report.apart():  # each other currency's sales: sheets of their own
+        other = _Xlsx(apart)
+        code = apart.currency
+        _xlsx_summary(other, book.create_sheet(), f"Sales in {code}", f"Summary {code}")
+        if report.by:
+            _xlsx_groups(other, book.create_sheet(f"By {', '.join(report.by)}"[:27] + f" {code}"))
+        xlsx.tables.update(other.tables)
     for sheet in book.worksheets:
         xlsx.fit_columns(sheet)
         _printable(sheet)
@@ -242,12 +250,14 @@ def _bars_like_the_table(chart: Any, number_format: str, legend: bool = False) -
     chart.legend = Legend(legendPos="t") if legend else None
 
 
-def _xlsx_summary(xlsx: _Xlsx, summary: Any) -> None:
+def _xlsx_summary(
+    xlsx: _Xlsx, summary: Any, title: str = "Price drift report", name: str = "Summary"
+) -> None:
     from openpyxl.styles import Font
 
     report = xlsx.report
-    summary.title = "Summary"
-    summary["A1"] = "Price drift report"
+    summary.title = name
+    summary["A1"] = title
     summary["A1"].font = Font(bold=True, size=16)
     period = f"{report.start or 'first deal'} to {report.end or 'last deal'}"
     summary["A2"] = (

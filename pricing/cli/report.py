@@ -85,14 +85,38 @@ def report(
         emit_json(result)
         return
     if output is not None:
-        say(f"Wrote {output} ({result.totals.lines:,} deal lines).")
+        parts = result.by_currency or []
+        lines = sum(part.totals.lines for part in parts) if parts else result.totals.lines
+        say(f"Wrote {output} ({lines:,} deal lines).")
         return
     if result.totals.lines == 0:
         say("No deal lines in this period: import them with `pricing deals import FILE`.")
         return
-    _print_totals(result)
-    if result.groups:
-        _print_groups(result)
+    for part in _each_currency(result):
+        _print_totals(part)
+        if part.groups:
+            _print_groups(part)
+
+
+def _each_currency(report: DriftReport) -> list[DriftReport]:
+    """The report as the terminal shows it: whole, or over several currencies one section per
+    currency (its totals, groups and waterfall), the note on them said once."""
+    if not report.by_currency:
+        return [report]
+    return [
+        report.model_copy(
+            update={
+                "currency": part.currency,
+                "totals": part.totals,
+                "groups": part.groups,
+                "waterfall": part.waterfall,
+                "deals_overlap": sum(g.deals for g in part.groups) > part.totals.deals,
+                "notes": report.notes if number == 0 else [],
+                "by_currency": None,
+            }
+        )
+        for number, part in enumerate(report.by_currency)
+    ]
 
 
 def _lines(count: int) -> str:

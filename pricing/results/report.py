@@ -150,9 +150,20 @@ class PriceBands(Result):
     bands: list[PriceBand]
 
 
+class CurrencyPart(Result):
+    """The sales in one currency of a report over several: their totals, groups and
+    waterfall, in that currency (never added to another's)."""
+
+    currency: str
+    totals: Figures
+    groups: list[Group]
+    waterfall: list[Step]
+
+
 class DriftReport(Result):
     """``report``: the period (``from``, ``to``), currency, breakdown, totals, groups ranked by
-    ``sort``, the waterfall from list to net, whether the groups' deals overlap, and notes."""
+    ``sort``, the waterfall from list to net, whether the groups' deals overlap, and notes; over
+    sales in several currencies, each currency's own figures (``by_currency``)."""
 
     # "from" is a Python keyword: the field is read and written by that key.
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
@@ -167,6 +178,8 @@ class DriftReport(Result):
     sort: str
     deals_overlap: bool
     notes: list[str]
+    # With several currencies (each one's apart; the totals above are ``currency``'s alone).
+    by_currency: list[CurrencyPart] | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @classmethod
     def of(cls, report: Report) -> DriftReport | DetailedReport:

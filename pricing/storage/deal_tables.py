@@ -423,7 +423,7 @@ def main_currency(conn: Connection) -> str | None:
     row = conn.execute(
         select(items.currency, func.count())
         .group_by(items.currency)
-        .order_by(func.count().desc())
+        .order_by(func.count().desc(), items.currency)  # (a tie: the same one every time)
         .limit(1)
     ).first()
     return str(row[0]) if row else None
