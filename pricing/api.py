@@ -699,14 +699,24 @@ def build_report(
     details: bool = False,
     sort: str | None = None,
     user: str | None = None,
+    currency: str | None = None,
 ) -> Report:
     """The drift report for the period, totals and groups ranked by ``sort`` (any figure of the
-    report, largest first; default the money given away), ``details``: months, bands, lines."""
+    report, largest first; default the money given away), ``details``: months, bands, lines;
+    ``currency``: every line converted to it at its date's exchange rate."""
     from pricing.analysis.report import build, parse_by, parse_sort
+    from pricing.money import is_currency_code
 
     ordered(start, end)
     keys = parse_by(by if isinstance(by, str) else ",".join(by or []))  # unknown keys: InputError
-    return build(db, start=start, end=end, by=keys, details=details, sort=parse_sort(sort))
+    to = currency.strip().upper() if currency is not None else None
+    if to is not None and not is_currency_code(to):
+        raise InputError(
+            f" {currency!r:.20}: a currency code, three letters (USD)", field="currency"
+        )
+    return build(
+        db, start=start, end=end, by=keys, details=details, sort=parse_sort(sort), convert_to=to
+    )
 
 
 def write_simulation(

@@ -145,6 +145,39 @@ class Band:
 
 
 @dataclass
+class RatesUsed:
+    """The rates one currency's lines were converted at: how many lines, their first and last
+    dates, the lowest and highest rate, and how each was had (direct, inverted, via a base)."""
+
+    currency: str
+    lines: int
+    first: date
+    last: date
+    lowest: Decimal
+    highest: Decimal
+    how: list[str]
+    net_revenue: Decimal = Decimal(0)  # their sales' net revenue, converted
+
+
+@dataclass
+class Conversion:
+    """A report whose every line was converted to ``to``: the rates used per currency, how
+    many lines were converted and their share of the net revenue."""
+
+    to: str
+    rates: list[RatesUsed]
+    lines: int = 0  # converted (in another currency than ``to``)
+    net_revenue_share: Decimal | None = None  # of the sales' net revenue, in percent
+
+    def said(self, totals: Metrics) -> Conversion:
+        self.lines = sum(used.lines for used in self.rates)
+        converted = sum((used.net_revenue for used in self.rates), Decimal(0))
+        if totals.net_revenue:
+            self.net_revenue_share = converted / totals.net_revenue * 100
+        return self
+
+
+@dataclass
 class CurrencySection:
     """The totals and groups of the sales in one currency (a report over several has one
     each: their money is never added together)."""
@@ -170,6 +203,7 @@ class Report:
     # With several currencies, each one's totals and groups, the report's ``currency`` first
     # (its totals and groups are then that currency's alone); empty with one currency.
     sections: list[CurrencySection] = field(default_factory=list)
+    conversion: Conversion | None = None  # every line converted to ``currency`` (--currency)
     bands: list[Band] = field(default_factory=list)
     band_basis: str = "family"
     out_of_policy: list[dict[str, Any]] = field(default_factory=list)
@@ -279,12 +313,16 @@ def build(
     details: bool = False,
     sort: str | None = None,
     flag: Decimal | None = None,
+    convert_to: str | None = None,
 ) -> Report:
     """Totals and groups for the period, the groups ranked by ``sort`` (a key of
     :data:`METRIC_KEYS` or :data:`EXTRA_KEYS`, largest first, refunds the most refunded first;
     default the money given away);
     with ``details`` also months, bands and line lists. A sale above ``flag`` times its
-    standard price (default ``PRICING_ABOVE_STANDARD_FLAG``, 3) is counted and listed."""
+    standard price (default ``PRICING_ABOVE_STANDARD_FLAG``, 3) is counted and listed.
+    ``convert_to`` (a currency): every line's money in it, at its own date's exchange rate
+    (:func:`pricing.fx.rates.rates_on`; a line of no currency is in the book's main one); a
+    day without a rate is a NotFoundError naming it and the currency."""
     from pricing.config import above_standard_flag
 
     by = by or []
@@ -303,7 +341,11 @@ def build(
     currencies = _currencies(con)
     sections: list[CurrencySection] = []
     everywhere: list[tuple[dict[str, str], Metrics]] | None = None
-    if len(currencies) == 1:  # (the lines' own, whatever most of the book is in)
+    conversion = None
+    if convert_to is not None:  # every line in one currency: none apart
+        conversion = _convert(db, con, lines, convert_to, currency)
+        currency, currencies = convert_to, [convert_to]
+    elif len(currencies) == 1:  # (the lines' own, whatever most of the book is in)
         currency = currencies[0]
     if len(currencies) > 1:  # each currency apart; then the rest of the report over the main one
         currency = currency if currency in currencies else currencies[0]
@@ -315,27 +357,84 @@ def build(
             _only(con, code, currency)
             sections.append(CurrencySection(code, *_metrics(con, by, flag, whole=False)))
         _only(con, currency, currency)
-    totals, groups = _metrics(con, by, flag, whole=whole and not sections)
+    rated = conversion is not None
+    totals, groups = _metrics(con, by, flag, whole=whole and not sections, rated=rated)
     first = min((s.totals.first for s in sections if s.totals.first), default=totals.first)
     last = max((s.totals.last for s in sections if s.totals.last), default=totals.last)
     report = Report(start or first, end or last, currency, by, totals, everywhere or groups)
     report.sort, report.flag, report.details = sort, flag, details
     report.currencies, report.sections = currencies, sections
+    if conversion is not None:
+        report.conversion = conversion.said(totals)
     if details:
         report.months = [
-            (key["month"], m) for key, m in _metrics(con, ["month"], flag, totals=False)[1]
+            (key["month"], m)
+            for key, m in _metrics(con, ["month"], flag, totals=False, rated=rated)[1]
         ]
         report.band_basis = "sku" if "sku" in by else "family"
         report.bands, report.distribution = _bands(con, report.band_basis)
-        report.out_of_policy = _out_of_policy(con)
-        report.unmatched = _unmatched(con)
-        report.flagged = _flagged(con, flag)
+        report.out_of_policy = _out_of_policy(con, rated=rated)
+        report.unmatched = _unmatched(con, rated=rated)
+        report.flagged = _flagged(con, flag, rated=rated)
         report.stock_adjustments = _stock_adjustments(con)
     con.close()
     report.groups.sort(key=lambda kv: _rank(kv[1], sort))
     for section in sections:
         section.groups.sort(key=lambda kv: _rank(kv[1], sort))
     return report
+
+
+def _convert(
+    db: Store, con: duckdb.DuckDBPyConnection, lines: pa.Table, to: str, main: str
+) -> Conversion:
+    """Make ``lines`` (and the judged view over it) carry each line's ``rate`` to ``to``: one
+    for a line already in it, else its currency's on its date (read once per currency and
+    day). The rates used, per currency, with their sales' net revenue converted."""
+    import pyarrow as pa
+
+    from pricing.fx.rates import rates_on
+
+    if not re.fullmatch(r"[A-Z]{3}", main):
+        raise ValueError(f"not a currency code: {main!r}")  # (never in SQL unchecked)
+    pairs = con.execute(
+        f"SELECT coalesce(item_currency, '{main}') AS c, CAST(date AS DATE) AS d, count(*), "
+        "sum(net_amount) FILTER (WHERE edition_id IS NOT NULL AND qty >= 0) "
+        "FROM lines GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall()
+    days: dict[str, list[tuple[date, int, int]]] = {}
+    for code, day, count, net in pairs:
+        days.setdefault(str(code), []).append((day, int(count), int(net or 0)))
+    codes, dates, rates = [], [], []
+    used: list[RatesUsed] = []
+    for code, found in days.items():
+        had = rates_on(db, code, to, [day for day, _, _ in found])
+        for day, _, _ in found:
+            codes.append(code)
+            dates.append(day)
+            rates.append(had[day].rate.quantize(RATE_PLACES))
+        if code != to:
+            values = [had[day].rate for day, _, _ in found]
+            net = sum((_money(n) * had[day].rate for day, _, n in found), Decimal(0))
+            used.append(RatesUsed(
+                code, sum(n for _, n, _ in found), found[0][0], found[-1][0], min(values),
+                max(values), sorted({had[day].how.split(" (")[0] for day, _, _ in found}), net,
+            ))  # fmt: skip
+    table = pa.table({
+        "c": pa.array(codes, pa.string()),
+        "d": pa.array(dates, pa.date32()),
+        "rate": pa.array(rates, pa.decimal128(38, 18)),
+    })  # fmt: skip
+    con.unregister("lines")
+    con.register("every_line", lines)
+    con.register("rates", table)
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW lines AS SELECT l.*, r.rate FROM every_line l "
+        f"JOIN rates r ON r.c = coalesce(l.item_currency, '{main}') AND r.d = CAST(l.date AS DATE)"
+    )
+    return Conversion(to, used)
+
+
+RATE_PLACES = Decimal("1e-18")  # a rate of ten significant digits, down to 0.00000001, exactly
 
 
 def _only(con: duckdb.DuckDBPyConnection, code: str, main: str) -> None:
@@ -552,6 +651,7 @@ def _metrics(
     *,
     whole: bool = False,
     totals: bool = True,
+    rated: bool = False,
 ) -> tuple[Metrics, list[tuple[dict[str, str], Metrics]]]:
     """The totals and one row per group (none when ``by`` is empty); without ``totals``
     (the months of a report whose totals are known) the totals are empty, not summed.
@@ -615,9 +715,13 @@ def _metrics(
         'min("first") AS "first", max("last") AS "last", '
         "sum(firsts) AS deal_starts, sum(negatives) AS negatives"
     )
+    # Converted (``rated``): each line's money at its own rate, summed exactly (a DECIMAL of
+    # 18 places), rounded once when written; its part decided on its own money, as before.
+    at = " * rate" if rated else ""
     parts = (
-        f"SELECT {keys}{code} AS code, count(*) AS n, sum(qty) AS q, sum(list_revenue) AS l, "
-        "sum(standard_revenue) AS s, sum(net_amount) AS net, sum(cost_amount) AS c, "
+        f"SELECT {keys}{code} AS code, count(*) AS n, sum(qty) AS q, "
+        f"sum(list_revenue{at}) AS l, sum(standard_revenue{at}) AS s, "
+        f"sum(net_amount{at}) AS net, sum(cost_amount{at}) AS c, "
         'min(date) AS "first", max(date) AS "last", sum(deal_first) AS firsts, '
         "count(*) FILTER (WHERE qty < 0) AS negatives FROM judged GROUP BY ALL"
     )
@@ -668,7 +772,10 @@ def _rows(con: duckdb.DuckDBPyConnection, query: str) -> list[_Row]:
 
 
 def _money(value: int | Decimal | None) -> Decimal:
-    return Decimal(int(value)) / MICRO if value is not None else Decimal(0)
+    """Millionths (an integer; a Decimal when converted at a rate) as an amount."""
+    if value is None:
+        return Decimal(0)
+    return (value if isinstance(value, Decimal) else Decimal(int(value))) / MICRO
 
 
 def _row_metrics(row: _Row) -> Metrics:
@@ -764,18 +871,22 @@ DISCOUNT_RANGES_SAID = (
 )
 
 
-def _out_of_policy(con: duckdb.DuckDBPyConnection, limit: int = 10_000) -> list[dict[str, Any]]:
+def _out_of_policy(
+    con: duckdb.DuckDBPyConnection, limit: int = 10_000, *, rated: bool = False
+) -> list[dict[str, Any]]:
     rows = _rows(
         con,
         "SELECT date, deal_id, customer, rep, sku, qty, list_price, standard_price, net_amount, "
-        "level, below_floor, hard_floor, request_id, below FROM judged WHERE oop "
-        f"ORDER BY date, seq LIMIT {int(limit)}",
+        f"level, below_floor, hard_floor, request_id, below{', rate' if rated else ''} "
+        f"FROM judged WHERE oop ORDER BY date, seq LIMIT {int(limit)}",
     )
     result = []
     for row in rows:
+        rate = _rate(row, rated)
         qty = _money(row.qty)
-        net_unit = _money(row.net_amount) / qty if qty else Decimal(0)
-        standard = _money(row.standard_price)
+        net = _money(row.net_amount) * rate
+        net_unit = net / qty if qty else Decimal(0)
+        standard = _money(row.standard_price) * rate
         result.append(
             {
                 "date": row.date,
@@ -784,20 +895,31 @@ def _out_of_policy(con: duckdb.DuckDBPyConnection, limit: int = 10_000) -> list[
                 "rep": row.rep or NONE,
                 "sku": row.sku,
                 "qty": qty,
-                "list_price": _money(row.list_price),
+                "list_price": _money(row.list_price) * rate,
                 "standard_price": standard,
                 "net_price": net_unit,
                 "discount_pct": (standard - net_unit) / standard * 100 if standard else None,
-                "special_discount": standard * qty - _money(row.net_amount),
-                "why": _why(row),
+                "special_discount": standard * qty - net,
+                "why": _why(row, rate),
             }
         )  # fmt: skip
     return result
 
 
-def _why(row: _Row) -> str:
+def _said(amount: Decimal) -> str:
+    """An amount in words: to the millionth at most (a converted one has 18 places), without
+    trailing zeros or an exponent (``100``, ``81.25``)."""
+    return f"{amount.quantize(Decimal('0.000001')).normalize():f}"
+
+
+def _rate(row: _Row, rated: bool) -> Decimal:
+    """The rate a listed line's money is converted at (one: not converted)."""
+    return Decimal(row.rate) if rated else Decimal(1)
+
+
+def _why(row: _Row, rate: Decimal = Decimal(1)) -> str:
     if row.below_floor:
-        return f"below the hard floor {_money(row.hard_floor)}: nobody may approve it"
+        return f"below the hard floor {_said(_money(row.hard_floor) * rate)}: nobody may approve it"
     if row.level == "rejected":
         return "beyond the top level's limit: nobody may approve it"
     if row.request_id:
@@ -809,11 +931,12 @@ def _why(row: _Row) -> str:
     return f"needs {row.level} approval; {cover}"
 
 
-def _unmatched(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def _unmatched(con: duckdb.DuckDBPyConnection, *, rated: bool = False) -> list[dict[str, Any]]:
     """The SKUs with no list price on their lines' dates: lines, net revenue (their money, left
     out of the drift figures), first and last dates; stock adjustments apart."""
+    net = "sum(net_amount * rate)" if rated else "sum(net_amount)"
     rows = con.execute(
-        "SELECT sku, count(*) AS n, sum(net_amount), min(date), max(date) FROM judged "
+        f"SELECT sku, count(*) AS n, {net}, min(date), max(date) FROM judged "
         "WHERE unmatched GROUP BY sku ORDER BY n DESC, sku"
     ).fetchall()
     return [
@@ -823,7 +946,7 @@ def _unmatched(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 def _flagged(
-    con: duckdb.DuckDBPyConnection, flag: Decimal, limit: int = 10_000
+    con: duckdb.DuckDBPyConnection, flag: Decimal, limit: int = 10_000, *, rated: bool = False
 ) -> list[dict[str, Any]]:
     """The lines whose price or quantity to check: sales above ``flag`` times their standard
     price, refunds above what their list price gives."""
@@ -831,20 +954,27 @@ def _flagged(
     rows = _rows(
         con,
         "SELECT date, deal_id, customer, rep, sku, qty, list_price, standard_price, net_amount, "
-        "list_revenue, standard_revenue, ret FROM judged WHERE (sale AND qty > 0 AND "
+        f"list_revenue, standard_revenue, ret{', rate' if rated else ''} FROM judged "
+        "WHERE (sale AND qty > 0 AND "
         f"CAST(net_amount AS HUGEINT) * {under} > CAST(standard_revenue AS HUGEINT) * {over}) "
         f"OR (ret AND net_amount < list_revenue) ORDER BY date, seq LIMIT {int(limit)}",
     )
     result = []
     for row in rows:
-        qty, net = _money(row.qty), _money(row.net_amount)
+        rate = _rate(row, rated)
+        qty, net = _money(row.qty), _money(row.net_amount) * rate
         if row.ret:
+            at_list = _said(abs(_money(row.list_revenue) * rate))
             why = (
-                f"refund of {abs(net)} above the {abs(_money(row.list_revenue))} its list price "
+                f"refund of {_said(abs(net))} above the {at_list} its list price "
                 "gives: check its price or quantity"
             )
         else:
-            times = net / _money(row.standard_revenue) if row.standard_revenue else None
+            times = (
+                _money(row.net_amount) / _money(row.standard_revenue)
+                if row.standard_revenue
+                else None
+            )
             why = (
                 f"sold at {times:.1f}x its standard price" if times is not None
                 else "sold above a standard price of 0"
@@ -853,7 +983,8 @@ def _flagged(
             {
                 "date": row.date, "deal": row.deal_id, "customer": row.customer or NONE,
                 "rep": row.rep or NONE, "sku": row.sku, "qty": qty,
-                "list_price": _money(row.list_price), "standard_price": _money(row.standard_price),
+                "list_price": _money(row.list_price) * rate,
+                "standard_price": _money(row.standard_price) * rate,
                 "net_price": net / qty if qty else Decimal(0), "net_amount": net, "why": why,
             }
         )  # fmt: skip

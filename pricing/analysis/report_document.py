@@ -122,6 +122,25 @@ def report_document(report: Report) -> dict[str, Any]:
         "deals_overlap": report.deals_overlap,
         "notes": notes(report),
     }
+    if report.conversion is not None:
+        conversion = report.conversion
+        document["converted"] = {
+            "to": conversion.to,
+            "lines": conversion.lines,
+            "net_revenue_share_pct": format_pct(conversion.net_revenue_share),
+        }
+        document["rates"] = [
+            {
+                "currency": used.currency,
+                "lines": used.lines,
+                "from": used.first.isoformat(),
+                "to": used.last.isoformat(),
+                "lowest": plain(used.lowest),
+                "highest": plain(used.highest),
+                "how": used.how,
+            }
+            for used in conversion.rates
+        ]
     if report.sections:
         document["by_currency"] = [
             {
@@ -229,6 +248,7 @@ def _counted(count: int, thing: str) -> str:
 
 
 MIXED = "the sales are in "  # the note of a report over several currencies begins so
+CONVERTED = "converted to "  # the note of a report converted to one (--currency) begins so
 
 
 def notes(report: Report) -> list[str]:
@@ -237,6 +257,18 @@ def notes(report: Report) -> list[str]:
 
     t, c = report.totals, report.currency
     said: list[str] = []
+    if report.conversion is not None and report.conversion.lines:
+        conversion = report.conversion
+        codes = [used.currency for used in conversion.rates]
+        listed = f"{', '.join(codes[:-1])} and {codes[-1]}" if len(codes) > 1 else codes[0]
+        ways = sorted({how for used in conversion.rates for how in used.how})
+        share = format_pct(conversion.net_revenue_share)
+        said.append(
+            f"{CONVERTED}{c}: {_counted(conversion.lines, 'line')} in {listed}"
+            + (f" ({share} % of the net revenue)" if share is not None else "")
+            + ", each at the exchange rate of its own date (the last published on or before "
+            f"it; {', '.join(ways)}), summed exactly and rounded once"
+        )
     if report.sections:
         groups = "the groups (each one currency's)" if "currency" in report.by else "the groups"
         codes = report.currencies
@@ -297,6 +329,11 @@ def _line_document(line: dict[str, Any], currency: str) -> dict[str, Any]:
         else:
             document[key] = value
     return document
+
+
+def plain(rate: Decimal) -> str:
+    """A rate as written: its digits, no trailing zeros, never an exponent (``1.0847``)."""
+    return f"{rate.normalize():f}"
 
 
 def safe_text(value: Any) -> Any:

@@ -34,6 +34,7 @@ Examples:
   pricing report --by rep -o drift.html
   pricing report --by customer --json
   pricing report --by rep --sort out_of_policy_amount
+  pricing report --by rep --currency USD
 """
 )
 @date_option("--from", "start", help="First deal date included (default: the first deal).")
@@ -51,6 +52,12 @@ Examples:
     "such as leakage, net_revenue, out_of_policy_amount; default gross_discount: the money "
     "given away; returns_amount and returns_at_list, negative: the most refunded first).",
 )
+@click.option(
+    "--currency",
+    metavar="CUR",
+    help="Convert every line's money to this currency at the exchange rate of the line's "
+    "date (the last published on or before it; import rates with `pricing fx import`).",
+)
 @output_option(
     "Write the report: .xlsx (sheets and native charts), .html (self-contained), .csv or .json."
 )
@@ -60,6 +67,7 @@ def report(
     end: datetime | None,
     by_text: str | None,
     sort: str | None,
+    currency: str | None,
     output: Path | None,
 ) -> None:
     """The drift report: how far the deals closed are from list, where, and by whom.
@@ -72,6 +80,8 @@ def report(
     where costs are known; out-of-policy lines and amount, judged under the policy in force on
     each line's date. Returns (negative quantities), unmatched lines (no list price) and stock
     adjustments (negative quantity at price 0) apart, each with its count and money.
+    Never adds one currency's money to another's: each currency apart, or every line converted
+    with --currency.
     """
     cfg = settings()
     result = cfg.pricing().report(
@@ -80,6 +90,7 @@ def report(
         by=by_text.split(",") if by_text is not None else None,
         sort=sort,
         output=output,
+        currency=currency,
     )
     if cfg.json:
         emit_json(result)
@@ -143,11 +154,13 @@ def _print_totals(report: DriftReport) -> None:
         f"Price drift, {period}, in {report.currency}: "
         f"{_lines(t.lines)} in {t.deals:,} deal{'' if t.deals == 1 else 's'}."
     )
-    from pricing.analysis.report_document import MIXED
+    from pricing.analysis.report_document import CONVERTED, MIXED
 
     for note in report.notes:
         if note.startswith(MIXED):  # (the others are said beside their figures below)
             say(f"warning: {note}.", err=True)
+        elif note.startswith(CONVERTED):
+            say(note[0].upper() + note[1:] + ".")
     print_table(
         ["Measure", "Value"],
         [

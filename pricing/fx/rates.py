@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
@@ -181,72 +181,101 @@ def rate_on(
     """One unit of ``currency`` in ``quote`` on ``on`` (NotFoundError, exit 2, when no rate
     was published on or before it, naming the currency and the day); old when published more
     than ``max_age`` days before (default: the policy's ``fx_max_age_days``, else 7)."""
+    return rates_on(db, currency, quote, [on], max_age=max_age)[on]
+
+
+def rates_on(
+    db: Store, currency: str, quote: str, days: Iterable[date], *, max_age: int | None = None
+) -> dict[date, RateOn]:
+    """:func:`rate_on` for each of ``days`` (a report's lines: each series read once); the
+    first day without a rate is a NotFoundError naming it. ``max_age``: the policy's of the
+    last day, unless given."""
     currency, quote = currency.strip().upper(), quote.strip().upper()
     for field, code in (("currency", currency), ("in", quote)):
         if not is_currency_code(code):
             raise InputError(f" {code[:20]!r}: a currency code, three letters (USD)", field=field)
+    asked = sorted(set(days))
+    if not asked:
+        return {}
     if max_age is None:
-        max_age = _policy_max_age(db, on)
+        max_age = _policy_max_age(db, asked[-1])
     if currency == quote:
-        return RateOn(currency, quote, on, Decimal(1), on, "same currency", (), max_age)
+        return {
+            on: RateOn(currency, quote, on, Decimal(1), on, "same currency", (), max_age)
+            for on in asked
+        }
     with db.read() as conn:
+        direct = _Published.of(conn, currency, quote)
+        inverse = _Published.of(conn, quote, currency)
+        vias = [
+            (base, _Published.of(conn, base, currency), _Published.of(conn, base, quote))
+            for base in _bases(conn)
+            if base not in (currency, quote)
+        ]
+    found: dict[date, RateOn] = {}
+    for on in asked:
         # Every way to the rate, the most recently published first (a newer rate the other
         # way round beats an older direct one); on the same day: direct, inverted, via a base.
-        found: list[tuple[date, int, RateOn]] = []
-        direct = _published(conn, quote_base=currency, currency=quote, on=on)
-        if direct is not None:
-            day, rate, number = direct
-            found.append((day, 3, RateOn(currency, quote, on, rate, day, "direct", (number,),
-                                         max_age)))  # fmt: skip
-        inverse = _published(conn, quote_base=quote, currency=currency, on=on)
-        if inverse is not None:
-            day, rate, number = inverse
-            found.append((day, 2, RateOn(currency, quote, on, _exact(Decimal(1), rate), day,
-                                         f"inverted (1 {quote} = {rate} {currency})",
-                                         (number,), max_age)))  # fmt: skip
-        for base in _bases(conn):
-            if base in (currency, quote):
-                continue
-            mine = _published(conn, quote_base=base, currency=currency, on=on)
-            theirs = _published(conn, quote_base=base, currency=quote, on=on)
+        ways: list[tuple[date, int, RateOn]] = []
+        if (got := direct.on(on)) is not None:
+            day, rate, number = got
+            ways.append((day, 3, RateOn(currency, quote, on, rate, day, "direct", (number,),
+                                        max_age)))  # fmt: skip
+        if (got := inverse.on(on)) is not None:
+            day, rate, number = got
+            ways.append((day, 2, RateOn(currency, quote, on, _exact(Decimal(1), rate), day,
+                                        f"inverted (1 {quote} = {rate} {currency})",
+                                        (number,), max_age)))  # fmt: skip
+        for base, mine_of, theirs_of in vias:
+            mine, theirs = mine_of.on(on), theirs_of.on(on)
             if mine is not None and theirs is not None:
                 day = min(mine[0], theirs[0])  # the older of the two is how old it is
-                found.append((day, 1, RateOn(
+                ways.append((day, 1, RateOn(
                     currency, quote, on, _exact(theirs[1], mine[1]), day,
                     f"via {base} (1 {base} = {mine[1]} {currency} = {theirs[1]} {quote}"
                     + (f", published {mine[0]} and {theirs[0]}" if mine[0] != theirs[0] else "")
                     + ")", tuple(sorted({mine[2], theirs[2]})), max_age)))  # fmt: skip
-        if found:
-            return max(found, key=lambda f: (f[0], f[1]))[2]
-    known = "" if _any(db) else "; no rates are stored: `pricing fx import FILE` first"
-    raise NotFoundError(
-        f"no exchange rate of {currency} in {quote} on or before {on.isoformat()}{known}"
-    )
+        if not ways:
+            known = "" if _any(db) else "; no rates are stored: `pricing fx import FILE` first"
+            raise NotFoundError(
+                f"no exchange rate of {currency} in {quote} on or before {on.isoformat()}{known}"
+            )
+        found[on] = max(ways, key=lambda way: (way[0], way[1]))[2]
+    return found
 
 
-def _published(
-    conn: Connection, *, quote_base: str, currency: str, on: date
-) -> tuple[date, Decimal, int] | None:
-    """The last rate of ``currency`` against ``quote_base`` published on or before ``on``
-    (the newest import's): its day, its rate and its import."""
-    t = fx_series
-    asked = on.isoformat()
-    found: tuple[str, str, int] | None = None  # day, rate, import
-    rows = conn.execute(
-        _recorded(select(t.c.import_id, t.c.rates))
-        .where(t.c.base == quote_base, t.c.currency == currency, t.c.first_day <= asked)
-        .order_by(t.c.import_id)
-    )
-    for number, text in rows:
-        days: dict[str, str] = json.loads(text)
-        ordered = list(days)
-        at = bisect.bisect_right(ordered, asked)
-        if at and (found is None or ordered[at - 1] >= found[0]):
-            day = ordered[at - 1]
-            found = (day, days[day], int(number))
-    if found is None:
-        return None
-    return date.fromisoformat(found[0]), Decimal(found[1]), found[2]
+@dataclass(frozen=True)
+class _Published:
+    """Every rate of ``currency`` against ``base`` stored, by day (the newest import's where
+    several hold a day), to answer "the last one published on or before" a day by bisection."""
+
+    days: list[date]
+    rates: list[tuple[Decimal, int]]  # each day's rate and its import
+
+    @classmethod
+    def of(cls, conn: Connection, base: str, currency: str) -> _Published:
+        t = fx_series
+        merged: dict[str, tuple[str, int]] = {}
+        rows = conn.execute(
+            _recorded(select(t.c.import_id, t.c.rates))
+            .where(t.c.base == base, t.c.currency == currency)
+            .order_by(t.c.import_id)
+        )
+        for number, text in rows:
+            merged.update((day, (rate, int(number))) for day, rate in json.loads(text).items())
+        ordered = sorted(merged)
+        return cls(
+            [date.fromisoformat(day) for day in ordered],
+            [(Decimal(merged[day][0]), merged[day][1]) for day in ordered],
+        )
+
+    def on(self, asked: date) -> tuple[date, Decimal, int] | None:
+        """The last rate published on or before ``asked``: its day, rate and import."""
+        at = bisect.bisect_right(self.days, asked)
+        if not at:
+            return None
+        rate, number = self.rates[at - 1]
+        return self.days[at - 1], rate, number
 
 
 def _bases(conn: Connection) -> list[str]:

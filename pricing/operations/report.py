@@ -29,12 +29,15 @@ class Reports(Session):
         by: list[str] | None = None,
         sort: str | None = None,
         output: Path | None = None,
+        currency: str | None = None,
     ) -> results.report.AnyReport:
         """The drift report over the deals from ``start`` to ``end`` (``YYYY-MM-DD``, default all),
         broken down ``by`` (``rep,family``: rep, family, sku, customer, month, currency), the groups ranked
         by ``sort`` (a figure of the report); ``output`` writes it as .xlsx, .html, .csv or .json
         (for .xlsx and .html the answer is the
-        :class:`~pricing.results.report.DetailedReport` those files show)."""
+        :class:`~pricing.results.report.DetailedReport` those files show). ``currency``
+        converts every line's money to it at the exchange rate of the line's date (``fx
+        import`` first)."""
         from pricing.analysis.report import parse_by
         from pricing.results.report import DriftReport
 
@@ -47,6 +50,7 @@ class Reports(Session):
             details=output is not None and output.suffix.lower() in DETAILED,
             sort=sort,
             user=self.user,
+            currency=currency,
         )
         if output is not None:
             from pricing.analysis.report_files import write

@@ -150,6 +150,30 @@ class PriceBands(Result):
     bands: list[PriceBand]
 
 
+class Converted(Result):
+    """``report --currency``: every line's money converted to ``to``; how many lines were in
+    another currency, and their share of the net revenue (percent; None: no net revenue)."""
+
+    to: str
+    lines: int
+    net_revenue_share_pct: Decimal | None
+
+
+class RatesUsed(Result):
+    """The rates one currency's lines were converted at: its lines, their first and last
+    dates, the lowest and highest rate, and how they were had (direct, inverted, via EUR)."""
+
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    currency: str
+    lines: int
+    start: date = Field(validation_alias="from", serialization_alias="from")
+    to: date
+    lowest: Decimal
+    highest: Decimal
+    how: list[str]
+
+
 class CurrencyPart(Result):
     """The sales in one currency of a report over several: their totals, groups and
     waterfall, in that currency (never added to another's)."""
@@ -180,6 +204,9 @@ class DriftReport(Result):
     notes: list[str]
     # With several currencies (each one's apart; the totals above are ``currency``'s alone).
     by_currency: list[CurrencyPart] | None = Field(default=None, exclude_if=lambda v: v is None)
+    # With --currency: what was converted, at which rates.
+    converted: Converted | None = Field(default=None, exclude_if=lambda v: v is None)
+    rates: list[RatesUsed] | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @classmethod
     def of(cls, report: Report) -> DriftReport | DetailedReport:
