@@ -165,3 +165,36 @@ def test_the_library_converts_too(stocked: Cli) -> None:
     assert report.converted is not None and report.converted.lines == 4
     assert report.totals.net_revenue == expected("USD")[1]
     assert report.rates is not None and {r.currency for r in report.rates} == {"EUR", "JPY"}
+
+
+def test_sums_too_large_to_hold_exactly_or_rates_too_small_are_refused_never_a_traceback(
+    stocked: Cli, tmp_path: Path
+) -> None:
+    """Ten billion dollars in rupiah (about 1.6 x 10^14) is beyond what the converted sums hold
+    exactly; a rupiah worth 8.1 x 10^-12 euros, too small a rate to hold exactly: each is an error
+    saying so (exit 2), never a traceback and never a sum rounded or zeroed silently."""
+    huge = tmp_path / "huge.csv"
+    huge.write_text("Deal,Date,Customer,SKU,Qty,Net Price\nD-9,2026-09-02,Big,US-1,100000000,100\n")
+    assert stocked("deals", "import", str(huge)).exit_code == 0
+    refused = stocked("report", "--currency", "IDR")
+    assert refused.exit_code == 2, refused.output
+    assert "too large to sum exactly" in refused.stderr and "Traceback" not in refused.output
+
+    book = tmp_path / "rupiah.csv"
+    book.write_text(
+        "SKU,List Price,Currency\nUS-1,100,USD\nUS-2,40,USD\nEU-1,90,EUR\nJP-1,15000,JPY\n"
+        "ID-1,1000000,IDR\n"
+    )  # (a currency the book had not: said on purpose)
+    added = stocked(
+        "pricebook", "import", str(book), "--effective", "2026-08-01", "--currency", "IDR"
+    )
+    assert added.exit_code == 0, added.output
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,currency,rate,base\n2026-09-02,IDR,123456789012,EUR\n")
+    assert stocked("fx", "import", str(rates)).exit_code == 0
+    sold = tmp_path / "sold.csv"
+    sold.write_text("Deal,Date,Customer,SKU,Qty,Net Price\nD-10,2026-09-02,Jaya,ID-1,1,900000\n")
+    assert stocked("deals", "import", str(sold)).exit_code == 0
+    tiny = stocked("report", "--currency", "EUR", "--from", "2026-09-02", "--to", "2026-09-02")
+    assert tiny.exit_code == 2, tiny.output
+    assert "too small a rate to convert exactly" in tiny.stderr and "IDR" in tiny.stderr

@@ -84,17 +84,59 @@ def test_in_the_terminal_each_currency_has_its_section(cli: Cli, tmp_path: Path)
 
 
 def test_by_currency_each_currencys_group_is_its_own_exact_sums(cli: Cli, tmp_path: Path) -> None:
+    """Broken down by currency, each currency's section holds its one group (the report's own
+    groups are its own currency's: never a table ranking yen against euros)."""
     report = stocked(cli, tmp_path).json("report", "--by", "currency")
 
-    groups = {g["key"]["currency"]: g for g in report["groups"]}
+    assert [g["key"]["currency"] for g in report["groups"]] == ["USD"]
+    groups = {g["key"]["currency"]: g for part in report["by_currency"] for g in part["groups"]}
     assert set(groups) == {"EUR", "JPY", "USD"}
     for code, (lines, deals, at_list, net) in EXPECTED.items():
         assert (groups[code]["lines"], groups[code]["deals"]) == (lines, deals), code
         assert Decimal(groups[code]["list_revenue"]) == at_list, code
         assert Decimal(groups[code]["net_revenue"]) == net, code
     assert report["deals_overlap"] is False
-    mixed = [note for note in report["notes"] if note.startswith("the sales are in")]
-    assert mixed and "the groups (each one currency's)" in mixed[0]
+
+
+def test_a_deal_in_two_currencies_counts_in_each_and_the_details_of_each_are_its_own(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A deal with a dollar line and a euro line below its limit: each currency's figures count
+    it; the workbook lists the euro line out of policy on the euro sheet, and a euro sale far
+    above its standard price to check there, never on the dollar ones."""
+    from openpyxl import load_workbook
+
+    stocked(cli, tmp_path)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        'currency = "USD"\nlevels = ["rep", "manager"]\neffective_from = 2026-01-01\n'
+        "[limits]\nrep = 10\nmanager = 20\n"
+    )
+    assert cli("policy", "load", str(policy)).exit_code == 0, cli(
+        "policy", "load", str(policy)
+    ).output
+    more = tmp_path / "more.csv"
+    more.write_text(
+        "Deal,Date,Customer,SKU,Qty,Net Price\n"
+        "D-7,2026-05-01,Omega,US-1,1,100\n"
+        "D-7,2026-05-01,Omega,EU-1,1,45\n"  # 50 % off: out of policy
+        "D-8,2026-05-02,Omega,EU-1,1,500\n"  # 5.6 times its standard price: to check
+    )
+    assert cli("deals", "import", str(more)).exit_code == 0
+    report = cli.json("report", "--from", "2026-05-01")
+    parts = {part["currency"]: part["totals"] for part in report["by_currency"]}
+    assert (parts["USD"]["deals"], parts["EUR"]["deals"]) == (1, 2)
+    assert parts["EUR"]["out_of_policy_lines"] == 1 and parts["USD"]["out_of_policy_lines"] == 0
+
+    workbook = tmp_path / "drift.xlsx"
+    assert cli("report", "--from", "2026-05-01", "-o", str(workbook)).exit_code == 0
+    book = load_workbook(workbook)
+    euro_lines = [row for row in book["Out of policy EUR"].iter_rows(min_row=2, values_only=True)]
+    assert [row[1] for row in euro_lines] == ["D-7"]
+    assert [row[1] for row in book["To check EUR"].iter_rows(min_row=2, values_only=True)] == [
+        "D-8"
+    ]
+    assert list(book["Out of policy"].iter_rows(min_row=2, values_only=True)) == []
 
 
 def test_each_currencys_groups_add_up_to_its_totals(cli: Cli, tmp_path: Path) -> None:

@@ -9,9 +9,11 @@ each line's realized discount and are computed only for the file outputs that sh
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
@@ -204,6 +206,10 @@ class Report:
     # (its totals and groups are then that currency's alone); empty with one currency.
     sections: list[CurrencySection] = field(default_factory=list)
     conversion: Conversion | None = None  # every line converted to ``currency`` (--currency)
+    # With several currencies, each other currency's sales as a report of their own (their
+    # details too, for the files' sections per currency); their totals and groups are also
+    # ``sections``' after the first.
+    others: list[Report] = field(default_factory=list)
     bands: list[Band] = field(default_factory=list)
     band_basis: str = "family"
     out_of_policy: list[dict[str, Any]] = field(default_factory=list)
@@ -215,26 +221,11 @@ class Report:
     flag: Decimal = Decimal(3)  # a sale above this multiple of its standard price is flagged
     details: bool = False
 
-    def apart(self) -> list[Report]:
-        """The currencies after the report's own (its ``currency``: the report itself), each as
-        a report of its own totals and groups, ranked and flagged as this one (the files'
-        sections per currency)."""
-        made = [
-            Report(self.start, self.end, part.currency, self.by, part.totals, part.groups)
-            for part in self.sections[1:]
-        ]
-        for report in made:
-            report.sort, report.flag = self.sort, self.flag
-        return made
-
     @property
     def deals_overlap(self) -> bool:
         """Whether the groups' deal counts add up to more than the total: a deal with lines in
         several groups (two reps, two months) counts in each."""
-        total = self.totals.deals
-        if self.sections and "currency" in self.by:  # (the groups of every currency)
-            total = sum(section.totals.deals for section in self.sections)
-        return sum(m.deals for _, m in self.groups) > total
+        return sum(m.deals for _, m in self.groups) > self.totals.deals
 
     @property
     def months_overlap(self) -> bool:
@@ -321,8 +312,10 @@ def build(
     with ``details`` also months, bands and line lists. A sale above ``flag`` times its
     standard price (default ``PRICING_ABOVE_STANDARD_FLAG``, 3) is counted and listed.
     ``convert_to`` (a currency): every line's money in it, at its own date's exchange rate
-    (:func:`pricing.fx.rates.rates_on`; a line of no currency is in the book's main one); a
-    day without a rate is a NotFoundError naming it and the currency."""
+    (:func:`pricing.fx.rates.rates_on`; a line of no currency is in the report's own); a day
+    without a rate is a NotFoundError naming it and the currency. Over several currencies
+    (unconverted), the report is its main currency's (the book's, else the first), each
+    other's a report of its own (``others``), none adding another's money."""
     from pricing.config import above_standard_flag
 
     by = by or []
@@ -337,51 +330,77 @@ def build(
         lines = segments.scan(conn, columns, start=start, end=end)
     con = duck(lines=lines, **({"cover": cover} if cover is not None else {}))
     con.execute(_judged(cover is not None))
-    whole = start is None and end is None
     currencies = _currencies(con)
-    sections: list[CurrencySection] = []
-    everywhere: list[tuple[dict[str, str], Metrics]] | None = None
+    if len(currencies) == 1 or (currencies and currency not in currencies):
+        currency = currencies[0]  # (the lines' own, whatever most of the book is in)
     conversion = None
     if convert_to is not None:  # every line in one currency: none apart
         conversion = _convert(db, con, lines, convert_to, currency)
         currency, currencies = convert_to, [convert_to]
-    elif len(currencies) == 1:  # (the lines' own, whatever most of the book is in)
-        currency = currencies[0]
-    if len(currencies) > 1:  # each currency apart; then the rest of the report over the main one
-        currency = currency if currency in currencies else currencies[0]
-        if "currency" in by:  # (each group one currency: nothing of two is added)
-            everywhere = _metrics(con, by, flag, totals=False)[1]
+    codes = [currency, *(c for c in currencies if c != currency)]
+    if len(codes) > 1:  # each currency apart, the report's own the main one's
         con.unregister("lines")
         con.register("every_line", lines)
-        for code in [currency, *(c for c in currencies if c != currency)]:
-            _only(con, code, currency)
-            sections.append(CurrencySection(code, *_metrics(con, by, flag, whole=False)))
-        _only(con, currency, currency)
+    whole = start is None and end is None and len(codes) == 1
     rated = conversion is not None
-    totals, groups = _metrics(con, by, flag, whole=whole and not sections, rated=rated)
-    first = min((s.totals.first for s in sections if s.totals.first), default=totals.first)
-    last = max((s.totals.last for s in sections if s.totals.last), default=totals.last)
-    report = Report(start or first, end or last, currency, by, totals, everywhere or groups)
-    report.sort, report.flag, report.details = sort, flag, details
-    report.currencies, report.sections = currencies, sections
-    if conversion is not None:
-        report.conversion = conversion.said(totals)
-    if details:
-        report.months = [
-            (key["month"], m)
-            for key, m in _metrics(con, ["month"], flag, totals=False, rated=rated)[1]
-        ]
-        report.band_basis = "sku" if "sku" in by else "family"
-        report.bands, report.distribution = _bands(con, report.band_basis)
-        report.out_of_policy = _out_of_policy(con, rated=rated)
-        report.unmatched = _unmatched(con, rated=rated)
-        report.flagged = _flagged(con, flag, rated=rated)
-        report.stock_adjustments = _stock_adjustments(con)
+    made: list[Report] = []
+    with _summable(convert_to):
+        for code in codes:
+            if len(codes) > 1:
+                _only(con, code, currency)
+            totals, groups = _metrics(con, by, flag, whole=whole, rated=rated)
+            part = Report(start, end, code, by, totals, groups, sort=sort, flag=flag)
+            part.details = details
+            if details:
+                _details(con, part, rated=rated)
+            part.groups.sort(key=lambda kv: _rank(kv[1], sort))
+            made.append(part)
     con.close()
-    report.groups.sort(key=lambda kv: _rank(kv[1], sort))
-    for section in sections:
-        section.groups.sort(key=lambda kv: _rank(kv[1], sort))
+    report, others = made[0], made[1:]
+    firsts = [p.totals.first for p in made if p.totals.first]
+    lasts = [p.totals.last for p in made if p.totals.last]
+    for part in made:  # (the period of every currency's lines)
+        part.start, part.end = start or min(firsts, default=None), end or max(lasts, default=None)
+    report.currencies, report.others = currencies, others
+    if others:
+        report.sections = [CurrencySection(p.currency, p.totals, p.groups) for p in made]
+    if conversion is not None:
+        report.conversion = conversion.said(report.totals)
     return report
+
+
+@contextmanager
+def _summable(convert_to: str | None) -> Iterator[None]:
+    """Converted sums (DECIMAL of 18 places: less than 10^14 units of ``convert_to``) that
+    would overflow are an error saying so, never a traceback."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.OutOfRangeException:
+        if convert_to is None:
+            raise
+        raise InputError(
+            f" {convert_to}: the period's money converted to {convert_to} is too large to sum "
+            "exactly (100,000,000,000,000 or more); report a shorter period, or in a currency "
+            "of larger units",
+            field="currency",
+        ) from None
+
+
+def _details(con: duckdb.DuckDBPyConnection, report: Report, *, rated: bool) -> None:
+    """What the files show besides the totals and groups, of the lines ``lines`` holds now:
+    months, price bands, and the lines out of policy, unmatched, to check and adjusted."""
+    report.months = [
+        (key["month"], m)
+        for key, m in _metrics(con, ["month"], report.flag, totals=False, rated=rated)[1]
+    ]
+    report.band_basis = "sku" if "sku" in report.by else "family"
+    report.bands, report.distribution = _bands(con, report.band_basis)
+    report.out_of_policy = _out_of_policy(con, rated=rated)
+    report.unmatched = _unmatched(con, rated=rated)
+    report.flagged = _flagged(con, report.flag, rated=rated)
+    report.stock_adjustments = _stock_adjustments(con)
 
 
 def _convert(
@@ -411,7 +430,7 @@ def _convert(
         for day, _, _ in found:
             codes.append(code)
             dates.append(day)
-            rates.append(had[day].rate.quantize(RATE_PLACES))
+            rates.append(_exactly(had[day].rate, code, to, day))
         if code != to:
             values = [had[day].rate for day, _, _ in found]
             net = sum((_money(n) * had[day].rate for day, _, n in found), Decimal(0))
@@ -435,6 +454,22 @@ def _convert(
 
 
 RATE_PLACES = Decimal("1e-18")  # a rate of ten significant digits, down to 0.00000001, exactly
+
+
+def _exactly(rate: Decimal, code: str, to: str, day: date) -> Decimal:
+    """``rate`` as the report's sums hold it (18 places); a rate so small it would lose more
+    than a billionth of itself there is refused, never summed as a rounded one (or as 0)."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        held = rate.quantize(RATE_PLACES)
+        if not held or abs(held - rate) > rate / 1_000_000_000:
+            raise InputError(
+                f" {to}: one {code} is {rate} {to} on {day.isoformat()}, too small a rate to "
+                f"convert exactly; report in a currency worth less than {code}, or without "
+                "--currency",
+                field="currency",
+            )
+    return held
 
 
 def _only(con: duckdb.DuckDBPyConnection, code: str, main: str) -> None:

@@ -151,8 +151,14 @@ def report_document(report: Report) -> dict[str, Any]:
                     for key, m in section.groups
                 ],
                 "waterfall": waterfall(section.totals, section.currency),
+                "notes": said,
             }
-            for section in report.sections
+            for section, said in zip(
+                report.sections,
+                [[n for n in notes(report) if not n.startswith(MIXED)]]
+                + [notes(other) for other in report.others],
+                strict=True,
+            )
         ]
     if report.months:
         document["months"] = [
@@ -270,12 +276,11 @@ def notes(report: Report) -> list[str]:
             f"it; {', '.join(ways)}), summed exactly and rounded once"
         )
     if report.sections:
-        groups = "the groups (each one currency's)" if "currency" in report.by else "the groups"
         codes = report.currencies
         listed = f"{', '.join(codes[:-1])} and {codes[-1]}"
         said.append(
             f"{MIXED}{listed} (their items' currencies), never added together: the totals, "
-            f"{groups} and the waterfall here are of the {c} sales (and of the lines matched "
+            f"the groups and the waterfall here are of the {c} sales (and of the lines matched "
             "to no price); each other currency's are shown apart, in a section of their own"
         )
     if report.deals_overlap:

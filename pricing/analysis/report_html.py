@@ -267,11 +267,12 @@ def write_html(report: Report, path: Path) -> None:
         *_html_breakdowns(report, charts),
         *_html_lines(report),
     ]
-    for apart in report.apart():  # each other currency's sales: a section of their own
+    for apart in report.others:  # each other currency's sales: a section of their own
         charts = _charts(apart)
         sections += [
             *_html_top(apart, charts, f"Sales in {apart.currency}"),
             *_html_breakdowns(apart, charts),
+            *_html_lines(apart),
         ]
     path.write_text(_html_page("".join(sections)), encoding="utf-8")
 

@@ -70,12 +70,19 @@ def write_xlsx(report: Report, path: Path) -> None:
         xlsx, book.create_sheet("Stock adjustments"), xlsx.report.stock_adjustments,
         _ADJUSTMENT_COLUMNS,
     )  # fmt: skip
-    for apart in report.apart():  # each other currency's sales: sheets of their own
+    for apart in report.others:  # each other currency's sales: sheets of their own
         other = _Xlsx(apart)
         code = apart.currency
         _xlsx_summary(other, book.create_sheet(), f"Sales in {code}", f"Summary {code}")
         if report.by:
             _xlsx_groups(other, book.create_sheet(f"By {', '.join(report.by)}"[:27] + f" {code}"))
+        for name, listed, columns in (  # (the lines of its own, where it has any)
+            ("Out of policy", apart.out_of_policy, _OOP_COLUMNS),
+            ("To check", apart.flagged, _CHECK_COLUMNS),
+            ("Stock adjustments", apart.stock_adjustments, _ADJUSTMENT_COLUMNS),
+        ):
+            if listed:
+                _xlsx_lines(other, book.create_sheet(f"{name} {code}"), listed, columns)
         xlsx.tables.update(other.tables)
     for sheet in book.worksheets:
         xlsx.fit_columns(sheet)

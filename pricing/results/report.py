@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import ConfigDict, Field
 
 from pricing.results.common import Result
+from pricing.results.fx import Rate
 
 if TYPE_CHECKING:
     from pricing.analysis.report import Report
@@ -169,8 +170,8 @@ class RatesUsed(Result):
     lines: int
     start: date = Field(validation_alias="from", serialization_alias="from")
     to: date
-    lowest: Decimal
-    highest: Decimal
+    lowest: Rate
+    highest: Rate
     how: list[str]
 
 
@@ -182,6 +183,7 @@ class CurrencyPart(Result):
     totals: Figures
     groups: list[Group]
     waterfall: list[Step]
+    notes: list[str]
 
 
 class DriftReport(Result):
