@@ -130,6 +130,7 @@ def test_a_day_without_a_rate_is_an_error_naming_it_and_nothing_else(
     refused = stocked("report", "--currency", "USD")
     assert refused.exit_code == 2
     assert "no exchange rate of EUR in USD on or before 2026-07-01" in refused.stderr
+    assert "rates begin 2026-08-10" in refused.stderr and "import older rates" in refused.stderr
     assert "Traceback" not in refused.output and refused.stdout == ""
     later = stocked.json(
         "report", "--currency", "USD", "--from", "2026-09-01"

@@ -210,3 +210,22 @@ def test_the_library_gives_each_currency_as_typed_figures(tmp_path: Path, sqlite
     parts = {part.currency: part.totals for part in report.by_currency}
     assert parts["EUR"].net_revenue == Decimal("243.75")
     assert parts["JPY"].net_revenue == Decimal(14000)
+
+
+def test_the_csv_has_a_currency_column_and_every_currencys_rows(cli: Cli, tmp_path: Path) -> None:
+    import csv
+
+    stocked(cli, tmp_path)
+    path = tmp_path / "drift.csv"
+    assert cli("report", "--by", "customer", "-o", str(path)).exit_code == 0
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
+    totals = {row["currency"]: row for row in rows if row["customer"] == "TOTAL"}
+    assert set(totals) == {"USD", "EUR", "JPY"}
+    for code, (lines, _, _, net) in EXPECTED.items():
+        assert int(totals[code]["lines"]) == lines and Decimal(totals[code]["net_revenue"]) == net
+    assert {(row["currency"], row["customer"]) for row in rows if row["customer"] != "TOTAL"} == {
+        ("USD", "Acme"),
+        ("USD", "Gamma"),
+        ("EUR", "Beta"),
+        ("JPY", "Delta"),
+    }

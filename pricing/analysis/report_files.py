@@ -38,14 +38,23 @@ def _write_json(report: Report, path: Path) -> None:
 
 
 def _write_csv(report: Report, path: Path) -> None:
+    """A row of totals, then a row per group; over several currencies, a ``currency`` column
+    first and each currency's totals and groups in turn (never one row adding two)."""
     keys = [*METRIC_KEYS, *EXTRA_KEYS]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     key_columns = report.by or ["scope"]
-    writer.writerow([*key_columns, *keys])
-    total = metrics_document(report.totals, report.currency)
-    writer.writerow(["TOTAL", *[""] * (len(key_columns) - 1), *(total[k] for k in keys)])
-    for key, metrics in report.groups:
-        document = metrics_document(metrics, report.currency)
-        writer.writerow([*(safe_text(key[b]) for b in report.by), *(document[k] for k in keys)])
+    apart = bool(report.others)
+    writer.writerow([*(["currency"] if apart else []), *key_columns, *keys])
+    for part in [report, *report.others]:
+        first = [part.currency] if apart else []
+        total = metrics_document(part.totals, part.currency)
+        writer.writerow(
+            [*first, "TOTAL", *[""] * (len(key_columns) - 1), *(total[k] for k in keys)]
+        )
+        for key, metrics in part.groups:
+            document = metrics_document(metrics, part.currency)
+            writer.writerow(
+                [*first, *(safe_text(key[b]) for b in part.by), *(document[k] for k in keys)]
+            )
     path.write_text(buffer.getvalue(), encoding="utf-8")

@@ -236,12 +236,25 @@ def rates_on(
                     + (f", published {mine[0]} and {theirs[0]}" if mine[0] != theirs[0] else "")
                     + ")", tuple(sorted({mine[2], theirs[2]})), max_age)))  # fmt: skip
         if not ways:
-            known = "" if _any(db) else "; no rates are stored: `pricing fx import FILE` first"
             raise NotFoundError(
-                f"no exchange rate of {currency} in {quote} on or before {on.isoformat()}{known}"
+                f"no exchange rate of {currency} in {quote} on or before {on.isoformat()}"
+                + _what_is_stored(db, [direct, inverse, *(w for _, *two in vias for w in two)])
             )
         found[on] = max(ways, key=lambda way: (way[0], way[1]))[2]
     return found
+
+
+def _what_is_stored(db: Store, ways: list[_Published]) -> str:
+    """What to say after a missing rate: none stored at all, or from when this pair's are."""
+    if not _any(db):
+        return "; no rates are stored: `pricing fx import FILE` first"
+    firsts = [way.days[0] for way in ways if way.days]
+    if not firsts:
+        return "; none is stored for these currencies: import a file that has them"
+    return (
+        f" (this pair's rates begin {min(firsts).isoformat()}): import older rates with "
+        "`pricing fx import FILE`, or ask for a later day"
+    )
 
 
 @dataclass(frozen=True)
