@@ -142,22 +142,13 @@ def _held(
     conn: Connection, pairs: set[tuple[str, str]]
 ) -> dict[tuple[str, str], dict[str, Decimal]]:
     """The rates stored now of these (base, currency) pairs, day by day (the newest import's)."""
-    return {pair: _series(conn, *pair) for pair in pairs} if _any_rows(conn) else {}
-
-
-def _series(
-    conn: Connection, base: str, currency: str, *, until: str | None = None
-) -> dict[str, Decimal]:
-    """Every day's rate of ``currency`` against ``base`` (up to ``until``), the newest import's
-    where several hold a day, by day."""
-    t = fx_series
-    query = _recorded(select(t.c.rates).where(t.c.base == base, t.c.currency == currency))
-    if until is not None:
-        query = query.where(t.c.first_day <= until)
-    merged: dict[str, Decimal] = {}
-    for (text,) in conn.execute(query.order_by(t.c.import_id)):
-        merged.update((day, Decimal(rate)) for day, rate in json.loads(text).items())
-    return merged
+    if not _any_rows(conn):
+        return {}
+    held = {pair: _Published.of(conn, *pair) for pair in pairs}
+    return {
+        pair: {day.isoformat(): rate for day, (rate, _) in zip(p.days, p.rates, strict=True)}
+        for pair, p in held.items()
+    }
 
 
 def _any_rows(conn: Connection) -> bool:
