@@ -199,3 +199,23 @@ def test_sums_too_large_to_hold_exactly_or_rates_too_small_are_refused_never_a_t
     tiny = stocked("report", "--currency", "EUR", "--from", "2026-09-02", "--to", "2026-09-02")
     assert tiny.exit_code == 2, tiny.output
     assert "too small a rate to convert exactly" in tiny.stderr and "IDR" in tiny.stderr
+
+
+def test_a_rate_older_than_the_policys_bound_is_said(stocked: Cli, tmp_path: Path) -> None:
+    """A euro sale four weeks after the last rate stored is converted at that rate, and the
+    report says how many lines were converted at a rate older than fx_max_age_days (7)."""
+    late = tmp_path / "late.csv"
+    late.write_text("Deal,Date,Customer,SKU,Qty,Net Price\nD-9,2026-11-27,Beta,EU-1,1,90\n")
+    assert stocked("deals", "import", str(late)).exit_code == 0
+
+    report = stocked.json("report", "--currency", "USD")
+    used = {r["currency"]: r for r in report["rates"]}
+    assert (used["EUR"]["stale_lines"], used["EUR"]["oldest_days"]) == (1, 28)
+    assert used["JPY"]["stale_lines"] == 0
+    assert any(
+        n.startswith("1 line converted at a rate older than 7 days") for n in report["notes"]
+    )
+    said = stocked("report", "--currency", "USD")
+    assert "warning: 1 line converted at a rate older than 7 days" in said.stderr
+    fresh = stocked.json("report", "--currency", "USD", "--to", "2026-10-30")
+    assert not any("fx_max_age_days" in n for n in fresh["notes"])

@@ -159,6 +159,9 @@ class RatesUsed:
     highest: Decimal
     how: list[str]
     net_revenue: Decimal = Decimal(0)  # their sales' net revenue, converted
+    oldest_days: int = 0  # the age of the oldest rate used (days before its line's date)
+    stale_lines: int = 0  # lines converted at a rate older than the policy's fx_max_age_days
+    max_age: int = 0  # that bound
 
 
 @dataclass
@@ -437,6 +440,8 @@ def _convert(
             used.append(RatesUsed(
                 code, sum(n for _, n, _ in found), found[0][0], found[-1][0], min(values),
                 max(values), sorted({had[day].how.split(" (")[0] for day, _, _ in found}), net,
+                max(had[day].age_days for day, _, _ in found),
+                sum(n for day, n, _ in found if had[day].stale), had[found[0][0]].max_age,
             ))  # fmt: skip
     table = pa.table({
         "c": pa.array(codes, pa.string()),

@@ -138,6 +138,8 @@ def report_document(report: Report) -> dict[str, Any]:
                 "lowest": plain(used.lowest),
                 "highest": plain(used.highest),
                 "how": used.how,
+                "oldest_days": used.oldest_days,
+                "stale_lines": used.stale_lines,
             }
             for used in conversion.rates
         ]
@@ -275,6 +277,14 @@ def notes(report: Report) -> list[str]:
             + ", each at the exchange rate of its own date (the last published on or before "
             f"it; {', '.join(ways)}), summed exactly and rounded once"
         )
+        stale = [used for used in conversion.rates if used.stale_lines]
+        if stale:
+            said.append(
+                f"{_counted(sum(u.stale_lines for u in stale), 'line')} converted at a rate "
+                f"older than {stale[0].max_age} days (the policy's fx_max_age_days; the oldest "
+                f"{max(u.oldest_days for u in stale)} days, in "
+                f"{', '.join(u.currency for u in stale)}): import newer rates"
+            )
     if report.sections:
         codes = report.currencies
         listed = f"{', '.join(codes[:-1])} and {codes[-1]}"

@@ -161,6 +161,8 @@ def _print_totals(report: DriftReport) -> None:
             say(f"warning: {note}.", err=True)
         elif note.startswith(CONVERTED):
             say(note[0].upper() + note[1:] + ".")
+        elif "fx_max_age_days" in note:
+            say(f"warning: {note}.", err=True)
     print_table(
         ["Measure", "Value"],
         [

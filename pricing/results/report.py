@@ -173,6 +173,8 @@ class RatesUsed(Result):
     lowest: Rate
     highest: Rate
     how: list[str]
+    oldest_days: int
+    stale_lines: int
 
 
 class CurrencyPart(Result):
