@@ -205,9 +205,6 @@ class Report:
     groups: list[tuple[dict[str, str], Metrics]]
     months: list[tuple[str, Metrics]] = field(default_factory=list)
     currencies: list[str] = field(default_factory=list)  # of the sales' items, in the period
-    # With several currencies, each one's totals and groups, the report's ``currency`` first
-    # (its totals and groups are then that currency's alone); empty with one currency.
-    sections: list[CurrencySection] = field(default_factory=list)
     conversion: Conversion | None = None  # every line converted to ``currency`` (--currency)
     # With several currencies, each other currency's sales as a report of their own (their
     # details too, for the files' sections per currency); their totals and groups are also
@@ -223,6 +220,14 @@ class Report:
     sort: str = SORT_DEFAULT  # the figure the groups are ranked by (see ranking_order)
     flag: Decimal = Decimal(3)  # a sale above this multiple of its standard price is flagged
     details: bool = False
+
+    @property
+    def sections(self) -> list[CurrencySection]:
+        """With several currencies, each one's totals and groups, the report's own first
+        (empty with one currency)."""
+        if not self.others:
+            return []
+        return [CurrencySection(p.currency, p.totals, p.groups) for p in [self, *self.others]]
 
     @property
     def deals_overlap(self) -> bool:
@@ -365,8 +370,6 @@ def build(
     for part in made:  # (the period of every currency's lines)
         part.start, part.end = start or min(firsts, default=None), end or max(lasts, default=None)
     report.currencies, report.others = currencies, others
-    if others:
-        report.sections = [CurrencySection(p.currency, p.totals, p.groups) for p in made]
     if conversion is not None:
         report.conversion = conversion.said(report.totals)
     return report
