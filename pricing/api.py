@@ -367,12 +367,13 @@ def import_price_book(
     from concurrent.futures import ThreadPoolExecutor
 
     from pricing.io.perf import paused_gc
-    from pricing.pricebook.file import ReadOptions, load_price_book, read_price_book
+    from pricing.pricebook.file import ReadOptions, open_price_book, read_price_book
 
     file = Path(file)
+    opened = open_price_book(file, sheet)  # the checks before parsing (bound by the GIL)
     with ThreadPoolExecutor(1) as pool:
         # The workbook is parsed (without the GIL) while the database layer loads.
-        loading = pool.submit(load_price_book, file, sheet)
+        loading = pool.submit(opened.load)
         from pricing.policy import versions as policies
         from pricing.pricebook import editions
 

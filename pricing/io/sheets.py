@@ -107,15 +107,18 @@ class Workbook:
     # cells and text are on all that a reader may hold at once (a price sheet and its tiers).
     _held: tuple[int, int] | None = None
 
-    def sheet(self, name: str, bounds: Bounds | None = None) -> Sheet:
+    def sheet(
+        self, name: str, bounds: Bounds | None = None, *, scanned: SheetScan | None = None
+    ) -> Sheet:
         """The sheet ``name``, within ``bounds`` if given (a sheet of fewer rows than the
-        workbook's others may have), else the workbook's."""
+        workbook's others may have), else the workbook's. ``scanned`` is the sheet's
+        :meth:`scan` within the same bounds, when the caller has made it already."""
         if self._csv_sheet is not None:
             return self._csv_sheet
         import python_calamine
 
         bounds = bounds or self.bounds
-        scan = self._scan(name, bounds)
+        scan = scanned or self._scan(name, bounds)
         cells, text = self._held or (0, self._strings.total)
         height, width = scan.extent()
         self._held = (cells + height * width, text + scan.text)
@@ -135,6 +138,14 @@ class Workbook:
         if nul or long:
             sheet.check_cells(nul=nul, long=long)
         return sheet
+
+    def scan(self, name: str, bounds: Bounds | None = None) -> SheetScan | None:
+        """The sheet's checks before it is parsed (:meth:`_scan`; None for a csv file, read
+        already): bound by the interpreter, where the parse that follows is not (a caller
+        may make them first, then parse on another thread while it does other work)."""
+        if self._csv_sheet is not None:
+            return None
+        return self._scan(name, bounds or self.bounds)
 
     def _scan(self, name: str, bounds: Bounds | None) -> SheetScan:
         """The sheet's XML, the very part the reader will read, scanned within the bounds (and

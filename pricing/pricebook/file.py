@@ -18,6 +18,7 @@ from pricing.errors import InputError
 from pricing.io.bounded import Bounds
 from pricing.io.headers import HEADER_SEARCH_ROWS, find_header
 from pricing.io.perf import paused_gc
+from pricing.io.sheet_scan import SheetScan
 from pricing.io.sheets import Sheet, Workbook, open_workbook
 from pricing.limits import PRICE_BOOK_FILE, PRICE_BOOK_ROWS, TIER_ROWS
 from pricing.money import is_currency_code
@@ -93,14 +94,43 @@ class LoadedSheets:
     workbook: Workbook
     sheet_name: str
     sheet: Sheet
+    sha256: str
 
 
-def load_price_book(path: Path, sheet: str | None = None) -> LoadedSheets:
-    """Open the file and parse its price sheet (slow, and without the GIL for xlsx)."""
+@dataclass
+class OpenedBook:
+    """A price book file opened, its price sheet chosen and checked within the bounds, not
+    yet parsed: :meth:`load` parses it."""
+
+    path: Path
+    workbook: Workbook
+    sheet_name: str
+    scanned: SheetScan | None
+
+    def load(self) -> LoadedSheets:
+        """Parse the price sheet and digest the file: for an xlsx, work done without the
+        interpreter's lock, so that another thread may load code or open the database
+        meanwhile."""
+        with paused_gc():
+            sheet = self.workbook.sheet(self.sheet_name, scanned=self.scanned)
+        return LoadedSheets(
+            self.path, self.workbook, self.sheet_name, sheet, _file_sha256(self.path)
+        )
+
+
+def open_price_book(path: Path, sheet: str | None = None) -> OpenedBook:
+    """Open the file, choose its price sheet and check it within the bounds (a csv file is
+    read whole here). These checks hold the interpreter's lock; made first, on their own, they
+    are not slowed by whatever the caller loads while the sheet is then parsed."""
     with paused_gc():
         workbook = open_workbook(path, BOUNDS)
         name = _choose_sheet(workbook, sheet)
-        return LoadedSheets(path, workbook, name, workbook.sheet(name))
+        return OpenedBook(path, workbook, name, workbook.scan(name))
+
+
+def load_price_book(path: Path, sheet: str | None = None) -> LoadedSheets:
+    """Open the file and parse its price sheet."""
+    return open_price_book(path, sheet).load()
 
 
 def read_price_book(
@@ -139,7 +169,7 @@ def _read_price_book(
     items = reader.read(progress)
     result = PriceBookFile(path, None if sheet.is_csv else sheet_name, None, reader.problems)
     result._source, result._rows, result._columns = sheet, reader.item_rows, reader.cols
-    result.sha256 = _file_sha256(path)
+    result.sha256 = loaded.sha256
     if items is None:
         if reader.header_missing and not options.sheet and len(workbook.sheet_names) > 1:
             result.problems[-1:] = [_other_sheets(workbook, sheet_name, options)]

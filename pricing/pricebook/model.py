@@ -15,7 +15,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from pricing.keys import sku_key
-from pricing.money import round_money, to_micros
+from pricing.money import MICRO, round_money, to_micros
 
 ITEM_FIELDS = (
     "sku",
@@ -111,11 +111,14 @@ class PriceBook:
         Item amounts have at most 6 decimals by construction: readers round to the currency's
         minor unit and the store keeps millionths.
         """
+        micros = Decimal(MICRO)  # (as money.to_micros, without its check: see above)
+        # Each item unpacked in its field order: a quarter faster than naming its fields.
         return [
-            (edition, key, position, i.sku, i.name, i.family, int(i.list_price.scaleb(6)),
-             i.currency, None if i.unit_cost is None else int(i.unit_cost.scaleb(6)),
-             None if i.floor_price is None else int(i.floor_price.scaleb(6)), i.status)
-            for position, (key, i) in enumerate(self.items.items())
+            (edition, key, position, sku, name, family, int(price * micros), currency,
+             None if cost is None else int(cost * micros),
+             None if floor is None else int(floor * micros), status)
+            for position, (key, (sku, price, currency, name, family, cost, floor, status))
+            in enumerate(self.items.items())
         ]  # fmt: skip
 
     def search(self, text: str) -> list[PriceItem]:
