@@ -321,8 +321,8 @@ def test_the_waterfall_adds_up_to_the_cent_with_amounts_below_one() -> None:
     policy) add up to net as shown: each step is the move between two rounded levels."""
     from decimal import Decimal
 
-    from pricing.analysis.report import Metrics
     from pricing.analysis.report_document import TOTAL_STEPS, waterfall
+    from pricing.analysis.report_figures import Metrics
 
     figures = Metrics(list_revenue=Decimal(240), standard_revenue=Decimal(240),
                       net_revenue=Decimal("205.01"), special_discount=Decimal("34.99"),

@@ -19,8 +19,9 @@ import pytest
 
 import pricing
 from pricing import api, config, documents
-from pricing.analysis.report import parse_by, unjudged
+from pricing.analysis.report import parse_by
 from pricing.analysis.report_files import write
+from pricing.analysis.report_judged import unjudged
 from pricing.requests import lifecycle, quoting
 from pricing.requests.records import LineInput
 from pricing.results import policy as guardrails

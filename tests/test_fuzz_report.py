@@ -43,7 +43,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from pricing import api
-from pricing.analysis.report import Metrics
+from pricing.analysis.report_figures import Metrics
 from pricing.storage import deal_tables
 from pricing.storage.store import utcnow
 from tests.conftest import Cli, write_workbook

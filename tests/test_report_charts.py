@@ -439,7 +439,8 @@ def test_charts_draw_whatever_steps_the_waterfall_gives(
     """A step added to the waterfall (a sale above standard, returns after net, net after
     returns) is drawn in both charts as the steps before it, with no change to the charts."""
     from pricing.analysis import report_files, report_html, report_xlsx
-    from pricing.analysis.report import Metrics, Report
+    from pricing.analysis.report import Report
+    from pricing.analysis.report_figures import Metrics
 
     steps = [
         {"step": "List revenue", "amount": "1000.00"},
@@ -472,7 +473,8 @@ def test_the_distribution_chart_counts_lines_in_whole_numbers(tmp_path: Path) ->
     import re
 
     from pricing.analysis import report_files
-    from pricing.analysis.report import Metrics, Report
+    from pricing.analysis.report import Report
+    from pricing.analysis.report_figures import Metrics
 
     metrics = Metrics(lines=3, list_revenue=Decimal(300), standard_revenue=Decimal(300),
                       net_revenue=Decimal(270))  # fmt: skip

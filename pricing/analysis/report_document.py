@@ -12,7 +12,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from pricing.analysis.report import EXTRA_KEYS, METRIC_KEYS, Metrics, Report
+from pricing.analysis.report import EXTRA_KEYS, METRIC_KEYS, Report
+from pricing.analysis.report_figures import Metrics
 from pricing.money import format_money, format_pct, quantum, round_money
 
 LABELS = {

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pricing.analysis.report import DISCOUNT_RANGES_SAID, Metrics, Report, ranking_order
+from pricing.analysis.report import Report, ranking_order
 from pricing.analysis.report_charts import (
     GROUP_CHART_COLOURS,
     GROUP_CHART_TOP,
@@ -40,6 +40,7 @@ from pricing.analysis.report_document import (
     unjudged_note,
     waterfall,
 )
+from pricing.analysis.report_figures import DISCOUNT_RANGES_SAID, Metrics
 from pricing.money import format_money, format_pct
 
 

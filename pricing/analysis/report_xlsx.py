@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pricing.analysis.report import DISCOUNT_RANGES_SAID, EXTRA_KEYS, METRIC_KEYS, Metrics, Report
+from pricing.analysis.report import EXTRA_KEYS, METRIC_KEYS, Report
 from pricing.analysis.report_charts import (
     GROUP_CHART_COLOURS,
     GROUP_CHART_TOP,
@@ -38,6 +38,7 @@ from pricing.analysis.report_document import (
     unjudged_note,
     waterfall,
 )
+from pricing.analysis.report_figures import DISCOUNT_RANGES_SAID, Metrics
 from pricing.money import round_money
 
 # Sizes as Excel and LibreOffice lay them out: a row of the default height is 20 px, a column

@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from pricing.analysis import report
+from pricing.analysis import report_judged
 from pricing.io.arrow import texts
 from pricing.io.perf import paused_gc
 from pricing.lines import schema, segments
@@ -149,7 +149,7 @@ def simulate(
         versions = {v.version: v.policy for v in _versions(conn)}
         stored = segments.scan(
             conn,
-            list(dict.fromkeys([*COLUMNS, *schema.CLASSIFIED, *report.OUT_OF_POLICY])),
+            list(dict.fromkeys([*COLUMNS, *schema.CLASSIFIED, *report_judged.OUT_OF_POLICY])),
             start=start,
             end=end,
         )
@@ -158,7 +158,7 @@ def simulate(
         if proposed.reads_deal_value and whole is None:
             whole = segments.scan(conn, ["deal_no", "qty", "standard_revenue"])
     deal_value = _deal_values(stored, whole) if proposed.reads_deal_value else None
-    cover = report.approved_cover(db)
+    cover = report_judged.approved_cover(db)
     compared, left_out = _compared(stored)
     if not compared.all():
         stored = stored.filter(pa.array(compared))
@@ -207,7 +207,7 @@ def simulate(
 def _compared(stored: pa.Table) -> tuple[npt.NDArray[np.bool_], dict[str, int]]:
     """Which lines are compared (sales lines matched to a list price), and how many of the
     others are stock adjustments (quantity below zero at price 0, matched or not), unmatched
-    and returns: the parts the report puts them in (its ``_judged`` view)."""
+    and returns: the parts the report puts them in (its ``judged`` view, :func:`pricing.analysis.report_judged.judged`)."""
     import pyarrow.compute as pc
 
     matched = pc.is_valid(stored["edition_id"]).to_numpy(zero_copy_only=False)
@@ -243,7 +243,7 @@ def _current(stored: pa.Table, versions: dict[int, Policy], names: dict[str, int
 
 def _out_of_policy(side: Side, lines: pa.Table, cover: pa.Table | None) -> None:
     """The side's out-of-policy lines and special discount, as the report counts them."""
-    oop = report.out_of_policy(lines, cover)
+    oop = report_judged.out_of_policy(lines, cover)
     special = _special_discounts(lines)
     side.out_of_policy_lines = int(oop.sum())
     side.out_of_policy_amount = Decimal(_exact_sum(special[oop])) / MICRO

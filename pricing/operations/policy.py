@@ -39,7 +39,7 @@ class Policies(Session):
             return results.policy.PolicyLoadRefused.of(parsed)
         db = self.store(create=True)
         version = api.load_policy(db, parsed, user=self.user)
-        from pricing.analysis.report import unjudged
+        from pricing.analysis.report_judged import unjudged
 
         return results.policy.PolicyLoaded.of(version, unjudged(db))
 

@@ -15,7 +15,7 @@ from pricing.money import round_money
 from pricing.results.common import FoundProblem, ProblemCount, Result, problem_counts, problems
 
 if TYPE_CHECKING:
-    from pricing.analysis.report import Unjudged
+    from pricing.analysis.report_judged import Unjudged
     from pricing.policy.file import PolicyFile
     from pricing.policy.model import Policy
     from pricing.policy.versions import PolicyVersion
