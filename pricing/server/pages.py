@@ -19,7 +19,6 @@ logged and slowed per address and per name, by guards of the pages' own
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import tempfile
 from collections.abc import Callable, Iterable
@@ -44,6 +43,7 @@ from pricing.errors import (
     StoreError,
     Unsealed,
 )
+from pricing.keys import request_number
 from pricing.operations.library import Pricing
 from pricing.server.guard import SignInGuard
 from pricing.storage import store as stored
@@ -194,7 +194,7 @@ def mount(app: FastAPI, store: Store) -> None:
     @app.get("/inbox", include_in_schema=False)
     async def inbox(request: Request, after: str | None = None) -> Response:
         def fill(me: sessions.SignedIn, p: Pricing) -> dict[str, Any]:
-            start = after if after and REQUEST_ID.fullmatch(after) else None
+            start = after if after and request_number(after) is not None else None
             waiting = p.inbox(limit=PAGE_ROWS + 1, after=start)  # one more: is there a next page
             shown = waiting[:PAGE_ROWS]
             more = shown[-1].id if len(waiting) > PAGE_ROWS else None
@@ -379,7 +379,6 @@ def _said(message: str | None) -> str | None:
 REPORT_BREAKDOWNS = ("rep", "family", "sku", "customer", "month", "currency")
 PAGE_WORKERS = 2  # inboxes worked on at once (the others wait their turn, not the lock)
 PAGE_ROWS = 25  # requests an inbox page shows (the oldest first; a link to the next ones)
-REQUEST_ID = re.compile(r"R-\d{6,9}")
 
 
 def _day(text: str, field: str) -> date | None:
