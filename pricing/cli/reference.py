@@ -184,6 +184,15 @@ def _signature(parameters: list[inspect.Parameter]) -> str:
     return "(" + ", ".join(shown) + ")"
 
 
+def _heading(doc: str) -> str:
+    """A domain's heading: its docstring up to the colon that ends its first clause (a role
+    such as ``:class:`` is no such colon), roles written as plain code."""
+    import re
+
+    plain = re.sub(r":[a-z]+:`~?([^`]+)`", r"`\1`", " ".join(doc.split()))
+    return plain.split(": ")[0].rstrip(":. ")
+
+
 def library_reference() -> str:
     """docs/library.md: the methods of :class:`pricing.Pricing`, by domain, from their code."""
     from pricing.operations import load_all
@@ -195,7 +204,7 @@ def library_reference() -> str:
         names = [n for n in vars(mixin) if n in operations]
         if not names:
             continue
-        parts.append(f"## {(mixin.__doc__ or mixin.__name__).split(':')[0].strip()}\n")
+        parts.append(f"## {_heading(mixin.__doc__ or mixin.__name__)}\n")
         for name in names:
             op = operations[name]
             shown = _signature(op.parameters())
