@@ -125,3 +125,23 @@ def test_a_requests_status_is_one_of_the_lifecycles() -> None:
     from pricing.results.requests import Status
 
     assert get_args(Status) == STATUSES
+
+
+def test_a_contracts_state_is_one_the_result_declares() -> None:
+    """Given a contract of each status, before, during and after its period, when the
+    contracts' listing names its state, then the result's ContractState has that name."""
+    from datetime import date
+    from types import SimpleNamespace
+    from typing import get_args
+
+    from pricing.requests import ContractState
+    from pricing.requests.contracts import _state
+    from pricing.requests.records import STATUSES
+
+    terms = SimpleNamespace(starts=date(2026, 3, 1), ends=date(2026, 3, 31))
+    named = {
+        _state(SimpleNamespace(status=status, contract=terms), today)  # type: ignore[arg-type]
+        for status in STATUSES
+        for today in (date(2026, 2, 1), date(2026, 3, 1), date(2026, 3, 31), date(2026, 4, 1))
+    }
+    assert named == set(get_args(ContractState))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy.engine import Connection
 
@@ -25,6 +26,7 @@ from pricing.money import format_money
 from pricing.policy import versions as policies
 from pricing.policy.model import Policy
 from pricing.pricebook import editions
+from pricing.requests import ContractState
 from pricing.requests.records import (
     Event,
     Request,
@@ -171,7 +173,7 @@ class Listed:
     (``below``: the SKUs whose list moved under the contracted price)."""
 
     contract: Request
-    state: str
+    state: ContractState
     expiring: bool
     list_prices: dict[str, Decimal] = field(default_factory=dict)
     below: list[str] = field(default_factory=list)
@@ -211,10 +213,10 @@ def listing(
     return listed
 
 
-def _state(contract: Request, today: date) -> str:
+def _state(contract: Request, today: date) -> ContractState:
     assert contract.contract is not None
     if contract.status not in ("approved", "expired"):
-        return contract.status
+        return cast(ContractState, contract.status)  # (any other status is one of its names)
     ended = contract.contract.ends < max(today, contract.contract.starts)  # (or never began)
     if ended or contract.status == "expired":
         return "ended"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pricing.keys import sku_key
 from pricing.policy import Decision
+from pricing.requests import ContractState
 from pricing.results import common
 from pricing.results.common import FoundProblem, ProblemCount, Result
 
@@ -283,7 +284,7 @@ class ContractListed(Result):
     id: str | None
     customer: str
     rep: str
-    state: str
+    state: ContractState
     expiring: bool
     starts: date
     ends: date
