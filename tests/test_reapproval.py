@@ -8,6 +8,7 @@ for 50 is 15 % off its tier price of 114: a manager's decision (a rep may give 2
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from tests.conftest import Cli
@@ -110,12 +111,117 @@ def test_an_approver_no_longer_allowed_to_approve_it_is_not_reused(
     assert (checked["status"], checked["level"]) == ("pending", "owner")
 
 
-def test_a_new_request_is_judged_afresh_whoever_holds_an_approval(sales: Cli) -> None:
-    """An approval is used once, by its own request: the same lines asked again (by priya, by
-    the approver herself, by another rep) wait for an approver, and nothing of the approval is
-    read back through a check."""
+def test_a_new_request_is_judged_afresh_while_the_approved_one_is_open(sales: Cli) -> None:
+    """An approval is used once: while its own request is open (its deal holds its units), the
+    same lines asked again (by priya, by the approver herself, by another rep) wait for an
+    approver, and nothing of the approval is read back through a check."""
     approved_by_nina(sales)
     for user in ("priya", "nina", "ravi"):
         again = ask(sales, "HW-100", "--qty", "50", "--price", "96.90", "--check", user=user)
         assert again["status"] == "pending", user
         assert not any("R-000001" in reason for reason in again["lines"][0]["reasons"])
+
+
+def withdrawn_after_nina_approved(sales: Cli) -> None:
+    """nina's approval of 50 HW-200 (list 100, no tiers) at 85.00, 15 % off: a manager's."""
+    approved_by_nina(sales, "HW-200", "--qty", "50", "--price", "85.00")
+    assert sales("requests", "withdraw", "R-000001", user="priya").exit_code == 0
+
+
+def test_a_new_request_within_a_withdrawn_approval_keeps_it_and_says_which(sales: Cli) -> None:
+    """Given nina's approval of 50 at 85.00, withdrawn by priya, when priya asks again for the
+    same customer 30 at 85.50, then the new request is approved by nina's approval (valid as
+    long as it was), says so in its lines, its history and ``reused_approval``, tells nobody
+    and waits in no inbox; the audit chain holds."""
+    withdrawn_after_nina_approved(sales)
+    first = sales.json("requests", "show", "R-000001")
+
+    again = ask(sales, "HW-200", "--qty", "30", "--price", "85.50")
+
+    assert (again["id"], again["status"], again["decided_by"]) == ("R-000002", "approved", "nina")
+    assert again["expires_at"] == first["expires_at"] and again["reused_approval"] == "R-000001"
+    [line] = again["lines"]
+    assert "within R-000001's approval by nina" in line["reasons"][-1]
+    shown = sales.json("requests", "show", "R-000002")
+    assert shown["reused_approval"] == "R-000001"
+    assert "the approval stands (reused)" in shown["events"][-1]["note"]
+    assert sales.json("inbox", user="marco") == [] and sales.json("inbox", user="nina") == []
+    assert sales.json("requests", "show", "R-000001")["reused_approval"] is None
+    assert sales("audit", "verify").exit_code == 0
+
+
+def test_each_unit_of_an_approval_is_kept_once_across_new_requests(sales: Cli) -> None:
+    """Given nina's approval of 50, withdrawn: 30 kept by a new request leave 20; 30 more wait
+    for an approver; once the first new request is lost (its units free again) they keep it."""
+    withdrawn_after_nina_approved(sales)
+    assert ask(sales, "HW-200", "--qty", "30", "--price", "85.50")["status"] == "approved"
+
+    over = ask(sales, "HW-200", "--qty", "30", "--price", "85.50")
+    assert (over["status"], over["reused_approval"]) == ("pending", None)
+    assert ask(sales, "HW-200", "--qty", "20", "--price", "85.50", "--check")["status"] == (
+        "approved"
+    )
+
+    assert sales("requests", "lost", "R-000002", user="priya").exit_code == 0
+    third = ask(sales, "HW-200", "--qty", "40", "--price", "85.50")
+    assert (third["status"], third["reused_approval"]) == ("approved", "R-000001")
+
+
+def test_a_new_request_keeps_no_approval_it_is_not_within(sales: Cli) -> None:
+    """Beyond the withdrawn approval (a lower price, more units, another SKU, another
+    customer, another rep) a new request waits for an approver as before."""
+    withdrawn_after_nina_approved(sales)
+    for line in (["HW-200", "--qty", "50", "--price", "84.00"],
+                 ["HW-200", "--qty", "60", "--price", "85.00"],
+                 ["SW-1", "--qty", "50", "--price", "42.50"]):  # fmt: skip
+        checked = ask(sales, *line, "--check")
+        assert (checked["status"], checked["reused_approval"]) == ("pending", None), line
+    other_rep = ask(sales, "HW-200", "--qty", "50", "--price", "85.00", "--check", user="ravi")
+    assert other_rep["status"] == "pending"
+    other_customer = sales.json(
+        "request", "--customer", "Globex", "--reason", "bid", "HW-200", "--qty", "50",
+        "--price", "85.00", "--check", user="priya",
+    )  # fmt: skip
+    assert other_customer["status"] == "pending"
+    same_customer = sales.json(
+        "request", "--customer", "  ACME ", "--reason", "bid", "HW-200", "--qty", "50",
+        "--price", "85.00", "--check", user="priya",
+    )  # fmt: skip
+    assert same_customer["status"] == "approved"  # (the customer as the report compares it)
+
+
+def test_a_withdrawn_approval_past_its_validity_or_its_approvers_limit_is_not_kept(
+    sales: Cli, tmp_path: Path
+) -> None:
+    """The approval is kept only while valid (30 days) and while nina may still approve it (a
+    manager's limit lowered to 12 %: the same lines need the owner)."""
+    from datetime import timedelta
+
+    from pricing.requests import lifecycle
+    from pricing.requests.records import LineInput
+    from pricing.storage.store import utcnow
+
+    withdrawn_after_nina_approved(sales)
+    line = LineInput(sku="HW-200", qty=50, price=Decimal("85.00"))
+    for days, status in ((29, "approved"), (31, "pending")):
+        request, _ = lifecycle.submit(
+            sales.store(), customer="Acme", reason="again", inputs=[line], user="priya",
+            check=True, now=utcnow() + timedelta(days=days),
+        )  # fmt: skip
+        assert request is not None and request.status == status, days
+    tighter = tmp_path / "tighter.toml"
+    tighter.write_text(POLICY.replace("manager = 20.0", "manager = 12.0") + TEAM)
+    assert sales("policy", "load", str(tighter), user="dana").exit_code == 0
+    checked = ask(sales, "HW-200", "--qty", "50", "--price", "85.00", "--check")
+    assert (checked["status"], checked["level"]) == ("pending", "owner")
+
+
+def test_an_approval_kept_by_a_new_request_is_sealed_in_the_audit(sales: Cli) -> None:
+    """Given a new request that kept R-000001's approval, when someone with the database points
+    it at another request by hand, then `audit verify` names the request."""
+    withdrawn_after_nina_approved(sales)
+    ask(sales, "HW-200", "--qty", "30", "--price", "85.50")
+    with sales.store().engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE approval_reuses SET approval_id = 2 WHERE request_id = 2")
+    verified = sales("audit", "verify")
+    assert verified.exit_code != 0 and "R-000002" in verified.output

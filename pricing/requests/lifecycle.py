@@ -265,9 +265,13 @@ def submit(
         ends = contracts.cover(conn, request, version.policy, now.date())
         _route(request, version.policy, now)
         _end_with_the_contract(request, ends)
+        approval = reapproval.earlier_approval(conn, request, version, now)
+        if approval is not None:
+            reapproval.reuse(request, approval, now)
         if not check:
             request.id = _insert(conn, request)
-            _tell(conn, request, now)
+            if approval is None:  # (an approval kept: the rep reads it at once, nobody waits)
+                _tell(conn, request, now)
     return Submission(request, problems)
 
 
@@ -318,6 +322,8 @@ def _insert(conn: Connection, request: Request) -> int:
     _insert_lines(conn, number, request.lines)
     if request.contract is not None:
         queries.insert_contract(conn, number, request.contract)
+    if request.reused is not None:  # (before the events: their audit entries digest it)
+        queries.insert_reuse(conn, number, request.reused)
     for event in request.events:
         record_event(conn, number, event)
     return number

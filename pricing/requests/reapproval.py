@@ -13,10 +13,14 @@ units, another SKU, another currency) goes to the approvers as before. What coun
   own request (:func:`pricing.access.authority.may_decide`, asked by :func:`pricing.requests.
   lifecycle.change` through :func:`may_keep`): a policy tightened since, or an approver whose role was lowered, sends
   the request back to the approvers;
-- only within the request itself, never for another request (another rep, the approver's own, a
-  second order of the customer): each unit approved is used once. A new request of the
-  customer is judged and routed afresh (a review found one 50-unit approval reused for 200
-  units across requests, and other reps' approved prices read back through ``--check``).
+- each unit approved used once. Within the request itself; or by a new request of the same rep
+  for the same customer (in the same currency) once the request approved was withdrawn or lost,
+  while its approval is still valid: the units its lines were approved for are free again, and
+  whatever other new requests kept of the same approval (pending, approved or won) is taken from
+  them first (a review found one 50-unit approval reused for 200 units across requests when
+  requests were not counted). Never another rep's approval, nor one of a request still open or
+  won (its own deal holds its units), nor a contract's. The new request records the approval it
+  kept (``approval_reuses``).
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ from pricing.errors import PricingError
 from pricing.keys import sku_key
 from pricing.money import format_money
 from pricing.policy.versions import PolicyVersion
+from pricing.requests import records
 from pricing.requests.records import SYSTEM, Event, Request, RequestLine
+from pricing.storage import queries, store
 
 STORED_PLACES = Decimal("0.000001")  # a discount as stored (request_lines.discount_pct)
 
@@ -85,7 +91,14 @@ def may_keep(conn: Connection, approval: Request, request: Request, version: Pol
     """Whether a changed request keeps the approval it had: every waiting line within what a
     person approved, and that person may still approve it now (the policy in force, their
     role, never their own request)."""
-    if not covers(approval, request) or approval.decided_by is None:
+    return covers(approval, request) and _still_approves(conn, approval, request, version)
+
+
+def _still_approves(
+    conn: Connection, approval: Request, request: Request, version: PolicyVersion
+) -> bool:
+    """Whether the person who gave ``approval`` may approve ``request`` now."""
+    if approval.decided_by is None:
         return False
     try:
         authority.may_decide(authority.actor(conn, approval.decided_by), request, version,
@@ -95,10 +108,53 @@ def may_keep(conn: Connection, approval: Request, request: Request, version: Pol
     return True
 
 
+# A request in one of these holds the units its lines were approved for (an approval still
+# open, or a deal won); a withdrawn, lost, rejected or expired one holds none.
+HOLDING = ("pending", "approved", "won")
+_REUSE_LOCK = 7201559  # (PostgreSQL: new requests counting one approval's units queue up)
+
+
+def earlier_approval(
+    conn: Connection, request: Request, version: PolicyVersion, now: datetime
+) -> Request | None:
+    """For a new request waiting for the approvers: the approval a person gave an earlier
+    request of the same rep and customer, since withdrawn or lost and still valid, that covers
+    every waiting line with units no other request kept of it, and whose approver may still
+    approve it (the newest such); or None."""
+    if request.status != "pending" or request.contract is not None:
+        return None
+    numbers = queries.reusable_approvals(conn, rep=request.rep, customer=request.customer,
+                                         currency=request.currency, now=now, system=SYSTEM)  # fmt: skip
+    if not numbers:
+        return None
+    store.advisory_lock(conn, _REUSE_LOCK)
+    waiting = [line for line in request.lines if line.decision == "pending"]
+    for approval in records.load_many(conn, numbers, events=False):
+        assert approval.id is not None
+        given = granted(approval)
+        kept = records.load_many(conn, queries.reusers_of(conn, approval.id, HOLDING),
+                                 events=False)  # fmt: skip
+        used = [line for other in kept for line in granted_to(other)]
+        if (
+            given
+            and _assigned([*used, *waiting], given) is not None
+            and _still_approves(conn, approval, request, version)
+        ):
+            return approval
+    return None
+
+
+def granted_to(request: Request) -> list[RequestLine]:
+    """The lines of ``request`` that needed a level and were approved (by a person, or by an
+    approval kept)."""
+    return [line for line in request.lines if line.decision == "approved" and line.level]
+
+
 def reuse(request: Request, approval: Request, now: datetime) -> None:
-    """Keep ``approval`` for the changed ``request``, saying so: its waiting lines approved
-    (with the level they needed, as a person's approval keeps it) and the reason, the
-    approver and validity unchanged, and an event naming the approval."""
+    """Keep ``approval`` for ``request`` (changed, or new: :func:`earlier_approval`), saying
+    so: its waiting lines approved (with the level they needed, as a person's approval keeps
+    it) and the reason, the approver and validity unchanged, and an event naming the
+    approval."""
     assert approval.decided_at is not None
     said = (
         f"{approval.code}'s approval by {approval.decided_by} "
@@ -107,7 +163,10 @@ def reuse(request: Request, approval: Request, now: datetime) -> None:
         + ")"
     )
     waiting = [line for line in request.lines if line.decision == "pending"]
-    for line, given in zip(waiting, _assigned(waiting, granted(approval)) or [], strict=True):
+    assigned = _assigned(waiting, granted(approval))
+    if approval.id != request.id:  # (a new request: after what others kept of it)
+        request.reused = approval.id
+    for line, given in zip(waiting, assigned or [], strict=True):
         line.decision = "approved"
         line.reasons.append(
             f"within {said}: {format_money(given.price, approval.currency)} for up to {given.qty}"

@@ -79,6 +79,7 @@ class Request:
     expires_at: datetime | None = None
     events: list[Event] = field(default_factory=list)
     contract: Terms | None = None  # a contract: standing prices for a period
+    reused: int | None = None  # the request whose approval by a person this one kept
 
     @property
     def code(self) -> str | None:
@@ -146,6 +147,7 @@ class Stored:
     lines: Mapping[int, Sequence[queries.RequestLineRecord]]
     history: Mapping[int, Sequence[Event]]
     periods: Mapping[int, Terms]
+    reuses: Mapping[int, int]
 
     def requests(self) -> list[Request]:
         """The requests these rows are (a stored value that does not read: a
@@ -154,7 +156,8 @@ class Stored:
         for n in self.numbers:
             try:
                 made.append(_request(self.rows[n], [_line(r) for r in self.lines.get(n, ())],
-                                     list(self.history.get(n, ())), self.periods.get(n)))  # fmt: skip
+                                     list(self.history.get(n, ())), self.periods.get(n),
+                                     self.reuses.get(n)))  # fmt: skip
             except (ValueError, TypeError) as exc:
                 raise _damage(n, exc) from None
         return made
@@ -167,6 +170,7 @@ def read_many(conn: Connection, numbers: list[int], *, events: bool = True) -> S
         lines = queries.request_line_rows_of(conn, numbers)
         history = queries.event_rows_of(conn, numbers) if events else {}
         periods = queries.contract_rows_of(conn, numbers)
+        reuses = queries.reuse_rows_of(conn, numbers)
     except (ValueError, TypeError) as exc:
         if len(numbers) == 1:
             raise _damage(numbers[0], exc) from None
@@ -174,7 +178,7 @@ def read_many(conn: Connection, numbers: list[int], *, events: bool = True) -> S
     missing = [n for n in numbers if n not in rows]
     if missing:
         raise NotFoundError(f"no request {request_code(missing[0])}")
-    return Stored(tuple(numbers), rows, lines, history, periods)
+    return Stored(tuple(numbers), rows, lines, history, periods, reuses)
 
 
 def _joined(each: list[Stored]) -> Stored:
@@ -185,6 +189,7 @@ def _joined(each: list[Stored]) -> Stored:
         {n: ls for one in each for n, ls in one.lines.items()},
         {n: es for one in each for n, es in one.history.items()},
         {n: t for one in each for n, t in one.periods.items()},
+        {n: a for one in each for n, a in one.reuses.items()},
     )
 
 
@@ -203,7 +208,11 @@ def _load(conn: Connection, number: int) -> Request:
 
 
 def _request(
-    row: queries.RequestRecord, lines: list[RequestLine], events: list[Event], terms: Terms | None
+    row: queries.RequestRecord,
+    lines: list[RequestLine],
+    events: list[Event],
+    terms: Terms | None,
+    reused: int | None,
 ) -> Request:
     return Request(
         id=row.id,
@@ -222,6 +231,7 @@ def _request(
         expires_at=row.expires_at,
         events=events,
         contract=terms,
+        reused=reused,
     )
 
 

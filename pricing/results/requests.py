@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from pricing.keys import sku_key
+from pricing.keys import request_code, sku_key
 from pricing.policy import Decision
 from pricing.requests import ContractState
 from pricing.results import common
@@ -215,7 +215,9 @@ class ContractPeriod(Result):
 
 class RequestResult(Result):
     """A request: its lines judged, its state (``id`` is None for a check, never stored);
-    ``contract``: the period of a contract (standing prices), None for a deal's request."""
+    ``contract``: the period of a contract (standing prices), None for a deal's request;
+    ``reused_approval``: the earlier request whose approval by a person it kept (withdrawn or
+    lost, its approval still valid), None when it kept none."""
 
     id: str | None
     status: Status
@@ -232,6 +234,7 @@ class RequestResult(Result):
     edition: int
     lines: list[JudgedLine]
     contract: ContractPeriod | None = None
+    reused_approval: str | None = None
 
     @classmethod
     def of(cls, r: Request) -> RequestResult:
@@ -254,6 +257,7 @@ def _request_fields(r: Request) -> dict[str, object]:
         "policy_version": r.policy_version,
         "edition": r.edition,
         "lines": [JudgedLine.of(line, r.currency) for line in r.lines],
+        "reused_approval": None if r.reused is None else request_code(r.reused),
         "contract": None
         if r.contract is None
         else ContractPeriod(

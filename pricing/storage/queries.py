@@ -30,6 +30,7 @@ from pricing.keys import customer_key, sku_key
 from pricing.money import MICRO, from_micros
 from pricing.storage.store import (
     Timestamp,
+    approval_reuses,
     bulk_insert,
     contract_terms,
     editions,
@@ -545,6 +546,55 @@ def contract_rows_of(conn: Connection, numbers: Sequence[int]) -> dict[int, Cont
 
     found = _each_requests(conn, contract_terms, contract_terms.c.request_id, numbers, terms)
     return {number: rows[0] for number, rows in found.items() if rows}
+
+
+def insert_reuse(conn: Connection, number: int, approval: int) -> None:
+    """Request ``number`` kept the approval of request ``approval``."""
+    conn.execute(approval_reuses.insert().values(request_id=number, approval_id=approval))
+
+
+def reuse_rows_of(conn: Connection, numbers: Sequence[int]) -> dict[int, int]:
+    """The approval each of the requests ``numbers`` that kept an earlier one's kept."""
+    found = _each_requests(
+        conn, approval_reuses, approval_reuses.c.request_id, numbers, lambda r: int(r.approval_id)
+    )
+    return {number: rows[0] for number, rows in found.items() if rows}
+
+
+def reusable_approvals(
+    conn: Connection, *, rep: str, customer: str, currency: str, now: datetime, system: str
+) -> list[int]:
+    """The requests of ``rep`` for ``customer`` (compared by :func:`customer_key`) in
+    ``currency`` that a person approved, since withdrawn or lost, whose approval has not
+    expired by ``now``: newest first. Contracts are not among them."""
+    r = requests
+    found = conn.execute(
+        select(r.c.id, r.c.customer)
+        .where(
+            r.c.rep == rep,
+            r.c.currency == currency,
+            r.c.status.in_(("withdrawn", "lost")),
+            r.c.decided_by.is_not(None),
+            r.c.decided_by != system,
+            r.c.expires_at >= now,
+            r.c.id.not_in(select(contract_terms.c.request_id)),
+        )
+        .order_by(r.c.id.desc())
+    )
+    wanted = customer_key(customer)
+    return [int(row.id) for row in found if customer_key(row.customer) == wanted]
+
+
+def reusers_of(conn: Connection, approval: int, statuses: Sequence[str]) -> list[int]:
+    """The requests in one of ``statuses`` that kept request ``approval``'s approval."""
+    u = approval_reuses
+    found = conn.execute(
+        select(u.c.request_id)
+        .join(requests, requests.c.id == u.c.request_id)
+        .where(u.c.approval_id == approval, requests.c.status.in_(tuple(statuses)))
+        .order_by(u.c.request_id)
+    )
+    return [int(row.request_id) for row in found]
 
 
 def contract_numbers(

@@ -49,7 +49,7 @@ from pricing.errors import (
 from pricing.money import from_micros, to_micros
 from pricing.storage.urls import display_url, resolve_url
 
-SCHEMA_REVISION = "0016"
+SCHEMA_REVISION = "0017"
 MEMORY_URL = "sqlite://"  # an SQLite database in memory: a dry run's when nothing is stored yet
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out (SQLSTATE lock_not_available)
 NOT_PERMITTED = "42501"  # PostgreSQL: insufficient_privilege (no CREATE, no SELECT, ...)
@@ -791,6 +791,7 @@ def _reason_locked(message: str = "database is locked") -> str:
 # own, registered with the metadata above when this one is loaded.
 from pricing.storage.fx_tables import fx_imports as fx_imports  # noqa: E402
 from pricing.storage.fx_tables import fx_series as fx_series  # noqa: E402
+from pricing.storage.team_tables import approval_reuses as approval_reuses  # noqa: E402
 from pricing.storage.team_tables import contract_terms as contract_terms  # noqa: E402
 from pricing.storage.team_tables import mail_outbox as mail_outbox  # noqa: E402
 from pricing.storage.team_tables import passwords as passwords  # noqa: E402

@@ -1,5 +1,5 @@
 """The team server's own tables: passwords and sessions for the web pages, the mail outbox
-(schema revision 0014); the periods of contracted prices (0015). Part of the store's metadata (:mod:`pricing.storage.store` loads this
+(schema revision 0014); the periods of contracted prices (0015); approvals reused (0017). Part of the store's metadata (:mod:`pricing.storage.store` loads this
 module), kept apart so that the store's module stays readable."""
 
 from __future__ import annotations
@@ -69,4 +69,14 @@ contract_terms = Table(
     Column("ends", Date, nullable=False),
     Column("ended_at", Timestamp),
     Column("ended_by", String(200)),
+)
+
+# An approval a new request kept (since 0017): the earlier request of the same rep and customer
+# whose approval by a person covers every line of ``request_id`` (its units not used by another).
+approval_reuses = Table(
+    "approval_reuses",
+    metadata,
+    Column("request_id", Integer, ForeignKey("requests.id"), primary_key=True),
+    Column("approval_id", Integer, ForeignKey("requests.id"), nullable=False),
+    Index("ix_approval_reuses_approval", "approval_id"),
 )

@@ -267,3 +267,13 @@ CREATE TABLE fx_series (
 
 CREATE INDEX ix_fx_series_pair ON fx_series (base, currency);
 
+CREATE TABLE approval_reuses (
+	request_id INTEGER NOT NULL, 
+	approval_id INTEGER NOT NULL, 
+	PRIMARY KEY (request_id), 
+	FOREIGN KEY(request_id) REFERENCES requests (id), 
+	FOREIGN KEY(approval_id) REFERENCES requests (id)
+);
+
+CREATE INDEX ix_approval_reuses_approval ON approval_reuses (approval_id);
+
