@@ -74,22 +74,6 @@ def test_request_documents_are_the_cores(sales: Cli) -> None:
     )
 
 
-def test_a_servers_answer_holds_the_values_the_cli_prints_as_text(sales: Cli) -> None:
-    """Given typed results and plain documents (Decimals, datetimes, dates, tuples, numbers as
-    keys), when the server puts one in its answer as JSON's own values (``jsonable``, not the
-    text written and read back), then they are what the CLI's text reads as, value for value."""
-    from datetime import UTC, datetime
-
-    sales("request", "--customer", "Acme", "--reason", "bid", "HW-100", "--qty", "10",
-          "--price", "100", user="priya")  # fmt: skip
-    db = sales.store()
-    requests = [RequestResult.of(r) for r in lifecycle.list_requests(db)]
-    plain = {"at": datetime(2026, 12, 7, 9, 30, tzinfo=UTC), "on": date(2026, 1, 2),
-             "price": Decimal("96.90"), "pair": (1, "a"), 3: None, True: [1.5, False]}  # fmt: skip
-    for document in (requests, requests[0], plain, [plain, requests]):
-        assert documents.jsonable(document) == json.loads(documents.dumps(document))
-
-
 def test_a_refused_request_is_the_cores_refusal(sales: Cli) -> None:
     out = printed(
         sales, "request", "--customer", "Acme", "--reason", "bid", "NOPE-1", "--qty", "1",

@@ -344,15 +344,11 @@ def test_reps_see_their_own_requests_and_managers_see_all(team: Team) -> None:
 
 
 # 4. Loosening the rules ------------------------------------------------------------------------
-# TODO(switch to the CLI): `pricing policy load`, `pricing pricebook import` and `pricing deals
-# import` are converted to operations by other branches; until they are merged here, these go
-# to the HTTP API directly, and are skipped while the server does not offer the operation.
 
 
 def _upload(team: Team, person: str, operation: str, params: dict[str, Any], part: str,
             path: Path) -> httpx.Response:  # fmt: skip
-    if operation not in team.operations():
-        pytest.skip(f"{operation} is not an operation of this branch yet")
+    """A call with a file, sent as the HTTP API takes it (what the CLI's client sends)."""
     with path.open("rb") as handle:
         return httpx.post(
             f"{team.server}/api/{operation}",
@@ -373,6 +369,7 @@ def test_only_the_owner_loads_a_policy(team: Team, person: str) -> None:
     loose = team.folder / "loose.toml"
     loose.write_text(POLICY.replace("rep = 10.0", "rep = 19.0") + TEAM)  # valid, and looser
     before = team.snapshot()
+    refused(team.client(person, "policy", "load", str(loose)), 1, f"{person} is", "only owner")
     _refused_403(_upload(team, person, "policy.load", {}, "file", loose))
     assert team.snapshot() == before
 
@@ -383,6 +380,8 @@ def test_only_a_marketer_or_the_owner_imports_a_price_book(team: Team, person: s
         "Price Book": [["SKU", "Family", "List Price"], ["HW-200", "Hardware", 30]],
     })  # fmt: skip
     before = team.snapshot()
+    done = team.client(person, "pricebook", "import", str(cheap), "--effective", "2026-02-01")
+    refused(done, 1, f"{person} is", "may import")
     params = {"effective": "2026-02-01"}
     _refused_403(_upload(team, person, "pricebook.import", params, "file", cheap))
     assert team.snapshot() == before
@@ -394,6 +393,7 @@ def test_only_the_owner_imports_deals(team: Team, person: str) -> None:
     deals.write_text("Order ID,Order Date,Customer,Sales Rep,SKU,Quantity,Net Price\n"
                      "SO-1,2026-01-05,Acme,priya,HW-200,1,10.00\n")  # fmt: skip
     before = team.snapshot()
+    refused(team.client(person, "deals", "import", str(deals)), 1, f"{person} is", "only owner")
     _refused_403(_upload(team, person, "deals.import", {}, "file", deals))
     assert team.snapshot() == before
 

@@ -19,10 +19,10 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
@@ -30,6 +30,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pricing import config, limits
@@ -54,7 +55,8 @@ from pricing.storage.store import Store
 
 log = logging.getLogger("pricing.server")
 USER_HEADER = "X-Pricing-User"
-KINDS: list[tuple[type[PricingError], str, int]] = [
+Kind = Literal["input", "not_found", "refused", "server", "store"]  # of an error, to a client
+KINDS: list[tuple[type[PricingError], Kind, int]] = [
     (InputError, "input", 400),
     (NotFoundError, "not_found", 404),
     (Refused, "refused", 403),
@@ -70,17 +72,86 @@ UNAVAILABLE = "the store is unavailable; try again later (the server's log says 
 BUSY = "the store is busy; try again in a moment (nothing was changed)"
 
 
+class Problem(BaseModel):
+    """What went wrong with a call: its kind (the client raises the core's error of that kind
+    again), the message people read, and for an input the part it names (``detail``) and the
+    parameter (``field``)."""
+
+    kind: Kind
+    message: str
+    detail: str | None = None
+    field: str | None = None
+
+
+class ErrorAnswer(BaseModel):
+    """The one answer of every refused or failed call, whatever its status: a call's own
+    error, a refused sign-in, a body too large or too slow, a path or a method the server does
+    not have."""
+
+    error: Problem
+
+
+def _problem(
+    status: int,
+    kind: Kind,
+    message: str,
+    *,
+    detail: str | None = None,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """The error document (:class:`ErrorAnswer`) with its status: the one way every error
+    the server sends is written. An input's ``detail`` is its message when it names no
+    ``field`` (what the client raises again as the core's :class:`InputError`); any other
+    error is its kind and its message alone."""
+    if kind == "input" and detail is None and field is None:
+        detail = message
+    answer = ErrorAnswer(error=Problem(kind=kind, message=message, detail=detail, field=field))
+    document = answer.model_dump(mode="json", exclude_none=kind != "input")
+    return JSONResponse(document, status_code=status, headers=headers)
+
+
+def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """What the framework refuses itself, as the error document: a path the server does not
+    have (404), a method a path is not called with (405), a form it cannot read (400)."""
+    path, status = request.url.path, exc.status_code
+    if status == 404:
+        name = path.removeprefix("/api/")
+        said = (
+            f"this server has no operation {name!r} (is it an older version of pricing?); "
+            "/docs lists the operations it has"
+            if path.startswith("/api/")
+            else f"there is nothing at {path}: the operations are POST /api/OPERATION, "
+            "listed at /docs"
+        )
+        return _problem(404, "not_found", said, headers=exc.headers)
+    if status == 405:
+        allowed = (exc.headers or {}).get("Allow")
+        said = f"{path} is not called with {request.method}" + (
+            f": it takes {allowed}" if allowed else ""
+        )
+        return _problem(405, "input", said, headers=exc.headers)
+    said = f"the call cannot be read: {exc.detail}" if status < 500 else str(exc.detail)
+    return _problem(status, "input" if status < 500 else "server", said, headers=exc.headers)
+
+
+class Health(BaseModel):
+    """``GET /api/health``: ``ok`` when the store answers, else ``unavailable`` and why, as
+    people are told (never the database's address)."""
+
+    status: Literal["ok", "unavailable"]
+    message: str | None = None
+
+
 def _error(exc: PricingError) -> JSONResponse:
     if isinstance(exc, StoreError) and not isinstance(exc, DamagedError):
         log.warning("the store failed a call: %s", exc)
-        said = BUSY if isinstance(exc, StoreBusy) else UNAVAILABLE
-        return JSONResponse({"error": {"kind": "store", "message": said}}, status_code=503)
+        return _problem(503, "store", BUSY if isinstance(exc, StoreBusy) else UNAVAILABLE)
     for kind, name, status in KINDS:
         if isinstance(exc, kind):
-            body: dict[str, Any] = {"kind": name, "message": str(exc)}
             if isinstance(exc, InputError):
-                body.update(detail=exc.detail, field=exc.field)
-            return JSONResponse({"error": body}, status_code=status)
+                return _problem(status, name, str(exc), detail=exc.detail, field=exc.field)
+            return _problem(status, name, str(exc))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -117,6 +188,23 @@ def _model(op: Operation) -> type[BaseModel]:
     )
 
 
+class Server(FastAPI):
+    """The FastAPI application, whose OpenAPI says what the server sends: FastAPI declares a
+    422 (its ``HTTPValidationError``) on every route with a body, but a call whose body does
+    not fit is answered 400 with the error document (declared on each route), so no route
+    says 422 and the unused schemas are left out."""
+
+    def openapi(self) -> dict[str, Any]:
+        described = super().openapi()
+        for path in described.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        schemas = described.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        return described
+
+
 def create_app(url: str | None = None) -> FastAPI:
     """The server over the database at ``url`` (default: the configured one)."""
     store = Store.open(url, create=True)
@@ -131,7 +219,7 @@ def create_app(url: str | None = None) -> FastAPI:
         mailer.stop()
         store.close()
 
-    app = FastAPI(
+    app = Server(
         title="pricing",
         summary="Standard list pricing, special prices held to guardrails, drift.",
         version=_version(),
@@ -156,6 +244,10 @@ def create_app(url: str | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(_invalid(exc.errors()))
+
+    @app.exception_handler(HTTPException)
+    async def not_offered(request: Request, exc: HTTPException) -> JSONResponse:
+        return _http_error(request, exc)
 
     @app.middleware("http")
     async def signed_in(request: Request, call_next: Any) -> Any:
@@ -204,12 +296,16 @@ def create_app(url: str | None = None) -> FastAPI:
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return JSONResponse(
-            {"error": {"kind": "server", "message": "the server failed on this call (a bug); "
-                       "its log has the details"}}, status_code=500)  # fmt: skip
+        return _problem(500, "server", "the server failed on this call (a bug); its log has "
+                        "the details")  # fmt: skip
 
-    @app.get("/api/health")
-    def health() -> JSONResponse:
+    @app.get(
+        "/api/health",
+        response_model=Health,
+        response_model_exclude_none=True,
+        responses={503: {"model": Health, "description": "The store does not answer"}},
+    )
+    def health() -> Health | JSONResponse:
         """200 ``ok`` when the store answers, else 503 ``unavailable`` (a load balancer or a
         monitor then knows; the log has why)."""
         try:
@@ -217,8 +313,9 @@ def create_app(url: str | None = None) -> FastAPI:
                 conn.exec_driver_sql("SELECT 1")
         except (PricingError, SQLAlchemyError) as exc:
             log.warning("health check: the store does not answer: %s", exc)
-            return JSONResponse({"status": "unavailable", "message": UNAVAILABLE}, 503)
-        return JSONResponse({"status": "ok"})
+            down = Health(status="unavailable", message=UNAVAILABLE)
+            return JSONResponse(down.model_dump(mode="json"), 503)
+        return Health(status="ok")
 
     page = _docs_page(app.title, app.version, operations)
 
@@ -367,11 +464,8 @@ class BoundedBody:
             if not started:
                 message = (f"the call's body stopped arriving for {self.stall:g} s: it was cut "
                            "off and nothing was stored; send it again")  # fmt: skip
-                await JSONResponse(
-                    {"error": {"kind": "input", "message": message, "detail": message,
-                               "field": None}},
-                    status_code=408, headers={"Connection": "close"},
-                )({"type": "http"}, _no_body, send)  # fmt: skip
+                stalled = _problem(408, "input", message, headers={"Connection": "close"})
+                await stalled({"type": "http"}, _no_body, send)
 
     @staticmethod
     async def _refuse(bound: limits.Limit, send: Send) -> None:
@@ -384,11 +478,7 @@ class BoundedBody:
             f"the call is larger than this server takes: {bound.what} over the limit of "
             f"{bound.shown()}{raise_it}; nothing was stored"
         )
-        refused = JSONResponse(
-            {"error": {"kind": "input", "message": message, "detail": message, "field": None}},
-            status_code=413,
-        )
-        await refused({"type": "http"}, _no_body, send)
+        await _problem(413, "input", message)({"type": "http"}, _no_body, send)
 
 
 async def _no_body() -> Message:
@@ -433,8 +523,7 @@ def _multipart(request: Request) -> bool:
 
 
 def _too_many(message: str, wait: int) -> JSONResponse:
-    return JSONResponse({"error": {"kind": "server", "message": message}}, status_code=429,
-                        headers={"Retry-After": str(wait)})  # fmt: skip
+    return _problem(429, "server", message, headers={"Retry-After": str(wait)})
 
 
 def _unread(request: Request, response: JSONResponse) -> JSONResponse:
@@ -474,32 +563,34 @@ def _person(store: Store, request: Request, needs: Action | None = None) -> str:
     return person.name
 
 
-class Problem(BaseModel):
-    """What went wrong with a call: its kind (``input``, ``not_found``, ``refused``, ``server``,
-    ``store``), the message people read, and for an input the part it names (``detail``) and
-    the parameter (``field``)."""
-
-    kind: str
-    message: str
-    detail: str | None = None
-    field: str | None = None
-
-
-class ErrorAnswer(BaseModel):
-    """The one answer of every refused or failed call, whatever its status."""
-
-    error: Problem
-
-
-ERROR_ANSWERS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorAnswer, "description": "The call's input is wrong (named)"},
-    401: {"model": ErrorAnswer, "description": "No token, or one that signs nobody in"},
-    403: {"model": ErrorAnswer, "description": "The person's role does not allow it"},
-    404: {"model": ErrorAnswer, "description": "What the call names does not exist"},
-    413: {"model": ErrorAnswer, "description": "The call is larger than the server takes"},
-    429: {"model": ErrorAnswer, "description": "Too many failed sign-ins, or uploads running"},
-    503: {"model": ErrorAnswer, "description": "The store is unavailable or busy"},
+# What each status of a refused or failed call means: every one of them is an ErrorAnswer.
+ERROR_STATUSES: dict[int, str] = {
+    400: "The call's input is wrong (named), its body malformed or its parameters unknown",
+    401: "No token, or one that signs nobody in",
+    403: "The person's role does not allow it, or a business no (an approval refused)",
+    404: "What the call names does not exist",
+    408: "The call's body stopped arriving (PRICING_BODY_TIMEOUT)",
+    413: "The call is larger than the server takes",
+    429: "Too many failed sign-ins, or uploads running",
+    500: "The server failed on the call (a bug; its log has the details)",
+    503: "The store is unavailable or busy",
 }
+# The operations that name nothing stored (no request, person, edition, policy version,
+# import, SKU or rate, nor the price book or policy in force): they never answer 404.
+NAMES_NOTHING = frozenset({
+    "audit.head", "audit.verify", "db.check", "deals.imports", "people.list", "people.whoami",
+    "pricebook.editions", "policy.check",
+})  # fmt: skip
+
+
+def _error_answers(op: Operation) -> dict[int | str, dict[str, Any]]:
+    """The error statuses ``op`` can answer with, each with the one error document."""
+    return {
+        status: {"model": ErrorAnswer, "description": description}
+        for status, description in ERROR_STATUSES.items()
+        if not (status == 404 and op.name in NAMES_NOTHING)
+    }
+
 
 # The token, as OpenAPI shows it. The check itself runs before the call's body is read (the
 # ``signed_in`` middleware of :func:`create_app`: a rep's 400 MB upload is refused unread);
@@ -523,13 +614,14 @@ SignedIn = Annotated[str, Depends(signed_in_person)]
 
 
 def _answer_model(op: Operation) -> type[BaseModel]:
-    """The answer's schema: the method's result as ``document``, and, for an operation that
-    writes a file, that file (base64) as ``output``."""
+    """The answer's schema, through which FastAPI writes it: the method's result as
+    ``document``, and, for an operation that writes a file, that file (base64) as ``output``
+    (left out when none was written)."""
     name = op.name.replace(".", "_").title().replace("_", "")
     return create_model(
         f"{name}Answer",
         document=(op.result(), ...),
-        output=(str | None, None),
+        output=(str | None, Field(None, exclude_if=lambda value: value is None)),
     )
 
 
@@ -541,14 +633,14 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
 
     if not op.files:
 
-        def endpoint(call: body_model, user: SignedIn) -> JSONResponse:  # type: ignore[valid-type]
-            return JSONResponse(_run(op, caller(user), call.model_dump(exclude_unset=False)))  # type: ignore[attr-defined]
+        def endpoint(call: body_model, user: SignedIn) -> dict[str, Any]:  # type: ignore[valid-type]
+            return _run(op, caller(user), call.model_dump())  # type: ignore[attr-defined]
 
     else:
 
         async def endpoint(  # type: ignore[misc]
             request: Request, user: SignedIn
-        ) -> JSONResponse:
+        ) -> dict[str, Any]:
             # No file given: the client sends the call as JSON, like any other operation.
             form = None
             try:
@@ -566,8 +658,7 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
 
                     values = call.model_dump()
                     values["params"].update({k: path for k, (path, _) in saved.items()})
-                    answer = await run_in_threadpool(_run, op, caller(user), values, saved)
-                    return JSONResponse(answer)
+                    return await run_in_threadpool(_run, op, caller(user), values, saved)
             finally:
                 if form is not None:
                     await form.close()  # the received copies, whatever the answer
@@ -580,8 +671,8 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
         f"/api/{op.name}",
         summary=op.summary,
         name=op.name,
-        response_model=_answer_model(op),
-        responses=ERROR_ANSWERS,
+        response_model=_answer_model(op),  # what the endpoint returns is written through it
+        responses=_error_answers(op),
         openapi_extra=None if not op.files else _upload_schema(op, body_model),
     )(endpoint)
 
@@ -731,13 +822,11 @@ def _run(
             raise InputError(_as_named(exc.detail, ours), field=exc.field) from None
         except PricingError as exc:
             raise type(exc)(_as_named(str(exc), ours)) from None
-        from pricing.documents import jsonable
-
         if output is not None:
             document = written_as(document, str(output), str(call["output"]))
             if output.exists():
                 answer["output"] = base64.b64encode(output.read_bytes()).decode("ascii")
-        answer["document"] = jsonable(document)
+        answer["document"] = document  # typed: written once, by the route's response model
     return answer
 
 
