@@ -19,10 +19,10 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
@@ -39,129 +39,19 @@ from pricing.access.authority import Action
 from pricing.errors import (
     DamagedError,
     InputError,
-    NotFoundError,
     NotSignedIn,
     PricingError,
-    Refused,
-    ServerError,
-    StoreBusy,
     StoreError,
     Unsealed,
 )
 from pricing.operations import Operation, check_values, load_all, run
 from pricing.operations.library import Pricing
+from pricing.server import errors
 from pricing.server.guard import SignInGuard
 from pricing.storage.store import Store
 
 log = logging.getLogger("pricing.server")
 USER_HEADER = "X-Pricing-User"
-Kind = Literal["input", "not_found", "refused", "server", "store"]  # of an error, to a client
-KINDS: list[tuple[type[PricingError], Kind, int]] = [
-    (InputError, "input", 400),
-    (NotFoundError, "not_found", 404),
-    (Refused, "refused", 403),
-    (NotSignedIn, "server", 401),
-    (ServerError, "server", 500),
-    (PricingError, "store", 503),
-]
-
-
-# What a client is told when the database fails: never its address, user or name, nor a setting
-# of the server (the server's log has the whole message, for its administrator).
-UNAVAILABLE = "the store is unavailable; try again later (the server's log says why)"
-BUSY = "the store is busy; try again in a moment (nothing was changed)"
-
-
-class Problem(BaseModel):
-    """What went wrong with a call: its kind (the client raises the core's error of that kind
-    again), the message people read, and for an input the part it names (``detail``) and the
-    parameter (``field``)."""
-
-    kind: Kind
-    message: str
-    detail: str | None = None
-    field: str | None = None
-
-
-class ErrorAnswer(BaseModel):
-    """The one answer of every refused or failed call, whatever its status: a call's own
-    error, a refused sign-in, a body too large or too slow, a path or a method the server does
-    not have."""
-
-    error: Problem
-
-
-def _problem(
-    status: int,
-    kind: Kind,
-    message: str,
-    *,
-    detail: str | None = None,
-    field: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
-    """The error document (:class:`ErrorAnswer`) with its status: the one way every error
-    the server sends is written. An input's ``detail`` is its message when it names no
-    ``field`` (what the client raises again as the core's :class:`InputError`); any other
-    error is its kind and its message alone."""
-    if kind == "input" and detail is None and field is None:
-        detail = message
-    answer = ErrorAnswer(error=Problem(kind=kind, message=message, detail=detail, field=field))
-    document = answer.model_dump(mode="json", exclude_none=kind != "input")
-    return JSONResponse(document, status_code=status, headers=headers)
-
-
-def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    """What the framework refuses itself, as the error document: a path the server does not
-    have (404), a method a path is not called with (405), a form it cannot read (400)."""
-    path, status = request.url.path, exc.status_code
-    if status == 404:
-        name = path.removeprefix("/api/")
-        said = (
-            f"this server has no operation {name!r} (is it an older version of pricing?); "
-            "/docs lists the operations it has"
-            if path.startswith("/api/")
-            else f"there is nothing at {path}: the operations are POST /api/OPERATION, "
-            "listed at /docs"
-        )
-        return _problem(404, "not_found", said, headers=exc.headers)
-    if status == 405:
-        allowed = (exc.headers or {}).get("Allow")
-        said = f"{path} is not called with {request.method}" + (
-            f": it takes {allowed}" if allowed else ""
-        )
-        return _problem(405, "input", said, headers=exc.headers)
-    said = f"the call cannot be read: {exc.detail}" if status < 500 else str(exc.detail)
-    return _problem(status, "input" if status < 500 else "server", said, headers=exc.headers)
-
-
-class Health(BaseModel):
-    """``GET /api/health``: ``ok`` when the store answers, else ``unavailable`` and why, as
-    people are told (never the database's address)."""
-
-    status: Literal["ok", "unavailable"]
-    message: str | None = None
-
-
-def _error(exc: PricingError) -> JSONResponse:
-    if isinstance(exc, StoreError) and not isinstance(exc, DamagedError):
-        log.warning("the store failed a call: %s", exc)
-        return _problem(503, "store", BUSY if isinstance(exc, StoreBusy) else UNAVAILABLE)
-    for kind, name, status in KINDS:
-        if isinstance(exc, kind):
-            if isinstance(exc, InputError):
-                return _problem(status, name, str(exc), detail=exc.detail, field=exc.field)
-            return _problem(status, name, str(exc))
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _invalid(errors: Sequence[Any]) -> InputError:
-    """A call whose parameters do not fit the operation, said in one line."""
-    first = errors[0] if errors else {}
-    where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "params"))
-    return InputError(
-        f"the call's parameters are not valid: {where}: {first.get('msg', 'invalid')}"
-    )
 
 
 def _model(op: Operation) -> type[BaseModel]:
@@ -239,15 +129,15 @@ def create_app(url: str | None = None) -> FastAPI:
 
     @app.exception_handler(PricingError)
     async def pricing_error(_request: Request, exc: PricingError) -> JSONResponse:
-        return _error(exc)
+        return errors.error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(_invalid(exc.errors()))
+        return errors.error_response(errors.invalid(exc.errors()))
 
     @app.exception_handler(HTTPException)
     async def not_offered(request: Request, exc: HTTPException) -> JSONResponse:
-        return _http_error(request, exc)
+        return errors.http_error(request, exc)
 
     @app.middleware("http")
     async def signed_in(request: Request, call_next: Any) -> Any:
@@ -270,12 +160,12 @@ def create_app(url: str | None = None) -> FastAPI:
             user = await run_in_threadpool(_person, store, request, needs.get(path))
         except _WrongToken as exc:
             guard.failed(address, str(request.headers.get(USER_HEADER) or ""))
-            return _unread(request, _error(exc))
+            return _unread(request, errors.error_response(exc))
         except PricingError as exc:
-            return _unread(request, _error(exc))
+            return _unread(request, errors.error_response(exc))
         except (OperationalError, InterfaceError) as exc:
             error = StoreError(f"database: {exc.__class__.__name__}: {exc}")
-            return _unread(request, _error(error))
+            return _unread(request, errors.error_response(error))
         request.state.user = user
         if path not in heavy or not _multipart(request):
             return await call_next(request)
@@ -291,21 +181,21 @@ def create_app(url: str | None = None) -> FastAPI:
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     async def unavailable(_request: Request, exc: Exception) -> JSONResponse:
-        return _error(StoreError(f"database: {exc.__class__.__name__}: {exc}"))
+        return errors.error_response(StoreError(f"database: {exc.__class__.__name__}: {exc}"))
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return _problem(500, "server", "the server failed on this call (a bug); its log has "
+        return errors.problem(500, "server", "the server failed on this call (a bug); its log has "
                         "the details")  # fmt: skip
 
     @app.get(
         "/api/health",
-        response_model=Health,
+        response_model=errors.Health,
         response_model_exclude_none=True,
-        responses={503: {"model": Health, "description": "The store does not answer"}},
+        responses={503: {"model": errors.Health, "description": "The store does not answer"}},
     )
-    def health() -> Health | JSONResponse:
+    def health() -> errors.Health | JSONResponse:
         """200 ``ok`` when the store answers, else 503 ``unavailable`` (a load balancer or a
         monitor then knows; the log has why)."""
         try:
@@ -313,9 +203,9 @@ def create_app(url: str | None = None) -> FastAPI:
                 conn.exec_driver_sql("SELECT 1")
         except (PricingError, SQLAlchemyError) as exc:
             log.warning("health check: the store does not answer: %s", exc)
-            down = Health(status="unavailable", message=UNAVAILABLE)
+            down = errors.Health(status="unavailable", message=errors.UNAVAILABLE)
             return JSONResponse(down.model_dump(mode="json"), 503)
-        return Health(status="ok")
+        return errors.Health(status="ok")
 
     page = _docs_page(app.title, app.version, operations)
 
@@ -464,7 +354,7 @@ class BoundedBody:
             if not started:
                 message = (f"the call's body stopped arriving for {self.stall:g} s: it was cut "
                            "off and nothing was stored; send it again")  # fmt: skip
-                stalled = _problem(408, "input", message, headers={"Connection": "close"})
+                stalled = errors.problem(408, "input", message, headers={"Connection": "close"})
                 await stalled({"type": "http"}, _no_body, send)
 
     @staticmethod
@@ -478,7 +368,7 @@ class BoundedBody:
             f"the call is larger than this server takes: {bound.what} over the limit of "
             f"{bound.shown()}{raise_it}; nothing was stored"
         )
-        await _problem(413, "input", message)({"type": "http"}, _no_body, send)
+        await errors.problem(413, "input", message)({"type": "http"}, _no_body, send)
 
 
 async def _no_body() -> Message:
@@ -523,7 +413,7 @@ def _multipart(request: Request) -> bool:
 
 
 def _too_many(message: str, wait: int) -> JSONResponse:
-    return _problem(429, "server", message, headers={"Retry-After": str(wait)})
+    return errors.problem(429, "server", message, headers={"Retry-After": str(wait)})
 
 
 def _unread(request: Request, response: JSONResponse) -> JSONResponse:
@@ -561,35 +451,6 @@ def _person(store: Store, request: Request, needs: Action | None = None) -> str:
     if needs is not None:
         authority.require_signed_in(store, person, needs)
     return person.name
-
-
-# What each status of a refused or failed call means: every one of them is an ErrorAnswer.
-ERROR_STATUSES: dict[int, str] = {
-    400: "The call's input is wrong (named), its body malformed or its parameters unknown",
-    401: "No token, or one that signs nobody in",
-    403: "The person's role does not allow it, or a business no (an approval refused)",
-    404: "What the call names does not exist",
-    408: "The call's body stopped arriving (PRICING_BODY_TIMEOUT)",
-    413: "The call is larger than the server takes",
-    429: "Too many failed sign-ins, or uploads running",
-    500: "The server failed on the call (a bug; its log has the details)",
-    503: "The store is unavailable or busy",
-}
-# The operations that name nothing stored (no request, person, edition, policy version,
-# import, SKU or rate, nor the price book or policy in force): they never answer 404.
-NAMES_NOTHING = frozenset({
-    "audit.head", "audit.verify", "db.check", "deals.imports", "people.list", "people.whoami",
-    "pricebook.editions", "policy.check",
-})  # fmt: skip
-
-
-def _error_answers(op: Operation) -> dict[int | str, dict[str, Any]]:
-    """The error statuses ``op`` can answer with, each with the one error document."""
-    return {
-        status: {"model": ErrorAnswer, "description": description}
-        for status, description in ERROR_STATUSES.items()
-        if not (status == 404 and op.name in NAMES_NOTHING)
-    }
 
 
 # The token, as OpenAPI shows it. The check itself runs before the call's body is read (the
@@ -652,7 +513,7 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
                 try:
                     call = body_model.model_validate_json(raw)
                 except ValidationError as exc:
-                    raise _invalid(exc.errors()) from None
+                    raise errors.invalid(exc.errors()) from None
                 with _uploads(form, op) as saved:
                     from starlette.concurrency import run_in_threadpool
 
@@ -672,7 +533,7 @@ def _route(app: FastAPI, store: Store, op: Operation) -> None:
         summary=op.summary,
         name=op.name,
         response_model=_answer_model(op),  # what the endpoint returns is written through it
-        responses=_error_answers(op),
+        responses=errors.error_answers(op),
         openapi_extra=None if not op.files else _upload_schema(op, body_model),
     )(endpoint)
 
