@@ -1,6 +1,7 @@
 """The audit and database methods answer typed results (``pricing.results.store``): their JSON
-is what ``pricing --json audit ...`` and ``db ...`` print, and a client reads it back as the
-same model (``from`` and ``import``, keywords of Python, under their keys both ways)."""
+is what ``pricing --json audit ...`` and ``db ...`` print (``db status`` and ``db upgrade`` are
+the methods the CLI calls too), and a client reads it back as the same model (``from`` and
+``import``, keywords of Python, under their keys both ways)."""
 
 from __future__ import annotations
 
@@ -41,11 +42,14 @@ def test_audit_and_db_methods_answer_what_the_cli_prints(owner: Cli) -> None:
         back = read_back(name, result)
         assert type(back) is type(result) and back == result, name
 
-    status = DbStatus.of(api.database_status(owner.db_url))
-    assert status.counts["editions"] == 2 and status.state == "up to date"
-    assert as_printed(status) == printed(owner, "db", "status")
-    same = printed(owner, "db", "upgrade")
-    assert same == as_printed(DbUpgrade.of(api.upgrade_database(owner.db_url)))
+    with pricing.open(owner.db_url, user="dana") as p:
+        status = p.db_status()
+        assert type(status) is DbStatus and status == DbStatus.of(api.database_status(owner.db_url))
+        assert status.counts["editions"] == 2 and status.state == "up to date"
+        assert as_printed(status) == printed(owner, "db", "status")
+        same = printed(owner, "db", "upgrade")
+        upgraded = p.db_upgrade()
+    assert type(upgraded) is DbUpgrade and same == as_printed(upgraded)
     assert json.loads(same)["changed"] is False
 
 

@@ -582,7 +582,7 @@ def test_login__a_piped_token_is_read_quietly_without_a_prompt_or_an_echo_warnin
 
     def whoami(login: Any, operation: str, params: Any, **_: Any) -> dict[str, str]:
         asked.append(login.token)
-        return {"name": "priya", "role": "rep"}
+        return {"name": "priya", "role": "rep", "registered": True}
 
     monkeypatch.setattr(client, "call", whoami)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))

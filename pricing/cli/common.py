@@ -15,7 +15,6 @@ from pricing.errors import InputError, PricingError
 from pricing.text import json_visible, visible
 
 if TYPE_CHECKING:
-    from pricing.config import Login
     from pricing.operations.library import Pricing
     from pricing.problems import KindCount, Problem
 
@@ -57,22 +56,15 @@ class Settings:
 
         return config.acting_user(self.user)
 
-    def login(self) -> Login | None:
-        """Client mode's server and token (None: embedded mode). ``--db`` means embedded."""
-        if self.db_url:
-            return None
-        from pricing import config
-
-        return config.login()
-
     def pricing(self, *, progress: Callable[[int, int], None] | None = None) -> Pricing:
-        """The library object the command calls (:class:`pricing.Pricing`): over the server in
-        client mode, else over the database (``--db``), closed when the command ends."""
-        from pricing.operations.library import Pricing
+        """The library object the command calls (:class:`pricing.Pricing`), opened where the
+        configuration says (:func:`pricing.operations.library.open_configured`: ``--db``, else
+        the team's server in client mode, else the configured database), closed when the
+        command ends."""
+        from pricing.operations.library import open_configured
 
         if self._pricing is None:
-            login = self.login()
-            self._pricing = Pricing(self.db_url, user=self.user, login=login)
+            self._pricing = open_configured(self.db_url, user=self.user)
             click.get_current_context().call_on_close(self._pricing.close)
         self._pricing.progress = progress
         return self._pricing
@@ -80,20 +72,6 @@ class Settings:
 
 def settings() -> Settings:
     return click.get_current_context().ensure_object(Settings)
-
-
-def local_only(refusal: str) -> None:
-    """Exit 2 in client mode: the command works on the database of this host (``refusal``
-    says where to run it instead), which a server's client does not hold."""
-    login = settings().login()
-    if login is None:
-        return
-    from pricing import config
-
-    exit_with(
-        click.get_current_context(),
-        f"{refusal} (client mode is on: {login.server}, from {config.SERVER} or `pricing login`)",
-    )
 
 
 def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:

@@ -6,26 +6,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pricing.cli.common import (
-    emit_json,
-    json_option,
-    local_only,
-    print_table,
-    progress,
-    say,
-    settings,
-)
+from pricing.cli.common import emit_json, json_option, print_table, progress, say, settings
 
 if TYPE_CHECKING:
-    from pricing.results.store import DbCheck
+    from pricing.results.store import DbCheck, DbStatus
 
 
 @click.group()
 def db() -> None:
     """Where the database is, its schema version, upgrading and checking it."""
-
-
-LOCAL = "`pricing db` works on the database directly: run it on the server's host with --db"
 
 
 @db.command(
@@ -40,16 +29,16 @@ Examples:
 @json_option
 def status() -> None:
     """Say where the database is, its schema version and what it holds (changes nothing)."""
-    local_only(LOCAL)
-    from pricing import api
-    from pricing.results.store import DbStatus
-
     cfg = settings()
-    status = api.database_status(cfg.db_url)
-    revision = status.schema_revision
+    status = cfg.pricing().db_status()
     if cfg.json:
-        emit_json(DbStatus.of(status))
-        return
+        emit_json(status)
+    else:
+        _echo_status(status)
+
+
+def _echo_status(status: DbStatus) -> None:
+    revision = status.schema_revision
     rows = [
         ("Database", status.url),
         ("Engine", status.dialect),
@@ -91,20 +80,14 @@ Examples:
 @json_option
 def upgrade() -> None:
     """Apply the schema migrations this version of pricing needs (safe to run any time)."""
-    local_only(LOCAL)
-    from pricing import api
-    from pricing.results.store import DbUpgrade
-
     cfg = settings()
-    upgraded = api.upgrade_database(cfg.db_url)
-    before, after = upgraded.before, upgraded.after
+    upgraded = cfg.pricing().db_upgrade()
     if cfg.json:
-        emit_json(DbUpgrade.of(upgraded))
-        return
-    if not upgraded.changed:
-        say(f"Already at schema revision {after}; nothing to do.")
+        emit_json(upgraded)
+    elif not upgraded.changed:
+        say(f"Already at schema revision {upgraded.to}; nothing to do.")
     else:
-        say(f"Upgraded the schema from {before or '(empty)'} to {after}.")
+        say(f"Upgraded the schema from {upgraded.from_ or '(empty)'} to {upgraded.to}.")
 
 
 @db.command(

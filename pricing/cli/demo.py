@@ -7,10 +7,7 @@ from pathlib import Path
 
 import click
 
-from pricing.cli.common import local_only, say
-from pricing.errors import InputError
-
-SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
+from pricing.cli.common import say, settings
 
 
 @click.command(
@@ -35,20 +32,9 @@ def demo(folder: Path) -> None:
     Price book editions, guardrails, requests and approvals, two years of deals and the drift
     report (report.xlsx and report.html in the demo folder).
     """
-    local_only(
-        "`pricing demo` runs on a database of its own, not on the team's server: run it with "
-        "--db, or where client mode is off"
-    )
-    if not SAMPLE_DATA.is_dir():
-        raise InputError(f"no sample data at {SAMPLE_DATA}: run the demo from a pricing checkout")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{folder}: cannot be the demo's folder ({exc.strerror})") from None
-    db = folder / "pricing.db"
-    for stale in folder.glob("pricing.db*"):
-        stale.unlink()
-    steps = _steps(folder)
+    made = settings().pricing().new_demo(folder=folder)
+    db = Path(made.database)
+    steps = _steps(folder, Path(made.sample_data))
     for note, user, args, expected in steps:
         _run(db, note, user, args, expected)
     report_xlsx, report_html = folder / "report.xlsx", folder / "report.html"
@@ -64,15 +50,15 @@ def demo(folder: Path) -> None:
 Step = tuple[str, str, list[str], tuple[int, ...]]
 
 
-def _steps(folder: Path) -> list[Step]:
+def _steps(folder: Path, sample_data: Path) -> list[Step]:
     """(what happens, who types it, the command, the exit codes that are the expected answer)."""
-    book_2025 = SAMPLE_DATA / "price-book-2025.xlsx"
-    book_2026 = SAMPLE_DATA / "price-book-2026.xlsx"
-    deals_file = SAMPLE_DATA / "deals-2025-2026.csv"
+    book_2025 = sample_data / "price-book-2025.xlsx"
+    book_2026 = sample_data / "price-book-2026.xlsx"
+    deals_file = sample_data / "deals-2025-2026.csv"
     report_xlsx, report_html = folder / "report.xlsx", folder / "report.html"
     export = folder / "price-book-export.xlsx"
-    policy = SAMPLE_DATA / "guardrails.toml"
-    lines = SAMPLE_DATA / "request-lines.csv"
+    policy = sample_data / "guardrails.toml"
+    lines = sample_data / "request-lines.csv"
     marketer, owner, manager, rep, rep2 = "mia", "dana", "marco", "priya", "sam"
     return [
         ("The marketer imports the 2025 price book.", marketer,
@@ -125,7 +111,7 @@ def _steps(folder: Path) -> list[Step]:
          ["report", "--by", "rep,family", "-o", str(report_xlsx)], (0,)),
         ("", owner, ["report", "--by", "rep", "-o", str(report_html)], (0,)),
         ("What if reps could grant less? The proposed policy, tried on two years of deals:", owner,
-         ["policy", "simulate", str(SAMPLE_DATA / "guardrails-proposed.toml")], (0,)),
+         ["policy", "simulate", str(sample_data / "guardrails-proposed.toml")], (0,)),
     ]  # fmt: skip
 
 

@@ -31,7 +31,7 @@ def people() -> None:
     """Who may sign in and in which role: add, list, change roles or addresses, reset, remove."""
 
 
-def _token_note(answer: PersonToken, verb: str, kept: str | None = None) -> None:
+def _token_note(answer: PersonToken, verb: str) -> None:
     server = answer.server or "URL"
     pages = f"{answer.server.rstrip('/')}/login" if answer.server else "the server's /login page"
     if answer.yours:
@@ -39,7 +39,7 @@ def _token_note(answer: PersonToken, verb: str, kept: str | None = None) -> None
         say(f"  token:    {answer.token}")
         say(f"  password: {answer.password}")
         say(
-            f"Your sign-in now uses it ({kept})." if kept
+            f"Your sign-in now uses it ({answer.kept_in})." if answer.kept_in
             else f"Your old token no longer works: sign in with `pricing login --server {server}`."
         )  # fmt: skip
         return
@@ -51,16 +51,6 @@ def _token_note(answer: PersonToken, verb: str, kept: str | None = None) -> None
         f"{server}`, or PRICING_TOKEN), the password the web pages ({pages}), where they choose "
         "their own. Both are stored only as keyed hashes: if lost, `pricing people reset`."
     )
-
-
-def _keep_if_signed_in(token: str) -> str | None:
-    """After resetting one's own token in client mode: the kept sign-in takes the new one."""
-    from pricing import config
-
-    login = settings().login()
-    if login is None or config.token():
-        return None
-    return str(config.keep_login(login.server, token, login.insecure))
 
 
 @people.command(
@@ -207,12 +197,11 @@ Examples:
 def reset(name: str) -> None:
     """Make a new token and web password for a person; the old ones stop working at once."""
     cfg = settings()
-    answer = cfg.pricing().reset_token(name=name)
-    kept = _keep_if_signed_in(answer.token) if answer.yours else None
+    answer = cfg.pricing().reset_token(name=name)  # one's own: the sign-in kept takes it
     if cfg.json:
         emit_json(answer)
     else:
-        _token_note(answer, "New token for", kept)
+        _token_note(answer, "New token for")
 
 
 @people.command(

@@ -156,7 +156,9 @@ parameter), `NotFoundError`, `Refused` (a business "no": the role does not allow
 
 Each method below: its signature, what it answers with, its call on the server
 (`POST /api/NAME`, see `/docs` on a running server) and, where the server refuses a role before
-reading the call, the action it needs.
+reading the call, the action it needs. A few work only on a database of this host (`db_status`,
+`db_upgrade`, `new_demo`): no server serves them, and an object opened on one refuses them
+(`InputError`) saying where to run them instead.
 """
 
 
@@ -198,7 +200,7 @@ def library_reference() -> str:
     from pricing.operations import load_all
     from pricing.operations.library import Pricing
 
-    operations = {op.method: op for op in load_all().values()}
+    operations = {op.method: op for op in load_all(local=True).values()}
     parts = [LIBRARY_INTRO]
     for mixin in Pricing.__mro__[1:]:
         names = [n for n in vars(mixin) if n in operations]
@@ -212,7 +214,11 @@ def library_reference() -> str:
             parts.append(f"```python\np.{name}{shown} -> {_type_name(op.result())}\n```\n")
             doc = inspect.cleandoc(op.function.__doc__ or "")
             parts.append(doc + "\n")
-            facts = [f"Server: `POST /api/{op.name}`"]
+            facts = [
+                f"Server: `POST /api/{op.name}`"
+                if op.local is None
+                else "Local only: no server serves it (an object opened on one refuses it)"
+            ]
             if op.needs:
                 facts.append(f"needs a role that may `{op.needs}`")
             if op.files:

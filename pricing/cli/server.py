@@ -101,20 +101,23 @@ def login(server: str, insecure: bool) -> None:
     The token comes from PRICING_TOKEN, else standard input: typed at a prompt that does not
     show it, or the first line of what is piped in. It is checked with the server, then kept
     in your configuration folder (mode 0600)."""
-    from pricing import client, config
+    from pricing import config
+    from pricing.operations.library import Pricing
+    from pricing.results.people import SignedIn
 
     token = config.token() or _token_from_stdin()
     if not token:
         raise InputError("no token given: type it at the prompt, pipe it in, or set PRICING_TOKEN")
     insecure = insecure or config.insecure_allowed()
-    me = client.call(config.Login(server, token, insecure), "people.whoami", {})
+    # On the server whatever its address looks like (one that is none is refused, named).
+    with Pricing(login=config.Login(server, token, insecure)) as on_server:
+        me = on_server.whoami()  # who the token signs in: a wrong one is refused here
     where = config.keep_login(server, token, insecure)
-    cfg = settings()
-    if cfg.json:
-        me.update(server=server, kept_in=str(where))
-        emit_json(me)
+    signed = SignedIn.kept(me, server=server, kept_in=str(where))
+    if settings().json:
+        emit_json(signed)
     else:
-        say(f"Signed in to {server} as {me['name']} ({me['role']}); kept in {where}.")
+        say(f"Signed in to {server} as {signed.name} ({signed.role}); kept in {signed.kept_in}.")
 
 
 def _token_from_stdin() -> str:

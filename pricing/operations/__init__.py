@@ -23,6 +23,11 @@ field typed :data:`pricing.results.common.Written`, which the server maps to the
 client gave. What the method needs of its caller's role
 whatever the call says (``needs``) is decided by the server from the token alone, before it
 reads a byte of the call's body.
+
+Whether a method runs here or on the server is decided in one place, by the session: a
+session opened on a server sends every call there, except an operation declared ``local``
+(it works on a database of this host, which a server's client does not hold: ``db status``),
+which it refuses, saying why; no server serves those (:func:`load_all`).
 """
 
 from __future__ import annotations
@@ -81,6 +86,9 @@ class Session:
         self._store = store
         self._owned = store is None
         self.requiring: Action | None = None  # the running operation's action, not checked yet
+        # Client mode on the sign-in `pricing login` kept (its token read from there): a new
+        # token of the caller's own is kept there in its place (pricing.operations.people).
+        self.keeps_login = False
 
     @property
     def user(self) -> str:
@@ -110,6 +118,18 @@ class Session:
             authorize(self._store, self.user, action)
         return self._store
 
+    def refuse_if_client(self, why: str) -> None:
+        """In client mode, refuse (an :class:`InputError`) what works only on a database of
+        this host: ``why`` says where to run it instead, and the refusal names the server."""
+        if self.login is None:
+            return
+        from pricing import config
+
+        raise InputError(
+            f"{why} (client mode is on: {self.login.server}, from {config.SERVER} or "
+            "`pricing login`)"
+        )
+
     def close(self) -> None:
         """Close the database this session opened (never one it was given)."""
         if self._owned and self._store is not None:
@@ -132,7 +152,10 @@ class Session:
 class Operation:
     """One operation: its name on the wire (``requests.approve``), the method (``function``,
     the embedded body), the parameters that are input files, whether it writes an ``output``
-    file, and the action its caller's role must allow whatever the call says (``needs``)."""
+    file, the action its caller's role must allow whatever the call says (``needs``), and
+    for a ``local`` one (served by no server) why it runs only here. A client sends the name
+    it claims (``--user``) with each call unless ``claims_user`` is false (``whoami`` asks
+    who the token is), and hands a server's answer to ``answered`` when one is declared."""
 
     name: str
     function: Callable[..., Any]
@@ -141,6 +164,9 @@ class Operation:
     summary: str = ""
     needs: Action | None = None
     needs_when: tuple[str, Action] | None = None
+    local: str | None = None
+    claims_user: bool = True
+    answered: Callable[[Any, Any], Any] | None = None
 
     def action(self, params: dict[str, Any]) -> Action | None:
         """What the caller's role must allow for this call: ``needs``, or the action of
@@ -200,6 +226,9 @@ def operation(
     output: bool = False,
     needs: Action | None = None,
     needs_when: tuple[str, Action] | None = None,
+    local: str | None = None,
+    claims_user: bool = True,
+    answered: Callable[[Any, Any], Any] | None = None,
 ) -> Callable[[F], F]:
     """Make a method of :class:`pricing.Pricing` the operation ``name`` (see :class:`Operation`):
     on a session opened on a server the call is sent there, else the body runs here.
@@ -208,11 +237,20 @@ def operation(
     it: the action the caller's role must allow (:data:`pricing.access.authority.MAY`),
     checked when the body first opens the store (so a file with errors is refused for what it
     is, before anyone's role is looked at) and, on the server, from the token before the
-    call's body is read."""
+    call's body is read.
+
+    ``local`` is the one place that says an operation works only on a database of this host
+    (``why``: where to run it instead): a session opened on a server refuses it with that
+    reason, and no server serves it. ``claims_user=False``: a client sends no name of its own
+    with the call. ``answered(session, result)``: what a client does with the server's
+    answer (it returns the result the method answers with)."""
 
     def register(function: F) -> F:
         summary = (function.__doc__ or "").strip().split("\n")[0]
-        op = Operation(name, function, files, output, summary, needs, needs_when)
+        op = Operation(
+            name, function, files, output, summary, needs, needs_when, local=local,
+            claims_user=claims_user, answered=answered,
+        )  # fmt: skip
         REGISTRY[name] = op
         signature = inspect.signature(function)
 
@@ -253,6 +291,8 @@ def _dispatch(session: Session, op: Operation, params: dict[str, Any]) -> Any:
     as JSON carries it (dates and Decimals as text), exactly what a server answers."""
     from pricing.io.names import openable
 
+    if op.local is not None:
+        session.refuse_if_client(op.local)
     given = {k: v for k in op.files if (v := params.pop(k, None)) is not None}
     with openable(given) as usable:  # a file name that is not UTF-8 reads too
         if session.login is not None:
@@ -260,10 +300,11 @@ def _dispatch(session: Session, op: Operation, params: dict[str, Any]) -> Any:
 
             output = params.pop("output", None)
             answer = client.call(
-                session.login, op.name, _plain(params), files=usable, user=session.claimed,
-                output=output,
+                session.login, op.name, _plain(params), files=usable,
+                user=session.claimed if op.claims_user else None, output=output,
             )  # fmt: skip
-            return op.answer(answer)
+            result = op.answer(answer)
+            return result if op.answered is None else op.answered(session, result)
         return run(op, session, {**params, **usable})
 
 
@@ -298,16 +339,17 @@ def day(text: str | None, field: str) -> date | None:
         raise InputError(f": {text!r} is not a date (YYYY-MM-DD)", field=field) from None
 
 
-def load_all() -> dict[str, Operation]:
-    """Every operation: the methods of :class:`pricing.Pricing`."""
+def load_all(*, local: bool = False) -> dict[str, Operation]:
+    """Every operation a server serves: the methods of :class:`pricing.Pricing` (``local``:
+    with those that work only on a database of this host, which no server serves)."""
     from pricing.operations.library import Pricing  # noqa: F401  (registers them all)
 
-    return REGISTRY
+    return {name: op for name, op in REGISTRY.items() if local or op.local is None}
 
 
 def find(name: str) -> Operation:
     """The operation ``name`` (``requests.approve``)."""
-    operations = load_all()
+    operations = load_all(local=True)
     if name not in operations:
         raise KeyError(name)
     return operations[name]

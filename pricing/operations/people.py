@@ -23,6 +23,25 @@ def _token(session: Session, made: NewToken) -> results.people.PersonToken:
     return results.people.PersonToken.made(made, server=config.base_url(), user=session.user)
 
 
+def _new_token_taken(
+    session: Session, made: results.people.PersonToken
+) -> results.people.PersonToken:
+    """A client's own new token, as the server answered it: the session signs in with it from
+    now on (the old one no longer works), and a session signed in with the token `pricing
+    login` kept keeps the new one there in its place (``kept_in`` says where)."""
+    if session.login is None or not made.yours:
+        return made
+    from dataclasses import replace
+
+    session.login = replace(session.login, token=made.token)
+    if not session.keeps_login:
+        return made
+    from pricing import config
+
+    kept = config.keep_login(session.login.server, made.token, session.login.insecure)
+    return made.model_copy(update={"kept_in": str(kept)})
+
+
 def _acting(session: Session, *, create: bool = False) -> Actor:
     """The caller as the store knows them (the database opened, ``create``: a first person
     may start it)."""
@@ -67,9 +86,10 @@ class People(Session):
         by = _acting(self)
         return results.people.Person.of(people.set_email(self.store(), name, email, by=by))
 
-    @operation("people.reset")
+    @operation("people.reset", answered=_new_token_taken)
     def reset_token(self, *, name: str) -> results.people.PersonToken:
-        """A new token and web password for a person; the old ones stop working."""
+        """A new token and web password for a person; the old ones stop working (a client
+        resetting its own signs in with the new one from then on)."""
         from pricing.access import people
 
         by = _acting(self)
@@ -83,8 +103,9 @@ class People(Session):
         by = _acting(self)
         return results.people.Person.of(people.remove(self.store(), name, by=by))
 
-    @operation("people.whoami")
+    @operation("people.whoami", claims_user=False)
     def whoami(self) -> results.people.Identity:
-        """Who the caller is, as the store knows them."""
+        """Who the caller is, as the store knows them (through a server: who the token signs
+        in, whatever name the session would claim)."""
 
         return results.people.Identity.of(_acting(self))

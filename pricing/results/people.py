@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
 from pricing.results.common import Result
 
 if TYPE_CHECKING:
@@ -45,12 +47,16 @@ def _person_fields(found: PersonRecord) -> dict[str, object]:
 class PersonToken(Person):
     """A person and the token and web password just made for them (shown once, never stored),
     with where they sign in (``server``: the server's ``base_url``, None when not configured)
-    and whether the token is the caller's own (``yours``: their old one stopped working)."""
+    and whether the token is the caller's own (``yours``: their old one stopped working).
+
+    ``kept_in`` is the client's, not part of the document: where a client signed in with the
+    token `pricing login` kept keeps its own new one (None when it keeps none)."""
 
     token: str
     password: str
     server: str | None
     yours: bool
+    kept_in: str | None = Field(default=None, exclude=True)
 
     @classmethod
     def made(cls, made: NewToken, *, server: str | None, user: str) -> PersonToken:
@@ -76,3 +82,15 @@ class Identity(Result):
     @classmethod
     def of(cls, actor: Actor) -> Identity:
         return cls.model_validate(actor, from_attributes=True)  # its fields, by name
+
+
+class SignedIn(Identity):
+    """``login``: who the token signs in (as :class:`Identity`), on which server, and the file
+    the sign-in is kept in."""
+
+    server: str
+    kept_in: str
+
+    @classmethod
+    def kept(cls, me: Identity, *, server: str, kept_in: str) -> SignedIn:
+        return cls.model_validate({**me.model_dump(), "server": server, "kept_in": kept_in})

@@ -1,5 +1,5 @@
 """What looking after the store answers: the audit chain verified, its head, the database's
-status, a schema upgrade, and the store checked.
+status, a schema upgrade, the store checked, and a database made anew for the demo.
 
 ``from`` and ``import`` are keys of these documents and keywords of Python: those fields are
 ``from_`` and ``import_`` here, written (and read back) under their keys.
@@ -131,6 +131,15 @@ class DbUpgrade(Result):
     @classmethod
     def of(cls, upgraded: SchemaUpgrade) -> DbUpgrade:
         return cls(from_=upgraded.before, to=upgraded.after, changed=upgraded.changed)
+
+
+class DemoStore(Result):
+    """``demo``: the demo's folder, its database (made anew there by the demo's first
+    command) and the sample data the demo tells its story on."""
+
+    folder: str
+    database: str
+    sample_data: str
 
 
 class ImportNamed(Result):
