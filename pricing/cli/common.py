@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,8 +15,11 @@ from pricing.errors import InputError, PricingError
 from pricing.text import json_visible, visible
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from pricing.operations.library import Pricing
     from pricing.problems import KindCount, Problem
+    from pricing.results.common import FoundProblem, ProblemCount
 
 F = TypeVar("F", bound=Callable[..., Any])
 Align = Literal["left", "right"]
@@ -156,13 +159,14 @@ def exit_with(ctx: click.Context, message: str, code: int = 2, document: object 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def money(text: str | None) -> str:
-    """A document's money (``"1234.50"``) as people read it: ``1,234.50`` (blank for none)."""
-    if text is None:
+def money(amount: Decimal | str | None) -> str:
+    """Money (``Decimal("1234.50")``, or a document's ``"1234.50"``) as people read it:
+    ``1,234.50`` (blank for none)."""
+    if amount is None:
         return ""
     from decimal import Decimal
 
-    return f"{Decimal(text):,}"
+    return f"{Decimal(amount):,}"
 
 
 def when(text: str | None, form: str = "%Y-%m-%d %H:%M") -> str:
@@ -172,14 +176,14 @@ def when(text: str | None, form: str = "%Y-%m-%d %H:%M") -> str:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).strftime(form)
 
 
-def echo_listed_problems(
-    found: Sequence[Mapping[str, Any]], counts: Sequence[Mapping[str, Any]] = ()
-) -> None:
-    """The problems of a document (its ``problems`` list, and its ``problem_counts`` when it
-    has them), as :func:`echo_problems` says them."""
-    from pricing.problems import KindCount, Problem
+def echo_found_problems(found: Sequence[FoundProblem], counts: Sequence[ProblemCount] = ()) -> None:
+    """The problems of a result (its ``problems``, and its ``problem_counts`` when it has
+    them), as :func:`echo_problems` says them."""
+    from pricing.problems import KindCount
 
-    echo_problems([Problem.from_dict(p) for p in found], [KindCount.from_dict(c) for c in counts])
+    echo_problems(
+        [p.problem() for p in found], [KindCount(c.severity, c.message, c.count) for c in counts]
+    )
 
 
 def echo_problems(problems: Sequence[Problem], counts: Sequence[KindCount] = ()) -> None:

@@ -9,7 +9,7 @@ import click
 
 from pricing.cli.common import (
     column_option,
-    echo_problems,
+    echo_found_problems,
     emit_json,
     exit_with,
     json_option,
@@ -21,9 +21,6 @@ from pricing.cli.common import (
 from pricing.io.names import shown_name
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from pricing.results.common import FoundProblem, ProblemCount
     from pricing.results.deals import DealsImported, ImportUndone, Shrink
 
 
@@ -161,7 +158,7 @@ def import_(
     errors = sum(c.count for c in answer.problem_counts if c.severity == "error")
     if errors or isinstance(answer, DealsRefused):  # a file with errors: nothing imported
         if not cfg.json:
-            _echo_problems(answer.problems, answer.problem_counts)
+            echo_found_problems(answer.problems, answer.problem_counts)
         exit_with(
             ctx,
             f"{answer.file}: nothing imported: {errors:,} error(s); fix them and import again",
@@ -183,15 +180,6 @@ def import_(
     _print_import(answer)
 
 
-def _echo_problems(found: Sequence[FoundProblem], counts: Sequence[ProblemCount]) -> None:
-    """A file's problems on stderr, each kind listed a few times and counted in all."""
-    from pricing.problems import KindCount
-
-    echo_problems(
-        [p.problem() for p in found], [KindCount.from_dict(c.model_dump()) for c in counts]
-    )
-
-
 def _shrink_text(shrink: Shrink) -> str:
     return (
         f"replacing import {shrink.replaced} would remove {shrink.removed:,} line(s) and add "
@@ -204,7 +192,7 @@ def _print_import(answer: DealsImported) -> None:
     """Problems, notes, what was added and which SKUs are unmatched."""
     name = answer.file
     say(f"columns read: {_mapping_text(answer.columns)}")
-    _echo_problems(answer.problems, answer.problem_counts)
+    echo_found_problems(answer.problems, answer.problem_counts)
     for note in answer.notes:
         say(f"note: {note}")
     dry_run = answer.dry_run

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from pricing.cli.common import (
-    echo_listed_problems,
+    echo_found_problems,
     emit_json,
     exit_with,
     json_option,
@@ -55,8 +55,7 @@ def import_(file: Path, base: str | None) -> None:
     done = cfg.pricing().import_rates(file=file, base=base)
     if done.refused:
         if not cfg.json:
-            echo_listed_problems([p.model_dump() for p in done.problems],
-                                 [c.model_dump() for c in done.problem_counts])  # fmt: skip
+            echo_found_problems(done.problems, done.problem_counts)
         errors = sum(c.count for c in done.problem_counts if c.severity == "error")
         exit_with(click.get_current_context(),
                   f"{file.name}: {errors:,} problem(s); no rate was stored", document=done)  # fmt: skip

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from pricing.cli.common import (
     date_option,
-    echo_listed_problems,
+    echo_found_problems,
     emit_json,
     exit_with,
     json_option,
@@ -23,6 +23,7 @@ from pricing.cli.common import (
 
 if TYPE_CHECKING:
     from pricing.results.policy import PolicyRefused
+    from pricing.results.simulation import ClassTotals, PolicySimulation
 
 NOT_JUDGED = "not_judged"  # the class of lines no policy judges (pricing.analysis.simulate)
 
@@ -63,10 +64,7 @@ def check(file: Path) -> None:
 def refuse_invalid(refused: PolicyRefused, file: Path, consequence: str) -> NoReturn:
     """Every problem of an invalid policy file (line and key), then exit 2 with the refusal."""
     if not settings().json:
-        echo_listed_problems(
-            [p.model_dump() for p in refused.problems],
-            [c.model_dump() for c in refused.problem_counts],
-        )
+        echo_found_problems(refused.problems, refused.problem_counts)
     exit_with(
         click.get_current_context(),
         f"{file.name}: {refused.found():,} problem(s); {consequence}",
@@ -220,18 +218,15 @@ def simulate(file: Path, start: datetime | None, end: datetime | None, output: P
     if cfg.json:
         emit_json(simulated)
         return
-    _print_simulation(simulated.model_dump(mode="json"), file.name)  # the document's renderer
+    _print_simulation(simulated, file.name)
     if output is not None:
         say(f"Wrote {output}.")
 
 
-def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
+def _print_simulation(simulated: PolicySimulation, file_name: str) -> None:
     """The simulation as tables: classes, approver workload, inside/outside, changed lines."""
-    unmatched, unjudged = simulated["unmatched_lines"], simulated["unjudged_lines"]
-    returns = simulated.get("returns_lines", 0)
-    adjustments = simulated.get(
-        "stock_adjustment_lines", simulated["not_judged"] - unmatched - returns
-    )
+    unmatched, unjudged = simulated.unmatched_lines, simulated.unjudged_lines
+    returns, adjustments = simulated.returns_lines, simulated.stock_adjustment_lines
     left_out = [
         f"{count:,} {what}"
         for count, what in (
@@ -242,18 +237,17 @@ def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
         if count
     ]
     period = (
-        f" from {simulated['from']} to {simulated['to']}"
-        if simulated["from"] and simulated["to"]
-        else ""
+        f" from {simulated.start} to {simulated.to}" if simulated.start and simulated.to else ""
     )
     say(
-        f"{simulated['lines']:,} deal lines{period} compared "
+        f"{simulated.lines:,} deal lines{period} compared "
         f"under the policy in force and under {file_name}"
         + (f"; lines left out: {', '.join(left_out)}" if left_out else "")
         + "."
     )
     if unjudged:
-        still = simulated["proposed"].get(NOT_JUDGED, {}).get("lines", 0)
+        not_judged = simulated.proposed.get(NOT_JUDGED)
+        still = not_judged.lines if not_judged else 0
         say(
             f"{unjudged:,} of them have no policy in force on their dates: they are compared "
             f'as "{NOT_JUDGED}" now'
@@ -267,48 +261,50 @@ def _print_simulation(simulated: dict[str, Any], file_name: str) -> None:
         )
     _print_classes(simulated, file_name)
     _print_workload(simulated, file_name)
-    sides = {"now": "current", file_name: "proposed"}
-    oop = simulated["out_of_policy"]
+    oop, discount = simulated.out_of_policy, simulated.special_discount
     say(
         "Out of policy (as the report counts it: needs an approval no approved request covers, "
         "or below a hard floor): "
         + "; ".join(
-            f"{label} {money(oop[side]['amount'])} in {oop[side]['lines']:,} lines"
-            for label, side in sides.items()
+            f"{label} {money(out.amount)} in {out.lines:,} lines"
+            for label, out in (("now", oop.current), (file_name, oop.proposed))
         )
         + "."
     )
-    discount = simulated["special_discount"]
     say(
         "Special discount some level may approve / no level may approve (rejected): "
         + "; ".join(
-            f"{label} {money(discount[side]['inside'])} / {money(discount[side]['outside'])}"
-            for label, side in sides.items()
+            f"{label} {money(special.inside)} / {money(special.outside)}"
+            for label, special in (("now", discount.current), (file_name, discount.proposed))
         )
         + "."
     )
-    changed = simulated["changed"]
+    changed = simulated.changed
     say(f"{len(changed):,} lines change class" + (":" if changed else "."))
     if changed:
         print_table(
             ["Deal", "Line", "SKU", "Now", file_name],
-            [(c["deal"], c["line"], c["sku"], c["current"], c["proposed"]) for c in changed[:20]],
+            [(c.deal, c.line, c.sku, c.current, c.proposed) for c in changed[:20]],
         )
         if len(changed) > 20:
             say(f"... and {len(changed) - 20:,} more (all of them: --json or -o)")
 
 
-def _print_classes(document: dict[str, Any], file_name: str) -> None:
+def _print_classes(simulated: PolicySimulation, file_name: str) -> None:
     """Lines and special discount per class, now and under the proposed policy."""
     from decimal import Decimal
 
     from pricing.money import display_money
 
-    def discount(side: str, name: str) -> str:
-        amount = document[side].get(name, {}).get("special_discount", "0")
-        return display_money(Decimal(amount), document["currency"])
+    def lines(totals: ClassTotals | None) -> str:
+        return f"{totals.lines if totals else 0:,}"
 
-    classes = sorted(set(document["current"]) | set(document["proposed"]), key=_class_order)
+    def discount(totals: ClassTotals | None) -> str:
+        amount = totals.special_discount if totals else Decimal(0)
+        return display_money(amount, simulated.currency)
+
+    now, proposed = simulated.current, simulated.proposed
+    classes = sorted(set(now) | set(proposed), key=_class_order)
     print_table(
         [
             "Class",
@@ -320,10 +316,10 @@ def _print_classes(document: dict[str, Any], file_name: str) -> None:
         [
             (
                 name,
-                f"{document['current'].get(name, {}).get('lines', 0):,}",
-                discount("current", name),
-                f"{document['proposed'].get(name, {}).get('lines', 0):,}",
-                discount("proposed", name),
+                lines(now.get(name)),
+                discount(now.get(name)),
+                lines(proposed.get(name)),
+                discount(proposed.get(name)),
             )
             for name in classes
         ],
@@ -336,19 +332,13 @@ def _print_classes(document: dict[str, Any], file_name: str) -> None:
     )
 
 
-def _print_workload(document: dict[str, Any], file_name: str) -> None:
-    levels = sorted(set(document["workload"]["current"]) | set(document["workload"]["proposed"]))
+def _print_workload(simulated: PolicySimulation, file_name: str) -> None:
+    now, proposed = simulated.workload.current, simulated.workload.proposed
+    levels = sorted(set(now) | set(proposed))
     if levels:
         print_table(
             ["Approver level", "Now: requests/week", f"{file_name}: requests/week"],
-            [
-                (
-                    lv,
-                    document["workload"]["current"].get(lv, "0.00"),
-                    document["workload"]["proposed"].get(lv, "0.00"),
-                )
-                for lv in levels
-            ],
+            [(lv, now.get(lv, "0.00"), proposed.get(lv, "0.00")) for lv in levels],
             right=["Now: requests/week", f"{file_name}: requests/week"],
         )
 

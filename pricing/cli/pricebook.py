@@ -13,7 +13,7 @@ from pricing.cli.common import (
     as_date,
     column_option,
     date_option,
-    echo_listed_problems,
+    echo_found_problems,
     emit_json,
     exit_with,
     json_option,
@@ -25,7 +25,6 @@ from pricing.cli.common import (
 from pricing.limits import SKIPPED_ROWS_LISTED
 
 if TYPE_CHECKING:
-    from pricing.results.common import FoundProblem, ProblemCount
     from pricing.results.pricebook import (
         FieldChange,
         Impact,
@@ -117,7 +116,7 @@ def import_(
     errors = answer.found("error")
     if errors:
         if not cfg.json:
-            _echo_problems(problems, counts)
+            echo_found_problems(problems, counts)
         skippable = any("--skip-invalid" in p.message for p in problems)
         exit_with(
             click.get_current_context(),
@@ -132,13 +131,9 @@ def import_(
     if 0 < len(skipped) < SKIPPED_ROWS_LISTED:  # each row is listed below with its cells
         problems = [p for p in problems if not p.message.startswith(LEFT_OUT)]
         counts = [c for c in counts if not c.message.startswith(LEFT_OUT)]
-    _echo_problems(problems, counts)
+    echo_found_problems(problems, counts)
     _print_skipped(skipped)
     say(_import_summary(answer))
-
-
-def _echo_problems(problems: list[FoundProblem], counts: list[ProblemCount]) -> None:
-    echo_listed_problems([p.model_dump() for p in problems], [c.model_dump() for c in counts])
 
 
 def _print_skipped(skipped: list[LeftOut]) -> None:

@@ -12,7 +12,7 @@ import click
 
 from pricing.cli.common import (
     date_option,
-    echo_listed_problems,
+    echo_found_problems,
     emit_json,
     exit_with,
     json_option,
@@ -244,10 +244,7 @@ def _answer(ctx: click.Context, answer: Answer, *, check: bool, refused: str) ->
     cfg = settings()
     if isinstance(answer, RequestRefused):
         if not cfg.json:
-            echo_listed_problems(
-                [p.model_dump() for p in answer.problems],
-                [c.model_dump() for c in answer.problem_counts],
-            )
+            echo_found_problems(answer.problems, answer.problem_counts)
         if isinstance(answer, LinesFileRefused):
             refused = f"{answer.file}: {refused}; fix the lines above"
         exit_with(ctx, refused, document=answer)
