@@ -23,6 +23,12 @@ def sku_key(sku: str) -> str:
     return sku.strip().casefold()
 
 
+def person_key(name: str) -> str:
+    """A person's name as it is compared (who acts, who asked, who decided): case folded,
+    surrounding spaces dropped."""
+    return name.strip().casefold()
+
+
 def customer_key(name: str) -> str:
     """Customers whose names differ only in case or surrounding space are the same customer
     (a contract's and a deal line's, a request's): lower-cased as DuckDB's ``lower(trim(...))``

@@ -147,6 +147,8 @@ def test_a_new_request_within_a_withdrawn_approval_keeps_it_and_says_which(sales
     assert "the approval stands (reused)" in shown["events"][-1]["note"]
     assert sales.json("inbox", user="marco") == [] and sales.json("inbox", user="nina") == []
     assert sales.json("requests", "show", "R-000001")["reused_approval"] is None
+    said = sales("requests", "show", "R-000002").stdout
+    assert "Keeps R-000001's approval by nina" in said
     assert sales("audit", "verify").exit_code == 0
 
 
@@ -225,3 +227,100 @@ def test_an_approval_kept_by_a_new_request_is_sealed_in_the_audit(sales: Cli) ->
         conn.exec_driver_sql("UPDATE approval_reuses SET approval_id = 2 WHERE request_id = 2")
     verified = sales("audit", "verify")
     assert verified.exit_code != 0 and "R-000002" in verified.output
+
+
+def test_an_approval_kept_is_no_source_of_another_and_its_units_come_back_once(
+    sales: Cli,
+) -> None:
+    """Given nina's 50 units kept by R-000002, then withdrawn: a third request keeps nina's
+    approval (R-000001), never R-000002's, and a fourth waits: the 50 units approved once are
+    never offered twice (a tester's chain doubled them on each withdrawal)."""
+    withdrawn_after_nina_approved(sales)
+    assert ask(sales, "HW-200", "--qty", "50", "--price", "85.00")["status"] == "approved"
+    assert sales("requests", "withdraw", "R-000002", user="priya").exit_code == 0
+
+    third = ask(sales, "HW-200", "--qty", "50", "--price", "85.00")
+    fourth = ask(sales, "HW-200", "--qty", "50", "--price", "85.00")
+
+    assert (third["status"], third["reused_approval"]) == ("approved", "R-000001")
+    assert (fourth["status"], fourth["reused_approval"]) == ("pending", None)
+    assert "within R-000001's approval by nina" in third["lines"][0]["reasons"][-1]
+
+
+def test_a_new_request_is_approved_when_it_is_asked_not_before(sales: Cli) -> None:
+    withdrawn_after_nina_approved(sales)
+    again = ask(sales, "HW-200", "--qty", "50", "--price", "85.00")
+    assert again["decided_at"] >= again["created_at"]
+
+
+def test_a_name_registered_again_keeps_nothing_the_earlier_person_was_approved(
+    sales: Cli,
+) -> None:
+    """Given priya's approval withdrawn, when priya is removed and someone else is registered
+    as priya, then the new priya's request waits for an approver."""
+    for name, role in (("dana", "owner"), ("nina", "manager"), ("priya", "rep")):
+        assert sales("people", "add", name, "--role", role, user="dana").exit_code == 0
+    withdrawn_after_nina_approved(sales)
+    assert ask(sales, "HW-200", "--qty", "10", "--price", "85.00", "--check")["status"] == (
+        "approved"
+    )
+    assert sales("people", "remove", "priya", user="dana").exit_code == 0
+    assert sales("people", "add", "priya", "--role", "rep", user="dana").exit_code == 0
+
+    again = ask(sales, "HW-200", "--qty", "10", "--price", "85.00")
+
+    assert (again["status"], again["reused_approval"]) == ("pending", None)
+
+
+def test_a_request_edited_by_hand_for_a_moment_grants_nothing(sales: Cli) -> None:
+    """Given nina's approval of 50 withdrawn, when someone with the database raises its units
+    to 5,000 (or hides the row of a request that kept some) for as long as a request takes,
+    then the request waits for an approver, and once put back `audit verify` is intact."""
+    withdrawn_after_nina_approved(sales)
+    ask(sales, "HW-200", "--qty", "30", "--price", "85.00")  # R-000002 keeps 30 of the 50
+    engine = sales.store().engine
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE request_lines SET qty = 5000 WHERE request_id = 1")
+    raised = ask(sales, "HW-200", "--qty", "5000", "--price", "85.00")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE request_lines SET qty = 50 WHERE request_id = 1")
+        conn.exec_driver_sql("DELETE FROM approval_reuses WHERE request_id = 2")
+    hidden = ask(sales, "HW-200", "--qty", "50", "--price", "85.00")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO approval_reuses VALUES (2, 1)")
+
+    assert (raised["status"], hidden["status"]) == ("pending", "pending")
+    assert sales("audit", "verify").exit_code == 0
+
+
+def test_a_request_changed_beyond_the_approval_it_kept_no_longer_names_it(sales: Cli) -> None:
+    """Given R-000002 keeping 30 of nina's 50, when priya changes it to 60 units, then it waits
+    for an approver, names no approval kept, and nina's 50 units are free again."""
+    withdrawn_after_nina_approved(sales)
+    ask(sales, "HW-200", "--qty", "30", "--price", "85.00")
+
+    changed = sales.json("requests", "change", "R-000002", "HW-200", "--qty", "60", "--price",
+                         "85.00", user="priya")  # fmt: skip
+
+    assert (changed["status"], changed["reused_approval"]) == ("pending", None)
+    assert ask(sales, "HW-200", "--qty", "50", "--price", "85.00")["status"] == "approved"
+    assert sales("audit", "verify").exit_code == 0
+
+
+def test_each_approved_line_is_counted_by_the_best_assignment(sales: Cli, tmp_path: Path) -> None:
+    """Given nina's approval of two lines (50 at 85.00, 50 at 88.00), withdrawn, and 50 at 88.00
+    kept by a new request, then 50 at 85.00 is still within the line at 85.00 (a first fit
+    had given the line at 85.00 to the 88.00 and asked the approvers)."""
+    lines = tmp_path / "two.csv"
+    lines.write_text("sku,qty,price\nHW-200,50,85.00\nHW-200,50,88.00\n")
+    first = sales.json("request", "--customer", "Acme", "--reason", "bid", "--file", str(lines),
+                       user="priya")  # fmt: skip
+    assert first["status"] == "pending"
+    assert sales("approve", "R-000001", user="nina").exit_code == 0
+    assert sales("requests", "withdraw", "R-000001", user="priya").exit_code == 0
+    kept = ask(sales, "HW-200", "--qty", "50", "--price", "88.00")
+    assert kept["status"] == "approved" and "88.00 for up to 50" in kept["lines"][0]["reasons"][-1]
+
+    again = ask(sales, "HW-200", "--qty", "50", "--price", "85.00")
+
+    assert (again["status"], again["reused_approval"]) == ("approved", "R-000001")

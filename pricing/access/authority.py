@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from sqlalchemy.engine import Connection
 
 from pricing.errors import InputError, Refused
+from pricing.keys import person_key
 from pricing.policy.model import Policy
 from pricing.storage import people as rows
 from pricing.storage import queries
@@ -137,8 +138,9 @@ class Actor:
 
 
 def key(name: str) -> str:
-    """A name as it is compared: case folded, surrounding spaces dropped."""
-    return name.strip().casefold()
+    """A name as it is compared: case folded, surrounding spaces dropped (:func:`pricing.keys.
+    person_key`)."""
+    return person_key(name)
 
 
 def actor(conn: Connection, name: str) -> Actor:
@@ -270,6 +272,12 @@ def may_change(actor: Actor, request: Asked, doing: str = "change") -> None:
     if not actor.owns(request.id, request.rep) and not actor.is_owner():
         instead = "; submit a request of your own instead" if doing == "change" else ""
         raise Refused(f"only {request.rep}, who asked, may {doing} {request.code}{instead}")
+
+
+def may_keep_approval_of(actor: Actor, request: Asked) -> bool:
+    """Whether ``actor``'s new request may keep the approval a person gave ``request``: it is
+    their own (the same person: not one registered since under its salesperson's name)."""
+    return actor.owns(request.id, request.rep)
 
 
 def may_end_contract(actor: Actor, policy: Policy) -> None:

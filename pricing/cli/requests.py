@@ -427,6 +427,8 @@ def show(ident: str) -> None:
         return
     _print_request(r)
     say(f"Asked by {r.rep}: {r.reason}")
+    if r.reused_approval is not None:
+        say(f"Keeps {r.reused_approval}'s approval by {r.decided_by} (withdrawn or lost there).")
     if r.expires_at and r.status == "approved":
         say(f"Approval valid until {r.expires_at:{MINUTE}} UTC.")
     print_table(

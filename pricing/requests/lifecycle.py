@@ -265,12 +265,12 @@ def submit(
         ends = contracts.cover(conn, request, version.policy, now.date())
         _route(request, version.policy, now)
         _end_with_the_contract(request, ends)
-        approval = reapproval.earlier_approval(conn, request, version, now)
-        if approval is not None:
-            reapproval.reuse(request, approval, now)
+        earlier = reapproval.earlier_approval(conn, request, version, now)
+        if earlier is not None:
+            reapproval.reuse(request, *earlier[:1], now, earlier[1])
         if not check:
             request.id = _insert(conn, request)
-            if approval is None:  # (an approval kept: the rep reads it at once, nobody waits)
+            if earlier is None:  # (an approval kept: the rep reads it at once, nobody waits)
                 _tell(conn, request, now)
     return Submission(request, problems)
 
@@ -619,8 +619,13 @@ def change(
         if kept:
             assert approval is not None
             reapproval.reuse(request, approval, now)
+        dropped = request.reused is not None and not kept  # (the earlier approval it kept)
+        if dropped:
+            request.reused = None
         if check:
             return Submission(request, priced.problems)
+        if dropped:  # (before the events: their audit entries digest it)
+            queries.delete_reuse(conn, number)
         _store_change(conn, number, request, was=was, new_events=request.events[known:])
         changed = _load(conn, number)
         if not kept:  # (an approval that stands: nothing new to tell anyone)

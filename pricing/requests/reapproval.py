@@ -73,18 +73,46 @@ def covers(approval: Request, request: Request) -> bool:
     return _assigned(waiting, granted(approval)) is not None
 
 
-def _assigned(waiting: list[RequestLine], given: list[RequestLine]) -> list[RequestLine] | None:
-    """For each waiting line, an approved line it is within whose units are not used up by the
-    lines before it (two lines of 50 are not within one approved line of 50), or None."""
+def _assigned(
+    waiting: list[RequestLine], given: list[RequestLine], used: list[RequestLine] | None = None
+) -> list[RequestLine] | None:
+    """For each waiting line, an approved line it is within, no approved line's units used
+    more than once (two lines of 50 are not within one approved line of 50), after the lines
+    ``used`` (other requests' that kept the same approval) have taken theirs; or None when no
+    such assignment exists. Every assignment is tried (a first fit may miss one), up to
+    :data:`_TRIES` steps: beyond, None (the approvers are asked, as for any request)."""
+    lines = [*(used or []), *waiting]
+    # The approved line closest to what is asked first (the highest price): the more generous
+    # ones are left for the lines that need them.
+    closest = sorted(given, key=lambda g: (-g.price, g.discount_pct))
+    options = [[g for g in closest if within(line, g)] for line in lines]
     left = {id(g): g.qty for g in given}
-    chosen = []
-    for line in waiting:
-        fits = [g for g in given if within(line, g) and left[id(g)] >= line.qty]
-        if not fits:
-            return None
-        left[id(fits[0])] -= line.qty
-        chosen.append(fits[0])
-    return chosen
+    chosen: list[RequestLine] = []
+    tries = 0
+
+    def place(i: int) -> bool:
+        nonlocal tries
+        if i == len(lines):
+            return True
+        for g in options[i]:
+            tries += 1
+            if tries > _TRIES:
+                return False
+            if left[id(g)] >= lines[i].qty:
+                left[id(g)] -= lines[i].qty
+                chosen.append(g)
+                if place(i + 1):
+                    return True
+                chosen.pop()
+                left[id(g)] += lines[i].qty
+        return False
+
+    if not place(0):
+        return None
+    return chosen[len(lines) - len(waiting) :]
+
+
+_TRIES = 10_000  # steps of the search for an assignment (a request has a handful of lines)
 
 
 def may_keep(conn: Connection, approval: Request, request: Request, version: PolicyVersion) -> bool:
@@ -116,11 +144,16 @@ _REUSE_LOCK = 7201559  # (PostgreSQL: new requests counting one approval's units
 
 def earlier_approval(
     conn: Connection, request: Request, version: PolicyVersion, now: datetime
-) -> Request | None:
+) -> tuple[Request, list[RequestLine]] | None:
     """For a new request waiting for the approvers: the approval a person gave an earlier
-    request of the same rep and customer, since withdrawn or lost and still valid, that covers
-    every waiting line with units no other request kept of it, and whose approver may still
-    approve it (the newest such); or None."""
+    request of the same rep (the same person: not one registered since under the name) and
+    customer, since withdrawn or lost and still valid, that covers every waiting line with
+    units no other request kept of it, and whose approver may still approve it (the newest
+    such), with the lines the others kept of it; or None.
+
+    Only an approval a person gave: a request that itself kept one is no source (its units are
+    the first one's). Only when the rep's requests for the customer hold against the keyed
+    audit: one written in the database by hand, even for a moment, grants nothing."""
     if request.status != "pending" or request.contract is not None:
         return None
     numbers = queries.reusable_approvals(conn, rep=request.rep, customer=request.customer,
@@ -128,20 +161,31 @@ def earlier_approval(
     if not numbers:
         return None
     store.advisory_lock(conn, _REUSE_LOCK)
+    asking = authority.actor(conn, request.rep)
+    theirs = queries.customer_requests(conn, rep=request.rep, customer=request.customer)
+    if not _all_sealed(conn, theirs):
+        return None
     waiting = [line for line in request.lines if line.decision == "pending"]
     for approval in records.load_many(conn, numbers, events=False):
         assert approval.id is not None
-        given = granted(approval)
+        if not authority.may_keep_approval_of(asking, approval):
+            continue
         kept = records.load_many(conn, queries.reusers_of(conn, approval.id, HOLDING),
                                  events=False)  # fmt: skip
         used = [line for other in kept for line in granted_to(other)]
-        if (
-            given
-            and _assigned([*used, *waiting], given) is not None
-            and _still_approves(conn, approval, request, version)
+        if _assigned(waiting, granted(approval), used) is not None and _still_approves(
+            conn, approval, request, version
         ):
-            return approval
+            return approval, used
     return None
+
+
+def _all_sealed(conn: Connection, numbers: list[int]) -> bool:
+    """Whether each of the requests ``numbers`` holds against its newest audit entry."""
+    from pricing.storage import audit_subjects, audit_verify
+
+    return all(audit_verify.unsealed(conn, audit_subjects.subject("request", n)) is None
+               for n in numbers)  # fmt: skip
 
 
 def granted_to(request: Request) -> list[RequestLine]:
@@ -150,7 +194,9 @@ def granted_to(request: Request) -> list[RequestLine]:
     return [line for line in request.lines if line.decision == "approved" and line.level]
 
 
-def reuse(request: Request, approval: Request, now: datetime) -> None:
+def reuse(
+    request: Request, approval: Request, now: datetime, used: list[RequestLine] | None = None
+) -> None:
     """Keep ``approval`` for ``request`` (changed, or new: :func:`earlier_approval`), saying
     so: its waiting lines approved (with the level they needed, as a person's approval keeps
     it) and the reason, the approver and validity unchanged, and an event naming the
@@ -163,8 +209,9 @@ def reuse(request: Request, approval: Request, now: datetime) -> None:
         + ")"
     )
     waiting = [line for line in request.lines if line.decision == "pending"]
-    assigned = _assigned(waiting, granted(approval))
-    if approval.id != request.id:  # (a new request: after what others kept of it)
+    assigned = _assigned(waiting, granted(approval), used)
+    new = approval.id != request.id  # (a new request: after what others kept of it)
+    if new:
         request.reused = approval.id
     for line, given in zip(waiting, assigned or [], strict=True):
         line.decision = "approved"
@@ -172,7 +219,9 @@ def reuse(request: Request, approval: Request, now: datetime) -> None:
             f"within {said}: {format_money(given.price, approval.currency)} for up to {given.qty}"
         )
     request.status = "approved"
-    request.decided_at, request.decided_by = approval.decided_at, approval.decided_by
+    # (a new request is approved now, by the approval's person: never before it was asked)
+    request.decided_at = now if new else approval.decided_at
+    request.decided_by = approval.decided_by
     request.expires_at = approval.expires_at
     note = f"every line is at or within {said}: the approval stands (reused)"
     request.events.append(Event(now, SYSTEM, "approved", note))

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Row
 
-from pricing.keys import customer_key, sku_key
+from pricing.keys import customer_key, person_key, sku_key
 from pricing.money import MICRO, from_micros
 from pricing.storage.store import (
     Timestamp,
@@ -564,25 +564,46 @@ def reuse_rows_of(conn: Connection, numbers: Sequence[int]) -> dict[int, int]:
 def reusable_approvals(
     conn: Connection, *, rep: str, customer: str, currency: str, now: datetime, system: str
 ) -> list[int]:
-    """The requests of ``rep`` for ``customer`` (compared by :func:`customer_key`) in
-    ``currency`` that a person approved, since withdrawn or lost, whose approval has not
-    expired by ``now``: newest first. Contracts are not among them."""
+    """The requests of ``rep`` (compared by :func:`person_key`) for ``customer`` (compared by
+    :func:`customer_key`) in ``currency`` that a person approved, since withdrawn or lost, whose
+    approval has not expired by ``now``: newest first. Contracts and requests that kept an
+    earlier approval are not among them."""
     r = requests
     found = conn.execute(
-        select(r.c.id, r.c.customer)
+        select(r.c.id, r.c.rep, r.c.customer)
         .where(
-            r.c.rep == rep,
             r.c.currency == currency,
             r.c.status.in_(("withdrawn", "lost")),
             r.c.decided_by.is_not(None),
             r.c.decided_by != system,
             r.c.expires_at >= now,
             r.c.id.not_in(select(contract_terms.c.request_id)),
+            r.c.id.not_in(select(approval_reuses.c.request_id)),  # (a person's approval only)
         )
         .order_by(r.c.id.desc())
-    )
-    wanted = customer_key(customer)
-    return [int(row.id) for row in found if customer_key(row.customer) == wanted]
+    ).all()
+    return _of(found, rep, customer)
+
+
+def customer_requests(conn: Connection, *, rep: str, customer: str) -> list[int]:
+    """Every request of ``rep`` (a name compared case folded, as people are) for ``customer``
+    (compared by :func:`customer_key`), oldest first. Read whole and compared here: SQL's
+    ``lower()`` is ASCII only in SQLite."""
+    r = requests
+    found = conn.execute(select(r.c.id, r.c.rep, r.c.customer).order_by(r.c.id)).all()
+    return _of(found, rep, customer)
+
+
+def _of(rows: Sequence[Row[int, str, str]], rep: str, customer: str) -> list[int]:
+    """The ids of ``rows`` (id, rep, customer) of ``rep`` for ``customer``."""
+    name, wanted = person_key(rep), customer_key(customer)
+    return [int(row.id) for row in rows
+            if person_key(row.rep) == name and customer_key(row.customer) == wanted]  # fmt: skip
+
+
+def delete_reuse(conn: Connection, number: int) -> None:
+    """Request ``number`` keeps no earlier approval any more."""
+    conn.execute(approval_reuses.delete().where(approval_reuses.c.request_id == number))
 
 
 def reusers_of(conn: Connection, approval: int, statuses: Sequence[str]) -> list[int]:
