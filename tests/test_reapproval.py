@@ -324,3 +324,16 @@ def test_each_approved_line_is_counted_by_the_best_assignment(sales: Cli, tmp_pa
     again = ask(sales, "HW-200", "--qty", "50", "--price", "85.00")
 
     assert (again["status"], again["reused_approval"]) == ("approved", "R-000001")
+
+
+def test_an_approved_request_edited_by_hand_keeps_nothing_when_changed(sales: Cli) -> None:
+    """Given nina's approval of 50, when someone with the database raises its units to 5,000 and
+    priya changes the request to 5,000, then it waits for an approver (the approval as stored
+    does not hold against the audit)."""
+    approved_by_nina(sales, "HW-200", "--qty", "50", "--price", "85.00")
+    with sales.store().engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE request_lines SET qty = 5000 WHERE request_id = 1")
+
+    changed = change(sales, "HW-200", "--qty", "5000", "--price", "85.00")
+
+    assert changed["status"] == "pending"

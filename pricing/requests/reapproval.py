@@ -117,9 +117,14 @@ _TRIES = 10_000  # steps of the search for an assignment (a request has a handfu
 
 def may_keep(conn: Connection, approval: Request, request: Request, version: PolicyVersion) -> bool:
     """Whether a changed request keeps the approval it had: every waiting line within what a
-    person approved, and that person may still approve it now (the policy in force, their
-    role, never their own request)."""
-    return covers(approval, request) and _still_approves(conn, approval, request, version)
+    person approved, that person may still approve it now (the policy in force, their role,
+    never their own request), and the request as stored holds against the keyed audit."""
+    return (
+        covers(approval, request)
+        and _still_approves(conn, approval, request, version)
+        and approval.id is not None
+        and _all_sealed(conn, [approval.id])  # (an approval edited by hand grants nothing)
+    )
 
 
 def _still_approves(
