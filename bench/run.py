@@ -682,7 +682,9 @@ def bench_deals_and_report(skus: int = 100_000, lines: int = 1_000_000) -> tuple
     proposed = HERE.parent / "sample_data" / "guardrails-proposed.toml"
     whatif = measure([*PRICING, "--db", str(db), "policy", "simulate", str(proposed)], repeat=5)
     undone = bench_undo(db, deals)
+    exported = bench_export(db)
     return [
+        exported,
         f"deals undo of the {lines:,}-line import: {undone.seconds / imported.seconds:.2f}x "
         f"importing it (limit 1.00x; {undone.seconds:.2f}s vs {imported.seconds:.2f}s); peak "
         f"memory {undone.peak_mb:.0f} MB",
@@ -698,6 +700,34 @@ def bench_deals_and_report(skus: int = 100_000, lines: int = 1_000_000) -> tuple
         f"query over the csv files (limit 2.00x; {report.seconds:.2f}s vs {duck.seconds:.2f}s); "
         f"peak memory {report.peak_mb:.0f} MB (limit 600 MB)",
     ], report
+
+
+EXPORT_LIMIT = 2.0  # issue 28: deals export to Parquet at most this many times DuckDB's copy
+
+
+def bench_export(db: Path, repeat: int = 3) -> str:
+    """``deals export -o FILE.parquet`` of every stored line, against DuckDB copying the same
+    rows (read back from that export) from a table of its own database file to Parquet, each as
+    a whole process, best of ``repeat``."""
+    out = OUT / "export.parquet"
+    exported = measure([*PRICING, "--db", str(db), "deals", "export", "-o", str(out)],
+                       repeat=repeat)  # fmt: skip
+    own = OUT / "export-floor.duckdb"
+    for stale in OUT.glob(f"{own.name}*"):
+        stale.unlink()
+    loaded = f"import duckdb; duckdb.connect({str(own)!r}).execute(\"CREATE TABLE deals AS SELECT * FROM '{out}'\")"
+    subprocess.run([sys.executable, "-c", loaded], check=True)
+    copy = (
+        f'import duckdb; duckdb.connect({str(own)!r}, read_only=True).execute("COPY deals TO '
+        f"'{OUT / 'export-floor.parquet'}' (FORMAT PARQUET, COMPRESSION ZSTD)\")"
+    )
+    floor = measure([sys.executable, "-c", copy], repeat=repeat)
+    ratio = exported.seconds / floor.seconds
+    return (
+        f"deals export of every stored line to Parquet: {ratio:.2f}x DuckDB copying the same rows "
+        f"from its own table (limit {EXPORT_LIMIT:.2f}x: {'met' if ratio <= EXPORT_LIMIT else 'NOT met'}; "
+        f"{exported.seconds:.2f}s vs {floor.seconds:.2f}s); peak memory {exported.peak_mb:.0f} MB"
+    )
 
 
 def bench_undo(db: Path, deals: Path, repeat: int = 3) -> Run:

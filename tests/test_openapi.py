@@ -377,6 +377,7 @@ def test_every_operations_real_answer_is_the_one_it_declares(
     imported = call("dana", "deals.imports")[-1]["id"]
     call("dana", "report.build", {"by": ["rep"]})
     call("dana", "report.build", output="report.html")
+    call("dana", "deals.export", output="deals.parquet")
     call("dana", "policy.simulate", files={"file": looser})
     call("dana", "policy.load", files={"file": looser})
     call("dana", "deals.undo", {"number": imported})

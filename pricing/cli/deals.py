@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ import click
 
 from pricing.cli.common import (
     column_option,
+    date_option,
     echo_found_problems,
     emit_json,
     exit_with,
@@ -290,6 +292,48 @@ def _mapping_text(columns: dict[str, str] | None) -> str:
 def _skipped_text(skipped: dict[str, int] | None) -> str:
     """Lines left out by status: ``Cancelled 60, On Hold 4``."""
     return ", ".join(f"{status} {lines:,}" for status, lines in (skipped or {}).items())
+
+
+@deals.command(
+    "export",
+    epilog="""
+\b
+Examples:
+  pricing deals export -o deals.parquet
+  pricing deals export --from 2026-01-01 --to 2026-06-30 -o h1.csv
+  duckdb -c "SELECT rep, sum(net_amount) FROM 'deals.parquet' GROUP BY rep"
+""",
+)
+@date_option("--from", "start", help="First deal date included (default: the first deal).")
+@date_option("--to", "end", help="Last deal date included (default: the last deal).")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+    help="The file to write: .parquet or .csv (replaced if it exists).",
+)  # fmt: skip
+@json_option
+def export(start: datetime | None, end: datetime | None, output: Path) -> None:
+    """Write every stored deal line with what matching and the policy decided of it.
+
+    One row per line, in the order they were stored: the file's own columns, the edition and
+    prices on the line's date (list, standard after tiers, cost, floor), the policy's verdict
+    (level needed, hard floor) and what the report decides (sale, return, adjustment or
+    unmatched; out of policy; below the approved price; at a contracted price). Amounts and
+    quantities are exact decimals (DECIMAL(38,6) in Parquet). docs/formats.md lists the columns.
+    """
+    cfg = settings()
+    answer = cfg.pricing().export_deals(
+        output=output,
+        start=start.date() if start else None,
+        end=end.date() if end else None,
+    )
+    if cfg.json:
+        emit_json(answer)
+        return
+    period = "" if not (answer.start or answer.end) else (
+        f" dated {answer.start or 'the first'} to {answer.end or 'the last'}"
+    )  # fmt: skip
+    say(f"Wrote {answer.lines:,} deal lines{period} to {answer.file} ({answer.format}, "
+        f"{len(answer.columns)} columns).")  # fmt: skip
 
 
 @deals.command(

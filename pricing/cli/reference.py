@@ -70,6 +70,7 @@ def _header_table(headers: dict[str, tuple[str, ...]], required: tuple[str, ...]
 
 
 def formats_reference() -> str:
+    from pricing.analysis.export import columns as export_columns
     from pricing.lines.reader import DEAL_HEADERS
     from pricing.lines.reader import REQUIRED as DEAL_REQUIRED
     from pricing.pricebook.file import (
@@ -118,6 +119,14 @@ def formats_reference() -> str:
             "workbook, the sheet named Deals, Orders, Sales, Invoices or Lines is read, else the "
             "first with a header row (a cover sheet is passed over); `--sheet NAME` chooses.\n",
             _header_table(DEAL_HEADERS, DEAL_REQUIRED),
+            "## Deals export (`pricing deals export`, Parquet or csv)\n",
+            "One row per stored deal line, in the order they were stored. Amounts and "
+            "quantities are exact decimals (Parquet `DECIMAL(38,6)`; in csv written with six "
+            "places); dates are dates; the flags are booleans. The last columns are what the "
+            "drift report decides of the line.\n",
+            "| Column | What it holds |\n|---|---|\n"
+            + "\n".join(f"| `{name}` | {meaning} |" for name, meaning in export_columns())
+            + "\n",
             "## Policy (TOML)\n",
             "See [the owner's guide](owner.md#the-policy-file) for every key and its semantics.\n",
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,6 +83,19 @@ class Deals(Session):
 
         with self.store().read() as conn:
             return deal_imports(listing(conn))
+
+    @operation("deals.export", output=True, needs="report")
+    def export_deals(
+        self, *, output: Path, start: date | None = None, end: date | None = None
+    ) -> results.deals.DealsExported:
+        """Write every stored deal line dated from ``start`` to ``end`` (``YYYY-MM-DD``, both
+        included; default all) to ``output``, Parquet or csv by its suffix, with what matching
+        and the policy decided of each (amounts as exact decimals)."""
+        from pricing.analysis.export import export_deals
+        from pricing.results.deals import DealsExported
+
+        api.ordered(start, end)
+        return DealsExported.of(export_deals(self.store(), output, start=start, end=end))
 
     @operation("deals.undo", needs="deals.import")
     def undo_import(self, *, number: int) -> results.deals.ImportUndone:

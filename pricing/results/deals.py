@@ -4,15 +4,23 @@ taken back."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import ConfigDict, Field
 
-from pricing.results.common import FoundProblem, ProblemCount, Result, problem_counts, problems
+from pricing.results.common import (
+    FoundProblem,
+    ProblemCount,
+    Result,
+    Written,
+    problem_counts,
+    problems,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from pricing.analysis.export import Exported
     from pricing.lines.history import ImportListing, Undone
     from pricing.lines.reader import DealsFile
     from pricing.lines.service import DealsImport
@@ -197,3 +205,22 @@ class DealImport(Result):
 def deal_imports(found: Sequence[ImportListing]) -> list[DealImport]:
     """``deals imports``: every import, oldest first."""
     return [DealImport.of(i) for i in found]
+
+
+class DealsExported(Result):
+    """``deals export``: the file written (``file``), its ``format`` (parquet or csv), the
+    lines in it, the period asked for (None: open) and its columns, in file order."""
+
+    file: Written
+    format: Literal["parquet", "csv"]
+    lines: int
+    start: date | None
+    end: date | None
+    columns: list[str]
+
+    @classmethod
+    def of(cls, exported: Exported) -> DealsExported:
+        return cls(
+            file=str(exported.path), format=exported.format, lines=exported.lines,
+            start=exported.start, end=exported.end, columns=list(exported.columns),
+        )  # fmt: skip
