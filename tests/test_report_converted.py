@@ -138,6 +138,9 @@ def test_a_day_without_a_rate_is_an_error_naming_it_and_nothing_else(
     assert later["converted"]["lines"] == 4
     wrong = stocked("report", "--currency", "dollars")
     assert wrong.exit_code == 2 and "a currency code" in wrong.stderr
+    unknown = stocked("report", "--currency", "XYZ", "--from", "2026-09-01")
+    assert unknown.exit_code == 2 and "rates begin" not in unknown.stderr  # (no pair's do)
+    assert "no rate of XYZ is stored, directly or through" in unknown.stderr
 
 
 def test_the_files_say_what_was_converted(stocked: Cli, tmp_path: Path) -> None:

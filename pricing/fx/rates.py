@@ -229,22 +229,42 @@ def rates_on(
         if not ways:
             raise NotFoundError(
                 f"no exchange rate of {currency} in {quote} on or before {on.isoformat()}"
-                + _what_is_stored(db, [direct, inverse, *(w for _, *two in vias for w in two)])
+                + _what_is_stored(db, currency, quote, direct, inverse, vias)
             )
         found[on] = max(ways, key=lambda way: (way[0], way[1]))[2]
     return found
 
 
-def _what_is_stored(db: Store, ways: list[_Published]) -> str:
-    """What to say after a missing rate: none stored at all, or from when this pair's are."""
+def _what_is_stored(
+    db: Store,
+    currency: str,
+    quote: str,
+    direct: _Published,
+    inverse: _Published,
+    vias: list[tuple[str, _Published, _Published]],
+) -> str:
+    """What to say after a missing rate: none stored at all, none for this pair by any way
+    (naming the currency no rate reaches), or from when this pair's rates are."""
     if not _any(db):
         return "; no rates are stored: `pricing fx import FILE` first"
-    firsts = [way.days[0] for way in ways if way.days]
-    if not firsts:
-        return "; none is stored for these currencies: import a file that has them"
+    begins = [way.days[0] for way in (direct, inverse) if way.days] + [
+        max(mine.days[0], theirs.days[0]) for _, mine, theirs in vias if mine.days and theirs.days
+    ]
+    if begins:
+        return (
+            f" (this pair's rates begin {min(begins).isoformat()}): import older rates with "
+            "`pricing fx import FILE`, or ask for a later day"
+        )
+    # (no way at all: the currency no stored rate names, else the first one)
+    missing = next((code for code in (currency, quote) if not _named(db, code)), None)
+    through = ", ".join(base for base, _, _ in vias) or "another currency"
+    said = (
+        f"no rate of {missing} is stored" if missing is not None
+        else f"no stored rate links {currency} and {quote}"
+    )  # fmt: skip
     return (
-        f" (this pair's rates begin {min(firsts).isoformat()}): import older rates with "
-        "`pricing fx import FILE`, or ask for a later day"
+        f"; {said}, directly or through {through}: import a rates file that has it "
+        "(`pricing fx import FILE`)"
     )
 
 
@@ -284,6 +304,14 @@ class _Published:
 
 def _bases(conn: Connection) -> list[str]:
     return sorted(conn.execute(_recorded(select(fx_series.c.base)).distinct()).scalars())
+
+
+def _named(db: Store, code: str) -> bool:
+    """Whether any stored rate names ``code`` (as its currency or the base it is against)."""
+    t = fx_series
+    with db.read() as conn:
+        query = _recorded(select(t.c.import_id)).where((t.c.base == code) | (t.c.currency == code))
+        return conn.execute(query.limit(1)).first() is not None
 
 
 def _any(db: Store) -> bool:
