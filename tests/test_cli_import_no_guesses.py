@@ -322,6 +322,29 @@ def test_a_price_book_in_another_currency_than_the_policy_is_imported_with_a_war
     assert result["edition"] is not None
 
 
+def test_a_currency_column_adding_a_currency_is_a_warning_and_one_replacing_them_an_error(
+    sales: Cli, tmp_path: Path
+) -> None:
+    """Given a USD book, when the next edition's Currency column keeps its USD prices and adds
+    a SKU in EUR, then it is stored with a warning naming the new currency; when every row is
+    in EUR (the book in another currency: a mislabelled export), it is refused unless
+    --currency EUR says so."""
+    added = write_workbook(tmp_path / "added.xlsx", {"Price Book": [
+        ["SKU", "List Price", "Currency"], ["HW-100", 120, "USD"], ["EU-1", 90, "EUR"],
+    ]})  # fmt: skip
+    result = sales.json("pricebook", "import", str(added), "--effective", "2026-06-01")
+    assert result["edition"] is not None
+    warned = [p for p in result["problems"] if p["severity"] == "warning"]
+    assert any("the first prices in EUR" in p["message"] and p["cell"] == "C3" for p in warned)
+    flipped = write_workbook(tmp_path / "flipped.xlsx", {"Price Book": [
+        ["SKU", "List Price", "Currency"], ["HW-100", 120, "GBP"], ["SV-1", 90, "GBP"],
+    ]})  # fmt: skip
+    refused = sales.json("pricebook", "import", str(flipped), "--effective", "2026-07-01",
+                         expect=2)  # fmt: skip
+    assert refused["edition"] is None
+    assert any("import with --currency GBP" in p["message"] for p in refused["problems"])
+
+
 def test_deals_dated_after_today_are_imported_with_a_warning_saying_how_many_and_where(
     owner: Cli, tmp_path: Path
 ) -> None:

@@ -42,14 +42,24 @@ class BookCurrency:
         return None
 
     def check_column(self, col: int) -> None:
-        """A Currency column naming a currency the book's newest edition has no item in: an
-        error (of the whole file) unless --currency names it."""
+        """A Currency column naming only currencies the book's newest edition has no item in
+        (the whole book in another currency: a flip, as a mislabelled export makes): an error
+        of the whole file, for each, unless --currency names it. Beside a currency the book
+        has, a new one is prices added in it: a warning says so."""
         previous = self.options.previous
         if previous is None or not previous[1]:
             return
         number, known = previous
+        keeps = any(code in known for code in self._column_codes)
         for code, r in self._column_codes.items():
             if code in known or (self.options.currency_given and code == self.code):
+                continue
+            if keeps:
+                self.record.add(
+                    "warning", r, col, code,
+                    f"the first prices in {code}: the price book's newest edition ({number}) "
+                    f"has prices in {', '.join(known)} only",
+                )  # fmt: skip
                 continue
             self.record.add(
                 "error", r, col, code,
