@@ -54,7 +54,11 @@ def test_a_parquet_export_holds_every_line_exactly_as_the_report_counts_it(
     assert [r["part"] for r in rows] == ["unmatched", "unmatched", "sale", "unmatched", "sale",
                                          "return", "adjustment"]  # fmt: skip
     covered = rows[4]
-    assert (covered["request_id"], covered["out_of_policy"]) == (1, False)
+    assert (covered["request_id"], covered["out_of_policy"]) == ("R-000001", False)
+    returned, adjusted = rows[5], rows[6]  # (never judged: no verdict of the policy's)
+    assert (returned["level"], returned["level_rank"], returned["judged"]) == (None, None, False)
+    assert (adjusted["below_floor"], adjusted["judged"]) == (None, False)
+    assert table.schema.field("below_floor").type == pa.bool_()
     assert covered["net_amount"] == Decimal("92.000000")
     totals = sales.json("report")["totals"]
     sales = [r for r in rows if r["part"] == "sale"]
@@ -104,3 +108,32 @@ def test_the_library_exports_what_the_command_does(sales: Cli, tmp_path: Path) -
     with pricing.open(sales.db_url, user="dana") as p:
         done = p.export_deals(output=tmp_path / "all.parquet")
     assert done.lines == 7 and pq.read_table(tmp_path / "all.parquet").num_rows == 7
+
+
+def test_an_export_never_writes_through_what_lies_beside_it_nor_over_the_store(
+    sales: Cli, tmp_path: Path
+) -> None:
+    """Given a link planted beside the export's name (where DuckDB writes a file it replaces)
+    pointing at a precious file, when the export replaces its file, then the precious file is
+    untouched; the store's own file as the output is refused; a csv shows a customer named
+    like a formula as text."""
+    imported(sales, tmp_path)
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    out = tmp_path / "out.csv"
+    out.write_text("old")
+    (tmp_path / "tmp_out.csv").symlink_to(precious)
+
+    assert sales("deals", "export", "-o", str(out)).exit_code == 0
+
+    assert precious.read_text() == "keep me" and out.read_text().startswith("line_key,")
+    assert not list(tmp_path.glob(".pricing-export-*"))
+    store_file = sales.db_url.removeprefix("sqlite:///")
+    if sales.db_url.startswith("sqlite"):
+        refused = sales("deals", "export", "-o", store_file)
+        assert refused.exit_code == 2 and "that is the database itself" in refused.stderr
+    formula = deals_csv(tmp_path, "Deal,Date,Customer,SKU,Qty,Net Price\n"
+                        f"F-1,{TODAY},=HYPERLINK(1),HW-200,1,100\n", "formula.csv")  # fmt: skip
+    assert sales("deals", "import", str(formula)).exit_code == 0
+    assert sales("deals", "export", "-o", str(out)).exit_code == 0
+    assert "'=HYPERLINK(1)" in out.read_text()

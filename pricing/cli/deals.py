@@ -301,7 +301,7 @@ def _skipped_text(skipped: dict[str, int] | None) -> str:
 Examples:
   pricing deals export -o deals.parquet
   pricing deals export --from 2026-01-01 --to 2026-06-30 -o h1.csv
-  duckdb -c "SELECT rep, sum(net_amount) FROM 'deals.parquet' GROUP BY rep"
+  duckdb -c "SELECT rep, sum(net_amount) FROM 'deals.parquet' WHERE part = 'sale' GROUP BY rep"
 """,
 )
 @date_option("--from", "start", help="First deal date included (default: the first deal).")
@@ -334,6 +334,9 @@ def export(start: datetime | None, end: datetime | None, output: Path) -> None:
     )  # fmt: skip
     say(f"Wrote {answer.lines:,} deal lines{period} to {answer.file} ({answer.format}, "
         f"{len(answer.columns)} columns).")  # fmt: skip
+    if not answer.lines:
+        say("No deal lines in this period: the file holds the header alone (import deals with "
+            "`pricing deals import FILE`).", err=True)  # fmt: skip
 
 
 @deals.command(

@@ -121,8 +121,9 @@ def formats_reference() -> str:
             _header_table(DEAL_HEADERS, DEAL_REQUIRED),
             "## Deals export (`pricing deals export`, Parquet or csv)\n",
             "One row per stored deal line, in the order they were stored. Amounts and "
-            "quantities are exact decimals (Parquet `DECIMAL(38,6)`; in csv written with six "
-            "places); dates are dates; the flags are booleans. The last columns are what the "
+            "quantities are exact decimals, in the line's `item_currency` (Parquet "
+            "`DECIMAL(38,6)`; in csv written with six places: read them as decimals, not "
+            "floats); dates are dates; the flags are booleans. The last columns are what the "
             "drift report decides of the line.\n",
             "| Column | What it holds |\n|---|---|\n"
             + "\n".join(f"| `{name}` | {meaning} |" for name, meaning in export_columns())

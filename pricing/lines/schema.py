@@ -118,7 +118,7 @@ DECLARED: tuple[Column, ...] = (
            "the lowest unit price the policy allows (null: none)", micros=True),
     Column("policy_version", "int32", _V, True, "the policy version in force on the date"),
     Column("level_rank", "int8", _V, True,
-           "the approval level needed: 0 the first level, k the k-th, -1 rejected"),
+           "the approval level needed: 0 the first level, 1 the second, and so on; -1 rejected"),
     Column("level", "string", _V, True, "that level's name, or rejected"),
     Column("below_floor", "int8", _V, True, "1 when the net unit price is below the hard floor"),
 )  # fmt: skip
