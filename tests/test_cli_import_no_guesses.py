@@ -325,17 +325,23 @@ def test_a_price_book_in_another_currency_than_the_policy_is_imported_with_a_war
 def test_a_currency_column_adding_a_currency_is_a_warning_and_one_replacing_them_an_error(
     sales: Cli, tmp_path: Path
 ) -> None:
-    """Given a USD book, when the next edition's Currency column keeps its USD prices and adds
-    a SKU in EUR, then it is stored with a warning naming the new currency; when every row is
-    in EUR (the book in another currency: a mislabelled export), it is refused unless
-    --currency EUR says so."""
+    """Given a USD book, when the next edition's Currency column keeps its USD prices (named,
+    or left blank) and adds a SKU in EUR (then JPY), then it is stored with a warning naming
+    the new currency; when every row is in GBP (the book in another currency: a mislabelled
+    export), it is refused unless --currency GBP says so."""
+    blank = write_workbook(tmp_path / "blank.xlsx", {"Price Book": [
+        ["SKU", "List Price", "Currency"], ["HW-100", 120, None], ["EU-2", 80, "EUR"],
+    ]})  # fmt: skip
+    kept = sales.json("pricebook", "import", str(blank), "--effective", "2026-05-15")
+    assert kept["edition"] is not None  # (a blank cell is the book's currency: kept beside EUR)
+    assert any("the first prices in EUR" in p["message"] for p in kept["problems"])
     added = write_workbook(tmp_path / "added.xlsx", {"Price Book": [
-        ["SKU", "List Price", "Currency"], ["HW-100", 120, "USD"], ["EU-1", 90, "EUR"],
+        ["SKU", "List Price", "Currency"], ["HW-100", 120, "USD"], ["JP-1", 9000, "JPY"],
     ]})  # fmt: skip
     result = sales.json("pricebook", "import", str(added), "--effective", "2026-06-01")
     assert result["edition"] is not None
     warned = [p for p in result["problems"] if p["severity"] == "warning"]
-    assert any("the first prices in EUR" in p["message"] and p["cell"] == "C3" for p in warned)
+    assert any("the first prices in JPY" in p["message"] and p["cell"] == "C3" for p in warned)
     flipped = write_workbook(tmp_path / "flipped.xlsx", {"Price Book": [
         ["SKU", "List Price", "Currency"], ["HW-100", 120, "GBP"], ["SV-1", 90, "GBP"],
     ]})  # fmt: skip

@@ -337,3 +337,44 @@ def test_an_approved_request_edited_by_hand_keeps_nothing_when_changed(sales: Cl
     changed = change(sales, "HW-200", "--qty", "5000", "--price", "85.00")
 
     assert changed["status"] == "pending"
+
+
+def test_a_keeper_edited_by_hand_for_a_moment_frees_no_units(sales: Cli) -> None:
+    """Given R-000002 keeping all 50 of nina's units: when someone with the database marks it
+    withdrawn under another rep (or removes its link and moves it to another customer) for as
+    long as a request takes, then the new request waits; the approval's history says who kept
+    it, and once put back `audit verify` is intact (a reviewer's: 50 units approved twice)."""
+    withdrawn_after_nina_approved(sales)
+    ask(sales, "HW-200", "--qty", "50", "--price", "85.00")
+    history = sales.json("requests", "show", "R-000001")["events"]
+    assert (history[-1]["action"], history[-1]["note"]) == ("kept", "its approval kept by R-000002")
+    engine = sales.store().engine
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE requests SET status = 'withdrawn', rep = 'zz' WHERE id = 2")
+    moved = ask(sales, "HW-200", "--qty", "50", "--price", "85.00")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE requests SET status = 'approved', rep = 'priya' WHERE id = 2")
+        conn.exec_driver_sql("DELETE FROM approval_reuses WHERE request_id = 2")
+        conn.exec_driver_sql("UPDATE requests SET customer = 'Elsewhere' WHERE id = 2")
+    unlinked = ask(sales, "HW-200", "--qty", "50", "--price", "85.00")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE requests SET customer = 'Acme' WHERE id = 2")
+        conn.exec_driver_sql("INSERT INTO approval_reuses VALUES (2, 1)")
+
+    assert (moved["status"], unlinked["status"]) == ("pending", "pending")
+    assert sales("audit", "verify").exit_code == 0
+
+
+def test_an_approver_registered_again_under_the_name_gave_nothing(sales: Cli) -> None:
+    """Given nina's approval withdrawn, when nina is removed and someone else is registered as
+    nina, a manager, then priya's new request waits (a reviewer's: the earlier nina's approval
+    came back with the new one)."""
+    for name, role in (("dana", "owner"), ("nina", "manager"), ("priya", "rep")):
+        assert sales("people", "add", name, "--role", role, user="dana").exit_code == 0
+    withdrawn_after_nina_approved(sales)
+    assert sales("people", "remove", "nina", user="dana").exit_code == 0
+    assert sales("people", "add", "nina", "--role", "manager", user="dana").exit_code == 0
+
+    again = ask(sales, "HW-200", "--qty", "50", "--price", "85.00")
+
+    assert (again["status"], again["reused_approval"]) == ("pending", None)

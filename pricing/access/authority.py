@@ -280,6 +280,14 @@ def may_keep_approval_of(actor: Actor, request: Asked) -> bool:
     return actor.owns(request.id, request.rep)
 
 
+def gave(actor: Actor, approval: Asked) -> bool:
+    """Whether the approval of request ``approval`` may be ``actor``'s: not asked for before
+    they were registered again under the name (the earlier person gave it), as
+    :meth:`Actor.owns` says of a request."""
+    earlier = actor.since_request
+    return earlier is None or approval.id is None or approval.id > earlier
+
+
 def may_end_contract(actor: Actor, policy: Policy) -> None:
     """Refuse anyone but an owner ending a contract early: the stored role once people are
     registered (the operation's ``needs`` asks it first), else the policy's person list's,

@@ -111,7 +111,7 @@ def export_deals(
     chosen += [f"{sql} AS {name}" for name, sql, _ in DECIDED]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".pricing-export-", dir=path.parent))
+        work = Path(tempfile.mkdtemp(prefix=".pricing-export-", dir=path.parent.resolve()))
     except OSError as exc:
         raise InputError(f"{path}: cannot write the export ({exc.strerror})") from None
     try:
@@ -125,13 +125,13 @@ def export_deals(
         query = f"SELECT {', '.join(chosen)} FROM judged" + (" ORDER BY seq" if order else "")
         written = work / f"deals{path.suffix.lower()}"
         options = "FORMAT PARQUET, COMPRESSION ZSTD" if format_ == "parquet" else "FORMAT CSV"
+        import duckdb
+
         con = duck(lines=lines, **({"cover": cover} if cover is not None else {}))
         try:
             con.execute(judged(cover is not None))
             con.execute(f"COPY ({query}) TO '{_quoted(written)}' ({options})")
-        except Exception as exc:  # DuckDB's IOException: the disk is full, say
-            if type(exc).__name__ != "IOException":
-                raise
+        except duckdb.IOException as exc:  # the disk is full, say
             said = str(exc).splitlines()[0].removeprefix("IO Error: ")[:200]
             raise InputError(f"{path}: cannot write the export ({said})") from None
         finally:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pricing.io.sheets import cell_text
-from pricing.money import currency_named, is_currency_code
+from pricing.money import currency_named, is_blank, is_currency_code
 from pricing.pricebook.cells import Body
 from pricing.pricebook.options import ReadOptions
 from pricing.pricebook.rows import CellProblems
@@ -41,16 +41,26 @@ class BookCurrency:
         )  # fmt: skip
         return None
 
-    def check_column(self, col: int) -> None:
+    def check_column(self, col: int, body: Body, sku_col: int) -> None:
         """A Currency column naming only currencies the book's newest edition has no item in
         (the whole book in another currency: a flip, as a mislabelled export makes): an error
         of the whole file, for each, unless --currency names it. Beside a currency the book
-        has, a new one is prices added in it: a warning says so."""
+        has (named, or a row with a SKU left blank: the book's), a new one is prices added in
+        it: a warning says so."""
         previous = self.options.previous
         if previous is None or not previous[1]:
             return
         number, known = previous
-        keeps = any(code in known for code in self._column_codes)
+        new = [code for code in self._column_codes if code not in known]
+        if not new:
+            return
+        keeps = any(code in known for code in self._column_codes) or (
+            self.code in known
+            and any(
+                not is_blank(sku) and is_blank(cell)
+                for sku, cell in zip(body.column(sku_col), body.column(col), strict=True)
+            )
+        )
         for code, r in self._column_codes.items():
             if code in known or (self.options.currency_given and code == self.code):
                 continue

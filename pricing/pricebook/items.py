@@ -93,7 +93,7 @@ class ItemReader:
         bad_rows = formula_problems(self.record, cols, header_row)
         items = self._rows(body, bad_rows, amounts, progress)
         if "currency" in cols:
-            self.currency.check_column(cols["currency"])
+            self.currency.check_column(cols["currency"], body, cols["sku"])
         item_rows = self.item_rows
         if self.errors.rows:
             bad = self.errors.rows_of(sheet)

@@ -267,11 +267,14 @@ def submit(
         _end_with_the_contract(request, ends)
         earlier = reapproval.earlier_approval(conn, request, version, now)
         if earlier is not None:
-            reapproval.reuse(request, *earlier[:1], now, earlier[1])
+            approval, used = earlier
+            reapproval.reuse(request, approval, now, used)
         if not check:
             request.id = _insert(conn, request)
             if earlier is None:  # (an approval kept: the rep reads it at once, nobody waits)
                 _tell(conn, request, now)
+            else:  # (the approval's history says so, and seals the link with it)
+                reapproval.record_kept(conn, earlier[0], request, now)
     return Submission(request, problems)
 
 
@@ -619,13 +622,13 @@ def change(
         if kept:
             assert approval is not None
             reapproval.reuse(request, approval, now)
-        dropped = request.reused is not None and not kept  # (the earlier approval it kept)
-        if dropped:
-            request.reused = None
+        dropped = None if kept else request.reused  # (the earlier approval it kept)
+        request.reused = None if dropped is not None else request.reused
         if check:
             return Submission(request, priced.problems)
-        if dropped:  # (before the events: their audit entries digest it)
+        if dropped is not None:  # (before the events: their audit entries digest it)
             queries.delete_reuse(conn, number)
+            reapproval.record_dropped(conn, dropped, request, now)
         _store_change(conn, number, request, was=was, new_events=request.events[known:])
         changed = _load(conn, number)
         if not kept:  # (an approval that stands: nothing new to tell anyone)

@@ -36,7 +36,7 @@ from pricing.keys import sku_key
 from pricing.money import format_money
 from pricing.policy.versions import PolicyVersion
 from pricing.requests import records
-from pricing.requests.records import SYSTEM, Event, Request, RequestLine
+from pricing.requests.records import STATUSES, SYSTEM, Event, Request, RequestLine
 from pricing.storage import queries, store
 
 STORED_PLACES = Decimal("0.000001")  # a discount as stored (request_lines.discount_pct)
@@ -55,8 +55,8 @@ def within(line: RequestLine, granted: RequestLine) -> bool:
 
 
 def granted(approval: Request) -> list[RequestLine]:
-    """The lines a person approved: those that waited for a level (the rule's own approvals
-    carry none)."""
+    """The lines a person approved (or an approval kept for them): those that waited for a
+    level (the rule's own approvals carry none)."""
     return [line for line in approval.lines if line.decision == "approved" and line.level]
 
 
@@ -134,8 +134,10 @@ def _still_approves(
     if approval.decided_by is None:
         return False
     try:
-        authority.may_decide(authority.actor(conn, approval.decided_by), request, version,
-                             "approved")  # fmt: skip
+        approver = authority.actor(conn, approval.decided_by)
+        if not authority.gave(approver, approval):  # (someone since registered under the name)
+            return False
+        authority.may_decide(approver, request, version, "approved")
     except PricingError:  # (refused, or no longer a registered person: it does not stand)
         return False
     return True
@@ -143,7 +145,7 @@ def _still_approves(
 
 # A request in one of these holds the units its lines were approved for (an approval still
 # open, or a deal won); a withdrawn, lost, rejected or expired one holds none.
-HOLDING = ("pending", "approved", "won")
+HOLDING = ("approved", "won")
 _REUSE_LOCK = 7201559  # (PostgreSQL: new requests counting one approval's units queue up)
 
 
@@ -153,12 +155,13 @@ def earlier_approval(
     """For a new request waiting for the approvers: the approval a person gave an earlier
     request of the same rep (the same person: not one registered since under the name) and
     customer, since withdrawn or lost and still valid, that covers every waiting line with
-    units no other request kept of it, and whose approver may still approve it (the newest
-    such), with the lines the others kept of it; or None.
+    units no other request kept of it, and whose approver (the same person too) may still
+    approve it (the newest such), with the lines the others kept of it; or None.
 
     Only an approval a person gave: a request that itself kept one is no source (its units are
-    the first one's). Only when the rep's requests for the customer hold against the keyed
-    audit: one written in the database by hand, even for a moment, grants nothing."""
+    the first one's). Only while the approval and every request that ever kept it hold against
+    the keyed audit (each link to it is sealed with the approval too): one written in the
+    database by hand, even for a moment, grants nothing."""
     if request.status != "pending" or request.contract is not None:
         return None
     numbers = queries.reusable_approvals(conn, rep=request.rep, customer=request.customer,
@@ -167,17 +170,16 @@ def earlier_approval(
         return None
     store.advisory_lock(conn, _REUSE_LOCK)
     asking = authority.actor(conn, request.rep)
-    theirs = queries.customer_requests(conn, rep=request.rep, customer=request.customer)
-    if not _all_sealed(conn, theirs):
-        return None
     waiting = [line for line in request.lines if line.decision == "pending"]
     for approval in records.load_many(conn, numbers, events=False):
         assert approval.id is not None
         if not authority.may_keep_approval_of(asking, approval):
             continue
-        kept = records.load_many(conn, queries.reusers_of(conn, approval.id, HOLDING),
-                                 events=False)  # fmt: skip
-        used = [line for other in kept for line in granted_to(other)]
+        keepers = queries.reusers_of(conn, approval.id, STATUSES)
+        if not _all_sealed(conn, [approval.id, *keepers]):
+            continue
+        kept = [r for r in records.load_many(conn, keepers, events=False) if r.status in HOLDING]
+        used = [line for other in kept for line in granted(other)]
         if _assigned(waiting, granted(approval), used) is not None and _still_approves(
             conn, approval, request, version
         ):
@@ -187,16 +189,10 @@ def earlier_approval(
 
 def _all_sealed(conn: Connection, numbers: list[int]) -> bool:
     """Whether each of the requests ``numbers`` holds against its newest audit entry."""
-    from pricing.storage import audit_subjects, audit_verify
+    from pricing.storage import audit_subjects, audit_verify  # (only where an approval is kept)
 
     return all(audit_verify.unsealed(conn, audit_subjects.subject("request", n)) is None
                for n in numbers)  # fmt: skip
-
-
-def granted_to(request: Request) -> list[RequestLine]:
-    """The lines of ``request`` that needed a level and were approved (by a person, or by an
-    approval kept)."""
-    return [line for line in request.lines if line.decision == "approved" and line.level]
 
 
 def reuse(
@@ -230,3 +226,18 @@ def reuse(
     request.expires_at = approval.expires_at
     note = f"every line is at or within {said}: the approval stands (reused)"
     request.events.append(Event(now, SYSTEM, "approved", note))
+
+
+def record_kept(conn: Connection, approval: Request, request: Request, now: datetime) -> None:
+    """Tell ``approval``'s history that ``request`` (stored) kept it: the approval's audit
+    entry seals the link with it (a link removed by hand breaks the approval's seal)."""
+    assert approval.id is not None
+    records.record_event(conn, approval.id, Event(now, SYSTEM, "kept",
+                                                  f"its approval kept by {request.code}"))  # fmt: skip
+
+
+def record_dropped(conn: Connection, approval: int, request: Request, now: datetime) -> None:
+    """Tell approval ``approval``'s history that ``request`` changed beyond it (no longer
+    keeps it)."""
+    records.record_event(conn, approval, Event(now, SYSTEM, "released",
+                                               f"{request.code} changed: it no longer keeps this approval"))  # fmt: skip

@@ -230,6 +230,7 @@ def content_digest(
         d.add(store.request_events, "request_id", number, "id", number)
         d.add_present(store.contract_terms, "request_id", number, "request_id")
         d.add_present(store.approval_reuses, "request_id", number, "request_id")
+        d.add_present(store.approval_reuses, "approval_id", number, "request_id")  # (kept by)
         return d.hexdigest()
     if kind == "policy":
         t = store.policies

@@ -585,15 +585,6 @@ def reusable_approvals(
     return _of(found, rep, customer)
 
 
-def customer_requests(conn: Connection, *, rep: str, customer: str) -> list[int]:
-    """Every request of ``rep`` (a name compared case folded, as people are) for ``customer``
-    (compared by :func:`customer_key`), oldest first. Read whole and compared here: SQL's
-    ``lower()`` is ASCII only in SQLite."""
-    r = requests
-    found = conn.execute(select(r.c.id, r.c.rep, r.c.customer).order_by(r.c.id)).all()
-    return _of(found, rep, customer)
-
-
 def _of(rows: Sequence[Row[int, str, str]], rep: str, customer: str) -> list[int]:
     """The ids of ``rows`` (id, rep, customer) of ``rep`` for ``customer``."""
     name, wanted = person_key(rep), customer_key(customer)
