@@ -111,6 +111,8 @@ def kill_at_moments(
 
 
 MOMENTS = [
+    0.03,
+    0.06,
     0.1,
     0.2,
     0.3,
@@ -121,7 +123,7 @@ MOMENTS = [
     1.6,
     2.5,
     4.0,
-]  # dense early: a fast machine finishes in ~0.8 s
+]  # dense early: a fast machine finishes in ~0.8 s, a process forked from the zygote in 0.3
 
 
 def test_a_killed_price_book_import_leaves_the_previous_edition_exactly(
