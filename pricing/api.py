@@ -174,6 +174,22 @@ def open_store(url: str | None = None, *, create: bool = False, dry_run: bool = 
     return Store.open(url, create=create)
 
 
+def open_current(url: str | None = None) -> Store | None:
+    """The database at ``url`` (default: the configured one) when it exists at this version's
+    schema, opened; else None. Nothing is made or changed: a caller with time to spare (a
+    price book being parsed) opens it early, and one that may have to make or upgrade it
+    opens it later, once it knows it will store something."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pricing.errors import PricingError
+    from pricing.storage.store import Store
+
+    try:
+        return Store.open(url, upgrade=False, create=False)
+    except (PricingError, SQLAlchemyError):
+        return None
+
+
 def load_dialect(url: str | None = None) -> None:
     """Import the SQLAlchemy dialect of the database at ``url`` (default: the configured one)
     without connecting, for a caller with time to spare before it opens the store. A URL that
