@@ -328,15 +328,21 @@ def test_each_approved_line_is_counted_by_the_best_assignment(sales: Cli, tmp_pa
 
 def test_an_approved_request_edited_by_hand_keeps_nothing_when_changed(sales: Cli) -> None:
     """Given nina's approval of 50, when someone with the database raises its units to 5,000 and
-    priya changes the request to 5,000, then it waits for an approver (the approval as stored
-    does not hold against the audit)."""
+    priya changes the request (or marks it won, or withdraws it), then it is refused, nothing
+    is changed, and `audit verify` still names the request: a change never seals a hand edit
+    in (it had: the edit then no longer showed)."""
     approved_by_nina(sales, "HW-200", "--qty", "50", "--price", "85.00")
     with sales.store().engine.begin() as conn:
         conn.exec_driver_sql("UPDATE request_lines SET qty = 5000 WHERE request_id = 1")
 
-    changed = change(sales, "HW-200", "--qty", "5000", "--price", "85.00")
+    for args in (("requests", "change", "R-000001", "HW-200", "--qty", "5000", "--price",
+                  "85.00"), ("requests", "won", "R-000001"), ("requests", "withdraw", "R-000001")):  # fmt: skip
+        refused = sales(*args, user="priya")
+        assert refused.exit_code != 0 and "R-000001 was changed outside pricing" in refused.stderr
 
-    assert changed["status"] == "pending"
+    assert sales.json("requests", "show", "R-000001")["status"] == "approved"
+    verified = sales("audit", "verify")
+    assert verified.exit_code != 0 and "R-000001" in verified.output
 
 
 def test_a_keeper_edited_by_hand_for_a_moment_frees_no_units(sales: Cli) -> None:
@@ -378,3 +384,16 @@ def test_an_approver_registered_again_under_the_name_gave_nothing(sales: Cli) ->
     again = ask(sales, "HW-200", "--qty", "50", "--price", "85.00")
 
     assert (again["status"], again["reused_approval"]) == ("pending", None)
+
+
+def test_a_pending_request_edited_by_hand_is_not_decided(sales: Cli) -> None:
+    """Given priya's pending request whose price someone raised by hand to what a rep may give,
+    when nina approves (or rejects) it, then she is refused and it waits as it was."""
+    ask(sales, "HW-200", "--qty", "50", "--price", "85.00")
+    with sales.store().engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE request_lines SET price = 95000000 WHERE request_id = 1")
+
+    for decision in (("approve",), ("reject", "--note", "too deep")):
+        refused = sales(decision[0], "R-000001", *decision[1:], user="nina")
+        assert refused.exit_code != 0 and "R-000001 was changed outside pricing" in refused.stderr
+    assert sales.json("requests", "show", "R-000001")["status"] == "pending"

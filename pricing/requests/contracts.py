@@ -34,6 +34,7 @@ from pricing.requests.records import (
     Terms,
     load,
     load_many,
+    load_to_change,
     parse_id,
     record_event,
 )
@@ -236,7 +237,7 @@ def end(
     now = now or store.utcnow()
     on = on or now.date()
     with db.write() as conn:
-        contract = load(conn, number)
+        contract = load_to_change(conn, number)
         policy = policies.in_force(conn, now.date()).policy
         authority.may_end_contract(authority.actor(conn, user), policy)
         if contract.contract is None:

@@ -42,6 +42,7 @@ from pricing.requests.records import (  # noqa: F401  (STATUSES, load: read from
     _load,
     load,
     load_many,
+    load_to_change,
     parse_id,
     record_event,
 )
@@ -437,7 +438,7 @@ def _decide(
     now = now or store.utcnow()
     with db.write() as conn:
         expire_due(conn, now)
-        request = _load(conn, number)
+        request = load_to_change(conn, number)
         version = policies.in_force(conn, now.date())
         check_pending(request)
         authority.may_decide(authority.actor(conn, user), request, version, outcome)
@@ -487,7 +488,7 @@ def record_outcome(
     now = now or store.utcnow()
     with db.write() as conn:
         expire_due(conn, now)
-        request = _load(conn, number)
+        request = load_to_change(conn, number)
         version = policies.in_force(conn, now.date())
         authority.may_act_for(
             authority.actor(conn, user), request, version.policy, f"mark {outcome}"
@@ -525,7 +526,7 @@ def withdraw(
     now = now or store.utcnow()
     with db.write() as conn:
         expire_due(conn, now)
-        request = _load(conn, number)
+        request = load_to_change(conn, number)
         authority.may_change(authority.actor(conn, user), request, "withdraw")
         if request.status not in ("pending", "approved"):
             raise Refused(
@@ -588,7 +589,7 @@ def change(
     with db.read() if check else db.write() as conn:
         if not check:
             expire_due(conn, now)
-        request = _load(conn, number)
+        request = load_to_change(conn, number)
         authority.may_change(authority.actor(conn, user), request)
         if request.status == "approved" and request.contract is not None:
             _may_withdraw_contract(request, now, doing="changed")

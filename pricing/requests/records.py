@@ -129,6 +129,24 @@ def load(conn: Connection, number: int) -> Request:
     return _load(conn, number)
 
 
+def load_to_change(conn: Connection, number: int) -> Request:
+    """Request ``number`` as stored, to be changed (decided, won or lost, withdrawn, changed,
+    ended): only while it holds against its newest keyed audit entry. A request written in
+    the database by hand is refused, not sealed again by the change (which would hide the
+    edit from ``audit verify``)."""
+    from pricing.storage import audit_subjects, audit_verify
+
+    request = _load(conn, number)
+    why = audit_verify.unsealed(conn, audit_subjects.subject("request", number))
+    if why is not None:
+        raise DamagedError(
+            f"{request_code(number)} was changed outside pricing ({why}); nothing was "
+            "changed. `pricing audit verify` names what differs: restore the database from a "
+            "backup taken before the edit, or ask the owner"
+        )
+    return request
+
+
 def load_many(conn: Connection, numbers: list[int], *, events: bool = True) -> list[Request]:
     """The requests ``numbers``, in that order, read in three queries whatever their number
     (two without their ``events``, left empty). A stored value that does not read (SQLite keeps
