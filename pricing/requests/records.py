@@ -136,6 +136,7 @@ def load_to_change(conn: Connection, number: int) -> Request:
     edit from ``audit verify``)."""
     from pricing.storage import audit_subjects, audit_verify
 
+    queries.lock_request(conn, number)  # (another writer's half-committed state is not a seal)
     request = _load(conn, number)
     why = audit_verify.unsealed(conn, audit_subjects.subject("request", number))
     if why is not None:

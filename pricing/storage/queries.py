@@ -548,6 +548,14 @@ def contract_rows_of(conn: Connection, numbers: Sequence[int]) -> dict[int, Cont
     return {number: rows[0] for number, rows in found.items() if rows}
 
 
+def lock_request(conn: Connection, number: int) -> None:
+    """On PostgreSQL, wait for the writers of request ``number`` and keep the next out until
+    this transaction ends (SQLite's BEGIN IMMEDIATE does so for every write): what is then read
+    of it, in several statements, is one state of it."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(requests.c.id).where(requests.c.id == number).with_for_update())
+
+
 def insert_reuse(conn: Connection, number: int, approval: int) -> None:
     """Request ``number`` kept the approval of request ``approval``."""
     conn.execute(approval_reuses.insert().values(request_id=number, approval_id=approval))
