@@ -122,6 +122,12 @@ def test_a_new_request_is_judged_afresh_while_the_approved_one_is_open(sales: Cl
         assert not any("R-000001" in reason for reason in again["lines"][0]["reasons"])
 
 
+def registered(sales: Cli) -> None:
+    """dana (owner), nina (manager) and priya (rep) registered: roles stored from then on."""
+    for name, role in (("dana", "owner"), ("nina", "manager"), ("priya", "rep")):
+        assert sales("people", "add", name, "--role", role, user="dana").exit_code == 0
+
+
 def withdrawn_after_nina_approved(sales: Cli) -> None:
     """nina's approval of 50 HW-200 (list 100, no tiers) at 85.00, 15 % off: a manager's."""
     approved_by_nina(sales, "HW-200", "--qty", "50", "--price", "85.00")
@@ -258,8 +264,7 @@ def test_a_name_registered_again_keeps_nothing_the_earlier_person_was_approved(
 ) -> None:
     """Given priya's approval withdrawn, when priya is removed and someone else is registered
     as priya, then the new priya's request waits for an approver."""
-    for name, role in (("dana", "owner"), ("nina", "manager"), ("priya", "rep")):
-        assert sales("people", "add", name, "--role", role, user="dana").exit_code == 0
+    registered(sales)
     withdrawn_after_nina_approved(sales)
     assert ask(sales, "HW-200", "--qty", "10", "--price", "85.00", "--check")["status"] == (
         "approved"
@@ -375,8 +380,7 @@ def test_an_approver_registered_again_under_the_name_gave_nothing(sales: Cli) ->
     """Given nina's approval withdrawn, when nina is removed and someone else is registered as
     nina, a manager, then priya's new request waits (a reviewer's: the earlier nina's approval
     came back with the new one)."""
-    for name, role in (("dana", "owner"), ("nina", "manager"), ("priya", "rep")):
-        assert sales("people", "add", name, "--role", role, user="dana").exit_code == 0
+    registered(sales)
     withdrawn_after_nina_approved(sales)
     assert sales("people", "remove", "nina", user="dana").exit_code == 0
     assert sales("people", "add", "nina", "--role", "manager", user="dana").exit_code == 0

@@ -37,6 +37,7 @@ from pricing.requests.records import (
     load_to_change,
     parse_id,
     record_event,
+    unsealed,
 )
 from pricing.storage import queries, store
 from pricing.storage.store import Store
@@ -95,11 +96,7 @@ def in_force(conn: Connection, customer: str, on: date) -> list[Request]:
     numbers = queries.contract_numbers(conn, in_force_on=on, customer=customer)
     if not numbers:
         return []
-    # Loaded when the customer holds a contract (a quote or request of any other loads none).
-    from pricing.storage import audit_subjects, audit_verify
-
-    held = [n for n in numbers
-            if audit_verify.unsealed(conn, audit_subjects.subject("request", n)) is None]  # fmt: skip
+    held = [n for n in numbers if unsealed(conn, n) is None]
     return load_many(conn, held, events=False) if held else []
 
 

@@ -189,10 +189,7 @@ def earlier_approval(
 
 def _all_sealed(conn: Connection, numbers: list[int]) -> bool:
     """Whether each of the requests ``numbers`` holds against its newest audit entry."""
-    from pricing.storage import audit_subjects, audit_verify  # (only where an approval is kept)
-
-    return all(audit_verify.unsealed(conn, audit_subjects.subject("request", n)) is None
-               for n in numbers)  # fmt: skip
+    return all(records.unsealed(conn, n) is None for n in numbers)
 
 
 def reuse(

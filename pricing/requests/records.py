@@ -129,16 +129,23 @@ def load(conn: Connection, number: int) -> Request:
     return _load(conn, number)
 
 
+def unsealed(conn: Connection, number: int) -> str | None:
+    """Why request ``number`` as stored does not hold against its newest keyed audit entry
+    (None: it holds): written in the database by hand, say."""
+    # Loaded where a seal is asked for (a request check, the most frequent command, asks none).
+    from pricing.storage import audit_subjects, audit_verify
+
+    return audit_verify.unsealed(conn, audit_subjects.subject("request", number))
+
+
 def load_to_change(conn: Connection, number: int) -> Request:
     """Request ``number`` as stored, to be changed (decided, won or lost, withdrawn, changed,
     ended): only while it holds against its newest keyed audit entry. A request written in
     the database by hand is refused, not sealed again by the change (which would hide the
     edit from ``audit verify``)."""
-    from pricing.storage import audit_subjects, audit_verify
-
     queries.lock_request(conn, number)  # (another writer's half-committed state is not a seal)
     request = _load(conn, number)
-    why = audit_verify.unsealed(conn, audit_subjects.subject("request", number))
+    why = unsealed(conn, number)
     if why is not None:
         raise DamagedError(
             f"{request_code(number)} was changed outside pricing ({why}); nothing was "
